@@ -1,0 +1,13 @@
+//! Strata's core: a platform spec becomes a validated [`model::Platform`],
+//! and the platform becomes a [`plan::Plan`].
+//!
+//! Everything here is pure and synchronous; the only input is the spec text.
+//! The path of data is `source` → [`spec`] → [`model`] → [`plan`].
+
+pub mod blueprint;
+pub mod diag;
+pub mod model;
+pub mod plan;
+pub mod quantity;
+pub mod source;
+pub mod spec;

@@ -1,0 +1,43 @@
+//! What a service exports to the `${service.field}` references of others.
+
+use super::{Port, Protocol};
+
+/// The cluster's DNS domain.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// The fields a service exports, in a stable order, with their values.
+///
+/// Every service exports `name`, `namespace` and `host`; one with ports also
+/// exports `port`, `address` and `url` for its first port and `ports.NAME`
+/// for each port.
+///
+/// ```
+/// use strata_core::model::{endpoint::exports, Port, Protocol};
+/// let ports = [Port { name: "http".into(), number: 8000, protocol: Protocol::Http }];
+/// let fields = exports("gateway", "isa", &ports);
+/// let url = fields.iter().find(|(k, _)| k == "url").unwrap();
+/// assert_eq!(url.1, "http://gateway.isa.svc.cluster.local:8000");
+/// ```
+pub fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, String)> {
+    let host = format!("{name}.{namespace}.svc.{CLUSTER_DOMAIN}");
+    let mut fields = vec![
+        ("name".to_string(), name.to_string()),
+        ("namespace".to_string(), namespace.to_string()),
+        ("host".to_string(), host.clone()),
+    ];
+    if let Some(first) = ports.first() {
+        let scheme = match first.protocol {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        fields.push(("port".into(), first.number.to_string()));
+        fields.push(("address".into(), format!("{host}:{}", first.number)));
+        fields.push(("url".into(), format!("{scheme}://{host}:{}", first.number)));
+    }
+    for port in ports {
+        fields.push((format!("ports.{}", port.name), port.number.to_string()));
+    }
+    fields
+}

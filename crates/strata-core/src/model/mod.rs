@@ -1,0 +1,339 @@
+//! The validated platform: what a spec means in one environment.
+//!
+//! [`resolve`] turns a [`Document`](crate::spec::Document) into a
+//! [`Platform`]: the environment's overrides applied, defaults filled in,
+//! names and references checked, and services layered into waves. Every
+//! later stage (plan, render, audit, apply) reads only this.
+
+pub mod endpoint;
+mod environment;
+pub mod graph;
+pub mod reference;
+mod resolve;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::quantity::Quantity;
+use crate::source::{SourceFile, Span};
+pub use crate::spec::service::{Protocol, WorkloadKind};
+pub use environment::environment_names;
+pub use resolve::resolve;
+
+/// Index of a tier in [`Platform::tiers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TierId(pub usize);
+
+/// Index of a service in [`Platform::services`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ServiceId(pub usize);
+
+/// A platform in one environment, valid by construction.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    /// The platform's name.
+    pub name: String,
+    /// The environment applied, if any.
+    pub environment: Option<String>,
+    /// Labels for every object.
+    pub labels: BTreeMap<String, String>,
+    /// Tiers, bottom first, as written.
+    pub tiers: Vec<Tier>,
+    /// Every service of every tier, tier by tier in spec order.
+    pub services: Vec<Service>,
+    /// Namespaces the platform owns, with their budgets.
+    pub namespaces: Vec<Namespace>,
+    /// Node pools.
+    pub node_pools: Vec<NodePool>,
+    /// Tenants.
+    pub tenants: Vec<Tenant>,
+    /// Services grouped by the wave they start in; `waves[0]` is wave 1.
+    pub waves: Vec<Vec<ServiceId>>,
+    /// The longest chain of waits, first to last.
+    pub critical_path: Vec<PathStep>,
+    /// The spec file, for locations of findings.
+    pub file: SourceFile,
+}
+
+/// One step of the critical path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PathStep {
+    /// A service that must be ready before the next step.
+    Service(ServiceId),
+    /// A whole tier that must be ready before the next step.
+    Tier(TierId),
+}
+
+/// A layer of the platform.
+#[derive(Debug, Clone)]
+pub struct Tier {
+    /// The tier's name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Tiers it waits for as a whole.
+    pub after: Vec<TierId>,
+    /// Its services in spec order.
+    pub services: Vec<ServiceId>,
+    /// Where its name is written.
+    pub span: Span,
+}
+
+/// One workload and everything Strata knows about it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The service's name (also its Kubernetes Service's name).
+    pub name: String,
+    /// The tier it belongs to.
+    pub tier: TierId,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its container image, when the spec or a blueprint gives one.
+    pub image: Option<String>,
+    /// The blueprint it was made from.
+    pub blueprint: Option<String>,
+    /// How it runs.
+    pub kind: WorkloadKind,
+    /// Cron schedule of a `cron` service.
+    pub schedule: Option<String>,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Entrypoint arguments.
+    pub args: Vec<String>,
+    /// Named ports, in spec order.
+    pub ports: Vec<Port>,
+    /// Environment variables, references resolved.
+    pub env: Vec<EnvVar>,
+    /// Pods (1 for daemons, jobs and crons, which are not replicated).
+    pub replicas: u32,
+    /// Per-pod requests and limits, after environment scaling.
+    pub resources: Resources,
+    /// GPUs per pod.
+    pub gpu: u32,
+    /// Its persistent volume.
+    pub storage: Option<Volume>,
+    /// The node pool it is scheduled on.
+    pub pool: Option<String>,
+    /// What it waits for.
+    pub needs: Vec<Dependency>,
+    /// Extra labels.
+    pub labels: BTreeMap<String, String>,
+    /// The wave it starts in (1-based).
+    pub wave: usize,
+    /// Where its name is written.
+    pub span: Span,
+}
+
+/// A named port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Port {
+    /// Its name.
+    pub name: String,
+    /// Its number.
+    pub number: u16,
+    /// Its protocol.
+    pub protocol: Protocol,
+}
+
+/// An environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: EnvValue,
+}
+
+/// Where an environment variable's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// A literal, references already resolved.
+    Literal(String),
+    /// A key of a Secret.
+    Secret {
+        /// The Secret's name.
+        name: String,
+        /// The key.
+        key: String,
+    },
+    /// A key of a ConfigMap.
+    Config {
+        /// The ConfigMap's name.
+        name: String,
+        /// The key.
+        key: String,
+    },
+}
+
+/// Requests and limits of one pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Resources {
+    /// What the scheduler reserves.
+    pub requests: Amounts,
+    /// The most a pod may use.
+    pub limits: Amounts,
+}
+
+/// CPU (in cores) and memory (in bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Amounts {
+    /// CPU cores.
+    pub cpu: Quantity,
+    /// Memory bytes.
+    pub memory: Quantity,
+}
+
+/// A persistent volume of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// Requested size.
+    pub size: Quantity,
+    /// StorageClass, or the cluster default when `None`.
+    pub class: Option<String>,
+    /// Where it is mounted.
+    pub mount_path: String,
+}
+
+/// Something a service waits for, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// What it waits for.
+    pub target: DependencyTarget,
+    /// Why.
+    pub origin: DependencyOrigin,
+    /// Where that was written.
+    pub span: Span,
+}
+
+/// The object of a dependency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DependencyTarget {
+    /// Another service.
+    Service(ServiceId),
+    /// Every service of a tier.
+    Tier(TierId),
+}
+
+/// Why a dependency exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencyOrigin {
+    /// Listed under `needs:`.
+    Needs,
+    /// Implied by a `${…}` reference in the named variable.
+    Reference(String),
+    /// Implied by the tier's `after:`.
+    TierAfter,
+}
+
+/// A namespace the platform owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Its name.
+    pub name: String,
+    /// Extra labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its ResourceQuota.
+    pub budget: Option<Budget>,
+    /// The tenant it belongs to, if it is a tenant's.
+    pub tenant: Option<String>,
+}
+
+/// A ResourceQuota's hard limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Budget {
+    /// Total CPU requests.
+    pub cpu: Option<Quantity>,
+    /// Total memory requests.
+    pub memory: Option<Quantity>,
+    /// Total GPUs.
+    pub gpu: Option<u32>,
+    /// Total storage requests.
+    pub storage: Option<Quantity>,
+    /// Volume claims.
+    pub pvcs: Option<u32>,
+    /// Pods.
+    pub pods: Option<u32>,
+}
+
+/// A node pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePool {
+    /// Its name.
+    pub name: String,
+    /// Node labels selecting it.
+    pub selector: BTreeMap<String, String>,
+    /// Taints its nodes carry.
+    pub taints: Vec<Taint>,
+    /// Its node count, when given.
+    pub nodes: Option<u32>,
+    /// Allocatable CPU of one node.
+    pub cpu: Option<Quantity>,
+    /// Allocatable memory of one node.
+    pub memory: Option<Quantity>,
+    /// GPUs of one node.
+    pub gpu: Option<u32>,
+}
+
+/// A node taint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taint {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: Option<String>,
+    /// Effect.
+    pub effect: String,
+}
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+}
+
+impl Platform {
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The tier of a service.
+    pub fn tier_of(&self, service: &Service) -> &Tier {
+        &self.tiers[service.tier.0]
+    }
+
+    /// The name of a critical-path step (`tier/NAME` for a tier).
+    pub fn step_name(&self, step: PathStep) -> String {
+        match step {
+            PathStep::Service(id) => self.services[id.0].name.clone(),
+            PathStep::Tier(id) => format!("tier/{}", self.tiers[id.0].name),
+        }
+    }
+}
+
+impl Service {
+    /// Whether its pods keep a volume each (a StatefulSet's claim template).
+    pub fn has_volume_per_pod(&self) -> bool {
+        self.kind == WorkloadKind::Stateful && self.storage.is_some()
+    }
+
+    /// Persistent volume claims it creates.
+    pub fn volume_claims(&self) -> u32 {
+        match &self.storage {
+            None => 0,
+            Some(_) if self.has_volume_per_pod() => self.replicas,
+            Some(_) => 1,
+        }
+    }
+
+    /// Storage it requests in total.
+    pub fn storage_total(&self) -> Quantity {
+        self.storage.as_ref().map_or(Quantity::default(), |v| {
+            v.size.times(u64::from(self.volume_claims()))
+        })
+    }
+}

@@ -1,0 +1,1025 @@
+//! From a decoded spec to a [`Platform`]: defaults, environment, names,
+//! references and waves, with every problem of the spec reported at once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::endpoint::exports;
+use super::environment::{overlay, select};
+use super::graph::layer;
+use super::reference::{Piece, split};
+use super::*;
+use crate::blueprint::Catalog;
+use crate::diag::{Diagnostic, suggestion};
+use crate::quantity::{Measure, Quantity};
+use crate::source::Span;
+use crate::spec::platform::{BudgetSpec, EnvironmentSpec, PlatformSpec};
+use crate::spec::service::{
+    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec,
+};
+use crate::spec::{self, Document, Map, Spanned};
+
+/// Requests of a service when neither it nor `defaults` sets them.
+pub const DEFAULT_CPU_REQUEST: Quantity = Quantity::from_milli(100);
+/// Memory request of a service when neither it nor `defaults` sets one.
+pub const DEFAULT_MEMORY_REQUEST: Quantity = Quantity::from_milli(128 * 1024 * 1024 * 1000);
+/// Where a volume is mounted when the spec does not say.
+pub const DEFAULT_MOUNT_PATH: &str = "/data";
+
+/// Resolves a parsed spec in environment `env` (or the base spec when `None`).
+///
+/// # Errors
+/// Every problem found: unknown environment, overrides, names, references,
+/// dependencies and cycles.
+///
+/// ```
+/// use strata_core::{model, source::SourceFile, spec};
+/// let file = SourceFile::new("p.yaml", "
+/// platform: demo
+/// tiers:
+///   - name: data
+///     services:
+///       db: { image: postgres:16, ports: { pg: 5432 }, storage: 10Gi }
+///   - name: apps
+///     services:
+///       api: { image: demo/api:1.0, env: { DB: '${db.address}' } }
+/// ");
+/// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// let api = platform.service("api").unwrap();
+/// assert_eq!(api.wave, 2);
+/// ```
+pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagnostic>> {
+    let (spec, environment) = match env {
+        None => (doc.spec.clone(), None),
+        Some(name) => {
+            let environment = select(doc, name).map_err(|d| vec![d])?.clone();
+            let root = overlay(doc, name)?;
+            (spec::decode_root(&doc.file, &root)?, Some(environment))
+        }
+    };
+    let mut resolver = Resolver {
+        doc,
+        spec: &spec,
+        environment: environment.as_ref(),
+        catalog: Catalog::builtin(),
+        errors: Vec::new(),
+    };
+    let platform = resolver.run(env);
+    if resolver.errors.is_empty() {
+        Ok(platform)
+    } else {
+        resolver
+            .errors
+            .sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+        resolver.errors.dedup();
+        Err(resolver.errors)
+    }
+}
+
+struct Resolver<'a> {
+    doc: &'a Document,
+    spec: &'a PlatformSpec,
+    environment: Option<&'a EnvironmentSpec>,
+    catalog: Catalog,
+    errors: Vec<Diagnostic>,
+}
+
+fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
+    s.value.as_ref().to_string()
+}
+
+fn labels<K: AsRef<str>>(map: Option<&Spanned<Map<K, String>>>) -> BTreeMap<String, String> {
+    map.map(|m| {
+        m.value
+            .iter()
+            .map(|(k, v)| (text(k), v.value.clone()))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl Resolver<'_> {
+    fn error(
+        &mut self,
+        code: &'static str,
+        message: String,
+        span: Span,
+        label: &str,
+        help: String,
+    ) {
+        let diagnostic = Diagnostic::error(code, message)
+            .at(&self.doc.file, span, label)
+            .help(help);
+        self.errors.push(diagnostic);
+    }
+
+    fn run(&mut self, env: Option<&str>) -> Platform {
+        let spec = self.spec;
+        let shared_namespace = self
+            .environment
+            .and_then(|e| e.namespace.as_ref())
+            .or(spec.namespace.as_ref())
+            .map(text)
+            .unwrap_or_else(|| spec.platform.value.0.clone());
+
+        let mut tiers = self.tiers(&shared_namespace);
+        let tier_index: HashMap<String, TierId> = tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), TierId(i)))
+            .collect();
+        let (mut services, specs) = self.services(&tiers);
+        for (i, service) in services.iter().enumerate() {
+            tiers[service.tier.0].services.push(ServiceId(i));
+        }
+        self.tier_waits(&mut tiers, &tier_index);
+        let service_index: HashMap<String, ServiceId> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), ServiceId(i)))
+            .collect();
+        let endpoints: Vec<Vec<(String, String)>> = services
+            .iter()
+            .map(|s| exports(&s.name, &s.namespace, &s.ports))
+            .collect();
+        for (i, service_spec) in specs.iter().enumerate() {
+            let needs = self.needs(service_spec, &service_index, &tier_index);
+            let (env_vars, references) = self.env(service_spec, &service_index, &endpoints);
+            services[i].needs = needs;
+            services[i].needs.extend(references);
+            services[i].env = env_vars;
+        }
+        let node_pools = self.node_pools();
+        for (service, service_spec) in services.iter_mut().zip(&specs) {
+            if let Some(pool) = &service_spec.pool {
+                let names: Vec<&str> = node_pools.iter().map(|p| p.name.as_str()).collect();
+                if !names.contains(&pool.value.0.as_str()) {
+                    let help = suggestion(&pool.value.0, &names, "node pool");
+                    self.error(
+                        "unknown-pool",
+                        format!("`{}` is not a node pool of this platform", pool.value.0),
+                        pool.span,
+                        "no such node pool",
+                        help,
+                    );
+                }
+                service.pool = Some(text(pool));
+            }
+        }
+        let (tenants, namespaces) = self.namespaces(&tiers);
+        let (waves, critical_path) = self.waves(&mut services, &tiers);
+        Platform {
+            name: spec.platform.value.0.clone(),
+            environment: env.map(str::to_string),
+            labels: labels(spec.labels.as_ref()),
+            tiers,
+            services,
+            namespaces,
+            node_pools,
+            tenants,
+            waves,
+            critical_path,
+            file: self.doc.file.clone(),
+        }
+    }
+
+    fn tiers(&mut self, shared_namespace: &str) -> Vec<Tier> {
+        let mut tiers: Vec<Tier> = Vec::new();
+        if self.spec.tiers.value.is_empty() {
+            self.error(
+                "empty-platform",
+                "the platform has no tiers".into(),
+                self.spec.tiers.span,
+                "no tiers",
+                "add at least one tier: `- name: apps` with `services:`".into(),
+            );
+        }
+        for tier in &self.spec.tiers.value {
+            let name = text(&tier.value.name);
+            if let Some(first) = tiers.iter().find(|t| t.name == name) {
+                let diagnostic = Diagnostic::error(
+                    "duplicate-tier",
+                    format!("the tier `{name}` is declared twice"),
+                )
+                .at(&self.doc.file, tier.value.name.span, "declared again here")
+                .also(first.span, "first declared here")
+                .help("give each tier its own name, or merge their services");
+                self.errors.push(diagnostic);
+                continue;
+            }
+            tiers.push(Tier {
+                name,
+                namespace: tier
+                    .value
+                    .namespace
+                    .as_ref()
+                    .map(text)
+                    .unwrap_or_else(|| shared_namespace.to_string()),
+                after: Vec::new(),
+                services: Vec::new(),
+                span: tier.value.name.span,
+            });
+        }
+        tiers
+    }
+
+    fn tier_waits(&mut self, tiers: &mut [Tier], index: &HashMap<String, TierId>) {
+        let names: Vec<String> = tiers.iter().map(|t| t.name.clone()).collect();
+        for tier_spec in &self.spec.tiers.value {
+            let Some(&own) = index.get(tier_spec.value.name.value.0.as_str()) else {
+                continue;
+            };
+            if tiers[own.0].span != tier_spec.value.name.span {
+                continue;
+            }
+            for after in tier_spec.value.after.iter().flat_map(|a| &a.value) {
+                match index.get(after.value.0.as_str()) {
+                    Some(&id) => tiers[own.0].after.push(id),
+                    None => {
+                        let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+                        let help = suggestion(&after.value.0, &candidates, "tier");
+                        self.error(
+                            "unknown-tier",
+                            format!("`{}` is not a tier of this platform", after.value.0),
+                            after.span,
+                            "no such tier",
+                            help,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<ServiceSpec>) {
+        let mut services: Vec<Service> = Vec::new();
+        let mut specs = Vec::new();
+        for tier_spec in &self.spec.tiers.value {
+            let Some(tier_id) = tiers
+                .iter()
+                .position(|t| t.span == tier_spec.value.name.span)
+            else {
+                continue;
+            };
+            for (name, service) in tier_spec.value.services.iter().flat_map(|s| s.value.iter()) {
+                if let Some(first) = services.iter().find(|s| s.name == name.value.0) {
+                    let diagnostic = Diagnostic::error(
+                        "duplicate-service",
+                        format!("the service `{}` is declared twice", name.value.0),
+                    )
+                    .at(&self.doc.file, name.span, "declared again here")
+                    .also(first.span, "first declared here")
+                    .help("service names are unique across the whole platform; rename one");
+                    self.errors.push(diagnostic);
+                    continue;
+                }
+                let built = self.service(name, &service.value, TierId(tier_id), &tiers[tier_id]);
+                services.push(built);
+                specs.push(service.value.clone());
+            }
+        }
+        (services, specs)
+    }
+
+    fn service(
+        &mut self,
+        name: &Spanned<spec::names::Name>,
+        spec: &ServiceSpec,
+        tier: TierId,
+        tier_value: &Tier,
+    ) -> Service {
+        let defaults = self.spec.defaults.as_ref().map(|d| &d.value);
+        if let Some(blueprint) = &spec.blueprint
+            && self.catalog.get(&blueprint.value.0).is_none()
+        {
+            let names = self.catalog.names();
+            let help = if names.is_empty() {
+                "the blueprint catalog of this release is empty; give the service an `image:` instead".to_string()
+            } else {
+                suggestion(&blueprint.value.0, &names, "blueprint")
+            };
+            self.error(
+                "unknown-blueprint",
+                format!("`{}` is not a blueprint in the catalog", blueprint.value.0),
+                blueprint.span,
+                "unknown blueprint",
+                help,
+            );
+        }
+        if spec.image.is_none() && spec.blueprint.is_none() {
+            self.error(
+                "missing-image",
+                format!(
+                    "the service `{}` has neither `image` nor `blueprint`",
+                    name.value.0
+                ),
+                name.span,
+                "nothing to run",
+                "add `image: REGISTRY/NAME:VERSION`".into(),
+            );
+        }
+        let storage = spec
+            .storage
+            .as_ref()
+            .map(|s| self.volume(s, defaults.and_then(|d| d.storage_class.as_ref())));
+        let kind = spec
+            .kind
+            .as_ref()
+            .map(|k| k.value)
+            .unwrap_or(if storage.is_some() {
+                WorkloadKind::Stateful
+            } else {
+                WorkloadKind::Stateless
+            });
+        match (&spec.schedule, kind) {
+            (None, WorkloadKind::Cron) => self.error(
+                "missing-schedule",
+                format!("the cron service `{}` has no `schedule`", name.value.0),
+                spec.kind.as_ref().map_or(name.span, |k| k.span),
+                "cron without a schedule",
+                "add `schedule: \"0 3 * * *\"` (minute hour day month weekday)".into(),
+            ),
+            (Some(schedule), WorkloadKind::Cron) if schedule.value.split_whitespace().count() != 5 && !schedule.value.starts_with('@') => self.error(
+                "invalid-schedule",
+                format!("`{}` is not a cron schedule", schedule.value),
+                schedule.span,
+                "not five fields",
+                "write five fields: minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".into(),
+            ),
+            (Some(schedule), other) if other != WorkloadKind::Cron => self.error(
+                "unexpected-schedule",
+                format!("`schedule` only applies to `kind: cron`, and `{}` is {}", name.value.0, other.as_str()),
+                schedule.span,
+                "ignored",
+                "add `kind: cron`, or remove `schedule`".into(),
+            ),
+            _ => {}
+        }
+        let ports = self.ports(spec);
+        let replicas = self.replicas(spec, kind);
+        let resources = self.resources(spec);
+        Service {
+            name: name.value.0.clone(),
+            tier,
+            namespace: tier_value.namespace.clone(),
+            image: spec.image.as_ref().map(|i| i.value.clone()),
+            blueprint: spec.blueprint.as_ref().map(text),
+            kind,
+            schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
+            command: spec
+                .command
+                .iter()
+                .flat_map(|c| &c.value)
+                .map(|c| c.value.clone())
+                .collect(),
+            args: spec
+                .args
+                .iter()
+                .flat_map(|c| &c.value)
+                .map(|c| c.value.clone())
+                .collect(),
+            ports,
+            env: Vec::new(),
+            replicas,
+            resources,
+            gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
+            storage,
+            pool: None,
+            needs: Vec::new(),
+            labels: labels(spec.labels.as_ref()),
+            wave: 0,
+            span: name.span,
+        }
+    }
+
+    fn volume(
+        &mut self,
+        storage: &Spanned<StorageSpec>,
+        default_class: Option<&Spanned<String>>,
+    ) -> Volume {
+        let env_class = self.environment.and_then(|e| e.storage_class.as_ref());
+        let (size, class, mount_path) = match &storage.value {
+            StorageSpec::Size(size) => (size.0, None, None),
+            StorageSpec::Volume(v) => (v.size.value.0, v.class.as_ref(), v.mount_path.as_ref()),
+        };
+        if size == Quantity::default() {
+            self.error(
+                "invalid-quantity",
+                "a volume of size zero".into(),
+                storage.span,
+                "zero",
+                "give the volume a size such as `10Gi`".into(),
+            );
+        }
+        if let Some(path) = mount_path
+            && !path.value.starts_with('/')
+        {
+            self.error(
+                "invalid-path",
+                format!("`{}` is not an absolute path", path.value),
+                path.span,
+                "relative path",
+                format!("mount paths start with `/`: `/{}`", path.value),
+            );
+        }
+        Volume {
+            size,
+            class: env_class
+                .or(class)
+                .or(default_class)
+                .map(|c| c.value.clone()),
+            mount_path: mount_path
+                .map_or_else(|| DEFAULT_MOUNT_PATH.to_string(), |p| p.value.clone()),
+        }
+    }
+
+    fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
+        let mut ports: Vec<(Port, Span)> = Vec::new();
+        for (name, port) in spec.ports.iter().flat_map(|p| p.value.iter()) {
+            let (number, protocol) = match &port.value {
+                PortSpec::Number(n) => (n.0, None),
+                PortSpec::Detail(d) => (d.port.value.0, d.protocol.as_ref().map(|p| p.value)),
+            };
+            if let Some((first, first_span)) = ports.iter().find(|(p, _)| p.number == number) {
+                let diagnostic = Diagnostic::error(
+                    "duplicate-port",
+                    format!(
+                        "port {number} is used twice, by `{}` and `{}`",
+                        first.name, name.value.0
+                    ),
+                )
+                .at(&self.doc.file, port.span, "used again here")
+                .also(*first_span, "first used here")
+                .help("each port of a service needs its own number");
+                self.errors.push(diagnostic);
+                continue;
+            }
+            ports.push((
+                Port {
+                    name: name.value.0.clone(),
+                    number,
+                    protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
+                },
+                port.span,
+            ));
+        }
+        ports.into_iter().map(|(p, _)| p).collect()
+    }
+
+    fn replicas(&mut self, spec: &ServiceSpec, kind: WorkloadKind) -> u32 {
+        if !matches!(kind, WorkloadKind::Stateless | WorkloadKind::Stateful) {
+            if let Some(replicas) = &spec.replicas
+                && replicas.value != 1
+            {
+                self.error(
+                    "unexpected-replicas",
+                    format!("`replicas` does not apply to a {} service", kind.as_str()),
+                    replicas.span,
+                    "not replicated",
+                    "daemons run one pod per node; jobs and crons one pod per run: remove `replicas`".into(),
+                );
+            }
+            return 1;
+        }
+        let env = self.environment;
+        let base = spec
+            .replicas
+            .as_ref()
+            .or(self
+                .spec
+                .defaults
+                .as_ref()
+                .and_then(|d| d.value.replicas.as_ref()))
+            .map_or(1, |r| r.value);
+        let forced = env
+            .and_then(|e| e.replicas.as_ref())
+            .map_or(base, |r| r.value);
+        forced.max(
+            env.and_then(|e| e.min_replicas.as_ref())
+                .map_or(0, |r| r.value),
+        )
+    }
+
+    fn resources(&mut self, spec: &ServiceSpec) -> Resources {
+        let list = |r: Option<&Spanned<crate::spec::service::ResourcesSpec>>,
+                    limits: bool|
+         -> Option<ResourceList> {
+            let r = r?;
+            let l = if limits {
+                r.value.limits.as_ref()
+            } else {
+                r.value.requests.as_ref()
+            };
+            l.map(|l| l.value.clone())
+        };
+        let own = spec.resources.as_ref();
+        let defaults = self
+            .spec
+            .defaults
+            .as_ref()
+            .and_then(|d| d.value.resources.as_ref());
+        let pick_cpu = |limits: bool| {
+            list(own, limits)
+                .and_then(|l| l.cpu)
+                .or_else(|| list(defaults, limits).and_then(|l| l.cpu))
+        };
+        let pick_memory = |limits: bool| {
+            list(own, limits)
+                .and_then(|l| l.memory)
+                .or_else(|| list(defaults, limits).and_then(|l| l.memory))
+        };
+        let (req_cpu, lim_cpu) = (pick_cpu(false), pick_cpu(true));
+        let (req_mem, lim_mem) = (pick_memory(false), pick_memory(true));
+        for (request, limit, what, measure) in [
+            (
+                req_cpu.as_ref().map(|c| (c.value.0, c.span)),
+                lim_cpu.as_ref().map(|c| (c.value.0, c.span)),
+                "CPU",
+                Measure::Cpu,
+            ),
+            (
+                req_mem.as_ref().map(|c| (c.value.0, c.span)),
+                lim_mem.as_ref().map(|c| (c.value.0, c.span)),
+                "memory",
+                Measure::Bytes,
+            ),
+        ] {
+            if let (Some((request, _)), Some((limit, span))) = (request, limit)
+                && limit < request
+            {
+                let message = format!(
+                    "the {what} limit {} is below the request {}",
+                    limit.display(measure),
+                    request.display(measure)
+                );
+                self.error(
+                    "limit-below-request",
+                    message,
+                    span,
+                    "below the request",
+                    "raise the limit to at least the request, or lower the request".into(),
+                );
+            }
+        }
+        let request = |req: Option<Quantity>, lim: Option<Quantity>, fallback: Quantity| {
+            req.or(lim).unwrap_or(fallback)
+        };
+        let requests = Amounts {
+            cpu: request(
+                req_cpu.as_ref().map(|c| c.value.0),
+                lim_cpu.as_ref().map(|c| c.value.0),
+                DEFAULT_CPU_REQUEST,
+            ),
+            memory: request(
+                req_mem.as_ref().map(|c| c.value.0),
+                lim_mem.as_ref().map(|c| c.value.0),
+                DEFAULT_MEMORY_REQUEST,
+            ),
+        };
+        let limits = Amounts {
+            cpu: lim_cpu.map_or(requests.cpu.times(2), |c| c.value.0),
+            memory: lim_mem.map_or(requests.memory.times(2), |c| c.value.0),
+        };
+        let scale = self.scale();
+        Resources {
+            requests: Amounts {
+                cpu: requests.cpu.scaled(scale),
+                memory: requests.memory.scaled(scale),
+            },
+            limits: Amounts {
+                cpu: limits.cpu.scaled(scale),
+                memory: limits.memory.scaled(scale),
+            },
+        }
+    }
+
+    fn scale(&mut self) -> f64 {
+        match self.environment.and_then(|e| e.scale.as_ref()) {
+            None => 1.0,
+            Some(scale) if scale.value > 0.0 && scale.value <= 100.0 => scale.value,
+            Some(scale) => {
+                let diagnostic = Diagnostic::error("invalid-scale", format!("scale {} is out of range", scale.value))
+                    .at(&self.doc.file, scale.span, "out of range")
+                    .help("a scale multiplies every request and limit: use a number above 0 and at most 100, e.g. `0.25`");
+                if !self.errors.contains(&diagnostic) {
+                    self.errors.push(diagnostic);
+                }
+                1.0
+            }
+        }
+    }
+
+    fn needs(
+        &mut self,
+        spec: &ServiceSpec,
+        services: &HashMap<String, ServiceId>,
+        tiers: &HashMap<String, TierId>,
+    ) -> Vec<Dependency> {
+        let mut needs = Vec::new();
+        for need in spec.needs.iter().flat_map(|n| &n.value) {
+            let target = match &need.value {
+                NeedSpec::Service(name) => match services.get(&name.0) {
+                    Some(&id) => Some(DependencyTarget::Service(id)),
+                    None => {
+                        let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
+                        names.sort_unstable();
+                        let help = suggestion(&name.0, &names, "service");
+                        let help = if tiers.contains_key(name.0.as_str()) {
+                            format!(
+                                "`{0}` is a tier: write `tier/{0}` to wait for all of it",
+                                name.0
+                            )
+                        } else {
+                            help
+                        };
+                        self.error(
+                            "unknown-dependency",
+                            format!("`{}` is not a service of this platform", name.0),
+                            need.span,
+                            "no such service",
+                            help,
+                        );
+                        None
+                    }
+                },
+                NeedSpec::Tier(name) => match tiers.get(name.0.as_str()) {
+                    Some(&id) => Some(DependencyTarget::Tier(id)),
+                    None => {
+                        let mut names: Vec<&str> = tiers.keys().map(String::as_str).collect();
+                        names.sort_unstable();
+                        let help = suggestion(&name.0, &names, "tier");
+                        self.error(
+                            "unknown-tier",
+                            format!("`{}` is not a tier of this platform", name.0),
+                            need.span,
+                            "no such tier",
+                            help,
+                        );
+                        None
+                    }
+                },
+            };
+            if let Some(target) = target {
+                needs.push(Dependency {
+                    target,
+                    origin: DependencyOrigin::Needs,
+                    span: need.span,
+                });
+            }
+        }
+        needs
+    }
+
+    fn env(
+        &mut self,
+        spec: &ServiceSpec,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+    ) -> (Vec<EnvVar>, Vec<Dependency>) {
+        let mut vars = Vec::new();
+        let mut references = Vec::new();
+        for (name, value) in spec.env.iter().flat_map(|e| e.value.iter()) {
+            let resolved = match &value.value {
+                EnvValueSpec::Secret(s) => EnvValue::Secret {
+                    name: s.secret.value.0.clone(),
+                    key: s.key.value.clone(),
+                },
+                EnvValueSpec::Config(c) => EnvValue::Config {
+                    name: c.config.value.0.clone(),
+                    key: c.key.value.clone(),
+                },
+                EnvValueSpec::Literal(literal) => {
+                    match self.literal(
+                        literal,
+                        value.span,
+                        &name.value.0,
+                        services,
+                        endpoints,
+                        &mut references,
+                    ) {
+                        Some(text) => EnvValue::Literal(text),
+                        None => continue,
+                    }
+                }
+            };
+            vars.push(EnvVar {
+                name: name.value.0.clone(),
+                value: resolved,
+            });
+        }
+        (vars, references)
+    }
+
+    /// The source span of `range` inside a scalar written at `span`.
+    fn inner_span(&self, span: Span, literal: &str, range: std::ops::Range<usize>) -> Span {
+        let written = self.doc.file.slice(span);
+        let offset = if written == literal {
+            Some(0)
+        } else if written.len() == literal.len() + 2 && &written[1..written.len() - 1] == literal {
+            Some(1)
+        } else {
+            written
+                .find(&literal[range.clone()])
+                .map(|at| at - range.start)
+        };
+        match offset {
+            Some(o) => Span::new(span.start + o + range.start, span.start + o + range.end),
+            None => span,
+        }
+    }
+
+    fn literal(
+        &mut self,
+        literal: &str,
+        span: Span,
+        var: &str,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+        references: &mut Vec<Dependency>,
+    ) -> Option<String> {
+        let pieces = match split(literal) {
+            Ok(p) => p,
+            Err(e) => {
+                let at = self.inner_span(span, literal, e.range);
+                self.error(
+                    "invalid-reference",
+                    e.message,
+                    at,
+                    "malformed reference",
+                    "write `${service.field}`, or `$${` for a literal `${`".into(),
+                );
+                return None;
+            }
+        };
+        let mut out = String::new();
+        let mut ok = true;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(&t),
+                Piece::Reference(r) => {
+                    let at = self.inner_span(span, literal, r.range.clone());
+                    let Some(&id) = services.get(&r.target) else {
+                        let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
+                        names.sort_unstable();
+                        let help = suggestion(&r.target, &names, "service");
+                        self.error(
+                            "unknown-reference",
+                            format!(
+                                "`{}` in `${{{}.{}}}` is not a service of this platform",
+                                r.target, r.target, r.field
+                            ),
+                            at,
+                            "no such service",
+                            help,
+                        );
+                        ok = false;
+                        continue;
+                    };
+                    let fields = &endpoints[id.0];
+                    match fields.iter().find(|(k, _)| *k == r.field) {
+                        Some((_, value)) => out.push_str(value),
+                        None => {
+                            let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                            let help = match crate::diag::closest(&r.field, names.iter().copied()) {
+                                Some(c) => format!(
+                                    "did you mean `${{{}.{c}}}`? `{}` exports: {}",
+                                    r.target,
+                                    r.target,
+                                    names.join(", ")
+                                ),
+                                None => format!("`{}` exports: {}", r.target, names.join(", ")),
+                            };
+                            self.error(
+                                "unknown-field",
+                                format!("the service `{}` does not export `{}`", r.target, r.field),
+                                at,
+                                "not exported",
+                                help,
+                            );
+                            ok = false;
+                            continue;
+                        }
+                    }
+                    references.push(Dependency {
+                        target: DependencyTarget::Service(id),
+                        origin: DependencyOrigin::Reference(var.to_string()),
+                        span: at,
+                    });
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn node_pools(&mut self) -> Vec<NodePool> {
+        self.spec
+            .node_pools
+            .iter()
+            .flat_map(|p| p.value.iter())
+            .map(|(name, pool)| {
+                let pool = &pool.value;
+                let capacity = pool.capacity.as_ref().map(|c| &c.value);
+                NodePool {
+                    name: text(name),
+                    selector: pool
+                        .selector
+                        .value
+                        .iter()
+                        .map(|(k, v)| (text(k), v.value.clone()))
+                        .collect(),
+                    taints: pool
+                        .taints
+                        .iter()
+                        .flat_map(|t| &t.value)
+                        .map(|t| Taint {
+                            key: t.value.key.clone(),
+                            value: t.value.value.clone(),
+                            effect: t.value.effect.clone(),
+                        })
+                        .collect(),
+                    nodes: pool.nodes.as_ref().map(|n| n.value),
+                    cpu: capacity.and_then(|c| c.cpu.as_ref()).map(|c| c.value.0),
+                    memory: capacity.and_then(|c| c.memory.as_ref()).map(|m| m.value.0),
+                    gpu: capacity.and_then(|c| c.gpu.as_ref()).map(|g| g.value),
+                }
+            })
+            .collect()
+    }
+
+    fn namespaces(&mut self, tiers: &[Tier]) -> (Vec<Tenant>, Vec<Namespace>) {
+        let mut namespaces: Vec<Namespace> = Vec::new();
+        for tier in tiers {
+            if !namespaces.iter().any(|n| n.name == tier.namespace) {
+                namespaces.push(Namespace {
+                    name: tier.namespace.clone(),
+                    labels: BTreeMap::new(),
+                    budget: None,
+                    tenant: None,
+                });
+            }
+        }
+        let mut tenants = Vec::new();
+        for (name, tenant) in self.spec.tenants.iter().flat_map(|t| t.value.iter()) {
+            let namespace = tenant
+                .value
+                .namespace
+                .as_ref()
+                .map(text)
+                .unwrap_or_else(|| format!("tenant-{}", name.value.0));
+            if namespaces.iter().any(|n| n.name == namespace) {
+                let span = tenant
+                    .value
+                    .namespace
+                    .as_ref()
+                    .map_or(name.span, |n| n.span);
+                self.error(
+                    "namespace-conflict",
+                    format!("the tenant `{}` would share the namespace `{namespace}` with another tier or tenant", name.value.0),
+                    span,
+                    "namespace already used",
+                    "give the tenant a namespace of its own with `namespace:`".into(),
+                );
+                continue;
+            }
+            namespaces.push(Namespace {
+                name: namespace.clone(),
+                labels: labels(tenant.value.labels.as_ref()),
+                budget: tenant.value.budget.as_ref().map(|b| budget(&b.value)),
+                tenant: Some(text(name)),
+            });
+            tenants.push(Tenant {
+                name: text(name),
+                namespace,
+            });
+        }
+        for (name, settings) in self.spec.namespaces.iter().flat_map(|n| n.value.iter()) {
+            match namespaces.iter_mut().find(|n| n.name == name.value.0) {
+                Some(namespace) => {
+                    namespace
+                        .labels
+                        .extend(labels(settings.value.labels.as_ref()));
+                    if let Some(b) = &settings.value.budget {
+                        namespace.budget = Some(budget(&b.value));
+                    }
+                }
+                None => {
+                    let names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let help = suggestion(&name.value.0, &names, "namespace");
+                    self.error(
+                        "unknown-namespace",
+                        format!("no tier or tenant uses the namespace `{}`", name.value.0),
+                        name.span,
+                        "unused namespace",
+                        help,
+                    );
+                }
+            }
+        }
+        (tenants, namespaces)
+    }
+
+    fn waves(
+        &mut self,
+        services: &mut [Service],
+        tiers: &[Tier],
+    ) -> (Vec<Vec<ServiceId>>, Vec<PathStep>) {
+        let n = services.len();
+        let barrier = |t: TierId| n + t.0;
+        let mut weights = vec![1u32; n];
+        weights.extend(std::iter::repeat_n(0, tiers.len()));
+        let mut edges = Vec::new();
+        // Why each edge exists, for cycle reports: (span, label).
+        let mut reasons: HashMap<(usize, usize), Span> = HashMap::new();
+        for (i, service) in services.iter().enumerate() {
+            edges.push((i, barrier(service.tier)));
+            for need in &service.needs {
+                let from = match need.target {
+                    DependencyTarget::Service(s) => s.0,
+                    DependencyTarget::Tier(t) => barrier(t),
+                };
+                edges.push((from, i));
+                reasons.entry((from, i)).or_insert(need.span);
+            }
+            for &after in &tiers[service.tier.0].after {
+                edges.push((barrier(after), i));
+                reasons
+                    .entry((barrier(after), i))
+                    .or_insert(tiers[service.tier.0].span);
+            }
+        }
+        let vertex_name = |v: usize| {
+            if v < n {
+                services[v].name.clone()
+            } else {
+                format!("tier/{}", tiers[v - n].name)
+            }
+        };
+        match layer(&weights, &edges) {
+            Ok(layering) => {
+                let mut waves: Vec<Vec<ServiceId>> = Vec::new();
+                for (i, service) in services.iter_mut().enumerate() {
+                    let wave = layering.levels[i] as usize;
+                    service.wave = wave;
+                    if waves.len() < wave {
+                        waves.resize(wave, Vec::new());
+                    }
+                    waves[wave - 1].push(ServiceId(i));
+                }
+                let last = (0..n).max_by_key(|&i| (layering.levels[i], std::cmp::Reverse(i)));
+                let path = last
+                    .map(|end| {
+                        layering
+                            .chain_to(end)
+                            .into_iter()
+                            .map(|v| {
+                                if v < n {
+                                    PathStep::Service(ServiceId(v))
+                                } else {
+                                    PathStep::Tier(TierId(v - n))
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (waves, path)
+            }
+            Err(cycles) => {
+                for cycle in cycles {
+                    let mut names: Vec<String> = cycle.iter().map(|&v| vertex_name(v)).collect();
+                    names.push(names[0].clone());
+                    let mut diagnostic = Diagnostic::error(
+                        "dependency-cycle",
+                        format!("dependency cycle: {}", names.join(" → ")),
+                    );
+                    for (i, &v) in cycle.iter().enumerate() {
+                        let next = cycle[(i + 1) % cycle.len()];
+                        if let Some(&span) = reasons.get(&(v, next)) {
+                            let label =
+                                format!("{} waits for {}", vertex_name(next), vertex_name(v));
+                            diagnostic = if diagnostic.labels.is_empty() {
+                                diagnostic.at(&self.doc.file, span, label)
+                            } else {
+                                diagnostic.also(span, label)
+                            };
+                        }
+                    }
+                    self.errors.push(diagnostic.help(
+                        "remove one of these dependencies; services of a cycle can never all start",
+                    ));
+                }
+                (Vec::new(), Vec::new())
+            }
+        }
+    }
+}
+
+fn budget(spec: &BudgetSpec) -> Budget {
+    Budget {
+        cpu: spec.cpu.as_ref().map(|c| c.value.0),
+        memory: spec.memory.as_ref().map(|m| m.value.0),
+        gpu: spec.gpu.as_ref().map(|g| g.value),
+        storage: spec.storage.as_ref().map(|s| s.value.0),
+        pvcs: spec.pvcs.as_ref().map(|p| p.value),
+        pods: spec.pods.as_ref().map(|p| p.value),
+    }
+}

@@ -1,0 +1,337 @@
+//! The deployment plan: waves, the critical path, resource totals and
+//! whether the platform fits its budgets and node pools.
+
+use serde::Serialize;
+
+use crate::model::{Platform, Service};
+use crate::quantity::{Measure, Quantity};
+
+/// How a platform will be deployed, derived from a [`Platform`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// The platform's name.
+    pub platform: String,
+    /// The environment applied.
+    pub environment: Option<String>,
+    /// Waves in order; everything in a wave can start together.
+    pub waves: Vec<WavePlan>,
+    /// The longest chain of waits (`tier/NAME` for a whole tier).
+    pub critical_path: Vec<String>,
+    /// Totals per tier, bottom first.
+    pub tiers: Vec<TierTotals>,
+    /// Totals of the whole platform.
+    pub total: Totals,
+    /// Budget and node-pool checks; empty when the spec sets neither.
+    pub fit: Vec<Fit>,
+}
+
+/// One wave.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WavePlan {
+    /// Its number, from 1.
+    pub wave: usize,
+    /// Its services, in spec order.
+    pub services: Vec<WaveEntry>,
+}
+
+/// A service as listed in a wave.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveEntry {
+    /// Its name.
+    pub name: String,
+    /// Its tier.
+    pub tier: String,
+    /// Its workload kind.
+    pub kind: &'static str,
+    /// Its pods.
+    pub replicas: u32,
+}
+
+/// Resource totals of a tier.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TierTotals {
+    /// The tier's name.
+    pub tier: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its totals.
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// Resources with replicas counted: CPU in millicores, bytes for memory and
+/// storage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    /// Services.
+    pub services: u32,
+    /// Pods.
+    pub pods: u32,
+    /// CPU requested, in millicores.
+    #[serde(serialize_with = "milli")]
+    pub cpu_requests: Quantity,
+    /// CPU limits, in millicores.
+    #[serde(serialize_with = "milli")]
+    pub cpu_limits: Quantity,
+    /// Memory requested, in bytes.
+    #[serde(serialize_with = "units")]
+    pub memory_requests: Quantity,
+    /// Memory limits, in bytes.
+    #[serde(serialize_with = "units")]
+    pub memory_limits: Quantity,
+    /// GPUs.
+    pub gpu: u32,
+    /// Storage requested by volume claims, in bytes.
+    #[serde(serialize_with = "units")]
+    pub storage: Quantity,
+    /// Volume claims.
+    pub pvcs: u32,
+}
+
+fn milli<S: serde::Serializer>(q: &Quantity, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u128(q.milli())
+}
+
+fn units<S: serde::Serializer>(q: &Quantity, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u128(q.ceil_units())
+}
+
+/// One capacity check.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fit {
+    /// What is checked: `namespace NAME` or `node pool NAME`.
+    pub scope: String,
+    /// The resource: `cpu`, `memory`, `gpu`, `storage`, `pvcs`, `pods`.
+    pub resource: &'static str,
+    /// What the platform asks for.
+    pub requested: String,
+    /// What is available.
+    pub available: String,
+    /// Whether it fits.
+    pub fits: bool,
+}
+
+impl Totals {
+    /// Adds one service.
+    pub fn add(&mut self, service: &Service) {
+        let pods = u64::from(service.replicas);
+        self.services += 1;
+        self.pods += service.replicas;
+        self.cpu_requests = self
+            .cpu_requests
+            .saturating_add(service.resources.requests.cpu.times(pods));
+        self.cpu_limits = self
+            .cpu_limits
+            .saturating_add(service.resources.limits.cpu.times(pods));
+        self.memory_requests = self
+            .memory_requests
+            .saturating_add(service.resources.requests.memory.times(pods));
+        self.memory_limits = self
+            .memory_limits
+            .saturating_add(service.resources.limits.memory.times(pods));
+        self.gpu += service.gpu * service.replicas;
+        self.storage = self.storage.saturating_add(service.storage_total());
+        self.pvcs += service.volume_claims();
+    }
+
+    /// Totals of some services.
+    pub fn of<'a>(services: impl IntoIterator<Item = &'a Service>) -> Totals {
+        let mut totals = Totals::default();
+        for service in services {
+            totals.add(service);
+        }
+        totals
+    }
+}
+
+impl Plan {
+    /// The plan of a platform.
+    ///
+    /// ```
+    /// use strata_core::{model, plan::Plan, source::SourceFile, spec};
+    /// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: nginx:1.27, replicas: 2 }\n");
+    /// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    /// let plan = Plan::new(&platform);
+    /// assert_eq!(plan.total.pods, 2);
+    /// assert_eq!(plan.waves.len(), 1);
+    /// ```
+    pub fn new(platform: &Platform) -> Plan {
+        let waves = platform
+            .waves
+            .iter()
+            .enumerate()
+            .map(|(i, ids)| WavePlan {
+                wave: i + 1,
+                services: ids
+                    .iter()
+                    .map(|id| {
+                        let s = &platform.services[id.0];
+                        WaveEntry {
+                            name: s.name.clone(),
+                            tier: platform.tier_of(s).name.clone(),
+                            kind: s.kind.as_str(),
+                            replicas: s.replicas,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let tiers = platform
+            .tiers
+            .iter()
+            .map(|t| TierTotals {
+                tier: t.name.clone(),
+                namespace: t.namespace.clone(),
+                totals: Totals::of(t.services.iter().map(|id| &platform.services[id.0])),
+            })
+            .collect();
+        Plan {
+            platform: platform.name.clone(),
+            environment: platform.environment.clone(),
+            waves,
+            critical_path: platform
+                .critical_path
+                .iter()
+                .map(|&s| platform.step_name(s))
+                .collect(),
+            tiers,
+            total: Totals::of(&platform.services),
+            fit: fit(platform),
+        }
+    }
+
+    /// Whether every capacity check passes.
+    pub fn fits(&self) -> bool {
+        self.fit.iter().all(|f| f.fits)
+    }
+}
+
+fn check(
+    scope: &str,
+    resource: &'static str,
+    requested: Quantity,
+    available: Quantity,
+    measure: Measure,
+) -> Fit {
+    Fit {
+        scope: scope.to_string(),
+        resource,
+        requested: requested.display(measure).to_string(),
+        available: available.display(measure).to_string(),
+        fits: requested <= available,
+    }
+}
+
+fn count(n: u32) -> Quantity {
+    Quantity::units(u64::from(n))
+}
+
+fn fit(platform: &Platform) -> Vec<Fit> {
+    let mut checks = Vec::new();
+    for namespace in &platform.namespaces {
+        let Some(budget) = namespace.budget else {
+            continue;
+        };
+        let totals = Totals::of(
+            platform
+                .services
+                .iter()
+                .filter(|s| s.namespace == namespace.name),
+        );
+        let scope = format!("namespace {}", namespace.name);
+        let wanted = [
+            ("cpu", totals.cpu_requests, budget.cpu, Measure::Cpu),
+            (
+                "memory",
+                totals.memory_requests,
+                budget.memory,
+                Measure::Bytes,
+            ),
+            (
+                "gpu",
+                count(totals.gpu),
+                budget.gpu.map(count),
+                Measure::Count,
+            ),
+            ("storage", totals.storage, budget.storage, Measure::Bytes),
+            (
+                "pvcs",
+                count(totals.pvcs),
+                budget.pvcs.map(count),
+                Measure::Count,
+            ),
+            (
+                "pods",
+                count(totals.pods),
+                budget.pods.map(count),
+                Measure::Count,
+            ),
+        ];
+        for (resource, requested, available, measure) in wanted {
+            if let Some(available) = available {
+                checks.push(check(&scope, resource, requested, available, measure));
+            }
+        }
+    }
+    for pool in &platform.node_pools {
+        let members: Vec<&Service> = platform
+            .services
+            .iter()
+            .filter(|s| s.pool.as_deref() == Some(pool.name.as_str()))
+            .collect();
+        let totals = Totals::of(members.iter().copied());
+        let scope = format!("node pool {}", pool.name);
+        let nodes = u64::from(pool.nodes.unwrap_or(1));
+        let per_node = [
+            (
+                "cpu",
+                pool.cpu,
+                Measure::Cpu,
+                totals.cpu_requests,
+                members.iter().map(|s| s.resources.requests.cpu).max(),
+            ),
+            (
+                "memory",
+                pool.memory,
+                Measure::Bytes,
+                totals.memory_requests,
+                members.iter().map(|s| s.resources.requests.memory).max(),
+            ),
+            (
+                "gpu",
+                pool.gpu.map(count),
+                Measure::Count,
+                count(totals.gpu),
+                members.iter().map(|s| count(s.gpu)).max(),
+            ),
+        ];
+        for (resource, capacity, measure, requested, largest_pod) in per_node {
+            let Some(capacity) = capacity else { continue };
+            if pool.nodes.is_some() {
+                checks.push(check(
+                    &scope,
+                    resource,
+                    requested,
+                    capacity.times(nodes),
+                    measure,
+                ));
+            }
+            if let Some(largest) = largest_pod.filter(|&l| l > capacity) {
+                checks.push(check(
+                    &format!("{scope} (largest pod on one node)"),
+                    resource,
+                    largest,
+                    capacity,
+                    measure,
+                ));
+            }
+        }
+    }
+    checks
+}

@@ -1,0 +1,119 @@
+//! Source text and byte spans: where every value of a spec came from.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A half-open byte range `[start, end)` into a [`SourceFile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct Span {
+    /// First byte of the range.
+    pub start: usize,
+    /// One past the last byte of the range.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end` (bytes).
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// The number of bytes covered.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the span covers no byte.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A spec file's name and text, shared cheaply between diagnostics.
+///
+/// ```
+/// use strata_core::source::{SourceFile, Span};
+/// let file = SourceFile::new("platform.yaml", "platform: demo\ntiers: []\n");
+/// assert_eq!(file.location(Span::new(15, 20)), (2, 1));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    inner: Arc<Inner>,
+}
+
+#[derive(PartialEq, Eq)]
+struct Inner {
+    name: String,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Wraps `text`, read from the file called `name`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            inner: Arc::new(Inner {
+                name: name.into(),
+                text,
+                line_starts,
+            }),
+        }
+    }
+
+    /// The file's name as the user gave it.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &str {
+        &self.inner.text
+    }
+
+    /// The text a span covers (empty when the span is out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.inner.text.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// 1-based line and column (in characters) of a span's start.
+    pub fn location(&self, span: Span) -> (usize, usize) {
+        let starts = &self.inner.line_starts;
+        let line = starts.partition_point(|&s| s <= span.start).max(1);
+        let line_start = starts[line - 1];
+        let col = self
+            .inner
+            .text
+            .get(line_start..span.start.min(self.inner.text.len()))
+            .map_or(0, |s| s.chars().count());
+        (line, col + 1)
+    }
+}
+
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("name", &self.inner.name)
+            .field("len", &self.inner.text.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_count_characters_not_bytes() {
+        let file = SourceFile::new("f", "a: 1\nné: x\n");
+        let x = file.text().find('x').unwrap();
+        assert_eq!(file.location(Span::new(x, x + 1)), (2, 5));
+        assert_eq!(file.location(Span::new(0, 1)), (1, 1));
+    }
+}

@@ -1,0 +1,483 @@
+//! Typed decoding of a [`Node`] tree that reports every problem, not the first.
+//!
+//! Each wire type implements [`Decode`]. A failed field records a diagnostic
+//! and yields `None`; its siblings are still decoded, so one `strata check`
+//! shows all mistakes of a file at once.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::yaml::{Node, NodeKind};
+use crate::diag::{Diagnostic, suggestion};
+use crate::source::{SourceFile, Span};
+
+/// A value and the span it was written at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    /// The decoded value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A type that can be read from a YAML [`Node`].
+pub trait Decode: Sized {
+    /// What a valid value looks like, for "expected …" messages.
+    const EXPECTED: &'static str;
+
+    /// Decodes `node`, recording problems in `d`; `None` when it cannot.
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self>;
+}
+
+/// The state of one decoding pass: the file and the problems found so far.
+pub struct Decoder<'f> {
+    file: &'f SourceFile,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The entries of a mapping that passed the unknown-key check.
+pub struct Fields<'n> {
+    node: &'n Node,
+}
+
+impl<'n> Fields<'n> {
+    /// The value under `key`, unless absent or null.
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.node.get(key).filter(|n| !n.is_null())
+    }
+
+    /// The span of the whole mapping.
+    pub fn span(&self) -> Span {
+        self.node.span
+    }
+}
+
+impl<'f> Decoder<'f> {
+    /// A decoder for nodes parsed from `file`.
+    pub fn new(file: &'f SourceFile) -> Self {
+        Decoder {
+            file,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// The file being decoded.
+    pub fn file(&self) -> &'f SourceFile {
+        self.file
+    }
+
+    /// Records a problem.
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Everything recorded so far.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_clean(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// An error pointing at `span` of this file.
+    pub fn error(
+        &self,
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::error(code, message).at(self.file, span, label)
+    }
+
+    /// Records that `node` is not what `expected` describes.
+    pub fn wrong_type(&mut self, node: &Node, expected: &str) {
+        let found = node.describe();
+        let mut diagnostic = self.error(
+            "wrong-type",
+            format!("expected {expected}, found {found}"),
+            node.span,
+            format!("this is {found}"),
+        );
+        if let NodeKind::Scalar { text, .. } = &node.kind
+            && expected.starts_with("a list")
+        {
+            diagnostic = diagnostic.help(format!("write a list, even of one item: `[{text}]`"));
+        } else if found == "a boolean" || found == "a number" {
+            diagnostic = diagnostic.help("put the value in quotes to make it a string");
+        }
+        self.report(diagnostic);
+    }
+
+    /// Checks that `node` is a mapping whose keys are all in `known` (or
+    /// start with `x-`, which is reserved for the user's own anchors).
+    pub fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        expected: &str,
+        known: &[&str],
+    ) -> Option<Fields<'n>> {
+        let NodeKind::Map(entries) = &node.kind else {
+            self.wrong_type(node, expected);
+            return None;
+        };
+        for (key, _) in entries {
+            let Some(name) = key.as_scalar() else {
+                self.wrong_type(key, "a key written as plain text");
+                continue;
+            };
+            if !known.contains(&name) && !name.starts_with("x-") {
+                let hint = suggestion(name, known, "key");
+                self.report(
+                    self.error(
+                        "unknown-key",
+                        format!("unknown key `{name}` in {expected}"),
+                        key.span,
+                        "not a known key",
+                    )
+                    .help(hint),
+                );
+            }
+        }
+        Some(Fields { node })
+    }
+
+    /// Decodes an optional field; `None` when absent, null or invalid.
+    pub fn field<T: Decode>(&mut self, fields: &Fields<'_>, key: &str) -> Option<Spanned<T>> {
+        let node = fields.get(key)?;
+        self.spanned(node)
+    }
+
+    /// Decodes a required field, reporting its absence at the mapping.
+    pub fn required<T: Decode>(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+        owner: &str,
+    ) -> Option<Spanned<T>> {
+        match fields.get(key) {
+            Some(node) => self.spanned(node),
+            None => {
+                let span = fields.node.span;
+                let head = Span::new(span.start, span.start);
+                self.report(
+                    self.error(
+                        "missing-key",
+                        format!("{owner} needs `{key}`"),
+                        head,
+                        format!("`{key}` is missing here"),
+                    )
+                    .help(format!("add `{key}:` with {}", T::EXPECTED)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Decodes `node` and keeps its span.
+    pub fn spanned<T: Decode>(&mut self, node: &Node) -> Option<Spanned<T>> {
+        T::decode(node, self).map(|value| Spanned {
+            value,
+            span: node.span,
+        })
+    }
+
+    /// The scalar text of `node`, or a wrong-type report.
+    pub fn scalar<'n>(&mut self, node: &'n Node, expected: &str) -> Option<&'n str> {
+        match &node.kind {
+            NodeKind::Scalar { text, .. } if !node.is_null() => Some(text),
+            _ => {
+                self.wrong_type(node, expected);
+                None
+            }
+        }
+    }
+
+    /// Decodes one of a fixed set of words, with "did you mean" on a typo.
+    pub fn keyword<T: Copy>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
+        let expected = format!(
+            "{what} ({})",
+            choices
+                .iter()
+                .map(|(w, _)| *w)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let text = self.scalar(node, &expected)?;
+        if let Some((_, value)) = choices.iter().find(|(w, _)| *w == text) {
+            return Some(*value);
+        }
+        let words: Vec<&str> = choices.iter().map(|(w, _)| *w).collect();
+        let hint = suggestion(text, &words, what);
+        self.report(
+            self.error(
+                "unknown-value",
+                format!("`{text}` is not a {what}"),
+                node.span,
+                format!("not a {what}"),
+            )
+            .help(hint),
+        );
+        None
+    }
+}
+
+impl Decode for String {
+    const EXPECTED: &'static str = "a string";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.scalar(node, Self::EXPECTED).map(str::to_string)
+    }
+}
+
+impl Decode for bool {
+    const EXPECTED: &'static str = "`true` or `false`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            } if matches!(text.as_str(), "true" | "True" | "TRUE") => Some(true),
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            } if matches!(text.as_str(), "false" | "False" | "FALSE") => Some(false),
+            _ => {
+                d.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+macro_rules! decode_integer {
+    ($($ty:ty),*) => {$(
+        impl Decode for $ty {
+            const EXPECTED: &'static str = "a whole number";
+            fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+                let text = match &node.kind {
+                    NodeKind::Scalar { text, quoted: false } => text.as_str(),
+                    _ => {
+                        d.wrong_type(node, Self::EXPECTED);
+                        return None;
+                    }
+                };
+                match text.parse::<$ty>() {
+                    Ok(value) => Some(value),
+                    Err(_) if text.parse::<i128>().is_ok() => {
+                        d.report(d.error(
+                            "out-of-range",
+                            format!("{text} is out of range: expected {} to {}", <$ty>::MIN, <$ty>::MAX),
+                            node.span,
+                            "out of range",
+                        ));
+                        None
+                    }
+                    Err(_) => {
+                        d.wrong_type(node, Self::EXPECTED);
+                        None
+                    }
+                }
+            }
+        }
+    )*};
+}
+decode_integer!(u16, u32, u64);
+
+impl Decode for f64 {
+    const EXPECTED: &'static str = "a number";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Scalar {
+                text,
+                quoted: false,
+            } => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() => Some(v),
+                _ => {
+                    d.wrong_type(node, Self::EXPECTED);
+                    None
+                }
+            },
+            _ => {
+                d.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl<T: Decode> Decode for Vec<Spanned<T>> {
+    const EXPECTED: &'static str = "a list";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let NodeKind::Seq(items) = &node.kind else {
+            d.wrong_type(
+                node,
+                &format!("a list of {}", T::EXPECTED.trim_start_matches("a ")),
+            );
+            return None;
+        };
+        // A bad item is reported and left out; the good ones are still
+        // returned so that later checks can report their own problems.
+        Some(items.iter().filter_map(|item| d.spanned(item)).collect())
+    }
+}
+
+/// A mapping from keys of type `K` to values of type `V`, in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Map<K, V>(pub Vec<(Spanned<K>, Spanned<V>)>);
+
+impl<K, V> Default for Map<K, V> {
+    fn default() -> Self {
+        Map(Vec::new())
+    }
+}
+
+impl<K, V> Map<K, V> {
+    /// The entries in source order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Spanned<K>, &Spanned<V>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<K: AsRef<str>, V> Map<K, V> {
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&Spanned<V>> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.value.as_ref() == key)
+            .map(|(_, v)| v)
+    }
+}
+
+impl<K: Decode, V: Decode> Decode for Map<K, V> {
+    const EXPECTED: &'static str = "a mapping";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let NodeKind::Map(entries) = &node.kind else {
+            d.wrong_type(node, Self::EXPECTED);
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            if key.as_scalar().is_some_and(|k| k.starts_with("x-")) {
+                continue;
+            }
+            let key = d.spanned::<K>(key);
+            let value = d.spanned::<V>(value);
+            if let (Some(k), Some(v)) = (key, value) {
+                out.push((k, v));
+            }
+        }
+        Some(Map(out))
+    }
+}
+
+impl<K: JsonSchema, V: JsonSchema> JsonSchema for Map<K, V> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}", V::schema_name()).into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let key = generator.subschema_for::<K>();
+        let value = generator.subschema_for::<V>();
+        json_schema!({
+            "type": "object",
+            "propertyNames": key,
+            "additionalProperties": value,
+        })
+    }
+}
+
+/// Declares a wire record: the struct (with its JSON Schema) and its
+/// [`Decode`] impl, from one list of fields, so keys cannot drift between
+/// the decoder and the schema.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident ($expected:literal) {
+            $(
+                $(#[$field_meta:meta])*
+                $kind:ident $field:ident : $ty:ty = $key:literal,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
+        #[schemars(deny_unknown_fields, extend("patternProperties" = { "^x-": {} }))]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                #[schemars(rename = $key)]
+                pub $field: record!(@type $kind $ty),
+            )*
+        }
+
+        impl $name {
+            /// The keys this record accepts, as written in a spec.
+            pub const FIELDS: &'static [&'static str] = &[$($key),*];
+        }
+
+        impl $crate::spec::decode::Decode for $name {
+            const EXPECTED: &'static str = $expected;
+            fn decode(
+                node: &$crate::spec::yaml::Node,
+                d: &mut $crate::spec::decode::Decoder<'_>,
+            ) -> Option<Self> {
+                let fields = d.fields(node, $expected, Self::FIELDS)?;
+                $( let $field = record!(@get $kind d, fields, $key, $expected); )*
+                Some($name { $( $field: record!(@finish $kind $field), )* })
+            }
+        }
+    };
+    (@type required $ty:ty) => { $crate::spec::decode::Spanned<$ty> };
+    (@type optional $ty:ty) => { Option<$crate::spec::decode::Spanned<$ty>> };
+    (@get required $d:ident, $fields:ident, $key:literal, $expected:literal) => {
+        $d.required(&$fields, $key, $expected)
+    };
+    (@get optional $d:ident, $fields:ident, $key:literal, $expected:literal) => {
+        $d.field(&$fields, $key)
+    };
+    (@finish required $field:ident) => { $field? };
+    (@finish optional $field:ident) => { $field };
+}
+pub(crate) use record;

@@ -1,0 +1,73 @@
+//! The spec language: YAML text to [`PlatformSpec`], with a span on every value.
+//!
+//! This layer checks shape and types (unknown keys, wrong types, quantities,
+//! names). Meaning (references, cycles, environments) is checked by
+//! [`crate::model`].
+
+pub mod amount;
+pub mod decode;
+pub mod names;
+pub mod platform;
+pub mod service;
+pub mod yaml;
+
+pub use decode::{Map, Spanned};
+pub use platform::PlatformSpec;
+pub use service::ServiceSpec;
+
+use crate::diag::Diagnostic;
+use crate::source::SourceFile;
+use yaml::Node;
+
+/// A parsed spec: its source, its YAML tree and the decoded platform.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The file it came from.
+    pub file: SourceFile,
+    /// The YAML tree, kept for environment overlays.
+    pub root: Node,
+    /// The decoded platform.
+    pub spec: PlatformSpec,
+}
+
+/// Parses and decodes a spec file.
+///
+/// # Errors
+/// Every syntax, shape and type problem of the file.
+///
+/// ```
+/// use strata_core::{source::SourceFile, spec};
+/// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: apps\n");
+/// let doc = spec::parse(&file).unwrap();
+/// assert_eq!(doc.spec.platform.value.0, "demo");
+/// ```
+pub fn parse(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
+    let root = yaml::parse(file).map_err(|d| vec![d])?;
+    let spec = decode_root(file, &root)?;
+    Ok(Document {
+        file: file.clone(),
+        root,
+        spec,
+    })
+}
+
+/// Decodes a (possibly environment-merged) YAML tree as a platform.
+pub(crate) fn decode_root(file: &SourceFile, root: &Node) -> Result<PlatformSpec, Vec<Diagnostic>> {
+    let mut decoder = decode::Decoder::new(file);
+    let spec = <PlatformSpec as decode::Decode>::decode(root, &mut decoder);
+    match spec {
+        Some(spec) if decoder.is_clean() => Ok(spec),
+        _ => Err(decoder.into_diagnostics()),
+    }
+}
+
+/// The JSON Schema of the spec language, generated from the wire types.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::SchemaGenerator::default().into_root_schema_for::<PlatformSpec>();
+    schema.insert(
+        "$id".into(),
+        "https://strata.dev/schema/platform.json".into(),
+    );
+    schema.insert("title".into(), "Strata platform spec".into());
+    schema.to_value()
+}

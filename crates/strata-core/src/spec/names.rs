@@ -1,0 +1,258 @@
+//! Names that end up in Kubernetes objects, checked where they are written.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::decode::{Decode, Decoder};
+use super::yaml::Node;
+
+/// A DNS-1123 label: the name of a platform, tier, service, environment,
+/// node pool, tenant or namespace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(pub String);
+
+/// A port name: an IANA service name (at most 15 characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortName(pub String);
+
+/// An environment variable name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EnvName(pub String);
+
+/// A label or annotation key (`app`, `example.com/team`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LabelKey(pub String);
+
+/// Why `name` is not a DNS-1123 label of at most `max` characters.
+///
+/// ```
+/// use strata_core::spec::names::dns_label_problem;
+/// assert_eq!(dns_label_problem("redis-grpc", 63), None);
+/// assert!(dns_label_problem("Redis_gRPC", 63).is_some());
+/// ```
+pub fn dns_label_problem(name: &str, max: usize) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.len() > max {
+        return Some(format!(
+            "it is {} characters long, at most {max} are allowed",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(format!(
+            "it contains `{c}`; only lowercase letters, digits and `-` are allowed"
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Some("it must start and end with a letter or digit".into());
+    }
+    None
+}
+
+/// The closest valid label to `name` (lowercased, other characters to `-`).
+pub fn to_dns_label(name: &str, max: usize) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let out = out.trim_matches('-');
+    out.chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+fn decode_label(node: &Node, d: &mut Decoder<'_>, what: &str, max: usize) -> Option<String> {
+    let text = d.scalar(node, &format!("{what} (a lowercase name)"))?;
+    if let Some(problem) = dns_label_problem(text, max) {
+        let fixed = to_dns_label(text, max);
+        let mut diagnostic = d.error(
+            "invalid-name",
+            format!("`{text}` is not a valid {what}: {problem}"),
+            node.span,
+            "not a DNS-1123 label",
+        );
+        diagnostic = if fixed.is_empty() {
+            diagnostic.help(format!(
+                "use lowercase letters, digits and `-`, at most {max} characters"
+            ))
+        } else {
+            diagnostic.help(format!("did you mean `{fixed}`?"))
+        };
+        d.report(diagnostic);
+        return None;
+    }
+    Some(text.to_string())
+}
+
+impl Decode for Name {
+    const EXPECTED: &'static str = "a lowercase name such as `redis-grpc`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        decode_label(node, d, "name", 63).map(Name)
+    }
+}
+
+impl Decode for PortName {
+    const EXPECTED: &'static str = "a port name such as `http` or `grpc`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let name = decode_label(node, d, "port name", 15)?;
+        if !name.chars().any(|c| c.is_ascii_lowercase()) {
+            d.report(
+                d.error(
+                    "invalid-name",
+                    format!("`{name}` is not a valid port name: it needs a letter"),
+                    node.span,
+                    "no letter",
+                )
+                .help("name ports for what they serve: `http`, `grpc`, `metrics`, `admin`…"),
+            );
+            return None;
+        }
+        Some(PortName(name))
+    }
+}
+
+impl Decode for EnvName {
+    const EXPECTED: &'static str = "an environment variable name such as `REDIS_URL`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let valid = text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+        if !valid {
+            let fixed: String = text
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            d.report(
+                d.error(
+                    "invalid-name",
+                    format!("`{text}` is not a valid environment variable name"),
+                    node.span,
+                    "invalid name",
+                )
+                .help(format!(
+                    "start with a letter or `_`, then letters, digits, `_`: did you mean `{fixed}`?"
+                )),
+            );
+            return None;
+        }
+        Some(EnvName(text.to_string()))
+    }
+}
+
+impl Decode for LabelKey {
+    const EXPECTED: &'static str = "a label key such as `team` or `example.com/team`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let (prefix, name) = text
+            .rsplit_once('/')
+            .map_or((None, text), |(p, n)| (Some(p), n));
+        let name_ok = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+        let prefix_ok = prefix.is_none_or(|p| {
+            p.len() <= 253
+                && p.split('.')
+                    .all(|part| dns_label_problem(part, 63).is_none())
+        });
+        if !(name_ok && prefix_ok) {
+            d.report(
+                d.error("invalid-name", format!("`{text}` is not a valid label key"), node.span, "invalid label key")
+                    .help("a label key is an optional DNS prefix and `/`, then up to 63 letters, digits, `-`, `_` or `.`"),
+            );
+            return None;
+        }
+        Some(LabelKey(text.to_string()))
+    }
+}
+
+macro_rules! string_like {
+    ($($ty:ident => $pattern:expr, $description:expr;)*) => {$(
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({ "type": "string", "pattern": $pattern, "description": $description })
+            }
+        }
+    )*};
+}
+
+string_like! {
+    Name => "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "A DNS-1123 label: lowercase letters, digits and '-', at most 63 characters.";
+    PortName => "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$", "An IANA service name: lowercase letters, digits and '-', at most 15 characters.";
+    EnvName => "^[A-Za-z_][-._A-Za-z0-9]*$", "An environment variable name.";
+    LabelKey => "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$", "A Kubernetes label key.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn labels() {
+        assert!(dns_label_problem("a", 63).is_none());
+        assert!(dns_label_problem("a-1", 63).is_none());
+        assert!(dns_label_problem("-a", 63).is_some());
+        assert!(dns_label_problem(&"a".repeat(64), 63).is_some());
+        assert_eq!(to_dns_label("Redis_gRPC", 63), "redis-grpc");
+    }
+
+    proptest! {
+        #[test]
+        fn suggested_labels_are_valid(name in "[A-Za-z0-9_ .-]{1,80}") {
+            let fixed = to_dns_label(&name, 63);
+            prop_assume!(!fixed.is_empty());
+            prop_assert_eq!(dns_label_problem(&fixed, 63), None);
+        }
+    }
+}

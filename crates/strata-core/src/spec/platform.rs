@@ -1,0 +1,218 @@
+//! The wire form of a whole platform: the top of a spec file.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::amount::{Bytes, Cpu};
+use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::names::{LabelKey, Name};
+use super::service::{ResourcesSpec, ServiceSpec};
+use super::yaml::Node;
+
+record! {
+    /// A platform: its environments, defaults, node pools, tiers and tenants.
+    pub struct PlatformSpec ("a platform spec") {
+        /// The platform's name; it prefixes namespaces and labels every object.
+        required platform: Name = "platform",
+        /// A sentence for people reading the spec.
+        optional description: String = "description",
+        /// Labels added to every object.
+        optional labels: Map<LabelKey, String> = "labels",
+        /// The namespace shared by tiers that name none; the platform's name when absent.
+        optional namespace: Name = "namespace",
+        /// Named environments (`local`, `staging`, `prod`…) and what each overrides.
+        optional environments: Map<Name, EnvironmentSpec> = "environments",
+        /// Values every service gets unless it says otherwise.
+        optional defaults: DefaultsSpec = "defaults",
+        /// Groups of nodes a service can be scheduled on.
+        optional node_pools: Map<Name, NodePoolSpec> = "nodePools",
+        /// Labels and budgets of namespaces.
+        optional namespaces: Map<Name, NamespaceSpec> = "namespaces",
+        /// The layers of the platform, bottom first.
+        required tiers: Vec<Spanned<TierSpec>> = "tiers",
+        /// Tenants, each with its own namespace and budget.
+        optional tenants: Map<Name, TenantSpec> = "tenants",
+    }
+}
+
+record! {
+    /// What one environment changes.
+    pub struct EnvironmentSpec ("an environment") {
+        /// Every service runs this many replicas (typically 1 for `local`).
+        optional replicas: u32 = "replicas",
+        /// Services run at least this many replicas.
+        optional min_replicas: u32 = "minReplicas",
+        /// Factor applied to every CPU and memory request and limit.
+        optional scale: f64 = "scale",
+        /// StorageClass for every volume that names none.
+        optional storage_class: String = "storageClass",
+        /// The shared namespace in this environment.
+        optional namespace: Name = "namespace",
+        /// Per-service overrides of any service field, merged over the base spec.
+        optional services: Map<Name, ServiceSpec> = "services",
+    }
+}
+
+record! {
+    /// Values every service gets unless it sets its own.
+    pub struct DefaultsSpec ("defaults") {
+        /// Replicas of a service that sets none.
+        optional replicas: u32 = "replicas",
+        /// Requests and limits of a service that sets none.
+        optional resources: ResourcesSpec = "resources",
+        /// StorageClass of a volume that names none.
+        optional storage_class: String = "storageClass",
+    }
+}
+
+record! {
+    /// A group of nodes selected by labels, possibly tainted.
+    pub struct NodePoolSpec ("a node pool") {
+        /// Node labels that select the pool.
+        required selector: Map<LabelKey, String> = "selector",
+        /// Taints the pool's nodes carry: `key`, `key=value` or `key=value:Effect`.
+        optional taints: Vec<Spanned<TaintSpec>> = "taints",
+        /// How many nodes the pool has, for the capacity check in `plan`.
+        optional nodes: u32 = "nodes",
+        /// What one node offers.
+        optional capacity: CapacitySpec = "capacity",
+    }
+}
+
+record! {
+    /// Allocatable resources of one node.
+    pub struct CapacitySpec ("a node's capacity (`cpu`, `memory`, `gpu`)") {
+        /// CPU cores.
+        optional cpu: Cpu = "cpu",
+        /// Memory.
+        optional memory: Bytes = "memory",
+        /// GPUs.
+        optional gpu: u32 = "gpu",
+    }
+}
+
+record! {
+    /// Settings of one namespace.
+    pub struct NamespaceSpec ("a namespace") {
+        /// Extra labels of the Namespace object.
+        optional labels: Map<LabelKey, String> = "labels",
+        /// The namespace's ResourceQuota.
+        optional budget: BudgetSpec = "budget",
+    }
+}
+
+record! {
+    /// A resource budget: what a namespace may request in total.
+    pub struct BudgetSpec ("a budget (`cpu`, `memory`, `gpu`, `storage`, `pvcs`, `pods`)") {
+        /// Total CPU requests.
+        optional cpu: Cpu = "cpu",
+        /// Total memory requests.
+        optional memory: Bytes = "memory",
+        /// Total GPUs.
+        optional gpu: u32 = "gpu",
+        /// Total storage requested by volume claims.
+        optional storage: Bytes = "storage",
+        /// Number of volume claims.
+        optional pvcs: u32 = "pvcs",
+        /// Number of pods.
+        optional pods: u32 = "pods",
+    }
+}
+
+record! {
+    /// A layer of the platform.
+    pub struct TierSpec ("a tier") {
+        /// The tier's name (`infrastructure`, `gateway`…).
+        required name: Name = "name",
+        /// A sentence for people reading the spec.
+        optional description: String = "description",
+        /// The tier's namespace; the platform's shared one when absent.
+        optional namespace: Name = "namespace",
+        /// Tiers whose every service must be ready before this one starts.
+        optional after: Vec<Spanned<Name>> = "after",
+        /// The tier's services, by name.
+        optional services: Map<Name, ServiceSpec> = "services",
+    }
+}
+
+record! {
+    /// A tenant: a namespace of its own with a budget.
+    pub struct TenantSpec ("a tenant") {
+        /// The tenant's namespace; `tenant-NAME` when absent.
+        optional namespace: Name = "namespace",
+        /// Extra labels of the tenant's Namespace.
+        optional labels: Map<LabelKey, String> = "labels",
+        /// The tenant's ResourceQuota.
+        optional budget: BudgetSpec = "budget",
+    }
+}
+
+/// A node taint: `key`, `key=value`, `key:Effect` or `key=value:Effect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaintSpec {
+    /// The taint's key.
+    pub key: String,
+    /// The taint's value, if any.
+    pub value: Option<String>,
+    /// `NoSchedule` (the default), `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+impl Decode for TaintSpec {
+    const EXPECTED: &'static str = "a taint such as `nvidia.com/gpu=true:NoSchedule`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let (rest, effect) = match text.rsplit_once(':') {
+            Some((rest, effect)) => (rest, effect),
+            None => (text, "NoSchedule"),
+        };
+        if !EFFECTS.contains(&effect) {
+            let hint = crate::diag::suggestion(effect, &EFFECTS, "taint effect");
+            d.report(
+                d.error(
+                    "unknown-value",
+                    format!("`{effect}` is not a taint effect"),
+                    node.span,
+                    "unknown effect",
+                )
+                .help(hint),
+            );
+            return None;
+        }
+        let (key, value) = match rest.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (rest, None),
+        };
+        if key.is_empty() {
+            d.report(
+                d.error("invalid-name", "a taint needs a key", node.span, "no key")
+                    .help("write `key=value:Effect`"),
+            );
+            return None;
+        }
+        Some(TaintSpec {
+            key: key.to_string(),
+            value,
+            effect: effect.to_string(),
+        })
+    }
+}
+
+impl JsonSchema for TaintSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Taint".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "`key`, `key=value` or `key=value:Effect` (NoSchedule, PreferNoSchedule, NoExecute).",
+            "pattern": "^[^=:]+(=[^:]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?$"
+        })
+    }
+}

@@ -1,0 +1,469 @@
+//! The wire form of a service: what a user writes under `tiers[].services`.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::amount::{Bytes, Cpu};
+use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::names::{EnvName, LabelKey, Name, PortName};
+use super::yaml::{Node, NodeKind};
+
+record! {
+    /// One service of a tier: a workload, its ports, its needs.
+    pub struct ServiceSpec ("a service") {
+        /// Container image, pinned to a version (`ghcr.io/isa/gateway:1.0.0`).
+        optional image: String = "image",
+        /// A catalog blueprint that supplies image, ports, storage and endpoints.
+        optional blueprint: Name = "blueprint",
+        /// The workload kind; `stateful` when storage is set, else `stateless`.
+        optional kind: WorkloadKind = "kind",
+        /// Cron schedule, for `kind: cron`.
+        optional schedule: String = "schedule",
+        /// Replaces the image's entrypoint.
+        optional command: Vec<Spanned<String>> = "command",
+        /// Arguments to the entrypoint.
+        optional args: Vec<Spanned<String>> = "args",
+        /// Named ports: `{ http: 8080 }` or `{ admin: { port: 8001, protocol: http } }`.
+        optional ports: Map<PortName, PortSpec> = "ports",
+        /// Environment variables: literals, `${service.field}` references, or
+        /// `{ secret: NAME, key: KEY }` / `{ config: NAME, key: KEY }`.
+        optional env: Map<EnvName, EnvValueSpec> = "env",
+        /// Number of pods.
+        optional replicas: u32 = "replicas",
+        /// CPU and memory requests and limits.
+        optional resources: ResourcesSpec = "resources",
+        /// GPUs per pod (`nvidia.com/gpu`).
+        optional gpu: u32 = "gpu",
+        /// A persistent volume: `10Gi` or `{ size, class, mountPath }`.
+        optional storage: StorageSpec = "storage",
+        /// The node pool to schedule on.
+        optional pool: Name = "pool",
+        /// What must be ready first: service names, or `tier/NAME` for a whole tier.
+        optional needs: Vec<Spanned<NeedSpec>> = "needs",
+        /// Extra labels for this service's objects.
+        optional labels: Map<LabelKey, String> = "labels",
+        /// A sentence for people reading the spec.
+        optional description: String = "description",
+    }
+}
+
+record! {
+    /// CPU and memory for each pod.
+    pub struct ResourcesSpec ("resources (`requests` and `limits`)") {
+        /// What the scheduler reserves.
+        optional requests: ResourceList = "requests",
+        /// The most a pod may use.
+        optional limits: ResourceList = "limits",
+    }
+}
+
+record! {
+    /// An amount of CPU and memory.
+    pub struct ResourceList ("a resource list (`cpu`, `memory`)") {
+        /// CPU cores.
+        optional cpu: Cpu = "cpu",
+        /// Memory.
+        optional memory: Bytes = "memory",
+    }
+}
+
+record! {
+    /// A port written in full.
+    pub struct PortDetail ("a port (`port`, `protocol`)") {
+        /// The port number, 1 to 65535.
+        required port: PortNumber = "port",
+        /// `http`, `grpc`, `tcp` or `udp`; guessed from the port's name when absent.
+        optional protocol: Protocol = "protocol",
+    }
+}
+
+record! {
+    /// A persistent volume written in full.
+    pub struct VolumeSpec ("a volume (`size`, `class`, `mountPath`)") {
+        /// Requested size.
+        required size: Bytes = "size",
+        /// StorageClass; the environment's or the default one when absent.
+        optional class: String = "class",
+        /// Where the volume is mounted; `/data` when absent.
+        optional mount_path: String = "mountPath",
+    }
+}
+
+record! {
+    /// A reference to one key of a Secret.
+    pub struct SecretRef ("a secret reference (`secret`, `key`)") {
+        /// The Secret's name.
+        required secret: Name = "secret",
+        /// The key within it.
+        required key: String = "key",
+    }
+}
+
+record! {
+    /// A reference to one key of a ConfigMap.
+    pub struct ConfigRef ("a config reference (`config`, `key`)") {
+        /// The ConfigMap's name.
+        required config: Name = "config",
+        /// The key within it.
+        required key: String = "key",
+    }
+}
+
+/// A port number, 1 to 65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortNumber(pub u16);
+
+impl Decode for PortNumber {
+    const EXPECTED: &'static str = "a port number from 1 to 65535";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let n: u64 = d.spanned::<u64>(node)?.value;
+        match u16::try_from(n) {
+            Ok(port) if port > 0 => Some(PortNumber(port)),
+            _ => {
+                d.report(
+                    d.error(
+                        "port-out-of-range",
+                        format!("port {n} is out of range"),
+                        node.span,
+                        "not a port",
+                    )
+                    .help("ports are numbered from 1 to 65535"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The application protocol a port speaks; it picks probes and routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// HTTP/1.1 or HTTP/2.
+    Http,
+    /// gRPC (HTTP/2), health-checked with the gRPC health protocol.
+    Grpc,
+    /// Any other TCP protocol.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    /// The protocol a port's name suggests: `http*`, `metrics`, `web` are
+    /// HTTP, `grpc*` is gRPC, `dns*` is UDP, everything else TCP.
+    pub fn guess(port_name: &str) -> Protocol {
+        let has = |word: &str| {
+            port_name == word
+                || port_name.starts_with(&format!("{word}-"))
+                || port_name.ends_with(&format!("-{word}"))
+        };
+        if has("grpc") {
+            Protocol::Grpc
+        } else if has("http")
+            || has("https")
+            || has("metrics")
+            || has("web")
+            || has("ui")
+            || has("console")
+        {
+            Protocol::Http
+        } else if has("dns") || has("udp") {
+            Protocol::Udp
+        } else {
+            Protocol::Tcp
+        }
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+impl Decode for Protocol {
+    const EXPECTED: &'static str = "a protocol (http, grpc, tcp, udp)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "protocol",
+            &[
+                ("http", Protocol::Http),
+                ("grpc", Protocol::Grpc),
+                ("tcp", Protocol::Tcp),
+                ("udp", Protocol::Udp),
+            ],
+        )
+    }
+}
+
+/// How a service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// Interchangeable pods (a Deployment).
+    Stateless,
+    /// Pods with identity and their own volumes (a StatefulSet).
+    Stateful,
+    /// One pod per node (a DaemonSet).
+    Daemon,
+    /// Runs to completion once per apply (a Job).
+    Job,
+    /// Runs on a schedule (a CronJob).
+    Cron,
+}
+
+impl WorkloadKind {
+    /// Whether pods of this kind are expected to keep running.
+    pub fn is_long_running(self) -> bool {
+        matches!(
+            self,
+            WorkloadKind::Stateless | WorkloadKind::Stateful | WorkloadKind::Daemon
+        )
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Stateless => "stateless",
+            WorkloadKind::Stateful => "stateful",
+            WorkloadKind::Daemon => "daemon",
+            WorkloadKind::Job => "job",
+            WorkloadKind::Cron => "cron",
+        }
+    }
+}
+
+impl Decode for WorkloadKind {
+    const EXPECTED: &'static str = "a workload kind (stateless, stateful, daemon, job, cron)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "workload kind",
+            &[
+                ("stateless", WorkloadKind::Stateless),
+                ("stateful", WorkloadKind::Stateful),
+                ("daemon", WorkloadKind::Daemon),
+                ("job", WorkloadKind::Job),
+                ("cron", WorkloadKind::Cron),
+            ],
+        )
+    }
+}
+
+/// A port: a bare number or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PortSpec {
+    /// `http: 8080`.
+    Number(PortNumber),
+    /// `admin: { port: 8001, protocol: http }`.
+    Detail(PortDetail),
+}
+
+impl Decode for PortSpec {
+    const EXPECTED: &'static str = "a port number or `{ port, protocol }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            NodeKind::Map(_) => PortDetail::decode(node, d).map(PortSpec::Detail),
+            _ => PortNumber::decode(node, d).map(PortSpec::Number),
+        }
+    }
+}
+
+/// An environment variable's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvValueSpec {
+    /// Text, possibly with `${service.field}` references.
+    Literal(String),
+    /// A key of a Secret.
+    Secret(SecretRef),
+    /// A key of a ConfigMap.
+    Config(ConfigRef),
+}
+
+impl Decode for EnvValueSpec {
+    const EXPECTED: &'static str = "a string, `{ secret, key }` or `{ config, key }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Scalar { text, .. } => Some(EnvValueSpec::Literal(if node.is_null() {
+                String::new()
+            } else {
+                text.clone()
+            })),
+            NodeKind::Map(_) if node.get("secret").is_some() => {
+                SecretRef::decode(node, d).map(EnvValueSpec::Secret)
+            }
+            NodeKind::Map(_) if node.get("config").is_some() => {
+                ConfigRef::decode(node, d).map(EnvValueSpec::Config)
+            }
+            _ => {
+                d.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+/// A persistent volume: a bare size or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageSpec {
+    /// `storage: 10Gi`.
+    Size(Bytes),
+    /// `storage: { size: 10Gi, class: fast-ssd, mountPath: /var/lib/data }`.
+    Volume(VolumeSpec),
+}
+
+impl Decode for StorageSpec {
+    const EXPECTED: &'static str = "a size such as `10Gi` or `{ size, class, mountPath }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            NodeKind::Map(_) => VolumeSpec::decode(node, d).map(StorageSpec::Volume),
+            _ => Bytes::decode(node, d).map(StorageSpec::Size),
+        }
+    }
+}
+
+/// One entry of `needs:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NeedSpec {
+    /// Another service, by name.
+    Service(Name),
+    /// Every service of a tier: `tier/NAME`.
+    Tier(Name),
+}
+
+impl Decode for NeedSpec {
+    const EXPECTED: &'static str = "a service name or `tier/NAME`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let (tier, name) = match text.split_once('/') {
+            Some(("tier", name)) => (true, name),
+            Some(_) => {
+                d.report(
+                    d.error(
+                        "invalid-need",
+                        format!("`{text}` is neither a service name nor `tier/NAME`"),
+                        node.span,
+                        "not a dependency",
+                    )
+                    .help("write a service's name, or `tier/` and a tier's name"),
+                );
+                return None;
+            }
+            None => (false, text),
+        };
+        let inner = Node {
+            span: node.span,
+            kind: NodeKind::Scalar {
+                text: name.to_string(),
+                quoted: true,
+            },
+        };
+        let name = Name::decode(&inner, d)?;
+        Some(if tier {
+            NeedSpec::Tier(name)
+        } else {
+            NeedSpec::Service(name)
+        })
+    }
+}
+
+fn one_of(a: Schema, b: Schema, description: &str) -> Schema {
+    json_schema!({ "description": description, "anyOf": [a, b] })
+}
+
+impl JsonSchema for PortNumber {
+    fn schema_name() -> Cow<'static, str> {
+        "PortNumber".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": 1, "maximum": 65535 })
+    }
+}
+
+impl JsonSchema for Protocol {
+    fn schema_name() -> Cow<'static, str> {
+        "Protocol".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["http", "grpc", "tcp", "udp"] })
+    }
+}
+
+impl JsonSchema for WorkloadKind {
+    fn schema_name() -> Cow<'static, str> {
+        "WorkloadKind".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["stateless", "stateful", "daemon", "job", "cron"] })
+    }
+}
+
+impl JsonSchema for PortSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Port".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let number = generator.subschema_for::<PortNumber>();
+        let detail = generator.subschema_for::<PortDetail>();
+        one_of(
+            number,
+            detail,
+            "A port number, or a port with its protocol.",
+        )
+    }
+}
+
+impl JsonSchema for StorageSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Storage".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let size = generator.subschema_for::<Bytes>();
+        let volume = generator.subschema_for::<VolumeSpec>();
+        one_of(
+            size,
+            volume,
+            "A volume size, or a volume with class and mount path.",
+        )
+    }
+}
+
+impl JsonSchema for EnvValueSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "EnvValue".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let secret = generator.subschema_for::<SecretRef>();
+        let config = generator.subschema_for::<ConfigRef>();
+        json_schema!({
+            "description": "A literal (with `${service.field}` references), a Secret key or a ConfigMap key.",
+            "anyOf": [{ "type": ["string", "number", "boolean"] }, secret, config]
+        })
+    }
+}
+
+impl JsonSchema for NeedSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Need".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A service name, or `tier/NAME` for every service of a tier.",
+            "pattern": "^(tier/)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+        })
+    }
+}

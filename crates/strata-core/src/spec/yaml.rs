@@ -1,0 +1,457 @@
+//! YAML text to a tree of [`Node`]s that remember where they were written.
+//!
+//! Typed decoding happens later (in [`super::decode`]); this layer only knows
+//! YAML: it resolves anchors, aliases and `<<` merge keys, rejects duplicate
+//! keys, and bounds alias expansion so no input can exhaust memory.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::diag::Diagnostic;
+use crate::source::{SourceFile, Span};
+
+/// Most nodes a document may expand to through aliases before it is refused.
+const MAX_NODES: usize = 2_000_000;
+
+/// One YAML value and its place in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Where the value was written.
+    pub span: Span,
+    /// The value.
+    pub kind: NodeKind,
+}
+
+/// The shape of a YAML value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar as written; `quoted` when it can only be a string.
+    Scalar {
+        /// The scalar's text after YAML unescaping.
+        text: String,
+        /// Written quoted or as a block, or tagged `!!str`.
+        quoted: bool,
+    },
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in source order.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// The scalar text, if this is a scalar.
+    pub fn as_scalar(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Whether this is YAML null (`~`, `null` or nothing).
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { text, quoted: false }
+            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// The value under `key`, if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_scalar() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for messages ("a mapping", "a number"…).
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+            NodeKind::Scalar { .. } if self.is_null() => "nothing (null)",
+            NodeKind::Scalar { quoted: true, .. } => "a string",
+            NodeKind::Scalar { text, .. } => {
+                if matches!(
+                    text.as_str(),
+                    "true" | "false" | "True" | "False" | "TRUE" | "FALSE"
+                ) {
+                    "a boolean"
+                } else if text.parse::<f64>().is_ok() {
+                    "a number"
+                } else {
+                    "a string"
+                }
+            }
+        }
+    }
+
+    /// Overlays `other` on this node: mappings merge key by key (recursively),
+    /// anything else is replaced.
+    pub fn merge(&mut self, other: &Node) {
+        match (&mut self.kind, &other.kind) {
+            (NodeKind::Map(base), NodeKind::Map(over)) => {
+                for (key, value) in over {
+                    let existing = base
+                        .iter_mut()
+                        .find(|(k, _)| k.as_scalar().is_some() && k.as_scalar() == key.as_scalar());
+                    match existing {
+                        Some((_, v)) => v.merge(value),
+                        None => base.push((key.clone(), value.clone())),
+                    }
+                }
+            }
+            _ => *self = other.clone(),
+        }
+    }
+}
+
+/// Parses the single YAML document of `file`.
+///
+/// # Errors
+/// A YAML syntax error, a duplicate key, an unknown alias, more than one
+/// document, or an alias expansion past two million nodes.
+pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
+    Builder::new(file).run()
+}
+
+struct Builder<'f> {
+    file: &'f SourceFile,
+    /// Byte offset of each character, when the text is not plain ASCII.
+    char_offsets: Option<Vec<usize>>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+}
+
+enum Frame {
+    Seq(Span, usize, Vec<Node>),
+    Map(Span, usize, Vec<(Node, Node)>, Option<Node>),
+}
+
+impl<'f> Builder<'f> {
+    fn new(file: &'f SourceFile) -> Self {
+        let text = file.text();
+        let char_offsets = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(text.len()))
+                .collect()
+        });
+        Builder {
+            file,
+            char_offsets,
+            anchors: HashMap::new(),
+            nodes: 0,
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.char_offsets {
+            Some(offsets) => offsets
+                .get(char_index)
+                .copied()
+                .unwrap_or(self.file.text().len()),
+            None => char_index.min(self.file.text().len()),
+        }
+    }
+
+    fn span(&self, span: saphyr_parser::Span) -> Span {
+        Span::new(self.byte(span.start.index()), self.byte(span.end.index()))
+    }
+
+    fn error(&self, span: Span, message: impl Into<String>, label: &str) -> Diagnostic {
+        Diagnostic::error("yaml-syntax", message).at(self.file, span, label)
+    }
+
+    fn run(mut self) -> Result<Node, Diagnostic> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut root: Option<Node> = None;
+        let mut documents = 0;
+        for event in Parser::new_from_str(self.file.text()) {
+            let (event, span) = event.map_err(|e| {
+                let at = self.byte(e.marker().index());
+                self.error(
+                    Span::new(at, at),
+                    format!("invalid YAML: {}", e.info()),
+                    "here",
+                )
+                .help("check the indentation and quoting around this place")
+            })?;
+            let span = self.span(span);
+            let node = match event {
+                Event::DocumentStart(_) => {
+                    documents += 1;
+                    if documents > 1 {
+                        return Err(self
+                            .error(span, "a spec holds exactly one YAML document", "a second document starts here")
+                            .help("remove the `---` separator, or put the other document in its own file"));
+                    }
+                    continue;
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                    let quoted = tagged_str || !matches!(style, ScalarStyle::Plain);
+                    self.finish(
+                        Node {
+                            span,
+                            kind: NodeKind::Scalar {
+                                text: text.into_owned(),
+                                quoted,
+                            },
+                        },
+                        anchor,
+                    )?
+                }
+                Event::Alias(id) => {
+                    let Some(node) = self.anchors.get(&id).cloned() else {
+                        return Err(self.error(
+                            span,
+                            "this alias names no anchor defined before it",
+                            "unknown alias",
+                        ));
+                    };
+                    self.count(&node, span)?;
+                    Node { span, ..node }
+                }
+                Event::SequenceStart(anchor, _) => {
+                    stack.push(Frame::Seq(span, anchor, Vec::new()));
+                    continue;
+                }
+                Event::MappingStart(anchor, _) => {
+                    stack.push(Frame::Map(span, anchor, Vec::new(), None));
+                    continue;
+                }
+                Event::SequenceEnd => match stack.pop() {
+                    Some(Frame::Seq(start, anchor, items)) => {
+                        let end = items.last().map_or(start.end, |n| n.span.end);
+                        self.finish(
+                            Node {
+                                span: Span::new(start.start, end),
+                                kind: NodeKind::Seq(items),
+                            },
+                            anchor,
+                        )?
+                    }
+                    _ => continue,
+                },
+                Event::MappingEnd => match stack.pop() {
+                    Some(Frame::Map(start, anchor, entries, _)) => {
+                        let end = entries.last().map_or(start.end, |(_, v)| v.span.end);
+                        let entries = self.apply_merge_keys(entries)?;
+                        self.finish(
+                            Node {
+                                span: Span::new(start.start, end),
+                                kind: NodeKind::Map(entries),
+                            },
+                            anchor,
+                        )?
+                    }
+                    _ => continue,
+                },
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
+                    continue;
+                }
+            };
+            match stack.last_mut() {
+                Some(Frame::Seq(_, _, items)) => items.push(node),
+                Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
+                    None => *pending = Some(node),
+                    Some(key) => {
+                        if let Some(k) = key.as_scalar().filter(|k| *k != "<<")
+                            && let Some((first, _)) =
+                                entries.iter().find(|(e, _)| e.as_scalar() == Some(k))
+                        {
+                            let first = first.span;
+                            return Err(Diagnostic::error(
+                                "duplicate-key",
+                                format!("the key `{k}` is written twice in this mapping"),
+                            )
+                            .at(self.file, key.span, "written again here")
+                            .also(first, "first written here")
+                            .help("keep one of the two; YAML would silently use only the last"));
+                        }
+                        entries.push((key, node));
+                    }
+                },
+                None => root = Some(node),
+            }
+        }
+        Ok(root.unwrap_or(Node {
+            span: Span::new(0, 0),
+            kind: NodeKind::Scalar {
+                text: String::new(),
+                quoted: false,
+            },
+        }))
+    }
+
+    fn count(&mut self, node: &Node, span: Span) -> Result<(), Diagnostic> {
+        fn size(node: &Node) -> usize {
+            match &node.kind {
+                NodeKind::Scalar { .. } => 1,
+                NodeKind::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+                NodeKind::Map(entries) => {
+                    1 + entries
+                        .iter()
+                        .map(|(k, v)| size(k) + size(v))
+                        .sum::<usize>()
+                }
+            }
+        }
+        self.nodes += size(node);
+        if self.nodes > MAX_NODES {
+            return Err(self
+                .error(
+                    span,
+                    "aliases expand this document past two million values",
+                    "expanded here",
+                )
+                .help("a spec this large is almost certainly an alias loop or an 'alias bomb'"));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<Node, Diagnostic> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(self.error(
+                node.span,
+                "this document has more than two million values",
+                "here",
+            ));
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+
+    /// Expands `<<: *anchor` (or a list of anchors): keys written in the
+    /// mapping itself win over merged ones.
+    fn apply_merge_keys(
+        &mut self,
+        entries: Vec<(Node, Node)>,
+    ) -> Result<Vec<(Node, Node)>, Diagnostic> {
+        if !entries.iter().any(
+            |(k, _)| matches!(&k.kind, NodeKind::Scalar { text, quoted: false } if text == "<<"),
+        ) {
+            return Ok(entries);
+        }
+        let mut own = Vec::new();
+        let mut merged: Vec<(Node, Node)> = Vec::new();
+        for (key, value) in entries {
+            if !matches!(&key.kind, NodeKind::Scalar { text, quoted: false } if text == "<<") {
+                own.push((key, value));
+                continue;
+            }
+            let sources = match value.kind {
+                NodeKind::Seq(items) => items,
+                _ => vec![value],
+            };
+            for source in sources {
+                let NodeKind::Map(source_entries) = source.kind else {
+                    return Err(self.error(
+                        source.span,
+                        "a `<<` merge key takes a mapping or a list of mappings",
+                        "not a mapping",
+                    ));
+                };
+                for (k, v) in source_entries {
+                    if !merged.iter().any(|(m, _)| m.as_scalar() == k.as_scalar()) {
+                        merged.push((k, v));
+                    }
+                }
+            }
+        }
+        for (k, v) in merged {
+            if !own.iter().any(|(o, _)| o.as_scalar() == k.as_scalar()) {
+                own.push((k, v));
+            }
+        }
+        Ok(own)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Node, Diagnostic> {
+        parse(&SourceFile::new("t.yaml", text))
+    }
+
+    #[test]
+    fn spans_point_at_values() {
+        let text = "a: 1\nb:\n  c: [x, 'y']\n";
+        let node = parse_str(text).unwrap();
+        let c = node.get("b").unwrap().get("c").unwrap();
+        let NodeKind::Seq(items) = &c.kind else {
+            panic!("not a list")
+        };
+        assert_eq!(&text[items[1].span.start..items[1].span.end], "'y'");
+        assert_eq!(
+            items[1].kind,
+            NodeKind::Scalar {
+                text: "y".into(),
+                quoted: true
+            }
+        );
+    }
+
+    #[test]
+    fn non_ascii_text_keeps_byte_spans() {
+        let text = "名前: 値\nb: x\n";
+        let node = parse_str(text).unwrap();
+        let b = node.get("b").unwrap();
+        assert_eq!(&text[b.span.start..b.span.end], "x");
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let err = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.code, "duplicate-key");
+        assert_eq!(err.location().unwrap(), "t.yaml:3:1");
+    }
+
+    #[test]
+    fn merge_keys_and_aliases_expand() {
+        let node = parse_str("base: &b { x: 1, y: 2 }\nuse: { <<: *b, y: 3 }\n").unwrap();
+        let used = node.get("use").unwrap();
+        assert_eq!(used.get("x").unwrap().as_scalar(), Some("1"));
+        assert_eq!(used.get("y").unwrap().as_scalar(), Some("3"));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        assert!(
+            parse_str(&text)
+                .unwrap_err()
+                .message
+                .contains("two million")
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_a_place() {
+        let err = parse_str("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(err.code, "yaml-syntax");
+        assert!(err.location().is_some());
+    }
+
+    #[test]
+    fn merging_overlays_maps_recursively() {
+        let mut base = parse_str("a: { b: 1, c: 2 }\n").unwrap();
+        let over = parse_str("a: { c: 3, d: 4 }\n").unwrap();
+        base.merge(&over);
+        let a = base.get("a").unwrap();
+        assert_eq!(a.get("b").unwrap().as_scalar(), Some("1"));
+        assert_eq!(a.get("c").unwrap().as_scalar(), Some("3"));
+        assert_eq!(a.get("d").unwrap().as_scalar(), Some("4"));
+    }
+}

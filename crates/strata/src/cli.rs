@@ -1,0 +1,91 @@
+//! Command-line arguments: what a user can type, with examples in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Strata: one spec for a layered platform on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about, long_about = None, after_help = "\
+Examples:
+  strata check examples/isa-cloud/platform.yaml
+  strata plan examples/isa-cloud/platform.yaml --env staging
+  strata schema > platform.schema.json")]
+pub struct Cli {
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and validate a spec; every problem is shown at its file:line:col.
+    #[command(after_help = "\
+Without --env, the base spec and every environment are checked.
+
+Examples:
+  strata check platform.yaml
+  strata check platform.yaml --env prod
+
+Exit status: 0 when valid, 1 when there are problems.")]
+    Check(SpecArgs),
+    /// Show the deployment waves, the critical path and resource totals.
+    #[command(after_help = "\
+Examples:
+  strata plan examples/isa-cloud/platform.yaml
+  strata plan examples/isa-cloud/platform.yaml --env local
+  strata plan platform.yaml -o json | jq '.waves[0].services[].name'
+
+Exit status: 0 when the platform fits its budgets and node pools, 1 otherwise
+or when the spec is invalid.")]
+    Plan {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = PlanFormat::Table)]
+        output: PlanFormat,
+    },
+    /// Print the JSON Schema of the spec language, for editors.
+    #[command(after_help = "\
+Examples:
+  strata schema > platform.schema.json
+  # then, first line of a spec, for editors with the YAML language server:
+  # yaml-language-server: $schema=./platform.schema.json")]
+    Schema,
+}
+
+/// A spec file and an optional environment.
+#[derive(Debug, clap::Args)]
+pub struct SpecArgs {
+    /// The platform spec (YAML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The environment to apply (as named under `environments:`).
+    #[arg(short, long, value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Tables for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}

@@ -1,0 +1,74 @@
+//! `strata check`: validate a spec in every environment (or one).
+
+use std::process::ExitCode;
+
+use strata_core::model::{self, environment_names};
+use strata_core::spec;
+
+use super::{read, report};
+use crate::cli::SpecArgs;
+use crate::printer::Printer;
+
+pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let file = read(&args.file)?;
+    let doc = match spec::parse(&file) {
+        Ok(doc) => doc,
+        Err(diagnostics) => return Ok(report(printer, &file, &diagnostics)),
+    };
+    let environments: Vec<Option<String>> = match &args.env {
+        Some(env) => vec![Some(env.clone())],
+        None => std::iter::once(None)
+            .chain(
+                environment_names(&doc.spec)
+                    .into_iter()
+                    .map(|e| Some(e.to_string())),
+            )
+            .collect(),
+    };
+    let mut problems = Vec::new();
+    let mut summary = None;
+    for env in &environments {
+        match model::resolve(&doc, env.as_deref()) {
+            Ok(platform) => {
+                summary.get_or_insert((
+                    platform.services.len(),
+                    platform.tiers.len(),
+                    platform.waves.len(),
+                ));
+            }
+            Err(diagnostics) => {
+                for mut diagnostic in diagnostics {
+                    // The same mistake shows in every environment: say it once.
+                    if problems.iter().any(|p: &strata_core::diag::Diagnostic| {
+                        p.labels == diagnostic.labels && p.code == diagnostic.code
+                    }) {
+                        continue;
+                    }
+                    if let Some(env) = env
+                        && args.env.is_none()
+                    {
+                        diagnostic.message =
+                            format!("{} (in environment `{env}`)", diagnostic.message);
+                    }
+                    problems.push(diagnostic);
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(report(printer, &file, &problems));
+    }
+    let (services, tiers, waves) = summary.unwrap_or_default();
+    let checked: Vec<&str> = environments
+        .iter()
+        .map(|e| e.as_deref().unwrap_or("base"))
+        .collect();
+    printer.out(&format!(
+        "{} {}: platform `{}` is valid: {services} services in {tiers} tiers, {waves} waves (checked: {})\n",
+        printer.paint("✓", "32;1"),
+        file.name(),
+        doc.spec.platform.value.0,
+        checked.join(", ")
+    ));
+    Ok(ExitCode::SUCCESS)
+}

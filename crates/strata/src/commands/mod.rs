@@ -1,0 +1,68 @@
+//! One module per verb; each returns the process's exit code.
+
+mod check;
+mod plan;
+mod schema;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use strata_core::diag::Diagnostic;
+use strata_core::model::{self, Platform};
+use strata_core::source::SourceFile;
+use strata_core::spec::{self, Document};
+
+use crate::cli::Command;
+use crate::printer::Printer;
+
+/// Runs a verb.
+pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Check(args) => check::run(&args, printer),
+        Command::Plan { spec, output } => plan::run(&spec, output, printer),
+        Command::Schema => schema::run(printer),
+    }
+}
+
+/// Reads and parses a spec file.
+pub fn read(path: &Path) -> anyhow::Result<SourceFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the spec `{}`", path.display()))?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+/// Prints problems and their count; the exit code for a failed spec.
+pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> ExitCode {
+    for diagnostic in diagnostics {
+        printer.diagnostic(diagnostic);
+    }
+    let n = diagnostics.len();
+    printer.failure(&format!(
+        "{} found in {}",
+        if n == 1 {
+            "1 problem".to_string()
+        } else {
+            format!("{n} problems")
+        },
+        file.name()
+    ));
+    ExitCode::from(1)
+}
+
+/// Parses `path` and resolves it in `env`, or prints why it cannot.
+pub fn load(
+    path: &Path,
+    env: Option<&str>,
+    printer: &Printer,
+) -> anyhow::Result<Result<(Document, Platform), ExitCode>> {
+    let file = read(path)?;
+    let doc = match spec::parse(&file) {
+        Ok(doc) => doc,
+        Err(diagnostics) => return Ok(Err(report(printer, &file, &diagnostics))),
+    };
+    match model::resolve(&doc, env) {
+        Ok(platform) => Ok(Ok((doc, platform))),
+        Err(diagnostics) => Ok(Err(report(printer, &file, &diagnostics))),
+    }
+}

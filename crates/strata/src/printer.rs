@@ -1,0 +1,142 @@
+//! All terminal output: diagnostics through miette, tables, summaries.
+
+use std::fmt;
+use std::io::{IsTerminal, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use strata_core::diag::{Diagnostic, Severity};
+
+use crate::cli::Color;
+
+/// Owns stdout and stderr and knows whether to colour them.
+pub struct Printer {
+    color: bool,
+}
+
+impl Printer {
+    /// A printer for the `--color` choice.
+    pub fn new(choice: Color) -> Self {
+        let color = match choice {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
+        };
+        Printer { color }
+    }
+
+    /// Writes `text` to stdout.
+    pub fn out(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`strata plan | head`) is not an error worth a panic.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// Writes one diagnostic to stderr.
+    pub fn diagnostic(&self, diagnostic: &Diagnostic) {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(100)
+            .with_context_lines(1);
+        let mut text = String::new();
+        let report = Report::new(diagnostic);
+        if handler.render_report(&mut text, &report).is_err() {
+            text = format!("error[{}]: {}\n", diagnostic.code, diagnostic.message);
+        }
+        eprint!("{text}");
+    }
+
+    /// Writes a one-line failure to stderr.
+    pub fn failure(&self, message: &str) {
+        let head = self.paint("error", "31;1");
+        eprintln!("{head}: {message}");
+    }
+
+    /// Wraps `text` in an ANSI style when colouring.
+    pub fn paint(&self, text: &str, style: &str) -> String {
+        if self.color {
+            format!("\x1b[{style}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// A core diagnostic seen through miette's eyes.
+struct Report<'a> {
+    diagnostic: &'a Diagnostic,
+    source: Option<NamedSource<String>>,
+}
+
+impl<'a> Report<'a> {
+    fn new(diagnostic: &'a Diagnostic) -> Self {
+        let source = diagnostic
+            .file
+            .as_ref()
+            .map(|f| NamedSource::new(f.name(), f.text().to_string()).with_language("yaml"));
+        Report { diagnostic, source }
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        if self.diagnostic.labels.is_empty() {
+            return None;
+        }
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.diagnostic.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.diagnostic.labels.iter().enumerate().map(
+            |(i, label)| {
+                let span = (label.span.start, label.span.len());
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(Some(label.message.clone()), span)
+                } else {
+                    LabeledSpan::new_with_span(Some(label.message.clone()), span)
+                }
+            },
+        )))
+    }
+}
