@@ -11,3 +11,5 @@ pub mod plan;
 pub mod quantity;
 pub mod source;
 pub mod spec;
+/// Generated platforms of any size, for benchmarks and scale tests.
+pub mod synthetic;

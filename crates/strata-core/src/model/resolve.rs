@@ -131,7 +131,7 @@ impl Resolver<'_> {
         for (i, service) in services.iter().enumerate() {
             tiers[service.tier.0].services.push(ServiceId(i));
         }
-        self.tier_waits(&mut tiers, &tier_index);
+        let tier_wait_spans = self.tier_waits(&mut tiers, &tier_index);
         let service_index: HashMap<String, ServiceId> = services
             .iter()
             .enumerate()
@@ -166,7 +166,7 @@ impl Resolver<'_> {
             }
         }
         let (tenants, namespaces) = self.namespaces(&tiers);
-        let (waves, critical_path) = self.waves(&mut services, &tiers);
+        let (waves, critical_path) = self.waves(&mut services, &tiers, &tier_wait_spans);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -222,8 +222,14 @@ impl Resolver<'_> {
         tiers
     }
 
-    fn tier_waits(&mut self, tiers: &mut [Tier], index: &HashMap<String, TierId>) {
+    /// Fills each tier's `after`; returns where each wait is written.
+    fn tier_waits(
+        &mut self,
+        tiers: &mut [Tier],
+        index: &HashMap<String, TierId>,
+    ) -> HashMap<(TierId, TierId), Span> {
         let names: Vec<String> = tiers.iter().map(|t| t.name.clone()).collect();
+        let mut spans = HashMap::new();
         for tier_spec in &self.spec.tiers.value {
             let Some(&own) = index.get(tier_spec.value.name.value.0.as_str()) else {
                 continue;
@@ -233,7 +239,10 @@ impl Resolver<'_> {
             }
             for after in tier_spec.value.after.iter().flat_map(|a| &a.value) {
                 match index.get(after.value.0.as_str()) {
-                    Some(&id) => tiers[own.0].after.push(id),
+                    Some(&id) => {
+                        tiers[own.0].after.push(id);
+                        spans.entry((own, id)).or_insert(after.span);
+                    }
                     None => {
                         let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
                         let help = suggestion(&after.value.0, &candidates, "tier");
@@ -248,6 +257,7 @@ impl Resolver<'_> {
                 }
             }
         }
+        spans
     }
 
     fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<ServiceSpec>) {
@@ -922,6 +932,7 @@ impl Resolver<'_> {
         &mut self,
         services: &mut [Service],
         tiers: &[Tier],
+        tier_wait_spans: &HashMap<(TierId, TierId), Span>,
     ) -> (Vec<Vec<ServiceId>>, Vec<PathStep>) {
         let n = services.len();
         let barrier = |t: TierId| n + t.0;
@@ -942,9 +953,11 @@ impl Resolver<'_> {
             }
             for &after in &tiers[service.tier.0].after {
                 edges.push((barrier(after), i));
-                reasons
-                    .entry((barrier(after), i))
-                    .or_insert(tiers[service.tier.0].span);
+                let span = tier_wait_spans
+                    .get(&(service.tier, after))
+                    .copied()
+                    .unwrap_or(tiers[service.tier.0].span);
+                reasons.entry((barrier(after), i)).or_insert(span);
             }
         }
         let vertex_name = |v: usize| {

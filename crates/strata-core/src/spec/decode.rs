@@ -124,13 +124,18 @@ impl<'f> Decoder<'f> {
             node.span,
             format!("this is {found}"),
         );
-        if let NodeKind::Scalar { text, .. } = &node.kind
-            && expected.starts_with("a list")
-        {
-            diagnostic = diagnostic.help(format!("write a list, even of one item: `[{text}]`"));
-        } else if found == "a boolean" || found == "a number" {
-            diagnostic = diagnostic.help("put the value in quotes to make it a string");
-        }
+        let help = match &node.kind {
+            NodeKind::Scalar { text, .. } if expected.starts_with("a list") => {
+                format!("write a list, even of one item: `[{text}]`")
+            }
+            _ if expected.starts_with("a string")
+                && (found == "a boolean" || found == "a number") =>
+            {
+                "put the value in quotes to make it a string".to_string()
+            }
+            _ => format!("write {expected} here"),
+        };
+        diagnostic = diagnostic.help(help);
         self.report(diagnostic);
     }
 
@@ -294,12 +299,15 @@ macro_rules! decode_integer {
                 match text.parse::<$ty>() {
                     Ok(value) => Some(value),
                     Err(_) if text.parse::<i128>().is_ok() => {
-                        d.report(d.error(
-                            "out-of-range",
-                            format!("{text} is out of range: expected {} to {}", <$ty>::MIN, <$ty>::MAX),
-                            node.span,
-                            "out of range",
-                        ));
+                        d.report(
+                            d.error(
+                                "out-of-range",
+                                format!("{text} is out of range: expected {} to {}", <$ty>::MIN, <$ty>::MAX),
+                                node.span,
+                                "out of range",
+                            )
+                            .help(format!("write a whole number from {} to {}", <$ty>::MIN, <$ty>::MAX)),
+                        );
                         None
                     }
                     Err(_) => {

@@ -57,7 +57,11 @@ pub(crate) fn decode_root(file: &SourceFile, root: &Node) -> Result<PlatformSpec
     let spec = <PlatformSpec as decode::Decode>::decode(root, &mut decoder);
     match spec {
         Some(spec) if decoder.is_clean() => Ok(spec),
-        _ => Err(decoder.into_diagnostics()),
+        _ => {
+            let mut diagnostics = decoder.into_diagnostics();
+            diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+            Err(diagnostics)
+        }
     }
 }
 

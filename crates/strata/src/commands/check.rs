@@ -46,6 +46,7 @@ pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
                     }
                     if let Some(env) = env
                         && args.env.is_none()
+                        && !diagnostic.message.contains(&format!("environment `{env}`"))
                     {
                         diagnostic.message =
                             format!("{} (in environment `{env}`)", diagnostic.message);

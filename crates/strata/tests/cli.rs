@@ -1,0 +1,260 @@
+//! Whole-binary behaviour: the bad-spec corpus, the examples, `plan`
+//! snapshots and the committed JSON Schema.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn strata() -> Command {
+    let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
+    cmd.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `code line:col` for every diagnostic in miette's rendering, in order.
+fn reported(stderr: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let lines: Vec<&str> = stderr.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        // miette prints the code alone on a line, a blank line, then `  × message`.
+        let is_code = !line.starts_with(' ') && !line.is_empty() && !line.starts_with("error:");
+        if !(is_code
+            && lines
+                .get(i + 2)
+                .is_some_and(|l| l.trim_start().starts_with('×')))
+        {
+            continue;
+        }
+        let location = lines[i + 2..]
+            .iter()
+            .take_while(|l| !(l.starts_with(|c: char| !c.is_whitespace()) && !l.is_empty()))
+            .find_map(|l| {
+                l.split_once("─[")
+                    .map(|(_, rest)| rest.trim_end_matches(']'))
+            })
+            .and_then(|loc| {
+                let mut parts = loc.rsplitn(3, ':');
+                let col = parts.next()?;
+                let row = parts.next()?;
+                Some(format!(" {row}:{col}"))
+            });
+        found.push(format!("{}{}", line.trim(), location.unwrap_or_default()));
+    }
+    found
+}
+
+#[test]
+fn bad_specs_report_the_expected_errors() {
+    let mut count = 0;
+    insta::glob!("bad-specs/*.yaml", |path| {
+        count += 1;
+        let text = std::fs::read_to_string(path).unwrap();
+        let expected: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+            .map(str::to_string)
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{} has no `# expect:` line",
+            path.display()
+        );
+        let args: Vec<&str> = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# args: "))
+            .map(|a| a.split_whitespace().collect())
+            .unwrap_or_default();
+        let relative = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let output = strata()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .arg("check")
+            .arg(relative)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{}: exit code\n{stderr}",
+            path.display()
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{}: nothing on stdout",
+            path.display()
+        );
+        assert!(
+            !stderr.contains("panicked"),
+            "{}: panicked\n{stderr}",
+            path.display()
+        );
+        assert_eq!(reported(&stderr), expected, "{}:\n{stderr}", path.display());
+        assert!(
+            stderr.contains("help:"),
+            "{}: every error has a hint\n{stderr}",
+            path.display()
+        );
+        insta::assert_snapshot!(stderr);
+    });
+    assert!(
+        count >= 25,
+        "the corpus holds at least 25 bad specs, found {count}"
+    );
+}
+
+#[test]
+fn every_example_is_valid_in_every_environment() {
+    let examples = std::fs::read_dir(workspace().join("examples")).unwrap();
+    let mut checked = 0;
+    for example in examples {
+        let spec = example.unwrap().path().join("platform.yaml");
+        if !spec.exists() {
+            continue;
+        }
+        let output = strata().arg("check").arg(&spec).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}:\n{}",
+            spec.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}
+
+fn plan(env: &str, format: &str) -> String {
+    let output = strata()
+        .current_dir(workspace())
+        .args([
+            "plan",
+            "examples/isa-cloud/platform.yaml",
+            "--env",
+            env,
+            "-o",
+            format,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn isa_cloud_plan_follows_the_documented_start_up_order() {
+    let plan: serde_json::Value = serde_json::from_str(&plan("staging", "json")).unwrap();
+    let wave_of = |name: &str| {
+        plan["waves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| {
+                w["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["name"] == name)
+            })
+            .map(|w| w["wave"].as_u64().unwrap())
+            .unwrap_or_else(|| panic!("{name} is in no wave"))
+    };
+    for first in [
+        "consul",
+        "redis",
+        "minio",
+        "nats",
+        "mosquitto",
+        "postgres",
+        "qdrant",
+        "neo4j",
+        "loki",
+    ] {
+        assert_eq!(wave_of(first), 1, "{first} starts first");
+    }
+    assert!(wave_of("grafana") > wave_of("loki"));
+    for grpc in [
+        "minio-grpc",
+        "redis-grpc",
+        "postgres-grpc",
+        "neo4j-grpc",
+        "duckdb-grpc",
+    ] {
+        assert!(
+            wave_of(grpc) > wave_of("grafana"),
+            "{grpc} after the infrastructure"
+        );
+        assert!(wave_of("gateway") > wave_of(grpc), "gateway after {grpc}");
+    }
+    assert!(wave_of("openresty") > wave_of("gateway"));
+    for app in ["model", "mcp", "agent", "auth-service", "event-service"] {
+        assert!(
+            wave_of(app) > wave_of("openresty"),
+            "{app} after the gateway tier"
+        );
+    }
+    assert!(wave_of("agent") > wave_of("mcp") && wave_of("mcp") > wave_of("model"));
+    let users = plan["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["services"].as_array().unwrap())
+        .filter(|s| s["name"].as_str().unwrap().ends_with("-service"))
+        .count();
+    assert_eq!(users, 25);
+}
+
+#[test]
+fn isa_cloud_plans_match_snapshots() {
+    insta::assert_snapshot!("plan-staging", plan("staging", "table"));
+    insta::assert_snapshot!("plan-local", plan("local", "table"));
+    insta::assert_snapshot!("plan-staging-json", plan("staging", "json"));
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let output = strata().arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let generated = String::from_utf8(output.stdout).unwrap();
+    let committed =
+        std::fs::read_to_string(workspace().join("docs/platform.schema.json")).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "docs/platform.schema.json is stale: run `cargo run -- schema > docs/platform.schema.json`"
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let output = strata()
+        .args(["check", "no/such/platform.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot read the spec `no/such/platform.yaml`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_verb_has_examples_in_its_help() {
+    for verb in ["check", "plan", "schema"] {
+        let output = strata().args([verb, "--help"]).output().unwrap();
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            help.contains("Examples:"),
+            "`strata {verb} --help` shows examples:\n{help}"
+        );
+        assert!(help.contains(&format!("strata {verb}")), "{help}");
+    }
+}
