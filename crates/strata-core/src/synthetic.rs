@@ -147,7 +147,7 @@ pub fn platform_yaml(services: usize, tiers: usize, seed: u64) -> String {
     emit!(
         out,
         "    budget: {{ cpu: \"{}\", memory: {}Gi, pods: {} }}",
-        services + 10,
+        services * 3 + 10,
         services * 4 + 10,
         services * 8 + 10
     );

@@ -10,6 +10,7 @@ mod environment;
 pub mod graph;
 pub mod reference;
 mod resolve;
+mod runtime;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::quantity::Quantity;
 use crate::source::{SourceFile, Span};
+pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{Protocol, WorkloadKind};
 pub use environment::environment_names;
 pub use resolve::resolve;
@@ -48,6 +50,12 @@ pub struct Platform {
     pub node_pools: Vec<NodePool>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
+    /// StorageClasses the platform declares.
+    pub storage_classes: Vec<StorageClass>,
+    /// Secrets the platform declares.
+    pub secrets: Vec<Secret>,
+    /// Render ServiceMonitors rather than scrape annotations.
+    pub service_monitors: bool,
     /// Services grouped by the wave they start in; `waves[0]` is wave 1.
     pub waves: Vec<Vec<ServiceId>>,
     /// The longest chain of waits, first to last.
@@ -63,6 +71,8 @@ pub enum PathStep {
     Service(ServiceId),
     /// A whole tier that must be ready before the next step.
     Tier(TierId),
+    /// A tier's raw manifests.
+    Manifests(TierId),
 }
 
 /// A layer of the platform.
@@ -76,7 +86,20 @@ pub struct Tier {
     pub after: Vec<TierId>,
     /// Its services in spec order.
     pub services: Vec<ServiceId>,
+    /// Raw manifest files applied as they are.
+    pub manifests: Vec<FileRef>,
+    /// The wave its manifests are applied in, when it has any.
+    pub manifest_wave: Option<usize>,
     /// Where its name is written.
+    pub span: Span,
+}
+
+/// A file next to the spec, and where the spec names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    /// The path, relative to the spec file.
+    pub path: String,
+    /// Where it is named.
     pub span: Span,
 }
 
@@ -119,6 +142,12 @@ pub struct Service {
     pub needs: Vec<Dependency>,
     /// Extra labels.
     pub labels: BTreeMap<String, String>,
+    /// How it runs: probes, security, spread, termination, autoscaling, metrics.
+    pub runtime: Runtime,
+    /// Configuration files mounted from a ConfigMap.
+    pub config: Option<Config>,
+    /// Patches to its generated objects.
+    pub patches: Vec<Patch>,
     /// The wave it starts in (1-based).
     pub wave: usize,
     /// Where its name is written.
@@ -311,6 +340,7 @@ impl Platform {
         match step {
             PathStep::Service(id) => self.services[id.0].name.clone(),
             PathStep::Tier(id) => format!("tier/{}", self.tiers[id.0].name),
+            PathStep::Manifests(id) => format!("manifests of tier/{}", self.tiers[id.0].name),
         }
     }
 }
@@ -336,4 +366,162 @@ impl Service {
             v.size.times(u64::from(self.volume_claims()))
         })
     }
+}
+
+/// How a service runs: the production practices rendered for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    /// Its probes; `None` when switched off or impossible (no port).
+    pub probes: Option<Probes>,
+    /// Its security context.
+    pub security: Security,
+    /// Spread replicas across nodes.
+    pub spread: bool,
+    /// A PodDisruptionBudget when replicated.
+    pub disruption_budget: bool,
+    /// Seconds given to stop gracefully.
+    pub termination_grace_seconds: u64,
+    /// Mount the service account token.
+    pub service_account_token: bool,
+    /// Its HorizontalPodAutoscaler.
+    pub autoscale: Option<Autoscale>,
+    /// Where Prometheus scrapes it.
+    pub metrics: Option<Metrics>,
+}
+
+/// Startup, readiness and liveness probes on one port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probes {
+    /// The port's name.
+    pub port: String,
+    /// How the port is checked.
+    pub protocol: Protocol,
+    /// HTTP path for liveness.
+    pub path: String,
+    /// HTTP path for readiness.
+    pub readiness_path: String,
+    /// Seconds the service may take to start.
+    pub startup_seconds: u32,
+}
+
+/// A security context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Security {
+    /// The Pod Security Standards profile.
+    pub profile: Profile,
+    /// User id.
+    pub run_as_user: u32,
+    /// Group id.
+    pub run_as_group: u32,
+    /// Volume group.
+    pub fs_group: u32,
+    /// Read-only root filesystem.
+    pub read_only_root: bool,
+    /// Capabilities added after dropping all.
+    pub capabilities: Vec<String>,
+}
+
+/// A HorizontalPodAutoscaler's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Autoscale {
+    /// Fewest replicas.
+    pub min: u32,
+    /// Most replicas.
+    pub max: u32,
+    /// Target CPU utilisation, percent.
+    pub cpu: Option<u32>,
+    /// Target memory utilisation, percent.
+    pub memory: Option<u32>,
+}
+
+/// A metrics endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// The port's name.
+    pub port: String,
+    /// The port's number.
+    pub number: u16,
+    /// The HTTP path.
+    pub path: String,
+}
+
+/// Configuration files of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where they are mounted.
+    pub mount_path: String,
+    /// The files, in spec order.
+    pub files: Vec<ConfigFile>,
+}
+
+/// One configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFile {
+    /// Its name (the ConfigMap key).
+    pub name: String,
+    /// Its content.
+    pub content: FileContent,
+}
+
+/// Where a file's content comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileContent {
+    /// Written in the spec.
+    Inline(String),
+    /// A file next to the spec, read when rendering.
+    File(FileRef),
+}
+
+/// A patch to one generated object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patch {
+    /// The object's kind.
+    pub kind: String,
+    /// The object's name, when the kind alone is ambiguous.
+    pub name: Option<String>,
+    /// The change.
+    pub change: PatchChange,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The two patch formats.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchChange {
+    /// RFC 7386 JSON merge patch.
+    Merge(serde_json::Value),
+    /// RFC 6902 JSON patch.
+    Json(json_patch::Patch),
+}
+
+/// A declared StorageClass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageClass {
+    /// Its name.
+    pub name: String,
+    /// Its provisioner.
+    pub provisioner: String,
+    /// Provisioner parameters.
+    pub parameters: BTreeMap<String, String>,
+    /// `Delete` or `Retain`.
+    pub reclaim_policy: String,
+    /// `Immediate` or `WaitForFirstConsumer`.
+    pub volume_binding_mode: String,
+    /// Whether claims may grow.
+    pub allow_volume_expansion: bool,
+    /// Whether it is the cluster default.
+    pub default: bool,
+}
+
+/// A declared Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// Its name.
+    pub name: String,
+    /// Keys `apply` generates once.
+    pub generate: Vec<String>,
+    /// Keys whose values the spec gives.
+    pub data: BTreeMap<String, String>,
+    /// Namespaces it is needed in.
+    pub namespaces: Vec<String>,
 }

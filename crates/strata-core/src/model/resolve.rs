@@ -75,12 +75,12 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
     }
 }
 
-struct Resolver<'a> {
-    doc: &'a Document,
-    spec: &'a PlatformSpec,
-    environment: Option<&'a EnvironmentSpec>,
+pub(super) struct Resolver<'a> {
+    pub(super) doc: &'a Document,
+    pub(super) spec: &'a PlatformSpec,
+    pub(super) environment: Option<&'a EnvironmentSpec>,
     catalog: Catalog,
-    errors: Vec<Diagnostic>,
+    pub(super) errors: Vec<Diagnostic>,
 }
 
 fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
@@ -98,7 +98,7 @@ fn labels<K: AsRef<str>>(map: Option<&Spanned<Map<K, String>>>) -> BTreeMap<Stri
 }
 
 impl Resolver<'_> {
-    fn error(
+    pub(super) fn error(
         &mut self,
         code: &'static str,
         message: String,
@@ -166,7 +166,9 @@ impl Resolver<'_> {
             }
         }
         let (tenants, namespaces) = self.namespaces(&tiers);
-        let (waves, critical_path) = self.waves(&mut services, &tiers, &tier_wait_spans);
+        let secrets = self.secrets(&services, &specs, &shared_namespace);
+        let storage_classes = self.storage_classes();
+        let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -176,6 +178,13 @@ impl Resolver<'_> {
             namespaces,
             node_pools,
             tenants,
+            storage_classes,
+            secrets,
+            service_monitors: spec
+                .monitoring
+                .as_ref()
+                .and_then(|m| m.value.service_monitors.as_ref())
+                .is_some_and(|s| s.value),
             waves,
             critical_path,
             file: self.doc.file.clone(),
@@ -216,6 +225,17 @@ impl Resolver<'_> {
                     .unwrap_or_else(|| shared_namespace.to_string()),
                 after: Vec::new(),
                 services: Vec::new(),
+                manifests: tier
+                    .value
+                    .manifests
+                    .iter()
+                    .flat_map(|m| &m.value)
+                    .map(|m| FileRef {
+                        path: m.value.clone(),
+                        span: m.span,
+                    })
+                    .collect(),
+                manifest_wave: None,
                 span: tier.value.name.span,
             });
         }
@@ -365,8 +385,11 @@ impl Resolver<'_> {
             _ => {}
         }
         let ports = self.ports(spec);
-        let replicas = self.replicas(spec, kind);
+        let mut replicas = self.replicas(spec, kind);
         let resources = self.resources(spec);
+        let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
+        let config = self.config(spec);
+        let patches = self.patches(spec);
         Service {
             name: name.value.0.clone(),
             tier,
@@ -396,6 +419,9 @@ impl Resolver<'_> {
             pool: None,
             needs: Vec::new(),
             labels: labels(spec.labels.as_ref()),
+            runtime,
+            config,
+            patches,
             wave: 0,
             span: name.span,
         }
@@ -931,7 +957,7 @@ impl Resolver<'_> {
     fn waves(
         &mut self,
         services: &mut [Service],
-        tiers: &[Tier],
+        tiers: &mut [Tier],
         tier_wait_spans: &HashMap<(TierId, TierId), Span>,
     ) -> (Vec<Vec<ServiceId>>, Vec<PathStep>) {
         let n = services.len();
@@ -939,6 +965,22 @@ impl Resolver<'_> {
         let mut weights = vec![1u32; n];
         weights.extend(std::iter::repeat_n(0, tiers.len()));
         let mut edges = Vec::new();
+        // A tier's raw manifests take a wave of their own, like a service of
+        // the tier: they wait for the tier's `after:` and the tier waits for them.
+        let manifest_vertices: Vec<(TierId, usize)> = tiers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.manifests.is_empty())
+            .enumerate()
+            .map(|(k, (t, _))| (TierId(t), n + tiers.len() + k))
+            .collect();
+        for &(tier, vertex) in &manifest_vertices {
+            weights.push(1);
+            edges.push((vertex, barrier(tier)));
+            for &after in &tiers[tier.0].after {
+                edges.push((barrier(after), vertex));
+            }
+        }
         // Why each edge exists, for cycle reports: (span, label).
         let mut reasons: HashMap<(usize, usize), Span> = HashMap::new();
         for (i, service) in services.iter().enumerate() {
@@ -960,13 +1002,7 @@ impl Resolver<'_> {
                 reasons.entry((barrier(after), i)).or_insert(span);
             }
         }
-        let vertex_name = |v: usize| {
-            if v < n {
-                services[v].name.clone()
-            } else {
-                format!("tier/{}", tiers[v - n].name)
-            }
-        };
+
         match layer(&weights, &edges) {
             Ok(layering) => {
                 let mut waves: Vec<Vec<ServiceId>> = Vec::new();
@@ -978,7 +1014,16 @@ impl Resolver<'_> {
                     }
                     waves[wave - 1].push(ServiceId(i));
                 }
-                let last = (0..n).max_by_key(|&i| (layering.levels[i], std::cmp::Reverse(i)));
+                for &(tier, vertex) in &manifest_vertices {
+                    let wave = layering.levels[vertex] as usize;
+                    tiers[tier.0].manifest_wave = Some(wave);
+                    if waves.len() < wave {
+                        waves.resize(wave, Vec::new());
+                    }
+                }
+                let last = (0..n)
+                    .chain(manifest_vertices.iter().map(|(_, v)| *v))
+                    .max_by_key(|&i| (layering.levels[i], std::cmp::Reverse(i)));
                 let path = last
                     .map(|end| {
                         layering
@@ -987,6 +1032,10 @@ impl Resolver<'_> {
                             .map(|v| {
                                 if v < n {
                                     PathStep::Service(ServiceId(v))
+                                } else if let Some(t) =
+                                    manifest_vertices.iter().find(|(_, m)| *m == v)
+                                {
+                                    PathStep::Manifests(t.0)
                                 } else {
                                     PathStep::Tier(TierId(v - n))
                                 }
@@ -997,6 +1046,15 @@ impl Resolver<'_> {
                 (waves, path)
             }
             Err(cycles) => {
+                let vertex_name = |v: usize| {
+                    if v < n {
+                        services[v].name.clone()
+                    } else if let Some((t, _)) = manifest_vertices.iter().find(|(_, m)| *m == v) {
+                        format!("manifests of tier/{}", tiers[t.0].name)
+                    } else {
+                        format!("tier/{}", tiers[v - n].name)
+                    }
+                };
                 for cycle in cycles {
                     let mut names: Vec<String> = cycle.iter().map(|&v| vertex_name(v)).collect();
                     names.push(names[0].clone());
@@ -1023,6 +1081,157 @@ impl Resolver<'_> {
                 (Vec::new(), Vec::new())
             }
         }
+    }
+}
+
+impl Resolver<'_> {
+    /// Declared secrets, with the namespaces of the services that read them;
+    /// a reference to a declared secret must name one of its keys.
+    fn secrets(
+        &mut self,
+        services: &[Service],
+        specs: &[ServiceSpec],
+        shared_namespace: &str,
+    ) -> Vec<Secret> {
+        let mut secrets: Vec<Secret> = Vec::new();
+        for (name, spec) in self.spec.secrets.iter().flat_map(|s| s.value.iter()) {
+            let generate: Vec<String> = spec
+                .value
+                .generate
+                .iter()
+                .flat_map(|g| &g.value)
+                .map(|k| k.value.clone())
+                .collect();
+            let data: BTreeMap<String, String> = spec
+                .value
+                .data
+                .iter()
+                .flat_map(|d| d.value.iter())
+                .map(|(k, v)| (text(k), v.value.clone()))
+                .collect();
+            if generate.is_empty() && data.is_empty() {
+                self.error(
+                    "empty-secret",
+                    format!("the secret `{}` has no keys", name.value.0),
+                    name.span,
+                    "no keys",
+                    "list keys to generate under `generate:`, or give values under `data:`".into(),
+                );
+            }
+            secrets.push(Secret {
+                name: text(name),
+                generate,
+                data,
+                namespaces: spec.value.namespace.iter().map(text).collect(),
+            });
+        }
+        for (service, spec) in services.iter().zip(specs) {
+            for (_, value) in spec.env.iter().flat_map(|e| e.value.iter()) {
+                let EnvValueSpec::Secret(reference) = &value.value else {
+                    continue;
+                };
+                let Some(secret) = secrets
+                    .iter_mut()
+                    .find(|s| s.name == reference.secret.value.0)
+                else {
+                    continue;
+                };
+                let known = secret
+                    .generate
+                    .iter()
+                    .chain(secret.data.keys())
+                    .any(|k| *k == reference.key.value);
+                if !known {
+                    let keys: Vec<&str> = secret
+                        .generate
+                        .iter()
+                        .chain(secret.data.keys())
+                        .map(String::as_str)
+                        .collect();
+                    let help = suggestion(&reference.key.value, &keys, "key");
+                    let message = format!(
+                        "the secret `{}` has no key `{}`",
+                        secret.name, reference.key.value
+                    );
+                    self.error(
+                        "unknown-secret-key",
+                        message,
+                        reference.key.span,
+                        "no such key",
+                        help,
+                    );
+                    continue;
+                }
+                if !secret.namespaces.contains(&service.namespace) {
+                    secret.namespaces.push(service.namespace.clone());
+                }
+            }
+        }
+        for secret in &mut secrets {
+            if secret.namespaces.is_empty() {
+                secret.namespaces.push(shared_namespace.to_string());
+            }
+        }
+        secrets
+    }
+
+    fn storage_classes(&mut self) -> Vec<StorageClass> {
+        let mut classes = Vec::new();
+        for (name, spec) in self
+            .spec
+            .storage_classes
+            .iter()
+            .flat_map(|s| s.value.iter())
+        {
+            let spec = &spec.value;
+            let mut keyword =
+                |value: Option<&Spanned<String>>, choices: &[&str], default: &str, what: &str| {
+                    let Some(value) = value else {
+                        return default.to_string();
+                    };
+                    if !choices.contains(&value.value.as_str()) {
+                        let help = suggestion(&value.value, choices, what);
+                        self.error(
+                            "unknown-value",
+                            format!("`{}` is not a {what}", value.value),
+                            value.span,
+                            "unknown value",
+                            help,
+                        );
+                    }
+                    value.value.clone()
+                };
+            let reclaim_policy = keyword(
+                spec.reclaim_policy.as_ref(),
+                &["Retain", "Delete"],
+                "Retain",
+                "reclaim policy",
+            );
+            let volume_binding_mode = keyword(
+                spec.volume_binding_mode.as_ref(),
+                &["WaitForFirstConsumer", "Immediate"],
+                "WaitForFirstConsumer",
+                "volume binding mode",
+            );
+            classes.push(StorageClass {
+                name: text(name),
+                provisioner: spec.provisioner.value.clone(),
+                parameters: spec
+                    .parameters
+                    .iter()
+                    .flat_map(|p| p.value.iter())
+                    .map(|(k, v)| (text(k), v.value.clone()))
+                    .collect(),
+                reclaim_policy,
+                volume_binding_mode,
+                allow_volume_expansion: spec
+                    .allow_volume_expansion
+                    .as_ref()
+                    .is_none_or(|a| a.value),
+                default: spec.default.as_ref().is_some_and(|d| d.value),
+            });
+        }
+        classes
     }
 }
 

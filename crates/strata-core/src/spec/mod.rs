@@ -8,6 +8,7 @@ pub mod amount;
 pub mod decode;
 pub mod names;
 pub mod platform;
+pub mod runtime;
 pub mod service;
 pub mod yaml;
 

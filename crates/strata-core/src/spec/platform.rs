@@ -7,6 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{LabelKey, Name};
+use super::runtime::{Duration, ProbesSpec, SecuritySpec};
 use super::service::{ResourcesSpec, ServiceSpec};
 use super::yaml::Node;
 
@@ -33,6 +34,50 @@ record! {
         required tiers: Vec<Spanned<TierSpec>> = "tiers",
         /// Tenants, each with its own namespace and budget.
         optional tenants: Map<Name, TenantSpec> = "tenants",
+        /// StorageClasses the platform declares.
+        optional storage_classes: Map<Name, StorageClassSpec> = "storageClasses",
+        /// Secrets: generated once by `apply`, or given in the spec.
+        optional secrets: Map<Name, SecretSpec> = "secrets",
+        /// How the platform is monitored.
+        optional monitoring: MonitoringSpec = "monitoring",
+    }
+}
+
+record! {
+    /// A StorageClass.
+    pub struct StorageClassSpec ("a storage class") {
+        /// The provisioner (`ebs.csi.aws.com`, `rancher.io/local-path`…).
+        required provisioner: String = "provisioner",
+        /// Provisioner parameters.
+        optional parameters: Map<LabelKey, String> = "parameters",
+        /// `Delete` or `Retain`; `Retain` by default, so data outlives its claim.
+        optional reclaim_policy: String = "reclaimPolicy",
+        /// `Immediate` or `WaitForFirstConsumer` (the default).
+        optional volume_binding_mode: String = "volumeBindingMode",
+        /// Whether claims may grow; `true` by default.
+        optional allow_volume_expansion: bool = "allowVolumeExpansion",
+        /// Whether this is the cluster's default class.
+        optional default: bool = "default",
+    }
+}
+
+record! {
+    /// A Secret the platform's services read.
+    pub struct SecretSpec ("a secret (`generate` or `data`)") {
+        /// Keys whose random values `strata apply` creates once and never overwrites.
+        optional generate: Vec<Spanned<String>> = "generate",
+        /// Keys with values given here (they appear in rendered output).
+        optional data: Map<LabelKey, String> = "data",
+        /// The namespace; those of the services that read it by default.
+        optional namespace: Name = "namespace",
+    }
+}
+
+record! {
+    /// Monitoring settings.
+    pub struct MonitoringSpec ("monitoring settings") {
+        /// Render Prometheus Operator ServiceMonitors instead of scrape annotations.
+        optional service_monitors: bool = "serviceMonitors",
     }
 }
 
@@ -63,6 +108,18 @@ record! {
         optional resources: ResourcesSpec = "resources",
         /// StorageClass of a volume that names none.
         optional storage_class: String = "storageClass",
+        /// Probes of every service; `false` switches them off.
+        optional probes: ProbesSpec = "probes",
+        /// Security context of every service.
+        optional security: SecuritySpec = "security",
+        /// Spread replicas across nodes.
+        optional spread: bool = "spread",
+        /// PodDisruptionBudgets for replicated services.
+        optional disruption_budget: bool = "disruptionBudget",
+        /// Time given to stop gracefully.
+        optional termination_grace_period: Duration = "terminationGracePeriod",
+        /// Mount service account tokens.
+        optional service_account_token: bool = "serviceAccountToken",
     }
 }
 
@@ -133,6 +190,8 @@ record! {
         optional after: Vec<Spanned<Name>> = "after",
         /// The tier's services, by name.
         optional services: Map<Name, ServiceSpec> = "services",
+        /// Raw manifest files (relative to the spec) applied as they are, in this tier's wave.
+        optional manifests: Vec<Spanned<String>> = "manifests",
     }
 }
 

@@ -7,6 +7,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{EnvName, LabelKey, Name, PortName};
+use super::runtime::{
+    AutoscaleSpec, ConfigSpec, Duration, MetricsSpec, PatchSpec, ProbesSpec, SecuritySpec,
+};
 use super::yaml::{Node, NodeKind};
 
 record! {
@@ -43,6 +46,26 @@ record! {
         optional needs: Vec<Spanned<NeedSpec>> = "needs",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, String> = "labels",
+        /// Startup, readiness and liveness probes; `false` switches them off.
+        optional probes: ProbesSpec = "probes",
+        /// Security context: `restricted` (default), `baseline`, `privileged`, or settings.
+        optional security: SecuritySpec = "security",
+        /// Spread replicas across nodes; `true` by default.
+        optional spread: bool = "spread",
+        /// A PodDisruptionBudget when replicated; `true` by default.
+        optional disruption_budget: bool = "disruptionBudget",
+        /// Time given to stop gracefully; `30s` by default.
+        optional termination_grace_period: Duration = "terminationGracePeriod",
+        /// Mount the service account token; `false` by default.
+        optional service_account_token: bool = "serviceAccountToken",
+        /// A HorizontalPodAutoscaler.
+        optional autoscale: AutoscaleSpec = "autoscale",
+        /// Where Prometheus scrapes; a port named `metrics` is found without it.
+        optional metrics: MetricsSpec = "metrics",
+        /// Configuration files mounted from a ConfigMap.
+        optional config: ConfigSpec = "config",
+        /// Patches to generated objects, for what the spec cannot say.
+        optional patches: Vec<Spanned<PatchSpec>> = "patches",
         /// A sentence for people reading the spec.
         optional description: String = "description",
     }

@@ -87,6 +87,51 @@ impl Node {
         }
     }
 
+    /// The value as JSON, with plain scalars typed by the YAML 1.2 core
+    /// schema (null, booleans, integers, floats) and quoted ones as strings.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_scalar()
+                                .map_or_else(|| k.to_json().to_string(), str::to_string),
+                            v.to_json(),
+                        )
+                    })
+                    .collect(),
+            ),
+            NodeKind::Scalar { text, quoted: true } => Value::String(text.clone()),
+            NodeKind::Scalar { .. } if self.is_null() => Value::Null,
+            NodeKind::Scalar { text, .. } => match text.as_str() {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => {
+                    if let Ok(i) = text.parse::<i64>() {
+                        Value::from(i)
+                    } else if let Some(f) = text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .filter(|_| {
+                            text.bytes().all(|b| {
+                                b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')
+                            })
+                        })
+                    {
+                        Value::from(f)
+                    } else {
+                        Value::String(text.clone())
+                    }
+                }
+            },
+        }
+    }
+
     /// Overlays `other` on this node: mappings merge key by key (recursively),
     /// anything else is replaced.
     pub fn merge(&mut self, other: &Node) {

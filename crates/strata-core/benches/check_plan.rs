@@ -1,0 +1,142 @@
+//! Check and plan of synthetic platforms of 100, 1,000 and 10,000 services.
+//!
+//! Groups, each per N with the throughput in services:
+//! - `parse`: spec text to `Document` (YAML and decoding);
+//! - `resolve`: `Document` to `Platform`, in the base spec (`base`) and in
+//!   the `prod` environment, whose overlay re-decodes the tree (`prod`);
+//! - `plan`: `Platform` to `Plan`;
+//! - `pipeline`: text to plan. `base` parses, resolves the base spec and
+//!   plans it; `all-envs` is what `strata check` then `strata plan` do:
+//!   parse, resolve in the base spec and in every environment, plan.
+//!
+//! Target (docs/performance.md): `pipeline` of 10,000 services under 1 s on
+//! one core. Run `cargo bench -p strata-core --bench check_plan`, then
+//! `scripts/bench-table` for the comparison table.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
+use strata_core::model::{self, Platform};
+use strata_core::plan::Plan;
+use strata_core::source::SourceFile;
+use strata_core::spec::{self, Document};
+use strata_core::synthetic::{ENVIRONMENTS, platform_yaml};
+
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+const TIERS: usize = 6;
+const SEED: u64 = 2024;
+
+struct Input {
+    services: usize,
+    text: String,
+    file: SourceFile,
+    doc: Document,
+    platform: Platform,
+}
+
+fn inputs() -> Vec<Input> {
+    SIZES
+        .iter()
+        .map(|&services| {
+            let text = platform_yaml(services, TIERS, SEED);
+            let file = SourceFile::new("synthetic.yaml", text.as_str());
+            let doc = spec::parse(&file).expect("a synthetic spec parses");
+            let platform = model::resolve(&doc, None).expect("a synthetic spec resolves");
+            assert_eq!(platform.services.len(), services);
+            Input {
+                services,
+                text,
+                file,
+                doc,
+                platform,
+            }
+        })
+        .collect()
+}
+
+/// Few samples, and a measuring time that grows with N, so that the whole
+/// run stays within a few minutes on two cores.
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>, services: usize) {
+    group.throughput(Throughput::Elements(services as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(if services >= 10_000 {
+        1_000
+    } else {
+        500
+    }));
+    group.measurement_time(Duration::from_secs(if services >= 10_000 { 8 } else { 2 }));
+}
+
+/// Text to plan; with `all_envs`, checked in every environment as `strata check` does.
+fn pipeline(text: &str, all_envs: bool) -> Plan {
+    let file = SourceFile::new("synthetic.yaml", text);
+    let doc = spec::parse(&file).expect("a synthetic spec parses");
+    let platform = model::resolve(&doc, None).expect("a synthetic spec resolves");
+    if all_envs {
+        for env in ENVIRONMENTS {
+            black_box(model::resolve(&doc, Some(env)).expect("every environment resolves"));
+        }
+    }
+    Plan::new(&platform)
+}
+
+fn benches(c: &mut Criterion) {
+    let inputs = inputs();
+
+    let mut group = c.benchmark_group("parse");
+    for input in &inputs {
+        configure(&mut group, input.services);
+        group.bench_with_input(
+            BenchmarkId::from_parameter(input.services),
+            &input.file,
+            |b, file| {
+                b.iter(|| spec::parse(black_box(file)).expect("parses"));
+            },
+        );
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("resolve");
+    for input in &inputs {
+        configure(&mut group, input.services);
+        for env in [None, Some("prod")] {
+            let id = BenchmarkId::new(env.unwrap_or("base"), input.services);
+            group.bench_with_input(id, &input.doc, |b, doc| {
+                b.iter(|| model::resolve(black_box(doc), env).expect("resolves"));
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("plan");
+    for input in &inputs {
+        configure(&mut group, input.services);
+        group.bench_with_input(
+            BenchmarkId::from_parameter(input.services),
+            &input.platform,
+            |b, platform| {
+                b.iter(|| Plan::new(black_box(platform)));
+            },
+        );
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("pipeline");
+    for input in &inputs {
+        configure(&mut group, input.services);
+        for (name, all_envs) in [("base", false), ("all-envs", true)] {
+            let id = BenchmarkId::new(name, input.services);
+            group.bench_with_input(id, input.text.as_str(), |b, text| {
+                b.iter(|| pipeline(black_box(text), all_envs));
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(check_plan, benches);
+criterion_main!(check_plan);

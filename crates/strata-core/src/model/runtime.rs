@@ -1,0 +1,440 @@
+//! Resolving how each service runs: the production practices of `render`
+//! (probes, security, spread, termination, autoscaling, metrics), its
+//! configuration files and its patches, each from the service, then
+//! `defaults:`, then Strata's own default.
+
+use super::resolve::Resolver;
+use super::*;
+use crate::diag::{closest, suggestion};
+use crate::spec::Spanned;
+use crate::spec::platform::DefaultsSpec;
+use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, SecuritySpec};
+use crate::spec::service::ServiceSpec;
+
+/// The user id containers run as unless the spec says otherwise.
+pub const DEFAULT_USER: u32 = 1000;
+/// Seconds a pod is given to stop unless the spec says otherwise.
+pub const DEFAULT_TERMINATION_SECONDS: u64 = 30;
+/// Seconds a service may take to start unless the spec says otherwise.
+pub const DEFAULT_STARTUP_SECONDS: u32 = 300;
+/// The HTTP path probed unless the spec says otherwise.
+pub const DEFAULT_PROBE_PATH: &str = "/healthz";
+/// The CPU utilisation an autoscaler targets unless the spec says otherwise.
+pub const DEFAULT_CPU_TARGET: u32 = 70;
+/// The capability the restricted profile allows adding.
+const RESTRICTED_CAPABILITY: &str = "NET_BIND_SERVICE";
+
+impl Resolver<'_> {
+    fn defaults(&self) -> Option<&DefaultsSpec> {
+        self.spec.defaults.as_ref().map(|d| &d.value)
+    }
+
+    /// How `spec` runs, given its resolved kind and ports; may lower
+    /// `replicas` to an autoscaler's minimum.
+    pub(super) fn runtime(
+        &mut self,
+        name: &str,
+        spec: &ServiceSpec,
+        kind: WorkloadKind,
+        ports: &[Port],
+        replicas: &mut u32,
+    ) -> Runtime {
+        let defaults = self.defaults();
+        let flag = |own: &Option<Spanned<bool>>,
+                    default: Option<&Option<Spanned<bool>>>,
+                    fallback: bool| {
+            own.as_ref()
+                .or(default.and_then(|d| d.as_ref()))
+                .map_or(fallback, |b| b.value)
+        };
+        let spread = flag(&spec.spread, defaults.map(|d| &d.spread), true);
+        let disruption_budget = flag(
+            &spec.disruption_budget,
+            defaults.map(|d| &d.disruption_budget),
+            true,
+        );
+        let service_account_token = flag(
+            &spec.service_account_token,
+            defaults.map(|d| &d.service_account_token),
+            false,
+        );
+        let termination_grace_seconds = spec
+            .termination_grace_period
+            .as_ref()
+            .or(defaults.and_then(|d| d.termination_grace_period.as_ref()))
+            .map_or(DEFAULT_TERMINATION_SECONDS, |d| d.value.0);
+        let probes_spec = spec
+            .probes
+            .clone()
+            .or_else(|| defaults.and_then(|d| d.probes.clone()));
+        let security_spec = spec
+            .security
+            .clone()
+            .or_else(|| defaults.and_then(|d| d.security.clone()));
+        Runtime {
+            probes: self.probes(name, probes_spec.as_ref(), kind, ports),
+            security: self.security(security_spec.as_ref()),
+            spread,
+            disruption_budget,
+            termination_grace_seconds,
+            service_account_token,
+            autoscale: self.autoscale(spec, kind, replicas),
+            metrics: self.metrics(spec, ports),
+        }
+    }
+
+    fn port_named(
+        &mut self,
+        name: &Spanned<crate::spec::names::PortName>,
+        ports: &[Port],
+        what: &str,
+    ) -> Option<Port> {
+        if let Some(port) = ports.iter().find(|p| p.name == name.value.0) {
+            return Some(port.clone());
+        }
+        let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+        let help = if names.is_empty() {
+            "the service declares no ports; add one under `ports:`".to_string()
+        } else {
+            suggestion(&name.value.0, &names, "port")
+        };
+        self.error(
+            "unknown-port",
+            format!(
+                "the {what} port `{}` is not a port of this service",
+                name.value.0
+            ),
+            name.span,
+            "no such port",
+            help,
+        );
+        None
+    }
+
+    fn probes(
+        &mut self,
+        name: &str,
+        spec: Option<&Spanned<ProbesSpec>>,
+        kind: WorkloadKind,
+        ports: &[Port],
+    ) -> Option<Probes> {
+        let settings = match spec.map(|s| &s.value) {
+            Some(ProbesSpec::Enabled(false)) => return None,
+            Some(ProbesSpec::Settings(settings)) => Some(settings),
+            Some(ProbesSpec::Enabled(true)) | None => None,
+        };
+        if !kind.is_long_running() {
+            return None;
+        }
+        let port = match settings.and_then(|s| s.port.as_ref()) {
+            Some(port) => self.port_named(port, ports, "probe")?,
+            None => ports.iter().find(|p| p.protocol != Protocol::Udp)?.clone(),
+        };
+        if port.protocol == Protocol::Udp {
+            let span = settings
+                .and_then(|s| s.port.as_ref())
+                .map_or(Span::default(), |p| p.span);
+            self.error(
+                "unprobeable-port",
+                format!("the UDP port `{}` of `{name}` cannot be probed", port.name),
+                span,
+                "UDP",
+                "probe a TCP, HTTP or gRPC port instead".into(),
+            );
+            return None;
+        }
+        let path = settings
+            .and_then(|s| s.path.as_ref())
+            .map_or_else(|| DEFAULT_PROBE_PATH.to_string(), |p| p.value.clone());
+        for p in settings
+            .into_iter()
+            .flat_map(|s| [s.path.as_ref(), s.readiness_path.as_ref()])
+            .flatten()
+        {
+            if !p.value.starts_with('/') {
+                self.error(
+                    "invalid-path",
+                    format!("`{}` is not an HTTP path", p.value),
+                    p.span,
+                    "no leading `/`",
+                    format!("write `/{}`", p.value),
+                );
+            }
+        }
+        Some(Probes {
+            port: port.name.clone(),
+            protocol: port.protocol,
+            readiness_path: settings
+                .and_then(|s| s.readiness_path.as_ref())
+                .map_or_else(|| path.clone(), |p| p.value.clone()),
+            path,
+            startup_seconds: settings
+                .and_then(|s| s.startup_seconds.as_ref())
+                .map_or(DEFAULT_STARTUP_SECONDS, |s| s.value.max(10)),
+        })
+    }
+
+    fn security(&mut self, spec: Option<&Spanned<SecuritySpec>>) -> Security {
+        let mut security = Security {
+            profile: Profile::Restricted,
+            run_as_user: DEFAULT_USER,
+            run_as_group: DEFAULT_USER,
+            fs_group: DEFAULT_USER,
+            read_only_root: true,
+            capabilities: Vec::new(),
+        };
+        let Some(spec) = spec else { return security };
+        let settings = match &spec.value {
+            SecuritySpec::Profile(profile) => {
+                security.profile = *profile;
+                return security;
+            }
+            SecuritySpec::Settings(settings) => settings,
+        };
+        security.profile = settings
+            .profile
+            .as_ref()
+            .map_or(Profile::Restricted, |p| p.value);
+        if let Some(user) = &settings.run_as_user {
+            security.run_as_user = user.value;
+            if user.value == 0 && security.profile == Profile::Restricted {
+                self.error(
+                    "root-in-restricted",
+                    "the restricted profile runs as non-root, but `runAsUser` is 0".into(),
+                    user.span,
+                    "root",
+                    "use the image's non-root user id, or `profile: baseline` if the image must start as root".into(),
+                );
+            }
+        }
+        security.run_as_group = settings
+            .run_as_group
+            .as_ref()
+            .map_or(security.run_as_user, |g| g.value);
+        security.fs_group = settings
+            .fs_group
+            .as_ref()
+            .map_or(security.run_as_group, |g| g.value);
+        security.read_only_root = settings
+            .read_only_root_filesystem
+            .as_ref()
+            .is_none_or(|r| r.value);
+        for capability in settings.capabilities.iter().flat_map(|c| &c.value) {
+            let name = capability
+                .value
+                .trim_start_matches("CAP_")
+                .to_ascii_uppercase();
+            if security.profile == Profile::Restricted && name != RESTRICTED_CAPABILITY {
+                self.error(
+                    "capability-not-allowed",
+                    format!("the restricted profile cannot add the capability `{}`", capability.value),
+                    capability.span,
+                    "not allowed when restricted",
+                    "restricted pods may add only NET_BIND_SERVICE; use `profile: baseline` if this one is truly needed".into(),
+                );
+            }
+            security.capabilities.push(name);
+        }
+        security
+    }
+
+    fn autoscale(
+        &mut self,
+        spec: &ServiceSpec,
+        kind: WorkloadKind,
+        replicas: &mut u32,
+    ) -> Option<Autoscale> {
+        let autoscale = spec.autoscale.as_ref()?;
+        if !matches!(kind, WorkloadKind::Stateless | WorkloadKind::Stateful) {
+            self.error(
+                "unexpected-autoscale",
+                format!("a {} service cannot be autoscaled", kind.as_str()),
+                autoscale.span,
+                "not scalable",
+                "only stateless and stateful services have replicas to scale".into(),
+            );
+            return None;
+        }
+        let a = &autoscale.value;
+        if a.min.value == 0 || a.min.value > a.max.value {
+            self.error(
+                "invalid-autoscale",
+                format!(
+                    "autoscaling from {} to {} replicas is not a range",
+                    a.min.value, a.max.value
+                ),
+                a.min.span,
+                "bad range",
+                "`min` is at least 1 and at most `max`".into(),
+            );
+            return None;
+        }
+        let env = self.environment;
+        if env.and_then(|e| e.replicas.as_ref()).is_some() {
+            // The environment pins replicas (a laptop, say): no autoscaler.
+            return None;
+        }
+        let min = a.min.value.max(
+            env.and_then(|e| e.min_replicas.as_ref())
+                .map_or(0, |m| m.value),
+        );
+        *replicas = min;
+        let (cpu, memory) = (
+            a.cpu.as_ref().map(|c| c.value.0),
+            a.memory.as_ref().map(|m| m.value.0),
+        );
+        Some(Autoscale {
+            min,
+            max: a.max.value.max(min),
+            cpu: if cpu.is_none() && memory.is_none() {
+                Some(DEFAULT_CPU_TARGET)
+            } else {
+                cpu
+            },
+            memory,
+        })
+    }
+
+    fn metrics(&mut self, spec: &ServiceSpec, ports: &[Port]) -> Option<Metrics> {
+        let (port, path) = match &spec.metrics {
+            Some(m) => (
+                self.port_named(&m.value.port, ports, "metrics")?,
+                m.value
+                    .path
+                    .as_ref()
+                    .map_or_else(|| "/metrics".to_string(), |p| p.value.clone()),
+            ),
+            None => (
+                ports.iter().find(|p| p.name == "metrics")?.clone(),
+                "/metrics".to_string(),
+            ),
+        };
+        Some(Metrics {
+            port: port.name,
+            number: port.number,
+            path,
+        })
+    }
+
+    /// The service's configuration files.
+    pub(super) fn config(&mut self, spec: &ServiceSpec) -> Option<Config> {
+        let config = &spec.config.as_ref()?.value;
+        if !config.mount_path.value.starts_with('/') {
+            self.error(
+                "invalid-path",
+                format!("`{}` is not an absolute path", config.mount_path.value),
+                config.mount_path.span,
+                "relative path",
+                format!("mount paths start with `/`: `/{}`", config.mount_path.value),
+            );
+        }
+        let files = config
+            .files
+            .value
+            .iter()
+            .map(|(name, source)| ConfigFile {
+                name: name.value.0.clone(),
+                content: match &source.value {
+                    FileSource::Inline(text) => FileContent::Inline(text.clone()),
+                    FileSource::File(file) => FileContent::File(FileRef {
+                        path: file.file.value.clone(),
+                        span: file.file.span,
+                    }),
+                },
+            })
+            .collect();
+        Some(Config {
+            mount_path: config.mount_path.value.clone(),
+            files,
+        })
+    }
+
+    /// The service's patches, checked for shape (targets are checked when rendering).
+    pub(super) fn patches(&mut self, spec: &ServiceSpec) -> Vec<Patch> {
+        let mut patches = Vec::new();
+        for patch in spec.patches.iter().flat_map(|p| &p.value) {
+            if let Some(p) = self.patch(&patch.value, patch.span) {
+                patches.push(p);
+            }
+        }
+        patches
+    }
+
+    fn patch(&mut self, spec: &PatchSpec, span: Span) -> Option<Patch> {
+        let target = &spec.target;
+        let (kind, name) = match target.value.split_once('/') {
+            Some((kind, name)) => (kind.to_string(), Some(name.to_string())),
+            None => (target.value.clone(), None),
+        };
+        if kind.is_empty()
+            || !kind.starts_with(|c: char| c.is_ascii_uppercase())
+            || name.as_deref() == Some("")
+        {
+            let hint = closest(&kind.to_ascii_lowercase(), KINDS.iter().map(|k| k.0))
+                .and_then(|lower| KINDS.iter().find(|k| k.0 == lower))
+                .map_or(
+                    "write `Kind` or `Kind/name`, such as `Deployment` or `Service/web-headless`"
+                        .to_string(),
+                    |k| format!("did you mean `{}`?", k.1),
+                );
+            self.error(
+                "invalid-patch-target",
+                format!("`{}` is not a patch target", target.value),
+                target.span,
+                "not `Kind` or `Kind/name`",
+                hint,
+            );
+            return None;
+        }
+        let change = match (&spec.merge, &spec.json) {
+            (Some(merge), None) => PatchChange::Merge(merge.value.0.clone()),
+            (None, Some(json)) => {
+                match serde_json::from_value::<json_patch::Patch>(json.value.0.clone()) {
+                    Ok(ops) => PatchChange::Json(ops),
+                    Err(err) => {
+                        self.error(
+                        "invalid-patch",
+                        format!("this is not an RFC 6902 JSON patch: {err}"),
+                        json.span,
+                        "not a JSON patch",
+                        "write a list of operations: `- { op: replace, path: /spec/replicas, value: 3 }`".into(),
+                    );
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                self.error(
+                    "invalid-patch",
+                    "a patch needs exactly one of `merge` and `json`".into(),
+                    span,
+                    "which change?",
+                    "use `merge:` for a JSON merge patch, or `json:` for a list of JSON patch operations".into(),
+                );
+                return None;
+            }
+        };
+        Some(Patch {
+            kind,
+            name,
+            change,
+            span,
+        })
+    }
+}
+
+/// Kinds Strata renders, for "did you mean" on patch targets.
+const KINDS: [(&str, &str); 12] = [
+    ("deployment", "Deployment"),
+    ("statefulset", "StatefulSet"),
+    ("daemonset", "DaemonSet"),
+    ("job", "Job"),
+    ("cronjob", "CronJob"),
+    ("service", "Service"),
+    ("configmap", "ConfigMap"),
+    ("serviceaccount", "ServiceAccount"),
+    ("persistentvolumeclaim", "PersistentVolumeClaim"),
+    ("poddisruptionbudget", "PodDisruptionBudget"),
+    ("horizontalpodautoscaler", "HorizontalPodAutoscaler"),
+    ("networkpolicy", "NetworkPolicy"),
+];

@@ -1,0 +1,369 @@
+//! The wire form of how a service runs: probes, security, spread, graceful
+//! termination, autoscaling, metrics, configuration files and patches.
+//!
+//! Every production default Strata renders can be tuned or switched off here,
+//! per service or for all services under `defaults:`.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::names::PortName;
+use super::yaml::{Node, NodeKind};
+
+/// Probes: `false` to switch them off, or settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbesSpec {
+    /// `probes: true` (the default) or `probes: false`.
+    Enabled(bool),
+    /// Probes with settings.
+    Settings(ProbeSettings),
+}
+
+record! {
+    /// How a service's startup, readiness and liveness are checked.
+    pub struct ProbeSettings ("probe settings (`path`, `readinessPath`, `port`, `startupSeconds`)") {
+        /// HTTP path for liveness (and readiness, unless `readinessPath`); `/healthz` by default.
+        optional path: String = "path",
+        /// HTTP path for readiness.
+        optional readiness_path: String = "readinessPath",
+        /// The port probed, by name; the first port by default.
+        optional port: PortName = "port",
+        /// How long the service may take to start before it is restarted; 300 by default.
+        optional startup_seconds: u32 = "startupSeconds",
+    }
+}
+
+/// A Pod Security Standards profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Profile {
+    /// Least privilege: non-root, no escalation, all capabilities dropped.
+    Restricted,
+    /// Known privilege escalations prevented.
+    Baseline,
+    /// Unrestricted; only for system agents that need the host.
+    Privileged,
+}
+
+impl Profile {
+    /// The lowercase name, as in Pod Security labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Restricted => "restricted",
+            Profile::Baseline => "baseline",
+            Profile::Privileged => "privileged",
+        }
+    }
+}
+
+impl Decode for Profile {
+    const EXPECTED: &'static str = "a security profile (restricted, baseline, privileged)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "security profile",
+            &[
+                ("restricted", Profile::Restricted),
+                ("baseline", Profile::Baseline),
+                ("privileged", Profile::Privileged),
+            ],
+        )
+    }
+}
+
+/// Security: a profile name, or settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecuritySpec {
+    /// `security: restricted`.
+    Profile(Profile),
+    /// Settings with a profile.
+    Settings(SecuritySettings),
+}
+
+record! {
+    /// The security context of a service's pods.
+    pub struct SecuritySettings ("security settings (`profile`, `runAsUser`, `fsGroup`…)") {
+        /// The Pod Security Standards profile; `restricted` by default.
+        optional profile: Profile = "profile",
+        /// User id of the container process; 10001 by default.
+        optional run_as_user: u32 = "runAsUser",
+        /// Group id of the container process; the user id by default.
+        optional run_as_group: u32 = "runAsGroup",
+        /// Group owning mounted volumes; the group id by default.
+        optional fs_group: u32 = "fsGroup",
+        /// Whether the root filesystem is read-only (`/tmp` stays writable); `true` by default.
+        optional read_only_root_filesystem: bool = "readOnlyRootFilesystem",
+        /// Capabilities added back after dropping all (restricted allows only `NET_BIND_SERVICE`).
+        optional capabilities: Vec<Spanned<String>> = "capabilities",
+    }
+}
+
+record! {
+    /// A HorizontalPodAutoscaler.
+    pub struct AutoscaleSpec ("autoscaling (`min`, `max`, `cpu`, `memory`)") {
+        /// Fewest replicas.
+        required min: u32 = "min",
+        /// Most replicas.
+        required max: u32 = "max",
+        /// Target average CPU utilisation, such as `70%`.
+        optional cpu: Percent = "cpu",
+        /// Target average memory utilisation, such as `80%`.
+        optional memory: Percent = "memory",
+    }
+}
+
+record! {
+    /// Where Prometheus scrapes a service.
+    pub struct MetricsSpec ("metrics (`port`, `path`)") {
+        /// The port, by name.
+        required port: PortName = "port",
+        /// The HTTP path; `/metrics` by default.
+        optional path: String = "path",
+    }
+}
+
+record! {
+    /// Configuration files, rendered as a ConfigMap and mounted read-only.
+    pub struct ConfigSpec ("configuration files (`mountPath`, `files`)") {
+        /// The directory the files appear in.
+        required mount_path: String = "mountPath",
+        /// File name to content: inline text, or `{ file: PATH }` relative to the spec.
+        required files: Map<FileName, FileSource> = "files",
+    }
+}
+
+record! {
+    /// A file read from disk, relative to the spec.
+    pub struct FileRef ("a file reference (`file`)") {
+        /// The path, relative to the spec file.
+        required file: String = "file",
+    }
+}
+
+/// A configuration file's content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileSource {
+    /// Written in the spec.
+    Inline(String),
+    /// Read from a file next to the spec.
+    File(FileRef),
+}
+
+impl Decode for FileSource {
+    const EXPECTED: &'static str = "the file's text, or `{ file: PATH }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Map(_) => FileRef::decode(node, d).map(FileSource::File),
+            _ => String::decode(node, d).map(FileSource::Inline),
+        }
+    }
+}
+
+/// A ConfigMap key: a file name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileName(pub String);
+
+impl AsRef<str> for FileName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Decode for FileName {
+    const EXPECTED: &'static str = "a file name such as `app.yaml`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let valid = !text.is_empty()
+            && text.len() <= 253
+            && text != "."
+            && text != ".."
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid {
+            d.report(
+                d.error(
+                    "invalid-name",
+                    format!("`{text}` is not a valid file name for a ConfigMap"),
+                    node.span,
+                    "invalid file name",
+                )
+                .help("use letters, digits, `-`, `_` and `.`; no directories"),
+            );
+            return None;
+        }
+        Some(FileName(text.to_string()))
+    }
+}
+
+record! {
+    /// A change to one generated object, for what the spec cannot say.
+    pub struct PatchSpec ("a patch (`target`, and `merge` or `json`)") {
+        /// The object: `Kind` (the service's only one) or `Kind/name`.
+        required target: String = "target",
+        /// A JSON merge patch (RFC 7386), written as YAML.
+        optional merge: RawValue = "merge",
+        /// A JSON patch (RFC 6902): a list of operations.
+        optional json: RawValue = "json",
+    }
+}
+
+/// Any YAML value, kept as JSON for patches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawValue(pub serde_json::Value);
+
+impl Decode for RawValue {
+    const EXPECTED: &'static str = "any YAML value";
+    fn decode(node: &Node, _: &mut Decoder<'_>) -> Option<Self> {
+        Some(RawValue(node.to_json()))
+    }
+}
+
+/// A percentage, 1 to 100: `70%` or `70`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percent(pub u32);
+
+impl Decode for Percent {
+    const EXPECTED: &'static str = "a percentage such as `70%`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        match text.trim_end_matches('%').trim().parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => Some(Percent(n)),
+            _ => {
+                d.report(
+                    d.error(
+                        "invalid-percent",
+                        format!("`{text}` is not a percentage from 1% to 100%"),
+                        node.span,
+                        "not a percentage",
+                    )
+                    .help("write a whole percentage such as `70%`"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A duration in whole seconds: `30s`, `2m`, `1h`, or a bare number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub u64);
+
+impl Decode for Duration {
+    const EXPECTED: &'static str = "a duration such as `30s` or `2m`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let (number, unit) = text.split_at(
+            text.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len()),
+        );
+        let factor = match unit {
+            "" | "s" => Some(1),
+            "m" => Some(60),
+            "h" => Some(3600),
+            _ => None,
+        };
+        match (number.parse::<u64>(), factor) {
+            (Ok(n), Some(f)) if n.checked_mul(f).is_some() => Some(Duration(n * f)),
+            _ => {
+                let hint = match unit {
+                    "ms" => "durations here are whole seconds: write `1s`".to_string(),
+                    "sec" | "secs" | "seconds" => format!("did you mean `{number}s`?"),
+                    "min" | "mins" | "minutes" => format!("did you mean `{number}m`?"),
+                    _ => "write whole seconds, minutes or hours: `30s`, `2m`, `1h`".to_string(),
+                };
+                d.report(
+                    d.error(
+                        "invalid-duration",
+                        format!("`{text}` is not a duration"),
+                        node.span,
+                        "not a duration",
+                    )
+                    .help(hint),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Decode for ProbesSpec {
+    const EXPECTED: &'static str = "`true`, `false` or probe settings";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Map(_) => ProbeSettings::decode(node, d).map(ProbesSpec::Settings),
+            _ => bool::decode(node, d).map(ProbesSpec::Enabled),
+        }
+    }
+}
+
+impl Decode for SecuritySpec {
+    const EXPECTED: &'static str = "a profile name or security settings";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Map(_) => SecuritySettings::decode(node, d).map(SecuritySpec::Settings),
+            _ => Profile::decode(node, d).map(SecuritySpec::Profile),
+        }
+    }
+}
+
+macro_rules! schema {
+    ($ty:ty, $name:literal, inline, $body:expr) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let build: fn(&mut SchemaGenerator) -> Schema = $body;
+                build(generator)
+            }
+        }
+    };
+    ($ty:ty, $name:literal, $body:expr) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let build: fn(&mut SchemaGenerator) -> Schema = $body;
+                build(generator)
+            }
+        }
+    };
+}
+
+schema!(
+    Profile,
+    "Profile",
+    |_| json_schema!({ "type": "string", "enum": ["restricted", "baseline", "privileged"] })
+);
+schema!(ProbesSpec, "Probes", |g| {
+    let settings = g.subschema_for::<ProbeSettings>();
+    json_schema!({ "description": "`false` switches probes off.", "anyOf": [{ "type": "boolean" }, settings] })
+});
+schema!(SecuritySpec, "Security", |g| {
+    let profile = g.subschema_for::<Profile>();
+    let settings = g.subschema_for::<SecuritySettings>();
+    json_schema!({ "anyOf": [profile, settings] })
+});
+schema!(FileSource, "FileSource", |g| {
+    let file = g.subschema_for::<FileRef>();
+    json_schema!({ "anyOf": [{ "type": "string" }, file] })
+});
+schema!(
+    FileName,
+    "FileName",
+    inline,
+    |_| json_schema!({ "type": "string", "pattern": "^[-._A-Za-z0-9]+$" })
+);
+schema!(RawValue, "RawValue", inline, |_| json_schema!(true));
+schema!(Percent, "Percent", inline, |_| json_schema!({
+    "anyOf": [{ "type": "integer", "minimum": 1, "maximum": 100 }, { "type": "string", "pattern": "^[0-9]{1,3}%$" }]
+}));
+schema!(Duration, "Duration", inline, |_| json_schema!({
+    "anyOf": [{ "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^[0-9]+[smh]?$" }]
+}));
