@@ -58,17 +58,25 @@ fn inputs() -> Vec<Input> {
         .collect()
 }
 
-/// Few samples, and a measuring time that grows with N, so that the whole
-/// run stays within a few minutes on two cores.
+/// Few samples, flat sampling for the slow sizes and a measuring time that
+/// grows with N, so that the whole run stays within a few minutes on two
+/// cores.
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>, services: usize) {
     group.throughput(Throughput::Elements(services as u64));
     group.sample_size(10);
+    if services >= 1_000 {
+        group.sampling_mode(SamplingMode::Flat);
+    }
     group.warm_up_time(Duration::from_millis(if services >= 10_000 {
         1_000
     } else {
         500
     }));
-    group.measurement_time(Duration::from_secs(if services >= 10_000 { 8 } else { 2 }));
+    group.measurement_time(Duration::from_secs(match services {
+        0..1_000 => 2,
+        1_000..10_000 => 3,
+        _ => 10,
+    }));
 }
 
 /// Text to plan; with `all_envs`, checked in every environment as `strata check` does.

@@ -6,9 +6,11 @@
 
 pub mod blueprint;
 pub mod diag;
+pub mod export;
 pub mod model;
 pub mod plan;
 pub mod quantity;
+pub mod render;
 pub mod source;
 pub mod spec;
 /// Generated platforms of any size, for benchmarks and scale tests.

@@ -170,6 +170,32 @@ impl Quantity {
         Ok(Quantity(numerator.div_ceil(denominator)))
     }
 
+    /// The quantity in Kubernetes' canonical syntax: `500m` or `2` for CPU,
+    /// `512Mi`, `10Gi` or plain bytes for memory and storage.
+    ///
+    /// ```
+    /// use strata_core::quantity::{Measure, Quantity};
+    /// let q = |t| Quantity::parse(t, Measure::Bytes).unwrap().to_kubernetes(Measure::Bytes);
+    /// assert_eq!(q("1.5Gi"), "1536Mi");
+    /// assert_eq!(Quantity::parse("0.25", Measure::Cpu).unwrap().to_kubernetes(Measure::Cpu), "250m");
+    /// ```
+    pub fn to_kubernetes(self, measure: Measure) -> String {
+        match measure {
+            Measure::Cpu | Measure::Count if self.0 % 1000 == 0 => (self.0 / 1000).to_string(),
+            Measure::Cpu | Measure::Count => format!("{}m", self.0),
+            Measure::Bytes => {
+                let bytes = self.ceil_units();
+                [("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)]
+                    .into_iter()
+                    .find(|&(_, p)| bytes > 0 && bytes % (1u128 << p) == 0)
+                    .map_or_else(
+                        || bytes.to_string(),
+                        |(unit, p)| format!("{}{unit}", bytes >> p),
+                    )
+            }
+        }
+    }
+
     /// Formats the quantity for people, in the measure's usual unit.
     pub fn display(self, measure: Measure) -> Display {
         Display(self, measure)

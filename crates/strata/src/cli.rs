@@ -61,6 +61,30 @@ or when the spec is invalid.")]
         #[arg(short, long, value_enum, default_value_t = PlanFormat::Table)]
         output: PlanFormat,
     },
+    /// Render the platform's Kubernetes manifests, in apply order.
+    #[command(after_help = "\
+Objects are ordered by wave, then kind (namespaces and CRDs first), then name;
+the same input always gives the same bytes. With --out, files are written to
+a new directory that replaces DIR only when everything succeeded.
+
+Examples:
+  strata render examples/isa-cloud/platform.yaml --env staging
+  strata render platform.yaml --env prod --out manifests/ --layout per-tier
+  strata render platform.yaml -o json | kubectl apply --dry-run=server -f -")]
+    Render {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Write files into this directory instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// How files are split under --out.
+        #[arg(long, value_enum, default_value_t = LayoutArg::Single)]
+        layout: LayoutArg,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = RenderFormat::Yaml)]
+        output: RenderFormat,
+    },
     /// Print the JSON Schema of the spec language, for editors.
     #[command(after_help = "\
 Examples:
@@ -87,5 +111,25 @@ pub enum PlanFormat {
     /// Tables for people.
     Table,
     /// JSON for programs.
+    Json,
+}
+
+/// How `render --out` splits objects into files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// One file.
+    Single,
+    /// One file per tier.
+    PerTier,
+    /// One file per object.
+    PerObject,
+}
+
+/// How `render` prints objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormat {
+    /// A multi-document YAML stream.
+    Yaml,
+    /// JSON (a `v1/List`).
     Json,
 }

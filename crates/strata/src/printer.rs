@@ -52,6 +52,12 @@ impl Printer {
         eprint!("{text}");
     }
 
+    /// Writes a one-line note to stderr.
+    pub fn note(&self, message: &str) {
+        let head = self.paint("note", "36;1");
+        eprintln!("{head}: {message}");
+    }
+
     /// Writes a one-line failure to stderr.
     pub fn failure(&self, message: &str) {
         let head = self.paint("error", "31;1");

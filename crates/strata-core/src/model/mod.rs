@@ -21,7 +21,11 @@ use crate::source::{SourceFile, Span};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{Protocol, WorkloadKind};
 pub use environment::environment_names;
-pub use resolve::resolve;
+pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
+pub use runtime::{
+    DEFAULT_CPU_TARGET, DEFAULT_PROBE_PATH, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
+    DEFAULT_USER,
+};
 
 /// Index of a tier in [`Platform::tiers`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

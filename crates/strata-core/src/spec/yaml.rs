@@ -158,7 +158,23 @@ impl Node {
 /// A YAML syntax error, a duplicate key, an unknown alias, more than one
 /// document, or an alias expansion past two million nodes.
 pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
-    Builder::new(file).run()
+    let documents = Builder::new(file).run(false)?;
+    Ok(documents.into_iter().next().unwrap_or(Node {
+        span: Span::new(0, 0),
+        kind: NodeKind::Scalar {
+            text: String::new(),
+            quoted: false,
+        },
+    }))
+}
+
+/// Parses every YAML document of `file` (a multi-document manifest).
+///
+/// # Errors
+/// A YAML syntax error, a duplicate key, an unknown alias, or an alias
+/// expansion past two million nodes.
+pub fn parse_all(file: &SourceFile) -> Result<Vec<Node>, Diagnostic> {
+    Builder::new(file).run(true)
 }
 
 struct Builder<'f> {
@@ -209,9 +225,9 @@ impl<'f> Builder<'f> {
         Diagnostic::error("yaml-syntax", message).at(self.file, span, label)
     }
 
-    fn run(mut self) -> Result<Node, Diagnostic> {
+    fn run(mut self, multiple: bool) -> Result<Vec<Node>, Diagnostic> {
         let mut stack: Vec<Frame> = Vec::new();
-        let mut root: Option<Node> = None;
+        let mut roots: Vec<Node> = Vec::new();
         let mut documents = 0;
         for event in Parser::new_from_str(self.file.text()) {
             let (event, span) = event.map_err(|e| {
@@ -227,7 +243,7 @@ impl<'f> Builder<'f> {
             let node = match event {
                 Event::DocumentStart(_) => {
                     documents += 1;
-                    if documents > 1 {
+                    if documents > 1 && !multiple {
                         return Err(self
                             .error(span, "a spec holds exactly one YAML document", "a second document starts here")
                             .help("remove the `---` separator, or put the other document in its own file"));
@@ -319,16 +335,10 @@ impl<'f> Builder<'f> {
                         entries.push((key, node));
                     }
                 },
-                None => root = Some(node),
+                None => roots.push(node),
             }
         }
-        Ok(root.unwrap_or(Node {
-            span: Span::new(0, 0),
-            kind: NodeKind::Scalar {
-                text: String::new(),
-                quoted: false,
-            },
-        }))
+        Ok(roots)
     }
 
     fn count(&mut self, node: &Node, span: Span) -> Result<(), Diagnostic> {

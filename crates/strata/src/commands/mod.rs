@@ -2,6 +2,7 @@
 
 mod check;
 mod plan;
+mod render;
 mod schema;
 
 use std::path::Path;
@@ -21,6 +22,12 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
     match command {
         Command::Check(args) => check::run(&args, printer),
         Command::Plan { spec, output } => plan::run(&spec, output, printer),
+        Command::Render {
+            spec,
+            out,
+            layout,
+            output,
+        } => render::run(&spec, out.as_deref(), layout, output, printer),
         Command::Schema => schema::run(printer),
     }
 }

@@ -1,0 +1,55 @@
+//! The labels every object carries, and the selectors that find a
+//! service's pods.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Platform, Service};
+
+/// `app.kubernetes.io/managed-by` on everything Strata renders.
+pub const MANAGED_BY: &str = "strata";
+/// The label carrying an object's tier (`kubectl wait -l strata.dev/tier=…`).
+pub const TIER_LABEL: &str = "strata.dev/tier";
+
+/// Labels of objects that belong to the platform but to no service.
+pub fn platform(platform: &Platform) -> Map<String, Value> {
+    let mut labels = Map::new();
+    for (k, v) in &platform.labels {
+        labels.insert(k.clone(), json!(v));
+    }
+    labels.insert("app.kubernetes.io/part-of".into(), json!(platform.name));
+    labels.insert("app.kubernetes.io/managed-by".into(), json!(MANAGED_BY));
+    labels
+}
+
+/// The recommended labels of every object of a service, and its tier.
+pub fn service(platform: &Platform, service: &Service) -> Map<String, Value> {
+    let mut labels = self::platform(platform);
+    for (k, v) in &service.labels {
+        labels.insert(k.clone(), json!(v));
+    }
+    labels.extend(selector(platform, service));
+    let component = service
+        .blueprint
+        .as_deref()
+        .unwrap_or(service.kind.as_str());
+    labels.insert("app.kubernetes.io/component".into(), json!(component));
+    labels.insert(TIER_LABEL.into(), json!(platform.tier_of(service).name));
+    labels
+}
+
+/// The labels that select a service's pods; never changed after creation.
+pub fn selector(platform: &Platform, service: &Service) -> Map<String, Value> {
+    let mut labels = Map::new();
+    labels.insert("app.kubernetes.io/name".into(), json!(service.name));
+    labels.insert("app.kubernetes.io/instance".into(), json!(platform.name));
+    labels
+}
+
+/// Standard metadata for a namespaced object of a service.
+pub fn metadata(platform: &Platform, service: &Service, name: &str) -> Value {
+    json!({
+        "name": name,
+        "namespace": service.namespace,
+        "labels": self::service(platform, service),
+    })
+}

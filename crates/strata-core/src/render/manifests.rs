@@ -1,0 +1,58 @@
+//! Raw manifests a tier includes: parsed, kept as they are, placed in the
+//! tier's manifest wave.
+
+use super::{Assets, Object};
+use crate::diag::Diagnostic;
+use crate::model::Platform;
+use crate::source::SourceFile;
+use crate::spec::yaml;
+
+/// Every object of every tier's manifest files.
+pub fn render(
+    platform: &Platform,
+    assets: &dyn Assets,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Object> {
+    let mut out = Vec::new();
+    for tier in &platform.tiers {
+        let wave = tier.manifest_wave.unwrap_or(1);
+        for reference in &tier.manifests {
+            let text = match assets.read(&reference.path) {
+                Ok(text) => text,
+                Err(why) => {
+                    errors.push(
+                        Diagnostic::error(
+                            "unreadable-file",
+                            format!("cannot read `{}`: {why}", reference.path),
+                        )
+                        .at(&platform.file, reference.span, "named here")
+                        .help("paths are relative to the spec file"),
+                    );
+                    continue;
+                }
+            };
+            let file = SourceFile::new(reference.path.clone(), text);
+            match yaml::parse_all(&file) {
+                Ok(documents) => {
+                    for document in documents.iter().filter(|d| !d.is_null()) {
+                        let value = document.to_json();
+                        let valid = value["apiVersion"].is_string()
+                            && value["kind"].is_string()
+                            && value["metadata"]["name"].is_string();
+                        if !valid {
+                            errors.push(
+                                Diagnostic::error("invalid-manifest", "a manifest needs `apiVersion`, `kind` and `metadata.name`")
+                                    .at(&file, document.span, "not a Kubernetes object")
+                                    .help("each YAML document of a manifest file is one Kubernetes object"),
+                            );
+                            continue;
+                        }
+                        out.push(Object::new(wave, Some(&tier.name), None, value));
+                    }
+                }
+                Err(diagnostic) => errors.push(diagnostic),
+            }
+        }
+    }
+    out
+}

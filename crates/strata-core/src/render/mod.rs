@@ -1,0 +1,212 @@
+//! From a [`Platform`] to Kubernetes objects: one module per concern.
+//!
+//! Objects are plain JSON values (the same shape the API server takes) so
+//! that built-in kinds, custom resources, raw manifests and user patches are
+//! handled alike; their validity is checked in CI against the official
+//! schemas by `kubernetes-validate --strict`.
+
+mod labels;
+mod manifests;
+mod namespace;
+mod patch;
+mod policy;
+mod service;
+mod workload;
+
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+use crate::model::{Platform, Service};
+
+pub use labels::{MANAGED_BY, TIER_LABEL};
+
+/// Reads the files a spec names (configuration files, raw manifests),
+/// relative to the spec; the only I/O rendering needs, kept outside the core.
+pub trait Assets {
+    /// The text of `path`, or why it cannot be read.
+    fn read(&self, path: &str) -> Result<String, String>;
+}
+
+/// Assets for a spec that names no files; every read fails.
+pub struct NoAssets;
+
+impl Assets for NoAssets {
+    fn read(&self, path: &str) -> Result<String, String> {
+        Err(format!("no file can be read here (asked for `{path}`)"))
+    }
+}
+
+/// One rendered object and where it belongs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The wave it is applied in; 0 for cluster and namespace setup.
+    pub wave: usize,
+    /// The tier it belongs to, if any.
+    pub tier: Option<String>,
+    /// The service it was rendered for, if any.
+    pub service: Option<String>,
+    /// The object itself.
+    pub value: Value,
+}
+
+impl Object {
+    fn new(wave: usize, tier: Option<&str>, service: Option<&str>, value: Value) -> Self {
+        Object {
+            wave,
+            tier: tier.map(str::to_string),
+            service: service.map(str::to_string),
+            value,
+        }
+    }
+
+    /// `apiVersion`.
+    pub fn api_version(&self) -> &str {
+        self.value["apiVersion"].as_str().unwrap_or("")
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        self.value["kind"].as_str().unwrap_or("")
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.value["metadata"]["name"].as_str().unwrap_or("")
+    }
+
+    /// `metadata.namespace`, empty for cluster-scoped objects.
+    pub fn namespace(&self) -> &str {
+        self.value["metadata"]["namespace"].as_str().unwrap_or("")
+    }
+
+    /// `Kind/namespace/name`, unique within a rendered set.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.kind(), self.namespace(), self.name())
+    }
+}
+
+/// A secret `strata apply` generates once; never rendered, so its values
+/// never appear in output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GeneratedSecret {
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Keys with random values.
+    pub keys: Vec<String>,
+}
+
+/// Everything rendered for a platform in one environment, in apply order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedSet {
+    /// The platform's name.
+    pub platform: String,
+    /// The environment applied.
+    pub environment: Option<String>,
+    /// Objects ordered by wave, kind, namespace and name.
+    pub objects: Vec<Object>,
+    /// Secrets left to `apply`.
+    pub generated_secrets: Vec<GeneratedSecret>,
+}
+
+/// Where a kind is applied within a wave: namespaces and CRDs first, then
+/// what workloads use, then workloads, then what refers to workloads.
+pub fn kind_rank(kind: &str) -> usize {
+    const ORDER: [&str; 24] = [
+        "Namespace",
+        "CustomResourceDefinition",
+        "StorageClass",
+        "PriorityClass",
+        "ResourceQuota",
+        "LimitRange",
+        "ServiceAccount",
+        "Secret",
+        "ConfigMap",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+        "PersistentVolumeClaim",
+        "Service",
+        "NetworkPolicy",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Ingress",
+    ];
+    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+}
+
+/// Renders every object of `platform`.
+///
+/// # Errors
+/// Files that cannot be read or parsed, and patches that do not apply.
+///
+/// ```
+/// use strata_core::{model, render, source::SourceFile, spec};
+/// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: nginx:1.27, ports: { http: 8080 }, replicas: 2 }\n");
+/// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// let set = render::render(&platform, &render::NoAssets).unwrap();
+/// let kinds: Vec<&str> = set.objects.iter().map(|o| o.kind()).collect();
+/// assert_eq!(kinds, ["Namespace", "ServiceAccount", "Service", "Deployment", "PodDisruptionBudget"]);
+/// ```
+pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut objects = namespace::render(platform);
+    for service in &platform.services {
+        let mut own = render_service(platform, service, assets, &mut errors);
+        patch::apply(platform, service, &mut own, &mut errors);
+        objects.extend(own);
+    }
+    objects.extend(manifests::render(platform, assets, &mut errors));
+    let generated_secrets = service::secrets(platform, &mut objects);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    objects.sort_by(|a, b| {
+        (
+            a.wave,
+            kind_rank(a.kind()),
+            a.kind(),
+            a.namespace(),
+            a.name(),
+        )
+            .cmp(&(
+                b.wave,
+                kind_rank(b.kind()),
+                b.kind(),
+                b.namespace(),
+                b.name(),
+            ))
+    });
+    Ok(RenderedSet {
+        platform: platform.name.clone(),
+        environment: platform.environment.clone(),
+        objects,
+        generated_secrets,
+    })
+}
+
+fn render_service(
+    platform: &Platform,
+    service: &Service,
+    assets: &dyn Assets,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Object> {
+    let tier = &platform.tier_of(service).name;
+    let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
+    let mut values = vec![service::service_account(platform, service)];
+    values.extend(service::config_map(platform, service, assets, errors));
+    values.extend(service::services(platform, service));
+    values.extend(workload::render(platform, service));
+    values.extend(policy::render(platform, service));
+    values.into_iter().map(make).collect()
+}
+
+#[cfg(test)]
+mod tests;

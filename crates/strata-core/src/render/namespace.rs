@@ -1,0 +1,118 @@
+//! Cluster and namespace setup, applied before any wave: Namespaces with
+//! Pod Security labels, their ResourceQuotas and LimitRanges, StorageClasses.
+
+use serde_json::{Map, Value, json};
+
+use super::{Object, labels};
+use crate::model::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, Platform, Profile};
+use crate::quantity::{Measure, Quantity};
+
+/// Setup objects, all in wave 0.
+pub fn render(platform: &Platform) -> Vec<Object> {
+    let mut out = Vec::new();
+    for namespace in &platform.namespaces {
+        // The namespace enforces the least restrictive profile its services
+        // need, and warns and audits against `restricted` regardless.
+        let enforce = platform
+            .services
+            .iter()
+            .filter(|s| s.namespace == namespace.name)
+            .map(|s| s.runtime.security.profile)
+            .max()
+            .unwrap_or(Profile::Restricted);
+        let mut ns_labels = labels::platform(platform);
+        for (k, v) in &namespace.labels {
+            ns_labels.insert(k.clone(), json!(v));
+        }
+        if let Some(tenant) = &namespace.tenant {
+            ns_labels.insert("strata.dev/tenant".into(), json!(tenant));
+        }
+        ns_labels.insert(
+            "pod-security.kubernetes.io/enforce".into(),
+            json!(enforce.as_str()),
+        );
+        ns_labels.insert(
+            "pod-security.kubernetes.io/enforce-version".into(),
+            json!("latest"),
+        );
+        ns_labels.insert(
+            "pod-security.kubernetes.io/warn".into(),
+            json!("restricted"),
+        );
+        ns_labels.insert(
+            "pod-security.kubernetes.io/audit".into(),
+            json!("restricted"),
+        );
+        out.push(setup(json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": { "name": namespace.name, "labels": ns_labels },
+        })));
+        let Some(budget) = namespace.budget else {
+            continue;
+        };
+        let mut hard = Map::new();
+        let mut put = |key: &str, value: Option<String>| {
+            if let Some(v) = value {
+                hard.insert(key.into(), json!(v));
+            }
+        };
+        put(
+            "requests.cpu",
+            budget.cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
+        );
+        put(
+            "requests.memory",
+            budget.memory.map(|q| q.to_kubernetes(Measure::Bytes)),
+        );
+        put("requests.nvidia.com/gpu", budget.gpu.map(|g| g.to_string()));
+        put(
+            "requests.storage",
+            budget.storage.map(|q| q.to_kubernetes(Measure::Bytes)),
+        );
+        put("persistentvolumeclaims", budget.pvcs.map(|n| n.to_string()));
+        put("pods", budget.pods.map(|n| n.to_string()));
+        let meta = |name: &str| json!({ "name": name, "namespace": namespace.name, "labels": labels::platform(platform) });
+        out.push(setup(json!({ "apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta("budget"), "spec": { "hard": hard } })));
+        // A quota on requests rejects pods without them; give every
+        // container (raw manifests included) a default.
+        let cpu = DEFAULT_CPU_REQUEST;
+        let memory = DEFAULT_MEMORY_REQUEST;
+        let twice = |q: Quantity| q.times(2);
+        out.push(setup(json!({
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": meta("defaults"),
+            "spec": { "limits": [{
+                "type": "Container",
+                "defaultRequest": { "cpu": cpu.to_kubernetes(Measure::Cpu), "memory": memory.to_kubernetes(Measure::Bytes) },
+                "default": { "cpu": twice(cpu).to_kubernetes(Measure::Cpu), "memory": twice(memory).to_kubernetes(Measure::Bytes) },
+            }] },
+        })));
+    }
+    for class in &platform.storage_classes {
+        let mut metadata = json!({ "name": class.name, "labels": labels::platform(platform) });
+        if class.default {
+            metadata["annotations"] =
+                json!({ "storageclass.kubernetes.io/is-default-class": "true" });
+        }
+        let mut object = json!({
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": metadata,
+            "provisioner": class.provisioner,
+            "reclaimPolicy": class.reclaim_policy,
+            "volumeBindingMode": class.volume_binding_mode,
+            "allowVolumeExpansion": class.allow_volume_expansion,
+        });
+        if !class.parameters.is_empty() {
+            object["parameters"] = json!(class.parameters);
+        }
+        out.push(setup(object));
+    }
+    out
+}
+
+fn setup(value: Value) -> Object {
+    Object::new(0, None, None, value)
+}

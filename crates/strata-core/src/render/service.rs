@@ -1,0 +1,146 @@
+//! What a service's pods rely on: its ServiceAccount, Services, ConfigMap,
+//! and the platform's Secrets.
+
+use serde_json::{Value, json};
+
+use super::labels;
+use super::{Assets, GeneratedSecret, Object};
+use crate::diag::Diagnostic;
+use crate::model::{FileContent, Platform, Protocol, Service, WorkloadKind};
+
+/// The name of a service's headless Service (StatefulSet identity).
+pub fn headless_name(service: &Service) -> String {
+    format!("{}-headless", service.name)
+}
+
+/// The name of a service's ConfigMap of files.
+pub fn config_name(service: &Service) -> String {
+    format!("{}-config", service.name)
+}
+
+/// A ServiceAccount of its own, so permissions never leak between services.
+pub fn service_account(platform: &Platform, service: &Service) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": labels::metadata(platform, service, &service.name),
+        "automountServiceAccountToken": service.runtime.service_account_token,
+    })
+}
+
+/// The ConfigMap of a service's configuration files.
+pub fn config_map(
+    platform: &Platform,
+    service: &Service,
+    assets: &dyn Assets,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Value> {
+    let config = service.config.as_ref()?;
+    let mut data = serde_json::Map::new();
+    for file in &config.files {
+        let content = match &file.content {
+            FileContent::Inline(text) => text.clone(),
+            FileContent::File(reference) => match assets.read(&reference.path) {
+                Ok(text) => text,
+                Err(why) => {
+                    errors.push(
+                        Diagnostic::error(
+                            "unreadable-file",
+                            format!("cannot read `{}`: {why}", reference.path),
+                        )
+                        .at(&platform.file, reference.span, "named here")
+                        .help("paths are relative to the spec file"),
+                    );
+                    continue;
+                }
+            },
+        };
+        data.insert(file.name.clone(), json!(content));
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": labels::metadata(platform, service, &config_name(service)),
+        "data": data,
+    }))
+}
+
+fn port_entries(service: &Service) -> Vec<Value> {
+    service
+        .ports
+        .iter()
+        .map(|p| {
+            let mut port = json!({
+                "name": p.name,
+                "port": p.number,
+                "targetPort": p.name,
+                "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" },
+            });
+            if matches!(p.protocol, Protocol::Http | Protocol::Grpc) {
+                port["appProtocol"] = json!(p.protocol.as_str());
+            }
+            port
+        })
+        .collect()
+}
+
+/// A ClusterIP Service for a service with ports, and a headless one for a
+/// StatefulSet's stable pod names.
+pub fn services(platform: &Platform, service: &Service) -> Vec<Value> {
+    if service.ports.is_empty() || !service.kind.is_long_running() {
+        return Vec::new();
+    }
+    let selector = labels::selector(platform, service);
+    let mut out = vec![json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": labels::metadata(platform, service, &service.name),
+        "spec": { "type": "ClusterIP", "selector": selector, "ports": port_entries(service) },
+    })];
+    if service.kind == WorkloadKind::Stateful {
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": labels::metadata(platform, service, &headless_name(service)),
+            "spec": {
+                "clusterIP": "None",
+                // Peers find each other before they are ready (cluster bootstrap).
+                "publishNotReadyAddresses": true,
+                "selector": selector,
+                "ports": port_entries(service),
+            },
+        }));
+    }
+    out
+}
+
+/// Renders the Secrets whose values the spec gives into `objects`; returns
+/// those left for `apply` to generate.
+pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedSecret> {
+    let mut generated = Vec::new();
+    for secret in &platform.secrets {
+        for namespace in &secret.namespaces {
+            if !secret.data.is_empty() {
+                let mut metadata = json!({ "name": secret.name, "namespace": namespace, "labels": labels::platform(platform) });
+                if !secret.generate.is_empty() {
+                    metadata["annotations"] =
+                        json!({ "strata.dev/generate": secret.generate.join(",") });
+                }
+                objects.push(Object::new(
+                    0,
+                    None,
+                    None,
+                    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": secret.data }),
+                ));
+            }
+            if !secret.generate.is_empty() {
+                generated.push(GeneratedSecret {
+                    name: secret.name.clone(),
+                    namespace: namespace.clone(),
+                    keys: secret.generate.clone(),
+                });
+            }
+        }
+    }
+    generated
+}

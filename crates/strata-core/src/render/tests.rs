@@ -1,0 +1,583 @@
+//! Behaviour of rendering, one production default at a time.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::model;
+use crate::source::SourceFile;
+use crate::spec;
+
+struct Files(HashMap<&'static str, &'static str>);
+
+impl Assets for Files {
+    fn read(&self, path: &str) -> Result<String, String> {
+        self.0
+            .get(path)
+            .map(|s| s.to_string())
+            .ok_or_else(|| "no such file".to_string())
+    }
+}
+
+fn render_with(
+    text: &str,
+    env: Option<&str>,
+    files: &[(&'static str, &'static str)],
+) -> Result<RenderedSet, Vec<Diagnostic>> {
+    let file = SourceFile::new("platform.yaml", text);
+    let doc = spec::parse(&file).expect("the fixture parses");
+    let platform = model::resolve(&doc, env).expect("the fixture resolves");
+    render(&platform, &Files(files.iter().copied().collect()))
+}
+
+fn objects(text: &str) -> Vec<Object> {
+    render_with(text, None, &[]).expect("renders").objects
+}
+
+fn find<'a>(objects: &'a [Object], kind: &str, name: &str) -> &'a Value {
+    &objects
+        .iter()
+        .find(|o| o.kind() == kind && o.name() == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {kind}/{name} among {:?}",
+                objects.iter().map(Object::key).collect::<Vec<_>>()
+            )
+        })
+        .value
+}
+
+fn container(workload: &Value) -> &Value {
+    let spec = &workload["spec"];
+    let template = if workload["kind"] == "CronJob" {
+        &spec["jobTemplate"]["spec"]["template"]
+    } else {
+        &spec["template"]
+    };
+    &template["spec"]["containers"][0]
+}
+
+const PLATFORM: &str = "
+platform: shop
+namespace: shop
+tiers:
+  - name: data
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 }, storage: 10Gi, replicas: 3 }
+  - name: apps
+    services:
+      api:
+        image: shop/api:1.2.0
+        ports: { http: 8080, grpc: 9090, metrics: 9100 }
+        replicas: 2
+        env: { DB: '${db.address}', PASSWORD: { secret: db-credentials, key: password } }
+      rpc: { image: shop/rpc:1.0.0, ports: { grpc: 50051 } }
+      raw: { image: shop/raw:1.0.0, ports: { tcp: 7000 } }
+      report: { image: shop/report:1.0.0, kind: cron, schedule: '0 3 * * *' }
+";
+
+#[test]
+fn objects_come_in_wave_then_kind_order() {
+    let objects = objects(PLATFORM);
+    assert_eq!(objects[0].kind(), "Namespace");
+    let keys: Vec<(usize, usize)> = objects
+        .iter()
+        .map(|o| (o.wave, kind_rank(o.kind())))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    let db = objects
+        .iter()
+        .position(|o| o.kind() == "StatefulSet")
+        .unwrap();
+    let api = objects
+        .iter()
+        .position(|o| o.kind() == "Deployment" && o.name() == "api")
+        .unwrap();
+    assert!(db < api, "the database's wave comes before the API's");
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let a = render_with(PLATFORM, None, &[]).unwrap();
+    let b = render_with(PLATFORM, None, &[]).unwrap();
+    let all = |s: &RenderedSet| {
+        crate::export::stream(
+            &s.objects.iter().collect::<Vec<_>>(),
+            crate::export::Format::Yaml,
+        )
+    };
+    assert_eq!(all(&a), all(&b));
+}
+
+#[test]
+fn probes_fit_the_port_protocol() {
+    let objects = objects(PLATFORM);
+    let api = container(find(&objects, "Deployment", "api"));
+    assert_eq!(
+        api["readinessProbe"]["httpGet"],
+        json!({ "path": "/healthz", "port": "http" })
+    );
+    let rpc = container(find(&objects, "Deployment", "rpc"));
+    assert_eq!(rpc["livenessProbe"]["grpc"], json!({ "port": 50051 }));
+    let raw = container(find(&objects, "Deployment", "raw"));
+    assert_eq!(raw["startupProbe"]["tcpSocket"], json!({ "port": "tcp" }));
+    assert_eq!(
+        raw["startupProbe"]["failureThreshold"],
+        json!(60),
+        "300 s of startup at 5 s periods"
+    );
+    let report = container(find(&objects, "CronJob", "report"));
+    assert!(report.get("livenessProbe").is_none(), "jobs are not probed");
+}
+
+#[test]
+fn workloads_are_restricted_by_default() {
+    let objects = objects(PLATFORM);
+    let api = find(&objects, "Deployment", "api");
+    let pod = &api["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], json!(true));
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        json!("RuntimeDefault")
+    );
+    assert_eq!(pod["automountServiceAccountToken"], json!(false));
+    let c = container(api);
+    assert_eq!(
+        c["securityContext"]["allowPrivilegeEscalation"],
+        json!(false)
+    );
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], json!(true));
+    assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+    assert!(
+        c["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mountPath"] == "/tmp"),
+        "a writable /tmp"
+    );
+    assert_eq!(
+        c["resources"]["requests"],
+        json!({ "cpu": "100m", "memory": "128Mi" })
+    );
+    assert_eq!(
+        c["resources"]["limits"],
+        json!({ "cpu": "200m", "memory": "256Mi" })
+    );
+    let ns = find(&objects, "Namespace", "shop");
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        json!("restricted")
+    );
+}
+
+#[test]
+fn replicated_services_get_spread_and_a_disruption_budget() {
+    let objects = objects(PLATFORM);
+    assert!(find(&objects, "Deployment", "api")["spec"]["template"]["spec"]["topologySpreadConstraints"].is_array());
+    assert_eq!(
+        find(&objects, "PodDisruptionBudget", "api")["spec"]["maxUnavailable"],
+        json!(1)
+    );
+    assert!(
+        find(&objects, "Deployment", "rpc")["spec"]["template"]["spec"]
+            .get("topologySpreadConstraints")
+            .is_none()
+    );
+    assert!(
+        !objects
+            .iter()
+            .any(|o| o.kind() == "PodDisruptionBudget" && o.name() == "rpc"),
+        "one replica, no budget"
+    );
+}
+
+#[test]
+fn stateful_services_get_identity_and_claims_that_outlive_them() {
+    let objects = objects(PLATFORM);
+    let db = find(&objects, "StatefulSet", "db");
+    assert_eq!(db["spec"]["serviceName"], json!("db-headless"));
+    assert_eq!(
+        db["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        json!("10Gi")
+    );
+    assert_eq!(
+        db["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"],
+        json!("Retain")
+    );
+    assert_eq!(
+        find(&objects, "Service", "db-headless")["spec"]["clusterIP"],
+        json!("None")
+    );
+    let env = &container(find(&objects, "Deployment", "api"))["env"];
+    assert_eq!(
+        env[0],
+        json!({ "name": "DB", "value": "db.shop.svc.cluster.local:5432" })
+    );
+    assert_eq!(
+        env[1]["valueFrom"]["secretKeyRef"],
+        json!({ "name": "db-credentials", "key": "password" })
+    );
+}
+
+#[test]
+fn every_object_carries_the_recommended_labels_and_its_tier() {
+    for object in objects(PLATFORM) {
+        let labels = &object.value["metadata"]["labels"];
+        assert_eq!(
+            labels["app.kubernetes.io/managed-by"],
+            json!("strata"),
+            "{}",
+            object.key()
+        );
+        assert_eq!(
+            labels["app.kubernetes.io/part-of"],
+            json!("shop"),
+            "{}",
+            object.key()
+        );
+        if let Some(tier) = &object.tier {
+            assert_eq!(labels[TIER_LABEL], json!(tier), "{}", object.key());
+            assert!(
+                labels["app.kubernetes.io/name"].is_string(),
+                "{}",
+                object.key()
+            );
+        }
+    }
+}
+
+#[test]
+fn metrics_ports_get_scrape_annotations_or_a_service_monitor() {
+    let objects = objects(PLATFORM);
+    let annotations =
+        &find(&objects, "Deployment", "api")["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(annotations["prometheus.io/port"], json!("9100"));
+    let with_monitors = self::objects(&format!(
+        "{PLATFORM}monitoring: {{ serviceMonitors: true }}\n"
+    ));
+    let monitor = find(&with_monitors, "ServiceMonitor", "api");
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], json!("metrics"));
+    assert!(
+        find(&with_monitors, "Deployment", "api")["spec"]["template"]["metadata"]
+            .get("annotations")
+            .is_none()
+    );
+}
+
+#[test]
+fn every_default_can_be_switched_off() {
+    let text = "
+platform: shop
+tiers:
+  - name: apps
+    services:
+      api:
+        image: shop/api:1.2.0
+        ports: { http: 8080 }
+        replicas: 3
+        probes: false
+        spread: false
+        disruptionBudget: false
+        serviceAccountToken: true
+        terminationGracePeriod: 2m
+        security: { profile: baseline, runAsUser: 0, readOnlyRootFilesystem: false }
+";
+    let objects = objects(text);
+    let api = find(&objects, "Deployment", "api");
+    let pod = &api["spec"]["template"]["spec"];
+    let c = container(api);
+    assert!(c.get("readinessProbe").is_none());
+    assert!(pod.get("topologySpreadConstraints").is_none());
+    assert!(!objects.iter().any(|o| o.kind() == "PodDisruptionBudget"));
+    assert_eq!(pod["automountServiceAccountToken"], json!(true));
+    assert_eq!(pod["terminationGracePeriodSeconds"], json!(120));
+    assert!(pod["securityContext"].get("runAsNonRoot").is_none());
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], json!(false));
+    assert_eq!(
+        find(&objects, "Namespace", "shop")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        json!("baseline")
+    );
+}
+
+#[test]
+fn autoscaled_services_leave_replicas_to_the_autoscaler() {
+    let text = "
+platform: shop
+environments:
+  local: { replicas: 1 }
+tiers:
+  - name: apps
+    services:
+      api: { image: shop/api:1.2.0, ports: { http: 8080 }, autoscale: { min: 3, max: 10, cpu: 70% } }
+";
+    let objects = objects(text);
+    assert!(
+        find(&objects, "Deployment", "api")["spec"]
+            .get("replicas")
+            .is_none()
+    );
+    let hpa = find(&objects, "HorizontalPodAutoscaler", "api");
+    assert_eq!(hpa["apiVersion"], json!("autoscaling/v2"));
+    assert_eq!(
+        (
+            hpa["spec"]["minReplicas"].clone(),
+            hpa["spec"]["maxReplicas"].clone()
+        ),
+        (json!(3), json!(10))
+    );
+    assert_eq!(
+        hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+        json!(70)
+    );
+    let local = render_with(text, Some("local"), &[]).unwrap().objects;
+    assert!(
+        !local.iter().any(|o| o.kind() == "HorizontalPodAutoscaler"),
+        "a pinned environment has no autoscaler"
+    );
+    assert_eq!(
+        find(&local, "Deployment", "api")["spec"]["replicas"],
+        json!(1)
+    );
+}
+
+#[test]
+fn node_pools_give_selectors_tolerations_and_gpus() {
+    let text = "
+platform: ai
+nodePools:
+  gpu: { selector: { nvidia.com/gpu.present: 'true' }, taints: ['nvidia.com/gpu=true:NoSchedule', dedicated] }
+tiers:
+  - name: models
+    services:
+      vllm: { image: vllm/vllm-openai:v0.6.3, ports: { http: 8000 }, gpu: 2, pool: gpu }
+";
+    let objects = objects(text);
+    let vllm = find(&objects, "Deployment", "vllm");
+    let pod = &vllm["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["nodeSelector"],
+        json!({ "nvidia.com/gpu.present": "true" })
+    );
+    assert_eq!(
+        pod["tolerations"][0],
+        json!({ "key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule" })
+    );
+    assert_eq!(pod["tolerations"][1]["operator"], json!("Exists"));
+    assert_eq!(
+        container(vllm)["resources"]["limits"]["nvidia.com/gpu"],
+        json!("2")
+    );
+}
+
+#[test]
+fn budgets_become_quotas_with_default_limits() {
+    let text = "
+platform: data
+namespaces:
+  data: { budget: { cpu: 8, memory: 16Gi, gpu: 1, pvcs: 10 } }
+tenants:
+  acme: { budget: { cpu: 2, memory: 4Gi } }
+tiers:
+  - name: apps
+    services:
+      web: { image: nginx:1.27 }
+";
+    let objects = objects(text);
+    let quota = objects
+        .iter()
+        .find(|o| o.kind() == "ResourceQuota" && o.namespace() == "data")
+        .unwrap();
+    assert_eq!(
+        quota.value["spec"]["hard"],
+        json!({ "requests.cpu": "8", "requests.memory": "16Gi", "requests.nvidia.com/gpu": "1", "persistentvolumeclaims": "10" })
+    );
+    assert!(
+        objects
+            .iter()
+            .any(|o| o.kind() == "LimitRange" && o.namespace() == "data")
+    );
+    let tenant = find(&objects, "Namespace", "tenant-acme");
+    assert_eq!(
+        tenant["metadata"]["labels"]["strata.dev/tenant"],
+        json!("acme")
+    );
+    assert!(
+        objects
+            .iter()
+            .any(|o| o.kind() == "ResourceQuota" && o.namespace() == "tenant-acme")
+    );
+}
+
+#[test]
+fn config_files_are_mounted_from_a_config_map() {
+    let text = "
+platform: edge
+tiers:
+  - name: edge
+    services:
+      proxy:
+        image: openresty/openresty:1.25.3.2-alpine
+        ports: { http: 8080 }
+        config:
+          mountPath: /etc/nginx/conf.d
+          files:
+            default.conf: { file: proxy/default.conf }
+            extra.conf: 'server_tokens off;'
+";
+    let set = render_with(
+        text,
+        None,
+        &[("proxy/default.conf", "server { listen 8080; }\n")],
+    )
+    .unwrap();
+    let config = find(&set.objects, "ConfigMap", "proxy-config");
+    assert_eq!(
+        config["data"]["default.conf"],
+        json!("server { listen 8080; }\n")
+    );
+    assert_eq!(config["data"]["extra.conf"], json!("server_tokens off;"));
+    let mounts = &container(find(&set.objects, "Deployment", "proxy"))["volumeMounts"];
+    assert!(
+        mounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mountPath"] == "/etc/nginx/conf.d" && m["readOnly"] == true)
+    );
+    let missing = render_with(text, None, &[]).unwrap_err();
+    assert_eq!(missing[0].code, "unreadable-file");
+    assert_eq!(missing[0].location().unwrap(), "platform.yaml:12:35");
+}
+
+#[test]
+fn patches_change_one_object_or_explain_why_not() {
+    let base = "
+platform: shop
+tiers:
+  - name: data
+    services:
+      db:
+        image: postgres:16.4
+        ports: { postgres: 5432 }
+        storage: 10Gi
+        patches:
+";
+    let merge = format!(
+        "{base}          - {{ target: StatefulSet, merge: {{ spec: {{ podManagementPolicy: Parallel }} }} }}\n          - {{ target: Service/db-headless, json: [{{ op: add, path: /metadata/annotations, value: {{ a: b }} }}] }}\n"
+    );
+    let objects = objects(&merge);
+    assert_eq!(
+        find(&objects, "StatefulSet", "db")["spec"]["podManagementPolicy"],
+        json!("Parallel")
+    );
+    assert_eq!(
+        find(&objects, "Service", "db-headless")["metadata"]["annotations"],
+        json!({ "a": "b" })
+    );
+
+    let ambiguous = format!(
+        "{base}          - {{ target: Service, merge: {{ spec: {{ type: NodePort }} }} }}\n"
+    );
+    let errors = render_with(&ambiguous, None, &[]).unwrap_err();
+    assert_eq!(errors[0].code, "ambiguous-patch-target");
+    assert!(
+        errors[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("`Service/db-headless`")
+    );
+
+    let missing = format!("{base}          - {{ target: Deployment, merge: {{ spec: {{}} }} }}\n");
+    assert_eq!(
+        render_with(&missing, None, &[]).unwrap_err()[0].code,
+        "unknown-patch-target"
+    );
+
+    let rename = format!(
+        "{base}          - {{ target: StatefulSet, merge: {{ metadata: {{ name: other }} }} }}\n"
+    );
+    assert_eq!(
+        render_with(&rename, None, &[]).unwrap_err()[0].code,
+        "patch-renames"
+    );
+
+    let bad_path = format!(
+        "{base}          - {{ target: StatefulSet, json: [{{ op: remove, path: /spec/nothing }}] }}\n"
+    );
+    assert_eq!(
+        render_with(&bad_path, None, &[]).unwrap_err()[0].code,
+        "patch-failed"
+    );
+}
+
+#[test]
+fn tier_manifests_are_included_as_they_are_in_their_own_wave() {
+    let text = "
+platform: shop
+tiers:
+  - name: operators
+    manifests: [operators/cnpg.yaml]
+  - name: data
+    after: [operators]
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+";
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: operator-settings\n  namespace: cnpg-system\ndata:\n  a: '1'\n---\n";
+    let set = render_with(text, None, &[("operators/cnpg.yaml", manifest)]).unwrap();
+    let raw = set
+        .objects
+        .iter()
+        .find(|o| o.name() == "operator-settings")
+        .unwrap();
+    assert_eq!(
+        raw.value,
+        json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "operator-settings", "namespace": "cnpg-system" }, "data": { "a": "1" } })
+    );
+    let db = set
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Deployment")
+        .unwrap();
+    assert_eq!(raw.wave, 1);
+    assert_eq!(db.wave, 2, "the tier waits for the operators' manifests");
+}
+
+#[test]
+fn secret_values_appear_only_when_the_spec_gives_them() {
+    let text = "
+platform: shop
+secrets:
+  db-credentials: { generate: [password] }
+  api-keys: { data: { stripe: sk_test_123 } }
+tiers:
+  - name: apps
+    services:
+      api:
+        image: shop/api:1.2.0
+        env:
+          DB_PASSWORD: { secret: db-credentials, key: password }
+          STRIPE: { secret: api-keys, key: stripe }
+";
+    let set = render_with(text, None, &[]).unwrap();
+    assert!(
+        !set.objects.iter().any(|o| o.name() == "db-credentials"),
+        "generated secrets are left to apply"
+    );
+    assert_eq!(
+        set.generated_secrets,
+        vec![GeneratedSecret {
+            name: "db-credentials".into(),
+            namespace: "shop".into(),
+            keys: vec!["password".into()]
+        }]
+    );
+    assert_eq!(
+        find(&set.objects, "Secret", "api-keys")["stringData"],
+        json!({ "stripe": "sk_test_123" })
+    );
+}

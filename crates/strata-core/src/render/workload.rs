@@ -1,0 +1,334 @@
+//! Workloads: the pod template every production default lives in, and the
+//! controller that runs it (Deployment, StatefulSet, DaemonSet, Job, CronJob).
+
+use serde_json::{Map, Value, json};
+
+use super::labels;
+use super::service::{config_name, headless_name};
+use crate::model::{EnvValue, Platform, Probes, Profile, Protocol, Service, WorkloadKind};
+use crate::quantity::Measure;
+
+/// The name of a stateless service's volume claim.
+pub fn claim_name(service: &Service) -> String {
+    format!("{}-data", service.name)
+}
+
+/// Seconds a pod keeps serving after it is told to stop, so that endpoints
+/// and load balancers stop sending it traffic first.
+const DRAIN_SECONDS: u64 = 5;
+
+/// The controller of a service, and a volume claim for a stateless one.
+pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
+    let selector = labels::selector(platform, service);
+    let metadata = labels::metadata(platform, service, &service.name);
+    let template = pod_template(platform, service);
+    let mut out = Vec::new();
+    match service.kind {
+        WorkloadKind::Stateless => {
+            if let Some(volume) = &service.storage {
+                let mut claim = json!({
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "metadata": labels::metadata(platform, service, &claim_name(service)),
+                    "spec": claim_spec(volume.size, volume.class.as_deref()),
+                });
+                claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
+                out.push(claim);
+            }
+            let mut spec = json!({
+                "selector": { "matchLabels": selector },
+                "revisionHistoryLimit": 10,
+                "progressDeadlineSeconds": 600,
+                "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } },
+                "template": template,
+            });
+            if service.storage.is_some() {
+                // One read-write-once volume cannot be attached to two pods
+                // at once: replace, do not surge.
+                spec["strategy"] = json!({ "type": "Recreate" });
+            }
+            if service.runtime.autoscale.is_none() {
+                spec["replicas"] = json!(service.replicas);
+            }
+            out.push(json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec }));
+        }
+        WorkloadKind::Stateful => {
+            let mut spec = json!({
+                "serviceName": headless_name(service),
+                "selector": { "matchLabels": selector },
+                "revisionHistoryLimit": 10,
+                "updateStrategy": { "type": "RollingUpdate" },
+                // Data outlives scale-downs and deletions unless removed on purpose.
+                "persistentVolumeClaimRetentionPolicy": { "whenDeleted": "Retain", "whenScaled": "Retain" },
+                "template": template,
+            });
+            if service.runtime.autoscale.is_none() {
+                spec["replicas"] = json!(service.replicas);
+            }
+            if let Some(volume) = &service.storage {
+                spec["volumeClaimTemplates"] = json!([{
+                    "metadata": { "name": "data", "labels": labels::service(platform, service) },
+                    "spec": claim_spec(volume.size, volume.class.as_deref()),
+                }]);
+            }
+            out.push(json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": spec }));
+        }
+        WorkloadKind::Daemon => out.push(json!({
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": metadata,
+            "spec": {
+                "selector": { "matchLabels": selector },
+                "revisionHistoryLimit": 10,
+                "updateStrategy": { "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 1 } },
+                "template": template,
+            },
+        })),
+        WorkloadKind::Job => out.push(json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": metadata,
+            "spec": { "backoffLimit": 4, "template": template },
+        })),
+        WorkloadKind::Cron => out.push(json!({
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": metadata,
+            "spec": {
+                "schedule": service.schedule.clone().unwrap_or_default(),
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": { "metadata": { "labels": labels::service(platform, service) }, "spec": { "backoffLimit": 4, "template": template } },
+            },
+        })),
+    }
+    out
+}
+
+fn claim_spec(size: crate::quantity::Quantity, class: Option<&str>) -> Value {
+    let mut spec = json!({
+        "accessModes": ["ReadWriteOnce"],
+        "resources": { "requests": { "storage": size.to_kubernetes(Measure::Bytes) } },
+    });
+    if let Some(class) = class {
+        spec["storageClassName"] = json!(class);
+    }
+    spec
+}
+
+fn pod_template(platform: &Platform, service: &Service) -> Value {
+    let runtime = &service.runtime;
+    let security = &runtime.security;
+    let mut annotations = Map::new();
+    if let Some(metrics) = runtime
+        .metrics
+        .as_ref()
+        .filter(|_| !platform.service_monitors)
+    {
+        annotations.insert("prometheus.io/scrape".into(), json!("true"));
+        annotations.insert(
+            "prometheus.io/port".into(),
+            json!(metrics.number.to_string()),
+        );
+        annotations.insert("prometheus.io/path".into(), json!(metrics.path));
+    }
+    let mut pod_security = json!({ "seccompProfile": { "type": "RuntimeDefault" } });
+    if security.profile != Profile::Privileged {
+        pod_security["runAsUser"] = json!(security.run_as_user);
+        pod_security["runAsGroup"] = json!(security.run_as_group);
+        pod_security["fsGroup"] = json!(security.fs_group);
+        pod_security["fsGroupChangePolicy"] = json!("OnRootMismatch");
+        if security.run_as_user != 0 {
+            pod_security["runAsNonRoot"] = json!(true);
+        }
+    }
+    let (volumes, mounts) = volumes(service);
+    let mut container = json!({
+        "name": service.name,
+        "image": service.image.clone().unwrap_or_default(),
+        "imagePullPolicy": "IfNotPresent",
+        "resources": resources(service),
+        "securityContext": container_security(service),
+    });
+    if !service.command.is_empty() {
+        container["command"] = json!(service.command);
+    }
+    if !service.args.is_empty() {
+        container["args"] = json!(service.args);
+    }
+    if !service.ports.is_empty() {
+        container["ports"] = service
+            .ports
+            .iter()
+            .map(|p| json!({ "name": p.name, "containerPort": p.number, "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" } }))
+            .collect();
+    }
+    if !service.env.is_empty() {
+        container["env"] = service.env.iter().map(env_var).collect();
+    }
+    if !mounts.is_empty() {
+        container["volumeMounts"] = json!(mounts);
+    }
+    if let Some(probes) = &runtime.probes {
+        let port = service
+            .ports
+            .iter()
+            .find(|p| p.name == probes.port)
+            .map_or(0, |p| p.number);
+        container["startupProbe"] = probe(
+            probes,
+            port,
+            &probes.path,
+            5,
+            probes.startup_seconds.div_ceil(5),
+        );
+        container["readinessProbe"] = probe(probes, port, &probes.readiness_path, 10, 3);
+        container["livenessProbe"] = probe(probes, port, &probes.path, 20, 3);
+    }
+    let long_running = service.kind.is_long_running();
+    if long_running
+        && !service.ports.is_empty()
+        && runtime.termination_grace_seconds > DRAIN_SECONDS
+    {
+        container["lifecycle"] = json!({ "preStop": { "sleep": { "seconds": DRAIN_SECONDS } } });
+    }
+    let mut spec = json!({
+        "serviceAccountName": service.name,
+        "automountServiceAccountToken": runtime.service_account_token,
+        "terminationGracePeriodSeconds": runtime.termination_grace_seconds,
+        "securityContext": pod_security,
+        "containers": [container],
+    });
+    if !long_running {
+        spec["restartPolicy"] = json!("OnFailure");
+    }
+    if !volumes.is_empty() {
+        spec["volumes"] = json!(volumes);
+    }
+    if let Some(pool) = service
+        .pool
+        .as_ref()
+        .and_then(|p| platform.node_pools.iter().find(|n| &n.name == p))
+    {
+        if !pool.selector.is_empty() {
+            spec["nodeSelector"] = json!(pool.selector);
+        }
+        if !pool.taints.is_empty() {
+            spec["tolerations"] = pool
+                .taints
+                .iter()
+                .map(|t| match &t.value {
+                    Some(value) => json!({ "key": t.key, "operator": "Equal", "value": value, "effect": t.effect }),
+                    None => json!({ "key": t.key, "operator": "Exists", "effect": t.effect }),
+                })
+                .collect();
+        }
+    }
+    let replicated = service.replicas > 1 || runtime.autoscale.is_some_and(|a| a.max > 1);
+    if runtime.spread
+        && replicated
+        && matches!(
+            service.kind,
+            WorkloadKind::Stateless | WorkloadKind::Stateful
+        )
+    {
+        let selector = json!({ "matchLabels": labels::selector(platform, service) });
+        spec["topologySpreadConstraints"] = json!([
+            { "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector },
+            { "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector },
+        ]);
+    }
+    let mut metadata = json!({ "labels": labels::service(platform, service) });
+    if !annotations.is_empty() {
+        metadata["annotations"] = Value::Object(annotations);
+    }
+    json!({ "metadata": metadata, "spec": spec })
+}
+
+fn resources(service: &Service) -> Value {
+    let r = &service.resources;
+    let mut requests = json!({
+        "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu),
+        "memory": r.requests.memory.to_kubernetes(Measure::Bytes),
+    });
+    let mut limits = json!({
+        "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu),
+        "memory": r.limits.memory.to_kubernetes(Measure::Bytes),
+    });
+    if service.gpu > 0 {
+        requests["nvidia.com/gpu"] = json!(service.gpu.to_string());
+        limits["nvidia.com/gpu"] = json!(service.gpu.to_string());
+    }
+    json!({ "requests": requests, "limits": limits })
+}
+
+fn container_security(service: &Service) -> Value {
+    let security = &service.runtime.security;
+    match security.profile {
+        Profile::Privileged => json!({ "allowPrivilegeEscalation": true }),
+        profile => {
+            let mut capabilities = json!({ "drop": ["ALL"] });
+            if !security.capabilities.is_empty() {
+                capabilities["add"] = json!(security.capabilities);
+            }
+            let mut context = json!({
+                "allowPrivilegeEscalation": false,
+                "privileged": false,
+                "readOnlyRootFilesystem": security.read_only_root,
+                "capabilities": capabilities,
+            });
+            if profile == Profile::Restricted || security.run_as_user != 0 {
+                context["runAsNonRoot"] = json!(security.run_as_user != 0);
+            }
+            context
+        }
+    }
+}
+
+fn env_var(var: &crate::model::EnvVar) -> Value {
+    match &var.value {
+        EnvValue::Literal(value) => json!({ "name": var.name, "value": value }),
+        EnvValue::Secret { name, key } => {
+            json!({ "name": var.name, "valueFrom": { "secretKeyRef": { "name": name, "key": key } } })
+        }
+        EnvValue::Config { name, key } => {
+            json!({ "name": var.name, "valueFrom": { "configMapKeyRef": { "name": name, "key": key } } })
+        }
+    }
+}
+
+fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    if service.runtime.security.read_only_root
+        && service.runtime.security.profile != Profile::Privileged
+    {
+        volumes.push(json!({ "name": "tmp", "emptyDir": {} }));
+        mounts.push(json!({ "name": "tmp", "mountPath": "/tmp" }));
+    }
+    if let Some(volume) = &service.storage {
+        mounts.push(json!({ "name": "data", "mountPath": volume.mount_path }));
+        if service.kind != WorkloadKind::Stateful {
+            volumes.push(json!({ "name": "data", "persistentVolumeClaim": { "claimName": claim_name(service) } }));
+        }
+    }
+    if let Some(config) = &service.config {
+        volumes.push(json!({ "name": "config", "configMap": { "name": config_name(service) } }));
+        mounts.push(json!({ "name": "config", "mountPath": config.mount_path, "readOnly": true }));
+    }
+    (volumes, mounts)
+}
+
+fn probe(probes: &Probes, port: u16, path: &str, period: u32, failures: u32) -> Value {
+    let mut probe = match probes.protocol {
+        Protocol::Http => json!({ "httpGet": { "path": path, "port": probes.port } }),
+        // The gRPC health protocol needs the port number, not its name.
+        Protocol::Grpc => json!({ "grpc": { "port": port } }),
+        Protocol::Tcp | Protocol::Udp => json!({ "tcpSocket": { "port": probes.port } }),
+    };
+    probe["periodSeconds"] = json!(period);
+    probe["timeoutSeconds"] = json!(3);
+    probe["failureThreshold"] = json!(failures.max(1));
+    probe
+}
