@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{
-    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+    criterion_main,
 };
 use strata_core::model::{self, Platform};
 use strata_core::plan::Plan;
@@ -64,9 +65,11 @@ fn inputs() -> Vec<Input> {
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>, services: usize) {
     group.throughput(Throughput::Elements(services as u64));
     group.sample_size(10);
-    if services >= 1_000 {
-        group.sampling_mode(SamplingMode::Flat);
-    }
+    group.sampling_mode(if services >= 1_000 {
+        SamplingMode::Flat
+    } else {
+        SamplingMode::Auto
+    });
     group.warm_up_time(Duration::from_millis(if services >= 10_000 {
         1_000
     } else {

@@ -34,6 +34,8 @@ pub struct WavePlan {
     pub wave: usize,
     /// Its services, in spec order.
     pub services: Vec<WaveEntry>,
+    /// Tiers whose raw manifests are applied in this wave.
+    pub manifests: Vec<String>,
 }
 
 /// A service as listed in a wave.
@@ -180,6 +182,12 @@ impl Plan {
                         }
                     })
                     .collect(),
+                manifests: platform
+                    .tiers
+                    .iter()
+                    .filter(|t| t.manifest_wave == Some(i + 1))
+                    .map(|t| t.name.clone())
+                    .collect(),
             })
             .collect();
         let tiers = platform
@@ -234,7 +242,9 @@ fn count(n: u32) -> Quantity {
 
 fn fit(platform: &Platform) -> Vec<Fit> {
     let mut checks = Vec::new();
-    for namespace in &platform.namespaces {
+    // A tenant's namespace holds none of the platform's services: its budget
+    // is for the tenant's own workloads, so there is nothing to compare.
+    for namespace in platform.namespaces.iter().filter(|n| n.tenant.is_none()) {
         let Some(budget) = namespace.budget else {
             continue;
         };

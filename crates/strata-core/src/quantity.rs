@@ -209,7 +209,7 @@ impl fmt::Display for Display {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let milli = self.0.0;
         match self.1 {
-            Measure::Cpu if milli < 1000 => write!(f, "{milli}m"),
+            Measure::Cpu if milli < 1000 && milli > 0 => write!(f, "{milli}m"),
             Measure::Cpu | Measure::Count => write!(f, "{}", trim(milli as f64 / 1000.0)),
             Measure::Bytes => {
                 let bytes = milli as f64 / 1000.0;

@@ -18,7 +18,11 @@ fn workspace() -> PathBuf {
 
 fn render(args: &[&str]) -> String {
     let output = strata().arg("render").args(args).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -30,7 +34,11 @@ fn examples() -> Vec<(String, Option<String>)> {
         if !spec.exists() {
             continue;
         }
-        let relative = spec.strip_prefix(workspace()).unwrap().display().to_string();
+        let relative = spec
+            .strip_prefix(workspace())
+            .unwrap()
+            .display()
+            .to_string();
         let text = std::fs::read_to_string(&spec).unwrap();
         let file = strata_core::source::SourceFile::new(&relative, text);
         let doc = strata_core::spec::parse(&file).expect("examples parse");
@@ -54,7 +62,10 @@ fn the_same_input_gives_the_same_bytes() {
     let a = render(&["examples/isa-cloud/platform.yaml", "--env", "local"]);
     let b = render(&["examples/isa-cloud/platform.yaml", "--env", "local"]);
     assert_eq!(a, b);
-    assert!(a.starts_with("---\napiVersion: v1\nkind: Namespace\n"), "namespaces come first");
+    assert!(
+        a.starts_with("---\napiVersion: v1\nkind: Namespace\n"),
+        "namespaces come first"
+    );
 }
 
 #[test]
@@ -63,7 +74,10 @@ fn json_output_is_a_list() {
     let list: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(list["kind"], "List");
     let yaml = render(&["examples/isa-cloud/platform.yaml"]);
-    assert_eq!(list["items"].as_array().unwrap().len(), yaml.matches("\n---\n").count() + 1);
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        yaml.matches("\n---\n").count() + 1
+    );
 }
 
 #[test]
@@ -78,8 +92,15 @@ fn layouts_split_the_same_objects() {
             .args(["--layout", layout])
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         let documents: usize = files
             .iter()
@@ -88,9 +109,15 @@ fn layouts_split_the_same_objects() {
             .sum();
         counts.push(documents);
         if layout == "per-tier" {
-            let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+            let names: Vec<String> = files
+                .iter()
+                .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
             assert!(names.contains(&"00-setup.yaml".to_string()), "{names:?}");
-            assert!(names.contains(&"04-applications.yaml".to_string()), "{names:?}");
+            assert!(
+                names.contains(&"04-applications.yaml".to_string()),
+                "{names:?}"
+            );
         }
     }
     assert_eq!(counts[0], counts[1]);
@@ -107,11 +134,21 @@ fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let output = strata().arg("render").arg(&bad).arg("--out").arg(&out).output().unwrap();
+    let output = strata()
+        .arg("render")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unreadable-file"));
     assert!(!out.exists(), "nothing is written on error");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no staging directory is left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no staging directory is left behind"
+    );
 
     let foreign = dir.path().join("foreign");
     std::fs::create_dir(&foreign).unwrap();
@@ -123,19 +160,35 @@ fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("refusing to replace"));
-    assert_eq!(std::fs::read_to_string(foreign.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("keep.txt")).unwrap(),
+        "mine"
+    );
 
     let ours = dir.path().join("ours");
     for layout in ["per-object", "single"] {
         let output = strata()
-            .args(["render", "examples/isa-cloud/platform.yaml", "--layout", layout, "--out"])
+            .args([
+                "render",
+                "examples/isa-cloud/platform.yaml",
+                "--layout",
+                layout,
+                "--out",
+            ])
             .arg(&ours)
             .output()
             .unwrap();
         assert!(output.status.success());
     }
-    let files: Vec<_> = std::fs::read_dir(&ours).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(files.len(), 2, "a re-render replaces the previous files: {files:?}");
+    let files: Vec<_> = std::fs::read_dir(&ours)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        files.len(),
+        2,
+        "a re-render replaces the previous files: {files:?}"
+    );
 }
 
 /// `kubernetes-validate --strict` against the Kubernetes 1.33 schemas, on
@@ -143,10 +196,18 @@ fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
 /// test says why it skips.
 #[test]
 fn every_example_validates_strictly_against_kubernetes_1_33() {
-    let available = Process::new("kubernetes-validate").arg("--version").output().is_ok_and(|o| o.status.success());
+    let available = Process::new("kubernetes-validate")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !available {
-        assert!(std::env::var_os("CI").is_none(), "CI must install kubernetes-validate (pip install kubernetes-validate)");
-        eprintln!("skipped: kubernetes-validate is not installed (pip install kubernetes-validate)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install kubernetes-validate (pip install kubernetes-validate)"
+        );
+        eprintln!(
+            "skipped: kubernetes-validate is not installed (pip install kubernetes-validate)"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -158,20 +219,37 @@ fn every_example_validates_strictly_against_kubernetes_1_33() {
         }
         let path = dir.path().join(format!("{i}.yaml"));
         std::fs::write(&path, render(&args)).unwrap();
-        files.push((path, format!("{spec} {}", env.as_deref().unwrap_or("(base)"))));
+        files.push((
+            path,
+            format!("{spec} {}", env.as_deref().unwrap_or("(base)")),
+        ));
     }
     let output = Process::new("kubernetes-validate")
         .args(["--strict", "--kubernetes-version", "1.33", "--quiet"])
         .args(files.iter().map(|(p, _)| p))
         .output()
         .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
     let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("ERROR")).collect();
-    assert!(errors.is_empty() && output.status.success(), "{} errors:\n{report}", errors.len());
+    assert!(
+        errors.is_empty() && output.status.success(),
+        "{} errors:\n{report}",
+        errors.len()
+    );
     // Custom resources have no upstream schema: they are the only warnings allowed.
     for warning in report.lines().filter(|l| l.starts_with("WARN")) {
-        assert!(warning.contains("Couldn't find schema for kind"), "{warning}");
-        assert!(!warning.contains("api version v1 ") && !warning.contains("apps/v1"), "core kinds always validate: {warning}");
+        assert!(
+            warning.contains("Couldn't find schema for kind"),
+            "{warning}"
+        );
+        assert!(
+            !warning.contains("api version v1 ") && !warning.contains("apps/v1"),
+            "core kinds always validate: {warning}"
+        );
     }
-    eprintln!("validated {} renders strictly against Kubernetes 1.33", files.len());
+    eprintln!(
+        "validated {} renders strictly against Kubernetes 1.33",
+        files.len()
+    );
 }

@@ -70,9 +70,6 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic
         let Some(service) = key.as_scalar() else {
             continue;
         };
-        if service.starts_with("x-") {
-            continue;
-        }
         match service_node(&mut root, service) {
             Some(target) => target.merge(value),
             None => {

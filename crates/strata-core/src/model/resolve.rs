@@ -145,7 +145,13 @@ impl Resolver<'_> {
             let needs = self.needs(service_spec, &service_index, &tier_index);
             let (env_vars, references) = self.env(service_spec, &service_index, &endpoints);
             services[i].needs = needs;
-            services[i].needs.extend(references);
+            // A service may read its own endpoint (an advertised address, say)
+            // without waiting for itself.
+            services[i].needs.extend(
+                references
+                    .into_iter()
+                    .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
+            );
             services[i].env = env_vars;
         }
         let node_pools = self.node_pools();
@@ -379,7 +385,7 @@ impl Resolver<'_> {
                 "unexpected-schedule",
                 format!("`schedule` only applies to `kind: cron`, and `{}` is {}", name.value.0, other.as_str()),
                 schedule.span,
-                "ignored",
+                "not a cron service",
                 "add `kind: cron`, or remove `schedule`".into(),
             ),
             _ => {}

@@ -54,6 +54,25 @@ impl Decode for Cpu {
 impl Decode for Bytes {
     const EXPECTED: &'static str = "a size such as `512Mi` or `10Gi`";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        // `512m` is valid Kubernetes syntax for half a byte: never what is meant.
+        if let Some(number) = node
+            .as_scalar()
+            .and_then(|t| t.strip_suffix('m'))
+            .filter(|n| n.parse::<f64>().is_ok())
+        {
+            d.report(
+                d.error(
+                    "invalid-quantity",
+                    format!("`{number}m` is {number} thousandths of a byte"),
+                    node.span,
+                    "milli-bytes",
+                )
+                .help(format!(
+                    "did you mean `{number}Mi`? (`m` means milli; mebibytes are `Mi`)"
+                )),
+            );
+            return None;
+        }
         decode_quantity(node, d, Measure::Bytes, Self::EXPECTED).map(Bytes)
     }
 }

@@ -405,9 +405,6 @@ impl<K: Decode, V: Decode> Decode for Map<K, V> {
         };
         let mut out = Vec::with_capacity(entries.len());
         for (key, value) in entries {
-            if key.as_scalar().is_some_and(|k| k.starts_with("x-")) {
-                continue;
-            }
             let key = d.spanned::<K>(key);
             let value = d.spanned::<V>(value);
             if let (Some(k), Some(v)) = (key, value) {

@@ -140,7 +140,7 @@ impl Decode for EnvName {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
         if !valid {
-            let fixed: String = text
+            let mut fixed: String = text
                 .chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() {
@@ -150,6 +150,9 @@ impl Decode for EnvName {
                     }
                 })
                 .collect();
+            if fixed.starts_with(|c: char| c.is_ascii_digit()) {
+                fixed.insert(0, '_');
+            }
             d.report(
                 d.error(
                     "invalid-name",
@@ -158,7 +161,7 @@ impl Decode for EnvName {
                     "invalid name",
                 )
                 .help(format!(
-                    "start with a letter or `_`, then letters, digits, `_`: did you mean `{fixed}`?"
+                    "start with a letter or `_`, then letters, digits, `_`, `.` or `-`: did you mean `{fixed}`?"
                 )),
             );
             return None;

@@ -14,7 +14,7 @@ use super::yaml::Node;
 record! {
     /// A platform: its environments, defaults, node pools, tiers and tenants.
     pub struct PlatformSpec ("a platform spec") {
-        /// The platform's name; it prefixes namespaces and labels every object.
+        /// The platform's name; it is the default namespace and labels every object.
         required platform: Name = "platform",
         /// A sentence for people reading the spec.
         optional description: String = "description",
@@ -90,7 +90,7 @@ record! {
         optional min_replicas: u32 = "minReplicas",
         /// Factor applied to every CPU and memory request and limit.
         optional scale: f64 = "scale",
-        /// StorageClass for every volume that names none.
+        /// StorageClass of every volume in this environment, named or not.
         optional storage_class: String = "storageClass",
         /// The shared namespace in this environment.
         optional namespace: Name = "namespace",

@@ -86,7 +86,7 @@ record! {
     pub struct SecuritySettings ("security settings (`profile`, `runAsUser`, `fsGroup`…)") {
         /// The Pod Security Standards profile; `restricted` by default.
         optional profile: Profile = "profile",
-        /// User id of the container process; 10001 by default.
+        /// User id of the container process; 1000 by default.
         optional run_as_user: u32 = "runAsUser",
         /// Group id of the container process; the user id by default.
         optional run_as_group: u32 = "runAsGroup",

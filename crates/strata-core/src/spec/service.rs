@@ -174,8 +174,10 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// The protocol a port's name suggests: `http*`, `metrics`, `web` are
-    /// HTTP, `grpc*` is gRPC, `dns*` is UDP, everything else TCP.
+    /// The protocol a port's name suggests. A name that is, starts with
+    /// `WORD-` or ends with `-WORD` for WORD `http`, `https`, `metrics`,
+    /// `web`, `ui` or `console` is HTTP; for `grpc`, gRPC; for `dns` or
+    /// `udp`, UDP; anything else is TCP.
     pub fn guess(port_name: &str) -> Protocol {
         let has = |word: &str| {
             port_name == word

@@ -64,11 +64,21 @@ pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|e| e.as_deref().unwrap_or("base"))
         .collect();
+    let count = |n: usize, noun: &str| {
+        if n == 1 {
+            format!("1 {noun}")
+        } else {
+            format!("{n} {noun}s")
+        }
+    };
     printer.out(&format!(
-        "{} {}: platform `{}` is valid: {services} services in {tiers} tiers, {waves} waves (checked: {})\n",
+        "{} {}: platform `{}` is valid: {} in {}, {} (checked: {})\n",
         printer.paint("✓", "32;1"),
         file.name(),
         doc.spec.platform.value.0,
+        count(services, "service"),
+        count(tiers, "tier"),
+        count(waves, "wave"),
         checked.join(", ")
     ));
     Ok(ExitCode::SUCCESS)

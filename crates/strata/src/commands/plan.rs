@@ -74,24 +74,27 @@ pub fn render(plan: &Plan) -> String {
     ));
     let mut waves = table(&["Wave", "Tier", "Services (×replicas)"], true);
     for wave in &plan.waves {
-        let mut tiers: Vec<&str> = Vec::new();
+        let mut tiers: Vec<&str> = wave.manifests.iter().map(String::as_str).collect();
         for entry in &wave.services {
             if !tiers.contains(&entry.tier.as_str()) {
                 tiers.push(&entry.tier);
             }
         }
         for (i, tier) in tiers.iter().enumerate() {
-            let names: Vec<String> = wave
-                .services
+            let manifests = wave
+                .manifests
                 .iter()
-                .filter(|e| e.tier == *tier)
-                .map(|e| {
+                .any(|m| m == tier)
+                .then(|| "(raw manifests)".to_string());
+            let names: Vec<String> = manifests
+                .into_iter()
+                .chain(wave.services.iter().filter(|e| e.tier == *tier).map(|e| {
                     if e.replicas == 1 {
                         e.name.clone()
                     } else {
                         format!("{}×{}", e.name, e.replicas)
                     }
-                })
+                }))
                 .collect();
             let number = if i == 0 {
                 wave.wave.to_string()
