@@ -114,7 +114,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// A "did you mean" hint, or a list of what is allowed when nothing is close.
-pub fn suggestion<'a>(word: &str, candidates: &[&'a str], noun: &str) -> String {
+pub fn suggestion(word: &str, candidates: &[&str], noun: &str) -> String {
     match closest(word, candidates.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => format!("there are no {noun}s to choose from"),

@@ -181,13 +181,15 @@ impl Quantity {
     /// ```
     pub fn to_kubernetes(self, measure: Measure) -> String {
         match measure {
-            Measure::Cpu | Measure::Count if self.0 % 1000 == 0 => (self.0 / 1000).to_string(),
+            Measure::Cpu | Measure::Count if self.0.is_multiple_of(1000) => {
+                (self.0 / 1000).to_string()
+            }
             Measure::Cpu | Measure::Count => format!("{}m", self.0),
             Measure::Bytes => {
                 let bytes = self.ceil_units();
                 [("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)]
                     .into_iter()
-                    .find(|&(_, p)| bytes > 0 && bytes % (1u128 << p) == 0)
+                    .find(|&(_, p)| bytes > 0 && bytes.is_multiple_of(1u128 << p))
                     .map_or_else(
                         || bytes.to_string(),
                         |(unit, p)| format!("{}{unit}", bytes >> p),

@@ -31,7 +31,7 @@ fn reported(stderr: &str) -> Vec<String> {
         }
         let location = lines[i + 2..]
             .iter()
-            .take_while(|l| !(l.starts_with(|c: char| !c.is_whitespace()) && !l.is_empty()))
+            .take_while(|l| l.is_empty() || l.starts_with(char::is_whitespace))
             .find_map(|l| {
                 l.split_once("─[")
                     .map(|(_, rest)| rest.trim_end_matches(']'))

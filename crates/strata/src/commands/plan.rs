@@ -32,7 +32,7 @@ fn table(header: &[&str], wrap: bool) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_header(header.iter().map(|h| Cell::new(h)));
+        .set_header(header.iter().map(Cell::new));
     if wrap {
         table
             .set_content_arrangement(ContentArrangement::Dynamic)
