@@ -7,6 +7,7 @@
 
 pub mod endpoint;
 mod environment;
+mod network;
 pub mod graph;
 pub mod reference;
 mod resolve;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::quantity::Quantity;
 use crate::source::{SourceFile, Span};
+pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{Protocol, WorkloadKind};
 pub use environment::environment_names;
@@ -60,6 +62,14 @@ pub struct Platform {
     pub secrets: Vec<Secret>,
     /// Render ServiceMonitors rather than scrape annotations.
     pub service_monitors: bool,
+    /// Gateways, in spec order.
+    pub gateways: Vec<Gateway>,
+    /// Routes from gateways to services.
+    pub routes: Vec<Route>,
+    /// Who calls whom: every declared or implied edge, once.
+    pub edges: Vec<Edge>,
+    /// Isolation, mesh and metrics scraping.
+    pub network: Network,
     /// Services grouped by the wave they start in; `waves[0]` is wave 1.
     pub waves: Vec<Vec<ServiceId>>,
     /// The longest chain of waits, first to last.
@@ -152,6 +162,8 @@ pub struct Service {
     pub config: Option<Config>,
     /// Patches to its generated objects.
     pub patches: Vec<Patch>,
+    /// Traffic it may send outside the cluster.
+    pub egress: Vec<Egress>,
     /// The wave it starts in (1-based).
     pub wave: usize,
     /// Where its name is written.
@@ -528,4 +540,119 @@ pub struct Secret {
     pub data: BTreeMap<String, String>,
     /// Namespaces it is needed in.
     pub namespaces: Vec<String>,
+}
+
+/// An entry point into the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    /// Its name.
+    pub name: String,
+    /// What renders it.
+    pub kind: GatewayKind,
+    /// Host names it serves.
+    pub hosts: Vec<String>,
+    /// Its TLS Secret.
+    pub tls: Option<String>,
+    /// IngressClass or GatewayClass.
+    pub class: Option<String>,
+    /// Where its proxy pods run.
+    pub proxy: Peer,
+    /// JWT validation.
+    pub jwt: Option<Jwt>,
+    /// Requests per minute per client.
+    pub rate_limit: Option<u32>,
+    /// CORS origins.
+    pub cors: Vec<String>,
+}
+
+/// Pods that send traffic to the platform's services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// A service of the platform.
+    Service(ServiceId),
+    /// Pods elsewhere, by namespace and labels.
+    External {
+        /// Their namespace.
+        namespace: String,
+        /// Their labels (all pods of the namespace when empty).
+        labels: BTreeMap<String, String>,
+    },
+}
+
+/// JWT validation settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jwt {
+    /// Required issuer.
+    pub issuer: String,
+    /// Signing keys.
+    pub jwks_uri: String,
+}
+
+/// A route from a gateway to a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Index into [`Platform::gateways`].
+    pub gateway: usize,
+    /// The service.
+    pub service: ServiceId,
+    /// Host names (empty: any host).
+    pub hosts: Vec<String>,
+    /// Path prefix.
+    pub path: String,
+    /// Prefix the path is rewritten to.
+    pub rewrite: Option<String>,
+    /// The service's port.
+    pub port: Port,
+    /// Whether a valid JWT is required.
+    pub auth: bool,
+    /// Requests per minute per client.
+    pub rate_limit: Option<u32>,
+}
+
+/// A caller and the service it calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// The caller.
+    pub from: ServiceId,
+    /// The service called.
+    pub to: ServiceId,
+    /// How calls are made.
+    pub calls: CallPolicy,
+}
+
+/// Timeouts, retries and circuit breaking of calls along an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallPolicy {
+    /// Whole-request timeout, ms.
+    pub timeout_ms: Option<u64>,
+    /// Connect timeout, ms.
+    pub connect_timeout_ms: Option<u64>,
+    /// Retries after a failed attempt.
+    pub retries: Option<u32>,
+    /// First retry back-off, ms.
+    pub retry_backoff_ms: Option<u64>,
+    /// Failure percentage that ejects an endpoint.
+    pub circuit_breaker: Option<u32>,
+    /// Connection pool size.
+    pub pool: Option<u32>,
+}
+
+/// Traffic allowed out of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Egress {
+    /// Address block.
+    pub cidr: String,
+    /// TCP ports (all when empty).
+    pub ports: Vec<u16>,
+}
+
+/// Platform-wide network settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    /// Render default-deny NetworkPolicies with allows from the graph.
+    pub policies: bool,
+    /// The mesh carrying calls, if any.
+    pub mesh: Option<MeshKind>,
+    /// Who scrapes metrics ports.
+    pub scraper: Peer,
 }

@@ -171,6 +171,7 @@ impl Resolver<'_> {
                 service.pool = Some(text(pool));
             }
         }
+        let networking = self.networking(&mut services, &specs, &tiers);
         let (tenants, namespaces) = self.namespaces(&tiers);
         let secrets = self.secrets(&services, &specs, &shared_namespace);
         let storage_classes = self.storage_classes();
@@ -191,6 +192,10 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|m| m.value.service_monitors.as_ref())
                 .is_some_and(|s| s.value),
+            gateways: networking.gateways,
+            routes: networking.routes,
+            edges: networking.edges,
+            network: networking.network,
             waves,
             critical_path,
             file: self.doc.file.clone(),
@@ -428,6 +433,7 @@ impl Resolver<'_> {
             runtime,
             config,
             patches,
+            egress: Vec::new(),
             wave: 0,
             span: name.span,
         }

@@ -8,6 +8,7 @@
 mod labels;
 mod manifests;
 mod namespace;
+pub mod network;
 mod patch;
 mod policy;
 mod service;
@@ -158,6 +159,7 @@ pub fn kind_rank(kind: &str) -> usize {
 pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut objects = namespace::render(platform);
+    objects.extend(network::render(platform));
     for service in &platform.services {
         let mut own = render_service(platform, service, assets, &mut errors);
         patch::apply(platform, service, &mut own, &mut errors);

@@ -7,6 +7,7 @@
 pub mod amount;
 pub mod decode;
 pub mod names;
+pub mod network;
 pub mod platform;
 pub mod runtime;
 pub mod service;

@@ -7,6 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{LabelKey, Name};
+use super::network::{CallsSpec, ControllerSpec, GatewaySpec, NetworkSpec};
 use super::runtime::{Duration, ProbesSpec, SecuritySpec};
 use super::service::{ResourcesSpec, ServiceSpec};
 use super::yaml::Node;
@@ -40,6 +41,10 @@ record! {
         optional secrets: Map<Name, SecretSpec> = "secrets",
         /// How the platform is monitored.
         optional monitoring: MonitoringSpec = "monitoring",
+        /// Entry points into the platform, by name.
+        optional gateways: Map<Name, GatewaySpec> = "gateways",
+        /// Network isolation and mesh.
+        optional network: NetworkSpec = "network",
     }
 }
 
@@ -78,6 +83,11 @@ record! {
     pub struct MonitoringSpec ("monitoring settings") {
         /// Render Prometheus Operator ServiceMonitors instead of scrape annotations.
         optional service_monitors: bool = "serviceMonitors",
+        /// The platform service that scrapes metrics (a `prometheus`, say).
+        optional scraper: Name = "scraper",
+        /// Where the scraper runs when it is not a platform service; `monitoring`
+        /// namespace, `app.kubernetes.io/name: prometheus` pods by default.
+        optional controller: ControllerSpec = "controller",
     }
 }
 
@@ -120,6 +130,8 @@ record! {
         optional termination_grace_period: Duration = "terminationGracePeriod",
         /// Mount service account tokens.
         optional service_account_token: bool = "serviceAccountToken",
+        /// Call policy between services (timeouts, retries, circuit breaking).
+        optional calls: CallsSpec = "calls",
     }
 }
 

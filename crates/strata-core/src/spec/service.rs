@@ -7,6 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{EnvName, LabelKey, Name, PortName};
+use super::network::{CallsSpec, EgressSpec, ExposeSpec};
 use super::runtime::{
     AutoscaleSpec, ConfigSpec, Duration, MetricsSpec, PatchSpec, ProbesSpec, SecuritySpec,
 };
@@ -66,6 +67,12 @@ record! {
         optional config: ConfigSpec = "config",
         /// Patches to generated objects, for what the spec cannot say.
         optional patches: Vec<Spanned<PatchSpec>> = "patches",
+        /// Routes from a gateway to this service.
+        optional expose: ExposeList = "expose",
+        /// Call policy towards the services it needs, by name (overrides `defaults.calls`).
+        optional calls: Map<Name, CallsSpec> = "calls",
+        /// Traffic it may send outside the cluster.
+        optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// A sentence for people reading the spec.
         optional description: String = "description",
     }
@@ -490,5 +497,29 @@ impl JsonSchema for NeedSpec {
             "description": "A service name, or `tier/NAME` for every service of a tier.",
             "pattern": "^(tier/)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
         })
+    }
+}
+
+/// One route or several: `expose: { path: /api }` or a list of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExposeList(pub Vec<Spanned<ExposeSpec>>);
+
+impl Decode for ExposeList {
+    const EXPECTED: &'static str = "a route or a list of routes";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Seq(_) => Vec::<Spanned<ExposeSpec>>::decode(node, d).map(ExposeList),
+            _ => d.spanned::<ExposeSpec>(node).map(|route| ExposeList(vec![route])),
+        }
+    }
+}
+
+impl JsonSchema for ExposeList {
+    fn schema_name() -> Cow<'static, str> {
+        "Expose".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let route = generator.subschema_for::<ExposeSpec>();
+        json_schema!({ "anyOf": [route.clone(), { "type": "array", "items": route }] })
     }
 }

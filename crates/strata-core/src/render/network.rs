@@ -1,0 +1,182 @@
+//! Zero-trust networking from the call graph: default deny in every
+//! namespace the platform owns, DNS, and an allow for each edge, route,
+//! scrape and declared egress — nothing else.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::{Object, labels};
+use crate::model::{MeshKind, Peer, Platform, Protocol, Service, ServiceId, WorkloadKind};
+
+/// Where cluster DNS runs.
+const DNS_NAMESPACE: &str = "kube-system";
+/// The label of cluster DNS pods (CoreDNS and kube-dns alike).
+const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+/// Istio's control plane ports that sidecars dial: xDS and webhook/metrics.
+const ISTIO_CONTROL_PORTS: [u16; 2] = [15012, 15014];
+
+/// Whether the pods of a service talk among themselves (cluster members).
+pub fn has_peers(service: &Service) -> bool {
+    service.kind == WorkloadKind::Stateful && service.replicas > 1
+}
+
+/// Every NetworkPolicy of the platform, in wave 0 so that isolation is in
+/// place before any workload starts.
+pub fn render(platform: &Platform) -> Vec<Object> {
+    if !platform.network.policies {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for namespace in &platform.namespaces {
+        let meta = |name: &str| json!({ "name": name, "namespace": namespace.name, "labels": labels::platform(platform) });
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta("default-deny"),
+            "spec": { "podSelector": {}, "policyTypes": ["Ingress", "Egress"] },
+        }));
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta("allow-dns"),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [{
+                    "to": [namespace_peer(DNS_NAMESPACE, &BTreeMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]))],
+                    "ports": [{ "protocol": "UDP", "port": 53 }, { "protocol": "TCP", "port": 53 }],
+                }],
+            },
+        }));
+        if platform.network.mesh == Some(MeshKind::Istio) {
+            out.push(json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta("allow-mesh-control-plane"),
+                "spec": {
+                    "podSelector": {},
+                    "policyTypes": ["Egress"],
+                    "egress": [{
+                        "to": [namespace_peer("istio-system", &BTreeMap::new())],
+                        "ports": ISTIO_CONTROL_PORTS.iter().map(|p| json!({ "protocol": "TCP", "port": p })).collect::<Vec<_>>(),
+                    }],
+                },
+            }));
+        }
+    }
+    for (i, service) in platform.services.iter().enumerate() {
+        out.extend(ingress(platform, ServiceId(i), service));
+        out.extend(egress(platform, ServiceId(i), service));
+    }
+    out.into_iter().map(|value| Object::new(0, None, None, value)).collect()
+}
+
+fn namespace_peer(namespace: &str, labels: &BTreeMap<String, String>) -> Value {
+    json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
+        "podSelector": if labels.is_empty() { json!({}) } else { json!({ "matchLabels": labels }) },
+    })
+}
+
+fn service_peer(platform: &Platform, service: &Service) -> Value {
+    json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
+        "podSelector": { "matchLabels": labels::selector(platform, service) },
+    })
+}
+
+fn peer(platform: &Platform, peer: &Peer) -> Value {
+    match peer {
+        Peer::Service(id) => service_peer(platform, &platform.services[id.0]),
+        Peer::External { namespace, labels } => namespace_peer(namespace, labels),
+    }
+}
+
+fn ports(service: &Service) -> Vec<Value> {
+    service
+        .ports
+        .iter()
+        .map(|p| json!({ "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" }, "port": p.number }))
+        .collect()
+}
+
+fn policy(platform: &Platform, service: &Service, direction: &str, rules: Vec<Value>) -> Option<Value> {
+    if rules.is_empty() {
+        return None;
+    }
+    let key = if direction == "Ingress" { "ingress" } else { "egress" };
+    Some(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": labels::metadata(platform, service, &format!("{}-{key}", service.name)),
+        "spec": {
+            "podSelector": { "matchLabels": labels::selector(platform, service) },
+            "policyTypes": [direction],
+            key: rules,
+        },
+    }))
+}
+
+fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
+    if service.ports.is_empty() {
+        return None;
+    }
+    let mut rules = Vec::new();
+    let callers: Vec<Value> = platform
+        .edges
+        .iter()
+        .filter(|e| e.to == id)
+        .map(|e| service_peer(platform, &platform.services[e.from.0]))
+        .chain(has_peers(service).then(|| service_peer(platform, service)))
+        .collect();
+    if !callers.is_empty() {
+        rules.push(json!({ "from": callers, "ports": ports(service) }));
+    }
+    for route in platform.routes.iter().filter(|r| r.service == id) {
+        let gateway = &platform.gateways[route.gateway];
+        if matches!(gateway.proxy, Peer::Service(proxy) if proxy == id) {
+            continue;
+        }
+        // A proxy that is a platform service is already a caller (an edge).
+        if matches!(gateway.proxy, Peer::Service(_)) {
+            continue;
+        }
+        rules.push(json!({ "from": [peer(platform, &gateway.proxy)], "ports": [{ "protocol": "TCP", "port": route.port.number }] }));
+    }
+    if let Some(metrics) = &service.runtime.metrics
+        && !matches!(platform.network.scraper, Peer::Service(s) if s == id)
+    {
+        rules.push(json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": metrics.number }] }));
+    }
+    policy(platform, service, "Ingress", rules)
+}
+
+fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
+    let mut rules: Vec<Value> = platform
+        .edges
+        .iter()
+        .filter(|e| e.from == id)
+        .map(|e| &platform.services[e.to.0])
+        .filter(|callee| !callee.ports.is_empty())
+        .map(|callee| json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }))
+        .collect();
+    if has_peers(service) {
+        rules.push(json!({ "to": [service_peer(platform, service)], "ports": ports(service) }));
+    }
+    if matches!(platform.network.scraper, Peer::Service(s) if s == id) {
+        for target in platform.services.iter().filter(|s| s.name != service.name) {
+            if let Some(metrics) = &target.runtime.metrics {
+                rules.push(json!({ "to": [service_peer(platform, target)], "ports": [{ "protocol": "TCP", "port": metrics.number }] }));
+            }
+        }
+    }
+    for egress in &service.egress {
+        let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
+        if !egress.ports.is_empty() {
+            rule["ports"] = egress.ports.iter().map(|p| json!({ "protocol": "TCP", "port": p })).collect();
+        }
+        rules.push(rule);
+    }
+    policy(platform, service, "Egress", rules)
+}

@@ -1,0 +1,269 @@
+//! The wire form of networking: gateways at the edge, routes that expose
+//! services, policies for calls between services, and declared egress.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::names::{LabelKey, Name};
+use super::yaml::Node;
+
+record! {
+    /// An entry point into the platform.
+    pub struct GatewaySpec ("a gateway") {
+        /// `istio`, `ingress`, `gateway-api` or `kong`.
+        required kind: GatewayKind = "kind",
+        /// Host names it serves.
+        optional hosts: Vec<Spanned<String>> = "hosts",
+        /// The TLS Secret for its hosts; plain HTTP when absent.
+        optional tls: Name = "tls",
+        /// IngressClass (`ingress`) or GatewayClass (`gateway-api`).
+        optional class: String = "class",
+        /// The platform service that runs the proxy (a Kong service, say).
+        optional service: Name = "service",
+        /// Where the gateway's proxy pods run, when not a platform service.
+        optional controller: ControllerSpec = "controller",
+        /// JWT validation of requests.
+        optional jwt: JwtSpec = "jwt",
+        /// Requests per minute per client, for every route (`kong`).
+        optional rate_limit: u32 = "rateLimit",
+        /// Origins allowed by CORS, for every route (`kong`).
+        optional cors: Vec<Spanned<String>> = "cors",
+    }
+}
+
+record! {
+    /// Pods outside the platform, found by namespace and labels.
+    pub struct ControllerSpec ("a controller (`namespace`, `labels`)") {
+        /// Their namespace.
+        required namespace: Name = "namespace",
+        /// Their labels.
+        optional labels: Map<LabelKey, String> = "labels",
+    }
+}
+
+record! {
+    /// Where JSON Web Tokens come from.
+    pub struct JwtSpec ("JWT settings (`issuer`, `jwksUri`)") {
+        /// The `iss` claim required.
+        required issuer: String = "issuer",
+        /// Where the signing keys are published.
+        required jwks_uri: String = "jwksUri",
+    }
+}
+
+record! {
+    /// A route from a gateway to a service.
+    pub struct ExposeSpec ("a route (`via`, `path`, `host`…)") {
+        /// The gateway, by name; the only one when absent.
+        optional via: Name = "via",
+        /// Host name; the gateway's hosts when absent.
+        optional host: String = "host",
+        /// Path prefix; `/` when absent.
+        optional path: String = "path",
+        /// Prefix the path is rewritten to before it reaches the service.
+        optional rewrite: String = "rewrite",
+        /// The port, by name; the first HTTP or gRPC port when absent.
+        optional port: super::names::PortName = "port",
+        /// Require a valid JWT (when the gateway has `jwt:`); `true` by default.
+        optional auth: bool = "auth",
+        /// Requests per minute per client, overriding the gateway's.
+        optional rate_limit: u32 = "rateLimit",
+    }
+}
+
+record! {
+    /// How a caller treats calls to another service.
+    pub struct CallsSpec ("a call policy (`timeout`, `retries`, `circuitBreaker`…)") {
+        /// Time allowed for a whole request.
+        optional timeout: Millis = "timeout",
+        /// Time allowed to connect.
+        optional connect_timeout: Millis = "connectTimeout",
+        /// Retries after a failed attempt.
+        optional retries: u32 = "retries",
+        /// Wait before the first retry, doubled each time.
+        optional retry_backoff: Millis = "retryBackoff",
+        /// Share of failing requests that ejects an endpoint, such as `50%`.
+        optional circuit_breaker: super::runtime::Percent = "circuitBreaker",
+        /// Most connections open to the service.
+        optional pool: u32 = "pool",
+    }
+}
+
+record! {
+    /// Traffic a service may send outside the cluster.
+    pub struct EgressSpec ("an egress rule (`cidr`, `ports`)") {
+        /// Addresses, in CIDR notation (`10.0.0.0/8`, `0.0.0.0/0`).
+        required cidr: Cidr = "cidr",
+        /// TCP ports; every port when absent.
+        optional ports: Vec<Spanned<u16>> = "ports",
+    }
+}
+
+record! {
+    /// Network isolation settings of the platform.
+    pub struct NetworkSpec ("network settings") {
+        /// Default-deny NetworkPolicies with allows from the graph; `true` by default.
+        optional policies: bool = "policies",
+        /// The service mesh carrying calls between services (`istio`), if any.
+        optional mesh: MeshKind = "mesh",
+    }
+}
+
+/// The kinds of gateway Strata renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GatewayKind {
+    /// Istio Gateway and VirtualServices.
+    Istio,
+    /// A Kubernetes Ingress.
+    Ingress,
+    /// Gateway API Gateway and HTTPRoutes.
+    GatewayApi,
+    /// Kong in DB-less mode, configured declaratively.
+    Kong,
+}
+
+impl GatewayKind {
+    /// The name as written in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayKind::Istio => "istio",
+            GatewayKind::Ingress => "ingress",
+            GatewayKind::GatewayApi => "gateway-api",
+            GatewayKind::Kong => "kong",
+        }
+    }
+}
+
+impl Decode for GatewayKind {
+    const EXPECTED: &'static str = "a gateway kind (istio, ingress, gateway-api, kong)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "gateway kind",
+            &[
+                ("istio", GatewayKind::Istio),
+                ("ingress", GatewayKind::Ingress),
+                ("gateway-api", GatewayKind::GatewayApi),
+                ("kong", GatewayKind::Kong),
+            ],
+        )
+    }
+}
+
+/// The service meshes Strata renders traffic policy for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MeshKind {
+    /// Istio (sidecar or ambient).
+    Istio,
+}
+
+impl Decode for MeshKind {
+    const EXPECTED: &'static str = "a mesh (istio)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(node, "mesh", &[("istio", MeshKind::Istio)])
+    }
+}
+
+/// A duration in milliseconds: `100ms`, `3s`, `1m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Millis(pub u64);
+
+impl Decode for Millis {
+    const EXPECTED: &'static str = "a duration such as `100ms` or `3s`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let factor = match unit {
+            "ms" => Some(1.0),
+            "s" => Some(1000.0),
+            "m" => Some(60_000.0),
+            _ => None,
+        };
+        match (number.parse::<f64>(), factor) {
+            (Ok(n), Some(f)) if n.is_finite() && n >= 0.0 && n * f < 1e12 => Some(Millis((n * f).round() as u64)),
+            _ => {
+                let hint = if unit.is_empty() {
+                    format!("add a unit: `{number}ms` or `{number}s`")
+                } else {
+                    "write milliseconds, seconds or minutes: `100ms`, `3s`, `1m`".to_string()
+                };
+                d.report(d.error("invalid-duration", format!("`{text}` is not a duration"), node.span, "not a duration").help(hint));
+                None
+            }
+        }
+    }
+}
+
+/// An IPv4 or IPv6 block in CIDR notation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cidr(pub String);
+
+impl Decode for Cidr {
+    const EXPECTED: &'static str = "a CIDR block such as `10.0.0.0/8`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let valid = text.split_once('/').is_some_and(|(address, bits)| {
+            let bits = bits.parse::<u8>();
+            match address.parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(_)) => bits.is_ok_and(|b| b <= 32),
+                Ok(std::net::IpAddr::V6(_)) => bits.is_ok_and(|b| b <= 128),
+                Err(_) => false,
+            }
+        });
+        if !valid {
+            let hint = if text.parse::<std::net::IpAddr>().is_ok() {
+                format!("add the prefix length: `{text}/32` for one address")
+            } else {
+                "write an address and a prefix length, such as `10.0.0.0/8`".to_string()
+            };
+            d.report(d.error("invalid-cidr", format!("`{text}` is not a CIDR block"), node.span, "not a CIDR block").help(hint));
+            return None;
+        }
+        Some(Cidr(text.to_string()))
+    }
+}
+
+impl JsonSchema for GatewayKind {
+    fn schema_name() -> Cow<'static, str> {
+        "GatewayKind".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["istio", "ingress", "gateway-api", "kong"] })
+    }
+}
+
+impl JsonSchema for MeshKind {
+    fn schema_name() -> Cow<'static, str> {
+        "MeshKind".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["istio"] })
+    }
+}
+
+impl JsonSchema for Millis {
+    fn schema_name() -> Cow<'static, str> {
+        "Millis".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m)$" })
+    }
+}
+
+impl JsonSchema for Cidr {
+    fn schema_name() -> Cow<'static, str> {
+        "Cidr".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "description": "An address block such as `10.0.0.0/8`." })
+    }
+}
