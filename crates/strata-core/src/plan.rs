@@ -24,6 +24,10 @@ pub struct Plan {
     pub total: Totals,
     /// Budget and node-pool checks; empty when the spec sets neither.
     pub fit: Vec<Fit>,
+    /// Calls between services (`caller → callee`).
+    pub calls: usize,
+    /// Calls with no timeout, which can hang a caller forever.
+    pub calls_without_timeout: Vec<String>,
 }
 
 /// One wave.
@@ -211,6 +215,18 @@ impl Plan {
             tiers,
             total: Totals::of(&platform.services),
             fit: fit(platform),
+            calls: platform.edges.len(),
+            calls_without_timeout: platform
+                .edges
+                .iter()
+                .filter(|e| e.calls.timeout_ms.is_none())
+                .map(|e| {
+                    format!(
+                        "{} → {}",
+                        platform.services[e.from.0].name, platform.services[e.to.0].name
+                    )
+                })
+                .collect(),
         }
     }
 

@@ -7,8 +7,8 @@
 
 pub mod endpoint;
 mod environment;
-mod network;
 pub mod graph;
+mod network;
 pub mod reference;
 mod resolve;
 mod runtime;
@@ -655,4 +655,6 @@ pub struct Network {
     pub mesh: Option<MeshKind>,
     /// Who scrapes metrics ports.
     pub scraper: Peer,
+    /// The call policy of every edge that sets none of its own.
+    pub calls: CallPolicy,
 }

@@ -24,7 +24,12 @@ pub(super) struct Networking {
 fn controller(spec: &ControllerSpec) -> Peer {
     Peer::External {
         namespace: spec.namespace.value.0.clone(),
-        labels: spec.labels.iter().flat_map(|l| l.value.iter()).map(|(k, v)| (k.value.0.clone(), v.value.clone())).collect(),
+        labels: spec
+            .labels
+            .iter()
+            .flat_map(|l| l.value.iter())
+            .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+            .collect(),
     }
 }
 
@@ -32,38 +37,76 @@ fn controller(spec: &ControllerSpec) -> Peer {
 fn default_proxy(kind: GatewayKind, gateway: &str) -> Peer {
     let (namespace, labels): (&str, &[(&str, &str)]) = match kind {
         GatewayKind::Istio => ("istio-system", &[("istio", "ingressgateway")]),
-        GatewayKind::Ingress => ("ingress-nginx", &[("app.kubernetes.io/name", "ingress-nginx")]),
-        GatewayKind::GatewayApi => ("gateway-system", &[("gateway.networking.k8s.io/gateway-name", gateway)]),
+        GatewayKind::Ingress => (
+            "ingress-nginx",
+            &[("app.kubernetes.io/name", "ingress-nginx")],
+        ),
+        GatewayKind::GatewayApi => (
+            "gateway-system",
+            &[("gateway.networking.k8s.io/gateway-name", gateway)],
+        ),
         GatewayKind::Kong => ("kong", &[("app.kubernetes.io/name", "kong")]),
     };
     Peer::External {
         namespace: namespace.to_string(),
-        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
 impl Resolver<'_> {
-    fn service_peer(&mut self, name: &Spanned<crate::spec::names::Name>, index: &HashMap<String, ServiceId>, what: &str) -> Option<ServiceId> {
+    fn service_peer(
+        &mut self,
+        name: &Spanned<crate::spec::names::Name>,
+        index: &HashMap<String, ServiceId>,
+        what: &str,
+    ) -> Option<ServiceId> {
         match index.get(&name.value.0) {
             Some(&id) => Some(id),
             None => {
                 let mut names: Vec<&str> = index.keys().map(String::as_str).collect();
                 names.sort_unstable();
                 let help = suggestion(&name.value.0, &names, "service");
-                self.error("unknown-service", format!("the {what} `{}` is not a service of this platform", name.value.0), name.span, "no such service", help);
+                self.error(
+                    "unknown-service",
+                    format!(
+                        "the {what} `{}` is not a service of this platform",
+                        name.value.0
+                    ),
+                    name.span,
+                    "no such service",
+                    help,
+                );
                 None
             }
         }
     }
 
     /// Gateways, routes, edges and network settings; `services[i].egress` is filled in.
-    pub(super) fn networking(&mut self, services: &mut [Service], specs: &[ServiceSpec], tiers: &[Tier]) -> Networking {
-        let index: HashMap<String, ServiceId> = services.iter().enumerate().map(|(i, s)| (s.name.clone(), ServiceId(i))).collect();
+    pub(super) fn networking(
+        &mut self,
+        services: &mut [Service],
+        specs: &[ServiceSpec],
+        tiers: &[Tier],
+    ) -> Networking {
+        let index: HashMap<String, ServiceId> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), ServiceId(i)))
+            .collect();
         let gateways = self.gateways(&index);
         let mut routes = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
             for route in spec.expose.iter().flat_map(|e| &e.value.0) {
-                if let Some(r) = self.route(&services[i], ServiceId(i), &route.value, route.span, &gateways) {
+                if let Some(r) = self.route(
+                    &services[i],
+                    ServiceId(i),
+                    &route.value,
+                    route.span,
+                    &gateways,
+                ) {
                     routes.push(r);
                 }
             }
@@ -71,14 +114,35 @@ impl Resolver<'_> {
                 .egress
                 .iter()
                 .flat_map(|e| &e.value)
-                .map(|e| Egress { cidr: e.value.cidr.value.0.clone(), ports: e.value.ports.iter().flat_map(|p| &p.value).map(|p| p.value).collect() })
+                .map(|e| Egress {
+                    cidr: e.value.cidr.value.0.clone(),
+                    ports: e
+                        .value
+                        .ports
+                        .iter()
+                        .flat_map(|p| &p.value)
+                        .map(|p| p.value)
+                        .collect(),
+                })
                 .collect();
         }
-        let edges = self.edges(services, specs, tiers, &gateways, &routes);
+        let calls = self
+            .spec
+            .defaults
+            .as_ref()
+            .and_then(|d| d.value.calls.as_ref())
+            .map(|c| policy(&c.value))
+            .unwrap_or_default();
+        let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let settings = self.spec.network.as_ref().map(|n| &n.value);
         let monitoring = self.spec.monitoring.as_ref().map(|m| &m.value);
-        let scraper = match (monitoring.and_then(|m| m.scraper.as_ref()), monitoring.and_then(|m| m.controller.as_ref())) {
-            (Some(service), _) => self.service_peer(service, &index, "scraper").map(Peer::Service),
+        let scraper = match (
+            monitoring.and_then(|m| m.scraper.as_ref()),
+            monitoring.and_then(|m| m.controller.as_ref()),
+        ) {
+            (Some(service), _) => self
+                .service_peer(service, &index, "scraper")
+                .map(Peer::Service),
             (None, Some(c)) => Some(controller(&c.value)),
             (None, None) => None,
         }
@@ -91,9 +155,12 @@ impl Resolver<'_> {
             routes,
             edges,
             network: Network {
-                policies: settings.and_then(|n| n.policies.as_ref()).is_none_or(|p| p.value),
+                policies: settings
+                    .and_then(|n| n.policies.as_ref())
+                    .is_none_or(|p| p.value),
                 mesh: settings.and_then(|n| n.mesh.as_ref()).map(|m| m.value),
                 scraper,
+                calls,
             },
         }
     }
@@ -103,7 +170,9 @@ impl Resolver<'_> {
         for (name, spec) in self.spec.gateways.iter().flat_map(|g| g.value.iter()) {
             let spec = &spec.value;
             let proxy = match (&spec.service, &spec.controller) {
-                (Some(service), _) => self.service_peer(service, index, "gateway service").map(Peer::Service),
+                (Some(service), _) => self
+                    .service_peer(service, index, "gateway service")
+                    .map(Peer::Service),
                 (None, Some(c)) => Some(controller(&c.value)),
                 (None, None) => None,
             }
@@ -111,26 +180,56 @@ impl Resolver<'_> {
             gateways.push(Gateway {
                 name: name.value.0.clone(),
                 kind: spec.kind.value,
-                hosts: spec.hosts.iter().flat_map(|h| &h.value).map(|h| h.value.clone()).collect(),
+                hosts: spec
+                    .hosts
+                    .iter()
+                    .flat_map(|h| &h.value)
+                    .map(|h| h.value.clone())
+                    .collect(),
                 tls: spec.tls.as_ref().map(|t| t.value.0.clone()),
                 class: spec.class.as_ref().map(|c| c.value.clone()),
                 proxy,
-                jwt: spec.jwt.as_ref().map(|j| Jwt { issuer: j.value.issuer.value.clone(), jwks_uri: j.value.jwks_uri.value.clone() }),
+                jwt: spec.jwt.as_ref().map(|j| Jwt {
+                    issuer: j.value.issuer.value.clone(),
+                    jwks_uri: j.value.jwks_uri.value.clone(),
+                }),
                 rate_limit: spec.rate_limit.as_ref().map(|r| r.value),
-                cors: spec.cors.iter().flat_map(|c| &c.value).map(|c| c.value.clone()).collect(),
+                cors: spec
+                    .cors
+                    .iter()
+                    .flat_map(|c| &c.value)
+                    .map(|c| c.value.clone())
+                    .collect(),
             });
         }
         gateways
     }
 
-    fn route(&mut self, service: &Service, id: ServiceId, spec: &crate::spec::network::ExposeSpec, span: Span, gateways: &[Gateway]) -> Option<Route> {
+    fn route(
+        &mut self,
+        service: &Service,
+        id: ServiceId,
+        spec: &crate::spec::network::ExposeSpec,
+        span: Span,
+        gateways: &[Gateway],
+    ) -> Option<Route> {
         let names: Vec<&str> = gateways.iter().map(|g| g.name.as_str()).collect();
         let gateway = match (&spec.via, gateways.len()) {
             (Some(via), _) => match gateways.iter().position(|g| g.name == via.value.0) {
                 Some(g) => g,
                 None => {
-                    let help = if names.is_empty() { "declare it under `gateways:`".to_string() } else { suggestion(&via.value.0, &names, "gateway") };
-                    self.error("unknown-gateway", format!("`{}` is not a gateway of this platform", via.value.0), via.span, "no such gateway", help);
+                    let help = if names.is_empty() {
+                        "declare it under `gateways:`".to_string()
+                    } else {
+                        suggestion(&via.value.0, &names, "gateway")
+                    };
+                    self.error(
+                        "unknown-gateway",
+                        format!("`{}` is not a gateway of this platform", via.value.0),
+                        via.span,
+                        "no such gateway",
+                        help,
+                    );
                     return None;
                 }
             },
@@ -148,7 +247,11 @@ impl Resolver<'_> {
             (None, _) => {
                 self.error(
                     "ambiguous-gateway",
-                    format!("the platform has {} gateways; which one exposes `{}`?", gateways.len(), service.name),
+                    format!(
+                        "the platform has {} gateways; which one exposes `{}`?",
+                        gateways.len(),
+                        service.name
+                    ),
                     span,
                     "which gateway?",
                     format!("add `via:` with one of {}", names.join(", ")),
@@ -162,11 +265,24 @@ impl Resolver<'_> {
                 None => {
                     let ports: Vec<&str> = service.ports.iter().map(|p| p.name.as_str()).collect();
                     let help = suggestion(&name.value.0, &ports, "port");
-                    self.error("unknown-port", format!("the route port `{}` is not a port of `{}`", name.value.0, service.name), name.span, "no such port", help);
+                    self.error(
+                        "unknown-port",
+                        format!(
+                            "the route port `{}` is not a port of `{}`",
+                            name.value.0, service.name
+                        ),
+                        name.span,
+                        "no such port",
+                        help,
+                    );
                     return None;
                 }
             },
-            None => match service.ports.iter().find(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc)) {
+            None => match service
+                .ports
+                .iter()
+                .find(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc))
+            {
                 Some(p) => p.clone(),
                 None => {
                     self.error(
@@ -180,9 +296,18 @@ impl Resolver<'_> {
                 }
             },
         };
-        for path in [spec.path.as_ref(), spec.rewrite.as_ref()].into_iter().flatten() {
+        for path in [spec.path.as_ref(), spec.rewrite.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             if !path.value.starts_with('/') {
-                self.error("invalid-path", format!("`{}` is not an HTTP path", path.value), path.span, "no leading `/`", format!("write `/{}`", path.value));
+                self.error(
+                    "invalid-path",
+                    format!("`{}` is not an HTTP path", path.value),
+                    path.span,
+                    "no leading `/`",
+                    format!("write `/{}`", path.value),
+                );
             }
         }
         let hosts = match &spec.host {
@@ -193,18 +318,32 @@ impl Resolver<'_> {
             gateway,
             service: id,
             hosts,
-            path: spec.path.as_ref().map_or_else(|| "/".to_string(), |p| p.value.clone()),
+            path: spec
+                .path
+                .as_ref()
+                .map_or_else(|| "/".to_string(), |p| p.value.clone()),
             rewrite: spec.rewrite.as_ref().map(|r| r.value.clone()),
             port,
             auth: spec.auth.as_ref().is_none_or(|a| a.value) && gateways[gateway].jwt.is_some(),
-            rate_limit: spec.rate_limit.as_ref().map(|r| r.value).or(gateways[gateway].rate_limit),
+            rate_limit: spec
+                .rate_limit
+                .as_ref()
+                .map(|r| r.value)
+                .or(gateways[gateway].rate_limit),
         })
     }
 
     /// Every caller → callee pair: from `needs:` (a tier means each of its
     /// services), `${…}` references, and gateway services to their routes.
-    fn edges(&mut self, services: &[Service], specs: &[ServiceSpec], tiers: &[Tier], gateways: &[Gateway], routes: &[Route]) -> Vec<Edge> {
-        let defaults = self.spec.defaults.as_ref().and_then(|d| d.value.calls.as_ref()).map(|c| policy(&c.value)).unwrap_or_default();
+    fn edges(
+        &mut self,
+        services: &[Service],
+        specs: &[ServiceSpec],
+        tiers: &[Tier],
+        gateways: &[Gateway],
+        routes: &[Route],
+        defaults: CallPolicy,
+    ) -> Vec<Edge> {
         let mut pairs: Vec<(ServiceId, ServiceId)> = Vec::new();
         for (i, service) in services.iter().enumerate() {
             for need in &service.needs {
@@ -229,17 +368,29 @@ impl Resolver<'_> {
         }
         let mut edges = Vec::with_capacity(pairs.len());
         for (from, to) in pairs {
-            let own = specs[from.0].calls.as_ref().and_then(|c| c.value.get(&services[to.0].name));
+            let own = specs[from.0]
+                .calls
+                .as_ref()
+                .and_then(|c| c.value.get(&services[to.0].name));
             let calls = own.map_or(defaults, |o| overlay(defaults, policy(&o.value)));
             edges.push(Edge { from, to, calls });
         }
         for (i, spec) in specs.iter().enumerate() {
             for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
-                let called = edges.iter().any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0);
+                let called = edges
+                    .iter()
+                    .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0);
                 if !called {
-                    let mine: Vec<&str> = edges.iter().filter(|e| e.from.0 == i).map(|e| services[e.to.0].name.as_str()).collect();
+                    let mine: Vec<&str> = edges
+                        .iter()
+                        .filter(|e| e.from.0 == i)
+                        .map(|e| services[e.to.0].name.as_str())
+                        .collect();
                     let help = if mine.is_empty() {
-                        format!("`{}` calls no service; add the callee to `needs:` first", services[i].name)
+                        format!(
+                            "`{}` calls no service; add the callee to `needs:` first",
+                            services[i].name
+                        )
                     } else {
                         suggestion(&callee.value.0, &mine, "callee")
                     };

@@ -5,6 +5,7 @@
 //! handled alike; their validity is checked in CI against the official
 //! schemas by `kubernetes-validate --strict`.
 
+mod gateway;
 mod labels;
 mod manifests;
 mod namespace;
@@ -12,6 +13,7 @@ pub mod network;
 mod patch;
 mod policy;
 mod service;
+mod traffic;
 mod workload;
 
 use serde_json::Value;
@@ -114,7 +116,7 @@ pub struct RenderedSet {
 /// Where a kind is applied within a wave: namespaces and CRDs first, then
 /// what workloads use, then workloads, then what refers to workloads.
 pub fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 24] = [
+    const ORDER: [&str; 31] = [
         "Namespace",
         "CustomResourceDefinition",
         "StorageClass",
@@ -139,6 +141,13 @@ pub fn kind_rank(kind: &str) -> usize {
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
         "Ingress",
+        "Gateway",
+        "HTTPRoute",
+        "VirtualService",
+        "DestinationRule",
+        "PeerAuthentication",
+        "RequestAuthentication",
+        "AuthorizationPolicy",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
 }
@@ -154,7 +163,10 @@ pub fn kind_rank(kind: &str) -> usize {
 /// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
 /// let set = render::render(&platform, &render::NoAssets).unwrap();
 /// let kinds: Vec<&str> = set.objects.iter().map(|o| o.kind()).collect();
-/// assert_eq!(kinds, ["Namespace", "ServiceAccount", "Service", "Deployment", "PodDisruptionBudget"]);
+/// assert_eq!(
+///     kinds,
+///     ["Namespace", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Service", "Deployment", "PodDisruptionBudget"]
+/// );
 /// ```
 pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, Vec<Diagnostic>> {
     let mut errors = Vec::new();
@@ -165,6 +177,8 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
         patch::apply(platform, service, &mut own, &mut errors);
         objects.extend(own);
     }
+    objects.extend(gateway::render(platform));
+    objects.extend(traffic::render(platform));
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
     if !errors.is_empty() {
@@ -206,6 +220,7 @@ fn render_service(
     values.extend(service::config_map(platform, service, assets, errors));
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));
+    gateway::mount_kong_config(platform, service, &mut values);
     values.extend(policy::render(platform, service));
     values.into_iter().map(make).collect()
 }

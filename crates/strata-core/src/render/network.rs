@@ -69,7 +69,9 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         out.extend(ingress(platform, ServiceId(i), service));
         out.extend(egress(platform, ServiceId(i), service));
     }
-    out.into_iter().map(|value| Object::new(0, None, None, value)).collect()
+    out.into_iter()
+        .map(|value| Object::new(0, None, None, value))
+        .collect()
 }
 
 fn namespace_peer(namespace: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -101,11 +103,20 @@ fn ports(service: &Service) -> Vec<Value> {
         .collect()
 }
 
-fn policy(platform: &Platform, service: &Service, direction: &str, rules: Vec<Value>) -> Option<Value> {
+fn policy(
+    platform: &Platform,
+    service: &Service,
+    direction: &str,
+    rules: Vec<Value>,
+) -> Option<Value> {
     if rules.is_empty() {
         return None;
     }
-    let key = if direction == "Ingress" { "ingress" } else { "egress" };
+    let key = if direction == "Ingress" {
+        "ingress"
+    } else {
+        "egress"
+    };
     Some(json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -174,7 +185,11 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
     for egress in &service.egress {
         let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
         if !egress.ports.is_empty() {
-            rule["ports"] = egress.ports.iter().map(|p| json!({ "protocol": "TCP", "port": p })).collect();
+            rule["ports"] = egress
+                .ports
+                .iter()
+                .map(|p| json!({ "protocol": "TCP", "port": p }))
+                .collect();
         }
         rules.push(rule);
     }

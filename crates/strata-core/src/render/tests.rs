@@ -581,3 +581,274 @@ tiers:
         json!({ "stripe": "sk_test_123" })
     );
 }
+
+const MESH: &str = "
+platform: voice
+network: { mesh: istio }
+defaults:
+  calls: { timeout: 3s, connectTimeout: 1s, retries: 3, circuitBreaker: 50%, pool: 50 }
+gateways:
+  edge:
+    kind: istio
+    hosts: [voice.example.com]
+    tls: voice-tls
+    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }
+tiers:
+  - name: data
+    namespace: voice-infra
+    services:
+      redis: { image: redis:7.4.1, ports: { redis: 6379 } }
+  - name: apps
+    namespace: voice-prod
+    services:
+      api:
+        image: voice/api:1.0.0
+        ports: { http: 8080, metrics: 9090 }
+        needs: [redis]
+        expose: { path: /api, rewrite: / }
+        calls: { redis: { timeout: 500ms } }
+      worker: { image: voice/worker:1.0.0, ports: { grpc: 9000 }, needs: [redis] }
+";
+
+#[test]
+fn istio_gateways_route_and_the_mesh_authorizes_exactly_the_callers() {
+    let objects = objects(MESH);
+    let gateway = find(&objects, "Gateway", "edge");
+    assert_eq!(
+        gateway["spec"]["selector"],
+        json!({ "istio": "ingressgateway" })
+    );
+    assert_eq!(
+        gateway["spec"]["servers"][1]["tls"]["credentialName"],
+        json!("voice-tls")
+    );
+    let vs = find(&objects, "VirtualService", "edge-api");
+    assert_eq!(vs["spec"]["gateways"], json!(["voice-prod/edge"]));
+    assert_eq!(
+        vs["spec"]["http"][0]["match"][0]["uri"]["prefix"],
+        json!("/api")
+    );
+    assert_eq!(vs["spec"]["http"][0]["rewrite"]["uri"], json!("/"));
+    assert_eq!(
+        vs["spec"]["http"][0]["route"][0]["destination"]["host"],
+        json!("api.voice-prod.svc.cluster.local")
+    );
+    assert_eq!(
+        find(&objects, "RequestAuthentication", "api-jwt")["spec"]["jwtRules"][0]["issuer"],
+        json!("https://auth.example.com")
+    );
+    let strict = objects
+        .iter()
+        .filter(|o| o.kind() == "PeerAuthentication" && o.name() == "default")
+        .count();
+    assert_eq!(strict, 2, "STRICT mTLS in both namespaces");
+    let redis = find(&objects, "AuthorizationPolicy", "redis");
+    let mut principals: Vec<String> = redis["spec"]["rules"][0]["from"][0]["source"]["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    principals.sort();
+    assert_eq!(
+        principals,
+        [
+            "cluster.local/ns/voice-prod/sa/api",
+            "cluster.local/ns/voice-prod/sa/worker"
+        ]
+    );
+    let api = find(&objects, "AuthorizationPolicy", "api");
+    assert_eq!(
+        api["spec"]["rules"][0]["from"][0]["source"]["requestPrincipals"],
+        json!(["*"]),
+        "the route requires a JWT"
+    );
+    let worker = find(&objects, "AuthorizationPolicy", "worker");
+    assert_eq!(
+        worker["spec"]["rules"],
+        json!([]),
+        "nobody calls the worker: deny all"
+    );
+}
+
+#[test]
+fn call_policy_becomes_mesh_traffic_policy_with_per_edge_overrides() {
+    let objects = objects(MESH);
+    let rule = find(&objects, "DestinationRule", "redis");
+    assert_eq!(
+        rule["spec"]["trafficPolicy"]["connectionPool"]["tcp"],
+        json!({ "maxConnections": 50, "connectTimeout": "1000ms" })
+    );
+    assert_eq!(
+        rule["spec"]["trafficPolicy"]["outlierDetection"]["maxEjectionPercent"],
+        json!(50)
+    );
+    let vs = find(&objects, "VirtualService", "redis-calls");
+    let http = vs["spec"]["http"].as_array().unwrap();
+    let overridden = http
+        .iter()
+        .find(|h| h["timeout"] == "500ms")
+        .expect("api's own timeout");
+    assert_eq!(
+        overridden["match"][0]["sourceLabels"]["app.kubernetes.io/name"],
+        json!("api")
+    );
+    assert_eq!(
+        http.last().unwrap()["timeout"],
+        json!("3000ms"),
+        "everyone else gets the default"
+    );
+    assert_eq!(http.last().unwrap()["retries"]["attempts"], json!(3));
+}
+
+#[test]
+fn without_a_mesh_call_policy_reaches_the_caller_as_environment() {
+    let text = MESH
+        .replace("network: { mesh: istio }", "")
+        .replace("kind: istio", "kind: ingress");
+    let objects = objects(&text);
+    assert!(
+        !objects
+            .iter()
+            .any(|o| o.kind() == "DestinationRule" || o.kind() == "AuthorizationPolicy")
+    );
+    let env = &container(find(&objects, "Deployment", "api"))["env"];
+    let value = |name: &str| {
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .map(|v| v["value"].clone())
+    };
+    assert_eq!(value("STRATA_CALL_REDIS_TIMEOUT_MS"), Some(json!("500")));
+    assert_eq!(value("STRATA_CALL_REDIS_RETRIES"), Some(json!("3")));
+    assert_eq!(
+        value("STRATA_CALL_REDIS_CIRCUIT_BREAKER_PERCENT"),
+        Some(json!("50"))
+    );
+}
+
+#[test]
+fn ingress_and_gateway_api_routes() {
+    let text = MESH
+        .replace("network: { mesh: istio }", "")
+        .replace("kind: istio", "kind: ingress\n    class: nginx");
+    let objects = objects(&text);
+    let ingress = find(&objects, "Ingress", "edge-api");
+    assert_eq!(ingress["spec"]["ingressClassName"], json!("nginx"));
+    assert_eq!(
+        ingress["spec"]["tls"][0],
+        json!({ "hosts": ["voice.example.com"], "secretName": "voice-tls" })
+    );
+    assert_eq!(
+        ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"],
+        json!("/$2")
+    );
+    assert_eq!(
+        ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"],
+        json!({ "name": "api", "port": { "number": 8080 } })
+    );
+
+    let text = MESH
+        .replace("network: { mesh: istio }", "")
+        .replace("kind: istio", "kind: gateway-api\n    class: eg");
+    let objects = self::objects(&text);
+    assert_eq!(
+        find(&objects, "Gateway", "edge")["spec"]["gatewayClassName"],
+        json!("eg")
+    );
+    let route = find(&objects, "HTTPRoute", "edge-api");
+    assert_eq!(route["spec"]["hostnames"], json!(["voice.example.com"]));
+    assert_eq!(
+        route["spec"]["rules"][0]["filters"][0]["urlRewrite"]["path"]["replacePrefixMatch"],
+        json!("/")
+    );
+    assert_eq!(
+        route["spec"]["parentRefs"][0],
+        json!({ "name": "edge", "namespace": "voice-prod" })
+    );
+}
+
+#[test]
+fn kong_gateways_get_declarative_config_with_plugins() {
+    let text = "
+platform: knowton
+gateways:
+  api-gateway:
+    kind: kong
+    service: kong
+    hosts: [api.knowton.io]
+    rateLimit: 100
+    cors: [https://knowton.io]
+    jwt: { issuer: knowton, jwksUri: https://knowton.io/jwks }
+tiers:
+  - name: gateway
+    services:
+      kong: { image: kong:3.8.0, ports: { http: 8000, admin: 8001 }, replicas: 2 }
+  - name: apps
+    services:
+      content: { image: knowton/content:1.0.0, ports: { http: 3000 }, expose: { path: /content } }
+";
+    let objects = objects(text);
+    let config = find(&objects, "ConfigMap", "api-gateway-kong");
+    let kong: Value = serde_saphyr_yaml(config["data"]["kong.yml"].as_str().unwrap());
+    let service = &kong["services"][0];
+    assert_eq!(
+        service["url"],
+        json!("http://content.knowton.svc.cluster.local:3000")
+    );
+    let plugins: Vec<&str> = service["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(plugins, ["rate-limiting", "jwt", "cors"]);
+    let deployment = find(&objects, "Deployment", "kong");
+    let env = &container(deployment)["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["name"] == "KONG_DECLARATIVE_CONFIG")
+    );
+    let ingress = find(&objects, "NetworkPolicy", "content-ingress");
+    assert_eq!(
+        ingress["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        json!("kong")
+    );
+}
+
+fn serde_saphyr_yaml(text: &str) -> Value {
+    let file = SourceFile::new("kong.yml", text);
+    crate::spec::yaml::parse(&file)
+        .expect("kong.yml parses")
+        .to_json()
+}
+
+#[test]
+fn network_mistakes_are_reported_at_their_place() {
+    let resolve = |text: &str| {
+        let file = SourceFile::new("platform.yaml", text);
+        model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err()
+    };
+    let two = MESH.replace(
+        "gateways:\n  edge:",
+        "gateways:\n  admin: { kind: ingress }\n  edge:",
+    );
+    assert_eq!(resolve(&two)[0].code, "ambiguous-gateway");
+    let typo = MESH.replace(
+        "expose: { path: /api, rewrite: / }",
+        "expose: { via: egde, path: /api }",
+    );
+    let errors = resolve(&typo);
+    assert_eq!(
+        (errors[0].code, errors[0].help.as_deref()),
+        ("unknown-gateway", Some("did you mean `edge`?"))
+    );
+    let stranger = MESH.replace(
+        "calls: { redis: { timeout: 500ms } }",
+        "calls: { worker: { timeout: 500ms } }",
+    );
+    assert_eq!(resolve(&stranger)[0].code, "unknown-callee");
+}

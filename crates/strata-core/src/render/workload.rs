@@ -164,8 +164,14 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
             .map(|p| json!({ "name": p.name, "containerPort": p.number, "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" } }))
             .collect();
     }
-    if !service.env.is_empty() {
-        container["env"] = service.env.iter().map(env_var).collect();
+    let env: Vec<Value> = service
+        .env
+        .iter()
+        .map(env_var)
+        .chain(super::traffic::env(platform, service))
+        .collect();
+    if !env.is_empty() {
+        container["env"] = json!(env);
     }
     if !mounts.is_empty() {
         container["volumeMounts"] = json!(mounts);

@@ -174,7 +174,9 @@ impl Decode for Millis {
     const EXPECTED: &'static str = "a duration such as `100ms` or `3s`";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
         let text = d.scalar(node, Self::EXPECTED)?;
-        let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let factor = match unit {
             "ms" => Some(1.0),
@@ -183,14 +185,24 @@ impl Decode for Millis {
             _ => None,
         };
         match (number.parse::<f64>(), factor) {
-            (Ok(n), Some(f)) if n.is_finite() && n >= 0.0 && n * f < 1e12 => Some(Millis((n * f).round() as u64)),
+            (Ok(n), Some(f)) if n.is_finite() && n >= 0.0 && n * f < 1e12 => {
+                Some(Millis((n * f).round() as u64))
+            }
             _ => {
                 let hint = if unit.is_empty() {
                     format!("add a unit: `{number}ms` or `{number}s`")
                 } else {
                     "write milliseconds, seconds or minutes: `100ms`, `3s`, `1m`".to_string()
                 };
-                d.report(d.error("invalid-duration", format!("`{text}` is not a duration"), node.span, "not a duration").help(hint));
+                d.report(
+                    d.error(
+                        "invalid-duration",
+                        format!("`{text}` is not a duration"),
+                        node.span,
+                        "not a duration",
+                    )
+                    .help(hint),
+                );
                 None
             }
         }
@@ -219,7 +231,15 @@ impl Decode for Cidr {
             } else {
                 "write an address and a prefix length, such as `10.0.0.0/8`".to_string()
             };
-            d.report(d.error("invalid-cidr", format!("`{text}` is not a CIDR block"), node.span, "not a CIDR block").help(hint));
+            d.report(
+                d.error(
+                    "invalid-cidr",
+                    format!("`{text}` is not a CIDR block"),
+                    node.span,
+                    "not a CIDR block",
+                )
+                .help(hint),
+            );
             return None;
         }
         Some(Cidr(text.to_string()))

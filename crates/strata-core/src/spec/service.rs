@@ -509,7 +509,9 @@ impl Decode for ExposeList {
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
         match &node.kind {
             NodeKind::Seq(_) => Vec::<Spanned<ExposeSpec>>::decode(node, d).map(ExposeList),
-            _ => d.spanned::<ExposeSpec>(node).map(|route| ExposeList(vec![route])),
+            _ => d
+                .spanned::<ExposeSpec>(node)
+                .map(|route| ExposeList(vec![route])),
         }
     }
 }

@@ -114,6 +114,15 @@ pub fn render(plan: &Plan) -> String {
         plan.critical_path.len(),
         plan.critical_path.join(" → ")
     ));
+    match plan.calls_without_timeout.len() {
+        _ if plan.calls == 0 => {}
+        0 => out.push_str(&format!("Calls: {}, each with a timeout\n\n", plan.calls)),
+        n => out.push_str(&format!(
+            "Calls without a timeout ({n} of {}; set `defaults.calls.timeout`): {}\n\n",
+            plan.calls,
+            plan.calls_without_timeout.join(", ")
+        )),
+    }
     out.push_str("Resources (replicas counted; requests / limits)\n");
     let mut resources = table(
         &[

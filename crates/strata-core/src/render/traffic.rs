@@ -1,0 +1,150 @@
+//! Call policy between services (timeouts, retries, circuit breaking,
+//! connection pools): Istio DestinationRules and VirtualServices in a mesh,
+//! environment variables for the caller's client libraries without one.
+
+use serde_json::{Value, json};
+
+use super::{Object, labels};
+use crate::model::endpoint::CLUSTER_DOMAIN;
+use crate::model::{CallPolicy, MeshKind, Platform, Service, ServiceId};
+
+/// Seconds an ejected endpoint stays out, and how often endpoints are judged.
+const EJECTION_SECONDS: u32 = 30;
+const OUTLIER_INTERVAL_SECONDS: u32 = 10;
+
+/// Mesh traffic policy objects, one DestinationRule and one VirtualService
+/// per service that is called; nothing without a mesh.
+pub fn render(platform: &Platform) -> Vec<Object> {
+    if platform.network.mesh != Some(MeshKind::Istio) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, service) in platform.services.iter().enumerate() {
+        let inbound: Vec<_> = platform
+            .edges
+            .iter()
+            .filter(|e| e.to == ServiceId(i))
+            .collect();
+        if inbound.is_empty() || service.ports.is_empty() {
+            continue;
+        }
+        let host = format!(
+            "{}.{}.svc.{CLUSTER_DOMAIN}",
+            service.name, service.namespace
+        );
+        // A DestinationRule is per destination: the platform's default
+        // policy sets it; callers with their own get their own routes.
+        let shared = platform.network.calls;
+        let mut traffic = json!({});
+        if shared.pool.is_some() || shared.connect_timeout_ms.is_some() {
+            let mut tcp = json!({});
+            if let Some(pool) = shared.pool {
+                tcp["maxConnections"] = json!(pool);
+            }
+            if let Some(ms) = shared.connect_timeout_ms {
+                tcp["connectTimeout"] = json!(format!("{ms}ms"));
+            }
+            traffic["connectionPool"] = json!({ "tcp": tcp });
+        }
+        if let Some(percent) = shared.circuit_breaker {
+            traffic["outlierDetection"] = json!({
+                "consecutive5xxErrors": 5,
+                "interval": format!("{OUTLIER_INTERVAL_SECONDS}s"),
+                "baseEjectionTime": format!("{EJECTION_SECONDS}s"),
+                "maxEjectionPercent": percent,
+            });
+        }
+        let wrap = |value: Value| {
+            Object::new(
+                service.wave,
+                Some(&platform.tier_of(service).name),
+                Some(&service.name),
+                value,
+            )
+        };
+        if traffic.as_object().is_some_and(|t| !t.is_empty()) {
+            out.push(wrap(json!({
+                "apiVersion": "networking.istio.io/v1",
+                "kind": "DestinationRule",
+                "metadata": labels::metadata(platform, service, &service.name),
+                "spec": { "host": host, "trafficPolicy": traffic },
+            })));
+        }
+        let mut http: Vec<Value> = inbound
+            .iter()
+            .filter(|e| e.calls != shared)
+            .filter_map(|e| {
+                let caller = &platform.services[e.from.0];
+                let mut route = route_policy(&host, e.calls)?;
+                route["match"] = json!([{ "sourceLabels": labels::selector(platform, caller), "sourceNamespace": caller.namespace }]);
+                Some(route)
+            })
+            .collect();
+        if let Some(default) = route_policy(&host, shared) {
+            http.push(default);
+        }
+        if !http.is_empty() {
+            out.push(wrap(json!({
+                "apiVersion": "networking.istio.io/v1",
+                "kind": "VirtualService",
+                "metadata": labels::metadata(platform, service, &format!("{}-calls", service.name)),
+                "spec": { "hosts": [host], "http": http },
+            })));
+        }
+    }
+    out
+}
+
+fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {
+    if calls.timeout_ms.is_none() && calls.retries.is_none() {
+        return None;
+    }
+    let mut route = json!({ "route": [{ "destination": { "host": host } }] });
+    if let Some(ms) = calls.timeout_ms {
+        route["timeout"] = json!(format!("{ms}ms"));
+    }
+    if let Some(attempts) = calls.retries {
+        let mut retries = json!({ "attempts": attempts, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,5xx" });
+        if let Some(ms) = calls.timeout_ms {
+            retries["perTryTimeout"] = json!(format!(
+                "{}ms",
+                (ms / u64::from(attempts.max(1) + 1)).max(1)
+            ));
+        }
+        route["retries"] = retries;
+    }
+    Some(route)
+}
+
+/// `STRATA_CALL_<CALLEE>_*` variables telling a caller's client how to call
+/// each service it needs, when there is no mesh to enforce it.
+pub fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
+    if platform.network.mesh.is_some() {
+        return Vec::new();
+    }
+    let Some(id) = platform.services.iter().position(|s| s.name == caller.name) else {
+        return Vec::new();
+    };
+    let mut vars = Vec::new();
+    for edge in platform.edges.iter().filter(|e| e.from.0 == id) {
+        let callee = platform.services[edge.to.0]
+            .name
+            .to_ascii_uppercase()
+            .replace('-', "_");
+        let c = edge.calls;
+        let settings = [
+            ("TIMEOUT_MS", c.timeout_ms),
+            ("CONNECT_TIMEOUT_MS", c.connect_timeout_ms),
+            ("RETRIES", c.retries.map(u64::from)),
+            ("RETRY_BACKOFF_MS", c.retry_backoff_ms),
+            ("CIRCUIT_BREAKER_PERCENT", c.circuit_breaker.map(u64::from)),
+            ("POOL", c.pool.map(u64::from)),
+        ];
+        for (suffix, value) in settings {
+            if let Some(value) = value {
+                vars.push(json!({ "name": format!("STRATA_CALL_{callee}_{suffix}"), "value": value.to_string() }));
+            }
+        }
+    }
+    vars
+}
