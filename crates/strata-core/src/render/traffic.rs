@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Object, labels};
 use crate::model::endpoint::CLUSTER_DOMAIN;
-use crate::model::{CallPolicy, MeshKind, Platform, Service, ServiceId};
+use crate::model::{CallPolicy, MeshKind, Platform, Protocol, Service, ServiceId};
 
 /// Seconds an ejected endpoint stays out, and how often endpoints are judged.
 const EJECTION_SECONDS: u32 = 30;
@@ -83,7 +83,10 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         if let Some(default) = route_policy(&host, shared) {
             http.push(default);
         }
-        if !http.is_empty() {
+        // Timeouts and retries are HTTP-level: a plain TCP service (Redis,
+        // PostgreSQL…) gets the connection settings of its DestinationRule only.
+        let speaks_http = service.ports.iter().any(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc));
+        if speaks_http && !http.is_empty() {
             out.push(wrap(json!({
                 "apiVersion": "networking.istio.io/v1",
                 "kind": "VirtualService",
