@@ -70,7 +70,10 @@ a new directory that replaces DIR only when everything succeeded.
 Examples:
   strata render examples/isa-cloud/platform.yaml --env staging
   strata render platform.yaml --env prod --out manifests/ --layout per-tier
-  strata render platform.yaml -o json | kubectl apply --dry-run=server -f -")]
+  strata render platform.yaml -o json | kubectl apply --dry-run=server -f -
+  strata render platform.yaml --format kustomize --out deploy/
+  kubectl kustomize deploy/overlays/prod | kubectl apply -f -
+  strata render platform.yaml --format helm --out chart/")]
     Render {
         /// The spec and environment.
         #[command(flatten)]
@@ -84,6 +87,10 @@ Examples:
         /// Output format.
         #[arg(short, long, value_enum, default_value_t = RenderFormat::Yaml)]
         output: RenderFormat,
+        /// What to produce: plain manifests, a Kustomize tree or a Helm chart
+        /// (the last two need --out and cover every environment, or --env's).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Plain)]
+        format: ExportFormat,
     },
     /// Print the JSON Schema of the spec language, for editors.
     #[command(after_help = "\
@@ -132,4 +139,15 @@ pub enum RenderFormat {
     Yaml,
     /// JSON (a `v1/List`).
     Json,
+}
+
+/// What `render` produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Manifests, split by --layout.
+    Plain,
+    /// `base/<tier>/` and `overlays/<env>/` for `kubectl kustomize`.
+    Kustomize,
+    /// An umbrella chart with one subchart per tier and values per environment.
+    Helm,
 }

@@ -75,7 +75,11 @@ struct BaseTree<'s> {
 
 impl<'s> BaseTree<'s> {
     fn new(set: &'s RenderedSet) -> Self {
-        let tiers: BTreeSet<&str> = set.objects.iter().filter_map(|o| o.tier.as_deref()).collect();
+        let tiers: BTreeSet<&str> = set
+            .objects
+            .iter()
+            .filter_map(|o| o.tier.as_deref())
+            .collect();
         let setup = ["setup", "platform-setup", "strata-setup"]
             .into_iter()
             .find(|name| !tiers.contains(name))
@@ -133,23 +137,22 @@ impl<'s> BaseTree<'s> {
 
 /// File names unique within one directory: `<kind>-<name>.yaml`, with the
 /// namespace or a number added when two objects would share a name.
-#[derive(Default)]
-struct FileNames(BTreeSet<String>);
+#[derive(Debug, Default)]
+pub(super) struct FileNames(BTreeSet<String>);
 
 impl FileNames {
-    fn name_for(&mut self, object: &Object) -> String {
+    /// A file name for `object` not given before.
+    pub(super) fn name_for(&mut self, object: &Object) -> String {
         let kind = object.kind().to_ascii_lowercase();
         let mut candidates = vec![
             format!("{kind}-{}.yaml", object.name()),
             format!("{kind}-{}-{}.yaml", object.namespace(), object.name()),
         ];
-        candidates.extend((2..).take(1000).map(|n| {
-            format!(
-                "{kind}-{}-{}-{n}.yaml",
-                object.namespace(),
-                object.name()
-            )
-        }));
+        candidates.extend(
+            (2..)
+                .take(1000)
+                .map(|n| format!("{kind}-{}-{}-{n}.yaml", object.namespace(), object.name())),
+        );
         let chosen = candidates
             .into_iter()
             .find(|c| !self.0.contains(c))
@@ -331,7 +334,9 @@ pub fn json_patch_ops(path: &str, from: &Value, to: &Value, ops: &mut Vec<Value>
             for (key, value) in b {
                 match a.get(key) {
                     Some(old) => json_patch_ops(&pointer(path, key), old, value, ops),
-                    None => ops.push(json!({ "op": "add", "path": pointer(path, key), "value": value })),
+                    None => {
+                        ops.push(json!({ "op": "add", "path": pointer(path, key), "value": value }))
+                    }
                 }
             }
         }
@@ -508,7 +513,12 @@ mod tests {
             .iter()
             .find(|(p, _)| p == &PathBuf::from(path))
             .map(|(_, c)| c.as_str())
-            .unwrap_or_else(|| panic!("no {path} in {:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {path} in {:?}",
+                    files.iter().map(|f| &f.0).collect::<Vec<_>>()
+                )
+            })
     }
 
     #[test]
@@ -545,10 +555,16 @@ mod tests {
         let base = set(
             None,
             vec![
-                object(None, json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "shop" } })),
+                object(
+                    None,
+                    json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "shop" } }),
+                ),
                 object(Some("apps"), deployment("web", "shop", 2, "shop/web:1.0")),
                 object(Some("apps"), deployment("api", "shop", 2, "shop/api:1.0")),
-                object(Some("apps"), json!({ "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": { "name": "web", "namespace": "shop" } })),
+                object(
+                    Some("apps"),
+                    json!({ "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": { "name": "web", "namespace": "shop" } }),
+                ),
             ],
         );
         let mut api = deployment("api", "shop", 2, "shop/api:1.0");
@@ -556,20 +572,46 @@ mod tests {
         let env = set(
             Some("dev"),
             vec![
-                object(None, json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "shop" } })),
+                object(
+                    None,
+                    json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "shop" } }),
+                ),
                 object(Some("apps"), deployment("web", "shop", 1, "shop/web:2.0")),
                 object(Some("apps"), api),
-                object(Some("apps"), json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "extra", "namespace": "shop" } })),
+                object(
+                    Some("apps"),
+                    json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "extra", "namespace": "shop" } }),
+                ),
             ],
         );
         let files = files(&base, &[env]);
         let kustomization = file(&files, "overlays/dev/kustomization.yaml");
-        assert!(kustomization.contains("- ../../base/setup\n- ../../base/apps\n- resources/configmap-extra.yaml"), "{kustomization}");
-        assert!(kustomization.contains("replicas:\n- name: web\n  count: 1"), "{kustomization}");
-        assert!(kustomization.contains("images:\n- name: shop/web\n  newTag: '2.0'") || kustomization.contains("images:\n- name: shop/web\n  newTag: \"2.0\""), "{kustomization}");
+        assert!(
+            kustomization.contains(
+                "- ../../base/setup\n- ../../base/apps\n- resources/configmap-extra.yaml"
+            ),
+            "{kustomization}"
+        );
+        assert!(
+            kustomization.contains("replicas:\n- name: web\n  count: 1"),
+            "{kustomization}"
+        );
+        assert!(
+            kustomization.contains("images:\n- name: shop/web\n  newTag: '2.0'")
+                || kustomization.contains("images:\n- name: shop/web\n  newTag: \"2.0\""),
+            "{kustomization}"
+        );
         let patch = file(&files, "overlays/dev/patches/deployment-api.yaml");
-        assert!(patch.contains("path: /spec/template/spec/containers/0/args"), "{patch}");
-        assert!(!files.iter().any(|(p, _)| p.ends_with("patches/deployment-web.yaml")), "replicas and images need no patch");
+        assert!(
+            patch.contains("path: /spec/template/spec/containers/0/args"),
+            "{patch}"
+        );
+        assert!(
+            !files
+                .iter()
+                .any(|(p, _)| p.ends_with("patches/deployment-web.yaml")),
+            "replicas and images need no patch"
+        );
         let delete = file(&files, "overlays/dev/patches/poddisruptionbudget-web.yaml");
         assert!(delete.contains("$patch: delete"), "{delete}");
         assert!(file(&files, "base/kustomization.yaml").contains("- setup\n- apps"));
@@ -577,26 +619,53 @@ mod tests {
 
     #[test]
     fn a_tier_moved_to_another_namespace_is_carried_in_full() {
-        let base = set(None, vec![object(Some("apps"), deployment("web", "shop", 2, "shop/web:1.0"))]);
-        let env = set(Some("prod"), vec![object(Some("apps"), deployment("web", "shop-prod", 2, "shop/web:1.0"))]);
+        let base = set(
+            None,
+            vec![object(
+                Some("apps"),
+                deployment("web", "shop", 2, "shop/web:1.0"),
+            )],
+        );
+        let env = set(
+            Some("prod"),
+            vec![object(
+                Some("apps"),
+                deployment("web", "shop-prod", 2, "shop/web:1.0"),
+            )],
+        );
         let files = files(&base, &[env]);
         let kustomization = file(&files, "overlays/prod/kustomization.yaml");
-        assert!(!kustomization.contains("../../base/apps"), "{kustomization}");
-        assert!(kustomization.contains("resources/deployment-web.yaml"), "{kustomization}");
-        assert!(file(&files, "overlays/prod/resources/deployment-web.yaml").contains("namespace: shop-prod"));
+        assert!(
+            !kustomization.contains("../../base/apps"),
+            "{kustomization}"
+        );
+        assert!(
+            kustomization.contains("resources/deployment-web.yaml"),
+            "{kustomization}"
+        );
+        assert!(
+            file(&files, "overlays/prod/resources/deployment-web.yaml")
+                .contains("namespace: shop-prod")
+        );
         assert!(!kustomization.contains("patches"), "{kustomization}");
     }
 
     #[test]
     fn a_shared_image_changed_in_one_place_only_is_patched() {
-        let base = set(None, vec![
-            object(Some("apps"), deployment("a", "shop", 1, "shop/x:1.0")),
-            object(Some("apps"), deployment("b", "shop", 1, "shop/x:1.0")),
-        ]);
-        let env = set(Some("dev"), vec![
-            object(Some("apps"), deployment("a", "shop", 1, "shop/x:2.0")),
-            object(Some("apps"), deployment("b", "shop", 1, "shop/x:1.0")),
-        ]);
+        let base = set(
+            None,
+            vec![
+                object(Some("apps"), deployment("a", "shop", 1, "shop/x:1.0")),
+                object(Some("apps"), deployment("b", "shop", 1, "shop/x:1.0")),
+            ],
+        );
+        let env = set(
+            Some("dev"),
+            vec![
+                object(Some("apps"), deployment("a", "shop", 1, "shop/x:2.0")),
+                object(Some("apps"), deployment("b", "shop", 1, "shop/x:1.0")),
+            ],
+        );
         let files = files(&base, &[env]);
         assert!(!file(&files, "overlays/dev/kustomization.yaml").contains("images:"));
         assert!(file(&files, "overlays/dev/patches/deployment-a.yaml").contains("shop/x:2.0"));

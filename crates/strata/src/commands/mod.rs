@@ -27,7 +27,8 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
             out,
             layout,
             output,
-        } => render::run(&spec, out.as_deref(), layout, output, printer),
+            format,
+        } => render::run(&spec, out.as_deref(), layout, output, format, printer),
         Command::Schema => schema::run(printer),
     }
 }
