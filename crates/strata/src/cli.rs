@@ -92,6 +92,27 @@ Examples:
         #[arg(long, value_enum, default_value_t = ExportFormat::Plain)]
         format: ExportFormat,
     },
+    /// Draw the platform: waves left to right, services grouped by tier.
+    #[command(after_help = "\
+Boxes are services (stateful ones with a double border), with replicas and
+ports; arrows point from a service to what it waits for. SVG is laid out by
+Strata; mermaid and dot are text for other tools.
+
+Examples:
+  strata graph examples/isa-cloud/platform.yaml --out docs/img/isa-cloud.svg
+  strata graph platform.yaml --env prod -o mermaid
+  strata graph platform.yaml -o dot | dot -Tpng > platform.png")]
+    Graph {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = GraphFormat::Svg)]
+        output: GraphFormat,
+        /// Write to this file instead of printing.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the spec language, for editors.
     #[command(after_help = "\
 Examples:
@@ -150,4 +171,15 @@ pub enum ExportFormat {
     Kustomize,
     /// An umbrella chart with one subchart per tier and values per environment.
     Helm,
+}
+
+/// How `graph` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// An SVG picture, laid out by Strata.
+    Svg,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz digraph.
+    Dot,
 }

@@ -248,7 +248,7 @@ fn a_missing_file_is_a_clear_error() {
 
 #[test]
 fn every_verb_has_examples_in_its_help() {
-    for verb in ["check", "plan", "schema"] {
+    for verb in ["check", "plan", "render", "graph", "schema"] {
         let output = strata().args([verb, "--help"]).output().unwrap();
         let help = String::from_utf8(output.stdout).unwrap();
         assert!(

@@ -553,3 +553,167 @@ fn the_helm_chart_takes_its_tunables_from_values() {
         "integer"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Graph.
+
+/// `x`, `y`, `width`, `height` of every `<rect class="node…">` of an SVG.
+fn node_boxes(svg: &str) -> Vec<[i64; 4]> {
+    let attribute = |tag: &str, name: &str| -> i64 {
+        let start = tag
+            .find(&format!(" {name}=\""))
+            .expect("the attribute is there")
+            + name.len()
+            + 3;
+        let end = tag[start..].find('"').unwrap() + start;
+        tag[start..end].parse().unwrap()
+    };
+    svg.split("<rect class=\"node")
+        .skip(1)
+        .map(|rest| {
+            let tag = &rest[..rest.find('>').unwrap()];
+            [
+                attribute(tag, "x"),
+                attribute(tag, "y"),
+                attribute(tag, "width"),
+                attribute(tag, "height"),
+            ]
+        })
+        .collect()
+}
+
+/// The corners of every `<polyline class="link…">`.
+fn link_paths(svg: &str) -> Vec<Vec<(i64, i64)>> {
+    svg.split("<polyline class=\"link")
+        .skip(1)
+        .map(|rest| {
+            let start = rest.find("points=\"").unwrap() + 8;
+            let end = rest[start..].find('"').unwrap() + start;
+            rest[start..end]
+                .split(' ')
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn graph(spec: &str, format: &str) -> String {
+    run_ok(&["graph", spec, "-o", format])
+}
+
+#[test]
+fn every_example_graph_has_no_overlapping_boxes_and_no_hidden_arrows() {
+    for spec in specs() {
+        let svg = graph(&spec, "svg");
+        let boxes = node_boxes(&svg);
+        assert!(boxes.len() >= 4, "{spec}: {} boxes", boxes.len());
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let overlap = a[0] < b[0] + b[2]
+                    && b[0] < a[0] + a[2]
+                    && a[1] < b[1] + b[3]
+                    && b[1] < a[1] + a[3];
+                assert!(!overlap, "{spec}: boxes {a:?} and {b:?} overlap");
+            }
+        }
+        let paths = link_paths(&svg);
+        for path in &paths {
+            for pair in path.windows(2) {
+                let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+                assert!(x0 == x1 || y0 == y1, "{spec}: arrows are orthogonal");
+                let (left, right) = (x0.min(x1), x0.max(x1));
+                let (top, bottom) = (y0.min(y1), y0.max(y1));
+                for b in &boxes {
+                    // Strictly inside a box, beyond its border.
+                    let inside_x = left.max(b[0] + 1) <= right.min(b[0] + b[2] - 1);
+                    let inside_y = top.max(b[1] + 1) <= bottom.min(b[1] + b[3] - 1);
+                    assert!(
+                        !(inside_x && inside_y),
+                        "{spec}: an arrow {path:?} passes behind the box {b:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_isa_cloud_graph_shows_every_service_with_replicas_and_ports() {
+    let svg = graph("examples/isa-cloud/platform.yaml", "svg");
+    let services = svg.matches("<rect class=\"node").count()
+        - svg.matches("<rect class=\"node gateway").count();
+    assert_eq!(services, 49);
+    assert!(svg.contains("<title>consul: ×3 · http 8500 · dns 8600/udp</title>"));
+    assert!(svg.matches("<rect class=\"node stateful\"").count() >= 9);
+    assert!(svg.contains("<title>agent waits for auth-service</title>"));
+}
+
+#[test]
+fn isa_cloud_mermaid_and_dot_match_their_snapshots() {
+    insta::assert_snapshot!(
+        "graph-isa-cloud-mermaid",
+        graph("examples/isa-cloud/platform.yaml", "mermaid")
+    );
+    insta::assert_snapshot!(
+        "graph-isa-cloud-dot",
+        graph("examples/isa-cloud/platform.yaml", "dot")
+    );
+}
+
+#[test]
+fn committed_pictures_are_current() {
+    for spec in specs().iter().filter(|s| s.starts_with("examples/")) {
+        let name = Path::new(spec)
+            .parent()
+            .and_then(Path::file_name)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let committed = std::fs::read_to_string(workspace().join(format!("docs/img/{name}.svg")))
+            .unwrap_or_default();
+        assert!(
+            committed == graph(spec, "svg"),
+            "docs/img/{name}.svg is stale: run `cargo run -- graph {spec} --out docs/img/{name}.svg`"
+        );
+    }
+}
+
+#[test]
+fn graph_writes_a_file_and_rejects_a_bad_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pictures/shop.dot");
+    let output = strata()
+        .args([
+            "graph",
+            "crates/strata/tests/exports/shop.yaml",
+            "-o",
+            "dot",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("digraph \"shop\"")
+    );
+    let output = strata()
+        .args([
+            "graph",
+            "crates/strata/tests/bad-specs/dependency-cycle.yaml",
+            "--out",
+        ])
+        .arg(dir.path().join("bad.svg"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        !dir.path().join("bad.svg").exists(),
+        "nothing is written for a bad spec"
+    );
+}

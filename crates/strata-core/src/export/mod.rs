@@ -1,8 +1,9 @@
 //! Sinks that turn a [`RenderedSet`] into text: a YAML stream, a JSON
 //! `List`, and file layouts for `render --out`; a Kustomize tree
-//! ([`kustomize`]) and a Helm chart ([`helm`]).
+//! ([`kustomize`]), a Helm chart ([`helm`]) and pictures ([`diagram`]).
 //! Pure: they return file contents; the binary writes them.
 
+pub mod diagram;
 pub mod helm;
 pub mod kustomize;
 

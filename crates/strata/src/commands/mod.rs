@@ -1,6 +1,7 @@
 //! One module per verb; each returns the process's exit code.
 
 mod check;
+mod graph;
 mod plan;
 mod render;
 mod schema;
@@ -29,6 +30,7 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
             output,
             format,
         } => render::run(&spec, out.as_deref(), layout, output, format, printer),
+        Command::Graph { spec, output, out } => graph::run(&spec, output, out.as_deref(), printer),
         Command::Schema => schema::run(printer),
     }
 }
