@@ -1,37 +1,799 @@
 //! The blueprint catalog: named recipes for infrastructure (`redis`,
-//! `postgresql`, …) that a service selects with `blueprint:`.
+//! `postgresql`, `kafka`…) that a service selects with `blueprint:` and tunes
+//! with a few typed options (`mode`, `version`, `databases`, `topics`,
+//! `shards`, `options`).
 //!
-//! The catalog is empty in this release; names are already checked against
-//! it so that a spec written today fails clearly rather than silently.
+//! A blueprint does three things, each in one place:
+//!
+//! 1. **Fill in the service** ([`Blueprint::recipe`]): the fields the service
+//!    does not set, written as the same YAML a user would write (image, ports,
+//!    storage, probes, security, resources, args, env, config files). They are
+//!    decoded by the spec decoder, so they are checked like a user's fields,
+//!    and the user's own fields always win ([`fill`]).
+//! 2. **Export endpoints** ([`Recipe::exports`]): `host`, `port`, `url` with
+//!    the system's scheme, and `secret`, for `${service.field}` references.
+//! 3. **Render extra objects** ([`Blueprint::objects`]): a Sentinel
+//!    StatefulSet, a CloudNativePG `Cluster`, Strimzi resources, RBAC… The
+//!    render stage calls [`render`] once per blueprint service.
+//!
+//! A mode that renders an operator's custom resource names the operator; the
+//! platform declares it under `operators:` ([`check_operators`]).
+
+mod common;
+
+mod alertmanager;
+mod clickhouse;
+mod consul;
+mod edge;
+mod elasticsearch;
+mod etcd;
+mod grafana;
+mod jaeger;
+mod kafka;
+mod keycloak;
+mod kong;
+mod loki;
+mod milvus;
+mod minio;
+mod mosquitto;
+mod mysql;
+mod nacos;
+mod nats;
+mod neo4j;
+mod postgresql;
+mod prometheus;
+mod qdrant;
+mod redis;
+mod vault;
+mod weaviate;
+
+pub mod docs;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, suggestion};
+use crate::model::{Platform, Service};
+use crate::source::{SourceFile, Span};
+use crate::spec::platform::PlatformSpec;
+use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
+use crate::spec::{Map, Spanned};
+
+pub use common::fill;
 
 /// A named recipe a service can select.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Blueprint {
     /// The name written after `blueprint:`.
     pub name: &'static str,
     /// One line on what it deploys.
     pub summary: &'static str,
+    /// Its modes; the first is the default.
+    pub modes: &'static [Mode],
+    /// The image tag it runs unless `version:` says otherwise.
+    pub version: &'static str,
+    /// Typed keys it takes besides `mode` and `version`.
+    pub takes: &'static [Key],
+    /// The names it accepts under `options:`.
+    pub options: &'static [OptionDoc],
+    /// The service fields, exports and credentials it supplies.
+    pub recipe: fn(&Tuning) -> Recipe,
+    /// Objects it renders besides the service's own.
+    pub objects: fn(&Platform, &Service, &Tuning) -> Vec<Value>,
 }
 
-/// The blueprints Strata knows.
-#[derive(Debug, Clone, Default)]
-pub struct Catalog {
-    blueprints: Vec<Blueprint>,
+/// One way to run a blueprint.
+#[derive(Debug)]
+pub struct Mode {
+    /// The name written after `mode:`.
+    pub name: &'static str,
+    /// What it deploys.
+    pub summary: &'static str,
+    /// Replicas unless the service says otherwise.
+    pub replicas: u32,
+    /// The operator whose custom resources it renders, if any.
+    pub operator: Option<&'static str>,
+    /// Whether the operator runs the pods, so the service renders no
+    /// workload, Service or ServiceAccount of its own.
+    pub operated: bool,
 }
+
+/// A typed service key that only some blueprints take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// `databases:`.
+    Databases,
+    /// `topics:`.
+    Topics,
+    /// `shards:`.
+    Shards,
+}
+
+impl Key {
+    /// The key as written in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Key::Databases => "databases",
+            Key::Topics => "topics",
+            Key::Shards => "shards",
+        }
+    }
+}
+
+/// One name a blueprint accepts under `options:`.
+#[derive(Debug)]
+pub struct OptionDoc {
+    /// The option's name.
+    pub name: &'static str,
+    /// What it sets, and its default.
+    pub summary: &'static str,
+}
+
+/// A database to create at first start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    /// Its name.
+    pub name: String,
+    /// The role owning it.
+    pub owner: String,
+    /// Schemas created in it.
+    pub schemas: Vec<String>,
+}
+
+/// A topic to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    /// Its name.
+    pub name: String,
+    /// Partitions.
+    pub partitions: u32,
+    /// Copies of each partition.
+    pub replicas: u32,
+    /// Topic settings (`retention.ms`…).
+    pub config: BTreeMap<String, String>,
+}
+
+/// A blueprint as one service uses it: the options checked and resolved.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// The blueprint.
+    pub blueprint: &'static Blueprint,
+    /// The mode chosen.
+    pub mode: &'static Mode,
+    /// The platform's name.
+    pub platform: String,
+    /// The service's name.
+    pub service: String,
+    /// The service's namespace.
+    pub namespace: String,
+    /// The image tag.
+    pub version: String,
+    /// Pods, after the environment (a laptop may force 1).
+    pub replicas: u32,
+    /// Databases to create.
+    pub databases: Vec<Database>,
+    /// Topics to create.
+    pub topics: Vec<Topic>,
+    /// Shards.
+    pub shards: u32,
+    /// `options:`, by name.
+    pub options: BTreeMap<String, String>,
+    /// Other services of the platform, for recipes that point at them
+    /// (Grafana's datasources, Keycloak's database).
+    pub siblings: Vec<Sibling>,
+    /// What the recipe supplied besides service fields.
+    pub supplied: Supplied,
+}
+
+/// Another service of the platform, as its spec names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sibling {
+    /// Its name.
+    pub name: String,
+    /// Its blueprint, if any.
+    pub blueprint: Option<String>,
+    /// Its blueprint's mode, if written.
+    pub mode: Option<String>,
+}
+
+/// What a recipe supplies besides the service's fields, kept for resolve
+/// (exports, credentials) and render (scratch directories, pod identity).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Supplied {
+    /// Exported fields added to, or replacing, the generic ones.
+    pub exports: Vec<(String, String)>,
+    /// A Secret of generated credentials: its name and keys.
+    pub credentials: Option<(String, Vec<String>)>,
+    /// Directories the image writes to besides its volume, made writable
+    /// (empty directories) so the root filesystem can stay read-only.
+    pub scratch: Vec<String>,
+    /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
+    /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
+    pub pod_env: bool,
+}
+
+/// What a blueprint gives a service.
+#[derive(Debug, Clone, Default)]
+pub struct Recipe {
+    /// Service fields, as a user would write them under the service (JSON,
+    /// which is YAML, decoded by the spec decoder).
+    pub spec: Value,
+    /// Everything else.
+    pub supplied: Supplied,
+}
+
+impl Tuning {
+    /// The option `name`, or `default`.
+    pub fn option<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+        self.options.get(name).map_or(default, String::as_str)
+    }
+
+    /// The option `name` as a whole number, or `default` (values are checked
+    /// when the option is declared numeric by its summary; see [`tune`]).
+    pub fn number(&self, name: &str, default: u32) -> u32 {
+        self.options
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// The fully qualified host of the service's pod `ordinal`.
+    pub fn pod_host(&self, ordinal: u32) -> String {
+        format!(
+            "{}-{ordinal}.{}-headless.{}.svc.{}",
+            self.service,
+            self.service,
+            self.namespace,
+            crate::model::endpoint::CLUSTER_DOMAIN
+        )
+    }
+
+    /// The fully qualified host of a Service called `name` in the service's namespace.
+    pub fn host(&self, name: &str) -> String {
+        format!(
+            "{name}.{}.svc.{}",
+            self.namespace,
+            crate::model::endpoint::CLUSTER_DOMAIN
+        )
+    }
+
+    /// Services of the platform made from blueprint `name`.
+    pub fn siblings_of(&self, name: &str) -> Vec<&Sibling> {
+        self.siblings
+            .iter()
+            .filter(|s| s.blueprint.as_deref() == Some(name))
+            .collect()
+    }
+}
+
+static CATALOG: [&Blueprint; 26] = [
+    &consul::BLUEPRINT,
+    &redis::BLUEPRINT,
+    &postgresql::BLUEPRINT,
+    &mysql::BLUEPRINT,
+    &kafka::BLUEPRINT,
+    &minio::BLUEPRINT,
+    &nats::BLUEPRINT,
+    &mosquitto::BLUEPRINT,
+    &qdrant::BLUEPRINT,
+    &neo4j::BLUEPRINT,
+    &milvus::BLUEPRINT,
+    &weaviate::BLUEPRINT,
+    &elasticsearch::BLUEPRINT,
+    &clickhouse::BLUEPRINT,
+    &etcd::BLUEPRINT,
+    &nacos::BLUEPRINT,
+    &loki::BLUEPRINT,
+    &grafana::BLUEPRINT,
+    &prometheus::BLUEPRINT,
+    &alertmanager::BLUEPRINT,
+    &jaeger::BLUEPRINT,
+    &keycloak::BLUEPRINT,
+    &vault::BLUEPRINT,
+    &kong::BLUEPRINT,
+    &edge::OPENRESTY,
+    &edge::NGINX,
+];
+
+/// The blueprints Strata knows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Catalog;
 
 impl Catalog {
     /// The catalog built into this release.
     pub fn builtin() -> Catalog {
-        Catalog::default()
+        Catalog
     }
 
     /// The blueprint called `name`.
-    pub fn get(&self, name: &str) -> Option<&Blueprint> {
-        self.blueprints.iter().find(|b| b.name == name)
+    pub fn get(&self, name: &str) -> Option<&'static Blueprint> {
+        CATALOG.iter().copied().find(|b| b.name == name)
     }
 
     /// Every blueprint's name, in catalog order.
     pub fn names(&self) -> Vec<&'static str> {
-        self.blueprints.iter().map(|b| b.name).collect()
+        CATALOG.iter().map(|b| b.name).collect()
+    }
+
+    /// Every blueprint, in catalog order.
+    pub fn all(&self) -> impl Iterator<Item = &'static Blueprint> {
+        CATALOG.iter().copied()
+    }
+
+    /// Every operator some mode needs, sorted, once each.
+    pub fn operators(&self) -> Vec<&'static str> {
+        let mut names: Vec<&str> = self
+            .all()
+            .flat_map(|b| b.modes.iter().filter_map(|m| m.operator))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 }
+
+/// Where a service is, for [`tune`].
+pub struct Placement<'a> {
+    /// The platform's name.
+    pub platform: &'a str,
+    /// The service's name.
+    pub service: &'a str,
+    /// Its namespace.
+    pub namespace: &'a str,
+    /// Its pods after the environment, had the mode's default applied.
+    pub replicas: &'a dyn Fn(u32) -> u32,
+    /// Other services of the platform.
+    pub siblings: Vec<Sibling>,
+}
+
+fn error(
+    file: &SourceFile,
+    code: &'static str,
+    message: String,
+    span: Span,
+    label: &str,
+) -> Diagnostic {
+    Diagnostic::error(code, message).at(file, span, label)
+}
+
+/// Checks a service's blueprint options against `blueprint` and resolves
+/// them; every problem is returned, each at the offending value.
+///
+/// # Errors
+/// An unknown mode, a key or option the blueprint does not take, a
+/// `latest` version, an option that is not a number where one is needed,
+/// a mode whose operator the platform does not declare.
+pub fn tune(
+    blueprint: &'static Blueprint,
+    spec: &ServiceSpec,
+    platform: &PlatformSpec,
+    place: &Placement<'_>,
+    file: &SourceFile,
+) -> Result<Tuning, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let modes: Vec<&str> = blueprint.modes.iter().map(|m| m.name).collect();
+    let mode = match &spec.mode {
+        None => &blueprint.modes[0],
+        Some(mode) => match blueprint.modes.iter().find(|m| m.name == mode.value.0) {
+            Some(found) => found,
+            None => {
+                let help = if modes.len() == 1 {
+                    format!(
+                        "`{}` has one mode, `{}`: remove `mode:`",
+                        blueprint.name, modes[0]
+                    )
+                } else {
+                    suggestion(&mode.value.0, &modes, "mode")
+                };
+                errors.push(
+                    error(
+                        file,
+                        "unknown-mode",
+                        format!(
+                            "`{}` is not a mode of the `{}` blueprint",
+                            mode.value.0, blueprint.name
+                        ),
+                        mode.span,
+                        "unknown mode",
+                    )
+                    .help(help),
+                );
+                &blueprint.modes[0]
+            }
+        },
+    };
+    let takes = |key: Key| blueprint.takes.contains(&key);
+    let refuse = |key: Key, span: Span, errors: &mut Vec<Diagnostic>| {
+        let takers: Vec<&str> = CATALOG
+            .iter()
+            .filter(|b| b.takes.contains(&key))
+            .map(|b| b.name)
+            .collect();
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` blueprint does not take `{}`",
+                    blueprint.name,
+                    key.as_str()
+                ),
+                span,
+                "not taken by this blueprint",
+            )
+            .help(format!(
+                "remove it; `{}` is for the {} blueprints",
+                key.as_str(),
+                takers.join(", ")
+            )),
+        );
+    };
+    let version = match &spec.version {
+        Some(v) if v.value == "latest" || v.value.is_empty() => {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{}` is not a pinned version", v.value),
+                    v.span,
+                    "not pinned",
+                )
+                .help(format!(
+                    "write a release such as `{}`, so every pod runs the same bits",
+                    blueprint.version
+                )),
+            );
+            blueprint.version.to_string()
+        }
+        Some(v) => v.value.clone(),
+        None => blueprint.version.to_string(),
+    };
+    let databases = match &spec.databases {
+        Some(list) if !takes(Key::Databases) => {
+            refuse(Key::Databases, list.span, &mut errors);
+            Vec::new()
+        }
+        list => databases(list.as_ref(), file, &mut errors),
+    };
+    let replicas = (place.replicas)(mode.replicas);
+    let topics = match &spec.topics {
+        Some(list) if !takes(Key::Topics) => {
+            refuse(Key::Topics, list.span, &mut errors);
+            Vec::new()
+        }
+        list => topics(list.as_ref(), replicas, file, &mut errors),
+    };
+    let shards = match &spec.shards {
+        Some(s) if !takes(Key::Shards) => {
+            refuse(Key::Shards, s.span, &mut errors);
+            1
+        }
+        Some(s) if s.value == 0 => {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    "a cluster of zero shards".into(),
+                    s.span,
+                    "zero",
+                )
+                .help("write at least `shards: 1`"),
+            );
+            1
+        }
+        Some(s) => s.value,
+        None => 1,
+    };
+    let options = options(blueprint, spec.options.as_ref(), file, &mut errors);
+    if let Some(operator) = mode.operator {
+        let declared = platform
+            .operators
+            .as_ref()
+            .is_some_and(|o| o.value.get(operator).is_some());
+        if !declared {
+            let span = spec
+                .mode
+                .as_ref()
+                .map(|m| m.span)
+                .or(spec.blueprint.as_ref().map(|b| b.span))
+                .unwrap_or_default();
+            errors.push(
+                error(
+                    file,
+                    "missing-operator",
+                    format!(
+                        "the `{}` mode of `{}` renders custom resources of the `{operator}` operator, which the platform does not declare",
+                        mode.name, blueprint.name
+                    ),
+                    span,
+                    "needs an operator",
+                )
+                .help(format!(
+                    "declare it under `operators:`, either installed already: `{operator}: {{ installed: true }}`, or by a tier of raw manifests: `{operator}: {{ tier: operators }}` with `manifests: [...]` on that tier"
+                )),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut tuning = Tuning {
+        blueprint,
+        mode,
+        platform: place.platform.to_string(),
+        service: place.service.to_string(),
+        namespace: place.namespace.to_string(),
+        version,
+        replicas,
+        databases,
+        topics,
+        shards,
+        options,
+        siblings: place.siblings.clone(),
+        supplied: Supplied::default(),
+    };
+    tuning.supplied = (blueprint.recipe)(&tuning).supplied;
+    Ok(tuning)
+}
+
+fn databases(
+    list: Option<&Spanned<Vec<Spanned<DatabaseSpec>>>>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Database> {
+    let mut out: Vec<Database> = Vec::new();
+    for item in list.iter().flat_map(|l| &l.value) {
+        let (name, owner, schemas) = match &item.value {
+            DatabaseSpec::Name(name) => (name.clone(), None, Vec::new()),
+            DatabaseSpec::Detail(d) => (
+                d.name.value.clone(),
+                d.owner.as_ref().map(|o| o.value.clone()),
+                d.schemas
+                    .iter()
+                    .flat_map(|s| &s.value)
+                    .map(|s| s.value.clone())
+                    .collect(),
+            ),
+        };
+        let words = std::iter::once(&name)
+            .chain(owner.iter())
+            .chain(schemas.iter());
+        if let Some(bad) = words.into_iter().find(|w| !common::is_sql_identifier(w)) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{bad}` is not a plain SQL identifier"),
+                    item.span,
+                    "not an identifier",
+                )
+                .help("use lowercase letters, digits and `_`, starting with a letter: `nova_core`"),
+            );
+            continue;
+        }
+        if out.iter().any(|d| d.name == name) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the database `{name}` is listed twice"),
+                    item.span,
+                    "listed again",
+                )
+                .help("list each database once"),
+            );
+            continue;
+        }
+        out.push(Database {
+            owner: owner.unwrap_or_else(|| name.clone()),
+            name,
+            schemas,
+        });
+    }
+    out
+}
+
+fn topics(
+    list: Option<&Spanned<Vec<Spanned<TopicSpec>>>>,
+    brokers: u32,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Topic> {
+    let mut out: Vec<Topic> = Vec::new();
+    for item in list.iter().flat_map(|l| &l.value) {
+        let mut topic = Topic {
+            name: String::new(),
+            partitions: 3,
+            replicas: brokers.clamp(1, 3),
+            config: BTreeMap::new(),
+        };
+        match &item.value {
+            TopicSpec::Name(name) => topic.name = name.clone(),
+            TopicSpec::Detail(d) => {
+                topic.name = d.name.value.clone();
+                if let Some(p) = &d.partitions {
+                    topic.partitions = p.value.max(1);
+                }
+                if let Some(r) = &d.replicas {
+                    topic.replicas = r.value.max(1);
+                }
+                if let Some(retention) = &d.retention {
+                    match common::milliseconds(&retention.value) {
+                        Some(ms) => {
+                            topic.config.insert("retention.ms".into(), ms.to_string());
+                        }
+                        None => errors.push(
+                            error(file, "invalid-option", format!("`{}` is not a retention period", retention.value), retention.span, "not a period")
+                                .help("write a whole number of days, hours or minutes: `7d`, `12h`, `30m`"),
+                        ),
+                    }
+                }
+                for (k, v) in d.config.iter().flat_map(|c| c.value.iter()) {
+                    topic.config.insert(k.value.clone(), v.value.clone());
+                }
+            }
+        }
+        let valid = !topic.name.is_empty()
+            && topic.name.len() <= 249
+            && topic
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !valid {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "`{}` is not a topic name Kubernetes and Kafka both accept",
+                        topic.name
+                    ),
+                    item.span,
+                    "invalid topic name",
+                )
+                .help("use lowercase letters, digits, `-` and `.`: `nft-minted`"),
+            );
+            continue;
+        }
+        if out.iter().any(|t| t.name == topic.name) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the topic `{}` is listed twice", topic.name),
+                    item.span,
+                    "listed again",
+                )
+                .help("list each topic once"),
+            );
+            continue;
+        }
+        out.push(topic);
+    }
+    out
+}
+
+fn options(
+    blueprint: &Blueprint,
+    map: Option<&Spanned<Map<String, String>>>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let names: Vec<&str> = blueprint.options.iter().map(|o| o.name).collect();
+    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
+        let Some(doc) = blueprint.options.iter().find(|o| o.name == key.value) else {
+            let help = if names.is_empty() {
+                format!("the `{}` blueprint takes no options", blueprint.name)
+            } else {
+                suggestion(&key.value, &names, "option")
+            };
+            errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!(
+                        "the `{}` blueprint has no option `{}`",
+                        blueprint.name, key.value
+                    ),
+                    key.span,
+                    "unknown option",
+                )
+                .help(help),
+            );
+            continue;
+        };
+        if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the option `{}` takes a whole number, not `{}`",
+                        key.value, value.value
+                    ),
+                    value.span,
+                    "not a number",
+                )
+                .help(doc.summary),
+            );
+            continue;
+        }
+        out.insert(key.value.clone(), value.value.clone());
+    }
+    out
+}
+
+/// Checks the platform's `operators:`: each is one the catalog knows, and
+/// declared exactly one way.
+pub fn check_operators(spec: &PlatformSpec, tiers: &[&str], file: &SourceFile) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let known = Catalog.operators();
+    for (name, operator) in spec.operators.iter().flat_map(|o| o.value.iter()) {
+        if !known.contains(&name.value.0.as_str()) {
+            errors.push(
+                error(
+                    file,
+                    "unknown-operator",
+                    format!("no blueprint uses an operator called `{}`", name.value.0),
+                    name.span,
+                    "unknown operator",
+                )
+                .help(suggestion(&name.value.0, &known, "operator")),
+            );
+        }
+        let installed = operator.value.installed.as_ref().is_some_and(|i| i.value);
+        match (&operator.value.tier, installed) {
+            (Some(tier), false) => {
+                if !tiers.contains(&tier.value.0.as_str()) {
+                    errors.push(
+                        error(file, "unknown-tier", format!("`{}` is not a tier of this platform", tier.value.0), tier.span, "no such tier")
+                            .help(suggestion(&tier.value.0, tiers, "tier")),
+                    );
+                }
+            }
+            (None, true) => {}
+            (Some(tier), true) => errors.push(
+                error(file, "invalid-operator", format!("the operator `{}` is declared both installed and installed by a tier", name.value.0), tier.span, "which one?")
+                    .help("keep `installed: true` when the cluster already runs it, or `tier:` when this platform installs it"),
+            ),
+            (None, false) => errors.push(
+                error(file, "invalid-operator", format!("the operator `{}` says neither how it is installed", name.value.0), operator.span, "how is it installed?")
+                    .help("write `installed: true`, or `tier: NAME` for the tier whose `manifests:` install it"),
+            ),
+        }
+    }
+    errors
+}
+
+/// The tier whose manifests install `operator`, when the platform says so.
+pub fn operator_tier<'a>(
+    spec: &'a PlatformSpec,
+    operator: &str,
+) -> Option<&'a Spanned<crate::spec::names::Name>> {
+    spec.operators
+        .as_ref()?
+        .value
+        .get(operator)?
+        .value
+        .tier
+        .as_ref()
+}
+
+/// The render hook: amends the objects rendered for a blueprint service (or
+/// replaces them, when an operator runs its pods) and adds the blueprint's own.
+pub fn render(platform: &Platform, service: &Service, objects: &mut Vec<Value>) {
+    let Some(tuning) = &service.tuning else {
+        return;
+    };
+    if tuning.mode.operated {
+        objects.clear();
+    } else {
+        common::amend(tuning, objects);
+    }
+    objects.extend((tuning.blueprint.objects)(platform, service, tuning));
+}
+
+#[cfg(test)]
+mod tests;

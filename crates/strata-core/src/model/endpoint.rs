@@ -41,3 +41,18 @@ pub fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, Stri
     }
     fields
 }
+
+/// `fields` with each of `overrides` replacing the field of its name, or
+/// added after them (a blueprint's `url` scheme, `secret`…).
+pub fn with_overrides(
+    mut fields: Vec<(String, String)>,
+    overrides: &[(String, String)],
+) -> Vec<(String, String)> {
+    for (key, value) in overrides {
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = value.clone(),
+            None => fields.push((key.clone(), value.clone())),
+        }
+    }
+    fields
+}

@@ -130,6 +130,8 @@ pub struct Service {
     pub image: Option<String>,
     /// The blueprint it was made from.
     pub blueprint: Option<String>,
+    /// How it uses its blueprint: mode and options resolved.
+    pub tuning: Option<crate::blueprint::Tuning>,
     /// How it runs.
     pub kind: WorkloadKind,
     /// Cron schedule of a `cron` service.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::endpoint::exports;
+use super::endpoint::{exports, with_overrides};
 use super::environment::{overlay, select};
 use super::graph::layer;
 use super::reference::{Piece, split};
@@ -139,7 +139,13 @@ impl Resolver<'_> {
             .collect();
         let endpoints: Vec<Vec<(String, String)>> = services
             .iter()
-            .map(|s| exports(&s.name, &s.namespace, &s.ports))
+            .map(|s| {
+                let own = s
+                    .tuning
+                    .as_ref()
+                    .map_or(&[][..], |t| &t.supplied.exports[..]);
+                with_overrides(exports(&s.name, &s.namespace, &s.ports), own)
+            })
             .collect();
         for (i, service_spec) in specs.iter().enumerate() {
             let needs = self.needs(service_spec, &service_index, &tier_index);
@@ -153,7 +159,20 @@ impl Resolver<'_> {
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
             );
             services[i].env = env_vars;
+            let config_references =
+                self.blueprint_config(&mut services[i], &service_index, &endpoints);
+            services[i].needs.extend(
+                config_references
+                    .into_iter()
+                    .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
+            );
         }
+        let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
+        self.errors.extend(crate::blueprint::check_operators(
+            spec,
+            &tier_names,
+            &self.doc.file,
+        ));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -313,9 +332,11 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                     continue;
                 }
-                let built = self.service(name, &service.value, TierId(tier_id), &tiers[tier_id]);
+                let (spec, tuning) = self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
+                built.tuning = tuning;
                 services.push(built);
-                specs.push(service.value.clone());
+                specs.push(spec);
             }
         }
         (services, specs)
@@ -333,10 +354,14 @@ impl Resolver<'_> {
             && self.catalog.get(&blueprint.value.0).is_none()
         {
             let names = self.catalog.names();
-            let help = if names.is_empty() {
-                "the blueprint catalog of this release is empty; give the service an `image:` instead".to_string()
-            } else {
-                suggestion(&blueprint.value.0, &names, "blueprint")
+            let help = match crate::diag::closest(&blueprint.value.0, names.iter().copied()) {
+                Some(close) => format!(
+                    "did you mean `{close}`? docs/blueprints.md lists the catalog; or give the service an `image:`"
+                ),
+                None => format!(
+                    "the catalog has: {}; or give the service an `image:`",
+                    names.join(", ")
+                ),
             };
             self.error(
                 "unknown-blueprint",
@@ -407,6 +432,7 @@ impl Resolver<'_> {
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),
             blueprint: spec.blueprint.as_ref().map(text),
+            tuning: None,
             kind,
             schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
             command: spec
@@ -1137,6 +1163,23 @@ impl Resolver<'_> {
                 namespaces: spec.value.namespace.iter().map(text).collect(),
             });
         }
+        for service in services {
+            let Some((name, keys)) = service
+                .tuning
+                .as_ref()
+                .and_then(|t| t.supplied.credentials.as_ref())
+            else {
+                continue;
+            };
+            if !secrets.iter().any(|s| &s.name == name) {
+                secrets.push(Secret {
+                    name: name.clone(),
+                    generate: keys.clone(),
+                    data: BTreeMap::new(),
+                    namespaces: vec![service.namespace.clone()],
+                });
+            }
+        }
         for (service, spec) in services.iter().zip(specs) {
             for (_, value) in spec.env.iter().flat_map(|e| e.value.iter()) {
                 let EnvValueSpec::Secret(reference) = &value.value else {
@@ -1255,5 +1298,163 @@ fn budget(spec: &BudgetSpec) -> Budget {
         storage: spec.storage.as_ref().map(|s| s.value.0),
         pvcs: spec.pvcs.as_ref().map(|p| p.value),
         pods: spec.pods.as_ref().map(|p| p.value),
+    }
+}
+
+/// Keys only a blueprint service may write.
+fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
+    [
+        ("mode", spec.mode.as_ref().map(|v| v.span)),
+        ("version", spec.version.as_ref().map(|v| v.span)),
+        ("databases", spec.databases.as_ref().map(|v| v.span)),
+        ("topics", spec.topics.as_ref().map(|v| v.span)),
+        ("shards", spec.shards.as_ref().map(|v| v.span)),
+        ("options", spec.options.as_ref().map(|v| v.span)),
+    ]
+    .into_iter()
+    .filter_map(|(k, s)| s.map(|s| (k, s)))
+    .collect()
+}
+
+impl Resolver<'_> {
+    /// The service as its blueprint fills it in, and how it uses the
+    /// blueprint; the service unchanged when it has none.
+    fn apply_blueprint(
+        &mut self,
+        name: &Spanned<spec::names::Name>,
+        spec: &ServiceSpec,
+        tier: &Tier,
+    ) -> (ServiceSpec, Option<crate::blueprint::Tuning>) {
+        let Some(blueprint_name) = &spec.blueprint else {
+            for (key, span) in blueprint_keys(spec) {
+                self.error(
+                    "option-without-blueprint",
+                    format!("`{key}` tunes a blueprint, and `{}` has none", name.value.0),
+                    span,
+                    "no blueprint to tune",
+                    "add `blueprint: NAME` (docs/blueprints.md lists them), or remove this key"
+                        .into(),
+                );
+            }
+            return (spec.clone(), None);
+        };
+        let Some(blueprint) = self.catalog.get(&blueprint_name.value.0) else {
+            return (spec.clone(), None);
+        };
+        let environment = self.environment;
+        let own = spec.replicas.as_ref().map(|r| r.value);
+        let replicas = move |default: u32| {
+            let base = own.unwrap_or(default);
+            let forced = environment
+                .and_then(|e| e.replicas.as_ref())
+                .map_or(base, |r| r.value);
+            forced.max(
+                environment
+                    .and_then(|e| e.min_replicas.as_ref())
+                    .map_or(0, |r| r.value),
+            )
+        };
+        let siblings = self
+            .spec
+            .tiers
+            .value
+            .iter()
+            .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
+            .filter(|(n, _)| n.value != name.value)
+            .map(|(n, s)| crate::blueprint::Sibling {
+                name: n.value.0.clone(),
+                blueprint: s.value.blueprint.as_ref().map(text),
+                mode: s.value.mode.as_ref().map(text),
+            })
+            .collect();
+        let place = crate::blueprint::Placement {
+            platform: &self.spec.platform.value.0,
+            service: &name.value.0,
+            namespace: &tier.namespace,
+            replicas: &replicas,
+            siblings,
+        };
+        let tuning =
+            match crate::blueprint::tune(blueprint, spec, self.spec, &place, &self.doc.file) {
+                Ok(tuning) => tuning,
+                Err(errors) => {
+                    self.errors.extend(errors);
+                    return (spec.clone(), None);
+                }
+            };
+        let mut filled = match crate::blueprint::fill(spec, &tuning, blueprint_name.span) {
+            Ok(filled) => filled,
+            Err(diagnostic) => {
+                self.errors.push(diagnostic.at(
+                    &self.doc.file,
+                    blueprint_name.span,
+                    "this blueprint",
+                ));
+                return (spec.clone(), None);
+            }
+        };
+        if let Some(operator) = tuning.mode.operator
+            && let Some(operator_tier) = crate::blueprint::operator_tier(self.spec, operator)
+        {
+            if operator_tier.value.0 == tier.name {
+                self.error(
+                    "operator-in-own-tier",
+                    format!("the `{operator}` operator is installed by the tier `{}`, which also holds `{}`", tier.name, name.value.0),
+                    operator_tier.span,
+                    "the same tier",
+                    "install operators in a tier of their own that the service's tier comes after".into(),
+                );
+            } else {
+                let need = Spanned {
+                    value: NeedSpec::Tier(operator_tier.value.clone()),
+                    span: operator_tier.span,
+                };
+                match &mut filled.needs {
+                    Some(needs) => needs.value.push(need),
+                    None => {
+                        filled.needs = Some(Spanned {
+                            value: vec![need],
+                            span: operator_tier.span,
+                        })
+                    }
+                }
+            }
+        }
+        (filled, Some(tuning))
+    }
+
+    /// Resolves `${service.field}` references in the configuration files a
+    /// blueprint wrote (Grafana's datasources, an edge proxy's upstream).
+    fn blueprint_config(
+        &mut self,
+        service: &mut Service,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+    ) -> Vec<Dependency> {
+        let mut references = Vec::new();
+        let Some(tuning) = &service.tuning else {
+            return references;
+        };
+        let blueprint_files = (tuning.blueprint.recipe)(tuning).spec["config"]["files"].clone();
+        let span = service.span;
+        let Some(config) = service.config.as_mut() else {
+            return references;
+        };
+        for file in &mut config.files {
+            let FileContent::Inline(text) = &file.content else {
+                continue;
+            };
+            if blueprint_files[&file.name].as_str() != Some(text.as_str()) || !text.contains("${") {
+                continue;
+            }
+            let name = file.name.clone();
+            let text = text.clone();
+            if let Some(resolved) =
+                self.literal(&text, span, &name, services, endpoints, &mut references)
+            {
+                file.content = FileContent::Inline(resolved);
+            }
+        }
+        references
     }
 }

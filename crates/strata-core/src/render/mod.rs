@@ -222,7 +222,24 @@ fn render_service(
     values.extend(workload::render(platform, service));
     gateway::mount_kong_config(platform, service, &mut values);
     values.extend(policy::render(platform, service));
+    crate::blueprint::render(platform, service, &mut values);
     values.into_iter().map(make).collect()
+}
+
+/// The objects of a service that the model does not list: a blueprint's
+/// companion (a Redis Sentinel group, say), rendered like any service.
+/// Its configuration files must be inline.
+pub fn service_objects(platform: &Platform, service: &Service) -> Vec<Value> {
+    let mut errors = Vec::new();
+    render_service(platform, service, &NoAssets, &mut errors)
+        .into_iter()
+        .map(|o| o.value)
+        .collect()
+}
+
+/// The labels of every object of a service.
+pub fn service_labels(platform: &Platform, service: &Service) -> serde_json::Map<String, Value> {
+    labels::service(platform, service)
 }
 
 #[cfg(test)]

@@ -45,6 +45,18 @@ record! {
         optional gateways: Map<Name, GatewaySpec> = "gateways",
         /// Network isolation and mesh.
         optional network: NetworkSpec = "network",
+        /// Kubernetes operators the platform's blueprints rely on, by name (`cloudnative-pg`).
+        optional operators: Map<Name, OperatorSpec> = "operators",
+    }
+}
+
+record! {
+    /// How an operator gets into the cluster: already installed, or by a tier's raw manifests.
+    pub struct OperatorSpec ("an operator (`installed: true` or `tier: NAME`)") {
+        /// The cluster already runs it (installed by another team, say).
+        optional installed: bool = "installed",
+        /// The tier whose `manifests:` install it; its custom resources wait for that tier.
+        optional tier: Name = "tier",
     }
 }
 

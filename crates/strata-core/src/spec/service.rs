@@ -20,6 +20,18 @@ record! {
         optional image: String = "image",
         /// A catalog blueprint that supplies image, ports, storage and endpoints.
         optional blueprint: Name = "blueprint",
+        /// The blueprint's mode (`sentinel`, `ha`, `strimzi`…); its first mode when absent.
+        optional mode: Name = "mode",
+        /// The blueprint's version: the image tag it runs (`7.4.1`); a tested one when absent.
+        optional version: String = "version",
+        /// Databases a database blueprint creates at first start: names or `{ name, owner, schemas }`.
+        optional databases: Vec<Spanned<DatabaseSpec>> = "databases",
+        /// Topics a Kafka blueprint creates: names or `{ name, partitions, replicas, retention, config }`.
+        optional topics: Vec<Spanned<TopicSpec>> = "topics",
+        /// Shards of a sharded blueprint (ClickHouse with the Altinity operator).
+        optional shards: u32 = "shards",
+        /// The blueprint's other settings, by name (`docs/blueprints.md` lists them).
+        optional options: Map<String, String> = "options",
         /// The workload kind; `stateful` when storage is set, else `stateless`.
         optional kind: WorkloadKind = "kind",
         /// Cron schedule, for `kind: cron`.
@@ -75,6 +87,101 @@ record! {
         optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// A sentence for people reading the spec.
         optional description: String = "description",
+    }
+}
+
+record! {
+    /// A database written in full.
+    pub struct DatabaseDetail ("a database (`name`, `owner`, `schemas`)") {
+        /// The database's name.
+        required name: String = "name",
+        /// The role owning it; the database's name when absent.
+        optional owner: String = "owner",
+        /// Schemas created in it, owned by the owner.
+        optional schemas: Vec<Spanned<String>> = "schemas",
+    }
+}
+
+record! {
+    /// A topic written in full.
+    pub struct TopicDetail ("a topic (`name`, `partitions`, `replicas`, `retention`, `config`)") {
+        /// The topic's name.
+        required name: String = "name",
+        /// Partitions; 3 by default.
+        optional partitions: u32 = "partitions",
+        /// Copies of each partition; the cluster's replicas, at most 3, by default.
+        optional replicas: u32 = "replicas",
+        /// How long records are kept (`7d`, `12h`); the broker's default when absent.
+        optional retention: String = "retention",
+        /// Other topic settings (`cleanup.policy: compact`).
+        optional config: Map<String, String> = "config",
+    }
+}
+
+/// A database: a bare name or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatabaseSpec {
+    /// `nova_core`.
+    Name(String),
+    /// `{ name: nova_core, owner: nova, schemas: [core, audit] }`.
+    Detail(DatabaseDetail),
+}
+
+impl Decode for DatabaseSpec {
+    const EXPECTED: &'static str = "a database name or `{ name, owner, schemas }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            NodeKind::Map(_) => DatabaseDetail::decode(node, d).map(DatabaseSpec::Detail),
+            _ => String::decode(node, d).map(DatabaseSpec::Name),
+        }
+    }
+}
+
+/// A topic: a bare name or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopicSpec {
+    /// `orders`.
+    Name(String),
+    /// `{ name: orders, partitions: 12, retention: 7d }`.
+    Detail(TopicDetail),
+}
+
+impl Decode for TopicSpec {
+    const EXPECTED: &'static str =
+        "a topic name or `{ name, partitions, replicas, retention, config }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            NodeKind::Map(_) => TopicDetail::decode(node, d).map(TopicSpec::Detail),
+            _ => String::decode(node, d).map(TopicSpec::Name),
+        }
+    }
+}
+
+impl JsonSchema for DatabaseSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Database".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let detail = generator.subschema_for::<DatabaseDetail>();
+        one_of(
+            json_schema!({ "type": "string" }),
+            detail,
+            "A database name, or a database with its owner and schemas.",
+        )
+    }
+}
+
+impl JsonSchema for TopicSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Topic".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let detail = generator.subschema_for::<TopicDetail>();
+        one_of(
+            json_schema!({ "type": "string" }),
+            detail,
+            "A topic name, or a topic with its settings.",
+        )
     }
 }
 

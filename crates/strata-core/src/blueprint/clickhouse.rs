@@ -1,0 +1,152 @@
+//! ClickHouse: one server, or an Altinity `ClickHouseInstallation` with
+//! shards and replicas coordinated by a ClickHouse Keeper ensemble.
+
+use serde_json::{Value, json};
+
+use super::common::{self, credentials_name, image, resources, user, volume};
+use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Platform, Service};
+
+/// The `clickhouse` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "clickhouse",
+    summary: "ClickHouse, single or sharded and replicated by the Altinity operator",
+    modes: &[
+        Mode {
+            name: "single",
+            summary: "one server (a StatefulSet of the official image)",
+            replicas: 1,
+            operator: None,
+            operated: false,
+        },
+        Mode {
+            name: "altinity",
+            summary: "an Altinity `ClickHouseInstallation` of `shards` × `replicas`, and a `ClickHouseKeeperInstallation` of 3 nodes when replicated",
+            replicas: 2,
+            operator: Some("clickhouse-operator"),
+            operated: true,
+        },
+    ],
+    version: "24.8.6.70",
+    takes: &[Key::Databases, Key::Shards],
+    options: &[OptionDoc {
+        name: "cluster",
+        summary: "`altinity` mode: the cluster's name in `remote_servers`; `default` by default.",
+    }],
+    recipe,
+    objects,
+};
+
+const HTTP: u16 = 8123;
+const NATIVE: u16 = 9000;
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let secret = credentials_name(tuning);
+    let altinity = tuning.mode.name == "altinity";
+    let mut env = json!({
+        "CLICKHOUSE_USER": "app",
+        "CLICKHOUSE_PASSWORD": { "secret": secret, "key": "password" },
+        "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT": "1",
+    });
+    if let Some(db) = tuning.databases.first() {
+        env["CLICKHOUSE_DB"] = json!(db.name);
+    }
+    let spec = json!({
+        "image": image("clickhouse/clickhouse-server", tuning),
+        "kind": "stateful",
+        "ports": { "http": HTTP, "native": NATIVE, "interserver": 9009 },
+        "env": env,
+        "storage": volume("50Gi", "/var/lib/clickhouse"),
+        "probes": { "port": "http", "path": "/ping" },
+        "security": user(101, 101, false),
+        "resources": resources("1", "4Gi", "4", "8Gi"),
+        "terminationGracePeriod": "60s",
+    });
+    let service = if altinity {
+        format!("clickhouse-{}", tuning.service)
+    } else {
+        tuning.service.clone()
+    };
+    let mut exports = common::endpoint(tuning, &service, "clickhouse", NATIVE);
+    let host = exports[0].1.clone();
+    exports.retain(|(k, _)| k != "url");
+    exports.push((
+        "url".into(),
+        format!(
+            "clickhouse://{host}:{NATIVE}/{}",
+            tuning
+                .databases
+                .first()
+                .map_or("default", |d| d.name.as_str())
+        ),
+    ));
+    exports.push(("httpUrl".into(), format!("http://{host}:{HTTP}")));
+    exports.push(("secret".into(), secret.clone()));
+    Recipe {
+        spec,
+        supplied: Supplied {
+            exports,
+            credentials: Some((secret, vec!["password".into()])),
+            ..Supplied::default()
+        },
+    }
+}
+
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    if tuning.mode.name != "altinity" {
+        return Vec::new();
+    }
+    let replicated = service.replicas > 1;
+    let keeper = format!("{}-keeper", service.name);
+    let mut claim = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": common::storage_size(service) } } });
+    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
+        claim["storageClassName"] = json!(class);
+    }
+    let secret = credentials_name(tuning);
+    let mut configuration = json!({
+        "clusters": [{ "name": tuning.option("cluster", "default"), "layout": { "shardsCount": tuning.shards, "replicasCount": service.replicas } }],
+        "users": {
+            "app/k8s_secret_password": format!("{}/{secret}/password", service.namespace),
+            "app/networks/ip": ["::/0"],
+            "app/profile": "default",
+            "app/access_management": 1,
+        },
+    });
+    if replicated {
+        configuration["zookeeper"] = json!({ "nodes": [{ "host": format!("keeper-{keeper}.{}.svc.cluster.local", service.namespace), "port": 2181 }] });
+    }
+    let pod = json!({
+        "name": "clickhouse",
+        "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
+        "spec": {
+            "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
+            "containers": [{ "name": "clickhouse", "image": service.image, "resources": common::resource_values(service) }],
+        },
+    });
+    let mut out = vec![json!({
+        "apiVersion": "clickhouse.altinity.com/v1",
+        "kind": "ClickHouseInstallation",
+        "metadata": common::metadata(platform, service, &service.name),
+        "spec": {
+            "defaults": { "templates": { "podTemplate": "clickhouse", "dataVolumeClaimTemplate": "data" } },
+            "configuration": configuration,
+            "templates": {
+                "podTemplates": [pod],
+                "volumeClaimTemplates": [{ "name": "data", "reclaimPolicy": "Retain", "spec": claim }],
+            },
+        },
+    })];
+    if replicated {
+        out.push(json!({
+            "apiVersion": "clickhouse-keeper.altinity.com/v1",
+            "kind": "ClickHouseKeeperInstallation",
+            "metadata": common::metadata(platform, service, &keeper),
+            "spec": {
+                "configuration": { "clusters": [{ "name": "keeper", "layout": { "replicasCount": 3 } }] },
+                "defaults": { "templates": { "dataVolumeClaimTemplate": "data" } },
+                "templates": { "volumeClaimTemplates": [{ "name": "data", "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": "10Gi" } } } }] },
+            },
+        }));
+    }
+    out
+}

@@ -1,0 +1,417 @@
+//! What blueprints share: filling a service from a recipe (the user's fields
+//! win), the small builders recipes are written with, and the amendments
+//! render makes to a blueprint's workload (scratch directories, pod identity).
+
+use serde_json::{Value, json};
+
+use super::Tuning;
+use crate::diag::Diagnostic;
+use crate::model::Service;
+use crate::source::{SourceFile, Span};
+use crate::spec::decode::{Decode, Decoder};
+use crate::spec::runtime::{ProbesSpec, SecuritySpec};
+use crate::spec::service::{ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec};
+use crate::spec::yaml::{self, Node, NodeKind};
+use crate::spec::{Map, Spanned};
+
+/// The service `own` as written, with every field it leaves out taken from
+/// its blueprint's recipe. Mappings the user writes in part (`env`,
+/// `security`, `resources`, `probes`, `storage`) are merged key by key, so
+/// `storage: 100Gi` keeps the image's data path.
+///
+/// Recipe values get the span of the `blueprint:` line, so a problem in them
+/// is reported there.
+///
+/// # Errors
+/// A recipe that does not decode as a service: a bug of the blueprint, which
+/// the catalog's tests rule out.
+pub fn fill(own: &ServiceSpec, tuning: &Tuning, span: Span) -> Result<ServiceSpec, Diagnostic> {
+    let mut recipe = (tuning.blueprint.recipe)(tuning);
+    if recipe.spec.get("replicas").is_none() && recipe.spec["kind"] != "daemon" {
+        recipe.spec["replicas"] = tuning.mode.replicas.into();
+    }
+    let file = SourceFile::new(
+        format!("blueprint {}", tuning.blueprint.name),
+        recipe.spec.to_string(),
+    );
+    let internal = |message: String| {
+        Diagnostic::error(
+            "blueprint-failed",
+            format!(
+                "the `{}` blueprint gave an invalid service: {message}",
+                tuning.blueprint.name
+            ),
+        )
+    };
+    let mut node = yaml::parse(&file).map_err(|d| internal(d.message))?;
+    respan(&mut node, span);
+    let mut decoder = Decoder::new(&file);
+    let base = ServiceSpec::decode(&node, &mut decoder);
+    let base = match base {
+        Some(base) if decoder.is_clean() => base,
+        _ => {
+            let messages: Vec<String> = decoder
+                .into_diagnostics()
+                .into_iter()
+                .map(|d| d.message)
+                .collect();
+            return Err(internal(messages.join("; ")));
+        }
+    };
+    Ok(merge(own, base))
+}
+
+fn respan(node: &mut Node, span: Span) {
+    node.span = span;
+    match &mut node.kind {
+        NodeKind::Map(entries) => {
+            for (k, v) in entries {
+                respan(k, span);
+                respan(v, span);
+            }
+        }
+        NodeKind::Seq(items) => items.iter_mut().for_each(|i| respan(i, span)),
+        _ => {}
+    }
+}
+
+fn merge(own: &ServiceSpec, base: ServiceSpec) -> ServiceSpec {
+    let mut out = own.clone();
+    macro_rules! prefer_own {
+        ($($field:ident),*) => { $( if out.$field.is_none() { out.$field = base.$field.clone(); } )* };
+    }
+    prefer_own!(
+        image,
+        kind,
+        command,
+        args,
+        ports,
+        replicas,
+        config,
+        needs,
+        labels,
+        spread,
+        disruption_budget,
+        termination_grace_period,
+        service_account_token,
+        metrics
+    );
+    out.env = merge_map(own.env.as_ref(), base.env);
+    out.resources = match (own.resources.clone(), base.resources) {
+        (Some(mine), Some(theirs)) => Some(Spanned {
+            span: mine.span,
+            value: ResourcesSpec {
+                requests: merge_list(mine.value.requests, theirs.value.requests),
+                limits: merge_list(mine.value.limits, theirs.value.limits),
+            },
+        }),
+        (mine, theirs) => mine.or(theirs),
+    };
+    out.security = match (own.security.clone(), base.security) {
+        (Some(mine), Some(theirs)) => Some(match (mine.value, theirs.value) {
+            (SecuritySpec::Profile(p), SecuritySpec::Settings(mut s)) => {
+                s.profile = Some(Spanned {
+                    value: p,
+                    span: mine.span,
+                });
+                Spanned {
+                    value: SecuritySpec::Settings(s),
+                    span: mine.span,
+                }
+            }
+            (SecuritySpec::Settings(mut m), SecuritySpec::Settings(t)) => {
+                m.profile = m.profile.or(t.profile);
+                // A user id of their own means their own group too, unless given.
+                if m.run_as_user.is_none() {
+                    m.run_as_user = t.run_as_user;
+                    m.run_as_group = m.run_as_group.or(t.run_as_group);
+                    m.fs_group = m.fs_group.or(t.fs_group);
+                }
+                m.read_only_root_filesystem =
+                    m.read_only_root_filesystem.or(t.read_only_root_filesystem);
+                m.capabilities = m.capabilities.or(t.capabilities);
+                Spanned {
+                    value: SecuritySpec::Settings(m),
+                    span: mine.span,
+                }
+            }
+            (value, _) => Spanned {
+                value,
+                span: mine.span,
+            },
+        }),
+        (mine, theirs) => mine.or(theirs),
+    };
+    out.probes = match (own.probes.clone(), base.probes) {
+        (Some(mine), Some(theirs)) => Some(match (mine.value, theirs.value) {
+            (ProbesSpec::Settings(mut m), ProbesSpec::Settings(t)) => {
+                if m.port.is_none() {
+                    m.port = t.port;
+                    m.path = m.path.or(t.path);
+                    m.readiness_path = m.readiness_path.or(t.readiness_path);
+                }
+                m.startup_seconds = m.startup_seconds.or(t.startup_seconds);
+                Spanned {
+                    value: ProbesSpec::Settings(m),
+                    span: mine.span,
+                }
+            }
+            (value, _) => Spanned {
+                value,
+                span: mine.span,
+            },
+        }),
+        (mine, theirs) => mine.or(theirs),
+    };
+    out.storage = match (own.storage.clone(), base.storage) {
+        (Some(mine), Some(theirs)) => {
+            let path = match &theirs.value {
+                StorageSpec::Volume(v) => v.mount_path.clone(),
+                StorageSpec::Size(_) => None,
+            };
+            let volume = match mine.value {
+                StorageSpec::Size(size) => VolumeSpec {
+                    size: Spanned {
+                        value: size,
+                        span: mine.span,
+                    },
+                    class: None,
+                    mount_path: path,
+                },
+                StorageSpec::Volume(mut v) => {
+                    v.mount_path = v.mount_path.or(path);
+                    v
+                }
+            };
+            Some(Spanned {
+                value: StorageSpec::Volume(volume),
+                span: mine.span,
+            })
+        }
+        (mine, theirs) => mine.or(theirs),
+    };
+    out
+}
+
+fn merge_list(
+    mine: Option<Spanned<ResourceList>>,
+    theirs: Option<Spanned<ResourceList>>,
+) -> Option<Spanned<ResourceList>> {
+    match (mine, theirs) {
+        (Some(mut m), Some(t)) => {
+            m.value.cpu = m.value.cpu.or(t.value.cpu);
+            m.value.memory = m.value.memory.or(t.value.memory);
+            Some(m)
+        }
+        (m, t) => m.or(t),
+    }
+}
+
+fn merge_map<K: Clone + PartialEq, V: Clone>(
+    own: Option<&Spanned<Map<K, V>>>,
+    base: Option<Spanned<Map<K, V>>>,
+) -> Option<Spanned<Map<K, V>>> {
+    let Some(mut base) = base else {
+        return own.cloned();
+    };
+    let Some(own) = own else { return Some(base) };
+    for (key, value) in own.value.iter() {
+        match base.value.0.iter_mut().find(|(k, _)| k.value == key.value) {
+            Some(entry) => entry.1 = value.clone(),
+            None => base.value.0.push((key.clone(), value.clone())),
+        }
+    }
+    base.span = own.span;
+    Some(base)
+}
+
+/// `repository:TAG` with the tuned version.
+pub fn image(repository: &str, tuning: &Tuning) -> String {
+    format!("{repository}:{}", tuning.version)
+}
+
+/// Requests and limits, written as a spec would.
+pub fn resources(cpu: &str, memory: &str, cpu_limit: &str, memory_limit: &str) -> Value {
+    json!({ "requests": { "cpu": cpu, "memory": memory }, "limits": { "cpu": cpu_limit, "memory": memory_limit } })
+}
+
+/// A restricted security context for an image's own user and group.
+pub fn user(id: u32, group: u32, read_only_root: bool) -> Value {
+    json!({ "runAsUser": id, "runAsGroup": group, "fsGroup": group, "readOnlyRootFilesystem": read_only_root })
+}
+
+/// A volume of `size` at the path the image keeps its data in.
+pub fn volume(size: &str, path: &str) -> Value {
+    json!({ "size": size, "mountPath": path })
+}
+
+/// The `${service.field}` reference to another service's export.
+pub fn reference(service: &str, field: &str) -> String {
+    format!("${{{service}.{field}}}")
+}
+
+/// Comma-separated `f(ordinal)` for every pod of the service.
+pub fn peers(tuning: &Tuning, f: impl Fn(u32) -> String, separator: &str) -> String {
+    (0..tuning.replicas.max(1))
+        .map(f)
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// The exports of a service reached at `host:port` with `scheme`.
+pub fn endpoint(
+    tuning: &Tuning,
+    service_name: &str,
+    scheme: &str,
+    port: u16,
+) -> Vec<(String, String)> {
+    let host = tuning.host(service_name);
+    vec![
+        ("host".into(), host.clone()),
+        ("port".into(), port.to_string()),
+        ("address".into(), format!("{host}:{port}")),
+        ("url".into(), format!("{scheme}://{host}:{port}")),
+    ]
+}
+
+/// The name of a blueprint service's generated credentials.
+pub fn credentials_name(tuning: &Tuning) -> String {
+    format!("{}-credentials", tuning.service)
+}
+
+/// Whether `word` can be written unquoted in SQL as a database, role or schema.
+pub fn is_sql_identifier(word: &str) -> bool {
+    word.len() <= 63
+        && word.starts_with(|c: char| c.is_ascii_lowercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `7d`, `12h`, `30m` in milliseconds.
+pub fn milliseconds(period: &str) -> Option<u64> {
+    let (number, unit) = period.split_at(period.find(|c: char| !c.is_ascii_digit())?);
+    let factor = match unit {
+        "d" => 86_400_000,
+        "h" => 3_600_000,
+        "m" => 60_000,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// A stable 22-character identifier from `seed` (Kafka's cluster id is a
+/// base64 UUID of that length), so renders stay byte-identical.
+pub fn stable_id(seed: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // FNV-1a, twice with different offsets, for 128 bits.
+    let hash = |offset: u64| {
+        seed.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let bits =
+        (u128::from(hash(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(hash(0x8422_2325_cbf2_9ce4));
+    (0..22)
+        .map(|i| ALPHABET[((bits >> (i * 6)) & 63) as usize] as char)
+        .collect()
+}
+
+/// No objects beyond the service's own.
+pub fn no_objects(_: &crate::model::Platform, _: &Service, _: &Tuning) -> Vec<Value> {
+    Vec::new()
+}
+
+fn workload(objects: &mut [Value]) -> Option<&mut Value> {
+    objects.iter_mut().find(|o| {
+        matches!(
+            o["kind"].as_str(),
+            Some("Deployment" | "StatefulSet" | "DaemonSet")
+        )
+    })
+}
+
+/// The pod spec of a workload object.
+pub fn pod_spec(workload: &mut Value) -> &mut Value {
+    &mut workload["spec"]["template"]["spec"]
+}
+
+fn push(array: &mut Value, item: Value) {
+    match array.as_array_mut() {
+        Some(items) => items.push(item),
+        None => *array = json!([item]),
+    }
+}
+
+/// Makes the render of a blueprint service fit its image: scratch
+/// directories where it writes, its pod's identity in the environment, and
+/// one value per variable (the user's last).
+pub fn amend(tuning: &Tuning, objects: &mut [Value]) {
+    let Some(workload) = workload(objects) else {
+        return;
+    };
+    let stateful = workload["kind"] == "StatefulSet";
+    let pod = pod_spec(workload);
+    for (i, path) in tuning.supplied.scratch.iter().enumerate() {
+        let name = format!("scratch-{i}");
+        push(&mut pod["volumes"], json!({ "name": name, "emptyDir": {} }));
+        push(
+            &mut pod["containers"][0]["volumeMounts"],
+            json!({ "name": name, "mountPath": path }),
+        );
+    }
+    let container = &mut pod["containers"][0];
+    let mut env: Vec<Value> = container["env"].as_array().cloned().unwrap_or_default();
+    if tuning.supplied.pod_env {
+        let field = |name: &str, path: &str| json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } });
+        let mut identity = vec![
+            field("POD_NAME", "metadata.name"),
+            field("POD_NAMESPACE", "metadata.namespace"),
+            field("POD_IP", "status.podIP"),
+        ];
+        if stateful {
+            identity.push(field(
+                "POD_INDEX",
+                "metadata.labels['apps.kubernetes.io/pod-index']",
+            ));
+        }
+        env.splice(0..0, identity);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut unique: Vec<Value> = env
+        .into_iter()
+        .rev()
+        .filter(|v| seen.insert(v["name"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    unique.reverse();
+    if !unique.is_empty() {
+        container["env"] = json!(unique);
+    }
+}
+
+/// Metadata of an extra object of a service.
+pub fn metadata(platform: &crate::model::Platform, service: &Service, name: &str) -> Value {
+    json!({
+        "name": name,
+        "namespace": service.namespace,
+        "labels": crate::render::service_labels(platform, service),
+    })
+}
+
+/// Kubernetes quantity text of a service's resources.
+pub fn resource_values(service: &Service) -> Value {
+    use crate::quantity::Measure;
+    let r = &service.resources;
+    json!({
+        "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
+        "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
+    })
+}
+
+/// The storage size of a service's volume, as Kubernetes writes it.
+pub fn storage_size(service: &Service) -> String {
+    service.storage.as_ref().map_or_else(
+        || "10Gi".to_string(),
+        |v| v.size.to_kubernetes(crate::quantity::Measure::Bytes),
+    )
+}

@@ -1,0 +1,65 @@
+//! Consul: a raft cluster of servers that find each other with retry-join
+//! over the StatefulSet's stable names.
+
+use serde_json::json;
+
+use super::common::{self, image, resources, user, volume};
+use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+
+/// The `consul` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "consul",
+    summary: "Consul servers in a raft cluster, joined with retry-join",
+    modes: &[Mode {
+        name: "server",
+        summary: "a StatefulSet of servers (3 for a quorum that survives one loss), UI enabled",
+        replicas: 3,
+        operator: None,
+        operated: false,
+    }],
+    version: "1.20.1",
+    takes: &[],
+    options: &[],
+    recipe,
+    objects: common::no_objects,
+};
+
+fn config(tuning: &Tuning) -> String {
+    let joins = common::peers(tuning, |i| format!("\"{}\"", tuning.pod_host(i)), ", ");
+    format!(
+        "# Written by the Strata consul blueprint.\n\
+         server = true\n\
+         bootstrap_expect = {n}\n\
+         retry_join = [{joins}]\n\
+         data_dir = \"/consul/data\"\n\
+         client_addr = \"0.0.0.0\"\n\
+         ui_config {{ enabled = true }}\n\
+         disable_update_check = true\n\
+         # A server that stops keeps its raft membership; it rejoins on restart.\n\
+         leave_on_terminate = false\n\
+         performance {{ raft_multiplier = 1 }}\n",
+        n = tuning.replicas.max(1),
+    )
+}
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    Recipe {
+        spec: json!({
+            "image": image("hashicorp/consul", tuning),
+            "kind": "stateful",
+            "command": ["consul"],
+            "args": ["agent", "-config-file=/consul/strata/consul.hcl", "-advertise=$(POD_IP)"],
+            "ports": { "http": 8500, "server": 8300, "serf-lan": 8301, "dns": { "port": 8600, "protocol": "udp" } },
+            "storage": volume("10Gi", "/consul/data"),
+            "probes": { "port": "http", "path": "/v1/status/leader" },
+            "security": user(100, 1000, true),
+            "resources": resources("250m", "512Mi", "1", "1Gi"),
+            "config": { "mountPath": "/consul/strata", "files": { "consul.hcl": config(tuning) } },
+        }),
+        supplied: Supplied {
+            exports: common::endpoint(tuning, &tuning.service, "http", 8500),
+            pod_env: true,
+            ..Supplied::default()
+        },
+    }
+}

@@ -1,0 +1,142 @@
+//! `docs/blueprints.md`, generated from the catalog itself so the reference
+//! cannot drift from the code (a test checks the committed page is current).
+
+use super::{Catalog, Key, Sibling, Tuning};
+
+/// The exported fields of a blueprint's mode, as a sample service `NAME` in
+/// namespace `NS` computes them.
+fn sample_exports(
+    blueprint: &'static super::Blueprint,
+    mode: &'static super::Mode,
+) -> Vec<(String, String)> {
+    let tuning = Tuning {
+        blueprint,
+        mode,
+        platform: "demo".into(),
+        service: "NAME".into(),
+        namespace: "NS".into(),
+        version: blueprint.version.into(),
+        replicas: mode.replicas,
+        databases: Vec::new(),
+        topics: Vec::new(),
+        shards: 1,
+        options: Default::default(),
+        siblings: Vec::<Sibling>::new(),
+        supplied: Default::default(),
+    };
+    (blueprint.recipe)(&tuning).supplied.exports
+}
+
+/// The Markdown reference of every blueprint.
+pub fn markdown() -> String {
+    let catalog = Catalog::builtin();
+    let mut out = String::from(
+        "# Blueprints\n\n\
+         <!-- Generated from crates/strata-core/src/blueprint by `STRATA_WRITE_DOCS=1 cargo test -p strata-core blueprint_docs`; do not edit by hand. -->\n\n\
+         A service selects a blueprint with `blueprint: NAME` and tunes it with a few\n\
+         typed keys. The blueprint fills in every field the service leaves out — a\n\
+         pinned image, the ports the system uses, probes that work for that image, a\n\
+         volume at the image's data path, the user id it runs as, resources, and its\n\
+         arguments, environment and configuration files. **Whatever the service\n\
+         writes wins**: `env`, `security`, `resources`, `probes` and `storage` are\n\
+         merged key by key (`storage: 100Gi` keeps the data path), every other key\n\
+         replaces the blueprint's.\n\n\
+         ```yaml\n\
+         operators:\n  cloudnative-pg: { installed: true }\n\
+         tiers:\n  - name: data\n    services:\n\
+         \x20     redis: { blueprint: redis, mode: sentinel, replicas: 3 }\n\
+         \x20     postgres: { blueprint: postgresql, mode: ha, databases: [nova_core, nova_messaging] }\n\
+         \x20     kafka: { blueprint: kafka, topics: [orders, { name: payments, partitions: 12, retention: 7d }] }\n\
+         \x20 - name: apps\n    services:\n\
+         \x20     api: { image: ghcr.io/demo/api:1.0.0, env: { REDIS_URL: \"${redis.url}\", DB_HOST: \"${postgres.host}\" } }\n\
+         ```\n\n\
+         ## Keys every blueprint service may write\n\n\
+         | key | meaning |\n|---|---|\n\
+         | `blueprint` | the blueprint's name |\n\
+         | `mode` | one of the blueprint's modes; the first one listed below by default |\n\
+         | `version` | the image tag; the tested one listed below by default; never `latest` |\n\
+         | `databases` | (database blueprints) names, or `{ name, owner, schemas }`; created at first start with their owners and schemas |\n\
+         | `topics` | (`kafka`) names, or `{ name, partitions, replicas, retention, config }` |\n\
+         | `shards` | (`clickhouse`, `altinity` mode) shards of the cluster |\n\
+         | `options` | the blueprint's own settings below, by name |\n\n\
+         ## Endpoints\n\n\
+         Besides the fields every service exports (`name`, `namespace`, `host`,\n\
+         `port`, `address`, `url`, `ports.NAME`), a blueprint sets `url` to its\n\
+         system's scheme (`redis://`, `postgresql://`…), points `host` at the Service\n\
+         clients should use (an operator's read-write Service, say) and adds the\n\
+         fields listed for it, such as `secret`: the Secret holding its credentials.\n\
+         Generated credentials are declared like `secrets:` with `generate:` —\n\
+         `strata apply` creates them once and they never appear in rendered output.\n\
+         A reference such as `${redis.url}` makes the referring service wait for it.\n\n\
+         ## Operators\n\n\
+         A mode marked with an operator renders that operator's custom resources\n\
+         instead of a workload. The platform declares the operator under\n\
+         `operators:`, either as already installed (`cloudnative-pg: { installed:\n\
+         true }`) or as installed by a tier's raw manifests (`strimzi: { tier:\n\
+         operators }`, the tier listing the operator's install files under\n\
+         `manifests:`); in the second case the custom resources are applied in a\n\
+         wave after that tier. `strata check` reports `missing-operator` at the\n\
+         `mode:` of a service whose operator is not declared.\n\n\
+         | operator | modes that need it |\n|---|---|\n",
+    );
+    for operator in catalog.operators() {
+        let users: Vec<String> = catalog
+            .all()
+            .flat_map(|b| {
+                b.modes
+                    .iter()
+                    .filter(move |m| m.operator == Some(operator))
+                    .map(move |m| format!("`{}` `{}`", b.name, m.name))
+            })
+            .collect();
+        out.push_str(&format!("| `{operator}` | {} |\n", users.join(", ")));
+    }
+    out.push_str("\n## Catalog\n\n| blueprint | what it deploys | modes |\n|---|---|---|\n");
+    for b in catalog.all() {
+        let modes: Vec<String> = b.modes.iter().map(|m| format!("`{}`", m.name)).collect();
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} |\n",
+            b.name,
+            b.summary,
+            modes.join(", ")
+        ));
+    }
+    for b in catalog.all() {
+        out.push_str(&format!("\n### {}\n\n{}.\n\n", b.name, b.summary));
+        out.push_str(&format!("Version: `{}`.\n\n", b.version));
+        out.push_str("| mode | replicas | what it renders | operator |\n|---|---|---|---|\n");
+        for m in b.modes {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                m.name,
+                m.replicas,
+                m.summary,
+                m.operator.map_or("—".to_string(), |o| format!("`{o}`"))
+            ));
+        }
+        let takes: Vec<String> = b
+            .takes
+            .iter()
+            .map(|k: &Key| format!("`{}`", k.as_str()))
+            .collect();
+        if !takes.is_empty() {
+            out.push_str(&format!("\nTakes {}.\n", takes.join(", ")));
+        }
+        if !b.options.is_empty() {
+            out.push_str("\n| option | meaning |\n|---|---|\n");
+            for o in b.options {
+                out.push_str(&format!("| `{}` | {} |\n", o.name, o.summary));
+            }
+        }
+        out.push_str("\nExports (for a service `NAME` in namespace `NS`):\n\n");
+        for m in b.modes {
+            let fields: Vec<String> = sample_exports(b, m)
+                .into_iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "port" | "address"))
+                .map(|(k, v)| format!("`{k}` = `{v}`"))
+                .collect();
+            out.push_str(&format!("- `{}`: {}\n", m.name, fields.join(", ")));
+        }
+    }
+    out
+}

@@ -1,0 +1,69 @@
+//! etcd: a three-member cluster bootstrapped statically over the
+//! StatefulSet's stable names.
+
+use serde_json::json;
+
+use super::common::{self, resources, user, volume};
+use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+
+/// The `etcd` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "etcd",
+    summary: "etcd key-value store, a cluster of members named by the StatefulSet",
+    modes: &[Mode {
+        name: "cluster",
+        summary: "a StatefulSet of members (3 by default, a quorum that survives one loss)",
+        replicas: 3,
+        operator: None,
+        operated: false,
+    }],
+    version: "v3.5.17",
+    takes: &[],
+    options: &[],
+    recipe,
+    objects: common::no_objects,
+};
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let own = format!(
+        "$(POD_NAME).{}-headless.{}.svc.cluster.local",
+        tuning.service, tuning.namespace
+    );
+    let members = common::peers(
+        tuning,
+        |i| format!("{}-{i}=http://{}:2380", tuning.service, tuning.pod_host(i)),
+        ",",
+    );
+    Recipe {
+        spec: json!({
+            "image": format!("quay.io/coreos/etcd:{}", tuning.version),
+            "kind": "stateful",
+            "ports": { "client": { "port": 2379, "protocol": "http" }, "peer": 2380 },
+            "env": {
+                "ETCD_NAME": "$(POD_NAME)",
+                "ETCD_DATA_DIR": "/var/run/etcd/data",
+                "ETCD_LISTEN_CLIENT_URLS": "http://0.0.0.0:2379",
+                "ETCD_ADVERTISE_CLIENT_URLS": format!("http://{own}:2379"),
+                "ETCD_LISTEN_PEER_URLS": "http://0.0.0.0:2380",
+                "ETCD_INITIAL_ADVERTISE_PEER_URLS": format!("http://{own}:2380"),
+                "ETCD_INITIAL_CLUSTER": members,
+                "ETCD_INITIAL_CLUSTER_STATE": "new",
+                "ETCD_INITIAL_CLUSTER_TOKEN": format!("{}-{}", tuning.service, tuning.namespace),
+                "ETCD_AUTO_COMPACTION_MODE": "periodic",
+                "ETCD_AUTO_COMPACTION_RETENTION": "1h",
+                "ETCD_QUOTA_BACKEND_BYTES": "8589934592",
+                "ETCD_LISTEN_METRICS_URLS": "http://0.0.0.0:2381",
+            },
+            "storage": volume("10Gi", "/var/run/etcd"),
+            // /livez stays up when quorum is lost, so members are not all restarted at once.
+            "probes": { "port": "client", "path": "/livez", "readinessPath": "/readyz" },
+            "security": user(1000, 1000, true),
+            "resources": resources("250m", "512Mi", "1", "2Gi"),
+        }),
+        supplied: Supplied {
+            exports: common::endpoint(tuning, &tuning.service, "http", 2379),
+            pod_env: true,
+            ..Supplied::default()
+        },
+    }
+}

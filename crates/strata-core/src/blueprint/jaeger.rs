@@ -1,0 +1,60 @@
+//! Jaeger all-in-one: OTLP collector, query UI and Badger storage on a volume.
+
+use serde_json::json;
+
+use super::common::{self, image, resources, user, volume};
+use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+
+/// The `jaeger` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "jaeger",
+    summary: "Jaeger tracing: OTLP in, query UI out, traces kept in Badger on a volume",
+    modes: &[Mode {
+        name: "all-in-one",
+        summary: "collector, query and storage in one pod",
+        replicas: 1,
+        operator: None,
+        operated: false,
+    }],
+    version: "1.62.0",
+    takes: &[],
+    options: &[],
+    recipe,
+    objects: common::no_objects,
+};
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let host = tuning.host(&tuning.service);
+    let mut exports = common::endpoint(tuning, &tuning.service, "http", 4318);
+    exports.push(("otlpGrpc".into(), format!("{host}:4317")));
+    exports.push(("ui".into(), format!("http://{host}:16686")));
+    Recipe {
+        spec: json!({
+            "image": image("jaegertracing/all-in-one", tuning),
+            "kind": "stateful",
+            "ports": {
+                "otlp-http": { "port": 4318, "protocol": "http" },
+                "otlp-grpc": 4317,
+                "ui": 16686,
+                "admin": { "port": 14269, "protocol": "http" },
+            },
+            "env": {
+                "SPAN_STORAGE_TYPE": "badger",
+                "BADGER_EPHEMERAL": "false",
+                "BADGER_DIRECTORY_VALUE": "/badger/data",
+                "BADGER_DIRECTORY_KEY": "/badger/key",
+                "BADGER_SPAN_STORE_TTL": "168h",
+                "COLLECTOR_OTLP_ENABLED": "true",
+            },
+            "storage": volume("10Gi", "/badger"),
+            "probes": { "port": "admin", "path": "/" },
+            "metrics": { "port": "admin" },
+            "security": user(10001, 10001, true),
+            "resources": resources("250m", "512Mi", "1", "1Gi"),
+        }),
+        supplied: Supplied {
+            exports,
+            ..Supplied::default()
+        },
+    }
+}

@@ -1,0 +1,246 @@
+//! Kafka in KRaft mode (no ZooKeeper): a StatefulSet of combined broker and
+//! controller nodes with a Job creating the spec's topics, or Strimzi's
+//! `Kafka`, `KafkaNodePool` and `KafkaTopic` resources.
+
+use serde_json::{Value, json};
+
+use super::common::{self, image, resources, stable_id, user, volume};
+use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
+use crate::model::{Platform, Service};
+
+/// The `kafka` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "kafka",
+    summary: "Kafka in KRaft mode with the spec's topics",
+    modes: &[
+        Mode {
+            name: "kraft",
+            summary: "a StatefulSet of combined broker and controller nodes, and a Job that creates the topics",
+            replicas: 3,
+            operator: None,
+            operated: false,
+        },
+        Mode {
+            name: "strimzi",
+            summary: "Strimzi `Kafka` (KRaft) with a `KafkaNodePool` of combined nodes and one `KafkaTopic` per topic",
+            replicas: 3,
+            operator: Some("strimzi"),
+            operated: true,
+        },
+    ],
+    version: "3.8.1",
+    takes: &[Key::Topics],
+    options: &[
+        OptionDoc {
+            name: "retention",
+            summary: "How long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
+        },
+        OptionDoc {
+            name: "minInSync",
+            summary: "A number: `min.insync.replicas`; 2 with three or more nodes, else 1.",
+        },
+    ],
+    recipe,
+    objects,
+};
+
+const CLIENT: u16 = 9092;
+const CONTROLLER: u16 = 9093;
+
+fn min_in_sync(tuning: &Tuning) -> u32 {
+    tuning.number("minInSync", if tuning.replicas >= 3 { 2 } else { 1 })
+}
+
+fn retention_ms(tuning: &Tuning) -> u64 {
+    common::milliseconds(tuning.option("retention", "7d")).unwrap_or(604_800_000)
+}
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let strimzi = tuning.mode.name == "strimzi";
+    let replication = tuning.replicas.clamp(1, 3);
+    let voters = common::peers(
+        tuning,
+        |i| format!("{i}@{}:{CONTROLLER}", tuning.pod_host(i)),
+        ",",
+    );
+    let mut spec = json!({
+        "kind": "stateful",
+        "ports": { "client": CLIENT, "controller": CONTROLLER },
+        "storage": volume("50Gi", "/var/lib/kafka/data"),
+        "resources": resources("500m", "2Gi", "2", "4Gi"),
+        "terminationGracePeriod": "120s",
+        "probes": { "port": "client", "startupSeconds": 600 },
+    });
+    if strimzi {
+        spec["image"] = json!(format!(
+            "quay.io/strimzi/kafka:0.44.0-kafka-{}",
+            tuning.version
+        ));
+    } else {
+        spec["image"] = json!(image("apache/kafka", tuning));
+        // The image's start script writes server.properties under /opt/kafka.
+        spec["security"] = user(1000, 1000, false);
+        spec["env"] = json!({
+            "KAFKA_NODE_ID": "$(POD_INDEX)",
+            "KAFKA_PROCESS_ROLES": "broker,controller",
+            "CLUSTER_ID": stable_id(&format!("{}/{}/{}", tuning.platform, tuning.namespace, tuning.service)),
+            "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+            "KAFKA_LISTENERS": format!("PLAINTEXT://:{CLIENT},CONTROLLER://:{CONTROLLER}"),
+            "KAFKA_ADVERTISED_LISTENERS": format!("PLAINTEXT://$(POD_NAME).{}-headless.{}.svc.cluster.local:{CLIENT}", tuning.service, tuning.namespace),
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+            "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+            "KAFKA_LOG_DIRS": "/var/lib/kafka/data/logs",
+            "KAFKA_DEFAULT_REPLICATION_FACTOR": replication.to_string(),
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": replication.to_string(),
+            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": replication.to_string(),
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": min_in_sync(tuning).to_string(),
+            "KAFKA_MIN_INSYNC_REPLICAS": min_in_sync(tuning).to_string(),
+            "KAFKA_LOG_RETENTION_MS": retention_ms(tuning).to_string(),
+            "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+            "KAFKA_HEAP_OPTS": "-Xms1g -Xmx1g",
+        });
+    }
+    let bootstrap = if strimzi {
+        format!("{}-kafka-bootstrap", tuning.service)
+    } else {
+        tuning.service.clone()
+    };
+    let mut exports = common::endpoint(tuning, &bootstrap, "kafka", CLIENT);
+    let address = exports[2].1.clone();
+    exports.push(("bootstrap".into(), address));
+    Recipe {
+        spec,
+        supplied: Supplied {
+            exports,
+            credentials: None,
+            scratch: Vec::new(),
+            pod_env: true,
+        },
+    }
+}
+
+fn topic_config(topic: &Topic) -> Value {
+    json!(topic.config)
+}
+
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    if tuning.mode.name == "strimzi" {
+        strimzi(platform, service, tuning)
+    } else {
+        topics_job(platform, service, tuning).into_iter().collect()
+    }
+}
+
+/// A Job that waits for the brokers and creates each topic once.
+fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option<Value> {
+    if tuning.topics.is_empty() {
+        return None;
+    }
+    let bootstrap = format!("{}:{CLIENT}", tuning.host(&service.name));
+    let mut script = format!(
+        "set -eu\nuntil /opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server {bootstrap} >/dev/null 2>&1; do sleep 5; done\n"
+    );
+    for topic in &tuning.topics {
+        let configs: String = topic
+            .config
+            .iter()
+            .map(|(k, v)| format!(" --config {k}={v}"))
+            .collect();
+        script.push_str(&format!(
+            "/opt/kafka/bin/kafka-topics.sh --bootstrap-server {bootstrap} --create --if-not-exists --topic {} --partitions {} --replication-factor {}{configs}\n",
+            topic.name, topic.partitions, topic.replicas.min(tuning.replicas.max(1))
+        ));
+    }
+    let name = format!("{}-topics", service.name);
+    Some(json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": common::metadata(platform, service, &name),
+        "spec": {
+            "backoffLimit": 6,
+            "ttlSecondsAfterFinished": 86400,
+            "template": {
+                "metadata": { "labels": crate::render::service_labels(platform, service) },
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "serviceAccountName": service.name,
+                    "automountServiceAccountToken": false,
+                    "securityContext": { "runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "seccompProfile": { "type": "RuntimeDefault" } },
+                    "containers": [{
+                        "name": "create-topics",
+                        "image": service.image,
+                        "command": ["sh", "-c", script],
+                        "resources": { "requests": { "cpu": "100m", "memory": "256Mi" }, "limits": { "cpu": "500m", "memory": "512Mi" } },
+                        "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } },
+                        "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+                    }],
+                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
+                },
+            },
+        },
+    }))
+}
+
+fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let replication = tuning.replicas.clamp(1, 3);
+    let mut storage = json!({ "id": 0, "type": "persistent-claim", "size": common::storage_size(service), "deleteClaim": false, "kraftMetadata": "shared" });
+    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
+        storage["class"] = json!(class);
+    }
+    let mut metadata = common::metadata(platform, service, &service.name);
+    metadata["annotations"] =
+        json!({ "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" });
+    let mut pool_metadata = common::metadata(platform, service, &format!("{}-nodes", service.name));
+    pool_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
+    let mut out = vec![
+        json!({
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "Kafka",
+            "metadata": metadata,
+            "spec": {
+                "kafka": {
+                    "version": tuning.version,
+                    "metadataVersion": tuning.version.rsplit_once('.').map_or(tuning.version.as_str(), |(minor, _)| minor),
+                    "listeners": [{ "name": "plain", "port": CLIENT, "type": "internal", "tls": false }],
+                    "config": {
+                        "default.replication.factor": replication,
+                        "offsets.topic.replication.factor": replication,
+                        "transaction.state.log.replication.factor": replication,
+                        "transaction.state.log.min.isr": min_in_sync(tuning),
+                        "min.insync.replicas": min_in_sync(tuning),
+                        "log.retention.ms": retention_ms(tuning),
+                        "auto.create.topics.enable": false,
+                    },
+                },
+                "entityOperator": { "topicOperator": {}, "userOperator": {} },
+            },
+        }),
+        json!({
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "KafkaNodePool",
+            "metadata": pool_metadata,
+            "spec": {
+                "replicas": service.replicas,
+                "roles": ["controller", "broker"],
+                "storage": { "type": "jbod", "volumes": [storage] },
+                "resources": common::resource_values(service),
+                "template": { "pod": { "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
+                    "weight": 100,
+                    "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },
+                }] } } } },
+            },
+        }),
+    ];
+    for topic in &tuning.topics {
+        let mut topic_metadata = common::metadata(platform, service, &topic.name);
+        topic_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
+        out.push(json!({
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "KafkaTopic",
+            "metadata": topic_metadata,
+            "spec": { "partitions": topic.partitions, "replicas": topic.replicas, "config": topic_config(topic) },
+        }));
+    }
+    out
+}

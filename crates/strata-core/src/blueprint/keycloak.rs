@@ -1,0 +1,92 @@
+//! Keycloak: identity and access management in production mode, behind the
+//! platform's edge, with its database in a PostgreSQL service of the platform.
+
+use serde_json::json;
+
+use super::common::{self, credentials_name, image, reference, resources, user, volume};
+use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+
+/// The `keycloak` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "keycloak",
+    summary: "Keycloak in production mode (`start`), health and metrics on its management port",
+    modes: &[Mode {
+        name: "single",
+        summary: "Keycloak pods (clustered through the database cache when replicated)",
+        replicas: 1,
+        operator: None,
+        operated: false,
+    }],
+    version: "26.0.5",
+    takes: &[],
+    options: &[OptionDoc {
+        name: "database",
+        summary: "The platform's `postgresql` service holding Keycloak's data; without it, an embedded file database on a volume (for trials only).",
+    }],
+    recipe,
+    objects: common::no_objects,
+};
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let secret = credentials_name(tuning);
+    let mut env = json!({
+        "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
+        "KC_BOOTSTRAP_ADMIN_PASSWORD": { "secret": secret, "key": "admin-password" },
+        "KC_HTTP_ENABLED": "true",
+        "KC_HOSTNAME_STRICT": "false",
+        "KC_PROXY_HEADERS": "xforwarded",
+        "KC_HEALTH_ENABLED": "true",
+        "KC_METRICS_ENABLED": "true",
+        "KC_CACHE": "ispn",
+        "KC_CACHE_STACK": "kubernetes",
+        "JAVA_OPTS_APPEND": format!("-Djgroups.dns.query={}", tuning.host(&format!("{}-headless", tuning.service))),
+    });
+    let mut spec = json!({
+        "image": image("quay.io/keycloak/keycloak", tuning),
+        "args": ["start"],
+        "ports": { "http": 8080, "management": { "port": 9000, "protocol": "http" }, "jgroups": 7800 },
+        "probes": { "port": "management", "path": "/health/live", "readinessPath": "/health/ready", "startupSeconds": 600 },
+        "metrics": { "port": "management" },
+        // Keycloak rebuilds its Quarkus application under /opt/keycloak at start.
+        "security": user(1000, 1000, false),
+        "resources": resources("500m", "1Gi", "2", "2Gi"),
+    });
+    match tuning.options.get("database") {
+        Some(database) => {
+            let ha = tuning
+                .siblings
+                .iter()
+                .any(|s| &s.name == database && s.mode.as_deref() == Some("ha"));
+            let secret = if ha {
+                format!("{database}-app")
+            } else {
+                format!("{database}-credentials")
+            };
+            env["KC_DB"] = json!("postgres");
+            env["KC_DB_URL"] = json!(format!(
+                "jdbc:postgresql://{}:{}/{}",
+                reference(database, "host"),
+                reference(database, "port"),
+                reference(database, "database")
+            ));
+            env["KC_DB_USERNAME"] = json!(reference(database, "user"));
+            env["KC_DB_PASSWORD"] = json!({ "secret": secret, "key": "password" });
+            spec["kind"] = json!("stateful");
+        }
+        None => {
+            env["KC_DB"] = json!("dev-file");
+            spec["storage"] = volume("2Gi", "/opt/keycloak/data");
+        }
+    }
+    spec["env"] = env;
+    let mut exports = common::endpoint(tuning, &tuning.service, "http", 8080);
+    exports.push(("secret".into(), secret.clone()));
+    Recipe {
+        spec,
+        supplied: Supplied {
+            exports,
+            credentials: Some((secret, vec!["admin-password".into()])),
+            ..Supplied::default()
+        },
+    }
+}

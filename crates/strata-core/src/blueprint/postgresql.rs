@@ -1,0 +1,303 @@
+//! PostgreSQL: one server from the official image, or a highly available
+//! CloudNativePG `Cluster` (a primary, streaming replicas, automated
+//! failover, optional base backups and WAL archive to S3). Databases,
+//! owners and schemas are created at first start either way.
+
+use serde_json::{Value, json};
+
+use super::common::{self, credentials_name, image, resources, user, volume};
+use super::{Blueprint, Database, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Platform, Service};
+
+/// The `postgresql` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "postgresql",
+    summary: "PostgreSQL with its databases, owners and schemas created at first start",
+    modes: &[
+        Mode {
+            name: "single",
+            summary: "one server (a StatefulSet of the official image)",
+            replicas: 1,
+            operator: None,
+            operated: false,
+        },
+        Mode {
+            name: "ha",
+            summary: "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3",
+            replicas: 3,
+            operator: Some("cloudnative-pg"),
+            operated: true,
+        },
+    ],
+    version: "16.4",
+    takes: &[Key::Databases],
+    options: &[
+        OptionDoc {
+            name: "backup",
+            summary: "`ha` mode: the S3 URL base backups and WAL go to (`s3://bucket/path`); none by default.",
+        },
+        OptionDoc {
+            name: "backupSecret",
+            summary: "`ha` mode: the Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for `backup`; `NAME-backup` by default.",
+        },
+        OptionDoc {
+            name: "retention",
+            summary: "`ha` mode: how long backups are kept, such as `30d`; `30d` by default.",
+        },
+        OptionDoc {
+            name: "maxConnections",
+            summary: "A number: `max_connections`; 200 by default.",
+        },
+    ],
+    recipe,
+    objects,
+};
+
+const PORT: u16 = 5432;
+
+/// The role owning the first database, who clients log in as.
+fn app_user(tuning: &Tuning) -> String {
+    tuning
+        .databases
+        .first()
+        .map_or_else(|| "app".to_string(), |d| d.owner.clone())
+}
+
+/// SQL creating every role, database and schema; `with_password` sets each
+/// role's password from a psql variable of the same name.
+pub(super) fn setup_sql(databases: &[Database], skip_first: bool) -> String {
+    let mut sql = String::new();
+    let mut roles: Vec<&str> = Vec::new();
+    for (i, db) in databases.iter().enumerate() {
+        if !(skip_first && i == 0) {
+            if !(roles.contains(&db.owner.as_str()) || (skip_first && db.owner == databases[0].owner))
+            {
+                sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", db.owner));
+                roles.push(&db.owner);
+            }
+            sql.push_str(&format!(
+                "CREATE DATABASE {} OWNER {};\n",
+                db.name, db.owner
+            ));
+        }
+    }
+    for db in databases {
+        for schema in &db.schemas {
+            sql.push_str(&format!(
+                "\\connect {}\nCREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {};\n",
+                db.name, db.owner
+            ));
+        }
+    }
+    sql
+}
+
+/// The variable holding an owner's generated password.
+fn password_variable(owner: &str) -> String {
+    format!("{}_PASSWORD", owner.to_ascii_uppercase())
+}
+
+/// Every distinct owner of the databases, in order.
+fn owners(tuning: &Tuning) -> Vec<String> {
+    let mut owners: Vec<String> = Vec::new();
+    for db in &tuning.databases {
+        if !owners.contains(&db.owner) {
+            owners.push(db.owner.clone());
+        }
+    }
+    owners
+}
+
+fn init_script(tuning: &Tuning) -> String {
+    let mut script = String::from(
+        "#!/bin/sh\n# Run once by the image on an empty data directory: roles, databases, schemas.\nset -eu\n",
+    );
+    let mut roles: Vec<&str> = Vec::new();
+    for db in &tuning.databases {
+        if !roles.contains(&db.owner.as_str()) {
+            roles.push(&db.owner);
+        }
+    }
+    script.push_str(
+        "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres <<'SQL'\n",
+    );
+    script.push_str(&setup_sql(&tuning.databases, false));
+    script.push_str("SQL\n");
+    for role in roles {
+        script.push_str(&format!(
+            "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres -v pw=\"${}\" -c \"ALTER ROLE {role} PASSWORD :'pw'\"\n",
+            password_variable(role)
+        ));
+    }
+    script
+}
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let ha = tuning.mode.name == "ha";
+    let max_connections = tuning.number("maxConnections", 200);
+    let mut exports;
+    let credentials;
+    let mut spec = json!({
+        "kind": "stateful",
+        "ports": { "postgres": PORT },
+        "storage": volume("20Gi", "/var/lib/postgresql/data"),
+        "resources": resources("500m", "1Gi", "2", "2Gi"),
+        "terminationGracePeriod": "60s",
+    });
+    if ha {
+        // CloudNativePG names the Services and the application Secret.
+        spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
+        exports = common::endpoint(
+            tuning,
+            &format!("{}-rw", tuning.service),
+            "postgresql",
+            PORT,
+        );
+        exports.push((
+            "readHost".into(),
+            tuning.host(&format!("{}-ro", tuning.service)),
+        ));
+        exports.push(("secret".into(), format!("{}-app", tuning.service)));
+        credentials = None;
+    } else {
+        let secret = credentials_name(tuning);
+        spec["image"] = json!(image("postgres", tuning));
+        spec["args"] = json!([
+            "-c",
+            format!("max_connections={max_connections}"),
+            "-c",
+            "password_encryption=scram-sha-256"
+        ]);
+        spec["env"] = json!({
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": { "secret": secret, "key": "password" },
+            "PGDATA": "/var/lib/postgresql/data/pgdata",
+        });
+        for owner in owners(tuning) {
+            spec["env"][password_variable(&owner)] = json!({ "secret": secret, "key": owner });
+        }
+        spec["security"] = user(999, 999, true);
+        if !tuning.databases.is_empty() {
+            spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
+        }
+        exports = common::endpoint(tuning, &tuning.service, "postgresql", PORT);
+        exports.push(("secret".into(), secret.clone()));
+        let mut keys = vec!["password".to_string()];
+        keys.extend(owners(tuning));
+        credentials = Some((secret, keys));
+    }
+    let host = exports[0].1.clone();
+    let database = tuning
+        .databases
+        .first()
+        .map_or("postgres", |d| d.name.as_str());
+    exports.retain(|(k, _)| k != "url");
+    exports.push((
+        "url".into(),
+        format!("postgresql://{host}:{PORT}/{database}"),
+    ));
+    exports.push(("database".into(), database.to_string()));
+    exports.push((
+        "user".into(),
+        if ha {
+            app_user(tuning)
+        } else {
+            "postgres".into()
+        },
+    ));
+    Recipe {
+        spec,
+        supplied: Supplied {
+            exports,
+            credentials,
+            // The server's socket and lock files; the data is on the volume.
+            scratch: vec!["/var/run/postgresql".into()],
+            pod_env: false,
+        },
+    }
+}
+
+/// The CloudNativePG `Cluster` of `ha` mode.
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    if tuning.mode.name != "ha" {
+        return Vec::new();
+    }
+    let mut storage = json!({ "size": common::storage_size(service) });
+    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
+        storage["storageClass"] = json!(class);
+    }
+    let mut initdb = json!({ "database": tuning.databases.first().map_or("app", |d| d.name.as_str()), "owner": app_user(tuning) });
+    let more = setup_sql(&tuning.databases, true);
+    if !more.is_empty() {
+        initdb["postInitSQL"] = json!(
+            more.lines()
+                .filter(|l| !l.starts_with("\\connect"))
+                .collect::<Vec<_>>()
+        );
+    }
+    let schemas: Vec<String> = tuning
+        .databases
+        .iter()
+        .flat_map(|db| db.schemas.iter().map(move |s| (db, s)))
+        .map(|(db, s)| {
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {s} AUTHORIZATION {};",
+                db.owner
+            )
+        })
+        .collect();
+    if !schemas.is_empty() {
+        // CloudNativePG runs these in the application database; schemas of
+        // other databases are created by their owners' migrations.
+        initdb["postInitApplicationSQL"] = json!(schemas);
+    }
+    let mut spec = json!({
+        "instances": service.replicas,
+        "imageName": service.image,
+        "primaryUpdateStrategy": "unsupervised",
+        "postgresql": { "parameters": {
+            "max_connections": tuning.number("maxConnections", 200).to_string(),
+            "password_encryption": "scram-sha-256",
+        } },
+        "bootstrap": { "initdb": initdb },
+        "storage": storage,
+        "resources": common::resource_values(service),
+        "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
+        "monitoring": { "enablePodMonitor": platform.service_monitors },
+    });
+    if let Some(destination) = tuning.options.get("backup") {
+        let secret = tuning.option("backupSecret", "").to_string();
+        let secret = if secret.is_empty() {
+            format!("{}-backup", tuning.service)
+        } else {
+            secret
+        };
+        spec["backup"] = json!({
+            "retentionPolicy": tuning.option("retention", "30d"),
+            "barmanObjectStore": {
+                "destinationPath": destination,
+                "s3Credentials": {
+                    "accessKeyId": { "name": secret, "key": "ACCESS_KEY_ID" },
+                    "secretAccessKey": { "name": secret, "key": "ACCESS_SECRET_KEY" },
+                },
+                "wal": { "compression": "gzip" },
+                "data": { "compression": "gzip" },
+            },
+        });
+    }
+    let mut out = vec![json!({
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": common::metadata(platform, service, &service.name),
+        "spec": spec,
+    })];
+    if tuning.options.contains_key("backup") {
+        out.push(json!({
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "ScheduledBackup",
+            "metadata": common::metadata(platform, service, &format!("{}-daily", service.name)),
+            "spec": { "schedule": "0 0 3 * * *", "backupOwnerReference": "self", "cluster": { "name": service.name } },
+        }));
+    }
+    out
+}

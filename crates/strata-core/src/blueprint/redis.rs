@@ -1,0 +1,236 @@
+//! Redis: one server with AOF and RDB persistence, or a Sentinel group (a
+//! master, its replicas and a quorum of sentinels that fail over).
+
+use serde_json::{Value, json};
+
+use super::common::{self, credentials_name, image, resources, user, volume};
+use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{
+    Config, ConfigFile, FileContent, Platform, Port, Probes, Protocol, Service, WorkloadKind,
+};
+
+/// The `redis` blueprint.
+pub static BLUEPRINT: Blueprint = Blueprint {
+    name: "redis",
+    summary: "Redis with AOF + RDB persistence; standalone, or a Sentinel group that fails over",
+    modes: &[
+        Mode {
+            name: "standalone",
+            summary: "one Redis server",
+            replicas: 1,
+            operator: None,
+            operated: false,
+        },
+        Mode {
+            name: "sentinel",
+            summary: "a master and replicas (a StatefulSet) watched by a Sentinel StatefulSet that promotes a replica when the master fails",
+            replicas: 3,
+            operator: None,
+            operated: false,
+        },
+    ],
+    version: "7.4.1",
+    takes: &[],
+    options: &[
+        OptionDoc {
+            name: "sentinels",
+            summary: "A number: Sentinel pods in `sentinel` mode; 3 by default (1 when the environment pins one replica).",
+        },
+        OptionDoc {
+            name: "quorum",
+            summary: "A number: sentinels that must agree the master is down; a majority of the sentinels (2 of 3) by default.",
+        },
+        OptionDoc {
+            name: "maxmemory",
+            summary: "Memory Redis may use for data, such as `768mb`; unlimited by default (set it below the memory limit for caches).",
+        },
+    ],
+    recipe,
+    objects,
+};
+
+const PORT: u16 = 6379;
+const SENTINEL_PORT: u16 = 26379;
+
+fn sentinels(tuning: &Tuning) -> u32 {
+    let default = if tuning.replicas <= 1 { 1 } else { 3 };
+    tuning.number("sentinels", default).max(1)
+}
+
+fn quorum(tuning: &Tuning) -> u32 {
+    tuning.number("quorum", sentinels(tuning) / 2 + 1)
+}
+
+fn sentinel_name(tuning: &Tuning) -> String {
+    format!("{}-sentinel", tuning.service)
+}
+
+fn redis_conf(tuning: &Tuning) -> String {
+    let mut conf = String::from(
+        "# Written by the Strata redis blueprint.\n\
+         dir /data\n\
+         # Both persistence methods: the append-only file for durability,\n\
+         # RDB snapshots for fast restarts and backups.\n\
+         appendonly yes\n\
+         appendfsync everysec\n\
+         save 3600 1 300 100 60 10000\n\
+         # The password is required (given on the command line from the Secret).\n\
+         protected-mode no\n\
+         tcp-keepalive 60\n",
+    );
+    if let Some(max) = tuning.options.get("maxmemory") {
+        conf.push_str(&format!("maxmemory {max}\nmaxmemory-policy allkeys-lru\n"));
+    }
+    conf
+}
+
+/// Asks the sentinels for the current master, so a restarted pod rejoins as
+/// a replica; the first pod is the master only when no sentinel answers.
+fn find_master(tuning: &Tuning) -> String {
+    format!(
+        "master=\"\"\n\
+         for attempt in 1 2 3; do\n  \
+           master=$(redis-cli -h {sentinels} -p {SENTINEL_PORT} --raw sentinel get-master-addr-by-name {set} 2>/dev/null | head -n 1) || true\n  \
+           [ -n \"$master\" ] && break\n  \
+           sleep 2\n\
+         done\n\
+         [ -n \"$master\" ] || master=\"{first}\"\n",
+        sentinels = tuning.host(&sentinel_name(tuning)),
+        set = tuning.service,
+        first = tuning.pod_host(0),
+    )
+}
+
+fn start_script(tuning: &Tuning) -> String {
+    format!(
+        "#!/bin/sh\n# Starts Redis as the master or as a replica of the current master.\nset -eu\n\
+         self=\"$HOSTNAME.{svc}-headless.{ns}.svc.cluster.local\"\n{find}\
+         set -- /etc/redis/redis.conf --requirepass \"$REDIS_PASSWORD\" --masterauth \"$REDIS_PASSWORD\" --replica-announce-ip \"$self\"\n\
+         if [ \"$master\" != \"$self\" ]; then set -- \"$@\" --replicaof \"$master\" {PORT}; fi\n\
+         exec redis-server \"$@\"\n",
+        svc = tuning.service,
+        ns = tuning.namespace,
+        find = find_master(tuning),
+    )
+}
+
+fn sentinel_script(tuning: &Tuning) -> String {
+    format!(
+        "#!/bin/sh\n# Writes a fresh sentinel.conf (Sentinel rewrites it) and starts Sentinel.\nset -eu\n{find}\
+         mkdir -p /tmp/sentinel\n\
+         cat > /tmp/sentinel/sentinel.conf <<EOF\n\
+         port {SENTINEL_PORT}\n\
+         sentinel resolve-hostnames yes\n\
+         sentinel announce-hostnames yes\n\
+         sentinel announce-ip $HOSTNAME.{sentinel}-headless.{ns}.svc.cluster.local\n\
+         sentinel monitor {set} $master {PORT} {quorum}\n\
+         sentinel auth-pass {set} $REDIS_PASSWORD\n\
+         sentinel down-after-milliseconds {set} 5000\n\
+         sentinel failover-timeout {set} 60000\n\
+         sentinel parallel-syncs {set} 1\n\
+         EOF\n\
+         exec redis-sentinel /tmp/sentinel/sentinel.conf\n",
+        find = find_master(tuning),
+        sentinel = sentinel_name(tuning),
+        ns = tuning.namespace,
+        set = tuning.service,
+        quorum = quorum(tuning),
+    )
+}
+
+fn recipe(tuning: &Tuning) -> Recipe {
+    let secret = credentials_name(tuning);
+    let sentinel = tuning.mode.name == "sentinel";
+    let mut files = json!({ "redis.conf": redis_conf(tuning) });
+    let (command, args) = if sentinel {
+        files["start.sh"] = json!(start_script(tuning));
+        (json!(["sh", "/etc/redis/start.sh"]), json!([]))
+    } else {
+        (
+            json!(["redis-server"]),
+            json!([
+                "/etc/redis/redis.conf",
+                "--requirepass",
+                "$(REDIS_PASSWORD)"
+            ]),
+        )
+    };
+    let mut spec = json!({
+        "image": image("redis", tuning),
+        "kind": "stateful",
+        "command": command,
+        "ports": { "redis": PORT },
+        "env": { "REDIS_PASSWORD": { "secret": secret, "key": "password" } },
+        "storage": volume("8Gi", "/data"),
+        "security": user(999, 999, true),
+        "resources": resources("250m", "512Mi", "1", "1Gi"),
+        "config": { "mountPath": "/etc/redis", "files": files },
+        "terminationGracePeriod": "30s",
+    });
+    if args.as_array().is_some_and(|a| !a.is_empty()) {
+        spec["args"] = args;
+    }
+    let mut exports = common::endpoint(tuning, &tuning.service, "redis", PORT);
+    exports.push(("secret".into(), secret.clone()));
+    if sentinel {
+        let host = tuning.host(&sentinel_name(tuning));
+        exports.push(("sentinels".into(), format!("{host}:{SENTINEL_PORT}")));
+        exports.push(("master".into(), tuning.service.clone()));
+        exports.retain(|(k, _)| k != "url");
+        exports.push((
+            "url".into(),
+            format!("redis+sentinel://{host}:{SENTINEL_PORT}/{}", tuning.service),
+        ));
+    }
+    Recipe {
+        spec,
+        supplied: Supplied {
+            exports,
+            credentials: Some((secret, vec!["password".into()])),
+            ..Supplied::default()
+        },
+    }
+}
+
+/// The Sentinel StatefulSet of `sentinel` mode, rendered like any service.
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    if tuning.mode.name != "sentinel" {
+        return Vec::new();
+    }
+    let mut sentinel = service.clone();
+    sentinel.name = sentinel_name(tuning);
+    sentinel.tuning = None;
+    sentinel.kind = WorkloadKind::Stateful;
+    sentinel.replicas = sentinels(tuning);
+    sentinel.storage = None;
+    sentinel.command = vec!["sh".into(), "/etc/redis/sentinel.sh".into()];
+    sentinel.args = Vec::new();
+    sentinel.ports = vec![Port {
+        name: "sentinel".into(),
+        number: SENTINEL_PORT,
+        protocol: Protocol::Tcp,
+    }];
+    sentinel.env.retain(|e| e.name == "REDIS_PASSWORD");
+    sentinel.config = Some(Config {
+        mount_path: "/etc/redis".into(),
+        files: vec![ConfigFile {
+            name: "sentinel.sh".into(),
+            content: FileContent::Inline(sentinel_script(tuning)),
+        }],
+    });
+    sentinel.runtime.probes = Some(Probes {
+        port: "sentinel".into(),
+        protocol: Protocol::Tcp,
+        path: String::new(),
+        readiness_path: String::new(),
+        startup_seconds: 60,
+    });
+    sentinel.runtime.autoscale = None;
+    sentinel.runtime.metrics = None;
+    let quarter = |q: crate::quantity::Quantity| q.scaled(0.25);
+    sentinel.resources.requests.cpu = quarter(service.resources.requests.cpu);
+    sentinel.resources.requests.memory = quarter(service.resources.requests.memory);
+    sentinel.resources.limits.cpu = quarter(service.resources.limits.cpu);
+    sentinel.resources.limits.memory = quarter(service.resources.limits.memory);
+    crate::render::service_objects(platform, &sentinel)
+}

@@ -1,0 +1,414 @@
+//! The catalog's behaviour: every blueprint in every mode resolves and
+//! renders (snapshot per blueprint and mode), options are checked at their
+//! span, the user's fields win, and the generated reference is current.
+
+use serde_json::Value;
+
+use super::*;
+use crate::model;
+use crate::render::{self, NoAssets, Object};
+use crate::source::SourceFile;
+use crate::spec;
+
+const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n";
+
+fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
+    let text =
+        format!("platform: demo\n{OPERATORS}tiers:\n  - name: data\n    services:\n{services}");
+    let file = SourceFile::new("platform.yaml", text);
+    let doc = spec::parse(&file)?;
+    model::resolve(&doc, None)
+}
+
+fn rendered(services: &str) -> Vec<Object> {
+    let platform = platform(services).unwrap_or_else(|e| panic!("{services}\n{e:#?}"));
+    render::render(&platform, &NoAssets)
+        .expect("renders")
+        .objects
+}
+
+fn codes(services: &str) -> Vec<String> {
+    match platform(services) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| format!("{} {}", e.code, e.location().unwrap_or_default()))
+            .collect(),
+    }
+}
+
+/// The typed keys a blueprint mode is exercised with.
+fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
+    let mut line = format!(
+        "      {0}: {{ blueprint: {0}, mode: {1}",
+        blueprint.name, mode.name
+    );
+    if blueprint.takes.contains(&Key::Databases) {
+        line.push_str(", databases: [app, { name: audit, owner: auditor, schemas: [events] }]");
+    }
+    if blueprint.takes.contains(&Key::Topics) {
+        line.push_str(", topics: [orders, { name: payments, partitions: 12, retention: 7d }]");
+    }
+    if mode.name == "altinity" {
+        line.push_str(", shards: 2");
+    }
+    line.push_str(" }\n");
+    line
+}
+
+fn find<'a>(objects: &'a [Object], kind: &str, name: &str) -> &'a Value {
+    &objects
+        .iter()
+        .find(|o| o.kind() == kind && o.name() == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {kind}/{name} in {:?}",
+                objects.iter().map(Object::key).collect::<Vec<_>>()
+            )
+        })
+        .value
+}
+
+fn container(workload: &Value) -> &Value {
+    &workload["spec"]["template"]["spec"]["containers"][0]
+}
+
+#[test]
+fn every_blueprint_renders_in_every_mode() {
+    for blueprint in Catalog.all() {
+        for mode in blueprint.modes {
+            let objects = rendered(&sample(blueprint, mode));
+            let own: Vec<&Object> = objects
+                .iter()
+                .filter(|o| o.service.as_deref() == Some(blueprint.name))
+                .collect();
+            assert!(!own.is_empty(), "{} {}", blueprint.name, mode.name);
+            let yaml: String = own
+                .iter()
+                .map(|o| format!("---\n{}", crate::export::yaml(&o.value)))
+                .collect();
+            assert!(
+                !yaml.contains(":latest"),
+                "{} pins its image",
+                blueprint.name
+            );
+            insta::assert_snapshot!(format!("{}-{}", blueprint.name, mode.name), yaml);
+            if mode.operated {
+                assert!(
+                    own.iter()
+                        .all(|o| !matches!(o.kind(), "StatefulSet" | "Deployment")),
+                    "the operator runs the pods of {} {}",
+                    blueprint.name,
+                    mode.name
+                );
+            } else {
+                let workload = own
+                    .iter()
+                    .find(|o| {
+                        matches!(o.kind(), "StatefulSet" | "Deployment")
+                            && o.name() == blueprint.name
+                    })
+                    .expect("a workload");
+                let container = container(&workload.value);
+                assert!(
+                    container["image"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(blueprint.version),
+                    "{}",
+                    blueprint.name
+                );
+                assert!(
+                    container["readinessProbe"].is_object(),
+                    "{} is probed",
+                    blueprint.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_blueprint_exports_a_url_with_its_scheme() {
+    for blueprint in Catalog.all() {
+        for mode in blueprint.modes {
+            let platform = platform(&sample(blueprint, mode)).unwrap();
+            let service = platform.service(blueprint.name).unwrap();
+            let exports = &service.tuning.as_ref().unwrap().supplied.exports;
+            let url = exports
+                .iter()
+                .find(|(k, _)| k == "url")
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default();
+            assert!(
+                url.contains("://") && url.contains(".svc.cluster.local"),
+                "{} {}: {url}",
+                blueprint.name,
+                mode.name
+            );
+        }
+    }
+}
+
+#[test]
+fn references_to_blueprint_exports_resolve_and_imply_needs() {
+    let platform = platform(
+        "      redis: { blueprint: redis, mode: sentinel }\n      pg: { blueprint: postgresql, mode: ha, databases: [nova_core] }\n  - name: apps\n    services:\n      api: { image: demo/api:1.0, env: { REDIS: '${redis.url}', DB: '${pg.url}', SECRET: '${pg.secret}' } }\n",
+    )
+    .unwrap();
+    let api = platform.service("api").unwrap();
+    let value = |name: &str| match &api.env.iter().find(|e| e.name == name).unwrap().value {
+        model::EnvValue::Literal(v) => v.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        value("REDIS"),
+        "redis+sentinel://redis-sentinel.demo.svc.cluster.local:26379/redis"
+    );
+    assert_eq!(
+        value("DB"),
+        "postgresql://pg-rw.demo.svc.cluster.local:5432/nova_core"
+    );
+    assert_eq!(value("SECRET"), "pg-app");
+    assert_eq!(api.needs.len(), 3);
+    assert!(api.wave > platform.service("redis").unwrap().wave);
+}
+
+#[test]
+fn redis_sentinel_is_a_master_group_and_a_quorum_of_sentinels() {
+    let objects = rendered("      redis: { blueprint: redis, mode: sentinel }\n");
+    let data = find(&objects, "StatefulSet", "redis");
+    let sentinel = find(&objects, "StatefulSet", "redis-sentinel");
+    assert_eq!(data["spec"]["replicas"], 3);
+    assert_eq!(sentinel["spec"]["replicas"], 3);
+    let script = find(&objects, "ConfigMap", "redis-sentinel-config")["data"]["sentinel.sh"]
+        .as_str()
+        .unwrap();
+    assert!(
+        script.contains("sentinel monitor redis $master 6379 2"),
+        "{script}"
+    );
+    let conf = find(&objects, "ConfigMap", "redis-config")["data"]["redis.conf"]
+        .as_str()
+        .unwrap();
+    assert!(
+        conf.contains("appendonly yes") && conf.contains("save "),
+        "AOF and RDB"
+    );
+    assert_eq!(
+        find(&objects, "PodDisruptionBudget", "redis-sentinel")["spec"]["maxUnavailable"],
+        1
+    );
+    assert_eq!(
+        container(data)["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+}
+
+#[test]
+fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
+    let objects = rendered(
+        "      pg: { blueprint: postgresql, mode: ha, replicas: 3, storage: 100Gi, databases: [nova_core, { name: nova_messaging, owner: messaging, schemas: [inbox] }], options: { backup: 's3://backups/pg' } }\n",
+    );
+    let cluster = find(&objects, "Cluster", "pg");
+    assert_eq!(cluster["spec"]["instances"], 3);
+    assert_eq!(cluster["spec"]["storage"]["size"], "100Gi");
+    assert_eq!(
+        cluster["spec"]["bootstrap"]["initdb"]["database"],
+        "nova_core"
+    );
+    let post_init = cluster["spec"]["bootstrap"]["initdb"]["postInitSQL"].to_string();
+    assert!(
+        post_init.contains("CREATE ROLE messaging LOGIN")
+            && post_init.contains("CREATE DATABASE nova_messaging OWNER messaging"),
+        "{post_init}"
+    );
+    assert_eq!(
+        cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"],
+        "s3://backups/pg"
+    );
+    find(&objects, "ScheduledBackup", "pg-daily");
+    assert!(objects.iter().all(|o| o.kind() != "StatefulSet"));
+}
+
+#[test]
+fn the_user_s_fields_win_and_partial_mappings_merge() {
+    let objects = rendered(
+        "      cache: { blueprint: redis, version: 7.2.6, storage: 40Gi, env: { EXTRA: 'yes' }, resources: { limits: { memory: 3Gi } } }\n",
+    );
+    let workload = find(&objects, "StatefulSet", "cache");
+    let container = container(workload);
+    assert_eq!(container["image"], "redis:7.2.6");
+    let claim =
+        &workload["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"];
+    assert_eq!(claim, "40Gi");
+    let mounts = container["volumeMounts"].to_string();
+    assert!(
+        mounts.contains("\"/data\""),
+        "the blueprint's path stays: {mounts}"
+    );
+    assert_eq!(container["resources"]["limits"]["memory"], "3Gi");
+    assert_eq!(container["resources"]["requests"]["memory"], "512Mi");
+    let env = container["env"].to_string();
+    assert!(
+        env.contains("EXTRA") && env.contains("REDIS_PASSWORD"),
+        "{env}"
+    );
+    assert_eq!(
+        workload["spec"]["template"]["spec"]["securityContext"]["runAsUser"],
+        999
+    );
+}
+
+#[test]
+fn generated_credentials_go_through_secrets() {
+    let file = SourceFile::new(
+        "p.yaml",
+        "platform: demo\ntiers:\n  - name: data\n    services:\n      db: { blueprint: postgresql, databases: [shop] }\n",
+    );
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &NoAssets).unwrap();
+    let secret = set
+        .generated_secrets
+        .iter()
+        .find(|s| s.name == "db-credentials")
+        .expect("generated");
+    assert_eq!(secret.keys, ["password", "shop"]);
+    assert!(
+        set.objects.iter().all(|o| o.kind() != "Secret"),
+        "never rendered"
+    );
+}
+
+#[test]
+fn grafana_gets_datasources_for_the_platform_and_waits_for_them() {
+    let platform = platform(
+        "      logs: { blueprint: loki }\n      metrics: { blueprint: prometheus }\n      dashboards: { blueprint: grafana }\n",
+    )
+    .unwrap();
+    let grafana = platform.service("dashboards").unwrap();
+    let model::FileContent::Inline(text) = &grafana.config.as_ref().unwrap().files[0].content
+    else {
+        panic!()
+    };
+    assert!(
+        text.contains("url: http://logs.demo.svc.cluster.local:3100"),
+        "{text}"
+    );
+    assert!(text.contains("type: prometheus"), "{text}");
+    assert!(grafana.wave > platform.service("logs").unwrap().wave);
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let binding = find(&objects, "ClusterRoleBinding", "demo-demo-metrics");
+    assert_eq!(binding["subjects"][0]["name"], "metrics");
+}
+
+#[test]
+fn option_errors_point_at_the_offending_value() {
+    assert_eq!(
+        codes("      r: { blueprint: redis, mode: sentinal }\n"),
+        ["unknown-mode platform.yaml:9:36"]
+    );
+    assert_eq!(
+        codes("      r: { blueprint: redis, topics: [a] }\n"),
+        ["unsupported-option platform.yaml:9:38"]
+    );
+    assert_eq!(
+        codes("      r: { blueprint: redis, options: { quorom: '2' } }\n"),
+        ["unsupported-option platform.yaml:9:41"]
+    );
+    assert_eq!(
+        codes("      r: { blueprint: redis, options: { quorum: two } }\n"),
+        ["invalid-option platform.yaml:9:49"]
+    );
+    assert_eq!(
+        codes("      r: { blueprint: redis, version: latest }\n"),
+        ["invalid-option platform.yaml:9:39"]
+    );
+    assert_eq!(
+        codes("      r: { image: redis:7.4.1, mode: sentinel }\n"),
+        ["option-without-blueprint platform.yaml:9:38"]
+    );
+    assert_eq!(
+        codes("      k: { blueprint: kafka, topics: [Bad_Topic] }\n"),
+        ["invalid-option platform.yaml:9:39"]
+    );
+    let platform = platform("      r: { blueprint: redis, mode: sentinal }\n");
+    let help = platform.unwrap_err()[0].help.clone().unwrap();
+    assert!(help.contains("sentinel"), "{help}");
+}
+
+#[test]
+fn a_missing_operator_is_reported_at_the_mode_with_both_ways_to_declare_it() {
+    let file = SourceFile::new(
+        "p.yaml",
+        "platform: demo\ntiers:\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n",
+    );
+    let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+    assert_eq!(errors[0].code, "missing-operator");
+    assert_eq!(errors[0].location().unwrap(), "p.yaml:5:42");
+    let help = errors[0].help.clone().unwrap();
+    assert!(
+        help.contains("installed: true") && help.contains("tier:"),
+        "{help}"
+    );
+}
+
+#[test]
+fn custom_resources_come_after_the_operator_tier() {
+    let file = SourceFile::new(
+        "p.yaml",
+        "platform: demo\noperators: { strimzi: { tier: operators } }\ntiers:\n  - name: operators\n    manifests: [strimzi.yaml]\n  - name: data\n    services:\n      kafka: { blueprint: kafka, mode: strimzi, topics: [orders] }\n",
+    );
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let manifests = platform.tiers[0].manifest_wave.unwrap();
+    assert!(platform.service("kafka").unwrap().wave > manifests);
+    let file = SourceFile::new(
+        "p.yaml",
+        "platform: demo\noperators: { strimzi: { tier: operater } }\ntiers:\n  - name: operators\n    manifests: [strimzi.yaml]\n",
+    );
+    let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+    assert_eq!(errors[0].code, "unknown-tier");
+}
+
+#[test]
+fn local_environments_scale_blueprints_down() {
+    let file = SourceFile::new(
+        "p.yaml",
+        "platform: demo\nenvironments: { local: { replicas: 1, scale: 0.25 } }\ntiers:\n  - name: data\n    services:\n      redis: { blueprint: redis, mode: sentinel }\n      consul: { blueprint: consul }\n",
+    );
+    let platform = model::resolve(&spec::parse(&file).unwrap(), Some("local")).unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    assert_eq!(
+        find(&objects, "StatefulSet", "redis-sentinel")["spec"]["replicas"],
+        1
+    );
+    let script = find(&objects, "ConfigMap", "redis-sentinel-config")["data"]["sentinel.sh"]
+        .as_str()
+        .unwrap();
+    assert!(script.contains(" 6379 1\n"), "quorum of one: {script}");
+    let consul = find(&objects, "ConfigMap", "consul-config")["data"]["consul.hcl"]
+        .as_str()
+        .unwrap();
+    assert!(consul.contains("bootstrap_expect = 1"), "{consul}");
+    assert_eq!(
+        container(find(&objects, "StatefulSet", "consul"))["resources"]["requests"]["memory"],
+        "128Mi"
+    );
+}
+
+#[test]
+fn blueprint_docs_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/blueprints.md");
+    let generated = docs::markdown();
+    if std::env::var_os("STRATA_WRITE_DOCS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/blueprints.md is stale: run `STRATA_WRITE_DOCS=1 cargo test -p strata-core blueprint_docs`"
+    );
+    for blueprint in Catalog.all() {
+        assert!(committed.contains(&format!("### {}", blueprint.name)));
+    }
+}
