@@ -87,6 +87,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
+            members: altinity.then(|| json!({ "matchExpressions": [{ "key": "clickhouse.altinity.com/chi", "operator": "In", "values": [tuning.service.clone()] }] })),
+            member_ports: if altinity { vec![9009] } else { Vec::new() },
             ..Supplied::default()
         },
     }

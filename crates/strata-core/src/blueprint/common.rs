@@ -415,3 +415,46 @@ pub fn storage_size(service: &Service) -> String {
         |v| v.size.to_kubernetes(crate::quantity::Measure::Bytes),
     )
 }
+
+/// NetworkPolicies for a group of pods the platform's graph does not name
+/// (a Sentinel group, an operator's pods): members talk to each other, any
+/// pod of the namespace may call them on their ports, and operated pods may
+/// be reached by their operator and reach the API server.
+pub fn member_policies(
+    platform: &crate::model::Platform,
+    service: &Service,
+    tuning: &Tuning,
+) -> Vec<Value> {
+    let Some(members) = &tuning.supplied.members else {
+        return Vec::new();
+    };
+    let mut ports: Vec<u16> = service.ports.iter().map(|p| p.number).collect();
+    ports.extend(&tuning.supplied.member_ports);
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| json!({ "protocol": "TCP", "port": p }))
+        .collect();
+    let mut ingress = vec![
+        json!({ "from": [{ "podSelector": members }] }),
+        json!({ "from": [{ "podSelector": {} }], "ports": ports }),
+    ];
+    let mut egress = vec![json!({ "to": [{ "podSelector": members }] })];
+    if tuning.mode.operated {
+        ingress.push(json!({ "from": [{ "namespaceSelector": {} }] }));
+        egress.push(json!({ "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }] }));
+    }
+    vec![
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata(platform, service, &format!("{}-members", service.name)),
+            "spec": { "podSelector": members, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress },
+        }),
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata(platform, service, &format!("{}-clients", service.name)),
+            "spec": { "podSelector": {}, "policyTypes": ["Egress"], "egress": [{ "to": [{ "podSelector": members }], "ports": ports }] },
+        }),
+    ]
+}

@@ -59,6 +59,15 @@ pub fn markdown() -> String {
          | `topics` | (`kafka`) names, or `{ name, partitions, replicas, retention, config }` |\n\
          | `shards` | (`clickhouse`, `altinity` mode) shards of the cluster |\n\
          | `options` | the blueprint's own settings below, by name |\n\n\
+         ## What a blueprint renders\n\n\
+         A mode without an operator renders what any service renders (a\n\
+         ServiceAccount, a Service and a headless Service, the StatefulSet or\n\
+         Deployment with its volume claims, a ConfigMap of its files, a\n\
+         PodDisruptionBudget when replicated, NetworkPolicies) with the blueprint's\n\
+         settings, plus the objects its row below names. A mode with an operator\n\
+         renders only the operator's custom resources. Groups of pods the\n\
+         dependency graph does not name (Sentinels, an operator's pods) get\n\
+         NetworkPolicies of their own (`NAME-members`, `NAME-clients`).\n\n\
          ## Endpoints\n\n\
          Besides the fields every service exports (`name`, `namespace`, `host`,\n\
          `port`, `address`, `url`, `ports.NAME`), a blueprint sets `url` to its\n\
@@ -128,7 +137,9 @@ pub fn markdown() -> String {
                 out.push_str(&format!("| `{}` | {} |\n", o.name, o.summary));
             }
         }
-        out.push_str("\nExports (for a service `NAME` in namespace `NS`):\n\n");
+        out.push_str(
+            "\nExports besides `port` and `address` (for a service `NAME` in namespace `NS`):\n\n",
+        );
         for m in b.modes {
             let fields: Vec<String> = sample_exports(b, m)
                 .into_iter()

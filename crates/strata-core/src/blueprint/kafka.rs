@@ -114,8 +114,10 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: None,
-            scratch: Vec::new(),
+            members: strimzi
+                .then(|| json!({ "matchLabels": { "strimzi.io/cluster": tuning.service } })),
             pod_env: true,
+            ..Supplied::default()
         },
     }
 }

@@ -199,7 +199,7 @@ pub struct Sibling {
 
 /// What a recipe supplies besides the service's fields, kept for resolve
 /// (exports, credentials) and render (scratch directories, pod identity).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Supplied {
     /// Exported fields added to, or replacing, the generic ones.
     pub exports: Vec<(String, String)>,
@@ -208,6 +208,12 @@ pub struct Supplied {
     /// Directories the image writes to besides its volume, made writable
     /// (empty directories) so the root filesystem can stay read-only.
     pub scratch: Vec<String>,
+    /// The pods that form the service's group when they are not only its
+    /// own (a Sentinel group, an operator's pods): a label selector, so
+    /// NetworkPolicies can let them and their clients talk.
+    pub members: Option<Value>,
+    /// Ports of those pods besides the service's own.
+    pub member_ports: Vec<u16>,
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
@@ -793,6 +799,9 @@ pub fn render(platform: &Platform, service: &Service, objects: &mut Vec<Value>) 
         common::amend(tuning, objects);
     }
     objects.extend((tuning.blueprint.objects)(platform, service, tuning));
+    if platform.network.policies {
+        objects.extend(common::member_policies(platform, service, tuning));
+    }
 }
 
 #[cfg(test)]

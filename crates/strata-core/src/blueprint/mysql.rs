@@ -105,7 +105,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             credentials: Some((secret, keys)),
             // Socket, pid file and the import directory of secure-file-priv.
             scratch: vec!["/var/run/mysqld".into(), "/var/lib/mysql-files".into()],
-            pod_env: false,
+            ..Supplied::default()
         },
     }
 }

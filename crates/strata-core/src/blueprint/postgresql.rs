@@ -70,7 +70,8 @@ pub(super) fn setup_sql(databases: &[Database], skip_first: bool) -> String {
     let mut roles: Vec<&str> = Vec::new();
     for (i, db) in databases.iter().enumerate() {
         if !(skip_first && i == 0) {
-            if !(roles.contains(&db.owner.as_str()) || (skip_first && db.owner == databases[0].owner))
+            if !(roles.contains(&db.owner.as_str())
+                || (skip_first && db.owner == databases[0].owner))
             {
                 sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", db.owner));
                 roles.push(&db.owner);
@@ -212,7 +213,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
             credentials,
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
-            pod_env: false,
+            members: ha.then(|| json!({ "matchLabels": { "cnpg.io/cluster": tuning.service } })),
+            ..Supplied::default()
         },
     }
 }

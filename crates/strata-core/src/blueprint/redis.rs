@@ -187,6 +187,10 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
+            members: sentinel.then(|| {
+                json!({ "matchExpressions": [{ "key": "app.kubernetes.io/name", "operator": "In", "values": [tuning.service.clone(), sentinel_name(tuning)] }] })
+            }),
+            member_ports: if sentinel { vec![SENTINEL_PORT] } else { Vec::new() },
             ..Supplied::default()
         },
     }

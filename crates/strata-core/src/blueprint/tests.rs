@@ -412,3 +412,31 @@ fn blueprint_docs_are_current() {
         assert!(committed.contains(&format!("### {}", blueprint.name)));
     }
 }
+
+#[test]
+fn isolated_platforms_let_blueprint_groups_talk() {
+    // Default-deny NetworkPolicies are on by default.
+    let objects = rendered(
+        "      redis: { blueprint: redis, mode: sentinel }\n      pg: { blueprint: postgresql, mode: ha }\n      plain: { blueprint: redis }\n",
+    );
+    let members = find(&objects, "NetworkPolicy", "redis-members");
+    assert!(
+        members["spec"]["podSelector"]
+            .to_string()
+            .contains("redis-sentinel")
+    );
+    let clients = find(&objects, "NetworkPolicy", "redis-clients");
+    assert!(
+        clients["spec"]["egress"][0]["ports"]
+            .to_string()
+            .contains("26379")
+    );
+    assert_eq!(
+        find(&objects, "NetworkPolicy", "pg-members")["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
+        "pg"
+    );
+    assert!(
+        objects.iter().all(|o| o.name() != "plain-members"),
+        "a lone server is covered by the graph"
+    );
+}
