@@ -40,7 +40,11 @@ pub fn markdown() -> String {
          arguments, environment and configuration files. **Whatever the service\n\
          writes wins**: `env`, `security`, `resources`, `probes` and `storage` are\n\
          merged key by key (`storage: 100Gi` keeps the data path), every other key\n\
-         replaces the blueprint's.\n\n\
+         replaces the blueprint's. Replicas are the service's, else the mode's\n\
+         (not `defaults.replicas`); an environment's `replicas` still pins them,\n\
+         and clustered blueprints then configure themselves for that many pods\n\
+         (a laptop's Sentinel quorum is 1). An environment's `scale` scales the\n\
+         blueprint's resources like any others.\n\n\
          ```yaml\n\
          operators:\n  cloudnative-pg: { installed: true }\n\
          tiers:\n  - name: data\n    services:\n\
