@@ -440,3 +440,27 @@ fn isolated_platforms_let_blueprint_groups_talk() {
         "a lone server is covered by the graph"
     );
 }
+
+#[test]
+fn partial_security_and_probes_keep_the_blueprint_s_rest() {
+    let platform = platform(
+        "      a: { blueprint: redis, security: baseline }\n      b: { blueprint: loki, probes: { startupSeconds: 900 } }\n      c: { blueprint: loki, security: { runAsUser: 2000 } }\n",
+    )
+    .unwrap();
+    let a = &platform.service("a").unwrap().runtime.security;
+    assert_eq!((a.profile, a.run_as_user), (model::Profile::Baseline, 999));
+    let b = platform
+        .service("b")
+        .unwrap()
+        .runtime
+        .probes
+        .clone()
+        .unwrap();
+    assert_eq!((b.path.as_str(), b.startup_seconds), ("/ready", 900));
+    let c = &platform.service("c").unwrap().runtime.security;
+    assert_eq!(
+        (c.run_as_user, c.fs_group),
+        (2000, 2000),
+        "their own user, their own group"
+    );
+}
