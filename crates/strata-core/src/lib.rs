@@ -4,9 +4,12 @@
 //! Everything here is pure and synchronous; the only input is the spec text.
 //! The path of data is `source` → [`spec`] → [`model`] → [`plan`].
 
+pub mod audit;
 pub mod blueprint;
 pub mod diag;
 pub mod export;
+pub mod finding;
+pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod quantity;

@@ -113,6 +113,52 @@ Examples:
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Review a platform's architecture: single points of failure, shared
+    /// databases, calls without timeouts, long start-up chains, capacity…
+    #[command(after_help = "\
+Each finding has a stable id, a priority (P0 most urgent), the spec location
+and a fix. Findings at or above --fail-on make the exit status 1.
+
+Examples:
+  strata audit examples/isa-cloud/platform.yaml --env staging
+  strata audit platform.yaml --env prod -o sarif > audit.sarif
+  strata audit platform.yaml --disable long-critical-path --fail-on P0
+  strata audit --list-checks")]
+    Audit {
+        /// The platform spec (YAML).
+        #[arg(value_name = "FILE", required_unless_present = "list_checks")]
+        file: Option<PathBuf>,
+        /// The environment to apply.
+        #[arg(short, long, value_name = "ENV")]
+        env: Option<String>,
+        /// How findings are reported.
+        #[command(flatten)]
+        report: ReportArgs,
+        /// Longest acceptable chain of services starting one after another.
+        #[arg(long, value_name = "N", default_value_t = 6)]
+        max_critical_path: usize,
+    },
+    /// Check any Kubernetes YAML against production practices.
+    #[command(after_help = "\
+Reads files, directories (every .yaml, .yml and .json below them) or `-` for
+standard input: multi-document files, v1/List objects, Helm or Kustomize
+output. Skip checks for one object with the annotation
+`strata.dev/ignore: check-id,other-id`.
+
+Examples:
+  strata lint manifests/
+  helm template my-chart | strata lint -
+  kubectl kustomize overlays/prod | strata lint - -o sarif > lint.sarif
+  strata lint deploy.yaml --disable no-cpu-limit --fail-on P0
+  strata lint --list-checks")]
+    Lint {
+        /// Files, directories, or `-` for standard input.
+        #[arg(value_name = "PATH", required_unless_present = "list_checks")]
+        paths: Vec<PathBuf>,
+        /// How findings are reported.
+        #[command(flatten)]
+        report: ReportArgs,
+    },
     /// Print the JSON Schema of the spec language, for editors.
     #[command(after_help = "\
 Examples:
@@ -160,6 +206,51 @@ pub enum RenderFormat {
     Yaml,
     /// JSON (a `v1/List`).
     Json,
+}
+
+/// Options shared by `audit` and `lint`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = FindingFormat::Text)]
+    pub output: FindingFormat,
+    /// Exit 1 when a finding has this priority or a more urgent one.
+    #[arg(long, value_enum, default_value_t = FailOn::P1)]
+    pub fail_on: FailOn,
+    /// Checks to skip (comma-separated ids).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub disable: Vec<String>,
+    /// List every check with its rationale and fix, then exit.
+    #[arg(long)]
+    pub list_checks: bool,
+}
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingFormat {
+    /// Grouped by object, for people.
+    Text,
+    /// A JSON array.
+    Json,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
+}
+
+/// The priority that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only P0.
+    #[value(name = "P0")]
+    P0,
+    /// P0 and P1.
+    #[value(name = "P1")]
+    P1,
+    /// Any finding.
+    #[value(name = "P2")]
+    P2,
+    /// Never.
+    #[value(name = "none")]
+    None,
 }
 
 /// What `render` produces.

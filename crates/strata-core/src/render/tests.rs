@@ -699,9 +699,19 @@ fn call_policy_becomes_mesh_traffic_policy_with_per_edge_overrides() {
         "everyone else gets the default"
     );
     assert_eq!(http.last().unwrap()["retries"]["attempts"], json!(3));
-    let tcp_only = self::objects(&MESH.replace("ports: { redis: 6379, http-admin: 8001 }", "ports: { redis: 6379 }"));
-    assert!(!tcp_only.iter().any(|o| o.name() == "redis-calls"), "HTTP timeouts do not apply to a TCP service");
-    assert!(tcp_only.iter().any(|o| o.kind() == "DestinationRule" && o.name() == "redis"));
+    let tcp_only = self::objects(&MESH.replace(
+        "ports: { redis: 6379, http-admin: 8001 }",
+        "ports: { redis: 6379 }",
+    ));
+    assert!(
+        !tcp_only.iter().any(|o| o.name() == "redis-calls"),
+        "HTTP timeouts do not apply to a TCP service"
+    );
+    assert!(
+        tcp_only
+            .iter()
+            .any(|o| o.kind() == "DestinationRule" && o.name() == "redis")
+    );
 }
 
 #[test]

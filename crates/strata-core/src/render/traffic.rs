@@ -85,7 +85,10 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         }
         // Timeouts and retries are HTTP-level: a plain TCP service (Redis,
         // PostgreSQL…) gets the connection settings of its DestinationRule only.
-        let speaks_http = service.ports.iter().any(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc));
+        let speaks_http = service
+            .ports
+            .iter()
+            .any(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc));
         if speaks_http && !http.is_empty() {
             out.push(wrap(json!({
                 "apiVersion": "networking.istio.io/v1",

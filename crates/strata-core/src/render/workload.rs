@@ -20,7 +20,11 @@ const DRAIN_SECONDS: u64 = 5;
 /// The controller of a service, and a volume claim for a stateless one.
 pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     let selector = labels::selector(platform, service);
-    let metadata = labels::metadata(platform, service, &service.name);
+    let mut metadata = labels::metadata(platform, service, &service.name);
+    let accepted = accepted_exceptions(service);
+    if !accepted.is_empty() {
+        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: accepted.join(",") });
+    }
     let template = pod_template(platform, service);
     let mut out = Vec::new();
     match service.kind {
@@ -104,6 +108,40 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
         })),
     }
     out
+}
+
+/// Lint checks this workload would fail because the spec switched a default
+/// off on purpose: recorded on the object so `strata lint` accepts the
+/// decision, while `strata audit` still reports it against the spec.
+fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
+    let runtime = &service.runtime;
+    let security = &runtime.security;
+    let mut ids = Vec::new();
+    if runtime.probes.is_none() && service.kind.is_long_running() {
+        ids.extend(["no-readiness-probe", "no-liveness-probe"]);
+    }
+    if !security.read_only_root || security.profile == Profile::Privileged {
+        ids.push("writable-root-filesystem");
+    }
+    if security.profile == Profile::Privileged {
+        ids.extend([
+            "run-as-root",
+            "privilege-escalation",
+            "capabilities-not-dropped",
+        ]);
+    } else if security.run_as_user == 0 {
+        ids.push("run-as-root");
+    }
+    if runtime.service_account_token {
+        ids.push("service-account-token");
+    }
+    if !runtime.spread {
+        ids.push("no-spread");
+    }
+    if !runtime.disruption_budget {
+        ids.push("no-disruption-budget");
+    }
+    ids
 }
 
 fn claim_spec(size: crate::quantity::Quantity, class: Option<&str>) -> Value {

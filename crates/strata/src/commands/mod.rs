@@ -1,7 +1,10 @@
 //! One module per verb; each returns the process's exit code.
 
+mod audit;
 mod check;
+mod findings;
 mod graph;
+mod lint;
 mod plan;
 mod render;
 mod schema;
@@ -31,6 +34,19 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
             format,
         } => render::run(&spec, out.as_deref(), layout, output, format, printer),
         Command::Graph { spec, output, out } => graph::run(&spec, output, out.as_deref(), printer),
+        Command::Audit {
+            file,
+            env,
+            report,
+            max_critical_path,
+        } => audit::run(
+            file.as_deref(),
+            env.as_deref(),
+            &report,
+            max_critical_path,
+            printer,
+        ),
+        Command::Lint { paths, report } => lint::run(&paths, &report, printer),
         Command::Schema => schema::run(printer),
     }
 }

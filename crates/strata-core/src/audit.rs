@@ -1,0 +1,597 @@
+//! `strata audit`: the architecture review of a platform, as the Nova team
+//! did by hand — single points of failure, shared databases, calls without
+//! timeouts, long start-up chains, capacity, exposure, secrets, and
+//! production defaults switched off. Each finding points at the spec.
+
+use crate::diag::Diagnostic;
+use crate::finding::{CheckInfo, Finding, Priority};
+use crate::model::{Platform, Profile, Protocol, Service, ServiceId, WorkloadKind};
+use crate::plan::Plan;
+use crate::source::Span;
+
+const fn check(
+    id: &'static str,
+    priority: Priority,
+    title: &'static str,
+    rationale: &'static str,
+    fix: &'static str,
+) -> CheckInfo {
+    CheckInfo {
+        id,
+        priority,
+        title,
+        rationale,
+        fix,
+    }
+}
+
+/// Redis as a single point of failure.
+pub static REDIS_SINGLE_POINT: CheckInfo = check(
+    "redis-single-point",
+    Priority::P0,
+    "Redis runs without Sentinel or cluster replicas",
+    "Every service that caches, locks or queues through it stops when its one pod restarts.",
+    "run it replicated with failover: `blueprint: redis, mode: sentinel, replicas: 3` (or `mode: cluster`)",
+);
+/// PostgreSQL without high availability.
+pub static POSTGRES_WITHOUT_HA: CheckInfo = check(
+    "postgres-without-ha",
+    Priority::P1,
+    "PostgreSQL runs as a single instance",
+    "A node failure or an upgrade takes the database, and everything that writes to it, down.",
+    "run it with a standby and failover: `blueprint: postgresql, mode: ha, replicas: 3`",
+);
+/// Other stateful stores with one replica.
+pub static SINGLE_REPLICA_STORE: CheckInfo = check(
+    "single-replica-store",
+    Priority::P1,
+    "a stateful service runs one replica outside `local`",
+    "Its data and its clients depend on one pod on one node.",
+    "raise `replicas` (and use the system's own replication), or accept the risk with a note",
+);
+/// Several services on one database.
+pub static SHARED_DATABASE: CheckInfo = check(
+    "shared-database",
+    Priority::P0,
+    "several services share one database server",
+    "Without their own database or schema, one service's migration, lock or load is every service's outage.",
+    "give each service its own database (`databases:` on the PostgreSQL blueprint) or its own server",
+);
+/// Calls without a timeout.
+pub static CALL_WITHOUT_TIMEOUT: CheckInfo = check(
+    "call-without-timeout",
+    Priority::P1,
+    "a service calls others without a timeout",
+    "One slow dependency holds every caller's threads and connections until the whole chain stalls.",
+    "set `defaults.calls: { timeout: 3s, connectTimeout: 1s }`, or per edge under the caller's `calls:`",
+);
+/// Calls without a circuit breaker.
+pub static CALL_WITHOUT_BREAKER: CheckInfo = check(
+    "call-without-circuit-breaker",
+    Priority::P2,
+    "a service calls others without a circuit breaker",
+    "Callers keep hammering a failing dependency and fail slowly instead of fast.",
+    "set `defaults.calls.circuitBreaker: 50%`",
+);
+/// A long chain of start-up waits.
+pub static LONG_CRITICAL_PATH: CheckInfo = check(
+    "long-critical-path",
+    Priority::P2,
+    "the start-up chain is long",
+    "Each step waits for the previous one to be ready: a cold start or a full restore takes the sum of them.",
+    "drop `needs:` that are not start-up requirements (retry at runtime instead), or wait for services rather than whole tiers",
+);
+/// Capacity beyond budgets or node pools.
+pub static OVER_CAPACITY: CheckInfo = check(
+    "over-capacity",
+    Priority::P0,
+    "the platform asks for more than its budgets or node pools hold",
+    "Pods stay Pending, or quota rejects them, at the worst moment: a scale-up or a failover.",
+    "raise the budget or the node pool, or lower requests (see `strata plan`)",
+);
+/// GPU workloads with no GPU pool.
+pub static GPU_WITHOUT_POOL: CheckInfo = check(
+    "gpu-without-pool",
+    Priority::P1,
+    "a service needs GPUs but is not bound to a GPU node pool",
+    "It waits for any node with a free GPU, or lands on tainted nodes it cannot tolerate.",
+    "declare a GPU node pool (selector and `nvidia.com/gpu` taint) and set `pool:` on the service",
+);
+/// Exposed routes without TLS.
+pub static ROUTE_WITHOUT_TLS: CheckInfo = check(
+    "route-without-tls",
+    Priority::P1,
+    "a route is exposed without TLS",
+    "Credentials and tokens cross the network in clear text.",
+    "set `tls:` on the gateway to a TLS Secret",
+);
+/// Secrets written in plain env.
+pub static SECRET_IN_ENV: CheckInfo = check(
+    "secret-in-env",
+    Priority::P0,
+    "a secret is written in plain text in the spec",
+    "It ends up in Git, in rendered manifests and in every reader's terminal.",
+    "declare it under `secrets:` (generated or given) and use `{ secret: NAME, key: KEY }`",
+);
+/// Mutable image tags.
+pub static MUTABLE_IMAGE: CheckInfo = check(
+    "mutable-image-tag",
+    Priority::P1,
+    "an image is not pinned to a version",
+    "The same spec deploys different code on each pull, and a rollback restores nothing.",
+    "pin the image: `REGISTRY/NAME:1.2.3` or a digest",
+);
+/// Probes switched off.
+pub static PROBES_OFF: CheckInfo = check(
+    "probes-off",
+    Priority::P2,
+    "a long-running service has no probes",
+    "Traffic reaches it before it is ready, and a hung process is never restarted.",
+    "remove `probes: false`, or give it a port to probe",
+);
+/// Privileged or relaxed security.
+pub static RELAXED_SECURITY: CheckInfo = check(
+    "relaxed-security",
+    Priority::P1,
+    "a service runs with less than the restricted security profile",
+    "Root, extra capabilities or a writable root filesystem make a compromise of the process a compromise of the node.",
+    "use `security: restricted`; if the image needs root, fix the image",
+);
+/// Replicated services whose availability defaults are off.
+pub static AVAILABILITY_OFF: CheckInfo = check(
+    "availability-off",
+    Priority::P2,
+    "a replicated service has no spread or no disruption budget",
+    "A node failure or a drain can take all its replicas at once.",
+    "remove `spread: false` / `disruptionBudget: false`",
+);
+
+/// Every audit check, in report order.
+pub static CHECKS: [&CheckInfo; 15] = [
+    &REDIS_SINGLE_POINT,
+    &SHARED_DATABASE,
+    &OVER_CAPACITY,
+    &SECRET_IN_ENV,
+    &POSTGRES_WITHOUT_HA,
+    &SINGLE_REPLICA_STORE,
+    &CALL_WITHOUT_TIMEOUT,
+    &GPU_WITHOUT_POOL,
+    &ROUTE_WITHOUT_TLS,
+    &MUTABLE_IMAGE,
+    &RELAXED_SECURITY,
+    &CALL_WITHOUT_BREAKER,
+    &LONG_CRITICAL_PATH,
+    &PROBES_OFF,
+    &AVAILABILITY_OFF,
+];
+
+/// Audit settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Longest acceptable critical path, in services.
+    pub max_critical_path: usize,
+    /// Check ids switched off.
+    pub disabled: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_critical_path: 6,
+            disabled: Vec::new(),
+        }
+    }
+}
+
+/// What a service is, judged from its blueprint or its image's name.
+fn system(service: &Service) -> &str {
+    if let Some(blueprint) = &service.blueprint {
+        return blueprint;
+    }
+    let image = service.image.as_deref().unwrap_or("");
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split([':', '@']).next().unwrap_or(last)
+}
+
+fn is_redis(s: &Service) -> bool {
+    matches!(system(s), "redis" | "redis-stack" | "valkey" | "keydb")
+}
+
+fn is_sql(s: &Service) -> bool {
+    matches!(
+        system(s),
+        "postgres" | "postgresql" | "mysql" | "mariadb" | "percona"
+    )
+}
+
+fn is_postgres(s: &Service) -> bool {
+    matches!(system(s), "postgres" | "postgresql")
+}
+
+const SECRET_WORDS: [&str; 7] = [
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+];
+
+/// Reviews `platform` and returns its findings, most urgent first.
+///
+/// ```
+/// use strata_core::{audit, model, source::SourceFile, spec};
+/// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: data\n    services:\n      redis: { image: redis:7.4.1, ports: { redis: 6379 }, storage: 1Gi }\n");
+/// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// let findings = audit::audit(&platform, &audit::Options::default());
+/// assert_eq!(findings[0].check.id, "redis-single-point");
+/// assert_eq!(findings[0].location().unwrap(), "p.yaml:5:7");
+/// ```
+pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut add = |check: &'static CheckInfo, object: String, message: String, span: Span| {
+        if !options.disabled.iter().any(|d| d == check.id) {
+            let mut finding = Finding::new(check, object, message);
+            finding.diagnostic = Diagnostic {
+                ..finding.diagnostic
+            }
+            .at(&platform.file, span, "here");
+            findings.push(finding);
+        }
+    };
+    let local = platform.environment.as_deref() == Some("local");
+    let callers = |id: usize| {
+        platform
+            .edges
+            .iter()
+            .filter(|e| e.to.0 == id)
+            .map(|e| platform.services[e.from.0].name.as_str())
+            .collect::<Vec<_>>()
+    };
+    for (i, service) in platform.services.iter().enumerate() {
+        let object = format!("service {}", service.name);
+        let dependents = callers(i);
+        if !local && service.replicas < 3 && is_redis(service) {
+            add(
+                &REDIS_SINGLE_POINT,
+                object.clone(),
+                format!(
+                    "Redis `{}` runs {} replica(s) and {} service(s) depend on it",
+                    service.name,
+                    service.replicas,
+                    dependents.len()
+                ),
+                service.span,
+            );
+        } else if !local && service.replicas < 2 && is_postgres(service) {
+            add(
+                &POSTGRES_WITHOUT_HA,
+                object.clone(),
+                format!("PostgreSQL `{}` runs a single instance", service.name),
+                service.span,
+            );
+        } else if !local
+            && service.replicas < 2
+            && service.kind == WorkloadKind::Stateful
+            && service.storage.is_some()
+        {
+            add(
+                &SINGLE_REPLICA_STORE,
+                object.clone(),
+                format!("`{}` keeps data on one replica", service.name),
+                service.span,
+            );
+        }
+        if is_sql(service) && dependents.len() > 1 {
+            add(
+                &SHARED_DATABASE,
+                object.clone(),
+                format!("`{}` is shared by {}", service.name, dependents.join(", ")),
+                service.span,
+            );
+        }
+        let out: Vec<_> = platform
+            .edges
+            .iter()
+            .filter(|e| e.from == ServiceId(i))
+            .collect();
+        let untimed: Vec<&str> = out
+            .iter()
+            .filter(|e| e.calls.timeout_ms.is_none())
+            .map(|e| platform.services[e.to.0].name.as_str())
+            .collect();
+        if !untimed.is_empty() {
+            add(
+                &CALL_WITHOUT_TIMEOUT,
+                object.clone(),
+                format!(
+                    "`{}` calls {} with no timeout",
+                    service.name,
+                    untimed.join(", ")
+                ),
+                service.span,
+            );
+        }
+        let unbroken: Vec<&str> = out
+            .iter()
+            .filter(|e| e.calls.circuit_breaker.is_none())
+            .map(|e| platform.services[e.to.0].name.as_str())
+            .collect();
+        if !unbroken.is_empty() {
+            add(
+                &CALL_WITHOUT_BREAKER,
+                object.clone(),
+                format!(
+                    "`{}` calls {} with no circuit breaker",
+                    service.name,
+                    unbroken.join(", ")
+                ),
+                service.span,
+            );
+        }
+        if service.gpu > 0 {
+            let pool = service
+                .pool
+                .as_ref()
+                .and_then(|p| platform.node_pools.iter().find(|n| &n.name == p));
+            let gpu_pool = pool.is_some_and(|p| {
+                p.gpu.is_some_and(|g| g > 0)
+                    || p.taints.iter().any(|t| t.key.contains("gpu"))
+                    || p.selector.keys().any(|k| k.contains("gpu"))
+            });
+            if !gpu_pool {
+                add(
+                    &GPU_WITHOUT_POOL,
+                    object.clone(),
+                    format!(
+                        "`{}` asks for {} GPU(s) on {}",
+                        service.name,
+                        service.gpu,
+                        service
+                            .pool
+                            .as_deref()
+                            .map_or("any node".to_string(), |p| format!(
+                                "pool `{p}`, which has no GPUs"
+                            ))
+                    ),
+                    service.span,
+                );
+            }
+        }
+        for route in platform.routes.iter().filter(|r| r.service == ServiceId(i)) {
+            let gateway = &platform.gateways[route.gateway];
+            if gateway.tls.is_none() {
+                add(
+                    &ROUTE_WITHOUT_TLS,
+                    object.clone(),
+                    format!(
+                        "`{}` is exposed at {} through `{}` without TLS",
+                        service.name, route.path, gateway.name
+                    ),
+                    service.span,
+                );
+            }
+        }
+        for var in &service.env {
+            if let crate::model::EnvValue::Literal(value) = &var.value
+                && !value.is_empty()
+                && SECRET_WORDS
+                    .iter()
+                    .any(|w| var.name.to_ascii_uppercase().contains(w))
+            {
+                add(
+                    &SECRET_IN_ENV,
+                    object.clone(),
+                    format!("`{}` sets {} in plain text", service.name, var.name),
+                    service.span,
+                );
+            }
+        }
+        let image = service.image.as_deref().unwrap_or("");
+        let tag = image
+            .rsplit('/')
+            .next()
+            .and_then(|last| last.split_once(':'))
+            .map(|(_, t)| t);
+        if !image.is_empty()
+            && !image.contains('@')
+            && matches!(tag, None | Some("latest" | "stable" | "main" | "master"))
+        {
+            add(
+                &MUTABLE_IMAGE,
+                object.clone(),
+                format!("`{}` runs `{image}`", service.name),
+                service.span,
+            );
+        }
+        let has_probe_port = service.ports.iter().any(|p| p.protocol != Protocol::Udp);
+        if service.kind.is_long_running() && service.runtime.probes.is_none() {
+            let why = if has_probe_port {
+                "its probes are switched off"
+            } else {
+                "it has no port to probe"
+            };
+            add(
+                &PROBES_OFF,
+                object.clone(),
+                format!("`{}` has no probes: {why}", service.name),
+                service.span,
+            );
+        }
+        let security = &service.runtime.security;
+        let mut relaxed = Vec::new();
+        if security.profile != Profile::Restricted {
+            relaxed.push(format!("the {} profile", security.profile.as_str()));
+        }
+        if !security.read_only_root && security.profile != Profile::Privileged {
+            relaxed.push("a writable root filesystem".to_string());
+        }
+        if service.runtime.service_account_token {
+            relaxed.push("a mounted service account token".to_string());
+        }
+        if !relaxed.is_empty() {
+            add(
+                &RELAXED_SECURITY,
+                object.clone(),
+                format!("`{}` runs with {}", service.name, relaxed.join(", ")),
+                service.span,
+            );
+        }
+        let replicated = service.replicas > 1 || service.runtime.autoscale.is_some();
+        if replicated && (!service.runtime.spread || !service.runtime.disruption_budget) {
+            let off: Vec<&str> = [
+                (!service.runtime.spread).then_some("spread"),
+                (!service.runtime.disruption_budget).then_some("a disruption budget"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            add(
+                &AVAILABILITY_OFF,
+                object.clone(),
+                format!(
+                    "`{}` has {} replicas without {}",
+                    service.name,
+                    service.replicas,
+                    off.join(" or ")
+                ),
+                service.span,
+            );
+        }
+    }
+    let path: Vec<&crate::model::PathStep> = platform
+        .critical_path
+        .iter()
+        .filter(|s| matches!(s, crate::model::PathStep::Service(_)))
+        .collect();
+    if path.len() > options.max_critical_path
+        && let Some(crate::model::PathStep::Service(last)) = path.last()
+    {
+        let names: Vec<String> = platform
+            .critical_path
+            .iter()
+            .map(|&s| platform.step_name(s))
+            .collect();
+        let service = &platform.services[last.0];
+        add(
+            &LONG_CRITICAL_PATH,
+            "platform".to_string(),
+            format!(
+                "{} services start one after another (more than {}): {}",
+                path.len(),
+                options.max_critical_path,
+                names.join(" → ")
+            ),
+            service.span,
+        );
+    }
+    let plan = Plan::new(platform);
+    for fit in plan.fit.iter().filter(|f| !f.fits) {
+        let span = platform
+            .services
+            .first()
+            .map_or(Span::default(), |s| s.span);
+        add(
+            &OVER_CAPACITY,
+            fit.scope.clone(),
+            format!(
+                "{}: {} requested, {} available",
+                fit.resource, fit.requested, fit.available
+            ),
+            span,
+        );
+    }
+    findings.sort_by_key(|f| f.check.priority);
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use crate::{model, spec};
+
+    const SPEC: &str = "
+platform: shop
+environments:
+  local: { replicas: 1 }
+  prod: {}
+namespaces:
+  shop: { budget: { cpu: 1 } }
+gateways:
+  edge: { kind: ingress, hosts: [shop.example.com] }
+nodePools:
+  general: { selector: { pool: general } }
+tiers:
+  - name: data
+    services:
+      db: { image: postgres:16.4, ports: { pg: 5432 }, storage: 10Gi }
+  - name: apps
+    services:
+      orders: { image: shop/orders:1.0.0, ports: { http: 8080 }, needs: [db], expose: { path: /orders } }
+      billing:
+        image: shop/billing
+        ports: { http: 8080 }
+        needs: [db]
+        env: { STRIPE_API_KEY: sk_live_123 }
+        replicas: 3
+        spread: false
+        probes: false
+        security: { profile: baseline }
+      vision: { image: shop/vision:1.0.0, gpu: 1, pool: general, resources: { requests: { cpu: 2 } } }
+";
+
+    fn ids(env: Option<&str>, options: &Options) -> Vec<&'static str> {
+        let file = SourceFile::new("shop.yaml", SPEC);
+        let platform = model::resolve(&spec::parse(&file).unwrap(), env).unwrap();
+        audit(&platform, options)
+            .iter()
+            .map(|f| f.check.id)
+            .collect()
+    }
+
+    #[test]
+    fn the_review_finds_each_problem_of_the_spec() {
+        let found = ids(Some("prod"), &Options::default());
+        for id in [
+            "shared-database",
+            "over-capacity",
+            "secret-in-env",
+            "postgres-without-ha",
+            "call-without-timeout",
+            "gpu-without-pool",
+            "route-without-tls",
+            "mutable-image-tag",
+            "relaxed-security",
+            "call-without-circuit-breaker",
+            "probes-off",
+            "availability-off",
+        ] {
+            assert!(found.contains(&id), "{id} in {found:?}");
+        }
+        let priorities: Vec<Priority> = found
+            .iter()
+            .map(|id| CHECKS.iter().find(|c| c.id == *id).unwrap().priority)
+            .collect();
+        let mut sorted = priorities.clone();
+        sorted.sort();
+        assert_eq!(priorities, sorted, "most urgent first");
+    }
+
+    #[test]
+    fn a_laptop_may_run_single_replicas_and_checks_can_be_disabled() {
+        assert!(!ids(Some("local"), &Options::default()).contains(&"postgres-without-ha"));
+        let options = Options {
+            disabled: vec!["shared-database".into()],
+            ..Options::default()
+        };
+        assert!(!ids(Some("prod"), &options).contains(&"shared-database"));
+        let strict = Options {
+            max_critical_path: 1,
+            ..Options::default()
+        };
+        assert!(ids(Some("prod"), &strict).contains(&"long-critical-path"));
+        assert!(!ids(Some("prod"), &Options::default()).contains(&"long-critical-path"));
+    }
+}

@@ -1,0 +1,132 @@
+//! `strata lint`: object-level checks on any Kubernetes YAML, from anyone.
+//!
+//! Input is any set of manifests (multi-document files, `v1/List`s, Helm or
+//! Kustomize output); each check looks at one object, with the whole set at
+//! hand for cross-object checks (a Service that selects no pod, a route to a
+//! missing Service…).
+
+mod checks;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+use crate::finding::{CheckInfo, Finding};
+use crate::source::{SourceFile, Span};
+use crate::spec::yaml;
+
+pub use checks::CHECKS;
+
+/// The annotation listing checks to skip for one object (comma-separated ids).
+pub const IGNORE_ANNOTATION: &str = "strata.dev/ignore";
+
+/// One object read from a file, and where.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The object.
+    pub value: Value,
+    /// The file it came from.
+    pub file: SourceFile,
+    /// Where in the file.
+    pub span: Span,
+}
+
+impl Manifest {
+    /// `kind`.
+    pub fn kind(&self) -> &str {
+        self.value["kind"].as_str().unwrap_or("")
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.value["metadata"]["name"].as_str().unwrap_or("")
+    }
+
+    /// `metadata.namespace`, or `default`.
+    pub fn namespace(&self) -> &str {
+        self.value["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+    }
+
+    /// `Kind/namespace/name`.
+    pub fn display(&self) -> String {
+        format!("{}/{}/{}", self.kind(), self.namespace(), self.name())
+    }
+}
+
+/// Reads every object of a YAML or JSON text; `v1/List`s are unpacked.
+///
+/// # Errors
+/// Text that is not YAML.
+pub fn read(file: &SourceFile) -> Result<Vec<Manifest>, Diagnostic> {
+    let mut out = Vec::new();
+    for document in yaml::parse_all(file)? {
+        if document.is_null() {
+            continue;
+        }
+        let value = document.to_json();
+        let items = match value["kind"].as_str() {
+            Some(kind) if kind.ends_with("List") && value["items"].is_array() => {
+                value["items"].as_array().cloned().unwrap_or_default()
+            }
+            _ => vec![value],
+        };
+        for item in items.into_iter().filter(|v| v["kind"].is_string()) {
+            out.push(Manifest {
+                value: item,
+                file: file.clone(),
+                span: Span::new(document.span.start, document.span.start),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Which checks run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Check ids switched off for the whole run.
+    pub disabled: BTreeSet<String>,
+}
+
+/// Runs every enabled check on every manifest.
+///
+/// ```
+/// use strata_core::{lint, source::SourceFile};
+/// let file = SourceFile::new("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  hostNetwork: true\n  containers: [{ name: c, image: nginx }]\n");
+/// let findings = lint::lint(&lint::read(&file).unwrap(), &lint::Options::default());
+/// assert!(findings.iter().any(|f| f.check.id == "host-network"));
+/// assert!(findings.iter().any(|f| f.check.id == "latest-tag"));
+/// ```
+pub fn lint(manifests: &[Manifest], options: &Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for manifest in manifests {
+        let ignored: BTreeSet<&str> = manifest.value["metadata"]["annotations"][IGNORE_ANNOTATION]
+            .as_str()
+            .map(|s| s.split(',').map(str::trim).collect())
+            .unwrap_or_default();
+        for check in CHECKS.iter() {
+            if options.disabled.contains(check.info.id) || ignored.contains(check.info.id) {
+                continue;
+            }
+            for message in (check.run)(manifest, manifests) {
+                let mut finding = Finding::new(&check.info, manifest.display(), message);
+                finding.diagnostic =
+                    finding
+                        .diagnostic
+                        .at(&manifest.file, manifest.span, "this object");
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+/// Every check's documentation, in id order.
+pub fn check_infos() -> Vec<&'static CheckInfo> {
+    let mut infos: Vec<&'static CheckInfo> = CHECKS.iter().map(|c| &c.info).collect();
+    infos.sort_by_key(|c| c.id);
+    infos
+}
