@@ -344,7 +344,9 @@ impl Resolver<'_> {
         routes: &[Route],
         defaults: CallPolicy,
     ) -> Vec<Edge> {
+        // Pairs in first-seen order; the set keeps it linear on large platforms.
         let mut pairs: Vec<(ServiceId, ServiceId)> = Vec::new();
+        let mut seen: std::collections::HashSet<(ServiceId, ServiceId)> = std::collections::HashSet::new();
         for (i, service) in services.iter().enumerate() {
             for need in &service.needs {
                 let targets: Vec<ServiceId> = match need.target {
@@ -352,7 +354,7 @@ impl Resolver<'_> {
                     DependencyTarget::Tier(t) => tiers[t.0].services.clone(),
                 };
                 for target in targets.into_iter().filter(|t| t.0 != i) {
-                    if !pairs.contains(&(ServiceId(i), target)) {
+                    if seen.insert((ServiceId(i), target)) {
                         pairs.push((ServiceId(i), target));
                     }
                 }
@@ -361,7 +363,7 @@ impl Resolver<'_> {
         for route in routes {
             if let Peer::Service(proxy) = gateways[route.gateway].proxy
                 && proxy != route.service
-                && !pairs.contains(&(proxy, route.service))
+                && seen.insert((proxy, route.service))
             {
                 pairs.push((proxy, route.service));
             }

@@ -313,6 +313,7 @@ impl Resolver<'_> {
     fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<ServiceSpec>) {
         let mut services: Vec<Service> = Vec::new();
         let mut specs = Vec::new();
+        let mut declared: HashMap<String, usize> = HashMap::new();
         for tier_spec in &self.spec.tiers.value {
             let Some(tier_id) = tiers
                 .iter()
@@ -321,7 +322,7 @@ impl Resolver<'_> {
                 continue;
             };
             for (name, service) in tier_spec.value.services.iter().flat_map(|s| s.value.iter()) {
-                if let Some(first) = services.iter().find(|s| s.name == name.value.0) {
+                if let Some(first) = declared.get(&name.value.0).map(|&i| &services[i]) {
                     let diagnostic = Diagnostic::error(
                         "duplicate-service",
                         format!("the service `{}` is declared twice", name.value.0),
@@ -335,6 +336,7 @@ impl Resolver<'_> {
                 let (spec, tuning) = self.apply_blueprint(name, &service.value, &tiers[tier_id]);
                 let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
                 built.tuning = tuning;
+                declared.insert(name.value.0.clone(), services.len());
                 services.push(built);
                 specs.push(spec);
             }
