@@ -11,8 +11,11 @@
 //!
 //! Target (docs/performance.md): `pipeline` of 10,000 services under 1 s on
 //! one core. Run `cargo bench -p strata-core --bench check_plan`, then
-//! `scripts/bench-table` for the comparison table.
+//! `scripts/bench-table` for the comparison table. A filter after `--`
+//! (`-- pipeline/base`, `-- '/(100|1000)$'`) runs only the matching
+//! benchmarks, and only their inputs are parsed and resolved.
 
+use std::cell::OnceCell;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -31,32 +34,40 @@ const SIZES: [usize; 3] = [100, 1_000, 10_000];
 const TIERS: usize = 6;
 const SEED: u64 = 2024;
 
+/// One size: the text up front, the parsed and resolved forms on first use.
 struct Input {
     services: usize,
     text: String,
     file: SourceFile,
-    doc: Document,
-    platform: Platform,
+    doc: OnceCell<Document>,
+    platform: OnceCell<Platform>,
 }
 
-fn inputs() -> Vec<Input> {
-    SIZES
-        .iter()
-        .map(|&services| {
-            let text = platform_yaml(services, TIERS, SEED);
-            let file = SourceFile::new("synthetic.yaml", text.as_str());
-            let doc = spec::parse(&file).expect("a synthetic spec parses");
-            let platform = model::resolve(&doc, None).expect("a synthetic spec resolves");
-            assert_eq!(platform.services.len(), services);
-            Input {
-                services,
-                text,
-                file,
-                doc,
-                platform,
-            }
+impl Input {
+    fn new(services: usize) -> Input {
+        let text = platform_yaml(services, TIERS, SEED);
+        let file = SourceFile::new("synthetic.yaml", text.as_str());
+        Input {
+            services,
+            text,
+            file,
+            doc: OnceCell::new(),
+            platform: OnceCell::new(),
+        }
+    }
+
+    fn doc(&self) -> &Document {
+        self.doc
+            .get_or_init(|| spec::parse(&self.file).expect("a synthetic spec parses"))
+    }
+
+    fn platform(&self) -> &Platform {
+        self.platform.get_or_init(|| {
+            let platform = model::resolve(self.doc(), None).expect("a synthetic spec resolves");
+            assert_eq!(platform.services.len(), self.services);
+            platform
         })
-        .collect()
+    }
 }
 
 /// Few samples, flat sampling for the slow sizes and a measuring time that
@@ -96,18 +107,14 @@ fn pipeline(text: &str, all_envs: bool) -> Plan {
 }
 
 fn benches(c: &mut Criterion) {
-    let inputs = inputs();
+    let inputs: Vec<Input> = SIZES.into_iter().map(Input::new).collect();
 
     let mut group = c.benchmark_group("parse");
     for input in &inputs {
         configure(&mut group, input.services);
-        group.bench_with_input(
-            BenchmarkId::from_parameter(input.services),
-            &input.file,
-            |b, file| {
-                b.iter(|| spec::parse(black_box(file)).expect("parses"));
-            },
-        );
+        group.bench_function(BenchmarkId::from_parameter(input.services), |b| {
+            b.iter(|| spec::parse(black_box(&input.file)).expect("parses"));
+        });
     }
     group.finish();
 
@@ -116,7 +123,8 @@ fn benches(c: &mut Criterion) {
         configure(&mut group, input.services);
         for env in [None, Some("prod")] {
             let id = BenchmarkId::new(env.unwrap_or("base"), input.services);
-            group.bench_with_input(id, &input.doc, |b, doc| {
+            group.bench_function(id, |b| {
+                let doc = input.doc();
                 b.iter(|| model::resolve(black_box(doc), env).expect("resolves"));
             });
         }
@@ -126,13 +134,10 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("plan");
     for input in &inputs {
         configure(&mut group, input.services);
-        group.bench_with_input(
-            BenchmarkId::from_parameter(input.services),
-            &input.platform,
-            |b, platform| {
-                b.iter(|| Plan::new(black_box(platform)));
-            },
-        );
+        group.bench_function(BenchmarkId::from_parameter(input.services), |b| {
+            let platform = input.platform();
+            b.iter(|| Plan::new(black_box(platform)));
+        });
     }
     group.finish();
 

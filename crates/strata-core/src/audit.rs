@@ -9,24 +9,8 @@ use crate::model::{Platform, Profile, Protocol, Service, ServiceId, WorkloadKind
 use crate::plan::Plan;
 use crate::source::Span;
 
-const fn check(
-    id: &'static str,
-    priority: Priority,
-    title: &'static str,
-    rationale: &'static str,
-    fix: &'static str,
-) -> CheckInfo {
-    CheckInfo {
-        id,
-        priority,
-        title,
-        rationale,
-        fix,
-    }
-}
-
 /// Redis as a single point of failure.
-pub static REDIS_SINGLE_POINT: CheckInfo = check(
+pub static REDIS_SINGLE_POINT: CheckInfo = CheckInfo::new(
     "redis-single-point",
     Priority::P0,
     "Redis runs without Sentinel or cluster replicas",
@@ -34,7 +18,7 @@ pub static REDIS_SINGLE_POINT: CheckInfo = check(
     "run it replicated with failover: `blueprint: redis, mode: sentinel, replicas: 3` (or `mode: cluster`)",
 );
 /// PostgreSQL without high availability.
-pub static POSTGRES_WITHOUT_HA: CheckInfo = check(
+pub static POSTGRES_WITHOUT_HA: CheckInfo = CheckInfo::new(
     "postgres-without-ha",
     Priority::P1,
     "PostgreSQL runs as a single instance",
@@ -42,7 +26,7 @@ pub static POSTGRES_WITHOUT_HA: CheckInfo = check(
     "run it with a standby and failover: `blueprint: postgresql, mode: ha, replicas: 3`",
 );
 /// Other stateful stores with one replica.
-pub static SINGLE_REPLICA_STORE: CheckInfo = check(
+pub static SINGLE_REPLICA_STORE: CheckInfo = CheckInfo::new(
     "single-replica-store",
     Priority::P1,
     "a stateful service runs one replica outside `local`",
@@ -50,7 +34,7 @@ pub static SINGLE_REPLICA_STORE: CheckInfo = check(
     "raise `replicas` (and use the system's own replication), or accept the risk with a note",
 );
 /// Several services on one database.
-pub static SHARED_DATABASE: CheckInfo = check(
+pub static SHARED_DATABASE: CheckInfo = CheckInfo::new(
     "shared-database",
     Priority::P0,
     "several services share one database server",
@@ -58,7 +42,7 @@ pub static SHARED_DATABASE: CheckInfo = check(
     "give each service its own database (`databases:` on the PostgreSQL blueprint) or its own server",
 );
 /// Calls without a timeout.
-pub static CALL_WITHOUT_TIMEOUT: CheckInfo = check(
+pub static CALL_WITHOUT_TIMEOUT: CheckInfo = CheckInfo::new(
     "call-without-timeout",
     Priority::P1,
     "a service calls others without a timeout",
@@ -66,7 +50,7 @@ pub static CALL_WITHOUT_TIMEOUT: CheckInfo = check(
     "set `defaults.calls: { timeout: 3s, connectTimeout: 1s }`, or per edge under the caller's `calls:`",
 );
 /// Calls without a circuit breaker.
-pub static CALL_WITHOUT_BREAKER: CheckInfo = check(
+pub static CALL_WITHOUT_BREAKER: CheckInfo = CheckInfo::new(
     "call-without-circuit-breaker",
     Priority::P2,
     "a service calls others without a circuit breaker",
@@ -74,7 +58,7 @@ pub static CALL_WITHOUT_BREAKER: CheckInfo = check(
     "set `defaults.calls.circuitBreaker: 50%`",
 );
 /// A long chain of start-up waits.
-pub static LONG_CRITICAL_PATH: CheckInfo = check(
+pub static LONG_CRITICAL_PATH: CheckInfo = CheckInfo::new(
     "long-critical-path",
     Priority::P2,
     "the start-up chain is long",
@@ -82,7 +66,7 @@ pub static LONG_CRITICAL_PATH: CheckInfo = check(
     "drop `needs:` that are not start-up requirements (retry at runtime instead), or wait for services rather than whole tiers",
 );
 /// Capacity beyond budgets or node pools.
-pub static OVER_CAPACITY: CheckInfo = check(
+pub static OVER_CAPACITY: CheckInfo = CheckInfo::new(
     "over-capacity",
     Priority::P0,
     "the platform asks for more than its budgets or node pools hold",
@@ -90,7 +74,7 @@ pub static OVER_CAPACITY: CheckInfo = check(
     "raise the budget or the node pool, or lower requests (see `strata plan`)",
 );
 /// GPU workloads with no GPU pool.
-pub static GPU_WITHOUT_POOL: CheckInfo = check(
+pub static GPU_WITHOUT_POOL: CheckInfo = CheckInfo::new(
     "gpu-without-pool",
     Priority::P1,
     "a service needs GPUs but is not bound to a GPU node pool",
@@ -98,7 +82,7 @@ pub static GPU_WITHOUT_POOL: CheckInfo = check(
     "declare a GPU node pool (selector and `nvidia.com/gpu` taint) and set `pool:` on the service",
 );
 /// Exposed routes without TLS.
-pub static ROUTE_WITHOUT_TLS: CheckInfo = check(
+pub static ROUTE_WITHOUT_TLS: CheckInfo = CheckInfo::new(
     "route-without-tls",
     Priority::P1,
     "a route is exposed without TLS",
@@ -106,7 +90,7 @@ pub static ROUTE_WITHOUT_TLS: CheckInfo = check(
     "set `tls:` on the gateway to a TLS Secret",
 );
 /// Secrets written in plain env.
-pub static SECRET_IN_ENV: CheckInfo = check(
+pub static SECRET_IN_ENV: CheckInfo = CheckInfo::new(
     "secret-in-env",
     Priority::P0,
     "a secret is written in plain text in the spec",
@@ -114,7 +98,7 @@ pub static SECRET_IN_ENV: CheckInfo = check(
     "declare it under `secrets:` (generated or given) and use `{ secret: NAME, key: KEY }`",
 );
 /// Mutable image tags.
-pub static MUTABLE_IMAGE: CheckInfo = check(
+pub static MUTABLE_IMAGE: CheckInfo = CheckInfo::new(
     "mutable-image-tag",
     Priority::P1,
     "an image is not pinned to a version",
@@ -122,7 +106,7 @@ pub static MUTABLE_IMAGE: CheckInfo = check(
     "pin the image: `REGISTRY/NAME:1.2.3` or a digest",
 );
 /// Probes switched off.
-pub static PROBES_OFF: CheckInfo = check(
+pub static PROBES_OFF: CheckInfo = CheckInfo::new(
     "probes-off",
     Priority::P2,
     "a long-running service has no probes",
@@ -130,7 +114,7 @@ pub static PROBES_OFF: CheckInfo = check(
     "remove `probes: false`, or give it a port to probe",
 );
 /// Privileged or relaxed security.
-pub static RELAXED_SECURITY: CheckInfo = check(
+pub static RELAXED_SECURITY: CheckInfo = CheckInfo::new(
     "relaxed-security",
     Priority::P1,
     "a service runs with less than the restricted security profile",
@@ -138,7 +122,7 @@ pub static RELAXED_SECURITY: CheckInfo = check(
     "use `security: restricted`; if the image needs root, fix the image",
 );
 /// Replicated services whose availability defaults are off.
-pub static AVAILABILITY_OFF: CheckInfo = check(
+pub static AVAILABILITY_OFF: CheckInfo = CheckInfo::new(
     "availability-off",
     Priority::P2,
     "a replicated service has no spread or no disruption budget",

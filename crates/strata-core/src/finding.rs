@@ -52,6 +52,25 @@ pub struct CheckInfo {
     pub fix: &'static str,
 }
 
+impl CheckInfo {
+    /// A check's documentation.
+    pub const fn new(
+        id: &'static str,
+        priority: Priority,
+        title: &'static str,
+        rationale: &'static str,
+        fix: &'static str,
+    ) -> Self {
+        CheckInfo {
+            id,
+            priority,
+            title,
+            rationale,
+            fix,
+        }
+    }
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

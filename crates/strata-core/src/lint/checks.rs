@@ -14,22 +14,6 @@ pub struct Check {
     pub run: fn(&Manifest, &[Manifest]) -> Vec<String>,
 }
 
-const fn info(
-    id: &'static str,
-    priority: Priority,
-    title: &'static str,
-    rationale: &'static str,
-    fix: &'static str,
-) -> CheckInfo {
-    CheckInfo {
-        id,
-        priority,
-        title,
-        rationale,
-        fix,
-    }
-}
-
 /// The pod spec of a workload or pod.
 fn pod(m: &Manifest) -> Option<&Value> {
     let spec = &m.value["spec"];
@@ -204,7 +188,7 @@ const REMOVED_APIS: [(&str, &str, &str); 12] = [
 /// Every check, in no particular order (`check_infos` sorts them).
 pub static CHECKS: &[Check] = &[
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-readiness-probe",
             Priority::P1,
             "a long-running container has no readiness probe",
@@ -224,7 +208,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-liveness-probe",
             Priority::P2,
             "a long-running container has no liveness probe",
@@ -244,7 +228,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "identical-probes",
             Priority::P2,
             "the liveness probe is the readiness probe",
@@ -267,7 +251,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-cpu-request",
             Priority::P1,
             "a container requests no CPU",
@@ -283,7 +267,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-memory-request",
             Priority::P1,
             "a container requests no memory",
@@ -299,7 +283,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-memory-limit",
             Priority::P1,
             "a container has no memory limit",
@@ -315,7 +299,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-cpu-limit",
             Priority::P2,
             "a container has no CPU limit",
@@ -331,7 +315,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "limit-below-request",
             Priority::P0,
             "a limit is below its request",
@@ -371,7 +355,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "run-as-root",
             Priority::P1,
             "a container may run as root",
@@ -390,7 +374,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "privilege-escalation",
             Priority::P1,
             "a container allows privilege escalation",
@@ -406,7 +390,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "privileged-container",
             Priority::P0,
             "a container is privileged",
@@ -422,7 +406,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "writable-root-filesystem",
             Priority::P2,
             "a container can write to its root filesystem",
@@ -438,7 +422,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "capabilities-not-dropped",
             Priority::P1,
             "a container keeps the default capabilities",
@@ -458,7 +442,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "dangerous-capability",
             Priority::P0,
             "a container adds a dangerous capability",
@@ -482,7 +466,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-seccomp-profile",
             Priority::P2,
             "a pod runs without a seccomp profile",
@@ -500,7 +484,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "host-network",
             Priority::P0,
             "a pod uses the node's network",
@@ -515,7 +499,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "host-pid",
             Priority::P0,
             "a pod shares the node's process namespace",
@@ -530,7 +514,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "host-ipc",
             Priority::P0,
             "a pod shares the node's IPC namespace",
@@ -545,7 +529,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "host-path-volume",
             Priority::P0,
             "a pod mounts a path of the node",
@@ -571,7 +555,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "host-port",
             Priority::P1,
             "a container binds a port of the node",
@@ -593,7 +577,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "latest-tag",
             Priority::P1,
             "an image has no version tag, or `latest`",
@@ -616,7 +600,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "service-account-token",
             Priority::P2,
             "a pod mounts a service account token it may not need",
@@ -631,7 +615,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "default-service-account",
             Priority::P2,
             "a pod runs as the namespace's default service account",
@@ -646,7 +630,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-disruption-budget",
             Priority::P1,
             "a replicated workload has no PodDisruptionBudget",
@@ -675,7 +659,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-spread",
             Priority::P2,
             "a replicated workload may land on one node",
@@ -697,7 +681,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "blocking-disruption-budget",
             Priority::P1,
             "a PodDisruptionBudget allows no disruption",
@@ -718,7 +702,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "selector-mismatch",
             Priority::P0,
             "a workload's selector does not match its pod template",
@@ -738,7 +722,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "service-selects-nothing",
             Priority::P1,
             "a Service's selector matches no pod",
@@ -761,7 +745,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "service-port-missing",
             Priority::P1,
             "a Service targets a port name no selected container declares",
@@ -797,7 +781,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "route-to-missing-service",
             Priority::P1,
             "an Ingress or route sends traffic to a Service that is not there",
@@ -841,7 +825,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "autoscaler-target-missing",
             Priority::P1,
             "a HorizontalPodAutoscaler scales a workload that is not there",
@@ -868,7 +852,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "autoscaled-replicas-pinned",
             Priority::P2,
             "an autoscaled workload also sets replicas",
@@ -895,7 +879,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "headless-service-missing",
             Priority::P1,
             "a StatefulSet's serviceName names no headless Service",
@@ -923,7 +907,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "no-network-policy",
             Priority::P2,
             "no NetworkPolicy selects a workload's pods",
@@ -955,7 +939,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "removed-api-version",
             Priority::P0,
             "the object uses an API version removed from Kubernetes",
@@ -972,7 +956,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "missing-namespace",
             Priority::P2,
             "the object's namespace is not created by this set",
@@ -999,7 +983,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "secret-in-env",
             Priority::P0,
             "a secret-looking environment variable has a literal value",
@@ -1029,7 +1013,7 @@ pub static CHECKS: &[Check] = &[
         },
     },
     Check {
-        info: info(
+        info: CheckInfo::new(
             "duplicate-env",
             Priority::P2,
             "a container sets the same variable twice",

@@ -346,7 +346,8 @@ impl Resolver<'_> {
     ) -> Vec<Edge> {
         // Pairs in first-seen order; the set keeps it linear on large platforms.
         let mut pairs: Vec<(ServiceId, ServiceId)> = Vec::new();
-        let mut seen: std::collections::HashSet<(ServiceId, ServiceId)> = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<(ServiceId, ServiceId)> =
+            std::collections::HashSet::new();
         for (i, service) in services.iter().enumerate() {
             for need in &service.needs {
                 let targets: Vec<ServiceId> = match need.target {
