@@ -229,7 +229,23 @@ pub struct Recipe {
     pub supplied: Supplied,
 }
 
+/// The environment variable holding a database owner's password.
+fn password_variable(owner: &str) -> String {
+    format!("{}_PASSWORD", owner.to_ascii_uppercase())
+}
+
 impl Tuning {
+    /// Every distinct owner of the databases, in order.
+    fn database_owners(&self) -> Vec<String> {
+        let mut owners: Vec<String> = Vec::new();
+        for db in &self.databases {
+            if !owners.contains(&db.owner) {
+                owners.push(db.owner.clone());
+            }
+        }
+        owners
+    }
+
     /// The option `name`, or `default`.
     pub fn option<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
         self.options.get(name).map_or(default, String::as_str)

@@ -23,29 +23,15 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects: common::no_objects,
 };
 
-fn password_variable(owner: &str) -> String {
-    format!("{}_PASSWORD", owner.to_ascii_uppercase())
-}
-
-fn owners(tuning: &Tuning) -> Vec<String> {
-    let mut owners: Vec<String> = Vec::new();
-    for db in &tuning.databases {
-        if !owners.contains(&db.owner) {
-            owners.push(db.owner.clone());
-        }
-    }
-    owners
-}
-
 fn init_script(tuning: &Tuning) -> String {
     let mut script = String::from(
         "#!/bin/sh\n# Run once by the image on an empty data directory: databases and their owners.\nset -eu\n\
          mysql --user=root --password=\"$MYSQL_ROOT_PASSWORD\" <<SQL\n",
     );
-    for owner in owners(tuning) {
+    for owner in tuning.database_owners() {
         script.push_str(&format!(
             "CREATE USER IF NOT EXISTS '{owner}'@'%' IDENTIFIED BY '${}';\n",
-            password_variable(&owner)
+            super::password_variable(&owner)
         ));
     }
     for db in &tuning.databases {
@@ -62,8 +48,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
     let mut env = json!({ "MYSQL_ROOT_PASSWORD": { "secret": secret, "key": "password" } });
     let mut keys = vec!["password".to_string()];
-    for owner in owners(tuning) {
-        env[password_variable(&owner)] = json!({ "secret": secret, "key": owner });
+    for owner in tuning.database_owners() {
+        env[super::password_variable(&owner)] = json!({ "secret": secret, "key": owner });
         keys.push(owner);
     }
     let mut spec = json!({

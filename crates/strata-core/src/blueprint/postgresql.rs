@@ -94,21 +94,6 @@ pub(super) fn setup_sql(databases: &[Database], skip_first: bool) -> String {
 }
 
 /// The variable holding an owner's generated password.
-fn password_variable(owner: &str) -> String {
-    format!("{}_PASSWORD", owner.to_ascii_uppercase())
-}
-
-/// Every distinct owner of the databases, in order.
-fn owners(tuning: &Tuning) -> Vec<String> {
-    let mut owners: Vec<String> = Vec::new();
-    for db in &tuning.databases {
-        if !owners.contains(&db.owner) {
-            owners.push(db.owner.clone());
-        }
-    }
-    owners
-}
-
 fn init_script(tuning: &Tuning) -> String {
     let mut script = String::from(
         "#!/bin/sh\n# Run once by the image on an empty data directory: roles, databases, schemas.\nset -eu\n",
@@ -127,7 +112,7 @@ fn init_script(tuning: &Tuning) -> String {
     for role in roles {
         script.push_str(&format!(
             "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres -v pw=\"${}\" -c \"ALTER ROLE {role} PASSWORD :'pw'\"\n",
-            password_variable(role)
+            super::password_variable(role)
         ));
     }
     script
@@ -174,8 +159,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "POSTGRES_PASSWORD": { "secret": secret, "key": "password" },
             "PGDATA": "/var/lib/postgresql/data/pgdata",
         });
-        for owner in owners(tuning) {
-            spec["env"][password_variable(&owner)] = json!({ "secret": secret, "key": owner });
+        for owner in tuning.database_owners() {
+            spec["env"][super::password_variable(&owner)] =
+                json!({ "secret": secret, "key": owner });
         }
         spec["security"] = user(999, 999, true);
         if !tuning.databases.is_empty() {
@@ -184,7 +170,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         exports = common::endpoint(tuning, &tuning.service, "postgresql", PORT);
         exports.push(("secret".into(), secret.clone()));
         let mut keys = vec!["password".to_string()];
-        keys.extend(owners(tuning));
+        keys.extend(tuning.database_owners());
         credentials = Some((secret, keys));
     }
     let host = exports[0].1.clone();
