@@ -124,10 +124,17 @@ pub struct Fit {
 }
 
 impl Totals {
-    /// Adds one service.
+    /// Adds one service, and the services its blueprint runs beside it.
     pub fn add(&mut self, service: &Service) {
-        let pods = u64::from(service.replicas);
         self.services += 1;
+        self.add_pods(service);
+        for companion in crate::blueprint::companions(service) {
+            self.add_pods(&companion);
+        }
+    }
+
+    fn add_pods(&mut self, service: &Service) {
+        let pods = u64::from(service.replicas);
         self.pods += service.replicas;
         self.cpu_requests = self
             .cpu_requests

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::common::{self, reference, resources, user};
+use super::recipe::{self, reference, resources, user};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 const OPTIONS: &[OptionDoc] = &[OptionDoc {
@@ -27,7 +27,8 @@ pub static OPENRESTY: Blueprint = Blueprint {
     takes: &[],
     options: OPTIONS,
     recipe: openresty,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 /// The `nginx` blueprint.
@@ -45,7 +46,8 @@ pub static NGINX: Blueprint = Blueprint {
     takes: &[],
     options: OPTIONS,
     recipe: nginx,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {
@@ -99,7 +101,7 @@ fn edge(tuning: &Tuning, image: String, binary: &str, mime_types: &str, user_id:
     Recipe {
         spec,
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 8080),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 8080),
             ..Supplied::default()
         },
     }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, resources, user, volume};
+use super::recipe::{self, credentials_name, resources, user, volume};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `elasticsearch` blueprint.
@@ -24,13 +24,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         summary: "The JVM heap, such as `1g`; `1g` by default (keep it half the memory limit).",
     }],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
     let heap = tuning.option("heap", "1g");
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 9200);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 9200);
     exports.push(("user".into(), "elastic".into()));
     exports.push(("secret".into(), secret.clone()));
     Recipe {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user};
+use super::recipe::{self, image, resources, user};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `kong` blueprint.
@@ -21,7 +21,8 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -45,7 +46,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "resources": resources("500m", "512Mi", "1", "1Gi"),
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 8000),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 8000),
             ..Supplied::default()
         },
     }

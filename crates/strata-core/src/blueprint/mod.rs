@@ -19,7 +19,7 @@
 //! A mode that renders an operator's custom resource names the operator; the
 //! platform declares it under `operators:` ([`check_operators`]).
 
-mod common;
+mod recipe;
 
 mod alertmanager;
 mod clickhouse;
@@ -60,7 +60,7 @@ use crate::spec::platform::PlatformSpec;
 use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
 use crate::spec::{Map, Spanned};
 
-pub use common::fill;
+pub use recipe::fill;
 
 /// A named recipe a service can select.
 #[derive(Debug)]
@@ -81,6 +81,9 @@ pub struct Blueprint {
     pub recipe: fn(&Tuning) -> Recipe,
     /// Objects it renders besides the service's own.
     pub objects: fn(&Platform, &Service, &Tuning) -> Vec<Value>,
+    /// Services it runs beside the declared one (Sentinel's group): rendered
+    /// like any service and counted by `plan`.
+    pub companions: fn(&Service, &Tuning) -> Vec<Service>,
 }
 
 /// One way to run a blueprint.
@@ -205,6 +208,9 @@ pub struct Supplied {
     pub exports: Vec<(String, String)>,
     /// A Secret of generated credentials: its name and keys.
     pub credentials: Option<(String, Vec<String>)>,
+    /// Further Secrets it needs (one per database role an operator manages),
+    /// placed in the service's namespace.
+    pub secrets: Vec<crate::model::Secret>,
     /// Directories the image writes to besides its volume, made writable
     /// (empty directories) so the root filesystem can stay read-only.
     pub scratch: Vec<String>,
@@ -581,7 +587,7 @@ fn databases(
         let words = std::iter::once(&name)
             .chain(owner.iter())
             .chain(schemas.iter());
-        if let Some(bad) = words.into_iter().find(|w| !common::is_sql_identifier(w)) {
+        if let Some(bad) = words.into_iter().find(|w| !recipe::is_sql_identifier(w)) {
             errors.push(
                 error(
                     file,
@@ -641,7 +647,7 @@ fn topics(
                     topic.replicas = r.value.max(1);
                 }
                 if let Some(retention) = &d.retention {
-                    match common::milliseconds(&retention.value) {
+                    match recipe::milliseconds(&retention.value) {
                         Some(ms) => {
                             topic.config.insert("retention.ms".into(), ms.to_string());
                         }
@@ -803,6 +809,15 @@ pub fn operator_tier<'a>(
         .as_ref()
 }
 
+/// The services a blueprint service runs beside itself.
+pub fn companions(service: &Service) -> Vec<Service> {
+    service
+        .tuning
+        .as_ref()
+        .map(|t| (t.blueprint.companions)(service, t))
+        .unwrap_or_default()
+}
+
 /// The render hook: amends the objects rendered for a blueprint service (or
 /// replaces them, when an operator runs its pods) and adds the blueprint's own.
 pub fn render(platform: &Platform, service: &Service, objects: &mut Vec<Value>) {
@@ -812,11 +827,14 @@ pub fn render(platform: &Platform, service: &Service, objects: &mut Vec<Value>) 
     if tuning.mode.operated {
         objects.clear();
     } else {
-        common::amend(tuning, objects);
+        recipe::amend(tuning, objects);
     }
     objects.extend((tuning.blueprint.objects)(platform, service, tuning));
+    for companion in (tuning.blueprint.companions)(service, tuning) {
+        objects.extend(crate::render::service_objects(platform, &companion));
+    }
     if platform.network.policies {
-        objects.extend(common::member_policies(platform, service, tuning));
+        objects.extend(recipe::member_policies(platform, service, tuning));
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Key, Mode, Recipe, Supplied, Tuning};
 
 /// The `mysql` blueprint.
@@ -20,7 +20,8 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     takes: &[Key::Databases],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn init_script(tuning: &Tuning) -> String {
@@ -66,7 +67,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if !tuning.databases.is_empty() {
         spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
     }
-    let mut exports = common::endpoint(tuning, &tuning.service, "mysql", 3306);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "mysql", 3306);
     let host = exports[0].1.clone();
     let database = tuning
         .databases

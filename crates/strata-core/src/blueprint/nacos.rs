@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, volume};
+use super::recipe::{self, credentials_name, image, resources, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `nacos` blueprint.
@@ -30,7 +30,8 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -48,13 +49,13 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "JVM_XMX": "512m",
     });
     if cluster {
-        env["NACOS_SERVERS"] = json!(common::peers(
+        env["NACOS_SERVERS"] = json!(recipe::peers(
             tuning,
             |i| format!("{}:8848", tuning.pod_host(i)),
             " "
         ));
     }
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 8848);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 8848);
     exports.push(("secret".into(), secret.clone()));
     Recipe {
         spec: json!({

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Database, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
@@ -23,7 +23,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
         Mode {
             name: "ha",
-            summary: "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3",
+            summary: "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3; owners after the first are managed roles whose passwords live in basic-auth Secrets `NAME-OWNER`",
             replicas: 3,
             operator: Some("cloudnative-pg"),
             operated: true,
@@ -51,11 +51,28 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     recipe,
     objects,
+    companions: recipe::no_companions,
 };
 
 const PORT: u16 = 5432;
 
 /// The role owning the first database, who clients log in as.
+/// The database owners CloudNativePG does not create itself: every one but
+/// the application user.
+fn managed_roles(tuning: &Tuning) -> Vec<String> {
+    let app = app_user(tuning);
+    tuning
+        .database_owners()
+        .into_iter()
+        .filter(|owner| *owner != app)
+        .collect()
+}
+
+/// The basic-auth Secret CloudNativePG reads a managed role's password from.
+fn role_secret(tuning: &Tuning, owner: &str) -> String {
+    format!("{}-{}", tuning.service, owner.replace('_', "-"))
+}
+
 fn app_user(tuning: &Tuning) -> String {
     tuning
         .databases
@@ -93,7 +110,8 @@ pub(super) fn setup_sql(databases: &[Database], skip_first: bool) -> String {
     sql
 }
 
-/// The variable holding an owner's generated password.
+/// The first-start script of `single` mode: roles with their generated
+/// passwords, databases, schemas.
 fn init_script(tuning: &Tuning) -> String {
     let mut script = String::from(
         "#!/bin/sh\n# Run once by the image on an empty data directory: roles, databases, schemas.\nset -eu\n",
@@ -123,6 +141,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     let max_connections = tuning.number("maxConnections", 200);
     let mut exports;
     let credentials;
+    let mut roles = Vec::new();
     let mut spec = json!({
         "kind": "stateful",
         "ports": { "postgres": PORT },
@@ -133,7 +152,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if ha {
         // CloudNativePG names the Services and the application Secret.
         spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
-        exports = common::endpoint(
+        exports = recipe::endpoint(
             tuning,
             &format!("{}-rw", tuning.service),
             "postgresql",
@@ -145,6 +164,16 @@ fn recipe(tuning: &Tuning) -> Recipe {
         ));
         exports.push(("secret".into(), format!("{}-app", tuning.service)));
         credentials = None;
+        roles = managed_roles(tuning)
+            .into_iter()
+            .map(|owner| crate::model::Secret {
+                name: role_secret(tuning, &owner),
+                generate: vec!["password".into()],
+                data: [("username".to_string(), owner)].into(),
+                namespaces: Vec::new(),
+                secret_type: Some("kubernetes.io/basic-auth".into()),
+            })
+            .collect();
     } else {
         let secret = credentials_name(tuning);
         spec["image"] = json!(image("postgres", tuning));
@@ -167,7 +196,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         if !tuning.databases.is_empty() {
             spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
         }
-        exports = common::endpoint(tuning, &tuning.service, "postgresql", PORT);
+        exports = recipe::endpoint(tuning, &tuning.service, "postgresql", PORT);
         exports.push(("secret".into(), secret.clone()));
         let mut keys = vec!["password".to_string()];
         keys.extend(tuning.database_owners());
@@ -197,6 +226,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials,
+            secrets: roles,
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
             members: ha.then(|| json!({ "matchLabels": { "cnpg.io/cluster": tuning.service } })),
@@ -210,7 +240,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if tuning.mode.name != "ha" {
         return Vec::new();
     }
-    let mut storage = json!({ "size": common::storage_size(service) });
+    let mut storage = json!({ "size": recipe::storage_size(service) });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         storage["storageClass"] = json!(class);
     }
@@ -249,10 +279,19 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         } },
         "bootstrap": { "initdb": initdb },
         "storage": storage,
-        "resources": common::resource_values(service),
+        "resources": recipe::resource_values(service),
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });
+    // The roles postInitSQL creates get their passwords from Secrets that
+    // `apply` fills once; CloudNativePG keeps them in step.
+    let roles: Vec<Value> = managed_roles(tuning)
+        .into_iter()
+        .map(|owner| json!({ "name": owner, "ensure": "present", "login": true, "passwordSecret": { "name": role_secret(tuning, &owner) } }))
+        .collect();
+    if !roles.is_empty() {
+        spec["managed"] = json!({ "roles": roles });
+    }
     if let Some(destination) = tuning.options.get("backup") {
         let secret = tuning.option("backupSecret", "").to_string();
         let secret = if secret.is_empty() {
@@ -276,14 +315,14 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut out = vec![json!({
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Cluster",
-        "metadata": common::metadata(platform, service, &service.name),
+        "metadata": recipe::metadata(platform, service, &service.name),
         "spec": spec,
     })];
     if tuning.options.contains_key("backup") {
         out.push(json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "ScheduledBackup",
-            "metadata": common::metadata(platform, service, &format!("{}-daily", service.name)),
+            "metadata": recipe::metadata(platform, service, &format!("{}-daily", service.name)),
             "spec": { "schedule": "0 0 3 * * *", "backupOwnerReference": "self", "cluster": { "name": service.name } },
         }));
     }

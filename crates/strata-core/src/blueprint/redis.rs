@@ -1,12 +1,12 @@
 //! Redis: one server with AOF and RDB persistence, or a Sentinel group (a
 //! master, its replicas and a quorum of sentinels that fail over).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{
-    Config, ConfigFile, FileContent, Platform, Port, Probes, Protocol, Service, WorkloadKind,
+    Config, ConfigFile, FileContent, Port, Probes, Protocol, Service, WorkloadKind,
 };
 
 /// The `redis` blueprint.
@@ -46,7 +46,8 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     recipe,
-    objects,
+    objects: recipe::no_objects,
+    companions,
 };
 
 const PORT: u16 = 6379;
@@ -170,7 +171,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if args.as_array().is_some_and(|a| !a.is_empty()) {
         spec["args"] = args;
     }
-    let mut exports = common::endpoint(tuning, &tuning.service, "redis", PORT);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "redis", PORT);
     exports.push(("secret".into(), secret.clone()));
     if sentinel {
         let host = tuning.host(&sentinel_name(tuning));
@@ -196,8 +197,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
     }
 }
 
-/// The Sentinel StatefulSet of `sentinel` mode, rendered like any service.
-fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+/// The Sentinel group of `sentinel` mode, a StatefulSet beside the data pods.
+fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     if tuning.mode.name != "sentinel" {
         return Vec::new();
     }
@@ -236,5 +237,5 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     sentinel.resources.requests.memory = quarter(service.resources.requests.memory);
     sentinel.resources.limits.cpu = quarter(service.resources.limits.cpu);
     sentinel.resources.limits.memory = quarter(service.resources.limits.memory);
-    crate::render::service_objects(platform, &sentinel)
+    vec![sentinel]
 }

@@ -175,6 +175,24 @@ fn references_to_blueprint_exports_resolve_and_imply_needs() {
 }
 
 #[test]
+fn plan_counts_the_sentinel_pods_beside_the_data_pods() {
+    let standalone = platform("      redis: { blueprint: redis }\n").unwrap();
+    let sentinel = platform("      redis: { blueprint: redis, mode: sentinel }\n").unwrap();
+    let standalone = crate::plan::Plan::new(&standalone).total;
+    let sentinel = crate::plan::Plan::new(&sentinel).total;
+    assert_eq!((standalone.services, standalone.pods), (1, 1));
+    // Three data pods and three sentinels, each sentinel a quarter of a data pod.
+    assert_eq!((sentinel.services, sentinel.pods), (1, 6));
+    assert_eq!(
+        sentinel.cpu_requests,
+        standalone
+            .cpu_requests
+            .times(3)
+            .saturating_add(standalone.cpu_requests.scaled(0.25).times(3))
+    );
+}
+
+#[test]
 fn redis_sentinel_is_a_master_group_and_a_quorum_of_sentinels() {
     let objects = rendered("      redis: { blueprint: redis, mode: sentinel }\n");
     let data = find(&objects, "StatefulSet", "redis");
@@ -229,6 +247,18 @@ fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
     );
     find(&objects, "ScheduledBackup", "pg-daily");
     assert!(objects.iter().all(|o| o.kind() != "StatefulSet"));
+    // Owners after the first log in with passwords CloudNativePG manages.
+    let roles = cluster["spec"]["managed"]["roles"].as_array().unwrap();
+    let names: Vec<&str> = roles.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["messaging"]);
+    assert_eq!(roles[0]["passwordSecret"]["name"], "pg-messaging");
+    let secret = find(&objects, "Secret", "pg-messaging");
+    assert_eq!(secret["type"], "kubernetes.io/basic-auth");
+    assert_eq!(secret["stringData"]["username"], "messaging");
+    assert_eq!(
+        secret["metadata"]["annotations"]["strata.dev/generate"],
+        "password"
+    );
 }
 
 #[test]

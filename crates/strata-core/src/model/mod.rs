@@ -542,6 +542,9 @@ pub struct Secret {
     pub data: BTreeMap<String, String>,
     /// Namespaces it is needed in.
     pub namespaces: Vec<String>,
+    /// Its Kubernetes type when not `Opaque` (`kubernetes.io/basic-auth` for
+    /// an operator that reads a role's login from it).
+    pub secret_type: Option<String>,
 }
 
 /// An entry point into the platform.

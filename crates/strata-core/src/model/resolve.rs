@@ -1163,23 +1163,25 @@ impl Resolver<'_> {
                 generate,
                 data,
                 namespaces: spec.value.namespace.iter().map(text).collect(),
+                secret_type: None,
             });
         }
         for service in services {
-            let Some((name, keys)) = service
-                .tuning
-                .as_ref()
-                .and_then(|t| t.supplied.credentials.as_ref())
-            else {
+            let Some(supplied) = service.tuning.as_ref().map(|t| &t.supplied) else {
                 continue;
             };
-            if !secrets.iter().any(|s| &s.name == name) {
-                secrets.push(Secret {
-                    name: name.clone(),
-                    generate: keys.clone(),
-                    data: BTreeMap::new(),
-                    namespaces: vec![service.namespace.clone()],
-                });
+            let credentials = supplied.credentials.iter().map(|(name, keys)| Secret {
+                name: name.clone(),
+                generate: keys.clone(),
+                data: BTreeMap::new(),
+                namespaces: Vec::new(),
+                secret_type: None,
+            });
+            for mut secret in credentials.chain(supplied.secrets.iter().cloned()) {
+                if !secrets.iter().any(|s| s.name == secret.name) {
+                    secret.namespaces = vec![service.namespace.clone()];
+                    secrets.push(secret);
+                }
             }
         }
         for (service, spec) in services.iter().zip(specs) {

@@ -130,7 +130,7 @@ pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedS
                     0,
                     None,
                     None,
-                    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": secret.data }),
+                    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": secret.secret_type.as_deref().unwrap_or("Opaque"), "stringData": secret.data }),
                 ));
             }
             if !secret.generate.is_empty() {

@@ -322,6 +322,11 @@ pub fn no_objects(_: &crate::model::Platform, _: &Service, _: &Tuning) -> Vec<Va
     Vec::new()
 }
 
+/// No services beside the declared one.
+pub fn no_companions(_: &Service, _: &Tuning) -> Vec<Service> {
+    Vec::new()
+}
+
 fn workload(objects: &mut [Value]) -> Option<&mut Value> {
     objects.iter_mut().find(|o| {
         matches!(
