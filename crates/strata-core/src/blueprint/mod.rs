@@ -240,6 +240,47 @@ fn password_variable(owner: &str) -> String {
     format!("{}_PASSWORD", owner.to_ascii_uppercase())
 }
 
+/// The Secret holding a database owner's login: `NAME-OWNER`, with `_`
+/// written `-` as Kubernetes names require.
+fn owner_secret(tuning: &Tuning, owner: &str) -> String {
+    format!("{}-{}", tuning.service, owner.replace('_', "-"))
+}
+
+/// One `kubernetes.io/basic-auth` Secret per database owner: the user name
+/// given, the password generated once by `apply`. Each client namespace
+/// that reads one gets a copy with the same value, and no other owner's.
+fn owner_secrets(tuning: &Tuning) -> Vec<crate::model::Secret> {
+    tuning
+        .database_owners()
+        .into_iter()
+        .map(|owner| crate::model::Secret {
+            name: owner_secret(tuning, &owner),
+            generate: vec!["password".into()],
+            data: [("username".to_string(), owner)].into(),
+            namespaces: Vec::new(),
+            secret_type: Some("kubernetes.io/basic-auth".into()),
+        })
+        .collect()
+}
+
+/// The exports of each database: `databases.DB.url`, `.name`, `.user` and
+/// `.secret` (its owner's Secret, key `password`), so a client names the
+/// database it uses, `${pg.databases.orders.url}`.
+fn database_exports(tuning: &Tuning, scheme: &str, host: &str, port: u16) -> Vec<(String, String)> {
+    let mut exports = Vec::new();
+    for db in &tuning.databases {
+        let field = |what: &str| format!("databases.{}.{what}", db.name);
+        exports.push((
+            field("url"),
+            format!("{scheme}://{host}:{port}/{}", db.name),
+        ));
+        exports.push((field("name"), db.name.clone()));
+        exports.push((field("user"), db.owner.clone()));
+        exports.push((field("secret"), owner_secret(tuning, &db.owner)));
+    }
+    exports
+}
+
 impl Tuning {
     /// Every distinct owner of the databases, in order.
     fn database_owners(&self) -> Vec<String> {

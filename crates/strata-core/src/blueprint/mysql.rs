@@ -48,10 +48,9 @@ fn init_script(tuning: &Tuning) -> String {
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
     let mut env = json!({ "MYSQL_ROOT_PASSWORD": { "secret": secret, "key": "password" } });
-    let mut keys = vec!["password".to_string()];
     for owner in tuning.database_owners() {
-        env[super::password_variable(&owner)] = json!({ "secret": secret, "key": owner });
-        keys.push(owner);
+        env[super::password_variable(&owner)] =
+            json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
     }
     let mut spec = json!({
         "image": image("mysql", tuning),
@@ -84,12 +83,21 @@ fn recipe(tuning: &Tuning) -> Recipe {
             .map_or("root", |d| d.owner.as_str())
             .to_string(),
     ));
-    exports.push(("secret".into(), secret.clone()));
+    // The first database's owner, not root, is what clients log in as.
+    exports.push((
+        "secret".into(),
+        tuning
+            .databases
+            .first()
+            .map_or(secret.clone(), |d| super::owner_secret(tuning, &d.owner)),
+    ));
+    exports.extend(super::database_exports(tuning, "mysql", &host, 3306));
     Recipe {
         spec,
         supplied: Supplied {
             exports,
-            credentials: Some((secret, keys)),
+            credentials: Some((secret, vec!["password".into()])),
+            secrets: super::owner_secrets(tuning),
             // Socket, pid file and the import directory of secure-file-priv.
             scratch: vec!["/var/run/mysqld".into(), "/var/lib/mysql-files".into()],
             ..Supplied::default()

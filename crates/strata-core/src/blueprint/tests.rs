@@ -169,7 +169,7 @@ fn references_to_blueprint_exports_resolve_and_imply_needs() {
         value("DB"),
         "postgresql://pg-rw.demo.svc.cluster.local:5432/nova_core"
     );
-    assert_eq!(value("SECRET"), "pg-app");
+    assert_eq!(value("SECRET"), "pg-nova-core");
     assert_eq!(api.needs.len(), 3);
     assert!(api.wave > platform.service("redis").unwrap().wave);
 }
@@ -235,12 +235,18 @@ fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
         cluster["spec"]["bootstrap"]["initdb"]["database"],
         "nova_core"
     );
-    let post_init = cluster["spec"]["bootstrap"]["initdb"]["postInitSQL"].to_string();
-    assert!(
-        post_init.contains("CREATE ROLE messaging LOGIN")
-            && post_init.contains("CREATE DATABASE nova_messaging OWNER messaging"),
-        "{post_init}"
+    assert_eq!(
+        cluster["spec"]["bootstrap"]["initdb"]["secret"]["name"],
+        "pg-nova-core"
     );
+    // Each schema is created in its own database, owned by its owner.
+    let messaging = find(&objects, "Database", "pg-nova-messaging");
+    assert_eq!(messaging["spec"]["name"], "nova_messaging");
+    assert_eq!(messaging["spec"]["owner"], "messaging");
+    assert_eq!(messaging["spec"]["cluster"]["name"], "pg");
+    assert_eq!(messaging["spec"]["schemas"][0]["name"], "inbox");
+    assert_eq!(messaging["spec"]["schemas"][0]["owner"], "messaging");
+    assert!(find(&objects, "Database", "pg-nova-core")["spec"]["schemas"].is_null());
     assert_eq!(
         cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"],
         "s3://backups/pg"
@@ -252,13 +258,50 @@ fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
     let names: Vec<&str> = roles.iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["messaging"]);
     assert_eq!(roles[0]["passwordSecret"]["name"], "pg-messaging");
-    let secret = find(&objects, "Secret", "pg-messaging");
-    assert_eq!(secret["type"], "kubernetes.io/basic-auth");
-    assert_eq!(secret["stringData"]["username"], "messaging");
-    assert_eq!(
-        secret["metadata"]["annotations"]["strata.dev/generate"],
-        "password"
-    );
+    for (secret, owner) in [("pg-messaging", "messaging"), ("pg-nova-core", "nova_core")] {
+        let secret = find(&objects, "Secret", secret);
+        assert_eq!(secret["type"], "kubernetes.io/basic-auth");
+        assert_eq!(secret["stringData"]["username"], owner);
+        assert_eq!(
+            secret["metadata"]["annotations"]["strata.dev/generate"],
+            "password"
+        );
+    }
+}
+
+#[test]
+fn each_database_exports_its_url_user_and_owner_secret() {
+    for mode in ["single", "ha"] {
+        let platform = platform(&format!(
+            "      pg: {{ blueprint: postgresql, mode: {mode}, databases: [core, {{ name: audit, owner: auditor }}] }}\n"
+        ))
+        .unwrap();
+        let exports = &platform.services[0]
+            .tuning
+            .as_ref()
+            .unwrap()
+            .supplied
+            .exports;
+        let get = |field: &str| {
+            exports
+                .iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("{mode}: no export {field}"))
+        };
+        let host = if mode == "ha" { "pg-rw" } else { "pg" };
+        assert_eq!(
+            get("databases.audit.url"),
+            format!("postgresql://{host}.demo.svc.cluster.local:5432/audit")
+        );
+        assert_eq!(get("databases.audit.user"), "auditor");
+        assert_eq!(get("databases.audit.secret"), "pg-auditor");
+        assert_eq!(get("secret"), "pg-core");
+        assert_eq!(get("user"), "core");
+    }
+    let mysql = platform("      db: { blueprint: mysql, databases: [shop] }\n").unwrap();
+    let exports = &mysql.services[0].tuning.as_ref().unwrap().supplied.exports;
+    assert!(exports.contains(&("databases.shop.secret".into(), "db-shop".into())));
 }
 
 #[test]
@@ -303,11 +346,17 @@ fn generated_credentials_go_through_secrets() {
         .iter()
         .find(|s| s.name == "db-credentials")
         .expect("generated");
-    assert_eq!(secret.keys, ["password", "shop"]);
-    assert!(
-        set.objects.iter().all(|o| o.kind() != "Secret"),
-        "never rendered"
-    );
+    assert_eq!(secret.keys, ["password"]);
+    let owner = set
+        .generated_secrets
+        .iter()
+        .find(|s| s.name == "db-shop")
+        .expect("the owner's password is generated");
+    assert_eq!(owner.keys, ["password"]);
+    // Only the user name is rendered; generated values never are.
+    for object in set.objects.iter().filter(|o| o.kind() == "Secret") {
+        assert!(object.value["stringData"].get("password").is_none());
+    }
 }
 
 #[test]

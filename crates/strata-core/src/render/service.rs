@@ -119,6 +119,13 @@ pub fn services(platform: &Platform, service: &Service) -> Vec<Value> {
 pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedSecret> {
     let mut generated = Vec::new();
     for secret in &platform.secrets {
+        if !secret.generate.is_empty() {
+            generated.push(GeneratedSecret {
+                name: secret.name.clone(),
+                namespaces: secret.namespaces.clone(),
+                keys: secret.generate.clone(),
+            });
+        }
         for namespace in &secret.namespaces {
             if !secret.data.is_empty() {
                 let mut metadata = json!({ "name": secret.name, "namespace": namespace, "labels": labels::platform(platform) });
@@ -132,13 +139,6 @@ pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedS
                     None,
                     json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": secret.secret_type.as_deref().unwrap_or("Opaque"), "stringData": secret.data }),
                 ));
-            }
-            if !secret.generate.is_empty() {
-                generated.push(GeneratedSecret {
-                    name: secret.name.clone(),
-                    namespace: namespace.clone(),
-                    keys: secret.generate.clone(),
-                });
             }
         }
     }

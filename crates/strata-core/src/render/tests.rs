@@ -548,6 +548,19 @@ tiers:
 }
 
 #[test]
+fn a_generated_secret_read_from_several_namespaces_is_one_secret() {
+    let text = "platform: p\ntiers:\n  - name: data\n    namespace: data\n    services:\n      cache: { blueprint: redis }\n  - name: apps\n    namespace: apps\n    services:\n      api: { image: ghcr.io/p/api:1.0.0, ports: { http: 8080 }, env: { R: '${cache.url}', PW: { secret: cache-credentials, key: password } } }\n";
+    let set = render_with(text, None, &[]).unwrap();
+    let copies: Vec<&GeneratedSecret> = set
+        .generated_secrets
+        .iter()
+        .filter(|s| s.name == "cache-credentials")
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(copies[0].namespaces, ["data", "apps"]);
+}
+
+#[test]
 fn secret_values_appear_only_when_the_spec_gives_them() {
     let text = "
 platform: shop
@@ -572,7 +585,7 @@ tiers:
         set.generated_secrets,
         vec![GeneratedSecret {
             name: "db-credentials".into(),
-            namespace: "shop".into(),
+            namespaces: vec!["shop".into()],
             keys: vec!["password".into()]
         }]
     );
