@@ -28,6 +28,8 @@ pub struct Plan {
     pub calls: usize,
     /// Calls with no timeout, which can hang a caller forever.
     pub calls_without_timeout: Vec<String>,
+    /// Calls the caller does not wait for at start-up (`wait: false`).
+    pub calls_without_waiting: Vec<String>,
 }
 
 /// One wave.
@@ -232,6 +234,18 @@ impl Plan {
                         "{} → {}",
                         platform.services[e.from.0].name, platform.services[e.to.0].name
                     )
+                })
+                .collect(),
+            calls_without_waiting: platform
+                .services
+                .iter()
+                .flat_map(|s| s.needs.iter().map(move |n| (s, n)))
+                .filter(|(_, n)| !n.wait)
+                .filter_map(|(s, n)| match n.target {
+                    crate::model::DependencyTarget::Service(to) => {
+                        Some(format!("{} → {}", s.name, platform.services[to.0].name))
+                    }
+                    crate::model::DependencyTarget::Tier(_) => None,
                 })
                 .collect(),
         }

@@ -251,6 +251,9 @@ pub struct Dependency {
     pub origin: DependencyOrigin,
     /// Where that was written.
     pub span: Span,
+    /// Whether the dependent waits for it before starting; `false` when the
+    /// caller's `calls:` says `wait: false` (a call made at run time only).
+    pub wait: bool,
 }
 
 /// The object of a dependency.

@@ -166,6 +166,7 @@ impl Resolver<'_> {
                     .into_iter()
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
             );
+            self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         self.errors.extend(crate::blueprint::check_operators(
@@ -684,6 +685,48 @@ impl Resolver<'_> {
         }
     }
 
+    /// Marks the dependencies on each callee whose `calls:` entry says
+    /// `wait: false`: still calls (policies, call settings), no longer part
+    /// of the start-up order.
+    fn calls_without_waiting(
+        &mut self,
+        service: &mut Service,
+        spec: &ServiceSpec,
+        services: &HashMap<String, ServiceId>,
+    ) {
+        for (callee, calls) in spec.calls.iter().flat_map(|c| c.value.iter()) {
+            let Some(wait) = &calls.value.wait else {
+                continue;
+            };
+            // An unknown callee is reported with the other `calls:` keys.
+            let Some(&id) = services.get(&callee.value.0) else {
+                continue;
+            };
+            let mut named = false;
+            for need in &mut service.needs {
+                if need.target == DependencyTarget::Service(id) {
+                    need.wait = wait.value;
+                    named = true;
+                }
+            }
+            if !named && !wait.value {
+                self.error(
+                    "wait-without-dependency",
+                    format!(
+                        "`{}` neither names nor references `{}`",
+                        service.name, callee.value.0
+                    ),
+                    wait.span,
+                    "nothing to stop waiting for",
+                    format!(
+                        "`wait: false` applies to a service named in `needs:` or referenced as `${{{}.…}}`; a tier in `needs:` is waited for as a whole",
+                        callee.value.0
+                    ),
+                );
+            }
+        }
+    }
+
     fn needs(
         &mut self,
         spec: &ServiceSpec,
@@ -739,6 +782,7 @@ impl Resolver<'_> {
                     target,
                     origin: DependencyOrigin::Needs,
                     span: need.span,
+                    wait: true,
                 });
             }
         }
@@ -879,6 +923,7 @@ impl Resolver<'_> {
                         target: DependencyTarget::Service(id),
                         origin: DependencyOrigin::Reference(var.to_string()),
                         span: at,
+                        wait: true,
                     });
                 }
             }
@@ -1025,7 +1070,7 @@ impl Resolver<'_> {
         let mut reasons: HashMap<(usize, usize), Span> = HashMap::new();
         for (i, service) in services.iter().enumerate() {
             edges.push((i, barrier(service.tier)));
-            for need in &service.needs {
+            for need in service.needs.iter().filter(|n| n.wait) {
                 let from = match need.target {
                     DependencyTarget::Service(s) => s.0,
                     DependencyTarget::Tier(t) => barrier(t),
@@ -1460,5 +1505,61 @@ impl Resolver<'_> {
             }
         }
         references
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{self, Platform};
+    use crate::source::SourceFile;
+    use crate::spec;
+
+    fn resolve(services: &str) -> Result<Platform, Vec<String>> {
+        let text = format!("platform: p\ntiers:\n  - name: apps\n    services:\n{services}");
+        let file = SourceFile::new("p.yaml", text);
+        let doc = spec::parse(&file)
+            .map_err(|e| e.iter().map(|d| d.code.to_string()).collect::<Vec<_>>())?;
+        model::resolve(&doc, None).map_err(|e| e.iter().map(|d| d.code.to_string()).collect())
+    }
+
+    #[test]
+    fn a_call_without_waiting_keeps_the_edge_but_not_the_order() {
+        let waiting = resolve(
+            "      api: { image: a:1, ports: { http: 80 }, env: { S: '${search.host}' } }\n      search: { image: s:1, ports: { http: 80 } }\n",
+        )
+        .unwrap();
+        assert!(waiting.service("api").unwrap().wave > waiting.service("search").unwrap().wave);
+        let free = resolve(
+            "      api: { image: a:1, ports: { http: 80 }, env: { S: '${search.host}' }, calls: { search: { wait: false } } }\n      search: { image: s:1, ports: { http: 80 } }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            free.service("api").unwrap().wave,
+            free.service("search").unwrap().wave
+        );
+        assert_eq!(free.edges.len(), 1, "the call is still an edge");
+    }
+
+    #[test]
+    fn calls_without_waiting_may_go_both_ways() {
+        let mutual = "      a: { image: a:1, ports: { http: 80 }, env: { B: '${b.host}' }, calls: { b: { wait: false } } }\n      b: { image: b:1, ports: { http: 80 }, env: { A: '${a.host}' } }\n";
+        assert!(resolve(mutual).is_ok());
+        let cycle = mutual.replace(", calls: { b: { wait: false } }", "");
+        assert_eq!(resolve(&cycle).unwrap_err(), ["dependency-cycle"]);
+    }
+
+    #[test]
+    fn wait_is_per_callee_and_needs_a_named_callee() {
+        let text = "platform: p\ntiers:\n  - name: data\n    services:\n      b: { image: b:1, ports: { http: 80 } }\n  - name: apps\n    services:\n      a: { image: a:1, ports: { http: 80 }, needs: [tier/data], calls: { b: { wait: false } } }\n";
+        let file = SourceFile::new("p.yaml", text);
+        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        let codes: Vec<&str> = errors.iter().map(|d| d.code.as_ref()).collect();
+        assert_eq!(codes, ["wait-without-dependency"]);
+        let file = SourceFile::new(
+            "p.yaml",
+            "platform: p\ndefaults: { calls: { wait: false } }\ntiers:\n  - name: apps\n    services:\n      a: { image: a:1 }\n",
+        );
+        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        assert_eq!(errors[0].code, "wait-in-defaults");
     }
 }
