@@ -1553,7 +1553,7 @@ mod tests {
         let text = "platform: p\ntiers:\n  - name: data\n    services:\n      b: { image: b:1, ports: { http: 80 } }\n  - name: apps\n    services:\n      a: { image: a:1, ports: { http: 80 }, needs: [tier/data], calls: { b: { wait: false } } }\n";
         let file = SourceFile::new("p.yaml", text);
         let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
-        let codes: Vec<&str> = errors.iter().map(|d| d.code.as_ref()).collect();
+        let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["wait-without-dependency"]);
         let file = SourceFile::new(
             "p.yaml",
