@@ -18,6 +18,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "altinity",
@@ -25,6 +26,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 2,
             operator: Some("clickhouse-operator"),
             operated: true,
+            sharded: true,
         },
     ],
     version: "24.8.6.70",

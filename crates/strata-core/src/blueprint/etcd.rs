@@ -16,6 +16,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 3,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "v3.5.17",
     takes: &[],

@@ -19,6 +19,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "strimzi",
@@ -26,6 +27,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: Some("strimzi"),
             operated: true,
+            sharded: false,
         },
     ],
     version: "3.8.1",

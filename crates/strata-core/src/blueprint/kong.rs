@@ -16,6 +16,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 2,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "3.8.0",
     takes: &[],

@@ -17,6 +17,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "distributed",
@@ -24,6 +25,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 4,
             operator: None,
             operated: false,
+            sharded: false,
         },
     ],
     version: "RELEASE.2024-11-07T00-52-20Z",

@@ -100,6 +100,8 @@ pub struct Mode {
     /// Whether the operator runs the pods, so the service renders no
     /// workload, Service or ServiceAccount of its own.
     pub operated: bool,
+    /// Whether it splits data into `shards:`.
+    pub sharded: bool,
 }
 
 /// A typed service key that only some blueprints take.
@@ -536,6 +538,28 @@ pub fn tune(
     let shards = match &spec.shards {
         Some(s) if !takes(Key::Shards) => {
             refuse(Key::Shards, s.span, &mut errors);
+            1
+        }
+        Some(s) if !mode.sharded => {
+            let sharded: Vec<String> = blueprint
+                .modes
+                .iter()
+                .filter(|m| m.sharded)
+                .map(|m| format!("`mode: {}`", m.name))
+                .collect();
+            errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!(
+                        "the `{}` mode of `{}` does not take `shards`",
+                        mode.name, blueprint.name
+                    ),
+                    s.span,
+                    "not sharded",
+                )
+                .help(format!("shards need {}", sharded.join(" or "))),
+            );
             1
         }
         Some(s) if s.value == 0 => {

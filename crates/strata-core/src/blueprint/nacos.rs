@@ -17,6 +17,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "cluster",
@@ -24,6 +25,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: None,
             operated: false,
+            sharded: false,
         },
     ],
     version: "v2.4.3",

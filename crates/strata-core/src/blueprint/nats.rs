@@ -16,6 +16,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 3,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "2.10.22-alpine",
     takes: &[],

@@ -20,6 +20,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "ha",
@@ -27,6 +28,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: Some("cloudnative-pg"),
             operated: true,
+            sharded: false,
         },
     ],
     version: "16.4",

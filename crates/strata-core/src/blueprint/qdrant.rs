@@ -16,6 +16,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "cluster",
@@ -23,6 +24,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: None,
             operated: false,
+            sharded: false,
         },
     ],
     version: "v1.12.4",

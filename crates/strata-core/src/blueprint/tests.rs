@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n";
+const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n  redis-operator: { installed: true }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -49,7 +49,7 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if blueprint.takes.contains(&Key::Topics) {
         line.push_str(", topics: [orders, { name: payments, partitions: 12, retention: 7d }]");
     }
-    if mode.name == "altinity" {
+    if mode.sharded {
         line.push_str(", shards: 2");
     }
     line.push_str(" }\n");
@@ -172,6 +172,38 @@ fn references_to_blueprint_exports_resolve_and_imply_needs() {
     assert_eq!(value("SECRET"), "pg-nova-core");
     assert_eq!(api.needs.len(), 3);
     assert!(api.wave > platform.service("redis").unwrap().wave);
+}
+
+#[test]
+fn redis_cluster_is_a_redis_cluster_of_leaders_and_followers() {
+    let objects = rendered(
+        "      cache: { blueprint: redis, mode: cluster, shards: 3, replicas: 2, storage: 20Gi }\n",
+    );
+    let cluster = find(&objects, "RedisCluster", "cache");
+    assert_eq!(cluster["spec"]["clusterSize"], 3);
+    assert_eq!(cluster["spec"]["redisLeader"]["replicas"], 3);
+    assert_eq!(cluster["spec"]["redisFollower"]["replicas"], 3);
+    assert_eq!(
+        cluster["spec"]["kubernetesConfig"]["redisSecret"]["name"],
+        "cache-credentials"
+    );
+    assert_eq!(
+        cluster["spec"]["storage"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"],
+        "20Gi"
+    );
+    assert_eq!(
+        cluster["spec"]["kubernetesConfig"]["image"],
+        "quay.io/opstree/redis:v7.4.5"
+    );
+    assert!(
+        objects.iter().all(|o| o.kind() != "StatefulSet"),
+        "the operator runs the pods"
+    );
+    // Shards are for sharded modes only.
+    assert_eq!(
+        codes("      cache: { blueprint: redis, mode: sentinel, shards: 3 }\n"),
+        ["unsupported-option platform.yaml:10:58"]
+    );
 }
 
 #[test]
@@ -385,31 +417,31 @@ fn grafana_gets_datasources_for_the_platform_and_waits_for_them() {
 fn option_errors_point_at_the_offending_value() {
     assert_eq!(
         codes("      r: { blueprint: redis, mode: sentinal }\n"),
-        ["unknown-mode platform.yaml:9:36"]
+        ["unknown-mode platform.yaml:10:36"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, topics: [a] }\n"),
-        ["unsupported-option platform.yaml:9:38"]
+        ["unsupported-option platform.yaml:10:38"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorom: '2' } }\n"),
-        ["unsupported-option platform.yaml:9:41"]
+        ["unsupported-option platform.yaml:10:41"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorum: two } }\n"),
-        ["invalid-option platform.yaml:9:49"]
+        ["invalid-option platform.yaml:10:49"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, version: latest }\n"),
-        ["invalid-option platform.yaml:9:39"]
+        ["invalid-option platform.yaml:10:39"]
     );
     assert_eq!(
         codes("      r: { image: redis:7.4.1, mode: sentinel }\n"),
-        ["option-without-blueprint platform.yaml:9:38"]
+        ["option-without-blueprint platform.yaml:10:38"]
     );
     assert_eq!(
         codes("      k: { blueprint: kafka, topics: [Bad_Topic] }\n"),
-        ["invalid-option platform.yaml:9:39"]
+        ["invalid-option platform.yaml:10:39"]
     );
     let platform = platform("      r: { blueprint: redis, mode: sentinal }\n");
     let help = platform.unwrap_err()[0].help.clone().unwrap();
