@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n  redis-operator: { installed: true }\n";
+const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n  redis-operator: { installed: true }\n  eck-operator: { installed: true }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -202,8 +202,38 @@ fn redis_cluster_is_a_redis_cluster_of_leaders_and_followers() {
     // Shards are for sharded modes only.
     assert_eq!(
         codes("      cache: { blueprint: redis, mode: sentinel, shards: 3 }\n"),
-        ["unsupported-option platform.yaml:10:58"]
+        ["unsupported-option platform.yaml:11:58"]
     );
+}
+
+#[test]
+fn elasticsearch_eck_is_a_node_set_with_the_platform_s_labels() {
+    let objects =
+        rendered("      search: { blueprint: elasticsearch, mode: eck, storage: 50Gi }\n");
+    let cluster = find(&objects, "Elasticsearch", "search");
+    let set = &cluster["spec"]["nodeSets"][0];
+    assert_eq!(set["count"], 3);
+    assert_eq!(
+        set["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "50Gi"
+    );
+    // The pods carry the labels callers' NetworkPolicies select.
+    assert_eq!(
+        set["podTemplate"]["metadata"]["labels"]["app.kubernetes.io/name"],
+        "search"
+    );
+    let platform = platform("      search: { blueprint: elasticsearch, mode: eck }\n").unwrap();
+    let exports = &platform.services[0]
+        .tuning
+        .as_ref()
+        .unwrap()
+        .supplied
+        .exports;
+    assert!(exports.contains(&("secret".into(), "search-es-elastic-user".into())));
+    assert!(exports.contains(&(
+        "url".into(),
+        "https://search-es-http.demo.svc.cluster.local:9200".into()
+    )));
 }
 
 #[test]
@@ -417,31 +447,31 @@ fn grafana_gets_datasources_for_the_platform_and_waits_for_them() {
 fn option_errors_point_at_the_offending_value() {
     assert_eq!(
         codes("      r: { blueprint: redis, mode: sentinal }\n"),
-        ["unknown-mode platform.yaml:10:36"]
+        ["unknown-mode platform.yaml:11:36"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, topics: [a] }\n"),
-        ["unsupported-option platform.yaml:10:38"]
+        ["unsupported-option platform.yaml:11:38"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorom: '2' } }\n"),
-        ["unsupported-option platform.yaml:10:41"]
+        ["unsupported-option platform.yaml:11:41"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorum: two } }\n"),
-        ["invalid-option platform.yaml:10:49"]
+        ["invalid-option platform.yaml:11:49"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, version: latest }\n"),
-        ["invalid-option platform.yaml:10:39"]
+        ["invalid-option platform.yaml:11:39"]
     );
     assert_eq!(
         codes("      r: { image: redis:7.4.1, mode: sentinel }\n"),
-        ["option-without-blueprint platform.yaml:10:38"]
+        ["option-without-blueprint platform.yaml:11:38"]
     );
     assert_eq!(
         codes("      k: { blueprint: kafka, topics: [Bad_Topic] }\n"),
-        ["invalid-option platform.yaml:10:39"]
+        ["invalid-option platform.yaml:11:39"]
     );
     let platform = platform("      r: { blueprint: redis, mode: sentinal }\n");
     let help = platform.unwrap_err()[0].help.clone().unwrap();
