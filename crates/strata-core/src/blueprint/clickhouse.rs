@@ -103,10 +103,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     }
     let replicated = service.replicas > 1;
     let keeper = format!("{}-keeper", service.name);
-    let mut claim = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": recipe::storage_size(service) } } });
-    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
-        claim["storageClassName"] = json!(class);
-    }
+    let claim = recipe::claim_spec(service, &recipe::storage_size(service));
     let secret = credentials_name(tuning);
     let mut configuration = json!({
         "clusters": [{ "name": tuning.option("cluster", "default"), "layout": { "shardsCount": tuning.shards, "replicasCount": service.replicas } }],

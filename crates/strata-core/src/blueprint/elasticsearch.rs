@@ -48,10 +48,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         return Vec::new();
     }
     let heap = tuning.option("heap", "1g");
-    let mut claim = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": recipe::storage_size(service) } } });
-    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
-        claim["storageClassName"] = json!(class);
-    }
+    let claim = recipe::claim_spec(service, &recipe::storage_size(service));
     vec![json!({
         "apiVersion": "elasticsearch.k8s.elastic.co/v1",
         "kind": "Elasticsearch",

@@ -413,6 +413,16 @@ pub fn resource_values(service: &Service) -> Value {
     })
 }
 
+/// The spec of a PersistentVolumeClaim an operator makes for the service's
+/// pods: `size`, and the service's storage class when it names one.
+pub fn claim_spec(service: &Service, size: &str) -> Value {
+    let mut spec = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": size } } });
+    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
+        spec["storageClassName"] = json!(class);
+    }
+    spec
+}
+
 /// The storage size of a service's volume, as Kubernetes writes it.
 pub fn storage_size(service: &Service) -> String {
     service.storage.as_ref().map_or_else(

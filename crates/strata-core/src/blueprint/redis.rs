@@ -157,13 +157,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if tuning.mode.name != "cluster" {
         return Vec::new();
     }
-    let claim = |size: String| {
-        let mut spec = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": size } } });
-        if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
-            spec["storageClassName"] = json!(class);
-        }
-        json!({ "spec": spec })
-    };
+    let claim = |size: &str| json!({ "spec": recipe::claim_spec(service, size) });
     let restricted = json!({
         "runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": true,
         "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
@@ -195,9 +189,9 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         },
         "redisLeader": role("leader", tuning.shards),
         "storage": {
-            "volumeClaimTemplate": claim(recipe::storage_size(service)),
+            "volumeClaimTemplate": claim(&recipe::storage_size(service)),
             "nodeConfVolume": true,
-            "nodeConfVolumeClaimTemplate": claim("1Gi".into()),
+            "nodeConfVolumeClaimTemplate": claim("1Gi"),
         },
     });
     if followers > 0 {
