@@ -113,7 +113,8 @@ fn units<S: serde::Serializer>(q: &Quantity, s: S) -> Result<S::Ok, S::Error> {
 pub struct Fit {
     /// What is checked: `namespace NAME` or `node pool NAME`.
     pub scope: String,
-    /// The resource: `cpu`, `memory`, `gpu`, `storage`, `pvcs`, `pods`.
+    /// The resource: `cpu`, `memory` (requests), `limits.cpu`, `limits.memory`,
+    /// `gpu`, `storage`, `pvcs`, `pods`.
     pub resource: &'static str,
     /// What the platform asks for.
     pub requested: String,
@@ -284,6 +285,18 @@ fn fit(platform: &Platform) -> Vec<Fit> {
                 "memory",
                 totals.memory_requests,
                 budget.memory,
+                Measure::Bytes,
+            ),
+            (
+                "limits.cpu",
+                totals.cpu_limits,
+                budget.limits_cpu,
+                Measure::Cpu,
+            ),
+            (
+                "limits.memory",
+                totals.memory_limits,
+                budget.limits_memory,
                 Measure::Bytes,
             ),
             (

@@ -242,7 +242,7 @@ fn password_variable(owner: &str) -> String {
 
 impl Tuning {
     /// Every distinct owner of the databases, in order.
-    fn database_owners(&self) -> Vec<String> {
+    pub fn database_owners(&self) -> Vec<String> {
         let mut owners: Vec<String> = Vec::new();
         for db in &self.databases {
             if !owners.contains(&db.owner) {

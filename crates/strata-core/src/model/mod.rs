@@ -44,6 +44,9 @@ pub struct Platform {
     pub name: String,
     /// The environment applied, if any.
     pub environment: Option<String>,
+    /// Whether people depend on it (`environments.NAME.production`): audit
+    /// allows single replicas where it is `false`.
+    pub production: bool,
     /// Labels for every object.
     pub labels: BTreeMap<String, String>,
     /// Tiers, bottom first, as written.
@@ -280,10 +283,25 @@ pub struct Namespace {
     pub name: String,
     /// Extra labels.
     pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
     /// Its ResourceQuota.
     pub budget: Option<Budget>,
     /// The tenant it belongs to, if it is a tenant's.
     pub tenant: Option<String>,
+    /// Pod Security levels the spec sets; derived ones where `None`.
+    pub pod_security: PodSecurity,
+}
+
+/// Pod Security Standards levels a namespace sets explicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PodSecurity {
+    /// Rejects violating pods.
+    pub enforce: Option<Profile>,
+    /// Records violations in the audit log.
+    pub audit: Option<Profile>,
+    /// Warns the client about violations.
+    pub warn: Option<Profile>,
 }
 
 /// A ResourceQuota's hard limits.
@@ -293,6 +311,10 @@ pub struct Budget {
     pub cpu: Option<Quantity>,
     /// Total memory requests.
     pub memory: Option<Quantity>,
+    /// Total CPU limits.
+    pub limits_cpu: Option<Quantity>,
+    /// Total memory limits.
+    pub limits_memory: Option<Quantity>,
     /// Total GPUs.
     pub gpu: Option<u32>,
     /// Total storage requests.

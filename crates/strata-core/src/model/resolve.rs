@@ -191,14 +191,18 @@ impl Resolver<'_> {
             }
         }
         let networking = self.networking(&mut services, &specs, &tiers);
-        let (tenants, namespaces) = self.namespaces(&tiers);
+        let (tenants, namespaces) = self.namespaces(&tiers, &services);
         let secrets = self.secrets(&services, &specs, &shared_namespace);
         let storage_classes = self.storage_classes();
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
-            labels: labels(spec.labels.as_ref()),
+            production: self
+                .environment
+                .and_then(|e| e.production.as_ref())
+                .map_or(env != Some("local"), |p| p.value),
+            labels: self.own_labels(spec.labels.as_ref()),
             tiers,
             services,
             namespaces,
@@ -457,7 +461,7 @@ impl Resolver<'_> {
             storage,
             pool: None,
             needs: Vec::new(),
-            labels: labels(spec.labels.as_ref()),
+            labels: self.own_labels(spec.labels.as_ref()),
             runtime,
             config,
             patches,
@@ -622,17 +626,41 @@ impl Resolver<'_> {
             if let (Some((request, _)), Some((limit, span))) = (request, limit)
                 && limit < request
             {
-                let message = format!(
-                    "the {what} limit {} is below the request {}",
-                    limit.display(measure),
-                    request.display(measure)
-                );
+                // A limit carrying the `blueprint:` span is the recipe's
+                // default, which the user may not know they can override.
+                let from_blueprint = spec
+                    .blueprint
+                    .as_ref()
+                    .filter(|b| b.span == span)
+                    .map(|b| b.value.0.clone());
+                let key = if what == "CPU" { "cpu" } else { "memory" };
+                let (message, help) = match from_blueprint {
+                    Some(blueprint) => (
+                        format!(
+                            "the {what} limit {} (the `{blueprint}` blueprint's default) is below the request {}",
+                            limit.display(measure),
+                            request.display(measure)
+                        ),
+                        format!(
+                            "set `resources.limits.{key}` to at least {} to override the blueprint's limit, or lower the request",
+                            request.display(measure)
+                        ),
+                    ),
+                    None => (
+                        format!(
+                            "the {what} limit {} is below the request {}",
+                            limit.display(measure),
+                            request.display(measure)
+                        ),
+                        "raise the limit to at least the request, or lower the request".into(),
+                    ),
+                };
                 self.error(
                     "limit-below-request",
                     message,
                     span,
                     "below the request",
-                    "raise the limit to at least the request, or lower the request".into(),
+                    help,
                 );
             }
         }
@@ -921,15 +949,21 @@ impl Resolver<'_> {
             .collect()
     }
 
-    fn namespaces(&mut self, tiers: &[Tier]) -> (Vec<Tenant>, Vec<Namespace>) {
+    fn namespaces(
+        &mut self,
+        tiers: &[Tier],
+        services: &[Service],
+    ) -> (Vec<Tenant>, Vec<Namespace>) {
         let mut namespaces: Vec<Namespace> = Vec::new();
         for tier in tiers {
             if !namespaces.iter().any(|n| n.name == tier.namespace) {
                 namespaces.push(Namespace {
                     name: tier.namespace.clone(),
                     labels: BTreeMap::new(),
+                    annotations: BTreeMap::new(),
                     budget: None,
                     tenant: None,
+                    pod_security: PodSecurity::default(),
                 });
             }
         }
@@ -958,9 +992,11 @@ impl Resolver<'_> {
             }
             namespaces.push(Namespace {
                 name: namespace.clone(),
-                labels: labels(tenant.value.labels.as_ref()),
+                labels: self.own_labels(tenant.value.labels.as_ref()),
+                annotations: labels(tenant.value.annotations.as_ref()),
                 budget: tenant.value.budget.as_ref().map(|b| budget(&b.value)),
                 tenant: Some(text(name)),
+                pod_security: PodSecurity::default(),
             });
             tenants.push(Tenant {
                 name: text(name),
@@ -970,11 +1006,24 @@ impl Resolver<'_> {
         for (name, settings) in self.spec.namespaces.iter().flat_map(|n| n.value.iter()) {
             match namespaces.iter_mut().find(|n| n.name == name.value.0) {
                 Some(namespace) => {
+                    let own = self.own_labels(settings.value.labels.as_ref());
+                    namespace.labels.extend(own);
                     namespace
-                        .labels
-                        .extend(labels(settings.value.labels.as_ref()));
+                        .annotations
+                        .extend(labels(settings.value.annotations.as_ref()));
                     if let Some(b) = &settings.value.budget {
                         namespace.budget = Some(budget(&b.value));
+                    }
+                    if let Some(levels) = &settings.value.pod_security {
+                        let level = |l: &Option<Spanned<Profile>>| l.as_ref().map(|p| p.value);
+                        namespace.pod_security = PodSecurity {
+                            enforce: level(&levels.value.enforce),
+                            audit: level(&levels.value.audit),
+                            warn: level(&levels.value.warn),
+                        };
+                        if let Some(enforce) = &levels.value.enforce {
+                            self.pod_security_violations(&namespace.name, enforce, services);
+                        }
                     }
                 }
                 None => {
@@ -992,6 +1041,77 @@ impl Resolver<'_> {
             }
         }
         (tenants, namespaces)
+    }
+
+    /// Reports services of `namespace` whose profile its `enforce` level rejects.
+    fn pod_security_violations(
+        &mut self,
+        namespace: &str,
+        enforce: &Spanned<Profile>,
+        services: &[Service],
+    ) {
+        for service in services.iter().filter(|s| s.namespace == namespace) {
+            let profile = service.runtime.security.profile;
+            if profile > enforce.value {
+                let diagnostic = Diagnostic::error(
+                    "pod-security-violation",
+                    format!(
+                        "`{}` runs with the {} profile, which the namespace `{namespace}` rejects (enforce: {})",
+                        service.name,
+                        profile.as_str(),
+                        enforce.value.as_str()
+                    ),
+                )
+                .at(&self.doc.file, enforce.span, "enforced here")
+                .also(service.span, "this service needs more")
+                .help(format!(
+                    "set `podSecurity.enforce: {}`, or run `{}` with `security: {}`",
+                    profile.as_str(),
+                    service.name,
+                    enforce.value.as_str()
+                ));
+                self.errors.push(diagnostic);
+            }
+        }
+    }
+
+    /// Labels the spec adds to objects, with the keys Strata sets itself
+    /// reported rather than silently overwritten.
+    pub(super) fn own_labels<K: AsRef<str>>(
+        &mut self,
+        map: Option<&Spanned<Map<K, String>>>,
+    ) -> BTreeMap<String, String> {
+        for (key, _) in map.iter().flat_map(|m| m.value.iter()) {
+            let name = key.value.as_ref();
+            let why = match name {
+                "app.kubernetes.io/part-of" => Some(
+                    "Strata sets it to the platform's name: rename the platform (`platform:`), or use a key of your own",
+                ),
+                "app.kubernetes.io/name"
+                | "app.kubernetes.io/instance"
+                | "app.kubernetes.io/component"
+                | "app.kubernetes.io/managed-by" => Some(
+                    "Strata sets it on every object (selectors rely on it): use a key of your own",
+                ),
+                _ if name.starts_with("strata.dev/") => {
+                    Some("the `strata.dev/` prefix is Strata's own: use a key of your own")
+                }
+                _ if name.starts_with("pod-security.kubernetes.io/") => Some(
+                    "Pod Security levels are set with `namespaces.NAME.podSecurity: { enforce, audit, warn }`",
+                ),
+                _ => None,
+            };
+            if let Some(help) = why {
+                self.error(
+                    "reserved-label",
+                    format!("the label `{name}` is set by Strata"),
+                    key.span,
+                    "reserved label",
+                    help.into(),
+                );
+            }
+        }
+        labels(map)
     }
 
     fn waves(
@@ -1298,6 +1418,16 @@ fn budget(spec: &BudgetSpec) -> Budget {
     Budget {
         cpu: spec.cpu.as_ref().map(|c| c.value.0),
         memory: spec.memory.as_ref().map(|m| m.value.0),
+        limits_cpu: spec
+            .limits
+            .as_ref()
+            .and_then(|l| l.value.cpu.as_ref())
+            .map(|c| c.value.0),
+        limits_memory: spec
+            .limits
+            .as_ref()
+            .and_then(|l| l.value.memory.as_ref())
+            .map(|m| m.value.0),
         gpu: spec.gpu.as_ref().map(|g| g.value),
         storage: spec.storage.as_ref().map(|s| s.value.0),
         pvcs: spec.pvcs.as_ref().map(|p| p.value),

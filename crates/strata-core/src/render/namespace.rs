@@ -11,15 +11,21 @@ use crate::quantity::{Measure, Quantity};
 pub fn render(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for namespace in &platform.namespaces {
-        // The namespace enforces the least restrictive profile its services
-        // need, and warns and audits against `restricted` regardless.
-        let enforce = platform
-            .services
-            .iter()
-            .filter(|s| s.namespace == namespace.name)
-            .map(|s| s.runtime.security.profile)
-            .max()
-            .unwrap_or(Profile::Restricted);
+        // Unless the spec says otherwise, the namespace enforces the least
+        // restrictive profile its services need, and warns and audits
+        // against `restricted` regardless.
+        let levels = namespace.pod_security;
+        let enforce = levels.enforce.unwrap_or_else(|| {
+            platform
+                .services
+                .iter()
+                .filter(|s| s.namespace == namespace.name)
+                .map(|s| s.runtime.security.profile)
+                .max()
+                .unwrap_or(Profile::Restricted)
+        });
+        let warn = levels.warn.unwrap_or(Profile::Restricted);
+        let audit = levels.audit.unwrap_or(Profile::Restricted);
         let mut ns_labels = labels::platform(platform);
         for (k, v) in &namespace.labels {
             ns_labels.insert(k.clone(), json!(v));
@@ -37,16 +43,20 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         );
         ns_labels.insert(
             "pod-security.kubernetes.io/warn".into(),
-            json!("restricted"),
+            json!(warn.as_str()),
         );
         ns_labels.insert(
             "pod-security.kubernetes.io/audit".into(),
-            json!("restricted"),
+            json!(audit.as_str()),
         );
+        let mut metadata = json!({ "name": namespace.name, "labels": ns_labels });
+        if !namespace.annotations.is_empty() {
+            metadata["annotations"] = json!(namespace.annotations);
+        }
         out.push(setup(json!({
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": { "name": namespace.name, "labels": ns_labels },
+            "metadata": metadata,
         })));
         let Some(budget) = namespace.budget else {
             continue;
@@ -64,6 +74,14 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         put(
             "requests.memory",
             budget.memory.map(|q| q.to_kubernetes(Measure::Bytes)),
+        );
+        put(
+            "limits.cpu",
+            budget.limits_cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
+        );
+        put(
+            "limits.memory",
+            budget.limits_memory.map(|q| q.to_kubernetes(Measure::Bytes)),
         );
         put("requests.nvidia.com/gpu", budget.gpu.map(|g| g.to_string()));
         put(
