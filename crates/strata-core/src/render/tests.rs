@@ -865,3 +865,36 @@ fn network_mistakes_are_reported_at_their_place() {
     );
     assert_eq!(resolve(&stranger)[0].code, "unknown-callee");
 }
+
+#[test]
+fn namespaces_take_annotations_pod_security_levels_and_limit_budgets() {
+    let text = "
+platform: shop
+namespaces:
+  shop:
+    annotations: { quota.cpu: '32' }
+    podSecurity: { enforce: baseline, warn: restricted }
+    budget: { cpu: 4, memory: 8Gi, limits: { cpu: 8, memory: 16Gi } }
+tenants:
+  acme: { annotations: { owner: acme } }
+tiers:
+  - name: apps
+    services:
+      api: { image: shop/api:1.0.0, ports: { http: 8080 } }
+";
+    let objects = objects(text);
+    let shop = &find(&objects, "Namespace", "shop")["metadata"];
+    assert_eq!(shop["annotations"], json!({ "quota.cpu": "32" }));
+    let labels = &shop["labels"];
+    assert_eq!(labels["pod-security.kubernetes.io/enforce"], json!("baseline"));
+    assert_eq!(labels["pod-security.kubernetes.io/warn"], json!("restricted"));
+    assert_eq!(labels["pod-security.kubernetes.io/audit"], json!("restricted"));
+    assert_eq!(
+        find(&objects, "Namespace", "tenant-acme")["metadata"]["annotations"],
+        json!({ "owner": "acme" })
+    );
+    let hard = &find(&objects, "ResourceQuota", "budget")["spec"]["hard"];
+    assert_eq!(hard["limits.cpu"], json!("8"));
+    assert_eq!(hard["limits.memory"], json!("16Gi"));
+    assert_eq!(hard["requests.cpu"], json!("4"));
+}
