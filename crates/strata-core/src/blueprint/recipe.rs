@@ -177,6 +177,7 @@ fn merge(own: &ServiceSpec, base: ServiceSpec) -> ServiceSpec {
                     },
                     class: None,
                     mount_path: path,
+                    access: None,
                 },
                 StorageSpec::Volume(mut v) => {
                     v.mount_path = v.mount_path.or(path);

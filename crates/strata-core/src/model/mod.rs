@@ -21,7 +21,7 @@ use crate::quantity::Quantity;
 use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
-pub use crate::spec::service::{Protocol, WorkloadKind};
+pub use crate::spec::service::{AccessMode, Protocol, WorkloadKind};
 pub use environment::environment_names;
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
 pub use runtime::{
@@ -57,6 +57,8 @@ pub struct Platform {
     pub namespaces: Vec<Namespace>,
     /// Node pools.
     pub node_pools: Vec<NodePool>,
+    /// PriorityClasses, in spec order.
+    pub priorities: Vec<Priority>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
     /// StorageClasses the platform declares.
@@ -157,6 +159,10 @@ pub struct Service {
     pub storage: Option<Volume>,
     /// The node pool it is scheduled on.
     pub pool: Option<String>,
+    /// Its PriorityClass.
+    pub priority: Option<String>,
+    /// Writable empty directories besides `/tmp`.
+    pub scratch: Vec<String>,
     /// What it waits for.
     pub needs: Vec<Dependency>,
     /// Extra labels.
@@ -243,6 +249,8 @@ pub struct Volume {
     pub class: Option<String>,
     /// Where it is mounted.
     pub mount_path: String,
+    /// How pods may mount it.
+    pub access: AccessMode,
 }
 
 /// Something a service waits for, and why.
@@ -342,6 +350,19 @@ pub struct NodePool {
     pub memory: Option<Quantity>,
     /// GPUs of one node.
     pub gpu: Option<u32>,
+}
+
+/// A PriorityClass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priority {
+    /// Its name.
+    pub name: String,
+    /// Its value: higher runs first and may preempt lower.
+    pub value: u32,
+    /// Whether pods without a class get it.
+    pub default: bool,
+    /// What it is for.
+    pub description: Option<String>,
 }
 
 /// A node taint.
@@ -472,6 +493,23 @@ pub struct Autoscale {
     pub cpu: Option<u32>,
     /// Target memory utilisation, percent.
     pub memory: Option<u32>,
+    /// How fast replicas are added, when the spec says.
+    pub scale_up: Option<Scaling>,
+    /// How fast replicas are removed, when the spec says.
+    pub scale_down: Option<Scaling>,
+}
+
+/// An autoscaler's rules for one direction (an HPA's `behavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scaling {
+    /// At most this many pods per period.
+    pub pods: Option<u32>,
+    /// At most this percentage of the current replicas per period.
+    pub percent: Option<u32>,
+    /// The period, seconds.
+    pub every_seconds: u64,
+    /// The stabilization window, seconds.
+    pub wait_seconds: Option<u64>,
 }
 
 /// A metrics endpoint.

@@ -190,6 +190,7 @@ impl Resolver<'_> {
                 service.pool = Some(text(pool));
             }
         }
+        let priorities = self.priorities(&services, &specs);
         let networking = self.networking(&mut services, &specs, &tiers);
         let (tenants, namespaces) = self.namespaces(&tiers, &services);
         let secrets = self.secrets(&services, &specs, &shared_namespace);
@@ -207,6 +208,7 @@ impl Resolver<'_> {
             services,
             namespaces,
             node_pools,
+            priorities,
             tenants,
             storage_classes,
             secrets,
@@ -432,6 +434,7 @@ impl Resolver<'_> {
         let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
         let config = self.config(spec);
         let patches = self.patches(spec);
+        let scratch = self.scratch(spec, storage.as_ref(), config.as_ref(), &runtime);
         Service {
             name: name.value.0.clone(),
             tier,
@@ -460,6 +463,8 @@ impl Resolver<'_> {
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
             storage,
             pool: None,
+            priority: spec.priority.as_ref().map(text),
+            scratch,
             needs: Vec::new(),
             labels: self.own_labels(spec.labels.as_ref()),
             runtime,
@@ -477,10 +482,30 @@ impl Resolver<'_> {
         default_class: Option<&Spanned<String>>,
     ) -> Volume {
         let env_class = self.environment.and_then(|e| e.storage_class.as_ref());
-        let (size, class, mount_path) = match &storage.value {
-            StorageSpec::Size(size) => (size.0, None, None),
-            StorageSpec::Volume(v) => (v.size.value.0, v.class.as_ref(), v.mount_path.as_ref()),
+        let (size, class, mount_path, access) = match &storage.value {
+            StorageSpec::Size(size) => (size.0, None, None, None),
+            StorageSpec::Volume(v) => (
+                v.size.value.0,
+                v.class.as_ref(),
+                v.mount_path.as_ref(),
+                v.access.as_ref(),
+            ),
         };
+        let class = env_class.or(class).or(default_class);
+        if let Some(access) = access
+            && access.value.is_shared()
+            && class.is_none()
+        {
+            // The default class of most clusters is block storage, which
+            // cannot be mounted on several nodes: the claim would stay Pending.
+            self.error(
+                "missing-storage-class",
+                format!("a {} volume needs a StorageClass", access.value.as_str()),
+                access.span,
+                "no class",
+                "name a class whose provisioner shares volumes across nodes (NFS, EFS, CephFS…): `class: NAME`".into(),
+            );
+        }
         if size == Quantity::default() {
             self.error(
                 "invalid-quantity",
@@ -503,13 +528,63 @@ impl Resolver<'_> {
         }
         Volume {
             size,
-            class: env_class
-                .or(class)
-                .or(default_class)
-                .map(|c| c.value.clone()),
+            class: class.map(|c| c.value.clone()),
+            access: access.map_or_else(Default::default, |a| a.value),
             mount_path: mount_path
                 .map_or_else(|| DEFAULT_MOUNT_PATH.to_string(), |p| p.value.clone()),
         }
+    }
+
+    /// The service's extra writable directories: absolute, and not a path
+    /// something else is already mounted at.
+    fn scratch(
+        &mut self,
+        spec: &ServiceSpec,
+        storage: Option<&Volume>,
+        config: Option<&Config>,
+        runtime: &Runtime,
+    ) -> Vec<String> {
+        let mut taken: Vec<(&str, &str)> = Vec::new();
+        if runtime.security.read_only_root && runtime.security.profile != Profile::Privileged {
+            taken.push(("/tmp", "`/tmp`, which is always writable"));
+        }
+        if let Some(volume) = storage {
+            taken.push((&volume.mount_path, "the volume's `mountPath`"));
+        }
+        if let Some(config) = config {
+            taken.push((&config.mount_path, "the configuration's `mountPath`"));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for path in spec.scratch.iter().flat_map(|s| &s.value) {
+            let text = path.value.trim_end_matches('/');
+            if !path.value.starts_with('/') || text.is_empty() {
+                self.error(
+                    "invalid-path",
+                    format!("`{}` is not an absolute directory", path.value),
+                    path.span,
+                    "not absolute",
+                    "scratch directories are absolute paths such as `/home/app/.cache`".into(),
+                );
+                continue;
+            }
+            let clash = taken
+                .iter()
+                .find(|(p, _)| *p == text)
+                .map(|(_, what)| (*what).to_string())
+                .or_else(|| out.iter().any(|p| p == text).then(|| "another scratch directory".to_string()));
+            if let Some(what) = clash {
+                self.error(
+                    "duplicate-mount",
+                    format!("`{text}` is already mounted: it is {what}"),
+                    path.span,
+                    "mounted twice",
+                    "remove this entry, or choose another directory".into(),
+                );
+                continue;
+            }
+            out.push(text.to_string());
+        }
+        out
     }
 
     fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
@@ -1041,6 +1116,76 @@ impl Resolver<'_> {
             }
         }
         (tenants, namespaces)
+    }
+
+    /// The declared PriorityClasses, and the services' `priority:` checked
+    /// against them.
+    fn priorities(&mut self, services: &[Service], specs: &[ServiceSpec]) -> Vec<Priority> {
+        use crate::spec::platform::PrioritySpec;
+        // The API server reserves values above one billion for system classes.
+        const MAX_PRIORITY: u32 = 1_000_000_000;
+        let mut out: Vec<Priority> = Vec::new();
+        let mut default_span: Option<Span> = None;
+        for (name, priority) in self.spec.priorities.iter().flat_map(|p| p.value.iter()) {
+            let (value, value_span, default, description) = match &priority.value {
+                PrioritySpec::Value(v) => (*v, priority.span, None, None),
+                PrioritySpec::Detail(d) => (
+                    d.value.value,
+                    d.value.span,
+                    d.default.as_ref(),
+                    d.description.as_ref().map(|t| t.value.clone()),
+                ),
+            };
+            if value > MAX_PRIORITY {
+                self.error(
+                    "out-of-range",
+                    format!("the priority {value} is above {MAX_PRIORITY}"),
+                    value_span,
+                    "out of range",
+                    format!("use a value from 0 to {MAX_PRIORITY}; higher ones are the system's"),
+                );
+            }
+            let is_default = default.is_some_and(|d| d.value);
+            if let (true, Some(first), Some(span)) = (is_default, default_span, default.map(|d| d.span)) {
+                let diagnostic = Diagnostic::error(
+                    "duplicate-default",
+                    "two priorities are the default".to_string(),
+                )
+                .at(&self.doc.file, span, "default again here")
+                .also(first, "first default here")
+                .help("keep `default: true` on one priority");
+                self.errors.push(diagnostic);
+            } else if is_default {
+                default_span = default.map(|d| d.span);
+            }
+            out.push(Priority {
+                name: text(name),
+                value,
+                default: is_default,
+                description,
+            });
+        }
+        let names: Vec<String> = out.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        for (service, spec) in services.iter().zip(specs) {
+            if let (Some(wanted), Some(written)) = (&service.priority, &spec.priority)
+                && !names.contains(&wanted.as_str())
+            {
+                let help = if names.is_empty() {
+                    format!("declare it under `priorities:`: `{wanted}: 1000`")
+                } else {
+                    suggestion(wanted, &names, "priority")
+                };
+                self.error(
+                    "unknown-priority",
+                    format!("`{wanted}` is not a priority of this platform"),
+                    written.span,
+                    "no such priority",
+                    help,
+                );
+            }
+        }
+        out
     }
 
     /// Reports services of `namespace` whose profile its `enforce` level rejects.

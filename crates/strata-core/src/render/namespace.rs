@@ -1,5 +1,6 @@
 //! Cluster and namespace setup, applied before any wave: Namespaces with
-//! Pod Security labels, their ResourceQuotas and LimitRanges, StorageClasses.
+//! Pod Security labels, their ResourceQuotas and LimitRanges, PriorityClasses
+//! and StorageClasses.
 
 use serde_json::{Map, Value, json};
 
@@ -107,6 +108,19 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                 "default": { "cpu": twice(cpu).to_kubernetes(Measure::Cpu), "memory": twice(memory).to_kubernetes(Measure::Bytes) },
             }] },
         })));
+    }
+    for priority in &platform.priorities {
+        let mut object = json!({
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": { "name": priority.name, "labels": labels::platform(platform) },
+            "value": priority.value,
+            "globalDefault": priority.default,
+        });
+        if let Some(description) = &priority.description {
+            object["description"] = json!(description);
+        }
+        out.push(setup(object));
     }
     for class in &platform.storage_classes {
         let mut metadata = json!({ "name": class.name, "labels": labels::platform(platform) });

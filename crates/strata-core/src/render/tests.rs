@@ -898,3 +898,75 @@ tiers:
     assert_eq!(hard["limits.memory"], json!("16Gi"));
     assert_eq!(hard["requests.cpu"], json!("4"));
 }
+
+#[test]
+fn priorities_scratch_directories_shared_volumes_and_scaling_behaviour() {
+    let text = "
+platform: shop
+priorities:
+  high: 1000
+  medium: { value: 500, default: true, description: most services }
+tiers:
+  - name: apps
+    services:
+      api:
+        image: shop/api:1.0.0
+        ports: { http: 8080 }
+        priority: high
+        scratch: [/home/app/.cache, /var/cache/app/]
+        autoscale:
+          min: 2
+          max: 20
+          scaleUp: { pods: 4, percent: 100%, every: 15s }
+          scaleDown: { wait: 5m }
+      models:
+        image: shop/models:1.0.0
+        ports: { http: 8080 }
+        replicas: 2
+        kind: stateless
+        storage: { size: 100Gi, class: efs, access: ReadWriteMany }
+      weights:
+        image: shop/weights:1.0.0
+        ports: { http: 8080 }
+        kind: stateless
+        storage: { size: 10Gi, class: nfs, access: ReadOnlyMany, mountPath: /models }
+";
+    let objects = objects(text);
+    let high = find(&objects, "PriorityClass", "high");
+    assert_eq!((&high["value"], &high["globalDefault"]), (&json!(1000), &json!(false)));
+    let medium = find(&objects, "PriorityClass", "medium");
+    assert_eq!(medium["globalDefault"], json!(true));
+    assert_eq!(medium["description"], json!("most services"));
+    let api = find(&objects, "Deployment", "api");
+    let pod = &api["spec"]["template"]["spec"];
+    assert_eq!(pod["priorityClassName"], json!("high"));
+    let mounts: Vec<&Value> = container(api)["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["mountPath"])
+        .collect();
+    assert_eq!(mounts, [&json!("/tmp"), &json!("/home/app/.cache"), &json!("/var/cache/app")]);
+    assert_eq!(pod["volumes"][1], json!({ "name": "writable-0", "emptyDir": {} }));
+    let behavior = &find(&objects, "HorizontalPodAutoscaler", "api")["spec"]["behavior"];
+    assert_eq!(
+        behavior["scaleUp"],
+        json!({ "selectPolicy": "Max", "policies": [
+            { "type": "Pods", "value": 4, "periodSeconds": 15 },
+            { "type": "Percent", "value": 100, "periodSeconds": 15 },
+        ] })
+    );
+    assert_eq!(behavior["scaleDown"], json!({ "stabilizationWindowSeconds": 300 }));
+    let claim = find(&objects, "PersistentVolumeClaim", "models-data");
+    assert_eq!(claim["spec"]["accessModes"], json!(["ReadWriteMany"]));
+    let models = find(&objects, "Deployment", "models");
+    assert_eq!(models["spec"]["strategy"]["type"], json!("RollingUpdate"));
+    let weights = find(&objects, "Deployment", "weights");
+    assert_eq!(
+        container(weights)["volumeMounts"][1],
+        json!({ "name": "data", "mountPath": "/models", "readOnly": true })
+    );
+    assert!(find(&objects, "Deployment", "api")["spec"]["template"]["spec"]
+        .get("priorityClassName")
+        .is_some());
+}

@@ -47,6 +47,54 @@ record! {
         optional network: NetworkSpec = "network",
         /// Kubernetes operators the platform's blueprints rely on, by name (`cloudnative-pg`).
         optional operators: Map<Name, OperatorSpec> = "operators",
+        /// PriorityClasses services can name with `priority:`.
+        optional priorities: Map<Name, PrioritySpec> = "priorities",
+    }
+}
+
+record! {
+    /// A PriorityClass written in full.
+    pub struct PriorityDetail ("a priority (`value`, `default`, `description`)") {
+        /// Higher runs first and may preempt lower; at most 1000000000.
+        required value: u32 = "value",
+        /// Pods that name no priority class get this one (`globalDefault`).
+        optional default: bool = "default",
+        /// What it is for.
+        optional description: String = "description",
+    }
+}
+
+/// A priority: a bare value or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrioritySpec {
+    /// `high: 1000`.
+    Value(u32),
+    /// `medium: { value: 500, default: true }`.
+    Detail(PriorityDetail),
+}
+
+impl Decode for PrioritySpec {
+    const EXPECTED: &'static str = "a priority value or `{ value, default, description }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            super::yaml::NodeKind::Map(_) => {
+                PriorityDetail::decode(node, d).map(PrioritySpec::Detail)
+            }
+            _ => u32::decode(node, d).map(PrioritySpec::Value),
+        }
+    }
+}
+
+impl JsonSchema for PrioritySpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Priority".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let detail = generator.subschema_for::<PriorityDetail>();
+        json_schema!({
+            "description": "A PriorityClass value, or a priority with its settings.",
+            "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 1_000_000_000 }, detail]
+        })
     }
 }
 
