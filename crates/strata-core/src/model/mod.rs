@@ -186,10 +186,22 @@ pub struct Service {
 pub struct Port {
     /// Its name.
     pub name: String,
-    /// Its number.
+    /// The number the container listens on, which pods (and so
+    /// NetworkPolicies, probes and scrapers) see.
     pub number: u16,
     /// Its protocol.
     pub protocol: Protocol,
+    /// The Service's number when it differs from the container's
+    /// (`{ port: 80, targetPort: 8080 }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_number: Option<u16>,
+}
+
+impl Port {
+    /// The number clients dial: the Service's port.
+    pub fn service_port(&self) -> u16 {
+        self.service_number.unwrap_or(self.number)
+    }
 }
 
 /// An environment variable.

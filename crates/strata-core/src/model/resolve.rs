@@ -590,11 +590,23 @@ impl Resolver<'_> {
     fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
         let mut ports: Vec<(Port, Span)> = Vec::new();
         for (name, port) in spec.ports.iter().flat_map(|p| p.value.iter()) {
-            let (number, protocol) = match &port.value {
-                PortSpec::Number(n) => (n.0, None),
-                PortSpec::Detail(d) => (d.port.value.0, d.protocol.as_ref().map(|p| p.value)),
+            let (service_number, number, protocol) = match &port.value {
+                PortSpec::Number(n) => (n.0, n.0, None),
+                PortSpec::Detail(d) => (
+                    d.port.value.0,
+                    d.target_port.as_ref().map_or(d.port.value.0, |t| t.value.0),
+                    d.protocol.as_ref().map(|p| p.value),
+                ),
             };
-            if let Some((first, first_span)) = ports.iter().find(|(p, _)| p.number == number) {
+            let clash = ports.iter().find(|(p, _)| {
+                p.number == number || p.service_port() == service_number
+            });
+            if let Some((first, first_span)) = clash {
+                let number = if first.number == number {
+                    number
+                } else {
+                    service_number
+                };
                 let diagnostic = Diagnostic::error(
                     "duplicate-port",
                     format!(
@@ -613,6 +625,7 @@ impl Resolver<'_> {
                     name: name.value.0.clone(),
                     number,
                     protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
+                    service_number: (service_number != number).then_some(service_number),
                 },
                 port.span,
             ));

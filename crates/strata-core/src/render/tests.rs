@@ -970,3 +970,45 @@ tiers:
         .get("priorityClassName")
         .is_some());
 }
+
+#[test]
+fn a_service_port_may_differ_from_the_container_port() {
+    let text = "
+platform: shop
+gateways:
+  edge: { kind: ingress, hosts: [shop.example.com] }
+tiers:
+  - name: apps
+    services:
+      web: { image: shop/web:1.0.0, ports: { http: { port: 80, targetPort: 8080 } }, expose: { path: / } }
+      api: { image: shop/api:1.0.0, ports: { http: 8080 }, env: { WEB: '${web.url}' } }
+";
+    let objects = objects(text);
+    let service = find(&objects, "Service", "web");
+    assert_eq!(service["spec"]["ports"][0]["port"], json!(80));
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], json!("http"));
+    let web = find(&objects, "Deployment", "web");
+    assert_eq!(container(web)["ports"][0]["containerPort"], json!(8080));
+    let ingress = &find(&objects, "NetworkPolicy", "web-ingress")["spec"]["ingress"];
+    assert!(
+        ingress
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|rule| rule["ports"][0]["port"] == json!(8080)),
+        "{ingress}"
+    );
+    let env = &container(find(&objects, "Deployment", "api"))["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["value"] == json!("http://web.shop.svc.cluster.local:80")),
+        "{env}"
+    );
+    let route = find(&objects, "Ingress", "edge");
+    assert_eq!(
+        route["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
+        json!(80)
+    );
+}

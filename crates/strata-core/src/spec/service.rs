@@ -212,9 +212,12 @@ record! {
 
 record! {
     /// A port written in full.
-    pub struct PortDetail ("a port (`port`, `protocol`)") {
-        /// The port number, 1 to 65535.
+    pub struct PortDetail ("a port (`port`, `targetPort`, `protocol`)") {
+        /// The port number, 1 to 65535: the Service's, and the container's
+        /// unless `targetPort` is set.
         required port: PortNumber = "port",
+        /// The container's port when it differs from the Service's.
+        optional target_port: PortNumber = "targetPort",
         /// `http`, `grpc`, `tcp` or `udp`; guessed from the port's name when absent.
         optional protocol: Protocol = "protocol",
     }
