@@ -38,7 +38,10 @@ pub fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, Stri
         fields.push(("url".into(), format!("{scheme}://{host}:{number}")));
     }
     for port in ports {
-        fields.push((format!("ports.{}", port.name), port.service_port().to_string()));
+        fields.push((
+            format!("ports.{}", port.name),
+            port.service_port().to_string(),
+        ));
     }
     fields
 }

@@ -571,7 +571,11 @@ impl Resolver<'_> {
                 .iter()
                 .find(|(p, _)| *p == text)
                 .map(|(_, what)| (*what).to_string())
-                .or_else(|| out.iter().any(|p| p == text).then(|| "another scratch directory".to_string()));
+                .or_else(|| {
+                    out.iter()
+                        .any(|p| p == text)
+                        .then(|| "another scratch directory".to_string())
+                });
             if let Some(what) = clash {
                 self.error(
                     "duplicate-mount",
@@ -598,9 +602,9 @@ impl Resolver<'_> {
                     d.protocol.as_ref().map(|p| p.value),
                 ),
             };
-            let clash = ports.iter().find(|(p, _)| {
-                p.number == number || p.service_port() == service_number
-            });
+            let clash = ports
+                .iter()
+                .find(|(p, _)| p.number == number || p.service_port() == service_number);
             if let Some((first, first_span)) = clash {
                 let number = if first.number == number {
                     number
@@ -1159,7 +1163,9 @@ impl Resolver<'_> {
                 );
             }
             let is_default = default.is_some_and(|d| d.value);
-            if let (true, Some(first), Some(span)) = (is_default, default_span, default.map(|d| d.span)) {
+            if let (true, Some(first), Some(span)) =
+                (is_default, default_span, default.map(|d| d.span))
+            {
                 let diagnostic = Diagnostic::error(
                     "duplicate-default",
                     "two priorities are the default".to_string(),

@@ -82,7 +82,9 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         );
         put(
             "limits.memory",
-            budget.limits_memory.map(|q| q.to_kubernetes(Measure::Bytes)),
+            budget
+                .limits_memory
+                .map(|q| q.to_kubernetes(Measure::Bytes)),
         );
         put("requests.nvidia.com/gpu", budget.gpu.map(|g| g.to_string()));
         put(

@@ -886,9 +886,18 @@ tiers:
     let shop = &find(&objects, "Namespace", "shop")["metadata"];
     assert_eq!(shop["annotations"], json!({ "quota.cpu": "32" }));
     let labels = &shop["labels"];
-    assert_eq!(labels["pod-security.kubernetes.io/enforce"], json!("baseline"));
-    assert_eq!(labels["pod-security.kubernetes.io/warn"], json!("restricted"));
-    assert_eq!(labels["pod-security.kubernetes.io/audit"], json!("restricted"));
+    assert_eq!(
+        labels["pod-security.kubernetes.io/enforce"],
+        json!("baseline")
+    );
+    assert_eq!(
+        labels["pod-security.kubernetes.io/warn"],
+        json!("restricted")
+    );
+    assert_eq!(
+        labels["pod-security.kubernetes.io/audit"],
+        json!("restricted")
+    );
     assert_eq!(
         find(&objects, "Namespace", "tenant-acme")["metadata"]["annotations"],
         json!({ "owner": "acme" })
@@ -933,7 +942,10 @@ tiers:
 ";
     let objects = objects(text);
     let high = find(&objects, "PriorityClass", "high");
-    assert_eq!((&high["value"], &high["globalDefault"]), (&json!(1000), &json!(false)));
+    assert_eq!(
+        (&high["value"], &high["globalDefault"]),
+        (&json!(1000), &json!(false))
+    );
     let medium = find(&objects, "PriorityClass", "medium");
     assert_eq!(medium["globalDefault"], json!(true));
     assert_eq!(medium["description"], json!("most services"));
@@ -946,8 +958,18 @@ tiers:
         .iter()
         .map(|m| &m["mountPath"])
         .collect();
-    assert_eq!(mounts, [&json!("/tmp"), &json!("/home/app/.cache"), &json!("/var/cache/app")]);
-    assert_eq!(pod["volumes"][1], json!({ "name": "writable-0", "emptyDir": {} }));
+    assert_eq!(
+        mounts,
+        [
+            &json!("/tmp"),
+            &json!("/home/app/.cache"),
+            &json!("/var/cache/app")
+        ]
+    );
+    assert_eq!(
+        pod["volumes"][1],
+        json!({ "name": "writable-0", "emptyDir": {} })
+    );
     let behavior = &find(&objects, "HorizontalPodAutoscaler", "api")["spec"]["behavior"];
     assert_eq!(
         behavior["scaleUp"],
@@ -956,7 +978,10 @@ tiers:
             { "type": "Percent", "value": 100, "periodSeconds": 15 },
         ] })
     );
-    assert_eq!(behavior["scaleDown"], json!({ "stabilizationWindowSeconds": 300 }));
+    assert_eq!(
+        behavior["scaleDown"],
+        json!({ "stabilizationWindowSeconds": 300 })
+    );
     let claim = find(&objects, "PersistentVolumeClaim", "models-data");
     assert_eq!(claim["spec"]["accessModes"], json!(["ReadWriteMany"]));
     let models = find(&objects, "Deployment", "models");
@@ -966,9 +991,11 @@ tiers:
         container(weights)["volumeMounts"][1],
         json!({ "name": "data", "mountPath": "/models", "readOnly": true })
     );
-    assert!(find(&objects, "Deployment", "api")["spec"]["template"]["spec"]
-        .get("priorityClassName")
-        .is_some());
+    assert!(
+        find(&objects, "Deployment", "api")["spec"]["template"]["spec"]
+            .get("priorityClassName")
+            .is_some()
+    );
 }
 
 #[test]
