@@ -115,7 +115,8 @@ fn units<S: serde::Serializer>(q: &Quantity, s: S) -> Result<S::Ok, S::Error> {
 pub struct Fit {
     /// What is checked: `namespace NAME` or `node pool NAME`.
     pub scope: String,
-    /// The resource: `cpu`, `memory`, `gpu`, `storage`, `pvcs`, `pods`.
+    /// The resource: `cpu`, `memory` (requests), `limits.cpu`, `limits.memory`,
+    /// `gpu`, `storage`, `pvcs`, `pods`.
     pub resource: &'static str,
     /// What the platform asks for.
     pub requested: String,
@@ -301,6 +302,18 @@ fn fit(platform: &Platform) -> Vec<Fit> {
                 Measure::Bytes,
             ),
             (
+                "limits.cpu",
+                totals.cpu_limits,
+                budget.limits_cpu,
+                Measure::Cpu,
+            ),
+            (
+                "limits.memory",
+                totals.memory_limits,
+                budget.limits_memory,
+                Measure::Bytes,
+            ),
+            (
                 "gpu",
                 count(totals.gpu),
                 budget.gpu.map(count),
@@ -381,4 +394,38 @@ fn fit(platform: &Platform) -> Vec<Fit> {
         }
     }
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use crate::{model, spec};
+
+    #[test]
+    fn budget_limits_are_compared_with_the_sum_of_limits() {
+        let file = SourceFile::new(
+            "t.yaml",
+            "
+platform: t
+namespaces:
+  t: { budget: { limits: { cpu: 1, memory: 4Gi } } }
+tiers:
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, replicas: 3, resources: { requests: { cpu: 100m, memory: 1Gi }, limits: { cpu: 500m, memory: 1Gi } } }
+",
+        );
+        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let plan = Plan::new(&platform);
+        let rows: Vec<(&str, &str, bool)> = plan
+            .fit
+            .iter()
+            .map(|f| (f.resource, f.requested.as_str(), f.fits))
+            .collect();
+        assert_eq!(
+            rows,
+            [("limits.cpu", "1.5", false), ("limits.memory", "3Gi", true)]
+        );
+    }
 }

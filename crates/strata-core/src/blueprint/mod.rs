@@ -285,7 +285,7 @@ fn database_exports(tuning: &Tuning, scheme: &str, host: &str, port: u16) -> Vec
 
 impl Tuning {
     /// Every distinct owner of the databases, in order.
-    fn database_owners(&self) -> Vec<String> {
+    pub fn database_owners(&self) -> Vec<String> {
         let mut owners: Vec<String> = Vec::new();
         for db in &self.databases {
             if !owners.contains(&db.owner) {

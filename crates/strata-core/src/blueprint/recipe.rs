@@ -177,6 +177,7 @@ fn merge(own: &ServiceSpec, base: ServiceSpec) -> ServiceSpec {
                     },
                     class: None,
                     mount_path: path,
+                    access: None,
                 },
                 StorageSpec::Volume(mut v) => {
                     v.mount_path = v.mount_path.or(path);
@@ -414,9 +415,13 @@ pub fn resource_values(service: &Service) -> Value {
 }
 
 /// The spec of a PersistentVolumeClaim an operator makes for the service's
-/// pods: `size`, and the service's storage class when it names one.
+/// pods: `size`, and the service's access mode and storage class.
 pub fn claim_spec(service: &Service, size: &str) -> Value {
-    let mut spec = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": size } } });
+    let access = service
+        .storage
+        .as_ref()
+        .map_or("ReadWriteOnce", |s| s.access.as_str());
+    let mut spec = json!({ "accessModes": [access], "resources": { "requests": { "storage": size } } });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         spec["storageClassName"] = json!(class);
     }

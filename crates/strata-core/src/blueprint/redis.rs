@@ -312,6 +312,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
         name: "sentinel".into(),
         number: SENTINEL_PORT,
         protocol: Protocol::Tcp,
+        service_number: None,
     }];
     sentinel.env.retain(|e| e.name == "REDIS_PASSWORD");
     sentinel.config = Some(Config {

@@ -354,7 +354,7 @@ fn service_detail(service: &crate::model::Service) -> String {
         } else {
             ""
         };
-        parts.push(format!("{} {}{udp}", port.name, port.number));
+        parts.push(format!("{} {}{udp}", port.name, port.service_port()));
     }
     if service.ports.len() > 2 {
         parts.push(format!("+{}", service.ports.len() - 2));

@@ -72,7 +72,7 @@ fn port_entries(service: &Service) -> Vec<Value> {
         .map(|p| {
             let mut port = json!({
                 "name": p.name,
-                "port": p.number,
+                "port": p.service_port(),
                 "targetPort": p.name,
                 "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" },
             });
