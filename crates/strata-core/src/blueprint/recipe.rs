@@ -421,7 +421,8 @@ pub fn claim_spec(service: &Service, size: &str) -> Value {
         .storage
         .as_ref()
         .map_or("ReadWriteOnce", |s| s.access.as_str());
-    let mut spec = json!({ "accessModes": [access], "resources": { "requests": { "storage": size } } });
+    let mut spec =
+        json!({ "accessModes": [access], "resources": { "requests": { "storage": size } } });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         spec["storageClassName"] = json!(class);
     }
