@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `clickhouse` blueprint.
@@ -39,6 +39,11 @@ pub static BLUEPRINT: Blueprint = Blueprint {
 };
 
 const HTTP: u16 = 8123;
+
+/// The `ClickHouseKeeperInstallation` of a replicated cluster.
+fn keeper_name(service: &str) -> String {
+    format!("{service}-keeper")
+}
 const NATIVE: u16 = 9000;
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -88,8 +93,33 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
-            members: altinity.then(|| json!({ "matchExpressions": [{ "key": "clickhouse.altinity.com/chi", "operator": "In", "values": [tuning.service.clone()] }] })),
-            member_ports: if altinity { vec![9009] } else { Vec::new() },
+            // The Altinity operator labels the servers
+            // `clickhouse.altinity.com/chi` and the Keeper nodes
+            // `clickhouse-keeper.altinity.com/chk`; it queries the servers
+            // over HTTP on 8123 (schema propagation, metrics).
+            pods: altinity
+                .then(|| super::labels(&[("clickhouse.altinity.com/chi", &tuning.service)])),
+            members: if altinity {
+                let mut groups = vec![
+                    Members::new(
+                        "members",
+                        &[("clickhouse.altinity.com/chi", &tuning.service)],
+                    )
+                    .operated(&[HTTP]),
+                ];
+                if tuning.replicas > 1 {
+                    groups.push(Members::new(
+                        "keeper",
+                        &[(
+                            "clickhouse-keeper.altinity.com/chk",
+                            &keeper_name(&tuning.service),
+                        )],
+                    ));
+                }
+                groups
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }
@@ -100,7 +130,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         return Vec::new();
     }
     let replicated = service.replicas > 1;
-    let keeper = format!("{}-keeper", service.name);
+    let keeper = keeper_name(&service.name);
     let mut claim = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": recipe::storage_size(service) } } });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         claim["storageClassName"] = json!(class);

@@ -22,6 +22,7 @@ fn sample_exports(
         shards: 1,
         options: Default::default(),
         siblings: Vec::<Sibling>::new(),
+        operator_namespace: None,
         supplied: Default::default(),
     };
     (blueprint.recipe)(&tuning).supplied.exports

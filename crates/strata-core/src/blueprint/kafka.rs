@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, stable_id, user, volume};
-use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `kafka` blueprint.
@@ -115,8 +115,26 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: None,
-            members: strimzi
-                .then(|| json!({ "matchLabels": { "strimzi.io/cluster": tuning.service } })),
+            // Strimzi labels every pod of the cluster `strimzi.io/cluster`
+            // (nodes, entity operator), and the nodes as its bootstrap Service
+            // selects them. Its cluster operator reaches the controllers on
+            // 9090, the brokers' replication listener on 9091 and the Kafka
+            // agent on 8443.
+            pods: strimzi.then(|| {
+                super::labels(&[
+                    ("strimzi.io/cluster", &tuning.service),
+                    ("strimzi.io/kind", "Kafka"),
+                    ("strimzi.io/name", &format!("{}-kafka", tuning.service)),
+                ])
+            }),
+            members: if strimzi {
+                vec![
+                    Members::new("members", &[("strimzi.io/cluster", &tuning.service)])
+                        .operated(&[9090, 9091, 8443]),
+                ]
+            } else {
+                Vec::new()
+            },
             pod_env: true,
             ..Supplied::default()
         },

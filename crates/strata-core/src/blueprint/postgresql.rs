@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Database, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::{Blueprint, Database, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `postgresql` blueprint.
@@ -229,7 +229,23 @@ fn recipe(tuning: &Tuning) -> Recipe {
             secrets: roles,
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
-            members: ha.then(|| json!({ "matchLabels": { "cnpg.io/cluster": tuning.service } })),
+            // CloudNativePG labels its pods `cnpg.io/cluster` (instances and
+            // their join and backup jobs) and `cnpg.io/podRole: instance`; it
+            // reaches each instance's manager on 8000 and PostgreSQL on 5432.
+            pods: ha.then(|| {
+                super::labels(&[
+                    ("cnpg.io/cluster", &tuning.service),
+                    ("cnpg.io/podRole", "instance"),
+                ])
+            }),
+            members: if ha {
+                vec![
+                    Members::new("members", &[("cnpg.io/cluster", &tuning.service)])
+                        .operated(&[8000, PORT]),
+                ]
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }

@@ -188,10 +188,23 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
-            members: sentinel.then(|| {
-                json!({ "matchExpressions": [{ "key": "app.kubernetes.io/name", "operator": "In", "values": [tuning.service.clone(), sentinel_name(tuning)] }] })
-            }),
-            member_ports: if sentinel { vec![SENTINEL_PORT] } else { Vec::new() },
+            members: if sentinel {
+                vec![super::Members {
+                    name: "members",
+                    selector: json!({
+                        "matchLabels": { "app.kubernetes.io/instance": tuning.platform },
+                        "matchExpressions": [{ "key": "app.kubernetes.io/name", "operator": "In", "values": [tuning.service.clone(), sentinel_name(tuning)] }],
+                    }),
+                    operator_ports: Vec::new(),
+                }]
+            } else {
+                Vec::new()
+            },
+            member_ports: if sentinel {
+                vec![SENTINEL_PORT]
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }

@@ -333,7 +333,17 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                     continue;
                 }
-                let (spec, tuning) = self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                let (spec, mut tuning) =
+                    self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                if let Some(tuning) = &mut tuning
+                    && let Some(operator) = tuning.mode.operator
+                    && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
+                {
+                    tuning.operator_namespace = tiers
+                        .iter()
+                        .find(|t| t.name == tier.value.0)
+                        .map(|t| t.namespace.clone());
+                }
                 let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
                 built.tuning = tuning;
                 declared.insert(name.value.0.clone(), services.len());
