@@ -148,7 +148,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if replicated {
         configuration["zookeeper"] = json!({ "nodes": [{ "host": format!("keeper-{keeper}.{}.svc.cluster.local", service.namespace), "port": 2181 }] });
     }
-    let pod = json!({
+    let mut pod = json!({
         "name": "clickhouse",
         "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
         "spec": {
@@ -156,6 +156,13 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "containers": [{ "name": "clickhouse", "image": service.image, "resources": recipe::resource_values(service) }],
         },
     });
+    if let Some(pool) = recipe::pool_scheduling(platform, service)
+        && let Some(fields) = pool.as_object()
+    {
+        for (key, value) in fields {
+            pod["spec"][key] = value.clone();
+        }
+    }
     let mut out = vec![json!({
         "apiVersion": "clickhouse.altinity.com/v1",
         "kind": "ClickHouseInstallation",

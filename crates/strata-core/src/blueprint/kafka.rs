@@ -253,6 +253,21 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         }),
     ];
+    // Strimzi's pod template has no nodeSelector: the pool's labels become
+    // a required node affinity.
+    if let Some(pool) = recipe::pool_scheduling(platform, service) {
+        let template = &mut out[1]["spec"]["template"]["pod"];
+        if let Some(selector) = pool.get("nodeSelector").and_then(Value::as_object) {
+            let terms: Vec<Value> = selector
+                .iter()
+                .map(|(k, v)| json!({ "key": k, "operator": "In", "values": [v] }))
+                .collect();
+            template["affinity"]["nodeAffinity"] = json!({ "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [{ "matchExpressions": terms }] } });
+        }
+        if let Some(tolerations) = pool.get("tolerations") {
+            template["tolerations"] = tolerations.clone();
+        }
+    }
     for topic in &tuning.topics {
         let mut topic_metadata = recipe::metadata(platform, service, &topic.name);
         topic_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);

@@ -299,6 +299,15 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });
+    // CloudNativePG schedules instances by `affinity.nodeSelector` and
+    // `affinity.tolerations`.
+    if let Some(pool) = recipe::pool_scheduling(platform, service) {
+        for key in ["nodeSelector", "tolerations"] {
+            if let Some(value) = pool.get(key) {
+                spec["affinity"][key] = value.clone();
+            }
+        }
+    }
     // The roles postInitSQL creates get their passwords from Secrets that
     // `apply` fills once; CloudNativePG keeps them in step.
     let roles: Vec<Value> = managed_roles(tuning)

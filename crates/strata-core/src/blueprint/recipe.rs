@@ -403,14 +403,34 @@ pub fn metadata(platform: &crate::model::Platform, service: &Service, name: &str
     })
 }
 
-/// Kubernetes quantity text of a service's resources.
+/// Kubernetes quantity text of a service's resources, GPUs included.
 pub fn resource_values(service: &Service) -> Value {
     use crate::quantity::Measure;
     let r = &service.resources;
-    json!({
+    let mut out = json!({
         "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
         "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
-    })
+    });
+    if service.gpu > 0 {
+        out["requests"]["nvidia.com/gpu"] = json!(service.gpu.to_string());
+        out["limits"]["nvidia.com/gpu"] = json!(service.gpu.to_string());
+    }
+    out
+}
+
+/// The node pool of a service as an operator's pod template takes it:
+/// `nodeSelector` and `tolerations` (empty ones left out); `None` without
+/// a pool.
+pub fn pool_scheduling(platform: &crate::model::Platform, service: &Service) -> Option<Value> {
+    let (selector, tolerations) = crate::render::workload::placement(platform, service)?;
+    let mut out = json!({});
+    if !selector.is_empty() {
+        out["nodeSelector"] = json!(selector);
+    }
+    if !tolerations.is_empty() {
+        out["tolerations"] = json!(tolerations);
+    }
+    Some(out)
 }
 
 /// The storage size of a service's volume, as Kubernetes writes it.

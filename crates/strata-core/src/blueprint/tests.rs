@@ -543,3 +543,42 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
         "their own user, their own group"
     );
 }
+
+#[test]
+fn operated_modes_run_on_their_node_pool() {
+    let text = format!(
+        "platform: demo\n{OPERATORS}nodePools:\n  mem: {{ selector: {{ pool: mem }}, taints: [\"dedicated=mem:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      pg: {{ blueprint: postgresql, mode: ha, pool: mem }}\n      kafka: {{ blueprint: kafka, mode: strimzi, pool: mem }}\n      ch: {{ blueprint: clickhouse, mode: altinity, pool: mem }}\n"
+    );
+    let platform = model::resolve(
+        &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
+        None,
+    )
+    .unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let toleration = serde_json::json!([{ "key": "dedicated", "operator": "Equal", "value": "mem", "effect": "NoSchedule" }]);
+    let cluster = &find(&objects, "Cluster", "pg")["spec"]["affinity"];
+    assert_eq!(
+        cluster["nodeSelector"],
+        serde_json::json!({ "pool": "mem" })
+    );
+    assert_eq!(cluster["tolerations"], toleration);
+    assert_eq!(
+        cluster["enablePodAntiAffinity"], true,
+        "the anti-affinity stays"
+    );
+    let pod = &find(&objects, "KafkaNodePool", "kafka-nodes")["spec"]["template"]["pod"];
+    assert_eq!(
+        pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+            [0]["matchExpressions"],
+        serde_json::json!([{ "key": "pool", "operator": "In", "values": ["mem"] }])
+    );
+    assert!(pod["affinity"]["podAntiAffinity"].is_object());
+    assert_eq!(pod["tolerations"], toleration);
+    let template = &find(&objects, "ClickHouseInstallation", "ch")["spec"]["templates"]["podTemplates"]
+        [0]["spec"];
+    assert_eq!(
+        template["nodeSelector"],
+        serde_json::json!({ "pool": "mem" })
+    );
+    assert_eq!(template["tolerations"], toleration);
+}
