@@ -29,6 +29,7 @@ pub static OPENRESTY: Blueprint = Blueprint {
     recipe: openresty,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 /// The `nginx` blueprint.
@@ -48,6 +49,7 @@ pub static NGINX: Blueprint = Blueprint {
     recipe: nginx,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {

@@ -43,7 +43,37 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods,
 };
+
+/// The size of each of the entity operator's two containers (topic and
+/// user operators): requests, then limits.
+const OPERATOR_SIZE: [(&str, &str); 2] = [("100m", "256Mi"), ("500m", "512Mi")];
+
+/// `strimzi` runs the node pool's pods and one entity-operator pod of two
+/// containers.
+fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
+    let mut groups = recipe::own_pods(service, tuning);
+    if tuning.mode.name == "strimzi" {
+        use crate::quantity::{Measure, Quantity};
+        let two = |text: &str, measure| Quantity::parse(text, measure).unwrap_or_default().times(2);
+        let mut resources = crate::model::Resources::default();
+        resources.requests.cpu = two(OPERATOR_SIZE[0].0, Measure::Cpu);
+        resources.requests.memory = two(OPERATOR_SIZE[0].1, Measure::Bytes);
+        resources.limits.cpu = two(OPERATOR_SIZE[1].0, Measure::Cpu);
+        resources.limits.memory = two(OPERATOR_SIZE[1].1, Measure::Bytes);
+        groups.push(super::PodGroup {
+            name: format!("{}-entity-operator", service.name),
+            pods: 1,
+            resources,
+            gpu: 0,
+            pvcs: 0,
+            storage: Quantity::default(),
+            pool: None,
+        });
+    }
+    groups
+}
 
 const CLIENT: u16 = 9092;
 const CONTROLLER: u16 = 9093;
@@ -203,6 +233,13 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
     }))
 }
 
+fn operator_resources() -> Value {
+    json!({
+        "requests": { "cpu": OPERATOR_SIZE[0].0, "memory": OPERATOR_SIZE[0].1 },
+        "limits": { "cpu": OPERATOR_SIZE[1].0, "memory": OPERATOR_SIZE[1].1 },
+    })
+}
+
 fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let replication = tuning.replicas.clamp(1, 3);
     let mut storage = json!({ "id": 0, "type": "persistent-claim", "size": recipe::storage_size(service), "deleteClaim": false, "kraftMetadata": "shared" });
@@ -234,7 +271,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                         "auto.create.topics.enable": false,
                     },
                 },
-                "entityOperator": { "topicOperator": {}, "userOperator": {} },
+                "entityOperator": { "topicOperator": { "resources": operator_resources() }, "userOperator": { "resources": operator_resources() } },
             },
         }),
         json!({

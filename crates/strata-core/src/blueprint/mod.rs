@@ -84,6 +84,61 @@ pub struct Blueprint {
     /// Services it runs beside the declared one (Sentinel's group): rendered
     /// like any service and counted by `plan`.
     pub companions: fn(&Service, &Tuning) -> Vec<Service>,
+    /// The service's own pods as `plan` counts them: `replicas` pods of the
+    /// service's size ([`recipe::own_pods`]) unless its operator runs others
+    /// (ClickHouse's shards × replicas and Keeper nodes, Strimzi's entity
+    /// operator). Companions are counted besides, from `companions`.
+    pub pods: fn(&Service, &Tuning) -> Vec<PodGroup>,
+}
+
+/// Pods of one kind a service runs, with what each asks for: what `plan`
+/// counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodGroup {
+    /// What they are (`NAME`, `NAME-keeper`).
+    pub name: String,
+    /// How many.
+    pub pods: u32,
+    /// Requests and limits of one pod.
+    pub resources: crate::model::Resources,
+    /// GPUs of one pod.
+    pub gpu: u32,
+    /// Volume claims of all of them.
+    pub pvcs: u32,
+    /// Storage of all their claims.
+    pub storage: crate::quantity::Quantity,
+    /// The node pool they run on.
+    pub pool: Option<String>,
+}
+
+impl PodGroup {
+    /// The pods of a service, or companion, as rendered: `replicas` of its size.
+    pub fn of(service: &Service) -> PodGroup {
+        PodGroup {
+            name: service.name.clone(),
+            pods: service.replicas,
+            resources: service.resources,
+            gpu: service.gpu,
+            pvcs: service.volume_claims(),
+            storage: service.storage_total(),
+            pool: service.pool.clone(),
+        }
+    }
+}
+
+/// Every pod a service runs, its own first, then its companions': what
+/// `plan` counts.
+pub fn footprint(service: &Service) -> Vec<PodGroup> {
+    let Some(tuning) = &service.tuning else {
+        return vec![PodGroup::of(service)];
+    };
+    let mut groups = (tuning.blueprint.pods)(service, tuning);
+    groups.extend(
+        (tuning.blueprint.companions)(service, tuning)
+            .iter()
+            .map(PodGroup::of),
+    );
+    groups
 }
 
 /// One way to run a blueprint.

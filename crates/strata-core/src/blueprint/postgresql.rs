@@ -52,6 +52,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 const PORT: u16 = 5432;

@@ -327,6 +327,11 @@ pub fn no_companions(_: &Service, _: &Tuning) -> Vec<Service> {
     Vec::new()
 }
 
+/// The service's pods are `replicas` of its size.
+pub fn own_pods(service: &Service, _: &Tuning) -> Vec<super::PodGroup> {
+    vec![super::PodGroup::of(service)]
+}
+
 fn workload(objects: &mut [Value]) -> Option<&mut Value> {
     objects.iter_mut().find(|o| {
         matches!(

@@ -48,6 +48,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects: recipe::no_objects,
     companions,
+    pods: recipe::own_pods,
 };
 
 const PORT: u16 = 6379;
