@@ -446,6 +446,15 @@ pub fn storage_size(service: &Service) -> String {
     )
 }
 
+/// Egress to the API server: to `network.apiServer` when the platform
+/// says where it is, else to any address on its ports.
+fn api_server(platform: &crate::model::Platform) -> Value {
+    match &platform.network.api_server {
+        Some(cidr) => crate::render::network::api_server_rule(cidr),
+        None => json!({ "ports": tcp(&[443, 6443]) }),
+    }
+}
+
 /// Ports as NetworkPolicy ports.
 fn tcp(ports: &[u16]) -> Vec<Value> {
     ports
@@ -495,7 +504,7 @@ pub fn member_policies(
             }
             let mut egress = vec![json!({ "to": peers })];
             if tuning.mode.operated {
-                egress.push(json!({ "ports": tcp(&[443, 6443]) }));
+                egress.push(api_server(platform));
             }
             json!({
                 "apiVersion": "networking.k8s.io/v1",
@@ -519,7 +528,7 @@ pub fn member_policies(
             })
             .collect();
         if !egress.is_empty() {
-            egress.push(json!({ "ports": tcp(&[443, 6443]) }));
+            egress.push(api_server(platform));
             let mut meta = metadata(platform, service, &format!("{}-operator", service.name));
             meta["namespace"] = json!(namespace);
             out.push(json!({

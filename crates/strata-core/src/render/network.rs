@@ -95,6 +95,15 @@ pub fn pod_selector(platform: &Platform, service: &Service) -> Value {
     }
 }
 
+/// Egress to the API server at `cidr`: the `kubernetes` Service's port 443
+/// and the endpoints' usual 6443 (policies see the endpoint after DNAT).
+pub fn api_server_rule(cidr: &str) -> Value {
+    json!({
+        "to": [{ "ipBlock": { "cidr": cidr } }],
+        "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }],
+    })
+}
+
 /// A peer naming a service's pods in its namespace.
 pub fn service_peer(platform: &Platform, service: &Service) -> Value {
     json!({
@@ -223,6 +232,14 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
                 rules.push(json!({ "to": [service_peer(platform, target)], "ports": [{ "protocol": "TCP", "port": metrics.number }] }));
             }
         }
+    }
+    if let Some(cidr) = platform
+        .network
+        .api_server
+        .as_ref()
+        .filter(|_| !service.access.is_empty())
+    {
+        rules.push(api_server_rule(cidr));
     }
     for egress in &service.egress {
         let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
