@@ -85,13 +85,10 @@ fn namespace_peer(namespace: &str, labels: &BTreeMap<String, String>) -> Value {
 /// for a service whose operator runs the pods, the labels that operator
 /// gives them (operators do not copy Strata's labels onto their pods).
 pub fn pod_selector(platform: &Platform, service: &Service) -> Value {
-    match service
-        .tuning
-        .as_ref()
-        .and_then(|t| t.supplied.pods.as_ref())
-    {
-        Some(pods) if service.tuning.as_ref().is_some_and(|t| t.mode.operated) => json!(pods),
-        _ => Value::Object(labels::selector(platform, service)),
+    let operated = service.tuning.as_ref().filter(|t| t.mode.operated);
+    match operated.and_then(|t| t.supplied.pods.as_ref()) {
+        Some(pods) => json!(pods),
+        None => Value::Object(labels::selector(platform, service)),
     }
 }
 
