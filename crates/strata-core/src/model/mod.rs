@@ -175,6 +175,8 @@ pub struct Service {
     pub patches: Vec<Patch>,
     /// Traffic it may send outside the cluster.
     pub egress: Vec<Egress>,
+    /// Kubernetes API access of its ServiceAccount, in its namespace.
+    pub access: Vec<Access>,
     /// The wave it starts in (1-based).
     pub wave: usize,
     /// Where its name is written.
@@ -346,6 +348,17 @@ pub struct Budget {
     pub pvcs: Option<u32>,
     /// Pods.
     pub pods: Option<u32>,
+}
+
+/// One rule of a service's Kubernetes API access (a Role rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// API groups; `""` is the core group.
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
 }
 
 /// A node pool.
@@ -731,6 +744,8 @@ pub struct Egress {
 pub struct Network {
     /// Render default-deny NetworkPolicies with allows from the graph.
     pub policies: bool,
+    /// The API server's addresses (CIDR), for services with `access`.
+    pub api_server: Option<String>,
     /// The mesh carrying calls, if any.
     pub mesh: Option<MeshKind>,
     /// Who scrapes metrics ports.

@@ -144,6 +144,22 @@ impl Resolver<'_> {
         let calls = defaults.map(|c| policy(&c.value)).unwrap_or_default();
         let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let settings = self.spec.network.as_ref().map(|n| &n.value);
+        let isolated = settings
+            .and_then(|n| n.policies.as_ref())
+            .is_none_or(|p| p.value);
+        if isolated && settings.and_then(|n| n.api_server.as_ref()).is_none() {
+            for spec in specs {
+                if let Some(access) = &spec.access {
+                    self.error(
+                        "missing-api-server",
+                        "a service with `access` cannot reach the API server through the default-deny NetworkPolicies".into(),
+                        access.span,
+                        "calls the API server",
+                        "set `network: { apiServer: CIDR }` to the addresses `kubectl get endpoints kubernetes` lists, so its egress allows them on 443 and 6443".into(),
+                    );
+                }
+            }
+        }
         let monitoring = self.spec.monitoring.as_ref().map(|m| &m.value);
         let scraper = match (
             monitoring.and_then(|m| m.scraper.as_ref()),
@@ -168,6 +184,9 @@ impl Resolver<'_> {
                     .and_then(|n| n.policies.as_ref())
                     .is_none_or(|p| p.value),
                 mesh: settings.and_then(|n| n.mesh.as_ref()).map(|m| m.value),
+                api_server: settings
+                    .and_then(|n| n.api_server.as_ref())
+                    .map(|c| c.value.0.clone()),
                 scraper,
                 calls,
             },

@@ -14,7 +14,7 @@ mod patch;
 mod policy;
 mod service;
 mod traffic;
-mod workload;
+pub(crate) mod workload;
 
 use serde_json::Value;
 
@@ -218,6 +218,7 @@ fn render_service(
     let tier = &platform.tier_of(service).name;
     let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
     let mut values = vec![service::service_account(platform, service)];
+    values.extend(service::access(platform, service));
     values.extend(service::config_map(platform, service, assets, errors));
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));

@@ -1052,3 +1052,37 @@ tiers:
         json!(80)
     );
 }
+
+#[test]
+fn access_renders_a_role_its_binding_and_egress_to_the_api_server() {
+    let objects = objects(
+        "platform: demo\nnetwork: { apiServer: 10.0.0.1/32 }\ntiers:\n  - name: apps\n    services:\n      hub:\n        image: demo/hub:1.0\n        serviceAccountToken: true\n        access:\n          - { resources: [pods, pods/log], verbs: [get, list, create, delete] }\n          - { apiGroups: [batch], resources: [jobs], verbs: [create] }\n      web: { image: demo/web:1.0, ports: { http: 8080 } }\n",
+    );
+    assert_eq!(
+        find(&objects, "Role", "hub")["rules"],
+        json!([
+            { "apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "create", "delete"] },
+            { "apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"] },
+        ])
+    );
+    let binding = find(&objects, "RoleBinding", "hub");
+    assert_eq!(binding["roleRef"]["name"], "hub");
+    assert_eq!(
+        binding["subjects"],
+        json!([{ "kind": "ServiceAccount", "name": "hub", "namespace": "demo" }])
+    );
+    assert_eq!(
+        find(&objects, "NetworkPolicy", "hub-egress")["spec"]["egress"],
+        json!([{ "to": [{ "ipBlock": { "cidr": "10.0.0.1/32" } }], "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }] }])
+    );
+    assert!(
+        objects
+            .iter()
+            .all(|o| o.kind() != "Role" || o.name() == "hub"),
+        "no Role without access"
+    );
+    assert!(
+        objects.iter().all(|o| o.name() != "web-egress"),
+        "no API server egress without access"
+    );
+}

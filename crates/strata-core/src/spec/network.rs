@@ -112,6 +112,9 @@ record! {
         optional policies: bool = "policies",
         /// The service mesh carrying calls between services (`istio`), if any.
         optional mesh: MeshKind = "mesh",
+        /// The API server's addresses in CIDR notation (`kubectl get endpoints
+        /// kubernetes`): services with `access:` may call them on 443 and 6443.
+        optional api_server: Cidr = "apiServer",
     }
 }
 
