@@ -181,6 +181,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(traffic::render(platform));
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
+    errors.extend(duplicates(&objects));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -208,6 +209,26 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     })
 }
 
+/// Two objects of one group, kind, namespace and name: `kubectl apply` would
+/// keep the last, silently. Always a bug of Strata (or of a raw manifest).
+fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    objects
+        .iter()
+        .filter(|o| {
+            let group = o.api_version().rsplit_once('/').map_or("", |(g, _)| g);
+            !seen.insert((group, o.kind(), o.namespace(), o.name()))
+        })
+        .map(|o| {
+            Diagnostic::error(
+                "duplicate-object",
+                format!("two objects are rendered as {} (internal error)", o.key()),
+            )
+            .help("please report this with the spec; a raw manifest of the same name also causes it")
+        })
+        .collect()
+}
+
 fn render_service(
     platform: &Platform,
     service: &Service,
@@ -221,6 +242,7 @@ fn render_service(
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));
     gateway::mount_kong_config(platform, service, &mut values);
+    gateway::expose_proxy(platform, service, &mut values);
     values.extend(policy::render(platform, service));
     crate::blueprint::render(platform, service, &mut values);
     values.into_iter().map(make).collect()
