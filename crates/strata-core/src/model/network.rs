@@ -338,7 +338,7 @@ impl Resolver<'_> {
         let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         self.error(
             "unsupported-for-gateway",
-            format!("`{key}` is not rendered for a `{}` gateway", kind.as_str()),
+            format!("`{key}` is not rendered for `{}` gateways", kind.as_str()),
             span,
             "not supported by this gateway kind",
             format!(
