@@ -122,10 +122,17 @@ impl Resolver<'_> {
                     route.span,
                     &gateways,
                 ) {
-                    let hosts = if r.hosts.is_empty() { vec!["*".to_string()] } else { r.hosts.clone() };
+                    let hosts = if r.hosts.is_empty() {
+                        vec!["*".to_string()]
+                    } else {
+                        r.hosts.clone()
+                    };
                     let clash = hosts.iter().find_map(|host| {
                         taken
-                            .insert((r.gateway, host.clone(), r.path.clone()), services[i].name.clone())
+                            .insert(
+                                (r.gateway, host.clone(), r.path.clone()),
+                                services[i].name.clone(),
+                            )
                             .map(|other| (host.clone(), other))
                     });
                     if let Some((host, other)) = clash {
@@ -273,7 +280,10 @@ impl Resolver<'_> {
             {
                 self.error(
                     "unsupported-for-gateway",
-                    format!("the proxy of gateway `{}` has no `https` port to send HTTPS to", name.value.0),
+                    format!(
+                        "the proxy of gateway `{}` has no `https` port to send HTTPS to",
+                        name.value.0
+                    ),
                     https.span,
                     "no TLS port on the proxy",
                     "declare a port named `https` on the proxy service, or remove `https`".into(),
@@ -465,11 +475,20 @@ impl Resolver<'_> {
                 kind,
                 "timeout",
                 timeout.span,
-                &[GatewayKind::Istio, GatewayKind::Kong, GatewayKind::GatewayApi],
+                &[
+                    GatewayKind::Istio,
+                    GatewayKind::Kong,
+                    GatewayKind::GatewayApi,
+                ],
             );
         }
         if let Some(retries) = &spec.retries {
-            self.unsupported(kind, "retries", retries.span, &[GatewayKind::Istio, GatewayKind::Kong]);
+            self.unsupported(
+                kind,
+                "retries",
+                retries.span,
+                &[GatewayKind::Istio, GatewayKind::Kong],
+            );
         }
         let hosts = match &spec.host {
             Some(host) => vec![host.value.clone()],
@@ -590,9 +609,18 @@ const CORS_KINDS: &[GatewayKind] = &[GatewayKind::Istio, GatewayKind::Kong];
 fn cors(spec: &CorsSpec) -> Cors {
     let record = &spec.0;
     Cors {
-        origins: record.origins.value.iter().map(|o| o.value.clone()).collect(),
+        origins: record
+            .origins
+            .value
+            .iter()
+            .map(|o| o.value.clone())
+            .collect(),
         methods: match &record.methods {
-            Some(methods) => methods.value.iter().map(|m| m.value.to_ascii_uppercase()).collect(),
+            Some(methods) => methods
+                .value
+                .iter()
+                .map(|m| m.value.to_ascii_uppercase())
+                .collect(),
             None => DEFAULT_CORS_METHODS.iter().map(|m| m.to_string()).collect(),
         },
     }

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::{Object, labels};
 use crate::model::endpoint::CLUSTER_DOMAIN;
 use crate::model::{
-    Cors, Gateway, GatewayKind, KONG_TLS_PORT, KONG_TLS_PORT_NUMBER, Listen, MeshKind, Peer,
-    Platform, Protocol, Route, Service, ServiceId,
+    Cors, Gateway, GatewayKind, KONG_TLS_PORT, KONG_TLS_PORT_NUMBER, MeshKind, Peer, Platform,
+    Protocol, Route, Service, ServiceId,
 };
 use crate::spec::network::ServiceType;
 
@@ -46,7 +46,7 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         out.extend(values.into_iter().map(|v| Object::new(wave, None, None, v)));
     }
     out.extend(request_authentications(platform));
-    out.extend(public_policies(platform));
+    out.extend(public_entries(platform));
     if platform.network.mesh == Some(MeshKind::Istio) {
         out.extend(mesh_security(platform));
     }
@@ -74,7 +74,14 @@ fn home(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> String {
 }
 
 fn meta(platform: &Platform, name: &str, namespace: &str) -> Value {
-    json!({ "name": name, "namespace": namespace, "labels": labels::platform(platform) })
+    let mut metadata =
+        json!({ "name": name, "namespace": namespace, "labels": labels::platform(platform) });
+    if !platform.namespaces.iter().any(|n| n.name == namespace) {
+        // A gateway's own namespace (`istio-system`) belongs to its
+        // controller's installation, not to this set: say so to `lint`.
+        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: "missing-namespace" });
+    }
+    metadata
 }
 
 fn hosts_or_any(route: &Route) -> Vec<String> {
@@ -234,10 +241,15 @@ fn request_authentications(platform: &Platform) -> Vec<Object> {
     let mut rules: BTreeMap<ServiceId, Vec<Value>> = BTreeMap::new();
     for route in platform.routes.iter().filter(|r| r.auth) {
         let gateway = &platform.gateways[route.gateway];
-        let Some(jwt) = gateway.jwt.as_ref().filter(|_| gateway.kind == GatewayKind::Istio) else {
+        let Some(jwt) = gateway
+            .jwt
+            .as_ref()
+            .filter(|_| gateway.kind == GatewayKind::Istio)
+        else {
             continue;
         };
-        let rule = json!({ "issuer": jwt.issuer, "jwksUri": jwt.jwks_uri, "forwardOriginalToken": true });
+        let rule =
+            json!({ "issuer": jwt.issuer, "jwksUri": jwt.jwks_uri, "forwardOriginalToken": true });
         let list = rules.entry(route.service).or_default();
         if !list.contains(&rule) {
             list.push(rule);
@@ -286,7 +298,9 @@ fn ingress(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Val
     let mut rewrites: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (namespace, own) in groups.keys() {
         if let Some((service, _)) = own {
-            *rewrites.entry((namespace.clone(), service.clone())).or_default() += 1;
+            *rewrites
+                .entry((namespace.clone(), service.clone()))
+                .or_default() += 1;
         }
     }
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -718,20 +732,18 @@ pub fn mount_kong_config(platform: &Platform, service: &Service, objects: &mut [
                 "KONG_PROXY_LISTEN",
                 &format!("0.0.0.0:{plain}, 0.0.0.0:{KONG_TLS_PORT_NUMBER} ssl"),
             );
-            set_env(container, "KONG_SSL_CERT", &format!("{KONG_TLS_DIR}/tls.crt"));
-            set_env(container, "KONG_SSL_CERT_KEY", &format!("{KONG_TLS_DIR}/tls.key"));
+            set_env(
+                container,
+                "KONG_SSL_CERT",
+                &format!("{KONG_TLS_DIR}/tls.crt"),
+            );
+            set_env(
+                container,
+                "KONG_SSL_CERT_KEY",
+                &format!("{KONG_TLS_DIR}/tls.key"),
+            );
         }
     }
-}
-
-/// The gateways whose proxy is `service` and that are reached from outside.
-fn listeners<'a>(platform: &'a Platform, service: &Service) -> Vec<(&'a Gateway, &'a Listen)> {
-    platform
-        .gateways
-        .iter()
-        .filter(|g| matches!(g.proxy, Peer::Service(id) if platform.services[id.0].name == service.name))
-        .filter_map(|g| g.listen.as_ref().map(|l| (g, l)))
-        .collect()
 }
 
 /// The proxy's container ports for plain HTTP and for HTTPS.
@@ -751,49 +763,11 @@ fn proxy_ports(service: &Service, gateway: &Gateway) -> (Option<String>, Option<
     (plain, tls)
 }
 
-/// Gives the Service of a gateway's own proxy the type and public ports of
-/// the gateway's `expose:` (`http` and `https` in front of the proxy's ports).
-pub fn expose_proxy(platform: &Platform, service: &Service, objects: &mut [Value]) {
-    for (gateway, listen) in listeners(platform, service) {
-        let Some(object) = objects
-            .iter_mut()
-            .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == service.name.as_str())
-        else {
-            continue;
-        };
-        let spec = &mut object["spec"];
-        spec["type"] = json!(listen.service_type.as_str());
-        if listen.service_type != ServiceType::ClusterIp {
-            // Keeps the client's address, which the `from` blocks are matched against.
-            spec["externalTrafficPolicy"] = json!("Local");
-        }
-        let (plain, tls) = proxy_ports(service, gateway);
-        let taken: Vec<u64> = spec["ports"]
-            .as_array()
-            .map(|ports| ports.iter().filter_map(|p| p["port"].as_u64()).collect())
-            .unwrap_or_default();
-        for (name, number, target) in [
-            ("public-http", Some(listen.http), plain),
-            ("public-https", listen.https, tls),
-        ] {
-            if let (Some(number), Some(target)) = (number, target)
-                && !taken.contains(&u64::from(number))
-            {
-                push(
-                    &mut spec["ports"],
-                    json!({ "name": name, "port": number, "targetPort": target, "protocol": "TCP" }),
-                );
-            }
-        }
-    }
-}
-
-/// NetworkPolicies admitting the `from` blocks of each gateway's `expose:`
-/// to its proxy's ports; default deny blocks them otherwise.
-fn public_policies(platform: &Platform) -> Vec<Object> {
-    if !platform.network.policies {
-        return Vec::new();
-    }
+/// For each gateway with `expose:`, the Service clients outside the cluster
+/// reach its proxy through (only the public ports: the proxy's own Service
+/// keeps its in-cluster ports), and the NetworkPolicy admitting the `from`
+/// blocks to the proxy's ports, which default deny blocks otherwise.
+fn public_entries(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for gateway in &platform.gateways {
         let (Some(listen), Peer::Service(id)) = (&gateway.listen, &gateway.proxy) else {
@@ -801,11 +775,45 @@ fn public_policies(platform: &Platform) -> Vec<Object> {
         };
         let service = &platform.services[id.0];
         let (plain, tls) = proxy_ports(service, gateway);
-        let ports: Vec<Value> = [plain, tls]
-            .into_iter()
-            .flatten()
-            .filter_map(|name| service.ports.iter().find(|p| p.name == name))
-            .map(|p| json!({ "protocol": "TCP", "port": p.number }))
+        let targets: Vec<(&str, u16, &crate::model::Port)> = [
+            ("http", Some(listen.http), plain),
+            ("https", listen.https, tls),
+        ]
+        .into_iter()
+        .filter_map(|(name, number, target)| {
+            let port = service
+                .ports
+                .iter()
+                .find(|p| Some(&p.name) == target.as_ref())?;
+            Some((name, number?, port))
+        })
+        .collect();
+        let mut spec = json!({
+            "type": listen.service_type.as_str(),
+            "selector": labels::selector(platform, service),
+            "ports": targets.iter().map(|(name, number, port)| json!({ "name": name, "port": number, "targetPort": port.name, "protocol": "TCP" })).collect::<Vec<_>>(),
+        });
+        if listen.service_type != ServiceType::ClusterIp {
+            // Keeps the client's address, which the `from` blocks are matched against.
+            spec["externalTrafficPolicy"] = json!("Local");
+        }
+        out.push(Object::new(
+            service.wave,
+            Some(&platform.tier_of(service).name),
+            Some(&service.name),
+            json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": labels::metadata(platform, service, &format!("{}-public", gateway.name)),
+                "spec": spec,
+            }),
+        ));
+        if !platform.network.policies {
+            continue;
+        }
+        let ports: Vec<Value> = targets
+            .iter()
+            .map(|(_, _, p)| json!({ "protocol": "TCP", "port": p.number }))
             .collect();
         let from: Vec<Value> = listen
             .from

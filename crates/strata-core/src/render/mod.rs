@@ -224,7 +224,9 @@ fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
                 "duplicate-object",
                 format!("two objects are rendered as {} (internal error)", o.key()),
             )
-            .help("please report this with the spec; a raw manifest of the same name also causes it")
+            .help(
+                "please report this with the spec; a raw manifest of the same name also causes it",
+            )
         })
         .collect()
 }
@@ -242,7 +244,6 @@ fn render_service(
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));
     gateway::mount_kong_config(platform, service, &mut values);
-    gateway::expose_proxy(platform, service, &mut values);
     values.extend(policy::render(platform, service));
     crate::blueprint::render(platform, service, &mut values);
     values.into_iter().map(make).collect()

@@ -909,7 +909,10 @@ fn routes_of_one_host_share_one_virtual_service_longest_prefix_first() {
         .iter()
         .filter(|o| o.kind() == "RequestAuthentication")
         .count();
-    assert_eq!(jwt, 1, "one RequestAuthentication for api's two protected routes");
+    assert_eq!(
+        jwt, 1,
+        "one RequestAuthentication for api's two protected routes"
+    );
 }
 
 #[test]
@@ -966,7 +969,11 @@ tiers:
     }
     let objects = objects(&base.replace("KIND", "gateway-api"));
     let rules = &find(&objects, "HTTPRoute", "edge-api-1")["spec"]["rules"];
-    assert_eq!(rules.as_array().unwrap().len(), 3, "a rule per route of a.example.com");
+    assert_eq!(
+        rules.as_array().unwrap().len(),
+        3,
+        "a rule per route of a.example.com"
+    );
     let objects = self::objects(&base.replace("KIND", "ingress"));
     assert_eq!(
         find(&objects, "Ingress", "edge-api-2")["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"],
@@ -1003,8 +1010,15 @@ fn kong_names_services_and_routes_uniquely_with_the_call_policy() {
     let config = find(&objects, "ConfigMap", "api-kong");
     let kong: Value = serde_saphyr_yaml(config["data"]["kong.yml"].as_str().unwrap());
     let services = kong["services"].as_array().unwrap();
-    let names: Vec<&str> = services.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["web-1", "web-2"], "the slow route has its own timeouts");
+    let names: Vec<&str> = services
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["web-1", "web-2"],
+        "the slow route has its own timeouts"
+    );
     let routes: Vec<&str> = services
         .iter()
         .flat_map(|s| s["routes"].as_array().unwrap())
@@ -1019,7 +1033,10 @@ fn kong_names_services_and_routes_uniquely_with_the_call_policy() {
     assert_eq!(services[1]["retries"], json!(0));
     let cors = &services[0]["routes"][0]["plugins"][0];
     assert_eq!(cors["name"], json!("cors"));
-    assert_eq!(cors["config"]["origins"], json!(["https://[a-zA-Z0-9-]+\\.r\\.io"]));
+    assert_eq!(
+        cors["config"]["origins"],
+        json!(["https://[a-zA-Z0-9-]+\\.r\\.io"])
+    );
     assert_eq!(cors["config"]["methods"], json!(["GET", "POST"]));
 }
 
@@ -1048,7 +1065,12 @@ fn kong_config_comes_with_the_kong_pods_and_serves_tls_from_outside() {
     assert_eq!(env["KONG_PROXY_LISTEN"], "0.0.0.0:8000, 0.0.0.0:8443 ssl");
     assert_eq!(env["KONG_SSL_CERT"], "/kong-tls/tls.crt");
     assert_eq!(
-        kong["env"].as_array().unwrap().iter().filter(|v| v["name"] == "KONG_PROXY_LISTEN").count(),
+        kong["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["name"] == "KONG_PROXY_LISTEN")
+            .count(),
         1
     );
     assert!(
@@ -1058,17 +1080,21 @@ fn kong_config_comes_with_the_kong_pods_and_serves_tls_from_outside() {
             .iter()
             .any(|p| p["containerPort"] == 8443)
     );
-    let service = find(&objects, "Service", "kong");
+    let service = find(&objects, "Service", "api-public");
     assert_eq!(service["spec"]["type"], json!("LoadBalancer"));
     assert_eq!(service["spec"]["externalTrafficPolicy"], json!("Local"));
-    let public: Vec<(u64, &str)> = service["spec"]["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["name"].as_str().unwrap().starts_with("public-"))
-        .map(|p| (p["port"].as_u64().unwrap(), p["targetPort"].as_str().unwrap()))
-        .collect();
-    assert_eq!(public, [(80, "proxy"), (443, "proxy-tls")]);
+    assert_eq!(
+        service["spec"]["ports"],
+        json!([
+            { "name": "http", "port": 80, "targetPort": "proxy", "protocol": "TCP" },
+            { "name": "https", "port": 443, "targetPort": "proxy-tls", "protocol": "TCP" },
+        ])
+    );
+    assert_eq!(
+        find(&objects, "Service", "kong")["spec"]["type"],
+        json!("ClusterIP"),
+        "in-cluster callers and the status port stay inside"
+    );
     let policy = find(&objects, "NetworkPolicy", "api-public");
     assert_eq!(
         policy["spec"]["ingress"][0]["from"],

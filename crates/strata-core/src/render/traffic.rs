@@ -73,7 +73,7 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                     "spec": { "host": host, "trafficPolicy": traffic },
                 })));
             }
-                let mut http: Vec<Value> = inbound
+            let mut http: Vec<Value> = inbound
                 .iter()
                 .filter(|e| e.calls != shared)
                 .filter_map(|e| {
