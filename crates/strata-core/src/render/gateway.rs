@@ -397,7 +397,8 @@ fn gateway_api(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec
     // One HTTPRoute per service and host set (hostnames apply to a whole
     // HTTPRoute), with a rule per route; Gateway API orders matches across
     // routes by prefix length itself.
-    let mut groups: Vec<((ServiceId, Vec<String>), Vec<&Route>)> = Vec::new();
+    type Group<'a> = ((ServiceId, Vec<String>), Vec<&'a Route>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for route in routes {
         let key = (route.service, route.hosts.clone());
         match groups.iter_mut().find(|(k, _)| *k == key) {
