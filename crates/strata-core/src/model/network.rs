@@ -229,6 +229,32 @@ impl Resolver<'_> {
             if let Some(cors) = &spec.cors {
                 self.unsupported(kind, "cors", cors.span, CORS_KINDS);
             }
+            if let Some(class) = &spec.class {
+                self.unsupported(
+                    kind,
+                    "class",
+                    class.span,
+                    &[GatewayKind::Ingress, GatewayKind::GatewayApi],
+                );
+            }
+            // An Ingress or a Gateway API route cannot check a token itself:
+            // only the sidecars of an Istio mesh do it for them.
+            let meshed = self
+                .spec
+                .network
+                .as_ref()
+                .and_then(|n| n.value.mesh.as_ref())
+                .is_some_and(|m| m.value == MeshKind::Istio);
+            if let Some(jwt) = &spec.jwt
+                && !meshed
+            {
+                self.unsupported(
+                    kind,
+                    "jwt",
+                    jwt.span,
+                    &[GatewayKind::Istio, GatewayKind::Kong],
+                );
+            }
             if let Some(namespace) = &spec.namespace {
                 if spec.service.is_some() {
                     self.error(

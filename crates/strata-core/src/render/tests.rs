@@ -1209,3 +1209,20 @@ fn a_call_without_retries_gets_the_whole_timeout_for_its_one_try() {
     assert_eq!(own["retries"]["attempts"], json!(0));
     assert_eq!(own["retries"]["perTryTimeout"], json!("180000ms"));
 }
+
+#[test]
+fn in_a_mesh_the_sidecar_validates_tokens_for_any_gateway_kind() {
+    let text = KONG
+        .replace("platform: r\n", "platform: r\nnetwork: { mesh: istio }\n")
+        .replace(
+            "    tls: r-tls\n",
+            "    tls: r-tls\n    jwt: { issuer: https://id.r.io, jwksUri: https://id.r.io/jwks }\n",
+        );
+    let objects = objects(&text);
+    let rules = &find(&objects, "RequestAuthentication", "web-jwt")["spec"]["jwtRules"];
+    assert_eq!(
+        rules,
+        &json!([{ "issuer": "https://id.r.io", "jwksUri": "https://id.r.io/jwks", "forwardOriginalToken": true }]),
+        "the AuthorizationPolicy requires a request principal: something must yield it"
+    );
+}
