@@ -236,15 +236,18 @@ fn istio(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value
 }
 
 /// One RequestAuthentication per service with a JWT-protected route through
-/// an Istio gateway, holding each gateway's issuer once.
+/// an Istio gateway, or through any gateway in an Istio mesh (whose
+/// AuthorizationPolicy requires the request principal it yields), holding
+/// each gateway's issuer once.
 fn request_authentications(platform: &Platform) -> Vec<Object> {
+    let meshed = platform.network.mesh == Some(MeshKind::Istio);
     let mut rules: BTreeMap<ServiceId, Vec<Value>> = BTreeMap::new();
     for route in platform.routes.iter().filter(|r| r.auth) {
         let gateway = &platform.gateways[route.gateway];
         let Some(jwt) = gateway
             .jwt
             .as_ref()
-            .filter(|_| gateway.kind == GatewayKind::Istio)
+            .filter(|_| meshed || gateway.kind == GatewayKind::Istio)
         else {
             continue;
         };

@@ -718,6 +718,7 @@ fn call_policy_becomes_mesh_traffic_policy_with_per_edge_overrides() {
 fn without_a_mesh_call_policy_reaches_the_caller_as_environment() {
     let text = MESH
         .replace("network: { mesh: istio }", "")
+        .replace("    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }\n", "")
         .replace("kind: istio", "kind: ingress");
     let objects = objects(&text);
     assert!(
@@ -745,6 +746,7 @@ fn without_a_mesh_call_policy_reaches_the_caller_as_environment() {
 fn ingress_and_gateway_api_routes() {
     let text = MESH
         .replace("network: { mesh: istio }", "")
+        .replace("    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }\n", "")
         .replace("kind: istio", "kind: ingress\n    class: nginx");
     let objects = objects(&text);
     let ingress = find(&objects, "Ingress", "edge-api");
@@ -764,6 +766,7 @@ fn ingress_and_gateway_api_routes() {
 
     let text = MESH
         .replace("network: { mesh: istio }", "")
+        .replace("    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }\n", "")
         .replace("kind: istio", "kind: gateway-api\n    class: eg");
     let objects = self::objects(&text);
     assert_eq!(
