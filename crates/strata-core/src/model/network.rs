@@ -111,6 +111,7 @@ impl Resolver<'_> {
             }
         }
         let mut routes: Vec<Route> = Vec::new();
+        let mut spans: Vec<Span> = Vec::new();
         // Two routes of one gateway, host and path: the gateway keeps one.
         let mut taken: HashMap<(usize, String, String), String> = HashMap::new();
         for (i, spec) in specs.iter().enumerate() {
@@ -148,6 +149,7 @@ impl Resolver<'_> {
                         );
                         continue;
                     }
+                    spans.push(route.span);
                     routes.push(r);
                 }
             }
@@ -167,6 +169,7 @@ impl Resolver<'_> {
                 })
                 .collect();
         }
+        self.open_rewrites(services, &routes, &spans);
         let calls = self
             .spec
             .defaults
@@ -364,6 +367,43 @@ impl Resolver<'_> {
             });
         }
         gateways
+    }
+
+    /// In a mesh, a public route reaches its service's sidecar with the
+    /// rewritten path, and the AuthorizationPolicy admits what is below it:
+    /// for `/`, that is every path, JWT-protected routes of the same port
+    /// included.
+    fn open_rewrites(&mut self, services: &[Service], routes: &[Route], spans: &[Span]) {
+        let meshed = self
+            .spec
+            .network
+            .as_ref()
+            .and_then(|n| n.value.mesh.as_ref())
+            .is_some_and(|m| m.value == MeshKind::Istio);
+        if !meshed {
+            return;
+        }
+        for (route, span) in routes.iter().zip(spans) {
+            let prefix = route.rewrite.as_deref().unwrap_or(&route.path);
+            let opens_all = prefix.trim_end_matches('/').is_empty();
+            let protected = routes.iter().any(|other| {
+                other.auth
+                    && other.service == route.service
+                    && other.port.number == route.port.number
+            });
+            if !route.auth && opens_all && protected {
+                self.error(
+                    "open-rewrite",
+                    format!(
+                        "the public route `{}` of `{}` reaches it as `/`: it would admit every path of port {}, the JWT-protected routes' too",
+                        route.path, services[route.service.0].name, route.port.number
+                    ),
+                    *span,
+                    "opens the whole port",
+                    "give it a prefix of its own (a `path:` or `rewrite:` such as `/login`), protect it with `auth: true`, or serve the protected routes on another port".into(),
+                );
+            }
+        }
     }
 
     /// Reports `key` on a gateway of a kind that cannot render it.
