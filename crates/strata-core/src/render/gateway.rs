@@ -629,8 +629,11 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
             }
         }
         if let Some(metrics) = &service.runtime.metrics {
-            // Scrapers usually run outside the mesh: plain text on this port only.
-            rules.push(json!({ "to": [{ "operation": { "ports": [metrics.number.to_string()], "methods": ["GET"] } }] }));
+            // Scrapers usually run outside the mesh: plain text on this port
+            // only, and, from anyone, only a GET of the metrics path (the
+            // port may be the API's own, whose other paths need a caller's
+            // identity or a JWT).
+            rules.push(json!({ "to": [{ "operation": { "ports": [metrics.number.to_string()], "methods": ["GET"], "paths": [metrics.path] } }] }));
             out.push(Object::new(
                 service.wave,
                 Some(&platform.tier_of(service).name),

@@ -1229,3 +1229,24 @@ fn in_a_mesh_the_sidecar_validates_tokens_for_any_gateway_kind() {
         "the AuthorizationPolicy requires a request principal: something must yield it"
     );
 }
+
+#[test]
+fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path_only() {
+    let text = ROUTES.replace(
+        "        ports: { http: 8080 }\n        expose: [",
+        "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
+    );
+    let objects = objects(&text);
+    let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let anonymous: Vec<&Value> = rules.iter().filter(|r| r.get("from").is_none()).collect();
+    assert_eq!(
+        anonymous,
+        [
+            &json!({ "to": [{ "operation": { "ports": ["8080"], "methods": ["GET"], "paths": ["/metrics"] } }] })
+        ],
+        "a GET of /users in plain text must not pass"
+    );
+}
