@@ -232,6 +232,18 @@ impl Resolver<'_> {
             if let Some(cors) = &spec.cors {
                 self.unsupported(kind, "cors", cors.span, CORS_KINDS);
             }
+            if let (Some(_), Some(controller)) = (&spec.service, &spec.controller) {
+                self.error(
+                    "conflicting-keys",
+                    format!(
+                        "gateway `{}` has both `service` and `controller`",
+                        name.value.0
+                    ),
+                    controller.span,
+                    "its proxy is the service",
+                    "remove `controller`: the proxy's pods are the service's".into(),
+                );
+            }
             if let Some(class) = &spec.class {
                 self.unsupported(
                     kind,
