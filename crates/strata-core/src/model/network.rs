@@ -342,6 +342,24 @@ impl Resolver<'_> {
                     "add `service:` naming the Kong service, or configure TLS in the Kong you run".into(),
                 );
             }
+            // Kong reads one declarative configuration: one gateway per Kong.
+            if let (GatewayKind::Kong, Peer::Service(id), Some(service)) =
+                (kind, &proxy, &spec.service)
+                && let Some(other) = gateways.iter().find(|g: &&Gateway| {
+                    g.kind == GatewayKind::Kong && g.proxy == Peer::Service(*id)
+                })
+            {
+                self.error(
+                    "conflicting-keys",
+                    format!(
+                        "Kong gateways `{}` and `{}` are both run by `{}`",
+                        other.name, name.value.0, service.value.0
+                    ),
+                    service.span,
+                    "already runs another Kong gateway",
+                    "merge the two gateways, or run each on a Kong service of its own".into(),
+                );
+            }
             gateways.push(Gateway {
                 name: name.value.0.clone(),
                 kind,
