@@ -199,6 +199,7 @@ impl Resolver<'_> {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
             labels: labels(spec.labels.as_ref()),
+            shared_namespace,
             tiers,
             services,
             namespaces,
