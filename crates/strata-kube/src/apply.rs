@@ -391,7 +391,11 @@ async fn run(
                         });
                         done.applied.push(id);
                     }
-                    Err(e) if options.dry_run && e.is_not_found() && new_namespaces.contains(object.namespace()) => {
+                    Err(e)
+                        if options.dry_run
+                            && e.is_not_found()
+                            && new_namespaces.contains(object.namespace()) =>
+                    {
                         done.notes.push(format!(
                             "{id}: not checked, namespace `{}` does not exist yet",
                             object.namespace()
@@ -399,11 +403,11 @@ async fn run(
                     }
                     Err(ClusterError::UnknownKind { .. })
                         if options.dry_run
-                            && new_kinds.contains(&(group_of(object.api_version()), object.kind())) =>
+                            && new_kinds
+                                .contains(&(group_of(object.api_version()), object.kind())) =>
                     {
-                        done.notes.push(format!(
-                            "{id}: not checked, its CRD is not installed yet"
-                        ));
+                        done.notes
+                            .push(format!("{id}: not checked, its CRD is not installed yet"));
                     }
                     Err(e) => {
                         refused.get_or_insert(e);
@@ -540,7 +544,9 @@ fn reasons(pending: &BTreeMap<ObjectId, (Option<String>, String)>) -> Vec<(Objec
 pub fn pod_selector(object: &Value) -> Option<String> {
     let labels = match object["kind"].as_str()? {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
-            object["spec"]["selector"]["matchLabels"].as_object()?.clone()
+            object["spec"]["selector"]["matchLabels"]
+                .as_object()?
+                .clone()
         }
         "Job" => {
             let mut m = serde_json::Map::new();
@@ -601,9 +607,10 @@ async fn diagnose(
 }
 
 fn pod_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 /// What a pod's status says is wrong.
@@ -625,11 +632,18 @@ pub fn pod_problems(pod: &Value) -> Vec<String> {
             let name = c["name"].as_str().unwrap_or("");
             let restarts = c["restartCount"].as_i64().unwrap_or(0);
             if let Some(waiting) = c["state"]["waiting"].as_object() {
-                out.push(format!(
-                    "container {name}: {} {}",
-                    waiting.get("reason").and_then(Value::as_str).unwrap_or("waiting"),
-                    waiting.get("message").and_then(Value::as_str).unwrap_or("")
-                ).trim().to_string());
+                out.push(
+                    format!(
+                        "container {name}: {} {}",
+                        waiting
+                            .get("reason")
+                            .and_then(Value::as_str)
+                            .unwrap_or("waiting"),
+                        waiting.get("message").and_then(Value::as_str).unwrap_or("")
+                    )
+                    .trim()
+                    .to_string(),
+                );
             }
             if let Some(last) = c["lastState"]["terminated"].as_object() {
                 out.push(format!(

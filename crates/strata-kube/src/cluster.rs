@@ -74,13 +74,13 @@ pub enum ClusterError {
     )]
     UnknownKind {
         /// The object.
-        id: ObjectId,
+        id: Box<ObjectId>,
     },
     /// Server-side apply found fields owned by another manager.
     #[error("{id}: {} owned by another field manager ({}); rerun with --force-conflicts to take them over", plural_fields(conflicts.len()), describe(conflicts))]
     Conflict {
         /// The object.
-        id: ObjectId,
+        id: Box<ObjectId>,
         /// Each conflicting field and its manager.
         conflicts: Vec<FieldConflict>,
     },
@@ -88,7 +88,7 @@ pub enum ClusterError {
     #[error("{id}: {message} ({reason}, HTTP {code})")]
     Api {
         /// The object.
-        id: ObjectId,
+        id: Box<ObjectId>,
         /// HTTP status code.
         code: u16,
         /// The machine-readable reason (`NotFound`, `Invalid`, `Forbidden`…).
@@ -100,7 +100,7 @@ pub enum ClusterError {
     #[error("{id}: the cluster did not answer: {message}")]
     Unreachable {
         /// The object.
-        id: ObjectId,
+        id: Box<ObjectId>,
         /// What the client reported.
         message: String,
     },
@@ -131,9 +131,9 @@ impl ClusterError {
     fn from_kube(id: &ObjectId, err: kube::Error) -> Self {
         match err {
             kube::Error::Api(status) => Self::from_status(id, &status),
-            kube::Error::Discovery(_) => ClusterError::UnknownKind { id: id.clone() },
+            kube::Error::Discovery(_) => ClusterError::UnknownKind { id: Box::new(id.clone()) },
             other => ClusterError::Unreachable {
-                id: id.clone(),
+                id: Box::new(id.clone()),
                 message: other.to_string(),
             },
         }
@@ -152,12 +152,12 @@ impl ClusterError {
             .collect();
         if status.code == 409 && !conflicts.is_empty() {
             return ClusterError::Conflict {
-                id: id.clone(),
+                id: Box::new(id.clone()),
                 conflicts,
             };
         }
         ClusterError::Api {
-            id: id.clone(),
+            id: Box::new(id.clone()),
             code: status.code,
             reason: status.reason.clone(),
             message: status.message.clone(),
@@ -224,7 +224,7 @@ impl Cluster {
             .await
             .map_err(|e| match e {
                 kube::Error::Api(status) if status.code == 404 => {
-                    ClusterError::UnknownKind { id: id.clone() }
+                    ClusterError::UnknownKind { id: Box::new(id.clone()) }
                 }
                 other => ClusterError::from_kube(id, other),
             })?;
@@ -300,7 +300,7 @@ impl Cluster {
         let api = self.api(&id).await?;
         let object: DynamicObject =
             serde_json::from_value(value.clone()).map_err(|e| ClusterError::Api {
-                id: id.clone(),
+                id: Box::new(id.clone()),
                 code: 0,
                 reason: "Invalid".into(),
                 message: e.to_string(),
@@ -394,9 +394,13 @@ mod tests {
 
     #[test]
     fn ids_print_with_and_without_namespace() {
-        let ns = ObjectId::of(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}));
+        let ns = ObjectId::of(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        );
         assert_eq!(ns.to_string(), "Namespace/shop");
-        let d = ObjectId::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}));
+        let d = ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+        );
         assert_eq!(d.to_string(), "Deployment/shop/api");
     }
 
@@ -408,9 +412,13 @@ mod tests {
             "details": {"causes": [{"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-edit\" using apps/v1", "field": ".spec.replicas"}]}
         }))
         .unwrap();
-        let id = ObjectId::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}));
+        let id = ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+        );
         let err = ClusterError::from_status(&id, &status);
-        assert!(matches!(&err, ClusterError::Conflict { conflicts, .. } if conflicts[0].manager == "kubectl-edit"));
+        assert!(
+            matches!(&err, ClusterError::Conflict { conflicts, .. } if conflicts[0].manager == "kubectl-edit")
+        );
         assert_eq!(
             err.to_string(),
             "Deployment/shop/api: 1 field is owned by another field manager (.spec.replicas by `kubectl-edit`); rerun with --force-conflicts to take them over"
@@ -423,7 +431,9 @@ mod tests {
             "status": "Failure", "code": 422, "reason": "Invalid", "message": "spec.replicas: Invalid value: -1"
         }))
         .unwrap();
-        let id = ObjectId::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}}));
+        let id = ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}}),
+        );
         let err = ClusterError::from_status(&id, &status);
         assert_eq!(
             err.to_string(),

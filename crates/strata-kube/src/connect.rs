@@ -47,7 +47,9 @@ pub enum ConnectError {
         message: String,
     },
     /// The API server did not answer.
-    #[error("no cluster is reachable at {url}: {message}; check that it runs and that the context is right (`kubectl cluster-info`)")]
+    #[error(
+        "no cluster is reachable at {url}: {message}; check that it runs and that the context is right (`kubectl cluster-info`)"
+    )]
     Unreachable {
         /// The API server's address.
         url: String,

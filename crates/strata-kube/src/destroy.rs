@@ -120,7 +120,10 @@ pub async fn destroy(
     }
     // Revisions live in a platform namespace: forget them before it goes,
     // or with it when it is kept.
-    if removed.deleted.iter().any(|id| id.kind == "Namespace" && id.name == release.namespace)
+    if removed
+        .deleted
+        .iter()
+        .any(|id| id.kind == "Namespace" && id.name == release.namespace)
         || cluster
             .get(&ObjectId {
                 api_version: "v1".into(),
@@ -161,9 +164,11 @@ async fn stateful_claims(
             let claim_id = ObjectId::of(&claim);
             // `TEMPLATE-STATEFULSET-ORDINAL`, so another set's claims with
             // the same labels are never taken.
-            let ours = templates
-                .iter()
-                .any(|t| claim_id.name.starts_with(&format!("{t}-{}-", object.name())));
+            let ours = templates.iter().any(|t| {
+                claim_id
+                    .name
+                    .starts_with(&format!("{t}-{}-", object.name()))
+            });
             if ours {
                 out.push(ObjectToRemove {
                     id: ObjectId {
@@ -187,8 +192,13 @@ mod tests {
 
     fn with_data() -> RenderedSet {
         let mut set = shop();
-        set.objects
-            .push(object(3, Some("apps"), "PersistentVolumeClaim", "apps", "api-data"));
+        set.objects.push(object(
+            3,
+            Some("apps"),
+            "PersistentVolumeClaim",
+            "apps",
+            "api-data",
+        ));
         set.generated_secrets.push(GeneratedSecret {
             name: "db".into(),
             namespace: "data".into(),
@@ -201,7 +211,10 @@ mod tests {
     fn data_is_kept_unless_asked() {
         let (remove, kept) = targets(&with_data(), false);
         let kept: Vec<String> = kept.iter().map(ToString::to_string).collect();
-        assert_eq!(kept, ["PersistentVolumeClaim/apps/api-data", "Secret/data/db"]);
+        assert_eq!(
+            kept,
+            ["PersistentVolumeClaim/apps/api-data", "Secret/data/db"]
+        );
         assert!(remove.iter().all(|o| o.id.kind != "PersistentVolumeClaim"));
         assert_eq!(remove.len(), shop().objects.len());
     }

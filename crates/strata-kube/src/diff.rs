@@ -61,7 +61,10 @@ pub fn normalize(value: &Value) -> Value {
         for key in SERVER_METADATA {
             metadata.remove(key);
         }
-        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+        if let Some(annotations) = metadata
+            .get_mut("annotations")
+            .and_then(Value::as_object_mut)
+        {
             for key in SERVER_ANNOTATIONS {
                 annotations.remove(key);
             }
@@ -190,7 +193,9 @@ mod tests {
     use serde_json::json;
 
     fn id() -> ObjectId {
-        ObjectId::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}))
+        ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+        )
     }
 
     #[test]
@@ -209,7 +214,10 @@ mod tests {
         let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 2}});
         let desired = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 3}});
         let diff = unified(&id(), Some(&live), Some(&desired)).unwrap();
-        assert!(diff.starts_with("--- live/Deployment/shop/api\n+++ desired/Deployment/shop/api\n"), "{diff}");
+        assert!(
+            diff.starts_with("--- live/Deployment/shop/api\n+++ desired/Deployment/shop/api\n"),
+            "{diff}"
+        );
         assert!(diff.contains("-  replicas: 2\n"), "{diff}");
         assert!(diff.contains("+  replicas: 3\n"), "{diff}");
     }
@@ -226,7 +234,10 @@ mod tests {
         let live = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "aHVudGVyMg=="}});
         let desired = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "c2VjcmV0"}});
         let diff = unified(&id(), Some(&live), Some(&desired)).unwrap();
-        assert!(!diff.contains("aHVudGVyMg==") && !diff.contains("c2VjcmV0"), "{diff}");
+        assert!(
+            !diff.contains("aHVudGVyMg==") && !diff.contains("c2VjcmV0"),
+            "{diff}"
+        );
         assert!(diff.contains("redacted, 12 bytes"), "{diff}");
         let same = unified(&id(), Some(&live), Some(&live));
         assert_eq!(same, None);

@@ -112,7 +112,9 @@ pub enum InventoryError {
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     /// A revision Secret cannot be read back.
-    #[error("revision Secret `{name}` is damaged: {why}; delete it or roll back to another revision")]
+    #[error(
+        "revision Secret `{name}` is damaged: {why}; delete it or roll back to another revision"
+    )]
     Damaged {
         /// The Secret's name.
         name: String,
@@ -120,7 +122,9 @@ pub enum InventoryError {
         why: String,
     },
     /// No such revision.
-    #[error("revision {number} of `{platform}` does not exist; `strata history` lists the revisions")]
+    #[error(
+        "revision {number} of `{platform}` does not exist; `strata history` lists the revisions"
+    )]
     Missing {
         /// The platform.
         platform: String,
@@ -289,7 +293,10 @@ pub async fn list(cluster: &Cluster, release: &Release) -> Result<Vec<Revision>,
 }
 
 /// The latest revision, if any.
-pub async fn latest(cluster: &Cluster, release: &Release) -> Result<Option<Revision>, InventoryError> {
+pub async fn latest(
+    cluster: &Cluster,
+    release: &Release,
+) -> Result<Option<Revision>, InventoryError> {
     Ok(list(cluster, release).await?.pop())
 }
 
@@ -371,7 +378,13 @@ mod tests {
     #[test]
     fn revisions_are_compressed() {
         let set = shop();
-        let secret = encode(&Release::new(&set, "apps"), &set, &Selection::default(), 1, "apply");
+        let secret = encode(
+            &Release::new(&set, "apps"),
+            &set,
+            &Selection::default(),
+            1,
+            "apply",
+        );
         let stored = secret["data"]["release"].as_str().unwrap().len();
         let plain: usize = set.objects.iter().map(|o| o.value.to_string().len()).sum();
         assert!(stored < plain, "{stored} >= {plain}");

@@ -21,7 +21,7 @@ pub mod readiness;
 pub mod status;
 pub mod steps;
 
-pub use apply::{ApplyError, ApplyOptions, Applied, apply, rollback};
+pub use apply::{Applied, ApplyError, ApplyOptions, apply, rollback};
 pub use cluster::{Cluster, ClusterError, ObjectId};
 pub use connect::{Access, ConnectError, connect};
 pub use inventory::Release;

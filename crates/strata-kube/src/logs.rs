@@ -35,7 +35,9 @@ pub enum LogsError {
         known: String,
     },
     /// The service has no pods right now.
-    #[error("no pods of `{service}` in namespace `{namespace}` (selector {selector}); is it applied? `strata status` shows it")]
+    #[error(
+        "no pods of `{service}` in namespace `{namespace}` (selector {selector}); is it applied? `strata status` shows it"
+    )]
     NoPods {
         /// The service.
         service: String,

@@ -250,7 +250,10 @@ async fn reason_to_keep(
                 .and_then(|v| v.iter().find(|v| v["storage"] == true).or(v.first()))
                 .and_then(|v| v["name"].as_str())
                 .unwrap_or("v1");
-            match cluster.list(&format!("{group}/{version}"), kind, "", "").await {
+            match cluster
+                .list(&format!("{group}/{version}"), kind, "", "")
+                .await
+            {
                 Ok(items) if !items.is_empty() => Ok(Some(format!(
                     "{} {kind} object(s) still exist; deleting the CRD would delete them",
                     items.len()
@@ -298,9 +301,13 @@ mod tests {
             .objects
             .retain(|o| o.service.as_deref() != Some("api") && o.name() != "apps");
         let mut previous_with_claim = previous.clone();
-        previous_with_claim
-            .objects
-            .push(object(3, Some("apps"), "PersistentVolumeClaim", "apps", "api-data"));
+        previous_with_claim.objects.push(object(
+            3,
+            Some("apps"),
+            "PersistentVolumeClaim",
+            "apps",
+            "api-data",
+        ));
         let keys: Vec<String> = candidates(&previous_with_claim, &current)
             .iter()
             .map(|o| o.key())
@@ -327,7 +334,11 @@ mod tests {
             groups,
             vec![
                 vec!["Deployment/apps/api", "ServiceAccount/apps/api"],
-                vec!["Cluster/data/pg", "StatefulSet/data/db", "ServiceAccount/data/db"],
+                vec![
+                    "Cluster/data/pg",
+                    "StatefulSet/data/db",
+                    "ServiceAccount/data/db"
+                ],
                 vec!["Deployment/data/cnpg"],
                 vec!["Secret/apps/shared", "Secret/data/creds"],
                 vec!["CustomResourceDefinition/clusters.postgresql.cnpg.io"],

@@ -97,8 +97,7 @@ fn observed(object: &Value) -> bool {
 }
 
 fn deployment(object: &Value) -> Readiness {
-    if let Some(("False", "ProgressDeadlineExceeded", message)) = condition(object, "Progressing")
-    {
+    if let Some(("False", "ProgressDeadlineExceeded", message)) = condition(object, "Progressing") {
         return Readiness::Failed(format!("progress deadline exceeded: {message}"));
     }
     if !observed(object) {

@@ -170,9 +170,11 @@ mod tests {
 
     #[test]
     fn replicas_by_kind() {
-        let d = json!({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"readyReplicas": 2}});
+        let d =
+            json!({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"readyReplicas": 2}});
         assert_eq!(replicas(&d), (Some(3), Some(2)));
-        let ds = json!({"kind": "DaemonSet", "status": {"desiredNumberScheduled": 4, "numberReady": 4}});
+        let ds =
+            json!({"kind": "DaemonSet", "status": {"desiredNumberScheduled": 4, "numberReady": 4}});
         assert_eq!(replicas(&ds), (Some(4), Some(4)));
         let job = json!({"kind": "Job", "spec": {}, "status": {}});
         assert_eq!(replicas(&job), (Some(1), Some(0)));

@@ -108,7 +108,10 @@ impl Selection {
             .filter(|o| o.kind() == "CustomResourceDefinition")
             .filter(|crd| {
                 let defined = (
-                    crd.value["spec"]["group"].as_str().unwrap_or("").to_string(),
+                    crd.value["spec"]["group"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
                     crd.value["spec"]["names"]["kind"]
                         .as_str()
                         .unwrap_or("")
@@ -250,7 +253,13 @@ pub(crate) mod tests {
                 object(0, None, "Namespace", "", "apps"),
                 object(0, None, "Secret", "apps", "shared"),
                 object(0, None, "Secret", "data", "creds"),
-                object(1, Some("operators"), "CustomResourceDefinition", "", "clusters.postgresql.cnpg.io"),
+                object(
+                    1,
+                    Some("operators"),
+                    "CustomResourceDefinition",
+                    "",
+                    "clusters.postgresql.cnpg.io",
+                ),
                 object(1, Some("operators"), "Deployment", "data", "cnpg"),
                 object(2, Some("data"), "Cluster", "data", "pg"),
                 object(2, Some("data"), "ServiceAccount", "data", "db"),
@@ -302,7 +311,10 @@ pub(crate) mod tests {
             wave2,
             [
                 vec!["ServiceAccount/data/db".to_string()],
-                vec!["Cluster/data/pg".to_string(), "StatefulSet/data/db".to_string()]
+                vec![
+                    "Cluster/data/pg".to_string(),
+                    "StatefulSet/data/db".to_string()
+                ]
             ]
         );
     }
