@@ -23,20 +23,20 @@ pub struct Access {
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// No kubeconfig file was found or it cannot be read.
-    #[error("cannot read the kubeconfig{}: {source}; pass --kubeconfig FILE or set KUBECONFIG", at(.path.as_deref()))]
+    #[error("cannot read the kubeconfig{}: {error}; pass --kubeconfig FILE or set KUBECONFIG", at(.path.as_deref()))]
     Kubeconfig {
         /// The file, when one was named.
         path: Option<PathBuf>,
         /// What failed.
-        source: KubeconfigError,
+        error: KubeconfigError,
     },
     /// The context, cluster or user cannot be used.
-    #[error("the kubeconfig cannot be used{}: {source}; `kubectl config get-contexts` lists the contexts", context_named(.context.as_deref()))]
+    #[error("the kubeconfig cannot be used{}: {error}; `kubectl config get-contexts` lists the contexts", context_named(.context.as_deref()))]
     Context {
         /// The context asked for.
         context: Option<String>,
         /// What failed.
-        source: KubeconfigError,
+        error: KubeconfigError,
     },
     /// The client could not be built (TLS setup and the like).
     #[error("cannot set up a client for {url}: {message}")]
@@ -75,9 +75,9 @@ pub async fn connect(access: &Access, timeout: Duration) -> Result<Cluster, Conn
         Some(path) => Kubeconfig::read_from(path),
         None => Kubeconfig::read(),
     }
-    .map_err(|source| ConnectError::Kubeconfig {
+    .map_err(|error| ConnectError::Kubeconfig {
         path: access.kubeconfig.clone(),
-        source,
+        error,
     })?;
     let options = KubeConfigOptions {
         context: access.context.clone(),
@@ -85,9 +85,9 @@ pub async fn connect(access: &Access, timeout: Duration) -> Result<Cluster, Conn
     };
     let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(|source| ConnectError::Context {
+        .map_err(|error| ConnectError::Context {
             context: access.context.clone(),
-            source,
+            error,
         })?;
     let url = config.cluster_url.to_string();
     config.connect_timeout = Some(timeout);

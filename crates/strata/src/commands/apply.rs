@@ -51,6 +51,8 @@ pub fn run(
         Ok(target) => target,
         Err(code) => return Ok(code),
     };
+    // Bad names are bad input: refused before the cluster is contacted.
+    request.selection.check(&target.set)?;
     let options = options(waves, request);
     let display = Display::new();
     let result = runtime()?.block_on(async {
