@@ -99,11 +99,27 @@ pub async fn connect(access: &Access, timeout: Duration) -> Result<Cluster, Conn
         Ok(Ok(_)) => Ok(Cluster::new(client)),
         Ok(Err(e)) => Err(ConnectError::Unreachable {
             url,
-            message: e.to_string(),
+            message: chain(&e),
         }),
         Err(_) => Err(ConnectError::Unreachable {
             url,
             message: format!("no answer within {}s", timeout.as_secs()),
         }),
     }
+}
+
+/// An error with its causes: `client error (Connect): tcp connect error:
+/// Connection refused`, where the top message alone says too little.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
 }
