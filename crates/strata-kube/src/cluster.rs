@@ -131,7 +131,9 @@ impl ClusterError {
     fn from_kube(id: &ObjectId, err: kube::Error) -> Self {
         match err {
             kube::Error::Api(status) => Self::from_status(id, &status),
-            kube::Error::Discovery(_) => ClusterError::UnknownKind { id: Box::new(id.clone()) },
+            kube::Error::Discovery(_) => ClusterError::UnknownKind {
+                id: Box::new(id.clone()),
+            },
             other => ClusterError::Unreachable {
                 id: Box::new(id.clone()),
                 message: other.to_string(),
@@ -223,9 +225,9 @@ impl Cluster {
         let (resource, caps) = kube::discovery::pinned_kind(&self.client, &gvk)
             .await
             .map_err(|e| match e {
-                kube::Error::Api(status) if status.code == 404 => {
-                    ClusterError::UnknownKind { id: Box::new(id.clone()) }
-                }
+                kube::Error::Api(status) if status.code == 404 => ClusterError::UnknownKind {
+                    id: Box::new(id.clone()),
+                },
                 other => ClusterError::from_kube(id, other),
             })?;
         let kind = Kind {

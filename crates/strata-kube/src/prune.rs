@@ -87,7 +87,7 @@ impl ObjectToRemove {
 /// What a removal did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Removed {
-    /// Deleted (or already gone).
+    /// Deleted.
     pub deleted: Vec<ObjectId>,
     /// Left in place, and why.
     pub kept: Vec<(ObjectId, String)>,
@@ -144,19 +144,21 @@ pub async fn remove(
                 deleting.push(object.id.clone());
             }
         }
-        let results: Vec<Result<(), ClusterError>> = stream::iter(deleting.iter())
+        let results: Vec<Result<Option<ObjectId>, ClusterError>> = stream::iter(deleting)
             .map(|id| async move {
-                match cluster.delete(id).await {
-                    Ok(_) => Ok(()),
-                    Err(ClusterError::UnknownKind { .. }) => Ok(()),
+                match cluster.delete(&id).await {
+                    Ok(true) => Ok(Some(id)),
+                    // Already gone: nothing to wait for or report.
+                    Ok(false) | Err(ClusterError::UnknownKind { .. }) => Ok(None),
                     Err(e) => Err(e),
                 }
             })
             .buffered(options.concurrency.max(1))
             .collect()
             .await;
+        let mut deleting = Vec::new();
         for result in results {
-            result?;
+            deleting.extend(result?);
         }
         if options.wait {
             wait_gone(cluster, &deleting, options).await?;

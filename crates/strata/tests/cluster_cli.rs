@@ -44,10 +44,7 @@ current-context: closed
 ",
     )
     .unwrap();
-    (
-        spec.display().to_string(),
-        kubeconfig.display().to_string(),
-    )
+    (spec.display().to_string(), kubeconfig.display().to_string())
 }
 
 fn stderr(output: &std::process::Output) -> String {
@@ -65,7 +62,10 @@ fn an_unreachable_cluster_is_a_clear_error() {
             .unwrap();
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{verb}: {err}");
-        assert!(err.contains("error: no cluster is reachable at https://127.0.0.1:1"), "{verb}: {err}");
+        assert!(
+            err.contains("error: no cluster is reachable at https://127.0.0.1:1"),
+            "{verb}: {err}"
+        );
         assert!(err.contains("kubectl cluster-info"), "{verb}: {err}");
         assert!(!err.contains("panicked"), "{verb}: {err}");
     }
@@ -99,7 +99,14 @@ fn a_missing_kubeconfig_or_context_is_named() {
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 
     let output = strata()
-        .args(["status", &spec, "--kubeconfig", &kubeconfig, "--context", "prod"])
+        .args([
+            "status",
+            &spec,
+            "--kubeconfig",
+            &kubeconfig,
+            "--context",
+            "prod",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -118,7 +125,11 @@ fn kubeconfig_comes_from_the_environment_too() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("https://127.0.0.1:1"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("https://127.0.0.1:1"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -126,35 +137,67 @@ fn bad_input_is_refused_before_the_cluster_is_contacted() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, kubeconfig) = setup(dir.path());
     let output = strata()
-        .args(["apply", &spec, "--kubeconfig", &kubeconfig, "--only", "infra"])
+        .args([
+            "apply",
+            &spec,
+            "--kubeconfig",
+            &kubeconfig,
+            "--only",
+            "infra",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
-    assert!(err.contains("`infra` in --only is neither a tier nor a service"), "{err}");
+    assert!(
+        err.contains("`infra` in --only is neither a tier nor a service"),
+        "{err}"
+    );
     assert!(err.contains("known: api, apps"), "{err}");
     assert!(!err.contains("reachable"), "{err}");
 
     let output = strata()
-        .args(["apply", &spec, "--kubeconfig", &kubeconfig, "--timeout", "soon"])
+        .args([
+            "apply",
+            &spec,
+            "--kubeconfig",
+            &kubeconfig,
+            "--timeout",
+            "soon",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("write e.g. 90s, 5m or 1h"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("write e.g. 90s, 5m or 1h"),
+        "{}",
+        stderr(&output)
+    );
 
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "platform: shop\ntiers: []\n").unwrap();
     let output = strata()
-        .args(["apply", &bad.display().to_string(), "--kubeconfig", &kubeconfig])
+        .args([
+            "apply",
+            &bad.display().to_string(),
+            "--kubeconfig",
+            &kubeconfig,
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(!stderr(&output).contains("reachable"), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("reachable"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn every_cluster_verb_has_examples_in_its_help() {
-    for verb in ["apply", "status", "diff", "logs", "history", "rollback", "destroy"] {
+    for verb in [
+        "apply", "status", "diff", "logs", "history", "rollback", "destroy",
+    ] {
         let output = strata().args([verb, "--help"]).output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{verb}");

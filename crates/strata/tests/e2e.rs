@@ -34,14 +34,14 @@ tiers:
         image: busybox:1.36
         command: [sleep, \"3600\"]
         storage: 64Mi
-        resources: {{ cpu: 10m, memory: 16Mi }}
+        resources: {{ requests: {{ cpu: 10m, memory: 16Mi }} }}
   - name: apps
     after: [store]
     services:
       web:
         image: nginxinc/nginx-unprivileged:{web_tag}
         ports: {{ http: 8080 }}
-        resources: {{ cpu: 10m, memory: 32Mi }}
+        resources: {{ requests: {{ cpu: 10m, memory: 32Mi }} }}
         env: {{ TOKEN: {{ secret: web-token, key: token }} }}
 "
     )
@@ -129,14 +129,105 @@ fn every_verb_against_a_real_cluster() {
     let Some(kubeconfig) = std::env::var_os("STRATA_E2E_KUBECONFIG") else {
         // Straight to the stream, past the test harness's capture, so the
         // skip shows in every run.
-        let _ = writeln!(std::io::stderr(), "skipped: STRATA_E2E_KUBECONFIG is not set");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: STRATA_E2E_KUBECONFIG is not set"
+        );
         return;
     };
+    every_verb(Path::new(&kubeconfig));
+}
+
+/// The same suite against the fake API server of `strata-kube`'s tests,
+/// served over loopback HTTP: the binary end to end, in every run. Its
+/// workloads are ready at once, so this is the path where pods start.
+#[test]
+fn every_verb_against_the_fake_api_server() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let port = loopback::serve(fake::Fake::new());
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster: {{ server: \"http://127.0.0.1:{port}\" }}
+users:
+- name: me
+  user: {{ token: fake }}
+contexts:
+- name: fake
+  context: {{ cluster: fake, user: me, namespace: default }}
+current-context: fake
+"
+        ),
+    )
+    .expect("the kubeconfig is written");
+    every_verb(&kubeconfig);
+}
+
+#[path = "../../strata-kube/tests/fake/mod.rs"]
+mod fake;
+
+/// Serves a fake over HTTP on a loopback port, from a thread of its own.
+mod loopback {
+    use http_body_util::BodyExt;
+    use hyper::body::Incoming;
+    use hyper_util::rt::TokioIo;
+    use tower::Service;
+
+    use super::fake::Fake;
+
+    /// The port; the server lives as long as the test process.
+    pub fn serve(fake: Fake) -> u16 {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a loopback port");
+                let _ = tx.send(listener.local_addr().expect("an address").port());
+                while let Ok((stream, _)) = listener.accept().await {
+                    let fake = fake.clone();
+                    tokio::spawn(async move {
+                        let service =
+                            hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                                let mut fake = fake.clone();
+                                async move {
+                                    let (parts, body) = request.into_parts();
+                                    let bytes = body.collect().await?.to_bytes();
+                                    let request = http::Request::from_parts(
+                                        parts,
+                                        kube::client::Body::from(bytes),
+                                    );
+                                    Ok::<_, hyper::Error>(
+                                        fake.call(request).await.unwrap_or_else(|e| match e {}),
+                                    )
+                                }
+                            });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        rx.recv().expect("the server starts")
+    }
+}
+
+fn every_verb(kubeconfig: &Path) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let id = suffix();
     let suite = Suite {
         spec: dir.path().join("platform.yaml"),
-        kubeconfig: Path::new(&kubeconfig).to_path_buf(),
+        kubeconfig: kubeconfig.to_path_buf(),
         dir,
     };
     suite.write_spec(&spec(&id, "1.27"));
@@ -149,17 +240,39 @@ fn every_verb_against_a_real_cluster() {
     assert!(err.contains("dry run"), "{err}");
     let out = suite.strata(&["history", "--env", "idle"]);
     assert!(out.status.success());
-    assert!(text(&out).1.contains("no revisions"), "the dry run recorded nothing");
+    assert!(
+        text(&out).1.contains("no revisions"),
+        "the dry run recorded nothing"
+    );
 
     // Without pods nothing waits on the cluster's nodes: this must succeed.
-    let out = suite.strata(&["apply", "--env", "idle", "--skip", "store", "--timeout", "2m"]);
+    let out = suite.strata(&[
+        "apply",
+        "--env",
+        "idle",
+        "--skip",
+        "store",
+        "--timeout",
+        "2m",
+    ]);
     let (_, err) = text(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("recorded revision 1"), "{err}");
-    assert!(err.contains(&format!("in namespace `{namespace}`")), "{err}");
+    assert!(
+        err.contains(&format!("in namespace `{namespace}`")),
+        "{err}"
+    );
 
     // Applying again changes nothing; the generated secret is kept.
-    let out = suite.strata(&["apply", "--env", "idle", "--skip", "store", "--timeout", "2m"]);
+    let out = suite.strata(&[
+        "apply",
+        "--env",
+        "idle",
+        "--skip",
+        "store",
+        "--timeout",
+        "2m",
+    ]);
     let (_, err) = text(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("recorded revision 2"), "{err}");
@@ -171,7 +284,11 @@ fn every_verb_against_a_real_cluster() {
     assert!(table.contains("Deployment/web"), "{table}");
     assert!(table.contains("0/0"), "{table}");
     assert!(table.contains("missing"), "{table}");
-    assert_eq!(out.status.code(), Some(1), "files is missing, so not all are ready");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "files is missing, so not all are ready"
+    );
 
     // diff: web matches, the skipped files would be added.
     let out = suite.strata(&["diff", "--env", "idle"]);
@@ -189,8 +306,19 @@ fn every_verb_against_a_real_cluster() {
     let out = suite.strata(&["diff", "--env", "idle"]);
     let (diff, _) = text(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(diff.contains("+        image: nginxinc/nginx-unprivileged:1.27.4"), "{diff}");
-    let out = suite.strata(&["apply", "--env", "idle", "--skip", "store", "--timeout", "2m"]);
+    assert!(
+        diff.contains("+        image: nginxinc/nginx-unprivileged:1.27.4"),
+        "{diff}"
+    );
+    let out = suite.strata(&[
+        "apply",
+        "--env",
+        "idle",
+        "--skip",
+        "store",
+        "--timeout",
+        "2m",
+    ]);
     assert!(out.status.success(), "{}", text(&out).1);
     let out = suite.strata(&["rollback", "--env", "idle", "--timeout", "2m"]);
     let (_, err) = text(&out);
@@ -204,7 +332,10 @@ fn every_verb_against_a_real_cluster() {
     suite.write_spec(&spec(&id, "1.27"));
     let out = suite.strata(&["diff", "--env", "idle"]);
     let (diff, _) = text(&out);
-    assert!(!diff.contains("nginx-unprivileged:1.27.4"), "rolled back: {diff}");
+    assert!(
+        !diff.contains("nginx-unprivileged:1.27.4"),
+        "rolled back: {diff}"
+    );
 
     // With replicas, pods may or may not start here: a timeout is fine.
     let out = suite.strata(&["apply", "--timeout", "45s"]);
@@ -228,10 +359,17 @@ fn every_verb_against_a_real_cluster() {
     let (_, err) = text(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("PersistentVolumeClaim/"), "{err}");
-    assert!(err.contains(&format!("kept Namespace/{namespace}")), "{err}");
+    assert!(
+        err.contains(&format!("kept Namespace/{namespace}")),
+        "{err}"
+    );
     let out = suite.strata(&["status"]);
     let (table, _) = text(&out);
-    assert_eq!(table.matches("missing").count(), 2, "both workloads are gone: {table}");
+    assert_eq!(
+        table.matches("missing").count(),
+        2,
+        "both workloads are gone: {table}"
+    );
 
     // ...until asked.
     for env in [None, Some("idle")] {

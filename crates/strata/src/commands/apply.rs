@@ -128,10 +128,22 @@ fn conclude(
                     release.platform,
                     release.namespace
                 )),
-                None if dry_run => printer.note(&format!(
-                    "dry run: the API server accepted {} objects; nothing was changed",
-                    done.applied.len()
-                )),
+                None if dry_run => {
+                    let unchecked = done
+                        .notes
+                        .iter()
+                        .filter(|n| n.contains("not checked"))
+                        .count();
+                    printer.note(&format!(
+                        "dry run: the API server accepted {} objects{}; nothing was changed",
+                        done.applied.len(),
+                        if unchecked == 0 {
+                            String::new()
+                        } else {
+                            format!(", {unchecked} could not be checked before their namespace or CRD exists")
+                        }
+                    ))
+                }
                 None => {}
             }
             ExitCode::SUCCESS
