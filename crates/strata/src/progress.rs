@@ -35,6 +35,8 @@ impl Display {
         }
     }
 
+    /// The live line of `key`; a new one when its last one was finished by
+    /// an earlier step.
     fn line(
         &self,
         bars: &MultiProgress,
@@ -42,19 +44,18 @@ impl Display {
         key: &str,
     ) -> ProgressBar {
         let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
-        lines
-            .entry(key.to_string())
-            .or_insert_with(|| {
-                let bar = bars.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template("{spinner} {prefix:<28} {wide_msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-                bar.set_prefix(key.to_string());
-                bar.enable_steady_tick(Duration::from_millis(120));
-                bar
-            })
-            .clone()
+        if let Some(bar) = lines.get(key).filter(|b| !b.is_finished()) {
+            return bar.clone();
+        }
+        let bar = bars.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:<24} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(key.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        lines.insert(key.to_string(), bar.clone());
+        bar
     }
 
     /// Stops every live line, leaving its last message on screen.
@@ -70,8 +71,14 @@ impl Display {
     }
 }
 
-fn owner(service: &Option<String>, id: &strata_kube::ObjectId) -> String {
-    service.clone().unwrap_or_else(|| id.to_string())
+/// The line an object is shown on: its service's, or one for the objects
+/// of no service (namespaces, policies, secrets, gateways).
+fn owner(service: &Option<String>) -> String {
+    service.clone().unwrap_or_else(|| "(platform)".to_string())
+}
+
+fn short(id: &strata_kube::ObjectId) -> String {
+    format!("{}/{}", id.kind, id.name)
 }
 
 impl Progress for Display {
@@ -80,20 +87,26 @@ impl Progress for Display {
             Display::Plain => eprintln!("{}", plain(&event)),
             Display::Live { bars, lines } => match &event {
                 Event::Applied { id, service } => {
-                    self.line(bars, lines, &owner(service, id))
-                        .set_message(format!("applied {id}"));
+                    self.line(bars, lines, &owner(service))
+                        .set_message(format!("applied {}", short(id)));
                 }
                 Event::Waiting {
                     id,
                     service,
                     reason,
                 } => {
-                    self.line(bars, lines, &owner(service, id))
-                        .set_message(format!("waiting: {reason}"));
+                    self.line(bars, lines, &owner(service))
+                        .set_message(format!("waiting for {}: {reason}", short(id)));
                 }
                 Event::Ready { id, service } => {
-                    let bar = self.line(bars, lines, &owner(service, id));
-                    bar.finish_with_message(format!("ready ({id})"));
+                    self.line(bars, lines, &owner(service))
+                        .set_message(format!("ready {}", short(id)));
+                }
+                Event::Step { .. } => {
+                    // A step starts once the previous one is done: its
+                    // lines stop spinning.
+                    self.finish();
+                    let _ = bars.println(plain(&event));
                 }
                 _ => {
                     let _ = bars.println(plain(&event));
