@@ -144,14 +144,12 @@ pub enum ApplyError {
     /// A step failed.
     #[error("{} failed: {}", .0.step, .0.cause)]
     Failed(Box<Failure>),
-    /// Everything was applied and recorded as a revision, but pruning failed.
-    #[error("applied and recorded as revision {revision}, but pruning failed: {error}")]
-    Prune {
-        /// The revision recorded.
-        revision: u32,
-        /// What went wrong.
-        error: RemovalError,
-    },
+    /// Everything was applied, but pruning failed; no revision was
+    /// recorded, so the next run prunes the same objects again.
+    #[error(
+        "applied, but pruning failed: {0}; no revision was recorded: run again to finish pruning"
+    )]
+    Prune(RemovalError),
 }
 
 /// Applies `set` to the cluster; see the module docs for the order.
@@ -168,7 +166,7 @@ pub async fn apply(
     } else {
         inventory::latest(cluster, release).await?
     };
-    let objects = options.selection.select(set);
+    let objects = with_home(set, options.selection.select(set), release);
     let mut done = Applied::default();
     if let Err(mut failure) = run(cluster, set, &objects, options, progress, &mut done).await {
         if options.atomic && !options.dry_run {
@@ -190,24 +188,38 @@ pub async fn apply(
     if options.dry_run {
         return Ok(done);
     }
+    // Prune before recording: if pruning fails, the previous revision stays
+    // the latest, and the next run computes the same candidates again.
+    if let Some(previous) = &previous {
+        done.pruned = prune_gone(cluster, &previous.set, set, options, progress).await?;
+    }
     let revision = inventory::record(cluster, release, set, &options.selection, "apply").await?;
     done.revision = Some(revision);
-    if let Some(previous) = &previous {
-        let gone: Vec<ObjectToRemove> = prune::candidates(&previous.set, set)
-            .into_iter()
-            .map(ObjectToRemove::of)
-            .collect();
-        if !gone.is_empty() {
-            progress.event(Event::Step {
-                label: "prune".into(),
-                objects: gone.len(),
-            });
-            done.pruned = prune::remove(cluster, &gone, removal(options, false), progress)
-                .await
-                .map_err(|error| ApplyError::Prune { revision, error })?;
-        }
-    }
     Ok(done)
+}
+
+/// Removes what `before` rendered and `after` does not.
+async fn prune_gone(
+    cluster: &Cluster,
+    before: &RenderedSet,
+    after: &RenderedSet,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<Removed, ApplyError> {
+    let gone: Vec<ObjectToRemove> = prune::candidates(before, after)
+        .into_iter()
+        .map(ObjectToRemove::of)
+        .collect();
+    if gone.is_empty() {
+        return Ok(Removed::default());
+    }
+    progress.event(Event::Step {
+        label: "prune".into(),
+        objects: gone.len(),
+    });
+    prune::remove(cluster, &gone, removal(options, false), progress)
+        .await
+        .map_err(ApplyError::Prune)
 }
 
 /// Re-applies revision `number` and records it as a new revision; objects
@@ -221,11 +233,14 @@ pub async fn rollback(
 ) -> Result<Applied, ApplyError> {
     let target = inventory::load(cluster, release, number).await?;
     let current = inventory::latest(cluster, release).await?;
-    let objects = target.selection.select(&target.set);
+    let objects = with_home(&target.set, target.selection.select(&target.set), release);
     let mut done = Applied::default();
     run(cluster, &target.set, &objects, options, progress, &mut done)
         .await
         .map_err(ApplyError::Failed)?;
+    if let Some(current) = current {
+        done.pruned = prune_gone(cluster, &current.set, &target.set, options, progress).await?;
+    }
     let revision = inventory::record(
         cluster,
         release,
@@ -235,16 +250,26 @@ pub async fn rollback(
     )
     .await?;
     done.revision = Some(revision);
-    if let Some(current) = current {
-        let gone: Vec<ObjectToRemove> = prune::candidates(&current.set, &target.set)
-            .into_iter()
-            .map(ObjectToRemove::of)
-            .collect();
-        done.pruned = prune::remove(cluster, &gone, removal(options, false), progress)
-            .await
-            .map_err(|error| ApplyError::Prune { revision, error })?;
-    }
     Ok(done)
+}
+
+/// `objects` with the namespace holding the revisions, whatever the
+/// selection: the revision is recorded there.
+fn with_home<'a>(
+    set: &'a RenderedSet,
+    mut objects: Vec<&'a Object>,
+    release: &Release,
+) -> Vec<&'a Object> {
+    let home = set
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Namespace" && o.name() == release.namespace);
+    if let Some(home) = home
+        && !objects.iter().any(|o| std::ptr::eq(*o, home))
+    {
+        objects.insert(0, home);
+    }
+    objects
 }
 
 fn removal(options: &ApplyOptions, wait: bool) -> RemovalOptions {

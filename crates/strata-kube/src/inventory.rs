@@ -121,6 +121,16 @@ pub enum InventoryError {
         /// What is wrong.
         why: String,
     },
+    /// Another apply recorded the same revision number at the same time.
+    #[error(
+        "revision {number} of `{platform}` was recorded by another apply running at the same time; run again once it is done"
+    )]
+    Race {
+        /// The platform.
+        platform: String,
+        /// The number both wanted.
+        number: u32,
+    },
     /// No such revision.
     #[error(
         "revision {number} of `{platform}` does not exist; `strata history` lists the revisions"
@@ -327,7 +337,12 @@ pub async fn record(
     let existing = list(cluster, release).await?;
     let number = existing.last().map_or(1, |r| r.number + 1);
     let secret = encode(release, set, selection, number, cause);
-    cluster.create(&secret, false).await?;
+    if !cluster.create(&secret, false).await? {
+        return Err(InventoryError::Race {
+            platform: release.platform.clone(),
+            number,
+        });
+    }
     let keep_from = (existing.len() + 1).saturating_sub(HISTORY_LIMIT);
     for old in existing.iter().take(keep_from) {
         cluster.delete(&release.secret_id(old.number)).await?;

@@ -910,3 +910,56 @@ async fn a_kind_the_cluster_does_not_serve_is_refused_with_a_hint() {
     );
     assert!(fake.get("Deployment/shop/web").is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_prune_records_nothing_so_the_next_run_prunes_again() {
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let before = render(&format!("{SHOP}{WITH_EXTRAS}"));
+    let rel = release(&before);
+    apply(&cluster, &before, &rel, &options(), &Silent)
+        .await
+        .unwrap();
+    fake.refuse_delete("Deployment/cron-ns/cleaner", true);
+    let after = shop();
+    let err = apply(&cluster, &after, &rel, &options(), &Silent)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApplyError::Prune(_)), "{err}");
+    assert!(
+        err.to_string().contains("Deployment/cron-ns/cleaner"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("no revision was recorded"),
+        "{err}"
+    );
+    assert_eq!(inventory::list(&cluster, &rel).await.unwrap().len(), 1);
+    fake.refuse_delete("Deployment/cron-ns/cleaner", false);
+    let done = apply(&cluster, &after, &rel, &options(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(done.revision, Some(2));
+    assert!(fake.get("Deployment/cron-ns/cleaner").is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_a_tier_elsewhere_still_creates_the_namespace_holding_revisions() {
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let set = render(&format!("{SHOP}{WITH_EXTRAS}"));
+    let rel = release(&set);
+    assert_eq!(rel.namespace, "shop");
+    let opts = ApplyOptions {
+        selection: Selection {
+            only: vec!["tools".into()],
+            skip: vec![],
+        },
+        ..options()
+    };
+    let done = apply(&cluster, &set, &rel, &opts, &Silent).await.unwrap();
+    assert_eq!(done.revision, Some(1));
+    assert!(fake.get("Namespace/shop").is_some());
+    assert!(fake.get("Deployment/tools-ns/admin").is_some());
+    assert!(fake.get("Deployment/shop/api").is_none());
+}

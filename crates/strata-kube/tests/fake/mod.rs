@@ -74,6 +74,7 @@ struct State {
     behaviors: HashMap<String, Behavior>,
     polls: HashMap<String, usize>,
     delete_delays: HashMap<String, usize>,
+    refused_deletes: Vec<String>,
     apply_delay: Option<Duration>,
     in_flight: usize,
     max_in_flight: usize,
@@ -185,6 +186,15 @@ impl Fake {
     /// Makes a deletion of `id` take `gets` more GETs to finish.
     pub fn delete_after(&self, id: &str, gets: usize) {
         self.lock().delete_delays.insert(id.into(), gets);
+    }
+
+    /// Makes deletions of `id` fail with 403 Forbidden, or succeed again.
+    pub fn refuse_delete(&self, id: &str, refuse: bool) {
+        let mut state = self.lock();
+        state.refused_deletes.retain(|r| r != id);
+        if refuse {
+            state.refused_deletes.push(id.into());
+        }
     }
 
     /// Makes every apply take `delay` (to observe concurrency).
@@ -882,6 +892,14 @@ impl Fake {
                 }
                 if dry_run {
                     return (200, state.objects[&k].value.clone(), None);
+                }
+                if state.refused_deletes.contains(&id(&name)) {
+                    let (c, v) = status(
+                        403,
+                        "Forbidden",
+                        &format!("{} \"{name}\" is forbidden: the fake refuses", def.plural),
+                    );
+                    return (c, v, None);
                 }
                 match state.delete_delays.get(&id(&name)).copied() {
                     Some(n) => {

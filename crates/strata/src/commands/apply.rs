@@ -152,12 +152,6 @@ fn conclude(
             print_failure(&failure, printer);
             ExitCode::from(1)
         }
-        Err(ApplyError::Prune { revision, error }) => {
-            printer.failure(&format!(
-                "applied and recorded as revision {revision}, but pruning failed: {error}; run `strata apply` again to finish pruning"
-            ));
-            ExitCode::from(1)
-        }
         Err(other) => {
             printer.failure(&other.to_string());
             ExitCode::from(1)
