@@ -15,7 +15,7 @@ pub static REDIS_SINGLE_POINT: CheckInfo = CheckInfo::new(
     Priority::P0,
     "Redis runs without Sentinel or cluster replicas",
     "Every service that caches, locks or queues through it stops when its one pod restarts.",
-    "run it replicated with failover: `blueprint: redis, mode: sentinel, replicas: 3` (or `mode: cluster`)",
+    "run it replicated with failover: `blueprint: redis, mode: sentinel, replicas: 3`",
 );
 /// PostgreSQL without high availability.
 pub static POSTGRES_WITHOUT_HA: CheckInfo = CheckInfo::new(
@@ -29,7 +29,7 @@ pub static POSTGRES_WITHOUT_HA: CheckInfo = CheckInfo::new(
 pub static SINGLE_REPLICA_STORE: CheckInfo = CheckInfo::new(
     "single-replica-store",
     Priority::P1,
-    "a stateful service runs one replica outside `local`",
+    "a stateful service runs one replica in a production environment",
     "Its data and its clients depend on one pod on one node.",
     "raise `replicas` (and use the system's own replication), or accept the risk with a note",
 );
@@ -38,8 +38,8 @@ pub static SHARED_DATABASE: CheckInfo = CheckInfo::new(
     "shared-database",
     Priority::P0,
     "several services share one database server",
-    "Without their own database or schema, one service's migration, lock or load is every service's outage.",
-    "give each service its own database (`databases:` on the PostgreSQL blueprint) or its own server",
+    "Without their own database and owner, one service's migration, lock or load is every service's outage.",
+    "declare a database with its own owner for each service that calls it (`databases: [{ name, owner }]` on the `postgresql` or `mysql` blueprint), or give each its own server",
 );
 /// Calls without a timeout.
 pub static CALL_WITHOUT_TIMEOUT: CheckInfo = CheckInfo::new(
@@ -121,6 +121,14 @@ pub static RELAXED_SECURITY: CheckInfo = CheckInfo::new(
     "Root, extra capabilities or a writable root filesystem make a compromise of the process a compromise of the node.",
     "use `security: restricted`; if the image needs root, fix the image",
 );
+/// A Kubernetes API token mounted without a documented need.
+pub static API_TOKEN: CheckInfo = CheckInfo::new(
+    "api-token",
+    Priority::P2,
+    "a service mounts its service account token",
+    "Whoever compromises the process can call the Kubernetes API as the service account.",
+    "remove `serviceAccountToken: true` unless the service calls the Kubernetes API; if it does, grant its ServiceAccount only the access it needs",
+);
 /// Replicated services whose availability defaults are off.
 pub static AVAILABILITY_OFF: CheckInfo = CheckInfo::new(
     "availability-off",
@@ -131,7 +139,7 @@ pub static AVAILABILITY_OFF: CheckInfo = CheckInfo::new(
 );
 
 /// Every audit check, in report order.
-pub static CHECKS: [&CheckInfo; 15] = [
+pub static CHECKS: [&CheckInfo; 16] = [
     &REDIS_SINGLE_POINT,
     &SHARED_DATABASE,
     &OVER_CAPACITY,
@@ -146,6 +154,7 @@ pub static CHECKS: [&CheckInfo; 15] = [
     &CALL_WITHOUT_BREAKER,
     &LONG_CRITICAL_PATH,
     &PROBES_OFF,
+    &API_TOKEN,
     &AVAILABILITY_OFF,
 ];
 
@@ -224,7 +233,9 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
             findings.push(finding);
         }
     };
-    let local = platform.environment.as_deref() == Some("local");
+    // Single replicas are a choice, not a risk, where nothing depends on
+    // the platform (`production: false`, and `local` by default).
+    let local = !platform.production;
     let callers = |id: usize| {
         platform
             .edges
@@ -267,11 +278,23 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 service.span,
             );
         }
-        if is_sql(service) && dependents.len() > 1 {
+        // Isolation is counted, not traced: a blueprint that declares a
+        // database with its own owner for each caller lets each have its own.
+        let owners = service
+            .tuning
+            .as_ref()
+            .map_or(0, |t| t.database_owners().len());
+        if is_sql(service) && dependents.len() > 1 && owners < dependents.len() {
             add(
                 &SHARED_DATABASE,
                 object.clone(),
-                format!("`{}` is shared by {}", service.name, dependents.join(", ")),
+                format!(
+                    "`{}` is shared by {} service(s) ({}) but declares {owners} database owner(s): {} more needed",
+                    service.name,
+                    dependents.len(),
+                    dependents.join(", "),
+                    dependents.len() - owners
+                ),
                 service.span,
             );
         }
@@ -411,14 +434,27 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
         if !security.read_only_root && security.profile != Profile::Privileged {
             relaxed.push("a writable root filesystem".to_string());
         }
-        if service.runtime.service_account_token {
-            relaxed.push("a mounted service account token".to_string());
-        }
         if !relaxed.is_empty() {
             add(
                 &RELAXED_SECURITY,
                 object.clone(),
                 format!("`{}` runs with {}", service.name, relaxed.join(", ")),
+                service.span,
+            );
+        }
+        // A blueprint that mounts the token itself (Prometheus discovers its
+        // targets through the API) documents the need in its recipe.
+        let blueprint_needs_token = service.tuning.as_ref().is_some_and(|t| {
+            (t.blueprint.recipe)(t).spec["serviceAccountToken"] == serde_json::Value::Bool(true)
+        });
+        if service.runtime.service_account_token && !blueprint_needs_token {
+            add(
+                &API_TOKEN,
+                object.clone(),
+                format!(
+                    "`{}` mounts a service account token (`serviceAccountToken: true`)",
+                    service.name
+                ),
                 service.span,
             );
         }
@@ -577,5 +613,119 @@ tiers:
         };
         assert!(ids(Some("prod"), &strict).contains(&"long-critical-path"));
         assert!(!ids(Some("prod"), &Options::default()).contains(&"long-critical-path"));
+    }
+
+    fn findings(spec: &str, env: Option<&str>) -> Vec<Finding> {
+        let file = SourceFile::new("t.yaml", spec);
+        let platform = model::resolve(&spec::parse(&file).unwrap(), env).unwrap();
+        audit(&platform, &Options::default())
+    }
+
+    const SHARED: &str = "
+platform: t
+tiers:
+  - name: data
+    services:
+      pg: { blueprint: postgresql, databases: DATABASES }
+  - name: apps
+    services:
+      a: { image: t/a:1.0.0, ports: { http: 8080 }, env: { DB: '${pg.host}' } }
+      b: { image: t/b:1.0.0, ports: { http: 8080 }, env: { DB: '${pg.host}' } }
+";
+
+    #[test]
+    fn a_database_server_is_shared_until_each_caller_can_have_its_own_owner() {
+        let shared = |databases: &str| {
+            findings(&SHARED.replace("DATABASES", databases), None)
+                .into_iter()
+                .filter(|f| f.check.id == "shared-database")
+                .map(|f| f.diagnostic.message)
+                .collect::<Vec<_>>()
+        };
+        assert!(shared("[a, b]").is_empty());
+        assert!(shared("[{ name: a, owner: a }, { name: b, owner: b }, c]").is_empty());
+        let one_owner = shared("[{ name: a, owner: app }, { name: b, owner: app }]");
+        assert_eq!(one_owner.len(), 1, "{one_owner:?}");
+        assert!(
+            one_owner[0].contains("declares 1 database owner(s): 1 more needed"),
+            "{one_owner:?}"
+        );
+        assert!(shared("[]")[0].contains("2 more needed"));
+    }
+
+    #[test]
+    fn a_mounted_token_is_its_own_finding_unless_the_blueprint_needs_it() {
+        let found = findings(
+            "
+platform: t
+tiers:
+  - name: ops
+    services:
+      prometheus: { blueprint: prometheus }
+      hub: { image: t/hub:1.0.0, ports: { http: 8080 }, serviceAccountToken: true }
+",
+            None,
+        );
+        let tokens: Vec<&str> = found
+            .iter()
+            .filter(|f| f.check.id == "api-token")
+            .map(|f| f.object.as_str())
+            .collect();
+        assert_eq!(tokens, ["service hub"]);
+        assert!(
+            !found
+                .iter()
+                .any(|f| f.check.id == "relaxed-security" && f.object == "service hub"),
+            "a token is not a relaxed security profile"
+        );
+    }
+
+    #[test]
+    fn environments_that_are_not_production_may_run_single_replicas() {
+        let spec = "
+platform: t
+environments:
+  dev: { production: false }
+  local: {}
+  sandbox: { production: true }
+tiers:
+  - name: data
+    services:
+      pg: { blueprint: postgresql }
+";
+        let has = |env: Option<&str>| {
+            findings(spec, env)
+                .iter()
+                .any(|f| f.check.id == "postgres-without-ha")
+        };
+        assert!(has(None));
+        assert!(!has(Some("dev")));
+        assert!(!has(Some("local")));
+        assert!(has(Some("sandbox")));
+    }
+
+    #[test]
+    fn every_mode_a_fix_suggests_exists() {
+        let catalog = crate::blueprint::Catalog::builtin();
+        let lint_fixes = crate::lint::CHECKS.iter().map(|c| c.info.fix);
+        for fix in CHECKS.iter().map(|c| c.fix).chain(lint_fixes) {
+            let mut blueprint = None;
+            for part in fix.split(['`', ',', '{', '}']) {
+                let part = part.trim();
+                if let Some(name) = part.strip_prefix("blueprint: ") {
+                    blueprint = catalog.get(name.trim());
+                    assert!(blueprint.is_some(), "`{name}` in {fix:?}");
+                } else if let Some(mode) = part.strip_prefix("mode: ") {
+                    let modes: Vec<&str> = match blueprint {
+                        Some(b) => b.modes.iter().map(|m| m.name).collect(),
+                        None => catalog
+                            .all()
+                            .flat_map(|b| b.modes.iter().map(|m| m.name))
+                            .collect(),
+                    };
+                    assert!(modes.contains(&mode.trim()), "`mode: {mode}` in {fix:?}");
+                }
+            }
+        }
     }
 }

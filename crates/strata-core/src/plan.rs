@@ -28,6 +28,8 @@ pub struct Plan {
     pub calls: usize,
     /// Calls with no timeout, which can hang a caller forever.
     pub calls_without_timeout: Vec<String>,
+    /// Calls the caller does not wait for at start-up (`wait: false`).
+    pub calls_without_waiting: Vec<String>,
 }
 
 /// One wave.
@@ -113,7 +115,8 @@ fn units<S: serde::Serializer>(q: &Quantity, s: S) -> Result<S::Ok, S::Error> {
 pub struct Fit {
     /// What is checked: `namespace NAME` or `node pool NAME`.
     pub scope: String,
-    /// The resource: `cpu`, `memory`, `gpu`, `storage`, `pvcs`, `pods`.
+    /// The resource: `cpu`, `memory` (requests), `limits.cpu`, `limits.memory`,
+    /// `gpu`, `storage`, `pvcs`, `pods`.
     pub resource: &'static str,
     /// What the platform asks for.
     pub requested: String,
@@ -124,10 +127,17 @@ pub struct Fit {
 }
 
 impl Totals {
-    /// Adds one service.
+    /// Adds one service, and the services its blueprint runs beside it.
     pub fn add(&mut self, service: &Service) {
-        let pods = u64::from(service.replicas);
         self.services += 1;
+        self.add_pods(service);
+        for companion in crate::blueprint::companions(service) {
+            self.add_pods(&companion);
+        }
+    }
+
+    fn add_pods(&mut self, service: &Service) {
+        let pods = u64::from(service.replicas);
         self.pods += service.replicas;
         self.cpu_requests = self
             .cpu_requests
@@ -227,6 +237,18 @@ impl Plan {
                     )
                 })
                 .collect(),
+            calls_without_waiting: platform
+                .services
+                .iter()
+                .flat_map(|s| s.needs.iter().map(move |n| (s, n)))
+                .filter(|(_, n)| !n.wait)
+                .filter_map(|(s, n)| match n.target {
+                    crate::model::DependencyTarget::Service(to) => {
+                        Some(format!("{} → {}", s.name, platform.services[to.0].name))
+                    }
+                    crate::model::DependencyTarget::Tier(_) => None,
+                })
+                .collect(),
         }
     }
 
@@ -277,6 +299,18 @@ fn fit(platform: &Platform) -> Vec<Fit> {
                 "memory",
                 totals.memory_requests,
                 budget.memory,
+                Measure::Bytes,
+            ),
+            (
+                "limits.cpu",
+                totals.cpu_limits,
+                budget.limits_cpu,
+                Measure::Cpu,
+            ),
+            (
+                "limits.memory",
+                totals.memory_limits,
+                budget.limits_memory,
                 Measure::Bytes,
             ),
             (
@@ -360,4 +394,38 @@ fn fit(platform: &Platform) -> Vec<Fit> {
         }
     }
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use crate::{model, spec};
+
+    #[test]
+    fn budget_limits_are_compared_with_the_sum_of_limits() {
+        let file = SourceFile::new(
+            "t.yaml",
+            "
+platform: t
+namespaces:
+  t: { budget: { limits: { cpu: 1, memory: 4Gi } } }
+tiers:
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, replicas: 3, resources: { requests: { cpu: 100m, memory: 1Gi }, limits: { cpu: 500m, memory: 1Gi } } }
+",
+        );
+        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let plan = Plan::new(&platform);
+        let rows: Vec<(&str, &str, bool)> = plan
+            .fit
+            .iter()
+            .map(|f| (f.resource, f.requested.as_str(), f.fits))
+            .collect();
+        assert_eq!(
+            rows,
+            [("limits.cpu", "1.5", false), ("limits.memory", "3Gi", true)]
+        );
+    }
 }

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
 use strata_core::render::{GeneratedSecret, Object, RenderedSet};
@@ -376,11 +378,30 @@ async fn run(
             )
         })
         .collect();
-    let used_namespaces: BTreeSet<&str> = objects.iter().map(|o| o.namespace()).collect();
-    let secrets: Vec<&GeneratedSecret> = set
+    // Generated secrets go to the namespaces this apply creates or uses.
+    let used_namespaces: BTreeSet<&str> = objects
+        .iter()
+        .map(|o| {
+            if o.kind() == "Namespace" {
+                o.name()
+            } else {
+                o.namespace()
+            }
+        })
+        .collect();
+    let secrets: Vec<(&GeneratedSecret, Vec<&str>)> = set
         .generated_secrets
         .iter()
-        .filter(|s| options.selection.is_all() || used_namespaces.contains(s.namespace.as_str()))
+        .map(|s| {
+            let namespaces: Vec<&str> = s
+                .namespaces
+                .iter()
+                .map(String::as_str)
+                .filter(|ns| options.selection.is_all() || used_namespaces.contains(ns))
+                .collect();
+            (s, namespaces)
+        })
+        .filter(|(_, namespaces)| !namespaces.is_empty())
         .collect();
     let mut secrets_done = false;
     for step in &steps {
@@ -702,84 +723,98 @@ fn pod_events(events: &[Value], pod: &str) -> Vec<String> {
     found
 }
 
-/// Creates each generated secret that is missing, and adds keys missing
-/// from one that exists; existing values are never changed.
+/// Creates each generated secret where it is missing and adds keys a copy
+/// lacks; existing values are never changed. A secret written to several
+/// namespaces gets the same values in each: a value that already exists in
+/// one namespace is copied to the others, and only keys that exist nowhere
+/// get new random values.
 async fn generate(
     cluster: &Cluster,
-    secrets: &[&GeneratedSecret],
+    secrets: &[(&GeneratedSecret, Vec<&str>)],
     options: &ApplyOptions,
     progress: &dyn Progress,
     done: &mut Applied,
 ) -> Result<(), ClusterError> {
-    for secret in secrets {
-        let id = ObjectId {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            namespace: secret.namespace.clone(),
-            name: secret.name.clone(),
-        };
-        if options.dry_run {
-            let exists = match cluster.get(&id).await {
-                Ok(found) => found.is_some(),
-                Err(e) if e.is_not_found() => false,
+    for (secret, namespaces) in secrets {
+        let mut copies = Vec::new();
+        for namespace in namespaces {
+            let id = ObjectId {
+                api_version: "v1".into(),
+                kind: "Secret".into(),
+                namespace: (*namespace).to_string(),
+                name: secret.name.clone(),
+            };
+            let live = match cluster.get(&id).await {
+                Ok(found) => found,
+                // In a dry run the namespace may not exist yet.
+                Err(e) if options.dry_run && e.is_not_found() => None,
                 Err(e) => return Err(e),
             };
-            if !exists {
-                done.notes.push(format!(
-                    "{id}: would be created with random {}",
-                    secret.keys.join(", ")
-                ));
-            }
-            continue;
+            copies.push((id, live));
         }
-        let keys: Vec<String> = match cluster.get(&id).await? {
-            None => {
-                let data: serde_json::Map<String, Value> = secret
-                    .keys
-                    .iter()
-                    .map(|k| (k.clone(), Value::from(random_value())))
-                    .collect();
-                let value = json!({
-                    "apiVersion": "v1",
-                    "kind": "Secret",
-                    "metadata": {
-                        "name": secret.name,
-                        "namespace": secret.namespace,
-                        "labels": { "app.kubernetes.io/managed-by": "strata" },
-                        "annotations": { "strata.dev/generated": secret.keys.join(",") },
-                    },
-                    "type": "Opaque",
-                    "stringData": data,
-                });
-                if cluster.create(&value, false).await? {
-                    secret.keys.clone()
-                } else {
-                    Vec::new()
-                }
-            }
-            Some(live) => {
-                let missing: Vec<String> = secret
-                    .keys
-                    .iter()
-                    .filter(|k| live["data"].get(k.as_str()).is_none())
-                    .cloned()
-                    .collect();
-                if !missing.is_empty() {
-                    let data: serde_json::Map<String, Value> = missing
-                        .iter()
-                        .map(|k| (k.clone(), Value::from(random_value())))
-                        .collect();
-                    cluster.merge(&id, &json!({ "stringData": data })).await?;
-                }
-                missing
-            }
+        let existing = |key: &str| {
+            copies.iter().find_map(|(_, live)| {
+                let encoded = live.as_ref()?["data"][key].as_str()?;
+                String::from_utf8(STANDARD.decode(encoded).ok()?).ok()
+            })
         };
-        if !keys.is_empty() {
-            progress.event(Event::SecretCreated {
-                id: id.clone(),
-                keys,
-            });
-            done.secrets.push(id);
+        let values: BTreeMap<&str, String> = secret
+            .keys
+            .iter()
+            .map(|k| (k.as_str(), existing(k).unwrap_or_else(random_value)))
+            .collect();
+        for (id, live) in &copies {
+            let missing: Vec<String> = secret
+                .keys
+                .iter()
+                .filter(|k| {
+                    live.as_ref()
+                        .is_none_or(|l| l["data"].get(k.as_str()).is_none())
+                })
+                .cloned()
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            if options.dry_run {
+                done.notes.push(match live {
+                    None => format!("{id}: would be created with {}", missing.join(", ")),
+                    Some(_) => format!("{id}: would get {}", missing.join(", ")),
+                });
+                continue;
+            }
+            let data: serde_json::Map<String, Value> = missing
+                .iter()
+                .map(|k| (k.clone(), Value::from(values[k.as_str()].clone())))
+                .collect();
+            let written = match live {
+                None => {
+                    let value = json!({
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": {
+                            "name": id.name,
+                            "namespace": id.namespace,
+                            "labels": { "app.kubernetes.io/managed-by": "strata" },
+                            "annotations": { "strata.dev/generated": secret.keys.join(",") },
+                        },
+                        "type": "Opaque",
+                        "stringData": data,
+                    });
+                    cluster.create(&value, false).await?
+                }
+                Some(_) => {
+                    cluster.merge(id, &json!({ "stringData": data })).await?;
+                    true
+                }
+            };
+            if written {
+                progress.event(Event::SecretCreated {
+                    id: id.clone(),
+                    keys: missing,
+                });
+                done.secrets.push(id.clone());
+            }
         }
     }
     Ok(())

@@ -55,23 +55,25 @@ pub fn targets(set: &RenderedSet, delete_data: bool) -> (Vec<ObjectToRemove>, Ve
         }
     }
     for secret in &set.generated_secrets {
-        let id = ObjectId {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            namespace: secret.namespace.clone(),
-            name: secret.name.clone(),
-        };
-        if delete_data {
-            // A rendered Secret of the same name is already in the list.
-            if !remove.iter().any(|o| o.id == id) {
-                remove.push(ObjectToRemove {
-                    id,
-                    wave: 0,
-                    value: serde_json::Value::Null,
-                });
+        for namespace in &secret.namespaces {
+            let id = ObjectId {
+                api_version: "v1".into(),
+                kind: "Secret".into(),
+                namespace: namespace.clone(),
+                name: secret.name.clone(),
+            };
+            if delete_data {
+                // A rendered Secret of the same name is already in the list.
+                if !remove.iter().any(|o| o.id == id) {
+                    remove.push(ObjectToRemove {
+                        id,
+                        wave: 0,
+                        value: serde_json::Value::Null,
+                    });
+                }
+            } else {
+                kept.push(id);
             }
-        } else {
-            kept.push(id);
         }
     }
     (remove, kept)
@@ -201,7 +203,7 @@ mod tests {
         ));
         set.generated_secrets.push(GeneratedSecret {
             name: "db".into(),
-            namespace: "data".into(),
+            namespaces: vec!["data".into()],
             keys: vec!["password".into()],
         });
         set

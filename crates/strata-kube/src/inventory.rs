@@ -166,7 +166,7 @@ struct StoredObject {
 #[derive(Serialize, Deserialize)]
 struct StoredSecret {
     name: String,
-    namespace: String,
+    namespaces: Vec<String>,
     keys: Vec<String>,
 }
 
@@ -200,7 +200,7 @@ pub fn encode(
             .iter()
             .map(|s| StoredSecret {
                 name: s.name.clone(),
-                namespace: s.namespace.clone(),
+                namespaces: s.namespaces.clone(),
                 keys: s.keys.clone(),
             })
             .collect(),
@@ -280,7 +280,7 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
                 .into_iter()
                 .map(|s| GeneratedSecret {
                     name: s.name,
-                    namespace: s.namespace,
+                    namespaces: s.namespaces,
                     keys: s.keys,
                 })
                 .collect(),
@@ -369,7 +369,7 @@ mod tests {
         let mut set = shop();
         set.generated_secrets.push(GeneratedSecret {
             name: "db".into(),
-            namespace: "data".into(),
+            namespaces: vec!["data".into(), "apps".into()],
             keys: vec!["password".into()],
         });
         let release = Release::new(&set, "apps");

@@ -963,3 +963,39 @@ async fn only_a_tier_elsewhere_still_creates_the_namespace_holding_revisions() {
     assert!(fake.get("Deployment/tools-ns/admin").is_some());
     assert!(fake.get("Deployment/shop/api").is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_generated_secret_read_in_several_namespaces_has_the_same_values_everywhere() {
+    let spec = format!(
+        "{SHOP}  - name: reports\n    namespace: reports-ns\n    after: [data]\n    services:\n      report: {{ image: ghcr.io/shop/report:1.0.0, env: {{ DB_PASSWORD: {{ secret: db-secret, key: password }} }} }}\n"
+    );
+    let set = render(&spec);
+    assert_eq!(
+        set.generated_secrets[0].namespaces.len(),
+        2,
+        "{:?}",
+        set.generated_secrets
+    );
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    apply(&cluster, &set, &release(&set), &options(), &Silent)
+        .await
+        .unwrap();
+    let password = |id: &str| fake.get(id).unwrap()["data"]["password"].clone();
+    let shop = password("Secret/shop/db-secret");
+    assert_eq!(password("Secret/reports-ns/db-secret"), shop);
+    // A copy lost in one namespace comes back with the other's value.
+    let copy = strata_kube::ObjectId {
+        api_version: "v1".into(),
+        kind: "Secret".into(),
+        namespace: "reports-ns".into(),
+        name: "db-secret".into(),
+    };
+    cluster.delete(&copy).await.unwrap();
+    let done = apply(&cluster, &set, &release(&set), &options(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(done.secrets, [copy]);
+    assert_eq!(password("Secret/reports-ns/db-secret"), shop);
+    assert_eq!(password("Secret/shop/db-secret"), shop);
+}

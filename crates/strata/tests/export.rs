@@ -646,7 +646,7 @@ fn the_isa_cloud_graph_shows_every_service_with_replicas_and_ports() {
     let services = svg.matches("<rect class=\"node").count()
         - svg.matches("<rect class=\"node gateway").count();
     assert_eq!(services, 49);
-    assert!(svg.contains("<title>consul: ×3 · http 8500 · dns 8600/udp</title>"));
+    assert!(svg.contains("<title>consul: ×3 · http 8500 · server 8300 · +2</title>"));
     assert!(svg.matches("<rect class=\"node stateful\"").count() >= 9);
     assert!(svg.contains("<title>agent waits for auth-service</title>"));
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `alertmanager` blueprint.
@@ -16,12 +16,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "v0.27.0",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 const CONFIG: &str = "# Written by the Strata alertmanager blueprint: replace it with `config:`\n\
@@ -57,7 +59,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "config": { "mountPath": "/etc/alertmanager", "files": { "alertmanager.yml": CONFIG } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 9093),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 9093),
             pod_env: true,
             ..Supplied::default()
         },

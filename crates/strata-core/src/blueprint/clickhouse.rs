@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
@@ -18,6 +18,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "altinity",
@@ -25,6 +26,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 2,
             operator: Some("clickhouse-operator"),
             operated: true,
+            sharded: true,
         },
     ],
     version: "24.8.6.70",
@@ -35,6 +37,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     }],
     recipe,
     objects,
+    companions: recipe::no_companions,
 };
 
 const HTTP: u16 = 8123;
@@ -67,7 +70,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     } else {
         tuning.service.clone()
     };
-    let mut exports = common::endpoint(tuning, &service, "clickhouse", NATIVE);
+    let mut exports = recipe::endpoint(tuning, &service, "clickhouse", NATIVE);
     let host = exports[0].1.clone();
     exports.retain(|(k, _)| k != "url");
     exports.push((
@@ -100,10 +103,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     }
     let replicated = service.replicas > 1;
     let keeper = format!("{}-keeper", service.name);
-    let mut claim = json!({ "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": common::storage_size(service) } } });
-    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
-        claim["storageClassName"] = json!(class);
-    }
+    let claim = recipe::claim_spec(service, &recipe::storage_size(service));
     let secret = credentials_name(tuning);
     let mut configuration = json!({
         "clusters": [{ "name": tuning.option("cluster", "default"), "layout": { "shardsCount": tuning.shards, "replicasCount": service.replicas } }],
@@ -122,13 +122,13 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
         "spec": {
             "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
-            "containers": [{ "name": "clickhouse", "image": service.image, "resources": common::resource_values(service) }],
+            "containers": [{ "name": "clickhouse", "image": service.image, "resources": recipe::resource_values(service) }],
         },
     });
     let mut out = vec![json!({
         "apiVersion": "clickhouse.altinity.com/v1",
         "kind": "ClickHouseInstallation",
-        "metadata": common::metadata(platform, service, &service.name),
+        "metadata": recipe::metadata(platform, service, &service.name),
         "spec": {
             "defaults": { "templates": { "podTemplate": "clickhouse", "dataVolumeClaimTemplate": "data" } },
             "configuration": configuration,
@@ -142,7 +142,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "clickhouse-keeper.altinity.com/v1",
             "kind": "ClickHouseKeeperInstallation",
-            "metadata": common::metadata(platform, service, &keeper),
+            "metadata": recipe::metadata(platform, service, &keeper),
             "spec": {
                 "configuration": { "clusters": [{ "name": "keeper", "layout": { "replicasCount": 3 } }] },
                 "defaults": { "templates": { "dataVolumeClaimTemplate": "data" } },

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `consul` blueprint.
@@ -16,16 +16,18 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 3,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "1.20.1",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn config(tuning: &Tuning) -> String {
-    let joins = common::peers(tuning, |i| format!("\"{}\"", tuning.pod_host(i)), ", ");
+    let joins = recipe::peers(tuning, |i| format!("\"{}\"", tuning.pod_host(i)), ", ");
     format!(
         "# Written by the Strata consul blueprint.\n\
          server = true\n\
@@ -57,7 +59,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "config": { "mountPath": "/consul/strata", "files": { "consul.hcl": config(tuning) } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 8500),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 8500),
             pod_env: true,
             ..Supplied::default()
         },

@@ -79,7 +79,16 @@ pub fn markdown() -> String {
          clients should use (an operator's read-write Service, say) and adds the\n\
          fields listed for it, such as `secret`: the Secret holding its credentials.\n\
          Generated credentials are declared like `secrets:` with `generate:` —\n\
-         `strata apply` creates them once and they never appear in rendered output.\n\
+         `strata apply` creates them once and they never appear in rendered output;\n\
+         a Secret read from several namespaces is copied into each with the same\n\
+         values.\n\n\
+         The SQL blueprints (`postgresql`, `mysql`) give each database owner its own\n\
+         `kubernetes.io/basic-auth` Secret `NAME-OWNER` (`_` written `-`), and export\n\
+         for each database `databases.DB.url`, `databases.DB.name`,\n\
+         `databases.DB.user` and `databases.DB.secret`, so a client names the\n\
+         database it uses: `${pg.databases.orders.url}`, and `{ secret: pg-orders,\n\
+         key: password }` for its password. The top-level `user` and `secret` are\n\
+         the first database's owner.\n\n\
          A reference such as `${redis.url}` makes the referring service wait for it.\n\n\
          ## Operators\n\n\
          A mode marked with an operator renders that operator's custom resources\n\

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::common::{self, reference, resources, user};
+use super::recipe::{self, reference, resources, user};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 const OPTIONS: &[OptionDoc] = &[OptionDoc {
@@ -22,12 +22,14 @@ pub static OPENRESTY: Blueprint = Blueprint {
         replicas: 2,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "1.25.3.2-alpine",
     takes: &[],
     options: OPTIONS,
     recipe: openresty,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 /// The `nginx` blueprint.
@@ -40,12 +42,14 @@ pub static NGINX: Blueprint = Blueprint {
         replicas: 2,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "1.27.3-alpine",
     takes: &[],
     options: OPTIONS,
     recipe: nginx,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {
@@ -99,7 +103,7 @@ fn edge(tuning: &Tuning, image: String, binary: &str, mime_types: &str, user_id:
     Recipe {
         spec,
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 8080),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 8080),
             ..Supplied::default()
         },
     }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, resources, user, volume};
+use super::recipe::{self, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `etcd` blueprint.
@@ -16,12 +16,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 3,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "v3.5.17",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -29,7 +31,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "$(POD_NAME).{}-headless.{}.svc.cluster.local",
         tuning.service, tuning.namespace
     );
-    let members = common::peers(
+    let members = recipe::peers(
         tuning,
         |i| format!("{}-{i}=http://{}:2380", tuning.service, tuning.pod_host(i)),
         ",",
@@ -61,7 +63,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "resources": resources("250m", "512Mi", "1", "2Gi"),
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 2379),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 2379),
             pod_env: true,
             ..Supplied::default()
         },

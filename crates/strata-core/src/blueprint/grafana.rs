@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, reference, resources, user, volume};
+use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `grafana` blueprint.
@@ -16,12 +16,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "11.3.0",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 /// One datasource per Loki, Prometheus and Jaeger service of the platform;
@@ -56,7 +58,7 @@ fn datasources(tuning: &Tuning) -> String {
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 3000);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 3000);
     exports.push(("secret".into(), secret.clone()));
     Recipe {
         spec: json!({

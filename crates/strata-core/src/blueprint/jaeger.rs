@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `jaeger` blueprint.
@@ -15,17 +15,19 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "1.62.0",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let host = tuning.host(&tuning.service);
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 4318);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 4318);
     exports.push(("otlpGrpc".into(), format!("{host}:4317")));
     exports.push(("ui".into(), format!("http://{host}:16686")));
     Recipe {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, image, resources, stable_id, user, volume};
+use super::recipe::{self, image, resources, stable_id, user, volume};
 use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
 use crate::model::{Platform, Service};
 
@@ -19,6 +19,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "strimzi",
@@ -26,6 +27,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: Some("strimzi"),
             operated: true,
+            sharded: false,
         },
     ],
     version: "3.8.1",
@@ -42,6 +44,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     recipe,
     objects,
+    companions: recipe::no_companions,
 };
 
 const CLIENT: u16 = 9092;
@@ -52,13 +55,13 @@ fn min_in_sync(tuning: &Tuning) -> u32 {
 }
 
 fn retention_ms(tuning: &Tuning) -> u64 {
-    common::milliseconds(tuning.option("retention", "7d")).unwrap_or(604_800_000)
+    recipe::milliseconds(tuning.option("retention", "7d")).unwrap_or(604_800_000)
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let strimzi = tuning.mode.name == "strimzi";
     let replication = tuning.replicas.clamp(1, 3);
-    let voters = common::peers(
+    let voters = recipe::peers(
         tuning,
         |i| format!("{i}@{}:{CONTROLLER}", tuning.pod_host(i)),
         ",",
@@ -106,7 +109,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     } else {
         tuning.service.clone()
     };
-    let mut exports = common::endpoint(tuning, &bootstrap, "kafka", CLIENT);
+    let mut exports = recipe::endpoint(tuning, &bootstrap, "kafka", CLIENT);
     let address = exports[2].1.clone();
     exports.push(("bootstrap".into(), address));
     Recipe {
@@ -158,7 +161,7 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
     Some(json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": common::metadata(platform, service, &name),
+        "metadata": recipe::metadata(platform, service, &name),
         "spec": {
             "backoffLimit": 6,
             "ttlSecondsAfterFinished": 86400,
@@ -186,14 +189,14 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
 
 fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let replication = tuning.replicas.clamp(1, 3);
-    let mut storage = json!({ "id": 0, "type": "persistent-claim", "size": common::storage_size(service), "deleteClaim": false, "kraftMetadata": "shared" });
+    let mut storage = json!({ "id": 0, "type": "persistent-claim", "size": recipe::storage_size(service), "deleteClaim": false, "kraftMetadata": "shared" });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         storage["class"] = json!(class);
     }
-    let mut metadata = common::metadata(platform, service, &service.name);
+    let mut metadata = recipe::metadata(platform, service, &service.name);
     metadata["annotations"] =
         json!({ "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" });
-    let mut pool_metadata = common::metadata(platform, service, &format!("{}-nodes", service.name));
+    let mut pool_metadata = recipe::metadata(platform, service, &format!("{}-nodes", service.name));
     pool_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
     let mut out = vec![
         json!({
@@ -226,7 +229,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "replicas": service.replicas,
                 "roles": ["controller", "broker"],
                 "storage": { "type": "jbod", "volumes": [storage] },
-                "resources": common::resource_values(service),
+                "resources": recipe::resource_values(service),
                 "template": { "pod": { "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
                     "weight": 100,
                     "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },
@@ -235,7 +238,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         }),
     ];
     for topic in &tuning.topics {
-        let mut topic_metadata = common::metadata(platform, service, &topic.name);
+        let mut topic_metadata = recipe::metadata(platform, service, &topic.name);
         topic_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
         out.push(json!({
             "apiVersion": "kafka.strimzi.io/v1beta2",

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, reference, resources, user, volume};
+use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `keycloak` blueprint.
@@ -16,6 +16,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "26.0.5",
     takes: &[],
@@ -24,7 +25,8 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         summary: "The platform's `postgresql` service holding Keycloak's data; without it, an embedded file database on a volume (for trials only).",
     }],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -79,7 +81,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         }
     }
     spec["env"] = env;
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 8080);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 8080);
     exports.push(("secret".into(), secret.clone()));
     Recipe {
         spec,

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user};
+use super::recipe::{self, image, resources, user};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `kong` blueprint.
@@ -16,12 +16,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 2,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "3.8.0",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -45,7 +47,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "resources": resources("500m", "512Mi", "1", "1Gi"),
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 8000),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 8000),
             ..Supplied::default()
         },
     }

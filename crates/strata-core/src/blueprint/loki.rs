@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `loki` blueprint.
@@ -15,12 +15,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "3.2.1",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -37,7 +39,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "resources": resources("250m", "512Mi", "1", "1Gi"),
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 3100),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 3100),
             ..Supplied::default()
         },
     }

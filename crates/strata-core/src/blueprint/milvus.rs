@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `milvus` blueprint.
@@ -16,12 +16,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "v2.4.15",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 const EMBEDDED_ETCD: &str = "listen-client-urls: http://0.0.0.0:2379\n\
@@ -50,7 +52,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "config": { "mountPath": "/milvus/strata", "files": { "embedEtcd.yaml": EMBEDDED_ETCD } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 19530),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 19530),
             ..Supplied::default()
         },
     }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, resources, user, volume};
+use super::recipe::{self, credentials_name, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `minio` blueprint.
@@ -17,6 +17,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "distributed",
@@ -24,13 +25,15 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 4,
             operator: None,
             operated: false,
+            sharded: false,
         },
     ],
     version: "RELEASE.2024-11-07T00-52-20Z",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -46,7 +49,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     } else {
         "/data".to_string()
     };
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 9000);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 9000);
     exports.push((
         "console".into(),
         format!("http://{}:9001", tuning.host(&tuning.service)),

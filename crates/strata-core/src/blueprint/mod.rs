@@ -19,7 +19,7 @@
 //! A mode that renders an operator's custom resource names the operator; the
 //! platform declares it under `operators:` ([`check_operators`]).
 
-mod common;
+mod recipe;
 
 mod alertmanager;
 mod clickhouse;
@@ -60,7 +60,7 @@ use crate::spec::platform::PlatformSpec;
 use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
 use crate::spec::{Map, Spanned};
 
-pub use common::fill;
+pub use recipe::fill;
 
 /// A named recipe a service can select.
 #[derive(Debug)]
@@ -81,6 +81,9 @@ pub struct Blueprint {
     pub recipe: fn(&Tuning) -> Recipe,
     /// Objects it renders besides the service's own.
     pub objects: fn(&Platform, &Service, &Tuning) -> Vec<Value>,
+    /// Services it runs beside the declared one (Sentinel's group): rendered
+    /// like any service and counted by `plan`.
+    pub companions: fn(&Service, &Tuning) -> Vec<Service>,
 }
 
 /// One way to run a blueprint.
@@ -97,6 +100,8 @@ pub struct Mode {
     /// Whether the operator runs the pods, so the service renders no
     /// workload, Service or ServiceAccount of its own.
     pub operated: bool,
+    /// Whether it splits data into `shards:`.
+    pub sharded: bool,
 }
 
 /// A typed service key that only some blueprints take.
@@ -205,6 +210,9 @@ pub struct Supplied {
     pub exports: Vec<(String, String)>,
     /// A Secret of generated credentials: its name and keys.
     pub credentials: Option<(String, Vec<String>)>,
+    /// Further Secrets it needs (one per database role an operator manages),
+    /// placed in the service's namespace.
+    pub secrets: Vec<crate::model::Secret>,
     /// Directories the image writes to besides its volume, made writable
     /// (empty directories) so the root filesystem can stay read-only.
     pub scratch: Vec<String>,
@@ -234,9 +242,50 @@ fn password_variable(owner: &str) -> String {
     format!("{}_PASSWORD", owner.to_ascii_uppercase())
 }
 
+/// The Secret holding a database owner's login: `NAME-OWNER`, with `_`
+/// written `-` as Kubernetes names require.
+fn owner_secret(tuning: &Tuning, owner: &str) -> String {
+    format!("{}-{}", tuning.service, owner.replace('_', "-"))
+}
+
+/// One `kubernetes.io/basic-auth` Secret per database owner: the user name
+/// given, the password generated once by `apply`. Each client namespace
+/// that reads one gets a copy with the same value, and no other owner's.
+fn owner_secrets(tuning: &Tuning) -> Vec<crate::model::Secret> {
+    tuning
+        .database_owners()
+        .into_iter()
+        .map(|owner| crate::model::Secret {
+            name: owner_secret(tuning, &owner),
+            generate: vec!["password".into()],
+            data: [("username".to_string(), owner)].into(),
+            namespaces: Vec::new(),
+            secret_type: Some("kubernetes.io/basic-auth".into()),
+        })
+        .collect()
+}
+
+/// The exports of each database: `databases.DB.url`, `.name`, `.user` and
+/// `.secret` (its owner's Secret, key `password`), so a client names the
+/// database it uses, `${pg.databases.orders.url}`.
+fn database_exports(tuning: &Tuning, scheme: &str, host: &str, port: u16) -> Vec<(String, String)> {
+    let mut exports = Vec::new();
+    for db in &tuning.databases {
+        let field = |what: &str| format!("databases.{}.{what}", db.name);
+        exports.push((
+            field("url"),
+            format!("{scheme}://{host}:{port}/{}", db.name),
+        ));
+        exports.push((field("name"), db.name.clone()));
+        exports.push((field("user"), db.owner.clone()));
+        exports.push((field("secret"), owner_secret(tuning, &db.owner)));
+    }
+    exports
+}
+
 impl Tuning {
     /// Every distinct owner of the databases, in order.
-    fn database_owners(&self) -> Vec<String> {
+    pub fn database_owners(&self) -> Vec<String> {
         let mut owners: Vec<String> = Vec::new();
         for db in &self.databases {
             if !owners.contains(&db.owner) {
@@ -491,6 +540,28 @@ pub fn tune(
             refuse(Key::Shards, s.span, &mut errors);
             1
         }
+        Some(s) if !mode.sharded => {
+            let sharded: Vec<String> = blueprint
+                .modes
+                .iter()
+                .filter(|m| m.sharded)
+                .map(|m| format!("`mode: {}`", m.name))
+                .collect();
+            errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!(
+                        "the `{}` mode of `{}` does not take `shards`",
+                        mode.name, blueprint.name
+                    ),
+                    s.span,
+                    "not sharded",
+                )
+                .help(format!("shards need {}", sharded.join(" or "))),
+            );
+            1
+        }
         Some(s) if s.value == 0 => {
             errors.push(
                 error(
@@ -581,7 +652,7 @@ fn databases(
         let words = std::iter::once(&name)
             .chain(owner.iter())
             .chain(schemas.iter());
-        if let Some(bad) = words.into_iter().find(|w| !common::is_sql_identifier(w)) {
+        if let Some(bad) = words.into_iter().find(|w| !recipe::is_sql_identifier(w)) {
             errors.push(
                 error(
                     file,
@@ -641,7 +712,7 @@ fn topics(
                     topic.replicas = r.value.max(1);
                 }
                 if let Some(retention) = &d.retention {
-                    match common::milliseconds(&retention.value) {
+                    match recipe::milliseconds(&retention.value) {
                         Some(ms) => {
                             topic.config.insert("retention.ms".into(), ms.to_string());
                         }
@@ -803,6 +874,15 @@ pub fn operator_tier<'a>(
         .as_ref()
 }
 
+/// The services a blueprint service runs beside itself.
+pub fn companions(service: &Service) -> Vec<Service> {
+    service
+        .tuning
+        .as_ref()
+        .map(|t| (t.blueprint.companions)(service, t))
+        .unwrap_or_default()
+}
+
 /// The render hook: amends the objects rendered for a blueprint service (or
 /// replaces them, when an operator runs its pods) and adds the blueprint's own.
 pub fn render(platform: &Platform, service: &Service, objects: &mut Vec<Value>) {
@@ -812,11 +892,14 @@ pub fn render(platform: &Platform, service: &Service, objects: &mut Vec<Value>) 
     if tuning.mode.operated {
         objects.clear();
     } else {
-        common::amend(tuning, objects);
+        recipe::amend(tuning, objects);
     }
     objects.extend((tuning.blueprint.objects)(platform, service, tuning));
+    for companion in (tuning.blueprint.companions)(service, tuning) {
+        objects.extend(crate::render::service_objects(platform, &companion));
+    }
     if platform.network.policies {
-        objects.extend(common::member_policies(platform, service, tuning));
+        objects.extend(recipe::member_policies(platform, service, tuning));
     }
 }
 

@@ -2,28 +2,32 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `mosquitto` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "mosquitto",
-    summary: "Mosquitto MQTT broker with persistence, MQTT and WebSocket listeners",
+    summary: "Mosquitto MQTT broker with persistence, MQTT and WebSocket listeners, password login",
     modes: &[Mode {
         name: "single",
         summary: "one broker (MQTT brokers of this kind do not cluster)",
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "2.0.20",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
+/// The broker's configuration: clients log in with the generated password.
 const CONFIG: &str = "# Written by the Strata mosquitto blueprint.\n\
+per_listener_settings false\n\
 listener 1883\n\
 listener 9001\n\
 protocol websockets\n\
@@ -31,24 +35,47 @@ persistence true\n\
 persistence_location /mosquitto/data/\n\
 autosave_interval 60\n\
 log_dest stdout\n\
-# Only the platform's pods reach the broker (NetworkPolicies); add a password\n\
-# file with `config:` to require credentials.\n\
-allow_anonymous true\n";
+allow_anonymous false\n\
+password_file /mosquitto/auth/passwd\n";
+
+/// Hashes the generated password into a password file (Mosquitto reads only
+/// hashed entries) and starts the broker.
+const START: &str = "#!/bin/sh\n\
+# Written by the Strata mosquitto blueprint.\n\
+set -eu\n\
+umask 077\n\
+printf '%s:%s\\n' \"$MQTT_USERNAME\" \"$MQTT_PASSWORD\" > /mosquitto/auth/passwd\n\
+mosquitto_passwd -U /mosquitto/auth/passwd\n\
+exec mosquitto -c /mosquitto/strata/mosquitto.conf\n";
+
+/// The user clients log in as.
+const USERNAME: &str = "mqtt";
 
 fn recipe(tuning: &Tuning) -> Recipe {
+    let secret = credentials_name(tuning);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "mqtt", 1883);
+    exports.push(("secret".into(), secret.clone()));
+    exports.push(("username".into(), USERNAME.into()));
     Recipe {
         spec: json!({
             "image": image("eclipse-mosquitto", tuning),
             "kind": "stateful",
-            "command": ["mosquitto", "-c", "/mosquitto/strata/mosquitto.conf"],
+            "command": ["sh", "/mosquitto/strata/start.sh"],
             "ports": { "mqtt": 1883, "websocket": 9001 },
+            "env": {
+                "MQTT_USERNAME": USERNAME,
+                "MQTT_PASSWORD": { "secret": secret, "key": "password" },
+            },
             "storage": volume("2Gi", "/mosquitto/data"),
             "security": user(1883, 1883, true),
             "resources": resources("100m", "128Mi", "500m", "256Mi"),
-            "config": { "mountPath": "/mosquitto/strata", "files": { "mosquitto.conf": CONFIG } },
+            "config": { "mountPath": "/mosquitto/strata", "files": { "mosquitto.conf": CONFIG, "start.sh": START } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "mqtt", 1883),
+            exports,
+            credentials: Some((secret, vec!["password".into()])),
+            // The hashed password file is written at every start.
+            scratch: vec!["/mosquitto/auth".into()],
             ..Supplied::default()
         },
     }

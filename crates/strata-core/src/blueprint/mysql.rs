@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Key, Mode, Recipe, Supplied, Tuning};
 
 /// The `mysql` blueprint.
@@ -15,12 +15,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "8.4.3",
     takes: &[Key::Databases],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn init_script(tuning: &Tuning) -> String {
@@ -47,10 +49,9 @@ fn init_script(tuning: &Tuning) -> String {
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
     let mut env = json!({ "MYSQL_ROOT_PASSWORD": { "secret": secret, "key": "password" } });
-    let mut keys = vec!["password".to_string()];
     for owner in tuning.database_owners() {
-        env[super::password_variable(&owner)] = json!({ "secret": secret, "key": owner });
-        keys.push(owner);
+        env[super::password_variable(&owner)] =
+            json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
     }
     let mut spec = json!({
         "image": image("mysql", tuning),
@@ -66,7 +67,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if !tuning.databases.is_empty() {
         spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
     }
-    let mut exports = common::endpoint(tuning, &tuning.service, "mysql", 3306);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "mysql", 3306);
     let host = exports[0].1.clone();
     let database = tuning
         .databases
@@ -83,12 +84,21 @@ fn recipe(tuning: &Tuning) -> Recipe {
             .map_or("root", |d| d.owner.as_str())
             .to_string(),
     ));
-    exports.push(("secret".into(), secret.clone()));
+    // The first database's owner, not root, is what clients log in as.
+    exports.push((
+        "secret".into(),
+        tuning
+            .databases
+            .first()
+            .map_or(secret.clone(), |d| super::owner_secret(tuning, &d.owner)),
+    ));
+    exports.extend(super::database_exports(tuning, "mysql", &host, 3306));
     Recipe {
         spec,
         supplied: Supplied {
             exports,
-            credentials: Some((secret, keys)),
+            credentials: Some((secret, vec!["password".into()])),
+            secrets: super::owner_secrets(tuning),
             // Socket, pid file and the import directory of secure-file-priv.
             scratch: vec!["/var/run/mysqld".into(), "/var/lib/mysql-files".into()],
             ..Supplied::default()

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, volume};
+use super::recipe::{self, credentials_name, image, resources, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `nacos` blueprint.
@@ -17,6 +17,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "cluster",
@@ -24,13 +25,15 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: None,
             operated: false,
+            sharded: false,
         },
     ],
     version: "v2.4.3",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -48,13 +51,13 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "JVM_XMX": "512m",
     });
     if cluster {
-        env["NACOS_SERVERS"] = json!(common::peers(
+        env["NACOS_SERVERS"] = json!(recipe::peers(
             tuning,
             |i| format!("{}:8848", tuning.pod_host(i)),
             " "
         ));
     }
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 8848);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 8848);
     exports.push(("secret".into(), secret.clone()));
     Recipe {
         spec: json!({

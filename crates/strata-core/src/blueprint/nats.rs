@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `nats` blueprint.
@@ -16,12 +16,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 3,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "2.10.22-alpine",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn config(tuning: &Tuning) -> String {
@@ -35,7 +37,7 @@ fn config(tuning: &Tuning) -> String {
          jetstream {\n  store_dir: /data/jetstream\n}\n",
     );
     if tuning.replicas > 1 {
-        let routes = common::peers(
+        let routes = recipe::peers(
             tuning,
             |i| format!("    nats://{}:6222", tuning.pod_host(i)),
             "\n",
@@ -64,7 +66,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "config": { "mountPath": "/etc/nats", "files": { "nats.conf": config(tuning) } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "nats", 4222),
+            exports: recipe::endpoint(tuning, &tuning.service, "nats", 4222),
             pod_env: true,
             ..Supplied::default()
         },

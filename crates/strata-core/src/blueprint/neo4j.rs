@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `neo4j` blueprint.
@@ -15,6 +15,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "5.24.2",
     takes: &[],
@@ -23,13 +24,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         summary: "The JVM heap, such as `1G`; `1G` by default (page cache gets the same).",
     }],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
     let heap = tuning.option("heap", "1G");
-    let mut exports = common::endpoint(tuning, &tuning.service, "bolt", 7687);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "bolt", 7687);
     exports.push((
         "http".into(),
         format!("http://{}:7474", tuning.host(&tuning.service)),

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Database, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
@@ -20,13 +20,15 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "ha",
-            summary: "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3",
+            summary: "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3; each database (and its schemas) a `Database` resource, owners after the first managed roles (CloudNativePG 1.26 or later)",
             replicas: 3,
             operator: Some("cloudnative-pg"),
             operated: true,
+            sharded: false,
         },
     ],
     version: "16.4",
@@ -51,11 +53,12 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     recipe,
     objects,
+    companions: recipe::no_companions,
 };
 
 const PORT: u16 = 5432;
 
-/// The role owning the first database, who clients log in as.
+/// The role owning the first database: who the top-level exports log in as.
 fn app_user(tuning: &Tuning) -> String {
     tuning
         .databases
@@ -63,24 +66,20 @@ fn app_user(tuning: &Tuning) -> String {
         .map_or_else(|| "app".to_string(), |d| d.owner.clone())
 }
 
-/// SQL creating every role, database and schema; `with_password` sets each
-/// role's password from a psql variable of the same name.
-pub(super) fn setup_sql(databases: &[Database], skip_first: bool) -> String {
+/// SQL creating every role, database and schema of `single` mode; each
+/// schema is created in its own database.
+fn setup_sql(databases: &[Database]) -> String {
     let mut sql = String::new();
     let mut roles: Vec<&str> = Vec::new();
-    for (i, db) in databases.iter().enumerate() {
-        if !(skip_first && i == 0) {
-            if !(roles.contains(&db.owner.as_str())
-                || (skip_first && db.owner == databases[0].owner))
-            {
-                sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", db.owner));
-                roles.push(&db.owner);
-            }
-            sql.push_str(&format!(
-                "CREATE DATABASE {} OWNER {};\n",
-                db.name, db.owner
-            ));
+    for db in databases {
+        if !roles.contains(&db.owner.as_str()) {
+            sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", db.owner));
+            roles.push(&db.owner);
         }
+        sql.push_str(&format!(
+            "CREATE DATABASE {} OWNER {};\n",
+            db.name, db.owner
+        ));
     }
     for db in databases {
         for schema in &db.schemas {
@@ -93,26 +92,21 @@ pub(super) fn setup_sql(databases: &[Database], skip_first: bool) -> String {
     sql
 }
 
-/// The variable holding an owner's generated password.
+/// The first-start script of `single` mode: roles with their generated
+/// passwords, databases, schemas.
 fn init_script(tuning: &Tuning) -> String {
     let mut script = String::from(
         "#!/bin/sh\n# Run once by the image on an empty data directory: roles, databases, schemas.\nset -eu\n",
     );
-    let mut roles: Vec<&str> = Vec::new();
-    for db in &tuning.databases {
-        if !roles.contains(&db.owner.as_str()) {
-            roles.push(&db.owner);
-        }
-    }
     script.push_str(
         "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres <<'SQL'\n",
     );
-    script.push_str(&setup_sql(&tuning.databases, false));
+    script.push_str(&setup_sql(&tuning.databases));
     script.push_str("SQL\n");
-    for role in roles {
+    for role in tuning.database_owners() {
         script.push_str(&format!(
             "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres -v pw=\"${}\" -c \"ALTER ROLE {role} PASSWORD :'pw'\"\n",
-            super::password_variable(role)
+            super::password_variable(&role)
         ));
     }
     script
@@ -131,9 +125,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "terminationGracePeriod": "60s",
     });
     if ha {
-        // CloudNativePG names the Services and the application Secret.
+        // CloudNativePG names the Services.
         spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
-        exports = common::endpoint(
+        exports = recipe::endpoint(
             tuning,
             &format!("{}-rw", tuning.service),
             "postgresql",
@@ -143,7 +137,6 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "readHost".into(),
             tuning.host(&format!("{}-ro", tuning.service)),
         ));
-        exports.push(("secret".into(), format!("{}-app", tuning.service)));
         credentials = None;
     } else {
         let secret = credentials_name(tuning);
@@ -161,42 +154,50 @@ fn recipe(tuning: &Tuning) -> Recipe {
         });
         for owner in tuning.database_owners() {
             spec["env"][super::password_variable(&owner)] =
-                json!({ "secret": secret, "key": owner });
+                json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
         }
         spec["security"] = user(999, 999, true);
         if !tuning.databases.is_empty() {
             spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
         }
-        exports = common::endpoint(tuning, &tuning.service, "postgresql", PORT);
-        exports.push(("secret".into(), secret.clone()));
-        let mut keys = vec!["password".to_string()];
-        keys.extend(tuning.database_owners());
-        credentials = Some((secret, keys));
+        exports = recipe::endpoint(tuning, &tuning.service, "postgresql", PORT);
+        credentials = Some((secret, vec!["password".into()]));
     }
     let host = exports[0].1.clone();
-    let database = tuning
-        .databases
-        .first()
-        .map_or("postgres", |d| d.name.as_str());
+    // Without databases: CloudNativePG's `app` owned by `app` (its Secret
+    // `NAME-app`), or the official image's superuser.
+    let (database, user, secret) = match tuning.databases.first() {
+        Some(db) => (
+            db.name.clone(),
+            db.owner.clone(),
+            super::owner_secret(tuning, &db.owner),
+        ),
+        None if ha => (
+            "app".into(),
+            "app".into(),
+            format!("{}-app", tuning.service),
+        ),
+        None => (
+            "postgres".into(),
+            "postgres".into(),
+            credentials_name(tuning),
+        ),
+    };
     exports.retain(|(k, _)| k != "url");
     exports.push((
         "url".into(),
         format!("postgresql://{host}:{PORT}/{database}"),
     ));
-    exports.push(("database".into(), database.to_string()));
-    exports.push((
-        "user".into(),
-        if ha {
-            app_user(tuning)
-        } else {
-            "postgres".into()
-        },
-    ));
+    exports.push(("database".into(), database));
+    exports.push(("user".into(), user));
+    exports.push(("secret".into(), secret));
+    exports.extend(super::database_exports(tuning, "postgresql", &host, PORT));
     Recipe {
         spec,
         supplied: Supplied {
             exports,
             credentials,
+            secrets: super::owner_secrets(tuning),
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
             members: ha.then(|| json!({ "matchLabels": { "cnpg.io/cluster": tuning.service } })),
@@ -210,34 +211,13 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if tuning.mode.name != "ha" {
         return Vec::new();
     }
-    let mut storage = json!({ "size": common::storage_size(service) });
+    let mut storage = json!({ "size": recipe::storage_size(service) });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         storage["storageClass"] = json!(class);
     }
     let mut initdb = json!({ "database": tuning.databases.first().map_or("app", |d| d.name.as_str()), "owner": app_user(tuning) });
-    let more = setup_sql(&tuning.databases, true);
-    if !more.is_empty() {
-        initdb["postInitSQL"] = json!(
-            more.lines()
-                .filter(|l| !l.starts_with("\\connect"))
-                .collect::<Vec<_>>()
-        );
-    }
-    let schemas: Vec<String> = tuning
-        .databases
-        .iter()
-        .flat_map(|db| db.schemas.iter().map(move |s| (db, s)))
-        .map(|(db, s)| {
-            format!(
-                "CREATE SCHEMA IF NOT EXISTS {s} AUTHORIZATION {};",
-                db.owner
-            )
-        })
-        .collect();
-    if !schemas.is_empty() {
-        // CloudNativePG runs these in the application database; schemas of
-        // other databases are created by their owners' migrations.
-        initdb["postInitApplicationSQL"] = json!(schemas);
+    if !tuning.databases.is_empty() {
+        initdb["secret"] = json!({ "name": super::owner_secret(tuning, &app_user(tuning)) });
     }
     let mut spec = json!({
         "instances": service.replicas,
@@ -249,10 +229,22 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         } },
         "bootstrap": { "initdb": initdb },
         "storage": storage,
-        "resources": common::resource_values(service),
+        "resources": recipe::resource_values(service),
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });
+    // Owners after the first are managed roles: CloudNativePG creates them
+    // and keeps their passwords in step with the Secrets `apply` fills once.
+    let app = app_user(tuning);
+    let roles: Vec<Value> = tuning
+        .database_owners()
+        .into_iter()
+        .filter(|owner| *owner != app)
+        .map(|owner| json!({ "name": owner, "ensure": "present", "login": true, "passwordSecret": { "name": super::owner_secret(tuning, &owner) } }))
+        .collect();
+    if !roles.is_empty() {
+        spec["managed"] = json!({ "roles": roles });
+    }
     if let Some(destination) = tuning.options.get("backup") {
         let secret = tuning.option("backupSecret", "").to_string();
         let secret = if secret.is_empty() {
@@ -276,14 +268,32 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut out = vec![json!({
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Cluster",
-        "metadata": common::metadata(platform, service, &service.name),
+        "metadata": recipe::metadata(platform, service, &service.name),
         "spec": spec,
     })];
+    // Every database, the first included, as a `Database` resource: each
+    // schema is created inside its own database and owned by its owner.
+    for db in &tuning.databases {
+        let mut spec = json!({ "name": db.name, "owner": db.owner, "cluster": { "name": service.name }, "ensure": "present" });
+        if !db.schemas.is_empty() {
+            spec["schemas"] = db
+                .schemas
+                .iter()
+                .map(|schema| json!({ "name": schema, "owner": db.owner, "ensure": "present" }))
+                .collect();
+        }
+        out.push(json!({
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Database",
+            "metadata": recipe::metadata(platform, service, &format!("{}-{}", service.name, db.name.replace('_', "-"))),
+            "spec": spec,
+        }));
+    }
     if tuning.options.contains_key("backup") {
         out.push(json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "ScheduledBackup",
-            "metadata": common::metadata(platform, service, &format!("{}-daily", service.name)),
+            "metadata": recipe::metadata(platform, service, &format!("{}-daily", service.name)),
             "spec": { "schedule": "0 0 3 * * *", "backupOwnerReference": "self", "cluster": { "name": service.name } },
         }));
     }

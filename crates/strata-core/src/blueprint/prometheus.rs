@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::common::{self, image, reference, resources, user, volume};
+use super::recipe::{self, image, reference, resources, user, volume};
 use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
@@ -17,6 +17,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "v2.55.1",
     takes: &[],
@@ -26,6 +27,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     }],
     recipe,
     objects,
+    companions: recipe::no_companions,
 };
 
 fn config(tuning: &Tuning) -> String {
@@ -78,7 +80,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "config": { "mountPath": "/etc/prometheus", "files": { "prometheus.yml": config(tuning) } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 9090),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 9090),
             ..Supplied::default()
         },
     }

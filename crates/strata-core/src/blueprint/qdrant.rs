@@ -2,52 +2,91 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, image, resources, user, volume};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `qdrant` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "qdrant",
     summary: "Qdrant vector database with an API key",
-    modes: &[Mode {
-        name: "single",
-        summary: "one node (a StatefulSet)",
-        replicas: 1,
-        operator: None,
-        operated: false,
-    }],
+    modes: &[
+        Mode {
+            name: "single",
+            summary: "one node (a StatefulSet)",
+            replicas: 1,
+            operator: None,
+            operated: false,
+            sharded: false,
+        },
+        Mode {
+            name: "cluster",
+            summary: "distributed mode: nodes (3 by default) joined over Raft on port 6335, the first bootstrapping the others; a PodDisruptionBudget and anti-affinity",
+            replicas: 3,
+            operator: None,
+            operated: false,
+            sharded: false,
+        },
+    ],
     version: "v1.12.4",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
+const P2P_PORT: u16 = 6335;
+
+/// Starts a cluster node: the first node founds the cluster, the others
+/// join it; each announces its stable per-pod name. Raft state on the volume
+/// makes the bootstrap address irrelevant after the first start.
+fn start_script(tuning: &Tuning) -> String {
+    let own = tuning
+        .pod_host(0)
+        .replacen(&format!("{}-0.", tuning.service), "", 1);
+    format!(
+        "#!/bin/sh\n# Written by the Strata qdrant blueprint.\nset -eu\n\
+         uri=\"http://$HOSTNAME.{own}:{P2P_PORT}\"\n\
+         if [ \"$${{HOSTNAME##*-}}\" = 0 ]; then\n  exec ./entrypoint.sh --uri \"$uri\"\nfi\n\
+         exec ./entrypoint.sh --bootstrap \"http://{first}:{P2P_PORT}\" --uri \"$uri\"\n",
+        first = tuning.pod_host(0),
+    )
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
+    let cluster = tuning.mode.name == "cluster";
     let secret = credentials_name(tuning);
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 6333);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 6333);
     exports.push((
         "grpc".into(),
         format!("{}:6334", tuning.host(&tuning.service)),
     ));
     exports.push(("secret".into(), secret.clone()));
+    let mut spec = json!({
+        "image": image("qdrant/qdrant", tuning),
+        "kind": "stateful",
+        "ports": { "http": 6333, "grpc": 6334 },
+        "env": {
+            "QDRANT__SERVICE__API_KEY": { "secret": secret, "key": "api-key" },
+            "QDRANT__STORAGE__SNAPSHOTS_PATH": "/qdrant/storage/snapshots",
+            "QDRANT__TELEMETRY_DISABLED": "true",
+        },
+        "storage": volume("20Gi", "/qdrant/storage"),
+        // Health endpoints need no API key.
+        "probes": { "port": "http", "path": "/livez", "readinessPath": "/readyz" },
+        // The server marks its first start in its working directory.
+        "security": user(1000, 1000, false),
+        "resources": resources("500m", "1Gi", "2", "4Gi"),
+    });
+    if cluster {
+        spec["ports"]["p2p"] = json!(P2P_PORT);
+        spec["env"]["QDRANT__CLUSTER__ENABLED"] = json!("true");
+        spec["command"] = json!(["sh", "/qdrant/strata/start.sh"]);
+        spec["config"] =
+            json!({ "mountPath": "/qdrant/strata", "files": { "start.sh": start_script(tuning) } });
+    }
     Recipe {
-        spec: json!({
-            "image": image("qdrant/qdrant", tuning),
-            "kind": "stateful",
-            "ports": { "http": 6333, "grpc": 6334 },
-            "env": {
-                "QDRANT__SERVICE__API_KEY": { "secret": secret, "key": "api-key" },
-                "QDRANT__STORAGE__SNAPSHOTS_PATH": "/qdrant/storage/snapshots",
-                "QDRANT__TELEMETRY_DISABLED": "true",
-            },
-            "storage": volume("20Gi", "/qdrant/storage"),
-            // Health endpoints need no API key.
-            "probes": { "port": "http", "path": "/livez", "readinessPath": "/readyz" },
-            // The server marks its first start in its working directory.
-            "security": user(1000, 1000, false),
-            "resources": resources("500m", "1Gi", "2", "4Gi"),
-        }),
+        spec,
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["api-key".into()])),

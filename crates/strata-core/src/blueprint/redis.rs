@@ -1,10 +1,11 @@
-//! Redis: one server with AOF and RDB persistence, or a Sentinel group (a
-//! master, its replicas and a quorum of sentinels that fail over).
+//! Redis: one server with AOF and RDB persistence, a Sentinel group (a
+//! master, its replicas and a quorum of sentinels that fail over), or a
+//! sharded Redis Cluster run by the OT-Container-Kit redis-operator.
 
 use serde_json::{Value, json};
 
-use super::common::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::recipe::{self, credentials_name, image, resources, user, volume};
+use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{
     Config, ConfigFile, FileContent, Platform, Port, Probes, Protocol, Service, WorkloadKind,
 };
@@ -12,7 +13,7 @@ use crate::model::{
 /// The `redis` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "redis",
-    summary: "Redis with AOF + RDB persistence; standalone, or a Sentinel group that fails over",
+    summary: "Redis with AOF + RDB persistence; standalone, a Sentinel group that fails over, or a sharded cluster",
     modes: &[
         Mode {
             name: "standalone",
@@ -20,6 +21,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 1,
             operator: None,
             operated: false,
+            sharded: false,
         },
         Mode {
             name: "sentinel",
@@ -27,10 +29,20 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: None,
             operated: false,
+            sharded: false,
+        },
+        Mode {
+            name: "cluster",
+            summary: "a Redis Cluster (`RedisCluster` of the OT-Container-Kit redis-operator): `shards` leaders (3 by default), each with `replicas` − 1 followers, anti-affinity and PodDisruptionBudgets, data and node configuration on volumes",
+            replicas: 2,
+            operator: Some("redis-operator"),
+            operated: true,
+            sharded: true,
         },
     ],
-    version: "7.4.1",
-    takes: &[],
+    // Published both as the official image and as the operator's.
+    version: "7.4.5",
+    takes: &[Key::Shards],
     options: &[
         OptionDoc {
             name: "sentinels",
@@ -47,6 +59,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     recipe,
     objects,
+    companions,
 };
 
 const PORT: u16 = 6379;
@@ -138,7 +151,64 @@ fn sentinel_script(tuning: &Tuning) -> String {
     )
 }
 
+/// The `RedisCluster` of `cluster` mode: the operator runs the pods, forms
+/// the cluster and heals it.
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    if tuning.mode.name != "cluster" {
+        return Vec::new();
+    }
+    let claim = |size: &str| json!({ "spec": recipe::claim_spec(service, size) });
+    let restricted = json!({
+        "runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": true,
+        "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+        "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
+    });
+    let role = |role: &str, replicas: u32| {
+        json!({
+            "replicas": replicas,
+            "securityContext": restricted,
+            "pdb": { "enabled": true, "minAvailable": (replicas / 2).max(1) },
+            // Spread each role over nodes; preferred, so a small cluster still schedules.
+            "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
+                "weight": 100,
+                "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "app": format!("{}-{role}", service.name) } } },
+            }] } },
+        })
+    };
+    let followers = tuning.shards * service.replicas.saturating_sub(1);
+    let mut spec = json!({
+        "clusterSize": tuning.shards,
+        "clusterVersion": "v7",
+        "persistenceEnabled": true,
+        "podSecurityContext": { "runAsUser": 1000, "fsGroup": 1000 },
+        "kubernetesConfig": {
+            "image": service.image,
+            "imagePullPolicy": "IfNotPresent",
+            "resources": recipe::resource_values(service),
+            "redisSecret": { "name": credentials_name(tuning), "key": "password" },
+        },
+        "redisLeader": role("leader", tuning.shards),
+        "storage": {
+            "volumeClaimTemplate": claim(&recipe::storage_size(service)),
+            "nodeConfVolume": true,
+            "nodeConfVolumeClaimTemplate": claim("1Gi"),
+        },
+    });
+    if followers > 0 {
+        spec["redisFollower"] = role("follower", followers);
+    }
+    vec![json!({
+        "apiVersion": "redis.redis.opstreelabs.in/v1beta2",
+        "kind": "RedisCluster",
+        "metadata": recipe::metadata(platform, service, &service.name),
+        "spec": spec,
+    })]
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
+    if tuning.mode.name == "cluster" {
+        return cluster_recipe(tuning);
+    }
     let secret = credentials_name(tuning);
     let sentinel = tuning.mode.name == "sentinel";
     let mut files = json!({ "redis.conf": redis_conf(tuning) });
@@ -170,7 +240,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if args.as_array().is_some_and(|a| !a.is_empty()) {
         spec["args"] = args;
     }
-    let mut exports = common::endpoint(tuning, &tuning.service, "redis", PORT);
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "redis", PORT);
     exports.push(("secret".into(), secret.clone()));
     if sentinel {
         let host = tuning.host(&sentinel_name(tuning));
@@ -196,8 +266,37 @@ fn recipe(tuning: &Tuning) -> Recipe {
     }
 }
 
-/// The Sentinel StatefulSet of `sentinel` mode, rendered like any service.
-fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+/// `cluster` mode: the operator's image, its Services and its pod labels.
+fn cluster_recipe(tuning: &Tuning) -> Recipe {
+    let secret = credentials_name(tuning);
+    // The operator's client Service sends each client to a leader; cluster
+    // clients learn every node from there.
+    let leader = format!("{}-leader", tuning.service);
+    let mut exports = recipe::endpoint(tuning, &leader, "redis", PORT);
+    exports.push(("secret".into(), secret.clone()));
+    Recipe {
+        spec: json!({
+            "image": format!("quay.io/opstree/redis:v{}", tuning.version),
+            "kind": "stateful",
+            "ports": { "redis": PORT },
+            "storage": volume("8Gi", "/data"),
+            "resources": resources("250m", "512Mi", "1", "1Gi"),
+        }),
+        supplied: Supplied {
+            exports,
+            credentials: Some((secret, vec!["password".into()])),
+            members: Some(
+                json!({ "matchExpressions": [{ "key": "app", "operator": "In", "values": [leader, format!("{}-follower", tuning.service)] }] }),
+            ),
+            // The cluster bus: nodes gossip and fail over on port + 10000.
+            member_ports: vec![PORT + 10000],
+            ..Supplied::default()
+        },
+    }
+}
+
+/// The Sentinel group of `sentinel` mode, a StatefulSet beside the data pods.
+fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     if tuning.mode.name != "sentinel" {
         return Vec::new();
     }
@@ -213,6 +312,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         name: "sentinel".into(),
         number: SENTINEL_PORT,
         protocol: Protocol::Tcp,
+        service_number: None,
     }];
     sentinel.env.retain(|e| e.name == "REDIS_PASSWORD");
     sentinel.config = Some(Config {
@@ -236,5 +336,5 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     sentinel.resources.requests.memory = quarter(service.resources.requests.memory);
     sentinel.resources.limits.cpu = quarter(service.resources.limits.cpu);
     sentinel.resources.limits.memory = quarter(service.resources.limits.memory);
-    crate::render::service_objects(platform, &sentinel)
+    vec![sentinel]
 }

@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n";
+const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n  redis-operator: { installed: true }\n  eck-operator: { installed: true }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -49,7 +49,7 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if blueprint.takes.contains(&Key::Topics) {
         line.push_str(", topics: [orders, { name: payments, partitions: 12, retention: 7d }]");
     }
-    if mode.name == "altinity" {
+    if mode.sharded {
         line.push_str(", shards: 2");
     }
     line.push_str(" }\n");
@@ -169,9 +169,89 @@ fn references_to_blueprint_exports_resolve_and_imply_needs() {
         value("DB"),
         "postgresql://pg-rw.demo.svc.cluster.local:5432/nova_core"
     );
-    assert_eq!(value("SECRET"), "pg-app");
+    assert_eq!(value("SECRET"), "pg-nova-core");
     assert_eq!(api.needs.len(), 3);
     assert!(api.wave > platform.service("redis").unwrap().wave);
+}
+
+#[test]
+fn redis_cluster_is_a_redis_cluster_of_leaders_and_followers() {
+    let objects = rendered(
+        "      cache: { blueprint: redis, mode: cluster, shards: 3, replicas: 2, storage: 20Gi }\n",
+    );
+    let cluster = find(&objects, "RedisCluster", "cache");
+    assert_eq!(cluster["spec"]["clusterSize"], 3);
+    assert_eq!(cluster["spec"]["redisLeader"]["replicas"], 3);
+    assert_eq!(cluster["spec"]["redisFollower"]["replicas"], 3);
+    assert_eq!(
+        cluster["spec"]["kubernetesConfig"]["redisSecret"]["name"],
+        "cache-credentials"
+    );
+    assert_eq!(
+        cluster["spec"]["storage"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"],
+        "20Gi"
+    );
+    assert_eq!(
+        cluster["spec"]["kubernetesConfig"]["image"],
+        "quay.io/opstree/redis:v7.4.5"
+    );
+    assert!(
+        objects.iter().all(|o| o.kind() != "StatefulSet"),
+        "the operator runs the pods"
+    );
+    // Shards are for sharded modes only.
+    assert_eq!(
+        codes("      cache: { blueprint: redis, mode: sentinel, shards: 3 }\n"),
+        ["unsupported-option platform.yaml:11:58"]
+    );
+}
+
+#[test]
+fn elasticsearch_eck_is_a_node_set_with_the_platform_s_labels() {
+    let objects =
+        rendered("      search: { blueprint: elasticsearch, mode: eck, storage: 50Gi }\n");
+    let cluster = find(&objects, "Elasticsearch", "search");
+    let set = &cluster["spec"]["nodeSets"][0];
+    assert_eq!(set["count"], 3);
+    assert_eq!(
+        set["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "50Gi"
+    );
+    // The pods carry the labels callers' NetworkPolicies select.
+    assert_eq!(
+        set["podTemplate"]["metadata"]["labels"]["app.kubernetes.io/name"],
+        "search"
+    );
+    let platform = platform("      search: { blueprint: elasticsearch, mode: eck }\n").unwrap();
+    let exports = &platform.services[0]
+        .tuning
+        .as_ref()
+        .unwrap()
+        .supplied
+        .exports;
+    assert!(exports.contains(&("secret".into(), "search-es-elastic-user".into())));
+    assert!(exports.contains(&(
+        "url".into(),
+        "https://search-es-http.demo.svc.cluster.local:9200".into()
+    )));
+}
+
+#[test]
+fn plan_counts_the_sentinel_pods_beside_the_data_pods() {
+    let standalone = platform("      redis: { blueprint: redis }\n").unwrap();
+    let sentinel = platform("      redis: { blueprint: redis, mode: sentinel }\n").unwrap();
+    let standalone = crate::plan::Plan::new(&standalone).total;
+    let sentinel = crate::plan::Plan::new(&sentinel).total;
+    assert_eq!((standalone.services, standalone.pods), (1, 1));
+    // Three data pods and three sentinels, each sentinel a quarter of a data pod.
+    assert_eq!((sentinel.services, sentinel.pods), (1, 6));
+    assert_eq!(
+        sentinel.cpu_requests,
+        standalone
+            .cpu_requests
+            .times(3)
+            .saturating_add(standalone.cpu_requests.scaled(0.25).times(3))
+    );
 }
 
 #[test]
@@ -217,18 +297,73 @@ fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
         cluster["spec"]["bootstrap"]["initdb"]["database"],
         "nova_core"
     );
-    let post_init = cluster["spec"]["bootstrap"]["initdb"]["postInitSQL"].to_string();
-    assert!(
-        post_init.contains("CREATE ROLE messaging LOGIN")
-            && post_init.contains("CREATE DATABASE nova_messaging OWNER messaging"),
-        "{post_init}"
+    assert_eq!(
+        cluster["spec"]["bootstrap"]["initdb"]["secret"]["name"],
+        "pg-nova-core"
     );
+    // Each schema is created in its own database, owned by its owner.
+    let messaging = find(&objects, "Database", "pg-nova-messaging");
+    assert_eq!(messaging["spec"]["name"], "nova_messaging");
+    assert_eq!(messaging["spec"]["owner"], "messaging");
+    assert_eq!(messaging["spec"]["cluster"]["name"], "pg");
+    assert_eq!(messaging["spec"]["schemas"][0]["name"], "inbox");
+    assert_eq!(messaging["spec"]["schemas"][0]["owner"], "messaging");
+    assert!(find(&objects, "Database", "pg-nova-core")["spec"]["schemas"].is_null());
     assert_eq!(
         cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"],
         "s3://backups/pg"
     );
     find(&objects, "ScheduledBackup", "pg-daily");
     assert!(objects.iter().all(|o| o.kind() != "StatefulSet"));
+    // Owners after the first log in with passwords CloudNativePG manages.
+    let roles = cluster["spec"]["managed"]["roles"].as_array().unwrap();
+    let names: Vec<&str> = roles.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["messaging"]);
+    assert_eq!(roles[0]["passwordSecret"]["name"], "pg-messaging");
+    for (secret, owner) in [("pg-messaging", "messaging"), ("pg-nova-core", "nova_core")] {
+        let secret = find(&objects, "Secret", secret);
+        assert_eq!(secret["type"], "kubernetes.io/basic-auth");
+        assert_eq!(secret["stringData"]["username"], owner);
+        assert_eq!(
+            secret["metadata"]["annotations"]["strata.dev/generate"],
+            "password"
+        );
+    }
+}
+
+#[test]
+fn each_database_exports_its_url_user_and_owner_secret() {
+    for mode in ["single", "ha"] {
+        let platform = platform(&format!(
+            "      pg: {{ blueprint: postgresql, mode: {mode}, databases: [core, {{ name: audit, owner: auditor }}] }}\n"
+        ))
+        .unwrap();
+        let exports = &platform.services[0]
+            .tuning
+            .as_ref()
+            .unwrap()
+            .supplied
+            .exports;
+        let get = |field: &str| {
+            exports
+                .iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("{mode}: no export {field}"))
+        };
+        let host = if mode == "ha" { "pg-rw" } else { "pg" };
+        assert_eq!(
+            get("databases.audit.url"),
+            format!("postgresql://{host}.demo.svc.cluster.local:5432/audit")
+        );
+        assert_eq!(get("databases.audit.user"), "auditor");
+        assert_eq!(get("databases.audit.secret"), "pg-auditor");
+        assert_eq!(get("secret"), "pg-core");
+        assert_eq!(get("user"), "core");
+    }
+    let mysql = platform("      db: { blueprint: mysql, databases: [shop] }\n").unwrap();
+    let exports = &mysql.services[0].tuning.as_ref().unwrap().supplied.exports;
+    assert!(exports.contains(&("databases.shop.secret".into(), "db-shop".into())));
 }
 
 #[test]
@@ -273,11 +408,17 @@ fn generated_credentials_go_through_secrets() {
         .iter()
         .find(|s| s.name == "db-credentials")
         .expect("generated");
-    assert_eq!(secret.keys, ["password", "shop"]);
-    assert!(
-        set.objects.iter().all(|o| o.kind() != "Secret"),
-        "never rendered"
-    );
+    assert_eq!(secret.keys, ["password"]);
+    let owner = set
+        .generated_secrets
+        .iter()
+        .find(|s| s.name == "db-shop")
+        .expect("the owner's password is generated");
+    assert_eq!(owner.keys, ["password"]);
+    // Only the user name is rendered; generated values never are.
+    for object in set.objects.iter().filter(|o| o.kind() == "Secret") {
+        assert!(object.value["stringData"].get("password").is_none());
+    }
 }
 
 #[test]
@@ -306,31 +447,31 @@ fn grafana_gets_datasources_for_the_platform_and_waits_for_them() {
 fn option_errors_point_at_the_offending_value() {
     assert_eq!(
         codes("      r: { blueprint: redis, mode: sentinal }\n"),
-        ["unknown-mode platform.yaml:9:36"]
+        ["unknown-mode platform.yaml:11:36"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, topics: [a] }\n"),
-        ["unsupported-option platform.yaml:9:38"]
+        ["unsupported-option platform.yaml:11:38"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorom: '2' } }\n"),
-        ["unsupported-option platform.yaml:9:41"]
+        ["unsupported-option platform.yaml:11:41"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorum: two } }\n"),
-        ["invalid-option platform.yaml:9:49"]
+        ["invalid-option platform.yaml:11:49"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, version: latest }\n"),
-        ["invalid-option platform.yaml:9:39"]
+        ["invalid-option platform.yaml:11:39"]
     );
     assert_eq!(
         codes("      r: { image: redis:7.4.1, mode: sentinel }\n"),
-        ["option-without-blueprint platform.yaml:9:38"]
+        ["option-without-blueprint platform.yaml:11:38"]
     );
     assert_eq!(
         codes("      k: { blueprint: kafka, topics: [Bad_Topic] }\n"),
-        ["invalid-option platform.yaml:9:39"]
+        ["invalid-option platform.yaml:11:39"]
     );
     let platform = platform("      r: { blueprint: redis, mode: sentinal }\n");
     let help = platform.unwrap_err()[0].help.clone().unwrap();

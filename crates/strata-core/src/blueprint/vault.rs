@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, image, resources, user, volume};
+use super::recipe::{self, image, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `vault` blueprint.
@@ -16,16 +16,18 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 3,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "1.18.1",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn config(tuning: &Tuning) -> String {
-    let joins = common::peers(
+    let joins = recipe::peers(
         tuning,
         |i| {
             format!(
@@ -71,7 +73,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "config": { "mountPath": "/vault/strata", "files": { "vault.hcl": config(tuning) } },
         }),
         supplied: Supplied {
-            exports: common::endpoint(tuning, &tuning.service, "http", 8200),
+            exports: recipe::endpoint(tuning, &tuning.service, "http", 8200),
             pod_env: true,
             ..Supplied::default()
         },

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::common::{self, credentials_name, resources, user, volume};
+use super::recipe::{self, credentials_name, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
 
 /// The `weaviate` blueprint.
@@ -16,18 +16,20 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         replicas: 1,
         operator: None,
         operated: false,
+        sharded: false,
     }],
     version: "1.27.2",
     takes: &[],
     options: &[],
     recipe,
-    objects: common::no_objects,
+    objects: recipe::no_objects,
+    companions: recipe::no_companions,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
-    let nodes = common::peers(tuning, |i| format!("{}-{i}", tuning.service), ",");
-    let mut exports = common::endpoint(tuning, &tuning.service, "http", 8080);
+    let nodes = recipe::peers(tuning, |i| format!("{}-{i}", tuning.service), ",");
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 8080);
     exports.push((
         "grpc".into(),
         format!("{}:50051", tuning.host(&tuning.service)),

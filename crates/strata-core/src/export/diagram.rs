@@ -53,6 +53,8 @@ pub struct Lane {
 pub enum LinkKind {
     /// `from` waits for `to` before it starts.
     WaitsFor,
+    /// `from` calls `to` at run time without waiting for it (`wait: false`).
+    Calls,
     /// Gateway `from` routes requests to `to`.
     RoutesTo,
 }
@@ -159,7 +161,11 @@ impl Diagram {
                     add(Link {
                         from: index,
                         to: target,
-                        kind: LinkKind::WaitsFor,
+                        kind: if need.wait {
+                            LinkKind::WaitsFor
+                        } else {
+                            LinkKind::Calls
+                        },
                         label: None,
                     });
                 }
@@ -229,6 +235,7 @@ impl Diagram {
         for link in &self.links {
             let arrow = match (&link.kind, &link.label) {
                 (LinkKind::WaitsFor, _) => "-->".to_string(),
+                (LinkKind::Calls, _) => "-.->".to_string(),
                 (LinkKind::RoutesTo, Some(label)) => format!("==>|\"{label}\"|"),
                 (LinkKind::RoutesTo, None) => "==>".to_string(),
             };
@@ -276,6 +283,7 @@ impl Diagram {
         for link in &self.links {
             let attributes = match (&link.kind, &link.label) {
                 (LinkKind::WaitsFor, _) => String::new(),
+                (LinkKind::Calls, _) => " [style=dashed]".to_string(),
                 (LinkKind::RoutesTo, Some(label)) => {
                     format!(" [style=bold, label=\"{}\"]", quote_dot(label))
                 }
@@ -346,7 +354,7 @@ fn service_detail(service: &crate::model::Service) -> String {
         } else {
             ""
         };
-        parts.push(format!("{} {}{udp}", port.name, port.number));
+        parts.push(format!("{} {}{udp}", port.name, port.service_port()));
     }
     if service.ports.len() > 2 {
         parts.push(format!("+{}", service.ports.len() - 2));

@@ -13,7 +13,7 @@ pub const CLUSTER_DOMAIN: &str = "cluster.local";
 ///
 /// ```
 /// use strata_core::model::{endpoint::exports, Port, Protocol};
-/// let ports = [Port { name: "http".into(), number: 8000, protocol: Protocol::Http }];
+/// let ports = [Port { name: "http".into(), number: 8000, protocol: Protocol::Http, service_number: None }];
 /// let fields = exports("gateway", "isa", &ports);
 /// let url = fields.iter().find(|(k, _)| k == "url").unwrap();
 /// assert_eq!(url.1, "http://gateway.isa.svc.cluster.local:8000");
@@ -32,12 +32,16 @@ pub fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, Stri
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
         };
-        fields.push(("port".into(), first.number.to_string()));
-        fields.push(("address".into(), format!("{host}:{}", first.number)));
-        fields.push(("url".into(), format!("{scheme}://{host}:{}", first.number)));
+        let number = first.service_port();
+        fields.push(("port".into(), number.to_string()));
+        fields.push(("address".into(), format!("{host}:{number}")));
+        fields.push(("url".into(), format!("{scheme}://{host}:{number}")));
     }
     for port in ports {
-        fields.push((format!("ports.{}", port.name), port.number.to_string()));
+        fields.push((
+            format!("ports.{}", port.name),
+            port.service_port().to_string(),
+        ));
     }
     fields
 }

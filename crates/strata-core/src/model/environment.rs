@@ -145,3 +145,34 @@ fn service_names(root: &Node) -> Vec<String> {
         .filter_map(|(k, _)| k.as_scalar().map(str::to_string))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::source::SourceFile;
+    use crate::{model, spec};
+
+    const SPEC: &str = "
+platform: t
+environments:
+  prod: { services: { api: { autoscale: { min: 3 } } } }
+  broken: { services: { web: { autoscale: { min: 3 } } } }
+tiers:
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, ports: { http: 8080 }, autoscale: { min: 2, max: 10 } }
+      web: { image: t/web:1.0.0, ports: { http: 8080 } }
+";
+
+    #[test]
+    fn an_override_of_part_of_a_mapping_merges_before_it_is_checked() {
+        let file = SourceFile::new("t.yaml", SPEC);
+        let doc = spec::parse(&file).unwrap();
+        let prod = model::resolve(&doc, Some("prod")).unwrap();
+        let autoscale = prod.service("api").unwrap().runtime.autoscale.unwrap();
+        assert_eq!((autoscale.min, autoscale.max), (3, 10));
+        // Without a base to merge over, the override must be complete.
+        let errors = model::resolve(&doc, Some("broken")).unwrap_err();
+        assert_eq!(errors[0].code, "missing-key", "{errors:?}");
+        assert!(errors[0].message.contains("`max`"), "{errors:?}");
+    }
+}

@@ -21,7 +21,7 @@ use crate::quantity::Quantity;
 use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
-pub use crate::spec::service::{Protocol, WorkloadKind};
+pub use crate::spec::service::{AccessMode, Protocol, WorkloadKind};
 pub use environment::environment_names;
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
 pub use runtime::{
@@ -44,6 +44,9 @@ pub struct Platform {
     pub name: String,
     /// The environment applied, if any.
     pub environment: Option<String>,
+    /// Whether people depend on it (`environments.NAME.production`): audit
+    /// allows single replicas where it is `false`.
+    pub production: bool,
     /// Labels for every object.
     pub labels: BTreeMap<String, String>,
     /// The shared namespace in this environment: tiers that set none use it,
@@ -57,6 +60,8 @@ pub struct Platform {
     pub namespaces: Vec<Namespace>,
     /// Node pools.
     pub node_pools: Vec<NodePool>,
+    /// PriorityClasses, in spec order.
+    pub priorities: Vec<Priority>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
     /// StorageClasses the platform declares.
@@ -157,6 +162,10 @@ pub struct Service {
     pub storage: Option<Volume>,
     /// The node pool it is scheduled on.
     pub pool: Option<String>,
+    /// Its PriorityClass.
+    pub priority: Option<String>,
+    /// Writable empty directories besides `/tmp`.
+    pub scratch: Vec<String>,
     /// What it waits for.
     pub needs: Vec<Dependency>,
     /// Extra labels.
@@ -180,10 +189,22 @@ pub struct Service {
 pub struct Port {
     /// Its name.
     pub name: String,
-    /// Its number.
+    /// The number the container listens on, which pods (and so
+    /// NetworkPolicies, probes and scrapers) see.
     pub number: u16,
     /// Its protocol.
     pub protocol: Protocol,
+    /// The Service's number when it differs from the container's
+    /// (`{ port: 80, targetPort: 8080 }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_number: Option<u16>,
+}
+
+impl Port {
+    /// The number clients dial: the Service's port.
+    pub fn service_port(&self) -> u16 {
+        self.service_number.unwrap_or(self.number)
+    }
 }
 
 /// An environment variable.
@@ -243,6 +264,8 @@ pub struct Volume {
     pub class: Option<String>,
     /// Where it is mounted.
     pub mount_path: String,
+    /// How pods may mount it.
+    pub access: AccessMode,
 }
 
 /// Something a service waits for, and why.
@@ -254,6 +277,9 @@ pub struct Dependency {
     pub origin: DependencyOrigin,
     /// Where that was written.
     pub span: Span,
+    /// Whether the dependent waits for it before starting; `false` when the
+    /// caller's `calls:` says `wait: false` (a call made at run time only).
+    pub wait: bool,
 }
 
 /// The object of a dependency.
@@ -283,10 +309,25 @@ pub struct Namespace {
     pub name: String,
     /// Extra labels.
     pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
     /// Its ResourceQuota.
     pub budget: Option<Budget>,
     /// The tenant it belongs to, if it is a tenant's.
     pub tenant: Option<String>,
+    /// Pod Security levels the spec sets; derived ones where `None`.
+    pub pod_security: PodSecurity,
+}
+
+/// Pod Security Standards levels a namespace sets explicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PodSecurity {
+    /// Rejects violating pods.
+    pub enforce: Option<Profile>,
+    /// Records violations in the audit log.
+    pub audit: Option<Profile>,
+    /// Warns the client about violations.
+    pub warn: Option<Profile>,
 }
 
 /// A ResourceQuota's hard limits.
@@ -296,6 +337,10 @@ pub struct Budget {
     pub cpu: Option<Quantity>,
     /// Total memory requests.
     pub memory: Option<Quantity>,
+    /// Total CPU limits.
+    pub limits_cpu: Option<Quantity>,
+    /// Total memory limits.
+    pub limits_memory: Option<Quantity>,
     /// Total GPUs.
     pub gpu: Option<u32>,
     /// Total storage requests.
@@ -323,6 +368,19 @@ pub struct NodePool {
     pub memory: Option<Quantity>,
     /// GPUs of one node.
     pub gpu: Option<u32>,
+}
+
+/// A PriorityClass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priority {
+    /// Its name.
+    pub name: String,
+    /// Its value: higher runs first and may preempt lower.
+    pub value: u32,
+    /// Whether pods without a class get it.
+    pub default: bool,
+    /// What it is for.
+    pub description: Option<String>,
 }
 
 /// A node taint.
@@ -453,6 +511,23 @@ pub struct Autoscale {
     pub cpu: Option<u32>,
     /// Target memory utilisation, percent.
     pub memory: Option<u32>,
+    /// How fast replicas are added, when the spec says.
+    pub scale_up: Option<Scaling>,
+    /// How fast replicas are removed, when the spec says.
+    pub scale_down: Option<Scaling>,
+}
+
+/// An autoscaler's rules for one direction (an HPA's `behavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scaling {
+    /// At most this many pods per period.
+    pub pods: Option<u32>,
+    /// At most this percentage of the current replicas per period.
+    pub percent: Option<u32>,
+    /// The period, seconds.
+    pub every_seconds: u64,
+    /// The stabilization window, seconds.
+    pub wait_seconds: Option<u64>,
 }
 
 /// A metrics endpoint.
@@ -545,6 +620,9 @@ pub struct Secret {
     pub data: BTreeMap<String, String>,
     /// Namespaces it is needed in.
     pub namespaces: Vec<String>,
+    /// Its Kubernetes type when not `Opaque` (`kubernetes.io/basic-auth` for
+    /// an operator that reads a role's login from it).
+    pub secret_type: Option<String>,
 }
 
 /// An entry point into the platform.

@@ -126,13 +126,22 @@ impl Resolver<'_> {
                 })
                 .collect();
         }
-        let calls = self
+        let defaults = self
             .spec
             .defaults
             .as_ref()
-            .and_then(|d| d.value.calls.as_ref())
-            .map(|c| policy(&c.value))
-            .unwrap_or_default();
+            .and_then(|d| d.value.calls.as_ref());
+        if let Some(wait) = defaults.and_then(|c| c.value.wait.as_ref()) {
+            self.error(
+                "wait-in-defaults",
+                "`wait` is set per callee, not for every call".into(),
+                wait.span,
+                "not a default",
+                "write it under a service's `calls:`, such as `calls: { search: { wait: false } }`"
+                    .into(),
+            );
+        }
+        let calls = defaults.map(|c| policy(&c.value)).unwrap_or_default();
         let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let settings = self.spec.network.as_ref().map(|n| &n.value);
         let monitoring = self.spec.monitoring.as_ref().map(|m| &m.value);

@@ -166,6 +166,7 @@ impl Resolver<'_> {
                     .into_iter()
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
             );
+            self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         self.errors.extend(crate::blueprint::check_operators(
@@ -190,20 +191,26 @@ impl Resolver<'_> {
                 service.pool = Some(text(pool));
             }
         }
+        let priorities = self.priorities(&services, &specs);
         let networking = self.networking(&mut services, &specs, &tiers);
-        let (tenants, namespaces) = self.namespaces(&tiers);
+        let (tenants, namespaces) = self.namespaces(&tiers, &services);
         let secrets = self.secrets(&services, &specs, &shared_namespace);
         let storage_classes = self.storage_classes();
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
-            labels: labels(spec.labels.as_ref()),
+            production: self
+                .environment
+                .and_then(|e| e.production.as_ref())
+                .map_or(env != Some("local"), |p| p.value),
+            labels: self.own_labels(spec.labels.as_ref()),
             shared_namespace,
             tiers,
             services,
             namespaces,
             node_pools,
+            priorities,
             tenants,
             storage_classes,
             secrets,
@@ -429,6 +436,7 @@ impl Resolver<'_> {
         let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
         let config = self.config(spec);
         let patches = self.patches(spec);
+        let scratch = self.scratch(spec, storage.as_ref(), config.as_ref(), &runtime);
         Service {
             name: name.value.0.clone(),
             tier,
@@ -457,8 +465,10 @@ impl Resolver<'_> {
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
             storage,
             pool: None,
+            priority: spec.priority.as_ref().map(text),
+            scratch,
             needs: Vec::new(),
-            labels: labels(spec.labels.as_ref()),
+            labels: self.own_labels(spec.labels.as_ref()),
             runtime,
             config,
             patches,
@@ -474,10 +484,30 @@ impl Resolver<'_> {
         default_class: Option<&Spanned<String>>,
     ) -> Volume {
         let env_class = self.environment.and_then(|e| e.storage_class.as_ref());
-        let (size, class, mount_path) = match &storage.value {
-            StorageSpec::Size(size) => (size.0, None, None),
-            StorageSpec::Volume(v) => (v.size.value.0, v.class.as_ref(), v.mount_path.as_ref()),
+        let (size, class, mount_path, access) = match &storage.value {
+            StorageSpec::Size(size) => (size.0, None, None, None),
+            StorageSpec::Volume(v) => (
+                v.size.value.0,
+                v.class.as_ref(),
+                v.mount_path.as_ref(),
+                v.access.as_ref(),
+            ),
         };
+        let class = env_class.or(class).or(default_class);
+        if let Some(access) = access
+            && access.value.is_shared()
+            && class.is_none()
+        {
+            // The default class of most clusters is block storage, which
+            // cannot be mounted on several nodes: the claim would stay Pending.
+            self.error(
+                "missing-storage-class",
+                format!("a {} volume needs a StorageClass", access.value.as_str()),
+                access.span,
+                "no class",
+                "name a class whose provisioner shares volumes across nodes (NFS, EFS, CephFS…): `class: NAME`".into(),
+            );
+        }
         if size == Quantity::default() {
             self.error(
                 "invalid-quantity",
@@ -500,23 +530,89 @@ impl Resolver<'_> {
         }
         Volume {
             size,
-            class: env_class
-                .or(class)
-                .or(default_class)
-                .map(|c| c.value.clone()),
+            class: class.map(|c| c.value.clone()),
+            access: access.map_or_else(Default::default, |a| a.value),
             mount_path: mount_path
                 .map_or_else(|| DEFAULT_MOUNT_PATH.to_string(), |p| p.value.clone()),
         }
     }
 
+    /// The service's extra writable directories: absolute, and not a path
+    /// something else is already mounted at.
+    fn scratch(
+        &mut self,
+        spec: &ServiceSpec,
+        storage: Option<&Volume>,
+        config: Option<&Config>,
+        runtime: &Runtime,
+    ) -> Vec<String> {
+        let mut taken: Vec<(&str, &str)> = Vec::new();
+        if runtime.security.read_only_root && runtime.security.profile != Profile::Privileged {
+            taken.push(("/tmp", "`/tmp`, which is always writable"));
+        }
+        if let Some(volume) = storage {
+            taken.push((&volume.mount_path, "the volume's `mountPath`"));
+        }
+        if let Some(config) = config {
+            taken.push((&config.mount_path, "the configuration's `mountPath`"));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for path in spec.scratch.iter().flat_map(|s| &s.value) {
+            let text = path.value.trim_end_matches('/');
+            if !path.value.starts_with('/') || text.is_empty() {
+                self.error(
+                    "invalid-path",
+                    format!("`{}` is not an absolute directory", path.value),
+                    path.span,
+                    "not absolute",
+                    "scratch directories are absolute paths such as `/home/app/.cache`".into(),
+                );
+                continue;
+            }
+            let clash = taken
+                .iter()
+                .find(|(p, _)| *p == text)
+                .map(|(_, what)| (*what).to_string())
+                .or_else(|| {
+                    out.iter()
+                        .any(|p| p == text)
+                        .then(|| "another scratch directory".to_string())
+                });
+            if let Some(what) = clash {
+                self.error(
+                    "duplicate-mount",
+                    format!("`{text}` is already mounted: it is {what}"),
+                    path.span,
+                    "mounted twice",
+                    "remove this entry, or choose another directory".into(),
+                );
+                continue;
+            }
+            out.push(text.to_string());
+        }
+        out
+    }
+
     fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
         let mut ports: Vec<(Port, Span)> = Vec::new();
         for (name, port) in spec.ports.iter().flat_map(|p| p.value.iter()) {
-            let (number, protocol) = match &port.value {
-                PortSpec::Number(n) => (n.0, None),
-                PortSpec::Detail(d) => (d.port.value.0, d.protocol.as_ref().map(|p| p.value)),
+            let (service_number, number, protocol) = match &port.value {
+                PortSpec::Number(n) => (n.0, n.0, None),
+                PortSpec::Detail(d) => (
+                    d.port.value.0,
+                    d.target_port.as_ref().map_or(d.port.value.0, |t| t.value.0),
+                    d.protocol.as_ref().map(|p| p.value),
+                ),
             };
-            if let Some((first, first_span)) = ports.iter().find(|(p, _)| p.number == number) {
+            let clash = ports
+                .iter()
+                .find(|(p, _)| p.number == number || p.service_port() == service_number);
+            if let Some((first, first_span)) = clash {
+                let number = if first.number == number {
+                    number
+                } else {
+                    service_number
+                };
                 let diagnostic = Diagnostic::error(
                     "duplicate-port",
                     format!(
@@ -535,6 +631,7 @@ impl Resolver<'_> {
                     name: name.value.0.clone(),
                     number,
                     protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
+                    service_number: (service_number != number).then_some(service_number),
                 },
                 port.span,
             ));
@@ -623,17 +720,41 @@ impl Resolver<'_> {
             if let (Some((request, _)), Some((limit, span))) = (request, limit)
                 && limit < request
             {
-                let message = format!(
-                    "the {what} limit {} is below the request {}",
-                    limit.display(measure),
-                    request.display(measure)
-                );
+                // A limit carrying the `blueprint:` span is the recipe's
+                // default, which the user may not know they can override.
+                let from_blueprint = spec
+                    .blueprint
+                    .as_ref()
+                    .filter(|b| b.span == span)
+                    .map(|b| b.value.0.clone());
+                let key = if what == "CPU" { "cpu" } else { "memory" };
+                let (message, help) = match from_blueprint {
+                    Some(blueprint) => (
+                        format!(
+                            "the {what} limit {} (the `{blueprint}` blueprint's default) is below the request {}",
+                            limit.display(measure),
+                            request.display(measure)
+                        ),
+                        format!(
+                            "set `resources.limits.{key}` to at least {} to override the blueprint's limit, or lower the request",
+                            request.display(measure)
+                        ),
+                    ),
+                    None => (
+                        format!(
+                            "the {what} limit {} is below the request {}",
+                            limit.display(measure),
+                            request.display(measure)
+                        ),
+                        "raise the limit to at least the request, or lower the request".into(),
+                    ),
+                };
                 self.error(
                     "limit-below-request",
                     message,
                     span,
                     "below the request",
-                    "raise the limit to at least the request, or lower the request".into(),
+                    help,
                 );
             }
         }
@@ -681,6 +802,48 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                 }
                 1.0
+            }
+        }
+    }
+
+    /// Marks the dependencies on each callee whose `calls:` entry says
+    /// `wait: false`: still calls (policies, call settings), no longer part
+    /// of the start-up order.
+    fn calls_without_waiting(
+        &mut self,
+        service: &mut Service,
+        spec: &ServiceSpec,
+        services: &HashMap<String, ServiceId>,
+    ) {
+        for (callee, calls) in spec.calls.iter().flat_map(|c| c.value.iter()) {
+            let Some(wait) = &calls.value.wait else {
+                continue;
+            };
+            // An unknown callee is reported with the other `calls:` keys.
+            let Some(&id) = services.get(&callee.value.0) else {
+                continue;
+            };
+            let mut named = false;
+            for need in &mut service.needs {
+                if need.target == DependencyTarget::Service(id) {
+                    need.wait = wait.value;
+                    named = true;
+                }
+            }
+            if !named && !wait.value {
+                self.error(
+                    "wait-without-dependency",
+                    format!(
+                        "`{}` neither names nor references `{}`",
+                        service.name, callee.value.0
+                    ),
+                    wait.span,
+                    "nothing to stop waiting for",
+                    format!(
+                        "`wait: false` applies to a service named in `needs:` or referenced as `${{{}.…}}`; a tier in `needs:` is waited for as a whole",
+                        callee.value.0
+                    ),
+                );
             }
         }
     }
@@ -740,6 +903,7 @@ impl Resolver<'_> {
                     target,
                     origin: DependencyOrigin::Needs,
                     span: need.span,
+                    wait: true,
                 });
             }
         }
@@ -880,6 +1044,7 @@ impl Resolver<'_> {
                         target: DependencyTarget::Service(id),
                         origin: DependencyOrigin::Reference(var.to_string()),
                         span: at,
+                        wait: true,
                     });
                 }
             }
@@ -922,15 +1087,21 @@ impl Resolver<'_> {
             .collect()
     }
 
-    fn namespaces(&mut self, tiers: &[Tier]) -> (Vec<Tenant>, Vec<Namespace>) {
+    fn namespaces(
+        &mut self,
+        tiers: &[Tier],
+        services: &[Service],
+    ) -> (Vec<Tenant>, Vec<Namespace>) {
         let mut namespaces: Vec<Namespace> = Vec::new();
         for tier in tiers {
             if !namespaces.iter().any(|n| n.name == tier.namespace) {
                 namespaces.push(Namespace {
                     name: tier.namespace.clone(),
                     labels: BTreeMap::new(),
+                    annotations: BTreeMap::new(),
                     budget: None,
                     tenant: None,
+                    pod_security: PodSecurity::default(),
                 });
             }
         }
@@ -959,9 +1130,11 @@ impl Resolver<'_> {
             }
             namespaces.push(Namespace {
                 name: namespace.clone(),
-                labels: labels(tenant.value.labels.as_ref()),
+                labels: self.own_labels(tenant.value.labels.as_ref()),
+                annotations: labels(tenant.value.annotations.as_ref()),
                 budget: tenant.value.budget.as_ref().map(|b| budget(&b.value)),
                 tenant: Some(text(name)),
+                pod_security: PodSecurity::default(),
             });
             tenants.push(Tenant {
                 name: text(name),
@@ -971,11 +1144,24 @@ impl Resolver<'_> {
         for (name, settings) in self.spec.namespaces.iter().flat_map(|n| n.value.iter()) {
             match namespaces.iter_mut().find(|n| n.name == name.value.0) {
                 Some(namespace) => {
+                    let own = self.own_labels(settings.value.labels.as_ref());
+                    namespace.labels.extend(own);
                     namespace
-                        .labels
-                        .extend(labels(settings.value.labels.as_ref()));
+                        .annotations
+                        .extend(labels(settings.value.annotations.as_ref()));
                     if let Some(b) = &settings.value.budget {
                         namespace.budget = Some(budget(&b.value));
+                    }
+                    if let Some(levels) = &settings.value.pod_security {
+                        let level = |l: &Option<Spanned<Profile>>| l.as_ref().map(|p| p.value);
+                        namespace.pod_security = PodSecurity {
+                            enforce: level(&levels.value.enforce),
+                            audit: level(&levels.value.audit),
+                            warn: level(&levels.value.warn),
+                        };
+                        if let Some(enforce) = &levels.value.enforce {
+                            self.pod_security_violations(&namespace.name, enforce, services);
+                        }
                     }
                 }
                 None => {
@@ -993,6 +1179,149 @@ impl Resolver<'_> {
             }
         }
         (tenants, namespaces)
+    }
+
+    /// The declared PriorityClasses, and the services' `priority:` checked
+    /// against them.
+    fn priorities(&mut self, services: &[Service], specs: &[ServiceSpec]) -> Vec<Priority> {
+        use crate::spec::platform::PrioritySpec;
+        // The API server reserves values above one billion for system classes.
+        const MAX_PRIORITY: u32 = 1_000_000_000;
+        let mut out: Vec<Priority> = Vec::new();
+        let mut default_span: Option<Span> = None;
+        for (name, priority) in self.spec.priorities.iter().flat_map(|p| p.value.iter()) {
+            let (value, value_span, default, description) = match &priority.value {
+                PrioritySpec::Value(v) => (*v, priority.span, None, None),
+                PrioritySpec::Detail(d) => (
+                    d.value.value,
+                    d.value.span,
+                    d.default.as_ref(),
+                    d.description.as_ref().map(|t| t.value.clone()),
+                ),
+            };
+            if value > MAX_PRIORITY {
+                self.error(
+                    "out-of-range",
+                    format!("the priority {value} is above {MAX_PRIORITY}"),
+                    value_span,
+                    "out of range",
+                    format!("use a value from 0 to {MAX_PRIORITY}; higher ones are the system's"),
+                );
+            }
+            let is_default = default.is_some_and(|d| d.value);
+            if let (true, Some(first), Some(span)) =
+                (is_default, default_span, default.map(|d| d.span))
+            {
+                let diagnostic = Diagnostic::error(
+                    "duplicate-default",
+                    "two priorities are the default".to_string(),
+                )
+                .at(&self.doc.file, span, "default again here")
+                .also(first, "first default here")
+                .help("keep `default: true` on one priority");
+                self.errors.push(diagnostic);
+            } else if is_default {
+                default_span = default.map(|d| d.span);
+            }
+            out.push(Priority {
+                name: text(name),
+                value,
+                default: is_default,
+                description,
+            });
+        }
+        let names: Vec<String> = out.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        for (service, spec) in services.iter().zip(specs) {
+            if let (Some(wanted), Some(written)) = (&service.priority, &spec.priority)
+                && !names.contains(&wanted.as_str())
+            {
+                let help = if names.is_empty() {
+                    format!("declare it under `priorities:`: `{wanted}: 1000`")
+                } else {
+                    suggestion(wanted, &names, "priority")
+                };
+                self.error(
+                    "unknown-priority",
+                    format!("`{wanted}` is not a priority of this platform"),
+                    written.span,
+                    "no such priority",
+                    help,
+                );
+            }
+        }
+        out
+    }
+
+    /// Reports services of `namespace` whose profile its `enforce` level rejects.
+    fn pod_security_violations(
+        &mut self,
+        namespace: &str,
+        enforce: &Spanned<Profile>,
+        services: &[Service],
+    ) {
+        for service in services.iter().filter(|s| s.namespace == namespace) {
+            let profile = service.runtime.security.profile;
+            if profile > enforce.value {
+                let diagnostic = Diagnostic::error(
+                    "pod-security-violation",
+                    format!(
+                        "`{}` runs with the {} profile, which the namespace `{namespace}` rejects (enforce: {})",
+                        service.name,
+                        profile.as_str(),
+                        enforce.value.as_str()
+                    ),
+                )
+                .at(&self.doc.file, enforce.span, "enforced here")
+                .also(service.span, "this service needs more")
+                .help(format!(
+                    "set `podSecurity.enforce: {}`, or run `{}` with `security: {}`",
+                    profile.as_str(),
+                    service.name,
+                    enforce.value.as_str()
+                ));
+                self.errors.push(diagnostic);
+            }
+        }
+    }
+
+    /// Labels the spec adds to objects, with the keys Strata sets itself
+    /// reported rather than silently overwritten.
+    pub(super) fn own_labels<K: AsRef<str>>(
+        &mut self,
+        map: Option<&Spanned<Map<K, String>>>,
+    ) -> BTreeMap<String, String> {
+        for (key, _) in map.iter().flat_map(|m| m.value.iter()) {
+            let name = key.value.as_ref();
+            let why = match name {
+                "app.kubernetes.io/part-of" => Some(
+                    "Strata sets it to the platform's name: rename the platform (`platform:`), or use a key of your own",
+                ),
+                "app.kubernetes.io/name"
+                | "app.kubernetes.io/instance"
+                | "app.kubernetes.io/component"
+                | "app.kubernetes.io/managed-by" => Some(
+                    "Strata sets it on every object (selectors rely on it): use a key of your own",
+                ),
+                _ if name.starts_with("strata.dev/") => {
+                    Some("the `strata.dev/` prefix is Strata's own: use a key of your own")
+                }
+                _ if name.starts_with("pod-security.kubernetes.io/") => Some(
+                    "Pod Security levels are set with `namespaces.NAME.podSecurity: { enforce, audit, warn }`",
+                ),
+                _ => None,
+            };
+            if let Some(help) = why {
+                self.error(
+                    "reserved-label",
+                    format!("the label `{name}` is set by Strata"),
+                    key.span,
+                    "reserved label",
+                    help.into(),
+                );
+            }
+        }
+        labels(map)
     }
 
     fn waves(
@@ -1026,7 +1355,7 @@ impl Resolver<'_> {
         let mut reasons: HashMap<(usize, usize), Span> = HashMap::new();
         for (i, service) in services.iter().enumerate() {
             edges.push((i, barrier(service.tier)));
-            for need in &service.needs {
+            for need in service.needs.iter().filter(|n| n.wait) {
                 let from = match need.target {
                     DependencyTarget::Service(s) => s.0,
                     DependencyTarget::Tier(t) => barrier(t),
@@ -1164,23 +1493,25 @@ impl Resolver<'_> {
                 generate,
                 data,
                 namespaces: spec.value.namespace.iter().map(text).collect(),
+                secret_type: None,
             });
         }
         for service in services {
-            let Some((name, keys)) = service
-                .tuning
-                .as_ref()
-                .and_then(|t| t.supplied.credentials.as_ref())
-            else {
+            let Some(supplied) = service.tuning.as_ref().map(|t| &t.supplied) else {
                 continue;
             };
-            if !secrets.iter().any(|s| &s.name == name) {
-                secrets.push(Secret {
-                    name: name.clone(),
-                    generate: keys.clone(),
-                    data: BTreeMap::new(),
-                    namespaces: vec![service.namespace.clone()],
-                });
+            let credentials = supplied.credentials.iter().map(|(name, keys)| Secret {
+                name: name.clone(),
+                generate: keys.clone(),
+                data: BTreeMap::new(),
+                namespaces: Vec::new(),
+                secret_type: None,
+            });
+            for mut secret in credentials.chain(supplied.secrets.iter().cloned()) {
+                if !secrets.iter().any(|s| s.name == secret.name) {
+                    secret.namespaces = vec![service.namespace.clone()];
+                    secrets.push(secret);
+                }
             }
         }
         for (service, spec) in services.iter().zip(specs) {
@@ -1297,6 +1628,16 @@ fn budget(spec: &BudgetSpec) -> Budget {
     Budget {
         cpu: spec.cpu.as_ref().map(|c| c.value.0),
         memory: spec.memory.as_ref().map(|m| m.value.0),
+        limits_cpu: spec
+            .limits
+            .as_ref()
+            .and_then(|l| l.value.cpu.as_ref())
+            .map(|c| c.value.0),
+        limits_memory: spec
+            .limits
+            .as_ref()
+            .and_then(|l| l.value.memory.as_ref())
+            .map(|m| m.value.0),
         gpu: spec.gpu.as_ref().map(|g| g.value),
         storage: spec.storage.as_ref().map(|s| s.value.0),
         pvcs: spec.pvcs.as_ref().map(|p| p.value),
@@ -1459,5 +1800,61 @@ impl Resolver<'_> {
             }
         }
         references
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{self, Platform};
+    use crate::source::SourceFile;
+    use crate::spec;
+
+    fn resolve(services: &str) -> Result<Platform, Vec<String>> {
+        let text = format!("platform: p\ntiers:\n  - name: apps\n    services:\n{services}");
+        let file = SourceFile::new("p.yaml", text);
+        let doc = spec::parse(&file)
+            .map_err(|e| e.iter().map(|d| d.code.to_string()).collect::<Vec<_>>())?;
+        model::resolve(&doc, None).map_err(|e| e.iter().map(|d| d.code.to_string()).collect())
+    }
+
+    #[test]
+    fn a_call_without_waiting_keeps_the_edge_but_not_the_order() {
+        let waiting = resolve(
+            "      api: { image: a:1, ports: { http: 80 }, env: { S: '${search.host}' } }\n      search: { image: s:1, ports: { http: 80 } }\n",
+        )
+        .unwrap();
+        assert!(waiting.service("api").unwrap().wave > waiting.service("search").unwrap().wave);
+        let free = resolve(
+            "      api: { image: a:1, ports: { http: 80 }, env: { S: '${search.host}' }, calls: { search: { wait: false } } }\n      search: { image: s:1, ports: { http: 80 } }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            free.service("api").unwrap().wave,
+            free.service("search").unwrap().wave
+        );
+        assert_eq!(free.edges.len(), 1, "the call is still an edge");
+    }
+
+    #[test]
+    fn calls_without_waiting_may_go_both_ways() {
+        let mutual = "      a: { image: a:1, ports: { http: 80 }, env: { B: '${b.host}' }, calls: { b: { wait: false } } }\n      b: { image: b:1, ports: { http: 80 }, env: { A: '${a.host}' } }\n";
+        assert!(resolve(mutual).is_ok());
+        let cycle = mutual.replace(", calls: { b: { wait: false } }", "");
+        assert_eq!(resolve(&cycle).unwrap_err(), ["dependency-cycle"]);
+    }
+
+    #[test]
+    fn wait_is_per_callee_and_needs_a_named_callee() {
+        let text = "platform: p\ntiers:\n  - name: data\n    services:\n      b: { image: b:1, ports: { http: 80 } }\n  - name: apps\n    services:\n      a: { image: a:1, ports: { http: 80 }, needs: [tier/data], calls: { b: { wait: false } } }\n";
+        let file = SourceFile::new("p.yaml", text);
+        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["wait-without-dependency"]);
+        let file = SourceFile::new(
+            "p.yaml",
+            "platform: p\ndefaults: { calls: { wait: false } }\ntiers:\n  - name: apps\n    services:\n      a: { image: a:1 }\n",
+        );
+        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        assert_eq!(errors[0].code, "wait-in-defaults");
     }
 }

@@ -8,7 +8,7 @@ use super::*;
 use crate::diag::{closest, suggestion};
 use crate::spec::Spanned;
 use crate::spec::platform::DefaultsSpec;
-use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, SecuritySpec};
+use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, ScalingSpec, SecuritySpec};
 use crate::spec::service::ServiceSpec;
 
 /// The user id containers run as unless the spec says otherwise.
@@ -279,6 +279,8 @@ impl Resolver<'_> {
                 .map_or(0, |m| m.value),
         );
         *replicas = min;
+        let scale_up = a.scale_up.as_ref().and_then(|r| self.scaling(r));
+        let scale_down = a.scale_down.as_ref().and_then(|r| self.scaling(r));
         let (cpu, memory) = (
             a.cpu.as_ref().map(|c| c.value.0),
             a.memory.as_ref().map(|m| m.value.0),
@@ -292,6 +294,60 @@ impl Resolver<'_> {
                 cpu
             },
             memory,
+            scale_up,
+            scale_down,
+        })
+    }
+
+    /// One direction of an autoscaler's behaviour, within the API's bounds.
+    fn scaling(&mut self, rules: &Spanned<ScalingSpec>) -> Option<Scaling> {
+        let r = &rules.value;
+        let every = r.every.as_ref().map_or(60, |e| e.value.0);
+        if let Some(e) = r.every.as_ref().filter(|_| !(1..=1800).contains(&every)) {
+            self.error(
+                "invalid-autoscale",
+                format!("a scaling period of {every}s is not from 1s to 30m"),
+                e.span,
+                "out of range",
+                "write a period from `1s` to `30m`".into(),
+            );
+            return None;
+        }
+        if let Some(w) = r.wait.as_ref().filter(|w| w.value.0 > 3600) {
+            self.error(
+                "invalid-autoscale",
+                format!("a stabilization window of {}s is above 1h", w.value.0),
+                w.span,
+                "out of range",
+                "write a window of at most `1h`".into(),
+            );
+            return None;
+        }
+        if r.every.is_some() && r.pods.is_none() && r.percent.is_none() {
+            self.error(
+                "invalid-autoscale",
+                "`every` limits nothing without `pods` or `percent`".into(),
+                rules.span,
+                "no limit",
+                "add `pods: N` or `percent: P%`, or remove `every`".into(),
+            );
+            return None;
+        }
+        if let Some(p) = r.pods.as_ref().filter(|p| p.value == 0) {
+            self.error(
+                "invalid-autoscale",
+                "a scaling step of 0 pods never scales".into(),
+                p.span,
+                "zero",
+                "write at least `pods: 1`".into(),
+            );
+            return None;
+        }
+        Some(Scaling {
+            pods: r.pods.as_ref().map(|p| p.value),
+            percent: r.percent.as_ref().map(|p| p.value.0),
+            every_seconds: every,
+            wait_seconds: r.wait.as_ref().map(|w| w.value.0),
         })
     }
 

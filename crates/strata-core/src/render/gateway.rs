@@ -103,7 +103,7 @@ fn istio(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value
         let service = &platform.services[route.service.0];
         let mut http = json!({
             "match": [{ "uri": { "prefix": route.path } }],
-            "route": [{ "destination": { "host": fqdn(service), "port": { "number": route.port.number } } }],
+            "route": [{ "destination": { "host": fqdn(service), "port": { "number": route.port.service_port() } } }],
         });
         if let Some(rewrite) = &route.rewrite {
             http["rewrite"] = json!({ "uri": rewrite });
@@ -156,7 +156,7 @@ fn ingress(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Val
                 ),
                 None => (route.path.clone(), "Prefix"),
             };
-            let backend = json!({ "path": path, "pathType": path_type, "backend": { "service": { "name": service.name, "port": { "number": route.port.number } } } });
+            let backend = json!({ "path": path, "pathType": path_type, "backend": { "service": { "name": service.name, "port": { "number": route.port.service_port() } } } });
             let hosts = if route.hosts.is_empty() {
                 vec![String::new()]
             } else {
@@ -225,7 +225,7 @@ fn gateway_api(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec
         let service = &platform.services[route.service.0];
         let mut rule = json!({
             "matches": [{ "path": { "type": "PathPrefix", "value": route.path } }],
-            "backendRefs": [{ "name": service.name, "port": route.port.number }],
+            "backendRefs": [{ "name": service.name, "port": route.port.service_port() }],
         });
         if let Some(rewrite) = &route.rewrite {
             rule["filters"] = json!([{ "type": "URLRewrite", "urlRewrite": { "path": { "type": "ReplacePrefixMatch", "replacePrefixMatch": rewrite } } }]);
@@ -272,7 +272,7 @@ pub fn kong_config(platform: &Platform, gateway: &Gateway, routes: &[&Route]) ->
             }
             json!({
                 "name": service.name,
-                "url": format!("http://{}:{}{}", fqdn(service), route.port.number, base.trim_end_matches('/')),
+                "url": format!("http://{}:{}{}", fqdn(service), route.port.service_port(), base.trim_end_matches('/')),
                 "connect_timeout": 1000,
                 "routes": [kong_route],
                 "plugins": plugins,

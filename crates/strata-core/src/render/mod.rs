@@ -94,8 +94,9 @@ impl Object {
 pub struct GeneratedSecret {
     /// Its name.
     pub name: String,
-    /// Its namespace.
-    pub namespace: String,
+    /// The namespaces it is written to: the server's and each reader's, all
+    /// with the same values, or the client's password would not match.
+    pub namespaces: Vec<String>,
     /// Keys with random values.
     pub keys: Vec<String>,
 }

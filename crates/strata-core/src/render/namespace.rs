@@ -1,5 +1,6 @@
 //! Cluster and namespace setup, applied before any wave: Namespaces with
-//! Pod Security labels, their ResourceQuotas and LimitRanges, StorageClasses.
+//! Pod Security labels, their ResourceQuotas and LimitRanges, PriorityClasses
+//! and StorageClasses.
 
 use serde_json::{Map, Value, json};
 
@@ -11,15 +12,21 @@ use crate::quantity::{Measure, Quantity};
 pub fn render(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for namespace in &platform.namespaces {
-        // The namespace enforces the least restrictive profile its services
-        // need, and warns and audits against `restricted` regardless.
-        let enforce = platform
-            .services
-            .iter()
-            .filter(|s| s.namespace == namespace.name)
-            .map(|s| s.runtime.security.profile)
-            .max()
-            .unwrap_or(Profile::Restricted);
+        // Unless the spec says otherwise, the namespace enforces the least
+        // restrictive profile its services need, and warns and audits
+        // against `restricted` regardless.
+        let levels = namespace.pod_security;
+        let enforce = levels.enforce.unwrap_or_else(|| {
+            platform
+                .services
+                .iter()
+                .filter(|s| s.namespace == namespace.name)
+                .map(|s| s.runtime.security.profile)
+                .max()
+                .unwrap_or(Profile::Restricted)
+        });
+        let warn = levels.warn.unwrap_or(Profile::Restricted);
+        let audit = levels.audit.unwrap_or(Profile::Restricted);
         let mut ns_labels = labels::platform(platform);
         for (k, v) in &namespace.labels {
             ns_labels.insert(k.clone(), json!(v));
@@ -37,16 +44,20 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         );
         ns_labels.insert(
             "pod-security.kubernetes.io/warn".into(),
-            json!("restricted"),
+            json!(warn.as_str()),
         );
         ns_labels.insert(
             "pod-security.kubernetes.io/audit".into(),
-            json!("restricted"),
+            json!(audit.as_str()),
         );
+        let mut metadata = json!({ "name": namespace.name, "labels": ns_labels });
+        if !namespace.annotations.is_empty() {
+            metadata["annotations"] = json!(namespace.annotations);
+        }
         out.push(setup(json!({
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": { "name": namespace.name, "labels": ns_labels },
+            "metadata": metadata,
         })));
         let Some(budget) = namespace.budget else {
             continue;
@@ -64,6 +75,16 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         put(
             "requests.memory",
             budget.memory.map(|q| q.to_kubernetes(Measure::Bytes)),
+        );
+        put(
+            "limits.cpu",
+            budget.limits_cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
+        );
+        put(
+            "limits.memory",
+            budget
+                .limits_memory
+                .map(|q| q.to_kubernetes(Measure::Bytes)),
         );
         put("requests.nvidia.com/gpu", budget.gpu.map(|g| g.to_string()));
         put(
@@ -89,6 +110,19 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                 "default": { "cpu": twice(cpu).to_kubernetes(Measure::Cpu), "memory": twice(memory).to_kubernetes(Measure::Bytes) },
             }] },
         })));
+    }
+    for priority in &platform.priorities {
+        let mut object = json!({
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": { "name": priority.name, "labels": labels::platform(platform) },
+            "value": priority.value,
+            "globalDefault": priority.default,
+        });
+        if let Some(description) = &priority.description {
+            object["description"] = json!(description);
+        }
+        out.push(setup(object));
     }
     for class in &platform.storage_classes {
         let mut metadata = json!({ "name": class.name, "labels": labels::platform(platform) });

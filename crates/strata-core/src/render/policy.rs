@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::labels;
-use crate::model::{Platform, Service, WorkloadKind};
+use crate::model::{Platform, Scaling, Service, WorkloadKind};
 
 /// The availability and scaling objects of a service.
 pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
@@ -39,7 +39,7 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
         } else {
             "Deployment"
         };
-        out.push(json!({
+        let mut hpa = json!({
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
             "metadata": labels::metadata(platform, service, &service.name),
@@ -49,7 +49,16 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
                 "maxReplicas": autoscale.max,
                 "metrics": metrics,
             },
-        }));
+        });
+        for (key, rules) in [
+            ("scaleUp", autoscale.scale_up),
+            ("scaleDown", autoscale.scale_down),
+        ] {
+            if let Some(rules) = rules {
+                hpa["spec"]["behavior"][key] = behavior(rules);
+            }
+        }
+        out.push(hpa);
     }
     if let Some(metrics) = runtime
         .metrics
@@ -65,6 +74,27 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
                 "endpoints": [{ "port": metrics.port, "path": metrics.path, "interval": "30s" }],
             },
         }));
+    }
+    out
+}
+
+/// One direction of an HPA's `behavior`: with both limits, the larger
+/// change wins (`selectPolicy: Max`), as Kubernetes' own defaults do.
+fn behavior(rules: Scaling) -> Value {
+    let period = rules.every_seconds;
+    let policies: Vec<Value> = [("Pods", rules.pods), ("Percent", rules.percent)]
+        .into_iter()
+        .filter_map(|(kind, value)| {
+            value.map(|v| json!({ "type": kind, "value": v, "periodSeconds": period }))
+        })
+        .collect();
+    let mut out = json!({});
+    if let Some(wait) = rules.wait_seconds {
+        out["stabilizationWindowSeconds"] = json!(wait);
+    }
+    if !policies.is_empty() {
+        out["selectPolicy"] = json!("Max");
+        out["policies"] = json!(policies);
     }
     out
 }

@@ -72,7 +72,7 @@ fn port_entries(service: &Service) -> Vec<Value> {
         .map(|p| {
             let mut port = json!({
                 "name": p.name,
-                "port": p.number,
+                "port": p.service_port(),
                 "targetPort": p.name,
                 "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" },
             });
@@ -119,6 +119,13 @@ pub fn services(platform: &Platform, service: &Service) -> Vec<Value> {
 pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedSecret> {
     let mut generated = Vec::new();
     for secret in &platform.secrets {
+        if !secret.generate.is_empty() {
+            generated.push(GeneratedSecret {
+                name: secret.name.clone(),
+                namespaces: secret.namespaces.clone(),
+                keys: secret.generate.clone(),
+            });
+        }
         for namespace in &secret.namespaces {
             if !secret.data.is_empty() {
                 let mut metadata = json!({ "name": secret.name, "namespace": namespace, "labels": labels::platform(platform) });
@@ -130,15 +137,8 @@ pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedS
                     0,
                     None,
                     None,
-                    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": secret.data }),
+                    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": secret.secret_type.as_deref().unwrap_or("Opaque"), "stringData": secret.data }),
                 ));
-            }
-            if !secret.generate.is_empty() {
-                generated.push(GeneratedSecret {
-                    name: secret.name.clone(),
-                    namespace: namespace.clone(),
-                    keys: secret.generate.clone(),
-                });
             }
         }
     }

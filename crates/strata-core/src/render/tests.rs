@@ -548,6 +548,19 @@ tiers:
 }
 
 #[test]
+fn a_generated_secret_read_from_several_namespaces_is_one_secret() {
+    let text = "platform: p\ntiers:\n  - name: data\n    namespace: data\n    services:\n      cache: { blueprint: redis }\n  - name: apps\n    namespace: apps\n    services:\n      api: { image: ghcr.io/p/api:1.0.0, ports: { http: 8080 }, env: { R: '${cache.url}', PW: { secret: cache-credentials, key: password } } }\n";
+    let set = render_with(text, None, &[]).unwrap();
+    let copies: Vec<&GeneratedSecret> = set
+        .generated_secrets
+        .iter()
+        .filter(|s| s.name == "cache-credentials")
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(copies[0].namespaces, ["data", "apps"]);
+}
+
+#[test]
 fn secret_values_appear_only_when_the_spec_gives_them() {
     let text = "
 platform: shop
@@ -572,7 +585,7 @@ tiers:
         set.generated_secrets,
         vec![GeneratedSecret {
             name: "db-credentials".into(),
-            namespace: "shop".into(),
+            namespaces: vec!["shop".into()],
             keys: vec!["password".into()]
         }]
     );
@@ -864,4 +877,178 @@ fn network_mistakes_are_reported_at_their_place() {
         "calls: { worker: { timeout: 500ms } }",
     );
     assert_eq!(resolve(&stranger)[0].code, "unknown-callee");
+}
+
+#[test]
+fn namespaces_take_annotations_pod_security_levels_and_limit_budgets() {
+    let text = "
+platform: shop
+namespaces:
+  shop:
+    annotations: { quota.cpu: '32' }
+    podSecurity: { enforce: baseline, warn: restricted }
+    budget: { cpu: 4, memory: 8Gi, limits: { cpu: 8, memory: 16Gi } }
+tenants:
+  acme: { annotations: { owner: acme } }
+tiers:
+  - name: apps
+    services:
+      api: { image: shop/api:1.0.0, ports: { http: 8080 } }
+";
+    let objects = objects(text);
+    let shop = &find(&objects, "Namespace", "shop")["metadata"];
+    assert_eq!(shop["annotations"], json!({ "quota.cpu": "32" }));
+    let labels = &shop["labels"];
+    assert_eq!(
+        labels["pod-security.kubernetes.io/enforce"],
+        json!("baseline")
+    );
+    assert_eq!(
+        labels["pod-security.kubernetes.io/warn"],
+        json!("restricted")
+    );
+    assert_eq!(
+        labels["pod-security.kubernetes.io/audit"],
+        json!("restricted")
+    );
+    assert_eq!(
+        find(&objects, "Namespace", "tenant-acme")["metadata"]["annotations"],
+        json!({ "owner": "acme" })
+    );
+    let hard = &find(&objects, "ResourceQuota", "budget")["spec"]["hard"];
+    assert_eq!(hard["limits.cpu"], json!("8"));
+    assert_eq!(hard["limits.memory"], json!("16Gi"));
+    assert_eq!(hard["requests.cpu"], json!("4"));
+}
+
+#[test]
+fn priorities_scratch_directories_shared_volumes_and_scaling_behaviour() {
+    let text = "
+platform: shop
+priorities:
+  high: 1000
+  medium: { value: 500, default: true, description: most services }
+tiers:
+  - name: apps
+    services:
+      api:
+        image: shop/api:1.0.0
+        ports: { http: 8080 }
+        priority: high
+        scratch: [/home/app/.cache, /var/cache/app/]
+        autoscale:
+          min: 2
+          max: 20
+          scaleUp: { pods: 4, percent: 100%, every: 15s }
+          scaleDown: { wait: 5m }
+      models:
+        image: shop/models:1.0.0
+        ports: { http: 8080 }
+        replicas: 2
+        kind: stateless
+        storage: { size: 100Gi, class: efs, access: ReadWriteMany }
+      weights:
+        image: shop/weights:1.0.0
+        ports: { http: 8080 }
+        kind: stateless
+        storage: { size: 10Gi, class: nfs, access: ReadOnlyMany, mountPath: /models }
+";
+    let objects = objects(text);
+    let high = find(&objects, "PriorityClass", "high");
+    assert_eq!(
+        (&high["value"], &high["globalDefault"]),
+        (&json!(1000), &json!(false))
+    );
+    let medium = find(&objects, "PriorityClass", "medium");
+    assert_eq!(medium["globalDefault"], json!(true));
+    assert_eq!(medium["description"], json!("most services"));
+    let api = find(&objects, "Deployment", "api");
+    let pod = &api["spec"]["template"]["spec"];
+    assert_eq!(pod["priorityClassName"], json!("high"));
+    let mounts: Vec<&Value> = container(api)["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["mountPath"])
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            &json!("/tmp"),
+            &json!("/home/app/.cache"),
+            &json!("/var/cache/app")
+        ]
+    );
+    assert_eq!(
+        pod["volumes"][1],
+        json!({ "name": "writable-0", "emptyDir": {} })
+    );
+    let behavior = &find(&objects, "HorizontalPodAutoscaler", "api")["spec"]["behavior"];
+    assert_eq!(
+        behavior["scaleUp"],
+        json!({ "selectPolicy": "Max", "policies": [
+            { "type": "Pods", "value": 4, "periodSeconds": 15 },
+            { "type": "Percent", "value": 100, "periodSeconds": 15 },
+        ] })
+    );
+    assert_eq!(
+        behavior["scaleDown"],
+        json!({ "stabilizationWindowSeconds": 300 })
+    );
+    let claim = find(&objects, "PersistentVolumeClaim", "models-data");
+    assert_eq!(claim["spec"]["accessModes"], json!(["ReadWriteMany"]));
+    let models = find(&objects, "Deployment", "models");
+    assert_eq!(models["spec"]["strategy"]["type"], json!("RollingUpdate"));
+    let weights = find(&objects, "Deployment", "weights");
+    assert_eq!(
+        container(weights)["volumeMounts"][1],
+        json!({ "name": "data", "mountPath": "/models", "readOnly": true })
+    );
+    assert!(
+        find(&objects, "Deployment", "api")["spec"]["template"]["spec"]
+            .get("priorityClassName")
+            .is_some()
+    );
+}
+
+#[test]
+fn a_service_port_may_differ_from_the_container_port() {
+    let text = "
+platform: shop
+gateways:
+  edge: { kind: ingress, hosts: [shop.example.com] }
+tiers:
+  - name: apps
+    services:
+      web: { image: shop/web:1.0.0, ports: { http: { port: 80, targetPort: 8080 } }, expose: { path: / } }
+      api: { image: shop/api:1.0.0, ports: { http: 8080 }, env: { WEB: '${web.url}' } }
+";
+    let objects = objects(text);
+    let service = find(&objects, "Service", "web");
+    assert_eq!(service["spec"]["ports"][0]["port"], json!(80));
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], json!("http"));
+    let web = find(&objects, "Deployment", "web");
+    assert_eq!(container(web)["ports"][0]["containerPort"], json!(8080));
+    let ingress = &find(&objects, "NetworkPolicy", "web-ingress")["spec"]["ingress"];
+    assert!(
+        ingress
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|rule| rule["ports"][0]["port"] == json!(8080)),
+        "{ingress}"
+    );
+    let env = &container(find(&objects, "Deployment", "api"))["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["value"] == json!("http://web.shop.svc.cluster.local:80")),
+        "{env}"
+    );
+    let route = find(&objects, "Ingress", "edge");
+    assert_eq!(
+        route["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
+        json!(80)
+    );
 }

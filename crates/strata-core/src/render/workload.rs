@@ -34,7 +34,7 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
                     "apiVersion": "v1",
                     "kind": "PersistentVolumeClaim",
                     "metadata": labels::metadata(platform, service, &claim_name(service)),
-                    "spec": claim_spec(volume.size, volume.class.as_deref()),
+                    "spec": claim_spec(volume),
                 });
                 claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
                 out.push(claim);
@@ -46,7 +46,7 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
                 "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } },
                 "template": template,
             });
-            if service.storage.is_some() {
+            if service.storage.as_ref().is_some_and(|v| !v.access.is_shared()) {
                 // One read-write-once volume cannot be attached to two pods
                 // at once: replace, do not surge.
                 spec["strategy"] = json!({ "type": "Recreate" });
@@ -72,7 +72,7 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
             if let Some(volume) = &service.storage {
                 spec["volumeClaimTemplates"] = json!([{
                     "metadata": { "name": "data", "labels": labels::service(platform, service) },
-                    "spec": claim_spec(volume.size, volume.class.as_deref()),
+                    "spec": claim_spec(volume),
                 }]);
             }
             out.push(json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": spec }));
@@ -144,12 +144,12 @@ fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
     ids
 }
 
-fn claim_spec(size: crate::quantity::Quantity, class: Option<&str>) -> Value {
+fn claim_spec(volume: &crate::model::Volume) -> Value {
     let mut spec = json!({
-        "accessModes": ["ReadWriteOnce"],
-        "resources": { "requests": { "storage": size.to_kubernetes(Measure::Bytes) } },
+        "accessModes": [volume.access.as_str()],
+        "resources": { "requests": { "storage": volume.size.to_kubernetes(Measure::Bytes) } },
     });
-    if let Some(class) = class {
+    if let Some(class) = &volume.class {
         spec["storageClassName"] = json!(class);
     }
     spec
@@ -246,6 +246,9 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     });
     if !long_running {
         spec["restartPolicy"] = json!("OnFailure");
+    }
+    if let Some(priority) = &service.priority {
+        spec["priorityClassName"] = json!(priority);
     }
     if !volumes.is_empty() {
         spec["volumes"] = json!(volumes);
@@ -351,8 +354,19 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
         volumes.push(json!({ "name": "tmp", "emptyDir": {} }));
         mounts.push(json!({ "name": "tmp", "mountPath": "/tmp" }));
     }
+    for (i, path) in service.scratch.iter().enumerate() {
+        // Named apart from a blueprint's own `scratch-N` directories.
+        let name = format!("writable-{i}");
+        volumes.push(json!({ "name": name, "emptyDir": {} }));
+        mounts.push(json!({ "name": name, "mountPath": path }));
+    }
     if let Some(volume) = &service.storage {
-        mounts.push(json!({ "name": "data", "mountPath": volume.mount_path }));
+        let read_only = volume.access == crate::model::AccessMode::ReadOnlyMany;
+        let mut mount = json!({ "name": "data", "mountPath": volume.mount_path });
+        if read_only {
+            mount["readOnly"] = json!(true);
+        }
+        mounts.push(mount);
         if service.kind != WorkloadKind::Stateful {
             volumes.push(json!({ "name": "data", "persistentVolumeClaim": { "claimName": claim_name(service) } }));
         }

@@ -56,6 +56,10 @@ pub trait Decode: Sized {
 pub struct Decoder<'f> {
     file: &'f SourceFile,
     diagnostics: Vec<Diagnostic>,
+    /// Decoding a fragment merged over something else later (an
+    /// environment's override): missing required keys are not reported,
+    /// since the merged result is decoded again in full.
+    partial: bool,
 }
 
 /// The entries of a mapping that passed the unknown-key check.
@@ -81,7 +85,18 @@ impl<'f> Decoder<'f> {
         Decoder {
             file,
             diagnostics: Vec::new(),
+            partial: false,
         }
+    }
+
+    /// Decodes `node` as a fragment to be merged over a base: required keys
+    /// may be missing (the value is then `None`); every other problem is
+    /// reported as usual.
+    pub fn partial<T: Decode>(&mut self, node: &Node) -> Option<T> {
+        let outer = std::mem::replace(&mut self.partial, true);
+        let value = T::decode(node, self);
+        self.partial = outer;
+        value
     }
 
     /// The file being decoded.
@@ -187,6 +202,7 @@ impl<'f> Decoder<'f> {
     ) -> Option<Spanned<T>> {
         match fields.get(key) {
             Some(node) => self.spanned(node),
+            None if self.partial => None,
             None => {
                 let span = fields.node.span;
                 let head = Span::new(span.start, span.start);

@@ -88,6 +88,10 @@ record! {
         optional circuit_breaker: super::runtime::Percent = "circuitBreaker",
         /// Most connections open to the service.
         optional pool: u32 = "pool",
+        /// Whether the caller waits for the callee before it starts; `false`
+        /// keeps the call (policies, call settings) but not the start-up
+        /// order. Per callee only.
+        optional wait: bool = "wait",
     }
 }
 

@@ -8,7 +8,7 @@ use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{LabelKey, Name};
 use super::network::{CallsSpec, ControllerSpec, GatewaySpec, NetworkSpec};
-use super::runtime::{Duration, ProbesSpec, SecuritySpec};
+use super::runtime::{Duration, ProbesSpec, Profile, SecuritySpec};
 use super::service::{ResourcesSpec, ServiceSpec};
 use super::yaml::Node;
 
@@ -47,6 +47,54 @@ record! {
         optional network: NetworkSpec = "network",
         /// Kubernetes operators the platform's blueprints rely on, by name (`cloudnative-pg`).
         optional operators: Map<Name, OperatorSpec> = "operators",
+        /// PriorityClasses services can name with `priority:`.
+        optional priorities: Map<Name, PrioritySpec> = "priorities",
+    }
+}
+
+record! {
+    /// A PriorityClass written in full.
+    pub struct PriorityDetail ("a priority (`value`, `default`, `description`)") {
+        /// Higher runs first and may preempt lower; at most 1000000000.
+        required value: u32 = "value",
+        /// Pods that name no priority class get this one (`globalDefault`).
+        optional default: bool = "default",
+        /// What it is for.
+        optional description: String = "description",
+    }
+}
+
+/// A priority: a bare value or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrioritySpec {
+    /// `high: 1000`.
+    Value(u32),
+    /// `medium: { value: 500, default: true }`.
+    Detail(PriorityDetail),
+}
+
+impl Decode for PrioritySpec {
+    const EXPECTED: &'static str = "a priority value or `{ value, default, description }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            super::yaml::NodeKind::Map(_) => {
+                PriorityDetail::decode(node, d).map(PrioritySpec::Detail)
+            }
+            _ => u32::decode(node, d).map(PrioritySpec::Value),
+        }
+    }
+}
+
+impl JsonSchema for PrioritySpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Priority".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let detail = generator.subschema_for::<PriorityDetail>();
+        json_schema!({
+            "description": "A PriorityClass value, or a priority with its settings.",
+            "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 1_000_000_000 }, detail]
+        })
     }
 }
 
@@ -106,6 +154,9 @@ record! {
 record! {
     /// What one environment changes.
     pub struct EnvironmentSpec ("an environment") {
+        /// Whether people depend on it; `false` for `local`, `true` for any other
+        /// name. `strata audit` allows single replicas where it is `false`.
+        optional production: bool = "production",
         /// Every service runs this many replicas (typically 1 for `local`).
         optional replicas: u32 = "replicas",
         /// Services run at least this many replicas.
@@ -116,8 +167,9 @@ record! {
         optional storage_class: String = "storageClass",
         /// The shared namespace in this environment.
         optional namespace: Name = "namespace",
-        /// Per-service overrides of any service field, merged over the base spec.
-        optional services: Map<Name, ServiceSpec> = "services",
+        /// Per-service overrides of any service field, merged key by key over
+        /// the base spec and checked after the merge.
+        optional services: Map<Name, ServiceOverride> = "services",
     }
 }
 
@@ -178,18 +230,37 @@ record! {
     pub struct NamespaceSpec ("a namespace") {
         /// Extra labels of the Namespace object.
         optional labels: Map<LabelKey, String> = "labels",
+        /// Annotations of the Namespace object.
+        optional annotations: Map<LabelKey, String> = "annotations",
         /// The namespace's ResourceQuota.
         optional budget: BudgetSpec = "budget",
+        /// Pod Security levels, instead of the ones derived from the services.
+        optional pod_security: PodSecuritySpec = "podSecurity",
+    }
+}
+
+record! {
+    /// The Pod Security Standards levels of a namespace.
+    pub struct PodSecuritySpec ("Pod Security levels (`enforce`, `audit`, `warn`)") {
+        /// Pods violating it are rejected; the least restrictive profile of the
+        /// namespace's services by default. `check` fails when a service needs more.
+        optional enforce: Profile = "enforce",
+        /// Violations are recorded in the audit log; `restricted` by default.
+        optional audit: Profile = "audit",
+        /// Violations are reported to the client; `restricted` by default.
+        optional warn: Profile = "warn",
     }
 }
 
 record! {
     /// A resource budget: what a namespace may request in total.
-    pub struct BudgetSpec ("a budget (`cpu`, `memory`, `gpu`, `storage`, `pvcs`, `pods`)") {
+    pub struct BudgetSpec ("a budget (`cpu`, `memory`, `limits`, `gpu`, `storage`, `pvcs`, `pods`)") {
         /// Total CPU requests.
         optional cpu: Cpu = "cpu",
         /// Total memory requests.
         optional memory: Bytes = "memory",
+        /// Totals of limits (`limits.cpu`, `limits.memory` of the ResourceQuota).
+        optional limits: BudgetLimitsSpec = "limits",
         /// Total GPUs.
         optional gpu: u32 = "gpu",
         /// Total storage requested by volume claims.
@@ -198,6 +269,16 @@ record! {
         optional pvcs: u32 = "pvcs",
         /// Number of pods.
         optional pods: u32 = "pods",
+    }
+}
+
+record! {
+    /// What the pods of a namespace may use at most, in total.
+    pub struct BudgetLimitsSpec ("budget limits (`cpu`, `memory`)") {
+        /// Total CPU limits.
+        optional cpu: Cpu = "cpu",
+        /// Total memory limits.
+        optional memory: Bytes = "memory",
     }
 }
 
@@ -226,6 +307,8 @@ record! {
         optional namespace: Name = "namespace",
         /// Extra labels of the tenant's Namespace.
         optional labels: Map<LabelKey, String> = "labels",
+        /// Annotations of the tenant's Namespace.
+        optional annotations: Map<LabelKey, String> = "annotations",
         /// The tenant's ResourceQuota.
         optional budget: BudgetSpec = "budget",
     }
@@ -296,6 +379,33 @@ impl JsonSchema for TaintSpec {
             "type": "string",
             "description": "`key`, `key=value` or `key=value:Effect` (NoSchedule, PreferNoSchedule, NoExecute).",
             "pattern": "^[^=:]+(=[^:]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?$"
+        })
+    }
+}
+
+/// An environment's override of a service: any service fields, possibly
+/// part of a mapping (`autoscale: { min: 3 }`), merged over the service.
+/// Keys and types are checked here; completeness after the merge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceOverride(pub ServiceSpec);
+
+impl Decode for ServiceOverride {
+    const EXPECTED: &'static str = "service fields to merge over the service";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.partial::<ServiceSpec>(node).map(ServiceOverride)
+    }
+}
+
+impl JsonSchema for ServiceOverride {
+    fn schema_name() -> Cow<'static, str> {
+        "ServiceOverride".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        // Values may be parts of mappings, so only the keys are described.
+        json_schema!({
+            "type": "object",
+            "description": "Service fields merged key by key over the service, checked after the merge.",
+            "propertyNames": { "anyOf": [{ "enum": ServiceSpec::FIELDS }, { "pattern": "^x-" }] }
         })
     }
 }

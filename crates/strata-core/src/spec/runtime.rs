@@ -101,7 +101,7 @@ record! {
 
 record! {
     /// A HorizontalPodAutoscaler.
-    pub struct AutoscaleSpec ("autoscaling (`min`, `max`, `cpu`, `memory`)") {
+    pub struct AutoscaleSpec ("autoscaling (`min`, `max`, `cpu`, `memory`, `scaleUp`, `scaleDown`)") {
         /// Fewest replicas.
         required min: u32 = "min",
         /// Most replicas.
@@ -110,6 +110,25 @@ record! {
         optional cpu: Percent = "cpu",
         /// Target average memory utilisation, such as `80%`.
         optional memory: Percent = "memory",
+        /// How fast replicas are added; Kubernetes' defaults when absent.
+        optional scale_up: ScalingSpec = "scaleUp",
+        /// How fast replicas are removed; Kubernetes' defaults when absent.
+        optional scale_down: ScalingSpec = "scaleDown",
+    }
+}
+
+record! {
+    /// How fast an autoscaler changes replicas in one direction.
+    pub struct ScalingSpec ("scaling rules (`pods`, `percent`, `every`, `wait`)") {
+        /// At most this many pods per period.
+        optional pods: u32 = "pods",
+        /// At most this percentage of the current replicas per period.
+        optional percent: Percent = "percent",
+        /// The period of `pods` and `percent`; `1m` by default, at most `30m`.
+        optional every: Duration = "every",
+        /// How long the highest (scaling down) or lowest (scaling up)
+        /// recommendation of the recent past is kept; at most `1h`.
+        optional wait: Duration = "wait",
     }
 }
 

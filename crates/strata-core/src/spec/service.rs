@@ -55,6 +55,11 @@ record! {
         optional storage: StorageSpec = "storage",
         /// The node pool to schedule on.
         optional pool: Name = "pool",
+        /// Its PriorityClass, one of the platform's `priorities`.
+        optional priority: Name = "priority",
+        /// Writable empty directories besides `/tmp` (`[/home/app/.cache]`),
+        /// so the root filesystem can stay read-only.
+        optional scratch: Vec<Spanned<String>> = "scratch",
         /// What must be ready first: service names, or `tier/NAME` for a whole tier.
         optional needs: Vec<Spanned<NeedSpec>> = "needs",
         /// Extra labels for this service's objects.
@@ -207,9 +212,12 @@ record! {
 
 record! {
     /// A port written in full.
-    pub struct PortDetail ("a port (`port`, `protocol`)") {
-        /// The port number, 1 to 65535.
+    pub struct PortDetail ("a port (`port`, `targetPort`, `protocol`)") {
+        /// The port number, 1 to 65535: the Service's, and the container's
+        /// unless `targetPort` is set.
         required port: PortNumber = "port",
+        /// The container's port when it differs from the Service's.
+        optional target_port: PortNumber = "targetPort",
         /// `http`, `grpc`, `tcp` or `udp`; guessed from the port's name when absent.
         optional protocol: Protocol = "protocol",
     }
@@ -217,13 +225,16 @@ record! {
 
 record! {
     /// A persistent volume written in full.
-    pub struct VolumeSpec ("a volume (`size`, `class`, `mountPath`)") {
+    pub struct VolumeSpec ("a volume (`size`, `class`, `mountPath`, `access`)") {
         /// Requested size.
         required size: Bytes = "size",
         /// StorageClass; the environment's or the default one when absent.
         optional class: String = "class",
         /// Where the volume is mounted; `/data` when absent.
         optional mount_path: String = "mountPath",
+        /// How pods may mount it: `ReadWriteOnce` (the default), `ReadWriteMany`
+        /// (one claim shared by every pod) or `ReadOnlyMany`.
+        optional access: AccessMode = "access",
     }
 }
 
@@ -446,6 +457,58 @@ impl Decode for EnvValueSpec {
                 None
             }
         }
+    }
+}
+
+/// How the pods of a service may mount its volume (a claim's access mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessMode {
+    /// Read-write by the pods of one node.
+    #[default]
+    ReadWriteOnce,
+    /// Read-write by pods on any number of nodes (NFS, EFS, CephFS…).
+    ReadWriteMany,
+    /// Read-only by pods on any number of nodes.
+    ReadOnlyMany,
+}
+
+impl AccessMode {
+    /// The Kubernetes name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+            AccessMode::ReadOnlyMany => "ReadOnlyMany",
+        }
+    }
+
+    /// Whether pods on several nodes can mount it at once.
+    pub fn is_shared(self) -> bool {
+        self != AccessMode::ReadWriteOnce
+    }
+}
+
+impl Decode for AccessMode {
+    const EXPECTED: &'static str = "an access mode (ReadWriteOnce, ReadWriteMany, ReadOnlyMany)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "access mode",
+            &[
+                ("ReadWriteOnce", AccessMode::ReadWriteOnce),
+                ("ReadWriteMany", AccessMode::ReadWriteMany),
+                ("ReadOnlyMany", AccessMode::ReadOnlyMany),
+            ],
+        )
+    }
+}
+
+impl JsonSchema for AccessMode {
+    fn schema_name() -> Cow<'static, str> {
+        "AccessMode".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"] })
     }
 }
 

@@ -123,6 +123,13 @@ pub fn render(plan: &Plan) -> String {
             plan.calls_without_timeout.join(", ")
         )),
     }
+    if !plan.calls_without_waiting.is_empty() {
+        out.push_str(&format!(
+            "Calls not waited for at start-up ({}): {}\n\n",
+            plan.calls_without_waiting.len(),
+            plan.calls_without_waiting.join(", ")
+        ));
+    }
     out.push_str("Resources (replicas counted; requests / limits)\n");
     let mut resources = table(
         &[

@@ -38,6 +38,7 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
         "  .detail { fill: #55606e; font-size: 11px; }\n",
         "  .link { fill: none; stroke: #55606e; stroke-width: 1; opacity: 0.75; }\n",
         "  .link.route { stroke: #b35c00; stroke-width: 1.5; opacity: 1; }\n",
+        "  .link.call { stroke-dasharray: 4 3; }\n",
         "</style>\n",
     ));
     let _ = writeln!(
@@ -82,10 +83,12 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
         let points: Vec<String> = path.iter().map(|(x, y)| format!("{x},{y}")).collect();
         let (class, marker) = match link.kind {
             LinkKind::WaitsFor => ("link", "arrow"),
+            LinkKind::Calls => ("link call", "arrow"),
             LinkKind::RoutesTo => ("link route", "route"),
         };
         let what = match (&link.kind, &link.label) {
             (LinkKind::WaitsFor, _) => "waits for".to_string(),
+            (LinkKind::Calls, _) => "calls, without waiting for,".to_string(),
             (LinkKind::RoutesTo, Some(label)) => format!("routes {label} to"),
             (LinkKind::RoutesTo, None) => "routes to".to_string(),
         };

@@ -177,6 +177,7 @@ fn merge(own: &ServiceSpec, base: ServiceSpec) -> ServiceSpec {
                     },
                     class: None,
                     mount_path: path,
+                    access: None,
                 },
                 StorageSpec::Volume(mut v) => {
                     v.mount_path = v.mount_path.or(path);
@@ -322,6 +323,11 @@ pub fn no_objects(_: &crate::model::Platform, _: &Service, _: &Tuning) -> Vec<Va
     Vec::new()
 }
 
+/// No services beside the declared one.
+pub fn no_companions(_: &Service, _: &Tuning) -> Vec<Service> {
+    Vec::new()
+}
+
 fn workload(objects: &mut [Value]) -> Option<&mut Value> {
     objects.iter_mut().find(|o| {
         matches!(
@@ -406,6 +412,21 @@ pub fn resource_values(service: &Service) -> Value {
         "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
         "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
     })
+}
+
+/// The spec of a PersistentVolumeClaim an operator makes for the service's
+/// pods: `size`, and the service's access mode and storage class.
+pub fn claim_spec(service: &Service, size: &str) -> Value {
+    let access = service
+        .storage
+        .as_ref()
+        .map_or("ReadWriteOnce", |s| s.access.as_str());
+    let mut spec =
+        json!({ "accessModes": [access], "resources": { "requests": { "storage": size } } });
+    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
+        spec["storageClassName"] = json!(class);
+    }
+    spec
 }
 
 /// The storage size of a service's volume, as Kubernetes writes it.
