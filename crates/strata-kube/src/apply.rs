@@ -785,7 +785,7 @@ async fn generate(
             }
             let data: serde_json::Map<String, Value> = missing
                 .iter()
-                .map(|k| (k.clone(), Value::from(values[k.as_str()].clone())))
+                .filter_map(|k| Some((k.clone(), Value::from(values.get(k.as_str())?.clone()))))
                 .collect();
             let written = match live {
                 None => {
