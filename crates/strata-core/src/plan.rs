@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::blueprint::PodGroup;
 use crate::model::{Platform, Service};
 use crate::quantity::{Measure, Quantity};
 
@@ -127,33 +128,32 @@ pub struct Fit {
 }
 
 impl Totals {
-    /// Adds one service, and the services its blueprint runs beside it.
+    /// Adds one service: every pod it runs, its companions' too.
     pub fn add(&mut self, service: &Service) {
         self.services += 1;
-        self.add_pods(service);
-        for companion in crate::blueprint::companions(service) {
-            self.add_pods(&companion);
+        for group in crate::blueprint::footprint(service) {
+            self.add_pods(&group);
         }
     }
 
-    fn add_pods(&mut self, service: &Service) {
-        let pods = u64::from(service.replicas);
-        self.pods += service.replicas;
+    fn add_pods(&mut self, group: &PodGroup) {
+        let pods = u64::from(group.pods);
+        self.pods += group.pods;
         self.cpu_requests = self
             .cpu_requests
-            .saturating_add(service.resources.requests.cpu.times(pods));
+            .saturating_add(group.resources.requests.cpu.times(pods));
         self.cpu_limits = self
             .cpu_limits
-            .saturating_add(service.resources.limits.cpu.times(pods));
+            .saturating_add(group.resources.limits.cpu.times(pods));
         self.memory_requests = self
             .memory_requests
-            .saturating_add(service.resources.requests.memory.times(pods));
+            .saturating_add(group.resources.requests.memory.times(pods));
         self.memory_limits = self
             .memory_limits
-            .saturating_add(service.resources.limits.memory.times(pods));
-        self.gpu += service.gpu * service.replicas;
-        self.storage = self.storage.saturating_add(service.storage_total());
-        self.pvcs += service.volume_claims();
+            .saturating_add(group.resources.limits.memory.times(pods));
+        self.gpu += group.gpu * group.pods;
+        self.storage = self.storage.saturating_add(group.storage);
+        self.pvcs += group.pvcs;
     }
 
     /// Totals of some services.
@@ -192,7 +192,9 @@ impl Plan {
                             name: s.name.clone(),
                             tier: platform.tier_of(s).name.clone(),
                             kind: s.kind.as_str(),
-                            replicas: s.replicas,
+                            replicas: crate::blueprint::footprint(s)
+                                .first()
+                                .map_or(s.replicas, |g| g.pods),
                         }
                     })
                     .collect(),
@@ -340,12 +342,16 @@ fn fit(platform: &Platform) -> Vec<Fit> {
         }
     }
     for pool in &platform.node_pools {
-        let members: Vec<&Service> = platform
+        let members: Vec<PodGroup> = platform
             .services
             .iter()
-            .filter(|s| s.pool.as_deref() == Some(pool.name.as_str()))
+            .flat_map(crate::blueprint::footprint)
+            .filter(|g| g.pool.as_deref() == Some(pool.name.as_str()))
             .collect();
-        let totals = Totals::of(members.iter().copied());
+        let mut totals = Totals::default();
+        for group in &members {
+            totals.add_pods(group);
+        }
         let scope = format!("node pool {}", pool.name);
         let nodes = u64::from(pool.nodes.unwrap_or(1));
         let per_node = [
@@ -354,21 +360,21 @@ fn fit(platform: &Platform) -> Vec<Fit> {
                 pool.cpu,
                 Measure::Cpu,
                 totals.cpu_requests,
-                members.iter().map(|s| s.resources.requests.cpu).max(),
+                members.iter().map(|g| g.resources.requests.cpu).max(),
             ),
             (
                 "memory",
                 pool.memory,
                 Measure::Bytes,
                 totals.memory_requests,
-                members.iter().map(|s| s.resources.requests.memory).max(),
+                members.iter().map(|g| g.resources.requests.memory).max(),
             ),
             (
                 "gpu",
                 pool.gpu.map(count),
                 Measure::Count,
                 count(totals.gpu),
-                members.iter().map(|s| count(s.gpu)).max(),
+                members.iter().map(|g| count(g.gpu)).max(),
             ),
         ];
         for (resource, capacity, measure, requested, largest_pod) in per_node {
@@ -399,8 +405,45 @@ fn fit(platform: &Platform) -> Vec<Fit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceFile;
-    use crate::{model, spec};
+    use crate::{model, source::SourceFile, spec};
+
+    fn plan(text: &str) -> Plan {
+        let file = SourceFile::new("p.yaml", text);
+        Plan::new(&model::resolve(&spec::parse(&file).unwrap(), None).unwrap())
+    }
+
+    #[test]
+    fn operated_clusters_count_every_pod_their_operator_runs() {
+        let plan = plan(
+            "platform: r
+operators: { clickhouse-operator: { installed: true }, strimzi: { installed: true } }
+nodePools: { mem: { selector: { pool: mem }, nodes: 1, capacity: { cpu: 8, memory: 64Gi } } }
+tiers:
+  - name: data
+    services:
+      ch: { blueprint: clickhouse, mode: altinity, shards: 3, replicas: 2, pool: mem, storage: 100Gi, resources: { requests: { cpu: 4, memory: 16Gi }, limits: { cpu: 8, memory: 32Gi } } }
+      cache: { blueprint: redis, mode: sentinel }
+      events: { blueprint: kafka, mode: strimzi }
+",
+        );
+        // 6 servers + 3 Keeper nodes, 3 Redis + 3 Sentinels, 3 Kafka nodes + the entity operator.
+        assert_eq!(plan.total.pods, 6 + 3 + 3 + 3 + 3 + 1);
+        assert_eq!(plan.total.services, 3);
+        let ch = &plan.waves[0].services[0];
+        assert_eq!((ch.name.as_str(), ch.replicas), ("ch", 6));
+        // Servers claim a volume each, Keeper nodes 10Gi each, Kafka and Redis theirs.
+        let gib = |n: u64| Quantity::parse(&format!("{n}Gi"), Measure::Bytes).unwrap();
+        assert_eq!(plan.total.pvcs, 6 + 3 + 3 + 3);
+        assert_eq!(plan.total.storage, gib(600 + 30 + 3 * 8 + 3 * 50));
+        // The servers are on the pool: 24 CPUs requested of 8.
+        let cpu = plan
+            .fit
+            .iter()
+            .find(|f| f.scope == "node pool mem" && f.resource == "cpu")
+            .unwrap();
+        assert_eq!((cpu.requested.as_str(), cpu.fits), ("24", false));
+        assert!(!plan.fits());
+    }
 
     #[test]
     fn budget_limits_are_compared_with_the_sum_of_limits() {

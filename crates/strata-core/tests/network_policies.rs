@@ -32,18 +32,36 @@ struct Pod {
 }
 
 fn matches_labels(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
-    assert!(
-        selector.get("matchExpressions").is_none(),
-        "the evaluator handles matchLabels only"
-    );
-    selector
+    let labels_ok = selector
         .get("matchLabels")
         .and_then(Value::as_object)
         .is_none_or(|wanted| {
             wanted
                 .iter()
                 .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
-        })
+        });
+    let expressions_ok = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .is_none_or(|expressions| {
+            expressions.iter().all(|e| {
+                let value = labels.get(e["key"].as_str().unwrap());
+                let values: Vec<&str> = e["values"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v.as_str().unwrap())
+                    .collect();
+                match e["operator"].as_str().unwrap() {
+                    "In" => value.is_some_and(|v| values.contains(&v.as_str())),
+                    "NotIn" => value.is_none_or(|v| !values.contains(&v.as_str())),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    other => panic!("unknown selector operator {other}"),
+                }
+            })
+        });
+    labels_ok && expressions_ok
 }
 
 fn peer_matches(peer: &Value, policy_namespace: &str, pod: &Pod) -> bool {
@@ -131,24 +149,233 @@ fn allowed(policies: &[&Value], from: &Pod, to: &Pod, port: u16, protocol: &str)
         && side_allows(policies, "Ingress", to, from, port, protocol)
 }
 
+fn string_map(value: &Value) -> BTreeMap<String, String> {
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn with(mut labels: BTreeMap<String, String>, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    // The operator's own labels are written last: they win over any a
+    // template asks for.
+    for (k, v) in pairs {
+        labels.insert((*k).to_string(), (*v).to_string());
+    }
+    labels
+}
+
+/// The pods an operator runs for the custom resources rendered for
+/// `name`, the pod serving clients first, labelled as the operator labels
+/// them (from the operators' documentation, not from the renderer): the
+/// labels a template asks for, then the operator's own.
+fn operator_pods(objects: &[render::Object], name: &str, namespace: &str) -> Vec<(String, Pod)> {
+    let of = |kind: &'static str| {
+        objects
+            .iter()
+            .filter(move |o| o.service.as_deref() == Some(name) && o.kind() == kind)
+            .map(|o| &o.value)
+    };
+    let pod = |labels| Pod {
+        namespace: namespace.to_string(),
+        labels,
+    };
+    let mut pods = Vec::new();
+    for cluster in of("Cluster") {
+        let cluster_name = cluster["metadata"]["name"].as_str().unwrap();
+        let instance = format!("{cluster_name}-1");
+        let labels = with(
+            string_map(&cluster["spec"]["inheritedMetadata"]["labels"]),
+            &[
+                ("cnpg.io/cluster", cluster_name),
+                ("cnpg.io/instanceName", &instance),
+                ("cnpg.io/podRole", "instance"),
+                ("cnpg.io/instanceRole", "primary"),
+                ("role", "primary"),
+                // Recommended labels of recent releases: they would replace
+                // Strata's, were those inherited.
+                ("app.kubernetes.io/name", "postgresql"),
+                ("app.kubernetes.io/instance", cluster_name),
+                ("app.kubernetes.io/managed-by", "cloudnative-pg"),
+            ],
+        );
+        pods.push(("instance".to_string(), pod(labels)));
+        let job = with(
+            BTreeMap::new(),
+            &[
+                ("cnpg.io/cluster", cluster_name),
+                ("cnpg.io/jobRole", "join"),
+            ],
+        );
+        pods.push(("join job".to_string(), pod(job)));
+    }
+    for kafka in of("Kafka") {
+        let cluster = kafka["metadata"]["name"].as_str().unwrap();
+        let node_name = format!("{cluster}-kafka");
+        let part_of = format!("strimzi-{cluster}");
+        for pool in of("KafkaNodePool") {
+            let mut labels = string_map(&pool["spec"]["template"]["pod"]["metadata"]["labels"]);
+            labels.extend(string_map(
+                &kafka["spec"]["kafka"]["template"]["pod"]["metadata"]["labels"],
+            ));
+            let labels = with(
+                labels,
+                &[
+                    ("strimzi.io/cluster", cluster),
+                    ("strimzi.io/kind", "Kafka"),
+                    ("strimzi.io/name", &node_name),
+                    (
+                        "strimzi.io/pool-name",
+                        pool["metadata"]["name"].as_str().unwrap(),
+                    ),
+                    ("strimzi.io/component-type", "kafka"),
+                    ("strimzi.io/broker-role", "true"),
+                    ("strimzi.io/controller-role", "true"),
+                    ("app.kubernetes.io/name", "kafka"),
+                    ("app.kubernetes.io/instance", cluster),
+                    ("app.kubernetes.io/part-of", &part_of),
+                    ("app.kubernetes.io/managed-by", "strimzi-cluster-operator"),
+                ],
+            );
+            pods.push(("node".to_string(), pod(labels)));
+        }
+        let entity = format!("{cluster}-entity-operator");
+        let labels = with(
+            BTreeMap::new(),
+            &[
+                ("strimzi.io/cluster", cluster),
+                ("strimzi.io/kind", "Kafka"),
+                ("strimzi.io/name", &entity),
+                ("strimzi.io/component-type", "entity-operator"),
+                ("app.kubernetes.io/name", "entity-operator"),
+                ("app.kubernetes.io/instance", cluster),
+            ],
+        );
+        pods.push(("entity operator".to_string(), pod(labels)));
+    }
+    for chi in of("ClickHouseInstallation") {
+        let installation = chi["metadata"]["name"].as_str().unwrap();
+        let template = &chi["spec"]["templates"]["podTemplates"][0];
+        let cluster = chi["spec"]["configuration"]["clusters"][0]["name"]
+            .as_str()
+            .unwrap();
+        let labels = with(
+            string_map(&template["metadata"]["labels"]),
+            &[
+                ("clickhouse.altinity.com/chi", installation),
+                ("clickhouse.altinity.com/namespace", namespace),
+                ("clickhouse.altinity.com/cluster", cluster),
+                ("clickhouse.altinity.com/shard", "0"),
+                ("clickhouse.altinity.com/replica", "0"),
+                ("clickhouse.altinity.com/app", "chop"),
+            ],
+        );
+        pods.push(("server".to_string(), pod(labels)));
+    }
+    for redis in of("RedisCluster") {
+        let name = redis["metadata"]["name"].as_str().unwrap();
+        for role in ["leader", "follower"] {
+            let app = format!("{name}-{role}");
+            let labels = with(
+                BTreeMap::new(),
+                &[
+                    ("app", &app),
+                    ("redis_setup_type", "cluster"),
+                    ("role", role),
+                ],
+            );
+            pods.push((role.to_string(), pod(labels)));
+        }
+    }
+    for elasticsearch in of("Elasticsearch") {
+        let name = elasticsearch["metadata"]["name"].as_str().unwrap();
+        let set = &elasticsearch["spec"]["nodeSets"][0];
+        let statefulset = format!("{name}-es-{}", set["name"].as_str().unwrap());
+        let labels = with(
+            string_map(&set["podTemplate"]["metadata"]["labels"]),
+            &[
+                ("elasticsearch.k8s.elastic.co/cluster-name", name),
+                (
+                    "elasticsearch.k8s.elastic.co/statefulset-name",
+                    &statefulset,
+                ),
+                ("common.k8s.elastic.co/type", "elasticsearch"),
+            ],
+        );
+        pods.push(("node".to_string(), pod(labels)));
+    }
+    for chk in of("ClickHouseKeeperInstallation") {
+        let labels = with(
+            BTreeMap::new(),
+            &[
+                (
+                    "clickhouse-keeper.altinity.com/chk",
+                    chk["metadata"]["name"].as_str().unwrap(),
+                ),
+                ("clickhouse-keeper.altinity.com/app", "chop"),
+            ],
+        );
+        pods.push(("keeper".to_string(), pod(labels)));
+    }
+    pods
+}
+
+/// The pod of a service that serves its callers: its workload's template,
+/// or the pod its operator runs.
 fn pod_of(objects: &[render::Object], platform: &Platform, name: &str) -> Pod {
     let service = platform.service(name).unwrap();
-    let workload = objects
-        .iter()
-        .find(|o| {
-            o.service.as_deref() == Some(name)
-                && ["Deployment", "StatefulSet", "DaemonSet"].contains(&o.kind())
+    let workload = objects.iter().find(|o| {
+        o.service.as_deref() == Some(name)
+            && o.name() == name
+            && ["Deployment", "StatefulSet", "DaemonSet"].contains(&o.kind())
+    });
+    match workload {
+        Some(workload) => Pod {
+            namespace: service.namespace.clone(),
+            labels: string_map(&workload.value["spec"]["template"]["metadata"]["labels"]),
+        },
+        None => {
+            operator_pods(objects, name, &service.namespace)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| panic!("no workload for {name}"))
+                .1
+        }
+    }
+}
+
+/// The pods of a service's companions (a Sentinel group), by their workloads.
+fn companion_pods(
+    objects: &[render::Object],
+    service: &model::Service,
+) -> Vec<(model::Service, Pod)> {
+    strata_core::blueprint::companions(service)
+        .into_iter()
+        .map(|companion| {
+            let workload = objects
+                .iter()
+                .find(|o| {
+                    o.kind() == "StatefulSet"
+                        && o.name() == companion.name
+                        && o.namespace() == service.namespace
+                })
+                .unwrap_or_else(|| panic!("no workload for {}", companion.name));
+            let pod = Pod {
+                namespace: service.namespace.clone(),
+                labels: string_map(&workload.value["spec"]["template"]["metadata"]["labels"]),
+            };
+            (companion, pod)
         })
-        .unwrap_or_else(|| panic!("no workload for {name}"));
-    let labels = workload.value["spec"]["template"]["metadata"]["labels"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect();
-    Pod {
-        namespace: service.namespace.clone(),
-        labels,
+        .collect()
+}
+
+fn protocol(port: &model::Port) -> &'static str {
+    if port.protocol == Protocol::Udp {
+        "UDP"
+    } else {
+        "TCP"
     }
 }
 
@@ -166,20 +393,19 @@ fn examples() -> Vec<PathBuf> {
 /// The ports `from` may reach on `to` by the spec's graph.
 fn expected(platform: &Platform, from: usize, to: usize) -> BTreeSet<(u16, &'static str)> {
     let target = &platform.services[to];
-    let proto = |p: &model::Port| {
-        if p.protocol == Protocol::Udp {
-            "UDP"
-        } else {
-            "TCP"
-        }
-    };
     let mut ports = BTreeSet::new();
     let edge = platform
         .edges
         .iter()
         .any(|e| e.from.0 == from && e.to.0 == to);
-    if edge || (from == to && has_peers(target)) {
-        ports.extend(target.ports.iter().map(|p| (p.number, proto(p))));
+    // Members of a blueprint's group (a Sentinel group, an operator's pods)
+    // talk among themselves, replicated or not.
+    let members = target
+        .tuning
+        .as_ref()
+        .is_some_and(|t| !t.supplied.members.is_empty());
+    if edge || (from == to && (has_peers(target) || members)) {
+        ports.extend(target.ports.iter().map(|p| (p.number, protocol(p))));
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s.0 == from)
         && let Some(metrics) = &target.runtime.metrics
@@ -232,16 +458,7 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                     let actual: BTreeSet<(u16, &'static str)> = target
                         .ports
                         .iter()
-                        .map(|p| {
-                            (
-                                p.number,
-                                if p.protocol == Protocol::Udp {
-                                    "UDP"
-                                } else {
-                                    "TCP"
-                                },
-                            )
-                        })
+                        .map(|p| (p.number, protocol(p)))
                         .filter(|&(port, proto)| {
                             allowed(&policies, &pods[&from], &pods[&to], port, proto)
                         })
@@ -255,6 +472,42 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                         target.name
                     );
                     checked_pairs += 1;
+                }
+            }
+            // A blueprint's companions (Sentinels) are reached on their
+            // ports by the service's callers and its own pods, by no one else,
+            // and reach the service's pods.
+            for &to in &running {
+                let service = &platform.services[to];
+                for (companion, pod) in companion_pods(&set.objects, service) {
+                    for &from in &running {
+                        let edge = from == to
+                            || platform
+                                .edges
+                                .iter()
+                                .any(|e| e.from.0 == from && e.to.0 == to);
+                        for port in &companion.ports {
+                            assert_eq!(
+                                allowed(&policies, &pods[&from], &pod, port.number, protocol(port)),
+                                edge,
+                                "{} ({env:?}): {} → {}:{}",
+                                path.display(),
+                                platform.services[from].name,
+                                companion.name,
+                                port.number
+                            );
+                        }
+                    }
+                    for port in &service.ports {
+                        assert!(
+                            allowed(&policies, &pod, &pods[&to], port.number, protocol(port)),
+                            "{}: {} → {}:{}",
+                            path.display(),
+                            companion.name,
+                            service.name,
+                            port.number
+                        );
+                    }
                 }
             }
             // Every namespace denies by default and still resolves names.
@@ -334,4 +587,136 @@ fn each_allow_is_needed() {
     };
     assert!(allowed(&all, &client, &dns, 53, "UDP"));
     assert!(!allowed(&dns_less, &client, &dns, 53, "UDP"));
+}
+
+/// Raw manifests standing in for an operator's install files.
+struct OperatorManifests;
+
+impl Assets for OperatorManifests {
+    fn read(&self, _: &str) -> Result<String, String> {
+        Ok("apiVersion: v1\nkind: ConfigMap\nmetadata: { name: operator-config, namespace: cnpg-system }\ndata: {}\n".into())
+    }
+}
+
+#[test]
+fn operator_pods_and_companions_serve_clients_of_another_namespace() {
+    let text = "platform: t
+operators:
+  cloudnative-pg: { tier: operators }
+  strimzi: { installed: true }
+  clickhouse-operator: { installed: true }
+  redis-operator: { installed: true }
+  eck-operator: { installed: true }
+tiers:
+  - name: operators
+    namespace: cnpg-system
+    manifests: [cnpg.yaml]
+  - name: data
+    namespace: data
+    after: [operators]
+    services:
+      pg: { blueprint: postgresql, mode: ha }
+      events: { blueprint: kafka, mode: strimzi }
+      olap: { blueprint: clickhouse, mode: altinity }
+      cache: { blueprint: redis, mode: sentinel }
+      shards: { blueprint: redis, mode: cluster, shards: 3 }
+      search: { blueprint: elasticsearch, mode: eck }
+      bystander: { image: ghcr.io/t/b:1.0.0, ports: { http: 8080 } }
+  - name: apps
+    namespace: apps
+    services:
+      api:
+        image: ghcr.io/t/api:1.0.0
+        ports: { http: 8080 }
+        env: { PG: \"${pg.url}\", KAFKA: \"${events.bootstrap}\", CH: \"${olap.url}\", REDIS: \"${cache.url}\", SHARDS: \"${shards.url}\", SEARCH: \"${search.url}\" }
+      idle: { image: ghcr.io/t/idle:1.0.0, ports: { http: 8080 } }
+";
+    let file = SourceFile::new("t.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &OperatorManifests).unwrap();
+    let policies: Vec<&Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let pod = |name: &str| pod_of(&set.objects, &platform, name);
+    let extra = |service: &str, role: &str| {
+        operator_pods(&set.objects, service, "data")
+            .into_iter()
+            .find(|(r, _)| r == role)
+            .unwrap_or_else(|| panic!("no {role} of {service}"))
+            .1
+    };
+    let sentinel = companion_pods(&set.objects, platform.service("cache").unwrap())
+        .remove(0)
+        .1;
+    let (api, idle, bystander) = (pod("api"), pod("idle"), pod("bystander"));
+    let reach = |from: &Pod, to: &Pod, port: u16| allowed(&policies, from, to, port, "TCP");
+
+    // The caller in `apps` reaches every store on its ports, and the Sentinels.
+    for (store, port) in [
+        ("pg", 5432),
+        ("events", 9092),
+        ("olap", 9000),
+        ("olap", 8123),
+        ("cache", 6379),
+        ("shards", 6379),
+        ("search", 9200),
+    ] {
+        assert!(reach(&api, &pod(store), port), "api → {store}:{port}");
+        assert!(!reach(&idle, &pod(store), port), "idle → {store}:{port}");
+        assert!(
+            !reach(&bystander, &pod(store), port),
+            "bystander → {store}:{port}"
+        );
+    }
+    assert!(reach(&api, &sentinel, 26379), "api → cache-sentinel:26379");
+    assert!(!reach(&idle, &sentinel, 26379));
+    assert!(!reach(&bystander, &sentinel, 26379));
+    assert!(!reach(&api, &sentinel, 22), "only the member ports");
+
+    // Group members talk among themselves; clients do not reach the rest.
+    assert!(reach(&extra("pg", "join job"), &pod("pg"), 5432));
+    assert!(reach(
+        &extra("events", "entity operator"),
+        &pod("events"),
+        9091
+    ));
+    assert!(reach(&pod("olap"), &extra("olap", "keeper"), 2181));
+    assert!(!reach(&api, &extra("olap", "keeper"), 2181));
+    assert!(!reach(&api, &pod("events"), 9091));
+    // Cluster clients are redirected to any node: followers serve them too;
+    // nodes gossip on the cluster bus among themselves only.
+    let follower = extra("shards", "follower");
+    assert!(reach(&api, &follower, 6379), "api → shards follower");
+    assert!(reach(&pod("shards"), &follower, 16379), "cluster bus");
+    assert!(!reach(&api, &follower, 16379));
+
+    // Operators reach their ports only; CloudNativePG, installed by a tier,
+    // only from that tier's namespace.
+    let operator = |namespace: &str| Pod {
+        namespace: namespace.into(),
+        labels: BTreeMap::from([("app.kubernetes.io/name".to_string(), "operator".to_string())]),
+    };
+    for port in [8000, 5432] {
+        assert!(
+            reach(&operator("cnpg-system"), &pod("pg"), port),
+            "cnpg → pg:{port}"
+        );
+        assert!(
+            !reach(&operator("elsewhere"), &pod("pg"), port),
+            "elsewhere → pg:{port}"
+        );
+    }
+    assert!(!reach(&operator("cnpg-system"), &pod("pg"), 22));
+    for port in [9090, 9091, 8443] {
+        assert!(
+            reach(&operator("strimzi"), &pod("events"), port),
+            "strimzi → events:{port}"
+        );
+    }
+    assert!(!reach(&operator("strimzi"), &pod("events"), 9092));
+    assert!(reach(&operator("clickhouse"), &pod("olap"), 8123));
+    assert!(!reach(&operator("clickhouse"), &pod("olap"), 9000));
 }

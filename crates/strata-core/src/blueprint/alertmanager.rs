@@ -24,6 +24,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 const CONFIG: &str = "# Written by the Strata alertmanager blueprint: replace it with `config:`\n\

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `clickhouse` blueprint.
@@ -38,9 +38,60 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods,
 };
 
 const HTTP: u16 = 8123;
+
+/// Keeper nodes of a replicated `altinity` cluster, a quorum surviving one loss.
+const KEEPERS: u32 = 3;
+/// The size of one Keeper node: requests, then limits.
+const KEEPER_SIZE: [(&str, &str); 2] = [("250m", "512Mi"), ("1", "1Gi")];
+/// The volume of one Keeper node.
+const KEEPER_STORAGE: &str = "10Gi";
+
+/// `altinity` runs `shards` × `replicas` servers, each with its volume, and
+/// the Keeper ensemble when replicated.
+fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
+    if tuning.mode.name != "altinity" {
+        return recipe::own_pods(service, tuning);
+    }
+    use crate::quantity::{Measure, Quantity};
+    let mut servers = super::PodGroup::of(service);
+    servers.pods = tuning.shards * service.replicas;
+    servers.pvcs = if service.storage.is_some() {
+        servers.pods
+    } else {
+        0
+    };
+    servers.storage = service.storage.as_ref().map_or(Quantity::default(), |v| {
+        v.size.times(u64::from(servers.pvcs))
+    });
+    let mut groups = vec![servers];
+    if service.replicas > 1 {
+        let quantity = |text: &str, measure| Quantity::parse(text, measure).unwrap_or_default();
+        let mut resources = crate::model::Resources::default();
+        resources.requests.cpu = quantity(KEEPER_SIZE[0].0, Measure::Cpu);
+        resources.requests.memory = quantity(KEEPER_SIZE[0].1, Measure::Bytes);
+        resources.limits.cpu = quantity(KEEPER_SIZE[1].0, Measure::Cpu);
+        resources.limits.memory = quantity(KEEPER_SIZE[1].1, Measure::Bytes);
+        groups.push(super::PodGroup {
+            name: keeper_name(&service.name),
+            pods: KEEPERS,
+            resources,
+            gpu: 0,
+            pvcs: KEEPERS,
+            storage: quantity(KEEPER_STORAGE, Measure::Bytes).times(u64::from(KEEPERS)),
+            pool: None,
+        });
+    }
+    groups
+}
+
+/// The `ClickHouseKeeperInstallation` of a replicated cluster.
+fn keeper_name(service: &str) -> String {
+    format!("{service}-keeper")
+}
 const NATIVE: u16 = 9000;
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -90,8 +141,33 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
-            members: altinity.then(|| json!({ "matchExpressions": [{ "key": "clickhouse.altinity.com/chi", "operator": "In", "values": [tuning.service.clone()] }] })),
-            member_ports: if altinity { vec![9009] } else { Vec::new() },
+            // The Altinity operator labels the servers
+            // `clickhouse.altinity.com/chi` and the Keeper nodes
+            // `clickhouse-keeper.altinity.com/chk`; it queries the servers
+            // over HTTP on 8123 (schema propagation, metrics).
+            pods: altinity
+                .then(|| super::labels(&[("clickhouse.altinity.com/chi", &tuning.service)])),
+            members: if altinity {
+                let mut groups = vec![
+                    Members::new(
+                        "members",
+                        &[("clickhouse.altinity.com/chi", &tuning.service)],
+                    )
+                    .operated(&[HTTP]),
+                ];
+                if tuning.replicas > 1 {
+                    groups.push(Members::new(
+                        "keeper",
+                        &[(
+                            "clickhouse-keeper.altinity.com/chk",
+                            &keeper_name(&tuning.service),
+                        )],
+                    ));
+                }
+                groups
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }
@@ -102,7 +178,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         return Vec::new();
     }
     let replicated = service.replicas > 1;
-    let keeper = format!("{}-keeper", service.name);
+    let keeper = keeper_name(&service.name);
     let claim = recipe::claim_spec(service, &recipe::storage_size(service));
     let secret = credentials_name(tuning);
     let mut configuration = json!({
@@ -117,7 +193,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if replicated {
         configuration["zookeeper"] = json!({ "nodes": [{ "host": format!("keeper-{keeper}.{}.svc.cluster.local", service.namespace), "port": 2181 }] });
     }
-    let pod = json!({
+    let mut pod = json!({
         "name": "clickhouse",
         "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
         "spec": {
@@ -125,6 +201,13 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "containers": [{ "name": "clickhouse", "image": service.image, "resources": recipe::resource_values(service) }],
         },
     });
+    if let Some(pool) = recipe::pool_scheduling(platform, service)
+        && let Some(fields) = pool.as_object()
+    {
+        for (key, value) in fields {
+            pod["spec"][key] = value.clone();
+        }
+    }
     let mut out = vec![json!({
         "apiVersion": "clickhouse.altinity.com/v1",
         "kind": "ClickHouseInstallation",
@@ -144,9 +227,25 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "kind": "ClickHouseKeeperInstallation",
             "metadata": recipe::metadata(platform, service, &keeper),
             "spec": {
-                "configuration": { "clusters": [{ "name": "keeper", "layout": { "replicasCount": 3 } }] },
-                "defaults": { "templates": { "dataVolumeClaimTemplate": "data" } },
-                "templates": { "volumeClaimTemplates": [{ "name": "data", "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": "10Gi" } } } }] },
+                "configuration": { "clusters": [{ "name": "keeper", "layout": { "replicasCount": KEEPERS } }] },
+                "defaults": { "templates": { "podTemplate": "keeper", "dataVolumeClaimTemplate": "data" } },
+                "templates": {
+                    "podTemplates": [{
+                        "name": "keeper",
+                        "spec": {
+                            "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
+                            "containers": [{
+                                "name": "clickhouse-keeper",
+                                "image": image("clickhouse/clickhouse-keeper", tuning),
+                                "resources": {
+                                    "requests": { "cpu": KEEPER_SIZE[0].0, "memory": KEEPER_SIZE[0].1 },
+                                    "limits": { "cpu": KEEPER_SIZE[1].0, "memory": KEEPER_SIZE[1].1 },
+                                },
+                            }],
+                        },
+                    }],
+                    "volumeClaimTemplates": [{ "name": "data", "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": KEEPER_STORAGE } } } }],
+                },
             },
         }));
     }

@@ -22,6 +22,7 @@ fn sample_exports(
         shards: 1,
         options: Default::default(),
         siblings: Vec::<Sibling>::new(),
+        operator_namespace: None,
         supplied: Default::default(),
     };
     (blueprint.recipe)(&tuning).supplied.exports
@@ -69,9 +70,13 @@ pub fn markdown() -> String {
          Deployment with its volume claims, a ConfigMap of its files, a\n\
          PodDisruptionBudget when replicated, NetworkPolicies) with the blueprint's\n\
          settings, plus the objects its row below names. A mode with an operator\n\
-         renders only the operator's custom resources. Groups of pods the\n\
-         dependency graph does not name (Sentinels, an operator's pods) get\n\
-         NetworkPolicies of their own (`NAME-members`, `NAME-clients`).\n\n\
+         renders only the operator's custom resources, with the service's\n\
+         node pool in the operator's pod template. Groups of pods the\n\
+         dependency graph does not name (Sentinels, an operator's pods, a\n\
+         Keeper ensemble) get NetworkPolicies of their own (`NAME-members`,\n\
+         `NAME-keeper`), and NetworkPolicies select operator-run pods by the\n\
+         operator's own labels; see [networking.md](networking.md#blueprint-groups-and-operator-run-pods).\n\
+         `strata plan` counts every pod a mode runs ([plan.md](plan.md#resources)).\n\n\
          ## Endpoints\n\n\
          Besides the fields every service exports (`name`, `namespace`, `host`,\n\
          `port`, `address`, `url`, `ports.NAME`), a blueprint sets `url` to its\n\

@@ -30,6 +30,7 @@ pub static OPENRESTY: Blueprint = Blueprint {
     recipe: openresty,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 /// The `nginx` blueprint.
@@ -50,6 +51,7 @@ pub static NGINX: Blueprint = Blueprint {
     recipe: nginx,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {

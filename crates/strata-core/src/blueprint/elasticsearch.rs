@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::{Blueprint, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `elasticsearch` blueprint.
@@ -39,6 +39,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 /// The `Elasticsearch` of `eck` mode. ECK makes the certificates, the
@@ -74,6 +75,9 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     })]
 }
 
+/// The label ECK gives every node of a cluster.
+const CLUSTER_LABEL: &str = "elasticsearch.k8s.elastic.co/cluster-name";
+
 fn recipe(tuning: &Tuning) -> Recipe {
     if tuning.mode.name == "eck" {
         let http = format!("{}-es-http", tuning.service);
@@ -96,10 +100,12 @@ fn recipe(tuning: &Tuning) -> Recipe {
             }),
             supplied: Supplied {
                 exports,
-                members: Some(
-                    json!({ "matchLabels": { "elasticsearch.k8s.elastic.co/cluster-name": tuning.service } }),
-                ),
-                member_ports: vec![9300],
+                // ECK labels every node with its cluster's name and reaches
+                // them on the HTTP port.
+                pods: Some(super::labels(&[(CLUSTER_LABEL, &tuning.service)])),
+                members: vec![
+                    Members::new("members", &[(CLUSTER_LABEL, &tuning.service)]).operated(&[9200]),
+                ],
                 ..Supplied::default()
             },
         };

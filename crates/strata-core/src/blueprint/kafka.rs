@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, stable_id, user, volume};
-use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `kafka` blueprint.
@@ -45,7 +45,37 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods,
 };
+
+/// The size of each of the entity operator's two containers (topic and
+/// user operators): requests, then limits.
+const OPERATOR_SIZE: [(&str, &str); 2] = [("100m", "256Mi"), ("500m", "512Mi")];
+
+/// `strimzi` runs the node pool's pods and one entity-operator pod of two
+/// containers.
+fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
+    let mut groups = recipe::own_pods(service, tuning);
+    if tuning.mode.name == "strimzi" {
+        use crate::quantity::{Measure, Quantity};
+        let two = |text: &str, measure| Quantity::parse(text, measure).unwrap_or_default().times(2);
+        let mut resources = crate::model::Resources::default();
+        resources.requests.cpu = two(OPERATOR_SIZE[0].0, Measure::Cpu);
+        resources.requests.memory = two(OPERATOR_SIZE[0].1, Measure::Bytes);
+        resources.limits.cpu = two(OPERATOR_SIZE[1].0, Measure::Cpu);
+        resources.limits.memory = two(OPERATOR_SIZE[1].1, Measure::Bytes);
+        groups.push(super::PodGroup {
+            name: format!("{}-entity-operator", service.name),
+            pods: 1,
+            resources,
+            gpu: 0,
+            pvcs: 0,
+            storage: Quantity::default(),
+            pool: None,
+        });
+    }
+    groups
+}
 
 const CLIENT: u16 = 9092;
 const CONTROLLER: u16 = 9093;
@@ -117,8 +147,26 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: None,
-            members: strimzi
-                .then(|| json!({ "matchLabels": { "strimzi.io/cluster": tuning.service } })),
+            // Strimzi labels every pod of the cluster `strimzi.io/cluster`
+            // (nodes, entity operator), and the nodes as its bootstrap Service
+            // selects them. Its cluster operator reaches the controllers on
+            // 9090, the brokers' replication listener on 9091 and the Kafka
+            // agent on 8443.
+            pods: strimzi.then(|| {
+                super::labels(&[
+                    ("strimzi.io/cluster", &tuning.service),
+                    ("strimzi.io/kind", "Kafka"),
+                    ("strimzi.io/name", &format!("{}-kafka", tuning.service)),
+                ])
+            }),
+            members: if strimzi {
+                vec![
+                    Members::new("members", &[("strimzi.io/cluster", &tuning.service)])
+                        .operated(&[9090, 9091, 8443]),
+                ]
+            } else {
+                Vec::new()
+            },
             pod_env: true,
             ..Supplied::default()
         },
@@ -187,6 +235,13 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
     }))
 }
 
+fn operator_resources() -> Value {
+    json!({
+        "requests": { "cpu": OPERATOR_SIZE[0].0, "memory": OPERATOR_SIZE[0].1 },
+        "limits": { "cpu": OPERATOR_SIZE[1].0, "memory": OPERATOR_SIZE[1].1 },
+    })
+}
+
 fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let replication = tuning.replicas.clamp(1, 3);
     let mut storage = json!({ "id": 0, "type": "persistent-claim", "size": recipe::storage_size(service), "deleteClaim": false, "kraftMetadata": "shared" });
@@ -218,7 +273,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                         "auto.create.topics.enable": false,
                     },
                 },
-                "entityOperator": { "topicOperator": {}, "userOperator": {} },
+                "entityOperator": { "topicOperator": { "resources": operator_resources() }, "userOperator": { "resources": operator_resources() } },
             },
         }),
         json!({
@@ -237,6 +292,21 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         }),
     ];
+    // Strimzi's pod template has no nodeSelector: the pool's labels become
+    // a required node affinity.
+    if let Some(pool) = recipe::pool_scheduling(platform, service) {
+        let template = &mut out[1]["spec"]["template"]["pod"];
+        if let Some(selector) = pool.get("nodeSelector").and_then(Value::as_object) {
+            let terms: Vec<Value> = selector
+                .iter()
+                .map(|(k, v)| json!({ "key": k, "operator": "In", "values": [v] }))
+                .collect();
+            template["affinity"]["nodeAffinity"] = json!({ "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [{ "matchExpressions": terms }] } });
+        }
+        if let Some(tolerations) = pool.get("tolerations") {
+            template["tolerations"] = tolerations.clone();
+        }
+    }
     for topic in &tuning.topics {
         let mut topic_metadata = recipe::metadata(platform, service, &topic.name);
         topic_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);

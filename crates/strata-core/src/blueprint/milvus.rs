@@ -24,6 +24,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 const EMBEDDED_ETCD: &str = "listen-client-urls: http://0.0.0.0:2379\n\

@@ -34,6 +34,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

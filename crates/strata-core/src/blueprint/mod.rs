@@ -84,6 +84,61 @@ pub struct Blueprint {
     /// Services it runs beside the declared one (Sentinel's group): rendered
     /// like any service and counted by `plan`.
     pub companions: fn(&Service, &Tuning) -> Vec<Service>,
+    /// The service's own pods as `plan` counts them: `replicas` pods of the
+    /// service's size ([`recipe::own_pods`]) unless its operator runs others
+    /// (ClickHouse's shards × replicas and Keeper nodes, Strimzi's entity
+    /// operator). Companions are counted besides, from `companions`.
+    pub pods: fn(&Service, &Tuning) -> Vec<PodGroup>,
+}
+
+/// Pods of one kind a service runs, with what each asks for: what `plan`
+/// counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodGroup {
+    /// What they are (`NAME`, `NAME-keeper`).
+    pub name: String,
+    /// How many.
+    pub pods: u32,
+    /// Requests and limits of one pod.
+    pub resources: crate::model::Resources,
+    /// GPUs of one pod.
+    pub gpu: u32,
+    /// Volume claims of all of them.
+    pub pvcs: u32,
+    /// Storage of all their claims.
+    pub storage: crate::quantity::Quantity,
+    /// The node pool they run on.
+    pub pool: Option<String>,
+}
+
+impl PodGroup {
+    /// The pods of a service, or companion, as rendered: `replicas` of its size.
+    pub fn of(service: &Service) -> PodGroup {
+        PodGroup {
+            name: service.name.clone(),
+            pods: service.replicas,
+            resources: service.resources,
+            gpu: service.gpu,
+            pvcs: service.volume_claims(),
+            storage: service.storage_total(),
+            pool: service.pool.clone(),
+        }
+    }
+}
+
+/// Every pod a service runs, its own first, then its companions': what
+/// `plan` counts.
+pub fn footprint(service: &Service) -> Vec<PodGroup> {
+    let Some(tuning) = &service.tuning else {
+        return vec![PodGroup::of(service)];
+    };
+    let mut groups = (tuning.blueprint.pods)(service, tuning);
+    groups.extend(
+        (tuning.blueprint.companions)(service, tuning)
+            .iter()
+            .map(PodGroup::of),
+    );
+    groups
 }
 
 /// One way to run a blueprint.
@@ -187,6 +242,10 @@ pub struct Tuning {
     /// Other services of the platform, for recipes that point at them
     /// (Grafana's datasources, Keycloak's database).
     pub siblings: Vec<Sibling>,
+    /// The namespace of the mode's operator, when a tier of this platform
+    /// installs it (`operators: { NAME: { tier: … } }`); `None` when it is
+    /// installed already, somewhere the spec does not say.
+    pub operator_namespace: Option<String>,
     /// What the recipe supplied besides service fields.
     pub supplied: Supplied,
 }
@@ -216,15 +275,62 @@ pub struct Supplied {
     /// Directories the image writes to besides its volume, made writable
     /// (empty directories) so the root filesystem can stay read-only.
     pub scratch: Vec<String>,
-    /// The pods that form the service's group when they are not only its
-    /// own (a Sentinel group, an operator's pods): a label selector, so
-    /// NetworkPolicies can let them and their clients talk.
-    pub members: Option<Value>,
-    /// Ports of those pods besides the service's own.
+    /// In a mode whose operator runs the pods, the labels the operator
+    /// itself gives the pods serving clients (`cnpg.io/cluster: NAME`…).
+    /// NetworkPolicies select these instead of Strata's selector labels,
+    /// which operators do not copy onto their pods.
+    pub pods: Option<BTreeMap<String, String>>,
+    /// The groups of pods the dependency graph does not name (a Sentinel
+    /// group, an operator's pods, a Keeper ensemble), each by the labels its
+    /// pods really carry; each gets a NetworkPolicy `SERVICE-NAME`.
+    pub members: Vec<Members>,
+    /// Ports the service's callers reach on the first group besides the
+    /// service's own (Sentinel's 26379).
     pub member_ports: Vec<u16>,
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
+}
+
+/// A group of pods of a blueprint service that the dependency graph does
+/// not name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Members {
+    /// The NetworkPolicy's name after the service's (`members`, `keeper`).
+    pub name: &'static str,
+    /// A label selector of its pods, by labels they carry for certain.
+    pub selector: Value,
+    /// Ports the mode's operator connects to (status, admin or agent ports).
+    pub operator_ports: Vec<u16>,
+}
+
+impl Members {
+    /// A group selected by labels, reached by no operator.
+    pub fn new(name: &'static str, labels: &[(&str, &str)]) -> Members {
+        let labels: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+            .collect();
+        Members {
+            name,
+            selector: serde_json::json!({ "matchLabels": labels }),
+            operator_ports: Vec::new(),
+        }
+    }
+
+    /// The same group, reached by its operator on `ports`.
+    pub fn operated(mut self, ports: &[u16]) -> Members {
+        self.operator_ports = ports.to_vec();
+        self
+    }
+}
+
+/// Label pairs as the map [`Supplied::pods`] holds.
+pub fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
 }
 
 /// What a blueprint gives a service.
@@ -624,6 +730,7 @@ pub fn tune(
         shards,
         options,
         siblings: place.siblings.clone(),
+        operator_namespace: None,
         supplied: Supplied::default(),
     };
     tuning.supplied = (blueprint.recipe)(&tuning).supplied;

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Database, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::{Blueprint, Database, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
 
 /// The `postgresql` blueprint.
@@ -54,6 +54,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 const PORT: u16 = 5432;
@@ -200,7 +201,23 @@ fn recipe(tuning: &Tuning) -> Recipe {
             secrets: super::owner_secrets(tuning),
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
-            members: ha.then(|| json!({ "matchLabels": { "cnpg.io/cluster": tuning.service } })),
+            // CloudNativePG labels its pods `cnpg.io/cluster` (instances and
+            // their join and backup jobs) and `cnpg.io/podRole: instance`; it
+            // reaches each instance's manager on 8000 and PostgreSQL on 5432.
+            pods: ha.then(|| {
+                super::labels(&[
+                    ("cnpg.io/cluster", &tuning.service),
+                    ("cnpg.io/podRole", "instance"),
+                ])
+            }),
+            members: if ha {
+                vec![
+                    Members::new("members", &[("cnpg.io/cluster", &tuning.service)])
+                        .operated(&[8000, PORT]),
+                ]
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }
@@ -233,6 +250,15 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });
+    // CloudNativePG schedules instances by `affinity.nodeSelector` and
+    // `affinity.tolerations`.
+    if let Some(pool) = recipe::pool_scheduling(platform, service) {
+        for key in ["nodeSelector", "tolerations"] {
+            if let Some(value) = pool.get(key) {
+                spec["affinity"][key] = value.clone();
+            }
+        }
+    }
     // Owners after the first are managed roles: CloudNativePG creates them
     // and keeps their passwords in step with the Secrets `apply` fills once.
     let app = app_user(tuning);

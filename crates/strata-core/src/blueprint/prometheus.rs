@@ -28,6 +28,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 fn config(tuning: &Tuning) -> String {

@@ -33,6 +33,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects: recipe::no_objects,
     companions: recipe::no_companions,
+    pods: recipe::own_pods,
 };
 
 const P2P_PORT: u16 = 6335;

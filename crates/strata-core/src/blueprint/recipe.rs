@@ -328,6 +328,11 @@ pub fn no_companions(_: &Service, _: &Tuning) -> Vec<Service> {
     Vec::new()
 }
 
+/// The service's pods are `replicas` of its size.
+pub fn own_pods(service: &Service, _: &Tuning) -> Vec<super::PodGroup> {
+    vec![super::PodGroup::of(service)]
+}
+
 fn workload(objects: &mut [Value]) -> Option<&mut Value> {
     objects.iter_mut().find(|o| {
         matches!(
@@ -404,14 +409,34 @@ pub fn metadata(platform: &crate::model::Platform, service: &Service, name: &str
     })
 }
 
-/// Kubernetes quantity text of a service's resources.
+/// Kubernetes quantity text of a service's resources, GPUs included.
 pub fn resource_values(service: &Service) -> Value {
     use crate::quantity::Measure;
     let r = &service.resources;
-    json!({
+    let mut out = json!({
         "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
         "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
-    })
+    });
+    if service.gpu > 0 {
+        out["requests"]["nvidia.com/gpu"] = json!(service.gpu.to_string());
+        out["limits"]["nvidia.com/gpu"] = json!(service.gpu.to_string());
+    }
+    out
+}
+
+/// The node pool of a service as an operator's pod template takes it:
+/// `nodeSelector` and `tolerations` (empty ones left out); `None` without
+/// a pool.
+pub fn pool_scheduling(platform: &crate::model::Platform, service: &Service) -> Option<Value> {
+    let (selector, tolerations) = crate::render::workload::placement(platform, service)?;
+    let mut out = json!({});
+    if !selector.is_empty() {
+        out["nodeSelector"] = json!(selector);
+    }
+    if !tolerations.is_empty() {
+        out["tolerations"] = json!(tolerations);
+    }
+    Some(out)
 }
 
 /// The spec of a PersistentVolumeClaim an operator makes for the service's
@@ -437,45 +462,98 @@ pub fn storage_size(service: &Service) -> String {
     )
 }
 
-/// NetworkPolicies for a group of pods the platform's graph does not name
-/// (a Sentinel group, an operator's pods): members talk to each other, any
-/// pod of the namespace may call them on their ports, and operated pods may
-/// be reached by their operator and reach the API server.
+/// Egress to the API server: to `network.apiServer` when the platform
+/// says where it is, else to any address on its ports.
+fn api_server(platform: &crate::model::Platform) -> Value {
+    match &platform.network.api_server {
+        Some(cidr) => crate::render::network::api_server_rule(cidr),
+        None => json!({ "ports": tcp(&[443, 6443]) }),
+    }
+}
+
+/// Ports as NetworkPolicy ports.
+fn tcp(ports: &[u16]) -> Vec<Value> {
+    ports
+        .iter()
+        .map(|p| json!({ "protocol": "TCP", "port": p }))
+        .collect()
+}
+
+/// NetworkPolicies for the groups of pods the platform's graph does not
+/// name (a Sentinel group, an operator's pods, a Keeper ensemble), one per
+/// group: the groups talk among themselves; the service's callers reach the
+/// first group on the member ports; an operator reaches its ports, from its
+/// namespace when a tier of the platform installs it; operated pods reach
+/// the API server.
 pub fn member_policies(
     platform: &crate::model::Platform,
     service: &Service,
     tuning: &Tuning,
 ) -> Vec<Value> {
-    let Some(members) = &tuning.supplied.members else {
-        return Vec::new();
-    };
-    let mut ports: Vec<u16> = service.ports.iter().map(|p| p.number).collect();
-    ports.extend(&tuning.supplied.member_ports);
-    let ports: Vec<Value> = ports
+    let groups = &tuning.supplied.members;
+    let peers: Vec<Value> = groups
         .iter()
-        .map(|p| json!({ "protocol": "TCP", "port": p }))
+        .map(|g| json!({ "podSelector": g.selector }))
         .collect();
-    let mut ingress = vec![
-        json!({ "from": [{ "podSelector": members }] }),
-        json!({ "from": [{ "podSelector": {} }], "ports": ports }),
-    ];
-    let mut egress = vec![json!({ "to": [{ "podSelector": members }] })];
-    if tuning.mode.operated {
-        ingress.push(json!({ "from": [{ "namespaceSelector": {} }] }));
-        egress.push(json!({ "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }] }));
+    let callers: Vec<Value> = platform
+        .edges
+        .iter()
+        .filter(|e| platform.services[e.to.0].name == service.name)
+        .map(|e| crate::render::network::service_peer(platform, &platform.services[e.from.0]))
+        .collect();
+    let operator = match &tuning.operator_namespace {
+        Some(namespace) => {
+            json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } } })
+        }
+        None => json!({ "namespaceSelector": {} }),
+    };
+    let mut out: Vec<Value> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, group)| {
+            let mut ingress = vec![json!({ "from": peers })];
+            if i == 0 && !callers.is_empty() && !tuning.supplied.member_ports.is_empty() {
+                ingress.push(json!({ "from": callers, "ports": tcp(&tuning.supplied.member_ports) }));
+            }
+            if !group.operator_ports.is_empty() {
+                ingress.push(json!({ "from": [operator], "ports": tcp(&group.operator_ports) }));
+            }
+            let mut egress = vec![json!({ "to": peers })];
+            if tuning.mode.operated {
+                egress.push(api_server(platform));
+            }
+            json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": metadata(platform, service, &format!("{}-{}", service.name, group.name)),
+                "spec": { "podSelector": group.selector, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress },
+            })
+        })
+        .collect();
+    // An operator installed by a tier of the platform sits behind that
+    // namespace's default deny: let it reach its pods and the API server.
+    if let Some(namespace) = &tuning.operator_namespace {
+        let mut egress: Vec<Value> = groups
+            .iter()
+            .filter(|g| !g.operator_ports.is_empty())
+            .map(|g| {
+                json!({
+                    "to": [{ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } }, "podSelector": g.selector }],
+                    "ports": tcp(&g.operator_ports),
+                })
+            })
+            .collect();
+        if !egress.is_empty() {
+            egress.push(api_server(platform));
+            let mut meta = metadata(platform, service, &format!("{}-operator", service.name));
+            meta["namespace"] = json!(namespace);
+            out.push(json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta,
+                "spec": { "podSelector": {}, "policyTypes": ["Egress"], "egress": egress },
+            }));
+        }
     }
-    vec![
-        json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": metadata(platform, service, &format!("{}-members", service.name)),
-            "spec": { "podSelector": members, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress },
-        }),
-        json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": metadata(platform, service, &format!("{}-clients", service.name)),
-            "spec": { "podSelector": {}, "policyTypes": ["Egress"], "egress": [{ "to": [{ "podSelector": members }], "ports": ports }] },
-        }),
-    ]
+    out
 }

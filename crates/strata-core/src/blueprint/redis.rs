@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{
     Config, ConfigFile, FileContent, Platform, Port, Probes, Protocol, Service, WorkloadKind,
 };
@@ -60,6 +60,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions,
+    pods,
 };
 
 const PORT: u16 = 6379;
@@ -257,13 +258,44 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
-            members: sentinel.then(|| {
-                json!({ "matchExpressions": [{ "key": "app.kubernetes.io/name", "operator": "In", "values": [tuning.service.clone(), sentinel_name(tuning)] }] })
-            }),
-            member_ports: if sentinel { vec![SENTINEL_PORT] } else { Vec::new() },
+            members: if sentinel {
+                vec![super::Members {
+                    name: "members",
+                    selector: json!({
+                        "matchLabels": { "app.kubernetes.io/instance": tuning.platform },
+                        "matchExpressions": [{ "key": "app.kubernetes.io/name", "operator": "In", "values": [tuning.service.clone(), sentinel_name(tuning)] }],
+                    }),
+                    operator_ports: Vec::new(),
+                }]
+            } else {
+                Vec::new()
+            },
+            member_ports: if sentinel {
+                vec![SENTINEL_PORT]
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }
+}
+
+/// What `plan` counts: in `cluster` mode, `shards` × `replicas` nodes, each
+/// with its data claim and a 1Gi claim for the cluster's node table.
+fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
+    if tuning.mode.name != "cluster" {
+        return recipe::own_pods(service, tuning);
+    }
+    let mut nodes = super::PodGroup::of(service);
+    nodes.pods = tuning.shards * service.replicas;
+    let node_table = crate::quantity::Quantity::units(1 << 30);
+    let data = service
+        .storage
+        .as_ref()
+        .map_or(crate::quantity::Quantity::default(), |v| v.size);
+    nodes.pvcs = 2 * nodes.pods;
+    nodes.storage = data.saturating_add(node_table).times(u64::from(nodes.pods));
+    vec![nodes]
 }
 
 /// `cluster` mode: the operator's image, its Services and its pod labels.
@@ -285,11 +317,13 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
-            members: Some(
-                json!({ "matchExpressions": [{ "key": "app", "operator": "In", "values": [leader, format!("{}-follower", tuning.service)] }] }),
-            ),
-            // The cluster bus: nodes gossip and fail over on port + 10000.
-            member_ports: vec![PORT + 10000],
+            // The operator labels every node `redis_setup_type: cluster`
+            // (leaders and followers alike: cluster clients reach both) and
+            // runs CLUSTER commands against them on the client port.
+            pods: Some(super::labels(&[("redis_setup_type", "cluster")])),
+            members: vec![
+                Members::new("members", &[("redis_setup_type", "cluster")]).operated(&[PORT]),
+            ],
             ..Supplied::default()
         },
     }

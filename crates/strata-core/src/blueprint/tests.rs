@@ -199,6 +199,15 @@ fn redis_cluster_is_a_redis_cluster_of_leaders_and_followers() {
         objects.iter().all(|o| o.kind() != "StatefulSet"),
         "the operator runs the pods"
     );
+    let plan = crate::plan::Plan::new(
+        &platform("      cache: { blueprint: redis, mode: cluster, shards: 3, replicas: 2, storage: 20Gi }\n")
+            .unwrap(),
+    );
+    assert_eq!(
+        (plan.total.pods, plan.total.pvcs),
+        (6, 12),
+        "leaders and followers, data and node table"
+    );
     // Shards are for sharded modes only.
     assert_eq!(
         codes("      cache: { blueprint: redis, mode: sentinel, shards: 3 }\n"),
@@ -558,7 +567,7 @@ fn blueprint_docs_are_current() {
 fn isolated_platforms_let_blueprint_groups_talk() {
     // Default-deny NetworkPolicies are on by default.
     let objects = rendered(
-        "      redis: { blueprint: redis, mode: sentinel }\n      pg: { blueprint: postgresql, mode: ha }\n      plain: { blueprint: redis }\n",
+        "      redis: { blueprint: redis, mode: sentinel }\n      pg: { blueprint: postgresql, mode: ha }\n      plain: { blueprint: redis }\n      api: { image: ghcr.io/t/api:1.0.0, ports: { http: 8080 }, env: { R: \"${redis.url}\", P: \"${pg.url}\" } }\n",
     );
     let members = find(&objects, "NetworkPolicy", "redis-members");
     assert!(
@@ -566,20 +575,69 @@ fn isolated_platforms_let_blueprint_groups_talk() {
             .to_string()
             .contains("redis-sentinel")
     );
-    let clients = find(&objects, "NetworkPolicy", "redis-clients");
-    assert!(
-        clients["spec"]["egress"][0]["ports"]
-            .to_string()
-            .contains("26379")
-    );
+    // Its callers, and only they, reach the Sentinels on 26379.
+    assert_eq!(members["spec"]["ingress"][1]["ports"][0]["port"], 26379);
     assert_eq!(
-        find(&objects, "NetworkPolicy", "pg-members")["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
+        members["spec"]["ingress"][1]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "api"
+    );
+    let egress = find(&objects, "NetworkPolicy", "api-egress").to_string();
+    assert!(
+        egress.contains("26379") && egress.contains("redis-sentinel"),
+        "{egress}"
+    );
+    assert!(
+        objects.iter().all(|o| o.name() != "redis-clients"),
+        "no blanket allow for the whole namespace"
+    );
+    let pg = find(&objects, "NetworkPolicy", "pg-members");
+    assert_eq!(
+        pg["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
         "pg"
+    );
+    // The operator, installed somewhere the spec does not say, reaches the
+    // instance manager and PostgreSQL only.
+    assert_eq!(
+        pg["spec"]["ingress"][1],
+        serde_json::json!({ "from": [{ "namespaceSelector": {} }], "ports": [{ "protocol": "TCP", "port": 8000 }, { "protocol": "TCP", "port": 5432 }] })
+    );
+    assert_eq!(pg["spec"]["ingress"].as_array().unwrap().len(), 2);
+    // The callers' policies select the pods by the operator's labels.
+    assert_eq!(
+        find(&objects, "NetworkPolicy", "pg-ingress")["spec"]["podSelector"]["matchLabels"],
+        serde_json::json!({ "cnpg.io/cluster": "pg", "cnpg.io/podRole": "instance" })
     );
     assert!(
         objects.iter().all(|o| o.name() != "plain-members"),
         "a lone server is covered by the graph"
     );
+}
+
+#[test]
+fn an_operator_installed_by_a_tier_is_admitted_from_its_namespace_only() {
+    let text = "platform: demo\noperators: { cloudnative-pg: { tier: operators } }\ntiers:\n  - name: operators\n    namespace: cnpg-system\n    manifests: [cnpg.yaml]\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n";
+    let platform = model::resolve(
+        &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
+        None,
+    )
+    .unwrap();
+    let tuning = platform.service("pg").unwrap().tuning.clone().unwrap();
+    assert_eq!(tuning.operator_namespace.as_deref(), Some("cnpg-system"));
+    let policies = recipe::member_policies(&platform, platform.service("pg").unwrap(), &tuning);
+    assert_eq!(
+        policies[0]["spec"]["ingress"][1]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "cnpg-system"
+    );
+    // The operator's own namespace denies by default: it gets its way out.
+    let out = &policies[1];
+    assert_eq!(
+        (
+            out["metadata"]["name"].as_str(),
+            out["metadata"]["namespace"].as_str()
+        ),
+        (Some("pg-operator"), Some("cnpg-system"))
+    );
+    assert_eq!(out["spec"]["egress"][0]["ports"][0]["port"], 8000);
 }
 
 #[test]
@@ -604,4 +662,43 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
         (2000, 2000),
         "their own user, their own group"
     );
+}
+
+#[test]
+fn operated_modes_run_on_their_node_pool() {
+    let text = format!(
+        "platform: demo\n{OPERATORS}nodePools:\n  mem: {{ selector: {{ pool: mem }}, taints: [\"dedicated=mem:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      pg: {{ blueprint: postgresql, mode: ha, pool: mem }}\n      kafka: {{ blueprint: kafka, mode: strimzi, pool: mem }}\n      ch: {{ blueprint: clickhouse, mode: altinity, pool: mem }}\n"
+    );
+    let platform = model::resolve(
+        &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
+        None,
+    )
+    .unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let toleration = serde_json::json!([{ "key": "dedicated", "operator": "Equal", "value": "mem", "effect": "NoSchedule" }]);
+    let cluster = &find(&objects, "Cluster", "pg")["spec"]["affinity"];
+    assert_eq!(
+        cluster["nodeSelector"],
+        serde_json::json!({ "pool": "mem" })
+    );
+    assert_eq!(cluster["tolerations"], toleration);
+    assert_eq!(
+        cluster["enablePodAntiAffinity"], true,
+        "the anti-affinity stays"
+    );
+    let pod = &find(&objects, "KafkaNodePool", "kafka-nodes")["spec"]["template"]["pod"];
+    assert_eq!(
+        pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+            [0]["matchExpressions"],
+        serde_json::json!([{ "key": "pool", "operator": "In", "values": ["mem"] }])
+    );
+    assert!(pod["affinity"]["podAntiAffinity"].is_object());
+    assert_eq!(pod["tolerations"], toleration);
+    let template = &find(&objects, "ClickHouseInstallation", "ch")["spec"]["templates"]["podTemplates"]
+        [0]["spec"];
+    assert_eq!(
+        template["nodeSelector"],
+        serde_json::json!({ "pool": "mem" })
+    );
+    assert_eq!(template["tolerations"], toleration);
 }

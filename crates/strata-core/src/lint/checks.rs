@@ -1033,6 +1033,39 @@ pub static CHECKS: &[Check] = &[
             out
         },
     },
+    Check {
+        info: CheckInfo::new(
+            "duplicate-object",
+            Priority::P0,
+            "two objects have the same group, kind, namespace and name",
+            "`kubectl apply` keeps only the last one: the others (a route, a policy…) silently disappear.",
+            "give each object its own name, or merge them into one",
+        ),
+        run: |m, all| {
+            let group = |v: &Value| {
+                v["apiVersion"]
+                    .as_str()
+                    .and_then(|a| a.rsplit_once('/'))
+                    .map_or("", |(g, _)| g)
+                    .to_string()
+            };
+            let same = |o: &Manifest| {
+                group(&o.value) == group(&m.value)
+                    && o.kind() == m.kind()
+                    && o.namespace() == m.namespace()
+                    && o.name() == m.name()
+            };
+            // Reported once, on every copy after the first.
+            let first = all.iter().position(same);
+            let me = all.iter().position(|o| std::ptr::eq(o, m));
+            match (first, me) {
+                (Some(first), Some(me)) if first < me => {
+                    vec![format!("{} is defined more than once", m.display())]
+                }
+                _ => Vec::new(),
+            }
+        },
+    },
 ];
 
 #[cfg(test)]
@@ -1257,6 +1290,21 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
         }
         let orphan = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: h, namespace: shop }\nspec: { scaleTargetRef: { kind: Deployment, name: gone } }\n";
         assert!(ids(&format!("{CLEAN}---\n{orphan}")).contains(&"autoscaler-target-missing"));
+    }
+
+    #[test]
+    fn a_name_given_twice_is_a_duplicate_but_not_across_api_groups() {
+        let vs = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: edge, namespace: shop }\nspec: {}\n";
+        let twice = format!("{CLEAN}---\n{vs}---\n{vs}");
+        let manifests = read(&SourceFile::new("t.yaml", &twice)).unwrap();
+        let found: Vec<_> = lint(&manifests, &Options::default())
+            .into_iter()
+            .filter(|f| f.check.id == "duplicate-object")
+            .collect();
+        assert_eq!(found.len(), 1, "reported once, on the second copy");
+        let other_group = vs.replace("networking.istio.io/v1", "gateway.networking.k8s.io/v1");
+        assert!(!ids(&format!("{CLEAN}---\n{vs}---\n{other_group}")).contains(&"duplicate-object"));
+        assert!(!ids(CLEAN).contains(&"duplicate-object"));
     }
 
     #[test]

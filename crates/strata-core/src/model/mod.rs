@@ -23,6 +23,7 @@ pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, Protocol, WorkloadKind};
 pub use environment::environment_names;
+pub use network::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
 pub use runtime::{
     DEFAULT_CPU_TARGET, DEFAULT_PROBE_PATH, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
@@ -178,6 +179,8 @@ pub struct Service {
     pub patches: Vec<Patch>,
     /// Traffic it may send outside the cluster.
     pub egress: Vec<Egress>,
+    /// Kubernetes API access of its ServiceAccount, in its namespace.
+    pub access: Vec<Access>,
     /// The wave it starts in (1-based).
     pub wave: usize,
     /// Where its name is written.
@@ -349,6 +352,17 @@ pub struct Budget {
     pub pvcs: Option<u32>,
     /// Pods.
     pub pods: Option<u32>,
+}
+
+/// One rule of a service's Kubernetes API access (a Role rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// API groups; `""` is the core group.
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
 }
 
 /// A node pool.
@@ -644,8 +658,37 @@ pub struct Gateway {
     pub jwt: Option<Jwt>,
     /// Requests per minute per client.
     pub rate_limit: Option<u32>,
-    /// CORS origins.
-    pub cors: Vec<String>,
+    /// CORS for every route.
+    pub cors: Option<Cors>,
+    /// The namespace of its Gateway object, when the spec names one.
+    pub namespace: Option<String>,
+    /// How clients outside the cluster reach its proxy (a platform service).
+    pub listen: Option<Listen>,
+}
+
+/// Cross-origin requests a route admits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// Allowed origins (`*` in a host matches one label).
+    pub origins: Vec<String>,
+    /// Allowed methods.
+    pub methods: Vec<String>,
+}
+
+/// The methods CORS allows when the spec lists none.
+pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The Service and firewall opening in front of a gateway's own proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// `LoadBalancer`, `NodePort` or `ClusterIP`.
+    pub service_type: crate::spec::network::ServiceType,
+    /// The Service port for plain HTTP.
+    pub http: u16,
+    /// The Service port for HTTPS, when the gateway has TLS.
+    pub https: Option<u16>,
+    /// Address blocks allowed in.
+    pub from: Vec<String>,
 }
 
 /// Pods that send traffic to the platform's services.
@@ -690,6 +733,12 @@ pub struct Route {
     pub auth: bool,
     /// Requests per minute per client.
     pub rate_limit: Option<u32>,
+    /// Time allowed for a whole request, ms.
+    pub timeout_ms: Option<u64>,
+    /// Retries by the gateway.
+    pub retries: Option<u32>,
+    /// CORS (the route's own, else the gateway's).
+    pub cors: Option<Cors>,
 }
 
 /// A caller and the service it calls.
@@ -734,6 +783,8 @@ pub struct Egress {
 pub struct Network {
     /// Render default-deny NetworkPolicies with allows from the graph.
     pub policies: bool,
+    /// The API server's addresses (CIDR), for services with `access`.
+    pub api_server: Option<String>,
     /// The mesh carrying calls, if any.
     pub mesh: Option<MeshKind>,
     /// Who scrapes metrics ports.

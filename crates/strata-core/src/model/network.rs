@@ -7,7 +7,7 @@ use super::resolve::Resolver;
 use super::*;
 use crate::diag::suggestion;
 use crate::spec::Spanned;
-use crate::spec::network::{CallsSpec, ControllerSpec};
+use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, ServiceType};
 use crate::spec::service::ServiceSpec;
 
 /// Where Prometheus runs when the spec does not say.
@@ -96,8 +96,25 @@ impl Resolver<'_> {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), ServiceId(i)))
             .collect();
-        let gateways = self.gateways(&index);
-        let mut routes = Vec::new();
+        let gateways = self.gateways(&index, services);
+        for gateway in &gateways {
+            // Kong serves the gateway's TLS Secret itself, on a port of its own.
+            if let (GatewayKind::Kong, Some(_), Peer::Service(id)) =
+                (gateway.kind, &gateway.tls, &gateway.proxy)
+                && !services[id.0].ports.iter().any(|p| p.name == KONG_TLS_PORT)
+            {
+                services[id.0].ports.push(Port {
+                    name: KONG_TLS_PORT.to_string(),
+                    number: KONG_TLS_PORT_NUMBER,
+                    service_number: None,
+                    protocol: Protocol::Http,
+                });
+            }
+        }
+        let mut routes: Vec<Route> = Vec::new();
+        let mut spans: Vec<Span> = Vec::new();
+        // Two routes of one gateway, host and path: the gateway keeps one.
+        let mut taken: HashMap<(usize, String, String), String> = HashMap::new();
         for (i, spec) in specs.iter().enumerate() {
             for route in spec.expose.iter().flat_map(|e| &e.value.0) {
                 if let Some(r) = self.route(
@@ -107,6 +124,33 @@ impl Resolver<'_> {
                     route.span,
                     &gateways,
                 ) {
+                    let hosts = if r.hosts.is_empty() {
+                        vec!["*".to_string()]
+                    } else {
+                        r.hosts.clone()
+                    };
+                    let clash = hosts.iter().find_map(|host| {
+                        taken
+                            .insert(
+                                (r.gateway, host.clone(), r.path.clone()),
+                                services[i].name.clone(),
+                            )
+                            .map(|other| (host.clone(), other))
+                    });
+                    if let Some((host, other)) = clash {
+                        self.error(
+                            "duplicate-route",
+                            format!(
+                                "`{}` on `{host}` is already routed to `{other}` by gateway `{}`",
+                                r.path, gateways[r.gateway].name
+                            ),
+                            route.span,
+                            "a second route for this host and path",
+                            "give one of them another `path:` or `host:`".into(),
+                        );
+                        continue;
+                    }
+                    spans.push(route.span);
                     routes.push(r);
                 }
             }
@@ -126,6 +170,7 @@ impl Resolver<'_> {
                 })
                 .collect();
         }
+        self.open_rewrites(services, &routes, &spans);
         let defaults = self
             .spec
             .defaults
@@ -144,6 +189,22 @@ impl Resolver<'_> {
         let calls = defaults.map(|c| policy(&c.value)).unwrap_or_default();
         let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let settings = self.spec.network.as_ref().map(|n| &n.value);
+        let isolated = settings
+            .and_then(|n| n.policies.as_ref())
+            .is_none_or(|p| p.value);
+        if isolated && settings.and_then(|n| n.api_server.as_ref()).is_none() {
+            for spec in specs {
+                if let Some(access) = &spec.access {
+                    self.error(
+                        "missing-api-server",
+                        "a service with `access` cannot reach the API server through the default-deny NetworkPolicies".into(),
+                        access.span,
+                        "calls the API server",
+                        "set `network: { apiServer: CIDR }` to the addresses `kubectl get endpoints kubernetes` lists, so its egress allows them on 443 and 6443".into(),
+                    );
+                }
+            }
+        }
         let monitoring = self.spec.monitoring.as_ref().map(|m| &m.value);
         let scraper = match (
             monitoring.and_then(|m| m.scraper.as_ref()),
@@ -168,16 +229,24 @@ impl Resolver<'_> {
                     .and_then(|n| n.policies.as_ref())
                     .is_none_or(|p| p.value),
                 mesh: settings.and_then(|n| n.mesh.as_ref()).map(|m| m.value),
+                api_server: settings
+                    .and_then(|n| n.api_server.as_ref())
+                    .map(|c| c.value.0.clone()),
                 scraper,
                 calls,
             },
         }
     }
 
-    fn gateways(&mut self, index: &HashMap<String, ServiceId>) -> Vec<Gateway> {
+    fn gateways(
+        &mut self,
+        index: &HashMap<String, ServiceId>,
+        services: &[Service],
+    ) -> Vec<Gateway> {
         let mut gateways = Vec::new();
         for (name, spec) in self.spec.gateways.iter().flat_map(|g| g.value.iter()) {
             let spec = &spec.value;
+            let kind = spec.kind.value;
             let proxy = match (&spec.service, &spec.controller) {
                 (Some(service), _) => self
                     .service_peer(service, index, "gateway service")
@@ -185,10 +254,144 @@ impl Resolver<'_> {
                 (None, Some(c)) => Some(controller(&c.value)),
                 (None, None) => None,
             }
-            .unwrap_or_else(|| default_proxy(spec.kind.value, &name.value.0));
+            .unwrap_or_else(|| default_proxy(kind, &name.value.0));
+            if let Some(limit) = &spec.rate_limit {
+                self.unsupported(kind, "rateLimit", limit.span, &[GatewayKind::Kong]);
+            }
+            if let Some(cors) = &spec.cors {
+                self.unsupported(kind, "cors", cors.span, CORS_KINDS);
+            }
+            if let (Some(_), Some(controller)) = (&spec.service, &spec.controller) {
+                self.error(
+                    "conflicting-keys",
+                    format!(
+                        "gateway `{}` has both `service` and `controller`",
+                        name.value.0
+                    ),
+                    controller.span,
+                    "its proxy is the service",
+                    "remove `controller`: the proxy's pods are the service's".into(),
+                );
+            }
+            if let Some(class) = &spec.class {
+                self.unsupported(
+                    kind,
+                    "class",
+                    class.span,
+                    &[GatewayKind::Ingress, GatewayKind::GatewayApi],
+                );
+            }
+            // An Ingress or a Gateway API route cannot check a token itself:
+            // only the sidecars of an Istio mesh do it for them.
+            let meshed = self
+                .spec
+                .network
+                .as_ref()
+                .and_then(|n| n.value.mesh.as_ref())
+                .is_some_and(|m| m.value == MeshKind::Istio);
+            if let Some(jwt) = &spec.jwt
+                && !meshed
+            {
+                self.unsupported(
+                    kind,
+                    "jwt",
+                    jwt.span,
+                    &[GatewayKind::Istio, GatewayKind::Kong],
+                );
+            }
+            if let Some(namespace) = &spec.namespace {
+                if spec.service.is_some() {
+                    self.error(
+                        "conflicting-keys",
+                        format!("gateway `{}` has both `namespace` and `service`", name.value.0),
+                        namespace.span,
+                        "its objects live with its service",
+                        "remove `namespace`: a gateway run by a platform service lives in that service's namespace".into(),
+                    );
+                } else {
+                    self.unsupported(
+                        kind,
+                        "namespace",
+                        namespace.span,
+                        &[GatewayKind::Istio, GatewayKind::GatewayApi],
+                    );
+                }
+            }
+            if let Some(listen) = &spec.expose
+                && spec.service.is_none()
+            {
+                self.error(
+                    "unsupported-for-gateway",
+                    format!("gateway `{}` sets `expose` but runs no proxy of its own", name.value.0),
+                    listen.span,
+                    "only for a proxy run by a platform service",
+                    "add `service:` naming the proxy, or expose the controller's own Service outside Strata".into(),
+                );
+            }
+            if let (Some(listen), None) = (&spec.expose, &spec.tls)
+                && let Some(https) = &listen.value.https
+            {
+                self.error(
+                    "unsupported-for-gateway",
+                    format!("gateway `{}` has an HTTPS port but no `tls:`", name.value.0),
+                    https.span,
+                    "no certificate to serve",
+                    "add `tls:` with the TLS Secret, or remove `https`".into(),
+                );
+            }
+            // HTTPS reaches Kong's own TLS listener, or a proxy's `https` port.
+            let serves_tls = spec.tls.is_some()
+                && (kind == GatewayKind::Kong
+                    || matches!(proxy, Peer::Service(id) if services[id.0].ports.iter().any(|p| p.name == "https")));
+            if let Some(listen) = &spec.expose
+                && let Some(https) = &listen.value.https
+                && spec.tls.is_some()
+                && !serves_tls
+            {
+                self.error(
+                    "unsupported-for-gateway",
+                    format!(
+                        "the proxy of gateway `{}` has no `https` port to send HTTPS to",
+                        name.value.0
+                    ),
+                    https.span,
+                    "no TLS port on the proxy",
+                    "declare a port named `https` on the proxy service, or remove `https`".into(),
+                );
+            }
+            if let Some(tls) = &spec.tls
+                && kind == GatewayKind::Kong
+                && spec.service.is_none()
+            {
+                self.error(
+                    "unsupported-for-gateway",
+                    format!("Strata cannot give the TLS Secret to Kong gateway `{}`: it does not run its proxy", name.value.0),
+                    tls.span,
+                    "Kong is not a platform service here",
+                    "add `service:` naming the Kong service, or configure TLS in the Kong you run".into(),
+                );
+            }
+            // Kong reads one declarative configuration: one gateway per Kong.
+            if let (GatewayKind::Kong, Peer::Service(id), Some(service)) =
+                (kind, &proxy, &spec.service)
+                && let Some(other) = gateways.iter().find(|g: &&Gateway| {
+                    g.kind == GatewayKind::Kong && g.proxy == Peer::Service(*id)
+                })
+            {
+                self.error(
+                    "conflicting-keys",
+                    format!(
+                        "Kong gateways `{}` and `{}` are both run by `{}`",
+                        other.name, name.value.0, service.value.0
+                    ),
+                    service.span,
+                    "already runs another Kong gateway",
+                    "merge the two gateways, or run each on a Kong service of its own".into(),
+                );
+            }
             gateways.push(Gateway {
                 name: name.value.0.clone(),
-                kind: spec.kind.value,
+                kind,
                 hosts: spec
                     .hosts
                     .iter()
@@ -203,15 +406,81 @@ impl Resolver<'_> {
                     jwks_uri: j.value.jwks_uri.value.clone(),
                 }),
                 rate_limit: spec.rate_limit.as_ref().map(|r| r.value),
-                cors: spec
-                    .cors
-                    .iter()
-                    .flat_map(|c| &c.value)
-                    .map(|c| c.value.clone())
-                    .collect(),
+                cors: spec.cors.as_ref().map(|c| cors(&c.value)),
+                namespace: spec.namespace.as_ref().map(|n| n.value.0.clone()),
+                listen: spec.expose.as_ref().map(|l| {
+                    let l = &l.value;
+                    Listen {
+                        service_type: l
+                            .service_type
+                            .as_ref()
+                            .map_or(ServiceType::LoadBalancer, |t| t.value),
+                        http: l.http.as_ref().map_or(80, |p| p.value),
+                        https: serves_tls.then(|| l.https.as_ref().map_or(443, |p| p.value)),
+                        from: match &l.from {
+                            Some(from) => from.value.iter().map(|c| c.value.0.clone()).collect(),
+                            None => vec!["0.0.0.0/0".to_string()],
+                        },
+                    }
+                }),
             });
         }
         gateways
+    }
+
+    /// In a mesh, a public route reaches its service's sidecar with the
+    /// rewritten path, and the AuthorizationPolicy admits what is below it:
+    /// for `/`, that is every path, JWT-protected routes of the same port
+    /// included.
+    fn open_rewrites(&mut self, services: &[Service], routes: &[Route], spans: &[Span]) {
+        let meshed = self
+            .spec
+            .network
+            .as_ref()
+            .and_then(|n| n.value.mesh.as_ref())
+            .is_some_and(|m| m.value == MeshKind::Istio);
+        if !meshed {
+            return;
+        }
+        for (route, span) in routes.iter().zip(spans) {
+            let prefix = route.rewrite.as_deref().unwrap_or(&route.path);
+            let opens_all = prefix.trim_end_matches('/').is_empty();
+            let protected = routes.iter().any(|other| {
+                other.auth
+                    && other.service == route.service
+                    && other.port.number == route.port.number
+            });
+            if !route.auth && opens_all && protected {
+                self.error(
+                    "open-rewrite",
+                    format!(
+                        "the public route `{}` of `{}` reaches it as `/`: it would admit every path of port {}, the JWT-protected routes' too",
+                        route.path, services[route.service.0].name, route.port.number
+                    ),
+                    *span,
+                    "opens the whole port",
+                    "give it a prefix of its own (a `path:` or `rewrite:` such as `/login`), protect it with `auth: true`, or serve the protected routes on another port".into(),
+                );
+            }
+        }
+    }
+
+    /// Reports `key` on a gateway of a kind that cannot render it.
+    fn unsupported(&mut self, kind: GatewayKind, key: &str, span: Span, kinds: &[GatewayKind]) {
+        if kinds.contains(&kind) {
+            return;
+        }
+        let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        self.error(
+            "unsupported-for-gateway",
+            format!("`{key}` is not rendered for `{}` gateways", kind.as_str()),
+            span,
+            "not supported by this gateway kind",
+            format!(
+                "`{key}` is rendered for {} gateways only; remove it, or route through one of those",
+                names.join(" and ")
+            ),
+        );
     }
 
     fn route(
@@ -319,6 +588,33 @@ impl Resolver<'_> {
                 );
             }
         }
+        let kind = gateways[gateway].kind;
+        if let Some(limit) = &spec.rate_limit {
+            self.unsupported(kind, "rateLimit", limit.span, &[GatewayKind::Kong]);
+        }
+        if let Some(cors) = &spec.cors {
+            self.unsupported(kind, "cors", cors.span, CORS_KINDS);
+        }
+        if let Some(timeout) = &spec.timeout {
+            self.unsupported(
+                kind,
+                "timeout",
+                timeout.span,
+                &[
+                    GatewayKind::Istio,
+                    GatewayKind::Kong,
+                    GatewayKind::GatewayApi,
+                ],
+            );
+        }
+        if let Some(retries) = &spec.retries {
+            self.unsupported(
+                kind,
+                "retries",
+                retries.span,
+                &[GatewayKind::Istio, GatewayKind::Kong],
+            );
+        }
         let hosts = match &spec.host {
             Some(host) => vec![host.value.clone()],
             None => gateways[gateway].hosts.clone(),
@@ -339,6 +635,13 @@ impl Resolver<'_> {
                 .as_ref()
                 .map(|r| r.value)
                 .or(gateways[gateway].rate_limit),
+            timeout_ms: spec.timeout.as_ref().map(|t| t.value.0),
+            retries: spec.retries.as_ref().map(|r| r.value),
+            cors: spec
+                .cors
+                .as_ref()
+                .map(|c| cors(&c.value))
+                .or_else(|| gateways[gateway].cors.clone()),
         })
     }
 
@@ -417,6 +720,34 @@ impl Resolver<'_> {
             }
         }
         edges
+    }
+}
+
+/// The port of a platform-run Kong serving its gateway's TLS Secret.
+pub const KONG_TLS_PORT: &str = "proxy-tls";
+/// Its number (Kong's usual `proxy_listen` for SSL).
+pub const KONG_TLS_PORT_NUMBER: u16 = 8443;
+
+/// The gateway kinds that render CORS.
+const CORS_KINDS: &[GatewayKind] = &[GatewayKind::Istio, GatewayKind::Kong];
+
+fn cors(spec: &CorsSpec) -> Cors {
+    let record = &spec.0;
+    Cors {
+        origins: record
+            .origins
+            .value
+            .iter()
+            .map(|o| o.value.clone())
+            .collect(),
+        methods: match &record.methods {
+            Some(methods) => methods
+                .value
+                .iter()
+                .map(|m| m.value.to_ascii_uppercase())
+                .collect(),
+            None => DEFAULT_CORS_METHODS.iter().map(|m| m.to_string()).collect(),
+        },
     }
 }
 

@@ -341,7 +341,17 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                     continue;
                 }
-                let (spec, tuning) = self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                let (spec, mut tuning) =
+                    self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                if let Some(tuning) = &mut tuning
+                    && let Some(operator) = tuning.mode.operator
+                    && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
+                {
+                    tuning.operator_namespace = tiers
+                        .iter()
+                        .find(|t| t.name == tier.value.0)
+                        .map(|t| t.namespace.clone());
+                }
                 let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
                 built.tuning = tuning;
                 declared.insert(name.value.0.clone(), services.len());
@@ -437,6 +447,7 @@ impl Resolver<'_> {
         let config = self.config(spec);
         let patches = self.patches(spec);
         let scratch = self.scratch(spec, storage.as_ref(), config.as_ref(), &runtime);
+        let access = self.access(spec, runtime.service_account_token);
         Service {
             name: name.value.0.clone(),
             tier,
@@ -473,9 +484,107 @@ impl Resolver<'_> {
             config,
             patches,
             egress: Vec::new(),
+            access,
             wave: 0,
             span: name.span,
         }
+    }
+
+    /// The service's `access:` rules, each word checked: least privilege
+    /// means named verbs and resources, never `*`.
+    fn access(&mut self, spec: &ServiceSpec, token: bool) -> Vec<Access> {
+        const VERBS: [&str; 8] = [
+            "get",
+            "list",
+            "watch",
+            "create",
+            "update",
+            "patch",
+            "delete",
+            "deletecollection",
+        ];
+        let Some(list) = &spec.access else {
+            return Vec::new();
+        };
+        if !token {
+            self.error(
+                "access-without-token",
+                "`access` grants API rights to a pod that mounts no token".into(),
+                list.span,
+                "no token to use them",
+                "add `serviceAccountToken: true`: the Role is bound to the service's ServiceAccount, whose token the pod needs".into(),
+            );
+        }
+        let mut out = Vec::new();
+        for rule in &list.value {
+            let resources = rule.value.resources.value.clone();
+            let verbs = rule.value.verbs.value.clone();
+            let groups: Vec<Spanned<String>> = rule
+                .value
+                .api_groups
+                .iter()
+                .flat_map(|l| l.value.iter().cloned())
+                .collect();
+            for verb in verbs.iter().filter(|v| !VERBS.contains(&v.value.as_str())) {
+                self.error(
+                    "invalid-access",
+                    format!("`{}` is not a verb a Role grants", verb.value),
+                    verb.span,
+                    "unknown verb",
+                    format!(
+                        "name each verb the service needs: {}",
+                        VERBS.map(|v| format!("`{v}`")).join(", ")
+                    ),
+                );
+            }
+            let is_resource = |r: &str| {
+                let mut parts = r.splitn(2, '/');
+                let word = |w: &str| {
+                    w.starts_with(|c: char| c.is_ascii_lowercase())
+                        && w.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                        })
+                };
+                parts.next().is_some_and(word) && parts.next().is_none_or(word)
+            };
+            for resource in resources.iter().filter(|r| !is_resource(&r.value)) {
+                self.error(
+                    "invalid-access",
+                    format!("`{}` is not a resource name", resource.value),
+                    resource.span,
+                    "not a resource",
+                    "name each resource, plural and lowercase: `pods`, `pods/log`, `jobs`".into(),
+                );
+            }
+            for group in groups.iter().filter(|g| g.value == "*") {
+                self.error(
+                    "invalid-access",
+                    "`*` grants every API group".into(),
+                    group.span,
+                    "every group",
+                    "name the groups of the resources: `batch`, `apps`; leave `apiGroups` out for the core group".into(),
+                );
+            }
+            if resources.is_empty() || verbs.is_empty() {
+                self.error(
+                    "invalid-access",
+                    "an access rule with no resources or no verbs grants nothing".into(),
+                    rule.span,
+                    "grants nothing",
+                    "list at least one resource and one verb".into(),
+                );
+            }
+            out.push(Access {
+                api_groups: if groups.is_empty() {
+                    vec![String::new()]
+                } else {
+                    groups.into_iter().map(|g| g.value).collect()
+                },
+                resources: resources.into_iter().map(|r| r.value).collect(),
+                verbs: verbs.into_iter().map(|v| v.value).collect(),
+            });
+        }
+        out
     }
 
     fn volume(

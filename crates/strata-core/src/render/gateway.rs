@@ -8,10 +8,16 @@ use serde_json::{Value, json};
 
 use super::{Object, labels};
 use crate::model::endpoint::CLUSTER_DOMAIN;
-use crate::model::{Gateway, GatewayKind, MeshKind, Peer, Platform, Route, Service, ServiceId};
+use crate::model::{
+    Cors, Gateway, GatewayKind, KONG_TLS_PORT, KONG_TLS_PORT_NUMBER, MeshKind, Peer, Platform,
+    Protocol, Route, Service, ServiceId,
+};
+use crate::spec::network::ServiceType;
 
 /// Every gateway and mesh-security object, in the wave of the last service
-/// each one routes to, so routes never point at nothing.
+/// each one routes to, so routes never point at nothing; a Kong gateway's
+/// configuration comes with its Kong pods, which read it at start (Kong
+/// DB-less accepts upstreams that do not resolve yet).
 pub fn render(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for (index, gateway) in platform.gateways.iter().enumerate() {
@@ -23,11 +29,14 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         if routes.is_empty() {
             continue;
         }
-        let wave = routes
-            .iter()
-            .map(|r| platform.services[r.service.0].wave)
-            .max()
-            .unwrap_or(1);
+        let wave = match (gateway.kind, &gateway.proxy) {
+            (GatewayKind::Kong, Peer::Service(id)) => platform.services[id.0].wave,
+            _ => routes
+                .iter()
+                .map(|r| platform.services[r.service.0].wave)
+                .max()
+                .unwrap_or(1),
+        };
         let values = match gateway.kind {
             GatewayKind::Istio => istio(platform, gateway, &routes),
             GatewayKind::Ingress => ingress(platform, gateway, &routes),
@@ -36,6 +45,8 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         };
         out.extend(values.into_iter().map(|v| Object::new(wave, None, None, v)));
     }
+    out.extend(request_authentications(platform));
+    out.extend(public_entries(platform));
     if platform.network.mesh == Some(MeshKind::Istio) {
         out.extend(mesh_security(platform));
     }
@@ -49,9 +60,13 @@ fn fqdn(service: &Service) -> String {
     )
 }
 
-/// The namespace a gateway's own objects live in: its proxy's, when the
-/// proxy is a platform service, else that of its first route's service.
+/// The namespace a gateway's own objects live in: the one the spec names,
+/// else its proxy's when the proxy is a platform service, else that of its
+/// first route's service.
 fn home(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> String {
+    if let Some(namespace) = &gateway.namespace {
+        return namespace.clone();
+    }
     match gateway.proxy {
         Peer::Service(id) => platform.services[id.0].namespace.clone(),
         Peer::External { .. } => platform.services[routes[0].service.0].namespace.clone(),
@@ -59,7 +74,14 @@ fn home(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> String {
 }
 
 fn meta(platform: &Platform, name: &str, namespace: &str) -> Value {
-    json!({ "name": name, "namespace": namespace, "labels": labels::platform(platform) })
+    let mut metadata =
+        json!({ "name": name, "namespace": namespace, "labels": labels::platform(platform) });
+    if !platform.namespaces.iter().any(|n| n.name == namespace) {
+        // A gateway's own namespace (`istio-system`) belongs to its
+        // controller's installation, not to this set: say so to `lint`.
+        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: "missing-namespace" });
+    }
+    metadata
 }
 
 fn hosts_or_any(route: &Route) -> Vec<String> {
@@ -68,6 +90,98 @@ fn hosts_or_any(route: &Route) -> Vec<String> {
     } else {
         route.hosts.clone()
     }
+}
+
+/// The name of a gateway's VirtualService for one host: `*` becomes
+/// `wildcard` and dots dashes (`edge-api-example-com`); `edge` for any host.
+fn host_object_name(gateway: &Gateway, host: &str) -> String {
+    if host == "*" {
+        return gateway.name.clone();
+    }
+    let slug = host.replace('*', "wildcard").replace('.', "-");
+    format!("{}-{slug}", gateway.name)
+}
+
+/// A regular expression matching an origin with `*` for one host label.
+fn origin_regex(origin: &str) -> String {
+    origin
+        .split('*')
+        .map(regex_escape)
+        .collect::<Vec<_>>()
+        .join("[a-zA-Z0-9-]+")
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Origins as Kong's `cors` plugin takes them: exact strings, or regular
+/// expressions for wildcard hosts.
+fn kong_origins(cors: &Cors) -> Vec<String> {
+    cors.origins
+        .iter()
+        .map(|o| {
+            if o == "*" || !o.contains('*') {
+                o.clone()
+            } else {
+                origin_regex(o)
+            }
+        })
+        .collect()
+}
+
+/// Headers a browser may send cross-origin (Istio answers preflights with them).
+const CORS_HEADERS: [&str; 3] = ["authorization", "content-type", "x-requested-with"];
+
+fn istio_cors(cors: &Cors) -> Value {
+    let origins: Vec<Value> = cors
+        .origins
+        .iter()
+        .map(|o| {
+            if o == "*" {
+                json!({ "regex": ".*" })
+            } else if o.contains('*') {
+                json!({ "regex": origin_regex(o) })
+            } else {
+                json!({ "exact": o })
+            }
+        })
+        .collect();
+    json!({
+        "allowOrigins": origins,
+        "allowMethods": cors.methods,
+        "allowHeaders": CORS_HEADERS,
+        "allowCredentials": true,
+    })
+}
+
+/// One entry of a VirtualService's `http:` list.
+fn istio_route(platform: &Platform, route: &Route) -> Value {
+    let service = &platform.services[route.service.0];
+    let mut http = json!({
+        "match": [{ "uri": { "prefix": route.path } }],
+        "route": [{ "destination": { "host": fqdn(service), "port": { "number": route.port.service_port() } } }],
+    });
+    if let Some(rewrite) = &route.rewrite {
+        http["rewrite"] = json!({ "uri": rewrite });
+    }
+    if let Some(ms) = route.timeout_ms {
+        http["timeout"] = json!(format!("{ms}ms"));
+    }
+    if let Some(attempts) = route.retries {
+        http["retries"] = super::traffic::retry_policy(attempts, route.timeout_ms);
+    }
+    if let Some(cors) = &route.cors {
+        http["corsPolicy"] = istio_cors(cors);
+    }
+    http
 }
 
 fn istio(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value> {
@@ -99,53 +213,115 @@ fn istio(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value
         "metadata": meta(platform, &gateway.name, &namespace),
         "spec": { "selector": selector, "servers": servers },
     })];
+    // Istio does not order routes across VirtualServices of one host: one
+    // VirtualService per host holds them all, longest prefix first (the
+    // sort is stable, so equal lengths keep the spec's order).
+    let mut by_host: BTreeMap<String, Vec<&Route>> = BTreeMap::new();
     for route in routes {
-        let service = &platform.services[route.service.0];
-        let mut http = json!({
-            "match": [{ "uri": { "prefix": route.path } }],
-            "route": [{ "destination": { "host": fqdn(service), "port": { "number": route.port.service_port() } } }],
-        });
-        if let Some(rewrite) = &route.rewrite {
-            http["rewrite"] = json!({ "uri": rewrite });
+        for host in hosts_or_any(route) {
+            by_host.entry(host).or_default().push(route);
         }
+    }
+    for (host, mut members) in by_host {
+        members.sort_by_key(|r| std::cmp::Reverse(r.path.len()));
+        let http: Vec<Value> = members.iter().map(|r| istio_route(platform, r)).collect();
         out.push(json!({
             "apiVersion": "networking.istio.io/v1",
             "kind": "VirtualService",
-            "metadata": meta(platform, &format!("{}-{}", gateway.name, service.name), &service.namespace),
-            "spec": { "hosts": hosts_or_any(route), "gateways": [format!("{namespace}/{}", gateway.name)], "http": [http] },
+            "metadata": meta(platform, &host_object_name(gateway, &host), &namespace),
+            "spec": { "hosts": [host], "gateways": [format!("{namespace}/{}", gateway.name)], "http": http },
         }));
-        if let Some(jwt) = gateway.jwt.as_ref().filter(|_| route.auth) {
-            out.push(json!({
-                "apiVersion": "security.istio.io/v1",
-                "kind": "RequestAuthentication",
-                "metadata": meta(platform, &format!("{}-jwt", service.name), &service.namespace),
-                "spec": {
-                    "selector": { "matchLabels": labels::selector(platform, service) },
-                    "jwtRules": [{ "issuer": jwt.issuer, "jwksUri": jwt.jwks_uri, "forwardOriginalToken": true }],
-                },
-            }));
-        }
     }
     out
 }
 
+/// One RequestAuthentication per service with a JWT-protected route through
+/// an Istio gateway, or through any gateway in an Istio mesh (whose
+/// AuthorizationPolicy requires the request principal it yields), holding
+/// each gateway's issuer once.
+fn request_authentications(platform: &Platform) -> Vec<Object> {
+    let meshed = platform.network.mesh == Some(MeshKind::Istio);
+    let mut rules: BTreeMap<ServiceId, Vec<Value>> = BTreeMap::new();
+    for route in platform.routes.iter().filter(|r| r.auth) {
+        let gateway = &platform.gateways[route.gateway];
+        let Some(jwt) = gateway
+            .jwt
+            .as_ref()
+            .filter(|_| meshed || gateway.kind == GatewayKind::Istio)
+        else {
+            continue;
+        };
+        let rule =
+            json!({ "issuer": jwt.issuer, "jwksUri": jwt.jwks_uri, "forwardOriginalToken": true });
+        let list = rules.entry(route.service).or_default();
+        if !list.contains(&rule) {
+            list.push(rule);
+        }
+    }
+    rules
+        .into_iter()
+        .map(|(id, jwt_rules)| {
+            let service = &platform.services[id.0];
+            Object::new(
+                service.wave,
+                Some(&platform.tier_of(service).name),
+                Some(&service.name),
+                json!({
+                    "apiVersion": "security.istio.io/v1",
+                    "kind": "RequestAuthentication",
+                    "metadata": labels::metadata(platform, service, &format!("{}-jwt", service.name)),
+                    "spec": {
+                        "selector": { "matchLabels": labels::selector(platform, service) },
+                        "jwtRules": jwt_rules,
+                    },
+                }),
+            )
+        })
+        .collect()
+}
+
 fn ingress(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value> {
     // An Ingress only reaches Services of its own namespace: one per
-    // namespace, and one per rewritten route (rewrites apply to a whole Ingress).
-    let mut groups: BTreeMap<(String, Option<String>), Vec<&Route>> = BTreeMap::new();
+    // namespace, and one per rewritten service and prefix (a rewrite applies
+    // to a whole Ingress).
+    type Group<'a> = (String, Option<(String, String)>);
+    let mut groups: BTreeMap<Group<'_>, Vec<&Route>> = BTreeMap::new();
     for route in routes {
         let service = &platform.services[route.service.0];
-        let own = route.rewrite.as_ref().map(|_| service.name.clone());
+        let own = route
+            .rewrite
+            .as_ref()
+            .map(|r| (service.name.clone(), r.clone()));
         groups
             .entry((service.namespace.clone(), own))
             .or_default()
             .push(route);
     }
+    // Several rewrites of one service: numbered, so names stay unique.
+    let mut rewrites: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (namespace, own) in groups.keys() {
+        if let Some((service, _)) = own {
+            *rewrites
+                .entry((namespace.clone(), service.clone()))
+                .or_default() += 1;
+        }
+    }
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut out = Vec::new();
     for ((namespace, rewritten), members) in groups {
-        let name = rewritten
-            .as_ref()
-            .map_or_else(|| gateway.name.clone(), |s| format!("{}-{s}", gateway.name));
+        let name = match &rewritten {
+            None => gateway.name.clone(),
+            Some((service, _)) => {
+                let key = (namespace.clone(), service.clone());
+                let n = seen.entry(key.clone()).or_default();
+                *n += 1;
+                if rewrites[&key] > 1 {
+                    format!("{}-{service}-{n}", gateway.name)
+                } else {
+                    format!("{}-{service}", gateway.name)
+                }
+            }
+        };
         let mut by_host: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for route in &members {
             let service = &platform.services[route.service.0];
@@ -190,7 +366,7 @@ fn ingress(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Val
             spec["tls"] = json!([{ "hosts": hosts, "secretName": tls }]);
         }
         let mut metadata = meta(platform, &name, &namespace);
-        if let Some(rewrite) = members.first().and_then(|r| r.rewrite.as_ref()) {
+        if let Some((_, rewrite)) = &rewritten {
             metadata["annotations"] = json!({
                 "nginx.ingress.kubernetes.io/use-regex": "true",
                 "nginx.ingress.kubernetes.io/rewrite-target": format!("{}/$2", rewrite.trim_end_matches('/')),
@@ -221,23 +397,54 @@ fn gateway_api(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec
         "metadata": meta(platform, &gateway.name, &namespace),
         "spec": { "gatewayClassName": gateway.class.clone().unwrap_or_else(|| "default".into()), "listeners": listeners },
     })];
+    // One HTTPRoute per service and host set (hostnames apply to a whole
+    // HTTPRoute), with a rule per route; Gateway API orders matches across
+    // routes by prefix length itself.
+    type Group<'a> = ((ServiceId, Vec<String>), Vec<&'a Route>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for route in routes {
-        let service = &platform.services[route.service.0];
-        let mut rule = json!({
-            "matches": [{ "path": { "type": "PathPrefix", "value": route.path } }],
-            "backendRefs": [{ "name": service.name, "port": route.port.service_port() }],
-        });
-        if let Some(rewrite) = &route.rewrite {
-            rule["filters"] = json!([{ "type": "URLRewrite", "urlRewrite": { "path": { "type": "ReplacePrefixMatch", "replacePrefixMatch": rewrite } } }]);
+        let key = (route.service, route.hosts.clone());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(route),
+            None => groups.push((key, vec![route])),
         }
-        let mut spec = json!({ "parentRefs": [{ "name": gateway.name, "namespace": namespace }], "rules": [rule] });
-        if !route.hosts.is_empty() {
-            spec["hostnames"] = json!(route.hosts);
+    }
+    for ((id, hosts), members) in &groups {
+        let service = &platform.services[id.0];
+        let rules: Vec<Value> = members
+            .iter()
+            .map(|route| {
+                let mut rule = json!({
+                    "matches": [{ "path": { "type": "PathPrefix", "value": route.path } }],
+                    "backendRefs": [{ "name": service.name, "port": route.port.service_port() }],
+                });
+                if let Some(rewrite) = &route.rewrite {
+                    rule["filters"] = json!([{ "type": "URLRewrite", "urlRewrite": { "path": { "type": "ReplacePrefixMatch", "replacePrefixMatch": rewrite } } }]);
+                }
+                if let Some(ms) = route.timeout_ms {
+                    rule["timeouts"] = json!({ "request": format!("{ms}ms") });
+                }
+                rule
+            })
+            .collect();
+        let mut spec = json!({ "parentRefs": [{ "name": gateway.name, "namespace": namespace }], "rules": rules });
+        if !hosts.is_empty() {
+            spec["hostnames"] = json!(hosts);
         }
+        let groups_of_service: Vec<_> = groups.iter().filter(|((s, _), _)| s == id).collect();
+        let name = if groups_of_service.len() > 1 {
+            let n = 1 + groups_of_service
+                .iter()
+                .position(|((_, h), _)| h == hosts)
+                .unwrap_or(0);
+            format!("{}-{}-{n}", gateway.name, service.name)
+        } else {
+            format!("{}-{}", gateway.name, service.name)
+        };
         out.push(json!({
             "apiVersion": "gateway.networking.k8s.io/v1",
             "kind": "HTTPRoute",
-            "metadata": meta(platform, &format!("{}-{}", gateway.name, service.name), &service.namespace),
+            "metadata": meta(platform, &name, &service.namespace),
             "spec": spec,
         }));
     }
@@ -249,36 +456,92 @@ pub fn kong_config_name(gateway: &Gateway) -> String {
     format!("{}-kong", gateway.name)
 }
 
-/// Kong's DB-less declarative configuration (format 3.0) for a gateway.
+/// Kong's DB-less declarative configuration (format 3.0) for a gateway: one
+/// Kong service per upstream (service, port, rewritten prefix and route
+/// policy), each route named uniquely and carrying its own plugins; Kong
+/// rejects two services or routes of one name.
 pub fn kong_config(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Value {
-    let services: Vec<Value> = routes
-        .iter()
-        .map(|route| {
-            let service = &platform.services[route.service.0];
-            let base = route.rewrite.as_deref().unwrap_or("");
-            let mut plugins = Vec::new();
-            if let Some(minute) = route.rate_limit {
-                plugins.push(json!({ "name": "rate-limiting", "config": { "minute": minute, "policy": "local" } }));
-            }
-            if route.auth {
-                plugins.push(json!({ "name": "jwt", "config": { "key_claim_name": "iss", "claims_to_verify": ["exp"] } }));
-            }
-            if !gateway.cors.is_empty() {
-                plugins.push(json!({ "name": "cors", "config": { "origins": gateway.cors, "credentials": true } }));
-            }
-            let mut kong_route = json!({ "name": format!("{}-{}", gateway.name, service.name), "paths": [route.path], "strip_path": route.rewrite.is_some() });
-            if !route.hosts.is_empty() {
-                kong_route["hosts"] = json!(route.hosts);
-            }
-            json!({
-                "name": service.name,
-                "url": format!("http://{}:{}{}", fqdn(service), route.port.service_port(), base.trim_end_matches('/')),
-                "connect_timeout": 1000,
-                "routes": [kong_route],
-                "plugins": plugins,
+    type Upstream = (ServiceId, u16, Option<String>, Option<u64>, Option<u32>);
+    let mut upstreams: Vec<(Upstream, Vec<&Route>)> = Vec::new();
+    for route in routes {
+        let key = (
+            route.service,
+            route.port.service_port(),
+            route.rewrite.clone(),
+            route.timeout_ms,
+            route.retries,
+        );
+        match upstreams.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(route),
+            None => upstreams.push((key, vec![route])),
+        }
+    }
+    let count = |id: ServiceId| upstreams.iter().filter(|((s, ..), _)| *s == id).count();
+    let route_count = |id: ServiceId| routes.iter().filter(|r| r.service == id).count();
+    let mut service_seen: BTreeMap<ServiceId, usize> = BTreeMap::new();
+    let mut route_seen: BTreeMap<ServiceId, usize> = BTreeMap::new();
+    let mut services = Vec::new();
+    for ((id, port, rewrite, timeout, retries), members) in &upstreams {
+        let service = &platform.services[id.0];
+        let n = service_seen.entry(*id).or_default();
+        *n += 1;
+        let name = if count(*id) > 1 {
+            format!("{}-{n}", service.name)
+        } else {
+            service.name.clone()
+        };
+        // Kong is the caller of every routed service: its call policy.
+        let calls = match gateway.proxy {
+            Peer::Service(proxy) => platform
+                .edges
+                .iter()
+                .find(|e| e.from == proxy && e.to == *id)
+                .map_or(platform.network.calls, |e| e.calls),
+            Peer::External { .. } => platform.network.calls,
+        };
+        let kong_routes: Vec<Value> = members
+            .iter()
+            .map(|route| {
+                let k = route_seen.entry(*id).or_default();
+                *k += 1;
+                let route_name = if route_count(*id) > 1 {
+                    format!("{}-{}-{k}", gateway.name, service.name)
+                } else {
+                    format!("{}-{}", gateway.name, service.name)
+                };
+                let mut plugins = Vec::new();
+                if let Some(minute) = route.rate_limit {
+                    plugins.push(json!({ "name": "rate-limiting", "config": { "minute": minute, "policy": "local" } }));
+                }
+                if route.auth {
+                    plugins.push(json!({ "name": "jwt", "config": { "key_claim_name": "iss", "claims_to_verify": ["exp"] } }));
+                }
+                if let Some(cors) = &route.cors {
+                    plugins.push(json!({ "name": "cors", "config": { "origins": kong_origins(cors), "methods": cors.methods, "credentials": true } }));
+                }
+                let mut kong_route = json!({ "name": route_name, "paths": [route.path], "strip_path": route.rewrite.is_some(), "plugins": plugins });
+                if !route.hosts.is_empty() {
+                    kong_route["hosts"] = json!(route.hosts);
+                }
+                kong_route
             })
-        })
-        .collect();
+            .collect();
+        let base = rewrite.as_deref().unwrap_or("");
+        let mut kong_service = json!({
+            "name": name,
+            "url": format!("http://{}:{port}{}", fqdn(service), base.trim_end_matches('/')),
+            "connect_timeout": calls.connect_timeout_ms.unwrap_or(1000),
+            "routes": kong_routes,
+        });
+        if let Some(ms) = timeout.or(calls.timeout_ms) {
+            kong_service["read_timeout"] = json!(ms);
+            kong_service["write_timeout"] = json!(ms);
+        }
+        if let Some(n) = retries.or(calls.retries) {
+            kong_service["retries"] = json!(n);
+        }
+        services.push(kong_service);
+    }
     json!({ "_format_version": "3.0", "_transform": true, "services": services })
 }
 
@@ -297,6 +560,15 @@ fn principal(service: &Service) -> String {
         "{CLUSTER_DOMAIN}/ns/{}/sa/{}",
         service.namespace, service.name
     )
+}
+
+/// The request paths a public route admits at its service's sidecar, which
+/// sees the path after the gateway's rewrite: the prefix itself and what is
+/// below it. `None` for `/`, which admits every path.
+fn public_paths(route: &Route) -> Option<Vec<String>> {
+    let prefix = route.rewrite.as_deref().unwrap_or(&route.path);
+    let prefix = prefix.trim_end_matches('/');
+    (!prefix.is_empty()).then(|| vec![prefix.to_string(), format!("{prefix}/*")])
 }
 
 /// Strict mTLS in every namespace and, per service, authorization of exactly
@@ -342,15 +614,26 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                 }
                 Peer::External { namespace, .. } => json!({ "namespaces": [namespace] }),
             };
-            let mut rule = json!({ "from": [{ "source": source }], "to": [{ "operation": { "ports": [route.port.number.to_string()] } }] });
+            let mut operation = json!({ "ports": [route.port.number.to_string()] });
+            let mut rule = json!({ "from": [{ "source": source }] });
             if route.auth {
                 rule["from"][0]["source"]["requestPrincipals"] = json!(["*"]);
+            } else if let Some(paths) = public_paths(route) {
+                // Rules are ORed: a public route opens its own paths only,
+                // never the JWT-protected routes on the same port.
+                operation["paths"] = json!(paths);
             }
-            rules.push(rule);
+            rule["to"] = json!([{ "operation": operation }]);
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
         }
         if let Some(metrics) = &service.runtime.metrics {
-            // Scrapers usually run outside the mesh: plain text on this port only.
-            rules.push(json!({ "to": [{ "operation": { "ports": [metrics.number.to_string()], "methods": ["GET"] } }] }));
+            // Scrapers usually run outside the mesh: plain text on this port
+            // only, and, from anyone, only a GET of the metrics path (the
+            // port may be the API's own, whose other paths need a caller's
+            // identity or a JWT).
+            rules.push(json!({ "to": [{ "operation": { "ports": [metrics.number.to_string()], "methods": ["GET"], "paths": [metrics.path] } }] }));
             out.push(Object::new(
                 service.wave,
                 Some(&platform.tier_of(service).name),
@@ -384,8 +667,31 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
     out
 }
 
+/// Sets `name` in a container's environment, replacing an earlier value.
+fn set_env(container: &mut Value, name: &str, value: &str) {
+    let var = json!({ "name": name, "value": value });
+    match container["env"].as_array_mut() {
+        Some(vars) => match vars.iter_mut().find(|v| v["name"] == name) {
+            Some(existing) => *existing = var,
+            None => vars.push(var),
+        },
+        None => container["env"] = json!([var]),
+    }
+}
+
+fn push(list: &mut Value, item: Value) {
+    match list.as_array_mut() {
+        Some(items) => items.push(item),
+        None => *list = json!([item]),
+    }
+}
+
+/// Where Kong reads a gateway's TLS Secret.
+const KONG_TLS_DIR: &str = "/kong-tls";
+
 /// Mounts the declarative config of each Kong gateway that `service` runs
-/// into its workload, and switches Kong to DB-less mode.
+/// into its workload, switches Kong to DB-less mode and, with `tls:`, adds
+/// the TLS listener serving the gateway's Secret (mounted read-only).
 pub fn mount_kong_config(platform: &Platform, service: &Service, objects: &mut [Value]) {
     for gateway in &platform.gateways {
         let runs_it = matches!(gateway.proxy, Peer::Service(id) if platform.services[id.0].name == service.name);
@@ -401,25 +707,141 @@ pub fn mount_kong_config(platform: &Platform, service: &Service, objects: &mut [
             continue;
         };
         let pod = &mut workload["spec"]["template"]["spec"];
-        let volume =
-            json!({ "name": "kong-config", "configMap": { "name": kong_config_name(gateway) } });
-        match pod["volumes"].as_array_mut() {
-            Some(volumes) => volumes.push(volume),
-            None => pod["volumes"] = json!([volume]),
+        push(
+            &mut pod["volumes"],
+            json!({ "name": "kong-config", "configMap": { "name": kong_config_name(gateway) } }),
+        );
+        if let Some(tls) = &gateway.tls {
+            push(
+                &mut pod["volumes"],
+                json!({ "name": "kong-tls", "secret": { "secretName": tls } }),
+            );
         }
         let container = &mut pod["containers"][0];
-        let mount = json!({ "name": "kong-config", "mountPath": "/kong", "readOnly": true });
-        match container["volumeMounts"].as_array_mut() {
-            Some(mounts) => mounts.push(mount),
-            None => container["volumeMounts"] = json!([mount]),
-        }
-        let env = [
-            json!({ "name": "KONG_DATABASE", "value": "off" }),
-            json!({ "name": "KONG_DECLARATIVE_CONFIG", "value": "/kong/kong.yml" }),
-        ];
-        match container["env"].as_array_mut() {
-            Some(vars) => vars.extend(env),
-            None => container["env"] = json!(env),
+        push(
+            &mut container["volumeMounts"],
+            json!({ "name": "kong-config", "mountPath": "/kong", "readOnly": true }),
+        );
+        set_env(container, "KONG_DATABASE", "off");
+        set_env(container, "KONG_DECLARATIVE_CONFIG", "/kong/kong.yml");
+        if gateway.tls.is_some() {
+            push(
+                &mut container["volumeMounts"],
+                json!({ "name": "kong-tls", "mountPath": KONG_TLS_DIR, "readOnly": true }),
+            );
+            let plain = service
+                .ports
+                .iter()
+                .find(|p| p.name != KONG_TLS_PORT && p.protocol == Protocol::Http)
+                .map_or(8000, |p| p.number);
+            set_env(
+                container,
+                "KONG_PROXY_LISTEN",
+                &format!("0.0.0.0:{plain}, 0.0.0.0:{KONG_TLS_PORT_NUMBER} ssl"),
+            );
+            set_env(
+                container,
+                "KONG_SSL_CERT",
+                &format!("{KONG_TLS_DIR}/tls.crt"),
+            );
+            set_env(
+                container,
+                "KONG_SSL_CERT_KEY",
+                &format!("{KONG_TLS_DIR}/tls.key"),
+            );
         }
     }
+}
+
+/// The proxy's container ports for plain HTTP and for HTTPS.
+fn proxy_ports(service: &Service, gateway: &Gateway) -> (Option<String>, Option<String>) {
+    let plain = service
+        .ports
+        .iter()
+        .find(|p| p.name != KONG_TLS_PORT && p.name != "https" && p.protocol == Protocol::Http)
+        .map(|p| p.name.clone());
+    let tls = gateway.listen.as_ref().and_then(|l| l.https).map(|_| {
+        if gateway.kind == GatewayKind::Kong {
+            KONG_TLS_PORT.to_string()
+        } else {
+            "https".to_string()
+        }
+    });
+    (plain, tls)
+}
+
+/// For each gateway with `expose:`, the Service clients outside the cluster
+/// reach its proxy through (only the public ports: the proxy's own Service
+/// keeps its in-cluster ports), and the NetworkPolicy admitting the `from`
+/// blocks to the proxy's ports, which default deny blocks otherwise.
+fn public_entries(platform: &Platform) -> Vec<Object> {
+    let mut out = Vec::new();
+    for gateway in &platform.gateways {
+        let (Some(listen), Peer::Service(id)) = (&gateway.listen, &gateway.proxy) else {
+            continue;
+        };
+        let service = &platform.services[id.0];
+        let (plain, tls) = proxy_ports(service, gateway);
+        let targets: Vec<(&str, u16, &crate::model::Port)> = [
+            ("http", Some(listen.http), plain),
+            ("https", listen.https, tls),
+        ]
+        .into_iter()
+        .filter_map(|(name, number, target)| {
+            let port = service
+                .ports
+                .iter()
+                .find(|p| Some(&p.name) == target.as_ref())?;
+            Some((name, number?, port))
+        })
+        .collect();
+        let mut spec = json!({
+            "type": listen.service_type.as_str(),
+            "selector": labels::selector(platform, service),
+            "ports": targets.iter().map(|(name, number, port)| json!({ "name": name, "port": number, "targetPort": port.name, "protocol": "TCP" })).collect::<Vec<_>>(),
+        });
+        if listen.service_type != ServiceType::ClusterIp {
+            // Keeps the client's address, which the `from` blocks are matched against.
+            spec["externalTrafficPolicy"] = json!("Local");
+        }
+        out.push(Object::new(
+            service.wave,
+            Some(&platform.tier_of(service).name),
+            Some(&service.name),
+            json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": labels::metadata(platform, service, &format!("{}-public", gateway.name)),
+                "spec": spec,
+            }),
+        ));
+        if !platform.network.policies {
+            continue;
+        }
+        let ports: Vec<Value> = targets
+            .iter()
+            .map(|(_, _, p)| json!({ "protocol": "TCP", "port": p.number }))
+            .collect();
+        let from: Vec<Value> = listen
+            .from
+            .iter()
+            .map(|cidr| json!({ "ipBlock": { "cidr": cidr } }))
+            .collect();
+        out.push(Object::new(
+            0,
+            Some(&platform.tier_of(service).name),
+            Some(&service.name),
+            json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": labels::metadata(platform, service, &format!("{}-public", gateway.name)),
+                "spec": {
+                    "podSelector": { "matchLabels": labels::selector(platform, service) },
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{ "from": from, "ports": ports }],
+                },
+            }),
+        ));
+    }
+    out
 }

@@ -14,7 +14,7 @@ mod patch;
 mod policy;
 mod service;
 mod traffic;
-mod workload;
+pub(crate) mod workload;
 
 use serde_json::Value;
 
@@ -182,6 +182,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(traffic::render(platform));
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
+    errors.extend(duplicates(&objects));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -209,6 +210,28 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     })
 }
 
+/// Two objects of one group, kind, namespace and name: `kubectl apply` would
+/// keep the last, silently. Always a bug of Strata (or of a raw manifest).
+fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    objects
+        .iter()
+        .filter(|o| {
+            let group = o.api_version().rsplit_once('/').map_or("", |(g, _)| g);
+            !seen.insert((group, o.kind(), o.namespace(), o.name()))
+        })
+        .map(|o| {
+            Diagnostic::error(
+                "duplicate-object",
+                format!("two objects are rendered as {} (internal error)", o.key()),
+            )
+            .help(
+                "please report this with the spec; a raw manifest of the same name also causes it",
+            )
+        })
+        .collect()
+}
+
 fn render_service(
     platform: &Platform,
     service: &Service,
@@ -218,6 +241,7 @@ fn render_service(
     let tier = &platform.tier_of(service).name;
     let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
     let mut values = vec![service::service_account(platform, service)];
+    values.extend(service::access(platform, service));
     values.extend(service::config_map(platform, service, assets, errors));
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Object, labels};
-use crate::model::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, Platform, Profile};
+use crate::model::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, MeshKind, Platform, Profile};
 use crate::quantity::{Measure, Quantity};
 
 /// Setup objects, all in wave 0.
@@ -28,6 +28,11 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         let warn = levels.warn.unwrap_or(Profile::Restricted);
         let audit = levels.audit.unwrap_or(Profile::Restricted);
         let mut ns_labels = labels::platform(platform);
+        // Sidecars make the mesh policies rendered here effective; a
+        // namespace's own `istio-injection` label overrides this one.
+        if platform.network.mesh == Some(MeshKind::Istio) {
+            ns_labels.insert("istio-injection".into(), json!("enabled"));
+        }
         for (k, v) in &namespace.labels {
             ns_labels.insert(k.clone(), json!(v));
         }

@@ -81,11 +81,49 @@ fn namespace_peer(namespace: &str, labels: &BTreeMap<String, String>) -> Value {
     })
 }
 
-fn service_peer(platform: &Platform, service: &Service) -> Value {
+/// The labels that find a service's pods in policies: Strata's selector, or
+/// for a service whose operator runs the pods, the labels that operator
+/// gives them (operators do not copy Strata's labels onto their pods).
+pub fn pod_selector(platform: &Platform, service: &Service) -> Value {
+    let operated = service.tuning.as_ref().filter(|t| t.mode.operated);
+    match operated.and_then(|t| t.supplied.pods.as_ref()) {
+        Some(pods) => json!(pods),
+        None => Value::Object(labels::selector(platform, service)),
+    }
+}
+
+/// Egress to the API server at `cidr`: the `kubernetes` Service's port 443
+/// and the endpoints' usual 6443 (policies see the endpoint after DNAT).
+pub fn api_server_rule(cidr: &str) -> Value {
+    json!({
+        "to": [{ "ipBlock": { "cidr": cidr } }],
+        "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }],
+    })
+}
+
+/// A peer naming a service's pods in its namespace.
+pub fn service_peer(platform: &Platform, service: &Service) -> Value {
     json!({
         "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
-        "podSelector": { "matchLabels": labels::selector(platform, service) },
+        "podSelector": { "matchLabels": pod_selector(platform, service) },
     })
+}
+
+/// The first group of pods of a blueprint callee that its callers reach on
+/// extra ports (a Sentinel group on 26379), with those ports.
+fn member_peer(callee: &Service) -> Option<(Value, &[u16])> {
+    let supplied = &callee.tuning.as_ref()?.supplied;
+    let group = supplied.members.first()?;
+    if supplied.member_ports.is_empty() {
+        return None;
+    }
+    Some((
+        json!({
+            "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": callee.namespace } },
+            "podSelector": group.selector,
+        }),
+        &supplied.member_ports,
+    ))
 }
 
 fn peer(platform: &Platform, peer: &Peer) -> Value {
@@ -122,7 +160,7 @@ fn policy(
         "kind": "NetworkPolicy",
         "metadata": labels::metadata(platform, service, &format!("{}-{key}", service.name)),
         "spec": {
-            "podSelector": { "matchLabels": labels::selector(platform, service) },
+            "podSelector": { "matchLabels": pod_selector(platform, service) },
             "policyTypes": [direction],
             key: rules,
         },
@@ -164,14 +202,24 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
 }
 
 fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
-    let mut rules: Vec<Value> = platform
+    let mut rules: Vec<Value> = Vec::new();
+    for callee in platform
         .edges
         .iter()
         .filter(|e| e.from == id)
         .map(|e| &platform.services[e.to.0])
-        .filter(|callee| !callee.ports.is_empty())
-        .map(|callee| json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }))
-        .collect();
+    {
+        if !callee.ports.is_empty() {
+            rules.push(json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }));
+        }
+        if let Some((group, extra)) = member_peer(callee) {
+            let extra: Vec<Value> = extra
+                .iter()
+                .map(|p| json!({ "protocol": "TCP", "port": p }))
+                .collect();
+            rules.push(json!({ "to": [group], "ports": extra }));
+        }
+    }
     if has_peers(service) {
         rules.push(json!({ "to": [service_peer(platform, service)], "ports": ports(service) }));
     }
@@ -181,6 +229,14 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
                 rules.push(json!({ "to": [service_peer(platform, target)], "ports": [{ "protocol": "TCP", "port": metrics.number }] }));
             }
         }
+    }
+    if let Some(cidr) = platform
+        .network
+        .api_server
+        .as_ref()
+        .filter(|_| !service.access.is_empty())
+    {
+        rules.push(api_server_rule(cidr));
     }
     for egress in &service.egress {
         let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });

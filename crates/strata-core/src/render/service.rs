@@ -28,6 +28,34 @@ pub fn service_account(platform: &Platform, service: &Service) -> Value {
     })
 }
 
+/// The Role and RoleBinding granting a service's ServiceAccount its
+/// `access:` in its namespace; none without `access:`.
+pub fn access(platform: &Platform, service: &Service) -> Vec<Value> {
+    if service.access.is_empty() {
+        return Vec::new();
+    }
+    let rules: Vec<Value> = service
+        .access
+        .iter()
+        .map(|a| json!({ "apiGroups": a.api_groups, "resources": a.resources, "verbs": a.verbs }))
+        .collect();
+    vec![
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": labels::metadata(platform, service, &service.name),
+            "rules": rules,
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": labels::metadata(platform, service, &service.name),
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name },
+            "subjects": [{ "kind": "ServiceAccount", "name": service.name, "namespace": service.namespace }],
+        }),
+    ]
+}
+
 /// The ConfigMap of a service's configuration files.
 pub fn config_map(
     platform: &Platform,

@@ -635,7 +635,7 @@ fn istio_gateways_route_and_the_mesh_authorizes_exactly_the_callers() {
         gateway["spec"]["servers"][1]["tls"]["credentialName"],
         json!("voice-tls")
     );
-    let vs = find(&objects, "VirtualService", "edge-api");
+    let vs = find(&objects, "VirtualService", "edge-voice-example-com");
     assert_eq!(vs["spec"]["gateways"], json!(["voice-prod/edge"]));
     assert_eq!(
         vs["spec"]["http"][0]["match"][0]["uri"]["prefix"],
@@ -731,6 +731,7 @@ fn call_policy_becomes_mesh_traffic_policy_with_per_edge_overrides() {
 fn without_a_mesh_call_policy_reaches_the_caller_as_environment() {
     let text = MESH
         .replace("network: { mesh: istio }", "")
+        .replace("    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }\n", "")
         .replace("kind: istio", "kind: ingress");
     let objects = objects(&text);
     assert!(
@@ -758,6 +759,7 @@ fn without_a_mesh_call_policy_reaches_the_caller_as_environment() {
 fn ingress_and_gateway_api_routes() {
     let text = MESH
         .replace("network: { mesh: istio }", "")
+        .replace("    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }\n", "")
         .replace("kind: istio", "kind: ingress\n    class: nginx");
     let objects = objects(&text);
     let ingress = find(&objects, "Ingress", "edge-api");
@@ -777,6 +779,7 @@ fn ingress_and_gateway_api_routes() {
 
     let text = MESH
         .replace("network: { mesh: istio }", "")
+        .replace("    jwt: { issuer: https://auth.example.com, jwksUri: https://auth.example.com/jwks }\n", "")
         .replace("kind: istio", "kind: gateway-api\n    class: eg");
     let objects = self::objects(&text);
     assert_eq!(
@@ -823,7 +826,7 @@ tiers:
         service["url"],
         json!("http://content.knowton.svc.cluster.local:3000")
     );
-    let plugins: Vec<&str> = service["plugins"]
+    let plugins: Vec<&str> = service["routes"][0]["plugins"]
         .as_array()
         .unwrap()
         .iter()
@@ -1050,5 +1053,421 @@ tiers:
     assert_eq!(
         route["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
         json!(80)
+    );
+}
+
+#[test]
+fn access_renders_a_role_its_binding_and_egress_to_the_api_server() {
+    let objects = objects(
+        "platform: demo\nnetwork: { apiServer: 10.0.0.1/32 }\ntiers:\n  - name: apps\n    services:\n      hub:\n        image: demo/hub:1.0\n        serviceAccountToken: true\n        access:\n          - { resources: [pods, pods/log], verbs: [get, list, create, delete] }\n          - { apiGroups: [batch], resources: [jobs], verbs: [create] }\n      web: { image: demo/web:1.0, ports: { http: 8080 } }\n",
+    );
+    assert_eq!(
+        find(&objects, "Role", "hub")["rules"],
+        json!([
+            { "apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "create", "delete"] },
+            { "apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"] },
+        ])
+    );
+    let binding = find(&objects, "RoleBinding", "hub");
+    assert_eq!(binding["roleRef"]["name"], "hub");
+    assert_eq!(
+        binding["subjects"],
+        json!([{ "kind": "ServiceAccount", "name": "hub", "namespace": "demo" }])
+    );
+    assert_eq!(
+        find(&objects, "NetworkPolicy", "hub-egress")["spec"]["egress"],
+        json!([{ "to": [{ "ipBlock": { "cidr": "10.0.0.1/32" } }], "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }] }])
+    );
+    assert!(
+        objects
+            .iter()
+            .all(|o| o.kind() != "Role" || o.name() == "hub"),
+        "no Role without access"
+    );
+    assert!(
+        objects.iter().all(|o| o.name() != "web-egress"),
+        "no API server egress without access"
+    );
+}
+
+/// Two services on one host, one of them with a public and a protected route.
+const ROUTES: &str = "
+platform: t
+network: { mesh: istio }
+gateways:
+  edge:
+    kind: istio
+    hosts: [shop.example.com]
+    jwt: { issuer: https://id.example.com, jwksUri: https://id.example.com/jwks }
+tiers:
+  - name: apps
+    services:
+      web: { image: ghcr.io/x/web:1.0.0, ports: { http: 8080 }, expose: { path: /, auth: false } }
+      api:
+        image: ghcr.io/x/api:1.0.0
+        ports: { http: 8080 }
+        expose: [{ path: /login, auth: false }, { path: /users }, { path: /api/v1/long, timeout: 2m, retries: 0 }]
+";
+
+#[test]
+fn routes_of_one_host_share_one_virtual_service_longest_prefix_first() {
+    let objects = objects(ROUTES);
+    let services: Vec<&Object> = objects
+        .iter()
+        .filter(|o| o.kind() == "VirtualService")
+        .collect();
+    assert_eq!(services.len(), 1, "one VirtualService for the one host");
+    let http = services[0].value["spec"]["http"].as_array().unwrap();
+    let prefixes: Vec<&str> = http
+        .iter()
+        .map(|h| h["match"][0]["uri"]["prefix"].as_str().unwrap())
+        .collect();
+    assert_eq!(prefixes, ["/api/v1/long", "/login", "/users", "/"]);
+    assert_eq!(http[0]["timeout"], json!("120000ms"));
+    assert_eq!(
+        http[0]["retries"]["perTryTimeout"],
+        json!("120000ms"),
+        "no retry: the one try has the whole timeout"
+    );
+    let jwt = objects
+        .iter()
+        .filter(|o| o.kind() == "RequestAuthentication")
+        .count();
+    assert_eq!(
+        jwt, 1,
+        "one RequestAuthentication for api's two protected routes"
+    );
+}
+
+#[test]
+fn a_public_route_opens_only_its_own_paths() {
+    let objects = objects(ROUTES);
+    let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let public: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r["from"][0]["source"]["requestPrincipals"].is_null())
+        .collect();
+    assert_eq!(public.len(), 1);
+    assert_eq!(
+        public[0]["to"][0]["operation"]["paths"],
+        json!(["/login", "/login/*"]),
+        "without paths, /users would be served without a JWT"
+    );
+    let protected = rules
+        .iter()
+        .filter(|r| r["from"][0]["source"]["requestPrincipals"] == json!(["*"]))
+        .count();
+    assert_eq!(protected, 1, "the protected routes share one rule");
+    let web = find(&objects, "AuthorizationPolicy", "web");
+    assert!(
+        web["spec"]["rules"][0]["to"][0]["operation"]["paths"].is_null(),
+        "`/` admits every path"
+    );
+}
+
+#[test]
+fn ingress_and_gateway_api_give_each_route_object_its_own_name() {
+    let base = "
+platform: t
+gateways: { edge: { kind: KIND, hosts: [a.example.com] } }
+tiers:
+  - name: apps
+    services:
+      api:
+        image: ghcr.io/x/api:1.0.0
+        ports: { http: 8080 }
+        expose: [{ path: /a, rewrite: /x }, { path: /b, rewrite: /y }, { path: /c, host: b.example.com }, { path: /d }]
+";
+    for kind in ["ingress", "gateway-api"] {
+        let set = render_with(&base.replace("KIND", kind), None, &[]).expect("no duplicate");
+        let names: Vec<String> = set
+            .objects
+            .iter()
+            .filter(|o| matches!(o.kind(), "Ingress" | "HTTPRoute"))
+            .map(|o| o.name().to_string())
+            .collect();
+        assert!(names.len() >= 2, "{kind}: {names:?}");
+    }
+    let objects = objects(&base.replace("KIND", "gateway-api"));
+    let rules = &find(&objects, "HTTPRoute", "edge-api-1")["spec"]["rules"];
+    assert_eq!(
+        rules.as_array().unwrap().len(),
+        3,
+        "a rule per route of a.example.com"
+    );
+    let objects = self::objects(&base.replace("KIND", "ingress"));
+    assert_eq!(
+        find(&objects, "Ingress", "edge-api-2")["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"],
+        json!("/y/$2")
+    );
+}
+
+const KONG: &str = "
+platform: r
+defaults:
+  calls: { timeout: 3s, connectTimeout: 1s, retries: 3 }
+gateways:
+  api:
+    kind: kong
+    service: kong
+    tls: r-tls
+    expose: { type: LoadBalancer, from: [203.0.113.0/24] }
+    cors: { origins: [\"https://*.r.io\"], methods: [GET, POST] }
+tiers:
+  - name: t
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+      kong: { blueprint: kong }
+      web:
+        image: ghcr.io/r/web:1.0.0
+        ports: { http: 3000 }
+        needs: [db]
+        expose: [{ path: /a }, { path: /b, rateLimit: 10 }, { path: /slow, timeout: 30s, retries: 0 }]
+";
+
+#[test]
+fn kong_names_services_and_routes_uniquely_with_the_call_policy() {
+    let objects = objects(KONG);
+    let config = find(&objects, "ConfigMap", "api-kong");
+    let kong: Value = serde_saphyr_yaml(config["data"]["kong.yml"].as_str().unwrap());
+    let services = kong["services"].as_array().unwrap();
+    let names: Vec<&str> = services
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["web-1", "web-2"],
+        "the slow route has its own timeouts"
+    );
+    let routes: Vec<&str> = services
+        .iter()
+        .flat_map(|s| s["routes"].as_array().unwrap())
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(routes, ["api-web-1", "api-web-2", "api-web-3"]);
+    assert_eq!(services[0]["connect_timeout"], json!(1000));
+    assert_eq!(services[0]["read_timeout"], json!(3000));
+    assert_eq!(services[0]["write_timeout"], json!(3000));
+    assert_eq!(services[0]["retries"], json!(3));
+    assert_eq!(services[1]["read_timeout"], json!(30000));
+    assert_eq!(services[1]["retries"], json!(0));
+    let cors = &services[0]["routes"][0]["plugins"][0];
+    assert_eq!(cors["name"], json!("cors"));
+    assert_eq!(
+        cors["config"]["origins"],
+        json!(["https://[a-zA-Z0-9-]+\\.r\\.io"])
+    );
+    assert_eq!(cors["config"]["methods"], json!(["GET", "POST"]));
+}
+
+#[test]
+fn kong_config_comes_with_the_kong_pods_and_serves_tls_from_outside() {
+    let objects = objects(KONG);
+    let wave = |kind: &str, name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name)
+            .unwrap()
+            .wave
+    };
+    assert!(
+        wave("ConfigMap", "api-kong") <= wave("Deployment", "kong"),
+        "Kong mounts its configuration at start"
+    );
+    assert!(wave("Deployment", "kong") < wave("Deployment", "web"));
+    let kong = container(find(&objects, "Deployment", "kong"));
+    let env: HashMap<&str, &str> = kong["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| Some((v["name"].as_str()?, v["value"].as_str()?)))
+        .collect();
+    assert_eq!(env["KONG_PROXY_LISTEN"], "0.0.0.0:8000, 0.0.0.0:8443 ssl");
+    assert_eq!(env["KONG_SSL_CERT"], "/kong-tls/tls.crt");
+    assert_eq!(
+        kong["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["name"] == "KONG_PROXY_LISTEN")
+            .count(),
+        1
+    );
+    assert!(
+        kong["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["containerPort"] == 8443)
+    );
+    let service = find(&objects, "Service", "api-public");
+    assert_eq!(service["spec"]["type"], json!("LoadBalancer"));
+    assert_eq!(service["spec"]["externalTrafficPolicy"], json!("Local"));
+    assert_eq!(
+        service["spec"]["ports"],
+        json!([
+            { "name": "http", "port": 80, "targetPort": "proxy", "protocol": "TCP" },
+            { "name": "https", "port": 443, "targetPort": "proxy-tls", "protocol": "TCP" },
+        ])
+    );
+    assert_eq!(
+        find(&objects, "Service", "kong")["spec"]["type"],
+        json!("ClusterIP"),
+        "in-cluster callers and the status port stay inside"
+    );
+    let policy = find(&objects, "NetworkPolicy", "api-public");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"],
+        json!([{ "ipBlock": { "cidr": "203.0.113.0/24" } }])
+    );
+    assert_eq!(
+        policy["spec"]["ingress"][0]["ports"],
+        json!([{ "protocol": "TCP", "port": 8000 }, { "protocol": "TCP", "port": 8443 }])
+    );
+}
+
+#[test]
+fn call_policy_targets_the_host_an_operator_serves() {
+    let text = "
+platform: t
+network: { mesh: istio }
+defaults:
+  calls: { connectTimeout: 1s, circuitBreaker: 50% }
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    services:
+      pg: { blueprint: postgresql, mode: ha }
+  - name: apps
+    services:
+      api: { image: ghcr.io/x/api:1.0.0, ports: { http: 8080 }, env: { DB: \"${pg.host}\" } }
+";
+    let objects = objects(text);
+    assert_eq!(
+        find(&objects, "DestinationRule", "pg")["spec"]["host"],
+        json!("pg-rw.t.svc.cluster.local")
+    );
+    assert_eq!(
+        find(&objects, "DestinationRule", "pg-read")["spec"]["host"],
+        json!("pg-ro.t.svc.cluster.local")
+    );
+}
+
+#[test]
+fn a_meshed_platform_labels_its_namespaces_for_sidecar_injection() {
+    let objects = objects(MESH);
+    let namespaces: Vec<&Object> = objects.iter().filter(|o| o.kind() == "Namespace").collect();
+    assert_eq!(namespaces.len(), 2);
+    for namespace in namespaces {
+        assert_eq!(
+            namespace.value["metadata"]["labels"]["istio-injection"],
+            json!("enabled")
+        );
+    }
+    let plain = self::objects(&MESH.replace("network: { mesh: istio }", ""));
+    assert!(
+        find(&plain, "Namespace", "voice-prod")["metadata"]["labels"]["istio-injection"].is_null()
+    );
+}
+
+#[test]
+fn a_gateway_lives_in_its_own_namespace_with_cors_on_its_routes() {
+    let text = MESH.replace(
+        "    tls: voice-tls\n",
+        "    tls: voice-tls\n    namespace: istio-system\n    cors: [\"https://*.example.com\", https://voice.example.com]\n",
+    );
+    let objects = objects(&text);
+    let gateway = objects.iter().find(|o| o.kind() == "Gateway").unwrap();
+    assert_eq!(gateway.namespace(), "istio-system");
+    let vs = objects
+        .iter()
+        .find(|o| o.kind() == "VirtualService" && o.name() == "edge-voice-example-com")
+        .unwrap();
+    assert_eq!(vs.namespace(), "istio-system");
+    assert_eq!(vs.value["spec"]["gateways"], json!(["istio-system/edge"]));
+    assert_eq!(
+        vs.value["spec"]["http"][0]["corsPolicy"]["allowOrigins"],
+        json!([{ "regex": "https://[a-zA-Z0-9-]+\\.example\\.com" }, { "exact": "https://voice.example.com" }])
+    );
+}
+
+#[test]
+fn two_objects_of_one_name_are_an_error_never_a_silent_overwrite() {
+    let text = "
+platform: shop
+tiers:
+  - name: extra
+    manifests: [extra.yaml]
+  - name: data
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+";
+    let manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: shop\nspec:\n  ports: [{ port: 1 }]\n";
+    let errors = render_with(text, None, &[("extra.yaml", manifest)]).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.code == "duplicate-object" && e.message.contains("Service/shop/db")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_call_without_retries_gets_the_whole_timeout_for_its_one_try() {
+    let text = MESH.replace(
+        "calls: { redis: { timeout: 500ms } }",
+        "calls: { redis: { timeout: 180s, retries: 0 } }",
+    );
+    let objects = objects(&text);
+    let http = &find(&objects, "VirtualService", "redis-calls")["spec"]["http"];
+    let own = http
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["timeout"] == "180000ms")
+        .unwrap();
+    assert_eq!(own["retries"]["attempts"], json!(0));
+    assert_eq!(own["retries"]["perTryTimeout"], json!("180000ms"));
+}
+
+#[test]
+fn in_a_mesh_the_sidecar_validates_tokens_for_any_gateway_kind() {
+    let text = KONG
+        .replace("platform: r\n", "platform: r\nnetwork: { mesh: istio }\n")
+        .replace(
+            "    tls: r-tls\n",
+            "    tls: r-tls\n    jwt: { issuer: https://id.r.io, jwksUri: https://id.r.io/jwks }\n",
+        );
+    let objects = objects(&text);
+    let rules = &find(&objects, "RequestAuthentication", "web-jwt")["spec"]["jwtRules"];
+    assert_eq!(
+        rules,
+        &json!([{ "issuer": "https://id.r.io", "jwksUri": "https://id.r.io/jwks", "forwardOriginalToken": true }]),
+        "the AuthorizationPolicy requires a request principal: something must yield it"
+    );
+}
+
+#[test]
+fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path_only() {
+    let text = ROUTES.replace(
+        "        ports: { http: 8080 }\n        expose: [",
+        "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
+    );
+    let objects = objects(&text);
+    let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let anonymous: Vec<&Value> = rules.iter().filter(|r| r.get("from").is_none()).collect();
+    assert_eq!(
+        anonymous,
+        [
+            &json!({ "to": [{ "operation": { "ports": ["8080"], "methods": ["GET"], "paths": ["/metrics"] } }] })
+        ],
+        "a GET of /users in plain text must not pass"
     );
 }

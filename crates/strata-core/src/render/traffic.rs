@@ -28,10 +28,6 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         if inbound.is_empty() || service.ports.is_empty() {
             continue;
         }
-        let host = format!(
-            "{}.{}.svc.{CLUSTER_DOMAIN}",
-            service.name, service.namespace
-        );
         // A DestinationRule is per destination: the platform's default
         // policy sets it; callers with their own get their own routes.
         let shared = platform.network.calls;
@@ -62,43 +58,70 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                 value,
             )
         };
-        if traffic.as_object().is_some_and(|t| !t.is_empty()) {
-            out.push(wrap(json!({
-                "apiVersion": "networking.istio.io/v1",
-                "kind": "DestinationRule",
-                "metadata": labels::metadata(platform, service, &service.name),
-                "spec": { "host": host, "trafficPolicy": traffic },
-            })));
-        }
-        let mut http: Vec<Value> = inbound
-            .iter()
-            .filter(|e| e.calls != shared)
-            .filter_map(|e| {
-                let caller = &platform.services[e.from.0];
-                let mut route = route_policy(&host, e.calls)?;
-                route["match"] = json!([{ "sourceLabels": labels::selector(platform, caller), "sourceNamespace": caller.namespace }]);
-                Some(route)
-            })
-            .collect();
-        if let Some(default) = route_policy(&host, shared) {
-            http.push(default);
-        }
         // Timeouts and retries are HTTP-level: a plain TCP service (Redis,
         // PostgreSQL…) gets the connection settings of its DestinationRule only.
         let speaks_http = service
             .ports
             .iter()
             .any(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc));
-        if speaks_http && !http.is_empty() {
-            out.push(wrap(json!({
-                "apiVersion": "networking.istio.io/v1",
-                "kind": "VirtualService",
-                "metadata": labels::metadata(platform, service, &format!("{}-calls", service.name)),
-                "spec": { "hosts": [host], "http": http },
-            })));
+        for (name, host) in hosts(service) {
+            if traffic.as_object().is_some_and(|t| !t.is_empty()) {
+                out.push(wrap(json!({
+                    "apiVersion": "networking.istio.io/v1",
+                    "kind": "DestinationRule",
+                    "metadata": labels::metadata(platform, service, &name),
+                    "spec": { "host": host, "trafficPolicy": traffic },
+                })));
+            }
+            let mut http: Vec<Value> = inbound
+                .iter()
+                .filter(|e| e.calls != shared)
+                .filter_map(|e| {
+                    let caller = &platform.services[e.from.0];
+                    let mut route = route_policy(&host, e.calls)?;
+                    route["match"] = json!([{ "sourceLabels": labels::selector(platform, caller), "sourceNamespace": caller.namespace }]);
+                    Some(route)
+                })
+                .collect();
+            if let Some(default) = route_policy(&host, shared) {
+                http.push(default);
+            }
+            if speaks_http && !http.is_empty() {
+                out.push(wrap(json!({
+                    "apiVersion": "networking.istio.io/v1",
+                    "kind": "VirtualService",
+                    "metadata": labels::metadata(platform, service, &format!("{name}-calls")),
+                    "spec": { "hosts": [host], "http": http },
+                })));
+            }
         }
     }
     out
+}
+
+/// The hosts callers dial, with the name of their policy objects: the
+/// service's exported `host` (an operator's Service, such as CloudNativePG's
+/// `NAME-rw` or Strimzi's bootstrap, when not the service's own name) and
+/// its `readHost`, if any.
+fn hosts(service: &Service) -> Vec<(String, String)> {
+    let exported = |key: &str| {
+        service.tuning.as_ref().and_then(|t| {
+            t.supplied
+                .exports
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let own = format!(
+        "{}.{}.svc.{CLUSTER_DOMAIN}",
+        service.name, service.namespace
+    );
+    let mut hosts = vec![(service.name.clone(), exported("host").unwrap_or(own))];
+    if let Some(read) = exported("readHost") {
+        hosts.push((format!("{}-read", service.name), read));
+    }
+    hosts
 }
 
 fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {
@@ -110,16 +133,19 @@ fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {
         route["timeout"] = json!(format!("{ms}ms"));
     }
     if let Some(attempts) = calls.retries {
-        let mut retries = json!({ "attempts": attempts, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,5xx" });
-        if let Some(ms) = calls.timeout_ms {
-            retries["perTryTimeout"] = json!(format!(
-                "{}ms",
-                (ms / u64::from(attempts.max(1) + 1)).max(1)
-            ));
-        }
-        route["retries"] = retries;
+        route["retries"] = retry_policy(attempts, calls.timeout_ms);
     }
     Some(route)
+}
+
+/// Istio's `retries` for `attempts` retries within `timeout_ms`: each try
+/// gets an equal share of the timeout; with no retry, the one try has all of it.
+pub fn retry_policy(attempts: u32, timeout_ms: Option<u64>) -> Value {
+    let mut retries = json!({ "attempts": attempts, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,5xx" });
+    if let Some(ms) = timeout_ms {
+        retries["perTryTimeout"] = json!(format!("{}ms", (ms / u64::from(attempts + 1)).max(1)));
+    }
+    retries
 }
 
 /// `STRATA_CALL_<CALLEE>_*` variables telling a caller's client how to call

@@ -253,23 +253,12 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     if !volumes.is_empty() {
         spec["volumes"] = json!(volumes);
     }
-    if let Some(pool) = service
-        .pool
-        .as_ref()
-        .and_then(|p| platform.node_pools.iter().find(|n| &n.name == p))
-    {
-        if !pool.selector.is_empty() {
-            spec["nodeSelector"] = json!(pool.selector);
+    if let Some((selector, tolerations)) = placement(platform, service) {
+        if !selector.is_empty() {
+            spec["nodeSelector"] = json!(selector);
         }
-        if !pool.taints.is_empty() {
-            spec["tolerations"] = pool
-                .taints
-                .iter()
-                .map(|t| match &t.value {
-                    Some(value) => json!({ "key": t.key, "operator": "Equal", "value": value, "effect": t.effect }),
-                    None => json!({ "key": t.key, "operator": "Exists", "effect": t.effect }),
-                })
-                .collect();
+        if !tolerations.is_empty() {
+            spec["tolerations"] = json!(tolerations);
         }
     }
     let replicated = service.replicas > 1 || runtime.autoscale.is_some_and(|a| a.max > 1);
@@ -291,6 +280,29 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
         metadata["annotations"] = Value::Object(annotations);
     }
     json!({ "metadata": metadata, "spec": spec })
+}
+
+/// Where a service's node pool puts its pods: the pool's node labels and
+/// the tolerations of its taints; `None` without a pool.
+pub fn placement(
+    platform: &Platform,
+    service: &Service,
+) -> Option<(std::collections::BTreeMap<String, String>, Vec<Value>)> {
+    let pool = service
+        .pool
+        .as_ref()
+        .and_then(|p| platform.node_pools.iter().find(|n| &n.name == p))?;
+    let tolerations = pool
+        .taints
+        .iter()
+        .map(|t| match &t.value {
+            Some(value) => {
+                json!({ "key": t.key, "operator": "Equal", "value": value, "effect": t.effect })
+            }
+            None => json!({ "key": t.key, "operator": "Exists", "effect": t.effect }),
+        })
+        .collect();
+    Some((pool.selector.clone(), tolerations))
 }
 
 fn resources(service: &Service) -> Value {

@@ -7,7 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{LabelKey, Name};
-use super::yaml::Node;
+use super::yaml::{Node, NodeKind};
 
 record! {
     /// An entry point into the platform.
@@ -28,8 +28,112 @@ record! {
         optional jwt: JwtSpec = "jwt",
         /// Requests per minute per client, for every route (`kong`).
         optional rate_limit: u32 = "rateLimit",
-        /// Origins allowed by CORS, for every route (`kong`).
-        optional cors: Vec<Spanned<String>> = "cors",
+        /// CORS for every route (`kong`, `istio`): origins, or `{ origins, methods }`.
+        optional cors: CorsSpec = "cors",
+        /// The namespace of its Gateway object (`istio`, `gateway-api`).
+        optional namespace: Name = "namespace",
+        /// How clients outside the cluster reach a proxy run by a platform service.
+        optional expose: ListenSpec = "expose",
+    }
+}
+
+record! {
+    /// The Service and the firewall opening in front of a gateway's own proxy.
+    pub struct ListenSpec ("a listener (`type`, `http`, `https`, `from`)") {
+        /// `LoadBalancer` (by default), `NodePort` or `ClusterIP`.
+        optional service_type: ServiceType = "type",
+        /// The Service port for plain HTTP; 80 by default.
+        optional http: u16 = "http",
+        /// The Service port for HTTPS (needs `tls:`); 443 by default.
+        optional https: u16 = "https",
+        /// Address blocks allowed in; `0.0.0.0/0` by default.
+        optional from: Vec<Spanned<Cidr>> = "from",
+    }
+}
+
+record! {
+    /// Cross-origin requests a route admits.
+    pub struct CorsRecord ("CORS settings (`origins`, `methods`)") {
+        /// Allowed origins; `*` in a host matches one label (`https://*.example.com`).
+        required origins: Vec<Spanned<String>> = "origins",
+        /// Allowed methods; GET, POST, PUT, PATCH, DELETE and OPTIONS by default.
+        optional methods: Vec<Spanned<String>> = "methods",
+    }
+}
+
+/// CORS: a list of origins, or a mapping with `origins` and `methods`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorsSpec(pub CorsRecord);
+
+impl Decode for CorsSpec {
+    const EXPECTED: &'static str = "a list of origins or `{ origins, methods }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Seq(_) => {
+                let origins = d.spanned::<Vec<Spanned<String>>>(node)?;
+                Some(CorsSpec(CorsRecord {
+                    origins,
+                    methods: None,
+                }))
+            }
+            _ => CorsRecord::decode(node, d).map(CorsSpec),
+        }
+    }
+}
+
+impl JsonSchema for CorsSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Cors".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let record = generator.subschema_for::<CorsRecord>();
+        json_schema!({ "anyOf": [{ "type": "array", "items": { "type": "string" } }, record] })
+    }
+}
+
+/// The type of a gateway proxy's Service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceType {
+    /// A cloud load balancer.
+    LoadBalancer,
+    /// A port on every node.
+    NodePort,
+    /// Inside the cluster only (another load balancer in front).
+    ClusterIp,
+}
+
+impl ServiceType {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::LoadBalancer => "LoadBalancer",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::ClusterIp => "ClusterIP",
+        }
+    }
+}
+
+impl Decode for ServiceType {
+    const EXPECTED: &'static str = "a Service type (LoadBalancer, NodePort, ClusterIP)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "Service type",
+            &[
+                ("LoadBalancer", ServiceType::LoadBalancer),
+                ("NodePort", ServiceType::NodePort),
+                ("ClusterIP", ServiceType::ClusterIp),
+            ],
+        )
+    }
+}
+
+impl JsonSchema for ServiceType {
+    fn schema_name() -> Cow<'static, str> {
+        "ServiceType".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["LoadBalancer", "NodePort", "ClusterIP"] })
     }
 }
 
@@ -70,6 +174,12 @@ record! {
         optional auth: bool = "auth",
         /// Requests per minute per client, overriding the gateway's.
         optional rate_limit: u32 = "rateLimit",
+        /// Time allowed for a whole request through the gateway.
+        optional timeout: Millis = "timeout",
+        /// Retries by the gateway after a failed attempt.
+        optional retries: u32 = "retries",
+        /// CORS for this route, overriding the gateway's.
+        optional cors: CorsSpec = "cors",
     }
 }
 
@@ -112,6 +222,9 @@ record! {
         optional policies: bool = "policies",
         /// The service mesh carrying calls between services (`istio`), if any.
         optional mesh: MeshKind = "mesh",
+        /// The API server's addresses in CIDR notation (`kubectl get endpoints
+        /// kubernetes`): services with `access:` may call them on 443 and 6443.
+        optional api_server: Cidr = "apiServer",
     }
 }
 

@@ -76,6 +76,9 @@ record! {
         optional termination_grace_period: Duration = "terminationGracePeriod",
         /// Mount the service account token; `false` by default.
         optional service_account_token: bool = "serviceAccountToken",
+        /// Kubernetes API access of its ServiceAccount in its namespace (a Role
+        /// and RoleBinding): `[{ resources: [pods], verbs: [get, list, create, delete] }]`.
+        optional access: Vec<Spanned<AccessSpec>> = "access",
         /// A HorizontalPodAutoscaler.
         optional autoscale: AutoscaleSpec = "autoscale",
         /// Where Prometheus scrapes; a port named `metrics` is found without it.
@@ -92,6 +95,18 @@ record! {
         optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// A sentence for people reading the spec.
         optional description: String = "description",
+    }
+}
+
+record! {
+    /// One rule of Kubernetes API access.
+    pub struct AccessSpec ("an access rule (`resources`, `verbs`, `apiGroups`)") {
+        /// Resources, plural and lowercase (`pods`, `pods/log`, `jobs`).
+        required resources: Vec<Spanned<String>> = "resources",
+        /// Verbs: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
+        required verbs: Vec<Spanned<String>> = "verbs",
+        /// API groups of the resources (`batch`); the core group when absent.
+        optional api_groups: Vec<Spanned<String>> = "apiGroups",
     }
 }
 
