@@ -1,6 +1,7 @@
 //! Command-line arguments: what a user can type, with examples in `--help`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 Examples:
   strata check examples/isa-cloud/platform.yaml
   strata plan examples/isa-cloud/platform.yaml --env staging
+  strata apply examples/isa-cloud/platform.yaml --env staging
   strata schema > platform.schema.json")]
 pub struct Cli {
     /// When to colour output.
@@ -159,6 +161,171 @@ Examples:
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Apply the platform to a cluster, wave by wave, waiting for each.
+    #[command(after_help = "\
+Namespaces and CRDs first, then each wave: its objects applied with server-side
+apply (field manager `strata`), then waited for until its workloads are ready.
+Generated secrets are created once and never overwritten. After success the
+rendered set is recorded as a revision and objects rendered before but not now
+are pruned (never PersistentVolumeClaims, never namespaces holding objects
+Strata did not create). A failure stops at the failing wave, prunes nothing,
+and a new run resumes.
+
+Examples:
+  strata apply examples/isa-cloud/platform.yaml --env staging
+  strata apply platform.yaml --env prod --dry-run
+  strata apply platform.yaml --skip infrastructure --timeout 10m
+  strata apply platform.yaml --only api,web --atomic
+  strata apply platform.yaml --context kind-dev --force-conflicts
+
+Exit status: 0 when applied (and recorded), 1 otherwise.")]
+    Apply {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// How waves are applied and waited for.
+        #[command(flatten)]
+        waves: WaveArgs,
+        /// Apply only these tiers or services (comma-separated), with the
+        /// namespaces and CRDs they need.
+        #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+        only: Vec<String>,
+        /// Leave out these tiers or services (comma-separated).
+        #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+        skip: Vec<String>,
+        /// Ask the API server to validate everything without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// When a wave fails, apply the previous revision again.
+        #[arg(long)]
+        atomic: bool,
+        /// Take over fields that another field manager owns.
+        #[arg(long)]
+        force_conflicts: bool,
+    },
+    /// Show each workload in the cluster by tier and wave: replicas, restarts, age, conditions.
+    #[command(after_help = "\
+Examples:
+  strata status examples/isa-cloud/platform.yaml --env staging
+  strata status platform.yaml --context prod
+
+Exit status: 0 when every workload is ready, 1 otherwise.")]
+    Status {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Show what `apply` would change, as a unified diff against the cluster.
+    #[command(after_help = "\
+The desired side is the API server's answer to a dry-run apply, so defaults do
+not show as changes; server-maintained fields are left out and Secret values
+are never printed. Objects `apply` would prune are shown as removed.
+
+Examples:
+  strata diff platform.yaml --env prod
+  strata diff platform.yaml --env prod --color never | less
+
+Exit status: 0 when there are no differences, 1 when there are, 2 on error.")]
+    Diff {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Print the logs of every pod of a service, each line prefixed with its pod.
+    #[command(after_help = "\
+Examples:
+  strata logs platform.yaml api --env staging
+  strata logs platform.yaml api -f --since 10m
+  strata logs platform.yaml postgres --tail 50")]
+    Logs {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The service.
+        #[arg(value_name = "SERVICE")]
+        service: String,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Keep printing new lines.
+        #[arg(short, long)]
+        follow: bool,
+        /// Only lines newer than this (`30s`, `10m`, `2h`).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        since: Option<Duration>,
+        /// Only the last N lines of each container.
+        #[arg(long, value_name = "N")]
+        tail: Option<i64>,
+    },
+    /// List the revisions recorded by `apply` and `rollback`.
+    #[command(after_help = "\
+Examples:
+  strata history platform.yaml --env prod")]
+    History {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Apply a recorded revision again (the one before the latest by default).
+    #[command(after_help = "\
+The revision's objects are applied wave by wave as by `apply`, recorded as a
+new revision, and objects of the latest revision it does not have are pruned.
+
+Examples:
+  strata rollback platform.yaml --env prod
+  strata rollback platform.yaml 3 --env prod")]
+    Rollback {
+        /// The spec and environment (they name the platform and environment).
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The revision to apply again.
+        #[arg(value_name = "REV")]
+        revision: Option<u32>,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// How waves are applied and waited for.
+        #[command(flatten)]
+        waves: WaveArgs,
+        /// Take over fields that another field manager owns.
+        #[arg(long)]
+        force_conflicts: bool,
+    },
+    /// Delete the platform from the cluster, last wave first.
+    #[command(after_help = "\
+Each wave is deleted and waited for before the one before it. PersistentVolumeClaims
+and generated secrets are kept (and so are the namespaces holding them) unless
+--delete-data is given; namespaces holding objects Strata did not create are kept.
+
+Examples:
+  strata destroy platform.yaml --env dev
+  strata destroy platform.yaml --env dev --delete-data")]
+    Destroy {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// How long to wait for each wave to be gone, and how often to look.
+        #[command(flatten)]
+        waves: WaveArgs,
+        /// Also delete PersistentVolumeClaims and generated secrets: the data.
+        #[arg(long)]
+        delete_data: bool,
+    },
     /// Print the JSON Schema of the spec language, for editors.
     #[command(after_help = "\
 Examples:
@@ -177,6 +344,57 @@ pub struct SpecArgs {
     /// The environment to apply (as named under `environments:`).
     #[arg(short, long, value_name = "ENV")]
     pub env: Option<String>,
+}
+
+/// Which cluster, as with kubectl.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file; default `KUBECONFIG`, then `~/.kube/config`.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context; default its current context.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+/// Waiting and concurrency.
+#[derive(Debug, clap::Args)]
+pub struct WaveArgs {
+    /// Longest wait for one wave (`90s`, `5m`, `1h`).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+/// `90`, `90s`, `5m`, `1h`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let hint = || format!("`{text}` is not a duration; write e.g. 90s, 5m or 1h");
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(hint()),
+        };
+        let n: u64 = number.parse().map_err(|_| hint())?;
+        total += n * unit;
+        number.clear();
+    }
+    if !number.is_empty() || text.is_empty() {
+        return Err(hint());
+    }
+    Ok(Duration::from_secs(total))
 }
 
 /// How `plan` prints.
@@ -273,4 +491,22 @@ pub enum GraphFormat {
     Mermaid,
     /// A Graphviz digraph.
     Dot,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("45s"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("").is_err());
+    }
 }

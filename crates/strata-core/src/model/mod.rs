@@ -50,6 +50,9 @@ pub struct Platform {
     pub production: bool,
     /// Labels for every object.
     pub labels: BTreeMap<String, String>,
+    /// The shared namespace in this environment: tiers that set none use it,
+    /// and `strata apply` keeps the platform's revisions there.
+    pub shared_namespace: String,
     /// Tiers, bottom first, as written.
     pub tiers: Vec<Tier>,
     /// Every service of every tier, tier by tier in spec order.

@@ -205,6 +205,7 @@ impl Resolver<'_> {
                 .and_then(|e| e.production.as_ref())
                 .map_or(env != Some("local"), |p| p.value),
             labels: self.own_labels(spec.labels.as_ref()),
+            shared_namespace,
             tiers,
             services,
             namespaces,

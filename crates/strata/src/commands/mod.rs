@@ -1,13 +1,20 @@
 //! One module per verb; each returns the process's exit code.
 
+mod apply;
 mod audit;
 mod check;
+mod cluster;
+mod destroy;
+mod diff;
 mod findings;
 mod graph;
+mod history;
 mod lint;
+mod logs;
 mod plan;
 mod render;
 mod schema;
+mod status;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -48,6 +55,61 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
         ),
         Command::Lint { paths, report } => lint::run(&paths, &report, printer),
         Command::Schema => schema::run(printer),
+        Command::Apply {
+            spec,
+            cluster,
+            waves,
+            only,
+            skip,
+            dry_run,
+            atomic,
+            force_conflicts,
+        } => apply::run(
+            &spec,
+            &cluster,
+            &waves,
+            &apply::Request {
+                selection: strata_kube::Selection { only, skip },
+                dry_run,
+                atomic,
+                force_conflicts,
+            },
+            printer,
+        ),
+        Command::Status { spec, cluster } => status::run(&spec, &cluster, printer),
+        Command::Diff { spec, cluster } => diff::run(&spec, &cluster, printer),
+        Command::Logs {
+            spec,
+            service,
+            cluster,
+            follow,
+            since,
+            tail,
+        } => logs::run(
+            &spec,
+            &service,
+            &cluster,
+            strata_kube::logs::LogOptions {
+                follow,
+                since,
+                tail,
+            },
+            printer,
+        ),
+        Command::History { spec, cluster } => history::run(&spec, &cluster, printer),
+        Command::Rollback {
+            spec,
+            revision,
+            cluster,
+            waves,
+            force_conflicts,
+        } => apply::rollback(&spec, revision, &cluster, &waves, force_conflicts, printer),
+        Command::Destroy {
+            spec,
+            cluster,
+            waves,
+            delete_data,
+        } => destroy::run(&spec, &cluster, &waves, delete_data, printer),
     }
 }
 

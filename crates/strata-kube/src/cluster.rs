@@ -1,0 +1,446 @@
+//! The cluster as Strata sees it: objects as JSON values, addressed by
+//! `apiVersion`, `kind`, namespace and name, with the resource of each kind
+//! found by discovery (so custom resources work like built-in kinds).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
+    PatchParams, PostParams,
+};
+use kube::discovery::Scope;
+use kube::{Client, core::Status};
+use serde_json::Value;
+
+/// The field manager of every server-side apply Strata makes.
+pub const FIELD_MANAGER: &str = "strata";
+
+/// Which object: enough to find it in a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId {
+    /// `apiVersion`, e.g. `apps/v1`.
+    pub api_version: String,
+    /// `kind`, e.g. `Deployment`.
+    pub kind: String,
+    /// The namespace; empty for cluster-scoped objects, and for namespaced
+    /// objects that go to the client's default namespace.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ObjectId {
+    /// The id of an object given as JSON.
+    pub fn of(value: &Value) -> Self {
+        let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+        ObjectId {
+            api_version: text(&value["apiVersion"]),
+            kind: text(&value["kind"]),
+            namespace: text(&value["metadata"]["namespace"]),
+            name: text(&value["metadata"]["name"]),
+        }
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{}/{}", self.kind, self.name)
+        } else {
+            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// One field two managers both want to set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConflict {
+    /// The other field manager (`kubectl-client-side-apply`, `helm`…).
+    pub manager: String,
+    /// The field path, e.g. `.spec.replicas`.
+    pub field: String,
+}
+
+/// What can go wrong talking to the cluster about one object.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// Discovery does not know the kind: no CRD, or a wrong `apiVersion`.
+    #[error(
+        "{id}: the cluster does not serve kind `{}` in `{}`; install its CRD or operator first, or check `apiVersion`",
+        id.kind,
+        id.api_version
+    )]
+    UnknownKind {
+        /// The object.
+        id: Box<ObjectId>,
+    },
+    /// Server-side apply found fields owned by another manager.
+    #[error("{id}: {} owned by another field manager ({}); rerun with --force-conflicts to take them over", plural_fields(conflicts.len()), describe(conflicts))]
+    Conflict {
+        /// The object.
+        id: Box<ObjectId>,
+        /// Each conflicting field and its manager.
+        conflicts: Vec<FieldConflict>,
+    },
+    /// The API server refused the request.
+    #[error("{id}: {message} ({reason}, HTTP {code})")]
+    Api {
+        /// The object.
+        id: Box<ObjectId>,
+        /// HTTP status code.
+        code: u16,
+        /// The machine-readable reason (`NotFound`, `Invalid`, `Forbidden`…).
+        reason: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The request did not reach the API server or got no answer.
+    #[error("{id}: the cluster did not answer: {message}")]
+    Unreachable {
+        /// The object.
+        id: Box<ObjectId>,
+        /// What the client reported.
+        message: String,
+    },
+}
+
+fn plural_fields(n: usize) -> String {
+    if n == 1 {
+        "1 field is".to_string()
+    } else {
+        format!("{n} fields are")
+    }
+}
+
+fn describe(conflicts: &[FieldConflict]) -> String {
+    conflicts
+        .iter()
+        .map(|c| format!("{} by `{}`", c.field, c.manager))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ClusterError {
+    /// True when the server said the object (or its namespace) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ClusterError::Api { code: 404, .. })
+    }
+
+    fn from_kube(id: &ObjectId, err: kube::Error) -> Self {
+        match err {
+            kube::Error::Api(status) => Self::from_status(id, &status),
+            kube::Error::Discovery(_) => ClusterError::UnknownKind {
+                id: Box::new(id.clone()),
+            },
+            other => ClusterError::Unreachable {
+                id: Box::new(id.clone()),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    fn from_status(id: &ObjectId, status: &Status) -> Self {
+        let conflicts: Vec<FieldConflict> = status
+            .details
+            .iter()
+            .flat_map(|d| d.causes.iter())
+            .filter(|c| c.reason == "FieldManagerConflict")
+            .map(|c| FieldConflict {
+                manager: conflict_manager(&c.message),
+                field: c.field.clone(),
+            })
+            .collect();
+        if status.code == 409 && !conflicts.is_empty() {
+            return ClusterError::Conflict {
+                id: Box::new(id.clone()),
+                conflicts,
+            };
+        }
+        ClusterError::Api {
+            id: Box::new(id.clone()),
+            code: status.code,
+            reason: status.reason.clone(),
+            message: status.message.clone(),
+        }
+    }
+}
+
+/// The manager named in a conflict cause: `conflict with "kubectl" using apps/v1`.
+fn conflict_manager(message: &str) -> String {
+    message
+        .split('"')
+        .nth(1)
+        .map_or_else(|| message.to_string(), str::to_string)
+}
+
+/// A kind the cluster serves.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    /// Group, version and plural.
+    pub resource: ApiResource,
+    /// Namespaced or cluster-scoped.
+    pub namespaced: bool,
+}
+
+/// A connection to one cluster, with discovery answers cached.
+pub struct Cluster {
+    client: Client,
+    kinds: Mutex<HashMap<(String, String), Kind>>,
+}
+
+impl Cluster {
+    /// Wraps a client.
+    pub fn new(client: Client) -> Self {
+        Cluster {
+            client,
+            kinds: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The namespace of the kubeconfig context, for namespaced objects
+    /// rendered without one (raw manifests).
+    pub fn default_namespace(&self) -> &str {
+        self.client.default_namespace()
+    }
+
+    /// The resource serving `api_version` / `kind`. Only answers are cached,
+    /// so a kind becomes known once its CRD is established.
+    pub async fn kind(&self, id: &ObjectId) -> Result<Kind, ClusterError> {
+        let key = (id.api_version.clone(), id.kind.clone());
+        if let Some(kind) = self.kinds.lock().map_or(None, |k| k.get(&key).cloned()) {
+            return Ok(kind);
+        }
+        let (group, version) = match id.api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", id.api_version.as_str()),
+        };
+        let gvk = GroupVersionKind::gvk(group, version, &id.kind);
+        let (resource, caps) = kube::discovery::pinned_kind(&self.client, &gvk)
+            .await
+            .map_err(|e| match e {
+                kube::Error::Api(status) if status.code == 404 => ClusterError::UnknownKind {
+                    id: Box::new(id.clone()),
+                },
+                other => ClusterError::from_kube(id, other),
+            })?;
+        let kind = Kind {
+            resource,
+            namespaced: caps.scope == Scope::Namespaced,
+        };
+        if let Ok(mut kinds) = self.kinds.lock() {
+            kinds.insert(key, kind.clone());
+        }
+        Ok(kind)
+    }
+
+    /// The namespace an object lives in: its own, or the default one for a
+    /// namespaced object without one; empty when cluster-scoped.
+    pub async fn namespace_of(&self, id: &ObjectId) -> Result<String, ClusterError> {
+        let kind = self.kind(id).await?;
+        Ok(if !kind.namespaced {
+            String::new()
+        } else if id.namespace.is_empty() {
+            self.default_namespace().to_string()
+        } else {
+            id.namespace.clone()
+        })
+    }
+
+    async fn api(&self, id: &ObjectId) -> Result<Api<DynamicObject>, ClusterError> {
+        let kind = self.kind(id).await?;
+        Ok(if !kind.namespaced {
+            Api::all_with(self.client.clone(), &kind.resource)
+        } else if id.namespace.is_empty() {
+            Api::default_namespaced_with(self.client.clone(), &kind.resource)
+        } else {
+            Api::namespaced_with(self.client.clone(), &id.namespace, &kind.resource)
+        })
+    }
+
+    /// The live object, or `None` when it does not exist.
+    pub async fn get(&self, id: &ObjectId) -> Result<Option<Value>, ClusterError> {
+        let api = self.api(id).await?;
+        match api.get_opt(&id.name).await {
+            Ok(found) => Ok(found.map(to_value)),
+            Err(e) => Err(ClusterError::from_kube(id, e)),
+        }
+    }
+
+    /// Server-side apply of `value` as field manager `strata`; the object as
+    /// the server stored it (or would, with `dry_run`).
+    pub async fn apply(
+        &self,
+        value: &Value,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
+        let id = ObjectId::of(value);
+        let api = self.api(&id).await?;
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        if force {
+            params = params.force();
+        }
+        if dry_run {
+            params = params.dry_run();
+        }
+        api.patch(&id.name, &params, &Patch::Apply(value))
+            .await
+            .map(to_value)
+            .map_err(|e| ClusterError::from_kube(&id, e))
+    }
+
+    /// Creates `value` unless an object of that name exists; true when created.
+    pub async fn create(&self, value: &Value, dry_run: bool) -> Result<bool, ClusterError> {
+        let id = ObjectId::of(value);
+        let api = self.api(&id).await?;
+        let object: DynamicObject =
+            serde_json::from_value(value.clone()).map_err(|e| ClusterError::Api {
+                id: Box::new(id.clone()),
+                code: 0,
+                reason: "Invalid".into(),
+                message: e.to_string(),
+            })?;
+        let params = PostParams {
+            dry_run,
+            field_manager: Some(FIELD_MANAGER.to_string()),
+        };
+        match api.create(&params, &object).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(&id, e)),
+        }
+    }
+
+    /// A JSON merge patch (used only to add missing keys to a Secret).
+    pub async fn merge(&self, id: &ObjectId, patch: &Value) -> Result<(), ClusterError> {
+        let api = self.api(id).await?;
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        api.patch(&id.name, &params, &Patch::Merge(patch))
+            .await
+            .map(|_| ())
+            .map_err(|e| ClusterError::from_kube(id, e))
+    }
+
+    /// Asks for deletion (dependents in the background); false when the
+    /// object was already gone.
+    pub async fn delete(&self, id: &ObjectId) -> Result<bool, ClusterError> {
+        let api = self.api(id).await?;
+        match api.delete(&id.name, &DeleteParams::background()).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(id, e)),
+        }
+    }
+
+    /// Objects of a kind in `namespace` (every namespace when empty and the
+    /// kind is namespaced) matching `labels` (`k=v,k2=v2`, or empty).
+    pub async fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        labels: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let id = ObjectId {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: String::new(),
+        };
+        let found = self.kind(&id).await?;
+        let api: Api<DynamicObject> = if found.namespaced && !namespace.is_empty() {
+            Api::namespaced_with(self.client.clone(), namespace, &found.resource)
+        } else {
+            Api::all_with(self.client.clone(), &found.resource)
+        };
+        let mut params = ListParams::default();
+        if !labels.is_empty() {
+            params = params.labels(labels);
+        }
+        let list = api
+            .list(&params)
+            .await
+            .map_err(|e| ClusterError::from_kube(&id, e))?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|o| {
+                let mut v = to_value(o);
+                // Items of a list may come without their type.
+                v["apiVersion"] = Value::from(api_version);
+                v["kind"] = Value::from(kind);
+                v
+            })
+            .collect())
+    }
+}
+
+fn to_value(object: DynamicObject) -> Value {
+    serde_json::to_value(object).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_print_with_and_without_namespace() {
+        let ns = ObjectId::of(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        );
+        assert_eq!(ns.to_string(), "Namespace/shop");
+        let d = ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+        );
+        assert_eq!(d.to_string(), "Deployment/shop/api");
+    }
+
+    #[test]
+    fn a_conflict_names_fields_managers_and_the_way_out() {
+        let status: Status = serde_json::from_value(json!({
+            "status": "Failure", "code": 409, "reason": "Conflict",
+            "message": "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: .spec.replicas",
+            "details": {"causes": [{"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-edit\" using apps/v1", "field": ".spec.replicas"}]}
+        }))
+        .unwrap();
+        let id = ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+        );
+        let err = ClusterError::from_status(&id, &status);
+        assert!(
+            matches!(&err, ClusterError::Conflict { conflicts, .. } if conflicts[0].manager == "kubectl-edit")
+        );
+        assert_eq!(
+            err.to_string(),
+            "Deployment/shop/api: 1 field is owned by another field manager (.spec.replicas by `kubectl-edit`); rerun with --force-conflicts to take them over"
+        );
+    }
+
+    #[test]
+    fn other_refusals_keep_the_servers_message() {
+        let status: Status = serde_json::from_value(json!({
+            "status": "Failure", "code": 422, "reason": "Invalid", "message": "spec.replicas: Invalid value: -1"
+        }))
+        .unwrap();
+        let id = ObjectId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}}),
+        );
+        let err = ClusterError::from_status(&id, &status);
+        assert_eq!(
+            err.to_string(),
+            "Deployment/api: spec.replicas: Invalid value: -1 (Invalid, HTTP 422)"
+        );
+        assert!(!err.is_not_found());
+    }
+}

@@ -1,0 +1,432 @@
+//! Revisions: what each successful apply put in the cluster, kept in the
+//! cluster itself as Secrets of type `strata.dev/revision` named
+//! `strata.PLATFORM.ENV.vN`, holding the rendered set as gzip-compressed
+//! JSON. Prune compares against the latest; rollback re-applies one.
+
+use std::io::{Read, Write};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use strata_core::render::{GeneratedSecret, Object, RenderedSet};
+
+use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::steps::Selection;
+
+/// The Secret type of a revision.
+pub const REVISION_TYPE: &str = "strata.dev/revision";
+/// Label: the platform.
+pub const PLATFORM_LABEL: &str = "strata.dev/platform";
+/// Label: the environment (`base` without one).
+pub const ENVIRONMENT_LABEL: &str = "strata.dev/environment";
+/// Label: the revision number.
+pub const REVISION_LABEL: &str = "strata.dev/revision";
+/// Revisions kept per platform and environment; older ones are deleted.
+pub const HISTORY_LIMIT: usize = 10;
+
+/// One platform in one environment, and where its revisions live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The platform's name.
+    pub platform: String,
+    /// The environment, if any.
+    pub environment: Option<String>,
+    /// The namespace holding the revisions.
+    pub namespace: String,
+}
+
+impl Release {
+    /// The release of `set`. Revisions live in the shared namespace when the
+    /// platform renders it, otherwise in its first namespace.
+    pub fn new(set: &RenderedSet, shared_namespace: &str) -> Self {
+        let rendered: Vec<&str> = set
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "Namespace")
+            .map(Object::name)
+            .collect();
+        let namespace = if rendered.contains(&shared_namespace) || rendered.is_empty() {
+            shared_namespace
+        } else {
+            rendered[0]
+        };
+        Release {
+            platform: set.platform.clone(),
+            environment: set.environment.clone(),
+            namespace: namespace.to_string(),
+        }
+    }
+
+    /// The environment's label value: its name, or `base`.
+    pub fn environment_label(&self) -> &str {
+        self.environment.as_deref().unwrap_or("base")
+    }
+
+    /// The label selector of this release's revisions.
+    pub fn selector(&self) -> String {
+        format!(
+            "{PLATFORM_LABEL}={},{ENVIRONMENT_LABEL}={}",
+            self.platform,
+            self.environment_label()
+        )
+    }
+
+    /// The Secret holding revision `number`.
+    pub fn secret_id(&self, number: u32) -> ObjectId {
+        ObjectId {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            namespace: self.namespace.clone(),
+            name: format!(
+                "strata.{}.{}.v{number}",
+                self.platform,
+                self.environment_label()
+            ),
+        }
+    }
+}
+
+/// One recorded apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// 1, 2, 3…
+    pub number: u32,
+    /// Why it was recorded: `apply`, `rollback to 2`.
+    pub cause: String,
+    /// When the Secret was created (RFC 3339), as the server says.
+    pub created: String,
+    /// The `--only` / `--skip` of that apply.
+    pub selection: Selection,
+    /// What was rendered.
+    pub set: RenderedSet,
+}
+
+/// Reading or writing revisions failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The cluster refused or did not answer.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// A revision Secret cannot be read back.
+    #[error(
+        "revision Secret `{name}` is damaged: {why}; delete it or roll back to another revision"
+    )]
+    Damaged {
+        /// The Secret's name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Another apply recorded the same revision number at the same time.
+    #[error(
+        "revision {number} of `{platform}` was recorded by another apply running at the same time; run again once it is done"
+    )]
+    Race {
+        /// The platform.
+        platform: String,
+        /// The number both wanted.
+        number: u32,
+    },
+    /// No such revision.
+    #[error(
+        "revision {number} of `{platform}` does not exist; `strata history` lists the revisions"
+    )]
+    Missing {
+        /// The platform.
+        platform: String,
+        /// The number asked for.
+        number: u32,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    platform: String,
+    environment: Option<String>,
+    revision: u32,
+    cause: String,
+    only: Vec<String>,
+    skip: Vec<String>,
+    objects: Vec<StoredObject>,
+    generated_secrets: Vec<StoredSecret>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredObject {
+    wave: usize,
+    tier: Option<String>,
+    service: Option<String>,
+    value: Value,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSecret {
+    name: String,
+    namespaces: Vec<String>,
+    keys: Vec<String>,
+}
+
+/// The Secret recording `set` as revision `number` of `release`.
+pub fn encode(
+    release: &Release,
+    set: &RenderedSet,
+    selection: &Selection,
+    number: u32,
+    cause: &str,
+) -> Value {
+    let payload = Payload {
+        platform: set.platform.clone(),
+        environment: set.environment.clone(),
+        revision: number,
+        cause: cause.to_string(),
+        only: selection.only.clone(),
+        skip: selection.skip.clone(),
+        objects: set
+            .objects
+            .iter()
+            .map(|o| StoredObject {
+                wave: o.wave,
+                tier: o.tier.clone(),
+                service: o.service.clone(),
+                value: o.value.clone(),
+            })
+            .collect(),
+        generated_secrets: set
+            .generated_secrets
+            .iter()
+            .map(|s| StoredSecret {
+                name: s.name.clone(),
+                namespaces: s.namespaces.clone(),
+                keys: s.keys.clone(),
+            })
+            .collect(),
+    };
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = gz.write_all(&serde_json::to_vec(&payload).unwrap_or_default());
+    let bytes = gz.finish().unwrap_or_default();
+    let id = release.secret_id(number);
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": id.name,
+            "namespace": id.namespace,
+            "labels": {
+                PLATFORM_LABEL: release.platform,
+                ENVIRONMENT_LABEL: release.environment_label(),
+                REVISION_LABEL: number.to_string(),
+                "app.kubernetes.io/managed-by": "strata",
+            },
+            "annotations": { "strata.dev/cause": cause },
+        },
+        "type": REVISION_TYPE,
+        "data": { "release": STANDARD.encode(bytes) },
+    })
+}
+
+/// Reads a revision Secret back.
+pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
+    let name = secret["metadata"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let damaged = |why: String| InventoryError::Damaged {
+        name: name.clone(),
+        why,
+    };
+    let data = secret["data"]["release"]
+        .as_str()
+        .ok_or_else(|| damaged("no `release` key".into()))?;
+    let bytes = STANDARD
+        .decode(data)
+        .map_err(|e| damaged(format!("not base64: {e}")))?;
+    let mut text = Vec::new();
+    GzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut text)
+        .map_err(|e| damaged(format!("not gzip: {e}")))?;
+    let payload: Payload =
+        serde_json::from_slice(&text).map_err(|e| damaged(format!("not a revision: {e}")))?;
+    Ok(Revision {
+        number: payload.revision,
+        cause: payload.cause,
+        created: secret["metadata"]["creationTimestamp"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        selection: Selection {
+            only: payload.only,
+            skip: payload.skip,
+        },
+        set: RenderedSet {
+            platform: payload.platform,
+            environment: payload.environment,
+            objects: payload
+                .objects
+                .into_iter()
+                .map(|o| Object {
+                    wave: o.wave,
+                    tier: o.tier,
+                    service: o.service,
+                    value: o.value,
+                })
+                .collect(),
+            generated_secrets: payload
+                .generated_secrets
+                .into_iter()
+                .map(|s| GeneratedSecret {
+                    name: s.name,
+                    namespaces: s.namespaces,
+                    keys: s.keys,
+                })
+                .collect(),
+        },
+    })
+}
+
+/// Every revision of `release`, oldest first.
+pub async fn list(cluster: &Cluster, release: &Release) -> Result<Vec<Revision>, InventoryError> {
+    let secrets = cluster
+        .list("v1", "Secret", &release.namespace, &release.selector())
+        .await?;
+    let mut revisions = secrets
+        .iter()
+        .filter(|s| s["type"] == REVISION_TYPE)
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    revisions.sort_by_key(|r| r.number);
+    Ok(revisions)
+}
+
+/// The latest revision, if any.
+pub async fn latest(
+    cluster: &Cluster,
+    release: &Release,
+) -> Result<Option<Revision>, InventoryError> {
+    Ok(list(cluster, release).await?.pop())
+}
+
+/// One revision by number.
+pub async fn load(
+    cluster: &Cluster,
+    release: &Release,
+    number: u32,
+) -> Result<Revision, InventoryError> {
+    match cluster.get(&release.secret_id(number)).await? {
+        Some(secret) => decode(&secret),
+        None => Err(InventoryError::Missing {
+            platform: release.platform.clone(),
+            number,
+        }),
+    }
+}
+
+/// Records `set` as the next revision and deletes revisions beyond
+/// [`HISTORY_LIMIT`]; returns its number.
+pub async fn record(
+    cluster: &Cluster,
+    release: &Release,
+    set: &RenderedSet,
+    selection: &Selection,
+    cause: &str,
+) -> Result<u32, InventoryError> {
+    let existing = list(cluster, release).await?;
+    let number = existing.last().map_or(1, |r| r.number + 1);
+    let secret = encode(release, set, selection, number, cause);
+    if !cluster.create(&secret, false).await? {
+        return Err(InventoryError::Race {
+            platform: release.platform.clone(),
+            number,
+        });
+    }
+    let keep_from = (existing.len() + 1).saturating_sub(HISTORY_LIMIT);
+    for old in existing.iter().take(keep_from) {
+        cluster.delete(&release.secret_id(old.number)).await?;
+    }
+    Ok(number)
+}
+
+/// Deletes every revision of `release` (after `destroy`).
+pub async fn forget(cluster: &Cluster, release: &Release) -> Result<usize, InventoryError> {
+    let revisions = list(cluster, release).await?;
+    for revision in &revisions {
+        cluster.delete(&release.secret_id(revision.number)).await?;
+    }
+    Ok(revisions.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::tests::shop;
+
+    #[test]
+    fn a_revision_round_trips_through_its_secret() {
+        let mut set = shop();
+        set.generated_secrets.push(GeneratedSecret {
+            name: "db".into(),
+            namespaces: vec!["data".into(), "apps".into()],
+            keys: vec!["password".into()],
+        });
+        let release = Release::new(&set, "apps");
+        let selection = Selection {
+            only: vec![],
+            skip: vec!["operators".into()],
+        };
+        let mut secret = encode(&release, &set, &selection, 3, "apply");
+        assert_eq!(secret["metadata"]["name"], "strata.shop.dev.v3");
+        assert_eq!(secret["metadata"]["namespace"], "apps");
+        assert_eq!(secret["type"], REVISION_TYPE);
+        assert_eq!(secret["metadata"]["labels"][REVISION_LABEL], "3");
+        secret["metadata"]["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+        let revision = decode(&secret).unwrap();
+        assert_eq!(revision.number, 3);
+        assert_eq!(revision.set, set);
+        assert_eq!(revision.selection, selection);
+        assert_eq!(revision.created, "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn revisions_are_compressed() {
+        let set = shop();
+        let secret = encode(
+            &Release::new(&set, "apps"),
+            &set,
+            &Selection::default(),
+            1,
+            "apply",
+        );
+        let stored = secret["data"]["release"].as_str().unwrap().len();
+        let plain: usize = set.objects.iter().map(|o| o.value.to_string().len()).sum();
+        assert!(stored < plain, "{stored} >= {plain}");
+    }
+
+    #[test]
+    fn a_damaged_revision_is_reported_not_trusted() {
+        let secret = json!({"metadata": {"name": "strata.shop.dev.v1"}, "data": {"release": "bm90IGd6aXA="}});
+        let err = decode(&secret).unwrap_err();
+        assert!(err.to_string().contains("strata.shop.dev.v1"));
+        assert!(err.to_string().contains("not gzip"));
+    }
+
+    #[test]
+    fn revisions_live_in_the_shared_namespace_when_rendered() {
+        let set = shop();
+        assert_eq!(Release::new(&set, "apps").namespace, "apps");
+        assert_eq!(Release::new(&set, "elsewhere").namespace, "data");
+        let base = RenderedSet {
+            environment: None,
+            ..set
+        };
+        let release = Release::new(&base, "apps");
+        assert_eq!(release.secret_id(1).name, "strata.shop.base.v1");
+        assert_eq!(
+            release.selector(),
+            "strata.dev/platform=shop,strata.dev/environment=base"
+        );
+    }
+}

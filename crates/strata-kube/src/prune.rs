@@ -1,0 +1,365 @@
+//! Removing objects safely, for prune, destroy and rollback: what is
+//! removed, in which order, and what is never removed (claims holding
+//! data, namespaces holding objects Strata did not create, CRDs still in
+//! use).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+use strata_core::render::{Object, RenderedSet, kind_rank};
+use tokio::time::Instant;
+
+use crate::cluster::{Cluster, ClusterError, FIELD_MANAGER, ObjectId};
+use crate::progress::{Event, Progress};
+
+/// The objects of `previous` that `current` no longer renders, by kind,
+/// namespace and name; claims are left out (they hold data).
+pub fn candidates<'a>(previous: &'a RenderedSet, current: &RenderedSet) -> Vec<&'a Object> {
+    let now: BTreeSet<String> = current.objects.iter().map(Object::key).collect();
+    previous
+        .objects
+        .iter()
+        .filter(|o| !now.contains(&o.key()))
+        .filter(|o| o.kind() != "PersistentVolumeClaim")
+        .collect()
+}
+
+/// Deletion order: waves from last to first, within a wave what refers to
+/// workloads before workloads before what they use; CRDs, then namespaces,
+/// at the very end.
+pub fn order(objects: &[ObjectToRemove]) -> Vec<Vec<ObjectToRemove>> {
+    let mut groups: Vec<Vec<ObjectToRemove>> = Vec::new();
+    let waves: BTreeSet<usize> = objects
+        .iter()
+        .filter(|o| !is_last(&o.id.kind))
+        .map(|o| o.wave)
+        .collect();
+    for wave in waves.into_iter().rev() {
+        let mut group: Vec<ObjectToRemove> = objects
+            .iter()
+            .filter(|o| o.wave == wave && !is_last(&o.id.kind))
+            .cloned()
+            .collect();
+        group.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.id.kind)));
+        groups.push(group);
+    }
+    for kind in ["CustomResourceDefinition", "Namespace"] {
+        let group: Vec<ObjectToRemove> = objects
+            .iter()
+            .filter(|o| o.id.kind == kind)
+            .cloned()
+            .collect();
+        if !group.is_empty() {
+            groups.push(group);
+        }
+    }
+    groups
+}
+
+fn is_last(kind: &str) -> bool {
+    matches!(kind, "CustomResourceDefinition" | "Namespace")
+}
+
+/// One object to remove, with what the checks before removal need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectToRemove {
+    /// Which object.
+    pub id: ObjectId,
+    /// Its wave, for ordering.
+    pub wave: usize,
+    /// The object as rendered (a CRD's names are read from it).
+    pub value: Value,
+}
+
+impl ObjectToRemove {
+    /// From a rendered object.
+    pub fn of(object: &Object) -> Self {
+        ObjectToRemove {
+            id: ObjectId::of(&object.value),
+            wave: object.wave,
+            value: object.value.clone(),
+        }
+    }
+}
+
+/// What a removal did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Removed {
+    /// Deleted.
+    pub deleted: Vec<ObjectId>,
+    /// Left in place, and why.
+    pub kept: Vec<(ObjectId, String)>,
+}
+
+/// Removal stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RemovalError {
+    /// The cluster refused a deletion or a check.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// Objects still exist when the timeout passed (finalizers, stuck pods).
+    #[error("still being deleted after {}s: {}; check their finalizers, then run the command again", timeout.as_secs(), ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    Timeout {
+        /// How long was waited.
+        timeout: Duration,
+        /// What was still there.
+        ids: Vec<ObjectId>,
+    },
+}
+
+/// How [`remove`] behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct RemovalOptions {
+    /// Wait until each group is gone before the next.
+    pub wait: bool,
+    /// Longest wait for one group.
+    pub timeout: Duration,
+    /// Time between checks.
+    pub poll: Duration,
+    /// Deletions in flight at once.
+    pub concurrency: usize,
+}
+
+/// Deletes `objects` in [`order`], keeping namespaces that hold claims or
+/// foreign objects and CRDs whose kind still has objects.
+pub async fn remove(
+    cluster: &Cluster,
+    objects: &[ObjectToRemove],
+    options: RemovalOptions,
+    progress: &dyn Progress,
+) -> Result<Removed, RemovalError> {
+    let mut removed = Removed::default();
+    for group in order(objects) {
+        let mut deleting = Vec::new();
+        for object in &group {
+            if let Some(reason) = reason_to_keep(cluster, object).await? {
+                progress.event(Event::Kept {
+                    id: object.id.clone(),
+                    reason: reason.clone(),
+                });
+                removed.kept.push((object.id.clone(), reason));
+            } else {
+                deleting.push(object.id.clone());
+            }
+        }
+        let results: Vec<Result<Option<ObjectId>, ClusterError>> = stream::iter(deleting)
+            .map(|id| async move {
+                match cluster.delete(&id).await {
+                    Ok(true) => Ok(Some(id)),
+                    // Already gone: nothing to wait for or report.
+                    Ok(false) | Err(ClusterError::UnknownKind { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .buffered(options.concurrency.max(1))
+            .collect()
+            .await;
+        let mut deleting = Vec::new();
+        for result in results {
+            deleting.extend(result?);
+        }
+        if options.wait {
+            wait_gone(cluster, &deleting, options).await?;
+        }
+        for id in deleting {
+            progress.event(Event::Deleted { id: id.clone() });
+            removed.deleted.push(id);
+        }
+    }
+    Ok(removed)
+}
+
+async fn wait_gone(
+    cluster: &Cluster,
+    ids: &[ObjectId],
+    options: RemovalOptions,
+) -> Result<(), RemovalError> {
+    let deadline = Instant::now() + options.timeout;
+    let mut left: Vec<ObjectId> = ids.to_vec();
+    loop {
+        let mut still = Vec::new();
+        for id in left {
+            match cluster.get(&id).await {
+                Ok(Some(_)) => still.push(id),
+                Ok(None) | Err(ClusterError::UnknownKind { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if still.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(RemovalError::Timeout {
+                timeout: options.timeout,
+                ids: still,
+            });
+        }
+        left = still;
+        tokio::time::sleep(options.poll).await;
+    }
+}
+
+/// Kinds looked at in a namespace before deleting it: those people create.
+const NAMESPACE_CONTENTS: [(&str, &str); 11] = [
+    ("v1", "PersistentVolumeClaim"),
+    ("v1", "Pod"),
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
+    ("v1", "Service"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "ServiceAccount"),
+];
+
+async fn reason_to_keep(
+    cluster: &Cluster,
+    object: &ObjectToRemove,
+) -> Result<Option<String>, ClusterError> {
+    match object.id.kind.as_str() {
+        "Namespace" => {
+            for (api_version, kind) in NAMESPACE_CONTENTS {
+                let items = match cluster.list(api_version, kind, &object.id.name, "").await {
+                    Ok(items) => items,
+                    Err(ClusterError::UnknownKind { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                if kind == "PersistentVolumeClaim" && !items.is_empty() {
+                    return Ok(Some(format!(
+                        "it holds {} PersistentVolumeClaim(s); deleting it would delete their data (destroy --delete-data removes them)",
+                        items.len()
+                    )));
+                }
+                if let Some(foreign) = items.iter().find(|i| is_foreign(i)) {
+                    return Ok(Some(format!(
+                        "it holds {kind}/{} which Strata did not create",
+                        foreign["metadata"]["name"].as_str().unwrap_or("")
+                    )));
+                }
+            }
+            Ok(None)
+        }
+        "CustomResourceDefinition" => {
+            let spec = &object.value["spec"];
+            let group = spec["group"].as_str().unwrap_or("");
+            let kind = spec["names"]["kind"].as_str().unwrap_or("");
+            let version = spec["versions"]
+                .as_array()
+                .and_then(|v| v.iter().find(|v| v["storage"] == true).or(v.first()))
+                .and_then(|v| v["name"].as_str())
+                .unwrap_or("v1");
+            match cluster
+                .list(&format!("{group}/{version}"), kind, "", "")
+                .await
+            {
+                Ok(items) if !items.is_empty() => Ok(Some(format!(
+                    "{} {kind} object(s) still exist; deleting the CRD would delete them",
+                    items.len()
+                ))),
+                Ok(_) | Err(ClusterError::UnknownKind { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// True for an object a person or another tool created: not applied by
+/// Strata, not labelled as Strata's, not owned by another object, and not
+/// one Kubernetes puts in every namespace.
+fn is_foreign(object: &Value) -> bool {
+    let metadata = &object["metadata"];
+    let kind = object["kind"].as_str().unwrap_or("");
+    let name = metadata["name"].as_str().unwrap_or("");
+    let automatic = matches!(
+        (kind, name),
+        ("ConfigMap", "kube-root-ca.crt") | ("ServiceAccount", "default")
+    ) || object["type"] == "kubernetes.io/service-account-token";
+    let owned = metadata["ownerReferences"]
+        .as_array()
+        .is_some_and(|o| !o.is_empty());
+    let labelled = metadata["labels"]["app.kubernetes.io/managed-by"] == "strata";
+    let applied = metadata["managedFields"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|f| f["manager"] == FIELD_MANAGER));
+    !(automatic || owned || labelled || applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::tests::{object, shop};
+    use serde_json::json;
+
+    #[test]
+    fn candidates_are_what_is_no_longer_rendered_except_claims() {
+        let previous = shop();
+        let mut current = shop();
+        current
+            .objects
+            .retain(|o| o.service.as_deref() != Some("api") && o.name() != "apps");
+        let mut previous_with_claim = previous.clone();
+        previous_with_claim.objects.push(object(
+            3,
+            Some("apps"),
+            "PersistentVolumeClaim",
+            "apps",
+            "api-data",
+        ));
+        let keys: Vec<String> = candidates(&previous_with_claim, &current)
+            .iter()
+            .map(|o| o.key())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "Namespace//apps",
+                "ServiceAccount/apps/api",
+                "Deployment/apps/api"
+            ]
+        );
+    }
+
+    #[test]
+    fn removal_goes_from_the_last_wave_down_with_namespaces_last() {
+        let set = shop();
+        let all: Vec<ObjectToRemove> = set.objects.iter().map(ObjectToRemove::of).collect();
+        let groups: Vec<Vec<String>> = order(&all)
+            .iter()
+            .map(|g| g.iter().map(|o| o.id.to_string()).collect())
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                vec!["Deployment/apps/api", "ServiceAccount/apps/api"],
+                vec![
+                    "Cluster/data/pg",
+                    "StatefulSet/data/db",
+                    "ServiceAccount/data/db"
+                ],
+                vec!["Deployment/data/cnpg"],
+                vec!["Secret/apps/shared", "Secret/data/creds"],
+                vec!["CustomResourceDefinition/clusters.postgresql.cnpg.io"],
+                vec!["Namespace/data", "Namespace/apps"],
+            ]
+        );
+    }
+
+    #[test]
+    fn foreign_objects_are_those_strata_did_not_make() {
+        let mine = json!({"kind": "ConfigMap", "metadata": {"name": "x", "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
+        let labelled = json!({"kind": "Service", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata"}}});
+        let pod = json!({"kind": "Pod", "metadata": {"name": "x-1", "ownerReferences": [{"kind": "ReplicaSet"}]}});
+        let root = json!({"kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"}});
+        let theirs = json!({"kind": "ConfigMap", "metadata": {"name": "x", "managedFields": [{"manager": "kubectl-create"}]}});
+        assert!(!is_foreign(&mine));
+        assert!(!is_foreign(&labelled));
+        assert!(!is_foreign(&pod));
+        assert!(!is_foreign(&root));
+        assert!(is_foreign(&theirs));
+    }
+}

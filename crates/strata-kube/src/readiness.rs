@@ -1,0 +1,381 @@
+//! When an applied object counts as ready: pure judgements over the live
+//! object's JSON, one rule per kind.
+
+use serde_json::Value;
+
+/// What the live object says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Done: the wave need not wait for it.
+    Ready,
+    /// Not yet, and why (shown while waiting and when a wave times out).
+    Progressing(String),
+    /// It will not become ready without a change.
+    Failed(String),
+}
+
+/// Kinds of custom resources known to report a `Ready` condition once their
+/// operator has reconciled them; one without status yet is still waited for.
+const REPORT_READY: [(&str, &str); 3] = [
+    ("postgresql.cnpg.io", "Cluster"),
+    ("kafka.strimzi.io", "Kafka"),
+    ("kafka.strimzi.io", "KafkaTopic"),
+];
+
+/// True when applying `kind` is followed by a wait for it.
+pub fn is_waited_for(api_version: &str, kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "CustomResourceDefinition"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "PersistentVolumeClaim"
+    ) || is_custom(api_version)
+}
+
+/// True for kinds outside the built-in API groups.
+fn is_custom(api_version: &str) -> bool {
+    match api_version.split_once('/') {
+        None => false,
+        Some((group, _)) => group.contains('.') && !group.ends_with(".k8s.io"),
+    }
+}
+
+/// Judges a live object.
+pub fn judge(object: &Value) -> Readiness {
+    let kind = object["kind"].as_str().unwrap_or("");
+    let api_version = object["apiVersion"].as_str().unwrap_or("");
+    match kind {
+        "Namespace" => match object["status"]["phase"].as_str() {
+            Some("Terminating") => Readiness::Failed("namespace is being deleted".into()),
+            _ => Readiness::Ready,
+        },
+        "CustomResourceDefinition" => match condition(object, "Established") {
+            Some(("True", _, _)) => Readiness::Ready,
+            _ => Readiness::Progressing("CRD not established yet".into()),
+        },
+        "Deployment" => deployment(object),
+        "StatefulSet" => stateful_set(object),
+        "DaemonSet" => daemon_set(object),
+        "Job" => job(object),
+        "PersistentVolumeClaim" => match object["status"]["phase"].as_str() {
+            Some("Bound") => Readiness::Ready,
+            Some("Lost") => Readiness::Failed("claim lost its volume".into()),
+            _ => Readiness::Progressing("claim not bound yet".into()),
+        },
+        _ if is_custom(api_version) => custom(object, api_version, kind),
+        _ => Readiness::Ready,
+    }
+}
+
+/// `(status, reason, message)` of condition `kind`.
+fn condition<'a>(object: &'a Value, kind: &str) -> Option<(&'a str, &'a str, &'a str)> {
+    object["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == kind)
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+                c["message"].as_str().unwrap_or(""),
+            )
+        })
+}
+
+fn int(value: &Value) -> i64 {
+    value.as_i64().unwrap_or(0)
+}
+
+/// The controller has seen the latest spec.
+fn observed(object: &Value) -> bool {
+    let generation = int(&object["metadata"]["generation"]);
+    int(&object["status"]["observedGeneration"]) >= generation
+}
+
+fn deployment(object: &Value) -> Readiness {
+    if let Some(("False", "ProgressDeadlineExceeded", message)) = condition(object, "Progressing") {
+        return Readiness::Failed(format!("progress deadline exceeded: {message}"));
+    }
+    if !observed(object) {
+        return Readiness::Progressing("controller has not seen the new spec".into());
+    }
+    let want = object["spec"]["replicas"].as_i64().unwrap_or(1);
+    let status = &object["status"];
+    let updated = int(&status["updatedReplicas"]);
+    let available = int(&status["availableReplicas"]);
+    let total = int(&status["replicas"]);
+    if updated < want {
+        return Readiness::Progressing(format!("{updated} of {want} replicas updated"));
+    }
+    if total > updated {
+        return Readiness::Progressing(format!(
+            "{} old replicas still terminating",
+            total - updated
+        ));
+    }
+    if available < want {
+        return Readiness::Progressing(format!("{available} of {want} replicas available"));
+    }
+    Readiness::Ready
+}
+
+fn stateful_set(object: &Value) -> Readiness {
+    if !observed(object) {
+        return Readiness::Progressing("controller has not seen the new spec".into());
+    }
+    let want = object["spec"]["replicas"].as_i64().unwrap_or(1);
+    let status = &object["status"];
+    let ready = int(&status["readyReplicas"]);
+    if ready < want {
+        return Readiness::Progressing(format!("{ready} of {want} replicas ready"));
+    }
+    let on_delete = object["spec"]["updateStrategy"]["type"] == "OnDelete";
+    if !on_delete {
+        let updated = int(&status["updatedReplicas"]);
+        if updated < want {
+            return Readiness::Progressing(format!("{updated} of {want} replicas updated"));
+        }
+        let current = status["currentRevision"].as_str().unwrap_or("");
+        let update = status["updateRevision"].as_str().unwrap_or("");
+        if !update.is_empty() && current != update {
+            return Readiness::Progressing(format!("rolling out revision {update}"));
+        }
+    }
+    Readiness::Ready
+}
+
+fn daemon_set(object: &Value) -> Readiness {
+    if !observed(object) {
+        return Readiness::Progressing("controller has not seen the new spec".into());
+    }
+    let status = &object["status"];
+    let want = int(&status["desiredNumberScheduled"]);
+    let updated = int(&status["updatedNumberScheduled"]);
+    let available = int(&status["numberAvailable"]);
+    if updated < want {
+        return Readiness::Progressing(format!("{updated} of {want} pods updated"));
+    }
+    if available < want {
+        return Readiness::Progressing(format!("{available} of {want} pods available"));
+    }
+    Readiness::Ready
+}
+
+fn job(object: &Value) -> Readiness {
+    if let Some(("True", reason, message)) = condition(object, "Failed") {
+        return Readiness::Failed(format!("job failed: {reason} {message}").trim().into());
+    }
+    if let Some(("True", _, _)) = condition(object, "Complete") {
+        return Readiness::Ready;
+    }
+    let succeeded = int(&object["status"]["succeeded"]);
+    let active = int(&object["status"]["active"]);
+    Readiness::Progressing(format!(
+        "job not complete ({active} active, {succeeded} succeeded)"
+    ))
+}
+
+fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
+    match condition(object, "Ready") {
+        Some(("True", _, _)) => Readiness::Ready,
+        Some((_, reason, message)) => {
+            let why = [reason, message]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(": ");
+            Readiness::Progressing(if why.is_empty() {
+                "Ready condition is not True".into()
+            } else {
+                format!("not ready: {why}")
+            })
+        }
+        None => {
+            let group = api_version.split('/').next().unwrap_or("");
+            if REPORT_READY.contains(&(group, kind)) {
+                Readiness::Progressing("waiting for its operator to report Ready".into())
+            } else {
+                // Most custom resources (ServiceMonitor, VirtualService…)
+                // never report readiness: applied is all there is.
+                Readiness::Ready
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deploy(generation: i64, status: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "generation": generation}, "spec": {"replicas": 2}, "status": status})
+    }
+
+    #[test]
+    fn deployment_is_ready_when_updated_and_available() {
+        let ready = deploy(
+            3,
+            json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
+        );
+        assert_eq!(judge(&ready), Readiness::Ready);
+    }
+
+    #[test]
+    fn deployment_waits_for_the_controller_updates_and_old_pods() {
+        let unseen = deploy(
+            4,
+            json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
+        );
+        assert!(matches!(judge(&unseen), Readiness::Progressing(r) if r.contains("not seen")));
+        let rolling = deploy(
+            4,
+            json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2}),
+        );
+        assert_eq!(
+            judge(&rolling),
+            Readiness::Progressing("1 of 2 replicas updated".into())
+        );
+        let old = deploy(
+            4,
+            json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}),
+        );
+        assert_eq!(
+            judge(&old),
+            Readiness::Progressing("1 old replicas still terminating".into())
+        );
+        let unavailable = deploy(
+            4,
+            json!({"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}),
+        );
+        assert_eq!(
+            judge(&unavailable),
+            Readiness::Progressing("1 of 2 replicas available".into())
+        );
+    }
+
+    #[test]
+    fn deployment_past_its_deadline_has_failed() {
+        let stuck = deploy(
+            1,
+            json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
+        );
+        assert!(matches!(judge(&stuck), Readiness::Failed(r) if r.contains("timed out")));
+    }
+
+    #[test]
+    fn deployment_without_status_is_progressing() {
+        let fresh = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "generation": 1}, "spec": {"replicas": 1}});
+        assert!(matches!(judge(&fresh), Readiness::Progressing(_)));
+    }
+
+    #[test]
+    fn stateful_set_waits_for_ready_replicas_and_its_update_revision() {
+        let sts = |status: Value| json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "generation": 2}, "spec": {"replicas": 3}, "status": status});
+        assert_eq!(
+            judge(&sts(
+                json!({"observedGeneration": 2, "readyReplicas": 3, "updatedReplicas": 3, "currentRevision": "db-2", "updateRevision": "db-2"})
+            )),
+            Readiness::Ready
+        );
+        assert_eq!(
+            judge(&sts(
+                json!({"observedGeneration": 2, "readyReplicas": 1, "updatedReplicas": 3})
+            )),
+            Readiness::Progressing("1 of 3 replicas ready".into())
+        );
+        assert_eq!(
+            judge(&sts(
+                json!({"observedGeneration": 2, "readyReplicas": 3, "updatedReplicas": 3, "currentRevision": "db-1", "updateRevision": "db-2"})
+            )),
+            Readiness::Progressing("rolling out revision db-2".into())
+        );
+    }
+
+    #[test]
+    fn stateful_set_on_delete_needs_only_ready_replicas() {
+        let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "generation": 2}, "spec": {"replicas": 1, "updateStrategy": {"type": "OnDelete"}}, "status": {"observedGeneration": 2, "readyReplicas": 1, "currentRevision": "db-1", "updateRevision": "db-2"}});
+        assert_eq!(judge(&sts), Readiness::Ready);
+    }
+
+    #[test]
+    fn daemon_set_counts_scheduled_updated_and_available_pods() {
+        let ds = |status: Value| json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "generation": 1}, "status": status});
+        assert_eq!(
+            judge(&ds(
+                json!({"observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3})
+            )),
+            Readiness::Ready
+        );
+        assert_eq!(
+            judge(&ds(
+                json!({"observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 2})
+            )),
+            Readiness::Progressing("2 of 3 pods available".into())
+        );
+    }
+
+    #[test]
+    fn job_completes_or_fails() {
+        let job = |status: Value| json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"}, "status": status});
+        assert_eq!(
+            judge(&job(
+                json!({"conditions": [{"type": "Complete", "status": "True"}], "succeeded": 1})
+            )),
+            Readiness::Ready
+        );
+        assert!(
+            matches!(judge(&job(json!({"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}))), Readiness::Failed(r) if r.contains("BackoffLimitExceeded"))
+        );
+        assert_eq!(
+            judge(&job(json!({"active": 1}))),
+            Readiness::Progressing("job not complete (1 active, 0 succeeded)".into())
+        );
+    }
+
+    #[test]
+    fn claims_namespaces_and_crds() {
+        let pvc = |phase: &str| json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "d"}, "status": {"phase": phase}});
+        assert_eq!(judge(&pvc("Bound")), Readiness::Ready);
+        assert!(matches!(judge(&pvc("Pending")), Readiness::Progressing(_)));
+        assert!(matches!(judge(&pvc("Lost")), Readiness::Failed(_)));
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}, "status": {"phase": "Terminating"}});
+        assert!(matches!(judge(&ns), Readiness::Failed(_)));
+        let crd = |status: &str| json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "x"}, "status": {"conditions": [{"type": "Established", "status": status}]}});
+        assert_eq!(judge(&crd("True")), Readiness::Ready);
+        assert!(matches!(judge(&crd("False")), Readiness::Progressing(_)));
+    }
+
+    #[test]
+    fn custom_resources_follow_their_ready_condition() {
+        let cr = |conditions: Value| json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"}, "status": {"conditions": conditions}});
+        assert_eq!(
+            judge(&cr(json!([{"type": "Ready", "status": "True"}]))),
+            Readiness::Ready
+        );
+        assert_eq!(
+            judge(&cr(
+                json!([{"type": "Ready", "status": "False", "reason": "Setup", "message": "primary starting"}])
+            )),
+            Readiness::Progressing("not ready: Setup: primary starting".into())
+        );
+        let fresh = json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"}});
+        assert!(matches!(judge(&fresh), Readiness::Progressing(_)));
+        let monitor = json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "api"}});
+        assert_eq!(judge(&monitor), Readiness::Ready);
+    }
+
+    #[test]
+    fn what_is_waited_for() {
+        assert!(is_waited_for("apps/v1", "Deployment"));
+        assert!(is_waited_for("postgresql.cnpg.io/v1", "Cluster"));
+        assert!(!is_waited_for("v1", "ConfigMap"));
+        assert!(!is_waited_for("networking.k8s.io/v1", "NetworkPolicy"));
+        assert!(!is_waited_for("policy/v1", "PodDisruptionBudget"));
+    }
+}

@@ -1,0 +1,225 @@
+//! `strata apply` and `strata rollback`: the wave engine with a live
+//! display, and a report of what happened.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use strata_kube::apply::{Failure, Rollback};
+use strata_kube::prune::Removed;
+use strata_kube::{Applied, ApplyError, ApplyOptions, Selection, inventory};
+
+use super::cluster::{connect, runtime, target};
+use crate::cli::{ClusterArgs, SpecArgs, WaveArgs};
+use crate::printer::Printer;
+use crate::progress::Display;
+
+/// How often readiness is checked against a real cluster.
+const POLL: Duration = Duration::from_secs(2);
+
+/// What `apply` was asked to do, beyond the spec and the cluster.
+pub struct Request {
+    /// `--only` / `--skip`.
+    pub selection: Selection,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--atomic`.
+    pub atomic: bool,
+    /// `--force-conflicts`.
+    pub force_conflicts: bool,
+}
+
+fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
+    ApplyOptions {
+        selection: request.selection.clone(),
+        force_conflicts: request.force_conflicts,
+        dry_run: request.dry_run,
+        atomic: request.atomic,
+        timeout: waves.timeout,
+        poll: POLL,
+        concurrency: usize::from(waves.concurrency),
+    }
+}
+
+pub fn run(
+    spec: &SpecArgs,
+    cluster: &ClusterArgs,
+    waves: &WaveArgs,
+    request: &Request,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let target = match target(spec, printer)? {
+        Ok(target) => target,
+        Err(code) => return Ok(code),
+    };
+    // Bad names are bad input: refused before the cluster is contacted.
+    request.selection.check(&target.set)?;
+    let options = options(waves, request);
+    let display = Display::new();
+    let result = runtime()?.block_on(async {
+        let cluster = connect(cluster).await?;
+        Ok::<_, anyhow::Error>(
+            strata_kube::apply(&cluster, &target.set, &target.release, &options, &display).await,
+        )
+    })?;
+    display.finish();
+    Ok(conclude(result, request.dry_run, &target.release, printer))
+}
+
+pub fn rollback(
+    spec: &SpecArgs,
+    revision: Option<u32>,
+    cluster: &ClusterArgs,
+    waves: &WaveArgs,
+    force_conflicts: bool,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let target = match target(spec, printer)? {
+        Ok(target) => target,
+        Err(code) => return Ok(code),
+    };
+    let request = Request {
+        selection: Selection::default(),
+        dry_run: false,
+        atomic: false,
+        force_conflicts,
+    };
+    let options = options(waves, &request);
+    let display = Display::new();
+    let release = &target.release;
+    let result = runtime()?.block_on(async {
+        let cluster = connect(cluster).await?;
+        let number = match revision {
+            Some(n) => n,
+            None => {
+                let revisions = inventory::list(&cluster, release).await?;
+                match revisions.len() {
+                    0 | 1 => anyhow::bail!(
+                        "`{}` has {} revision(s) in namespace `{}`: nothing to roll back to; `strata history` lists them",
+                        release.platform,
+                        revisions.len(),
+                        release.namespace
+                    ),
+                    n => revisions[n - 2].number,
+                }
+            }
+        };
+        Ok(strata_kube::rollback(&cluster, release, number, &options, &display).await)
+    })?;
+    display.finish();
+    Ok(conclude(result, false, release, printer))
+}
+
+fn conclude(
+    result: Result<Applied, ApplyError>,
+    dry_run: bool,
+    release: &strata_kube::Release,
+    printer: &Printer,
+) -> ExitCode {
+    match result {
+        Ok(done) => {
+            for note in &done.notes {
+                printer.note(note);
+            }
+            print_pruned(&done.pruned, printer);
+            match done.revision {
+                Some(revision) => printer.note(&format!(
+                    "applied {} objects; recorded revision {revision} of `{}` in namespace `{}`",
+                    done.applied.len(),
+                    release.platform,
+                    release.namespace
+                )),
+                None if dry_run => {
+                    let unchecked = done
+                        .notes
+                        .iter()
+                        .filter(|n| n.contains("not checked"))
+                        .count();
+                    printer.note(&format!(
+                        "dry run: the API server accepted {} objects{}; nothing was changed",
+                        done.applied.len(),
+                        if unchecked == 0 {
+                            String::new()
+                        } else {
+                            format!(", {unchecked} could not be checked before their namespace or CRD exists")
+                        }
+                    ))
+                }
+                None => {}
+            }
+            ExitCode::SUCCESS
+        }
+        Err(ApplyError::Failed(failure)) => {
+            print_failure(&failure, printer);
+            ExitCode::from(1)
+        }
+        Err(other) => {
+            printer.failure(&other.to_string());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_pruned(pruned: &Removed, printer: &Printer) {
+    for id in &pruned.deleted {
+        printer.note(&format!("pruned {id}"));
+    }
+    for (id, reason) in &pruned.kept {
+        printer.note(&format!("not pruned {id}: {reason}"));
+    }
+}
+
+fn list(ids: &[strata_kube::ObjectId]) -> String {
+    const SHOWN: usize = 12;
+    let mut text: Vec<String> = ids.iter().take(SHOWN).map(ToString::to_string).collect();
+    if ids.len() > SHOWN {
+        text.push(format!("… and {} more", ids.len() - SHOWN));
+    }
+    text.join(", ")
+}
+
+fn print_failure(failure: &Failure, printer: &Printer) {
+    printer.failure(&format!("{} failed: {}", failure.step, failure.cause));
+    let mut out = String::new();
+    for (id, reason) in &failure.not_ready {
+        out.push_str(&format!("  not ready: {id}: {reason}\n"));
+    }
+    for pod in &failure.pods {
+        out.push_str(&format!("  pod {}:\n", pod.pod));
+        for problem in &pod.problems {
+            out.push_str(&format!("    {problem}\n"));
+        }
+        for event in &pod.events {
+            out.push_str(&format!("    event {event}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "  applied ({}): {}\n",
+        failure.applied.len(),
+        list(&failure.applied)
+    ));
+    out.push_str(&format!(
+        "  not applied ({}): {}\n",
+        failure.not_applied.len(),
+        list(&failure.not_applied)
+    ));
+    match &failure.rollback {
+        None => out.push_str(
+            "  nothing was pruned and no revision was recorded; fix the cause and run the same command again to resume\n",
+        ),
+        Some(Rollback::Done { to, recorded, removed }) => {
+            out.push_str(&format!(
+                "  rolled back: revision {to} applied again and recorded as revision {recorded}\n"
+            ));
+            for id in &removed.deleted {
+                out.push_str(&format!("  removed {id} (not in revision {to})\n"));
+            }
+        }
+        Some(Rollback::NothingToRollBackTo) => out.push_str(
+            "  --atomic: there is no earlier revision to roll back to; what was applied is left in place\n",
+        ),
+        Some(Rollback::Failed(why)) => {
+            out.push_str(&format!("  --atomic: the rollback failed too: {why}\n"));
+        }
+    }
+    eprint!("{out}");
+}

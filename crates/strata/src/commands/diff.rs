@@ -1,0 +1,67 @@
+//! `strata diff`: what `apply` would change; exit 1 when anything would.
+
+use std::process::ExitCode;
+
+use strata_kube::diff::ChangeKind;
+use strata_kube::{inventory, prune};
+
+use super::cluster::{connect, runtime, target};
+use crate::cli::{ClusterArgs, SpecArgs};
+use crate::printer::Printer;
+
+pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    // Errors exit 2 here: 1 means "there are differences".
+    match diff(spec, cluster, printer) {
+        Ok(code) => Ok(code),
+        Err(err) => {
+            printer.failure(&format!("{err:#}"));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let target = match target(spec, printer)? {
+        Ok(target) => target,
+        Err(_) => return Ok(ExitCode::from(2)),
+    };
+    let objects: Vec<_> = target.set.objects.iter().collect();
+    let changes = runtime()?.block_on(async {
+        let cluster = connect(cluster).await?;
+        let previous = inventory::latest(&cluster, &target.release).await?;
+        let pruned: Vec<_> = previous
+            .as_ref()
+            .map(|p| prune::candidates(&p.set, &target.set))
+            .unwrap_or_default();
+        Ok::<_, anyhow::Error>(strata_kube::diff::diff(&cluster, &objects, &pruned, 8).await?)
+    })?;
+    for change in &changes {
+        for line in change.diff.lines() {
+            let style = match line.chars().next() {
+                _ if line.starts_with("+++") || line.starts_with("---") => "1",
+                Some('+') => "32",
+                Some('-') => "31",
+                Some('@') => "36",
+                _ => "",
+            };
+            let text = if style.is_empty() {
+                line.to_string()
+            } else {
+                printer.paint(line, style)
+            };
+            printer.out(&format!("{text}\n"));
+        }
+    }
+    let count = |k: ChangeKind| changes.iter().filter(|c| c.kind == k).count();
+    if changes.is_empty() {
+        printer.note("no differences");
+        return Ok(ExitCode::SUCCESS);
+    }
+    printer.note(&format!(
+        "{} to add, {} to change, {} to prune",
+        count(ChangeKind::Added),
+        count(ChangeKind::Changed),
+        count(ChangeKind::Removed)
+    ));
+    Ok(ExitCode::from(1))
+}

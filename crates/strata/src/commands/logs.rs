@@ -1,0 +1,34 @@
+//! `strata logs`: a service's pods' logs, prefixed with the pod.
+
+use std::process::ExitCode;
+
+use strata_kube::logs::LogOptions;
+
+use super::cluster::{connect, runtime, target};
+use crate::cli::{ClusterArgs, SpecArgs};
+use crate::printer::Printer;
+
+pub fn run(
+    spec: &SpecArgs,
+    service: &str,
+    cluster: &ClusterArgs,
+    options: LogOptions,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let target = match target(spec, printer)? {
+        Ok(target) => target,
+        Err(code) => return Ok(code),
+    };
+    runtime()?.block_on(async {
+        let cluster = connect(cluster).await?;
+        strata_kube::logs::logs(&cluster, &target.set, service, &options, |pod, line| {
+            printer.out(&format!(
+                "{} {line}\n",
+                printer.paint(&format!("{pod} |"), "36")
+            ));
+        })
+        .await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

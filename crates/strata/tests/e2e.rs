@@ -1,0 +1,385 @@
+//! End to end against a real cluster: every cluster verb of the real
+//! binary. Runs only when `STRATA_E2E_KUBECONFIG` names a kubeconfig (its
+//! current context is used); otherwise it prints why and passes.
+//!
+//! It assumes nothing of the cluster: its spec lives in a temporary
+//! directory and uses a namespace with a random suffix; pods may or may not
+//! start (no registry access, no default StorageClass), so the steps that
+//! need running pods accept a readiness timeout, while the steps that must
+//! succeed use an environment with zero replicas. Everything it creates is
+//! destroyed at the end, also when an assertion fails.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use assert_cmd::Command;
+
+/// The platform: `files` (a claim, in its own tier) before `web`; the
+/// `idle` environment runs no pods, so applying it never waits for a pod.
+fn spec(suffix: &str, web_tag: &str) -> String {
+    format!(
+        "platform: e2e-{suffix}
+namespace: strata-e2e-{suffix}
+environments:
+  idle: {{ replicas: 0 }}
+secrets:
+  web-token: {{ generate: [token] }}
+tiers:
+  - name: store
+    services:
+      files:
+        kind: stateless
+        image: busybox:1.36
+        command: [sleep, \"3600\"]
+        storage: 64Mi
+        resources: {{ requests: {{ cpu: 10m, memory: 16Mi }} }}
+  - name: apps
+    after: [store]
+    services:
+      web:
+        image: nginxinc/nginx-unprivileged:{web_tag}
+        ports: {{ http: 8080 }}
+        resources: {{ requests: {{ cpu: 10m, memory: 32Mi }} }}
+        env: {{ TOKEN: {{ secret: web-token, key: token }} }}
+"
+    )
+}
+
+struct Suite {
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+    spec: PathBuf,
+}
+
+impl Suite {
+    fn strata(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
+        let output = cmd
+            .env("NO_COLOR", "1")
+            .arg(args[0])
+            .arg(&self.spec)
+            .args(&args[1..])
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .output()
+            .expect("strata runs");
+        eprintln!(
+            "$ strata {}\n--- exit {:?}\n{}{}",
+            args.join(" "),
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    fn write_spec(&self, text: &str) {
+        std::fs::write(&self.spec, text).expect("the spec is written");
+    }
+}
+
+impl Drop for Suite {
+    fn drop(&mut self) {
+        // Whatever happened, leave nothing behind: both environments, data too.
+        for env in [None, Some("idle")] {
+            let mut args = vec!["destroy", "--delete-data", "--timeout", "3m"];
+            if let Some(env) = env {
+                args.extend(["--env", env]);
+            }
+            let _ = self.strata(&args);
+        }
+        let _ = &self.dir;
+    }
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn suffix() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}", (nanos ^ u128::from(std::process::id())) & 0xff_ffff)
+}
+
+/// A readiness timeout or a failed wave is an acceptable outcome where pods
+/// may not start; anything else (refusals, conflicts, crashes) is not.
+fn applied_or_not_ready(output: &Output) {
+    let (_, err) = text(output);
+    if output.status.success() {
+        return;
+    }
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("failed: not ready after") || err.contains("progress deadline"),
+        "only a readiness failure is acceptable here: {err}"
+    );
+    assert!(err.contains("not applied ("), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn every_verb_against_a_real_cluster() {
+    let Some(kubeconfig) = std::env::var_os("STRATA_E2E_KUBECONFIG") else {
+        // Straight to the stream, past the test harness's capture, so the
+        // skip shows in every run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: STRATA_E2E_KUBECONFIG is not set"
+        );
+        return;
+    };
+    every_verb(Path::new(&kubeconfig));
+}
+
+/// The same suite against the fake API server of `strata-kube`'s tests,
+/// served over loopback HTTP: the binary end to end, in every run. Its
+/// workloads are ready at once, so this is the path where pods start.
+#[test]
+fn every_verb_against_the_fake_api_server() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let port = loopback::serve(fake::Fake::new());
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster: {{ server: \"http://127.0.0.1:{port}\" }}
+users:
+- name: me
+  user: {{ token: fake }}
+contexts:
+- name: fake
+  context: {{ cluster: fake, user: me, namespace: default }}
+current-context: fake
+"
+        ),
+    )
+    .expect("the kubeconfig is written");
+    every_verb(&kubeconfig);
+}
+
+#[path = "../../strata-kube/tests/fake/mod.rs"]
+mod fake;
+
+/// Serves a fake over HTTP on a loopback port, from a thread of its own.
+mod loopback {
+    use http_body_util::BodyExt;
+    use hyper::body::Incoming;
+    use hyper_util::rt::TokioIo;
+    use tower::Service;
+
+    use super::fake::Fake;
+
+    /// The port; the server lives as long as the test process.
+    pub fn serve(fake: Fake) -> u16 {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a loopback port");
+                let _ = tx.send(listener.local_addr().expect("an address").port());
+                while let Ok((stream, _)) = listener.accept().await {
+                    let fake = fake.clone();
+                    tokio::spawn(async move {
+                        let service =
+                            hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                                let mut fake = fake.clone();
+                                async move {
+                                    let (parts, body) = request.into_parts();
+                                    let bytes = body.collect().await?.to_bytes();
+                                    let request = http::Request::from_parts(
+                                        parts,
+                                        kube::client::Body::from(bytes),
+                                    );
+                                    Ok::<_, hyper::Error>(
+                                        fake.call(request).await.unwrap_or_else(|e| match e {}),
+                                    )
+                                }
+                            });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        rx.recv().expect("the server starts")
+    }
+}
+
+fn every_verb(kubeconfig: &Path) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let id = suffix();
+    let suite = Suite {
+        spec: dir.path().join("platform.yaml"),
+        kubeconfig: kubeconfig.to_path_buf(),
+        dir,
+    };
+    suite.write_spec(&spec(&id, "1.27"));
+    let namespace = format!("strata-e2e-{id}");
+
+    // A dry run changes nothing and needs no namespace.
+    let out = suite.strata(&["apply", "--env", "idle", "--dry-run"]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("dry run"), "{err}");
+    let out = suite.strata(&["history", "--env", "idle"]);
+    assert!(out.status.success());
+    assert!(
+        text(&out).1.contains("no revisions"),
+        "the dry run recorded nothing"
+    );
+
+    // Without pods nothing waits on the cluster's nodes: this must succeed.
+    let out = suite.strata(&[
+        "apply",
+        "--env",
+        "idle",
+        "--skip",
+        "store",
+        "--timeout",
+        "2m",
+    ]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("recorded revision 1"), "{err}");
+    assert!(
+        err.contains(&format!("in namespace `{namespace}`")),
+        "{err}"
+    );
+
+    // Applying again changes nothing; the generated secret is kept.
+    let out = suite.strata(&[
+        "apply",
+        "--env",
+        "idle",
+        "--skip",
+        "store",
+        "--timeout",
+        "2m",
+    ]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("recorded revision 2"), "{err}");
+    assert!(!err.contains("generated Secret"), "generated twice: {err}");
+
+    // status: web is there with 0/0 replicas; files was skipped.
+    let out = suite.strata(&["status", "--env", "idle"]);
+    let (table, _) = text(&out);
+    assert!(table.contains("Deployment/web"), "{table}");
+    assert!(table.contains("0/0"), "{table}");
+    assert!(table.contains("missing"), "{table}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "files is missing, so not all are ready"
+    );
+
+    // diff: web matches, the skipped files would be added.
+    let out = suite.strata(&["diff", "--env", "idle"]);
+    let (diff, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(diff.contains("+++ desired/Deployment/"), "{diff}");
+    assert!(diff.contains("/files"), "{diff}");
+    assert!(
+        !diff.contains(&format!("desired/Deployment/{namespace}/web")),
+        "web was applied as rendered: {diff}"
+    );
+
+    // A new image is revision 3, shown by diff first; rollback returns to 2.
+    suite.write_spec(&spec(&id, "1.27.4"));
+    let out = suite.strata(&["diff", "--env", "idle"]);
+    let (diff, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        diff.contains("+        image: nginxinc/nginx-unprivileged:1.27.4"),
+        "{diff}"
+    );
+    let out = suite.strata(&[
+        "apply",
+        "--env",
+        "idle",
+        "--skip",
+        "store",
+        "--timeout",
+        "2m",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = suite.strata(&["rollback", "--env", "idle", "--timeout", "2m"]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("recorded revision 4"), "{err}");
+    let out = suite.strata(&["history", "--env", "idle"]);
+    let (history, _) = text(&out);
+    assert!(out.status.success());
+    assert!(history.contains("rollback to 2"), "{history}");
+    assert!(history.contains("skip store"), "{history}");
+    suite.write_spec(&spec(&id, "1.27"));
+    let out = suite.strata(&["diff", "--env", "idle"]);
+    let (diff, _) = text(&out);
+    assert!(
+        !diff.contains("nginx-unprivileged:1.27.4"),
+        "rolled back: {diff}"
+    );
+
+    // With replicas, pods may or may not start here: a timeout is fine.
+    let out = suite.strata(&["apply", "--timeout", "45s"]);
+    applied_or_not_ready(&out);
+    let out = suite.strata(&["status"]);
+    let (table, _) = text(&out);
+    assert!(table.contains("Deployment/files"), "{table}");
+    assert!(matches!(out.status.code(), Some(0 | 1)));
+
+    // logs: lines when a pod runs, a clear error when none does.
+    let out = suite.strata(&["logs", "web", "--tail", "5"]);
+    let (_, err) = text(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let out = suite.strata(&["logs", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("not a service with pods"));
+
+    // destroy keeps the claim, its namespace and the generated secret...
+    let out = suite.strata(&["destroy", "--timeout", "3m"]);
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("PersistentVolumeClaim/"), "{err}");
+    assert!(
+        err.contains(&format!("kept Namespace/{namespace}")),
+        "{err}"
+    );
+    let out = suite.strata(&["status"]);
+    let (table, _) = text(&out);
+    assert_eq!(
+        table.matches("missing").count(),
+        2,
+        "both workloads are gone: {table}"
+    );
+
+    // ...until asked.
+    for env in [None, Some("idle")] {
+        let mut args = vec!["destroy", "--delete-data", "--timeout", "3m"];
+        if let Some(env) = env {
+            args.extend(["--env", env]);
+        }
+        let out = suite.strata(&args);
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    let out = suite.strata(&["history", "--env", "idle"]);
+    assert!(text(&out).1.contains("no revisions"), "{}", text(&out).1);
+}
