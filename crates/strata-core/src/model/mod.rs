@@ -357,14 +357,25 @@ pub struct NodePool {
     pub selector: BTreeMap<String, String>,
     /// Taints its nodes carry.
     pub taints: Vec<Taint>,
-    /// Its node count, when given.
-    pub nodes: Option<u32>,
+    /// Its node count, when given: a range when it autoscales.
+    pub nodes: Option<NodeRange>,
+    /// The machine type of its nodes (informational).
+    pub instance_type: Option<String>,
     /// Allocatable CPU of one node.
     pub cpu: Option<Quantity>,
     /// Allocatable memory of one node.
     pub memory: Option<Quantity>,
     /// GPUs of one node.
     pub gpu: Option<u32>,
+}
+
+/// How many nodes a pool has; `min == max` for a pool of fixed size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRange {
+    /// Nodes it always has.
+    pub min: u32,
+    /// Nodes it may grow to.
+    pub max: u32,
 }
 
 /// A PriorityClass.

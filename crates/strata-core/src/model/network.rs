@@ -65,6 +65,7 @@ impl Resolver<'_> {
     ) -> Option<ServiceId> {
         match index.get(&name.value.0) {
             Some(&id) => Some(id),
+            None if self.left_out(&name.value.0, false, name.span) => None,
             None => {
                 let mut names: Vec<&str> = index.keys().map(String::as_str).collect();
                 names.sort_unstable();

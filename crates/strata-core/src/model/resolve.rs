@@ -60,6 +60,8 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
         doc,
         spec: &spec,
         environment: environment.as_ref(),
+        env_name: env,
+        renames: BTreeMap::new(),
         catalog: Catalog::builtin(),
         errors: Vec::new(),
     };
@@ -79,6 +81,10 @@ pub(super) struct Resolver<'a> {
     pub(super) doc: &'a Document,
     pub(super) spec: &'a PlatformSpec,
     pub(super) environment: Option<&'a EnvironmentSpec>,
+    /// The environment's name, if one is selected.
+    pub(super) env_name: Option<&'a str>,
+    /// Namespaces the environment renames: base name to its name here.
+    renames: BTreeMap<String, String>,
     catalog: Catalog,
     pub(super) errors: Vec<Diagnostic>,
 }
@@ -114,12 +120,13 @@ impl Resolver<'_> {
 
     fn run(&mut self, env: Option<&str>) -> Platform {
         let spec = self.spec;
-        let shared_namespace = self
-            .environment
-            .and_then(|e| e.namespace.as_ref())
-            .or(spec.namespace.as_ref())
+        let base_shared = spec
+            .namespace
+            .as_ref()
             .map(text)
             .unwrap_or_else(|| spec.platform.value.0.clone());
+        self.renames = self.namespace_renames(&base_shared);
+        let shared_namespace = self.renamed(&base_shared);
 
         let mut tiers = self.tiers(&shared_namespace);
         let tier_index: HashMap<String, TierId> = tiers
@@ -258,7 +265,7 @@ impl Resolver<'_> {
                     .value
                     .namespace
                     .as_ref()
-                    .map(text)
+                    .map(|n| self.renamed(&n.value.0))
                     .unwrap_or_else(|| shared_namespace.to_string()),
                 after: Vec::new(),
                 services: Vec::new(),
@@ -300,6 +307,7 @@ impl Resolver<'_> {
                         tiers[own.0].after.push(id);
                         spans.entry((own, id)).or_insert(after.span);
                     }
+                    None if self.left_out(&after.value.0, true, after.span) => {}
                     None => {
                         let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
                         let help = suggestion(&after.value.0, &candidates, "tier");
@@ -858,6 +866,7 @@ impl Resolver<'_> {
             let target = match &need.value {
                 NeedSpec::Service(name) => match services.get(&name.0) {
                     Some(&id) => Some(DependencyTarget::Service(id)),
+                    None if self.left_out(&name.0, false, need.span) => None,
                     None => {
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
                         names.sort_unstable();
@@ -882,6 +891,7 @@ impl Resolver<'_> {
                 },
                 NeedSpec::Tier(name) => match tiers.get(name.0.as_str()) {
                     Some(&id) => Some(DependencyTarget::Tier(id)),
+                    None if self.left_out(&name.0, true, need.span) => None,
                     None => {
                         let mut names: Vec<&str> = tiers.keys().map(String::as_str).collect();
                         names.sort_unstable();
@@ -998,6 +1008,10 @@ impl Resolver<'_> {
                 Piece::Reference(r) => {
                     let at = self.inner_span(span, literal, r.range.clone());
                     let Some(&id) = services.get(&r.target) else {
+                        if self.left_out(&r.target, false, at) {
+                            ok = false;
+                            continue;
+                        }
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
                         names.sort_unstable();
                         let help = suggestion(&r.target, &names, "service");
@@ -1052,11 +1066,36 @@ impl Resolver<'_> {
     }
 
     fn node_pools(&mut self) -> Vec<NodePool> {
+        use crate::spec::platform::NodeCount;
+        let mut ranges = Vec::new();
+        for (_, pool) in self.spec.node_pools.iter().flat_map(|p| p.value.iter()) {
+            ranges.push(pool.value.nodes.as_ref().and_then(|n| match &n.value {
+                NodeCount::Fixed(count) => Some(NodeRange {
+                    min: *count,
+                    max: *count,
+                }),
+                NodeCount::Range(range) => {
+                    let (min, max) = (range.min.value, range.max.value);
+                    if min > max || max == 0 {
+                        self.error(
+                            "invalid-node-range",
+                            format!("the node range {min} to {max} is empty"),
+                            n.span,
+                            "invalid range",
+                            "write `{ min, max }` with `min <= max` and `max` at least 1".into(),
+                        );
+                        return None;
+                    }
+                    Some(NodeRange { min, max })
+                }
+            }));
+        }
         self.spec
             .node_pools
             .iter()
             .flat_map(|p| p.value.iter())
-            .map(|(name, pool)| {
+            .zip(ranges)
+            .map(|((name, pool), nodes)| {
                 let pool = &pool.value;
                 let capacity = pool.capacity.as_ref().map(|c| &c.value);
                 NodePool {
@@ -1077,7 +1116,8 @@ impl Resolver<'_> {
                             effect: t.value.effect.clone(),
                         })
                         .collect(),
-                    nodes: pool.nodes.as_ref().map(|n| n.value),
+                    nodes,
+                    instance_type: pool.instance_type.as_ref().map(|t| t.value.clone()),
                     cpu: capacity.and_then(|c| c.cpu.as_ref()).map(|c| c.value.0),
                     memory: capacity.and_then(|c| c.memory.as_ref()).map(|m| m.value.0),
                     gpu: capacity.and_then(|c| c.gpu.as_ref()).map(|g| g.value),
@@ -1106,12 +1146,14 @@ impl Resolver<'_> {
         }
         let mut tenants = Vec::new();
         for (name, tenant) in self.spec.tenants.iter().flat_map(|t| t.value.iter()) {
-            let namespace = tenant
-                .value
-                .namespace
-                .as_ref()
-                .map(text)
-                .unwrap_or_else(|| format!("tenant-{}", name.value.0));
+            let namespace = self.renamed(
+                &tenant
+                    .value
+                    .namespace
+                    .as_ref()
+                    .map(text)
+                    .unwrap_or_else(|| format!("tenant-{}", name.value.0)),
+            );
             if namespaces.iter().any(|n| n.name == namespace) {
                 let span = tenant
                     .value
@@ -1140,8 +1182,28 @@ impl Resolver<'_> {
                 namespace,
             });
         }
+        let elsewhere = super::environment::renamed_namespaces(&self.doc.spec);
         for (name, settings) in self.spec.namespaces.iter().flat_map(|n| n.value.iter()) {
-            match namespaces.iter_mut().find(|n| n.name == name.value.0) {
+            // An entry names a namespace by its base name (followed through
+            // renames) or by its name in this environment.
+            let here = self.renamed(&name.value.0);
+            let found = namespaces
+                .iter()
+                .position(|n| n.name == here)
+                .or_else(|| namespaces.iter().position(|n| n.name == name.value.0));
+            let found = match found {
+                None if self.environment.is_some()
+                    && (elsewhere.contains(&name.value.0)
+                        || self.renames.contains_key(&name.value.0)
+                        || self.base_namespace_left_out(&name.value.0)) =>
+                {
+                    // Another environment's name, or a namespace this
+                    // environment leaves out with its tier.
+                    continue;
+                }
+                found => found.map(|i| &mut namespaces[i]),
+            };
+            match found {
                 Some(namespace) => {
                     let own = self.own_labels(settings.value.labels.as_ref());
                     namespace.labels.extend(own);
@@ -1177,7 +1239,37 @@ impl Resolver<'_> {
                 }
             }
         }
+        if let Some(environment) = self.environment {
+            let own = self.own_labels(environment.namespace_labels.as_ref());
+            for namespace in &mut namespaces {
+                namespace.labels.extend(own.clone());
+            }
+        }
         (tenants, namespaces)
+    }
+
+    /// A namespace's name in this environment.
+    pub(super) fn renamed(&self, base: &str) -> String {
+        self.renames
+            .get(base)
+            .cloned()
+            .unwrap_or_else(|| base.to_string())
+    }
+
+    /// Whether `name` is the namespace of a tier of the base spec that this
+    /// environment leaves out.
+    fn base_namespace_left_out(&self, name: &str) -> bool {
+        let tiers_here: Vec<&str> = self
+            .spec
+            .tiers
+            .value
+            .iter()
+            .map(|t| t.value.name.value.0.as_str())
+            .collect();
+        self.doc.spec.tiers.value.iter().any(|t| {
+            !tiers_here.contains(&t.value.name.value.0.as_str())
+                && t.value.namespace.as_ref().is_some_and(|n| n.value.0 == name)
+        })
     }
 
     /// The declared PriorityClasses, and the services' `priority:` checked
@@ -1491,7 +1583,12 @@ impl Resolver<'_> {
                 name: text(name),
                 generate,
                 data,
-                namespaces: spec.value.namespace.iter().map(text).collect(),
+                namespaces: spec
+                    .value
+                    .namespace
+                    .iter()
+                    .map(|n| self.renamed(&n.value.0))
+                    .collect(),
                 secret_type: None,
             });
         }

@@ -1052,3 +1052,59 @@ tiers:
         json!(80)
     );
 }
+
+const RENAMED: &str = "
+platform: kt
+namespace: kt-prod
+namespaces:
+  kt-prod: { labels: { environment: production } }
+  kt-data: { budget: { pods: 20 } }
+environments:
+  staging:
+    namespaces: { kt-prod: kt-staging, kt-data: kt-staging-data }
+    namespaceLabels: { environment: staging }
+tiers:
+  - name: data
+    namespace: kt-data
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 }, storage: 10Gi }
+  - name: apps
+    services:
+      api: { image: kt/api:1.0.0, ports: { http: 8080 }, env: { DB: '${db.host}' } }
+";
+
+#[test]
+fn an_environment_renames_every_namespace_and_labels_them() {
+    let staging = render_with(RENAMED, Some("staging"), &[]).unwrap().objects;
+    let text = serde_json::to_string(&staging.iter().map(|o| &o.value).collect::<Vec<_>>())
+        .unwrap();
+    assert!(!text.contains("\"kt-prod\""), "a base name is left: {text}");
+    assert!(!text.contains("\"kt-data\""), "a base name is left: {text}");
+    let prod = find(&staging, "Namespace", "kt-staging");
+    assert_eq!(prod["metadata"]["labels"]["environment"], "staging");
+    let data = find(&staging, "Namespace", "kt-staging-data");
+    assert_eq!(data["metadata"]["labels"]["environment"], "staging");
+    // The data namespace's budget follows its rename.
+    let quota = staging
+        .iter()
+        .find(|o| o.kind() == "ResourceQuota")
+        .expect("a quota");
+    assert_eq!(quota.value["metadata"]["namespace"], "kt-staging-data");
+    // References follow the rename.
+    let api = find(&staging, "Deployment", "api");
+    assert_eq!(api["metadata"]["namespace"], "kt-staging");
+    let db = container(api)["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "DB")
+        .unwrap()
+        .clone();
+    assert_eq!(db["value"], "db.kt-staging-data.svc.cluster.local");
+    // The api's egress to the database names the renamed namespace.
+    assert!(text.contains("\"kubernetes.io/metadata.name\":\"kt-staging-data\""));
+    // The base spec keeps its own names and labels.
+    let base = render_with(RENAMED, None, &[]).unwrap().objects;
+    let prod = find(&base, "Namespace", "kt-prod");
+    assert_eq!(prod["metadata"]["labels"]["environment"], "production");
+}
