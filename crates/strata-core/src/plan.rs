@@ -278,6 +278,14 @@ fn check(
     }
 }
 
+fn node_count(n: u32) -> String {
+    if n == 1 {
+        "1 node".into()
+    } else {
+        format!("{n} nodes")
+    }
+}
+
 fn count(n: u32) -> Quantity {
     Quantity::units(u64::from(n))
 }
@@ -393,7 +401,7 @@ fn fit(platform: &Platform) -> Vec<Fit> {
                     checks.push(Fit {
                         warning: true,
                         ..check(
-                            &format!("{scope} at {} nodes (min)", nodes.min),
+                            &format!("{scope} at {} (min)", node_count(nodes.min)),
                             resource,
                             requested,
                             capacity.times(u64::from(nodes.min)),
@@ -401,7 +409,7 @@ fn fit(platform: &Platform) -> Vec<Fit> {
                         )
                     });
                     checks.push(check(
-                        &format!("{scope} at {} nodes (max)", nodes.max),
+                        &format!("{scope} at {} (max)", node_count(nodes.max)),
                         resource,
                         requested,
                         capacity.times(u64::from(nodes.max)),

@@ -191,9 +191,27 @@ impl Resolver<'_> {
     /// Reports a reference to a service (or a tier, when `tier`) that the
     /// environment leaves out with `without:`; whether it did.
     pub(super) fn left_out(&mut self, name: &str, tier: bool, span: Span) -> bool {
-        let Some(environment) = self.environment else {
+        let Some(why) = self.left_out_by(name, tier) else {
             return false;
         };
+        let env = self.env_name.unwrap_or_default();
+        let what = if tier { "tier" } else { "service" };
+        self.error(
+            "left-out",
+            format!("the {what} `{name}` is left out of environment `{env}` (`without: [{why}]`)"),
+            span,
+            "left out in this environment",
+            format!(
+                "leave out what refers to it too (add it to `environments.{env}.without`), or change the reference in `environments.{env}.services`"
+            ),
+        );
+        true
+    }
+
+    /// The `without:` entry that leaves out a service (or a tier, when
+    /// `tier`) in this environment, if any.
+    pub(super) fn left_out_by(&self, name: &str, tier: bool) -> Option<String> {
+        let environment = self.environment?;
         let entries: Vec<&str> = environment
             .without
             .iter()
@@ -201,10 +219,10 @@ impl Resolver<'_> {
             .map(|e| e.value.as_str())
             .collect();
         let removed_tier = |t: &str| entries.iter().any(|e| e.strip_prefix("tier/") == Some(t));
-        let why = if tier {
-            removed_tier(name).then(|| format!("`tier/{name}`"))
+        if tier {
+            removed_tier(name).then(|| format!("tier/{name}"))
         } else if entries.contains(&name) {
-            Some(format!("`{name}`"))
+            Some(name.to_string())
         } else {
             // A service of a tier left out as a whole.
             self.doc
@@ -219,23 +237,8 @@ impl Resolver<'_> {
                         .is_some_and(|s| s.value.get(name).is_some())
                 })
                 .filter(|t| removed_tier(&t.value.name.value.0))
-                .map(|t| format!("`tier/{}`", t.value.name.value.0))
-        };
-        let Some(why) = why else {
-            return false;
-        };
-        let env = self.env_name.unwrap_or_default();
-        let what = if tier { "tier" } else { "service" };
-        self.error(
-            "left-out",
-            format!("the {what} `{name}` is left out of environment `{env}` (`without: [{}]`)", why.trim_matches('`')),
-            span,
-            "left out in this environment",
-            format!(
-                "leave out what refers to it too (add it to `environments.{env}.without`), or change the reference in `environments.{env}.services`"
-            ),
-        );
-        true
+                .map(|t| format!("tier/{}", t.value.name.value.0))
+        }
     }
 
     /// The environment's namespace renames, base name to new name, checked:

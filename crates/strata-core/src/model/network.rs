@@ -393,7 +393,9 @@ impl Resolver<'_> {
                 let called = edges
                     .iter()
                     .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0);
-                if !called {
+                // A policy for a callee this environment leaves out has
+                // nothing to apply to.
+                if !called && self.left_out_by(&callee.value.0, false).is_none() {
                     let mine: Vec<&str> = edges
                         .iter()
                         .filter(|e| e.from.0 == i)

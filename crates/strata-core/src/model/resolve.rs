@@ -176,11 +176,18 @@ impl Resolver<'_> {
             self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
-        self.errors.extend(crate::blueprint::check_operators(
-            spec,
-            &tier_names,
-            &self.doc.file,
-        ));
+        let mut operator_errors =
+            crate::blueprint::check_operators(spec, &tier_names, &self.doc.file);
+        // An operator installed by a tier the environment leaves out.
+        for (_, operator) in spec.operators.iter().flat_map(|o| o.value.iter()) {
+            if let Some(tier) = &operator.value.tier
+                && self.left_out(&tier.value.0, true, tier.span)
+            {
+                operator_errors
+                    .retain(|e| e.labels.first().map(|l| l.span) != Some(tier.span));
+            }
+        }
+        self.errors.extend(operator_errors);
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
