@@ -157,6 +157,8 @@ pub struct Service {
     pub gpu: u32,
     /// Its persistent volume.
     pub storage: Option<Volume>,
+    /// Its other persistent volumes, by name.
+    pub volumes: Vec<NamedVolume>,
     /// The node pool it is scheduled on.
     pub pool: Option<String>,
     /// Its PriorityClass.
@@ -263,6 +265,15 @@ pub struct Volume {
     pub mount_path: String,
     /// How pods may mount it.
     pub access: AccessMode,
+}
+
+/// A persistent volume besides a service's `storage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedVolume {
+    /// Its name: the claim template's, or the claim's suffix.
+    pub name: String,
+    /// The volume.
+    pub volume: Volume,
 }
 
 /// Something a service waits for, and why.
@@ -435,23 +446,36 @@ impl Platform {
 impl Service {
     /// Whether its pods keep a volume each (a StatefulSet's claim template).
     pub fn has_volume_per_pod(&self) -> bool {
-        self.kind == WorkloadKind::Stateful && self.storage.is_some()
+        self.kind == WorkloadKind::Stateful && self.all_volumes().next().is_some()
+    }
+
+    /// Its persistent volumes: `storage` first, then `volumes`.
+    pub fn all_volumes(&self) -> impl Iterator<Item = &Volume> {
+        self.storage
+            .iter()
+            .chain(self.volumes.iter().map(|v| &v.volume))
+    }
+
+    /// Claims made for each volume: one per pod for a StatefulSet, else one.
+    fn claims_per_volume(&self) -> u32 {
+        if self.kind == WorkloadKind::Stateful {
+            self.replicas
+        } else {
+            1
+        }
     }
 
     /// Persistent volume claims it creates.
     pub fn volume_claims(&self) -> u32 {
-        match &self.storage {
-            None => 0,
-            Some(_) if self.has_volume_per_pod() => self.replicas,
-            Some(_) => 1,
-        }
+        let volumes = u32::try_from(self.all_volumes().count()).unwrap_or(u32::MAX);
+        volumes.saturating_mul(self.claims_per_volume())
     }
 
     /// Storage it requests in total.
     pub fn storage_total(&self) -> Quantity {
-        self.storage.as_ref().map_or(Quantity::default(), |v| {
-            v.size.times(u64::from(self.volume_claims()))
-        })
+        let claims = u64::from(self.claims_per_volume());
+        self.all_volumes()
+            .fold(Quantity::default(), |total, v| total.saturating_add(v.size.times(claims)))
     }
 }
 

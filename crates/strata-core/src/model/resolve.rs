@@ -14,7 +14,7 @@ use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
 use crate::spec::platform::{BudgetSpec, EnvironmentSpec, PlatformSpec};
 use crate::spec::service::{
-    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec,
+    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec, VolumeSpec,
 };
 use crate::spec::{self, Document, Map, Spanned};
 
@@ -411,11 +411,16 @@ impl Resolver<'_> {
             .storage
             .as_ref()
             .map(|s| self.volume(s, defaults.and_then(|d| d.storage_class.as_ref())));
+        let volumes = self.named_volumes(
+            spec,
+            storage.as_ref(),
+            defaults.and_then(|d| d.storage_class.as_ref()),
+        );
         let kind = spec
             .kind
             .as_ref()
             .map(|k| k.value)
-            .unwrap_or(if storage.is_some() {
+            .unwrap_or(if storage.is_some() || !volumes.is_empty() {
                 WorkloadKind::Stateful
             } else {
                 WorkloadKind::Stateless
@@ -450,7 +455,12 @@ impl Resolver<'_> {
         let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
         let config = self.config(spec);
         let patches = self.patches(spec);
-        let scratch = self.scratch(spec, storage.as_ref(), config.as_ref(), &runtime);
+        let scratch = self.scratch(
+            spec,
+            storage.iter().chain(volumes.iter().map(|v| &v.volume)),
+            config.as_ref(),
+            &runtime,
+        );
         Service {
             name: name.value.0.clone(),
             tier,
@@ -478,6 +488,7 @@ impl Resolver<'_> {
             resources,
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
             storage,
+            volumes,
             pool: None,
             priority: spec.priority.as_ref().map(text),
             scratch,
@@ -551,12 +562,69 @@ impl Resolver<'_> {
         }
     }
 
-    /// The service's extra writable directories: absolute, and not a path
-    /// something else is already mounted at.
-    fn scratch(
+    /// The service's `volumes`: names unique and not Strata's own, mount
+    /// paths apart from `storage`'s and each other's.
+    fn named_volumes(
         &mut self,
         spec: &ServiceSpec,
         storage: Option<&Volume>,
+        default_class: Option<&Spanned<String>>,
+    ) -> Vec<NamedVolume> {
+        const RESERVED: [&str; 3] = ["data", "tmp", "config"];
+        let mut out: Vec<NamedVolume> = Vec::new();
+        for entry in spec.volumes.iter().flat_map(|v| &v.value) {
+            let named = &entry.value;
+            let name = &named.name.value.0;
+            if RESERVED.contains(&name.as_str()) || out.iter().any(|v| &v.name == name) {
+                self.error(
+                    "duplicate-volume",
+                    format!("the service already has a volume called `{name}`"),
+                    named.name.span,
+                    "name taken",
+                    "give the volume another name (`data`, `tmp` and `config` are Strata's own)"
+                        .into(),
+                );
+                continue;
+            }
+            let storage_spec = Spanned {
+                value: StorageSpec::Volume(VolumeSpec {
+                    size: named.size.clone(),
+                    class: named.class.clone(),
+                    mount_path: Some(named.mount_path.clone()),
+                    access: named.access.clone(),
+                }),
+                span: entry.span,
+            };
+            let volume = self.volume(&storage_spec, default_class);
+            let path = volume.mount_path.trim_end_matches('/');
+            let clash = storage
+                .into_iter()
+                .chain(out.iter().map(|v| &v.volume))
+                .any(|v| v.mount_path.trim_end_matches('/') == path);
+            if clash {
+                self.error(
+                    "duplicate-mount",
+                    format!("`{path}` is already mounted: it is another volume's `mountPath`"),
+                    named.mount_path.span,
+                    "mounted twice",
+                    "choose another directory".into(),
+                );
+                continue;
+            }
+            out.push(NamedVolume {
+                name: name.clone(),
+                volume,
+            });
+        }
+        out
+    }
+
+    /// The service's extra writable directories: absolute, and not a path
+    /// something else is already mounted at.
+    fn scratch<'v>(
+        &mut self,
+        spec: &ServiceSpec,
+        volumes: impl Iterator<Item = &'v Volume>,
         config: Option<&Config>,
         runtime: &Runtime,
     ) -> Vec<String> {
@@ -564,8 +632,8 @@ impl Resolver<'_> {
         if runtime.security.read_only_root && runtime.security.profile != Profile::Privileged {
             taken.push(("/tmp", "`/tmp`, which is always writable"));
         }
-        if let Some(volume) = storage {
-            taken.push((&volume.mount_path, "the volume's `mountPath`"));
+        for volume in volumes {
+            taken.push((&volume.mount_path, "a volume's `mountPath`"));
         }
         if let Some(config) = config {
             taken.push((&config.mount_path, "the configuration's `mountPath`"));

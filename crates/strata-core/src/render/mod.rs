@@ -14,7 +14,7 @@ mod patch;
 mod policy;
 mod service;
 mod traffic;
-mod workload;
+pub(crate) mod workload;
 
 use serde_json::Value;
 

@@ -1108,3 +1108,75 @@ fn an_environment_renames_every_namespace_and_labels_them() {
     let prod = find(&base, "Namespace", "kt-prod");
     assert_eq!(prod["metadata"]["labels"]["environment"], "production");
 }
+
+const VOLUMES: &str = "
+platform: v
+tiers:
+  - name: data
+    services:
+      ch:
+        image: clickhouse/clickhouse-server:24.8
+        replicas: 2
+        storage: 10Gi
+        volumes: [{ name: logs, size: 5Gi, mountPath: /var/log/app, class: standard }]
+      web:
+        image: v/web:1.0.0
+        volumes: [{ name: uploads, size: 1Gi, mountPath: /srv/uploads }]
+";
+
+#[test]
+fn extra_volumes_are_claimed_per_pod_or_once_and_mounted() {
+    let objects = render_with(VOLUMES, None, &[]).unwrap().objects;
+    let set = find(&objects, "StatefulSet", "ch");
+    let templates: Vec<&str> = set["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(templates, ["data", "logs"]);
+    let logs = &set["spec"]["volumeClaimTemplates"][1]["spec"];
+    assert_eq!(logs["storageClassName"], "standard");
+    assert_eq!(logs["resources"]["requests"]["storage"], "5Gi");
+    let mounts = container(set)["volumeMounts"].to_string();
+    assert!(mounts.contains(r#"{"name":"logs","mountPath":"/var/log/app"}"#), "{mounts}");
+    // A volume alone makes the service stateful, as `storage` does.
+    let web = find(&objects, "StatefulSet", "web");
+    assert_eq!(web["spec"]["volumeClaimTemplates"][0]["metadata"]["name"], "uploads");
+    // Stateless: one claim beside the Deployment, which is replaced, not surged.
+    let stateless = VOLUMES.replace("image: v/web:1.0.0", "image: v/web:1.0.0\n        kind: stateless");
+    let objects = render_with(&stateless, None, &[]).unwrap().objects;
+    let claim = find(&objects, "PersistentVolumeClaim", "web-uploads");
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
+    let web = find(&objects, "Deployment", "web");
+    assert_eq!(web["spec"]["strategy"]["type"], "Recreate");
+    assert_eq!(
+        web["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "uploads")
+            .unwrap()["persistentVolumeClaim"]["claimName"],
+        "web-uploads"
+    );
+    // `plan` counts every claim: 2 pods × 2 volumes, and one.
+    let file = SourceFile::new("platform.yaml", &stateless);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let totals = crate::plan::Plan::new(&platform).total;
+    assert_eq!(totals.pvcs, 5);
+    assert_eq!(totals.storage, crate::quantity::Quantity::units(31 << 30));
+}
+
+#[test]
+fn a_daemon_gets_the_claim_it_mounts() {
+    let objects = objects(
+        "
+platform: d
+tiers:
+  - name: t
+    services:
+      agent: { image: d/agent:1.0.0, kind: daemon, storage: 1Gi }
+",
+    );
+    find(&objects, "PersistentVolumeClaim", "agent-data");
+}

@@ -53,6 +53,8 @@ record! {
         optional gpu: u32 = "gpu",
         /// A persistent volume: `10Gi` or `{ size, class, mountPath }`.
         optional storage: StorageSpec = "storage",
+        /// More persistent volumes, each with its own name and mount path.
+        optional volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
         /// The node pool to schedule on.
         optional pool: Name = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
@@ -234,6 +236,23 @@ record! {
         optional mount_path: String = "mountPath",
         /// How pods may mount it: `ReadWriteOnce` (the default), `ReadWriteMany`
         /// (one claim shared by every pod) or `ReadOnlyMany`.
+        optional access: AccessMode = "access",
+    }
+}
+
+record! {
+    /// A persistent volume besides `storage`, named.
+    pub struct NamedVolumeSpec ("a volume (`name`, `size`, `mountPath`, `class`, `access`)") {
+        /// Its name, unique among the service's volumes (`data`, `tmp` and
+        /// `config` are Strata's own).
+        required name: Name = "name",
+        /// Requested size.
+        required size: Bytes = "size",
+        /// Where it is mounted.
+        required mount_path: String = "mountPath",
+        /// StorageClass; the environment's or the default one when absent.
+        optional class: String = "class",
+        /// How pods may mount it, as `storage.access`.
         optional access: AccessMode = "access",
     }
 }
