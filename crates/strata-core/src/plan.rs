@@ -493,8 +493,18 @@ tiers:
         assert_eq!(
             rows,
             [
-                ("node pool general (t3.xlarge) at 2 nodes (min)".into(), "cpu", false, true),
-                ("node pool general (t3.xlarge) at 4 nodes (max)".into(), "cpu", true, false)
+                (
+                    "node pool general (t3.xlarge) at 2 nodes (min)".into(),
+                    "cpu",
+                    false,
+                    true
+                ),
+                (
+                    "node pool general (t3.xlarge) at 4 nodes (max)".into(),
+                    "cpu",
+                    true,
+                    false
+                )
             ]
         );
         assert!(fits);
@@ -502,7 +512,14 @@ tiers:
         let (rows, fits) = fit_rows(&text.replace("REPLICAS", "20"));
         assert!(!rows[1].2 && !fits);
         // A plain count is one check, as before.
-        let (rows, _) = fit_rows(&text.replace("{ min: 2, max: 4 }", "4").replace("REPLICAS", "2"));
-        assert_eq!(rows, [("node pool general (t3.xlarge)".into(), "cpu", true, false)]);
+        let (rows, _) = fit_rows(
+            &text
+                .replace("{ min: 2, max: 4 }", "4")
+                .replace("REPLICAS", "2"),
+        );
+        assert_eq!(
+            rows,
+            [("node pool general (t3.xlarge)".into(), "cpu", true, false)]
+        );
     }
 }

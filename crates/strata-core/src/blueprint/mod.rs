@@ -606,6 +606,23 @@ pub fn tune(
                 )),
         );
     }
+    if mode.operated
+        && let Some(env_from) = &spec.env_from
+    {
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which reads no `envFrom`",
+                    mode.name, blueprint.name
+                ),
+                env_from.span,
+                "not rendered",
+            )
+            .help("remove `envFrom`: the operator's pods get the blueprint's own settings"),
+        );
+    }
     if let Some(operator) = mode.operator {
         let declared = platform
             .operators

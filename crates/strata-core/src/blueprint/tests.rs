@@ -634,10 +634,16 @@ fn operator_modes_carry_extra_volumes_or_refuse_them() {
     );
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("unsupported-option "), "{errors:?}");
+    let errors = codes("      kafka: { blueprint: kafka, mode: strimzi, envFrom: configMap }\n");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("unsupported-option "), "{errors:?}");
     // Modes Strata runs itself take them as any service does.
     let objects = rendered(
         "      cache: { blueprint: redis, volumes: [{ name: dumps, size: 1Gi, mountPath: /dumps }] }\n",
     );
     let set = find(&objects, "StatefulSet", "cache");
-    assert_eq!(set["spec"]["volumeClaimTemplates"][1]["metadata"]["name"], "dumps");
+    assert_eq!(
+        set["spec"]["volumeClaimTemplates"][1]["metadata"]["name"],
+        "dumps"
+    );
 }

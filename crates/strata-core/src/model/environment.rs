@@ -158,7 +158,9 @@ fn leave_out(root: &mut Node, entry: &str) -> Result<(), Diagnostic> {
             continue;
         };
         if let NodeKind::Map(services) = &mut services.kind
-            && let Some(at) = services.iter().position(|(k, _)| k.as_scalar() == Some(entry))
+            && let Some(at) = services
+                .iter()
+                .position(|(k, _)| k.as_scalar() == Some(entry))
         {
             services.remove(at);
             return Ok(());
@@ -259,7 +261,10 @@ impl Resolver<'_> {
                 let known: Vec<&str> = base.iter().map(String::as_str).collect();
                 self.error(
                     "unknown-namespace",
-                    format!("no tier or tenant uses the namespace `{}`, so it cannot be renamed", from.value.0),
+                    format!(
+                        "no tier or tenant uses the namespace `{}`, so it cannot be renamed",
+                        from.value.0
+                    ),
                     from.span,
                     "unused namespace",
                     suggestion(&from.value.0, &known, "namespace"),
@@ -292,7 +297,9 @@ impl Resolver<'_> {
                     if let Some(span) = span {
                         self.error(
                             "namespace-conflict",
-                            format!("the namespaces `{other}` and `{name}` would both be named `{new}`"),
+                            format!(
+                                "the namespaces `{other}` and `{name}` would both be named `{new}`"
+                            ),
                             span,
                             "namespace already used",
                             "give each namespace a name of its own in this environment".into(),
@@ -318,12 +325,16 @@ fn base_namespaces(spec: &PlatformSpec, shared: &str) -> Vec<String> {
         .iter()
         .filter_map(|t| t.value.namespace.as_ref())
         .map(|n| n.value.0.clone());
-    let tenants = spec.tenants.iter().flat_map(|t| t.value.iter()).map(|(name, t)| {
-        t.value
-            .namespace
-            .as_ref()
-            .map_or_else(|| format!("tenant-{}", name.value.0), |n| n.value.0.clone())
-    });
+    let tenants = spec
+        .tenants
+        .iter()
+        .flat_map(|t| t.value.iter())
+        .map(|(name, t)| {
+            t.value
+                .namespace
+                .as_ref()
+                .map_or_else(|| format!("tenant-{}", name.value.0), |n| n.value.0.clone())
+        });
     for name in tiers.chain(tenants) {
         if !names.contains(&name) {
             names.push(name);
@@ -494,7 +505,11 @@ tiers:
             .collect();
         assert_eq!(pools, [("general", Some(3)), ("gpu", Some(2))]);
         assert_eq!(prod.node_pools[0].selector["pool"], "general");
-        let classes: Vec<&str> = prod.storage_classes.iter().map(|c| c.name.as_str()).collect();
+        let classes: Vec<&str> = prod
+            .storage_classes
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         assert_eq!(classes, ["local", "ssd"]);
         // A new pool must be complete.
         let errors = model::resolve(&doc, Some("broken")).unwrap_err();
@@ -522,7 +537,10 @@ tiers:
         assert_eq!(codes(text, "minimal"), [("left-out", "cache".into())]);
         assert_eq!(codes(text, "dangling"), [("left-out", "${db.host}".into())]);
         let errors = model::resolve(&doc, Some("dangling")).unwrap_err();
-        assert!(errors[0].message.contains("environment `dangling`"), "{errors:?}");
+        assert!(
+            errors[0].message.contains("environment `dangling`"),
+            "{errors:?}"
+        );
         assert_eq!(
             codes(text, "typo"),
             [

@@ -59,6 +59,9 @@ pub struct Platform {
     pub node_pools: Vec<NodePool>,
     /// PriorityClasses, in spec order.
     pub priorities: Vec<Priority>,
+    /// The Argo CD Application of this environment, if the spec delivers
+    /// with Argo CD.
+    pub argocd: Option<ArgoCd>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
     /// StorageClasses the platform declares.
@@ -149,6 +152,9 @@ pub struct Service {
     pub ports: Vec<Port>,
     /// Environment variables, references resolved.
     pub env: Vec<EnvVar>,
+    /// Whether its literal variables are rendered into a ConfigMap `NAME-env`
+    /// read with `envFrom`, rather than into the pod spec.
+    pub env_config_map: bool,
     /// Pods (1 for daemons, jobs and crons, which are not replicated).
     pub replicas: u32,
     /// Per-pod requests and limits, after environment scaling.
@@ -359,6 +365,42 @@ pub struct Budget {
     pub pods: Option<u32>,
 }
 
+/// An Argo CD Application syncing this environment's Kustomize overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgoCd {
+    /// The Git repository.
+    pub repo: String,
+    /// The directory, in the repository, of the overlay (or base) to sync.
+    pub path: String,
+    /// The branch, tag or commit.
+    pub revision: String,
+    /// Argo CD's namespace.
+    pub namespace: String,
+    /// The Argo CD project.
+    pub project: String,
+    /// The namespace the Application deploys to by default.
+    pub destination: String,
+    /// Delete objects no longer rendered.
+    pub prune: bool,
+    /// Undo changes made by hand.
+    pub self_heal: bool,
+    /// Retries of a failed sync.
+    pub retry: Option<SyncRetry>,
+}
+
+/// How Argo CD retries a failed sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncRetry {
+    /// Attempts.
+    pub limit: u32,
+    /// The first wait, in seconds.
+    pub backoff_seconds: u64,
+    /// Each wait is the previous one times this.
+    pub factor: u32,
+    /// The longest wait, in seconds.
+    pub max_backoff_seconds: u64,
+}
+
 /// A node pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodePool {
@@ -474,8 +516,9 @@ impl Service {
     /// Storage it requests in total.
     pub fn storage_total(&self) -> Quantity {
         let claims = u64::from(self.claims_per_volume());
-        self.all_volumes()
-            .fold(Quantity::default(), |total, v| total.saturating_add(v.size.times(claims)))
+        self.all_volumes().fold(Quantity::default(), |total, v| {
+            total.saturating_add(v.size.times(claims))
+        })
     }
 }
 

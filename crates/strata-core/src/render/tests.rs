@@ -1076,8 +1076,8 @@ tiers:
 #[test]
 fn an_environment_renames_every_namespace_and_labels_them() {
     let staging = render_with(RENAMED, Some("staging"), &[]).unwrap().objects;
-    let text = serde_json::to_string(&staging.iter().map(|o| &o.value).collect::<Vec<_>>())
-        .unwrap();
+    let text =
+        serde_json::to_string(&staging.iter().map(|o| &o.value).collect::<Vec<_>>()).unwrap();
     assert!(!text.contains("\"kt-prod\""), "a base name is left: {text}");
     assert!(!text.contains("\"kt-data\""), "a base name is left: {text}");
     let prod = find(&staging, "Namespace", "kt-staging");
@@ -1139,12 +1139,21 @@ fn extra_volumes_are_claimed_per_pod_or_once_and_mounted() {
     assert_eq!(logs["storageClassName"], "standard");
     assert_eq!(logs["resources"]["requests"]["storage"], "5Gi");
     let mounts = container(set)["volumeMounts"].to_string();
-    assert!(mounts.contains(r#"{"name":"logs","mountPath":"/var/log/app"}"#), "{mounts}");
+    assert!(
+        mounts.contains(r#"{"name":"logs","mountPath":"/var/log/app"}"#),
+        "{mounts}"
+    );
     // A volume alone makes the service stateful, as `storage` does.
     let web = find(&objects, "StatefulSet", "web");
-    assert_eq!(web["spec"]["volumeClaimTemplates"][0]["metadata"]["name"], "uploads");
+    assert_eq!(
+        web["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "uploads"
+    );
     // Stateless: one claim beside the Deployment, which is replaced, not surged.
-    let stateless = VOLUMES.replace("image: v/web:1.0.0", "image: v/web:1.0.0\n        kind: stateless");
+    let stateless = VOLUMES.replace(
+        "image: v/web:1.0.0",
+        "image: v/web:1.0.0\n        kind: stateless",
+    );
     let objects = render_with(&stateless, None, &[]).unwrap().objects;
     let claim = find(&objects, "PersistentVolumeClaim", "web-uploads");
     assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
@@ -1179,4 +1188,45 @@ tiers:
 ",
     );
     find(&objects, "PersistentVolumeClaim", "agent-data");
+}
+
+#[test]
+fn literal_variables_can_live_in_an_editable_config_map() {
+    let objects = objects(
+        "
+platform: e
+tiers:
+  - name: t
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+      api:
+        image: e/api:1.0.0
+        envFrom: configMap
+        env:
+          LOG_LEVEL: info
+          DB_HOST: ${db.host}
+          DB_PASSWORD: { secret: db-credentials, key: password }
+",
+    );
+    let data = &find(&objects, "ConfigMap", "api-env")["data"];
+    assert_eq!(
+        data,
+        &json!({ "LOG_LEVEL": "info", "DB_HOST": "db.e.svc.cluster.local" })
+    );
+    let api = container(find(&objects, "Deployment", "api"));
+    assert_eq!(
+        api["envFrom"],
+        json!([{ "configMapRef": { "name": "api-env" } }])
+    );
+    let names: Vec<&str> = api["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["DB_PASSWORD"]);
+    // Without the key, nothing changes.
+    let db = container(find(&objects, "Deployment", "db"));
+    assert!(db.get("envFrom").is_none());
+    assert!(objects.iter().all(|o| o.name() != "db-env"));
 }

@@ -236,9 +236,16 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     let env: Vec<Value> = service
         .env
         .iter()
+        .filter(|var| !(service.env_config_map && matches!(var.value, EnvValue::Literal(_))))
         .map(env_var)
         .chain(super::traffic::env(platform, service))
         .collect();
+    if service.env_config_map {
+        // `env` wins over `envFrom`, so the variables Strata sets itself
+        // cannot be shadowed by an edit of the ConfigMap.
+        container["envFrom"] =
+            json!([{ "configMapRef": { "name": super::service::env_config_name(service) } }]);
+    }
     if !env.is_empty() {
         container["env"] = json!(env);
     }

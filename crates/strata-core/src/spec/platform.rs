@@ -49,6 +49,54 @@ record! {
         optional operators: Map<Name, OperatorSpec> = "operators",
         /// PriorityClasses services can name with `priority:`.
         optional priorities: Map<Name, PrioritySpec> = "priorities",
+        /// How the rendered platform reaches the cluster (GitOps).
+        optional delivery: DeliverySpec = "delivery",
+    }
+}
+
+record! {
+    /// How the rendered platform reaches the cluster.
+    pub struct DeliverySpec ("delivery settings (`argocd`)") {
+        /// An Argo CD Application per environment, syncing the environment's
+        /// Kustomize overlay from Git.
+        optional argocd: ArgoCdSpec = "argocd",
+    }
+}
+
+record! {
+    /// Argo CD syncing the output of `strata render --format kustomize`.
+    pub struct ArgoCdSpec ("Argo CD settings (`repo`, `path`, `revision`, `namespace`, `project`, `prune`, `selfHeal`, `retry`)") {
+        /// The Git repository's URL.
+        required repo: String = "repo",
+        /// The directory of the repository holding the Kustomize export
+        /// (`base/`, `overlays/ENV/`).
+        required path: String = "path",
+        /// The branch, tag or commit to sync; `HEAD` by default.
+        optional revision: String = "revision",
+        /// Argo CD's namespace; `argocd` by default.
+        optional namespace: Name = "namespace",
+        /// The Argo CD project; `default` by default.
+        optional project: Name = "project",
+        /// Delete objects that are no longer rendered; `false` by default.
+        optional prune: bool = "prune",
+        /// Undo changes made in the cluster by hand; `false` by default.
+        optional self_heal: bool = "selfHeal",
+        /// How failed syncs are retried.
+        optional retry: ArgoRetrySpec = "retry",
+    }
+}
+
+record! {
+    /// Retries of a failed sync.
+    pub struct ArgoRetrySpec ("retry settings (`limit`, `backoff`, `factor`, `maxBackoff`)") {
+        /// Attempts before giving up.
+        required limit: u32 = "limit",
+        /// The first wait; `5s` by default.
+        optional backoff: Duration = "backoff",
+        /// Each wait is the previous one times this; `2` by default.
+        optional factor: u32 = "factor",
+        /// The longest wait; `3m` by default.
+        optional max_backoff: Duration = "maxBackoff",
     }
 }
 

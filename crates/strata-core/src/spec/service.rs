@@ -45,6 +45,9 @@ record! {
         /// Environment variables: literals, `${service.field}` references, or
         /// `{ secret: NAME, key: KEY }` / `{ config: NAME, key: KEY }`.
         optional env: Map<EnvName, EnvValueSpec> = "env",
+        /// Where the literal variables live: `inline` in the pod spec (the
+        /// default) or `configMap`, a ConfigMap `NAME-env` read with `envFrom`.
+        optional env_from: EnvFrom = "envFrom",
         /// Number of pods.
         optional replicas: u32 = "replicas",
         /// CPU and memory requests and limits.
@@ -476,6 +479,43 @@ impl Decode for EnvValueSpec {
                 None
             }
         }
+    }
+}
+
+/// Where a service's literal environment variables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnvFrom {
+    /// In the container's `env`.
+    #[default]
+    Inline,
+    /// In a ConfigMap `NAME-env` the container reads with `envFrom`.
+    ConfigMap,
+}
+
+impl Decode for EnvFrom {
+    const EXPECTED: &'static str = "`inline` or `configMap`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "`envFrom` value",
+            &[
+                ("inline", EnvFrom::Inline),
+                ("configMap", EnvFrom::ConfigMap),
+            ],
+        )
+    }
+}
+
+impl JsonSchema for EnvFrom {
+    fn schema_name() -> Cow<'static, str> {
+        "EnvFrom".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "enum": ["inline", "configMap"],
+            "description": "Where literal environment variables are written: the pod spec, or a ConfigMap NAME-env read with envFrom."
+        })
     }
 }
 
