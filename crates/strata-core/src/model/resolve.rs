@@ -1269,10 +1269,9 @@ impl Resolver<'_> {
                 .position(|n| n.name == here)
                 .or_else(|| namespaces.iter().position(|n| n.name == name.value.0));
             let found = match found {
-                None if self.environment.is_some()
-                    && (elsewhere.contains(&name.value.0)
-                        || self.renames.contains_key(&name.value.0)
-                        || self.base_namespace_left_out(&name.value.0)) =>
+                None if elsewhere.contains(&name.value.0)
+                    || self.renames.contains_key(&name.value.0)
+                    || self.base_namespace_left_out(&name.value.0) =>
                 {
                     // Another environment's name, or a namespace this
                     // environment leaves out with its tier.

@@ -1059,6 +1059,7 @@ namespace: kt-prod
 namespaces:
   kt-prod: { labels: { environment: production } }
   kt-data: { budget: { pods: 20 } }
+  kt-staging: { annotations: { owner: qa } }
 environments:
   staging:
     namespaces: { kt-prod: kt-staging, kt-data: kt-staging-data }
@@ -1082,6 +1083,8 @@ fn an_environment_renames_every_namespace_and_labels_them() {
     assert!(!text.contains("\"kt-data\""), "a base name is left: {text}");
     let prod = find(&staging, "Namespace", "kt-staging");
     assert_eq!(prod["metadata"]["labels"]["environment"], "staging");
+    // An entry under the environment's own name applies there only.
+    assert_eq!(prod["metadata"]["annotations"]["owner"], "qa");
     let data = find(&staging, "Namespace", "kt-staging-data");
     assert_eq!(data["metadata"]["labels"]["environment"], "staging");
     // The data namespace's budget follows its rename.
@@ -1107,6 +1110,7 @@ fn an_environment_renames_every_namespace_and_labels_them() {
     let base = render_with(RENAMED, None, &[]).unwrap().objects;
     let prod = find(&base, "Namespace", "kt-prod");
     assert_eq!(prod["metadata"]["labels"]["environment"], "production");
+    assert!(prod["metadata"]["annotations"]["owner"].is_null());
 }
 
 const VOLUMES: &str = "
