@@ -269,7 +269,7 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
         } else if !local
             && service.replicas < 2
             && service.kind == WorkloadKind::Stateful
-            && service.storage.is_some()
+            && service.has_volume_per_pod()
         {
             add(
                 &SINGLE_REPLICA_STORE,

@@ -125,6 +125,9 @@ pub struct Fit {
     pub available: String,
     /// Whether it fits.
     pub fits: bool,
+    /// A check that may fail without failing the plan: an autoscaled pool at
+    /// its minimum size, which must grow to hold the platform.
+    pub warning: bool,
 }
 
 impl Totals {
@@ -254,9 +257,9 @@ impl Plan {
         }
     }
 
-    /// Whether every capacity check passes.
+    /// Whether every capacity check passes (warnings aside).
     pub fn fits(&self) -> bool {
-        self.fit.iter().all(|f| f.fits)
+        self.fit.iter().all(|f| f.fits || f.warning)
     }
 }
 
@@ -273,6 +276,15 @@ fn check(
         requested: requested.display(measure).to_string(),
         available: available.display(measure).to_string(),
         fits: requested <= available,
+        warning: false,
+    }
+}
+
+fn node_count(n: u32) -> String {
+    if n == 1 {
+        "1 node".into()
+    } else {
+        format!("{n} nodes")
     }
 }
 
@@ -352,8 +364,10 @@ fn fit(platform: &Platform) -> Vec<Fit> {
         for group in &members {
             totals.add_pods(group);
         }
-        let scope = format!("node pool {}", pool.name);
-        let nodes = u64::from(pool.nodes.unwrap_or(1));
+        let scope = match &pool.instance_type {
+            Some(instance) => format!("node pool {} ({instance})", pool.name),
+            None => format!("node pool {}", pool.name),
+        };
         let per_node = [
             (
                 "cpu",
@@ -379,14 +393,36 @@ fn fit(platform: &Platform) -> Vec<Fit> {
         ];
         for (resource, capacity, measure, requested, largest_pod) in per_node {
             let Some(capacity) = capacity else { continue };
-            if pool.nodes.is_some() {
-                checks.push(check(
+            match pool.nodes {
+                Some(nodes) if nodes.min == nodes.max => checks.push(check(
                     &scope,
                     resource,
                     requested,
-                    capacity.times(nodes),
+                    capacity.times(u64::from(nodes.max)),
                     measure,
-                ));
+                )),
+                // An autoscaled pool must hold the platform at its largest;
+                // not fitting at its smallest only means it has to grow.
+                Some(nodes) => {
+                    checks.push(Fit {
+                        warning: true,
+                        ..check(
+                            &format!("{scope} at {} (min)", node_count(nodes.min)),
+                            resource,
+                            requested,
+                            capacity.times(u64::from(nodes.min)),
+                            measure,
+                        )
+                    });
+                    checks.push(check(
+                        &format!("{scope} at {} (max)", node_count(nodes.max)),
+                        resource,
+                        requested,
+                        capacity.times(u64::from(nodes.max)),
+                        measure,
+                    ));
+                }
+                None => {}
             }
             if let Some(largest) = largest_pod.filter(|&l| l > capacity) {
                 checks.push(check(
@@ -469,6 +505,64 @@ tiers:
         assert_eq!(
             rows,
             [("limits.cpu", "1.5", false), ("limits.memory", "3Gi", true)]
+        );
+    }
+
+    fn fit_rows(text: &str) -> (Vec<(String, &'static str, bool, bool)>, bool) {
+        let file = SourceFile::new("t.yaml", text);
+        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let plan = Plan::new(&platform);
+        let rows = plan
+            .fit
+            .iter()
+            .map(|f| (f.scope.clone(), f.resource, f.fits, f.warning))
+            .collect();
+        (rows, plan.fits())
+    }
+
+    #[test]
+    fn an_autoscaled_pool_is_checked_at_its_minimum_and_its_maximum() {
+        let text = "
+platform: t
+nodePools:
+  general: { selector: { pool: general }, instanceType: t3.xlarge, nodes: { min: 2, max: 4 }, capacity: { cpu: 4 } }
+tiers:
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, pool: general, replicas: REPLICAS, resources: { requests: { cpu: 1 } } }
+";
+        // 12 cores: too many for 2 nodes (a warning), enough for 4.
+        let (rows, fits) = fit_rows(&text.replace("REPLICAS", "12"));
+        assert_eq!(
+            rows,
+            [
+                (
+                    "node pool general (t3.xlarge) at 2 nodes (min)".into(),
+                    "cpu",
+                    false,
+                    true
+                ),
+                (
+                    "node pool general (t3.xlarge) at 4 nodes (max)".into(),
+                    "cpu",
+                    true,
+                    false
+                )
+            ]
+        );
+        assert!(fits);
+        // 20 cores: more than the pool can ever hold.
+        let (rows, fits) = fit_rows(&text.replace("REPLICAS", "20"));
+        assert!(!rows[1].2 && !fits);
+        // A plain count is one check, as before.
+        let (rows, _) = fit_rows(
+            &text
+                .replace("{ min: 2, max: 4 }", "4")
+                .replace("REPLICAS", "2"),
+        );
+        assert_eq!(
+            rows,
+            [("node pool general (t3.xlarge)".into(), "cpu", true, false)]
         );
     }
 }

@@ -221,6 +221,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         },
     })];
+    add_volumes(&mut out[0], service);
     if replicated {
         out.push(json!({
             "apiVersion": "clickhouse-keeper.altinity.com/v1",
@@ -250,4 +251,33 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         }));
     }
     out
+}
+
+/// The service's `volumes` as claim templates of the installation, mounted
+/// into the ClickHouse container by name (the operator then claims one per
+/// pod); `logs` mounted at the server's log directory becomes the
+/// `logVolumeClaimTemplate`.
+fn add_volumes(installation: &mut Value, service: &Service) {
+    const LOG_DIR: &str = "/var/log/clickhouse-server";
+    for named in &service.volumes {
+        let claim = json!({
+            "name": named.name,
+            "reclaimPolicy": "Retain",
+            "spec": crate::render::workload::claim_spec(&named.volume),
+        });
+        let spec = &mut installation["spec"];
+        if let Some(templates) = spec["templates"]["volumeClaimTemplates"].as_array_mut() {
+            templates.push(claim);
+        }
+        if named.volume.mount_path.trim_end_matches('/') == LOG_DIR {
+            spec["defaults"]["templates"]["logVolumeClaimTemplate"] = json!(named.name);
+            continue;
+        }
+        let container = &mut spec["templates"]["podTemplates"][0]["spec"]["containers"][0];
+        let mount = json!({ "name": named.name, "mountPath": named.volume.mount_path });
+        match container["volumeMounts"].as_array_mut() {
+            Some(mounts) => mounts.push(mount),
+            None => container["volumeMounts"] = json!([mount]),
+        }
+    }
 }

@@ -685,6 +685,50 @@ pub fn tune(
         None => 1,
     };
     let options = options(blueprint, spec.options.as_ref(), file, &mut errors);
+    if mode.operated
+        && let Some(volumes) = &spec.volumes
+        && !OPERATED_VOLUMES.contains(&(blueprint.name, mode.name))
+    {
+        // The operator makes the pods: Strata's claim templates would not
+        // reach them.
+        let takers: Vec<String> = OPERATED_VOLUMES
+            .iter()
+            .map(|(b, m)| format!("`{b}` in `{m}` mode"))
+            .collect();
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which gets no extra `volumes`",
+                    mode.name, blueprint.name
+                ),
+                volumes.span,
+                "not rendered",
+                )
+                .help(format!(
+                    "remove `volumes`, or use a mode Strata runs itself; among operator modes only {} take them",
+                    takers.join(", ")
+                )),
+        );
+    }
+    if mode.operated
+        && let Some(env_from) = &spec.env_from
+    {
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which reads no `envFrom`",
+                    mode.name, blueprint.name
+                ),
+                env_from.span,
+                "not rendered",
+            )
+            .help("remove `envFrom`: the operator's pods get the blueprint's own settings"),
+        );
+    }
     if let Some(operator) = mode.operator {
         let declared = platform
             .operators
@@ -924,6 +968,10 @@ fn options(
     }
     out
 }
+
+/// Operator modes whose custom resources carry a service's `volumes`
+/// (blueprint, mode); every other operator mode refuses them.
+const OPERATED_VOLUMES: &[(&str, &str)] = &[("clickhouse", "altinity")];
 
 /// Checks the platform's `operators:`: each is one the catalog knows, and
 /// declared exactly one way.

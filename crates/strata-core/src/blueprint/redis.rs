@@ -340,6 +340,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     sentinel.kind = WorkloadKind::Stateful;
     sentinel.replicas = sentinels(tuning);
     sentinel.storage = None;
+    sentinel.volumes.clear();
     sentinel.command = vec!["sh".into(), "/etc/redis/sentinel.sh".into()];
     sentinel.args = Vec::new();
     sentinel.ports = vec![Port {

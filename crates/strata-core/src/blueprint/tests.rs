@@ -702,3 +702,45 @@ fn operated_modes_run_on_their_node_pool() {
     );
     assert_eq!(template["tolerations"], toleration);
 }
+
+#[test]
+fn operator_modes_carry_extra_volumes_or_refuse_them() {
+    let objects = rendered(
+        "      ch: { blueprint: clickhouse, mode: altinity, volumes: [{ name: logs, size: 100Gi, mountPath: /var/log/clickhouse-server }, { name: backups, size: 50Gi, mountPath: /backups, class: slow }] }\n",
+    );
+    let installation = &find(&objects, "ClickHouseInstallation", "ch")["spec"];
+    assert_eq!(
+        installation["defaults"]["templates"]["logVolumeClaimTemplate"],
+        "logs"
+    );
+    let templates: Vec<&str> = installation["templates"]["volumeClaimTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(templates, ["data", "logs", "backups"]);
+    let container = &installation["templates"]["podTemplates"][0]["spec"]["containers"][0];
+    assert_eq!(
+        container["volumeMounts"],
+        serde_json::json!([{ "name": "backups", "mountPath": "/backups" }])
+    );
+    // Strimzi makes the broker pods: it would never see the volume.
+    let errors = codes(
+        "      kafka: { blueprint: kafka, mode: strimzi, volumes: [{ name: logs, size: 1Gi, mountPath: /logs }] }\n",
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("unsupported-option "), "{errors:?}");
+    let errors = codes("      kafka: { blueprint: kafka, mode: strimzi, envFrom: configMap }\n");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("unsupported-option "), "{errors:?}");
+    // Modes Strata runs itself take them as any service does.
+    let objects = rendered(
+        "      cache: { blueprint: redis, volumes: [{ name: dumps, size: 1Gi, mountPath: /dumps }] }\n",
+    );
+    let set = find(&objects, "StatefulSet", "cache");
+    assert_eq!(
+        set["spec"]["volumeClaimTemplates"][1]["metadata"]["name"],
+        "dumps"
+    );
+}

@@ -6,7 +6,11 @@ use crate::diag::{Diagnostic, suggestion};
 use crate::spec::yaml::{Node, NodeKind};
 use crate::spec::{Document, PlatformSpec};
 
-use super::super::spec::platform::EnvironmentSpec;
+use std::collections::BTreeMap;
+
+use super::resolve::Resolver;
+use crate::source::Span;
+use crate::spec::platform::EnvironmentSpec;
 
 /// The environments a spec defines, in spec order.
 pub fn environment_names(spec: &PlatformSpec) -> Vec<&str> {
@@ -48,41 +52,56 @@ pub(crate) fn select<'d>(doc: &'d Document, name: &str) -> Result<&'d Environmen
     }
 }
 
-/// The YAML tree with environment `name`'s service overrides merged in.
+/// The YAML tree of environment `name`: its service overrides merged in,
+/// its node pools and storage classes merged over the base ones, and the
+/// services and tiers it leaves out (`without:`) removed.
 ///
 /// # Errors
-/// An override naming a service the spec does not have.
+/// An override or a `without:` entry naming a service or tier the spec does
+/// not have.
 pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic>> {
     let mut root = doc.root.clone();
-    let Some(overrides) = doc
-        .root
-        .get("environments")
-        .and_then(|e| e.get(name))
-        .and_then(|e| e.get("services"))
-    else {
-        return Ok(root);
-    };
-    let NodeKind::Map(entries) = &overrides.kind else {
+    let Some(environment) = doc.root.get("environments").and_then(|e| e.get(name)) else {
         return Ok(root);
     };
     let mut errors = Vec::new();
-    for (key, value) in entries {
-        let Some(service) = key.as_scalar() else {
-            continue;
-        };
-        match service_node(&mut root, service) {
-            Some(target) => target.merge(value),
-            None => {
-                let known = service_names(&doc.root);
-                let known: Vec<&str> = known.iter().map(String::as_str).collect();
-                errors.push(
-                    Diagnostic::error(
-                        "unknown-service",
-                        format!("environment `{name}` overrides `{service}`, which is not a service of this platform"),
-                    )
-                    .at(&doc.file, key.span, "no such service")
-                    .help(suggestion(service, &known, "service")),
-                );
+    if let Some(NodeKind::Map(entries)) = environment.get("services").map(|s| &s.kind) {
+        for (key, value) in entries {
+            let Some(service) = key.as_scalar() else {
+                continue;
+            };
+            match service_node(&mut root, service) {
+                Some(target) => target.merge(value),
+                None => {
+                    let known = service_names(&doc.root);
+                    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                    errors.push(
+                        Diagnostic::error(
+                            "unknown-service",
+                            format!("environment `{name}` overrides `{service}`, which is not a service of this platform"),
+                        )
+                        .at(&doc.file, key.span, "no such service")
+                        .help(suggestion(service, &known, "service")),
+                    );
+                }
+            }
+        }
+    }
+    // Pools and classes merge like services, and may also be new.
+    if let NodeKind::Map(entries) = &environment.kind {
+        for (key, value) in entries {
+            if matches!(key.as_scalar(), Some("nodePools" | "storageClasses")) {
+                merge_top_level(&mut root, key, value);
+            }
+        }
+    }
+    if let Some(NodeKind::Seq(items)) = environment.get("without").map(|w| &w.kind) {
+        for item in items {
+            let Some(entry) = item.as_scalar() else {
+                continue;
+            };
+            if let Err(diagnostic) = leave_out(&mut root, entry) {
+                errors.push(diagnostic.at(&doc.file, item.span, "not in this platform"));
             }
         }
     }
@@ -91,6 +110,259 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic
     } else {
         Err(errors)
     }
+}
+
+/// Merges an environment's `nodePools` or `storageClasses` over the base
+/// mapping of the same key, creating it when the base has none.
+fn merge_top_level(root: &mut Node, key: &Node, value: &Node) {
+    let NodeKind::Map(entries) = &mut root.kind else {
+        return;
+    };
+    match entries
+        .iter_mut()
+        .find(|(k, _)| k.as_scalar() == key.as_scalar())
+    {
+        Some((_, base)) => base.merge(value),
+        None => entries.push((key.clone(), value.clone())),
+    }
+}
+
+/// Removes a service, or a whole tier (`tier/NAME`), from the tree.
+fn leave_out(root: &mut Node, entry: &str) -> Result<(), Diagnostic> {
+    let tier_names = tier_names(root);
+    let service_names = service_names(root);
+    let Some(tiers) = tiers_mut(root) else {
+        return Ok(());
+    };
+    if let Some(tier) = entry.strip_prefix("tier/") {
+        let before = tiers.len();
+        tiers.retain(|t| t.get("name").and_then(Node::as_scalar) != Some(tier));
+        if tiers.len() == before {
+            let known: Vec<&str> = tier_names.iter().map(String::as_str).collect();
+            return Err(Diagnostic::error(
+                "unknown-tier",
+                format!("`without:` names `{tier}`, which is not a tier of this platform"),
+            )
+            .help(suggestion(tier, &known, "tier")));
+        }
+        return Ok(());
+    }
+    for tier in tiers.iter_mut() {
+        let NodeKind::Map(entries) = &mut tier.kind else {
+            continue;
+        };
+        let Some((_, services)) = entries
+            .iter_mut()
+            .find(|(k, _)| k.as_scalar() == Some("services"))
+        else {
+            continue;
+        };
+        if let NodeKind::Map(services) = &mut services.kind
+            && let Some(at) = services
+                .iter()
+                .position(|(k, _)| k.as_scalar() == Some(entry))
+        {
+            services.remove(at);
+            return Ok(());
+        }
+    }
+    let known: Vec<&str> = service_names.iter().map(String::as_str).collect();
+    let help = if tier_names.iter().any(|t| t == entry) {
+        format!("`{entry}` is a tier: write `tier/{entry}` to leave out all of it")
+    } else {
+        suggestion(entry, &known, "service")
+    };
+    Err(Diagnostic::error(
+        "unknown-service",
+        format!("`without:` names `{entry}`, which is not a service of this platform"),
+    )
+    .help(help))
+}
+
+fn tier_names(root: &Node) -> Vec<String> {
+    let Some(NodeKind::Seq(tiers)) = root.get("tiers").map(|t| &t.kind) else {
+        return Vec::new();
+    };
+    tiers
+        .iter()
+        .filter_map(|t| t.get("name").and_then(Node::as_scalar).map(str::to_string))
+        .collect()
+}
+
+impl Resolver<'_> {
+    /// Reports a reference to a service (or a tier, when `tier`) that the
+    /// environment leaves out with `without:`; whether it did.
+    pub(super) fn left_out(&mut self, name: &str, tier: bool, span: Span) -> bool {
+        let Some(why) = self.left_out_by(name, tier) else {
+            return false;
+        };
+        let env = self.env_name.unwrap_or_default();
+        let what = if tier { "tier" } else { "service" };
+        self.error(
+            "left-out",
+            format!("the {what} `{name}` is left out of environment `{env}` (`without: [{why}]`)"),
+            span,
+            "left out in this environment",
+            format!(
+                "leave out what refers to it too (add it to `environments.{env}.without`), or change the reference in `environments.{env}.services`"
+            ),
+        );
+        true
+    }
+
+    /// The `without:` entry that leaves out a service (or a tier, when
+    /// `tier`) in this environment, if any.
+    pub(super) fn left_out_by(&self, name: &str, tier: bool) -> Option<String> {
+        let environment = self.environment?;
+        let entries: Vec<&str> = environment
+            .without
+            .iter()
+            .flat_map(|w| &w.value)
+            .map(|e| e.value.as_str())
+            .collect();
+        let removed_tier = |t: &str| entries.iter().any(|e| e.strip_prefix("tier/") == Some(t));
+        if tier {
+            removed_tier(name).then(|| format!("tier/{name}"))
+        } else if entries.contains(&name) {
+            Some(name.to_string())
+        } else {
+            // A service of a tier left out as a whole.
+            self.doc
+                .spec
+                .tiers
+                .value
+                .iter()
+                .find(|t| {
+                    t.value
+                        .services
+                        .as_ref()
+                        .is_some_and(|s| s.value.get(name).is_some())
+                })
+                .filter(|t| removed_tier(&t.value.name.value.0))
+                .map(|t| format!("tier/{}", t.value.name.value.0))
+        }
+    }
+
+    /// The environment's namespace renames, base name to new name, checked:
+    /// each renamed namespace must be one of the platform's, and no two
+    /// namespaces may end up with one name.
+    pub(super) fn namespace_renames(&mut self, base_shared: &str) -> BTreeMap<String, String> {
+        let mut renames = BTreeMap::new();
+        let Some(environment) = self.environment else {
+            return renames;
+        };
+        let base = base_namespaces(&self.doc.spec, base_shared);
+        if let Some(shared) = &environment.namespace {
+            renames.insert(base_shared.to_string(), shared.value.0.clone());
+        }
+        let mut spans: BTreeMap<String, Span> = BTreeMap::new();
+        for (from, to) in environment.namespaces.iter().flat_map(|n| n.value.iter()) {
+            if !base.contains(&from.value.0) {
+                let known: Vec<&str> = base.iter().map(String::as_str).collect();
+                self.error(
+                    "unknown-namespace",
+                    format!(
+                        "no tier or tenant uses the namespace `{}`, so it cannot be renamed",
+                        from.value.0
+                    ),
+                    from.span,
+                    "unused namespace",
+                    suggestion(&from.value.0, &known, "namespace"),
+                );
+                continue;
+            }
+            if from.value.0 == base_shared && environment.namespace.is_some() {
+                self.error(
+                    "namespace-conflict",
+                    format!("the shared namespace `{base_shared}` is renamed twice: by `namespace` and here"),
+                    from.span,
+                    "renamed twice",
+                    "keep one of the two".into(),
+                );
+                continue;
+            }
+            renames.insert(from.value.0.clone(), to.value.0.clone());
+            spans.insert(from.value.0.clone(), to.span);
+        }
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for name in &base {
+            let new = renames.get(name).unwrap_or(name);
+            match seen.get(new) {
+                Some(other) => {
+                    let span = spans
+                        .get(name)
+                        .or_else(|| spans.get(*other))
+                        .copied()
+                        .or(environment.namespace.as_ref().map(|n| n.span));
+                    if let Some(span) = span {
+                        self.error(
+                            "namespace-conflict",
+                            format!(
+                                "the namespaces `{other}` and `{name}` would both be named `{new}`"
+                            ),
+                            span,
+                            "namespace already used",
+                            "give each namespace a name of its own in this environment".into(),
+                        );
+                    }
+                }
+                None => {
+                    seen.insert(new.clone(), name);
+                }
+            }
+        }
+        renames
+    }
+}
+
+/// Every namespace the base spec uses: the shared one, the tiers' and the
+/// tenants'.
+fn base_namespaces(spec: &PlatformSpec, shared: &str) -> Vec<String> {
+    let mut names = vec![shared.to_string()];
+    let tiers = spec
+        .tiers
+        .value
+        .iter()
+        .filter_map(|t| t.value.namespace.as_ref())
+        .map(|n| n.value.0.clone());
+    let tenants = spec
+        .tenants
+        .iter()
+        .flat_map(|t| t.value.iter())
+        .map(|(name, t)| {
+            t.value
+                .namespace
+                .as_ref()
+                .map_or_else(|| format!("tenant-{}", name.value.0), |n| n.value.0.clone())
+        });
+    for name in tiers.chain(tenants) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Every name a namespace has in some environment, besides its base name.
+pub(super) fn renamed_namespaces(spec: &PlatformSpec) -> Vec<String> {
+    spec.environments
+        .iter()
+        .flat_map(|e| e.value.iter())
+        .flat_map(|(_, env)| {
+            env.value
+                .namespace
+                .iter()
+                .map(|n| n.value.0.clone())
+                .chain(
+                    env.value
+                        .namespaces
+                        .iter()
+                        .flat_map(|n| n.value.iter())
+                        .map(|(_, to)| to.value.0.clone()),
+                )
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn tiers_mut(root: &mut Node) -> Option<&mut Vec<Node>> {
@@ -174,5 +446,114 @@ tiers:
         let errors = model::resolve(&doc, Some("broken")).unwrap_err();
         assert_eq!(errors[0].code, "missing-key", "{errors:?}");
         assert!(errors[0].message.contains("`max`"), "{errors:?}");
+    }
+
+    fn codes(text: &str, env: &str) -> Vec<(&'static str, String)> {
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        match model::resolve(&doc, Some(env)) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .into_iter()
+                .map(|e| (e.code, file.slice(e.labels[0].span).to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn renames_must_name_a_namespace_and_keep_namespaces_apart() {
+        let text = "
+platform: t
+environments:
+  typo: { namespaces: { dta: t-data } }
+  clash: { namespaces: { data: t } }
+  twice: { namespace: t-staging, namespaces: { t: t-other } }
+tiers:
+  - { name: data, namespace: data, services: { db: { image: postgres:16.4 } } }
+  - { name: apps, services: { api: { image: t/api:1.0.0 } } }
+";
+        assert_eq!(codes(text, "typo"), [("unknown-namespace", "dta".into())]);
+        assert_eq!(codes(text, "clash"), [("namespace-conflict", "t".into())]);
+        assert_eq!(codes(text, "twice"), [("namespace-conflict", "t".into())]);
+    }
+
+    #[test]
+    fn an_environment_adds_and_changes_pools_and_classes() {
+        let text = "
+platform: t
+nodePools: { general: { selector: { pool: general }, nodes: 1 } }
+storageClasses: { local: { provisioner: rancher.io/local-path } }
+environments:
+  prod:
+    nodePools: { general: { nodes: 3 }, gpu: { selector: { pool: gpu }, nodes: 2 } }
+    storageClasses: { ssd: { provisioner: ebs.csi.aws.com } }
+  broken:
+    nodePools: { extra: { nodes: 2 } }
+tiers:
+  - { name: apps, services: { api: { image: t/api:1.0.0, pool: general } } }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let base = model::resolve(&doc, None).unwrap();
+        assert_eq!(base.node_pools.len(), 1);
+        assert_eq!(base.storage_classes.len(), 1);
+        let prod = model::resolve(&doc, Some("prod")).unwrap();
+        let pools: Vec<(&str, Option<u32>)> = prod
+            .node_pools
+            .iter()
+            .map(|p| (p.name.as_str(), p.nodes.map(|n| n.max)))
+            .collect();
+        assert_eq!(pools, [("general", Some(3)), ("gpu", Some(2))]);
+        assert_eq!(prod.node_pools[0].selector["pool"], "general");
+        let classes: Vec<&str> = prod
+            .storage_classes
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(classes, ["local", "ssd"]);
+        // A new pool must be complete.
+        let errors = model::resolve(&doc, Some("broken")).unwrap_err();
+        assert_eq!(errors[0].code, "missing-key", "{errors:?}");
+    }
+
+    #[test]
+    fn an_environment_leaves_out_services_and_tiers() {
+        let text = "
+platform: t
+environments:
+  minimal: { without: [tier/search, cache] }
+  dangling: { without: [db] }
+  typo: { without: [tier/serch, search] }
+tiers:
+  - { name: data, services: { db: { image: postgres:16.4, ports: { pg: 5432 } }, cache: { image: redis:7.4 } } }
+  - { name: search, services: { es: { image: elasticsearch:8.15.0 } } }
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, needs: [cache], env: { DB: '${db.host}' } }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        // `api` needs `cache`: leaving it out is refused at the need.
+        assert_eq!(codes(text, "minimal"), [("left-out", "cache".into())]);
+        assert_eq!(codes(text, "dangling"), [("left-out", "${db.host}".into())]);
+        let errors = model::resolve(&doc, Some("dangling")).unwrap_err();
+        assert!(
+            errors[0].message.contains("environment `dangling`"),
+            "{errors:?}"
+        );
+        assert_eq!(
+            codes(text, "typo"),
+            [
+                ("unknown-tier", "tier/serch".into()),
+                ("unknown-service", "search".into())
+            ]
+        );
+        let fixed = text.replace("needs: [cache], ", "");
+        let file = SourceFile::new("t.yaml", &fixed);
+        let doc = spec::parse(&file).unwrap();
+        let minimal = model::resolve(&doc, Some("minimal")).unwrap();
+        let names: Vec<&str> = minimal.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["db", "api"]);
+        assert!(minimal.tiers.iter().all(|t| t.name != "search"));
     }
 }

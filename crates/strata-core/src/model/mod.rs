@@ -63,6 +63,9 @@ pub struct Platform {
     pub node_pools: Vec<NodePool>,
     /// PriorityClasses, in spec order.
     pub priorities: Vec<Priority>,
+    /// The Argo CD Application of this environment, if the spec delivers
+    /// with Argo CD.
+    pub argocd: Option<ArgoCd>,
     /// Tenants.
     pub tenants: Vec<Tenant>,
     /// StorageClasses the platform declares.
@@ -153,6 +156,9 @@ pub struct Service {
     pub ports: Vec<Port>,
     /// Environment variables, references resolved.
     pub env: Vec<EnvVar>,
+    /// Whether its literal variables are rendered into a ConfigMap `NAME-env`
+    /// read with `envFrom`, rather than into the pod spec.
+    pub env_config_map: bool,
     /// Pods (1 for daemons, jobs and crons, which are not replicated).
     pub replicas: u32,
     /// Per-pod requests and limits, after environment scaling.
@@ -161,6 +167,8 @@ pub struct Service {
     pub gpu: u32,
     /// Its persistent volume.
     pub storage: Option<Volume>,
+    /// Its other persistent volumes, by name.
+    pub volumes: Vec<NamedVolume>,
     /// The node pool it is scheduled on.
     pub pool: Option<String>,
     /// Its PriorityClass.
@@ -271,6 +279,15 @@ pub struct Volume {
     pub access: AccessMode,
 }
 
+/// A persistent volume besides a service's `storage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedVolume {
+    /// Its name: the claim template's, or the claim's suffix.
+    pub name: String,
+    /// The volume.
+    pub volume: Volume,
+}
+
 /// Something a service waits for, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dependency {
@@ -365,6 +382,42 @@ pub struct Access {
     pub verbs: Vec<String>,
 }
 
+/// An Argo CD Application syncing this environment's Kustomize overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgoCd {
+    /// The Git repository.
+    pub repo: String,
+    /// The directory, in the repository, of the overlay (or base) to sync.
+    pub path: String,
+    /// The branch, tag or commit.
+    pub revision: String,
+    /// Argo CD's namespace.
+    pub namespace: String,
+    /// The Argo CD project.
+    pub project: String,
+    /// The namespace the Application deploys to by default.
+    pub destination: String,
+    /// Delete objects no longer rendered.
+    pub prune: bool,
+    /// Undo changes made by hand.
+    pub self_heal: bool,
+    /// Retries of a failed sync.
+    pub retry: Option<SyncRetry>,
+}
+
+/// How Argo CD retries a failed sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncRetry {
+    /// Attempts.
+    pub limit: u32,
+    /// The first wait, in seconds.
+    pub backoff_seconds: u64,
+    /// Each wait is the previous one times this.
+    pub factor: u32,
+    /// The longest wait, in seconds.
+    pub max_backoff_seconds: u64,
+}
+
 /// A node pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodePool {
@@ -374,14 +427,25 @@ pub struct NodePool {
     pub selector: BTreeMap<String, String>,
     /// Taints its nodes carry.
     pub taints: Vec<Taint>,
-    /// Its node count, when given.
-    pub nodes: Option<u32>,
+    /// Its node count, when given: a range when it autoscales.
+    pub nodes: Option<NodeRange>,
+    /// The machine type of its nodes (informational).
+    pub instance_type: Option<String>,
     /// Allocatable CPU of one node.
     pub cpu: Option<Quantity>,
     /// Allocatable memory of one node.
     pub memory: Option<Quantity>,
     /// GPUs of one node.
     pub gpu: Option<u32>,
+}
+
+/// How many nodes a pool has; `min == max` for a pool of fixed size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRange {
+    /// Nodes it always has.
+    pub min: u32,
+    /// Nodes it may grow to.
+    pub max: u32,
 }
 
 /// A PriorityClass.
@@ -441,22 +505,36 @@ impl Platform {
 impl Service {
     /// Whether its pods keep a volume each (a StatefulSet's claim template).
     pub fn has_volume_per_pod(&self) -> bool {
-        self.kind == WorkloadKind::Stateful && self.storage.is_some()
+        self.kind == WorkloadKind::Stateful && self.all_volumes().next().is_some()
+    }
+
+    /// Its persistent volumes: `storage` first, then `volumes`.
+    pub fn all_volumes(&self) -> impl Iterator<Item = &Volume> {
+        self.storage
+            .iter()
+            .chain(self.volumes.iter().map(|v| &v.volume))
+    }
+
+    /// Claims made for each volume: one per pod for a StatefulSet, else one.
+    fn claims_per_volume(&self) -> u32 {
+        if self.kind == WorkloadKind::Stateful {
+            self.replicas
+        } else {
+            1
+        }
     }
 
     /// Persistent volume claims it creates.
     pub fn volume_claims(&self) -> u32 {
-        match &self.storage {
-            None => 0,
-            Some(_) if self.has_volume_per_pod() => self.replicas,
-            Some(_) => 1,
-        }
+        let volumes = u32::try_from(self.all_volumes().count()).unwrap_or(u32::MAX);
+        volumes.saturating_mul(self.claims_per_volume())
     }
 
     /// Storage it requests in total.
     pub fn storage_total(&self) -> Quantity {
-        self.storage.as_ref().map_or(Quantity::default(), |v| {
-            v.size.times(u64::from(self.volume_claims()))
+        let claims = u64::from(self.claims_per_volume());
+        self.all_volumes().fold(Quantity::default(), |total, v| {
+            total.saturating_add(v.size.times(claims))
         })
     }
 }

@@ -65,6 +65,7 @@ impl Resolver<'_> {
     ) -> Option<ServiceId> {
         match index.get(&name.value.0) {
             Some(&id) => Some(id),
+            None if self.left_out(&name.value.0, false, name.span) => None,
             None => {
                 let mut names: Vec<&str> = index.keys().map(String::as_str).collect();
                 names.sort_unstable();
@@ -695,7 +696,9 @@ impl Resolver<'_> {
                 let called = edges
                     .iter()
                     .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0);
-                if !called {
+                // A policy for a callee this environment leaves out has
+                // nothing to apply to.
+                if !called && self.left_out_by(&callee.value.0, false).is_none() {
                     let mine: Vec<&str> = edges
                         .iter()
                         .filter(|e| e.from.0 == i)

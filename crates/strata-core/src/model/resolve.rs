@@ -14,7 +14,7 @@ use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
 use crate::spec::platform::{BudgetSpec, EnvironmentSpec, PlatformSpec};
 use crate::spec::service::{
-    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec,
+    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec, VolumeSpec,
 };
 use crate::spec::{self, Document, Map, Spanned};
 
@@ -60,6 +60,8 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
         doc,
         spec: &spec,
         environment: environment.as_ref(),
+        env_name: env,
+        renames: BTreeMap::new(),
         catalog: Catalog::builtin(),
         errors: Vec::new(),
     };
@@ -79,6 +81,10 @@ pub(super) struct Resolver<'a> {
     pub(super) doc: &'a Document,
     pub(super) spec: &'a PlatformSpec,
     pub(super) environment: Option<&'a EnvironmentSpec>,
+    /// The environment's name, if one is selected.
+    pub(super) env_name: Option<&'a str>,
+    /// Namespaces the environment renames: base name to its name here.
+    renames: BTreeMap<String, String>,
     catalog: Catalog,
     pub(super) errors: Vec<Diagnostic>,
 }
@@ -114,12 +120,13 @@ impl Resolver<'_> {
 
     fn run(&mut self, env: Option<&str>) -> Platform {
         let spec = self.spec;
-        let shared_namespace = self
-            .environment
-            .and_then(|e| e.namespace.as_ref())
-            .or(spec.namespace.as_ref())
+        let base_shared = spec
+            .namespace
+            .as_ref()
             .map(text)
             .unwrap_or_else(|| spec.platform.value.0.clone());
+        self.renames = self.namespace_renames(&base_shared);
+        let shared_namespace = self.renamed(&base_shared);
 
         let mut tiers = self.tiers(&shared_namespace);
         let tier_index: HashMap<String, TierId> = tiers
@@ -169,11 +176,17 @@ impl Resolver<'_> {
             self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
-        self.errors.extend(crate::blueprint::check_operators(
-            spec,
-            &tier_names,
-            &self.doc.file,
-        ));
+        let mut operator_errors =
+            crate::blueprint::check_operators(spec, &tier_names, &self.doc.file);
+        // An operator installed by a tier the environment leaves out.
+        for (_, operator) in spec.operators.iter().flat_map(|o| o.value.iter()) {
+            if let Some(tier) = &operator.value.tier
+                && self.left_out(&tier.value.0, true, tier.span)
+            {
+                operator_errors.retain(|e| e.labels.first().map(|l| l.span) != Some(tier.span));
+            }
+        }
+        self.errors.extend(operator_errors);
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -197,6 +210,7 @@ impl Resolver<'_> {
         let secrets = self.secrets(&services, &specs, &shared_namespace);
         let storage_classes = self.storage_classes();
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
+        let argocd = self.argocd(env, &shared_namespace);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -211,6 +225,7 @@ impl Resolver<'_> {
             namespaces,
             node_pools,
             priorities,
+            argocd,
             tenants,
             storage_classes,
             secrets,
@@ -259,7 +274,7 @@ impl Resolver<'_> {
                     .value
                     .namespace
                     .as_ref()
-                    .map(text)
+                    .map(|n| self.renamed(&n.value.0))
                     .unwrap_or_else(|| shared_namespace.to_string()),
                 after: Vec::new(),
                 services: Vec::new(),
@@ -301,6 +316,7 @@ impl Resolver<'_> {
                         tiers[own.0].after.push(id);
                         spans.entry((own, id)).or_insert(after.span);
                     }
+                    None if self.left_out(&after.value.0, true, after.span) => {}
                     None => {
                         let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
                         let help = suggestion(&after.value.0, &candidates, "tier");
@@ -407,15 +423,18 @@ impl Resolver<'_> {
             .storage
             .as_ref()
             .map(|s| self.volume(s, defaults.and_then(|d| d.storage_class.as_ref())));
-        let kind = spec
-            .kind
-            .as_ref()
-            .map(|k| k.value)
-            .unwrap_or(if storage.is_some() {
+        let volumes = self.named_volumes(
+            spec,
+            storage.as_ref(),
+            defaults.and_then(|d| d.storage_class.as_ref()),
+        );
+        let kind = spec.kind.as_ref().map(|k| k.value).unwrap_or(
+            if storage.is_some() || !volumes.is_empty() {
                 WorkloadKind::Stateful
             } else {
                 WorkloadKind::Stateless
-            });
+            },
+        );
         match (&spec.schedule, kind) {
             (None, WorkloadKind::Cron) => self.error(
                 "missing-schedule",
@@ -446,7 +465,12 @@ impl Resolver<'_> {
         let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
         let config = self.config(spec);
         let patches = self.patches(spec);
-        let scratch = self.scratch(spec, storage.as_ref(), config.as_ref(), &runtime);
+        let scratch = self.scratch(
+            spec,
+            storage.iter().chain(volumes.iter().map(|v| &v.volume)),
+            config.as_ref(),
+            &runtime,
+        );
         let access = self.access(spec, runtime.service_account_token);
         Service {
             name: name.value.0.clone(),
@@ -471,10 +495,15 @@ impl Resolver<'_> {
                 .collect(),
             ports,
             env: Vec::new(),
+            env_config_map: spec
+                .env_from
+                .as_ref()
+                .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
             replicas,
             resources,
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
             storage,
+            volumes,
             pool: None,
             priority: spec.priority.as_ref().map(text),
             scratch,
@@ -646,12 +675,69 @@ impl Resolver<'_> {
         }
     }
 
-    /// The service's extra writable directories: absolute, and not a path
-    /// something else is already mounted at.
-    fn scratch(
+    /// The service's `volumes`: names unique and not Strata's own, mount
+    /// paths apart from `storage`'s and each other's.
+    fn named_volumes(
         &mut self,
         spec: &ServiceSpec,
         storage: Option<&Volume>,
+        default_class: Option<&Spanned<String>>,
+    ) -> Vec<NamedVolume> {
+        const RESERVED: [&str; 3] = ["data", "tmp", "config"];
+        let mut out: Vec<NamedVolume> = Vec::new();
+        for entry in spec.volumes.iter().flat_map(|v| &v.value) {
+            let named = &entry.value;
+            let name = &named.name.value.0;
+            if RESERVED.contains(&name.as_str()) || out.iter().any(|v| &v.name == name) {
+                self.error(
+                    "duplicate-volume",
+                    format!("the service already has a volume called `{name}`"),
+                    named.name.span,
+                    "name taken",
+                    "give the volume another name (`data`, `tmp` and `config` are Strata's own)"
+                        .into(),
+                );
+                continue;
+            }
+            let storage_spec = Spanned {
+                value: StorageSpec::Volume(VolumeSpec {
+                    size: named.size.clone(),
+                    class: named.class.clone(),
+                    mount_path: Some(named.mount_path.clone()),
+                    access: named.access.clone(),
+                }),
+                span: entry.span,
+            };
+            let volume = self.volume(&storage_spec, default_class);
+            let path = volume.mount_path.trim_end_matches('/');
+            let clash = storage
+                .into_iter()
+                .chain(out.iter().map(|v| &v.volume))
+                .any(|v| v.mount_path.trim_end_matches('/') == path);
+            if clash {
+                self.error(
+                    "duplicate-mount",
+                    format!("`{path}` is already mounted: it is another volume's `mountPath`"),
+                    named.mount_path.span,
+                    "mounted twice",
+                    "choose another directory".into(),
+                );
+                continue;
+            }
+            out.push(NamedVolume {
+                name: name.clone(),
+                volume,
+            });
+        }
+        out
+    }
+
+    /// The service's extra writable directories: absolute, and not a path
+    /// something else is already mounted at.
+    fn scratch<'v>(
+        &mut self,
+        spec: &ServiceSpec,
+        volumes: impl Iterator<Item = &'v Volume>,
         config: Option<&Config>,
         runtime: &Runtime,
     ) -> Vec<String> {
@@ -659,8 +745,8 @@ impl Resolver<'_> {
         if runtime.security.read_only_root && runtime.security.profile != Profile::Privileged {
             taken.push(("/tmp", "`/tmp`, which is always writable"));
         }
-        if let Some(volume) = storage {
-            taken.push((&volume.mount_path, "the volume's `mountPath`"));
+        for volume in volumes {
+            taken.push((&volume.mount_path, "a volume's `mountPath`"));
         }
         if let Some(config) = config {
             taken.push((&config.mount_path, "the configuration's `mountPath`"));
@@ -968,6 +1054,7 @@ impl Resolver<'_> {
             let target = match &need.value {
                 NeedSpec::Service(name) => match services.get(&name.0) {
                     Some(&id) => Some(DependencyTarget::Service(id)),
+                    None if self.left_out(&name.0, false, need.span) => None,
                     None => {
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
                         names.sort_unstable();
@@ -992,6 +1079,7 @@ impl Resolver<'_> {
                 },
                 NeedSpec::Tier(name) => match tiers.get(name.0.as_str()) {
                     Some(&id) => Some(DependencyTarget::Tier(id)),
+                    None if self.left_out(&name.0, true, need.span) => None,
                     None => {
                         let mut names: Vec<&str> = tiers.keys().map(String::as_str).collect();
                         names.sort_unstable();
@@ -1108,6 +1196,10 @@ impl Resolver<'_> {
                 Piece::Reference(r) => {
                     let at = self.inner_span(span, literal, r.range.clone());
                     let Some(&id) = services.get(&r.target) else {
+                        if self.left_out(&r.target, false, at) {
+                            ok = false;
+                            continue;
+                        }
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
                         names.sort_unstable();
                         let help = suggestion(&r.target, &names, "service");
@@ -1162,11 +1254,36 @@ impl Resolver<'_> {
     }
 
     fn node_pools(&mut self) -> Vec<NodePool> {
+        use crate::spec::platform::NodeCount;
+        let mut ranges = Vec::new();
+        for (_, pool) in self.spec.node_pools.iter().flat_map(|p| p.value.iter()) {
+            ranges.push(pool.value.nodes.as_ref().and_then(|n| match &n.value {
+                NodeCount::Fixed(count) => Some(NodeRange {
+                    min: *count,
+                    max: *count,
+                }),
+                NodeCount::Range(range) => {
+                    let (min, max) = (range.min.value, range.max.value);
+                    if min > max || max == 0 {
+                        self.error(
+                            "invalid-node-range",
+                            format!("the node range {min} to {max} is empty"),
+                            n.span,
+                            "invalid range",
+                            "write `{ min, max }` with `min <= max` and `max` at least 1".into(),
+                        );
+                        return None;
+                    }
+                    Some(NodeRange { min, max })
+                }
+            }));
+        }
         self.spec
             .node_pools
             .iter()
             .flat_map(|p| p.value.iter())
-            .map(|(name, pool)| {
+            .zip(ranges)
+            .map(|((name, pool), nodes)| {
                 let pool = &pool.value;
                 let capacity = pool.capacity.as_ref().map(|c| &c.value);
                 NodePool {
@@ -1187,7 +1304,8 @@ impl Resolver<'_> {
                             effect: t.value.effect.clone(),
                         })
                         .collect(),
-                    nodes: pool.nodes.as_ref().map(|n| n.value),
+                    nodes,
+                    instance_type: pool.instance_type.as_ref().map(|t| t.value.clone()),
                     cpu: capacity.and_then(|c| c.cpu.as_ref()).map(|c| c.value.0),
                     memory: capacity.and_then(|c| c.memory.as_ref()).map(|m| m.value.0),
                     gpu: capacity.and_then(|c| c.gpu.as_ref()).map(|g| g.value),
@@ -1216,12 +1334,14 @@ impl Resolver<'_> {
         }
         let mut tenants = Vec::new();
         for (name, tenant) in self.spec.tenants.iter().flat_map(|t| t.value.iter()) {
-            let namespace = tenant
-                .value
-                .namespace
-                .as_ref()
-                .map(text)
-                .unwrap_or_else(|| format!("tenant-{}", name.value.0));
+            let namespace = self.renamed(
+                &tenant
+                    .value
+                    .namespace
+                    .as_ref()
+                    .map(text)
+                    .unwrap_or_else(|| format!("tenant-{}", name.value.0)),
+            );
             if namespaces.iter().any(|n| n.name == namespace) {
                 let span = tenant
                     .value
@@ -1250,8 +1370,27 @@ impl Resolver<'_> {
                 namespace,
             });
         }
+        let elsewhere = super::environment::renamed_namespaces(&self.doc.spec);
         for (name, settings) in self.spec.namespaces.iter().flat_map(|n| n.value.iter()) {
-            match namespaces.iter_mut().find(|n| n.name == name.value.0) {
+            // An entry names a namespace by its base name (followed through
+            // renames) or by its name in this environment.
+            let here = self.renamed(&name.value.0);
+            let found = namespaces
+                .iter()
+                .position(|n| n.name == here)
+                .or_else(|| namespaces.iter().position(|n| n.name == name.value.0));
+            let found = match found {
+                None if elsewhere.contains(&name.value.0)
+                    || self.renames.contains_key(&name.value.0)
+                    || self.base_namespace_left_out(&name.value.0) =>
+                {
+                    // Another environment's name, or a namespace this
+                    // environment leaves out with its tier.
+                    continue;
+                }
+                found => found.map(|i| &mut namespaces[i]),
+            };
+            match found {
                 Some(namespace) => {
                     let own = self.own_labels(settings.value.labels.as_ref());
                     namespace.labels.extend(own);
@@ -1287,7 +1426,98 @@ impl Resolver<'_> {
                 }
             }
         }
+        if let Some(environment) = self.environment {
+            let own = self.own_labels(environment.namespace_labels.as_ref());
+            for namespace in &mut namespaces {
+                namespace.labels.extend(own.clone());
+            }
+        }
         (tenants, namespaces)
+    }
+
+    /// The Argo CD Application of environment `env`: it syncs the
+    /// environment's overlay of the Kustomize export (the base without one).
+    fn argocd(&mut self, env: Option<&str>, shared_namespace: &str) -> Option<ArgoCd> {
+        let spec = &self.spec.delivery.as_ref()?.value.argocd.as_ref()?.value;
+        let root = spec.path.value.trim_end_matches('/');
+        if spec.path.value.starts_with('/') || root.split('/').any(|part| part == "..") {
+            self.error(
+                "invalid-path",
+                format!("`{}` is not a directory of the repository", spec.path.value),
+                spec.path.span,
+                "not inside the repository",
+                "write the directory relative to the repository's root, such as `deploy/knowton`"
+                    .into(),
+            );
+        }
+        if spec.repo.value.trim().is_empty() {
+            self.error(
+                "invalid-option",
+                "the Argo CD repository is empty".into(),
+                spec.repo.span,
+                "no repository",
+                "write the repository's URL, such as `https://github.com/example/platform`".into(),
+            );
+        }
+        let path = match env {
+            Some(env) if root.is_empty() || root == "." => format!("overlays/{env}"),
+            Some(env) => format!("{root}/overlays/{env}"),
+            None if root.is_empty() || root == "." => "base".to_string(),
+            None => format!("{root}/base"),
+        };
+        let retry = spec.retry.as_ref().map(|r| SyncRetry {
+            limit: r.value.limit.value,
+            backoff_seconds: r.value.backoff.as_ref().map_or(5, |b| b.value.0),
+            factor: r.value.factor.as_ref().map_or(2, |f| f.value),
+            max_backoff_seconds: r.value.max_backoff.as_ref().map_or(180, |m| m.value.0),
+        });
+        Some(ArgoCd {
+            repo: spec.repo.value.clone(),
+            path,
+            revision: spec
+                .revision
+                .as_ref()
+                .map_or_else(|| "HEAD".to_string(), |r| r.value.clone()),
+            namespace: spec
+                .namespace
+                .as_ref()
+                .map_or_else(|| "argocd".to_string(), text),
+            project: spec
+                .project
+                .as_ref()
+                .map_or_else(|| "default".to_string(), text),
+            destination: shared_namespace.to_string(),
+            prune: spec.prune.as_ref().is_some_and(|p| p.value),
+            self_heal: spec.self_heal.as_ref().is_some_and(|s| s.value),
+            retry,
+        })
+    }
+
+    /// A namespace's name in this environment.
+    pub(super) fn renamed(&self, base: &str) -> String {
+        self.renames
+            .get(base)
+            .cloned()
+            .unwrap_or_else(|| base.to_string())
+    }
+
+    /// Whether `name` is the namespace of a tier of the base spec that this
+    /// environment leaves out.
+    fn base_namespace_left_out(&self, name: &str) -> bool {
+        let tiers_here: Vec<&str> = self
+            .spec
+            .tiers
+            .value
+            .iter()
+            .map(|t| t.value.name.value.0.as_str())
+            .collect();
+        self.doc.spec.tiers.value.iter().any(|t| {
+            !tiers_here.contains(&t.value.name.value.0.as_str())
+                && t.value
+                    .namespace
+                    .as_ref()
+                    .is_some_and(|n| n.value.0 == name)
+        })
     }
 
     /// The declared PriorityClasses, and the services' `priority:` checked
@@ -1601,7 +1831,12 @@ impl Resolver<'_> {
                 name: text(name),
                 generate,
                 data,
-                namespaces: spec.value.namespace.iter().map(text).collect(),
+                namespaces: spec
+                    .value
+                    .namespace
+                    .iter()
+                    .map(|n| self.renamed(&n.value.0))
+                    .collect(),
                 secret_type: None,
             });
         }

@@ -5,6 +5,7 @@
 //! handled alike; their validity is checked in CI against the official
 //! schemas by `kubernetes-validate --strict`.
 
+mod delivery;
 mod gateway;
 mod labels;
 mod manifests;
@@ -182,6 +183,8 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(traffic::render(platform));
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
+    delivery::annotate_waves(platform, &mut objects);
+    objects.extend(delivery::render(platform));
     errors.extend(duplicates(&objects));
     if !errors.is_empty() {
         return Err(errors);
@@ -243,6 +246,7 @@ fn render_service(
     let mut values = vec![service::service_account(platform, service)];
     values.extend(service::access(platform, service));
     values.extend(service::config_map(platform, service, assets, errors));
+    values.extend(service::env_config_map(platform, service));
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));
     gateway::mount_kong_config(platform, service, &mut values);

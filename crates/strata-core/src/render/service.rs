@@ -18,6 +18,34 @@ pub fn config_name(service: &Service) -> String {
     format!("{}-config", service.name)
 }
 
+/// The name of the ConfigMap holding a service's literal variables.
+pub fn env_config_name(service: &Service) -> String {
+    format!("{}-env", service.name)
+}
+
+/// The ConfigMap of a service's literal variables (references resolved), for
+/// a service with `envFrom: configMap`; Secret and ConfigMap references stay
+/// in the pod spec.
+pub fn env_config_map(platform: &Platform, service: &Service) -> Option<Value> {
+    if !service.env_config_map {
+        return None;
+    }
+    let data: serde_json::Map<String, Value> = service
+        .env
+        .iter()
+        .filter_map(|var| match &var.value {
+            crate::model::EnvValue::Literal(value) => Some((var.name.clone(), json!(value))),
+            _ => None,
+        })
+        .collect();
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": labels::metadata(platform, service, &env_config_name(service)),
+        "data": data,
+    }))
+}
+
 /// A ServiceAccount of its own, so permissions never leak between services.
 pub fn service_account(platform: &Platform, service: &Service) -> Value {
     json!({

@@ -1471,3 +1471,185 @@ fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path
         "a GET of /users in plain text must not pass"
     );
 }
+
+const RENAMED: &str = "
+platform: kt
+namespace: kt-prod
+namespaces:
+  kt-prod: { labels: { environment: production } }
+  kt-data: { budget: { pods: 20 } }
+  kt-staging: { annotations: { owner: qa } }
+environments:
+  staging:
+    namespaces: { kt-prod: kt-staging, kt-data: kt-staging-data }
+    namespaceLabels: { environment: staging }
+tiers:
+  - name: data
+    namespace: kt-data
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 }, storage: 10Gi }
+  - name: apps
+    services:
+      api: { image: kt/api:1.0.0, ports: { http: 8080 }, env: { DB: '${db.host}' } }
+";
+
+#[test]
+fn an_environment_renames_every_namespace_and_labels_them() {
+    let staging = render_with(RENAMED, Some("staging"), &[]).unwrap().objects;
+    let text =
+        serde_json::to_string(&staging.iter().map(|o| &o.value).collect::<Vec<_>>()).unwrap();
+    assert!(!text.contains("\"kt-prod\""), "a base name is left: {text}");
+    assert!(!text.contains("\"kt-data\""), "a base name is left: {text}");
+    let prod = find(&staging, "Namespace", "kt-staging");
+    assert_eq!(prod["metadata"]["labels"]["environment"], "staging");
+    // An entry under the environment's own name applies there only.
+    assert_eq!(prod["metadata"]["annotations"]["owner"], "qa");
+    let data = find(&staging, "Namespace", "kt-staging-data");
+    assert_eq!(data["metadata"]["labels"]["environment"], "staging");
+    // The data namespace's budget follows its rename.
+    let quota = staging
+        .iter()
+        .find(|o| o.kind() == "ResourceQuota")
+        .expect("a quota");
+    assert_eq!(quota.value["metadata"]["namespace"], "kt-staging-data");
+    // References follow the rename.
+    let api = find(&staging, "Deployment", "api");
+    assert_eq!(api["metadata"]["namespace"], "kt-staging");
+    let db = container(api)["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "DB")
+        .unwrap()
+        .clone();
+    assert_eq!(db["value"], "db.kt-staging-data.svc.cluster.local");
+    // The api's egress to the database names the renamed namespace.
+    assert!(text.contains("\"kubernetes.io/metadata.name\":\"kt-staging-data\""));
+    // The base spec keeps its own names and labels.
+    let base = render_with(RENAMED, None, &[]).unwrap().objects;
+    let prod = find(&base, "Namespace", "kt-prod");
+    assert_eq!(prod["metadata"]["labels"]["environment"], "production");
+    assert!(prod["metadata"]["annotations"]["owner"].is_null());
+}
+
+const VOLUMES: &str = "
+platform: v
+tiers:
+  - name: data
+    services:
+      ch:
+        image: clickhouse/clickhouse-server:24.8
+        replicas: 2
+        storage: 10Gi
+        volumes: [{ name: logs, size: 5Gi, mountPath: /var/log/app, class: standard }]
+      web:
+        image: v/web:1.0.0
+        volumes: [{ name: uploads, size: 1Gi, mountPath: /srv/uploads }]
+";
+
+#[test]
+fn extra_volumes_are_claimed_per_pod_or_once_and_mounted() {
+    let objects = render_with(VOLUMES, None, &[]).unwrap().objects;
+    let set = find(&objects, "StatefulSet", "ch");
+    let templates: Vec<&str> = set["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(templates, ["data", "logs"]);
+    let logs = &set["spec"]["volumeClaimTemplates"][1]["spec"];
+    assert_eq!(logs["storageClassName"], "standard");
+    assert_eq!(logs["resources"]["requests"]["storage"], "5Gi");
+    let mounts = container(set)["volumeMounts"].to_string();
+    assert!(
+        mounts.contains(r#"{"name":"logs","mountPath":"/var/log/app"}"#),
+        "{mounts}"
+    );
+    // A volume alone makes the service stateful, as `storage` does.
+    let web = find(&objects, "StatefulSet", "web");
+    assert_eq!(
+        web["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "uploads"
+    );
+    // Stateless: one claim beside the Deployment, which is replaced, not surged.
+    let stateless = VOLUMES.replace(
+        "image: v/web:1.0.0",
+        "image: v/web:1.0.0\n        kind: stateless",
+    );
+    let objects = render_with(&stateless, None, &[]).unwrap().objects;
+    let claim = find(&objects, "PersistentVolumeClaim", "web-uploads");
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
+    let web = find(&objects, "Deployment", "web");
+    assert_eq!(web["spec"]["strategy"]["type"], "Recreate");
+    assert_eq!(
+        web["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "uploads")
+            .unwrap()["persistentVolumeClaim"]["claimName"],
+        "web-uploads"
+    );
+    // `plan` counts every claim: 2 pods × 2 volumes, and one.
+    let file = SourceFile::new("platform.yaml", &stateless);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let totals = crate::plan::Plan::new(&platform).total;
+    assert_eq!(totals.pvcs, 5);
+    assert_eq!(totals.storage, crate::quantity::Quantity::units(31 << 30));
+}
+
+#[test]
+fn a_daemon_gets_the_claim_it_mounts() {
+    let objects = objects(
+        "
+platform: d
+tiers:
+  - name: t
+    services:
+      agent: { image: d/agent:1.0.0, kind: daemon, storage: 1Gi }
+",
+    );
+    find(&objects, "PersistentVolumeClaim", "agent-data");
+}
+
+#[test]
+fn literal_variables_can_live_in_an_editable_config_map() {
+    let objects = objects(
+        "
+platform: e
+tiers:
+  - name: t
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+      api:
+        image: e/api:1.0.0
+        envFrom: configMap
+        env:
+          LOG_LEVEL: info
+          DB_HOST: ${db.host}
+          DB_PASSWORD: { secret: db-credentials, key: password }
+",
+    );
+    let data = &find(&objects, "ConfigMap", "api-env")["data"];
+    assert_eq!(
+        data,
+        &json!({ "LOG_LEVEL": "info", "DB_HOST": "db.e.svc.cluster.local" })
+    );
+    let api = container(find(&objects, "Deployment", "api"));
+    assert_eq!(
+        api["envFrom"],
+        json!([{ "configMapRef": { "name": "api-env" } }])
+    );
+    let names: Vec<&str> = api["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["DB_PASSWORD"]);
+    // Without the key, nothing changes.
+    let db = container(find(&objects, "Deployment", "db"));
+    assert!(db.get("envFrom").is_none());
+    assert!(objects.iter().all(|o| o.name() != "db-env"));
+}

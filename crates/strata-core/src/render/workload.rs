@@ -13,6 +13,23 @@ pub fn claim_name(service: &Service) -> String {
     format!("{}-data", service.name)
 }
 
+/// The claims of a service that is not a StatefulSet, with the pod volume
+/// name each is mounted under: `storage` (`data`), then `volumes`.
+fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
+    let storage = service
+        .storage
+        .iter()
+        .map(|v| ("data".to_string(), claim_name(service), v));
+    let named = service.volumes.iter().map(|v| {
+        (
+            v.name.clone(),
+            format!("{}-{}", service.name, v.name),
+            &v.volume,
+        )
+    });
+    storage.chain(named).collect()
+}
+
 /// Seconds a pod keeps serving after it is told to stop, so that endpoints
 /// and load balancers stop sending it traffic first.
 const DRAIN_SECONDS: u64 = 5;
@@ -27,18 +44,22 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     }
     let template = pod_template(platform, service);
     let mut out = Vec::new();
+    // A StatefulSet claims per pod; every other controller mounts claims
+    // made once, beside it.
+    if service.kind != WorkloadKind::Stateful {
+        for (_, name, volume) in claims(service) {
+            let mut claim = json!({
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": labels::metadata(platform, service, &name),
+                "spec": claim_spec(volume),
+            });
+            claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
+            out.push(claim);
+        }
+    }
     match service.kind {
         WorkloadKind::Stateless => {
-            if let Some(volume) = &service.storage {
-                let mut claim = json!({
-                    "apiVersion": "v1",
-                    "kind": "PersistentVolumeClaim",
-                    "metadata": labels::metadata(platform, service, &claim_name(service)),
-                    "spec": claim_spec(volume),
-                });
-                claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
-                out.push(claim);
-            }
             let mut spec = json!({
                 "selector": { "matchLabels": selector },
                 "revisionHistoryLimit": 10,
@@ -46,7 +67,7 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
                 "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } },
                 "template": template,
             });
-            if service.storage.as_ref().is_some_and(|v| !v.access.is_shared()) {
+            if service.all_volumes().any(|v| !v.access.is_shared()) {
                 // One read-write-once volume cannot be attached to two pods
                 // at once: replace, do not surge.
                 spec["strategy"] = json!({ "type": "Recreate" });
@@ -69,11 +90,20 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
             if service.runtime.autoscale.is_none() {
                 spec["replicas"] = json!(service.replicas);
             }
-            if let Some(volume) = &service.storage {
-                spec["volumeClaimTemplates"] = json!([{
-                    "metadata": { "name": "data", "labels": labels::service(platform, service) },
-                    "spec": claim_spec(volume),
-                }]);
+            let templates: Vec<Value> = service
+                .storage
+                .iter()
+                .map(|v| ("data", v))
+                .chain(service.volumes.iter().map(|v| (v.name.as_str(), &v.volume)))
+                .map(|(name, volume)| {
+                    json!({
+                        "metadata": { "name": name, "labels": labels::service(platform, service) },
+                        "spec": claim_spec(volume),
+                    })
+                })
+                .collect();
+            if !templates.is_empty() {
+                spec["volumeClaimTemplates"] = json!(templates);
             }
             out.push(json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": spec }));
         }
@@ -144,7 +174,8 @@ fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
     ids
 }
 
-fn claim_spec(volume: &crate::model::Volume) -> Value {
+/// The spec of a claim for one volume: access mode, size and class.
+pub(crate) fn claim_spec(volume: &crate::model::Volume) -> Value {
     let mut spec = json!({
         "accessModes": [volume.access.as_str()],
         "resources": { "requests": { "storage": volume.size.to_kubernetes(Measure::Bytes) } },
@@ -205,9 +236,16 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     let env: Vec<Value> = service
         .env
         .iter()
+        .filter(|var| !(service.env_config_map && matches!(var.value, EnvValue::Literal(_))))
         .map(env_var)
         .chain(super::traffic::env(platform, service))
         .collect();
+    if service.env_config_map {
+        // `env` wins over `envFrom`, so the variables Strata sets itself
+        // cannot be shadowed by an edit of the ConfigMap.
+        container["envFrom"] =
+            json!([{ "configMapRef": { "name": super::service::env_config_name(service) } }]);
+    }
     if !env.is_empty() {
         container["env"] = json!(env);
     }
@@ -372,15 +410,15 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
         volumes.push(json!({ "name": name, "emptyDir": {} }));
         mounts.push(json!({ "name": name, "mountPath": path }));
     }
-    if let Some(volume) = &service.storage {
+    for (name, claim, volume) in claims(service) {
         let read_only = volume.access == crate::model::AccessMode::ReadOnlyMany;
-        let mut mount = json!({ "name": "data", "mountPath": volume.mount_path });
+        let mut mount = json!({ "name": name, "mountPath": volume.mount_path });
         if read_only {
             mount["readOnly"] = json!(true);
         }
         mounts.push(mount);
         if service.kind != WorkloadKind::Stateful {
-            volumes.push(json!({ "name": "data", "persistentVolumeClaim": { "claimName": claim_name(service) } }));
+            volumes.push(json!({ "name": name, "persistentVolumeClaim": { "claimName": claim } }));
         }
     }
     if let Some(config) = &service.config {

@@ -49,6 +49,54 @@ record! {
         optional operators: Map<Name, OperatorSpec> = "operators",
         /// PriorityClasses services can name with `priority:`.
         optional priorities: Map<Name, PrioritySpec> = "priorities",
+        /// How the rendered platform reaches the cluster (GitOps).
+        optional delivery: DeliverySpec = "delivery",
+    }
+}
+
+record! {
+    /// How the rendered platform reaches the cluster.
+    pub struct DeliverySpec ("delivery settings (`argocd`)") {
+        /// An Argo CD Application per environment, syncing the environment's
+        /// Kustomize overlay from Git.
+        optional argocd: ArgoCdSpec = "argocd",
+    }
+}
+
+record! {
+    /// Argo CD syncing the output of `strata render --format kustomize`.
+    pub struct ArgoCdSpec ("Argo CD settings (`repo`, `path`, `revision`, `namespace`, `project`, `prune`, `selfHeal`, `retry`)") {
+        /// The Git repository's URL.
+        required repo: String = "repo",
+        /// The directory of the repository holding the Kustomize export
+        /// (`base/`, `overlays/ENV/`).
+        required path: String = "path",
+        /// The branch, tag or commit to sync; `HEAD` by default.
+        optional revision: String = "revision",
+        /// Argo CD's namespace; `argocd` by default.
+        optional namespace: Name = "namespace",
+        /// The Argo CD project; `default` by default.
+        optional project: Name = "project",
+        /// Delete objects that are no longer rendered; `false` by default.
+        optional prune: bool = "prune",
+        /// Undo changes made in the cluster by hand; `false` by default.
+        optional self_heal: bool = "selfHeal",
+        /// How failed syncs are retried.
+        optional retry: ArgoRetrySpec = "retry",
+    }
+}
+
+record! {
+    /// Retries of a failed sync.
+    pub struct ArgoRetrySpec ("retry settings (`limit`, `backoff`, `factor`, `maxBackoff`)") {
+        /// Attempts before giving up.
+        required limit: u32 = "limit",
+        /// The first wait; `5s` by default.
+        optional backoff: Duration = "backoff",
+        /// Each wait is the previous one times this; `2` by default.
+        optional factor: u32 = "factor",
+        /// The longest wait; `3m` by default.
+        optional max_backoff: Duration = "maxBackoff",
     }
 }
 
@@ -165,8 +213,23 @@ record! {
         optional scale: f64 = "scale",
         /// StorageClass of every volume in this environment, named or not.
         optional storage_class: String = "storageClass",
-        /// The shared namespace in this environment.
+        /// The shared namespace in this environment (a rename of the shared
+        /// namespace, like an entry of `namespaces`).
         optional namespace: Name = "namespace",
+        /// Namespaces renamed in this environment: base name to this
+        /// environment's name, applied to every object and reference.
+        optional namespaces: Map<Name, Name> = "namespaces",
+        /// Labels of every Namespace object of this environment; they win over
+        /// `namespaces.NAME.labels` and tenants' labels.
+        optional namespace_labels: Map<LabelKey, String> = "namespaceLabels",
+        /// Services, or whole tiers (`tier/NAME`), this environment leaves out.
+        optional without: Vec<Spanned<String>> = "without",
+        /// Node pools added or changed in this environment, merged key by key
+        /// over the base pools.
+        optional node_pools: Map<Name, NodePoolOverride> = "nodePools",
+        /// StorageClasses added or changed in this environment, merged key by
+        /// key over the base classes.
+        optional storage_classes: Map<Name, StorageClassOverride> = "storageClasses",
         /// Per-service overrides of any service field, merged key by key over
         /// the base spec and checked after the merge.
         optional services: Map<Name, ServiceOverride> = "services",
@@ -206,8 +269,11 @@ record! {
         required selector: Map<LabelKey, String> = "selector",
         /// Taints the pool's nodes carry: `key`, `key=value` or `key=value:Effect`.
         optional taints: Vec<Spanned<TaintSpec>> = "taints",
-        /// How many nodes the pool has, for the capacity check in `plan`.
-        optional nodes: u32 = "nodes",
+        /// How many nodes the pool has (`3`, or a range `{ min, max }` when it
+        /// autoscales), for the capacity check in `plan`.
+        optional nodes: NodeCount = "nodes",
+        /// The machine type of the nodes (informational; `plan` shows it).
+        optional instance_type: String = "instanceType",
         /// What one node offers.
         optional capacity: CapacitySpec = "capacity",
     }
@@ -382,6 +448,92 @@ impl JsonSchema for TaintSpec {
         })
     }
 }
+
+record! {
+    /// The range of an autoscaled node pool.
+    pub struct NodeRange ("a node range (`min`, `max`)") {
+        /// Nodes the pool always has.
+        required min: u32 = "min",
+        /// Nodes the pool may grow to.
+        required max: u32 = "max",
+    }
+}
+
+/// How many nodes a pool has: a fixed number or an autoscaling range.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeCount {
+    /// `nodes: 3`.
+    Fixed(u32),
+    /// `nodes: { min: 3, max: 10 }`.
+    Range(NodeRange),
+}
+
+impl Decode for NodeCount {
+    const EXPECTED: &'static str = "a number of nodes or `{ min, max }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
+            super::yaml::NodeKind::Map(_) => NodeRange::decode(node, d).map(NodeCount::Range),
+            _ => u32::decode(node, d).map(NodeCount::Fixed),
+        }
+    }
+}
+
+impl JsonSchema for NodeCount {
+    fn schema_name() -> Cow<'static, str> {
+        "NodeCount".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let range = generator.subschema_for::<NodeRange>();
+        json_schema!({
+            "description": "A number of nodes, or the range of an autoscaled pool.",
+            "anyOf": [{ "type": "integer", "minimum": 0 }, range]
+        })
+    }
+}
+
+/// Declares a partial record an environment merges over a base entry.
+macro_rules! override_of {
+    ($(#[$meta:meta])* $name:ident, $base:ty, $schema:literal, $what:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(pub $base);
+
+        impl Decode for $name {
+            const EXPECTED: &'static str = $what;
+            fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+                d.partial::<$base>(node).map($name)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                $schema.into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "object",
+                    "description": concat!($what, ", merged key by key over the base entry (or a new entry), checked after the merge."),
+                    "propertyNames": { "anyOf": [{ "enum": <$base>::FIELDS }, { "pattern": "^x-" }] }
+                })
+            }
+        }
+    };
+}
+
+override_of!(
+    /// An environment's node pool: a new pool, or fields merged over the base pool.
+    NodePoolOverride,
+    NodePoolSpec,
+    "NodePoolOverride",
+    "node pool fields"
+);
+override_of!(
+    /// An environment's StorageClass: a new class, or fields merged over the base class.
+    StorageClassOverride,
+    StorageClassSpec,
+    "StorageClassOverride",
+    "storage class fields"
+);
 
 /// An environment's override of a service: any service fields, possibly
 /// part of a mapping (`autoscale: { min: 3 }`), merged over the service.

@@ -45,6 +45,9 @@ record! {
         /// Environment variables: literals, `${service.field}` references, or
         /// `{ secret: NAME, key: KEY }` / `{ config: NAME, key: KEY }`.
         optional env: Map<EnvName, EnvValueSpec> = "env",
+        /// Where the literal variables live: `inline` in the pod spec (the
+        /// default) or `configMap`, a ConfigMap `NAME-env` read with `envFrom`.
+        optional env_from: EnvFrom = "envFrom",
         /// Number of pods.
         optional replicas: u32 = "replicas",
         /// CPU and memory requests and limits.
@@ -53,6 +56,8 @@ record! {
         optional gpu: u32 = "gpu",
         /// A persistent volume: `10Gi` or `{ size, class, mountPath }`.
         optional storage: StorageSpec = "storage",
+        /// More persistent volumes, each with its own name and mount path.
+        optional volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
         /// The node pool to schedule on.
         optional pool: Name = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
@@ -249,6 +254,23 @@ record! {
         optional mount_path: String = "mountPath",
         /// How pods may mount it: `ReadWriteOnce` (the default), `ReadWriteMany`
         /// (one claim shared by every pod) or `ReadOnlyMany`.
+        optional access: AccessMode = "access",
+    }
+}
+
+record! {
+    /// A persistent volume besides `storage`, named.
+    pub struct NamedVolumeSpec ("a volume (`name`, `size`, `mountPath`, `class`, `access`)") {
+        /// Its name, unique among the service's volumes (`data`, `tmp` and
+        /// `config` are Strata's own).
+        required name: Name = "name",
+        /// Requested size.
+        required size: Bytes = "size",
+        /// Where it is mounted.
+        required mount_path: String = "mountPath",
+        /// StorageClass; the environment's or the default one when absent.
+        optional class: String = "class",
+        /// How pods may mount it, as `storage.access`.
         optional access: AccessMode = "access",
     }
 }
@@ -472,6 +494,43 @@ impl Decode for EnvValueSpec {
                 None
             }
         }
+    }
+}
+
+/// Where a service's literal environment variables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnvFrom {
+    /// In the container's `env`.
+    #[default]
+    Inline,
+    /// In a ConfigMap `NAME-env` the container reads with `envFrom`.
+    ConfigMap,
+}
+
+impl Decode for EnvFrom {
+    const EXPECTED: &'static str = "`inline` or `configMap`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(
+            node,
+            "`envFrom` value",
+            &[
+                ("inline", EnvFrom::Inline),
+                ("configMap", EnvFrom::ConfigMap),
+            ],
+        )
+    }
+}
+
+impl JsonSchema for EnvFrom {
+    fn schema_name() -> Cow<'static, str> {
+        "EnvFrom".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "enum": ["inline", "configMap"],
+            "description": "Where literal environment variables are written: the pod spec, or a ConfigMap NAME-env read with envFrom."
+        })
     }
 }
 

@@ -159,7 +159,13 @@ pub fn render(plan: &Plan) -> String {
                 Cell::new(check.resource),
                 Cell::new(&check.requested).set_alignment(CellAlignment::Right),
                 Cell::new(&check.available).set_alignment(CellAlignment::Right),
-                Cell::new(if check.fits { "fits" } else { "DOES NOT FIT" }),
+                Cell::new(if check.fits {
+                    "fits"
+                } else if check.warning {
+                    "only after scaling up"
+                } else {
+                    "DOES NOT FIT"
+                }),
             ]);
         }
         out.push_str(&format!("{fit}\n"));
