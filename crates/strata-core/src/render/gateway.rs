@@ -271,7 +271,7 @@ fn request_authentications(platform: &Platform) -> Vec<Object> {
                     "kind": "RequestAuthentication",
                     "metadata": labels::metadata(platform, service, &format!("{}-jwt", service.name)),
                     "spec": {
-                        "selector": { "matchLabels": labels::selector(platform, service) },
+                        "selector": workload_selector(platform, service),
                         "jwtRules": jwt_rules,
                     },
                 }),
@@ -555,6 +555,12 @@ fn kong(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value>
     })]
 }
 
+/// An Istio `selector` of a service's pods: those an operator runs carry
+/// the operator's labels, not Strata's (the NetworkPolicies' choice too).
+pub(super) fn workload_selector(platform: &Platform, service: &Service) -> Value {
+    json!({ "matchLabels": super::network::pod_selector(platform, service) })
+}
+
 fn principal(service: &Service) -> String {
     format!(
         "{CLUSTER_DOMAIN}/ns/{}/sa/{}",
@@ -643,7 +649,7 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                     "kind": "PeerAuthentication",
                     "metadata": labels::metadata(platform, service, &format!("{}-metrics", service.name)),
                     "spec": {
-                        "selector": { "matchLabels": labels::selector(platform, service) },
+                        "selector": workload_selector(platform, service),
                         "mtls": { "mode": "STRICT" },
                         "portLevelMtls": { metrics.number.to_string(): { "mode": "PERMISSIVE" } },
                     },
@@ -660,7 +666,7 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                 "apiVersion": "security.istio.io/v1",
                 "kind": "AuthorizationPolicy",
                 "metadata": labels::metadata(platform, service, &service.name),
-                "spec": { "selector": { "matchLabels": labels::selector(platform, service) }, "action": "ALLOW", "rules": rules },
+                "spec": { "selector": workload_selector(platform, service), "action": "ALLOW", "rules": rules },
             }),
         ));
     }

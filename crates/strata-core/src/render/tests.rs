@@ -1471,3 +1471,26 @@ fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path
         "a GET of /users in plain text must not pass"
     );
 }
+
+#[test]
+fn mesh_policies_select_operator_run_pods_by_their_operators_labels() {
+    let text = "
+platform: t
+network: { mesh: istio }
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    services:
+      pg: { blueprint: postgresql, mode: ha }
+  - name: apps
+    services:
+      api: { image: ghcr.io/x/api:1.0.0, ports: { http: 8080 }, env: { DB: \"${pg.host}\" } }
+";
+    let objects = objects(text);
+    let operated = json!({ "matchLabels": { "cnpg.io/cluster": "pg", "cnpg.io/podRole": "instance" } });
+    assert_eq!(
+        find(&objects, "AuthorizationPolicy", "pg")["spec"]["selector"],
+        operated,
+        "CloudNativePG does not copy Strata's labels onto its pods"
+    );
+}

@@ -79,7 +79,7 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                 .filter_map(|e| {
                     let caller = &platform.services[e.from.0];
                     let mut route = route_policy(&host, e.calls)?;
-                    route["match"] = json!([{ "sourceLabels": labels::selector(platform, caller), "sourceNamespace": caller.namespace }]);
+                    route["match"] = json!([{ "sourceLabels": super::network::pod_selector(platform, caller), "sourceNamespace": caller.namespace }]);
                     Some(route)
                 })
                 .collect();
