@@ -49,6 +49,71 @@ pub fn render(platform: &Platform) -> Vec<Object> {
     out.extend(public_entries(platform));
     if platform.network.mesh == Some(MeshKind::Istio) {
         out.extend(mesh_security(platform));
+        out.extend(telemetry(platform));
+    }
+    out
+}
+
+/// Istio `Telemetry`: `default` in each meshed namespace from
+/// `network.telemetry` (trace provider and sampling, access log filter),
+/// and one per service with its own sampling.
+fn telemetry(platform: &Platform) -> Vec<Object> {
+    let Some(settings) = &platform.network.telemetry else {
+        return Vec::new();
+    };
+    let tracing = |sampling: Option<u32>| {
+        settings.tracing.as_ref().map(|provider| {
+            let mut entry = json!({ "providers": [{ "name": provider }] });
+            if let Some(percent) = sampling {
+                entry["randomSamplingPercentage"] = json!(percent);
+            }
+            json!([entry])
+        })
+    };
+    let mut out = Vec::new();
+    for namespace in platform
+        .namespaces
+        .iter()
+        .filter(|n| platform.in_mesh(&n.name))
+    {
+        let mut spec = json!({});
+        if let Some(tracing) = tracing(settings.sampling) {
+            spec["tracing"] = tracing;
+        }
+        if let Some(filter) = &settings.access_log {
+            spec["accessLogging"] =
+                json!([{ "providers": [{ "name": "envoy" }], "filter": { "expression": filter } }]);
+        }
+        out.push(Object::new(
+            0,
+            None,
+            None,
+            json!({
+                "apiVersion": "telemetry.istio.io/v1",
+                "kind": "Telemetry",
+                "metadata": meta(platform, "default", &namespace.name),
+                "spec": spec,
+            }),
+        ));
+    }
+    for service in &platform.services {
+        let Some(tracing) = tracing(service.tracing_sampling) else {
+            continue;
+        };
+        if service.tracing_sampling.is_none() || !platform.in_mesh(&service.namespace) {
+            continue;
+        }
+        out.push(Object::new(
+            service.wave,
+            Some(&platform.tier_of(service).name),
+            Some(&service.name),
+            json!({
+                "apiVersion": "telemetry.istio.io/v1",
+                "kind": "Telemetry",
+                "metadata": labels::metadata(platform, service, &service.name),
+                "spec": { "selector": workload_selector(platform, service), "tracing": tracing },
+            }),
+        ));
     }
     out
 }
@@ -581,7 +646,11 @@ fn public_paths(route: &Route) -> Option<Vec<String>> {
 /// its callers (and its gateway, and scraping of its metrics port).
 fn mesh_security(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
-    for namespace in &platform.namespaces {
+    for namespace in platform
+        .namespaces
+        .iter()
+        .filter(|n| platform.in_mesh(&n.name))
+    {
         out.push(Object::new(
             0,
             None,
@@ -595,7 +664,11 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
         ));
     }
     for (i, service) in platform.services.iter().enumerate() {
-        if service.ports.is_empty() || !service.kind.is_long_running() {
+        // Without a sidecar, nothing would enforce these policies.
+        if service.ports.is_empty()
+            || !service.kind.is_long_running()
+            || !platform.in_mesh(&service.namespace)
+        {
             continue;
         }
         let id = ServiceId(i);

@@ -248,6 +248,7 @@ fn render_service(
     gateway::mount_kong_config(platform, service, &mut values);
     values.extend(policy::render(platform, service));
     crate::blueprint::render(platform, service, &mut values);
+    traffic::session_affinity(service, &mut values);
     values.into_iter().map(make).collect()
 }
 
