@@ -97,12 +97,12 @@ fn telemetry(platform: &Platform) -> Vec<Object> {
         ));
     }
     for service in &platform.services {
-        let Some(tracing) = tracing(service.tracing_sampling) else {
-            continue;
-        };
         if service.tracing_sampling.is_none() || !platform.in_mesh(&service.namespace) {
             continue;
         }
+        let Some(tracing) = tracing(service.tracing_sampling) else {
+            continue;
+        };
         out.push(Object::new(
             service.wave,
             Some(&platform.tier_of(service).name),
@@ -626,6 +626,48 @@ pub(super) fn workload_selector(platform: &Platform, service: &Service) -> Value
     json!({ "matchLabels": super::network::pod_selector(platform, service) })
 }
 
+/// The sidecar's port serving the pod's metrics merged with its own
+/// (Istio's metrics merging), outside mTLS.
+pub const MERGED_METRICS_PORT: u16 = 15020;
+
+/// Whether the scraper reads a service's metrics from its sidecar's merged
+/// endpoint: in the mesh, with scrape annotations (the sidecar injector
+/// points them at [`MERGED_METRICS_PORT`]) on pods Strata runs. Its metrics
+/// port then stays STRICT mTLS like any other.
+pub fn merges_metrics(platform: &Platform, service: &Service) -> bool {
+    service.runtime.metrics.is_some()
+        && !platform.service_monitors
+        && platform.in_mesh(&service.namespace)
+        && !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
+}
+
+/// The port the scraper connects to for a service's metrics.
+pub fn scrape_port(platform: &Platform, service: &Service) -> Option<u16> {
+    let metrics = service.runtime.metrics.as_ref()?;
+    Some(if merges_metrics(platform, service) {
+        MERGED_METRICS_PORT
+    } else {
+        metrics.number
+    })
+}
+
+/// Asks the sidecar injector for metrics merging on a service's pods
+/// explicitly, whatever the mesh-wide default (`enablePrometheusMerge`).
+pub fn merge_metrics(platform: &Platform, service: &Service, objects: &mut [Value]) {
+    if !merges_metrics(platform, service) {
+        return;
+    }
+    for workload in objects.iter_mut().filter(|o| {
+        matches!(
+            o["kind"].as_str(),
+            Some("Deployment" | "StatefulSet" | "DaemonSet")
+        )
+    }) {
+        workload["spec"]["template"]["metadata"]["annotations"]["prometheus.istio.io/merge-metrics"] =
+            json!("true");
+    }
+}
+
 fn principal(service: &Service) -> String {
     format!(
         "{CLUSTER_DOMAIN}/ns/{}/sa/{}",
@@ -707,7 +749,12 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                 rules.push(rule);
             }
         }
-        if let Some(metrics) = &service.runtime.metrics {
+        if let Some(metrics) = service
+            .runtime
+            .metrics
+            .as_ref()
+            .filter(|_| !merges_metrics(platform, service))
+        {
             // Scrapers usually run outside the mesh: plain text on this port
             // only, and, from anyone, only a GET of the metrics path (the
             // port may be the API's own, whose other paths need a caller's

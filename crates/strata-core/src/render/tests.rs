@@ -1452,11 +1452,54 @@ fn in_a_mesh_the_sidecar_validates_tokens_for_any_gateway_kind() {
 }
 
 #[test]
-fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path_only() {
+fn in_a_mesh_metrics_are_scraped_from_the_sidecar_and_the_api_port_stays_strict() {
     let text = ROUTES.replace(
         "        ports: { http: 8080 }\n        expose: [",
         "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
     );
+    let objects = objects(&text);
+    assert!(
+        !objects.iter().any(|o| o.name() == "api-metrics"),
+        "no PERMISSIVE port: the scraper reads the sidecar's merged endpoint"
+    );
+    let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        rules.iter().all(|r| r.get("from").is_some()),
+        "nothing anonymous reaches the API port"
+    );
+    let pod = &find(&objects, "Deployment", "api")["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(pod["prometheus.istio.io/merge-metrics"], json!("true"));
+    assert_eq!(
+        pod["prometheus.io/port"],
+        json!("8080"),
+        "the injector rewrites it to 15020"
+    );
+    let ingress = &find(&objects, "NetworkPolicy", "api-ingress")["spec"]["ingress"];
+    assert!(
+        ingress
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ports"] == json!([{ "protocol": "TCP", "port": 15020 }])),
+        "{ingress}"
+    );
+}
+
+#[test]
+fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path_only() {
+    // A ServiceMonitor scrapes the Service's port itself, not the sidecar's.
+    let text = ROUTES
+        .replace(
+            "network: { mesh: istio }",
+            "network: { mesh: istio }\nmonitoring: { serviceMonitors: true }",
+        )
+        .replace(
+            "        ports: { http: 8080 }\n        expose: [",
+            "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
+        );
     let objects = objects(&text);
     let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
         .as_array()
