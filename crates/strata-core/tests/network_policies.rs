@@ -408,10 +408,10 @@ fn expected(platform: &Platform, from: usize, to: usize) -> BTreeSet<(u16, &'sta
         ports.extend(target.ports.iter().map(|p| (p.number, protocol(p))));
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s.0 == from)
-        && let Some(metrics) = &target.runtime.metrics
+        && let Some(port) = render::scrape_port(platform, target)
         && from != to
     {
-        ports.insert((metrics.number, "TCP"));
+        ports.insert((port, "TCP"));
     }
     ports
 }
@@ -459,6 +459,8 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                         .ports
                         .iter()
                         .map(|p| (p.number, protocol(p)))
+                        // In a mesh, the sidecar's merged metrics port too.
+                        .chain(render::scrape_port(&platform, target).map(|p| (p, "TCP")))
                         .filter(|&(port, proto)| {
                             allowed(&policies, &pods[&from], &pods[&to], port, proto)
                         })

@@ -116,6 +116,8 @@ pub struct Tier {
     pub manifests: Vec<FileRef>,
     /// The wave its manifests are applied in, when it has any.
     pub manifest_wave: Option<usize>,
+    /// Whether its pods join the platform's mesh (when it has one).
+    pub mesh: bool,
     /// Where its name is written.
     pub span: Span,
 }
@@ -189,6 +191,10 @@ pub struct Service {
     pub egress: Vec<Egress>,
     /// Kubernetes API access of its ServiceAccount, in its namespace.
     pub access: Vec<Access>,
+    /// How callers reach it (`serve:`).
+    pub serve: Serve,
+    /// Its own share of requests traced by the mesh, percent.
+    pub tracing_sampling: Option<u32>,
     /// The wave it starts in (1-based).
     pub wave: usize,
     /// Where its name is written.
@@ -482,6 +488,16 @@ pub struct Tenant {
 }
 
 impl Platform {
+    /// Whether the pods of `namespace` run in the platform's Istio mesh:
+    /// there is one, and no tier of the namespace stays out of it.
+    pub fn in_mesh(&self, namespace: &str) -> bool {
+        self.network.mesh == Some(MeshKind::Istio)
+            && !self
+                .tiers
+                .iter()
+                .any(|t| t.namespace == namespace && !t.mesh)
+    }
+
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
@@ -847,6 +863,20 @@ pub struct CallPolicy {
     pub pool: Option<u32>,
 }
 
+impl CallPolicy {
+    /// This policy with `own`'s settings, field by field, over it.
+    pub fn under(self, own: CallPolicy) -> CallPolicy {
+        CallPolicy {
+            timeout_ms: own.timeout_ms.or(self.timeout_ms),
+            connect_timeout_ms: own.connect_timeout_ms.or(self.connect_timeout_ms),
+            retries: own.retries.or(self.retries),
+            retry_backoff_ms: own.retry_backoff_ms.or(self.retry_backoff_ms),
+            circuit_breaker: own.circuit_breaker.or(self.circuit_breaker),
+            pool: own.pool.or(self.pool),
+        }
+    }
+}
+
 /// Traffic allowed out of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Egress {
@@ -869,4 +899,41 @@ pub struct Network {
     pub scraper: Peer,
     /// The call policy of every edge that sets none of its own.
     pub calls: CallPolicy,
+    /// What the mesh's sidecars report.
+    pub telemetry: Option<Telemetry>,
+}
+
+/// Mesh telemetry settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Telemetry {
+    /// The tracing provider's name in the mesh config.
+    pub tracing: Option<String>,
+    /// Share of requests traced, percent.
+    pub sampling: Option<u32>,
+    /// CEL filter of the requests logged.
+    pub access_log: Option<String>,
+}
+
+/// How callers reach a service, from its `serve:`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Serve {
+    /// How the mesh spreads requests over its pods.
+    pub load_balancer: Option<LoadBalancer>,
+    /// Seconds a client stays on one pod.
+    pub session_affinity_seconds: Option<u64>,
+    /// The call policy of its callers, under their own `calls:`.
+    pub calls: CallPolicy,
+}
+
+/// A mesh load-balancing policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadBalancer {
+    /// Each pod in turn.
+    RoundRobin,
+    /// The pod with the fewest requests in flight.
+    LeastRequest,
+    /// Any pod.
+    Random,
+    /// The pod the hash of this request header picks.
+    Header(String),
 }

@@ -7,7 +7,7 @@ use super::resolve::Resolver;
 use super::*;
 use crate::diag::suggestion;
 use crate::spec::Spanned;
-use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, ServiceType};
+use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, LoadBalancerSpec, ServiceType};
 use crate::spec::service::ServiceSpec;
 
 /// Where Prometheus runs when the spec does not say.
@@ -188,7 +188,39 @@ impl Resolver<'_> {
             );
         }
         let calls = defaults.map(|c| policy(&c.value)).unwrap_or_default();
+        let meshed = self
+            .spec
+            .network
+            .as_ref()
+            .and_then(|n| n.value.mesh.as_ref())
+            .is_some_and(|m| m.value == MeshKind::Istio);
+        for (service, spec) in services.iter_mut().zip(specs) {
+            let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
+            service.serve = self.serve(spec, meshed, operated);
+        }
         let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
+        let telemetry = self.telemetry(services, specs, tiers, meshed);
+        if meshed {
+            self.mesh_members(services, tiers, &edges, &routes, &gateways);
+        } else {
+            let spans: Vec<Span> = self
+                .spec
+                .tiers
+                .value
+                .iter()
+                .filter_map(|t| t.value.mesh.as_ref().map(|m| m.span))
+                .collect();
+            for span in spans {
+                self.error(
+                    "missing-mesh",
+                    "a tier's `mesh:` says whether it joins the mesh, and the platform has no mesh"
+                        .into(),
+                    span,
+                    "no mesh to join",
+                    "set `network: { mesh: istio }`, or remove `mesh:`".into(),
+                );
+            }
+        }
         let settings = self.spec.network.as_ref().map(|n| &n.value);
         let isolated = settings
             .and_then(|n| n.policies.as_ref())
@@ -235,6 +267,7 @@ impl Resolver<'_> {
                     .map(|c| c.value.0.clone()),
                 scraper,
                 calls,
+                telemetry,
             },
         }
     }
@@ -688,7 +721,10 @@ impl Resolver<'_> {
                 .calls
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
-            let calls = own.map_or(defaults, |o| overlay(defaults, policy(&o.value)));
+            // The callee's `serve:` over the platform's defaults, the
+            // caller's own `calls:` over both.
+            let base = overlay(defaults, services[to.0].serve.calls);
+            let calls = own.map_or(base, |o| overlay(base, policy(&o.value)));
             edges.push(Edge { from, to, calls });
         }
         for (i, spec) in specs.iter().enumerate() {
@@ -723,6 +759,226 @@ impl Resolver<'_> {
             }
         }
         edges
+    }
+}
+
+impl Resolver<'_> {
+    /// A service's `serve:`, checked: load balancing needs a mesh, and in a
+    /// mesh session affinity needs a hash (sidecars ignore the Service's).
+    fn serve(&mut self, spec: &ServiceSpec, meshed: bool, operated: bool) -> Serve {
+        let Some(serve) = &spec.serve else {
+            return Serve::default();
+        };
+        let serve = &serve.value;
+        let load_balancer = serve.load_balancer.as_ref().map(|lb| match &lb.value {
+            LoadBalancerSpec::RoundRobin => LoadBalancer::RoundRobin,
+            LoadBalancerSpec::LeastRequest => LoadBalancer::LeastRequest,
+            LoadBalancerSpec::Random => LoadBalancer::Random,
+            LoadBalancerSpec::Hash(record) => {
+                LoadBalancer::Header(record.hash.value.header.value.clone())
+            }
+        });
+        if let Some(lb) = &serve.load_balancer
+            && !meshed
+        {
+            self.error(
+                "missing-mesh",
+                "`loadBalancer` is rendered as an Istio DestinationRule, and the platform has no mesh".into(),
+                lb.span,
+                "needs `network: { mesh: istio }`",
+                "set `network: { mesh: istio }`, or remove `loadBalancer` (kube-proxy spreads connections at random)".into(),
+            );
+        }
+        if let Some(affinity) = &serve.session_affinity {
+            if operated {
+                self.error(
+                    "unsupported-for-mode",
+                    "the operator of this mode makes the service's Services, without session affinity".into(),
+                    affinity.span,
+                    "no Service of Strata's to set it on",
+                    "remove `sessionAffinity`, or use a mode whose pods Strata runs".into(),
+                );
+            }
+            if !(1..=86_400).contains(&affinity.value.0) {
+                self.error(
+                    "invalid-duration",
+                    "a session affinity lasts from 1s to 24h".into(),
+                    affinity.span,
+                    "out of range",
+                    "Kubernetes accepts `timeoutSeconds` up to 86400: write at most `24h`".into(),
+                );
+            }
+            let hashed = matches!(load_balancer, None | Some(LoadBalancer::Header(_)));
+            if meshed && !hashed {
+                self.error(
+                    "conflicting-keys",
+                    "in a mesh, the sidecars balance requests themselves and ignore the Service's session affinity".into(),
+                    affinity.span,
+                    "lost with this load balancer",
+                    "remove `loadBalancer` (affinity then hashes the client's address) or use `{ hash: { header: NAME } }`".into(),
+                );
+            }
+        }
+        Serve {
+            load_balancer,
+            session_affinity_seconds: serve.session_affinity.as_ref().map(|a| a.value.0),
+            calls: CallPolicy {
+                timeout_ms: serve.timeout.as_ref().map(|t| t.value.0),
+                connect_timeout_ms: serve.connect_timeout.as_ref().map(|t| t.value.0),
+                retries: serve.retries.as_ref().map(|r| r.value),
+                retry_backoff_ms: serve.retry_backoff.as_ref().map(|b| b.value.0),
+                circuit_breaker: serve.circuit_breaker.as_ref().map(|c| c.value.0),
+                pool: serve.pool.as_ref().map(|p| p.value),
+            },
+        }
+    }
+
+    /// `network.telemetry` and each service's `tracing:`, checked; fills
+    /// `tracing_sampling`.
+    fn telemetry(
+        &mut self,
+        services: &mut [Service],
+        specs: &[ServiceSpec],
+        tiers: &[Tier],
+        meshed: bool,
+    ) -> Option<Telemetry> {
+        let spec = self
+            .spec
+            .network
+            .as_ref()
+            .and_then(|n| n.value.telemetry.as_ref());
+        if let Some(spec) = spec
+            && !meshed
+        {
+            self.error(
+                "missing-mesh",
+                "`telemetry` configures the mesh's sidecars, and the platform has no mesh".into(),
+                spec.span,
+                "needs `network: { mesh: istio }`",
+                "set `mesh: istio` beside it, or remove `telemetry`".into(),
+            );
+        }
+        let telemetry = spec.map(|t| Telemetry {
+            tracing: t.value.tracing.as_ref().map(|p| p.value.0.clone()),
+            sampling: t.value.sampling.as_ref().map(|p| p.value.0),
+            access_log: t.value.access_log.as_ref().map(|a| a.value.clone()),
+        });
+        let provider = telemetry.as_ref().is_some_and(|t| t.tracing.is_some());
+        if let Some(sampling) = spec.and_then(|t| t.value.sampling.as_ref())
+            && !provider
+        {
+            self.error(
+                "missing-tracing",
+                "`sampling` without a tracing provider".into(),
+                sampling.span,
+                "traced to where?",
+                "add `tracing:` naming the provider of Istio's mesh config (`jaeger`, `zipkin`, `otel`…)".into(),
+            );
+        }
+        for (service, spec) in services.iter_mut().zip(specs) {
+            let Some(tracing) = &spec.tracing else {
+                continue;
+            };
+            let in_mesh = meshed && tiers[service.tier.0].mesh;
+            if !provider {
+                self.error(
+                    "missing-tracing",
+                    format!(
+                        "`{}` sets its sampling, but the mesh traces nothing",
+                        service.name
+                    ),
+                    tracing.span,
+                    "no tracing provider",
+                    "add `network: { telemetry: { tracing: PROVIDER } }`".into(),
+                );
+            } else if !in_mesh {
+                self.error(
+                    "outside-mesh",
+                    format!(
+                        "`{}` has no sidecar to trace its requests: its tier is out of the mesh",
+                        service.name
+                    ),
+                    tracing.span,
+                    "not traced by the mesh",
+                    "remove `tracing`, or let its tier join the mesh".into(),
+                );
+            }
+            service.tracing_sampling = Some(tracing.value.sampling.value.0);
+        }
+        telemetry
+    }
+
+    /// Tiers' `mesh:` checked against each other and against the calls: a
+    /// namespace is in the mesh or not, a caller without a sidecar cannot
+    /// pass a meshed callee's STRICT mTLS, and a JWT is checked by the
+    /// callee's sidecar, which a service out of the mesh does not have.
+    fn mesh_members(
+        &mut self,
+        services: &[Service],
+        tiers: &[Tier],
+        edges: &[Edge],
+        routes: &[Route],
+        gateways: &[Gateway],
+    ) {
+        for (i, tier) in tiers.iter().enumerate() {
+            if let Some(other) = tiers[..i]
+                .iter()
+                .find(|t| t.namespace == tier.namespace && t.mesh != tier.mesh)
+            {
+                let (inside, outside) = if tier.mesh {
+                    (&tier.name, &other.name)
+                } else {
+                    (&other.name, &tier.name)
+                };
+                self.error(
+                    "mixed-mesh",
+                    format!(
+                        "tiers `{inside}` and `{outside}` share namespace `{}`, but only `{inside}` is in the mesh",
+                        tier.namespace
+                    ),
+                    tier.span,
+                    "sidecar injection is per namespace",
+                    "give both the same `mesh:`, or put them in namespaces of their own".into(),
+                );
+            }
+        }
+        let inside = |s: &Service| tiers[s.tier.0].mesh;
+        for edge in edges {
+            let (from, to) = (&services[edge.from.0], &services[edge.to.0]);
+            if !inside(from) && inside(to) && !to.ports.is_empty() {
+                self.error(
+                    "outside-mesh",
+                    format!(
+                        "`{}` is out of the mesh and calls `{}`, whose STRICT mTLS refuses plain text",
+                        from.name, to.name
+                    ),
+                    from.span,
+                    "no sidecar to present an identity",
+                    format!(
+                        "let `{}`'s tier join the mesh, or keep `{}` out of it too",
+                        from.name, to.name
+                    ),
+                );
+            }
+        }
+        for route in routes.iter().filter(|r| r.auth) {
+            let service = &services[route.service.0];
+            if !inside(service) {
+                self.error(
+                    "outside-mesh",
+                    format!(
+                        "the JWT of `{}`'s route `{}` is checked by its sidecar, and its tier is out of the mesh",
+                        service.name, route.path
+                    ),
+                    service.span,
+                    "nothing would check the token",
+                    format!(
+                        "let its tier join the mesh, or make the route public (`auth: false`) through gateway `{}`",
+                        gateways[route.gateway].name
+                    ),
+                );
+            }
+        }
     }
 }
 
@@ -767,12 +1023,5 @@ fn policy(spec: &CallsSpec) -> CallPolicy {
 
 /// `own` field by field over `base`.
 fn overlay(base: CallPolicy, own: CallPolicy) -> CallPolicy {
-    CallPolicy {
-        timeout_ms: own.timeout_ms.or(base.timeout_ms),
-        connect_timeout_ms: own.connect_timeout_ms.or(base.connect_timeout_ms),
-        retries: own.retries.or(base.retries),
-        retry_backoff_ms: own.retry_backoff_ms.or(base.retry_backoff_ms),
-        circuit_breaker: own.circuit_breaker.or(base.circuit_breaker),
-        pool: own.pool.or(base.pool),
-    }
+    base.under(own)
 }

@@ -289,6 +289,7 @@ impl Resolver<'_> {
                     })
                     .collect(),
                 manifest_wave: None,
+                mesh: tier.value.mesh.as_ref().is_none_or(|m| m.value),
                 span: tier.value.name.span,
             });
         }
@@ -514,6 +515,8 @@ impl Resolver<'_> {
             patches,
             egress: Vec::new(),
             access,
+            serve: Serve::default(),
+            tracing_sampling: None,
             wave: 0,
             span: name.span,
         }

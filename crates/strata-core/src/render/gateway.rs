@@ -49,6 +49,71 @@ pub fn render(platform: &Platform) -> Vec<Object> {
     out.extend(public_entries(platform));
     if platform.network.mesh == Some(MeshKind::Istio) {
         out.extend(mesh_security(platform));
+        out.extend(telemetry(platform));
+    }
+    out
+}
+
+/// Istio `Telemetry`: `default` in each meshed namespace from
+/// `network.telemetry` (trace provider and sampling, access log filter),
+/// and one per service with its own sampling.
+fn telemetry(platform: &Platform) -> Vec<Object> {
+    let Some(settings) = &platform.network.telemetry else {
+        return Vec::new();
+    };
+    let tracing = |sampling: Option<u32>| {
+        settings.tracing.as_ref().map(|provider| {
+            let mut entry = json!({ "providers": [{ "name": provider }] });
+            if let Some(percent) = sampling {
+                entry["randomSamplingPercentage"] = json!(percent);
+            }
+            json!([entry])
+        })
+    };
+    let mut out = Vec::new();
+    for namespace in platform
+        .namespaces
+        .iter()
+        .filter(|n| platform.in_mesh(&n.name))
+    {
+        let mut spec = json!({});
+        if let Some(tracing) = tracing(settings.sampling) {
+            spec["tracing"] = tracing;
+        }
+        if let Some(filter) = &settings.access_log {
+            spec["accessLogging"] =
+                json!([{ "providers": [{ "name": "envoy" }], "filter": { "expression": filter } }]);
+        }
+        out.push(Object::new(
+            0,
+            None,
+            None,
+            json!({
+                "apiVersion": "telemetry.istio.io/v1",
+                "kind": "Telemetry",
+                "metadata": meta(platform, "default", &namespace.name),
+                "spec": spec,
+            }),
+        ));
+    }
+    for service in &platform.services {
+        if service.tracing_sampling.is_none() || !platform.in_mesh(&service.namespace) {
+            continue;
+        }
+        let Some(tracing) = tracing(service.tracing_sampling) else {
+            continue;
+        };
+        out.push(Object::new(
+            service.wave,
+            Some(&platform.tier_of(service).name),
+            Some(&service.name),
+            json!({
+                "apiVersion": "telemetry.istio.io/v1",
+                "kind": "Telemetry",
+                "metadata": labels::metadata(platform, service, &service.name),
+                "spec": { "selector": workload_selector(platform, service), "tracing": tracing },
+            }),
+        ));
     }
     out
 }
@@ -271,7 +336,7 @@ fn request_authentications(platform: &Platform) -> Vec<Object> {
                     "kind": "RequestAuthentication",
                     "metadata": labels::metadata(platform, service, &format!("{}-jwt", service.name)),
                     "spec": {
-                        "selector": { "matchLabels": labels::selector(platform, service) },
+                        "selector": workload_selector(platform, service),
                         "jwtRules": jwt_rules,
                     },
                 }),
@@ -555,6 +620,54 @@ fn kong(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value>
     })]
 }
 
+/// An Istio `selector` of a service's pods: those an operator runs carry
+/// the operator's labels, not Strata's (the NetworkPolicies' choice too).
+pub(super) fn workload_selector(platform: &Platform, service: &Service) -> Value {
+    json!({ "matchLabels": super::network::pod_selector(platform, service) })
+}
+
+/// The sidecar's port serving the pod's metrics merged with its own
+/// (Istio's metrics merging), outside mTLS.
+pub const MERGED_METRICS_PORT: u16 = 15020;
+
+/// Whether the scraper reads a service's metrics from its sidecar's merged
+/// endpoint: in the mesh, with scrape annotations (the sidecar injector
+/// points them at [`MERGED_METRICS_PORT`]) on pods Strata runs. Its metrics
+/// port then stays STRICT mTLS like any other.
+pub fn merges_metrics(platform: &Platform, service: &Service) -> bool {
+    service.runtime.metrics.is_some()
+        && !platform.service_monitors
+        && platform.in_mesh(&service.namespace)
+        && !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
+}
+
+/// The port the scraper connects to for a service's metrics.
+pub fn scrape_port(platform: &Platform, service: &Service) -> Option<u16> {
+    let metrics = service.runtime.metrics.as_ref()?;
+    Some(if merges_metrics(platform, service) {
+        MERGED_METRICS_PORT
+    } else {
+        metrics.number
+    })
+}
+
+/// Asks the sidecar injector for metrics merging on a service's pods
+/// explicitly, whatever the mesh-wide default (`enablePrometheusMerge`).
+pub fn merge_metrics(platform: &Platform, service: &Service, objects: &mut [Value]) {
+    if !merges_metrics(platform, service) {
+        return;
+    }
+    for workload in objects.iter_mut().filter(|o| {
+        matches!(
+            o["kind"].as_str(),
+            Some("Deployment" | "StatefulSet" | "DaemonSet")
+        )
+    }) {
+        workload["spec"]["template"]["metadata"]["annotations"]["prometheus.istio.io/merge-metrics"] =
+            json!("true");
+    }
+}
+
 fn principal(service: &Service) -> String {
     format!(
         "{CLUSTER_DOMAIN}/ns/{}/sa/{}",
@@ -575,7 +688,11 @@ fn public_paths(route: &Route) -> Option<Vec<String>> {
 /// its callers (and its gateway, and scraping of its metrics port).
 fn mesh_security(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
-    for namespace in &platform.namespaces {
+    for namespace in platform
+        .namespaces
+        .iter()
+        .filter(|n| platform.in_mesh(&n.name))
+    {
         out.push(Object::new(
             0,
             None,
@@ -589,7 +706,11 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
         ));
     }
     for (i, service) in platform.services.iter().enumerate() {
-        if service.ports.is_empty() || !service.kind.is_long_running() {
+        // Without a sidecar, nothing would enforce these policies.
+        if service.ports.is_empty()
+            || !service.kind.is_long_running()
+            || !platform.in_mesh(&service.namespace)
+        {
             continue;
         }
         let id = ServiceId(i);
@@ -628,7 +749,12 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                 rules.push(rule);
             }
         }
-        if let Some(metrics) = &service.runtime.metrics {
+        if let Some(metrics) = service
+            .runtime
+            .metrics
+            .as_ref()
+            .filter(|_| !merges_metrics(platform, service))
+        {
             // Scrapers usually run outside the mesh: plain text on this port
             // only, and, from anyone, only a GET of the metrics path (the
             // port may be the API's own, whose other paths need a caller's
@@ -643,7 +769,7 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                     "kind": "PeerAuthentication",
                     "metadata": labels::metadata(platform, service, &format!("{}-metrics", service.name)),
                     "spec": {
-                        "selector": { "matchLabels": labels::selector(platform, service) },
+                        "selector": workload_selector(platform, service),
                         "mtls": { "mode": "STRICT" },
                         "portLevelMtls": { metrics.number.to_string(): { "mode": "PERMISSIVE" } },
                     },
@@ -660,7 +786,7 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                 "apiVersion": "security.istio.io/v1",
                 "kind": "AuthorizationPolicy",
                 "metadata": labels::metadata(platform, service, &service.name),
-                "spec": { "selector": { "matchLabels": labels::selector(platform, service) }, "action": "ALLOW", "rules": rules },
+                "spec": { "selector": workload_selector(platform, service), "action": "ALLOW", "rules": rules },
             }),
         ));
     }

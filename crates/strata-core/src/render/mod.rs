@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::diag::Diagnostic;
 use crate::model::{Platform, Service};
 
+pub use gateway::{MERGED_METRICS_PORT, scrape_port};
 pub use labels::{MANAGED_BY, TIER_LABEL};
 
 /// Reads the files a spec names (configuration files, raw manifests),
@@ -252,6 +253,8 @@ fn render_service(
     gateway::mount_kong_config(platform, service, &mut values);
     values.extend(policy::render(platform, service));
     crate::blueprint::render(platform, service, &mut values);
+    traffic::session_affinity(service, &mut values);
+    gateway::merge_metrics(platform, service, &mut values);
     values.into_iter().map(make).collect()
 }
 

@@ -28,10 +28,16 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         let warn = levels.warn.unwrap_or(Profile::Restricted);
         let audit = levels.audit.unwrap_or(Profile::Restricted);
         let mut ns_labels = labels::platform(platform);
-        // Sidecars make the mesh policies rendered here effective; a
-        // namespace's own `istio-injection` label overrides this one.
+        // Sidecars make the mesh policies rendered here effective; a tier
+        // with `mesh: false` keeps its namespace out, and a namespace's own
+        // `istio-injection` label overrides this one.
         if platform.network.mesh == Some(MeshKind::Istio) {
-            ns_labels.insert("istio-injection".into(), json!("enabled"));
+            let injection = if platform.in_mesh(&namespace.name) {
+                "enabled"
+            } else {
+                "disabled"
+            };
+            ns_labels.insert("istio-injection".into(), json!(injection));
         }
         for (k, v) in &namespace.labels {
             ns_labels.insert(k.clone(), json!(v));

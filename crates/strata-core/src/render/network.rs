@@ -193,10 +193,10 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         }
         rules.push(json!({ "from": [peer(platform, &gateway.proxy)], "ports": [{ "protocol": "TCP", "port": route.port.number }] }));
     }
-    if let Some(metrics) = &service.runtime.metrics
+    if let Some(port) = super::scrape_port(platform, service)
         && !matches!(platform.network.scraper, Peer::Service(s) if s == id)
     {
-        rules.push(json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": metrics.number }] }));
+        rules.push(json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": port }] }));
     }
     policy(platform, service, "Ingress", rules)
 }
@@ -225,8 +225,8 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s == id) {
         for target in platform.services.iter().filter(|s| s.name != service.name) {
-            if let Some(metrics) = &target.runtime.metrics {
-                rules.push(json!({ "to": [service_peer(platform, target)], "ports": [{ "protocol": "TCP", "port": metrics.number }] }));
+            if let Some(port) = super::scrape_port(platform, target) {
+                rules.push(json!({ "to": [service_peer(platform, target)], "ports": [{ "protocol": "TCP", "port": port }] }));
             }
         }
     }

@@ -1453,10 +1453,16 @@ fn in_a_mesh_the_sidecar_validates_tokens_for_any_gateway_kind() {
 
 #[test]
 fn a_metrics_port_that_is_the_api_port_admits_anonymous_gets_of_the_metrics_path_only() {
-    let text = ROUTES.replace(
-        "        ports: { http: 8080 }\n        expose: [",
-        "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
-    );
+    // A ServiceMonitor scrapes the Service's port itself, not the sidecar's.
+    let text = ROUTES
+        .replace(
+            "network: { mesh: istio }",
+            "network: { mesh: istio }\nmonitoring: { serviceMonitors: true }",
+        )
+        .replace(
+            "        ports: { http: 8080 }\n        expose: [",
+            "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
+        );
     let objects = objects(&text);
     let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
         .as_array()
@@ -1652,4 +1658,227 @@ tiers:
     let db = container(find(&objects, "Deployment", "db"));
     assert!(db.get("envFrom").is_none());
     assert!(objects.iter().all(|o| o.name() != "db-env"));
+}
+
+#[test]
+fn in_a_mesh_metrics_are_scraped_from_the_sidecar_and_the_api_port_stays_strict() {
+    let text = ROUTES.replace(
+        "        ports: { http: 8080 }\n        expose: [",
+        "        ports: { http: 8080 }\n        metrics: { port: http }\n        expose: [",
+    );
+    let objects = objects(&text);
+    assert!(
+        !objects.iter().any(|o| o.name() == "api-metrics"),
+        "no PERMISSIVE port: the scraper reads the sidecar's merged endpoint"
+    );
+    let rules = find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        rules.iter().all(|r| r.get("from").is_some()),
+        "nothing anonymous reaches the API port"
+    );
+    let pod = &find(&objects, "Deployment", "api")["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(pod["prometheus.istio.io/merge-metrics"], json!("true"));
+    assert_eq!(
+        pod["prometheus.io/port"],
+        json!("8080"),
+        "the injector rewrites it to 15020"
+    );
+    let ingress = &find(&objects, "NetworkPolicy", "api-ingress")["spec"]["ingress"];
+    assert!(
+        ingress
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ports"] == json!([{ "protocol": "TCP", "port": 15020 }])),
+        "{ingress}"
+    );
+}
+
+#[test]
+fn mesh_policies_select_operator_run_pods_by_their_operators_labels() {
+    let text = "
+platform: t
+network: { mesh: istio }
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    services:
+      pg: { blueprint: postgresql, mode: ha }
+  - name: apps
+    services:
+      api: { image: ghcr.io/x/api:1.0.0, ports: { http: 8080 }, env: { DB: \"${pg.host}\" } }
+";
+    let objects = objects(text);
+    let operated =
+        json!({ "matchLabels": { "cnpg.io/cluster": "pg", "cnpg.io/podRole": "instance" } });
+    assert_eq!(
+        find(&objects, "AuthorizationPolicy", "pg")["spec"]["selector"],
+        operated,
+        "CloudNativePG does not copy Strata's labels onto its pods"
+    );
+}
+
+#[test]
+fn a_tier_out_of_the_mesh_gets_no_sidecar_policies_and_plain_text_calls() {
+    let text = MESH.replace(
+        "  - name: data\n    namespace: voice-infra\n",
+        "  - name: data\n    namespace: voice-infra\n    mesh: false\n",
+    );
+    let objects = objects(&text);
+    let injection =
+        |ns: &str| find(&objects, "Namespace", ns)["metadata"]["labels"]["istio-injection"].clone();
+    assert_eq!(injection("voice-infra"), json!("disabled"));
+    assert_eq!(injection("voice-prod"), json!("enabled"));
+    let in_infra = |kind: &str| {
+        objects
+            .iter()
+            .any(|o| o.kind() == kind && o.namespace() == "voice-infra")
+    };
+    assert!(
+        !in_infra("PeerAuthentication"),
+        "no STRICT mTLS without sidecars"
+    );
+    assert!(!in_infra("AuthorizationPolicy"), "nothing would enforce it");
+    assert_eq!(
+        find(&objects, "DestinationRule", "redis")["spec"]["trafficPolicy"]["tls"],
+        json!({ "mode": "DISABLE" }),
+        "meshed callers talk plain text to a callee without a sidecar"
+    );
+    assert!(
+        find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"].is_array(),
+        "the meshed tier keeps its policies"
+    );
+}
+
+#[test]
+fn mesh_telemetry_renders_a_namespace_default_and_per_service_sampling() {
+    let text = MESH
+        .replace(
+            "network: { mesh: istio }",
+            "network: { mesh: istio, telemetry: { tracing: jaeger, sampling: 10%, accessLog: \"response.code >= 400\" } }",
+        )
+        .replace(
+            "        calls: { redis: { timeout: 500ms } }\n",
+            "        calls: { redis: { timeout: 500ms } }\n        tracing: { sampling: 50% }\n",
+        );
+    let objects = objects(&text);
+    let defaults: Vec<&Object> = objects
+        .iter()
+        .filter(|o| o.kind() == "Telemetry" && o.name() == "default")
+        .collect();
+    assert_eq!(defaults.len(), 2, "one per meshed namespace");
+    assert_eq!(
+        defaults[0].value["spec"],
+        json!({
+            "tracing": [{ "providers": [{ "name": "jaeger" }], "randomSamplingPercentage": 10 }],
+            "accessLogging": [{ "providers": [{ "name": "envoy" }], "filter": { "expression": "response.code >= 400" } }],
+        })
+    );
+    let api = find(&objects, "Telemetry", "api");
+    assert_eq!(
+        api["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        json!("api")
+    );
+    assert_eq!(
+        api["spec"]["tracing"][0]["randomSamplingPercentage"],
+        json!(50)
+    );
+}
+
+const SERVE: &str = "
+platform: t
+network: { mesh: istio }
+defaults: { calls: { timeout: 3s, retries: 3 } }
+tiers:
+  - name: apps
+    services:
+      model:
+        image: ghcr.io/x/model:1.0.0
+        ports: { http: 8080 }
+        serve: { loadBalancer: least-request, timeout: 180s, retries: 0, pool: 500 }
+      voice:
+        image: ghcr.io/x/voice:1.0.0
+        ports: { http: 8081 }
+        serve: { loadBalancer: { hash: { header: x-session-id } }, sessionAffinity: 1h }
+      agent: { image: ghcr.io/x/agent:1.0.0, ports: { http: 8000 }, needs: [model, voice] }
+      chat:
+        image: ghcr.io/x/chat:1.0.0
+        ports: { http: 8001 }
+        needs: [model]
+        calls: { model: { timeout: 30s } }
+";
+
+#[test]
+fn serve_sets_the_callee_side_policy_under_each_callers_own() {
+    let objects = objects(SERVE);
+    let model = &find(&objects, "DestinationRule", "model")["spec"]["trafficPolicy"];
+    assert_eq!(model["loadBalancer"], json!({ "simple": "LEAST_REQUEST" }));
+    assert_eq!(model["connectionPool"]["tcp"]["maxConnections"], json!(500));
+    let http = find(&objects, "VirtualService", "model-calls")["spec"]["http"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let default = http.last().unwrap();
+    assert!(default.get("match").is_none());
+    assert_eq!(
+        default["timeout"],
+        json!("180000ms"),
+        "serve: over the platform's 3s"
+    );
+    assert_eq!(default["retries"]["attempts"], json!(0), "never retried");
+    let chat = http.iter().find(|h| h.get("match").is_some()).unwrap();
+    assert_eq!(
+        chat["timeout"],
+        json!("30000ms"),
+        "the caller's own calls: win"
+    );
+    assert_eq!(
+        chat["retries"]["attempts"],
+        json!(0),
+        "the rest comes from serve:"
+    );
+    let voice = &find(&objects, "DestinationRule", "voice")["spec"]["trafficPolicy"];
+    assert_eq!(
+        voice["loadBalancer"],
+        json!({ "consistentHash": { "httpHeaderName": "x-session-id" } })
+    );
+    let service = &find(&objects, "Service", "voice")["spec"];
+    assert_eq!(service["sessionAffinity"], json!("ClientIP"));
+    assert_eq!(
+        service["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"],
+        json!(3600)
+    );
+}
+
+#[test]
+fn serve_without_a_mesh_reaches_callers_as_environment() {
+    let text = SERVE
+        .replace("network: { mesh: istio }\n", "")
+        .replace("loadBalancer: least-request, ", "")
+        .replace("loadBalancer: { hash: { header: x-session-id } }, ", "");
+    let objects = objects(&text);
+    let env = &container(find(&objects, "Deployment", "agent"))["env"];
+    let timeout = env
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "STRATA_CALL_MODEL_TIMEOUT_MS")
+        .unwrap();
+    assert_eq!(timeout["value"], json!("180000"));
+    assert_eq!(
+        find(&objects, "Service", "voice")["spec"]["sessionAffinity"],
+        json!("ClientIP")
+    );
+}
+
+#[test]
+fn session_affinity_alone_hashes_the_client_address_in_a_mesh() {
+    let objects = objects(&SERVE.replace("loadBalancer: { hash: { header: x-session-id } }, ", ""));
+    assert_eq!(
+        find(&objects, "DestinationRule", "voice")["spec"]["trafficPolicy"]["loadBalancer"],
+        json!({ "consistentHash": { "useSourceIp": true } })
+    );
 }

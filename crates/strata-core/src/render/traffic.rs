@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Object, labels};
 use crate::model::endpoint::CLUSTER_DOMAIN;
-use crate::model::{CallPolicy, MeshKind, Platform, Protocol, Service, ServiceId};
+use crate::model::{CallPolicy, LoadBalancer, MeshKind, Platform, Protocol, Service, ServiceId};
 
 /// Seconds an ejected endpoint stays out, and how often endpoints are judged.
 const EJECTION_SECONDS: u32 = 30;
@@ -20,18 +20,28 @@ pub fn render(platform: &Platform) -> Vec<Object> {
     }
     let mut out = Vec::new();
     for (i, service) in platform.services.iter().enumerate() {
+        // Only callers with a sidecar apply these policies.
         let inbound: Vec<_> = platform
             .edges
             .iter()
             .filter(|e| e.to == ServiceId(i))
+            .filter(|e| platform.in_mesh(&platform.services[e.from.0].namespace))
             .collect();
         if inbound.is_empty() || service.ports.is_empty() {
             continue;
         }
         // A DestinationRule is per destination: the platform's default
-        // policy sets it; callers with their own get their own routes.
-        let shared = platform.network.calls;
+        // policy under the service's `serve:` sets it; callers with their
+        // own get their own routes.
+        let shared = platform.network.calls.under(service.serve.calls);
         let mut traffic = json!({});
+        if let Some(lb) = load_balancer(service) {
+            traffic["loadBalancer"] = lb;
+        }
+        if !platform.in_mesh(&service.namespace) {
+            // No sidecar on the other side: plain text, not auto mTLS.
+            traffic["tls"] = json!({ "mode": "DISABLE" });
+        }
         if shared.pool.is_some() || shared.connect_timeout_ms.is_some() {
             let mut tcp = json!({});
             if let Some(pool) = shared.pool {
@@ -79,7 +89,7 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                 .filter_map(|e| {
                     let caller = &platform.services[e.from.0];
                     let mut route = route_policy(&host, e.calls)?;
-                    route["match"] = json!([{ "sourceLabels": labels::selector(platform, caller), "sourceNamespace": caller.namespace }]);
+                    route["match"] = json!([{ "sourceLabels": super::network::pod_selector(platform, caller), "sourceNamespace": caller.namespace }]);
                     Some(route)
                 })
                 .collect();
@@ -122,6 +132,41 @@ fn hosts(service: &Service) -> Vec<(String, String)> {
         hosts.push((format!("{}-read", service.name), read));
     }
     hosts
+}
+
+/// The DestinationRule's `loadBalancer` from `serve:`: its own policy, or,
+/// for session affinity alone, a hash of the client's address (sidecars
+/// ignore the Service's `sessionAffinity`).
+fn load_balancer(service: &Service) -> Option<Value> {
+    let serve = &service.serve;
+    Some(match &serve.load_balancer {
+        Some(LoadBalancer::RoundRobin) => json!({ "simple": "ROUND_ROBIN" }),
+        Some(LoadBalancer::LeastRequest) => json!({ "simple": "LEAST_REQUEST" }),
+        Some(LoadBalancer::Random) => json!({ "simple": "RANDOM" }),
+        Some(LoadBalancer::Header(header)) => {
+            json!({ "consistentHash": { "httpHeaderName": header } })
+        }
+        None if serve.session_affinity_seconds.is_some() => {
+            json!({ "consistentHash": { "useSourceIp": true } })
+        }
+        None => return None,
+    })
+}
+
+/// Sets a service's session affinity on its own Service (not the headless
+/// one, which has no virtual IP to be sticky on).
+pub fn session_affinity(service: &Service, objects: &mut [Value]) {
+    let Some(seconds) = service.serve.session_affinity_seconds else {
+        return;
+    };
+    for object in objects
+        .iter_mut()
+        .filter(|o| o["kind"] == "Service" && o["metadata"]["name"] == service.name.as_str())
+    {
+        object["spec"]["sessionAffinity"] = json!("ClientIP");
+        object["spec"]["sessionAffinityConfig"] =
+            json!({ "clientIP": { "timeoutSeconds": seconds } });
+    }
 }
 
 fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {

@@ -225,6 +225,112 @@ record! {
         /// The API server's addresses in CIDR notation (`kubectl get endpoints
         /// kubernetes`): services with `access:` may call them on 443 and 6443.
         optional api_server: Cidr = "apiServer",
+        /// Traces and access logs of the mesh's sidecars (`istio`).
+        optional telemetry: TelemetrySpec = "telemetry",
+    }
+}
+
+record! {
+    /// What the mesh's sidecars report: traces to a provider, access logs.
+    pub struct TelemetrySpec ("mesh telemetry (`tracing`, `sampling`, `accessLog`)") {
+        /// The tracing provider, as Istio's mesh config names it (`extensionProviders`).
+        optional tracing: Name = "tracing",
+        /// Share of requests traced; the mesh's own default when absent.
+        optional sampling: super::runtime::Percent = "sampling",
+        /// Envoy access logs of requests matching this CEL expression
+        /// (`response.code >= 400`); `"true"` logs every request.
+        optional access_log: String = "accessLog",
+    }
+}
+
+record! {
+    /// A service's own tracing, over `network.telemetry`.
+    pub struct TracingSpec ("tracing settings (`sampling`)") {
+        /// Share of its requests traced.
+        required sampling: super::runtime::Percent = "sampling",
+    }
+}
+
+record! {
+    /// How callers reach a service: load balancing, affinity, and the call
+    /// policy every caller gets unless its own `calls:` says otherwise.
+    pub struct ServeSpec ("callee settings (`loadBalancer`, `sessionAffinity`, `timeout`…)") {
+        /// `round-robin`, `least-request`, `random`, or `{ hash: { header: NAME } }` (mesh only).
+        optional load_balancer: LoadBalancerSpec = "loadBalancer",
+        /// Keep a client on one pod for this long (`1h`; at most `24h`).
+        optional session_affinity: super::runtime::Duration = "sessionAffinity",
+        /// Time allowed for a whole request.
+        optional timeout: Millis = "timeout",
+        /// Time allowed to connect.
+        optional connect_timeout: Millis = "connectTimeout",
+        /// Retries after a failed attempt (`0`: never retried).
+        optional retries: u32 = "retries",
+        /// Wait before the first retry, doubled each time.
+        optional retry_backoff: Millis = "retryBackoff",
+        /// Share of failing requests that ejects an endpoint, such as `50%`.
+        optional circuit_breaker: super::runtime::Percent = "circuitBreaker",
+        /// Most connections open to the service.
+        optional pool: u32 = "pool",
+    }
+}
+
+record! {
+    /// Consistent hashing of requests onto pods.
+    pub struct HashSpec ("a hash key (`header`)") {
+        /// The request header whose value picks the pod (`x-user-id`).
+        required header: String = "header",
+    }
+}
+
+record! {
+    /// A load balancer written as a mapping.
+    pub struct LoadBalancerRecord ("a load balancer (`hash`)") {
+        /// Requests with the same key go to the same pod.
+        required hash: HashSpec = "hash",
+    }
+}
+
+/// How a mesh spreads requests over a service's pods.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadBalancerSpec {
+    /// `round-robin`.
+    RoundRobin,
+    /// `least-request`.
+    LeastRequest,
+    /// `random`.
+    Random,
+    /// `{ hash: { header: NAME } }`.
+    Hash(LoadBalancerRecord),
+}
+
+impl Decode for LoadBalancerSpec {
+    const EXPECTED: &'static str =
+        "a load balancer (round-robin, least-request, random or `{ hash: { header } }`)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Map(_) => LoadBalancerRecord::decode(node, d).map(LoadBalancerSpec::Hash),
+            _ => d
+                .keyword(
+                    node,
+                    "load balancer",
+                    &[("round-robin", 0), ("least-request", 1), ("random", 2)],
+                )
+                .map(|k| match k {
+                    0 => LoadBalancerSpec::RoundRobin,
+                    1 => LoadBalancerSpec::LeastRequest,
+                    _ => LoadBalancerSpec::Random,
+                }),
+        }
+    }
+}
+
+impl JsonSchema for LoadBalancerSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "LoadBalancer".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let record = generator.subschema_for::<LoadBalancerRecord>();
+        json_schema!({ "anyOf": [{ "type": "string", "enum": ["round-robin", "least-request", "random"] }, record] })
     }
 }
 

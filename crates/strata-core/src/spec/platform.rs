@@ -357,6 +357,9 @@ record! {
         optional description: String = "description",
         /// The tier's namespace; the platform's shared one when absent.
         optional namespace: Name = "namespace",
+        /// Whether its pods join `network.mesh`; `true` by default. Tiers
+        /// sharing a namespace agree (sidecar injection is per namespace).
+        optional mesh: bool = "mesh",
         /// Tiers whose every service must be ready before this one starts.
         optional after: Vec<Spanned<Name>> = "after",
         /// The tier's services, by name.

@@ -7,7 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{EnvName, LabelKey, Name, PortName};
-use super::network::{CallsSpec, EgressSpec, ExposeSpec};
+use super::network::{CallsSpec, EgressSpec, ExposeSpec, ServeSpec, TracingSpec};
 use super::runtime::{
     AutoscaleSpec, ConfigSpec, Duration, MetricsSpec, PatchSpec, ProbesSpec, SecuritySpec,
 };
@@ -96,6 +96,11 @@ record! {
         optional expose: ExposeList = "expose",
         /// Call policy towards the services it needs, by name (overrides `defaults.calls`).
         optional calls: Map<Name, CallsSpec> = "calls",
+        /// How callers reach it: load balancing, session affinity, and the
+        /// call policy of every caller (under each caller's own `calls:`).
+        optional serve: ServeSpec = "serve",
+        /// Its own trace sampling in the mesh, over `network.telemetry`.
+        optional tracing: TracingSpec = "tracing",
         /// Traffic it may send outside the cluster.
         optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// A sentence for people reading the spec.
