@@ -2,17 +2,15 @@
 //! (`fixtures/blueprints/platform.yaml`) and validated strictly against the
 //! Kubernetes schemas by a tool nobody here wrote.
 
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use std::path::PathBuf;
+
+mod support;
 
 use assert_cmd::Command;
 use strata_core::{blueprint::Catalog, model, render, source::SourceFile, spec};
+use support::{validate_strictly, workspace};
 
 const FIXTURE: &str = "crates/strata/tests/fixtures/blueprints/platform.yaml";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn render_fixture(env: Option<&str>) -> String {
     let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
@@ -88,20 +86,6 @@ fn custom_resources_are_applied_after_their_operators_crds() {
 /// `kubernetes-validate --strict` against Kubernetes 1.33, base and local.
 #[test]
 fn every_blueprint_validates_strictly_against_kubernetes_1_33() {
-    let available = Process::new("kubernetes-validate")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install kubernetes-validate"
-        );
-        eprintln!(
-            "skipped: kubernetes-validate is not installed (pip install kubernetes-validate)"
-        );
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for env in [None, Some("local")] {
@@ -109,34 +93,5 @@ fn every_blueprint_validates_strictly_against_kubernetes_1_33() {
         std::fs::write(&path, render_fixture(env)).unwrap();
         files.push(path);
     }
-    let output = Process::new("kubernetes-validate")
-        .args(["--strict", "--kubernetes-version", "1.33", "--quiet"])
-        .args(&files)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && !report.contains("ERROR"),
-        "{report}"
-    );
-    for warning in report.lines().filter(|l| l.starts_with("WARN")) {
-        assert!(
-            warning.contains("Couldn't find schema for kind"),
-            "{warning}"
-        );
-        for core in [
-            "api version v1 ",
-            "apps/v1",
-            "batch/v1",
-            "rbac.authorization.k8s.io",
-            "policy/v1",
-            "apiextensions",
-        ] {
-            assert!(
-                !warning.contains(core),
-                "core kinds always validate: {warning}"
-            );
-        }
-    }
+    validate_strictly(&files);
 }

@@ -1,18 +1,17 @@
 //! Whole-binary behaviour: the bad-spec corpus, the examples, `plan`
 //! snapshots and the committed JSON Schema.
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use assert_cmd::Command;
+use support::workspace;
 
+/// The binary, run from this crate's directory (the bad-spec corpus is named
+/// relative to it in the reports).
 fn strata() -> Command {
-    let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
-    cmd.env("NO_COLOR", "1").env_remove("CLICOLOR_FORCE");
+    let mut cmd = support::strata();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `code line:col` for every diagnostic in miette's rendering, in order.

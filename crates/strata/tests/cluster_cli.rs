@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+mod support;
+
 use assert_cmd::Command;
 
 const SPEC: &str = "platform: shop
@@ -14,11 +16,10 @@ tiers:
       api: { image: ghcr.io/shop/api:1.2.0, ports: { http: 8080 } }
 ";
 
+/// The binary, with no kubeconfig from the environment.
 fn strata() -> Command {
-    let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
-    cmd.env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("KUBECONFIG");
+    let mut cmd = support::strata();
+    cmd.env_remove("KUBECONFIG");
     cmd
 }
 

@@ -8,19 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
+mod support;
+
 use serde_json::{Map, Value};
 use strata_core::source::SourceFile;
-
-fn strata() -> Command {
-    let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
-    cmd.env("NO_COLOR", "1").current_dir(workspace());
-    cmd
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{strata, workspace};
 
 fn run_ok(args: &[&str]) -> String {
     let output = strata().args(args).output().unwrap();

@@ -1,20 +1,11 @@
 //! `strata render` as a user runs it: output, layouts, atomic writes, and
 //! validation of every example by a tool nobody here wrote.
 
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use std::path::PathBuf;
 
-use assert_cmd::Command;
+mod support;
 
-fn strata() -> Command {
-    let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
-    cmd.env("NO_COLOR", "1").current_dir(workspace());
-    cmd
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{examples, strata, validate_strictly};
 
 fn render(args: &[&str]) -> String {
     let output = strata().arg("render").args(args).output().unwrap();
@@ -24,31 +15,6 @@ fn render(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-/// Every example with each of its environments (and the base spec).
-fn examples() -> Vec<(String, Option<String>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(workspace().join("examples")).unwrap() {
-        let spec = entry.unwrap().path().join("platform.yaml");
-        if !spec.exists() {
-            continue;
-        }
-        let relative = spec
-            .strip_prefix(workspace())
-            .unwrap()
-            .display()
-            .to_string();
-        let text = std::fs::read_to_string(&spec).unwrap();
-        let file = strata_core::source::SourceFile::new(&relative, text);
-        let doc = strata_core::spec::parse(&file).expect("examples parse");
-        out.push((relative.clone(), None));
-        for env in strata_core::model::environment_names(&doc.spec) {
-            out.push((relative.clone(), Some(env.to_string())));
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -196,20 +162,6 @@ fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
 /// test says why it skips.
 #[test]
 fn every_example_validates_strictly_against_kubernetes_1_33() {
-    let available = Process::new("kubernetes-validate")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install kubernetes-validate (pip install kubernetes-validate)"
-        );
-        eprintln!(
-            "skipped: kubernetes-validate is not installed (pip install kubernetes-validate)"
-        );
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (i, (spec, env)) in examples().iter().enumerate() {
@@ -224,29 +176,9 @@ fn every_example_validates_strictly_against_kubernetes_1_33() {
             format!("{spec} {}", env.as_deref().unwrap_or("(base)")),
         ));
     }
-    let output = Process::new("kubernetes-validate")
-        .args(["--strict", "--kubernetes-version", "1.33", "--quiet"])
-        .args(files.iter().map(|(p, _)| p))
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("ERROR")).collect();
-    assert!(
-        errors.is_empty() && output.status.success(),
-        "{} errors:\n{report}",
-        errors.len()
-    );
-    // Custom resources have no upstream schema: they are the only warnings allowed.
-    for warning in report.lines().filter(|l| l.starts_with("WARN")) {
-        assert!(
-            warning.contains("Couldn't find schema for kind"),
-            "{warning}"
-        );
-        assert!(
-            !warning.contains("api version v1 ") && !warning.contains("apps/v1"),
-            "core kinds always validate: {warning}"
-        );
+    let paths: Vec<std::path::PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    if !validate_strictly(&paths) {
+        return;
     }
     eprintln!(
         "validated {} renders strictly against Kubernetes 1.33",

@@ -1,19 +1,9 @@
 //! `strata audit` and `strata lint` as CI uses them: exit codes, formats,
 //! stdin, disabling checks, and rendered examples that lint clean.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use assert_cmd::Command;
-
-fn strata() -> Command {
-    let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
-    cmd.env("NO_COLOR", "1").current_dir(workspace());
-    cmd
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{strata, workspace};
 
 fn json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     let output = strata().args(args).output().unwrap();
