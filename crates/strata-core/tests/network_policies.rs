@@ -510,6 +510,33 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                     }
                 }
             }
+            // An external inside the cluster is reached on its ports by the
+            // services that call it, and by no other.
+            for (index, external) in platform.externals.iter().enumerate() {
+                let model::Reach::Pods { namespace, labels } = &external.reach else {
+                    continue;
+                };
+                let pod = Pod {
+                    namespace: namespace.clone(),
+                    labels: labels.clone(),
+                };
+                for &from in &running {
+                    let calls = platform.services[from]
+                        .externals
+                        .iter()
+                        .any(|c| c.external == index);
+                    for (_, port) in &external.ports {
+                        assert_eq!(
+                            side_allows(&policies, "Egress", &pods[&from], &pod, *port, "TCP"),
+                            calls,
+                            "{} ({env:?}): {} → external {}:{port}",
+                            path.display(),
+                            platform.services[from].name,
+                            external.name,
+                        );
+                    }
+                }
+            }
             // Every namespace denies by default and still resolves names.
             for namespace in &platform.namespaces {
                 let in_ns = |name: &str| {

@@ -142,6 +142,13 @@ impl Resolver<'_> {
             );
         }
         let calls = defaults.map(|c| policy(&c.value)).unwrap_or_default();
+        for (service, spec) in services.iter_mut().zip(specs) {
+            for call in &mut service.externals {
+                let name = &self.externals[call.external].name;
+                let own = spec.calls.as_ref().and_then(|c| c.value.get(name));
+                call.calls = own.map_or(calls, |o| overlay(calls, policy(&o.value)));
+            }
+        }
         let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let settings = self.spec.network.as_ref().map(|n| &n.value);
         let isolated = settings
@@ -410,7 +417,11 @@ impl Resolver<'_> {
             for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
                 let called = edges
                     .iter()
-                    .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0);
+                    .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0)
+                    || services[i]
+                        .externals
+                        .iter()
+                        .any(|c| self.externals[c.external].name == callee.value.0);
                 if !called {
                     let mine: Vec<&str> = edges
                         .iter()

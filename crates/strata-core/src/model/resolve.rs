@@ -62,6 +62,8 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
         environment: environment.as_ref(),
         catalog: Catalog::builtin(),
         errors: Vec::new(),
+        externals: Vec::new(),
+        referenced: Vec::new(),
     };
     let platform = resolver.run(env);
     if resolver.errors.is_empty() {
@@ -81,6 +83,11 @@ pub(super) struct Resolver<'a> {
     pub(super) environment: Option<&'a EnvironmentSpec>,
     catalog: Catalog,
     pub(super) errors: Vec<Diagnostic>,
+    /// The platform's externals, resolved before the services that call them.
+    pub(super) externals: Vec<External>,
+    /// Externals referenced by the service being resolved (indices into
+    /// `externals`), taken once its env and configuration are read.
+    pub(super) referenced: Vec<usize>,
 }
 
 fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
@@ -137,6 +144,8 @@ impl Resolver<'_> {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), ServiceId(i)))
             .collect();
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        self.externals = self.resolve_externals(&names);
         let endpoints: Vec<Vec<(String, String)>> = services
             .iter()
             .map(|s| {
@@ -166,6 +175,16 @@ impl Resolver<'_> {
                     .into_iter()
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
             );
+            // Externals are running already: an edge, never a wait.
+            let mut referenced = std::mem::take(&mut self.referenced);
+            referenced.sort_unstable();
+            services[i].externals = referenced
+                .into_iter()
+                .map(|external| ExternalCall {
+                    external,
+                    calls: CallPolicy::default(),
+                })
+                .collect();
             self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
@@ -221,6 +240,7 @@ impl Resolver<'_> {
             gateways: networking.gateways,
             routes: networking.routes,
             edges: networking.edges,
+            externals: std::mem::take(&mut self.externals),
             network: networking.network,
             waves,
             critical_path,
@@ -483,6 +503,7 @@ impl Resolver<'_> {
             config,
             patches,
             egress: Vec::new(),
+            externals: Vec::new(),
             access,
             wave: 0,
             span: name.span,
@@ -927,6 +948,19 @@ impl Resolver<'_> {
             let Some(wait) = &calls.value.wait else {
                 continue;
             };
+            if self.externals.iter().any(|e| e.name == callee.value.0) {
+                self.error(
+                    "wait-on-external",
+                    format!(
+                        "`{}` is an external, which is never waited for",
+                        callee.value.0
+                    ),
+                    wait.span,
+                    "running already",
+                    "remove `wait`: an external is not part of the start-up order".into(),
+                );
+                continue;
+            }
             // An unknown callee is reported with the other `calls:` keys.
             let Some(&id) = services.get(&callee.value.0) else {
                 continue;
@@ -967,6 +1001,7 @@ impl Resolver<'_> {
             let target = match &need.value {
                 NeedSpec::Service(name) => match services.get(&name.0) {
                     Some(&id) => Some(DependencyTarget::Service(id)),
+                    None if self.reference_external(&name.0).is_some() => None,
                     None => {
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
                         names.sort_unstable();
@@ -1106,6 +1141,30 @@ impl Resolver<'_> {
                 Piece::Text(t) => out.push_str(&t),
                 Piece::Reference(r) => {
                     let at = self.inner_span(span, literal, r.range.clone());
+                    if !services.contains_key(&r.target)
+                        && let Some(index) = self.reference_external(&r.target)
+                    {
+                        let fields = super::external::exports(&self.externals[index]);
+                        match fields.iter().find(|(k, _)| *k == r.field) {
+                            Some((_, value)) => out.push_str(value),
+                            None => {
+                                let names: Vec<&str> =
+                                    fields.iter().map(|(k, _)| k.as_str()).collect();
+                                self.error(
+                                    "unknown-field",
+                                    format!(
+                                        "the external `{}` does not export `{}`",
+                                        r.target, r.field
+                                    ),
+                                    at,
+                                    "not exported",
+                                    format!("`{}` exports: {}", r.target, names.join(", ")),
+                                );
+                                ok = false;
+                            }
+                        }
+                        continue;
+                    }
                     let Some(&id) = services.get(&r.target) else {
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
                         names.sort_unstable();

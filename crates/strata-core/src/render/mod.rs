@@ -5,6 +5,7 @@
 //! handled alike; their validity is checked in CI against the official
 //! schemas by `kubernetes-validate --strict`.
 
+mod external;
 mod gateway;
 mod labels;
 mod manifests;

@@ -207,6 +207,7 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
         .iter()
         .map(env_var)
         .chain(super::traffic::env(platform, service))
+        .chain(super::external::env(platform, service))
         .collect();
     if !env.is_empty() {
         container["env"] = json!(env);
