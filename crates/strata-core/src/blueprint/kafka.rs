@@ -31,7 +31,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     version: "3.8.1",
-    takes: &[Key::Topics],
+    takes: &[Key::Topics, Key::Settings],
     options: &[
         OptionDoc {
             name: "retention",
@@ -133,6 +133,20 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
             "KAFKA_HEAP_OPTS": "-Xms1g -Xmx1g",
         });
+        // The image turns `KAFKA_*` variables into server properties:
+        // `_` stands for `.`, `__` for `_` and `___` for `-`.
+        for (name, value) in &tuning.settings {
+            let variable: String = name
+                .chars()
+                .map(|c| match c {
+                    '.' => "_".to_string(),
+                    '_' => "__".to_string(),
+                    '-' => "___".to_string(),
+                    c => c.to_ascii_uppercase().to_string(),
+                })
+                .collect();
+            spec["env"][format!("KAFKA_{variable}")] = json!(value);
+        }
     }
     let bootstrap = if strimzi {
         format!("{}-kafka-bootstrap", tuning.service)
@@ -253,6 +267,19 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         json!({ "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" });
     let mut pool_metadata = recipe::metadata(platform, service, &format!("{}-nodes", service.name));
     pool_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
+    let mut config = json!({
+        "default.replication.factor": replication,
+        "offsets.topic.replication.factor": replication,
+        "transaction.state.log.replication.factor": replication,
+        "transaction.state.log.min.isr": min_in_sync(tuning),
+        "min.insync.replicas": min_in_sync(tuning),
+        "log.retention.ms": retention_ms(tuning),
+        "auto.create.topics.enable": false,
+    });
+    // The service's settings, as written, over the blueprint's.
+    for (name, value) in &tuning.settings {
+        config[name] = json!(value);
+    }
     let mut out = vec![
         json!({
             "apiVersion": "kafka.strimzi.io/v1beta2",
@@ -263,15 +290,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                     "version": tuning.version,
                     "metadataVersion": tuning.version.rsplit_once('.').map_or(tuning.version.as_str(), |(minor, _)| minor),
                     "listeners": [{ "name": "plain", "port": CLIENT, "type": "internal", "tls": false }],
-                    "config": {
-                        "default.replication.factor": replication,
-                        "offsets.topic.replication.factor": replication,
-                        "transaction.state.log.replication.factor": replication,
-                        "transaction.state.log.min.isr": min_in_sync(tuning),
-                        "min.insync.replicas": min_in_sync(tuning),
-                        "log.retention.ms": retention_ms(tuning),
-                        "auto.create.topics.enable": false,
-                    },
+                    "config": config,
                 },
                 "entityOperator": { "topicOperator": { "resources": operator_resources() }, "userOperator": { "resources": operator_resources() } },
             },

@@ -168,6 +168,8 @@ pub enum Key {
     Topics,
     /// `shards:`.
     Shards,
+    /// `settings:`, the engine's own configuration.
+    Settings,
 }
 
 impl Key {
@@ -177,6 +179,7 @@ impl Key {
             Key::Databases => "databases",
             Key::Topics => "topics",
             Key::Shards => "shards",
+            Key::Settings => "settings",
         }
     }
 }
@@ -239,6 +242,8 @@ pub struct Tuning {
     pub shards: u32,
     /// `options:`, by name.
     pub options: BTreeMap<String, String>,
+    /// `settings:`, the engine's own, in spec order.
+    pub settings: Vec<(String, String)>,
     /// Other services of the platform, for recipes that point at them
     /// (Grafana's datasources, Keycloak's database).
     pub siblings: Vec<Sibling>,
@@ -685,6 +690,13 @@ pub fn tune(
         None => 1,
     };
     let options = options(blueprint, spec.options.as_ref(), file, &mut errors);
+    let settings = match &spec.settings {
+        Some(map) if !takes(Key::Settings) => {
+            refuse(Key::Settings, map.span, &mut errors);
+            Vec::new()
+        }
+        map => settings(map.as_ref(), blueprint, file, &mut errors),
+    };
     if let Some(operator) = mode.operator {
         let declared = platform
             .operators
@@ -729,6 +741,7 @@ pub fn tune(
         topics,
         shards,
         options,
+        settings,
         siblings: place.siblings.clone(),
         operator_namespace: None,
         supplied: Supplied::default(),
@@ -870,6 +883,69 @@ fn topics(
             continue;
         }
         out.push(topic);
+    }
+    out
+}
+
+/// The engine's settings as written, each a name and a value on one line
+/// (they end up in configuration files and command lines); ClickHouse's
+/// as `PROFILE/SETTING`.
+fn settings(
+    map: Option<&Spanned<Map<String, String>>>,
+    blueprint: &Blueprint,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        };
+        let profiled = key
+            .value
+            .split_once('/')
+            .is_some_and(|(p, s)| plain(p) && plain(s) && !s.contains('/'));
+        let clickhouse = blueprint.name == "clickhouse";
+        if !plain(&key.value)
+            || (clickhouse != profiled)
+            || (!clickhouse && key.value.contains('/'))
+        {
+            let help = if clickhouse {
+                "name a profile and a setting: `default/max_memory_usage`"
+            } else {
+                "write the engine's own name: letters, digits, `.`, `_` and `-` (`shared_buffers`, `compression.type`)"
+            };
+            errors.push(
+                error(
+                    file,
+                    "invalid-setting",
+                    format!(
+                        "`{}` is not a setting name of `{}`",
+                        key.value, blueprint.name
+                    ),
+                    key.span,
+                    "not a setting name",
+                )
+                .help(help),
+            );
+            continue;
+        }
+        if value.value.contains('\n') || value.value.trim().is_empty() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-setting",
+                    format!("the setting `{}` needs a value on one line", key.value),
+                    value.span,
+                    "not one line",
+                )
+                .help("write the value as the engine reads it: `4GB`, `snappy`, `300`"),
+            );
+            continue;
+        }
+        out.push((key.value.clone(), value.value.clone()));
     }
     out
 }

@@ -32,7 +32,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     version: "16.4",
-    takes: &[Key::Databases],
+    takes: &[Key::Databases, Key::Settings],
     options: &[
         OptionDoc {
             name: "backup",
@@ -113,9 +113,27 @@ fn init_script(tuning: &Tuning) -> String {
     script
 }
 
+/// The server's parameters: the blueprint's, then the service's `settings`,
+/// which replace a parameter of the same name.
+fn parameters(tuning: &Tuning) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = vec![
+        (
+            "max_connections".into(),
+            json!(tuning.number("maxConnections", 200).to_string()),
+        ),
+        ("password_encryption".into(), json!("scram-sha-256")),
+    ];
+    for (name, value) in &tuning.settings {
+        match out.iter_mut().find(|(k, _)| k == name) {
+            Some(own) => own.1 = json!(value),
+            None => out.push((name.clone(), json!(value))),
+        }
+    }
+    out
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let ha = tuning.mode.name == "ha";
-    let max_connections = tuning.number("maxConnections", 200);
     let mut exports;
     let credentials;
     let mut spec = json!({
@@ -142,12 +160,16 @@ fn recipe(tuning: &Tuning) -> Recipe {
     } else {
         let secret = credentials_name(tuning);
         spec["image"] = json!(image("postgres", tuning));
-        spec["args"] = json!([
-            "-c",
-            format!("max_connections={max_connections}"),
-            "-c",
-            "password_encryption=scram-sha-256"
-        ]);
+        let args: Vec<String> = parameters(tuning)
+            .into_iter()
+            .flat_map(|(k, v)| {
+                [
+                    "-c".to_string(),
+                    format!("{k}={}", v.as_str().unwrap_or_default()),
+                ]
+            })
+            .collect();
+        spec["args"] = json!(args);
         spec["env"] = json!({
             "POSTGRES_USER": "postgres",
             "POSTGRES_PASSWORD": { "secret": secret, "key": "password" },
@@ -240,10 +262,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "instances": service.replicas,
         "imageName": service.image,
         "primaryUpdateStrategy": "unsupervised",
-        "postgresql": { "parameters": {
-            "max_connections": tuning.number("maxConnections", 200).to_string(),
-            "password_encryption": "scram-sha-256",
-        } },
+        "postgresql": { "parameters": parameters(tuning).into_iter().collect::<serde_json::Map<String, Value>>() },
         "bootstrap": { "initdb": initdb },
         "storage": storage,
         "resources": recipe::resource_values(service),

@@ -42,7 +42,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     // Published both as the official image and as the operator's.
     version: "7.4.5",
-    takes: &[Key::Shards],
+    takes: &[Key::Shards, Key::Settings],
     options: &[
         OptionDoc {
             name: "sentinels",
@@ -94,6 +94,20 @@ fn redis_conf(tuning: &Tuning) -> String {
     );
     if let Some(max) = tuning.options.get("maxmemory") {
         conf.push_str(&format!("maxmemory {max}\nmaxmemory-policy allkeys-lru\n"));
+    }
+    conf.push_str(&settings_conf(tuning));
+    conf
+}
+
+/// The service's `settings:` as `redis.conf` directives; later lines win,
+/// so they override the blueprint's.
+fn settings_conf(tuning: &Tuning) -> String {
+    if tuning.settings.is_empty() {
+        return String::new();
+    }
+    let mut conf = String::from("# The service's settings.\n");
+    for (name, value) in &tuning.settings {
+        conf.push_str(&format!("{name} {value}\n"));
     }
     conf
 }
@@ -198,12 +212,30 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if followers > 0 {
         spec["redisFollower"] = role("follower", followers);
     }
-    vec![json!({
+    let mut out = Vec::new();
+    // The operator appends the ConfigMap's `redis-additional.conf` to the
+    // configuration of the pods of each role that names it.
+    if !tuning.settings.is_empty() {
+        let name = format!("{}-settings", service.name);
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": recipe::metadata(platform, service, &name),
+            "data": { "redis-additional.conf": settings_conf(tuning) },
+        }));
+        for role in ["redisLeader", "redisFollower"] {
+            if spec.get(role).is_some() {
+                spec[role]["redisConfig"] = json!({ "additionalRedisConfig": name });
+            }
+        }
+    }
+    out.push(json!({
         "apiVersion": "redis.redis.opstreelabs.in/v1beta2",
         "kind": "RedisCluster",
         "metadata": recipe::metadata(platform, service, &service.name),
         "spec": spec,
-    })]
+    }));
+    out
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -702,3 +702,116 @@ fn operated_modes_run_on_their_node_pool() {
     );
     assert_eq!(template["tolerations"], toleration);
 }
+
+#[test]
+fn settings_reach_each_engine_as_written() {
+    let container_args = |objects: &[Object], kind: &str, name: &str| {
+        find(objects, kind, name)["spec"]["template"]["spec"]["containers"][0].clone()
+    };
+    // PostgreSQL: `-c` arguments, or the Cluster's parameters, over the blueprint's.
+    let single = rendered(
+        "      pg: { blueprint: postgresql, settings: { shared_buffers: 4GB, max_connections: \"500\" } }\n",
+    );
+    let args = container_args(&single, "StatefulSet", "pg")["args"].clone();
+    assert_eq!(
+        args,
+        serde_json::json!([
+            "-c",
+            "max_connections=500",
+            "-c",
+            "password_encryption=scram-sha-256",
+            "-c",
+            "shared_buffers=4GB"
+        ])
+    );
+    let ha =
+        rendered("      pg: { blueprint: postgresql, mode: ha, settings: { work_mem: 10MB } }\n");
+    let parameters = &find(&ha, "Cluster", "pg")["spec"]["postgresql"]["parameters"];
+    assert_eq!(parameters["work_mem"], "10MB");
+    assert_eq!(parameters["max_connections"], "200");
+    // Kafka: the image's variables, or the Kafka resource's config.
+    let kraft = rendered(
+        "      kafka: { blueprint: kafka, settings: { compression.type: snappy, log.segment.bytes: \"1073741824\" } }\n",
+    );
+    let env = container_args(&kraft, "StatefulSet", "kafka")["env"].clone();
+    let var = |name: &str| {
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .map(|v| v["value"].clone())
+    };
+    assert_eq!(
+        var("KAFKA_COMPRESSION_TYPE"),
+        Some(serde_json::json!("snappy"))
+    );
+    assert_eq!(
+        var("KAFKA_LOG_SEGMENT_BYTES"),
+        Some(serde_json::json!("1073741824"))
+    );
+    let strimzi = rendered(
+        "      kafka: { blueprint: kafka, mode: strimzi, settings: { compression.type: snappy } }\n",
+    );
+    assert_eq!(
+        find(&strimzi, "Kafka", "kafka")["spec"]["kafka"]["config"]["compression.type"],
+        "snappy"
+    );
+    // ClickHouse: profiles of the installation, or a users.d file.
+    let chi = rendered(
+        "      ch: { blueprint: clickhouse, mode: altinity, settings: { default/max_execution_time: \"300\" } }\n",
+    );
+    assert_eq!(
+        find(&chi, "ClickHouseInstallation", "ch")["spec"]["configuration"]["profiles"]["default/max_execution_time"],
+        "300"
+    );
+    let ch = rendered(
+        "      ch: { blueprint: clickhouse, settings: { default/max_execution_time: \"300\" } }\n",
+    );
+    let xml = find(&ch, "ConfigMap", "ch-config")["data"]["strata-settings.xml"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        xml.contains("<default>\n      <max_execution_time>300</max_execution_time>"),
+        "{xml}"
+    );
+    // Redis: redis.conf directives, or the operator's additional configuration.
+    let redis = rendered(
+        "      cache: { blueprint: redis, settings: { maxmemory-policy: allkeys-lru } }\n",
+    );
+    let conf = find(&redis, "ConfigMap", "cache-config")["data"]["redis.conf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(conf.ends_with("maxmemory-policy allkeys-lru\n"), "{conf}");
+    let cluster = rendered(
+        "      cache: { blueprint: redis, mode: cluster, replicas: 2, settings: { maxmemory-policy: allkeys-lru } }\n",
+    );
+    assert_eq!(
+        find(&cluster, "ConfigMap", "cache-settings")["data"]["redis-additional.conf"],
+        "# The service's settings.\nmaxmemory-policy allkeys-lru\n"
+    );
+    let spec = &find(&cluster, "RedisCluster", "cache")["spec"];
+    for role in ["redisLeader", "redisFollower"] {
+        assert_eq!(
+            spec[role]["redisConfig"]["additionalRedisConfig"],
+            "cache-settings"
+        );
+    }
+}
+
+#[test]
+fn settings_are_refused_where_no_engine_takes_them() {
+    assert_eq!(
+        codes("      mq: { blueprint: nats, settings: { max_payload: 8MB } }\n"),
+        ["unsupported-option platform.yaml:11:40"]
+    );
+    assert_eq!(
+        codes("      ch: { blueprint: clickhouse, settings: { max_memory_usage: \"1\" } }\n"),
+        ["invalid-setting platform.yaml:11:48"]
+    );
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, settings: { \"a b\": \"1\" } }\n"),
+        ["invalid-setting platform.yaml:11:48"]
+    );
+}

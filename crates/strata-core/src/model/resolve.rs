@@ -1821,6 +1821,7 @@ fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
         ("topics", spec.topics.as_ref().map(|v| v.span)),
         ("shards", spec.shards.as_ref().map(|v| v.span)),
         ("options", spec.options.as_ref().map(|v| v.span)),
+        ("settings", spec.settings.as_ref().map(|v| v.span)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))
