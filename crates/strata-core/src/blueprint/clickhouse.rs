@@ -93,6 +93,8 @@ fn keeper_name(service: &str) -> String {
     format!("{service}-keeper")
 }
 const NATIVE: u16 = 9000;
+/// ClickHouse's Prometheus endpoint, when the platform is monitored.
+const METRICS_PORT: u16 = 9363;
 
 /// The service's `PROFILE/SETTING` settings as a `users.d` file, which
 /// ClickHouse merges into its users configuration.
@@ -145,6 +147,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "resources": resources("1", "4Gi", "4", "8Gi"),
         "terminationGracePeriod": "60s",
     });
+    if altinity && tuning.metrics {
+        spec["ports"]["metrics"] = json!(METRICS_PORT);
+    }
     if !altinity && !tuning.settings.is_empty() {
         spec["config"] = json!({
             "mountPath": "/etc/clickhouse-server/users.d",
@@ -225,6 +230,16 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "app/access_management": 1,
         },
     });
+    if tuning.metrics {
+        // ClickHouse's own Prometheus endpoint.
+        configuration["settings"] = json!({
+            "prometheus/endpoint": "/metrics",
+            "prometheus/port": METRICS_PORT,
+            "prometheus/metrics": true,
+            "prometheus/events": true,
+            "prometheus/asynchronous_metrics": true,
+        });
+    }
     if !tuning.settings.is_empty() {
         configuration["profiles"] = tuning
             .settings
@@ -244,6 +259,13 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "containers": [{ "name": "clickhouse", "image": service.image, "resources": recipe::resource_values(service) }],
         },
     });
+    if tuning.metrics {
+        pod["metadata"] = json!({ "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": METRICS_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        } });
+    }
     if let Some(pool) = recipe::pool_scheduling(platform, service)
         && let Some(fields) = pool.as_object()
     {

@@ -22,6 +22,7 @@ fn sample_exports(
         shards: 1,
         options: Default::default(),
         settings: Vec::new(),
+        metrics: false,
         siblings: Vec::<Sibling>::new(),
         operator_namespace: None,
         supplied: Default::default(),
@@ -66,6 +67,17 @@ pub fn markdown() -> String {
          | `shards` | (`clickhouse`, `altinity` mode) shards of the cluster |\n\
          | `options` | the blueprint's own settings below, by name |\n\
          | `settings` | (`postgresql`, `kafka`, `clickhouse`, `redis`) the engine's own configuration, passed as written: see [Engine settings](#engine-settings) |\n\n\
+         ## Metrics\n\n\
+         On a platform with `monitoring:` (any of its keys), these blueprints\n\
+         expose their system's metrics on a port named `metrics`, which the\n\
+         scraper may reach ([networking.md](networking.md#metrics-scraping)):\n\n\
+         | blueprint | modes | how | port |\n|---|---|---|---|\n\
+         | `redis` | `standalone`, `sentinel` | a `redis-exporter` sidecar (`oliver006/redis_exporter`, restricted, 25m/32Mi to 100m/64Mi, counted by `plan`) reading the server on localhost; scrape annotations or a ServiceMonitor like any metrics port | 9121 |\n\
+         | `redis` | `cluster` | the operator's `redisExporter` beside each node (Strata renders no ServiceMonitor for operator-run pods) | 9121 |\n\
+         | `postgresql` | `ha` | CloudNativePG's exporter: `monitoring.enablePodMonitor` with `monitoring.serviceMonitors`, else `prometheus.io/*` annotations through `inheritedMetadata` | 9187 |\n\
+         | `kafka` | `strimzi` | `spec.kafka.metricsConfig`, the JMX Prometheus exporter with rules from a ConfigMap `NAME-metrics`; annotated broker pods | 9404 |\n\
+         | `clickhouse` | `altinity` | ClickHouse's `prometheus` endpoint (`configuration.settings`); annotated server pods | 9363 |\n\n\
+         Other modes (`postgresql` `single`, `kafka` `kraft`, `clickhouse` `single`) have no exporter yet.\n\n\
          ## Engine settings\n\n\
          `settings:` hands the engine its own configuration, name by name, with\n\
          no checking beyond one line per value; it overrides what the blueprint\n\

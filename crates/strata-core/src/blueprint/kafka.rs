@@ -88,6 +88,27 @@ fn retention_ms(tuning: &Tuning) -> u64 {
     recipe::milliseconds(tuning.option("retention", "7d")).unwrap_or(604_800_000)
 }
 
+/// The port of Strimzi's JMX Prometheus exporter.
+const METRICS_PORT: u16 = 9404;
+
+/// The JMX exporter's rules: broker, request and log gauges and counters,
+/// after Strimzi's own example.
+const JMX_RULES: &str = "lowercaseOutputName: true\n\
+rules:\n\
+  - pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), topic=(.+), partition=(.*)><>Value\n\
+    name: kafka_server_$1_$2\n\
+    type: GAUGE\n\
+    labels: { clientId: \"$3\", topic: \"$4\", partition: \"$5\" }\n\
+  - pattern: kafka.server<type=(.+), name=(.+)><>Value\n\
+    name: kafka_server_$1_$2\n\
+    type: GAUGE\n\
+  - pattern: kafka.(\\w+)<type=(.+), name=(.+)PerSec\\w*><>Count\n\
+    name: kafka_$1_$2_$3_total\n\
+    type: COUNTER\n\
+  - pattern: kafka.(\\w+)<type=(.+), name=(.+)><>(Count|Value)\n\
+    name: kafka_$1_$2_$3\n\
+    type: GAUGE\n";
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let strimzi = tuning.mode.name == "strimzi";
     let replication = tuning.replicas.clamp(1, 3);
@@ -104,6 +125,10 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "terminationGracePeriod": "120s",
         "probes": { "port": "client", "startupSeconds": 600 },
     });
+    if strimzi && tuning.metrics {
+        // Strimzi's JMX Prometheus exporter, on every broker.
+        spec["ports"]["metrics"] = json!(METRICS_PORT);
+    }
     if strimzi {
         spec["image"] = json!(format!(
             "quay.io/strimzi/kafka:0.44.0-kafka-{}",
@@ -311,6 +336,24 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         }),
     ];
+    if tuning.metrics {
+        let name = format!("{}-metrics", service.name);
+        out[0]["spec"]["kafka"]["metricsConfig"] = json!({
+            "type": "jmxPrometheusExporter",
+            "valueFrom": { "configMapKeyRef": { "name": name, "key": "kafka-metrics-config.yml" } },
+        });
+        out[1]["spec"]["template"]["pod"]["metadata"] = json!({ "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": METRICS_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        } });
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": recipe::metadata(platform, service, &name),
+            "data": { "kafka-metrics-config.yml": JMX_RULES },
+        }));
+    }
     // Strimzi's pod template has no nodeSelector: the pool's labels become
     // a required node affinity.
     if let Some(pool) = recipe::pool_scheduling(platform, service) {

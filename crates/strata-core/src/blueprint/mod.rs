@@ -244,6 +244,9 @@ pub struct Tuning {
     pub options: BTreeMap<String, String>,
     /// `settings:`, the engine's own, in spec order.
     pub settings: Vec<(String, String)>,
+    /// Whether the platform is monitored (it has `monitoring:`), so the
+    /// blueprint exposes its system's metrics the way that system does.
+    pub metrics: bool,
     /// Other services of the platform, for recipes that point at them
     /// (Grafana's datasources, Keycloak's database).
     pub siblings: Vec<Sibling>,
@@ -292,6 +295,10 @@ pub struct Supplied {
     /// Ports the service's callers reach on the first group besides the
     /// service's own (Sentinel's 26379).
     pub member_ports: Vec<u16>,
+    /// Containers added beside the main one (a metrics exporter). A port of
+    /// the service named like one of a sidecar's ports is the sidecar's:
+    /// the main container does not declare it.
+    pub sidecars: Vec<Value>,
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
@@ -742,6 +749,7 @@ pub fn tune(
         shards,
         options,
         settings,
+        metrics: platform.monitoring.is_some(),
         siblings: place.siblings.clone(),
         operator_namespace: None,
         supplied: Supplied::default(),

@@ -132,6 +132,9 @@ fn parameters(tuning: &Tuning) -> Vec<(String, Value)> {
     out
 }
 
+/// CloudNativePG's metrics port, on every instance.
+const METRICS_PORT: u16 = 9187;
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let ha = tuning.mode.name == "ha";
     let mut exports;
@@ -143,6 +146,10 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "resources": resources("500m", "1Gi", "2", "2Gi"),
         "terminationGracePeriod": "60s",
     });
+    if ha && tuning.metrics {
+        // Every CloudNativePG instance serves its metrics on 9187.
+        spec["ports"]["metrics"] = json!(METRICS_PORT);
+    }
     if ha {
         // CloudNativePG names the Services.
         spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
@@ -269,6 +276,16 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });
+    // Metrics: a PodMonitor where the Prometheus Operator runs, else the
+    // scrape annotations on every instance (CloudNativePG copies
+    // `inheritedMetadata` onto its pods).
+    if tuning.metrics && !platform.service_monitors {
+        spec["inheritedMetadata"] = json!({ "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": METRICS_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        } });
+    }
     // CloudNativePG schedules instances by `affinity.nodeSelector` and
     // `affinity.tolerations`.
     if let Some(pool) = recipe::pool_scheduling(platform, service) {

@@ -65,6 +65,35 @@ pub static BLUEPRINT: Blueprint = Blueprint {
 
 const PORT: u16 = 6379;
 const SENTINEL_PORT: u16 = 26379;
+/// redis_exporter's port, when the platform is monitored.
+const EXPORTER_PORT: u16 = 9121;
+/// The exporter's image, pinned.
+const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.66.0";
+/// What the exporter asks for and may use: (cpu, memory) requests, limits.
+const EXPORTER_RESOURCES: [(&str, &str); 2] = [("25m", "32Mi"), ("100m", "64Mi")];
+
+/// The redis_exporter sidecar: reads the server on localhost with its
+/// password, serves Prometheus metrics on 9121, restricted like the server.
+fn exporter(secret: &str) -> Value {
+    json!({
+        "name": "redis-exporter",
+        "image": EXPORTER_IMAGE,
+        "ports": [{ "name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP" }],
+        "env": [
+            { "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") },
+            { "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
+        ],
+        "resources": {
+            "requests": { "cpu": EXPORTER_RESOURCES[0].0, "memory": EXPORTER_RESOURCES[0].1 },
+            "limits": { "cpu": EXPORTER_RESOURCES[1].0, "memory": EXPORTER_RESOURCES[1].1 },
+        },
+        "securityContext": {
+            "runAsNonRoot": true, "runAsUser": 59000, "runAsGroup": 59000,
+            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+            "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
+        },
+    })
+}
 
 fn sentinels(tuning: &Tuning) -> u32 {
     let default = if tuning.replicas <= 1 { 1 } else { 3 };
@@ -212,6 +241,18 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if followers > 0 {
         spec["redisFollower"] = role("follower", followers);
     }
+    if tuning.metrics {
+        // The operator runs its exporter beside each node on 9121.
+        spec["redisExporter"] = json!({
+            "enabled": true,
+            "image": "quay.io/opstree/redis-exporter:v1.44.0",
+            "imagePullPolicy": "IfNotPresent",
+            "resources": {
+                "requests": { "cpu": EXPORTER_RESOURCES[0].0, "memory": EXPORTER_RESOURCES[0].1 },
+                "limits": { "cpu": EXPORTER_RESOURCES[1].0, "memory": EXPORTER_RESOURCES[1].1 },
+            },
+        });
+    }
     let mut out = Vec::new();
     // The operator appends the ConfigMap's `redis-additional.conf` to the
     // configuration of the pods of each role that names it.
@@ -273,6 +314,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if args.as_array().is_some_and(|a| !a.is_empty()) {
         spec["args"] = args;
     }
+    if tuning.metrics {
+        spec["ports"]["metrics"] = json!(EXPORTER_PORT);
+    }
     let mut exports = recipe::endpoint(tuning, &tuning.service, "redis", PORT);
     exports.push(("secret".into(), secret.clone()));
     if sentinel {
@@ -307,6 +351,11 @@ fn recipe(tuning: &Tuning) -> Recipe {
             } else {
                 Vec::new()
             },
+            sidecars: if tuning.metrics {
+                vec![exporter(&credentials_name(tuning))]
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }
@@ -315,10 +364,37 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// What `plan` counts: in `cluster` mode, `shards` × `replicas` nodes, each
 /// with its data claim and a 1Gi claim for the cluster's node table.
 fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    if tuning.mode.name != "cluster" {
-        return recipe::own_pods(service, tuning);
-    }
     let mut nodes = super::PodGroup::of(service);
+    if tuning.metrics {
+        // Each pod runs the exporter beside the server.
+        let amount = |text: &str, measure| {
+            crate::quantity::Quantity::parse(text, measure).unwrap_or_default()
+        };
+        let (cpu, memory) = (
+            crate::quantity::Measure::Cpu,
+            crate::quantity::Measure::Bytes,
+        );
+        let r = &mut nodes.resources;
+        r.requests.cpu = r
+            .requests
+            .cpu
+            .saturating_add(amount(EXPORTER_RESOURCES[0].0, cpu));
+        r.requests.memory = r
+            .requests
+            .memory
+            .saturating_add(amount(EXPORTER_RESOURCES[0].1, memory));
+        r.limits.cpu = r
+            .limits
+            .cpu
+            .saturating_add(amount(EXPORTER_RESOURCES[1].0, cpu));
+        r.limits.memory = r
+            .limits
+            .memory
+            .saturating_add(amount(EXPORTER_RESOURCES[1].1, memory));
+    }
+    if tuning.mode.name != "cluster" {
+        return vec![nodes];
+    }
     nodes.pods = tuning.shards * service.replicas;
     let node_table = crate::quantity::Quantity::units(1 << 30);
     let data = service
@@ -342,7 +418,11 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         spec: json!({
             "image": format!("quay.io/opstree/redis:v{}", tuning.version),
             "kind": "stateful",
-            "ports": { "redis": PORT },
+            "ports": if tuning.metrics {
+                json!({ "redis": PORT, "metrics": EXPORTER_PORT })
+            } else {
+                json!({ "redis": PORT })
+            },
             "storage": volume("8Gi", "/data"),
             "resources": resources("250m", "512Mi", "1", "1Gi"),
         }),

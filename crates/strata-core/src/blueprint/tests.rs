@@ -815,3 +815,124 @@ fn settings_are_refused_where_no_engine_takes_them() {
         ["invalid-setting platform.yaml:11:48"]
     );
 }
+
+/// Renders `services` on a monitored platform (`monitoring:` set).
+fn monitored(services: &str, service_monitors: bool) -> Vec<Object> {
+    let text = format!(
+        "platform: demo\nmonitoring: {{ serviceMonitors: {service_monitors} }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n{services}"
+    );
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    render::render(&platform, &NoAssets)
+        .expect("renders")
+        .objects
+}
+
+/// The ports the scraper may reach on the pods of `name`'s ingress policy.
+fn scraped_ports(objects: &[Object], name: &str) -> Vec<u64> {
+    find(objects, "NetworkPolicy", &format!("{name}-ingress"))["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| {
+            rule["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                == "monitoring"
+        })
+        .flat_map(|rule| {
+            rule["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["port"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn monitored_platforms_get_each_systems_metrics() {
+    // Without `monitoring:`, nothing changes.
+    let plain = rendered("      cache: { blueprint: redis }\n");
+    let pod = &find(&plain, "StatefulSet", "cache")["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"].as_array().unwrap().len(), 1);
+
+    // Redis: the exporter sidecar owns the metrics port; the pods are
+    // annotated and the scraper may reach 9121.
+    let redis = monitored(
+        "      cache: { blueprint: redis, mode: sentinel, replicas: 3 }\n",
+        false,
+    );
+    let statefulset = find(&redis, "StatefulSet", "cache");
+    let containers = statefulset["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert_eq!(containers.len(), 2);
+    assert!(!containers[0]["ports"].to_string().contains("9121"));
+    assert_eq!(containers[1]["name"], "redis-exporter");
+    assert_eq!(containers[1]["ports"][0]["containerPort"], 9121);
+    assert_eq!(
+        containers[1]["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+    assert_eq!(
+        statefulset["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"],
+        "9121"
+    );
+    assert_eq!(scraped_ports(&redis, "cache"), [9121]);
+    let sentinels = find(&redis, "StatefulSet", "cache-sentinel");
+    assert_eq!(
+        sentinels["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let cluster = monitored(
+        "      cache: { blueprint: redis, mode: cluster, replicas: 2 }\n",
+        false,
+    );
+    assert_eq!(
+        find(&cluster, "RedisCluster", "cache")["spec"]["redisExporter"]["enabled"],
+        true
+    );
+    assert_eq!(scraped_ports(&cluster, "cache"), [9121]);
+
+    // CloudNativePG: a PodMonitor with serviceMonitors, else annotations.
+    let pg = monitored("      pg: { blueprint: postgresql, mode: ha }\n", false);
+    let cluster_spec = &find(&pg, "Cluster", "pg")["spec"];
+    assert_eq!(
+        cluster_spec["inheritedMetadata"]["annotations"]["prometheus.io/port"],
+        "9187"
+    );
+    assert_eq!(cluster_spec["monitoring"]["enablePodMonitor"], false);
+    assert_eq!(scraped_ports(&pg, "pg"), [9187]);
+    let pg = monitored("      pg: { blueprint: postgresql, mode: ha }\n", true);
+    let cluster_spec = &find(&pg, "Cluster", "pg")["spec"];
+    assert_eq!(cluster_spec["monitoring"]["enablePodMonitor"], true);
+    assert!(cluster_spec.get("inheritedMetadata").is_none());
+
+    // Strimzi: the JMX exporter from a ConfigMap, annotated broker pods.
+    let kafka = monitored("      kafka: { blueprint: kafka, mode: strimzi }\n", false);
+    assert_eq!(
+        find(&kafka, "Kafka", "kafka")["spec"]["kafka"]["metricsConfig"]["valueFrom"]["configMapKeyRef"]
+            ["name"],
+        "kafka-metrics"
+    );
+    assert!(
+        find(&kafka, "ConfigMap", "kafka-metrics")["data"]["kafka-metrics-config.yml"]
+            .as_str()
+            .unwrap()
+            .contains("rules:")
+    );
+    assert_eq!(scraped_ports(&kafka, "kafka"), [9404]);
+
+    // ClickHouse: its own Prometheus endpoint.
+    let ch = monitored(
+        "      ch: { blueprint: clickhouse, mode: altinity }\n",
+        false,
+    );
+    assert_eq!(
+        find(&ch, "ClickHouseInstallation", "ch")["spec"]["configuration"]["settings"]["prometheus/port"],
+        9363
+    );
+    assert_eq!(scraped_ports(&ch, "ch"), [9363]);
+}
