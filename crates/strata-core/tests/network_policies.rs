@@ -804,3 +804,34 @@ fn an_innodb_cluster_is_reached_through_its_routers_only() {
     );
     assert!(allowed(&policies, &job, router, 6446, "TCP"));
 }
+
+#[test]
+fn a_bucket_job_reaches_its_minio() {
+    let path = examples()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("voice-assistant"))
+        .unwrap();
+    let file = SourceFile::new("va", std::fs::read_to_string(&path).unwrap());
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
+    let policies: Vec<&Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let minio = platform.service("minio").unwrap();
+    let job = set
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Job" && o.name() == "minio-buckets")
+        .map(|o| Pod {
+            namespace: minio.namespace.clone(),
+            labels: string_map(&o.value["spec"]["template"]["metadata"]["labels"]),
+        })
+        .expect("a Job makes the buckets");
+    let server = pod_of(&set.objects, &platform, "minio");
+    assert!(allowed(&policies, &job, &server, 9000, "TCP"));
+    let stranger = pod_of(&set.objects, &platform, "redis");
+    assert!(!allowed(&policies, &stranger, &server, 9000, "TCP"));
+}

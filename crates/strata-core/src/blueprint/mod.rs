@@ -295,6 +295,9 @@ pub struct Supplied {
     /// Ports the service's callers reach on the first group besides the
     /// service's own (Sentinel's 26379).
     pub member_ports: Vec<u16>,
+    /// Services of the platform the service calls because of its options
+    /// (a backup endpoint): edges, and start-up waits, added to its `needs`.
+    pub needs: Vec<String>,
     /// Containers added beside the main one (a metrics exporter). A port of
     /// the service named like one of a sidecar's ports is the sidecar's:
     /// the main container does not declare it.
@@ -988,6 +991,26 @@ fn options(
             );
             continue;
         };
+        if blueprint.name == "minio"
+            && doc.name == "buckets"
+            && let Some(bad) = value
+                .value
+                .split(',')
+                .map(str::trim)
+                .find(|b| !minio::is_bucket_name(b))
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{bad}` is not a bucket name"),
+                    value.span,
+                    "not a bucket name",
+                )
+                .help("write 3 to 63 lowercase letters, digits, `-` and `.`, comma-separated: `documents,backups`"),
+            );
+            continue;
+        }
         if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {
             errors.push(
                 error(

@@ -43,6 +43,10 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             summary: "`ha` mode: the Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for `backup`; `NAME-backup` by default.",
         },
         OptionDoc {
+            name: "backupEndpoint",
+            summary: "`ha` mode: a service of the platform serving S3 (a `minio`) that `backup` goes to: its URL is the `endpointURL`, the cluster calls it (an edge, so NetworkPolicies allow it), and without `backupSecret` a `minio`'s root credentials in its Secret `SERVICE-credentials` (`root-user`, `root-password`) sign the requests; none by default (AWS S3).",
+        },
+        OptionDoc {
             name: "retention",
             summary: "`ha` mode: how long backups are kept, such as `30d`; `30d` by default.",
         },
@@ -228,6 +232,13 @@ fn recipe(tuning: &Tuning) -> Recipe {
             exports,
             credentials,
             secrets: super::owner_secrets(tuning),
+            needs: tuning
+                .options
+                .get("backupEndpoint")
+                .filter(|_| ha)
+                .into_iter()
+                .cloned()
+                .collect(),
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
             // CloudNativePG labels its pods `cnpg.io/cluster` (instances and
@@ -314,18 +325,47 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         } else {
             secret
         };
+        let mut credentials = json!({
+            "accessKeyId": { "name": secret, "key": "ACCESS_KEY_ID" },
+            "secretAccessKey": { "name": secret, "key": "ACCESS_SECRET_KEY" },
+        });
+        let endpoint = tuning
+            .options
+            .get("backupEndpoint")
+            .and_then(|name| platform.service(name));
+        if let Some(store) = endpoint
+            && !tuning.options.contains_key("backupSecret")
+            && store
+                .tuning
+                .as_ref()
+                .is_some_and(|t| t.blueprint.name == "minio")
+        {
+            let minio = format!("{}-credentials", store.name);
+            credentials = json!({
+                "accessKeyId": { "name": minio, "key": "root-user" },
+                "secretAccessKey": { "name": minio, "key": "root-password" },
+            });
+        }
         spec["backup"] = json!({
             "retentionPolicy": tuning.option("retention", "30d"),
             "barmanObjectStore": {
                 "destinationPath": destination,
-                "s3Credentials": {
-                    "accessKeyId": { "name": secret, "key": "ACCESS_KEY_ID" },
-                    "secretAccessKey": { "name": secret, "key": "ACCESS_SECRET_KEY" },
-                },
+                "s3Credentials": credentials,
                 "wal": { "compression": "gzip" },
                 "data": { "compression": "gzip" },
             },
         });
+        if let Some(store) = endpoint
+            && let Some(port) = store.ports.first()
+        {
+            spec["backup"]["barmanObjectStore"]["endpointURL"] = json!(format!(
+                "http://{}.{}.svc.{}:{}",
+                store.name,
+                store.namespace,
+                crate::model::endpoint::CLUSTER_DOMAIN,
+                port.service_port()
+            ));
+        }
     }
     let mut out = vec![json!({
         "apiVersion": "postgresql.cnpg.io/v1",

@@ -936,3 +936,86 @@ fn monitored_platforms_get_each_systems_metrics() {
     );
     assert_eq!(scraped_ports(&ch, "ch"), [9363]);
 }
+
+#[test]
+fn minio_buckets_are_made_by_a_job_that_may_reach_the_servers() {
+    let objects = rendered(
+        "      minio: { blueprint: minio, options: { buckets: \"documents, backups\" } }\n",
+    );
+    let job = find(&objects, "Job", "minio-buckets");
+    let script = job["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .unwrap();
+    assert!(
+        script.contains(
+            "mc mb --ignore-existing strata/documents\nmc mb --ignore-existing strata/backups\n"
+        ),
+        "{script}"
+    );
+    let policy = find(&objects, "NetworkPolicy", "minio-buckets");
+    assert_eq!(
+        policy["spec"]["podSelector"]["matchLabels"]["strata.dev/buckets-of"],
+        "minio"
+    );
+    let servers = find(&objects, "NetworkPolicy", "minio-servers");
+    assert!(
+        servers["spec"]["ingress"][0]["from"]
+            .to_string()
+            .contains("strata.dev/buckets-of")
+    );
+    assert!(
+        !rendered("      minio: { blueprint: minio }\n")
+            .iter()
+            .any(|o| o.kind() == "Job"),
+        "no buckets, no Job"
+    );
+    assert_eq!(
+        codes("      minio: { blueprint: minio, options: { buckets: \"Docs\" } }\n"),
+        ["invalid-option platform.yaml:11:54"]
+    );
+}
+
+#[test]
+fn backups_to_an_in_cluster_store_call_it_with_its_credentials() {
+    let services = "      pg: { blueprint: postgresql, mode: ha, options: { backup: \"s3://backups/pg\", backupEndpoint: minio } }\n      minio: { blueprint: minio }\n";
+    let platform = platform(services).unwrap();
+    let (pg, minio) = (
+        platform
+            .services
+            .iter()
+            .position(|s| s.name == "pg")
+            .unwrap(),
+        platform
+            .services
+            .iter()
+            .position(|s| s.name == "minio")
+            .unwrap(),
+    );
+    assert!(
+        platform
+            .edges
+            .iter()
+            .any(|e| e.from.0 == pg && e.to.0 == minio),
+        "the cluster calls its store"
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let store = &find(&objects, "Cluster", "pg")["spec"]["backup"]["barmanObjectStore"];
+    assert_eq!(
+        store["endpointURL"],
+        "http://minio.demo.svc.cluster.local:9000"
+    );
+    assert_eq!(
+        store["s3Credentials"]["accessKeyId"]["name"],
+        "minio-credentials"
+    );
+    assert_eq!(
+        store["s3Credentials"]["secretAccessKey"]["key"],
+        "root-password"
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: ha, options: { backup: \"s3://b/p\", backupEndpoint: s3 } }\n"
+        ),
+        ["unknown-dependency platform.yaml:11:93"]
+    );
+}

@@ -1905,6 +1905,28 @@ impl Resolver<'_> {
                 return (spec.clone(), None);
             }
         };
+        // Services the blueprint calls because of its options (a backup
+        // endpoint) are needs like the user's, reported where they are named.
+        for callee in &tuning.supplied.needs {
+            let span = spec
+                .options
+                .as_ref()
+                .and_then(|o| o.value.iter().find(|(_, v)| v.value == *callee))
+                .map_or(blueprint_name.span, |(_, v)| v.span);
+            let need = Spanned {
+                value: NeedSpec::Service(spec::names::Name(callee.clone())),
+                span,
+            };
+            match &mut filled.needs {
+                Some(needs) => needs.value.push(need),
+                None => {
+                    filled.needs = Some(Spanned {
+                        value: vec![need],
+                        span,
+                    })
+                }
+            }
+        }
         if let Some(operator) = tuning.mode.operator
             && let Some(operator_tier) = crate::blueprint::operator_tier(self.spec, operator)
         {
