@@ -261,14 +261,14 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         },
     })];
     if !tuning.databases.is_empty() {
-        out.push(databases_job(platform, service, tuning));
+        out.extend(databases_job(platform, service, tuning));
     }
     out
 }
 
 /// A Job that waits for the routers, then creates the databases and their
 /// owners (idempotently: it may run again on every apply).
-fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Value {
+fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let host = tuning.host(&tuning.service);
     let script = format!(
         "set -eu\n\
@@ -297,7 +297,13 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Val
     let name = format!("{}-databases", service.name);
     let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
     labels[JOB_LABEL] = json!(service.name);
-    json!({
+    let account = json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": recipe::metadata(platform, service, &name),
+        "automountServiceAccountToken": false,
+    });
+    let job = json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": recipe::metadata(platform, service, &name),
@@ -307,6 +313,7 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Val
                 "metadata": { "labels": labels },
                 "spec": {
                     "restartPolicy": "OnFailure",
+                    "serviceAccountName": name,
                     "automountServiceAccountToken": false,
                     "securityContext": { "runAsNonRoot": true, "runAsUser": 999, "runAsGroup": 999, "seccompProfile": { "type": "RuntimeDefault" } },
                     "containers": [{
@@ -322,7 +329,8 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Val
                 },
             },
         },
-    })
+    });
+    vec![account, job]
 }
 
 /// What `plan` counts: in `ha` mode the servers and the routers.

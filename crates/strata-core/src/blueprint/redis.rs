@@ -79,6 +79,8 @@ fn exporter(secret: &str) -> Value {
         "name": "redis-exporter",
         "image": EXPORTER_IMAGE,
         "ports": [{ "name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP" }],
+        "readinessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 10 },
+        "livenessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 20, "failureThreshold": 6 },
         "env": [
             { "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") },
             { "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
