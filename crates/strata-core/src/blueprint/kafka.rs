@@ -38,6 +38,10 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             summary: "How long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
         },
         OptionDoc {
+            name: "tls",
+            summary: "`strimzi` mode, `true` or `false`: a second, TLS listener on 9093 (Strimzi's cluster CA), exported as `tlsBootstrap` with the CA's Secret as `caSecret`; `false` by default.",
+        },
+        OptionDoc {
             name: "minInSync",
             summary: "A number: `min.insync.replicas`; 2 with three or more nodes, else 1.",
         },
@@ -109,6 +113,14 @@ rules:\n\
     name: kafka_$1_$2_$3\n\
     type: GAUGE\n";
 
+/// The TLS listener's port (`options: { tls: "true" }`, Strimzi only).
+const TLS: u16 = 9093;
+
+/// Whether the service asks for the TLS listener.
+fn tls(tuning: &Tuning) -> bool {
+    tuning.mode.name == "strimzi" && tuning.option("tls", "false") == "true"
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let strimzi = tuning.mode.name == "strimzi";
     let replication = tuning.replicas.clamp(1, 3);
@@ -125,6 +137,12 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "terminationGracePeriod": "120s",
         "probes": { "port": "client", "startupSeconds": 600 },
     });
+    if strimzi {
+        // Strimzi's brokers serve clients on 9092 (and the TLS listener);
+        // its controllers listen on 9090, reached only by the cluster's own
+        // pods and the operator (the members policy).
+        spec["ports"] = json!({ "client": CLIENT });
+    }
     if strimzi && tuning.metrics {
         // Strimzi's JMX Prometheus exporter, on every broker.
         spec["ports"]["metrics"] = json!(METRICS_PORT);
@@ -181,6 +199,17 @@ fn recipe(tuning: &Tuning) -> Recipe {
     let mut exports = recipe::endpoint(tuning, &bootstrap, "kafka", CLIENT);
     let address = exports[2].1.clone();
     exports.push(("bootstrap".into(), address));
+    if tls(tuning) {
+        spec["ports"]["tls"] = json!(TLS);
+        exports.push((
+            "tlsBootstrap".into(),
+            format!("{}:{TLS}", tuning.host(&bootstrap)),
+        ));
+        exports.push((
+            "caSecret".into(),
+            format!("{}-cluster-ca-cert", tuning.service),
+        ));
+    }
     Recipe {
         spec,
         supplied: Supplied {
@@ -292,6 +321,11 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         json!({ "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" });
     let mut pool_metadata = recipe::metadata(platform, service, &format!("{}-nodes", service.name));
     pool_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
+    let mut listeners =
+        vec![json!({ "name": "plain", "port": CLIENT, "type": "internal", "tls": false })];
+    if tls(tuning) {
+        listeners.push(json!({ "name": "tls", "port": TLS, "type": "internal", "tls": true }));
+    }
     let mut config = json!({
         "default.replication.factor": replication,
         "offsets.topic.replication.factor": replication,
@@ -314,7 +348,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "kafka": {
                     "version": tuning.version,
                     "metadataVersion": tuning.version.rsplit_once('.').map_or(tuning.version.as_str(), |(minor, _)| minor),
-                    "listeners": [{ "name": "plain", "port": CLIENT, "type": "internal", "tls": false }],
+                    "listeners": listeners,
                     "config": config,
                 },
                 "entityOperator": { "topicOperator": { "resources": operator_resources() }, "userOperator": { "resources": operator_resources() } },

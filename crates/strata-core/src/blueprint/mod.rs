@@ -700,6 +700,38 @@ pub fn tune(
         None => 1,
     };
     let options = options(blueprint, spec.options.as_ref(), file, &mut errors);
+    // Kafka's TLS listener is Strimzi's.
+    if blueprint.name == "kafka"
+        && let Some((_, value)) = spec
+            .options
+            .iter()
+            .flat_map(|o| o.value.iter())
+            .find(|(k, _)| k.value == "tls")
+    {
+        match value.value.as_str() {
+            "true" if mode.name != "strimzi" => errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!("the `{}` mode of `kafka` has no TLS listener", mode.name),
+                    value.span,
+                    "not in this mode",
+                )
+                .help("use `mode: strimzi`, whose cluster CA signs the listener's certificates"),
+            ),
+            "true" | "false" => {}
+            other => errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the option `tls` takes `true` or `false`, not `{other}`"),
+                    value.span,
+                    "not a boolean",
+                )
+                .help("write `tls: \"true\"`"),
+            ),
+        }
+    }
     let settings = match &spec.settings {
         Some(map) if !takes(Key::Settings) => {
             refuse(Key::Settings, map.span, &mut errors);

@@ -1019,3 +1019,41 @@ fn backups_to_an_in_cluster_store_call_it_with_its_credentials() {
         ["unknown-dependency platform.yaml:11:93"]
     );
 }
+
+#[test]
+fn strimzi_adds_a_tls_listener_on_request() {
+    let services = "      kafka: { blueprint: kafka, mode: strimzi, options: { tls: \"true\" } }\n      app: { image: demo/app:1.0.0, env: { BROKERS: \"${kafka.tlsBootstrap}\", CA: \"${kafka.caSecret}\" } }\n";
+    let platform = platform(services).unwrap();
+    let app = platform.service("app").unwrap();
+    let env = |name: &str| {
+        app.env
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.clone())
+    };
+    assert_eq!(
+        env("BROKERS"),
+        Some(model::EnvValue::Literal(
+            "kafka-kafka-bootstrap.demo.svc.cluster.local:9093".into()
+        ))
+    );
+    assert_eq!(
+        env("CA"),
+        Some(model::EnvValue::Literal("kafka-cluster-ca-cert".into()))
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let listeners = &find(&objects, "Kafka", "kafka")["spec"]["kafka"]["listeners"];
+    assert_eq!(
+        listeners[1],
+        serde_json::json!({ "name": "tls", "port": 9093, "type": "internal", "tls": true })
+    );
+    let egress = find(&objects, "NetworkPolicy", "app-egress").to_string();
+    assert!(
+        egress.contains("9093"),
+        "callers may reach the TLS listener"
+    );
+    assert_eq!(
+        codes("      kafka: { blueprint: kafka, options: { tls: \"true\" } }\n"),
+        ["unsupported-option platform.yaml:11:50"]
+    );
+}
