@@ -31,6 +31,22 @@ pub struct Plan {
     pub calls_without_timeout: Vec<String>,
     /// Calls the caller does not wait for at start-up (`wait: false`).
     pub calls_without_waiting: Vec<String>,
+    /// Dependencies outside the spec, running before wave 1, with their callers.
+    pub externals: Vec<ExternalPlan>,
+}
+
+/// An external as `plan` lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalPlan {
+    /// Its name.
+    pub name: String,
+    /// Where callers reach it: a CIDR block, or `namespace NS` with a selector.
+    pub reach: String,
+    /// Its ports, `name:number`.
+    pub ports: Vec<String>,
+    /// The services calling it, in spec order.
+    pub callers: Vec<String>,
 }
 
 /// One wave.
@@ -252,6 +268,33 @@ impl Plan {
                         Some(format!("{} → {}", s.name, platform.services[to.0].name))
                     }
                     crate::model::DependencyTarget::Tier(_) => None,
+                })
+                .collect(),
+            externals: platform
+                .externals
+                .iter()
+                .enumerate()
+                .map(|(index, e)| ExternalPlan {
+                    name: e.name.clone(),
+                    reach: match &e.reach {
+                        crate::model::Reach::Block(cidr) => cidr.clone(),
+                        crate::model::Reach::Pods { namespace, labels } => {
+                            let labels: Vec<String> =
+                                labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                            if labels.is_empty() {
+                                format!("namespace {namespace}")
+                            } else {
+                                format!("namespace {namespace}, pods {}", labels.join(","))
+                            }
+                        }
+                    },
+                    ports: e.ports.iter().map(|(n, p)| format!("{n}:{p}")).collect(),
+                    callers: platform
+                        .services
+                        .iter()
+                        .filter(|s| s.externals.iter().any(|c| c.external == index))
+                        .map(|s| s.name.clone())
+                        .collect(),
                 })
                 .collect(),
         }

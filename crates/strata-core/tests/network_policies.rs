@@ -306,6 +306,21 @@ fn operator_pods(objects: &[render::Object], name: &str, namespace: &str) -> Vec
         );
         pods.push(("node".to_string(), pod(labels)));
     }
+    for cluster in of("InnoDBCluster") {
+        let name = cluster["metadata"]["name"].as_str().unwrap();
+        // The MySQL Operator's Service `NAME` selects the routers.
+        for component in ["mysqlrouter", "mysqld"] {
+            let labels = with(
+                BTreeMap::new(),
+                &[
+                    ("mysql.oracle.com/cluster", name),
+                    ("component", component),
+                    ("tier", "mysql"),
+                ],
+            );
+            pods.push((component.to_string(), pod(labels)));
+        }
+    }
     for chk in of("ClickHouseKeeperInstallation") {
         let labels = with(
             BTreeMap::new(),
@@ -406,6 +421,14 @@ fn expected(platform: &Platform, from: usize, to: usize) -> BTreeSet<(u16, &'sta
         .is_some_and(|t| !t.supplied.members.is_empty());
     if edge || (from == to && (has_peers(target) || members)) {
         ports.extend(target.ports.iter().map(|p| (p.number, protocol(p))));
+    }
+    // A group's members reach each other on every port: the sidecar's
+    // merged metrics port too.
+    if from == to
+        && members
+        && let Some(port) = render::scrape_port(platform, target)
+    {
+        ports.insert((port, "TCP"));
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s.0 == from)
         && let Some(port) = render::scrape_port(platform, target)
@@ -508,6 +531,33 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                             companion.name,
                             service.name,
                             port.number
+                        );
+                    }
+                }
+            }
+            // An external inside the cluster is reached on its ports by the
+            // services that call it, and by no other.
+            for (index, external) in platform.externals.iter().enumerate() {
+                let model::Reach::Pods { namespace, labels } = &external.reach else {
+                    continue;
+                };
+                let pod = Pod {
+                    namespace: namespace.clone(),
+                    labels: labels.clone(),
+                };
+                for &from in &running {
+                    let calls = platform.services[from]
+                        .externals
+                        .iter()
+                        .any(|c| c.external == index);
+                    for (_, port) in &external.ports {
+                        assert_eq!(
+                            side_allows(&policies, "Egress", &pods[&from], &pod, *port, "TCP"),
+                            calls,
+                            "{} ({env:?}): {} → external {}:{port}",
+                            path.display(),
+                            platform.services[from].name,
+                            external.name,
                         );
                     }
                 }
@@ -721,4 +771,77 @@ tiers:
     assert!(!reach(&operator("strimzi"), &pod("events"), 9092));
     assert!(reach(&operator("clickhouse"), &pod("olap"), 8123));
     assert!(!reach(&operator("clickhouse"), &pod("olap"), 9000));
+}
+
+#[test]
+fn an_innodb_cluster_is_reached_through_its_routers_only() {
+    let path = examples()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("one-data-studio"))
+        .unwrap();
+    let file = SourceFile::new("ods", std::fs::read_to_string(&path).unwrap());
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
+    let policies: Vec<&Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let mysql = platform.service("mysql").unwrap();
+    let pods = operator_pods(&set.objects, "mysql", &mysql.namespace);
+    let (router, server) = (&pods[0].1, &pods[1].1);
+    let job = set
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Job" && o.name() == "mysql-databases")
+        .map(|o| Pod {
+            namespace: mysql.namespace.clone(),
+            labels: string_map(&o.value["spec"]["template"]["metadata"]["labels"]),
+        })
+        .expect("a Job creates the databases");
+    let client = pod_of(&set.objects, &platform, "data-api");
+    assert!(allowed(&policies, &client, router, 6446, "TCP"));
+    assert!(allowed(&policies, &client, router, 6447, "TCP"));
+    assert!(
+        !allowed(&policies, &client, server, 3306, "TCP"),
+        "servers only behind the routers"
+    );
+    assert!(allowed(&policies, router, server, 3306, "TCP"));
+    assert!(
+        allowed(&policies, server, server, 33061, "TCP"),
+        "group replication"
+    );
+    assert!(allowed(&policies, &job, router, 6446, "TCP"));
+}
+
+#[test]
+fn a_bucket_job_reaches_its_minio() {
+    let path = examples()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("voice-assistant"))
+        .unwrap();
+    let file = SourceFile::new("va", std::fs::read_to_string(&path).unwrap());
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
+    let policies: Vec<&Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let minio = platform.service("minio").unwrap();
+    let job = set
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Job" && o.name() == "minio-buckets")
+        .map(|o| Pod {
+            namespace: minio.namespace.clone(),
+            labels: string_map(&o.value["spec"]["template"]["metadata"]["labels"]),
+        })
+        .expect("a Job makes the buckets");
+    let server = pod_of(&set.objects, &platform, "minio");
+    assert!(allowed(&policies, &job, &server, 9000, "TCP"));
+    let stranger = pod_of(&set.objects, &platform, "redis");
+    assert!(!allowed(&policies, &stranger, &server, 9000, "TCP"));
 }

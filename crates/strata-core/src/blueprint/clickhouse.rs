@@ -30,7 +30,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     version: "24.8.6.70",
-    takes: &[Key::Databases, Key::Shards],
+    takes: &[Key::Databases, Key::Shards, Key::Settings],
     options: &[OptionDoc {
         name: "cluster",
         summary: "`altinity` mode: the cluster's name in `remote_servers`; `default` by default.",
@@ -93,6 +93,37 @@ fn keeper_name(service: &str) -> String {
     format!("{service}-keeper")
 }
 const NATIVE: u16 = 9000;
+/// ClickHouse's Prometheus endpoint, when the platform is monitored.
+const METRICS_PORT: u16 = 9363;
+
+/// The service's `PROFILE/SETTING` settings as a `users.d` file, which
+/// ClickHouse merges into its users configuration.
+fn profiles_xml(tuning: &Tuning) -> String {
+    let mut profiles: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
+    for (key, value) in &tuning.settings {
+        let (profile, setting) = key.split_once('/').unwrap_or(("default", key));
+        match profiles.iter_mut().find(|(p, _)| *p == profile) {
+            Some((_, settings)) => settings.push((setting, value)),
+            None => profiles.push((profile, vec![(setting, value)])),
+        }
+    }
+    let mut xml = String::from(
+        "<!-- Written by the Strata clickhouse blueprint: the service's settings. -->\n<clickhouse>\n  <profiles>\n",
+    );
+    for (profile, settings) in profiles {
+        xml.push_str(&format!("    <{profile}>\n"));
+        for (setting, value) in settings {
+            let value = value
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            xml.push_str(&format!("      <{setting}>{value}</{setting}>\n"));
+        }
+        xml.push_str(&format!("    </{profile}>\n"));
+    }
+    xml.push_str("  </profiles>\n</clickhouse>\n");
+    xml
+}
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
@@ -105,7 +136,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if let Some(db) = tuning.databases.first() {
         env["CLICKHOUSE_DB"] = json!(db.name);
     }
-    let spec = json!({
+    let mut spec = json!({
         "image": image("clickhouse/clickhouse-server", tuning),
         "kind": "stateful",
         "ports": { "http": HTTP, "native": NATIVE, "interserver": 9009 },
@@ -116,6 +147,15 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "resources": resources("1", "4Gi", "4", "8Gi"),
         "terminationGracePeriod": "60s",
     });
+    if altinity && tuning.metrics {
+        spec["ports"]["metrics"] = json!(METRICS_PORT);
+    }
+    if !altinity && !tuning.settings.is_empty() {
+        spec["config"] = json!({
+            "mountPath": "/etc/clickhouse-server/users.d",
+            "files": { "strata-settings.xml": profiles_xml(tuning) },
+        });
+    }
     let service = if altinity {
         format!("clickhouse-{}", tuning.service)
     } else {
@@ -190,6 +230,24 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "app/access_management": 1,
         },
     });
+    if tuning.metrics {
+        // ClickHouse's own Prometheus endpoint.
+        configuration["settings"] = json!({
+            "prometheus/endpoint": "/metrics",
+            "prometheus/port": METRICS_PORT,
+            "prometheus/metrics": true,
+            "prometheus/events": true,
+            "prometheus/asynchronous_metrics": true,
+        });
+    }
+    if !tuning.settings.is_empty() {
+        configuration["profiles"] = tuning
+            .settings
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect::<serde_json::Map<String, Value>>()
+            .into();
+    }
     if replicated {
         configuration["zookeeper"] = json!({ "nodes": [{ "host": format!("keeper-{keeper}.{}.svc.cluster.local", service.namespace), "port": 2181 }] });
     }
@@ -201,6 +259,13 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "containers": [{ "name": "clickhouse", "image": service.image, "resources": recipe::resource_values(service) }],
         },
     });
+    if tuning.metrics {
+        pod["metadata"] = json!({ "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": METRICS_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        } });
+    }
     if let Some(pool) = recipe::pool_scheduling(platform, service)
         && let Some(fields) = pool.as_object()
     {

@@ -21,6 +21,8 @@ fn sample_exports(
         topics: Vec::new(),
         shards: 1,
         options: Default::default(),
+        settings: Vec::new(),
+        metrics: false,
         siblings: Vec::<Sibling>::new(),
         operator_namespace: None,
         supplied: Default::default(),
@@ -63,7 +65,39 @@ pub fn markdown() -> String {
          | `databases` | (database blueprints) names, or `{ name, owner, schemas }`; created at first start with their owners and schemas |\n\
          | `topics` | (`kafka`) names, or `{ name, partitions, replicas, retention, config }` |\n\
          | `shards` | (`clickhouse`, `altinity` mode) shards of the cluster |\n\
-         | `options` | the blueprint's own settings below, by name |\n\n\
+         | `options` | the blueprint's own settings below, by name |\n\
+         | `settings` | (`postgresql`, `kafka`, `clickhouse`, `redis`) the engine's own configuration, passed as written: see [Engine settings](#engine-settings) |\n\n\
+         ## Metrics\n\n\
+         On a platform with `monitoring:` (any of its keys), these blueprints\n\
+         expose their system's metrics on a port named `metrics`, which the\n\
+         scraper may reach ([networking.md](networking.md#metrics-scraping)):\n\n\
+         | blueprint | modes | how | port |\n|---|---|---|---|\n\
+         | `redis` | `standalone`, `sentinel` | a `redis-exporter` sidecar (`oliver006/redis_exporter`, restricted, 25m/32Mi to 100m/64Mi, counted by `plan`) reading the server on localhost; scrape annotations or a ServiceMonitor like any metrics port | 9121 |\n\
+         | `redis` | `cluster` | the operator's `redisExporter` beside each node (Strata renders no ServiceMonitor for operator-run pods) | 9121 |\n\
+         | `postgresql` | `ha` | CloudNativePG's exporter: `monitoring.enablePodMonitor` with `monitoring.serviceMonitors`, else `prometheus.io/*` annotations through `inheritedMetadata` | 9187 |\n\
+         | `kafka` | `strimzi` | `spec.kafka.metricsConfig`, the JMX Prometheus exporter with rules from a ConfigMap `NAME-metrics`; annotated broker pods | 9404 |\n\
+         | `clickhouse` | `altinity` | ClickHouse's `prometheus` endpoint (`configuration.settings`); annotated server pods | 9363 |\n\n\
+         Other modes (`postgresql` `single`, `kafka` `kraft`, `clickhouse` `single`) have no exporter yet.\n\n\
+         ## Engine settings\n\n\
+         `settings:` hands the engine its own configuration, name by name, with\n\
+         no checking beyond one line per value; it overrides what the blueprint\n\
+         sets for the same name:\n\n\
+         | blueprint | mode | where the settings go |\n|---|---|---|\n\
+         | `postgresql` | `single` | `-c NAME=VALUE` arguments of `postgres` |\n\
+         | `postgresql` | `ha` | the `Cluster`'s `spec.postgresql.parameters` |\n\
+         | `kafka` | `kraft` | broker properties as the image's `KAFKA_*` variables (`compression.type` → `KAFKA_COMPRESSION_TYPE`; `_` is written `__`, `-` `___`) |\n\
+         | `kafka` | `strimzi` | the `Kafka`'s `spec.kafka.config` |\n\
+         | `clickhouse` | `single` | a `users.d/strata-settings.xml` profile file (`PROFILE/SETTING` keys) |\n\
+         | `clickhouse` | `altinity` | the installation's `configuration.profiles` (`PROFILE/SETTING` keys) |\n\
+         | `redis` | `standalone`, `sentinel` | directives appended to `redis.conf` |\n\
+         | `redis` | `cluster` | a ConfigMap `NAME-settings` named by `redisLeader` and `redisFollower` `redisConfig.additionalRedisConfig` |\n\n\
+         ```yaml\n\
+         postgres: { blueprint: postgresql, mode: ha, settings: { shared_buffers: 4GB, work_mem: 10MB } }\n\
+         kafka: { blueprint: kafka, mode: strimzi, settings: { compression.type: snappy } }\n\
+         clickhouse: { blueprint: clickhouse, settings: { default/max_execution_time: \"300\" } }\n\
+         ```\n\n\
+         Other blueprints refuse `settings` (`unsupported-option`); a name that\n\
+         is not the engine's form, or a value on several lines, is `invalid-setting`.\n\n\
          ## What a blueprint renders\n\n\
          A mode without an operator renders what any service renders (a\n\
          ServiceAccount, a Service and a headless Service, the StatefulSet or\n\

@@ -31,11 +31,15 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     version: "3.8.1",
-    takes: &[Key::Topics],
+    takes: &[Key::Topics, Key::Settings],
     options: &[
         OptionDoc {
             name: "retention",
             summary: "How long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
+        },
+        OptionDoc {
+            name: "tls",
+            summary: "`strimzi` mode, `true` or `false`: a second, TLS listener on 9093 (Strimzi's cluster CA), exported as `tlsBootstrap` with the CA's Secret as `caSecret`; `false` by default.",
         },
         OptionDoc {
             name: "minInSync",
@@ -88,6 +92,35 @@ fn retention_ms(tuning: &Tuning) -> u64 {
     recipe::milliseconds(tuning.option("retention", "7d")).unwrap_or(604_800_000)
 }
 
+/// The port of Strimzi's JMX Prometheus exporter.
+const METRICS_PORT: u16 = 9404;
+
+/// The JMX exporter's rules: broker, request and log gauges and counters,
+/// after Strimzi's own example.
+const JMX_RULES: &str = "lowercaseOutputName: true\n\
+rules:\n\
+  - pattern: kafka.server<type=(.+), name=(.+), clientId=(.+), topic=(.+), partition=(.*)><>Value\n\
+    name: kafka_server_$1_$2\n\
+    type: GAUGE\n\
+    labels: { clientId: \"$3\", topic: \"$4\", partition: \"$5\" }\n\
+  - pattern: kafka.server<type=(.+), name=(.+)><>Value\n\
+    name: kafka_server_$1_$2\n\
+    type: GAUGE\n\
+  - pattern: kafka.(\\w+)<type=(.+), name=(.+)PerSec\\w*><>Count\n\
+    name: kafka_$1_$2_$3_total\n\
+    type: COUNTER\n\
+  - pattern: kafka.(\\w+)<type=(.+), name=(.+)><>(Count|Value)\n\
+    name: kafka_$1_$2_$3\n\
+    type: GAUGE\n";
+
+/// The TLS listener's port (`options: { tls: "true" }`, Strimzi only).
+const TLS: u16 = 9093;
+
+/// Whether the service asks for the TLS listener.
+fn tls(tuning: &Tuning) -> bool {
+    tuning.mode.name == "strimzi" && tuning.option("tls", "false") == "true"
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let strimzi = tuning.mode.name == "strimzi";
     let replication = tuning.replicas.clamp(1, 3);
@@ -104,6 +137,16 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "terminationGracePeriod": "120s",
         "probes": { "port": "client", "startupSeconds": 600 },
     });
+    if strimzi {
+        // Strimzi's brokers serve clients on 9092 (and the TLS listener);
+        // its controllers listen on 9090, reached only by the cluster's own
+        // pods and the operator (the members policy).
+        spec["ports"] = json!({ "client": CLIENT });
+    }
+    if strimzi && tuning.metrics {
+        // Strimzi's JMX Prometheus exporter, on every broker.
+        spec["ports"]["metrics"] = json!(METRICS_PORT);
+    }
     if strimzi {
         spec["image"] = json!(format!(
             "quay.io/strimzi/kafka:0.44.0-kafka-{}",
@@ -133,6 +176,20 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
             "KAFKA_HEAP_OPTS": "-Xms1g -Xmx1g",
         });
+        // The image turns `KAFKA_*` variables into server properties:
+        // `_` stands for `.`, `__` for `_` and `___` for `-`.
+        for (name, value) in &tuning.settings {
+            let variable: String = name
+                .chars()
+                .map(|c| match c {
+                    '.' => "_".to_string(),
+                    '_' => "__".to_string(),
+                    '-' => "___".to_string(),
+                    c => c.to_ascii_uppercase().to_string(),
+                })
+                .collect();
+            spec["env"][format!("KAFKA_{variable}")] = json!(value);
+        }
     }
     let bootstrap = if strimzi {
         format!("{}-kafka-bootstrap", tuning.service)
@@ -142,6 +199,17 @@ fn recipe(tuning: &Tuning) -> Recipe {
     let mut exports = recipe::endpoint(tuning, &bootstrap, "kafka", CLIENT);
     let address = exports[2].1.clone();
     exports.push(("bootstrap".into(), address));
+    if tls(tuning) {
+        spec["ports"]["tls"] = json!(TLS);
+        exports.push((
+            "tlsBootstrap".into(),
+            format!("{}:{TLS}", tuning.host(&bootstrap)),
+        ));
+        exports.push((
+            "caSecret".into(),
+            format!("{}-cluster-ca-cert", tuning.service),
+        ));
+    }
     Recipe {
         spec,
         supplied: Supplied {
@@ -253,6 +321,24 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         json!({ "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" });
     let mut pool_metadata = recipe::metadata(platform, service, &format!("{}-nodes", service.name));
     pool_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
+    let mut listeners =
+        vec![json!({ "name": "plain", "port": CLIENT, "type": "internal", "tls": false })];
+    if tls(tuning) {
+        listeners.push(json!({ "name": "tls", "port": TLS, "type": "internal", "tls": true }));
+    }
+    let mut config = json!({
+        "default.replication.factor": replication,
+        "offsets.topic.replication.factor": replication,
+        "transaction.state.log.replication.factor": replication,
+        "transaction.state.log.min.isr": min_in_sync(tuning),
+        "min.insync.replicas": min_in_sync(tuning),
+        "log.retention.ms": retention_ms(tuning),
+        "auto.create.topics.enable": false,
+    });
+    // The service's settings, as written, over the blueprint's.
+    for (name, value) in &tuning.settings {
+        config[name] = json!(value);
+    }
     let mut out = vec![
         json!({
             "apiVersion": "kafka.strimzi.io/v1beta2",
@@ -262,16 +348,8 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "kafka": {
                     "version": tuning.version,
                     "metadataVersion": tuning.version.rsplit_once('.').map_or(tuning.version.as_str(), |(minor, _)| minor),
-                    "listeners": [{ "name": "plain", "port": CLIENT, "type": "internal", "tls": false }],
-                    "config": {
-                        "default.replication.factor": replication,
-                        "offsets.topic.replication.factor": replication,
-                        "transaction.state.log.replication.factor": replication,
-                        "transaction.state.log.min.isr": min_in_sync(tuning),
-                        "min.insync.replicas": min_in_sync(tuning),
-                        "log.retention.ms": retention_ms(tuning),
-                        "auto.create.topics.enable": false,
-                    },
+                    "listeners": listeners,
+                    "config": config,
                 },
                 "entityOperator": { "topicOperator": { "resources": operator_resources() }, "userOperator": { "resources": operator_resources() } },
             },
@@ -292,6 +370,24 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         }),
     ];
+    if tuning.metrics {
+        let name = format!("{}-metrics", service.name);
+        out[0]["spec"]["kafka"]["metricsConfig"] = json!({
+            "type": "jmxPrometheusExporter",
+            "valueFrom": { "configMapKeyRef": { "name": name, "key": "kafka-metrics-config.yml" } },
+        });
+        out[1]["spec"]["template"]["pod"]["metadata"] = json!({ "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": METRICS_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        } });
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": recipe::metadata(platform, service, &name),
+            "data": { "kafka-metrics-config.yml": JMX_RULES },
+        }));
+    }
     // Strimzi's pod template has no nodeSelector: the pool's labels become
     // a required node affinity.
     if let Some(pool) = recipe::pool_scheduling(platform, service) {

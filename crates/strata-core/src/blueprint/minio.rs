@@ -1,10 +1,16 @@
 //! MinIO: one server, or a distributed pool of four or more that erasure-
 //! codes objects across its pods.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use super::{Blueprint, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Platform, Service};
+
+/// The MinIO client image of the bucket Job, pinned.
+const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z";
+/// The label of the bucket Job's pods.
+const JOB_LABEL: &str = "strata.dev/buckets-of";
 
 /// The `minio` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
@@ -30,9 +36,12 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     version: "RELEASE.2024-11-07T00-52-20Z",
     takes: &[],
-    options: &[],
+    options: &[OptionDoc {
+        name: "buckets",
+        summary: "Buckets to create, comma-separated (`documents,backups`): a Job `NAME-buckets` runs `mc mb --ignore-existing` for each once MinIO answers; none by default.",
+    }],
     recipe,
-    objects: recipe::no_objects,
+    objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
 };
@@ -77,7 +86,110 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["root-user".into(), "root-password".into()])),
+            // The bucket Job and the servers, so the Job may reach them.
+            members: if buckets(tuning).is_empty() {
+                Vec::new()
+            } else {
+                vec![
+                    Members::new(
+                        "servers",
+                        &[
+                            ("app.kubernetes.io/name", &tuning.service),
+                            ("app.kubernetes.io/instance", &tuning.platform),
+                        ],
+                    ),
+                    Members::new("buckets", &[(JOB_LABEL, &tuning.service)]),
+                ]
+            },
             ..Supplied::default()
         },
     }
+}
+
+/// The buckets of the `buckets` option, in order.
+pub fn buckets(tuning: &Tuning) -> Vec<&str> {
+    tuning
+        .option("buckets", "")
+        .split(',')
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+/// Whether `name` is a bucket name S3 accepts: 3 to 63 lowercase letters,
+/// digits, `-` and `.`, starting and ending with a letter or digit.
+pub fn is_bucket_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+}
+
+/// The Job creating the buckets: it waits for MinIO, then makes each one
+/// unless it exists (it runs again, harmlessly, on every apply).
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let buckets = buckets(tuning);
+    if buckets.is_empty() {
+        return Vec::new();
+    }
+    let secret = credentials_name(tuning);
+    let host = tuning.host(&tuning.service);
+    let mut script = format!(
+        "set -eu\n\
+         # Wait for MinIO (10 minutes at most).\n\
+         for attempt in $(seq 1 120); do\n  \
+           mc alias set strata http://{host}:9000 \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null 2>&1 && mc ls strata >/dev/null 2>&1 && break\n  \
+           sleep 5\n\
+         done\n"
+    );
+    for bucket in &buckets {
+        script.push_str(&format!("mc mb --ignore-existing strata/{bucket}\n"));
+    }
+    let name = format!("{}-buckets", service.name);
+    let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
+    labels[JOB_LABEL] = json!(service.name);
+    let key = |k: &str| json!({ "secretKeyRef": { "name": secret, "key": k } });
+    let account = json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": recipe::metadata(platform, service, &name),
+        "automountServiceAccountToken": false,
+    });
+    vec![
+        account,
+        json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": recipe::metadata(platform, service, &name),
+            "spec": {
+                "backoffLimit": 6,
+                "template": {
+                    "metadata": { "labels": labels },
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "serviceAccountName": name,
+                        "automountServiceAccountToken": false,
+                        "securityContext": { "runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "seccompProfile": { "type": "RuntimeDefault" } },
+                        "containers": [{
+                            "name": "buckets",
+                            "image": MC_IMAGE,
+                            "command": ["sh", "-c", script],
+                            "env": [
+                                { "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") },
+                                { "name": "MINIO_ROOT_PASSWORD", "valueFrom": key("root-password") },
+                                { "name": "MC_CONFIG_DIR", "value": "/tmp/.mc" },
+                            ],
+                            "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "128Mi" } },
+                            "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } },
+                            "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+                        }],
+                        "volumes": [{ "name": "tmp", "emptyDir": {} }],
+                    },
+                },
+            },
+        }),
+    ]
 }

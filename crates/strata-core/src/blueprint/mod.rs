@@ -168,6 +168,8 @@ pub enum Key {
     Topics,
     /// `shards:`.
     Shards,
+    /// `settings:`, the engine's own configuration.
+    Settings,
 }
 
 impl Key {
@@ -177,6 +179,7 @@ impl Key {
             Key::Databases => "databases",
             Key::Topics => "topics",
             Key::Shards => "shards",
+            Key::Settings => "settings",
         }
     }
 }
@@ -239,6 +242,11 @@ pub struct Tuning {
     pub shards: u32,
     /// `options:`, by name.
     pub options: BTreeMap<String, String>,
+    /// `settings:`, the engine's own, in spec order.
+    pub settings: Vec<(String, String)>,
+    /// Whether the platform is monitored (it has `monitoring:`), so the
+    /// blueprint exposes its system's metrics the way that system does.
+    pub metrics: bool,
     /// Other services of the platform, for recipes that point at them
     /// (Grafana's datasources, Keycloak's database).
     pub siblings: Vec<Sibling>,
@@ -287,6 +295,13 @@ pub struct Supplied {
     /// Ports the service's callers reach on the first group besides the
     /// service's own (Sentinel's 26379).
     pub member_ports: Vec<u16>,
+    /// Services of the platform the service calls because of its options
+    /// (a backup endpoint): edges, and start-up waits, added to its `needs`.
+    pub needs: Vec<String>,
+    /// Containers added beside the main one (a metrics exporter). A port of
+    /// the service named like one of a sidecar's ports is the sidecar's:
+    /// the main container does not declare it.
+    pub sidecars: Vec<Value>,
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
@@ -729,6 +744,45 @@ pub fn tune(
             .help("remove `envFrom`: the operator's pods get the blueprint's own settings"),
         );
     }
+    // Kafka's TLS listener is Strimzi's.
+    if blueprint.name == "kafka"
+        && let Some((_, value)) = spec
+            .options
+            .iter()
+            .flat_map(|o| o.value.iter())
+            .find(|(k, _)| k.value == "tls")
+    {
+        match value.value.as_str() {
+            "true" if mode.name != "strimzi" => errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!("the `{}` mode of `kafka` has no TLS listener", mode.name),
+                    value.span,
+                    "not in this mode",
+                )
+                .help("use `mode: strimzi`, whose cluster CA signs the listener's certificates"),
+            ),
+            "true" | "false" => {}
+            other => errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the option `tls` takes `true` or `false`, not `{other}`"),
+                    value.span,
+                    "not a boolean",
+                )
+                .help("write `tls: \"true\"`"),
+            ),
+        }
+    }
+    let settings = match &spec.settings {
+        Some(map) if !takes(Key::Settings) => {
+            refuse(Key::Settings, map.span, &mut errors);
+            Vec::new()
+        }
+        map => settings(map.as_ref(), blueprint, file, &mut errors),
+    };
     if let Some(operator) = mode.operator {
         let declared = platform
             .operators
@@ -773,6 +827,8 @@ pub fn tune(
         topics,
         shards,
         options,
+        settings,
+        metrics: platform.monitoring.is_some(),
         siblings: place.siblings.clone(),
         operator_namespace: None,
         supplied: Supplied::default(),
@@ -918,6 +974,69 @@ fn topics(
     out
 }
 
+/// The engine's settings as written, each a name and a value on one line
+/// (they end up in configuration files and command lines); ClickHouse's
+/// as `PROFILE/SETTING`.
+fn settings(
+    map: Option<&Spanned<Map<String, String>>>,
+    blueprint: &Blueprint,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        };
+        let profiled = key
+            .value
+            .split_once('/')
+            .is_some_and(|(p, s)| plain(p) && plain(s) && !s.contains('/'));
+        let clickhouse = blueprint.name == "clickhouse";
+        if !plain(&key.value)
+            || (clickhouse != profiled)
+            || (!clickhouse && key.value.contains('/'))
+        {
+            let help = if clickhouse {
+                "name a profile and a setting: `default/max_memory_usage`"
+            } else {
+                "write the engine's own name: letters, digits, `.`, `_` and `-` (`shared_buffers`, `compression.type`)"
+            };
+            errors.push(
+                error(
+                    file,
+                    "invalid-setting",
+                    format!(
+                        "`{}` is not a setting name of `{}`",
+                        key.value, blueprint.name
+                    ),
+                    key.span,
+                    "not a setting name",
+                )
+                .help(help),
+            );
+            continue;
+        }
+        if value.value.contains('\n') || value.value.trim().is_empty() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-setting",
+                    format!("the setting `{}` needs a value on one line", key.value),
+                    value.span,
+                    "not one line",
+                )
+                .help("write the value as the engine reads it: `4GB`, `snappy`, `300`"),
+            );
+            continue;
+        }
+        out.push((key.value.clone(), value.value.clone()));
+    }
+    out
+}
+
 fn options(
     blueprint: &Blueprint,
     map: Option<&Spanned<Map<String, String>>>,
@@ -948,6 +1067,26 @@ fn options(
             );
             continue;
         };
+        if blueprint.name == "minio"
+            && doc.name == "buckets"
+            && let Some(bad) = value
+                .value
+                .split(',')
+                .map(str::trim)
+                .find(|b| !minio::is_bucket_name(b))
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{bad}` is not a bucket name"),
+                    value.span,
+                    "not a bucket name",
+                )
+                .help("write 3 to 63 lowercase letters, digits, `-` and `.`, comma-separated: `documents,backups`"),
+            );
+            continue;
+        }
         if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {
             errors.push(
                 error(

@@ -1,30 +1,63 @@
-//! MySQL: one server with its databases and their owners created at first start.
+//! MySQL: one server with its databases and their owners created at first
+//! start, or an InnoDB Cluster of the MySQL Operator behind MySQL Routers.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Mode, Recipe, Supplied, Tuning};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Platform, Service};
 
 /// The `mysql` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "mysql",
     summary: "MySQL (LTS) with its databases and owners created at first start",
-    modes: &[Mode {
-        name: "single",
-        summary: "one server (a StatefulSet of the official image)",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[
+        Mode {
+            name: "single",
+            summary: "one server (a StatefulSet of the official image)",
+            replicas: 1,
+            operator: None,
+            operated: false,
+            sharded: false,
+        },
+        Mode {
+            name: "ha",
+            summary: "an InnoDB Cluster of the MySQL Operator (`InnoDBCluster`, `mysql.oracle.com/v2`): `replicas` servers in Group Replication with self-signed TLS, behind `routers` MySQL Routers; clients use the Service `NAME` (3306 read-write, 6447 read-only); a Job `NAME-databases` creates the databases and owners through the routers",
+            replicas: 3,
+            operator: Some("mysql-operator"),
+            operated: true,
+            sharded: false,
+        },
+    ],
     version: "8.4.3",
     takes: &[Key::Databases],
-    options: &[],
+    options: &[OptionDoc {
+        name: "routers",
+        summary: "A number: MySQL Router pods in `ha` mode; 2 by default.",
+    }],
     recipe,
-    objects: recipe::no_objects,
+    objects,
     companions: recipe::no_companions,
-    pods: recipe::own_pods,
+    pods,
 };
+
+/// The read-write and read-only ports of the MySQL Routers (the Service's
+/// 3306 forwards to 6446).
+const ROUTER_RW: u16 = 6446;
+const ROUTER_RO: u16 = 6447;
+/// What one router asks for and may use: (cpu, memory) requests, limits.
+const ROUTER_RESOURCES: [(&str, &str); 2] = [("100m", "256Mi"), ("500m", "512Mi")];
+
+/// Labels the MySQL Operator gives the router pods of cluster `name`.
+fn router_labels(name: &str) -> [(&'static str, String); 2] {
+    [
+        ("mysql.oracle.com/cluster", name.to_string()),
+        ("component", "mysqlrouter".to_string()),
+    ]
+}
+
+/// The label of the pods of the Job creating databases.
+const JOB_LABEL: &str = "strata.dev/databases-of";
 
 fn init_script(tuning: &Tuning) -> String {
     let mut script = String::from(
@@ -48,6 +81,9 @@ fn init_script(tuning: &Tuning) -> String {
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
+    if tuning.mode.name == "ha" {
+        return cluster_recipe(tuning);
+    }
     let secret = credentials_name(tuning);
     let mut env = json!({ "MYSQL_ROOT_PASSWORD": { "secret": secret, "key": "password" } });
     for owner in tuning.database_owners() {
@@ -105,4 +141,219 @@ fn recipe(tuning: &Tuning) -> Recipe {
             ..Supplied::default()
         },
     }
+}
+
+/// `ha` mode: clients reach the routers through the operator's Service
+/// `NAME`; the servers, the routers and the database Job talk among
+/// themselves; the operator reaches the servers.
+fn cluster_recipe(tuning: &Tuning) -> Recipe {
+    let secret = credentials_name(tuning);
+    let host = tuning.host(&tuning.service);
+    let database = tuning
+        .databases
+        .first()
+        .map_or("mysql", |d| d.name.as_str());
+    let mut exports = recipe::endpoint(tuning, &tuning.service, "mysql", 3306);
+    exports.retain(|(k, _)| k != "url");
+    exports.push(("url".into(), format!("mysql://{host}:3306/{database}")));
+    exports.push(("readHost".into(), host.clone()));
+    exports.push(("readPort".into(), ROUTER_RO.to_string()));
+    exports.push((
+        "readUrl".into(),
+        format!("mysql://{host}:{ROUTER_RO}/{database}"),
+    ));
+    exports.push(("database".into(), database.to_string()));
+    exports.push((
+        "user".into(),
+        tuning
+            .databases
+            .first()
+            .map_or("root", |d| d.owner.as_str())
+            .to_string(),
+    ));
+    exports.push((
+        "secret".into(),
+        tuning
+            .databases
+            .first()
+            .map_or(secret.clone(), |d| super::owner_secret(tuning, &d.owner)),
+    ));
+    exports.extend(super::database_exports(tuning, "mysql", &host, 3306));
+    // The operator reads the root account from `secretName`: rootUser,
+    // rootHost and rootPassword.
+    let mut secrets = super::owner_secrets(tuning);
+    secrets.push(crate::model::Secret {
+        name: secret.clone(),
+        generate: vec!["rootPassword".into()],
+        data: [
+            ("rootUser".to_string(), "root".to_string()),
+            ("rootHost".to_string(), "%".to_string()),
+        ]
+        .into(),
+        namespaces: Vec::new(),
+        secret_type: None,
+    });
+    let routers: Vec<(&str, String)> = router_labels(&tuning.service).into();
+    let routers: Vec<(&str, &str)> = routers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Recipe {
+        spec: json!({
+            "image": image("mysql", tuning),
+            "kind": "stateful",
+            // Policies see the routers' own ports: 3306 arrives on 6446.
+            "ports": { "mysql": { "port": 3306, "targetPort": ROUTER_RW }, "mysql-ro": ROUTER_RO },
+            "storage": volume("20Gi", "/var/lib/mysql"),
+            "resources": resources("500m", "1Gi", "2", "2Gi"),
+        }),
+        supplied: Supplied {
+            exports,
+            secrets,
+            pods: Some(super::labels(&routers)),
+            members: vec![
+                // The operator configures the servers with MySQL Shell over
+                // the classic and X protocols.
+                Members::new(
+                    "members",
+                    &[
+                        ("mysql.oracle.com/cluster", &tuning.service),
+                        ("component", "mysqld"),
+                    ],
+                )
+                .operated(&[3306, 33060]),
+                Members::new("routers", &routers),
+                Members::new("databases", &[(JOB_LABEL, &tuning.service)]),
+            ],
+            ..Supplied::default()
+        },
+    }
+}
+
+/// The `InnoDBCluster` and the Job creating databases and owners.
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    if tuning.mode.name != "ha" {
+        return Vec::new();
+    }
+    let claim = recipe::claim_spec(service, &recipe::storage_size(service));
+    let mut pod = json!({ "containers": [{ "name": "mysql", "resources": recipe::resource_values(service) }] });
+    let mut router_pod = json!({ "containers": [{ "name": "router", "resources": {
+        "requests": { "cpu": ROUTER_RESOURCES[0].0, "memory": ROUTER_RESOURCES[0].1 },
+        "limits": { "cpu": ROUTER_RESOURCES[1].0, "memory": ROUTER_RESOURCES[1].1 },
+    } }] });
+    if let Some(pool) = recipe::pool_scheduling(platform, service)
+        && let Some(fields) = pool.as_object()
+    {
+        for (key, value) in fields {
+            pod[key] = value.clone();
+            router_pod[key] = value.clone();
+        }
+    }
+    let mut out = vec![json!({
+        "apiVersion": "mysql.oracle.com/v2",
+        "kind": "InnoDBCluster",
+        "metadata": recipe::metadata(platform, service, &service.name),
+        "spec": {
+            "secretName": credentials_name(tuning),
+            "tlsUseSelfSigned": true,
+            "instances": service.replicas,
+            "version": tuning.version,
+            "router": { "instances": tuning.number("routers", 2), "podSpec": router_pod },
+            "datadirVolumeClaimTemplate": claim,
+            "podSpec": pod,
+        },
+    })];
+    if !tuning.databases.is_empty() {
+        out.extend(databases_job(platform, service, tuning));
+    }
+    out
+}
+
+/// A Job that waits for the routers, then creates the databases and their
+/// owners (idempotently: it may run again on every apply).
+fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let host = tuning.host(&tuning.service);
+    let script = format!(
+        "set -eu\n\
+         # Wait for the cluster's routers (10 minutes at most).\n\
+         for attempt in $(seq 1 120); do\n  \
+           mysql --host={host} --port=3306 --user=root --execute='SELECT 1' >/dev/null 2>&1 && break\n  \
+           sleep 5\n\
+         done\n{}",
+        init_script(tuning)
+            .replace(
+                "mysql --user=root --password=\"$MYSQL_ROOT_PASSWORD\"",
+                &format!("mysql --host={host} --port=3306 --user=root")
+            )
+            .lines()
+            .skip(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let script = format!("{script}\n");
+    let mut env = vec![
+        json!({ "name": "MYSQL_PWD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "rootPassword" } } }),
+    ];
+    for owner in tuning.database_owners() {
+        env.push(json!({ "name": super::password_variable(&owner), "valueFrom": { "secretKeyRef": { "name": super::owner_secret(tuning, &owner), "key": "password" } } }));
+    }
+    let name = format!("{}-databases", service.name);
+    let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
+    labels[JOB_LABEL] = json!(service.name);
+    let account = json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": recipe::metadata(platform, service, &name),
+        "automountServiceAccountToken": false,
+    });
+    let job = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": recipe::metadata(platform, service, &name),
+        "spec": {
+            "backoffLimit": 6,
+            "template": {
+                "metadata": { "labels": labels },
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "serviceAccountName": name,
+                    "automountServiceAccountToken": false,
+                    "securityContext": { "runAsNonRoot": true, "runAsUser": 999, "runAsGroup": 999, "seccompProfile": { "type": "RuntimeDefault" } },
+                    "containers": [{
+                        "name": "databases",
+                        "image": service.image,
+                        "command": ["sh", "-c", script],
+                        "env": env,
+                        "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } },
+                        "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } },
+                        "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
+                    }],
+                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
+                },
+            },
+        },
+    });
+    vec![account, job]
+}
+
+/// What `plan` counts: in `ha` mode the servers and the routers.
+fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
+    let servers = super::PodGroup::of(service);
+    if tuning.mode.name != "ha" {
+        return vec![servers];
+    }
+    let amount =
+        |text: &str, measure| crate::quantity::Quantity::parse(text, measure).unwrap_or_default();
+    let (cpu, memory) = (
+        crate::quantity::Measure::Cpu,
+        crate::quantity::Measure::Bytes,
+    );
+    let mut routers = super::PodGroup::of(service);
+    routers.name = format!("{}-router", service.name);
+    routers.pods = tuning.number("routers", 2);
+    routers.gpu = 0;
+    routers.pvcs = 0;
+    routers.storage = crate::quantity::Quantity::default();
+    routers.resources.requests.cpu = amount(ROUTER_RESOURCES[0].0, cpu);
+    routers.resources.requests.memory = amount(ROUTER_RESOURCES[0].1, memory);
+    routers.resources.limits.cpu = amount(ROUTER_RESOURCES[1].0, cpu);
+    routers.resources.limits.memory = amount(ROUTER_RESOURCES[1].1, memory);
+    vec![servers, routers]
 }

@@ -32,7 +32,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     version: "16.4",
-    takes: &[Key::Databases],
+    takes: &[Key::Databases, Key::Settings],
     options: &[
         OptionDoc {
             name: "backup",
@@ -41,6 +41,10 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         OptionDoc {
             name: "backupSecret",
             summary: "`ha` mode: the Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for `backup`; `NAME-backup` by default.",
+        },
+        OptionDoc {
+            name: "backupEndpoint",
+            summary: "`ha` mode: a service of the platform serving S3 (a `minio`) that `backup` goes to: its URL is the `endpointURL`, the cluster calls it (an edge, so NetworkPolicies allow it), and without `backupSecret` a `minio`'s root credentials in its Secret `SERVICE-credentials` (`root-user`, `root-password`) sign the requests; none by default (AWS S3).",
         },
         OptionDoc {
             name: "retention",
@@ -113,9 +117,30 @@ fn init_script(tuning: &Tuning) -> String {
     script
 }
 
+/// The server's parameters: the blueprint's, then the service's `settings`,
+/// which replace a parameter of the same name.
+fn parameters(tuning: &Tuning) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = vec![
+        (
+            "max_connections".into(),
+            json!(tuning.number("maxConnections", 200).to_string()),
+        ),
+        ("password_encryption".into(), json!("scram-sha-256")),
+    ];
+    for (name, value) in &tuning.settings {
+        match out.iter_mut().find(|(k, _)| k == name) {
+            Some(own) => own.1 = json!(value),
+            None => out.push((name.clone(), json!(value))),
+        }
+    }
+    out
+}
+
+/// CloudNativePG's metrics port, on every instance.
+const METRICS_PORT: u16 = 9187;
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let ha = tuning.mode.name == "ha";
-    let max_connections = tuning.number("maxConnections", 200);
     let mut exports;
     let credentials;
     let mut spec = json!({
@@ -125,6 +150,10 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "resources": resources("500m", "1Gi", "2", "2Gi"),
         "terminationGracePeriod": "60s",
     });
+    if ha && tuning.metrics {
+        // Every CloudNativePG instance serves its metrics on 9187.
+        spec["ports"]["metrics"] = json!(METRICS_PORT);
+    }
     if ha {
         // CloudNativePG names the Services.
         spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
@@ -142,12 +171,16 @@ fn recipe(tuning: &Tuning) -> Recipe {
     } else {
         let secret = credentials_name(tuning);
         spec["image"] = json!(image("postgres", tuning));
-        spec["args"] = json!([
-            "-c",
-            format!("max_connections={max_connections}"),
-            "-c",
-            "password_encryption=scram-sha-256"
-        ]);
+        let args: Vec<String> = parameters(tuning)
+            .into_iter()
+            .flat_map(|(k, v)| {
+                [
+                    "-c".to_string(),
+                    format!("{k}={}", v.as_str().unwrap_or_default()),
+                ]
+            })
+            .collect();
+        spec["args"] = json!(args);
         spec["env"] = json!({
             "POSTGRES_USER": "postgres",
             "POSTGRES_PASSWORD": { "secret": secret, "key": "password" },
@@ -199,6 +232,13 @@ fn recipe(tuning: &Tuning) -> Recipe {
             exports,
             credentials,
             secrets: super::owner_secrets(tuning),
+            needs: tuning
+                .options
+                .get("backupEndpoint")
+                .filter(|_| ha)
+                .into_iter()
+                .cloned()
+                .collect(),
             // The server's socket and lock files; the data is on the volume.
             scratch: vec!["/var/run/postgresql".into()],
             // CloudNativePG labels its pods `cnpg.io/cluster` (instances and
@@ -240,16 +280,23 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "instances": service.replicas,
         "imageName": service.image,
         "primaryUpdateStrategy": "unsupervised",
-        "postgresql": { "parameters": {
-            "max_connections": tuning.number("maxConnections", 200).to_string(),
-            "password_encryption": "scram-sha-256",
-        } },
+        "postgresql": { "parameters": parameters(tuning).into_iter().collect::<serde_json::Map<String, Value>>() },
         "bootstrap": { "initdb": initdb },
         "storage": storage,
         "resources": recipe::resource_values(service),
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });
+    // Metrics: a PodMonitor where the Prometheus Operator runs, else the
+    // scrape annotations on every instance (CloudNativePG copies
+    // `inheritedMetadata` onto its pods).
+    if tuning.metrics && !platform.service_monitors {
+        spec["inheritedMetadata"] = json!({ "annotations": {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": METRICS_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        } });
+    }
     // CloudNativePG schedules instances by `affinity.nodeSelector` and
     // `affinity.tolerations`.
     if let Some(pool) = recipe::pool_scheduling(platform, service) {
@@ -278,18 +325,47 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         } else {
             secret
         };
+        let mut credentials = json!({
+            "accessKeyId": { "name": secret, "key": "ACCESS_KEY_ID" },
+            "secretAccessKey": { "name": secret, "key": "ACCESS_SECRET_KEY" },
+        });
+        let endpoint = tuning
+            .options
+            .get("backupEndpoint")
+            .and_then(|name| platform.service(name));
+        if let Some(store) = endpoint
+            && !tuning.options.contains_key("backupSecret")
+            && store
+                .tuning
+                .as_ref()
+                .is_some_and(|t| t.blueprint.name == "minio")
+        {
+            let minio = format!("{}-credentials", store.name);
+            credentials = json!({
+                "accessKeyId": { "name": minio, "key": "root-user" },
+                "secretAccessKey": { "name": minio, "key": "root-password" },
+            });
+        }
         spec["backup"] = json!({
             "retentionPolicy": tuning.option("retention", "30d"),
             "barmanObjectStore": {
                 "destinationPath": destination,
-                "s3Credentials": {
-                    "accessKeyId": { "name": secret, "key": "ACCESS_KEY_ID" },
-                    "secretAccessKey": { "name": secret, "key": "ACCESS_SECRET_KEY" },
-                },
+                "s3Credentials": credentials,
                 "wal": { "compression": "gzip" },
                 "data": { "compression": "gzip" },
             },
         });
+        if let Some(store) = endpoint
+            && let Some(port) = store.ports.first()
+        {
+            spec["backup"]["barmanObjectStore"]["endpointURL"] = json!(format!(
+                "http://{}.{}.svc.{}:{}",
+                store.name,
+                store.namespace,
+                crate::model::endpoint::CLUSTER_DOMAIN,
+                port.service_port()
+            ));
+        }
     }
     let mut out = vec![json!({
         "apiVersion": "postgresql.cnpg.io/v1",

@@ -371,6 +371,21 @@ pub fn amend(tuning: &Tuning, objects: &mut [Value]) {
             json!({ "name": name, "mountPath": path }),
         );
     }
+    if !tuning.supplied.sidecars.is_empty() {
+        let theirs: Vec<&Value> = tuning
+            .supplied
+            .sidecars
+            .iter()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .map(|p| &p["name"])
+            .collect();
+        if let Some(ports) = pod["containers"][0]["ports"].as_array_mut() {
+            ports.retain(|p| !theirs.contains(&&p["name"]));
+        }
+        for sidecar in &tuning.supplied.sidecars {
+            push(&mut pod["containers"], sidecar.clone());
+        }
+    }
     let container = &mut pod["containers"][0];
     let mut env: Vec<Value> = container["env"].as_array().cloned().unwrap_or_default();
     if tuning.supplied.pod_env {

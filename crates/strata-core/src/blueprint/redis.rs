@@ -42,7 +42,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     // Published both as the official image and as the operator's.
     version: "7.4.5",
-    takes: &[Key::Shards],
+    takes: &[Key::Shards, Key::Settings],
     options: &[
         OptionDoc {
             name: "sentinels",
@@ -65,6 +65,37 @@ pub static BLUEPRINT: Blueprint = Blueprint {
 
 const PORT: u16 = 6379;
 const SENTINEL_PORT: u16 = 26379;
+/// redis_exporter's port, when the platform is monitored.
+const EXPORTER_PORT: u16 = 9121;
+/// The exporter's image, pinned.
+const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.66.0";
+/// What the exporter asks for and may use: (cpu, memory) requests, limits.
+const EXPORTER_RESOURCES: [(&str, &str); 2] = [("25m", "32Mi"), ("100m", "64Mi")];
+
+/// The redis_exporter sidecar: reads the server on localhost with its
+/// password, serves Prometheus metrics on 9121, restricted like the server.
+fn exporter(secret: &str) -> Value {
+    json!({
+        "name": "redis-exporter",
+        "image": EXPORTER_IMAGE,
+        "ports": [{ "name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP" }],
+        "readinessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 10 },
+        "livenessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 20, "failureThreshold": 6 },
+        "env": [
+            { "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") },
+            { "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
+        ],
+        "resources": {
+            "requests": { "cpu": EXPORTER_RESOURCES[0].0, "memory": EXPORTER_RESOURCES[0].1 },
+            "limits": { "cpu": EXPORTER_RESOURCES[1].0, "memory": EXPORTER_RESOURCES[1].1 },
+        },
+        "securityContext": {
+            "runAsNonRoot": true, "runAsUser": 59000, "runAsGroup": 59000,
+            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+            "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
+        },
+    })
+}
 
 fn sentinels(tuning: &Tuning) -> u32 {
     let default = if tuning.replicas <= 1 { 1 } else { 3 };
@@ -94,6 +125,20 @@ fn redis_conf(tuning: &Tuning) -> String {
     );
     if let Some(max) = tuning.options.get("maxmemory") {
         conf.push_str(&format!("maxmemory {max}\nmaxmemory-policy allkeys-lru\n"));
+    }
+    conf.push_str(&settings_conf(tuning));
+    conf
+}
+
+/// The service's `settings:` as `redis.conf` directives; later lines win,
+/// so they override the blueprint's.
+fn settings_conf(tuning: &Tuning) -> String {
+    if tuning.settings.is_empty() {
+        return String::new();
+    }
+    let mut conf = String::from("# The service's settings.\n");
+    for (name, value) in &tuning.settings {
+        conf.push_str(&format!("{name} {value}\n"));
     }
     conf
 }
@@ -198,12 +243,42 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if followers > 0 {
         spec["redisFollower"] = role("follower", followers);
     }
-    vec![json!({
+    if tuning.metrics {
+        // The operator runs its exporter beside each node on 9121.
+        spec["redisExporter"] = json!({
+            "enabled": true,
+            "image": "quay.io/opstree/redis-exporter:v1.44.0",
+            "imagePullPolicy": "IfNotPresent",
+            "resources": {
+                "requests": { "cpu": EXPORTER_RESOURCES[0].0, "memory": EXPORTER_RESOURCES[0].1 },
+                "limits": { "cpu": EXPORTER_RESOURCES[1].0, "memory": EXPORTER_RESOURCES[1].1 },
+            },
+        });
+    }
+    let mut out = Vec::new();
+    // The operator appends the ConfigMap's `redis-additional.conf` to the
+    // configuration of the pods of each role that names it.
+    if !tuning.settings.is_empty() {
+        let name = format!("{}-settings", service.name);
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": recipe::metadata(platform, service, &name),
+            "data": { "redis-additional.conf": settings_conf(tuning) },
+        }));
+        for role in ["redisLeader", "redisFollower"] {
+            if spec.get(role).is_some() {
+                spec[role]["redisConfig"] = json!({ "additionalRedisConfig": name });
+            }
+        }
+    }
+    out.push(json!({
         "apiVersion": "redis.redis.opstreelabs.in/v1beta2",
         "kind": "RedisCluster",
         "metadata": recipe::metadata(platform, service, &service.name),
         "spec": spec,
-    })]
+    }));
+    out
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -241,6 +316,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if args.as_array().is_some_and(|a| !a.is_empty()) {
         spec["args"] = args;
     }
+    if tuning.metrics {
+        spec["ports"]["metrics"] = json!(EXPORTER_PORT);
+    }
     let mut exports = recipe::endpoint(tuning, &tuning.service, "redis", PORT);
     exports.push(("secret".into(), secret.clone()));
     if sentinel {
@@ -275,6 +353,11 @@ fn recipe(tuning: &Tuning) -> Recipe {
             } else {
                 Vec::new()
             },
+            sidecars: if tuning.metrics {
+                vec![exporter(&credentials_name(tuning))]
+            } else {
+                Vec::new()
+            },
             ..Supplied::default()
         },
     }
@@ -283,10 +366,37 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// What `plan` counts: in `cluster` mode, `shards` × `replicas` nodes, each
 /// with its data claim and a 1Gi claim for the cluster's node table.
 fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    if tuning.mode.name != "cluster" {
-        return recipe::own_pods(service, tuning);
-    }
     let mut nodes = super::PodGroup::of(service);
+    if tuning.metrics {
+        // Each pod runs the exporter beside the server.
+        let amount = |text: &str, measure| {
+            crate::quantity::Quantity::parse(text, measure).unwrap_or_default()
+        };
+        let (cpu, memory) = (
+            crate::quantity::Measure::Cpu,
+            crate::quantity::Measure::Bytes,
+        );
+        let r = &mut nodes.resources;
+        r.requests.cpu = r
+            .requests
+            .cpu
+            .saturating_add(amount(EXPORTER_RESOURCES[0].0, cpu));
+        r.requests.memory = r
+            .requests
+            .memory
+            .saturating_add(amount(EXPORTER_RESOURCES[0].1, memory));
+        r.limits.cpu = r
+            .limits
+            .cpu
+            .saturating_add(amount(EXPORTER_RESOURCES[1].0, cpu));
+        r.limits.memory = r
+            .limits
+            .memory
+            .saturating_add(amount(EXPORTER_RESOURCES[1].1, memory));
+    }
+    if tuning.mode.name != "cluster" {
+        return vec![nodes];
+    }
     nodes.pods = tuning.shards * service.replicas;
     let node_table = crate::quantity::Quantity::units(1 << 30);
     let data = service
@@ -310,7 +420,11 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         spec: json!({
             "image": format!("quay.io/opstree/redis:v{}", tuning.version),
             "kind": "stateful",
-            "ports": { "redis": PORT },
+            "ports": if tuning.metrics {
+                json!({ "redis": PORT, "metrics": EXPORTER_PORT })
+            } else {
+                json!({ "redis": PORT })
+            },
             "storage": volume("8Gi", "/data"),
             "resources": resources("250m", "512Mi", "1", "1Gi"),
         }),

@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators:\n  cloudnative-pg: { installed: true }\n  strimzi: { installed: true }\n  clickhouse-operator: { installed: true }\n  redis-operator: { installed: true }\n  eck-operator: { installed: true }\n";
+const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true } }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -742,5 +742,360 @@ fn operator_modes_carry_extra_volumes_or_refuse_them() {
     assert_eq!(
         set["spec"]["volumeClaimTemplates"][1]["metadata"]["name"],
         "dumps"
+    );
+}
+
+#[test]
+fn settings_reach_each_engine_as_written() {
+    let container_args = |objects: &[Object], kind: &str, name: &str| {
+        find(objects, kind, name)["spec"]["template"]["spec"]["containers"][0].clone()
+    };
+    // PostgreSQL: `-c` arguments, or the Cluster's parameters, over the blueprint's.
+    let single = rendered(
+        "      pg: { blueprint: postgresql, settings: { shared_buffers: 4GB, max_connections: \"500\" } }\n",
+    );
+    let args = container_args(&single, "StatefulSet", "pg")["args"].clone();
+    assert_eq!(
+        args,
+        serde_json::json!([
+            "-c",
+            "max_connections=500",
+            "-c",
+            "password_encryption=scram-sha-256",
+            "-c",
+            "shared_buffers=4GB"
+        ])
+    );
+    let ha =
+        rendered("      pg: { blueprint: postgresql, mode: ha, settings: { work_mem: 10MB } }\n");
+    let parameters = &find(&ha, "Cluster", "pg")["spec"]["postgresql"]["parameters"];
+    assert_eq!(parameters["work_mem"], "10MB");
+    assert_eq!(parameters["max_connections"], "200");
+    // Kafka: the image's variables, or the Kafka resource's config.
+    let kraft = rendered(
+        "      kafka: { blueprint: kafka, settings: { compression.type: snappy, log.segment.bytes: \"1073741824\" } }\n",
+    );
+    let env = container_args(&kraft, "StatefulSet", "kafka")["env"].clone();
+    let var = |name: &str| {
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .map(|v| v["value"].clone())
+    };
+    assert_eq!(
+        var("KAFKA_COMPRESSION_TYPE"),
+        Some(serde_json::json!("snappy"))
+    );
+    assert_eq!(
+        var("KAFKA_LOG_SEGMENT_BYTES"),
+        Some(serde_json::json!("1073741824"))
+    );
+    let strimzi = rendered(
+        "      kafka: { blueprint: kafka, mode: strimzi, settings: { compression.type: snappy } }\n",
+    );
+    assert_eq!(
+        find(&strimzi, "Kafka", "kafka")["spec"]["kafka"]["config"]["compression.type"],
+        "snappy"
+    );
+    // ClickHouse: profiles of the installation, or a users.d file.
+    let chi = rendered(
+        "      ch: { blueprint: clickhouse, mode: altinity, settings: { default/max_execution_time: \"300\" } }\n",
+    );
+    assert_eq!(
+        find(&chi, "ClickHouseInstallation", "ch")["spec"]["configuration"]["profiles"]["default/max_execution_time"],
+        "300"
+    );
+    let ch = rendered(
+        "      ch: { blueprint: clickhouse, settings: { default/max_execution_time: \"300\" } }\n",
+    );
+    let xml = find(&ch, "ConfigMap", "ch-config")["data"]["strata-settings.xml"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        xml.contains("<default>\n      <max_execution_time>300</max_execution_time>"),
+        "{xml}"
+    );
+    // Redis: redis.conf directives, or the operator's additional configuration.
+    let redis = rendered(
+        "      cache: { blueprint: redis, settings: { maxmemory-policy: allkeys-lru } }\n",
+    );
+    let conf = find(&redis, "ConfigMap", "cache-config")["data"]["redis.conf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(conf.ends_with("maxmemory-policy allkeys-lru\n"), "{conf}");
+    let cluster = rendered(
+        "      cache: { blueprint: redis, mode: cluster, replicas: 2, settings: { maxmemory-policy: allkeys-lru } }\n",
+    );
+    assert_eq!(
+        find(&cluster, "ConfigMap", "cache-settings")["data"]["redis-additional.conf"],
+        "# The service's settings.\nmaxmemory-policy allkeys-lru\n"
+    );
+    let spec = &find(&cluster, "RedisCluster", "cache")["spec"];
+    for role in ["redisLeader", "redisFollower"] {
+        assert_eq!(
+            spec[role]["redisConfig"]["additionalRedisConfig"],
+            "cache-settings"
+        );
+    }
+}
+
+#[test]
+fn settings_are_refused_where_no_engine_takes_them() {
+    assert_eq!(
+        codes("      mq: { blueprint: nats, settings: { max_payload: 8MB } }\n"),
+        ["unsupported-option platform.yaml:11:40"]
+    );
+    assert_eq!(
+        codes("      ch: { blueprint: clickhouse, settings: { max_memory_usage: \"1\" } }\n"),
+        ["invalid-setting platform.yaml:11:48"]
+    );
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, settings: { \"a b\": \"1\" } }\n"),
+        ["invalid-setting platform.yaml:11:48"]
+    );
+}
+
+/// Renders `services` on a monitored platform (`monitoring:` set).
+fn monitored(services: &str, service_monitors: bool) -> Vec<Object> {
+    let text = format!(
+        "platform: demo\nmonitoring: {{ serviceMonitors: {service_monitors} }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n{services}"
+    );
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    render::render(&platform, &NoAssets)
+        .expect("renders")
+        .objects
+}
+
+/// The ports the scraper may reach on the pods of `name`'s ingress policy.
+fn scraped_ports(objects: &[Object], name: &str) -> Vec<u64> {
+    find(objects, "NetworkPolicy", &format!("{name}-ingress"))["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| {
+            rule["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                == "monitoring"
+        })
+        .flat_map(|rule| {
+            rule["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["port"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn monitored_platforms_get_each_systems_metrics() {
+    // Without `monitoring:`, nothing changes.
+    let plain = rendered("      cache: { blueprint: redis }\n");
+    let pod = &find(&plain, "StatefulSet", "cache")["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"].as_array().unwrap().len(), 1);
+
+    // Redis: the exporter sidecar owns the metrics port; the pods are
+    // annotated and the scraper may reach 9121.
+    let redis = monitored(
+        "      cache: { blueprint: redis, mode: sentinel, replicas: 3 }\n",
+        false,
+    );
+    let statefulset = find(&redis, "StatefulSet", "cache");
+    let containers = statefulset["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert_eq!(containers.len(), 2);
+    assert!(!containers[0]["ports"].to_string().contains("9121"));
+    assert_eq!(containers[1]["name"], "redis-exporter");
+    assert_eq!(containers[1]["ports"][0]["containerPort"], 9121);
+    assert_eq!(
+        containers[1]["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+    assert_eq!(
+        statefulset["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"],
+        "9121"
+    );
+    assert_eq!(scraped_ports(&redis, "cache"), [9121]);
+    let sentinels = find(&redis, "StatefulSet", "cache-sentinel");
+    assert_eq!(
+        sentinels["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let cluster = monitored(
+        "      cache: { blueprint: redis, mode: cluster, replicas: 2 }\n",
+        false,
+    );
+    assert_eq!(
+        find(&cluster, "RedisCluster", "cache")["spec"]["redisExporter"]["enabled"],
+        true
+    );
+    assert_eq!(scraped_ports(&cluster, "cache"), [9121]);
+
+    // CloudNativePG: a PodMonitor with serviceMonitors, else annotations.
+    let pg = monitored("      pg: { blueprint: postgresql, mode: ha }\n", false);
+    let cluster_spec = &find(&pg, "Cluster", "pg")["spec"];
+    assert_eq!(
+        cluster_spec["inheritedMetadata"]["annotations"]["prometheus.io/port"],
+        "9187"
+    );
+    assert_eq!(cluster_spec["monitoring"]["enablePodMonitor"], false);
+    assert_eq!(scraped_ports(&pg, "pg"), [9187]);
+    let pg = monitored("      pg: { blueprint: postgresql, mode: ha }\n", true);
+    let cluster_spec = &find(&pg, "Cluster", "pg")["spec"];
+    assert_eq!(cluster_spec["monitoring"]["enablePodMonitor"], true);
+    assert!(cluster_spec.get("inheritedMetadata").is_none());
+
+    // Strimzi: the JMX exporter from a ConfigMap, annotated broker pods.
+    let kafka = monitored("      kafka: { blueprint: kafka, mode: strimzi }\n", false);
+    assert_eq!(
+        find(&kafka, "Kafka", "kafka")["spec"]["kafka"]["metricsConfig"]["valueFrom"]["configMapKeyRef"]
+            ["name"],
+        "kafka-metrics"
+    );
+    assert!(
+        find(&kafka, "ConfigMap", "kafka-metrics")["data"]["kafka-metrics-config.yml"]
+            .as_str()
+            .unwrap()
+            .contains("rules:")
+    );
+    assert_eq!(scraped_ports(&kafka, "kafka"), [9404]);
+
+    // ClickHouse: its own Prometheus endpoint.
+    let ch = monitored(
+        "      ch: { blueprint: clickhouse, mode: altinity }\n",
+        false,
+    );
+    assert_eq!(
+        find(&ch, "ClickHouseInstallation", "ch")["spec"]["configuration"]["settings"]["prometheus/port"],
+        9363
+    );
+    assert_eq!(scraped_ports(&ch, "ch"), [9363]);
+}
+
+#[test]
+fn minio_buckets_are_made_by_a_job_that_may_reach_the_servers() {
+    let objects = rendered(
+        "      minio: { blueprint: minio, options: { buckets: \"documents, backups\" } }\n",
+    );
+    let job = find(&objects, "Job", "minio-buckets");
+    let script = job["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .unwrap();
+    assert!(
+        script.contains(
+            "mc mb --ignore-existing strata/documents\nmc mb --ignore-existing strata/backups\n"
+        ),
+        "{script}"
+    );
+    let policy = find(&objects, "NetworkPolicy", "minio-buckets");
+    assert_eq!(
+        policy["spec"]["podSelector"]["matchLabels"]["strata.dev/buckets-of"],
+        "minio"
+    );
+    let servers = find(&objects, "NetworkPolicy", "minio-servers");
+    assert!(
+        servers["spec"]["ingress"][0]["from"]
+            .to_string()
+            .contains("strata.dev/buckets-of")
+    );
+    assert!(
+        !rendered("      minio: { blueprint: minio }\n")
+            .iter()
+            .any(|o| o.kind() == "Job"),
+        "no buckets, no Job"
+    );
+    assert_eq!(
+        codes("      minio: { blueprint: minio, options: { buckets: \"Docs\" } }\n"),
+        ["invalid-option platform.yaml:11:54"]
+    );
+}
+
+#[test]
+fn backups_to_an_in_cluster_store_call_it_with_its_credentials() {
+    let services = "      pg: { blueprint: postgresql, mode: ha, options: { backup: \"s3://backups/pg\", backupEndpoint: minio } }\n      minio: { blueprint: minio }\n";
+    let platform = platform(services).unwrap();
+    let (pg, minio) = (
+        platform
+            .services
+            .iter()
+            .position(|s| s.name == "pg")
+            .unwrap(),
+        platform
+            .services
+            .iter()
+            .position(|s| s.name == "minio")
+            .unwrap(),
+    );
+    assert!(
+        platform
+            .edges
+            .iter()
+            .any(|e| e.from.0 == pg && e.to.0 == minio),
+        "the cluster calls its store"
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let store = &find(&objects, "Cluster", "pg")["spec"]["backup"]["barmanObjectStore"];
+    assert_eq!(
+        store["endpointURL"],
+        "http://minio.demo.svc.cluster.local:9000"
+    );
+    assert_eq!(
+        store["s3Credentials"]["accessKeyId"]["name"],
+        "minio-credentials"
+    );
+    assert_eq!(
+        store["s3Credentials"]["secretAccessKey"]["key"],
+        "root-password"
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: ha, options: { backup: \"s3://b/p\", backupEndpoint: s3 } }\n"
+        ),
+        ["unknown-dependency platform.yaml:11:93"]
+    );
+}
+
+#[test]
+fn strimzi_adds_a_tls_listener_on_request() {
+    let services = "      kafka: { blueprint: kafka, mode: strimzi, options: { tls: \"true\" } }\n      app: { image: demo/app:1.0.0, env: { BROKERS: \"${kafka.tlsBootstrap}\", CA: \"${kafka.caSecret}\" } }\n";
+    let platform = platform(services).unwrap();
+    let app = platform.service("app").unwrap();
+    let env = |name: &str| {
+        app.env
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.clone())
+    };
+    assert_eq!(
+        env("BROKERS"),
+        Some(model::EnvValue::Literal(
+            "kafka-kafka-bootstrap.demo.svc.cluster.local:9093".into()
+        ))
+    );
+    assert_eq!(
+        env("CA"),
+        Some(model::EnvValue::Literal("kafka-cluster-ca-cert".into()))
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let listeners = &find(&objects, "Kafka", "kafka")["spec"]["kafka"]["listeners"];
+    assert_eq!(
+        listeners[1],
+        serde_json::json!({ "name": "tls", "port": 9093, "type": "internal", "tls": true })
+    );
+    let egress = find(&objects, "NetworkPolicy", "app-egress").to_string();
+    assert!(
+        egress.contains("9093"),
+        "callers may reach the TLS listener"
+    );
+    assert_eq!(
+        codes("      kafka: { blueprint: kafka, options: { tls: \"true\" } }\n"),
+        ["unsupported-option platform.yaml:11:50"]
     );
 }

@@ -7,6 +7,7 @@
 
 pub mod endpoint;
 mod environment;
+pub mod external;
 pub mod graph;
 mod network;
 pub mod reference;
@@ -80,6 +81,8 @@ pub struct Platform {
     pub routes: Vec<Route>,
     /// Who calls whom: every declared or implied edge, once.
     pub edges: Vec<Edge>,
+    /// Dependencies outside the spec that services call by name.
+    pub externals: Vec<External>,
     /// Isolation, mesh and metrics scraping.
     pub network: Network,
     /// Services grouped by the wave they start in; `waves[0]` is wave 1.
@@ -189,6 +192,8 @@ pub struct Service {
     pub patches: Vec<Patch>,
     /// Traffic it may send outside the cluster.
     pub egress: Vec<Egress>,
+    /// The externals it calls (references or `needs:`), never waited for.
+    pub externals: Vec<ExternalCall>,
     /// Kubernetes API access of its ServiceAccount, in its namespace.
     pub access: Vec<Access>,
     /// How callers reach it (`serve:`).
@@ -875,6 +880,60 @@ impl CallPolicy {
             pool: own.pool.or(self.pool),
         }
     }
+
+    /// The settings a client is told when no mesh enforces them, by the
+    /// suffix of their `STRATA_CALL_<CALLEE>_*` variable.
+    pub fn settings(&self) -> [(&'static str, Option<u64>); 6] {
+        [
+            ("TIMEOUT_MS", self.timeout_ms),
+            ("CONNECT_TIMEOUT_MS", self.connect_timeout_ms),
+            ("RETRIES", self.retries.map(u64::from)),
+            ("RETRY_BACKOFF_MS", self.retry_backoff_ms),
+            (
+                "CIRCUIT_BREAKER_PERCENT",
+                self.circuit_breaker.map(u64::from),
+            ),
+            ("POOL", self.pool.map(u64::from)),
+        ]
+    }
+}
+
+/// A dependency the spec does not run, called by name like a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct External {
+    /// Its name, as references write it.
+    pub name: String,
+    /// What it is.
+    pub description: Option<String>,
+    /// Its hosts, the first one being `host`.
+    pub hosts: Vec<String>,
+    /// Its ports by name, the first one being `port`.
+    pub ports: Vec<(String, u16)>,
+    /// How callers' egress policies find it.
+    pub reach: Reach,
+}
+
+/// Where an external is, for NetworkPolicies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Outside the cluster, at these addresses (CIDR).
+    Block(String),
+    /// Inside the cluster, pods of a namespace this spec does not own.
+    Pods {
+        /// The namespace.
+        namespace: String,
+        /// Labels of its pods; every pod of the namespace when empty.
+        labels: BTreeMap<String, String>,
+    },
+}
+
+/// A service's calls to an external: an edge without a start-up wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExternalCall {
+    /// Index into [`Platform::externals`].
+    pub external: usize,
+    /// How calls are made.
+    pub calls: CallPolicy,
 }
 
 /// Traffic allowed out of the cluster.

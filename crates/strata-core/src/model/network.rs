@@ -197,6 +197,11 @@ impl Resolver<'_> {
         for (service, spec) in services.iter_mut().zip(specs) {
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
             service.serve = self.serve(spec, meshed, operated);
+            for call in &mut service.externals {
+                let name = &self.externals[call.external].name;
+                let own = spec.calls.as_ref().and_then(|c| c.value.get(name));
+                call.calls = own.map_or(calls, |o| overlay(calls, policy(&o.value)));
+            }
         }
         let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let telemetry = self.telemetry(services, specs, tiers, meshed);
@@ -731,7 +736,11 @@ impl Resolver<'_> {
             for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
                 let called = edges
                     .iter()
-                    .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0);
+                    .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0)
+                    || services[i]
+                        .externals
+                        .iter()
+                        .any(|c| self.externals[c.external].name == callee.value.0);
                 // A policy for a callee this environment leaves out has
                 // nothing to apply to.
                 if !called && self.left_out_by(&callee.value.0, false).is_none() {

@@ -64,6 +64,8 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
         renames: BTreeMap::new(),
         catalog: Catalog::builtin(),
         errors: Vec::new(),
+        externals: Vec::new(),
+        referenced: Vec::new(),
     };
     let platform = resolver.run(env);
     if resolver.errors.is_empty() {
@@ -87,6 +89,11 @@ pub(super) struct Resolver<'a> {
     renames: BTreeMap<String, String>,
     catalog: Catalog,
     pub(super) errors: Vec<Diagnostic>,
+    /// The platform's externals, resolved before the services that call them.
+    pub(super) externals: Vec<External>,
+    /// Externals referenced by the service being resolved (indices into
+    /// `externals`), taken once its env and configuration are read.
+    pub(super) referenced: Vec<usize>,
 }
 
 fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
@@ -144,6 +151,8 @@ impl Resolver<'_> {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), ServiceId(i)))
             .collect();
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        self.externals = self.resolve_externals(&names);
         let endpoints: Vec<Vec<(String, String)>> = services
             .iter()
             .map(|s| {
@@ -173,6 +182,16 @@ impl Resolver<'_> {
                     .into_iter()
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
             );
+            // Externals are running already: an edge, never a wait.
+            let mut referenced = std::mem::take(&mut self.referenced);
+            referenced.sort_unstable();
+            services[i].externals = referenced
+                .into_iter()
+                .map(|external| ExternalCall {
+                    external,
+                    calls: CallPolicy::default(),
+                })
+                .collect();
             self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
@@ -237,6 +256,7 @@ impl Resolver<'_> {
             gateways: networking.gateways,
             routes: networking.routes,
             edges: networking.edges,
+            externals: std::mem::take(&mut self.externals),
             network: networking.network,
             waves,
             critical_path,
@@ -514,6 +534,7 @@ impl Resolver<'_> {
             config,
             patches,
             egress: Vec::new(),
+            externals: Vec::new(),
             access,
             serve: Serve::default(),
             tracing_sampling: None,
@@ -1017,6 +1038,19 @@ impl Resolver<'_> {
             let Some(wait) = &calls.value.wait else {
                 continue;
             };
+            if self.externals.iter().any(|e| e.name == callee.value.0) {
+                self.error(
+                    "wait-on-external",
+                    format!(
+                        "`{}` is an external, which is never waited for",
+                        callee.value.0
+                    ),
+                    wait.span,
+                    "running already",
+                    "remove `wait`: an external is not part of the start-up order".into(),
+                );
+                continue;
+            }
             // An unknown callee is reported with the other `calls:` keys.
             let Some(&id) = services.get(&callee.value.0) else {
                 continue;
@@ -1057,6 +1091,7 @@ impl Resolver<'_> {
             let target = match &need.value {
                 NeedSpec::Service(name) => match services.get(&name.0) {
                     Some(&id) => Some(DependencyTarget::Service(id)),
+                    None if self.reference_external(&name.0).is_some() => None,
                     None if self.left_out(&name.0, false, need.span) => None,
                     None => {
                         let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
@@ -1198,6 +1233,30 @@ impl Resolver<'_> {
                 Piece::Text(t) => out.push_str(&t),
                 Piece::Reference(r) => {
                     let at = self.inner_span(span, literal, r.range.clone());
+                    if !services.contains_key(&r.target)
+                        && let Some(index) = self.reference_external(&r.target)
+                    {
+                        let fields = super::external::exports(&self.externals[index]);
+                        match fields.iter().find(|(k, _)| *k == r.field) {
+                            Some((_, value)) => out.push_str(value),
+                            None => {
+                                let names: Vec<&str> =
+                                    fields.iter().map(|(k, _)| k.as_str()).collect();
+                                self.error(
+                                    "unknown-field",
+                                    format!(
+                                        "the external `{}` does not export `{}`",
+                                        r.target, r.field
+                                    ),
+                                    at,
+                                    "not exported",
+                                    format!("`{}` exports: {}", r.target, names.join(", ")),
+                                );
+                                ok = false;
+                            }
+                        }
+                        continue;
+                    }
                     let Some(&id) = services.get(&r.target) else {
                         if self.left_out(&r.target, false, at) {
                             ok = false;
@@ -2001,6 +2060,7 @@ fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
         ("topics", spec.topics.as_ref().map(|v| v.span)),
         ("shards", spec.shards.as_ref().map(|v| v.span)),
         ("options", spec.options.as_ref().map(|v| v.span)),
+        ("settings", spec.settings.as_ref().map(|v| v.span)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))
@@ -2084,6 +2144,28 @@ impl Resolver<'_> {
                 return (spec.clone(), None);
             }
         };
+        // Services the blueprint calls because of its options (a backup
+        // endpoint) are needs like the user's, reported where they are named.
+        for callee in &tuning.supplied.needs {
+            let span = spec
+                .options
+                .as_ref()
+                .and_then(|o| o.value.iter().find(|(_, v)| v.value == *callee))
+                .map_or(blueprint_name.span, |(_, v)| v.span);
+            let need = Spanned {
+                value: NeedSpec::Service(spec::names::Name(callee.clone())),
+                span,
+            };
+            match &mut filled.needs {
+                Some(needs) => needs.value.push(need),
+                None => {
+                    filled.needs = Some(Spanned {
+                        value: vec![need],
+                        span,
+                    })
+                }
+            }
+        }
         if let Some(operator) = tuning.mode.operator
             && let Some(operator_tier) = crate::blueprint::operator_tier(self.spec, operator)
         {

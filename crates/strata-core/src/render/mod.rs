@@ -6,6 +6,7 @@
 //! schemas by `kubernetes-validate --strict`.
 
 mod delivery;
+mod external;
 mod gateway;
 mod labels;
 mod manifests;

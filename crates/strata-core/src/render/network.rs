@@ -1,13 +1,13 @@
 //! Zero-trust networking from the call graph: default deny in every
 //! namespace the platform owns, DNS, and an allow for each edge, route,
-//! scrape and declared egress — nothing else.
+//! scrape, external and declared egress — nothing else.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use super::{Object, labels};
-use crate::model::{MeshKind, Peer, Platform, Protocol, Service, ServiceId, WorkloadKind};
+use crate::model::{MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, WorkloadKind};
 
 /// Where cluster DNS runs.
 const DNS_NAMESPACE: &str = "kube-system";
@@ -237,6 +237,19 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
         .filter(|_| !service.access.is_empty())
     {
         rules.push(api_server_rule(cidr));
+    }
+    for call in &service.externals {
+        let external = &platform.externals[call.external];
+        let to = match &external.reach {
+            Reach::Block(cidr) => json!({ "ipBlock": { "cidr": cidr } }),
+            Reach::Pods { namespace, labels } => namespace_peer(namespace, labels),
+        };
+        let ports: Vec<Value> = external
+            .ports
+            .iter()
+            .map(|(_, p)| json!({ "protocol": "TCP", "port": p }))
+            .collect();
+        rules.push(json!({ "to": [to], "ports": ports }));
     }
     for egress in &service.egress {
         let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });

@@ -239,6 +239,7 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
         .filter(|var| !(service.env_config_map && matches!(var.value, EnvValue::Literal(_))))
         .map(env_var)
         .chain(super::traffic::env(platform, service))
+        .chain(super::external::env(platform, service))
         .collect();
     if service.env_config_map {
         // `env` wins over `envFrom`, so the variables Strata sets itself

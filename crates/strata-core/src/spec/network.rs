@@ -216,6 +216,27 @@ record! {
 }
 
 record! {
+    /// Something the platform's services call that this spec does not run
+    /// (a Kafka another team operates, a managed database): referenced like
+    /// a service, `${NAME.address}`, and reached through the callers'
+    /// egress policies.
+    pub struct ExternalSpec ("an external dependency (`hosts`, `ports`, and `cidr` or `namespace`)") {
+        /// What it is, for people reading the spec.
+        optional description: String = "description",
+        /// Its host names or addresses, one per broker or node; the first is `host`.
+        required hosts: Vec<Spanned<String>> = "hosts",
+        /// Its ports by name; the first is `port`.
+        required ports: Map<Name, u16> = "ports",
+        /// Where it is outside the cluster: callers' egress allows this block on its ports.
+        optional cidr: Cidr = "cidr",
+        /// Where it is inside the cluster: callers' egress allows this namespace on its ports.
+        optional namespace: Name = "namespace",
+        /// Labels of its pods in `namespace`; every pod there when absent.
+        optional selector: Map<LabelKey, String> = "selector",
+    }
+}
+
+record! {
     /// Network isolation settings of the platform.
     pub struct NetworkSpec ("network settings") {
         /// Default-deny NetworkPolicies with allows from the graph; `true` by default.

@@ -7,7 +7,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{LabelKey, Name};
-use super::network::{CallsSpec, ControllerSpec, GatewaySpec, NetworkSpec};
+use super::network::{CallsSpec, ControllerSpec, ExternalSpec, GatewaySpec, NetworkSpec};
 use super::runtime::{Duration, ProbesSpec, Profile, SecuritySpec};
 use super::service::{ResourcesSpec, ServiceSpec};
 use super::yaml::Node;
@@ -45,6 +45,8 @@ record! {
         optional gateways: Map<Name, GatewaySpec> = "gateways",
         /// Network isolation and mesh.
         optional network: NetworkSpec = "network",
+        /// Dependencies outside this spec that services call by name (`${kafka.address}`).
+        optional externals: Map<Name, ExternalSpec> = "externals",
         /// Kubernetes operators the platform's blueprints rely on, by name (`cloudnative-pg`).
         optional operators: Map<Name, OperatorSpec> = "operators",
         /// PriorityClasses services can name with `priority:`.

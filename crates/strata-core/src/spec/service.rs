@@ -32,6 +32,10 @@ record! {
         optional shards: u32 = "shards",
         /// The blueprint's other settings, by name (`docs/blueprints.md` lists them).
         optional options: Map<String, String> = "options",
+        /// Settings of the engine itself, passed as written (PostgreSQL
+        /// parameters, Kafka broker properties, ClickHouse `PROFILE/SETTING`,
+        /// Redis directives).
+        optional settings: Map<String, String> = "settings",
         /// The workload kind; `stateful` when storage is set, else `stateless`.
         optional kind: WorkloadKind = "kind",
         /// Cron schedule, for `kind: cron`.

@@ -130,6 +130,19 @@ pub fn render(plan: &Plan) -> String {
             plan.calls_without_waiting.join(", ")
         ));
     }
+    if !plan.externals.is_empty() {
+        out.push_str("Externals (running already, not waited for)\n");
+        let mut externals = table(&["External", "Reached at", "Ports", "Callers"], true);
+        for e in &plan.externals {
+            externals.add_row(vec![
+                Cell::new(&e.name),
+                Cell::new(&e.reach),
+                Cell::new(e.ports.join(", ")),
+                Cell::new(e.callers.join(", ")),
+            ]);
+        }
+        out.push_str(&format!("{externals}\n\n"));
+    }
     out.push_str("Resources (replicas counted; requests / limits)\n");
     let mut resources = table(
         &[
