@@ -417,11 +417,28 @@ async fn run(
         });
         for batch in step.batches() {
             let results: Vec<(&Object, Result<Value, ClusterError>)> = stream::iter(batch)
-                .map(|object| async move {
-                    let result = cluster
-                        .apply(&object.value, options.force_conflicts, options.dry_run)
-                        .await;
-                    (object, result)
+                .map(|object| {
+                    let new_kinds = &new_kinds;
+                    async move {
+                        let mut result = cluster
+                            .apply(&object.value, options.force_conflicts, options.dry_run)
+                            .await;
+                        // An API server lists a new CRD's kind in discovery a
+                        // moment after the CRD is Established: ask again.
+                        let mut attempts = 0;
+                        while matches!(result, Err(ClusterError::UnknownKind { .. }))
+                            && !options.dry_run
+                            && attempts < DISCOVERY_RETRIES
+                            && new_kinds.contains(&(group_of(object.api_version()), object.kind()))
+                        {
+                            attempts += 1;
+                            tokio::time::sleep(options.poll).await;
+                            result = cluster
+                                .apply(&object.value, options.force_conflicts, options.dry_run)
+                                .await;
+                        }
+                        (object, result)
+                    }
                 })
                 .buffered(options.concurrency.max(1))
                 .collect()
@@ -506,6 +523,40 @@ fn fail(step: String, cause: Cause, objects: &[&Object], done: &Applied) -> Box<
 }
 
 /// Polls `objects` until all are ready, one fails, or the timeout passes.
+/// How many times an object of a kind defined in this run is applied again
+/// while discovery does not list the kind yet.
+const DISCOVERY_RETRIES: u32 = 15;
+
+/// Whether a pending claim's class binds it only when its first pod is
+/// scheduled (`WaitForFirstConsumer`, the default of most clusters): such a
+/// claim is as ready as it gets until a pod uses it, which may be never
+/// (no replicas, a CronJob). A class that cannot be read counts as not.
+async fn waits_for_first_consumer(cluster: &Cluster, claim: &Value) -> bool {
+    let class = match claim["spec"]["storageClassName"].as_str() {
+        Some(name) => cluster
+            .get(&ObjectId {
+                api_version: "storage.k8s.io/v1".into(),
+                kind: "StorageClass".into(),
+                namespace: String::new(),
+                name: name.into(),
+            })
+            .await
+            .ok()
+            .flatten(),
+        None => cluster
+            .list("storage.k8s.io/v1", "StorageClass", "", "")
+            .await
+            .ok()
+            .and_then(|classes| {
+                classes.into_iter().find(|c| {
+                    c["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
+                        == "true"
+                })
+            }),
+    };
+    class.is_some_and(|c| c["volumeBindingMode"] == "WaitForFirstConsumer")
+}
+
 async fn wait(
     cluster: &Cluster,
     objects: &[&Object],
@@ -526,10 +577,20 @@ async fn wait(
         let ids: Vec<ObjectId> = pending.keys().cloned().collect();
         let verdicts: Vec<(ObjectId, Result<Readiness, ClusterError>)> = stream::iter(ids)
             .map(|id| async move {
-                let verdict = cluster.get(&id).await.map(|live| match live {
-                    Some(live) => readiness::judge(&live),
-                    None => Readiness::Progressing("not found".into()),
-                });
+                let verdict = match cluster.get(&id).await {
+                    Ok(Some(live)) => match readiness::judge(&live) {
+                        Readiness::Progressing(_)
+                            if live["kind"] == "PersistentVolumeClaim"
+                                && live["status"]["phase"] == "Pending"
+                                && waits_for_first_consumer(cluster, &live).await =>
+                        {
+                            Ok(Readiness::Ready)
+                        }
+                        verdict => Ok(verdict),
+                    },
+                    Ok(None) => Ok(Readiness::Progressing("not found".into())),
+                    Err(e) => Err(e),
+                };
                 (id, verdict)
             })
             .buffered(options.concurrency.max(1))
@@ -798,7 +859,7 @@ async fn generate(
                             "labels": { "app.kubernetes.io/managed-by": "strata" },
                             "annotations": { "strata.dev/generated": secret.keys.join(",") },
                         },
-                        "type": "Opaque",
+                        "type": secret.secret_type,
                         "stringData": data,
                     });
                     cluster.create(&value, false).await?

@@ -92,6 +92,17 @@ pub async fn destroy(
         remove.extend(stateful_claims(cluster, set).await?);
     }
     remove.retain(|o| !(o.id.kind == "Secret" && kept.contains(&o.id)));
+    // Deleting a namespace deletes what is in it: one that holds a claim or
+    // a generated secret destroy keeps is kept too.
+    let holding: Vec<String> = kept.iter().map(|id| id.namespace.clone()).collect();
+    let mut kept_namespaces = Vec::new();
+    remove.retain(|o| {
+        let holds = o.id.kind == "Namespace" && holding.contains(&o.id.name);
+        if holds {
+            kept_namespaces.push(o.id.clone());
+        }
+        !holds
+    });
     progress.event(Event::Step {
         label: "destroy".into(),
         objects: remove.len(),
@@ -108,6 +119,14 @@ pub async fn destroy(
         progress,
     )
     .await?;
+    for id in kept_namespaces {
+        let reason = "holds what destroy keeps (--delete-data removes it)";
+        progress.event(Event::Kept {
+            id: id.clone(),
+            reason: reason.into(),
+        });
+        removed.kept.push((id, reason.into()));
+    }
     for id in kept {
         let reason = if id.kind == "Secret" {
             "generated secret: its values are kept with the data (--delete-data removes it)"
@@ -205,6 +224,7 @@ mod tests {
             name: "db".into(),
             namespaces: vec!["data".into()],
             keys: vec!["password".into()],
+            secret_type: "Opaque".into(),
         });
         set
     }

@@ -168,6 +168,13 @@ struct StoredSecret {
     name: String,
     namespaces: Vec<String>,
     keys: Vec<String>,
+    /// Absent from revisions recorded before Secrets had types here.
+    #[serde(default = "opaque")]
+    secret_type: String,
+}
+
+fn opaque() -> String {
+    "Opaque".into()
 }
 
 /// The Secret recording `set` as revision `number` of `release`.
@@ -202,6 +209,7 @@ pub fn encode(
                 name: s.name.clone(),
                 namespaces: s.namespaces.clone(),
                 keys: s.keys.clone(),
+                secret_type: s.secret_type.clone(),
             })
             .collect(),
     };
@@ -282,6 +290,7 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
                     name: s.name,
                     namespaces: s.namespaces,
                     keys: s.keys,
+                    secret_type: s.secret_type,
                 })
                 .collect(),
         },
@@ -371,6 +380,7 @@ mod tests {
             name: "db".into(),
             namespaces: vec!["data".into(), "apps".into()],
             keys: vec!["password".into()],
+            secret_type: "kubernetes.io/basic-auth".into(),
         });
         let release = Release::new(&set, "apps");
         let selection = Selection {

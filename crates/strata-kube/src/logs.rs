@@ -127,13 +127,15 @@ pub async fn logs(
             } else {
                 name.clone()
             };
-            let reader = api
-                .log_stream(&name, &params)
-                .await
-                .map_err(|e| LogsError::Stream {
-                    pod: prefix.clone(),
-                    message: e.to_string(),
-                })?;
+            // A container still waiting to start (image pull, config) has no
+            // log yet: say so on its line and read the others.
+            let reader = match api.log_stream(&name, &params).await {
+                Ok(reader) => reader,
+                Err(e) => {
+                    line(&prefix, &format!("(no log: {e})"));
+                    continue;
+                }
+            };
             let lines = reader.lines().map(move |l| match l {
                 Ok(text) => Ok((prefix.clone(), text)),
                 Err(e) => Err(LogsError::Stream {
@@ -146,8 +148,14 @@ pub async fn logs(
     }
     let mut merged = stream::select_all(streams);
     while let Some(item) = merged.next().await {
-        let (prefix, text) = item?;
-        line(&prefix, &text);
+        match item {
+            Ok((prefix, text)) => line(&prefix, &text),
+            // One broken stream ends that pod's lines, not the others'.
+            Err(LogsError::Stream { pod, message }) => {
+                line(&pod, &format!("(log ended: {message})"));
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(pods.len())
 }

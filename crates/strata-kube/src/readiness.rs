@@ -97,11 +97,13 @@ fn observed(object: &Value) -> bool {
 }
 
 fn deployment(object: &Value) -> Readiness {
-    if let Some(("False", "ProgressDeadlineExceeded", message)) = condition(object, "Progressing") {
-        return Readiness::Failed(format!("progress deadline exceeded: {message}"));
-    }
+    // Until the controller sees the new spec, a deadline exceeded is the
+    // previous rollout's.
     if !observed(object) {
         return Readiness::Progressing("controller has not seen the new spec".into());
+    }
+    if let Some(("False", "ProgressDeadlineExceeded", message)) = condition(object, "Progressing") {
+        return Readiness::Failed(format!("progress deadline exceeded: {message}"));
     }
     let want = object["spec"]["replicas"].as_i64().unwrap_or(1);
     let status = &object["status"];
@@ -266,6 +268,12 @@ mod tests {
             json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
         );
         assert!(matches!(judge(&stuck), Readiness::Failed(r) if r.contains("timed out")));
+        // Applied again with a fix: the old rollout's deadline is not the new one's.
+        let fixed = deploy(
+            2,
+            json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
+        );
+        assert!(matches!(judge(&fixed), Readiness::Progressing(r) if r.contains("not seen")));
     }
 
     #[test]

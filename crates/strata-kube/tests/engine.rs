@@ -999,3 +999,125 @@ async fn a_generated_secret_read_in_several_namespaces_has_the_same_values_every
     assert_eq!(password("Secret/reports-ns/db-secret"), shop);
     assert_eq!(password("Secret/shop/db-secret"), shop);
 }
+
+/// A database owner's login is a `kubernetes.io/basic-auth` Secret with its
+/// user name rendered and its password generated: it is created with that
+/// type, because an API server refuses to change a Secret's type later.
+#[tokio::test(start_paused = true)]
+async fn a_generated_secret_is_created_with_its_rendered_type() {
+    let spec = "platform: shop\ntiers:\n  - name: data\n    services:\n      db: { blueprint: postgresql, databases: [orders] }\n";
+    let set = render(spec);
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    apply(&cluster, &set, &release(&set), &options(), &Silent)
+        .await
+        .unwrap();
+    let owner = fake.get("Secret/shop/db-orders").unwrap();
+    assert_eq!(owner["type"], "kubernetes.io/basic-auth");
+    assert!(owner["data"]["password"].is_string(), "{owner}");
+    let root = fake.get("Secret/shop/db-credentials").unwrap();
+    assert_eq!(root["type"], "Opaque");
+}
+
+/// A claim whose class binds on first use stays `Pending` until a pod is
+/// scheduled on it: the wave does not wait for it to bind, while a claim of
+/// an immediately binding class is waited for.
+#[tokio::test(start_paused = true)]
+async fn a_claim_bound_on_first_use_is_not_waited_for() {
+    let spec = "platform: shop\ntiers:\n  - name: data\n    services:\n      files: { image: ghcr.io/shop/files:1.0.0, kind: stateless, storage: 1Gi }\n";
+    let set = render(spec);
+    for (mode, binds_later) in [("WaitForFirstConsumer", true), ("Immediate", false)] {
+        let fake = Fake::new();
+        fake.insert(
+            serde_json::json!({
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": { "name": "standard", "annotations": { "storageclass.kubernetes.io/is-default-class": "true" } },
+                "provisioner": "example.com/disk",
+                "volumeBindingMode": mode,
+            }),
+            "cluster-admin",
+        );
+        fake.behave("PersistentVolumeClaim/shop/files-data", Behavior::Never);
+        let result = apply(&fake.cluster(), &set, &release(&set), &options(), &Silent).await;
+        assert_eq!(result.is_ok(), binds_later, "{mode}: {result:?}");
+    }
+}
+
+/// A reader's namespace holds only a copy of a generated secret: destroy
+/// keeps the secret, so it keeps the namespace too (deleting a namespace
+/// deletes what is in it).
+#[tokio::test(start_paused = true)]
+async fn destroy_keeps_a_namespace_that_holds_a_kept_secret() {
+    let spec = format!(
+        "{SHOP}  - name: reports\n    namespace: reports-ns\n    after: [data]\n    services:\n      report: {{ image: ghcr.io/shop/report:1.0.0, env: {{ DB_PASSWORD: {{ secret: db-secret, key: password }} }} }}\n"
+    );
+    let set = render(&spec);
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let rel = release(&set);
+    apply(&cluster, &set, &rel, &options(), &Silent)
+        .await
+        .unwrap();
+    let removed = destroy(&cluster, &set, &rel, destroy_options(false), &Silent)
+        .await
+        .unwrap();
+    assert!(
+        fake.get("Secret/reports-ns/db-secret").is_some(),
+        "the copy is kept"
+    );
+    assert!(fake.get("Deployment/reports-ns/report").is_none());
+    let kept: Vec<String> = removed.kept.iter().map(|(id, _)| id.to_string()).collect();
+    assert!(
+        kept.contains(&"Namespace/reports-ns".to_string()),
+        "{kept:?}"
+    );
+}
+
+/// A pod whose container is still waiting to start has no log yet: the
+/// others are read all the same, and the waiting one says why it is silent.
+#[tokio::test(start_paused = true)]
+async fn logs_go_on_past_a_pod_that_has_none_yet() {
+    let fake = Fake::new();
+    let set = shop();
+    let cluster = fake.cluster();
+    fake.insert(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        "strata",
+    );
+    for pod in ["api-1", "api-2"] {
+        fake.insert(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod, "namespace": "shop",
+                "labels": {"app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "shop"}},
+                "spec": {"containers": [{"name": "api"}]}}),
+            "kubelet",
+        );
+    }
+    // Only api-2 has started: the fake refuses api-1's log.
+    fake.set_logs("api-2", "ready\n");
+    let mut lines = Vec::new();
+    let pods = strata_kube::logs::logs(&cluster, &set, "api", &Default::default(), |p, l| {
+        lines.push(format!("{p} | {l}"));
+    })
+    .await
+    .unwrap();
+    assert_eq!(pods, 2);
+    assert!(lines.contains(&"api-2 | ready".to_string()), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("api-1 | (no log:")),
+        "{lines:?}"
+    );
+}
+
+/// Discovery lists a new CRD's kind a moment after the CRD is Established:
+/// its resources are applied once the kind shows, not refused as unknown.
+#[tokio::test(start_paused = true)]
+async fn a_custom_resource_waits_for_discovery_to_list_its_new_kind() {
+    let fake = Fake::new();
+    fake.discovery_lag(3);
+    let set = with_custom_resource();
+    apply(&fake.cluster(), &set, &release(&set), &options(), &Silent)
+        .await
+        .unwrap();
+    assert!(fake.get("Cache/shop/sessions").is_some());
+}

@@ -100,6 +100,10 @@ pub struct GeneratedSecret {
     /// The namespaces it is written to: the server's and each reader's, all
     /// with the same values, or the client's password would not match.
     pub namespaces: Vec<String>,
+    /// Its Kubernetes type (`Opaque`, or `kubernetes.io/basic-auth` for a
+    /// database owner's login): created with it, since a Secret's type
+    /// cannot change once it exists.
+    pub secret_type: String,
     /// Keys with random values.
     pub keys: Vec<String>,
 }

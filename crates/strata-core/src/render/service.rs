@@ -179,6 +179,10 @@ pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedS
             generated.push(GeneratedSecret {
                 name: secret.name.clone(),
                 namespaces: secret.namespaces.clone(),
+                secret_type: secret
+                    .secret_type
+                    .clone()
+                    .unwrap_or_else(|| "Opaque".into()),
                 keys: secret.generate.clone(),
             });
         }

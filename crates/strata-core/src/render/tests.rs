@@ -586,6 +586,7 @@ tiers:
         vec![GeneratedSecret {
             name: "db-credentials".into(),
             namespaces: vec!["shop".into()],
+            secret_type: "Opaque".into(),
             keys: vec!["password".into()]
         }]
     );

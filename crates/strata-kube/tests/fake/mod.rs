@@ -80,6 +80,10 @@ struct State {
     max_in_flight: usize,
     version: u64,
     logs: HashMap<String, String>,
+    /// Discovery requests of its group a new CRD's kind stays unlisted for.
+    discovery_lag: usize,
+    /// Kinds of new CRDs not listed yet, with the requests left.
+    lagging: Vec<(KindDef, usize)>,
 }
 
 /// The fake API server; clones share state.
@@ -195,6 +199,12 @@ impl Fake {
         if refuse {
             state.refused_deletes.push(id.into());
         }
+    }
+
+    /// Lists a new CRD's kind in discovery only after `requests` discovery
+    /// requests, as an API server does a moment after Established.
+    pub fn discovery_lag(&self, requests: usize) {
+        self.lock().discovery_lag = requests;
     }
 
     /// Makes every apply take `delay` (to observe concurrency).
@@ -336,7 +346,11 @@ impl State {
             self.kinds.retain(|d| {
                 !(d.group == def.group && d.version == def.version && d.kind == def.kind)
             });
-            self.kinds.push(def);
+            if self.discovery_lag > 0 {
+                self.lagging.push((def, self.discovery_lag));
+            } else {
+                self.kinds.push(def);
+            }
         }
     }
 
@@ -594,6 +608,15 @@ impl Fake {
         let q = query(uri);
         let dry_run = q.get("dryRun").is_some_and(|v| v == "All");
         if parsed.discovery {
+            for (def, left) in &mut state.lagging {
+                if def.group == parsed.group && def.version == parsed.version {
+                    *left = left.saturating_sub(1);
+                }
+            }
+            let (listed, lagging): (Vec<_>, Vec<_>) =
+                state.lagging.drain(..).partition(|(_, left)| *left == 0);
+            state.lagging = lagging;
+            state.kinds.extend(listed.into_iter().map(|(def, _)| def));
             let gv = if parsed.group.is_empty() {
                 parsed.version.clone()
             } else {
@@ -843,6 +866,15 @@ impl Fake {
                                     None,
                                 );
                             }
+                        }
+                        // As an API server does: a Secret's type is immutable.
+                        if stored.value["kind"] == "Secret"
+                            && !applied["type"].is_null()
+                            && applied["type"] != stored.value["type"]
+                        {
+                            let (c, v) =
+                                status(422, "Invalid", "Secret \"type\": field is immutable");
+                            return (c, v, None);
                         }
                         let mut value = stored.value.clone();
                         let spec_before = value["spec"].clone();
