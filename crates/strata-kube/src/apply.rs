@@ -437,6 +437,15 @@ async fn run(
                                 .apply(&object.value, options.force_conflicts, options.dry_run)
                                 .await;
                         }
+                        // A Job's pod template cannot change: a Job rendered
+                        // anew (other topics, buckets, databases) replaces the
+                        // old one, whose work is done or moot.
+                        if object.kind() == "Job"
+                            && !options.dry_run
+                            && matches!(&result, Err(ClusterError::Api { code: 422, message, .. }) if message.contains("immutable"))
+                        {
+                            result = replace_job(cluster, object, options).await;
+                        }
                         (object, result)
                     }
                 })
@@ -523,6 +532,23 @@ fn fail(step: String, cause: Cause, objects: &[&Object], done: &Applied) -> Box<
 }
 
 /// Polls `objects` until all are ready, one fails, or the timeout passes.
+/// Deletes a Job, waits until it is gone, and applies it again.
+async fn replace_job(
+    cluster: &Cluster,
+    object: &Object,
+    options: &ApplyOptions,
+) -> Result<Value, ClusterError> {
+    let id = ObjectId::of(&object.value);
+    cluster.delete(&id).await?;
+    let deadline = Instant::now() + options.timeout;
+    while cluster.get(&id).await?.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(options.poll).await;
+    }
+    cluster
+        .apply(&object.value, options.force_conflicts, false)
+        .await
+}
+
 /// How many times an object of a kind defined in this run is applied again
 /// while discovery does not list the kind yet.
 const DISCOVERY_RETRIES: u32 = 15;

@@ -1121,3 +1121,32 @@ async fn a_custom_resource_waits_for_discovery_to_list_its_new_kind() {
         .unwrap();
     assert!(fake.get("Cache/shop/sessions").is_some());
 }
+
+/// A Job's pod template cannot change in place: a Job rendered anew
+/// replaces the old one.
+#[tokio::test(start_paused = true)]
+async fn a_changed_job_replaces_the_old_one() {
+    let spec = |tag: &str| {
+        format!(
+            "platform: shop\ntiers:\n  - name: apps\n    services:\n      migrate: {{ image: ghcr.io/shop/migrate:{tag}, kind: job }}\n"
+        )
+    };
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let first = render(&spec("1.0.0"));
+    apply(&cluster, &first, &release(&first), &options(), &Silent)
+        .await
+        .unwrap();
+    let second = render(&spec("1.1.0"));
+    apply(&cluster, &second, &release(&second), &options(), &Silent)
+        .await
+        .unwrap();
+    let job = fake.get("Job/shop/migrate").unwrap();
+    assert_eq!(
+        job["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/shop/migrate:1.1.0"
+    );
+    let calls = fake.calls();
+    let deleted = position(&calls, "delete", "Job/shop/migrate").expect("the old Job is deleted");
+    assert!(deleted < last_position(&calls, "apply", "Job/shop/migrate").unwrap());
+}

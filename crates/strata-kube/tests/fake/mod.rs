@@ -867,6 +867,15 @@ impl Fake {
                                 );
                             }
                         }
+                        // As an API server does: a Job's pod template is immutable.
+                        if stored.value["kind"] == "Job"
+                            && !applied["spec"]["template"].is_null()
+                            && applied["spec"]["template"] != stored.value["spec"]["template"]
+                        {
+                            let (c, v) =
+                                status(422, "Invalid", "Job \"spec.template\": field is immutable");
+                            return (c, v, None);
+                        }
                         // As an API server does: a Secret's type is immutable.
                         if stored.value["kind"] == "Secret"
                             && !applied["type"].is_null()
