@@ -1087,6 +1087,30 @@ fn options(
             );
             continue;
         }
+        let measure = if doc.summary.starts_with("A CPU quantity") {
+            Some(crate::quantity::Measure::Cpu)
+        } else if doc.summary.starts_with("A memory quantity") {
+            Some(crate::quantity::Measure::Bytes)
+        } else {
+            None
+        };
+        if let Some(measure) = measure
+            && let Err(bad) = crate::quantity::Quantity::parse(&value.value, measure)
+        {
+            let mut diagnostic = error(
+                file,
+                "invalid-option",
+                format!("the option `{}`: {}", key.value, bad.message),
+                value.span,
+                "not a quantity",
+            );
+            diagnostic = match bad.suggestion {
+                Some(fix) => diagnostic.help(format!("write `{fix}`")),
+                None => diagnostic.help(doc.summary),
+            };
+            errors.push(diagnostic);
+            continue;
+        }
         if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {
             errors.push(
                 error(

@@ -264,6 +264,29 @@ fn plan_counts_the_sentinel_pods_beside_the_data_pods() {
 }
 
 #[test]
+fn redis_sentinel_options_set_what_each_sentinel_requests_and_plan_counts_it() {
+    let services = "      redis: { blueprint: redis, mode: sentinel, resources: { requests: { cpu: 100m, memory: 256Mi }, limits: { cpu: 500m, memory: 512Mi } }, options: { sentinelCpu: 50m, sentinelMemory: 64Mi } }\n";
+    let objects = rendered(services);
+    let resources = &container(find(&objects, "StatefulSet", "redis-sentinel"))["resources"];
+    assert_eq!(resources["requests"]["cpu"], "50m");
+    assert_eq!(resources["requests"]["memory"], "64Mi");
+    // The limits stay a quarter of the Redis pod's.
+    assert_eq!(resources["limits"]["cpu"], "125m");
+    assert_eq!(resources["limits"]["memory"], "128Mi");
+    // A request above the quarter raises the limit to it.
+    let objects = rendered(
+        "      redis: { blueprint: redis, mode: sentinel, resources: { requests: { cpu: 100m, memory: 256Mi }, limits: { cpu: 500m, memory: 512Mi } }, options: { sentinelCpu: 200m } }\n",
+    );
+    let resources = &container(find(&objects, "StatefulSet", "redis-sentinel"))["resources"];
+    assert_eq!(resources["requests"]["cpu"], "200m");
+    assert_eq!(resources["limits"]["cpu"], "200m");
+    let total = crate::plan::Plan::new(&platform(services).unwrap()).total;
+    let cpu = |text| crate::quantity::Quantity::parse(text, crate::quantity::Measure::Cpu).unwrap();
+    // Three Redis pods at 100m and three sentinels at 50m.
+    assert_eq!(total.cpu_requests, cpu("450m"));
+}
+
+#[test]
 fn redis_sentinel_is_a_master_group_and_a_quorum_of_sentinels() {
     let objects = rendered("      redis: { blueprint: redis, mode: sentinel }\n");
     let data = find(&objects, "StatefulSet", "redis");
@@ -469,6 +492,10 @@ fn option_errors_point_at_the_offending_value() {
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorum: two } }\n"),
         ["invalid-option platform.yaml:11:49"]
+    );
+    assert_eq!(
+        codes("      r: { blueprint: redis, options: { sentinelMemory: 64MB } }\n"),
+        ["invalid-option platform.yaml:11:57"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, version: latest }\n"),
