@@ -318,6 +318,39 @@ fn redis_sentinel_is_a_master_group_and_a_quorum_of_sentinels() {
 }
 
 #[test]
+fn postgresql_backup_options_name_the_secret_keys_and_wal_parallelism() {
+    let objects = rendered(
+        "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://backups/pg', backupSecret: aws, backupSecretKey: SECRET_ACCESS_KEY, walMaxParallel: '8' } }\n",
+    );
+    let store = &find(&objects, "Cluster", "pg")["spec"]["backup"]["barmanObjectStore"];
+    assert_eq!(store["wal"]["maxParallel"], 8);
+    assert_eq!(
+        store["s3Credentials"],
+        serde_json::json!({
+            "accessKeyId": { "name": "aws", "key": "ACCESS_KEY_ID" },
+            "secretAccessKey": { "name": "aws", "key": "SECRET_ACCESS_KEY" },
+        })
+    );
+    // Without what they apply to, they would be ignored: rejected instead.
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, mode: ha, options: { walMaxParallel: '8' } }\n"),
+        ["invalid-option platform.yaml:11:57"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://b/pg', backupAccessKey: KEY } }\n"
+        ),
+        ["invalid-option platform.yaml:11:78"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://b/pg', walMaxParallel: '0' } }\n"
+        ),
+        ["invalid-option platform.yaml:11:94"]
+    );
+}
+
+#[test]
 fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
     let objects = rendered(
         "      pg: { blueprint: postgresql, mode: ha, replicas: 3, storage: 100Gi, databases: [nova_core, { name: nova_messaging, owner: messaging, schemas: [inbox] }], options: { backup: 's3://backups/pg' } }\n",
