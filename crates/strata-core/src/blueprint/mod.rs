@@ -1087,6 +1087,30 @@ fn options(
             );
             continue;
         }
+        let measure = if doc.summary.starts_with("A CPU quantity") {
+            Some(crate::quantity::Measure::Cpu)
+        } else if doc.summary.starts_with("A memory quantity") {
+            Some(crate::quantity::Measure::Bytes)
+        } else {
+            None
+        };
+        if let Some(measure) = measure
+            && let Err(bad) = crate::quantity::Quantity::parse(&value.value, measure)
+        {
+            let mut diagnostic = error(
+                file,
+                "invalid-option",
+                format!("the option `{}`: {}", key.value, bad.message),
+                value.span,
+                "not a quantity",
+            );
+            diagnostic = match bad.suggestion {
+                Some(fix) => diagnostic.help(format!("write `{fix}`")),
+                None => diagnostic.help(doc.summary),
+            };
+            errors.push(diagnostic);
+            continue;
+        }
         if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {
             errors.push(
                 error(
@@ -1105,7 +1129,52 @@ fn options(
         }
         out.insert(key.value.clone(), value.value.clone());
     }
+    if blueprint.name == "postgresql" {
+        backup_options(map, &out, file, errors);
+    }
     out
+}
+
+/// PostgreSQL's backup options that only mean something beside another:
+/// without it they would be accepted and ignored.
+fn backup_options(
+    map: Option<&Spanned<Map<String, String>>>,
+    options: &BTreeMap<String, String>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) {
+    const NEEDS: [(&str, &str); 3] = [
+        ("walMaxParallel", "backup"),
+        ("backupAccessKey", "backupSecret"),
+        ("backupSecretKey", "backupSecret"),
+    ];
+    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
+        if let Some((_, needed)) = NEEDS.iter().find(|(name, _)| *name == key.value)
+            && !options.contains_key(*needed)
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the option `{}` needs the option `{needed}`", key.value),
+                    key.span,
+                    "nothing to apply it to",
+                )
+                .help(format!("set `{needed}` too, or remove `{}`", key.value)),
+            );
+        } else if key.value == "walMaxParallel" && value.value.trim() == "0" {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    "the option `walMaxParallel` is 0".to_string(),
+                    value.span,
+                    "not at least 1",
+                )
+                .help("write 1 or more WAL files at a time, such as `\"8\"`"),
+            );
+        }
+    }
 }
 
 /// Operator modes whose custom resources carry a service's `volumes`

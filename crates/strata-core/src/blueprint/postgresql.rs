@@ -43,6 +43,18 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             summary: "`ha` mode: the Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for `backup`; `NAME-backup` by default.",
         },
         OptionDoc {
+            name: "backupAccessKey",
+            summary: "`ha` mode: the key of `backupSecret` holding the access key ID; `ACCESS_KEY_ID` by default (needs `backupSecret`).",
+        },
+        OptionDoc {
+            name: "backupSecretKey",
+            summary: "`ha` mode: the key of `backupSecret` holding the secret access key, such as `SECRET_ACCESS_KEY`; `ACCESS_SECRET_KEY` by default (needs `backupSecret`).",
+        },
+        OptionDoc {
+            name: "walMaxParallel",
+            summary: "A number: `ha` mode: WAL files archived and fetched in parallel (`wal.maxParallel` of the object store); one at a time by default (needs `backup`).",
+        },
+        OptionDoc {
             name: "backupEndpoint",
             summary: "`ha` mode: a service of the platform serving S3 (a `minio`) that `backup` goes to: its URL is the `endpointURL`, the cluster calls it (an edge, so NetworkPolicies allow it), and without `backupSecret` a `minio`'s root credentials in its Secret `SERVICE-credentials` (`root-user`, `root-password`) sign the requests; none by default (AWS S3).",
         },
@@ -326,8 +338,8 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             secret
         };
         let mut credentials = json!({
-            "accessKeyId": { "name": secret, "key": "ACCESS_KEY_ID" },
-            "secretAccessKey": { "name": secret, "key": "ACCESS_SECRET_KEY" },
+            "accessKeyId": { "name": secret, "key": tuning.option("backupAccessKey", "ACCESS_KEY_ID") },
+            "secretAccessKey": { "name": secret, "key": tuning.option("backupSecretKey", "ACCESS_SECRET_KEY") },
         });
         let endpoint = tuning
             .options
@@ -355,6 +367,10 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "data": { "compression": "gzip" },
             },
         });
+        if tuning.options.contains_key("walMaxParallel") {
+            spec["backup"]["barmanObjectStore"]["wal"]["maxParallel"] =
+                json!(tuning.number("walMaxParallel", 1));
+        }
         if let Some(store) = endpoint
             && let Some(port) = store.ports.first()
         {

@@ -9,6 +9,7 @@ use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{
     Config, ConfigFile, FileContent, Platform, Port, Probes, Protocol, Service, WorkloadKind,
 };
+use crate::quantity::{Measure, Quantity};
 
 /// The `redis` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
@@ -51,6 +52,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         OptionDoc {
             name: "quorum",
             summary: "A number: sentinels that must agree the master is down; a majority of the sentinels (2 of 3) by default.",
+        },
+        OptionDoc {
+            name: "sentinelCpu",
+            summary: "A CPU quantity: what each Sentinel pod requests, such as `50m`; a quarter of the Redis pod's request by default. Its limit stays a quarter of the Redis pod's limit, raised to the request when lower.",
+        },
+        OptionDoc {
+            name: "sentinelMemory",
+            summary: "A memory quantity: what each Sentinel pod requests, such as `64Mi`; a quarter of the Redis pod's request by default. Its limit stays a quarter of the Redis pod's limit, raised to the request when lower.",
         },
         OptionDoc {
             name: "maxmemory",
@@ -480,10 +489,24 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     });
     sentinel.runtime.autoscale = None;
     sentinel.runtime.metrics = None;
-    let quarter = |q: crate::quantity::Quantity| q.scaled(0.25);
-    sentinel.resources.requests.cpu = quarter(service.resources.requests.cpu);
-    sentinel.resources.requests.memory = quarter(service.resources.requests.memory);
-    sentinel.resources.limits.cpu = quarter(service.resources.limits.cpu);
-    sentinel.resources.limits.memory = quarter(service.resources.limits.memory);
+    // Sentinels only watch and vote: a quarter of a Redis pod unless the
+    // options say what they request. A limit below the request is invalid.
+    let quarter = |q: Quantity| q.scaled(0.25);
+    let request = |option: &str, measure, of: Quantity| {
+        tuning
+            .options
+            .get(option)
+            .and_then(|text| Quantity::parse(text, measure).ok())
+            .unwrap_or_else(|| quarter(of))
+    };
+    let r = &mut sentinel.resources;
+    r.requests.cpu = request("sentinelCpu", Measure::Cpu, service.resources.requests.cpu);
+    r.requests.memory = request(
+        "sentinelMemory",
+        Measure::Bytes,
+        service.resources.requests.memory,
+    );
+    r.limits.cpu = quarter(service.resources.limits.cpu).max(r.requests.cpu);
+    r.limits.memory = quarter(service.resources.limits.memory).max(r.requests.memory);
     vec![sentinel]
 }

@@ -264,6 +264,29 @@ fn plan_counts_the_sentinel_pods_beside_the_data_pods() {
 }
 
 #[test]
+fn redis_sentinel_options_set_what_each_sentinel_requests_and_plan_counts_it() {
+    let services = "      redis: { blueprint: redis, mode: sentinel, resources: { requests: { cpu: 100m, memory: 256Mi }, limits: { cpu: 500m, memory: 512Mi } }, options: { sentinelCpu: 50m, sentinelMemory: 64Mi } }\n";
+    let objects = rendered(services);
+    let resources = &container(find(&objects, "StatefulSet", "redis-sentinel"))["resources"];
+    assert_eq!(resources["requests"]["cpu"], "50m");
+    assert_eq!(resources["requests"]["memory"], "64Mi");
+    // The limits stay a quarter of the Redis pod's.
+    assert_eq!(resources["limits"]["cpu"], "125m");
+    assert_eq!(resources["limits"]["memory"], "128Mi");
+    // A request above the quarter raises the limit to it.
+    let objects = rendered(
+        "      redis: { blueprint: redis, mode: sentinel, resources: { requests: { cpu: 100m, memory: 256Mi }, limits: { cpu: 500m, memory: 512Mi } }, options: { sentinelCpu: 200m } }\n",
+    );
+    let resources = &container(find(&objects, "StatefulSet", "redis-sentinel"))["resources"];
+    assert_eq!(resources["requests"]["cpu"], "200m");
+    assert_eq!(resources["limits"]["cpu"], "200m");
+    let total = crate::plan::Plan::new(&platform(services).unwrap()).total;
+    let cpu = |text| crate::quantity::Quantity::parse(text, crate::quantity::Measure::Cpu).unwrap();
+    // Three Redis pods at 100m and three sentinels at 50m.
+    assert_eq!(total.cpu_requests, cpu("450m"));
+}
+
+#[test]
 fn redis_sentinel_is_a_master_group_and_a_quorum_of_sentinels() {
     let objects = rendered("      redis: { blueprint: redis, mode: sentinel }\n");
     let data = find(&objects, "StatefulSet", "redis");
@@ -291,6 +314,39 @@ fn redis_sentinel_is_a_master_group_and_a_quorum_of_sentinels() {
     assert_eq!(
         container(data)["securityContext"]["readOnlyRootFilesystem"],
         true
+    );
+}
+
+#[test]
+fn postgresql_backup_options_name_the_secret_keys_and_wal_parallelism() {
+    let objects = rendered(
+        "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://backups/pg', backupSecret: aws, backupSecretKey: SECRET_ACCESS_KEY, walMaxParallel: '8' } }\n",
+    );
+    let store = &find(&objects, "Cluster", "pg")["spec"]["backup"]["barmanObjectStore"];
+    assert_eq!(store["wal"]["maxParallel"], 8);
+    assert_eq!(
+        store["s3Credentials"],
+        serde_json::json!({
+            "accessKeyId": { "name": "aws", "key": "ACCESS_KEY_ID" },
+            "secretAccessKey": { "name": "aws", "key": "SECRET_ACCESS_KEY" },
+        })
+    );
+    // Without what they apply to, they would be ignored: rejected instead.
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, mode: ha, options: { walMaxParallel: '8' } }\n"),
+        ["invalid-option platform.yaml:11:57"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://b/pg', backupAccessKey: KEY } }\n"
+        ),
+        ["invalid-option platform.yaml:11:78"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://b/pg', walMaxParallel: '0' } }\n"
+        ),
+        ["invalid-option platform.yaml:11:94"]
     );
 }
 
@@ -469,6 +525,10 @@ fn option_errors_point_at_the_offending_value() {
     assert_eq!(
         codes("      r: { blueprint: redis, options: { quorum: two } }\n"),
         ["invalid-option platform.yaml:11:49"]
+    );
+    assert_eq!(
+        codes("      r: { blueprint: redis, options: { sentinelMemory: 64MB } }\n"),
+        ["invalid-option platform.yaml:11:57"]
     );
     assert_eq!(
         codes("      r: { blueprint: redis, version: latest }\n"),

@@ -344,6 +344,8 @@ pub struct Namespace {
     pub annotations: BTreeMap<String, String>,
     /// Its ResourceQuota.
     pub budget: Option<Budget>,
+    /// The values of its LimitRange the spec sets.
+    pub limits: Option<ContainerLimits>,
     /// The tenant it belongs to, if it is a tenant's.
     pub tenant: Option<String>,
     /// Pod Security levels the spec sets; derived ones where `None`.
@@ -359,6 +361,29 @@ pub struct PodSecurity {
     pub audit: Option<Profile>,
     /// Warns the client about violations.
     pub warn: Option<Profile>,
+}
+
+/// CPU and memory, each optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bounds {
+    /// CPU cores.
+    pub cpu: Option<Quantity>,
+    /// Memory.
+    pub memory: Option<Quantity>,
+}
+
+/// A namespace's LimitRange for containers: what one gets when it sets
+/// nothing, and the bounds of what it may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ContainerLimits {
+    /// Limits of a container that sets none.
+    pub default_limit: Bounds,
+    /// Requests of a container that sets none.
+    pub default_request: Bounds,
+    /// The most one container may set as its limits.
+    pub max: Bounds,
+    /// The least one container may request.
+    pub min: Bounds,
 }
 
 /// A ResourceQuota's hard limits.

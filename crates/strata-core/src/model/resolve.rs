@@ -12,7 +12,7 @@ use crate::blueprint::Catalog;
 use crate::diag::{Diagnostic, suggestion};
 use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
-use crate::spec::platform::{BudgetSpec, EnvironmentSpec, PlatformSpec};
+use crate::spec::platform::{BudgetSpec, ContainerLimitsSpec, EnvironmentSpec, PlatformSpec};
 use crate::spec::service::{
     EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec, VolumeSpec,
 };
@@ -1389,6 +1389,7 @@ impl Resolver<'_> {
                     labels: BTreeMap::new(),
                     annotations: BTreeMap::new(),
                     budget: None,
+                    limits: None,
                     tenant: None,
                     pod_security: PodSecurity::default(),
                 });
@@ -1424,6 +1425,7 @@ impl Resolver<'_> {
                 labels: self.own_labels(tenant.value.labels.as_ref()),
                 annotations: labels(tenant.value.annotations.as_ref()),
                 budget: tenant.value.budget.as_ref().map(|b| budget(&b.value)),
+                limits: None,
                 tenant: Some(text(name)),
                 pod_security: PodSecurity::default(),
             });
@@ -1461,6 +1463,9 @@ impl Resolver<'_> {
                         .extend(labels(settings.value.annotations.as_ref()));
                     if let Some(b) = &settings.value.budget {
                         namespace.budget = Some(budget(&b.value));
+                    }
+                    if let Some(limits) = &settings.value.limits {
+                        namespace.limits = self.container_limits(&limits.value);
                     }
                     if let Some(levels) = &settings.value.pod_security {
                         let level = |l: &Option<Spanned<Profile>>| l.as_ref().map(|p| p.value);
@@ -2027,6 +2032,110 @@ impl Resolver<'_> {
             });
         }
         classes
+    }
+}
+
+impl Resolver<'_> {
+    /// A namespace's LimitRange values, checked in Kubernetes' order for each
+    /// resource: `min` ≤ `defaultRequest` ≤ `default` ≤ `max`, where an
+    /// absent default is the built-in one (the API server refuses the
+    /// LimitRange otherwise).
+    fn container_limits(&mut self, spec: &ContainerLimitsSpec) -> Option<ContainerLimits> {
+        let amounts = |list: &Option<Spanned<ResourceList>>| Bounds {
+            cpu: list
+                .as_ref()
+                .and_then(|l| l.value.cpu.as_ref())
+                .map(|c| c.value.0),
+            memory: list
+                .as_ref()
+                .and_then(|l| l.value.memory.as_ref())
+                .map(|m| m.value.0),
+        };
+        let limits = ContainerLimits {
+            default_limit: amounts(&spec.default_limit),
+            default_request: amounts(&spec.default_request),
+            max: amounts(&spec.max),
+            min: amounts(&spec.min),
+        };
+        let mut valid = true;
+        for measure in [Measure::Cpu, Measure::Bytes] {
+            let (resource, builtin) = match measure {
+                Measure::Bytes => ("memory", DEFAULT_MEMORY_REQUEST),
+                _ => ("cpu", DEFAULT_CPU_REQUEST),
+            };
+            let given = |list: &Option<Spanned<ResourceList>>| {
+                let list = &list.as_ref()?.value;
+                match measure {
+                    Measure::Bytes => list.memory.as_ref().map(|m| (m.value.0, m.span)),
+                    _ => list.cpu.as_ref().map(|c| (c.value.0, c.span)),
+                }
+            };
+            // (key, value, where the spec sets it)
+            let chain = [
+                ("min", given(&spec.min).map(|(q, s)| (q, Some(s)))),
+                (
+                    "defaultRequest",
+                    Some(
+                        given(&spec.default_request).map_or((builtin, None), |(q, s)| (q, Some(s))),
+                    ),
+                ),
+                (
+                    "default",
+                    Some(
+                        given(&spec.default_limit)
+                            .map_or((builtin.times(2), None), |(q, s)| (q, Some(s))),
+                    ),
+                ),
+                ("max", given(&spec.max).map(|(q, s)| (q, Some(s)))),
+            ];
+            let present: Vec<(&str, Quantity, Option<Span>)> = chain
+                .iter()
+                .filter_map(|(key, v)| v.map(|(q, s)| (*key, q, s)))
+                .collect();
+            let broken = present.iter().enumerate().find_map(|(i, low)| {
+                present[i + 1..]
+                    .iter()
+                    .find(|high| high.1 < low.1)
+                    .map(|high| (*low, *high))
+            });
+            let Some((low, high)) = broken else {
+                continue;
+            };
+            let describe = |(key, q, span): (&str, Quantity, Option<Span>)| {
+                let shown = q.to_kubernetes(measure);
+                if span.is_some() {
+                    format!("`{key}` {shown}")
+                } else {
+                    format!("the built-in `{key}` {shown}")
+                }
+            };
+            let Some(span) = high.2.or(low.2) else {
+                continue;
+            };
+            let help = if low.2.is_none() || high.2.is_none() {
+                format!(
+                    "set `{}` too, or keep each {resource} value in the order min ≤ defaultRequest ≤ default ≤ max",
+                    if low.2.is_none() { low.0 } else { high.0 }
+                )
+            } else {
+                format!(
+                    "keep each {resource} value in the order min ≤ defaultRequest ≤ default ≤ max"
+                )
+            };
+            self.error(
+                "invalid-limits",
+                format!(
+                    "the {resource} limits are out of order: {} is below {}",
+                    describe(high),
+                    describe(low)
+                ),
+                span,
+                "out of order",
+                help,
+            );
+            valid = false;
+        }
+        valid.then_some(limits)
     }
 }
 

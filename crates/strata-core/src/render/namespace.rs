@@ -5,7 +5,10 @@
 use serde_json::{Map, Value, json};
 
 use super::{Object, labels};
-use crate::model::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, MeshKind, Platform, Profile};
+use crate::model::{
+    Budget, ContainerLimits, DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, MeshKind, Platform,
+    Profile,
+};
 use crate::quantity::{Measure, Quantity};
 
 /// Setup objects, all in wave 0.
@@ -70,57 +73,14 @@ pub fn render(platform: &Platform) -> Vec<Object> {
             "kind": "Namespace",
             "metadata": metadata,
         })));
-        let Some(budget) = namespace.budget else {
-            continue;
-        };
-        let mut hard = Map::new();
-        let mut put = |key: &str, value: Option<String>| {
-            if let Some(v) = value {
-                hard.insert(key.into(), json!(v));
-            }
-        };
-        put(
-            "requests.cpu",
-            budget.cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
-        );
-        put(
-            "requests.memory",
-            budget.memory.map(|q| q.to_kubernetes(Measure::Bytes)),
-        );
-        put(
-            "limits.cpu",
-            budget.limits_cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
-        );
-        put(
-            "limits.memory",
-            budget
-                .limits_memory
-                .map(|q| q.to_kubernetes(Measure::Bytes)),
-        );
-        put("requests.nvidia.com/gpu", budget.gpu.map(|g| g.to_string()));
-        put(
-            "requests.storage",
-            budget.storage.map(|q| q.to_kubernetes(Measure::Bytes)),
-        );
-        put("persistentvolumeclaims", budget.pvcs.map(|n| n.to_string()));
-        put("pods", budget.pods.map(|n| n.to_string()));
         let meta = |name: &str| json!({ "name": name, "namespace": namespace.name, "labels": labels::platform(platform) });
-        out.push(setup(json!({ "apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta("budget"), "spec": { "hard": hard } })));
-        // A quota on requests rejects pods without them; give every
-        // container (raw manifests included) a default.
-        let cpu = DEFAULT_CPU_REQUEST;
-        let memory = DEFAULT_MEMORY_REQUEST;
-        let twice = |q: Quantity| q.times(2);
-        out.push(setup(json!({
-            "apiVersion": "v1",
-            "kind": "LimitRange",
-            "metadata": meta("defaults"),
-            "spec": { "limits": [{
-                "type": "Container",
-                "defaultRequest": { "cpu": cpu.to_kubernetes(Measure::Cpu), "memory": memory.to_kubernetes(Measure::Bytes) },
-                "default": { "cpu": twice(cpu).to_kubernetes(Measure::Cpu), "memory": twice(memory).to_kubernetes(Measure::Bytes) },
-            }] },
-        })));
+        if let Some(budget) = namespace.budget {
+            out.push(setup(quota(&budget, meta("budget"))));
+        }
+        if namespace.budget.is_some() || namespace.limits.is_some() {
+            let limits = namespace.limits.unwrap_or_default();
+            out.push(setup(limit_range(&limits, meta("defaults"))));
+        }
     }
     for priority in &platform.priorities {
         let mut object = json!({
@@ -160,4 +120,74 @@ pub fn render(platform: &Platform) -> Vec<Object> {
 
 fn setup(value: Value) -> Object {
     Object::new(0, None, None, value)
+}
+
+/// The ResourceQuota `budget` of a namespace.
+fn quota(budget: &Budget, metadata: Value) -> Value {
+    let mut hard = Map::new();
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(v) = value {
+            hard.insert(key.into(), json!(v));
+        }
+    };
+    put(
+        "requests.cpu",
+        budget.cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
+    );
+    put(
+        "requests.memory",
+        budget.memory.map(|q| q.to_kubernetes(Measure::Bytes)),
+    );
+    put(
+        "limits.cpu",
+        budget.limits_cpu.map(|q| q.to_kubernetes(Measure::Cpu)),
+    );
+    put(
+        "limits.memory",
+        budget
+            .limits_memory
+            .map(|q| q.to_kubernetes(Measure::Bytes)),
+    );
+    put("requests.nvidia.com/gpu", budget.gpu.map(|g| g.to_string()));
+    put(
+        "requests.storage",
+        budget.storage.map(|q| q.to_kubernetes(Measure::Bytes)),
+    );
+    put("persistentvolumeclaims", budget.pvcs.map(|n| n.to_string()));
+    put("pods", budget.pods.map(|n| n.to_string()));
+    json!({ "apiVersion": "v1", "kind": "ResourceQuota", "metadata": metadata, "spec": { "hard": hard } })
+}
+
+/// The LimitRange `defaults`: a quota on requests rejects pods without them,
+/// so every container (raw manifests included) gets a default; the spec's
+/// `limits` replace the built-in values and add bounds.
+fn limit_range(limits: &ContainerLimits, metadata: Value) -> Value {
+    let cpu = |q: Quantity| json!(q.to_kubernetes(Measure::Cpu));
+    let memory = |q: Quantity| json!(q.to_kubernetes(Measure::Bytes));
+    let request = &limits.default_request;
+    let limit = &limits.default_limit;
+    let mut item = json!({
+        "type": "Container",
+        "defaultRequest": {
+            "cpu": cpu(request.cpu.unwrap_or(DEFAULT_CPU_REQUEST)),
+            "memory": memory(request.memory.unwrap_or(DEFAULT_MEMORY_REQUEST)),
+        },
+        "default": {
+            "cpu": cpu(limit.cpu.unwrap_or(DEFAULT_CPU_REQUEST.times(2))),
+            "memory": memory(limit.memory.unwrap_or(DEFAULT_MEMORY_REQUEST.times(2))),
+        },
+    });
+    for (key, bound) in [("max", &limits.max), ("min", &limits.min)] {
+        let mut values = Map::new();
+        if let Some(q) = bound.cpu {
+            values.insert("cpu".into(), cpu(q));
+        }
+        if let Some(q) = bound.memory {
+            values.insert("memory".into(), memory(q));
+        }
+        if !values.is_empty() {
+            item[key] = Value::Object(values);
+        }
+    }
+    json!({ "apiVersion": "v1", "kind": "LimitRange", "metadata": metadata, "spec": { "limits": [item] } })
 }

@@ -1883,3 +1883,57 @@ fn session_affinity_alone_hashes_the_client_address_in_a_mesh() {
         json!({ "consistentHash": { "useSourceIp": true } })
     );
 }
+
+#[test]
+fn namespace_limits_replace_the_limit_range_defaults_and_add_bounds() {
+    let spec = |limits: &str| {
+        format!(
+            "platform: shop\nnamespaces:\n  apps:\n    limits: {limits}\ntiers:\n  - name: apps\n    namespace: apps\n    services:\n      api: {{ image: demo/api:1.0 }}\n"
+        )
+    };
+    // A namespace without a budget gets the LimitRange too.
+    let objects = objects(&spec(
+        "{ max: { cpu: 4, memory: 8Gi }, min: { cpu: 100m }, default: { cpu: 500m, memory: 512Mi }, defaultRequest: { cpu: 250m } }",
+    ));
+    assert_eq!(
+        find(&objects, "LimitRange", "defaults")["spec"]["limits"],
+        json!([{
+            "type": "Container",
+            "defaultRequest": { "cpu": "250m", "memory": "128Mi" },
+            "default": { "cpu": "500m", "memory": "512Mi" },
+            "max": { "cpu": "4", "memory": "8Gi" },
+            "min": { "cpu": "100m" },
+        }])
+    );
+    let codes = |limits: &str| {
+        let file = SourceFile::new("platform.yaml", spec(limits));
+        let doc = spec::parse(&file).expect("the fixture parses");
+        match model::resolve(&doc, None) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {} {}",
+                        e.code,
+                        e.location().unwrap_or_default(),
+                        e.message
+                    )
+                })
+                .collect(),
+        }
+    };
+    assert_eq!(
+        codes("{ default: { cpu: 500m }, defaultRequest: { cpu: 1 } }"),
+        [
+            "invalid-limits platform.yaml:4:31 the cpu limits are out of order: `default` 500m is below `defaultRequest` 1"
+        ]
+    );
+    // An absent default is the built-in one (200m / 256Mi).
+    assert_eq!(
+        codes("{ max: { memory: 200Mi } }"),
+        [
+            "invalid-limits platform.yaml:4:30 the memory limits are out of order: `max` 200Mi is below the built-in `default` 256Mi"
+        ]
+    );
+}

@@ -9,7 +9,7 @@ use super::decode::{Decode, Decoder, Map, Spanned, record};
 use super::names::{LabelKey, Name};
 use super::network::{CallsSpec, ControllerSpec, ExternalSpec, GatewaySpec, NetworkSpec};
 use super::runtime::{Duration, ProbesSpec, Profile, SecuritySpec};
-use super::service::{ResourcesSpec, ServiceSpec};
+use super::service::{ResourceList, ResourcesSpec, ServiceSpec};
 use super::yaml::Node;
 
 record! {
@@ -302,6 +302,8 @@ record! {
         optional annotations: Map<LabelKey, String> = "annotations",
         /// The namespace's ResourceQuota.
         optional budget: BudgetSpec = "budget",
+        /// The values of its LimitRange, instead of the built-in defaults.
+        optional limits: ContainerLimitsSpec = "limits",
         /// Pod Security levels, instead of the ones derived from the services.
         optional pod_security: PodSecuritySpec = "podSecurity",
     }
@@ -347,6 +349,20 @@ record! {
         optional cpu: Cpu = "cpu",
         /// Total memory limits.
         optional memory: Bytes = "memory",
+    }
+}
+
+record! {
+    /// What each container of a namespace gets and may ask for (its LimitRange).
+    pub struct ContainerLimitsSpec ("container limits (`default`, `defaultRequest`, `max`, `min`)") {
+        /// Limits of a container that sets none.
+        optional default_limit: ResourceList = "default",
+        /// Requests of a container that sets none.
+        optional default_request: ResourceList = "defaultRequest",
+        /// The most one container may set as its limits.
+        optional max: ResourceList = "max",
+        /// The least one container may request.
+        optional min: ResourceList = "min",
     }
 }
 
