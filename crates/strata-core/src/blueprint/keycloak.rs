@@ -1,5 +1,5 @@
 //! Keycloak: identity and access management in production mode, behind the
-//! platform's edge, with its database in a PostgreSQL service of the platform.
+//! platform's edge, with its database in a PostgreSQL or MySQL service of the platform.
 
 use serde_json::json;
 
@@ -22,7 +22,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     takes: &[],
     options: &[OptionDoc {
         name: "database",
-        summary: "The platform's `postgresql` service holding Keycloak's data; without it, an embedded file database on a volume (for trials only).",
+        summary: "The platform's `postgresql` or `mysql` service holding Keycloak's data (its database `keycloak` when it lists one, else its first, as that database's owner); without it, an embedded file database on a volume (for trials only).",
     }],
     recipe,
     objects: recipe::no_objects,
@@ -56,23 +56,39 @@ fn recipe(tuning: &Tuning) -> Recipe {
     });
     match tuning.options.get("database") {
         Some(database) => {
-            let ha = tuning
-                .siblings
+            let sibling = tuning.siblings.iter().find(|s| &s.name == database);
+            let mysql = sibling.is_some_and(|s| s.blueprint.as_deref() == Some("mysql"));
+            // Keycloak's own database when the server lists one named
+            // `keycloak`, else the server's first; logged in as its owner.
+            let listed = sibling.map(|s| s.databases.as_slice()).unwrap_or_default();
+            let own = listed
                 .iter()
-                .any(|s| &s.name == database && s.mode.as_deref() == Some("ha"));
-            let secret = if ha {
-                format!("{database}-app")
-            } else {
-                format!("{database}-credentials")
+                .find(|(name, _)| name == "keycloak")
+                .or(listed.first());
+            let (name, user, secret) = match own {
+                Some((name, owner)) => (
+                    name.clone(),
+                    owner.clone(),
+                    super::owner_secret_of(database, owner),
+                ),
+                None => (
+                    reference(database, "database"),
+                    reference(database, "user"),
+                    if sibling.is_some_and(|s| s.mode.as_deref() == Some("ha")) {
+                        format!("{database}-app")
+                    } else {
+                        format!("{database}-credentials")
+                    },
+                ),
             };
-            env["KC_DB"] = json!("postgres");
+            env["KC_DB"] = json!(if mysql { "mysql" } else { "postgres" });
             env["KC_DB_URL"] = json!(format!(
-                "jdbc:postgresql://{}:{}/{}",
+                "jdbc:{}://{}:{}/{name}",
+                if mysql { "mysql" } else { "postgresql" },
                 reference(database, "host"),
                 reference(database, "port"),
-                reference(database, "database")
             ));
-            env["KC_DB_USERNAME"] = json!(reference(database, "user"));
+            env["KC_DB_USERNAME"] = json!(user);
             env["KC_DB_PASSWORD"] = json!({ "secret": secret, "key": "password" });
             spec["kind"] = json!("stateful");
         }

@@ -267,6 +267,26 @@ pub struct Sibling {
     pub blueprint: Option<String>,
     /// Its blueprint's mode, if written.
     pub mode: Option<String>,
+    /// Its databases and their owners, as `databases:` lists them.
+    pub databases: Vec<(String, String)>,
+}
+
+/// The databases and owners a service's `databases:` lists (the owner is
+/// the database's name unless given), for its siblings to find.
+pub fn listed_databases(spec: &crate::spec::service::ServiceSpec) -> Vec<(String, String)> {
+    spec.databases
+        .iter()
+        .flat_map(|l| &l.value)
+        .map(|item| match &item.value {
+            DatabaseSpec::Name(name) => (name.clone(), name.clone()),
+            DatabaseSpec::Detail(d) => (
+                d.name.value.clone(),
+                d.owner
+                    .as_ref()
+                    .map_or_else(|| d.name.value.clone(), |o| o.value.clone()),
+            ),
+        })
+        .collect()
 }
 
 /// What a recipe supplies besides the service's fields, kept for resolve
@@ -366,7 +386,12 @@ fn password_variable(owner: &str) -> String {
 /// The Secret holding a database owner's login: `NAME-OWNER`, with `_`
 /// written `-` as Kubernetes names require.
 fn owner_secret(tuning: &Tuning, owner: &str) -> String {
-    format!("{}-{}", tuning.service, owner.replace('_', "-"))
+    owner_secret_of(&tuning.service, owner)
+}
+
+/// [`owner_secret`] of the database service `service`.
+fn owner_secret_of(service: &str, owner: &str) -> String {
+    format!("{service}-{}", owner.replace('_', "-"))
 }
 
 /// One `kubernetes.io/basic-auth` Secret per database owner: the user name

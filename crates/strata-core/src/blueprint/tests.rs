@@ -1159,3 +1159,41 @@ fn strimzi_adds_a_tls_listener_on_request() {
         ["unsupported-option platform.yaml:11:50"]
     );
 }
+
+#[test]
+fn keycloak_keeps_its_data_in_its_own_database_of_a_postgresql_or_mysql_server() {
+    let env = |services: &str| {
+        let platform = platform(services).unwrap();
+        let keycloak = platform.service("sso").unwrap().clone();
+        keycloak
+            .env
+            .iter()
+            .map(|e| (e.name.clone(), format!("{:?}", e.value)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let mysql = env(
+        "      db: { blueprint: mysql, databases: [shop, keycloak] }\n      sso: { blueprint: keycloak, options: { database: db } }\n",
+    );
+    assert!(mysql["KC_DB"].contains("\"mysql\""), "{mysql:?}");
+    assert!(
+        mysql["KC_DB_URL"].contains("jdbc:mysql://db.demo.svc.cluster.local:3306/keycloak"),
+        "{mysql:?}"
+    );
+    assert!(
+        mysql["KC_DB_USERNAME"].contains("\"keycloak\""),
+        "{mysql:?}"
+    );
+    assert!(mysql["KC_DB_PASSWORD"].contains("db-keycloak"), "{mysql:?}");
+    let postgres = env(
+        "      pg: { blueprint: postgresql, databases: [{ name: iam, owner: iam_owner }] }\n      sso: { blueprint: keycloak, options: { database: pg } }\n",
+    );
+    assert!(postgres["KC_DB"].contains("\"postgres\""), "{postgres:?}");
+    assert!(
+        postgres["KC_DB_URL"].contains("jdbc:postgresql://pg.demo.svc.cluster.local:5432/iam"),
+        "{postgres:?}"
+    );
+    assert!(
+        postgres["KC_DB_PASSWORD"].contains("pg-iam-owner"),
+        "{postgres:?}"
+    );
+}

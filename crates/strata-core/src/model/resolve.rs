@@ -2225,6 +2225,7 @@ impl Resolver<'_> {
                 name: n.value.0.clone(),
                 blueprint: s.value.blueprint.as_ref().map(text),
                 mode: s.value.mode.as_ref().map(text),
+                databases: crate::blueprint::listed_databases(&s.value),
             })
             .collect();
         let place = crate::blueprint::Placement {
