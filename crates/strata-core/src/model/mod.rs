@@ -164,6 +164,8 @@ pub struct Service {
     /// Whether its literal variables are rendered into a ConfigMap `NAME-env`
     /// read with `envFrom`, rather than into the pod spec.
     pub env_config_map: bool,
+    /// Whether its pods wait, in init containers, for what it waits for.
+    pub wait_in_pod: bool,
     /// Pods (1 for daemons, jobs and crons, which are not replicated).
     pub replicas: u32,
     /// Per-pod requests and limits, after environment scaling.

@@ -195,6 +195,15 @@ impl Resolver<'_> {
             .and_then(|n| n.value.mesh.as_ref())
             .is_some_and(|m| m.value == MeshKind::Istio);
         for (service, spec) in services.iter_mut().zip(specs) {
+            if meshed && let Some(wait) = spec.wait_for_needs.as_ref().filter(|w| w.value) {
+                self.error(
+                    "wait-in-mesh",
+                    format!("`{}` would wait in init containers inside an Istio mesh", service.name),
+                    wait.span,
+                    "init containers run before the sidecar",
+                    "their connections go to a sidecar that has not started and fail; let `strata apply` order the waves instead".into(),
+                );
+            }
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
             service.serve = self.serve(spec, meshed, operated);
             for call in &mut service.externals {

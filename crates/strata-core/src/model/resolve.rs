@@ -520,6 +520,7 @@ impl Resolver<'_> {
                 .env_from
                 .as_ref()
                 .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
+            wait_in_pod: spec.wait_for_needs.as_ref().is_some_and(|w| w.value),
             replicas,
             resources,
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),

@@ -1937,3 +1937,41 @@ fn namespace_limits_replace_the_limit_range_defaults_and_add_bounds() {
         ]
     );
 }
+
+#[test]
+fn pods_that_wait_for_their_needs_do_so_in_init_containers() {
+    let text = "
+platform: shop
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    services:
+      pg: { blueprint: postgresql, mode: ha }
+      cache: { image: redis:7.4.5, ports: { redis: 6379 } }
+  - name: apps
+    services:
+      api:
+        image: ghcr.io/shop/api:1.0.0
+        ports: { http: 8080 }
+        waitForNeeds: true
+        needs: [cache]
+        env: { DB: '${pg.url}', SEARCH: '${search.url}' }
+        calls: { search: { wait: false } }
+      search: { image: ghcr.io/shop/search:1.0.0, ports: { http: 9200 } }
+      web: { image: ghcr.io/shop/web:1.0.0, ports: { http: 3000 }, needs: [api] }
+";
+    let objects = objects(text);
+    let spec = &find(&objects, "Deployment", "api")["spec"]["template"]["spec"];
+    let waits = spec["initContainers"].as_array().unwrap();
+    let names: Vec<&str> = waits.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    // Not `search`: it is called without waiting.
+    assert_eq!(names, ["wait-cache", "wait-pg"]);
+    let command = waits[1]["command"][2].as_str().unwrap();
+    assert!(
+        command.contains("nc -z -w 2 pg-rw.shop.svc.cluster.local 5432"),
+        "the host the operator serves: {command}"
+    );
+    assert_eq!(waits[0]["securityContext"]["runAsNonRoot"], json!(true));
+    let web = &find(&objects, "Deployment", "web")["spec"]["template"]["spec"];
+    assert!(web["initContainers"].is_null(), "only where asked");
+}

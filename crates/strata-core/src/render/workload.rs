@@ -186,6 +186,71 @@ pub(crate) fn claim_spec(volume: &crate::model::Volume) -> Value {
     spec
 }
 
+/// The image of the init containers that wait for a service to answer.
+const WAIT_IMAGE: &str = "busybox:1.36.1";
+
+/// One init container per service `service` waits for (a tier counts as
+/// each of its services), each polling the first TCP port of its Service
+/// until it answers.
+fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
+    let mut targets: Vec<&Service> = Vec::new();
+    for need in service.needs.iter().filter(|n| n.wait) {
+        let ids = match need.target {
+            crate::model::DependencyTarget::Service(id) => vec![id],
+            crate::model::DependencyTarget::Tier(t) => platform.tiers[t.0].services.clone(),
+        };
+        for id in ids {
+            let target = &platform.services[id.0];
+            if target.name != service.name && !targets.iter().any(|t| t.name == target.name) {
+                targets.push(target);
+            }
+        }
+    }
+    targets
+        .into_iter()
+        .filter_map(|target| {
+            // A blueprint's clients dial its exported host and port (an
+            // operator's Service such as `NAME-rw`); others the Service.
+            let exported = |field: &str| {
+                target.tuning.as_ref().and_then(|t| {
+                    t.supplied
+                        .exports
+                        .iter()
+                        .find(|(k, _)| k == field)
+                        .map(|(_, v)| v.clone())
+                })
+            };
+            let port = match exported("port").and_then(|p| p.parse::<u16>().ok()) {
+                Some(port) => port,
+                None => target
+                    .ports
+                    .iter()
+                    .find(|p| p.protocol != Protocol::Udp)?
+                    .service_port(),
+            };
+            let host = exported("host").unwrap_or_else(|| {
+                format!(
+                    "{}.{}.svc.{}",
+                    target.name,
+                    target.namespace,
+                    crate::model::endpoint::CLUSTER_DOMAIN
+                )
+            });
+            Some(json!({
+                "name": format!("wait-{}", target.name),
+                "image": WAIT_IMAGE,
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", format!(
+                    "until nc -z -w 2 {host} {port}; do echo waiting for {name}; sleep 2; done",
+                    name = target.name,
+                )],
+                "resources": { "requests": { "cpu": "10m", "memory": "16Mi" }, "limits": { "cpu": "50m", "memory": "32Mi" } },
+                "securityContext": container_security(service),
+            }))
+        })
+        .collect()
+}
+
 fn pod_template(platform: &Platform, service: &Service) -> Value {
     let runtime = &service.runtime;
     let security = &runtime.security;
@@ -285,6 +350,12 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     });
     if !long_running {
         spec["restartPolicy"] = json!("OnFailure");
+    }
+    if service.wait_in_pod {
+        let waits = wait_containers(platform, service);
+        if !waits.is_empty() {
+            spec["initContainers"] = json!(waits);
+        }
     }
     if let Some(priority) = &service.priority {
         spec["priorityClassName"] = json!(priority);

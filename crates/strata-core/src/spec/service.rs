@@ -71,6 +71,10 @@ record! {
         optional scratch: Vec<Spanned<String>> = "scratch",
         /// What must be ready first: service names, or `tier/NAME` for a whole tier.
         optional needs: Vec<Spanned<NeedSpec>> = "needs",
+        /// Whether the pods themselves wait, in init containers, until each
+        /// service they wait for answers on its first TCP port: a pod
+        /// restarted alone, or applied by another tool, still starts in order.
+        optional wait_for_needs: bool = "waitForNeeds",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, String> = "labels",
         /// Startup, readiness and liveness probes; `false` switches them off.
