@@ -274,33 +274,20 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
         ));
     }
     let name = format!("{}-topics", service.name);
-    Some(json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": recipe::metadata(platform, service, &name),
-        "spec": {
-            "backoffLimit": 6,
-            "ttlSecondsAfterFinished": 86400,
-            "template": {
-                "metadata": { "labels": crate::render::service_labels(platform, service) },
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "serviceAccountName": service.name,
-                    "automountServiceAccountToken": false,
-                    "securityContext": { "runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "seccompProfile": { "type": "RuntimeDefault" } },
-                    "containers": [{
-                        "name": "create-topics",
-                        "image": service.image,
-                        "command": ["sh", "-c", script],
-                        "resources": { "requests": { "cpu": "100m", "memory": "256Mi" }, "limits": { "cpu": "500m", "memory": "512Mi" } },
-                        "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } },
-                        "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
-                    }],
-                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
-                },
-            },
-        },
-    }))
+    Some(recipe::setup_job(
+        platform,
+        service,
+        &name,
+        &service.name,
+        json!(crate::render::service_labels(platform, service)),
+        1000,
+        json!({
+            "name": "create-topics",
+            "image": service.image,
+            "command": ["sh", "-c", script],
+            "resources": { "requests": { "cpu": "100m", "memory": "256Mi" }, "limits": { "cpu": "500m", "memory": "512Mi" } },
+        }),
+    ))
 }
 
 fn operator_resources() -> Value {

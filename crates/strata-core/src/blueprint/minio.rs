@@ -152,44 +152,26 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
     labels[JOB_LABEL] = json!(service.name);
     let key = |k: &str| json!({ "secretKeyRef": { "name": secret, "key": k } });
-    let account = json!({
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": recipe::metadata(platform, service, &name),
-        "automountServiceAccountToken": false,
-    });
     vec![
-        account,
-        json!({
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": recipe::metadata(platform, service, &name),
-            "spec": {
-                "backoffLimit": 6,
-                "template": {
-                    "metadata": { "labels": labels },
-                    "spec": {
-                        "restartPolicy": "OnFailure",
-                        "serviceAccountName": name,
-                        "automountServiceAccountToken": false,
-                        "securityContext": { "runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "seccompProfile": { "type": "RuntimeDefault" } },
-                        "containers": [{
-                            "name": "buckets",
-                            "image": MC_IMAGE,
-                            "command": ["sh", "-c", script],
-                            "env": [
-                                { "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") },
-                                { "name": "MINIO_ROOT_PASSWORD", "valueFrom": key("root-password") },
-                                { "name": "MC_CONFIG_DIR", "value": "/tmp/.mc" },
-                            ],
-                            "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "128Mi" } },
-                            "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } },
-                            "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
-                        }],
-                        "volumes": [{ "name": "tmp", "emptyDir": {} }],
-                    },
-                },
-            },
-        }),
+        recipe::setup_account(platform, service, &name),
+        recipe::setup_job(
+            platform,
+            service,
+            &name,
+            &name,
+            labels,
+            1000,
+            json!({
+                "name": "buckets",
+                "image": MC_IMAGE,
+                "command": ["sh", "-c", script],
+                "env": [
+                    { "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") },
+                    { "name": "MINIO_ROOT_PASSWORD", "valueFrom": key("root-password") },
+                    { "name": "MC_CONFIG_DIR", "value": "/tmp/.mc" },
+                ],
+                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "128Mi" } },
+            }),
+        ),
     ]
 }

@@ -80,6 +80,27 @@ fn init_script(tuning: &Tuning) -> String {
     script
 }
 
+/// What clients log in as: the first database's owner and its Secret (root
+/// and the root Secret without databases), then each database's exports.
+fn login_exports(
+    tuning: &Tuning,
+    database: &str,
+    root_secret: &str,
+    host: &str,
+) -> Vec<(String, String)> {
+    let (user, secret) = match tuning.databases.first() {
+        Some(db) => (db.owner.clone(), super::owner_secret(tuning, &db.owner)),
+        None => ("root".to_string(), root_secret.to_string()),
+    };
+    let mut exports = vec![
+        ("database".to_string(), database.to_string()),
+        ("user".to_string(), user),
+        ("secret".to_string(), secret),
+    ];
+    exports.extend(super::database_exports(tuning, "mysql", host, 3306));
+    exports
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
     if tuning.mode.name == "ha" {
         return cluster_recipe(tuning);
@@ -112,24 +133,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         .map_or("mysql", |d| d.name.as_str());
     exports.retain(|(k, _)| k != "url");
     exports.push(("url".into(), format!("mysql://{host}:3306/{database}")));
-    exports.push(("database".into(), database.to_string()));
-    exports.push((
-        "user".into(),
-        tuning
-            .databases
-            .first()
-            .map_or("root", |d| d.owner.as_str())
-            .to_string(),
-    ));
-    // The first database's owner, not root, is what clients log in as.
-    exports.push((
-        "secret".into(),
-        tuning
-            .databases
-            .first()
-            .map_or(secret.clone(), |d| super::owner_secret(tuning, &d.owner)),
-    ));
-    exports.extend(super::database_exports(tuning, "mysql", &host, 3306));
+    exports.extend(login_exports(tuning, database, &secret, &host));
     Recipe {
         spec,
         supplied: Supplied {
@@ -162,23 +166,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         "readUrl".into(),
         format!("mysql://{host}:{ROUTER_RO}/{database}"),
     ));
-    exports.push(("database".into(), database.to_string()));
-    exports.push((
-        "user".into(),
-        tuning
-            .databases
-            .first()
-            .map_or("root", |d| d.owner.as_str())
-            .to_string(),
-    ));
-    exports.push((
-        "secret".into(),
-        tuning
-            .databases
-            .first()
-            .map_or(secret.clone(), |d| super::owner_secret(tuning, &d.owner)),
-    ));
-    exports.extend(super::database_exports(tuning, "mysql", &host, 3306));
+    exports.extend(login_exports(tuning, database, &secret, &host));
     // The operator reads the root account from `secretName`: rootUser,
     // rootHost and rootPassword.
     let mut secrets = super::owner_secrets(tuning);
@@ -297,40 +285,24 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
     let name = format!("{}-databases", service.name);
     let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
     labels[JOB_LABEL] = json!(service.name);
-    let account = json!({
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": recipe::metadata(platform, service, &name),
-        "automountServiceAccountToken": false,
-    });
-    let job = json!({
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": recipe::metadata(platform, service, &name),
-        "spec": {
-            "backoffLimit": 6,
-            "template": {
-                "metadata": { "labels": labels },
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "serviceAccountName": name,
-                    "automountServiceAccountToken": false,
-                    "securityContext": { "runAsNonRoot": true, "runAsUser": 999, "runAsGroup": 999, "seccompProfile": { "type": "RuntimeDefault" } },
-                    "containers": [{
-                        "name": "databases",
-                        "image": service.image,
-                        "command": ["sh", "-c", script],
-                        "env": env,
-                        "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } },
-                        "securityContext": { "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } },
-                        "volumeMounts": [{ "name": "tmp", "mountPath": "/tmp" }],
-                    }],
-                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
-                },
-            },
-        },
-    });
-    vec![account, job]
+    vec![
+        recipe::setup_account(platform, service, &name),
+        recipe::setup_job(
+            platform,
+            service,
+            &name,
+            &name,
+            labels,
+            999,
+            json!({
+                "name": "databases",
+                "image": service.image,
+                "command": ["sh", "-c", script],
+                "env": env,
+                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } },
+            }),
+        ),
+    ]
 }
 
 /// What `plan` counts: in `ha` mode the servers and the routers.

@@ -469,6 +469,52 @@ pub fn claim_spec(service: &Service, size: &str) -> Value {
     spec
 }
 
+/// A Job running one setup script beside a blueprint's servers (topics,
+/// buckets, databases), as `user`, under the ServiceAccount `account`: the
+/// restricted profile, `/tmp` its only writable place. `container` gives
+/// the name, image, command, env and resources.
+pub fn setup_job(
+    platform: &crate::model::Platform,
+    service: &Service,
+    name: &str,
+    account: &str,
+    labels: Value,
+    user: u32,
+    mut container: Value,
+) -> Value {
+    container["securityContext"] = json!({ "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } });
+    container["volumeMounts"] = json!([{ "name": "tmp", "mountPath": "/tmp" }]);
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(platform, service, name),
+        "spec": {
+            "backoffLimit": 6,
+            "template": {
+                "metadata": { "labels": labels },
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "serviceAccountName": account,
+                    "automountServiceAccountToken": false,
+                    "securityContext": { "runAsNonRoot": true, "runAsUser": user, "runAsGroup": user, "seccompProfile": { "type": "RuntimeDefault" } },
+                    "containers": [container],
+                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
+                },
+            },
+        },
+    })
+}
+
+/// The ServiceAccount, without a token, of a blueprint's setup Job.
+pub fn setup_account(platform: &crate::model::Platform, service: &Service, name: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(platform, service, name),
+        "automountServiceAccountToken": false,
+    })
+}
+
 /// The storage size of a service's volume, as Kubernetes writes it.
 pub fn storage_size(service: &Service) -> String {
     service.storage.as_ref().map_or_else(
