@@ -25,6 +25,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects: recipe::no_objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options: recipe::no_option_checks,
 };
 
 const CONFIG: &str = "# Written by the Strata alertmanager blueprint: replace it with `config:`\n\

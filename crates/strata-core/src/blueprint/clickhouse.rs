@@ -39,6 +39,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions: recipe::no_companions,
     pods,
+    check_options: recipe::no_option_checks,
 };
 
 const HTTP: u16 = 8123;

@@ -31,6 +31,7 @@ pub static OPENRESTY: Blueprint = Blueprint {
     objects: recipe::no_objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options: recipe::no_option_checks,
 };
 
 /// The `nginx` blueprint.
@@ -52,6 +53,7 @@ pub static NGINX: Blueprint = Blueprint {
     objects: recipe::no_objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options: recipe::no_option_checks,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {

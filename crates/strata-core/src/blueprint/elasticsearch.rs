@@ -40,6 +40,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options: recipe::no_option_checks,
 };
 
 /// The `Elasticsearch` of `eck` mode. ECK makes the certificates, the

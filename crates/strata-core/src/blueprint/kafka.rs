@@ -50,6 +50,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions: recipe::no_companions,
     pods,
+    check_options,
 };
 
 /// The size of each of the entity operator's two containers (topic and
@@ -288,6 +289,39 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
             "resources": { "requests": { "cpu": "100m", "memory": "256Mi" }, "limits": { "cpu": "500m", "memory": "512Mi" } },
         }),
     ))
+}
+
+/// The `tls` option: Strimzi's listener, `true` or `false`.
+fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+    let Some(value) = check.get("tls") else {
+        return Vec::new();
+    };
+    match value.value.as_str() {
+        "true" if check.mode.name != "strimzi" => vec![
+            check
+                .error(
+                    "unsupported-option",
+                    format!(
+                        "the `{}` mode of `kafka` has no TLS listener",
+                        check.mode.name
+                    ),
+                    value.span,
+                    "not in this mode",
+                )
+                .help("use `mode: strimzi`, whose cluster CA signs the listener's certificates"),
+        ],
+        "true" | "false" => Vec::new(),
+        other => vec![
+            check
+                .error(
+                    "invalid-option",
+                    format!("the option `tls` takes `true` or `false`, not `{other}`"),
+                    value.span,
+                    "not a boolean",
+                )
+                .help("write `tls: \"true\"`"),
+        ],
+    }
 }
 
 fn operator_resources() -> Value {

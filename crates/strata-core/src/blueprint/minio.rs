@@ -44,6 +44,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -113,6 +114,30 @@ pub fn buckets(tuning: &Tuning) -> Vec<&str> {
         .split(',')
         .map(str::trim)
         .filter(|b| !b.is_empty())
+        .collect()
+}
+
+/// The `buckets` option: names S3 accepts.
+fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+    let Some(value) = check.get("buckets") else {
+        return Vec::new();
+    };
+    value
+        .value
+        .split(',')
+        .map(str::trim)
+        .find(|b| !is_bucket_name(b))
+        .map(|bad| {
+            check
+                .error(
+                    "invalid-option",
+                    format!("`{bad}` is not a bucket name"),
+                    value.span,
+                    "not a bucket name",
+                )
+                .help("write 3 to 63 lowercase letters, digits, `-` and `.`, comma-separated: `documents,backups`")
+        })
+        .into_iter()
         .collect()
 }
 

@@ -89,6 +89,41 @@ pub struct Blueprint {
     /// (ClickHouse's shards × replicas and Keeper nodes, Strimzi's entity
     /// operator). Companions are counted besides, from `companions`.
     pub pods: fn(&Service, &Tuning) -> Vec<PodGroup>,
+    /// Its own checks of `options:` beyond the catalog's (values that only
+    /// mean something in one mode, or beside another option).
+    pub check_options: fn(&OptionCheck<'_>) -> Vec<Diagnostic>,
+}
+
+/// What a blueprint's own option check sees.
+pub struct OptionCheck<'a> {
+    /// The mode chosen.
+    pub mode: &'a Mode,
+    /// The `options:` as written, with their spans.
+    pub options: Option<&'a Spanned<Map<String, String>>>,
+    /// The spec file, for diagnostics.
+    pub file: &'a SourceFile,
+}
+
+impl OptionCheck<'_> {
+    /// The option `name` as written, with its value's span.
+    pub fn get(&self, name: &str) -> Option<&Spanned<String>> {
+        self.options
+            .iter()
+            .flat_map(|o| o.value.iter())
+            .find(|(k, _)| k.value == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A diagnostic at `span`.
+    pub fn error(
+        &self,
+        code: &'static str,
+        message: String,
+        span: Span,
+        label: &str,
+    ) -> Diagnostic {
+        error(self.file, code, message, span, label)
+    }
 }
 
 /// Pods of one kind a service runs, with what each asks for: what `plan`
@@ -769,38 +804,11 @@ pub fn tune(
             .help("remove `envFrom`: the operator's pods get the blueprint's own settings"),
         );
     }
-    // Kafka's TLS listener is Strimzi's.
-    if blueprint.name == "kafka"
-        && let Some((_, value)) = spec
-            .options
-            .iter()
-            .flat_map(|o| o.value.iter())
-            .find(|(k, _)| k.value == "tls")
-    {
-        match value.value.as_str() {
-            "true" if mode.name != "strimzi" => errors.push(
-                error(
-                    file,
-                    "unsupported-option",
-                    format!("the `{}` mode of `kafka` has no TLS listener", mode.name),
-                    value.span,
-                    "not in this mode",
-                )
-                .help("use `mode: strimzi`, whose cluster CA signs the listener's certificates"),
-            ),
-            "true" | "false" => {}
-            other => errors.push(
-                error(
-                    file,
-                    "invalid-option",
-                    format!("the option `tls` takes `true` or `false`, not `{other}`"),
-                    value.span,
-                    "not a boolean",
-                )
-                .help("write `tls: \"true\"`"),
-            ),
-        }
-    }
+    errors.extend((blueprint.check_options)(&OptionCheck {
+        mode,
+        options: spec.options.as_ref(),
+        file,
+    }));
     let settings = match &spec.settings {
         Some(map) if !takes(Key::Settings) => {
             refuse(Key::Settings, map.span, &mut errors);
@@ -1092,26 +1100,6 @@ fn options(
             );
             continue;
         };
-        if blueprint.name == "minio"
-            && doc.name == "buckets"
-            && let Some(bad) = value
-                .value
-                .split(',')
-                .map(str::trim)
-                .find(|b| !minio::is_bucket_name(b))
-        {
-            errors.push(
-                error(
-                    file,
-                    "invalid-option",
-                    format!("`{bad}` is not a bucket name"),
-                    value.span,
-                    "not a bucket name",
-                )
-                .help("write 3 to 63 lowercase letters, digits, `-` and `.`, comma-separated: `documents,backups`"),
-            );
-            continue;
-        }
         let measure = if doc.summary.starts_with("A CPU quantity") {
             Some(crate::quantity::Measure::Cpu)
         } else if doc.summary.starts_with("A memory quantity") {
@@ -1154,52 +1142,7 @@ fn options(
         }
         out.insert(key.value.clone(), value.value.clone());
     }
-    if blueprint.name == "postgresql" {
-        backup_options(map, &out, file, errors);
-    }
     out
-}
-
-/// PostgreSQL's backup options that only mean something beside another:
-/// without it they would be accepted and ignored.
-fn backup_options(
-    map: Option<&Spanned<Map<String, String>>>,
-    options: &BTreeMap<String, String>,
-    file: &SourceFile,
-    errors: &mut Vec<Diagnostic>,
-) {
-    const NEEDS: [(&str, &str); 3] = [
-        ("walMaxParallel", "backup"),
-        ("backupAccessKey", "backupSecret"),
-        ("backupSecretKey", "backupSecret"),
-    ];
-    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
-        if let Some((_, needed)) = NEEDS.iter().find(|(name, _)| *name == key.value)
-            && !options.contains_key(*needed)
-        {
-            errors.push(
-                error(
-                    file,
-                    "invalid-option",
-                    format!("the option `{}` needs the option `{needed}`", key.value),
-                    key.span,
-                    "nothing to apply it to",
-                )
-                .help(format!("set `{needed}` too, or remove `{}`", key.value)),
-            );
-        } else if key.value == "walMaxParallel" && value.value.trim() == "0" {
-            errors.push(
-                error(
-                    file,
-                    "invalid-option",
-                    "the option `walMaxParallel` is 0".to_string(),
-                    value.span,
-                    "not at least 1",
-                )
-                .help("write 1 or more WAL files at a time, such as `\"8\"`"),
-            );
-        }
-    }
 }
 
 /// Operator modes whose custom resources carry a service's `volumes`

@@ -39,6 +39,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions: recipe::no_companions,
     pods,
+    check_options: recipe::no_option_checks,
 };
 
 /// The read-write and read-only ports of the MySQL Routers (the Service's

@@ -71,9 +71,49 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options,
 };
 
 const PORT: u16 = 5432;
+
+/// Backup options that only mean something beside another: without it they
+/// would be accepted and ignored.
+fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+    const NEEDS: [(&str, &str); 3] = [
+        ("walMaxParallel", "backup"),
+        ("backupAccessKey", "backupSecret"),
+        ("backupSecretKey", "backupSecret"),
+    ];
+    let mut errors = Vec::new();
+    for (key, value) in check.options.iter().flat_map(|m| m.value.iter()) {
+        if let Some((_, needed)) = NEEDS.iter().find(|(name, _)| *name == key.value)
+            && check.get(needed).is_none()
+        {
+            errors.push(
+                check
+                    .error(
+                        "invalid-option",
+                        format!("the option `{}` needs the option `{needed}`", key.value),
+                        key.span,
+                        "nothing to apply it to",
+                    )
+                    .help(format!("set `{needed}` too, or remove `{}`", key.value)),
+            );
+        } else if key.value == "walMaxParallel" && value.value.trim() == "0" {
+            errors.push(
+                check
+                    .error(
+                        "invalid-option",
+                        "the option `walMaxParallel` is 0".to_string(),
+                        value.span,
+                        "not at least 1",
+                    )
+                    .help("write 1 or more WAL files at a time, such as `\"8\"`"),
+            );
+        }
+    }
+    errors
+}
 
 /// The role owning the first database: who the top-level exports log in as.
 fn app_user(tuning: &Tuning) -> String {

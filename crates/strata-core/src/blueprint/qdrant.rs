@@ -34,6 +34,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects: recipe::no_objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
+    check_options: recipe::no_option_checks,
 };
 
 const P2P_PORT: u16 = 6335;

@@ -323,6 +323,11 @@ pub fn no_objects(_: &crate::model::Platform, _: &Service, _: &Tuning) -> Vec<Va
     Vec::new()
 }
 
+/// No checks of `options:` beyond the catalog's.
+pub fn no_option_checks(_: &super::OptionCheck<'_>) -> Vec<Diagnostic> {
+    Vec::new()
+}
+
 /// No services beside the declared one.
 pub fn no_companions(_: &Service, _: &Tuning) -> Vec<Service> {
     Vec::new()

@@ -70,6 +70,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     objects,
     companions,
     pods,
+    check_options: recipe::no_option_checks,
 };
 
 const PORT: u16 = 6379;

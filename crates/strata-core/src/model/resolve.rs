@@ -1191,12 +1191,17 @@ impl Resolver<'_> {
         let written = self.doc.file.slice(span);
         let offset = if written == literal {
             Some(0)
-        } else if written.len() == literal.len() + 2 && &written[1..written.len() - 1] == literal {
+        } else if written.len() == literal.len() + 2
+            && written.get(1..written.len() - 1) == Some(literal)
+        {
             Some(1)
         } else {
-            written
-                .find(&literal[range.clone()])
-                .map(|at| at - range.start)
+            // The fragment may also occur earlier in the written text (an
+            // escape, a folded line): then the whole scalar is the place.
+            literal
+                .get(range.clone())
+                .and_then(|fragment| written.find(fragment))
+                .and_then(|at| at.checked_sub(range.start))
         };
         match offset {
             Some(o) => Span::new(span.start + o + range.start, span.start + o + range.end),
