@@ -48,6 +48,9 @@ pub struct Change {
     pub kind: ChangeKind,
     /// A unified diff of the YAML, live (`-`) to desired (`+`).
     pub diff: String,
+    /// Fields another field manager owns, which `apply` would refuse to
+    /// take without `--force-conflicts` (the diff shows them taken).
+    pub conflicts: Vec<crate::cluster::FieldConflict>,
 }
 
 /// The object without what the server maintains: status, server metadata,
@@ -158,6 +161,7 @@ pub async fn diff(
                 id,
                 kind: ChangeKind::Removed,
                 diff,
+                conflicts: Vec::new(),
             });
         }
     }
@@ -171,9 +175,19 @@ async fn change(cluster: &Cluster, object: &Object) -> Result<Option<Change>, Cl
         Err(ClusterError::UnknownKind { .. }) => None,
         Err(e) => return Err(e),
     };
-    // Forced, so that fields of other managers show as changes rather
-    // than stop the diff.
-    let desired = match cluster.apply(&object.value, true, true).await {
+    // Unforced first, as `apply` would: a conflict is reported, then the
+    // forced dry run shows what taking the fields would change.
+    let mut conflicts = Vec::new();
+    let attempt = match cluster.apply(&object.value, false, true).await {
+        Err(ClusterError::Conflict {
+            conflicts: found, ..
+        }) => {
+            conflicts = found;
+            cluster.apply(&object.value, true, true).await
+        }
+        other => other,
+    };
+    let desired = match attempt {
         Ok(desired) => desired,
         Err(e) if e.is_not_found() => object.value.clone(),
         Err(ClusterError::UnknownKind { .. }) => object.value.clone(),
@@ -184,7 +198,14 @@ async fn change(cluster: &Cluster, object: &Object) -> Result<Option<Change>, Cl
     } else {
         ChangeKind::Added
     };
-    Ok(unified(&id, live.as_ref(), Some(&desired)).map(|diff| Change { id, kind, diff }))
+    Ok(
+        unified(&id, live.as_ref(), Some(&desired)).map(|diff| Change {
+            id,
+            kind,
+            diff,
+            conflicts,
+        }),
+    )
 }
 
 #[cfg(test)]

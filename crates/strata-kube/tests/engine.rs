@@ -1150,3 +1150,47 @@ async fn a_changed_job_replaces_the_old_one() {
     let deleted = position(&calls, "delete", "Job/shop/migrate").expect("the old Job is deleted");
     assert!(deleted < last_position(&calls, "apply", "Job/shop/migrate").unwrap());
 }
+
+/// `diff` says what `apply` would refuse: fields another manager owns are
+/// named with their manager, and the diff shows them taken.
+#[tokio::test(start_paused = true)]
+async fn diff_names_the_conflicts_apply_would_meet() {
+    let fake = Fake::new();
+    let set = shop();
+    let cluster = fake.cluster();
+    let mut theirs = set
+        .objects
+        .iter()
+        .find(|o| o.key() == "Deployment/shop/api")
+        .unwrap()
+        .value
+        .clone();
+    theirs["spec"]["replicas"] = json!(5);
+    fake.insert(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        "strata",
+    );
+    fake.insert(theirs, "kubectl-edit");
+    let objects: Vec<_> = set.objects.iter().collect();
+    let changes = strata_kube::diff::diff(&cluster, &objects, &[], 4)
+        .await
+        .unwrap();
+    let api = changes
+        .iter()
+        .find(|c| c.id.to_string() == "Deployment/shop/api")
+        .unwrap();
+    assert!(
+        api.conflicts
+            .iter()
+            .any(|c| c.field == ".spec.replicas" && c.manager == "kubectl-edit"),
+        "{:?}",
+        api.conflicts
+    );
+    assert!(api.diff.contains("-  replicas: 5"), "{}", api.diff);
+    assert!(
+        changes
+            .iter()
+            .filter(|c| c.id.to_string() != "Deployment/shop/api")
+            .all(|c| c.conflicts.is_empty())
+    );
+}

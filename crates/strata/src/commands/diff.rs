@@ -36,6 +36,12 @@ fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Re
         Ok::<_, anyhow::Error>(strata_kube::diff::diff(&cluster, &objects, &pruned, 8).await?)
     })?;
     for change in &changes {
+        for conflict in &change.conflicts {
+            printer.note(&format!(
+                "{}: {} is owned by `{}`: `strata apply` needs --force-conflicts to take it",
+                change.id, conflict.field, conflict.manager
+            ));
+        }
         for line in change.diff.lines() {
             let style = match line.chars().next() {
                 _ if line.starts_with("+++") || line.starts_with("---") => "1",
