@@ -46,8 +46,11 @@ const HTTP: u16 = 8123;
 
 /// Keeper nodes of a replicated `altinity` cluster, a quorum surviving one loss.
 const KEEPERS: u32 = 3;
-/// The size of one Keeper node: requests, then limits.
-const KEEPER_SIZE: [(&str, &str); 2] = [("250m", "512Mi"), ("1", "1Gi")];
+/// The size of one Keeper node.
+const KEEPER_SIZE: recipe::Size = recipe::Size {
+    requests: ("250m", "512Mi"),
+    limits: ("1", "1Gi"),
+};
 /// The volume of one Keeper node.
 const KEEPER_STORAGE: &str = "10Gi";
 
@@ -70,19 +73,16 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     });
     let mut groups = vec![servers];
     if service.replicas > 1 {
-        let quantity = |text: &str, measure| Quantity::parse(text, measure).unwrap_or_default();
-        let mut resources = crate::model::Resources::default();
-        resources.requests.cpu = quantity(KEEPER_SIZE[0].0, Measure::Cpu);
-        resources.requests.memory = quantity(KEEPER_SIZE[0].1, Measure::Bytes);
-        resources.limits.cpu = quantity(KEEPER_SIZE[1].0, Measure::Cpu);
-        resources.limits.memory = quantity(KEEPER_SIZE[1].1, Measure::Bytes);
+        let resources = KEEPER_SIZE.resources();
         groups.push(super::PodGroup {
             name: keeper_name(&service.name),
             pods: KEEPERS,
             resources,
             gpu: 0,
             pvcs: KEEPERS,
-            storage: quantity(KEEPER_STORAGE, Measure::Bytes).times(u64::from(KEEPERS)),
+            storage: Quantity::parse(KEEPER_STORAGE, Measure::Bytes)
+                .unwrap_or_default()
+                .times(u64::from(KEEPERS)),
             pool: None,
         });
     }
@@ -304,10 +304,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                             "containers": [{
                                 "name": "clickhouse-keeper",
                                 "image": image("clickhouse/clickhouse-keeper", tuning),
-                                "resources": {
-                                    "requests": { "cpu": KEEPER_SIZE[0].0, "memory": KEEPER_SIZE[0].1 },
-                                    "limits": { "cpu": KEEPER_SIZE[1].0, "memory": KEEPER_SIZE[1].1 },
-                                },
+                                "resources": KEEPER_SIZE.json(),
                             }],
                         },
                     }],

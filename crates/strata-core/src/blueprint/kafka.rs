@@ -55,27 +55,25 @@ pub static BLUEPRINT: Blueprint = Blueprint {
 
 /// The size of each of the entity operator's two containers (topic and
 /// user operators): requests, then limits.
-const OPERATOR_SIZE: [(&str, &str); 2] = [("100m", "256Mi"), ("500m", "512Mi")];
+const OPERATOR_SIZE: recipe::Size = recipe::Size {
+    requests: ("100m", "256Mi"),
+    limits: ("500m", "512Mi"),
+};
 
 /// `strimzi` runs the node pool's pods and one entity-operator pod of two
 /// containers.
 fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     let mut groups = recipe::own_pods(service, tuning);
     if tuning.mode.name == "strimzi" {
-        use crate::quantity::{Measure, Quantity};
-        let two = |text: &str, measure| Quantity::parse(text, measure).unwrap_or_default().times(2);
-        let mut resources = crate::model::Resources::default();
-        resources.requests.cpu = two(OPERATOR_SIZE[0].0, Measure::Cpu);
-        resources.requests.memory = two(OPERATOR_SIZE[0].1, Measure::Bytes);
-        resources.limits.cpu = two(OPERATOR_SIZE[1].0, Measure::Cpu);
-        resources.limits.memory = two(OPERATOR_SIZE[1].1, Measure::Bytes);
+        let one = OPERATOR_SIZE.resources();
+        let resources = one.plus(one);
         groups.push(super::PodGroup {
             name: format!("{}-entity-operator", service.name),
             pods: 1,
             resources,
             gpu: 0,
             pvcs: 0,
-            storage: Quantity::default(),
+            storage: crate::quantity::Quantity::default(),
             pool: None,
         });
     }
@@ -324,13 +322,6 @@ fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic>
     }
 }
 
-fn operator_resources() -> Value {
-    json!({
-        "requests": { "cpu": OPERATOR_SIZE[0].0, "memory": OPERATOR_SIZE[0].1 },
-        "limits": { "cpu": OPERATOR_SIZE[1].0, "memory": OPERATOR_SIZE[1].1 },
-    })
-}
-
 fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let replication = tuning.replicas.clamp(1, 3);
     let mut storage = json!({ "id": 0, "type": "persistent-claim", "size": recipe::storage_size(service), "deleteClaim": false, "kraftMetadata": "shared" });
@@ -372,7 +363,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                     "listeners": listeners,
                     "config": config,
                 },
-                "entityOperator": { "topicOperator": { "resources": operator_resources() }, "userOperator": { "resources": operator_resources() } },
+                "entityOperator": { "topicOperator": { "resources": OPERATOR_SIZE.json() }, "userOperator": { "resources": OPERATOR_SIZE.json() } },
             },
         }),
         json!({

@@ -46,8 +46,11 @@ pub static BLUEPRINT: Blueprint = Blueprint {
 /// 3306 forwards to 6446).
 const ROUTER_RW: u16 = 6446;
 const ROUTER_RO: u16 = 6447;
-/// What one router asks for and may use: (cpu, memory) requests, limits.
-const ROUTER_RESOURCES: [(&str, &str); 2] = [("100m", "256Mi"), ("500m", "512Mi")];
+/// What one router asks for and may use.
+const ROUTER_SIZE: recipe::Size = recipe::Size {
+    requests: ("100m", "256Mi"),
+    limits: ("500m", "512Mi"),
+};
 
 /// Labels the MySQL Operator gives the router pods of cluster `name`.
 fn router_labels(name: &str) -> [(&'static str, String); 2] {
@@ -223,10 +226,8 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     }
     let claim = recipe::claim_spec(service, &recipe::storage_size(service));
     let mut pod = json!({ "containers": [{ "name": "mysql", "resources": recipe::resource_values(service) }] });
-    let mut router_pod = json!({ "containers": [{ "name": "router", "resources": {
-        "requests": { "cpu": ROUTER_RESOURCES[0].0, "memory": ROUTER_RESOURCES[0].1 },
-        "limits": { "cpu": ROUTER_RESOURCES[1].0, "memory": ROUTER_RESOURCES[1].1 },
-    } }] });
+    let mut router_pod =
+        json!({ "containers": [{ "name": "router", "resources": ROUTER_SIZE.json() }] });
     if let Some(pool) = recipe::pool_scheduling(platform, service)
         && let Some(fields) = pool.as_object()
     {
@@ -312,21 +313,12 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     if tuning.mode.name != "ha" {
         return vec![servers];
     }
-    let amount =
-        |text: &str, measure| crate::quantity::Quantity::parse(text, measure).unwrap_or_default();
-    let (cpu, memory) = (
-        crate::quantity::Measure::Cpu,
-        crate::quantity::Measure::Bytes,
-    );
     let mut routers = super::PodGroup::of(service);
     routers.name = format!("{}-router", service.name);
     routers.pods = tuning.number("routers", 2);
     routers.gpu = 0;
     routers.pvcs = 0;
     routers.storage = crate::quantity::Quantity::default();
-    routers.resources.requests.cpu = amount(ROUTER_RESOURCES[0].0, cpu);
-    routers.resources.requests.memory = amount(ROUTER_RESOURCES[0].1, memory);
-    routers.resources.limits.cpu = amount(ROUTER_RESOURCES[1].0, cpu);
-    routers.resources.limits.memory = amount(ROUTER_RESOURCES[1].1, memory);
+    routers.resources = ROUTER_SIZE.resources();
     vec![servers, routers]
 }

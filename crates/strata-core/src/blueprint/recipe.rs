@@ -236,6 +236,42 @@ pub fn resources(cpu: &str, memory: &str, cpu_limit: &str, memory_limit: &str) -
     json!({ "requests": { "cpu": cpu, "memory": memory }, "limits": { "cpu": cpu_limit, "memory": memory_limit } })
 }
 
+/// The fixed size of a pod or container a blueprint adds of its own (a
+/// sidecar, an operator's helper): one constant for what is rendered and
+/// what `plan` counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Size {
+    /// CPU and memory requested, as Kubernetes writes them.
+    pub requests: (&'static str, &'static str),
+    /// CPU and memory limits.
+    pub limits: (&'static str, &'static str),
+}
+
+impl Size {
+    /// A container's `resources`.
+    pub fn json(self) -> Value {
+        resources(
+            self.requests.0,
+            self.requests.1,
+            self.limits.0,
+            self.limits.1,
+        )
+    }
+
+    /// The same, as the model counts it.
+    pub fn resources(self) -> crate::model::Resources {
+        use crate::quantity::{Measure, Quantity};
+        let amounts = |(cpu, memory): (&str, &str)| crate::model::Amounts {
+            cpu: Quantity::parse(cpu, Measure::Cpu).unwrap_or_default(),
+            memory: Quantity::parse(memory, Measure::Bytes).unwrap_or_default(),
+        };
+        crate::model::Resources {
+            requests: amounts(self.requests),
+            limits: amounts(self.limits),
+        }
+    }
+}
+
 /// A restricted security context for an image's own user and group.
 pub fn user(id: u32, group: u32, read_only_root: bool) -> Value {
     json!({ "runAsUser": id, "runAsGroup": group, "fsGroup": group, "readOnlyRootFilesystem": read_only_root })

@@ -79,8 +79,11 @@ const SENTINEL_PORT: u16 = 26379;
 const EXPORTER_PORT: u16 = 9121;
 /// The exporter's image, pinned.
 const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.66.0";
-/// What the exporter asks for and may use: (cpu, memory) requests, limits.
-const EXPORTER_RESOURCES: [(&str, &str); 2] = [("25m", "32Mi"), ("100m", "64Mi")];
+/// What the exporter asks for and may use.
+const EXPORTER_SIZE: recipe::Size = recipe::Size {
+    requests: ("25m", "32Mi"),
+    limits: ("100m", "64Mi"),
+};
 
 /// The redis_exporter sidecar: reads the server on localhost with its
 /// password, serves Prometheus metrics on 9121, restricted like the server.
@@ -95,10 +98,7 @@ fn exporter(secret: &str) -> Value {
             { "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") },
             { "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
         ],
-        "resources": {
-            "requests": { "cpu": EXPORTER_RESOURCES[0].0, "memory": EXPORTER_RESOURCES[0].1 },
-            "limits": { "cpu": EXPORTER_RESOURCES[1].0, "memory": EXPORTER_RESOURCES[1].1 },
-        },
+        "resources": EXPORTER_SIZE.json(),
         "securityContext": {
             "runAsNonRoot": true, "runAsUser": 59000, "runAsGroup": 59000,
             "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
@@ -259,10 +259,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "enabled": true,
             "image": "quay.io/opstree/redis-exporter:v1.44.0",
             "imagePullPolicy": "IfNotPresent",
-            "resources": {
-                "requests": { "cpu": EXPORTER_RESOURCES[0].0, "memory": EXPORTER_RESOURCES[0].1 },
-                "limits": { "cpu": EXPORTER_RESOURCES[1].0, "memory": EXPORTER_RESOURCES[1].1 },
-            },
+            "resources": EXPORTER_SIZE.json(),
         });
     }
     let mut out = Vec::new();
@@ -379,30 +376,7 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     let mut nodes = super::PodGroup::of(service);
     if tuning.metrics {
         // Each pod runs the exporter beside the server.
-        let amount = |text: &str, measure| {
-            crate::quantity::Quantity::parse(text, measure).unwrap_or_default()
-        };
-        let (cpu, memory) = (
-            crate::quantity::Measure::Cpu,
-            crate::quantity::Measure::Bytes,
-        );
-        let r = &mut nodes.resources;
-        r.requests.cpu = r
-            .requests
-            .cpu
-            .saturating_add(amount(EXPORTER_RESOURCES[0].0, cpu));
-        r.requests.memory = r
-            .requests
-            .memory
-            .saturating_add(amount(EXPORTER_RESOURCES[0].1, memory));
-        r.limits.cpu = r
-            .limits
-            .cpu
-            .saturating_add(amount(EXPORTER_RESOURCES[1].0, cpu));
-        r.limits.memory = r
-            .limits
-            .memory
-            .saturating_add(amount(EXPORTER_RESOURCES[1].1, memory));
+        nodes.resources = nodes.resources.plus(EXPORTER_SIZE.resources());
     }
     if tuning.mode.name != "cluster" {
         return vec![nodes];

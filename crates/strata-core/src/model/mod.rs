@@ -270,6 +270,16 @@ pub struct Resources {
     pub limits: Amounts,
 }
 
+impl Resources {
+    /// Both together (a container and its sidecar), saturating.
+    pub fn plus(self, other: Resources) -> Resources {
+        Resources {
+            requests: self.requests.plus(other.requests),
+            limits: self.limits.plus(other.limits),
+        }
+    }
+}
+
 /// CPU (in cores) and memory (in bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Amounts {
@@ -277,6 +287,16 @@ pub struct Amounts {
     pub cpu: Quantity,
     /// Memory bytes.
     pub memory: Quantity,
+}
+
+impl Amounts {
+    /// Both together, saturating.
+    pub fn plus(self, other: Amounts) -> Amounts {
+        Amounts {
+            cpu: self.cpu.saturating_add(other.cpu),
+            memory: self.memory.saturating_add(other.memory),
+        }
+    }
 }
 
 /// A persistent volume of a service.
