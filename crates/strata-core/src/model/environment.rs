@@ -147,20 +147,10 @@ fn leave_out(root: &mut Node, entry: &str) -> Result<(), Diagnostic> {
         }
         return Ok(());
     }
-    for tier in tiers.iter_mut() {
-        let NodeKind::Map(entries) = &mut tier.kind else {
-            continue;
-        };
-        let Some((_, services)) = entries
-            .iter_mut()
-            .find(|(k, _)| k.as_scalar() == Some("services"))
-        else {
-            continue;
-        };
-        if let NodeKind::Map(services) = &mut services.kind
-            && let Some(at) = services
-                .iter()
-                .position(|(k, _)| k.as_scalar() == Some(entry))
+    for services in tiers.iter_mut().filter_map(services_mut) {
+        if let Some(at) = services
+            .iter()
+            .position(|(k, _)| k.as_scalar() == Some(entry))
         {
             services.remove(at);
             return Ok(());
@@ -366,40 +356,30 @@ pub(super) fn renamed_namespaces(spec: &PlatformSpec) -> Vec<String> {
 }
 
 fn tiers_mut(root: &mut Node) -> Option<&mut Vec<Node>> {
-    let NodeKind::Map(entries) = &mut root.kind else {
-        return None;
-    };
-    let (_, tiers) = entries
-        .iter_mut()
-        .find(|(k, _)| k.as_scalar() == Some("tiers"))?;
-    match &mut tiers.kind {
+    match &mut root.get_mut("tiers")?.kind {
         NodeKind::Seq(items) => Some(items),
         _ => None,
     }
 }
 
-fn service_node<'n>(root: &'n mut Node, service: &str) -> Option<&'n mut Node> {
-    for tier in tiers_mut(root)? {
-        let NodeKind::Map(entries) = &mut tier.kind else {
-            continue;
-        };
-        let Some((_, services)) = entries
-            .iter_mut()
-            .find(|(k, _)| k.as_scalar() == Some("services"))
-        else {
-            continue;
-        };
-        let NodeKind::Map(services) = &mut services.kind else {
-            continue;
-        };
-        if let Some((_, node)) = services
-            .iter_mut()
-            .find(|(k, _)| k.as_scalar() == Some(service))
-        {
-            return Some(node);
-        }
+/// The `services:` entries of a tier.
+fn services_mut(tier: &mut Node) -> Option<&mut Vec<(Node, Node)>> {
+    match &mut tier.get_mut("services")?.kind {
+        NodeKind::Map(services) => Some(services),
+        _ => None,
     }
-    None
+}
+
+fn service_node<'n>(root: &'n mut Node, service: &str) -> Option<&'n mut Node> {
+    tiers_mut(root)?
+        .iter_mut()
+        .filter_map(services_mut)
+        .find_map(|services| {
+            services
+                .iter_mut()
+                .find(|(k, _)| k.as_scalar() == Some(service))
+        })
+        .map(|(_, node)| node)
 }
 
 fn service_names(root: &Node) -> Vec<String> {

@@ -65,6 +65,17 @@ impl Node {
         }
     }
 
+    /// The value under `key`, mutable, if this is a mapping that has it.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.kind {
+            NodeKind::Map(entries) => entries
+                .iter_mut()
+                .find(|(k, _)| k.as_scalar() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
     /// What kind of value this is, for messages ("a mapping", "a number"…).
     pub fn describe(&self) -> &'static str {
         match &self.kind {
