@@ -222,6 +222,18 @@ mod loopback {
     }
 }
 
+/// Applies the `idle` environment without the `store` tier: no pod and no
+/// claim to wait for, so it must succeed on any cluster.
+const APPLY_IDLE: &[&str] = &[
+    "apply",
+    "--env",
+    "idle",
+    "--skip",
+    "store",
+    "--timeout",
+    "2m",
+];
+
 fn every_verb(kubeconfig: &Path) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let id = suffix();
@@ -246,15 +258,7 @@ fn every_verb(kubeconfig: &Path) {
     );
 
     // Without pods nothing waits on the cluster's nodes: this must succeed.
-    let out = suite.strata(&[
-        "apply",
-        "--env",
-        "idle",
-        "--skip",
-        "store",
-        "--timeout",
-        "2m",
-    ]);
+    let out = suite.strata(APPLY_IDLE);
     let (_, err) = text(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("recorded revision 1"), "{err}");
@@ -264,15 +268,7 @@ fn every_verb(kubeconfig: &Path) {
     );
 
     // Applying again changes nothing; the generated secret is kept.
-    let out = suite.strata(&[
-        "apply",
-        "--env",
-        "idle",
-        "--skip",
-        "store",
-        "--timeout",
-        "2m",
-    ]);
+    let out = suite.strata(APPLY_IDLE);
     let (_, err) = text(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("recorded revision 2"), "{err}");
@@ -310,15 +306,7 @@ fn every_verb(kubeconfig: &Path) {
         diff.contains("+        image: nginxinc/nginx-unprivileged:1.27.4"),
         "{diff}"
     );
-    let out = suite.strata(&[
-        "apply",
-        "--env",
-        "idle",
-        "--skip",
-        "store",
-        "--timeout",
-        "2m",
-    ]);
+    let out = suite.strata(APPLY_IDLE);
     assert!(out.status.success(), "{}", text(&out).1);
     let out = suite.strata(&["rollback", "--env", "idle", "--timeout", "2m"]);
     let (_, err) = text(&out);
