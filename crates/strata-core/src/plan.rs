@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::blueprint::PodGroup;
-use crate::model::{Platform, Service};
+use crate::model::Platform;
 use crate::quantity::{Measure, Quantity};
 
 /// How a platform will be deployed, derived from a [`Platform`].
@@ -147,11 +147,12 @@ pub struct Fit {
 }
 
 impl Totals {
-    /// Adds one service: every pod it runs, its companions' too.
-    pub fn add(&mut self, service: &Service) {
+    /// Adds one service, given by its footprint: every pod it runs, its
+    /// companions' too ([`crate::blueprint::footprint`]).
+    pub fn add(&mut self, footprint: &[PodGroup]) {
         self.services += 1;
-        for group in crate::blueprint::footprint(service) {
-            self.add_pods(&group);
+        for group in footprint {
+            self.add_pods(group);
         }
     }
 
@@ -176,10 +177,10 @@ impl Totals {
     }
 
     /// Totals of some services.
-    pub fn of<'a>(services: impl IntoIterator<Item = &'a Service>) -> Totals {
+    pub fn of<'a>(footprints: impl IntoIterator<Item = &'a [PodGroup]>) -> Totals {
         let mut totals = Totals::default();
-        for service in services {
-            totals.add(service);
+        for footprint in footprints {
+            totals.add(footprint);
         }
         totals
     }
@@ -197,6 +198,12 @@ impl Plan {
     /// assert_eq!(plan.waves.len(), 1);
     /// ```
     pub fn new(platform: &Platform) -> Plan {
+        // Each service's pods, worked out once for every table below.
+        let footprints: Vec<Vec<PodGroup>> = platform
+            .services
+            .iter()
+            .map(crate::blueprint::footprint)
+            .collect();
         let waves = platform
             .waves
             .iter()
@@ -211,9 +218,7 @@ impl Plan {
                             name: s.name.clone(),
                             tier: platform.tier_of(s).name.clone(),
                             kind: s.kind.as_str(),
-                            replicas: crate::blueprint::footprint(s)
-                                .first()
-                                .map_or(s.replicas, |g| g.pods),
+                            replicas: footprints[id.0].first().map_or(s.replicas, |g| g.pods),
                         }
                     })
                     .collect(),
@@ -231,7 +236,7 @@ impl Plan {
             .map(|t| TierTotals {
                 tier: t.name.clone(),
                 namespace: t.namespace.clone(),
-                totals: Totals::of(t.services.iter().map(|id| &platform.services[id.0])),
+                totals: Totals::of(t.services.iter().map(|id| footprints[id.0].as_slice())),
             })
             .collect();
         Plan {
@@ -244,8 +249,8 @@ impl Plan {
                 .map(|&s| platform.step_name(s))
                 .collect(),
             tiers,
-            total: Totals::of(&platform.services),
-            fit: fit(platform),
+            total: Totals::of(footprints.iter().map(Vec::as_slice)),
+            fit: fit(platform, &footprints),
             calls: platform.edges.len(),
             calls_without_timeout: platform
                 .edges
@@ -335,7 +340,7 @@ fn count(n: u32) -> Quantity {
     Quantity::units(u64::from(n))
 }
 
-fn fit(platform: &Platform) -> Vec<Fit> {
+fn fit(platform: &Platform, footprints: &[Vec<PodGroup>]) -> Vec<Fit> {
     let mut checks = Vec::new();
     // A tenant's namespace holds none of the platform's services: its budget
     // is for the tenant's own workloads, so there is nothing to compare.
@@ -347,7 +352,9 @@ fn fit(platform: &Platform) -> Vec<Fit> {
             platform
                 .services
                 .iter()
-                .filter(|s| s.namespace == namespace.name),
+                .zip(footprints)
+                .filter(|(s, _)| s.namespace == namespace.name)
+                .map(|(_, f)| f.as_slice()),
         );
         let scope = format!("namespace {}", namespace.name);
         let wanted = [
@@ -397,10 +404,9 @@ fn fit(platform: &Platform) -> Vec<Fit> {
         }
     }
     for pool in &platform.node_pools {
-        let members: Vec<PodGroup> = platform
-            .services
+        let members: Vec<&PodGroup> = footprints
             .iter()
-            .flat_map(crate::blueprint::footprint)
+            .flatten()
             .filter(|g| g.pool.as_deref() == Some(pool.name.as_str()))
             .collect();
         let mut totals = Totals::default();
