@@ -571,6 +571,34 @@ impl Platform {
 }
 
 impl Service {
+    /// Its own Service's name in the cluster's DNS.
+    pub fn fqdn(&self) -> String {
+        format!(
+            "{}.{}.svc.{}",
+            self.name,
+            self.namespace,
+            endpoint::CLUSTER_DOMAIN
+        )
+    }
+
+    /// A field its blueprint exports (`host`, `port`, `readHost`…), if any.
+    pub fn exported(&self, field: &str) -> Option<&str> {
+        self.tuning.as_ref().and_then(|t| {
+            t.supplied
+                .exports
+                .iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    /// The host its callers dial: its blueprint's exported `host` (an
+    /// operator's Service such as CloudNativePG's `NAME-rw`), else its own.
+    pub fn dialed_host(&self) -> String {
+        self.exported("host")
+            .map_or_else(|| self.fqdn(), str::to_string)
+    }
+
     /// Whether its pods keep a volume each (a StatefulSet's claim template).
     pub fn has_volume_per_pod(&self) -> bool {
         self.kind == WorkloadKind::Stateful && self.all_volumes().next().is_some()

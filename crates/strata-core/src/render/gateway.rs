@@ -118,13 +118,6 @@ fn telemetry(platform: &Platform) -> Vec<Object> {
     out
 }
 
-fn fqdn(service: &Service) -> String {
-    format!(
-        "{}.{}.svc.{CLUSTER_DOMAIN}",
-        service.name, service.namespace
-    )
-}
-
 /// The namespace a gateway's own objects live in: the one the spec names,
 /// else its proxy's when the proxy is a platform service, else that of its
 /// first route's service.
@@ -232,7 +225,7 @@ fn istio_route(platform: &Platform, route: &Route) -> Value {
     let service = &platform.services[route.service.0];
     let mut http = json!({
         "match": [{ "uri": { "prefix": route.path } }],
-        "route": [{ "destination": { "host": fqdn(service), "port": { "number": route.port.service_port() } } }],
+        "route": [{ "destination": { "host": service.fqdn(), "port": { "number": route.port.service_port() } } }],
     });
     if let Some(rewrite) = &route.rewrite {
         http["rewrite"] = json!({ "uri": rewrite });
@@ -594,7 +587,7 @@ pub fn kong_config(platform: &Platform, gateway: &Gateway, routes: &[&Route]) ->
         let base = rewrite.as_deref().unwrap_or("");
         let mut kong_service = json!({
             "name": name,
-            "url": format!("http://{}:{port}{}", fqdn(service), base.trim_end_matches('/')),
+            "url": format!("http://{}:{port}{}", service.fqdn(), base.trim_end_matches('/')),
             "connect_timeout": calls.connect_timeout_ms.unwrap_or(1000),
             "routes": kong_routes,
         });

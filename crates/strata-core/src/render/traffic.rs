@@ -5,7 +5,6 @@
 use serde_json::{Value, json};
 
 use super::{Object, labels};
-use crate::model::endpoint::CLUSTER_DOMAIN;
 use crate::model::{CallPolicy, LoadBalancer, MeshKind, Platform, Protocol, Service, ServiceId};
 
 /// Seconds an ejected endpoint stays out, and how often endpoints are judged.
@@ -114,22 +113,9 @@ pub fn render(platform: &Platform) -> Vec<Object> {
 /// `NAME-rw` or Strimzi's bootstrap, when not the service's own name) and
 /// its `readHost`, if any.
 fn hosts(service: &Service) -> Vec<(String, String)> {
-    let exported = |key: &str| {
-        service.tuning.as_ref().and_then(|t| {
-            t.supplied
-                .exports
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        })
-    };
-    let own = format!(
-        "{}.{}.svc.{CLUSTER_DOMAIN}",
-        service.name, service.namespace
-    );
-    let mut hosts = vec![(service.name.clone(), exported("host").unwrap_or(own))];
-    if let Some(read) = exported("readHost") {
-        hosts.push((format!("{}-read", service.name), read));
+    let mut hosts = vec![(service.name.clone(), service.dialed_host())];
+    if let Some(read) = service.exported("readHost") {
+        hosts.push((format!("{}-read", service.name), read.to_string()));
     }
     hosts
 }

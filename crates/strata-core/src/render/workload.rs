@@ -211,16 +211,7 @@ fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
         .filter_map(|target| {
             // A blueprint's clients dial its exported host and port (an
             // operator's Service such as `NAME-rw`); others the Service.
-            let exported = |field: &str| {
-                target.tuning.as_ref().and_then(|t| {
-                    t.supplied
-                        .exports
-                        .iter()
-                        .find(|(k, _)| k == field)
-                        .map(|(_, v)| v.clone())
-                })
-            };
-            let port = match exported("port").and_then(|p| p.parse::<u16>().ok()) {
+            let port = match target.exported("port").and_then(|p| p.parse::<u16>().ok()) {
                 Some(port) => port,
                 None => target
                     .ports
@@ -228,14 +219,7 @@ fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
                     .find(|p| p.protocol != Protocol::Udp)?
                     .service_port(),
             };
-            let host = exported("host").unwrap_or_else(|| {
-                format!(
-                    "{}.{}.svc.{}",
-                    target.name,
-                    target.namespace,
-                    crate::model::endpoint::CLUSTER_DOMAIN
-                )
-            });
+            let host = target.dialed_host();
             Some(json!({
                 "name": format!("wait-{}", target.name),
                 "image": WAIT_IMAGE,
