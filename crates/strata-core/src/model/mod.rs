@@ -1057,6 +1057,8 @@ pub struct Serve {
     pub session_affinity_seconds: Option<u64>,
     /// The call policy of its callers, under their own `calls:`.
     pub calls: CallPolicy,
+    /// Requests a minute each pod admits, enforced by its sidecar.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// A mesh load-balancing policy.

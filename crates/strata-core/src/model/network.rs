@@ -206,6 +206,7 @@ impl Resolver<'_> {
             }
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
             service.serve = self.serve(spec, meshed, operated);
+            self.check_rate_limit(service, spec, tiers, meshed, operated);
             for call in &mut service.externals {
                 let name = &self.externals[call.external].name;
                 let own = spec.calls.as_ref().and_then(|c| c.value.get(name));
@@ -848,6 +849,79 @@ impl Resolver<'_> {
                 circuit_breaker: serve.circuit_breaker.as_ref().map(|c| c.value.0),
                 pool: serve.pool.as_ref().map(|p| p.value),
             },
+            rate_limit_per_minute: serve.rate_limit.as_ref().map(|r| r.value),
+        }
+    }
+
+    /// `serve.rateLimit` is an Envoy filter in the service's own sidecar: it
+    /// needs a sidecar on pods Strata labels, an HTTP port to count requests
+    /// on, and a limit that admits something.
+    fn check_rate_limit(
+        &mut self,
+        service: &Service,
+        spec: &ServiceSpec,
+        tiers: &[Tier],
+        meshed: bool,
+        operated: bool,
+    ) {
+        let Some(limit) = spec
+            .serve
+            .as_ref()
+            .and_then(|s| s.value.rate_limit.as_ref())
+        else {
+            return;
+        };
+        let problem = if !meshed {
+            Some((
+                "missing-mesh",
+                "`rateLimit` is enforced by the service's Istio sidecar, and the platform has no mesh".to_string(),
+                "needs `network: { mesh: istio }`",
+                "set `network: { mesh: istio }`, or limit requests at a Kong gateway's route (`rateLimit` under `expose`)".to_string(),
+            ))
+        } else if !tiers[service.tier.0].mesh {
+            Some((
+                "missing-mesh",
+                format!(
+                    "`{}` is in a tier with `mesh: false`: its pods have no sidecar to limit requests",
+                    service.name
+                ),
+                "no sidecar",
+                "remove `mesh: false` from its tier, or remove `rateLimit`".to_string(),
+            ))
+        } else if operated {
+            Some((
+                "unsupported-for-mode",
+                "the operator of this mode runs the pods, with labels of its own".to_string(),
+                "no pods of Strata's to select",
+                "remove `rateLimit`, or use a mode whose pods Strata runs".to_string(),
+            ))
+        } else if !service
+            .ports
+            .iter()
+            .any(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc))
+        {
+            Some((
+                "unsupported-for-protocol",
+                format!(
+                    "`{}` has no HTTP or gRPC port whose requests a sidecar could count",
+                    service.name
+                ),
+                "no HTTP port",
+                "remove `rateLimit`; connections to TCP ports are limited with `pool`".to_string(),
+            ))
+        } else if limit.value == 0 {
+            Some((
+                "invalid-rate-limit",
+                "a rate limit of 0 refuses every request".to_string(),
+                "zero",
+                "write the requests a minute each pod admits, such as `rateLimit: 1000`"
+                    .to_string(),
+            ))
+        } else {
+            None
+        };
+        if let Some((code, message, label, hint)) = problem {
+            self.error(code, message, limit.span, label, hint);
         }
     }
 

@@ -729,6 +729,42 @@ fn call_policy_becomes_mesh_traffic_policy_with_per_edge_overrides() {
 }
 
 #[test]
+fn a_rate_limit_is_a_local_limit_in_each_pods_sidecar() {
+    let limited = MESH.replace(
+        "expose: { path: /api, rewrite: / }",
+        "expose: { path: /api, rewrite: / }\n        serve: { rateLimit: 1000 }",
+    );
+    let objects = objects(&limited);
+    let filter = find(&objects, "EnvoyFilter", "api-rate-limit");
+    assert_eq!(filter["metadata"]["namespace"], json!("voice-prod"));
+    assert_eq!(
+        filter["spec"]["workloadSelector"]["labels"]["app.kubernetes.io/name"],
+        json!("api")
+    );
+    let patch = &filter["spec"]["configPatches"][0];
+    assert_eq!(patch["match"]["context"], json!("SIDECAR_INBOUND"));
+    let config = &patch["patch"]["value"]["typed_config"];
+    assert_eq!(
+        config["token_bucket"],
+        json!({ "max_tokens": 1000, "tokens_per_fill": 1000, "fill_interval": "60s" })
+    );
+    assert_eq!(
+        config["filter_enforced"]["default_value"]["numerator"],
+        json!(100)
+    );
+    assert_eq!(
+        objects.iter().filter(|o| o.kind() == "EnvoyFilter").count(),
+        1,
+        "only the limited service gets a filter"
+    );
+    assert!(
+        !self::objects(MESH)
+            .iter()
+            .any(|o| o.kind() == "EnvoyFilter")
+    );
+}
+
+#[test]
 fn without_a_mesh_call_policy_reaches_the_caller_as_environment() {
     let text = MESH
         .replace("network: { mesh: istio }", "")

@@ -1,5 +1,6 @@
 //! Call policy between services (timeouts, retries, circuit breaking,
-//! connection pools): Istio DestinationRules and VirtualServices in a mesh,
+//! connection pools, per-pod rate limits): Istio DestinationRules,
+//! VirtualServices and EnvoyFilters in a mesh,
 //! environment variables for the caller's client libraries without one.
 
 use serde_json::{Value, json};
@@ -17,7 +18,11 @@ pub fn render(platform: &Platform) -> Vec<Object> {
     if platform.network.mesh != Some(MeshKind::Istio) {
         return Vec::new();
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Object> = platform
+        .services
+        .iter()
+        .filter_map(|service| rate_limit(platform, service))
+        .collect();
     for (i, service) in platform.services.iter().enumerate() {
         // Only callers with a sidecar apply these policies.
         let inbound: Vec<_> = platform
@@ -106,6 +111,48 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         }
     }
     out
+}
+
+/// `serve.rateLimit`: an EnvoyFilter adding Envoy's local rate limit to the
+/// inbound HTTP listeners of the service's sidecars. Each sidecar keeps its
+/// own bucket, so the limit is per pod, refilled once a minute.
+fn rate_limit(platform: &Platform, service: &Service) -> Option<Object> {
+    let limit = service.serve.rate_limit_per_minute?;
+    let enforced = json!({ "runtime_key": "local_rate_limit_enforced", "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
+    let enabled = json!({ "runtime_key": "local_rate_limit_enabled", "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
+    Some(Object::new(
+        service.wave,
+        Some(&platform.tier_of(service).name),
+        Some(&service.name),
+        json!({
+            "apiVersion": "networking.istio.io/v1alpha3",
+            "kind": "EnvoyFilter",
+            "metadata": labels::metadata(platform, service, &format!("{}-rate-limit", service.name)),
+            "spec": {
+                "workloadSelector": { "labels": super::network::pod_selector(platform, service) },
+                "configPatches": [{
+                    "applyTo": "HTTP_FILTER",
+                    "match": {
+                        "context": "SIDECAR_INBOUND",
+                        "listener": { "filterChain": { "filter": { "name": "envoy.filters.network.http_connection_manager" } } },
+                    },
+                    "patch": {
+                        "operation": "INSERT_BEFORE",
+                        "value": {
+                            "name": "envoy.filters.http.local_ratelimit",
+                            "typed_config": {
+                                "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                                "stat_prefix": "http_local_rate_limiter",
+                                "token_bucket": { "max_tokens": limit, "tokens_per_fill": limit, "fill_interval": "60s" },
+                                "filter_enabled": enabled,
+                                "filter_enforced": enforced,
+                            },
+                        },
+                    },
+                }],
+            },
+        }),
+    ))
 }
 
 /// The hosts callers dial, with the name of their policy objects: the

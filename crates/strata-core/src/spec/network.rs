@@ -275,7 +275,7 @@ record! {
 record! {
     /// How callers reach a service: load balancing, affinity, and the call
     /// policy every caller gets unless its own `calls:` says otherwise.
-    pub struct ServeSpec ("callee settings (`loadBalancer`, `sessionAffinity`, `timeout`…)") {
+    pub struct ServeSpec ("callee settings (`loadBalancer`, `sessionAffinity`, `timeout`, `rateLimit`…)") {
         /// `round-robin`, `least-request`, `random`, or `{ hash: { header: NAME } }` (mesh only).
         optional load_balancer: LoadBalancerSpec = "loadBalancer",
         /// Keep a client on one pod for this long (`1h`; at most `24h`).
@@ -292,6 +292,9 @@ record! {
         optional circuit_breaker: super::runtime::Percent = "circuitBreaker",
         /// Most connections open to the service.
         optional pool: u32 = "pool",
+        /// Requests a minute each of its pods admits; more get `429` (Envoy's
+        /// local rate limit in the pod's sidecar; Istio mesh only).
+        optional rate_limit: u32 = "rateLimit",
     }
 }
 
