@@ -100,6 +100,10 @@ pub struct OptionCheck<'a> {
     pub mode: &'a Mode,
     /// The `options:` as written, with their spans.
     pub options: Option<&'a Spanned<Map<String, String>>>,
+    /// Where the mode is chosen: the `mode:` value, else the `blueprint:` one.
+    pub mode_span: Span,
+    /// The `version:` as written, if any.
+    pub version: Option<&'a Spanned<String>>,
     /// The spec file, for diagnostics.
     pub file: &'a SourceFile,
 }
@@ -807,6 +811,13 @@ pub fn tune(
     errors.extend((blueprint.check_options)(&OptionCheck {
         mode,
         options: spec.options.as_ref(),
+        mode_span: spec
+            .mode
+            .as_ref()
+            .map(|m| m.span)
+            .or(spec.blueprint.as_ref().map(|b| b.span))
+            .unwrap_or_default(),
+        version: spec.version.as_ref(),
         file,
     }));
     let settings = match &spec.settings {

@@ -60,9 +60,6 @@ fn router_labels(name: &str) -> [(&'static str, String); 2] {
     ]
 }
 
-/// The label of the pods of the Job creating databases.
-const JOB_LABEL: &str = "strata.dev/databases-of";
-
 fn init_script(tuning: &Tuning) -> String {
     let mut script = String::from(
         "#!/bin/sh\n# Run once by the image on an empty data directory: databases and their owners.\nset -eu\n\
@@ -212,7 +209,10 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
                 )
                 .operated(&[3306, 33060]),
                 Members::new("routers", &routers),
-                Members::new("databases", &[(JOB_LABEL, &tuning.service)]),
+                Members::new(
+                    "databases",
+                    &[(recipe::DATABASES_JOB_LABEL, &tuning.service)],
+                ),
             ],
             ..Supplied::default()
         },
@@ -284,27 +284,14 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
     for owner in tuning.database_owners() {
         env.push(json!({ "name": super::password_variable(&owner), "valueFrom": { "secretKeyRef": { "name": super::owner_secret(tuning, &owner), "key": "password" } } }));
     }
-    let name = format!("{}-databases", service.name);
-    let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
-    labels[JOB_LABEL] = json!(service.name);
-    vec![
-        recipe::setup_account(platform, service, &name),
-        recipe::setup_job(
-            platform,
-            service,
-            &name,
-            &name,
-            labels,
-            999,
-            json!({
-                "name": "databases",
-                "image": service.image,
-                "command": ["sh", "-c", script],
-                "env": env,
-                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } },
-            }),
-        ),
-    ]
+    recipe::databases_job(
+        platform,
+        service,
+        999,
+        service.image.as_deref().unwrap_or_default(),
+        &script,
+        env,
+    )
 }
 
 /// What `plan` counts: in `ha` mode the servers and the routers.

@@ -97,6 +97,14 @@ fn merge(own: &ServiceSpec, base: ServiceSpec) -> ServiceSpec {
         metrics
     );
     out.env = merge_map(own.env.as_ref(), base.env);
+    // The rights the blueprint's own process needs stay beside the user's.
+    out.access = match (own.access.clone(), base.access) {
+        (Some(mut mine), Some(theirs)) => {
+            mine.value.extend(theirs.value);
+            Some(mine)
+        }
+        (mine, theirs) => mine.or(theirs),
+    };
     out.resources = match (own.resources.clone(), base.resources) {
         (Some(mine), Some(theirs)) => Some(Spanned {
             span: mine.span,
@@ -544,6 +552,43 @@ pub fn setup_job(
             },
         },
     })
+}
+
+/// The label of the pods of a Job creating a database service's databases,
+/// whose value is the service's name: the NetworkPolicies' member group.
+pub const DATABASES_JOB_LABEL: &str = "strata.dev/databases-of";
+
+/// The Job `NAME-databases` (and its ServiceAccount) running `script` in
+/// `image` as `user` with `env`, labelled [`DATABASES_JOB_LABEL`].
+pub fn databases_job(
+    platform: &crate::model::Platform,
+    service: &Service,
+    user: u32,
+    image: &str,
+    script: &str,
+    env: Vec<Value>,
+) -> Vec<Value> {
+    let name = format!("{}-databases", service.name);
+    let mut labels = metadata(platform, service, &name)["labels"].clone();
+    labels[DATABASES_JOB_LABEL] = json!(service.name);
+    vec![
+        setup_account(platform, service, &name),
+        setup_job(
+            platform,
+            service,
+            &name,
+            &name,
+            labels,
+            user,
+            json!({
+                "name": "databases",
+                "image": image,
+                "command": ["sh", "-c", script],
+                "env": env,
+                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } },
+            }),
+        ),
+    ]
 }
 
 /// The ServiceAccount, without a token, of a blueprint's setup Job.

@@ -52,6 +52,12 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if mode.sharded {
         line.push_str(", shards: 2");
     }
+    // Patroni's leader lock needs an etcd of the platform, and its pods
+    // reach the API server (a top-level key after the services).
+    if (blueprint.name, mode.name) == ("postgresql", "patroni") {
+        line.push_str(", options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\nnetwork: { apiServer: 10.0.0.1/32 }\n");
+        return line;
+    }
     line.push_str(" }\n");
     line
 }
@@ -110,14 +116,22 @@ fn every_blueprint_renders_in_every_mode() {
                     })
                     .expect("a workload");
                 let container = container(&workload.value);
-                assert!(
-                    container["image"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with(blueprint.version),
-                    "{}",
-                    blueprint.name
-                );
+                // Spilo's image carries several PostgreSQL majors; the
+                // version picks one.
+                let runs_version = container["image"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(blueprint.version)
+                    || container["env"].as_array().is_some_and(|env| {
+                        env.iter().any(|v| {
+                            v["name"] == "PGVERSION"
+                                && blueprint.version.starts_with(&format!(
+                                    "{}.",
+                                    v["value"].as_str().unwrap_or_default()
+                                ))
+                        })
+                    });
+                assert!(runs_version, "{} {}", blueprint.name, mode.name);
                 assert!(
                     container["readinessProbe"].is_object(),
                     "{} is probed",
@@ -347,6 +361,97 @@ fn postgresql_backup_options_name_the_secret_keys_and_wal_parallelism() {
             "      pg: { blueprint: postgresql, mode: ha, options: { backup: 's3://b/pg', walMaxParallel: '0' } }\n"
         ),
         ["invalid-option platform.yaml:11:94"]
+    );
+}
+
+#[test]
+fn patroni_elects_in_etcd_and_its_services_follow_the_role_labels() {
+    let services = "      pg: { blueprint: postgresql, mode: patroni, options: { dcs: etcd }, databases: [{ name: core, owner: core, schemas: [auth] }] }\n      etcd: { blueprint: etcd }\nnetwork: { apiServer: 10.0.0.1/32 }\n";
+    let platform = platform(services).unwrap();
+    let pg = platform.service("pg").unwrap();
+    assert_eq!(
+        pg.exported("host"),
+        Some("pg-primary.demo.svc.cluster.local")
+    );
+    assert_eq!(
+        pg.exported("readHost"),
+        Some("pg-replicas.demo.svc.cluster.local")
+    );
+    let (from, to) = (
+        platform.services.iter().position(|s| s.name == "pg"),
+        platform.services.iter().position(|s| s.name == "etcd"),
+    );
+    assert!(
+        platform
+            .edges
+            .iter()
+            .any(|e| Some(e.from.0) == from && Some(e.to.0) == to),
+        "the pods call etcd and start after it"
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    for (name, role) in [("pg-primary", "master"), ("pg-replicas", "replica")] {
+        let selector = &find(&objects, "Service", name)["spec"]["selector"];
+        assert_eq!(selector["spilo-role"], role);
+        assert_eq!(selector["app.kubernetes.io/name"], "pg");
+    }
+    let pod = &find(&objects, "StatefulSet", "pg")["spec"]["template"]["spec"];
+    let env = |name: &str| {
+        pod["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(
+        env("ETCD3_HOST")["value"],
+        "etcd.demo.svc.cluster.local:2379"
+    );
+    assert_eq!(env("SCOPE")["value"], "pg");
+    assert_eq!(env("PGVERSION")["value"], "16");
+    assert_eq!(pod["automountServiceAccountToken"], true);
+    let role = find(&objects, "Role", "pg");
+    assert_eq!(role["rules"][0]["resources"], serde_json::json!(["pods"]));
+    assert_eq!(
+        role["rules"][0]["verbs"],
+        serde_json::json!(["get", "patch"])
+    );
+    let job = &find(&objects, "Job", "pg-databases")["spec"]["template"]["spec"];
+    let script = job["containers"][0]["command"][2].as_str().unwrap();
+    assert!(
+        script.contains("WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'core')\\gexec")
+    );
+    assert!(
+        script.contains("\\connect core\nCREATE SCHEMA IF NOT EXISTS auth AUTHORIZATION core;")
+    );
+    assert_eq!(
+        job["containers"][0]["env"][0]["value"],
+        "pg-primary.demo.svc.cluster.local"
+    );
+}
+
+#[test]
+fn patroni_needs_its_etcd_and_a_version_its_image_runs() {
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, mode: patroni }\n"),
+        ["missing-option platform.yaml:11:42"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: patroni, version: \"17.2\", options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\n"
+        ),
+        ["unsupported-version platform.yaml:11:60"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: patroni, options: { dcs: etcd, backup: \"s3://b/p\" } }\n      etcd: { blueprint: etcd }\n"
+        ),
+        ["unsupported-option platform.yaml:11:73"]
+    );
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, mode: ha, options: { dcs: etcd } }\n"),
+        ["unsupported-option platform.yaml:11:57"]
     );
 }
 

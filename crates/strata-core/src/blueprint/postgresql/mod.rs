@@ -1,13 +1,16 @@
-//! PostgreSQL: one server from the official image, or a highly available
+//! PostgreSQL: one server from the official image, a highly available
 //! CloudNativePG `Cluster` (a primary, streaming replicas, automated
-//! failover, optional base backups and WAL archive to S3). Databases,
-//! owners and schemas are created at first start either way.
+//! failover, optional base backups and WAL archive to S3), or Patroni
+//! electing its primary in the platform's etcd ([`patroni`]). Databases,
+//! owners and schemas are created in every mode.
 
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use super::{Blueprint, Database, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{Platform, Service};
+
+mod patroni;
 
 /// The `postgresql` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
@@ -28,6 +31,14 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             replicas: 3,
             operator: Some("cloudnative-pg"),
             operated: true,
+            sharded: false,
+        },
+        Mode {
+            name: "patroni",
+            summary: "a StatefulSet of Spilo (PostgreSQL with Patroni) electing its primary in the platform's etcd (option `dcs`): Services `NAME-primary` and `NAME-replicas` follow the pods' role labels, replicas stream from the primary, a Job `NAME-databases` creates the databases, owners and schemas (PostgreSQL 12 to 16)",
+            replicas: 3,
+            operator: None,
+            operated: false,
             sharded: false,
         },
     ],
@@ -63,6 +74,10 @@ pub static BLUEPRINT: Blueprint = Blueprint {
             summary: "`ha` mode: how long backups are kept, such as `30d`; `30d` by default.",
         },
         OptionDoc {
+            name: "dcs",
+            summary: "`patroni` mode, required: the platform's `etcd` service Patroni keeps its leader lock and configuration in; the pods call it and start after it.",
+        },
+        OptionDoc {
             name: "maxConnections",
             summary: "A number: `max_connections`; 200 by default.",
         },
@@ -76,17 +91,44 @@ pub static BLUEPRINT: Blueprint = Blueprint {
 
 const PORT: u16 = 5432;
 
-/// Backup options that only mean something beside another: without it they
-/// would be accepted and ignored.
+/// Options that only mean something in one mode, or beside another: without
+/// these checks they would be accepted and ignored.
 fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     const NEEDS: [(&str, &str); 3] = [
         ("walMaxParallel", "backup"),
         ("backupAccessKey", "backupSecret"),
         ("backupSecretKey", "backupSecret"),
     ];
-    let mut errors = Vec::new();
+    const MODE_OF: [(&str, &str); 8] = [
+        ("backup", "ha"),
+        ("backupSecret", "ha"),
+        ("backupAccessKey", "ha"),
+        ("backupSecretKey", "ha"),
+        ("backupEndpoint", "ha"),
+        ("walMaxParallel", "ha"),
+        ("retention", "ha"),
+        ("dcs", "patroni"),
+    ];
+    let mut errors = patroni::check(check);
     for (key, value) in check.options.iter().flat_map(|m| m.value.iter()) {
-        if let Some((_, needed)) = NEEDS.iter().find(|(name, _)| *name == key.value)
+        if let Some((_, mode)) = MODE_OF
+            .iter()
+            .find(|(name, mode)| *name == key.value && *mode != check.mode.name)
+        {
+            errors.push(
+                check
+                    .error(
+                        "unsupported-option",
+                        format!(
+                            "the option `{}` is for `mode: {mode}`, and this service runs `{}`",
+                            key.value, check.mode.name
+                        ),
+                        key.span,
+                        "not used by this mode",
+                    )
+                    .help(format!("remove it, or use `mode: {mode}`")),
+            );
+        } else if let Some((_, needed)) = NEEDS.iter().find(|(name, _)| *name == key.value)
             && check.get(needed).is_none()
         {
             errors.push(
@@ -123,50 +165,62 @@ fn app_user(tuning: &Tuning) -> String {
         .map_or_else(|| "app".to_string(), |d| d.owner.clone())
 }
 
-/// SQL creating every role, database and schema of `single` mode; each
-/// schema is created in its own database.
-fn setup_sql(databases: &[Database]) -> String {
-    let mut sql = String::new();
-    let mut roles: Vec<&str> = Vec::new();
-    for db in databases {
-        if !roles.contains(&db.owner.as_str()) {
-            sql.push_str(&format!("CREATE ROLE {} LOGIN;\n", db.owner));
-            roles.push(&db.owner);
-        }
-        sql.push_str(&format!(
-            "CREATE DATABASE {} OWNER {};\n",
-            db.name, db.owner
+/// The psql call creating every role (with its password from the
+/// environment), database and schema; each schema is created in its own
+/// database. Idempotent, so a Job may run it on every apply. `connect` is
+/// what psql needs besides the variables (user, host), if anything.
+fn setup(connect: &str, databases: &[Database], owners: &[String]) -> String {
+    let mut call = String::from("psql -v ON_ERROR_STOP=1");
+    for part in [connect, "--dbname postgres"]
+        .iter()
+        .filter(|p| !p.is_empty())
+    {
+        call.push(' ');
+        call.push_str(part);
+    }
+    for owner in owners {
+        let variable = super::password_variable(owner);
+        call.push_str(&format!(" -v {variable}=\"${variable}\""));
+    }
+    call.push_str(" <<'SQL'\n");
+    for owner in owners {
+        call.push_str(&format!(
+            "SELECT 'CREATE ROLE {owner} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}')\\gexec\n\
+             ALTER ROLE {owner} PASSWORD :'{}';\n",
+            super::password_variable(owner)
         ));
     }
     for db in databases {
+        call.push_str(&format!(
+            "SELECT 'CREATE DATABASE {name} OWNER {owner}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{name}')\\gexec\n",
+            name = db.name,
+            owner = db.owner
+        ));
+    }
+    for db in databases.iter().filter(|db| !db.schemas.is_empty()) {
+        call.push_str(&format!("\\connect {}\n", db.name));
         for schema in &db.schemas {
-            sql.push_str(&format!(
-                "\\connect {}\nCREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {};\n",
-                db.name, db.owner
+            call.push_str(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {};\n",
+                db.owner
             ));
         }
     }
-    sql
+    call.push_str("SQL\n");
+    call
 }
 
-/// The first-start script of `single` mode: roles with their generated
-/// passwords, databases, schemas.
+/// The first-start script of `single` mode, run by the image on an empty
+/// data directory.
 fn init_script(tuning: &Tuning) -> String {
-    let mut script = String::from(
-        "#!/bin/sh\n# Run once by the image on an empty data directory: roles, databases, schemas.\nset -eu\n",
-    );
-    script.push_str(
-        "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres <<'SQL'\n",
-    );
-    script.push_str(&setup_sql(&tuning.databases));
-    script.push_str("SQL\n");
-    for role in tuning.database_owners() {
-        script.push_str(&format!(
-            "psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres -v pw=\"${}\" -c \"ALTER ROLE {role} PASSWORD :'pw'\"\n",
-            super::password_variable(&role)
-        ));
-    }
-    script
+    format!(
+        "#!/bin/sh\n# Run once by the image on an empty data directory: roles, databases, schemas.\nset -eu\n{}",
+        setup(
+            "--username \"$POSTGRES_USER\"",
+            &tuning.databases,
+            &tuning.database_owners()
+        )
+    )
 }
 
 /// The server's parameters: the blueprint's, then the service's `settings`,
@@ -193,6 +247,7 @@ const METRICS_PORT: u16 = 9187;
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let ha = tuning.mode.name == "ha";
+    let patroni = tuning.mode.name == "patroni";
     let mut exports;
     let credentials;
     let mut spec = json!({
@@ -206,48 +261,52 @@ fn recipe(tuning: &Tuning) -> Recipe {
         // Every CloudNativePG instance serves its metrics on 9187.
         spec["ports"]["metrics"] = json!(METRICS_PORT);
     }
-    if ha {
-        // CloudNativePG names the Services.
-        spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
-        exports = recipe::endpoint(
-            tuning,
-            &format!("{}-rw", tuning.service),
-            "postgresql",
-            PORT,
-        );
-        exports.push((
-            "readHost".into(),
-            tuning.host(&format!("{}-ro", tuning.service)),
-        ));
-        credentials = None;
-    } else {
-        let secret = credentials_name(tuning);
-        spec["image"] = json!(image("postgres", tuning));
-        let args: Vec<String> = parameters(tuning)
-            .into_iter()
-            .flat_map(|(k, v)| {
-                [
-                    "-c".to_string(),
-                    format!("{k}={}", v.as_str().unwrap_or_default()),
-                ]
-            })
-            .collect();
-        spec["args"] = json!(args);
-        spec["env"] = json!({
-            "POSTGRES_USER": "postgres",
-            "POSTGRES_PASSWORD": { "secret": secret, "key": "password" },
-            "PGDATA": "/var/lib/postgresql/data/pgdata",
-        });
-        for owner in tuning.database_owners() {
-            spec["env"][super::password_variable(&owner)] =
-                json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
+    match tuning.mode.name {
+        "ha" => {
+            // CloudNativePG names the Services.
+            spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
+            exports = recipe::endpoint(
+                tuning,
+                &format!("{}-rw", tuning.service),
+                "postgresql",
+                PORT,
+            );
+            exports.push((
+                "readHost".into(),
+                tuning.host(&format!("{}-ro", tuning.service)),
+            ));
+            credentials = None;
         }
-        spec["security"] = user(999, 999, true);
-        if !tuning.databases.is_empty() {
-            spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
+        "patroni" => {
+            exports = patroni::workload(tuning, &mut spec);
+            credentials = Some(patroni::credentials(tuning));
         }
-        exports = recipe::endpoint(tuning, &tuning.service, "postgresql", PORT);
-        credentials = Some((secret, vec!["password".into()]));
+        _ => {
+            let secret = credentials_name(tuning);
+            spec["image"] = json!(image("postgres", tuning));
+            let args: Vec<String> = parameters(tuning)
+                .into_iter()
+                .flat_map(|(k, v)| {
+                    [
+                        "-c".to_string(),
+                        format!("{k}={}", v.as_str().unwrap_or_default()),
+                    ]
+                })
+                .collect();
+            spec["args"] = json!(args);
+            spec["env"] = json!({
+                "POSTGRES_USER": "postgres",
+                "POSTGRES_PASSWORD": { "secret": secret, "key": "password" },
+                "PGDATA": "/var/lib/postgresql/data/pgdata",
+            });
+            owner_passwords(tuning, &mut spec);
+            spec["security"] = user(999, 999, true);
+            if !tuning.databases.is_empty() {
+                spec["config"] = json!({ "mountPath": "/docker-entrypoint-initdb.d", "files": { "10-databases.sh": init_script(tuning) } });
+            }
+            exports = recipe::endpoint(tuning, &tuning.service, "postgresql", PORT);
+            credentials = Some((secret, vec!["password".into()]));
+        }
     }
     let host = exports[0].1.clone();
     // Without databases: CloudNativePG's `app` owned by `app` (its Secret
@@ -284,15 +343,20 @@ fn recipe(tuning: &Tuning) -> Recipe {
             exports,
             credentials,
             secrets: super::owner_secrets(tuning),
-            needs: tuning
-                .options
-                .get("backupEndpoint")
-                .filter(|_| ha)
-                .into_iter()
+            // Options refused outside their mode (`check_options`).
+            needs: ["backupEndpoint", "dcs"]
+                .iter()
+                .filter_map(|name| tuning.options.get(*name))
                 .cloned()
                 .collect(),
-            // The server's socket and lock files; the data is on the volume.
-            scratch: vec!["/var/run/postgresql".into()],
+            // The official image's socket and lock files; the data is on the
+            // volume. Spilo writes beside its image's files.
+            scratch: if patroni {
+                Vec::new()
+            } else {
+                vec!["/var/run/postgresql".into()]
+            },
+            pod_env: patroni,
             // CloudNativePG labels its pods `cnpg.io/cluster` (instances and
             // their join and backup jobs) and `cnpg.io/podRole: instance`; it
             // reaches each instance's manager on 8000 and PostgreSQL on 5432.
@@ -302,24 +366,38 @@ fn recipe(tuning: &Tuning) -> Recipe {
                     ("cnpg.io/podRole", "instance"),
                 ])
             }),
-            members: if ha {
-                vec![
+            members: match tuning.mode.name {
+                "ha" => vec![
                     Members::new("members", &[("cnpg.io/cluster", &tuning.service)])
                         .operated(&[8000, PORT]),
-                ]
-            } else {
-                Vec::new()
+                ],
+                "patroni" => patroni::members(tuning),
+                _ => Vec::new(),
             },
             ..Supplied::default()
         },
     }
 }
 
-/// The CloudNativePG `Cluster` of `ha` mode.
-fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    if tuning.mode.name != "ha" {
-        return Vec::new();
+/// Each database owner's password, from its Secret, in the variable the
+/// setup script reads.
+fn owner_passwords(tuning: &Tuning, spec: &mut Value) {
+    for owner in tuning.database_owners() {
+        spec["env"][super::password_variable(&owner)] =
+            json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
     }
+}
+
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    match tuning.mode.name {
+        "ha" => cluster(platform, service, tuning),
+        "patroni" => patroni::objects(platform, service, tuning),
+        _ => Vec::new(),
+    }
+}
+
+/// The CloudNativePG `Cluster` of `ha` mode, its databases and backups.
+fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let mut storage = json!({ "size": recipe::storage_size(service) });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         storage["storageClass"] = json!(class);
