@@ -13,7 +13,7 @@ use strata_core::render::{GeneratedSecret, Object, RenderedSet};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
-use crate::inventory::{self, InventoryError, Release};
+use crate::inventory::{self, InventoryError, PLATFORM_LABEL, Release};
 use crate::progress::{Event, Progress};
 use crate::prune::{self, ObjectToRemove, RemovalError, RemovalOptions, Removed};
 use crate::readiness::{self, Readiness};
@@ -219,9 +219,15 @@ async fn prune_gone(
         label: "prune".into(),
         objects: gone.len(),
     });
-    prune::remove(cluster, &gone, removal(options, false), progress)
-        .await
-        .map_err(ApplyError::Prune)
+    prune::remove(
+        cluster,
+        &gone,
+        &after.platform,
+        removal(options, false),
+        progress,
+    )
+    .await
+    .map_err(ApplyError::Prune)
 }
 
 /// Re-applies revision `number` and records it as a new revision; objects
@@ -343,7 +349,15 @@ async fn roll_back(
         .into_iter()
         .map(ObjectToRemove::of)
         .collect();
-    match prune::remove(cluster, &extra, removal(&options, false), progress).await {
+    match prune::remove(
+        cluster,
+        &extra,
+        &release.platform,
+        removal(&options, false),
+        progress,
+    )
+    .await
+    {
         Ok(removed) => Rollback::Done {
             to: previous.number,
             recorded,
@@ -407,7 +421,7 @@ async fn run(
     for step in &steps {
         if step.kind != StepKind::Setup && !secrets_done {
             secrets_done = true;
-            generate(cluster, &secrets, options, progress, done)
+            generate(cluster, &set.platform, &secrets, options, progress, done)
                 .await
                 .map_err(|e| fail(step.label(), Cause::Refused(e), objects, done))?;
         }
@@ -507,7 +521,7 @@ async fn run(
         }
     }
     if !secrets_done {
-        generate(cluster, &secrets, options, progress, done)
+        generate(cluster, &set.platform, &secrets, options, progress, done)
             .await
             .map_err(|e| fail("secrets".into(), Cause::Refused(e), objects, done))?;
     }
@@ -817,6 +831,7 @@ fn pod_events(events: &[Value], pod: &str) -> Vec<String> {
 /// get new random values.
 async fn generate(
     cluster: &Cluster,
+    platform: &str,
     secrets: &[(&GeneratedSecret, Vec<&str>)],
     options: &ApplyOptions,
     progress: &dyn Progress,
@@ -882,7 +897,8 @@ async fn generate(
                         "metadata": {
                             "name": id.name,
                             "namespace": id.namespace,
-                            "labels": { "app.kubernetes.io/managed-by": "strata" },
+                            // The platform label tells prune and destroy whose it is.
+                            "labels": { "app.kubernetes.io/managed-by": "strata", PLATFORM_LABEL: platform },
                             "annotations": { "strata.dev/generated": secret.keys.join(",") },
                         },
                         "type": secret.secret_type,

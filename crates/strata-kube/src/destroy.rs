@@ -110,6 +110,7 @@ pub async fn destroy(
     let mut removed = prune::remove(
         cluster,
         &remove,
+        &release.platform,
         RemovalOptions {
             wait: true,
             timeout: options.timeout,

@@ -11,7 +11,8 @@ use serde_json::Value;
 use strata_core::render::{Object, RenderedSet, kind_rank};
 use tokio::time::Instant;
 
-use crate::cluster::{Cluster, ClusterError, FIELD_MANAGER, ObjectId};
+use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::inventory::PLATFORM_LABEL;
 use crate::progress::{Event, Progress};
 
 /// The objects of `previous` that `current` no longer renders, by kind,
@@ -122,19 +123,33 @@ pub struct RemovalOptions {
     pub concurrency: usize,
 }
 
-/// Deletes `objects` in [`order`], keeping namespaces that hold claims or
-/// foreign objects and CRDs whose kind still has objects.
+/// Deletes `objects` of `platform` in [`order`], keeping namespaces that
+/// hold claims or objects that are not the platform's, and CRDs whose kind
+/// still has objects.
 pub async fn remove(
     cluster: &Cluster,
     objects: &[ObjectToRemove],
+    platform: &str,
     options: RemovalOptions,
     progress: &dyn Progress,
 ) -> Result<Removed, RemovalError> {
     let mut removed = Removed::default();
+    // A namespace is searched for the kinds people create and for every kind
+    // the platform itself puts there (custom resources included).
+    let mut kinds: Vec<(String, String)> = NAMESPACE_CONTENTS
+        .iter()
+        .map(|(v, k)| ((*v).to_string(), (*k).to_string()))
+        .collect();
+    for object in objects {
+        let kind = (object.id.api_version.clone(), object.id.kind.clone());
+        if !object.id.namespace.is_empty() && !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
     for group in order(objects) {
         let mut deleting = Vec::new();
         for object in &group {
-            if let Some(reason) = reason_to_keep(cluster, object).await? {
+            if let Some(reason) = reason_to_keep(cluster, object, platform, &kinds).await? {
                 progress.event(Event::Kept {
                     id: object.id.clone(),
                     reason: reason.clone(),
@@ -202,7 +217,7 @@ async fn wait_gone(
 }
 
 /// Kinds looked at in a namespace before deleting it: those people create.
-const NAMESPACE_CONTENTS: [(&str, &str); 11] = [
+const NAMESPACE_CONTENTS: [(&str, &str); 17] = [
     ("v1", "PersistentVolumeClaim"),
     ("v1", "Pod"),
     ("apps/v1", "Deployment"),
@@ -214,15 +229,36 @@ const NAMESPACE_CONTENTS: [(&str, &str); 11] = [
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
     ("v1", "ServiceAccount"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("policy/v1", "PodDisruptionBudget"),
 ];
 
 async fn reason_to_keep(
     cluster: &Cluster,
     object: &ObjectToRemove,
+    platform: &str,
+    kinds: &[(String, String)],
 ) -> Result<Option<String>, ClusterError> {
     match object.id.kind.as_str() {
         "Namespace" => {
-            for (api_version, kind) in NAMESPACE_CONTENTS {
+            for (api_version, kind) in kinds {
+                let probe = ObjectId {
+                    api_version: api_version.clone(),
+                    kind: kind.clone(),
+                    namespace: object.id.name.clone(),
+                    name: String::new(),
+                };
+                // A kind no longer served, or one that is cluster-scoped,
+                // holds nothing in the namespace.
+                match cluster.kind(&probe).await {
+                    Ok(found) if found.namespaced => {}
+                    Ok(_) | Err(ClusterError::UnknownKind { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
                 let items = match cluster.list(api_version, kind, &object.id.name, "").await {
                     Ok(items) => items,
                     Err(ClusterError::UnknownKind { .. }) => continue,
@@ -234,9 +270,9 @@ async fn reason_to_keep(
                         items.len()
                     )));
                 }
-                if let Some(foreign) = items.iter().find(|i| is_foreign(i)) {
+                if let Some(foreign) = items.iter().find(|i| is_foreign(i, platform)) {
                     return Ok(Some(format!(
-                        "it holds {kind}/{} which Strata did not create",
+                        "it holds {kind}/{}, which is not platform `{platform}`'s",
                         foreign["metadata"]["name"].as_str().unwrap_or("")
                     )));
                 }
@@ -268,10 +304,13 @@ async fn reason_to_keep(
     }
 }
 
-/// True for an object a person or another tool created: not applied by
-/// Strata, not labelled as Strata's, not owned by another object, and not
-/// one Kubernetes puts in every namespace.
-fn is_foreign(object: &Value) -> bool {
+/// True for an object that is not `platform`'s: neither labelled as one of
+/// its objects (`app.kubernetes.io/part-of`, or `strata.dev/platform` on the
+/// secrets and revisions `apply` writes), nor owned by another object, nor
+/// being deleted, nor one Kubernetes puts in every namespace. Another
+/// platform's objects, and raw manifests (which keep their own labels),
+/// count as foreign: a namespace holding them is kept.
+fn is_foreign(object: &Value, platform: &str) -> bool {
     let metadata = &object["metadata"];
     let kind = object["kind"].as_str().unwrap_or("");
     let name = metadata["name"].as_str().unwrap_or("");
@@ -282,11 +321,11 @@ fn is_foreign(object: &Value) -> bool {
     let owned = metadata["ownerReferences"]
         .as_array()
         .is_some_and(|o| !o.is_empty());
-    let labelled = metadata["labels"]["app.kubernetes.io/managed-by"] == "strata";
-    let applied = metadata["managedFields"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|f| f["manager"] == FIELD_MANAGER));
-    !(automatic || owned || labelled || applied)
+    let leaving = !metadata["deletionTimestamp"].is_null();
+    let labels = &metadata["labels"];
+    let ours =
+        labels["app.kubernetes.io/part-of"] == platform || labels[PLATFORM_LABEL] == platform;
+    !(automatic || owned || leaving || ours)
 }
 
 #[cfg(test)]
@@ -350,16 +389,20 @@ mod tests {
     }
 
     #[test]
-    fn foreign_objects_are_those_strata_did_not_make() {
-        let mine = json!({"kind": "ConfigMap", "metadata": {"name": "x", "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
-        let labelled = json!({"kind": "Service", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata"}}});
+    fn foreign_objects_are_those_that_are_not_the_platforms() {
+        let mine = json!({"kind": "Service", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "shop"}}});
+        let generated = json!({"kind": "Secret", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "strata.dev/platform": "shop"}}});
         let pod = json!({"kind": "Pod", "metadata": {"name": "x-1", "ownerReferences": [{"kind": "ReplicaSet"}]}});
         let root = json!({"kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"}});
+        let leaving = json!({"kind": "ConfigMap", "metadata": {"name": "x", "deletionTimestamp": "2026-11-30T12:00:00Z"}});
         let theirs = json!({"kind": "ConfigMap", "metadata": {"name": "x", "managedFields": [{"manager": "kubectl-create"}]}});
-        assert!(!is_foreign(&mine));
-        assert!(!is_foreign(&labelled));
-        assert!(!is_foreign(&pod));
-        assert!(!is_foreign(&root));
-        assert!(is_foreign(&theirs));
+        let other_platform = json!({"kind": "Deployment", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "blog"}, "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
+        let raw_manifest = json!({"kind": "Deployment", "metadata": {"name": "operator", "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
+        for object in [&mine, &generated, &pod, &root, &leaving] {
+            assert!(!is_foreign(object, "shop"), "{object}");
+        }
+        for object in [&theirs, &other_platform, &raw_manifest] {
+            assert!(is_foreign(object, "shop"), "{object}");
+        }
     }
 }

@@ -317,6 +317,37 @@ async fn prune_after_success_spares_claims_and_namespaces_with_foreign_objects()
     assert!(fake.get("Deployment/shop/api").is_some());
 }
 
+/// Strata applied it, but for another platform: a namespace two platforms
+/// share is not this one's to delete.
+#[tokio::test(start_paused = true)]
+async fn prune_keeps_a_namespace_another_platform_shares() {
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let before = render(&format!("{SHOP}{WITH_EXTRAS}"));
+    apply(&cluster, &before, &release(&before), &options(), &Silent)
+        .await
+        .unwrap();
+    fake.insert(
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "blog", "namespace": "cron-ns",
+            "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "blog"}}}),
+        "strata",
+    );
+    let after = shop();
+    let done = apply(&cluster, &after, &release(&after), &options(), &Silent)
+        .await
+        .unwrap();
+    assert!(fake.get("Deployment/cron-ns/cleaner").is_none());
+    let kept = done
+        .pruned
+        .kept
+        .iter()
+        .find(|(id, _)| id.to_string() == "Namespace/cron-ns")
+        .expect("cron-ns kept");
+    assert!(kept.1.contains("Ingress/blog"), "{}", kept.1);
+    assert!(fake.get("Ingress/cron-ns/blog").is_some());
+    assert!(fake.get("Namespace/cron-ns").is_some());
+}
+
 #[tokio::test(start_paused = true)]
 async fn history_lists_revisions_and_rollback_reapplies_one() {
     let fake = Fake::new();
