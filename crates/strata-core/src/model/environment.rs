@@ -53,7 +53,7 @@ pub(crate) fn select<'d>(doc: &'d Document, name: &str) -> Result<&'d Environmen
 }
 
 /// The YAML tree of environment `name`: its service overrides merged in,
-/// its node pools and storage classes merged over the base ones, and the
+/// its node pools, storage classes and externals merged over the base ones, and the
 /// services and tiers it leaves out (`without:`) removed.
 ///
 /// # Errors
@@ -87,10 +87,13 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic
             }
         }
     }
-    // Pools and classes merge like services, and may also be new.
+    // Pools, classes and externals merge like services, and may also be new.
     if let NodeKind::Map(entries) = &environment.kind {
         for (key, value) in entries {
-            if matches!(key.as_scalar(), Some("nodePools" | "storageClasses")) {
+            if matches!(
+                key.as_scalar(),
+                Some("nodePools" | "storageClasses" | "externals")
+            ) {
                 merge_top_level(&mut root, key, value);
             }
         }
@@ -455,6 +458,48 @@ tiers:
         assert_eq!(codes(text, "typo"), [("unknown-namespace", "dta".into())]);
         assert_eq!(codes(text, "clash"), [("namespace-conflict", "t".into())]);
         assert_eq!(codes(text, "twice"), [("namespace-conflict", "t".into())]);
+    }
+
+    #[test]
+    fn an_environment_moves_an_external_and_references_follow() {
+        let text = "
+platform: t
+externals:
+  kafka: { hosts: [kafka.dev.internal], ports: { kafka: 9092 }, cidr: 10.1.0.0/16 }
+environments:
+  prod:
+    externals:
+      kafka: { hosts: [kafka-0.prod.internal, kafka-1.prod.internal], cidr: 10.2.0.0/16 }
+      smtp: { hosts: [smtp.example.com], ports: { smtp: 587 }, cidr: 0.0.0.0/0 }
+tiers:
+  - { name: apps, services: { api: { image: t/api:1.0.0, env: { BROKERS: \"${kafka.address}\" } } } }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let brokers = |platform: &model::Platform| {
+            platform.services[0]
+                .env
+                .iter()
+                .find(|v| v.name == "BROKERS")
+                .map(|v| v.value.clone())
+        };
+        let base = model::resolve(&doc, None).unwrap();
+        assert_eq!(
+            brokers(&base),
+            Some(model::EnvValue::Literal("kafka.dev.internal:9092".into()))
+        );
+        let prod = model::resolve(&doc, Some("prod")).unwrap();
+        assert_eq!(
+            brokers(&prod),
+            Some(model::EnvValue::Literal(
+                "kafka-0.prod.internal:9092,kafka-1.prod.internal:9092".into()
+            ))
+        );
+        let kafka = &prod.externals[0];
+        assert_eq!(kafka.hosts.len(), 2);
+        assert_eq!(kafka.ports, [("kafka".to_string(), 9092)]);
+        assert_eq!(kafka.reach, model::Reach::Block("10.2.0.0/16".into()));
+        assert_eq!(prod.externals[1].name, "smtp");
     }
 
     #[test]

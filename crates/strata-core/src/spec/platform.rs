@@ -232,6 +232,9 @@ record! {
         /// StorageClasses added or changed in this environment, merged key by
         /// key over the base classes.
         optional storage_classes: Map<Name, StorageClassOverride> = "storageClasses",
+        /// Externals added or changed in this environment (another Kafka's
+        /// hosts, say), merged key by key over the base externals.
+        optional externals: Map<Name, ExternalOverride> = "externals",
         /// Per-service overrides of any service field, merged key by key over
         /// the base spec and checked after the merge.
         optional services: Map<Name, ServiceOverride> = "services",
@@ -547,6 +550,13 @@ override_of!(
     NodePoolSpec,
     "NodePoolOverride",
     "node pool fields"
+);
+override_of!(
+    /// An environment's external: a new one, or fields merged over the base one.
+    ExternalOverride,
+    ExternalSpec,
+    "ExternalOverride",
+    "external fields"
 );
 override_of!(
     /// An environment's StorageClass: a new class, or fields merged over the base class.
