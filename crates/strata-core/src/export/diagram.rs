@@ -1,8 +1,9 @@
 //! The platform as a picture: what `strata graph` draws.
 //!
-//! [`Diagram::new`] reads a [`Platform`] into boxes (services, and gateways
-//! at the edge), lanes (one per tier, with its namespace), columns (one per
-//! wave) and links (what a service waits for, what a gateway routes to).
+//! [`Diagram::new`] reads a [`Platform`] into boxes (services, gateways at
+//! the edge, externals outside), lanes (one per tier, with its namespace),
+//! columns (one per wave) and links (what a service waits for or calls,
+//! what a gateway routes to).
 //! [`Diagram::mermaid`] and [`Diagram::dot`] write it for other tools;
 //! [`Diagram::svg`] lays it out here ([`layout`]) and draws it ([`svg`]).
 
@@ -22,16 +23,18 @@ pub enum Shape {
     Stateful,
     /// A gateway at the edge of the platform.
     Gateway,
+    /// A dependency outside the spec (`externals:`): drawn dashed.
+    External,
 }
 
-/// One box: a service or a gateway.
+/// One box: a service, a gateway or an external.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// Its name.
     pub name: String,
     /// The lane it is in (index into [`Diagram::lanes`]).
     pub lane: usize,
-    /// The column: 0 for gateways, the wave for services.
+    /// The column: 0 for gateways and externals, the wave for services.
     pub column: usize,
     /// Replicas and key ports (`×3 · http 8500 · dns 8600/udp`).
     pub detail: String,
@@ -39,10 +42,10 @@ pub struct Node {
     pub shape: Shape,
 }
 
-/// A horizontal band of boxes: a tier, or the edge.
+/// A horizontal band of boxes: a tier, the edge, or what is outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lane {
-    /// The tier's name, or `edge` for gateways.
+    /// The tier's name, `edge` for gateways, `outside` for externals.
     pub name: String,
     /// The namespace of its services, when they share one.
     pub namespace: Option<String>,
@@ -77,8 +80,9 @@ pub struct Link {
 pub struct Diagram {
     /// The platform's name and environment.
     pub title: String,
-    /// Lanes, top to bottom: the edge (when there are gateways), then the
-    /// tiers from the top one down to the bottom one.
+    /// Lanes, top to bottom: the edge (when there are gateways), the tiers
+    /// from the top one down to the bottom one, then what is outside (when
+    /// there are externals).
     pub lanes: Vec<Lane>,
     /// Columns: the edge, then one per wave.
     pub columns: Vec<String>,
@@ -171,6 +175,42 @@ impl Diagram {
                 }
             }
         }
+        // Externals below the bottom tier; nothing waits for them.
+        if !platform.externals.is_empty() {
+            let lane = lanes.len();
+            lanes.push(Lane {
+                name: "outside".to_string(),
+                namespace: None,
+            });
+            let first = nodes.len();
+            for external in &platform.externals {
+                let mut detail = vec!["external".to_string()];
+                detail.extend(
+                    external
+                        .ports
+                        .iter()
+                        .take(2)
+                        .map(|(name, port)| format!("{name} {port}")),
+                );
+                nodes.push(Node {
+                    name: external.name.clone(),
+                    lane,
+                    column: 0,
+                    detail: detail.join(" · "),
+                    shape: Shape::External,
+                });
+            }
+            for (index, service) in platform.services.iter().enumerate() {
+                for call in &service.externals {
+                    add(Link {
+                        from: index,
+                        to: first + call.external,
+                        kind: LinkKind::Calls,
+                        label: None,
+                    });
+                }
+            }
+        }
         for (g, gateway) in platform.gateways.iter().enumerate() {
             let hosts = if gateway.hosts.is_empty() {
                 "any host".to_string()
@@ -209,7 +249,8 @@ impl Diagram {
     }
 
     /// A Mermaid flowchart: a subgraph per lane, nodes in wave order,
-    /// stateful services as cylinders, gateways as hexagons.
+    /// stateful services as cylinders, gateways as hexagons, externals as
+    /// rounded boxes.
     pub fn mermaid(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "---\ntitle: {}\n---\nflowchart LR", self.title);
@@ -227,6 +268,7 @@ impl Diagram {
                     Shape::Service => format!("[\"{text}\"]"),
                     Shape::Stateful => format!("[(\"{text}\")]"),
                     Shape::Gateway => format!("{{{{\"{text}\"}}}}"),
+                    Shape::External => format!("(\"{text}\")"),
                 };
                 let _ = writeln!(out, "    {}{shape}", self.node_id(n));
             }
@@ -269,6 +311,7 @@ impl Diagram {
                     Shape::Service => "",
                     Shape::Stateful => ", shape=cylinder, style=\"\"",
                     Shape::Gateway => ", shape=hexagon, style=\"\"",
+                    Shape::External => ", style=\"rounded,dashed\"",
                 };
                 let _ = writeln!(
                     out,
@@ -320,12 +363,14 @@ fn lane_id(lane: usize) -> String {
 
 impl Diagram {
     /// An identifier for node `index` in Mermaid and Graphviz: its name
-    /// with `_` for `-`, gateways prefixed with `gateway_`.
+    /// with `_` for `-`, gateways prefixed with `gateway_` and externals
+    /// with `external_`.
     fn node_id(&self, index: usize) -> String {
         let node = &self.nodes[index];
         let name = node.name.replace('-', "_");
         match node.shape {
             Shape::Gateway => format!("gateway_{name}"),
+            Shape::External => format!("external_{name}"),
             _ => name,
         }
     }
@@ -394,6 +439,41 @@ mod tests {
             .map(|l| diagram.nodes[l.to].name.as_str())
             .collect();
         assert_eq!(targets, ["api", "cache"], "tier `after:` adds no arrows");
+    }
+
+    #[test]
+    fn externals_sit_outside_below_the_tiers_and_are_called() {
+        let file = SourceFile::new(
+            "shop.yaml",
+            "platform: shop\nexternals:\n  kafka: { hosts: [k.example.com], ports: { kafka: 9092 }, cidr: 10.0.0.0/8 }\ntiers:\n  - name: apps\n    services:\n      api: { image: shop/api:1, env: { BROKERS: \"${kafka.address}\" } }\n",
+        );
+        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let diagram = Diagram::new(&platform);
+        assert_eq!(diagram.lanes.last().unwrap().name, "outside");
+        let kafka = diagram
+            .nodes
+            .iter()
+            .position(|n| n.name == "kafka")
+            .unwrap();
+        let node = &diagram.nodes[kafka];
+        assert_eq!(
+            (node.lane, node.column, node.shape),
+            (1, 0, Shape::External)
+        );
+        assert_eq!(node.detail, "external · kafka 9092");
+        assert!(
+            diagram
+                .links
+                .iter()
+                .any(|l| l.to == kafka && l.kind == LinkKind::Calls)
+        );
+        assert!(
+            diagram
+                .mermaid()
+                .contains("external_kafka(\"kafka<br/>external · kafka 9092\")")
+        );
+        assert!(diagram.dot().contains("style=\"rounded,dashed\""));
+        assert!(diagram.svg().contains("class=\"node external\""));
     }
 
     #[test]

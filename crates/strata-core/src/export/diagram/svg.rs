@@ -1,5 +1,6 @@
 //! A laid-out [`Diagram`] as SVG text: lanes as bands, services as boxes
-//! (stateful ones with a double border, gateways with cut corners), arrows
+//! (stateful ones with a double border, gateways with cut corners,
+//! externals dashed), arrows
 //! drawn last so nothing covers them. Every box is a `<rect
 //! class="node">` and every arrow a `<polyline class="link">`, so tests
 //! and stylesheets can find them.
@@ -33,6 +34,7 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
         "  .node { fill: #ffffff; stroke: #4a6fa5; stroke-width: 1.5; }\n",
         "  .node.stateful { fill: #eef3fb; }\n",
         "  .node.gateway { fill: #fff4e6; stroke: #b35c00; }\n",
+        "  .node.external { fill: #f9f9f9; stroke: #7a8594; stroke-dasharray: 5 3; }\n",
         "  .inner { fill: none; stroke: #4a6fa5; }\n",
         "  .name { font-weight: bold; fill: #1d2733; }\n",
         "  .detail { fill: #55606e; font-size: 11px; }\n",
@@ -53,7 +55,7 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
     );
     let _ = writeln!(
         out,
-        r#"<text x="24" y="46" class="detail">boxes: services (double border: stateful) · arrows: waits for · bold orange: gateway routes</text>"#
+        r#"<text x="24" y="46" class="detail">boxes: services (double border: stateful; dashed: external) · arrows: waits for (dashed: calls) · bold orange: gateway routes</text>"#
     );
     for (title, x) in &layout.columns {
         let _ = writeln!(
@@ -109,6 +111,7 @@ fn draw_box(out: &mut String, node: &super::Node, rect: &Rect) {
         Shape::Service => "node",
         Shape::Stateful => "node stateful",
         Shape::Gateway => "node gateway",
+        Shape::External => "node external",
     };
     let radius = if node.shape == Shape::Gateway { 0 } else { 4 };
     let _ = writeln!(
