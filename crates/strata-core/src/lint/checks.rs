@@ -121,6 +121,22 @@ fn selected<'a>(
         .collect()
 }
 
+/// `resource` (`cpu` or `memory`) of a requests, limits or LimitRange
+/// mapping, as a quantity; `None` when absent or not a quantity.
+fn amount(values: &Value, resource: &str) -> Option<crate::quantity::Quantity> {
+    let value = &values[resource];
+    let text = value
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| value.as_f64().map(|f| f.to_string()))?;
+    let measure = if resource == "cpu" {
+        crate::quantity::Measure::Cpu
+    } else {
+        crate::quantity::Measure::Bytes
+    };
+    crate::quantity::Quantity::parse(&text, measure).ok()
+}
+
 fn image_tag(image: &str) -> Option<&str> {
     if image.contains('@') {
         return Some("digest");
@@ -326,22 +342,9 @@ pub static CHECKS: &[Check] = &[
             let mut out = Vec::new();
             for c in all_containers(m) {
                 for resource in ["cpu", "memory"] {
-                    let parse = |v: &Value| {
-                        v.as_str()
-                            .map(str::to_string)
-                            .or_else(|| v.as_f64().map(|f| f.to_string()))
-                    };
-                    let measure = if resource == "cpu" {
-                        crate::quantity::Measure::Cpu
-                    } else {
-                        crate::quantity::Measure::Bytes
-                    };
-                    let q = |v: &Value| {
-                        parse(v).and_then(|t| crate::quantity::Quantity::parse(&t, measure).ok())
-                    };
                     if let (Some(request), Some(limit)) = (
-                        q(&c["resources"]["requests"][resource]),
-                        q(&c["resources"]["limits"][resource]),
+                        amount(&c["resources"]["requests"], resource),
+                        amount(&c["resources"]["limits"], resource),
                     ) && limit < request
                     {
                         out.push(format!(
@@ -1035,6 +1038,58 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         info: CheckInfo::new(
+            "outside-limit-range",
+            Priority::P0,
+            "a container requests less than its namespace's LimitRange minimum, or limits itself above the maximum",
+            "The API server refuses its pods: the workload exists but never runs (sidecars, init containers and setup Jobs count too).",
+            "raise the request to the minimum or lower the limit to the maximum, or widen the namespace's `limits`",
+        ),
+        run: |m, all| {
+            let ranges: Vec<&Value> = all
+                .iter()
+                .filter(|o| o.kind() == "LimitRange" && o.namespace() == m.namespace())
+                .flat_map(|o| list(&o.value["spec"]["limits"]))
+                .filter(|l| l["type"] == "Container")
+                .collect();
+            let mut out = Vec::new();
+            for c in all_containers(m) {
+                for range in &ranges {
+                    for resource in ["cpu", "memory"] {
+                        let resources = &c["resources"];
+                        if let (Some(request), Some(min)) = (
+                            amount(&resources["requests"], resource),
+                            amount(&range["min"], resource),
+                        ) && request < min
+                        {
+                            out.push(format!(
+                                "container `{}` requests {resource} {} in {}, below the LimitRange minimum {}",
+                                name(c),
+                                resources["requests"][resource],
+                                m.namespace(),
+                                range["min"][resource]
+                            ));
+                        }
+                        if let (Some(limit), Some(max)) = (
+                            amount(&resources["limits"], resource),
+                            amount(&range["max"], resource),
+                        ) && limit > max
+                        {
+                            out.push(format!(
+                                "container `{}` limits {resource} to {} in {}, above the LimitRange maximum {}",
+                                name(c),
+                                resources["limits"][resource],
+                                m.namespace(),
+                                range["max"][resource]
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        },
+    },
+    Check {
+        info: CheckInfo::new(
             "duplicate-object",
             Priority::P0,
             "two objects have the same group, kind, namespace and name",
@@ -1259,6 +1314,36 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
                 tripped(from, to)
             );
         }
+    }
+
+    #[test]
+    fn a_limit_range_refuses_requests_below_its_minimum_and_limits_above_its_maximum() {
+        let range = |min: &str, max: &str| {
+            format!(
+                "{CLEAN}---\napiVersion: v1\nkind: LimitRange\nmetadata: {{ name: defaults, namespace: shop }}\nspec: {{ limits: [{{ type: Container, min: {min}, max: {max} }}] }}\n"
+            )
+        };
+        let within = range(
+            "{ cpu: 100m, memory: 128Mi }",
+            "{ cpu: 500m, memory: 256Mi }",
+        );
+        assert!(!ids(&within).contains(&"outside-limit-range"));
+        for (min, max) in [
+            ("{ cpu: 200m }", "{ cpu: 1 }"),
+            ("{ memory: 256Mi }", "{ memory: 1Gi }"),
+            ("{ cpu: 50m }", "{ cpu: 250m }"),
+            ("{ memory: 64Mi }", "{ memory: 200Mi }"),
+        ] {
+            assert!(
+                ids(&range(min, max)).contains(&"outside-limit-range"),
+                "{min} {max}"
+            );
+        }
+        let other_namespace = range("{ cpu: 1 }", "{ cpu: 2 }").replace(
+            "name: defaults, namespace: shop",
+            "name: defaults, namespace: other",
+        );
+        assert!(!ids(&other_namespace).contains(&"outside-limit-range"));
     }
 
     #[test]
