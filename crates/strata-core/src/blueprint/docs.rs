@@ -74,10 +74,12 @@ pub fn markdown() -> String {
          | blueprint | modes | how | port |\n|---|---|---|---|\n\
          | `redis` | `standalone`, `sentinel` | a `redis-exporter` sidecar (`oliver006/redis_exporter`, restricted, 25m/32Mi to 100m/64Mi, counted by `plan`) reading the server on localhost; scrape annotations or a ServiceMonitor like any metrics port | 9121 |\n\
          | `redis` | `cluster` | the operator's `redisExporter` beside each node (Strata renders no ServiceMonitor for operator-run pods) | 9121 |\n\
+         | `postgresql` | `single` | a `postgres-exporter` sidecar (`quay.io/prometheuscommunity/postgres-exporter`, restricted, 25m/32Mi to 100m/64Mi, counted by `plan`) reading the server on localhost as `postgres` | 9187 |\n\
          | `postgresql` | `ha` | CloudNativePG's exporter: `monitoring.enablePodMonitor` with `monitoring.serviceMonitors`, else `prometheus.io/*` annotations through `inheritedMetadata` | 9187 |\n\
+         | `postgresql` | `patroni` | Patroni's own `/metrics` on its REST port `patroni` (the cluster's roles, lag and timeline) | 8008 |\n\
          | `kafka` | `strimzi` | `spec.kafka.metricsConfig`, the JMX Prometheus exporter with rules from a ConfigMap `NAME-metrics`; annotated broker pods | 9404 |\n\
          | `clickhouse` | `altinity` | ClickHouse's `prometheus` endpoint (`configuration.settings`); annotated server pods | 9363 |\n\n\
-         Other modes (`postgresql` `single`, `kafka` `kraft`, `clickhouse` `single`) have no exporter yet.\n\n\
+         Other modes (`kafka` `kraft`, `clickhouse` `single`) have no exporter yet.\n\n\
          ## Engine settings\n\n\
          `settings:` hands the engine its own configuration, name by name, with\n\
          no checking beyond one line per value; it overrides what the blueprint\n\

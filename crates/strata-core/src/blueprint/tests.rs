@@ -456,6 +456,43 @@ fn patroni_needs_its_etcd_and_a_version_its_image_runs() {
 }
 
 #[test]
+fn a_monitored_single_postgresql_runs_an_exporter_and_patroni_serves_its_own() {
+    let single = monitored("      pg: { blueprint: postgresql }\n", false);
+    let statefulset = find(&single, "StatefulSet", "pg");
+    let containers = statefulset["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert_eq!(containers[1]["name"], "postgres-exporter");
+    assert_eq!(containers[1]["ports"][0]["containerPort"], 9187);
+    assert!(!containers[0]["ports"].to_string().contains("9187"));
+    assert_eq!(
+        containers[1]["env"][2]["valueFrom"]["secretKeyRef"]["name"],
+        "pg-credentials"
+    );
+    assert_eq!(
+        statefulset["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"],
+        "9187"
+    );
+    assert_eq!(scraped_ports(&single, "pg"), [9187]);
+    let patroni = monitored(
+        "      pg: { blueprint: postgresql, mode: patroni, options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\nnetwork: { apiServer: 10.0.0.1/32 }\n",
+        false,
+    );
+    let statefulset = find(&patroni, "StatefulSet", "pg");
+    assert_eq!(
+        statefulset["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "Patroni serves its metrics itself"
+    );
+    let annotations = &statefulset["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(annotations["prometheus.io/port"], "8008");
+    assert_eq!(annotations["prometheus.io/path"], "/metrics");
+}
+
+#[test]
 fn postgresql_ha_is_a_cloudnative_pg_cluster_with_databases() {
     let objects = rendered(
         "      pg: { blueprint: postgresql, mode: ha, replicas: 3, storage: 100Gi, databases: [nova_core, { name: nova_messaging, owner: messaging, schemas: [inbox] }], options: { backup: 's3://backups/pg' } }\n",

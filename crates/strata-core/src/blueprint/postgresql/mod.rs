@@ -85,7 +85,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     recipe,
     objects,
     companions: recipe::no_companions,
-    pods: recipe::own_pods,
+    pods,
     check_options,
 };
 
@@ -242,8 +242,50 @@ fn parameters(tuning: &Tuning) -> Vec<(String, Value)> {
     out
 }
 
-/// CloudNativePG's metrics port, on every instance.
+/// The metrics port: CloudNativePG's on every instance, and
+/// postgres_exporter's beside a `single` server.
 const METRICS_PORT: u16 = 9187;
+/// postgres_exporter's image, pinned.
+const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.16.0";
+/// What the exporter asks for and may use.
+const EXPORTER_SIZE: recipe::Size = recipe::Size {
+    requests: ("25m", "32Mi"),
+    limits: ("100m", "64Mi"),
+};
+
+/// The postgres_exporter sidecar of `single` mode: reads the server on
+/// localhost as the superuser, serves Prometheus metrics on 9187,
+/// restricted like the server.
+fn exporter(secret: &str) -> Value {
+    json!({
+        "name": "postgres-exporter",
+        "image": EXPORTER_IMAGE,
+        "ports": [{ "name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP" }],
+        "readinessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 10 },
+        "livenessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 20, "failureThreshold": 6 },
+        "env": [
+            { "name": "DATA_SOURCE_URI", "value": format!("localhost:{PORT}/postgres?sslmode=disable") },
+            { "name": "DATA_SOURCE_USER", "value": "postgres" },
+            { "name": "DATA_SOURCE_PASS", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
+        ],
+        "resources": EXPORTER_SIZE.json(),
+        "securityContext": {
+            "runAsNonRoot": true, "runAsUser": 65534, "runAsGroup": 65534,
+            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+            "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
+        },
+    })
+}
+
+/// What `plan` counts: a `single` server's pod carries the exporter when
+/// the platform is monitored.
+fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
+    let mut servers = super::PodGroup::of(service);
+    if tuning.metrics && tuning.mode.name == "single" {
+        servers.resources = servers.resources.plus(EXPORTER_SIZE.resources());
+    }
+    vec![servers]
+}
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let ha = tuning.mode.name == "ha";
@@ -257,8 +299,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "resources": resources("500m", "1Gi", "2", "2Gi"),
         "terminationGracePeriod": "60s",
     });
-    if ha && tuning.metrics {
-        // Every CloudNativePG instance serves its metrics on 9187.
+    if tuning.metrics && !patroni {
+        // Every CloudNativePG instance serves its metrics on 9187; a
+        // `single` server's exporter beside it does too.
         spec["ports"]["metrics"] = json!(METRICS_PORT);
     }
     match tuning.mode.name {
@@ -357,6 +400,11 @@ fn recipe(tuning: &Tuning) -> Recipe {
                 vec!["/var/run/postgresql".into()]
             },
             pod_env: patroni,
+            sidecars: if tuning.metrics && tuning.mode.name == "single" {
+                vec![exporter(&credentials_name(tuning))]
+            } else {
+                Vec::new()
+            },
             // CloudNativePG labels its pods `cnpg.io/cluster` (instances and
             // their join and backup jobs) and `cnpg.io/podRole: instance`; it
             // reaches each instance's manager on 8000 and PostgreSQL on 5432.
