@@ -49,6 +49,9 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if blueprint.takes.contains(&Key::Topics) {
         line.push_str(", topics: [orders, { name: payments, partitions: 12, retention: 7d }]");
     }
+    if blueprint.takes.contains(&Key::Users) {
+        line.push_str(", options: { buckets: \"models,logs\" }, users: { app: [models], auditor: [models, logs] }");
+    }
     if mode.sharded {
         line.push_str(", shards: 2");
     }
@@ -1074,6 +1077,73 @@ fn minio_buckets_are_made_by_a_job_that_may_reach_the_servers() {
     assert_eq!(
         codes("      minio: { blueprint: minio, options: { buckets: \"Docs\" } }\n"),
         ["invalid-option platform.yaml:11:54"]
+    );
+}
+
+#[test]
+fn minio_users_get_their_own_keys_and_a_policy_on_their_buckets_only() {
+    let services = "      minio: { blueprint: minio, options: { buckets: \"models,logs\" }, users: { data: [models], audit: [models, logs] } }\n      api: { image: demo/api:1.0.0, env: { S3_ACCESS_KEY: \"${minio.users.data.accessKey}\", S3_SECRET_KEY: { secret: minio-data, key: secretkey } } }\n";
+    let platform = platform(services).unwrap();
+    let secret = platform
+        .secrets
+        .iter()
+        .find(|s| s.name == "minio-data")
+        .expect("a Secret per user");
+    assert_eq!(secret.generate, ["secretkey"]);
+    assert_eq!(secret.data["accesskey"], "data");
+    let api = platform.service("api").unwrap();
+    assert!(
+        api.env
+            .iter()
+            .any(|e| e.name == "S3_ACCESS_KEY" && format!("{:?}", e.value).contains("\"data\"")),
+        "{:?}",
+        api.env
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let job = &find(&objects, "Job", "minio-buckets")["spec"]["template"]["spec"]["containers"][0];
+    let script = job["command"][2].as_str().unwrap();
+    assert!(
+        script.contains(r#""Resource":["arn:aws:s3:::models","arn:aws:s3:::models/*"]"#),
+        "data's policy names its bucket only: {script}"
+    );
+    assert!(script.contains(
+        r#""Resource":["arn:aws:s3:::models","arn:aws:s3:::models/*","arn:aws:s3:::logs","arn:aws:s3:::logs/*"]"#
+    ));
+    for line in [
+        "mc admin policy create strata strata-data /tmp/strata-data.json\n",
+        "mc admin user add strata data \"$SECRET_KEY_0\"\n",
+        "mc admin policy attach strata strata-data --user data 2>&1) || case",
+        "mc admin user add strata audit \"$SECRET_KEY_1\"\n",
+    ] {
+        assert!(script.contains(line), "{line} in {script}");
+    }
+    // Buckets are made before the policies that name them.
+    assert!(script.find("mc mb").unwrap() < script.find("mc admin").unwrap());
+    assert_eq!(job["env"][3]["name"], "SECRET_KEY_0");
+    assert_eq!(
+        job["env"][3]["valueFrom"]["secretKeyRef"],
+        serde_json::json!({ "name": "minio-data", "key": "secretkey" })
+    );
+    assert_eq!(
+        codes(
+            "      minio: { blueprint: minio, options: { buckets: models }, users: { data: [logs] } }\n"
+        ),
+        ["invalid-option platform.yaml:11:80"],
+        "a bucket the store does not make"
+    );
+    assert_eq!(
+        codes(
+            "      minio: { blueprint: minio, options: { buckets: models }, users: { ab: [models], credentials: [models], data: [] } }\n"
+        ),
+        [
+            "invalid-option platform.yaml:11:73",
+            "invalid-option platform.yaml:11:87",
+            "invalid-option platform.yaml:11:116",
+        ]
+    );
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, users: { data: [models] } }\n"),
+        ["unsupported-option platform.yaml:11:43"]
     );
 }
 

@@ -2173,6 +2173,7 @@ fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
         ("version", spec.version.as_ref().map(|v| v.span)),
         ("databases", spec.databases.as_ref().map(|v| v.span)),
         ("topics", spec.topics.as_ref().map(|v| v.span)),
+        ("users", spec.users.as_ref().map(|v| v.span)),
         ("shards", spec.shards.as_ref().map(|v| v.span)),
         ("options", spec.options.as_ref().map(|v| v.span)),
         ("settings", spec.settings.as_ref().map(|v| v.span)),
@@ -2232,6 +2233,7 @@ impl Resolver<'_> {
                 blueprint: s.value.blueprint.as_ref().map(text),
                 mode: s.value.mode.as_ref().map(text),
                 databases: crate::blueprint::listed_databases(&s.value),
+                users: crate::blueprint::listed_users(&s.value),
             })
             .collect();
         let place = crate::blueprint::Placement {
