@@ -102,6 +102,11 @@ pub struct OptionCheck<'a> {
     pub options: Option<&'a Spanned<Map<String, String>>>,
     /// Other services of the platform, for options that name one.
     pub siblings: &'a [Sibling],
+    /// The service's name.
+    pub service: &'a str,
+    /// Where an option the mode requires is missing: the `mode:` line, else
+    /// the `blueprint:` line.
+    pub span: Span,
     /// The spec file, for diagnostics.
     pub file: &'a SourceFile,
 }
@@ -838,6 +843,13 @@ pub fn tune(
         mode,
         options: spec.options.as_ref(),
         siblings: &place.siblings,
+        service: place.service,
+        span: spec
+            .mode
+            .as_ref()
+            .map(|m| m.span)
+            .or(spec.blueprint.as_ref().map(|b| b.span))
+            .unwrap_or_default(),
         file,
     }));
     let users = match &spec.users {
@@ -969,7 +981,7 @@ fn databases(
 /// The `users:` of an object store: each an access key MinIO accepts, not
 /// the name of the server's own credentials, with buckets the store creates.
 fn users(
-    map: Option<&Spanned<Map<crate::spec::names::Name, Vec<Spanned<String>>>>>,
+    map: Option<&Spanned<crate::spec::service::UsersSpec>>,
     options: &BTreeMap<String, String>,
     file: &SourceFile,
     errors: &mut Vec<Diagnostic>,

@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true } }\n";
+const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true }, milvus-operator: { installed: true } }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -54,6 +54,12 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     }
     if mode.sharded {
         line.push_str(", shards: 2");
+    }
+    if mode.operator == Some("milvus-operator") {
+        // Its store and its stream, with a user of its own.
+        line.push_str(", storage: { size: 20Gi, class: fast }, options: { objectStore: store, messageStream: stream } }\n");
+        line.push_str("      store: { blueprint: minio, options: { buckets: vectors }, users: { milvus: [vectors] } }\n");
+        line.push_str("      stream: { blueprint: kafka");
     }
     line.push_str(" }\n");
     line
@@ -1144,6 +1150,96 @@ fn minio_users_get_their_own_keys_and_a_policy_on_their_buckets_only() {
     assert_eq!(
         codes("      pg: { blueprint: postgresql, users: { data: [models] } }\n"),
         ["unsupported-option platform.yaml:11:43"]
+    );
+}
+
+#[test]
+fn milvus_cluster_is_an_operator_s_milvus_on_the_platform_s_minio_and_kafka() {
+    let services = "      milvus: { blueprint: milvus, mode: cluster, replicas: 3, storage: { size: 20Gi, class: fast }, options: { objectStore: minio, messageStream: kafka } }\n      minio: { blueprint: minio, options: { buckets: \"vectors,models\" }, users: { milvus: [vectors], app: [models] } }\n      kafka: { blueprint: kafka }\n      api: { image: demo/api:1.0.0, env: { MILVUS: \"${milvus.address}\" } }\n";
+    let platform = platform(services).unwrap();
+    let index = |name: &str| {
+        platform
+            .services
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap()
+    };
+    for store in ["minio", "kafka"] {
+        assert!(
+            platform
+                .edges
+                .iter()
+                .any(|e| e.from.0 == index("milvus") && e.to.0 == index(store)),
+            "milvus calls {store}"
+        );
+    }
+    let api = platform.service("api").unwrap();
+    assert!(
+        format!("{:?}", api.env).contains("milvus-milvus.demo.svc.cluster.local:19530"),
+        "callers dial the operator's Service in front of the proxies"
+    );
+    let secret = platform
+        .secrets
+        .iter()
+        .find(|s| s.name == "minio-milvus")
+        .unwrap();
+    assert_eq!(secret.generate, ["secretkey"]);
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    assert!(
+        !objects
+            .iter()
+            .any(|o| o.service.as_deref() == Some("milvus")
+                && matches!(o.kind(), "StatefulSet" | "Deployment" | "Service")),
+        "the operator runs the pods"
+    );
+    let spec = &find(&objects, "Milvus", "milvus")["spec"];
+    assert_eq!(spec["mode"], "cluster");
+    for component in ["proxy", "mixCoord", "queryNode", "dataNode", "indexNode"] {
+        assert_eq!(spec["components"][component]["replicas"], 3, "{component}");
+    }
+    assert_eq!(spec["components"]["serviceAccountName"], "milvus");
+    assert_eq!(spec["config"]["rootCoord"]["enableActiveStandby"], true);
+    assert_eq!(spec["config"]["minio"]["bucketName"], "vectors");
+    let deps = &spec["dependencies"];
+    assert_eq!(
+        deps["storage"],
+        serde_json::json!({ "external": true, "type": "MinIO", "endpoint": "minio.demo.svc.cluster.local:9000", "secretRef": "minio-milvus" })
+    );
+    assert_eq!(deps["msgStreamType"], "kafka");
+    assert_eq!(
+        deps["kafka"]["brokerList"][0],
+        "kafka.demo.svc.cluster.local:9092"
+    );
+    let etcd = &deps["etcd"]["inCluster"]["values"];
+    assert_eq!(etcd["replicaCount"], 3);
+    assert_eq!(
+        etcd["persistence"],
+        serde_json::json!({ "size": "20Gi", "storageClass": "fast" })
+    );
+    // The operator checks the store before it deploys Milvus.
+    let check = find(&objects, "NetworkPolicy", "milvus-operator-to-minio");
+    assert_eq!(
+        check["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "milvus-operator"
+    );
+    // plan: 5 components of 3 pods, and 3 etcd members with their claims.
+    let groups = crate::blueprint::footprint(platform.service("milvus").unwrap());
+    assert_eq!(groups.iter().map(|g| g.pods).sum::<u32>(), 18);
+    assert_eq!(groups.iter().map(|g| g.pvcs).sum::<u32>(), 3);
+    assert_eq!(
+        codes(
+            "      milvus: { blueprint: milvus, mode: cluster, options: { objectStore: minio } }\n      minio: { blueprint: minio, options: { buckets: vectors }, users: { app: [vectors] } }\n"
+        ),
+        [
+            "invalid-option platform.yaml:11:42",
+            "invalid-option platform.yaml:11:75"
+        ],
+        "no stream, and no user `milvus` in the store"
+    );
+    assert_eq!(
+        codes("      milvus: { blueprint: milvus, options: { objectStore: minio } }\n"),
+        ["invalid-option platform.yaml:11:60"],
+        "standalone would ignore it"
     );
 }
 

@@ -1924,10 +1924,23 @@ impl Resolver<'_> {
                 namespaces: Vec::new(),
                 secret_type: None,
             });
+            // A Secret two blueprints supply (a MinIO user's login, which
+            // the Milvus Operator reads beside Milvus) is one Secret, copied
+            // into each one's namespace.
             for mut secret in credentials.chain(supplied.secrets.iter().cloned()) {
-                if !secrets.iter().any(|s| s.name == secret.name) {
-                    secret.namespaces = vec![service.namespace.clone()];
-                    secrets.push(secret);
+                match secrets.iter_mut().find(|s| s.name == secret.name) {
+                    Some(known) => {
+                        if known.generate == secret.generate
+                            && known.data == secret.data
+                            && !known.namespaces.contains(&service.namespace)
+                        {
+                            known.namespaces.push(service.namespace.clone());
+                        }
+                    }
+                    None => {
+                        secret.namespaces = vec![service.namespace.clone()];
+                        secrets.push(secret);
+                    }
                 }
             }
         }
