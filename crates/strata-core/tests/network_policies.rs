@@ -321,6 +321,34 @@ fn operator_pods(objects: &[render::Object], name: &str, namespace: &str) -> Vec
             pods.push((component.to_string(), pod(labels)));
         }
     }
+    for milvus in of("Milvus") {
+        let name = milvus["metadata"]["name"].as_str().unwrap();
+        // The proxies serve clients; every component carries the
+        // instance's labels and its own `component`.
+        for component in ["proxy", "mixcoord", "querynode", "datanode", "indexnode"] {
+            let labels = with(
+                string_map(&milvus["spec"]["components"]["podLabels"]),
+                &[
+                    ("app.kubernetes.io/name", "milvus"),
+                    ("app.kubernetes.io/instance", name),
+                    ("app.kubernetes.io/component", component),
+                    ("app.kubernetes.io/managed-by", "milvus-operator"),
+                ],
+            );
+            pods.push((component.to_string(), pod(labels)));
+        }
+        // Its etcd, a Helm release `NAME-etcd` of the Bitnami chart.
+        let release = format!("{name}-etcd");
+        let labels = with(
+            BTreeMap::new(),
+            &[
+                ("app.kubernetes.io/name", "etcd"),
+                ("app.kubernetes.io/instance", &release),
+                ("app.kubernetes.io/component", "etcd"),
+            ],
+        );
+        pods.push(("etcd".to_string(), pod(labels)));
+    }
     for chk in of("ClickHouseKeeperInstallation") {
         let labels = with(
             BTreeMap::new(),
@@ -844,4 +872,55 @@ fn a_bucket_job_reaches_its_minio() {
     assert!(allowed(&policies, &job, &server, 9000, "TCP"));
     let stranger = pod_of(&set.objects, &platform, "redis");
     assert!(!allowed(&policies, &stranger, &server, 9000, "TCP"));
+}
+
+#[test]
+fn a_milvus_cluster_s_pods_reach_their_etcd_store_and_stream_and_its_operator_checks_them() {
+    let path = examples()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("one-data-studio"))
+        .unwrap();
+    let file = SourceFile::new("ods", std::fs::read_to_string(&path).unwrap());
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
+    let policies: Vec<&Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let milvus = platform.service("milvus").unwrap();
+    let pods: BTreeMap<String, Pod> = operator_pods(&set.objects, "milvus", &milvus.namespace)
+        .into_iter()
+        .collect();
+    let reach = |from: &Pod, to: &Pod, port: u16| allowed(&policies, from, to, port, "TCP");
+    let (minio, kafka, redis) = (
+        pod_of(&set.objects, &platform, "minio"),
+        pod_of(&set.objects, &platform, "kafka"),
+        pod_of(&set.objects, &platform, "redis"),
+    );
+    // Every component, not only the proxies, keeps segments and messages.
+    for component in ["querynode", "datanode", "indexnode", "mixcoord"] {
+        let pod = &pods[component];
+        assert!(reach(pod, &pods["etcd"], 2379), "{component} → etcd");
+        assert!(reach(pod, &minio, 9000), "{component} → minio");
+        assert!(reach(pod, &kafka, 9092), "{component} → kafka");
+        assert!(reach(pod, &pods["proxy"], 19530), "{component} → proxy");
+        assert!(!reach(pod, &redis, 6379), "{component} → redis");
+    }
+    assert!(
+        !reach(&redis, &pods["etcd"], 2379),
+        "etcd is Milvus's alone"
+    );
+    let operator = Pod {
+        namespace: "milvus-operator".into(),
+        labels: BTreeMap::from([(
+            "app.kubernetes.io/name".to_string(),
+            "milvus-operator".to_string(),
+        )]),
+    };
+    assert!(reach(&operator, &minio, 9000), "operator → minio");
+    assert!(reach(&operator, &kafka, 9092), "operator → kafka");
+    assert!(reach(&operator, &pods["etcd"], 2379), "operator → etcd");
+    assert!(!reach(&operator, &redis, 6379), "operator → redis");
 }

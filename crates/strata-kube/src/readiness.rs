@@ -14,12 +14,15 @@ pub enum Readiness {
     Failed(String),
 }
 
-/// Kinds of custom resources known to report a `Ready` condition once their
-/// operator has reconciled them; one without status yet is still waited for.
-const REPORT_READY: [(&str, &str); 3] = [
-    ("postgresql.cnpg.io", "Cluster"),
-    ("kafka.strimzi.io", "Kafka"),
-    ("kafka.strimzi.io", "KafkaTopic"),
+/// Kinds of custom resources known to report readiness once their operator
+/// has reconciled them, with the condition they report it in; one without
+/// status yet is still waited for. Other kinds are judged by `Ready`.
+const REPORT_READY: [(&str, &str, &str); 4] = [
+    ("postgresql.cnpg.io", "Cluster", "Ready"),
+    ("kafka.strimzi.io", "Kafka", "Ready"),
+    ("kafka.strimzi.io", "KafkaTopic", "Ready"),
+    // The Milvus Operator: every component up.
+    ("milvus.io", "Milvus", "MilvusReady"),
 ];
 
 /// True when applying `kind` is followed by a wait for it.
@@ -182,7 +185,11 @@ fn job(object: &Value) -> Readiness {
 }
 
 fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
-    match condition(object, "Ready") {
+    let group = api_version.split('/').next().unwrap_or("");
+    let known = REPORT_READY
+        .iter()
+        .find(|(g, k, _)| *g == group && *k == kind);
+    match condition(object, known.map_or("Ready", |(_, _, c)| c)) {
         Some(("True", _, _)) => Readiness::Ready,
         Some((_, reason, message)) => {
             let why = [reason, message]
@@ -198,8 +205,7 @@ fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
             })
         }
         None => {
-            let group = api_version.split('/').next().unwrap_or("");
-            if REPORT_READY.contains(&(group, kind)) {
+            if known.is_some() {
                 Readiness::Progressing("waiting for its operator to report Ready".into())
             } else {
                 // Most custom resources (ServiceMonitor, VirtualService…)
@@ -374,6 +380,18 @@ mod tests {
         );
         let fresh = json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"}});
         assert!(matches!(judge(&fresh), Readiness::Progressing(_)));
+        let milvus = |conditions: Value| json!({"apiVersion": "milvus.io/v1beta1", "kind": "Milvus", "metadata": {"name": "milvus"}, "status": {"conditions": conditions}});
+        assert_eq!(
+            judge(&milvus(json!([{"type": "MilvusReady", "status": "True"}]))),
+            Readiness::Ready
+        );
+        assert!(
+            matches!(
+                judge(&milvus(json!([{"type": "EtcdReady", "status": "True"}]))),
+                Readiness::Progressing(_)
+            ),
+            "its dependencies ready, its components not yet"
+        );
         let monitor = json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "api"}});
         assert_eq!(judge(&monitor), Readiness::Ready);
     }

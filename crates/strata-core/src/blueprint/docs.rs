@@ -19,6 +19,7 @@ fn sample_exports(
         replicas: mode.replicas,
         databases: Vec::new(),
         topics: Vec::new(),
+        users: Vec::new(),
         shards: 1,
         options: Default::default(),
         settings: Vec::new(),
@@ -65,6 +66,7 @@ pub fn markdown() -> String {
          | `databases` | (database blueprints) names, or `{ name, owner, schemas }`; created at first start with their owners and schemas |\n\
          | `topics` | (`kafka`) names, or `{ name, partitions, replicas, retention, config }` |\n\
          | `shards` | (`clickhouse`, `altinity` mode) shards of the cluster |\n\
+         | `users` | (`minio`) object-store users by name, each with the buckets it may read and write: `{ data: [models] }` |\n\
          | `options` | the blueprint's own settings below, by name |\n\
          | `settings` | (`postgresql`, `kafka`, `clickhouse`, `redis`) the engine's own configuration, passed as written: see [Engine settings](#engine-settings) |\n\n\
          ## Metrics\n\n\
@@ -130,6 +132,11 @@ pub fn markdown() -> String {
          database it uses: `${pg.databases.orders.url}`, and `{ secret: pg-orders,\n\
          key: password }` for its password. The top-level `user` and `secret` are\n\
          the first database's owner.\n\n\
+         The `minio` blueprint gives each of its `users` an `Opaque` Secret\n\
+         `NAME-USER` with `accesskey` (the user's name) and `secretkey` (generated),\n\
+         the keys the Milvus Operator's `secretRef` reads, and exports\n\
+         `users.USER.accessKey` and `users.USER.secret`: `{ secret: minio-data,\n\
+         key: secretkey }` signs a client's requests with its own key.\n\n\
          A reference such as `${redis.url}` makes the referring service wait for it.\n\n\
          ## Operators\n\n\
          A mode marked with an operator renders that operator's custom resources\n\

@@ -1,11 +1,12 @@
 //! MinIO: one server, or a distributed pool of four or more that erasure-
-//! codes objects across its pods.
+//! codes objects across its pods, with its buckets and, for each client,
+//! a user of its own limited to its buckets.
 
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use super::{Blueprint, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning, User};
+use crate::model::{Platform, Secret, Service};
 
 /// The MinIO client image of the bucket Job, pinned.
 const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z";
@@ -35,10 +36,10 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
     ],
     version: "RELEASE.2024-11-07T00-52-20Z",
-    takes: &[],
+    takes: &[Key::Users],
     options: &[OptionDoc {
         name: "buckets",
-        summary: "Buckets to create, comma-separated (`documents,backups`): a Job `NAME-buckets` runs `mc mb --ignore-existing` for each once MinIO answers; none by default.",
+        summary: "Buckets to create, comma-separated (`documents,backups`): a Job `NAME-buckets` runs `mc mb --ignore-existing` for each once MinIO answers, then creates each of `users` with a policy `strata-USER` allowing its buckets only (`mc admin user add`, `mc admin policy create` and `attach`, again on every apply); none by default.",
     }],
     recipe,
     objects,
@@ -66,6 +67,14 @@ fn recipe(tuning: &Tuning) -> Recipe {
         format!("http://{}:9001", tuning.host(&tuning.service)),
     ));
     exports.push(("secret".into(), secret.clone()));
+    for user in &tuning.users {
+        let field = |what: &str| format!("users.{}.{what}", user.name);
+        exports.push((field("accessKey"), user.name.clone()));
+        exports.push((
+            field("secret"),
+            user_secret_name(&tuning.service, &user.name),
+        ));
+    }
     Recipe {
         spec: json!({
             "image": format!("quay.io/minio/minio:{}", tuning.version),
@@ -87,6 +96,11 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["root-user".into(), "root-password".into()])),
+            secrets: tuning
+                .users
+                .iter()
+                .map(|u| user_secret(&tuning.service, &u.name))
+                .collect(),
             // The bucket Job and the servers, so the Job may reach them.
             members: if buckets(tuning).is_empty() {
                 Vec::new()
@@ -105,6 +119,39 @@ fn recipe(tuning: &Tuning) -> Recipe {
             ..Supplied::default()
         },
     }
+}
+
+/// The Secret of `user` of the MinIO service `service`: `SERVICE-USER`.
+pub fn user_secret_name(service: &str, user: &str) -> String {
+    format!("{service}-{user}")
+}
+
+/// The login of `user` of the MinIO service `service`: its access key given,
+/// its secret key generated once by `apply`, under the key names the Milvus
+/// Operator's `secretRef` reads (`accesskey`, `secretkey`).
+pub fn user_secret(service: &str, user: &str) -> Secret {
+    Secret {
+        name: user_secret_name(service, user),
+        generate: vec!["secretkey".into()],
+        data: [("accesskey".to_string(), user.to_string())].into(),
+        namespaces: Vec::new(),
+        secret_type: None,
+    }
+}
+
+/// The policy of `user`: every S3 action on its buckets and their objects,
+/// nothing else.
+fn policy(user: &User) -> String {
+    let resources: Vec<String> = user
+        .buckets
+        .iter()
+        .flat_map(|b| [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
+        .collect();
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": ["s3:*"], "Resource": resources }],
+    })
+    .to_string()
 }
 
 /// The buckets of the `buckets` option, in order.
@@ -173,10 +220,30 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     for bucket in &buckets {
         script.push_str(&format!("mc mb --ignore-existing strata/{bucket}\n"));
     }
+    // Each user: its policy (created or replaced), the user (added, or its
+    // secret key set again), the policy attached unless it is already.
+    for (i, user) in tuning.users.iter().enumerate() {
+        let name = &user.name;
+        script.push_str(&format!(
+            "cat > /tmp/strata-{name}.json <<'POLICY'\n{}\nPOLICY\n\
+             mc admin policy create strata strata-{name} /tmp/strata-{name}.json\n\
+             mc admin user add strata {name} \"$SECRET_KEY_{i}\"\n\
+             out=$(mc admin policy attach strata strata-{name} --user {name} 2>&1) || case \"$out\" in *\"already in effect\"*) ;; *) echo \"$out\" >&2; exit 1 ;; esac\n",
+            policy(user)
+        ));
+    }
     let name = format!("{}-buckets", service.name);
     let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
     labels[JOB_LABEL] = json!(service.name);
     let key = |k: &str| json!({ "secretKeyRef": { "name": secret, "key": k } });
+    let mut env = vec![
+        json!({ "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") }),
+        json!({ "name": "MINIO_ROOT_PASSWORD", "valueFrom": key("root-password") }),
+        json!({ "name": "MC_CONFIG_DIR", "value": "/tmp/.mc" }),
+    ];
+    env.extend(tuning.users.iter().enumerate().map(|(i, u)| {
+        json!({ "name": format!("SECRET_KEY_{i}"), "valueFrom": { "secretKeyRef": { "name": user_secret_name(&tuning.service, &u.name), "key": "secretkey" } } })
+    }));
     vec![
         recipe::setup_account(platform, service, &name),
         recipe::setup_job(
@@ -190,11 +257,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "name": "buckets",
                 "image": MC_IMAGE,
                 "command": ["sh", "-c", script],
-                "env": [
-                    { "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") },
-                    { "name": "MINIO_ROOT_PASSWORD", "valueFrom": key("root-password") },
-                    { "name": "MC_CONFIG_DIR", "value": "/tmp/.mc" },
-                ],
+                "env": env,
                 "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "128Mi" } },
             }),
         ),

@@ -100,8 +100,13 @@ pub struct OptionCheck<'a> {
     pub mode: &'a Mode,
     /// The `options:` as written, with their spans.
     pub options: Option<&'a Spanned<Map<String, String>>>,
-    /// Where the mode is chosen: the `mode:` value, else the `blueprint:` one.
-    pub mode_span: Span,
+    /// Other services of the platform, for options that name one.
+    pub siblings: &'a [Sibling],
+    /// The service's name.
+    pub service: &'a str,
+    /// Where an option the mode requires is missing: the `mode:` value, else
+    /// the `blueprint:` one.
+    pub span: Span,
     /// The `version:` as written, if any.
     pub version: Option<&'a Spanned<String>>,
     /// The spec file, for diagnostics.
@@ -209,6 +214,8 @@ pub enum Key {
     Shards,
     /// `settings:`, the engine's own configuration.
     Settings,
+    /// `users:`, object-store users and their buckets.
+    Users,
 }
 
 impl Key {
@@ -219,6 +226,7 @@ impl Key {
             Key::Topics => "topics",
             Key::Shards => "shards",
             Key::Settings => "settings",
+            Key::Users => "users",
         }
     }
 }
@@ -256,6 +264,15 @@ pub struct Topic {
     pub config: BTreeMap<String, String>,
 }
 
+/// An object-store user to create, with the buckets it may read and write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Its name, which is also its access key.
+    pub name: String,
+    /// The buckets its policy allows, in order.
+    pub buckets: Vec<String>,
+}
+
 /// A blueprint as one service uses it: the options checked and resolved.
 #[derive(Debug, Clone)]
 pub struct Tuning {
@@ -277,6 +294,8 @@ pub struct Tuning {
     pub databases: Vec<Database>,
     /// Topics to create.
     pub topics: Vec<Topic>,
+    /// Object-store users to create.
+    pub users: Vec<User>,
     /// Shards.
     pub shards: u32,
     /// `options:`, by name.
@@ -308,6 +327,8 @@ pub struct Sibling {
     pub mode: Option<String>,
     /// Its databases and their owners, as `databases:` lists them.
     pub databases: Vec<(String, String)>,
+    /// Its object-store users and their buckets, as `users:` lists them.
+    pub users: Vec<User>,
 }
 
 /// The databases and owners a service's `databases:` lists (the owner is
@@ -324,6 +345,18 @@ pub fn listed_databases(spec: &crate::spec::service::ServiceSpec) -> Vec<(String
                     .as_ref()
                     .map_or_else(|| d.name.value.clone(), |o| o.value.clone()),
             ),
+        })
+        .collect()
+}
+
+/// The object-store users a service's `users:` lists, for its siblings to find.
+pub fn listed_users(spec: &crate::spec::service::ServiceSpec) -> Vec<User> {
+    spec.users
+        .iter()
+        .flat_map(|m| m.value.iter())
+        .map(|(name, buckets)| User {
+            name: name.value.0.clone(),
+            buckets: buckets.value.iter().map(|b| b.value.clone()).collect(),
         })
         .collect()
 }
@@ -811,7 +844,9 @@ pub fn tune(
     errors.extend((blueprint.check_options)(&OptionCheck {
         mode,
         options: spec.options.as_ref(),
-        mode_span: spec
+        siblings: &place.siblings,
+        service: place.service,
+        span: spec
             .mode
             .as_ref()
             .map(|m| m.span)
@@ -820,6 +855,13 @@ pub fn tune(
         version: spec.version.as_ref(),
         file,
     }));
+    let users = match &spec.users {
+        Some(map) if !takes(Key::Users) => {
+            refuse(Key::Users, map.span, &mut errors);
+            Vec::new()
+        }
+        map => users(map.as_ref(), &options, file, &mut errors),
+    };
     let settings = match &spec.settings {
         Some(map) if !takes(Key::Settings) => {
             refuse(Key::Settings, map.span, &mut errors);
@@ -869,6 +911,7 @@ pub fn tune(
         replicas,
         databases,
         topics,
+        users,
         shards,
         options,
         settings,
@@ -933,6 +976,78 @@ fn databases(
             owner: owner.unwrap_or_else(|| name.clone()),
             name,
             schemas,
+        });
+    }
+    out
+}
+
+/// The `users:` of an object store: each an access key MinIO accepts, not
+/// the name of the server's own credentials, with buckets the store creates.
+fn users(
+    map: Option<&Spanned<crate::spec::service::UsersSpec>>,
+    options: &BTreeMap<String, String>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<User> {
+    let created: Vec<&str> = options
+        .get("buckets")
+        .map(|b| b.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, buckets) in map.iter().flat_map(|m| m.value.iter()) {
+        let user = &name.value.0;
+        if user.len() < 3 || user == "credentials" {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{user}` cannot name an object-store user"),
+                    name.span,
+                    "not a user name",
+                )
+                .help("MinIO access keys have 3 characters or more, and `credentials` names the root login's Secret: choose another name, such as the service's"),
+            );
+            continue;
+        }
+        if buckets.value.is_empty() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the user `{user}` may use no bucket"),
+                    buckets.span,
+                    "no buckets",
+                )
+                .help("list the buckets it reads and writes: `[models]`"),
+            );
+            continue;
+        }
+        if let Some(bad) = buckets
+            .value
+            .iter()
+            .find(|b| !created.contains(&b.value.as_str()))
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the user `{user}` names the bucket `{}`, which `options.buckets` does not create",
+                        bad.value
+                    ),
+                    bad.span,
+                    "not created",
+                )
+                .help(format!(
+                    "add `{}` to `options: {{ buckets: ... }}`, or name one of its buckets",
+                    bad.value
+                )),
+            );
+            continue;
+        }
+        out.push(User {
+            name: user.clone(),
+            buckets: buckets.value.iter().map(|b| b.value.clone()).collect(),
         });
     }
     out

@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true } }\n";
+const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true }, milvus-operator: { installed: true } }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -49,6 +49,9 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if blueprint.takes.contains(&Key::Topics) {
         line.push_str(", topics: [orders, { name: payments, partitions: 12, retention: 7d }]");
     }
+    if blueprint.takes.contains(&Key::Users) {
+        line.push_str(", options: { buckets: \"models,logs\" }, users: { app: [models], auditor: [models, logs] }");
+    }
     if mode.sharded {
         line.push_str(", shards: 2");
     }
@@ -57,6 +60,12 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if (blueprint.name, mode.name) == ("postgresql", "patroni") {
         line.push_str(", options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\nnetwork: { apiServer: 10.0.0.1/32 }\n");
         return line;
+    }
+    if mode.operator == Some("milvus-operator") {
+        // Its store and its stream, with a user of its own.
+        line.push_str(", storage: { size: 20Gi, class: fast }, options: { objectStore: store, messageStream: stream } }\n");
+        line.push_str("      store: { blueprint: minio, options: { buckets: vectors }, users: { milvus: [vectors] } }\n");
+        line.push_str("      stream: { blueprint: kafka");
     }
     line.push_str(" }\n");
     line
@@ -448,6 +457,12 @@ fn patroni_needs_its_etcd_and_a_version_its_image_runs() {
             "      pg: { blueprint: postgresql, mode: patroni, options: { dcs: etcd, backup: \"s3://b/p\" } }\n      etcd: { blueprint: etcd }\n"
         ),
         ["unsupported-option platform.yaml:11:73"]
+    );
+    assert_eq!(
+        codes(
+            "      pg: { blueprint: postgresql, mode: patroni, options: { dcs: cache } }\n      cache: { blueprint: redis }\n"
+        ),
+        ["invalid-option platform.yaml:11:67"]
     );
     assert_eq!(
         codes("      pg: { blueprint: postgresql, mode: ha, options: { dcs: etcd } }\n"),
@@ -1216,6 +1231,163 @@ fn minio_buckets_are_made_by_a_job_that_may_reach_the_servers() {
     assert_eq!(
         codes("      minio: { blueprint: minio, options: { buckets: \"Docs\" } }\n"),
         ["invalid-option platform.yaml:11:54"]
+    );
+}
+
+#[test]
+fn minio_users_get_their_own_keys_and_a_policy_on_their_buckets_only() {
+    let services = "      minio: { blueprint: minio, options: { buckets: \"models,logs\" }, users: { data: [models], audit: [models, logs] } }\n      api: { image: demo/api:1.0.0, env: { S3_ACCESS_KEY: \"${minio.users.data.accessKey}\", S3_SECRET_KEY: { secret: minio-data, key: secretkey } } }\n";
+    let platform = platform(services).unwrap();
+    let secret = platform
+        .secrets
+        .iter()
+        .find(|s| s.name == "minio-data")
+        .expect("a Secret per user");
+    assert_eq!(secret.generate, ["secretkey"]);
+    assert_eq!(secret.data["accesskey"], "data");
+    let api = platform.service("api").unwrap();
+    assert!(
+        api.env
+            .iter()
+            .any(|e| e.name == "S3_ACCESS_KEY" && format!("{:?}", e.value).contains("\"data\"")),
+        "{:?}",
+        api.env
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let job = &find(&objects, "Job", "minio-buckets")["spec"]["template"]["spec"]["containers"][0];
+    let script = job["command"][2].as_str().unwrap();
+    assert!(
+        script.contains(r#""Resource":["arn:aws:s3:::models","arn:aws:s3:::models/*"]"#),
+        "data's policy names its bucket only: {script}"
+    );
+    assert!(script.contains(
+        r#""Resource":["arn:aws:s3:::models","arn:aws:s3:::models/*","arn:aws:s3:::logs","arn:aws:s3:::logs/*"]"#
+    ));
+    for line in [
+        "mc admin policy create strata strata-data /tmp/strata-data.json\n",
+        "mc admin user add strata data \"$SECRET_KEY_0\"\n",
+        "mc admin policy attach strata strata-data --user data 2>&1) || case",
+        "mc admin user add strata audit \"$SECRET_KEY_1\"\n",
+    ] {
+        assert!(script.contains(line), "{line} in {script}");
+    }
+    // Buckets are made before the policies that name them.
+    assert!(script.find("mc mb").unwrap() < script.find("mc admin").unwrap());
+    assert_eq!(job["env"][3]["name"], "SECRET_KEY_0");
+    assert_eq!(
+        job["env"][3]["valueFrom"]["secretKeyRef"],
+        serde_json::json!({ "name": "minio-data", "key": "secretkey" })
+    );
+    assert_eq!(
+        codes(
+            "      minio: { blueprint: minio, options: { buckets: models }, users: { data: [logs] } }\n"
+        ),
+        ["invalid-option platform.yaml:11:80"],
+        "a bucket the store does not make"
+    );
+    assert_eq!(
+        codes(
+            "      minio: { blueprint: minio, options: { buckets: models }, users: { ab: [models], credentials: [models], data: [] } }\n"
+        ),
+        [
+            "invalid-option platform.yaml:11:73",
+            "invalid-option platform.yaml:11:87",
+            "invalid-option platform.yaml:11:116",
+        ]
+    );
+    assert_eq!(
+        codes("      pg: { blueprint: postgresql, users: { data: [models] } }\n"),
+        ["unsupported-option platform.yaml:11:43"]
+    );
+}
+
+#[test]
+fn milvus_cluster_is_an_operator_s_milvus_on_the_platform_s_minio_and_kafka() {
+    let services = "      milvus: { blueprint: milvus, mode: cluster, replicas: 3, storage: { size: 20Gi, class: fast }, options: { objectStore: minio, messageStream: kafka } }\n      minio: { blueprint: minio, options: { buckets: \"vectors,models\" }, users: { milvus: [vectors], app: [models] } }\n      kafka: { blueprint: kafka }\n      api: { image: demo/api:1.0.0, env: { MILVUS: \"${milvus.address}\" } }\n";
+    let platform = platform(services).unwrap();
+    let index = |name: &str| {
+        platform
+            .services
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap()
+    };
+    for store in ["minio", "kafka"] {
+        assert!(
+            platform
+                .edges
+                .iter()
+                .any(|e| e.from.0 == index("milvus") && e.to.0 == index(store)),
+            "milvus calls {store}"
+        );
+    }
+    let api = platform.service("api").unwrap();
+    assert!(
+        format!("{:?}", api.env).contains("milvus-milvus.demo.svc.cluster.local:19530"),
+        "callers dial the operator's Service in front of the proxies"
+    );
+    let secret = platform
+        .secrets
+        .iter()
+        .find(|s| s.name == "minio-milvus")
+        .unwrap();
+    assert_eq!(secret.generate, ["secretkey"]);
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    assert!(
+        !objects
+            .iter()
+            .any(|o| o.service.as_deref() == Some("milvus")
+                && matches!(o.kind(), "StatefulSet" | "Deployment" | "Service")),
+        "the operator runs the pods"
+    );
+    let spec = &find(&objects, "Milvus", "milvus")["spec"];
+    assert_eq!(spec["mode"], "cluster");
+    for component in ["proxy", "mixCoord", "queryNode", "dataNode", "indexNode"] {
+        assert_eq!(spec["components"][component]["replicas"], 3, "{component}");
+    }
+    assert_eq!(spec["components"]["serviceAccountName"], "milvus");
+    assert_eq!(spec["config"]["rootCoord"]["enableActiveStandby"], true);
+    assert_eq!(spec["config"]["minio"]["bucketName"], "vectors");
+    let deps = &spec["dependencies"];
+    assert_eq!(
+        deps["storage"],
+        serde_json::json!({ "external": true, "type": "MinIO", "endpoint": "minio.demo.svc.cluster.local:9000", "secretRef": "minio-milvus" })
+    );
+    assert_eq!(deps["msgStreamType"], "kafka");
+    assert_eq!(
+        deps["kafka"]["brokerList"][0],
+        "kafka.demo.svc.cluster.local:9092"
+    );
+    let etcd = &deps["etcd"]["inCluster"]["values"];
+    assert_eq!(etcd["replicaCount"], 3);
+    assert_eq!(
+        etcd["persistence"],
+        serde_json::json!({ "size": "20Gi", "storageClass": "fast" })
+    );
+    // The operator checks the store before it deploys Milvus.
+    let check = find(&objects, "NetworkPolicy", "milvus-operator-to-minio");
+    assert_eq!(
+        check["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "milvus-operator"
+    );
+    // plan: 5 components of 3 pods, and 3 etcd members with their claims.
+    let groups = crate::blueprint::footprint(platform.service("milvus").unwrap());
+    assert_eq!(groups.iter().map(|g| g.pods).sum::<u32>(), 18);
+    assert_eq!(groups.iter().map(|g| g.pvcs).sum::<u32>(), 3);
+    assert_eq!(
+        codes(
+            "      milvus: { blueprint: milvus, mode: cluster, options: { objectStore: minio } }\n      minio: { blueprint: minio, options: { buckets: vectors }, users: { app: [vectors] } }\n"
+        ),
+        [
+            "missing-option platform.yaml:11:42",
+            "invalid-option platform.yaml:11:75"
+        ],
+        "no stream, and no user `milvus` in the store"
+    );
+    assert_eq!(
+        codes("      milvus: { blueprint: milvus, options: { objectStore: minio } }\n"),
+        ["unsupported-option platform.yaml:11:60"],
+        "standalone would ignore it"
     );
 }
 

@@ -1924,10 +1924,23 @@ impl Resolver<'_> {
                 namespaces: Vec::new(),
                 secret_type: None,
             });
+            // A Secret two blueprints supply (a MinIO user's login, which
+            // the Milvus Operator reads beside Milvus) is one Secret, copied
+            // into each one's namespace.
             for mut secret in credentials.chain(supplied.secrets.iter().cloned()) {
-                if !secrets.iter().any(|s| s.name == secret.name) {
-                    secret.namespaces = vec![service.namespace.clone()];
-                    secrets.push(secret);
+                match secrets.iter_mut().find(|s| s.name == secret.name) {
+                    Some(known) => {
+                        if known.generate == secret.generate
+                            && known.data == secret.data
+                            && !known.namespaces.contains(&service.namespace)
+                        {
+                            known.namespaces.push(service.namespace.clone());
+                        }
+                    }
+                    None => {
+                        secret.namespaces = vec![service.namespace.clone()];
+                        secrets.push(secret);
+                    }
                 }
             }
         }
@@ -2173,6 +2186,7 @@ fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
         ("version", spec.version.as_ref().map(|v| v.span)),
         ("databases", spec.databases.as_ref().map(|v| v.span)),
         ("topics", spec.topics.as_ref().map(|v| v.span)),
+        ("users", spec.users.as_ref().map(|v| v.span)),
         ("shards", spec.shards.as_ref().map(|v| v.span)),
         ("options", spec.options.as_ref().map(|v| v.span)),
         ("settings", spec.settings.as_ref().map(|v| v.span)),
@@ -2232,6 +2246,7 @@ impl Resolver<'_> {
                 blueprint: s.value.blueprint.as_ref().map(text),
                 mode: s.value.mode.as_ref().map(text),
                 databases: crate::blueprint::listed_databases(&s.value),
+                users: crate::blueprint::listed_users(&s.value),
             })
             .collect();
         let place = crate::blueprint::Placement {

@@ -28,6 +28,9 @@ record! {
         optional databases: Vec<Spanned<DatabaseSpec>> = "databases",
         /// Topics a Kafka blueprint creates: names or `{ name, partitions, replicas, retention, config }`.
         optional topics: Vec<Spanned<TopicSpec>> = "topics",
+        /// Object-store users a `minio` blueprint creates, each with the
+        /// buckets it may read and write: `{ data: [models, datasets] }`.
+        optional users: UsersSpec = "users",
         /// Shards of a sharded blueprint (ClickHouse with the Altinity operator).
         optional shards: u32 = "shards",
         /// The blueprint's other settings, by name (`docs/blueprints.md` lists them).
@@ -115,6 +118,9 @@ record! {
         optional description: String = "description",
     }
 }
+
+/// `users:` of an object store: each user's name, and the buckets it may use.
+pub type UsersSpec = Map<Name, Vec<Spanned<String>>>;
 
 record! {
     /// One rule of Kubernetes API access.

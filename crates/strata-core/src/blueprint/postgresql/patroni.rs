@@ -36,13 +36,30 @@ pub(super) fn check(check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut errors = Vec::new();
+    if let Some(dcs) = check.get("dcs")
+        && check
+            .siblings
+            .iter()
+            .any(|s| s.name == dcs.value && s.blueprint.as_deref() != Some("etcd"))
+    {
+        errors.push(
+            check
+                .error(
+                    "invalid-option",
+                    format!("`{}` is not an `etcd` service", dcs.value),
+                    dcs.span,
+                    "wrong blueprint",
+                )
+                .help("name a service with `blueprint: etcd`"),
+        );
+    }
     if check.get("dcs").is_none() {
         errors.push(
             check
                 .error(
                     "missing-option",
                     "`mode: patroni` keeps its leader lock in etcd, and no `dcs` option names it".into(),
-                    check.mode_span,
+                    check.span,
                     "no etcd named",
                 )
                 .help("add an `etcd` service and `options: { dcs: etcd }`, or use `mode: ha` (CloudNativePG elects through the Kubernetes API)"),
