@@ -301,13 +301,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "serviceAccountName": service.name,
         "resources": recipe::resource_values(service),
     });
-    if let Some(pool) = recipe::pool_scheduling(platform, service) {
-        for key in ["nodeSelector", "tolerations"] {
-            if let Some(value) = pool.get(key) {
-                components[key] = value.clone();
-            }
-        }
-    }
+    let pool = recipe::pool_scheduling(platform, service);
     for component in COMPONENTS {
         components[component] = json!({ "replicas": service.replicas });
     }
@@ -341,6 +335,14 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     });
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         etcd_values["persistence"]["storageClass"] = json!(class);
+    }
+    // The components and the etcd members on the service's node pool (the
+    // Bitnami chart's keys are the pod spec's).
+    for key in ["nodeSelector", "tolerations"] {
+        if let Some(value) = pool.as_ref().and_then(|p| p.get(key)) {
+            components[key] = value.clone();
+            etcd_values[key] = value.clone();
+        }
     }
     let address = |s: Option<&Service>, field: &str| {
         s.and_then(|s| s.exported(field))

@@ -884,7 +884,7 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
 #[test]
 fn operated_modes_run_on_their_node_pool() {
     let text = format!(
-        "platform: demo\n{OPERATORS}nodePools:\n  mem: {{ selector: {{ pool: mem }}, taints: [\"dedicated=mem:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      pg: {{ blueprint: postgresql, mode: ha, pool: mem }}\n      kafka: {{ blueprint: kafka, mode: strimzi, pool: mem }}\n      ch: {{ blueprint: clickhouse, mode: altinity, pool: mem }}\n"
+        "platform: demo\n{OPERATORS}nodePools:\n  mem: {{ selector: {{ pool: mem }}, taints: [\"dedicated=mem:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      pg: {{ blueprint: postgresql, mode: ha, pool: mem }}\n      kafka: {{ blueprint: kafka, mode: strimzi, pool: mem }}\n      ch: {{ blueprint: clickhouse, mode: altinity, pool: mem }}\n      vectors: {{ blueprint: milvus, mode: cluster, pool: mem, options: {{ objectStore: s3, messageStream: kafka }} }}\n      s3: {{ blueprint: minio, options: {{ buckets: vectors }}, users: {{ vectors: [vectors] }} }}\n"
     );
     let platform = model::resolve(
         &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
@@ -918,6 +918,14 @@ fn operated_modes_run_on_their_node_pool() {
         serde_json::json!({ "pool": "mem" })
     );
     assert_eq!(template["tolerations"], toleration);
+    let milvus = &find(&objects, "Milvus", "vectors")["spec"];
+    for pods in [
+        &milvus["components"],
+        &milvus["dependencies"]["etcd"]["inCluster"]["values"],
+    ] {
+        assert_eq!(pods["nodeSelector"], serde_json::json!({ "pool": "mem" }));
+        assert_eq!(pods["tolerations"], toleration);
+    }
 }
 
 #[test]
