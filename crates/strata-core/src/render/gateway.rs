@@ -769,6 +769,7 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
                 }),
             ));
         }
+        out.extend(operator_access(platform, service));
         // With no rule, an ALLOW policy denies everything: the intent for a
         // service nobody calls.
         out.push(Object::new(
@@ -784,6 +785,56 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
         ));
     }
     out
+}
+
+/// An operator reaches the pods it runs on its ports (status, admin,
+/// agent), usually from outside the mesh, where STRICT mTLS would refuse its
+/// plain text (or its own TLS): per group of pods, those ports are
+/// PERMISSIVE and allowed from any source. The group's NetworkPolicy still
+/// admits only the operator's namespace when a tier installs it.
+fn operator_access(platform: &Platform, service: &Service) -> Vec<Object> {
+    let Some(tuning) = service.tuning.as_ref() else {
+        return Vec::new();
+    };
+    tuning
+        .supplied
+        .members
+        .iter()
+        .filter(|group| !group.operator_ports.is_empty())
+        // Port-level mTLS needs a plain label selector.
+        .filter(|group| group.selector.get("matchExpressions").is_none())
+        .flat_map(|group| {
+            let name = format!("{}-{}-operator", service.name, group.name);
+            let ports: serde_json::Map<String, Value> = group
+                .operator_ports
+                .iter()
+                .map(|p| (p.to_string(), json!({ "mode": "PERMISSIVE" })))
+                .collect();
+            let numbers: Vec<String> = group.operator_ports.iter().map(u16::to_string).collect();
+            [
+                json!({
+                    "apiVersion": "security.istio.io/v1",
+                    "kind": "PeerAuthentication",
+                    "metadata": labels::metadata(platform, service, &name),
+                    "spec": { "selector": group.selector, "mtls": { "mode": "STRICT" }, "portLevelMtls": ports },
+                }),
+                json!({
+                    "apiVersion": "security.istio.io/v1",
+                    "kind": "AuthorizationPolicy",
+                    "metadata": labels::metadata(platform, service, &name),
+                    "spec": { "selector": group.selector, "action": "ALLOW", "rules": [{ "to": [{ "operation": { "ports": numbers } }] }] },
+                }),
+            ]
+        })
+        .map(|value| {
+            Object::new(
+                service.wave,
+                Some(&platform.tier_of(service).name),
+                Some(&service.name),
+                value,
+            )
+        })
+        .collect()
 }
 
 /// Sets `name` in a container's environment, replacing an earlier value.

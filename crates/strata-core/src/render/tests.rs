@@ -729,6 +729,34 @@ fn call_policy_becomes_mesh_traffic_policy_with_per_edge_overrides() {
 }
 
 #[test]
+fn an_operator_outside_the_mesh_reaches_its_pods_on_its_ports_only() {
+    let objects = objects(
+        "platform: voice\nnetwork: { mesh: istio }\noperators: { cloudnative-pg: { installed: true } }\ntiers:\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n",
+    );
+    let peer = find(&objects, "PeerAuthentication", "pg-members-operator");
+    assert_eq!(
+        peer["spec"]["selector"]["matchLabels"]["cnpg.io/cluster"],
+        json!("pg")
+    );
+    assert_eq!(peer["spec"]["mtls"]["mode"], json!("STRICT"));
+    assert_eq!(
+        peer["spec"]["portLevelMtls"],
+        json!({ "8000": { "mode": "PERMISSIVE" }, "5432": { "mode": "PERMISSIVE" } })
+    );
+    let allow = find(&objects, "AuthorizationPolicy", "pg-members-operator");
+    assert_eq!(
+        allow["spec"]["rules"],
+        json!([{ "to": [{ "operation": { "ports": ["8000", "5432"] } }] }])
+    );
+    // Pods Strata runs have no operator to admit.
+    assert!(
+        !self::objects(MESH)
+            .iter()
+            .any(|o| o.name().ends_with("-operator"))
+    );
+}
+
+#[test]
 fn a_rate_limit_is_a_local_limit_in_each_pods_sidecar() {
     let limited = MESH.replace(
         "expose: { path: /api, rewrite: / }",
