@@ -232,9 +232,6 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             policy(user)
         ));
     }
-    let name = format!("{}-buckets", service.name);
-    let mut labels = recipe::metadata(platform, service, &name)["labels"].clone();
-    labels[JOB_LABEL] = json!(service.name);
     let key = |k: &str| json!({ "secretKeyRef": { "name": secret, "key": k } });
     let mut env = vec![
         json!({ "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") }),
@@ -244,22 +241,16 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     env.extend(tuning.users.iter().enumerate().map(|(i, u)| {
         json!({ "name": format!("SECRET_KEY_{i}"), "valueFrom": { "secretKeyRef": { "name": user_secret_name(&tuning.service, &u.name), "key": "secretkey" } } })
     }));
-    vec![
-        recipe::setup_account(platform, service, &name),
-        recipe::setup_job(
-            platform,
-            service,
-            &name,
-            &name,
-            labels,
-            1000,
-            json!({
-                "name": "buckets",
-                "image": MC_IMAGE,
-                "command": ["sh", "-c", script],
-                "env": env,
-                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "128Mi" } },
-            }),
-        ),
-    ]
+    recipe::member_setup(
+        platform,
+        service,
+        recipe::MemberSetup {
+            what: "buckets",
+            label: JOB_LABEL,
+            user: 1000,
+            image: MC_IMAGE,
+            script: &script,
+            env,
+        },
+    )
 }

@@ -284,13 +284,17 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
     for owner in tuning.database_owners() {
         env.push(json!({ "name": super::password_variable(&owner), "valueFrom": { "secretKeyRef": { "name": super::owner_secret(tuning, &owner), "key": "password" } } }));
     }
-    recipe::databases_job(
+    recipe::member_setup(
         platform,
         service,
-        999,
-        service.image.as_deref().unwrap_or_default(),
-        &script,
-        env,
+        recipe::MemberSetup {
+            what: "databases",
+            label: recipe::DATABASES_JOB_LABEL,
+            user: 999,
+            image: service.image.as_deref().unwrap_or_default(),
+            script: &script,
+            env,
+        },
     )
 }
 

@@ -558,19 +558,39 @@ pub fn setup_job(
 /// whose value is the service's name: the NetworkPolicies' member group.
 pub const DATABASES_JOB_LABEL: &str = "strata.dev/databases-of";
 
-/// The Job `NAME-databases` (and its ServiceAccount) running `script` in
-/// `image` as `user` with `env`, labelled [`DATABASES_JOB_LABEL`].
-pub fn databases_job(
+/// What a setup Job that reaches its servers asks for and may use.
+const SETUP_SIZE: Size = Size {
+    requests: ("50m", "64Mi"),
+    limits: ("200m", "256Mi"),
+};
+
+/// A setup Job that talks to its service's servers (creating databases,
+/// buckets, users…): its pods are a member group of the service, labelled
+/// `label: SERVICE`.
+pub struct MemberSetup<'a> {
+    /// What it sets up: the Job is `SERVICE-WHAT`, its container `WHAT`.
+    pub what: &'a str,
+    /// The label that makes its pods a member group.
+    pub label: &'a str,
+    /// The user and group it runs as.
+    pub user: u32,
+    /// The image with the client it runs.
+    pub image: &'a str,
+    /// The shell script.
+    pub script: &'a str,
+    /// Its environment.
+    pub env: Vec<Value>,
+}
+
+/// The Job of `setup` and its ServiceAccount.
+pub fn member_setup(
     platform: &crate::model::Platform,
     service: &Service,
-    user: u32,
-    image: &str,
-    script: &str,
-    env: Vec<Value>,
+    setup: MemberSetup<'_>,
 ) -> Vec<Value> {
-    let name = format!("{}-databases", service.name);
+    let name = format!("{}-{}", service.name, setup.what);
     let mut labels = metadata(platform, service, &name)["labels"].clone();
-    labels[DATABASES_JOB_LABEL] = json!(service.name);
+    labels[setup.label] = json!(service.name);
     vec![
         setup_account(platform, service, &name),
         setup_job(
@@ -579,13 +599,13 @@ pub fn databases_job(
             &name,
             &name,
             labels,
-            user,
+            setup.user,
             json!({
-                "name": "databases",
-                "image": image,
-                "command": ["sh", "-c", script],
-                "env": env,
-                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } },
+                "name": setup.what,
+                "image": setup.image,
+                "command": ["sh", "-c", setup.script],
+                "env": setup.env,
+                "resources": SETUP_SIZE.json(),
             }),
         ),
     ]

@@ -308,16 +308,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "ha" => {
             // CloudNativePG names the Services.
             spec["image"] = json!(image("ghcr.io/cloudnative-pg/postgresql", tuning));
-            exports = recipe::endpoint(
-                tuning,
-                &format!("{}-rw", tuning.service),
-                "postgresql",
-                PORT,
-            );
-            exports.push((
-                "readHost".into(),
-                tuning.host(&format!("{}-ro", tuning.service)),
-            ));
+            exports = primary_and_replicas(tuning, "rw", "ro");
             credentials = None;
         }
         "patroni" => {
@@ -425,6 +416,22 @@ fn recipe(tuning: &Tuning) -> Recipe {
             ..Supplied::default()
         },
     }
+}
+
+/// The exports of a primary behind Service `NAME-WRITE` and replicas behind
+/// `NAME-READ` (as `readHost`).
+fn primary_and_replicas(tuning: &Tuning, write: &str, read: &str) -> Vec<(String, String)> {
+    let mut exports = recipe::endpoint(
+        tuning,
+        &format!("{}-{write}", tuning.service),
+        "postgresql",
+        PORT,
+    );
+    exports.push((
+        "readHost".into(),
+        tuning.host(&format!("{}-{read}", tuning.service)),
+    ));
+    exports
 }
 
 /// Each database owner's password, from its Secret, in the variable the

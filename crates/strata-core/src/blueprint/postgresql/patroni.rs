@@ -129,17 +129,7 @@ pub(super) fn workload(tuning: &Tuning, spec: &mut Value) -> Vec<(String, String
     if tuning.metrics {
         spec["metrics"] = json!({ "port": "patroni", "path": "/metrics" });
     }
-    let mut exports = recipe::endpoint(
-        tuning,
-        &format!("{}-primary", tuning.service),
-        "postgresql",
-        PORT,
-    );
-    exports.push((
-        "readHost".into(),
-        tuning.host(&format!("{}-replicas", tuning.service)),
-    ));
-    exports
+    super::primary_and_replicas(tuning, "primary", "replicas")
 }
 
 /// The generated Secret: the superuser's, the replication user's and the
@@ -217,8 +207,17 @@ pub(super) fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -
     }
     // The official image's psql, of the cluster's version, as its `postgres`.
     let client = image("postgres", tuning);
-    out.extend(recipe::databases_job(
-        platform, service, 999, &client, &script, env,
+    out.extend(recipe::member_setup(
+        platform,
+        service,
+        recipe::MemberSetup {
+            what: "databases",
+            label: recipe::DATABASES_JOB_LABEL,
+            user: 999,
+            image: &client,
+            script: &script,
+            env,
+        },
     ));
     out
 }
