@@ -562,6 +562,36 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                     }
                 }
             }
+            // Every meshed pod reaches istiod, wherever it runs, and no other
+            // pod of its namespace on istiod's ports.
+            if let Peer::External { namespace, labels } = &platform.network.control_plane
+                && platform.network.mesh.is_some()
+            {
+                let istiod = Pod {
+                    namespace: namespace.clone(),
+                    labels: labels.clone(),
+                };
+                let neighbour = Pod {
+                    namespace: namespace.clone(),
+                    labels: BTreeMap::from([("app".to_string(), "neighbour".to_string())]),
+                };
+                for &from in running
+                    .iter()
+                    .filter(|&&i| platform.in_mesh(&platform.services[i].namespace))
+                {
+                    let name = &platform.services[from].name;
+                    assert!(
+                        allowed(&policies, &pods[&from], &istiod, 15012, "TCP"),
+                        "{} ({env:?}): {name} → istiod in {namespace}",
+                        path.display(),
+                    );
+                    assert!(
+                        !side_allows(&policies, "Egress", &pods[&from], &neighbour, 15012, "TCP"),
+                        "{} ({env:?}): {name} → a neighbour of istiod",
+                        path.display(),
+                    );
+                }
+            }
             // Every namespace denies by default and still resolves names.
             for namespace in &platform.namespaces {
                 let in_ns = |name: &str| {

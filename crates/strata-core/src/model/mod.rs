@@ -1029,6 +1029,9 @@ pub struct Network {
     pub api_server: Option<String>,
     /// The mesh carrying calls, if any.
     pub mesh: Option<MeshKind>,
+    /// The mesh's control plane (istiod) pods, which every sidecar dials
+    /// (`Peer::External`; meaningful only with a mesh).
+    pub control_plane: Peer,
     /// Who scrapes metrics ports.
     pub scraper: Peer,
     /// The call policy of every edge that sets none of its own.

@@ -13,6 +13,12 @@ use crate::spec::service::ServiceSpec;
 /// Where Prometheus runs when the spec does not say.
 pub const DEFAULT_SCRAPER_NAMESPACE: &str = "monitoring";
 
+/// Where Istio's control plane runs when the spec does not say.
+pub const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "istio-system";
+
+/// The label of istiod's pods (every revision's).
+pub const CONTROL_PLANE_LABEL: (&str, &str) = ("app", "istiod");
+
 /// Everything networking adds to a platform.
 pub(super) struct Networking {
     pub gateways: Vec<Gateway>,
@@ -252,6 +258,7 @@ impl Resolver<'_> {
                 }
             }
         }
+        let control_plane = self.control_plane(tiers, meshed, isolated);
         let monitoring = self.spec.monitoring.as_ref().map(|m| &m.value);
         let scraper = match (
             monitoring.and_then(|m| m.scraper.as_ref()),
@@ -276,6 +283,7 @@ impl Resolver<'_> {
                     .and_then(|n| n.policies.as_ref())
                     .is_none_or(|p| p.value),
                 mesh: settings.and_then(|n| n.mesh.as_ref()).map(|m| m.value),
+                control_plane,
                 api_server: settings
                     .and_then(|n| n.api_server.as_ref())
                     .map(|c| c.value.0.clone()),
@@ -284,6 +292,50 @@ impl Resolver<'_> {
                 telemetry,
             },
         }
+    }
+
+    /// `network.controlPlane`, checked: it needs a mesh, and istiod in a
+    /// namespace of the platform's (behind its default deny) needs the API
+    /// server's address, which it watches and which calls its webhook.
+    fn control_plane(&mut self, tiers: &[Tier], meshed: bool, isolated: bool) -> Peer {
+        let settings = self.spec.network.as_ref().map(|n| &n.value);
+        let Some(spec) = settings.and_then(|n| n.control_plane.as_ref()) else {
+            return Peer::External {
+                namespace: DEFAULT_CONTROL_PLANE_NAMESPACE.into(),
+                labels: BTreeMap::from([(
+                    CONTROL_PLANE_LABEL.0.into(),
+                    CONTROL_PLANE_LABEL.1.into(),
+                )]),
+            };
+        };
+        if !meshed {
+            self.error(
+                "missing-mesh",
+                "`controlPlane` says where the mesh's istiod runs, and the platform has no mesh"
+                    .into(),
+                spec.span,
+                "needs `network: { mesh: istio }`",
+                "set `mesh: istio` beside it, or remove `controlPlane`".into(),
+            );
+        }
+        let namespace = &spec.value.namespace.value.0;
+        let owned = tiers.iter().any(|t| &t.namespace == namespace);
+        if meshed && isolated && owned && settings.and_then(|n| n.api_server.as_ref()).is_none() {
+            self.error(
+                "missing-api-server",
+                format!("istiod in `{namespace}` cannot reach the API server through the platform's default-deny NetworkPolicies"),
+                spec.value.namespace.span,
+                "a namespace of the platform",
+                "set `network: { apiServer: CIDR }` to the addresses `kubectl get endpoints kubernetes` lists: istiod watches the API server, which calls its injection webhook".into(),
+            );
+        }
+        let mut peer = controller(&spec.value);
+        if let Peer::External { labels, .. } = &mut peer
+            && labels.is_empty()
+        {
+            labels.insert(CONTROL_PLANE_LABEL.0.into(), CONTROL_PLANE_LABEL.1.into());
+        }
+        peer
     }
 
     fn gateways(

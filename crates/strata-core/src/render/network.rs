@@ -13,8 +13,12 @@ use crate::model::{MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId
 const DNS_NAMESPACE: &str = "kube-system";
 /// The label of cluster DNS pods (CoreDNS and kube-dns alike).
 const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
-/// Istio's control plane ports that sidecars dial: xDS and webhook/metrics.
+/// Istio's control plane ports that sidecars dial: xDS (with certificate
+/// signing) and monitoring.
 const ISTIO_CONTROL_PORTS: [u16; 2] = [15012, 15014];
+/// The port of istiod's sidecar-injection and validation webhooks, which
+/// the API server calls (the `istiod` Service's 443).
+const ISTIO_WEBHOOK_PORT: u16 = 15017;
 
 /// Whether the pods of a service talk among themselves (cluster members).
 pub fn has_peers(service: &Service) -> bool {
@@ -58,19 +62,69 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                     "podSelector": {},
                     "policyTypes": ["Egress"],
                     "egress": [{
-                        "to": [namespace_peer("istio-system", &BTreeMap::new())],
-                        "ports": ISTIO_CONTROL_PORTS.iter().map(|p| json!({ "protocol": "TCP", "port": p })).collect::<Vec<_>>(),
+                        "to": [peer(platform, &platform.network.control_plane)],
+                        "ports": tcp(&ISTIO_CONTROL_PORTS),
                     }],
                 },
             }));
         }
     }
+    out.extend(control_plane(platform));
     for (i, service) in platform.services.iter().enumerate() {
         out.extend(ingress(platform, ServiceId(i), service));
         out.extend(egress(platform, ServiceId(i), service));
     }
     out.into_iter()
         .map(|value| Object::new(0, None, None, value))
+        .collect()
+}
+
+/// istiod running in a namespace of the platform's, behind its default
+/// deny: reached by sidecars of every namespace of the cluster on its xDS
+/// and monitoring ports and by the API server on its webhook port, and
+/// itself reaching the API server it watches.
+fn control_plane(platform: &Platform) -> Vec<Value> {
+    let Peer::External { namespace, labels } = &platform.network.control_plane else {
+        return Vec::new();
+    };
+    let owned = platform.namespaces.iter().any(|n| &n.name == namespace);
+    if platform.network.mesh != Some(MeshKind::Istio) || !owned {
+        return Vec::new();
+    }
+    let meta = |name: &str| json!({ "name": name, "namespace": namespace, "labels": labels::platform(platform) });
+    let mut ingress = vec![json!({
+        "from": [{ "namespaceSelector": {} }],
+        "ports": tcp(&ISTIO_CONTROL_PORTS),
+    })];
+    let mut egress = Vec::new();
+    if let Some(cidr) = &platform.network.api_server {
+        ingress.push(json!({
+            "from": [{ "ipBlock": { "cidr": cidr } }],
+            "ports": tcp(&[ISTIO_WEBHOOK_PORT]),
+        }));
+        egress.push(api_server_rule(cidr));
+    }
+    let mut out = vec![json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta("mesh-control-plane-ingress"),
+        "spec": { "podSelector": { "matchLabels": labels }, "policyTypes": ["Ingress"], "ingress": ingress },
+    })];
+    if !egress.is_empty() {
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta("mesh-control-plane-egress"),
+            "spec": { "podSelector": { "matchLabels": labels }, "policyTypes": ["Egress"], "egress": egress },
+        }));
+    }
+    out
+}
+
+fn tcp(ports: &[u16]) -> Vec<Value> {
+    ports
+        .iter()
+        .map(|p| json!({ "protocol": "TCP", "port": p }))
         .collect()
 }
 

@@ -1376,6 +1376,74 @@ fn a_meshed_platform_labels_its_namespaces_for_sidecar_injection() {
 }
 
 #[test]
+fn sidecars_reach_istiod_where_the_control_plane_runs() {
+    let egress_to = |objects: &[Object], namespace: &str| {
+        let policy = objects
+            .iter()
+            .find(|o| o.name() == "allow-mesh-control-plane" && o.namespace() == namespace)
+            .unwrap();
+        policy.value["spec"]["egress"][0].clone()
+    };
+    let default = objects(MESH);
+    assert_eq!(
+        egress_to(&default, "voice-prod")["to"],
+        json!([{ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "istio-system" } }, "podSelector": { "matchLabels": { "app": "istiod" } } }])
+    );
+    assert!(
+        !default
+            .iter()
+            .any(|o| o.name() == "mesh-control-plane-ingress"),
+        "istio-system is not the platform's: its policies are not ours"
+    );
+
+    let text = MESH.replace(
+        "network: { mesh: istio }",
+        "network: { mesh: istio, apiServer: 10.0.0.1/32, controlPlane: { namespace: voice-infra } }",
+    );
+    let objects = objects(&text);
+    for namespace in ["voice-infra", "voice-prod"] {
+        let rule = egress_to(&objects, namespace);
+        assert_eq!(
+            rule["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+            "voice-infra"
+        );
+        assert_eq!(
+            rule["ports"],
+            json!([{ "protocol": "TCP", "port": 15012 }, { "protocol": "TCP", "port": 15014 }])
+        );
+    }
+    let ingress = find(&objects, "NetworkPolicy", "mesh-control-plane-ingress");
+    assert_eq!(ingress["metadata"]["namespace"], "voice-infra");
+    assert_eq!(
+        ingress["spec"]["podSelector"],
+        json!({ "matchLabels": { "app": "istiod" } })
+    );
+    assert_eq!(
+        ingress["spec"]["ingress"][0]["from"],
+        json!([{ "namespaceSelector": {} }]),
+        "sidecars of every namespace"
+    );
+    assert_eq!(
+        ingress["spec"]["ingress"][1],
+        json!({ "from": [{ "ipBlock": { "cidr": "10.0.0.1/32" } }], "ports": [{ "protocol": "TCP", "port": 15017 }] })
+    );
+    let egress = find(&objects, "NetworkPolicy", "mesh-control-plane-egress");
+    assert_eq!(
+        egress["spec"]["egress"],
+        json!([super::network::api_server_rule("10.0.0.1/32")])
+    );
+
+    let labelled = self::objects(&MESH.replace(
+        "network: { mesh: istio }",
+        "network: { mesh: istio, controlPlane: { namespace: mesh, labels: { istio.io/rev: canary } } }",
+    ));
+    assert_eq!(
+        egress_to(&labelled, "voice-prod")["to"][0]["podSelector"],
+        json!({ "matchLabels": { "istio.io/rev": "canary" } })
+    );
+}
+
+#[test]
 fn a_gateway_lives_in_its_own_namespace_with_cors_on_its_routes() {
     let text = MESH.replace(
         "    tls: voice-tls\n",
