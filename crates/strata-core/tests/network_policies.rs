@@ -562,6 +562,42 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                     }
                 }
             }
+            // The pods a service spawns at run time are reached by that
+            // service alone, on their ports, and reach the services they
+            // call on those services' ports, no others.
+            for &spawner in &running {
+                let service = &platform.services[spawner];
+                let Some(spawned) = &service.spawns else {
+                    continue;
+                };
+                let pod = Pod {
+                    namespace: service.namespace.clone(),
+                    labels: spawned.labels.clone(),
+                };
+                for &other in &running {
+                    let name = &platform.services[other].name;
+                    for (_, port) in &spawned.ports {
+                        assert_eq!(
+                            allowed(&policies, &pods[&other], &pod, *port, "TCP"),
+                            other == spawner,
+                            "{} ({env:?}): {name} → pods spawned by {}:{port}",
+                            path.display(),
+                            service.name,
+                        );
+                    }
+                    let called = spawned.calls.iter().any(|c| c.0 == other);
+                    for port in &platform.services[other].ports {
+                        assert_eq!(
+                            allowed(&policies, &pod, &pods[&other], port.number, protocol(port)),
+                            called,
+                            "{} ({env:?}): pods spawned by {} → {name}:{}",
+                            path.display(),
+                            service.name,
+                            port.number,
+                        );
+                    }
+                }
+            }
             // Every meshed pod reaches istiod, wherever it runs, and no other
             // pod of its namespace on istiod's ports.
             if let Peer::External { namespace, labels } = &platform.network.control_plane

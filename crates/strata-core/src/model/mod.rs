@@ -198,6 +198,8 @@ pub struct Service {
     pub externals: Vec<ExternalCall>,
     /// Kubernetes API access of its ServiceAccount, in its namespace.
     pub access: Vec<Access>,
+    /// Pods it creates at run time (`spawns:`).
+    pub spawns: Option<Spawned>,
     /// How callers reach it (`serve:`).
     pub serve: Serve,
     /// Its own share of requests traced by the mesh, percent.
@@ -206,6 +208,26 @@ pub struct Service {
     pub wave: usize,
     /// Where its name is written.
     pub span: Span,
+}
+
+/// Pods a service creates at run time through the Kubernetes API, which
+/// Strata does not run: its policies admit them, plan counts nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spawned {
+    /// Labels the service gives them, selecting them in policies.
+    pub labels: BTreeMap<String, String>,
+    /// Ports they listen on, by name, which the service reaches.
+    pub ports: Vec<(String, u16)>,
+    /// Services they call.
+    pub calls: Vec<ServiceId>,
+}
+
+impl Spawned {
+    /// The ServiceAccount they run as (`NAME-spawned`): their identity in
+    /// the mesh, with no API rights.
+    pub fn account(spawner: &Service) -> String {
+        format!("{}-spawned", spawner.name)
+    }
 }
 
 /// A named port.

@@ -8,7 +8,7 @@ use super::*;
 use crate::diag::suggestion;
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, LoadBalancerSpec, ServiceType};
-use crate::spec::service::ServiceSpec;
+use crate::spec::service::{ServiceSpec, SpawnsSpec};
 
 /// Where Prometheus runs when the spec does not say.
 pub const DEFAULT_SCRAPER_NAMESPACE: &str = "monitoring";
@@ -177,6 +177,12 @@ impl Resolver<'_> {
                 })
                 .collect();
         }
+        for (i, spec) in specs.iter().enumerate() {
+            if let Some(spawns) = &spec.spawns {
+                services[i].spawns =
+                    Some(self.spawned(&services[i], &spawns.value, &index, services));
+            }
+        }
         self.open_rewrites(services, &routes, &spans);
         let defaults = self
             .spec
@@ -291,6 +297,64 @@ impl Resolver<'_> {
                 calls,
                 telemetry,
             },
+        }
+    }
+
+    /// A service's `spawns:`, checked: labels to find the pods by, and
+    /// callees that are services with ports.
+    fn spawned(
+        &mut self,
+        spawner: &Service,
+        spec: &SpawnsSpec,
+        index: &HashMap<String, ServiceId>,
+        services: &[Service],
+    ) -> Spawned {
+        if spec.labels.value.is_empty() {
+            self.error(
+                "invalid-spawns",
+                format!("the pods `{}` spawns have no labels to be found by", spawner.name),
+                spec.labels.span,
+                "no labels",
+                "write the labels it gives them, such as KubeSpawner's `{ component: singleuser-server }`: policies select them by those".into(),
+            );
+        }
+        let mut calls = Vec::new();
+        for name in spec.calls.iter().flat_map(|c| &c.value) {
+            let Some(id) = self.service_peer(name, index, "callee of spawned pods") else {
+                continue;
+            };
+            if services[id.0].ports.is_empty() {
+                self.error(
+                    "invalid-spawns",
+                    format!(
+                        "the pods `{}` spawns call `{}`, which has no ports",
+                        spawner.name, name.value.0
+                    ),
+                    name.span,
+                    "nothing to call",
+                    format!(
+                        "give `{}` its `ports:`, or remove it from `calls`",
+                        name.value.0
+                    ),
+                );
+            } else if !calls.contains(&id) {
+                calls.push(id);
+            }
+        }
+        Spawned {
+            labels: spec
+                .labels
+                .value
+                .iter()
+                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .collect(),
+            ports: spec
+                .ports
+                .iter()
+                .flat_map(|p| p.value.iter())
+                .map(|(k, v)| (k.value.0.clone(), v.value))
+                .collect(),
+            calls,
         }
     }
 

@@ -537,6 +537,7 @@ impl Resolver<'_> {
             egress: Vec::new(),
             externals: Vec::new(),
             access,
+            spawns: None,
             serve: Serve::default(),
             tracing_sampling: None,
             wave: 0,

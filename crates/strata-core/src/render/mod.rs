@@ -250,6 +250,7 @@ fn render_service(
     let tier = &platform.tier_of(service).name;
     let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
     let mut values = vec![service::service_account(platform, service)];
+    values.extend(service::spawned_account(platform, service));
     values.extend(service::access(platform, service));
     values.extend(service::config_map(platform, service, assets, errors));
     values.extend(service::env_config_map(platform, service));

@@ -1444,6 +1444,84 @@ fn sidecars_reach_istiod_where_the_control_plane_runs() {
 }
 
 #[test]
+fn pods_a_service_spawns_are_reached_by_it_alone_and_call_what_they_declare() {
+    let text = MESH.replace(
+        "      worker: { image: voice/worker:1.0.0, ports: { grpc: 9000 }, needs: [redis] }\n",
+        "      worker: { image: voice/worker:1.0.0, ports: { grpc: 9000 }, needs: [redis] }
+      hub:
+        image: voice/hub:1.0.0
+        ports: { http: 8081 }
+        spawns: { labels: { component: notebook }, ports: { http: 8888 }, calls: [hub, redis] }
+",
+    );
+    let objects = objects(&text);
+    let spawned = json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "voice-prod" } }, "podSelector": { "matchLabels": { "component": "notebook" } } });
+    let hub = json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "voice-prod" } }, "podSelector": { "matchLabels": { "app.kubernetes.io/name": "hub", "app.kubernetes.io/instance": "voice" } } });
+    let ingress = find(&objects, "NetworkPolicy", "hub-spawned-ingress");
+    assert_eq!(
+        ingress["spec"]["podSelector"],
+        json!({ "matchLabels": { "component": "notebook" } })
+    );
+    assert_eq!(
+        ingress["spec"]["ingress"],
+        json!([{ "from": [hub], "ports": [{ "protocol": "TCP", "port": 8888 }] }])
+    );
+    let egress = find(&objects, "NetworkPolicy", "hub-spawned-egress");
+    let callees: Vec<&Value> = egress["spec"]["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+        .collect();
+    assert_eq!(callees, [&json!("hub"), &json!("redis")]);
+    // Each side of each call: the hub's egress to them, the callees' ingress from them.
+    assert!(
+        find(&objects, "NetworkPolicy", "hub-egress")["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "to": [spawned], "ports": [{ "protocol": "TCP", "port": 8888 }] }))
+    );
+    for callee in ["hub-ingress", "redis-ingress"] {
+        let from = &find(&objects, "NetworkPolicy", callee)["spec"]["ingress"][0]["from"];
+        assert!(from.as_array().unwrap().contains(&spawned), "{callee}");
+    }
+    // Their own identity, with no API token, admitted by their callees and
+    // admitting the hub only, on their port.
+    let account = find(&objects, "ServiceAccount", "hub-spawned");
+    assert_eq!(account["automountServiceAccountToken"], json!(false));
+    let principal = json!("cluster.local/ns/voice-prod/sa/hub-spawned");
+    for callee in ["hub", "redis"] {
+        let policy = find(&objects, "AuthorizationPolicy", callee);
+        assert!(
+            policy["spec"]["rules"][0]["from"][0]["source"]["principals"]
+                .as_array()
+                .unwrap()
+                .contains(&principal),
+            "{callee}"
+        );
+    }
+    let authorization = find(&objects, "AuthorizationPolicy", "hub-spawned");
+    assert_eq!(
+        authorization["spec"],
+        json!({
+            "selector": { "matchLabels": { "component": "notebook" } },
+            "action": "ALLOW",
+            "rules": [{
+                "from": [{ "source": { "principals": ["cluster.local/ns/voice-prod/sa/hub"] } }],
+                "to": [{ "operation": { "ports": ["8888"] } }],
+            }],
+        })
+    );
+    assert!(
+        !find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"][0]["from"][0]["source"]
+            ["principals"]
+            .as_array()
+            .is_some_and(|p| p.contains(&principal)),
+        "no access to what they do not call"
+    );
+}
+
+#[test]
 fn a_gateway_lives_in_its_own_namespace_with_cors_on_its_routes() {
     let text = MESH.replace(
         "    tls: voice-tls\n",

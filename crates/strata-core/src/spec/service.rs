@@ -92,6 +92,10 @@ record! {
         /// Kubernetes API access of its ServiceAccount in its namespace (a Role
         /// and RoleBinding): `[{ resources: [pods], verbs: [get, list, create, delete] }]`.
         optional access: Vec<Spanned<AccessSpec>> = "access",
+        /// Pods it creates at run time through the Kubernetes API (notebook
+        /// servers, build pods), which Strata does not run: their labels,
+        /// the ports it reaches them on, the services they call.
+        optional spawns: SpawnsSpec = "spawns",
         /// A HorizontalPodAutoscaler.
         optional autoscale: AutoscaleSpec = "autoscale",
         /// Where Prometheus scrapes; a port named `metrics` is found without it.
@@ -125,6 +129,20 @@ record! {
         required verbs: Vec<Spanned<String>> = "verbs",
         /// API groups of the resources (`batch`); the core group when absent.
         optional api_groups: Vec<Spanned<String>> = "apiGroups",
+    }
+}
+
+record! {
+    /// Pods a service creates at run time.
+    pub struct SpawnsSpec ("spawned pods (`labels`, `ports`, `calls`)") {
+        /// Labels the service gives them, which find them in policies
+        /// (`{ component: singleuser-server }`).
+        required labels: Map<LabelKey, String> = "labels",
+        /// Ports they listen on, which the service reaches: `{ http: 8888 }`.
+        optional ports: Map<PortName, u16> = "ports",
+        /// Services they call, on those services' ports (the spawner itself,
+        /// when they call it back).
+        optional calls: Vec<Spanned<Name>> = "calls",
     }
 }
 
