@@ -321,6 +321,27 @@ fn operator_pods(objects: &[render::Object], name: &str, namespace: &str) -> Vec
             pods.push((component.to_string(), pod(labels)));
         }
     }
+    for cluster in of("RayCluster") {
+        let name = cluster["metadata"]["name"].as_str().unwrap();
+        let head = &cluster["spec"]["headGroupSpec"];
+        let worker = &cluster["spec"]["workerGroupSpecs"][0];
+        let group = worker["groupName"].as_str().unwrap();
+        for (role, spec, group) in [("head", head, "headgroup"), ("worker", worker, group)] {
+            let labels = with(
+                string_map(&spec["template"]["metadata"]["labels"]),
+                &[
+                    ("ray.io/cluster", name),
+                    ("ray.io/node-type", role),
+                    ("ray.io/group", group),
+                    ("ray.io/is-ray-node", "yes"),
+                    // KubeRay's own, over the template's.
+                    ("app.kubernetes.io/name", "kuberay"),
+                    ("app.kubernetes.io/created-by", "kuberay-operator"),
+                ],
+            );
+            pods.push((role.to_string(), pod(labels)));
+        }
+    }
     for chk in of("ClickHouseKeeperInstallation") {
         let labels = with(
             BTreeMap::new(),
@@ -725,6 +746,7 @@ operators:
   clickhouse-operator: { installed: true }
   redis-operator: { installed: true }
   eck-operator: { installed: true }
+  kuberay-operator: { installed: true }
 tiers:
   - name: operators
     namespace: cnpg-system
@@ -739,6 +761,7 @@ tiers:
       cache: { blueprint: redis, mode: sentinel }
       shards: { blueprint: redis, mode: cluster, shards: 3 }
       search: { blueprint: elasticsearch, mode: eck }
+      ray: { blueprint: ray }
       bystander: { image: ghcr.io/t/b:1.0.0, ports: { http: 8080 } }
   - name: apps
     namespace: apps
@@ -746,7 +769,7 @@ tiers:
       api:
         image: ghcr.io/t/api:1.0.0
         ports: { http: 8080 }
-        env: { PG: \"${pg.url}\", KAFKA: \"${events.bootstrap}\", CH: \"${olap.url}\", REDIS: \"${cache.url}\", SHARDS: \"${shards.url}\", SEARCH: \"${search.url}\" }
+        env: { PG: \"${pg.url}\", KAFKA: \"${events.bootstrap}\", CH: \"${olap.url}\", REDIS: \"${cache.url}\", SHARDS: \"${shards.url}\", SEARCH: \"${search.url}\", RAY: \"${ray.url}\" }
       idle: { image: ghcr.io/t/idle:1.0.0, ports: { http: 8080 } }
 ";
     let file = SourceFile::new("t.yaml", text);
@@ -781,6 +804,7 @@ tiers:
         ("cache", 6379),
         ("shards", 6379),
         ("search", 9200),
+        ("ray", 8265),
     ] {
         assert!(reach(&api, &pod(store), port), "api → {store}:{port}");
         assert!(!reach(&idle, &pod(store), port), "idle → {store}:{port}");
@@ -811,6 +835,15 @@ tiers:
     assert!(reach(&pod("shards"), &follower, 16379), "cluster bus");
     assert!(!reach(&api, &follower, 16379));
 
+    // Ray's nodes reach each other on any port (workers' dynamic ports);
+    // clients reach the head only.
+    let ray_worker = extra("ray", "worker");
+    assert!(reach(&ray_worker, &pod("ray"), 6379), "worker → head GCS");
+    assert!(reach(&pod("ray"), &ray_worker, 12345), "head → worker");
+    assert!(reach(&ray_worker, &ray_worker, 23456), "worker → worker");
+    assert!(!reach(&api, &ray_worker, 8265), "api → a worker");
+    assert!(!reach(&bystander, &ray_worker, 12345));
+
     // Operators reach their ports only; CloudNativePG, installed by a tier,
     // only from that tier's namespace.
     let operator = |namespace: &str| Pod {
@@ -835,6 +868,8 @@ tiers:
         );
     }
     assert!(!reach(&operator("strimzi"), &pod("events"), 9092));
+    assert!(reach(&operator("kuberay"), &pod("ray"), 8265));
+    assert!(!reach(&operator("kuberay"), &pod("ray"), 6379));
     assert!(reach(&operator("clickhouse"), &pod("olap"), 8123));
     assert!(!reach(&operator("clickhouse"), &pod("olap"), 9000));
 }

@@ -43,6 +43,7 @@ mod neo4j;
 mod postgresql;
 mod prometheus;
 mod qdrant;
+mod ray;
 mod redis;
 mod vault;
 mod weaviate;
@@ -519,7 +520,7 @@ impl Tuning {
     }
 }
 
-static CATALOG: [&Blueprint; 26] = [
+static CATALOG: [&Blueprint; 27] = [
     &consul::BLUEPRINT,
     &redis::BLUEPRINT,
     &postgresql::BLUEPRINT,
@@ -543,6 +544,7 @@ static CATALOG: [&Blueprint; 26] = [
     &jaeger::BLUEPRINT,
     &keycloak::BLUEPRINT,
     &vault::BLUEPRINT,
+    &ray::BLUEPRINT,
     &kong::BLUEPRINT,
     &edge::OPENRESTY,
     &edge::NGINX,
