@@ -167,10 +167,18 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         }));
     }
+    let mut metadata = recipe::metadata(platform, service, &service.name);
+    if let Some(scheduler) = service.scheduler {
+        // KubeRay (batch scheduling on) hands the cluster's pods, as one
+        // gang, to this scheduler, in the namespace's queue.
+        let queue = crate::render::scheduling::queue_name(&service.namespace);
+        metadata["labels"]["ray.io/scheduler-name"] = json!(scheduler.as_str());
+        metadata["labels"][crate::render::scheduling::QUEUE_LABEL] = json!(queue);
+    }
     objects.push(json!({
         "apiVersion": "ray.io/v1",
         "kind": "RayCluster",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": metadata,
         "spec": {
             "rayVersion": tuning.version,
             "enableInTreeAutoscaling": false,

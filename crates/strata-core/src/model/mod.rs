@@ -22,7 +22,7 @@ use crate::quantity::Quantity;
 use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
-pub use crate::spec::service::{AccessMode, Protocol, WorkloadKind};
+pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
 pub use environment::environment_names;
 pub use network::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
@@ -180,6 +180,8 @@ pub struct Service {
     pub pool: Option<String>,
     /// Its PriorityClass.
     pub priority: Option<String>,
+    /// The scheduler placing its pods, when not Kubernetes' own.
+    pub scheduler: Option<PodScheduler>,
     /// Writable empty directories besides `/tmp`.
     pub scratch: Vec<String>,
     /// What it waits for.

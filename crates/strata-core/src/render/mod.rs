@@ -14,6 +14,7 @@ mod namespace;
 pub mod network;
 mod patch;
 mod policy;
+pub mod scheduling;
 mod service;
 mod traffic;
 pub(crate) mod workload;
@@ -185,6 +186,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
         patch::apply(platform, service, &mut own, &mut errors);
         objects.extend(own);
     }
+    objects.extend(scheduling::queues(platform));
     objects.extend(gateway::render(platform));
     objects.extend(traffic::render(platform));
     objects.extend(manifests::render(platform, assets, &mut errors));

@@ -1522,6 +1522,57 @@ fn pods_a_service_spawns_are_reached_by_it_alone_and_call_what_they_declare() {
 }
 
 #[test]
+fn volcano_schedules_pods_in_a_queue_bounded_by_the_namespace_budget() {
+    let text = "
+platform: ml
+operators: { volcano: { installed: true }, kuberay-operator: { installed: true } }
+namespaces:
+  train: { budget: { cpu: 32, memory: 128Gi, gpu: 4 } }
+tiers:
+  - name: base
+    namespace: base
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+  - name: training
+    namespace: train
+    services:
+      trainer: { image: ml/trainer:1.0.0, kind: job, scheduler: volcano, needs: [db] }
+      ray: { blueprint: ray, scheduler: volcano }
+      api: { image: ml/api:1.0.0, ports: { http: 8080 } }
+";
+    let objects = objects(text);
+    let job = find(&objects, "Job", "trainer");
+    let pod = &job["spec"]["template"];
+    assert_eq!(pod["spec"]["schedulerName"], "volcano");
+    assert_eq!(
+        pod["metadata"]["annotations"]["scheduling.volcano.sh/queue-name"],
+        "train"
+    );
+    let api = find(&objects, "Deployment", "api");
+    assert!(api["spec"]["template"]["spec"]["schedulerName"].is_null());
+    let ray = find(&objects, "RayCluster", "ray");
+    assert_eq!(
+        ray["metadata"]["labels"]["ray.io/scheduler-name"],
+        "volcano"
+    );
+    assert_eq!(ray["metadata"]["labels"]["volcano.sh/queue-name"], "train");
+    let queues: Vec<&Object> = objects.iter().filter(|o| o.kind() == "Queue").collect();
+    assert_eq!(queues.len(), 1, "one queue, for the one namespace using it");
+    let queue = &queues[0].value;
+    assert_eq!(queue["metadata"]["name"], "train");
+    assert!(queue["metadata"]["namespace"].is_null(), "cluster-scoped");
+    assert_eq!(
+        queue["spec"],
+        json!({ "weight": 1, "capability": { "cpu": "32", "memory": "128Gi", "nvidia.com/gpu": "4" } })
+    );
+    let trainer_wave = objects.iter().find(|o| o.kind() == "Job").unwrap().wave;
+    assert!(
+        queues[0].wave <= trainer_wave && queues[0].wave > 0,
+        "with the first service it queues, after the waves before it"
+    );
+}
+
+#[test]
 fn a_gateway_lives_in_its_own_namespace_with_cors_on_its_routes() {
     let text = MESH.replace(
         "    tls: voice-tls\n",

@@ -66,6 +66,9 @@ record! {
         optional pool: Name = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
         optional priority: Name = "priority",
+        /// The scheduler that places its pods instead of Kubernetes' own:
+        /// `volcano` (gang scheduling, in a queue per namespace).
+        optional scheduler: PodScheduler = "scheduler",
         /// Writable empty directories besides `/tmp` (`[/home/app/.cache]`),
         /// so the root filesystem can stay read-only.
         optional scratch: Vec<Spanned<String>> = "scratch",
@@ -472,6 +475,38 @@ impl Decode for WorkloadKind {
                 ("cron", WorkloadKind::Cron),
             ],
         )
+    }
+}
+
+/// A scheduler other than Kubernetes' default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PodScheduler {
+    /// Volcano, the batch scheduler: its `schedulerName` and queues.
+    Volcano,
+}
+
+impl PodScheduler {
+    /// The pods' `schedulerName`, and the operator that runs it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodScheduler::Volcano => "volcano",
+        }
+    }
+}
+
+impl Decode for PodScheduler {
+    const EXPECTED: &'static str = "a scheduler (volcano)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(node, "scheduler", &[("volcano", PodScheduler::Volcano)])
+    }
+}
+
+impl JsonSchema for PodScheduler {
+    fn schema_name() -> Cow<'static, str> {
+        "PodScheduler".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["volcano"] })
     }
 }
 
