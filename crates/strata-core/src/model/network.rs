@@ -1095,6 +1095,26 @@ impl Resolver<'_> {
                 );
             }
         }
+        // The pods a service spawns run in its namespace, in or out of the
+        // mesh with it.
+        for spawner in services.iter().filter(|s| !inside(s)) {
+            let callees = spawner.spawns.iter().flat_map(|s| &s.calls);
+            for callee in callees.map(|c| &services[c.0]).filter(|c| inside(c)) {
+                self.error(
+                    "outside-mesh",
+                    format!(
+                        "the pods `{}` spawns are out of the mesh and call `{}`, whose STRICT mTLS refuses plain text",
+                        spawner.name, callee.name
+                    ),
+                    spawner.span,
+                    "no sidecar to present an identity",
+                    format!(
+                        "let `{}`'s tier join the mesh, or keep `{}` out of it too",
+                        spawner.name, callee.name
+                    ),
+                );
+            }
+        }
         for route in routes.iter().filter(|r| r.auth) {
             let service = &services[route.service.0];
             if !inside(service) {
