@@ -349,6 +349,27 @@ fn operator_pods(objects: &[render::Object], name: &str, namespace: &str) -> Vec
         );
         pods.push(("etcd".to_string(), pod(labels)));
     }
+    for cluster in of("RayCluster") {
+        let name = cluster["metadata"]["name"].as_str().unwrap();
+        let head = &cluster["spec"]["headGroupSpec"];
+        let worker = &cluster["spec"]["workerGroupSpecs"][0];
+        let group = worker["groupName"].as_str().unwrap();
+        for (role, spec, group) in [("head", head, "headgroup"), ("worker", worker, group)] {
+            let labels = with(
+                string_map(&spec["template"]["metadata"]["labels"]),
+                &[
+                    ("ray.io/cluster", name),
+                    ("ray.io/node-type", role),
+                    ("ray.io/group", group),
+                    ("ray.io/is-ray-node", "yes"),
+                    // KubeRay's own, over the template's.
+                    ("app.kubernetes.io/name", "kuberay"),
+                    ("app.kubernetes.io/created-by", "kuberay-operator"),
+                ],
+            );
+            pods.push((role.to_string(), pod(labels)));
+        }
+    }
     for chk in of("ClickHouseKeeperInstallation") {
         let labels = with(
             BTreeMap::new(),
@@ -590,6 +611,72 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                     }
                 }
             }
+            // The pods a service spawns at run time are reached by that
+            // service alone, on their ports, and reach the services they
+            // call on those services' ports, no others.
+            for &spawner in &running {
+                let service = &platform.services[spawner];
+                let Some(spawned) = &service.spawns else {
+                    continue;
+                };
+                let pod = Pod {
+                    namespace: service.namespace.clone(),
+                    labels: spawned.labels.clone(),
+                };
+                for &other in &running {
+                    let name = &platform.services[other].name;
+                    for (_, port) in &spawned.ports {
+                        assert_eq!(
+                            allowed(&policies, &pods[&other], &pod, *port, "TCP"),
+                            other == spawner,
+                            "{} ({env:?}): {name} → pods spawned by {}:{port}",
+                            path.display(),
+                            service.name,
+                        );
+                    }
+                    let called = spawned.calls.iter().any(|c| c.0 == other);
+                    for port in &platform.services[other].ports {
+                        assert_eq!(
+                            allowed(&policies, &pod, &pods[&other], port.number, protocol(port)),
+                            called,
+                            "{} ({env:?}): pods spawned by {} → {name}:{}",
+                            path.display(),
+                            service.name,
+                            port.number,
+                        );
+                    }
+                }
+            }
+            // Every meshed pod reaches istiod, wherever it runs, and no other
+            // pod of its namespace on istiod's ports.
+            if let Peer::External { namespace, labels } = &platform.network.control_plane
+                && platform.network.mesh.is_some()
+            {
+                let istiod = Pod {
+                    namespace: namespace.clone(),
+                    labels: labels.clone(),
+                };
+                let neighbour = Pod {
+                    namespace: namespace.clone(),
+                    labels: BTreeMap::from([("app".to_string(), "neighbour".to_string())]),
+                };
+                for &from in running
+                    .iter()
+                    .filter(|&&i| platform.in_mesh(&platform.services[i].namespace))
+                {
+                    let name = &platform.services[from].name;
+                    assert!(
+                        allowed(&policies, &pods[&from], &istiod, 15012, "TCP"),
+                        "{} ({env:?}): {name} → istiod in {namespace}",
+                        path.display(),
+                    );
+                    assert!(
+                        !side_allows(&policies, "Egress", &pods[&from], &neighbour, 15012, "TCP"),
+                        "{} ({env:?}): {name} → a neighbour of istiod",
+                        path.display(),
+                    );
+                }
+            }
             // Every namespace denies by default and still resolves names.
             for namespace in &platform.namespaces {
                 let in_ns = |name: &str| {
@@ -687,6 +774,7 @@ operators:
   clickhouse-operator: { installed: true }
   redis-operator: { installed: true }
   eck-operator: { installed: true }
+  kuberay-operator: { installed: true }
 tiers:
   - name: operators
     namespace: cnpg-system
@@ -701,6 +789,7 @@ tiers:
       cache: { blueprint: redis, mode: sentinel }
       shards: { blueprint: redis, mode: cluster, shards: 3 }
       search: { blueprint: elasticsearch, mode: eck }
+      ray: { blueprint: ray }
       bystander: { image: ghcr.io/t/b:1.0.0, ports: { http: 8080 } }
   - name: apps
     namespace: apps
@@ -708,7 +797,7 @@ tiers:
       api:
         image: ghcr.io/t/api:1.0.0
         ports: { http: 8080 }
-        env: { PG: \"${pg.url}\", KAFKA: \"${events.bootstrap}\", CH: \"${olap.url}\", REDIS: \"${cache.url}\", SHARDS: \"${shards.url}\", SEARCH: \"${search.url}\" }
+        env: { PG: \"${pg.url}\", KAFKA: \"${events.bootstrap}\", CH: \"${olap.url}\", REDIS: \"${cache.url}\", SHARDS: \"${shards.url}\", SEARCH: \"${search.url}\", RAY: \"${ray.url}\" }
       idle: { image: ghcr.io/t/idle:1.0.0, ports: { http: 8080 } }
 ";
     let file = SourceFile::new("t.yaml", text);
@@ -743,6 +832,7 @@ tiers:
         ("cache", 6379),
         ("shards", 6379),
         ("search", 9200),
+        ("ray", 8265),
     ] {
         assert!(reach(&api, &pod(store), port), "api → {store}:{port}");
         assert!(!reach(&idle, &pod(store), port), "idle → {store}:{port}");
@@ -773,6 +863,15 @@ tiers:
     assert!(reach(&pod("shards"), &follower, 16379), "cluster bus");
     assert!(!reach(&api, &follower, 16379));
 
+    // Ray's nodes reach each other on any port (workers' dynamic ports);
+    // clients reach the head only.
+    let ray_worker = extra("ray", "worker");
+    assert!(reach(&ray_worker, &pod("ray"), 6379), "worker → head GCS");
+    assert!(reach(&pod("ray"), &ray_worker, 12345), "head → worker");
+    assert!(reach(&ray_worker, &ray_worker, 23456), "worker → worker");
+    assert!(!reach(&api, &ray_worker, 8265), "api → a worker");
+    assert!(!reach(&bystander, &ray_worker, 12345));
+
     // Operators reach their ports only; CloudNativePG, installed by a tier,
     // only from that tier's namespace.
     let operator = |namespace: &str| Pod {
@@ -797,6 +896,8 @@ tiers:
         );
     }
     assert!(!reach(&operator("strimzi"), &pod("events"), 9092));
+    assert!(reach(&operator("kuberay"), &pod("ray"), 8265));
+    assert!(!reach(&operator("kuberay"), &pod("ray"), 6379));
     assert!(reach(&operator("clickhouse"), &pod("olap"), 8123));
     assert!(!reach(&operator("clickhouse"), &pod("olap"), 9000));
 }

@@ -69,6 +69,7 @@ pub fn judge(object: &Value) -> Readiness {
             Some("Lost") => Readiness::Failed("claim lost its volume".into()),
             _ => Readiness::Progressing("claim not bound yet".into()),
         },
+        "RayCluster" if api_version.starts_with("ray.io/") => ray_cluster(object),
         _ if is_custom(api_version) => custom(object, api_version, kind),
         _ => Readiness::Ready,
     }
@@ -184,6 +185,22 @@ fn job(object: &Value) -> Readiness {
     ))
 }
 
+/// KubeRay reports a cluster's state rather than a `Ready` condition:
+/// `ready` once the head and every worker run.
+fn ray_cluster(object: &Value) -> Readiness {
+    match object["status"]["state"].as_str() {
+        Some("ready") => Readiness::Ready,
+        Some("failed") => Readiness::Failed(format!(
+            "Ray cluster failed: {}",
+            object["status"]["reason"]
+                .as_str()
+                .unwrap_or("no reason given")
+        )),
+        Some(state) => Readiness::Progressing(format!("Ray cluster {state}")),
+        None => Readiness::Progressing("waiting for KubeRay to report its state".into()),
+    }
+}
+
 fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
     let group = api_version.split('/').next().unwrap_or("");
     let known = REPORT_READY
@@ -220,6 +237,24 @@ fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_ray_cluster_is_ready_when_kuberay_says_so() {
+        let cluster = |status: Value| json!({"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "ray"}, "status": status});
+        assert_eq!(judge(&cluster(json!({"state": "ready"}))), Readiness::Ready);
+        assert!(matches!(
+            judge(&cluster(json!({}))),
+            Readiness::Progressing(_)
+        ));
+        assert!(matches!(
+            judge(&cluster(json!({"state": "suspended"}))),
+            Readiness::Progressing(r) if r.contains("suspended")
+        ));
+        assert!(matches!(
+            judge(&cluster(json!({"state": "failed", "reason": "head pod failed"}))),
+            Readiness::Failed(r) if r.contains("head pod failed")
+        ));
+    }
 
     fn deploy(generation: i64, status: Value) -> Value {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "generation": generation}, "spec": {"replicas": 2}, "status": status})

@@ -43,6 +43,7 @@ mod neo4j;
 mod postgresql;
 mod prometheus;
 mod qdrant;
+mod ray;
 mod redis;
 mod vault;
 mod weaviate;
@@ -556,7 +557,7 @@ impl Tuning {
     }
 }
 
-static CATALOG: [&Blueprint; 26] = [
+static CATALOG: [&Blueprint; 27] = [
     &consul::BLUEPRINT,
     &redis::BLUEPRINT,
     &postgresql::BLUEPRINT,
@@ -580,6 +581,7 @@ static CATALOG: [&Blueprint; 26] = [
     &jaeger::BLUEPRINT,
     &keycloak::BLUEPRINT,
     &vault::BLUEPRINT,
+    &ray::BLUEPRINT,
     &kong::BLUEPRINT,
     &edge::OPENRESTY,
     &edge::NGINX,
@@ -1275,18 +1277,36 @@ fn options(
 /// (blueprint, mode); every other operator mode refuses them.
 const OPERATED_VOLUMES: &[(&str, &str)] = &[("clickhouse", "altinity")];
 
+/// Operator modes whose operator hands the pods to a service's
+/// `scheduler:` (KubeRay, with batch scheduling on); every other operator
+/// mode refuses it.
+const OPERATED_SCHEDULING: &[(&str, &str)] = &[("ray", "kuberay")];
+
+/// Whether a service's operator hands its pods to the scheduler it names.
+pub fn hands_pods_to_scheduler(tuning: &Tuning) -> bool {
+    OPERATED_SCHEDULING.contains(&(tuning.blueprint.name, tuning.mode.name))
+}
+
+/// Operators no blueprint mode needs: the pod schedulers of `scheduler:`.
+const SCHEDULER_OPERATORS: &[&str] = &["volcano"];
+
 /// Checks the platform's `operators:`: each is one the catalog knows, and
 /// declared exactly one way.
 pub fn check_operators(spec: &PlatformSpec, tiers: &[&str], file: &SourceFile) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
-    let known = Catalog.operators();
+    let mut known = Catalog.operators();
+    known.extend(SCHEDULER_OPERATORS);
+    known.sort_unstable();
     for (name, operator) in spec.operators.iter().flat_map(|o| o.value.iter()) {
         if !known.contains(&name.value.0.as_str()) {
             errors.push(
                 error(
                     file,
                     "unknown-operator",
-                    format!("no blueprint uses an operator called `{}`", name.value.0),
+                    format!(
+                        "no blueprint or scheduler uses an operator called `{}`",
+                        name.value.0
+                    ),
                     name.span,
                     "unknown operator",
                 )

@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true }, milvus-operator: { installed: true } }\n";
+const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true }, milvus-operator: { installed: true }, kuberay-operator: { installed: true } }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -1517,5 +1517,94 @@ fn keycloak_keeps_its_data_in_its_own_database_of_a_postgresql_or_mysql_server()
     assert!(
         postgres["KC_DB_PASSWORD"].contains("pg-iam-owner"),
         "{postgres:?}"
+    );
+}
+
+#[test]
+fn a_ray_cluster_puts_its_workers_on_the_gpu_pool_and_its_head_off_it() {
+    let text = format!(
+        "platform: demo\n{OPERATORS}nodePools:\n  gpu: {{ selector: {{ nvidia.com/gpu.present: \"true\" }}, taints: [\"nvidia.com/gpu=true:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      ray: {{ blueprint: ray, replicas: 3, gpu: 1, pool: gpu, image: rayproject/ray:2.40.0-gpu }}\n      trainer: {{ image: demo/trainer:1.0.0, env: {{ RAY_ADDRESS: \"${{ray.url}}\" }} }}\n"
+    );
+    let platform = model::resolve(
+        &spec::parse(&SourceFile::new("p.yaml", text.clone())).unwrap(),
+        None,
+    )
+    .unwrap();
+    let meshed = model::resolve(
+        &spec::parse(&SourceFile::new(
+            "p.yaml",
+            text.replace(
+                "platform: demo\n",
+                "platform: demo\nnetwork: { mesh: istio }\n",
+            ),
+        ))
+        .unwrap(),
+        None,
+    )
+    .unwrap();
+    let nodes = render::render(&meshed, &NoAssets).unwrap().objects;
+    assert_eq!(
+        find(&nodes, "Service", "ray-nodes")["spec"],
+        serde_json::json!({ "clusterIP": "None", "publishNotReadyAddresses": true, "selector": { "ray.io/cluster": "ray" } }),
+        "in the mesh, every node's address is a Service's"
+    );
+    let trainer = platform.service("trainer").unwrap();
+    assert_eq!(
+        trainer.env[0].value,
+        model::EnvValue::Literal("http://ray-head-svc.demo.svc.cluster.local:8265".into()),
+        "jobs go to the head's job API"
+    );
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let spec = &find(&objects, "RayCluster", "ray")["spec"];
+    let head = &spec["headGroupSpec"]["template"]["spec"];
+    assert!(head["nodeSelector"].is_null() && head["tolerations"].is_null());
+    assert!(head["containers"][0]["resources"]["limits"]["nvidia.com/gpu"].is_null());
+    let group = &spec["workerGroupSpecs"][0];
+    assert_eq!(
+        (
+            &group["replicas"],
+            &group["minReplicas"],
+            &group["maxReplicas"]
+        ),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(3),
+            &serde_json::json!(3)
+        )
+    );
+    let worker = &group["template"]["spec"];
+    assert_eq!(
+        worker["nodeSelector"],
+        serde_json::json!({ "nvidia.com/gpu.present": "true" })
+    );
+    assert_eq!(
+        worker["tolerations"],
+        serde_json::json!([{ "key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule" }])
+    );
+    assert_eq!(
+        worker["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "1"
+    );
+    for template in [head, worker] {
+        assert_eq!(
+            template["containers"][0]["image"],
+            "rayproject/ray:2.40.0-gpu"
+        );
+        assert_eq!(template["serviceAccountName"], "ray");
+    }
+    find(&objects, "ServiceAccount", "ray");
+    assert!(
+        !objects.iter().any(|o| o.name() == "ray-nodes"),
+        "no sidecars, no headless Service"
+    );
+    // plan counts three GPU workers on the pool and a head off it.
+    let groups = footprint(platform.service("ray").unwrap());
+    let counted: Vec<(&str, u32, u32, Option<&str>)> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.pods, g.gpu, g.pool.as_deref()))
+        .collect();
+    assert_eq!(
+        counted,
+        [("ray-workers", 3, 1, Some("gpu")), ("ray-head", 1, 0, None)]
     );
 }

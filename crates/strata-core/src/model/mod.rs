@@ -22,7 +22,7 @@ use crate::quantity::Quantity;
 use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
-pub use crate::spec::service::{AccessMode, Protocol, WorkloadKind};
+pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
 pub use environment::environment_names;
 pub use network::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
@@ -180,6 +180,8 @@ pub struct Service {
     pub pool: Option<String>,
     /// Its PriorityClass.
     pub priority: Option<String>,
+    /// The scheduler placing its pods, when not Kubernetes' own.
+    pub scheduler: Option<PodScheduler>,
     /// Writable empty directories besides `/tmp`.
     pub scratch: Vec<String>,
     /// What it waits for.
@@ -198,6 +200,8 @@ pub struct Service {
     pub externals: Vec<ExternalCall>,
     /// Kubernetes API access of its ServiceAccount, in its namespace.
     pub access: Vec<Access>,
+    /// Pods it creates at run time (`spawns:`).
+    pub spawns: Option<Spawned>,
     /// How callers reach it (`serve:`).
     pub serve: Serve,
     /// Its own share of requests traced by the mesh, percent.
@@ -206,6 +210,26 @@ pub struct Service {
     pub wave: usize,
     /// Where its name is written.
     pub span: Span,
+}
+
+/// Pods a service creates at run time through the Kubernetes API, which
+/// Strata does not run: its policies admit them, plan counts nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spawned {
+    /// Labels the service gives them, selecting them in policies.
+    pub labels: BTreeMap<String, String>,
+    /// Ports they listen on, by name, which the service reaches.
+    pub ports: Vec<(String, u16)>,
+    /// Services they call.
+    pub calls: Vec<ServiceId>,
+}
+
+impl Spawned {
+    /// The ServiceAccount they run as (`NAME-spawned`): their identity in
+    /// the mesh, with no API rights.
+    pub fn account(spawner: &Service) -> String {
+        format!("{}-spawned", spawner.name)
+    }
 }
 
 /// A named port.
@@ -1029,6 +1053,9 @@ pub struct Network {
     pub api_server: Option<String>,
     /// The mesh carrying calls, if any.
     pub mesh: Option<MeshKind>,
+    /// The mesh's control plane (istiod) pods, which every sidecar dials
+    /// (`Peer::External`; meaningful only with a mesh).
+    pub control_plane: Peer,
     /// Who scrapes metrics ports.
     pub scraper: Peer,
     /// The call policy of every edge that sets none of its own.

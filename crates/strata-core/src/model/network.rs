@@ -8,10 +8,16 @@ use super::*;
 use crate::diag::suggestion;
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, LoadBalancerSpec, ServiceType};
-use crate::spec::service::ServiceSpec;
+use crate::spec::service::{ServiceSpec, SpawnsSpec};
 
 /// Where Prometheus runs when the spec does not say.
 pub const DEFAULT_SCRAPER_NAMESPACE: &str = "monitoring";
+
+/// Where Istio's control plane runs when the spec does not say.
+pub const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "istio-system";
+
+/// The label of istiod's pods (every revision's).
+pub const CONTROL_PLANE_LABEL: (&str, &str) = ("app", "istiod");
 
 /// Everything networking adds to a platform.
 pub(super) struct Networking {
@@ -171,6 +177,12 @@ impl Resolver<'_> {
                 })
                 .collect();
         }
+        for (i, spec) in specs.iter().enumerate() {
+            if let Some(spawns) = &spec.spawns {
+                services[i].spawns =
+                    Some(self.spawned(&services[i], &spawns.value, &index, services));
+            }
+        }
         self.open_rewrites(services, &routes, &spans);
         let defaults = self
             .spec
@@ -253,6 +265,7 @@ impl Resolver<'_> {
                 }
             }
         }
+        let control_plane = self.control_plane(tiers, meshed, isolated);
         let monitoring = self.spec.monitoring.as_ref().map(|m| &m.value);
         let scraper = match (
             monitoring.and_then(|m| m.scraper.as_ref()),
@@ -277,6 +290,7 @@ impl Resolver<'_> {
                     .and_then(|n| n.policies.as_ref())
                     .is_none_or(|p| p.value),
                 mesh: settings.and_then(|n| n.mesh.as_ref()).map(|m| m.value),
+                control_plane,
                 api_server: settings
                     .and_then(|n| n.api_server.as_ref())
                     .map(|c| c.value.0.clone()),
@@ -285,6 +299,108 @@ impl Resolver<'_> {
                 telemetry,
             },
         }
+    }
+
+    /// A service's `spawns:`, checked: labels to find the pods by, and
+    /// callees that are services with ports.
+    fn spawned(
+        &mut self,
+        spawner: &Service,
+        spec: &SpawnsSpec,
+        index: &HashMap<String, ServiceId>,
+        services: &[Service],
+    ) -> Spawned {
+        if spec.labels.value.is_empty() {
+            self.error(
+                "invalid-spawns",
+                format!("the pods `{}` spawns have no labels to be found by", spawner.name),
+                spec.labels.span,
+                "no labels",
+                "write the labels it gives them, such as KubeSpawner's `{ component: singleuser-server }`: policies select them by those".into(),
+            );
+        }
+        let mut calls = Vec::new();
+        for name in spec.calls.iter().flat_map(|c| &c.value) {
+            let Some(id) = self.service_peer(name, index, "callee of spawned pods") else {
+                continue;
+            };
+            if services[id.0].ports.is_empty() {
+                self.error(
+                    "invalid-spawns",
+                    format!(
+                        "the pods `{}` spawns call `{}`, which has no ports",
+                        spawner.name, name.value.0
+                    ),
+                    name.span,
+                    "nothing to call",
+                    format!(
+                        "give `{}` its `ports:`, or remove it from `calls`",
+                        name.value.0
+                    ),
+                );
+            } else if !calls.contains(&id) {
+                calls.push(id);
+            }
+        }
+        Spawned {
+            labels: spec
+                .labels
+                .value
+                .iter()
+                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .collect(),
+            ports: spec
+                .ports
+                .iter()
+                .flat_map(|p| p.value.iter())
+                .map(|(k, v)| (k.value.0.clone(), v.value))
+                .collect(),
+            calls,
+        }
+    }
+
+    /// `network.controlPlane`, checked: it needs a mesh, and istiod in a
+    /// namespace of the platform's (behind its default deny) needs the API
+    /// server's address, which it watches and which calls its webhook.
+    fn control_plane(&mut self, tiers: &[Tier], meshed: bool, isolated: bool) -> Peer {
+        let settings = self.spec.network.as_ref().map(|n| &n.value);
+        let Some(spec) = settings.and_then(|n| n.control_plane.as_ref()) else {
+            return Peer::External {
+                namespace: DEFAULT_CONTROL_PLANE_NAMESPACE.into(),
+                labels: BTreeMap::from([(
+                    CONTROL_PLANE_LABEL.0.into(),
+                    CONTROL_PLANE_LABEL.1.into(),
+                )]),
+            };
+        };
+        if !meshed {
+            self.error(
+                "missing-mesh",
+                "`controlPlane` says where the mesh's istiod runs, and the platform has no mesh"
+                    .into(),
+                spec.span,
+                "needs `network: { mesh: istio }`",
+                "set `mesh: istio` beside it, or remove `controlPlane`".into(),
+            );
+        }
+        let namespace = &spec.value.namespace.value.0;
+        let owned = tiers.iter().any(|t| &t.namespace == namespace);
+        if meshed && isolated && owned && settings.and_then(|n| n.api_server.as_ref()).is_none() {
+            self.error(
+                "missing-api-server",
+                format!("istiod in `{namespace}` cannot reach the API server through the platform's default-deny NetworkPolicies"),
+                spec.value.namespace.span,
+                "a namespace of the platform",
+                "set `network: { apiServer: CIDR }` to the addresses `kubectl get endpoints kubernetes` lists: istiod watches the API server, which calls its injection webhook".into(),
+            );
+        }
+        let mut peer = controller(&spec.value);
+        if let Peer::External { labels, .. } = &mut peer
+            && labels.is_empty()
+        {
+            labels.insert(CONTROL_PLANE_LABEL.0.into(), CONTROL_PLANE_LABEL.1.into());
+        }
+        peer
     }
 
     fn gateways(
@@ -1049,6 +1165,26 @@ impl Resolver<'_> {
                     format!(
                         "let `{}`'s tier join the mesh, or keep `{}` out of it too",
                         from.name, to.name
+                    ),
+                );
+            }
+        }
+        // The pods a service spawns run in its namespace, in or out of the
+        // mesh with it.
+        for spawner in services.iter().filter(|s| !inside(s)) {
+            let callees = spawner.spawns.iter().flat_map(|s| &s.calls);
+            for callee in callees.map(|c| &services[c.0]).filter(|c| inside(c)) {
+                self.error(
+                    "outside-mesh",
+                    format!(
+                        "the pods `{}` spawns are out of the mesh and call `{}`, whose STRICT mTLS refuses plain text",
+                        spawner.name, callee.name
+                    ),
+                    spawner.span,
+                    "no sidecar to present an identity",
+                    format!(
+                        "let `{}`'s tier join the mesh, or keep `{}` out of it too",
+                        spawner.name, callee.name
                     ),
                 );
             }

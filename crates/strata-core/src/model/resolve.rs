@@ -378,8 +378,9 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                     continue;
                 }
-                let (spec, mut tuning) =
+                let (mut spec, mut tuning) =
                     self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                self.scheduler(name, tuning.as_ref(), &tiers[tier_id], &mut spec);
                 if let Some(tuning) = &mut tuning
                     && let Some(operator) = tuning.mode.operator
                     && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
@@ -528,6 +529,7 @@ impl Resolver<'_> {
             volumes,
             pool: None,
             priority: spec.priority.as_ref().map(text),
+            scheduler: spec.scheduler.as_ref().map(|s| s.value),
             scratch,
             needs: Vec::new(),
             labels: self.own_labels(spec.labels.as_ref()),
@@ -537,6 +539,7 @@ impl Resolver<'_> {
             egress: Vec::new(),
             externals: Vec::new(),
             access,
+            spawns: None,
             serve: Serve::default(),
             tracing_sampling: None,
             wave: 0,
@@ -2297,34 +2300,89 @@ impl Resolver<'_> {
                 }
             }
         }
-        if let Some(operator) = tuning.mode.operator
-            && let Some(operator_tier) = crate::blueprint::operator_tier(self.spec, operator)
-        {
-            if operator_tier.value.0 == tier.name {
-                self.error(
-                    "operator-in-own-tier",
-                    format!("the `{operator}` operator is installed by the tier `{}`, which also holds `{}`", tier.name, name.value.0),
-                    operator_tier.span,
-                    "the same tier",
-                    "install operators in a tier of their own that the service's tier comes after".into(),
-                );
-            } else {
-                let need = Spanned {
-                    value: NeedSpec::Tier(operator_tier.value.clone()),
-                    span: operator_tier.span,
-                };
-                match &mut filled.needs {
-                    Some(needs) => needs.value.push(need),
-                    None => {
-                        filled.needs = Some(Spanned {
-                            value: vec![need],
-                            span: operator_tier.span,
-                        })
-                    }
-                }
-            }
+        if let Some(operator) = tuning.mode.operator {
+            self.wait_for_operator(operator, name, tier, &mut filled);
         }
         (filled, Some(tuning))
+    }
+
+    /// Makes a service that relies on `operator` wait for the tier that
+    /// installs it, when a tier of the platform does.
+    fn wait_for_operator(
+        &mut self,
+        operator: &str,
+        name: &Spanned<spec::names::Name>,
+        tier: &Tier,
+        filled: &mut ServiceSpec,
+    ) {
+        let Some(operator_tier) = crate::blueprint::operator_tier(self.spec, operator) else {
+            return;
+        };
+        if operator_tier.value.0 == tier.name {
+            self.error(
+                "operator-in-own-tier",
+                format!("the `{operator}` operator is installed by the tier `{}`, which also holds `{}`", tier.name, name.value.0),
+                operator_tier.span,
+                "the same tier",
+                "install operators in a tier of their own that the service's tier comes after".into(),
+            );
+            return;
+        }
+        let need = Spanned {
+            value: NeedSpec::Tier(operator_tier.value.clone()),
+            span: operator_tier.span,
+        };
+        match &mut filled.needs {
+            Some(needs) => needs.value.push(need),
+            None => {
+                filled.needs = Some(Spanned {
+                    value: vec![need],
+                    span: operator_tier.span,
+                })
+            }
+        }
+    }
+
+    /// A service's `scheduler:`, checked: the platform declares the
+    /// scheduler's operator, and an operator that makes the pods itself
+    /// must be one that hands them to that scheduler (KubeRay).
+    fn scheduler(
+        &mut self,
+        name: &Spanned<spec::names::Name>,
+        tuning: Option<&crate::blueprint::Tuning>,
+        tier: &Tier,
+        filled: &mut ServiceSpec,
+    ) {
+        let Some(scheduler) = filled.scheduler.clone() else {
+            return;
+        };
+        let operator = scheduler.value.as_str();
+        let declared = self
+            .spec
+            .operators
+            .as_ref()
+            .is_some_and(|o| o.value.get(operator).is_some());
+        if !declared {
+            self.error(
+                "missing-operator",
+                format!("`{}` is scheduled by {operator}, which the platform does not declare", name.value.0),
+                scheduler.span,
+                "needs its scheduler",
+                format!("declare it under `operators:`, either installed already: `{operator}: {{ installed: true }}`, or by a tier of raw manifests: `{operator}: {{ tier: operators }}`"),
+            );
+        }
+        if let Some(tuning) = tuning.filter(|t| t.mode.operated)
+            && !crate::blueprint::hands_pods_to_scheduler(tuning)
+        {
+            self.error(
+                "unsupported-for-mode",
+                format!("the `{}` mode of `{}` runs its pods through an operator, which does not hand them to {operator}", tuning.mode.name, tuning.blueprint.name),
+                scheduler.span,
+                "the operator schedules its own pods",
+                "remove `scheduler`, or use a mode whose pods Strata runs".into(),
+            );
+        }
+        self.wait_for_operator(operator, name, tier, filled);
     }
 
     /// Resolves `${service.field}` references in the configuration files a

@@ -10,7 +10,7 @@ use super::{Object, labels};
 use crate::model::endpoint::CLUSTER_DOMAIN;
 use crate::model::{
     Cors, Gateway, GatewayKind, KONG_TLS_PORT, KONG_TLS_PORT_NUMBER, MeshKind, Peer, Platform,
-    Protocol, Route, Service, ServiceId,
+    Protocol, Route, Service, ServiceId, Spawned,
 };
 use crate::spec::network::ServiceType;
 
@@ -662,10 +662,37 @@ pub fn merge_metrics(platform: &Platform, service: &Service, objects: &mut [Valu
 }
 
 fn principal(service: &Service) -> String {
-    format!(
-        "{CLUSTER_DOMAIN}/ns/{}/sa/{}",
-        service.namespace, service.name
-    )
+    account_principal(service, &service.name)
+}
+
+/// The mesh identity of a ServiceAccount in a service's namespace.
+fn account_principal(service: &Service, account: &str) -> String {
+    format!("{CLUSTER_DOMAIN}/ns/{}/sa/{account}", service.namespace)
+}
+
+/// The AuthorizationPolicy of the pods a meshed service spawns: only the
+/// service reaches them, on their ports.
+fn spawned_authorization(platform: &Platform, spawner: &Service) -> Option<Object> {
+    let spawned = spawner.spawns.as_ref()?;
+    let mut rules = Vec::new();
+    if !spawned.ports.is_empty() {
+        let ports: Vec<String> = spawned.ports.iter().map(|(_, p)| p.to_string()).collect();
+        rules.push(json!({
+            "from": [{ "source": { "principals": [principal(spawner)] } }],
+            "to": [{ "operation": { "ports": ports } }],
+        }));
+    }
+    Some(Object::new(
+        spawner.wave,
+        Some(&platform.tier_of(spawner).name),
+        Some(&spawner.name),
+        json!({
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": labels::metadata(platform, spawner, &Spawned::account(spawner)),
+            "spec": { "selector": { "matchLabels": spawned.labels }, "action": "ALLOW", "rules": rules },
+        }),
+    ))
 }
 
 /// The request paths a public route admits at its service's sidecar, which
@@ -699,6 +726,9 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
         ));
     }
     for (i, service) in platform.services.iter().enumerate() {
+        if platform.in_mesh(&service.namespace) {
+            out.extend(spawned_authorization(platform, service));
+        }
         // Without a sidecar, nothing would enforce these policies.
         if service.ports.is_empty()
             || !service.kind.is_long_running()
@@ -716,6 +746,10 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
         if super::network::has_peers(service) {
             principals.push(principal(service));
         }
+        principals.extend(
+            super::network::spawned_callers(platform, id)
+                .map(|(spawner, _)| account_principal(spawner, &Spawned::account(spawner))),
+        );
         let mut rules = Vec::new();
         if !principals.is_empty() {
             rules.push(json!({ "from": [{ "source": { "principals": principals } }] }));

@@ -14,6 +14,7 @@ mod namespace;
 pub mod network;
 mod patch;
 mod policy;
+pub mod scheduling;
 mod service;
 mod traffic;
 pub(crate) mod workload;
@@ -185,6 +186,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
         patch::apply(platform, service, &mut own, &mut errors);
         objects.extend(own);
     }
+    objects.extend(scheduling::queues(platform));
     objects.extend(gateway::render(platform));
     objects.extend(traffic::render(platform));
     objects.extend(manifests::render(platform, assets, &mut errors));
@@ -250,6 +252,7 @@ fn render_service(
     let tier = &platform.tier_of(service).name;
     let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
     let mut values = vec![service::service_account(platform, service)];
+    values.extend(service::spawned_account(platform, service));
     values.extend(service::access(platform, service));
     values.extend(service::config_map(platform, service, assets, errors));
     values.extend(service::env_config_map(platform, service));

@@ -7,14 +7,20 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Object, labels};
-use crate::model::{MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, WorkloadKind};
+use crate::model::{
+    MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned, WorkloadKind,
+};
 
 /// Where cluster DNS runs.
 const DNS_NAMESPACE: &str = "kube-system";
 /// The label of cluster DNS pods (CoreDNS and kube-dns alike).
 const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
-/// Istio's control plane ports that sidecars dial: xDS and webhook/metrics.
+/// Istio's control plane ports that sidecars dial: xDS (with certificate
+/// signing) and monitoring.
 const ISTIO_CONTROL_PORTS: [u16; 2] = [15012, 15014];
+/// The port of istiod's sidecar-injection and validation webhooks, which
+/// the API server calls (the `istiod` Service's 443).
+const ISTIO_WEBHOOK_PORT: u16 = 15017;
 
 /// Whether the pods of a service talk among themselves (cluster members).
 pub fn has_peers(service: &Service) -> bool {
@@ -58,19 +64,70 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                     "podSelector": {},
                     "policyTypes": ["Egress"],
                     "egress": [{
-                        "to": [namespace_peer("istio-system", &BTreeMap::new())],
-                        "ports": ISTIO_CONTROL_PORTS.iter().map(|p| json!({ "protocol": "TCP", "port": p })).collect::<Vec<_>>(),
+                        "to": [peer(platform, &platform.network.control_plane)],
+                        "ports": tcp(&ISTIO_CONTROL_PORTS),
                     }],
                 },
             }));
         }
     }
+    out.extend(control_plane(platform));
     for (i, service) in platform.services.iter().enumerate() {
         out.extend(ingress(platform, ServiceId(i), service));
         out.extend(egress(platform, ServiceId(i), service));
+        out.extend(spawned(platform, service));
     }
     out.into_iter()
         .map(|value| Object::new(0, None, None, value))
+        .collect()
+}
+
+/// istiod running in a namespace of the platform's, behind its default
+/// deny: reached by sidecars of every namespace of the cluster on its xDS
+/// and monitoring ports and by the API server on its webhook port, and
+/// itself reaching the API server it watches.
+fn control_plane(platform: &Platform) -> Vec<Value> {
+    let Peer::External { namespace, labels } = &platform.network.control_plane else {
+        return Vec::new();
+    };
+    let owned = platform.namespaces.iter().any(|n| &n.name == namespace);
+    if platform.network.mesh != Some(MeshKind::Istio) || !owned {
+        return Vec::new();
+    }
+    let meta = |name: &str| json!({ "name": name, "namespace": namespace, "labels": labels::platform(platform) });
+    let mut ingress = vec![json!({
+        "from": [{ "namespaceSelector": {} }],
+        "ports": tcp(&ISTIO_CONTROL_PORTS),
+    })];
+    let mut egress = Vec::new();
+    if let Some(cidr) = &platform.network.api_server {
+        ingress.push(json!({
+            "from": [{ "ipBlock": { "cidr": cidr } }],
+            "ports": tcp(&[ISTIO_WEBHOOK_PORT]),
+        }));
+        egress.push(api_server_rule(cidr));
+    }
+    let mut out = vec![json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta("mesh-control-plane-ingress"),
+        "spec": { "podSelector": { "matchLabels": labels }, "policyTypes": ["Ingress"], "ingress": ingress },
+    })];
+    if !egress.is_empty() {
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta("mesh-control-plane-egress"),
+            "spec": { "podSelector": { "matchLabels": labels }, "policyTypes": ["Egress"], "egress": egress },
+        }));
+    }
+    out
+}
+
+fn tcp(ports: &[u16]) -> Vec<Value> {
+    ports
+        .iter()
+        .map(|p| json!({ "protocol": "TCP", "port": p }))
         .collect()
 }
 
@@ -167,6 +224,75 @@ fn policy(
     }))
 }
 
+/// A peer naming the pods a service spawns, in its namespace.
+pub fn spawned_peer(spawner: &Service, spawned: &Spawned) -> Value {
+    namespace_peer(&spawner.namespace, &spawned.labels)
+}
+
+/// The spawners whose spawned pods call service `id`.
+pub fn spawned_callers(
+    platform: &Platform,
+    id: ServiceId,
+) -> impl Iterator<Item = (&Service, &Spawned)> {
+    platform.services.iter().filter_map(move |s| {
+        s.spawns
+            .as_ref()
+            .filter(|spawned| spawned.calls.contains(&id))
+            .map(|spawned| (s, spawned))
+    })
+}
+
+/// The policies of the pods a service spawns: ingress from the service on
+/// their ports, egress to the services they call.
+fn spawned(platform: &Platform, spawner: &Service) -> Vec<Value> {
+    let Some(spawned) = &spawner.spawns else {
+        return Vec::new();
+    };
+    let policy = |direction: &str, key: &str, rules: Vec<Value>| {
+        json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": labels::metadata(platform, spawner, &format!("{}-spawned-{key}", spawner.name)),
+            "spec": {
+                "podSelector": { "matchLabels": spawned.labels },
+                "policyTypes": [direction],
+                key: rules,
+            },
+        })
+    };
+    let mut out = Vec::new();
+    if !spawned.ports.is_empty() {
+        let ports: Vec<u16> = spawned.ports.iter().map(|(_, p)| *p).collect();
+        out.push(policy(
+            "Ingress",
+            "ingress",
+            vec![json!({ "from": [service_peer(platform, spawner)], "ports": tcp(&ports) })],
+        ));
+    }
+    let rules: Vec<Value> = spawned
+        .calls
+        .iter()
+        .flat_map(|id| callee_rules(platform, &platform.services[id.0]))
+        .collect();
+    if !rules.is_empty() {
+        out.push(policy("Egress", "egress", rules));
+    }
+    out
+}
+
+/// A caller's egress rules to one callee: its ports, and the extra ports
+/// of its group (a Sentinel group's 26379).
+fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
+    let mut rules = Vec::new();
+    if !callee.ports.is_empty() {
+        rules.push(json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }));
+    }
+    if let Some((group, extra)) = member_peer(callee) {
+        rules.push(json!({ "to": [group], "ports": tcp(extra) }));
+    }
+    rules
+}
+
 fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
@@ -178,6 +304,7 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         .filter(|e| e.to == id)
         .map(|e| service_peer(platform, &platform.services[e.from.0]))
         .chain(has_peers(service).then(|| service_peer(platform, service)))
+        .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
         .collect();
     if !callers.is_empty() {
         rules.push(json!({ "from": callers, "ports": ports(service) }));
@@ -209,16 +336,11 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
         .filter(|e| e.from == id)
         .map(|e| &platform.services[e.to.0])
     {
-        if !callee.ports.is_empty() {
-            rules.push(json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }));
-        }
-        if let Some((group, extra)) = member_peer(callee) {
-            let extra: Vec<Value> = extra
-                .iter()
-                .map(|p| json!({ "protocol": "TCP", "port": p }))
-                .collect();
-            rules.push(json!({ "to": [group], "ports": extra }));
-        }
+        rules.extend(callee_rules(platform, callee));
+    }
+    if let Some(spawned) = service.spawns.as_ref().filter(|s| !s.ports.is_empty()) {
+        let ports: Vec<u16> = spawned.ports.iter().map(|(_, p)| *p).collect();
+        rules.push(json!({ "to": [spawned_peer(service, spawned)], "ports": tcp(&ports) }));
     }
     if has_peers(service) {
         rules.push(json!({ "to": [service_peer(platform, service)], "ports": ports(service) }));

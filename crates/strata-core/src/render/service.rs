@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::labels;
 use super::{Assets, GeneratedSecret, Object};
 use crate::diag::Diagnostic;
-use crate::model::{FileContent, Platform, Protocol, Service, WorkloadKind};
+use crate::model::{FileContent, Platform, Protocol, Service, Spawned, WorkloadKind};
 
 /// The name of a service's headless Service (StatefulSet identity).
 pub fn headless_name(service: &Service) -> String {
@@ -54,6 +54,19 @@ pub fn service_account(platform: &Platform, service: &Service) -> Value {
         "metadata": labels::metadata(platform, service, &service.name),
         "automountServiceAccountToken": service.runtime.service_account_token,
     })
+}
+
+/// The ServiceAccount of the pods a service spawns (`NAME-spawned`), for
+/// the spawner to run them as: an identity of their own in the mesh, no
+/// API token.
+pub fn spawned_account(platform: &Platform, service: &Service) -> Option<Value> {
+    service.spawns.as_ref()?;
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": labels::metadata(platform, service, &Spawned::account(service)),
+        "automountServiceAccountToken": false,
+    }))
 }
 
 /// The Role and RoleBinding granting a service's ServiceAccount its

@@ -1440,6 +1440,203 @@ fn a_meshed_platform_labels_its_namespaces_for_sidecar_injection() {
 }
 
 #[test]
+fn sidecars_reach_istiod_where_the_control_plane_runs() {
+    let egress_to = |objects: &[Object], namespace: &str| {
+        let policy = objects
+            .iter()
+            .find(|o| o.name() == "allow-mesh-control-plane" && o.namespace() == namespace)
+            .unwrap();
+        policy.value["spec"]["egress"][0].clone()
+    };
+    let default = objects(MESH);
+    assert_eq!(
+        egress_to(&default, "voice-prod")["to"],
+        json!([{ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "istio-system" } }, "podSelector": { "matchLabels": { "app": "istiod" } } }])
+    );
+    assert!(
+        !default
+            .iter()
+            .any(|o| o.name() == "mesh-control-plane-ingress"),
+        "istio-system is not the platform's: its policies are not ours"
+    );
+
+    let text = MESH.replace(
+        "network: { mesh: istio }",
+        "network: { mesh: istio, apiServer: 10.0.0.1/32, controlPlane: { namespace: voice-infra } }",
+    );
+    let objects = objects(&text);
+    for namespace in ["voice-infra", "voice-prod"] {
+        let rule = egress_to(&objects, namespace);
+        assert_eq!(
+            rule["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+            "voice-infra"
+        );
+        assert_eq!(
+            rule["ports"],
+            json!([{ "protocol": "TCP", "port": 15012 }, { "protocol": "TCP", "port": 15014 }])
+        );
+    }
+    let ingress = find(&objects, "NetworkPolicy", "mesh-control-plane-ingress");
+    assert_eq!(ingress["metadata"]["namespace"], "voice-infra");
+    assert_eq!(
+        ingress["spec"]["podSelector"],
+        json!({ "matchLabels": { "app": "istiod" } })
+    );
+    assert_eq!(
+        ingress["spec"]["ingress"][0]["from"],
+        json!([{ "namespaceSelector": {} }]),
+        "sidecars of every namespace"
+    );
+    assert_eq!(
+        ingress["spec"]["ingress"][1],
+        json!({ "from": [{ "ipBlock": { "cidr": "10.0.0.1/32" } }], "ports": [{ "protocol": "TCP", "port": 15017 }] })
+    );
+    let egress = find(&objects, "NetworkPolicy", "mesh-control-plane-egress");
+    assert_eq!(
+        egress["spec"]["egress"],
+        json!([super::network::api_server_rule("10.0.0.1/32")])
+    );
+
+    let labelled = self::objects(&MESH.replace(
+        "network: { mesh: istio }",
+        "network: { mesh: istio, controlPlane: { namespace: mesh, labels: { istio.io/rev: canary } } }",
+    ));
+    assert_eq!(
+        egress_to(&labelled, "voice-prod")["to"][0]["podSelector"],
+        json!({ "matchLabels": { "istio.io/rev": "canary" } })
+    );
+}
+
+#[test]
+fn pods_a_service_spawns_are_reached_by_it_alone_and_call_what_they_declare() {
+    let text = MESH.replace(
+        "      worker: { image: voice/worker:1.0.0, ports: { grpc: 9000 }, needs: [redis] }\n",
+        "      worker: { image: voice/worker:1.0.0, ports: { grpc: 9000 }, needs: [redis] }
+      hub:
+        image: voice/hub:1.0.0
+        ports: { http: 8081 }
+        spawns: { labels: { component: notebook }, ports: { http: 8888 }, calls: [hub, redis] }
+",
+    );
+    let objects = objects(&text);
+    let spawned = json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "voice-prod" } }, "podSelector": { "matchLabels": { "component": "notebook" } } });
+    let hub = json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "voice-prod" } }, "podSelector": { "matchLabels": { "app.kubernetes.io/name": "hub", "app.kubernetes.io/instance": "voice" } } });
+    let ingress = find(&objects, "NetworkPolicy", "hub-spawned-ingress");
+    assert_eq!(
+        ingress["spec"]["podSelector"],
+        json!({ "matchLabels": { "component": "notebook" } })
+    );
+    assert_eq!(
+        ingress["spec"]["ingress"],
+        json!([{ "from": [hub], "ports": [{ "protocol": "TCP", "port": 8888 }] }])
+    );
+    let egress = find(&objects, "NetworkPolicy", "hub-spawned-egress");
+    let callees: Vec<&Value> = egress["spec"]["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+        .collect();
+    assert_eq!(callees, [&json!("hub"), &json!("redis")]);
+    // Each side of each call: the hub's egress to them, the callees' ingress from them.
+    assert!(
+        find(&objects, "NetworkPolicy", "hub-egress")["spec"]["egress"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "to": [spawned], "ports": [{ "protocol": "TCP", "port": 8888 }] }))
+    );
+    for callee in ["hub-ingress", "redis-ingress"] {
+        let from = &find(&objects, "NetworkPolicy", callee)["spec"]["ingress"][0]["from"];
+        assert!(from.as_array().unwrap().contains(&spawned), "{callee}");
+    }
+    // Their own identity, with no API token, admitted by their callees and
+    // admitting the hub only, on their port.
+    let account = find(&objects, "ServiceAccount", "hub-spawned");
+    assert_eq!(account["automountServiceAccountToken"], json!(false));
+    let principal = json!("cluster.local/ns/voice-prod/sa/hub-spawned");
+    for callee in ["hub", "redis"] {
+        let policy = find(&objects, "AuthorizationPolicy", callee);
+        assert!(
+            policy["spec"]["rules"][0]["from"][0]["source"]["principals"]
+                .as_array()
+                .unwrap()
+                .contains(&principal),
+            "{callee}"
+        );
+    }
+    let authorization = find(&objects, "AuthorizationPolicy", "hub-spawned");
+    assert_eq!(
+        authorization["spec"],
+        json!({
+            "selector": { "matchLabels": { "component": "notebook" } },
+            "action": "ALLOW",
+            "rules": [{
+                "from": [{ "source": { "principals": ["cluster.local/ns/voice-prod/sa/hub"] } }],
+                "to": [{ "operation": { "ports": ["8888"] } }],
+            }],
+        })
+    );
+    assert!(
+        !find(&objects, "AuthorizationPolicy", "api")["spec"]["rules"][0]["from"][0]["source"]
+            ["principals"]
+            .as_array()
+            .is_some_and(|p| p.contains(&principal)),
+        "no access to what they do not call"
+    );
+}
+
+#[test]
+fn volcano_schedules_pods_in_a_queue_bounded_by_the_namespace_budget() {
+    let text = "
+platform: ml
+operators: { volcano: { installed: true }, kuberay-operator: { installed: true } }
+namespaces:
+  train: { budget: { cpu: 32, memory: 128Gi, gpu: 4 } }
+tiers:
+  - name: base
+    namespace: base
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 } }
+  - name: training
+    namespace: train
+    services:
+      trainer: { image: ml/trainer:1.0.0, kind: job, scheduler: volcano, needs: [db] }
+      ray: { blueprint: ray, scheduler: volcano }
+      api: { image: ml/api:1.0.0, ports: { http: 8080 } }
+";
+    let objects = objects(text);
+    let job = find(&objects, "Job", "trainer");
+    let pod = &job["spec"]["template"];
+    assert_eq!(pod["spec"]["schedulerName"], "volcano");
+    assert_eq!(
+        pod["metadata"]["annotations"]["scheduling.volcano.sh/queue-name"],
+        "train"
+    );
+    let api = find(&objects, "Deployment", "api");
+    assert!(api["spec"]["template"]["spec"]["schedulerName"].is_null());
+    let ray = find(&objects, "RayCluster", "ray");
+    assert_eq!(
+        ray["metadata"]["labels"]["ray.io/scheduler-name"],
+        "volcano"
+    );
+    assert_eq!(ray["metadata"]["labels"]["volcano.sh/queue-name"], "train");
+    let queues: Vec<&Object> = objects.iter().filter(|o| o.kind() == "Queue").collect();
+    assert_eq!(queues.len(), 1, "one queue, for the one namespace using it");
+    let queue = &queues[0].value;
+    assert_eq!(queue["metadata"]["name"], "train");
+    assert!(queue["metadata"]["namespace"].is_null(), "cluster-scoped");
+    assert_eq!(
+        queue["spec"],
+        json!({ "weight": 1, "capability": { "cpu": "32", "memory": "128Gi", "nvidia.com/gpu": "4" } })
+    );
+    let trainer_wave = objects.iter().find(|o| o.kind() == "Job").unwrap().wave;
+    assert!(
+        queues[0].wave <= trainer_wave && queues[0].wave > 0,
+        "with the first service it queues, after the waves before it"
+    );
+}
+
+#[test]
 fn a_gateway_lives_in_its_own_namespace_with_cors_on_its_routes() {
     let text = MESH.replace(
         "    tls: voice-tls\n",

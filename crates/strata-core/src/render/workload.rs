@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::labels;
+use super::scheduling::QUEUE_ANNOTATION;
 use super::service::{config_name, headless_name};
 use crate::model::{EnvValue, Platform, Probes, Profile, Protocol, Service, WorkloadKind};
 use crate::quantity::Measure;
@@ -343,6 +344,12 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     }
     if let Some(priority) = &service.priority {
         spec["priorityClassName"] = json!(priority);
+    }
+    if let Some(scheduler) = service.scheduler {
+        spec["schedulerName"] = json!(scheduler.as_str());
+        // Volcano files a pod of no job of its own under the queue this
+        // annotation names (the namespace's, see `scheduling::queues`).
+        annotations.insert(QUEUE_ANNOTATION.into(), json!(service.namespace));
     }
     if !volumes.is_empty() {
         spec["volumes"] = json!(volumes);

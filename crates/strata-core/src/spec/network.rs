@@ -248,6 +248,9 @@ record! {
         optional api_server: Cidr = "apiServer",
         /// Traces and access logs of the mesh's sidecars (`istio`).
         optional telemetry: TelemetrySpec = "telemetry",
+        /// Where the mesh's control plane (istiod) runs: its namespace and
+        /// pod labels; `istio-system` and `app: istiod` by default.
+        optional control_plane: ControllerSpec = "controlPlane",
     }
 }
 

@@ -69,6 +69,9 @@ record! {
         optional pool: Name = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
         optional priority: Name = "priority",
+        /// The scheduler that places its pods instead of Kubernetes' own:
+        /// `volcano` (gang scheduling, in a queue per namespace).
+        optional scheduler: PodScheduler = "scheduler",
         /// Writable empty directories besides `/tmp` (`[/home/app/.cache]`),
         /// so the root filesystem can stay read-only.
         optional scratch: Vec<Spanned<String>> = "scratch",
@@ -95,6 +98,10 @@ record! {
         /// Kubernetes API access of its ServiceAccount in its namespace (a Role
         /// and RoleBinding): `[{ resources: [pods], verbs: [get, list, create, delete] }]`.
         optional access: Vec<Spanned<AccessSpec>> = "access",
+        /// Pods it creates at run time through the Kubernetes API (notebook
+        /// servers, build pods), which Strata does not run: their labels,
+        /// the ports it reaches them on, the services they call.
+        optional spawns: SpawnsSpec = "spawns",
         /// A HorizontalPodAutoscaler.
         optional autoscale: AutoscaleSpec = "autoscale",
         /// Where Prometheus scrapes; a port named `metrics` is found without it.
@@ -131,6 +138,20 @@ record! {
         required verbs: Vec<Spanned<String>> = "verbs",
         /// API groups of the resources (`batch`); the core group when absent.
         optional api_groups: Vec<Spanned<String>> = "apiGroups",
+    }
+}
+
+record! {
+    /// Pods a service creates at run time.
+    pub struct SpawnsSpec ("spawned pods (`labels`, `ports`, `calls`)") {
+        /// Labels the service gives them, which find them in policies
+        /// (`{ component: singleuser-server }`).
+        required labels: Map<LabelKey, String> = "labels",
+        /// Ports they listen on, which the service reaches: `{ http: 8888 }`.
+        optional ports: Map<PortName, u16> = "ports",
+        /// Services they call, on those services' ports (the spawner itself,
+        /// when they call it back).
+        optional calls: Vec<Spanned<Name>> = "calls",
     }
 }
 
@@ -460,6 +481,38 @@ impl Decode for WorkloadKind {
                 ("cron", WorkloadKind::Cron),
             ],
         )
+    }
+}
+
+/// A scheduler other than Kubernetes' default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PodScheduler {
+    /// Volcano, the batch scheduler: its `schedulerName` and queues.
+    Volcano,
+}
+
+impl PodScheduler {
+    /// The pods' `schedulerName`, and the operator that runs it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodScheduler::Volcano => "volcano",
+        }
+    }
+}
+
+impl Decode for PodScheduler {
+    const EXPECTED: &'static str = "a scheduler (volcano)";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.keyword(node, "scheduler", &[("volcano", PodScheduler::Volcano)])
+    }
+}
+
+impl JsonSchema for PodScheduler {
+    fn schema_name() -> Cow<'static, str> {
+        "PodScheduler".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["volcano"] })
     }
 }
 
