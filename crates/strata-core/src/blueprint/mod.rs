@@ -60,6 +60,7 @@ use crate::spec::platform::PlatformSpec;
 use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
 use crate::spec::{Map, Spanned};
 
+pub use prometheus::check_slo;
 pub use recipe::fill;
 
 /// A named recipe a service can select.
@@ -102,6 +103,12 @@ pub struct OptionCheck<'a> {
     pub options: Option<&'a Spanned<Map<String, String>>>,
     /// The spec file, for diagnostics.
     pub file: &'a SourceFile,
+    /// The platform's spec, for checks against its other settings.
+    pub platform: &'a PlatformSpec,
+    /// The service's name.
+    pub service: &'a str,
+    /// Where the mode is written (the `blueprint:` line when it is not).
+    pub mode_span: Span,
 }
 
 impl OptionCheck<'_> {
@@ -289,8 +296,26 @@ pub struct Tuning {
     /// installs it (`operators: { NAME: { tier: … } }`); `None` when it is
     /// installed already, somewhere the spec does not say.
     pub operator_namespace: Option<String>,
+    /// The platform's service-level objectives (`monitoring.slo`), for the
+    /// Prometheus that checks them.
+    pub slo: Option<Slo>,
     /// What the recipe supplied besides service fields.
     pub supplied: Supplied,
+}
+
+/// The platform's service-level objectives, as rules check them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    /// The least share of time a service's pods are up, as a ratio (`0.999`).
+    pub availability: Option<f64>,
+    /// The largest share of requests answered 5xx, as a ratio.
+    pub errors: Option<f64>,
+    /// The 95th percentile latency bound, in milliseconds.
+    pub latency_p95_ms: Option<u64>,
+    /// The platform's namespaces, where the services run.
+    pub namespaces: Vec<String>,
+    /// Those whose pods join the Istio mesh, where its metrics come from.
+    pub meshed: Vec<String>,
 }
 
 /// Another service of the platform, as its spec names it.
@@ -357,6 +382,9 @@ pub struct Supplied {
     /// the service named like one of a sidecar's ports is the sidecar's:
     /// the main container does not declare it.
     pub sidecars: Vec<Value>,
+    /// ConfigMaps the blueprint's objects render, each mounted read-only in
+    /// the main container: (ConfigMap name, mount path).
+    pub mounts: Vec<(String, String)>,
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
@@ -597,6 +625,9 @@ pub struct Placement<'a> {
     pub replicas: &'a dyn Fn(u32) -> u32,
     /// Other services of the platform.
     pub siblings: Vec<Sibling>,
+    /// The namespaces of the platform's tiers, each with whether its pods
+    /// join the mesh.
+    pub namespaces: Vec<(String, bool)>,
 }
 
 fn error(
@@ -808,6 +839,14 @@ pub fn tune(
         mode,
         options: spec.options.as_ref(),
         file,
+        platform,
+        service: place.service,
+        mode_span: spec
+            .mode
+            .as_ref()
+            .map(|m| m.span)
+            .or(spec.blueprint.as_ref().map(|b| b.span))
+            .unwrap_or_default(),
     }));
     let settings = match &spec.settings {
         Some(map) if !takes(Key::Settings) => {
@@ -864,6 +903,30 @@ pub fn tune(
         metrics: platform.monitoring.is_some(),
         siblings: place.siblings.clone(),
         operator_namespace: None,
+        slo: platform
+            .monitoring
+            .as_ref()
+            .and_then(|m| m.value.slo.as_ref())
+            .map(|slo| {
+                let slo = &slo.value;
+                let mut namespaces: Vec<String> = Vec::new();
+                let mut meshed: Vec<String> = Vec::new();
+                for (namespace, mesh) in &place.namespaces {
+                    if !namespaces.contains(namespace) {
+                        namespaces.push(namespace.clone());
+                    }
+                    if *mesh && !meshed.contains(namespace) {
+                        meshed.push(namespace.clone());
+                    }
+                }
+                Slo {
+                    availability: slo.availability.as_ref().map(|a| a.value.ratio()),
+                    errors: slo.errors.as_ref().map(|e| e.value.ratio()),
+                    latency_p95_ms: slo.latency.as_ref().map(|l| l.value.p95.value.0),
+                    namespaces,
+                    meshed,
+                }
+            }),
         supplied: Supplied::default(),
     };
     tuning.supplied = (blueprint.recipe)(&tuning).supplied;

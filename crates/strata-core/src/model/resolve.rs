@@ -206,6 +206,8 @@ impl Resolver<'_> {
             }
         }
         self.errors.extend(operator_errors);
+        self.errors
+            .extend(crate::blueprint::check_slo(spec, &self.doc.file));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -379,7 +381,7 @@ impl Resolver<'_> {
                     continue;
                 }
                 let (spec, mut tuning) =
-                    self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                    self.apply_blueprint(name, &service.value, &tiers, tier_id);
                 if let Some(tuning) = &mut tuning
                     && let Some(operator) = tuning.mode.operator
                     && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
@@ -2189,8 +2191,10 @@ impl Resolver<'_> {
         &mut self,
         name: &Spanned<spec::names::Name>,
         spec: &ServiceSpec,
-        tier: &Tier,
+        tiers: &[Tier],
+        tier_id: usize,
     ) -> (ServiceSpec, Option<crate::blueprint::Tuning>) {
+        let tier = &tiers[tier_id];
         let Some(blueprint_name) = &spec.blueprint else {
             for (key, span) in blueprint_keys(spec) {
                 self.error(
@@ -2234,12 +2238,21 @@ impl Resolver<'_> {
                 databases: crate::blueprint::listed_databases(&s.value),
             })
             .collect();
+        let meshed = self
+            .spec
+            .network
+            .as_ref()
+            .is_some_and(|n| n.value.mesh.is_some());
         let place = crate::blueprint::Placement {
             platform: &self.spec.platform.value.0,
             service: &name.value.0,
             namespace: &tier.namespace,
             replicas: &replicas,
             siblings,
+            namespaces: tiers
+                .iter()
+                .map(|t| (t.namespace.clone(), meshed && t.mesh))
+                .collect(),
         };
         let tuning =
             match crate::blueprint::tune(blueprint, spec, self.spec, &place, &self.doc.file) {
