@@ -15,7 +15,7 @@ use crate::spec::platform::PlatformSpec;
 /// The `prometheus` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "prometheus",
-    summary: "Prometheus scraping annotated pods via Kubernetes service discovery, with its RBAC",
+    summary: "Prometheus scraping annotated pods via Kubernetes service discovery, or run by the Prometheus Operator from the platform's monitors; with its RBAC and the rules of `monitoring.slo`",
     modes: &[
         Mode {
             name: "single",

@@ -1429,9 +1429,7 @@ fn slo_objectives_need_a_prometheus_and_istio_s_metrics_as_annotations_scrape_th
             "unsupported-slo platform.yaml:3:108"
         ]
     );
-    let text = format!(
-        "platform: demo\nmonitoring: {{ scraper: prometheus, slo: {{ errors: 1% }} }}\ntiers:\n  - name: data\n    services:\n      prometheus: {{ blueprint: prometheus }}\n"
-    );
+    let text = "platform: demo\nmonitoring: { scraper: prometheus, slo: { errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n";
     let file = SourceFile::new("platform.yaml", text);
     assert_eq!(
         codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
@@ -1451,9 +1449,7 @@ fn slo_objectives_need_a_prometheus_and_istio_s_metrics_as_annotations_scrape_th
 
 #[test]
 fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
-    let text = format!(
-        "platform: demo\nnetwork: {{ mesh: istio }}\nmonitoring: {{ scraper: prometheus, slo: {{ availability: 99.9%, errors: 1% }} }}\ntiers:\n  - name: data\n    services:\n      prometheus: {{ blueprint: prometheus }}\n      grafana: {{ blueprint: grafana }}\n      api: {{ image: api:1, ports: {{ http: 8080, metrics: 9100 }} }}\n"
-    );
+    let text = "platform: demo\nnetwork: { mesh: istio }\nmonitoring: { scraper: prometheus, slo: { availability: 99.9%, errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n      grafana: { blueprint: grafana }\n      api: { image: api:1, ports: { http: 8080, metrics: 9100 } }\n";
     let file = SourceFile::new("platform.yaml", text);
     let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let objects = render::render(&platform, &NoAssets).unwrap().objects;

@@ -380,8 +380,7 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                     continue;
                 }
-                let (spec, mut tuning) =
-                    self.apply_blueprint(name, &service.value, &tiers, tier_id);
+                let (spec, mut tuning) = self.apply_blueprint(name, &service.value, tiers, tier_id);
                 if let Some(tuning) = &mut tuning
                     && let Some(operator) = tuning.mode.operator
                     && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
