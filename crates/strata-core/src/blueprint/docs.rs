@@ -25,7 +25,6 @@ fn sample_exports(
         metrics: false,
         siblings: Vec::<Sibling>::new(),
         operator_namespace: None,
-        slo: None,
         supplied: Default::default(),
     };
     (blueprint.recipe)(&tuning).supplied.exports

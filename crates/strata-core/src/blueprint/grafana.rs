@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::model::{Objectives, Platform, Service};
 
 /// The `grafana` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
@@ -130,7 +130,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     );
     let mut data = serde_json::Map::new();
     data.insert("strata.yaml".into(), json!(provider));
-    for (file, dashboard) in dashboards(platform, tuning, &datasource) {
+    for (file, dashboard) in dashboards(platform, &datasource) {
         data.insert(
             file,
             json!(serde_json::to_string_pretty(&dashboard).unwrap_or_default()),
@@ -223,8 +223,8 @@ impl Grid {
 /// The dashboards of the platform, by file name: `services.json` (per
 /// tier, its scraped services' targets up and process restarts; with
 /// Istio, each meshed service's request rate, 5xx ratio and p95 latency),
-/// and `slo.json` when `monitoring.slo` is set (the recorded objectives).
-fn dashboards(platform: &Platform, tuning: &Tuning, datasource: &str) -> Vec<(String, Value)> {
+/// and `slo.json` when objectives are set (the recorded series).
+fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
     let mut grid = Grid::new(datasource);
     for tier in &platform.tiers {
         let scraped: Vec<&str> = tier
@@ -306,10 +306,23 @@ fn dashboards(platform: &Platform, tuning: &Tuning, datasource: &str) -> Vec<(St
             platform,
         ),
     )];
-    if let Some(slo) = &tuning.slo {
+    // The objectives set anywhere: the platform's or a service's own.
+    let set = |objective: fn(&Objectives) -> bool| {
+        platform
+            .slo
+            .iter()
+            .chain(platform.services.iter().filter_map(|s| s.slo.as_ref()))
+            .any(objective)
+    };
+    let (availability, errors, latency) = (
+        set(|o| o.availability.is_some()),
+        set(|o| o.errors.is_some()),
+        set(|o| o.latency_p95_ms.is_some()),
+    );
+    if availability || errors || latency {
         let mut grid = Grid::new(datasource);
         grid.row("Objectives");
-        if slo.availability.is_some() {
+        if availability {
             grid.panel(
                 "Availability (5m)",
                 "slo:availability:ratio_5m".into(),
@@ -318,7 +331,7 @@ fn dashboards(platform: &Platform, tuning: &Tuning, datasource: &str) -> Vec<(St
             );
         }
         let legend = "{{destination_service_name}}.{{destination_service_namespace}}";
-        if slo.errors.is_some() {
+        if errors {
             grid.panel(
                 "5xx ratio (5m)",
                 "slo:errors:ratio_5m".into(),
@@ -326,7 +339,7 @@ fn dashboards(platform: &Platform, tuning: &Tuning, datasource: &str) -> Vec<(St
                 "percentunit",
             );
         }
-        if slo.latency_p95_ms.is_some() {
+        if latency {
             grid.panel(
                 "p95 latency (5m)",
                 "slo:latency:p95_5m".into(),

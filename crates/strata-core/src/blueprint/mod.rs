@@ -296,26 +296,8 @@ pub struct Tuning {
     /// installs it (`operators: { NAME: { tier: … } }`); `None` when it is
     /// installed already, somewhere the spec does not say.
     pub operator_namespace: Option<String>,
-    /// The platform's service-level objectives (`monitoring.slo`), for the
-    /// Prometheus that checks them.
-    pub slo: Option<Slo>,
     /// What the recipe supplied besides service fields.
     pub supplied: Supplied,
-}
-
-/// The platform's service-level objectives, as rules check them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Slo {
-    /// The least share of time a service's pods are up, as a ratio (`0.999`).
-    pub availability: Option<f64>,
-    /// The largest share of requests answered 5xx, as a ratio.
-    pub errors: Option<f64>,
-    /// The 95th percentile latency bound, in milliseconds.
-    pub latency_p95_ms: Option<u64>,
-    /// The platform's namespaces, where the services run.
-    pub namespaces: Vec<String>,
-    /// Those whose pods join the Istio mesh, where its metrics come from.
-    pub meshed: Vec<String>,
 }
 
 /// Another service of the platform, as its spec names it.
@@ -625,9 +607,6 @@ pub struct Placement<'a> {
     pub replicas: &'a dyn Fn(u32) -> u32,
     /// Other services of the platform.
     pub siblings: Vec<Sibling>,
-    /// The namespaces of the platform's tiers, each with whether its pods
-    /// join the mesh.
-    pub namespaces: Vec<(String, bool)>,
 }
 
 fn error(
@@ -903,30 +882,6 @@ pub fn tune(
         metrics: platform.monitoring.is_some(),
         siblings: place.siblings.clone(),
         operator_namespace: None,
-        slo: platform
-            .monitoring
-            .as_ref()
-            .and_then(|m| m.value.slo.as_ref())
-            .map(|slo| {
-                let slo = &slo.value;
-                let mut namespaces: Vec<String> = Vec::new();
-                let mut meshed: Vec<String> = Vec::new();
-                for (namespace, mesh) in &place.namespaces {
-                    if !namespaces.contains(namespace) {
-                        namespaces.push(namespace.clone());
-                    }
-                    if *mesh && !meshed.contains(namespace) {
-                        meshed.push(namespace.clone());
-                    }
-                }
-                Slo {
-                    availability: slo.availability.as_ref().map(|a| a.value.ratio()),
-                    errors: slo.errors.as_ref().map(|e| e.value.ratio()),
-                    latency_p95_ms: slo.latency.as_ref().map(|l| l.value.p95.value.0),
-                    namespaces,
-                    meshed,
-                }
-            }),
         supplied: Supplied::default(),
     };
     tuning.supplied = (blueprint.recipe)(&tuning).supplied;

@@ -6,11 +6,13 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, reference, resources, user, volume};
-use super::{Blueprint, Mode, OptionCheck, OptionDoc, Recipe, Slo, Supplied, Tuning};
+use super::{Blueprint, Mode, OptionCheck, OptionDoc, Recipe, Supplied, Tuning};
 use crate::diag::Diagnostic;
-use crate::model::{Platform, Service};
+use crate::model::{Objectives, Platform, Service};
 use crate::source::SourceFile;
-use crate::spec::platform::PlatformSpec;
+use crate::spec::Spanned;
+use crate::spec::platform::{PlatformSpec, SloSpec};
+use crate::spec::service::ServiceSpec;
 
 /// The `prometheus` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
@@ -140,9 +142,7 @@ fn config(tuning: &Tuning) -> String {
          \x20     - source_labels: [__meta_kubernetes_pod_name]\n        target_label: pod\n\
          \x20     - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name]\n        target_label: service\n",
     );
-    if tuning.slo.is_some() {
-        conf.push_str(&format!("rule_files:\n  - /etc/prometheus/{RULES_FILE}\n"));
-    }
+    conf.push_str(&format!("rule_files:\n  - {RULES}/*.yml\n"));
     let managers = tuning.siblings_of("alertmanager");
     if !managers.is_empty() {
         conf.push_str("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets:\n");
@@ -183,13 +183,6 @@ fn recipe(tuning: &Tuning) -> Recipe {
             },
         };
     }
-    let mut files = json!({ "prometheus.yml": config(tuning) });
-    if let Some(slo) = &tuning.slo {
-        files[RULES_FILE] = json!(format!(
-            "# Written by the Strata prometheus blueprint: monitoring.slo.\n{}",
-            crate::export::yaml(&json!({ "groups": slo_groups(slo) }))
-        ));
-    }
     Recipe {
         spec: json!({
             "image": image("prom/prometheus", tuning),
@@ -208,10 +201,11 @@ fn recipe(tuning: &Tuning) -> Recipe {
             "resources": resources("500m", "2Gi", "2", "4Gi"),
             // Service discovery reads the API server with the pod's token.
             "serviceAccountToken": true,
-            "config": { "mountPath": "/etc/prometheus", "files": files },
+            "config": { "mountPath": "/etc/prometheus", "files": { "prometheus.yml": config(tuning) } },
         }),
         supplied: Supplied {
             exports: recipe::endpoint(tuning, &tuning.service, "http", PORT),
+            mounts: vec![(rules_name(&tuning.service), RULES.to_string())],
             ..Supplied::default()
         },
     }
@@ -257,6 +251,23 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     }
     if tuning.mode.operated {
         out.extend(operated(platform, service, tuning));
+    } else {
+        let mut data = serde_json::Map::new();
+        if let Some(groups) = slo_groups(platform) {
+            data.insert(
+                RULES_FILE.into(),
+                json!(format!(
+                    "# Written by the Strata prometheus blueprint: the services' objectives (slo).\n{}",
+                    crate::export::yaml(&json!({ "groups": groups }))
+                )),
+            );
+        }
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": recipe::metadata(platform, service, &rules_name(&service.name)),
+            "data": data,
+        }));
     }
     out
 }
@@ -320,119 +331,180 @@ fn operated(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Valu
             "spec": spec,
         }),
     ];
-    if let Some(slo) = &tuning.slo {
+    if let Some(groups) = slo_groups(platform) {
         out.push(json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
             "metadata": recipe::metadata(platform, service, &format!("{}-slo", service.name)),
-            "spec": { "groups": slo_groups(slo) },
+            "spec": { "groups": groups },
         }));
     }
     out
 }
 
-/// The rules file of `single` mode, beside `prometheus.yml`.
+/// Where `single` mode reads rule files: the ConfigMap `NAME-rules`.
+const RULES: &str = "/etc/prometheus-rules";
+
+/// The rules file of the objectives.
 const RULES_FILE: &str = "slo-rules.yml";
+
+fn rules_name(service: &str) -> String {
+    format!("{service}-rules")
+}
 
 /// How long each objective must be missed before its alert fires, and the
 /// window its ratio is computed over.
 const WINDOW: &str = "5m";
 
-/// A namespace matcher of the platform's `namespaces`.
-fn matcher(namespaces: &[String]) -> String {
-    namespaces.join("|")
+/// One kind of objective as rules check it.
+struct Kind {
+    record: &'static str,
+    alert: &'static str,
+    /// The labels naming the service and its namespace in the series.
+    name: &'static str,
+    namespace: &'static str,
+    /// `<` for a floor, `>` for a ceiling.
+    op: &'static str,
+    objective: fn(&Objectives) -> Option<f64>,
+    /// The bound as PromQL writes it, and as people read it.
+    bound: fn(f64) -> (String, String),
+    summary: &'static str,
 }
 
-/// The recording and alerting rules of the objectives: one series, and one
-/// alert, per service. Availability is the share of the service's scraped
-/// pods that are up (`up`, by the `service` label both the annotation job
-/// and ServiceMonitors set); errors and latency come from the Istio
-/// sidecars' `istio_requests_total` and
-/// `istio_request_duration_milliseconds_bucket`, as the destination
-/// reports them, in the namespaces of the mesh.
-pub(super) fn slo_groups(slo: &Slo) -> Value {
-    let by_service = "destination_service_namespace, destination_service_name";
-    let meshed = matcher(&slo.meshed);
+const AVAILABILITY: Kind = Kind {
+    record: "slo:availability:ratio_5m",
+    alert: "SLOAvailability",
+    name: "service",
+    namespace: "namespace",
+    op: "<",
+    objective: |o| o.availability,
+    bound: |ratio| (number(ratio), percent(ratio)),
+    summary: "is up {{ $value | humanizePercentage }} of the time, under its",
+};
+
+const ERRORS: Kind = Kind {
+    record: "slo:errors:ratio_5m",
+    alert: "SLOErrors",
+    name: "destination_service_name",
+    namespace: "destination_service_namespace",
+    op: ">",
+    objective: |o| o.errors,
+    bound: |ratio| (number(ratio), percent(ratio)),
+    summary: "answers {{ $value | humanizePercentage }} of requests with 5xx, over its",
+};
+
+const LATENCY: Kind = Kind {
+    record: "slo:latency:p95_5m",
+    alert: "SLOLatency",
+    name: "destination_service_name",
+    namespace: "destination_service_namespace",
+    op: ">",
+    objective: |o| o.latency_p95_ms.map(|ms| ms as f64),
+    bound: |ms| (number(ms), format!("{}ms", number(ms))),
+    summary: "answers 95% of requests within {{ $value }}ms, over its",
+};
+
+/// The recording and alerting rules of the objectives, `None` when nothing
+/// sets one: one series per service, and an alert once an objective is
+/// missed for 5 minutes. The platform's objective covers every service but
+/// those with their own, each of which gets an alert of its own.
+/// Availability is the share of the service's scraped pods that are up
+/// (`up`, by the `service` label both the annotation job and ServiceMonitors
+/// set); errors and latency come from the Istio sidecars'
+/// `istio_requests_total` and `istio_request_duration_milliseconds_bucket`,
+/// as the destination reports them, in the namespaces of the mesh.
+pub(super) fn slo_groups(platform: &Platform) -> Option<Value> {
+    let namespaces: Vec<&str> = platform
+        .namespaces
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    let meshed: Vec<&str> = namespaces
+        .iter()
+        .copied()
+        .filter(|n| platform.in_mesh(n))
+        .collect();
+    let by = "destination_service_namespace, destination_service_name";
     let istio = |metric: &str, extra: &str| {
         format!(
-            "rate({metric}{{reporter=\"destination\", destination_service_namespace=~\"{meshed}\"{extra}}}[{WINDOW}])"
+            "rate({metric}{{reporter=\"destination\", destination_service_namespace=~\"{}\"{extra}}}[{WINDOW}])",
+            meshed.join("|")
         )
     };
-    let mut rules = Vec::new();
-    let mut alert = |record: &str, name: &str, op: &str, bound: String, summary: String| {
-        rules.push(json!({
-            "alert": name,
-            "expr": format!("{record} {op} {bound}"),
-            "for": WINDOW,
-            "labels": { "severity": "critical" },
-            "annotations": { "summary": summary },
-        }));
-    };
-    let mut records = Vec::new();
-    if let Some(ratio) = slo.availability {
-        let record = "slo:availability:ratio_5m";
-        records.push(json!({
-            "record": record,
-            "expr": format!("avg by (namespace, service) (avg_over_time(up{{namespace=~\"{}\", service!=\"\"}}[{WINDOW}]))", matcher(&slo.namespaces)),
-        }));
-        alert(
-            record,
-            "SLOAvailability",
-            "<",
-            number(ratio),
+    let expressions = [
+        (
+            AVAILABILITY,
             format!(
-                "{{{{ $labels.service }}}} in {{{{ $labels.namespace }}}} is up {{{{ $value | humanizePercentage }}}} of the time, under its {} objective",
-                percent(ratio)
+                "avg by (namespace, service) (avg_over_time(up{{namespace=~\"{}\", service!=\"\"}}[{WINDOW}]))",
+                namespaces.join("|")
             ),
-        );
-    }
-    if let Some(ratio) = slo.errors {
-        let record = "slo:errors:ratio_5m";
-        records.push(json!({
-            "record": record,
-            "expr": format!(
-                "sum by ({by_service}) ({}) / sum by ({by_service}) ({})",
+        ),
+        (
+            ERRORS,
+            format!(
+                "sum by ({by}) ({}) / sum by ({by}) ({})",
                 istio("istio_requests_total", ", response_code=~\"5..\""),
                 istio("istio_requests_total", ""),
             ),
-        }));
-        alert(
-            record,
-            "SLOErrors",
-            ">",
-            number(ratio),
+        ),
+        (
+            LATENCY,
             format!(
-                "{{{{ $labels.destination_service_name }}}} in {{{{ $labels.destination_service_namespace }}}} answers {{{{ $value | humanizePercentage }}}} of requests with 5xx, over its {} objective",
-                percent(ratio)
-            ),
-        );
-    }
-    if let Some(bound) = slo.latency_p95_ms {
-        let record = "slo:latency:p95_5m";
-        records.push(json!({
-            "record": record,
-            "expr": format!(
-                "histogram_quantile(0.95, sum by ({by_service}, le) ({}))",
+                "histogram_quantile(0.95, sum by ({by}, le) ({}))",
                 istio("istio_request_duration_milliseconds_bucket", ""),
             ),
-        }));
-        alert(
-            record,
-            "SLOLatency",
-            ">",
-            bound.to_string(),
-            format!(
-                "{{{{ $labels.destination_service_name }}}} in {{{{ $labels.destination_service_namespace }}}} answers 95% of requests within {{{{ $value }}}}ms, over its {bound}ms objective"
-            ),
-        );
+        ),
+    ];
+    let mut records = Vec::new();
+    let mut alerts = Vec::new();
+    for (kind, expr) in expressions {
+        let default = platform.slo.as_ref().and_then(|o| (kind.objective)(o));
+        let own: Vec<(&Service, f64)> = platform
+            .services
+            .iter()
+            .filter_map(|s| Some((s, s.slo.as_ref().and_then(|o| (kind.objective)(o))?)))
+            .collect();
+        if default.is_none() && own.is_empty() {
+            continue;
+        }
+        records.push(json!({ "record": kind.record, "expr": expr }));
+        let mut alert = |selector: String, value: f64, whose: String| {
+            let (bound, shown) = (kind.bound)(value);
+            alerts.push(json!({
+                "alert": kind.alert,
+                "expr": format!("{}{selector} {} {bound}", kind.record, kind.op),
+                "for": WINDOW,
+                "labels": { "severity": "critical" },
+                "annotations": { "summary": format!("{{{{ $labels.{} }}}} in {{{{ $labels.{} }}}} {} {whose}{shown} objective", kind.name, kind.namespace, kind.summary) },
+            }));
+        };
+        if let Some(value) = default {
+            let selector = if own.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = own.iter().map(|(s, _)| s.name.as_str()).collect();
+                format!("{{{}!~\"{}\"}}", kind.name, names.join("|"))
+            };
+            alert(selector, value, String::new());
+        }
+        for (service, value) in own {
+            let selector = format!(
+                "{{{}=\"{}\", {}=\"{}\"}}",
+                kind.name, service.name, kind.namespace, service.namespace
+            );
+            alert(selector, value, "own ".into());
+        }
     }
-    records.extend(rules);
-    json!([{ "name": "slo", "rules": records }])
+    if records.is_empty() {
+        return None;
+    }
+    records.extend(alerts);
+    Some(json!([{ "name": "slo", "rules": records }]))
 }
 
-/// A ratio as PromQL writes it, without float noise (`0.999`).
-fn number(ratio: f64) -> String {
-    let text = format!("{ratio:.6}");
+/// A number as PromQL writes it, without float noise (`0.999`, `500`).
+fn number(value: f64) -> String {
+    let text = format!("{value:.6}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
@@ -441,23 +513,40 @@ fn percent(ratio: f64) -> String {
     format!("{}%", number(ratio * 100.0))
 }
 
-/// `monitoring.slo` is checked by the platform's own Prometheus, the
-/// `scraper`; errors and latency need Istio's request metrics, which reach
-/// it through the sidecars' merged scrape port (annotation mode).
-pub fn check_slo(spec: &PlatformSpec, file: &SourceFile) -> Vec<Diagnostic> {
-    let Some(monitoring) = &spec.monitoring else {
+/// Objectives (`monitoring.slo` and each service's `slo`) are checked by
+/// the platform's own Prometheus, the `scraper`; errors and latency need
+/// Istio's request metrics, which reach it through the sidecars' merged
+/// scrape port (annotation mode), from services in the mesh. `services`
+/// are the services' specs (environment applied), each with whether its
+/// tier joins the mesh.
+pub fn check_slo(
+    spec: &PlatformSpec,
+    services: &[(&ServiceSpec, bool)],
+    file: &SourceFile,
+) -> Vec<Diagnostic> {
+    let monitoring = spec.monitoring.as_ref().map(|m| &m.value);
+    let platform = monitoring.and_then(|m| m.slo.as_ref());
+    let every: Vec<(&Spanned<SloSpec>, bool)> = platform
+        .map(|s| (s, true))
+        .into_iter()
+        .chain(
+            services
+                .iter()
+                .filter_map(|(service, meshed)| Some((service.slo.as_ref()?, *meshed))),
+        )
+        .collect();
+    let Some((first, _)) = every.first() else {
         return Vec::new();
     };
-    let Some(slo) = &monitoring.value.slo else {
-        return Vec::new();
-    };
-    let error = |code, message: String, span, label: &str, help: &str| {
+    let error = |code, message: String, span, label: &str, help: String| {
         Diagnostic::error(code, message)
             .at(file, span, label)
-            .help(help.to_string())
+            .help(help)
     };
     let mut errors = Vec::new();
-    let scraper = monitoring.value.scraper.as_ref().map(|s| &s.value.0);
+    let scraper = monitoring
+        .and_then(|m| m.scraper.as_ref())
+        .map(|s| &s.value.0);
     let checked = spec
         .tiers
         .value
@@ -474,10 +563,10 @@ pub fn check_slo(spec: &PlatformSpec, file: &SourceFile) -> Vec<Diagnostic> {
     if !checked {
         errors.push(error(
             "unsupported-slo",
-            "`monitoring.slo` needs a Prometheus of the platform to check it".into(),
-            slo.span,
+            "service-level objectives need a Prometheus of the platform to check them".into(),
+            first.span,
             "checked by nothing",
-            "name a service of the `prometheus` blueprint as the scraper: `monitoring: { scraper: prometheus, slo: … }`",
+            "name a service of the `prometheus` blueprint as the scraper: `monitoring: { scraper: prometheus }`".into(),
         ));
     }
     let mesh = spec
@@ -485,32 +574,40 @@ pub fn check_slo(spec: &PlatformSpec, file: &SourceFile) -> Vec<Diagnostic> {
         .as_ref()
         .is_some_and(|n| n.value.mesh.is_some());
     let monitors = monitoring
-        .value
-        .service_monitors
-        .as_ref()
+        .and_then(|m| m.service_monitors.as_ref())
         .is_some_and(|m| m.value);
-    let istio = [
-        ("errors", slo.value.errors.as_ref().map(|e| e.span)),
-        ("latency", slo.value.latency.as_ref().map(|l| l.span)),
-    ];
-    for (key, span) in istio {
-        let Some(span) = span else { continue };
-        if !mesh {
-            errors.push(error(
-                "slo-needs-mesh",
-                format!("the `{key}` objective reads Istio's request metrics, and the platform has no mesh"),
-                span,
-                "no request metrics",
-                &format!("set `network: {{ mesh: istio }}`, or remove `{key}`"),
-            ));
-        } else if monitors {
-            errors.push(error(
-                "unsupported-slo",
-                format!("the `{key}` objective reads Istio's request metrics, which ServiceMonitors do not scrape"),
-                span,
-                "not scraped",
-                &format!("scrape by annotations (no `serviceMonitors: true`), where the sidecars merge them into the scrape port, or remove `{key}`"),
-            ));
+    for (slo, meshed) in every {
+        let istio = [
+            ("errors", slo.value.errors.as_ref().map(|e| e.span)),
+            ("latency", slo.value.latency.as_ref().map(|l| l.span)),
+        ];
+        for (key, span) in istio {
+            let Some(span) = span else { continue };
+            if !mesh {
+                errors.push(error(
+                    "slo-needs-mesh",
+                    format!("the `{key}` objective reads Istio's request metrics, and the platform has no mesh"),
+                    span,
+                    "no request metrics",
+                    format!("set `network: {{ mesh: istio }}`, or remove `{key}`"),
+                ));
+            } else if !meshed {
+                errors.push(error(
+                    "slo-needs-mesh",
+                    format!("the `{key}` objective reads Istio's request metrics, and the service's tier stays out of the mesh"),
+                    span,
+                    "no request metrics",
+                    format!("let the tier join the mesh (remove `mesh: false`), or remove `{key}`"),
+                ));
+            } else if monitors {
+                errors.push(error(
+                    "unsupported-slo",
+                    format!("the `{key}` objective reads Istio's request metrics, which ServiceMonitors do not scrape"),
+                    span,
+                    "not scraped",
+                    format!("scrape by annotations (no `serviceMonitors: true`), where the sidecars merge them into the scrape port, or remove `{key}`"),
+                ));
+            }
         }
     }
     errors

@@ -1347,7 +1347,7 @@ fn with_slo(
 
 /// The rules of `monitoring.slo` as Prometheus reads them.
 fn slo_rules(objects: &[Object]) -> Vec<Value> {
-    let text = find(objects, "ConfigMap", "prometheus-config")["data"]["slo-rules.yml"]
+    let text = find(objects, "ConfigMap", "prometheus-rules")["data"]["slo-rules.yml"]
         .as_str()
         .expect("a rules file")
         .to_string();
@@ -1366,7 +1366,22 @@ fn slo_rules_record_and_alert_each_objective_per_service() {
     let config = find(&objects, "ConfigMap", "prometheus-config")["data"]["prometheus.yml"]
         .as_str()
         .unwrap();
-    assert!(config.contains("rule_files:\n  - /etc/prometheus/slo-rules.yml\n"));
+    assert!(config.contains("rule_files:\n  - /etc/prometheus-rules/*.yml\n"));
+    // The rules ConfigMap is mounted where `rule_files` looks.
+    let pod = &find(&objects, "StatefulSet", "prometheus")["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["configMap"]["name"] == "prometheus-rules")
+        .expect("a volume of the rules");
+    assert!(
+        pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == volume["name"] && m["mountPath"] == "/etc/prometheus-rules")
+    );
     let rules = slo_rules(&objects);
     let expr = |key: &str, name: &str| {
         rules
@@ -1541,4 +1556,32 @@ fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
     // Without a Prometheus there is nothing to chart.
     let plain = rendered("      grafana: { blueprint: grafana }\n");
     assert!(!plain.iter().any(|o| o.name() == "grafana-dashboards"));
+}
+
+#[test]
+fn a_service_s_own_objective_replaces_the_platform_s_for_it() {
+    let text = "platform: demo\nnetwork: { mesh: istio }\nmonitoring: { scraper: prometheus, slo: { errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n      api: { image: api:1, ports: { http: 8080 }, slo: { errors: 5%, latency: { p95: 250ms } } }\n      web: { image: web:1, ports: { http: 8080 } }\n";
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let alerts: Vec<String> = slo_rules(&objects)
+        .iter()
+        .filter(|r| r.get("alert").is_some())
+        .map(|r| r["expr"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            "slo:errors:ratio_5m{destination_service_name!~\"api\"} > 0.01",
+            "slo:errors:ratio_5m{destination_service_name=\"api\", destination_service_namespace=\"demo\"} > 0.05",
+            "slo:latency:p95_5m{destination_service_name=\"api\", destination_service_namespace=\"demo\"} > 250",
+        ]
+    );
+    // A service out of the mesh has no request metrics.
+    let text = text.replace("      web: { image: web:1, ports: { http: 8080 } }\n", "  - name: edge\n    namespace: edge\n    mesh: false\n    services:\n      web: { image: web:1, ports: { http: 8080 }, slo: { availability: 99%, latency: { p95: 1s } } }\n");
+    let file = SourceFile::new("platform.yaml", text);
+    assert_eq!(
+        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        ["slo-needs-mesh platform.yaml:13:86"]
+    );
 }

@@ -206,8 +206,16 @@ impl Resolver<'_> {
             }
         }
         self.errors.extend(operator_errors);
-        self.errors
-            .extend(crate::blueprint::check_slo(spec, &self.doc.file));
+        let objectives: Vec<(&ServiceSpec, bool)> = specs
+            .iter()
+            .zip(&services)
+            .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
+            .collect();
+        self.errors.extend(crate::blueprint::check_slo(
+            spec,
+            &objectives,
+            &self.doc.file,
+        ));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -255,6 +263,11 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|m| m.value.service_monitors.as_ref())
                 .is_some_and(|s| s.value),
+            slo: spec
+                .monitoring
+                .as_ref()
+                .and_then(|m| m.value.slo.as_ref())
+                .map(|s| Objectives::of(&s.value)),
             gateways: networking.gateways,
             routes: networking.routes,
             edges: networking.edges,
@@ -380,7 +393,8 @@ impl Resolver<'_> {
                     self.errors.push(diagnostic);
                     continue;
                 }
-                let (spec, mut tuning) = self.apply_blueprint(name, &service.value, tiers, tier_id);
+                let (spec, mut tuning) =
+                    self.apply_blueprint(name, &service.value, &tiers[tier_id]);
                 if let Some(tuning) = &mut tuning
                     && let Some(operator) = tuning.mode.operator
                     && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
@@ -496,6 +510,7 @@ impl Resolver<'_> {
         let access = self.access(spec, runtime.service_account_token);
         Service {
             name: name.value.0.clone(),
+            slo: spec.slo.as_ref().map(|s| Objectives::of(&s.value)),
             tier,
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),
@@ -2190,10 +2205,8 @@ impl Resolver<'_> {
         &mut self,
         name: &Spanned<spec::names::Name>,
         spec: &ServiceSpec,
-        tiers: &[Tier],
-        tier_id: usize,
+        tier: &Tier,
     ) -> (ServiceSpec, Option<crate::blueprint::Tuning>) {
-        let tier = &tiers[tier_id];
         let Some(blueprint_name) = &spec.blueprint else {
             for (key, span) in blueprint_keys(spec) {
                 self.error(
@@ -2237,21 +2250,12 @@ impl Resolver<'_> {
                 databases: crate::blueprint::listed_databases(&s.value),
             })
             .collect();
-        let meshed = self
-            .spec
-            .network
-            .as_ref()
-            .is_some_and(|n| n.value.mesh.is_some());
         let place = crate::blueprint::Placement {
             platform: &self.spec.platform.value.0,
             service: &name.value.0,
             namespace: &tier.namespace,
             replicas: &replicas,
             siblings,
-            namespaces: tiers
-                .iter()
-                .map(|t| (t.namespace.clone(), meshed && t.mesh))
-                .collect(),
         };
         let tuning =
             match crate::blueprint::tune(blueprint, spec, self.spec, &place, &self.doc.file) {
