@@ -17,11 +17,11 @@ use crate::spec::service::ServiceSpec;
 /// The `prometheus` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "prometheus",
-    summary: "Prometheus scraping annotated pods via Kubernetes service discovery, or run by the Prometheus Operator from the platform's monitors; with its RBAC and the rules of `monitoring.slo`",
+    summary: "Prometheus scraping annotated pods via Kubernetes service discovery, or run by the Prometheus Operator from the platform's monitors; with its RBAC and the rules of the services' objectives (`slo`)",
     modes: &[
         Mode {
             name: "single",
-            summary: "one server on a volume, a ClusterRole to discover pods, alerts sent to the platform's Alertmanagers",
+            summary: "one server on a volume, a ClusterRole to discover pods, rule files from a ConfigMap `NAME-rules` (the objectives), alerts sent to the platform's Alertmanagers",
             replicas: 1,
             operator: None,
             operated: false,
@@ -29,7 +29,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
         },
         Mode {
             name: "operator",
-            summary: "a `Prometheus` of the Prometheus Operator reading every ServiceMonitor, PodMonitor and PrometheusRule in the platform's namespaces (for `monitoring: { serviceMonitors: true }`), on a volume, with its ServiceAccount and ClusterRole, reached through the operator's Service `prometheus-operated`; alerts sent to the platform's Alertmanagers",
+            summary: "a `Prometheus` of the Prometheus Operator reading every ServiceMonitor, PodMonitor and PrometheusRule in the platform's namespaces (for `monitoring: { serviceMonitors: true }`), on a volume, with its ServiceAccount and ClusterRole, reached through the operator's Service `prometheus-operated`; the objectives as a PrometheusRule `NAME-slo`; alerts sent to the platform's Alertmanagers",
             replicas: 1,
             operator: Some("prometheus-operator"),
             operated: true,

@@ -1382,6 +1382,12 @@ fn slo_rules_record_and_alert_each_objective_per_service() {
             .iter()
             .any(|m| m["name"] == volume["name"] && m["mountPath"] == "/etc/prometheus-rules")
     );
+    insta::assert_snapshot!(
+        "slo-rules",
+        find(&objects, "ConfigMap", "prometheus-rules")["data"]["slo-rules.yml"]
+            .as_str()
+            .unwrap()
+    );
     let rules = slo_rules(&objects);
     let expr = |key: &str, name: &str| {
         rules
@@ -1501,6 +1507,10 @@ fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
     );
     let dashboard =
         |file: &str| -> Value { serde_json::from_str(data[file].as_str().unwrap()).expect("JSON") };
+    insta::assert_snapshot!(
+        "grafana-services-dashboard",
+        data["services.json"].as_str().unwrap()
+    );
     let services = dashboard("services.json");
     assert_eq!(services["schemaVersion"], 38);
     assert_eq!(services["uid"], "demo-services");
