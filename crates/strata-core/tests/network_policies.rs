@@ -370,6 +370,21 @@ fn operator_pods(objects: &[render::Object], name: &str, namespace: &str) -> Vec
             pods.push((role.to_string(), pod(labels)));
         }
     }
+    for prometheus in of("Prometheus") {
+        let name = prometheus["metadata"]["name"].as_str().unwrap();
+        let labels = with(
+            string_map(&prometheus["spec"]["podMetadata"]["labels"]),
+            &[
+                ("app.kubernetes.io/name", "prometheus"),
+                ("app.kubernetes.io/managed-by", "prometheus-operator"),
+                ("app.kubernetes.io/instance", name),
+                ("prometheus", name),
+                ("operator.prometheus.io/name", name),
+                ("operator.prometheus.io/shard", "0"),
+            ],
+        );
+        pods.push(("server".to_string(), pod(labels)));
+    }
     for chk in of("ClickHouseKeeperInstallation") {
         let labels = with(
             BTreeMap::new(),

@@ -75,7 +75,7 @@ pub fn markdown() -> String {
          scraper may reach ([networking.md](networking.md#metrics-scraping)):\n\n\
          | blueprint | modes | how | port |\n|---|---|---|---|\n\
          | `redis` | `standalone`, `sentinel` | a `redis-exporter` sidecar (`oliver006/redis_exporter`, restricted, 25m/32Mi to 100m/64Mi, counted by `plan`) reading the server on localhost; scrape annotations or a ServiceMonitor like any metrics port | 9121 |\n\
-         | `redis` | `cluster` | the operator's `redisExporter` beside each node (Strata renders no ServiceMonitor for operator-run pods) | 9121 |\n\
+         | `redis` | `cluster` | the operator's `redisExporter` beside each node: a PodMonitor of its `redis-exporter` port with `monitoring.serviceMonitors`, else `prometheus.io/*` annotations on the `RedisCluster`, which the operator copies onto its pods | 9121 |\n\
          | `postgresql` | `single` | a `postgres-exporter` sidecar (`quay.io/prometheuscommunity/postgres-exporter`, restricted, 25m/32Mi to 100m/64Mi, counted by `plan`) reading the server on localhost as `postgres` | 9187 |\n\
          | `postgresql` | `ha` | CloudNativePG's exporter: `monitoring.enablePodMonitor` with `monitoring.serviceMonitors`, else `prometheus.io/*` annotations through `inheritedMetadata` | 9187 |\n\
          | `postgresql` | `patroni` | Patroni's own `/metrics` on its REST port `patroni` (the cluster's roles, lag and timeline) | 8008 |\n\

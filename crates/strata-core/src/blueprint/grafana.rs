@@ -1,18 +1,20 @@
 //! Grafana: dashboards, with datasources provisioned for the platform's own
-//! Loki, Prometheus and Jaeger services.
+//! Loki, Prometheus and Jaeger services, and dashboards Strata writes from
+//! the platform's model.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
 use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Objectives, Platform, Service};
 
 /// The `grafana` blueprint.
 pub static BLUEPRINT: Blueprint = Blueprint {
     name: "grafana",
-    summary: "Grafana with datasources for the platform's Loki, Prometheus and Jaeger",
+    summary: "Grafana with datasources for the platform's Loki, Prometheus and Jaeger, and dashboards of its services",
     modes: &[Mode {
         name: "single",
-        summary: "one pod (a Deployment with its volume), the admin password generated",
+        summary: "one pod (a Deployment with its volume), the admin password generated; with a Prometheus in the platform, a ConfigMap `NAME-dashboards` of generated dashboards (services per tier, Istio traffic, objectives) and its file provider",
         replicas: 1,
         operator: None,
         operated: false,
@@ -22,14 +24,23 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     takes: &[],
     options: &[],
     recipe,
-    objects: recipe::no_objects,
+    objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
     check_options: recipe::no_option_checks,
 };
 
-/// One datasource per Loki, Prometheus and Jaeger service of the platform;
-/// the `${…}` references make Grafana wait for them.
+/// Where the dashboards ConfigMap is mounted: Grafana reads provider files
+/// there, and the provider reads the dashboards' JSON from the same place.
+const DASHBOARDS: &str = "/etc/grafana/provisioning/dashboards";
+
+/// The Grafana dashboard schema the generated JSON follows (Grafana 10;
+/// Grafana 11 migrates it on load).
+const SCHEMA_VERSION: u32 = 38;
+
+/// One datasource per Loki, Prometheus and Jaeger service of the platform,
+/// each with its service's name as `uid` (what dashboards refer to); the
+/// `${…}` references make Grafana wait for them.
 fn datasources(tuning: &Tuning) -> String {
     let mut out =
         String::from("# Written by the Strata grafana blueprint.\napiVersion: 1\ndatasources:\n");
@@ -46,7 +57,7 @@ fn datasources(tuning: &Tuning) -> String {
                 reference(&sibling.name, "url")
             };
             out.push_str(&format!(
-                "  - name: {name}\n    type: {kind}\n    access: proxy\n    url: {url}\n    isDefault: {default}\n    editable: false\n",
+                "  - name: {name}\n    uid: {name}\n    type: {kind}\n    access: proxy\n    url: {url}\n    isDefault: {default}\n    editable: false\n",
                 name = sibling.name,
             ));
             default = false;
@@ -58,10 +69,28 @@ fn datasources(tuning: &Tuning) -> String {
     out
 }
 
+/// The Prometheus dashboards query: the platform's first, the default
+/// datasource.
+fn prometheus(tuning: &Tuning) -> Option<String> {
+    tuning
+        .siblings_of("prometheus")
+        .first()
+        .map(|s| s.name.clone())
+}
+
+fn dashboards_name(service: &str) -> String {
+    format!("{service}-dashboards")
+}
+
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
     let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 3000);
     exports.push(("secret".into(), secret.clone()));
+    let mounts = if prometheus(tuning).is_some() {
+        vec![(dashboards_name(&tuning.service), DASHBOARDS.to_string())]
+    } else {
+        Vec::new()
+    };
     Recipe {
         spec: json!({
             "image": image("grafana/grafana", tuning),
@@ -83,7 +112,249 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["admin-password".into()])),
+            mounts,
             ..Supplied::default()
         },
     }
+}
+
+/// The dashboards ConfigMap: the file provider and one JSON file per
+/// dashboard, generated from the platform.
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let Some(datasource) = prometheus(tuning) else {
+        return Vec::new();
+    };
+    let provider = format!(
+        "# Written by the Strata grafana blueprint.\napiVersion: 1\nproviders:\n  - name: strata\n    folder: {folder}\n    type: file\n    disableDeletion: true\n    allowUiUpdates: false\n    updateIntervalSeconds: 60\n    options:\n      path: {DASHBOARDS}\n",
+        folder = platform.name,
+    );
+    let mut data = serde_json::Map::new();
+    data.insert("strata.yaml".into(), json!(provider));
+    for (file, dashboard) in dashboards(platform, &datasource) {
+        data.insert(
+            file,
+            json!(serde_json::to_string_pretty(&dashboard).unwrap_or_default()),
+        );
+    }
+    vec![json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": recipe::metadata(platform, service, &dashboards_name(&service.name)),
+        "data": data,
+    })]
+}
+
+/// Panels laid out two to a row of the 24-column grid.
+struct Grid {
+    panels: Vec<Value>,
+    y: u32,
+    x: u32,
+    datasource: Value,
+}
+
+impl Grid {
+    fn new(datasource: &str) -> Grid {
+        Grid {
+            panels: Vec::new(),
+            y: 0,
+            x: 0,
+            datasource: json!({ "type": "prometheus", "uid": datasource }),
+        }
+    }
+
+    fn row(&mut self, title: &str) {
+        if self.x > 0 {
+            self.y += 8;
+            self.x = 0;
+        }
+        let id = self.panels.len() + 1;
+        self.panels.push(json!({
+            "id": id, "type": "row", "title": title, "collapsed": false, "panels": [],
+            "gridPos": { "h": 1, "w": 24, "x": 0, "y": self.y },
+        }));
+        self.y += 1;
+    }
+
+    /// A time series of `expr`, one line per `legend`, in `unit`.
+    fn panel(&mut self, title: &str, expr: String, legend: &str, unit: &str) {
+        let id = self.panels.len() + 1;
+        self.panels.push(json!({
+            "id": id,
+            "type": "timeseries",
+            "title": title,
+            "datasource": self.datasource,
+            "gridPos": { "h": 8, "w": 12, "x": self.x, "y": self.y },
+            "fieldConfig": { "defaults": { "unit": unit }, "overrides": [] },
+            "options": { "legend": { "displayMode": "list", "placement": "bottom", "showLegend": true }, "tooltip": { "mode": "multi", "sort": "none" } },
+            "targets": [{ "refId": "A", "datasource": self.datasource, "expr": expr, "legendFormat": legend }],
+        }));
+        if self.x == 0 {
+            self.x = 12;
+        } else {
+            self.x = 0;
+            self.y += 8;
+        }
+    }
+
+    fn dashboard(self, uid: String, title: String, platform: &Platform) -> Value {
+        // Grafana takes uids of at most 40 characters.
+        let uid = if uid.len() <= 40 {
+            uid
+        } else {
+            recipe::stable_id(&uid)
+        };
+        json!({
+            "uid": uid,
+            "title": title,
+            "tags": ["strata", platform.name],
+            "schemaVersion": SCHEMA_VERSION,
+            "version": 1,
+            "editable": false,
+            "timezone": "browser",
+            "refresh": "30s",
+            "time": { "from": "now-6h", "to": "now" },
+            "templating": { "list": [] },
+            "annotations": { "list": [] },
+            "panels": self.panels,
+        })
+    }
+}
+
+/// The dashboards of the platform, by file name: `services.json` (per
+/// tier, its scraped services' targets up and process restarts; with
+/// Istio, each meshed service's request rate, 5xx ratio and p95 latency),
+/// and `slo.json` when objectives are set (the recorded series).
+fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
+    let mut grid = Grid::new(datasource);
+    for tier in &platform.tiers {
+        let scraped: Vec<&str> = tier
+            .services
+            .iter()
+            .map(|id| &platform.services[id.0])
+            .filter(|s| s.runtime.metrics.is_some())
+            .map(|s| s.name.as_str())
+            .collect();
+        if scraped.is_empty() {
+            continue;
+        }
+        let selector = format!(
+            "namespace=\"{}\", service=~\"{}\"",
+            tier.namespace,
+            scraped.join("|")
+        );
+        grid.row(&format!("Tier {}", tier.name));
+        grid.panel(
+            "Targets up",
+            format!("sum by (service) (up{{{selector}}})"),
+            "{{service}}",
+            "short",
+        );
+        grid.panel(
+            "Restarts (process starts, 1h)",
+            format!("sum by (service) (changes(process_start_time_seconds{{{selector}}}[1h]))"),
+            "{{service}}",
+            "short",
+        );
+    }
+    let meshed: Vec<&str> = platform
+        .namespaces
+        .iter()
+        .map(|n| n.name.as_str())
+        .filter(|n| platform.in_mesh(n))
+        .collect();
+    if !meshed.is_empty() {
+        let by = "destination_service_namespace, destination_service_name";
+        let istio = |metric: &str, extra: &str| {
+            format!(
+                "rate({metric}{{reporter=\"destination\", destination_service_namespace=~\"{}\"{extra}}}[5m])",
+                meshed.join("|")
+            )
+        };
+        let legend = "{{destination_service_name}}.{{destination_service_namespace}}";
+        grid.row("Istio traffic");
+        grid.panel(
+            "Requests per second",
+            format!("sum by ({by}) ({})", istio("istio_requests_total", "")),
+            legend,
+            "reqps",
+        );
+        grid.panel(
+            "5xx ratio",
+            format!(
+                "sum by ({by}) ({}) / sum by ({by}) ({})",
+                istio("istio_requests_total", ", response_code=~\"5..\""),
+                istio("istio_requests_total", "")
+            ),
+            legend,
+            "percentunit",
+        );
+        grid.panel(
+            "p95 latency",
+            format!(
+                "histogram_quantile(0.95, sum by ({by}, le) ({}))",
+                istio("istio_request_duration_milliseconds_bucket", "")
+            ),
+            legend,
+            "ms",
+        );
+    }
+    let mut out = vec![(
+        "services.json".to_string(),
+        grid.dashboard(
+            format!("{}-services", platform.name),
+            format!("{}: services", platform.name),
+            platform,
+        ),
+    )];
+    // The objectives set anywhere: the platform's or a service's own.
+    let set = |objective: fn(&Objectives) -> bool| {
+        platform
+            .slo
+            .iter()
+            .chain(platform.services.iter().filter_map(|s| s.slo.as_ref()))
+            .any(objective)
+    };
+    let (availability, errors, latency) = (
+        set(|o| o.availability.is_some()),
+        set(|o| o.errors.is_some()),
+        set(|o| o.latency_p95_ms.is_some()),
+    );
+    if availability || errors || latency {
+        let mut grid = Grid::new(datasource);
+        grid.row("Objectives");
+        if availability {
+            grid.panel(
+                "Availability (5m)",
+                "slo:availability:ratio_5m".into(),
+                "{{service}}.{{namespace}}",
+                "percentunit",
+            );
+        }
+        let legend = "{{destination_service_name}}.{{destination_service_namespace}}";
+        if errors {
+            grid.panel(
+                "5xx ratio (5m)",
+                "slo:errors:ratio_5m".into(),
+                legend,
+                "percentunit",
+            );
+        }
+        if latency {
+            grid.panel(
+                "p95 latency (5m)",
+                "slo:latency:p95_5m".into(),
+                legend,
+                "ms",
+            );
+        }
+        out.push((
+            "slo.json".to_string(),
+            grid.dashboard(
+                format!("{}-slo", platform.name),
+                format!("{}: service-level objectives", platform.name),
+                platform,
+            ),
+        ));
+    }
+    out
 }

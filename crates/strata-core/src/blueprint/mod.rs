@@ -61,6 +61,7 @@ use crate::spec::platform::PlatformSpec;
 use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
 use crate::spec::{Map, Spanned};
 
+pub use prometheus::check_slo;
 pub use recipe::fill;
 
 /// A named recipe a service can select.
@@ -112,6 +113,8 @@ pub struct OptionCheck<'a> {
     pub version: Option<&'a Spanned<String>>,
     /// The spec file, for diagnostics.
     pub file: &'a SourceFile,
+    /// The platform's spec, for checks against its other settings.
+    pub platform: &'a PlatformSpec,
 }
 
 impl OptionCheck<'_> {
@@ -395,6 +398,9 @@ pub struct Supplied {
     /// the service named like one of a sidecar's ports is the sidecar's:
     /// the main container does not declare it.
     pub sidecars: Vec<Value>,
+    /// ConfigMaps the blueprint's objects render, each mounted read-only in
+    /// the main container: (ConfigMap name, mount path).
+    pub mounts: Vec<(String, String)>,
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
@@ -856,6 +862,7 @@ pub fn tune(
             .unwrap_or_default(),
         version: spec.version.as_ref(),
         file,
+        platform,
     }));
     let users = match &spec.users {
         Some(map) if !takes(Key::Users) => {

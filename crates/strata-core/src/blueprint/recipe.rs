@@ -404,8 +404,9 @@ fn push(array: &mut Value, item: Value) {
 }
 
 /// Makes the render of a blueprint service fit its image: scratch
-/// directories where it writes, its pod's identity in the environment, and
-/// one value per variable (the user's last).
+/// directories where it writes, the ConfigMaps its objects render, its
+/// pod's identity in the environment, and one value per variable (the
+/// user's last).
 pub fn amend(tuning: &Tuning, objects: &mut [Value]) {
     let Some(workload) = workload(objects) else {
         return;
@@ -418,6 +419,17 @@ pub fn amend(tuning: &Tuning, objects: &mut [Value]) {
         push(
             &mut pod["containers"][0]["volumeMounts"],
             json!({ "name": name, "mountPath": path }),
+        );
+    }
+    for (i, (config_map, path)) in tuning.supplied.mounts.iter().enumerate() {
+        let name = format!("mount-{i}");
+        push(
+            &mut pod["volumes"],
+            json!({ "name": name, "configMap": { "name": config_map } }),
+        );
+        push(
+            &mut pod["containers"][0]["volumeMounts"],
+            json!({ "name": name, "mountPath": path, "readOnly": true }),
         );
     }
     if !tuning.supplied.sidecars.is_empty() {
@@ -631,7 +643,7 @@ pub fn storage_size(service: &Service) -> String {
 
 /// Egress to the API server: to `network.apiServer` when the platform
 /// says where it is, else to any address on its ports.
-fn api_server(platform: &crate::model::Platform) -> Value {
+pub fn api_server(platform: &crate::model::Platform) -> Value {
     match &platform.network.api_server {
         Some(cidr) => crate::render::network::api_server_rule(cidr),
         None => json!({ "ports": tcp(&[443, 6443]) }),

@@ -279,10 +279,36 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             }
         }
     }
+    let mut metadata = recipe::metadata(platform, service, &service.name);
+    if tuning.metrics && !platform.service_monitors {
+        // The operator copies the resource's annotations onto its
+        // StatefulSets' pods: Prometheus finds the exporters by them.
+        metadata["annotations"] = json!({
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": EXPORTER_PORT.to_string(),
+            "prometheus.io/path": "/metrics",
+        });
+    }
+    if tuning.metrics && platform.service_monitors {
+        // The operator's Services carry no port for the exporter: a
+        // PodMonitor scrapes the pods' `redis-exporter` port.
+        out.push(json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": recipe::metadata(platform, service, &service.name),
+            "spec": {
+                "selector": {
+                    "matchLabels": { "redis_setup_type": "cluster" },
+                    "matchExpressions": [{ "key": "app", "operator": "In", "values": [format!("{}-leader", service.name), format!("{}-follower", service.name)] }],
+                },
+                "podMetricsEndpoints": [{ "port": "redis-exporter", "path": "/metrics", "interval": "30s" }],
+            },
+        }));
+    }
     out.push(json!({
         "apiVersion": "redis.redis.opstreelabs.in/v1beta2",
         "kind": "RedisCluster",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": metadata,
         "spec": spec,
     }));
     out

@@ -10,7 +10,7 @@ use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
 
-const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true }, milvus-operator: { installed: true }, kuberay-operator: { installed: true } }\n";
+const OPERATORS: &str = "operators: {\n  cloudnative-pg: { installed: true },\n  strimzi: { installed: true },\n  clickhouse-operator: { installed: true },\n  redis-operator: { installed: true },\n  eck-operator: { installed: true }, mysql-operator: { installed: true }, milvus-operator: { installed: true }, kuberay-operator: { installed: true }, prometheus-operator: { installed: true } }\n";
 
 fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
     let text =
@@ -1162,6 +1162,31 @@ fn monitored_platforms_get_each_systems_metrics() {
         true
     );
     assert_eq!(scraped_ports(&cluster, "cache"), [9121]);
+    // The operator copies the resource's annotations onto the pods.
+    assert_eq!(
+        find(&cluster, "RedisCluster", "cache")["metadata"]["annotations"]["prometheus.io/port"],
+        "9121"
+    );
+    assert!(!cluster.iter().any(|o| o.kind() == "PodMonitor"));
+    let cluster = monitored(
+        "      cache: { blueprint: redis, mode: cluster, replicas: 2 }\n",
+        true,
+    );
+    let monitor = &find(&cluster, "PodMonitor", "cache")["spec"];
+    assert_eq!(monitor["podMetricsEndpoints"][0]["port"], "redis-exporter");
+    assert_eq!(
+        monitor["selector"]["matchLabels"]["redis_setup_type"],
+        "cluster"
+    );
+    assert_eq!(
+        monitor["selector"]["matchExpressions"][0]["values"],
+        serde_json::json!(["cache-leader", "cache-follower"])
+    );
+    assert!(
+        find(&cluster, "RedisCluster", "cache")["metadata"]
+            .get("annotations")
+            .is_none()
+    );
 
     // CloudNativePG: a PodMonitor with serviceMonitors, else annotations.
     let pg = monitored("      pg: { blueprint: postgresql, mode: ha }\n", false);
@@ -1606,5 +1631,378 @@ fn a_ray_cluster_puts_its_workers_on_the_gpu_pool_and_its_head_off_it() {
     assert_eq!(
         counted,
         [("ray-workers", 3, 1, Some("gpu")), ("ray-head", 1, 0, None)]
+    );
+}
+
+/// A platform whose scraper is `prometheus`, with `serviceMonitors` as given.
+fn scraped_by(
+    prometheus: &str,
+    service_monitors: bool,
+) -> Result<model::Platform, Vec<Diagnostic>> {
+    let text = format!(
+        "platform: demo\nmonitoring: {{ serviceMonitors: {service_monitors}, scraper: prometheus }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n      prometheus: {prometheus}\n      alerts: {{ blueprint: alertmanager }}\n      api: {{ image: api:1, ports: {{ http: 8080, metrics: 9100 }} }}\n"
+    );
+    let file = SourceFile::new("platform.yaml", text);
+    model::resolve(&spec::parse(&file)?, None)
+}
+
+#[test]
+fn prometheus_operator_mode_reads_the_platform_s_monitors_and_alerts_its_alertmanagers() {
+    let platform = scraped_by(
+        "{ blueprint: prometheus, mode: operator, replicas: 2 }",
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e:#?}"));
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let spec = &find(&objects, "Prometheus", "prometheus")["spec"];
+    assert_eq!(spec["replicas"], 2);
+    assert_eq!(spec["serviceAccountName"], "prometheus");
+    let in_platform = serde_json::json!({ "matchExpressions": [{ "key": "kubernetes.io/metadata.name", "operator": "In", "values": ["demo"] }] });
+    for key in ["serviceMonitor", "podMonitor", "rule"] {
+        assert_eq!(
+            spec[format!("{key}NamespaceSelector")],
+            in_platform,
+            "{key}"
+        );
+        assert_eq!(
+            spec[format!("{key}Selector")],
+            serde_json::json!({}),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        spec["alerting"]["alertmanagers"],
+        serde_json::json!([{ "namespace": "demo", "name": "alerts", "port": "http", "apiVersion": "v2" }])
+    );
+    // The operator runs the pods; the Service and policies find them by
+    // the operator's labels.
+    let pods = serde_json::json!({ "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "prometheus" });
+    assert!(
+        !objects
+            .iter()
+            .any(|o| o.kind() == "Service" && o.name() == "prometheus")
+    );
+    assert_eq!(
+        platform.service("prometheus").unwrap().exported("url"),
+        Some("http://prometheus-operated.demo.svc.cluster.local:9090")
+    );
+    assert_eq!(
+        find(&objects, "ServiceAccount", "prometheus")["metadata"]["namespace"],
+        "demo"
+    );
+    assert_eq!(
+        find(&objects, "NetworkPolicy", "prometheus-egress")["spec"]["podSelector"]["matchLabels"],
+        pods
+    );
+    let egress = find(&objects, "NetworkPolicy", "prometheus-egress")["spec"]["egress"].to_string();
+    assert!(egress.contains("9100"), "scrapes the api: {egress}");
+    assert!(
+        egress.contains("9093"),
+        "reaches the Alertmanager: {egress}"
+    );
+    assert!(
+        find(&objects, "NetworkPolicy", "prometheus-api-server")["spec"]["egress"][0]["ports"]
+            .to_string()
+            .contains("443")
+    );
+    assert!(
+        objects
+            .iter()
+            .any(|o| o.kind() == "ServiceMonitor" && o.name() == "api")
+    );
+    // plan counts the operator's config-reloader in each pod.
+    let service = platform.service("prometheus").unwrap();
+    let group = &footprint(service)[0];
+    assert_eq!(group.pods, 2);
+    assert!(group.resources.requests.cpu > service.resources.requests.cpu);
+}
+
+#[test]
+fn the_scraper_reads_what_the_platform_renders() {
+    assert_eq!(
+        codes_of(scraped_by(
+            "{ blueprint: prometheus, mode: operator }",
+            false
+        )),
+        ["scraper-mismatch platform.yaml:12:50"]
+    );
+    assert_eq!(
+        codes_of(scraped_by("{ blueprint: prometheus }", true)),
+        ["scraper-mismatch platform.yaml:12:32"]
+    );
+    assert!(scraped_by("{ blueprint: prometheus }", false).is_ok());
+    assert!(scraped_by("{ blueprint: prometheus, mode: operator }", true).is_ok());
+}
+
+fn codes_of(result: Result<model::Platform, Vec<Diagnostic>>) -> Vec<String> {
+    result
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| format!("{} {}", e.code, e.location().unwrap_or_default()))
+        .collect()
+}
+
+/// A meshed platform whose `prometheus` (in `mode`) checks `slo`.
+fn with_slo(
+    mode: &str,
+    service_monitors: bool,
+    slo: &str,
+) -> Result<model::Platform, Vec<Diagnostic>> {
+    let text = format!(
+        "platform: demo\nnetwork: {{ mesh: istio }}\nmonitoring: {{ serviceMonitors: {service_monitors}, scraper: prometheus, slo: {slo} }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n      prometheus: {{ blueprint: prometheus, mode: {mode} }}\n      api: {{ image: api:1, ports: {{ http: 8080, metrics: 9100 }} }}\n"
+    );
+    let file = SourceFile::new("platform.yaml", text);
+    model::resolve(&spec::parse(&file)?, None)
+}
+
+/// The rules of `monitoring.slo` as Prometheus reads them.
+fn slo_rules(objects: &[Object]) -> Vec<Value> {
+    let text = find(objects, "ConfigMap", "prometheus-rules")["data"]["slo-rules.yml"]
+        .as_str()
+        .expect("a rules file")
+        .to_string();
+    let file = SourceFile::new("slo-rules.yml", text);
+    let groups = crate::spec::yaml::parse(&file)
+        .expect("the rules file is YAML")
+        .to_json();
+    groups["groups"][0]["rules"].as_array().unwrap().clone()
+}
+
+#[test]
+fn slo_rules_record_and_alert_each_objective_per_service() {
+    let slo = "{ availability: 99.9%, errors: 1%, latency: { p95: 500ms } }";
+    let platform = with_slo("single", false, slo).unwrap_or_else(|e| panic!("{e:#?}"));
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let config = find(&objects, "ConfigMap", "prometheus-config")["data"]["prometheus.yml"]
+        .as_str()
+        .unwrap();
+    assert!(config.contains("rule_files:\n  - /etc/prometheus-rules/*.yml\n"));
+    // The rules ConfigMap is mounted where `rule_files` looks.
+    let pod = &find(&objects, "StatefulSet", "prometheus")["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["configMap"]["name"] == "prometheus-rules")
+        .expect("a volume of the rules");
+    assert!(
+        pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == volume["name"] && m["mountPath"] == "/etc/prometheus-rules")
+    );
+    insta::assert_snapshot!(
+        "slo-rules",
+        find(&objects, "ConfigMap", "prometheus-rules")["data"]["slo-rules.yml"]
+            .as_str()
+            .unwrap()
+    );
+    let rules = slo_rules(&objects);
+    let expr = |key: &str, name: &str| {
+        rules
+            .iter()
+            .find(|r| r[key] == name)
+            .unwrap_or_else(|| panic!("no {key} {name}"))["expr"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Availability: the share of each service's scraped pods that are up.
+    let availability = expr("record", "slo:availability:ratio_5m");
+    assert!(
+        availability
+            .starts_with("avg by (namespace, service) (avg_over_time(up{namespace=~\"demo\""),
+        "{availability}"
+    );
+    // Errors and latency: Istio's metrics as the destination reports them,
+    // one series per service.
+    let errors = expr("record", "slo:errors:ratio_5m");
+    let by = "sum by (destination_service_namespace, destination_service_name) (rate(istio_requests_total{reporter=\"destination\", destination_service_namespace=~\"demo\"";
+    assert_eq!(errors.matches(by).count(), 2, "{errors}");
+    assert!(
+        errors.contains(", response_code=~\"5..\"}[5m])) / sum by"),
+        "{errors}"
+    );
+    let latency = expr("record", "slo:latency:p95_5m");
+    assert!(latency.starts_with("histogram_quantile(0.95, sum by (destination_service_namespace, destination_service_name, le) (rate(istio_request_duration_milliseconds_bucket{reporter=\"destination\""), "{latency}");
+    assert_eq!(
+        expr("alert", "SLOAvailability"),
+        "slo:availability:ratio_5m < 0.999"
+    );
+    assert_eq!(expr("alert", "SLOErrors"), "slo:errors:ratio_5m > 0.01");
+    assert_eq!(expr("alert", "SLOLatency"), "slo:latency:p95_5m > 500");
+    assert!(
+        rules
+            .iter()
+            .filter(|r| r.get("alert").is_some())
+            .all(|r| r["for"] == "5m")
+    );
+
+    // Operator mode: the same rules as a PrometheusRule its selector reads.
+    let platform =
+        with_slo("operator", true, "{ availability: 99.5% }").unwrap_or_else(|e| panic!("{e:#?}"));
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let rule = find(&objects, "PrometheusRule", "prometheus-slo");
+    assert_eq!(rule["metadata"]["namespace"], "demo");
+    let rules = rule["spec"]["groups"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[1]["expr"], "slo:availability:ratio_5m < 0.995");
+}
+
+#[test]
+fn slo_objectives_need_a_prometheus_and_istio_s_metrics_as_annotations_scrape_them() {
+    let all = "{ availability: 99.9%, errors: 1%, latency: { p95: 500ms } }";
+    assert_eq!(
+        codes_of(with_slo("operator", true, all)),
+        [
+            "unsupported-slo platform.yaml:3:95",
+            "unsupported-slo platform.yaml:3:108"
+        ]
+    );
+    let text = "platform: demo\nmonitoring: { scraper: prometheus, slo: { errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n";
+    let file = SourceFile::new("platform.yaml", text);
+    assert_eq!(
+        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        ["slo-needs-mesh platform.yaml:2:51"]
+    );
+    let text = "platform: demo\nmonitoring: { slo: { availability: 99% } }\ntiers:\n  - name: data\n    services:\n      api: { image: api:1 }\n";
+    let file = SourceFile::new("platform.yaml", text);
+    assert_eq!(
+        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        ["unsupported-slo platform.yaml:2:20"]
+    );
+    assert_eq!(
+        codes_of(with_slo("single", false, "{ availability: 100% }")),
+        ["invalid-percent platform.yaml:3:81"]
+    );
+}
+
+#[test]
+fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
+    let text = "platform: demo\nnetwork: { mesh: istio }\nmonitoring: { scraper: prometheus, slo: { availability: 99.9%, errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n      grafana: { blueprint: grafana }\n      api: { image: api:1, ports: { http: 8080, metrics: 9100 } }\n";
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let datasources = find(&objects, "ConfigMap", "grafana-config")["data"]["datasources.yaml"]
+        .as_str()
+        .unwrap();
+    assert!(
+        datasources.contains("  - name: prometheus\n    uid: prometheus\n"),
+        "{datasources}"
+    );
+    let data = &find(&objects, "ConfigMap", "grafana-dashboards")["data"];
+    let provider = data["strata.yaml"].as_str().unwrap();
+    assert!(
+        provider.contains("type: file")
+            && provider.contains("path: /etc/grafana/provisioning/dashboards"),
+        "{provider}"
+    );
+    // Grafana mounts the ConfigMap where the provider file and its path are.
+    let pod = &find(&objects, "Deployment", "grafana")["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["configMap"]["name"] == "grafana-dashboards")
+        .expect("a volume of the dashboards");
+    assert!(
+        pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == volume["name"]
+                && m["mountPath"] == "/etc/grafana/provisioning/dashboards"
+                && m["readOnly"] == true)
+    );
+    let dashboard =
+        |file: &str| -> Value { serde_json::from_str(data[file].as_str().unwrap()).expect("JSON") };
+    insta::assert_snapshot!(
+        "grafana-services-dashboard",
+        data["services.json"].as_str().unwrap()
+    );
+    let services = dashboard("services.json");
+    assert_eq!(services["schemaVersion"], 38);
+    assert_eq!(services["uid"], "demo-services");
+    let panels = services["panels"].as_array().unwrap();
+    let queries: Vec<&Value> = panels
+        .iter()
+        .filter(|p| p["type"] == "timeseries")
+        .inspect(|p| {
+            assert_eq!(
+                p["datasource"],
+                serde_json::json!({ "type": "prometheus", "uid": "prometheus" })
+            )
+        })
+        .map(|p| &p["targets"][0]["expr"])
+        .collect();
+    assert!(
+        queries.contains(&&Value::from(
+            "sum by (service) (up{namespace=\"demo\", service=~\"prometheus|api\"})"
+        )),
+        "{queries:?}"
+    );
+    assert!(queries.iter().any(|q| q.as_str().unwrap().starts_with("histogram_quantile(0.95, sum by (destination_service_namespace, destination_service_name, le)")));
+    // Panels do not overlap on the grid.
+    let mut cells = std::collections::HashSet::new();
+    for panel in panels {
+        let g = &panel["gridPos"];
+        for dy in 0..g["h"].as_u64().unwrap() {
+            for dx in 0..g["w"].as_u64().unwrap() {
+                assert!(
+                    cells.insert((g["x"].as_u64().unwrap() + dx, g["y"].as_u64().unwrap() + dy)),
+                    "{}",
+                    panel["title"]
+                );
+            }
+        }
+    }
+    let slo = dashboard("slo.json");
+    let exprs: Vec<&Value> = slo["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.get("targets"))
+        .map(|t| &t[0]["expr"])
+        .collect();
+    assert_eq!(
+        exprs,
+        [
+            &Value::from("slo:availability:ratio_5m"),
+            &Value::from("slo:errors:ratio_5m")
+        ]
+    );
+
+    // Without a Prometheus there is nothing to chart.
+    let plain = rendered("      grafana: { blueprint: grafana }\n");
+    assert!(!plain.iter().any(|o| o.name() == "grafana-dashboards"));
+}
+
+#[test]
+fn a_service_s_own_objective_replaces_the_platform_s_for_it() {
+    let text = "platform: demo\nnetwork: { mesh: istio }\nmonitoring: { scraper: prometheus, slo: { errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n      api: { image: api:1, ports: { http: 8080 }, slo: { errors: 5%, latency: { p95: 250ms } } }\n      web: { image: web:1, ports: { http: 8080 } }\n";
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let alerts: Vec<String> = slo_rules(&objects)
+        .iter()
+        .filter(|r| r.get("alert").is_some())
+        .map(|r| r["expr"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            "slo:errors:ratio_5m{destination_service_name!~\"api\"} > 0.01",
+            "slo:errors:ratio_5m{destination_service_name=\"api\", destination_service_namespace=\"demo\"} > 0.05",
+            "slo:latency:p95_5m{destination_service_name=\"api\", destination_service_namespace=\"demo\"} > 250",
+        ]
+    );
+    // A service out of the mesh has no request metrics.
+    let text = text.replace("      web: { image: web:1, ports: { http: 8080 } }\n", "  - name: edge\n    namespace: edge\n    mesh: false\n    services:\n      web: { image: web:1, ports: { http: 8080 }, slo: { availability: 99%, latency: { p95: 1s } } }\n");
+    let file = SourceFile::new("platform.yaml", text);
+    assert_eq!(
+        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        ["slo-needs-mesh platform.yaml:13:86"]
     );
 }

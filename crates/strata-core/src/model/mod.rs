@@ -75,6 +75,8 @@ pub struct Platform {
     pub secrets: Vec<Secret>,
     /// Render ServiceMonitors rather than scrape annotations.
     pub service_monitors: bool,
+    /// The service-level objectives of every service (`monitoring.slo`).
+    pub slo: Option<Objectives>,
     /// Gateways, in spec order.
     pub gateways: Vec<Gateway>,
     /// Routes from gateways to services.
@@ -134,11 +136,35 @@ pub struct FileRef {
     pub span: Span,
 }
 
+/// Service-level objectives, as rules check them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Objectives {
+    /// The least share of time the pods are up, as a ratio (`0.999`).
+    pub availability: Option<f64>,
+    /// The largest share of requests answered 5xx, as a ratio.
+    pub errors: Option<f64>,
+    /// The bound of the 95th percentile latency, in milliseconds.
+    pub latency_p95_ms: Option<u64>,
+}
+
+impl Objectives {
+    /// The objectives an `slo:` mapping sets.
+    pub fn of(spec: &crate::spec::platform::SloSpec) -> Objectives {
+        Objectives {
+            availability: spec.availability.as_ref().map(|a| a.value.ratio()),
+            errors: spec.errors.as_ref().map(|e| e.value.ratio()),
+            latency_p95_ms: spec.latency.as_ref().map(|l| l.value.p95.value.0),
+        }
+    }
+}
+
 /// One workload and everything Strata knows about it.
 #[derive(Debug, Clone)]
 pub struct Service {
     /// The service's name (also its Kubernetes Service's name).
     pub name: String,
+    /// Its own service-level objectives (`slo`), over the platform's.
+    pub slo: Option<Objectives>,
     /// The tier it belongs to.
     pub tier: TierId,
     /// Its namespace.

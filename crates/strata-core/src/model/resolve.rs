@@ -206,6 +206,16 @@ impl Resolver<'_> {
             }
         }
         self.errors.extend(operator_errors);
+        let objectives: Vec<(&ServiceSpec, bool)> = specs
+            .iter()
+            .zip(&services)
+            .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
+            .collect();
+        self.errors.extend(crate::blueprint::check_slo(
+            spec,
+            &objectives,
+            &self.doc.file,
+        ));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -253,6 +263,11 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|m| m.value.service_monitors.as_ref())
                 .is_some_and(|s| s.value),
+            slo: spec
+                .monitoring
+                .as_ref()
+                .and_then(|m| m.value.slo.as_ref())
+                .map(|s| Objectives::of(&s.value)),
             gateways: networking.gateways,
             routes: networking.routes,
             edges: networking.edges,
@@ -496,6 +511,7 @@ impl Resolver<'_> {
         let access = self.access(spec, runtime.service_account_token);
         Service {
             name: name.value.0.clone(),
+            slo: spec.slo.as_ref().map(|s| Objectives::of(&s.value)),
             tier,
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),

@@ -198,6 +198,74 @@ record! {
         /// Where the scraper runs when it is not a platform service; `monitoring`
         /// namespace, `app.kubernetes.io/name: prometheus` pods by default.
         optional controller: ControllerSpec = "controller",
+        /// Service-level objectives of every service, as recording and
+        /// alerting rules of the `prometheus` scraper.
+        optional slo: SloSpec = "slo",
+    }
+}
+
+record! {
+    /// Service-level objectives, each checked per service over 5 minutes.
+    pub struct SloSpec ("service-level objectives (`availability`, `errors`, `latency`)") {
+        /// The share of time a service's scraped pods are up, such as `99.9%`.
+        optional availability: Objective = "availability",
+        /// The largest share of requests answered 5xx, such as `1%` (Istio's metrics).
+        optional errors: Objective = "errors",
+        /// Request latency bounds (Istio's metrics).
+        optional latency: LatencySpec = "latency",
+    }
+}
+
+record! {
+    /// Latency objectives.
+    pub struct LatencySpec ("latency objectives (`p95`)") {
+        /// The 95th percentile bound, such as `500ms`.
+        required p95: super::network::Millis = "p95",
+    }
+}
+
+/// A percentage strictly between 0 and 100, decimals allowed: `99.9%`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective(pub f64);
+
+impl Objective {
+    /// The objective as a ratio, `0.999` for `99.9%`.
+    pub fn ratio(self) -> f64 {
+        self.0 / 100.0
+    }
+}
+
+impl Decode for Objective {
+    const EXPECTED: &'static str = "a percentage such as `99.9%`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        match text.trim_end_matches('%').trim().parse::<f64>() {
+            Ok(n) if n > 0.0 && n < 100.0 => Some(Objective(n)),
+            _ => {
+                d.report(
+                    d.error(
+                        "invalid-percent",
+                        format!("`{text}` is not a percentage between 0% and 100%"),
+                        node.span,
+                        "not an objective",
+                    )
+                    .help("write a percentage such as `99.9%` or `1%`"),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl JsonSchema for Objective {
+    fn schema_name() -> Cow<'static, str> {
+        "Objective".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100 }, { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?%$" }] })
     }
 }
 

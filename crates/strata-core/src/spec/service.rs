@@ -121,6 +121,8 @@ record! {
         optional tracing: TracingSpec = "tracing",
         /// Traffic it may send outside the cluster.
         optional egress: Vec<Spanned<EgressSpec>> = "egress",
+        /// Its own service-level objectives, each over `monitoring.slo`'s.
+        optional slo: super::platform::SloSpec = "slo",
         /// A sentence for people reading the spec.
         optional description: String = "description",
     }
