@@ -1,0 +1,158 @@
+//! Pull secrets of private registries (`registries:`): every pod Strata
+//! renders whose images come from a declared registry pulls them with its
+//! secret. One pass over the rendered objects, after patches, so that every
+//! kind (services, blueprint setup Jobs, sidecars, gateway controllers) is
+//! covered alike; raw manifests are applied as they are and left alone.
+//!
+//! The secrets themselves hold registry credentials and are made outside
+//! Strata; the namespaces that need each one are returned for `render`'s
+//! note and `apply`'s pre-flight check.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::Object;
+use crate::model::{Platform, Registry};
+
+/// A pull secret the rendered pods name, which must exist before they start.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PullSecret {
+    /// The Secret's name.
+    pub name: String,
+    /// The registries whose credentials it holds, for the hint of a missing one.
+    pub registries: Vec<String>,
+    /// The namespaces of the pods that pull with it, sorted.
+    pub namespaces: Vec<String>,
+}
+
+/// Custom resources whose operator takes the pods' image and pull secrets
+/// as fields of their own rather than a pod template: the image's path and
+/// the pull secrets' path, per `apiVersion` group and kind.
+const OPERATED: [(&str, &str, &[&str], &[&str]); 1] = [
+    // CloudNativePG: `Cluster.spec.imagePullSecrets` pulls `spec.imageName`.
+    (
+        "postgresql.cnpg.io",
+        "Cluster",
+        &["spec", "imageName"],
+        &["spec", "imagePullSecrets"],
+    ),
+];
+
+/// Adds `imagePullSecrets` to every pod spec of `objects` that pulls from a
+/// registry of `platform`, and returns the secrets with their namespaces.
+pub fn add(platform: &Platform, objects: &mut [Object]) -> Vec<PullSecret> {
+    if platform.registries.is_empty() {
+        return Vec::new();
+    }
+    let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for object in objects.iter_mut() {
+        let namespace = object.namespace().to_string();
+        let mut secrets = BTreeSet::new();
+        let group = object
+            .api_version()
+            .rsplit_once('/')
+            .map_or("", |(g, _)| g)
+            .to_string();
+        let kind = object.kind().to_string();
+        for (g, k, image, field) in OPERATED {
+            if (group.as_str(), kind.as_str()) != (g, k) {
+                continue;
+            }
+            let Some(image) = lookup(&object.value, image).and_then(Value::as_str) else {
+                continue;
+            };
+            let names = secrets_for(&platform.registries, [image]);
+            if let Some(spec) = lookup_mut(&mut object.value, &field[..field.len() - 1]) {
+                merge(&mut spec[field[field.len() - 1]], &names);
+            }
+            secrets.extend(names);
+        }
+        visit_pod_specs(&mut object.value, &mut |pod| {
+            let images: Vec<String> = ["initContainers", "containers"]
+                .iter()
+                .flat_map(|key| pod[*key].as_array().into_iter().flatten())
+                .filter_map(|c| c["image"].as_str().map(str::to_string))
+                .collect();
+            let names = secrets_for(&platform.registries, images.iter().map(String::as_str));
+            merge(&mut pod["imagePullSecrets"], &names);
+            secrets.extend(names);
+        });
+        for secret in secrets {
+            needed.entry(secret).or_default().insert(namespace.clone());
+        }
+    }
+    needed
+        .into_iter()
+        .map(|(name, namespaces)| PullSecret {
+            registries: platform
+                .registries
+                .iter()
+                .filter(|r| r.pull_secret == name)
+                .map(|r| r.host.clone())
+                .collect(),
+            namespaces: namespaces.into_iter().collect(),
+            name,
+        })
+        .collect()
+}
+
+/// The distinct pull secrets of the registries `images` come from, sorted.
+fn secrets_for<'i>(
+    registries: &[Registry],
+    images: impl IntoIterator<Item = &'i str>,
+) -> BTreeSet<String> {
+    images
+        .into_iter()
+        .flat_map(|image| registries.iter().filter(move |r| r.serves(image)))
+        .map(|r| r.pull_secret.clone())
+        .collect()
+}
+
+/// Adds `names` to a list of `{ name }` references, keeping it sorted and
+/// free of duplicates (a patch may have listed one already).
+fn merge(list: &mut Value, names: &BTreeSet<String>) {
+    if names.is_empty() {
+        return;
+    }
+    let mut all: BTreeSet<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .collect();
+    all.extend(names.iter().cloned());
+    *list = json!(all.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>());
+}
+
+/// Calls `f` on every pod spec in `value`: any mapping with a `containers`
+/// list, which is how a pod spec nests in workloads (`spec.template.spec`,
+/// `spec.jobTemplate.spec.template.spec`) and in custom resources that
+/// embed one (a ClickHouse pod template, an Elasticsearch node set's).
+fn visit_pod_specs(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    match value {
+        Value::Object(map) => {
+            if map.get("containers").is_some_and(Value::is_array) {
+                f(value);
+                return;
+            }
+            for child in map.values_mut() {
+                visit_pod_specs(child, f);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                visit_pod_specs(item, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn lookup<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn lookup_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |v, key| v.get_mut(key))
+}
