@@ -156,3 +156,176 @@ fn lookup<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
 fn lookup_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
     path.iter().try_fold(value, |v, key| v.get_mut(key))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::render::{NoAssets, Object, RenderedSet, render};
+    use crate::source::SourceFile;
+    use crate::{model, spec};
+
+    const SPEC: &str = "
+platform: shop
+registries:
+  harbor.example.com: { pullSecret: harbor-pull }
+  ghcr.io: { pullSecret: ghcr-pull }
+  registry.local:5000: { pullSecret: harbor-pull }
+operators: { cloudnative-pg: { installed: true }, strimzi: { installed: true } }
+environments:
+  prod:
+    registries:
+      ghcr.io: { pullSecret: ghcr-prod }
+tiers:
+  - name: data
+    namespace: data
+    services:
+      pg: { blueprint: postgresql, mode: ha, image: 'harbor.example.com/mirror/postgresql:16.4' }
+      kafka: { blueprint: kafka, image: 'harbor.example.com/mirror/kafka:0.45.0-kafka-3.9.0', topics: [orders] }
+  - name: apps
+    services:
+      api:
+        image: harbor.example.com/shop/api:1.2.0
+        ports: { http: 8080 }
+        needs: [pg]
+      web: { image: nginx:1.27, ports: { http: 8080 } }
+      lookalike: { image: harbor.example.com.evil.io/shop/x:1, ports: { http: 8080 } }
+      other-port: { image: 'harbor.example.com:8443/shop/x:1', ports: { http: 8080 } }
+      local: { image: 'registry.local:5000/tools/agent:2', kind: daemon }
+      report: { image: ghcr.io/shop/report:1.0.0, kind: cron, schedule: '0 3 * * *' }
+";
+
+    fn rendered(env: Option<&str>) -> RenderedSet {
+        let file = SourceFile::new("platform.yaml", SPEC);
+        let doc = spec::parse(&file).expect("parses");
+        let platform = model::resolve(&doc, env).unwrap_or_else(|e| panic!("{e:?}"));
+        render(&platform, &NoAssets).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn pod<'a>(objects: &'a [Object], kind: &str, name: &str) -> &'a Value {
+        let object = &objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name)
+            .unwrap_or_else(|| panic!("no {kind}/{name}"))
+            .value;
+        match kind {
+            "CronJob" => &object["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => &object["spec"]["template"]["spec"],
+        }
+    }
+
+    #[test]
+    fn pods_pulling_from_a_declared_registry_name_its_secret() {
+        let set = rendered(None);
+        let o = &set.objects;
+        let harbor = json!([{ "name": "harbor-pull" }]);
+        assert_eq!(pod(o, "Deployment", "api")["imagePullSecrets"], harbor);
+        assert_eq!(pod(o, "DaemonSet", "local")["imagePullSecrets"], harbor);
+        assert_eq!(
+            pod(o, "CronJob", "report")["imagePullSecrets"],
+            json!([{ "name": "ghcr-pull" }])
+        );
+        // Another registry's image, a host that only starts alike, another port.
+        for name in ["web", "lookalike", "other-port"] {
+            assert!(
+                pod(o, "Deployment", name)["imagePullSecrets"].is_null(),
+                "{name}"
+            );
+        }
+        // A blueprint's setup Job runs the service's image.
+        assert_eq!(pod(o, "Job", "kafka-topics")["imagePullSecrets"], harbor);
+        // CloudNativePG pulls `imageName` with the Cluster's own field.
+        let cluster = o
+            .iter()
+            .find(|o| o.kind() == "Cluster" && o.name() == "pg")
+            .expect("a Cluster");
+        assert_eq!(cluster.value["spec"]["imagePullSecrets"], harbor);
+    }
+
+    #[test]
+    fn a_pod_lists_each_secret_of_its_images_once_sorted() {
+        let file = SourceFile::new("platform.yaml", SPEC);
+        let doc = spec::parse(&file).expect("parses");
+        let platform = model::resolve(&doc, None).expect("resolves");
+        let mut objects = vec![Object::new(
+            1,
+            None,
+            None,
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": { "name": "x", "namespace": "shop" },
+                "spec": { "template": { "spec": {
+                    "initContainers": [{ "name": "a", "image": "ghcr.io/a/b:1" }],
+                    "containers": [
+                        { "name": "b", "image": "registry.local:5000/c:1" },
+                        { "name": "c", "image": "harbor.example.com/d:1" },
+                    ],
+                    "imagePullSecrets": [{ "name": "harbor-pull" }],
+                } } },
+            }),
+        )];
+        let secrets = super::add(&platform, &mut objects);
+        assert_eq!(
+            objects[0].value["spec"]["template"]["spec"]["imagePullSecrets"],
+            json!([{ "name": "ghcr-pull" }, { "name": "harbor-pull" }])
+        );
+        let names: Vec<(&str, Vec<String>)> = secrets
+            .iter()
+            .map(|s| (s.name.as_str(), s.registries.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("ghcr-pull", vec!["ghcr.io".to_string()]),
+                (
+                    "harbor-pull",
+                    vec![
+                        "harbor.example.com".to_string(),
+                        "registry.local:5000".to_string()
+                    ]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_secrets_are_listed_with_the_namespaces_that_need_them() {
+        let set = rendered(None);
+        let list: Vec<(&str, Vec<&str>)> = set
+            .pull_secrets
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.namespaces.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            list,
+            [
+                ("ghcr-pull", vec!["shop"]),
+                ("harbor-pull", vec!["data", "shop"])
+            ]
+        );
+        assert!(
+            set.objects
+                .iter()
+                .all(|o| !(o.kind() == "Secret" && o.name().ends_with("-pull"))),
+            "pull secrets are never rendered"
+        );
+    }
+
+    #[test]
+    fn an_environment_changes_a_registry_s_secret() {
+        let set = rendered(Some("prod"));
+        assert_eq!(
+            pod(&set.objects, "CronJob", "report")["imagePullSecrets"],
+            json!([{ "name": "ghcr-prod" }])
+        );
+        assert_eq!(
+            pod(&set.objects, "Deployment", "api")["imagePullSecrets"],
+            json!([{ "name": "harbor-pull" }])
+        );
+    }
+}
