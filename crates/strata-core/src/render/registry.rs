@@ -29,13 +29,27 @@ pub struct PullSecret {
 /// Custom resources whose operator takes the pods' image and pull secrets
 /// as fields of their own rather than a pod template: the image's path and
 /// the pull secrets' path, per `apiVersion` group and kind.
-const OPERATED: [(&str, &str, &[&str], &[&str]); 1] = [
+const OPERATED: [(&str, &str, &[&str], &[&str]); 3] = [
     // CloudNativePG: `Cluster.spec.imagePullSecrets` pulls `spec.imageName`.
     (
         "postgresql.cnpg.io",
         "Cluster",
         &["spec", "imageName"],
         &["spec", "imagePullSecrets"],
+    ),
+    // The opstree Redis Operator: `kubernetesConfig` holds both.
+    (
+        "redis.redis.opstreelabs.in",
+        "RedisCluster",
+        &["spec", "kubernetesConfig", "image"],
+        &["spec", "kubernetesConfig", "imagePullSecrets"],
+    ),
+    // The Milvus Operator: every component inherits `components`' settings.
+    (
+        "milvus.io",
+        "Milvus",
+        &["spec", "components", "image"],
+        &["spec", "components", "imagePullSecrets"],
     ),
 ];
 
@@ -63,8 +77,8 @@ pub fn add(platform: &Platform, objects: &mut [Object]) -> Vec<PullSecret> {
                 continue;
             };
             let names = secrets_for(&platform.registries, [image]);
-            if let Some(spec) = lookup_mut(&mut object.value, &field[..field.len() - 1]) {
-                merge(&mut spec[field[field.len() - 1]], &names);
+            if let Some(parent) = lookup_mut(&mut object.value, &field[..field.len() - 1]) {
+                merge(parent, field[field.len() - 1], &names);
             }
             secrets.extend(names);
         }
@@ -75,7 +89,7 @@ pub fn add(platform: &Platform, objects: &mut [Object]) -> Vec<PullSecret> {
                 .filter_map(|c| c["image"].as_str().map(str::to_string))
                 .collect();
             let names = secrets_for(&platform.registries, images.iter().map(String::as_str));
-            merge(&mut pod["imagePullSecrets"], &names);
+            merge(pod, "imagePullSecrets", &names);
             secrets.extend(names);
         });
         for secret in secrets {
@@ -109,20 +123,28 @@ fn secrets_for<'i>(
         .collect()
 }
 
-/// Adds `names` to a list of `{ name }` references, keeping it sorted and
-/// free of duplicates (a patch may have listed one already).
-fn merge(list: &mut Value, names: &BTreeSet<String>) {
+/// Adds `names` to the list of `{ name }` references under `key` of
+/// `parent`, keeping it sorted and free of duplicates (a patch may have
+/// listed one already); leaves `parent` alone when there is none to add.
+fn merge(parent: &mut Value, key: &str, names: &BTreeSet<String>) {
+    let Some(parent) = parent.as_object_mut() else {
+        return;
+    };
     if names.is_empty() {
         return;
     }
-    let mut all: BTreeSet<String> = list
-        .as_array()
+    let mut all: BTreeSet<String> = parent
+        .get(key)
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|r| r["name"].as_str().map(str::to_string))
         .collect();
     all.extend(names.iter().cloned());
-    *list = json!(all.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>());
+    parent.insert(
+        key.to_string(),
+        json!(all.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>()),
+    );
 }
 
 /// Calls `f` on every pod spec in `value`: any mapping with a `containers`
@@ -171,7 +193,7 @@ registries:
   harbor.example.com: { pullSecret: harbor-pull }
   ghcr.io: { pullSecret: ghcr-pull }
   registry.local:5000: { pullSecret: harbor-pull }
-operators: { cloudnative-pg: { installed: true }, strimzi: { installed: true } }
+operators: { cloudnative-pg: { installed: true }, strimzi: { installed: true }, redis-operator: { installed: true } }
 environments:
   prod:
     registries:
@@ -182,6 +204,7 @@ tiers:
     services:
       pg: { blueprint: postgresql, mode: ha, image: 'harbor.example.com/mirror/postgresql:16.4' }
       kafka: { blueprint: kafka, image: 'harbor.example.com/mirror/kafka:0.45.0-kafka-3.9.0', topics: [orders] }
+      cache: { blueprint: redis, mode: cluster, image: 'ghcr.io/mirror/redis:v7.0.15' }
   - name: apps
     services:
       api:
@@ -228,7 +251,7 @@ tiers:
         // Another registry's image, a host that only starts alike, another port.
         for name in ["web", "lookalike", "other-port"] {
             assert!(
-                pod(o, "Deployment", name)["imagePullSecrets"].is_null(),
+                pod(o, "Deployment", name).get("imagePullSecrets").is_none(),
                 "{name}"
             );
         }
@@ -240,6 +263,15 @@ tiers:
             .find(|o| o.kind() == "Cluster" && o.name() == "pg")
             .expect("a Cluster");
         assert_eq!(cluster.value["spec"]["imagePullSecrets"], harbor);
+        // The opstree Redis Operator pulls `kubernetesConfig.image` likewise.
+        let redis = o
+            .iter()
+            .find(|o| o.kind() == "RedisCluster")
+            .expect("a RedisCluster");
+        assert_eq!(
+            redis.value["spec"]["kubernetesConfig"]["imagePullSecrets"],
+            json!([{ "name": "ghcr-pull" }])
+        );
     }
 
     #[test]
@@ -289,6 +321,39 @@ tiers:
     }
 
     #[test]
+    fn a_milvus_pulls_its_components_image_with_the_secret() {
+        let file = SourceFile::new("platform.yaml", SPEC);
+        let doc = spec::parse(&file).expect("parses");
+        let platform = model::resolve(&doc, None).expect("resolves");
+        let milvus = |image: &str| {
+            Object::new(
+                1,
+                None,
+                None,
+                json!({
+                    "apiVersion": "milvus.io/v1beta1", "kind": "Milvus",
+                    "metadata": { "name": "m", "namespace": "data" },
+                    "spec": { "mode": "cluster", "components": { "image": image } },
+                }),
+            )
+        };
+        let mut objects = vec![
+            milvus("harbor.example.com/mirror/milvus:v2.4.6"),
+            milvus("milvusdb/milvus:v2.4.6"),
+        ];
+        super::add(&platform, &mut objects);
+        assert_eq!(
+            objects[0].value["spec"]["components"]["imagePullSecrets"],
+            json!([{ "name": "harbor-pull" }])
+        );
+        assert!(
+            objects[1].value["spec"]["components"]
+                .get("imagePullSecrets")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn the_secrets_are_listed_with_the_namespaces_that_need_them() {
         let set = rendered(None);
         let list: Vec<(&str, Vec<&str>)> = set
@@ -304,7 +369,7 @@ tiers:
         assert_eq!(
             list,
             [
-                ("ghcr-pull", vec!["shop"]),
+                ("ghcr-pull", vec!["data", "shop"]),
                 ("harbor-pull", vec!["data", "shop"])
             ]
         );
