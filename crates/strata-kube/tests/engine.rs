@@ -1284,7 +1284,9 @@ async fn missing_pull_secrets_stop_apply_before_the_first_wave() {
     );
     let db = fake.get("StatefulSet/shop/db").unwrap();
     assert!(
-        db["spec"]["template"]["spec"]["imagePullSecrets"].is_null(),
+        db["spec"]["template"]["spec"]
+            .get("imagePullSecrets")
+            .is_none(),
         "postgres comes from Docker Hub"
     );
 }
