@@ -452,8 +452,9 @@ async fn run(
         })
         .filter(|(_, namespaces)| !namespaces.is_empty())
         .collect();
-    // Pull secrets go to the same namespaces; a dry run creates no namespace,
-    // so it cannot tell a missing secret from a namespace still to come.
+    // Pull secrets are checked where the selected pods name them; a dry run
+    // creates no namespace, so it cannot tell a missing secret from a
+    // namespace still to come.
     let pull_secrets: Vec<(&PullSecret, Vec<&str>)> = set
         .pull_secrets
         .iter()
@@ -462,7 +463,11 @@ async fn run(
                 .namespaces
                 .iter()
                 .map(String::as_str)
-                .filter(|ns| options.selection.is_all() || used_namespaces.contains(ns))
+                .filter(|ns| {
+                    objects
+                        .iter()
+                        .any(|o| o.namespace() == *ns && names_pull_secret(&o.value, &s.name))
+                })
                 .collect();
             (s, namespaces)
         })
@@ -886,6 +891,22 @@ fn pod_events(events: &[Value], pod: &str) -> Vec<String> {
 /// namespaces gets the same values in each: a value that already exists in
 /// one namespace is copied to the others, and only keys that exist nowhere
 /// get new random values.
+/// Whether `value` (an object, or a part of one) lists `name` under an
+/// `imagePullSecrets` field, wherever its kind keeps it.
+fn names_pull_secret(value: &Value, name: &str) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, child)| {
+            (key == "imagePullSecrets"
+                && child
+                    .as_array()
+                    .is_some_and(|list| list.iter().any(|r| r["name"] == name)))
+                || names_pull_secret(child, name)
+        }),
+        Value::Array(items) => items.iter().any(|item| names_pull_secret(item, name)),
+        _ => false,
+    }
+}
+
 /// Fails when a pull secret is missing from a namespace that needs it:
 /// before the first wave, after the namespaces are created, rather than
 /// pods waiting in `ImagePullBackOff` until the step times out.

@@ -1255,6 +1255,21 @@ async fn missing_pull_secrets_stop_apply_before_the_first_wave() {
     assert!(fake.get("Namespace/shop").is_some(), "{:?}", fake.ids());
     assert!(fake.get("Deployment/shop/api").is_none());
     assert!(fake.get("StatefulSet/shop/db").is_none());
+
+    // Only the selected pods' secrets are checked: the data tier's postgres
+    // comes from Docker Hub, so it applies without the secret.
+    let data_only = ApplyOptions {
+        selection: Selection {
+            only: vec!["data".into()],
+            skip: vec![],
+        },
+        ..options()
+    };
+    apply(&cluster, &set, &release(&set), &data_only, &Silent)
+        .await
+        .unwrap();
+    assert!(fake.get("StatefulSet/shop/db").is_some());
+    assert!(fake.get("Deployment/shop/api").is_none());
     // A dry run does not check: the namespace may not exist yet.
     let dry = ApplyOptions {
         dry_run: true,
