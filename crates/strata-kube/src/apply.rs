@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
-use strata_core::render::{GeneratedSecret, Object, RenderedSet};
+use strata_core::render::{GeneratedSecret, Object, PullSecret, RenderedSet};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
@@ -76,6 +76,10 @@ pub enum Cause {
     /// Objects were not ready when the step's timeout passed.
     #[error("not ready after {}s", .0.as_secs())]
     Timeout(Duration),
+    /// Registry pull secrets the pods name do not exist in their namespaces;
+    /// nothing of the waves was applied.
+    #[error("{}", missing_pull_secrets(.0))]
+    PullSecretsMissing(Vec<MissingPullSecret>),
     /// An object reported a failure it will not recover from.
     #[error("{id} failed: {reason}")]
     Failed {
@@ -84,6 +88,37 @@ pub enum Cause {
         /// What it reported.
         reason: String,
     },
+}
+
+/// A registry pull secret missing from a namespace whose pods need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingPullSecret {
+    /// The Secret's name.
+    pub name: String,
+    /// The namespace it is missing from.
+    pub namespace: String,
+    /// The registries whose credentials it should hold.
+    pub registries: Vec<String>,
+}
+
+/// One line naming every missing pull secret, then how to create each.
+fn missing_pull_secrets(missing: &[MissingPullSecret]) -> String {
+    let names: Vec<String> = missing
+        .iter()
+        .map(|m| format!("`{}` in `{}`", m.name, m.namespace))
+        .collect();
+    let mut text = format!(
+        "registry pull secrets are missing: {}; Strata does not create them, they hold registry credentials. Create each, then apply again:",
+        names.join(", ")
+    );
+    for m in missing {
+        let server = m.registries.first().map_or("REGISTRY", String::as_str);
+        text.push_str(&format!(
+            "\n  kubectl create secret docker-registry {} --docker-server={server} --docker-username=USER --docker-password=PASSWORD -n {}",
+            m.name, m.namespace
+        ));
+    }
+    text
 }
 
 /// A pod of a workload that is not ready, with what Kubernetes says about it.
@@ -417,10 +452,34 @@ async fn run(
         })
         .filter(|(_, namespaces)| !namespaces.is_empty())
         .collect();
+    // Pull secrets are checked where the selected pods name them; a dry run
+    // creates no namespace, so it cannot tell a missing secret from a
+    // namespace still to come.
+    let pull_secrets: Vec<(&PullSecret, Vec<&str>)> = set
+        .pull_secrets
+        .iter()
+        .map(|s| {
+            let namespaces: Vec<&str> = s
+                .namespaces
+                .iter()
+                .map(String::as_str)
+                .filter(|ns| {
+                    objects
+                        .iter()
+                        .any(|o| o.namespace() == *ns && names_pull_secret(&o.value, &s.name))
+                })
+                .collect();
+            (s, namespaces)
+        })
+        .filter(|(_, namespaces)| !namespaces.is_empty() && !options.dry_run)
+        .collect();
     let mut secrets_done = false;
     for step in &steps {
         if step.kind != StepKind::Setup && !secrets_done {
             secrets_done = true;
+            check_pull_secrets(cluster, &pull_secrets)
+                .await
+                .map_err(|cause| fail(step.label(), cause, objects, done))?;
             generate(cluster, &set.platform, &secrets, options, progress, done)
                 .await
                 .map_err(|e| fail(step.label(), Cause::Refused(e), objects, done))?;
@@ -521,6 +580,9 @@ async fn run(
         }
     }
     if !secrets_done {
+        check_pull_secrets(cluster, &pull_secrets)
+            .await
+            .map_err(|cause| fail("secrets".into(), cause, objects, done))?;
         generate(cluster, &set.platform, &secrets, options, progress, done)
             .await
             .map_err(|e| fail("secrets".into(), Cause::Refused(e), objects, done))?;
@@ -829,6 +891,56 @@ fn pod_events(events: &[Value], pod: &str) -> Vec<String> {
 /// namespaces gets the same values in each: a value that already exists in
 /// one namespace is copied to the others, and only keys that exist nowhere
 /// get new random values.
+/// Whether `value` (an object, or a part of one) lists `name` under an
+/// `imagePullSecrets` field, wherever its kind keeps it.
+fn names_pull_secret(value: &Value, name: &str) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, child)| {
+            (key == "imagePullSecrets"
+                && child
+                    .as_array()
+                    .is_some_and(|list| list.iter().any(|r| r["name"] == name)))
+                || names_pull_secret(child, name)
+        }),
+        Value::Array(items) => items.iter().any(|item| names_pull_secret(item, name)),
+        _ => false,
+    }
+}
+
+/// Fails when a pull secret is missing from a namespace that needs it:
+/// before the first wave, after the namespaces are created, rather than
+/// pods waiting in `ImagePullBackOff` until the step times out.
+async fn check_pull_secrets(
+    cluster: &Cluster,
+    secrets: &[(&PullSecret, Vec<&str>)],
+) -> Result<(), Cause> {
+    let mut missing = Vec::new();
+    for (secret, namespaces) in secrets {
+        for namespace in namespaces {
+            let id = ObjectId {
+                api_version: "v1".into(),
+                kind: "Secret".into(),
+                namespace: (*namespace).to_string(),
+                name: secret.name.clone(),
+            };
+            match cluster.get(&id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => missing.push(MissingPullSecret {
+                    name: secret.name.clone(),
+                    namespace: (*namespace).to_string(),
+                    registries: secret.registries.clone(),
+                }),
+                Err(e) => return Err(Cause::Refused(e)),
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Cause::PullSecretsMissing(missing))
+    }
+}
+
 async fn generate(
     cluster: &Cluster,
     platform: &str,

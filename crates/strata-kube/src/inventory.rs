@@ -293,6 +293,9 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
                     secret_type: s.secret_type,
                 })
                 .collect(),
+            // Not recorded: a rollback re-applies pods whose pull secrets
+            // were there when the revision was applied.
+            pull_secrets: Vec::new(),
         },
     })
 }

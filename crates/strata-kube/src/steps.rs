@@ -268,6 +268,7 @@ pub(crate) mod tests {
                 object(3, Some("apps"), "Deployment", "apps", "api"),
             ],
             generated_secrets: vec![],
+            pull_secrets: Vec::new(),
         }
     }
 

@@ -1225,3 +1225,83 @@ async fn diff_names_the_conflicts_apply_would_meet() {
             .all(|c| c.conflicts.is_empty())
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn missing_pull_secrets_stop_apply_before_the_first_wave() {
+    let text = SHOP.replace(
+        "secrets:",
+        "registries:\n  ghcr.io: { pullSecret: ghcr-pull }\nsecrets:",
+    );
+    let set = render(&text);
+    assert_eq!(set.pull_secrets.len(), 1);
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let f = failure(apply(&cluster, &set, &release(&set), &options(), &Silent).await);
+    let Cause::PullSecretsMissing(missing) = &f.cause else {
+        panic!("expected missing pull secrets, got {:?}", f.cause);
+    };
+    assert_eq!(missing.len(), 1);
+    assert_eq!(
+        (missing[0].name.as_str(), missing[0].namespace.as_str()),
+        ("ghcr-pull", "shop")
+    );
+    let message = f.cause.to_string();
+    assert!(
+        message.contains("kubectl create secret docker-registry ghcr-pull --docker-server=ghcr.io")
+            && message.contains("-n shop"),
+        "{message}"
+    );
+    // The namespace was created first, nothing of the waves was applied.
+    assert!(fake.get("Namespace/shop").is_some(), "{:?}", fake.ids());
+    assert!(fake.get("Deployment/shop/api").is_none());
+    assert!(fake.get("StatefulSet/shop/db").is_none());
+
+    // Only the selected pods' secrets are checked: the data tier's postgres
+    // comes from Docker Hub, so it applies without the secret.
+    let data_only = ApplyOptions {
+        selection: Selection {
+            only: vec!["data".into()],
+            skip: vec![],
+        },
+        ..options()
+    };
+    apply(&cluster, &set, &release(&set), &data_only, &Silent)
+        .await
+        .unwrap();
+    assert!(fake.get("StatefulSet/shop/db").is_some());
+    assert!(fake.get("Deployment/shop/api").is_none());
+    // A dry run does not check: the namespace may not exist yet.
+    let dry = ApplyOptions {
+        dry_run: true,
+        ..options()
+    };
+    apply(&cluster, &set, &release(&set), &dry, &Silent)
+        .await
+        .unwrap();
+    // Once the secret exists, the apply goes through.
+    fake.insert(
+        json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": { "name": "ghcr-pull", "namespace": "shop" },
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": { ".dockerconfigjson": "e30=" },
+        }),
+        "kubectl",
+    );
+    apply(&cluster, &set, &release(&set), &options(), &Silent)
+        .await
+        .unwrap();
+    let api = fake.get("Deployment/shop/api").unwrap();
+    assert_eq!(
+        api["spec"]["template"]["spec"]["imagePullSecrets"],
+        json!([{ "name": "ghcr-pull" }])
+    );
+    let db = fake.get("StatefulSet/shop/db").unwrap();
+    assert!(
+        db["spec"]["template"]["spec"]
+            .get("imagePullSecrets")
+            .is_none(),
+        "postgres comes from Docker Hub"
+    );
+}

@@ -185,3 +185,27 @@ fn every_example_validates_strictly_against_kubernetes_1_33() {
         files.len()
     );
 }
+
+#[test]
+fn render_and_plan_name_the_namespaces_that_need_each_pull_secret() {
+    let expected = "note: pull secret `harbor-pull` (harbor.example.com) is not rendered: create it (type kubernetes.io/dockerconfigjson) in `one-data-agent`, `one-data-data`, `one-data-model` before `strata apply`";
+    for command in ["render", "plan"] {
+        let output = strata()
+            .args([command, "examples/one-data-studio/platform.yaml"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{command}: {stderr}");
+    }
+    let yaml = render(&["examples/one-data-studio/platform.yaml"]);
+    assert_eq!(
+        yaml.matches("imagePullSecrets:\n").count(),
+        yaml.matches("image: harbor.example.com/").count(),
+        "one list per pod pulling from Harbor (each such pod runs one Harbor image)"
+    );
+    assert!(
+        !yaml.contains("name: harbor-pull\n  namespace:"),
+        "the Secret is not rendered"
+    );
+}

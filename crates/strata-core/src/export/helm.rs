@@ -1004,6 +1004,7 @@ mod tests {
             environment: env.map(str::to_string),
             objects,
             generated_secrets: Vec::new(),
+            pull_secrets: Vec::new(),
         }
     }
 

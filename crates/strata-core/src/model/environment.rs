@@ -53,7 +53,7 @@ pub(crate) fn select<'d>(doc: &'d Document, name: &str) -> Result<&'d Environmen
 }
 
 /// The YAML tree of environment `name`: its service overrides merged in,
-/// its node pools, storage classes and externals merged over the base ones, and the
+/// its node pools, storage classes, externals and registries merged over the base ones, and the
 /// services and tiers it leaves out (`without:`) removed.
 ///
 /// # Errors
@@ -87,12 +87,12 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic
             }
         }
     }
-    // Pools, classes and externals merge like services, and may also be new.
+    // Pools, classes, externals and registries merge like services, and may also be new.
     if let NodeKind::Map(entries) = &environment.kind {
         for (key, value) in entries {
             if matches!(
                 key.as_scalar(),
-                Some("nodePools" | "storageClasses" | "externals")
+                Some("nodePools" | "storageClasses" | "externals" | "registries")
             ) {
                 merge_top_level(&mut root, key, value);
             }

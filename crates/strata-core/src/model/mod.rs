@@ -87,6 +87,8 @@ pub struct Platform {
     pub externals: Vec<External>,
     /// Isolation, mesh and metrics scraping.
     pub network: Network,
+    /// Private container registries, in spec order.
+    pub registries: Vec<Registry>,
     /// Services grouped by the wave they start in; `waves[0]` is wave 1.
     pub waves: Vec<Vec<ServiceId>>,
     /// The longest chain of waits, first to last.
@@ -845,6 +847,25 @@ pub struct StorageClass {
     pub allow_volume_expansion: bool,
     /// Whether it is the cluster default.
     pub default: bool,
+}
+
+/// A private container registry and the pull secret of its images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    /// Its host, with a port if image references carry one.
+    pub host: String,
+    /// The `kubernetes.io/dockerconfigjson` Secret pods pull its images with;
+    /// created outside Strata, never rendered.
+    pub pull_secret: String,
+}
+
+impl Registry {
+    /// Whether `image` is pulled from this registry (`HOST/…`).
+    pub fn serves(&self, image: &str) -> bool {
+        image
+            .strip_prefix(self.host.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+    }
 }
 
 /// A declared Secret.

@@ -14,6 +14,7 @@ mod namespace;
 pub mod network;
 mod patch;
 mod policy;
+mod registry;
 pub mod scheduling;
 mod service;
 mod traffic;
@@ -26,6 +27,7 @@ use crate::model::{Platform, Service};
 
 pub use gateway::{MERGED_METRICS_PORT, scrape_port};
 pub use labels::{MANAGED_BY, TIER_LABEL};
+pub use registry::PullSecret;
 
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.
@@ -120,6 +122,9 @@ pub struct RenderedSet {
     pub objects: Vec<Object>,
     /// Secrets left to `apply`.
     pub generated_secrets: Vec<GeneratedSecret>,
+    /// Registry pull secrets the pods name, made outside Strata: `apply`
+    /// checks they exist before the first wave.
+    pub pull_secrets: Vec<PullSecret>,
 }
 
 /// Where a kind is applied within a wave: namespaces and CRDs first, then
@@ -189,6 +194,8 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(scheduling::queues(platform));
     objects.extend(gateway::render(platform));
     objects.extend(traffic::render(platform));
+    // Before the raw manifests, which are applied as they are.
+    let pull_secrets = registry::add(platform, &mut objects);
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
     delivery::annotate_waves(platform, &mut objects);
@@ -218,6 +225,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
         environment: platform.environment.clone(),
         objects,
         generated_secrets,
+        pull_secrets,
     })
 }
 

@@ -24,6 +24,61 @@ pub struct EnvName(pub String);
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelKey(pub String);
 
+/// A container registry's host, with an optional port (`harbor.example.com`,
+/// `registry.local:5000`): the part of an image reference before the first `/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RegistryHost(pub String);
+
+/// Why `host` is not a registry host an image reference can start with.
+///
+/// ```
+/// use strata_core::spec::names::registry_host_problem;
+/// assert_eq!(registry_host_problem("harbor.example.com"), None);
+/// assert_eq!(registry_host_problem("registry.local:5000"), None);
+/// assert!(registry_host_problem("harbor").is_some());
+/// assert!(registry_host_problem("ghcr.io/acme").is_some());
+/// ```
+pub fn registry_host_problem(host: &str) -> Option<String> {
+    if host.contains("://") {
+        return Some("it has a scheme; write the host alone".into());
+    }
+    if host.contains('/') {
+        return Some("it has a path; write the host alone, every image under it is covered".into());
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    if let Some(port) = port
+        && !port.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Some(format!("`{port}` is not a port from 1 to 65535"));
+    }
+    if name.len() > 253 {
+        return Some("it is longer than 253 characters".into());
+    }
+    for part in name.split('.') {
+        let valid = !part.is_empty()
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !part.starts_with('-')
+            && !part.ends_with('-');
+        if !valid {
+            return Some(format!(
+                "`{part}` is not a host name part: letters, digits and inner `-`, separated by dots"
+            ));
+        }
+    }
+    // Docker reads a first path part without a dot or port as an account
+    // on Docker Hub (`harbor/app` is hub.docker.com's `harbor`), not a host.
+    if !name.contains('.') && port.is_none() && name != "localhost" {
+        return Some(
+            "without a dot or a port, an image's first part names a Docker Hub account, not a host"
+                .into(),
+        );
+    }
+    None
+}
+
 /// Why `name` is not a DNS-1123 label of at most `max` characters.
 ///
 /// ```
@@ -170,6 +225,27 @@ impl Decode for EnvName {
     }
 }
 
+impl Decode for RegistryHost {
+    const EXPECTED: &'static str =
+        "a registry host such as `harbor.example.com` or `registry.local:5000`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        if let Some(problem) = registry_host_problem(text) {
+            d.report(
+                d.error(
+                    "invalid-registry",
+                    format!("`{text}` is not a registry host: {problem}"),
+                    node.span,
+                    "not a registry host",
+                )
+                .help("write the host of the image references, with a port if they have one: `harbor.example.com`, `registry.local:5000`"),
+            );
+            return None;
+        }
+        Some(RegistryHost(text.to_string()))
+    }
+}
+
 impl Decode for LabelKey {
     const EXPECTED: &'static str = "a label key such as `team` or `example.com/team`";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
@@ -234,6 +310,7 @@ string_like! {
     PortName => "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$", "An IANA service name: lowercase letters, digits and '-', at most 15 characters.";
     EnvName => "^[A-Za-z_][-._A-Za-z0-9]*$", "An environment variable name.";
     LabelKey => "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$", "A Kubernetes label key.";
+    RegistryHost => "^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$", "A container registry host, with an optional port: the part of an image reference before the first '/'.";
 }
 
 #[cfg(test)]
@@ -248,6 +325,34 @@ mod tests {
         assert!(dns_label_problem("-a", 63).is_some());
         assert!(dns_label_problem(&"a".repeat(64), 63).is_some());
         assert_eq!(to_dns_label("Redis_gRPC", 63), "redis-grpc");
+    }
+
+    #[test]
+    fn registry_hosts() {
+        for good in [
+            "harbor.example.com",
+            "registry.nova.example",
+            "ghcr.io",
+            "localhost",
+            "localhost:5000",
+            "harbor:8443",
+            "10.0.0.5:5000",
+        ] {
+            assert_eq!(registry_host_problem(good), None, "{good}");
+        }
+        for bad in [
+            "harbor",
+            "https://harbor.example.com",
+            "ghcr.io/acme",
+            "harbor.example.com:0",
+            "harbor.example.com:http",
+            "-a.example.com",
+            "a..com",
+            "har_bor.com",
+            "",
+        ] {
+            assert!(registry_host_problem(bad).is_some(), "{bad}");
+        }
     }
 
     proptest! {

@@ -6,7 +6,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, record};
-use super::names::{LabelKey, Name};
+use super::names::{LabelKey, Name, RegistryHost};
 use super::network::{CallsSpec, ControllerSpec, ExternalSpec, GatewaySpec, NetworkSpec};
 use super::runtime::{Duration, ProbesSpec, Profile, SecuritySpec};
 use super::service::{ResourceList, ResourcesSpec, ServiceSpec};
@@ -53,6 +53,18 @@ record! {
         optional priorities: Map<Name, PrioritySpec> = "priorities",
         /// How the rendered platform reaches the cluster (GitOps).
         optional delivery: DeliverySpec = "delivery",
+        /// Private container registries, by host: pods whose images come from
+        /// one pull them with its secret.
+        optional registries: Map<RegistryHost, RegistrySpec> = "registries",
+    }
+}
+
+record! {
+    /// A private container registry.
+    pub struct RegistrySpec ("a registry (`pullSecret`)") {
+        /// The `kubernetes.io/dockerconfigjson` Secret holding its credentials,
+        /// created outside Strata in every namespace whose pods pull from it.
+        required pull_secret: Name = "pullSecret",
     }
 }
 
@@ -303,6 +315,9 @@ record! {
         /// Externals added or changed in this environment (another Kafka's
         /// hosts, say), merged key by key over the base externals.
         optional externals: Map<Name, ExternalOverride> = "externals",
+        /// Registries added or changed in this environment (another pull
+        /// secret, say), merged key by key over the base registries.
+        optional registries: Map<RegistryHost, RegistryOverride> = "registries",
         /// Per-service overrides of any service field, merged key by key over
         /// the base spec and checked after the merge.
         optional services: Map<Name, ServiceOverride> = "services",
@@ -625,6 +640,13 @@ override_of!(
     ExternalSpec,
     "ExternalOverride",
     "external fields"
+);
+override_of!(
+    /// An environment's registry: a new one, or fields merged over the base one.
+    RegistryOverride,
+    RegistrySpec,
+    "RegistryOverride",
+    "registry fields"
 );
 override_of!(
     /// An environment's StorageClass: a new class, or fields merged over the base class.

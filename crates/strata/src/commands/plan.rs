@@ -16,6 +16,14 @@ pub fn run(args: &SpecArgs, format: PlanFormat, printer: &Printer) -> anyhow::Re
         Err(code) => return Ok(code),
     };
     let plan = Plan::new(&platform);
+    // What must exist before `apply` is part of the plan; a spec whose
+    // files cannot be read is reported by `render`, not here.
+    if !platform.registries.is_empty()
+        && let Ok(set) =
+            strata_core::render::render(&platform, &super::render::spec_directory(&args.file))
+    {
+        super::render::note_pull_secrets(&set, printer);
+    }
     match format {
         PlanFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(&plan)?)),
         PlanFormat::Table => printer.out(&render(&plan)),

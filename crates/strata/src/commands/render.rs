@@ -48,7 +48,7 @@ pub fn run(
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
     };
-    note_generated_secrets(&set, printer);
+    note_secrets(&set, printer);
     match out {
         None => {
             let all: Vec<_> = set.objects.iter().collect();
@@ -74,14 +74,30 @@ pub fn run(
 }
 
 /// The assets of the spec at `file`: files next to it.
-fn spec_directory(file: &Path) -> SpecDirectory {
+pub(crate) fn spec_directory(file: &Path) -> SpecDirectory {
     SpecDirectory(
         file.parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     )
 }
 
-fn note_generated_secrets(set: &render::RenderedSet, printer: &Printer) {
+/// Notes the registry pull secrets the pods name, which must exist before
+/// `apply` (Strata never holds registry credentials).
+pub(crate) fn note_pull_secrets(set: &render::RenderedSet, printer: &Printer) {
+    for secret in &set.pull_secrets {
+        printer.note(&format!(
+            "pull secret `{}` ({}) is not rendered: create it (type kubernetes.io/dockerconfigjson) in `{}` before `strata apply`",
+            secret.name,
+            secret.registries.join(", "),
+            secret.namespaces.join("`, `")
+        ));
+    }
+}
+
+/// Notes the secrets a render leaves to others: pull secrets, and those
+/// `apply` generates.
+fn note_secrets(set: &render::RenderedSet, printer: &Printer) {
+    note_pull_secrets(set, printer);
     for secret in &set.generated_secrets {
         printer.note(&format!(
             "secret `{}` ({}) is generated once by `strata apply`, with the same values in `{}`, and not rendered",
@@ -135,7 +151,7 @@ fn run_export(
             Err(diagnostics) => return Ok(report(printer, &platform.file, &diagnostics)),
         }
     }
-    note_generated_secrets(&base, printer);
+    note_secrets(&base, printer);
     let files = match export {
         ExportFormat::Kustomize => kustomize::files(&base, &sets),
         ExportFormat::Helm => helm::files(&base, &sets),
