@@ -239,15 +239,16 @@ impl<'f> Decoder<'f> {
         }
     }
 
-    /// Decodes one of a fixed set of words, with "did you mean" on a typo.
+    /// Decodes one of a fixed set of words, with "did you mean" on a typo;
+    /// `what` names the set after its article (`an` `access mode`).
     pub fn keyword<T: Copy>(
         &mut self,
         node: &Node,
-        what: &str,
+        (article, what): (&str, &str),
         choices: &[(&str, T)],
     ) -> Option<T> {
         let expected = format!(
-            "{what} ({})",
+            "{article} {what} ({})",
             choices
                 .iter()
                 .map(|(w, _)| *w)
@@ -263,9 +264,9 @@ impl<'f> Decoder<'f> {
         self.report(
             self.error(
                 "unknown-value",
-                format!("`{text}` is not a {what}"),
+                format!("`{text}` is not {article} {what}"),
                 node.span,
-                format!("not a {what}"),
+                format!("not {article} {what}"),
             )
             .help(hint),
         );
@@ -502,3 +503,69 @@ macro_rules! record {
     (@finish optional $field:ident) => { $field };
 }
 pub(crate) use record;
+
+/// Declares a closed set of words as an enum, each word written once: its
+/// `as_str`, its [`Decode`] impl (an unknown word is `unknown-value`, with
+/// the closest word as a hint) and its JSON Schema (a string enum) all come
+/// from the one list.
+macro_rules! keyword_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($article:ident $what:literal) {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $word:literal,
+            )+
+        }
+        $(schema: $description:literal)?
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $(
+                $(#[$variant_meta])*
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// Every value with the word a spec writes for it.
+            pub const WORDS: &'static [(&'static str, $name)] = &[$(($word, $name::$variant)),+];
+
+            /// The word a spec writes.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)+
+                }
+            }
+        }
+
+        impl $crate::spec::decode::Decode for $name {
+            const EXPECTED: &'static str = concat!(
+                stringify!($article), " ", $what, " (",
+                $crate::spec::decode::keyword_enum!(@join $($word),+), ")"
+            );
+            fn decode(
+                node: &$crate::spec::yaml::Node,
+                d: &mut $crate::spec::decode::Decoder<'_>,
+            ) -> Option<Self> {
+                d.keyword(node, (stringify!($article), $what), Self::WORDS)
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                #[allow(unused_mut)]
+                let mut schema = schemars::json_schema!({ "type": "string", "enum": [$($word),+] });
+                $(schema.insert("description".into(), $description.into());)?
+                schema
+            }
+        }
+    };
+    (@join $first:literal $(, $rest:literal)*) => {
+        concat!($first $(, ", ", $rest)*)
+    };
+}
+pub(crate) use keyword_enum;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
 use super::names::{LabelKey, Name};
 use super::yaml::{Node, NodeKind};
 
@@ -91,49 +91,16 @@ impl JsonSchema for CorsSpec {
     }
 }
 
-/// The type of a gateway proxy's Service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServiceType {
-    /// A cloud load balancer.
-    LoadBalancer,
-    /// A port on every node.
-    NodePort,
-    /// Inside the cluster only (another load balancer in front).
-    ClusterIp,
-}
-
-impl ServiceType {
-    /// The name Kubernetes uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceType::LoadBalancer => "LoadBalancer",
-            ServiceType::NodePort => "NodePort",
-            ServiceType::ClusterIp => "ClusterIP",
-        }
-    }
-}
-
-impl Decode for ServiceType {
-    const EXPECTED: &'static str = "a Service type (LoadBalancer, NodePort, ClusterIP)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "Service type",
-            &[
-                ("LoadBalancer", ServiceType::LoadBalancer),
-                ("NodePort", ServiceType::NodePort),
-                ("ClusterIP", ServiceType::ClusterIp),
-            ],
-        )
-    }
-}
-
-impl JsonSchema for ServiceType {
-    fn schema_name() -> Cow<'static, str> {
-        "ServiceType".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["LoadBalancer", "NodePort", "ClusterIP"] })
+keyword_enum! {
+    /// The type of a gateway proxy's Service.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ServiceType (a "Service type") {
+        /// A cloud load balancer.
+        LoadBalancer = "LoadBalancer",
+        /// A port on every node.
+        NodePort = "NodePort",
+        /// Inside the cluster only (another load balancer in front).
+        ClusterIp = "ClusterIP",
     }
 }
 
@@ -339,7 +306,7 @@ impl Decode for LoadBalancerSpec {
             _ => d
                 .keyword(
                     node,
-                    "load balancer",
+                    ("a", "load balancer"),
                     &[("round-robin", 0), ("least-request", 1), ("random", 2)],
                 )
                 .map(|k| match k {
@@ -361,58 +328,27 @@ impl JsonSchema for LoadBalancerSpec {
     }
 }
 
-/// The kinds of gateway Strata renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GatewayKind {
-    /// Istio Gateway and VirtualServices.
-    Istio,
-    /// A Kubernetes Ingress.
-    Ingress,
-    /// Gateway API Gateway and HTTPRoutes.
-    GatewayApi,
-    /// Kong in DB-less mode, configured declaratively.
-    Kong,
-}
-
-impl GatewayKind {
-    /// The name as written in a spec.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GatewayKind::Istio => "istio",
-            GatewayKind::Ingress => "ingress",
-            GatewayKind::GatewayApi => "gateway-api",
-            GatewayKind::Kong => "kong",
-        }
+keyword_enum! {
+    /// The kinds of gateway Strata renders.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum GatewayKind (a "gateway kind") {
+        /// Istio Gateway and VirtualServices.
+        Istio = "istio",
+        /// A Kubernetes Ingress.
+        Ingress = "ingress",
+        /// Gateway API Gateway and HTTPRoutes.
+        GatewayApi = "gateway-api",
+        /// Kong in DB-less mode, configured declaratively.
+        Kong = "kong",
     }
 }
 
-impl Decode for GatewayKind {
-    const EXPECTED: &'static str = "a gateway kind (istio, ingress, gateway-api, kong)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "gateway kind",
-            &[
-                ("istio", GatewayKind::Istio),
-                ("ingress", GatewayKind::Ingress),
-                ("gateway-api", GatewayKind::GatewayApi),
-                ("kong", GatewayKind::Kong),
-            ],
-        )
-    }
-}
-
-/// The service meshes Strata renders traffic policy for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MeshKind {
-    /// Istio (sidecar or ambient).
-    Istio,
-}
-
-impl Decode for MeshKind {
-    const EXPECTED: &'static str = "a mesh (istio)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(node, "mesh", &[("istio", MeshKind::Istio)])
+keyword_enum! {
+    /// The service meshes Strata renders traffic policy for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum MeshKind (a "mesh") {
+        /// Istio (sidecar or ambient).
+        Istio = "istio",
     }
 }
 
@@ -493,24 +429,6 @@ impl Decode for Cidr {
             return None;
         }
         Some(Cidr(text.to_string()))
-    }
-}
-
-impl JsonSchema for GatewayKind {
-    fn schema_name() -> Cow<'static, str> {
-        "GatewayKind".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["istio", "ingress", "gateway-api", "kong"] })
-    }
-}
-
-impl JsonSchema for MeshKind {
-    fn schema_name() -> Cow<'static, str> {
-        "MeshKind".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["istio"] })
     }
 }
 

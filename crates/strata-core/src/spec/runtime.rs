@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
 use super::names::PortName;
 use super::yaml::{Node, NodeKind};
 
@@ -35,40 +35,16 @@ record! {
     }
 }
 
-/// A Pod Security Standards profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Profile {
-    /// Least privilege: non-root, no escalation, all capabilities dropped.
-    Restricted,
-    /// Known privilege escalations prevented.
-    Baseline,
-    /// Unrestricted; only for system agents that need the host.
-    Privileged,
-}
-
-impl Profile {
-    /// The lowercase name, as in Pod Security labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Restricted => "restricted",
-            Profile::Baseline => "baseline",
-            Profile::Privileged => "privileged",
-        }
-    }
-}
-
-impl Decode for Profile {
-    const EXPECTED: &'static str = "a security profile (restricted, baseline, privileged)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "security profile",
-            &[
-                ("restricted", Profile::Restricted),
-                ("baseline", Profile::Baseline),
-                ("privileged", Profile::Privileged),
-            ],
-        )
+keyword_enum! {
+    /// A Pod Security Standards profile.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Profile (a "security profile") {
+        /// Least privilege: non-root, no escalation, all capabilities dropped.
+        Restricted = "restricted",
+        /// Known privilege escalations prevented.
+        Baseline = "baseline",
+        /// Unrestricted; only for system agents that need the host.
+        Privileged = "privileged",
     }
 }
 
@@ -355,11 +331,6 @@ macro_rules! schema {
     };
 }
 
-schema!(
-    Profile,
-    "Profile",
-    |_| json_schema!({ "type": "string", "enum": ["restricted", "baseline", "privileged"] })
-);
 schema!(ProbesSpec, "Probes", |g| {
     let settings = g.subschema_for::<ProbeSettings>();
     json_schema!({ "description": "`false` switches probes off.", "anyOf": [{ "type": "boolean" }, settings] })

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::amount::{Bytes, Cpu};
-use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
 use super::names::{EnvName, LabelKey, Name, PortName};
 use super::network::{CallsSpec, EgressSpec, ExposeSpec, ServeSpec, TracingSpec};
 use super::runtime::{
@@ -363,18 +363,20 @@ impl Decode for PortNumber {
     }
 }
 
-/// The application protocol a port speaks; it picks probes and routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// HTTP/1.1 or HTTP/2.
-    Http,
-    /// gRPC (HTTP/2), health-checked with the gRPC health protocol.
-    Grpc,
-    /// Any other TCP protocol.
-    Tcp,
-    /// UDP.
-    Udp,
+keyword_enum! {
+    /// The application protocol a port speaks; it picks probes and routes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Protocol (a "protocol") {
+        /// HTTP/1.1 or HTTP/2.
+        Http = "http",
+        /// gRPC (HTTP/2), health-checked with the gRPC health protocol.
+        Grpc = "grpc",
+        /// Any other TCP protocol.
+        Tcp = "tcp",
+        /// UDP.
+        Udp = "udp",
+    }
 }
 
 impl Protocol {
@@ -404,48 +406,24 @@ impl Protocol {
             Protocol::Tcp
         }
     }
-
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Http => "http",
-            Protocol::Grpc => "grpc",
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-        }
-    }
 }
 
-impl Decode for Protocol {
-    const EXPECTED: &'static str = "a protocol (http, grpc, tcp, udp)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "protocol",
-            &[
-                ("http", Protocol::Http),
-                ("grpc", Protocol::Grpc),
-                ("tcp", Protocol::Tcp),
-                ("udp", Protocol::Udp),
-            ],
-        )
+keyword_enum! {
+    /// How a service runs.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+    #[serde(rename_all = "lowercase")]
+    pub enum WorkloadKind (a "workload kind") {
+        /// Interchangeable pods (a Deployment).
+        Stateless = "stateless",
+        /// Pods with identity and their own volumes (a StatefulSet).
+        Stateful = "stateful",
+        /// One pod per node (a DaemonSet).
+        Daemon = "daemon",
+        /// Runs to completion once per apply (a Job).
+        Job = "job",
+        /// Runs on a schedule (a CronJob).
+        Cron = "cron",
     }
-}
-
-/// How a service runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WorkloadKind {
-    /// Interchangeable pods (a Deployment).
-    Stateless,
-    /// Pods with identity and their own volumes (a StatefulSet).
-    Stateful,
-    /// One pod per node (a DaemonSet).
-    Daemon,
-    /// Runs to completion once per apply (a Job).
-    Job,
-    /// Runs on a schedule (a CronJob).
-    Cron,
 }
 
 impl WorkloadKind {
@@ -456,65 +434,15 @@ impl WorkloadKind {
             WorkloadKind::Stateless | WorkloadKind::Stateful | WorkloadKind::Daemon
         )
     }
-
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkloadKind::Stateless => "stateless",
-            WorkloadKind::Stateful => "stateful",
-            WorkloadKind::Daemon => "daemon",
-            WorkloadKind::Job => "job",
-            WorkloadKind::Cron => "cron",
-        }
-    }
 }
 
-impl Decode for WorkloadKind {
-    const EXPECTED: &'static str = "a workload kind (stateless, stateful, daemon, job, cron)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "workload kind",
-            &[
-                ("stateless", WorkloadKind::Stateless),
-                ("stateful", WorkloadKind::Stateful),
-                ("daemon", WorkloadKind::Daemon),
-                ("job", WorkloadKind::Job),
-                ("cron", WorkloadKind::Cron),
-            ],
-        )
-    }
-}
-
-/// A scheduler other than Kubernetes' default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PodScheduler {
-    /// Volcano, the batch scheduler: its `schedulerName` and queues.
-    Volcano,
-}
-
-impl PodScheduler {
-    /// The pods' `schedulerName`, and the operator that runs it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PodScheduler::Volcano => "volcano",
-        }
-    }
-}
-
-impl Decode for PodScheduler {
-    const EXPECTED: &'static str = "a scheduler (volcano)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(node, "scheduler", &[("volcano", PodScheduler::Volcano)])
-    }
-}
-
-impl JsonSchema for PodScheduler {
-    fn schema_name() -> Cow<'static, str> {
-        "PodScheduler".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["volcano"] })
+keyword_enum! {
+    /// A scheduler other than Kubernetes' default: the pods' `schedulerName`,
+    /// and the operator that runs it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum PodScheduler (a "scheduler") {
+        /// Volcano, the batch scheduler: its `schedulerName` and queues.
+        Volcano = "volcano",
     }
 }
 
@@ -571,92 +499,37 @@ impl Decode for EnvValueSpec {
     }
 }
 
-/// Where a service's literal environment variables are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EnvFrom {
-    /// In the container's `env`.
-    #[default]
-    Inline,
-    /// In a ConfigMap `NAME-env` the container reads with `envFrom`.
-    ConfigMap,
+keyword_enum! {
+    /// Where a service's literal environment variables are written.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum EnvFrom (an "`envFrom` value") {
+        /// In the container's `env`.
+        #[default]
+        Inline = "inline",
+        /// In a ConfigMap `NAME-env` the container reads with `envFrom`.
+        ConfigMap = "configMap",
+    }
+    schema: "Where literal environment variables are written: the pod spec, or a ConfigMap NAME-env read with envFrom."
 }
 
-impl Decode for EnvFrom {
-    const EXPECTED: &'static str = "`inline` or `configMap`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "`envFrom` value",
-            &[
-                ("inline", EnvFrom::Inline),
-                ("configMap", EnvFrom::ConfigMap),
-            ],
-        )
+keyword_enum! {
+    /// How the pods of a service may mount its volume (a claim's access mode).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum AccessMode (an "access mode") {
+        /// Read-write by the pods of one node.
+        #[default]
+        ReadWriteOnce = "ReadWriteOnce",
+        /// Read-write by pods on any number of nodes (NFS, EFS, CephFS…).
+        ReadWriteMany = "ReadWriteMany",
+        /// Read-only by pods on any number of nodes.
+        ReadOnlyMany = "ReadOnlyMany",
     }
-}
-
-impl JsonSchema for EnvFrom {
-    fn schema_name() -> Cow<'static, str> {
-        "EnvFrom".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "enum": ["inline", "configMap"],
-            "description": "Where literal environment variables are written: the pod spec, or a ConfigMap NAME-env read with envFrom."
-        })
-    }
-}
-
-/// How the pods of a service may mount its volume (a claim's access mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AccessMode {
-    /// Read-write by the pods of one node.
-    #[default]
-    ReadWriteOnce,
-    /// Read-write by pods on any number of nodes (NFS, EFS, CephFS…).
-    ReadWriteMany,
-    /// Read-only by pods on any number of nodes.
-    ReadOnlyMany,
 }
 
 impl AccessMode {
-    /// The Kubernetes name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessMode::ReadWriteOnce => "ReadWriteOnce",
-            AccessMode::ReadWriteMany => "ReadWriteMany",
-            AccessMode::ReadOnlyMany => "ReadOnlyMany",
-        }
-    }
-
     /// Whether pods on several nodes can mount it at once.
     pub fn is_shared(self) -> bool {
         self != AccessMode::ReadWriteOnce
-    }
-}
-
-impl Decode for AccessMode {
-    const EXPECTED: &'static str = "an access mode (ReadWriteOnce, ReadWriteMany, ReadOnlyMany)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.keyword(
-            node,
-            "access mode",
-            &[
-                ("ReadWriteOnce", AccessMode::ReadWriteOnce),
-                ("ReadWriteMany", AccessMode::ReadWriteMany),
-                ("ReadOnlyMany", AccessMode::ReadOnlyMany),
-            ],
-        )
-    }
-}
-
-impl JsonSchema for AccessMode {
-    fn schema_name() -> Cow<'static, str> {
-        "AccessMode".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"] })
     }
 }
 
@@ -737,24 +610,6 @@ impl JsonSchema for PortNumber {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({ "type": "integer", "minimum": 1, "maximum": 65535 })
-    }
-}
-
-impl JsonSchema for Protocol {
-    fn schema_name() -> Cow<'static, str> {
-        "Protocol".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["http", "grpc", "tcp", "udp"] })
-    }
-}
-
-impl JsonSchema for WorkloadKind {
-    fn schema_name() -> Cow<'static, str> {
-        "WorkloadKind".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ["stateless", "stateful", "daemon", "job", "cron"] })
     }
 }
 
