@@ -211,6 +211,40 @@ const SECRET_WORDS: [&str; 7] = [
     "CREDENTIAL",
 ];
 
+/// The database owners `callers` of `server` log in as, each with its
+/// callers in order: a caller reading the password from an owner's Secret
+/// logs in as that owner. Empty when no caller's login can be seen.
+fn logins<'a>(
+    platform: &Platform,
+    server: &Service,
+    callers: &[&'a str],
+) -> Vec<(String, Vec<&'a str>)> {
+    let Some(tuning) = &server.tuning else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Vec<&'a str>)> = Vec::new();
+    for caller in callers {
+        let Some(service) = platform.service(caller) else {
+            continue;
+        };
+        for owner in tuning.database_owners() {
+            let secret = crate::blueprint::owner_secret_of(&server.name, &owner);
+            let reads = service
+                .env
+                .iter()
+                .any(|v| matches!(&v.value, crate::model::EnvValue::Secret { name, .. } if *name == secret));
+            if !reads {
+                continue;
+            }
+            match out.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, users)) => users.push(caller),
+                None => out.push((owner, vec![caller])),
+            }
+        }
+    }
+    out
+}
+
 /// Reviews `platform` and returns its findings, most urgent first.
 ///
 /// ```
@@ -278,13 +312,29 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 service.span,
             );
         }
-        // Isolation is counted, not traced: a blueprint that declares a
-        // database with its own owner for each caller lets each have its own.
+        // Isolation is traced where callers read an owner's Secret (the only
+        // way to its password): callers logging in as one owner share it.
+        // Where no caller's login can be seen, it is counted: a blueprint
+        // that declares an owner per caller lets each have its own.
         let owners = service
             .tuning
             .as_ref()
             .map_or(0, |t| t.database_owners().len());
-        if is_sql(service) && dependents.len() > 1 && owners < dependents.len() {
+        let logins = logins(platform, service, &dependents);
+        if is_sql(service) && dependents.len() > 1 && !logins.is_empty() {
+            for (owner, users) in logins.iter().filter(|(_, users)| users.len() > 1) {
+                add(
+                    &SHARED_DATABASE,
+                    object.clone(),
+                    format!(
+                        "`{}` is shared: {} log in as `{owner}`",
+                        service.name,
+                        users.join(", ")
+                    ),
+                    service.span,
+                );
+            }
+        } else if is_sql(service) && dependents.len() > 1 && owners < dependents.len() {
             add(
                 &SHARED_DATABASE,
                 object.clone(),
@@ -651,6 +701,40 @@ tiers:
             "{one_owner:?}"
         );
         assert!(shared("[]")[0].contains("2 more needed"));
+    }
+
+    #[test]
+    fn callers_reading_one_owners_password_share_its_database() {
+        let spec = SHARED
+            .replace(
+                "DATABASES",
+                "[{ name: core, owner: core }, { name: search, owner: search }]",
+            )
+            .replace(
+                "env: { DB: '${pg.host}' } }\n      b:",
+                "env: { DB: '${pg.host}', PW: { secret: pg-core, key: password } } }\n      b:",
+            );
+        let messages = |spec: &str| {
+            findings(spec, None)
+                .into_iter()
+                .filter(|f| f.check.id == "shared-database")
+                .map(|f| f.diagnostic.message)
+                .collect::<Vec<_>>()
+        };
+        let b = "b: { image: t/b:1.0.0, ports: { http: 8080 }, env: { DB: '${pg.host}' } }";
+        let reading = |secret: &str| {
+            spec.replace(
+                b,
+                &b.replace(
+                    "'${pg.host}' }",
+                    &format!("'${{pg.host}}', PW: {{ secret: {secret}, key: password }} }}"),
+                ),
+            )
+        };
+        let own = reading("pg-search");
+        assert!(messages(&own).is_empty(), "{:?}", messages(&own));
+        let shared = reading("pg-core");
+        assert_eq!(messages(&shared), ["`pg` is shared: a, b log in as `core`"]);
     }
 
     #[test]

@@ -468,8 +468,9 @@ fn owner_secret(tuning: &Tuning, owner: &str) -> String {
     owner_secret_of(&tuning.service, owner)
 }
 
-/// [`owner_secret`] of the database service `service`.
-fn owner_secret_of(service: &str, owner: &str) -> String {
+/// [`owner_secret`] of the database service `service`: the Secret whose
+/// password a client reads to log in as `owner`.
+pub fn owner_secret_of(service: &str, owner: &str) -> String {
     format!("{service}-{}", owner.replace('_', "-"))
 }
 
