@@ -435,7 +435,10 @@ fn operator_checks(
             "ports": ports,
         }));
     }
-    if let Some(namespace) = &tuning.operator_namespace
+    if let Some(namespace) = tuning
+        .operator_namespace
+        .as_ref()
+        .filter(|n| platform.namespaces.iter().any(|own| own.name == **n))
         && !egress.is_empty()
     {
         let mut meta = recipe::metadata(

@@ -312,9 +312,9 @@ pub struct Tuning {
     /// Other services of the platform, for recipes that point at them
     /// (Grafana's datasources, Keycloak's database).
     pub siblings: Vec<Sibling>,
-    /// The namespace of the mode's operator, when a tier of this platform
-    /// installs it (`operators: { NAME: { tier: … } }`); `None` when it is
-    /// installed already, somewhere the spec does not say.
+    /// The namespace of the mode's operator: its tier's when a tier of this
+    /// platform installs it (`operators: { NAME: { tier: … } }`), the one
+    /// given with `installed: true`; `None` when the spec does not say.
     pub operator_namespace: Option<String>,
     /// What the recipe supplied besides service fields.
     pub supplied: Supplied,
@@ -1322,6 +1322,23 @@ pub fn check_operators(spec: &PlatformSpec, tiers: &[&str], file: &SourceFile) -
             );
         }
         let installed = operator.value.installed.as_ref().is_some_and(|i| i.value);
+        if let (Some(namespace), Some(_)) = (&operator.value.namespace, &operator.value.tier) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-operator",
+                    format!(
+                        "the operator `{}` runs in its tier's namespace",
+                        name.value.0
+                    ),
+                    namespace.span,
+                    "set by the tier",
+                )
+                .help(
+                    "remove `namespace`: a tier-installed operator runs in that tier's namespace",
+                ),
+            );
+        }
         match (&operator.value.tier, installed) {
             (Some(tier), false) => {
                 if !tiers.contains(&tier.value.0.as_str()) {
@@ -1343,6 +1360,18 @@ pub fn check_operators(spec: &PlatformSpec, tiers: &[&str], file: &SourceFile) -
         }
     }
     errors
+}
+
+/// The namespace an `installed: true` operator runs in, when the spec says.
+pub fn operator_namespace<'a>(spec: &'a PlatformSpec, operator: &str) -> Option<&'a str> {
+    spec.operators
+        .as_ref()?
+        .value
+        .get(operator)?
+        .value
+        .namespace
+        .as_ref()
+        .map(|n| n.value.0.as_str())
 }
 
 /// The tier whose manifests install `operator`, when the platform says so.

@@ -709,9 +709,14 @@ pub fn member_policies(
             })
         })
         .collect();
-    // An operator installed by a tier of the platform sits behind that
-    // namespace's default deny: let it reach its pods and the API server.
-    if let Some(namespace) = &tuning.operator_namespace {
+    // An operator in a namespace of the platform (installed by a tier) sits
+    // behind that namespace's default deny: let it reach its pods and the
+    // API server. Another namespace's policies are not this platform's.
+    if let Some(namespace) = tuning
+        .operator_namespace
+        .as_ref()
+        .filter(|n| platform.namespaces.iter().any(|own| own.name == **n))
+    {
         let mut egress: Vec<Value> = groups
             .iter()
             .filter(|g| !g.operator_ports.is_empty())

@@ -858,6 +858,40 @@ fn an_operator_installed_by_a_tier_is_admitted_from_its_namespace_only() {
 }
 
 #[test]
+fn an_installed_operator_in_a_namespace_it_names_is_admitted_from_there_only() {
+    let text = "platform: demo\noperators: { cloudnative-pg: { installed: true, namespace: cnpg-system } }\ntiers:\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n";
+    let platform = model::resolve(
+        &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
+        None,
+    )
+    .unwrap();
+    let tuning = platform.service("pg").unwrap().tuning.clone().unwrap();
+    let policies = recipe::member_policies(&platform, platform.service("pg").unwrap(), &tuning);
+    assert_eq!(
+        policies[0]["spec"]["ingress"][1]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "cnpg-system"
+    );
+    assert_eq!(
+        policies.len(),
+        1,
+        "no policy in a namespace the platform does not own"
+    );
+    let both = text.replace(
+        "{ installed: true, namespace: cnpg-system }",
+        "{ tier: data, namespace: cnpg-system }",
+    );
+    let errors = model::resolve(
+        &spec::parse(&SourceFile::new("p.yaml", both)).unwrap(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.code == "invalid-operator"),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn partial_security_and_probes_keep_the_blueprint_s_rest() {
     let platform = platform(
         "      a: { blueprint: redis, security: baseline }\n      b: { blueprint: loki, probes: { startupSeconds: 900 } }\n      c: { blueprint: loki, security: { runAsUser: 2000 } }\n",

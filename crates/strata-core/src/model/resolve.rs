@@ -400,12 +400,16 @@ impl Resolver<'_> {
                 self.scheduler(name, tuning.as_ref(), &tiers[tier_id], &mut spec);
                 if let Some(tuning) = &mut tuning
                     && let Some(operator) = tuning.mode.operator
-                    && let Some(tier) = crate::blueprint::operator_tier(self.spec, operator)
                 {
-                    tuning.operator_namespace = tiers
-                        .iter()
-                        .find(|t| t.name == tier.value.0)
-                        .map(|t| t.namespace.clone());
+                    tuning.operator_namespace =
+                        match crate::blueprint::operator_tier(self.spec, operator) {
+                            Some(tier) => tiers
+                                .iter()
+                                .find(|t| t.name == tier.value.0)
+                                .map(|t| t.namespace.clone()),
+                            None => crate::blueprint::operator_namespace(self.spec, operator)
+                                .map(str::to_string),
+                        };
                 }
                 let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
                 built.tuning = tuning;

@@ -162,11 +162,14 @@ impl JsonSchema for PrioritySpec {
 
 record! {
     /// How an operator gets into the cluster: already installed, or by a tier's raw manifests.
-    pub struct OperatorSpec ("an operator (`installed: true` or `tier: NAME`)") {
+    pub struct OperatorSpec ("an operator (`installed: true` with its `namespace`, or `tier: NAME`)") {
         /// The cluster already runs it (installed by another team, say).
         optional installed: bool = "installed",
         /// The tier whose `manifests:` install it; its custom resources wait for that tier.
         optional tier: Name = "tier",
+        /// With `installed: true`, the namespace it runs in: only that
+        /// namespace may reach the pods it runs on its ports.
+        optional namespace: Name = "namespace",
     }
 }
 
