@@ -566,6 +566,32 @@ pub fn setup_job(
     })
 }
 
+/// What a metrics exporter beside a server asks for and may use.
+pub const EXPORTER_SIZE: Size = Size {
+    requests: ("25m", "32Mi"),
+    limits: ("100m", "64Mi"),
+};
+
+/// A metrics exporter sidecar: `image` running as `user`, reading its
+/// server on localhost as `env` says, serving Prometheus metrics on `port`
+/// (named `metrics`), probed on that port, restricted, of [`EXPORTER_SIZE`].
+pub fn exporter(name: &str, image: &str, port: u16, user: u32, env: Value) -> Value {
+    json!({
+        "name": name,
+        "image": image,
+        "ports": [{ "name": "metrics", "containerPort": port, "protocol": "TCP" }],
+        "readinessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 10 },
+        "livenessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 20, "failureThreshold": 6 },
+        "env": env,
+        "resources": EXPORTER_SIZE.json(),
+        "securityContext": {
+            "runAsNonRoot": true, "runAsUser": user, "runAsGroup": user,
+            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+            "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
+        },
+    })
+}
+
 /// The label of the pods of a Job creating a database service's databases,
 /// whose value is the service's name: the NetworkPolicies' member group.
 pub const DATABASES_JOB_LABEL: &str = "strata.dev/databases-of";

@@ -79,32 +79,19 @@ const SENTINEL_PORT: u16 = 26379;
 const EXPORTER_PORT: u16 = 9121;
 /// The exporter's image, pinned.
 const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.66.0";
-/// What the exporter asks for and may use.
-const EXPORTER_SIZE: recipe::Size = recipe::Size {
-    requests: ("25m", "32Mi"),
-    limits: ("100m", "64Mi"),
-};
-
 /// The redis_exporter sidecar: reads the server on localhost with its
-/// password, serves Prometheus metrics on 9121, restricted like the server.
+/// password.
 fn exporter(secret: &str) -> Value {
-    json!({
-        "name": "redis-exporter",
-        "image": EXPORTER_IMAGE,
-        "ports": [{ "name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP" }],
-        "readinessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 10 },
-        "livenessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 20, "failureThreshold": 6 },
-        "env": [
+    recipe::exporter(
+        "redis-exporter",
+        EXPORTER_IMAGE,
+        EXPORTER_PORT,
+        59000,
+        json!([
             { "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") },
             { "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
-        ],
-        "resources": EXPORTER_SIZE.json(),
-        "securityContext": {
-            "runAsNonRoot": true, "runAsUser": 59000, "runAsGroup": 59000,
-            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-            "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
-        },
-    })
+        ]),
+    )
 }
 
 fn sentinels(tuning: &Tuning) -> u32 {
@@ -259,7 +246,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "enabled": true,
             "image": "quay.io/opstree/redis-exporter:v1.44.0",
             "imagePullPolicy": "IfNotPresent",
-            "resources": EXPORTER_SIZE.json(),
+            "resources": recipe::EXPORTER_SIZE.json(),
         });
     }
     let mut out = Vec::new();
@@ -402,7 +389,7 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     let mut nodes = super::PodGroup::of(service);
     if tuning.metrics {
         // Each pod runs the exporter beside the server.
-        nodes.resources = nodes.resources.plus(EXPORTER_SIZE.resources());
+        nodes.resources = nodes.resources.plus(recipe::EXPORTER_SIZE.resources());
     }
     if tuning.mode.name != "cluster" {
         return vec![nodes];

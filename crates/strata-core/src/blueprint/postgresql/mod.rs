@@ -247,34 +247,20 @@ fn parameters(tuning: &Tuning) -> Vec<(String, Value)> {
 const METRICS_PORT: u16 = 9187;
 /// postgres_exporter's image, pinned.
 const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.16.0";
-/// What the exporter asks for and may use.
-const EXPORTER_SIZE: recipe::Size = recipe::Size {
-    requests: ("25m", "32Mi"),
-    limits: ("100m", "64Mi"),
-};
-
 /// The postgres_exporter sidecar of `single` mode: reads the server on
-/// localhost as the superuser, serves Prometheus metrics on 9187,
-/// restricted like the server.
+/// localhost as the superuser.
 fn exporter(secret: &str) -> Value {
-    json!({
-        "name": "postgres-exporter",
-        "image": EXPORTER_IMAGE,
-        "ports": [{ "name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP" }],
-        "readinessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 10 },
-        "livenessProbe": { "tcpSocket": { "port": "metrics" }, "periodSeconds": 20, "failureThreshold": 6 },
-        "env": [
+    recipe::exporter(
+        "postgres-exporter",
+        EXPORTER_IMAGE,
+        METRICS_PORT,
+        65534,
+        json!([
             { "name": "DATA_SOURCE_URI", "value": format!("localhost:{PORT}/postgres?sslmode=disable") },
             { "name": "DATA_SOURCE_USER", "value": "postgres" },
             { "name": "DATA_SOURCE_PASS", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
-        ],
-        "resources": EXPORTER_SIZE.json(),
-        "securityContext": {
-            "runAsNonRoot": true, "runAsUser": 65534, "runAsGroup": 65534,
-            "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-            "capabilities": { "drop": ["ALL"] }, "seccompProfile": { "type": "RuntimeDefault" },
-        },
-    })
+        ]),
+    )
 }
 
 /// What `plan` counts: a `single` server's pod carries the exporter when
@@ -282,7 +268,7 @@ fn exporter(secret: &str) -> Value {
 fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     let mut servers = super::PodGroup::of(service);
     if tuning.metrics && tuning.mode.name == "single" {
-        servers.resources = servers.resources.plus(EXPORTER_SIZE.resources());
+        servers.resources = servers.resources.plus(recipe::EXPORTER_SIZE.resources());
     }
     vec![servers]
 }
