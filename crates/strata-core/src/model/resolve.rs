@@ -1460,6 +1460,30 @@ impl Resolver<'_> {
                 tenant: Some(text(name)),
                 pod_security: PodSecurity::default(),
             });
+            // The tenant's other namespaces: its labels, no share of its
+            // budget (a quota is per namespace; `namespaces:` sets theirs).
+            for suffix in tenant.value.namespaces.iter().flat_map(|n| &n.value) {
+                let child = self.renamed(&format!("{namespace}-{}", suffix.value.0));
+                if namespaces.iter().any(|n| n.name == child) {
+                    self.error(
+                        "namespace-conflict",
+                        format!("the tenant `{}` would share the namespace `{child}` with another tier or tenant", name.value.0),
+                        suffix.span,
+                        "namespace already used",
+                        "give the tenant's namespace another suffix".into(),
+                    );
+                    continue;
+                }
+                namespaces.push(Namespace {
+                    name: child,
+                    labels: self.own_labels(tenant.value.labels.as_ref()),
+                    annotations: labels(tenant.value.annotations.as_ref()),
+                    budget: None,
+                    limits: None,
+                    tenant: Some(text(name)),
+                    pod_security: PodSecurity::default(),
+                });
+            }
             tenants.push(Tenant {
                 name: text(name),
                 namespace,

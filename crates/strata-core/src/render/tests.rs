@@ -380,13 +380,28 @@ platform: data
 namespaces:
   data: { budget: { cpu: 8, memory: 16Gi, gpu: 1, pvcs: 10 } }
 tenants:
-  acme: { budget: { cpu: 2, memory: 4Gi } }
+  acme: { budget: { cpu: 2, memory: 4Gi }, namespaces: [data, ml] }
 tiers:
   - name: apps
     services:
       web: { image: nginx:1.27 }
 ";
     let objects = objects(text);
+    // The tenant's other namespaces: its labels, isolated, no share of its quota.
+    for child in ["tenant-acme-data", "tenant-acme-ml"] {
+        assert_eq!(
+            find(&objects, "Namespace", child)["metadata"]["labels"]["strata.dev/tenant"],
+            json!("acme")
+        );
+        assert!(objects.iter().any(|o| o.kind() == "NetworkPolicy"
+            && o.name() == "default-deny"
+            && o.namespace() == child));
+        assert!(
+            !objects
+                .iter()
+                .any(|o| o.kind() == "ResourceQuota" && o.namespace() == child)
+        );
+    }
     let quota = objects
         .iter()
         .find(|o| o.kind() == "ResourceQuota" && o.namespace() == "data")

@@ -487,6 +487,10 @@ record! {
         optional annotations: Map<LabelKey, String> = "annotations",
         /// The tenant's ResourceQuota.
         optional budget: BudgetSpec = "budget",
+        /// More namespaces of the tenant, `NAMESPACE-SUFFIX` each
+        /// (`[data, model]` → `tenant-001-data`, `tenant-001-model`), with
+        /// its labels and annotations.
+        optional namespaces: Vec<Spanned<Name>> = "namespaces",
     }
 }
 
