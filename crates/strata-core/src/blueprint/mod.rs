@@ -240,7 +240,9 @@ impl Key {
 pub struct OptionDoc {
     /// The option's name.
     pub name: &'static str,
-    /// What it sets, and its default.
+    /// What it sets, and its default. A summary starting "A number", "A
+    /// period", "A CPU quantity" or "A memory quantity" has its values
+    /// checked as such.
     pub summary: &'static str,
 }
 
@@ -1257,6 +1259,26 @@ fn options(
                 None => diagnostic.help(doc.summary),
             };
             errors.push(diagnostic);
+            continue;
+        }
+        if doc.summary.starts_with("A period")
+            && !recipe::milliseconds(&value.value).is_some_and(|ms| ms > 0)
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the option `{}` takes a period, not `{}`",
+                        key.value, value.value
+                    ),
+                    value.span,
+                    "not a period",
+                )
+                .help(
+                    "write a whole, non-zero number of days, hours or minutes: `30d`, `12h`, `90m`",
+                ),
+            );
             continue;
         }
         if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {
