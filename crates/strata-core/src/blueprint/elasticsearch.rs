@@ -299,9 +299,10 @@ fn retention_members(tuning: &Tuning) -> Vec<Members> {
     if tuning.option("retention", "").is_empty() {
         return Vec::new();
     }
-    vec![Members::new(
+    vec![Members::setup_job(
         "retention",
-        &[(RETENTION_LABEL, &tuning.service)],
+        RETENTION_LABEL,
+        &tuning.service,
     )]
 }
 

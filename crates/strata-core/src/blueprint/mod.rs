@@ -418,6 +418,10 @@ pub struct Members {
     pub selector: Value,
     /// Ports the mode's operator connects to (status, admin or agent ports).
     pub operator_ports: Vec<u16>,
+    /// Whether the group is the pods of a setup Job (`recipe::member_setup`),
+    /// running as the ServiceAccount `SERVICE-NAME`: in a mesh, the
+    /// service's AuthorizationPolicy admits that account.
+    pub setup_job: bool,
 }
 
 impl Members {
@@ -431,6 +435,16 @@ impl Members {
             name,
             selector: serde_json::json!({ "matchLabels": labels }),
             operator_ports: Vec::new(),
+            setup_job: false,
+        }
+    }
+
+    /// The pods of the setup Job `SERVICE-NAME` of `service`, labelled
+    /// `label: SERVICE` (see `recipe::MemberSetup`).
+    pub fn setup_job(name: &'static str, label: &str, service: &str) -> Members {
+        Members {
+            setup_job: true,
+            ..Members::new(name, &[(label, service)])
         }
     }
 

@@ -2146,3 +2146,31 @@ fn kafka_retention_is_checked_as_a_period() {
         ["invalid-option platform.yaml:11:56"]
     );
 }
+
+#[test]
+fn setup_jobs_in_the_mesh_run_their_sidecar_natively() {
+    let services = "      search: { blueprint: elasticsearch, options: { retention: 30d, retentionIndices: logs-* } }\n      minio: { blueprint: minio, options: { buckets: models } }\n";
+    let meshed = rendered(&format!(
+        "{services}network: {{ mesh: istio, apiServer: 10.0.0.1/32 }}\n"
+    ));
+    let plain = rendered(services);
+    for job in ["search-retention", "minio-buckets"] {
+        let annotations = |objects: &[Object]| {
+            find(objects, "Job", job)["spec"]["template"]["metadata"]["annotations"].clone()
+        };
+        assert_eq!(
+            annotations(&meshed)["sidecar.istio.io/nativeSidecar"],
+            "true",
+            "{job}: a native sidecar stops with the script"
+        );
+        assert!(annotations(&plain).is_null(), "{job}: no mesh, no sidecar");
+    }
+    // The servers' AuthorizationPolicy admits the Jobs' accounts.
+    for (service, account) in [("search", "search-retention"), ("minio", "minio-buckets")] {
+        let rules = find(&meshed, "AuthorizationPolicy", service)["spec"]["rules"].to_string();
+        assert!(
+            rules.contains(&format!("\"cluster.local/ns/demo/sa/{account}\"")),
+            "{service}: {rules}"
+        );
+    }
+}
