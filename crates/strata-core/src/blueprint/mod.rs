@@ -1276,7 +1276,7 @@ fn options(
             continue;
         }
         if doc.summary.starts_with("A period")
-            && !recipe::milliseconds(&value.value).is_some_and(|ms| ms > 0)
+            && recipe::milliseconds(&value.value).is_none_or(|ms| ms == 0)
         {
             errors.push(
                 error(
