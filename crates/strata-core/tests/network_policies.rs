@@ -803,7 +803,7 @@ tiers:
       olap: { blueprint: clickhouse, mode: altinity }
       cache: { blueprint: redis, mode: sentinel }
       shards: { blueprint: redis, mode: cluster, shards: 3 }
-      search: { blueprint: elasticsearch, mode: eck }
+      search: { blueprint: elasticsearch, mode: eck, options: { retention: 30d, retentionIndices: logs-* } }
       ray: { blueprint: ray }
       bystander: { image: ghcr.io/t/b:1.0.0, ports: { http: 8080 } }
   - name: apps
@@ -871,6 +871,15 @@ tiers:
     assert!(reach(&pod("olap"), &extra("olap", "keeper"), 2181));
     assert!(!reach(&api, &extra("olap", "keeper"), 2181));
     assert!(!reach(&api, &pod("events"), 9091));
+    let retention = job_pod(&set.objects, "search-retention", "data");
+    assert!(
+        reach(&retention, &extra("search", "node"), 9200),
+        "retention Job → search"
+    );
+    assert!(
+        !reach(&retention, &pod("api"), 8080),
+        "the Job reaches its cluster only"
+    );
     // Cluster clients are redirected to any node: followers serve them too;
     // nodes gossip on the cluster bus among themselves only.
     let follower = extra("shards", "follower");
@@ -957,6 +966,50 @@ fn an_innodb_cluster_is_reached_through_its_routers_only() {
         "group replication"
     );
     assert!(allowed(&policies, &job, router, 6446, "TCP"));
+}
+
+/// The pod of the Job `name`, by its template's labels.
+fn job_pod(objects: &[render::Object], name: &str, namespace: &str) -> Pod {
+    objects
+        .iter()
+        .find(|o| o.kind() == "Job" && o.name() == name)
+        .map(|o| Pod {
+            namespace: namespace.to_string(),
+            labels: string_map(&o.value["spec"]["template"]["metadata"]["labels"]),
+        })
+        .unwrap_or_else(|| panic!("no Job {name}"))
+}
+
+#[test]
+fn a_retention_job_reaches_its_elasticsearch() {
+    let path = examples()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("voice-assistant"))
+        .unwrap();
+    let file = SourceFile::new("va", std::fs::read_to_string(&path).unwrap());
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
+    let policies: Vec<&Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let elasticsearch = platform.service("elasticsearch").unwrap();
+    let job = job_pod(
+        &set.objects,
+        "elasticsearch-retention",
+        &elasticsearch.namespace,
+    );
+    let server = pod_of(&set.objects, &platform, "elasticsearch");
+    assert!(allowed(&policies, &job, &server, 9200, "TCP"));
+    let minio = pod_of(&set.objects, &platform, "minio");
+    assert!(
+        !allowed(&policies, &job, &minio, 9000, "TCP"),
+        "its cluster only"
+    );
+    let stranger = pod_of(&set.objects, &platform, "redis");
+    assert!(!allowed(&policies, &stranger, &server, 9200, "TCP"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Elasticsearch: one node with security on (password from a generated
 //! Secret), or a cluster run by Elastic's ECK operator; memory-mapped
-//! storage off either way, so nodes need no host sysctl.
+//! storage off either way, so nodes need no host sysctl. With `retention`,
+//! a Job puts an index lifecycle policy and the index template applying it.
 
 use serde_json::{Value, json};
 
@@ -32,26 +33,243 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     ],
     version: "8.15.3",
     takes: &[],
-    options: &[OptionDoc {
-        name: "heap",
-        summary: "The JVM heap, such as `1g`; `1g` by default (keep it half the memory limit).",
-    }],
+    options: &[
+        OptionDoc {
+            name: "heap",
+            summary: "The JVM heap, such as `1g`; `1g` by default (keep it half the memory limit).",
+        },
+        OptionDoc {
+            name: "retention",
+            summary: "A period: how long the indices of `retentionIndices` are kept, such as `30d`. A Job (`NAME-retention`), once the cluster answers, puts the index lifecycle policy `strata-retention` (a delete phase at that age) and the composable index template `strata-retention` (priority 50) giving it to new indices of those patterns; none by default (needs `retentionIndices`).",
+        },
+        OptionDoc {
+            name: "retentionIndices",
+            summary: "The index patterns `retention` applies to, comma-separated, such as `\"logs-*,traces-*\"`: lowercase letters, digits, `-`, `_`, `.` and `*`, each starting with a letter or digit (needs `retention`).",
+        },
+    ],
     recipe,
     objects,
     companions: recipe::no_companions,
     pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
+    check_options,
 };
+
+/// The label of the pods of the Job that sets up index retention, whose
+/// value is the service's name: the NetworkPolicies' member group.
+const RETENTION_LABEL: &str = "strata.dev/retention-of";
+
+/// The name of the lifecycle policy and of the index template the Job puts.
+const RETENTION_NAME: &str = "strata-retention";
+
+/// The index template's priority: above the 0 of templates written without
+/// one, below the 100 of Elasticsearch's built-in templates (`logs-*-*`,
+/// `metrics-*-*`…), so data streams keep theirs. Templates of the same
+/// priority may not share indices.
+const RETENTION_PRIORITY: u32 = 50;
+
+/// Where the `eck` Job reads the CA of ECK's HTTP certificate.
+const ECK_CA_DIR: &str = "/etc/elasticsearch-http";
+
+/// The patterns of `retentionIndices`.
+fn index_patterns(list: &str) -> Vec<&str> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Whether `pattern` names indices Elasticsearch can create: lowercase, no
+/// separators or quotes, and a name's first character (a bare `*` would
+/// match every index and take over the applications' own templates).
+fn is_index_pattern(pattern: &str) -> bool {
+    pattern.len() <= 255
+        && pattern.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && pattern.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '*')
+        })
+}
+
+/// `retention` and `retentionIndices` go together, and the patterns must be
+/// index names (the period itself is checked as the catalog checks periods).
+fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+    let mut errors = Vec::new();
+    let retention = check.get("retention");
+    let indices = check.get("retentionIndices");
+    let key = |name: &str| {
+        check
+            .options
+            .iter()
+            .flat_map(|o| o.value.iter())
+            .find(|(k, _)| k.value == name)
+            .map(|(k, _)| k.span)
+    };
+    if let (Some(_), None) = (retention, indices) {
+        errors.push(
+            check
+                .error(
+                    "invalid-option",
+                    "the option `retention` needs the option `retentionIndices`".into(),
+                    key("retention").unwrap_or(check.span),
+                    "no indices named",
+                )
+                .help("name the indices it deletes, such as `retentionIndices: \"logs-*\"`: a template for every index would take over the applications' own"),
+        );
+    }
+    if let (None, Some(_)) = (retention, indices) {
+        errors.push(
+            check
+                .error(
+                    "invalid-option",
+                    "the option `retentionIndices` needs the option `retention`".into(),
+                    key("retentionIndices").unwrap_or(check.span),
+                    "nothing to apply it to",
+                )
+                .help("say how long they are kept, such as `retention: 30d`"),
+        );
+    }
+    if let Some(list) = indices {
+        let patterns = index_patterns(&list.value);
+        let bad: Vec<&&str> = patterns.iter().filter(|p| !is_index_pattern(p)).collect();
+        if patterns.is_empty() || !bad.is_empty() {
+            let found = if patterns.is_empty() {
+                "no pattern".to_string()
+            } else {
+                bad.iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            errors.push(
+                check
+                    .error(
+                        "invalid-option",
+                        format!("the option `retentionIndices` takes index patterns, not {found}"),
+                        list.span,
+                        "not index patterns",
+                    )
+                    .help("write comma-separated patterns of lowercase letters, digits, `-`, `_`, `.` and `*`, each starting with a letter or digit, such as `\"logs-*,traces-*\"`"),
+            );
+        }
+    }
+    errors
+}
+
+/// The `Elasticsearch` of `eck` mode, and the retention Job of either mode.
+fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let mut out = Vec::new();
+    if tuning.mode.name == "eck" {
+        out.push(eck_cluster(platform, service, tuning));
+    }
+    out.extend(retention_job(platform, service, tuning));
+    out
+}
+
+/// The lifecycle policy of `retention`: indices are deleted once that old
+/// (counted from their creation, as no rollover is configured).
+fn retention_policy(retention: &str) -> Value {
+    json!({
+        "policy": {
+            "_meta": { "managed_by": "strata" },
+            "phases": { "delete": { "min_age": retention, "actions": { "delete": {} } } },
+        },
+    })
+}
+
+/// The composable index template giving the policy to new indices of
+/// `patterns`.
+fn retention_template(patterns: &[&str]) -> Value {
+    json!({
+        "index_patterns": patterns,
+        "priority": RETENTION_PRIORITY,
+        "template": { "settings": { "index.lifecycle.name": RETENTION_NAME } },
+        "_meta": { "managed_by": "strata" },
+    })
+}
+
+/// The Job putting the lifecycle policy and the index template once the
+/// cluster answers: both are created or replaced, so it runs again
+/// harmlessly on every apply. It logs in as `elastic` (the generated
+/// password, or ECK's Secret `NAME-es-elastic-user`); in `eck` mode it
+/// checks the HTTPS certificate against ECK's CA (`NAME-es-http-certs-public`).
+fn retention_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let retention = tuning.option("retention", "");
+    if retention.is_empty() {
+        return Vec::new();
+    }
+    let patterns = index_patterns(tuning.option("retentionIndices", ""));
+    let eck = tuning.mode.name == "eck";
+    let (url, secret, key, tls) = if eck {
+        (
+            // The Service's name as ECK's certificate lists it.
+            format!(
+                "https://{}-es-http.{}.svc:9200",
+                service.name, service.namespace
+            ),
+            format!("{}-es-elastic-user", service.name),
+            "elastic",
+            format!(" --cacert {ECK_CA_DIR}/tls.crt"),
+        )
+    } else {
+        (
+            format!("http://{}:9200", tuning.host(&tuning.service)),
+            credentials_name(tuning),
+            "password",
+            String::new(),
+        )
+    };
+    let script = format!(
+        "set -eu\n\
+         es() {{ curl -fsS{tls} -u \"elastic:$ELASTIC_PASSWORD\" -H 'Content-Type: application/json' \"$@\"; }}\n\
+         # Wait for the cluster (10 minutes at most).\n\
+         for attempt in $(seq 1 120); do\n  \
+           es -o /dev/null '{url}/_cluster/health?wait_for_status=yellow&timeout=5s' && break\n  \
+           sleep 5\n\
+         done\n\
+         es -X PUT '{url}/_ilm/policy/{RETENTION_NAME}' -d '{}'\n\
+         echo\n\
+         es -X PUT '{url}/_index_template/{RETENTION_NAME}' -d '{}'\n\
+         echo\n",
+        retention_policy(retention),
+        retention_template(&patterns),
+    );
+    let env = vec![json!({
+        "name": "ELASTIC_PASSWORD",
+        "valueFrom": { "secretKeyRef": { "name": secret, "key": key } },
+    })];
+    let image = format!(
+        "docker.elastic.co/elasticsearch/elasticsearch:{}",
+        tuning.version
+    );
+    let mut objects = recipe::member_setup(
+        platform,
+        service,
+        recipe::MemberSetup {
+            what: "retention",
+            label: RETENTION_LABEL,
+            user: 1000,
+            image: &image,
+            script: &script,
+            env,
+        },
+    );
+    if eck && let Some(job) = objects.iter_mut().find(|o| o["kind"] == "Job") {
+        let pod = &mut job["spec"]["template"]["spec"];
+        if let Some(volumes) = pod["volumes"].as_array_mut() {
+            volumes.push(json!({ "name": "http-ca", "secret": { "secretName": format!("{}-es-http-certs-public", service.name) } }));
+        }
+        if let Some(mounts) = pod["containers"][0]["volumeMounts"].as_array_mut() {
+            mounts.push(json!({ "name": "http-ca", "mountPath": ECK_CA_DIR, "readOnly": true }));
+        }
+    }
+    objects
+}
 
 /// The `Elasticsearch` of `eck` mode. ECK makes the certificates, the
 /// Services (`NAME-es-http`) and the `elastic` user's Secret.
-fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    if tuning.mode.name != "eck" {
-        return Vec::new();
-    }
+fn eck_cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Value {
     let heap = tuning.option("heap", "1g");
     let claim = recipe::claim_spec(service, &recipe::storage_size(service));
-    vec![json!({
+    json!({
         "apiVersion": "elasticsearch.k8s.elastic.co/v1",
         "kind": "Elasticsearch",
         "metadata": recipe::metadata(platform, service, &service.name),
@@ -73,7 +291,19 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "volumeClaimTemplates": [{ "metadata": { "name": "elasticsearch-data" }, "spec": claim }],
             }],
         },
-    })]
+    })
+}
+
+/// The retention Job's pods, as a member group, when `retention` is set.
+fn retention_members(tuning: &Tuning) -> Vec<Members> {
+    if tuning.option("retention", "").is_empty() {
+        return Vec::new();
+    }
+    vec![Members::setup_job(
+        "retention",
+        RETENTION_LABEL,
+        &tuning.service,
+    )]
 }
 
 /// The label ECK gives every node of a cluster.
@@ -104,9 +334,14 @@ fn recipe(tuning: &Tuning) -> Recipe {
                 // ECK labels every node with its cluster's name and reaches
                 // them on the HTTP port.
                 pods: Some(super::labels(&[(CLUSTER_LABEL, &tuning.service)])),
-                members: vec![
-                    Members::new("members", &[(CLUSTER_LABEL, &tuning.service)]).operated(&[9200]),
-                ],
+                members: {
+                    let mut groups = vec![
+                        Members::new("members", &[(CLUSTER_LABEL, &tuning.service)])
+                            .operated(&[9200]),
+                    ];
+                    groups.extend(retention_members(tuning));
+                    groups
+                },
                 ..Supplied::default()
             },
         };
@@ -141,6 +376,20 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
+            // The retention Job and the server, so the Job may reach it.
+            members: if retention_members(tuning).is_empty() {
+                Vec::new()
+            } else {
+                let mut groups = vec![Members::new(
+                    "servers",
+                    &[
+                        ("app.kubernetes.io/name", &tuning.service),
+                        ("app.kubernetes.io/instance", &tuning.platform),
+                    ],
+                )];
+                groups.extend(retention_members(tuning));
+                groups
+            },
             ..Supplied::default()
         },
     }

@@ -35,7 +35,7 @@ pub static BLUEPRINT: Blueprint = Blueprint {
     options: &[
         OptionDoc {
             name: "retention",
-            summary: "How long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
+            summary: "A period: how long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
         },
         OptionDoc {
             name: "tls",

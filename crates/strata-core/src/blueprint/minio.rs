@@ -113,7 +113,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
                             ("app.kubernetes.io/instance", &tuning.platform),
                         ],
                     ),
-                    Members::new("buckets", &[(JOB_LABEL, &tuning.service)]),
+                    Members::setup_job("buckets", JOB_LABEL, &tuning.service),
                 ]
             },
             ..Supplied::default()

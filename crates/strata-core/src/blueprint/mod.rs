@@ -240,7 +240,9 @@ impl Key {
 pub struct OptionDoc {
     /// The option's name.
     pub name: &'static str,
-    /// What it sets, and its default.
+    /// What it sets, and its default. A summary starting "A number", "A
+    /// period", "A CPU quantity" or "A memory quantity" has its values
+    /// checked as such.
     pub summary: &'static str,
 }
 
@@ -416,6 +418,10 @@ pub struct Members {
     pub selector: Value,
     /// Ports the mode's operator connects to (status, admin or agent ports).
     pub operator_ports: Vec<u16>,
+    /// Whether the group is the pods of a setup Job (`recipe::member_setup`),
+    /// running as the ServiceAccount `SERVICE-NAME`: in a mesh, the
+    /// service's AuthorizationPolicy admits that account.
+    pub setup_job: bool,
 }
 
 impl Members {
@@ -429,6 +435,16 @@ impl Members {
             name,
             selector: serde_json::json!({ "matchLabels": labels }),
             operator_ports: Vec::new(),
+            setup_job: false,
+        }
+    }
+
+    /// The pods of the setup Job `SERVICE-NAME` of `service`, labelled
+    /// `label: SERVICE` (see `recipe::MemberSetup`).
+    pub fn setup_job(name: &'static str, label: &str, service: &str) -> Members {
+        Members {
+            setup_job: true,
+            ..Members::new(name, &[(label, service)])
         }
     }
 
@@ -1258,6 +1274,26 @@ fn options(
                 None => diagnostic.help(doc.summary),
             };
             errors.push(diagnostic);
+            continue;
+        }
+        if doc.summary.starts_with("A period")
+            && recipe::milliseconds(&value.value).is_none_or(|ms| ms == 0)
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the option `{}` takes a period, not `{}`",
+                        key.value, value.value
+                    ),
+                    value.span,
+                    "not a period",
+                )
+                .help(
+                    "write a whole, non-zero number of days, hours or minutes: `30d`, `12h`, `90m`",
+                ),
+            );
             continue;
         }
         if doc.summary.starts_with("A number") && value.value.parse::<u32>().is_err() {

@@ -209,10 +209,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
                 )
                 .operated(&[3306, 33060]),
                 Members::new("routers", &routers),
-                Members::new(
-                    "databases",
-                    &[(recipe::DATABASES_JOB_LABEL, &tuning.service)],
-                ),
+                Members::setup_job("databases", recipe::DATABASES_JOB_LABEL, &tuning.service),
             ],
             ..Supplied::default()
         },

@@ -533,7 +533,10 @@ pub fn claim_spec(service: &Service, size: &str) -> Value {
 /// A Job running one setup script beside a blueprint's servers (topics,
 /// buckets, databases), as `user`, under the ServiceAccount `account`: the
 /// restricted profile, `/tmp` its only writable place. `container` gives
-/// the name, image, command, env and resources.
+/// the name, image, command, env and resources. In a meshed namespace the
+/// Istio sidecar is injected as a native sidecar, which stops when the
+/// script ends: a classic one would keep the Job from completing, and none
+/// at all would leave the script without the mTLS its servers demand.
 pub fn setup_job(
     platform: &crate::model::Platform,
     service: &Service,
@@ -545,6 +548,10 @@ pub fn setup_job(
 ) -> Value {
     container["securityContext"] = json!({ "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": { "drop": ["ALL"] } });
     container["volumeMounts"] = json!([{ "name": "tmp", "mountPath": "/tmp" }]);
+    let mut template = json!({ "labels": labels });
+    if platform.in_mesh(&service.namespace) {
+        template["annotations"] = json!({ "sidecar.istio.io/nativeSidecar": "true" });
+    }
     json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -552,7 +559,7 @@ pub fn setup_job(
         "spec": {
             "backoffLimit": 6,
             "template": {
-                "metadata": { "labels": labels },
+                "metadata": template,
                 "spec": {
                     "restartPolicy": "OnFailure",
                     "serviceAccountName": account,
@@ -606,7 +613,8 @@ const SETUP_SIZE: Size = Size {
 /// buckets, users…): its pods are a member group of the service, labelled
 /// `label: SERVICE`.
 pub struct MemberSetup<'a> {
-    /// What it sets up: the Job is `SERVICE-WHAT`, its container `WHAT`.
+    /// What it sets up: the Job and its ServiceAccount are `SERVICE-WHAT`,
+    /// its container `WHAT`; the member group is `Members::setup_job(WHAT, …)`.
     pub what: &'a str,
     /// The label that makes its pods a member group.
     pub label: &'a str,

@@ -364,6 +364,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
                         "matchExpressions": [{ "key": "app.kubernetes.io/name", "operator": "In", "values": [tuning.service.clone(), sentinel_name(tuning)] }],
                     }),
                     operator_ports: Vec::new(),
+                    setup_job: false,
                 }]
             } else {
                 Vec::new()

@@ -55,6 +55,9 @@ fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
     if mode.sharded {
         line.push_str(", shards: 2");
     }
+    if blueprint.name == "elasticsearch" {
+        line.push_str(", options: { retention: 30d, retentionIndices: \"logs-*,traces-*\" }");
+    }
     // Patroni's leader lock needs an etcd of the platform, and its pods
     // reach the API server (a top-level key after the services).
     if (blueprint.name, mode.name) == ("postgresql", "patroni") {
@@ -2039,4 +2042,169 @@ fn a_service_s_own_objective_replaces_the_platform_s_for_it() {
         codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
         ["slo-needs-mesh platform.yaml:13:86"]
     );
+}
+
+/// The JSON bodies a setup script sends with `-d '…'`, parsed.
+fn request_bodies(script: &str) -> Vec<Value> {
+    script
+        .split(" -d '")
+        .skip(1)
+        .map(|rest| {
+            let body = &rest[..rest.find('\'').expect("a closing quote")];
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"))
+        })
+        .collect()
+}
+
+#[test]
+fn elasticsearch_retention_is_a_lifecycle_policy_and_template_put_by_a_job() {
+    for (mode, url, secret, key) in [
+        (
+            "single",
+            "http://search.demo.svc.cluster.local:9200",
+            "search-credentials",
+            "password",
+        ),
+        (
+            "eck",
+            "https://search-es-http.demo.svc:9200",
+            "search-es-elastic-user",
+            "elastic",
+        ),
+    ] {
+        let objects = rendered(&format!(
+            "      search: {{ blueprint: elasticsearch, mode: {mode}, options: {{ retention: 30d, retentionIndices: \"logs-*, app-events.*\" }} }}\n"
+        ));
+        let job = find(&objects, "Job", "search-retention");
+        let pod = &job["spec"]["template"];
+        assert_eq!(
+            pod["metadata"]["labels"]["strata.dev/retention-of"],
+            "search"
+        );
+        let container = &pod["spec"]["containers"][0];
+        let script = container["command"][2].as_str().unwrap();
+        assert!(
+            script.contains(&format!(
+                "es -X PUT '{url}/_ilm/policy/strata-retention' -d '"
+            )),
+            "{script}"
+        );
+        assert!(script.contains(&format!(
+            "es -X PUT '{url}/_index_template/strata-retention' -d '"
+        )));
+        assert!(script.contains(&format!("'{url}/_cluster/health?wait_for_status=yellow")));
+        let bodies = request_bodies(script);
+        assert_eq!(bodies.len(), 2, "{script}");
+        let delete = &bodies[0]["policy"]["phases"]["delete"];
+        assert_eq!(delete["min_age"], "30d");
+        assert_eq!(delete["actions"], serde_json::json!({ "delete": {} }));
+        assert_eq!(
+            bodies[1]["index_patterns"],
+            serde_json::json!(["logs-*", "app-events.*"])
+        );
+        assert_eq!(
+            bodies[1]["template"]["settings"]["index.lifecycle.name"],
+            "strata-retention"
+        );
+        assert_eq!(bodies[1]["priority"], 50);
+        let password = &container["env"][0];
+        assert_eq!(password["name"], "ELASTIC_PASSWORD");
+        assert_eq!(password["valueFrom"]["secretKeyRef"]["name"], secret);
+        assert_eq!(password["valueFrom"]["secretKeyRef"]["key"], key);
+        // ECK serves HTTPS signed by its own CA.
+        let ca = pod["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "http-ca");
+        assert_eq!(mode == "eck", ca.is_some());
+        if let Some(ca) = ca {
+            assert_eq!(ca["secret"]["secretName"], "search-es-http-certs-public");
+            assert!(script.contains("--cacert /etc/elasticsearch-http/tls.crt"));
+        }
+        // The Job's pods are a member group: they reach the nodes.
+        let policy = find(&objects, "NetworkPolicy", "search-retention");
+        assert_eq!(
+            policy["spec"]["podSelector"]["matchLabels"]["strata.dev/retention-of"],
+            "search"
+        );
+    }
+    assert!(
+        !rendered("      search: { blueprint: elasticsearch }\n")
+            .iter()
+            .any(|o| o.kind() == "Job"),
+        "no retention, no Job"
+    );
+}
+
+#[test]
+fn elasticsearch_retention_is_checked_at_its_values() {
+    let codes_of = |options: &str| {
+        codes(&format!(
+            "      search: {{ blueprint: elasticsearch, options: {{ {options} }} }}\n"
+        ))
+    };
+    // A period that does not parse, or zero.
+    assert_eq!(
+        codes_of("retention: 30 days, retentionIndices: logs-*"),
+        ["invalid-option platform.yaml:11:65"]
+    );
+    assert_eq!(
+        codes_of("retention: 0d, retentionIndices: logs-*"),
+        ["invalid-option platform.yaml:11:65"]
+    );
+    // Patterns that are not index names, or every index.
+    for patterns in ["\"Logs-*\"", "\"logs-*,*\"", "\"a b\"", "\" , \""] {
+        assert_eq!(
+            codes_of(&format!("retention: 30d, retentionIndices: {patterns}")),
+            ["invalid-option platform.yaml:11:88"],
+            "{patterns}"
+        );
+    }
+    // One without the other.
+    assert_eq!(
+        codes_of("retention: 30d"),
+        ["invalid-option platform.yaml:11:54"]
+    );
+    assert_eq!(
+        codes_of("retentionIndices: logs-*"),
+        ["invalid-option platform.yaml:11:54"]
+    );
+    assert!(codes_of("retention: 12h, retentionIndices: \"logs-*,2026.*\"").is_empty());
+}
+
+#[test]
+fn kafka_retention_is_checked_as_a_period() {
+    assert_eq!(
+        codes("      kafka: { blueprint: kafka, options: { retention: 7days } }\n"),
+        ["invalid-option platform.yaml:11:56"]
+    );
+}
+
+#[test]
+fn setup_jobs_in_the_mesh_run_their_sidecar_natively() {
+    let services = "      search: { blueprint: elasticsearch, options: { retention: 30d, retentionIndices: logs-* } }\n      minio: { blueprint: minio, options: { buckets: models } }\n";
+    let meshed = rendered(&format!(
+        "{services}network: {{ mesh: istio, apiServer: 10.0.0.1/32 }}\n"
+    ));
+    let plain = rendered(services);
+    for job in ["search-retention", "minio-buckets"] {
+        let annotations = |objects: &[Object]| {
+            find(objects, "Job", job)["spec"]["template"]["metadata"]["annotations"].clone()
+        };
+        assert_eq!(
+            annotations(&meshed)["sidecar.istio.io/nativeSidecar"],
+            "true",
+            "{job}: a native sidecar stops with the script"
+        );
+        assert!(annotations(&plain).is_null(), "{job}: no mesh, no sidecar");
+    }
+    // The servers' AuthorizationPolicy admits the Jobs' accounts.
+    for (service, account) in [("search", "search-retention"), ("minio", "minio-buckets")] {
+        let rules = find(&meshed, "AuthorizationPolicy", service)["spec"]["rules"].to_string();
+        assert!(
+            rules.contains(&format!("\"cluster.local/ns/demo/sa/{account}\"")),
+            "{service}: {rules}"
+        );
+    }
 }

@@ -750,6 +750,18 @@ fn mesh_security(platform: &Platform) -> Vec<Object> {
             super::network::spawned_callers(platform, id)
                 .map(|(spawner, _)| account_principal(spawner, &Spawned::account(spawner))),
         );
+        // The blueprint's setup Jobs (buckets, databases, retention) call
+        // their servers as `SERVICE-NAME`.
+        principals.extend(
+            service
+                .tuning
+                .iter()
+                .flat_map(|t| &t.supplied.members)
+                .filter(|group| group.setup_job)
+                .map(|group| {
+                    account_principal(service, &format!("{}-{}", service.name, group.name))
+                }),
+        );
         let mut rules = Vec::new();
         if !principals.is_empty() {
             rules.push(json!({ "from": [{ "source": { "principals": principals } }] }));

@@ -155,10 +155,7 @@ pub(super) fn members(tuning: &Tuning) -> Vec<Members> {
                 ("app.kubernetes.io/instance", &tuning.platform),
             ],
         ),
-        Members::new(
-            "databases",
-            &[(recipe::DATABASES_JOB_LABEL, &tuning.service)],
-        ),
+        Members::setup_job("databases", recipe::DATABASES_JOB_LABEL, &tuning.service),
     ]
 }
 
