@@ -380,7 +380,7 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 );
             }
         }
-        for var in &service.env {
+        for var in service.env.iter().chain(service.init.iter().flat_map(|s| &s.env)) {
             if let crate::model::EnvValue::Literal(value) = &var.value
                 && !value.is_empty()
                 && SECRET_WORDS
@@ -395,22 +395,28 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 );
             }
         }
-        let image = service.image.as_deref().unwrap_or("");
-        let tag = image
-            .rsplit('/')
-            .next()
-            .and_then(|last| last.split_once(':'))
-            .map(|(_, t)| t);
-        if !image.is_empty()
-            && !image.contains('@')
-            && matches!(tag, None | Some("latest" | "stable" | "main" | "master"))
-        {
-            add(
-                &MUTABLE_IMAGE,
-                object.clone(),
-                format!("`{}` runs `{image}`", service.name),
-                service.span,
-            );
+        // Its init steps' images run in its pods too.
+        let images = service
+            .image
+            .iter()
+            .chain(service.init.iter().map(|s| &s.image));
+        for image in images {
+            let tag = image
+                .rsplit('/')
+                .next()
+                .and_then(|last| last.split_once(':'))
+                .map(|(_, t)| t);
+            if !image.is_empty()
+                && !image.contains('@')
+                && matches!(tag, None | Some("latest" | "stable" | "main" | "master"))
+            {
+                add(
+                    &MUTABLE_IMAGE,
+                    object.clone(),
+                    format!("`{}` runs `{image}`", service.name),
+                    service.span,
+                );
+            }
         }
         let has_probe_port = service.ports.iter().any(|p| p.protocol != Protocol::Udp);
         if service.kind.is_long_running() && service.runtime.probes.is_none() {
