@@ -1241,7 +1241,7 @@ impl Resolver<'_> {
             self.error(
                 "unsupported-for-mode",
                 format!(
-                    "the `{}` mode of `{}` runs its pods through an operator, which makes their init containers",
+                    "the `{}` mode of `{}` runs its pods through an operator: Strata writes no pod template to add init steps to",
                     tuning.mode.name, tuning.blueprint.name
                 ),
                 init.span,

@@ -240,7 +240,7 @@ fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
 
 /// The pod annotation asking Istio's injector for its proxy as a native
 /// sidecar: an init container that runs beside the later ones.
-pub const NATIVE_SIDECAR_ANNOTATION: &str = "sidecar.istio.io/nativeSidecar";
+pub(crate) const NATIVE_SIDECAR_ANNOTATION: &str = "sidecar.istio.io/nativeSidecar";
 
 /// The init container of one `init:` step: the service's security context
 /// and every mount of its container, so it can fill its volumes.
