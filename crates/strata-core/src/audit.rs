@@ -380,7 +380,11 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 );
             }
         }
-        for var in service.env.iter().chain(service.init.iter().flat_map(|s| &s.env)) {
+        for var in service
+            .env
+            .iter()
+            .chain(service.init.iter().flat_map(|s| &s.env))
+        {
             if let crate::model::EnvValue::Literal(value) = &var.value
                 && !value.is_empty()
                 && SECRET_WORDS

@@ -12,12 +12,12 @@ use crate::blueprint::Catalog;
 use crate::diag::{Diagnostic, suggestion};
 use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
+use crate::spec::names::EnvName;
 use crate::spec::platform::{BudgetSpec, ContainerLimitsSpec, EnvironmentSpec, PlatformSpec};
 use crate::spec::service::{
     EnvValueSpec, NeedSpec, PortSpec, ResourceList, ResourcesSpec, ServiceSpec, StorageSpec,
     VolumeSpec,
 };
-use crate::spec::names::EnvName;
 use crate::spec::{self, Document, Map, Spanned};
 
 /// Requests of a service when neither it nor `defaults` sets them.
@@ -169,12 +169,8 @@ impl Resolver<'_> {
             let needs = self.needs(service_spec, &service_index, &tier_index);
             let (env_vars, mut references) =
                 self.env(service_spec.env.as_ref(), "", &service_index, &endpoints);
-            let (init, init_references) = self.init_steps(
-                &services[i],
-                service_spec,
-                &service_index,
-                &endpoints,
-            );
+            let (init, init_references) =
+                self.init_steps(&services[i], service_spec, &service_index, &endpoints);
             references.extend(init_references);
             services[i].init = init;
             services[i].needs = needs;
@@ -1260,16 +1256,25 @@ impl Resolver<'_> {
             {
                 self.error(
                     "reserved-name",
-                    format!("the init step `{step_name}` would share its container's name with another"),
+                    format!(
+                        "the init step `{step_name}` would share its container's name with another"
+                    ),
                     name.span,
                     "a name Strata or Istio gives a container",
-                    format!("rename it: not `{}`, nor one beginning with `wait-` or `istio-`", service.name),
+                    format!(
+                        "rename it: not `{}`, nor one beginning with `wait-` or `istio-`",
+                        service.name
+                    ),
                 );
                 continue;
             }
             let step = &step.value;
-            let (env, found) =
-                self.env(step.env.as_ref(), &format!("{step_name}/"), services, endpoints);
+            let (env, found) = self.env(
+                step.env.as_ref(),
+                &format!("{step_name}/"),
+                services,
+                endpoints,
+            );
             references.extend(found);
             let texts = |list: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
                 list.iter()
@@ -1310,7 +1315,11 @@ impl Resolver<'_> {
             {
                 self.error(
                     "limit-below-request",
-                    format!("the {what} limit {} is below the request {}", l.display(measure), r.display(measure)),
+                    format!(
+                        "the {what} limit {} is below the request {}",
+                        l.display(measure),
+                        r.display(measure)
+                    ),
                     span,
                     "below the request",
                     "raise the limit to at least the request, or lower the request".into(),
@@ -1320,7 +1329,8 @@ impl Resolver<'_> {
             let limit = limit.map_or(default_limit.max(request), |(q, _)| q);
             (request, limit)
         };
-        let spanned = |q: Option<&Spanned<crate::spec::amount::Cpu>>| q.map(|c| (c.value.0, c.span));
+        let spanned =
+            |q: Option<&Spanned<crate::spec::amount::Cpu>>| q.map(|c| (c.value.0, c.span));
         let (cpu_request, cpu_limit) = pick(
             spanned(requests.and_then(|r| r.value.cpu.as_ref())),
             spanned(limits.and_then(|l| l.value.cpu.as_ref())),
@@ -1328,7 +1338,8 @@ impl Resolver<'_> {
             "CPU",
             Measure::Cpu,
         );
-        let bytes = |q: Option<&Spanned<crate::spec::amount::Bytes>>| q.map(|b| (b.value.0, b.span));
+        let bytes =
+            |q: Option<&Spanned<crate::spec::amount::Bytes>>| q.map(|b| (b.value.0, b.span));
         let (memory_request, memory_limit) = pick(
             bytes(requests.and_then(|r| r.value.memory.as_ref())),
             bytes(limits.and_then(|l| l.value.memory.as_ref())),
@@ -1337,8 +1348,14 @@ impl Resolver<'_> {
             Measure::Bytes,
         );
         Resources {
-            requests: Amounts { cpu: cpu_request, memory: memory_request },
-            limits: Amounts { cpu: cpu_limit, memory: memory_limit },
+            requests: Amounts {
+                cpu: cpu_request,
+                memory: memory_request,
+            },
+            limits: Amounts {
+                cpu: cpu_limit,
+                memory: memory_limit,
+            },
         }
     }
 

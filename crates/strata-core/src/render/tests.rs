@@ -2302,17 +2302,12 @@ secrets:
     // The step's reference is the service's dependency: egress to `store`.
     let egress = find(&objects, "NetworkPolicy", "api-egress");
     assert!(
-        egress["spec"]["egress"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|rule| rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "store"),
+        egress["spec"]["egress"].as_array().unwrap().iter().any(
+            |rule| rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "store"
+        ),
         "{egress:#}"
     );
-    insta::assert_snapshot!(
-        "init-steps",
-        crate::export::yaml(&json!(&init[1..]))
-    );
+    insta::assert_snapshot!("init-steps", crate::export::yaml(&json!(&init[1..])));
 }
 
 #[test]
@@ -2345,5 +2340,8 @@ tiers:
         json!("true")
     );
     assert!(annotations("web").is_null(), "only pods with init steps");
-    assert!(annotations("batch").is_null(), "no sidecar outside the mesh");
+    assert!(
+        annotations("batch").is_null(),
+        "no sidecar outside the mesh"
+    );
 }

@@ -376,7 +376,12 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     } else {
         Vec::new()
     };
-    init.extend(service.init.iter().map(|step| init_container(service, step, &mounts)));
+    init.extend(
+        service
+            .init
+            .iter()
+            .map(|step| init_container(service, step, &mounts)),
+    );
     if !init.is_empty() {
         spec["initContainers"] = json!(init);
     }
