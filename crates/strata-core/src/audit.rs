@@ -664,6 +664,38 @@ tiers:
     }
 
     #[test]
+    fn init_steps_are_audited_like_the_container() {
+        let found = findings(
+            "
+platform: t
+tiers:
+  - name: apps
+    services:
+      api:
+        image: t/api:1.0.0
+        ports: { http: 8080 }
+        init: { seed: { image: 't/seed:latest', env: { SEED_PASSWORD: hunter2 } } }
+",
+            None,
+        );
+        let messages = |id: &str| -> Vec<String> {
+            found
+                .iter()
+                .filter(|f| f.check.id == id)
+                .map(|f| f.diagnostic.message.clone())
+                .collect()
+        };
+        assert_eq!(
+            messages("mutable-image-tag"),
+            ["`api` runs `t/seed:latest`"]
+        );
+        assert_eq!(
+            messages("secret-in-env"),
+            ["`api` sets SEED_PASSWORD in plain text"]
+        );
+    }
+
+    #[test]
     fn a_mounted_token_is_its_own_finding_unless_the_blueprint_needs_it() {
         let found = findings(
             "
