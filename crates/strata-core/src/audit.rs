@@ -430,7 +430,11 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 );
             }
         }
-        for var in &service.env {
+        for var in service
+            .env
+            .iter()
+            .chain(service.init.iter().flat_map(|s| &s.env))
+        {
             if let crate::model::EnvValue::Literal(value) = &var.value
                 && !value.is_empty()
                 && SECRET_WORDS
@@ -445,22 +449,28 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
                 );
             }
         }
-        let image = service.image.as_deref().unwrap_or("");
-        let tag = image
-            .rsplit('/')
-            .next()
-            .and_then(|last| last.split_once(':'))
-            .map(|(_, t)| t);
-        if !image.is_empty()
-            && !image.contains('@')
-            && matches!(tag, None | Some("latest" | "stable" | "main" | "master"))
-        {
-            add(
-                &MUTABLE_IMAGE,
-                object.clone(),
-                format!("`{}` runs `{image}`", service.name),
-                service.span,
-            );
+        // Its init steps' images run in its pods too.
+        let images = service
+            .image
+            .iter()
+            .chain(service.init.iter().map(|s| &s.image));
+        for image in images {
+            let tag = image
+                .rsplit('/')
+                .next()
+                .and_then(|last| last.split_once(':'))
+                .map(|(_, t)| t);
+            if !image.is_empty()
+                && !image.contains('@')
+                && matches!(tag, None | Some("latest" | "stable" | "main" | "master"))
+            {
+                add(
+                    &MUTABLE_IMAGE,
+                    object.clone(),
+                    format!("`{}` runs `{image}`", service.name),
+                    service.span,
+                );
+            }
         }
         let has_probe_port = service.ports.iter().any(|p| p.protocol != Protocol::Udp);
         if service.kind.is_long_running() && service.runtime.probes.is_none() {
@@ -735,6 +745,38 @@ tiers:
         assert!(messages(&own).is_empty(), "{:?}", messages(&own));
         let shared = reading("pg-core");
         assert_eq!(messages(&shared), ["`pg` is shared: a, b log in as `core`"]);
+    }
+
+    #[test]
+    fn init_steps_are_audited_like_the_container() {
+        let found = findings(
+            "
+platform: t
+tiers:
+  - name: apps
+    services:
+      api:
+        image: t/api:1.0.0
+        ports: { http: 8080 }
+        init: { seed: { image: 't/seed:latest', env: { SEED_PASSWORD: hunter2 } } }
+",
+            None,
+        );
+        let messages = |id: &str| -> Vec<String> {
+            found
+                .iter()
+                .filter(|f| f.check.id == id)
+                .map(|f| f.diagnostic.message.clone())
+                .collect()
+        };
+        assert_eq!(
+            messages("mutable-image-tag"),
+            ["`api` runs `t/seed:latest`"]
+        );
+        assert_eq!(
+            messages("secret-in-env"),
+            ["`api` sets SEED_PASSWORD in plain text"]
+        );
     }
 
     #[test]

@@ -550,7 +550,8 @@ pub fn setup_job(
     container["volumeMounts"] = json!([{ "name": "tmp", "mountPath": "/tmp" }]);
     let mut template = json!({ "labels": labels });
     if platform.in_mesh(&service.namespace) {
-        template["annotations"] = json!({ "sidecar.istio.io/nativeSidecar": "true" });
+        template["annotations"] =
+            json!({ crate::render::workload::NATIVE_SIDECAR_ANNOTATION: "true" });
     }
     json!({
         "apiVersion": "batch/v1",

@@ -194,6 +194,8 @@ pub struct Service {
     pub env_config_map: bool,
     /// Whether its pods wait, in init containers, for what it waits for.
     pub wait_in_pod: bool,
+    /// Steps its pods run, in order, before its container starts.
+    pub init: Vec<InitStep>,
     /// Pods (1 for daemons, jobs and crons, which are not replicated).
     pub replicas: u32,
     /// Per-pod requests and limits, after environment scaling.
@@ -281,6 +283,23 @@ impl Port {
     pub fn service_port(&self) -> u16 {
         self.service_number.unwrap_or(self.number)
     }
+}
+
+/// A step a service's pods run before its container starts (`init:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitStep {
+    /// Its name: the init container's.
+    pub name: String,
+    /// Its image.
+    pub image: String,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Entrypoint arguments.
+    pub args: Vec<String>,
+    /// Environment variables, references resolved.
+    pub env: Vec<EnvVar>,
+    /// Its requests and limits.
+    pub resources: Resources,
 }
 
 /// An environment variable.

@@ -213,7 +213,7 @@ impl Resolver<'_> {
                     format!("`{}` would wait in init containers inside an Istio mesh", service.name),
                     wait.span,
                     "init containers run before the sidecar",
-                    "their connections go to a sidecar that has not started and fail; let `strata apply` order the waves instead".into(),
+                    "their connections go to a sidecar that has not started and fail, and a native sidecar (which `init:` steps get) accepts them itself, so the wait cannot tell a service that is not up; let `strata apply` order the waves instead".into(),
                 );
             }
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);

@@ -12,9 +12,11 @@ use crate::blueprint::Catalog;
 use crate::diag::{Diagnostic, suggestion};
 use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
+use crate::spec::names::EnvName;
 use crate::spec::platform::{BudgetSpec, ContainerLimitsSpec, EnvironmentSpec, PlatformSpec};
 use crate::spec::service::{
-    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ServiceSpec, StorageSpec, VolumeSpec,
+    EnvValueSpec, NeedSpec, PortSpec, ResourceList, ResourcesSpec, ServiceSpec, StorageSpec,
+    VolumeSpec,
 };
 use crate::spec::{self, Document, Map, Spanned};
 
@@ -165,7 +167,12 @@ impl Resolver<'_> {
             .collect();
         for (i, service_spec) in specs.iter().enumerate() {
             let needs = self.needs(service_spec, &service_index, &tier_index);
-            let (env_vars, references) = self.env(service_spec, &service_index, &endpoints);
+            let (env_vars, mut references) =
+                self.env(service_spec.env.as_ref(), "", &service_index, &endpoints);
+            let (init, init_references) =
+                self.init_steps(&services[i], service_spec, &service_index, &endpoints);
+            references.extend(init_references);
+            services[i].init = init;
             services[i].needs = needs;
             // A service may read its own endpoint (an advertised address, say)
             // without waiting for itself.
@@ -544,6 +551,7 @@ impl Resolver<'_> {
                 .as_ref()
                 .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
             wait_in_pod: spec.wait_for_needs.as_ref().is_some_and(|w| w.value),
+            init: Vec::new(),
             replicas,
             resources,
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
@@ -1171,15 +1179,19 @@ impl Resolver<'_> {
         needs
     }
 
+    /// The variables of an `env:` map, references resolved, and the
+    /// dependencies those references make; `origin` prefixes the variable
+    /// named as a dependency's origin (an init step's `fetch/`).
     fn env(
         &mut self,
-        spec: &ServiceSpec,
+        env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
+        origin: &str,
         services: &HashMap<String, ServiceId>,
         endpoints: &[Vec<(String, String)>],
     ) -> (Vec<EnvVar>, Vec<Dependency>) {
         let mut vars = Vec::new();
         let mut references = Vec::new();
-        for (name, value) in spec.env.iter().flat_map(|e| e.value.iter()) {
+        for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
             let resolved = match &value.value {
                 EnvValueSpec::Secret(s) => EnvValue::Secret {
                     name: s.secret.value.0.clone(),
@@ -1193,7 +1205,7 @@ impl Resolver<'_> {
                     match self.literal(
                         literal,
                         value.span,
-                        &name.value.0,
+                        &format!("{origin}{}", name.value.0),
                         services,
                         endpoints,
                         &mut references,
@@ -1209,6 +1221,146 @@ impl Resolver<'_> {
             });
         }
         (vars, references)
+    }
+
+    /// A service's `init:` steps, in the order written, each with its
+    /// variables resolved like the service's own; their references are
+    /// dependencies of the service (its pods cannot start without them).
+    fn init_steps(
+        &mut self,
+        service: &Service,
+        spec: &ServiceSpec,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+    ) -> (Vec<InitStep>, Vec<Dependency>) {
+        let (mut steps, mut references) = (Vec::new(), Vec::new());
+        let Some(init) = &spec.init else {
+            return (steps, references);
+        };
+        if let Some(tuning) = service.tuning.as_ref().filter(|t| t.mode.operated) {
+            self.error(
+                "unsupported-for-mode",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator: Strata writes no pod template to add init steps to",
+                    tuning.mode.name, tuning.blueprint.name
+                ),
+                init.span,
+                "no pod template of Strata's to add steps to",
+                "remove `init`, or use a mode whose pods Strata runs".into(),
+            );
+            return (steps, references);
+        }
+        for (name, step) in init.value.iter() {
+            let step_name = &name.value.0;
+            // Kubernetes refuses two containers of one name; `wait-*` are
+            // `waitForNeeds`' and `istio-*` the mesh injector's.
+            if step_name == &service.name
+                || step_name.starts_with("wait-")
+                || step_name.starts_with("istio-")
+            {
+                self.error(
+                    "reserved-name",
+                    format!(
+                        "the init step `{step_name}` would share its container's name with another"
+                    ),
+                    name.span,
+                    "a name Strata or Istio gives a container",
+                    format!(
+                        "rename it: not `{}`, nor one beginning with `wait-` or `istio-`",
+                        service.name
+                    ),
+                );
+                continue;
+            }
+            let step = &step.value;
+            let (env, found) = self.env(
+                step.env.as_ref(),
+                &format!("{step_name}/"),
+                services,
+                endpoints,
+            );
+            references.extend(found);
+            let texts = |list: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
+                list.iter()
+                    .flat_map(|l| &l.value)
+                    .map(|a| a.value.clone())
+                    .collect()
+            };
+            steps.push(InitStep {
+                name: step_name.clone(),
+                image: step.image.value.clone(),
+                command: texts(&step.command),
+                args: texts(&step.args),
+                env,
+                resources: self.init_resources(step.resources.as_ref()),
+            });
+        }
+        (steps, references)
+    }
+
+    /// An init step's requests and limits: its own, or a small default (a
+    /// copy or a migration, not the service's work); never scaled by the
+    /// environment.
+    fn init_resources(&mut self, own: Option<&Spanned<ResourcesSpec>>) -> Resources {
+        const CPU: (Quantity, Quantity) = (Quantity::from_milli(100), Quantity::units(1));
+        const MEMORY: (Quantity, Quantity) = (
+            Quantity::from_milli(128 * 1024 * 1024 * 1000),
+            Quantity::from_milli(512 * 1024 * 1024 * 1000),
+        );
+        let requests = own.and_then(|r| r.value.requests.as_ref());
+        let limits = own.and_then(|r| r.value.limits.as_ref());
+        let mut pick = |request: Option<(Quantity, Span)>,
+                        limit: Option<(Quantity, Span)>,
+                        (default_request, default_limit): (Quantity, Quantity),
+                        what: &str,
+                        measure: Measure| {
+            if let (Some((r, _)), Some((l, span))) = (request, limit)
+                && l < r
+            {
+                self.error(
+                    "limit-below-request",
+                    format!(
+                        "the {what} limit {} is below the request {}",
+                        l.display(measure),
+                        r.display(measure)
+                    ),
+                    span,
+                    "below the request",
+                    "raise the limit to at least the request, or lower the request".into(),
+                );
+            }
+            let request = request.or(limit).map_or(default_request, |(q, _)| q);
+            let limit = limit.map_or(default_limit.max(request), |(q, _)| q);
+            (request, limit)
+        };
+        let spanned =
+            |q: Option<&Spanned<crate::spec::amount::Cpu>>| q.map(|c| (c.value.0, c.span));
+        let (cpu_request, cpu_limit) = pick(
+            spanned(requests.and_then(|r| r.value.cpu.as_ref())),
+            spanned(limits.and_then(|l| l.value.cpu.as_ref())),
+            CPU,
+            "CPU",
+            Measure::Cpu,
+        );
+        let bytes =
+            |q: Option<&Spanned<crate::spec::amount::Bytes>>| q.map(|b| (b.value.0, b.span));
+        let (memory_request, memory_limit) = pick(
+            bytes(requests.and_then(|r| r.value.memory.as_ref())),
+            bytes(limits.and_then(|l| l.value.memory.as_ref())),
+            MEMORY,
+            "memory",
+            Measure::Bytes,
+        );
+        Resources {
+            requests: Amounts {
+                cpu: cpu_request,
+                memory: memory_request,
+            },
+            limits: Amounts {
+                cpu: cpu_limit,
+                memory: memory_limit,
+            },
+        }
     }
 
     /// The source span of `range` inside a scalar written at `span`.
@@ -2020,7 +2172,7 @@ impl Resolver<'_> {
             }
         }
         for (service, spec) in services.iter().zip(specs) {
-            for (_, value) in spec.env.iter().flat_map(|e| e.value.iter()) {
+            for value in spec.env_values() {
                 let EnvValueSpec::Secret(reference) = &value.value else {
                     continue;
                 };

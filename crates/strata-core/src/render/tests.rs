@@ -2251,3 +2251,112 @@ tiers:
     let web = &find(&objects, "Deployment", "web")["spec"]["template"]["spec"];
     assert!(web["initContainers"].is_null(), "only where asked");
 }
+
+#[test]
+fn init_steps_run_in_order_after_the_waits_with_the_services_mounts() {
+    let text = "
+platform: shop
+tiers:
+  - name: data
+    services:
+      store: { image: minio/minio:RELEASE.2024-11-07T00-52-20Z, ports: { api: 9000 }, kind: stateful }
+  - name: apps
+    services:
+      api:
+        image: ghcr.io/shop/api:1.0.0
+        ports: { http: 8080 }
+        waitForNeeds: true
+        storage: { size: 10Gi, mountPath: /models }
+        scratch: [/home/app/.cache]
+        config: { mountPath: /etc/api, files: { app.yaml: 'a: 1' } }
+        init:
+          fetch:
+            image: quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z
+            command: [sh, -c, 'mc mirror s3/models /models']
+            env:
+              S3: '${store.url}'
+              KEY: { secret: store-login, key: secretkey }
+          migrate:
+            image: ghcr.io/shop/api:1.0.0
+            args: [migrate]
+            resources: { requests: { cpu: 500m }, limits: { memory: 1Gi } }
+secrets:
+  store-login: { generate: [secretkey] }
+";
+    let objects = objects(text);
+    let api = find(&objects, "StatefulSet", "api");
+    let spec = &api["spec"]["template"]["spec"];
+    let init = spec["initContainers"].as_array().unwrap();
+    let names: Vec<&str> = init.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    // The reference makes `store` a need, so `waitForNeeds` waits for it first.
+    assert_eq!(names, ["wait-store", "fetch", "migrate"]);
+    let fetch = &init[1];
+    assert_eq!(
+        fetch["env"],
+        json!([
+            { "name": "S3", "value": "tcp://store.shop.svc.cluster.local:9000" },
+            { "name": "KEY", "valueFrom": { "secretKeyRef": { "name": "store-login", "key": "secretkey" } } },
+        ])
+    );
+    // Every mount of the container, so the step can fill the volume.
+    assert_eq!(fetch["volumeMounts"], spec["containers"][0]["volumeMounts"]);
+    assert_eq!(fetch["securityContext"], container(api)["securityContext"]);
+    assert_eq!(
+        fetch["resources"],
+        json!({ "requests": { "cpu": "100m", "memory": "128Mi" }, "limits": { "cpu": "1", "memory": "512Mi" } })
+    );
+    // A request alone raises the default limit; a limit alone is the request.
+    assert_eq!(
+        init[2]["resources"],
+        json!({ "requests": { "cpu": "500m", "memory": "1Gi" }, "limits": { "cpu": "1", "memory": "1Gi" } })
+    );
+    assert_eq!(init[2]["args"], json!(["migrate"]));
+    assert!(init[2]["env"].is_null() && init[2]["command"].is_null());
+    // Out of a mesh the sidecar question does not arise.
+    assert!(api["spec"]["template"]["metadata"]["annotations"].is_null());
+    // The step's reference is the service's dependency: egress to `store`.
+    let egress = find(&objects, "NetworkPolicy", "api-egress");
+    assert!(
+        egress["spec"]["egress"].as_array().unwrap().iter().any(
+            |rule| rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "store"
+        ),
+        "{egress:#}"
+    );
+    insta::assert_snapshot!("init-steps", crate::export::yaml(&json!(&init[1..])));
+}
+
+#[test]
+fn init_steps_in_a_mesh_get_the_proxy_as_a_native_sidecar() {
+    let text = "
+platform: shop
+network: { mesh: istio }
+tiers:
+  - name: apps
+    services:
+      api:
+        image: ghcr.io/shop/api:1.0.0
+        ports: { http: 8080 }
+        init: { prepare: { image: ghcr.io/shop/api:1.0.0, args: [prepare] } }
+      web: { image: ghcr.io/shop/web:1.0.0, ports: { http: 3000 } }
+  - name: outside
+    namespace: outside
+    mesh: false
+    services:
+      batch:
+        image: ghcr.io/shop/batch:1.0.0
+        init: { prepare: { image: ghcr.io/shop/batch:1.0.0 } }
+";
+    let objects = objects(text);
+    let annotations = |name: &str| {
+        find(&objects, "Deployment", name)["spec"]["template"]["metadata"]["annotations"].clone()
+    };
+    assert_eq!(
+        annotations("api")[crate::render::workload::NATIVE_SIDECAR_ANNOTATION],
+        json!("true")
+    );
+    assert!(annotations("web").is_null(), "only pods with init steps");
+    assert!(
+        annotations("batch").is_null(),
+        "no sidecar outside the mesh"
+    );
+}

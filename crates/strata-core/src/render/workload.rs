@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 use super::labels;
 use super::scheduling::QUEUE_ANNOTATION;
 use super::service::{config_name, headless_name};
-use crate::model::{EnvValue, Platform, Probes, Profile, Protocol, Service, WorkloadKind};
+use crate::model::{
+    EnvValue, InitStep, Platform, Probes, Profile, Protocol, Service, WorkloadKind,
+};
 use crate::quantity::Measure;
 
 /// The name of a stateless service's volume claim.
@@ -236,6 +238,41 @@ fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
         .collect()
 }
 
+/// The pod annotation asking Istio's injector for its proxy as a native
+/// sidecar: an init container that runs beside the later ones (init steps
+/// reach the network through it) and stops with the main containers (a
+/// setup Job completes).
+pub(crate) const NATIVE_SIDECAR_ANNOTATION: &str = "sidecar.istio.io/nativeSidecar";
+
+/// The init container of one `init:` step: the service's security context
+/// and every mount of its container, so it can fill its volumes.
+fn init_container(service: &Service, step: &InitStep, mounts: &[Value]) -> Value {
+    let r = &step.resources;
+    let mut container = json!({
+        "name": step.name,
+        "image": step.image,
+        "imagePullPolicy": "IfNotPresent",
+        "resources": {
+            "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
+            "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
+        },
+        "securityContext": container_security(service),
+    });
+    if !step.command.is_empty() {
+        container["command"] = json!(step.command);
+    }
+    if !step.args.is_empty() {
+        container["args"] = json!(step.args);
+    }
+    if !step.env.is_empty() {
+        container["env"] = step.env.iter().map(env_var).collect();
+    }
+    if !mounts.is_empty() {
+        container["volumeMounts"] = json!(mounts);
+    }
+    container
+}
+
 fn pod_template(platform: &Platform, service: &Service) -> Value {
     let runtime = &service.runtime;
     let security = &runtime.security;
@@ -336,11 +373,26 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     if !long_running {
         spec["restartPolicy"] = json!("OnFailure");
     }
-    if service.wait_in_pod {
-        let waits = wait_containers(platform, service);
-        if !waits.is_empty() {
-            spec["initContainers"] = json!(waits);
-        }
+    let mut init = if service.wait_in_pod {
+        wait_containers(platform, service)
+    } else {
+        Vec::new()
+    };
+    init.extend(
+        service
+            .init
+            .iter()
+            .map(|step| init_container(service, step, &mounts)),
+    );
+    if !init.is_empty() {
+        spec["initContainers"] = json!(init);
+    }
+    if !service.init.is_empty() && platform.in_mesh(&service.namespace) {
+        // A classic sidecar starts after the init containers, whose calls
+        // its iptables rules send to a proxy not yet there; injected as a
+        // native sidecar (Istio 1.24+, Kubernetes 1.29+), the proxy is an
+        // init container itself, started and ready before these steps.
+        annotations.insert(NATIVE_SIDECAR_ANNOTATION.into(), json!("true"));
     }
     if let Some(priority) = &service.priority {
         spec["priorityClassName"] = json!(priority);

@@ -81,6 +81,9 @@ record! {
         /// service they wait for answers on its first TCP port: a pod
         /// restarted alone, or applied by another tool, still starts in order.
         optional wait_for_needs: bool = "waitForNeeds",
+        /// Steps its pods run, in order, before its container starts (init
+        /// containers): `{ fetch-weights: { image, command, args, env } }`.
+        optional init: Map<Name, InitStepSpec> = "init",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, String> = "labels",
         /// Startup, readiness and liveness probes; `false` switches them off.
@@ -314,6 +317,41 @@ record! {
         optional class: String = "class",
         /// How pods may mount it, as `storage.access`.
         optional access: AccessMode = "access",
+    }
+}
+
+record! {
+    /// One step a service's pods run before its container starts: an init
+    /// container with the service's user, volumes and security context.
+    pub struct InitStepSpec ("an init step (`image`, `command`, `args`, `env`, `resources`)") {
+        /// Its image, pinned to a version.
+        required image: String = "image",
+        /// Replaces the image's entrypoint.
+        optional command: Vec<Spanned<String>> = "command",
+        /// Arguments to the entrypoint.
+        optional args: Vec<Spanned<String>> = "args",
+        /// Environment variables, in the forms of the service's `env`.
+        optional env: Map<EnvName, EnvValueSpec> = "env",
+        /// CPU and memory; 100m and 128Mi requested, 1 CPU and 512Mi at
+        /// most, by default.
+        optional resources: ResourcesSpec = "resources",
+    }
+}
+
+impl ServiceSpec {
+    /// Every environment value it sets: its own `env`, then its init
+    /// steps'.
+    pub fn env_values(&self) -> impl Iterator<Item = &Spanned<EnvValueSpec>> {
+        let steps = self
+            .init
+            .iter()
+            .flat_map(|i| i.value.iter())
+            .flat_map(|(_, step)| step.value.env.iter().flat_map(|e| e.value.iter()));
+        self.env
+            .iter()
+            .flat_map(|e| e.value.iter())
+            .chain(steps)
+            .map(|(_, value)| value)
     }
 }
 
