@@ -438,41 +438,27 @@ async fn run(
             }
         })
         .collect();
-    let secrets: Vec<(&GeneratedSecret, Vec<&str>)> = set
-        .generated_secrets
-        .iter()
-        .map(|s| {
-            let namespaces: Vec<&str> = s
-                .namespaces
-                .iter()
-                .map(String::as_str)
-                .filter(|ns| options.selection.is_all() || used_namespaces.contains(ns))
-                .collect();
-            (s, namespaces)
-        })
-        .filter(|(_, namespaces)| !namespaces.is_empty())
-        .collect();
+    let secrets = where_needed(
+        &set.generated_secrets,
+        |s| &s.namespaces,
+        |_, ns| options.selection.is_all() || used_namespaces.contains(ns),
+    );
     // Pull secrets are checked where the selected pods name them; a dry run
     // creates no namespace, so it cannot tell a missing secret from a
     // namespace still to come.
-    let pull_secrets: Vec<(&PullSecret, Vec<&str>)> = set
-        .pull_secrets
-        .iter()
-        .map(|s| {
-            let namespaces: Vec<&str> = s
-                .namespaces
-                .iter()
-                .map(String::as_str)
-                .filter(|ns| {
-                    objects
-                        .iter()
-                        .any(|o| o.namespace() == *ns && names_pull_secret(&o.value, &s.name))
-                })
-                .collect();
-            (s, namespaces)
-        })
-        .filter(|(_, namespaces)| !namespaces.is_empty() && !options.dry_run)
-        .collect();
+    let pull_secrets = if options.dry_run {
+        Vec::new()
+    } else {
+        where_needed(
+            &set.pull_secrets,
+            |s| &s.namespaces,
+            |s, ns| {
+                objects
+                    .iter()
+                    .any(|o| o.namespace() == ns && names_pull_secret(&o.value, &s.name))
+            },
+        )
+    };
     let mut secrets_done = false;
     for step in &steps {
         if step.kind != StepKind::Setup && !secrets_done {
@@ -884,6 +870,27 @@ fn pod_events(events: &[Value], pod: &str) -> Vec<String> {
     let keep = found.len().saturating_sub(5);
     found.drain(..keep);
     found
+}
+
+/// Each of `secrets` with those of its namespaces `wanted` keeps; a secret
+/// left with none is dropped.
+fn where_needed<'a, S>(
+    secrets: &'a [S],
+    namespaces: impl Fn(&'a S) -> &'a [String],
+    wanted: impl Fn(&'a S, &str) -> bool,
+) -> Vec<(&'a S, Vec<&'a str>)> {
+    secrets
+        .iter()
+        .map(|s| {
+            let kept: Vec<&str> = namespaces(s)
+                .iter()
+                .map(String::as_str)
+                .filter(|ns| wanted(s, ns))
+                .collect();
+            (s, kept)
+        })
+        .filter(|(_, kept)| !kept.is_empty())
+        .collect()
 }
 
 /// Creates each generated secret where it is missing and adds keys a copy

@@ -490,6 +490,34 @@ pub fn owner_secret_of(service: &str, owner: &str) -> String {
     format!("{service}-{}", owner.replace('_', "-"))
 }
 
+/// The Job `NAME-databases` running `script` in `image` as its user 999
+/// (the official images' `postgres` and `mysql`), with `env` and each
+/// owner's password in the variable the script reads.
+fn databases_job(
+    platform: &Platform,
+    service: &Service,
+    tuning: &Tuning,
+    image: &str,
+    script: &str,
+    mut env: Vec<Value>,
+) -> Vec<Value> {
+    for owner in tuning.database_owners() {
+        env.push(serde_json::json!({ "name": password_variable(&owner), "valueFrom": { "secretKeyRef": { "name": owner_secret(tuning, &owner), "key": "password" } } }));
+    }
+    recipe::member_setup(
+        platform,
+        service,
+        recipe::MemberSetup {
+            what: "databases",
+            label: recipe::DATABASES_JOB_LABEL,
+            user: 999,
+            image,
+            script,
+            env,
+        },
+    )
+}
+
 /// One `kubernetes.io/basic-auth` Secret per database owner: the user name
 /// given, the password generated once by `apply`. Each client namespace
 /// that reads one gets a copy with the same value, and no other owner's.

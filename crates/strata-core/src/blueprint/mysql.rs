@@ -275,23 +275,16 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
             .join("\n")
     );
     let script = format!("{script}\n");
-    let mut env = vec![
+    let env = vec![
         json!({ "name": "MYSQL_PWD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "rootPassword" } } }),
     ];
-    for owner in tuning.database_owners() {
-        env.push(json!({ "name": super::password_variable(&owner), "valueFrom": { "secretKeyRef": { "name": super::owner_secret(tuning, &owner), "key": "password" } } }));
-    }
-    recipe::member_setup(
+    super::databases_job(
         platform,
         service,
-        recipe::MemberSetup {
-            what: "databases",
-            label: recipe::DATABASES_JOB_LABEL,
-            user: 999,
-            image: service.image.as_deref().unwrap_or_default(),
-            script: &script,
-            env,
-        },
+        tuning,
+        service.image.as_deref().unwrap_or_default(),
+        &script,
+        env,
     )
 }
 

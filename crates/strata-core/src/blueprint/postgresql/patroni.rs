@@ -191,7 +191,7 @@ pub(super) fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -
          done\n{}",
         super::setup("", &tuning.databases, &owners)
     );
-    let mut env = vec![
+    let env = vec![
         json!({ "name": "PGHOST", "value": tuning.host(&format!("{}-primary", service.name)) }),
         json!({ "name": "PGPORT", "value": PORT.to_string() }),
         json!({ "name": "PGUSER", "value": "postgres" }),
@@ -199,22 +199,10 @@ pub(super) fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -
         // Spilo admits remote logins over TLS only.
         json!({ "name": "PGSSLMODE", "value": "require" }),
     ];
-    for owner in &owners {
-        env.push(json!({ "name": super::super::password_variable(owner), "valueFrom": { "secretKeyRef": { "name": super::super::owner_secret(tuning, owner), "key": "password" } } }));
-    }
     // The official image's psql, of the cluster's version, as its `postgres`.
     let client = image("postgres", tuning);
-    out.extend(recipe::member_setup(
-        platform,
-        service,
-        recipe::MemberSetup {
-            what: "databases",
-            label: recipe::DATABASES_JOB_LABEL,
-            user: 999,
-            image: &client,
-            script: &script,
-            env,
-        },
+    out.extend(super::super::databases_job(
+        platform, service, tuning, &client, &script, env,
     ));
     out
 }
