@@ -494,6 +494,9 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
         if !security.read_only_root && security.profile != Profile::Privileged {
             relaxed.push("a writable root filesystem".to_string());
         }
+        if service.host_access().is_some() {
+            relaxed.push("the node's namespaces and files (its blueprint's)".to_string());
+        }
         if !relaxed.is_empty() {
             add(
                 &RELAXED_SECURITY,

@@ -223,7 +223,9 @@ impl Grid {
 /// The dashboards of the platform, by file name: `services.json` (per
 /// tier, its scraped services' targets up and process restarts; with
 /// Istio, each meshed service's request rate, 5xx ratio and p95 latency),
-/// and `slo.json` when objectives are set (the recorded series).
+/// `cluster.json` and `infrastructure.json` with a `kube-state-metrics`
+/// and a `node-exporter` service, and `slo.json` when objectives are set
+/// (the recorded series).
 fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
     let mut grid = Grid::new(datasource);
     for tier in &platform.tiers {
@@ -306,6 +308,8 @@ fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
             platform,
         ),
     )];
+    out.extend(cluster(platform, datasource));
+    out.extend(infrastructure(platform, datasource));
     // The objectives set anywhere: the platform's or a service's own.
     let set = |objective: fn(&Objectives) -> bool| {
         platform
@@ -357,4 +361,147 @@ fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
         ));
     }
     out
+}
+
+/// The platform's first service of blueprint `name`, as its series carry it:
+/// the `service` label the scraper gives its targets (the workload's name
+/// in both the annotation and the ServiceMonitor way).
+fn exporter<'a>(platform: &'a Platform, name: &str) -> Option<&'a Service> {
+    platform.services.iter().find(|s| {
+        s.runtime.metrics.is_some() && s.tuning.as_ref().is_some_and(|t| t.blueprint.name == name)
+    })
+}
+
+/// The cluster overview, from kube-state-metrics: nodes ready, the
+/// platform's pods by phase per namespace, container restarts, and CPU and
+/// memory requested against what each node can allocate. The scraper's own
+/// `namespace` and `pod` target labels win over the exporter's, which
+/// Prometheus keeps as `exported_namespace` and `exported_pod`.
+fn cluster(platform: &Platform, datasource: &str) -> Option<(String, Value)> {
+    let ksm = exporter(platform, "kube-state-metrics")?;
+    let source = format!("service=\"{}\", namespace=\"{}\"", ksm.name, ksm.namespace);
+    let namespaces: Vec<&str> = platform
+        .namespaces
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    let ours = format!("{source}, exported_namespace=~\"{}\"", namespaces.join("|"));
+    let mut grid = Grid::new(datasource);
+    grid.row("Nodes");
+    grid.panel(
+        "Nodes by Ready status",
+        format!(
+            "sum by (status) (kube_node_status_condition{{{source}, condition=\"Ready\"}} == 1)"
+        ),
+        "{{status}}",
+        "short",
+    );
+    grid.panel(
+        "Schedulable nodes",
+        format!("count(kube_node_spec_unschedulable{{{source}}} == 0)"),
+        "schedulable",
+        "short",
+    );
+    for (resource, title) in [
+        ("cpu", "CPU requested / allocatable"),
+        ("memory", "Memory requested / allocatable"),
+    ] {
+        grid.panel(
+            title,
+            format!(
+                "sum by (node) (kube_pod_container_resource_requests{{{source}, resource=\"{resource}\"}}) / sum by (node) (kube_node_status_allocatable{{{source}, resource=\"{resource}\"}})"
+            ),
+            "{{node}}",
+            "percentunit",
+        );
+    }
+    grid.row("Pods of the platform");
+    grid.panel(
+        "Pods by phase",
+        format!("sum by (exported_namespace, phase) (kube_pod_status_phase{{{ours}}} == 1)"),
+        "{{exported_namespace}} {{phase}}",
+        "short",
+    );
+    grid.panel(
+        "Container restarts (1h)",
+        format!(
+            "sum by (exported_namespace, exported_pod) (increase(kube_pod_container_status_restarts_total{{{ours}}}[1h])) > 0"
+        ),
+        "{{exported_namespace}}/{{exported_pod}}",
+        "short",
+    );
+    Some((
+        "cluster.json".to_string(),
+        grid.dashboard(
+            format!("{}-cluster", platform.name),
+            format!("{}: Kubernetes cluster", platform.name),
+            platform,
+        ),
+    ))
+}
+
+/// The nodes' own use, from the node exporter: CPU, memory, disk space and
+/// throughput, network traffic, one line per node (`instance`, its address).
+fn infrastructure(platform: &Platform, datasource: &str) -> Option<(String, Value)> {
+    let exporter = exporter(platform, "node-exporter")?;
+    let source = format!(
+        "service=\"{}\", namespace=\"{}\"",
+        exporter.name, exporter.namespace
+    );
+    // Filesystems of the node's disks, not memory-backed or image layers.
+    let disks = format!("{source}, fstype!~\"tmpfs|overlay|squashfs\"");
+    // Interfaces of the node, not pods' virtual ends.
+    let nics = format!("{source}, device!~\"lo|veth.*|cali.*|cni.*|flannel.*|cilium.*\"");
+    let mut grid = Grid::new(datasource);
+    grid.row("Nodes");
+    grid.panel(
+        "CPU used",
+        format!(
+            "1 - avg by (instance) (rate(node_cpu_seconds_total{{{source}, mode=\"idle\"}}[5m]))"
+        ),
+        "{{instance}}",
+        "percentunit",
+    );
+    grid.panel(
+        "Memory used",
+        format!("1 - node_memory_MemAvailable_bytes{{{source}}} / node_memory_MemTotal_bytes{{{source}}}"),
+        "{{instance}}",
+        "percentunit",
+    );
+    grid.panel(
+        "Disk space used",
+        format!(
+            "1 - node_filesystem_avail_bytes{{{disks}}} / node_filesystem_size_bytes{{{disks}}}"
+        ),
+        "{{instance}} {{mountpoint}}",
+        "percentunit",
+    );
+    grid.panel(
+        "Disk read + written",
+        format!(
+            "sum by (instance) (rate(node_disk_read_bytes_total{{{source}}}[5m]) + rate(node_disk_written_bytes_total{{{source}}}[5m]))"
+        ),
+        "{{instance}}",
+        "Bps",
+    );
+    grid.panel(
+        "Network received",
+        format!("sum by (instance) (rate(node_network_receive_bytes_total{{{nics}}}[5m]))"),
+        "{{instance}}",
+        "Bps",
+    );
+    grid.panel(
+        "Network sent",
+        format!("sum by (instance) (rate(node_network_transmit_bytes_total{{{nics}}}[5m]))"),
+        "{{instance}}",
+        "Bps",
+    );
+    Some((
+        "infrastructure.json".to_string(),
+        grid.dashboard(
+            format!("{}-infrastructure", platform.name),
+            format!("{}: infrastructure", platform.name),
+            platform,
+        ),
+    ))
 }

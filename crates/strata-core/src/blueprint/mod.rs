@@ -32,6 +32,7 @@ mod jaeger;
 mod kafka;
 mod keycloak;
 mod kong;
+mod kube_state_metrics;
 mod loki;
 mod milvus;
 mod minio;
@@ -40,6 +41,7 @@ mod mysql;
 mod nacos;
 mod nats;
 mod neo4j;
+mod node_exporter;
 mod postgresql;
 mod prometheus;
 mod qdrant;
@@ -406,6 +408,42 @@ pub struct Supplied {
     /// Whether the container needs `POD_NAME`, `POD_NAMESPACE` and `POD_IP`
     /// (and `POD_INDEX` in a StatefulSet) to name itself to its peers.
     pub pod_env: bool,
+    /// The node's namespaces and files the pods use (a node exporter), if any.
+    pub host: Option<HostAccess>,
+}
+
+/// What of its node a blueprint's pods use: a node exporter reads the
+/// host's `/proc`, `/sys` and root filesystem, on the host's network and
+/// process namespaces, from every node whatever its taints. The namespace
+/// then enforces the `privileged` Pod Security level, and the workload
+/// carries `strata.dev/ignore` for the lint checks this trips on purpose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostAccess {
+    /// `hostNetwork` (the pod serves on the node's address).
+    pub network: bool,
+    /// `hostPID` (it sees the node's processes).
+    pub pid: bool,
+    /// Paths of the node mounted read-only: (volume name, host path, mount path).
+    pub paths: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether its pods tolerate every taint, so that it runs on every node.
+    pub every_node: bool,
+}
+
+impl HostAccess {
+    /// The lint checks the access trips, deliberately.
+    pub fn accepted_checks(&self) -> Vec<&'static str> {
+        let mut ids = Vec::new();
+        if self.network {
+            ids.push("host-network");
+        }
+        if self.pid {
+            ids.push("host-pid");
+        }
+        if !self.paths.is_empty() {
+            ids.push("host-path-volume");
+        }
+        ids
+    }
 }
 
 /// A group of pods of a blueprint service that the dependency graph does
@@ -608,7 +646,7 @@ impl Tuning {
     }
 }
 
-static CATALOG: [&Blueprint; 27] = [
+static CATALOG: [&Blueprint; 29] = [
     &consul::BLUEPRINT,
     &redis::BLUEPRINT,
     &postgresql::BLUEPRINT,
@@ -629,6 +667,8 @@ static CATALOG: [&Blueprint; 27] = [
     &grafana::BLUEPRINT,
     &prometheus::BLUEPRINT,
     &alertmanager::BLUEPRINT,
+    &node_exporter::BLUEPRINT,
+    &kube_state_metrics::BLUEPRINT,
     &jaeger::BLUEPRINT,
     &keycloak::BLUEPRINT,
     &vault::BLUEPRINT,

@@ -215,40 +215,16 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// account, and egress to the API server discovery reads; in `operator`
 /// mode also the account itself and the `Prometheus`.
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    let name = format!("{}-{}-{}", platform.name, service.namespace, service.name);
-    let labels = crate::render::service_labels(platform, service);
-    let mut out = vec![
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": { "name": name, "labels": labels },
-            "rules": [
-                { "apiGroups": [""], "resources": ["nodes", "nodes/metrics", "services", "endpoints", "pods"], "verbs": ["get", "list", "watch"] },
-                { "apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"] },
-                { "apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"] },
-                { "nonResourceURLs": ["/metrics"], "verbs": ["get"] },
-            ],
-        }),
-        json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": { "name": name, "labels": labels },
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name },
-            "subjects": [{ "kind": "ServiceAccount", "name": service.name, "namespace": service.namespace }],
-        }),
-    ];
-    if platform.network.policies {
-        out.push(json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": recipe::metadata(platform, service, &format!("{}-api-server", service.name)),
-            "spec": {
-                "podSelector": { "matchLabels": crate::render::network::pod_selector(platform, service) },
-                "policyTypes": ["Egress"],
-                "egress": [recipe::api_server(platform)],
-            },
-        }));
-    }
+    let mut out = recipe::cluster_reader(
+        platform,
+        service,
+        json!([
+            { "apiGroups": [""], "resources": ["nodes", "nodes/metrics", "services", "endpoints", "pods"], "verbs": ["get", "list", "watch"] },
+            { "apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"] },
+            { "apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"] },
+            { "nonResourceURLs": ["/metrics"], "verbs": ["get"] },
+        ]),
+    );
     if tuning.mode.operated {
         out.extend(operated(platform, service, tuning));
     } else {

@@ -412,6 +412,9 @@ pub fn amend(tuning: &Tuning, objects: &mut [Value]) {
         return;
     };
     let stateful = workload["kind"] == "StatefulSet";
+    if let Some(host) = &tuning.supplied.host {
+        host_access(host, workload);
+    }
     let pod = pod_spec(workload);
     for (i, path) in tuning.supplied.scratch.iter().enumerate() {
         let name = format!("scratch-{i}");
@@ -473,6 +476,46 @@ pub fn amend(tuning: &Tuning, objects: &mut [Value]) {
     unique.reverse();
     if !unique.is_empty() {
         container["env"] = json!(unique);
+    }
+}
+
+/// Puts a workload's pods on their node's network and process namespaces
+/// with the node's paths mounted read-only, on every node if asked, and
+/// records the lint checks this trips on purpose beside the workload's own.
+fn host_access(host: &super::HostAccess, workload: &mut Value) {
+    let accepted = host.accepted_checks();
+    if !accepted.is_empty() {
+        let annotation = &mut workload["metadata"]["annotations"][crate::lint::IGNORE_ANNOTATION];
+        let mut ids: Vec<&str> = annotation
+            .as_str()
+            .map(|s| s.split(',').filter(|id| !id.is_empty()).collect())
+            .unwrap_or_default();
+        ids.extend(accepted);
+        *annotation = json!(ids.join(","));
+    }
+    let pod = pod_spec(workload);
+    if host.network {
+        pod["hostNetwork"] = json!(true);
+        // Cluster names still resolve from the node's network.
+        pod["dnsPolicy"] = json!("ClusterFirstWithHostNet");
+    }
+    if host.pid {
+        pod["hostPID"] = json!(true);
+    }
+    for (name, path, mount) in host.paths {
+        push(
+            &mut pod["volumes"],
+            json!({ "name": name, "hostPath": { "path": path } }),
+        );
+        let mut volume_mount = json!({ "name": name, "mountPath": mount, "readOnly": true });
+        if *path == "/" {
+            // Filesystems mounted on the node later show up in the pod too.
+            volume_mount["mountPropagation"] = json!("HostToContainer");
+        }
+        push(&mut pod["containers"][0]["volumeMounts"], volume_mount);
+    }
+    if host.every_node {
+        pod["tolerations"] = json!([{ "operator": "Exists" }]);
     }
 }
 
@@ -674,6 +717,46 @@ pub fn storage_size(service: &Service) -> String {
         || "10Gi".to_string(),
         |v| v.size.to_kubernetes(crate::quantity::Measure::Bytes),
     )
+}
+
+/// Cluster-wide read access for a service's own account: a ClusterRole
+/// `PLATFORM-NAMESPACE-NAME` of `rules`, bound to the account, and, with
+/// NetworkPolicies, egress to the API server (`NAME-api-server`).
+pub fn cluster_reader(
+    platform: &crate::model::Platform,
+    service: &Service,
+    rules: Value,
+) -> Vec<Value> {
+    let name = format!("{}-{}-{}", platform.name, service.namespace, service.name);
+    let labels = crate::render::service_labels(platform, service);
+    let mut out = vec![
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": { "name": name, "labels": labels },
+            "rules": rules,
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": { "name": name, "labels": labels },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name },
+            "subjects": [{ "kind": "ServiceAccount", "name": service.name, "namespace": service.namespace }],
+        }),
+    ];
+    if platform.network.policies {
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata(platform, service, &format!("{}-api-server", service.name)),
+            "spec": {
+                "podSelector": { "matchLabels": crate::render::network::pod_selector(platform, service) },
+                "policyTypes": ["Egress"],
+                "egress": [api_server(platform)],
+            },
+        }));
+    }
+    out
 }
 
 /// Egress to the API server: to `network.apiServer` when the platform

@@ -123,7 +123,7 @@ fn every_blueprint_renders_in_every_mode() {
                 let workload = own
                     .iter()
                     .find(|o| {
-                        matches!(o.kind(), "StatefulSet" | "Deployment")
+                        matches!(o.kind(), "StatefulSet" | "Deployment" | "DaemonSet")
                             && o.name() == blueprint.name
                     })
                     .expect("a workload");
@@ -2205,6 +2205,155 @@ fn setup_jobs_in_the_mesh_run_their_sidecar_natively() {
         assert!(
             rules.contains(&format!("\"cluster.local/ns/demo/sa/{account}\"")),
             "{service}: {rules}"
+        );
+    }
+}
+
+#[test]
+fn node_exporter_reads_every_node_and_its_namespace_is_privileged() {
+    let text = "platform: demo\nnetwork: { policies: true, apiServer: 10.0.0.1/32 }\nmonitoring: { scraper: prometheus }\nnodePools:\n  gpu: { selector: { pool: gpu }, taints: [\"nvidia.com/gpu=true:NoSchedule\"] }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n  - name: nodes\n    namespace: metrics\n    services:\n      node-exporter: { blueprint: node-exporter }\n      kube-state-metrics: { blueprint: kube-state-metrics }\n";
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let objects = render::render(&platform, &NoAssets).unwrap().objects;
+    let daemon = find(&objects, "DaemonSet", "node-exporter");
+    assert_eq!(
+        daemon["metadata"]["annotations"]["strata.dev/ignore"],
+        "host-network,host-pid,host-path-volume"
+    );
+    let pod = &daemon["spec"]["template"]["spec"];
+    assert_eq!(pod["hostNetwork"], true);
+    assert_eq!(pod["hostPID"], true);
+    assert_eq!(
+        pod["tolerations"],
+        serde_json::json!([{ "operator": "Exists" }])
+    );
+    let host: Vec<(&str, &str)> = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| Some((v["name"].as_str()?, v["hostPath"]["path"].as_str()?)))
+        .collect();
+    assert_eq!(host, [("proc", "/proc"), ("sys", "/sys"), ("root", "/")]);
+    let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
+    for (name, _) in &host {
+        assert!(
+            mounts
+                .iter()
+                .any(|m| m["name"] == *name && m["readOnly"] == true),
+            "{name}"
+        );
+    }
+    assert_eq!(pod["containers"][0]["ports"][0]["name"], "metrics");
+    // Only the exporters' namespace relaxes its Pod Security level.
+    let enforce = |ns: &str| {
+        find(&objects, "Namespace", ns)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+            .clone()
+    };
+    assert_eq!(enforce("metrics"), "privileged");
+    assert_eq!(enforce("demo"), "restricted");
+    // The scraper reaches the exporter on its node's address: by port.
+    let egress = &find(&objects, "NetworkPolicy", "prometheus-egress")["spec"]["egress"];
+    assert!(
+        egress
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("to").is_none()
+                && r["ports"] == serde_json::json!([{ "protocol": "TCP", "port": 9100 }])),
+        "{egress}"
+    );
+    // kube-state-metrics lists and watches what it exports, from its account.
+    let role = find(&objects, "ClusterRole", "demo-metrics-kube-state-metrics");
+    let rules = role["rules"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["verbs"] == serde_json::json!(["list", "watch"]))
+    );
+    let args = find(&objects, "Deployment", "kube-state-metrics")["spec"]["template"]["spec"]["containers"][0]["args"].clone();
+    let listed: Vec<String> = rules
+        .iter()
+        .flat_map(|r| r["resources"].as_array().unwrap().iter())
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    let exported = args[1].as_str().unwrap().trim_start_matches("--resources=");
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(exported, sorted.join(","));
+    assert_eq!(
+        find(
+            &objects,
+            "ClusterRoleBinding",
+            "demo-metrics-kube-state-metrics"
+        )["subjects"][0]["name"],
+        "kube-state-metrics"
+    );
+    assert!(
+        find(&objects, "NetworkPolicy", "kube-state-metrics-api-server")["spec"]["egress"][0]["to"]
+            [0]["ipBlock"]["cidr"]
+            == "10.0.0.1/32"
+    );
+}
+
+#[test]
+fn grafana_charts_the_cluster_and_the_nodes_from_their_exporters() {
+    let services =
+        "      prometheus: { blueprint: prometheus }\n      grafana: { blueprint: grafana }\n";
+    let dashboards = |extra: &str| -> Value {
+        let text = format!(
+            "platform: demo\nmonitoring: {{ scraper: prometheus }}\ntiers:\n  - name: data\n    services:\n{services}{extra}"
+        );
+        let file = SourceFile::new("platform.yaml", text);
+        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let objects = render::render(&platform, &NoAssets).unwrap().objects;
+        find(&objects, "ConfigMap", "grafana-dashboards")["data"].clone()
+    };
+    let plain = dashboards("");
+    assert!(plain.get("cluster.json").is_none() && plain.get("infrastructure.json").is_none());
+    let data = dashboards(
+        "      node-exporter: { blueprint: node-exporter }\n      kube-state-metrics: { blueprint: kube-state-metrics }\n",
+    );
+    insta::assert_snapshot!(
+        "grafana-cluster-dashboard",
+        data["cluster.json"].as_str().unwrap()
+    );
+    insta::assert_snapshot!(
+        "grafana-infrastructure-dashboard",
+        data["infrastructure.json"].as_str().unwrap()
+    );
+    for (file, uid, metric) in [
+        (
+            "cluster.json",
+            "demo-cluster",
+            "kube_pod_status_phase{service=\"kube-state-metrics\", namespace=\"demo\"",
+        ),
+        (
+            "infrastructure.json",
+            "demo-infrastructure",
+            "node_cpu_seconds_total{service=\"node-exporter\", namespace=\"demo\"",
+        ),
+    ] {
+        let dashboard: Value = serde_json::from_str(data[file].as_str().unwrap()).expect("JSON");
+        assert_eq!(dashboard["uid"], uid);
+        assert_eq!(dashboard["schemaVersion"], 38);
+        let panels: Vec<&Value> = dashboard["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["type"] == "timeseries")
+            .collect();
+        assert!(panels.len() >= 5, "{file}");
+        for panel in &panels {
+            assert_eq!(
+                panel["datasource"],
+                serde_json::json!({ "type": "prometheus", "uid": "prometheus" })
+            );
+        }
+        assert!(
+            panels
+                .iter()
+                .any(|p| p["targets"][0]["expr"].as_str().unwrap().contains(metric)),
+            "{file}"
         );
     }
 }

@@ -642,6 +642,22 @@ impl Platform {
 }
 
 impl Service {
+    /// The Pod Security level its pods need: its security profile's, or
+    /// `privileged` when its blueprint uses the node's namespaces or files
+    /// (which the `baseline` level forbids whatever the container's settings).
+    pub fn pod_security(&self) -> Profile {
+        if self.host_access().is_some() {
+            Profile::Privileged
+        } else {
+            self.runtime.security.profile
+        }
+    }
+
+    /// What of its node its pods use, when its blueprint says so.
+    pub fn host_access(&self) -> Option<&crate::blueprint::HostAccess> {
+        self.tuning.as_ref().and_then(|t| t.supplied.host.as_ref())
+    }
+
     /// Its own Service's name in the cluster's DNS.
     pub fn fqdn(&self) -> String {
         format!(

@@ -1874,7 +1874,7 @@ impl Resolver<'_> {
         services: &[Service],
     ) {
         for service in services.iter().filter(|s| s.namespace == namespace) {
-            let profile = service.runtime.security.profile;
+            let profile = service.pod_security();
             if profile > enforce.value {
                 let diagnostic = Diagnostic::error(
                     "pod-security-violation",

@@ -24,7 +24,7 @@ pub fn render(platform: &Platform) -> Vec<Object> {
                 .services
                 .iter()
                 .filter(|s| s.namespace == namespace.name)
-                .map(|s| s.runtime.security.profile)
+                .map(crate::model::Service::pod_security)
                 .max()
                 .unwrap_or(Profile::Restricted)
         });

@@ -348,7 +348,15 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
     if matches!(platform.network.scraper, Peer::Service(s) if s == id) {
         for target in platform.services.iter().filter(|s| s.name != service.name) {
             if let Some(port) = super::scrape_port(platform, target) {
-                rules.push(json!({ "to": [service_peer(platform, target)], "ports": [{ "protocol": "TCP", "port": port }] }));
+                let ports = json!([{ "protocol": "TCP", "port": port }]);
+                if target.host_access().is_some_and(|h| h.network) {
+                    // Pods on their node's network answer on the node's
+                    // address, which no pod selector matches: the port, to
+                    // any address.
+                    rules.push(json!({ "ports": ports }));
+                } else {
+                    rules.push(json!({ "to": [service_peer(platform, target)], "ports": ports }));
+                }
             }
         }
     }
