@@ -186,6 +186,32 @@ impl Totals {
     }
 }
 
+/// The pods of a daemon: one per node it runs on, as far as the node pools
+/// say. Its pool's nodes; without a pool, the nodes of every pool whose
+/// taints it tolerates (all of them for a blueprint that tolerates every
+/// taint, the untainted ones otherwise). `None` when the pools give no node
+/// count (then `plan` counts `replicas`, one).
+fn daemon_nodes(platform: &Platform, service: &crate::model::Service) -> Option<u32> {
+    if service.kind != crate::model::WorkloadKind::Daemon {
+        return None;
+    }
+    let every_node = service
+        .tuning
+        .as_ref()
+        .and_then(|t| t.supplied.host.as_ref())
+        .is_some_and(|h| h.every_node);
+    let counts: Vec<u32> = platform
+        .node_pools
+        .iter()
+        .filter(|pool| match &service.pool {
+            Some(name) => pool.name == *name,
+            None => every_node || pool.taints.is_empty(),
+        })
+        .filter_map(|pool| pool.nodes.map(|n| n.max))
+        .collect();
+    (!counts.is_empty()).then(|| counts.iter().sum())
+}
+
 impl Plan {
     /// The plan of a platform.
     ///
@@ -202,7 +228,15 @@ impl Plan {
         let footprints: Vec<Vec<PodGroup>> = platform
             .services
             .iter()
-            .map(crate::blueprint::footprint)
+            .map(|service| {
+                let mut groups = crate::blueprint::footprint(service);
+                if let (Some(nodes), Some(own)) =
+                    (daemon_nodes(platform, service), groups.first_mut())
+                {
+                    own.pods = nodes;
+                }
+                groups
+            })
             .collect();
         let waves = platform
             .waves
@@ -528,6 +562,34 @@ tiers:
             .unwrap();
         assert_eq!((cpu.requested.as_str(), cpu.fits), ("24", false));
         assert!(!plan.fits());
+    }
+
+    #[test]
+    fn a_daemon_runs_a_pod_on_each_node_it_lands_on() {
+        let plan = plan(
+            "platform: d
+nodePools:
+  general: { selector: { pool: general }, nodes: 5 }
+  gpu: { selector: { pool: gpu }, nodes: { min: 1, max: 3 }, taints: [\"nvidia.com/gpu=true:NoSchedule\"] }
+tiers:
+  - name: ops
+    services:
+      logs: { image: d/logs:1.0.0, kind: daemon }
+      gpu-agent: { image: d/agent:1.0.0, kind: daemon, pool: gpu }
+      nodes: { blueprint: node-exporter }
+",
+        );
+        let pods = |name: &str| {
+            plan.waves[0]
+                .services
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.replicas)
+        };
+        assert_eq!(pods("logs"), Some(5), "the untainted nodes");
+        assert_eq!(pods("gpu-agent"), Some(3), "its pool, at its largest");
+        assert_eq!(pods("nodes"), Some(8), "it tolerates every taint");
+        assert_eq!(plan.total.pods, 16);
     }
 
     #[test]
