@@ -2326,7 +2326,7 @@ secrets:
 }
 
 #[test]
-fn init_steps_in_a_mesh_get_the_proxy_as_a_native_sidecar() {
+fn init_steps_and_jobs_in_a_mesh_get_the_proxy_as_a_native_sidecar() {
     let text = "
 platform: shop
 network: { mesh: istio }
@@ -2338,6 +2338,8 @@ tiers:
         ports: { http: 8080 }
         init: { prepare: { image: ghcr.io/shop/api:1.0.0, args: [prepare] } }
       web: { image: ghcr.io/shop/web:1.0.0, ports: { http: 3000 } }
+      migrate: { image: ghcr.io/shop/api:1.0.0, kind: job }
+      report: { image: ghcr.io/shop/api:1.0.0, kind: cron, schedule: '0 3 * * *' }
   - name: outside
     namespace: outside
     mesh: false
@@ -2347,6 +2349,17 @@ tiers:
         init: { prepare: { image: ghcr.io/shop/batch:1.0.0 } }
 ";
     let objects = objects(text);
+    // A Job's pod completes only if its proxy stops with it.
+    assert_eq!(
+        find(&objects, "Job", "migrate")["spec"]["template"]["metadata"]["annotations"]
+            [crate::render::workload::NATIVE_SIDECAR_ANNOTATION],
+        json!("true")
+    );
+    assert_eq!(
+        find(&objects, "CronJob", "report")["spec"]["jobTemplate"]["spec"]["template"]["metadata"]
+            ["annotations"][crate::render::workload::NATIVE_SIDECAR_ANNOTATION],
+        json!("true")
+    );
     let annotations = |name: &str| {
         find(&objects, "Deployment", name)["spec"]["template"]["metadata"]["annotations"].clone()
     };

@@ -387,11 +387,13 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     if !init.is_empty() {
         spec["initContainers"] = json!(init);
     }
-    if !service.init.is_empty() && platform.in_mesh(&service.namespace) {
+    let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
+    if (!service.init.is_empty() || runs_to_completion) && platform.in_mesh(&service.namespace) {
         // A classic sidecar starts after the init containers, whose calls
-        // its iptables rules send to a proxy not yet there; injected as a
-        // native sidecar (Istio 1.24+, Kubernetes 1.29+), the proxy is an
-        // init container itself, started and ready before these steps.
+        // its iptables rules send to a proxy not yet there, and never exits,
+        // so a Job's pod never completes; injected as a native sidecar
+        // (Istio 1.24+, Kubernetes 1.29+), the proxy is an init container
+        // itself, started before these steps and stopped with the job.
         annotations.insert(NATIVE_SIDECAR_ANNOTATION.into(), json!("true"));
     }
     if let Some(priority) = &service.priority {
