@@ -593,6 +593,29 @@ tiers:
     }
 
     #[test]
+    fn a_pod_reserves_its_largest_init_step_where_that_is_larger() {
+        let plan = plan(
+            "platform: i
+tiers:
+  - name: apps
+    services:
+      api:
+        image: i/api:1.0.0
+        replicas: 2
+        resources: { requests: { cpu: 500m, memory: 1Gi }, limits: { cpu: 1, memory: 2Gi } }
+        init:
+          small: { image: i/seed:1.0.0, resources: { requests: { cpu: 100m, memory: 64Mi }, limits: { cpu: 200m, memory: 128Mi } } }
+          fetch: { image: i/fetch:1.0.0, resources: { requests: { cpu: 2, memory: 256Mi }, limits: { cpu: 4, memory: 512Mi } } }
+",
+        );
+        let q = |t: &str, m| Quantity::parse(t, m).unwrap();
+        // CPU from the fetch step, memory from the container, per pod.
+        assert_eq!(plan.total.cpu_requests, q("4", Measure::Cpu));
+        assert_eq!(plan.total.memory_requests, q("2Gi", Measure::Bytes));
+        assert_eq!(plan.total.cpu_limits, q("8", Measure::Cpu));
+    }
+
+    #[test]
     fn budget_limits_are_compared_with_the_sum_of_limits() {
         let file = SourceFile::new(
             "t.yaml",

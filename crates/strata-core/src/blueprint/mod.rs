@@ -162,12 +162,16 @@ pub struct PodGroup {
 }
 
 impl PodGroup {
-    /// The pods of a service, or companion, as rendered: `replicas` of its size.
+    /// The pods of a service, or companion, as rendered: `replicas` of its
+    /// size, or of its largest `init:` step's where that is larger (the
+    /// scheduler reserves the larger, resource by resource).
     pub fn of(service: &Service) -> PodGroup {
         PodGroup {
             name: service.name.clone(),
             pods: service.replicas,
-            resources: service.resources,
+            resources: service.init.iter().fold(service.resources, |size, step| {
+                size.at_least(step.resources)
+            }),
             gpu: service.gpu,
             pvcs: service.volume_claims(),
             storage: service.storage_total(),

@@ -349,6 +349,19 @@ impl Resources {
             limits: self.limits.plus(other.limits),
         }
     }
+
+    /// The larger of the two, resource by resource: what the scheduler
+    /// reserves for a pod whose init containers run before its containers.
+    pub fn at_least(self, other: Resources) -> Resources {
+        let max = |a: Amounts, b: Amounts| Amounts {
+            cpu: a.cpu.max(b.cpu),
+            memory: a.memory.max(b.memory),
+        };
+        Resources {
+            requests: max(self.requests, other.requests),
+            limits: max(self.limits, other.limits),
+        }
+    }
 }
 
 /// CPU (in cores) and memory (in bytes).
