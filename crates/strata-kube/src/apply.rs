@@ -924,12 +924,7 @@ async fn check_pull_secrets(
     let mut missing = Vec::new();
     for (secret, namespaces) in secrets {
         for namespace in namespaces {
-            let id = ObjectId {
-                api_version: "v1".into(),
-                kind: "Secret".into(),
-                namespace: (*namespace).to_string(),
-                name: secret.name.clone(),
-            };
+            let id = ObjectId::secret(namespace, &secret.name);
             match cluster.get(&id).await {
                 Ok(Some(_)) => {}
                 Ok(None) => missing.push(MissingPullSecret {
@@ -959,12 +954,7 @@ async fn generate(
     for (secret, namespaces) in secrets {
         let mut copies = Vec::new();
         for namespace in namespaces {
-            let id = ObjectId {
-                api_version: "v1".into(),
-                kind: "Secret".into(),
-                namespace: (*namespace).to_string(),
-                name: secret.name.clone(),
-            };
+            let id = ObjectId::secret(namespace, &secret.name);
             let live = match cluster.get(&id).await {
                 Ok(found) => found,
                 // In a dry run the namespace may not exist yet.

@@ -32,6 +32,16 @@ pub struct ObjectId {
 }
 
 impl ObjectId {
+    /// The id of the Secret `name` in `namespace`.
+    pub fn secret(namespace: &str, name: &str) -> Self {
+        ObjectId {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
     /// The id of an object given as JSON.
     pub fn of(value: &Value) -> Self {
         let text = |v: &Value| v.as_str().unwrap_or("").to_string();
@@ -343,7 +353,8 @@ impl Cluster {
     }
 
     /// Objects of a kind in `namespace` (every namespace when empty and the
-    /// kind is namespaced) matching `labels` (`k=v,k2=v2`, or empty).
+    /// kind is namespaced) matching `labels` (`k=v,k2=v2`, or empty). A
+    /// cluster-scoped kind has none in a namespace.
     pub async fn list(
         &self,
         api_version: &str,
@@ -358,6 +369,9 @@ impl Cluster {
             name: String::new(),
         };
         let found = self.kind(&id).await?;
+        if !found.namespaced && !namespace.is_empty() {
+            return Ok(Vec::new());
+        }
         let api: Api<DynamicObject> = if found.namespaced && !namespace.is_empty() {
             Api::namespaced_with(self.client.clone(), namespace, &found.resource)
         } else {

@@ -56,12 +56,7 @@ pub fn targets(set: &RenderedSet, delete_data: bool) -> (Vec<ObjectToRemove>, Ve
     }
     for secret in &set.generated_secrets {
         for namespace in &secret.namespaces {
-            let id = ObjectId {
-                api_version: "v1".into(),
-                kind: "Secret".into(),
-                namespace: namespace.clone(),
-                name: secret.name.clone(),
-            };
+            let id = ObjectId::secret(namespace, &secret.name);
             if delete_data {
                 // A rendered Secret of the same name is already in the list.
                 if !remove.iter().any(|o| o.id == id) {

@@ -77,16 +77,14 @@ impl Release {
 
     /// The Secret holding revision `number`.
     pub fn secret_id(&self, number: u32) -> ObjectId {
-        ObjectId {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            namespace: self.namespace.clone(),
-            name: format!(
+        ObjectId::secret(
+            &self.namespace,
+            &format!(
                 "strata.{}.{}.v{number}",
                 self.platform,
                 self.environment_label()
             ),
-        }
+        )
     }
 }
 

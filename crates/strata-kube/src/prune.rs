@@ -246,19 +246,8 @@ async fn reason_to_keep(
     match object.id.kind.as_str() {
         "Namespace" => {
             for (api_version, kind) in kinds {
-                let probe = ObjectId {
-                    api_version: api_version.clone(),
-                    kind: kind.clone(),
-                    namespace: object.id.name.clone(),
-                    name: String::new(),
-                };
-                // A kind no longer served, or one that is cluster-scoped,
-                // holds nothing in the namespace.
-                match cluster.kind(&probe).await {
-                    Ok(found) if found.namespaced => {}
-                    Ok(_) | Err(ClusterError::UnknownKind { .. }) => continue,
-                    Err(e) => return Err(e),
-                }
+                // A kind no longer served holds nothing; a cluster-scoped
+                // one lists nothing in the namespace.
                 let items = match cluster.list(api_version, kind, &object.id.name, "").await {
                     Ok(items) => items,
                     Err(ClusterError::UnknownKind { .. }) => continue,
