@@ -6,13 +6,10 @@
 //! later stage (plan, render, audit, apply) reads only this.
 
 pub mod endpoint;
-mod environment;
 pub mod external;
 pub mod graph;
-mod network;
 pub mod reference;
 mod resolve;
-mod runtime;
 
 use std::collections::BTreeMap;
 
@@ -23,10 +20,10 @@ use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
-pub use environment::environment_names;
-pub use network::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
+pub use resolve::environment_names;
+pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
-pub use runtime::{
+pub use resolve::{
     DEFAULT_CPU_TARGET, DEFAULT_PROBE_PATH, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
     DEFAULT_USER,
 };

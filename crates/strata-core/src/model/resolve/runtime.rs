@@ -3,8 +3,8 @@
 //! configuration files and its patches, each from the service, then
 //! `defaults:`, then Strata's own default.
 
-use super::resolve::Resolver;
-use super::*;
+use super::Resolver;
+use crate::model::*;
 use crate::diag::{closest, suggestion};
 use crate::spec::Spanned;
 use crate::spec::platform::DefaultsSpec;

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::resolve::Resolver;
-use super::*;
+use super::Resolver;
+use crate::model::*;
 use crate::diag::suggestion;
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, LoadBalancerSpec, ServiceType};

@@ -1,10 +1,21 @@
 //! From a decoded spec to a [`Platform`]: defaults, environment, names,
 //! references and waves, with every problem of the spec reported at once.
 
+mod environment;
+mod network;
+mod runtime;
+
+pub use environment::environment_names;
+pub use network::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
+pub use runtime::{
+    DEFAULT_CPU_TARGET, DEFAULT_PROBE_PATH, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
+    DEFAULT_USER,
+};
+
 use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
-use super::environment::{overlay, select};
+use environment::{overlay, select};
 use super::graph::layer;
 use super::reference::{Piece, split};
 use super::*;
@@ -81,21 +92,21 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
     }
 }
 
-pub(super) struct Resolver<'a> {
-    pub(super) doc: &'a Document,
-    pub(super) spec: &'a PlatformSpec,
-    pub(super) environment: Option<&'a EnvironmentSpec>,
+pub(in crate::model) struct Resolver<'a> {
+    pub(in crate::model) doc: &'a Document,
+    pub(in crate::model) spec: &'a PlatformSpec,
+    pub(in crate::model) environment: Option<&'a EnvironmentSpec>,
     /// The environment's name, if one is selected.
-    pub(super) env_name: Option<&'a str>,
+    pub(in crate::model) env_name: Option<&'a str>,
     /// Namespaces the environment renames: base name to its name here.
     renames: BTreeMap<String, String>,
     catalog: Catalog,
-    pub(super) errors: Vec<Diagnostic>,
+    pub(in crate::model) errors: Vec<Diagnostic>,
     /// The platform's externals, resolved before the services that call them.
-    pub(super) externals: Vec<External>,
+    pub(in crate::model) externals: Vec<External>,
     /// Externals referenced by the service being resolved (indices into
     /// `externals`), taken once its env and configuration are read.
-    pub(super) referenced: Vec<usize>,
+    pub(in crate::model) referenced: Vec<usize>,
 }
 
 fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
@@ -113,7 +124,7 @@ fn labels<K: AsRef<str>>(map: Option<&Spanned<Map<K, String>>>) -> BTreeMap<Stri
 }
 
 impl Resolver<'_> {
-    pub(super) fn error(
+    pub(in crate::model) fn error(
         &mut self,
         code: &'static str,
         message: String,
@@ -1641,7 +1652,7 @@ impl Resolver<'_> {
                 namespace,
             });
         }
-        let elsewhere = super::environment::renamed_namespaces(&self.doc.spec);
+        let elsewhere = environment::renamed_namespaces(&self.doc.spec);
         for (name, settings) in self.spec.namespaces.iter().flat_map(|n| n.value.iter()) {
             // An entry names a namespace by its base name (followed through
             // renames) or by its name in this environment.
@@ -1768,7 +1779,7 @@ impl Resolver<'_> {
     }
 
     /// A namespace's name in this environment.
-    pub(super) fn renamed(&self, base: &str) -> String {
+    pub(in crate::model) fn renamed(&self, base: &str) -> String {
         self.renames
             .get(base)
             .cloned()
@@ -1900,7 +1911,7 @@ impl Resolver<'_> {
 
     /// Labels the spec adds to objects, with the keys Strata sets itself
     /// reported rather than silently overwritten.
-    pub(super) fn own_labels<K: AsRef<str>>(
+    pub(in crate::model) fn own_labels<K: AsRef<str>>(
         &mut self,
         map: Option<&Spanned<Map<K, String>>>,
     ) -> BTreeMap<String, String> {

@@ -8,7 +8,7 @@ use crate::spec::{Document, PlatformSpec};
 
 use std::collections::BTreeMap;
 
-use super::resolve::Resolver;
+use super::Resolver;
 use crate::source::Span;
 use crate::spec::platform::EnvironmentSpec;
 
