@@ -24,7 +24,7 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
     criterion_main,
 };
-use strata_core::model::{self, Platform};
+use strata_core::model::Platform;
 use strata_core::plan::Plan;
 use strata_core::source::SourceFile;
 use strata_core::spec::{self, Document};
@@ -63,7 +63,8 @@ impl Input {
 
     fn platform(&self) -> &Platform {
         self.platform.get_or_init(|| {
-            let platform = model::resolve(self.doc(), None).expect("a synthetic spec resolves");
+            let platform =
+                strata_core::resolve(self.doc(), None).expect("a synthetic spec resolves");
             assert_eq!(platform.services.len(), self.services);
             platform
         })
@@ -97,10 +98,10 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>, services: usize) {
 fn pipeline(text: &str, all_envs: bool) -> Plan {
     let file = SourceFile::new("synthetic.yaml", text);
     let doc = spec::parse(&file).expect("a synthetic spec parses");
-    let platform = model::resolve(&doc, None).expect("a synthetic spec resolves");
+    let platform = strata_core::resolve(&doc, None).expect("a synthetic spec resolves");
     if all_envs {
         for env in ENVIRONMENTS {
-            black_box(model::resolve(&doc, Some(env)).expect("every environment resolves"));
+            black_box(strata_core::resolve(&doc, Some(env)).expect("every environment resolves"));
         }
     }
     Plan::new(&platform)
@@ -125,7 +126,7 @@ fn benches(c: &mut Criterion) {
             let id = BenchmarkId::new(env.unwrap_or("base"), input.services);
             group.bench_function(id, |b| {
                 let doc = input.doc();
-                b.iter(|| model::resolve(black_box(doc), env).expect("resolves"));
+                b.iter(|| strata_core::resolve(black_box(doc), env).expect("resolves"));
             });
         }
     }

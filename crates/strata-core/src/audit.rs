@@ -228,7 +228,7 @@ fn logins<'a>(
             continue;
         };
         for owner in tuning.database_owners() {
-            let secret = crate::blueprint::owner_secret_of(&server.name, &owner);
+            let secret = crate::model::owner_secret_of(&server.name, &owner);
             let reads = service
                 .env
                 .iter()
@@ -250,7 +250,7 @@ fn logins<'a>(
 /// ```
 /// use strata_core::{audit, model, source::SourceFile, spec};
 /// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: data\n    services:\n      redis: { image: redis:7.4.1, ports: { redis: 6379 }, storage: 1Gi }\n");
-/// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
 /// let findings = audit::audit(&platform, &audit::Options::default());
 /// assert_eq!(findings[0].check.id, "redis-single-point");
 /// assert_eq!(findings[0].location().unwrap(), "p.yaml:5:7");
@@ -508,7 +508,7 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
         // A blueprint that mounts the token itself (Prometheus discovers its
         // targets through the API) documents the need in its recipe.
         let blueprint_needs_token = service.tuning.as_ref().is_some_and(|t| {
-            (t.blueprint.recipe)(t).spec["serviceAccountToken"] == serde_json::Value::Bool(true)
+            t.blueprint.recipe(t).spec["serviceAccountToken"] == serde_json::Value::Bool(true)
         });
         if service.runtime.service_account_token && !blueprint_needs_token {
             add(
@@ -593,7 +593,7 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::source::SourceFile;
-    use crate::{model, spec};
+    use crate::spec;
 
     const SPEC: &str = "
 platform: shop
@@ -627,7 +627,7 @@ tiers:
 
     fn ids(env: Option<&str>, options: &Options) -> Vec<&'static str> {
         let file = SourceFile::new("shop.yaml", SPEC);
-        let platform = model::resolve(&spec::parse(&file).unwrap(), env).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), env).unwrap();
         audit(&platform, options)
             .iter()
             .map(|f| f.check.id)
@@ -680,7 +680,7 @@ tiers:
 
     fn findings(spec: &str, env: Option<&str>) -> Vec<Finding> {
         let file = SourceFile::new("t.yaml", spec);
-        let platform = model::resolve(&spec::parse(&file).unwrap(), env).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), env).unwrap();
         audit(&platform, &Options::default())
     }
 
@@ -835,7 +835,7 @@ tiers:
 
     #[test]
     fn every_mode_a_fix_suggests_exists() {
-        let catalog = crate::blueprint::Catalog::builtin();
+        let catalog = crate::blueprint::catalog();
         let lint_fixes = crate::lint::CHECKS.iter().map(|c| c.info.fix);
         for fix in CHECKS.iter().map(|c| c.fix).chain(lint_fixes) {
             let mut blueprint = None;
@@ -846,10 +846,10 @@ tiers:
                     assert!(blueprint.is_some(), "`{name}` in {fix:?}");
                 } else if let Some(mode) = part.strip_prefix("mode: ") {
                     let modes: Vec<&str> = match blueprint {
-                        Some(b) => b.modes.iter().map(|m| m.name).collect(),
+                        Some(b) => b.info().modes.iter().map(|m| m.name).collect(),
                         None => catalog
                             .all()
-                            .flat_map(|b| b.modes.iter().map(|m| m.name))
+                            .flat_map(|b| b.info().modes.iter().map(|m| m.name))
                             .collect(),
                     };
                     assert!(modes.contains(&mode.trim()), "`mode: {mode}` in {fix:?}");

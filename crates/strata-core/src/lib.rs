@@ -18,3 +18,23 @@ pub mod source;
 pub mod spec;
 /// Generated platforms of any size, for benchmarks and scale tests.
 pub mod synthetic;
+
+/// Resolves a parsed spec in environment `env` (the base spec when `None`)
+/// against the blueprints built into this release: [`model::resolve`] with
+/// [`blueprint::catalog`].
+///
+/// # Errors
+/// Every problem found, each at its place in the spec.
+///
+/// ```
+/// use strata_core::{source::SourceFile, spec};
+/// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: data\n    services:\n      cache: { blueprint: redis }\n");
+/// let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// assert_eq!(platform.service("cache").unwrap().blueprint.as_deref(), Some("redis"));
+/// ```
+pub fn resolve(
+    doc: &spec::Document,
+    env: Option<&str>,
+) -> Result<model::Platform, Vec<diag::Diagnostic>> {
+    model::resolve(doc, env, blueprint::catalog())
+}

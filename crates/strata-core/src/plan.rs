@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::blueprint::PodGroup;
 use crate::model::Platform;
+use crate::model::PodGroup;
 use crate::quantity::{Measure, Quantity};
 
 /// How a platform will be deployed, derived from a [`Platform`].
@@ -148,7 +148,7 @@ pub struct Fit {
 
 impl Totals {
     /// Adds one service, given by its footprint: every pod it runs, its
-    /// companions' too ([`crate::blueprint::footprint`]).
+    /// companions' too ([`Service::footprint`](crate::model::Service::footprint)).
     pub fn add(&mut self, footprint: &[PodGroup]) {
         self.services += 1;
         for group in footprint {
@@ -218,7 +218,7 @@ impl Plan {
     /// ```
     /// use strata_core::{model, plan::Plan, source::SourceFile, spec};
     /// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: nginx:1.27, replicas: 2 }\n");
-    /// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    /// let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     /// let plan = Plan::new(&platform);
     /// assert_eq!(plan.total.pods, 2);
     /// assert_eq!(plan.waves.len(), 1);
@@ -229,7 +229,7 @@ impl Plan {
             .services
             .iter()
             .map(|service| {
-                let mut groups = crate::blueprint::footprint(service);
+                let mut groups = service.footprint();
                 if let (Some(nodes), Some(own)) =
                     (daemon_nodes(platform, service), groups.first_mut())
                 {
@@ -524,11 +524,11 @@ fn fit(platform: &Platform, footprints: &[Vec<PodGroup>]) -> Vec<Fit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{model, source::SourceFile, spec};
+    use crate::{source::SourceFile, spec};
 
     fn plan(text: &str) -> Plan {
         let file = SourceFile::new("p.yaml", text);
-        Plan::new(&model::resolve(&spec::parse(&file).unwrap(), None).unwrap())
+        Plan::new(&crate::resolve(&spec::parse(&file).unwrap(), None).unwrap())
     }
 
     #[test]
@@ -629,7 +629,7 @@ tiers:
       api: { image: t/api:1.0.0, replicas: 3, resources: { requests: { cpu: 100m, memory: 1Gi }, limits: { cpu: 500m, memory: 1Gi } } }
 ",
         );
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let plan = Plan::new(&platform);
         let rows: Vec<(&str, &str, bool)> = plan
             .fit
@@ -644,7 +644,7 @@ tiers:
 
     fn fit_rows(text: &str) -> (Vec<(String, &'static str, bool, bool)>, bool) {
         let file = SourceFile::new("t.yaml", text);
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let plan = Plan::new(&platform);
         let rows = plan
             .fit

@@ -269,6 +269,18 @@ fn suggest(number: &str, suffix: &str, measure: Measure) -> Option<String> {
     }
 }
 
+/// `7d`, `12h`, `30m` in milliseconds.
+pub fn period_ms(period: &str) -> Option<u64> {
+    let (number, unit) = period.split_at(period.find(|c: char| !c.is_ascii_digit())?);
+    let factor = match unit {
+        "d" => 86_400_000,
+        "h" => 3_600_000,
+        "m" => 60_000,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,7 +95,7 @@ fn tier_name(t: usize) -> String {
 /// use strata_core::{model, source::SourceFile, spec, synthetic};
 /// let text = synthetic::platform_yaml(50, 3, 7);
 /// let doc = spec::parse(&SourceFile::new("synthetic.yaml", text)).unwrap();
-/// let platform = model::resolve(&doc, Some("prod")).unwrap();
+/// let platform = strata_core::resolve(&doc, Some("prod")).unwrap();
 /// assert_eq!(platform.services.len(), 50);
 /// assert_eq!(platform.tiers.len(), 3);
 /// ```
@@ -302,7 +302,7 @@ fn service(out: &mut String, rng: &mut Rng, names: &[String], i: usize, lower: O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{self, DependencyTarget};
+    use crate::model::DependencyTarget;
     use crate::plan::Plan;
     use crate::source::SourceFile;
     use crate::spec;
@@ -324,7 +324,7 @@ mod tests {
                 Err(d) => panic!("{services} services do not parse: {d:#?}"),
             };
             for env in std::iter::once(None).chain(ENVIRONMENTS.map(Some)) {
-                let platform = match model::resolve(&doc, env) {
+                let platform = match crate::resolve(&doc, env) {
                     Ok(p) => p,
                     Err(d) => panic!("{services} services in {env:?} do not resolve: {d:#?}"),
                 };
@@ -341,7 +341,7 @@ mod tests {
     fn dependencies_form_a_deep_dag_of_earlier_services() {
         let text = platform_yaml(1000, 4, 42);
         let doc = spec::parse(&SourceFile::new("synthetic.yaml", text)).unwrap();
-        let platform = model::resolve(&doc, None).unwrap();
+        let platform = crate::resolve(&doc, None).unwrap();
         let mut edges = 0;
         for (i, service) in platform.services.iter().enumerate() {
             for need in &service.needs {

@@ -430,7 +430,8 @@ fn companion_pods(
     objects: &[render::Object],
     service: &model::Service,
 ) -> Vec<(model::Service, Pod)> {
-    strata_core::blueprint::companions(service)
+    service
+        .companions()
         .into_iter()
         .map(|companion| {
             let workload = objects
@@ -515,7 +516,7 @@ fn traffic_is_allowed_exactly_along_the_edges() {
         let mut environments = vec![None];
         environments.extend(model::environment_names(&doc.spec).into_iter().map(Some));
         for env in environments {
-            let platform = model::resolve(&doc, env).unwrap();
+            let platform = strata_core::resolve(&doc, env).unwrap();
             if !platform.network.policies {
                 continue;
             }
@@ -736,7 +737,7 @@ fn each_allow_is_needed() {
         .find(|p| p.to_string_lossy().contains("isa-cloud"))
         .unwrap();
     let file = SourceFile::new("isa", std::fs::read_to_string(&path).unwrap());
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
     let all: Vec<&Value> = set
         .objects
@@ -816,7 +817,7 @@ tiers:
       idle: { image: ghcr.io/t/idle:1.0.0, ports: { http: 8080 } }
 ";
     let file = SourceFile::new("t.yaml", text);
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &OperatorManifests).unwrap();
     let policies: Vec<&Value> = set
         .objects
@@ -933,7 +934,7 @@ fn an_innodb_cluster_is_reached_through_its_routers_only() {
         .find(|p| p.to_string_lossy().contains("one-data-studio"))
         .unwrap();
     let file = SourceFile::new("ods", std::fs::read_to_string(&path).unwrap());
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
     let policies: Vec<&Value> = set
         .objects
@@ -987,7 +988,7 @@ fn a_retention_job_reaches_its_elasticsearch() {
         .find(|p| p.to_string_lossy().contains("voice-assistant"))
         .unwrap();
     let file = SourceFile::new("va", std::fs::read_to_string(&path).unwrap());
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
     let policies: Vec<&Value> = set
         .objects
@@ -1019,7 +1020,7 @@ fn a_bucket_job_reaches_its_minio() {
         .find(|p| p.to_string_lossy().contains("voice-assistant"))
         .unwrap();
     let file = SourceFile::new("va", std::fs::read_to_string(&path).unwrap());
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
     let policies: Vec<&Value> = set
         .objects
@@ -1050,7 +1051,7 @@ fn a_milvus_cluster_s_pods_reach_their_etcd_store_and_stream_and_its_operator_ch
         .find(|p| p.to_string_lossy().contains("one-data-studio"))
         .unwrap();
     let file = SourceFile::new("ods", std::fs::read_to_string(&path).unwrap());
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &Directory(path.parent().unwrap().to_path_buf())).unwrap();
     let policies: Vec<&Value> = set
         .objects

@@ -29,7 +29,7 @@ fn check(text: &str) {
     let mut environments = vec![None];
     environments.extend(model::environment_names(&doc.spec).into_iter().map(Some));
     for env in environments {
-        match model::resolve(&doc, env) {
+        match strata_core::resolve(&doc, env) {
             Ok(platform) => {
                 let plan = plan::Plan::new(&platform);
                 assert_eq!(plan.total.services as usize, platform.services.len());
@@ -128,6 +128,6 @@ fn the_example_itself_is_valid() {
     let file = SourceFile::new("platform.yaml", EXAMPLE);
     let doc = spec::parse(&file).unwrap();
     for env in [None, Some("local"), Some("staging")] {
-        model::resolve(&doc, env).unwrap();
+        strata_core::resolve(&doc, env).unwrap();
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use fake::{Behavior, Call, Fake};
 use serde_json::json;
 use strata_core::render::{self, NoAssets, RenderedSet};
-use strata_core::{model, source::SourceFile, spec};
+use strata_core::{source::SourceFile, spec};
 use strata_kube::apply::{Cause, Rollback};
 use strata_kube::destroy::{DestroyOptions, destroy};
 use strata_kube::inventory::{self, InventoryError};
@@ -39,7 +39,7 @@ tiers:
 fn render(text: &str) -> RenderedSet {
     let file = SourceFile::new("shop.yaml", text);
     let doc = spec::parse(&file).unwrap_or_else(|e| panic!("{e:?}"));
-    let platform = model::resolve(&doc, None).unwrap_or_else(|e| panic!("{e:?}"));
+    let platform = strata_core::resolve(&doc, None).unwrap_or_else(|e| panic!("{e:?}"));
     render::render(&platform, &NoAssets).unwrap_or_else(|e| panic!("{e:?}"))
 }
 

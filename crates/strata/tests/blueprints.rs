@@ -7,7 +7,7 @@ use std::path::PathBuf;
 mod support;
 
 use assert_cmd::Command;
-use strata_core::{blueprint::Catalog, model, render, source::SourceFile, spec};
+use strata_core::{blueprint, render, source::SourceFile, spec};
 use support::{validate_strictly, workspace};
 
 const FIXTURE: &str = "crates/strata/tests/fixtures/blueprints/platform.yaml";
@@ -32,18 +32,18 @@ fn render_fixture(env: Option<&str>) -> String {
 #[test]
 fn the_fixture_uses_every_blueprint_in_every_mode() {
     let text = std::fs::read_to_string(workspace().join(FIXTURE)).unwrap();
-    for blueprint in Catalog::builtin().all() {
-        for (i, mode) in blueprint.modes.iter().enumerate() {
+    for blueprint in blueprint::catalog().all() {
+        for (i, mode) in blueprint.info().modes.iter().enumerate() {
             let uses = |line: &&str| {
-                let picks = line.contains(&format!("blueprint: {},", blueprint.name))
-                    || line.contains(&format!("blueprint: {} }}", blueprint.name));
+                let picks = line.contains(&format!("blueprint: {},", blueprint.name()))
+                    || line.contains(&format!("blueprint: {} }}", blueprint.name()));
                 let mode_written = line.contains(&format!("mode: {}", mode.name));
                 picks && (mode_written || (i == 0 && !line.contains("mode:")))
             };
             assert!(
                 text.lines().any(|l| uses(&l)),
                 "the fixture lacks `{}` in mode `{}`",
-                blueprint.name,
+                blueprint.name(),
                 mode.name
             );
         }
@@ -54,7 +54,7 @@ fn the_fixture_uses_every_blueprint_in_every_mode() {
 fn custom_resources_are_applied_after_their_operators_crds() {
     let path = workspace().join(FIXTURE);
     let file = SourceFile::new(FIXTURE, std::fs::read_to_string(&path).unwrap());
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     struct Dir(PathBuf);
     impl render::Assets for Dir {
         fn read(&self, p: &str) -> Result<String, String> {

@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `alertmanager` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Alertmanager;
+
+impl Blueprint for Alertmanager {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "alertmanager",
     summary: "Alertmanager; replicas form a gossip cluster that deduplicates notifications",
-    modes: &[Mode {
-        name: "cluster",
-        summary: "a StatefulSet of peers (one by default) and a catch-all route to extend with `config:`",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "cluster",
+        "a StatefulSet of peers (one by default) and a catch-all route to extend with `config:`",
+        1,
+    )],
     version: "v0.27.0",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 const CONFIG: &str = "# Written by the Strata alertmanager blueprint: replace it with `config:`\n\

@@ -4,43 +4,66 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::model::{
+    Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, Platform, PodGroup, Recipe, Service,
+    Supplied, Tuning,
+};
 
 /// The `clickhouse` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct ClickHouse;
+
+impl Blueprint for ClickHouse {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn profiled_settings(&self) -> bool {
+        true
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "clickhouse",
     summary: "ClickHouse, single or sharded and replicated by the Altinity operator",
-    modes: &[
-        Mode {
-            name: "single",
-            summary: "one server (a StatefulSet of the official image)",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "altinity",
-            summary: "an Altinity `ClickHouseInstallation` of `shards` × `replicas`, and a `ClickHouseKeeperInstallation` of 3 nodes when replicated",
-            replicas: 2,
-            operator: Some("clickhouse-operator"),
-            operated: true,
-            sharded: true,
-        },
-    ],
+    modes: &[SINGLE, ALTINITY],
     version: "24.8.6.70",
     takes: &[Key::Databases, Key::Shards, Key::Settings],
-    options: &[OptionDoc {
-        name: "cluster",
-        summary: "`altinity` mode: the cluster's name in `remote_servers`; `default` by default.",
-    }],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options: recipe::no_option_checks,
+    options: &[OptionDoc::text(
+        "cluster",
+        "`altinity` mode: the cluster's name in `remote_servers`; `default` by default.",
+    )],
 };
+
+/// The `single` mode.
+const SINGLE: Mode = Mode::new(
+    "single",
+    "one server (a StatefulSet of the official image)",
+    1,
+);
+
+/// The `altinity` mode.
+const ALTINITY: Mode = Mode::new(
+    "altinity",
+    "an Altinity `ClickHouseInstallation` of `shards` × `replicas`, and a `ClickHouseKeeperInstallation` of 3 nodes when replicated",
+    2,
+)
+.operator("clickhouse-operator")
+.operated()
+.sharded()
+// The installation's pod templates take the service's extra volumes.
+.with_operated_volumes();
 
 const HTTP: u16 = 8123;
 
@@ -56,12 +79,12 @@ const KEEPER_STORAGE: &str = "10Gi";
 
 /// `altinity` runs `shards` × `replicas` servers, each with its volume, and
 /// the Keeper ensemble when replicated.
-fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    if tuning.mode.name != "altinity" {
-        return recipe::own_pods(service, tuning);
+fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    if *tuning.mode != ALTINITY {
+        return vec![PodGroup::of(service)];
     }
     use crate::quantity::{Measure, Quantity};
-    let mut servers = super::PodGroup::of(service);
+    let mut servers = PodGroup::of(service);
     servers.pods = tuning.shards * service.replicas;
     servers.pvcs = if service.storage.is_some() {
         servers.pods
@@ -74,7 +97,7 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
     let mut groups = vec![servers];
     if service.replicas > 1 {
         let resources = KEEPER_SIZE.resources();
-        groups.push(super::PodGroup {
+        groups.push(PodGroup {
             name: keeper_name(&service.name),
             pods: KEEPERS,
             resources,
@@ -128,7 +151,7 @@ fn profiles_xml(tuning: &Tuning) -> String {
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
-    let altinity = tuning.mode.name == "altinity";
+    let altinity = *tuning.mode == ALTINITY;
     let mut env = json!({
         "CLICKHOUSE_USER": "app",
         "CLICKHOUSE_PASSWORD": { "secret": secret, "key": "password" },
@@ -186,8 +209,9 @@ fn recipe(tuning: &Tuning) -> Recipe {
             // `clickhouse.altinity.com/chi` and the Keeper nodes
             // `clickhouse-keeper.altinity.com/chk`; it queries the servers
             // over HTTP on 8123 (schema propagation, metrics).
-            pods: altinity
-                .then(|| super::labels(&[("clickhouse.altinity.com/chi", &tuning.service)])),
+            pods: altinity.then(|| {
+                crate::model::label_map(&[("clickhouse.altinity.com/chi", &tuning.service)])
+            }),
             members: if altinity {
                 let mut groups = vec![
                     Members::new(
@@ -215,7 +239,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
 }
 
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    if tuning.mode.name != "altinity" {
+    if *tuning.mode != ALTINITY {
         return Vec::new();
     }
     let replicated = service.replicas > 1;
@@ -277,7 +301,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut out = vec![json!({
         "apiVersion": "clickhouse.altinity.com/v1",
         "kind": "ClickHouseInstallation",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": crate::render::metadata(platform, service, &service.name),
         "spec": {
             "defaults": { "templates": { "podTemplate": "clickhouse", "dataVolumeClaimTemplate": "data" } },
             "configuration": configuration,
@@ -292,7 +316,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "clickhouse-keeper.altinity.com/v1",
             "kind": "ClickHouseKeeperInstallation",
-            "metadata": recipe::metadata(platform, service, &keeper),
+            "metadata": crate::render::metadata(platform, service, &keeper),
             "spec": {
                 "configuration": { "clusters": [{ "name": "keeper", "layout": { "replicasCount": KEEPERS } }] },
                 "defaults": { "templates": { "podTemplate": "keeper", "dataVolumeClaimTemplate": "data" } },

@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `consul` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Consul;
+
+impl Blueprint for Consul {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "consul",
     summary: "Consul servers in a raft cluster, joined with retry-join",
-    modes: &[Mode {
-        name: "server",
-        summary: "a StatefulSet of servers (3 for a quorum that survives one loss), UI enabled",
-        replicas: 3,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "server",
+        "a StatefulSet of servers (3 for a quorum that survives one loss), UI enabled",
+        3,
+    )],
     version: "1.20.1",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn config(tuning: &Tuning) -> String {

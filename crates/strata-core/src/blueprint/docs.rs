@@ -1,21 +1,18 @@
 //! `docs/blueprints.md`, generated from the catalog itself so the reference
 //! cannot drift from the code (a test checks the committed page is current).
 
-use super::{Catalog, Key, Sibling, Tuning};
+use crate::model::{Blueprint, Key, Mode, Sibling, Tuning};
 
 /// The exported fields of a blueprint's mode, as a sample service `NAME` in
 /// namespace `NS` computes them.
-fn sample_exports(
-    blueprint: &'static super::Blueprint,
-    mode: &'static super::Mode,
-) -> Vec<(String, String)> {
+fn sample_exports(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Vec<(String, String)> {
     let tuning = Tuning {
         blueprint,
         mode,
         platform: "demo".into(),
         service: "NAME".into(),
         namespace: "NS".into(),
-        version: blueprint.version.into(),
+        version: blueprint.info().version.into(),
         replicas: mode.replicas,
         databases: Vec::new(),
         topics: Vec::new(),
@@ -28,12 +25,12 @@ fn sample_exports(
         operator_namespace: None,
         supplied: Default::default(),
     };
-    (blueprint.recipe)(&tuning).supplied.exports
+    blueprint.recipe(&tuning).supplied.exports
 }
 
 /// The Markdown reference of every blueprint.
 pub fn markdown() -> String {
-    let catalog = Catalog::builtin();
+    let catalog = super::catalog();
     let mut out = String::from(
         "# Blueprints\n\n\
          <!-- Generated from crates/strata-core/src/blueprint by `STRATA_WRITE_DOCS=1 cargo test -p strata-core blueprint_docs`; do not edit by hand. -->\n\n\
@@ -153,29 +150,35 @@ pub fn markdown() -> String {
         let users: Vec<String> = catalog
             .all()
             .flat_map(|b| {
-                b.modes
+                b.info()
+                    .modes
                     .iter()
                     .filter(move |m| m.operator == Some(operator))
-                    .map(move |m| format!("`{}` `{}`", b.name, m.name))
+                    .map(move |m| format!("`{}` `{}`", b.name(), m.name))
             })
             .collect();
         out.push_str(&format!("| `{operator}` | {} |\n", users.join(", ")));
     }
     out.push_str("\n## Catalog\n\n| blueprint | what it deploys | modes |\n|---|---|---|\n");
     for b in catalog.all() {
-        let modes: Vec<String> = b.modes.iter().map(|m| format!("`{}`", m.name)).collect();
+        let modes: Vec<String> = b
+            .info()
+            .modes
+            .iter()
+            .map(|m| format!("`{}`", m.name))
+            .collect();
         out.push_str(&format!(
             "| [`{0}`](#{0}) | {1} | {2} |\n",
-            b.name,
-            b.summary,
+            b.name(),
+            b.info().summary,
             modes.join(", ")
         ));
     }
     for b in catalog.all() {
-        out.push_str(&format!("\n### {}\n\n{}.\n\n", b.name, b.summary));
-        out.push_str(&format!("Version: `{}`.\n\n", b.version));
+        out.push_str(&format!("\n### {}\n\n{}.\n\n", b.name(), b.info().summary));
+        out.push_str(&format!("Version: `{}`.\n\n", b.info().version));
         out.push_str("| mode | replicas | what it renders | operator |\n|---|---|---|---|\n");
-        for m in b.modes {
+        for m in b.info().modes {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 m.name,
@@ -185,6 +188,7 @@ pub fn markdown() -> String {
             ));
         }
         let takes: Vec<String> = b
+            .info()
             .takes
             .iter()
             .map(|k: &Key| format!("`{}`", k.as_str()))
@@ -192,16 +196,16 @@ pub fn markdown() -> String {
         if !takes.is_empty() {
             out.push_str(&format!("\nTakes {}.\n", takes.join(", ")));
         }
-        if !b.options.is_empty() {
+        if !b.info().options.is_empty() {
             out.push_str("\n| option | meaning |\n|---|---|\n");
-            for o in b.options {
+            for o in b.info().options {
                 out.push_str(&format!("| `{}` | {} |\n", o.name, o.summary));
             }
         }
         out.push_str(
             "\nExports besides `port` and `address` (for a service `NAME` in namespace `NS`):\n\n",
         );
-        for m in b.modes {
+        for m in b.info().modes {
             let fields: Vec<String> = sample_exports(b, m)
                 .into_iter()
                 .filter(|(k, _)| !matches!(k.as_str(), "port" | "address"))

@@ -5,55 +5,63 @@
 use serde_json::json;
 
 use super::recipe::{self, reference, resources, user};
-use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
-const OPTIONS: &[OptionDoc] = &[OptionDoc {
-    name: "upstream",
-    summary: "The platform service every request is proxied to (its first port); without it, the proxy answers only `/healthz`.",
-}];
+const OPTIONS: &[OptionDoc] = &[OptionDoc::text(
+    "upstream",
+    "The platform service every request is proxied to (its first port); without it, the proxy answers only `/healthz`.",
+)];
 
 /// The `openresty` blueprint.
-pub static OPENRESTY: Blueprint = Blueprint {
+pub(super) struct OpenResty;
+
+impl Blueprint for OpenResty {
+    fn info(&self) -> &'static BlueprintInfo {
+        &OPENRESTY_INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        openresty(tuning)
+    }
+}
+
+static OPENRESTY_INFO: BlueprintInfo = BlueprintInfo {
     name: "openresty",
     summary: "OpenResty as the edge proxy in front of one upstream service",
-    modes: &[Mode {
-        name: "edge",
-        summary: "proxy pods on port 8080 running as a non-root user",
-        replicas: 2,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "edge",
+        "proxy pods on port 8080 running as a non-root user",
+        2,
+    )],
     version: "1.25.3.2-alpine",
     takes: &[],
     options: OPTIONS,
-    recipe: openresty,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 /// The `nginx` blueprint.
-pub static NGINX: Blueprint = Blueprint {
+pub(super) struct Nginx;
+
+impl Blueprint for Nginx {
+    fn info(&self) -> &'static BlueprintInfo {
+        &NGINX_INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        nginx(tuning)
+    }
+}
+
+static NGINX_INFO: BlueprintInfo = BlueprintInfo {
     name: "nginx",
     summary: "nginx (the unprivileged image) as the edge proxy in front of one upstream service",
-    modes: &[Mode {
-        name: "edge",
-        summary: "proxy pods on port 8080 running as the image's non-root user",
-        replicas: 2,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "edge",
+        "proxy pods on port 8080 running as the image's non-root user",
+        2,
+    )],
     version: "1.27.3-alpine",
     takes: &[],
     options: OPTIONS,
-    recipe: nginx,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {

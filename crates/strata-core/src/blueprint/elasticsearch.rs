@@ -6,53 +6,71 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use super::{Blueprint, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::diag::Diagnostic;
+use crate::model::{
+    Blueprint, BlueprintInfo, Members, Mode, OptionCheck, OptionDoc, OptionValue, Platform, Recipe,
+    Service, Supplied, Tuning,
+};
 
 /// The `elasticsearch` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Elasticsearch;
+
+impl Blueprint for Elasticsearch {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
+        check_options(check)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "elasticsearch",
     summary: "Elasticsearch with security enabled and the `elastic` password generated",
-    modes: &[
-        Mode {
-            name: "single",
-            summary: "one node (`discovery.type: single-node`); for a cluster use `eck`, which sets up the transport TLS a cluster needs",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "eck",
-            summary: "an `Elasticsearch` of Elastic's ECK operator: a node set of `replicas` nodes (3 by default) with TLS on HTTP and transport, the `elastic` user's password in `NAME-es-elastic-user` (key `elastic`), a PodDisruptionBudget",
-            replicas: 3,
-            operator: Some("eck-operator"),
-            operated: true,
-            sharded: false,
-        },
-    ],
+    modes: &[SINGLE, ECK],
     version: "8.15.3",
     takes: &[],
     options: &[
-        OptionDoc {
-            name: "heap",
-            summary: "The JVM heap, such as `1g`; `1g` by default (keep it half the memory limit).",
-        },
-        OptionDoc {
-            name: "retention",
-            summary: "A period: how long the indices of `retentionIndices` are kept, such as `30d`. A Job (`NAME-retention`), once the cluster answers, puts the index lifecycle policy `strata-retention` (a delete phase at that age) and the composable index template `strata-retention` (priority 50) giving it to new indices of those patterns; none by default (needs `retentionIndices`).",
-        },
-        OptionDoc {
-            name: "retentionIndices",
-            summary: "The index patterns `retention` applies to, comma-separated, such as `\"logs-*,traces-*\"`: lowercase letters, digits, `-`, `_`, `.` and `*`, each starting with a letter or digit (needs `retention`).",
-        },
+        OptionDoc::text(
+            "heap",
+            "The JVM heap, such as `1g`; `1g` by default (keep it half the memory limit).",
+        ),
+        OptionDoc::of(
+            OptionValue::Period,
+            "retention",
+            "A period: how long the indices of `retentionIndices` are kept, such as `30d`. A Job (`NAME-retention`), once the cluster answers, puts the index lifecycle policy `strata-retention` (a delete phase at that age) and the composable index template `strata-retention` (priority 50) giving it to new indices of those patterns; none by default (needs `retentionIndices`).",
+        ),
+        OptionDoc::text(
+            "retentionIndices",
+            "The index patterns `retention` applies to, comma-separated, such as `\"logs-*,traces-*\"`: lowercase letters, digits, `-`, `_`, `.` and `*`, each starting with a letter or digit (needs `retention`).",
+        ),
     ],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options,
 };
+
+/// The `single` mode.
+const SINGLE: Mode = Mode::new(
+    "single",
+    "one node (`discovery.type: single-node`); for a cluster use `eck`, which sets up the transport TLS a cluster needs",
+    1,
+);
+
+/// The `eck` mode.
+const ECK: Mode = Mode::new(
+    "eck",
+    "an `Elasticsearch` of Elastic's ECK operator: a node set of `replicas` nodes (3 by default) with TLS on HTTP and transport, the `elastic` user's password in `NAME-es-elastic-user` (key `elastic`), a PodDisruptionBudget",
+    3,
+)
+.operator("eck-operator")
+.operated();
 
 /// The label of the pods of the Job that sets up index retention, whose
 /// value is the service's name: the NetworkPolicies' member group.
@@ -91,7 +109,7 @@ fn is_index_pattern(pattern: &str) -> bool {
 
 /// `retention` and `retentionIndices` go together, and the patterns must be
 /// index names (the period itself is checked as the catalog checks periods).
-fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     let mut errors = Vec::new();
     let retention = check.get("retention");
     let indices = check.get("retentionIndices");
@@ -157,7 +175,7 @@ fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic>
 /// The `Elasticsearch` of `eck` mode, and the retention Job of either mode.
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let mut out = Vec::new();
-    if tuning.mode.name == "eck" {
+    if *tuning.mode == ECK {
         out.push(eck_cluster(platform, service, tuning));
     }
     out.extend(retention_job(platform, service, tuning));
@@ -197,7 +215,7 @@ fn retention_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
         return Vec::new();
     }
     let patterns = index_patterns(tuning.option("retentionIndices", ""));
-    let eck = tuning.mode.name == "eck";
+    let eck = *tuning.mode == ECK;
     let (url, secret, key, tls) = if eck {
         (
             // The Service's name as ECK's certificate lists it.
@@ -272,7 +290,7 @@ fn eck_cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Value
     json!({
         "apiVersion": "elasticsearch.k8s.elastic.co/v1",
         "kind": "Elasticsearch",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": crate::render::metadata(platform, service, &service.name),
         "spec": {
             "version": tuning.version,
             "nodeSets": [{
@@ -310,7 +328,7 @@ fn retention_members(tuning: &Tuning) -> Vec<Members> {
 const CLUSTER_LABEL: &str = "elasticsearch.k8s.elastic.co/cluster-name";
 
 fn recipe(tuning: &Tuning) -> Recipe {
-    if tuning.mode.name == "eck" {
+    if *tuning.mode == ECK {
         let http = format!("{}-es-http", tuning.service);
         let mut exports = recipe::endpoint(tuning, &http, "http", 9200);
         // ECK serves HTTPS with its own CA (Secret `NAME-es-http-certs-public`).
@@ -333,7 +351,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
                 exports,
                 // ECK labels every node with its cluster's name and reaches
                 // them on the HTTP port.
-                pods: Some(super::labels(&[(CLUSTER_LABEL, &tuning.service)])),
+                pods: Some(crate::model::label_map(&[(CLUSTER_LABEL, &tuning.service)])),
                 members: {
                     let mut groups = vec![
                         Members::new("members", &[(CLUSTER_LABEL, &tuning.service)])

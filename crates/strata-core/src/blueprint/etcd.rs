@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `etcd` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Etcd;
+
+impl Blueprint for Etcd {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "etcd",
     summary: "etcd key-value store, a cluster of members named by the StatefulSet",
-    modes: &[Mode {
-        name: "cluster",
-        summary: "a StatefulSet of members (3 by default, a quorum that survives one loss)",
-        replicas: 3,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "cluster",
+        "a StatefulSet of members (3 by default, a quorum that survives one loss)",
+        3,
+    )],
     version: "v3.5.17",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

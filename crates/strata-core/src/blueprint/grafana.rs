@@ -5,29 +5,38 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
-use crate::model::{Objectives, Platform, Service};
+use crate::model::{
+    Blueprint, BlueprintInfo, Mode, Objectives, Platform, Recipe, Service, Supplied, Tuning,
+};
 
 /// The `grafana` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Grafana;
+
+impl Blueprint for Grafana {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "grafana",
     summary: "Grafana with datasources for the platform's Loki, Prometheus and Jaeger, and dashboards of its services",
-    modes: &[Mode {
-        name: "single",
-        summary: "one pod (a Deployment with its volume), the admin password generated; with a Prometheus in the platform, a ConfigMap `NAME-dashboards` of generated dashboards (services per tier, Istio traffic, objectives) and its file provider",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "single",
+        "one pod (a Deployment with its volume), the admin password generated; with a Prometheus in the platform, a ConfigMap `NAME-dashboards` of generated dashboards (services per tier, Istio traffic, objectives) and its file provider",
+        1,
+    )],
     version: "11.3.0",
     takes: &[],
     options: &[],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 /// Where the dashboards ConfigMap is mounted: Grafana reads provider files
@@ -139,7 +148,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     vec![json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": recipe::metadata(platform, service, &dashboards_name(&service.name)),
+        "metadata": crate::render::metadata(platform, service, &dashboards_name(&service.name)),
         "data": data,
     })]
 }
@@ -368,7 +377,10 @@ fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
 /// in both the annotation and the ServiceMonitor way).
 fn exporter<'a>(platform: &'a Platform, name: &str) -> Option<&'a Service> {
     platform.services.iter().find(|s| {
-        s.runtime.metrics.is_some() && s.tuning.as_ref().is_some_and(|t| t.blueprint.name == name)
+        s.runtime.metrics.is_some()
+            && s.tuning
+                .as_ref()
+                .is_some_and(|t| t.blueprint.name() == name)
     })
 }
 

@@ -3,28 +3,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `jaeger` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Jaeger;
+
+impl Blueprint for Jaeger {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "jaeger",
     summary: "Jaeger tracing: OTLP in, query UI out, traces kept in Badger on a volume",
-    modes: &[Mode {
-        name: "all-in-one",
-        summary: "collector, query and storage in one pod",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "all-in-one",
+        "collector, query and storage in one pod",
+        1,
+    )],
     version: "1.62.0",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -5,53 +5,76 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, stable_id, user, volume};
-use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Topic, Tuning};
-use crate::model::{Platform, Service};
+use crate::diag::Diagnostic;
+use crate::model::{
+    Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, OptionValue, Platform,
+    PodGroup, Recipe, Service, Supplied, Topic, Tuning,
+};
 
 /// The `kafka` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Kafka;
+
+impl Blueprint for Kafka {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+
+    fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
+        check_options(check)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "kafka",
     summary: "Kafka in KRaft mode with the spec's topics",
-    modes: &[
-        Mode {
-            name: "kraft",
-            summary: "a StatefulSet of combined broker and controller nodes, and a Job that creates the topics",
-            replicas: 3,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "strimzi",
-            summary: "Strimzi `Kafka` (KRaft) with a `KafkaNodePool` of combined nodes and one `KafkaTopic` per topic",
-            replicas: 3,
-            operator: Some("strimzi"),
-            operated: true,
-            sharded: false,
-        },
-    ],
+    modes: &[KRAFT, STRIMZI],
     version: "3.8.1",
     takes: &[Key::Topics, Key::Settings],
     options: &[
-        OptionDoc {
-            name: "retention",
-            summary: "A period: how long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
-        },
-        OptionDoc {
-            name: "tls",
-            summary: "`strimzi` mode, `true` or `false`: a second, TLS listener on 9093 (Strimzi's cluster CA), exported as `tlsBootstrap` with the CA's Secret as `caSecret`; `false` by default.",
-        },
-        OptionDoc {
-            name: "minInSync",
-            summary: "A number: `min.insync.replicas`; 2 with three or more nodes, else 1.",
-        },
+        OptionDoc::of(
+            OptionValue::Period,
+            "retention",
+            "A period: how long records are kept unless a topic says otherwise, such as `7d`; `7d` by default.",
+        ),
+        OptionDoc::text(
+            "tls",
+            "`strimzi` mode, `true` or `false`: a second, TLS listener on 9093 (Strimzi's cluster CA), exported as `tlsBootstrap` with the CA's Secret as `caSecret`; `false` by default.",
+        ),
+        OptionDoc::of(
+            OptionValue::Number,
+            "minInSync",
+            "A number: `min.insync.replicas`; 2 with three or more nodes, else 1.",
+        ),
     ],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options,
 };
+
+/// The `kraft` mode.
+const KRAFT: Mode = Mode::new(
+    "kraft",
+    "a StatefulSet of combined broker and controller nodes, and a Job that creates the topics",
+    3,
+);
+
+/// The `strimzi` mode.
+const STRIMZI: Mode = Mode::new(
+    "strimzi",
+    "Strimzi `Kafka` (KRaft) with a `KafkaNodePool` of combined nodes and one `KafkaTopic` per topic",
+    3,
+)
+.operator("strimzi")
+.operated();
 
 /// The size of each of the entity operator's two containers (topic and
 /// user operators): requests, then limits.
@@ -62,12 +85,12 @@ const OPERATOR_SIZE: recipe::Size = recipe::Size {
 
 /// `strimzi` runs the node pool's pods and one entity-operator pod of two
 /// containers.
-fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    let mut groups = recipe::own_pods(service, tuning);
-    if tuning.mode.name == "strimzi" {
+fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    let mut groups = vec![PodGroup::of(service)];
+    if *tuning.mode == STRIMZI {
         let one = OPERATOR_SIZE.resources();
         let resources = one.plus(one);
-        groups.push(super::PodGroup {
+        groups.push(PodGroup {
             name: format!("{}-entity-operator", service.name),
             pods: 1,
             resources,
@@ -88,7 +111,7 @@ fn min_in_sync(tuning: &Tuning) -> u32 {
 }
 
 fn retention_ms(tuning: &Tuning) -> u64 {
-    recipe::milliseconds(tuning.option("retention", "7d")).unwrap_or(604_800_000)
+    crate::quantity::period_ms(tuning.option("retention", "7d")).unwrap_or(604_800_000)
 }
 
 /// The port of Strimzi's JMX Prometheus exporter.
@@ -117,11 +140,11 @@ const TLS: u16 = 9093;
 
 /// Whether the service asks for the TLS listener.
 fn tls(tuning: &Tuning) -> bool {
-    tuning.mode.name == "strimzi" && tuning.option("tls", "false") == "true"
+    *tuning.mode == STRIMZI && tuning.option("tls", "false") == "true"
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
-    let strimzi = tuning.mode.name == "strimzi";
+    let strimzi = *tuning.mode == STRIMZI;
     let replication = tuning.replicas.clamp(1, 3);
     let voters = recipe::peers(
         tuning,
@@ -220,7 +243,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             // 9090, the brokers' replication listener on 9091 and the Kafka
             // agent on 8443.
             pods: strimzi.then(|| {
-                super::labels(&[
+                crate::model::label_map(&[
                     ("strimzi.io/cluster", &tuning.service),
                     ("strimzi.io/kind", "Kafka"),
                     ("strimzi.io/name", &format!("{}-kafka", tuning.service)),
@@ -245,7 +268,7 @@ fn topic_config(topic: &Topic) -> Value {
 }
 
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    if tuning.mode.name == "strimzi" {
+    if *tuning.mode == STRIMZI {
         strimzi(platform, service, tuning)
     } else {
         topics_job(platform, service, tuning).into_iter().collect()
@@ -290,12 +313,12 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
 }
 
 /// The `tls` option: Strimzi's listener, `true` or `false`.
-fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     let Some(value) = check.get("tls") else {
         return Vec::new();
     };
     match value.value.as_str() {
-        "true" if check.mode.name != "strimzi" => vec![
+        "true" if *check.mode != STRIMZI => vec![
             check
                 .error(
                     "unsupported-option",
@@ -328,10 +351,11 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
         storage["class"] = json!(class);
     }
-    let mut metadata = recipe::metadata(platform, service, &service.name);
+    let mut metadata = crate::render::metadata(platform, service, &service.name);
     metadata["annotations"] =
         json!({ "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" });
-    let mut pool_metadata = recipe::metadata(platform, service, &format!("{}-nodes", service.name));
+    let mut pool_metadata =
+        crate::render::metadata(platform, service, &format!("{}-nodes", service.name));
     pool_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
     let mut listeners =
         vec![json!({ "name": "plain", "port": CLIENT, "type": "internal", "tls": false })];
@@ -396,7 +420,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": recipe::metadata(platform, service, &name),
+            "metadata": crate::render::metadata(platform, service, &name),
             "data": { "kafka-metrics-config.yml": JMX_RULES },
         }));
     }
@@ -416,7 +440,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         }
     }
     for topic in &tuning.topics {
-        let mut topic_metadata = recipe::metadata(platform, service, &topic.name);
+        let mut topic_metadata = crate::render::metadata(platform, service, &topic.name);
         topic_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
         out.push(json!({
             "apiVersion": "kafka.strimzi.io/v1beta2",

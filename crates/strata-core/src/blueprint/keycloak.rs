@@ -4,31 +4,35 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
-use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `keycloak` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Keycloak;
+
+impl Blueprint for Keycloak {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "keycloak",
     summary: "Keycloak in production mode (`start`), health and metrics on its management port",
-    modes: &[Mode {
-        name: "single",
-        summary: "Keycloak pods (clustered through the database cache when replicated)",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "single",
+        "Keycloak pods (clustered through the database cache when replicated)",
+        1,
+    )],
     version: "26.0.5",
     takes: &[],
-    options: &[OptionDoc {
-        name: "database",
-        summary: "The platform's `postgresql` or `mysql` service holding Keycloak's data (its database `keycloak` when it lists one, else its first, as that database's owner); without it, an embedded file database on a volume (for trials only).",
-    }],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
+    options: &[OptionDoc::text(
+        "database",
+        "The platform's `postgresql` or `mysql` service holding Keycloak's data (its database `keycloak` when it lists one, else its first, as that database's owner); without it, an embedded file database on a volume (for trials only).",
+    )],
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {
@@ -70,7 +74,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
                 Some((name, owner)) => (
                     name.clone(),
                     owner.clone(),
-                    super::owner_secret_of(database, owner),
+                    crate::model::owner_secret_of(database, owner),
                 ),
                 None => (
                     reference(database, "database"),

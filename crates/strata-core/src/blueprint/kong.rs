@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `kong` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Kong;
+
+impl Blueprint for Kong {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "kong",
     summary: "Kong gateway, DB-less, configured from the routes of the gateway it runs",
-    modes: &[Mode {
-        name: "dbless",
-        summary: "Kong pods reading a declarative configuration rendered from the spec's routes (name this service as a Kong gateway's `proxy`)",
-        replicas: 2,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "dbless",
+        "Kong pods reading a declarative configuration rendered from the spec's routes (name this service as a Kong gateway's `proxy`)",
+        2,
+    )],
     version: "3.8.0",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -6,29 +6,36 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, user};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Platform, Recipe, Service, Supplied, Tuning};
 
 /// The `kube-state-metrics` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct KubeStateMetrics;
+
+impl Blueprint for KubeStateMetrics {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "kube-state-metrics",
     summary: "kube-state-metrics: metrics of the cluster's Kubernetes objects, on a port named `metrics`, with the read-only RBAC it needs",
-    modes: &[Mode {
-        name: "single",
-        summary: "one pod exporting the kinds its ClusterRole lists and watches (nodes, namespaces, pods, services, volume claims and volumes, resource quotas, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, HorizontalPodAutoscalers, PodDisruptionBudgets), bound to its ServiceAccount, with egress to the API server",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "single",
+        "one pod exporting the kinds its ClusterRole lists and watches (nodes, namespaces, pods, services, volume claims and volumes, resource quotas, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, HorizontalPodAutoscalers, PodDisruptionBudgets), bound to its ServiceAccount, with egress to the API server",
+        1,
+    )],
     version: "v2.13.0",
     takes: &[],
     options: &[],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 const PORT: u16 = 8080;

@@ -3,28 +3,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `loki` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Loki;
+
+impl Blueprint for Loki {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "loki",
     summary: "Loki log storage, single binary with filesystem storage",
-    modes: &[Mode {
-        name: "single",
-        summary: "every Loki role in one pod, chunks and index on its volume",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "single",
+        "every Loki role in one pod, chunks and index on its volume",
+        1,
+    )],
     version: "3.2.1",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

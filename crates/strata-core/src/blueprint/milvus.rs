@@ -6,53 +6,74 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Members, Mode, OptionDoc, PodGroup, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::diag::Diagnostic;
+use crate::model::{
+    Blueprint, BlueprintInfo, Members, Mode, OptionCheck, OptionDoc, Platform, PodGroup, Recipe,
+    Service, Supplied, Tuning,
+};
 
 /// The `milvus` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Milvus;
+
+impl Blueprint for Milvus {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+
+    fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
+        check_options(check)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "milvus",
     summary: "Milvus vector database, standalone with embedded etcd and local storage, or a cluster run by the Milvus Operator",
-    modes: &[
-        Mode {
-            name: "standalone",
-            summary: "one pod running every Milvus role, its metadata and data on one volume",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "cluster",
-            summary: "a Milvus Operator `Milvus` in cluster mode: `replicas` proxies, coordinators (a mixed coordinator, active-standby when replicated), query, data and index nodes; metadata in an in-cluster etcd (3 members, 1 when unreplicated) on the service's storage; segments in the platform's MinIO (`objectStore`) as a user of its own; messages through the platform's Kafka (`messageStream`)",
-            replicas: 2,
-            operator: Some("milvus-operator"),
-            operated: true,
-            sharded: false,
-        },
-    ],
+    modes: &[STANDALONE, CLUSTER],
     version: "v2.4.15",
     takes: &[],
     options: &[
-        OptionDoc {
-            name: "objectStore",
-            summary: "`cluster` mode, required: the platform's `minio` service holding the segments; Milvus calls it (an edge) with the keys of `objectStoreUser`, in that user's first bucket under the prefix `NAME`.",
-        },
-        OptionDoc {
-            name: "objectStoreUser",
-            summary: "`cluster` mode: the user of `objectStore`'s `users` Milvus signs with (its Secret `STORE-USER` is read by the operator's `secretRef`, and copied into Milvus's namespace); the service's name by default.",
-        },
-        OptionDoc {
-            name: "messageStream",
-            summary: "`cluster` mode, required: the platform's `kafka` service carrying Milvus's message stream (`msgStreamType: kafka`, external brokers); Milvus calls it (an edge).",
-        },
+        OptionDoc::text(
+            "objectStore",
+            "`cluster` mode, required: the platform's `minio` service holding the segments; Milvus calls it (an edge) with the keys of `objectStoreUser`, in that user's first bucket under the prefix `NAME`.",
+        ),
+        OptionDoc::text(
+            "objectStoreUser",
+            "`cluster` mode: the user of `objectStore`'s `users` Milvus signs with (its Secret `STORE-USER` is read by the operator's `secretRef`, and copied into Milvus's namespace); the service's name by default.",
+        ),
+        OptionDoc::text(
+            "messageStream",
+            "`cluster` mode, required: the platform's `kafka` service carrying Milvus's message stream (`msgStreamType: kafka`, external brokers); Milvus calls it (an edge).",
+        ),
     ],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options,
 };
+
+/// The `standalone` mode.
+const STANDALONE: Mode = Mode::new(
+    "standalone",
+    "one pod running every Milvus role, its metadata and data on one volume",
+    1,
+);
+
+/// The `cluster` mode.
+const CLUSTER: Mode = Mode::new(
+    "cluster",
+    "a Milvus Operator `Milvus` in cluster mode: `replicas` proxies, coordinators (a mixed coordinator, active-standby when replicated), query, data and index nodes; metadata in an in-cluster etcd (3 members, 1 when unreplicated) on the service's storage; segments in the platform's MinIO (`objectStore`) as a user of its own; messages through the platform's Kafka (`messageStream`)",
+    2,
+)
+.operator("milvus-operator")
+.operated();
 
 const EMBEDDED_ETCD: &str = "listen-client-urls: http://0.0.0.0:2379\n\
 advertise-client-urls: http://0.0.0.0:2379\n\
@@ -77,7 +98,7 @@ const ETCD_SIZE: recipe::Size = recipe::Size {
 const COMPONENTS: [&str; 5] = ["proxy", "mixCoord", "queryNode", "dataNode", "indexNode"];
 
 fn cluster(tuning: &Tuning) -> bool {
-    tuning.mode.name == "cluster"
+    *tuning.mode == CLUSTER
 }
 
 /// The user Milvus signs its object-store requests with.
@@ -155,7 +176,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
                 .chain(tuning.options.get("messageStream"))
                 .cloned()
                 .collect(),
-            pods: Some(super::labels(&milvus_pods(&tuning.service))),
+            pods: Some(crate::model::label_map(&milvus_pods(&tuning.service))),
             // Milvus's components and its etcd talk among themselves; the
             // operator checks etcd's health on its client port.
             members: vec![
@@ -177,9 +198,9 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
 /// The options of cluster mode: required there, each naming a service of
 /// the right blueprint, the user one its store lists; refused in standalone
 /// mode, which would ignore them.
-fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     let mut errors = Vec::new();
-    if check.mode.name != "cluster" {
+    if *check.mode != CLUSTER {
         for name in ["objectStore", "objectStoreUser", "messageStream"] {
             if let Some(value) = check.get(name) {
                 errors.push(
@@ -260,7 +281,7 @@ fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic>
 /// service's size, and the etcd members with their volumes.
 fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
     if !cluster(tuning) {
-        return recipe::own_pods(service, tuning);
+        return vec![PodGroup::of(service)];
     }
     let mut groups: Vec<PodGroup> = COMPONENTS
         .iter()
@@ -352,7 +373,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let milvus = json!({
         "apiVersion": "milvus.io/v1beta1",
         "kind": "Milvus",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": crate::render::metadata(platform, service, &service.name),
         "spec": {
             "mode": "cluster",
             "components": components,
@@ -370,7 +391,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         },
     });
-    let mut account = recipe::metadata(platform, service, &service.name);
+    let mut account = crate::render::metadata(platform, service, &service.name);
     account["namespace"] = json!(service.namespace);
     let mut out = vec![
         milvus,
@@ -414,7 +435,7 @@ fn operator_checks(
             continue;
         };
         let ports = json!([{ "protocol": "TCP", "port": port.number }]);
-        let mut meta = recipe::metadata(
+        let mut meta = crate::render::metadata(
             platform,
             service,
             &format!("{}-operator-to-{}", service.name, dependency.name),
@@ -441,7 +462,7 @@ fn operator_checks(
         .filter(|n| platform.namespaces.iter().any(|own| own.name == **n))
         && !egress.is_empty()
     {
-        let mut meta = recipe::metadata(
+        let mut meta = crate::render::metadata(
             platform,
             service,
             &format!("{}-operator-checks", service.name),

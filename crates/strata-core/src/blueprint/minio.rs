@@ -5,8 +5,11 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning, User};
-use crate::model::{Platform, Secret, Service};
+use crate::diag::Diagnostic;
+use crate::model::{
+    Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, Platform, Recipe, Secret,
+    Service, Supplied, Tuning, User,
+};
 
 /// The MinIO client image of the bucket Job, pinned.
 const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z";
@@ -14,43 +17,51 @@ const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z";
 const JOB_LABEL: &str = "strata.dev/buckets-of";
 
 /// The `minio` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct MinIO;
+
+impl Blueprint for MinIO {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
+        check_options(check)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "minio",
     summary: "S3-compatible object storage, standalone or distributed with erasure coding",
-    modes: &[
-        Mode {
-            name: "standalone",
-            summary: "one server with one volume",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "distributed",
-            summary: "a pool of 4 or more servers erasure-coding across their volumes (a standalone server when an environment pins fewer)",
-            replicas: 4,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-    ],
+    modes: &[STANDALONE, DISTRIBUTED],
     version: "RELEASE.2024-11-07T00-52-20Z",
     takes: &[Key::Users],
-    options: &[OptionDoc {
-        name: "buckets",
-        summary: "Buckets to create, comma-separated (`documents,backups`): a Job `NAME-buckets` runs `mc mb --ignore-existing` for each once MinIO answers, then creates each of `users` with a policy `strata-USER` allowing its buckets only (`mc admin user add`, `mc admin policy create` and `attach`, again on every apply); none by default.",
-    }],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options,
+    options: &[OptionDoc::text(
+        "buckets",
+        "Buckets to create, comma-separated (`documents,backups`): a Job `NAME-buckets` runs `mc mb --ignore-existing` for each once MinIO answers, then creates each of `users` with a policy `strata-USER` allowing its buckets only (`mc admin user add`, `mc admin policy create` and `attach`, again on every apply); none by default.",
+    )],
 };
+
+/// The `standalone` mode.
+const STANDALONE: Mode = Mode::new("standalone", "one server with one volume", 1);
+
+/// The `distributed` mode.
+const DISTRIBUTED: Mode = Mode::new(
+    "distributed",
+    "a pool of 4 or more servers erasure-coding across their volumes (a standalone server when an environment pins fewer)",
+    4,
+);
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
-    let distributed = tuning.mode.name == "distributed" && tuning.replicas >= 4;
+    let distributed = *tuning.mode == DISTRIBUTED && tuning.replicas >= 4;
     let target = if distributed {
         format!(
             "http://{svc}-{{0...{last}}}.{svc}-headless.{ns}.svc.cluster.local/data",
@@ -165,7 +176,7 @@ pub fn buckets(tuning: &Tuning) -> Vec<&str> {
 }
 
 /// The `buckets` option: names S3 accepts.
-fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     let Some(value) = check.get("buckets") else {
         return Vec::new();
     };

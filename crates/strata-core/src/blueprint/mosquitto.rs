@@ -3,28 +3,32 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `mosquitto` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Mosquitto;
+
+impl Blueprint for Mosquitto {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "mosquitto",
     summary: "Mosquitto MQTT broker with persistence, MQTT and WebSocket listeners, password login",
-    modes: &[Mode {
-        name: "single",
-        summary: "one broker (MQTT brokers of this kind do not cluster)",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "single",
+        "one broker (MQTT brokers of this kind do not cluster)",
+        1,
+    )],
     version: "2.0.20",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 /// The broker's configuration: clients log in with the generated password.

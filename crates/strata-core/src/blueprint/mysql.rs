@@ -3,44 +3,62 @@
 
 use serde_json::{Value, json};
 
+use super::database;
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::model::{
+    Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup,
+    Recipe, Service, Supplied, Tuning,
+};
 
 /// The `mysql` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct MySQL;
+
+impl Blueprint for MySQL {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "mysql",
     summary: "MySQL (LTS) with its databases and owners created at first start",
-    modes: &[
-        Mode {
-            name: "single",
-            summary: "one server (a StatefulSet of the official image)",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "ha",
-            summary: "an InnoDB Cluster of the MySQL Operator (`InnoDBCluster`, `mysql.oracle.com/v2`): `replicas` servers in Group Replication with self-signed TLS, behind `routers` MySQL Routers; clients use the Service `NAME` (3306 read-write, 6447 read-only); a Job `NAME-databases` creates the databases and owners through the routers",
-            replicas: 3,
-            operator: Some("mysql-operator"),
-            operated: true,
-            sharded: false,
-        },
-    ],
+    modes: &[SINGLE, HA],
     version: "8.4.3",
     takes: &[Key::Databases],
-    options: &[OptionDoc {
-        name: "routers",
-        summary: "A number: MySQL Router pods in `ha` mode; 2 by default.",
-    }],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options: recipe::no_option_checks,
+    options: &[OptionDoc::of(
+        OptionValue::Number,
+        "routers",
+        "A number: MySQL Router pods in `ha` mode; 2 by default.",
+    )],
 };
+
+/// The `single` mode.
+const SINGLE: Mode = Mode::new(
+    "single",
+    "one server (a StatefulSet of the official image)",
+    1,
+);
+
+/// The `ha` mode.
+const HA: Mode = Mode::new(
+    "ha",
+    "an InnoDB Cluster of the MySQL Operator (`InnoDBCluster`, `mysql.oracle.com/v2`): `replicas` servers in Group Replication with self-signed TLS, behind `routers` MySQL Routers; clients use the Service `NAME` (3306 read-write, 6447 read-only); a Job `NAME-databases` creates the databases and owners through the routers",
+    3,
+)
+.operator("mysql-operator")
+.operated();
 
 /// The read-write and read-only ports of the MySQL Routers (the Service's
 /// 3306 forwards to 6446).
@@ -68,7 +86,7 @@ fn init_script(tuning: &Tuning) -> String {
     for owner in tuning.database_owners() {
         script.push_str(&format!(
             "CREATE USER IF NOT EXISTS '{owner}'@'%' IDENTIFIED BY '${}';\n",
-            super::password_variable(&owner)
+            database::password_variable(&owner)
         ));
     }
     for db in &tuning.databases {
@@ -90,7 +108,7 @@ fn login_exports(
     host: &str,
 ) -> Vec<(String, String)> {
     let (user, secret) = match tuning.databases.first() {
-        Some(db) => (db.owner.clone(), super::owner_secret(tuning, &db.owner)),
+        Some(db) => (db.owner.clone(), database::owner_secret(tuning, &db.owner)),
         None => ("root".to_string(), root_secret.to_string()),
     };
     let mut exports = vec![
@@ -98,19 +116,19 @@ fn login_exports(
         ("user".to_string(), user),
         ("secret".to_string(), secret),
     ];
-    exports.extend(super::database_exports(tuning, "mysql", host, 3306));
+    exports.extend(database::database_exports(tuning, "mysql", host, 3306));
     exports
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
-    if tuning.mode.name == "ha" {
+    if *tuning.mode == HA {
         return cluster_recipe(tuning);
     }
     let secret = credentials_name(tuning);
     let mut env = json!({ "MYSQL_ROOT_PASSWORD": { "secret": secret, "key": "password" } });
     for owner in tuning.database_owners() {
-        env[super::password_variable(&owner)] =
-            json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
+        env[database::password_variable(&owner)] =
+            json!({ "secret": database::owner_secret(tuning, &owner), "key": "password" });
     }
     let mut spec = json!({
         "image": image("mysql", tuning),
@@ -140,7 +158,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             credentials: Some((secret, vec!["password".into()])),
-            secrets: super::owner_secrets(tuning),
+            secrets: database::owner_secrets(tuning),
             // Socket, pid file and the import directory of secure-file-priv.
             scratch: vec!["/var/run/mysqld".into(), "/var/lib/mysql-files".into()],
             ..Supplied::default()
@@ -170,7 +188,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
     exports.extend(login_exports(tuning, database, &secret, &host));
     // The operator reads the root account from `secretName`: rootUser,
     // rootHost and rootPassword.
-    let mut secrets = super::owner_secrets(tuning);
+    let mut secrets = database::owner_secrets(tuning);
     secrets.push(crate::model::Secret {
         name: secret.clone(),
         generate: vec!["rootPassword".into()],
@@ -196,7 +214,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         supplied: Supplied {
             exports,
             secrets,
-            pods: Some(super::labels(&routers)),
+            pods: Some(crate::model::label_map(&routers)),
             members: vec![
                 // The operator configures the servers with MySQL Shell over
                 // the classic and X protocols.
@@ -218,7 +236,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
 
 /// The `InnoDBCluster` and the Job creating databases and owners.
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    if tuning.mode.name != "ha" {
+    if *tuning.mode != HA {
         return Vec::new();
     }
     let claim = recipe::claim_spec(service, &recipe::storage_size(service));
@@ -236,7 +254,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut out = vec![json!({
         "apiVersion": "mysql.oracle.com/v2",
         "kind": "InnoDBCluster",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": crate::render::metadata(platform, service, &service.name),
         "spec": {
             "secretName": credentials_name(tuning),
             "tlsUseSelfSigned": true,
@@ -278,7 +296,7 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
     let env = vec![
         json!({ "name": "MYSQL_PWD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "rootPassword" } } }),
     ];
-    super::databases_job(
+    database::databases_job(
         platform,
         service,
         tuning,
@@ -289,12 +307,12 @@ fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
 }
 
 /// What `plan` counts: in `ha` mode the servers and the routers.
-fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    let servers = super::PodGroup::of(service);
-    if tuning.mode.name != "ha" {
+fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    let servers = PodGroup::of(service);
+    if *tuning.mode != HA {
         return vec![servers];
     }
-    let mut routers = super::PodGroup::of(service);
+    let mut routers = PodGroup::of(service);
     routers.name = format!("{}-router", service.name);
     routers.pods = tuning.number("routers", 2);
     routers.gpu = 0;

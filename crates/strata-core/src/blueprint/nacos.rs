@@ -4,43 +4,43 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `nacos` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Nacos;
+
+impl Blueprint for Nacos {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "nacos",
     summary: "Nacos naming and configuration server with authentication on",
-    modes: &[
-        Mode {
-            name: "standalone",
-            summary: "one server with embedded storage",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "cluster",
-            summary: "a StatefulSet of servers (3 by default) sharing embedded raft storage",
-            replicas: 3,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-    ],
+    modes: &[STANDALONE, CLUSTER],
     version: "v2.4.3",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
+
+/// The `standalone` mode.
+const STANDALONE: Mode = Mode::new("standalone", "one server with embedded storage", 1);
+
+/// The `cluster` mode.
+const CLUSTER: Mode = Mode::new(
+    "cluster",
+    "a StatefulSet of servers (3 by default) sharing embedded raft storage",
+    3,
+);
 
 fn recipe(tuning: &Tuning) -> Recipe {
     let secret = credentials_name(tuning);
-    let cluster = tuning.mode.name == "cluster" && tuning.replicas > 1;
+    let cluster = *tuning.mode == CLUSTER && tuning.replicas > 1;
     let mut env = json!({
         "MODE": if cluster { "cluster" } else { "standalone" },
         "EMBEDDED_STORAGE": "embedded",

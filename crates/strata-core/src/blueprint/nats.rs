@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `nats` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Nats;
+
+impl Blueprint for Nats {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "nats",
     summary: "NATS with JetStream persistence, clustered",
-    modes: &[Mode {
-        name: "jetstream",
-        summary: "a StatefulSet of JetStream servers routed into one cluster (3 for a raft quorum)",
-        replicas: 3,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "jetstream",
+        "a StatefulSet of JetStream servers routed into one cluster (3 for a raft quorum)",
+        3,
+    )],
     version: "2.10.22-alpine",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn config(tuning: &Tuning) -> String {

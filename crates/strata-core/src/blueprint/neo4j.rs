@@ -3,31 +3,35 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `neo4j` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Neo4j;
+
+impl Blueprint for Neo4j {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "neo4j",
     summary: "Neo4j graph database (community edition), Bolt and HTTP",
-    modes: &[Mode {
-        name: "single",
-        summary: "one server (clustering needs the enterprise edition)",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "single",
+        "one server (clustering needs the enterprise edition)",
+        1,
+    )],
     version: "5.24.2",
     takes: &[],
-    options: &[OptionDoc {
-        name: "heap",
-        summary: "The JVM heap, such as `1G`; `1G` by default (page cache gets the same).",
-    }],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
+    options: &[OptionDoc::text(
+        "heap",
+        "The JVM heap, such as `1G`; `1G` by default (page cache gets the same).",
+    )],
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -6,28 +6,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user};
-use super::{Blueprint, HostAccess, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, HostAccess, Mode, Recipe, Supplied, Tuning};
 
 /// The `node-exporter` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct NodeExporter;
+
+impl Blueprint for NodeExporter {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "node-exporter",
     summary: "Prometheus node exporter on every node: CPU, memory, disk and network metrics of the hosts, on a port named `metrics`",
-    modes: &[Mode {
-        name: "daemon",
-        summary: "a DaemonSet on the node's network and process namespaces with `/proc`, `/sys` and `/` of the node mounted read-only (the namespace enforces the `privileged` Pod Security level; the DaemonSet carries `strata.dev/ignore: host-network,host-pid,host-path-volume`), tolerating every taint so that GPU and other tainted nodes report too; the scraper reaches it on the node's address, port 9100",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "daemon",
+        "a DaemonSet on the node's network and process namespaces with `/proc`, `/sys` and `/` of the node mounted read-only (the namespace enforces the `privileged` Pod Security level; the DaemonSet carries `strata.dev/ignore: host-network,host-pid,host-path-volume`), tolerating every taint so that GPU and other tainted nodes report too; the scraper reaches it on the node's address, port 9100",
+        1,
+    )],
     version: "v1.8.2",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 /// The port it serves on, on the node's address.

@@ -6,48 +6,64 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, reference, resources, user, volume};
-use super::{Blueprint, Mode, OptionCheck, OptionDoc, Recipe, Supplied, Tuning};
 use crate::diag::Diagnostic;
-use crate::model::{Objectives, Platform, Service};
-use crate::source::SourceFile;
-use crate::spec::Spanned;
-use crate::spec::platform::{PlatformSpec, SloSpec};
-use crate::spec::service::ServiceSpec;
+use crate::model::{
+    Blueprint, BlueprintInfo, Mode, Objectives, OptionCheck, OptionDoc, Platform, PodGroup, Recipe,
+    Service, Supplied, Tuning,
+};
 
 /// The `prometheus` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Prometheus;
+
+impl Blueprint for Prometheus {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+
+    fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
+        check_options(check)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "prometheus",
     summary: "Prometheus scraping annotated pods via Kubernetes service discovery, or run by the Prometheus Operator from the platform's monitors; with its RBAC and the rules of the services' objectives (`slo`)",
-    modes: &[
-        Mode {
-            name: "single",
-            summary: "one server on a volume, a ClusterRole to discover pods, rule files from a ConfigMap `NAME-rules` (the objectives), alerts sent to the platform's Alertmanagers",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "operator",
-            summary: "a `Prometheus` of the Prometheus Operator reading every ServiceMonitor, PodMonitor and PrometheusRule in the platform's namespaces (for `monitoring: { serviceMonitors: true }`), on a volume, with its ServiceAccount and ClusterRole, reached through the operator's Service `prometheus-operated`; the objectives as a PrometheusRule `NAME-slo`; alerts sent to the platform's Alertmanagers",
-            replicas: 1,
-            operator: Some("prometheus-operator"),
-            operated: true,
-            sharded: false,
-        },
-    ],
+    modes: &[SINGLE, OPERATOR],
     version: "v2.55.1",
     takes: &[],
-    options: &[OptionDoc {
-        name: "retention",
-        summary: "How long samples are kept, such as `15d`; `15d` by default.",
-    }],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options,
+    options: &[OptionDoc::text(
+        "retention",
+        "How long samples are kept, such as `15d`; `15d` by default.",
+    )],
 };
+
+/// The `single` mode.
+const SINGLE: Mode = Mode::new(
+    "single",
+    "one server on a volume, a ClusterRole to discover pods, rule files from a ConfigMap `NAME-rules` (the objectives), alerts sent to the platform's Alertmanagers",
+    1,
+);
+
+/// The `operator` mode.
+const OPERATOR: Mode = Mode::new(
+    "operator",
+    "a `Prometheus` of the Prometheus Operator reading every ServiceMonitor, PodMonitor and PrometheusRule in the platform's namespaces (for `monitoring: { serviceMonitors: true }`), on a volume, with its ServiceAccount and ClusterRole, reached through the operator's Service `prometheus-operated`; the objectives as a PrometheusRule `NAME-slo`; alerts sent to the platform's Alertmanagers",
+    1,
+)
+.operator("prometheus-operator")
+.operated();
 
 const PORT: u16 = 9090;
 
@@ -65,7 +81,7 @@ const RELOADER_SIZE: recipe::Size = recipe::Size {
 /// The labels the Prometheus Operator gives the pods of the `Prometheus`
 /// called `name` (and selects them by), whatever the resource asks for.
 fn operated_pods(name: &str) -> std::collections::BTreeMap<String, String> {
-    super::labels(&[
+    crate::model::label_map(&[
         ("app.kubernetes.io/name", "prometheus"),
         ("operator.prometheus.io/name", name),
     ])
@@ -87,7 +103,7 @@ fn check_options(check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         .service_monitors
         .as_ref()
         .is_some_and(|m| m.value);
-    let operator = check.mode.name == "operator";
+    let operator = *check.mode == OPERATOR;
     if !scraper || monitors == operator {
         return Vec::new();
     }
@@ -119,8 +135,8 @@ fn check_options(check: &OptionCheck<'_>) -> Vec<Diagnostic> {
 
 /// What `plan` counts: in `operator` mode each pod also runs the
 /// operator's config-reloader.
-fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    let mut group = super::PodGroup::of(service);
+fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    let mut group = PodGroup::of(service);
     if tuning.mode.operated {
         group.resources = group.resources.plus(RELOADER_SIZE.resources());
     }
@@ -241,7 +257,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": recipe::metadata(platform, service, &rules_name(&service.name)),
+            "metadata": crate::render::metadata(platform, service, &rules_name(&service.name)),
             "data": data,
         }));
     }
@@ -262,7 +278,7 @@ fn operated(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Valu
     let alertmanagers: Vec<Value> = platform
         .services
         .iter()
-        .filter(|s| s.tuning.as_ref().is_some_and(|t| t.blueprint.name == "alertmanager"))
+        .filter(|s| s.tuning.as_ref().is_some_and(|t| t.blueprint.name() == "alertmanager"))
         .map(|s| json!({ "namespace": s.namespace, "name": s.name, "port": "http", "apiVersion": "v2" }))
         .collect();
     let mut spec = json!({
@@ -298,12 +314,12 @@ fn operated(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Valu
         json!({
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "metadata": recipe::metadata(platform, service, &service.name),
+            "metadata": crate::render::metadata(platform, service, &service.name),
         }),
         json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "Prometheus",
-            "metadata": recipe::metadata(platform, service, &service.name),
+            "metadata": crate::render::metadata(platform, service, &service.name),
             "spec": spec,
         }),
     ];
@@ -311,7 +327,7 @@ fn operated(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Valu
         out.push(json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
-            "metadata": recipe::metadata(platform, service, &format!("{}-slo", service.name)),
+            "metadata": crate::render::metadata(platform, service, &format!("{}-slo", service.name)),
             "spec": { "groups": groups },
         }));
     }
@@ -487,104 +503,4 @@ fn number(value: f64) -> String {
 /// A ratio as a percentage for people (`99.9%`).
 fn percent(ratio: f64) -> String {
     format!("{}%", number(ratio * 100.0))
-}
-
-/// Objectives (`monitoring.slo` and each service's `slo`) are checked by
-/// the platform's own Prometheus, the `scraper`; errors and latency need
-/// Istio's request metrics, which reach it through the sidecars' merged
-/// scrape port (annotation mode), from services in the mesh. `services`
-/// are the services' specs (environment applied), each with whether its
-/// tier joins the mesh.
-pub fn check_slo(
-    spec: &PlatformSpec,
-    services: &[(&ServiceSpec, bool)],
-    file: &SourceFile,
-) -> Vec<Diagnostic> {
-    let monitoring = spec.monitoring.as_ref().map(|m| &m.value);
-    let platform = monitoring.and_then(|m| m.slo.as_ref());
-    let every: Vec<(&Spanned<SloSpec>, bool)> = platform
-        .map(|s| (s, true))
-        .into_iter()
-        .chain(
-            services
-                .iter()
-                .filter_map(|(service, meshed)| Some((service.slo.as_ref()?, *meshed))),
-        )
-        .collect();
-    let Some((first, _)) = every.first() else {
-        return Vec::new();
-    };
-    let error = |code, message: String, span, label: &str, help: String| {
-        Diagnostic::error(code, message)
-            .at(file, span, label)
-            .help(help)
-    };
-    let mut errors = Vec::new();
-    let scraper = monitoring
-        .and_then(|m| m.scraper.as_ref())
-        .map(|s| &s.value.0);
-    let checked = spec
-        .tiers
-        .value
-        .iter()
-        .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
-        .any(|(name, service)| {
-            Some(&name.value.0) == scraper
-                && service
-                    .value
-                    .blueprint
-                    .as_ref()
-                    .is_some_and(|b| b.value.0 == "prometheus")
-        });
-    if !checked {
-        errors.push(error(
-            "unsupported-slo",
-            "service-level objectives need a Prometheus of the platform to check them".into(),
-            first.span,
-            "checked by nothing",
-            "name a service of the `prometheus` blueprint as the scraper: `monitoring: { scraper: prometheus }`".into(),
-        ));
-    }
-    let mesh = spec
-        .network
-        .as_ref()
-        .is_some_and(|n| n.value.mesh.is_some());
-    let monitors = monitoring
-        .and_then(|m| m.service_monitors.as_ref())
-        .is_some_and(|m| m.value);
-    for (slo, meshed) in every {
-        let istio = [
-            ("errors", slo.value.errors.as_ref().map(|e| e.span)),
-            ("latency", slo.value.latency.as_ref().map(|l| l.span)),
-        ];
-        for (key, span) in istio {
-            let Some(span) = span else { continue };
-            if !mesh {
-                errors.push(error(
-                    "slo-needs-mesh",
-                    format!("the `{key}` objective reads Istio's request metrics, and the platform has no mesh"),
-                    span,
-                    "no request metrics",
-                    format!("set `network: {{ mesh: istio }}`, or remove `{key}`"),
-                ));
-            } else if !meshed {
-                errors.push(error(
-                    "slo-needs-mesh",
-                    format!("the `{key}` objective reads Istio's request metrics, and the service's tier stays out of the mesh"),
-                    span,
-                    "no request metrics",
-                    format!("let the tier join the mesh (remove `mesh: false`), or remove `{key}`"),
-                ));
-            } else if monitors {
-                errors.push(error(
-                    "unsupported-slo",
-                    format!("the `{key}` objective reads Istio's request metrics, which ServiceMonitors do not scrape"),
-                    span,
-                    "not scraped",
-                    format!("scrape by annotations (no `serviceMonitors: true`), where the sidecars merge them into the scrape port, or remove `{key}`"),
-                ));
-            }
-        }
-    }
-    errors
 }

@@ -3,39 +3,39 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `qdrant` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Qdrant;
+
+impl Blueprint for Qdrant {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "qdrant",
     summary: "Qdrant vector database with an API key",
-    modes: &[
-        Mode {
-            name: "single",
-            summary: "one node (a StatefulSet)",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "cluster",
-            summary: "distributed mode: nodes (3 by default) joined over Raft on port 6335, the first bootstrapping the others; a PodDisruptionBudget and anti-affinity",
-            replicas: 3,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-    ],
+    modes: &[SINGLE, CLUSTER],
     version: "v1.12.4",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
+
+/// The `single` mode.
+const SINGLE: Mode = Mode::new("single", "one node (a StatefulSet)", 1);
+
+/// The `cluster` mode.
+const CLUSTER: Mode = Mode::new(
+    "cluster",
+    "distributed mode: nodes (3 by default) joined over Raft on port 6335, the first bootstrapping the others; a PodDisruptionBudget and anti-affinity",
+    3,
+);
 
 const P2P_PORT: u16 = 6335;
 
@@ -56,7 +56,7 @@ fn start_script(tuning: &Tuning) -> String {
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
-    let cluster = tuning.mode.name == "cluster";
+    let cluster = *tuning.mode == CLUSTER;
     let secret = credentials_name(tuning);
     let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 6333);
     exports.push((

@@ -5,29 +5,46 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, Size, resources};
-use super::{Blueprint, Members, Mode, PodGroup, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::model::{
+    Blueprint, BlueprintInfo, Members, Mode, Platform, PodGroup, Recipe, Service, Supplied, Tuning,
+};
 
 /// The `ray` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Ray;
+
+impl Blueprint for Ray {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "ray",
     summary: "A Ray cluster run by the KubeRay operator, jobs submitted through its head's job API",
-    modes: &[Mode {
-        name: "kuberay",
-        summary: "a `RayCluster` of the KubeRay operator: a head (fixed size, no tasks scheduled on it) and a worker group of `replicas` pods (2 by default) with the service's resources, `gpu` and `pool`; the head's Service `NAME-head-svc` (GCS 6379, dashboard and job API 8265, Ray Client 10001); pods as ServiceAccount `NAME`, without an API token; in the mesh, a headless Service `NAME-nodes` over every node, so that calls between nodes go through mTLS (install the operator with `ENABLE_INIT_CONTAINER_INJECTION=false` there: an init container cannot reach the head before the sidecar starts)",
-        replicas: 2,
-        operator: Some("kuberay-operator"),
-        operated: true,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+            "kuberay",
+            "a `RayCluster` of the KubeRay operator: a head (fixed size, no tasks scheduled on it) and a worker group of `replicas` pods (2 by default) with the service's resources, `gpu` and `pool`; the head's Service `NAME-head-svc` (GCS 6379, dashboard and job API 8265, Ray Client 10001); pods as ServiceAccount `NAME`, without an API token; in the mesh, a headless Service `NAME-nodes` over every node, so that calls between nodes go through mTLS (install the operator with `ENABLE_INIT_CONTAINER_INJECTION=false` there: an init container cannot reach the head before the sidecar starts)",
+            2,
+        )
+        .operator("kuberay-operator")
+        .operated()
+        // With batch scheduling on, KubeRay hands its pods to `scheduler:`.
+        .with_operated_scheduling()],
     version: "2.40.0",
     takes: &[],
     options: &[],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options: recipe::no_option_checks,
 };
 
 /// The head: control processes and the job API only (`num-cpus: 0`).
@@ -69,7 +86,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             // Callers reach the head; every node reaches every other on
             // any port (object transfers, workers' dynamic ports); the
             // operator reads the head's dashboard (jobs, serve status).
-            pods: Some(super::labels(&[
+            pods: Some(crate::model::label_map(&[
                 (CLUSTER_LABEL, &tuning.service),
                 (NODE_TYPE_LABEL, "head"),
             ])),
@@ -152,7 +169,8 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         // Nodes dial each other's pod addresses; under STRICT mTLS the
         // sidecars only wrap those calls in mTLS for addresses a Service
         // names: a headless Service over every node of the cluster.
-        let mut metadata = recipe::metadata(platform, service, &format!("{}-nodes", service.name));
+        let mut metadata =
+            crate::render::metadata(platform, service, &format!("{}-nodes", service.name));
         // Its pods are KubeRay's, which no workload of this set templates.
         metadata["annotations"] =
             json!({ crate::lint::IGNORE_ANNOTATION: "service-selects-nothing" });
@@ -167,7 +185,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             },
         }));
     }
-    let mut metadata = recipe::metadata(platform, service, &service.name);
+    let mut metadata = crate::render::metadata(platform, service, &service.name);
     if let Some(scheduler) = service.scheduler {
         // KubeRay (batch scheduling on) hands the cluster's pods, as one
         // gang, to this scheduler, in the namespace's queue.

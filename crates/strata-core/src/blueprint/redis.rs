@@ -5,73 +5,92 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
 use crate::model::{
-    Config, ConfigFile, FileContent, Platform, Port, Probes, Protocol, Service, WorkloadKind,
+    Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Key, Members, Mode, OptionDoc,
+    OptionValue, Platform, PodGroup, Port, Probes, Protocol, Recipe, Service, Supplied, Tuning,
+    WorkloadKind,
 };
 use crate::quantity::{Measure, Quantity};
 
 /// The `redis` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Redis;
+
+impl Blueprint for Redis {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn companions(&self, service: &Service, tuning: &Tuning) -> Vec<Service> {
+        companions(service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "redis",
     summary: "Redis with AOF + RDB persistence; standalone, a Sentinel group that fails over, or a sharded cluster",
-    modes: &[
-        Mode {
-            name: "standalone",
-            summary: "one Redis server",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "sentinel",
-            summary: "a master and replicas (a StatefulSet) watched by a Sentinel StatefulSet that promotes a replica when the master fails",
-            replicas: 3,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "cluster",
-            summary: "a Redis Cluster (`RedisCluster` of the OT-Container-Kit redis-operator): `shards` leaders (3 by default), each with `replicas` − 1 followers, anti-affinity and PodDisruptionBudgets, data and node configuration on volumes",
-            replicas: 2,
-            operator: Some("redis-operator"),
-            operated: true,
-            sharded: true,
-        },
-    ],
+    modes: &[STANDALONE, SENTINEL, CLUSTER],
     // Published both as the official image and as the operator's.
     version: "7.4.5",
     takes: &[Key::Shards, Key::Settings],
     options: &[
-        OptionDoc {
-            name: "sentinels",
-            summary: "A number: Sentinel pods in `sentinel` mode; 3 by default (1 when the environment pins one replica).",
-        },
-        OptionDoc {
-            name: "quorum",
-            summary: "A number: sentinels that must agree the master is down; a majority of the sentinels (2 of 3) by default.",
-        },
-        OptionDoc {
-            name: "sentinelCpu",
-            summary: "A CPU quantity: what each Sentinel pod requests, such as `50m`; a quarter of the Redis pod's request by default. Its limit stays a quarter of the Redis pod's limit, raised to the request when lower.",
-        },
-        OptionDoc {
-            name: "sentinelMemory",
-            summary: "A memory quantity: what each Sentinel pod requests, such as `64Mi`; a quarter of the Redis pod's request by default. Its limit stays a quarter of the Redis pod's limit, raised to the request when lower.",
-        },
-        OptionDoc {
-            name: "maxmemory",
-            summary: "Memory Redis may use for data, such as `768mb`; unlimited by default (set it below the memory limit for caches).",
-        },
+        OptionDoc::of(
+            OptionValue::Number,
+            "sentinels",
+            "A number: Sentinel pods in `sentinel` mode; 3 by default (1 when the environment pins one replica).",
+        ),
+        OptionDoc::of(
+            OptionValue::Number,
+            "quorum",
+            "A number: sentinels that must agree the master is down; a majority of the sentinels (2 of 3) by default.",
+        ),
+        OptionDoc::of(
+            OptionValue::Cpu,
+            "sentinelCpu",
+            "A CPU quantity: what each Sentinel pod requests, such as `50m`; a quarter of the Redis pod's request by default. Its limit stays a quarter of the Redis pod's limit, raised to the request when lower.",
+        ),
+        OptionDoc::of(
+            OptionValue::Memory,
+            "sentinelMemory",
+            "A memory quantity: what each Sentinel pod requests, such as `64Mi`; a quarter of the Redis pod's request by default. Its limit stays a quarter of the Redis pod's limit, raised to the request when lower.",
+        ),
+        OptionDoc::text(
+            "maxmemory",
+            "Memory Redis may use for data, such as `768mb`; unlimited by default (set it below the memory limit for caches).",
+        ),
     ],
-    recipe,
-    objects,
-    companions,
-    pods,
-    check_options: recipe::no_option_checks,
 };
+
+/// The `standalone` mode.
+const STANDALONE: Mode = Mode::new("standalone", "one Redis server", 1);
+
+/// The `sentinel` mode.
+const SENTINEL: Mode = Mode::new(
+    "sentinel",
+    "a master and replicas (a StatefulSet) watched by a Sentinel StatefulSet that promotes a replica when the master fails",
+    3,
+);
+
+/// The `cluster` mode.
+const CLUSTER: Mode = Mode::new(
+    "cluster",
+    "a Redis Cluster (`RedisCluster` of the OT-Container-Kit redis-operator): `shards` leaders (3 by default), each with `replicas` − 1 followers, anti-affinity and PodDisruptionBudgets, data and node configuration on volumes",
+    2,
+)
+.operator("redis-operator")
+.operated()
+.sharded();
 
 const PORT: u16 = 6379;
 const SENTINEL_PORT: u16 = 26379;
@@ -197,7 +216,7 @@ fn sentinel_script(tuning: &Tuning) -> String {
 /// The `RedisCluster` of `cluster` mode: the operator runs the pods, forms
 /// the cluster and heals it.
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    if tuning.mode.name != "cluster" {
+    if *tuning.mode != CLUSTER {
         return Vec::new();
     }
     let claim = |size: &str| json!({ "spec": recipe::claim_spec(service, size) });
@@ -257,7 +276,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": recipe::metadata(platform, service, &name),
+            "metadata": crate::render::metadata(platform, service, &name),
             "data": { "redis-additional.conf": settings_conf(tuning) },
         }));
         for role in ["redisLeader", "redisFollower"] {
@@ -266,7 +285,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             }
         }
     }
-    let mut metadata = recipe::metadata(platform, service, &service.name);
+    let mut metadata = crate::render::metadata(platform, service, &service.name);
     if tuning.metrics && !platform.service_monitors {
         // The operator copies the resource's annotations onto its
         // StatefulSets' pods: Prometheus finds the exporters by them.
@@ -282,7 +301,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PodMonitor",
-            "metadata": recipe::metadata(platform, service, &service.name),
+            "metadata": crate::render::metadata(platform, service, &service.name),
             "spec": {
                 "selector": {
                     "matchLabels": { "redis_setup_type": "cluster" },
@@ -302,11 +321,11 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
-    if tuning.mode.name == "cluster" {
+    if *tuning.mode == CLUSTER {
         return cluster_recipe(tuning);
     }
     let secret = credentials_name(tuning);
-    let sentinel = tuning.mode.name == "sentinel";
+    let sentinel = *tuning.mode == SENTINEL;
     let mut files = json!({ "redis.conf": redis_conf(tuning) });
     let (command, args) = if sentinel {
         files["start.sh"] = json!(start_script(tuning));
@@ -357,7 +376,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             exports,
             credentials: Some((secret, vec!["password".into()])),
             members: if sentinel {
-                vec![super::Members {
+                vec![Members {
                     name: "members",
                     selector: json!({
                         "matchLabels": { "app.kubernetes.io/instance": tuning.platform },
@@ -386,13 +405,13 @@ fn recipe(tuning: &Tuning) -> Recipe {
 
 /// What `plan` counts: in `cluster` mode, `shards` × `replicas` nodes, each
 /// with its data claim and a 1Gi claim for the cluster's node table.
-fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    let mut nodes = super::PodGroup::of(service);
+fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    let mut nodes = PodGroup::of(service);
     if tuning.metrics {
         // Each pod runs the exporter beside the server.
         nodes.resources = nodes.resources.plus(recipe::EXPORTER_SIZE.resources());
     }
-    if tuning.mode.name != "cluster" {
+    if *tuning.mode != CLUSTER {
         return vec![nodes];
     }
     nodes.pods = tuning.shards * service.replicas;
@@ -432,7 +451,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
             // The operator labels every node `redis_setup_type: cluster`
             // (leaders and followers alike: cluster clients reach both) and
             // runs CLUSTER commands against them on the client port.
-            pods: Some(super::labels(&[("redis_setup_type", "cluster")])),
+            pods: Some(crate::model::label_map(&[("redis_setup_type", "cluster")])),
             members: vec![
                 Members::new("members", &[("redis_setup_type", "cluster")]).operated(&[PORT]),
             ],
@@ -443,7 +462,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
 
 /// The Sentinel group of `sentinel` mode, a StatefulSet beside the data pods.
 fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
-    if tuning.mode.name != "sentinel" {
+    if *tuning.mode != SENTINEL {
         return Vec::new();
     }
     let mut sentinel = service.clone();

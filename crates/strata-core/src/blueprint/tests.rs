@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::*;
-use crate::model;
+use crate::diag::Diagnostic;
+use crate::model::{self, Key, Mode};
 use crate::render::{self, NoAssets, Object};
 use crate::source::SourceFile;
 use crate::spec;
@@ -17,7 +18,7 @@ fn platform(services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
         format!("platform: demo\n{OPERATORS}tiers:\n  - name: data\n    services:\n{services}");
     let file = SourceFile::new("platform.yaml", text);
     let doc = spec::parse(&file)?;
-    model::resolve(&doc, None)
+    crate::resolve(&doc, None)
 }
 
 fn rendered(services: &str) -> Vec<Object> {
@@ -38,29 +39,30 @@ fn codes(services: &str) -> Vec<String> {
 }
 
 /// The typed keys a blueprint mode is exercised with.
-fn sample(blueprint: &Blueprint, mode: &Mode) -> String {
+fn sample(blueprint: &dyn Blueprint, mode: &Mode) -> String {
     let mut line = format!(
         "      {0}: {{ blueprint: {0}, mode: {1}",
-        blueprint.name, mode.name
+        blueprint.name(),
+        mode.name
     );
-    if blueprint.takes.contains(&Key::Databases) {
+    if blueprint.info().takes.contains(&Key::Databases) {
         line.push_str(", databases: [app, { name: audit, owner: auditor, schemas: [events] }]");
     }
-    if blueprint.takes.contains(&Key::Topics) {
+    if blueprint.info().takes.contains(&Key::Topics) {
         line.push_str(", topics: [orders, { name: payments, partitions: 12, retention: 7d }]");
     }
-    if blueprint.takes.contains(&Key::Users) {
+    if blueprint.info().takes.contains(&Key::Users) {
         line.push_str(", options: { buckets: \"models,logs\" }, users: { app: [models], auditor: [models, logs] }");
     }
     if mode.sharded {
         line.push_str(", shards: 2");
     }
-    if blueprint.name == "elasticsearch" {
+    if blueprint.name() == "elasticsearch" {
         line.push_str(", options: { retention: 30d, retentionIndices: \"logs-*,traces-*\" }");
     }
     // Patroni's leader lock needs an etcd of the platform, and its pods
     // reach the API server (a top-level key after the services).
-    if (blueprint.name, mode.name) == ("postgresql", "patroni") {
+    if (blueprint.name(), mode.name) == ("postgresql", "patroni") {
         line.push_str(", options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\nnetwork: { apiServer: 10.0.0.1/32 }\n");
         return line;
     }
@@ -93,14 +95,14 @@ fn container(workload: &Value) -> &Value {
 
 #[test]
 fn every_blueprint_renders_in_every_mode() {
-    for blueprint in Catalog.all() {
-        for mode in blueprint.modes {
+    for blueprint in super::catalog().all() {
+        for mode in blueprint.info().modes {
             let objects = rendered(&sample(blueprint, mode));
             let own: Vec<&Object> = objects
                 .iter()
-                .filter(|o| o.service.as_deref() == Some(blueprint.name))
+                .filter(|o| o.service.as_deref() == Some(blueprint.name()))
                 .collect();
-            assert!(!own.is_empty(), "{} {}", blueprint.name, mode.name);
+            assert!(!own.is_empty(), "{} {}", blueprint.name(), mode.name);
             let yaml: String = own
                 .iter()
                 .map(|o| format!("---\n{}", crate::export::yaml(&o.value)))
@@ -108,15 +110,15 @@ fn every_blueprint_renders_in_every_mode() {
             assert!(
                 !yaml.contains(":latest"),
                 "{} pins its image",
-                blueprint.name
+                blueprint.name()
             );
-            insta::assert_snapshot!(format!("{}-{}", blueprint.name, mode.name), yaml);
+            insta::assert_snapshot!(format!("{}-{}", blueprint.name(), mode.name), yaml);
             if mode.operated {
                 assert!(
                     own.iter()
                         .all(|o| !matches!(o.kind(), "StatefulSet" | "Deployment")),
                     "the operator runs the pods of {} {}",
-                    blueprint.name,
+                    blueprint.name(),
                     mode.name
                 );
             } else {
@@ -124,7 +126,7 @@ fn every_blueprint_renders_in_every_mode() {
                     .iter()
                     .find(|o| {
                         matches!(o.kind(), "StatefulSet" | "Deployment" | "DaemonSet")
-                            && o.name() == blueprint.name
+                            && o.name() == blueprint.name()
                     })
                     .expect("a workload");
                 let container = container(&workload.value);
@@ -133,21 +135,21 @@ fn every_blueprint_renders_in_every_mode() {
                 let runs_version = container["image"]
                     .as_str()
                     .unwrap()
-                    .ends_with(blueprint.version)
+                    .ends_with(blueprint.info().version)
                     || container["env"].as_array().is_some_and(|env| {
                         env.iter().any(|v| {
                             v["name"] == "PGVERSION"
-                                && blueprint.version.starts_with(&format!(
+                                && blueprint.info().version.starts_with(&format!(
                                     "{}.",
                                     v["value"].as_str().unwrap_or_default()
                                 ))
                         })
                     });
-                assert!(runs_version, "{} {}", blueprint.name, mode.name);
+                assert!(runs_version, "{} {}", blueprint.name(), mode.name);
                 assert!(
                     container["readinessProbe"].is_object(),
                     "{} is probed",
-                    blueprint.name
+                    blueprint.name()
                 );
             }
         }
@@ -156,10 +158,10 @@ fn every_blueprint_renders_in_every_mode() {
 
 #[test]
 fn every_blueprint_exports_a_url_with_its_scheme() {
-    for blueprint in Catalog.all() {
-        for mode in blueprint.modes {
+    for blueprint in super::catalog().all() {
+        for mode in blueprint.info().modes {
             let platform = platform(&sample(blueprint, mode)).unwrap();
-            let service = platform.service(blueprint.name).unwrap();
+            let service = platform.service(blueprint.name()).unwrap();
             let exports = &service.tuning.as_ref().unwrap().supplied.exports;
             let url = exports
                 .iter()
@@ -169,7 +171,7 @@ fn every_blueprint_exports_a_url_with_its_scheme() {
             assert!(
                 url.contains("://") && url.contains(".svc.cluster.local"),
                 "{} {}: {url}",
-                blueprint.name,
+                blueprint.name(),
                 mode.name
             );
         }
@@ -626,7 +628,7 @@ fn generated_credentials_go_through_secrets() {
         "p.yaml",
         "platform: demo\ntiers:\n  - name: data\n    services:\n      db: { blueprint: postgresql, databases: [shop] }\n",
     );
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &NoAssets).unwrap();
     let secret = set
         .generated_secrets
@@ -713,7 +715,7 @@ fn a_missing_operator_is_reported_at_the_mode_with_both_ways_to_declare_it() {
         "p.yaml",
         "platform: demo\ntiers:\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n",
     );
-    let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+    let errors = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
     assert_eq!(errors[0].code, "missing-operator");
     assert_eq!(errors[0].location().unwrap(), "p.yaml:5:42");
     let help = errors[0].help.clone().unwrap();
@@ -729,14 +731,14 @@ fn custom_resources_come_after_the_operator_tier() {
         "p.yaml",
         "platform: demo\noperators: { strimzi: { tier: operators } }\ntiers:\n  - name: operators\n    manifests: [strimzi.yaml]\n  - name: data\n    services:\n      kafka: { blueprint: kafka, mode: strimzi, topics: [orders] }\n",
     );
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let manifests = platform.tiers[0].manifest_wave.unwrap();
     assert!(platform.service("kafka").unwrap().wave > manifests);
     let file = SourceFile::new(
         "p.yaml",
         "platform: demo\noperators: { strimzi: { tier: operater } }\ntiers:\n  - name: operators\n    manifests: [strimzi.yaml]\n",
     );
-    let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+    let errors = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
     assert_eq!(errors[0].code, "unknown-tier");
 }
 
@@ -746,7 +748,7 @@ fn local_environments_scale_blueprints_down() {
         "p.yaml",
         "platform: demo\nenvironments: { local: { replicas: 1, scale: 0.25 } }\ntiers:\n  - name: data\n    services:\n      redis: { blueprint: redis, mode: sentinel }\n      consul: { blueprint: consul }\n",
     );
-    let platform = model::resolve(&spec::parse(&file).unwrap(), Some("local")).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), Some("local")).unwrap();
     let objects = render::render(&platform, &NoAssets).unwrap().objects;
     assert_eq!(
         find(&objects, "StatefulSet", "redis-sentinel")["spec"]["replicas"],
@@ -778,8 +780,8 @@ fn blueprint_docs_are_current() {
         committed == generated,
         "docs/blueprints.md is stale: run `STRATA_WRITE_DOCS=1 cargo test -p strata-core blueprint_docs`"
     );
-    for blueprint in Catalog.all() {
-        assert!(committed.contains(&format!("### {}", blueprint.name)));
+    for blueprint in super::catalog().all() {
+        assert!(committed.contains(&format!("### {}", blueprint.name())));
     }
 }
 
@@ -836,14 +838,15 @@ fn isolated_platforms_let_blueprint_groups_talk() {
 #[test]
 fn an_operator_installed_by_a_tier_is_admitted_from_its_namespace_only() {
     let text = "platform: demo\noperators: { cloudnative-pg: { tier: operators } }\ntiers:\n  - name: operators\n    namespace: cnpg-system\n    manifests: [cnpg.yaml]\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n";
-    let platform = model::resolve(
+    let platform = crate::resolve(
         &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
         None,
     )
     .unwrap();
     let tuning = platform.service("pg").unwrap().tuning.clone().unwrap();
     assert_eq!(tuning.operator_namespace.as_deref(), Some("cnpg-system"));
-    let policies = recipe::member_policies(&platform, platform.service("pg").unwrap(), &tuning);
+    let policies =
+        crate::render::member_policies(&platform, platform.service("pg").unwrap(), &tuning);
     assert_eq!(
         policies[0]["spec"]["ingress"][1]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
         "cnpg-system"
@@ -863,13 +866,14 @@ fn an_operator_installed_by_a_tier_is_admitted_from_its_namespace_only() {
 #[test]
 fn an_installed_operator_in_a_namespace_it_names_is_admitted_from_there_only() {
     let text = "platform: demo\noperators: { cloudnative-pg: { installed: true, namespace: cnpg-system } }\ntiers:\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n";
-    let platform = model::resolve(
+    let platform = crate::resolve(
         &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
         None,
     )
     .unwrap();
     let tuning = platform.service("pg").unwrap().tuning.clone().unwrap();
-    let policies = recipe::member_policies(&platform, platform.service("pg").unwrap(), &tuning);
+    let policies =
+        crate::render::member_policies(&platform, platform.service("pg").unwrap(), &tuning);
     assert_eq!(
         policies[0]["spec"]["ingress"][1]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
         "cnpg-system"
@@ -883,7 +887,7 @@ fn an_installed_operator_in_a_namespace_it_names_is_admitted_from_there_only() {
         "{ installed: true, namespace: cnpg-system }",
         "{ tier: data, namespace: cnpg-system }",
     );
-    let errors = model::resolve(
+    let errors = crate::resolve(
         &spec::parse(&SourceFile::new("p.yaml", both)).unwrap(),
         None,
     )
@@ -923,7 +927,7 @@ fn operated_modes_run_on_their_node_pool() {
     let text = format!(
         "platform: demo\n{OPERATORS}nodePools:\n  mem: {{ selector: {{ pool: mem }}, taints: [\"dedicated=mem:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      pg: {{ blueprint: postgresql, mode: ha, pool: mem }}\n      kafka: {{ blueprint: kafka, mode: strimzi, pool: mem }}\n      ch: {{ blueprint: clickhouse, mode: altinity, pool: mem }}\n      vectors: {{ blueprint: milvus, mode: cluster, pool: mem, options: {{ objectStore: s3, messageStream: kafka }} }}\n      s3: {{ blueprint: minio, options: {{ buckets: vectors }}, users: {{ vectors: [vectors] }} }}\n"
     );
-    let platform = model::resolve(
+    let platform = crate::resolve(
         &spec::parse(&SourceFile::new("p.yaml", text)).unwrap(),
         None,
     )
@@ -1126,7 +1130,7 @@ fn monitored(services: &str, service_monitors: bool) -> Vec<Object> {
         "platform: demo\nmonitoring: {{ serviceMonitors: {service_monitors} }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n{services}"
     );
     let file = SourceFile::new("platform.yaml", text);
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     render::render(&platform, &NoAssets)
         .expect("renders")
         .objects
@@ -1441,7 +1445,7 @@ fn milvus_cluster_is_an_operator_s_milvus_on_the_platform_s_minio_and_kafka() {
         "milvus-operator"
     );
     // plan: 5 components of 3 pods, and 3 etcd members with their claims.
-    let groups = crate::blueprint::footprint(platform.service("milvus").unwrap());
+    let groups = platform.service("milvus").unwrap().footprint();
     assert_eq!(groups.iter().map(|g| g.pods).sum::<u32>(), 18);
     assert_eq!(groups.iter().map(|g| g.pvcs).sum::<u32>(), 3);
     assert_eq!(
@@ -1587,12 +1591,12 @@ fn a_ray_cluster_puts_its_workers_on_the_gpu_pool_and_its_head_off_it() {
     let text = format!(
         "platform: demo\n{OPERATORS}nodePools:\n  gpu: {{ selector: {{ nvidia.com/gpu.present: \"true\" }}, taints: [\"nvidia.com/gpu=true:NoSchedule\"] }}\ntiers:\n  - name: data\n    services:\n      ray: {{ blueprint: ray, replicas: 3, gpu: 1, pool: gpu, image: rayproject/ray:2.40.0-gpu }}\n      trainer: {{ image: demo/trainer:1.0.0, env: {{ RAY_ADDRESS: \"${{ray.url}}\" }} }}\n"
     );
-    let platform = model::resolve(
+    let platform = crate::resolve(
         &spec::parse(&SourceFile::new("p.yaml", text.clone())).unwrap(),
         None,
     )
     .unwrap();
-    let meshed = model::resolve(
+    let meshed = crate::resolve(
         &spec::parse(&SourceFile::new(
             "p.yaml",
             text.replace(
@@ -1660,7 +1664,7 @@ fn a_ray_cluster_puts_its_workers_on_the_gpu_pool_and_its_head_off_it() {
         "no sidecars, no headless Service"
     );
     // plan counts three GPU workers on the pool and a head off it.
-    let groups = footprint(platform.service("ray").unwrap());
+    let groups = platform.service("ray").unwrap().footprint();
     let counted: Vec<(&str, u32, u32, Option<&str>)> = groups
         .iter()
         .map(|g| (g.name.as_str(), g.pods, g.gpu, g.pool.as_deref()))
@@ -1680,7 +1684,7 @@ fn scraped_by(
         "platform: demo\nmonitoring: {{ serviceMonitors: {service_monitors}, scraper: prometheus }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n      prometheus: {prometheus}\n      alerts: {{ blueprint: alertmanager }}\n      api: {{ image: api:1, ports: {{ http: 8080, metrics: 9100 }} }}\n"
     );
     let file = SourceFile::new("platform.yaml", text);
-    model::resolve(&spec::parse(&file)?, None)
+    crate::resolve(&spec::parse(&file)?, None)
 }
 
 #[test]
@@ -1749,7 +1753,7 @@ fn prometheus_operator_mode_reads_the_platform_s_monitors_and_alerts_its_alertma
     );
     // plan counts the operator's config-reloader in each pod.
     let service = platform.service("prometheus").unwrap();
-    let group = &footprint(service)[0];
+    let group = &service.footprint()[0];
     assert_eq!(group.pods, 2);
     assert!(group.resources.requests.cpu > service.resources.requests.cpu);
 }
@@ -1790,7 +1794,7 @@ fn with_slo(
         "platform: demo\nnetwork: {{ mesh: istio }}\nmonitoring: {{ serviceMonitors: {service_monitors}, scraper: prometheus, slo: {slo} }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n      prometheus: {{ blueprint: prometheus, mode: {mode} }}\n      api: {{ image: api:1, ports: {{ http: 8080, metrics: 9100 }} }}\n"
     );
     let file = SourceFile::new("platform.yaml", text);
-    model::resolve(&spec::parse(&file)?, None)
+    crate::resolve(&spec::parse(&file)?, None)
 }
 
 /// The rules of `monitoring.slo` as Prometheus reads them.
@@ -1901,13 +1905,13 @@ fn slo_objectives_need_a_prometheus_and_istio_s_metrics_as_annotations_scrape_th
     let text = "platform: demo\nmonitoring: { scraper: prometheus, slo: { errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n";
     let file = SourceFile::new("platform.yaml", text);
     assert_eq!(
-        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        codes_of(crate::resolve(&spec::parse(&file).unwrap(), None)),
         ["slo-needs-mesh platform.yaml:2:51"]
     );
     let text = "platform: demo\nmonitoring: { slo: { availability: 99% } }\ntiers:\n  - name: data\n    services:\n      api: { image: api:1 }\n";
     let file = SourceFile::new("platform.yaml", text);
     assert_eq!(
-        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        codes_of(crate::resolve(&spec::parse(&file).unwrap(), None)),
         ["unsupported-slo platform.yaml:2:20"]
     );
     assert_eq!(
@@ -1920,7 +1924,7 @@ fn slo_objectives_need_a_prometheus_and_istio_s_metrics_as_annotations_scrape_th
 fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
     let text = "platform: demo\nnetwork: { mesh: istio }\nmonitoring: { scraper: prometheus, slo: { availability: 99.9%, errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n      grafana: { blueprint: grafana }\n      api: { image: api:1, ports: { http: 8080, metrics: 9100 } }\n";
     let file = SourceFile::new("platform.yaml", text);
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let objects = render::render(&platform, &NoAssets).unwrap().objects;
     let datasources = find(&objects, "ConfigMap", "grafana-config")["data"]["datasources.yaml"]
         .as_str()
@@ -2020,7 +2024,7 @@ fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
 fn a_service_s_own_objective_replaces_the_platform_s_for_it() {
     let text = "platform: demo\nnetwork: { mesh: istio }\nmonitoring: { scraper: prometheus, slo: { errors: 1% } }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n      api: { image: api:1, ports: { http: 8080 }, slo: { errors: 5%, latency: { p95: 250ms } } }\n      web: { image: web:1, ports: { http: 8080 } }\n";
     let file = SourceFile::new("platform.yaml", text);
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let objects = render::render(&platform, &NoAssets).unwrap().objects;
     let alerts: Vec<String> = slo_rules(&objects)
         .iter()
@@ -2039,7 +2043,7 @@ fn a_service_s_own_objective_replaces_the_platform_s_for_it() {
     let text = text.replace("      web: { image: web:1, ports: { http: 8080 } }\n", "  - name: edge\n    namespace: edge\n    mesh: false\n    services:\n      web: { image: web:1, ports: { http: 8080 }, slo: { availability: 99%, latency: { p95: 1s } } }\n");
     let file = SourceFile::new("platform.yaml", text);
     assert_eq!(
-        codes_of(model::resolve(&spec::parse(&file).unwrap(), None)),
+        codes_of(crate::resolve(&spec::parse(&file).unwrap(), None)),
         ["slo-needs-mesh platform.yaml:13:86"]
     );
 }
@@ -2213,7 +2217,7 @@ fn setup_jobs_in_the_mesh_run_their_sidecar_natively() {
 fn node_exporter_reads_every_node_and_its_namespace_is_privileged() {
     let text = "platform: demo\nnetwork: { policies: true, apiServer: 10.0.0.1/32 }\nmonitoring: { scraper: prometheus }\nnodePools:\n  gpu: { selector: { pool: gpu }, taints: [\"nvidia.com/gpu=true:NoSchedule\"] }\ntiers:\n  - name: data\n    services:\n      prometheus: { blueprint: prometheus }\n  - name: nodes\n    namespace: metrics\n    services:\n      node-exporter: { blueprint: node-exporter }\n      kube-state-metrics: { blueprint: kube-state-metrics }\n";
     let file = SourceFile::new("platform.yaml", text);
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let objects = render::render(&platform, &NoAssets).unwrap().objects;
     let daemon = find(&objects, "DaemonSet", "node-exporter");
     assert_eq!(
@@ -2304,7 +2308,7 @@ fn grafana_charts_the_cluster_and_the_nodes_from_their_exporters() {
             "platform: demo\nmonitoring: {{ scraper: prometheus }}\ntiers:\n  - name: data\n    services:\n{services}{extra}"
         );
         let file = SourceFile::new("platform.yaml", text);
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let objects = render::render(&platform, &NoAssets).unwrap().objects;
         find(&objects, "ConfigMap", "grafana-dashboards")["data"].clone()
     };

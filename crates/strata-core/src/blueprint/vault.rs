@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `vault` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Vault;
+
+impl Blueprint for Vault {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "vault",
     summary: "Vault on integrated raft storage, peers joined with retry-join",
-    modes: &[Mode {
-        name: "raft",
-        summary: "a StatefulSet of Vault servers (3 by default) sharing raft storage; initialise and unseal once after apply",
-        replicas: 3,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "raft",
+        "a StatefulSet of Vault servers (3 by default) sharing raft storage; initialise and unseal once after apply",
+        3,
+    )],
     version: "1.18.1",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn config(tuning: &Tuning) -> String {

@@ -4,28 +4,32 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use super::{Blueprint, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `weaviate` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct Weaviate;
+
+impl Blueprint for Weaviate {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "weaviate",
     summary: "Weaviate vector database with API keys; replicas join one raft cluster",
-    modes: &[Mode {
-        name: "cluster",
-        summary: "a StatefulSet of nodes (one by default) joined by gossip and raft",
-        replicas: 1,
-        operator: None,
-        operated: false,
-        sharded: false,
-    }],
+    modes: &[Mode::new(
+        "cluster",
+        "a StatefulSet of nodes (one by default) joined by gossip and raft",
+        1,
+    )],
     version: "1.27.2",
     takes: &[],
     options: &[],
-    recipe,
-    objects: recipe::no_objects,
-    companions: recipe::no_companions,
-    pods: recipe::own_pods,
-    check_options: recipe::no_option_checks,
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

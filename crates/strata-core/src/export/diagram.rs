@@ -411,14 +411,14 @@ fn service_detail(service: &crate::model::Service) -> String {
 mod tests {
     use super::*;
     use crate::source::SourceFile;
-    use crate::{model, spec};
+    use crate::spec;
 
     pub(super) fn shop() -> Diagram {
         let file = SourceFile::new(
             "shop.yaml",
             "platform: shop\ntiers:\n  - name: data\n    services:\n      db: { image: postgres:16, kind: stateful, ports: { pg: 5432 }, storage: 1Gi, replicas: 3 }\n      cache: { image: redis:7, ports: { redis: 6379 } }\n  - name: apps\n    after: [data]\n    services:\n      api: { image: shop/api:1, ports: { http: 8080, grpc: 9090, metrics: 9100 }, env: { DB: \"${db.address}\" } }\n      web: { image: shop/web:1, ports: { http: 3000 }, needs: [api, cache] }\n",
         );
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         Diagram::new(&platform)
     }
 
@@ -447,7 +447,7 @@ mod tests {
             "shop.yaml",
             "platform: shop\nexternals:\n  kafka: { hosts: [k.example.com], ports: { kafka: 9092 }, cidr: 10.0.0.0/8 }\ntiers:\n  - name: apps\n    services:\n      api: { image: shop/api:1, env: { BROKERS: \"${kafka.address}\" } }\n",
         );
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let diagram = Diagram::new(&platform);
         assert_eq!(diagram.lanes.last().unwrap().name, "outside");
         let kafka = diagram

@@ -5,11 +5,13 @@
 //! names and references checked, and services layered into waves. Every
 //! later stage (plan, render, audit, apply) reads only this.
 
+mod blueprint;
 pub mod endpoint;
 pub mod external;
 pub mod graph;
 pub mod reference;
 mod resolve;
+mod tuning;
 
 use std::collections::BTreeMap;
 
@@ -20,12 +22,19 @@ use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
+pub use blueprint::{
+    Blueprint, BlueprintInfo, Catalog, Key, Mode, OptionCheck, OptionDoc, OptionValue,
+};
 pub use resolve::environment_names;
-pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
 pub use resolve::{
     DEFAULT_CPU_TARGET, DEFAULT_PROBE_PATH, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
     DEFAULT_USER,
+};
+pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
+pub use tuning::{
+    Database, HostAccess, Members, PodGroup, Recipe, Sibling, Supplied, Topic, Tuning, User,
+    is_sql_identifier, label_map, owner_secret_of,
 };
 
 /// Index of a tier in [`Platform::tiers`].
@@ -173,7 +182,7 @@ pub struct Service {
     /// The blueprint it was made from.
     pub blueprint: Option<String>,
     /// How it uses its blueprint: mode and options resolved.
-    pub tuning: Option<crate::blueprint::Tuning>,
+    pub tuning: Option<Tuning>,
     /// How it runs.
     pub kind: WorkloadKind,
     /// Cron schedule of a `cron` service.
@@ -664,7 +673,7 @@ impl Service {
     }
 
     /// What of its node its pods use, when its blueprint says so.
-    pub fn host_access(&self) -> Option<&crate::blueprint::HostAccess> {
+    pub fn host_access(&self) -> Option<&HostAccess> {
         self.tuning.as_ref().and_then(|t| t.supplied.host.as_ref())
     }
 

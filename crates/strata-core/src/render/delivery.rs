@@ -83,7 +83,7 @@ fn duration(seconds: u64) -> String {
 mod tests {
     use super::*;
     use crate::source::SourceFile;
-    use crate::{model, spec};
+    use crate::spec;
     use serde_json::Value;
 
     fn application(platform: &Platform) -> Value {
@@ -113,7 +113,7 @@ tiers:
     fn each_environment_syncs_its_own_overlay_into_its_namespace() {
         let file = SourceFile::new("t.yaml", SPEC);
         let doc = spec::parse(&file).unwrap();
-        let staging = model::resolve(&doc, Some("staging")).unwrap();
+        let staging = crate::resolve(&doc, Some("staging")).unwrap();
         let app = application(&staging);
         assert_eq!(app["metadata"]["name"], "kt-staging");
         assert_eq!(app["metadata"]["namespace"], "argocd");
@@ -129,7 +129,7 @@ tiers:
                 "retry": { "limit": 5, "backoff": { "duration": "5s", "factor": 2, "maxDuration": "3m" } },
             })
         );
-        let base = model::resolve(&doc, None).unwrap();
+        let base = crate::resolve(&doc, None).unwrap();
         let app = application(&base);
         assert_eq!(app["metadata"]["name"], "kt");
         assert_eq!(app["spec"]["source"]["path"], "deploy/kt/base");
@@ -139,7 +139,7 @@ tiers:
     #[test]
     fn every_object_carries_its_wave_for_argo_cd() {
         let file = SourceFile::new("t.yaml", SPEC);
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let set = crate::render::render(&platform, &crate::render::NoAssets).unwrap();
         // The Application itself is applied once, by hand: not part of a wave.
         for object in set.objects.iter().filter(|o| o.kind() != "Application") {
@@ -152,7 +152,7 @@ tiers:
         }
         let without = SPEC.replace("delivery:", "x-delivery:");
         let file = SourceFile::new("t.yaml", without);
-        let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let set = crate::render::render(&platform, &crate::render::NoAssets).unwrap();
         assert!(
             set.objects
@@ -166,7 +166,7 @@ tiers:
     fn a_path_outside_the_repository_is_refused() {
         let text = SPEC.replace("path: deploy/kt/", "path: ../kt");
         let file = SourceFile::new("t.yaml", text);
-        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        let errors = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
         assert_eq!(errors[0].code, "invalid-path");
     }
 }

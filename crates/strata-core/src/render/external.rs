@@ -62,7 +62,7 @@ tiers:
         let file = SourceFile::new("platform.yaml", text);
         let doc = spec::parse(&file)
             .map_err(|d| d.iter().map(|d| d.code.to_string()).collect::<Vec<_>>())?;
-        model::resolve(&doc, None).map_err(|d| d.iter().map(|d| d.code.to_string()).collect())
+        crate::resolve(&doc, None).map_err(|d| d.iter().map(|d| d.code.to_string()).collect())
     }
 
     fn egress(objects: &[crate::render::Object], name: &str) -> Value {

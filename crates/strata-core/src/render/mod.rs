@@ -26,7 +26,9 @@ use crate::diag::Diagnostic;
 use crate::model::{Platform, Service};
 
 pub use gateway::{MERGED_METRICS_PORT, scrape_port};
+pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
+pub use network::{api_server, member_policies};
 pub use registry::PullSecret;
 
 /// Reads the files a spec names (configuration files, raw manifests),
@@ -174,7 +176,7 @@ pub fn kind_rank(kind: &str) -> usize {
 /// ```
 /// use strata_core::{model, render, source::SourceFile, spec};
 /// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: nginx:1.27, ports: { http: 8080 }, replicas: 2 }\n");
-/// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
 /// let set = render::render(&platform, &render::NoAssets).unwrap();
 /// let kinds: Vec<&str> = set.objects.iter().map(|o| o.kind()).collect();
 /// assert_eq!(
@@ -268,10 +270,31 @@ fn render_service(
     values.extend(workload::render(platform, service));
     gateway::mount_kong_config(platform, service, &mut values);
     values.extend(policy::render(platform, service));
-    crate::blueprint::render(platform, service, &mut values);
+    blueprint_objects(platform, service, &mut values);
     traffic::session_affinity(service, &mut values);
     gateway::merge_metrics(platform, service, &mut values);
     values.into_iter().map(make).collect()
+}
+
+/// Amends the objects rendered for a blueprint service (or replaces them,
+/// when an operator runs its pods) and adds the blueprint's own, its
+/// companions' and its member groups' NetworkPolicies.
+fn blueprint_objects(platform: &Platform, service: &Service, objects: &mut Vec<Value>) {
+    let Some(tuning) = &service.tuning else {
+        return;
+    };
+    if tuning.mode.operated {
+        objects.clear();
+    } else {
+        workload::amend(tuning, objects);
+    }
+    objects.extend(tuning.blueprint.objects(platform, service, tuning));
+    for companion in service.companions() {
+        objects.extend(service_objects(platform, &companion));
+    }
+    if platform.network.policies {
+        objects.extend(network::member_policies(platform, service, tuning));
+    }
 }
 
 /// The objects of a service that the model does not list: a blueprint's

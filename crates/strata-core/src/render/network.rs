@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Object, labels};
 use crate::model::{
-    MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned, WorkloadKind,
+    MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned, Tuning, WorkloadKind,
 };
 
 /// Where cluster DNS runs.
@@ -124,6 +124,7 @@ fn control_plane(platform: &Platform) -> Vec<Value> {
     out
 }
 
+/// Ports as NetworkPolicy ports.
 fn tcp(ports: &[u16]) -> Vec<Value> {
     ports
         .iter()
@@ -393,4 +394,94 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
         rules.push(rule);
     }
     policy(platform, service, "Egress", rules)
+}
+
+/// Egress to the API server: to `network.apiServer` when the platform
+/// says where it is, else to any address on its ports.
+pub fn api_server(platform: &Platform) -> Value {
+    match &platform.network.api_server {
+        Some(cidr) => api_server_rule(cidr),
+        None => json!({ "ports": tcp(&[443, 6443]) }),
+    }
+}
+
+/// NetworkPolicies for the groups of pods the platform's graph does not
+/// name (a Sentinel group, an operator's pods, a Keeper ensemble), one per
+/// group: the groups talk among themselves; the service's callers reach the
+/// first group on the member ports; an operator reaches its ports, from its
+/// namespace when a tier of the platform installs it; operated pods reach
+/// the API server.
+pub fn member_policies(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+    let groups = &tuning.supplied.members;
+    let peers: Vec<Value> = groups
+        .iter()
+        .map(|g| json!({ "podSelector": g.selector }))
+        .collect();
+    let callers: Vec<Value> = platform
+        .edges
+        .iter()
+        .filter(|e| platform.services[e.to.0].name == service.name)
+        .map(|e| service_peer(platform, &platform.services[e.from.0]))
+        .collect();
+    let operator = match &tuning.operator_namespace {
+        Some(namespace) => {
+            json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } } })
+        }
+        None => json!({ "namespaceSelector": {} }),
+    };
+    let mut out: Vec<Value> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, group)| {
+            let mut ingress = vec![json!({ "from": peers })];
+            if i == 0 && !callers.is_empty() && !tuning.supplied.member_ports.is_empty() {
+                ingress.push(json!({ "from": callers, "ports": tcp(&tuning.supplied.member_ports) }));
+            }
+            if !group.operator_ports.is_empty() {
+                ingress.push(json!({ "from": [operator], "ports": tcp(&group.operator_ports) }));
+            }
+            let mut egress = vec![json!({ "to": peers })];
+            if tuning.mode.operated {
+                egress.push(api_server(platform));
+            }
+            json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": labels::metadata(platform, service, &format!("{}-{}", service.name, group.name)),
+                "spec": { "podSelector": group.selector, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress },
+            })
+        })
+        .collect();
+    // An operator in a namespace of the platform (installed by a tier) sits
+    // behind that namespace's default deny: let it reach its pods and the
+    // API server. Another namespace's policies are not this platform's.
+    if let Some(namespace) = tuning
+        .operator_namespace
+        .as_ref()
+        .filter(|n| platform.namespaces.iter().any(|own| own.name == **n))
+    {
+        let mut egress: Vec<Value> = groups
+            .iter()
+            .filter(|g| !g.operator_ports.is_empty())
+            .map(|g| {
+                json!({
+                    "to": [{ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } }, "podSelector": g.selector }],
+                    "ports": tcp(&g.operator_ports),
+                })
+            })
+            .collect();
+        if !egress.is_empty() {
+            egress.push(api_server(platform));
+            let mut meta =
+                labels::metadata(platform, service, &format!("{}-operator", service.name));
+            meta["namespace"] = json!(namespace);
+            out.push(json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta,
+                "spec": { "podSelector": {}, "policyTypes": ["Egress"], "egress": egress },
+            }));
+        }
+    }
+    out
 }

@@ -185,7 +185,7 @@ mod tests {
 
     use crate::render::{NoAssets, Object, RenderedSet, render};
     use crate::source::SourceFile;
-    use crate::{model, spec};
+    use crate::spec;
 
     const SPEC: &str = "
 platform: shop
@@ -221,7 +221,7 @@ tiers:
     fn rendered(env: Option<&str>) -> RenderedSet {
         let file = SourceFile::new("platform.yaml", SPEC);
         let doc = spec::parse(&file).expect("parses");
-        let platform = model::resolve(&doc, env).unwrap_or_else(|e| panic!("{e:?}"));
+        let platform = crate::resolve(&doc, env).unwrap_or_else(|e| panic!("{e:?}"));
         render(&platform, &NoAssets).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
@@ -278,7 +278,7 @@ tiers:
     fn a_pod_lists_each_secret_of_its_images_once_sorted() {
         let file = SourceFile::new("platform.yaml", SPEC);
         let doc = spec::parse(&file).expect("parses");
-        let platform = model::resolve(&doc, None).expect("resolves");
+        let platform = crate::resolve(&doc, None).expect("resolves");
         let mut objects = vec![Object::new(
             1,
             None,
@@ -324,7 +324,7 @@ tiers:
     fn a_milvus_pulls_its_components_image_with_the_secret() {
         let file = SourceFile::new("platform.yaml", SPEC);
         let doc = spec::parse(&file).expect("parses");
-        let platform = model::resolve(&doc, None).expect("resolves");
+        let platform = crate::resolve(&doc, None).expect("resolves");
         let milvus = |image: &str| {
             Object::new(
                 1,

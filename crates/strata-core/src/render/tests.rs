@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::model;
 use crate::source::SourceFile;
 use crate::spec;
 
@@ -27,7 +26,7 @@ fn render_with(
 ) -> Result<RenderedSet, Vec<Diagnostic>> {
     let file = SourceFile::new("platform.yaml", text);
     let doc = spec::parse(&file).expect("the fixture parses");
-    let platform = model::resolve(&doc, env).expect("the fixture resolves");
+    let platform = crate::resolve(&doc, env).expect("the fixture resolves");
     render(&platform, &Files(files.iter().copied().collect()))
 }
 
@@ -939,7 +938,7 @@ fn serde_saphyr_yaml(text: &str) -> Value {
 fn network_mistakes_are_reported_at_their_place() {
     let resolve = |text: &str| {
         let file = SourceFile::new("platform.yaml", text);
-        model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err()
+        crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err()
     };
     let two = MESH.replace(
         "gateways:\n  edge:",
@@ -1876,7 +1875,7 @@ fn extra_volumes_are_claimed_per_pod_or_once_and_mounted() {
     );
     // `plan` counts every claim: 2 pods × 2 volumes, and one.
     let file = SourceFile::new("platform.yaml", &stateless);
-    let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let totals = crate::plan::Plan::new(&platform).total;
     assert_eq!(totals.pvcs, 5);
     assert_eq!(totals.storage, crate::quantity::Quantity::units(31 << 30));
@@ -2184,7 +2183,7 @@ fn namespace_limits_replace_the_limit_range_defaults_and_add_bounds() {
     let codes = |limits: &str| {
         let file = SourceFile::new("platform.yaml", spec(limits));
         let doc = spec::parse(&file).expect("the fixture parses");
-        match model::resolve(&doc, None) {
+        match crate::resolve(&doc, None) {
             Ok(_) => Vec::new(),
             Err(errors) => errors
                 .iter()

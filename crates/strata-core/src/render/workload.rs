@@ -7,7 +7,8 @@ use super::labels;
 use super::scheduling::QUEUE_ANNOTATION;
 use super::service::{config_name, headless_name};
 use crate::model::{
-    EnvValue, InitStep, Platform, Probes, Profile, Protocol, Service, WorkloadKind,
+    EnvValue, HostAccess, InitStep, Platform, Probes, Profile, Protocol, Service, Tuning,
+    WorkloadKind,
 };
 use crate::quantity::Measure;
 
@@ -556,4 +557,141 @@ fn probe(probes: &Probes, port: u16, path: &str, period: u32, failures: u32) -> 
     probe["timeoutSeconds"] = json!(3);
     probe["failureThreshold"] = json!(failures.max(1));
     probe
+}
+
+fn workload(objects: &mut [Value]) -> Option<&mut Value> {
+    objects.iter_mut().find(|o| {
+        matches!(
+            o["kind"].as_str(),
+            Some("Deployment" | "StatefulSet" | "DaemonSet")
+        )
+    })
+}
+
+/// The pod spec of a workload object.
+fn pod_spec(workload: &mut Value) -> &mut Value {
+    &mut workload["spec"]["template"]["spec"]
+}
+
+fn push(array: &mut Value, item: Value) {
+    match array.as_array_mut() {
+        Some(items) => items.push(item),
+        None => *array = json!([item]),
+    }
+}
+
+/// Makes the render of a blueprint service fit its image: scratch
+/// directories where it writes, the ConfigMaps its objects render, its
+/// pod's identity in the environment, and one value per variable (the
+/// user's last).
+pub(super) fn amend(tuning: &Tuning, objects: &mut [Value]) {
+    let Some(workload) = workload(objects) else {
+        return;
+    };
+    let stateful = workload["kind"] == "StatefulSet";
+    if let Some(host) = &tuning.supplied.host {
+        host_access(host, workload);
+    }
+    let pod = pod_spec(workload);
+    for (i, path) in tuning.supplied.scratch.iter().enumerate() {
+        let name = format!("scratch-{i}");
+        push(&mut pod["volumes"], json!({ "name": name, "emptyDir": {} }));
+        push(
+            &mut pod["containers"][0]["volumeMounts"],
+            json!({ "name": name, "mountPath": path }),
+        );
+    }
+    for (i, (config_map, path)) in tuning.supplied.mounts.iter().enumerate() {
+        let name = format!("mount-{i}");
+        push(
+            &mut pod["volumes"],
+            json!({ "name": name, "configMap": { "name": config_map } }),
+        );
+        push(
+            &mut pod["containers"][0]["volumeMounts"],
+            json!({ "name": name, "mountPath": path, "readOnly": true }),
+        );
+    }
+    if !tuning.supplied.sidecars.is_empty() {
+        let theirs: Vec<&Value> = tuning
+            .supplied
+            .sidecars
+            .iter()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .map(|p| &p["name"])
+            .collect();
+        if let Some(ports) = pod["containers"][0]["ports"].as_array_mut() {
+            ports.retain(|p| !theirs.contains(&&p["name"]));
+        }
+        for sidecar in &tuning.supplied.sidecars {
+            push(&mut pod["containers"], sidecar.clone());
+        }
+    }
+    let container = &mut pod["containers"][0];
+    let mut env: Vec<Value> = container["env"].as_array().cloned().unwrap_or_default();
+    if tuning.supplied.pod_env {
+        let field = |name: &str, path: &str| json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } });
+        let mut identity = vec![
+            field("POD_NAME", "metadata.name"),
+            field("POD_NAMESPACE", "metadata.namespace"),
+            field("POD_IP", "status.podIP"),
+        ];
+        if stateful {
+            identity.push(field(
+                "POD_INDEX",
+                "metadata.labels['apps.kubernetes.io/pod-index']",
+            ));
+        }
+        env.splice(0..0, identity);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut unique: Vec<Value> = env
+        .into_iter()
+        .rev()
+        .filter(|v| seen.insert(v["name"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    unique.reverse();
+    if !unique.is_empty() {
+        container["env"] = json!(unique);
+    }
+}
+
+/// Puts a workload's pods on their node's network and process namespaces
+/// with the node's paths mounted read-only, on every node if asked, and
+/// records the lint checks this trips on purpose beside the workload's own.
+fn host_access(host: &HostAccess, workload: &mut Value) {
+    let accepted = host.accepted_checks();
+    if !accepted.is_empty() {
+        let annotation = &mut workload["metadata"]["annotations"][crate::lint::IGNORE_ANNOTATION];
+        let mut ids: Vec<&str> = annotation
+            .as_str()
+            .map(|s| s.split(',').filter(|id| !id.is_empty()).collect())
+            .unwrap_or_default();
+        ids.extend(accepted);
+        *annotation = json!(ids.join(","));
+    }
+    let pod = pod_spec(workload);
+    if host.network {
+        pod["hostNetwork"] = json!(true);
+        // Cluster names still resolve from the node's network.
+        pod["dnsPolicy"] = json!("ClusterFirstWithHostNet");
+    }
+    if host.pid {
+        pod["hostPID"] = json!(true);
+    }
+    for (name, path, mount) in host.paths {
+        push(
+            &mut pod["volumes"],
+            json!({ "name": name, "hostPath": { "path": path } }),
+        );
+        let mut volume_mount = json!({ "name": name, "mountPath": mount, "readOnly": true });
+        if *path == "/" {
+            // Filesystems mounted on the node later show up in the pod too.
+            volume_mount["mountPropagation"] = json!("HostToContainer");
+        }
+        push(&mut pod["containers"][0]["volumeMounts"], volume_mount);
+    }
+    if host.every_node {
+        pod["tolerations"] = json!([{ "operator": "Exists" }]);
+    }
 }

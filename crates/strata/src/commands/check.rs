@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use strata_core::model::{self, environment_names};
+use strata_core::model::environment_names;
 use strata_core::spec;
 
 use super::{read, report};
@@ -28,7 +28,7 @@ pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut problems = Vec::new();
     let mut summary = None;
     for env in &environments {
-        match model::resolve(&doc, env.as_deref()) {
+        match strata_core::resolve(&doc, env.as_deref()) {
             Ok(platform) => {
                 summary.get_or_insert((
                     platform.services.len(),

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_core::diag::Diagnostic;
-use strata_core::model::{self, Platform};
+use strata_core::model::Platform;
 use strata_core::source::SourceFile;
 use strata_core::spec::{self, Document};
 
@@ -149,7 +149,7 @@ pub fn load(
         Ok(doc) => doc,
         Err(diagnostics) => return Ok(Err(report(printer, &file, &diagnostics))),
     };
-    match model::resolve(&doc, env) {
+    match strata_core::resolve(&doc, env) {
         Ok(platform) => Ok(Ok((doc, platform))),
         Err(diagnostics) => Ok(Err(report(printer, &file, &diagnostics))),
     }

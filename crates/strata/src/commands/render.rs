@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use strata_core::export::{self, Format, Layout, helm, kustomize};
-use strata_core::model::{self, environment_names};
+use strata_core::model::environment_names;
 use strata_core::render::{self, Assets};
 
 use super::{load, report};
@@ -142,7 +142,7 @@ fn run_export(
     };
     let mut sets = Vec::new();
     for env in &environments {
-        let platform = match model::resolve(&doc, Some(env)) {
+        let platform = match strata_core::resolve(&doc, Some(env)) {
             Ok(platform) => platform,
             Err(diagnostics) => return Ok(report(printer, &doc.file, &diagnostics)),
         };

@@ -6,94 +6,117 @@
 
 use serde_json::{Value, json};
 
+use super::database;
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use super::{Blueprint, Database, Key, Members, Mode, OptionDoc, Recipe, Supplied, Tuning};
-use crate::model::{Platform, Service};
+use crate::diag::Diagnostic;
+use crate::model::{
+    Blueprint, BlueprintInfo, Database, Key, Members, Mode, OptionCheck, OptionDoc, OptionValue,
+    Platform, PodGroup, Recipe, Service, Supplied, Tuning,
+};
 
 mod patroni;
 
 /// The `postgresql` blueprint.
-pub static BLUEPRINT: Blueprint = Blueprint {
+pub(super) struct PostgreSQL;
+
+impl Blueprint for PostgreSQL {
+    fn info(&self) -> &'static BlueprintInfo {
+        &INFO
+    }
+
+    fn recipe(&self, tuning: &Tuning) -> Recipe {
+        recipe(tuning)
+    }
+
+    fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
+        objects(platform, service, tuning)
+    }
+
+    fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+        pods(service, tuning)
+    }
+
+    fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
+        check_options(check)
+    }
+}
+
+static INFO: BlueprintInfo = BlueprintInfo {
     name: "postgresql",
     summary: "PostgreSQL with its databases, owners and schemas created at first start",
-    modes: &[
-        Mode {
-            name: "single",
-            summary: "one server (a StatefulSet of the official image)",
-            replicas: 1,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-        Mode {
-            name: "ha",
-            summary: "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3; each database (and its schemas) a `Database` resource, owners after the first managed roles (CloudNativePG 1.26 or later)",
-            replicas: 3,
-            operator: Some("cloudnative-pg"),
-            operated: true,
-            sharded: false,
-        },
-        Mode {
-            name: "patroni",
-            summary: "a StatefulSet of Spilo (PostgreSQL with Patroni) electing its primary in the platform's etcd (option `dcs`): Services `NAME-primary` and `NAME-replicas` follow the pods' role labels, replicas stream from the primary, a Job `NAME-databases` creates the databases, owners and schemas (PostgreSQL 12 to 16)",
-            replicas: 3,
-            operator: None,
-            operated: false,
-            sharded: false,
-        },
-    ],
+    modes: &[SINGLE, HA, PATRONI],
     version: "16.4",
     takes: &[Key::Databases, Key::Settings],
     options: &[
-        OptionDoc {
-            name: "backup",
-            summary: "`ha` mode: the S3 URL base backups and WAL go to (`s3://bucket/path`); none by default.",
-        },
-        OptionDoc {
-            name: "backupSecret",
-            summary: "`ha` mode: the Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for `backup`; `NAME-backup` by default.",
-        },
-        OptionDoc {
-            name: "backupAccessKey",
-            summary: "`ha` mode: the key of `backupSecret` holding the access key ID; `ACCESS_KEY_ID` by default (needs `backupSecret`).",
-        },
-        OptionDoc {
-            name: "backupSecretKey",
-            summary: "`ha` mode: the key of `backupSecret` holding the secret access key, such as `SECRET_ACCESS_KEY`; `ACCESS_SECRET_KEY` by default (needs `backupSecret`).",
-        },
-        OptionDoc {
-            name: "walMaxParallel",
-            summary: "A number: `ha` mode: WAL files archived and fetched in parallel (`wal.maxParallel` of the object store); one at a time by default (needs `backup`).",
-        },
-        OptionDoc {
-            name: "backupEndpoint",
-            summary: "`ha` mode: a service of the platform serving S3 (a `minio`) that `backup` goes to: its URL is the `endpointURL`, the cluster calls it (an edge, so NetworkPolicies allow it), and without `backupSecret` a `minio`'s root credentials in its Secret `SERVICE-credentials` (`root-user`, `root-password`) sign the requests; none by default (AWS S3).",
-        },
-        OptionDoc {
-            name: "retention",
-            summary: "`ha` mode: how long backups are kept, such as `30d`; `30d` by default.",
-        },
-        OptionDoc {
-            name: "dcs",
-            summary: "`patroni` mode, required: the platform's `etcd` service Patroni keeps its leader lock and configuration in; the pods call it and start after it.",
-        },
-        OptionDoc {
-            name: "maxConnections",
-            summary: "A number: `max_connections`; 200 by default.",
-        },
+        OptionDoc::text(
+            "backup",
+            "`ha` mode: the S3 URL base backups and WAL go to (`s3://bucket/path`); none by default.",
+        ),
+        OptionDoc::text(
+            "backupSecret",
+            "`ha` mode: the Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for `backup`; `NAME-backup` by default.",
+        ),
+        OptionDoc::text(
+            "backupAccessKey",
+            "`ha` mode: the key of `backupSecret` holding the access key ID; `ACCESS_KEY_ID` by default (needs `backupSecret`).",
+        ),
+        OptionDoc::text(
+            "backupSecretKey",
+            "`ha` mode: the key of `backupSecret` holding the secret access key, such as `SECRET_ACCESS_KEY`; `ACCESS_SECRET_KEY` by default (needs `backupSecret`).",
+        ),
+        OptionDoc::of(
+            OptionValue::Number,
+            "walMaxParallel",
+            "A number: `ha` mode: WAL files archived and fetched in parallel (`wal.maxParallel` of the object store); one at a time by default (needs `backup`).",
+        ),
+        OptionDoc::text(
+            "backupEndpoint",
+            "`ha` mode: a service of the platform serving S3 (a `minio`) that `backup` goes to: its URL is the `endpointURL`, the cluster calls it (an edge, so NetworkPolicies allow it), and without `backupSecret` a `minio`'s root credentials in its Secret `SERVICE-credentials` (`root-user`, `root-password`) sign the requests; none by default (AWS S3).",
+        ),
+        OptionDoc::text(
+            "retention",
+            "`ha` mode: how long backups are kept, such as `30d`; `30d` by default.",
+        ),
+        OptionDoc::text(
+            "dcs",
+            "`patroni` mode, required: the platform's `etcd` service Patroni keeps its leader lock and configuration in; the pods call it and start after it.",
+        ),
+        OptionDoc::of(
+            OptionValue::Number,
+            "maxConnections",
+            "A number: `max_connections`; 200 by default.",
+        ),
     ],
-    recipe,
-    objects,
-    companions: recipe::no_companions,
-    pods,
-    check_options,
 };
+
+/// The `single` mode.
+const SINGLE: Mode = Mode::new(
+    "single",
+    "one server (a StatefulSet of the official image)",
+    1,
+);
+
+/// The `ha` mode.
+const HA: Mode = Mode::new(
+    "ha",
+    "a CloudNativePG `Cluster`: a primary and streaming replicas with automated failover, a PodDisruptionBudget and anti-affinity, optional backups to S3; each database (and its schemas) a `Database` resource, owners after the first managed roles (CloudNativePG 1.26 or later)",
+    3,
+)
+.operator("cloudnative-pg")
+.operated();
+
+/// The `patroni` mode.
+const PATRONI: Mode = Mode::new(
+    "patroni",
+    "a StatefulSet of Spilo (PostgreSQL with Patroni) electing its primary in the platform's etcd (option `dcs`): Services `NAME-primary` and `NAME-replicas` follow the pods' role labels, replicas stream from the primary, a Job `NAME-databases` creates the databases, owners and schemas (PostgreSQL 12 to 16)",
+    3,
+);
 
 const PORT: u16 = 5432;
 
 /// Options that only mean something in one mode, or beside another: without
 /// these checks they would be accepted and ignored.
-fn check_options(check: &super::OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
+fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     const NEEDS: [(&str, &str); 3] = [
         ("walMaxParallel", "backup"),
         ("backupAccessKey", "backupSecret"),
@@ -179,7 +202,7 @@ fn setup(connect: &str, databases: &[Database], owners: &[String]) -> String {
         call.push_str(part);
     }
     for owner in owners {
-        let variable = super::password_variable(owner);
+        let variable = database::password_variable(owner);
         call.push_str(&format!(" -v {variable}=\"${variable}\""));
     }
     call.push_str(" <<'SQL'\n");
@@ -187,7 +210,7 @@ fn setup(connect: &str, databases: &[Database], owners: &[String]) -> String {
         call.push_str(&format!(
             "SELECT 'CREATE ROLE {owner} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}')\\gexec\n\
              ALTER ROLE {owner} PASSWORD :'{}';\n",
-            super::password_variable(owner)
+            database::password_variable(owner)
         ));
     }
     for db in databases {
@@ -265,17 +288,17 @@ fn exporter(secret: &str) -> Value {
 
 /// What `plan` counts: a `single` server's pod carries the exporter when
 /// the platform is monitored.
-fn pods(service: &Service, tuning: &Tuning) -> Vec<super::PodGroup> {
-    let mut servers = super::PodGroup::of(service);
-    if tuning.metrics && tuning.mode.name == "single" {
+fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    let mut servers = PodGroup::of(service);
+    if tuning.metrics && *tuning.mode == SINGLE {
         servers.resources = servers.resources.plus(recipe::EXPORTER_SIZE.resources());
     }
     vec![servers]
 }
 
 fn recipe(tuning: &Tuning) -> Recipe {
-    let ha = tuning.mode.name == "ha";
-    let patroni = tuning.mode.name == "patroni";
+    let ha = *tuning.mode == HA;
+    let patroni = *tuning.mode == PATRONI;
     let mut exports;
     let credentials;
     let mut spec = json!({
@@ -335,7 +358,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         Some(db) => (
             db.name.clone(),
             db.owner.clone(),
-            super::owner_secret(tuning, &db.owner),
+            database::owner_secret(tuning, &db.owner),
         ),
         None if ha => (
             "app".into(),
@@ -356,13 +379,18 @@ fn recipe(tuning: &Tuning) -> Recipe {
     exports.push(("database".into(), database));
     exports.push(("user".into(), user));
     exports.push(("secret".into(), secret));
-    exports.extend(super::database_exports(tuning, "postgresql", &host, PORT));
+    exports.extend(database::database_exports(
+        tuning,
+        "postgresql",
+        &host,
+        PORT,
+    ));
     Recipe {
         spec,
         supplied: Supplied {
             exports,
             credentials,
-            secrets: super::owner_secrets(tuning),
+            secrets: database::owner_secrets(tuning),
             // Options refused outside their mode (`check_options`).
             needs: ["backupEndpoint", "dcs"]
                 .iter()
@@ -377,7 +405,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
                 vec!["/var/run/postgresql".into()]
             },
             pod_env: patroni,
-            sidecars: if tuning.metrics && tuning.mode.name == "single" {
+            sidecars: if tuning.metrics && *tuning.mode == SINGLE {
                 vec![exporter(&credentials_name(tuning))]
             } else {
                 Vec::new()
@@ -386,7 +414,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
             // their join and backup jobs) and `cnpg.io/podRole: instance`; it
             // reaches each instance's manager on 8000 and PostgreSQL on 5432.
             pods: ha.then(|| {
-                super::labels(&[
+                crate::model::label_map(&[
                     ("cnpg.io/cluster", &tuning.service),
                     ("cnpg.io/podRole", "instance"),
                 ])
@@ -424,8 +452,8 @@ fn primary_and_replicas(tuning: &Tuning, write: &str, read: &str) -> Vec<(String
 /// setup script reads.
 fn owner_passwords(tuning: &Tuning, spec: &mut Value) {
     for owner in tuning.database_owners() {
-        spec["env"][super::password_variable(&owner)] =
-            json!({ "secret": super::owner_secret(tuning, &owner), "key": "password" });
+        spec["env"][database::password_variable(&owner)] =
+            json!({ "secret": database::owner_secret(tuning, &owner), "key": "password" });
     }
 }
 
@@ -445,7 +473,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     }
     let mut initdb = json!({ "database": tuning.databases.first().map_or("app", |d| d.name.as_str()), "owner": app_user(tuning) });
     if !tuning.databases.is_empty() {
-        initdb["secret"] = json!({ "name": super::owner_secret(tuning, &app_user(tuning)) });
+        initdb["secret"] = json!({ "name": database::owner_secret(tuning, &app_user(tuning)) });
     }
     let mut spec = json!({
         "instances": service.replicas,
@@ -484,7 +512,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         .database_owners()
         .into_iter()
         .filter(|owner| *owner != app)
-        .map(|owner| json!({ "name": owner, "ensure": "present", "login": true, "passwordSecret": { "name": super::owner_secret(tuning, &owner) } }))
+        .map(|owner| json!({ "name": owner, "ensure": "present", "login": true, "passwordSecret": { "name": database::owner_secret(tuning, &owner) } }))
         .collect();
     if !roles.is_empty() {
         spec["managed"] = json!({ "roles": roles });
@@ -509,7 +537,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             && store
                 .tuning
                 .as_ref()
-                .is_some_and(|t| t.blueprint.name == "minio")
+                .is_some_and(|t| t.blueprint.name() == "minio")
         {
             let minio = format!("{}-credentials", store.name);
             credentials = json!({
@@ -545,7 +573,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut out = vec![json!({
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Cluster",
-        "metadata": recipe::metadata(platform, service, &service.name),
+        "metadata": crate::render::metadata(platform, service, &service.name),
         "spec": spec,
     })];
     // Every database, the first included, as a `Database` resource: each
@@ -562,7 +590,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "Database",
-            "metadata": recipe::metadata(platform, service, &format!("{}-{}", service.name, db.name.replace('_', "-"))),
+            "metadata": crate::render::metadata(platform, service, &format!("{}-{}", service.name, db.name.replace('_', "-"))),
             "spec": spec,
         }));
     }
@@ -570,7 +598,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         out.push(json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "ScheduledBackup",
-            "metadata": recipe::metadata(platform, service, &format!("{}-daily", service.name)),
+            "metadata": crate::render::metadata(platform, service, &format!("{}-daily", service.name)),
             "spec": { "schedule": "0 0 3 * * *", "backupOwnerReference": "self", "cluster": { "name": service.name } },
         }));
     }

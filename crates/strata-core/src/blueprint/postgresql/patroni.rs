@@ -11,11 +11,11 @@
 
 use serde_json::{Value, json};
 
+use super::super::database;
 use super::super::recipe::{self, credentials_name, image, reference, resources, user, volume};
-use super::super::{Members, OptionCheck, Tuning};
-use super::{PORT, parameters};
+use super::{PATRONI, PORT, parameters};
 use crate::diag::Diagnostic;
-use crate::model::{Platform, Service};
+use crate::model::{Members, OptionCheck, Platform, Service, Tuning};
 
 /// Spilo's release with Patroni 3.3, which names the leader `master` in its
 /// role callbacks; the `spilo-16` image runs PostgreSQL 12 to 16.
@@ -32,7 +32,7 @@ const GID: u32 = 103;
 
 /// `dcs` is required, and the version must be one the image carries.
 pub(super) fn check(check: &OptionCheck<'_>) -> Vec<Diagnostic> {
-    if check.mode.name != "patroni" {
+    if *check.mode != PATRONI {
         return Vec::new();
     }
     let mut errors = Vec::new();
@@ -169,7 +169,7 @@ pub(super) fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -
             json!({
                 "apiVersion": "v1",
                 "kind": "Service",
-                "metadata": recipe::metadata(platform, service, &format!("{}-{suffix}", service.name)),
+                "metadata": crate::render::metadata(platform, service, &format!("{}-{suffix}", service.name)),
                 "spec": {
                     "type": "ClusterIP",
                     "selector": selector,
@@ -201,7 +201,7 @@ pub(super) fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -
     ];
     // The official image's psql, of the cluster's version, as its `postgres`.
     let client = image("postgres", tuning);
-    out.extend(super::super::databases_job(
+    out.extend(database::databases_job(
         platform, service, tuning, &client, &script, env,
     ));
     out

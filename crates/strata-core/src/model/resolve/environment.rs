@@ -422,11 +422,11 @@ tiers:
     fn an_override_of_part_of_a_mapping_merges_before_it_is_checked() {
         let file = SourceFile::new("t.yaml", SPEC);
         let doc = spec::parse(&file).unwrap();
-        let prod = model::resolve(&doc, Some("prod")).unwrap();
+        let prod = crate::resolve(&doc, Some("prod")).unwrap();
         let autoscale = prod.service("api").unwrap().runtime.autoscale.unwrap();
         assert_eq!((autoscale.min, autoscale.max), (3, 10));
         // Without a base to merge over, the override must be complete.
-        let errors = model::resolve(&doc, Some("broken")).unwrap_err();
+        let errors = crate::resolve(&doc, Some("broken")).unwrap_err();
         assert_eq!(errors[0].code, "missing-key", "{errors:?}");
         assert!(errors[0].message.contains("`max`"), "{errors:?}");
     }
@@ -434,7 +434,7 @@ tiers:
     fn codes(text: &str, env: &str) -> Vec<(&'static str, String)> {
         let file = SourceFile::new("t.yaml", text);
         let doc = spec::parse(&file).unwrap();
-        match model::resolve(&doc, Some(env)) {
+        match crate::resolve(&doc, Some(env)) {
             Ok(_) => Vec::new(),
             Err(errors) => errors
                 .into_iter()
@@ -483,12 +483,12 @@ tiers:
                 .find(|v| v.name == "BROKERS")
                 .map(|v| v.value.clone())
         };
-        let base = model::resolve(&doc, None).unwrap();
+        let base = crate::resolve(&doc, None).unwrap();
         assert_eq!(
             brokers(&base),
             Some(model::EnvValue::Literal("kafka.dev.internal:9092".into()))
         );
-        let prod = model::resolve(&doc, Some("prod")).unwrap();
+        let prod = crate::resolve(&doc, Some("prod")).unwrap();
         assert_eq!(
             brokers(&prod),
             Some(model::EnvValue::Literal(
@@ -519,10 +519,10 @@ tiers:
 ";
         let file = SourceFile::new("t.yaml", text);
         let doc = spec::parse(&file).unwrap();
-        let base = model::resolve(&doc, None).unwrap();
+        let base = crate::resolve(&doc, None).unwrap();
         assert_eq!(base.node_pools.len(), 1);
         assert_eq!(base.storage_classes.len(), 1);
-        let prod = model::resolve(&doc, Some("prod")).unwrap();
+        let prod = crate::resolve(&doc, Some("prod")).unwrap();
         let pools: Vec<(&str, Option<u32>)> = prod
             .node_pools
             .iter()
@@ -537,7 +537,7 @@ tiers:
             .collect();
         assert_eq!(classes, ["local", "ssd"]);
         // A new pool must be complete.
-        let errors = model::resolve(&doc, Some("broken")).unwrap_err();
+        let errors = crate::resolve(&doc, Some("broken")).unwrap_err();
         assert_eq!(errors[0].code, "missing-key", "{errors:?}");
     }
 
@@ -561,7 +561,7 @@ tiers:
         // `api` needs `cache`: leaving it out is refused at the need.
         assert_eq!(codes(text, "minimal"), [("left-out", "cache".into())]);
         assert_eq!(codes(text, "dangling"), [("left-out", "${db.host}".into())]);
-        let errors = model::resolve(&doc, Some("dangling")).unwrap_err();
+        let errors = crate::resolve(&doc, Some("dangling")).unwrap_err();
         assert!(
             errors[0].message.contains("environment `dangling`"),
             "{errors:?}"
@@ -576,7 +576,7 @@ tiers:
         let fixed = text.replace("needs: [cache], ", "");
         let file = SourceFile::new("t.yaml", &fixed);
         let doc = spec::parse(&file).unwrap();
-        let minimal = model::resolve(&doc, Some("minimal")).unwrap();
+        let minimal = crate::resolve(&doc, Some("minimal")).unwrap();
         let names: Vec<&str> = minimal.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["db", "api"]);
         assert!(minimal.tiers.iter().all(|t| t.name != "search"));

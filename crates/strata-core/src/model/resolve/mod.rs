@@ -2,8 +2,12 @@
 //! references and waves, with every problem of the spec reported at once.
 
 mod environment;
+mod fill;
 mod network;
+mod operators;
 mod runtime;
+mod slo;
+mod tune;
 
 pub use environment::environment_names;
 pub use network::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
@@ -15,11 +19,9 @@ pub use runtime::{
 use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
-use environment::{overlay, select};
 use super::graph::layer;
 use super::reference::{Piece, split};
 use super::*;
-use crate::blueprint::Catalog;
 use crate::diag::{Diagnostic, suggestion};
 use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
@@ -30,6 +32,7 @@ use crate::spec::service::{
     VolumeSpec,
 };
 use crate::spec::{self, Document, Map, Spanned};
+use environment::{overlay, select};
 
 /// Requests of a service when neither it nor `defaults` sets them.
 pub const DEFAULT_CPU_REQUEST: Quantity = Quantity::from_milli(100);
@@ -56,11 +59,15 @@ pub const DEFAULT_MOUNT_PATH: &str = "/data";
 ///     services:
 ///       api: { image: demo/api:1.0, env: { DB: '${db.address}' } }
 /// ");
-/// let platform = model::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+/// let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
 /// let api = platform.service("api").unwrap();
 /// assert_eq!(api.wave, 2);
 /// ```
-pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagnostic>> {
+pub fn resolve(
+    doc: &Document,
+    env: Option<&str>,
+    catalog: Catalog,
+) -> Result<Platform, Vec<Diagnostic>> {
     let (spec, environment) = match env {
         None => (doc.spec.clone(), None),
         Some(name) => {
@@ -75,7 +82,7 @@ pub fn resolve(doc: &Document, env: Option<&str>) -> Result<Platform, Vec<Diagno
         environment: environment.as_ref(),
         env_name: env,
         renames: BTreeMap::new(),
-        catalog: Catalog::builtin(),
+        catalog,
         errors: Vec::new(),
         externals: Vec::new(),
         referenced: Vec::new(),
@@ -214,7 +221,7 @@ impl Resolver<'_> {
         }
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         let mut operator_errors =
-            crate::blueprint::check_operators(spec, &tier_names, &self.doc.file);
+            operators::check_operators(&self.catalog, spec, &tier_names, &self.doc.file);
         // An operator installed by a tier the environment leaves out.
         for (_, operator) in spec.operators.iter().flat_map(|o| o.value.iter()) {
             if let Some(tier) = &operator.value.tier
@@ -229,11 +236,8 @@ impl Resolver<'_> {
             .zip(&services)
             .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
             .collect();
-        self.errors.extend(crate::blueprint::check_slo(
-            spec,
-            &objectives,
-            &self.doc.file,
-        ));
+        self.errors
+            .extend(slo::check_slo(spec, &objectives, &self.doc.file));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -420,12 +424,12 @@ impl Resolver<'_> {
                     && let Some(operator) = tuning.mode.operator
                 {
                     tuning.operator_namespace =
-                        match crate::blueprint::operator_tier(self.spec, operator) {
+                        match operators::operator_tier(self.spec, operator) {
                             Some(tier) => tiers
                                 .iter()
                                 .find(|t| t.name == tier.value.0)
                                 .map(|t| t.namespace.clone()),
-                            None => crate::blueprint::operator_namespace(self.spec, operator)
+                            None => operators::operator_namespace(self.spec, operator)
                                 .map(str::to_string),
                         };
                 }
@@ -1253,7 +1257,7 @@ impl Resolver<'_> {
                 "unsupported-for-mode",
                 format!(
                     "the `{}` mode of `{}` runs its pods through an operator: Strata writes no pod template to add init steps to",
-                    tuning.mode.name, tuning.blueprint.name
+                    tuning.mode.name, tuning.blueprint.name()
                 ),
                 init.span,
                 "no pod template of Strata's to add steps to",
@@ -2442,7 +2446,7 @@ impl Resolver<'_> {
         name: &Spanned<spec::names::Name>,
         spec: &ServiceSpec,
         tier: &Tier,
-    ) -> (ServiceSpec, Option<crate::blueprint::Tuning>) {
+    ) -> (ServiceSpec, Option<Tuning>) {
         let Some(blueprint_name) = &spec.blueprint else {
             for (key, span) in blueprint_keys(spec) {
                 self.error(
@@ -2479,30 +2483,30 @@ impl Resolver<'_> {
             .iter()
             .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
             .filter(|(n, _)| n.value != name.value)
-            .map(|(n, s)| crate::blueprint::Sibling {
+            .map(|(n, s)| Sibling {
                 name: n.value.0.clone(),
                 blueprint: s.value.blueprint.as_ref().map(text),
                 mode: s.value.mode.as_ref().map(text),
-                databases: crate::blueprint::listed_databases(&s.value),
-                users: crate::blueprint::listed_users(&s.value),
+                databases: crate::model::tuning::listed_databases(&s.value),
+                users: crate::model::tuning::listed_users(&s.value),
             })
             .collect();
-        let place = crate::blueprint::Placement {
+        let place = tune::Placement {
+            catalog: self.catalog,
             platform: &self.spec.platform.value.0,
             service: &name.value.0,
             namespace: &tier.namespace,
             replicas: &replicas,
             siblings,
         };
-        let tuning =
-            match crate::blueprint::tune(blueprint, spec, self.spec, &place, &self.doc.file) {
-                Ok(tuning) => tuning,
-                Err(errors) => {
-                    self.errors.extend(errors);
-                    return (spec.clone(), None);
-                }
-            };
-        let mut filled = match crate::blueprint::fill(spec, &tuning, blueprint_name.span) {
+        let tuning = match tune::tune(blueprint, spec, self.spec, &place, &self.doc.file) {
+            Ok(tuning) => tuning,
+            Err(errors) => {
+                self.errors.extend(errors);
+                return (spec.clone(), None);
+            }
+        };
+        let mut filled = match fill::fill(spec, &tuning, blueprint_name.span) {
             Ok(filled) => filled,
             Err(diagnostic) => {
                 self.errors.push(diagnostic.at(
@@ -2550,7 +2554,7 @@ impl Resolver<'_> {
         tier: &Tier,
         filled: &mut ServiceSpec,
     ) {
-        let Some(operator_tier) = crate::blueprint::operator_tier(self.spec, operator) else {
+        let Some(operator_tier) = operators::operator_tier(self.spec, operator) else {
             return;
         };
         if operator_tier.value.0 == tier.name {
@@ -2584,7 +2588,7 @@ impl Resolver<'_> {
     fn scheduler(
         &mut self,
         name: &Spanned<spec::names::Name>,
-        tuning: Option<&crate::blueprint::Tuning>,
+        tuning: Option<&Tuning>,
         tier: &Tier,
         filled: &mut ServiceSpec,
     ) {
@@ -2607,11 +2611,11 @@ impl Resolver<'_> {
             );
         }
         if let Some(tuning) = tuning.filter(|t| t.mode.operated)
-            && !crate::blueprint::hands_pods_to_scheduler(tuning)
+            && !tuning.mode.operated_scheduling
         {
             self.error(
                 "unsupported-for-mode",
-                format!("the `{}` mode of `{}` runs its pods through an operator, which does not hand them to {operator}", tuning.mode.name, tuning.blueprint.name),
+                format!("the `{}` mode of `{}` runs its pods through an operator, which does not hand them to {operator}", tuning.mode.name, tuning.blueprint.name()),
                 scheduler.span,
                 "the operator schedules its own pods",
                 "remove `scheduler`, or use a mode whose pods Strata runs".into(),
@@ -2632,7 +2636,7 @@ impl Resolver<'_> {
         let Some(tuning) = &service.tuning else {
             return references;
         };
-        let blueprint_files = (tuning.blueprint.recipe)(tuning).spec["config"]["files"].clone();
+        let blueprint_files = tuning.blueprint.recipe(tuning).spec["config"]["files"].clone();
         let span = service.span;
         let Some(config) = service.config.as_mut() else {
             return references;
@@ -2658,7 +2662,7 @@ impl Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{self, Platform};
+    use crate::model::Platform;
     use crate::source::SourceFile;
     use crate::spec;
 
@@ -2667,7 +2671,7 @@ mod tests {
         let file = SourceFile::new("p.yaml", text);
         let doc = spec::parse(&file)
             .map_err(|e| e.iter().map(|d| d.code.to_string()).collect::<Vec<_>>())?;
-        model::resolve(&doc, None).map_err(|e| e.iter().map(|d| d.code.to_string()).collect())
+        crate::resolve(&doc, None).map_err(|e| e.iter().map(|d| d.code.to_string()).collect())
     }
 
     #[test]
@@ -2700,14 +2704,14 @@ mod tests {
     fn wait_is_per_callee_and_needs_a_named_callee() {
         let text = "platform: p\ntiers:\n  - name: data\n    services:\n      b: { image: b:1, ports: { http: 80 } }\n  - name: apps\n    services:\n      a: { image: a:1, ports: { http: 80 }, needs: [tier/data], calls: { b: { wait: false } } }\n";
         let file = SourceFile::new("p.yaml", text);
-        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        let errors = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
         let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["wait-without-dependency"]);
         let file = SourceFile::new(
             "p.yaml",
             "platform: p\ndefaults: { calls: { wait: false } }\ntiers:\n  - name: apps\n    services:\n      a: { image: a:1 }\n",
         );
-        let errors = model::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+        let errors = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
         assert_eq!(errors[0].code, "wait-in-defaults");
     }
 }

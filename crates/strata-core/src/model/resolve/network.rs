@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::Resolver;
-use crate::model::*;
 use crate::diag::suggestion;
+use crate::model::*;
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec, CorsSpec, LoadBalancerSpec, ServiceType};
 use crate::spec::service::{ServiceSpec, SpawnsSpec};

@@ -4,8 +4,8 @@
 //! `defaults:`, then Strata's own default.
 
 use super::Resolver;
-use crate::model::*;
 use crate::diag::{closest, suggestion};
+use crate::model::*;
 use crate::spec::Spanned;
 use crate::spec::platform::DefaultsSpec;
 use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, ScalingSpec, SecuritySpec};

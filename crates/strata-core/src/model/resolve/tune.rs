@@ -1,0 +1,693 @@
+//! Checking a service's blueprint keys (`mode`, `version`, `databases`,
+//! `topics`, `users`, `shards`, `settings`, `options`) against what its
+//! blueprint declares, and resolving them into a [`Tuning`].
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, suggestion};
+use crate::model::blueprint::{Blueprint, Catalog, Key, OptionCheck, OptionValue};
+use crate::model::tuning::{Database, Sibling, Supplied, Topic, Tuning, User, is_sql_identifier};
+use crate::source::{SourceFile, Span};
+use crate::spec::platform::PlatformSpec;
+use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
+use crate::spec::{Map, Spanned};
+
+/// Where a service is, for [`tune`].
+pub struct Placement<'a> {
+    /// The platform's name.
+    pub platform: &'a str,
+    /// The service's name.
+    pub service: &'a str,
+    /// Its namespace.
+    pub namespace: &'a str,
+    /// Its pods after the environment, had the mode's default applied.
+    pub replicas: &'a dyn Fn(u32) -> u32,
+    /// Other services of the platform.
+    pub siblings: Vec<Sibling>,
+    /// The catalog the blueprint is from, for hints naming other blueprints.
+    pub catalog: Catalog,
+}
+
+fn error(
+    file: &SourceFile,
+    code: &'static str,
+    message: String,
+    span: Span,
+    label: &str,
+) -> Diagnostic {
+    Diagnostic::error(code, message).at(file, span, label)
+}
+
+/// Checks a service's blueprint options against `blueprint` and resolves
+/// them; every problem is returned, each at the offending value.
+///
+/// # Errors
+/// An unknown mode, a key or option the blueprint does not take, a
+/// `latest` version, an option that is not a number where one is needed,
+/// a mode whose operator the platform does not declare.
+pub fn tune(
+    blueprint: &'static dyn Blueprint,
+    spec: &ServiceSpec,
+    platform: &PlatformSpec,
+    place: &Placement<'_>,
+    file: &SourceFile,
+) -> Result<Tuning, Vec<Diagnostic>> {
+    let info = blueprint.info();
+    let mut errors = Vec::new();
+    let modes: Vec<&str> = info.modes.iter().map(|m| m.name).collect();
+    let mode = match &spec.mode {
+        None => &info.modes[0],
+        Some(mode) => match info.modes.iter().find(|m| m.name == mode.value.0) {
+            Some(found) => found,
+            None => {
+                let help = if modes.len() == 1 {
+                    format!(
+                        "`{}` has one mode, `{}`: remove `mode:`",
+                        info.name, modes[0]
+                    )
+                } else {
+                    suggestion(&mode.value.0, &modes, "mode")
+                };
+                errors.push(
+                    error(
+                        file,
+                        "unknown-mode",
+                        format!(
+                            "`{}` is not a mode of the `{}` blueprint",
+                            mode.value.0, info.name
+                        ),
+                        mode.span,
+                        "unknown mode",
+                    )
+                    .help(help),
+                );
+                &info.modes[0]
+            }
+        },
+    };
+    let takes = |key: Key| info.takes.contains(&key);
+    let refuse = |key: Key, span: Span, errors: &mut Vec<Diagnostic>| {
+        let takers: Vec<&str> = place
+            .catalog
+            .all()
+            .filter(|b| b.info().takes.contains(&key))
+            .map(|b| b.name())
+            .collect();
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` blueprint does not take `{}`",
+                    info.name,
+                    key.as_str()
+                ),
+                span,
+                "not taken by this blueprint",
+            )
+            .help(format!(
+                "remove it; `{}` is for the {} blueprints",
+                key.as_str(),
+                takers.join(", ")
+            )),
+        );
+    };
+    let version = match &spec.version {
+        Some(v) if v.value == "latest" || v.value.is_empty() => {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{}` is not a pinned version", v.value),
+                    v.span,
+                    "not pinned",
+                )
+                .help(format!(
+                    "write a release such as `{}`, so every pod runs the same bits",
+                    info.version
+                )),
+            );
+            info.version.to_string()
+        }
+        Some(v) => v.value.clone(),
+        None => info.version.to_string(),
+    };
+    let databases = match &spec.databases {
+        Some(list) if !takes(Key::Databases) => {
+            refuse(Key::Databases, list.span, &mut errors);
+            Vec::new()
+        }
+        list => databases(list.as_ref(), file, &mut errors),
+    };
+    let replicas = (place.replicas)(mode.replicas);
+    let topics = match &spec.topics {
+        Some(list) if !takes(Key::Topics) => {
+            refuse(Key::Topics, list.span, &mut errors);
+            Vec::new()
+        }
+        list => topics(list.as_ref(), replicas, file, &mut errors),
+    };
+    let shards = match &spec.shards {
+        Some(s) if !takes(Key::Shards) => {
+            refuse(Key::Shards, s.span, &mut errors);
+            1
+        }
+        Some(s) if !mode.sharded => {
+            let sharded: Vec<String> = info
+                .modes
+                .iter()
+                .filter(|m| m.sharded)
+                .map(|m| format!("`mode: {}`", m.name))
+                .collect();
+            errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!(
+                        "the `{}` mode of `{}` does not take `shards`",
+                        mode.name, info.name
+                    ),
+                    s.span,
+                    "not sharded",
+                )
+                .help(format!("shards need {}", sharded.join(" or "))),
+            );
+            1
+        }
+        Some(s) if s.value == 0 => {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    "a cluster of zero shards".into(),
+                    s.span,
+                    "zero",
+                )
+                .help("write at least `shards: 1`"),
+            );
+            1
+        }
+        Some(s) => s.value,
+        None => 1,
+    };
+    let options = options(blueprint, spec.options.as_ref(), file, &mut errors);
+    if mode.operated
+        && let Some(volumes) = &spec.volumes
+        && !mode.operated_volumes
+    {
+        // The operator makes the pods: Strata's claim templates would not
+        // reach them.
+        let takers: Vec<String> = place
+            .catalog
+            .all()
+            .flat_map(|b| {
+                b.info()
+                    .modes
+                    .iter()
+                    .filter(|m| m.operated && m.operated_volumes)
+                    .map(move |m| format!("`{}` in `{}` mode", b.name(), m.name))
+            })
+            .collect();
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which gets no extra `volumes`",
+                    mode.name, info.name
+                ),
+                volumes.span,
+                "not rendered",
+                )
+                .help(format!(
+                    "remove `volumes`, or use a mode Strata runs itself; among operator modes only {} take them",
+                    takers.join(", ")
+                )),
+        );
+    }
+    if mode.operated
+        && let Some(env_from) = &spec.env_from
+    {
+        errors.push(
+            error(
+                file,
+                "unsupported-option",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which reads no `envFrom`",
+                    mode.name, info.name
+                ),
+                env_from.span,
+                "not rendered",
+            )
+            .help("remove `envFrom`: the operator's pods get the blueprint's own settings"),
+        );
+    }
+    errors.extend(
+        blueprint.check_options(&OptionCheck {
+            mode,
+            options: spec.options.as_ref(),
+            siblings: &place.siblings,
+            service: place.service,
+            span: spec
+                .mode
+                .as_ref()
+                .map(|m| m.span)
+                .or(spec.blueprint.as_ref().map(|b| b.span))
+                .unwrap_or_default(),
+            version: spec.version.as_ref(),
+            file,
+            platform,
+        }),
+    );
+    let users = match &spec.users {
+        Some(map) if !takes(Key::Users) => {
+            refuse(Key::Users, map.span, &mut errors);
+            Vec::new()
+        }
+        map => users(map.as_ref(), &options, file, &mut errors),
+    };
+    let settings = match &spec.settings {
+        Some(map) if !takes(Key::Settings) => {
+            refuse(Key::Settings, map.span, &mut errors);
+            Vec::new()
+        }
+        map => settings(map.as_ref(), blueprint, file, &mut errors),
+    };
+    if let Some(operator) = mode.operator {
+        let declared = platform
+            .operators
+            .as_ref()
+            .is_some_and(|o| o.value.get(operator).is_some());
+        if !declared {
+            let span = spec
+                .mode
+                .as_ref()
+                .map(|m| m.span)
+                .or(spec.blueprint.as_ref().map(|b| b.span))
+                .unwrap_or_default();
+            errors.push(
+                error(
+                    file,
+                    "missing-operator",
+                    format!(
+                        "the `{}` mode of `{}` renders custom resources of the `{operator}` operator, which the platform does not declare",
+                        mode.name, info.name
+                    ),
+                    span,
+                    "needs an operator",
+                )
+                .help(format!(
+                    "declare it under `operators:`, either installed already: `{operator}: {{ installed: true }}`, or by a tier of raw manifests: `{operator}: {{ tier: operators }}` with `manifests: [...]` on that tier"
+                )),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut tuning = Tuning {
+        blueprint,
+        mode,
+        platform: place.platform.to_string(),
+        service: place.service.to_string(),
+        namespace: place.namespace.to_string(),
+        version,
+        replicas,
+        databases,
+        topics,
+        users,
+        shards,
+        options,
+        settings,
+        metrics: platform.monitoring.is_some(),
+        siblings: place.siblings.clone(),
+        operator_namespace: None,
+        supplied: Supplied::default(),
+    };
+    tuning.supplied = blueprint.recipe(&tuning).supplied;
+    Ok(tuning)
+}
+
+fn databases(
+    list: Option<&Spanned<Vec<Spanned<DatabaseSpec>>>>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Database> {
+    let mut out: Vec<Database> = Vec::new();
+    for item in list.iter().flat_map(|l| &l.value) {
+        let (name, owner, schemas) = match &item.value {
+            DatabaseSpec::Name(name) => (name.clone(), None, Vec::new()),
+            DatabaseSpec::Detail(d) => (
+                d.name.value.clone(),
+                d.owner.as_ref().map(|o| o.value.clone()),
+                d.schemas
+                    .iter()
+                    .flat_map(|s| &s.value)
+                    .map(|s| s.value.clone())
+                    .collect(),
+            ),
+        };
+        let words = std::iter::once(&name)
+            .chain(owner.iter())
+            .chain(schemas.iter());
+        if let Some(bad) = words.into_iter().find(|w| !is_sql_identifier(w)) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{bad}` is not a plain SQL identifier"),
+                    item.span,
+                    "not an identifier",
+                )
+                .help("use lowercase letters, digits and `_`, starting with a letter: `nova_core`"),
+            );
+            continue;
+        }
+        if out.iter().any(|d| d.name == name) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the database `{name}` is listed twice"),
+                    item.span,
+                    "listed again",
+                )
+                .help("list each database once"),
+            );
+            continue;
+        }
+        out.push(Database {
+            owner: owner.unwrap_or_else(|| name.clone()),
+            name,
+            schemas,
+        });
+    }
+    out
+}
+
+/// The `users:` of an object store: each an access key MinIO accepts, not
+/// the name of the server's own credentials, with buckets the store creates.
+fn users(
+    map: Option<&Spanned<crate::spec::service::UsersSpec>>,
+    options: &BTreeMap<String, String>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<User> {
+    let created: Vec<&str> = options
+        .get("buckets")
+        .map(|b| b.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, buckets) in map.iter().flat_map(|m| m.value.iter()) {
+        let user = &name.value.0;
+        if user.len() < 3 || user == "credentials" {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{user}` cannot name an object-store user"),
+                    name.span,
+                    "not a user name",
+                )
+                .help("MinIO access keys have 3 characters or more, and `credentials` names the root login's Secret: choose another name, such as the service's"),
+            );
+            continue;
+        }
+        if buckets.value.is_empty() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the user `{user}` may use no bucket"),
+                    buckets.span,
+                    "no buckets",
+                )
+                .help("list the buckets it reads and writes: `[models]`"),
+            );
+            continue;
+        }
+        if let Some(bad) = buckets
+            .value
+            .iter()
+            .find(|b| !created.contains(&b.value.as_str()))
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the user `{user}` names the bucket `{}`, which `options.buckets` does not create",
+                        bad.value
+                    ),
+                    bad.span,
+                    "not created",
+                )
+                .help(format!(
+                    "add `{}` to `options: {{ buckets: ... }}`, or name one of its buckets",
+                    bad.value
+                )),
+            );
+            continue;
+        }
+        out.push(User {
+            name: user.clone(),
+            buckets: buckets.value.iter().map(|b| b.value.clone()).collect(),
+        });
+    }
+    out
+}
+
+fn topics(
+    list: Option<&Spanned<Vec<Spanned<TopicSpec>>>>,
+    brokers: u32,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Topic> {
+    let mut out: Vec<Topic> = Vec::new();
+    for item in list.iter().flat_map(|l| &l.value) {
+        let mut topic = Topic {
+            name: String::new(),
+            partitions: 3,
+            replicas: brokers.clamp(1, 3),
+            config: BTreeMap::new(),
+        };
+        match &item.value {
+            TopicSpec::Name(name) => topic.name = name.clone(),
+            TopicSpec::Detail(d) => {
+                topic.name = d.name.value.clone();
+                if let Some(p) = &d.partitions {
+                    topic.partitions = p.value.max(1);
+                }
+                if let Some(r) = &d.replicas {
+                    topic.replicas = r.value.max(1);
+                }
+                if let Some(retention) = &d.retention {
+                    match crate::quantity::period_ms(&retention.value) {
+                        Some(ms) => {
+                            topic.config.insert("retention.ms".into(), ms.to_string());
+                        }
+                        None => errors.push(
+                            error(file, "invalid-option", format!("`{}` is not a retention period", retention.value), retention.span, "not a period")
+                                .help("write a whole number of days, hours or minutes: `7d`, `12h`, `30m`"),
+                        ),
+                    }
+                }
+                for (k, v) in d.config.iter().flat_map(|c| c.value.iter()) {
+                    topic.config.insert(k.value.clone(), v.value.clone());
+                }
+            }
+        }
+        let valid = !topic.name.is_empty()
+            && topic.name.len() <= 249
+            && topic
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !valid {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "`{}` is not a topic name Kubernetes and Kafka both accept",
+                        topic.name
+                    ),
+                    item.span,
+                    "invalid topic name",
+                )
+                .help("use lowercase letters, digits, `-` and `.`: `nft-minted`"),
+            );
+            continue;
+        }
+        if out.iter().any(|t| t.name == topic.name) {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("the topic `{}` is listed twice", topic.name),
+                    item.span,
+                    "listed again",
+                )
+                .help("list each topic once"),
+            );
+            continue;
+        }
+        out.push(topic);
+    }
+    out
+}
+
+/// The engine's settings as written, each a name and a value on one line
+/// (they end up in configuration files and command lines); ClickHouse's
+/// as `PROFILE/SETTING`.
+fn settings(
+    map: Option<&Spanned<Map<String, String>>>,
+    blueprint: &dyn Blueprint,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let info = blueprint.info();
+    let mut out = Vec::new();
+    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        };
+        let profiled = key
+            .value
+            .split_once('/')
+            .is_some_and(|(p, s)| plain(p) && plain(s) && !s.contains('/'));
+        let clickhouse = blueprint.profiled_settings();
+        if !plain(&key.value)
+            || (clickhouse != profiled)
+            || (!clickhouse && key.value.contains('/'))
+        {
+            let help = if clickhouse {
+                "name a profile and a setting: `default/max_memory_usage`"
+            } else {
+                "write the engine's own name: letters, digits, `.`, `_` and `-` (`shared_buffers`, `compression.type`)"
+            };
+            errors.push(
+                error(
+                    file,
+                    "invalid-setting",
+                    format!("`{}` is not a setting name of `{}`", key.value, info.name),
+                    key.span,
+                    "not a setting name",
+                )
+                .help(help),
+            );
+            continue;
+        }
+        if value.value.contains('\n') || value.value.trim().is_empty() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-setting",
+                    format!("the setting `{}` needs a value on one line", key.value),
+                    value.span,
+                    "not one line",
+                )
+                .help("write the value as the engine reads it: `4GB`, `snappy`, `300`"),
+            );
+            continue;
+        }
+        out.push((key.value.clone(), value.value.clone()));
+    }
+    out
+}
+
+fn options(
+    blueprint: &dyn Blueprint,
+    map: Option<&Spanned<Map<String, String>>>,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
+    let info = blueprint.info();
+    let mut out = BTreeMap::new();
+    let names: Vec<&str> = info.options.iter().map(|o| o.name).collect();
+    for (key, value) in map.iter().flat_map(|m| m.value.iter()) {
+        let Some(doc) = info.options.iter().find(|o| o.name == key.value) else {
+            let help = if names.is_empty() {
+                format!("the `{}` blueprint takes no options", info.name)
+            } else {
+                suggestion(&key.value, &names, "option")
+            };
+            errors.push(
+                error(
+                    file,
+                    "unsupported-option",
+                    format!(
+                        "the `{}` blueprint has no option `{}`",
+                        info.name, key.value
+                    ),
+                    key.span,
+                    "unknown option",
+                )
+                .help(help),
+            );
+            continue;
+        };
+        let measure = match doc.value {
+            OptionValue::Cpu => Some(crate::quantity::Measure::Cpu),
+            OptionValue::Memory => Some(crate::quantity::Measure::Bytes),
+            _ => None,
+        };
+        if let Some(measure) = measure
+            && let Err(bad) = crate::quantity::Quantity::parse(&value.value, measure)
+        {
+            let mut diagnostic = error(
+                file,
+                "invalid-option",
+                format!("the option `{}`: {}", key.value, bad.message),
+                value.span,
+                "not a quantity",
+            );
+            diagnostic = match bad.suggestion {
+                Some(fix) => diagnostic.help(format!("write `{fix}`")),
+                None => diagnostic.help(doc.summary),
+            };
+            errors.push(diagnostic);
+            continue;
+        }
+        if doc.value == OptionValue::Period
+            && crate::quantity::period_ms(&value.value).is_none_or(|ms| ms == 0)
+        {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the option `{}` takes a period, not `{}`",
+                        key.value, value.value
+                    ),
+                    value.span,
+                    "not a period",
+                )
+                .help(
+                    "write a whole, non-zero number of days, hours or minutes: `30d`, `12h`, `90m`",
+                ),
+            );
+            continue;
+        }
+        if doc.value == OptionValue::Number && value.value.parse::<u32>().is_err() {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the option `{}` takes a whole number, not `{}`",
+                        key.value, value.value
+                    ),
+                    value.span,
+                    "not a number",
+                )
+                .help(doc.summary),
+            );
+            continue;
+        }
+        out.insert(key.value.clone(), value.value.clone());
+    }
+    out
+}
