@@ -2,15 +2,14 @@
 //! spec's YAML tree, so an override may change any service field and is
 //! checked exactly like the base spec.
 
-use crate::diag::{Diagnostic, suggestion};
-use crate::spec::yaml::{Node, NodeKind};
-use crate::spec::{Document, PlatformSpec};
-
 use std::collections::BTreeMap;
 
 use super::Resolver;
+use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
 use crate::spec::platform::EnvironmentSpec;
+use crate::spec::yaml::{Node, NodeKind};
+use crate::spec::{Document, PlatformSpec};
 
 /// The environments a spec defines, in spec order.
 pub fn environment_names(spec: &PlatformSpec) -> Vec<&str> {

@@ -1,0 +1,269 @@
+//! Environment variables and init steps, with `${service.field}`
+//! references resolved into values and dependencies.
+
+use std::collections::HashMap;
+
+use super::Resolver;
+use crate::diag::suggestion;
+use crate::model::reference::{Piece, split};
+use crate::model::*;
+use crate::source::Span;
+use crate::spec::names::EnvName;
+use crate::spec::service::{EnvValueSpec, ServiceSpec};
+use crate::spec::{Map, Spanned};
+
+impl Resolver<'_> {
+    /// The variables of an `env:` map, references resolved, and the
+    /// dependencies those references make; `origin` prefixes the variable
+    /// named as a dependency's origin (an init step's `fetch/`).
+    pub(super) fn env(
+        &mut self,
+        env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
+        origin: &str,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+    ) -> (Vec<EnvVar>, Vec<Dependency>) {
+        let mut vars = Vec::new();
+        let mut references = Vec::new();
+        for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
+            let resolved = match &value.value {
+                EnvValueSpec::Secret(s) => EnvValue::Secret {
+                    name: s.secret.value.0.clone(),
+                    key: s.key.value.clone(),
+                },
+                EnvValueSpec::Config(c) => EnvValue::Config {
+                    name: c.config.value.0.clone(),
+                    key: c.key.value.clone(),
+                },
+                EnvValueSpec::Literal(literal) => {
+                    match self.literal(
+                        literal,
+                        value.span,
+                        &format!("{origin}{}", name.value.0),
+                        services,
+                        endpoints,
+                        &mut references,
+                    ) {
+                        Some(text) => EnvValue::Literal(text),
+                        None => continue,
+                    }
+                }
+            };
+            vars.push(EnvVar {
+                name: name.value.0.clone(),
+                value: resolved,
+            });
+        }
+        (vars, references)
+    }
+
+    /// A service's `init:` steps, in the order written, each with its
+    /// variables resolved like the service's own; their references are
+    /// dependencies of the service (its pods cannot start without them).
+    pub(super) fn init_steps(
+        &mut self,
+        service: &Service,
+        spec: &ServiceSpec,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+    ) -> (Vec<InitStep>, Vec<Dependency>) {
+        let (mut steps, mut references) = (Vec::new(), Vec::new());
+        let Some(init) = &spec.init else {
+            return (steps, references);
+        };
+        if let Some(tuning) = service.tuning.as_ref().filter(|t| t.mode.operated) {
+            self.error(
+                "unsupported-for-mode",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator: Strata writes no pod template to add init steps to",
+                    tuning.mode.name, tuning.blueprint.name()
+                ),
+                init.span,
+                "no pod template of Strata's to add steps to",
+                "remove `init`, or use a mode whose pods Strata runs".into(),
+            );
+            return (steps, references);
+        }
+        for (name, step) in init.value.iter() {
+            let step_name = &name.value.0;
+            // Kubernetes refuses two containers of one name; `wait-*` are
+            // `waitForNeeds`' and `istio-*` the mesh injector's.
+            if step_name == &service.name
+                || step_name.starts_with("wait-")
+                || step_name.starts_with("istio-")
+            {
+                self.error(
+                    "reserved-name",
+                    format!(
+                        "the init step `{step_name}` would share its container's name with another"
+                    ),
+                    name.span,
+                    "a name Strata or Istio gives a container",
+                    format!(
+                        "rename it: not `{}`, nor one beginning with `wait-` or `istio-`",
+                        service.name
+                    ),
+                );
+                continue;
+            }
+            let step = &step.value;
+            let (env, found) = self.env(
+                step.env.as_ref(),
+                &format!("{step_name}/"),
+                services,
+                endpoints,
+            );
+            references.extend(found);
+            let texts = |list: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
+                list.iter()
+                    .flat_map(|l| &l.value)
+                    .map(|a| a.value.clone())
+                    .collect()
+            };
+            steps.push(InitStep {
+                name: step_name.clone(),
+                image: step.image.value.clone(),
+                command: texts(&step.command),
+                args: texts(&step.args),
+                env,
+                resources: self.init_resources(step.resources.as_ref()),
+            });
+        }
+        (steps, references)
+    }
+
+    /// The source span of `range` inside a scalar written at `span`.
+    fn inner_span(&self, span: Span, literal: &str, range: std::ops::Range<usize>) -> Span {
+        let written = self.doc.file.slice(span);
+        let offset = if written == literal {
+            Some(0)
+        } else if written.len() == literal.len() + 2
+            && written.get(1..written.len() - 1) == Some(literal)
+        {
+            Some(1)
+        } else {
+            // The fragment may also occur earlier in the written text (an
+            // escape, a folded line): then the whole scalar is the place.
+            literal
+                .get(range.clone())
+                .and_then(|fragment| written.find(fragment))
+                .and_then(|at| at.checked_sub(range.start))
+        };
+        match offset {
+            Some(o) => Span::new(span.start + o + range.start, span.start + o + range.end),
+            None => span,
+        }
+    }
+
+    pub(super) fn literal(
+        &mut self,
+        literal: &str,
+        span: Span,
+        var: &str,
+        services: &HashMap<String, ServiceId>,
+        endpoints: &[Vec<(String, String)>],
+        references: &mut Vec<Dependency>,
+    ) -> Option<String> {
+        let pieces = match split(literal) {
+            Ok(p) => p,
+            Err(e) => {
+                let at = self.inner_span(span, literal, e.range);
+                self.error(
+                    "invalid-reference",
+                    e.message,
+                    at,
+                    "malformed reference",
+                    "write `${service.field}`, or `$${` for a literal `${`".into(),
+                );
+                return None;
+            }
+        };
+        let mut out = String::new();
+        let mut ok = true;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(&t),
+                Piece::Reference(r) => {
+                    let at = self.inner_span(span, literal, r.range.clone());
+                    if !services.contains_key(&r.target)
+                        && let Some(index) = self.reference_external(&r.target)
+                    {
+                        let fields = super::external::exports(&self.externals[index]);
+                        match fields.iter().find(|(k, _)| *k == r.field) {
+                            Some((_, value)) => out.push_str(value),
+                            None => {
+                                let names: Vec<&str> =
+                                    fields.iter().map(|(k, _)| k.as_str()).collect();
+                                self.error(
+                                    "unknown-field",
+                                    format!(
+                                        "the external `{}` does not export `{}`",
+                                        r.target, r.field
+                                    ),
+                                    at,
+                                    "not exported",
+                                    format!("`{}` exports: {}", r.target, names.join(", ")),
+                                );
+                                ok = false;
+                            }
+                        }
+                        continue;
+                    }
+                    let Some(&id) = services.get(&r.target) else {
+                        if self.left_out(&r.target, false, at) {
+                            ok = false;
+                            continue;
+                        }
+                        let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
+                        names.sort_unstable();
+                        let help = suggestion(&r.target, &names, "service");
+                        self.error(
+                            "unknown-reference",
+                            format!(
+                                "`{}` in `${{{}.{}}}` is not a service of this platform",
+                                r.target, r.target, r.field
+                            ),
+                            at,
+                            "no such service",
+                            help,
+                        );
+                        ok = false;
+                        continue;
+                    };
+                    let fields = &endpoints[id.0];
+                    match fields.iter().find(|(k, _)| *k == r.field) {
+                        Some((_, value)) => out.push_str(value),
+                        None => {
+                            let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                            let help = match crate::diag::closest(&r.field, names.iter().copied()) {
+                                Some(c) => format!(
+                                    "did you mean `${{{}.{c}}}`? `{}` exports: {}",
+                                    r.target,
+                                    r.target,
+                                    names.join(", ")
+                                ),
+                                None => format!("`{}` exports: {}", r.target, names.join(", ")),
+                            };
+                            self.error(
+                                "unknown-field",
+                                format!("the service `{}` does not export `{}`", r.target, r.field),
+                                at,
+                                "not exported",
+                                help,
+                            );
+                            ok = false;
+                            continue;
+                        }
+                    }
+                    references.push(Dependency {
+                        target: DependencyTarget::Service(id),
+                        origin: DependencyOrigin::Reference(var.to_string()),
+                        span: at,
+                        wait: true,
+                    });
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+}

@@ -1,0 +1,388 @@
+//! One service: its kind, schedule, ports, replicas and API access, built
+//! from its spec (its blueprint's recipe already filled in).
+
+use std::collections::HashMap;
+
+use super::{Resolver, text};
+use crate::diag::Diagnostic;
+use crate::model::*;
+use crate::source::Span;
+use crate::spec::service::{PortSpec, ServiceSpec};
+use crate::spec::{self, Spanned};
+
+impl Resolver<'_> {
+    pub(super) fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<ServiceSpec>) {
+        let mut services: Vec<Service> = Vec::new();
+        let mut specs = Vec::new();
+        let mut declared: HashMap<String, usize> = HashMap::new();
+        for tier_spec in &self.spec.tiers.value {
+            let Some(tier_id) = tiers
+                .iter()
+                .position(|t| t.span == tier_spec.value.name.span)
+            else {
+                continue;
+            };
+            for (name, service) in tier_spec.value.services.iter().flat_map(|s| s.value.iter()) {
+                if let Some(first) = declared.get(&name.value.0).map(|&i| &services[i]) {
+                    let diagnostic = Diagnostic::error(
+                        "duplicate-service",
+                        format!("the service `{}` is declared twice", name.value.0),
+                    )
+                    .at(&self.doc.file, name.span, "declared again here")
+                    .also(first.span, "first declared here")
+                    .help("service names are unique across the whole platform; rename one");
+                    self.errors.push(diagnostic);
+                    continue;
+                }
+                let (mut spec, mut tuning) =
+                    self.apply_blueprint(name, &service.value, &tiers[tier_id]);
+                self.scheduler(name, tuning.as_ref(), &tiers[tier_id], &mut spec);
+                if let Some(tuning) = &mut tuning
+                    && let Some(operator) = tuning.mode.operator
+                {
+                    tuning.operator_namespace =
+                        match super::operators::operator_tier(self.spec, operator) {
+                            Some(tier) => tiers
+                                .iter()
+                                .find(|t| t.name == tier.value.0)
+                                .map(|t| t.namespace.clone()),
+                            None => super::operators::operator_namespace(self.spec, operator)
+                                .map(str::to_string),
+                        };
+                }
+                let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
+                built.tuning = tuning;
+                declared.insert(name.value.0.clone(), services.len());
+                services.push(built);
+                specs.push(spec);
+            }
+        }
+        (services, specs)
+    }
+
+    pub(super) fn service(
+        &mut self,
+        name: &Spanned<spec::names::Name>,
+        spec: &ServiceSpec,
+        tier: TierId,
+        tier_value: &Tier,
+    ) -> Service {
+        let defaults = self.spec.defaults.as_ref().map(|d| &d.value);
+        if let Some(blueprint) = &spec.blueprint
+            && self.catalog.get(&blueprint.value.0).is_none()
+        {
+            let names = self.catalog.names();
+            let help = match crate::diag::closest(&blueprint.value.0, names.iter().copied()) {
+                Some(close) => format!(
+                    "did you mean `{close}`? docs/blueprints.md lists the catalog; or give the service an `image:`"
+                ),
+                None => format!(
+                    "the catalog has: {}; or give the service an `image:`",
+                    names.join(", ")
+                ),
+            };
+            self.error(
+                "unknown-blueprint",
+                format!("`{}` is not a blueprint in the catalog", blueprint.value.0),
+                blueprint.span,
+                "unknown blueprint",
+                help,
+            );
+        }
+        if spec.image.is_none() && spec.blueprint.is_none() {
+            self.error(
+                "missing-image",
+                format!(
+                    "the service `{}` has neither `image` nor `blueprint`",
+                    name.value.0
+                ),
+                name.span,
+                "nothing to run",
+                "add `image: REGISTRY/NAME:VERSION`".into(),
+            );
+        }
+        let storage = spec
+            .storage
+            .as_ref()
+            .map(|s| self.volume(s, defaults.and_then(|d| d.storage_class.as_ref())));
+        let volumes = self.named_volumes(
+            spec,
+            storage.as_ref(),
+            defaults.and_then(|d| d.storage_class.as_ref()),
+        );
+        let kind = spec.kind.as_ref().map(|k| k.value).unwrap_or(
+            if storage.is_some() || !volumes.is_empty() {
+                WorkloadKind::Stateful
+            } else {
+                WorkloadKind::Stateless
+            },
+        );
+        match (&spec.schedule, kind) {
+            (None, WorkloadKind::Cron) => self.error(
+                "missing-schedule",
+                format!("the cron service `{}` has no `schedule`", name.value.0),
+                spec.kind.as_ref().map_or(name.span, |k| k.span),
+                "cron without a schedule",
+                "add `schedule: \"0 3 * * *\"` (minute hour day month weekday)".into(),
+            ),
+            (Some(schedule), WorkloadKind::Cron) if schedule.value.split_whitespace().count() != 5 && !schedule.value.starts_with('@') => self.error(
+                "invalid-schedule",
+                format!("`{}` is not a cron schedule", schedule.value),
+                schedule.span,
+                "not five fields",
+                "write five fields: minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".into(),
+            ),
+            (Some(schedule), other) if other != WorkloadKind::Cron => self.error(
+                "unexpected-schedule",
+                format!("`schedule` only applies to `kind: cron`, and `{}` is {}", name.value.0, other.as_str()),
+                schedule.span,
+                "not a cron service",
+                "add `kind: cron`, or remove `schedule`".into(),
+            ),
+            _ => {}
+        }
+        let ports = self.ports(spec);
+        let mut replicas = self.replicas(spec, kind);
+        let resources = self.resources(spec);
+        let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
+        let config = self.config(spec);
+        let patches = self.patches(spec);
+        let scratch = self.scratch(
+            spec,
+            storage.iter().chain(volumes.iter().map(|v| &v.volume)),
+            config.as_ref(),
+            &runtime,
+        );
+        let access = self.access(spec, runtime.service_account_token);
+        Service {
+            name: name.value.0.clone(),
+            slo: spec.slo.as_ref().map(|s| Objectives::of(&s.value)),
+            tier,
+            namespace: tier_value.namespace.clone(),
+            image: spec.image.as_ref().map(|i| i.value.clone()),
+            blueprint: spec.blueprint.as_ref().map(text),
+            tuning: None,
+            kind,
+            schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
+            command: spec
+                .command
+                .iter()
+                .flat_map(|c| &c.value)
+                .map(|c| c.value.clone())
+                .collect(),
+            args: spec
+                .args
+                .iter()
+                .flat_map(|c| &c.value)
+                .map(|c| c.value.clone())
+                .collect(),
+            ports,
+            env: Vec::new(),
+            env_config_map: spec
+                .env_from
+                .as_ref()
+                .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
+            wait_in_pod: spec.wait_for_needs.as_ref().is_some_and(|w| w.value),
+            init: Vec::new(),
+            replicas,
+            resources,
+            gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
+            storage,
+            volumes,
+            pool: None,
+            priority: spec.priority.as_ref().map(text),
+            scheduler: spec.scheduler.as_ref().map(|s| s.value),
+            scratch,
+            needs: Vec::new(),
+            labels: self.own_labels(spec.labels.as_ref()),
+            runtime,
+            config,
+            patches,
+            egress: Vec::new(),
+            externals: Vec::new(),
+            access,
+            spawns: None,
+            serve: Serve::default(),
+            tracing_sampling: None,
+            wave: 0,
+            span: name.span,
+        }
+    }
+
+    fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
+        let mut ports: Vec<(Port, Span)> = Vec::new();
+        for (name, port) in spec.ports.iter().flat_map(|p| p.value.iter()) {
+            let (service_number, number, protocol) = match &port.value {
+                PortSpec::Number(n) => (n.0, n.0, None),
+                PortSpec::Detail(d) => (
+                    d.port.value.0,
+                    d.target_port.as_ref().map_or(d.port.value.0, |t| t.value.0),
+                    d.protocol.as_ref().map(|p| p.value),
+                ),
+            };
+            let clash = ports
+                .iter()
+                .find(|(p, _)| p.number == number || p.service_port() == service_number);
+            if let Some((first, first_span)) = clash {
+                let number = if first.number == number {
+                    number
+                } else {
+                    service_number
+                };
+                let diagnostic = Diagnostic::error(
+                    "duplicate-port",
+                    format!(
+                        "port {number} is used twice, by `{}` and `{}`",
+                        first.name, name.value.0
+                    ),
+                )
+                .at(&self.doc.file, port.span, "used again here")
+                .also(*first_span, "first used here")
+                .help("each port of a service needs its own number");
+                self.errors.push(diagnostic);
+                continue;
+            }
+            ports.push((
+                Port {
+                    name: name.value.0.clone(),
+                    number,
+                    protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
+                    service_number: (service_number != number).then_some(service_number),
+                },
+                port.span,
+            ));
+        }
+        ports.into_iter().map(|(p, _)| p).collect()
+    }
+
+    fn replicas(&mut self, spec: &ServiceSpec, kind: WorkloadKind) -> u32 {
+        if !matches!(kind, WorkloadKind::Stateless | WorkloadKind::Stateful) {
+            if let Some(replicas) = &spec.replicas
+                && replicas.value != 1
+            {
+                self.error(
+                    "unexpected-replicas",
+                    format!("`replicas` does not apply to a {} service", kind.as_str()),
+                    replicas.span,
+                    "not replicated",
+                    "daemons run one pod per node; jobs and crons one pod per run: remove `replicas`".into(),
+                );
+            }
+            return 1;
+        }
+        let env = self.environment;
+        let base = spec
+            .replicas
+            .as_ref()
+            .or(self
+                .spec
+                .defaults
+                .as_ref()
+                .and_then(|d| d.value.replicas.as_ref()))
+            .map_or(1, |r| r.value);
+        let forced = env
+            .and_then(|e| e.replicas.as_ref())
+            .map_or(base, |r| r.value);
+        forced.max(
+            env.and_then(|e| e.min_replicas.as_ref())
+                .map_or(0, |r| r.value),
+        )
+    }
+
+    /// The service's `access:` rules, each word checked: least privilege
+    /// means named verbs and resources, never `*`.
+    fn access(&mut self, spec: &ServiceSpec, token: bool) -> Vec<Access> {
+        const VERBS: [&str; 8] = [
+            "get",
+            "list",
+            "watch",
+            "create",
+            "update",
+            "patch",
+            "delete",
+            "deletecollection",
+        ];
+        let Some(list) = &spec.access else {
+            return Vec::new();
+        };
+        if !token {
+            self.error(
+                "access-without-token",
+                "`access` grants API rights to a pod that mounts no token".into(),
+                list.span,
+                "no token to use them",
+                "add `serviceAccountToken: true`: the Role is bound to the service's ServiceAccount, whose token the pod needs".into(),
+            );
+        }
+        let mut out = Vec::new();
+        for rule in &list.value {
+            let resources = rule.value.resources.value.clone();
+            let verbs = rule.value.verbs.value.clone();
+            let groups: Vec<Spanned<String>> = rule
+                .value
+                .api_groups
+                .iter()
+                .flat_map(|l| l.value.iter().cloned())
+                .collect();
+            for verb in verbs.iter().filter(|v| !VERBS.contains(&v.value.as_str())) {
+                self.error(
+                    "invalid-access",
+                    format!("`{}` is not a verb a Role grants", verb.value),
+                    verb.span,
+                    "unknown verb",
+                    format!(
+                        "name each verb the service needs: {}",
+                        VERBS.map(|v| format!("`{v}`")).join(", ")
+                    ),
+                );
+            }
+            let is_resource = |r: &str| {
+                let mut parts = r.splitn(2, '/');
+                let word = |w: &str| {
+                    w.starts_with(|c: char| c.is_ascii_lowercase())
+                        && w.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                        })
+                };
+                parts.next().is_some_and(word) && parts.next().is_none_or(word)
+            };
+            for resource in resources.iter().filter(|r| !is_resource(&r.value)) {
+                self.error(
+                    "invalid-access",
+                    format!("`{}` is not a resource name", resource.value),
+                    resource.span,
+                    "not a resource",
+                    "name each resource, plural and lowercase: `pods`, `pods/log`, `jobs`".into(),
+                );
+            }
+            for group in groups.iter().filter(|g| g.value == "*") {
+                self.error(
+                    "invalid-access",
+                    "`*` grants every API group".into(),
+                    group.span,
+                    "every group",
+                    "name the groups of the resources: `batch`, `apps`; leave `apiGroups` out for the core group".into(),
+                );
+            }
+            if resources.is_empty() || verbs.is_empty() {
+                self.error(
+                    "invalid-access",
+                    "an access rule with no resources or no verbs grants nothing".into(),
+                    rule.span,
+                    "grants nothing",
+                    "list at least one resource and one verb".into(),
+                );
+            }
+            out.push(Access {
+                api_groups: if groups.is_empty() {
+                    vec![String::new()]
+                } else {
+                    groups.into_iter().map(|g| g.value).collect()
+                },
+                resources: resources.into_iter().map(|r| r.value).collect(),
+                verbs: verbs.into_iter().map(|v| v.value).collect(),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,525 @@
+//! A service as the model holds it: its container, ports, environment,
+//! volumes, dependencies and how it runs (probes, security, scaling,
+//! metrics, configuration files, patches).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::*;
+use crate::quantity::Quantity;
+use crate::source::Span;
+
+/// One workload and everything Strata knows about it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The service's name (also its Kubernetes Service's name).
+    pub name: String,
+    /// Its own service-level objectives (`slo`), over the platform's.
+    pub slo: Option<Objectives>,
+    /// The tier it belongs to.
+    pub tier: TierId,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its container image, when the spec or a blueprint gives one.
+    pub image: Option<String>,
+    /// The blueprint it was made from.
+    pub blueprint: Option<String>,
+    /// How it uses its blueprint: mode and options resolved.
+    pub tuning: Option<Tuning>,
+    /// How it runs.
+    pub kind: WorkloadKind,
+    /// Cron schedule of a `cron` service.
+    pub schedule: Option<String>,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Entrypoint arguments.
+    pub args: Vec<String>,
+    /// Named ports, in spec order.
+    pub ports: Vec<Port>,
+    /// Environment variables, references resolved.
+    pub env: Vec<EnvVar>,
+    /// Whether its literal variables are rendered into a ConfigMap `NAME-env`
+    /// read with `envFrom`, rather than into the pod spec.
+    pub env_config_map: bool,
+    /// Whether its pods wait, in init containers, for what it waits for.
+    pub wait_in_pod: bool,
+    /// Steps its pods run, in order, before its container starts.
+    pub init: Vec<InitStep>,
+    /// Pods (1 for daemons, jobs and crons, which are not replicated).
+    pub replicas: u32,
+    /// Per-pod requests and limits, after environment scaling.
+    pub resources: Resources,
+    /// GPUs per pod.
+    pub gpu: u32,
+    /// Its persistent volume.
+    pub storage: Option<Volume>,
+    /// Its other persistent volumes, by name.
+    pub volumes: Vec<NamedVolume>,
+    /// The node pool it is scheduled on.
+    pub pool: Option<String>,
+    /// Its PriorityClass.
+    pub priority: Option<String>,
+    /// The scheduler placing its pods, when not Kubernetes' own.
+    pub scheduler: Option<PodScheduler>,
+    /// Writable empty directories besides `/tmp`.
+    pub scratch: Vec<String>,
+    /// What it waits for.
+    pub needs: Vec<Dependency>,
+    /// Extra labels.
+    pub labels: BTreeMap<String, String>,
+    /// How it runs: probes, security, spread, termination, autoscaling, metrics.
+    pub runtime: Runtime,
+    /// Configuration files mounted from a ConfigMap.
+    pub config: Option<Config>,
+    /// Patches to its generated objects.
+    pub patches: Vec<Patch>,
+    /// Traffic it may send outside the cluster.
+    pub egress: Vec<Egress>,
+    /// The externals it calls (references or `needs:`), never waited for.
+    pub externals: Vec<ExternalCall>,
+    /// Kubernetes API access of its ServiceAccount, in its namespace.
+    pub access: Vec<Access>,
+    /// Pods it creates at run time (`spawns:`).
+    pub spawns: Option<Spawned>,
+    /// How callers reach it (`serve:`).
+    pub serve: Serve,
+    /// Its own share of requests traced by the mesh, percent.
+    pub tracing_sampling: Option<u32>,
+    /// The wave it starts in (1-based).
+    pub wave: usize,
+    /// Where its name is written.
+    pub span: Span,
+}
+
+impl Service {
+    /// The Pod Security level its pods need: its security profile's, or
+    /// `privileged` when its blueprint uses the node's namespaces or files
+    /// (which the `baseline` level forbids whatever the container's settings).
+    pub fn pod_security(&self) -> Profile {
+        if self.host_access().is_some() {
+            Profile::Privileged
+        } else {
+            self.runtime.security.profile
+        }
+    }
+
+    /// What of its node its pods use, when its blueprint says so.
+    pub fn host_access(&self) -> Option<&HostAccess> {
+        self.tuning.as_ref().and_then(|t| t.supplied.host.as_ref())
+    }
+
+    /// Its own Service's name in the cluster's DNS.
+    pub fn fqdn(&self) -> String {
+        format!(
+            "{}.{}.svc.{}",
+            self.name,
+            self.namespace,
+            endpoint::CLUSTER_DOMAIN
+        )
+    }
+
+    /// A field its blueprint exports (`host`, `port`, `readHost`…), if any.
+    pub fn exported(&self, field: &str) -> Option<&str> {
+        self.tuning.as_ref().and_then(|t| {
+            t.supplied
+                .exports
+                .iter()
+                .find(|(k, _)| k == field)
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    /// The host its callers dial: its blueprint's exported `host` (an
+    /// operator's Service such as CloudNativePG's `NAME-rw`), else its own.
+    pub fn dialed_host(&self) -> String {
+        self.exported("host")
+            .map_or_else(|| self.fqdn(), str::to_string)
+    }
+
+    /// Whether its pods keep a volume each (a StatefulSet's claim template).
+    pub fn has_volume_per_pod(&self) -> bool {
+        self.kind == WorkloadKind::Stateful && self.all_volumes().next().is_some()
+    }
+
+    /// Its persistent volumes: `storage` first, then `volumes`.
+    pub fn all_volumes(&self) -> impl Iterator<Item = &Volume> {
+        self.storage
+            .iter()
+            .chain(self.volumes.iter().map(|v| &v.volume))
+    }
+
+    /// Claims made for each volume: one per pod for a StatefulSet, else one.
+    fn claims_per_volume(&self) -> u32 {
+        if self.kind == WorkloadKind::Stateful {
+            self.replicas
+        } else {
+            1
+        }
+    }
+
+    /// Persistent volume claims it creates.
+    pub fn volume_claims(&self) -> u32 {
+        let volumes = u32::try_from(self.all_volumes().count()).unwrap_or(u32::MAX);
+        volumes.saturating_mul(self.claims_per_volume())
+    }
+
+    /// Storage it requests in total.
+    pub fn storage_total(&self) -> Quantity {
+        let claims = u64::from(self.claims_per_volume());
+        self.all_volumes().fold(Quantity::default(), |total, v| {
+            total.saturating_add(v.size.times(claims))
+        })
+    }
+}
+
+/// Pods a service creates at run time through the Kubernetes API, which
+/// Strata does not run: its policies admit them, plan counts nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spawned {
+    /// Labels the service gives them, selecting them in policies.
+    pub labels: BTreeMap<String, String>,
+    /// Ports they listen on, by name, which the service reaches.
+    pub ports: Vec<(String, u16)>,
+    /// Services they call.
+    pub calls: Vec<ServiceId>,
+}
+
+impl Spawned {
+    /// The ServiceAccount they run as (`NAME-spawned`): their identity in
+    /// the mesh, with no API rights.
+    pub fn account(spawner: &Service) -> String {
+        format!("{}-spawned", spawner.name)
+    }
+}
+
+/// A named port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Port {
+    /// Its name.
+    pub name: String,
+    /// The number the container listens on, which pods (and so
+    /// NetworkPolicies, probes and scrapers) see.
+    pub number: u16,
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// The Service's number when it differs from the container's
+    /// (`{ port: 80, targetPort: 8080 }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_number: Option<u16>,
+}
+
+impl Port {
+    /// The number clients dial: the Service's port.
+    pub fn service_port(&self) -> u16 {
+        self.service_number.unwrap_or(self.number)
+    }
+}
+
+/// A step a service's pods run before its container starts (`init:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitStep {
+    /// Its name: the init container's.
+    pub name: String,
+    /// Its image.
+    pub image: String,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Entrypoint arguments.
+    pub args: Vec<String>,
+    /// Environment variables, references resolved.
+    pub env: Vec<EnvVar>,
+    /// Its requests and limits.
+    pub resources: Resources,
+}
+
+/// An environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: EnvValue,
+}
+
+/// Where an environment variable's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// A literal, references already resolved.
+    Literal(String),
+    /// A key of a Secret.
+    Secret {
+        /// The Secret's name.
+        name: String,
+        /// The key.
+        key: String,
+    },
+    /// A key of a ConfigMap.
+    Config {
+        /// The ConfigMap's name.
+        name: String,
+        /// The key.
+        key: String,
+    },
+}
+
+/// Requests and limits of one pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Resources {
+    /// What the scheduler reserves.
+    pub requests: Amounts,
+    /// The most a pod may use.
+    pub limits: Amounts,
+}
+
+impl Resources {
+    /// Both together (a container and its sidecar), saturating.
+    pub fn plus(self, other: Resources) -> Resources {
+        Resources {
+            requests: self.requests.plus(other.requests),
+            limits: self.limits.plus(other.limits),
+        }
+    }
+
+    /// The larger of the two, resource by resource: what the scheduler
+    /// reserves for a pod whose init containers run before its containers.
+    pub fn at_least(self, other: Resources) -> Resources {
+        let max = |a: Amounts, b: Amounts| Amounts {
+            cpu: a.cpu.max(b.cpu),
+            memory: a.memory.max(b.memory),
+        };
+        Resources {
+            requests: max(self.requests, other.requests),
+            limits: max(self.limits, other.limits),
+        }
+    }
+}
+
+/// CPU (in cores) and memory (in bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Amounts {
+    /// CPU cores.
+    pub cpu: Quantity,
+    /// Memory bytes.
+    pub memory: Quantity,
+}
+
+impl Amounts {
+    /// Both together, saturating.
+    pub fn plus(self, other: Amounts) -> Amounts {
+        Amounts {
+            cpu: self.cpu.saturating_add(other.cpu),
+            memory: self.memory.saturating_add(other.memory),
+        }
+    }
+}
+
+/// A persistent volume of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// Requested size.
+    pub size: Quantity,
+    /// StorageClass, or the cluster default when `None`.
+    pub class: Option<String>,
+    /// Where it is mounted.
+    pub mount_path: String,
+    /// How pods may mount it.
+    pub access: AccessMode,
+}
+
+/// A persistent volume besides a service's `storage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedVolume {
+    /// Its name: the claim template's, or the claim's suffix.
+    pub name: String,
+    /// The volume.
+    pub volume: Volume,
+}
+
+/// Something a service waits for, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// What it waits for.
+    pub target: DependencyTarget,
+    /// Why.
+    pub origin: DependencyOrigin,
+    /// Where that was written.
+    pub span: Span,
+    /// Whether the dependent waits for it before starting; `false` when the
+    /// caller's `calls:` says `wait: false` (a call made at run time only).
+    pub wait: bool,
+}
+
+/// The object of a dependency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DependencyTarget {
+    /// Another service.
+    Service(ServiceId),
+    /// Every service of a tier.
+    Tier(TierId),
+}
+
+/// Why a dependency exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencyOrigin {
+    /// Listed under `needs:`.
+    Needs,
+    /// Implied by a `${…}` reference in the named variable.
+    Reference(String),
+    /// Implied by the tier's `after:`.
+    TierAfter,
+}
+
+/// One rule of a service's Kubernetes API access (a Role rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// API groups; `""` is the core group.
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
+}
+
+/// How a service runs: the production practices rendered for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    /// Its probes; `None` when switched off or impossible (no port).
+    pub probes: Option<Probes>,
+    /// Its security context.
+    pub security: Security,
+    /// Spread replicas across nodes.
+    pub spread: bool,
+    /// A PodDisruptionBudget when replicated.
+    pub disruption_budget: bool,
+    /// Seconds given to stop gracefully.
+    pub termination_grace_seconds: u64,
+    /// Mount the service account token.
+    pub service_account_token: bool,
+    /// Its HorizontalPodAutoscaler.
+    pub autoscale: Option<Autoscale>,
+    /// Where Prometheus scrapes it.
+    pub metrics: Option<Metrics>,
+}
+
+/// Startup, readiness and liveness probes on one port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probes {
+    /// The port's name.
+    pub port: String,
+    /// How the port is checked.
+    pub protocol: Protocol,
+    /// HTTP path for liveness.
+    pub path: String,
+    /// HTTP path for readiness.
+    pub readiness_path: String,
+    /// Seconds the service may take to start.
+    pub startup_seconds: u32,
+}
+
+/// A security context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Security {
+    /// The Pod Security Standards profile.
+    pub profile: Profile,
+    /// User id.
+    pub run_as_user: u32,
+    /// Group id.
+    pub run_as_group: u32,
+    /// Volume group.
+    pub fs_group: u32,
+    /// Read-only root filesystem.
+    pub read_only_root: bool,
+    /// Capabilities added after dropping all.
+    pub capabilities: Vec<String>,
+}
+
+/// A HorizontalPodAutoscaler's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Autoscale {
+    /// Fewest replicas.
+    pub min: u32,
+    /// Most replicas.
+    pub max: u32,
+    /// Target CPU utilisation, percent.
+    pub cpu: Option<u32>,
+    /// Target memory utilisation, percent.
+    pub memory: Option<u32>,
+    /// How fast replicas are added, when the spec says.
+    pub scale_up: Option<Scaling>,
+    /// How fast replicas are removed, when the spec says.
+    pub scale_down: Option<Scaling>,
+}
+
+/// An autoscaler's rules for one direction (an HPA's `behavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scaling {
+    /// At most this many pods per period.
+    pub pods: Option<u32>,
+    /// At most this percentage of the current replicas per period.
+    pub percent: Option<u32>,
+    /// The period, seconds.
+    pub every_seconds: u64,
+    /// The stabilization window, seconds.
+    pub wait_seconds: Option<u64>,
+}
+
+/// A metrics endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// The port's name.
+    pub port: String,
+    /// The port's number.
+    pub number: u16,
+    /// The HTTP path.
+    pub path: String,
+}
+
+/// Configuration files of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where they are mounted.
+    pub mount_path: String,
+    /// The files, in spec order.
+    pub files: Vec<ConfigFile>,
+}
+
+/// One configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFile {
+    /// Its name (the ConfigMap key).
+    pub name: String,
+    /// Its content.
+    pub content: FileContent,
+}
+
+/// Where a file's content comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileContent {
+    /// Written in the spec.
+    Inline(String),
+    /// A file next to the spec, read when rendering.
+    File(FileRef),
+}
+
+/// A patch to one generated object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patch {
+    /// The object's kind.
+    pub kind: String,
+    /// The object's name, when the kind alone is ambiguous.
+    pub name: Option<String>,
+    /// The change.
+    pub change: PatchChange,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The two patch formats.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchChange {
+    /// RFC 7386 JSON merge patch.
+    Merge(serde_json::Value),
+    /// RFC 6902 JSON patch.
+    Json(json_patch::Patch),
+}
