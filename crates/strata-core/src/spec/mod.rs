@@ -6,6 +6,7 @@
 
 pub mod amount;
 pub mod decode;
+mod merge;
 pub mod names;
 pub mod network;
 pub mod platform;

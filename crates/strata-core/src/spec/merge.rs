@@ -1,0 +1,372 @@
+//! A service written over a base one: what a blueprint's recipe supplies
+//! under the fields the user wrote.
+//!
+//! [`ServiceSpec::over`] takes the base apart field by field with an
+//! exhaustive pattern, so a key added to [`ServiceSpec`] does not compile
+//! until this file says how it merges.
+
+use super::decode::{Map, Spanned};
+use super::runtime::{ProbesSpec, SecuritySpec};
+use super::service::{ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec};
+
+impl ServiceSpec {
+    /// This service as written, with every field it leaves out taken from
+    /// `base`. Mappings written in part are merged key by key: `env`, the
+    /// requests and limits of `resources`, `security` settings, `probes`
+    /// settings, and a `storage` size keeps the base's mount path. `access`
+    /// rules add up: the rights the base's process needs stay beside the
+    /// service's own. Every other field is this service's when written,
+    /// else the base's.
+    ///
+    /// # Errors
+    /// The name of a key only a user may write (one that selects or tunes a
+    /// blueprint, `expose`, `calls`…) when `base` sets it.
+    pub fn over(&self, base: ServiceSpec) -> Result<ServiceSpec, &'static str> {
+        let ServiceSpec {
+            image,
+            blueprint,
+            mode,
+            version,
+            databases,
+            topics,
+            users,
+            shards,
+            options,
+            settings,
+            kind,
+            schedule,
+            command,
+            args,
+            ports,
+            env,
+            env_from,
+            replicas,
+            resources,
+            gpu,
+            storage,
+            volumes,
+            pool,
+            priority,
+            scheduler,
+            scratch,
+            needs,
+            wait_for_needs,
+            init,
+            labels,
+            probes,
+            security,
+            spread,
+            disruption_budget,
+            termination_grace_period,
+            service_account_token,
+            access,
+            spawns,
+            autoscale,
+            metrics,
+            config,
+            patches,
+            expose,
+            calls,
+            serve,
+            tracing,
+            egress,
+            slo,
+            description,
+        } = base;
+        // Keys that choose or tune a blueprint, or describe how the platform
+        // around the service uses it: a base that sets one is a bug of the
+        // blueprint, not something to merge.
+        let users_only = [
+            ("blueprint", blueprint.is_some()),
+            ("mode", mode.is_some()),
+            ("version", version.is_some()),
+            ("databases", databases.is_some()),
+            ("topics", topics.is_some()),
+            ("users", users.is_some()),
+            ("shards", shards.is_some()),
+            ("options", options.is_some()),
+            ("settings", settings.is_some()),
+            ("expose", expose.is_some()),
+            ("calls", calls.is_some()),
+            ("serve", serve.is_some()),
+            ("slo", slo.is_some()),
+            ("description", description.is_some()),
+        ];
+        if let Some((key, _)) = users_only.into_iter().find(|(_, set)| *set) {
+            return Err(key);
+        }
+        let own = self.clone();
+        Ok(ServiceSpec {
+            image: own.image.or(image),
+            blueprint: own.blueprint,
+            mode: own.mode,
+            version: own.version,
+            databases: own.databases,
+            topics: own.topics,
+            users: own.users,
+            shards: own.shards,
+            options: own.options,
+            settings: own.settings,
+            kind: own.kind.or(kind),
+            schedule: own.schedule.or(schedule),
+            command: own.command.or(command),
+            args: own.args.or(args),
+            ports: own.ports.or(ports),
+            env: merge_map(own.env, env),
+            env_from: own.env_from.or(env_from),
+            replicas: own.replicas.or(replicas),
+            resources: merge_resources(own.resources, resources),
+            gpu: own.gpu.or(gpu),
+            storage: merge_storage(own.storage, storage),
+            volumes: own.volumes.or(volumes),
+            pool: own.pool.or(pool),
+            priority: own.priority.or(priority),
+            scheduler: own.scheduler.or(scheduler),
+            scratch: own.scratch.or(scratch),
+            needs: own.needs.or(needs),
+            wait_for_needs: own.wait_for_needs.or(wait_for_needs),
+            init: own.init.or(init),
+            labels: own.labels.or(labels),
+            probes: merge_probes(own.probes, probes),
+            security: merge_security(own.security, security),
+            spread: own.spread.or(spread),
+            disruption_budget: own.disruption_budget.or(disruption_budget),
+            termination_grace_period: own.termination_grace_period.or(termination_grace_period),
+            service_account_token: own.service_account_token.or(service_account_token),
+            access: match (own.access, access) {
+                (Some(mut mine), Some(theirs)) => {
+                    mine.value.extend(theirs.value);
+                    Some(mine)
+                }
+                (mine, theirs) => mine.or(theirs),
+            },
+            spawns: own.spawns.or(spawns),
+            autoscale: own.autoscale.or(autoscale),
+            metrics: own.metrics.or(metrics),
+            config: own.config.or(config),
+            patches: own.patches.or(patches),
+            expose: own.expose,
+            calls: own.calls,
+            serve: own.serve,
+            tracing: own.tracing.or(tracing),
+            egress: own.egress.or(egress),
+            slo: own.slo,
+            description: own.description,
+        })
+    }
+}
+
+fn merge_resources(
+    mine: Option<Spanned<ResourcesSpec>>,
+    theirs: Option<Spanned<ResourcesSpec>>,
+) -> Option<Spanned<ResourcesSpec>> {
+    match (mine, theirs) {
+        (Some(mine), Some(theirs)) => Some(Spanned {
+            span: mine.span,
+            value: ResourcesSpec {
+                requests: merge_list(mine.value.requests, theirs.value.requests),
+                limits: merge_list(mine.value.limits, theirs.value.limits),
+            },
+        }),
+        (mine, theirs) => mine.or(theirs),
+    }
+}
+
+fn merge_security(
+    mine: Option<Spanned<SecuritySpec>>,
+    theirs: Option<Spanned<SecuritySpec>>,
+) -> Option<Spanned<SecuritySpec>> {
+    let (mine, theirs) = match (mine, theirs) {
+        (Some(mine), Some(theirs)) => (mine, theirs),
+        (mine, theirs) => return mine.or(theirs),
+    };
+    let value = match (mine.value, theirs.value) {
+        (SecuritySpec::Profile(p), SecuritySpec::Settings(mut s)) => {
+            s.profile = Some(Spanned {
+                value: p,
+                span: mine.span,
+            });
+            SecuritySpec::Settings(s)
+        }
+        (SecuritySpec::Settings(mut m), SecuritySpec::Settings(t)) => {
+            m.profile = m.profile.or(t.profile);
+            // A user id of their own means their own group too, unless given.
+            if m.run_as_user.is_none() {
+                m.run_as_user = t.run_as_user;
+                m.run_as_group = m.run_as_group.or(t.run_as_group);
+                m.fs_group = m.fs_group.or(t.fs_group);
+            }
+            m.read_only_root_filesystem =
+                m.read_only_root_filesystem.or(t.read_only_root_filesystem);
+            m.capabilities = m.capabilities.or(t.capabilities);
+            SecuritySpec::Settings(m)
+        }
+        (value, _) => value,
+    };
+    Some(Spanned {
+        value,
+        span: mine.span,
+    })
+}
+
+fn merge_probes(
+    mine: Option<Spanned<ProbesSpec>>,
+    theirs: Option<Spanned<ProbesSpec>>,
+) -> Option<Spanned<ProbesSpec>> {
+    let (mine, theirs) = match (mine, theirs) {
+        (Some(mine), Some(theirs)) => (mine, theirs),
+        (mine, theirs) => return mine.or(theirs),
+    };
+    let value = match (mine.value, theirs.value) {
+        (ProbesSpec::Settings(mut m), ProbesSpec::Settings(t)) => {
+            // A port of their own means their own paths too.
+            if m.port.is_none() {
+                m.port = t.port;
+                m.path = m.path.or(t.path);
+                m.readiness_path = m.readiness_path.or(t.readiness_path);
+            }
+            m.startup_seconds = m.startup_seconds.or(t.startup_seconds);
+            ProbesSpec::Settings(m)
+        }
+        (value, _) => value,
+    };
+    Some(Spanned {
+        value,
+        span: mine.span,
+    })
+}
+
+/// A size of the user's own keeps the base's mount path: `storage: 100Gi`
+/// on a database still mounts where the image keeps its data.
+fn merge_storage(
+    mine: Option<Spanned<StorageSpec>>,
+    theirs: Option<Spanned<StorageSpec>>,
+) -> Option<Spanned<StorageSpec>> {
+    let (mine, theirs) = match (mine, theirs) {
+        (Some(mine), Some(theirs)) => (mine, theirs),
+        (mine, theirs) => return mine.or(theirs),
+    };
+    let path = match theirs.value {
+        StorageSpec::Volume(v) => v.mount_path,
+        StorageSpec::Size(_) => None,
+    };
+    let volume = match mine.value {
+        StorageSpec::Size(size) => VolumeSpec {
+            size: Spanned {
+                value: size,
+                span: mine.span,
+            },
+            class: None,
+            mount_path: path,
+            access: None,
+        },
+        StorageSpec::Volume(mut v) => {
+            v.mount_path = v.mount_path.or(path);
+            v
+        }
+    };
+    Some(Spanned {
+        value: StorageSpec::Volume(volume),
+        span: mine.span,
+    })
+}
+
+fn merge_list(
+    mine: Option<Spanned<ResourceList>>,
+    theirs: Option<Spanned<ResourceList>>,
+) -> Option<Spanned<ResourceList>> {
+    match (mine, theirs) {
+        (Some(mut m), Some(t)) => {
+            m.value.cpu = m.value.cpu.or(t.value.cpu);
+            m.value.memory = m.value.memory.or(t.value.memory);
+            Some(m)
+        }
+        (m, t) => m.or(t),
+    }
+}
+
+/// The base's entries with this service's over them, key by key, in the
+/// base's order and then the service's new keys.
+fn merge_map<K: PartialEq, V>(
+    own: Option<Spanned<Map<K, V>>>,
+    base: Option<Spanned<Map<K, V>>>,
+) -> Option<Spanned<Map<K, V>>> {
+    let (own, mut base) = match (own, base) {
+        (Some(own), Some(base)) => (own, base),
+        (own, base) => return own.or(base),
+    };
+    for (key, value) in own.value.0 {
+        match base.value.0.iter_mut().find(|(k, _)| k.value == key.value) {
+            Some(entry) => entry.1 = value,
+            None => base.value.0.push((key, value)),
+        }
+    }
+    base.span = own.span;
+    Some(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::SourceFile;
+    use crate::spec::decode::{Decode, Decoder};
+    use crate::spec::service::ServiceSpec;
+    use crate::spec::yaml;
+
+    fn service(text: &str) -> ServiceSpec {
+        let file = SourceFile::new("s.yaml", text);
+        let node = yaml::parse(&file).unwrap();
+        let mut decoder = Decoder::new(&file);
+        let spec = ServiceSpec::decode(&node, &mut decoder).unwrap();
+        assert!(decoder.is_clean());
+        spec
+    }
+
+    #[test]
+    fn every_key_a_base_may_set_reaches_the_service_unless_written() {
+        // One key of each kind the old merge forgot: they used to be dropped.
+        let base = service(
+            "{ image: a:1, scratch: [/cache], autoscale: { min: 2, max: 4 }, init: { x: { image: b:1 } }, volumes: [{ name: logs, size: 1Gi, mountPath: /logs }], gpu: 1, egress: [{ cidr: 10.0.0.0/8 }] }",
+        );
+        let merged = service("{ gpu: 2 }").over(base).unwrap();
+        assert_eq!(merged.image.unwrap().value, "a:1");
+        assert!(merged.scratch.is_some());
+        assert!(merged.autoscale.is_some());
+        assert!(merged.init.is_some());
+        assert!(merged.volumes.is_some());
+        assert!(merged.egress.is_some());
+        assert_eq!(merged.gpu.unwrap().value, 2);
+    }
+
+    #[test]
+    fn env_merges_key_by_key_and_storage_keeps_the_base_path() {
+        let base =
+            service("{ env: { A: '1', B: '2' }, storage: { size: 8Gi, mountPath: /var/lib/db } }");
+        let merged = service("{ env: { B: three, C: '4' }, storage: 100Gi }")
+            .over(base)
+            .unwrap();
+        let env: Vec<(String, String)> = merged
+            .env
+            .unwrap()
+            .value
+            .iter()
+            .map(|(k, v)| (k.value.0.clone(), format!("{:?}", v.value)))
+            .collect();
+        assert_eq!(
+            env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["A", "B", "C"]
+        );
+        assert!(env[1].1.contains("three"));
+        match merged.storage.unwrap().value {
+            crate::spec::service::StorageSpec::Volume(v) => {
+                assert_eq!(v.mount_path.unwrap().value, "/var/lib/db");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_base_choosing_a_blueprint_key_is_refused_by_name() {
+        let base = service("{ image: a:1, calls: { db: { timeout: 1s } } }");
+        assert_eq!(service("{}").over(base), Err("calls"));
+    }
+}
