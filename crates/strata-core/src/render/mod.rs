@@ -276,17 +276,15 @@ fn render_service(
     values.into_iter().map(make).collect()
 }
 
-/// Amends the objects rendered for a blueprint service (or replaces them,
-/// when an operator runs its pods) and adds the blueprint's own, its
-/// companions' and its member groups' NetworkPolicies.
+/// Replaces the objects of a blueprint service whose operator runs its
+/// pods, and adds the blueprint's own objects, its companions' and its
+/// member groups' NetworkPolicies.
 fn blueprint_objects(platform: &Platform, service: &Service, objects: &mut Vec<Value>) {
     let Some(tuning) = &service.tuning else {
         return;
     };
     if tuning.mode.operated {
         objects.clear();
-    } else {
-        workload::amend(tuning, objects);
     }
     objects.extend(tuning.blueprint.objects(platform, service, tuning));
     for companion in service.companions() {

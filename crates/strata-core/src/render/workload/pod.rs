@@ -1,194 +1,26 @@
-//! Workloads: the pod template every production default lives in, and the
-//! controller that runs it (Deployment, StatefulSet, DaemonSet, Job, CronJob).
+//! The pod template every production default lives in, built once from the
+//! service as the model settled it: its container, init steps and waits,
+//! security, volumes, probes, placement and spread, then what its blueprint
+//! adds to the image's pod (the node's namespaces and paths, scratch
+//! directories, the ConfigMaps its objects render, sidecars, the pod's
+//! identity).
+
+use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
-use super::labels;
-use super::scheduling::QUEUE_ANNOTATION;
-use super::service::{config_name, headless_name};
+use super::super::labels;
+use super::super::scheduling::QUEUE_ANNOTATION;
+use super::super::service::{config_name, env_config_name};
+use super::{claims, placement};
 use crate::model::{
-    EnvValue, HostAccess, InitStep, Platform, Probes, Profile, Protocol, Service, Tuning,
-    WorkloadKind,
+    EnvValue, InitStep, Platform, Probes, Profile, Protocol, Service, Supplied, WorkloadKind,
 };
 use crate::quantity::Measure;
-
-/// The name of a stateless service's volume claim.
-pub fn claim_name(service: &Service) -> String {
-    format!("{}-data", service.name)
-}
-
-/// The claims of a service that is not a StatefulSet, with the pod volume
-/// name each is mounted under: `storage` (`data`), then `volumes`.
-fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
-    let storage = service
-        .storage
-        .iter()
-        .map(|v| ("data".to_string(), claim_name(service), v));
-    let named = service.volumes.iter().map(|v| {
-        (
-            v.name.clone(),
-            format!("{}-{}", service.name, v.name),
-            &v.volume,
-        )
-    });
-    storage.chain(named).collect()
-}
 
 /// Seconds a pod keeps serving after it is told to stop, so that endpoints
 /// and load balancers stop sending it traffic first.
 const DRAIN_SECONDS: u64 = 5;
-
-/// The controller of a service, and a volume claim for a stateless one.
-pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
-    let selector = labels::selector(platform, service);
-    let mut metadata = labels::metadata(platform, service, &service.name);
-    let accepted = accepted_exceptions(service);
-    if !accepted.is_empty() {
-        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: accepted.join(",") });
-    }
-    let template = pod_template(platform, service);
-    let mut out = Vec::new();
-    // A StatefulSet claims per pod; every other controller mounts claims
-    // made once, beside it.
-    if service.kind != WorkloadKind::Stateful {
-        for (_, name, volume) in claims(service) {
-            let mut claim = json!({
-                "apiVersion": "v1",
-                "kind": "PersistentVolumeClaim",
-                "metadata": labels::metadata(platform, service, &name),
-                "spec": claim_spec(volume),
-            });
-            claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
-            out.push(claim);
-        }
-    }
-    match service.kind {
-        WorkloadKind::Stateless => {
-            let mut spec = json!({
-                "selector": { "matchLabels": selector },
-                "revisionHistoryLimit": 10,
-                "progressDeadlineSeconds": 600,
-                "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } },
-                "template": template,
-            });
-            if service.all_volumes().any(|v| !v.access.is_shared()) {
-                // One read-write-once volume cannot be attached to two pods
-                // at once: replace, do not surge.
-                spec["strategy"] = json!({ "type": "Recreate" });
-            }
-            if service.runtime.autoscale.is_none() {
-                spec["replicas"] = json!(service.replicas);
-            }
-            out.push(json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec }));
-        }
-        WorkloadKind::Stateful => {
-            let mut spec = json!({
-                "serviceName": headless_name(service),
-                "selector": { "matchLabels": selector },
-                "revisionHistoryLimit": 10,
-                "updateStrategy": { "type": "RollingUpdate" },
-                // Data outlives scale-downs and deletions unless removed on purpose.
-                "persistentVolumeClaimRetentionPolicy": { "whenDeleted": "Retain", "whenScaled": "Retain" },
-                "template": template,
-            });
-            if service.runtime.autoscale.is_none() {
-                spec["replicas"] = json!(service.replicas);
-            }
-            let templates: Vec<Value> = service
-                .storage
-                .iter()
-                .map(|v| ("data", v))
-                .chain(service.volumes.iter().map(|v| (v.name.as_str(), &v.volume)))
-                .map(|(name, volume)| {
-                    json!({
-                        "metadata": { "name": name, "labels": labels::service(platform, service) },
-                        "spec": claim_spec(volume),
-                    })
-                })
-                .collect();
-            if !templates.is_empty() {
-                spec["volumeClaimTemplates"] = json!(templates);
-            }
-            out.push(json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": spec }));
-        }
-        WorkloadKind::Daemon => out.push(json!({
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": metadata,
-            "spec": {
-                "selector": { "matchLabels": selector },
-                "revisionHistoryLimit": 10,
-                "updateStrategy": { "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 1 } },
-                "template": template,
-            },
-        })),
-        WorkloadKind::Job => out.push(json!({
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": metadata,
-            "spec": { "backoffLimit": 4, "template": template },
-        })),
-        WorkloadKind::Cron => out.push(json!({
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": metadata,
-            "spec": {
-                "schedule": service.schedule.clone().unwrap_or_default(),
-                "concurrencyPolicy": "Forbid",
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": { "metadata": { "labels": labels::service(platform, service) }, "spec": { "backoffLimit": 4, "template": template } },
-            },
-        })),
-    }
-    out
-}
-
-/// Lint checks this workload would fail because the spec switched a default
-/// off on purpose: recorded on the object so `strata lint` accepts the
-/// decision, while `strata audit` still reports it against the spec.
-fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
-    let runtime = &service.runtime;
-    let security = &runtime.security;
-    let mut ids = Vec::new();
-    if runtime.probes.is_none() && service.kind.is_long_running() {
-        ids.extend(["no-readiness-probe", "no-liveness-probe"]);
-    }
-    if !security.read_only_root || security.profile == Profile::Privileged {
-        ids.push("writable-root-filesystem");
-    }
-    if security.profile == Profile::Privileged {
-        ids.extend([
-            "run-as-root",
-            "privilege-escalation",
-            "capabilities-not-dropped",
-        ]);
-    } else if security.run_as_user == 0 {
-        ids.push("run-as-root");
-    }
-    if runtime.service_account_token {
-        ids.push("service-account-token");
-    }
-    if !runtime.spread {
-        ids.push("no-spread");
-    }
-    if !runtime.disruption_budget {
-        ids.push("no-disruption-budget");
-    }
-    ids
-}
-
-/// The spec of a claim for one volume: access mode, size and class.
-pub(crate) fn claim_spec(volume: &crate::model::Volume) -> Value {
-    let mut spec = json!({
-        "accessModes": [volume.access.as_str()],
-        "resources": { "requests": { "storage": volume.size.to_kubernetes(Measure::Bytes) } },
-    });
-    if let Some(class) = &volume.class {
-        spec["storageClassName"] = json!(class);
-    }
-    spec
-}
 
 /// The image of the init containers that wait for a service to answer.
 const WAIT_IMAGE: &str = "busybox:1.36.1";
@@ -274,7 +106,8 @@ fn init_container(service: &Service, step: &InitStep, mounts: &[Value]) -> Value
     container
 }
 
-fn pod_template(platform: &Platform, service: &Service) -> Value {
+/// The pod template of `service`'s controller.
+pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     let runtime = &service.runtime;
     let security = &runtime.security;
     let mut annotations = Map::new();
@@ -326,14 +159,13 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
         .iter()
         .filter(|var| !(service.env_config_map && matches!(var.value, EnvValue::Literal(_))))
         .map(env_var)
-        .chain(super::traffic::env(platform, service))
-        .chain(super::external::env(platform, service))
+        .chain(super::super::traffic::env(platform, service))
+        .chain(super::super::external::env(platform, service))
         .collect();
     if service.env_config_map {
         // `env` wins over `envFrom`, so the variables Strata sets itself
         // cannot be shadowed by an edit of the ConfigMap.
-        container["envFrom"] =
-            json!([{ "configMapRef": { "name": super::service::env_config_name(service) } }]);
+        container["envFrom"] = json!([{ "configMapRef": { "name": env_config_name(service) } }]);
     }
     if !env.is_empty() {
         container["env"] = json!(env);
@@ -431,6 +263,9 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
             { "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector },
         ]);
     }
+    if let Some(tuning) = service.tuning.as_ref().filter(|t| !t.mode.operated) {
+        add_blueprint_facts(&mut spec, &tuning.supplied, service.kind);
+    }
     let mut metadata = json!({ "labels": labels::service(platform, service) });
     if !annotations.is_empty() {
         metadata["annotations"] = Value::Object(annotations);
@@ -438,27 +273,104 @@ fn pod_template(platform: &Platform, service: &Service) -> Value {
     json!({ "metadata": metadata, "spec": spec })
 }
 
-/// Where a service's node pool puts its pods: the pool's node labels and
-/// the tolerations of its taints; `None` without a pool.
-pub fn placement(
-    platform: &Platform,
-    service: &Service,
-) -> Option<(std::collections::BTreeMap<String, String>, Vec<Value>)> {
-    let pool = service
-        .pool
-        .as_ref()
-        .and_then(|p| platform.node_pools.iter().find(|n| &n.name == p))?;
-    let tolerations = pool
-        .taints
-        .iter()
-        .map(|t| match &t.value {
-            Some(value) => {
-                json!({ "key": t.key, "operator": "Equal", "value": value, "effect": t.effect })
+/// What a blueprint adds to its image's pod, after the service's own
+/// settings: the node's namespaces and paths, directories the image writes
+/// to, the ConfigMaps its objects render, sidecars (which take over the
+/// ports named like theirs), and the pod's identity in the environment,
+/// with one value per variable (the user's, which come last, win).
+///
+/// Lists the service's own settings started are extended; a list it left
+/// empty starts after its other keys.
+fn add_blueprint_facts(spec: &mut Value, supplied: &Supplied, kind: WorkloadKind) {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    if let Some(host) = &supplied.host {
+        if host.network {
+            spec["hostNetwork"] = json!(true);
+            // Cluster names still resolve from the node's network.
+            spec["dnsPolicy"] = json!("ClusterFirstWithHostNet");
+        }
+        if host.pid {
+            spec["hostPID"] = json!(true);
+        }
+        for (name, path, mount) in host.paths {
+            volumes.push(json!({ "name": name, "hostPath": { "path": path } }));
+            let mut volume_mount = json!({ "name": name, "mountPath": mount, "readOnly": true });
+            if *path == "/" {
+                // Filesystems mounted on the node later show up in the pod too.
+                volume_mount["mountPropagation"] = json!("HostToContainer");
             }
-            None => json!({ "key": t.key, "operator": "Exists", "effect": t.effect }),
-        })
+            mounts.push(volume_mount);
+        }
+        // Before its volumes: the node's paths are all the pod has.
+        extend(spec, "volumes", std::mem::take(&mut volumes));
+        if host.every_node {
+            spec["tolerations"] = json!([{ "operator": "Exists" }]);
+        }
+    }
+    for (i, path) in supplied.scratch.iter().enumerate() {
+        let name = format!("scratch-{i}");
+        volumes.push(json!({ "name": name, "emptyDir": {} }));
+        mounts.push(json!({ "name": name, "mountPath": path }));
+    }
+    for (i, (config_map, path)) in supplied.mounts.iter().enumerate() {
+        let name = format!("mount-{i}");
+        volumes.push(json!({ "name": name, "configMap": { "name": config_map } }));
+        mounts.push(json!({ "name": name, "mountPath": path, "readOnly": true }));
+    }
+    extend(spec, "volumes", volumes);
+    let container = &mut spec["containers"][0];
+    extend(container, "volumeMounts", mounts);
+    if !supplied.sidecars.is_empty() {
+        let theirs: Vec<&Value> = supplied
+            .sidecars
+            .iter()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .map(|p| &p["name"])
+            .collect();
+        if let Some(ports) = container["ports"].as_array_mut() {
+            ports.retain(|p| !theirs.contains(&&p["name"]));
+        }
+    }
+    let mut env: Vec<Value> = container["env"].as_array().cloned().unwrap_or_default();
+    if supplied.pod_env {
+        let field = |name: &str, path: &str| json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } });
+        let mut identity = vec![
+            field("POD_NAME", "metadata.name"),
+            field("POD_NAMESPACE", "metadata.namespace"),
+            field("POD_IP", "status.podIP"),
+        ];
+        if kind == WorkloadKind::Stateful {
+            identity.push(field(
+                "POD_INDEX",
+                "metadata.labels['apps.kubernetes.io/pod-index']",
+            ));
+        }
+        env.splice(0..0, identity);
+    }
+    let mut seen = HashSet::new();
+    let mut unique: Vec<Value> = env
+        .into_iter()
+        .rev()
+        .filter(|v| seen.insert(v["name"].as_str().unwrap_or_default().to_string()))
         .collect();
-    Some((pool.selector.clone(), tolerations))
+    unique.reverse();
+    if !unique.is_empty() {
+        container["env"] = json!(unique);
+    }
+    extend(spec, "containers", supplied.sidecars.clone());
+}
+
+/// Appends `items` to the list under `key` of `object`, starting it (after
+/// the object's other keys) when there is none.
+fn extend(object: &mut Value, key: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        return;
+    }
+    match object[key].as_array_mut() {
+        Some(list) => list.extend(items),
+        None => object[key] = json!(items),
+    }
 }
 
 fn resources(service: &Service) -> Value {
@@ -557,141 +469,4 @@ fn probe(probes: &Probes, port: u16, path: &str, period: u32, failures: u32) -> 
     probe["timeoutSeconds"] = json!(3);
     probe["failureThreshold"] = json!(failures.max(1));
     probe
-}
-
-fn workload(objects: &mut [Value]) -> Option<&mut Value> {
-    objects.iter_mut().find(|o| {
-        matches!(
-            o["kind"].as_str(),
-            Some("Deployment" | "StatefulSet" | "DaemonSet")
-        )
-    })
-}
-
-/// The pod spec of a workload object.
-fn pod_spec(workload: &mut Value) -> &mut Value {
-    &mut workload["spec"]["template"]["spec"]
-}
-
-fn push(array: &mut Value, item: Value) {
-    match array.as_array_mut() {
-        Some(items) => items.push(item),
-        None => *array = json!([item]),
-    }
-}
-
-/// Makes the render of a blueprint service fit its image: scratch
-/// directories where it writes, the ConfigMaps its objects render, its
-/// pod's identity in the environment, and one value per variable (the
-/// user's last).
-pub(super) fn amend(tuning: &Tuning, objects: &mut [Value]) {
-    let Some(workload) = workload(objects) else {
-        return;
-    };
-    let stateful = workload["kind"] == "StatefulSet";
-    if let Some(host) = &tuning.supplied.host {
-        host_access(host, workload);
-    }
-    let pod = pod_spec(workload);
-    for (i, path) in tuning.supplied.scratch.iter().enumerate() {
-        let name = format!("scratch-{i}");
-        push(&mut pod["volumes"], json!({ "name": name, "emptyDir": {} }));
-        push(
-            &mut pod["containers"][0]["volumeMounts"],
-            json!({ "name": name, "mountPath": path }),
-        );
-    }
-    for (i, (config_map, path)) in tuning.supplied.mounts.iter().enumerate() {
-        let name = format!("mount-{i}");
-        push(
-            &mut pod["volumes"],
-            json!({ "name": name, "configMap": { "name": config_map } }),
-        );
-        push(
-            &mut pod["containers"][0]["volumeMounts"],
-            json!({ "name": name, "mountPath": path, "readOnly": true }),
-        );
-    }
-    if !tuning.supplied.sidecars.is_empty() {
-        let theirs: Vec<&Value> = tuning
-            .supplied
-            .sidecars
-            .iter()
-            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
-            .map(|p| &p["name"])
-            .collect();
-        if let Some(ports) = pod["containers"][0]["ports"].as_array_mut() {
-            ports.retain(|p| !theirs.contains(&&p["name"]));
-        }
-        for sidecar in &tuning.supplied.sidecars {
-            push(&mut pod["containers"], sidecar.clone());
-        }
-    }
-    let container = &mut pod["containers"][0];
-    let mut env: Vec<Value> = container["env"].as_array().cloned().unwrap_or_default();
-    if tuning.supplied.pod_env {
-        let field = |name: &str, path: &str| json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } });
-        let mut identity = vec![
-            field("POD_NAME", "metadata.name"),
-            field("POD_NAMESPACE", "metadata.namespace"),
-            field("POD_IP", "status.podIP"),
-        ];
-        if stateful {
-            identity.push(field(
-                "POD_INDEX",
-                "metadata.labels['apps.kubernetes.io/pod-index']",
-            ));
-        }
-        env.splice(0..0, identity);
-    }
-    let mut seen = std::collections::HashSet::new();
-    let mut unique: Vec<Value> = env
-        .into_iter()
-        .rev()
-        .filter(|v| seen.insert(v["name"].as_str().unwrap_or_default().to_string()))
-        .collect();
-    unique.reverse();
-    if !unique.is_empty() {
-        container["env"] = json!(unique);
-    }
-}
-
-/// Puts a workload's pods on their node's network and process namespaces
-/// with the node's paths mounted read-only, on every node if asked, and
-/// records the lint checks this trips on purpose beside the workload's own.
-fn host_access(host: &HostAccess, workload: &mut Value) {
-    let accepted = host.accepted_checks();
-    if !accepted.is_empty() {
-        let annotation = &mut workload["metadata"]["annotations"][crate::lint::IGNORE_ANNOTATION];
-        let mut ids: Vec<&str> = annotation
-            .as_str()
-            .map(|s| s.split(',').filter(|id| !id.is_empty()).collect())
-            .unwrap_or_default();
-        ids.extend(accepted);
-        *annotation = json!(ids.join(","));
-    }
-    let pod = pod_spec(workload);
-    if host.network {
-        pod["hostNetwork"] = json!(true);
-        // Cluster names still resolve from the node's network.
-        pod["dnsPolicy"] = json!("ClusterFirstWithHostNet");
-    }
-    if host.pid {
-        pod["hostPID"] = json!(true);
-    }
-    for (name, path, mount) in host.paths {
-        push(
-            &mut pod["volumes"],
-            json!({ "name": name, "hostPath": { "path": path } }),
-        );
-        let mut volume_mount = json!({ "name": name, "mountPath": mount, "readOnly": true });
-        if *path == "/" {
-            // Filesystems mounted on the node later show up in the pod too.
-            volume_mount["mountPropagation"] = json!("HostToContainer");
-        }
-        push(&mut pod["containers"][0]["volumeMounts"], volume_mount);
-    }
-    if host.every_node {
-        pod["tolerations"] = json!([{ "operator": "Exists" }]);
-    }
 }

@@ -1,0 +1,214 @@
+//! Workloads: the controller that runs a service's pods (Deployment,
+//! StatefulSet, DaemonSet, Job, CronJob), with its volume claims; the pod
+//! template itself is [`pod`]'s.
+
+mod pod;
+
+pub(crate) use pod::NATIVE_SIDECAR_ANNOTATION;
+
+use serde_json::{Value, json};
+
+use super::labels;
+use super::service::headless_name;
+use crate::model::{Platform, Profile, Service, WorkloadKind};
+use crate::quantity::Measure;
+
+/// The name of a stateless service's volume claim.
+pub fn claim_name(service: &Service) -> String {
+    format!("{}-data", service.name)
+}
+
+/// The claims of a service that is not a StatefulSet, with the pod volume
+/// name each is mounted under: `storage` (`data`), then `volumes`.
+fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
+    let storage = service
+        .storage
+        .iter()
+        .map(|v| ("data".to_string(), claim_name(service), v));
+    let named = service.volumes.iter().map(|v| {
+        (
+            v.name.clone(),
+            format!("{}-{}", service.name, v.name),
+            &v.volume,
+        )
+    });
+    storage.chain(named).collect()
+}
+
+/// The controller of a service, and a volume claim for a stateless one.
+pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
+    let selector = labels::selector(platform, service);
+    let mut metadata = labels::metadata(platform, service, &service.name);
+    let accepted = accepted_exceptions(service);
+    if !accepted.is_empty() {
+        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: accepted.join(",") });
+    }
+    let template = pod::pod_template(platform, service);
+    let mut out = Vec::new();
+    // A StatefulSet claims per pod; every other controller mounts claims
+    // made once, beside it.
+    if service.kind != WorkloadKind::Stateful {
+        for (_, name, volume) in claims(service) {
+            let mut claim = json!({
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": labels::metadata(platform, service, &name),
+                "spec": claim_spec(volume),
+            });
+            claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
+            out.push(claim);
+        }
+    }
+    match service.kind {
+        WorkloadKind::Stateless => {
+            let mut spec = json!({
+                "selector": { "matchLabels": selector },
+                "revisionHistoryLimit": 10,
+                "progressDeadlineSeconds": 600,
+                "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } },
+                "template": template,
+            });
+            if service.all_volumes().any(|v| !v.access.is_shared()) {
+                // One read-write-once volume cannot be attached to two pods
+                // at once: replace, do not surge.
+                spec["strategy"] = json!({ "type": "Recreate" });
+            }
+            if service.runtime.autoscale.is_none() {
+                spec["replicas"] = json!(service.replicas);
+            }
+            out.push(json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec }));
+        }
+        WorkloadKind::Stateful => {
+            let mut spec = json!({
+                "serviceName": headless_name(service),
+                "selector": { "matchLabels": selector },
+                "revisionHistoryLimit": 10,
+                "updateStrategy": { "type": "RollingUpdate" },
+                // Data outlives scale-downs and deletions unless removed on purpose.
+                "persistentVolumeClaimRetentionPolicy": { "whenDeleted": "Retain", "whenScaled": "Retain" },
+                "template": template,
+            });
+            if service.runtime.autoscale.is_none() {
+                spec["replicas"] = json!(service.replicas);
+            }
+            let templates: Vec<Value> = service
+                .storage
+                .iter()
+                .map(|v| ("data", v))
+                .chain(service.volumes.iter().map(|v| (v.name.as_str(), &v.volume)))
+                .map(|(name, volume)| {
+                    json!({
+                        "metadata": { "name": name, "labels": labels::service(platform, service) },
+                        "spec": claim_spec(volume),
+                    })
+                })
+                .collect();
+            if !templates.is_empty() {
+                spec["volumeClaimTemplates"] = json!(templates);
+            }
+            out.push(json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": spec }));
+        }
+        WorkloadKind::Daemon => out.push(json!({
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": metadata,
+            "spec": {
+                "selector": { "matchLabels": selector },
+                "revisionHistoryLimit": 10,
+                "updateStrategy": { "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 1 } },
+                "template": template,
+            },
+        })),
+        WorkloadKind::Job => out.push(json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": metadata,
+            "spec": { "backoffLimit": 4, "template": template },
+        })),
+        WorkloadKind::Cron => out.push(json!({
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": metadata,
+            "spec": {
+                "schedule": service.schedule.clone().unwrap_or_default(),
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": { "metadata": { "labels": labels::service(platform, service) }, "spec": { "backoffLimit": 4, "template": template } },
+            },
+        })),
+    }
+    out
+}
+
+/// Lint checks this workload would fail because the spec switched a default
+/// off on purpose: recorded on the object so `strata lint` accepts the
+/// decision, while `strata audit` still reports it against the spec.
+fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
+    let runtime = &service.runtime;
+    let security = &runtime.security;
+    let mut ids = Vec::new();
+    if runtime.probes.is_none() && service.kind.is_long_running() {
+        ids.extend(["no-readiness-probe", "no-liveness-probe"]);
+    }
+    if !security.read_only_root || security.profile == Profile::Privileged {
+        ids.push("writable-root-filesystem");
+    }
+    if security.profile == Profile::Privileged {
+        ids.extend([
+            "run-as-root",
+            "privilege-escalation",
+            "capabilities-not-dropped",
+        ]);
+    } else if security.run_as_user == 0 {
+        ids.push("run-as-root");
+    }
+    if runtime.service_account_token {
+        ids.push("service-account-token");
+    }
+    if !runtime.spread {
+        ids.push("no-spread");
+    }
+    if !runtime.disruption_budget {
+        ids.push("no-disruption-budget");
+    }
+    if let Some(host) = service.host_access() {
+        ids.extend(host.accepted_checks());
+    }
+    ids
+}
+
+/// The spec of a claim for one volume: access mode, size and class.
+pub(crate) fn claim_spec(volume: &crate::model::Volume) -> Value {
+    let mut spec = json!({
+        "accessModes": [volume.access.as_str()],
+        "resources": { "requests": { "storage": volume.size.to_kubernetes(Measure::Bytes) } },
+    });
+    if let Some(class) = &volume.class {
+        spec["storageClassName"] = json!(class);
+    }
+    spec
+}
+
+/// Where a service's node pool puts its pods: the pool's node labels and
+/// the tolerations of its taints; `None` without a pool.
+pub fn placement(
+    platform: &Platform,
+    service: &Service,
+) -> Option<(std::collections::BTreeMap<String, String>, Vec<Value>)> {
+    let pool = service
+        .pool
+        .as_ref()
+        .and_then(|p| platform.node_pools.iter().find(|n| &n.name == p))?;
+    let tolerations = pool
+        .taints
+        .iter()
+        .map(|t| match &t.value {
+            Some(value) => {
+                json!({ "key": t.key, "operator": "Equal", "value": value, "effect": t.effect })
+            }
+            None => json!({ "key": t.key, "operator": "Exists", "effect": t.effect }),
+        })
+        .collect();
+    Some((pool.selector.clone(), tolerations))
+}
