@@ -782,6 +782,74 @@ tiers:
         );
     }
 
+    fn ids_for_image(image: &str) -> Vec<&'static str> {
+        let spec = format!(
+            "platform: t\ntiers:\n  - name: apps\n    services:\n      s: {{ image: '{image}', ports: {{ http: 8080 }} }}\n"
+        );
+        findings(&spec, None).iter().map(|f| f.check.id).collect()
+    }
+
+    #[test]
+    fn an_image_is_pinned_by_a_version_tag_or_a_digest() {
+        for unpinned in [
+            "nginx",
+            "nginx:latest",
+            "ghcr.io/o/r:main",
+            "r:stable",
+            "r:master",
+            "localhost:5000/a/b",
+            "registry:5000/x",
+        ] {
+            assert!(
+                ids_for_image(unpinned).contains(&"mutable-image-tag"),
+                "{unpinned}"
+            );
+        }
+        for pinned in [
+            "nginx:1.27",
+            "nginx@sha256:abc",
+            "nginx:latest@sha256:abc",
+            "localhost:5000/a/b:1.0",
+            "registry:5000",
+            "a/b:",
+            "a:1:latest",
+        ] {
+            assert!(
+                !ids_for_image(pinned).contains(&"mutable-image-tag"),
+                "{pinned}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_system_a_service_runs_is_read_from_its_image_s_last_name() {
+        for redis in [
+            "redis",
+            "docker.io/library/redis:7",
+            "ghcr.io/acme/redis-stack:7",
+            "valkey@sha256:abc",
+            "localhost:5000/keydb:6",
+        ] {
+            assert!(
+                ids_for_image(redis).contains(&"redis-single-point"),
+                "{redis}"
+            );
+        }
+        for postgres in ["postgres:16", "localhost:5000/db/postgresql@sha256:abc"] {
+            assert!(
+                ids_for_image(postgres).contains(&"postgres-without-ha"),
+                "{postgres}"
+            );
+        }
+        for other in ["redis-exporter:1", "redis/other:1", "registry:5000"] {
+            let found = ids_for_image(other);
+            assert!(
+                !found.contains(&"redis-single-point") && !found.contains(&"postgres-without-ha"),
+                "{other}: {found:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_mounted_token_is_its_own_finding_unless_the_blueprint_needs_it() {
         let found = findings(

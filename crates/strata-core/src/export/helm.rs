@@ -1126,6 +1126,19 @@ mod tests {
     }
 
     #[test]
+    fn only_tagged_images_without_a_digest_split_into_repository_and_tag() {
+        assert_eq!(split_image("shop/web:1.0"), Some(("shop/web", "1.0")));
+        assert_eq!(
+            split_image("localhost:5000/a/b:1.0"),
+            Some(("localhost:5000/a/b", "1.0"))
+        );
+        assert_eq!(split_image("registry:5000"), Some(("registry", "5000")));
+        assert_eq!(split_image("localhost:5000/a/b"), None);
+        assert_eq!(split_image("nginx:1.0@sha256:abc"), None);
+        assert_eq!(split_image("nginx"), None);
+    }
+
+    #[test]
     fn values_change_removes_keys_with_null() {
         assert_eq!(
             values_change(

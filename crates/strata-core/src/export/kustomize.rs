@@ -529,6 +529,11 @@ mod tests {
         assert_eq!(image_name("registry:5000/a/b"), "registry:5000/a/b");
         assert_eq!(image_tag("nginx"), None);
         assert_eq!(image_name("nginx@sha256:abc"), "nginx");
+        assert_eq!(image_tag("nginx:1.0@sha256:abc"), Some("1.0"));
+        assert_eq!(image_tag("nginx@sha256:abc"), None);
+        assert_eq!(image_name("localhost:5000/a/b:1.0"), "localhost:5000/a/b");
+        assert_eq!(image_tag("registry:5000"), Some("5000"));
+        assert_eq!(image_tag("a/b:"), Some(""));
     }
 
     #[test]

@@ -1410,6 +1410,63 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
     }
 
     #[test]
+    fn an_image_is_pinned_by_a_tag_other_than_latest_or_by_a_digest() {
+        let latest = |image: &str| {
+            tripped("image: shop/api:1.2.0", &format!("image: '{image}'")).contains(&"latest-tag")
+        };
+        for unpinned in [
+            "nginx",
+            "nginx:latest",
+            "localhost:5000/a/b",
+            "localhost:5000/a/b:latest",
+            "registry:5000/x",
+            "",
+        ] {
+            assert!(latest(unpinned), "{unpinned}");
+        }
+        for pinned in [
+            "nginx:1.27",
+            "nginx@sha256:abc",
+            "nginx:latest@sha256:abc",
+            "localhost:5000/a/b:1.0",
+            "docker.io/library/redis:7",
+            // `5000` is the tag of a reference without `/`.
+            "registry:5000",
+            "a/b:",
+            "a:1:latest",
+        ] {
+            assert!(!latest(pinned), "{pinned}");
+        }
+    }
+
+    #[test]
+    fn secret_looking_names_with_literal_values_are_caught_unless_they_name_a_file() {
+        let caught = |name: &str, value: &str| {
+            let env = format!("env: [{{ name: {name}, value: '{value}' }}]");
+            tripped(
+                "env: [{ name: DB_PASSWORD, valueFrom: { secretKeyRef: { name: db, key: password } } }]",
+                &env,
+            )
+            .contains(&"secret-in-env")
+        };
+        for name in [
+            "DB_PASSWORD",
+            "db_passwd",
+            "MySecret",
+            "TOKEN",
+            "x_api_key",
+            "PRIVATE_KEY_PEM",
+            "Credentials",
+        ] {
+            assert!(caught(name, "x"), "{name}");
+        }
+        assert!(!caught("DB_PASSWORD", ""), "an empty value");
+        assert!(!caught("APIKEY", "x"));
+        assert!(!caught("PASSWORD_FILE", "/run/secret"));
+        assert!(!caught("token_path", "/run/token"));
+    }
+
+    #[test]
     fn there_are_at_least_thirty_documented_checks() {
         assert!(super::CHECKS.len() >= 30, "{}", super::CHECKS.len());
         let mut ids: Vec<&str> = super::CHECKS.iter().map(|c| c.info.id).collect();
