@@ -5,6 +5,7 @@
 
 use crate::diag::Diagnostic;
 use crate::finding::{CheckInfo, Finding, Priority};
+use crate::image::ImageRef;
 use crate::model::{Platform, Profile, Protocol, Service, ServiceId, WorkloadKind};
 use crate::plan::Plan;
 use crate::source::Span;
@@ -181,9 +182,7 @@ fn system(service: &Service) -> &str {
     if let Some(blueprint) = &service.blueprint {
         return blueprint;
     }
-    let image = service.image.as_deref().unwrap_or("");
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split([':', '@']).next().unwrap_or(last)
+    ImageRef::parse(service.image.as_deref().unwrap_or("")).base_name()
 }
 
 fn is_redis(s: &Service) -> bool {
@@ -455,14 +454,13 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
             .iter()
             .chain(service.init.iter().map(|s| &s.image));
         for image in images {
-            let tag = image
-                .rsplit('/')
-                .next()
-                .and_then(|last| last.split_once(':'))
-                .map(|(_, t)| t);
+            let reference = ImageRef::parse(image);
             if !image.is_empty()
-                && !image.contains('@')
-                && matches!(tag, None | Some("latest" | "stable" | "main" | "master"))
+                && reference.digest.is_none()
+                && matches!(
+                    reference.tag,
+                    None | Some("latest" | "stable" | "main" | "master")
+                )
             {
                 add(
                     &MUTABLE_IMAGE,

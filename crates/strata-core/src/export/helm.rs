@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 
 use super::kustomize::FileNames;
 use super::yaml;
+use crate::image::ImageRef;
 use crate::render::{Object, RenderedSet};
 
 /// The version of every chart written.
@@ -674,12 +675,11 @@ fn style_of(values: &[Value]) -> Style {
 
 /// `repository:tag` of an image with a tag and no digest.
 fn split_image(image: &str) -> Option<(&str, &str)> {
-    if image.contains('@') {
+    let reference = ImageRef::parse(image);
+    if reference.digest.is_some() {
         return None;
     }
-    let last_slash = image.rfind('/').map_or(0, |i| i + 1);
-    let colon = image[last_slash..].rfind(':')? + last_slash;
-    Some((&image[..colon], &image[colon + 1..]))
+    Some((reference.name(), reference.tag?))
 }
 
 /// Markers standing for holes while a template is written as YAML.

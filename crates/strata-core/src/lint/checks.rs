@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::Manifest;
 use crate::finding::{CheckInfo, Priority};
+use crate::image::ImageRef;
 
 /// A check: its documentation and the function that finds violations
 /// (one message per violation).
@@ -135,14 +136,6 @@ fn amount(values: &Value, resource: &str) -> Option<crate::quantity::Quantity> {
         crate::quantity::Measure::Bytes
     };
     crate::quantity::Quantity::parse(&text, measure).ok()
-}
-
-fn image_tag(image: &str) -> Option<&str> {
-    if image.contains('@') {
-        return Some("digest");
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split_once(':').map(|(_, tag)| tag)
 }
 
 const SECRET_WORDS: [&str; 7] = [
@@ -592,12 +585,10 @@ pub static CHECKS: &[Check] = &[
                 .into_iter()
                 .filter_map(|c| {
                     let image = c["image"].as_str().unwrap_or("");
-                    match image_tag(image) {
-                        None | Some("latest") => {
-                            Some(format!("container `{}` uses `{image}`", name(c)))
-                        }
-                        _ => None,
-                    }
+                    let reference = ImageRef::parse(image);
+                    let pinned = reference.digest.is_some()
+                        || reference.tag.is_some_and(|tag| tag != "latest");
+                    (!pinned).then(|| format!("container `{}` uses `{image}`", name(c)))
                 })
                 .collect()
         },
