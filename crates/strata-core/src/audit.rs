@@ -8,6 +8,7 @@ use crate::finding::{CheckInfo, Finding, Priority};
 use crate::image::ImageRef;
 use crate::model::{Platform, Profile, Protocol, Service, ServiceId, WorkloadKind};
 use crate::plan::Plan;
+use crate::secret_names::looks_secret;
 use crate::source::Span;
 
 /// Redis as a single point of failure.
@@ -199,16 +200,6 @@ fn is_sql(s: &Service) -> bool {
 fn is_postgres(s: &Service) -> bool {
     matches!(system(s), "postgres" | "postgresql")
 }
-
-const SECRET_WORDS: [&str; 7] = [
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-];
 
 /// The database owners `callers` of `server` log in as, each with its
 /// callers in order: a caller reading the password from an owner's Secret
@@ -436,9 +427,7 @@ pub fn audit(platform: &Platform, options: &Options) -> Vec<Finding> {
         {
             if let crate::model::EnvValue::Literal(value) = &var.value
                 && !value.is_empty()
-                && SECRET_WORDS
-                    .iter()
-                    .any(|w| var.name.to_ascii_uppercase().contains(w))
+                && looks_secret(&var.name)
             {
                 add(
                     &SECRET_IN_ENV,
@@ -846,6 +835,30 @@ tiers:
                 "{other}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_secret_looking_name_with_a_literal_value_is_found_even_naming_a_file() {
+        let spec = "
+platform: t
+tiers:
+  - name: apps
+    services:
+      s: { image: t/s:1.0.0, env: { DB_PASSWORD: x, my_token: y, PASSWD_FILE: z, Credential: '', HOST: h } }
+";
+        let messages: Vec<String> = findings(spec, None)
+            .into_iter()
+            .filter(|f| f.check.id == "secret-in-env")
+            .map(|f| f.diagnostic.message)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "`s` sets DB_PASSWORD in plain text",
+                "`s` sets my_token in plain text",
+                "`s` sets PASSWD_FILE in plain text"
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::Manifest;
 use crate::finding::{CheckInfo, Priority};
 use crate::image::ImageRef;
+use crate::secret_names::looks_secret;
 
 /// A check: its documentation and the function that finds violations
 /// (one message per violation).
@@ -138,15 +139,6 @@ fn amount(values: &Value, resource: &str) -> Option<crate::quantity::Quantity> {
     crate::quantity::Quantity::parse(&text, measure).ok()
 }
 
-const SECRET_WORDS: [&str; 7] = [
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-];
 const DANGEROUS_CAPABILITIES: [&str; 8] = [
     "ALL",
     "SYS_ADMIN",
@@ -991,7 +983,7 @@ pub static CHECKS: &[Check] = &[
                     let var_name = var["name"].as_str().unwrap_or("").to_ascii_uppercase();
                     let literal = var["value"].as_str().is_some_and(|v| !v.is_empty());
                     if literal
-                        && SECRET_WORDS.iter().any(|w| var_name.contains(w))
+                        && looks_secret(&var_name)
                         && !var_name.ends_with("_FILE")
                         && !var_name.ends_with("_PATH")
                     {
