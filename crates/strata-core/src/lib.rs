@@ -9,11 +9,13 @@ pub mod blueprint;
 pub mod diag;
 pub mod export;
 pub mod finding;
+pub mod image;
 pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod quantity;
 pub mod render;
+pub mod secret_names;
 pub mod source;
 pub mod spec;
 /// Generated platforms of any size, for benchmarks and scale tests.

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value, json};
 
 use super::yaml;
+use crate::image::ImageRef;
 use crate::render::{Object, RenderedSet};
 
 /// `apiVersion` of every `kustomization.yaml`.
@@ -210,8 +211,9 @@ fn overlay(tree: &BaseTree, env: &str, set: &RenderedSet) -> Vec<(PathBuf, Strin
     for (base, env_object) in &kept {
         let mut expected = base.value.clone();
         for (from, to) in &images {
+            let name = ImageRef::parse(from).name();
             set_images(&mut expected, |image| {
-                (image_name(image) == image_name(from)).then(|| to.clone())
+                (ImageRef::parse(image).name() == name).then(|| to.clone())
             });
         }
         if let Some((_, count)) = replicas.iter().find(|(name, _)| name == base.name())
@@ -263,13 +265,14 @@ fn overlay(tree: &BaseTree, env: &str, set: &RenderedSet) -> Vec<(PathBuf, Strin
         let entries: Vec<Value> = images
             .iter()
             .map(|(from, to)| {
+                let (from, to) = (ImageRef::parse(from), ImageRef::parse(to));
                 let mut entry = Map::new();
-                entry.insert("name".into(), json!(image_name(from)));
-                if image_name(from) != image_name(to) {
-                    entry.insert("newName".into(), json!(image_name(to)));
+                entry.insert("name".into(), json!(from.name()));
+                if from.name() != to.name() {
+                    entry.insert("newName".into(), json!(to.name()));
                 }
-                if let Some(tag) = image_tag(to)
-                    && image_tag(from) != Some(tag)
+                if let Some(tag) = to.tag
+                    && from.tag != Some(tag)
                 {
                     entry.insert("newTag".into(), json!(tag));
                 }
@@ -389,7 +392,7 @@ fn image_overrides(kept: &[(&Object, &Object)]) -> Vec<(String, String)> {
                 .get(i)
                 .filter(|(p, _)| *p == *path && old.len() == new.len())
                 .map(|(_, image)| image.clone());
-            seen.entry(image_name(image).to_string())
+            seen.entry(ImageRef::parse(image).name().to_string())
                 .or_default()
                 .insert((image.clone(), counterpart));
         }
@@ -400,8 +403,9 @@ fn image_overrides(kept: &[(&Object, &Object)]) -> Vec<(String, String)> {
             let (from, to) = pairs.next()?;
             let to = to?;
             let single = pairs.next().is_none();
-            let plain = !from.contains('@') && !to.contains('@');
-            let tag_kept = image_tag(to.as_str()).is_some() || image_tag(&from).is_none();
+            let (old, new) = (ImageRef::parse(&from), ImageRef::parse(&to));
+            let plain = old.digest.is_none() && new.digest.is_none();
+            let tag_kept = new.tag.is_some() || old.tag.is_none();
             (single && plain && tag_kept && from != to).then_some((from, to))
         })
         .collect()
@@ -460,24 +464,6 @@ fn visit_images(
     }
 }
 
-/// An image without its tag: `ghcr.io/a/b:1.0` → `ghcr.io/a/b`.
-fn image_name(image: &str) -> &str {
-    let image = image.split('@').next().unwrap_or(image);
-    let last_slash = image.rfind('/').map_or(0, |i| i + 1);
-    match image[last_slash..].rfind(':') {
-        Some(colon) => &image[..last_slash + colon],
-        None => image,
-    }
-}
-
-/// An image's tag, if it has one.
-fn image_tag(image: &str) -> Option<&str> {
-    let name = image_name(image);
-    image[name.len()..]
-        .strip_prefix(':')
-        .map(|t| t.split('@').next().unwrap_or(t))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,11 +510,18 @@ mod tests {
 
     #[test]
     fn image_names_and_tags_split_at_the_last_colon_after_the_last_slash() {
-        assert_eq!(image_name("registry:5000/a/b:1.0"), "registry:5000/a/b");
-        assert_eq!(image_tag("registry:5000/a/b:1.0"), Some("1.0"));
-        assert_eq!(image_name("registry:5000/a/b"), "registry:5000/a/b");
-        assert_eq!(image_tag("nginx"), None);
-        assert_eq!(image_name("nginx@sha256:abc"), "nginx");
+        let name = |image| ImageRef::parse(image).name();
+        let tag = |image| ImageRef::parse(image).tag;
+        assert_eq!(name("registry:5000/a/b:1.0"), "registry:5000/a/b");
+        assert_eq!(tag("registry:5000/a/b:1.0"), Some("1.0"));
+        assert_eq!(name("registry:5000/a/b"), "registry:5000/a/b");
+        assert_eq!(tag("nginx"), None);
+        assert_eq!(name("nginx@sha256:abc"), "nginx");
+        assert_eq!(tag("nginx:1.0@sha256:abc"), Some("1.0"));
+        assert_eq!(tag("nginx@sha256:abc"), None);
+        assert_eq!(name("localhost:5000/a/b:1.0"), "localhost:5000/a/b");
+        assert_eq!(tag("registry:5000"), Some("5000"));
+        assert_eq!(tag("a/b:"), Some(""));
     }
 
     #[test]

@@ -4,6 +4,8 @@ use serde_json::Value;
 
 use super::Manifest;
 use crate::finding::{CheckInfo, Priority};
+use crate::image::ImageRef;
+use crate::secret_names::looks_secret;
 
 /// A check: its documentation and the function that finds violations
 /// (one message per violation).
@@ -137,23 +139,6 @@ fn amount(values: &Value, resource: &str) -> Option<crate::quantity::Quantity> {
     crate::quantity::Quantity::parse(&text, measure).ok()
 }
 
-fn image_tag(image: &str) -> Option<&str> {
-    if image.contains('@') {
-        return Some("digest");
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split_once(':').map(|(_, tag)| tag)
-}
-
-const SECRET_WORDS: [&str; 7] = [
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-];
 const DANGEROUS_CAPABILITIES: [&str; 8] = [
     "ALL",
     "SYS_ADMIN",
@@ -592,12 +577,10 @@ pub static CHECKS: &[Check] = &[
                 .into_iter()
                 .filter_map(|c| {
                     let image = c["image"].as_str().unwrap_or("");
-                    match image_tag(image) {
-                        None | Some("latest") => {
-                            Some(format!("container `{}` uses `{image}`", name(c)))
-                        }
-                        _ => None,
-                    }
+                    let reference = ImageRef::parse(image);
+                    let pinned = reference.digest.is_some()
+                        || reference.tag.is_some_and(|tag| tag != "latest");
+                    (!pinned).then(|| format!("container `{}` uses `{image}`", name(c)))
                 })
                 .collect()
         },
@@ -1000,7 +983,7 @@ pub static CHECKS: &[Check] = &[
                     let var_name = var["name"].as_str().unwrap_or("").to_ascii_uppercase();
                     let literal = var["value"].as_str().is_some_and(|v| !v.is_empty());
                     if literal
-                        && SECRET_WORDS.iter().any(|w| var_name.contains(w))
+                        && looks_secret(&var_name)
                         && !var_name.ends_with("_FILE")
                         && !var_name.ends_with("_PATH")
                     {
@@ -1407,6 +1390,63 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
             disabled: ["latest-tag".to_string()].into(),
         };
         assert!(lint(&manifests, &options).is_empty());
+    }
+
+    #[test]
+    fn an_image_is_pinned_by_a_tag_other_than_latest_or_by_a_digest() {
+        let latest = |image: &str| {
+            tripped("image: shop/api:1.2.0", &format!("image: '{image}'")).contains(&"latest-tag")
+        };
+        for unpinned in [
+            "nginx",
+            "nginx:latest",
+            "localhost:5000/a/b",
+            "localhost:5000/a/b:latest",
+            "registry:5000/x",
+            "",
+        ] {
+            assert!(latest(unpinned), "{unpinned}");
+        }
+        for pinned in [
+            "nginx:1.27",
+            "nginx@sha256:abc",
+            "nginx:latest@sha256:abc",
+            "localhost:5000/a/b:1.0",
+            "docker.io/library/redis:7",
+            // `5000` is the tag of a reference without `/`.
+            "registry:5000",
+            "a/b:",
+            "a:1:latest",
+        ] {
+            assert!(!latest(pinned), "{pinned}");
+        }
+    }
+
+    #[test]
+    fn secret_looking_names_with_literal_values_are_caught_unless_they_name_a_file() {
+        let caught = |name: &str, value: &str| {
+            let env = format!("env: [{{ name: {name}, value: '{value}' }}]");
+            tripped(
+                "env: [{ name: DB_PASSWORD, valueFrom: { secretKeyRef: { name: db, key: password } } }]",
+                &env,
+            )
+            .contains(&"secret-in-env")
+        };
+        for name in [
+            "DB_PASSWORD",
+            "db_passwd",
+            "MySecret",
+            "TOKEN",
+            "x_api_key",
+            "PRIVATE_KEY_PEM",
+            "Credentials",
+        ] {
+            assert!(caught(name, "x"), "{name}");
+        }
+        assert!(!caught("DB_PASSWORD", ""), "an empty value");
+        assert!(!caught("APIKEY", "x"));
+        assert!(!caught("PASSWORD_FILE", "/run/secret"));
+        assert!(!caught("token_path", "/run/token"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod external;
 mod gateway;
 mod labels;
 mod manifests;
+mod mesh;
 mod namespace;
 pub mod network;
 mod patch;
@@ -25,9 +26,9 @@ use serde_json::Value;
 use crate::diag::Diagnostic;
 use crate::model::{Platform, Service};
 
-pub use gateway::{MERGED_METRICS_PORT, scrape_port};
 pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
+pub use mesh::{MERGED_METRICS_PORT, scrape_port};
 pub use network::{api_server, member_policies};
 pub use registry::PullSecret;
 
@@ -195,6 +196,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     }
     objects.extend(scheduling::queues(platform));
     objects.extend(gateway::render(platform));
+    objects.extend(mesh::render(platform));
     objects.extend(traffic::render(platform));
     // Before the raw manifests, which are applied as they are.
     let pull_secrets = registry::add(platform, &mut objects);
@@ -272,7 +274,7 @@ fn render_service(
     values.extend(policy::render(platform, service));
     blueprint_objects(platform, service, &mut values);
     traffic::session_affinity(service, &mut values);
-    gateway::merge_metrics(platform, service, &mut values);
+    mesh::merge_metrics(platform, service, &mut values);
     values.into_iter().map(make).collect()
 }
 

@@ -17,7 +17,7 @@ pub fn run(
     max_critical_path: usize,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let checks: Vec<_> = audit::CHECKS.to_vec();
+    let checks = audit::check_infos();
     if report.list_checks {
         findings::list(&checks, printer);
         return Ok(ExitCode::SUCCESS);

@@ -1,0 +1,147 @@
+//! Security and exposure: plain-text secrets, unpinned images, relaxed
+//! security contexts, mounted API tokens and routes without TLS.
+
+use super::{Check, per_service};
+use crate::finding::{CheckInfo, Priority};
+use crate::image::ImageRef;
+use crate::model::{EnvValue, Profile};
+use crate::secret_names::looks_secret;
+
+/// Secrets written in plain env.
+pub(super) const SECRET_IN_ENV: Check = Check {
+    info: CheckInfo::new(
+        "secret-in-env",
+        Priority::P0,
+        "a secret is written in plain text in the spec",
+        "It ends up in Git, in rendered manifests and in every reader's terminal.",
+        "declare it under `secrets:` (generated or given) and use `{ secret: NAME, key: KEY }`",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            service
+                .env
+                .iter()
+                .chain(service.init.iter().flat_map(|s| &s.env))
+                .filter(|var| {
+                    matches!(&var.value, EnvValue::Literal(value) if !value.is_empty())
+                        && looks_secret(&var.name)
+                })
+                .map(|var| format!("`{}` sets {} in plain text", service.name, var.name))
+                .collect::<Vec<_>>()
+        })
+    },
+};
+
+/// Mutable image tags.
+pub(super) const MUTABLE_IMAGE: Check = Check {
+    info: CheckInfo::new(
+        "mutable-image-tag",
+        Priority::P1,
+        "an image is not pinned to a version",
+        "The same spec deploys different code on each pull, and a rollback restores nothing.",
+        "pin the image: `REGISTRY/NAME:1.2.3` or a digest",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            // Its init steps' images run in its pods too.
+            service
+                .image
+                .iter()
+                .chain(service.init.iter().map(|s| &s.image))
+                .filter(|image| {
+                    let reference = ImageRef::parse(image);
+                    !image.is_empty()
+                        && reference.digest.is_none()
+                        && matches!(
+                            reference.tag,
+                            None | Some("latest" | "stable" | "main" | "master")
+                        )
+                })
+                .map(|image| format!("`{}` runs `{image}`", service.name))
+                .collect::<Vec<_>>()
+        })
+    },
+};
+
+/// Privileged or relaxed security.
+pub(super) const RELAXED_SECURITY: Check = Check {
+    info: CheckInfo::new(
+        "relaxed-security",
+        Priority::P1,
+        "a service runs with less than the restricted security profile",
+        "Root, extra capabilities or a writable root filesystem make a compromise of the process a compromise of the node.",
+        "use `security: restricted`; if the image needs root, fix the image",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            let security = &service.runtime.security;
+            let mut relaxed = Vec::new();
+            if security.profile != Profile::Restricted {
+                relaxed.push(format!("the {} profile", security.profile.as_str()));
+            }
+            if !security.read_only_root && security.profile != Profile::Privileged {
+                relaxed.push("a writable root filesystem".to_string());
+            }
+            if service.host_access().is_some() {
+                relaxed.push("the node's namespaces and files (its blueprint's)".to_string());
+            }
+            (!relaxed.is_empty())
+                .then(|| format!("`{}` runs with {}", service.name, relaxed.join(", ")))
+        })
+    },
+};
+
+/// A Kubernetes API token mounted without a documented need.
+pub(super) const API_TOKEN: Check = Check {
+    info: CheckInfo::new(
+        "api-token",
+        Priority::P2,
+        "a service mounts its service account token",
+        "Whoever compromises the process can call the Kubernetes API as the service account.",
+        "remove `serviceAccountToken: true` unless the service calls the Kubernetes API; if it does, grant its ServiceAccount only the access it needs",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            // A blueprint that mounts the token itself (Prometheus discovers
+            // its targets through the API) documents the need in its recipe.
+            let blueprint_needs_token = service.tuning.as_ref().is_some_and(|t| {
+                t.blueprint.recipe(t).spec["serviceAccountToken"] == serde_json::Value::Bool(true)
+            });
+            (service.runtime.service_account_token && !blueprint_needs_token).then(|| {
+                format!(
+                    "`{}` mounts a service account token (`serviceAccountToken: true`)",
+                    service.name
+                )
+            })
+        })
+    },
+};
+
+/// Exposed routes without TLS.
+pub(super) const ROUTE_WITHOUT_TLS: Check = Check {
+    info: CheckInfo::new(
+        "route-without-tls",
+        Priority::P1,
+        "a route is exposed without TLS",
+        "Credentials and tokens cross the network in clear text.",
+        "set `tls:` on the gateway to a TLS Secret",
+    ),
+    run: |platform, _| {
+        per_service(platform, |id, service| {
+            platform
+                .routes
+                .iter()
+                .filter(|r| r.service == id)
+                .filter_map(|route| {
+                    let gateway = &platform.gateways[route.gateway];
+                    gateway.tls.is_none().then(|| {
+                        format!(
+                            "`{}` is exposed at {} through `{}` without TLS",
+                            service.name, route.path, gateway.name
+                        )
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    },
+};

@@ -1,0 +1,28 @@
+//! Names that look like they hold a secret (`DB_PASSWORD`, `api_token`):
+//! the one word list by which `lint` and `audit` judge a plain
+//! environment variable.
+
+/// Words that mark a name as secret-looking, upper case.
+pub const SECRET_WORDS: [&str; 7] = [
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+];
+
+/// Whether `name` contains one of [`SECRET_WORDS`], in any case.
+///
+/// ```
+/// use strata_core::secret_names::looks_secret;
+/// assert!(looks_secret("DB_PASSWORD"));
+/// assert!(looks_secret("github_token"));
+/// assert!(!looks_secret("APIKEY"));
+/// assert!(!looks_secret("DB_HOST"));
+/// ```
+pub fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|word| name.contains(word))
+}
