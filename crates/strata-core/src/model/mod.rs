@@ -182,6 +182,17 @@ impl Platform {
                 .any(|t| t.namespace == namespace && !t.mesh)
     }
 
+    /// Whether the scraper reads a service's metrics from its sidecar's
+    /// merged endpoint: in the mesh, with scrape annotations (which the
+    /// sidecar injector points at its own merging port) on pods Strata runs.
+    /// Its metrics port then stays STRICT mTLS like any other.
+    pub fn merges_metrics(&self, service: &Service) -> bool {
+        service.runtime.metrics.is_some()
+            && !self.service_monitors
+            && self.in_mesh(&service.namespace)
+            && !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
+    }
+
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)

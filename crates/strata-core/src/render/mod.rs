@@ -270,11 +270,8 @@ fn render_service(
     values.extend(service::env_config_map(platform, service));
     values.extend(service::services(platform, service));
     values.extend(workload::render(platform, service));
-    gateway::mount_kong_config(platform, service, &mut values);
     values.extend(policy::render(platform, service));
     blueprint_objects(platform, service, &mut values);
-    traffic::session_affinity(service, &mut values);
-    mesh::merge_metrics(platform, service, &mut values);
     values.into_iter().map(make).collect()
 }
 

@@ -160,11 +160,17 @@ pub fn services(platform: &Platform, service: &Service) -> Vec<Value> {
         return Vec::new();
     }
     let selector = labels::selector(platform, service);
+    let mut spec =
+        json!({ "type": "ClusterIP", "selector": selector, "ports": port_entries(service) });
+    if let Some(seconds) = service.serve.session_affinity_seconds {
+        spec["sessionAffinity"] = json!("ClientIP");
+        spec["sessionAffinityConfig"] = json!({ "clientIP": { "timeoutSeconds": seconds } });
+    }
     let mut out = vec![json!({
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": labels::metadata(platform, service, &service.name),
-        "spec": { "type": "ClusterIP", "selector": selector, "ports": port_entries(service) },
+        "spec": spec,
     })];
     if service.kind == WorkloadKind::Stateful {
         out.push(json!({

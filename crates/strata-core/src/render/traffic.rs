@@ -186,22 +186,6 @@ fn load_balancer(service: &Service) -> Option<Value> {
     })
 }
 
-/// Sets a service's session affinity on its own Service (not the headless
-/// one, which has no virtual IP to be sticky on).
-pub fn session_affinity(service: &Service, objects: &mut [Value]) {
-    let Some(seconds) = service.serve.session_affinity_seconds else {
-        return;
-    };
-    for object in objects
-        .iter_mut()
-        .filter(|o| o["kind"] == "Service" && o["metadata"]["name"] == service.name.as_str())
-    {
-        object["spec"]["sessionAffinity"] = json!("ClientIP");
-        object["spec"]["sessionAffinityConfig"] =
-            json!({ "clientIP": { "timeoutSeconds": seconds } });
-    }
-}
-
 fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {
     if calls.timeout_ms.is_none() && calls.retries.is_none() {
         return None;

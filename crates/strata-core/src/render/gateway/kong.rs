@@ -134,85 +134,54 @@ fn kong_origins(cors: &Cors) -> Vec<String> {
 /// Where Kong reads a gateway's TLS Secret.
 const KONG_TLS_DIR: &str = "/kong-tls";
 
-/// Mounts the declarative config of each Kong gateway that `service` runs
-/// into its workload, switches Kong to DB-less mode and, with `tls:`, adds
-/// the TLS listener serving the gateway's Secret (mounted read-only).
-pub fn mount_kong_config(platform: &Platform, service: &Service, objects: &mut [Value]) {
+/// What the pods of a Kong proxy take from the gateways they serve: each
+/// gateway's declarative configuration mounted read-only, DB-less mode and,
+/// with `tls:`, the TLS listener serving the gateway's Secret.
+#[derive(Debug, Default)]
+pub(crate) struct ProxyPod {
+    /// Pod volumes, in order.
+    pub(crate) volumes: Vec<Value>,
+    /// The container's mounts of them, in order.
+    pub(crate) mounts: Vec<Value>,
+    /// Variables set in the container, each over an earlier value.
+    pub(crate) env: Vec<(&'static str, String)>,
+}
+
+/// The [`ProxyPod`] of `service`: empty unless it runs a Kong gateway.
+pub(crate) fn proxy_pod(platform: &Platform, service: &Service) -> ProxyPod {
+    let mut pod = ProxyPod::default();
     for gateway in &platform.gateways {
         let runs_it = matches!(gateway.proxy, Peer::Service(id) if platform.services[id.0].name == service.name);
         if gateway.kind != GatewayKind::Kong || !runs_it {
             continue;
         }
-        let Some(workload) = objects.iter_mut().find(|o| {
-            matches!(
-                o["kind"].as_str(),
-                Some("Deployment" | "StatefulSet" | "DaemonSet")
-            )
-        }) else {
-            continue;
-        };
-        let pod = &mut workload["spec"]["template"]["spec"];
-        push(
-            &mut pod["volumes"],
+        pod.volumes.push(
             json!({ "name": "kong-config", "configMap": { "name": kong_config_name(gateway) } }),
         );
+        pod.mounts
+            .push(json!({ "name": "kong-config", "mountPath": "/kong", "readOnly": true }));
+        pod.env.push(("KONG_DATABASE", "off".into()));
+        pod.env
+            .push(("KONG_DECLARATIVE_CONFIG", "/kong/kong.yml".into()));
         if let Some(tls) = &gateway.tls {
-            push(
-                &mut pod["volumes"],
-                json!({ "name": "kong-tls", "secret": { "secretName": tls } }),
-            );
-        }
-        let container = &mut pod["containers"][0];
-        push(
-            &mut container["volumeMounts"],
-            json!({ "name": "kong-config", "mountPath": "/kong", "readOnly": true }),
-        );
-        set_env(container, "KONG_DATABASE", "off");
-        set_env(container, "KONG_DECLARATIVE_CONFIG", "/kong/kong.yml");
-        if gateway.tls.is_some() {
-            push(
-                &mut container["volumeMounts"],
-                json!({ "name": "kong-tls", "mountPath": KONG_TLS_DIR, "readOnly": true }),
-            );
+            pod.volumes
+                .push(json!({ "name": "kong-tls", "secret": { "secretName": tls } }));
+            pod.mounts
+                .push(json!({ "name": "kong-tls", "mountPath": KONG_TLS_DIR, "readOnly": true }));
             let plain = service
                 .ports
                 .iter()
                 .find(|p| p.name != KONG_TLS_PORT && p.protocol == Protocol::Http)
                 .map_or(8000, |p| p.number);
-            set_env(
-                container,
+            pod.env.push((
                 "KONG_PROXY_LISTEN",
-                &format!("0.0.0.0:{plain}, 0.0.0.0:{KONG_TLS_PORT_NUMBER} ssl"),
-            );
-            set_env(
-                container,
-                "KONG_SSL_CERT",
-                &format!("{KONG_TLS_DIR}/tls.crt"),
-            );
-            set_env(
-                container,
-                "KONG_SSL_CERT_KEY",
-                &format!("{KONG_TLS_DIR}/tls.key"),
-            );
+                format!("0.0.0.0:{plain}, 0.0.0.0:{KONG_TLS_PORT_NUMBER} ssl"),
+            ));
+            pod.env
+                .push(("KONG_SSL_CERT", format!("{KONG_TLS_DIR}/tls.crt")));
+            pod.env
+                .push(("KONG_SSL_CERT_KEY", format!("{KONG_TLS_DIR}/tls.key")));
         }
     }
-}
-
-/// Sets `name` in a container's environment, replacing an earlier value.
-fn set_env(container: &mut Value, name: &str, value: &str) {
-    let var = json!({ "name": name, "value": value });
-    match container["env"].as_array_mut() {
-        Some(vars) => match vars.iter_mut().find(|v| v["name"] == name) {
-            Some(existing) => *existing = var,
-            None => vars.push(var),
-        },
-        None => container["env"] = json!([var]),
-    }
-}
-
-fn push(list: &mut Value, item: Value) {
-    match list.as_array_mut() {
-        Some(items) => items.push(item),
-        None => *list = json!([item]),
-    }
+    pod
 }

@@ -14,7 +14,7 @@ use super::{Object, labels};
 use crate::model::{Gateway, GatewayKind, KONG_TLS_PORT, Peer, Platform, Protocol, Route, Service};
 use crate::spec::network::ServiceType;
 
-pub use kong::mount_kong_config;
+pub(crate) use kong::{ProxyPod, proxy_pod};
 
 /// Every gateway's objects, in the wave of the last service each one routes
 /// to, so routes never point at nothing (a Kong gateway's configuration

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Object;
 use crate::model::{MeshKind, Platform, Service};
 
-pub use metrics::{MERGED_METRICS_PORT, merge_metrics, scrape_port};
+pub use metrics::{MERGED_METRICS_PORT, scrape_port};
 
 /// The JWT checks of routes through an Istio gateway (in a mesh or not)
 /// and, in an Istio mesh, its security and telemetry objects.

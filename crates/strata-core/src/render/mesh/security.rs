@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::metrics::merges_metrics;
 use super::workload_selector;
 use crate::model::endpoint::CLUSTER_DOMAIN;
 use crate::model::{GatewayKind, MeshKind, Peer, Platform, Route, Service, ServiceId, Spawned};
@@ -102,7 +101,7 @@ pub(super) fn policies(platform: &Platform) -> Vec<Object> {
             .runtime
             .metrics
             .as_ref()
-            .filter(|_| !merges_metrics(platform, service))
+            .filter(|_| !platform.merges_metrics(service))
         {
             // Scrapers usually run outside the mesh: plain text on this port
             // only, and, from anyone, only a GET of the metrics path (the

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use super::super::gateway::ProxyPod;
 use super::super::labels;
 use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
@@ -263,14 +264,41 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
             { "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector },
         ]);
     }
+    add_proxy_config(
+        &mut spec,
+        &super::super::gateway::proxy_pod(platform, service),
+    );
     if let Some(tuning) = service.tuning.as_ref().filter(|t| !t.mode.operated) {
         add_blueprint_facts(&mut spec, &tuning.supplied, service.kind);
+    }
+    if platform.merges_metrics(service) {
+        // Asked for explicitly, whatever the mesh-wide default
+        // (`enablePrometheusMerge`).
+        annotations.insert("prometheus.istio.io/merge-metrics".into(), json!("true"));
     }
     let mut metadata = json!({ "labels": labels::service(platform, service) });
     if !annotations.is_empty() {
         metadata["annotations"] = Value::Object(annotations);
     }
     json!({ "metadata": metadata, "spec": spec })
+}
+
+/// The configuration a gateway proxy the service runs reads (Kong's
+/// declarative configuration and TLS listener), over its own settings.
+fn add_proxy_config(spec: &mut Value, proxy: &ProxyPod) {
+    extend(spec, "volumes", proxy.volumes.clone());
+    let container = &mut spec["containers"][0];
+    extend(container, "volumeMounts", proxy.mounts.clone());
+    for (name, value) in &proxy.env {
+        let var = json!({ "name": name, "value": value });
+        match container["env"].as_array_mut() {
+            Some(vars) => match vars.iter_mut().find(|v| v["name"] == *name) {
+                Some(existing) => *existing = var,
+                None => vars.push(var),
+            },
+            None => container["env"] = json!([var]),
+        }
+    }
 }
 
 /// What a blueprint adds to its image's pod, after the service's own
