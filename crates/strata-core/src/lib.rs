@@ -9,6 +9,7 @@ pub mod blueprint;
 pub mod diag;
 pub mod export;
 pub mod finding;
+pub mod kind;
 pub mod lint;
 pub mod model;
 pub mod plan;

@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
+use strata_core::kind;
 use strata_core::render::{GeneratedSecret, Object, PullSecret, RenderedSet};
 use tokio::time::Instant;
 
@@ -306,7 +307,7 @@ fn with_home<'a>(
     let home = set
         .objects
         .iter()
-        .find(|o| o.kind() == "Namespace" && o.name() == release.namespace);
+        .find(|o| o.kind() == kind::NAMESPACE && o.name() == release.namespace);
     if let Some(home) = home
         && !objects.iter().any(|o| std::ptr::eq(*o, home))
     {
@@ -414,12 +415,12 @@ async fn run(
     let steps = steps::steps(objects);
     let new_namespaces: BTreeSet<&str> = objects
         .iter()
-        .filter(|o| o.kind() == "Namespace")
+        .filter(|o| o.kind() == kind::NAMESPACE)
         .map(|o| o.name())
         .collect();
     let new_kinds: BTreeSet<(&str, &str)> = objects
         .iter()
-        .filter(|o| o.kind() == "CustomResourceDefinition")
+        .filter(|o| o.kind() == kind::CUSTOM_RESOURCE_DEFINITION)
         .map(|o| {
             (
                 o.value["spec"]["group"].as_str().unwrap_or(""),
@@ -431,7 +432,7 @@ async fn run(
     let used_namespaces: BTreeSet<&str> = objects
         .iter()
         .map(|o| {
-            if o.kind() == "Namespace" {
+            if o.kind() == kind::NAMESPACE {
                 o.name()
             } else {
                 o.namespace()
@@ -499,7 +500,7 @@ async fn run(
                         // A Job's pod template cannot change: a Job rendered
                         // anew (other topics, buckets, databases) replaces the
                         // old one, whose work is done or moot.
-                        if object.kind() == "Job"
+                        if object.kind() == kind::JOB
                             && !options.dry_run
                             && matches!(&result, Err(ClusterError::Api { code: 422, message, .. }) if message.contains("immutable"))
                         {
@@ -624,7 +625,7 @@ async fn waits_for_first_consumer(cluster: &Cluster, claim: &Value) -> bool {
         Some(name) => cluster
             .get(&ObjectId {
                 api_version: "storage.k8s.io/v1".into(),
-                kind: "StorageClass".into(),
+                kind: kind::STORAGE_CLASS.into(),
                 namespace: String::new(),
                 name: name.into(),
             })
@@ -632,7 +633,7 @@ async fn waits_for_first_consumer(cluster: &Cluster, claim: &Value) -> bool {
             .ok()
             .flatten(),
         None => cluster
-            .list("storage.k8s.io/v1", "StorageClass", "", "")
+            .list("storage.k8s.io/v1", kind::STORAGE_CLASS, "", "")
             .await
             .ok()
             .and_then(|classes| {
@@ -668,7 +669,7 @@ async fn wait(
                 let verdict = match cluster.get(&id).await {
                     Ok(Some(live)) => match readiness::judge(&live) {
                         Readiness::Progressing(_)
-                            if live["kind"] == "PersistentVolumeClaim"
+                            if live["kind"] == kind::PERSISTENT_VOLUME_CLAIM
                                 && live["status"]["phase"] == "Pending"
                                 && waits_for_first_consumer(cluster, &live).await =>
                         {
@@ -738,12 +739,12 @@ fn reasons(pending: &BTreeMap<ObjectId, (Option<String>, String)>) -> Vec<(Objec
 /// The label selector of a workload's pods, if it has pods.
 pub fn pod_selector(object: &Value) -> Option<String> {
     let labels = match object["kind"].as_str()? {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+        k if kind::is_workload(k) || k == kind::REPLICA_SET => {
             object["spec"]["selector"]["matchLabels"]
                 .as_object()?
                 .clone()
         }
-        "Job" => {
+        kind::JOB => {
             let mut m = serde_json::Map::new();
             m.insert(
                 "job-name".into(),
@@ -782,11 +783,11 @@ async fn diagnose(
         let Ok(namespace) = cluster.namespace_of(&id).await else {
             continue;
         };
-        let Ok(pods) = cluster.list("v1", "Pod", &namespace, &selector).await else {
+        let Ok(pods) = cluster.list("v1", kind::POD, &namespace, &selector).await else {
             continue;
         };
         let events = cluster
-            .list("events.k8s.io/v1", "Event", &namespace, "")
+            .list("events.k8s.io/v1", kind::EVENT, &namespace, "")
             .await
             .unwrap_or_default();
         for pod in pods.iter().filter(|p| !pod_ready(p)).take(3) {
@@ -1002,7 +1003,7 @@ async fn generate(
                 None => {
                     let value = json!({
                         "apiVersion": "v1",
-                        "kind": "Secret",
+                        "kind": kind::SECRET,
                         "metadata": {
                             "name": id.name,
                             "namespace": id.namespace,
@@ -1066,14 +1067,14 @@ mod tests {
 
     #[test]
     fn pods_are_found_by_the_workloads_selector() {
-        let d = json!({"kind": "Deployment", "metadata": {"name": "api"}, "spec": {"selector": {"matchLabels": {"app.kubernetes.io/instance": "shop", "app.kubernetes.io/name": "api"}}}});
+        let d = json!({"kind": kind::DEPLOYMENT, "metadata": {"name": "api"}, "spec": {"selector": {"matchLabels": {"app.kubernetes.io/instance": "shop", "app.kubernetes.io/name": "api"}}}});
         assert_eq!(
             pod_selector(&d).as_deref(),
             Some("app.kubernetes.io/instance=shop,app.kubernetes.io/name=api")
         );
-        let job = json!({"kind": "Job", "metadata": {"name": "migrate"}});
+        let job = json!({"kind": kind::JOB, "metadata": {"name": "migrate"}});
         assert_eq!(pod_selector(&job).as_deref(), Some("job-name=migrate"));
-        assert_eq!(pod_selector(&json!({"kind": "ConfigMap"})), None);
+        assert_eq!(pod_selector(&json!({"kind": kind::CONFIG_MAP})), None);
     }
 
     #[test]
