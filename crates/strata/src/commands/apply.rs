@@ -1,7 +1,6 @@
 //! `strata apply` and `strata rollback`: the wave engine with a live
 //! display, and a report of what happened.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use strata_kube::apply::{Failure, Rollback};
@@ -10,6 +9,7 @@ use strata_kube::{Applied, ApplyError, ApplyOptions, Selection, inventory};
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs, WaveArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 use crate::progress::Display;
 
@@ -46,11 +46,8 @@ pub fn run(
     waves: &WaveArgs,
     request: &Request,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     // Bad names are bad input: refused before the cluster is contacted.
     request.selection.check(&target.set)?;
     let options = options(waves, request);
@@ -72,11 +69,8 @@ pub fn rollback(
     waves: &WaveArgs,
     force_conflicts: bool,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     let request = Request {
         selection: Selection::default(),
         dry_run: false,
@@ -114,7 +108,7 @@ fn conclude(
     dry_run: bool,
     release: &strata_kube::Release,
     printer: &Printer,
-) -> ExitCode {
+) -> ExitStatus {
     match result {
         Ok(done) => {
             for note in &done.notes {
@@ -146,15 +140,15 @@ fn conclude(
                 }
                 None => {}
             }
-            ExitCode::SUCCESS
+            ExitStatus::Success
         }
         Err(ApplyError::Failed(failure)) => {
             print_failure(&failure, printer);
-            ExitCode::from(1)
+            ExitStatus::Failure
         }
         Err(other) => {
             printer.failure(&other.to_string());
-            ExitCode::from(1)
+            ExitStatus::Failure
         }
     }
 }

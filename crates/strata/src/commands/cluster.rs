@@ -2,7 +2,6 @@
 //! start an async runtime, and connect to the cluster.
 
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,6 +11,7 @@ use strata_kube::{Access, Cluster, Release};
 use super::render::SpecDirectory;
 use super::{load, report};
 use crate::cli::{ClusterArgs, SpecArgs};
+use crate::exit::Exit;
 use crate::printer::Printer;
 
 /// How long connecting may take before the cluster counts as unreachable.
@@ -25,23 +25,18 @@ pub struct Target {
     pub release: Release,
 }
 
-/// Renders the spec, or prints why it cannot (the exit code).
-pub fn target(args: &SpecArgs, printer: &Printer) -> anyhow::Result<Result<Target, ExitCode>> {
-    let platform = match load(&args.file, args.env.as_deref(), printer)? {
-        Ok((_, platform)) => platform,
-        Err(code) => return Ok(Err(code)),
-    };
+/// Renders the spec, or prints why it cannot.
+pub fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
+    let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
     let dir = args
         .file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
-    let set = match render::render(&platform, &SpecDirectory(dir)) {
-        Ok(set) => set,
-        Err(diagnostics) => return Ok(Err(report(printer, &platform.file, &diagnostics))),
-    };
+    let set = render::render(&platform, &SpecDirectory(dir))
+        .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
     let release = Release::new(&set, &platform.shared_namespace);
-    Ok(Ok(Target { set, release }))
+    Ok(Target { set, release })
 }
 
 /// A runtime for one verb.

@@ -1,12 +1,11 @@
 //! Reporting findings of `audit` and `lint`: text grouped by object, JSON,
 //! SARIF; the check list; and the exit code from `--fail-on`.
 
-use std::process::ExitCode;
-
 use strata_core::diag::suggestion;
 use strata_core::finding::{self, CheckInfo, Finding, Priority};
 
 use crate::cli::{FailOn, FindingFormat, ReportArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Rejects `--disable` ids that name no check.
@@ -55,7 +54,7 @@ pub fn report(
     findings: &[Finding],
     args: &ReportArgs,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitStatus, Exit> {
     match args.output {
         FindingFormat::Json => printer.out(&format!(
             "{}\n",
@@ -75,9 +74,9 @@ pub fn report(
     };
     let failing = threshold.map_or(0, |t| finding::at_least(findings, t));
     Ok(if failing > 0 {
-        ExitCode::from(1)
+        ExitStatus::Failure
     } else {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     })
 }
 

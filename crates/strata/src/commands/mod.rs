@@ -1,4 +1,5 @@
-//! One module per verb; each returns the process's exit code.
+//! One module per verb; each returns the process's exit status, or the
+//! [`Exit`] that stopped it.
 
 mod apply;
 mod audit;
@@ -17,7 +18,6 @@ mod schema;
 mod status;
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_core::diag::Diagnostic;
@@ -26,10 +26,11 @@ use strata_core::source::SourceFile;
 use strata_core::spec::{self, Document};
 
 use crate::cli::Command;
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Runs a verb.
-pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
     match command {
         Command::Check(args) => check::run(&args, printer),
         Command::Plan { spec, output } => plan::run(&spec, output, printer),
@@ -120,8 +121,8 @@ pub fn read(path: &Path) -> anyhow::Result<SourceFile> {
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
-/// Prints problems and their count; the exit code for a failed spec.
-pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> ExitCode {
+/// Prints problems and their count; the [`Exit`] of a verb whose spec has them.
+pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> Exit {
     for diagnostic in diagnostics {
         printer.diagnostic(diagnostic);
     }
@@ -135,7 +136,7 @@ pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) 
         },
         file.name()
     ));
-    ExitCode::from(1)
+    Exit::Reported
 }
 
 /// Parses `path` and resolves it in `env`, or prints why it cannot.
@@ -143,14 +144,10 @@ pub fn load(
     path: &Path,
     env: Option<&str>,
     printer: &Printer,
-) -> anyhow::Result<Result<(Document, Platform), ExitCode>> {
+) -> Result<(Document, Platform), Exit> {
     let file = read(path)?;
-    let doc = match spec::parse(&file) {
-        Ok(doc) => doc,
-        Err(diagnostics) => return Ok(Err(report(printer, &file, &diagnostics))),
-    };
-    match model::resolve(&doc, env) {
-        Ok(platform) => Ok(Ok((doc, platform))),
-        Err(diagnostics) => Ok(Err(report(printer, &file, &diagnostics))),
-    }
+    let doc = spec::parse(&file).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
+    let platform =
+        model::resolve(&doc, env).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
+    Ok((doc, platform))
 }
