@@ -18,4 +18,5 @@ pub mod render;
 pub mod source;
 pub mod spec;
 /// Generated platforms of any size, for benchmarks and scale tests.
+#[cfg(feature = "bench")]
 pub mod synthetic;
