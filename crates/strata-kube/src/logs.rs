@@ -119,7 +119,7 @@ pub async fn logs(
             let params = LogParams {
                 container: Some(container.clone()),
                 follow: options.follow,
-                since_seconds: options.since.map(|d| d.as_secs() as i64),
+                since_seconds: options.since.map(|d| d.as_secs().cast_signed()),
                 tail_lines: options.tail,
                 ..LogParams::default()
             };

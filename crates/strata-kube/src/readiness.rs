@@ -256,7 +256,7 @@ mod tests {
         ));
     }
 
-    fn deploy(generation: i64, status: Value) -> Value {
+    fn deploy(generation: i64, status: &Value) -> Value {
         json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "generation": generation}, "spec": {"replicas": 2}, "status": status})
     }
 
@@ -264,7 +264,7 @@ mod tests {
     fn deployment_is_ready_when_updated_and_available() {
         let ready = deploy(
             3,
-            json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
+            &json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
         );
         assert_eq!(judge(&ready), Readiness::Ready);
     }
@@ -273,12 +273,12 @@ mod tests {
     fn deployment_waits_for_the_controller_updates_and_old_pods() {
         let unseen = deploy(
             4,
-            json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
+            &json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
         );
         assert!(matches!(judge(&unseen), Readiness::Progressing(r) if r.contains("not seen")));
         let rolling = deploy(
             4,
-            json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2}),
+            &json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2}),
         );
         assert_eq!(
             judge(&rolling),
@@ -286,7 +286,7 @@ mod tests {
         );
         let old = deploy(
             4,
-            json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}),
+            &json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}),
         );
         assert_eq!(
             judge(&old),
@@ -294,7 +294,7 @@ mod tests {
         );
         let unavailable = deploy(
             4,
-            json!({"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}),
+            &json!({"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}),
         );
         assert_eq!(
             judge(&unavailable),
@@ -306,13 +306,13 @@ mod tests {
     fn deployment_past_its_deadline_has_failed() {
         let stuck = deploy(
             1,
-            json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
+            &json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
         );
         assert!(matches!(judge(&stuck), Readiness::Failed(r) if r.contains("timed out")));
         // Applied again with a fix: the old rollout's deadline is not the new one's.
         let fixed = deploy(
             2,
-            json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
+            &json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
         );
         assert!(matches!(judge(&fixed), Readiness::Progressing(r) if r.contains("not seen")));
     }

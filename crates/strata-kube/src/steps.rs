@@ -227,7 +227,13 @@ pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    pub fn object(wave: usize, tier: Option<&str>, kind: &str, ns: &str, name: &str) -> Object {
+    pub(crate) fn object(
+        wave: usize,
+        tier: Option<&str>,
+        kind: &str,
+        ns: &str,
+        name: &str,
+    ) -> Object {
         let api = match kind {
             kind::DEPLOYMENT | kind::STATEFUL_SET => "apps/v1",
             kind::CUSTOM_RESOURCE_DEFINITION => "apiextensions.k8s.io/v1",
@@ -251,7 +257,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn shop() -> RenderedSet {
+    pub(crate) fn shop() -> RenderedSet {
         RenderedSet {
             platform: "shop".into(),
             environment: Some("dev".into()),

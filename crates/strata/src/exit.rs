@@ -7,7 +7,7 @@ use crate::printer::Printer;
 
 /// The exit status of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
+pub(crate) enum ExitStatus {
     /// 0: done, with nothing to report.
     Success,
     /// 1: the answer is no (findings at `--fail-on`, a plan that does not
@@ -32,7 +32,7 @@ impl From<ExitStatus> for ExitCode {
 /// Why a verb stopped before its answer; the process ends with
 /// [`ExitStatus::Failure`] (`diff` makes it [`ExitStatus::Trouble`]).
 #[derive(Debug)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// What is wrong is printed already (the problems of a spec).
     Reported,
     /// An error not printed yet.
@@ -47,7 +47,7 @@ impl<E: Into<anyhow::Error>> From<E> for Exit {
 
 impl Exit {
     /// Prints the error unless that is done; the status to end with.
-    pub fn report(self, printer: &Printer) -> ExitStatus {
+    pub(crate) fn report(self, printer: &Printer) -> ExitStatus {
         if let Exit::Error(error) = self {
             printer.failure(&format!("{error:#}"));
         }

@@ -58,7 +58,7 @@ impl Default for ApplyOptions {
             force_conflicts: false,
             dry_run: false,
             atomic: false,
-            timeout: Duration::from_secs(300),
+            timeout: Duration::from_mins(5),
             poll: Duration::from_secs(2),
             concurrency: 8,
         }

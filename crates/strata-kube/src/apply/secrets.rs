@@ -247,27 +247,24 @@ async fn generate(
                 .iter()
                 .filter_map(|k| Some((k.clone(), Value::from(values.get(k.as_str())?.clone()))))
                 .collect();
-            let written = match live {
-                None => {
-                    let value = json!({
-                        "apiVersion": "v1",
-                        "kind": kind::SECRET,
-                        "metadata": {
-                            "name": id.name,
-                            "namespace": id.namespace,
-                            // The platform label tells prune and destroy whose it is.
-                            "labels": { "app.kubernetes.io/managed-by": "strata", PLATFORM_LABEL: platform },
-                            "annotations": { "strata.dev/generated": secret.keys.join(",") },
-                        },
-                        "type": secret.secret_type,
-                        "stringData": data,
-                    });
-                    cluster.create(&value, false).await?
-                }
-                Some(_) => {
-                    cluster.merge(id, &json!({ "stringData": data })).await?;
-                    true
-                }
+            let written = if live.is_none() {
+                let value = json!({
+                    "apiVersion": "v1",
+                    "kind": kind::SECRET,
+                    "metadata": {
+                        "name": id.name,
+                        "namespace": id.namespace,
+                        // The platform label tells prune and destroy whose it is.
+                        "labels": { "app.kubernetes.io/managed-by": "strata", PLATFORM_LABEL: platform },
+                        "annotations": { "strata.dev/generated": secret.keys.join(",") },
+                    },
+                    "type": secret.secret_type,
+                    "stringData": data,
+                });
+                cluster.create(&value, false).await?
+            } else {
+                cluster.merge(id, &json!({ "stringData": data })).await?;
+                true
             };
             if written {
                 progress.event(Event::SecretCreated {

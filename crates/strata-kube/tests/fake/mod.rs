@@ -62,7 +62,9 @@ impl Fake {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Sets how the object `Kind/ns/name` behaves.
@@ -115,7 +117,7 @@ impl Fake {
     pub(crate) fn insert(&self, mut value: Value, manager: &str) {
         let mut state = self.lock();
         let def = state.def_of(&value).expect("a known kind");
-        let key = state.key_of(&def, &value);
+        let key = store::key_of(&def, &value);
         state.stamp(&mut value, manager, "Update");
         state.objects.insert(
             key,

@@ -367,17 +367,14 @@ pub(super) fn delete(state: &mut State, target: &Target, name: &str, dry_run: bo
             ),
         );
     }
-    match state.delete_delays.get(&target.id(name)).copied() {
-        Some(n) => {
-            let stored = state.objects.get_mut(&k).expect("checked above");
-            stored.deleting = Some(n);
-            stored.value["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
-            (200, stored.value.clone(), None)
-        }
-        None => {
-            let value = state.objects[&k].value.clone();
-            state.remove(&k);
-            (200, value, None)
-        }
+    if let Some(n) = state.delete_delays.get(&target.id(name)).copied() {
+        let stored = state.objects.get_mut(&k).expect("checked above");
+        stored.deleting = Some(n);
+        stored.value["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        (200, stored.value.clone(), None)
+    } else {
+        let value = state.objects[&k].value.clone();
+        state.remove(&k);
+        (200, value, None)
     }
 }

@@ -30,7 +30,7 @@ impl tower::Service<Request<Body>> for Fake {
             let body = body
                 .collect()
                 .await
-                .map(|b| b.to_bytes())
+                .map(http_body_util::Collected::to_bytes)
                 .unwrap_or_default();
             let content_type = parts
                 .headers

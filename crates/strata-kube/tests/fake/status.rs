@@ -56,7 +56,7 @@ impl State {
                 json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": ready_n, "updatedReplicas": replicas, "currentRevision": "r1", "updateRevision": "r1"})
             }
             "DaemonSet" => {
-                let n = if ready { 1 } else { 0 };
+                let n = i32::from(ready);
                 json!({"observedGeneration": generation, "desiredNumberScheduled": 1, "updatedNumberScheduled": 1, "numberAvailable": n, "numberReady": n})
             }
             "Job" if failed => {

@@ -120,6 +120,24 @@ pub(crate) fn id_of(value: &Value) -> String {
     }
 }
 
+/// Where `value`, of kind `def`, is stored.
+pub(super) fn key_of(def: &KindDef, value: &Value) -> Key {
+    let ns = if def.namespaced {
+        value["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string()
+    } else {
+        String::new()
+    };
+    (
+        def.group.clone(),
+        def.plural.clone(),
+        ns,
+        value["metadata"]["name"].as_str().unwrap_or("").into(),
+    )
+}
+
 impl State {
     /// An empty cluster serving the built-in kinds.
     pub(super) fn new() -> Self {
@@ -146,23 +164,6 @@ impl State {
             .iter()
             .find(|d| d.group == group && d.version == version && d.kind == kind)
             .cloned()
-    }
-
-    pub(super) fn key_of(&self, def: &KindDef, value: &Value) -> Key {
-        let ns = if def.namespaced {
-            value["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default")
-                .to_string()
-        } else {
-            String::new()
-        };
-        (
-            def.group.clone(),
-            def.plural.clone(),
-            ns,
-            value["metadata"]["name"].as_str().unwrap_or("").into(),
-        )
     }
 
     /// Sets the metadata the server maintains, as `manager` writing it.

@@ -17,7 +17,7 @@ use crate::progress::Display;
 const POLL: Duration = Duration::from_secs(2);
 
 /// What `apply` was asked to do, beyond the spec and the cluster.
-pub struct Request {
+pub(super) struct Request {
     /// `--only` / `--skip`.
     pub selection: Selection,
     /// `--dry-run`.
@@ -40,7 +40,7 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
     }
 }
 
-pub fn run(
+pub(super) fn run(
     spec: &SpecArgs,
     cluster: &ClusterArgs,
     waves: &WaveArgs,
@@ -62,7 +62,7 @@ pub fn run(
     Ok(conclude(result, request.dry_run, &target.release, printer))
 }
 
-pub fn rollback(
+pub(super) fn rollback(
     spec: &SpecArgs,
     revision: Option<u32>,
     cluster: &ClusterArgs,
@@ -84,23 +84,32 @@ pub fn rollback(
         let cluster = connect(cluster).await?;
         let number = match revision {
             Some(n) => n,
-            None => {
-                let revisions = inventory::list(&cluster, release).await?;
-                match revisions.len() {
-                    0 | 1 => anyhow::bail!(
-                        "`{}` has {} revision(s) in namespace `{}`: nothing to roll back to; `strata history` lists them",
-                        release.platform,
-                        revisions.len(),
-                        release.namespace
-                    ),
-                    n => revisions[n - 2].number,
-                }
-            }
+            None => previous_revision(&cluster, release).await?,
         };
-        Ok(strata_kube::rollback(&cluster, release, number, &options, &display).await)
+        Ok::<_, anyhow::Error>(
+            strata_kube::rollback(&cluster, release, number, &options, &display).await,
+        )
     })?;
     display.finish();
     Ok(conclude(result, false, release, printer))
+}
+
+/// The revision before the latest: what `rollback` without a number goes
+/// back to.
+async fn previous_revision(
+    cluster: &strata_kube::Cluster,
+    release: &strata_kube::Release,
+) -> anyhow::Result<u32> {
+    let revisions = inventory::list(cluster, release).await?;
+    match revisions.len() {
+        0 | 1 => anyhow::bail!(
+            "`{}` has {} revision(s) in namespace `{}`: nothing to roll back to; `strata history` lists them",
+            release.platform,
+            revisions.len(),
+            release.namespace
+        ),
+        n => Ok(revisions[n - 2].number),
+    }
 }
 
 fn conclude(
@@ -136,7 +145,7 @@ fn conclude(
                         } else {
                             format!(", {unchecked} could not be checked before their namespace or CRD exists")
                         }
-                    ))
+                    ));
                 }
                 None => {}
             }

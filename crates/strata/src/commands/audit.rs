@@ -11,7 +11,7 @@ use crate::cli::ReportArgs;
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(
+pub(super) fn run(
     file: Option<&Path>,
     env: Option<&str>,
     report: &ReportArgs,

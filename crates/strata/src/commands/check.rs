@@ -8,7 +8,7 @@ use crate::cli::SpecArgs;
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
+pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
     let file = read(&args.file)?;
     let doc = spec::parse(&file).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
     let environments: Vec<Option<String>> = match &args.env {

@@ -18,7 +18,7 @@ use crate::printer::Printer;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A spec rendered for a cluster verb.
-pub struct Target {
+pub(super) struct Target {
     /// The rendered set.
     pub set: RenderedSet,
     /// Where its revisions live.
@@ -26,7 +26,7 @@ pub struct Target {
 }
 
 /// Renders the spec, or prints why it cannot.
-pub fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
+pub(super) fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
     let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
     let dir = args
         .file
@@ -40,7 +40,7 @@ pub fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
 }
 
 /// A runtime for one verb.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -49,7 +49,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Connects as kubectl would.
-pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
+pub(super) async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     let access = Access {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),

@@ -11,7 +11,7 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 use crate::progress::Display;
 
-pub fn run(
+pub(super) fn run(
     spec: &SpecArgs,
     cluster: &ClusterArgs,
     waves: &WaveArgs,

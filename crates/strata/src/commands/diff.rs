@@ -8,12 +8,12 @@ use crate::cli::{ClusterArgs, SpecArgs};
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
+pub(super) fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> ExitStatus {
     // Errors exit 2 here: 1 means "there are differences".
-    Ok(diff(spec, cluster, printer).unwrap_or_else(|exit| {
+    diff(spec, cluster, printer).unwrap_or_else(|exit| {
         exit.report(printer);
         ExitStatus::Trouble
-    }))
+    })
 }
 
 fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> Result<ExitStatus, Exit> {

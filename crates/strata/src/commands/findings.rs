@@ -9,7 +9,10 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Rejects `--disable` ids that name no check.
-pub fn check_disabled(report: &ReportArgs, checks: &[&'static CheckInfo]) -> anyhow::Result<()> {
+pub(super) fn check_disabled(
+    report: &ReportArgs,
+    checks: &[&'static CheckInfo],
+) -> anyhow::Result<()> {
     let ids: Vec<&str> = checks.iter().map(|c| c.id).collect();
     for id in &report.disable {
         if !ids.contains(&id.as_str()) {
@@ -23,7 +26,7 @@ pub fn check_disabled(report: &ReportArgs, checks: &[&'static CheckInfo]) -> any
 }
 
 /// Prints every check.
-pub fn list(checks: &[&'static CheckInfo], printer: &Printer) {
+pub(super) fn list(checks: &[&'static CheckInfo], printer: &Printer) {
     let mut out = String::new();
     for check in checks {
         out.push_str(&format!(
@@ -48,7 +51,7 @@ fn priority_style(priority: Priority) -> &'static str {
 }
 
 /// Prints findings in the chosen format and returns the exit code.
-pub fn report(
+pub(super) fn report(
     tool: &str,
     checks: &[&'static CheckInfo],
     findings: &[Finding],

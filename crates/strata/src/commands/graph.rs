@@ -10,7 +10,7 @@ use crate::cli::{GraphFormat, SpecArgs};
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(
+pub(super) fn run(
     args: &SpecArgs,
     format: GraphFormat,
     out: Option<&Path>,

@@ -39,7 +39,11 @@ fn files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(paths: &[PathBuf], report: &ReportArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
+pub(super) fn run(
+    paths: &[PathBuf],
+    report: &ReportArgs,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
     let checks = lint::check_infos();
     if report.list_checks {
         findings::list(&checks, printer);

@@ -7,17 +7,17 @@ use crate::cli::{ClusterArgs, SpecArgs};
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(
+pub(super) fn run(
     spec: &SpecArgs,
     service: &str,
     cluster: &ClusterArgs,
-    options: LogOptions,
+    options: &LogOptions,
     printer: &Printer,
 ) -> Result<ExitStatus, Exit> {
     let target = target(spec, printer)?;
     runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
-        strata_kube::logs::logs(&cluster, &target.set, service, &options, |pod, line| {
+        strata_kube::logs::logs(&cluster, &target.set, service, options, |pod, line| {
             printer.out(&format!(
                 "{} {line}\n",
                 printer.paint(&format!("{pod} |"), "36")

@@ -30,7 +30,7 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Runs a verb.
-pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
+pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
     match command {
         Command::Check(args) => check::run(&args, printer),
         Command::Plan { spec, output } => plan::run(&spec, output, printer),
@@ -78,7 +78,7 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
             printer,
         ),
         Command::Status { spec, cluster } => status::run(&spec, &cluster, printer),
-        Command::Diff { spec, cluster } => diff::run(&spec, &cluster, printer),
+        Command::Diff { spec, cluster } => Ok(diff::run(&spec, &cluster, printer)),
         Command::Logs {
             spec,
             service,
@@ -90,7 +90,7 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
             &spec,
             &service,
             &cluster,
-            strata_kube::logs::LogOptions {
+            &strata_kube::logs::LogOptions {
                 follow,
                 since,
                 tail,
@@ -115,14 +115,14 @@ pub fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
 }
 
 /// Reads and parses a spec file.
-pub fn read(path: &Path) -> anyhow::Result<SourceFile> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<SourceFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the spec `{}`", path.display()))?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
 /// Prints problems and their count; the [`Exit`] of a verb whose spec has them.
-pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> Exit {
+pub(crate) fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> Exit {
     for diagnostic in diagnostics {
         printer.diagnostic(diagnostic);
     }
@@ -140,7 +140,7 @@ pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) 
 }
 
 /// Parses `path` and resolves it in `env`, or prints why it cannot.
-pub fn load(
+pub(crate) fn load(
     path: &Path,
     env: Option<&str>,
     printer: &Printer,

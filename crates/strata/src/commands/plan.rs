@@ -9,7 +9,11 @@ use crate::cli::{PlanFormat, SpecArgs};
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(args: &SpecArgs, format: PlanFormat, printer: &Printer) -> Result<ExitStatus, Exit> {
+pub(super) fn run(
+    args: &SpecArgs,
+    format: PlanFormat,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
     let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
     let plan = Plan::new(&platform);
     // What must exist before `apply` is part of the plan; a spec whose
@@ -64,7 +68,7 @@ fn totals_row(name: &str, namespace: &str, t: &Totals) -> Vec<Cell> {
 }
 
 /// The plan as text tables.
-pub fn render(plan: &Plan) -> String {
+pub(super) fn render(plan: &Plan) -> String {
     let mut out = String::new();
     let env = plan
         .environment

@@ -17,7 +17,7 @@ use crate::printer::Printer;
 const MARKER: &str = ".strata-render";
 
 /// Files named by a spec, read relative to the spec's directory.
-pub struct SpecDirectory(pub PathBuf);
+pub(super) struct SpecDirectory(pub PathBuf);
 
 impl Assets for SpecDirectory {
     fn read(&self, path: &str) -> Result<String, String> {
@@ -25,7 +25,7 @@ impl Assets for SpecDirectory {
     }
 }
 
-pub fn run(
+pub(super) fn run(
     args: &SpecArgs,
     out: Option<&Path>,
     layout: LayoutArg,
@@ -157,7 +157,7 @@ fn run_export(
 
 /// Writes `files` into a fresh sibling directory, then swaps it in for
 /// `dir`; on any error `dir` is left as it was.
-pub fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
     if dir.exists() {
         let is_empty = fs::read_dir(dir)
             .with_context(|| format!("cannot read `{}`", dir.display()))?

@@ -8,7 +8,11 @@ use crate::cli::{ClusterArgs, SpecArgs};
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
+pub(super) fn run(
+    spec: &SpecArgs,
+    cluster: &ClusterArgs,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
     let target = target(spec, printer)?;
     let objects: Vec<_> = target.set.objects.iter().collect();
     let mut rows = runtime()?.block_on(async {
