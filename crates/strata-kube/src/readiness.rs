@@ -4,6 +4,8 @@
 use serde_json::Value;
 use strata_core::kind;
 
+use crate::steps::group_of;
+
 /// What the live object says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
@@ -41,10 +43,8 @@ pub fn is_waited_for(api_version: &str, kind: &str) -> bool {
 
 /// True for kinds outside the built-in API groups.
 fn is_custom(api_version: &str) -> bool {
-    match api_version.split_once('/') {
-        None => false,
-        Some((group, _)) => group.contains('.') && !group.ends_with(".k8s.io"),
-    }
+    let group = group_of(api_version);
+    group.contains('.') && !group.ends_with(".k8s.io")
 }
 
 /// Judges a live object.
@@ -202,7 +202,7 @@ fn ray_cluster(object: &Value) -> Readiness {
 }
 
 fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
-    let group = api_version.split('/').next().unwrap_or("");
+    let group = group_of(api_version);
     let known = REPORT_READY
         .iter()
         .find(|(g, k, _)| *g == group && *k == kind);

@@ -1,14 +1,13 @@
 //! What every cluster verb does first: render the spec in its environment,
 //! start an async runtime, and connect to the cluster.
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use strata_core::render::{self, RenderedSet};
 use strata_kube::{Access, Cluster, Release};
 
-use super::render::SpecDirectory;
+use super::render::spec_directory;
 use super::{load, report};
 use crate::cli::{ClusterArgs, SpecArgs};
 use crate::exit::Exit;
@@ -28,12 +27,7 @@ pub(super) struct Target {
 /// Renders the spec, or prints why it cannot.
 pub(super) fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
     let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
-    let dir = args
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
-    let set = render::render(&platform, &SpecDirectory(dir))
+    let set = render::render(&platform, &spec_directory(&args.file))
         .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
     let release = Release::new(&set, &platform.shared_namespace);
     Ok(Target { set, release })
