@@ -86,6 +86,7 @@ pub(super) async fn diagnose(
     reports
 }
 
+/// True when the pod's `Ready` condition is.
 fn pod_ready(pod: &Value) -> bool {
     pod["status"]["conditions"].as_array().is_some_and(|c| {
         c.iter()
@@ -143,6 +144,8 @@ pub fn pod_problems(pod: &Value) -> Vec<String> {
     out
 }
 
+/// The last five of `events` about `pod`, in the order listed, as
+/// `Reason: message`.
 fn pod_events(events: &[Value], pod: &str) -> Vec<String> {
     let mut found: Vec<String> = events
         .iter()
