@@ -10,6 +10,7 @@ pub mod diag;
 pub mod export;
 pub mod finding;
 pub mod image;
+pub mod kind;
 pub mod lint;
 pub mod model;
 pub mod plan;
@@ -19,6 +20,7 @@ pub mod secret_names;
 pub mod source;
 pub mod spec;
 /// Generated platforms of any size, for benchmarks and scale tests.
+#[cfg(feature = "bench")]
 pub mod synthetic;
 
 /// Resolves a parsed spec in environment `env` (the base spec when `None`)

@@ -13,6 +13,7 @@ use kube::api::{
 use kube::discovery::Scope;
 use kube::{Client, core::Status};
 use serde_json::Value;
+use strata_core::kind;
 
 /// The field manager of every server-side apply Strata makes.
 pub const FIELD_MANAGER: &str = "strata";
@@ -36,7 +37,7 @@ impl ObjectId {
     pub fn secret(namespace: &str, name: &str) -> Self {
         ObjectId {
             api_version: "v1".into(),
-            kind: "Secret".into(),
+            kind: kind::SECRET.into(),
             namespace: namespace.into(),
             name: name.into(),
         }
@@ -411,11 +412,11 @@ mod tests {
     #[test]
     fn ids_print_with_and_without_namespace() {
         let ns = ObjectId::of(
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+            &json!({"apiVersion": "v1", "kind": kind::NAMESPACE, "metadata": {"name": "shop"}}),
         );
         assert_eq!(ns.to_string(), "Namespace/shop");
         let d = ObjectId::of(
-            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+            &json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "namespace": "shop"}}),
         );
         assert_eq!(d.to_string(), "Deployment/shop/api");
     }
@@ -429,7 +430,7 @@ mod tests {
         }))
         .unwrap();
         let id = ObjectId::of(
-            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+            &json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "namespace": "shop"}}),
         );
         let err = ClusterError::from_status(&id, &status);
         assert!(
@@ -448,7 +449,7 @@ mod tests {
         }))
         .unwrap();
         let id = ObjectId::of(
-            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}}),
+            &json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api"}}),
         );
         let err = ClusterError::from_status(&id, &status);
         assert_eq!(

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use strata_core::kind;
 use strata_core::render::RenderedSet;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
@@ -48,7 +49,7 @@ pub fn targets(set: &RenderedSet, delete_data: bool) -> (Vec<ObjectToRemove>, Ve
     let mut kept = Vec::new();
     for object in &set.objects {
         let item = ObjectToRemove::of(object);
-        if object.kind() == "PersistentVolumeClaim" && !delete_data {
+        if object.kind() == kind::PERSISTENT_VOLUME_CLAIM && !delete_data {
             kept.push(item.id);
         } else {
             remove.push(item);
@@ -86,13 +87,13 @@ pub async fn destroy(
     if options.delete_data {
         remove.extend(stateful_claims(cluster, set).await?);
     }
-    remove.retain(|o| !(o.id.kind == "Secret" && kept.contains(&o.id)));
+    remove.retain(|o| !(o.id.kind == kind::SECRET && kept.contains(&o.id)));
     // Deleting a namespace deletes what is in it: one that holds a claim or
     // a generated secret destroy keeps is kept too.
     let holding: Vec<String> = kept.iter().map(|id| id.namespace.clone()).collect();
     let mut kept_namespaces = Vec::new();
     remove.retain(|o| {
-        let holds = o.id.kind == "Namespace" && holding.contains(&o.id.name);
+        let holds = o.id.kind == kind::NAMESPACE && holding.contains(&o.id.name);
         if holds {
             kept_namespaces.push(o.id.clone());
         }
@@ -124,7 +125,7 @@ pub async fn destroy(
         removed.kept.push((id, reason.into()));
     }
     for id in kept {
-        let reason = if id.kind == "Secret" {
+        let reason = if id.kind == kind::SECRET {
             "generated secret: its values are kept with the data (--delete-data removes it)"
         } else {
             "holds data (--delete-data removes it)"
@@ -140,11 +141,11 @@ pub async fn destroy(
     if removed
         .deleted
         .iter()
-        .any(|id| id.kind == "Namespace" && id.name == release.namespace)
+        .any(|id| id.kind == kind::NAMESPACE && id.name == release.namespace)
         || cluster
             .get(&ObjectId {
                 api_version: "v1".into(),
-                kind: "Namespace".into(),
+                kind: kind::NAMESPACE.into(),
                 namespace: String::new(),
                 name: release.namespace.clone(),
             })
@@ -162,7 +163,11 @@ async fn stateful_claims(
     set: &RenderedSet,
 ) -> Result<Vec<ObjectToRemove>, ClusterError> {
     let mut out = Vec::new();
-    for object in set.objects.iter().filter(|o| o.kind() == "StatefulSet") {
+    for object in set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == kind::STATEFUL_SET)
+    {
         let Some(selector) = crate::apply::pod_selector(&object.value) else {
             continue;
         };
@@ -175,7 +180,7 @@ async fn stateful_claims(
             .filter_map(|t| t["metadata"]["name"].as_str())
             .collect();
         let claims = cluster
-            .list("v1", "PersistentVolumeClaim", &namespace, &selector)
+            .list("v1", kind::PERSISTENT_VOLUME_CLAIM, &namespace, &selector)
             .await?;
         for claim in claims {
             let claim_id = ObjectId::of(&claim);
@@ -212,7 +217,7 @@ mod tests {
         set.objects.push(object(
             3,
             Some("apps"),
-            "PersistentVolumeClaim",
+            kind::PERSISTENT_VOLUME_CLAIM,
             "apps",
             "api-data",
         ));
@@ -233,7 +238,11 @@ mod tests {
             kept,
             ["PersistentVolumeClaim/apps/api-data", "Secret/data/db"]
         );
-        assert!(remove.iter().all(|o| o.id.kind != "PersistentVolumeClaim"));
+        assert!(
+            remove
+                .iter()
+                .all(|o| o.id.kind != kind::PERSISTENT_VOLUME_CLAIM)
+        );
         assert_eq!(remove.len(), shop().objects.len());
     }
 

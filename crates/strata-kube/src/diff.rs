@@ -7,6 +7,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 use similar::TextDiff;
 use strata_core::export::yaml;
+use strata_core::kind;
 use strata_core::render::Object;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
@@ -76,7 +77,7 @@ pub fn normalize(value: &Value) -> Value {
             }
         }
     }
-    if out["kind"] == "Secret" {
+    if out["kind"] == kind::SECRET {
         redact(&mut out);
     }
     out
@@ -215,14 +216,14 @@ mod tests {
 
     fn id() -> ObjectId {
         ObjectId::of(
-            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}}),
+            &json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "namespace": "shop"}}),
         )
     }
 
     #[test]
     fn server_noise_does_not_make_a_difference() {
-        let desired = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 2}});
-        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        let desired = json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 2}});
+        let live = json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT,
             "metadata": {"name": "api", "namespace": "shop", "uid": "u1", "resourceVersion": "42", "generation": 3,
                 "creationTimestamp": "2026-01-01T00:00:00Z", "managedFields": [{"manager": "strata"}],
                 "annotations": {"deployment.kubernetes.io/revision": "3"}},
@@ -232,8 +233,8 @@ mod tests {
 
     #[test]
     fn a_changed_field_is_a_unified_diff() {
-        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 2}});
-        let desired = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 3}});
+        let live = json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 2}});
+        let desired = json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 3}});
         let diff = unified(&id(), Some(&live), Some(&desired)).unwrap();
         assert!(
             diff.starts_with("--- live/Deployment/shop/api\n+++ desired/Deployment/shop/api\n"),
@@ -245,15 +246,16 @@ mod tests {
 
     #[test]
     fn an_added_object_is_all_plus_lines() {
-        let desired = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        let desired =
+            json!({"apiVersion": "v1", "kind": kind::CONFIG_MAP, "metadata": {"name": "c"}});
         let diff = unified(&id(), None, Some(&desired)).unwrap();
         assert!(diff.lines().skip(3).all(|l| l.starts_with('+')), "{diff}");
     }
 
     #[test]
     fn secret_values_never_appear() {
-        let live = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "aHVudGVyMg=="}});
-        let desired = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "c2VjcmV0"}});
+        let live = json!({"apiVersion": "v1", "kind": kind::SECRET, "metadata": {"name": "s"}, "data": {"password": "aHVudGVyMg=="}});
+        let desired = json!({"apiVersion": "v1", "kind": kind::SECRET, "metadata": {"name": "s"}, "data": {"password": "c2VjcmV0"}});
         let diff = unified(&id(), Some(&live), Some(&desired)).unwrap();
         assert!(
             !diff.contains("aHVudGVyMg==") && !diff.contains("c2VjcmV0"),

@@ -12,6 +12,7 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use strata_core::kind;
 use strata_core::render::{GeneratedSecret, Object, RenderedSet};
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
@@ -46,7 +47,7 @@ impl Release {
         let rendered: Vec<&str> = set
             .objects
             .iter()
-            .filter(|o| o.kind() == "Namespace")
+            .filter(|o| o.kind() == kind::NAMESPACE)
             .map(Object::name)
             .collect();
         let namespace = if rendered.contains(&shared_namespace) || rendered.is_empty() {
@@ -218,7 +219,7 @@ pub fn encode(
     let id = release.secret_id(number);
     json!({
         "apiVersion": "v1",
-        "kind": "Secret",
+        "kind": kind::SECRET,
         "metadata": {
             "name": id.name,
             "namespace": id.namespace,
@@ -301,7 +302,7 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
 /// Every revision of `release`, oldest first.
 pub async fn list(cluster: &Cluster, release: &Release) -> Result<Vec<Revision>, InventoryError> {
     let secrets = cluster
-        .list("v1", "Secret", &release.namespace, &release.selector())
+        .list("v1", kind::SECRET, &release.namespace, &release.selector())
         .await?;
     let mut revisions = secrets
         .iter()

@@ -8,8 +8,6 @@
 //! plain functions and tested beside them; an in-process fake API server
 //! under `tests/` drives the rest.
 
-#![warn(missing_docs)]
-
 pub mod apply;
 pub mod cluster;
 pub mod connect;

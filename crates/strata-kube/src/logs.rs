@@ -7,6 +7,7 @@ use futures::io::AsyncBufReadExt;
 use futures::stream::{self, BoxStream, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
+use strata_core::kind;
 use strata_core::render::RenderedSet;
 
 use crate::apply::pod_selector;
@@ -95,7 +96,7 @@ pub async fn logs(
 ) -> Result<usize, LogsError> {
     let (workload, selector) = find(set, service)?;
     let namespace = cluster.namespace_of(&workload).await?;
-    let pods = cluster.list("v1", "Pod", &namespace, &selector).await?;
+    let pods = cluster.list("v1", kind::POD, &namespace, &selector).await?;
     if pods.is_empty() {
         return Err(LogsError::NoPods {
             service: service.to_string(),
@@ -118,7 +119,7 @@ pub async fn logs(
             let params = LogParams {
                 container: Some(container.clone()),
                 follow: options.follow,
-                since_seconds: options.since.map(|d| d.as_secs() as i64),
+                since_seconds: options.since.map(|d| d.as_secs().cast_signed()),
                 tail_lines: options.tail,
                 ..LogParams::default()
             };

@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
+use strata_core::kind;
 use strata_core::render::{Object, RenderedSet, kind_rank};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
 use crate::inventory::PLATFORM_LABEL;
 use crate::progress::{Event, Progress};
+use crate::steps::SETUP_KINDS;
 
 /// The objects of `previous` that `current` no longer renders, by kind,
 /// namespace and name; claims are left out (they hold data).
@@ -23,7 +25,7 @@ pub fn candidates<'a>(previous: &'a RenderedSet, current: &RenderedSet) -> Vec<&
         .objects
         .iter()
         .filter(|o| !now.contains(&o.key()))
-        .filter(|o| o.kind() != "PersistentVolumeClaim")
+        .filter(|o| o.kind() != kind::PERSISTENT_VOLUME_CLAIM)
         .collect()
 }
 
@@ -32,21 +34,22 @@ pub fn candidates<'a>(previous: &'a RenderedSet, current: &RenderedSet) -> Vec<&
 /// at the very end.
 pub fn order(objects: &[ObjectToRemove]) -> Vec<Vec<ObjectToRemove>> {
     let mut groups: Vec<Vec<ObjectToRemove>> = Vec::new();
+    let is_last = |o: &ObjectToRemove| SETUP_KINDS.contains(&o.id.kind.as_str());
     let waves: BTreeSet<usize> = objects
         .iter()
-        .filter(|o| !is_last(&o.id.kind))
+        .filter(|o| !is_last(o))
         .map(|o| o.wave)
         .collect();
     for wave in waves.into_iter().rev() {
         let mut group: Vec<ObjectToRemove> = objects
             .iter()
-            .filter(|o| o.wave == wave && !is_last(&o.id.kind))
+            .filter(|o| o.wave == wave && !is_last(o))
             .cloned()
             .collect();
         group.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.id.kind)));
         groups.push(group);
     }
-    for kind in ["CustomResourceDefinition", "Namespace"] {
+    for kind in SETUP_KINDS {
         let group: Vec<ObjectToRemove> = objects
             .iter()
             .filter(|o| o.id.kind == kind)
@@ -57,10 +60,6 @@ pub fn order(objects: &[ObjectToRemove]) -> Vec<Vec<ObjectToRemove>> {
         }
     }
     groups
-}
-
-fn is_last(kind: &str) -> bool {
-    matches!(kind, "CustomResourceDefinition" | "Namespace")
 }
 
 /// One object to remove, with what the checks before removal need.
@@ -217,24 +216,24 @@ async fn wait_gone(
 }
 
 /// Kinds looked at in a namespace before deleting it: those people create.
-const NAMESPACE_CONTENTS: [(&str, &str); 17] = [
-    ("v1", "PersistentVolumeClaim"),
-    ("v1", "Pod"),
-    ("apps/v1", "Deployment"),
-    ("apps/v1", "StatefulSet"),
-    ("apps/v1", "DaemonSet"),
-    ("batch/v1", "Job"),
-    ("batch/v1", "CronJob"),
-    ("v1", "Service"),
-    ("v1", "ConfigMap"),
-    ("v1", "Secret"),
-    ("v1", "ServiceAccount"),
-    ("networking.k8s.io/v1", "Ingress"),
-    ("networking.k8s.io/v1", "NetworkPolicy"),
-    ("rbac.authorization.k8s.io/v1", "Role"),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"),
-    ("policy/v1", "PodDisruptionBudget"),
+const NAMESPACE_CONTENTS: &[(&str, &str)] = &[
+    ("v1", kind::PERSISTENT_VOLUME_CLAIM),
+    ("v1", kind::POD),
+    ("apps/v1", kind::DEPLOYMENT),
+    ("apps/v1", kind::STATEFUL_SET),
+    ("apps/v1", kind::DAEMON_SET),
+    ("batch/v1", kind::JOB),
+    ("batch/v1", kind::CRON_JOB),
+    ("v1", kind::SERVICE),
+    ("v1", kind::CONFIG_MAP),
+    ("v1", kind::SECRET),
+    ("v1", kind::SERVICE_ACCOUNT),
+    ("networking.k8s.io/v1", kind::INGRESS),
+    ("networking.k8s.io/v1", kind::NETWORK_POLICY),
+    ("rbac.authorization.k8s.io/v1", kind::ROLE),
+    ("rbac.authorization.k8s.io/v1", kind::ROLE_BINDING),
+    ("autoscaling/v2", kind::HORIZONTAL_POD_AUTOSCALER),
+    ("policy/v1", kind::POD_DISRUPTION_BUDGET),
 ];
 
 async fn reason_to_keep(
@@ -244,7 +243,7 @@ async fn reason_to_keep(
     kinds: &[(String, String)],
 ) -> Result<Option<String>, ClusterError> {
     match object.id.kind.as_str() {
-        "Namespace" => {
+        kind::NAMESPACE => {
             for (api_version, kind) in kinds {
                 // A kind no longer served holds nothing; a cluster-scoped
                 // one lists nothing in the namespace.
@@ -253,7 +252,7 @@ async fn reason_to_keep(
                     Err(ClusterError::UnknownKind { .. }) => continue,
                     Err(e) => return Err(e),
                 };
-                if kind == "PersistentVolumeClaim" && !items.is_empty() {
+                if kind == kind::PERSISTENT_VOLUME_CLAIM && !items.is_empty() {
                     return Ok(Some(format!(
                         "it holds {} PersistentVolumeClaim(s); deleting it would delete their data (destroy --delete-data removes them)",
                         items.len()
@@ -268,7 +267,7 @@ async fn reason_to_keep(
             }
             Ok(None)
         }
-        "CustomResourceDefinition" => {
+        kind::CUSTOM_RESOURCE_DEFINITION => {
             let spec = &object.value["spec"];
             let group = spec["group"].as_str().unwrap_or("");
             let kind = spec["names"]["kind"].as_str().unwrap_or("");
@@ -305,7 +304,7 @@ fn is_foreign(object: &Value, platform: &str) -> bool {
     let name = metadata["name"].as_str().unwrap_or("");
     let automatic = matches!(
         (kind, name),
-        ("ConfigMap", "kube-root-ca.crt") | ("ServiceAccount", "default")
+        (kind::CONFIG_MAP, "kube-root-ca.crt") | (kind::SERVICE_ACCOUNT, "default")
     ) || object["type"] == "kubernetes.io/service-account-token";
     let owned = metadata["ownerReferences"]
         .as_array()
@@ -334,7 +333,7 @@ mod tests {
         previous_with_claim.objects.push(object(
             3,
             Some("apps"),
-            "PersistentVolumeClaim",
+            kind::PERSISTENT_VOLUME_CLAIM,
             "apps",
             "api-data",
         ));
@@ -379,14 +378,14 @@ mod tests {
 
     #[test]
     fn foreign_objects_are_those_that_are_not_the_platforms() {
-        let mine = json!({"kind": "Service", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "shop"}}});
-        let generated = json!({"kind": "Secret", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "strata.dev/platform": "shop"}}});
-        let pod = json!({"kind": "Pod", "metadata": {"name": "x-1", "ownerReferences": [{"kind": "ReplicaSet"}]}});
-        let root = json!({"kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"}});
-        let leaving = json!({"kind": "ConfigMap", "metadata": {"name": "x", "deletionTimestamp": "2026-11-30T12:00:00Z"}});
-        let theirs = json!({"kind": "ConfigMap", "metadata": {"name": "x", "managedFields": [{"manager": "kubectl-create"}]}});
-        let other_platform = json!({"kind": "Deployment", "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "blog"}, "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
-        let raw_manifest = json!({"kind": "Deployment", "metadata": {"name": "operator", "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
+        let mine = json!({"kind": kind::SERVICE, "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "shop"}}});
+        let generated = json!({"kind": kind::SECRET, "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "strata.dev/platform": "shop"}}});
+        let pod = json!({"kind": kind::POD, "metadata": {"name": "x-1", "ownerReferences": [{"kind": kind::REPLICA_SET}]}});
+        let root = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "kube-root-ca.crt"}});
+        let leaving = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "x", "deletionTimestamp": "2026-11-30T12:00:00Z"}});
+        let theirs = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "x", "managedFields": [{"manager": "kubectl-create"}]}});
+        let other_platform = json!({"kind": kind::DEPLOYMENT, "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "blog"}, "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
+        let raw_manifest = json!({"kind": kind::DEPLOYMENT, "metadata": {"name": "operator", "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
         for object in [&mine, &generated, &pod, &root, &leaving] {
             assert!(!is_foreign(object, "shop"), "{object}");
         }

@@ -2,6 +2,9 @@
 //! object's JSON, one rule per kind.
 
 use serde_json::Value;
+use strata_core::kind;
+
+use crate::steps::group_of;
 
 /// What the live object says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,34 +20,31 @@ pub enum Readiness {
 /// Kinds of custom resources known to report readiness once their operator
 /// has reconciled them, with the condition they report it in; one without
 /// status yet is still waited for. Other kinds are judged by `Ready`.
-const REPORT_READY: [(&str, &str, &str); 4] = [
-    ("postgresql.cnpg.io", "Cluster", "Ready"),
-    ("kafka.strimzi.io", "Kafka", "Ready"),
-    ("kafka.strimzi.io", "KafkaTopic", "Ready"),
+const REPORT_READY: &[(&str, &str, &str)] = &[
+    ("postgresql.cnpg.io", kind::CNPG_CLUSTER, "Ready"),
+    ("kafka.strimzi.io", kind::KAFKA, "Ready"),
+    ("kafka.strimzi.io", kind::KAFKA_TOPIC, "Ready"),
     // The Milvus Operator: every component up.
-    ("milvus.io", "Milvus", "MilvusReady"),
+    ("milvus.io", kind::MILVUS, "MilvusReady"),
 ];
 
 /// True when applying `kind` is followed by a wait for it.
 pub fn is_waited_for(api_version: &str, kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "CustomResourceDefinition"
-            | "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "Job"
-            | "PersistentVolumeClaim"
-    ) || is_custom(api_version)
+    kind::is_workload(kind)
+        || matches!(
+            kind,
+            kind::NAMESPACE
+                | kind::CUSTOM_RESOURCE_DEFINITION
+                | kind::JOB
+                | kind::PERSISTENT_VOLUME_CLAIM
+        )
+        || is_custom(api_version)
 }
 
 /// True for kinds outside the built-in API groups.
 fn is_custom(api_version: &str) -> bool {
-    match api_version.split_once('/') {
-        None => false,
-        Some((group, _)) => group.contains('.') && !group.ends_with(".k8s.io"),
-    }
+    let group = group_of(api_version);
+    group.contains('.') && !group.ends_with(".k8s.io")
 }
 
 /// Judges a live object.
@@ -52,24 +52,24 @@ pub fn judge(object: &Value) -> Readiness {
     let kind = object["kind"].as_str().unwrap_or("");
     let api_version = object["apiVersion"].as_str().unwrap_or("");
     match kind {
-        "Namespace" => match object["status"]["phase"].as_str() {
+        kind::NAMESPACE => match object["status"]["phase"].as_str() {
             Some("Terminating") => Readiness::Failed("namespace is being deleted".into()),
             _ => Readiness::Ready,
         },
-        "CustomResourceDefinition" => match condition(object, "Established") {
+        kind::CUSTOM_RESOURCE_DEFINITION => match condition(object, "Established") {
             Some(("True", _, _)) => Readiness::Ready,
             _ => Readiness::Progressing("CRD not established yet".into()),
         },
-        "Deployment" => deployment(object),
-        "StatefulSet" => stateful_set(object),
-        "DaemonSet" => daemon_set(object),
-        "Job" => job(object),
-        "PersistentVolumeClaim" => match object["status"]["phase"].as_str() {
+        kind::DEPLOYMENT => deployment(object),
+        kind::STATEFUL_SET => stateful_set(object),
+        kind::DAEMON_SET => daemon_set(object),
+        kind::JOB => job(object),
+        kind::PERSISTENT_VOLUME_CLAIM => match object["status"]["phase"].as_str() {
             Some("Bound") => Readiness::Ready,
             Some("Lost") => Readiness::Failed("claim lost its volume".into()),
             _ => Readiness::Progressing("claim not bound yet".into()),
         },
-        "RayCluster" if api_version.starts_with("ray.io/") => ray_cluster(object),
+        kind::RAY_CLUSTER if api_version.starts_with("ray.io/") => ray_cluster(object),
         _ if is_custom(api_version) => custom(object, api_version, kind),
         _ => Readiness::Ready,
     }
@@ -202,7 +202,7 @@ fn ray_cluster(object: &Value) -> Readiness {
 }
 
 fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
-    let group = api_version.split('/').next().unwrap_or("");
+    let group = group_of(api_version);
     let known = REPORT_READY
         .iter()
         .find(|(g, k, _)| *g == group && *k == kind);
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn a_ray_cluster_is_ready_when_kuberay_says_so() {
-        let cluster = |status: Value| json!({"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "ray"}, "status": status});
+        let cluster = |status: Value| json!({"apiVersion": "ray.io/v1", "kind": kind::RAY_CLUSTER, "metadata": {"name": "ray"}, "status": status});
         assert_eq!(judge(&cluster(json!({"state": "ready"}))), Readiness::Ready);
         assert!(matches!(
             judge(&cluster(json!({}))),
@@ -256,15 +256,15 @@ mod tests {
         ));
     }
 
-    fn deploy(generation: i64, status: Value) -> Value {
-        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "generation": generation}, "spec": {"replicas": 2}, "status": status})
+    fn deploy(generation: i64, status: &Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "generation": generation}, "spec": {"replicas": 2}, "status": status})
     }
 
     #[test]
     fn deployment_is_ready_when_updated_and_available() {
         let ready = deploy(
             3,
-            json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
+            &json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
         );
         assert_eq!(judge(&ready), Readiness::Ready);
     }
@@ -273,12 +273,12 @@ mod tests {
     fn deployment_waits_for_the_controller_updates_and_old_pods() {
         let unseen = deploy(
             4,
-            json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
+            &json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
         );
         assert!(matches!(judge(&unseen), Readiness::Progressing(r) if r.contains("not seen")));
         let rolling = deploy(
             4,
-            json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2}),
+            &json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2}),
         );
         assert_eq!(
             judge(&rolling),
@@ -286,7 +286,7 @@ mod tests {
         );
         let old = deploy(
             4,
-            json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}),
+            &json!({"observedGeneration": 4, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}),
         );
         assert_eq!(
             judge(&old),
@@ -294,7 +294,7 @@ mod tests {
         );
         let unavailable = deploy(
             4,
-            json!({"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}),
+            &json!({"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}),
         );
         assert_eq!(
             judge(&unavailable),
@@ -306,26 +306,26 @@ mod tests {
     fn deployment_past_its_deadline_has_failed() {
         let stuck = deploy(
             1,
-            json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
+            &json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
         );
         assert!(matches!(judge(&stuck), Readiness::Failed(r) if r.contains("timed out")));
         // Applied again with a fix: the old rollout's deadline is not the new one's.
         let fixed = deploy(
             2,
-            json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
+            &json!({"observedGeneration": 1, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-1\" has timed out progressing."}]}),
         );
         assert!(matches!(judge(&fixed), Readiness::Progressing(r) if r.contains("not seen")));
     }
 
     #[test]
     fn deployment_without_status_is_progressing() {
-        let fresh = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "generation": 1}, "spec": {"replicas": 1}});
+        let fresh = json!({"apiVersion": "apps/v1", "kind": kind::DEPLOYMENT, "metadata": {"name": "api", "generation": 1}, "spec": {"replicas": 1}});
         assert!(matches!(judge(&fresh), Readiness::Progressing(_)));
     }
 
     #[test]
     fn stateful_set_waits_for_ready_replicas_and_its_update_revision() {
-        let sts = |status: Value| json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "generation": 2}, "spec": {"replicas": 3}, "status": status});
+        let sts = |status: Value| json!({"apiVersion": "apps/v1", "kind": kind::STATEFUL_SET, "metadata": {"name": "db", "generation": 2}, "spec": {"replicas": 3}, "status": status});
         assert_eq!(
             judge(&sts(
                 json!({"observedGeneration": 2, "readyReplicas": 3, "updatedReplicas": 3, "currentRevision": "db-2", "updateRevision": "db-2"})
@@ -348,13 +348,13 @@ mod tests {
 
     #[test]
     fn stateful_set_on_delete_needs_only_ready_replicas() {
-        let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "generation": 2}, "spec": {"replicas": 1, "updateStrategy": {"type": "OnDelete"}}, "status": {"observedGeneration": 2, "readyReplicas": 1, "currentRevision": "db-1", "updateRevision": "db-2"}});
+        let sts = json!({"apiVersion": "apps/v1", "kind": kind::STATEFUL_SET, "metadata": {"name": "db", "generation": 2}, "spec": {"replicas": 1, "updateStrategy": {"type": "OnDelete"}}, "status": {"observedGeneration": 2, "readyReplicas": 1, "currentRevision": "db-1", "updateRevision": "db-2"}});
         assert_eq!(judge(&sts), Readiness::Ready);
     }
 
     #[test]
     fn daemon_set_counts_scheduled_updated_and_available_pods() {
-        let ds = |status: Value| json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "generation": 1}, "status": status});
+        let ds = |status: Value| json!({"apiVersion": "apps/v1", "kind": kind::DAEMON_SET, "metadata": {"name": "agent", "generation": 1}, "status": status});
         assert_eq!(
             judge(&ds(
                 json!({"observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3})
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn job_completes_or_fails() {
-        let job = |status: Value| json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"}, "status": status});
+        let job = |status: Value| json!({"apiVersion": "batch/v1", "kind": kind::JOB, "metadata": {"name": "migrate"}, "status": status});
         assert_eq!(
             judge(&job(
                 json!({"conditions": [{"type": "Complete", "status": "True"}], "succeeded": 1})
@@ -389,20 +389,20 @@ mod tests {
 
     #[test]
     fn claims_namespaces_and_crds() {
-        let pvc = |phase: &str| json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "d"}, "status": {"phase": phase}});
+        let pvc = |phase: &str| json!({"apiVersion": "v1", "kind": kind::PERSISTENT_VOLUME_CLAIM, "metadata": {"name": "d"}, "status": {"phase": phase}});
         assert_eq!(judge(&pvc("Bound")), Readiness::Ready);
         assert!(matches!(judge(&pvc("Pending")), Readiness::Progressing(_)));
         assert!(matches!(judge(&pvc("Lost")), Readiness::Failed(_)));
-        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}, "status": {"phase": "Terminating"}});
+        let ns = json!({"apiVersion": "v1", "kind": kind::NAMESPACE, "metadata": {"name": "n"}, "status": {"phase": "Terminating"}});
         assert!(matches!(judge(&ns), Readiness::Failed(_)));
-        let crd = |status: &str| json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "x"}, "status": {"conditions": [{"type": "Established", "status": status}]}});
+        let crd = |status: &str| json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": kind::CUSTOM_RESOURCE_DEFINITION, "metadata": {"name": "x"}, "status": {"conditions": [{"type": "Established", "status": status}]}});
         assert_eq!(judge(&crd("True")), Readiness::Ready);
         assert!(matches!(judge(&crd("False")), Readiness::Progressing(_)));
     }
 
     #[test]
     fn custom_resources_follow_their_ready_condition() {
-        let cr = |conditions: Value| json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"}, "status": {"conditions": conditions}});
+        let cr = |conditions: Value| json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": kind::CNPG_CLUSTER, "metadata": {"name": "pg"}, "status": {"conditions": conditions}});
         assert_eq!(
             judge(&cr(json!([{"type": "Ready", "status": "True"}]))),
             Readiness::Ready
@@ -413,9 +413,9 @@ mod tests {
             )),
             Readiness::Progressing("not ready: Setup: primary starting".into())
         );
-        let fresh = json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "pg"}});
+        let fresh = json!({"apiVersion": "postgresql.cnpg.io/v1", "kind": kind::CNPG_CLUSTER, "metadata": {"name": "pg"}});
         assert!(matches!(judge(&fresh), Readiness::Progressing(_)));
-        let milvus = |conditions: Value| json!({"apiVersion": "milvus.io/v1beta1", "kind": "Milvus", "metadata": {"name": "milvus"}, "status": {"conditions": conditions}});
+        let milvus = |conditions: Value| json!({"apiVersion": "milvus.io/v1beta1", "kind": kind::MILVUS, "metadata": {"name": "milvus"}, "status": {"conditions": conditions}});
         assert_eq!(
             judge(&milvus(json!([{"type": "MilvusReady", "status": "True"}]))),
             Readiness::Ready
@@ -433,10 +433,10 @@ mod tests {
 
     #[test]
     fn what_is_waited_for() {
-        assert!(is_waited_for("apps/v1", "Deployment"));
-        assert!(is_waited_for("postgresql.cnpg.io/v1", "Cluster"));
-        assert!(!is_waited_for("v1", "ConfigMap"));
-        assert!(!is_waited_for("networking.k8s.io/v1", "NetworkPolicy"));
-        assert!(!is_waited_for("policy/v1", "PodDisruptionBudget"));
+        assert!(is_waited_for("apps/v1", kind::DEPLOYMENT));
+        assert!(is_waited_for("postgresql.cnpg.io/v1", kind::CNPG_CLUSTER));
+        assert!(!is_waited_for("v1", kind::CONFIG_MAP));
+        assert!(!is_waited_for("networking.k8s.io/v1", kind::NETWORK_POLICY));
+        assert!(!is_waited_for("policy/v1", kind::POD_DISRUPTION_BUDGET));
     }
 }

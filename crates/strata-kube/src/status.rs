@@ -3,11 +3,13 @@
 
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
+use strata_core::kind;
 use strata_core::render::Object;
 
 use crate::apply::pod_selector;
 use crate::cluster::{Cluster, ClusterError, ObjectId};
 use crate::readiness::{self, Readiness};
+use crate::steps;
 
 /// One workload's line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +51,7 @@ pub enum State {
 
 /// True for the objects `status` shows a line for.
 pub fn is_shown(object: &Object) -> bool {
-    readiness::is_waited_for(object.api_version(), object.kind())
-        && !matches!(object.kind(), "Namespace" | "CustomResourceDefinition")
+    readiness::is_waited_for(object.api_version(), object.kind()) && !steps::is_setup(object)
 }
 
 /// Desired and ready replicas (or pods) of a live workload.
@@ -59,15 +60,15 @@ pub fn replicas(live: &Value) -> (Option<i64>, Option<i64>) {
     let status = &live["status"];
     let n = |v: &Value| v.as_i64();
     match live["kind"].as_str().unwrap_or("") {
-        "Deployment" | "StatefulSet" => (
+        kind::DEPLOYMENT | kind::STATEFUL_SET => (
             Some(n(&spec["replicas"]).unwrap_or(1)),
             Some(n(&status["readyReplicas"]).unwrap_or(0)),
         ),
-        "DaemonSet" => (
+        kind::DAEMON_SET => (
             Some(n(&status["desiredNumberScheduled"]).unwrap_or(0)),
             Some(n(&status["numberReady"]).unwrap_or(0)),
         ),
-        "Job" => (
+        kind::JOB => (
             Some(n(&spec["completions"]).unwrap_or(1)),
             Some(n(&status["succeeded"]).unwrap_or(0)),
         ),
@@ -148,7 +149,7 @@ async fn row(cluster: &Cluster, object: &Object) -> Result<Row, ClusterError> {
     row.conditions = failing_conditions(&live);
     if let Some(selector) = pod_selector(&live) {
         let namespace = cluster.namespace_of(&id).await?;
-        let pods = cluster.list("v1", "Pod", &namespace, &selector).await?;
+        let pods = cluster.list("v1", kind::POD, &namespace, &selector).await?;
         row.restarts = pods.iter().map(restarts).sum();
     }
     Ok(row)
@@ -170,15 +171,13 @@ mod tests {
 
     #[test]
     fn replicas_by_kind() {
-        let d =
-            json!({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"readyReplicas": 2}});
+        let d = json!({"kind": kind::DEPLOYMENT, "spec": {"replicas": 3}, "status": {"readyReplicas": 2}});
         assert_eq!(replicas(&d), (Some(3), Some(2)));
-        let ds =
-            json!({"kind": "DaemonSet", "status": {"desiredNumberScheduled": 4, "numberReady": 4}});
+        let ds = json!({"kind": kind::DAEMON_SET, "status": {"desiredNumberScheduled": 4, "numberReady": 4}});
         assert_eq!(replicas(&ds), (Some(4), Some(4)));
-        let job = json!({"kind": "Job", "spec": {}, "status": {}});
+        let job = json!({"kind": kind::JOB, "spec": {}, "status": {}});
         assert_eq!(replicas(&job), (Some(1), Some(0)));
-        assert_eq!(replicas(&json!({"kind": "Cluster"})), (None, None));
+        assert_eq!(replicas(&json!({"kind": kind::CNPG_CLUSTER})), (None, None));
     }
 
     #[test]
@@ -201,8 +200,14 @@ mod tests {
     #[test]
     fn rows_are_shown_for_workloads_not_setup() {
         use crate::steps::tests::object;
-        assert!(is_shown(&object(1, Some("a"), "Deployment", "n", "x")));
-        assert!(!is_shown(&object(0, None, "Namespace", "", "n")));
-        assert!(!is_shown(&object(1, Some("a"), "ServiceAccount", "n", "x")));
+        assert!(is_shown(&object(1, Some("a"), kind::DEPLOYMENT, "n", "x")));
+        assert!(!is_shown(&object(0, None, kind::NAMESPACE, "", "n")));
+        assert!(!is_shown(&object(
+            1,
+            Some("a"),
+            kind::SERVICE_ACCOUNT,
+            "n",
+            "x"
+        )));
     }
 }

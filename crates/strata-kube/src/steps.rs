@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use strata_core::kind;
 use strata_core::render::{Object, RenderedSet, kind_rank};
 
 /// `--only` and `--skip`: tiers or services.
@@ -81,8 +82,8 @@ impl Selection {
                 return true;
             }
             match o.kind() {
-                "Namespace" => namespaces.contains(o.name()),
-                "CustomResourceDefinition" => false,
+                kind::NAMESPACE => namespaces.contains(o.name()),
+                kind::CUSTOM_RESOURCE_DEFINITION => false,
                 _ => o.namespace().is_empty() || namespaces.contains(o.namespace()),
             }
         };
@@ -90,7 +91,7 @@ impl Selection {
             .objects
             .iter()
             .filter(|o| {
-                o.kind() != "CustomResourceDefinition"
+                o.kind() != kind::CUSTOM_RESOURCE_DEFINITION
                     && if tiered(o) {
                         chosen(o)
                     } else {
@@ -105,7 +106,7 @@ impl Selection {
         let crds: Vec<&Object> = set
             .objects
             .iter()
-            .filter(|o| o.kind() == "CustomResourceDefinition")
+            .filter(|o| o.kind() == kind::CUSTOM_RESOURCE_DEFINITION)
             .filter(|crd| {
                 let defined = (
                     crd.value["spec"]["group"]
@@ -170,7 +171,7 @@ impl Step<'_> {
     /// use (accounts, secrets, config, services…) before the workloads and
     /// what refers to them, so pods do not start without their config.
     pub fn batches(&self) -> Vec<Vec<&Object>> {
-        let workloads = kind_rank("Deployment");
+        let workloads = kind_rank(kind::DEPLOYMENT);
         let (before, after): (Vec<&Object>, Vec<&Object>) = self
             .objects
             .iter()
@@ -182,9 +183,14 @@ impl Step<'_> {
     }
 }
 
-/// True for the kinds applied in the setup step.
+/// The kinds applied in the setup step, before any wave, and removed after
+/// every wave, in the order of removal: a CRD defines other objects' kind, a
+/// namespace holds them.
+pub const SETUP_KINDS: [&str; 2] = [kind::CUSTOM_RESOURCE_DEFINITION, kind::NAMESPACE];
+
+/// True for the objects applied in the setup step.
 pub fn is_setup(object: &Object) -> bool {
-    matches!(object.kind(), "Namespace" | "CustomResourceDefinition")
+    SETUP_KINDS.contains(&object.kind())
 }
 
 /// The steps of applying `objects`: one setup step with every Namespace and
@@ -221,51 +227,58 @@ pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    pub fn object(wave: usize, tier: Option<&str>, kind: &str, ns: &str, name: &str) -> Object {
+    pub(crate) fn object(
+        wave: usize,
+        tier: Option<&str>,
+        kind: &str,
+        ns: &str,
+        name: &str,
+    ) -> Object {
         let api = match kind {
-            "Deployment" | "StatefulSet" => "apps/v1",
-            "CustomResourceDefinition" => "apiextensions.k8s.io/v1",
-            "Cluster" => "postgresql.cnpg.io/v1",
+            kind::DEPLOYMENT | kind::STATEFUL_SET => "apps/v1",
+            kind::CUSTOM_RESOURCE_DEFINITION => "apiextensions.k8s.io/v1",
+            kind::CNPG_CLUSTER => "postgresql.cnpg.io/v1",
             _ => "v1",
         };
         let mut value = json!({"apiVersion": api, "kind": kind, "metadata": {"name": name}});
         if !ns.is_empty() {
             value["metadata"]["namespace"] = json!(ns);
         }
-        if kind == "CustomResourceDefinition" {
-            value["spec"] = json!({"group": "postgresql.cnpg.io", "names": {"kind": "Cluster"}});
+        if kind == kind::CUSTOM_RESOURCE_DEFINITION {
+            value["spec"] =
+                json!({"group": "postgresql.cnpg.io", "names": {"kind": kind::CNPG_CLUSTER}});
         }
         Object {
             wave,
             tier: tier.map(str::to_string),
-            service: (tier.is_some() && !matches!(kind, "CustomResourceDefinition"))
+            service: (tier.is_some() && !matches!(kind, kind::CUSTOM_RESOURCE_DEFINITION))
                 .then(|| name.to_string()),
             value,
         }
     }
 
-    pub fn shop() -> RenderedSet {
+    pub(crate) fn shop() -> RenderedSet {
         RenderedSet {
             platform: "shop".into(),
             environment: Some("dev".into()),
             objects: vec![
-                object(0, None, "Namespace", "", "data"),
-                object(0, None, "Namespace", "", "apps"),
-                object(0, None, "Secret", "apps", "shared"),
-                object(0, None, "Secret", "data", "creds"),
+                object(0, None, kind::NAMESPACE, "", "data"),
+                object(0, None, kind::NAMESPACE, "", "apps"),
+                object(0, None, kind::SECRET, "apps", "shared"),
+                object(0, None, kind::SECRET, "data", "creds"),
                 object(
                     1,
                     Some("operators"),
-                    "CustomResourceDefinition",
+                    kind::CUSTOM_RESOURCE_DEFINITION,
                     "",
                     "clusters.postgresql.cnpg.io",
                 ),
-                object(1, Some("operators"), "Deployment", "data", "cnpg"),
-                object(2, Some("data"), "Cluster", "data", "pg"),
-                object(2, Some("data"), "ServiceAccount", "data", "db"),
-                object(2, Some("data"), "StatefulSet", "data", "db"),
-                object(3, Some("apps"), "ServiceAccount", "apps", "api"),
-                object(3, Some("apps"), "Deployment", "apps", "api"),
+                object(1, Some("operators"), kind::DEPLOYMENT, "data", "cnpg"),
+                object(2, Some("data"), kind::CNPG_CLUSTER, "data", "pg"),
+                object(2, Some("data"), kind::SERVICE_ACCOUNT, "data", "db"),
+                object(2, Some("data"), kind::STATEFUL_SET, "data", "db"),
+                object(3, Some("apps"), kind::SERVICE_ACCOUNT, "apps", "api"),
+                object(3, Some("apps"), kind::DEPLOYMENT, "apps", "api"),
             ],
             generated_secrets: vec![],
             pull_secrets: Vec::new(),

@@ -14,9 +14,10 @@ use strata_core::{source::SourceFile, spec};
 use strata_kube::apply::{Cause, Rollback};
 use strata_kube::destroy::{DestroyOptions, destroy};
 use strata_kube::inventory::{self, InventoryError};
+use strata_kube::logs::LogOptions;
 use strata_kube::{ApplyError, ApplyOptions, Release, Selection, Silent, apply, rollback};
 
-const SHOP: &str = r#"
+const SHOP: &str = r"
 platform: shop
 secrets:
   db-secret: { generate: [password] }
@@ -34,7 +35,7 @@ tiers:
     services:
       api: { image: ghcr.io/shop/api:1.2.0, ports: { http: 8080 } }
       web: { image: ghcr.io/shop/web:1.0.0, ports: { http: 8080 }, needs: [api] }
-"#;
+";
 
 fn render(text: &str) -> RenderedSet {
     let file = SourceFile::new("shop.yaml", text);
@@ -53,7 +54,7 @@ fn release(set: &RenderedSet) -> Release {
 
 fn options() -> ApplyOptions {
     ApplyOptions {
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_mins(1),
         poll: Duration::from_secs(1),
         concurrency: 4,
         ..ApplyOptions::default()
@@ -161,7 +162,7 @@ async fn a_wave_that_never_becomes_ready_times_out_and_later_waves_are_untouched
     let set = shop();
     let f = failure(apply(&fake.cluster(), &set, &release(&set), &options(), &Silent).await);
     assert_eq!(f.step, "wave 1");
-    assert!(matches!(f.cause, Cause::Timeout(d) if d == Duration::from_secs(60)));
+    assert!(matches!(f.cause, Cause::Timeout(d) if d == Duration::from_mins(1)));
     assert_eq!(
         f.not_ready
             .iter()
@@ -245,7 +246,7 @@ async fn rerunning_after_a_failure_resumes_and_records_the_first_revision() {
     assert!(fake.get("Deployment/shop/web").is_some());
 }
 
-const WITH_EXTRAS: &str = r#"
+const WITH_EXTRAS: &str = r"
   - name: batch
     namespace: batch-ns
     services:
@@ -258,7 +259,7 @@ const WITH_EXTRAS: &str = r#"
     namespace: cron-ns
     services:
       cleaner: { image: ghcr.io/shop/cleaner:1.0.0 }
-"#;
+";
 
 #[tokio::test(start_paused = true)]
 async fn prune_after_success_spares_claims_and_namespaces_with_foreign_objects() {
@@ -645,7 +646,7 @@ async fn only_and_skip_apply_a_part_and_unknown_names_are_refused() {
 fn destroy_options(delete_data: bool) -> DestroyOptions {
     DestroyOptions {
         delete_data,
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_mins(1),
         poll: Duration::from_secs(1),
         concurrency: 4,
     }
@@ -800,7 +801,7 @@ async fn diff_is_empty_after_apply_and_shows_a_change() {
     let same = strata_kube::diff::diff(&cluster, &objects, &[], 4)
         .await
         .unwrap();
-    assert!(same.is_empty(), "{:#?}", same);
+    assert!(same.is_empty(), "{same:#?}");
     assert!(
         fake.calls()
             .iter()
@@ -850,7 +851,7 @@ async fn logs_of_a_service_come_from_all_its_pods_prefixed() {
         fake.set_logs(pod, &format!("hello from {pod}\nbye from {pod}\n"));
     }
     let mut lines = Vec::new();
-    let pods = strata_kube::logs::logs(&cluster, &set, "api", &Default::default(), |p, l| {
+    let pods = strata_kube::logs::logs(&cluster, &set, "api", &LogOptions::default(), |p, l| {
         lines.push(format!("{p} | {l}"));
     })
     .await
@@ -866,7 +867,8 @@ async fn logs_of_a_service_come_from_all_its_pods_prefixed() {
             "api-2 | hello from api-2"
         ]
     );
-    let none = strata_kube::logs::logs(&cluster, &set, "web", &Default::default(), |_, _| {}).await;
+    let none =
+        strata_kube::logs::logs(&cluster, &set, "web", &LogOptions::default(), |_, _| {}).await;
     assert!(none.unwrap_err().to_string().contains("no pods of `web`"));
 }
 
@@ -1127,7 +1129,7 @@ async fn logs_go_on_past_a_pod_that_has_none_yet() {
     // Only api-2 has started: the fake refuses api-1's log.
     fake.set_logs("api-2", "ready\n");
     let mut lines = Vec::new();
-    let pods = strata_kube::logs::logs(&cluster, &set, "api", &Default::default(), |p, l| {
+    let pods = strata_kube::logs::logs(&cluster, &set, "api", &LogOptions::default(), |p, l| {
         lines.push(format!("{p} | {l}"));
     })
     .await

@@ -13,7 +13,7 @@ Examples:
   strata plan examples/isa-cloud/platform.yaml --env staging
   strata apply examples/isa-cloud/platform.yaml --env staging
   strata schema > platform.schema.json")]
-pub struct Cli {
+pub(crate) struct Cli {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -24,7 +24,7 @@ pub struct Cli {
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
+pub(crate) enum Color {
     /// On a terminal, unless `NO_COLOR` is set.
     Auto,
     /// Always.
@@ -35,7 +35,7 @@ pub enum Color {
 
 /// The verbs.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Parse and validate a spec; every problem is shown at its file:line:col.
     #[command(after_help = "\
 Without --env, the base spec and every environment are checked.
@@ -337,7 +337,7 @@ Examples:
 
 /// A spec file and an optional environment.
 #[derive(Debug, clap::Args)]
-pub struct SpecArgs {
+pub(crate) struct SpecArgs {
     /// The platform spec (YAML).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -348,7 +348,7 @@ pub struct SpecArgs {
 
 /// Which cluster, as with kubectl.
 #[derive(Debug, clap::Args)]
-pub struct ClusterArgs {
+pub(crate) struct ClusterArgs {
     /// The kubeconfig file; default `KUBECONFIG`, then `~/.kube/config`.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -359,7 +359,7 @@ pub struct ClusterArgs {
 
 /// Waiting and concurrency.
 #[derive(Debug, clap::Args)]
-pub struct WaveArgs {
+pub(crate) struct WaveArgs {
     /// Longest wait for one wave (`90s`, `5m`, `1h`).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -369,7 +369,7 @@ pub struct WaveArgs {
 }
 
 /// `90`, `90s`, `5m`, `1h`, `1h30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let hint = || format!("`{text}` is not a duration; write e.g. 90s, 5m or 1h");
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(Duration::from_secs(seconds));
@@ -399,7 +399,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// How `plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     /// Tables for people.
     Table,
     /// JSON for programs.
@@ -408,7 +408,7 @@ pub enum PlanFormat {
 
 /// How `render --out` splits objects into files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LayoutArg {
+pub(crate) enum LayoutArg {
     /// One file.
     Single,
     /// One file per tier.
@@ -419,7 +419,7 @@ pub enum LayoutArg {
 
 /// How `render` prints objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RenderFormat {
+pub(crate) enum RenderFormat {
     /// A multi-document YAML stream.
     Yaml,
     /// JSON (a `v1/List`).
@@ -428,7 +428,7 @@ pub enum RenderFormat {
 
 /// Options shared by `audit` and `lint`.
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = FindingFormat::Text)]
     pub output: FindingFormat,
@@ -445,7 +445,7 @@ pub struct ReportArgs {
 
 /// How findings are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FindingFormat {
+pub(crate) enum FindingFormat {
     /// Grouped by object, for people.
     Text,
     /// A JSON array.
@@ -456,7 +456,7 @@ pub enum FindingFormat {
 
 /// The priority that fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Only P0.
     #[value(name = "P0")]
     P0,
@@ -473,7 +473,7 @@ pub enum FailOn {
 
 /// What `render` produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// Manifests, split by --layout.
     Plain,
     /// `base/<tier>/` and `overlays/<env>/` for `kubectl kustomize`.
@@ -484,7 +484,7 @@ pub enum ExportFormat {
 
 /// How `graph` draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     /// An SVG picture, laid out by Strata.
     Svg,
     /// A Mermaid flowchart.
@@ -502,8 +502,8 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("45s"), Ok(Duration::from_secs(45)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_mins(5)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_mins(90)));
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("10x").is_err());

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod exit;
 mod printer;
 mod progress;
 
@@ -13,11 +14,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let printer = printer::Printer::new(cli.color);
-    match commands::run(cli.command, &printer) {
-        Ok(code) => code,
-        Err(err) => {
-            printer.failure(&format!("{err:#}"));
-            ExitCode::from(1)
-        }
-    }
+    commands::run(cli.command, &printer)
+        .unwrap_or_else(|exit| exit.report(&printer))
+        .into()
 }

@@ -9,13 +9,13 @@ use strata_core::diag::{Diagnostic, Severity};
 use crate::cli::Color;
 
 /// Owns stdout and stderr and knows whether to colour them.
-pub struct Printer {
+pub(crate) struct Printer {
     color: bool,
 }
 
 impl Printer {
     /// A printer for the `--color` choice.
-    pub fn new(choice: Color) -> Self {
+    pub(crate) fn new(choice: Color) -> Self {
         let color = match choice {
             Color::Always => true,
             Color::Never => false,
@@ -27,7 +27,11 @@ impl Printer {
     }
 
     /// Writes `text` to stdout.
-    pub fn out(&self, text: &str) {
+    #[expect(
+        clippy::unused_self,
+        reason = "all output goes through the printer, coloured or not"
+    )]
+    pub(crate) fn out(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         // A closed pipe (`strata plan | head`) is not an error worth a panic.
         let _ = out.write_all(text.as_bytes());
@@ -35,7 +39,7 @@ impl Printer {
     }
 
     /// Writes one diagnostic to stderr.
-    pub fn diagnostic(&self, diagnostic: &Diagnostic) {
+    pub(crate) fn diagnostic(&self, diagnostic: &Diagnostic) {
         let theme = if self.color {
             GraphicalTheme::unicode()
         } else {
@@ -53,19 +57,19 @@ impl Printer {
     }
 
     /// Writes a one-line note to stderr.
-    pub fn note(&self, message: &str) {
+    pub(crate) fn note(&self, message: &str) {
         let head = self.paint("note", "36;1");
         eprintln!("{head}: {message}");
     }
 
     /// Writes a one-line failure to stderr.
-    pub fn failure(&self, message: &str) {
+    pub(crate) fn failure(&self, message: &str) {
         let head = self.paint("error", "31;1");
         eprintln!("{head}: {message}");
     }
 
     /// Wraps `text` in an ANSI style when colouring.
-    pub fn paint(&self, text: &str, style: &str) -> String {
+    pub(crate) fn paint(&self, text: &str, style: &str) -> String {
         if self.color {
             format!("\x1b[{style}m{text}\x1b[0m")
         } else {

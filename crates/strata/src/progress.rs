@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use strata_kube::{Event, Progress};
 
 /// The display for one command run.
-pub enum Display {
+pub(crate) enum Display {
     /// Spinners, one per service (or object without a service).
     Live {
         /// The bars' owner.
@@ -24,7 +24,7 @@ pub enum Display {
 
 impl Display {
     /// Live on a terminal, plain otherwise.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         if std::io::stderr().is_terminal() {
             Display::Live {
                 bars: MultiProgress::new(),
@@ -35,33 +35,12 @@ impl Display {
         }
     }
 
-    /// The live line of `key`; a new one when its last one was finished by
-    /// an earlier step.
-    fn line(
-        &self,
-        bars: &MultiProgress,
-        lines: &Mutex<HashMap<String, ProgressBar>>,
-        key: &str,
-    ) -> ProgressBar {
-        let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(bar) = lines.get(key).filter(|b| !b.is_finished()) {
-            return bar.clone();
-        }
-        let bar = bars.add(ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:<24} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.set_prefix(key.to_string());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        lines.insert(key.to_string(), bar.clone());
-        bar
-    }
-
     /// Stops every live line, leaving its last message on screen.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Display::Live { lines, .. } = self {
-            let lines = lines.lock().unwrap_or_else(|e| e.into_inner());
+            let lines = lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for bar in lines.values() {
                 if !bar.is_finished() {
                     bar.abandon();
@@ -71,10 +50,34 @@ impl Display {
     }
 }
 
+/// The live line of `key`; a new one when its last one was finished by
+/// an earlier step.
+fn live_line(
+    bars: &MultiProgress,
+    lines: &Mutex<HashMap<String, ProgressBar>>,
+    key: &str,
+) -> ProgressBar {
+    let mut lines = lines
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(bar) = lines.get(key).filter(|b| !b.is_finished()) {
+        return bar.clone();
+    }
+    let bar = bars.add(ProgressBar::new_spinner());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix:<24} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(key.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    lines.insert(key.to_string(), bar.clone());
+    bar
+}
+
 /// The line an object is shown on: its service's, or one for the objects
 /// of no service (namespaces, policies, secrets, gateways).
-fn owner(service: &Option<String>) -> String {
-    service.clone().unwrap_or_else(|| "(platform)".to_string())
+fn owner(service: Option<&str>) -> &str {
+    service.unwrap_or("(platform)")
 }
 
 fn short(id: &strata_kube::ObjectId) -> String {
@@ -87,7 +90,7 @@ impl Progress for Display {
             Display::Plain => eprintln!("{}", plain(&event)),
             Display::Live { bars, lines } => match &event {
                 Event::Applied { id, service } => {
-                    self.line(bars, lines, &owner(service))
+                    live_line(bars, lines, owner(service.as_deref()))
                         .set_message(format!("applied {}", short(id)));
                 }
                 Event::Waiting {
@@ -95,11 +98,11 @@ impl Progress for Display {
                     service,
                     reason,
                 } => {
-                    self.line(bars, lines, &owner(service))
+                    live_line(bars, lines, owner(service.as_deref()))
                         .set_message(format!("waiting for {}: {reason}", short(id)));
                 }
                 Event::Ready { id, service } => {
-                    self.line(bars, lines, &owner(service))
+                    live_line(bars, lines, owner(service.as_deref()))
                         .set_message(format!("ready {}", short(id)));
                 }
                 Event::Step { .. } => {

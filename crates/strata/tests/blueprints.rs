@@ -52,15 +52,15 @@ fn the_fixture_uses_every_blueprint_in_every_mode() {
 
 #[test]
 fn custom_resources_are_applied_after_their_operators_crds() {
-    let path = workspace().join(FIXTURE);
-    let file = SourceFile::new(FIXTURE, std::fs::read_to_string(&path).unwrap());
-    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     struct Dir(PathBuf);
     impl render::Assets for Dir {
         fn read(&self, p: &str) -> Result<String, String> {
             std::fs::read_to_string(self.0.join(p)).map_err(|e| e.to_string())
         }
     }
+    let path = workspace().join(FIXTURE);
+    let file = SourceFile::new(FIXTURE, std::fs::read_to_string(&path).unwrap());
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
     let set = render::render(&platform, &Dir(path.parent().unwrap().to_path_buf())).unwrap();
     let crd_wave = set
         .objects

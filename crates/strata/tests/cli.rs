@@ -152,7 +152,7 @@ fn plan(env: &str, format: &str) -> String {
 fn isa_cloud_plan_follows_the_documented_start_up_order() {
     let plan: serde_json::Value = serde_json::from_str(&plan("staging", "json")).unwrap();
     let wave_of = |name: &str| {
-        plan["waves"]
+        let wave = plan["waves"]
             .as_array()
             .unwrap()
             .iter()
@@ -163,8 +163,8 @@ fn isa_cloud_plan_follows_the_documented_start_up_order() {
                     .iter()
                     .any(|s| s["name"] == name)
             })
-            .map(|w| w["wave"].as_u64().unwrap())
-            .unwrap_or_else(|| panic!("{name} is in no wave"))
+            .unwrap_or_else(|| panic!("{name} is in no wave"));
+        wave["wave"].as_u64().unwrap()
     };
     for first in [
         "consul",

@@ -181,7 +181,7 @@ mod loopback {
     use super::fake::Fake;
 
     /// The port; the server lives as long as the test process.
-    pub fn serve(fake: Fake) -> u16 {
+    pub(crate) fn serve(fake: Fake) -> u16 {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()

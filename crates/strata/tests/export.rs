@@ -55,7 +55,7 @@ fn objects(yaml: &str) -> Vec<Value> {
         .unwrap_or_else(|d| panic!("not YAML: {}\n{yaml}", d.message))
         .iter()
         .filter(|d| !d.is_null())
-        .map(|d| d.to_json())
+        .map(strata_core::spec::yaml::Node::to_json)
         .collect()
 }
 

@@ -60,18 +60,13 @@ fn audit_reports_the_isa_cloud_single_points_of_failure_at_their_lines() {
     );
     assert_eq!(
         local_code,
-        Some(
-            if local
+        Some(i32::from(
+            local
                 .as_array()
                 .unwrap()
                 .iter()
                 .any(|f| f["priority"] != "P2")
-            {
-                1
-            } else {
-                0
-            }
-        )
+        ))
     );
 }
 

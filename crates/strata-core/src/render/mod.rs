@@ -133,40 +133,44 @@ pub struct RenderedSet {
 /// Where a kind is applied within a wave: namespaces and CRDs first, then
 /// what workloads use, then workloads, then what refers to workloads.
 pub fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 31] = [
-        "Namespace",
-        "CustomResourceDefinition",
-        "StorageClass",
-        "PriorityClass",
-        "ResourceQuota",
-        "LimitRange",
-        "ServiceAccount",
-        "Secret",
-        "ConfigMap",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "Role",
-        "RoleBinding",
-        "PersistentVolumeClaim",
-        "Service",
-        "NetworkPolicy",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-        "HorizontalPodAutoscaler",
-        "PodDisruptionBudget",
-        "Ingress",
-        "Gateway",
-        "HTTPRoute",
-        "VirtualService",
-        "DestinationRule",
-        "PeerAuthentication",
-        "RequestAuthentication",
-        "AuthorizationPolicy",
+    use crate::kind as k;
+    const ORDER: &[&str] = &[
+        k::NAMESPACE,
+        k::CUSTOM_RESOURCE_DEFINITION,
+        k::STORAGE_CLASS,
+        k::PRIORITY_CLASS,
+        k::RESOURCE_QUOTA,
+        k::LIMIT_RANGE,
+        k::SERVICE_ACCOUNT,
+        k::SECRET,
+        k::CONFIG_MAP,
+        k::CLUSTER_ROLE,
+        k::CLUSTER_ROLE_BINDING,
+        k::ROLE,
+        k::ROLE_BINDING,
+        k::PERSISTENT_VOLUME_CLAIM,
+        k::SERVICE,
+        k::NETWORK_POLICY,
+        k::DEPLOYMENT,
+        k::STATEFUL_SET,
+        k::DAEMON_SET,
+        k::JOB,
+        k::CRON_JOB,
+        k::HORIZONTAL_POD_AUTOSCALER,
+        k::POD_DISRUPTION_BUDGET,
+        k::INGRESS,
+        k::GATEWAY,
+        k::HTTP_ROUTE,
+        k::VIRTUAL_SERVICE,
+        k::DESTINATION_RULE,
+        k::PEER_AUTHENTICATION,
+        k::REQUEST_AUTHENTICATION,
+        k::AUTHORIZATION_POLICY,
     ];
-    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+    ORDER
+        .iter()
+        .position(|listed| *listed == kind)
+        .unwrap_or(ORDER.len())
 }
 
 /// Renders every object of `platform`.

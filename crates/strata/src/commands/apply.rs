@@ -1,7 +1,6 @@
 //! `strata apply` and `strata rollback`: the wave engine with a live
 //! display, and a report of what happened.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use strata_kube::apply::{Failure, Rollback};
@@ -10,6 +9,7 @@ use strata_kube::{Applied, ApplyError, ApplyOptions, Selection, inventory};
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs, WaveArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 use crate::progress::Display;
 
@@ -17,7 +17,7 @@ use crate::progress::Display;
 const POLL: Duration = Duration::from_secs(2);
 
 /// What `apply` was asked to do, beyond the spec and the cluster.
-pub struct Request {
+pub(super) struct Request {
     /// `--only` / `--skip`.
     pub selection: Selection,
     /// `--dry-run`.
@@ -40,17 +40,14 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
     }
 }
 
-pub fn run(
+pub(super) fn run(
     spec: &SpecArgs,
     cluster: &ClusterArgs,
     waves: &WaveArgs,
     request: &Request,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     // Bad names are bad input: refused before the cluster is contacted.
     request.selection.check(&target.set)?;
     let options = options(waves, request);
@@ -65,18 +62,15 @@ pub fn run(
     Ok(conclude(result, request.dry_run, &target.release, printer))
 }
 
-pub fn rollback(
+pub(super) fn rollback(
     spec: &SpecArgs,
     revision: Option<u32>,
     cluster: &ClusterArgs,
     waves: &WaveArgs,
     force_conflicts: bool,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     let request = Request {
         selection: Selection::default(),
         dry_run: false,
@@ -90,23 +84,32 @@ pub fn rollback(
         let cluster = connect(cluster).await?;
         let number = match revision {
             Some(n) => n,
-            None => {
-                let revisions = inventory::list(&cluster, release).await?;
-                match revisions.len() {
-                    0 | 1 => anyhow::bail!(
-                        "`{}` has {} revision(s) in namespace `{}`: nothing to roll back to; `strata history` lists them",
-                        release.platform,
-                        revisions.len(),
-                        release.namespace
-                    ),
-                    n => revisions[n - 2].number,
-                }
-            }
+            None => previous_revision(&cluster, release).await?,
         };
-        Ok(strata_kube::rollback(&cluster, release, number, &options, &display).await)
+        Ok::<_, anyhow::Error>(
+            strata_kube::rollback(&cluster, release, number, &options, &display).await,
+        )
     })?;
     display.finish();
     Ok(conclude(result, false, release, printer))
+}
+
+/// The revision before the latest: what `rollback` without a number goes
+/// back to.
+async fn previous_revision(
+    cluster: &strata_kube::Cluster,
+    release: &strata_kube::Release,
+) -> anyhow::Result<u32> {
+    let revisions = inventory::list(cluster, release).await?;
+    match revisions.len() {
+        0 | 1 => anyhow::bail!(
+            "`{}` has {} revision(s) in namespace `{}`: nothing to roll back to; `strata history` lists them",
+            release.platform,
+            revisions.len(),
+            release.namespace
+        ),
+        n => Ok(revisions[n - 2].number),
+    }
 }
 
 fn conclude(
@@ -114,7 +117,7 @@ fn conclude(
     dry_run: bool,
     release: &strata_kube::Release,
     printer: &Printer,
-) -> ExitCode {
+) -> ExitStatus {
     match result {
         Ok(done) => {
             for note in &done.notes {
@@ -142,19 +145,19 @@ fn conclude(
                         } else {
                             format!(", {unchecked} could not be checked before their namespace or CRD exists")
                         }
-                    ))
+                    ));
                 }
                 None => {}
             }
-            ExitCode::SUCCESS
+            ExitStatus::Success
         }
         Err(ApplyError::Failed(failure)) => {
             print_failure(&failure, printer);
-            ExitCode::from(1)
+            ExitStatus::Failure
         }
         Err(other) => {
             printer.failure(&other.to_string());
-            ExitCode::from(1)
+            ExitStatus::Failure
         }
     }
 }

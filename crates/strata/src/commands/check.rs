@@ -1,20 +1,16 @@
 //! `strata check`: validate a spec in every environment (or one).
 
-use std::process::ExitCode;
-
 use strata_core::model::environment_names;
 use strata_core::spec;
 
 use super::{read, report};
 use crate::cli::SpecArgs;
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
     let file = read(&args.file)?;
-    let doc = match spec::parse(&file) {
-        Ok(doc) => doc,
-        Err(diagnostics) => return Ok(report(printer, &file, &diagnostics)),
-    };
+    let doc = spec::parse(&file).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
     let environments: Vec<Option<String>> = match &args.env {
         Some(env) => vec![Some(env.clone())],
         None => std::iter::once(None)
@@ -57,7 +53,7 @@ pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         }
     }
     if !problems.is_empty() {
-        return Ok(report(printer, &file, &problems));
+        return Err(report(printer, &file, &problems));
     }
     let (services, tiers, waves) = summary.unwrap_or_default();
     let checked: Vec<&str> = environments
@@ -81,5 +77,5 @@ pub fn run(args: &SpecArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         count(waves, "wave"),
         checked.join(", ")
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -1,51 +1,40 @@
 //! What every cluster verb does first: render the spec in its environment,
 //! start an async runtime, and connect to the cluster.
 
-use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use strata_core::render::{self, RenderedSet};
 use strata_kube::{Access, Cluster, Release};
 
-use super::render::SpecDirectory;
+use super::render::spec_directory;
 use super::{load, report};
 use crate::cli::{ClusterArgs, SpecArgs};
+use crate::exit::Exit;
 use crate::printer::Printer;
 
 /// How long connecting may take before the cluster counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A spec rendered for a cluster verb.
-pub struct Target {
+pub(super) struct Target {
     /// The rendered set.
     pub set: RenderedSet,
     /// Where its revisions live.
     pub release: Release,
 }
 
-/// Renders the spec, or prints why it cannot (the exit code).
-pub fn target(args: &SpecArgs, printer: &Printer) -> anyhow::Result<Result<Target, ExitCode>> {
-    let platform = match load(&args.file, args.env.as_deref(), printer)? {
-        Ok((_, platform)) => platform,
-        Err(code) => return Ok(Err(code)),
-    };
-    let dir = args
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
-    let set = match render::render(&platform, &SpecDirectory(dir)) {
-        Ok(set) => set,
-        Err(diagnostics) => return Ok(Err(report(printer, &platform.file, &diagnostics))),
-    };
+/// Renders the spec, or prints why it cannot.
+pub(super) fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
+    let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
+    let set = render::render(&platform, &spec_directory(&args.file))
+        .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
     let release = Release::new(&set, &platform.shared_namespace);
-    Ok(Ok(Target { set, release }))
+    Ok(Target { set, release })
 }
 
 /// A runtime for one verb.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -54,7 +43,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Connects as kubectl would.
-pub async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
+pub(super) async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     let access = Access {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),

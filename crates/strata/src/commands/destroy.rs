@@ -1,27 +1,24 @@
 //! `strata destroy`: the platform removed, last wave first, data kept
 //! unless `--delete-data`.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use strata_kube::destroy::DestroyOptions;
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs, WaveArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 use crate::progress::Display;
 
-pub fn run(
+pub(super) fn run(
     spec: &SpecArgs,
     cluster: &ClusterArgs,
     waves: &WaveArgs,
     delete_data: bool,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     let options = DestroyOptions {
         delete_data,
         timeout: waves.timeout,
@@ -49,5 +46,5 @@ pub fn run(
         removed.deleted.len(),
         removed.kept.len()
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -1,30 +1,23 @@
 //! `strata diff`: what `apply` would change; exit 1 when anything would.
 
-use std::process::ExitCode;
-
 use strata_kube::diff::ChangeKind;
 use strata_kube::{inventory, prune};
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub(super) fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> ExitStatus {
     // Errors exit 2 here: 1 means "there are differences".
-    match diff(spec, cluster, printer) {
-        Ok(code) => Ok(code),
-        Err(err) => {
-            printer.failure(&format!("{err:#}"));
-            Ok(ExitCode::from(2))
-        }
-    }
+    diff(spec, cluster, printer).unwrap_or_else(|exit| {
+        exit.report(printer);
+        ExitStatus::Trouble
+    })
 }
 
-fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(_) => return Ok(ExitCode::from(2)),
-    };
+fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     let objects: Vec<_> = target.set.objects.iter().collect();
     let changes = runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
@@ -61,7 +54,7 @@ fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Re
     let count = |k: ChangeKind| changes.iter().filter(|c| c.kind == k).count();
     if changes.is_empty() {
         printer.note("no differences");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     printer.note(&format!(
         "{} to add, {} to change, {} to prune",
@@ -69,5 +62,5 @@ fn diff(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Re
         count(ChangeKind::Changed),
         count(ChangeKind::Removed)
     ));
-    Ok(ExitCode::from(1))
+    Ok(ExitStatus::Failure)
 }

@@ -1,16 +1,18 @@
 //! Reporting findings of `audit` and `lint`: text grouped by object, JSON,
 //! SARIF; the check list; and the exit code from `--fail-on`.
 
-use std::process::ExitCode;
-
 use strata_core::diag::suggestion;
 use strata_core::finding::{self, CheckInfo, Finding, Priority};
 
 use crate::cli::{FailOn, FindingFormat, ReportArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Rejects `--disable` ids that name no check.
-pub fn check_disabled(report: &ReportArgs, checks: &[&'static CheckInfo]) -> anyhow::Result<()> {
+pub(super) fn check_disabled(
+    report: &ReportArgs,
+    checks: &[&'static CheckInfo],
+) -> anyhow::Result<()> {
     let ids: Vec<&str> = checks.iter().map(|c| c.id).collect();
     for id in &report.disable {
         if !ids.contains(&id.as_str()) {
@@ -24,7 +26,7 @@ pub fn check_disabled(report: &ReportArgs, checks: &[&'static CheckInfo]) -> any
 }
 
 /// Prints every check.
-pub fn list(checks: &[&'static CheckInfo], printer: &Printer) {
+pub(super) fn list(checks: &[&'static CheckInfo], printer: &Printer) {
     let mut out = String::new();
     for check in checks {
         out.push_str(&format!(
@@ -49,13 +51,13 @@ fn priority_style(priority: Priority) -> &'static str {
 }
 
 /// Prints findings in the chosen format and returns the exit code.
-pub fn report(
+pub(super) fn report(
     tool: &str,
     checks: &[&'static CheckInfo],
     findings: &[Finding],
     args: &ReportArgs,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitStatus, Exit> {
     match args.output {
         FindingFormat::Json => printer.out(&format!(
             "{}\n",
@@ -75,9 +77,9 @@ pub fn report(
     };
     let failing = threshold.map_or(0, |t| finding::at_least(findings, t));
     Ok(if failing > 0 {
-        ExitCode::from(1)
+        ExitStatus::Failure
     } else {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     })
 }
 

@@ -1,25 +1,22 @@
 //! `strata graph`: the platform as a picture (SVG, Mermaid or Graphviz).
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_core::export::diagram::Diagram;
 
 use super::load;
 use crate::cli::{GraphFormat, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(
+pub(super) fn run(
     args: &SpecArgs,
     format: GraphFormat,
     out: Option<&Path>,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let platform = match load(&args.file, args.env.as_deref(), printer)? {
-        Ok((_, platform)) => platform,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
     let diagram = Diagram::new(&platform);
     let text = match format {
         GraphFormat::Svg => diagram.svg(),
@@ -38,7 +35,7 @@ pub fn run(
             ));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over

@@ -1,19 +1,19 @@
 //! `strata history`: the revisions recorded in the cluster.
 
-use std::process::ExitCode;
-
 use comfy_table::{Table, presets};
 use strata_kube::inventory;
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+pub(super) fn run(
+    spec: &SpecArgs,
+    cluster: &ClusterArgs,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     let release = &target.release;
     let revisions = runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
@@ -26,7 +26,7 @@ pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow:
             release.environment_label(),
             release.namespace
         ));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED).set_header([
@@ -57,5 +57,5 @@ pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow:
         ]);
     }
     printer.out(&format!("{table}\n"));
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_core::lint;
@@ -10,6 +9,7 @@ use strata_core::source::SourceFile;
 
 use super::{findings, report as report_problems};
 use crate::cli::ReportArgs;
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Every manifest file under `path`, in name order.
@@ -39,11 +39,15 @@ fn files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(paths: &[PathBuf], report: &ReportArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub(super) fn run(
+    paths: &[PathBuf],
+    report: &ReportArgs,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
     let checks = lint::check_infos();
     if report.list_checks {
         findings::list(&checks, printer);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     findings::check_disabled(report, &checks)?;
     let mut sources = Vec::new();
@@ -68,7 +72,7 @@ pub fn run(paths: &[PathBuf], report: &ReportArgs, printer: &Printer) -> anyhow:
     for source in &sources {
         match lint::read(source) {
             Ok(found) => manifests.extend(found),
-            Err(diagnostic) => return Ok(report_problems(printer, source, &[diagnostic])),
+            Err(diagnostic) => return Err(report_problems(printer, source, &[diagnostic])),
         }
     }
     let options = lint::Options {

@@ -1,27 +1,23 @@
 //! `strata logs`: a service's pods' logs, prefixed with the pod.
 
-use std::process::ExitCode;
-
 use strata_kube::logs::LogOptions;
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(
+pub(super) fn run(
     spec: &SpecArgs,
     service: &str,
     cluster: &ClusterArgs,
-    options: LogOptions,
+    options: &LogOptions,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
-        strata_kube::logs::logs(&cluster, &target.set, service, &options, |pod, line| {
+        strata_kube::logs::logs(&cluster, &target.set, service, options, |pod, line| {
             printer.out(&format!(
                 "{} {line}\n",
                 printer.paint(&format!("{pod} |"), "36")
@@ -30,5 +26,5 @@ pub fn run(
         .await?;
         Ok::<_, anyhow::Error>(())
     })?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -1,4 +1,5 @@
-//! One module per verb; each returns the process's exit code.
+//! One module per verb; each returns the process's exit status, or the
+//! [`Exit`] that stopped it.
 
 mod apply;
 mod audit;
@@ -17,7 +18,6 @@ mod schema;
 mod status;
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_core::diag::Diagnostic;
@@ -26,10 +26,11 @@ use strata_core::source::SourceFile;
 use strata_core::spec::{self, Document};
 
 use crate::cli::Command;
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Runs a verb.
-pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exit> {
     match command {
         Command::Check(args) => check::run(&args, printer),
         Command::Plan { spec, output } => plan::run(&spec, output, printer),
@@ -77,7 +78,7 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
             printer,
         ),
         Command::Status { spec, cluster } => status::run(&spec, &cluster, printer),
-        Command::Diff { spec, cluster } => diff::run(&spec, &cluster, printer),
+        Command::Diff { spec, cluster } => Ok(diff::run(&spec, &cluster, printer)),
         Command::Logs {
             spec,
             service,
@@ -89,7 +90,7 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
             &spec,
             &service,
             &cluster,
-            strata_kube::logs::LogOptions {
+            &strata_kube::logs::LogOptions {
                 follow,
                 since,
                 tail,
@@ -114,14 +115,14 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads and parses a spec file.
-pub fn read(path: &Path) -> anyhow::Result<SourceFile> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<SourceFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the spec `{}`", path.display()))?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
-/// Prints problems and their count; the exit code for a failed spec.
-pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> ExitCode {
+/// Prints problems and their count; the [`Exit`] of a verb whose spec has them.
+pub(crate) fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> Exit {
     for diagnostic in diagnostics {
         printer.diagnostic(diagnostic);
     }
@@ -135,22 +136,18 @@ pub fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) 
         },
         file.name()
     ));
-    ExitCode::from(1)
+    Exit::Reported
 }
 
 /// Parses `path` and resolves it in `env`, or prints why it cannot.
-pub fn load(
+pub(crate) fn load(
     path: &Path,
     env: Option<&str>,
     printer: &Printer,
-) -> anyhow::Result<Result<(Document, Platform), ExitCode>> {
+) -> Result<(Document, Platform), Exit> {
     let file = read(path)?;
-    let doc = match spec::parse(&file) {
-        Ok(doc) => doc,
-        Err(diagnostics) => return Ok(Err(report(printer, &file, &diagnostics))),
-    };
-    match strata_core::resolve(&doc, env) {
-        Ok(platform) => Ok(Ok((doc, platform))),
-        Err(diagnostics) => Ok(Err(report(printer, &file, &diagnostics))),
-    }
+    let doc = spec::parse(&file).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
+    let platform = strata_core::resolve(&doc, env)
+        .map_err(|diagnostics| report(printer, &file, &diagnostics))?;
+    Ok((doc, platform))
 }

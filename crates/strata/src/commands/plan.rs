@@ -1,20 +1,20 @@
 //! `strata plan`: waves, critical path, totals and fit.
 
-use std::process::ExitCode;
-
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use strata_core::plan::{Plan, Totals};
 use strata_core::quantity::Measure;
 
 use super::load;
 use crate::cli::{PlanFormat, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(args: &SpecArgs, format: PlanFormat, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let platform = match load(&args.file, args.env.as_deref(), printer)? {
-        Ok((_, platform)) => platform,
-        Err(code) => return Ok(code),
-    };
+pub(super) fn run(
+    args: &SpecArgs,
+    format: PlanFormat,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
+    let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
     let plan = Plan::new(&platform);
     // What must exist before `apply` is part of the plan; a spec whose
     // files cannot be read is reported by `render`, not here.
@@ -29,9 +29,9 @@ pub fn run(args: &SpecArgs, format: PlanFormat, printer: &Printer) -> anyhow::Re
         PlanFormat::Table => printer.out(&render(&plan)),
     }
     Ok(if plan.fits() {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     } else {
-        ExitCode::from(1)
+        ExitStatus::Failure
     })
 }
 
@@ -68,7 +68,7 @@ fn totals_row(name: &str, namespace: &str, t: &Totals) -> Vec<Cell> {
 }
 
 /// The plan as text tables.
-pub fn render(plan: &Plan) -> String {
+pub(super) fn render(plan: &Plan) -> String {
     let mut out = String::new();
     let env = plan
         .environment

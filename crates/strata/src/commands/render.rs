@@ -2,7 +2,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use strata_core::export::{self, Format, Layout, helm, kustomize};
@@ -11,13 +10,14 @@ use strata_core::render::{self, Assets};
 
 use super::{load, report};
 use crate::cli::{ExportFormat, LayoutArg, RenderFormat, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Marks a directory as written by `strata render`, so a later render may replace it.
 const MARKER: &str = ".strata-render";
 
 /// Files named by a spec, read relative to the spec's directory.
-pub struct SpecDirectory(pub PathBuf);
+pub(super) struct SpecDirectory(pub PathBuf);
 
 impl Assets for SpecDirectory {
     fn read(&self, path: &str) -> Result<String, String> {
@@ -25,25 +25,20 @@ impl Assets for SpecDirectory {
     }
 }
 
-pub fn run(
+pub(super) fn run(
     args: &SpecArgs,
     out: Option<&Path>,
     layout: LayoutArg,
     format: RenderFormat,
     export: ExportFormat,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitStatus, Exit> {
     if export != ExportFormat::Plain {
         return run_export(args, out, export, printer);
     }
-    let platform = match load(&args.file, args.env.as_deref(), printer)? {
-        Ok((_, platform)) => platform,
-        Err(code) => return Ok(code),
-    };
-    let set = match render::render(&platform, &spec_directory(&args.file)) {
-        Ok(set) => set,
-        Err(diagnostics) => return Ok(report(printer, &platform.file, &diagnostics)),
-    };
+    let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
+    let set = render::render(&platform, &spec_directory(&args.file))
+        .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
     let format = match format {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
@@ -70,7 +65,7 @@ pub fn run(
             ));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// The assets of the spec at `file`: files next to it.
@@ -115,24 +110,18 @@ fn run_export(
     out: Option<&Path>,
     export: ExportFormat,
     printer: &Printer,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitStatus, Exit> {
     let name = match export {
         ExportFormat::Kustomize => "kustomize",
         ExportFormat::Helm => "helm",
         ExportFormat::Plain => "plain",
     };
-    let Some(dir) = out else {
-        bail!("`--format {name}` writes a directory: add `--out DIR`");
-    };
-    let (doc, platform) = match load(&args.file, None, printer)? {
-        Ok(loaded) => loaded,
-        Err(code) => return Ok(code),
-    };
+    let dir =
+        out.with_context(|| format!("`--format {name}` writes a directory: add `--out DIR`"))?;
+    let (doc, platform) = load(&args.file, None, printer)?;
     let assets = spec_directory(&args.file);
-    let base = match render::render(&platform, &assets) {
-        Ok(set) => set,
-        Err(diagnostics) => return Ok(report(printer, &platform.file, &diagnostics)),
-    };
+    let base = render::render(&platform, &assets)
+        .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
     let environments: Vec<String> = match &args.env {
         Some(env) => vec![env.clone()],
         None => environment_names(&doc.spec)
@@ -142,14 +131,11 @@ fn run_export(
     };
     let mut sets = Vec::new();
     for env in &environments {
-        let platform = match strata_core::resolve(&doc, Some(env)) {
-            Ok(platform) => platform,
-            Err(diagnostics) => return Ok(report(printer, &doc.file, &diagnostics)),
-        };
-        match render::render(&platform, &assets) {
-            Ok(set) => sets.push(set),
-            Err(diagnostics) => return Ok(report(printer, &platform.file, &diagnostics)),
-        }
+        let platform = strata_core::resolve(&doc, Some(env))
+            .map_err(|diagnostics| report(printer, &doc.file, &diagnostics))?;
+        let set = render::render(&platform, &assets)
+            .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
+        sets.push(set);
     }
     note_secrets(&base, printer);
     let files = match export {
@@ -166,12 +152,12 @@ fn run_export(
         files.len(),
         dir.display()
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Writes `files` into a fresh sibling directory, then swaps it in for
 /// `dir`; on any error `dir` is left as it was.
-pub fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
     if dir.exists() {
         let is_empty = fs::read_dir(dir)
             .with_context(|| format!("cannot read `{}`", dir.display()))?

@@ -1,19 +1,19 @@
 //! `strata status`: the workloads in the cluster, by wave and tier.
 
-use std::process::ExitCode;
-
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use strata_kube::status::{Row, State};
 
 use super::cluster::{connect, runtime, target};
 use crate::cli::{ClusterArgs, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let target = match target(spec, printer)? {
-        Ok(target) => target,
-        Err(code) => return Ok(code),
-    };
+pub(super) fn run(
+    spec: &SpecArgs,
+    cluster: &ClusterArgs,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
     let objects: Vec<_> = target.set.objects.iter().collect();
     let mut rows = runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
@@ -25,9 +25,9 @@ pub fn run(spec: &SpecArgs, cluster: &ClusterArgs, printer: &Printer) -> anyhow:
     let ready = rows.iter().filter(|r| r.state == State::Ready).count();
     printer.note(&format!("{ready} of {} workloads ready", rows.len()));
     Ok(if ready == rows.len() {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     } else {
-        ExitCode::from(1)
+        ExitStatus::Failure
     })
 }
 

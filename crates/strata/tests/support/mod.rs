@@ -9,7 +9,7 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 
 /// The `strata` binary, colourless, run from the workspace root.
-pub fn strata() -> Command {
+pub(crate) fn strata() -> Command {
     let mut cmd = Command::cargo_bin("strata").expect("the strata binary is built");
     cmd.env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
@@ -18,13 +18,13 @@ pub fn strata() -> Command {
 }
 
 /// The workspace root.
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Every example's spec (relative to the workspace) with each of its
 /// environments, the base spec first (`None`).
-pub fn examples() -> Vec<(String, Option<String>)> {
+pub(crate) fn examples() -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(workspace().join("examples")).unwrap() {
         let spec = entry.unwrap().path().join("platform.yaml");
@@ -49,7 +49,7 @@ pub fn examples() -> Vec<(String, Option<String>)> {
 }
 
 /// The example's directory name: `examples/nova/platform.yaml` → `nova`.
-pub fn example_name(spec: &str) -> String {
+pub(crate) fn example_name(spec: &str) -> String {
     Path::new(spec)
         .parent()
         .and_then(Path::file_name)
@@ -62,7 +62,7 @@ pub fn example_name(spec: &str) -> String {
 /// for custom resources, which have no upstream schema. Returns `false`,
 /// saying why, when the tool is not installed (CI installs it, and fails
 /// here if it did not).
-pub fn validate_strictly(files: &[PathBuf]) -> bool {
+pub(crate) fn validate_strictly(files: &[PathBuf]) -> bool {
     let available = Process::new("kubernetes-validate")
         .arg("--version")
         .output()

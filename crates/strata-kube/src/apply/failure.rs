@@ -1,0 +1,97 @@
+//! What a failed apply reports: the step that failed and why, what was and
+//! was not applied, the objects and pods that were not ready, and what
+//! `--atomic` did about it.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use strata_core::render::Object;
+
+use super::Applied;
+use super::pods::PodReport;
+use super::secrets::{MissingPullSecret, missing_pull_secrets};
+use crate::cluster::{ClusterError, ObjectId};
+use crate::prune::Removed;
+
+/// Why a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    /// The server refused an object (conflict, invalid, forbidden…).
+    #[error(transparent)]
+    Refused(ClusterError),
+    /// Objects were not ready when the step's timeout passed.
+    #[error("not ready after {}s", .0.as_secs())]
+    Timeout(Duration),
+    /// Registry pull secrets the pods name do not exist in their namespaces;
+    /// nothing of the waves was applied.
+    #[error("{}", missing_pull_secrets(.0))]
+    PullSecretsMissing(Vec<MissingPullSecret>),
+    /// An object reported a failure it will not recover from.
+    #[error("{id} failed: {reason}")]
+    Failed {
+        /// The object.
+        id: ObjectId,
+        /// What it reported.
+        reason: String,
+    },
+}
+
+/// A failed apply: where it stopped, what is and is not applied, and why.
+#[derive(Debug)]
+pub struct Failure {
+    /// `setup` or `wave N`.
+    pub step: String,
+    /// What went wrong.
+    pub cause: Cause,
+    /// Objects applied before it stopped.
+    pub applied: Vec<ObjectId>,
+    /// Objects of the selection not applied.
+    pub not_applied: Vec<ObjectId>,
+    /// Objects of the failed step not ready, with the reason.
+    pub not_ready: Vec<(ObjectId, String)>,
+    /// Pods of those objects that are not ready.
+    pub pods: Vec<PodReport>,
+    /// With `--atomic`: what the rollback did.
+    pub rollback: Option<Rollback>,
+}
+
+/// What `--atomic` did after a failure.
+#[derive(Debug)]
+pub enum Rollback {
+    /// The previous revision was applied again and recorded as this one.
+    Done {
+        /// The revision re-applied.
+        to: u32,
+        /// The revision recorded for the rollback.
+        recorded: u32,
+        /// Objects of the failed apply the previous revision did not have.
+        removed: Removed,
+    },
+    /// There was no previous revision: nothing was rolled back.
+    NothingToRollBackTo,
+    /// The rollback failed too.
+    Failed(String),
+}
+
+/// The failure of `step`, with what of `objects` was applied so far.
+pub(super) fn fail(
+    step: String,
+    cause: Cause,
+    objects: &[&Object],
+    done: &Applied,
+) -> Box<Failure> {
+    let applied: BTreeSet<&ObjectId> = done.applied.iter().collect();
+    Box::new(Failure {
+        step,
+        cause,
+        applied: done.applied.clone(),
+        not_applied: objects
+            .iter()
+            .map(|o| ObjectId::of(&o.value))
+            .filter(|id| !applied.contains(id))
+            .collect(),
+        not_ready: Vec::new(),
+        pods: Vec::new(),
+        rollback: None,
+    })
+}

@@ -1,0 +1,486 @@
+//! The wave engine: server-side apply step by step, each step waited for
+//! until its workloads are ready, generated secrets created once, then a
+//! revision recorded and what is no longer rendered pruned.
+
+mod failure;
+mod pods;
+mod secrets;
+mod wait;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+use strata_core::kind;
+use strata_core::render::{Object, RenderedSet};
+use tokio::time::Instant;
+
+use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::inventory::{self, InventoryError, Release};
+use crate::progress::{Event, Progress};
+use crate::prune::{self, ObjectToRemove, RemovalError, RemovalOptions, Removed};
+use crate::readiness;
+use crate::steps::{self, Selection, StepKind, UnknownName, group_of};
+
+use failure::fail;
+use pods::diagnose;
+use secrets::Secrets;
+use wait::wait;
+
+pub use failure::{Cause, Failure, Rollback};
+pub use pods::{PodReport, pod_problems, pod_selector};
+pub use secrets::MissingPullSecret;
+
+/// How an apply behaves.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// `--only` / `--skip`.
+    pub selection: Selection,
+    /// Take over fields other managers own.
+    pub force_conflicts: bool,
+    /// Ask the server to validate only: nothing is written or waited for.
+    pub dry_run: bool,
+    /// When a step fails, re-apply the previous revision.
+    pub atomic: bool,
+    /// Longest wait for one step to become ready.
+    pub timeout: Duration,
+    /// Time between readiness checks.
+    pub poll: Duration,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            selection: Selection::default(),
+            force_conflicts: false,
+            dry_run: false,
+            atomic: false,
+            timeout: Duration::from_mins(5),
+            poll: Duration::from_secs(2),
+            concurrency: 8,
+        }
+    }
+}
+
+/// A successful apply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    /// The revision recorded (none for a dry run).
+    pub revision: Option<u32>,
+    /// Every object applied, in order.
+    pub applied: Vec<ObjectId>,
+    /// Generated secrets created or completed.
+    pub secrets: Vec<ObjectId>,
+    /// What prune deleted and kept.
+    pub pruned: Removed,
+    /// Things a dry run could not check, and similar remarks.
+    pub notes: Vec<String>,
+}
+
+/// Why `apply` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// `--only` / `--skip` names something unknown.
+    #[error(transparent)]
+    Selection(#[from] UnknownName),
+    /// Revisions could not be read or written.
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    /// A step failed.
+    #[error("{} failed: {}", .0.step, .0.cause)]
+    Failed(Box<Failure>),
+    /// Everything was applied, but pruning failed; no revision was
+    /// recorded, so the next run prunes the same objects again.
+    #[error(
+        "applied, but pruning failed: {0}; no revision was recorded: run again to finish pruning"
+    )]
+    Prune(RemovalError),
+}
+
+/// Applies `set` to the cluster; see the module docs for the order.
+pub async fn apply(
+    cluster: &Cluster,
+    set: &RenderedSet,
+    release: &Release,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<Applied, ApplyError> {
+    options.selection.check(set)?;
+    let previous = if options.dry_run {
+        None
+    } else {
+        inventory::latest(cluster, release).await?
+    };
+    let objects = with_home(set, options.selection.select(set), release);
+    let mut done = Applied::default();
+    if let Err(mut failure) = run(cluster, set, &objects, options, progress, &mut done).await {
+        if options.atomic && !options.dry_run {
+            failure.rollback = Some(
+                roll_back(
+                    cluster,
+                    release,
+                    previous.as_ref(),
+                    set,
+                    &failure.applied,
+                    options,
+                    progress,
+                )
+                .await,
+            );
+        }
+        return Err(ApplyError::Failed(failure));
+    }
+    if options.dry_run {
+        return Ok(done);
+    }
+    // Prune before recording: if pruning fails, the previous revision stays
+    // the latest, and the next run computes the same candidates again.
+    if let Some(previous) = &previous {
+        done.pruned = prune_gone(cluster, &previous.set, set, options, progress).await?;
+    }
+    let revision = inventory::record(cluster, release, set, &options.selection, "apply").await?;
+    done.revision = Some(revision);
+    Ok(done)
+}
+
+/// Removes what `before` rendered and `after` does not.
+async fn prune_gone(
+    cluster: &Cluster,
+    before: &RenderedSet,
+    after: &RenderedSet,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<Removed, ApplyError> {
+    let gone: Vec<ObjectToRemove> = prune::candidates(before, after)
+        .into_iter()
+        .map(ObjectToRemove::of)
+        .collect();
+    if gone.is_empty() {
+        return Ok(Removed::default());
+    }
+    progress.event(Event::Step {
+        label: "prune".into(),
+        objects: gone.len(),
+    });
+    prune::remove(cluster, &gone, &after.platform, removal(options), progress)
+        .await
+        .map_err(ApplyError::Prune)
+}
+
+/// Re-applies revision `number` and records it as a new revision; objects
+/// of the current revision it does not have are pruned.
+pub async fn rollback(
+    cluster: &Cluster,
+    release: &Release,
+    number: u32,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<Applied, ApplyError> {
+    let target = inventory::load(cluster, release, number).await?;
+    let current = inventory::latest(cluster, release).await?;
+    let objects = with_home(&target.set, target.selection.select(&target.set), release);
+    let mut done = Applied::default();
+    run(cluster, &target.set, &objects, options, progress, &mut done)
+        .await
+        .map_err(ApplyError::Failed)?;
+    if let Some(current) = current {
+        done.pruned = prune_gone(cluster, &current.set, &target.set, options, progress).await?;
+    }
+    let revision = inventory::record(
+        cluster,
+        release,
+        &target.set,
+        &target.selection,
+        &format!("rollback to {number}"),
+    )
+    .await?;
+    done.revision = Some(revision);
+    Ok(done)
+}
+
+/// `objects` with the namespace holding the revisions, whatever the
+/// selection: the revision is recorded there.
+fn with_home<'a>(
+    set: &'a RenderedSet,
+    mut objects: Vec<&'a Object>,
+    release: &Release,
+) -> Vec<&'a Object> {
+    let home = set
+        .objects
+        .iter()
+        .find(|o| o.kind() == kind::NAMESPACE && o.name() == release.namespace);
+    if let Some(home) = home
+        && !objects.iter().any(|o| std::ptr::eq(*o, home))
+    {
+        objects.insert(0, home);
+    }
+    objects
+}
+
+/// How prune and rollback remove objects: as fast as the apply goes,
+/// without waiting for them to be gone.
+fn removal(options: &ApplyOptions) -> RemovalOptions {
+    RemovalOptions {
+        wait: false,
+        timeout: options.timeout,
+        poll: options.poll,
+        concurrency: options.concurrency,
+    }
+}
+
+/// `--atomic` after a failure: re-applies the `previous` revision, records it
+/// again, and removes what the failed apply added.
+async fn roll_back(
+    cluster: &Cluster,
+    release: &Release,
+    previous: Option<&inventory::Revision>,
+    attempted: &RenderedSet,
+    applied: &[ObjectId],
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Rollback {
+    let Some(previous) = previous else {
+        return Rollback::NothingToRollBackTo;
+    };
+    progress.event(Event::Note(format!(
+        "rolling back to revision {}",
+        previous.number
+    )));
+    let objects = previous.selection.select(&previous.set);
+    let mut done = Applied::default();
+    let options = ApplyOptions {
+        atomic: false,
+        ..options.clone()
+    };
+    if let Err(failure) = run(
+        cluster,
+        &previous.set,
+        &objects,
+        &options,
+        progress,
+        &mut done,
+    )
+    .await
+    {
+        return Rollback::Failed(format!("{} failed: {}", failure.step, failure.cause));
+    }
+    let recorded = match inventory::record(
+        cluster,
+        release,
+        &previous.set,
+        &previous.selection,
+        &format!("rollback to {} (atomic)", previous.number),
+    )
+    .await
+    {
+        Ok(n) => n,
+        Err(e) => return Rollback::Failed(e.to_string()),
+    };
+    let applied: BTreeSet<&ObjectId> = applied.iter().collect();
+    let attempted_and_applied = RenderedSet {
+        objects: attempted
+            .objects
+            .iter()
+            .filter(|o| applied.contains(&ObjectId::of(&o.value)))
+            .cloned()
+            .collect(),
+        ..attempted.clone()
+    };
+    let extra: Vec<ObjectToRemove> = prune::candidates(&attempted_and_applied, &previous.set)
+        .into_iter()
+        .map(ObjectToRemove::of)
+        .collect();
+    match prune::remove(
+        cluster,
+        &extra,
+        &release.platform,
+        removal(&options),
+        progress,
+    )
+    .await
+    {
+        Ok(removed) => Rollback::Done {
+            to: previous.number,
+            recorded,
+            removed,
+        },
+        Err(e) => Rollback::Failed(e.to_string()),
+    }
+}
+
+/// Applies `objects` step by step into `done`; on failure, what happened.
+async fn run(
+    cluster: &Cluster,
+    set: &RenderedSet,
+    objects: &[&Object],
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+    done: &mut Applied,
+) -> Result<(), Box<Failure>> {
+    let steps = steps::steps(objects);
+    let new_namespaces: BTreeSet<&str> = objects
+        .iter()
+        .filter(|o| o.kind() == kind::NAMESPACE)
+        .map(|o| o.name())
+        .collect();
+    let new_kinds: BTreeSet<(&str, &str)> = objects
+        .iter()
+        .filter(|o| o.kind() == kind::CUSTOM_RESOURCE_DEFINITION)
+        .map(|o| {
+            (
+                o.value["spec"]["group"].as_str().unwrap_or(""),
+                o.value["spec"]["names"]["kind"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let secrets = Secrets::of(set, objects, options);
+    let mut secrets_done = false;
+    for step in &steps {
+        if step.kind != StepKind::Setup && !secrets_done {
+            secrets_done = true;
+            secrets
+                .prepare(cluster, options, progress, done)
+                .await
+                .map_err(|cause| fail(step.label(), cause, objects, done))?;
+        }
+        progress.event(Event::Step {
+            label: step.label(),
+            objects: step.objects.len(),
+        });
+        for batch in step.batches() {
+            let results: Vec<(&Object, Result<Value, ClusterError>)> = stream::iter(batch)
+                .map(|object| {
+                    let new_kinds = &new_kinds;
+                    async move {
+                        (
+                            object,
+                            apply_object(cluster, object, new_kinds, options).await,
+                        )
+                    }
+                })
+                .buffered(options.concurrency.max(1))
+                .collect()
+                .await;
+            let mut refused = None;
+            for (object, result) in results {
+                let id = ObjectId::of(&object.value);
+                match result {
+                    Ok(_) => {
+                        progress.event(Event::Applied {
+                            id: id.clone(),
+                            service: object.service.clone(),
+                        });
+                        done.applied.push(id);
+                    }
+                    Err(e)
+                        if options.dry_run
+                            && e.is_not_found()
+                            && new_namespaces.contains(object.namespace()) =>
+                    {
+                        done.notes.push(format!(
+                            "{id}: not checked, namespace `{}` does not exist yet",
+                            object.namespace()
+                        ));
+                    }
+                    Err(ClusterError::UnknownKind { .. })
+                        if options.dry_run
+                            && new_kinds
+                                .contains(&(group_of(object.api_version()), object.kind())) =>
+                    {
+                        done.notes
+                            .push(format!("{id}: not checked, its CRD is not installed yet"));
+                    }
+                    Err(e) => {
+                        refused.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(e) = refused {
+                return Err(fail(step.label(), Cause::Refused(e), objects, done));
+            }
+        }
+        if options.dry_run {
+            continue;
+        }
+        let waited: Vec<&Object> = step
+            .objects
+            .iter()
+            .copied()
+            .filter(|o| readiness::is_waited_for(o.api_version(), o.kind()))
+            .collect();
+        if let Err((cause, not_ready)) = wait(cluster, &waited, options, progress).await {
+            let mut failure = fail(step.label(), cause, objects, done);
+            failure.pods = diagnose(cluster, &waited, &not_ready).await;
+            failure.not_ready = not_ready;
+            return Err(failure);
+        }
+    }
+    if !secrets_done {
+        secrets
+            .prepare(cluster, options, progress, done)
+            .await
+            .map_err(|cause| fail("secrets".into(), cause, objects, done))?;
+    }
+    Ok(())
+}
+
+/// Applies one object. One of a kind this run defines is applied again while
+/// discovery does not list the kind yet, and a Job whose pod template
+/// changed is replaced.
+async fn apply_object(
+    cluster: &Cluster,
+    object: &Object,
+    new_kinds: &BTreeSet<(&str, &str)>,
+    options: &ApplyOptions,
+) -> Result<Value, ClusterError> {
+    let mut result = cluster
+        .apply(&object.value, options.force_conflicts, options.dry_run)
+        .await;
+    // An API server lists a new CRD's kind in discovery a moment after the
+    // CRD is Established: ask again.
+    let mut attempts = 0;
+    while matches!(result, Err(ClusterError::UnknownKind { .. }))
+        && !options.dry_run
+        && attempts < DISCOVERY_RETRIES
+        && new_kinds.contains(&(group_of(object.api_version()), object.kind()))
+    {
+        attempts += 1;
+        tokio::time::sleep(options.poll).await;
+        result = cluster
+            .apply(&object.value, options.force_conflicts, options.dry_run)
+            .await;
+    }
+    // A Job's pod template cannot change: a Job rendered anew (other topics,
+    // buckets, databases) replaces the old one, whose work is done or moot.
+    if object.kind() == kind::JOB
+        && !options.dry_run
+        && matches!(&result, Err(ClusterError::Api { code: 422, message, .. }) if message.contains("immutable"))
+    {
+        result = replace_job(cluster, object, options).await;
+    }
+    result
+}
+
+/// Deletes a Job, waits until it is gone, and applies it again.
+async fn replace_job(
+    cluster: &Cluster,
+    object: &Object,
+    options: &ApplyOptions,
+) -> Result<Value, ClusterError> {
+    let id = ObjectId::of(&object.value);
+    cluster.delete(&id).await?;
+    let deadline = Instant::now() + options.timeout;
+    while cluster.get(&id).await?.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(options.poll).await;
+    }
+    cluster
+        .apply(&object.value, options.force_conflicts, false)
+        .await
+}
+
+/// How many times an object of a kind defined in this run is applied again
+/// while discovery does not list the kind yet.
+const DISCOVERY_RETRIES: u32 = 15;

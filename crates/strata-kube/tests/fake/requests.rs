@@ -1,0 +1,380 @@
+//! What each request does to the fake's memory, and its answer: discovery,
+//! list, get, pod logs, create, merge patch, server-side apply, delete.
+//! Every request on an object is recorded as a [`Call`].
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::Call;
+use super::fields::{conflicts, fold_string_data, immutable_change, merge};
+use super::routing::{Parsed, Reply, failure};
+use super::store::{Key, KindDef, State, Stored, id_of};
+
+/// The kind and namespace a request is about.
+pub(super) struct Target {
+    pub(super) def: KindDef,
+    /// Empty for a cluster-scoped kind, or a list across namespaces.
+    pub(super) ns: String,
+}
+
+impl Target {
+    /// `Kind/ns/name` or `Kind/name`, as calls record it.
+    fn id(&self, name: &str) -> String {
+        if self.ns.is_empty() {
+            format!("{}/{name}", self.def.kind)
+        } else {
+            format!("{}/{}/{name}", self.def.kind, self.ns)
+        }
+    }
+
+    fn key(&self, name: &str) -> Key {
+        (
+            self.def.group.clone(),
+            self.def.plural.clone(),
+            self.ns.clone(),
+            name.to_string(),
+        )
+    }
+
+    fn not_found(&self, name: &str) -> Reply {
+        failure(
+            404,
+            "NotFound",
+            &format!("{} \"{name}\" not found", self.def.plural),
+        )
+    }
+}
+
+/// The field manager a request writes as.
+fn manager(q: &HashMap<String, String>) -> String {
+    q.get("fieldManager")
+        .cloned()
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn matches_labels(value: &Value, selector: Option<&String>) -> bool {
+    let Some(selector) = selector.filter(|s| !s.is_empty()) else {
+        return true;
+    };
+    selector.split(',').all(|term| match term.split_once('=') {
+        Some((k, v)) => value["metadata"]["labels"][k] == v,
+        None => value["metadata"]["labels"].get(term).is_some(),
+    })
+}
+
+/// The kinds of a group version. A new CRD's kind may still be lagging:
+/// each discovery request of its group brings it closer to being listed.
+pub(super) fn discovery(state: &mut State, parsed: &Parsed, path: &str) -> Reply {
+    for (def, left) in &mut state.lagging {
+        if def.group == parsed.group && def.version == parsed.version {
+            *left = left.saturating_sub(1);
+        }
+    }
+    let (listed, lagging): (Vec<_>, Vec<_>) =
+        state.lagging.drain(..).partition(|(_, left)| *left == 0);
+    state.lagging = lagging;
+    state.kinds.extend(listed.into_iter().map(|(def, _)| def));
+    let gv = if parsed.group.is_empty() {
+        parsed.version.clone()
+    } else {
+        format!("{}/{}", parsed.group, parsed.version)
+    };
+    let resources: Vec<Value> = state
+        .kinds
+        .iter()
+        .filter(|d| d.group == parsed.group && d.version == parsed.version)
+        .map(|d| json!({"name": d.plural, "singularName": d.kind.to_lowercase(), "namespaced": d.namespaced, "kind": d.kind,
+            "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}))
+        .collect();
+    if resources.is_empty() {
+        return failure(
+            404,
+            "NotFound",
+            &format!("the server could not find {path}"),
+        );
+    }
+    (
+        200,
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+        None,
+    )
+}
+
+/// The objects of a kind in a namespace (or all), matching `labelSelector`.
+pub(super) fn list(state: &mut State, target: &Target, q: &HashMap<String, String>) -> Reply {
+    let (def, ns) = (&target.def, &target.ns);
+    state.calls.push(Call {
+        verb: "list",
+        id: format!("{}/{ns}", def.kind),
+        dry_run: false,
+    });
+    let items: Vec<Value> = state
+        .objects
+        .iter()
+        .filter(|(k, _)| k.0 == def.group && k.1 == def.plural && (ns.is_empty() || k.2 == *ns))
+        .filter(|(_, s)| matches_labels(&s.value, q.get("labelSelector")))
+        .map(|(_, s)| state.view(s, state.polls.get(&id_of(&s.value)).copied().unwrap_or(0)))
+        .collect();
+    (
+        200,
+        json!({"apiVersion": if def.group.is_empty() { def.version.clone() } else { format!("{}/{}", def.group, def.version) },
+        "kind": format!("{}List", def.kind), "metadata": {"resourceVersion": state.version.to_string()}, "items": items}),
+        None,
+    )
+}
+
+/// A pod's log, as set by the test.
+pub(super) fn log(state: &mut State, target: &Target, name: &str) -> Reply {
+    state.calls.push(Call {
+        verb: "log",
+        id: target.id(name),
+        dry_run: false,
+    });
+    match state.logs.get(name) {
+        Some(text) => (200, Value::Null, Some(text.clone())),
+        None => failure(404, "NotFound", &format!("pods \"{name}\" not found")),
+    }
+}
+
+/// One object, with its made-up status; each GET counts as a poll, and
+/// brings a delayed deletion one step closer to done.
+pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
+    state.calls.push(Call {
+        verb: "get",
+        id: target.id(name),
+        dry_run: false,
+    });
+    let k = target.key(name);
+    let polls = {
+        let p = state.polls.entry(target.id(name)).or_insert(0);
+        *p += 1;
+        *p
+    };
+    let gone = match state.objects.get_mut(&k) {
+        None => true,
+        Some(stored) => match stored.deleting {
+            Some(0) => true,
+            Some(n) => {
+                stored.deleting = Some(n - 1);
+                false
+            }
+            None => false,
+        },
+    };
+    if gone {
+        if state.objects.contains_key(&k) {
+            state.remove(&k);
+        }
+        return target.not_found(name);
+    }
+    let stored = &state.objects[&k];
+    (200, state.view(stored, polls), None)
+}
+
+/// Creates an object unless one of that name exists.
+pub(super) fn create(
+    state: &mut State,
+    target: &Target,
+    q: &HashMap<String, String>,
+    body: &[u8],
+    dry_run: bool,
+) -> Reply {
+    let (def, ns) = (&target.def, &target.ns);
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return failure(400, "BadRequest", "body is not JSON");
+    };
+    let name = value["metadata"]["name"].as_str().unwrap_or("").to_string();
+    state.calls.push(Call {
+        verb: "create",
+        id: target.id(&name),
+        dry_run,
+    });
+    if def.namespaced && !state.namespace_exists(ns) {
+        return failure(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
+    }
+    let k = target.key(&name);
+    if state.objects.contains_key(&k) {
+        return failure(
+            409,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", def.plural),
+        );
+    }
+    if def.namespaced {
+        value["metadata"]["namespace"] = json!(ns);
+    }
+    fold_string_data(&mut value);
+    let manager = manager(q);
+    state.stamp(&mut value, &manager, "Update");
+    if !dry_run {
+        state.objects.insert(
+            k,
+            Stored {
+                value: value.clone(),
+                manager,
+                deleting: None,
+            },
+        );
+    }
+    (201, value, None)
+}
+
+/// A JSON merge patch of an existing object.
+pub(super) fn merge_patch(
+    state: &mut State,
+    target: &Target,
+    name: &str,
+    q: &HashMap<String, String>,
+    body: &[u8],
+    dry_run: bool,
+) -> Reply {
+    let Ok(mut patch) = serde_json::from_slice::<Value>(body) else {
+        return failure(400, "BadRequest", "body is not JSON");
+    };
+    let k = target.key(name);
+    let manager = manager(q);
+    state.calls.push(Call {
+        verb: "merge",
+        id: target.id(name),
+        dry_run,
+    });
+    let Some(stored) = state.objects.get(&k) else {
+        return target.not_found(name);
+    };
+    let mut value = stored.value.clone();
+    patch["kind"] = value["kind"].clone();
+    fold_string_data(&mut patch);
+    if let Some(p) = patch.as_object_mut() {
+        p.remove("kind");
+    }
+    merge(&mut value, &patch, true);
+    state.stamp(&mut value, &manager, "Update");
+    if !dry_run && let Some(stored) = state.objects.get_mut(&k) {
+        stored.value = value.clone();
+    }
+    (200, value, None)
+}
+
+/// Server-side apply: creates the object, or merges into it when the
+/// manager owns it, or with `force`, or when no field changes hands;
+/// otherwise a conflict naming each field.
+pub(super) fn apply(
+    state: &mut State,
+    target: &Target,
+    name: &str,
+    q: &HashMap<String, String>,
+    body: &[u8],
+    dry_run: bool,
+) -> Reply {
+    let (def, ns) = (&target.def, &target.ns);
+    let Ok(patch) = serde_json::from_slice::<Value>(body) else {
+        return failure(400, "BadRequest", "body is not JSON");
+    };
+    let k = target.key(name);
+    let manager = manager(q);
+    state.calls.push(Call {
+        verb: "apply",
+        id: target.id(name),
+        dry_run,
+    });
+    if def.namespaced && !state.namespace_exists(ns) {
+        return failure(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
+    }
+    let force = q.get("force").is_some_and(|v| v == "true");
+    let mut applied = patch.clone();
+    if def.namespaced {
+        applied["metadata"]["namespace"] = json!(ns);
+    }
+    fold_string_data(&mut applied);
+    let (mut value, owner) = match state.objects.get(&k) {
+        Some(stored) => {
+            if stored.manager != manager && !force {
+                let mut fields = Vec::new();
+                conflicts(&applied, &stored.value, "", &mut fields);
+                if !fields.is_empty() {
+                    let causes: Vec<Value> = fields
+                        .iter()
+                        .map(|f| {
+                            json!({"reason": "FieldManagerConflict",
+                        "message": format!("conflict with \"{}\"", stored.manager), "field": f})
+                        })
+                        .collect();
+                    return (
+                        409,
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 409, "reason": "Conflict",
+                        "message": format!("Apply failed with {} conflicts", fields.len()), "details": {"causes": causes}}),
+                        None,
+                    );
+                }
+            }
+            if let Some(message) = immutable_change(&stored.value, &applied) {
+                return failure(422, "Invalid", message);
+            }
+            let mut value = stored.value.clone();
+            let spec_before = value["spec"].clone();
+            merge(&mut value, &applied, false);
+            if value["spec"] != spec_before {
+                let g = value["metadata"]["generation"].as_i64().unwrap_or(1);
+                value["metadata"]["generation"] = json!(g + 1);
+            }
+            (value, manager.clone())
+        }
+        None => (applied, manager.clone()),
+    };
+    state.stamp(&mut value, &owner, "Apply");
+    if !dry_run {
+        if value["kind"] == "CustomResourceDefinition" {
+            state.register_crd(&value);
+        }
+        state.objects.insert(
+            k.clone(),
+            Stored {
+                value: value.clone(),
+                manager: owner,
+                deleting: None,
+            },
+        );
+        let stored = &state.objects[&k];
+        let polls = state.polls.get(&target.id(name)).copied().unwrap_or(0);
+        return (200, state.view(stored, polls), None);
+    }
+    (200, value, None)
+}
+
+/// Deletes an object: at once, or marked and gone after the GETs the test
+/// set; refused when the test says so.
+pub(super) fn delete(state: &mut State, target: &Target, name: &str, dry_run: bool) -> Reply {
+    state.calls.push(Call {
+        verb: "delete",
+        id: target.id(name),
+        dry_run,
+    });
+    let k = target.key(name);
+    if !state.objects.contains_key(&k) {
+        return target.not_found(name);
+    }
+    if dry_run {
+        return (200, state.objects[&k].value.clone(), None);
+    }
+    if state.refused_deletes.contains(&target.id(name)) {
+        return failure(
+            403,
+            "Forbidden",
+            &format!(
+                "{} \"{name}\" is forbidden: the fake refuses",
+                target.def.plural
+            ),
+        );
+    }
+    if let Some(n) = state.delete_delays.get(&target.id(name)).copied() {
+        let stored = state.objects.get_mut(&k).expect("checked above");
+        stored.deleting = Some(n);
+        stored.value["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        (200, stored.value.clone(), None)
+    } else {
+        let value = state.objects[&k].value.clone();
+        state.remove(&k);
+        (200, value, None)
+    }
+}

@@ -1,0 +1,173 @@
+//! From an HTTP request to what it asks: the server's version, discovery
+//! of a group's kinds, or a verb on a kind's objects, with the query
+//! parameters that matter (`dryRun`, `fieldManager`, `force`,
+//! `labelSelector`).
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::Fake;
+use super::requests::{self, Target};
+use super::store::{KindDef, State};
+
+/// Status code, JSON body, or a plain-text body instead (logs).
+pub(super) type Reply = (u16, Value, Option<String>);
+
+/// A failure as the API server reports it: a `Status` object.
+pub(super) fn failure(code: u16, reason: &str, message: &str) -> Reply {
+    (
+        code,
+        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "reason": reason, "message": message}),
+        None,
+    )
+}
+
+/// What a request path names.
+pub(super) struct Parsed {
+    /// The kind, when the path names one the fake serves.
+    def: Option<KindDef>,
+    pub(super) group: String,
+    pub(super) version: String,
+    namespace: Option<String>,
+    name: Option<String>,
+    /// `log` for pod logs.
+    sub: Option<String>,
+    /// `/api/v1` or `/apis/GROUP/VERSION`: the kinds of a group.
+    discovery: bool,
+    plural: String,
+}
+
+fn parse_path(state: &State, path: &str) -> Option<Parsed> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, version, rest) = match parts.as_slice() {
+        ["api", v, rest @ ..] => (String::new(), (*v).to_string(), rest),
+        ["apis", g, v, rest @ ..] => ((*g).to_string(), (*v).to_string(), rest),
+        _ => return None,
+    };
+    let (namespace, rest) = if rest.len() >= 3 && rest[0] == "namespaces" {
+        (Some(rest[1].to_string()), &rest[2..])
+    } else {
+        (None, rest)
+    };
+    if rest.is_empty() {
+        return Some(Parsed {
+            def: None,
+            group,
+            version,
+            namespace,
+            name: None,
+            sub: None,
+            discovery: true,
+            plural: String::new(),
+        });
+    }
+    let plural = rest[0].to_string();
+    let def = state
+        .kinds
+        .iter()
+        .find(|d| d.group == group && d.version == version && d.plural == plural)
+        .cloned();
+    Some(Parsed {
+        def,
+        group,
+        version,
+        namespace,
+        name: rest.get(1).map(|s| (*s).to_string()),
+        sub: rest.get(2).map(|s| (*s).to_string()),
+        discovery: false,
+        plural,
+    })
+}
+
+fn query(uri: &http::Uri) -> HashMap<String, String> {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Fake {
+    /// Answers one request.
+    pub(super) fn handle(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        content_type: &str,
+        body: &[u8],
+    ) -> Reply {
+        let mut state = self.lock();
+        let path = uri.path();
+        if path == "/version" {
+            return (
+                200,
+                json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake"}),
+                None,
+            );
+        }
+        let Some(parsed) = parse_path(&state, path) else {
+            return failure(
+                404,
+                "NotFound",
+                &format!("the server could not find {path}"),
+            );
+        };
+        let q = query(uri);
+        let dry_run = q.get("dryRun").is_some_and(|v| v == "All");
+        if parsed.discovery {
+            return requests::discovery(&mut state, &parsed, path);
+        }
+        let Some(def) = parsed.def.clone() else {
+            return failure(
+                404,
+                "NotFound",
+                &format!(
+                    "the server could not find the requested resource {}",
+                    parsed.plural
+                ),
+            );
+        };
+        let ns = if def.namespaced {
+            parsed.namespace.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let target = Target { def, ns };
+        let state = &mut state;
+        match (method.as_str(), parsed.name.as_deref()) {
+            ("GET", None) => requests::list(state, &target, &q),
+            ("GET", Some(name)) if parsed.sub.as_deref() == Some("log") => {
+                requests::log(state, &target, name)
+            }
+            ("GET", Some(name)) => requests::get(state, &target, name),
+            ("POST", None) => requests::create(state, &target, &q, body, dry_run),
+            ("PATCH", Some(name)) if content_type.starts_with("application/merge-patch") => {
+                requests::merge_patch(state, &target, name, &q, body, dry_run)
+            }
+            ("PATCH", Some(name)) => requests::apply(state, &target, name, &q, body, dry_run),
+            ("DELETE", Some(name)) => requests::delete(state, &target, name, dry_run),
+            _ => failure(405, "MethodNotAllowed", "not supported by the fake"),
+        }
+    }
+}

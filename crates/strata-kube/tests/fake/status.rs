@@ -1,0 +1,82 @@
+//! Status as the fake makes it up: objects stored without a status get
+//! one on each GET, from the behaviour the test set for them (ready at
+//! once by default), the way controllers and operators would report.
+
+use serde_json::{Value, json};
+
+use super::store::{State, Stored, id_of};
+
+/// How a workload behaves when its status is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Behavior {
+    /// Ready at once (the default).
+    Ready,
+    /// Ready from the Nth GET on.
+    ReadyAfter(usize),
+    /// Never ready.
+    Never,
+    /// Reports a failure (deadline exceeded, job failed).
+    Fail,
+}
+
+impl State {
+    /// The object as a GET shows it: with a made-up status for workloads.
+    pub(super) fn view(&self, stored: &Stored, polls: usize) -> Value {
+        let mut value = stored.value.clone();
+        if value.get("status").is_some() {
+            return value;
+        }
+        let id = id_of(&value);
+        let explicit = self.behaviors.get(&id).copied();
+        let behavior = explicit.unwrap_or(Behavior::Ready);
+        let ready = match behavior {
+            Behavior::Ready => true,
+            Behavior::ReadyAfter(n) => polls >= n,
+            Behavior::Never | Behavior::Fail => false,
+        };
+        let failed = behavior == Behavior::Fail;
+        let generation = value["metadata"]["generation"].as_i64().unwrap_or(1);
+        let replicas = value["spec"]["replicas"].as_i64().unwrap_or(1);
+        let status = match value["kind"].as_str().unwrap_or("") {
+            "Namespace" => json!({"phase": "Active"}),
+            "CustomResourceDefinition" if ready => {
+                json!({"conditions": [{"type": "Established", "status": "True"}]})
+            }
+            "CustomResourceDefinition" => json!({}),
+            "Deployment" if failed => {
+                json!({"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas, "availableReplicas": 0,
+                "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet has timed out progressing."}]})
+            }
+            "Deployment" => {
+                let available = if ready { replicas } else { 0 };
+                json!({"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": available, "availableReplicas": available})
+            }
+            "StatefulSet" => {
+                let ready_n = if ready { replicas } else { 0 };
+                json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": ready_n, "updatedReplicas": replicas, "currentRevision": "r1", "updateRevision": "r1"})
+            }
+            "DaemonSet" => {
+                let n = i32::from(ready);
+                json!({"observedGeneration": generation, "desiredNumberScheduled": 1, "updatedNumberScheduled": 1, "numberAvailable": n, "numberReady": n})
+            }
+            "Job" if failed => {
+                json!({"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]})
+            }
+            "Job" if ready => {
+                json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]})
+            }
+            "Job" => json!({"active": 1}),
+            "PersistentVolumeClaim" if ready => json!({"phase": "Bound"}),
+            "PersistentVolumeClaim" => json!({"phase": "Pending"}),
+            _ if explicit.is_some() && ready => {
+                json!({"conditions": [{"type": "Ready", "status": "True"}]})
+            }
+            _ if explicit.is_some() => {
+                json!({"conditions": [{"type": "Ready", "status": "False", "reason": "Reconciling"}]})
+            }
+            _ => return value,
+        };
+        value["status"] = status;
+        value
+    }
+}

@@ -1,0 +1,218 @@
+//! The fake's memory: the kinds it serves (built-in ones, and those of the
+//! CRDs applied to it), the objects it holds, and what the tests set up or
+//! look at afterwards (behaviours, delays, calls, logs).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Behavior, Call};
+
+/// A kind the fake serves.
+#[derive(Clone)]
+pub(super) struct KindDef {
+    pub(super) group: String,
+    pub(super) version: String,
+    pub(super) kind: String,
+    pub(super) plural: String,
+    pub(super) namespaced: bool,
+}
+
+/// An object held, with its one field manager.
+pub(super) struct Stored {
+    pub(super) value: Value,
+    pub(super) manager: String,
+    /// GETs left before a deletion finishes.
+    pub(super) deleting: Option<usize>,
+}
+
+/// Group, plural, namespace, name.
+pub(super) type Key = (String, String, String, String);
+
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) kinds: Vec<KindDef>,
+    pub(super) objects: BTreeMap<Key, Stored>,
+    pub(super) calls: Vec<Call>,
+    pub(super) behaviors: HashMap<String, Behavior>,
+    pub(super) polls: HashMap<String, usize>,
+    pub(super) delete_delays: HashMap<String, usize>,
+    pub(super) refused_deletes: Vec<String>,
+    pub(super) apply_delay: Option<Duration>,
+    pub(super) in_flight: usize,
+    pub(super) max_in_flight: usize,
+    pub(super) version: u64,
+    pub(super) logs: HashMap<String, String>,
+    /// Discovery requests of its group a new CRD's kind stays unlisted for.
+    pub(super) discovery_lag: usize,
+    /// Kinds of new CRDs not listed yet, with the requests left.
+    pub(super) lagging: Vec<(KindDef, usize)>,
+}
+
+const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
+    ("", "v1", "Namespace", "namespaces", false),
+    ("", "v1", "Secret", "secrets", true),
+    ("", "v1", "ConfigMap", "configmaps", true),
+    ("", "v1", "ServiceAccount", "serviceaccounts", true),
+    ("", "v1", "Service", "services", true),
+    (
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+    ),
+    ("", "v1", "Pod", "pods", true),
+    ("", "v1", "ResourceQuota", "resourcequotas", true),
+    ("", "v1", "LimitRange", "limitranges", true),
+    ("apps", "v1", "Deployment", "deployments", true),
+    ("apps", "v1", "StatefulSet", "statefulsets", true),
+    ("apps", "v1", "DaemonSet", "daemonsets", true),
+    ("batch", "v1", "Job", "jobs", true),
+    ("batch", "v1", "CronJob", "cronjobs", true),
+    (
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+    ),
+    (
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+    ),
+    (
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        true,
+    ),
+    ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+    ("events.k8s.io", "v1", "Event", "events", true),
+    (
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        false,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+    ),
+];
+
+/// `Kind/ns/name` or `Kind/name`.
+pub(crate) fn id_of(value: &Value) -> String {
+    let kind = value["kind"].as_str().unwrap_or("");
+    let name = value["metadata"]["name"].as_str().unwrap_or("");
+    match value["metadata"]["namespace"].as_str() {
+        Some(ns) if !ns.is_empty() => format!("{kind}/{ns}/{name}"),
+        _ => format!("{kind}/{name}"),
+    }
+}
+
+/// Where `value`, of kind `def`, is stored.
+pub(super) fn key_of(def: &KindDef, value: &Value) -> Key {
+    let ns = if def.namespaced {
+        value["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string()
+    } else {
+        String::new()
+    };
+    (
+        def.group.clone(),
+        def.plural.clone(),
+        ns,
+        value["metadata"]["name"].as_str().unwrap_or("").into(),
+    )
+}
+
+impl State {
+    /// An empty cluster serving the built-in kinds.
+    pub(super) fn new() -> Self {
+        State {
+            kinds: BUILT_IN
+                .iter()
+                .map(|(g, v, k, p, n)| KindDef {
+                    group: (*g).into(),
+                    version: (*v).into(),
+                    kind: (*k).into(),
+                    plural: (*p).into(),
+                    namespaced: *n,
+                })
+                .collect(),
+            ..State::default()
+        }
+    }
+
+    pub(super) fn def_of(&self, value: &Value) -> Option<KindDef> {
+        let api_version = value["apiVersion"].as_str().unwrap_or("");
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let kind = value["kind"].as_str().unwrap_or("");
+        self.kinds
+            .iter()
+            .find(|d| d.group == group && d.version == version && d.kind == kind)
+            .cloned()
+    }
+
+    /// Sets the metadata the server maintains, as `manager` writing it.
+    pub(super) fn stamp(&mut self, value: &mut Value, manager: &str, operation: &str) {
+        self.version += 1;
+        let metadata = &mut value["metadata"];
+        if metadata.get("uid").is_none() {
+            metadata["uid"] = json!(format!("uid-{}", self.version));
+            metadata["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
+            metadata["generation"] = json!(1);
+        }
+        metadata["resourceVersion"] = json!(self.version.to_string());
+        metadata["managedFields"] = json!([{ "manager": manager, "operation": operation }]);
+    }
+
+    pub(super) fn namespace_exists(&self, ns: &str) -> bool {
+        self.objects
+            .contains_key(&(String::new(), "namespaces".into(), String::new(), ns.into()))
+    }
+
+    /// Serves the kind a CRD defines, at once or after the discovery lag.
+    pub(super) fn register_crd(&mut self, crd: &Value) {
+        let spec = &crd["spec"];
+        for version in spec["versions"].as_array().into_iter().flatten() {
+            let def = KindDef {
+                group: spec["group"].as_str().unwrap_or("").into(),
+                version: version["name"].as_str().unwrap_or("").into(),
+                kind: spec["names"]["kind"].as_str().unwrap_or("").into(),
+                plural: spec["names"]["plural"].as_str().unwrap_or("").into(),
+                namespaced: spec["scope"] != "Cluster",
+            };
+            self.kinds.retain(|d| {
+                !(d.group == def.group && d.version == def.version && d.kind == def.kind)
+            });
+            if self.discovery_lag > 0 {
+                self.lagging.push((def, self.discovery_lag));
+            } else {
+                self.kinds.push(def);
+            }
+        }
+    }
+
+    /// Removes an object; a namespace takes what is in it along.
+    pub(super) fn remove(&mut self, key: &Key) {
+        if let Some(stored) = self.objects.remove(key)
+            && stored.value["kind"] == "Namespace"
+        {
+            let ns = key.3.clone();
+            self.objects.retain(|k, _| k.2 != ns);
+        }
+    }
+}
