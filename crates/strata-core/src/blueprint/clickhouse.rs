@@ -298,6 +298,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             pod["spec"][key] = value.clone();
         }
     }
+    crate::render::add_pull_secrets(platform, &mut pod["spec"]);
     let mut out = vec![json!({
         "apiVersion": "clickhouse.altinity.com/v1",
         "kind": "ClickHouseInstallation",
@@ -313,6 +314,15 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     })];
     add_volumes(&mut out[0], service);
     if replicated {
+        let mut keeper_pod = json!({
+            "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
+            "containers": [{
+                "name": "clickhouse-keeper",
+                "image": image("clickhouse/clickhouse-keeper", tuning),
+                "resources": KEEPER_SIZE.json(),
+            }],
+        });
+        crate::render::add_pull_secrets(platform, &mut keeper_pod);
         out.push(json!({
             "apiVersion": "clickhouse-keeper.altinity.com/v1",
             "kind": "ClickHouseKeeperInstallation",
@@ -321,17 +331,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "configuration": { "clusters": [{ "name": "keeper", "layout": { "replicasCount": KEEPERS } }] },
                 "defaults": { "templates": { "podTemplate": "keeper", "dataVolumeClaimTemplate": "data" } },
                 "templates": {
-                    "podTemplates": [{
-                        "name": "keeper",
-                        "spec": {
-                            "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
-                            "containers": [{
-                                "name": "clickhouse-keeper",
-                                "image": image("clickhouse/clickhouse-keeper", tuning),
-                                "resources": KEEPER_SIZE.json(),
-                            }],
-                        },
-                    }],
+                    "podTemplates": [{ "name": "keeper", "spec": keeper_pod }],
                     "volumeClaimTemplates": [{ "name": "data", "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": KEEPER_STORAGE } } } }],
                 },
             },

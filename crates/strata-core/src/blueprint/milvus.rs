@@ -365,6 +365,9 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             etcd_values[key] = value.clone();
         }
     }
+    if let Some(refs) = crate::render::pull_secret_refs(platform, service.image.as_deref()) {
+        components["imagePullSecrets"] = refs;
+    }
     let address = |s: Option<&Service>, field: &str| {
         s.and_then(|s| s.exported(field))
             .unwrap_or_default()

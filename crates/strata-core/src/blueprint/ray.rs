@@ -164,6 +164,9 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             worker["spec"][key] = value.clone();
         }
     }
+    let mut head = head;
+    crate::render::add_pull_secrets(platform, &mut head["spec"]);
+    crate::render::add_pull_secrets(platform, &mut worker["spec"]);
     let mut objects = vec![recipe::setup_account(platform, service, &service.name)];
     if platform.in_mesh(&service.namespace) {
         // Nodes dial each other's pod addresses; under STRICT mTLS the

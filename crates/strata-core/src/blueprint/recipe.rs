@@ -181,23 +181,22 @@ pub fn setup_job(
         template["annotations"] =
             json!({ crate::render::workload::NATIVE_SIDECAR_ANNOTATION: "true" });
     }
+    let mut pod = json!({
+        "restartPolicy": "OnFailure",
+        "serviceAccountName": account,
+        "automountServiceAccountToken": false,
+        "securityContext": { "runAsNonRoot": true, "runAsUser": user, "runAsGroup": user, "seccompProfile": { "type": "RuntimeDefault" } },
+        "containers": [container],
+        "volumes": [{ "name": "tmp", "emptyDir": {} }],
+    });
+    crate::render::add_pull_secrets(platform, &mut pod);
     json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": crate::render::metadata(platform, service, name),
         "spec": {
             "backoffLimit": 6,
-            "template": {
-                "metadata": template,
-                "spec": {
-                    "restartPolicy": "OnFailure",
-                    "serviceAccountName": account,
-                    "automountServiceAccountToken": false,
-                    "securityContext": { "runAsNonRoot": true, "runAsUser": user, "runAsGroup": user, "seccompProfile": { "type": "RuntimeDefault" } },
-                    "containers": [container],
-                    "volumes": [{ "name": "tmp", "emptyDir": {} }],
-                },
-            },
+            "template": { "metadata": template, "spec": pod },
         },
     })
 }

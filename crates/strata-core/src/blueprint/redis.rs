@@ -268,6 +268,9 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "resources": recipe::EXPORTER_SIZE.json(),
         });
     }
+    if let Some(refs) = crate::render::pull_secret_refs(platform, service.image.as_deref()) {
+        spec["kubernetesConfig"]["imagePullSecrets"] = refs;
+    }
     let mut out = Vec::new();
     // The operator appends the ConfigMap's `redis-additional.conf` to the
     // configuration of the pods of each role that names it.

@@ -193,6 +193,19 @@ impl Platform {
             && !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
     }
 
+    /// The pull secrets of the registries `images` come from, sorted, each
+    /// once.
+    pub fn pull_secrets<'i>(&self, images: impl IntoIterator<Item = &'i str>) -> Vec<String> {
+        let mut names: Vec<String> = images
+            .into_iter()
+            .flat_map(|image| self.registries.iter().filter(move |r| r.serves(image)))
+            .map(|r| r.pull_secret.clone())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)

@@ -30,7 +30,7 @@ pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
 pub use mesh::{MERGED_METRICS_PORT, scrape_port};
 pub use network::{api_server, member_policies};
-pub use registry::PullSecret;
+pub use registry::{PullSecret, add_pull_secrets, pull_secret_refs};
 
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.
@@ -203,7 +203,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(mesh::render(platform));
     objects.extend(traffic::render(platform));
     // Before the raw manifests, which are applied as they are.
-    let pull_secrets = registry::add(platform, &mut objects);
+    let pull_secrets = registry::needed(platform, &objects);
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
     delivery::annotate_waves(platform, &mut objects);

@@ -1,8 +1,8 @@
 //! Pull secrets of private registries (`registries:`): every pod Strata
 //! renders whose images come from a declared registry pulls them with its
-//! secret. One pass over the rendered objects, after patches, so that every
-//! kind (services, blueprint setup Jobs, sidecars, gateway controllers) is
-//! covered alike; raw manifests are applied as they are and left alone.
+//! secret. Each builder of a pod spec (a service's pod template, a setup
+//! Job, an operator's custom resource) names them as it builds it, from
+//! [`pull_secret_refs`]; raw manifests are applied as they are.
 //!
 //! The secrets themselves hold registry credentials and are made outside
 //! Strata; the namespaces that need each one are returned for `render`'s
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::Object;
-use crate::model::{Platform, Registry};
+use crate::model::Platform;
 
 /// A pull secret the rendered pods name, which must exist before they start.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -26,74 +26,54 @@ pub struct PullSecret {
     pub namespaces: Vec<String>,
 }
 
-/// Custom resources whose operator takes the pods' image and pull secrets
-/// as fields of their own rather than a pod template: the image's path and
-/// the pull secrets' path, per `apiVersion` group and kind.
-const OPERATED: [(&str, &str, &[&str], &[&str]); 3] = [
-    // CloudNativePG: `Cluster.spec.imagePullSecrets` pulls `spec.imageName`.
-    (
-        "postgresql.cnpg.io",
-        "Cluster",
-        &["spec", "imageName"],
-        &["spec", "imagePullSecrets"],
-    ),
-    // The opstree Redis Operator: `kubernetesConfig` holds both.
-    (
-        "redis.redis.opstreelabs.in",
-        "RedisCluster",
-        &["spec", "kubernetesConfig", "image"],
-        &["spec", "kubernetesConfig", "imagePullSecrets"],
-    ),
-    // The Milvus Operator: every component inherits `components`' settings.
-    (
-        "milvus.io",
-        "Milvus",
-        &["spec", "components", "image"],
-        &["spec", "components", "imagePullSecrets"],
-    ),
-];
+/// `{ name }` references to the pull secrets `images` need, sorted, or
+/// `None` when they come from no declared registry.
+pub fn pull_secret_refs<'i>(
+    platform: &Platform,
+    images: impl IntoIterator<Item = &'i str>,
+) -> Option<Value> {
+    let names = platform.pull_secrets(images);
+    (!names.is_empty()).then(|| {
+        json!(
+            names
+                .iter()
+                .map(|n| json!({ "name": n }))
+                .collect::<Vec<_>>()
+        )
+    })
+}
 
-/// Adds `imagePullSecrets` to every pod spec of `objects` that pulls from a
-/// registry of `platform`, and returns the secrets with their namespaces.
-pub fn add(platform: &Platform, objects: &mut [Object]) -> Vec<PullSecret> {
+/// Sets a pod spec's `imagePullSecrets` (as its last key) to the pull
+/// secrets the images of its init containers and containers need: what
+/// every builder of a pod spec calls once it has built it.
+pub fn add_pull_secrets(platform: &Platform, pod: &mut Value) {
+    let images: Vec<&str> = ["initContainers", "containers"]
+        .iter()
+        .flat_map(|key| pod[*key].as_array().into_iter().flatten())
+        .filter_map(|c| c["image"].as_str())
+        .collect();
+    if let Some(refs) = pull_secret_refs(platform, images) {
+        pod["imagePullSecrets"] = refs;
+    }
+}
+
+/// The pull secrets of declared registries that `objects` name, each with
+/// the namespaces of the objects naming it.
+pub fn needed(platform: &Platform, objects: &[Object]) -> Vec<PullSecret> {
     if platform.registries.is_empty() {
         return Vec::new();
     }
     let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for object in objects.iter_mut() {
-        let namespace = object.namespace().to_string();
-        let mut secrets = BTreeSet::new();
-        let group = object
-            .api_version()
-            .rsplit_once('/')
-            .map_or("", |(g, _)| g)
-            .to_string();
-        let kind = object.kind().to_string();
-        for (g, k, image, field) in OPERATED {
-            if (group.as_str(), kind.as_str()) != (g, k) {
-                continue;
+    for object in objects {
+        let mut names = BTreeSet::new();
+        named_pull_secrets(&object.value, &mut names);
+        for name in names {
+            if platform.registries.iter().any(|r| r.pull_secret == name) {
+                needed
+                    .entry(name)
+                    .or_default()
+                    .insert(object.namespace().to_string());
             }
-            let Some(image) = lookup(&object.value, image).and_then(Value::as_str) else {
-                continue;
-            };
-            let names = secrets_for(&platform.registries, [image]);
-            if let Some(parent) = lookup_mut(&mut object.value, &field[..field.len() - 1]) {
-                merge(parent, field[field.len() - 1], &names);
-            }
-            secrets.extend(names);
-        }
-        visit_pod_specs(&mut object.value, &mut |pod| {
-            let images: Vec<String> = ["initContainers", "containers"]
-                .iter()
-                .flat_map(|key| pod[*key].as_array().into_iter().flatten())
-                .filter_map(|c| c["image"].as_str().map(str::to_string))
-                .collect();
-            let names = secrets_for(&platform.registries, images.iter().map(String::as_str));
-            merge(pod, "imagePullSecrets", &names);
-            secrets.extend(names);
-        });
-        for secret in secrets {
-            needed.entry(secret).or_default().insert(namespace.clone());
         }
     }
     needed
@@ -111,72 +91,28 @@ pub fn add(platform: &Platform, objects: &mut [Object]) -> Vec<PullSecret> {
         .collect()
 }
 
-/// The distinct pull secrets of the registries `images` come from, sorted.
-fn secrets_for<'i>(
-    registries: &[Registry],
-    images: impl IntoIterator<Item = &'i str>,
-) -> BTreeSet<String> {
-    images
-        .into_iter()
-        .flat_map(|image| registries.iter().filter(move |r| r.serves(image)))
-        .map(|r| r.pull_secret.clone())
-        .collect()
-}
-
-/// Adds `names` to the list of `{ name }` references under `key` of
-/// `parent`, keeping it sorted and free of duplicates (a patch may have
-/// listed one already); leaves `parent` alone when there is none to add.
-fn merge(parent: &mut Value, key: &str, names: &BTreeSet<String>) {
-    let Some(parent) = parent.as_object_mut() else {
-        return;
-    };
-    if names.is_empty() {
-        return;
-    }
-    let mut all: BTreeSet<String> = parent
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["name"].as_str().map(str::to_string))
-        .collect();
-    all.extend(names.iter().cloned());
-    parent.insert(
-        key.to_string(),
-        json!(all.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>()),
-    );
-}
-
-/// Calls `f` on every pod spec in `value`: any mapping with a `containers`
-/// list, which is how a pod spec nests in workloads (`spec.template.spec`,
-/// `spec.jobTemplate.spec.template.spec`) and in custom resources that
-/// embed one (a ClickHouse pod template, an Elasticsearch node set's).
-fn visit_pod_specs(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+/// Every name under an `imagePullSecrets` key anywhere in `value`: in pod
+/// specs and in the fields operators take them in.
+fn named_pull_secrets(value: &Value, names: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
-            if map.get("containers").is_some_and(Value::is_array) {
-                f(value);
-                return;
-            }
-            for child in map.values_mut() {
-                visit_pod_specs(child, f);
+            for (key, child) in map {
+                if key == "imagePullSecrets" {
+                    names.extend(
+                        child
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|r| r["name"].as_str().map(str::to_string)),
+                    );
+                } else {
+                    named_pull_secrets(child, names);
+                }
             }
         }
-        Value::Array(items) => {
-            for item in items {
-                visit_pod_specs(item, f);
-            }
-        }
+        Value::Array(items) => items.iter().for_each(|i| named_pull_secrets(i, names)),
         _ => {}
     }
-}
-
-fn lookup<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn lookup_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
-    path.iter().try_fold(value, |v, key| v.get_mut(key))
 }
 
 #[cfg(test)]
@@ -279,38 +215,38 @@ tiers:
         let file = SourceFile::new("platform.yaml", SPEC);
         let doc = spec::parse(&file).expect("parses");
         let platform = crate::resolve(&doc, None).expect("resolves");
-        let mut objects = vec![Object::new(
+        let mut pod = json!({
+            "initContainers": [{ "name": "a", "image": "ghcr.io/a/b:1" }],
+            "containers": [
+                { "name": "b", "image": "registry.local:5000/c:1" },
+                { "name": "c", "image": "harbor.example.com/d:1" },
+            ],
+        });
+        super::add_pull_secrets(&platform, &mut pod);
+        assert_eq!(
+            pod["imagePullSecrets"],
+            json!([{ "name": "ghcr-pull" }, { "name": "harbor-pull" }])
+        );
+        let objects = vec![Object::new(
             1,
             None,
             None,
             json!({
                 "apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": { "name": "x", "namespace": "shop" },
-                "spec": { "template": { "spec": {
-                    "initContainers": [{ "name": "a", "image": "ghcr.io/a/b:1" }],
-                    "containers": [
-                        { "name": "b", "image": "registry.local:5000/c:1" },
-                        { "name": "c", "image": "harbor.example.com/d:1" },
-                    ],
-                    "imagePullSecrets": [{ "name": "harbor-pull" }],
-                } } },
+                "spec": { "template": { "spec": pod } },
             }),
         )];
-        let secrets = super::add(&platform, &mut objects);
-        assert_eq!(
-            objects[0].value["spec"]["template"]["spec"]["imagePullSecrets"],
-            json!([{ "name": "ghcr-pull" }, { "name": "harbor-pull" }])
-        );
-        let names: Vec<(&str, Vec<String>)> = secrets
-            .iter()
-            .map(|s| (s.name.as_str(), s.registries.clone()))
+        let names: Vec<(String, Vec<String>)> = super::needed(&platform, &objects)
+            .into_iter()
+            .map(|s| (s.name, s.registries))
             .collect();
         assert_eq!(
             names,
             [
-                ("ghcr-pull", vec!["ghcr.io".to_string()]),
+                ("ghcr-pull".to_string(), vec!["ghcr.io".to_string()]),
                 (
-                    "harbor-pull",
+                    "harbor-pull".to_string(),
                     vec![
                         "harbor.example.com".to_string(),
                         "registry.local:5000".to_string()
@@ -322,35 +258,69 @@ tiers:
 
     #[test]
     fn a_milvus_pulls_its_components_image_with_the_secret() {
-        let file = SourceFile::new("platform.yaml", SPEC);
-        let doc = spec::parse(&file).expect("parses");
-        let platform = crate::resolve(&doc, None).expect("resolves");
         let milvus = |image: &str| {
-            Object::new(
-                1,
-                None,
-                None,
-                json!({
-                    "apiVersion": "milvus.io/v1beta1", "kind": "Milvus",
-                    "metadata": { "name": "m", "namespace": "data" },
-                    "spec": { "mode": "cluster", "components": { "image": image } },
-                }),
-            )
+            let text = format!(
+                "platform: shop\nregistries:\n  harbor.example.com: {{ pullSecret: harbor-pull }}\noperators: {{ milvus-operator: {{ installed: true }} }}\ntiers:\n  - name: data\n    services:\n      vectors: {{ blueprint: milvus, mode: cluster, image: '{image}', options: {{ objectStore: s3, messageStream: kafka }} }}\n      s3: {{ blueprint: minio, options: {{ buckets: vectors }}, users: {{ vectors: [vectors] }} }}\n      kafka: {{ blueprint: kafka }}\n"
+            );
+            let file = SourceFile::new("platform.yaml", text);
+            let platform = crate::resolve(&spec::parse(&file).expect("parses"), None)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let set = render(&platform, &NoAssets).unwrap_or_else(|e| panic!("{e:?}"));
+            set.objects
+                .into_iter()
+                .find(|o| o.kind() == "Milvus")
+                .expect("a Milvus")
+                .value
         };
-        let mut objects = vec![
-            milvus("harbor.example.com/mirror/milvus:v2.4.6"),
-            milvus("milvusdb/milvus:v2.4.6"),
-        ];
-        super::add(&platform, &mut objects);
         assert_eq!(
-            objects[0].value["spec"]["components"]["imagePullSecrets"],
+            milvus("harbor.example.com/mirror/milvus:v2.4.6")["spec"]["components"]["imagePullSecrets"],
             json!([{ "name": "harbor-pull" }])
         );
         assert!(
-            objects[1].value["spec"]["components"]
+            milvus("milvusdb/milvus:v2.4.6")["spec"]["components"]
                 .get("imagePullSecrets")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn operators_pod_templates_pull_their_images_with_the_secret() {
+        let text = "platform: shop\nregistries:\n  harbor.example.com: { pullSecret: harbor-pull }\noperators: { clickhouse-operator: { installed: true }, kuberay-operator: { installed: true } }\ntiers:\n  - name: data\n    services:\n      ch: { blueprint: clickhouse, mode: altinity, image: 'harbor.example.com/mirror/clickhouse-server:24.8' }\n      ray: { blueprint: ray, image: 'harbor.example.com/mirror/ray:2.40.0' }\n";
+        let file = SourceFile::new("platform.yaml", text);
+        let platform = crate::resolve(&spec::parse(&file).expect("parses"), None)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let set = render(&platform, &NoAssets).unwrap_or_else(|e| panic!("{e:?}"));
+        let find = |kind: &str| {
+            &set.objects
+                .iter()
+                .find(|o| o.kind() == kind)
+                .expect(kind)
+                .value
+        };
+        let harbor = json!([{ "name": "harbor-pull" }]);
+        let installation = find("ClickHouseInstallation");
+        assert_eq!(
+            installation["spec"]["templates"]["podTemplates"][0]["spec"]["imagePullSecrets"],
+            harbor
+        );
+        // The Keeper runs the public image: nothing to pull with.
+        let keeper = find("ClickHouseKeeperInstallation");
+        assert!(
+            keeper["spec"]["templates"]["podTemplates"][0]["spec"]
+                .get("imagePullSecrets")
+                .is_none()
+        );
+        let ray = &find("RayCluster")["spec"];
+        assert_eq!(
+            ray["headGroupSpec"]["template"]["spec"]["imagePullSecrets"],
+            harbor
+        );
+        assert_eq!(
+            ray["workerGroupSpecs"][0]["template"]["spec"]["imagePullSecrets"],
+            harbor
+        );
+        assert_eq!(set.pull_secrets.len(), 1);
+        assert_eq!(set.pull_secrets[0].namespaces, ["shop"]);
     }
 
     #[test]

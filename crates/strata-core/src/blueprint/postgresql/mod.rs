@@ -570,6 +570,9 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             ));
         }
     }
+    if let Some(refs) = crate::render::pull_secret_refs(platform, service.image.as_deref()) {
+        spec["imagePullSecrets"] = refs;
+    }
     let mut out = vec![json!({
         "apiVersion": "postgresql.cnpg.io/v1",
         "kind": "Cluster",

@@ -276,6 +276,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         // (`enablePrometheusMerge`).
         annotations.insert("prometheus.istio.io/merge-metrics".into(), json!("true"));
     }
+    super::super::add_pull_secrets(platform, &mut spec);
     let mut metadata = json!({ "labels": labels::service(platform, service) });
     if !annotations.is_empty() {
         metadata["annotations"] = Value::Object(annotations);
