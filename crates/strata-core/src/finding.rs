@@ -6,6 +6,11 @@ use serde_json::{Value, json};
 
 use crate::diag::Diagnostic;
 
+/// The annotation listing the checks to skip for one object
+/// (comma-separated ids): what render writes where a spec switched a
+/// default off on purpose, and what `lint` honours.
+pub const IGNORE_ANNOTATION: &str = "strata.dev/ignore";
+
 /// How urgent a finding is, as ranked in the Nova architecture review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Priority {

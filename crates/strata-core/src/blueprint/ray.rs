@@ -176,7 +176,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             crate::render::metadata(platform, service, &format!("{}-nodes", service.name));
         // Its pods are KubeRay's, which no workload of this set templates.
         metadata["annotations"] =
-            json!({ crate::lint::IGNORE_ANNOTATION: "service-selects-nothing" });
+            json!({ crate::finding::IGNORE_ANNOTATION: "service-selects-nothing" });
         objects.push(json!({
             "apiVersion": "v1",
             "kind": "Service",

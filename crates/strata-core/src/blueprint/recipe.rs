@@ -146,16 +146,12 @@ pub fn pool_scheduling(platform: &crate::model::Platform, service: &Service) -> 
 /// The spec of a PersistentVolumeClaim an operator makes for the service's
 /// pods: `size`, and the service's access mode and storage class.
 pub fn claim_spec(service: &Service, size: &str) -> Value {
-    let access = service
-        .storage
-        .as_ref()
-        .map_or("ReadWriteOnce", |s| s.access.as_str());
-    let mut spec =
-        json!({ "accessModes": [access], "resources": { "requests": { "storage": size } } });
-    if let Some(class) = service.storage.as_ref().and_then(|s| s.class.as_ref()) {
-        spec["storageClassName"] = json!(class);
-    }
-    spec
+    let storage = service.storage.as_ref();
+    crate::render::workload::sized_claim_spec(
+        storage.map_or(crate::model::AccessMode::ReadWriteOnce, |s| s.access),
+        storage.and_then(|s| s.class.as_deref()),
+        size,
+    )
 }
 
 /// A Job running one setup script beside a blueprint's servers (topics,

@@ -18,8 +18,7 @@ use crate::spec::yaml;
 
 pub use checks::CHECKS;
 
-/// The annotation listing checks to skip for one object (comma-separated ids).
-pub const IGNORE_ANNOTATION: &str = "strata.dev/ignore";
+pub use crate::finding::IGNORE_ANNOTATION;
 
 /// One object read from a file, and where.
 #[derive(Debug, Clone)]

@@ -40,7 +40,7 @@ pub fn render(platform: &Platform) -> Option<Object> {
             "namespace": argocd.namespace,
             "labels": labels::platform(platform),
             // Argo CD's namespace comes with Argo CD, not with the platform.
-            "annotations": { crate::lint::IGNORE_ANNOTATION: "missing-namespace" },
+            "annotations": { crate::finding::IGNORE_ANNOTATION: "missing-namespace" },
         },
         "spec": {
             "project": argocd.project,

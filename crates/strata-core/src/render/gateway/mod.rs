@@ -72,7 +72,7 @@ pub(super) fn meta(platform: &Platform, name: &str, namespace: &str) -> Value {
     if !platform.namespaces.iter().any(|n| n.name == namespace) {
         // A gateway's own namespace (`istio-system`) belongs to its
         // controller's installation, not to this set: say so to `lint`.
-        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: "missing-namespace" });
+        metadata["annotations"] = json!({ crate::finding::IGNORE_ANNOTATION: "missing-namespace" });
     }
     metadata
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::labels;
 use super::service::headless_name;
-use crate::model::{Platform, Profile, Service, WorkloadKind};
+use crate::model::{AccessMode, Platform, Profile, Service, WorkloadKind};
 use crate::quantity::Measure;
 
 /// The name of a stateless service's volume claim.
@@ -41,7 +41,7 @@ pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     let mut metadata = labels::metadata(platform, service, &service.name);
     let accepted = accepted_exceptions(service);
     if !accepted.is_empty() {
-        metadata["annotations"] = json!({ crate::lint::IGNORE_ANNOTATION: accepted.join(",") });
+        metadata["annotations"] = json!({ crate::finding::IGNORE_ANNOTATION: accepted.join(",") });
     }
     let template = pod::pod_template(platform, service);
     let mut out = Vec::new();
@@ -180,11 +180,22 @@ fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
 
 /// The spec of a claim for one volume: access mode, size and class.
 pub(crate) fn claim_spec(volume: &crate::model::Volume) -> Value {
+    sized_claim_spec(
+        volume.access,
+        volume.class.as_deref(),
+        &volume.size.to_kubernetes(Measure::Bytes),
+    )
+}
+
+/// The spec of a claim of `size` (as Kubernetes writes it) with `access`
+/// and, when given, a StorageClass: what Strata's claims and the claim
+/// templates it hands operators have in common.
+pub fn sized_claim_spec(access: AccessMode, class: Option<&str>, size: &str) -> Value {
     let mut spec = json!({
-        "accessModes": [volume.access.as_str()],
-        "resources": { "requests": { "storage": volume.size.to_kubernetes(Measure::Bytes) } },
+        "accessModes": [access.as_str()],
+        "resources": { "requests": { "storage": size } },
     });
-    if let Some(class) = &volume.class {
+    if let Some(class) = class {
         spec["storageClassName"] = json!(class);
     }
     spec
