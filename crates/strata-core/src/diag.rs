@@ -58,6 +58,7 @@ impl Diagnostic {
     }
 
     /// Points at `span` of `file` with a short label.
+    #[must_use]
     pub fn at(mut self, file: &SourceFile, span: Span, label: impl Into<String>) -> Self {
         self.file = Some(file.clone());
         self.labels.push(Label {
@@ -68,6 +69,7 @@ impl Diagnostic {
     }
 
     /// Adds a secondary label in the same file.
+    #[must_use]
     pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
         self.labels.push(Label {
             span,
@@ -77,6 +79,7 @@ impl Diagnostic {
     }
 
     /// Sets the hint.
+    #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

@@ -16,7 +16,7 @@ pub mod model;
 pub mod plan;
 pub mod quantity;
 pub mod render;
-pub mod secret_names;
+mod secret_names;
 pub mod source;
 pub mod spec;
 /// Generated platforms of any size, for benchmarks and scale tests.

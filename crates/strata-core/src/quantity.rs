@@ -3,6 +3,16 @@
 //! Values are kept in thousandths of a unit, rounded up as the API server
 //! does, so that totals in `plan` add up without floating-point drift.
 
+// Scaling by an environment's factor and displaying in units go through
+// `f64` on purpose: the results are rounded to thousandths, far inside
+// `f64`'s precision for any quantity a cluster holds, and never negative.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 use std::fmt;
 
 /// What a quantity measures; it only changes hints and display.
@@ -81,16 +91,19 @@ impl Quantity {
     }
 
     /// The sum, saturating at the largest representable value.
+    #[must_use]
     pub fn saturating_add(self, other: Quantity) -> Quantity {
         Quantity(self.0.saturating_add(other.0))
     }
 
     /// Multiplied by a whole number.
+    #[must_use]
     pub fn times(self, n: u64) -> Quantity {
         Quantity(self.0.saturating_mul(u128::from(n)))
     }
 
     /// Multiplied by a positive factor, rounded up to a whole thousandth.
+    #[must_use]
     pub fn scaled(self, factor: f64) -> Quantity {
         let scaled = (self.0 as f64 * factor).ceil();
         if scaled.is_finite() && scaled >= 0.0 {

@@ -3,7 +3,7 @@
 //! environment variable.
 
 /// Words that mark a name as secret-looking, upper case.
-pub const SECRET_WORDS: [&str; 7] = [
+pub(crate) const SECRET_WORDS: [&str; 7] = [
     "PASSWORD",
     "PASSWD",
     "SECRET",
@@ -14,15 +14,20 @@ pub const SECRET_WORDS: [&str; 7] = [
 ];
 
 /// Whether `name` contains one of [`SECRET_WORDS`], in any case.
-///
-/// ```
-/// use strata_core::secret_names::looks_secret;
-/// assert!(looks_secret("DB_PASSWORD"));
-/// assert!(looks_secret("github_token"));
-/// assert!(!looks_secret("APIKEY"));
-/// assert!(!looks_secret("DB_HOST"));
-/// ```
-pub fn looks_secret(name: &str) -> bool {
+pub(crate) fn looks_secret(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
     SECRET_WORDS.iter().any(|word| name.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_secret;
+
+    #[test]
+    fn names_with_a_secret_word_look_secret_in_any_case() {
+        assert!(looks_secret("DB_PASSWORD"));
+        assert!(looks_secret("github_token"));
+        assert!(!looks_secret("APIKEY"));
+        assert!(!looks_secret("DB_HOST"));
+    }
 }

@@ -51,7 +51,7 @@ impl Rng {
 
     /// A number in `0..n` (`n > 0`).
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % n as u64).expect("a remainder below n fits n's type")
     }
 
     /// True with probability `percent` / 100.

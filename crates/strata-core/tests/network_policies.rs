@@ -974,11 +974,13 @@ fn job_pod(objects: &[render::Object], name: &str, namespace: &str) -> Pod {
     objects
         .iter()
         .find(|o| o.kind() == "Job" && o.name() == name)
-        .map(|o| Pod {
-            namespace: namespace.to_string(),
-            labels: string_map(&o.value["spec"]["template"]["metadata"]["labels"]),
-        })
-        .unwrap_or_else(|| panic!("no Job {name}"))
+        .map_or_else(
+            || panic!("no Job {name}"),
+            |o| Pod {
+                namespace: namespace.to_string(),
+                labels: string_map(&o.value["spec"]["template"]["metadata"]["labels"]),
+            },
+        )
 }
 
 #[test]

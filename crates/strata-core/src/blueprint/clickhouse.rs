@@ -80,10 +80,10 @@ const KEEPER_STORAGE: &str = "10Gi";
 /// `altinity` runs `shards` × `replicas` servers, each with its volume, and
 /// the Keeper ensemble when replicated.
 fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
+    use crate::quantity::{Measure, Quantity};
     if *tuning.mode != ALTINITY {
         return vec![PodGroup::of(service)];
     }
-    use crate::quantity::{Measure, Quantity};
     let mut servers = PodGroup::of(service);
     servers.pods = tuning.shards * service.replicas;
     servers.pvcs = if service.storage.is_some() {
@@ -350,7 +350,7 @@ fn add_volumes(installation: &mut Value, service: &Service) {
         let claim = json!({
             "name": named.name,
             "reclaimPolicy": "Retain",
-            "spec": crate::render::workload::claim_spec(&named.volume),
+            "spec": crate::render::claim_spec(&named.volume),
         });
         let spec = &mut installation["spec"];
         if let Some(templates) = spec["templates"]["volumeClaimTemplates"].as_array_mut() {

@@ -18,12 +18,12 @@ fn sample_exports(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Vec
         topics: Vec::new(),
         users: Vec::new(),
         shards: 1,
-        options: Default::default(),
+        options: std::collections::BTreeMap::default(),
         settings: Vec::new(),
         metrics: false,
         siblings: Vec::<Sibling>::new(),
         operator_namespace: None,
-        supplied: Default::default(),
+        supplied: crate::model::Supplied::default(),
     };
     blueprint.recipe(&tuning).supplied.exports
 }

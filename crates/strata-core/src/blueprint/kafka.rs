@@ -285,11 +285,10 @@ fn topics_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Option
         "set -eu\nuntil /opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server {bootstrap} >/dev/null 2>&1; do sleep 5; done\n"
     );
     for topic in &tuning.topics {
-        let configs: String = topic
-            .config
-            .iter()
-            .map(|(k, v)| format!(" --config {k}={v}"))
-            .collect();
+        let configs = topic.config.iter().fold(String::new(), |mut text, (k, v)| {
+            text.push_str(&format!(" --config {k}={v}"));
+            text
+        });
         script.push_str(&format!(
             "/opt/kafka/bin/kafka-topics.sh --bootstrap-server {bootstrap} --create --if-not-exists --topic {} --partitions {} --replication-factor {}{configs}\n",
             topic.name, topic.partitions, topic.replicas.min(tuning.replicas.max(1))

@@ -59,48 +59,45 @@ fn recipe(tuning: &Tuning) -> Recipe {
         "security": user(1000, 1000, false),
         "resources": resources("500m", "1Gi", "2", "2Gi"),
     });
-    match tuning.options.get("database") {
-        Some(database) => {
-            let sibling = tuning.siblings.iter().find(|s| &s.name == database);
-            let mysql = sibling.is_some_and(|s| s.blueprint.as_deref() == Some("mysql"));
-            // Keycloak's own database when the server lists one named
-            // `keycloak`, else the server's first; logged in as its owner.
-            let listed = sibling.map(|s| s.databases.as_slice()).unwrap_or_default();
-            let own = listed
-                .iter()
-                .find(|(name, _)| name == "keycloak")
-                .or(listed.first());
-            let (name, user, secret) = match own {
-                Some((name, owner)) => (
-                    name.clone(),
-                    owner.clone(),
-                    crate::model::owner_secret_of(database, owner),
-                ),
-                None => (
-                    reference(database, "database"),
-                    reference(database, "user"),
-                    if sibling.is_some_and(|s| s.mode.as_deref() == Some("ha")) {
-                        format!("{database}-app")
-                    } else {
-                        format!("{database}-credentials")
-                    },
-                ),
-            };
-            env["KC_DB"] = json!(if mysql { "mysql" } else { "postgres" });
-            env["KC_DB_URL"] = json!(format!(
-                "jdbc:{}://{}:{}/{name}",
-                if mysql { "mysql" } else { "postgresql" },
-                reference(database, "host"),
-                reference(database, "port"),
-            ));
-            env["KC_DB_USERNAME"] = json!(user);
-            env["KC_DB_PASSWORD"] = json!({ "secret": secret, "key": "password" });
-            spec["kind"] = json!("stateful");
-        }
-        None => {
-            env["KC_DB"] = json!("dev-file");
-            spec["storage"] = volume("2Gi", "/opt/keycloak/data");
-        }
+    if let Some(database) = tuning.options.get("database") {
+        let sibling = tuning.siblings.iter().find(|s| &s.name == database);
+        let mysql = sibling.is_some_and(|s| s.blueprint.as_deref() == Some("mysql"));
+        // Keycloak's own database when the server lists one named
+        // `keycloak`, else the server's first; logged in as its owner.
+        let listed = sibling.map(|s| s.databases.as_slice()).unwrap_or_default();
+        let own = listed
+            .iter()
+            .find(|(name, _)| name == "keycloak")
+            .or(listed.first());
+        let (name, user, secret) = match own {
+            Some((name, owner)) => (
+                name.clone(),
+                owner.clone(),
+                crate::model::owner_secret_of(database, owner),
+            ),
+            None => (
+                reference(database, "database"),
+                reference(database, "user"),
+                if sibling.is_some_and(|s| s.mode.as_deref() == Some("ha")) {
+                    format!("{database}-app")
+                } else {
+                    format!("{database}-credentials")
+                },
+            ),
+        };
+        env["KC_DB"] = json!(if mysql { "mysql" } else { "postgres" });
+        env["KC_DB_URL"] = json!(format!(
+            "jdbc:{}://{}:{}/{name}",
+            if mysql { "mysql" } else { "postgresql" },
+            reference(database, "host"),
+            reference(database, "port"),
+        ));
+        env["KC_DB_USERNAME"] = json!(user);
+        env["KC_DB_PASSWORD"] = json!({ "secret": secret, "key": "password" });
+        spec["kind"] = json!("stateful");
+    } else {
+        env["KC_DB"] = json!("dev-file");
+        spec["storage"] = volume("2Gi", "/opt/keycloak/data");
     }
     spec["env"] = env;
     let mut exports = recipe::endpoint(tuning, &tuning.service, "http", 8080);

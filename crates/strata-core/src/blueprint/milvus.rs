@@ -255,8 +255,7 @@ fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
         {
             let user = check
                 .get("objectStoreUser")
-                .map(|u| (u.value.as_str(), u.span))
-                .unwrap_or((check.service, value.span));
+                .map_or((check.service, value.span), |u| (u.value.as_str(), u.span));
             if !store.users.iter().any(|u| u.name == user.0) {
                 errors.push(
                     check

@@ -133,14 +133,14 @@ fn recipe(tuning: &Tuning) -> Recipe {
 }
 
 /// The Secret of `user` of the MinIO service `service`: `SERVICE-USER`.
-pub fn user_secret_name(service: &str, user: &str) -> String {
+pub(super) fn user_secret_name(service: &str, user: &str) -> String {
     format!("{service}-{user}")
 }
 
 /// The login of `user` of the MinIO service `service`: its access key given,
 /// its secret key generated once by `apply`, under the key names the Milvus
 /// Operator's `secretRef` reads (`accesskey`, `secretkey`).
-pub fn user_secret(service: &str, user: &str) -> Secret {
+pub(super) fn user_secret(service: &str, user: &str) -> Secret {
     Secret {
         name: user_secret_name(service, user),
         generate: vec!["secretkey".into()],
@@ -166,7 +166,7 @@ fn policy(user: &User) -> String {
 }
 
 /// The buckets of the `buckets` option, in order.
-pub fn buckets(tuning: &Tuning) -> Vec<&str> {
+pub(super) fn buckets(tuning: &Tuning) -> Vec<&str> {
     tuning
         .option("buckets", "")
         .split(',')
@@ -201,7 +201,7 @@ fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
 
 /// Whether `name` is a bucket name S3 accepts: 3 to 63 lowercase letters,
 /// digits, `-` and `.`, starting and ending with a letter or digit.
-pub fn is_bucket_name(name: &str) -> bool {
+pub(super) fn is_bucket_name(name: &str) -> bool {
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     (3..=63).contains(&name.len())
         && name

@@ -391,7 +391,10 @@ const LATENCY: Kind = Kind {
     name: "destination_service_name",
     namespace: "destination_service_namespace",
     op: ">",
-    objective: |o| o.latency_p95_ms.map(|ms| ms as f64),
+    objective: |o| {
+        o.latency_p95_ms
+            .map(|ms| f64::from(u32::try_from(ms).unwrap_or(u32::MAX)))
+    },
     bound: |ms| (number(ms), format!("{}ms", number(ms))),
     summary: "answers 95% of requests within {{ $value }}ms, over its",
 };

@@ -192,9 +192,9 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if let Some(scheduler) = service.scheduler {
         // KubeRay (batch scheduling on) hands the cluster's pods, as one
         // gang, to this scheduler, in the namespace's queue.
-        let queue = crate::render::scheduling::queue_name(&service.namespace);
+        let queue = crate::render::queue_name(&service.namespace);
         metadata["labels"]["ray.io/scheduler-name"] = json!(scheduler.as_str());
-        metadata["labels"][crate::render::scheduling::QUEUE_LABEL] = json!(queue);
+        metadata["labels"][crate::render::QUEUE_LABEL] = json!(queue);
     }
     objects.push(json!({
         "apiVersion": "ray.io/v1",

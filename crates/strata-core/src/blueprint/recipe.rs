@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use crate::model::{Service, Tuning};
 
 /// `repository:TAG` with the tuned version.
-pub fn image(repository: &str, tuning: &Tuning) -> String {
+pub(super) fn image(repository: &str, tuning: &Tuning) -> String {
     format!("{repository}:{}", tuning.version)
 }
 
 /// Requests and limits, written as a spec would.
-pub fn resources(cpu: &str, memory: &str, cpu_limit: &str, memory_limit: &str) -> Value {
+pub(super) fn resources(cpu: &str, memory: &str, cpu_limit: &str, memory_limit: &str) -> Value {
     json!({ "requests": { "cpu": cpu, "memory": memory }, "limits": { "cpu": cpu_limit, "memory": memory_limit } })
 }
 
@@ -20,7 +20,7 @@ pub fn resources(cpu: &str, memory: &str, cpu_limit: &str, memory_limit: &str) -
 /// sidecar, an operator's helper): one constant for what is rendered and
 /// what `plan` counts.
 #[derive(Debug, Clone, Copy)]
-pub struct Size {
+pub(super) struct Size {
     /// CPU and memory requested, as Kubernetes writes them.
     pub requests: (&'static str, &'static str),
     /// CPU and memory limits.
@@ -29,7 +29,7 @@ pub struct Size {
 
 impl Size {
     /// A container's `resources`.
-    pub fn json(self) -> Value {
+    pub(super) fn json(self) -> Value {
         resources(
             self.requests.0,
             self.requests.1,
@@ -39,7 +39,7 @@ impl Size {
     }
 
     /// The same, as the model counts it.
-    pub fn resources(self) -> crate::model::Resources {
+    pub(super) fn resources(self) -> crate::model::Resources {
         use crate::quantity::{Measure, Quantity};
         let amounts = |(cpu, memory): (&str, &str)| crate::model::Amounts {
             cpu: Quantity::parse(cpu, Measure::Cpu).unwrap_or_default(),
@@ -53,22 +53,22 @@ impl Size {
 }
 
 /// A restricted security context for an image's own user and group.
-pub fn user(id: u32, group: u32, read_only_root: bool) -> Value {
+pub(super) fn user(id: u32, group: u32, read_only_root: bool) -> Value {
     json!({ "runAsUser": id, "runAsGroup": group, "fsGroup": group, "readOnlyRootFilesystem": read_only_root })
 }
 
 /// A volume of `size` at the path the image keeps its data in.
-pub fn volume(size: &str, path: &str) -> Value {
+pub(super) fn volume(size: &str, path: &str) -> Value {
     json!({ "size": size, "mountPath": path })
 }
 
 /// The `${service.field}` reference to another service's export.
-pub fn reference(service: &str, field: &str) -> String {
+pub(super) fn reference(service: &str, field: &str) -> String {
     format!("${{{service}.{field}}}")
 }
 
 /// Comma-separated `f(ordinal)` for every pod of the service.
-pub fn peers(tuning: &Tuning, f: impl Fn(u32) -> String, separator: &str) -> String {
+pub(super) fn peers(tuning: &Tuning, f: impl Fn(u32) -> String, separator: &str) -> String {
     (0..tuning.replicas.max(1))
         .map(f)
         .collect::<Vec<_>>()
@@ -76,7 +76,7 @@ pub fn peers(tuning: &Tuning, f: impl Fn(u32) -> String, separator: &str) -> Str
 }
 
 /// The exports of a service reached at `host:port` with `scheme`.
-pub fn endpoint(
+pub(super) fn endpoint(
     tuning: &Tuning,
     service_name: &str,
     scheme: &str,
@@ -92,13 +92,13 @@ pub fn endpoint(
 }
 
 /// The name of a blueprint service's generated credentials.
-pub fn credentials_name(tuning: &Tuning) -> String {
+pub(super) fn credentials_name(tuning: &Tuning) -> String {
     format!("{}-credentials", tuning.service)
 }
 
 /// A stable 22-character identifier from `seed` (Kafka's cluster id is a
 /// base64 UUID of that length), so renders stay byte-identical.
-pub fn stable_id(seed: &str) -> String {
+pub(super) fn stable_id(seed: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     // FNV-1a, twice with different offsets, for 128 bits.
     let hash = |offset: u64| {
@@ -114,7 +114,7 @@ pub fn stable_id(seed: &str) -> String {
 }
 
 /// Kubernetes quantity text of a service's resources, GPUs included.
-pub fn resource_values(service: &Service) -> Value {
+pub(super) fn resource_values(service: &Service) -> Value {
     use crate::quantity::Measure;
     let r = &service.resources;
     let mut out = json!({
@@ -131,8 +131,11 @@ pub fn resource_values(service: &Service) -> Value {
 /// The node pool of a service as an operator's pod template takes it:
 /// `nodeSelector` and `tolerations` (empty ones left out); `None` without
 /// a pool.
-pub fn pool_scheduling(platform: &crate::model::Platform, service: &Service) -> Option<Value> {
-    let (selector, tolerations) = crate::render::workload::placement(platform, service)?;
+pub(super) fn pool_scheduling(
+    platform: &crate::model::Platform,
+    service: &Service,
+) -> Option<Value> {
+    let (selector, tolerations) = crate::render::placement(platform, service)?;
     let mut out = json!({});
     if !selector.is_empty() {
         out["nodeSelector"] = json!(selector);
@@ -145,9 +148,9 @@ pub fn pool_scheduling(platform: &crate::model::Platform, service: &Service) -> 
 
 /// The spec of a PersistentVolumeClaim an operator makes for the service's
 /// pods: `size`, and the service's access mode and storage class.
-pub fn claim_spec(service: &Service, size: &str) -> Value {
+pub(super) fn claim_spec(service: &Service, size: &str) -> Value {
     let storage = service.storage.as_ref();
-    crate::render::workload::sized_claim_spec(
+    crate::render::sized_claim_spec(
         storage.map_or(crate::model::AccessMode::ReadWriteOnce, |s| s.access),
         storage.and_then(|s| s.class.as_deref()),
         size,
@@ -161,7 +164,7 @@ pub fn claim_spec(service: &Service, size: &str) -> Value {
 /// Istio sidecar is injected as a native sidecar, which stops when the
 /// script ends: a classic one would keep the Job from completing, and none
 /// at all would leave the script without the mTLS its servers demand.
-pub fn setup_job(
+pub(super) fn setup_job(
     platform: &crate::model::Platform,
     service: &Service,
     name: &str,
@@ -174,8 +177,7 @@ pub fn setup_job(
     container["volumeMounts"] = json!([{ "name": "tmp", "mountPath": "/tmp" }]);
     let mut template = json!({ "labels": labels });
     if platform.in_mesh(&service.namespace) {
-        template["annotations"] =
-            json!({ crate::render::workload::NATIVE_SIDECAR_ANNOTATION: "true" });
+        template["annotations"] = json!({ crate::render::NATIVE_SIDECAR_ANNOTATION: "true" });
     }
     let mut pod = json!({
         "restartPolicy": "OnFailure",
@@ -198,7 +200,7 @@ pub fn setup_job(
 }
 
 /// What a metrics exporter beside a server asks for and may use.
-pub const EXPORTER_SIZE: Size = Size {
+pub(super) const EXPORTER_SIZE: Size = Size {
     requests: ("25m", "32Mi"),
     limits: ("100m", "64Mi"),
 };
@@ -206,7 +208,7 @@ pub const EXPORTER_SIZE: Size = Size {
 /// A metrics exporter sidecar: `image` running as `user`, reading its
 /// server on localhost as `env` says, serving Prometheus metrics on `port`
 /// (named `metrics`), probed on that port, restricted, of [`EXPORTER_SIZE`].
-pub fn exporter(name: &str, image: &str, port: u16, user: u32, env: Value) -> Value {
+pub(super) fn exporter(name: &str, image: &str, port: u16, user: u32, env: Value) -> Value {
     json!({
         "name": name,
         "image": image,
@@ -225,7 +227,7 @@ pub fn exporter(name: &str, image: &str, port: u16, user: u32, env: Value) -> Va
 
 /// The label of the pods of a Job creating a database service's databases,
 /// whose value is the service's name: the NetworkPolicies' member group.
-pub const DATABASES_JOB_LABEL: &str = "strata.dev/databases-of";
+pub(super) const DATABASES_JOB_LABEL: &str = "strata.dev/databases-of";
 
 /// What a setup Job that reaches its servers asks for and may use.
 const SETUP_SIZE: Size = Size {
@@ -236,7 +238,7 @@ const SETUP_SIZE: Size = Size {
 /// A setup Job that talks to its service's servers (creating databases,
 /// buckets, users…): its pods are a member group of the service, labelled
 /// `label: SERVICE`.
-pub struct MemberSetup<'a> {
+pub(super) struct MemberSetup<'a> {
     /// What it sets up: the Job and its ServiceAccount are `SERVICE-WHAT`,
     /// its container `WHAT`; the member group is `Members::setup_job(WHAT, …)`.
     pub what: &'a str,
@@ -253,7 +255,7 @@ pub struct MemberSetup<'a> {
 }
 
 /// The Job of `setup` and its ServiceAccount.
-pub fn member_setup(
+pub(super) fn member_setup(
     platform: &crate::model::Platform,
     service: &Service,
     setup: MemberSetup<'_>,
@@ -282,7 +284,11 @@ pub fn member_setup(
 }
 
 /// The ServiceAccount, without a token, of a blueprint's setup Job.
-pub fn setup_account(platform: &crate::model::Platform, service: &Service, name: &str) -> Value {
+pub(super) fn setup_account(
+    platform: &crate::model::Platform,
+    service: &Service,
+    name: &str,
+) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -292,7 +298,7 @@ pub fn setup_account(platform: &crate::model::Platform, service: &Service, name:
 }
 
 /// The storage size of a service's volume, as Kubernetes writes it.
-pub fn storage_size(service: &Service) -> String {
+pub(super) fn storage_size(service: &Service) -> String {
     service.storage.as_ref().map_or_else(
         || "10Gi".to_string(),
         |v| v.size.to_kubernetes(crate::quantity::Measure::Bytes),
@@ -302,7 +308,7 @@ pub fn storage_size(service: &Service) -> String {
 /// Cluster-wide read access for a service's own account: a ClusterRole
 /// `PLATFORM-NAMESPACE-NAME` of `rules`, bound to the account, and, with
 /// NetworkPolicies, egress to the API server (`NAME-api-server`).
-pub fn cluster_reader(
+pub(super) fn cluster_reader(
     platform: &crate::model::Platform,
     service: &Service,
     rules: Value,

@@ -103,10 +103,7 @@ fn every_blueprint_renders_in_every_mode() {
                 .filter(|o| o.service.as_deref() == Some(blueprint.name()))
                 .collect();
             assert!(!own.is_empty(), "{} {}", blueprint.name(), mode.name);
-            let yaml: String = own
-                .iter()
-                .map(|o| format!("---\n{}", crate::export::yaml(&o.value)))
-                .collect();
+            let yaml = crate::export::stream(&own, crate::export::Format::Yaml);
             assert!(
                 !yaml.contains(":latest"),
                 "{} pins its image",
@@ -575,8 +572,7 @@ fn each_database_exports_its_url_user_and_owner_secret() {
             exports
                 .iter()
                 .find(|(k, _)| k == field)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or_else(|| panic!("{mode}: no export {field}"))
+                .map_or_else(|| panic!("{mode}: no export {field}"), |(_, v)| v.as_str())
         };
         let host = if mode == "ha" { "pg-rw" } else { "pg" };
         assert_eq!(
@@ -1974,7 +1970,7 @@ fn grafana_provisions_dashboards_of_the_platform_from_its_prometheus() {
             assert_eq!(
                 p["datasource"],
                 serde_json::json!({ "type": "prometheus", "uid": "prometheus" })
-            )
+            );
         })
         .map(|p| &p["targets"][0]["expr"])
         .collect();

@@ -116,7 +116,7 @@ impl Diagram {
             let shared = namespaces
                 .first()
                 .filter(|first| namespaces.iter().all(|n| n == *first))
-                .map_or_else(|| tier.namespace.clone(), |n| n.to_string());
+                .map_or_else(|| tier.namespace.clone(), std::string::ToString::to_string);
             lanes.push(Lane {
                 name: tier.name.clone(),
                 namespace: Some(shared),

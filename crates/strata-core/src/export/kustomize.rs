@@ -94,12 +94,11 @@ impl<'s> BaseTree<'s> {
         let mut names: Vec<FileNames> = Vec::new();
         for object in &set.objects {
             let dir = object.tier.clone().unwrap_or_else(|| setup.clone());
-            let index = match dirs.iter().position(|d| *d == dir) {
-                Some(i) => i,
-                None => {
-                    dirs.push(dir);
-                    dirs.len() - 1
-                }
+            let index = if let Some(i) = dirs.iter().position(|d| *d == dir) {
+                i
+            } else {
+                dirs.push(dir);
+                dirs.len() - 1
             };
             names.resize_with(dirs.len(), FileNames::default);
             let file = names[index].name_for(object);
@@ -338,7 +337,9 @@ pub fn json_patch_ops(path: &str, from: &Value, to: &Value, ops: &mut Vec<Value>
                 match a.get(key) {
                     Some(old) => json_patch_ops(&pointer(path, key), old, value, ops),
                     None => {
-                        ops.push(json!({ "op": "add", "path": pointer(path, key), "value": value }))
+                        ops.push(
+                            json!({ "op": "add", "path": pointer(path, key), "value": value }),
+                        );
                     }
                 }
             }
@@ -499,13 +500,15 @@ mod tests {
         files
             .iter()
             .find(|(p, _)| p == &PathBuf::from(path))
-            .map(|(_, c)| c.as_str())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no {path} in {:?}",
-                    files.iter().map(|f| &f.0).collect::<Vec<_>>()
-                )
-            })
+            .map_or_else(
+                || {
+                    panic!(
+                        "no {path} in {:?}",
+                        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+                    )
+                },
+                |(_, c)| c.as_str(),
+            )
     }
 
     #[test]

@@ -41,10 +41,11 @@ pub fn yaml(object: &Value) -> String {
 /// Objects as text in `format`.
 pub fn stream(objects: &[&Object], format: Format) -> String {
     match format {
-        Format::Yaml => objects
-            .iter()
-            .map(|o| format!("---\n{}", yaml(&o.value)))
-            .collect(),
+        Format::Yaml => objects.iter().fold(String::new(), |mut text, o| {
+            text.push_str("---\n");
+            text.push_str(&yaml(&o.value));
+            text
+        }),
         Format::Json => {
             let value = match objects {
                 [one] => one.value.clone(),

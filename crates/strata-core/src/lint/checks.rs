@@ -912,7 +912,7 @@ pub static CHECKS: &[Check] = &[
                 .filter(|o| o.kind() == "NetworkPolicy" && o.namespace() == m.namespace())
                 .any(|p| {
                     let selector = &p.value["spec"]["podSelector"];
-                    selector.as_object().is_some_and(|s| s.is_empty())
+                    selector.as_object().is_some_and(serde_json::Map::is_empty)
                         || selector["matchLabels"]
                             .as_object()
                             .is_some_and(|s| selects(s, labels))

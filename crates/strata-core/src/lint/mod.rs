@@ -106,7 +106,7 @@ pub fn lint(manifests: &[Manifest], options: &Options) -> Vec<Finding> {
             .as_str()
             .map(|s| s.split(',').map(str::trim).collect())
             .unwrap_or_default();
-        for check in CHECKS.iter() {
+        for check in CHECKS {
             if options.disabled.contains(check.info.id) || ignored.contains(check.info.id) {
                 continue;
             }

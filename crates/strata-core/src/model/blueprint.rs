@@ -95,6 +95,10 @@ pub struct BlueprintInfo {
 /// chosen one against it (`*tuning.mode == SENTINEL`), so a misspelt mode
 /// does not compile.
 #[derive(Debug, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each flag is an ability of the mode that the others do not imply"
+)]
 pub struct Mode {
     /// The name written after `mode:`.
     pub name: &'static str,
@@ -134,6 +138,7 @@ impl Mode {
 
     /// The same mode, rendering custom resources of `operator`, which the
     /// platform must then declare.
+    #[must_use]
     pub const fn operator(self, operator: &'static str) -> Mode {
         Mode {
             operator: Some(operator),
@@ -142,6 +147,7 @@ impl Mode {
     }
 
     /// The same mode, its pods run by its operator rather than by Strata.
+    #[must_use]
     pub const fn operated(self) -> Mode {
         Mode {
             operated: true,
@@ -150,6 +156,7 @@ impl Mode {
     }
 
     /// The same mode, splitting data into `shards:`.
+    #[must_use]
     pub const fn sharded(self) -> Mode {
         Mode {
             sharded: true,
@@ -158,6 +165,7 @@ impl Mode {
     }
 
     /// The same mode, whose operator mounts the service's extra `volumes`.
+    #[must_use]
     pub const fn with_operated_volumes(self) -> Mode {
         Mode {
             operated_volumes: true,
@@ -166,6 +174,7 @@ impl Mode {
     }
 
     /// The same mode, whose operator hands its pods to `scheduler:`.
+    #[must_use]
     pub const fn with_operated_scheduling(self) -> Mode {
         Mode {
             operated_scheduling: true,
@@ -316,7 +325,7 @@ impl Catalog {
 
     /// Every blueprint's name, in catalog order.
     pub fn names(&self) -> Vec<&'static str> {
-        self.all().map(|b| b.name()).collect()
+        self.all().map(Blueprint::name).collect()
     }
 
     /// Every blueprint, in catalog order.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::*;
+use super::Profile;
 use crate::quantity::Quantity;
 
 /// A namespace the platform owns.

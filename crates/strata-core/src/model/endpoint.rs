@@ -10,15 +10,7 @@ pub const CLUSTER_DOMAIN: &str = "cluster.local";
 /// Every service exports `name`, `namespace` and `host`; one with ports also
 /// exports `port`, `address` and `url` for its first port and `ports.NAME`
 /// for each port.
-///
-/// ```
-/// use strata_core::model::{endpoint::exports, Port, Protocol};
-/// let ports = [Port { name: "http".into(), number: 8000, protocol: Protocol::Http, service_number: None }];
-/// let fields = exports("gateway", "isa", &ports);
-/// let url = fields.iter().find(|(k, _)| k == "url").unwrap();
-/// assert_eq!(url.1, "http://gateway.isa.svc.cluster.local:8000");
-/// ```
-pub fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, String)> {
+pub(super) fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, String)> {
     let host = format!("{name}.{namespace}.svc.{CLUSTER_DOMAIN}");
     let mut fields = vec![
         ("name".to_string(), name.to_string()),
@@ -48,15 +40,34 @@ pub fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, Stri
 
 /// `fields` with each of `overrides` replacing the field of its name, or
 /// added after them (a blueprint's `url` scheme, `secret`…).
-pub fn with_overrides(
+pub(super) fn with_overrides(
     mut fields: Vec<(String, String)>,
     overrides: &[(String, String)],
 ) -> Vec<(String, String)> {
     for (key, value) in overrides {
         match fields.iter_mut().find(|(k, _)| k == key) {
-            Some(field) => field.1 = value.clone(),
+            Some(field) => field.1.clone_from(value),
             None => fields.push((key.clone(), value.clone())),
         }
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exports;
+    use crate::model::{Port, Protocol};
+
+    #[test]
+    fn a_service_exports_the_url_of_its_first_port() {
+        let ports = [Port {
+            name: "http".into(),
+            number: 8000,
+            protocol: Protocol::Http,
+            service_number: None,
+        }];
+        let fields = exports("gateway", "isa", &ports);
+        let url = fields.iter().find(|(k, _)| k == "url").unwrap();
+        assert_eq!(url.1, "http://gateway.isa.svc.cluster.local:8000");
+    }
 }

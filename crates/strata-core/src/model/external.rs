@@ -12,21 +12,7 @@ use super::{External, Reach};
 /// `hosts` (every host, comma-separated), `port` (the first port),
 /// `address` (every host with the first port, comma-separated: a broker
 /// list) and `ports.NAME`.
-///
-/// ```
-/// use strata_core::model::{External, Reach, external::exports};
-/// let kafka = External {
-///     name: "kafka".into(),
-///     description: None,
-///     hosts: vec!["kafka-0.infra".into(), "kafka-1.infra".into()],
-///     ports: vec![("kafka".into(), 9092)],
-///     reach: Reach::Block("10.0.0.0/8".into()),
-/// };
-/// let fields = exports(&kafka);
-/// let address = fields.iter().find(|(k, _)| k == "address").unwrap();
-/// assert_eq!(address.1, "kafka-0.infra:9092,kafka-1.infra:9092");
-/// ```
-pub fn exports(external: &External) -> Vec<(String, String)> {
+pub(super) fn exports(external: &External) -> Vec<(String, String)> {
     let mut fields = vec![("name".to_string(), external.name.clone())];
     if let Some(host) = external.hosts.first() {
         fields.push(("host".into(), host.clone()));
@@ -161,5 +147,25 @@ impl Resolver<'_> {
             self.referenced.push(index);
         }
         Some(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exports;
+    use crate::model::{External, Reach};
+
+    #[test]
+    fn an_external_exports_every_host_with_the_first_port() {
+        let kafka = External {
+            name: "kafka".into(),
+            description: None,
+            hosts: vec!["kafka-0.infra".into(), "kafka-1.infra".into()],
+            ports: vec![("kafka".into(), 9092)],
+            reach: Reach::Block("10.0.0.0/8".into()),
+        };
+        let fields = exports(&kafka);
+        let address = fields.iter().find(|(k, _)| k == "address").unwrap();
+        assert_eq!(address.1, "kafka-0.infra:9092,kafka-1.infra:9092");
     }
 }

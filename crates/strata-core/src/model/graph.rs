@@ -193,7 +193,7 @@ mod tests {
             }
             for (v, &level) in layering.levels.iter().enumerate() {
                 prop_assert!(level >= 1);
-                prop_assert_eq!(layering.chain_to(v).len() as u32, level);
+                prop_assert_eq!(u32::try_from(layering.chain_to(v).len()).unwrap(), level);
             }
         }
 

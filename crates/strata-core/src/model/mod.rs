@@ -7,8 +7,8 @@
 
 mod blueprint;
 mod cluster;
-pub mod endpoint;
-pub mod external;
+mod endpoint;
+mod external;
 pub mod graph;
 mod network;
 pub mod reference;
@@ -28,6 +28,7 @@ pub use blueprint::{
     Blueprint, BlueprintInfo, Catalog, Key, Mode, OptionCheck, OptionDoc, OptionValue,
 };
 pub use cluster::*;
+pub use endpoint::CLUSTER_DOMAIN;
 pub use network::*;
 pub use resolve::environment_names;
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::*;
+use super::{GatewayKind, MeshKind, Port, ServiceId};
 
 /// An entry point into the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub struct Jwt {
 /// A route from a gateway to a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// Index into [`Platform::gateways`].
+    /// Index into [`Platform::gateways`](super::Platform::gateways).
     pub gateway: usize,
     /// The service.
     pub service: ServiceId,
@@ -138,6 +138,7 @@ pub struct CallPolicy {
 
 impl CallPolicy {
     /// This policy with `own`'s settings, field by field, over it.
+    #[must_use]
     pub fn under(self, own: CallPolicy) -> CallPolicy {
         CallPolicy {
             timeout_ms: own.timeout_ms.or(self.timeout_ms),
@@ -198,7 +199,7 @@ pub enum Reach {
 /// A service's calls to an external: an edge without a start-up wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExternalCall {
-    /// Index into [`Platform::externals`].
+    /// Index into [`Platform::externals`](super::Platform::externals).
     pub external: usize,
     /// How calls are made.
     pub calls: CallPolicy,

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::*;
+use super::{
+    AccessMode, Egress, ExternalCall, FileRef, HostAccess, Objectives, PodScheduler, Profile,
+    Protocol, Serve, ServiceId, TierId, Tuning, WorkloadKind, endpoint,
+};
 use crate::quantity::Quantity;
 use crate::source::Span;
 
@@ -274,6 +277,7 @@ pub struct Resources {
 
 impl Resources {
     /// Both together (a container and its sidecar), saturating.
+    #[must_use]
     pub fn plus(self, other: Resources) -> Resources {
         Resources {
             requests: self.requests.plus(other.requests),
@@ -283,6 +287,7 @@ impl Resources {
 
     /// The larger of the two, resource by resource: what the scheduler
     /// reserves for a pod whose init containers run before its containers.
+    #[must_use]
     pub fn at_least(self, other: Resources) -> Resources {
         let max = |a: Amounts, b: Amounts| Amounts {
             cpu: a.cpu.max(b.cpu),
@@ -306,6 +311,7 @@ pub struct Amounts {
 
 impl Amounts {
     /// Both together, saturating.
+    #[must_use]
     pub fn plus(self, other: Amounts) -> Amounts {
         Amounts {
             cpu: self.cpu.saturating_add(other.cpu),

@@ -164,7 +164,7 @@ pub struct Sibling {
 
 /// The databases and owners a service's `databases:` lists (the owner is
 /// the database's name unless given), for its siblings to find.
-pub fn listed_databases(spec: &ServiceSpec) -> Vec<(String, String)> {
+pub(super) fn listed_databases(spec: &ServiceSpec) -> Vec<(String, String)> {
     spec.databases
         .iter()
         .flat_map(|l| &l.value)
@@ -181,7 +181,7 @@ pub fn listed_databases(spec: &ServiceSpec) -> Vec<(String, String)> {
 }
 
 /// The object-store users a service's `users:` lists, for its siblings to find.
-pub fn listed_users(spec: &ServiceSpec) -> Vec<User> {
+pub(super) fn listed_users(spec: &ServiceSpec) -> Vec<User> {
     spec.users
         .iter()
         .flat_map(|m| m.value.iter())
@@ -310,6 +310,7 @@ impl Members {
     }
 
     /// The same group, reached by its operator on `ports`.
+    #[must_use]
     pub fn operated(mut self, ports: &[u16]) -> Members {
         self.operator_ports = ports.to_vec();
         self

@@ -8,11 +8,11 @@ use super::{Object, labels};
 use crate::model::Platform;
 
 /// The annotation Argo CD orders a sync by.
-pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+pub(super) const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 
 /// The Application of this environment, in setup (wave 0), if the spec
 /// delivers with Argo CD.
-pub fn render(platform: &Platform) -> Option<Object> {
+pub(super) fn render(platform: &Platform) -> Option<Object> {
     let argocd = platform.argocd.as_ref()?;
     let name = match &platform.environment {
         Some(env) => format!("{}-{env}", platform.name),
@@ -54,7 +54,7 @@ pub fn render(platform: &Platform) -> Option<Object> {
 
 /// Annotates every object with its wave, so that Argo CD applies wave after
 /// wave and waits for each to be healthy, as `strata render` orders them.
-pub fn annotate_waves(platform: &Platform, objects: &mut [Object]) {
+pub(super) fn annotate_waves(platform: &Platform, objects: &mut [Object]) {
     if platform.argocd.is_none() {
         return;
     }

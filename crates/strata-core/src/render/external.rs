@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::model::{Platform, Service};
 
 /// `STRATA_CALL_<EXTERNAL>_*` variables for each external `caller` calls.
-pub fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
+pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     let mut vars = Vec::new();
     for call in &caller.externals {
         let callee = platform.externals[call.external]
@@ -69,8 +69,7 @@ tiers:
         objects
             .iter()
             .find(|o| o.kind() == "NetworkPolicy" && o.name() == format!("{name}-egress"))
-            .map(|o| o.value["spec"]["egress"].clone())
-            .unwrap_or(Value::Null)
+            .map_or(Value::Null, |o| o.value["spec"]["egress"].clone())
     }
 
     #[test]

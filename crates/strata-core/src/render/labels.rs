@@ -11,7 +11,7 @@ pub const MANAGED_BY: &str = "strata";
 pub const TIER_LABEL: &str = "strata.dev/tier";
 
 /// Labels of objects that belong to the platform but to no service.
-pub fn platform(platform: &Platform) -> Map<String, Value> {
+pub(super) fn platform(platform: &Platform) -> Map<String, Value> {
     let mut labels = Map::new();
     for (k, v) in &platform.labels {
         labels.insert(k.clone(), json!(v));
@@ -22,7 +22,7 @@ pub fn platform(platform: &Platform) -> Map<String, Value> {
 }
 
 /// The recommended labels of every object of a service, and its tier.
-pub fn service(platform: &Platform, service: &Service) -> Map<String, Value> {
+pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Value> {
     let mut labels = self::platform(platform);
     for (k, v) in &service.labels {
         labels.insert(k.clone(), json!(v));
@@ -38,7 +38,7 @@ pub fn service(platform: &Platform, service: &Service) -> Map<String, Value> {
 }
 
 /// The labels that select a service's pods; never changed after creation.
-pub fn selector(platform: &Platform, service: &Service) -> Map<String, Value> {
+pub(super) fn selector(platform: &Platform, service: &Service) -> Map<String, Value> {
     let mut labels = Map::new();
     labels.insert("app.kubernetes.io/name".into(), json!(service.name));
     labels.insert("app.kubernetes.io/instance".into(), json!(platform.name));

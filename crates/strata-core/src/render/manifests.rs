@@ -8,7 +8,7 @@ use crate::source::SourceFile;
 use crate::spec::yaml;
 
 /// Every object of every tier's manifest files.
-pub fn render(
+pub(super) fn render(
     platform: &Platform,
     assets: &dyn Assets,
     errors: &mut Vec<Diagnostic>,

@@ -16,10 +16,10 @@ pub mod network;
 mod patch;
 mod policy;
 mod registry;
-pub mod scheduling;
+mod scheduling;
 mod service;
 mod traffic;
-pub(crate) mod workload;
+mod workload;
 
 use serde_json::Value;
 
@@ -31,6 +31,8 @@ pub use labels::{MANAGED_BY, TIER_LABEL};
 pub use mesh::{MERGED_METRICS_PORT, scrape_port};
 pub use network::{api_server, member_policies};
 pub use registry::{PullSecret, add_pull_secrets, pull_secret_refs};
+pub(crate) use scheduling::{QUEUE_LABEL, queue_name};
+pub(crate) use workload::{NATIVE_SIDECAR_ANNOTATION, claim_spec, placement, sized_claim_spec};
 
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.

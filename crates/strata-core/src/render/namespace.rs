@@ -12,7 +12,7 @@ use crate::model::{
 use crate::quantity::{Measure, Quantity};
 
 /// Setup objects, all in wave 0.
-pub fn render(platform: &Platform) -> Vec<Object> {
+pub(super) fn render(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for namespace in &platform.namespaces {
         // Unless the spec says otherwise, the namespace enforces the least

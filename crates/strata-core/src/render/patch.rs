@@ -6,7 +6,7 @@ use crate::model::{Patch, PatchChange, Platform, Service};
 
 /// Applies every patch of `service` to `objects`, reporting targets that do
 /// not exist or are ambiguous, patches that fail, and renames.
-pub fn apply(
+pub(super) fn apply(
     platform: &Platform,
     service: &Service,
     objects: &mut [Object],

@@ -7,7 +7,7 @@ use super::labels;
 use crate::model::{Platform, Scaling, Service, WorkloadKind};
 
 /// The availability and scaling objects of a service.
-pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     let runtime = &service.runtime;
     let mut out = Vec::new();
     let scalable = matches!(

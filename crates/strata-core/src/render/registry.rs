@@ -59,7 +59,7 @@ pub fn add_pull_secrets(platform: &Platform, pod: &mut Value) {
 
 /// The pull secrets of declared registries that `objects` name, each with
 /// the namespaces of the objects naming it.
-pub fn needed(platform: &Platform, objects: &[Object]) -> Vec<PullSecret> {
+pub(super) fn needed(platform: &Platform, objects: &[Object]) -> Vec<PullSecret> {
     if platform.registries.is_empty() {
         return Vec::new();
     }

@@ -10,12 +10,12 @@ use crate::quantity::Measure;
 
 /// The pod annotation naming the Volcano queue of a pod that belongs to no
 /// Volcano job (its PodGroup is made for it in that queue).
-pub const QUEUE_ANNOTATION: &str = "scheduling.volcano.sh/queue-name";
+pub(super) const QUEUE_ANNOTATION: &str = "scheduling.volcano.sh/queue-name";
 /// The label naming the Volcano queue of a KubeRay `RayCluster`.
-pub const QUEUE_LABEL: &str = "volcano.sh/queue-name";
+pub(crate) const QUEUE_LABEL: &str = "volcano.sh/queue-name";
 
 /// The Volcano queue of a namespace: named after it.
-pub fn queue_name(namespace: &str) -> &str {
+pub(crate) fn queue_name(namespace: &str) -> &str {
     namespace
 }
 
@@ -23,7 +23,7 @@ pub fn queue_name(namespace: &str) -> &str {
 /// schedules, in the wave of the first of them (after Volcano's CRDs when
 /// a tier installs it): the namespace's budget as its capability, so the
 /// scheduler holds back what the ResourceQuota would refuse.
-pub fn queues(platform: &Platform) -> Vec<Object> {
+pub(super) fn queues(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for namespace in &platform.namespaces {
         let Some(first) = platform

@@ -9,24 +9,24 @@ use crate::diag::Diagnostic;
 use crate::model::{FileContent, Platform, Protocol, Service, Spawned, WorkloadKind};
 
 /// The name of a service's headless Service (StatefulSet identity).
-pub fn headless_name(service: &Service) -> String {
+pub(super) fn headless_name(service: &Service) -> String {
     format!("{}-headless", service.name)
 }
 
 /// The name of a service's ConfigMap of files.
-pub fn config_name(service: &Service) -> String {
+pub(super) fn config_name(service: &Service) -> String {
     format!("{}-config", service.name)
 }
 
 /// The name of the ConfigMap holding a service's literal variables.
-pub fn env_config_name(service: &Service) -> String {
+pub(super) fn env_config_name(service: &Service) -> String {
     format!("{}-env", service.name)
 }
 
 /// The ConfigMap of a service's literal variables (references resolved), for
 /// a service with `envFrom: configMap`; Secret and ConfigMap references stay
 /// in the pod spec.
-pub fn env_config_map(platform: &Platform, service: &Service) -> Option<Value> {
+pub(super) fn env_config_map(platform: &Platform, service: &Service) -> Option<Value> {
     if !service.env_config_map {
         return None;
     }
@@ -47,7 +47,7 @@ pub fn env_config_map(platform: &Platform, service: &Service) -> Option<Value> {
 }
 
 /// A ServiceAccount of its own, so permissions never leak between services.
-pub fn service_account(platform: &Platform, service: &Service) -> Value {
+pub(super) fn service_account(platform: &Platform, service: &Service) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -59,7 +59,7 @@ pub fn service_account(platform: &Platform, service: &Service) -> Value {
 /// The ServiceAccount of the pods a service spawns (`NAME-spawned`), for
 /// the spawner to run them as: an identity of their own in the mesh, no
 /// API token.
-pub fn spawned_account(platform: &Platform, service: &Service) -> Option<Value> {
+pub(super) fn spawned_account(platform: &Platform, service: &Service) -> Option<Value> {
     service.spawns.as_ref()?;
     Some(json!({
         "apiVersion": "v1",
@@ -71,7 +71,7 @@ pub fn spawned_account(platform: &Platform, service: &Service) -> Option<Value> 
 
 /// The Role and RoleBinding granting a service's ServiceAccount its
 /// `access:` in its namespace; none without `access:`.
-pub fn access(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn access(platform: &Platform, service: &Service) -> Vec<Value> {
     if service.access.is_empty() {
         return Vec::new();
     }
@@ -98,7 +98,7 @@ pub fn access(platform: &Platform, service: &Service) -> Vec<Value> {
 }
 
 /// The ConfigMap of a service's configuration files.
-pub fn config_map(
+pub(super) fn config_map(
     platform: &Platform,
     service: &Service,
     assets: &dyn Assets,
@@ -155,7 +155,7 @@ fn port_entries(service: &Service) -> Vec<Value> {
 
 /// A ClusterIP Service for a service with ports, and a headless one for a
 /// StatefulSet's stable pod names.
-pub fn services(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn services(platform: &Platform, service: &Service) -> Vec<Value> {
     if service.ports.is_empty() || !service.kind.is_long_running() {
         return Vec::new();
     }
@@ -191,7 +191,7 @@ pub fn services(platform: &Platform, service: &Service) -> Vec<Value> {
 
 /// Renders the Secrets whose values the spec gives into `objects`; returns
 /// those left for `apply` to generate.
-pub fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedSecret> {
+pub(super) fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedSecret> {
     let mut generated = Vec::new();
     for secret in &platform.secrets {
         if !secret.generate.is_empty() {

@@ -14,7 +14,7 @@ impl Assets for Files {
     fn read(&self, path: &str) -> Result<String, String> {
         self.0
             .get(path)
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .ok_or_else(|| "no such file".to_string())
     }
 }
@@ -85,7 +85,7 @@ fn objects_come_in_wave_then_kind_order() {
         .map(|o| (o.wave, kind_rank(o.kind())))
         .collect();
     let mut sorted = keys.clone();
-    sorted.sort();
+    sorted.sort_unstable();
     assert_eq!(keys, sorted);
     let db = objects
         .iter()
@@ -2351,19 +2351,19 @@ tiers:
     // A Job's pod completes only if its proxy stops with it.
     assert_eq!(
         find(&objects, "Job", "migrate")["spec"]["template"]["metadata"]["annotations"]
-            [crate::render::workload::NATIVE_SIDECAR_ANNOTATION],
+            [crate::render::NATIVE_SIDECAR_ANNOTATION],
         json!("true")
     );
     assert_eq!(
         find(&objects, "CronJob", "report")["spec"]["jobTemplate"]["spec"]["template"]["metadata"]
-            ["annotations"][crate::render::workload::NATIVE_SIDECAR_ANNOTATION],
+            ["annotations"][crate::render::NATIVE_SIDECAR_ANNOTATION],
         json!("true")
     );
     let annotations = |name: &str| {
         find(&objects, "Deployment", name)["spec"]["template"]["metadata"]["annotations"].clone()
     };
     assert_eq!(
-        annotations("api")[crate::render::workload::NATIVE_SIDECAR_ANNOTATION],
+        annotations("api")[crate::render::NATIVE_SIDECAR_ANNOTATION],
         json!("true")
     );
     assert!(annotations("web").is_null(), "only pods with init steps");

@@ -14,7 +14,7 @@ const OUTLIER_INTERVAL_SECONDS: u32 = 10;
 
 /// Mesh traffic policy objects, one DestinationRule and one VirtualService
 /// per service that is called; nothing without a mesh.
-pub fn render(platform: &Platform) -> Vec<Object> {
+pub(super) fn render(platform: &Platform) -> Vec<Object> {
     if platform.network.mesh != Some(MeshKind::Istio) {
         return Vec::new();
     }
@@ -202,7 +202,7 @@ fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {
 
 /// Istio's `retries` for `attempts` retries within `timeout_ms`: each try
 /// gets an equal share of the timeout; with no retry, the one try has all of it.
-pub fn retry_policy(attempts: u32, timeout_ms: Option<u64>) -> Value {
+pub(super) fn retry_policy(attempts: u32, timeout_ms: Option<u64>) -> Value {
     let mut retries = json!({ "attempts": attempts, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,5xx" });
     if let Some(ms) = timeout_ms {
         retries["perTryTimeout"] = json!(format!("{}ms", (ms / u64::from(attempts + 1)).max(1)));
@@ -212,7 +212,7 @@ pub fn retry_policy(attempts: u32, timeout_ms: Option<u64>) -> Value {
 
 /// `STRATA_CALL_<CALLEE>_*` variables telling a caller's client how to call
 /// each service it needs, when there is no mesh to enforce it.
-pub fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
+pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     if platform.network.mesh.is_some() {
         return Vec::new();
     }

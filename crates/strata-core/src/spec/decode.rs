@@ -341,21 +341,21 @@ decode_integer!(u16, u32, u64);
 impl Decode for f64 {
     const EXPECTED: &'static str = "a number";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
-            NodeKind::Scalar {
-                text,
-                quoted: false,
-            } => match text.parse::<f64>() {
+        if let NodeKind::Scalar {
+            text,
+            quoted: false,
+        } = &node.kind
+        {
+            match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Some(v),
                 _ => {
                     d.wrong_type(node, Self::EXPECTED);
                     None
                 }
-            },
-            _ => {
-                d.wrong_type(node, Self::EXPECTED);
-                None
             }
+        } else {
+            d.wrong_type(node, Self::EXPECTED);
+            None
         }
     }
 }

@@ -360,7 +360,7 @@ mod tests {
             crate::spec::service::StorageSpec::Volume(v) => {
                 assert_eq!(v.mount_path.unwrap().value, "/var/lib/db");
             }
-            other => panic!("{other:?}"),
+            other @ crate::spec::service::StorageSpec::Size(_) => panic!("{other:?}"),
         }
     }
 

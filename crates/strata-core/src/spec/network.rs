@@ -372,7 +372,13 @@ impl Decode for Millis {
         };
         match (number.parse::<f64>(), factor) {
             (Ok(n), Some(f)) if n.is_finite() && n >= 0.0 && n * f < 1e12 => {
-                Some(Millis((n * f).round() as u64))
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "finite, non-negative and below 10^12, checked just above"
+                )]
+                let millis = (n * f).round() as u64;
+                Some(Millis(millis))
             }
             _ => {
                 let hint = if unit.is_empty() {

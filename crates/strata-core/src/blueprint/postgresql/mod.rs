@@ -565,7 +565,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "http://{}.{}.svc.{}:{}",
                 store.name,
                 store.namespace,
-                crate::model::endpoint::CLUSTER_DOMAIN,
+                crate::model::CLUSTER_DOMAIN,
                 port.service_port()
             ));
         }

@@ -9,6 +9,15 @@
 //! above the right box, down a track kept for the right box, into its left
 //! side. No arrow passes behind a box.
 
+// Pixel arithmetic: counts of columns, rows and characters become
+// coordinates of a picture a few thousand pixels wide, far from any
+// integer's limits.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 use std::collections::BTreeMap;
 
 use super::Diagram;
@@ -131,12 +140,11 @@ impl Layout {
         let mut tracks: Vec<Vec<(usize, bool)>> = vec![Vec::new(); used.len() + 1];
         let mut track_of = |gutter: usize, key: (usize, bool)| -> usize {
             let list = &mut tracks[gutter];
-            match list.iter().position(|k| *k == key) {
-                Some(i) => i,
-                None => {
-                    list.push(key);
-                    list.len() - 1
-                }
+            if let Some(i) = list.iter().position(|k| *k == key) {
+                i
+            } else {
+                list.push(key);
+                list.len() - 1
             }
         };
         let link_tracks: Vec<(usize, usize)> = ends

@@ -5,6 +5,15 @@
 //! class="node">` and every arrow a `<polyline class="link">`, so tests
 //! and stylesheets can find them.
 
+// Pixel arithmetic: counts of columns, rows and characters become
+// coordinates of a picture a few thousand pixels wide, far from any
+// integer's limits.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 use std::fmt::Write as _;
 
 use super::layout::{BOX_HEIGHT, Layout, Rect};
@@ -18,7 +27,7 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"##,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#,
         w = layout.width,
         h = layout.height
     );

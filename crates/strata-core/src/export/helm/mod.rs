@@ -59,13 +59,14 @@ pub fn files(base: &RenderedSet, environments: &[RenderedSet]) -> Vec<(PathBuf, 
         let Some(first) = first else { continue };
         let index = match &first.tier {
             None => 0,
-            Some(tier) => match charts.iter().position(|c| c.tier.as_deref() == Some(tier)) {
-                Some(i) => i,
-                None => {
+            Some(tier) => {
+                if let Some(i) = charts.iter().position(|c| c.tier.as_deref() == Some(tier)) {
+                    i
+                } else {
                     charts.push(Chart::new(Some(tier.clone())));
                     charts.len() - 1
                 }
-            },
+            }
         };
         charts[index].add(family, &mut global);
     }
@@ -216,8 +217,7 @@ mod tests {
         files
             .iter()
             .find(|(p, _)| p == &PathBuf::from(path))
-            .map(|(_, c)| c.as_str())
-            .unwrap_or_else(|| panic!("no {path}"))
+            .map_or_else(|| panic!("no {path}"), |(_, c)| c.as_str())
     }
 
     #[test]

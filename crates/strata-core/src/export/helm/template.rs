@@ -211,10 +211,8 @@ impl TemplateBuilder<'_> {
             && steps[steps.len() - 3] == "containers"
             && steps[steps.len() - 2] == "0";
         let name = match (self.kind, steps.as_slice()) {
-            (_, ["metadata", "namespace"]) | ("Namespace", ["metadata", "name"]) => {
-                return Some(self.namespace_hole(versions));
-            }
-            (_, [.., "matchLabels", "kubernetes.io/metadata.name"]) => {
+            (_, ["metadata", "namespace"] | [.., "matchLabels", "kubernetes.io/metadata.name"])
+            | ("Namespace", ["metadata", "name"]) => {
                 return Some(self.namespace_hole(versions));
             }
             (kind, ["spec", "replicas"]) if REPLICATED_KINDS.contains(&kind) => "replicas",

@@ -57,7 +57,7 @@ impl Values {
                 .find(|h| h.path == path || h.path.starts_with(&path) || path.starts_with(&h.path));
             match clashes {
                 Some(h) if h.path == path && h.values == values && h.style == style => return path,
-                Some(_) => continue,
+                Some(_) => {}
                 None => {
                     self.holes.push(Hole {
                         path: path.clone(),

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{Resolver, text};
-use crate::model::*;
+use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Tier, Tuning};
 use crate::source::Span;
 use crate::spec::service::{NeedSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -124,7 +124,7 @@ impl Resolver<'_> {
                     filled.needs = Some(Spanned {
                         value: vec![need],
                         span,
-                    })
+                    });
                 }
             }
         }
@@ -166,7 +166,7 @@ impl Resolver<'_> {
                 filled.needs = Some(Spanned {
                     value: vec![need],
                     span: operator_tier.span,
-                })
+                });
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Delivery by Argo CD: the Application of an environment.
 
 use super::{Resolver, text};
-use crate::model::*;
+use crate::model::{ArgoCd, SyncRetry};
 
 impl Resolver<'_> {
     /// The Argo CD Application of environment `env`: it syncs the

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use super::Resolver;
 use crate::diag::suggestion;
 use crate::model::reference::{Piece, split};
-use crate::model::*;
+use crate::model::{
+    Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar, InitStep, Service, ServiceId,
+};
 use crate::source::Span;
 use crate::spec::names::EnvName;
 use crate::spec::service::{EnvValueSpec, ServiceSpec};
@@ -189,23 +191,21 @@ impl Resolver<'_> {
                         && let Some(index) = self.reference_external(&r.target)
                     {
                         let fields = super::external::exports(&self.externals[index]);
-                        match fields.iter().find(|(k, _)| *k == r.field) {
-                            Some((_, value)) => out.push_str(value),
-                            None => {
-                                let names: Vec<&str> =
-                                    fields.iter().map(|(k, _)| k.as_str()).collect();
-                                self.error(
-                                    "unknown-field",
-                                    format!(
-                                        "the external `{}` does not export `{}`",
-                                        r.target, r.field
-                                    ),
-                                    at,
-                                    "not exported",
-                                    format!("`{}` exports: {}", r.target, names.join(", ")),
-                                );
-                                ok = false;
-                            }
+                        if let Some((_, value)) = fields.iter().find(|(k, _)| *k == r.field) {
+                            out.push_str(value);
+                        } else {
+                            let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                            self.error(
+                                "unknown-field",
+                                format!(
+                                    "the external `{}` does not export `{}`",
+                                    r.target, r.field
+                                ),
+                                at,
+                                "not exported",
+                                format!("`{}` exports: {}", r.target, names.join(", ")),
+                            );
+                            ok = false;
                         }
                         continue;
                     }
@@ -231,29 +231,28 @@ impl Resolver<'_> {
                         continue;
                     };
                     let fields = &endpoints[id.0];
-                    match fields.iter().find(|(k, _)| *k == r.field) {
-                        Some((_, value)) => out.push_str(value),
-                        None => {
-                            let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
-                            let help = match crate::diag::closest(&r.field, names.iter().copied()) {
-                                Some(c) => format!(
-                                    "did you mean `${{{}.{c}}}`? `{}` exports: {}",
-                                    r.target,
-                                    r.target,
-                                    names.join(", ")
-                                ),
-                                None => format!("`{}` exports: {}", r.target, names.join(", ")),
-                            };
-                            self.error(
-                                "unknown-field",
-                                format!("the service `{}` does not export `{}`", r.target, r.field),
-                                at,
-                                "not exported",
-                                help,
-                            );
-                            ok = false;
-                            continue;
-                        }
+                    if let Some((_, value)) = fields.iter().find(|(k, _)| *k == r.field) {
+                        out.push_str(value);
+                    } else {
+                        let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                        let help = match crate::diag::closest(&r.field, names.iter().copied()) {
+                            Some(c) => format!(
+                                "did you mean `${{{}.{c}}}`? `{}` exports: {}",
+                                r.target,
+                                r.target,
+                                names.join(", ")
+                            ),
+                            None => format!("`{}` exports: {}", r.target, names.join(", ")),
+                        };
+                        self.error(
+                            "unknown-field",
+                            format!("the service `{}` does not export `{}`", r.target, r.field),
+                            at,
+                            "not exported",
+                            help,
+                        );
+                        ok = false;
+                        continue;
                     }
                     references.push(Dependency {
                         target: DependencyTarget::Service(id),

@@ -29,25 +29,24 @@ pub(crate) fn select<'d>(doc: &'d Document, name: &str) -> Result<&'d Environmen
         .environments
         .as_ref()
         .and_then(|envs| envs.value.get(name));
-    match found {
-        Some(env) => Ok(&env.value),
-        None => {
-            let names = environment_names(&doc.spec);
-            let mut diagnostic = Diagnostic::error(
-                "unknown-environment",
-                format!(
-                    "the environment `{name}` is not defined in {}",
-                    doc.file.name()
-                ),
-            );
-            diagnostic.file = Some(doc.file.clone());
-            Err(diagnostic.help(if names.is_empty() {
-                "this spec defines no environments; add them under `environments:` or drop `--env`"
-                    .to_string()
-            } else {
-                suggestion(name, &names, "environment")
-            }))
-        }
+    if let Some(env) = found {
+        Ok(&env.value)
+    } else {
+        let names = environment_names(&doc.spec);
+        let mut diagnostic = Diagnostic::error(
+            "unknown-environment",
+            format!(
+                "the environment `{name}` is not defined in {}",
+                doc.file.name()
+            ),
+        );
+        diagnostic.file = Some(doc.file.clone());
+        Err(diagnostic.help(if names.is_empty() {
+            "this spec defines no environments; add them under `environments:` or drop `--env`"
+                .to_string()
+        } else {
+            suggestion(name, &names, "environment")
+        }))
     }
 }
 
@@ -69,20 +68,19 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic
             let Some(service) = key.as_scalar() else {
                 continue;
             };
-            match service_node(&mut root, service) {
-                Some(target) => target.merge(value),
-                None => {
-                    let known = service_names(&doc.root);
-                    let known: Vec<&str> = known.iter().map(String::as_str).collect();
-                    errors.push(
-                        Diagnostic::error(
-                            "unknown-service",
-                            format!("environment `{name}` overrides `{service}`, which is not a service of this platform"),
-                        )
-                        .at(&doc.file, key.span, "no such service")
-                        .help(suggestion(service, &known, "service")),
-                    );
-                }
+            if let Some(target) = service_node(&mut root, service) {
+                target.merge(value);
+            } else {
+                let known = service_names(&doc.root);
+                let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                errors.push(
+                    Diagnostic::error(
+                        "unknown-service",
+                        format!("environment `{name}` overrides `{service}`, which is not a service of this platform"),
+                    )
+                    .at(&doc.file, key.span, "no such service")
+                    .help(suggestion(service, &known, "service")),
+                );
             }
         }
     }

@@ -19,7 +19,11 @@ use crate::spec::yaml::{self, Node, NodeKind};
 /// # Errors
 /// A recipe that does not decode as a service: a bug of the blueprint, which
 /// the catalog's tests rule out.
-pub fn fill(own: &ServiceSpec, tuning: &Tuning, span: Span) -> Result<ServiceSpec, Diagnostic> {
+pub(super) fn fill(
+    own: &ServiceSpec,
+    tuning: &Tuning,
+    span: Span,
+) -> Result<ServiceSpec, Diagnostic> {
     let mut recipe = tuning.blueprint.recipe(tuning);
     if recipe.spec.get("replicas").is_none() && recipe.spec["kind"] != "daemon" {
         recipe.spec["replicas"] = tuning.mode.replicas.into();
@@ -66,6 +70,6 @@ fn respan(node: &mut Node, span: Span) {
             }
         }
         NodeKind::Seq(items) => items.iter_mut().for_each(|i| respan(i, span)),
-        _ => {}
+        NodeKind::Scalar { .. } => {}
     }
 }

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use super::Resolver;
 use super::network::controller;
 use crate::diag::suggestion;
-use crate::model::*;
+use crate::model::{
+    Cors, DEFAULT_CORS_METHODS, Gateway, GatewayKind, Jwt, Listen, MeshKind, Peer, Protocol, Route,
+    Service, ServiceId, Span,
+};
 use crate::spec::network::{CorsSpec, ServiceType};
 
 /// Where a gateway kind's proxy usually runs.
@@ -56,7 +59,10 @@ fn cors(spec: &CorsSpec) -> Cors {
                 .iter()
                 .map(|m| m.value.to_ascii_uppercase())
                 .collect(),
-            None => DEFAULT_CORS_METHODS.iter().map(|m| m.to_string()).collect(),
+            None => DEFAULT_CORS_METHODS
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         },
     }
 }
@@ -323,9 +329,10 @@ impl Resolver<'_> {
     ) -> Option<Route> {
         let names: Vec<&str> = gateways.iter().map(|g| g.name.as_str()).collect();
         let gateway = match (&spec.via, gateways.len()) {
-            (Some(via), _) => match gateways.iter().position(|g| g.name == via.value.0) {
-                Some(g) => g,
-                None => {
+            (Some(via), _) => {
+                if let Some(g) = gateways.iter().position(|g| g.name == via.value.0) {
+                    g
+                } else {
                     let help = if names.is_empty() {
                         "declare it under `gateways:`".to_string()
                     } else {
@@ -340,7 +347,7 @@ impl Resolver<'_> {
                     );
                     return None;
                 }
-            },
+            }
             (None, 1) => 0,
             (None, 0) => {
                 self.error(
@@ -368,9 +375,10 @@ impl Resolver<'_> {
             }
         };
         let port = match &spec.port {
-            Some(name) => match service.ports.iter().find(|p| p.name == name.value.0) {
-                Some(p) => p.clone(),
-                None => {
+            Some(name) => {
+                if let Some(p) = service.ports.iter().find(|p| p.name == name.value.0) {
+                    p.clone()
+                } else {
                     let ports: Vec<&str> = service.ports.iter().map(|p| p.name.as_str()).collect();
                     let help = suggestion(&name.value.0, &ports, "port");
                     self.error(
@@ -385,14 +393,15 @@ impl Resolver<'_> {
                     );
                     return None;
                 }
-            },
-            None => match service
-                .ports
-                .iter()
-                .find(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc))
-            {
-                Some(p) => p.clone(),
-                None => {
+            }
+            None => {
+                if let Some(p) = service
+                    .ports
+                    .iter()
+                    .find(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc))
+                {
+                    p.clone()
+                } else {
                     self.error(
                         "unroutable-service",
                         format!("`{}` has no HTTP or gRPC port to route to", service.name),
@@ -402,7 +411,7 @@ impl Resolver<'_> {
                     );
                     return None;
                 }
-            },
+            }
         };
         for path in [spec.path.as_ref(), spec.rewrite.as_ref()]
             .into_iter()

@@ -4,7 +4,7 @@
 
 use super::Resolver;
 use crate::diag::Diagnostic;
-use crate::model::*;
+use crate::model::{Amounts, Bounds, Budget, ContainerLimits, Resources};
 use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
 use crate::spec::Spanned;

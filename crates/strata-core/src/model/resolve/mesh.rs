@@ -2,7 +2,9 @@
 //! sidecar rate limits, telemetry, and which tiers join the mesh.
 
 use super::Resolver;
-use crate::model::*;
+use crate::model::{
+    CallPolicy, Edge, Gateway, LoadBalancer, Protocol, Route, Serve, Service, Telemetry, Tier,
+};
 use crate::spec::network::LoadBalancerSpec;
 use crate::spec::service::ServiceSpec;
 

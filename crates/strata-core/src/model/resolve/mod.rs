@@ -34,7 +34,10 @@ pub use storage::DEFAULT_MOUNT_PATH;
 use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
-use super::*;
+use super::{
+    CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Objectives, Platform, ServiceId,
+    TierId, external,
+};
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
 use crate::spec::platform::{EnvironmentSpec, PlatformSpec};
@@ -151,8 +154,7 @@ impl Resolver<'_> {
         let base_shared = spec
             .namespace
             .as_ref()
-            .map(text)
-            .unwrap_or_else(|| spec.platform.value.0.clone());
+            .map_or_else(|| spec.platform.value.0.clone(), text);
         self.renames = self.namespace_renames(&base_shared);
         let shared_namespace = self.renamed(&base_shared);
 

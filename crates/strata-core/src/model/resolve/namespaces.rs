@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::limits::budget;
 use super::{Resolver, labels, text};
 use crate::diag::{Diagnostic, suggestion};
-use crate::model::*;
+use crate::model::{Namespace, PodSecurity, Profile, Service, Tenant, Tier};
 use crate::spec::Spanned;
 
 impl Resolver<'_> {
@@ -36,8 +36,7 @@ impl Resolver<'_> {
                     .value
                     .namespace
                     .as_ref()
-                    .map(text)
-                    .unwrap_or_else(|| format!("tenant-{}", name.value.0)),
+                    .map_or_else(|| format!("tenant-{}", name.value.0), text),
             );
             if namespaces.iter().any(|n| n.name == namespace) {
                 let span = tenant
@@ -112,43 +111,40 @@ impl Resolver<'_> {
                 }
                 found => found.map(|i| &mut namespaces[i]),
             };
-            match found {
-                Some(namespace) => {
-                    let own = self.own_labels(settings.value.labels.as_ref());
-                    namespace.labels.extend(own);
-                    namespace
-                        .annotations
-                        .extend(labels(settings.value.annotations.as_ref()));
-                    if let Some(b) = &settings.value.budget {
-                        namespace.budget = Some(budget(&b.value));
-                    }
-                    if let Some(limits) = &settings.value.limits {
-                        namespace.limits = self.container_limits(&limits.value);
-                    }
-                    if let Some(levels) = &settings.value.pod_security {
-                        let level = |l: &Option<Spanned<Profile>>| l.as_ref().map(|p| p.value);
-                        namespace.pod_security = PodSecurity {
-                            enforce: level(&levels.value.enforce),
-                            audit: level(&levels.value.audit),
-                            warn: level(&levels.value.warn),
-                        };
-                        if let Some(enforce) = &levels.value.enforce {
-                            self.pod_security_violations(&namespace.name, enforce, services);
-                        }
+            if let Some(namespace) = found {
+                let own = self.own_labels(settings.value.labels.as_ref());
+                namespace.labels.extend(own);
+                namespace
+                    .annotations
+                    .extend(labels(settings.value.annotations.as_ref()));
+                if let Some(b) = &settings.value.budget {
+                    namespace.budget = Some(budget(&b.value));
+                }
+                if let Some(limits) = &settings.value.limits {
+                    namespace.limits = self.container_limits(&limits.value);
+                }
+                if let Some(levels) = &settings.value.pod_security {
+                    let level = |l: &Option<Spanned<Profile>>| l.as_ref().map(|p| p.value);
+                    namespace.pod_security = PodSecurity {
+                        enforce: level(&levels.value.enforce),
+                        audit: level(&levels.value.audit),
+                        warn: level(&levels.value.warn),
+                    };
+                    if let Some(enforce) = &levels.value.enforce {
+                        self.pod_security_violations(&namespace.name, enforce, services);
                     }
                 }
-                None => {
-                    let names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
-                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    let help = suggestion(&name.value.0, &names, "namespace");
-                    self.error(
-                        "unknown-namespace",
-                        format!("no tier or tenant uses the namespace `{}`", name.value.0),
-                        name.span,
-                        "unused namespace",
-                        help,
-                    );
-                }
+            } else {
+                let names: Vec<String> = namespaces.iter().map(|n| n.name.clone()).collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let help = suggestion(&name.value.0, &names, "namespace");
+                self.error(
+                    "unknown-namespace",
+                    format!("no tier or tenant uses the namespace `{}`", name.value.0),
+                    name.span,
+                    "unused namespace",
+                    help,
+                );
             }
         }
         if let Some(environment) = self.environment {

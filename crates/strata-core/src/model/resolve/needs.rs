@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::Resolver;
 use crate::diag::suggestion;
-use crate::model::*;
+use crate::model::{Dependency, DependencyOrigin, DependencyTarget, Service, ServiceId, TierId};
 use crate::spec::service::{NeedSpec, ServiceSpec};
 
 impl Resolver<'_> {

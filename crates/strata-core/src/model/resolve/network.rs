@@ -6,19 +6,23 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::Resolver;
 use crate::diag::suggestion;
-use crate::model::*;
+use crate::model::{
+    CallPolicy, DependencyTarget, Edge, Egress, Gateway, GatewayKind, KONG_TLS_PORT,
+    KONG_TLS_PORT_NUMBER, MeshKind, Network, Peer, Port, Protocol, Route, Service, ServiceId, Span,
+    Spawned, Tier,
+};
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec};
 use crate::spec::service::{ServiceSpec, SpawnsSpec};
 
 /// Where Prometheus runs when the spec does not say.
-pub const DEFAULT_SCRAPER_NAMESPACE: &str = "monitoring";
+pub(super) const DEFAULT_SCRAPER_NAMESPACE: &str = "monitoring";
 
 /// Where Istio's control plane runs when the spec does not say.
-pub const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "istio-system";
+pub(super) const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "istio-system";
 
 /// The label of istiod's pods (every revision's).
-pub const CONTROL_PLANE_LABEL: (&str, &str) = ("app", "istiod");
+pub(super) const CONTROL_PLANE_LABEL: (&str, &str) = ("app", "istiod");
 
 /// Everything networking adds to a platform.
 pub(super) struct Networking {

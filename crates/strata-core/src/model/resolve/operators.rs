@@ -12,7 +12,7 @@ const SCHEDULER_OPERATORS: &[&str] = &["volcano"];
 
 /// Checks the platform's `operators:`: each is one the catalog knows, and
 /// declared exactly one way.
-pub fn check_operators(
+pub(super) fn check_operators(
     catalog: &Catalog,
     spec: &PlatformSpec,
     tiers: &[&str],
@@ -80,7 +80,7 @@ pub fn check_operators(
 }
 
 /// The namespace an `installed: true` operator runs in, when the spec says.
-pub fn operator_namespace<'a>(spec: &'a PlatformSpec, operator: &str) -> Option<&'a str> {
+pub(super) fn operator_namespace<'a>(spec: &'a PlatformSpec, operator: &str) -> Option<&'a str> {
     spec.operators
         .as_ref()?
         .value
@@ -92,7 +92,7 @@ pub fn operator_namespace<'a>(spec: &'a PlatformSpec, operator: &str) -> Option<
 }
 
 /// The tier whose manifests install `operator`, when the platform says so.
-pub fn operator_tier<'a>(
+pub(super) fn operator_tier<'a>(
     spec: &'a PlatformSpec,
     operator: &str,
 ) -> Option<&'a Spanned<crate::spec::names::Name>> {

@@ -5,7 +5,10 @@
 
 use super::Resolver;
 use crate::diag::{closest, suggestion};
-use crate::model::*;
+use crate::model::{
+    Autoscale, Config, ConfigFile, FileContent, FileRef, Metrics, Patch, PatchChange, Port, Probes,
+    Profile, Protocol, Runtime, Scaling, Security, Span, WorkloadKind,
+};
 use crate::spec::Spanned;
 use crate::spec::platform::DefaultsSpec;
 use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, ScalingSpec, SecuritySpec};

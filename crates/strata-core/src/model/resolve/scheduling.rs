@@ -2,7 +2,7 @@
 
 use super::{Resolver, text};
 use crate::diag::{Diagnostic, suggestion};
-use crate::model::*;
+use crate::model::{NodePool, NodeRange, Priority, Service, Taint};
 use crate::source::Span;
 use crate::spec::service::ServiceSpec;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Resolver, text};
 use crate::diag::suggestion;
-use crate::model::*;
+use crate::model::{Registry, Secret, Service};
 use crate::spec::service::{EnvValueSpec, ServiceSpec};
 
 impl Resolver<'_> {
@@ -96,19 +96,16 @@ impl Resolver<'_> {
             // the Milvus Operator reads beside Milvus) is one Secret, copied
             // into each one's namespace.
             for mut secret in credentials.chain(supplied.secrets.iter().cloned()) {
-                match secrets.iter_mut().find(|s| s.name == secret.name) {
-                    Some(known) => {
-                        if known.generate == secret.generate
-                            && known.data == secret.data
-                            && !known.namespaces.contains(&service.namespace)
-                        {
-                            known.namespaces.push(service.namespace.clone());
-                        }
+                if let Some(known) = secrets.iter_mut().find(|s| s.name == secret.name) {
+                    if known.generate == secret.generate
+                        && known.data == secret.data
+                        && !known.namespaces.contains(&service.namespace)
+                    {
+                        known.namespaces.push(service.namespace.clone());
                     }
-                    None => {
-                        secret.namespaces = vec![service.namespace.clone()];
-                        secrets.push(secret);
-                    }
+                } else {
+                    secret.namespaces = vec![service.namespace.clone()];
+                    secrets.push(secret);
                 }
             }
         }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use super::{Resolver, text};
 use crate::diag::Diagnostic;
-use crate::model::*;
+use crate::model::{
+    Access, Objectives, Port, Protocol, Serve, Service, Tier, TierId, WorkloadKind,
+};
 use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -110,12 +112,13 @@ impl Resolver<'_> {
             storage.as_ref(),
             defaults.and_then(|d| d.storage_class.as_ref()),
         );
-        let kind = spec.kind.as_ref().map(|k| k.value).unwrap_or(
+        let kind = spec.kind.as_ref().map_or(
             if storage.is_some() || !volumes.is_empty() {
                 WorkloadKind::Stateful
             } else {
                 WorkloadKind::Stateless
             },
+            |k| k.value,
         );
         match (&spec.schedule, kind) {
             (None, WorkloadKind::Cron) => self.error(

@@ -13,7 +13,7 @@ use crate::spec::service::ServiceSpec;
 /// scrape port (annotation mode), from services in the mesh. `services`
 /// are the services' specs (environment applied), each with whether its
 /// tier joins the mesh.
-pub fn check_slo(
+pub(super) fn check_slo(
     spec: &PlatformSpec,
     services: &[(&ServiceSpec, bool)],
     file: &SourceFile,

@@ -3,7 +3,7 @@
 
 use super::{Resolver, text};
 use crate::diag::suggestion;
-use crate::model::*;
+use crate::model::{Config, NamedVolume, Profile, Runtime, StorageClass, Volume};
 use crate::quantity::Quantity;
 use crate::spec::Spanned;
 use crate::spec::service::{ServiceSpec, StorageSpec, VolumeSpec};

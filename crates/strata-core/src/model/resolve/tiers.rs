@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::{Resolver, text};
 use crate::diag::{Diagnostic, suggestion};
 use crate::model::graph::layer;
-use crate::model::*;
+use crate::model::{DependencyTarget, FileRef, PathStep, Service, ServiceId, Tier, TierId};
 use crate::source::Span;
 
 impl Resolver<'_> {
@@ -37,12 +37,10 @@ impl Resolver<'_> {
             }
             tiers.push(Tier {
                 name,
-                namespace: tier
-                    .value
-                    .namespace
-                    .as_ref()
-                    .map(|n| self.renamed(&n.value.0))
-                    .unwrap_or_else(|| shared_namespace.to_string()),
+                namespace: tier.value.namespace.as_ref().map_or_else(
+                    || shared_namespace.to_string(),
+                    |n| self.renamed(&n.value.0),
+                ),
                 after: Vec::new(),
                 services: Vec::new(),
                 manifests: tier

@@ -13,7 +13,7 @@ use crate::spec::service::{DatabaseSpec, ServiceSpec, TopicSpec};
 use crate::spec::{Map, Spanned};
 
 /// Where a service is, for [`tune`].
-pub struct Placement<'a> {
+pub(super) struct Placement<'a> {
     /// The platform's name.
     pub platform: &'a str,
     /// The service's name.
@@ -45,7 +45,7 @@ fn error(
 /// An unknown mode, a key or option the blueprint does not take, a
 /// `latest` version, an option that is not a number where one is needed,
 /// a mode whose operator the platform does not declare.
-pub fn tune(
+pub(super) fn tune(
     blueprint: &'static dyn Blueprint,
     spec: &ServiceSpec,
     platform: &PlatformSpec,
@@ -57,9 +57,10 @@ pub fn tune(
     let modes: Vec<&str> = info.modes.iter().map(|m| m.name).collect();
     let mode = match &spec.mode {
         None => &info.modes[0],
-        Some(mode) => match info.modes.iter().find(|m| m.name == mode.value.0) {
-            Some(found) => found,
-            None => {
+        Some(mode) => {
+            if let Some(found) = info.modes.iter().find(|m| m.name == mode.value.0) {
+                found
+            } else {
                 let help = if modes.len() == 1 {
                     format!(
                         "`{}` has one mode, `{}`: remove `mode:`",
@@ -83,7 +84,7 @@ pub fn tune(
                 );
                 &info.modes[0]
             }
-        },
+        }
     };
     let takes = |key: Key| info.takes.contains(&key);
     let refuse = |key: Key, span: Span, errors: &mut Vec<Diagnostic>| {
@@ -91,7 +92,7 @@ pub fn tune(
             .catalog
             .all()
             .filter(|b| b.info().takes.contains(&key))
-            .map(|b| b.name())
+            .map(super::super::blueprint::Blueprint::name)
             .collect();
         errors.push(
             error(
@@ -472,9 +473,9 @@ fn topics(
             config: BTreeMap::new(),
         };
         match &item.value {
-            TopicSpec::Name(name) => topic.name = name.clone(),
+            TopicSpec::Name(name) => topic.name.clone_from(name),
             TopicSpec::Detail(d) => {
-                topic.name = d.name.value.clone();
+                topic.name.clone_from(&d.name.value);
                 if let Some(p) = &d.partitions {
                     topic.partitions = p.value.max(1);
                 }

@@ -7,6 +7,10 @@ use super::{home, meta};
 use crate::model::{Gateway, Platform, Route, ServiceId};
 
 /// A Gateway API gateway's objects: its `Gateway` and HTTPRoutes.
+/// Routes that share one HTTPRoute: their service and host set, and the
+/// routes themselves.
+type Group<'a> = ((ServiceId, Vec<String>), Vec<&'a Route>);
+
 pub(super) fn objects(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Vec<Value> {
     let namespace = home(platform, gateway, routes);
     let mut listeners = vec![
@@ -30,7 +34,6 @@ pub(super) fn objects(platform: &Platform, gateway: &Gateway, routes: &[&Route])
     // One HTTPRoute per service and host set (hostnames apply to a whole
     // HTTPRoute), with a rule per route; Gateway API orders matches across
     // routes by prefix length itself.
-    type Group<'a> = ((ServiceId, Vec<String>), Vec<&'a Route>);
     let mut groups: Vec<Group<'_>> = Vec::new();
     for route in routes {
         let key = (route.service, route.hosts.clone());

@@ -21,7 +21,7 @@ pub(crate) use kong::{ProxyPod, proxy_pod};
 /// comes with its Kong pods, which read it at start: Kong DB-less accepts
 /// upstreams that do not resolve yet); then the public entries of the
 /// gateways exposed outside the cluster.
-pub fn render(platform: &Platform) -> Vec<Object> {
+pub(super) fn render(platform: &Platform) -> Vec<Object> {
     let mut out = Vec::new();
     for (index, gateway) in platform.gateways.iter().enumerate() {
         let routes: Vec<&Route> = platform

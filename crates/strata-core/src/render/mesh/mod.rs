@@ -16,7 +16,7 @@ pub use metrics::{MERGED_METRICS_PORT, scrape_port};
 
 /// The JWT checks of routes through an Istio gateway (in a mesh or not)
 /// and, in an Istio mesh, its security and telemetry objects.
-pub fn render(platform: &Platform) -> Vec<Object> {
+pub(super) fn render(platform: &Platform) -> Vec<Object> {
     let mut out = security::request_authentications(platform);
     if platform.network.mesh == Some(MeshKind::Istio) {
         out.extend(security::policies(platform));

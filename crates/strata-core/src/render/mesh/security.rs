@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::workload_selector;
-use crate::model::endpoint::CLUSTER_DOMAIN;
+use crate::model::CLUSTER_DOMAIN;
 use crate::model::{GatewayKind, MeshKind, Peer, Platform, Route, Service, ServiceId, Spawned};
 use crate::render::gateway::meta;
 use crate::render::{Object, labels, network};

@@ -14,7 +14,7 @@ use crate::model::{AccessMode, Platform, Profile, Service, WorkloadKind};
 use crate::quantity::Measure;
 
 /// The name of a stateless service's volume claim.
-pub fn claim_name(service: &Service) -> String {
+pub(super) fn claim_name(service: &Service) -> String {
     format!("{}-data", service.name)
 }
 
@@ -36,7 +36,7 @@ fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
 }
 
 /// The controller of a service, and a volume claim for a stateless one.
-pub fn render(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     let selector = labels::selector(platform, service);
     let mut metadata = labels::metadata(platform, service, &service.name);
     let accepted = accepted_exceptions(service);
@@ -190,7 +190,7 @@ pub(crate) fn claim_spec(volume: &crate::model::Volume) -> Value {
 /// The spec of a claim of `size` (as Kubernetes writes it) with `access`
 /// and, when given, a StorageClass: what Strata's claims and the claim
 /// templates it hands operators have in common.
-pub fn sized_claim_spec(access: AccessMode, class: Option<&str>, size: &str) -> Value {
+pub(crate) fn sized_claim_spec(access: AccessMode, class: Option<&str>, size: &str) -> Value {
     let mut spec = json!({
         "accessModes": [access.as_str()],
         "resources": { "requests": { "storage": size } },
@@ -203,7 +203,7 @@ pub fn sized_claim_spec(access: AccessMode, class: Option<&str>, size: &str) -> 
 
 /// Where a service's node pool puts its pods: the pool's node labels and
 /// the tolerations of its taints; `None` without a pool.
-pub fn placement(
+pub(crate) fn placement(
     platform: &Platform,
     service: &Service,
 ) -> Option<(std::collections::BTreeMap<String, String>, Vec<Value>)> {
