@@ -35,6 +35,10 @@ impl Blueprint for Prometheus {
     fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         check_options(check)
     }
+
+    fn evaluates_rules(&self) -> bool {
+        true
+    }
 }
 
 static INFO: BlueprintInfo = BlueprintInfo {

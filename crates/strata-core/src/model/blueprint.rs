@@ -3,9 +3,9 @@
 //! ([`BlueprintInfo`], [`Mode`], [`Key`], [`OptionDoc`]), and a set of them
 //! to choose from by name ([`Catalog`]).
 //!
-//! The blueprints themselves live above the model and the render stage
-//! (`crate::blueprint`), which they use; the model and render call them only
-//! through this trait, so nothing below the catalog names a blueprint.
+//! The blueprints themselves live above the model and the render stage,
+//! in the catalog's own folder, and use both; the model and render call
+//! them only through this trait, so nothing below the catalog names one.
 
 use std::fmt;
 
@@ -57,6 +57,13 @@ pub trait Blueprint: Sync {
     /// Whether its `settings:` are named `PROFILE/SETTING` (ClickHouse's
     /// settings profiles) rather than by the engine's own flat names.
     fn profiled_settings(&self) -> bool {
+        false
+    }
+
+    /// Whether its server evaluates the platform's recording and alerting
+    /// rules, so that it can check service-level objectives as the
+    /// platform's scraper (Prometheus).
+    fn evaluates_rules(&self) -> bool {
         false
     }
 

@@ -240,7 +240,7 @@ impl Resolver<'_> {
             .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
             .collect();
         self.errors
-            .extend(slo::check_slo(spec, &objectives, &self.doc.file));
+            .extend(slo::check_slo(&self.catalog, spec, &objectives, &self.doc.file));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {

@@ -2,6 +2,7 @@
 //! `slo:`): checked against what can measure them.
 
 use crate::diag::Diagnostic;
+use crate::model::Catalog;
 use crate::source::SourceFile;
 use crate::spec::Spanned;
 use crate::spec::platform::{PlatformSpec, SloSpec};
@@ -14,6 +15,7 @@ use crate::spec::service::ServiceSpec;
 /// are the services' specs (environment applied), each with whether its
 /// tier joins the mesh.
 pub(super) fn check_slo(
+    catalog: &Catalog,
     spec: &PlatformSpec,
     services: &[(&ServiceSpec, bool)],
     file: &SourceFile,
@@ -52,7 +54,8 @@ pub(super) fn check_slo(
                     .value
                     .blueprint
                     .as_ref()
-                    .is_some_and(|b| b.value.0 == "prometheus")
+                    .and_then(|b| catalog.get(&b.value.0))
+                    .is_some_and(|b| b.evaluates_rules())
         });
     if !checked {
         errors.push(error(
