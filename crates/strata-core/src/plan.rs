@@ -162,15 +162,14 @@ impl Totals {
         self.cpu_requests = self
             .cpu_requests
             .saturating_add(group.resources.requests.cpu.times(pods));
-        self.cpu_limits = self
-            .cpu_limits
-            .saturating_add(group.resources.limits.cpu.times(pods));
+        // Pods without limits add nothing: a namespace with a limits
+        // budget refuses them at check, so these totals stay comparable.
+        let limits = group.resources.limits.unwrap_or_default();
+        self.cpu_limits = self.cpu_limits.saturating_add(limits.cpu.times(pods));
         self.memory_requests = self
             .memory_requests
             .saturating_add(group.resources.requests.memory.times(pods));
-        self.memory_limits = self
-            .memory_limits
-            .saturating_add(group.resources.limits.memory.times(pods));
+        self.memory_limits = self.memory_limits.saturating_add(limits.memory.times(pods));
         self.gpu += group.gpu * group.pods;
         self.storage = self.storage.saturating_add(group.storage);
         self.pvcs += group.pvcs;

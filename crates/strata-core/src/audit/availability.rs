@@ -73,6 +73,35 @@ pub(super) const SINGLE_REPLICA_STORE: Check = Check {
     },
 };
 
+/// A blueprint that keeps data, without its volume.
+pub(super) const EPHEMERAL_STORE: Check = Check {
+    info: CheckInfo::new(
+        "ephemeral-store",
+        Priority::P1,
+        "a data store runs without a volume (`storage: none`)",
+        "Everything it holds is lost whenever its pod restarts, moves or is upgraded.",
+        "give it `storage: SIZE`, or keep `storage: none` only for a cache whose contents may be lost",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            let tuning = service.tuning.as_ref()?;
+            let keeps_data = tuning
+                .blueprint
+                .recipe(tuning)
+                .spec
+                .get("storage")
+                .is_some();
+            (keeps_data && service.storage.is_none()).then(|| {
+                format!(
+                    "`{}` ({}) keeps its data in the pod: it has no volume",
+                    service.name,
+                    tuning.blueprint.name()
+                )
+            })
+        })
+    },
+};
+
 /// Probes switched off.
 pub(super) const PROBES_OFF: Check = Check {
     info: CheckInfo::new(

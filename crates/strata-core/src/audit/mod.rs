@@ -97,6 +97,7 @@ pub static CHECKS: &[Check] = &[
     security::SECRET_IN_ENV,
     availability::POSTGRES_WITHOUT_HA,
     availability::SINGLE_REPLICA_STORE,
+    availability::EPHEMERAL_STORE,
     calls::CALL_WITHOUT_TIMEOUT,
     capacity::GPU_WITHOUT_POOL,
     security::ROUTE_WITHOUT_TLS,

@@ -281,7 +281,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
         "spec": {
             "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
-            "containers": [{ "name": "clickhouse", "image": service.image, "resources": recipe::resource_values(service) }],
+            "containers": [{ "name": "clickhouse", "image": service.image, "resources": crate::render::resource_values(&service.resources, service.gpu) }],
         },
     });
     if tuning.metrics {

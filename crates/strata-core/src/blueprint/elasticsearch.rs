@@ -303,7 +303,7 @@ fn eck_cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Value
                     "spec": { "containers": [{
                         "name": "elasticsearch",
                         "env": [{ "name": "ES_JAVA_OPTS", "value": format!("-Xms{heap} -Xmx{heap}") }],
-                        "resources": recipe::resource_values(service),
+                        "resources": crate::render::resource_values(&service.resources, service.gpu),
                     }] },
                 },
                 "volumeClaimTemplates": [{ "metadata": { "name": "elasticsearch-data" }, "spec": claim }],

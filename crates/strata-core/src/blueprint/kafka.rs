@@ -397,7 +397,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "replicas": service.replicas,
                 "roles": ["controller", "broker"],
                 "storage": { "type": "jbod", "volumes": [storage] },
-                "resources": recipe::resource_values(service),
+                "resources": crate::render::resource_values(&service.resources, service.gpu),
                 "template": { "pod": { "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
                     "weight": 100,
                     "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },

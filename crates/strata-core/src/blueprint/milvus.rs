@@ -319,7 +319,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut components = json!({
         "image": service.image,
         "serviceAccountName": service.name,
-        "resources": recipe::resource_values(service),
+        "resources": crate::render::resource_values(&service.resources, service.gpu),
     });
     let pool = recipe::pool_scheduling(platform, service);
     for component in COMPONENTS {

@@ -295,7 +295,7 @@ fn operated(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Valu
             "runAsUser": 65534, "runAsGroup": 65534, "runAsNonRoot": true, "fsGroup": 65534,
             "seccompProfile": { "type": "RuntimeDefault" },
         },
-        "resources": recipe::resource_values(service),
+        "resources": crate::render::resource_values(&service.resources, service.gpu),
         "storage": { "volumeClaimTemplate": { "spec": recipe::claim_spec(service, &recipe::storage_size(service)) } },
         "serviceMonitorSelector": {},
         "serviceMonitorNamespaceSelector": in_platform,

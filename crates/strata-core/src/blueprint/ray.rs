@@ -157,7 +157,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut worker = template(
         platform,
         service,
-        json!({ "name": "ray-worker", "resources": recipe::resource_values(service) }),
+        json!({ "name": "ray-worker", "resources": crate::render::resource_values(&service.resources, service.gpu) }),
     );
     if let Some(scheduling) = recipe::pool_scheduling(platform, service) {
         for (key, value) in scheduling.as_object().into_iter().flatten() {

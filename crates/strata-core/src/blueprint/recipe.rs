@@ -47,7 +47,7 @@ impl Size {
         };
         crate::model::Resources {
             requests: amounts(self.requests),
-            limits: amounts(self.limits),
+            limits: Some(amounts(self.limits)),
         }
     }
 }
@@ -111,21 +111,6 @@ pub(super) fn stable_id(seed: &str) -> String {
     (0..22)
         .map(|i| ALPHABET[((bits >> (i * 6)) & 63) as usize] as char)
         .collect()
-}
-
-/// Kubernetes quantity text of a service's resources, GPUs included.
-pub(super) fn resource_values(service: &Service) -> Value {
-    use crate::quantity::Measure;
-    let r = &service.resources;
-    let mut out = json!({
-        "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
-        "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
-    });
-    if service.gpu > 0 {
-        out["requests"]["nvidia.com/gpu"] = json!(service.gpu.to_string());
-        out["limits"]["nvidia.com/gpu"] = json!(service.gpu.to_string());
-    }
-    out
 }
 
 /// The node pool of a service as an operator's pod template takes it:

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Key, Members, Mode, OptionDoc,
-    OptionValue, Platform, PodGroup, Port, Probes, Protocol, Recipe, Service, Supplied, Tuning,
-    WorkloadKind,
+    Amounts, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Key, Members, Mode,
+    OptionDoc, OptionValue, Platform, PodGroup, Port, Probes, Protocol, Recipe, Service, Supplied,
+    Tuning, WorkloadKind,
 };
 use crate::quantity::{Measure, Quantity};
 
@@ -246,7 +246,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "kubernetesConfig": {
             "image": service.image,
             "imagePullPolicy": "IfNotPresent",
-            "resources": recipe::resource_values(service),
+            "resources": crate::render::resource_values(&service.resources, service.gpu),
             "redisSecret": { "name": credentials_name(tuning), "key": "password" },
         },
         "redisLeader": role("leader", tuning.shards),
@@ -517,7 +517,10 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
         Measure::Bytes,
         service.resources.requests.memory,
     );
-    r.limits.cpu = quarter(service.resources.limits.cpu).max(r.requests.cpu);
-    r.limits.memory = quarter(service.resources.limits.memory).max(r.requests.memory);
+    // Unbounded like the Redis pods when they are.
+    r.limits = service.resources.limits.map(|limits| Amounts {
+        cpu: quarter(limits.cpu).max(r.requests.cpu),
+        memory: quarter(limits.memory).max(r.requests.memory),
+    });
     vec![sentinel]
 }

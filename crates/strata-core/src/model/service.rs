@@ -271,17 +271,18 @@ pub enum EnvValue {
 pub struct Resources {
     /// What the scheduler reserves.
     pub requests: Amounts,
-    /// The most a pod may use.
-    pub limits: Amounts,
+    /// The most a pod may use; `None` when unbounded (`limits: none`).
+    pub limits: Option<Amounts>,
 }
 
 impl Resources {
-    /// Both together (a container and its sidecar), saturating.
+    /// Both together (a container and its sidecar), saturating; unbounded
+    /// when either is.
     #[must_use]
     pub fn plus(self, other: Resources) -> Resources {
         Resources {
             requests: self.requests.plus(other.requests),
-            limits: self.limits.plus(other.limits),
+            limits: self.limits.zip(other.limits).map(|(a, b)| a.plus(b)),
         }
     }
 
@@ -295,7 +296,7 @@ impl Resources {
         };
         Resources {
             requests: max(self.requests, other.requests),
-            limits: max(self.limits, other.limits),
+            limits: self.limits.zip(other.limits).map(|(a, b)| max(a, b)),
         }
     }
 }

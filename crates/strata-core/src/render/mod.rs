@@ -32,7 +32,9 @@ pub use mesh::{MERGED_METRICS_PORT, scrape_port};
 pub use network::{api_server, member_policies};
 pub use registry::{PullSecret, add_pull_secrets, pull_secret_refs};
 pub(crate) use scheduling::{QUEUE_LABEL, queue_name};
-pub(crate) use workload::{NATIVE_SIDECAR_ANNOTATION, claim_spec, placement, sized_claim_spec};
+pub(crate) use workload::{
+    NATIVE_SIDECAR_ANNOTATION, claim_spec, placement, resource_values, sized_claim_spec,
+};
 
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.

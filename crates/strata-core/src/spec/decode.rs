@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
+use super::null::Clearable;
 use super::yaml::{Node, NodeKind};
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::{SourceFile, Span};
@@ -187,9 +188,42 @@ impl<'f> Decoder<'f> {
         Some(Fields { node })
     }
 
-    /// Decodes an optional field; `None` when absent, null or invalid.
+    /// Decodes an optional field; `None` when absent or invalid. `~` is
+    /// refused there: it would read as absent and the default would apply
+    /// silently (see [`null`](super::null)).
     pub fn field<T: Decode>(&mut self, fields: &Fields<'_>, key: &str) -> Option<Spanned<T>> {
-        let node = fields.get(key)?;
+        let node = fields.node.get(key)?;
+        if node.is_null() {
+            self.report(
+                self.error(
+                    "null-value",
+                    format!("`{key}: ~` sets nothing, and `{key}` cannot be cleared"),
+                    node.span,
+                    "null",
+                )
+                .help(format!(
+                    "write {} under `{key}`, or remove the key to keep its default",
+                    T::EXPECTED
+                )),
+            );
+            return None;
+        }
+        self.spanned(node)
+    }
+
+    /// Decodes a field a spec may clear: `~` gives the type's cleared value.
+    pub fn clearable_field<T: Clearable>(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+    ) -> Option<Spanned<T>> {
+        let node = fields.node.get(key)?;
+        if node.is_null() {
+            return Some(Spanned {
+                value: T::cleared(),
+                span: node.span,
+            });
+        }
         self.spanned(node)
     }
 
@@ -469,7 +503,7 @@ macro_rules! record {
         pub struct $name {
             $(
                 $(#[$field_meta])*
-                #[schemars(rename = $key)]
+                #[schemars(rename = $key, transform = $crate::spec::null::nullability::$kind)]
                 pub $field: record!(@type $kind $ty),
             )*
         }
@@ -477,6 +511,10 @@ macro_rules! record {
         impl $name {
             /// The keys this record accepts, as written in a spec.
             pub const FIELDS: &'static [&'static str] = &[$($key),*];
+
+            /// What `~` means under each key, in [`FIELDS`](Self::FIELDS) order.
+            pub const NULLS: &'static [(&'static str, $crate::spec::null::NullPolicy)] =
+                &[$(($key, record!(@null $kind))),*];
         }
 
         impl $crate::spec::decode::Decode for $name {
@@ -493,14 +531,22 @@ macro_rules! record {
     };
     (@type required $ty:ty) => { $crate::spec::decode::Spanned<$ty> };
     (@type optional $ty:ty) => { Option<$crate::spec::decode::Spanned<$ty>> };
+    (@type clearable $ty:ty) => { Option<$crate::spec::decode::Spanned<$ty>> };
+    (@null required) => { $crate::spec::null::NullPolicy::Required };
+    (@null optional) => { $crate::spec::null::NullPolicy::Refused };
+    (@null clearable) => { $crate::spec::null::NullPolicy::Clears };
     (@get required $d:ident, $fields:ident, $key:literal, $expected:literal) => {
         $d.required(&$fields, $key, $expected)
     };
     (@get optional $d:ident, $fields:ident, $key:literal, $expected:literal) => {
         $d.field(&$fields, $key)
     };
+    (@get clearable $d:ident, $fields:ident, $key:literal, $expected:literal) => {
+        $d.clearable_field(&$fields, $key)
+    };
     (@finish required $field:ident) => { $field? };
     (@finish optional $field:ident) => { $field };
+    (@finish clearable $field:ident) => { $field };
 }
 pub(crate) use record;
 

@@ -6,6 +6,7 @@
 //! until this file says how it merges.
 
 use super::decode::{Map, Spanned};
+use super::null::OrNone;
 use super::runtime::{ProbesSpec, SecuritySpec};
 use super::service::{ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec};
 
@@ -165,7 +166,7 @@ fn merge_resources(
             span: mine.span,
             value: ResourcesSpec {
                 requests: merge_list(mine.value.requests, theirs.value.requests),
-                limits: merge_list(mine.value.limits, theirs.value.limits),
+                limits: merge_limits(mine.value.limits, theirs.value.limits),
             },
         }),
         (mine, theirs) => mine.or(theirs),
@@ -243,12 +244,12 @@ fn merge_storage(
     theirs: Option<Spanned<StorageSpec>>,
 ) -> Option<Spanned<StorageSpec>> {
     let (mine, theirs) = match (mine, theirs) {
-        (Some(mine), Some(theirs)) => (mine, theirs),
+        (Some(mine), Some(theirs)) if mine.value != StorageSpec::None => (mine, theirs),
         (mine, theirs) => return mine.or(theirs),
     };
     let path = match theirs.value {
         StorageSpec::Volume(v) => v.mount_path,
-        StorageSpec::Size(_) => None,
+        StorageSpec::Size(_) | StorageSpec::None => None,
     };
     let volume = match mine.value {
         StorageSpec::Size(size) => VolumeSpec {
@@ -264,11 +265,37 @@ fn merge_storage(
             v.mount_path = v.mount_path.or(path);
             v
         }
+        StorageSpec::None => unreachable!("a service's `none` is kept whole above"),
     };
     Some(Spanned {
         value: StorageSpec::Volume(volume),
         span: mine.span,
     })
+}
+
+/// Limits of the service's own: `none` wins whole, a list merges over the
+/// base's list (a base's `none` gives way to any list of the service's).
+fn merge_limits(
+    mine: Option<Spanned<OrNone<ResourceList>>>,
+    theirs: Option<Spanned<OrNone<ResourceList>>>,
+) -> Option<Spanned<OrNone<ResourceList>>> {
+    let as_list = |l: Spanned<OrNone<ResourceList>>| match l.value {
+        OrNone::Value(list) => Some(Spanned {
+            value: list,
+            span: l.span,
+        }),
+        OrNone::None => None,
+    };
+    match (mine, theirs) {
+        (Some(mine), theirs) if mine.value != OrNone::None => {
+            let span = mine.span;
+            merge_list(as_list(mine), theirs.and_then(as_list)).map(|l| Spanned {
+                value: OrNone::Value(l.value),
+                span,
+            })
+        }
+        (mine, theirs) => mine.or(theirs),
+    }
 }
 
 fn merge_list(
@@ -286,13 +313,15 @@ fn merge_list(
 }
 
 /// The base's entries with this service's over them, key by key, in the
-/// base's order and then the service's new keys.
+/// base's order and then the service's new keys; none when the service's
+/// map is empty.
 fn merge_map<K: PartialEq, V>(
     own: Option<Spanned<Map<K, V>>>,
     base: Option<Spanned<Map<K, V>>>,
 ) -> Option<Spanned<Map<K, V>>> {
     let (own, mut base) = match (own, base) {
-        (Some(own), Some(base)) => (own, base),
+        // An empty map of the service's own (`env: ~`) clears the base's.
+        (Some(own), Some(base)) if !own.value.0.is_empty() => (own, base),
         (own, base) => return own.or(base),
     };
     for (key, value) in own.value.0 {
@@ -360,7 +389,8 @@ mod tests {
             crate::spec::service::StorageSpec::Volume(v) => {
                 assert_eq!(v.mount_path.unwrap().value, "/var/lib/db");
             }
-            other @ crate::spec::service::StorageSpec::Size(_) => panic!("{other:?}"),
+            other @ (crate::spec::service::StorageSpec::Size(_)
+            | crate::spec::service::StorageSpec::None) => panic!("{other:?}"),
         }
     }
 

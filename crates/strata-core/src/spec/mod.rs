@@ -9,6 +9,7 @@ pub mod decode;
 mod merge;
 pub mod names;
 pub mod network;
+pub mod null;
 pub mod platform;
 pub mod runtime;
 pub mod service;

@@ -337,7 +337,7 @@ record! {
         /// StorageClass of a volume that names none.
         optional storage_class: String = "storageClass",
         /// Probes of every service; `false` switches them off.
-        optional probes: ProbesSpec = "probes",
+        clearable probes: ProbesSpec = "probes",
         /// Security context of every service.
         optional security: SecuritySpec = "security",
         /// Spread replicas across nodes.

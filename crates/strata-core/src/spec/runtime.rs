@@ -10,6 +10,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
 use super::names::PortName;
+use super::null::Clearable;
 use super::yaml::{Node, NodeKind};
 
 /// Probes: `false` to switch them off, or settings.
@@ -290,6 +291,12 @@ impl Decode for ProbesSpec {
             NodeKind::Map(_) => ProbeSettings::decode(node, d).map(ProbesSpec::Settings),
             _ => bool::decode(node, d).map(ProbesSpec::Enabled),
         }
+    }
+}
+
+impl Clearable for ProbesSpec {
+    fn cleared() -> Self {
+        ProbesSpec::Enabled(false)
     }
 }
 

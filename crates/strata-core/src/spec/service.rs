@@ -8,6 +8,7 @@ use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
 use super::names::{EnvName, LabelKey, Name, PortName};
 use super::network::{CallsSpec, EgressSpec, ExposeSpec, ServeSpec, TracingSpec};
+use super::null::{Clearable, OrNone, is_none_word};
 use super::runtime::{
     AutoscaleSpec, ConfigSpec, Duration, MetricsSpec, PatchSpec, ProbesSpec, SecuritySpec,
 };
@@ -43,15 +44,16 @@ record! {
         optional kind: WorkloadKind = "kind",
         /// Cron schedule, for `kind: cron`.
         optional schedule: String = "schedule",
-        /// Replaces the image's entrypoint.
-        optional command: Vec<Spanned<String>> = "command",
-        /// Arguments to the entrypoint.
-        optional args: Vec<Spanned<String>> = "args",
+        /// Replaces the image's entrypoint; `~` clears a blueprint's.
+        clearable command: Vec<Spanned<String>> = "command",
+        /// Arguments to the entrypoint; `~` clears a blueprint's.
+        clearable args: Vec<Spanned<String>> = "args",
         /// Named ports: `{ http: 8080 }` or `{ admin: { port: 8001, protocol: http } }`.
         optional ports: Map<PortName, PortSpec> = "ports",
         /// Environment variables: literals, `${service.field}` references, or
-        /// `{ secret: NAME, key: KEY }` / `{ config: NAME, key: KEY }`.
-        optional env: Map<EnvName, EnvValueSpec> = "env",
+        /// `{ secret: NAME, key: KEY }` / `{ config: NAME, key: KEY }`; `~`
+        /// clears a blueprint's.
+        clearable env: Map<EnvName, EnvValueSpec> = "env",
         /// Where the literal variables live: `inline` in the pod spec (the
         /// default) or `configMap`, a ConfigMap `NAME-env` read with `envFrom`.
         optional env_from: EnvFrom = "envFrom",
@@ -61,10 +63,11 @@ record! {
         optional resources: ResourcesSpec = "resources",
         /// GPUs per pod (`nvidia.com/gpu`).
         optional gpu: u32 = "gpu",
-        /// A persistent volume: `10Gi` or `{ size, class, mountPath }`.
-        optional storage: StorageSpec = "storage",
+        /// A persistent volume: `10Gi` or `{ size, class, mountPath }`;
+        /// `none` (or `~`) for none, a blueprint's included.
+        clearable storage: StorageSpec = "storage",
         /// More persistent volumes, each with its own name and mount path.
-        optional volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
+        clearable volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
         /// The node pool to schedule on.
         optional pool: Name = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
@@ -74,7 +77,7 @@ record! {
         optional scheduler: PodScheduler = "scheduler",
         /// Writable empty directories besides `/tmp` (`[/home/app/.cache]`),
         /// so the root filesystem can stay read-only.
-        optional scratch: Vec<Spanned<String>> = "scratch",
+        clearable scratch: Vec<Spanned<String>> = "scratch",
         /// What must be ready first: service names, or `tier/NAME` for a whole tier.
         optional needs: Vec<Spanned<NeedSpec>> = "needs",
         /// Whether the pods themselves wait, in init containers, until each
@@ -86,8 +89,8 @@ record! {
         optional init: Map<Name, InitStepSpec> = "init",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, String> = "labels",
-        /// Startup, readiness and liveness probes; `false` switches them off.
-        optional probes: ProbesSpec = "probes",
+        /// Startup, readiness and liveness probes; `false` (or `~`) switches them off.
+        clearable probes: ProbesSpec = "probes",
         /// Security context: `restricted` (default), `baseline`, `privileged`, or settings.
         optional security: SecuritySpec = "security",
         /// Spread replicas across nodes; `true` by default.
@@ -107,8 +110,9 @@ record! {
         optional spawns: SpawnsSpec = "spawns",
         /// A HorizontalPodAutoscaler.
         optional autoscale: AutoscaleSpec = "autoscale",
-        /// Where Prometheus scrapes; a port named `metrics` is found without it.
-        optional metrics: MetricsSpec = "metrics",
+        /// Where Prometheus scrapes; a port named `metrics` is found without
+        /// it; `none` (or `~`) for no scraping.
+        clearable metrics: OrNone<MetricsSpec> = "metrics",
         /// Configuration files mounted from a ConfigMap.
         optional config: ConfigSpec = "config",
         /// Patches to generated objects, for what the spec cannot say.
@@ -260,8 +264,9 @@ record! {
     pub struct ResourcesSpec ("resources (`requests` and `limits`)") {
         /// What the scheduler reserves.
         optional requests: ResourceList = "requests",
-        /// The most a pod may use.
-        optional limits: ResourceList = "limits",
+        /// The most a pod may use; twice the requests by default, `none`
+        /// (or `~`) for no limits.
+        clearable limits: OrNone<ResourceList> = "limits",
     }
 }
 
@@ -578,15 +583,25 @@ pub enum StorageSpec {
     Size(Bytes),
     /// `storage: { size: 10Gi, class: fast-ssd, mountPath: /var/lib/data }`.
     Volume(VolumeSpec),
+    /// `storage: none` (or `~`): no volume, not even a blueprint's; the
+    /// data lives as long as the pod.
+    None,
 }
 
 impl Decode for StorageSpec {
-    const EXPECTED: &'static str = "a size such as `10Gi` or `{ size, class, mountPath }`";
+    const EXPECTED: &'static str = "a size such as `10Gi`, `{ size, class, mountPath }` or `none`";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
+            _ if is_none_word(node) => Some(StorageSpec::None),
             NodeKind::Map(_) => VolumeSpec::decode(node, d).map(StorageSpec::Volume),
             _ => Bytes::decode(node, d).map(StorageSpec::Size),
         }
+    }
+}
+
+impl Clearable for StorageSpec {
+    fn cleared() -> Self {
+        StorageSpec::None
     }
 }
 
@@ -673,11 +688,10 @@ impl JsonSchema for StorageSpec {
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let size = generator.subschema_for::<Bytes>();
         let volume = generator.subschema_for::<VolumeSpec>();
-        one_of(
-            size,
-            volume,
-            "A volume size, or a volume with class and mount path.",
-        )
+        json_schema!({
+            "description": "A volume size, a volume with class and mount path, or `none`.",
+            "anyOf": [size, volume, { "const": "none" }],
+        })
     }
 }
 

@@ -482,7 +482,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "postgresql": { "parameters": parameters(tuning).into_iter().collect::<serde_json::Map<String, Value>>() },
         "bootstrap": { "initdb": initdb },
         "storage": storage,
-        "resources": recipe::resource_values(service),
+        "resources": crate::render::resource_values(&service.resources, service.gpu),
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });

@@ -4,10 +4,11 @@
 
 use super::Resolver;
 use crate::diag::Diagnostic;
-use crate::model::{Amounts, Bounds, Budget, ContainerLimits, Resources};
+use crate::model::{Amounts, Bounds, Budget, ContainerLimits, Namespace, Resources, Service};
 use crate::quantity::{Measure, Quantity};
 use crate::source::Span;
 use crate::spec::Spanned;
+use crate::spec::null::OrNone;
 use crate::spec::platform::{BudgetSpec, ContainerLimitsSpec};
 use crate::spec::service::{ResourceList, ResourcesSpec, ServiceSpec};
 
@@ -16,6 +17,18 @@ pub const DEFAULT_CPU_REQUEST: Quantity = Quantity::from_milli(100);
 
 /// Memory request of a service when neither it nor `defaults` sets one.
 pub const DEFAULT_MEMORY_REQUEST: Quantity = Quantity::from_milli(128 * 1024 * 1024 * 1000);
+
+/// Whether a service's pods run without limits: its own `limits: none`,
+/// else `defaults`' when it writes no limits of its own.
+fn unbounded_limits(spec: &ServiceSpec, defaults: Option<&Spanned<ResourcesSpec>>) -> bool {
+    fn written(r: Option<&Spanned<ResourcesSpec>>) -> Option<&OrNone<ResourceList>> {
+        r.and_then(|r| r.value.limits.as_ref()).map(|l| &l.value)
+    }
+    match written(spec.resources.as_ref()) {
+        Some(own) => *own == OrNone::None,
+        None => written(defaults).is_some_and(|d| *d == OrNone::None),
+    }
+}
 
 pub(super) fn budget(spec: &BudgetSpec) -> Budget {
     Budget {
@@ -44,12 +57,11 @@ impl Resolver<'_> {
                     limits: bool|
          -> Option<ResourceList> {
             let r = r?;
-            let l = if limits {
-                r.value.limits.as_ref()
+            if limits {
+                r.value.limits.as_ref()?.value.value().cloned()
             } else {
-                r.value.requests.as_ref()
-            };
-            l.map(|l| l.value.clone())
+                r.value.requests.as_ref().map(|l| l.value.clone())
+            }
         };
         let own = spec.resources.as_ref();
         let defaults = self
@@ -149,10 +161,10 @@ impl Resolver<'_> {
                 cpu: requests.cpu.scaled(scale),
                 memory: requests.memory.scaled(scale),
             },
-            limits: Amounts {
+            limits: (!unbounded_limits(spec, defaults)).then(|| Amounts {
                 cpu: limits.cpu.scaled(scale),
                 memory: limits.memory.scaled(scale),
-            },
+            }),
         }
     }
 
@@ -182,7 +194,16 @@ impl Resolver<'_> {
             Quantity::from_milli(512 * 1024 * 1024 * 1000),
         );
         let requests = own.and_then(|r| r.value.requests.as_ref());
-        let limits = own.and_then(|r| r.value.limits.as_ref());
+        let unbounded = own
+            .and_then(|r| r.value.limits.as_ref())
+            .is_some_and(|l| l.value == OrNone::None);
+        let limits = own.and_then(|r| r.value.limits.as_ref()).and_then(|l| {
+            l.value.value().map(|list| Spanned {
+                value: list.clone(),
+                span: l.span,
+            })
+        });
+        let limits = limits.as_ref();
         let mut pick = |request: Option<(Quantity, Span)>,
                         limit: Option<(Quantity, Span)>,
                         (default_request, default_limit): (Quantity, Quantity),
@@ -230,10 +251,10 @@ impl Resolver<'_> {
                 cpu: cpu_request,
                 memory: memory_request,
             },
-            limits: Amounts {
+            limits: (!unbounded).then_some(Amounts {
                 cpu: cpu_limit,
                 memory: memory_limit,
-            },
+            }),
         }
     }
 
@@ -340,5 +361,69 @@ impl Resolver<'_> {
             valid = false;
         }
         valid.then_some(limits)
+    }
+}
+
+impl Resolver<'_> {
+    /// Refuses `limits: none` where the namespace would not run the pods
+    /// that way: a budget limiting the namespace's limits makes the API
+    /// server refuse pods without them, and a LimitRange's default limits
+    /// would be given to them anyway.
+    pub(super) fn check_unbounded(
+        &mut self,
+        services: &[Service],
+        specs: &[ServiceSpec],
+        namespaces: &[Namespace],
+    ) {
+        for (service, spec) in services.iter().zip(specs) {
+            if service.resources.limits.is_some() {
+                continue;
+            }
+            let Some(namespace) = namespaces.iter().find(|n| n.name == service.namespace) else {
+                continue;
+            };
+            let budgeted = namespace
+                .budget
+                .is_some_and(|b| b.limits_cpu.is_some() || b.limits_memory.is_some());
+            let defaulted = namespace
+                .limits
+                .is_some_and(|l| l.default_limit.cpu.is_some() || l.default_limit.memory.is_some());
+            if !budgeted && !defaulted {
+                continue;
+            }
+            let written = spec
+                .resources
+                .as_ref()
+                .and_then(|r| r.value.limits.as_ref())
+                .or_else(|| {
+                    self.spec
+                        .defaults
+                        .as_ref()
+                        .and_then(|d| d.value.resources.as_ref())
+                        .and_then(|r| r.value.limits.as_ref())
+                });
+            let span = written.map_or(service.span, |l| l.span);
+            let (why, help) = if budgeted {
+                (
+                    "its budget limits the namespace's limits, so the API server refuses pods without them",
+                    "give the service limits, or remove `limits` from the namespace's `budget`",
+                )
+            } else {
+                (
+                    "its LimitRange gives every container without limits its default limits",
+                    "give the service the limits it should have, or remove the namespace's default `limits`",
+                )
+            };
+            self.error(
+                "conflicting-limits",
+                format!(
+                    "`{}` runs without limits in the namespace `{}`: {why}",
+                    service.name, namespace.name
+                ),
+                span,
+                "no limits",
+                help.into(),
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@ use crate::model::{
     Profile, Protocol, Runtime, Scaling, Security, Span, WorkloadKind,
 };
 use crate::spec::Spanned;
+use crate::spec::null::OrNone;
 use crate::spec::platform::DefaultsSpec;
 use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, ScalingSpec, SecuritySpec};
 use crate::spec::service::ServiceSpec;
@@ -355,11 +356,12 @@ impl Resolver<'_> {
     }
 
     fn metrics(&mut self, spec: &ServiceSpec, ports: &[Port]) -> Option<Metrics> {
-        let (port, path) = match &spec.metrics {
-            Some(m) => (
-                self.port_named(&m.value.port, ports, "metrics")?,
-                m.value
-                    .path
+        let (port, path) = match spec.metrics.as_ref().map(|m| &m.value) {
+            // `metrics: none`: not scraped, even on a port named `metrics`.
+            Some(OrNone::None) => return None,
+            Some(OrNone::Value(m)) => (
+                self.port_named(&m.port, ports, "metrics")?,
+                m.path
                     .as_ref()
                     .map_or_else(|| "/metrics".to_string(), |p| p.value.clone()),
             ),

@@ -106,7 +106,7 @@ impl Resolver<'_> {
         let storage = spec
             .storage
             .as_ref()
-            .map(|s| self.volume(s, defaults.and_then(|d| d.storage_class.as_ref())));
+            .and_then(|s| self.volume(s, defaults.and_then(|d| d.storage_class.as_ref())));
         let volumes = self.named_volumes(
             spec,
             storage.as_ref(),

@@ -16,9 +16,10 @@ impl Resolver<'_> {
         &mut self,
         storage: &Spanned<StorageSpec>,
         default_class: Option<&Spanned<String>>,
-    ) -> Volume {
+    ) -> Option<Volume> {
         let env_class = self.environment.and_then(|e| e.storage_class.as_ref());
         let (size, class, mount_path, access) = match &storage.value {
+            StorageSpec::None => return None,
             StorageSpec::Size(size) => (size.0, None, None, None),
             StorageSpec::Volume(v) => (
                 v.size.value.0,
@@ -62,13 +63,13 @@ impl Resolver<'_> {
                 format!("mount paths start with `/`: `/{}`", path.value),
             );
         }
-        Volume {
+        Some(Volume {
             size,
             class: class.map(|c| c.value.clone()),
             access: access.map_or_else(Default::default, |a| a.value),
             mount_path: mount_path
                 .map_or_else(|| DEFAULT_MOUNT_PATH.to_string(), |p| p.value.clone()),
-        }
+        })
     }
 
     /// The service's `volumes`: names unique and not Strata's own, mount
@@ -104,7 +105,9 @@ impl Resolver<'_> {
                 }),
                 span: entry.span,
             };
-            let volume = self.volume(&storage_spec, default_class);
+            let Some(volume) = self.volume(&storage_spec, default_class) else {
+                continue;
+            };
             let path = volume.mount_path.trim_end_matches('/');
             let clash = storage
                 .into_iter()

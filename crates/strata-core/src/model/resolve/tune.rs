@@ -243,6 +243,27 @@ pub(super) fn tune(
             .help("remove `envFrom`: the operator's pods get the blueprint's own settings"),
         );
     }
+    if mode.operated
+        && let Some(storage) = spec
+            .storage
+            .as_ref()
+            .filter(|s| s.value == crate::spec::service::StorageSpec::None)
+    {
+        // Its operator keeps the data on volumes of its own making.
+        errors.push(
+            error(
+                file,
+                "unsupported-for-mode",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which always gives them volumes",
+                    mode.name, info.name
+                ),
+                storage.span,
+                "not rendered",
+            )
+            .help("give the volume a size, or use a mode whose pods Strata runs for a store without one"),
+        );
+    }
     errors.extend(
         blueprint.check_options(&OptionCheck {
             mode,

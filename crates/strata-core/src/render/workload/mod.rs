@@ -4,7 +4,7 @@
 
 mod pod;
 
-pub(crate) use pod::NATIVE_SIDECAR_ANNOTATION;
+pub(crate) use pod::{NATIVE_SIDECAR_ANNOTATION, resource_values};
 
 use serde_json::{Value, json};
 

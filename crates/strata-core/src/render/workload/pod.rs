@@ -15,7 +15,8 @@ use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
 use super::{claims, placement};
 use crate::model::{
-    EnvValue, InitStep, Platform, Probes, Profile, Protocol, Service, Supplied, WorkloadKind,
+    Amounts, EnvValue, InitStep, Platform, Probes, Profile, Protocol, Resources, Service, Supplied,
+    WorkloadKind,
 };
 use crate::quantity::Measure;
 
@@ -81,15 +82,11 @@ pub(crate) const NATIVE_SIDECAR_ANNOTATION: &str = "sidecar.istio.io/nativeSidec
 /// The init container of one `init:` step: the service's security context
 /// and every mount of its container, so it can fill its volumes.
 fn init_container(service: &Service, step: &InitStep, mounts: &[Value]) -> Value {
-    let r = &step.resources;
     let mut container = json!({
         "name": step.name,
         "image": step.image,
         "imagePullPolicy": "IfNotPresent",
-        "resources": {
-            "requests": { "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu), "memory": r.requests.memory.to_kubernetes(Measure::Bytes) },
-            "limits": { "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu), "memory": r.limits.memory.to_kubernetes(Measure::Bytes) },
-        },
+        "resources": resource_values(&step.resources, 0),
         "securityContext": container_security(service),
     });
     if !step.command.is_empty() {
@@ -139,7 +136,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         "name": service.name,
         "image": service.image.clone().unwrap_or_default(),
         "imagePullPolicy": "IfNotPresent",
-        "resources": resources(service),
+        "resources": resource_values(&service.resources, service.gpu),
         "securityContext": container_security(service),
     });
     if !service.command.is_empty() {
@@ -402,21 +399,25 @@ fn extend(object: &mut Value, key: &str, items: Vec<Value>) {
     }
 }
 
-fn resources(service: &Service) -> Value {
-    let r = &service.resources;
-    let mut requests = json!({
-        "cpu": r.requests.cpu.to_kubernetes(Measure::Cpu),
-        "memory": r.requests.memory.to_kubernetes(Measure::Bytes),
-    });
-    let mut limits = json!({
-        "cpu": r.limits.cpu.to_kubernetes(Measure::Cpu),
-        "memory": r.limits.memory.to_kubernetes(Measure::Bytes),
-    });
-    if service.gpu > 0 {
-        requests["nvidia.com/gpu"] = json!(service.gpu.to_string());
-        limits["nvidia.com/gpu"] = json!(service.gpu.to_string());
+/// Requests and limits as Kubernetes writes them, with `gpu` GPUs: an
+/// extended resource is always limited, so a pod without limits
+/// (`limits: none`) still limits its GPUs.
+pub(crate) fn resource_values(resources: &Resources, gpu: u32) -> Value {
+    let amounts = |a: &Amounts| {
+        json!({
+            "cpu": a.cpu.to_kubernetes(Measure::Cpu),
+            "memory": a.memory.to_kubernetes(Measure::Bytes),
+        })
+    };
+    let mut out = json!({ "requests": amounts(&resources.requests) });
+    if let Some(limits) = &resources.limits {
+        out["limits"] = amounts(limits);
     }
-    json!({ "requests": requests, "limits": limits })
+    if gpu > 0 {
+        out["requests"]["nvidia.com/gpu"] = json!(gpu.to_string());
+        out["limits"]["nvidia.com/gpu"] = json!(gpu.to_string());
+    }
+    out
 }
 
 fn container_security(service: &Service) -> Value {
