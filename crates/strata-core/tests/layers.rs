@@ -16,36 +16,24 @@ use std::path::{Path, PathBuf};
 /// diagnostics and quantities are the ground the rest stands on; each stage
 /// of the pipeline `spec` → `model` → `render` → `export` knows nothing of
 /// the stages after it, nor of what is built on the pipeline: blueprints,
-/// lint, audit, plan. (`render` → `export` joins once out of `TOLERATED`.)
+/// lint, audit, plan.
 const FORBIDDEN: &str = "
     source:   diag quantity spec model render export blueprint lint audit plan
     diag:     quantity spec model render export blueprint lint audit plan
     quantity: source diag spec model render export blueprint lint audit plan
     spec:     model render export blueprint lint audit plan
     model:    render export blueprint lint audit plan
-    render:   blueprint lint audit plan
+    render:   export blueprint lint audit plan
     export:   blueprint lint audit plan
 ";
-
-/// Edges the layers forbid that the code has today, each with where. The
-/// cycle check leaves them out; once the code loses one, its entry goes
-/// and the edge joins `FORBIDDEN`.
-const TOLERATED: &[(&str, &str, &str)] = &[(
-    "render",
-    "export",
-    "render/gateway/kong.rs writes the Kong ConfigMap's YAML with export::yaml",
-)];
 
 /// `from` → `to` → where `from` first uses `to` (`path:line`).
 type Graph = BTreeMap<String, BTreeMap<String, String>>;
 
 #[test]
 fn the_module_graph_has_no_cycle() {
-    let mut graph = graph();
+    let graph = graph();
     println!("{}", show(&graph));
-    for (from, to, _) in TOLERATED {
-        graph.get_mut(*from).map(|uses| uses.remove(*to));
-    }
     if let Some(cycle) = cycle(&graph) {
         let sites: Vec<String> = cycle
             .windows(2)
@@ -76,17 +64,6 @@ fn no_module_uses_what_its_layer_forbids() {
         }
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
-}
-
-#[test]
-fn each_tolerated_edge_is_still_there() {
-    let graph = graph();
-    for (from, to, why) in TOLERATED {
-        assert!(
-            graph.get(*from).is_some_and(|uses| uses.contains_key(*to)),
-            "{from} no longer uses {to} ({why}): move the edge from TOLERATED to FORBIDDEN"
-        );
-    }
 }
 
 /// An empty graph would pass the checks above: the scan must see the

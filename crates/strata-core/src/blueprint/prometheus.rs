@@ -254,7 +254,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 RULES_FILE.into(),
                 json!(format!(
                     "# Written by the Strata prometheus blueprint: the services' objectives (slo).\n{}",
-                    crate::export::yaml(&json!({ "groups": groups }))
+                    crate::render::yaml(&json!({ "groups": groups }))
                 )),
             );
         }

@@ -9,7 +9,7 @@ pub mod kustomize;
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::render::{Object, RenderedSet};
 
@@ -33,10 +33,7 @@ pub enum Format {
     Json,
 }
 
-/// One object as YAML (no leading `---`).
-pub fn yaml(object: &Value) -> String {
-    serde_saphyr::to_string(object).unwrap_or_else(|err| format!("# cannot serialize: {err}\n"))
-}
+pub use crate::render::yaml;
 
 /// Objects as text in `format`.
 pub fn stream(objects: &[&Object], format: Format) -> String {

@@ -36,6 +36,13 @@ pub(crate) use workload::{
     NATIVE_SIDECAR_ANNOTATION, claim_spec, placement, resource_values, sized_claim_spec,
 };
 
+/// One object, or a file's contents, as YAML (no leading `---`): how
+/// render writes the YAML files objects carry (Kong's declarative
+/// configuration, Prometheus rules) and how export writes objects.
+pub fn yaml(object: &Value) -> String {
+    serde_saphyr::to_string(object).unwrap_or_else(|err| format!("# cannot serialize: {err}\n"))
+}
+
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.
 pub trait Assets {

@@ -18,7 +18,7 @@ pub(super) fn objects(platform: &Platform, gateway: &Gateway, routes: &[&Route])
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": meta(platform, &kong_config_name(gateway), &home(platform, gateway, routes)),
-        "data": { "kong.yml": crate::export::yaml(&config) },
+        "data": { "kong.yml": crate::render::yaml(&config) },
     })]
 }
 
