@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Amounts, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Key, Members, Mode,
+    ProbeCheck,    Amounts, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Key, Members, Mode,
     OptionDoc, OptionValue, Platform, PodGroup, Port, Probes, Protocol, Recipe, Service, Supplied,
     Tuning, WorkloadKind,
 };
@@ -491,13 +491,12 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
             content: FileContent::Inline(sentinel_script(tuning)),
         }],
     });
-    sentinel.runtime.probes = Some(Probes {
-        port: "sentinel".into(),
-        protocol: Protocol::Tcp,
-        path: String::new(),
-        readiness_path: String::new(),
-        startup_seconds: 60,
-    });
+    sentinel.runtime.probes = Some(Probes::defaulted(
+        &ProbeCheck::Tcp {
+            port: "sentinel".into(),
+        },
+        60,
+    ));
     sentinel.runtime.autoscale = None;
     sentinel.runtime.metrics = None;
     // Sentinels only watch and vote: a quarter of a Redis pod unless the

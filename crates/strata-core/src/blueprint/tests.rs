@@ -909,7 +909,13 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
         .probes
         .clone()
         .unwrap();
-    assert_eq!((b.path.as_str(), b.startup_seconds), ("/ready", 900));
+    let liveness = b.liveness.unwrap();
+    assert!(
+        matches!(&liveness.check, model::ProbeCheck::Http { path, .. } if path == "/ready"),
+        "{liveness:?}"
+    );
+    // 900 seconds to start, checked every 5.
+    assert_eq!(b.startup.unwrap().failure_threshold, 180);
     let c = &platform.service("c").unwrap().runtime.security;
     assert_eq!(
         (c.run_as_user, c.fs_group),

@@ -409,19 +409,100 @@ pub struct Runtime {
     pub metrics: Option<Metrics>,
 }
 
-/// Startup, readiness and liveness probes on one port.
+/// A service's startup, readiness and liveness probes; `None` where left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probes {
-    /// The port's name.
-    pub port: String,
-    /// How the port is checked.
-    pub protocol: Protocol,
-    /// HTTP path for liveness.
-    pub path: String,
-    /// HTTP path for readiness.
-    pub readiness_path: String,
-    /// Seconds the service may take to start.
-    pub startup_seconds: u32,
+    /// Holds the other two back until the service has started.
+    pub startup: Option<Probe>,
+    /// Takes the pod out of its Services while failing.
+    pub readiness: Option<Probe>,
+    /// Restarts the container while failing.
+    pub liveness: Option<Probe>,
+}
+
+impl Probes {
+    /// All three probes of `check` with Strata's default timings, the
+    /// service given `startup_seconds` to start.
+    pub fn defaulted(check: &ProbeCheck, startup_seconds: u32) -> Probes {
+        let probe = |period: u64, failure_threshold: u32| Probe {
+            check: check.clone(),
+            initial_delay_seconds: None,
+            period_seconds: period,
+            timeout_seconds: PROBE_TIMEOUT_SECONDS,
+            failure_threshold,
+            success_threshold: None,
+        };
+        Probes {
+            startup: Some(probe(
+                STARTUP_PERIOD_SECONDS,
+                u32::try_from(u64::from(startup_seconds).div_ceil(STARTUP_PERIOD_SECONDS))
+                    .unwrap_or(u32::MAX)
+                    .max(1),
+            )),
+            readiness: Some(probe(READINESS_PERIOD_SECONDS, PROBE_FAILURES)),
+            liveness: Some(probe(LIVENESS_PERIOD_SECONDS, PROBE_FAILURES)),
+        }
+    }
+}
+
+/// Seconds between startup checks unless the spec says otherwise.
+pub const STARTUP_PERIOD_SECONDS: u64 = 5;
+/// Seconds between readiness checks unless the spec says otherwise.
+pub const READINESS_PERIOD_SECONDS: u64 = 10;
+/// Seconds between liveness checks unless the spec says otherwise: less
+/// often than readiness, so a slow moment fails readiness first.
+pub const LIVENESS_PERIOD_SECONDS: u64 = 20;
+/// Seconds a check may take unless the spec says otherwise.
+pub const PROBE_TIMEOUT_SECONDS: u64 = 3;
+/// Failed checks in a row that fail a readiness or liveness probe unless
+/// the spec says otherwise.
+pub const PROBE_FAILURES: u32 = 3;
+
+/// One probe: what it checks and how often.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// What it checks.
+    pub check: ProbeCheck,
+    /// Seconds before the first check, when not at once.
+    pub initial_delay_seconds: Option<u64>,
+    /// Seconds between checks.
+    pub period_seconds: u64,
+    /// Seconds a check may take.
+    pub timeout_seconds: u64,
+    /// Failed checks in a row that fail it.
+    pub failure_threshold: u32,
+    /// Passed checks in a row that pass it again, when not 1.
+    pub success_threshold: Option<u32>,
+}
+
+/// What a probe checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeCheck {
+    /// An HTTP GET of `path` on the named port.
+    Http {
+        /// The port's name.
+        port: String,
+        /// The path.
+        path: String,
+        /// Headers sent with each request.
+        headers: Vec<(String, String)>,
+    },
+    /// The gRPC health protocol on a port, by number (Kubernetes takes no
+    /// name there).
+    Grpc {
+        /// The port's number.
+        port: u16,
+    },
+    /// A TCP connection to the named port.
+    Tcp {
+        /// The port's name.
+        port: String,
+    },
+    /// A command run in the container.
+    Exec {
+        /// The command and its arguments.
+        command: Vec<String>,
+    },
 }
 
 /// A security context.

@@ -112,13 +112,12 @@ fn rendering_is_deterministic() {
 }
 
 #[test]
-fn probes_fit_the_port_protocol() {
+fn probes_check_the_port_unless_a_path_is_declared() {
     let objects = objects(PLATFORM);
+    // An HTTP port without a declared path: the port answers, no path is guessed.
     let api = container(find(&objects, "Deployment", "api"));
-    assert_eq!(
-        api["readinessProbe"]["httpGet"],
-        json!({ "path": "/healthz", "port": "http" })
-    );
+    assert_eq!(api["readinessProbe"]["tcpSocket"], json!({ "port": "http" }));
+    assert!(api["readinessProbe"].get("httpGet").is_none());
     let rpc = container(find(&objects, "Deployment", "rpc"));
     assert_eq!(rpc["livenessProbe"]["grpc"], json!({ "port": 50051 }));
     let raw = container(find(&objects, "Deployment", "raw"));
@@ -130,6 +129,69 @@ fn probes_fit_the_port_protocol() {
     );
     let report = container(find(&objects, "CronJob", "report"));
     assert!(report.get("livenessProbe").is_none(), "jobs are not probed");
+}
+
+#[test]
+fn probes_take_every_setting_per_probe_or_for_all() {
+    let tuned = objects(
+        "platform: p\ntiers:\n  - name: apps\n    services:\n      api:\n        image: a/api:1.0\n        ports: { http: 8080, admin: 9000 }\n        probes:\n          path: /health\n          headers: { X-Probe: strata }\n          initialDelay: 5s\n          timeout: 2s\n          startupSeconds: 120\n          readiness: { path: /ready, port: admin, period: 7s, successThreshold: 2 }\n          liveness: { kind: exec, command: [cat, /tmp/alive], failureThreshold: 6 }\n          startup: false\n",
+    );
+    let api = container(find(&tuned, "Deployment", "api"));
+    assert!(api.get("startupProbe").is_none(), "left out");
+    assert_eq!(
+        api["readinessProbe"],
+        json!({
+            "httpGet": { "path": "/ready", "port": "admin" },
+            "periodSeconds": 7, "timeoutSeconds": 2, "failureThreshold": 3,
+            "initialDelaySeconds": 5, "successThreshold": 2,
+        })
+    );
+    assert_eq!(
+        api["livenessProbe"],
+        json!({
+            "exec": { "command": ["cat", "/tmp/alive"] },
+            "periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 6,
+            "initialDelaySeconds": 5,
+        })
+    );
+    // The shared settings alone: an HTTP GET with its headers on every probe.
+    let plain = objects(
+        "platform: p\ntiers:\n  - name: apps\n    services:\n      api:\n        image: a/api:1.0\n        ports: { http: 8080 }\n        probes: { path: /health, headers: { X-Probe: strata }, startupSeconds: 120 }\n",
+    );
+    let api = container(find(&plain, "Deployment", "api"));
+    assert_eq!(
+        api["startupProbe"],
+        json!({
+            "httpGet": { "path": "/health", "port": "http", "httpHeaders": [{ "name": "X-Probe", "value": "strata" }] },
+            "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 24,
+        })
+    );
+}
+
+#[test]
+fn probe_settings_that_do_not_fit_are_errors_at_their_key() {
+    let codes = |probes: &str| -> Vec<String> {
+        let text = format!(
+            "platform: p\ntiers:\n  - name: apps\n    services:\n      api:\n        image: a/api:1.0\n        ports: {{ http: 8080, dns: {{ port: 53, protocol: udp }} }}\n        probes: {probes}\n"
+        );
+        let file = SourceFile::new("p.yaml", text);
+        match spec::parse(&file) {
+            Err(e) => e.iter().map(|d| d.code.to_string()).collect(),
+            Ok(doc) => crate::resolve(&doc, None)
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(|d| format!("{} {}", d.code, d.location().unwrap_or_default()))
+                .collect(),
+        }
+    };
+    assert_eq!(codes("{ kind: tcp, path: /x }"), ["conflicting-keys p.yaml:8:36"]);
+    assert_eq!(codes("{ kind: http }"), ["missing-option p.yaml:8:25"]);
+    assert_eq!(codes("{ kind: exec }"), ["missing-option p.yaml:8:25"]);
+    assert_eq!(codes("{ port: dns }"), ["unprobeable-port p.yaml:8:25"]);
+    assert_eq!(codes("{ liveness: { successThreshold: 2 } }"), ["invalid-probe p.yaml:8:49"]);
+    assert_eq!(codes("{ period: 0s }"), ["invalid-duration p.yaml:8:27"]);
+    assert_eq!(codes("{ kind: smoke }"), ["unknown-value"]);
 }
 
 #[test]

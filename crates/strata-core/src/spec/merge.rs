@@ -7,7 +7,7 @@
 
 use super::decode::{Map, Spanned};
 use super::null::OrNone;
-use super::runtime::{ProbesSpec, SecuritySpec};
+use super::runtime::{ProbeSettings, ProbesSpec, SecuritySpec};
 use super::service::{ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec};
 
 impl ServiceSpec {
@@ -219,15 +219,8 @@ fn merge_probes(
         (mine, theirs) => return mine.or(theirs),
     };
     let value = match (mine.value, theirs.value) {
-        (ProbesSpec::Settings(mut m), ProbesSpec::Settings(t)) => {
-            // A port of their own means their own paths too.
-            if m.port.is_none() {
-                m.port = t.port;
-                m.path = m.path.or(t.path);
-                m.readiness_path = m.readiness_path.or(t.readiness_path);
-            }
-            m.startup_seconds = m.startup_seconds.or(t.startup_seconds);
-            ProbesSpec::Settings(m)
+        (ProbesSpec::Settings(m), ProbesSpec::Settings(t)) => {
+            ProbesSpec::Settings(probe_settings_over(m, t))
         }
         (value, _) => value,
     };
@@ -235,6 +228,66 @@ fn merge_probes(
         value,
         span: mine.span,
     })
+}
+
+/// Probe settings of the service's own over the base's: what to check
+/// (kind, port, paths, headers, command) is the base's only when the
+/// service writes none of it, so a check is never half one and half the
+/// other; timings merge key by key, and each probe of the service's own
+/// (`startup`, `readiness`, `liveness`) replaces the base's.
+fn probe_settings_over(mine: ProbeSettings, base: ProbeSettings) -> ProbeSettings {
+    let ProbeSettings {
+        kind,
+        port,
+        path,
+        readiness_path,
+        headers,
+        command,
+        initial_delay,
+        period,
+        timeout,
+        failure_threshold,
+        success_threshold,
+        startup_seconds,
+        startup,
+        readiness,
+        liveness,
+    } = base;
+    let own_check = mine.kind.is_some()
+        || mine.port.is_some()
+        || mine.path.is_some()
+        || mine.readiness_path.is_some()
+        || mine.headers.is_some()
+        || mine.command.is_some();
+    let check = if own_check {
+        (
+            mine.kind,
+            mine.port,
+            mine.path,
+            mine.readiness_path,
+            mine.headers,
+            mine.command,
+        )
+    } else {
+        (kind, port, path, readiness_path, headers, command)
+    };
+    ProbeSettings {
+        kind: check.0,
+        port: check.1,
+        path: check.2,
+        readiness_path: check.3,
+        headers: check.4,
+        command: check.5,
+        initial_delay: mine.initial_delay.or(initial_delay),
+        period: mine.period.or(period),
+        timeout: mine.timeout.or(timeout),
+        failure_threshold: mine.failure_threshold.or(failure_threshold),
+        success_threshold: mine.success_threshold.or(success_threshold),
+        startup_seconds: mine.startup_seconds.or(startup_seconds),
+        startup: mine.startup.or(startup),
+        readiness: mine.readiness.or(readiness),
+        liveness: mine.liveness.or(liveness),
+    }
 }
 
 /// A size of the user's own keeps the base's mount path: `storage: 100Gi`

@@ -20,6 +20,10 @@ pub struct PortName(pub String);
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EnvName(pub String);
 
+/// An HTTP header name (`X-Probe`, `Authorization`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HeaderName(pub String);
+
 /// A label or annotation key (`app`, `example.com/team`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelKey(pub String);
@@ -183,6 +187,31 @@ impl Decode for PortName {
     }
 }
 
+impl Decode for HeaderName {
+    const EXPECTED: &'static str = "an HTTP header name such as `X-Probe`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        // RFC 9110's token characters.
+        let valid = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+        if !valid {
+            d.report(
+                d.error(
+                    "invalid-name",
+                    format!("`{text}` is not an HTTP header name"),
+                    node.span,
+                    "not a header name",
+                )
+                .help("use letters, digits and `-`: `X-Probe`"),
+            );
+            return None;
+        }
+        Some(HeaderName(text.to_string()))
+    }
+}
+
 impl Decode for EnvName {
     const EXPECTED: &'static str = "an environment variable name such as `REDIS_URL`";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
@@ -309,6 +338,7 @@ string_like! {
     Name => "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "A DNS-1123 label: lowercase letters, digits and '-', at most 63 characters.";
     PortName => "^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$", "An IANA service name: lowercase letters, digits and '-', at most 15 characters.";
     EnvName => "^[A-Za-z_][-._A-Za-z0-9]*$", "An environment variable name.";
+    HeaderName => "^[-!#$%&'*+.^_`|~A-Za-z0-9]+$", "An HTTP header name.";
     LabelKey => "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$", "A Kubernetes label key.";
     RegistryHost => "^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$", "A container registry host, with an optional port: the part of an image reference before the first '/'.";
 }

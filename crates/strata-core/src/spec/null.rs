@@ -251,6 +251,7 @@ mod tests {
             TenantSpec,
             NodeRange,
             ProbeSettings,
+            ProbeSpec,
             SecuritySettings,
             AutoscaleSpec,
             ScalingSpec,

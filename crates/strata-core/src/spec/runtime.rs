@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
-use super::names::PortName;
+use super::names::{HeaderName, PortName};
 use super::null::Clearable;
 use super::yaml::{Node, NodeKind};
 
@@ -23,16 +23,106 @@ pub enum ProbesSpec {
 }
 
 record! {
-    /// How a service's startup, readiness and liveness are checked.
-    pub struct ProbeSettings ("probe settings (`path`, `readinessPath`, `port`, `startupSeconds`)") {
-        /// HTTP path for liveness (and readiness, unless `readinessPath`); `/healthz` by default.
+    /// How a service's startup, readiness and liveness are checked: what
+    /// every probe does unless its own `startup`, `readiness` or `liveness`
+    /// says otherwise.
+    pub struct ProbeSettings ("probe settings (`kind`, `port`, `path`, `period`, `startup`…)") {
+        /// How the port is checked: `http`, `grpc`, `tcp` or `exec`; `http`
+        /// with a `path`, `exec` with a `command`, else `grpc` on a gRPC
+        /// port and `tcp` on any other.
+        optional kind: ProbeKind = "kind",
+        /// The port probed, by name; the first TCP port by default.
+        optional port: PortName = "port",
+        /// HTTP path: liveness and readiness (unless `readinessPath`) and
+        /// startup GET it; without one, the port is checked, not a guessed path.
         optional path: String = "path",
         /// HTTP path for readiness.
         optional readiness_path: String = "readinessPath",
-        /// The port probed, by name; the first port by default.
-        optional port: PortName = "port",
+        /// HTTP headers sent with each request.
+        optional headers: Map<HeaderName, String> = "headers",
+        /// The command an `exec` probe runs in the container; success is exit 0.
+        optional command: Vec<Spanned<String>> = "command",
+        /// Time before the first check; none by default.
+        optional initial_delay: Duration = "initialDelay",
+        /// Time between checks: 5s for startup, 10s for readiness, 20s for liveness by default.
+        optional period: Duration = "period",
+        /// Time a check may take; 3s by default.
+        optional timeout: Duration = "timeout",
+        /// Failed checks in a row that fail the probe: 3 by default
+        /// (startup: as many as `startupSeconds` allows).
+        optional failure_threshold: u32 = "failureThreshold",
+        /// Passed checks in a row that pass it after a failure; 1 by default
+        /// (Kubernetes allows only 1 for startup and liveness).
+        optional success_threshold: u32 = "successThreshold",
         /// How long the service may take to start before it is restarted; 300 by default.
         optional startup_seconds: u32 = "startupSeconds",
+        /// The startup probe's own settings, or `false` for none.
+        optional startup: ProbeSwitch = "startup",
+        /// The readiness probe's own settings, or `false` for none.
+        optional readiness: ProbeSwitch = "readiness",
+        /// The liveness probe's own settings, or `false` for none.
+        optional liveness: ProbeSwitch = "liveness",
+    }
+}
+
+record! {
+    /// One probe's own settings, over the service's `probes`.
+    pub struct ProbeSpec ("a probe's settings (`kind`, `port`, `path`, `period`…)") {
+        /// How the port is checked: `http`, `grpc`, `tcp` or `exec`.
+        optional kind: ProbeKind = "kind",
+        /// The port probed, by name.
+        optional port: PortName = "port",
+        /// HTTP path.
+        optional path: String = "path",
+        /// HTTP headers sent with each request.
+        optional headers: Map<HeaderName, String> = "headers",
+        /// The command an `exec` probe runs in the container.
+        optional command: Vec<Spanned<String>> = "command",
+        /// Time before the first check.
+        optional initial_delay: Duration = "initialDelay",
+        /// Time between checks.
+        optional period: Duration = "period",
+        /// Time a check may take.
+        optional timeout: Duration = "timeout",
+        /// Failed checks in a row that fail the probe.
+        optional failure_threshold: u32 = "failureThreshold",
+        /// Passed checks in a row that pass it after a failure.
+        optional success_threshold: u32 = "successThreshold",
+    }
+}
+
+/// One probe: `false` to leave it out, `true` for the service's settings,
+/// or settings of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeSwitch {
+    /// `false` or `true`.
+    Enabled(bool),
+    /// Settings over the service's.
+    Settings(ProbeSpec),
+}
+
+impl Decode for ProbeSwitch {
+    const EXPECTED: &'static str = "`true`, `false` or a probe's settings";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Map(_) => ProbeSpec::decode(node, d).map(ProbeSwitch::Settings),
+            _ => bool::decode(node, d).map(ProbeSwitch::Enabled),
+        }
+    }
+}
+
+keyword_enum! {
+    /// How a probe checks the service.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ProbeKind (a "probe kind") {
+        /// An HTTP GET of `path`: any 2xx or 3xx passes.
+        Http = "http",
+        /// The gRPC health checking protocol on the port.
+        Grpc = "grpc",
+        /// A TCP connection to the port.
+        Tcp = "tcp",
+        /// A command run in the container: exit 0 passes.
+        Exec = "exec",
     }
 }
 
@@ -341,6 +431,10 @@ macro_rules! schema {
 schema!(ProbesSpec, "Probes", |g| {
     let settings = g.subschema_for::<ProbeSettings>();
     json_schema!({ "description": "`false` switches probes off.", "anyOf": [{ "type": "boolean" }, settings] })
+});
+schema!(ProbeSwitch, "ProbeSwitch", |g| {
+    let settings = g.subschema_for::<ProbeSpec>();
+    json_schema!({ "description": "`false` leaves the probe out.", "anyOf": [{ "type": "boolean" }, settings] })
 });
 schema!(SecuritySpec, "Security", |g| {
     let profile = g.subschema_for::<Profile>();

@@ -13,6 +13,7 @@ mod namespaces;
 mod needs;
 mod network;
 mod operators;
+mod probes;
 mod runtime;
 mod scheduling;
 mod secrets;
@@ -25,10 +26,8 @@ mod tune;
 pub use environment::environment_names;
 pub use gateways::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use limits::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST};
-pub use runtime::{
-    DEFAULT_CPU_TARGET, DEFAULT_PROBE_PATH, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
-    DEFAULT_USER,
-};
+pub use probes::DEFAULT_STARTUP_SECONDS;
+pub use runtime::{DEFAULT_CPU_TARGET, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER};
 pub use storage::DEFAULT_MOUNT_PATH;
 
 use std::collections::{BTreeMap, HashMap};

@@ -6,23 +6,19 @@
 use super::Resolver;
 use crate::diag::{closest, suggestion};
 use crate::model::{
-    Autoscale, Config, ConfigFile, FileContent, FileRef, Metrics, Patch, PatchChange, Port, Probes,
-    Profile, Protocol, Runtime, Scaling, Security, Span, WorkloadKind,
+    Autoscale, Config, ConfigFile, FileContent, FileRef, Metrics, Patch, PatchChange, Port,
+    Profile, Runtime, Scaling, Security, Span, WorkloadKind,
 };
 use crate::spec::Spanned;
 use crate::spec::null::OrNone;
 use crate::spec::platform::DefaultsSpec;
-use crate::spec::runtime::{FileSource, PatchSpec, ProbesSpec, ScalingSpec, SecuritySpec};
+use crate::spec::runtime::{FileSource, PatchSpec, ScalingSpec, SecuritySpec};
 use crate::spec::service::ServiceSpec;
 
 /// The user id containers run as unless the spec says otherwise.
 pub const DEFAULT_USER: u32 = 1000;
 /// Seconds a pod is given to stop unless the spec says otherwise.
 pub const DEFAULT_TERMINATION_SECONDS: u64 = 30;
-/// Seconds a service may take to start unless the spec says otherwise.
-pub const DEFAULT_STARTUP_SECONDS: u32 = 300;
-/// The HTTP path probed unless the spec says otherwise.
-pub const DEFAULT_PROBE_PATH: &str = "/healthz";
 /// The CPU utilisation an autoscaler targets unless the spec says otherwise.
 pub const DEFAULT_CPU_TARGET: u32 = 70;
 /// The capability the restricted profile allows adding.
@@ -67,16 +63,19 @@ impl Resolver<'_> {
             .as_ref()
             .or(defaults.and_then(|d| d.termination_grace_period.as_ref()))
             .map_or(DEFAULT_TERMINATION_SECONDS, |d| d.value.0);
-        let probes_spec = spec
-            .probes
-            .clone()
-            .or_else(|| defaults.and_then(|d| d.probes.clone()));
+        let default_probes = defaults.and_then(|d| d.probes.clone());
         let security_spec = spec
             .security
             .clone()
             .or_else(|| defaults.and_then(|d| d.security.clone()));
         Runtime {
-            probes: self.probes(name, probes_spec.as_ref(), kind, ports),
+            probes: self.probes(
+                name,
+                spec.probes.as_ref(),
+                default_probes.as_ref(),
+                kind,
+                ports,
+            ),
             security: self.security(security_spec.as_ref()),
             spread,
             disruption_budget,
@@ -87,7 +86,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn port_named(
+    pub(super) fn port_named(
         &mut self,
         name: &Spanned<crate::spec::names::PortName>,
         ports: &[Port],
@@ -113,69 +112,6 @@ impl Resolver<'_> {
             help,
         );
         None
-    }
-
-    fn probes(
-        &mut self,
-        name: &str,
-        spec: Option<&Spanned<ProbesSpec>>,
-        kind: WorkloadKind,
-        ports: &[Port],
-    ) -> Option<Probes> {
-        let settings = match spec.map(|s| &s.value) {
-            Some(ProbesSpec::Enabled(false)) => return None,
-            Some(ProbesSpec::Settings(settings)) => Some(settings),
-            Some(ProbesSpec::Enabled(true)) | None => None,
-        };
-        if !kind.is_long_running() {
-            return None;
-        }
-        let port = match settings.and_then(|s| s.port.as_ref()) {
-            Some(port) => self.port_named(port, ports, "probe")?,
-            None => ports.iter().find(|p| p.protocol != Protocol::Udp)?.clone(),
-        };
-        if port.protocol == Protocol::Udp {
-            let span = settings
-                .and_then(|s| s.port.as_ref())
-                .map_or(Span::default(), |p| p.span);
-            self.error(
-                "unprobeable-port",
-                format!("the UDP port `{}` of `{name}` cannot be probed", port.name),
-                span,
-                "UDP",
-                "probe a TCP, HTTP or gRPC port instead".into(),
-            );
-            return None;
-        }
-        let path = settings
-            .and_then(|s| s.path.as_ref())
-            .map_or_else(|| DEFAULT_PROBE_PATH.to_string(), |p| p.value.clone());
-        for p in settings
-            .into_iter()
-            .flat_map(|s| [s.path.as_ref(), s.readiness_path.as_ref()])
-            .flatten()
-        {
-            if !p.value.starts_with('/') {
-                self.error(
-                    "invalid-path",
-                    format!("`{}` is not an HTTP path", p.value),
-                    p.span,
-                    "no leading `/`",
-                    format!("write `/{}`", p.value),
-                );
-            }
-        }
-        Some(Probes {
-            port: port.name.clone(),
-            protocol: port.protocol,
-            readiness_path: settings
-                .and_then(|s| s.readiness_path.as_ref())
-                .map_or_else(|| path.clone(), |p| p.value.clone()),
-            path,
-            startup_seconds: settings
-                .and_then(|s| s.startup_seconds.as_ref())
-                .map_or(DEFAULT_STARTUP_SECONDS, |s| s.value.max(10)),
-        })
     }
 
     fn security(&mut self, spec: Option<&Spanned<SecuritySpec>>) -> Security {

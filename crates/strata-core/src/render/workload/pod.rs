@@ -15,7 +15,7 @@ use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
 use super::{claims, placement};
 use crate::model::{
-    Amounts, EnvValue, InitStep, Platform, Probes, Profile, Protocol, Resources, Service, Supplied,
+    Amounts, EnvValue, InitStep, Platform, Probe, ProbeCheck, Profile, Protocol, Resources, Service, Supplied,
     WorkloadKind,
 };
 use crate::quantity::Measure;
@@ -172,20 +172,15 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         container["volumeMounts"] = json!(mounts);
     }
     if let Some(probes) = &runtime.probes {
-        let port = service
-            .ports
-            .iter()
-            .find(|p| p.name == probes.port)
-            .map_or(0, |p| p.number);
-        container["startupProbe"] = probe(
-            probes,
-            port,
-            &probes.path,
-            5,
-            probes.startup_seconds.div_ceil(5),
-        );
-        container["readinessProbe"] = probe(probes, port, &probes.readiness_path, 10, 3);
-        container["livenessProbe"] = probe(probes, port, &probes.path, 20, 3);
+        for (key, probe) in [
+            ("startupProbe", &probes.startup),
+            ("readinessProbe", &probes.readiness),
+            ("livenessProbe", &probes.liveness),
+        ] {
+            if let Some(probe) = probe {
+                container[key] = probe_value(probe);
+            }
+        }
     }
     let long_running = service.kind.is_long_running();
     if long_running
@@ -488,15 +483,35 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
     (volumes, mounts)
 }
 
-fn probe(probes: &Probes, port: u16, path: &str, period: u32, failures: u32) -> Value {
-    let mut probe = match probes.protocol {
-        Protocol::Http => json!({ "httpGet": { "path": path, "port": probes.port } }),
-        // The gRPC health protocol needs the port number, not its name.
-        Protocol::Grpc => json!({ "grpc": { "port": port } }),
-        Protocol::Tcp | Protocol::Udp => json!({ "tcpSocket": { "port": probes.port } }),
+/// A probe as Kubernetes takes it.
+fn probe_value(probe: &Probe) -> Value {
+    let mut value = match &probe.check {
+        ProbeCheck::Http {
+            port,
+            path,
+            headers,
+        } => {
+            let mut get = json!({ "path": path, "port": port });
+            if !headers.is_empty() {
+                get["httpHeaders"] = headers
+                    .iter()
+                    .map(|(name, value)| json!({ "name": name, "value": value }))
+                    .collect();
+            }
+            json!({ "httpGet": get })
+        }
+        ProbeCheck::Grpc { port } => json!({ "grpc": { "port": port } }),
+        ProbeCheck::Tcp { port } => json!({ "tcpSocket": { "port": port } }),
+        ProbeCheck::Exec { command } => json!({ "exec": { "command": command } }),
     };
-    probe["periodSeconds"] = json!(period);
-    probe["timeoutSeconds"] = json!(3);
-    probe["failureThreshold"] = json!(failures.max(1));
-    probe
+    value["periodSeconds"] = json!(probe.period_seconds);
+    value["timeoutSeconds"] = json!(probe.timeout_seconds);
+    value["failureThreshold"] = json!(probe.failure_threshold);
+    if let Some(delay) = probe.initial_delay_seconds {
+        value["initialDelaySeconds"] = json!(delay);
+    }
+    if let Some(successes) = probe.success_threshold {
+        value["successThreshold"] = json!(successes);
+    }
+    value
 }
