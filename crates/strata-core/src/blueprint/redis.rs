@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    ProbeCheck,    Amounts, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Key, Members, Mode,
-    OptionDoc, OptionValue, Platform, PodGroup, Port, Probes, Protocol, Recipe, Service, Supplied,
-    Tuning, WorkloadKind,
+    Amounts, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Front, Key, Members, Mode,
+    OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck, Probes, Protocol, Recipe,
+    Service, Supplied, Tuning, WorkloadKind,
 };
 use crate::quantity::{Measure, Quantity};
 
@@ -470,6 +470,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     }
     let mut sentinel = service.clone();
     sentinel.name = sentinel_name(tuning);
+    sentinel.front = Front::cluster_ip(&sentinel.name);
     sentinel.tuning = None;
     sentinel.kind = WorkloadKind::Stateful;
     sentinel.replicas = sentinels(tuning);
@@ -482,6 +483,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
         number: SENTINEL_PORT,
         protocol: Protocol::Tcp,
         service_number: None,
+        node_port: None,
     }];
     sentinel.env.retain(|e| e.name == "REDIS_PASSWORD");
     sentinel.config = Some(Config {

@@ -7,11 +7,17 @@ pub const CLUSTER_DOMAIN: &str = "cluster.local";
 
 /// The fields a service exports, in a stable order, with their values.
 ///
-/// Every service exports `name`, `namespace` and `host`; one with ports also
-/// exports `port`, `address` and `url` for its first port and `ports.NAME`
-/// for each port.
-pub(super) fn exports(name: &str, namespace: &str, ports: &[Port]) -> Vec<(String, String)> {
-    let host = format!("{name}.{namespace}.svc.{CLUSTER_DOMAIN}");
+/// Every service exports `name`, `namespace` and `host` (its Kubernetes
+/// Service's, `front`, which is the service's name unless its spec renames
+/// it); one with ports also exports `port`, `address` and `url` for its
+/// first port and `ports.NAME` for each port.
+pub(super) fn exports(
+    name: &str,
+    front: &str,
+    namespace: &str,
+    ports: &[Port],
+) -> Vec<(String, String)> {
+    let host = format!("{front}.{namespace}.svc.{CLUSTER_DOMAIN}");
     let mut fields = vec![
         ("name".to_string(), name.to_string()),
         ("namespace".to_string(), namespace.to_string()),
@@ -65,8 +71,9 @@ mod tests {
             number: 8000,
             protocol: Protocol::Http,
             service_number: None,
+            node_port: None,
         }];
-        let fields = exports("gateway", "isa", &ports);
+        let fields = exports("gateway", "gateway", "isa", &ports);
         let url = fields.iter().find(|(k, _)| k == "url").unwrap();
         assert_eq!(url.1, "http://gateway.isa.svc.cluster.local:8000");
     }

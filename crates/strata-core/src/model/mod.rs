@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::source::{SourceFile, Span};
-pub use crate::spec::network::{GatewayKind, MeshKind};
+pub use crate::spec::network::{GatewayKind, MeshKind, ServiceType, TrafficPolicy};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
 pub use blueprint::{
@@ -33,8 +33,7 @@ pub use network::*;
 pub use resolve::environment_names;
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
 pub use resolve::{
-    DEFAULT_CPU_TARGET, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS,
-    DEFAULT_USER,
+    DEFAULT_CPU_TARGET, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER,
 };
 pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use service::*;

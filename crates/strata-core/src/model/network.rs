@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{GatewayKind, MeshKind, Port, ServiceId};
+use super::{GatewayKind, MeshKind, Port, ServiceId, ServiceType};
 
 /// An entry point into the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DEL
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listen {
     /// `LoadBalancer`, `NodePort` or `ClusterIP`.
-    pub service_type: crate::spec::network::ServiceType,
+    pub service_type: ServiceType,
     /// The Service port for plain HTTP.
     pub http: u16,
     /// The Service port for HTTPS, when the gateway has TLS.

@@ -12,12 +12,16 @@ use super::{
 };
 use crate::quantity::Quantity;
 use crate::source::Span;
+use crate::spec::network::{ServiceType, TrafficPolicy};
 
 /// One workload and everything Strata knows about it.
 #[derive(Debug, Clone)]
 pub struct Service {
-    /// The service's name (also its Kubernetes Service's name).
+    /// The service's name (its Kubernetes Service's too, unless `front`
+    /// names another).
     pub name: String,
+    /// The Kubernetes Service in front of its pods.
+    pub front: Front,
     /// Its own service-level objectives (`slo`), over the platform's.
     pub slo: Option<Objectives>,
     /// The tier it belongs to.
@@ -116,7 +120,7 @@ impl Service {
     pub fn fqdn(&self) -> String {
         format!(
             "{}.{}.svc.{}",
-            self.name,
+            self.front.name,
             self.namespace,
             endpoint::CLUSTER_DOMAIN
         )
@@ -176,6 +180,41 @@ impl Service {
     }
 }
 
+/// The Kubernetes Service in front of a service's pods (`service:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Front {
+    /// The Service's name: the service's own unless the spec names another.
+    pub name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    pub service_type: ServiceType,
+    /// Where outside traffic goes, for `NodePort` and `LoadBalancer`.
+    pub external_traffic_policy: Option<TrafficPolicy>,
+    /// Address blocks allowed in from outside the cluster (every address
+    /// when empty), for `NodePort` and `LoadBalancer`.
+    pub from: Vec<String>,
+    /// The Service's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Front {
+    /// A `ClusterIP` Service called `name`: what every service gets unless
+    /// its spec says otherwise.
+    pub fn cluster_ip(name: &str) -> Front {
+        Front {
+            name: name.to_string(),
+            service_type: ServiceType::ClusterIp,
+            external_traffic_policy: None,
+            from: Vec::new(),
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// Whether clients outside the cluster reach it directly.
+    pub fn is_public(&self) -> bool {
+        self.service_type != ServiceType::ClusterIp
+    }
+}
+
 /// Pods a service creates at run time through the Kubernetes API, which
 /// Strata does not run: its policies admit them, plan counts nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +249,10 @@ pub struct Port {
     /// (`{ port: 80, targetPort: 8080 }`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_number: Option<u16>,
+    /// The port on every node, when its Service is a `NodePort` or
+    /// `LoadBalancer` one and the spec names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<u16>,
 }
 
 impl Port {

@@ -321,6 +321,20 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         }
         rules.push(json!({ "from": [peer(platform, &gateway.proxy)], "ports": [{ "protocol": "TCP", "port": route.port.number }] }));
     }
+    if service.front.is_public() {
+        // A NodePort or LoadBalancer Service: clients outside the cluster,
+        // from its `from` blocks, or from anywhere.
+        let mut rule = json!({ "ports": ports(service) });
+        if !service.front.from.is_empty() {
+            rule["from"] = service
+                .front
+                .from
+                .iter()
+                .map(|cidr| json!({ "ipBlock": { "cidr": cidr } }))
+                .collect();
+        }
+        rules.push(rule);
+    }
     if let Some(port) = super::scrape_port(platform, service)
         && !matches!(platform.network.scraper, Peer::Service(s) if s == id)
     {

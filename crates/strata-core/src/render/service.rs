@@ -148,6 +148,9 @@ fn port_entries(service: &Service) -> Vec<Value> {
             if matches!(p.protocol, Protocol::Http | Protocol::Grpc) {
                 port["appProtocol"] = json!(p.protocol.as_str());
             }
+            if let Some(node_port) = p.node_port {
+                port["nodePort"] = json!(node_port);
+            }
             port
         })
         .collect()
@@ -160,16 +163,23 @@ pub(super) fn services(platform: &Platform, service: &Service) -> Vec<Value> {
         return Vec::new();
     }
     let selector = labels::selector(platform, service);
-    let mut spec =
-        json!({ "type": "ClusterIP", "selector": selector, "ports": port_entries(service) });
+    let front = &service.front;
+    let mut spec = json!({ "type": front.service_type.as_str(), "selector": selector, "ports": port_entries(service) });
+    if let Some(policy) = front.external_traffic_policy {
+        spec["externalTrafficPolicy"] = json!(policy.as_str());
+    }
     if let Some(seconds) = service.serve.session_affinity_seconds {
         spec["sessionAffinity"] = json!("ClientIP");
         spec["sessionAffinityConfig"] = json!({ "clientIP": { "timeoutSeconds": seconds } });
     }
+    let mut metadata = labels::metadata(platform, service, &front.name);
+    if !front.annotations.is_empty() {
+        metadata["annotations"] = json!(front.annotations);
+    }
     let mut out = vec![json!({
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": labels::metadata(platform, service, &service.name),
+        "metadata": metadata,
         "spec": spec,
     })];
     if service.kind == WorkloadKind::Stateful {

@@ -116,7 +116,10 @@ fn probes_check_the_port_unless_a_path_is_declared() {
     let objects = objects(PLATFORM);
     // An HTTP port without a declared path: the port answers, no path is guessed.
     let api = container(find(&objects, "Deployment", "api"));
-    assert_eq!(api["readinessProbe"]["tcpSocket"], json!({ "port": "http" }));
+    assert_eq!(
+        api["readinessProbe"]["tcpSocket"],
+        json!({ "port": "http" })
+    );
     assert!(api["readinessProbe"].get("httpGet").is_none());
     let rpc = container(find(&objects, "Deployment", "rpc"));
     assert_eq!(rpc["livenessProbe"]["grpc"], json!({ "port": 50051 }));
@@ -185,11 +188,17 @@ fn probe_settings_that_do_not_fit_are_errors_at_their_key() {
                 .collect(),
         }
     };
-    assert_eq!(codes("{ kind: tcp, path: /x }"), ["conflicting-keys p.yaml:8:36"]);
+    assert_eq!(
+        codes("{ kind: tcp, path: /x }"),
+        ["conflicting-keys p.yaml:8:36"]
+    );
     assert_eq!(codes("{ kind: http }"), ["missing-option p.yaml:8:25"]);
     assert_eq!(codes("{ kind: exec }"), ["missing-option p.yaml:8:25"]);
     assert_eq!(codes("{ port: dns }"), ["unprobeable-port p.yaml:8:25"]);
-    assert_eq!(codes("{ liveness: { successThreshold: 2 } }"), ["invalid-probe p.yaml:8:49"]);
+    assert_eq!(
+        codes("{ liveness: { successThreshold: 2 } }"),
+        ["invalid-probe p.yaml:8:49"]
+    );
     assert_eq!(codes("{ period: 0s }"), ["invalid-duration p.yaml:8:27"]);
     assert_eq!(codes("{ kind: smoke }"), ["unknown-value"]);
 }

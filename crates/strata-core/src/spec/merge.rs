@@ -66,6 +66,7 @@ impl ServiceSpec {
             metrics,
             config,
             patches,
+            service,
             expose,
             calls,
             serve,
@@ -87,6 +88,7 @@ impl ServiceSpec {
             ("shards", shards.is_some()),
             ("options", options.is_some()),
             ("settings", settings.is_some()),
+            ("service", service.is_some()),
             ("expose", expose.is_some()),
             ("calls", calls.is_some()),
             ("serve", serve.is_some()),
@@ -146,6 +148,7 @@ impl ServiceSpec {
             metrics: own.metrics.or(metrics),
             config: own.config.or(config),
             patches: own.patches.or(patches),
+            service: own.service,
             expose: own.expose,
             calls: own.calls,
             serve: own.serve,
@@ -220,7 +223,7 @@ fn merge_probes(
     };
     let value = match (mine.value, theirs.value) {
         (ProbesSpec::Settings(m), ProbesSpec::Settings(t)) => {
-            ProbesSpec::Settings(probe_settings_over(m, t))
+            ProbesSpec::Settings(Box::new(probe_settings_over(*m, *t)))
         }
         (value, _) => value,
     };

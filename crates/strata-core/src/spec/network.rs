@@ -105,6 +105,37 @@ keyword_enum! {
 }
 
 record! {
+    /// The Kubernetes Service in front of a service's pods.
+    pub struct ServiceObjectSpec ("a Service (`type`, `name`, `externalTrafficPolicy`, `from`, `annotations`)") {
+        /// `ClusterIP` (by default), or `NodePort` / `LoadBalancer` to reach
+        /// the service from outside the cluster without a gateway.
+        optional service_type: ServiceType = "type",
+        /// The Service's name when clients dial a fixed one; the service's
+        /// name by default.
+        optional name: super::names::Name = "name",
+        /// `Cluster` or `Local` (keeps the client's address, and so the
+        /// `from` blocks' meaning); for `NodePort` and `LoadBalancer` only.
+        optional external_traffic_policy: TrafficPolicy = "externalTrafficPolicy",
+        /// Address blocks allowed in from outside the cluster; every address
+        /// by default. For `NodePort` and `LoadBalancer` only.
+        optional from: Vec<Spanned<Cidr>> = "from",
+        /// Annotations of the Service (a cloud load balancer's settings).
+        optional annotations: Map<super::names::LabelKey, String> = "annotations",
+    }
+}
+
+keyword_enum! {
+    /// Where a NodePort or LoadBalancer Service sends outside traffic.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum TrafficPolicy (an "external traffic policy") {
+        /// To any ready pod, on any node; the client's address is lost.
+        Cluster = "Cluster",
+        /// Only to pods on the node it arrived at; the client's address is kept.
+        Local = "Local",
+    }
+}
+
+record! {
     /// Pods outside the platform, found by namespace and labels.
     pub struct ControllerSpec ("a controller (`namespace`, `labels`)") {
         /// Their namespace.

@@ -215,6 +215,7 @@ mod tests {
             ListenSpec,
             CorsRecord,
             ControllerSpec,
+            ServiceObjectSpec,
             JwtSpec,
             ExposeSpec,
             CallsSpec,

@@ -19,7 +19,7 @@ pub enum ProbesSpec {
     /// `probes: true` (the default) or `probes: false`.
     Enabled(bool),
     /// Probes with settings.
-    Settings(ProbeSettings),
+    Settings(Box<ProbeSettings>),
 }
 
 record! {
@@ -98,14 +98,16 @@ pub enum ProbeSwitch {
     /// `false` or `true`.
     Enabled(bool),
     /// Settings over the service's.
-    Settings(ProbeSpec),
+    Settings(Box<ProbeSpec>),
 }
 
 impl Decode for ProbeSwitch {
     const EXPECTED: &'static str = "`true`, `false` or a probe's settings";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
         match &node.kind {
-            NodeKind::Map(_) => ProbeSpec::decode(node, d).map(ProbeSwitch::Settings),
+            NodeKind::Map(_) => {
+                ProbeSpec::decode(node, d).map(|s| ProbeSwitch::Settings(Box::new(s)))
+            }
             _ => bool::decode(node, d).map(ProbeSwitch::Enabled),
         }
     }
@@ -378,7 +380,9 @@ impl Decode for ProbesSpec {
     const EXPECTED: &'static str = "`true`, `false` or probe settings";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
         match &node.kind {
-            NodeKind::Map(_) => ProbeSettings::decode(node, d).map(ProbesSpec::Settings),
+            NodeKind::Map(_) => {
+                ProbeSettings::decode(node, d).map(|s| ProbesSpec::Settings(Box::new(s)))
+            }
             _ => bool::decode(node, d).map(ProbesSpec::Enabled),
         }
     }

@@ -7,7 +7,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use super::amount::{Bytes, Cpu};
 use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
 use super::names::{EnvName, LabelKey, Name, PortName};
-use super::network::{CallsSpec, EgressSpec, ExposeSpec, ServeSpec, TracingSpec};
+use super::network::{
+    CallsSpec, EgressSpec, ExposeSpec, ServeSpec, ServiceObjectSpec, TracingSpec,
+};
 use super::null::{Clearable, OrNone, is_none_word};
 use super::runtime::{
     AutoscaleSpec, ConfigSpec, Duration, MetricsSpec, PatchSpec, ProbesSpec, SecuritySpec,
@@ -117,6 +119,9 @@ record! {
         optional config: ConfigSpec = "config",
         /// Patches to generated objects, for what the spec cannot say.
         optional patches: Vec<Spanned<PatchSpec>> = "patches",
+        /// The Kubernetes Service in front of its pods: its `type`, `name`,
+        /// `externalTrafficPolicy`, `from` blocks and `annotations`.
+        optional service: ServiceObjectSpec = "service",
         /// Routes from a gateway to this service.
         optional expose: ExposeList = "expose",
         /// Call policy towards the services it needs, by name (overrides `defaults.calls`).
@@ -290,6 +295,9 @@ record! {
         optional target_port: PortNumber = "targetPort",
         /// `http`, `grpc`, `tcp` or `udp`; guessed from the port's name when absent.
         optional protocol: Protocol = "protocol",
+        /// The port on every node, for a `service: { type: NodePort }` (or
+        /// `LoadBalancer`); the cluster picks one when absent.
+        optional node_port: PortNumber = "nodePort",
     }
 }
 

@@ -182,7 +182,7 @@ impl Resolver<'_> {
                     .tuning
                     .as_ref()
                     .map_or(&[][..], |t| &t.supplied.exports[..]);
-                with_overrides(exports(&s.name, &s.namespace, &s.ports), own)
+                with_overrides(exports(&s.name, &s.front.name, &s.namespace, &s.ports), own)
             })
             .collect();
         for (i, service_spec) in specs.iter().enumerate() {

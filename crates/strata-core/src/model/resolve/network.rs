@@ -97,6 +97,7 @@ impl Resolver<'_> {
                     number: KONG_TLS_PORT_NUMBER,
                     service_number: None,
                     protocol: Protocol::Http,
+                    node_port: None,
                 });
             }
         }

@@ -9,8 +9,8 @@
 
 use super::Resolver;
 use crate::model::{
-    LIVENESS_PERIOD_SECONDS, PROBE_FAILURES, PROBE_TIMEOUT_SECONDS, Port, Probe, ProbeCheck, Probes,
-    Protocol, READINESS_PERIOD_SECONDS, STARTUP_PERIOD_SECONDS, WorkloadKind,
+    LIVENESS_PERIOD_SECONDS, PROBE_FAILURES, PROBE_TIMEOUT_SECONDS, Port, Probe, ProbeCheck,
+    Probes, Protocol, READINESS_PERIOD_SECONDS, STARTUP_PERIOD_SECONDS, WorkloadKind,
 };
 use crate::source::Span;
 use crate::spec::decode::{Map, Spanned};
@@ -21,7 +21,6 @@ use crate::spec::runtime::{
 
 /// Seconds a service may take to start unless the spec says otherwise.
 pub const DEFAULT_STARTUP_SECONDS: u32 = 300;
-
 
 /// The three probes, each with its default period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +136,7 @@ impl Resolver<'_> {
         let spec = own.or(defaults);
         let settings = match spec.map(|s| &s.value) {
             Some(ProbesSpec::Enabled(false)) => return None,
-            Some(ProbesSpec::Settings(settings)) => Some(settings),
+            Some(ProbesSpec::Settings(settings)) => Some(&**settings),
             Some(ProbesSpec::Enabled(true)) | None => None,
         };
         if !kind.is_long_running() {
@@ -177,7 +176,10 @@ impl Resolver<'_> {
         let mut seen = Vec::new();
         let mut index = reported;
         while index < self.errors.len() {
-            let key = (self.errors[index].code, self.errors[index].labels.first().map(|l| l.span));
+            let key = (
+                self.errors[index].code,
+                self.errors[index].labels.first().map(|l| l.span),
+            );
             if seen.contains(&key) {
                 self.errors.remove(index);
             } else {
@@ -251,7 +253,10 @@ impl Resolver<'_> {
         {
             self.error(
                 "invalid-probe",
-                format!("the {} probe of `{name}` passes after one success only", role.key()),
+                format!(
+                    "the {} probe of `{name}` passes after one success only",
+                    role.key()
+                ),
                 success.span,
                 "must be 1",
                 "Kubernetes allows a `successThreshold` other than 1 on readiness alone".into(),
@@ -386,22 +391,20 @@ impl Resolver<'_> {
         named: Option<&Spanned<PortName>>,
         ports: &[Port],
     ) -> Option<Port> {
-        let port = match named {
-            Some(port) => self.port_named(port, ports, "probe")?,
-            None => {
-                let Some(port) = ports.iter().find(|p| p.protocol != Protocol::Udp) else {
-                    self.error(
-                        "unprobeable-port",
-                        format!("`{name}` has no TCP port to probe"),
-                        Span::default(),
-                        "no port",
-                        "give the service a port, or probe it with `kind: exec` and a `command`"
-                            .into(),
-                    );
-                    return None;
-                };
-                port.clone()
-            }
+        let port = if let Some(port) = named {
+            self.port_named(port, ports, "probe")?
+        } else {
+            let Some(port) = ports.iter().find(|p| p.protocol != Protocol::Udp) else {
+                self.error(
+                    "unprobeable-port",
+                    format!("`{name}` has no TCP port to probe"),
+                    Span::default(),
+                    "no port",
+                    "give the service a port, or probe it with `kind: exec` and a `command`".into(),
+                );
+                return None;
+            };
+            port.clone()
         };
         if port.protocol == Protocol::Udp {
             self.error(

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use super::{Resolver, text};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Access, Objectives, Port, Protocol, Serve, Service, Tier, TierId, WorkloadKind,
+    Access, Front, Objectives, Port, Protocol, Serve, Service, ServiceType, Tier, TierId,
+    WorkloadKind,
 };
 use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
@@ -59,7 +60,38 @@ impl Resolver<'_> {
                 specs.push(spec);
             }
         }
+        self.check_service_names(&services, &specs);
         (services, specs)
+    }
+
+    /// A Service renamed with `service.name` must not take the name of
+    /// another Service in its namespace: another service's, or a
+    /// StatefulSet's headless one.
+    fn check_service_names(&mut self, services: &[Service], specs: &[ServiceSpec]) {
+        for (i, (service, spec)) in services.iter().zip(specs).enumerate() {
+            let Some(renamed) = spec.service.as_ref().and_then(|s| s.value.name.as_ref()) else {
+                continue;
+            };
+            let taken = services.iter().enumerate().find(|(j, other)| {
+                *j != i
+                    && other.namespace == service.namespace
+                    && (other.front.name == service.front.name
+                        || format!("{}-headless", other.name) == service.front.name)
+            });
+            if let Some((_, other)) = taken {
+                let diagnostic = Diagnostic::error(
+                    "duplicate-object",
+                    format!(
+                        "the Service `{}` of `{}` would replace one of `{}` in `{}`",
+                        service.front.name, service.name, other.name, service.namespace
+                    ),
+                )
+                .at(&self.doc.file, renamed.span, "taken")
+                .also(other.span, "whose Service has that name")
+                .help("give the Service another name");
+                self.errors.push(diagnostic);
+            }
+        }
     }
 
     pub(super) fn service(
@@ -145,6 +177,7 @@ impl Resolver<'_> {
             _ => {}
         }
         let ports = self.ports(spec);
+        let front = self.front(&name.value.0, spec, &ports, kind);
         let mut replicas = self.replicas(spec, kind);
         let resources = self.resources(spec);
         let runtime = self.runtime(&name.value.0, spec, kind, &ports, &mut replicas);
@@ -159,6 +192,7 @@ impl Resolver<'_> {
         let access = self.access(spec, runtime.service_account_token);
         Service {
             name: name.value.0.clone(),
+            front,
             slo: spec.slo.as_ref().map(|s| Objectives::of(&s.value)),
             tier,
             namespace: tier_value.namespace.clone(),
@@ -215,14 +249,30 @@ impl Resolver<'_> {
     fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
         let mut ports: Vec<(Port, Span)> = Vec::new();
         for (name, port) in spec.ports.iter().flat_map(|p| p.value.iter()) {
-            let (service_number, number, protocol) = match &port.value {
-                PortSpec::Number(n) => (n.0, n.0, None),
+            let (service_number, number, protocol, node_port) = match &port.value {
+                PortSpec::Number(n) => (n.0, n.0, None, None),
                 PortSpec::Detail(d) => (
                     d.port.value.0,
                     d.target_port.as_ref().map_or(d.port.value.0, |t| t.value.0),
                     d.protocol.as_ref().map(|p| p.value),
+                    d.node_port.as_ref(),
                 ),
             };
+            if let Some(node_port) = node_port {
+                let public = spec
+                    .service
+                    .as_ref()
+                    .and_then(|s| s.value.service_type.as_ref());
+                if public.is_none_or(|t| t.value == ServiceType::ClusterIp) {
+                    self.error(
+                        "missing-option",
+                        format!("the port `{}` has a `nodePort`, and its Service is not a NodePort one", name.value.0),
+                        node_port.span,
+                        "no port on the nodes",
+                        "add `service: { type: NodePort }` (or `LoadBalancer`), or remove `nodePort`".into(),
+                    );
+                }
+            }
             let clash = ports
                 .iter()
                 .find(|(p, _)| p.number == number || p.service_port() == service_number);
@@ -251,6 +301,7 @@ impl Resolver<'_> {
                     number,
                     protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
                     service_number: (service_number != number).then_some(service_number),
+                    node_port: node_port.map(|n| n.value.0),
                 },
                 port.span,
             ));
@@ -387,5 +438,71 @@ impl Resolver<'_> {
             });
         }
         out
+    }
+
+    /// The Kubernetes Service in front of the service's pods, from
+    /// `service:`; a ClusterIP one of its name by default.
+    fn front(
+        &mut self,
+        name: &str,
+        spec: &ServiceSpec,
+        ports: &[Port],
+        kind: WorkloadKind,
+    ) -> Front {
+        let mut front = Front::cluster_ip(name);
+        let Some(own) = &spec.service else {
+            return front;
+        };
+        if ports.is_empty() || !kind.is_long_running() {
+            self.error(
+                "unsupported-for-kind",
+                format!("`{name}` has no Service: it has no ports, or it runs to completion"),
+                own.span,
+                "no Service",
+                "remove `service`, or give the service ports".into(),
+            );
+            return front;
+        }
+        let own = &own.value;
+        if let Some(service_type) = &own.service_type {
+            front.service_type = service_type.value;
+        }
+        if let Some(renamed) = &own.name {
+            front.name.clone_from(&renamed.value.0);
+        }
+        let public_only = [
+            (
+                "externalTrafficPolicy",
+                own.external_traffic_policy.as_ref().map(|p| p.span),
+            ),
+            ("from", own.from.as_ref().map(|f| f.span)),
+        ];
+        for (key, span) in public_only {
+            if let Some(span) = span
+                && !front.is_public()
+            {
+                self.error(
+                    "missing-option",
+                    format!("`{key}` applies to outside traffic, and the Service of `{name}` is a ClusterIP one"),
+                    span,
+                    "for NodePort and LoadBalancer",
+                    "add `type: NodePort` or `type: LoadBalancer`, or remove it".into(),
+                );
+            }
+        }
+        front.external_traffic_policy = own.external_traffic_policy.as_ref().map(|p| p.value);
+        front.from = own
+            .from
+            .iter()
+            .flat_map(|f| &f.value)
+            .map(|cidr| cidr.value.0.clone())
+            .collect();
+        front.annotations = own
+            .annotations
+            .iter()
+            .flat_map(|a| a.value.iter())
+            .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+            .collect();
+        front
     }
 }

@@ -227,6 +227,23 @@ pub(super) fn tune(
         );
     }
     if mode.operated
+        && let Some(service) = &spec.service
+    {
+        errors.push(
+            error(
+                file,
+                "unsupported-for-mode",
+                format!(
+                    "the `{}` mode of `{}` runs its pods through an operator, which makes their Services",
+                    mode.name, info.name
+                ),
+                service.span,
+                "not rendered",
+            )
+            .help("remove `service`, or use a mode whose pods Strata runs"),
+        );
+    }
+    if mode.operated
         && let Some(env_from) = &spec.env_from
     {
         errors.push(

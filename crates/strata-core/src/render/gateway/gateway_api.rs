@@ -49,7 +49,7 @@ pub(super) fn objects(platform: &Platform, gateway: &Gateway, routes: &[&Route])
             .map(|route| {
                 let mut rule = json!({
                     "matches": [{ "path": { "type": "PathPrefix", "value": route.path } }],
-                    "backendRefs": [{ "name": service.name, "port": route.port.service_port() }],
+                    "backendRefs": [{ "name": service.front.name, "port": route.port.service_port() }],
                 });
                 if let Some(rewrite) = &route.rewrite {
                     rule["filters"] = json!([{ "type": "URLRewrite", "urlRewrite": { "path": { "type": "ReplacePrefixMatch", "replacePrefixMatch": rewrite } } }]);

@@ -61,7 +61,7 @@ pub(super) fn objects(platform: &Platform, gateway: &Gateway, routes: &[&Route])
                 ),
                 None => (route.path.clone(), "Prefix"),
             };
-            let backend = json!({ "path": path, "pathType": path_type, "backend": { "service": { "name": service.name, "port": { "number": route.port.service_port() } } } });
+            let backend = json!({ "path": path, "pathType": path_type, "backend": { "service": { "name": service.front.name, "port": { "number": route.port.service_port() } } } });
             let hosts = if route.hosts.is_empty() {
                 vec![String::new()]
             } else {

@@ -15,8 +15,8 @@ use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
 use super::{claims, placement};
 use crate::model::{
-    Amounts, EnvValue, InitStep, Platform, Probe, ProbeCheck, Profile, Protocol, Resources, Service, Supplied,
-    WorkloadKind,
+    Amounts, EnvValue, InitStep, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
+    Service, Supplied, WorkloadKind,
 };
 use crate::quantity::Measure;
 
