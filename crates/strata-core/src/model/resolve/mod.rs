@@ -2,6 +2,7 @@
 //! references and waves, with every problem of the spec reported at once.
 
 mod blueprint;
+mod calls;
 mod delivery;
 mod env;
 mod environment;
@@ -239,8 +240,12 @@ impl Resolver<'_> {
             .zip(&services)
             .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
             .collect();
-        self.errors
-            .extend(slo::check_slo(&self.catalog, spec, &objectives, &self.doc.file));
+        self.errors.extend(slo::check_slo(
+            &self.catalog,
+            spec,
+            &objectives,
+            &self.doc.file,
+        ));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
@@ -266,6 +271,7 @@ impl Resolver<'_> {
         let storage_classes = self.storage_classes();
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         let argocd = self.argocd(env, &shared_namespace);
+        let mentions = self.mentions(&services, &specs, &endpoints);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -298,6 +304,8 @@ impl Resolver<'_> {
             routes: networking.routes,
             edges: networking.edges,
             externals: std::mem::take(&mut self.externals),
+            mentions,
+            uncalled: calls::uncalled(&specs),
             network: networking.network,
             registries,
             waves,
