@@ -27,7 +27,7 @@ pub(super) const UNDECLARED_CALL: Check = Check {
         "undeclared-call",
         Priority::P1,
         "a service dials a host the spec does not let it call",
-        "Default-deny NetworkPolicies and the mesh's AuthorizationPolicies allow only the calls the spec declares: this one fails at run time, while every check stays green.",
+        "Default-deny NetworkPolicies, and the mesh's AuthorizationPolicies, allow only the calls the spec declares: this one is refused at run time.",
         "declare the call: `needs: [CALLEE]` on the caller (with `calls: { CALLEE: { wait: false } }` if it need not wait), or write the host as `${CALLEE.host}`",
     ),
     run: |platform, _| {
