@@ -93,7 +93,7 @@ fn bad_specs_report_the_expected_errors() {
         let valid = expected.iter().all(|e| e.starts_with("warning "));
         assert_eq!(
             output.status.code(),
-            Some(if valid { 0 } else { 1 }),
+            Some(i32::from(!valid)),
             "{}: exit code\n{stderr}",
             path.display()
         );

@@ -8,6 +8,7 @@
 //! text and spans); what they mean is worked out here from the platform, on
 //! demand, so that `render` and `plan` never pay for it.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::{Peer, Platform, Reach, Service, ServiceId};
@@ -42,23 +43,21 @@ pub enum Target {
     External(usize),
 }
 
-impl Platform {
-    /// Whether calls into `service` that the graph does not declare are
-    /// refused: by the default-deny NetworkPolicies, or in the mesh by its
-    /// AuthorizationPolicy (rendered for long-running services with ports).
-    pub fn isolates(&self, service: &Service) -> bool {
-        self.network.policies
-            || (self.in_mesh(&service.namespace)
-                && service.kind.is_long_running()
-                && !service.ports.is_empty())
-    }
+/// Whether calls into `service` that the graph does not declare are
+/// refused: by the default-deny NetworkPolicies, or in the mesh by its
+/// AuthorizationPolicy (rendered for long-running services with ports).
+fn isolated(platform: &Platform, service: &Service) -> bool {
+    platform.network.policies
+        || (platform.in_mesh(&service.namespace)
+            && service.kind.is_long_running()
+            && !service.ports.is_empty())
+}
 
-    /// The name of a mention's target.
-    fn target_name(&self, target: Target) -> &str {
-        match target {
-            Target::Service(id) => &self.services[id.0].name,
-            Target::External(i) => &self.externals[i].name,
-        }
+/// The name of a mention's target.
+fn target_name(platform: &Platform, target: Target) -> &str {
+    match target {
+        Target::Service(id) => &platform.services[id.0].name,
+        Target::External(i) => &platform.externals[i].name,
     }
 }
 
@@ -71,32 +70,29 @@ impl Platform {
 /// service with metrics. A call to an external is declared by `needs:` or
 /// a reference, or opened by an `egress:` block holding the external's.
 pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
-    platform.mentions.iter().filter(move |m| match m.target {
-        Target::Service(to) => {
-            let callee = &platform.services[to.0];
-            platform.isolates(callee) && !declared(platform, m.by, to)
-        }
-        Target::External(i) => {
-            let caller = &platform.services[m.by.0];
-            platform.network.policies
-                && !caller.externals.iter().any(|c| c.external == i)
-                && !egress_opens(
-                    caller,
-                    &platform.externals[i].reach,
-                    &platform.externals[i].ports,
-                )
+    let edges: HashSet<(ServiceId, ServiceId)> =
+        platform.edges.iter().map(|e| (e.from, e.to)).collect();
+    platform.mentions.iter().filter(move |m| {
+        let caller = &platform.services[m.by.0];
+        match m.target {
+            Target::Service(to) => {
+                let declared = edges.contains(&(m.by, to))
+                    || caller
+                        .spawns
+                        .as_ref()
+                        .is_some_and(|s| s.calls.contains(&to))
+                    || (platform.network.scraper == Peer::Service(m.by)
+                        && platform.services[to.0].runtime.metrics.is_some());
+                !declared && isolated(platform, &platform.services[to.0])
+            }
+            Target::External(i) => {
+                let external = &platform.externals[i];
+                let declared = caller.externals.iter().any(|c| c.external == i)
+                    || egress_opens(caller, &external.reach, &external.ports);
+                !declared && platform.network.policies
+            }
         }
     })
-}
-
-fn declared(platform: &Platform, from: ServiceId, to: ServiceId) -> bool {
-    platform.edges.iter().any(|e| e.from == from && e.to == to)
-        || platform.services[from.0]
-            .spawns
-            .as_ref()
-            .is_some_and(|s| s.calls.contains(&to))
-        || (platform.network.scraper == Peer::Service(from)
-            && platform.services[to.0].runtime.metrics.is_some())
 }
 
 /// Whether one of the caller's `egress:` blocks holds the external's
@@ -147,48 +143,66 @@ fn within(inner: &str, outer: &str) -> bool {
 /// crons (they serve nobody), nor pods on their node's network (which no
 /// NetworkPolicy covers).
 pub fn unreachable_services(platform: &Platform) -> Vec<ServiceId> {
+    let mut reached = vec![false; platform.services.len()];
+    let callees = platform
+        .edges
+        .iter()
+        .filter(|e| e.from != e.to)
+        .map(|e| e.to)
+        .chain(platform.services.iter().flat_map(|s| {
+            s.spawns
+                .iter()
+                .flat_map(|spawned| spawned.calls.iter().copied())
+        }))
+        .chain(
+            platform
+                .routes
+                .iter()
+                .filter(|r| platform.gateways[r.gateway].proxy != Peer::Service(r.service))
+                .map(|r| r.service),
+        )
+        .chain(platform.gateways.iter().filter_map(|g| match g.proxy {
+            Peer::Service(proxy) if g.listen.is_some() => Some(proxy),
+            _ => None,
+        }));
+    for id in callees {
+        reached[id.0] = true;
+    }
     platform
         .services
         .iter()
         .enumerate()
-        .map(|(i, s)| (ServiceId(i), s))
-        .filter(|&(id, service)| {
-            !service.ports.is_empty()
+        .filter(|&(i, service)| {
+            !reached[i]
+                && !service.ports.is_empty()
                 && service.kind.is_long_running()
-                && platform.isolates(service)
-                && !platform.uncalled.contains(&id)
+                && isolated(platform, service)
+                && !platform.uncalled.contains(&ServiceId(i))
                 && !service.host_access().is_some_and(|h| h.network)
-                && !reached(platform, id, service)
+                && !scraped_only(service)
+                && !control_plane(platform, service)
         })
-        .map(|(id, _)| id)
+        .map(|(i, _)| ServiceId(i))
         .collect()
 }
 
-fn reached(platform: &Platform, id: ServiceId, service: &Service) -> bool {
-    let called = platform.edges.iter().any(|e| e.to == id && e.from != id);
-    let spawned = platform
-        .services
-        .iter()
-        .any(|s| s.spawns.as_ref().is_some_and(|sp| sp.calls.contains(&id)));
-    let routed = platform
-        .routes
-        .iter()
-        .any(|r| r.service == id && platform.gateways[r.gateway].proxy != Peer::Service(id));
-    let public = platform
-        .gateways
-        .iter()
-        .any(|g| g.proxy == Peer::Service(id) && g.listen.is_some());
-    let scraped = service
+/// Whether the scraper reaches every port of a service: its only port is
+/// its metrics port.
+fn scraped_only(service: &Service) -> bool {
+    service
         .runtime
         .metrics
         .as_ref()
-        .is_some_and(|m| service.ports.iter().all(|p| p.number == m.number));
-    let control_plane = platform.network.mesh.is_some()
+        .is_some_and(|m| service.ports.iter().all(|p| p.number == m.number))
+}
+
+/// Whether a service's pods are the mesh's istiod, which every sidecar dials.
+fn control_plane(platform: &Platform, service: &Service) -> bool {
+    platform.network.mesh.is_some()
         && matches!(&platform.network.control_plane, Peer::External { namespace, labels }
             if *namespace == service.namespace
                 && !labels.is_empty()
-                && labels.iter().all(|(k, v)| service.labels.get(k) == Some(v)));
-    called || spawned || routed || public || scraped || control_plane
+                && labels.iter().all(|(k, v)| service.labels.get(k) == Some(v)))
 }
 
 /// What refuses an undeclared call into `callee`, for messages.
@@ -204,7 +218,7 @@ fn refuser(platform: &Platform, callee: &Service) -> String {
 /// written.
 pub fn undeclared_message(platform: &Platform, mention: &Mention) -> String {
     let caller = &platform.services[mention.by.0].name;
-    let target = platform.target_name(mention.target);
+    let target = target_name(platform, mention.target);
     let kind = match mention.target {
         Target::Service(_) => "service",
         Target::External(_) => "external",
@@ -220,7 +234,7 @@ pub fn undeclared_message(platform: &Platform, mention: &Mention) -> String {
 /// How to declare an undeclared call: the line to write.
 fn undeclared_fix(platform: &Platform, mention: &Mention) -> String {
     let caller = &platform.services[mention.by.0].name;
-    let target = platform.target_name(mention.target);
+    let target = target_name(platform, mention.target);
     let blocked = match mention.target {
         Target::Service(id) => refuser(platform, &platform.services[id.0]),
         Target::External(_) => format!("the egress NetworkPolicy of `{caller}`"),
@@ -232,7 +246,7 @@ fn undeclared_fix(platform: &Platform, mention: &Mention) -> String {
         Target::External(_) => String::new(),
     };
     format!(
-        "{blocked} allow only declared calls: add `needs: [{target}]` to `{caller}`{wait}, or write the host as `${{{target}.host}}`"
+        "{blocked} will refuse the call unless it is declared: add `needs: [{target}]` to `{caller}`{wait}, or write the host as `${{{target}.host}}`"
     )
 }
 
@@ -269,7 +283,7 @@ pub(super) fn warnings(platform: &Platform) -> Vec<Diagnostic> {
                 .at(
                     &platform.file,
                     m.span,
-                    format!("dials `{}`", platform.target_name(m.target)),
+                    format!("dials `{}`", target_name(platform, m.target)),
                 )
                 .help(undeclared_fix(platform, m))
         })
@@ -412,7 +426,7 @@ tiers:
         let file = SourceFile::new("p.yaml", shop(apps));
         let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         let places: Vec<(String, &str)> = undeclared_calls(&platform)
-            .map(|m| (m.place.clone(), platform.target_name(m.target)))
+            .map(|m| (m.place.clone(), target_name(&platform, m.target)))
             .collect();
         let expected = [
             ("`A_HOST`", "cartservice"),
