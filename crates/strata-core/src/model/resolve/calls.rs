@@ -57,18 +57,17 @@ impl Resolver<'_> {
                 written(&mut texts, Some(&step.value.0), init.env.as_ref(), lists);
             }
             for text in texts {
+                let mut owners = Vec::new();
                 for host in hosts(&text.text, text.bare) {
                     // A service naming itself (an advertised address) calls nobody.
                     let Some(target) = directory.owner(host).filter(|&t| t != Target::Service(by))
                     else {
                         continue;
                     };
-                    if found
-                        .iter()
-                        .any(|m| m.span == text.span && m.target == target)
-                    {
+                    if owners.contains(&target) {
                         continue;
                     }
+                    owners.push(target);
                     found.push(Mention {
                         by,
                         target,
@@ -161,12 +160,13 @@ impl Directory {
                 .filter(|(_, s)| !s.ports.is_empty())
                 .map(|(i, s)| (ServiceId(i), s))
         };
+        let cluster = format!(".svc.{CLUSTER_DOMAIN}");
         let own = callable().map(|(id, s)| (Target::Service(id), s.fqdn()));
         let exported = callable().flat_map(|(id, _)| {
             endpoints[id.0]
                 .iter()
                 .flat_map(|(_, value)| hosts(value, false))
-                .filter(|host| host.ends_with(&format!(".svc.{CLUSTER_DOMAIN}")))
+                .filter(|host| host.ends_with(&cluster))
                 .map(move |host| (Target::Service(id), host.to_string()))
         });
         let mut names = HashMap::new();
