@@ -4,9 +4,10 @@
 //! (`unreachable-service`). `check` reports them as warnings and `audit` as
 //! findings; both read the functions here.
 //!
-//! Resolve keeps only the facts, the [`Mention`]s (it alone sees the spec's
-//! text and spans); what they mean is worked out here from the platform, on
-//! demand, so that `render` and `plan` never pay for it.
+//! Resolve keeps only the facts (it alone sees the spec's text and spans):
+//! the [`Mention`]s, and the services whose `expose: []` says nothing is
+//! meant to reach them. What they mean is worked out here from the
+//! platform, on demand, so that `render` and `plan` never pay for it.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -26,9 +27,9 @@ pub struct Mention {
     pub target: Target,
     /// The host as written (`cartservice`, `pg-rw.data.svc`).
     pub host: String,
-    /// Where it is written, as a message says it: the variable
-    /// (`` `CART_SERVICE_ADDR` ``, an init step's `` `fetch/URL` ``), or
-    /// `an argument`, `the command` (`… of the init step `fetch``).
+    /// Where it is written, as a message says it: the variable in
+    /// backquotes (an init step's prefixed, as `fetch/URL`), or "an
+    /// argument", "the command" (with "of the init step …" for a step's).
     pub place: String,
     /// The span of the value or the argument.
     pub span: Span,

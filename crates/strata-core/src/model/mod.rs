@@ -222,8 +222,9 @@ impl Platform {
     /// order.
     ///
     /// Warnings are worked out from the platform when asked, not kept in it:
-    /// resolve records the facts they need ([`Platform::mentions`]), and
-    /// `check` and `audit` read the same analysis ([`calls`]).
+    /// resolve records the facts they need ([`Platform::mentions`],
+    /// [`Platform::uncalled`]), and `check` and `audit` read the same
+    /// analysis ([`calls`]).
     pub fn warnings(&self) -> Vec<Diagnostic> {
         calls::warnings(self)
     }
