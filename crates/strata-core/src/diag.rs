@@ -57,6 +57,14 @@ impl Diagnostic {
         }
     }
 
+    /// A warning: the spec works, but probably not as meant.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
     /// Points at `span` of `file` with a short label.
     #[must_use]
     pub fn at(mut self, file: &SourceFile, span: Span, label: impl Into<String>) -> Self {

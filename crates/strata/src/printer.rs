@@ -62,6 +62,12 @@ impl Printer {
         eprintln!("{head}: {message}");
     }
 
+    /// Writes a one-line warning to stderr.
+    pub(crate) fn warning(&self, message: &str) {
+        let head = self.paint("warning", "33;1");
+        eprintln!("{head}: {message}");
+    }
+
     /// Writes a one-line failure to stderr.
     pub(crate) fn failure(&self, message: &str) {
         let head = self.paint("error", "31;1");

@@ -1,8 +1,12 @@
-//! Calls between services: without a timeout or a circuit breaker, and
-//! start-up chains of waits too long to restart in time.
+//! Calls between services: written out but not declared, towards services
+//! nothing may reach, without a timeout or a circuit breaker, and start-up
+//! chains of waits too long to restart in time.
 
 use super::{Check, Problem, per_service};
 use crate::finding::{CheckInfo, Priority};
+use crate::model::calls::{
+    undeclared_calls, undeclared_message, unreachable_message, unreachable_services,
+};
 use crate::model::{Edge, PathStep, Platform, ServiceId};
 
 /// The names of the services that service `id` calls along edges `lacking`
@@ -15,6 +19,51 @@ fn callees_lacking(platform: &Platform, id: ServiceId, lacking: fn(&Edge) -> boo
         .map(|e| platform.services[e.to.0].name.as_str())
         .collect()
 }
+
+/// Hosts a service's env values or arguments name with no declared call:
+/// the policies will block them (`check` warns of each too).
+pub(super) const UNDECLARED_CALL: Check = Check {
+    info: CheckInfo::new(
+        "undeclared-call",
+        Priority::P1,
+        "a service dials a host the spec does not let it call",
+        "Default-deny NetworkPolicies, and the mesh's AuthorizationPolicies, allow only the calls the spec declares: this one is refused at run time.",
+        "declare the call: `needs: [CALLEE]` on the caller (with `calls: { CALLEE: { wait: false } }` if it need not wait), or write the host as `${CALLEE.host}`",
+    ),
+    run: |platform, _| {
+        undeclared_calls(platform)
+            .map(|mention| Problem {
+                service: Some(mention.by),
+                object: format!("service {}", platform.services[mention.by.0].name),
+                message: undeclared_message(platform, mention),
+                span: mention.span,
+            })
+            .collect()
+    },
+};
+
+/// Services with ports that nothing may reach.
+pub(super) const UNREACHABLE_SERVICE: Check = Check {
+    info: CheckInfo::new(
+        "unreachable-service",
+        Priority::P2,
+        "nothing may reach a service",
+        "No service calls it and no gateway routes to it, so the policies admit nobody: either a call the spec does not declare will be blocked, or the service is not needed.",
+        "declare its callers (`needs:`), or route to it (`expose:`); write `expose: []` when nothing is meant to reach it (a worker, a console opened with `kubectl port-forward`)",
+    ),
+    run: |platform, _| {
+        unreachable_services(platform)
+            .into_iter()
+            .map(|id| {
+                Problem::of(
+                    id,
+                    &platform.services[id.0],
+                    unreachable_message(platform, id),
+                )
+            })
+            .collect()
+    },
+};
 
 /// Calls without a timeout.
 pub(super) const CALL_WITHOUT_TIMEOUT: Check = Check {

@@ -101,6 +101,7 @@ fn findings_go_by_priority_then_service_by_service_the_platform_s_last() {
         ("gpu-without-pool", "service vision"),
         ("call-without-circuit-breaker", "service orders"),
         ("call-without-circuit-breaker", "service billing"),
+        ("unreachable-service", "service billing"),
         ("probes-off", "service billing"),
         ("availability-off", "service billing"),
         ("probes-off", "service vision"),

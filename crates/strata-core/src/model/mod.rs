@@ -6,10 +6,12 @@
 //! later stage (plan, render, audit, apply) reads only this.
 
 mod blueprint;
+pub mod calls;
 mod cluster;
 mod endpoint;
 mod external;
 pub mod graph;
+pub mod hosts;
 mod network;
 pub mod reference;
 mod resolve;
@@ -20,6 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind, ServiceType, TrafficPolicy};
 pub use crate::spec::runtime::Profile;
@@ -96,6 +99,13 @@ pub struct Platform {
     pub edges: Vec<Edge>,
     /// Dependencies outside the spec that services call by name.
     pub externals: Vec<External>,
+    /// Hosts of other services and externals that services' env values and
+    /// arguments write out rather than reference, declared or not.
+    pub mentions: Vec<calls::Mention>,
+    /// Services the spec says nothing is meant to call or route to
+    /// (`expose: []`): a worker whose port serves only its probes, a console
+    /// people open with `kubectl port-forward`.
+    pub uncalled: Vec<ServiceId>,
     /// Isolation, mesh and metrics scraping.
     pub network: Network,
     /// Private container registries, in spec order.
@@ -204,6 +214,18 @@ impl Platform {
         names.sort_unstable();
         names.dedup();
         names
+    }
+
+    /// What `check` warns about: what works, but probably not as meant
+    /// (calls the spec does not declare, services nothing reaches), in file
+    /// order.
+    ///
+    /// Warnings are worked out from the platform when asked, not kept in it:
+    /// resolve records the facts they need ([`Platform::mentions`],
+    /// [`Platform::uncalled`]), and `check` and `audit` read the same
+    /// analysis ([`calls`]).
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        calls::warnings(self)
     }
 
     /// The service called `name`.

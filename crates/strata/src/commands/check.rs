@@ -1,6 +1,8 @@
 //! `strata check`: validate a spec in every environment (or one).
 
+use strata_core::diag::Diagnostic;
 use strata_core::model::environment_names;
+use strata_core::source::SourceFile;
 use strata_core::spec;
 
 use super::{read, report};
@@ -22,39 +24,42 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
             .collect(),
     };
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     let mut summary = None;
     for env in &environments {
-        match strata_core::resolve(&doc, env.as_deref()) {
+        let (found, into) = match strata_core::resolve(&doc, env.as_deref()) {
             Ok(platform) => {
                 summary.get_or_insert((
                     platform.services.len(),
                     platform.tiers.len(),
                     platform.waves.len(),
                 ));
+                (platform.warnings(), &mut warnings)
             }
-            Err(diagnostics) => {
-                for mut diagnostic in diagnostics {
-                    // The same mistake shows in every environment: say it once.
-                    if problems.iter().any(|p: &strata_core::diag::Diagnostic| {
-                        p.labels == diagnostic.labels && p.code == diagnostic.code
-                    }) {
-                        continue;
-                    }
-                    if let Some(env) = env
-                        && args.env.is_none()
-                        && !diagnostic.message.contains(&format!("environment `{env}`"))
-                    {
-                        diagnostic.message =
-                            format!("{} (in environment `{env}`)", diagnostic.message);
-                    }
-                    problems.push(diagnostic);
-                }
+            Err(diagnostics) => (diagnostics, &mut problems),
+        };
+        for mut diagnostic in found {
+            // The same mistake shows in every environment: say it once.
+            if into
+                .iter()
+                .any(|p: &Diagnostic| p.labels == diagnostic.labels && p.code == diagnostic.code)
+            {
+                continue;
             }
+            if let Some(env) = env
+                && args.env.is_none()
+                && !diagnostic.message.contains(&format!("environment `{env}`"))
+            {
+                diagnostic.message = format!("{} (in environment `{env}`)", diagnostic.message);
+            }
+            into.push(diagnostic);
         }
     }
+    // Errors first: a warning may come from a mistake they explain.
     if !problems.is_empty() {
         return Err(report(printer, &file, &problems));
     }
+    warn(printer, &file, &warnings);
     let (services, tiers, waves) = summary.unwrap_or_default();
     let checked: Vec<&str> = environments
         .iter()
@@ -78,4 +83,24 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
         checked.join(", ")
     ));
     Ok(ExitStatus::Success)
+}
+
+/// Prints warnings and their count; they leave the exit status alone.
+fn warn(printer: &Printer, file: &SourceFile, warnings: &[Diagnostic]) {
+    if warnings.is_empty() {
+        return;
+    }
+    for warning in warnings {
+        printer.diagnostic(warning);
+    }
+    let n = warnings.len();
+    printer.warning(&format!(
+        "{} in {}",
+        if n == 1 {
+            "1 warning".to_string()
+        } else {
+            format!("{n} warnings")
+        },
+        file.name()
+    ));
 }

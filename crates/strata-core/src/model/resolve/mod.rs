@@ -2,6 +2,7 @@
 //! references and waves, with every problem of the spec reported at once.
 
 mod blueprint;
+mod calls;
 mod delivery;
 mod env;
 mod environment;
@@ -270,6 +271,7 @@ impl Resolver<'_> {
         let storage_classes = self.storage_classes();
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         let argocd = self.argocd(env, &shared_namespace);
+        let mentions = self.mentions(&services, &specs, &endpoints);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -302,6 +304,8 @@ impl Resolver<'_> {
             routes: networking.routes,
             edges: networking.edges,
             externals: std::mem::take(&mut self.externals),
+            mentions,
+            uncalled: calls::uncalled(&specs),
             network: networking.network,
             registries,
             waves,

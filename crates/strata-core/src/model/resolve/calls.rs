@@ -1,0 +1,226 @@
+//! The hosts a service's own text names: its environment values, with their
+//! `${…}` references masked (a reference declares its call itself), and
+//! its command and arguments, of its container and of its init steps,
+//! matched against every name the platform's services and externals answer
+//! to; and the services whose `expose: []` says nothing is meant to reach
+//! them. Whether a call is declared is `model::calls`' to say.
+
+use std::collections::HashMap;
+
+use super::Resolver;
+use crate::model::calls::{Mention, Target};
+use crate::model::hosts::{hosts, names_an_address};
+use crate::model::reference::{Piece, split};
+use crate::model::{CLUSTER_DOMAIN, External, Service, ServiceId};
+use crate::source::Span;
+use crate::spec::names::EnvName;
+use crate::spec::service::{EnvValueSpec, ServiceSpec};
+use crate::spec::{Map, Spanned};
+
+/// Stands for a masked reference: no host name holds it, so none runs
+/// into the text around a reference (`redis-${env.suffix}`).
+const MASK: char = '\0';
+
+/// A text to read hosts in: where it is written, the text, its span, and
+/// whether a bare name counts as a host there.
+struct Written {
+    place: String,
+    text: String,
+    span: Span,
+    bare: bool,
+}
+
+impl Resolver<'_> {
+    /// Every host of another service or of an external that a service's
+    /// env values and arguments name, once per value and owner, in spec
+    /// order.
+    pub(super) fn mentions(
+        &self,
+        services: &[Service],
+        specs: &[ServiceSpec],
+        endpoints: &[Vec<(String, String)>],
+    ) -> Vec<Mention> {
+        let directory = Directory::new(services, endpoints, &self.externals);
+        let mut found: Vec<Mention> = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let by = ServiceId(i);
+            let mut texts = Vec::new();
+            written(
+                &mut texts,
+                None,
+                spec.env.as_ref(),
+                [&spec.command, &spec.args],
+            );
+            for (step, init) in spec.init.iter().flat_map(|i| i.value.iter()) {
+                let init = &init.value;
+                let lists = [&init.command, &init.args];
+                written(&mut texts, Some(&step.value.0), init.env.as_ref(), lists);
+            }
+            for text in texts {
+                let mut owners = Vec::new();
+                for host in hosts(&text.text, text.bare) {
+                    // A service naming itself (an advertised address) calls nobody.
+                    let Some(target) = directory.owner(host).filter(|&t| t != Target::Service(by))
+                    else {
+                        continue;
+                    };
+                    if owners.contains(&target) {
+                        continue;
+                    }
+                    owners.push(target);
+                    found.push(Mention {
+                        by,
+                        target,
+                        host: host.to_string(),
+                        place: text.place.clone(),
+                        span: text.span,
+                    });
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The services whose spec says, with `expose: []`, that no route and no
+/// caller is meant to reach them.
+pub(super) fn uncalled(specs: &[ServiceSpec]) -> Vec<ServiceId> {
+    specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.expose.as_ref().is_some_and(|e| e.value.0.is_empty()))
+        .map(|(i, _)| ServiceId(i))
+        .collect()
+}
+
+/// Adds the texts of the container, or of init step `step`: its literal
+/// env values, references masked, and each entry of its command and
+/// arguments.
+fn written(
+    texts: &mut Vec<Written>,
+    step: Option<&str>,
+    env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
+    lists: [&Option<Spanned<Vec<Spanned<String>>>>; 2],
+) {
+    let prefix = step.map_or_else(String::new, |s| format!("{s}/"));
+    for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
+        let EnvValueSpec::Literal(literal) = &value.value else {
+            continue;
+        };
+        // A malformed reference is an error of its own.
+        let Ok(pieces) = split(literal) else {
+            continue;
+        };
+        let text = pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Text(t) => t.clone(),
+                Piece::Reference(_) => MASK.to_string(),
+            })
+            .collect();
+        texts.push(Written {
+            place: format!("`{prefix}{}`", name.value.0),
+            text,
+            span: value.span,
+            bare: names_an_address(&name.value.0),
+        });
+    }
+    // An argument is as often a program or a word as a host: only an
+    // address with a scheme, a port or a namespace counts there.
+    let of = step.map_or_else(String::new, |s| format!(" of the init step `{s}`"));
+    for (what, list) in ["the command", "an argument"].into_iter().zip(lists) {
+        for entry in list.iter().flat_map(|l| &l.value) {
+            texts.push(Written {
+                place: format!("{what}{of}"),
+                text: entry.value.clone(),
+                span: entry.span,
+                bare: false,
+            });
+        }
+    }
+}
+
+/// Every name a host of the platform answers to, lowercase, with its owner
+/// and whether it is a cluster DNS name (under which pods have names too).
+struct Directory(HashMap<String, (Target, bool)>);
+
+impl Directory {
+    /// Services with ports (nothing to call otherwise) by their Service and
+    /// by the hosts their blueprint exports (an operator's `NAME-rw`), then
+    /// externals by their hosts; the first owner of a name keeps it.
+    fn new(
+        services: &[Service],
+        endpoints: &[Vec<(String, String)>],
+        externals: &[External],
+    ) -> Directory {
+        let callable = || {
+            services
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.ports.is_empty())
+                .map(|(i, s)| (ServiceId(i), s))
+        };
+        let cluster = format!(".svc.{CLUSTER_DOMAIN}");
+        let own = callable().map(|(id, s)| (Target::Service(id), s.fqdn()));
+        let exported = callable().flat_map(|(id, _)| {
+            endpoints[id.0]
+                .iter()
+                .flat_map(|(_, value)| hosts(value, false))
+                .filter(|host| host.ends_with(&cluster))
+                .map(move |host| (Target::Service(id), host.to_string()))
+        });
+        let mut names = HashMap::new();
+        for (target, host) in own.chain(exported) {
+            for (form, cluster) in forms(&host, true) {
+                names.entry(form).or_insert((target, cluster));
+            }
+        }
+        for (i, external) in externals.iter().enumerate() {
+            for host in &external.hosts {
+                // Outside its namespace, no one reaches it by a bare name.
+                for (form, cluster) in forms(host, false) {
+                    names.entry(form).or_insert((Target::External(i), cluster));
+                }
+            }
+        }
+        Directory(names)
+    }
+
+    /// The owner of a host as written: one of its names, or a pod's name
+    /// under one (`POD.NAME.NAMESPACE…`, or `NAME-0.NAME` beside it).
+    fn owner(&self, host: &str) -> Option<Target> {
+        let host = host.to_ascii_lowercase();
+        if let Some(&(target, _)) = self.0.get(&host) {
+            return Some(target);
+        }
+        let (pod, rest) = host.split_once('.')?;
+        let &(target, cluster) = self.0.get(rest)?;
+        let ordinal = pod
+            .strip_prefix(rest)
+            .and_then(|n| n.strip_prefix('-'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        (cluster && (rest.contains('.') || ordinal)).then_some(target)
+    }
+}
+
+/// The names a host answers to, each with whether it is a cluster DNS
+/// name: `NAME.NAMESPACE.svc.cluster.local` also as `NAME.NAMESPACE.svc`,
+/// `NAME.NAMESPACE` and, where `bare`, `NAME`; any other host as itself.
+fn forms(host: &str, bare: bool) -> Vec<(String, bool)> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let Some(stem) = host.strip_suffix(&format!(".svc.{CLUSTER_DOMAIN}")) else {
+        return vec![(host, false)];
+    };
+    let mut forms = vec![
+        (host.clone(), true),
+        (format!("{stem}.svc"), true),
+        (stem.to_string(), true),
+    ];
+    if let Some((name, namespace)) = stem.split_once('.')
+        && bare
+        && !namespace.contains('.')
+    {
+        forms.push((name.to_string(), true));
+    }
+    forms
+}
