@@ -126,3 +126,95 @@ fn service_settings_that_do_not_fit_are_errors_at_their_key() {
         ["unknown-value p.yaml:8:26"]
     );
 }
+
+/// The pod spec of the Deployment `name`.
+fn pod(objects: &[Value], name: &str) -> Value {
+    find(objects, "Deployment", name)["spec"]["template"]["spec"].clone()
+}
+
+fn web(security: &str) -> String {
+    format!(
+        "platform: p\ntiers:\n  - name: apps\n    services:\n      web:\n        image: a/web:1.0\n        ports: {{ http: 80 }}\n        security: {security}\n"
+    )
+}
+
+#[test]
+fn the_image_s_own_user_runs_when_asked() {
+    let text = web("{ runAsUser: image }");
+    let spec = pod(&objects(&text), "web");
+    let context = &spec["securityContext"];
+    for key in ["runAsUser", "runAsGroup", "fsGroup"] {
+        assert!(context.get(key).is_none(), "{key}: {context}");
+    }
+    // Restricted still: the kubelet refuses the pod if the image's user is root.
+    assert_eq!(context["runAsNonRoot"], true);
+    assert_eq!(
+        spec["containers"][0]["securityContext"]["runAsNonRoot"],
+        true
+    );
+    // Strata cannot read the image: `check` says so where the key is written.
+    let file = SourceFile::new("p.yaml", text);
+    let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let warnings: Vec<String> = platform
+        .warnings()
+        .iter()
+        .filter(|d| d.code == "image-user")
+        .map(|d| format!("{} {}", d.code, d.location().unwrap_or_default()))
+        .collect();
+    assert_eq!(warnings, ["image-user p.yaml:8:32"]);
+    // An image that must start as root, under baseline: no non-root demand.
+    let root = pod(
+        &objects(&web("{ runAsUser: image, profile: baseline }")),
+        "web",
+    );
+    assert!(root["securityContext"].get("runAsNonRoot").is_none());
+}
+
+#[test]
+fn security_settings_need_the_profile_that_allows_them() {
+    assert_eq!(
+        problems(&web("{ privilegeEscalation: true }")),
+        ["escalation-not-allowed p.yaml:8:42"]
+    );
+    assert_eq!(
+        problems(&web("{ capabilities: [SYS_ADMIN], profile: baseline }")),
+        ["capability-not-allowed p.yaml:8:36"]
+    );
+    let escalating = pod(
+        &objects(&web("{ privilegeEscalation: true, profile: baseline }")),
+        "web",
+    );
+    assert_eq!(
+        escalating["containers"][0]["securityContext"]["allowPrivilegeEscalation"],
+        true
+    );
+    let binding = pod(
+        &objects(&web("{ capabilities: [NET_BIND_SERVICE] }")),
+        "web",
+    );
+    assert_eq!(
+        binding["containers"][0]["securityContext"]["capabilities"],
+        json!({ "drop": ["ALL"], "add": ["NET_BIND_SERVICE"] })
+    );
+}
+
+#[test]
+fn a_namespace_enforcing_restricted_refuses_each_setting_at_its_line() {
+    let text = "platform: p
+namespaces:
+  p: { podSecurity: { enforce: restricted } }
+tiers:
+  - name: apps
+    services:
+      web:
+        image: a/web:1.0
+        security: { profile: baseline, runAsUser: 0, privilegeEscalation: true }
+";
+    assert_eq!(
+        problems(text),
+        [
+            "pod-security-violation p.yaml:9:51",
+            "pod-security-violation p.yaml:9:75"
+        ]
+    );
+}

@@ -901,7 +901,10 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
     )
     .unwrap();
     let a = &platform.service("a").unwrap().runtime.security;
-    assert_eq!((a.profile, a.run_as_user), (model::Profile::Baseline, 999));
+    assert_eq!(
+        (a.profile, a.run_as_user),
+        (model::Profile::Baseline, Some(999))
+    );
     let b = platform
         .service("b")
         .unwrap()
@@ -919,7 +922,7 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
     let c = &platform.service("c").unwrap().runtime.security;
     assert_eq!(
         (c.run_as_user, c.fs_group),
-        (2000, 2000),
+        (Some(2000), Some(2000)),
         "their own user, their own group"
     );
 }

@@ -225,7 +225,26 @@ impl Platform {
     /// [`Platform::uncalled`]), and `check` and `audit` read the same
     /// analysis ([`calls`]).
     pub fn warnings(&self) -> Vec<Diagnostic> {
-        calls::warnings(self)
+        let mut found = calls::warnings(self);
+        found.extend(self.services.iter().filter_map(|service| {
+            let security = &service.runtime.security;
+            let span = security.image_user.filter(|_| security.non_root())?;
+            // The kubelet compares the image's USER with `runAsNonRoot`;
+            // Strata cannot read the image.
+            Some(
+                Diagnostic::warning(
+                    "image-user",
+                    format!(
+                        "`{}` runs as its image's user, and its pods start only if that user is not root",
+                        service.name
+                    ),
+                )
+                .at(&self.file, span, "the image's user")
+                .help("make sure the image sets a numeric non-root `USER`; an image that must start as root needs `profile: baseline`"),
+            )
+        }));
+        found.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+        found
     }
 
     /// The service called `name`.

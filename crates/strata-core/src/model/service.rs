@@ -551,18 +551,49 @@ pub enum ProbeCheck {
 /// A security context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Security {
-    /// The Pod Security Standards profile.
+    /// The Pod Security Standards profile: the one written, else the least
+    /// restrictive level its settings need.
     pub profile: Profile,
-    /// User id.
-    pub run_as_user: u32,
-    /// Group id.
-    pub run_as_group: u32,
-    /// Volume group.
-    pub fs_group: u32,
+    /// User id; `None` for the image's own `USER`.
+    pub run_as_user: Option<u32>,
+    /// Group id; `None` for the image's.
+    pub run_as_group: Option<u32>,
+    /// Volume group; `None` to leave volumes' ownership alone.
+    pub fs_group: Option<u32>,
     /// Read-only root filesystem.
     pub read_only_root: bool,
     /// Capabilities added after dropping all.
     pub capabilities: Vec<String>,
+    /// Whether the process may gain privileges.
+    pub privilege_escalation: bool,
+    /// Where `runAsUser: image` is written, when it is.
+    pub image_user: Option<Span>,
+    /// The settings that need a level below restricted, each with where it
+    /// is written: what a namespace's enforced level is checked against.
+    pub relaxations: Vec<Relaxation>,
+}
+
+impl Security {
+    /// Whether the pods must run as a non-root user: under restricted, or
+    /// with a user id that is not root. An image's own user under a
+    /// lower level may be root.
+    pub fn non_root(&self) -> bool {
+        match self.run_as_user {
+            Some(id) => id != 0,
+            None => self.profile == Profile::Restricted,
+        }
+    }
+}
+
+/// A security setting that needs a Pod Security level below restricted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relaxation {
+    /// The least restrictive level it needs.
+    pub needs: Profile,
+    /// The setting, as the spec writes it (`runAsUser: 0`).
+    pub setting: String,
+    /// Where it is written.
+    pub span: Span,
 }
 
 /// A HorizontalPodAutoscaler's settings.

@@ -7,7 +7,7 @@
 
 use super::decode::{Map, Spanned};
 use super::null::OrNone;
-use super::runtime::{ProbeSettings, ProbesSpec, SecuritySpec};
+use super::runtime::{ProbeSettings, ProbesSpec, SecuritySettings, SecuritySpec};
 use super::service::{ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec};
 
 impl ServiceSpec {
@@ -192,18 +192,8 @@ fn merge_security(
             });
             SecuritySpec::Settings(s)
         }
-        (SecuritySpec::Settings(mut m), SecuritySpec::Settings(t)) => {
-            m.profile = m.profile.or(t.profile);
-            // A user id of their own means their own group too, unless given.
-            if m.run_as_user.is_none() {
-                m.run_as_user = t.run_as_user;
-                m.run_as_group = m.run_as_group.or(t.run_as_group);
-                m.fs_group = m.fs_group.or(t.fs_group);
-            }
-            m.read_only_root_filesystem =
-                m.read_only_root_filesystem.or(t.read_only_root_filesystem);
-            m.capabilities = m.capabilities.or(t.capabilities);
-            SecuritySpec::Settings(m)
+        (SecuritySpec::Settings(m), SecuritySpec::Settings(t)) => {
+            SecuritySpec::Settings(security_settings_over(m, t))
         }
         (value, _) => value,
     };
@@ -231,6 +221,39 @@ fn merge_probes(
         value,
         span: mine.span,
     })
+}
+
+/// Security settings of the service's own over the base's, key by key; a
+/// user of the service's own means its own group and volume group too,
+/// unless it gives them.
+fn security_settings_over(mine: SecuritySettings, base: SecuritySettings) -> SecuritySettings {
+    let SecuritySettings {
+        profile,
+        run_as_user,
+        run_as_group,
+        fs_group,
+        read_only_root_filesystem,
+        capabilities,
+        privilege_escalation,
+    } = base;
+    let (run_as_user, run_as_group, fs_group) = if mine.run_as_user.is_none() {
+        (
+            run_as_user,
+            mine.run_as_group.or(run_as_group),
+            mine.fs_group.or(fs_group),
+        )
+    } else {
+        (mine.run_as_user, mine.run_as_group, mine.fs_group)
+    };
+    SecuritySettings {
+        profile: mine.profile.or(profile),
+        run_as_user,
+        run_as_group,
+        fs_group,
+        read_only_root_filesystem: mine.read_only_root_filesystem.or(read_only_root_filesystem),
+        capabilities: mine.capabilities.or(capabilities),
+        privilege_escalation: mine.privilege_escalation.or(privilege_escalation),
+    }
 }
 
 /// Probe settings of the service's own over the base's: what to check

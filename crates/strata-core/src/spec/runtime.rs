@@ -155,8 +155,9 @@ record! {
     pub struct SecuritySettings ("security settings (`profile`, `runAsUser`, `fsGroup`…)") {
         /// The Pod Security Standards profile; `restricted` by default.
         optional profile: Profile = "profile",
-        /// User id of the container process; 1000 by default.
-        optional run_as_user: u32 = "runAsUser",
+        /// User id of the container process, or `image` for the image's own
+        /// `USER`; 1000 by default.
+        optional run_as_user: UserId = "runAsUser",
         /// Group id of the container process; the user id by default.
         optional run_as_group: u32 = "runAsGroup",
         /// Group owning mounted volumes; the group id by default.
@@ -165,6 +166,28 @@ record! {
         optional read_only_root_filesystem: bool = "readOnlyRootFilesystem",
         /// Capabilities added back after dropping all (restricted allows only `NET_BIND_SERVICE`).
         optional capabilities: Vec<Spanned<String>> = "capabilities",
+        /// Whether the process may gain privileges (setuid binaries, `sudo`);
+        /// `false` by default, `true` needs the baseline level.
+        optional privilege_escalation: bool = "privilegeEscalation",
+    }
+}
+
+/// Who a service's processes run as: a user id, or the image's own `USER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserId {
+    /// `runAsUser: 1000`.
+    Id(u32),
+    /// `runAsUser: image`: the image's `USER`, which Strata cannot see.
+    Image,
+}
+
+impl Decode for UserId {
+    const EXPECTED: &'static str = "a user id such as `1000`, or `image` for the image's own user";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        if matches!(&node.kind, NodeKind::Scalar { text, quoted: false } if text == "image") {
+            return Some(UserId::Image);
+        }
+        u32::decode(node, d).map(UserId::Id)
     }
 }
 
@@ -440,6 +463,9 @@ schema!(ProbeSwitch, "ProbeSwitch", |g| {
     let settings = g.subschema_for::<ProbeSpec>();
     json_schema!({ "description": "`false` leaves the probe out.", "anyOf": [{ "type": "boolean" }, settings] })
 });
+schema!(UserId, "UserId", inline, |_| json_schema!({
+    "anyOf": [{ "type": "integer", "minimum": 0 }, { "const": "image" }],
+}));
 schema!(SecuritySpec, "Security", |g| {
     let profile = g.subschema_for::<Profile>();
     let settings = g.subschema_for::<SecuritySettings>();

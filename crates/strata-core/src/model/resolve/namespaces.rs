@@ -192,7 +192,35 @@ impl Resolver<'_> {
     ) {
         for service in services.iter().filter(|s| s.namespace == namespace) {
             let profile = service.pod_security();
-            if profile > enforce.value {
+            let relaxations: Vec<_> = service
+                .runtime
+                .security
+                .relaxations
+                .iter()
+                .filter(|r| r.needs > enforce.value)
+                .collect();
+            if profile > enforce.value && !relaxations.is_empty() {
+                // Each setting that asks for more, where it is written.
+                for relaxation in relaxations {
+                    let diagnostic = Diagnostic::error(
+                        "pod-security-violation",
+                        format!(
+                            "{} of `{}` needs the {} level, which the namespace `{namespace}` rejects (enforce: {})",
+                            relaxation.setting,
+                            service.name,
+                            relaxation.needs.as_str(),
+                            enforce.value.as_str()
+                        ),
+                    )
+                    .at(&self.doc.file, relaxation.span, "needs more")
+                    .also(enforce.span, "enforced here")
+                    .help(format!(
+                        "drop the setting, or set `podSecurity.enforce: {}` on the namespace",
+                        relaxation.needs.as_str()
+                    ));
+                    self.errors.push(diagnostic);
+                }
+            } else if profile > enforce.value {
                 let diagnostic = Diagnostic::error(
                     "pod-security-violation",
                     format!(

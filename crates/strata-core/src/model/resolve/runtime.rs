@@ -7,12 +7,12 @@ use super::Resolver;
 use crate::diag::{closest, suggestion};
 use crate::model::{
     Autoscale, Config, ConfigFile, FileContent, FileRef, Metrics, Patch, PatchChange, Port,
-    Profile, Runtime, Scaling, Security, Span, WorkloadKind,
+    Profile, Relaxation, Runtime, Scaling, Security, Span, WorkloadKind,
 };
 use crate::spec::Spanned;
 use crate::spec::null::OrNone;
 use crate::spec::platform::DefaultsSpec;
-use crate::spec::runtime::{FileSource, PatchSpec, ScalingSpec, SecuritySpec};
+use crate::spec::runtime::{FileSource, PatchSpec, ScalingSpec, SecuritySpec, UserId};
 use crate::spec::service::ServiceSpec;
 
 /// The user id containers run as unless the spec says otherwise.
@@ -21,8 +21,26 @@ pub const DEFAULT_USER: u32 = 1000;
 pub const DEFAULT_TERMINATION_SECONDS: u64 = 30;
 /// The CPU utilisation an autoscaler targets unless the spec says otherwise.
 pub const DEFAULT_CPU_TARGET: u32 = 70;
-/// The capability the restricted profile allows adding.
+/// The capability the restricted level allows adding.
 const RESTRICTED_CAPABILITY: &str = "NET_BIND_SERVICE";
+
+/// The capabilities the baseline level allows adding (Kubernetes' Pod
+/// Security Standards); any other needs privileged.
+const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
 
 impl Resolver<'_> {
     fn defaults(&self) -> Option<&DefaultsSpec> {
@@ -117,11 +135,14 @@ impl Resolver<'_> {
     fn security(&mut self, spec: Option<&Spanned<SecuritySpec>>) -> Security {
         let mut security = Security {
             profile: Profile::Restricted,
-            run_as_user: DEFAULT_USER,
-            run_as_group: DEFAULT_USER,
-            fs_group: DEFAULT_USER,
+            run_as_user: Some(DEFAULT_USER),
+            run_as_group: Some(DEFAULT_USER),
+            fs_group: Some(DEFAULT_USER),
             read_only_root: true,
             capabilities: Vec::new(),
+            privilege_escalation: false,
+            relaxations: Vec::new(),
+            image_user: None,
         };
         let Some(spec) = spec else { return security };
         let settings = match &spec.value {
@@ -131,50 +152,151 @@ impl Resolver<'_> {
             }
             SecuritySpec::Settings(settings) => settings,
         };
-        security.profile = settings
-            .profile
-            .as_ref()
-            .map_or(Profile::Restricted, |p| p.value);
-        if let Some(user) = &settings.run_as_user {
-            security.run_as_user = user.value;
-            if user.value == 0 && security.profile == Profile::Restricted {
-                self.error(
-                    "root-in-restricted",
-                    "the restricted profile runs as non-root, but `runAsUser` is 0".into(),
-                    user.span,
-                    "root",
-                    "use the image's non-root user id, or `profile: baseline` if the image must start as root".into(),
-                );
+        let mut relax = |needs: Profile, setting: String, span: Span| {
+            security.relaxations.push(Relaxation {
+                needs,
+                setting,
+                span,
+            });
+        };
+        // The error each kind of setting gets under too strict a profile.
+        let code_of = |setting: &str| {
+            if setting.starts_with("`runAsUser") {
+                "root-in-restricted"
+            } else if setting.starts_with("the capability") {
+                "capability-not-allowed"
+            } else {
+                "escalation-not-allowed"
             }
+        };
+        let user = settings
+            .run_as_user
+            .as_ref()
+            .map_or(Some(DEFAULT_USER), |u| match u.value {
+                UserId::Id(id) => Some(id),
+                UserId::Image => None,
+            });
+        if let Some(user_spec) = &settings.run_as_user
+            && user == Some(0)
+        {
+            relax(Profile::Baseline, "`runAsUser: 0`".into(), user_spec.span);
         }
-        security.run_as_group = settings
-            .run_as_group
-            .as_ref()
-            .map_or(security.run_as_user, |g| g.value);
-        security.fs_group = settings
-            .fs_group
-            .as_ref()
-            .map_or(security.run_as_group, |g| g.value);
-        security.read_only_root = settings
-            .read_only_root_filesystem
-            .as_ref()
-            .is_none_or(|r| r.value);
+        let mut capabilities = Vec::new();
         for capability in settings.capabilities.iter().flat_map(|c| &c.value) {
             let name = capability
                 .value
                 .trim_start_matches("CAP_")
                 .to_ascii_uppercase();
-            if security.profile == Profile::Restricted && name != RESTRICTED_CAPABILITY {
-                self.error(
-                    "capability-not-allowed",
-                    format!("the restricted profile cannot add the capability `{}`", capability.value),
-                    capability.span,
-                    "not allowed when restricted",
-                    "restricted pods may add only NET_BIND_SERVICE; use `profile: baseline` if this one is truly needed".into(),
-                );
+            let needs = if name == RESTRICTED_CAPABILITY {
+                Profile::Restricted
+            } else if BASELINE_CAPABILITIES.contains(&name.as_str()) {
+                Profile::Baseline
+            } else {
+                Profile::Privileged
+            };
+            if needs > Profile::Restricted {
+                relax(needs, format!("the capability `{name}`"), capability.span);
             }
-            security.capabilities.push(name);
+            capabilities.push(name);
         }
+        let escalation = settings
+            .privilege_escalation
+            .as_ref()
+            .is_some_and(|e| e.value);
+        if let Some(spec) = settings.privilege_escalation.as_ref().filter(|e| e.value) {
+            relax(
+                Profile::Baseline,
+                "`privilegeEscalation: true`".into(),
+                spec.span,
+            );
+        }
+        // Less than restricted is never implied: the profile that allows a
+        // setting is written beside it.
+        security.profile = settings
+            .profile
+            .as_ref()
+            .map_or(Profile::Restricted, |p| p.value);
+        let profile = security.profile;
+        if profile == Profile::Privileged {
+            // A privileged pod gets no security context of Strata's: its
+            // settings would be rendered nowhere.
+            let written = [
+                ("runAsUser", settings.run_as_user.as_ref().map(|s| s.span)),
+                ("runAsGroup", settings.run_as_group.as_ref().map(|s| s.span)),
+                ("fsGroup", settings.fs_group.as_ref().map(|s| s.span)),
+                (
+                    "readOnlyRootFilesystem",
+                    settings.read_only_root_filesystem.as_ref().map(|s| s.span),
+                ),
+                (
+                    "capabilities",
+                    settings.capabilities.as_ref().map(|s| s.span),
+                ),
+                (
+                    "privilegeEscalation",
+                    settings.privilege_escalation.as_ref().map(|s| s.span),
+                ),
+            ];
+            for (key, span) in written {
+                if let Some(span) = span {
+                    self.error(
+                        "conflicting-keys",
+                        format!(
+                            "a privileged pod runs as its image says, so `{key}` applies to nothing"
+                        ),
+                        span,
+                        "not rendered when privileged",
+                        format!("remove `{key}`, or use `profile: baseline` with it"),
+                    );
+                }
+            }
+            return security;
+        }
+        for relaxation in security.relaxations.iter().filter(|r| r.needs > profile) {
+            let code = code_of(&relaxation.setting);
+            let instead = if code == "root-in-restricted" {
+                "run as a non-root user id (or the image's, `runAsUser: image`), or add `profile: baseline` beside it if the image must start as root".to_string()
+            } else {
+                format!(
+                    "add `profile: {}` beside it if the image truly needs it, or drop the setting",
+                    relaxation.needs.as_str()
+                )
+            };
+            self.error(
+                code,
+                format!(
+                    "{} needs the {} profile, and the service's is {}",
+                    relaxation.setting,
+                    relaxation.needs.as_str(),
+                    profile.as_str()
+                ),
+                relaxation.span,
+                "needs more",
+                instead,
+            );
+        }
+        security.run_as_user = user;
+        security.image_user = settings
+            .run_as_user
+            .as_ref()
+            .filter(|u| u.value == UserId::Image)
+            .map(|u| u.span);
+        security.run_as_group = settings
+            .run_as_group
+            .as_ref()
+            .map(|g| g.value)
+            .or(security.run_as_user);
+        security.fs_group = settings
+            .fs_group
+            .as_ref()
+            .map(|g| g.value)
+            .or(security.run_as_group);
+        security.read_only_root = settings
+            .read_only_root_filesystem
+            .as_ref()
+            .is_none_or(|r| r.value);
+        security.capabilities = capabilities;
+        security.privilege_escalation = escalation;
         security
     }
 

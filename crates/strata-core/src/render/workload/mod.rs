@@ -160,8 +160,13 @@ fn accepted_exceptions(service: &Service) -> Vec<&'static str> {
             "privilege-escalation",
             "capabilities-not-dropped",
         ]);
-    } else if security.run_as_user == 0 {
-        ids.push("run-as-root");
+    } else {
+        if !security.non_root() {
+            ids.push("run-as-root");
+        }
+        if security.privilege_escalation {
+            ids.push("privilege-escalation");
+        }
     }
     if runtime.service_account_token {
         ids.push("service-account-token");

@@ -123,11 +123,18 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     }
     let mut pod_security = json!({ "seccompProfile": { "type": "RuntimeDefault" } });
     if security.profile != Profile::Privileged {
-        pod_security["runAsUser"] = json!(security.run_as_user);
-        pod_security["runAsGroup"] = json!(security.run_as_group);
-        pod_security["fsGroup"] = json!(security.fs_group);
-        pod_security["fsGroupChangePolicy"] = json!("OnRootMismatch");
-        if security.run_as_user != 0 {
+        // Left out, the image's own user and group run.
+        if let Some(user) = security.run_as_user {
+            pod_security["runAsUser"] = json!(user);
+        }
+        if let Some(group) = security.run_as_group {
+            pod_security["runAsGroup"] = json!(group);
+        }
+        if let Some(group) = security.fs_group {
+            pod_security["fsGroup"] = json!(group);
+            pod_security["fsGroupChangePolicy"] = json!("OnRootMismatch");
+        }
+        if security.non_root() {
             pod_security["runAsNonRoot"] = json!(true);
         }
     }
@@ -417,25 +424,23 @@ pub(crate) fn resource_values(resources: &Resources, gpu: u32) -> Value {
 
 fn container_security(service: &Service) -> Value {
     let security = &service.runtime.security;
-    match security.profile {
-        Profile::Privileged => json!({ "allowPrivilegeEscalation": true }),
-        profile => {
-            let mut capabilities = json!({ "drop": ["ALL"] });
-            if !security.capabilities.is_empty() {
-                capabilities["add"] = json!(security.capabilities);
-            }
-            let mut context = json!({
-                "allowPrivilegeEscalation": false,
-                "privileged": false,
-                "readOnlyRootFilesystem": security.read_only_root,
-                "capabilities": capabilities,
-            });
-            if profile == Profile::Restricted || security.run_as_user != 0 {
-                context["runAsNonRoot"] = json!(security.run_as_user != 0);
-            }
-            context
-        }
+    if security.profile == Profile::Privileged {
+        return json!({ "allowPrivilegeEscalation": true });
     }
+    let mut capabilities = json!({ "drop": ["ALL"] });
+    if !security.capabilities.is_empty() {
+        capabilities["add"] = json!(security.capabilities);
+    }
+    let mut context = json!({
+        "allowPrivilegeEscalation": security.privilege_escalation,
+        "privileged": false,
+        "readOnlyRootFilesystem": security.read_only_root,
+        "capabilities": capabilities,
+    });
+    if security.non_root() {
+        context["runAsNonRoot"] = json!(true);
+    }
+    context
 }
 
 fn env_var(var: &crate::model::EnvVar) -> Value {
