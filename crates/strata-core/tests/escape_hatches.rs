@@ -218,3 +218,90 @@ tiers:
         ]
     );
 }
+
+#[test]
+fn the_pod_takes_the_spec_s_container_name_labels_annotations_and_selector() {
+    let text = "platform: shop
+tiers:
+  - name: apps
+    services:
+      cart:
+        image: shop/cart:1.0
+        ports: { grpc: 7070 }
+        container: server
+        podLabels: { version: v1 }
+        podAnnotations: { sidecar.istio.io/inject: 'false', prometheus.io/scrape: 'false' }
+        selector: { app: cartservice }
+        scratch: [/cache, { path: /run/fast, memory: true, size: 64Mi }]
+        autoscale: { min: 2, max: 4 }
+      checkout: { image: shop/checkout:1.0, needs: [cart] }
+";
+    let objects = objects(text);
+    let deployment = find(&objects, "Deployment", "cart");
+    // The selector an existing workload has, which cannot change.
+    assert_eq!(
+        deployment["spec"]["selector"],
+        json!({ "matchLabels": { "app": "cartservice" } })
+    );
+    let template = &deployment["spec"]["template"];
+    assert_eq!(template["metadata"]["labels"]["app"], "cartservice");
+    assert_eq!(template["metadata"]["labels"]["version"], "v1");
+    assert_eq!(
+        template["metadata"]["annotations"]["sidecar.istio.io/inject"],
+        "false"
+    );
+    let pod = &template["spec"];
+    assert_eq!(pod["containers"][0]["name"], "server");
+    assert!(
+        pod["volumes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "name": "writable-1", "emptyDir": { "medium": "Memory", "sizeLimit": "64Mi" } })),
+        "{}",
+        pod["volumes"]
+    );
+    // Everything that finds the pods finds them by that selector.
+    let service = find(&objects, "Service", "cart");
+    assert_eq!(service["spec"]["selector"], json!({ "app": "cartservice" }));
+    let budget = find(&objects, "PodDisruptionBudget", "cart");
+    assert_eq!(
+        budget["spec"]["selector"],
+        json!({ "matchLabels": { "app": "cartservice" } })
+    );
+    let policy = find(&objects, "NetworkPolicy", "cart-ingress");
+    assert_eq!(
+        policy["spec"]["podSelector"],
+        json!({ "matchLabels": { "app": "cartservice" } })
+    );
+    let caller = find(&objects, "NetworkPolicy", "checkout-egress");
+    assert!(
+        caller.to_string().contains("\"app\":\"cartservice\""),
+        "the caller's egress finds the pods too: {caller}"
+    );
+}
+
+#[test]
+fn defaults_pool_places_every_service_unless_it_says_none() {
+    let text = "platform: p
+nodePools:
+  general: { selector: { pool: general } }
+defaults: { pool: general }
+tiers:
+  - name: apps
+    services:
+      api: { image: a/api:1.0, ports: { http: 80 } }
+      edge: { image: a/edge:1.0, ports: { http: 80 }, pool: none }
+";
+    let objects = objects(text);
+    let node_selector = |name: &str| {
+        find(&objects, "Deployment", name)["spec"]["template"]["spec"]["nodeSelector"].clone()
+    };
+    assert_eq!(node_selector("api"), json!({ "pool": "general" }));
+    assert_eq!(node_selector("edge"), Value::Null);
+    assert_eq!(
+        problems(
+            "platform: p\ndefaults: { pool: gpu }\ntiers:\n  - name: apps\n    services:\n      api: { image: a/api:1.0 }\n"
+        ),
+        ["unknown-pool p.yaml:2:19"]
+    );
+}

@@ -471,6 +471,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     let mut sentinel = service.clone();
     sentinel.name = sentinel_name(tuning);
     sentinel.front = Front::cluster_ip(&sentinel.name);
+    sentinel.container.clone_from(&sentinel.name);
     sentinel.tuning = None;
     sentinel.kind = WorkloadKind::Stateful;
     sentinel.replicas = sentinels(tuning);

@@ -70,11 +70,19 @@ pub struct Service {
     /// The scheduler placing its pods, when not Kubernetes' own.
     pub scheduler: Option<PodScheduler>,
     /// Writable empty directories besides `/tmp`.
-    pub scratch: Vec<String>,
+    pub scratch: Vec<Scratch>,
     /// What it waits for.
     pub needs: Vec<Dependency>,
     /// Extra labels.
     pub labels: BTreeMap<String, String>,
+    /// Labels of its pods only.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Annotations of its pods, over Strata's.
+    pub pod_annotations: BTreeMap<String, String>,
+    /// The labels its workload selects its pods by, when not Strata's own.
+    pub selector: Option<BTreeMap<String, String>>,
+    /// Its main container's name.
+    pub container: String,
     /// How it runs: probes, security, spread, termination, autoscaling, metrics.
     pub runtime: Runtime,
     /// Configuration files mounted from a ConfigMap.
@@ -178,6 +186,17 @@ impl Service {
             total.saturating_add(v.size.times(claims))
         })
     }
+}
+
+/// A writable empty directory of a service's pods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scratch {
+    /// Where it is mounted.
+    pub path: String,
+    /// Whether it lives in memory (tmpfs).
+    pub memory: bool,
+    /// The most it may hold.
+    pub size: Option<Quantity>,
 }
 
 /// The Kubernetes Service in front of a service's pods (`service:`).

@@ -27,6 +27,7 @@ pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Val
     for (k, v) in &service.labels {
         labels.insert(k.clone(), json!(v));
     }
+    labels.extend(strata_selector(platform, service));
     labels.extend(selector(platform, service));
     let component = service
         .blueprint
@@ -37,8 +38,18 @@ pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Val
     labels
 }
 
-/// The labels that select a service's pods; never changed after creation.
+/// The labels that select a service's pods, never changed after creation:
+/// Strata's own, or those the spec gives to take over a workload that
+/// already runs (`selector:`).
 pub(super) fn selector(platform: &Platform, service: &Service) -> Map<String, Value> {
+    match &service.selector {
+        Some(own) => own.iter().map(|(k, v)| (k.clone(), json!(v))).collect(),
+        None => strata_selector(platform, service),
+    }
+}
+
+/// Strata's own selector labels of a service.
+fn strata_selector(platform: &Platform, service: &Service) -> Map<String, Value> {
     let mut labels = Map::new();
     labels.insert("app.kubernetes.io/name".into(), json!(service.name));
     labels.insert("app.kubernetes.io/instance".into(), json!(platform.name));

@@ -271,6 +271,7 @@ mod tests {
             VolumeSpec,
             NamedVolumeSpec,
             InitStepSpec,
+            ScratchDetail,
             SecretRef,
             ConfigRef,
         ]

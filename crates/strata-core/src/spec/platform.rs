@@ -336,6 +336,8 @@ record! {
         optional resources: ResourcesSpec = "resources",
         /// StorageClass of a volume that names none.
         optional storage_class: String = "storageClass",
+        /// Node pool of a service that names none.
+        optional pool: Name = "pool",
         /// Probes of every service; `false` switches them off.
         clearable probes: ProbesSpec = "probes",
         /// Security context of every service.

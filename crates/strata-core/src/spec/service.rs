@@ -70,16 +70,18 @@ record! {
         clearable storage: StorageSpec = "storage",
         /// More persistent volumes, each with its own name and mount path.
         clearable volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
-        /// The node pool to schedule on.
-        optional pool: Name = "pool",
+        /// The node pool to schedule on; `defaults.pool` by default, `none`
+        /// (or `~`) for none.
+        clearable pool: OrNone<Name> = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
         optional priority: Name = "priority",
         /// The scheduler that places its pods instead of Kubernetes' own:
         /// `volcano` (gang scheduling, in a queue per namespace).
         optional scheduler: PodScheduler = "scheduler",
         /// Writable empty directories besides `/tmp` (`[/home/app/.cache]`),
-        /// so the root filesystem can stay read-only.
-        clearable scratch: Vec<Spanned<String>> = "scratch",
+        /// so the root filesystem can stay read-only; `{ path, memory, size }`
+        /// for one in memory or of a bounded size.
+        clearable scratch: Vec<Spanned<ScratchSpec>> = "scratch",
         /// What must be ready first: service names, or `tier/NAME` for a whole tier.
         optional needs: Vec<Spanned<NeedSpec>> = "needs",
         /// Whether the pods themselves wait, in init containers, until each
@@ -91,6 +93,16 @@ record! {
         optional init: Map<Name, InitStepSpec> = "init",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, String> = "labels",
+        /// Labels of its pods only, beside Strata's.
+        optional pod_labels: Map<LabelKey, String> = "podLabels",
+        /// Annotations of its pods, over Strata's own of the same key.
+        optional pod_annotations: Map<LabelKey, String> = "podAnnotations",
+        /// The labels its workload selects its pods by, instead of Strata's:
+        /// an existing workload's, whose selector cannot change, to take it
+        /// over in place.
+        optional selector: Map<LabelKey, String> = "selector",
+        /// The main container's name; the service's by default.
+        optional container: Name = "container",
         /// Startup, readiness and liveness probes; `false` (or `~`) switches them off.
         clearable probes: ProbesSpec = "probes",
         /// Security context: `restricted` (default), `baseline`, `privileged`, or settings.
@@ -137,6 +149,48 @@ record! {
         optional slo: super::platform::SloSpec = "slo",
         /// A sentence for people reading the spec.
         optional description: String = "description",
+    }
+}
+
+/// A writable empty directory: a path, or written in full.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScratchSpec {
+    /// `/home/app/.cache`.
+    Path(String),
+    /// `{ path: /cache, memory: true, size: 256Mi }`.
+    Detail(ScratchDetail),
+}
+
+impl ScratchSpec {
+    /// The directory.
+    pub fn path(&self) -> &str {
+        match self {
+            ScratchSpec::Path(path) => path,
+            ScratchSpec::Detail(detail) => &detail.path.value,
+        }
+    }
+}
+
+impl Decode for ScratchSpec {
+    const EXPECTED: &'static str = "an absolute path, or `{ path, memory, size }`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match &node.kind {
+            NodeKind::Map(_) => ScratchDetail::decode(node, d).map(ScratchSpec::Detail),
+            _ => String::decode(node, d).map(ScratchSpec::Path),
+        }
+    }
+}
+
+record! {
+    /// A writable empty directory written in full.
+    pub struct ScratchDetail ("a scratch directory (`path`, `memory`, `size`)") {
+        /// The directory.
+        required path: String = "path",
+        /// Whether it lives in memory (tmpfs), counted against the pod's
+        /// memory; on the node's disk by default.
+        optional memory: bool = "memory",
+        /// The most it may hold; the pod is evicted past it.
+        optional size: Bytes = "size",
     }
 }
 
@@ -685,6 +739,20 @@ impl JsonSchema for PortSpec {
             number,
             detail,
             "A port number, or a port with its protocol.",
+        )
+    }
+}
+
+impl JsonSchema for ScratchSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Scratch".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let detail = generator.subschema_for::<ScratchDetail>();
+        one_of(
+            json_schema!({ "type": "string" }),
+            detail,
+            "An absolute path, or a directory with `memory` and `size`.",
         )
     }
 }

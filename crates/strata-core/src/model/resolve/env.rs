@@ -90,7 +90,7 @@ impl Resolver<'_> {
             let step_name = &name.value.0;
             // Kubernetes refuses two containers of one name; `wait-*` are
             // `waitForNeeds`' and `istio-*` the mesh injector's.
-            if step_name == &service.name
+            if step_name == &service.container
                 || step_name.starts_with("wait-")
                 || step_name.starts_with("istio-")
             {
@@ -103,7 +103,7 @@ impl Resolver<'_> {
                     "a name Strata or Istio gives a container",
                     format!(
                         "rename it: not `{}`, nor one beginning with `wait-` or `istio-`",
-                        service.name
+                        service.container
                     ),
                 );
                 continue;

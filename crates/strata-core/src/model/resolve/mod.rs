@@ -40,6 +40,7 @@ use super::{
 };
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
+use crate::spec::null::OrNone;
 use crate::spec::platform::{EnvironmentSpec, PlatformSpec};
 use crate::spec::service::ServiceSpec;
 use crate::spec::{self, Document, Map, Spanned};
@@ -246,21 +247,40 @@ impl Resolver<'_> {
             &self.doc.file,
         ));
         let node_pools = self.node_pools();
-        for (service, service_spec) in services.iter_mut().zip(&specs) {
-            if let Some(pool) = &service_spec.pool {
-                let names: Vec<&str> = node_pools.iter().map(|p| p.name.as_str()).collect();
-                if !names.contains(&pool.value.0.as_str()) {
-                    let help = suggestion(&pool.value.0, &names, "node pool");
-                    self.error(
-                        "unknown-pool",
-                        format!("`{}` is not a node pool of this platform", pool.value.0),
-                        pool.span,
-                        "no such node pool",
-                        help,
-                    );
-                }
-                service.pool = Some(text(pool));
+        let default_pool = spec.defaults.as_ref().and_then(|d| d.value.pool.as_ref());
+        let names: Vec<String> = node_pools.iter().map(|p| p.name.clone()).collect();
+        let check_pool = |resolver: &mut Self, pool: &Spanned<spec::names::Name>| {
+            if !names.contains(&pool.value.0) {
+                let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+                let help = suggestion(&pool.value.0, &candidates, "node pool");
+                resolver.error(
+                    "unknown-pool",
+                    format!("`{}` is not a node pool of this platform", pool.value.0),
+                    pool.span,
+                    "no such node pool",
+                    help,
+                );
             }
+        };
+        if let Some(pool) = default_pool {
+            check_pool(self, pool);
+        }
+        for (service, service_spec) in services.iter_mut().zip(&specs) {
+            let own = service_spec.pool.as_ref().map(|p| match &p.value {
+                OrNone::Value(name) => Some(Spanned {
+                    value: name.clone(),
+                    span: p.span,
+                }),
+                OrNone::None => None,
+            });
+            if let Some(Some(pool)) = &own {
+                check_pool(self, pool);
+            }
+            // Operators of other modes' pools are theirs; a daemon runs on every node.
+            service.pool = match own {
+                Some(own) => own.map(|p| p.value.0),
+                None => default_pool.map(|p| p.value.0.clone()),
+            };
         }
         let priorities = self.priorities(&services, &specs);
         let networking = self.networking(&mut services, &specs, &tiers);

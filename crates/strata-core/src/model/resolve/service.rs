@@ -232,6 +232,18 @@ impl Resolver<'_> {
             scratch,
             needs: Vec::new(),
             labels: self.own_labels(spec.labels.as_ref()),
+            pod_labels: self.own_labels(spec.pod_labels.as_ref()),
+            pod_annotations: spec
+                .pod_annotations
+                .iter()
+                .flat_map(|a| a.value.iter())
+                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .collect(),
+            selector: self.selector(name, spec),
+            container: spec
+                .container
+                .as_ref()
+                .map_or_else(|| name.value.0.clone(), |c| c.value.0.clone()),
             runtime,
             config,
             patches,
@@ -504,5 +516,32 @@ impl Resolver<'_> {
             .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
             .collect();
         front
+    }
+
+    /// The labels the service's workload selects its pods by, when the
+    /// spec gives them (`selector:`): at least one, each a valid label.
+    fn selector(
+        &mut self,
+        name: &Spanned<spec::names::Name>,
+        spec: &ServiceSpec,
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let selector = spec.selector.as_ref()?;
+        if selector.value.0.is_empty() {
+            self.error(
+                "invalid-selector",
+                format!("`{}` selects its pods by no label", name.value.0),
+                selector.span,
+                "empty",
+                "write the labels of the workload it takes over (`{ app: cart }`), or remove `selector`".into(),
+            );
+            return None;
+        }
+        Some(
+            selector
+                .value
+                .iter()
+                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .collect(),
+        )
     }
 }

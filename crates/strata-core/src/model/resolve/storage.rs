@@ -3,10 +3,10 @@
 
 use super::{Resolver, text};
 use crate::diag::suggestion;
-use crate::model::{Config, NamedVolume, Profile, Runtime, StorageClass, Volume};
+use crate::model::{Config, NamedVolume, Profile, Runtime, Scratch, StorageClass, Volume};
 use crate::quantity::Quantity;
 use crate::spec::Spanned;
-use crate::spec::service::{ServiceSpec, StorageSpec, VolumeSpec};
+use crate::spec::service::{ScratchSpec, ServiceSpec, StorageSpec, VolumeSpec};
 
 /// Where a volume is mounted when the spec does not say.
 pub const DEFAULT_MOUNT_PATH: &str = "/data";
@@ -139,7 +139,7 @@ impl Resolver<'_> {
         volumes: impl Iterator<Item = &'v Volume>,
         config: Option<&Config>,
         runtime: &Runtime,
-    ) -> Vec<String> {
+    ) -> Vec<Scratch> {
         let mut taken: Vec<(&str, &str)> = Vec::new();
         if runtime.security.read_only_root && runtime.security.profile != Profile::Privileged {
             taken.push(("/tmp", "`/tmp`, which is always writable"));
@@ -150,8 +150,15 @@ impl Resolver<'_> {
         if let Some(config) = config {
             taken.push((&config.mount_path, "the configuration's `mountPath`"));
         }
-        let mut out: Vec<String> = Vec::new();
-        for path in spec.scratch.iter().flat_map(|s| &s.value) {
+        let mut out: Vec<Scratch> = Vec::new();
+        for entry in spec.scratch.iter().flat_map(|s| &s.value) {
+            let path = Spanned {
+                value: entry.value.path().to_string(),
+                span: match &entry.value {
+                    ScratchSpec::Detail(detail) => detail.path.span,
+                    ScratchSpec::Path(_) => entry.span,
+                },
+            };
             let text = path.value.trim_end_matches('/');
             if !path.value.starts_with('/') || text.is_empty() {
                 self.error(
@@ -169,7 +176,7 @@ impl Resolver<'_> {
                 .map(|(_, what)| (*what).to_string())
                 .or_else(|| {
                     out.iter()
-                        .any(|p| p == text)
+                        .any(|s| s.path == text)
                         .then(|| "another scratch directory".to_string())
                 });
             if let Some(what) = clash {
@@ -182,7 +189,17 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            out.push(text.to_string());
+            let detail = match &entry.value {
+                ScratchSpec::Detail(detail) => Some(detail),
+                ScratchSpec::Path(_) => None,
+            };
+            out.push(Scratch {
+                path: text.to_string(),
+                memory: detail
+                    .and_then(|d| d.memory.as_ref())
+                    .is_some_and(|m| m.value),
+                size: detail.and_then(|d| d.size.as_ref()).map(|s| s.value.0),
+            });
         }
         out
     }

@@ -140,7 +140,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     }
     let (volumes, mounts) = volumes(service);
     let mut container = json!({
-        "name": service.name,
+        "name": service.container,
         "image": service.image.clone().unwrap_or_default(),
         "imagePullPolicy": "IfNotPresent",
         "resources": resource_values(&service.resources, service.gpu),
@@ -276,7 +276,15 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         annotations.insert("prometheus.istio.io/merge-metrics".into(), json!("true"));
     }
     super::super::add_pull_secrets(platform, &mut spec);
-    let mut metadata = json!({ "labels": labels::service(platform, service) });
+    let mut pod_labels = labels::service(platform, service);
+    for (key, value) in &service.pod_labels {
+        pod_labels.insert(key.clone(), json!(value));
+    }
+    // The spec's annotations win over Strata's of the same key.
+    for (key, value) in &service.pod_annotations {
+        annotations.insert(key.clone(), json!(value));
+    }
+    let mut metadata = json!({ "labels": pod_labels });
     if !annotations.is_empty() {
         metadata["annotations"] = Value::Object(annotations);
     }
@@ -464,11 +472,18 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
         volumes.push(json!({ "name": "tmp", "emptyDir": {} }));
         mounts.push(json!({ "name": "tmp", "mountPath": "/tmp" }));
     }
-    for (i, path) in service.scratch.iter().enumerate() {
+    for (i, scratch) in service.scratch.iter().enumerate() {
         // Named apart from a blueprint's own `scratch-N` directories.
         let name = format!("writable-{i}");
-        volumes.push(json!({ "name": name, "emptyDir": {} }));
-        mounts.push(json!({ "name": name, "mountPath": path }));
+        let mut empty = json!({});
+        if scratch.memory {
+            empty["medium"] = json!("Memory");
+        }
+        if let Some(size) = scratch.size {
+            empty["sizeLimit"] = json!(size.to_kubernetes(Measure::Bytes));
+        }
+        volumes.push(json!({ "name": name, "emptyDir": empty }));
+        mounts.push(json!({ "name": name, "mountPath": scratch.path }));
     }
     for (name, claim, volume) in claims(service) {
         let read_only = volume.access == crate::model::AccessMode::ReadOnlyMany;
