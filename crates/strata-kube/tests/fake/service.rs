@@ -51,7 +51,19 @@ impl tower::Service<Request<Body>> for Fake {
             if let Some(delay) = delay {
                 tokio::time::sleep(delay).await;
             }
-            let (code, value, text) = fake.handle(&parts.method, &parts.uri, &content_type, &body);
+            let user = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_string);
+            let (code, value, text) = fake.handle(
+                &parts.method,
+                &parts.uri,
+                user.as_deref(),
+                &content_type,
+                &body,
+            );
             if is_apply {
                 fake.lock().in_flight -= 1;
             }

@@ -239,8 +239,12 @@ impl Resolver<'_> {
             .zip(&services)
             .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
             .collect();
-        self.errors
-            .extend(slo::check_slo(&self.catalog, spec, &objectives, &self.doc.file));
+        self.errors.extend(slo::check_slo(
+            &self.catalog,
+            spec,
+            &objectives,
+            &self.doc.file,
+        ));
         let node_pools = self.node_pools();
         for (service, service_spec) in services.iter_mut().zip(&specs) {
             if let Some(pool) = &service_spec.pool {
