@@ -176,6 +176,25 @@ tiers:
     }
 
     #[test]
+    fn the_secret_job_is_a_sync_hook_of_wave_0() {
+        let text = SPEC.replace("tiers:", "secrets:\n  api-key: { generate: [key] }\ntiers:");
+        let file = SourceFile::new("t.yaml", text);
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let set = crate::render::render(&platform, &crate::render::NoAssets).unwrap();
+        for object in &set.objects {
+            let annotations = &object.value["metadata"]["annotations"];
+            if object.kind() == "Job" {
+                assert_eq!(annotations[SYNC_WAVE], "0");
+                assert_eq!(annotations[HOOK], "Sync");
+                assert_eq!(annotations[HOOK_DELETE_POLICY], "BeforeHookCreation");
+            } else {
+                assert!(annotations[HOOK].is_null(), "{}", object.key());
+            }
+        }
+        assert!(set.objects.iter().any(|o| o.kind() == "Job"));
+    }
+
+    #[test]
     fn a_path_outside_the_repository_is_refused() {
         let text = SPEC.replace("path: deploy/kt/", "path: ../kt");
         let file = SourceFile::new("t.yaml", text);
