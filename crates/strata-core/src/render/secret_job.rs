@@ -125,8 +125,7 @@ fn home_namespace<'a>(platform: &'a Platform, secrets: &'a [GeneratedSecret]) ->
     } else {
         secrets
             .iter()
-            .flat_map(|s| s.namespaces.first())
-            .next()
+            .find_map(|s| s.namespaces.first())
             .map_or(&platform.shared_namespace, |ns| ns)
     }
 }
@@ -234,9 +233,9 @@ fn job(
 
 /// FNV-1a, folded to 32 bits: stable across runs, machines and versions,
 /// which a name must be.
-fn fingerprint(text: &str) -> u32 {
+fn fingerprint(text: &str) -> u64 {
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    (hash >> 32) as u32 ^ (hash as u32)
+    (hash >> 32) ^ (hash & 0xffff_ffff)
 }

@@ -55,7 +55,7 @@ pub(super) fn check_slo(
                     .blueprint
                     .as_ref()
                     .and_then(|b| catalog.get(&b.value.0))
-                    .is_some_and(|b| b.evaluates_rules())
+                    .is_some_and(crate::model::Blueprint::evaluates_rules)
         });
     if !checked {
         errors.push(error(
