@@ -1,9 +1,10 @@
 //! The Job that creates the generated secrets in the cluster, for every way
 //! of delivering a render but `strata apply` (which creates them itself):
-//! `kubectl apply`, the Kustomize export, Argo CD.
+//! `kubectl apply`, the Kustomize export, Argo CD, the Helm chart.
 //!
 //! It runs in wave 0 with kubectl, as a ServiceAccount whose Roles allow it
-//! to read, create and complete only those Secrets. For each secret it
+//! to read and complete only those Secrets, and to create Secrets (which
+//! RBAC cannot limit by name) in their namespaces. For each secret it
 //! reads every copy, takes a key's value from the first copy that has it or
 //! draws a new one, then creates each missing copy and adds each missing
 //! key; an existing value is never changed, so it can run any number of
