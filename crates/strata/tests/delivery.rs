@@ -58,7 +58,7 @@ fn deliver(spec: &str, env: Option<&str>, label: &str) {
     outside_the_render(&fake, &objects);
     let port = loopback::serve(fake.clone());
     let admin = dir.path().join("admin");
-    loopback::write_kubeconfig(&admin, port, "admin");
+    loopback::write_kubeconfig(&admin, port, None);
 
     apply(&admin, &yaml, label);
     let job = objects
@@ -83,14 +83,14 @@ fn deliver(spec: &str, env: Option<&str>, label: &str) {
         "{label}: the Job has nothing to do, so this test proves nothing"
     );
     let account = dir.path().join("account");
-    let token = format!(
+    let identity = format!(
         "system:serviceaccount:{}:{}",
         job["metadata"]["namespace"].as_str().unwrap(),
         job["spec"]["template"]["spec"]["serviceAccountName"]
             .as_str()
             .unwrap()
     );
-    loopback::write_kubeconfig(&account, port, &token);
+    loopback::write_kubeconfig(&account, port, Some(&identity));
     let out = run_job(job, &account, dir.path());
     assert!(out.contains("created secret"), "{label}: {out}");
     let missing = missing(&fake, &references);

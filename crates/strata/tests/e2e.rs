@@ -148,7 +148,7 @@ fn every_verb_against_the_fake_api_server() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let kubeconfig = dir.path().join("kubeconfig");
     let port = loopback::serve(loopback::Fake::new());
-    loopback::write_kubeconfig(&kubeconfig, port, "fake");
+    loopback::write_kubeconfig(&kubeconfig, port, None);
     every_verb(&kubeconfig);
 }
 

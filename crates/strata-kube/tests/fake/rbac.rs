@@ -1,8 +1,9 @@
-//! Who may do what: requests made as a ServiceAccount (a bearer token
-//! `system:serviceaccount:NAMESPACE:NAME`, as the tests' kubeconfigs give
-//! it) are authorized by the Roles, ClusterRoles and their bindings the
-//! fake holds, as the API server's RBAC authorizer does; any other caller
-//! is an administrator. Discovery and the version are open to everyone.
+//! Who may do what: requests made as a ServiceAccount (the user
+//! `system:serviceaccount:NAMESPACE:NAME`, which the tests' kubeconfigs
+//! name by impersonation) are authorized by the Roles, ClusterRoles and
+//! their bindings the fake holds, as the API server's RBAC authorizer does;
+//! any other caller is an administrator. Discovery and the version are open
+//! to everyone.
 
 use serde_json::Value;
 
@@ -19,9 +20,9 @@ pub(super) struct Attributes<'a> {
     pub(super) name: Option<&'a str>,
 }
 
-/// The ServiceAccount a bearer token names: (namespace, name).
-pub(super) fn service_account(token: &str) -> Option<(&str, &str)> {
-    let rest = token.strip_prefix("system:serviceaccount:")?;
+/// The ServiceAccount a user name names: (namespace, name).
+pub(super) fn service_account(user: &str) -> Option<(&str, &str)> {
+    let rest = user.strip_prefix("system:serviceaccount:")?;
     rest.split_once(':')
 }
 

@@ -110,8 +110,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl Fake {
-    /// Answers one request of `user` (a bearer token; an administrator
-    /// without one).
+    /// Answers one request made as `user` (an administrator when `None`).
     pub(super) fn handle(
         &self,
         method: &http::Method,

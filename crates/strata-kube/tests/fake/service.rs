@@ -51,11 +51,12 @@ impl tower::Service<Request<Body>> for Fake {
             if let Some(delay) = delay {
                 tokio::time::sleep(delay).await;
             }
+            // Who the caller acts as: the tests name a ServiceAccount by
+            // impersonation, which kubectl sends over plain HTTP.
             let user = parts
                 .headers
-                .get(http::header::AUTHORIZATION)
+                .get("impersonate-user")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::to_string);
             let (code, value, text) = fake.handle(
                 &parts.method,

@@ -58,10 +58,15 @@ pub(crate) fn serve(fake: Fake) -> u16 {
     rx.recv().expect("the server starts")
 }
 
-/// Writes a kubeconfig for the fake on `port` to `path`, authenticating
-/// with `token`: `system:serviceaccount:NAMESPACE:NAME` to act as that
-/// ServiceAccount under RBAC, anything else as an administrator.
-pub(crate) fn write_kubeconfig(path: &Path, port: u16, token: &str) {
+/// Writes a kubeconfig for the fake on `port` to `path`: as an
+/// administrator, or acting as `user` (`system:serviceaccount:NS:NAME`,
+/// which RBAC then authorizes). kubectl sends no bearer token over plain
+/// HTTP, so the user is named by impersonation (`as:`), which it does send.
+pub(crate) fn write_kubeconfig(path: &Path, port: u16, user: Option<&str>) {
+    let user = match user {
+        Some(name) => format!("{{ as: \"{name}\" }}"),
+        None => "{ token: admin }".to_string(),
+    };
     std::fs::write(
         path,
         format!(
@@ -72,7 +77,7 @@ clusters:
   cluster: {{ server: \"http://127.0.0.1:{port}\" }}
 users:
 - name: me
-  user: {{ token: \"{token}\" }}
+  user: {user}
 contexts:
 - name: fake
   context: {{ cluster: fake, user: me, namespace: default }}
