@@ -5,7 +5,7 @@
 //! apply with one field manager per object (so conflicts can be provoked),
 //! merge patches (with a resourceVersion precondition), DELETE with
 //! cascading namespaces and optional delays, dry runs, pod logs, and RBAC
-//! for callers that present a ServiceAccount's name as their token.
+//! for callers acting as a ServiceAccount (by impersonation).
 //! Workload status is made up on each GET from a per-object behaviour.
 //!
 //! This module is what tests use: set behaviours up, look at what is stored
