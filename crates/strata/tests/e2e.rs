@@ -16,6 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use assert_cmd::Command;
 
+mod loopback;
+
 /// The platform: `files` (a claim, in its own tier) before `web`; the
 /// `idle` environment runs no pods, so applying it never waits for a pod.
 fn spec(suffix: &str, web_tag: &str) -> String {
@@ -145,81 +147,9 @@ fn every_verb_against_a_real_cluster() {
 fn every_verb_against_the_fake_api_server() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let kubeconfig = dir.path().join("kubeconfig");
-    let port = loopback::serve(fake::Fake::new());
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1
-kind: Config
-clusters:
-- name: fake
-  cluster: {{ server: \"http://127.0.0.1:{port}\" }}
-users:
-- name: me
-  user: {{ token: fake }}
-contexts:
-- name: fake
-  context: {{ cluster: fake, user: me, namespace: default }}
-current-context: fake
-"
-        ),
-    )
-    .expect("the kubeconfig is written");
+    let port = loopback::serve(loopback::Fake::new());
+    loopback::write_kubeconfig(&kubeconfig, port, None);
     every_verb(&kubeconfig);
-}
-
-#[path = "../../strata-kube/tests/fake/mod.rs"]
-mod fake;
-
-/// Serves a fake over HTTP on a loopback port, from a thread of its own.
-mod loopback {
-    use http_body_util::BodyExt;
-    use hyper::body::Incoming;
-    use hyper_util::rt::TokioIo;
-    use tower::Service;
-
-    use super::fake::Fake;
-
-    /// The port; the server lives as long as the test process.
-    pub(crate) fn serve(fake: Fake) -> u16 {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("a loopback port");
-                let _ = tx.send(listener.local_addr().expect("an address").port());
-                while let Ok((stream, _)) = listener.accept().await {
-                    let fake = fake.clone();
-                    tokio::spawn(async move {
-                        let service =
-                            hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                                let mut fake = fake.clone();
-                                async move {
-                                    let (parts, body) = request.into_parts();
-                                    let bytes = body.collect().await?.to_bytes();
-                                    let request = http::Request::from_parts(
-                                        parts,
-                                        kube::client::Body::from(bytes),
-                                    );
-                                    Ok::<_, hyper::Error>(
-                                        fake.call(request).await.unwrap_or_else(|e| match e {}),
-                                    )
-                                }
-                            });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            });
-        });
-        rx.recv().expect("the server starts")
-    }
 }
 
 /// Applies the `idle` environment without the `store` tier: no pod and no

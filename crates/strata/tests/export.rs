@@ -1,8 +1,9 @@
 //! `strata render --format kustomize|helm` and `strata graph` as a user
 //! runs them. The Kustomize tree is built by `kubectl kustomize`, the Helm
-//! chart by a small evaluator of the template subset the chart uses (there
-//! is no helm binary here); both must give exactly the objects of
-//! `strata render --env E`, for every example and environment.
+//! chart by a small evaluator of the template subset the chart uses and by
+//! Helm's own SDK (no helm binary is packaged here); each must give exactly
+//! the objects of `strata render --env E`, for every example and
+//! environment.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -495,6 +496,70 @@ fn the_helm_chart_gives_exactly_what_render_gives_in_every_environment() {
         }
     }
     assert!(checked >= 4, "checked {checked} environments");
+}
+
+/// Renders `chart` with Helm itself (Helm's Go SDK, from the PyPI package
+/// `helm-python-sdk`), as `helm template` with `values-ENV.yaml`; `None`
+/// when the package is missing (CI installs it, and fails here if not).
+fn real_helm_template(chart: &Path, env: Option<&str>) -> Option<Vec<Value>> {
+    const SCRIPT: &str = r#"
+import json, sys, yaml
+import helm_python as helm
+values = {}
+if len(sys.argv) > 2:
+    with open(sys.argv[2]) as f:
+        values = yaml.safe_load(f) or {}
+with helm.Chart.load(sys.argv[1]) as chart:
+    out = chart.render(values, name="release", namespace="default")
+docs = [d for text in out.values() for d in yaml.safe_load_all(text) if d]
+json.dump(docs, sys.stdout)
+"#;
+    let available = Process::new("python3")
+        .args(["-c", "import helm_python"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install helm-python-sdk (pip install helm-python-sdk)"
+        );
+        eprintln!("skipped: Helm's SDK is not installed (pip install helm-python-sdk)");
+        return None;
+    }
+    let mut command = Process::new("python3");
+    command.args(["-c", SCRIPT]).arg(chart);
+    if let Some(env) = env {
+        command.arg(chart.join(format!("values-{env}.yaml")));
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "helm: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+/// The evaluator above is checked against Helm itself wherever Helm's SDK
+/// is installed: real Helm gives exactly `strata render` too.
+#[test]
+fn helm_itself_gives_exactly_what_render_gives_in_every_environment() {
+    for spec in specs() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("chart");
+        export(&spec, "helm", &chart);
+        let envs = std::iter::once(None).chain(environments(&spec).into_iter().map(Some));
+        for env in envs {
+            let Some(objects) = real_helm_template(&chart, env.as_deref()) else {
+                return;
+            };
+            assert_same_objects(
+                &format!("{spec} chart rendered by Helm, {env:?}"),
+                &objects,
+                &rendered(&spec, env.as_deref()),
+            );
+        }
+    }
 }
 
 #[test]

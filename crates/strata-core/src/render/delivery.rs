@@ -52,20 +52,33 @@ pub(super) fn render(platform: &Platform) -> Option<Object> {
     Some(Object::new(0, None, None, value))
 }
 
+/// The annotation making an object an Argo CD hook.
+const HOOK: &str = "argocd.argoproj.io/hook";
+/// When Argo CD deletes a hook.
+const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+
 /// Annotates every object with its wave, so that Argo CD applies wave after
 /// wave and waits for each to be healthy, as `strata render` orders them.
+///
+/// The Job of the generated secrets is a `Sync` hook besides: Argo CD
+/// deletes the last one and runs it anew on every sync (wave 0, before any
+/// workload), so that secrets a change of the spec adds are created too.
 pub(super) fn annotate_waves(platform: &Platform, objects: &mut [Object]) {
     if platform.argocd.is_none() {
         return;
     }
     for object in objects {
+        let hook = object.kind() == crate::kind::JOB && super::secret_job::is_part(object);
         let wave = object.wave.to_string();
         let metadata = &mut object.value["metadata"];
-        match metadata["annotations"].as_object_mut() {
-            Some(annotations) => {
-                annotations.insert(SYNC_WAVE.into(), json!(wave));
-            }
-            None => metadata["annotations"] = json!({ SYNC_WAVE: wave }),
+        if !metadata["annotations"].is_object() {
+            metadata["annotations"] = json!({});
+        }
+        let annotations = &mut metadata["annotations"];
+        annotations[SYNC_WAVE] = json!(wave);
+        if hook {
+            annotations[HOOK] = json!("Sync");
+            annotations[HOOK_DELETE_POLICY] = json!("BeforeHookCreation");
         }
     }
 }
@@ -160,6 +173,25 @@ tiers:
                 .all(|o| o.value["metadata"]["annotations"][SYNC_WAVE].is_null())
         );
         assert!(set.objects.iter().all(|o| o.kind() != "Application"));
+    }
+
+    #[test]
+    fn the_secret_job_is_a_sync_hook_of_wave_0() {
+        let text = SPEC.replace("tiers:", "secrets:\n  api-key: { generate: [key] }\ntiers:");
+        let file = SourceFile::new("t.yaml", text);
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let set = crate::render::render(&platform, &crate::render::NoAssets).unwrap();
+        for object in &set.objects {
+            let annotations = &object.value["metadata"]["annotations"];
+            if object.kind() == "Job" {
+                assert_eq!(annotations[SYNC_WAVE], "0");
+                assert_eq!(annotations[HOOK], "Sync");
+                assert_eq!(annotations[HOOK_DELETE_POLICY], "BeforeHookCreation");
+            } else {
+                assert!(annotations[HOOK].is_null(), "{}", object.key());
+            }
+        }
+        assert!(set.objects.iter().any(|o| o.kind() == "Job"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod patch;
 mod policy;
 mod registry;
 mod scheduling;
+pub mod secret_job;
 mod service;
 mod traffic;
 mod workload;
@@ -108,8 +109,9 @@ impl Object {
     }
 }
 
-/// A secret `strata apply` generates once; never rendered, so its values
-/// never appear in output.
+/// A secret whose values are generated once in the cluster, by `strata
+/// apply` or by the [`secret_job`]; never rendered, so its values never
+/// appear in output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GeneratedSecret {
     /// Its name.
@@ -134,7 +136,8 @@ pub struct RenderedSet {
     pub environment: Option<String>,
     /// Objects ordered by wave, kind, namespace and name.
     pub objects: Vec<Object>,
-    /// Secrets left to `apply`.
+    /// Secrets generated in the cluster (by `apply`, or by the
+    /// [`secret_job`] among `objects`).
     pub generated_secrets: Vec<GeneratedSecret>,
     /// Registry pull secrets the pods name, made outside Strata: `apply`
     /// checks they exist before the first wave.
@@ -217,6 +220,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     let pull_secrets = registry::needed(platform, &objects);
     objects.extend(manifests::render(platform, assets, &mut errors));
     let generated_secrets = service::secrets(platform, &mut objects);
+    objects.extend(secret_job::render(platform, &generated_secrets));
     delivery::annotate_waves(platform, &mut objects);
     objects.extend(delivery::render(platform));
     errors.extend(duplicates(&objects));

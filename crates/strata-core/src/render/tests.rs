@@ -2443,3 +2443,78 @@ tiers:
         "no sidecar outside the mesh"
     );
 }
+
+#[test]
+fn a_job_creates_the_generated_secrets_with_rights_to_those_only() {
+    let text = "platform: p\nnetwork: { mesh: istio }\ntiers:\n  - name: data\n    namespace: data\n    services:\n      cache: { blueprint: redis }\n  - name: apps\n    namespace: apps\n    services:\n      api: { image: ghcr.io/p/api:1.0.0, ports: { http: 8080 }, env: { R: '${cache.url}', PW: { secret: cache-credentials, key: password } } }\n";
+    let set = render_with(text, None, &[]).unwrap();
+    let parts: Vec<&Object> = set
+        .objects
+        .iter()
+        .filter(|o| super::secret_job::is_part(o))
+        .collect();
+    assert!(parts.iter().all(|o| o.wave == 0));
+    let keys: Vec<String> = parts.iter().map(|o| o.key()).collect();
+    let job = parts.iter().find(|o| o.kind() == "Job").unwrap();
+    assert!(job.name().starts_with("strata-secrets-"), "{keys:?}");
+    // The platform creates no namespace `p`: the server's namespace is home.
+    assert_eq!(job.namespace(), "data");
+    for expected in [
+        "ServiceAccount/data/strata-secrets",
+        "Role/data/strata-secrets",
+        "RoleBinding/data/strata-secrets",
+        "Role/apps/strata-secrets",
+        "RoleBinding/apps/strata-secrets",
+        "NetworkPolicy/data/strata-secrets-api-server",
+    ] {
+        assert!(keys.iter().any(|k| k == expected), "{expected}: {keys:?}");
+    }
+    let role = find(&set.objects, "Role", "strata-secrets");
+    assert_eq!(
+        role["rules"],
+        json!([
+            { "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["cache-credentials"], "verbs": ["get", "patch"] },
+            { "apiGroups": [""], "resources": ["secrets"], "verbs": ["create"] },
+        ])
+    );
+    let template = &job.value["spec"]["template"];
+    assert_eq!(
+        template["metadata"]["annotations"][super::NATIVE_SIDECAR_ANNOTATION],
+        "true"
+    );
+    let pod = &template["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(
+        c["env"][0],
+        json!({ "name": "GENERATE", "value": "cache-credentials Opaque password data,apps" })
+    );
+
+    // Nothing generated, nothing rendered for it.
+    let plain = "platform: p\ntiers:\n  - name: apps\n    services:\n      api: { image: ghcr.io/p/api:1.0.0 }\n";
+    let set = render_with(plain, None, &[]).unwrap();
+    assert!(!set.objects.iter().any(super::secret_job::is_part));
+}
+
+#[test]
+fn a_changed_list_of_secrets_is_a_new_job() {
+    let spec = |keys: &str| {
+        format!(
+            "platform: p\nsecrets:\n  s: {{ generate: [{keys}] }}\ntiers:\n  - name: apps\n    services:\n      api: {{ image: ghcr.io/p/api:1.0.0, env: {{ A: {{ secret: s, key: a }} }} }}\n"
+        )
+    };
+    let job_name = |text: &str| {
+        let set = render_with(text, None, &[]).unwrap();
+        let job = set
+            .objects
+            .iter()
+            .find(|o| o.kind() == "Job" && super::secret_job::is_part(o))
+            .map(|o| o.name().to_string());
+        job.unwrap()
+    };
+    assert_eq!(job_name(&spec("a")), job_name(&spec("a")));
+    assert_ne!(job_name(&spec("a")), job_name(&spec("a, b")));
+}

@@ -1,20 +1,23 @@
 //! An in-process fake Kubernetes API server for the engine's tests: a
 //! `tower::Service` handed to `kube::Client::new`, holding objects in
-//! memory. It serves what Strata uses: discovery of resource lists, GET,
-//! LIST (label selectors), POST, server-side apply with one field manager
-//! per object (so conflicts can be provoked), merge patches, DELETE with
-//! cascading namespaces and optional delays, dry runs, pod logs. Workload
-//! status is made up on each GET from a per-object behaviour.
+//! memory. It serves what Strata and kubectl use: discovery (API versions,
+//! groups, resource lists), GET, LIST (label selectors), POST, server-side
+//! apply with one field manager per object (so conflicts can be provoked),
+//! merge patches (with a resourceVersion precondition), DELETE with
+//! cascading namespaces and optional delays, dry runs, pod logs, and RBAC
+//! for callers acting as a ServiceAccount (by impersonation).
+//! Workload status is made up on each GET from a per-object behaviour.
 //!
 //! This module is what tests use: set behaviours up, look at what is stored
 //! and which calls were made. The server itself is in its parts: `routing`
-//! reads a request, `requests` carries it out on the `store`, `fields`
-//! holds the API server's rules for fields, `status` makes up status, and
-//! `service` speaks HTTP.
+//! reads a request, `rbac` says whether its caller may, `requests`
+//! carries it out on the `store`, `fields` holds the API server's rules for
+//! fields, `status` makes up status, and `service` speaks HTTP.
 
 #![allow(dead_code)]
 
 mod fields;
+mod rbac;
 mod requests;
 mod routing;
 mod service;
@@ -65,6 +68,35 @@ impl Fake {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Serves `kind` of `api_version` as a CRD installed beforehand would
+    /// (an operator's kinds), with the plural `kind` in lowercase plus `s`.
+    pub(crate) fn serve_kind(&self, api_version: &str, kind: &str, namespaced: bool) {
+        let mut state = self.lock();
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let known = state
+            .kinds
+            .iter()
+            .any(|d| d.group == group && d.version == version && d.kind == kind);
+        if !known {
+            state.kinds.push(store::KindDef {
+                group: group.into(),
+                version: version.into(),
+                kind: kind.into(),
+                plural: format!("{}s", kind.to_lowercase()),
+                namespaced,
+            });
+        }
+    }
+
+    /// Whether the fake serves `kind` of `api_version`.
+    pub(crate) fn serves(&self, api_version: &str, kind: &str) -> bool {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        self.lock()
+            .kinds
+            .iter()
+            .any(|d| d.group == group && d.version == version && d.kind == kind)
     }
 
     /// Sets how the object `Kind/ns/name` behaves.

@@ -63,6 +63,44 @@ fn matches_labels(value: &Value, selector: Option<&String>) -> bool {
     })
 }
 
+/// `/api`: the core group's one version.
+pub(super) fn core_versions() -> Reply {
+    (
+        200,
+        json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+        None,
+    )
+}
+
+/// `/apis`: every named group with its versions, the first preferred.
+pub(super) fn groups(state: &State) -> Reply {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for def in state.kinds.iter().filter(|d| !d.group.is_empty()) {
+        match groups.iter_mut().find(|(g, _)| *g == def.group) {
+            Some((_, versions)) if !versions.contains(&def.version) => {
+                versions.push(def.version.clone());
+            }
+            Some(_) => {}
+            None => groups.push((def.group.clone(), vec![def.version.clone()])),
+        }
+    }
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+                .collect();
+            json!({"name": group, "versions": versions, "preferredVersion": versions[0]})
+        })
+        .collect();
+    (
+        200,
+        json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+        None,
+    )
+}
+
 /// The kinds of a group version. A new CRD's kind may still be lagging:
 /// each discovery request of its group brings it closer to being listed.
 pub(super) fn discovery(state: &mut State, parsed: &Parsed, path: &str) -> Reply {
@@ -242,6 +280,18 @@ pub(super) fn merge_patch(
     let Some(stored) = state.objects.get(&k) else {
         return target.not_found(name);
     };
+    // A resourceVersion in the patch is a precondition, as on a server.
+    let expected = &patch["metadata"]["resourceVersion"];
+    if !expected.is_null() && *expected != stored.value["metadata"]["resourceVersion"] {
+        return failure(
+            409,
+            "Conflict",
+            &format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                target.def.plural
+            ),
+        );
+    }
     let mut value = stored.value.clone();
     patch["kind"] = value["kind"].clone();
     fold_string_data(&mut patch);

@@ -1,13 +1,14 @@
 //! From an HTTP request to what it asks: the server's version, discovery
-//! of a group's kinds, or a verb on a kind's objects, with the query
-//! parameters that matter (`dryRun`, `fieldManager`, `force`,
-//! `labelSelector`).
+//! (the API versions and groups, then a group's kinds), or a verb on a
+//! kind's objects, with the query parameters that matter (`dryRun`,
+//! `fieldManager`, `force`, `labelSelector`), if the caller may.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
 use super::Fake;
+use super::rbac::{self, Attributes};
 use super::requests::{self, Target};
 use super::store::{KindDef, State};
 
@@ -109,22 +110,28 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl Fake {
-    /// Answers one request.
+    /// Answers one request made as `user` (an administrator when `None`).
     pub(super) fn handle(
         &self,
         method: &http::Method,
         uri: &http::Uri,
+        user: Option<&str>,
         content_type: &str,
         body: &[u8],
     ) -> Reply {
         let mut state = self.lock();
         let path = uri.path();
-        if path == "/version" {
-            return (
-                200,
-                json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake"}),
-                None,
-            );
+        match path {
+            "/version" => {
+                return (
+                    200,
+                    json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake"}),
+                    None,
+                );
+            }
+            "/api" => return requests::core_versions(),
+            "/apis" => return requests::groups(&state),
+            _ => {}
         }
         let Some(parsed) = parse_path(&state, path) else {
             return failure(
@@ -154,6 +161,24 @@ impl Fake {
             String::new()
         };
         let target = Target { def, ns };
+        let verb = match (method.as_str(), parsed.name.is_some()) {
+            ("GET", true) => "get",
+            ("GET", false) => "list",
+            ("POST", _) => "create",
+            ("PATCH", _) => "patch",
+            ("DELETE", _) => "delete",
+            _ => "",
+        };
+        let attributes = Attributes {
+            verb,
+            def: &target.def,
+            namespace: &target.ns,
+            name: parsed.name.as_deref(),
+        };
+        if !rbac::allowed(&state, user, &attributes) {
+            let message = rbac::forbidden_message(user.unwrap_or(""), &attributes);
+            return failure(403, "Forbidden", &message);
+        }
         let state = &mut state;
         match (method.as_str(), parsed.name.as_deref()) {
             ("GET", None) => requests::list(state, &target, &q),

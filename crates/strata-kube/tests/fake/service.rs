@@ -51,7 +51,20 @@ impl tower::Service<Request<Body>> for Fake {
             if let Some(delay) = delay {
                 tokio::time::sleep(delay).await;
             }
-            let (code, value, text) = fake.handle(&parts.method, &parts.uri, &content_type, &body);
+            // Who the caller acts as: the tests name a ServiceAccount by
+            // impersonation, which kubectl sends over plain HTTP.
+            let user = parts
+                .headers
+                .get("impersonate-user")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let (code, value, text) = fake.handle(
+                &parts.method,
+                &parts.uri,
+                user.as_deref(),
+                &content_type,
+                &body,
+            );
             if is_apply {
                 fake.lock().in_flight -= 1;
             }

@@ -27,8 +27,12 @@ pub(super) struct Target {
 /// Renders the spec, or prints why it cannot.
 pub(super) fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit> {
     let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
-    let set = render::render(&platform, &spec_directory(&args.file))
+    let mut set = render::render(&platform, &spec_directory(&args.file))
         .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
+    // `apply` generates the secrets itself, before the first wave, without
+    // an image to pull; the Job that does it for other tools is left out of
+    // what the cluster verbs apply, compare, watch and record.
+    set.objects.retain(|o| !render::secret_job::is_part(o));
     let release = Release::new(&set, &platform.shared_namespace);
     Ok(Target { set, release })
 }

@@ -90,14 +90,15 @@ pub(crate) fn note_pull_secrets(set: &render::RenderedSet, printer: &Printer) {
 }
 
 /// Notes the secrets a render leaves to others: pull secrets, and those
-/// `apply` generates.
+/// generated in the cluster.
 fn note_secrets(set: &render::RenderedSet, printer: &Printer) {
     note_pull_secrets(set, printer);
     for secret in &set.generated_secrets {
         printer.note(&format!(
-            "secret `{}` ({}) is generated once by `strata apply`, with the same values in `{}`, and not rendered",
+            "secret `{}` ({}) is generated once in the cluster (by `strata apply`, else by Job `{}-…`), with the same values in `{}`, and not rendered",
             secret.name,
             secret.keys.join(", "),
+            render::secret_job::NAME,
             secret.namespaces.join("`, `")
         ));
     }
