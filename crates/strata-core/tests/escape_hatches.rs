@@ -305,3 +305,218 @@ tiers:
         ["unknown-pool p.yaml:2:19"]
     );
 }
+
+/// The resolved platform of a spec text.
+fn platform(text: &str) -> strata_core::model::Platform {
+    let file = SourceFile::new("p.yaml", text);
+    let doc = spec::parse(&file).unwrap_or_else(|e| panic!("{e:#?}"));
+    strata_core::resolve(&doc, None).unwrap_or_else(|e| panic!("{e:#?}"))
+}
+
+const SIDECARS: &str = "platform: p
+tiers:
+  - name: data
+    services:
+      db: { image: a/db:1.0, ports: { pg: 5432 } }
+  - name: apps
+    services:
+      api:
+        image: a/api:1.0
+        ports: { http: 8080 }
+        config: { mountPath: /etc/api, files: { api.yaml: 'a: 1' } }
+        scratch: [/var/run/api]
+        sidecars:
+          envoy:
+            image: envoyproxy/envoy:v1.31.0
+            args: [-c, /etc/api/envoy.yaml]
+            ports: { proxy: 15000 }
+            env: { UPSTREAM: '${db.host}' }
+            mounts: [config, scratch]
+      report:
+        image: a/report:1.0
+        kind: job
+        sidecars:
+          shipper: { image: fluent/fluent-bit:3.1.9, resources: { requests: { cpu: 10m } } }
+";
+
+#[test]
+fn sidecars_run_beside_the_container_with_its_security_ports_and_mounts() {
+    let objects = objects(SIDECARS);
+    let pod = pod(&objects, "api");
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 2, "{containers:#?}");
+    let (main, envoy) = (&containers[0], &containers[1]);
+    assert_eq!(envoy["name"], "envoy");
+    assert_eq!(envoy["image"], "envoyproxy/envoy:v1.31.0");
+    assert_eq!(envoy["args"], json!(["-c", "/etc/api/envoy.yaml"]));
+    assert_eq!(envoy["securityContext"], main["securityContext"]);
+    assert_eq!(
+        envoy["ports"],
+        json!([{ "name": "proxy", "containerPort": 15000, "protocol": "TCP" }])
+    );
+    assert_eq!(
+        main["ports"],
+        json!([{ "name": "http", "containerPort": 8080, "protocol": "TCP" }]),
+        "the sidecar's port is its own container's"
+    );
+    assert_eq!(
+        envoy["env"][0],
+        json!({ "name": "UPSTREAM", "value": "db.p.svc.cluster.local" })
+    );
+    let mounted: Vec<&str> = envoy["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["mountPath"].as_str().unwrap())
+        .collect();
+    assert_eq!(mounted, ["/var/run/api", "/etc/api"], "no /tmp: not asked");
+    assert_eq!(
+        envoy["resources"],
+        json!({ "requests": { "cpu": "50m", "memory": "64Mi" }, "limits": { "cpu": "200m", "memory": "256Mi" } })
+    );
+    // The Service and the NetworkPolicies count the sidecar's port.
+    let service = find(&objects, "Service", "api");
+    let ports: Vec<&Value> = service["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["name"])
+        .collect();
+    assert_eq!(ports, [&json!("http"), &json!("proxy")]);
+    let platform = platform(SIDECARS);
+    let api = platform.services.iter().find(|s| s.name == "api").unwrap();
+    assert!(
+        api.needs.iter().any(|n| n.target
+            == strata_core::model::DependencyTarget::Service(
+                platform
+                    .services
+                    .iter()
+                    .position(|s| s.name == "db")
+                    .map(strata_core::model::ServiceId)
+                    .unwrap()
+            )),
+        "a sidecar's reference is a dependency of the service"
+    );
+    let footprint = &api.footprint()[0];
+    assert_eq!(
+        footprint.resources.requests.cpu,
+        api.resources
+            .requests
+            .cpu
+            .saturating_add(strata_core::quantity::Quantity::from_milli(50)),
+        "plan counts the sidecar"
+    );
+}
+
+#[test]
+fn a_job_s_sidecars_are_native_so_its_pod_completes() {
+    let objects = objects(SIDECARS);
+    let job = find(&objects, "Job", "report");
+    let spec = &job["spec"]["template"]["spec"];
+    assert_eq!(spec["containers"].as_array().unwrap().len(), 1);
+    let shipper = &spec["initContainers"][0];
+    assert_eq!(shipper["name"], "shipper");
+    assert_eq!(shipper["restartPolicy"], "Always");
+    assert_eq!(
+        shipper["resources"]["requests"],
+        json!({ "cpu": "10m", "memory": "64Mi" })
+    );
+}
+
+#[test]
+fn sidecars_that_do_not_fit_are_errors_at_their_key() {
+    let spec = |sidecar: &str| {
+        format!(
+            "platform: p
+tiers:
+  - name: apps
+    services:
+      api:
+        image: a/api:1.0
+        ports: {{ http: 8080 }}
+        sidecars:
+          {sidecar}
+"
+        )
+    };
+    assert_eq!(
+        problems(&spec("api: { image: a/s:1.0 }")),
+        ["reserved-name p.yaml:9:11"]
+    );
+    assert_eq!(
+        problems(&spec("proxy: { image: a/s:1.0, ports: { admin: 8080 } }")),
+        ["duplicate-port p.yaml:9:52"]
+    );
+    assert_eq!(
+        problems(&spec("proxy: { image: a/s:1.0, ports: { http: 9000 } }")),
+        ["duplicate-port p.yaml:9:51"]
+    );
+    assert_eq!(
+        problems(&spec("proxy: { image: a/s:1.0, mounts: [data] }")),
+        ["unknown-volume p.yaml:9:45"]
+    );
+    let job = "platform: p
+tiers:
+  - name: apps
+    services:
+      report:
+        image: a/report:1.0
+        kind: job
+        sidecars: { shipper: { image: a/s:1.0, native: false } }
+";
+    assert_eq!(problems(job), ["unsupported-for-kind p.yaml:8:56"]);
+    let operated = "platform: p
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    services:
+      db:
+        blueprint: postgresql
+        mode: ha
+        sidecars: { shipper: { image: a/s:1.0 } }
+";
+    assert_eq!(problems(operated), ["unsupported-for-mode p.yaml:9:19"]);
+    let probed = "platform: p
+tiers:
+  - name: apps
+    services:
+      api:
+        image: a/api:1.0
+        ports: { http: 8080 }
+        probes: { port: admin }
+        sidecars: { proxy: { image: a/s:1.0, ports: { admin: 9901 } } }
+";
+    assert_eq!(
+        problems(probed),
+        ["unknown-port p.yaml:8:25"],
+        "probes check the main container"
+    );
+}
+
+#[test]
+fn a_host_a_sidecar_names_without_an_edge_is_an_undeclared_call() {
+    let text = "platform: p
+tiers:
+  - name: data
+    services:
+      db: { image: a/db:1.0, ports: { pg: 5432 } }
+  - name: apps
+    services:
+      api:
+        image: a/api:1.0
+        ports: { http: 8080 }
+        sidecars:
+          exporter: { image: a/e:1.0, env: { DSN: 'postgres://db:5432/app' } }
+";
+    let warnings = platform(text).warnings();
+    let undeclared: Vec<String> = warnings
+        .iter()
+        .filter(|w| w.code == "undeclared-call")
+        .map(|w| format!("{} {}", w.message, w.location().unwrap_or_default()))
+        .collect();
+    assert_eq!(undeclared.len(), 1, "{undeclared:#?}");
+    assert!(
+        undeclared[0].contains("`exporter/DSN`") && undeclared[0].ends_with("p.yaml:12:51"),
+        "{undeclared:#?}"
+    );
+}

@@ -186,6 +186,22 @@ fn every_example_validates_strictly_against_kubernetes_1_33() {
     );
 }
 
+/// The escape hatches from Strata's defaults (a NodePort Service under its
+/// own name, probes, security relaxed by the profile, sidecars classic and
+/// native, no limits, scratch in memory, a kept selector…) render objects
+/// the API server takes.
+#[test]
+fn every_escape_hatch_validates_strictly_against_kubernetes_1_33() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hatches.yaml");
+    let yaml = render(&["crates/strata/tests/fixtures/escape-hatches/platform.yaml"]);
+    for kept in ["restartPolicy: Always", "type: NodePort", "medium: Memory"] {
+        assert!(yaml.contains(kept), "the fixture renders `{kept}`");
+    }
+    std::fs::write(&path, yaml).unwrap();
+    validate_strictly(&[path]);
+}
+
 #[test]
 fn render_and_plan_name_the_namespaces_that_need_each_pull_secret() {
     let expected = "note: pull secret `harbor-pull` (harbor.example.com) is not rendered: create it (type kubernetes.io/dockerconfigjson) in `one-data-agent`, `one-data-data`, `one-data-model` before `strata apply`";

@@ -22,6 +22,7 @@ pub(super) const SECRET_IN_ENV: Check = Check {
                 .env
                 .iter()
                 .chain(service.init.iter().flat_map(|s| &s.env))
+                .chain(service.sidecars.iter().flat_map(|s| &s.env))
                 .filter(|var| {
                     matches!(&var.value, EnvValue::Literal(value) if !value.is_empty())
                         && looks_secret(&var.name)
@@ -43,11 +44,12 @@ pub(super) const MUTABLE_IMAGE: Check = Check {
     ),
     run: |platform, _| {
         per_service(platform, |_, service| {
-            // Its init steps' images run in its pods too.
+            // Its init steps' and sidecars' images run in its pods too.
             service
                 .image
                 .iter()
                 .chain(service.init.iter().map(|s| &s.image))
+                .chain(service.sidecars.iter().map(|s| &s.image))
                 .filter(|image| {
                     let reference = ImageRef::parse(image);
                     !image.is_empty()

@@ -477,6 +477,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     sentinel.replicas = sentinels(tuning);
     sentinel.storage = None;
     sentinel.volumes.clear();
+    sentinel.sidecars.clear();
     sentinel.command = vec!["sh".into(), "/etc/redis/sentinel.sh".into()];
     sentinel.args = Vec::new();
     sentinel.ports = vec![Port {
@@ -485,6 +486,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
         protocol: Protocol::Tcp,
         service_number: None,
         node_port: None,
+        sidecar: None,
     }];
     sentinel.env.retain(|e| e.name == "REDIS_PASSWORD");
     sentinel.config = Some(Config {

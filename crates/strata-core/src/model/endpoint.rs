@@ -72,6 +72,7 @@ mod tests {
             protocol: Protocol::Http,
             service_number: None,
             node_port: None,
+            sidecar: None,
         }];
         let fields = exports("gateway", "gateway", "isa", &ports);
         let url = fields.iter().find(|(k, _)| k == "url").unwrap();

@@ -53,6 +53,9 @@ pub struct Service {
     pub wait_in_pod: bool,
     /// Steps its pods run, in order, before its container starts.
     pub init: Vec<InitStep>,
+    /// Containers beside the main one (`sidecars:`), in spec order; their
+    /// ports are in `ports`, marked as theirs.
+    pub sidecars: Vec<Sidecar>,
     /// Pods (1 for daemons, jobs and crons, which are not replicated).
     pub replicas: u32,
     /// Per-pod requests and limits, after environment scaling.
@@ -272,6 +275,9 @@ pub struct Port {
     /// `LoadBalancer` one and the spec names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_port: Option<u16>,
+    /// The sidecar listening on it; the main container when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<String>,
 }
 
 impl Port {
@@ -296,6 +302,27 @@ pub struct InitStep {
     pub env: Vec<EnvVar>,
     /// Its requests and limits.
     pub resources: Resources,
+}
+
+/// A container beside a service's main one (`sidecars:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sidecar {
+    /// Its name: the container's.
+    pub name: String,
+    /// Its image.
+    pub image: String,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Entrypoint arguments.
+    pub args: Vec<String>,
+    /// Environment variables, references resolved.
+    pub env: Vec<EnvVar>,
+    /// Its requests and limits.
+    pub resources: Resources,
+    /// The pod volumes it mounts where the main container does, by name.
+    pub mounts: Vec<String>,
+    /// Whether it runs as a native sidecar (a restartable init container).
+    pub native: bool,
 }
 
 /// An environment variable.

@@ -33,14 +33,26 @@ pub struct PodGroup {
 
 impl PodGroup {
     /// The pods of a service, or companion, as rendered: `replicas` of its
-    /// size, or of its largest `init:` step's where that is larger (the
-    /// scheduler reserves the larger, resource by resource).
+    /// size with its sidecars', or of its largest `init:` step's beside its
+    /// native sidecars where that is larger (the scheduler reserves the
+    /// larger, resource by resource).
     pub fn of(service: &Service) -> PodGroup {
+        let native = service.sidecars.iter().filter(|s| s.native).fold(
+            None,
+            |sum: Option<super::Resources>, s| {
+                Some(sum.map_or(s.resources, |sum| sum.plus(s.resources)))
+            },
+        );
+        let running = service
+            .sidecars
+            .iter()
+            .fold(service.resources, |size, s| size.plus(s.resources));
+        let beside_native = |step: super::Resources| native.map_or(step, |n| step.plus(n));
         PodGroup {
             name: service.name.clone(),
             pods: service.replicas,
-            resources: service.init.iter().fold(service.resources, |size, step| {
-                size.at_least(step.resources)
+            resources: service.init.iter().fold(running, |size, step| {
+                size.at_least(beside_native(step.resources))
             }),
             gpu: service.gpu,
             pvcs: service.volume_claims(),

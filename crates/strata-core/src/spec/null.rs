@@ -271,6 +271,7 @@ mod tests {
             VolumeSpec,
             NamedVolumeSpec,
             InitStepSpec,
+            SidecarSpec,
             ScratchDetail,
             SecretRef,
             ConfigRef,

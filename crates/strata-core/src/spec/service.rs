@@ -91,6 +91,10 @@ record! {
         /// Steps its pods run, in order, before its container starts (init
         /// containers): `{ fetch-weights: { image, command, args, env } }`.
         optional init: Map<Name, InitStepSpec> = "init",
+        /// Containers beside the main one, for the pods' whole life (a proxy,
+        /// a log shipper): `{ envoy: { image, command, args, env, ports,
+        /// resources, mounts } }`.
+        optional sidecars: Map<Name, SidecarSpec> = "sidecars",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, String> = "labels",
         /// Labels of its pods only, beside Strata's.
@@ -405,19 +409,54 @@ record! {
     }
 }
 
+record! {
+    /// A container beside a service's main one, for its pods' whole life:
+    /// the service's user, security context and volumes.
+    pub struct SidecarSpec ("a sidecar (`image`, `command`, `args`, `env`, `ports`, `resources`, `mounts`, `native`)") {
+        /// Its image, pinned to a version.
+        required image: String = "image",
+        /// Replaces the image's entrypoint.
+        optional command: Vec<Spanned<String>> = "command",
+        /// Arguments to the entrypoint.
+        optional args: Vec<Spanned<String>> = "args",
+        /// Environment variables, in the forms of the service's `env`.
+        optional env: Map<EnvName, EnvValueSpec> = "env",
+        /// Ports it listens on, in the forms of the service's `ports`: the
+        /// service's Service and NetworkPolicies count them like its own.
+        optional ports: Map<PortName, PortSpec> = "ports",
+        /// CPU and memory; 50m and 64Mi requested, 200m and 256Mi at most,
+        /// by default.
+        optional resources: ResourcesSpec = "resources",
+        /// The pod's volumes it mounts where the main container does, by
+        /// name: `data` (the `storage`), a `volumes` entry's name, `config`,
+        /// `tmp`.
+        optional mounts: Vec<Spanned<Name>> = "mounts",
+        /// Runs as a native sidecar: an init container that keeps running,
+        /// started before the init steps and the main container and stopped
+        /// after them. Always so for jobs and crons, whose pods must end.
+        optional native: bool = "native",
+    }
+}
+
 impl ServiceSpec {
     /// Every environment value it sets: its own `env`, then its init
-    /// steps'.
+    /// steps' and its sidecars'.
     pub fn env_values(&self) -> impl Iterator<Item = &Spanned<EnvValueSpec>> {
         let steps = self
             .init
             .iter()
             .flat_map(|i| i.value.iter())
             .flat_map(|(_, step)| step.value.env.iter().flat_map(|e| e.value.iter()));
+        let sidecars = self
+            .sidecars
+            .iter()
+            .flat_map(|s| s.value.iter())
+            .flat_map(|(_, sidecar)| sidecar.value.env.iter().flat_map(|e| e.value.iter()));
         self.env
             .iter()
             .flat_map(|e| e.value.iter())
             .chain(steps)
+            .chain(sidecars)
             .map(|(_, value)| value)
     }
 }

@@ -54,7 +54,14 @@ impl Resolver<'_> {
             for (step, init) in spec.init.iter().flat_map(|i| i.value.iter()) {
                 let init = &init.value;
                 let lists = [&init.command, &init.args];
-                written(&mut texts, Some(&step.value.0), init.env.as_ref(), lists);
+                let container = Some(("init step", step.value.0.as_str()));
+                written(&mut texts, container, init.env.as_ref(), lists);
+            }
+            for (name, sidecar) in spec.sidecars.iter().flat_map(|s| s.value.iter()) {
+                let sidecar = &sidecar.value;
+                let lists = [&sidecar.command, &sidecar.args];
+                let container = Some(("sidecar", name.value.0.as_str()));
+                written(&mut texts, container, sidecar.env.as_ref(), lists);
             }
             for text in texts {
                 let mut owners = Vec::new();
@@ -93,16 +100,16 @@ pub(super) fn uncalled(specs: &[ServiceSpec]) -> Vec<ServiceId> {
         .collect()
 }
 
-/// Adds the texts of the container, or of init step `step`: its literal
-/// env values, references masked, and each entry of its command and
-/// arguments.
+/// Adds the texts of the main container, or of `container`, an init step
+/// or a sidecar (`("sidecar", NAME)`): its literal env values, references
+/// masked, and each entry of its command and arguments.
 fn written(
     texts: &mut Vec<Written>,
-    step: Option<&str>,
+    container: Option<(&str, &str)>,
     env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
     lists: [&Option<Spanned<Vec<Spanned<String>>>>; 2],
 ) {
-    let prefix = step.map_or_else(String::new, |s| format!("{s}/"));
+    let prefix = container.map_or_else(String::new, |(_, name)| format!("{name}/"));
     for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
         let EnvValueSpec::Literal(literal) = &value.value else {
             continue;
@@ -127,7 +134,9 @@ fn written(
     }
     // An argument is as often a program or a word as a host: only an
     // address with a scheme, a port or a namespace counts there.
-    let of = step.map_or_else(String::new, |s| format!(" of the init step `{s}`"));
+    let of = container.map_or_else(String::new, |(what, name)| {
+        format!(" of the {what} `{name}`")
+    });
     for (what, list) in ["the command", "an argument"].into_iter().zip(lists) {
         for entry in list.iter().flat_map(|l| &l.value) {
             texts.push(Written {

@@ -1,17 +1,15 @@
-//! Environment variables and init steps, with `${service.field}`
-//! references resolved into values and dependencies.
+//! Environment variables, with `${service.field}` references resolved into
+//! values and dependencies.
 
 use std::collections::HashMap;
 
 use super::Resolver;
 use crate::diag::suggestion;
 use crate::model::reference::{Piece, split};
-use crate::model::{
-    Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar, InitStep, Service, ServiceId,
-};
+use crate::model::{Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar, ServiceId};
 use crate::source::Span;
 use crate::spec::names::EnvName;
-use crate::spec::service::{EnvValueSpec, ServiceSpec};
+use crate::spec::service::EnvValueSpec;
 use crate::spec::{Map, Spanned};
 
 impl Resolver<'_> {
@@ -57,81 +55,6 @@ impl Resolver<'_> {
             });
         }
         (vars, references)
-    }
-
-    /// A service's `init:` steps, in the order written, each with its
-    /// variables resolved like the service's own; their references are
-    /// dependencies of the service (its pods cannot start without them).
-    pub(super) fn init_steps(
-        &mut self,
-        service: &Service,
-        spec: &ServiceSpec,
-        services: &HashMap<String, ServiceId>,
-        endpoints: &[Vec<(String, String)>],
-    ) -> (Vec<InitStep>, Vec<Dependency>) {
-        let (mut steps, mut references) = (Vec::new(), Vec::new());
-        let Some(init) = &spec.init else {
-            return (steps, references);
-        };
-        if let Some(tuning) = service.tuning.as_ref().filter(|t| t.mode.operated) {
-            self.error(
-                "unsupported-for-mode",
-                format!(
-                    "the `{}` mode of `{}` runs its pods through an operator: Strata writes no pod template to add init steps to",
-                    tuning.mode.name, tuning.blueprint.name()
-                ),
-                init.span,
-                "no pod template of Strata's to add steps to",
-                "remove `init`, or use a mode whose pods Strata runs".into(),
-            );
-            return (steps, references);
-        }
-        for (name, step) in init.value.iter() {
-            let step_name = &name.value.0;
-            // Kubernetes refuses two containers of one name; `wait-*` are
-            // `waitForNeeds`' and `istio-*` the mesh injector's.
-            if step_name == &service.container
-                || step_name.starts_with("wait-")
-                || step_name.starts_with("istio-")
-            {
-                self.error(
-                    "reserved-name",
-                    format!(
-                        "the init step `{step_name}` would share its container's name with another"
-                    ),
-                    name.span,
-                    "a name Strata or Istio gives a container",
-                    format!(
-                        "rename it: not `{}`, nor one beginning with `wait-` or `istio-`",
-                        service.container
-                    ),
-                );
-                continue;
-            }
-            let step = &step.value;
-            let (env, found) = self.env(
-                step.env.as_ref(),
-                &format!("{step_name}/"),
-                services,
-                endpoints,
-            );
-            references.extend(found);
-            let texts = |list: &Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
-                list.iter()
-                    .flat_map(|l| &l.value)
-                    .map(|a| a.value.clone())
-                    .collect()
-            };
-            steps.push(InitStep {
-                name: step_name.clone(),
-                image: step.image.value.clone(),
-                command: texts(&step.command),
-                args: texts(&step.args),
-                env,
-                resources: self.init_resources(step.resources.as_ref()),
-            });
-        }
-        (steps, references)
     }
 
     /// The source span of `range` inside a scalar written at `span`.

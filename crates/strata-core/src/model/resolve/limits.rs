@@ -1,4 +1,4 @@
-//! Requests and limits: a service's and its init steps', scaled by the
+//! Requests and limits: a service's, its init steps' and sidecars', scaled by the
 //! environment; namespaces' budgets (ResourceQuotas) and container limits
 //! (LimitRanges).
 
@@ -17,6 +17,34 @@ pub const DEFAULT_CPU_REQUEST: Quantity = Quantity::from_milli(100);
 
 /// Memory request of a service when neither it nor `defaults` sets one.
 pub const DEFAULT_MEMORY_REQUEST: Quantity = Quantity::from_milli(128 * 1024 * 1024 * 1000);
+
+/// The default requests and limits of a container beside a service's own:
+/// `(request, limit)` of CPU and of memory.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HelperSize {
+    cpu: (Quantity, Quantity),
+    memory: (Quantity, Quantity),
+}
+
+const MIB: u128 = 1024 * 1024 * 1000;
+
+/// An init step: a copy or a migration.
+pub(super) const INIT_STEP_SIZE: HelperSize = HelperSize {
+    cpu: (Quantity::from_milli(100), Quantity::units(1)),
+    memory: (
+        Quantity::from_milli(128 * MIB),
+        Quantity::from_milli(512 * MIB),
+    ),
+};
+
+/// A sidecar: a proxy or a shipper, running all the pod's life.
+pub(super) const SIDECAR_SIZE: HelperSize = HelperSize {
+    cpu: (Quantity::from_milli(50), Quantity::from_milli(200)),
+    memory: (
+        Quantity::from_milli(64 * MIB),
+        Quantity::from_milli(256 * MIB),
+    ),
+};
 
 /// Whether a service's pods run without limits: its own `limits: none`,
 /// else `defaults`' when it writes no limits of its own.
@@ -184,15 +212,14 @@ impl Resolver<'_> {
         }
     }
 
-    /// An init step's requests and limits: its own, or a small default (a
-    /// copy or a migration, not the service's work); never scaled by the
-    /// environment.
-    pub(super) fn init_resources(&mut self, own: Option<&Spanned<ResourcesSpec>>) -> Resources {
-        const CPU: (Quantity, Quantity) = (Quantity::from_milli(100), Quantity::units(1));
-        const MEMORY: (Quantity, Quantity) = (
-            Quantity::from_milli(128 * 1024 * 1024 * 1000),
-            Quantity::from_milli(512 * 1024 * 1024 * 1000),
-        );
+    /// The requests and limits of a container beside the service's own (an
+    /// init step, a sidecar): its own, else `default`, a helper's size
+    /// rather than the service's work; never scaled by the environment.
+    pub(super) fn helper_resources(
+        &mut self,
+        own: Option<&Spanned<ResourcesSpec>>,
+        default: HelperSize,
+    ) -> Resources {
         let requests = own.and_then(|r| r.value.requests.as_ref());
         let unbounded = own
             .and_then(|r| r.value.limits.as_ref())
@@ -233,7 +260,7 @@ impl Resolver<'_> {
         let (cpu_request, cpu_limit) = pick(
             spanned(requests.and_then(|r| r.value.cpu.as_ref())),
             spanned(limits.and_then(|l| l.value.cpu.as_ref())),
-            CPU,
+            default.cpu,
             "CPU",
             Measure::Cpu,
         );
@@ -242,7 +269,7 @@ impl Resolver<'_> {
         let (memory_request, memory_limit) = pick(
             bytes(requests.and_then(|r| r.value.memory.as_ref())),
             bytes(limits.and_then(|l| l.value.memory.as_ref())),
-            MEMORY,
+            default.memory,
             "memory",
             Measure::Bytes,
         );

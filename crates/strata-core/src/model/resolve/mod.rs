@@ -3,6 +3,7 @@
 
 mod blueprint;
 mod calls;
+mod containers;
 mod delivery;
 mod env;
 mod environment;
@@ -194,7 +195,11 @@ impl Resolver<'_> {
             let (init, init_references) =
                 self.init_steps(&services[i], service_spec, &service_index, &endpoints);
             references.extend(init_references);
+            let (sidecars, sidecar_references) =
+                self.sidecars(&services[i], service_spec, &service_index, &endpoints);
+            references.extend(sidecar_references);
             services[i].init = init;
+            services[i].sidecars = sidecars;
             services[i].needs = needs;
             // A service may read its own endpoint (an advertised address, say)
             // without waiting for itself.

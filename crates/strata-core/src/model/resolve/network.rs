@@ -98,6 +98,7 @@ impl Resolver<'_> {
                     service_number: None,
                     protocol: Protocol::Http,
                     node_port: None,
+                    sidecar: None,
                 });
             }
         }

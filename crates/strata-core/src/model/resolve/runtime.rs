@@ -86,13 +86,19 @@ impl Resolver<'_> {
             .security
             .clone()
             .or_else(|| defaults.and_then(|d| d.security.clone()));
+        // Probes check the main container, by its own ports' names.
+        let own: Vec<Port> = ports
+            .iter()
+            .filter(|p| p.sidecar.is_none())
+            .cloned()
+            .collect();
         Runtime {
             probes: self.probes(
                 name,
                 spec.probes.as_ref(),
                 default_probes.as_ref(),
                 kind,
-                ports,
+                &own,
             ),
             security: self.security(security_spec.as_ref()),
             spread,

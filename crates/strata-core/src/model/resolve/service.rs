@@ -221,6 +221,7 @@ impl Resolver<'_> {
                 .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
             wait_in_pod: spec.wait_for_needs.as_ref().is_some_and(|w| w.value),
             init: Vec::new(),
+            sidecars: Vec::new(),
             replicas,
             resources,
             gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
@@ -258,67 +259,97 @@ impl Resolver<'_> {
         }
     }
 
+    /// The ports of its main container, then its sidecars' (tagged with
+    /// theirs): one Service and one set of NetworkPolicies count them all,
+    /// so numbers and names are unique across the pod.
     fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
+        let sidecars = spec.sidecars.iter().flat_map(|s| s.value.iter());
+        let sources = std::iter::once((None, spec.ports.as_ref())).chain(
+            sidecars.map(|(name, sidecar)| (Some(&name.value.0), sidecar.value.ports.as_ref())),
+        );
         let mut ports: Vec<(Port, Span)> = Vec::new();
-        for (name, port) in spec.ports.iter().flat_map(|p| p.value.iter()) {
-            let (service_number, number, protocol, node_port) = match &port.value {
-                PortSpec::Number(n) => (n.0, n.0, None, None),
-                PortSpec::Detail(d) => (
-                    d.port.value.0,
-                    d.target_port.as_ref().map_or(d.port.value.0, |t| t.value.0),
-                    d.protocol.as_ref().map(|p| p.value),
-                    d.node_port.as_ref(),
-                ),
-            };
-            if let Some(node_port) = node_port {
-                let public = spec
-                    .service
-                    .as_ref()
-                    .and_then(|s| s.value.service_type.as_ref());
-                if public.is_none_or(|t| t.value == ServiceType::ClusterIp) {
-                    self.error(
-                        "missing-option",
-                        format!("the port `{}` has a `nodePort`, and its Service is not a NodePort one", name.value.0),
-                        node_port.span,
-                        "no port on the nodes",
-                        "add `service: { type: NodePort }` (or `LoadBalancer`), or remove `nodePort`".into(),
-                    );
+        for (sidecar, list) in sources {
+            for (name, port) in list.iter().flat_map(|p| p.value.iter()) {
+                if let Some(port) = self.port(spec, sidecar, name, port, &ports) {
+                    ports.push(port);
                 }
             }
-            let clash = ports
-                .iter()
-                .find(|(p, _)| p.number == number || p.service_port() == service_number);
-            if let Some((first, first_span)) = clash {
+        }
+        ports.into_iter().map(|(p, _)| p).collect()
+    }
+
+    /// One port, unless it repeats a number or name of `taken`.
+    fn port(
+        &mut self,
+        spec: &ServiceSpec,
+        sidecar: Option<&String>,
+        name: &Spanned<spec::names::PortName>,
+        port: &Spanned<PortSpec>,
+        taken: &[(Port, Span)],
+    ) -> Option<(Port, Span)> {
+        let (service_number, number, protocol, node_port) = match &port.value {
+            PortSpec::Number(n) => (n.0, n.0, None, None),
+            PortSpec::Detail(d) => (
+                d.port.value.0,
+                d.target_port.as_ref().map_or(d.port.value.0, |t| t.value.0),
+                d.protocol.as_ref().map(|p| p.value),
+                d.node_port.as_ref(),
+            ),
+        };
+        if let Some(node_port) = node_port {
+            let public = spec
+                .service
+                .as_ref()
+                .and_then(|s| s.value.service_type.as_ref());
+            if public.is_none_or(|t| t.value == ServiceType::ClusterIp) {
+                self.error(
+                    "missing-option",
+                    format!(
+                        "the port `{}` has a `nodePort`, and its Service is not a NodePort one",
+                        name.value.0
+                    ),
+                    node_port.span,
+                    "no port on the nodes",
+                    "add `service: { type: NodePort }` (or `LoadBalancer`), or remove `nodePort`"
+                        .into(),
+                );
+            }
+        }
+        let clash = taken.iter().find(|(p, _)| {
+            p.number == number || p.service_port() == service_number || p.name == name.value.0
+        });
+        if let Some((first, first_span)) = clash {
+            let what = if first.name == name.value.0 {
+                format!("the port name `{}` is used twice", first.name)
+            } else {
                 let number = if first.number == number {
                     number
                 } else {
                     service_number
                 };
-                let diagnostic = Diagnostic::error(
-                    "duplicate-port",
-                    format!(
-                        "port {number} is used twice, by `{}` and `{}`",
-                        first.name, name.value.0
-                    ),
+                format!(
+                    "port {number} is used twice, by `{}` and `{}`",
+                    first.name, name.value.0
                 )
+            };
+            let diagnostic = Diagnostic::error("duplicate-port", what)
                 .at(&self.doc.file, port.span, "used again here")
                 .also(*first_span, "first used here")
-                .help("each port of a service needs its own number");
-                self.errors.push(diagnostic);
-                continue;
-            }
-            ports.push((
-                Port {
-                    name: name.value.0.clone(),
-                    number,
-                    protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
-                    service_number: (service_number != number).then_some(service_number),
-                    node_port: node_port.map(|n| n.value.0),
-                },
-                port.span,
-            ));
+                .help("each port of a pod, its sidecars' included, needs its own name and number");
+            self.errors.push(diagnostic);
+            return None;
         }
-        ports.into_iter().map(|(p, _)| p).collect()
+        Some((
+            Port {
+                name: name.value.0.clone(),
+                number,
+                protocol: protocol.unwrap_or_else(|| Protocol::guess(&name.value.0)),
+                service_number: (service_number != number).then_some(service_number),
+                node_port: node_port.map(|n| n.value.0),
+                sidecar: sidecar.cloned(),
+            },
+            port.span,
+        ))
     }
 
     fn replicas(&mut self, spec: &ServiceSpec, kind: WorkloadKind) -> u32 {

@@ -8,6 +8,11 @@ use crate::quantity::Quantity;
 use crate::spec::Spanned;
 use crate::spec::service::{ScratchSpec, ServiceSpec, StorageSpec, VolumeSpec};
 
+/// The names of the pod volumes Strata makes itself, which a sidecar mounts
+/// by name: the `storage`, `/tmp`, the configuration and every `scratch`
+/// directory. A `volumes` entry takes none of them.
+pub(super) const POD_VOLUMES: [&str; 4] = ["data", "tmp", "config", "scratch"];
+
 /// Where a volume is mounted when the spec does not say.
 pub const DEFAULT_MOUNT_PATH: &str = "/data";
 
@@ -80,18 +85,17 @@ impl Resolver<'_> {
         storage: Option<&Volume>,
         default_class: Option<&Spanned<String>>,
     ) -> Vec<NamedVolume> {
-        const RESERVED: [&str; 3] = ["data", "tmp", "config"];
         let mut out: Vec<NamedVolume> = Vec::new();
         for entry in spec.volumes.iter().flat_map(|v| &v.value) {
             let named = &entry.value;
             let name = &named.name.value.0;
-            if RESERVED.contains(&name.as_str()) || out.iter().any(|v| &v.name == name) {
+            if POD_VOLUMES.contains(&name.as_str()) || out.iter().any(|v| &v.name == name) {
                 self.error(
                     "duplicate-volume",
                     format!("the service already has a volume called `{name}`"),
                     named.name.span,
                     "name taken",
-                    "give the volume another name (`data`, `tmp` and `config` are Strata's own)"
+                    "give the volume another name (`data`, `tmp`, `config` and `scratch` are Strata's own)"
                         .into(),
                 );
                 continue;

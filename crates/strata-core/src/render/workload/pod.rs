@@ -16,13 +16,16 @@ use super::super::service::{config_name, env_config_name};
 use super::{claims, placement};
 use crate::model::{
     Amounts, EnvValue, InitStep, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
-    Service, Supplied, WorkloadKind,
+    Service, Sidecar, Supplied, WorkloadKind,
 };
 use crate::quantity::Measure;
 
 /// Seconds a pod keeps serving after it is told to stop, so that endpoints
 /// and load balancers stop sending it traffic first.
 const DRAIN_SECONDS: u64 = 5;
+
+/// The prefix of the volumes of the service's `scratch` directories.
+const SCRATCH_VOLUME: &str = "writable-";
 
 /// The image of the init containers that wait for a service to answer.
 const WAIT_IMAGE: &str = "busybox:1.36.1";
@@ -104,6 +107,54 @@ fn init_container(service: &Service, step: &InitStep, mounts: &[Value]) -> Value
     container
 }
 
+/// A container of one of the service's `sidecars:`: the service's security
+/// context, its own ports, and the mounts of the main container it names.
+fn sidecar_container(service: &Service, sidecar: &Sidecar, mounts: &[Value]) -> Value {
+    let mut container = json!({
+        "name": sidecar.name,
+        "image": sidecar.image,
+        "imagePullPolicy": "IfNotPresent",
+        "resources": resource_values(&sidecar.resources, 0),
+        "securityContext": container_security(service),
+    });
+    if !sidecar.command.is_empty() {
+        container["command"] = json!(sidecar.command);
+    }
+    if !sidecar.args.is_empty() {
+        container["args"] = json!(sidecar.args);
+    }
+    let ports = container_ports(service, Some(&sidecar.name));
+    if !ports.is_empty() {
+        container["ports"] = json!(ports);
+    }
+    if !sidecar.env.is_empty() {
+        container["env"] = sidecar.env.iter().map(env_var).collect();
+    }
+    let shared: Vec<&Value> = mounts
+        .iter()
+        .filter(|mount| {
+            let volume = mount["name"].as_str().unwrap_or_default();
+            sidecar.mounts.iter().any(|wanted| {
+                volume == wanted || (wanted == "scratch" && volume.starts_with(SCRATCH_VOLUME))
+            })
+        })
+        .collect();
+    if !shared.is_empty() {
+        container["volumeMounts"] = json!(shared);
+    }
+    container
+}
+
+/// The ports of the main container (`sidecar` `None`) or of one sidecar.
+fn container_ports(service: &Service, sidecar: Option<&String>) -> Vec<Value> {
+    service
+        .ports
+        .iter()
+        .filter(|p| p.sidecar.as_ref() == sidecar)
+        .map(|p| json!({ "name": p.name, "containerPort": p.number, "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" } }))
+        .collect()
+}
+
 /// The pod template of `service`'s controller.
 pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     let runtime = &service.runtime;
@@ -152,12 +203,9 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     if !service.args.is_empty() {
         container["args"] = json!(service.args);
     }
-    if !service.ports.is_empty() {
-        container["ports"] = service
-            .ports
-            .iter()
-            .map(|p| json!({ "name": p.name, "containerPort": p.number, "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" } }))
-            .collect();
+    let ports = container_ports(service, None);
+    if !ports.is_empty() {
+        container["ports"] = json!(ports);
     }
     let env: Vec<Value> = service
         .env
@@ -196,21 +244,37 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     {
         container["lifecycle"] = json!({ "preStop": { "sleep": { "seconds": DRAIN_SECONDS } } });
     }
+    let (native, classic): (Vec<&Sidecar>, Vec<&Sidecar>) =
+        service.sidecars.iter().partition(|s| s.native);
+    let mut containers = vec![container];
+    containers.extend(
+        classic
+            .iter()
+            .map(|sidecar| sidecar_container(service, sidecar, &mounts)),
+    );
     let mut spec = json!({
         "serviceAccountName": service.name,
         "automountServiceAccountToken": runtime.service_account_token,
         "terminationGracePeriodSeconds": runtime.termination_grace_seconds,
         "securityContext": pod_security,
-        "containers": [container],
+        "containers": containers,
     });
     if !long_running {
         spec["restartPolicy"] = json!("OnFailure");
     }
-    let mut init = if service.wait_in_pod {
-        wait_containers(platform, service)
-    } else {
-        Vec::new()
-    };
+    // Native sidecars first: running before the waits and steps, which may
+    // need them, and stopped after the main container.
+    let mut init: Vec<Value> = native
+        .iter()
+        .map(|sidecar| {
+            let mut container = sidecar_container(service, sidecar, &mounts);
+            container["restartPolicy"] = json!("Always");
+            container
+        })
+        .collect();
+    if service.wait_in_pod {
+        init.extend(wait_containers(platform, service));
+    }
     init.extend(
         service
             .init
@@ -221,7 +285,8 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         spec["initContainers"] = json!(init);
     }
     let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
-    if (!service.init.is_empty() || runs_to_completion) && platform.in_mesh(&service.namespace) {
+    let starts_early = !service.init.is_empty() || !native.is_empty();
+    if (starts_early || runs_to_completion) && platform.in_mesh(&service.namespace) {
         // A classic sidecar starts after the init containers, whose calls
         // its iptables rules send to a proxy not yet there, and never exits,
         // so a Job's pod never completes; injected as a native sidecar
@@ -474,7 +539,7 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
     }
     for (i, scratch) in service.scratch.iter().enumerate() {
         // Named apart from a blueprint's own `scratch-N` directories.
-        let name = format!("writable-{i}");
+        let name = format!("{SCRATCH_VOLUME}{i}");
         let mut empty = json!({});
         if scratch.memory {
             empty["medium"] = json!("Memory");
