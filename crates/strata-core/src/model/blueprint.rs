@@ -298,10 +298,18 @@ impl Release {
     /// for text of another scheme (`latest`, `RELEASE.2024-11-07…`).
     ///
     /// ```
-    /// use strata_core::model::Release;
+    /// use strata_core::model::{Release, Releases};
     /// assert_eq!(Release::parse("8.0.36-oracle"), Some(Release { major: 8, minor: Some(0) }));
     /// assert_eq!(Release::parse("v7"), Some(Release { major: 7, minor: None }));
     /// assert_eq!(Release::parse("latest"), None);
+    /// assert_eq!(Release::parse("RELEASE.2024-11-07T00-52-20Z"), None);
+    /// assert_eq!(Release::prefix("0.44.0-kafka-3.8.1"), Some("0.44.0"));
+    ///
+    /// let mysql = [Releases::minors((5, 7), (5, 7)), Releases::minors((8, 0), (8, 4))];
+    /// let runs = |v: &str| mysql.iter().any(|r| r.contains(Release::parse(v).unwrap()));
+    /// assert!(runs("5.7.44") && runs("8.0") && runs("8") && !runs("5.6") && !runs("9.1"));
+    /// assert_eq!(mysql[1].to_string(), "8.0 to 8.4");
+    /// assert_eq!(Releases::majors(12, 16).to_string(), "12 to 16");
     /// ```
     pub fn parse(text: &str) -> Option<Release> {
         let mut parts = Release::prefix(text)?.split('.');
@@ -473,7 +481,9 @@ pub struct OptionCheck<'a> {
     /// Where an option the mode requires is missing: the `mode:` value, else
     /// the `blueprint:` one.
     pub span: Span,
-    /// The `version:` as written, if any.
+    /// The `version:` as written, if any, for options that depend on it
+    /// (whether the mode runs it at all is checked against
+    /// [`Mode::versions`] before).
     pub version: Option<&'a Spanned<String>>,
     /// The spec file, for diagnostics.
     pub file: &'a SourceFile,

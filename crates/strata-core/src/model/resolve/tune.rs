@@ -424,34 +424,35 @@ fn version(
         }
         (None, None) => return info.version.to_string(),
     };
-    if let Some(runs) = mode.versions_text().filter(|_| !mode.runs(&text)) {
-        let others: Vec<String> = info
-            .modes
-            .iter()
-            .filter(|m| m.runs(&text) && Release::parse(&text).is_some())
-            .map(|m| format!("`mode: {}`", m.name))
-            .collect();
-        let mut help = format!(
-            "the `{}` mode of `{}` renders for {runs}: {fix}, such as `{}`",
-            mode.name, info.name, info.version
-        );
-        if !others.is_empty() {
-            help.push_str(&format!(
-                ", or use {}, which runs {text}",
-                others.join(" or ")
-            ));
-        }
-        errors.push(
-            error(
-                file,
-                "unsupported-version",
-                message,
-                span,
-                &format!("not {runs}"),
-            )
-            .help(help),
-        );
+    let Some(releases) = mode.versions_text().filter(|_| !mode.runs(&text)) else {
+        return text;
+    };
+    let others: Vec<String> = info
+        .modes
+        .iter()
+        .filter(|m| m.runs(&text) && Release::parse(&text).is_some())
+        .map(|m| format!("`mode: {}`", m.name))
+        .collect();
+    let mut help = format!(
+        "the `{}` mode of `{}` renders for {releases}: {fix}, such as `{}`",
+        mode.name, info.name, info.version
+    );
+    if !others.is_empty() {
+        help.push_str(&format!(
+            ", or use {}, which runs {text}",
+            others.join(" or ")
+        ));
     }
+    errors.push(
+        error(
+            file,
+            "unsupported-version",
+            message,
+            span,
+            &format!("not {releases}"),
+        )
+        .help(help),
+    );
     text
 }
 
