@@ -5,7 +5,7 @@
 //! platform (`production: false`, and `local` by default): the store checks
 //! look at production platforms only.
 
-use super::system::{is_postgres, is_redis};
+use super::system::{is_postgres, is_redis, store};
 use super::{Check, callers, per_service};
 use crate::finding::{CheckInfo, Priority};
 use crate::model::{Protocol, WorkloadKind};
@@ -84,14 +84,8 @@ pub(super) const EPHEMERAL_STORE: Check = Check {
     ),
     run: |platform, _| {
         per_service(platform, |_, service| {
-            let tuning = service.tuning.as_ref()?;
-            let keeps_data = tuning
-                .blueprint
-                .recipe(tuning)
-                .spec
-                .get("storage")
-                .is_some();
-            (keeps_data && service.storage.is_none()).then(|| {
+            let tuning = store(service)?;
+            service.storage.is_none().then(|| {
                 format!(
                     "`{}` ({}) keeps its data in the pod: it has no volume",
                     service.name,

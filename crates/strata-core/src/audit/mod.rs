@@ -1,7 +1,8 @@
 //! `strata audit`: the architecture review of a platform, as the Nova team
 //! did by hand — single points of failure, shared databases, calls without
-//! timeouts, long start-up chains, capacity, exposure, secrets, and
-//! production defaults switched off. Each finding points at the spec.
+//! timeouts, long start-up chains, capacity, exposure, secrets, stores
+//! anyone may log in to, and production defaults switched off. Each finding
+//! points at the spec.
 //!
 //! Each check is a [`Check`], its documentation beside the function that
 //! sees its problems, in a module of its topic; [`CHECKS`] lists them all.
@@ -108,6 +109,7 @@ pub static CHECKS: &[Check] = &[
     calls::UNREACHABLE_SERVICE,
     calls::LONG_CRITICAL_PATH,
     availability::PROBES_OFF,
+    security::STORE_WITHOUT_AUTH,
     security::API_TOKEN,
     availability::AVAILABILITY_OFF,
 ];

@@ -1,6 +1,8 @@
 //! Security and exposure: plain-text secrets, unpinned images, relaxed
-//! security contexts, mounted API tokens and routes without TLS.
+//! security contexts, mounted API tokens, routes without TLS and data
+//! stores anyone may log in to.
 
+use super::system::store;
 use super::{Check, per_service};
 use crate::finding::{CheckInfo, Priority};
 use crate::image::ImageRef;
@@ -89,6 +91,37 @@ pub(super) const RELAXED_SECURITY: Check = Check {
             }
             (!relaxed.is_empty())
                 .then(|| format!("`{}` runs with {}", service.name, relaxed.join(", ")))
+        })
+    },
+};
+
+/// Data stores that admit clients without credentials.
+pub(super) const STORE_WITHOUT_AUTH: Check = Check {
+    info: CheckInfo::new(
+        "store-without-auth",
+        Priority::P2,
+        "a data store admits clients without credentials",
+        "Any pod that reaches it reads and changes its data: the NetworkPolicies are all that stands between it and a compromised neighbour.",
+        "keep its authentication on (remove `auth: \"off\"`) and give its clients the password from its `secret`; where its blueprint has none, keep `network.policies` on and declare its callers with `needs:`",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            let tuning = store(service)?;
+            let blueprint = tuning.blueprint;
+            if blueprint.authenticates(tuning) {
+                return None;
+            }
+            let why = match blueprint.info().auth.off {
+                Some(off) if blueprint.info().auth.required => {
+                    format!("its password is switched off (`{off}`)")
+                }
+                _ => format!("the `{}` blueprint sets up no login", blueprint.name()),
+            };
+            Some(format!(
+                "`{}` ({}) lets any client in: {why}",
+                service.name,
+                blueprint.name()
+            ))
         })
     },
 };

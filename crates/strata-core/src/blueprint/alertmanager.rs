@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `alertmanager` blueprint.
 pub(super) struct Alertmanager;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "v0.27.0",
     takes: &[],
     options: &[],
+    auth: Auth::none(
+        "none: the API takes alerts from, and shows them to, any pod the NetworkPolicies admit",
+    ),
 };
 
 const CONFIG: &str = "# Written by the Strata alertmanager blueprint: replace it with `config:`\n\

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, Platform, PodGroup, Recipe, Service,
-    Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, Platform, PodGroup, Recipe,
+    Service, Supplied, Tuning,
 };
 
 /// The `clickhouse` blueprint.
@@ -44,6 +44,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
         "cluster",
         "`altinity` mode: the cluster's name in `remote_servers`; `default` by default.",
     )],
+    auth: Auth::required(
+        "user `app` with the password in `NAME-credentials`, key `password` (export `secret`)",
+    ),
 };
 
 /// The `single` mode.

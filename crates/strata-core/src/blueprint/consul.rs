@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `consul` blueprint.
 pub(super) struct Consul;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "1.20.1",
     takes: &[],
     options: &[],
+    auth: Auth::none(
+        "none: ACLs are off; the HTTP API, the catalog and the key-value store answer any pod the NetworkPolicies admit",
+    ),
 };
 
 fn config(tuning: &Tuning) -> String {

@@ -59,13 +59,58 @@ pub fn markdown() -> String {
          | key | meaning |\n|---|---|\n\
          | `blueprint` | the blueprint's name |\n\
          | `mode` | one of the blueprint's modes; the first one listed below by default |\n\
-         | `version` | the image tag; the tested one listed below by default; never `latest` |\n\
+         | `version` | the release it renders for and its image's tag; the tested one listed below by default; one of the mode's [versions](#versions); never `latest` |\n\
          | `databases` | (database blueprints) names, or `{ name, owner, schemas }`; created at first start with their owners and schemas |\n\
          | `topics` | (`kafka`) names, or `{ name, partitions, replicas, retention, config }` |\n\
          | `shards` | (`clickhouse`, `altinity` mode) shards of the cluster |\n\
          | `users` | (`minio`) object-store users by name, each with the buckets it may read and write: `{ data: [models] }` |\n\
          | `options` | the blueprint's own settings below, by name |\n\
          | `settings` | (`postgresql`, `kafka`, `clickhouse`, `redis`) the engine's own configuration, passed as written: see [Engine settings](#engine-settings) |\n\n\
+         ## Versions\n\n\
+         Each mode lists the releases it renders for (below, per blueprint); its\n\
+         arguments, configuration and setup scripts follow the release: `mysql`\n\
+         5.7 gets the `utf8mb4_unicode_ci` collation, 8.x `utf8mb4_0900_ai_ci`.\n\
+         The release a service renders for is\n\n\
+         1. the one the tag of the service's own `image:` begins with (`8.0.36` of\n   \
+         `mysql:8.0.36-oracle`, `7.4.5` of `v7.4.5`; Strimzi's\n   \
+         `0.44.0-kafka-3.8.1` runs Kafka 3.8.1; Spilo's tags name no\n   \
+         PostgreSQL release, so `version:` picks the major in `patroni` mode);\n\
+         2. else `version:`;\n\
+         3. else the blueprint's own, listed below.\n\n\
+         A release the mode does not list is `unsupported-version`, at the\n\
+         `image:` or `version:` that chose it, the hint naming the releases it\n\
+         runs. A tag that names no release (a digest alone, `latest`, `stable`)\n\
+         is accepted and the blueprint assumes `version:`, else its own release:\n\
+         write `version:` beside `image: NAME@sha256:…` to say what the image\n\
+         runs (`strata audit` reports a `latest` tag as `mutable-image-tag`).\n\
+         `version:` beside a tag of another major or minor is\n\
+         `conflicting-version`. A mode whose versions say \"any\" is not checked.\n\n\
+         ## Authentication\n\n\
+         Whether a blueprint's clients must log in, whether an option switches\n\
+         it off, and how they pass credentials. A client reads a password from\n\
+         the Secret a blueprint exports as `secret`, as `{ secret: NAME, key:\n\
+         KEY }` in its `env`. Without authentication a service exports no\n\
+         `secret`, so a `${NAME.secret}` reference is `unknown-field`, and\n\
+         `strata audit` reports a data store that admits anyone as\n\
+         `store-without-auth`. The containers a blueprint renders (servers,\n\
+         exporters, setup Jobs) get passwords in their environment, and their\n\
+         scripts hand them on through files and here-documents, never on a\n\
+         command line `ps` would show.\n\n\
+         | blueprint | clients log in | switched off by | how |\n|---|---|---|---|\n",
+    );
+    for b in catalog.all() {
+        let auth = &b.info().auth;
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
+            b.name(),
+            if auth.required { "yes" } else { "no" },
+            auth.off
+                .map_or("—".to_string(), |o| format!("`options: {{ {o} }}`")),
+            auth.clients
+        ));
+    }
+    out.push_str(
+        "\n\
          ## Metrics\n\n\
          On a platform with `monitoring:` (any of its keys), these blueprints\n\
          expose their system's metrics on a port named `metrics`, which the\n\
@@ -177,14 +222,17 @@ pub fn markdown() -> String {
     for b in catalog.all() {
         out.push_str(&format!("\n### {}\n\n{}.\n\n", b.name(), b.info().summary));
         out.push_str(&format!("Version: `{}`.\n\n", b.info().version));
-        out.push_str("| mode | replicas | what it renders | operator |\n|---|---|---|---|\n");
+        out.push_str(
+            "| mode | replicas | what it renders | operator | versions |\n|---|---|---|---|---|\n",
+        );
         for m in b.info().modes {
             out.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
+                "| `{}` | {} | {} | {} | {} |\n",
                 m.name,
                 m.replicas,
                 m.summary,
-                m.operator.map_or("—".to_string(), |o| format!("`{o}`"))
+                m.operator.map_or("—".to_string(), |o| format!("`{o}`")),
+                m.versions_text().unwrap_or_else(|| "any".to_string())
             ));
         }
         let takes: Vec<String> = b

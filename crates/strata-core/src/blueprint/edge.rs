@@ -5,12 +5,16 @@
 use serde_json::json;
 
 use super::recipe::{self, reference, resources, user};
-use crate::model::{Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 const OPTIONS: &[OptionDoc] = &[OptionDoc::text(
     "upstream",
     "The platform service every request is proxied to (its first port); without it, the proxy answers only `/healthz`.",
 )];
+
+/// How clients of either proxy authenticate.
+const EDGE_AUTH: Auth =
+    Auth::none("none: the proxy passes every request to its upstream, which decides");
 
 /// The `openresty` blueprint.
 pub(super) struct OpenResty;
@@ -36,6 +40,7 @@ static OPENRESTY_INFO: BlueprintInfo = BlueprintInfo {
     version: "1.25.3.2-alpine",
     takes: &[],
     options: OPTIONS,
+    auth: EDGE_AUTH,
 };
 
 /// The `nginx` blueprint.
@@ -62,6 +67,7 @@ static NGINX_INFO: BlueprintInfo = BlueprintInfo {
     version: "1.27.3-alpine",
     takes: &[],
     options: OPTIONS,
+    auth: EDGE_AUTH,
 };
 
 fn config(tuning: &Tuning, mime_types: &str) -> String {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::recipe::{self, credentials_name, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Blueprint, BlueprintInfo, Members, Mode, OptionCheck, OptionDoc, OptionValue, Platform, Recipe,
-    Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Members, Mode, OptionCheck, OptionDoc, OptionValue, Platform,
+    Recipe, Releases, Service, Supplied, Tuning,
 };
 
 /// The `elasticsearch` blueprint.
@@ -54,14 +54,22 @@ static INFO: BlueprintInfo = BlueprintInfo {
             "The index patterns `retention` applies to, comma-separated, such as `\"logs-*,traces-*\"`: lowercase letters, digits, `-`, `_`, `.` and `*`, each starting with a letter or digit (needs `retention`).",
         ),
     ],
+    auth: Auth::required(
+        "user `elastic` (export `user`) with the password in the Secret of export `secret`: `NAME-credentials`, key `password`; `eck`: ECK's `NAME-es-elastic-user`, key `elastic`, over HTTPS signed by ECK's CA (`NAME-es-http-certs-public`)",
+    ),
 };
+
+/// The releases both modes render for: security settings given as
+/// variables, composable index templates, and what ECK 2 runs.
+const VERSIONS: &[Releases] = &[Releases::minors((7, 17), (7, 17)), Releases::majors(8, 8)];
 
 /// The `single` mode.
 const SINGLE: Mode = Mode::new(
     "single",
     "one node (`discovery.type: single-node`); for a cluster use `eck`, which sets up the transport TLS a cluster needs",
     1,
-);
+)
+.versions(VERSIONS);
 
 /// The `eck` mode.
 const ECK: Mode = Mode::new(
@@ -70,7 +78,8 @@ const ECK: Mode = Mode::new(
     3,
 )
 .operator("eck-operator")
-.operated();
+.operated()
+.versions(VERSIONS);
 
 /// The label of the pods of the Job that sets up index retention, whose
 /// value is the service's name: the NetworkPolicies' member group.
@@ -207,8 +216,10 @@ fn retention_template(patterns: &[&str]) -> Value {
 /// The Job putting the lifecycle policy and the index template once the
 /// cluster answers: both are created or replaced, so it runs again
 /// harmlessly on every apply. It logs in as `elastic` (the generated
-/// password, or ECK's Secret `NAME-es-elastic-user`); in `eck` mode it
-/// checks the HTTPS certificate against ECK's CA (`NAME-es-http-certs-public`).
+/// password, or ECK's Secret `NAME-es-elastic-user`), which curl reads from
+/// a file the script writes first, not from its command line; in `eck` mode
+/// it checks the HTTPS certificate against ECK's CA
+/// (`NAME-es-http-certs-public`).
 fn retention_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     let retention = tuning.option("retention", "");
     if retention.is_empty() {
@@ -237,7 +248,12 @@ fn retention_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec
     };
     let script = format!(
         "set -eu\n\
-         es() {{ curl -fsS{tls} -u \"elastic:$ELASTIC_PASSWORD\" -H 'Content-Type: application/json' \"$@\"; }}\n\
+         # The login, for curl to read: on no command line.\n\
+         umask 077\n\
+         cat > /tmp/elastic.curl <<EOF\n\
+         user = \"elastic:$ELASTIC_PASSWORD\"\n\
+         EOF\n\
+         es() {{ curl -fsS{tls} -K /tmp/elastic.curl -H 'Content-Type: application/json' \"$@\"; }}\n\
          # Wait for the cluster (10 minutes at most).\n\
          for attempt in $(seq 1 120); do\n  \
            es -o /dev/null '{url}/_cluster/health?wait_for_status=yellow&timeout=5s' && break\n  \

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `etcd` blueprint.
 pub(super) struct Etcd;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "v3.5.17",
     takes: &[],
     options: &[],
+    auth: Auth::none(
+        "none: client and peer ports take no login and no client certificate; any pod the NetworkPolicies admit reads and writes keys (a Patroni leader lock included)",
+    ),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

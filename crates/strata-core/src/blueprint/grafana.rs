@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
 use crate::model::{
-    Blueprint, BlueprintInfo, Mode, Objectives, Platform, Recipe, Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Mode, Objectives, Platform, Recipe, Service, Supplied, Tuning,
 };
 
 /// The `grafana` blueprint.
@@ -37,6 +37,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "11.3.0",
     takes: &[],
     options: &[],
+    auth: Auth::required(
+        "user `admin` with the password in `NAME-credentials`, key `admin-password` (export `secret`)",
+    ),
 };
 
 /// Where the dashboards ConfigMap is mounted: Grafana reads provider files

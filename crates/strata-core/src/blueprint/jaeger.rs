@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `jaeger` blueprint.
 pub(super) struct Jaeger;
@@ -29,6 +29,7 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "1.62.0",
     takes: &[],
     options: &[],
+    auth: Auth::none("none: any pod the NetworkPolicies admit sends spans and queries traces"),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

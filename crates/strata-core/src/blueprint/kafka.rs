@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, stable_id, user, volume};
 use crate::diag::Diagnostic;
+use crate::image::ImageRef;
 use crate::model::{
-    Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, OptionValue, Platform,
-    PodGroup, Recipe, Service, Supplied, Topic, Tuning,
+    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, OptionValue,
+    Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Topic, Tuning,
 };
 
 /// The `kafka` blueprint.
@@ -34,6 +35,18 @@ impl Blueprint for Kafka {
     fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         check_options(check)
     }
+
+    /// Strimzi's images are tagged `STRIMZI-kafka-KAFKA`: the Kafka release
+    /// follows `-kafka-`.
+    fn image_version(&self, mode: &Mode, image: &ImageRef<'_>) -> Option<String> {
+        let tag = image.tag?;
+        let kafka = if *mode == STRIMZI {
+            tag.rsplit_once("-kafka-")?.1
+        } else {
+            tag
+        };
+        Release::prefix(kafka).map(str::to_string)
+    }
 }
 
 static INFO: BlueprintInfo = BlueprintInfo {
@@ -58,6 +71,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
             "A number: `min.insync.replicas`; 2 with three or more nodes, else 1.",
         ),
     ],
+    auth: Auth::none(
+        "none: the listeners take no SASL login (`strimzi`'s TLS listener encrypts without checking clients), so any pod the NetworkPolicies admit produces and consumes",
+    ),
 };
 
 /// The `kraft` mode.
@@ -65,7 +81,9 @@ const KRAFT: Mode = Mode::new(
     "kraft",
     "a StatefulSet of combined broker and controller nodes, and a Job that creates the topics",
     3,
-);
+)
+// `apache/kafka` images, configured by `KAFKA_*` variables, begin at 3.7.
+.versions(&[Releases::minors((3, 7), (3, 9))]);
 
 /// The `strimzi` mode.
 const STRIMZI: Mode = Mode::new(
@@ -74,7 +92,9 @@ const STRIMZI: Mode = Mode::new(
     3,
 )
 .operator("strimzi")
-.operated();
+.operated()
+// The Kafka releases of Strimzi 0.44, whose images the mode names.
+.versions(&[Releases::minors((3, 7), (3, 8))]);
 
 /// The size of each of the entity operator's two containers (topic and
 /// user operators): requests, then limits.

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, reference, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `keycloak` blueprint.
 pub(super) struct Keycloak;
@@ -33,6 +33,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
         "database",
         "The platform's `postgresql` or `mysql` service holding Keycloak's data (its database `keycloak` when it lists one, else its first, as that database's owner); without it, an embedded file database on a volume (for trials only).",
     )],
+    auth: Auth::required(
+        "the bootstrap admin `admin` with the password in `NAME-credentials`, key `admin-password` (export `secret`); applications sign their users in through it",
+    ),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

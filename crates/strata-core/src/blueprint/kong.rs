@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `kong` blueprint.
 pub(super) struct Kong;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "3.8.0",
     takes: &[],
     options: &[],
+    auth: Auth::none(
+        "none at the proxy: routes are public unless the gateway's plugins say otherwise; the admin API is off",
+    ),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -6,7 +6,9 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, image, resources, user};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Platform, Recipe, Service, Supplied, Tuning};
+use crate::model::{
+    Auth, Blueprint, BlueprintInfo, Mode, Platform, Recipe, Service, Supplied, Tuning,
+};
 
 /// The `kube-state-metrics` blueprint.
 pub(super) struct KubeStateMetrics;
@@ -36,6 +38,7 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "v2.13.0",
     takes: &[],
     options: &[],
+    auth: Auth::none("none: object metrics for the scraper"),
 };
 
 const PORT: u16 = 8080;

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `loki` blueprint.
 pub(super) struct Loki;
@@ -29,6 +29,7 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "3.2.1",
     takes: &[],
     options: &[],
+    auth: Auth::none("none: one tenant; any pod the NetworkPolicies admit pushes and queries logs"),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::recipe::{self, image, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Blueprint, BlueprintInfo, Members, Mode, OptionCheck, OptionDoc, Platform, PodGroup, Recipe,
-    Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Members, Mode, OptionCheck, OptionDoc, Platform, PodGroup,
+    Recipe, Service, Supplied, Tuning,
 };
 
 /// The `milvus` blueprint.
@@ -57,6 +57,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
             "`cluster` mode, required: the platform's `kafka` service carrying Milvus's message stream (`msgStreamType: kafka`, external brokers); Milvus calls it (an edge).",
         ),
     ],
+    auth: Auth::none(
+        "none: Milvus's user authentication is off; any pod the NetworkPolicies admit reads and writes collections",
+    ),
 };
 
 /// The `standalone` mode.

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::recipe::{self, credentials_name, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, Platform, Recipe, Secret,
-    Service, Supplied, Tuning, User,
+    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, Platform, Recipe,
+    Secret, Service, Supplied, Tuning, User,
 };
 
 /// The MinIO client image of the bucket Job, pinned.
@@ -47,6 +47,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
         "buckets",
         "Buckets to create, comma-separated (`documents,backups`): a Job `NAME-buckets` runs `mc mb --ignore-existing` for each once MinIO answers, then creates each of `users` with a policy `strata-USER` allowing its buckets only (`mc admin user add`, `mc admin policy create` and `attach`, again on every apply); none by default.",
     )],
+    auth: Auth::required(
+        "S3 requests signed with the root login in `NAME-credentials` (`root-user`, `root-password`; export `secret`), or with the key pair of one of `users` in `NAME-USER` (`accesskey`, `secretkey`; exports `users.USER.accessKey`, `users.USER.secret`)",
+    ),
 };
 
 /// The `standalone` mode.
@@ -220,11 +223,14 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     }
     let secret = credentials_name(tuning);
     let host = tuning.host(&tuning.service);
+    // mc reads the alias's keys from the environment, and each user's
+    // secret key from its standard input: none is on a command line.
     let mut script = format!(
         "set -eu\n\
+         export MC_HOST_strata=\"http://$MINIO_ROOT_USER:$MINIO_ROOT_PASSWORD@{host}:9000\"\n\
          # Wait for MinIO (10 minutes at most).\n\
          for attempt in $(seq 1 120); do\n  \
-           mc alias set strata http://{host}:9000 \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\" >/dev/null 2>&1 && mc ls strata >/dev/null 2>&1 && break\n  \
+           mc ls strata >/dev/null 2>&1 && break\n  \
            sleep 5\n\
          done\n"
     );
@@ -238,7 +244,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         script.push_str(&format!(
             "cat > /tmp/strata-{name}.json <<'POLICY'\n{}\nPOLICY\n\
              mc admin policy create strata strata-{name} /tmp/strata-{name}.json\n\
-             mc admin user add strata {name} \"$SECRET_KEY_{i}\"\n\
+             mc admin user add strata {name} <<EOF\n$SECRET_KEY_{i}\nEOF\n\
              out=$(mc admin policy attach strata strata-{name} --user {name} 2>&1) || case \"$out\" in *\"already in effect\"*) ;; *) echo \"$out\" >&2; exit 1 ;; esac\n",
             policy(user)
         ));

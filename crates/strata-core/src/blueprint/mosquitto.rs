@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `mosquitto` blueprint.
 pub(super) struct Mosquitto;
@@ -29,6 +29,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "2.0.20",
     takes: &[],
     options: &[],
+    auth: Auth::required(
+        "user `mqtt` (export `username`) with the password in `NAME-credentials`, key `password` (export `secret`); anonymous clients are refused",
+    ),
 };
 
 /// The broker's configuration: clients log in with the generated password.
@@ -45,12 +48,15 @@ allow_anonymous false\n\
 password_file /mosquitto/auth/passwd\n";
 
 /// Hashes the generated password into a password file (Mosquitto reads only
-/// hashed entries) and starts the broker.
+/// hashed entries) and starts the broker. The password goes into the file
+/// through a here-document: on no command line.
 const START: &str = "#!/bin/sh\n\
 # Written by the Strata mosquitto blueprint.\n\
 set -eu\n\
 umask 077\n\
-printf '%s:%s\\n' \"$MQTT_USERNAME\" \"$MQTT_PASSWORD\" > /mosquitto/auth/passwd\n\
+cat > /mosquitto/auth/passwd <<EOF\n\
+$MQTT_USERNAME:$MQTT_PASSWORD\n\
+EOF\n\
 mosquitto_passwd -U /mosquitto/auth/passwd\n\
 exec mosquitto -c /mosquitto/strata/mosquitto.conf\n";
 

@@ -1,13 +1,17 @@
 //! MySQL: one server with its databases and their owners created at first
 //! start, or an InnoDB Cluster of the MySQL Operator behind MySQL Routers.
+//!
+//! The server's arguments and the setup SQL follow the version: MySQL 5.7
+//! has no `utf8mb4_0900_ai_ci` collation. Clients of the setup scripts read
+//! the root password from `MYSQL_PWD`, never from their command line.
 
 use serde_json::{Value, json};
 
 use super::database;
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup,
-    Recipe, Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup,
+    Recipe, Release, Releases, Service, Supplied, Tuning,
 };
 
 /// The `mysql` blueprint.
@@ -42,6 +46,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
         "routers",
         "A number: MySQL Router pods in `ha` mode; 2 by default.",
     )],
+    auth: Auth::required(
+        "each database owner logs in with the password in its Secret `NAME-OWNER`, key `password` (exports `user` and `secret` for the first database, `databases.DB.user` and `databases.DB.secret` for each); without databases, `root` with `NAME-credentials`, key `password` (`ha`: `rootPassword`)",
+    ),
 };
 
 /// The `single` mode.
@@ -49,7 +56,11 @@ const SINGLE: Mode = Mode::new(
     "single",
     "one server (a StatefulSet of the official image)",
     1,
-);
+)
+.versions(&[
+    Releases::minors((5, 7), (5, 7)),
+    Releases::minors((8, 0), (8, 4)),
+]);
 
 /// The `ha` mode.
 const HA: Mode = Mode::new(
@@ -58,7 +69,9 @@ const HA: Mode = Mode::new(
     3,
 )
 .operator("mysql-operator")
-.operated();
+.operated()
+// The MySQL Operator runs InnoDB Clusters of MySQL 8.
+.versions(&[Releases::minors((8, 0), (8, 4))]);
 
 /// The read-write and read-only ports of the MySQL Routers (the Service's
 /// 3306 forwards to 6446).
@@ -78,11 +91,32 @@ fn router_labels(name: &str) -> [(&'static str, String); 2] {
     ]
 }
 
-fn init_script(tuning: &Tuning) -> String {
-    let mut script = String::from(
-        "#!/bin/sh\n# Run once by the image on an empty data directory: databases and their owners.\nset -eu\n\
-         mysql --user=root --password=\"$MYSQL_ROOT_PASSWORD\" <<SQL\n",
-    );
+/// The collation of the server and of the databases it creates: MySQL 8's
+/// default, which 5.7 does not have; 5.7 gets the Unicode one it has.
+fn collation(tuning: &Tuning) -> &'static str {
+    if Release::parse(&tuning.version).is_some_and(|r| r.major < 8) {
+        "utf8mb4_unicode_ci"
+    } else {
+        "utf8mb4_0900_ai_ci"
+    }
+}
+
+/// `mysqld`'s arguments: `utf8mb4` and its collation, no DNS lookups of
+/// clients.
+fn server_args(tuning: &Tuning) -> Value {
+    json!([
+        "--character-set-server=utf8mb4",
+        format!("--collation-server={}", collation(tuning)),
+        "--skip-name-resolve"
+    ])
+}
+
+/// `mysql`, logged in as root (the password in `MYSQL_PWD`), reading the
+/// SQL creating every owner and database from a here-document: the owners'
+/// passwords reach the server on its standard input. `connect` is what the
+/// client needs besides (host, port), if anything. Idempotent.
+fn create_databases(tuning: &Tuning, connect: &str) -> String {
+    let mut script = format!("mysql{connect} --user=root <<SQL\n");
     for owner in tuning.database_owners() {
         script.push_str(&format!(
             "CREATE USER IF NOT EXISTS '{owner}'@'%' IDENTIFIED BY '${}';\n",
@@ -91,12 +125,24 @@ fn init_script(tuning: &Tuning) -> String {
     }
     for db in &tuning.databases {
         script.push_str(&format!(
-            "CREATE DATABASE IF NOT EXISTS {0} CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci;\nGRANT ALL PRIVILEGES ON {0}.* TO '{1}'@'%';\n",
-            db.name, db.owner
+            "CREATE DATABASE IF NOT EXISTS {0} CHARACTER SET utf8mb4 COLLATE {collation};\nGRANT ALL PRIVILEGES ON {0}.* TO '{1}'@'%';\n",
+            db.name,
+            db.owner,
+            collation = collation(tuning),
         ));
     }
     script.push_str("SQL\n");
     script
+}
+
+/// The first-start script of `single` mode, run by the image on an empty
+/// data directory; the root password is in `MYSQL_PWD` for the one call.
+fn init_script(tuning: &Tuning) -> String {
+    format!(
+        "#!/bin/sh\n# Run once by the image on an empty data directory: databases and their owners.\nset -eu\n\
+         MYSQL_PWD=\"$MYSQL_ROOT_PASSWORD\" {}",
+        create_databases(tuning, "")
+    )
 }
 
 /// What clients log in as: the first database's owner and its Secret (root
@@ -133,7 +179,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
     let mut spec = json!({
         "image": image("mysql", tuning),
         "kind": "stateful",
-        "args": ["--character-set-server=utf8mb4", "--collation-server=utf8mb4_0900_ai_ci", "--skip-name-resolve"],
+        "args": server_args(tuning),
         "ports": { "mysql": 3306 },
         "env": env,
         "storage": volume("20Gi", "/var/lib/mysql"),
@@ -274,25 +320,16 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
 /// A Job that waits for the routers, then creates the databases and their
 /// owners (idempotently: it may run again on every apply).
 fn databases_job(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
-    let host = tuning.host(&tuning.service);
+    let connect = format!(" --host={} --port=3306", tuning.host(&tuning.service));
     let script = format!(
         "set -eu\n\
          # Wait for the cluster's routers (10 minutes at most).\n\
          for attempt in $(seq 1 120); do\n  \
-           mysql --host={host} --port=3306 --user=root --execute='SELECT 1' >/dev/null 2>&1 && break\n  \
+           mysql{connect} --user=root --execute='SELECT 1' >/dev/null 2>&1 && break\n  \
            sleep 5\n\
          done\n{}",
-        init_script(tuning)
-            .replace(
-                "mysql --user=root --password=\"$MYSQL_ROOT_PASSWORD\"",
-                &format!("mysql --host={host} --port=3306 --user=root")
-            )
-            .lines()
-            .skip(3)
-            .collect::<Vec<_>>()
-            .join("\n")
+        create_databases(tuning, &connect)
     );
-    let script = format!("{script}\n");
     let env = vec![
         json!({ "name": "MYSQL_PWD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "rootPassword" } } }),
     ];

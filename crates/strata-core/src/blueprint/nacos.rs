@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `nacos` blueprint.
 pub(super) struct Nacos;
@@ -26,6 +26,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "v2.4.3",
     takes: &[],
     options: &[],
+    auth: Auth::required(
+        "a Nacos user and password, made in its console (Strata creates none); `NAME-credentials` holds the token key and the servers' identity (`token`, `identity`; export `secret`), not a client login",
+    ),
 };
 
 /// The `standalone` mode.

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `nats` blueprint.
 pub(super) struct Nats;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "2.10.22-alpine",
     takes: &[],
     options: &[],
+    auth: Auth::none(
+        "none: no accounts, users or tokens; any pod the NetworkPolicies admit publishes and subscribes",
+    ),
 };
 
 fn config(tuning: &Tuning) -> String {

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, OptionDoc, Recipe, Supplied, Tuning};
 
 /// The `neo4j` blueprint.
 pub(super) struct Neo4j;
@@ -32,6 +32,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
         "heap",
         "The JVM heap, such as `1G`; `1G` by default (page cache gets the same).",
     )],
+    auth: Auth::required(
+        "user `neo4j` (export `user`) with the password in `NAME-credentials`, key `password` (export `secret`)",
+    ),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user};
-use crate::model::{Blueprint, BlueprintInfo, HostAccess, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, HostAccess, Mode, Recipe, Supplied, Tuning};
 
 /// The `node-exporter` blueprint.
 pub(super) struct NodeExporter;
@@ -32,6 +32,7 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "v1.8.2",
     takes: &[],
     options: &[],
+    auth: Auth::none("none: node metrics for the scraper"),
 };
 
 /// The port it serves on, on the node's address.

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::recipe::{self, image, reference, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Blueprint, BlueprintInfo, Mode, Objectives, OptionCheck, OptionDoc, Platform, PodGroup, Recipe,
-    Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Mode, Objectives, OptionCheck, OptionDoc, Platform, PodGroup,
+    Recipe, Service, Supplied, Tuning,
 };
 
 /// The `prometheus` blueprint.
@@ -51,6 +51,7 @@ static INFO: BlueprintInfo = BlueprintInfo {
         "retention",
         "How long samples are kept, such as `15d`; `15d` by default.",
     )],
+    auth: Auth::none("none: the query API and UI answer any pod the NetworkPolicies admit"),
 };
 
 /// The `single` mode.

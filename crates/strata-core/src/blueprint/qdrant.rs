@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `qdrant` blueprint.
 pub(super) struct Qdrant;
@@ -25,6 +25,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "v1.12.4",
     takes: &[],
     options: &[],
+    auth: Auth::required(
+        "an API key in `NAME-credentials`, key `api-key` (export `secret`), sent as the `api-key` header; the health endpoints take none",
+    ),
 };
 
 /// The `single` mode.

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, Size, resources};
 use crate::model::{
-    Blueprint, BlueprintInfo, Members, Mode, Platform, PodGroup, Recipe, Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Members, Mode, Platform, PodGroup, Recipe, Service, Supplied,
+    Tuning,
 };
 
 /// The `ray` blueprint.
@@ -45,6 +46,7 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "2.40.0",
     takes: &[],
     options: &[],
+    auth: Auth::none("none: the dashboard, job API, GCS and Ray Client answer any pod the NetworkPolicies admit"),
 };
 
 /// The head: control processes and the job API only (`num-cpus: 0`).

@@ -1,14 +1,19 @@
 //! Redis: one server with AOF and RDB persistence, a Sentinel group (a
 //! master, its replicas and a quorum of sentinels that fail over), or a
 //! sharded Redis Cluster run by the OT-Container-Kit redis-operator.
+//!
+//! Clients log in with a generated password unless `auth: off` says the
+//! apps cannot send one. The password never reaches a command line: each
+//! pod's start script writes it from the environment into a file of its own
+//! `/tmp`, which `redis.conf` includes.
 
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Amounts, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Front, Key, Members, Mode,
-    OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck, Probes, Protocol, Recipe,
-    Service, Supplied, Tuning, WorkloadKind,
+    Amounts, Auth, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Front, Key, Members,
+    Mode, OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck, Probes, Protocol, Recipe,
+    Releases, Service, Supplied, Tuning, WorkloadKind,
 };
 use crate::quantity::{Measure, Quantity};
 
@@ -34,6 +39,10 @@ impl Blueprint for Redis {
 
     fn pods(&self, service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
         pods(service, tuning)
+    }
+
+    fn authenticates(&self, tuning: &Tuning) -> bool {
+        authenticated(tuning)
     }
 }
 
@@ -69,18 +78,32 @@ static INFO: BlueprintInfo = BlueprintInfo {
             "maxmemory",
             "Memory Redis may use for data, such as `768mb`; unlimited by default (set it below the memory limit for caches).",
         ),
+        OptionDoc::of(
+            OptionValue::OneOf(&["on", "off"]),
+            "auth",
+            "`on` or `off`: whether clients log in with the generated password; `on` by default. `off`, for apps that cannot send one, runs the servers, replicas and Sentinels of every mode without a password: no Secret `NAME-credentials`, no `secret` export, the exporter reads the server without one (`strata audit` reports it as `store-without-auth`).",
+        ),
     ],
+    auth: Auth::required(
+        "the password in the Secret `NAME-credentials`, key `password` (export `secret`), sent with `AUTH`: `REDIS_PASSWORD: { secret: NAME-credentials, key: password }`; Sentinels take none",
+    )
+    .switched_off_by("auth: \"off\""),
 };
 
+/// The releases every mode renders for: one-line `save` rules and
+/// Sentinel's host names need Redis 7.
+const VERSIONS: &[Releases] = &[Releases::minors((7, 0), (7, 4))];
+
 /// The `standalone` mode.
-const STANDALONE: Mode = Mode::new("standalone", "one Redis server", 1);
+const STANDALONE: Mode = Mode::new("standalone", "one Redis server", 1).versions(VERSIONS);
 
 /// The `sentinel` mode.
 const SENTINEL: Mode = Mode::new(
     "sentinel",
     "a master and replicas (a StatefulSet) watched by a Sentinel StatefulSet that promotes a replica when the master fails",
     3,
-);
+)
+.versions(VERSIONS);
 
 /// The `cluster` mode.
 const CLUSTER: Mode = Mode::new(
@@ -90,7 +113,8 @@ const CLUSTER: Mode = Mode::new(
 )
 .operator("redis-operator")
 .operated()
-.sharded();
+.sharded()
+.versions(VERSIONS);
 
 const PORT: u16 = 6379;
 const SENTINEL_PORT: u16 = 26379;
@@ -98,18 +122,43 @@ const SENTINEL_PORT: u16 = 26379;
 const EXPORTER_PORT: u16 = 9121;
 /// The exporter's image, pinned.
 const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.66.0";
-/// The redis_exporter sidecar: reads the server on localhost with its
-/// password.
-fn exporter(secret: &str) -> Value {
+/// The redis_exporter sidecar: reads the server on localhost, with its
+/// password (from the environment) unless the server has none.
+fn exporter(tuning: &Tuning) -> Value {
+    let mut env =
+        vec![json!({ "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") })];
+    if authenticated(tuning) {
+        env.push(json!({ "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "password" } } }));
+    }
     recipe::exporter(
         "redis-exporter",
         EXPORTER_IMAGE,
         EXPORTER_PORT,
         59000,
-        json!([
-            { "name": "REDIS_ADDR", "value": format!("redis://localhost:{PORT}") },
-            { "name": "REDIS_PASSWORD", "valueFrom": { "secretKeyRef": { "name": secret, "key": "password" } } },
-        ]),
+        json!(env),
+    )
+}
+
+/// Whether clients log in with the generated password (`auth` is not `off`).
+fn authenticated(tuning: &Tuning) -> bool {
+    tuning.option("auth", "on") != "off"
+}
+
+/// The file of the pod's own `/tmp` (an empty directory) holding the
+/// password, which `redis.conf` includes.
+const AUTH_FILE: &str = "/tmp/redis-auth.conf";
+
+/// The lines of a start script writing [`AUTH_FILE`] from `REDIS_PASSWORD`:
+/// a here-document, so the password goes to `cat` on its standard input,
+/// never as an argument `ps` shows. Replicas log in to their master with it.
+fn write_auth_file() -> String {
+    format!(
+        "# The password, from the Secret, into the file redis.conf includes.\n\
+         umask 077\n\
+         cat > {AUTH_FILE} <<EOF\n\
+         requirepass \"$REDIS_PASSWORD\"\n\
+         masterauth \"$REDIS_PASSWORD\"\n\
+         EOF\n"
     )
 }
 
@@ -134,8 +183,17 @@ fn redis_conf(tuning: &Tuning) -> String {
          # RDB snapshots for fast restarts and backups.\n\
          appendonly yes\n\
          appendfsync everysec\n\
-         save 3600 1 300 100 60 10000\n\
-         # The password is required (given on the command line from the Secret).\n\
+         save 3600 1 300 100 60 10000\n",
+    );
+    if authenticated(tuning) {
+        conf.push_str(&format!(
+            "# The password, written from the Secret by the start script.\ninclude {AUTH_FILE}\n"
+        ));
+    } else {
+        conf.push_str("# No password (`auth: off`): the NetworkPolicies decide who connects.\n");
+    }
+    conf.push_str(
+        "# Clients connect through the Service, not from localhost.\n\
          protected-mode no\n\
          tcp-keepalive 60\n",
     );
@@ -176,30 +234,53 @@ fn find_master(tuning: &Tuning) -> String {
     )
 }
 
+/// The start script of `standalone` mode with a password.
+fn standalone_script() -> String {
+    format!(
+        "#!/bin/sh\n# Starts Redis with the password of the Secret.\nset -eu\n{}\
+         exec redis-server /etc/redis/redis.conf\n",
+        write_auth_file()
+    )
+}
+
+/// The start script of `sentinel` mode's data pods.
 fn start_script(tuning: &Tuning) -> String {
     format!(
-        "#!/bin/sh\n# Starts Redis as the master or as a replica of the current master.\nset -eu\n\
+        "#!/bin/sh\n# Starts Redis as the master or as a replica of the current master.\nset -eu\n{auth}\
          self=\"$HOSTNAME.{svc}-headless.{ns}.svc.cluster.local\"\n{find}\
-         set -- /etc/redis/redis.conf --requirepass \"$REDIS_PASSWORD\" --masterauth \"$REDIS_PASSWORD\" --replica-announce-ip \"$self\"\n\
+         set -- /etc/redis/redis.conf --replica-announce-ip \"$self\"\n\
          if [ \"$master\" != \"$self\" ]; then set -- \"$@\" --replicaof \"$master\" {PORT}; fi\n\
          exec redis-server \"$@\"\n",
+        auth = if authenticated(tuning) {
+            write_auth_file()
+        } else {
+            String::new()
+        },
         svc = tuning.service,
         ns = tuning.namespace,
         find = find_master(tuning),
     )
 }
 
+/// Sentinel's start script. Its configuration, with the master's password
+/// when it has one, is a here-document: on no command line.
 fn sentinel_script(tuning: &Tuning) -> String {
+    let auth = if authenticated(tuning) {
+        format!("sentinel auth-pass {} $REDIS_PASSWORD\n", tuning.service)
+    } else {
+        String::new()
+    };
     format!(
         "#!/bin/sh\n# Writes a fresh sentinel.conf (Sentinel rewrites it) and starts Sentinel.\nset -eu\n{find}\
          mkdir -p /tmp/sentinel\n\
+         umask 077\n\
          cat > /tmp/sentinel/sentinel.conf <<EOF\n\
          port {SENTINEL_PORT}\n\
          sentinel resolve-hostnames yes\n\
          sentinel announce-hostnames yes\n\
          sentinel announce-ip $HOSTNAME.{sentinel}-headless.{ns}.svc.cluster.local\n\
          sentinel monitor {set} $master {PORT} {quorum}\n\
-         sentinel auth-pass {set} $REDIS_PASSWORD\n\
+         {auth}\
          sentinel down-after-milliseconds {set} 5000\n\
          sentinel failover-timeout {set} 60000\n\
          sentinel parallel-syncs {set} 1\n\
@@ -247,7 +328,6 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "image": service.image,
             "imagePullPolicy": "IfNotPresent",
             "resources": crate::render::resource_values(&service.resources, service.gpu),
-            "redisSecret": { "name": credentials_name(tuning), "key": "password" },
         },
         "redisLeader": role("leader", tuning.shards),
         "storage": {
@@ -256,6 +336,11 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "nodeConfVolumeClaimTemplate": claim("1Gi"),
         },
     });
+    // Without `redisSecret` the operator runs the nodes without a password.
+    if authenticated(tuning) {
+        spec["kubernetesConfig"]["redisSecret"] =
+            json!({ "name": credentials_name(tuning), "key": "password" });
+    }
     if followers > 0 {
         spec["redisFollower"] = role("follower", followers);
     }
@@ -329,26 +414,22 @@ fn recipe(tuning: &Tuning) -> Recipe {
     }
     let secret = credentials_name(tuning);
     let sentinel = *tuning.mode == SENTINEL;
+    let auth = authenticated(tuning);
     let mut files = json!({ "redis.conf": redis_conf(tuning) });
     let (command, args) = if sentinel {
         files["start.sh"] = json!(start_script(tuning));
         (json!(["sh", "/etc/redis/start.sh"]), json!([]))
+    } else if auth {
+        files["start.sh"] = json!(standalone_script());
+        (json!(["sh", "/etc/redis/start.sh"]), json!([]))
     } else {
-        (
-            json!(["redis-server"]),
-            json!([
-                "/etc/redis/redis.conf",
-                "--requirepass",
-                "$(REDIS_PASSWORD)"
-            ]),
-        )
+        (json!(["redis-server"]), json!(["/etc/redis/redis.conf"]))
     };
     let mut spec = json!({
         "image": image("redis", tuning),
         "kind": "stateful",
         "command": command,
         "ports": { "redis": PORT },
-        "env": { "REDIS_PASSWORD": { "secret": secret, "key": "password" } },
         "storage": volume("8Gi", "/data"),
         "security": user(999, 999, true),
         "resources": resources("250m", "512Mi", "1", "1Gi"),
@@ -358,11 +439,16 @@ fn recipe(tuning: &Tuning) -> Recipe {
     if args.as_array().is_some_and(|a| !a.is_empty()) {
         spec["args"] = args;
     }
+    if auth {
+        spec["env"] = json!({ "REDIS_PASSWORD": { "secret": secret, "key": "password" } });
+    }
     if tuning.metrics {
         spec["ports"]["metrics"] = json!(EXPORTER_PORT);
     }
     let mut exports = recipe::endpoint(tuning, &tuning.service, "redis", PORT);
-    exports.push(("secret".into(), secret.clone()));
+    if auth {
+        exports.push(("secret".into(), secret.clone()));
+    }
     if sentinel {
         let host = tuning.host(&sentinel_name(tuning));
         exports.push(("sentinels".into(), format!("{host}:{SENTINEL_PORT}")));
@@ -377,7 +463,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
         spec,
         supplied: Supplied {
             exports,
-            credentials: Some((secret, vec!["password".into()])),
+            credentials: auth.then(|| (secret, vec!["password".into()])),
             members: if sentinel {
                 vec![Members {
                     name: "members",
@@ -397,7 +483,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
                 Vec::new()
             },
             sidecars: if tuning.metrics {
-                vec![exporter(&credentials_name(tuning))]
+                vec![exporter(tuning)]
             } else {
                 Vec::new()
             },
@@ -435,7 +521,10 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
     // clients learn every node from there.
     let leader = format!("{}-leader", tuning.service);
     let mut exports = recipe::endpoint(tuning, &leader, "redis", PORT);
-    exports.push(("secret".into(), secret.clone()));
+    let auth = authenticated(tuning);
+    if auth {
+        exports.push(("secret".into(), secret.clone()));
+    }
     Recipe {
         spec: json!({
             "image": format!("quay.io/opstree/redis:v{}", tuning.version),
@@ -450,7 +539,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         }),
         supplied: Supplied {
             exports,
-            credentials: Some((secret, vec!["password".into()])),
+            credentials: auth.then(|| (secret, vec!["password".into()])),
             // The operator labels every node `redis_setup_type: cluster`
             // (leaders and followers alike: cluster clients reach both) and
             // runs CLUSTER commands against them on the client port.

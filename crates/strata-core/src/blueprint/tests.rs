@@ -1344,9 +1344,10 @@ fn minio_users_get_their_own_keys_and_a_policy_on_their_buckets_only() {
     ));
     for line in [
         "mc admin policy create strata strata-data /tmp/strata-data.json\n",
-        "mc admin user add strata data \"$SECRET_KEY_0\"\n",
+        // The secret key on the standard input, not the command line.
+        "mc admin user add strata data <<EOF\n$SECRET_KEY_0\nEOF\n",
         "mc admin policy attach strata strata-data --user data 2>&1) || case",
-        "mc admin user add strata audit \"$SECRET_KEY_1\"\n",
+        "mc admin user add strata audit <<EOF\n$SECRET_KEY_1\nEOF\n",
     ] {
         assert!(script.contains(line), "{line} in {script}");
     }
@@ -2365,4 +2366,569 @@ fn grafana_charts_the_cluster_and_the_nodes_from_their_exporters() {
             "{file}"
         );
     }
+}
+
+/// Every container of `value`, however deep (pod templates, operator
+/// resources): an object with a `name` and an `image`.
+fn containers<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("image").is_some_and(Value::is_string) && map.contains_key("name") {
+                out.push(value);
+            }
+            map.values().for_each(|v| containers(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| containers(v, out)),
+        _ => {}
+    }
+}
+
+/// Flags that put a password on a command line whatever follows them.
+const PASSWORD_FLAGS: [&str; 4] = ["--password", "--requirepass", "--masterauth", "--pass="];
+
+/// Whether `text` expands the variable `name`: `$NAME`, `${NAME}`, or
+/// Kubernetes' `$(NAME)`.
+fn expands(text: &str, name: &str) -> bool {
+    if text.contains(&format!("${{{name}}}")) || text.contains(&format!("$({name})")) {
+        return true;
+    }
+    let plain = format!("${name}");
+    text.match_indices(&plain).any(|(at, _)| {
+        !text[at + plain.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The lines of a shell `script` whose commands get a secret among their
+/// arguments: an expansion of one of `secrets`, or a password flag. The
+/// body of a here-document (a command's standard input) and the value of a
+/// leading assignment (the environment) are on no command line.
+fn exposing_lines(script: &str, secrets: &[String]) -> Vec<String> {
+    let mut exposed = Vec::new();
+    let mut heredoc: Option<String> = None;
+    for line in script.lines() {
+        if let Some(end) = &heredoc {
+            if line.trim() == end {
+                heredoc = None;
+            }
+            continue;
+        }
+        if let Some((_, after)) = line.split_once("<<") {
+            let marker: String = after
+                .trim_start_matches('-')
+                .trim_start()
+                .trim_start_matches(['\'', '"'])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            heredoc = Some(marker);
+        }
+        let mut command = line.trim_start();
+        if command.starts_with('#') {
+            continue;
+        }
+        command = command.strip_prefix("export ").unwrap_or(command);
+        while let Some((word, rest)) = command
+            .split_once(char::is_whitespace)
+            .or(Some((command, "")))
+            && word.split_once('=').is_some_and(|(name, _)| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        {
+            command = rest.trim_start();
+        }
+        if secrets.iter().any(|s| expands(command, s))
+            || PASSWORD_FLAGS.iter().any(|f| command.contains(f))
+        {
+            exposed.push(line.to_string());
+        }
+    }
+    exposed
+}
+
+/// Every command line of `objects` that carries a secret: a variable some
+/// container reads from a Secret, expanded by Kubernetes in a `command` or
+/// `args` (`$(VAR)`) or by a shell script (`sh -c`, or a `.sh` file of a
+/// ConfigMap) in a command's arguments, or a password flag.
+fn secrets_on_command_lines(objects: &[Object]) -> Vec<String> {
+    let mut all = Vec::new();
+    for object in objects {
+        containers(&object.value, &mut all);
+    }
+    let secrets: Vec<String> = all
+        .iter()
+        .flat_map(|c| c["env"].as_array().into_iter().flatten())
+        .filter(|e| e["valueFrom"]["secretKeyRef"].is_object())
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect();
+    let mut exposed = Vec::new();
+    for container in &all {
+        let words: Vec<&str> = ["command", "args"]
+            .iter()
+            .flat_map(|k| container[k].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        let shell = words
+            .first()
+            .is_some_and(|w| matches!(*w, "sh" | "bash" | "/bin/sh" | "/bin/bash"));
+        let mut script_next = false;
+        for word in words {
+            if script_next {
+                exposed.extend(exposing_lines(word, &secrets));
+            } else if secrets.iter().any(|s| expands(word, s))
+                || PASSWORD_FLAGS.iter().any(|f| word.contains(f))
+            {
+                exposed.push(format!("{}: {word}", container["name"]));
+            }
+            script_next = shell && word == "-c";
+        }
+    }
+    for object in objects.iter().filter(|o| o.kind() == "ConfigMap") {
+        for (file, text) in object.value["data"].as_object().into_iter().flatten() {
+            if std::path::Path::new(file)
+                .extension()
+                .is_some_and(|ext| ext == "sh")
+            {
+                let text = text.as_str().unwrap_or_default();
+                exposed.extend(
+                    exposing_lines(text, &secrets)
+                        .into_iter()
+                        .map(|l| format!("{}/{file}: {l}", object.name())),
+                );
+            }
+        }
+    }
+    exposed
+}
+
+#[test]
+fn the_command_line_scan_sees_a_password_where_ps_would() {
+    let secrets = ["REDIS_PASSWORD".to_string()];
+    for exposing in [
+        "redis-server /etc/redis.conf --requirepass \"$REDIS_PASSWORD\"",
+        "redis-cli -a ${REDIS_PASSWORD} ping",
+        "mysql --user=root --password=x",
+        "A=1 redis-cli -a $REDIS_PASSWORD <<EOF",
+    ] {
+        assert_eq!(exposing_lines(exposing, &secrets).len(), 1, "{exposing}");
+    }
+    for hidden in [
+        "cat > /tmp/auth.conf <<EOF\nrequirepass \"$REDIS_PASSWORD\"\nEOF\nredis-server /tmp/auth.conf",
+        "export URL=\"redis://:$REDIS_PASSWORD@localhost\"",
+        "REDISCLI_AUTH=\"$REDIS_PASSWORD\" redis-cli ping",
+        "psql <<'SQL'\n\\set p `printf '%s' \"$REDIS_PASSWORD\"`\nSQL",
+        "echo $REDIS_PASSWORD_FILE",
+        "# --requirepass is given in the file",
+    ] {
+        assert!(exposing_lines(hidden, &secrets).is_empty(), "{hidden}");
+    }
+    let objects = rendered(
+        "      r: { blueprint: redis, args: [/etc/redis/redis.conf, --requirepass, $(REDIS_PASSWORD)], command: [redis-server] }\n",
+    );
+    assert_eq!(
+        secrets_on_command_lines(&objects),
+        ["\"r\": --requirepass", "\"r\": $(REDIS_PASSWORD)"]
+    );
+}
+
+#[test]
+fn no_blueprint_puts_a_password_on_a_command_line() {
+    for blueprint in super::catalog().all() {
+        for mode in blueprint.info().modes {
+            let services = sample(blueprint, mode);
+            for objects in [rendered(&services), monitored(&services, false)] {
+                let exposed = secrets_on_command_lines(&objects);
+                assert!(
+                    exposed.is_empty(),
+                    "{} {}: {exposed:#?}",
+                    blueprint.name(),
+                    mode.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn redis_reads_its_password_from_a_file_its_start_script_writes() {
+    let objects = monitored(
+        "      standalone: { blueprint: redis }\n      group: { blueprint: redis, mode: sentinel }\n      shards: { blueprint: redis, mode: cluster }\n",
+        false,
+    );
+    let standalone = container(find(&objects, "StatefulSet", "standalone"));
+    assert_eq!(
+        standalone["command"],
+        serde_json::json!(["sh", "/etc/redis/start.sh"])
+    );
+    assert!(standalone.get("args").is_none());
+    for name in ["standalone", "group"] {
+        let data = &find(&objects, "ConfigMap", &format!("{name}-config"))["data"];
+        let conf = data["redis.conf"].as_str().unwrap();
+        assert!(conf.contains("include /tmp/redis-auth.conf\n"), "{conf}");
+        let script = data["start.sh"].as_str().unwrap();
+        assert!(
+            script.contains("cat > /tmp/redis-auth.conf <<EOF\nrequirepass \"$REDIS_PASSWORD\"\nmasterauth \"$REDIS_PASSWORD\"\nEOF\n"),
+            "{script}"
+        );
+    }
+    let sentinel = find(&objects, "ConfigMap", "group-sentinel-config")["data"]["sentinel.sh"]
+        .as_str()
+        .unwrap();
+    assert!(
+        sentinel.contains("sentinel auth-pass group $REDIS_PASSWORD\n"),
+        "{sentinel}"
+    );
+    let cluster = find(&objects, "RedisCluster", "shards");
+    assert_eq!(
+        cluster["spec"]["kubernetesConfig"]["redisSecret"],
+        serde_json::json!({ "name": "shards-credentials", "key": "password" })
+    );
+    let exporter =
+        &find(&objects, "StatefulSet", "standalone")["spec"]["template"]["spec"]["containers"][1];
+    assert_eq!(exporter["env"][1]["name"], "REDIS_PASSWORD");
+}
+
+#[test]
+fn redis_without_auth_runs_every_mode_without_a_password() {
+    let services = "      standalone: { blueprint: redis, options: { auth: off } }\n      group: { blueprint: redis, mode: sentinel, options: { auth: \"off\" } }\n      shards: { blueprint: redis, mode: cluster, options: { auth: \"off\" } }\n";
+    let text = format!(
+        "platform: demo\nmonitoring: {{ serviceMonitors: false }}\n{OPERATORS}tiers:\n  - name: data\n    services:\n{services}"
+    );
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let set = render::render(&platform, &NoAssets).unwrap();
+    assert!(
+        set.generated_secrets.is_empty(),
+        "{:?}",
+        set.generated_secrets
+    );
+    let yaml = crate::export::stream(
+        &set.objects.iter().collect::<Vec<_>>(),
+        crate::export::Format::Yaml,
+    );
+    for absent in [
+        "REDIS_PASSWORD",
+        "requirepass",
+        "masterauth",
+        "auth-pass",
+        "redisSecret",
+        "credentials",
+    ] {
+        assert!(!yaml.contains(absent), "{absent} in\n{yaml}");
+    }
+    let standalone = container(find(&set.objects, "StatefulSet", "standalone"));
+    assert_eq!(standalone["command"], serde_json::json!(["redis-server"]));
+    assert_eq!(
+        standalone["args"],
+        serde_json::json!(["/etc/redis/redis.conf"])
+    );
+    // The exporter reads the server without a password.
+    let exporter = &find(&set.objects, "StatefulSet", "standalone")["spec"]["template"]["spec"]["containers"]
+        [1];
+    assert_eq!(exporter["name"], "redis-exporter");
+    assert_eq!(exporter["env"].as_array().unwrap().len(), 1);
+    for name in ["standalone", "group", "shards"] {
+        let service = platform.service(name).unwrap();
+        let tuning = service.tuning.as_ref().unwrap();
+        assert!(
+            !tuning.supplied.exports.iter().any(|(k, _)| k == "secret"),
+            "{name}"
+        );
+        assert!(tuning.supplied.credentials.is_none(), "{name}");
+        assert!(!tuning.blueprint.authenticates(tuning), "{name}");
+    }
+}
+
+#[test]
+fn a_store_without_auth_exports_no_secret_to_refer_to() {
+    let api = "      api: { image: demo/api:1.0, env: { REDIS_SECRET: \"${cache.secret}\" } }\n";
+    let errors = codes(&format!(
+        "      cache: {{ blueprint: redis, options: {{ auth: \"off\" }} }}\n{api}"
+    ));
+    let column = api.find("${cache").unwrap() + 1;
+    assert_eq!(errors, [format!("unknown-field platform.yaml:12:{column}")]);
+    let errors = platform(
+        "      cache: { blueprint: redis, options: { auth: \"off\" } }\n      api: { image: demo/api:1.0, env: { REDIS_PASSWORD: \"${cache.password}\" } }\n",
+    )
+    .unwrap_err();
+    assert_eq!(errors[0].code, "unknown-field");
+    assert!(
+        errors[0]
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("url"),
+        "{:?}",
+        errors[0].help
+    );
+}
+
+#[test]
+fn auth_is_on_or_off() {
+    let line = "      r: { blueprint: redis, options: { auth: none } }\n";
+    assert_eq!(
+        codes(line),
+        [format!(
+            "invalid-option platform.yaml:11:{}",
+            line.find("none").unwrap() + 1
+        )]
+    );
+    let help = platform(line).unwrap_err()[0].help.clone().unwrap();
+    assert!(help.contains("`on`") && help.contains("`off`"), "{help}");
+    assert!(codes("      r: { blueprint: redis, options: { auth: \"on\" } }\n").is_empty());
+}
+
+/// `code platform.yaml:11:COL`, the column where `needle` begins in `line`
+/// (the eleventh line of [`platform`]'s text).
+fn at(code: &str, line: &str, needle: &str) -> String {
+    let column = line
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in {line}"))
+        + 1;
+    format!("{code} platform.yaml:11:{column}")
+}
+
+#[test]
+fn a_version_or_image_the_mode_does_not_run_is_refused_where_it_is_written() {
+    for (line, code, needle) in [
+        (
+            "      db: { blueprint: mysql, version: \"5.6.51\" }\n",
+            "unsupported-version",
+            "\"5.6",
+        ),
+        (
+            "      db: { blueprint: mysql, version: stable }\n",
+            "unsupported-version",
+            "stable",
+        ),
+        (
+            "      db: { blueprint: mysql, mode: ha, version: \"5.7.44\" }\n",
+            "unsupported-version",
+            "\"5.7",
+        ),
+        (
+            "      db: { blueprint: mysql, image: \"mysql:5.6.51\" }\n",
+            "unsupported-version",
+            "\"mysql",
+        ),
+        (
+            "      db: { blueprint: mysql, version: \"8.4.3\", image: \"mysql:5.7.44\" }\n",
+            "conflicting-version",
+            "\"8.4",
+        ),
+        (
+            "      pg: { blueprint: postgresql, version: \"18.1\" }\n",
+            "unsupported-version",
+            "\"18",
+        ),
+        (
+            "      r: { blueprint: redis, image: \"redis:6.2.14-alpine\" }\n",
+            "unsupported-version",
+            "\"redis",
+        ),
+        (
+            "      r: { blueprint: redis, mode: cluster, version: \"6.2\" }\n",
+            "unsupported-version",
+            "\"6.2",
+        ),
+        (
+            "      k: { blueprint: kafka, mode: strimzi, version: \"3.9.0\" }\n",
+            "unsupported-version",
+            "\"3.9",
+        ),
+        (
+            "      k: { blueprint: kafka, version: \"3.6.2\" }\n",
+            "unsupported-version",
+            "\"3.6",
+        ),
+        (
+            "      es: { blueprint: elasticsearch, version: \"7.10.2\" }\n",
+            "unsupported-version",
+            "\"7.10",
+        ),
+    ] {
+        assert_eq!(codes(line), [at(code, line, needle)], "{line}");
+    }
+    let help = |line: &str| platform(line).unwrap_err()[0].help.clone().unwrap();
+    let mysql = help("      db: { blueprint: mysql, mode: ha, version: \"5.7.44\" }\n");
+    assert!(
+        mysql.contains("renders for 8.0 to 8.4")
+            && mysql.contains("`mode: single`, which runs 5.7.44"),
+        "{mysql}"
+    );
+    let patroni = help(
+        "      pg: { blueprint: postgresql, mode: patroni, version: \"17.2\", options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\n",
+    );
+    assert!(
+        patroni.contains("12 to 16") && patroni.contains("`mode: single` or `mode: ha`"),
+        "{patroni}"
+    );
+    let single = help("      db: { blueprint: mysql, version: \"5.6.51\" }\n");
+    assert!(
+        single.contains("5.7, 8.0 to 8.4") && !single.contains("mode:"),
+        "{single}"
+    );
+}
+
+#[test]
+fn an_image_s_tag_chooses_the_version_and_one_without_a_release_keeps_the_assumed_one() {
+    let version = |line: &str| {
+        let platform = platform(line).unwrap_or_else(|e| panic!("{line}\n{e:#?}"));
+        platform.services[0]
+            .tuning
+            .as_ref()
+            .unwrap()
+            .version
+            .clone()
+    };
+    assert_eq!(
+        version("      db: { blueprint: mysql, image: \"mysql:5.7.44-oracle\" }\n"),
+        "5.7.44"
+    );
+    assert_eq!(
+        version(
+            "      r: { blueprint: redis, mode: cluster, image: \"quay.io/opstree/redis:v7.0.15\" }\n"
+        ),
+        "7.0.15"
+    );
+    assert_eq!(
+        version(
+            "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:0.44.0-kafka-3.7.1\" }\n"
+        ),
+        "3.7.1"
+    );
+    // The same release in both, at another patch: the image's runs.
+    assert_eq!(
+        version("      db: { blueprint: mysql, version: \"8.0\", image: \"mysql:8.0.36\" }\n"),
+        "8.0.36"
+    );
+    // Tags naming no release: `version:`, else the blueprint's own.
+    assert_eq!(
+        version(
+            "      r: { blueprint: redis, image: \"redis@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31\" }\n"
+        ),
+        "7.4.5"
+    );
+    assert_eq!(
+        version(
+            "      db: { blueprint: mysql, version: \"5.7.44\", image: \"registry.local/mysql:hardened\" }\n"
+        ),
+        "5.7.44"
+    );
+    // Spilo's tag is its own release: `version:` picks PostgreSQL's.
+    assert_eq!(
+        version(
+            "      pg: { blueprint: postgresql, mode: patroni, version: \"15.8\", image: \"ghcr.io/zalando/spilo-16:3.3-p1\", options: { dcs: etcd } }\n      etcd: { blueprint: etcd }\nnetwork: { apiServer: 10.0.0.1/32 }\n"
+        ),
+        "15.8"
+    );
+}
+
+#[test]
+fn every_mode_runs_its_blueprint_s_own_version() {
+    for blueprint in super::catalog().all() {
+        for mode in blueprint.info().modes {
+            assert!(
+                mode.runs(blueprint.info().version),
+                "{} {} does not run {}",
+                blueprint.name(),
+                mode.name,
+                blueprint.info().version
+            );
+        }
+    }
+}
+
+#[test]
+fn mysql_arguments_and_setup_follow_the_version() {
+    for (key, collation) in [
+        ("version: \"5.7.44\"", "utf8mb4_unicode_ci"),
+        ("image: \"mysql:5.7\"", "utf8mb4_unicode_ci"),
+        ("version: \"8.0.40\"", "utf8mb4_0900_ai_ci"),
+        ("image: \"mysql:8.4.3\"", "utf8mb4_0900_ai_ci"),
+    ] {
+        let objects = rendered(&format!(
+            "      db: {{ blueprint: mysql, {key}, databases: [shop] }}\n"
+        ));
+        let server = container(find(&objects, "StatefulSet", "db"));
+        assert_eq!(
+            server["args"],
+            serde_json::json!([
+                "--character-set-server=utf8mb4",
+                format!("--collation-server={collation}"),
+                "--skip-name-resolve"
+            ]),
+            "{key}"
+        );
+        let script = find(&objects, "ConfigMap", "db-config")["data"]["10-databases.sh"]
+            .as_str()
+            .unwrap();
+        assert!(
+            script.contains(&format!("CHARACTER SET utf8mb4 COLLATE {collation};")),
+            "{script}"
+        );
+        assert!(
+            script.contains("MYSQL_PWD=\"$MYSQL_ROOT_PASSWORD\" mysql --user=root <<SQL\n"),
+            "{script}"
+        );
+        assert!(!script.contains("--password"), "{script}");
+    }
+    let ha = rendered(
+        "      db: { blueprint: mysql, mode: ha, version: \"8.0.40\", databases: [shop] }\n",
+    );
+    assert_eq!(
+        find(&ha, "InnoDBCluster", "db")["spec"]["version"],
+        "8.0.40"
+    );
+    let job = &find(&ha, "Job", "db-databases")["spec"]["template"]["spec"]["containers"][0];
+    let script = job["command"][2].as_str().unwrap();
+    assert!(
+        script.contains("mysql --host=db.demo.svc.cluster.local --port=3306 --user=root <<SQL\nCREATE USER IF NOT EXISTS 'shop'@'%'"),
+        "{script}"
+    );
+    assert_eq!(job["env"][0]["name"], "MYSQL_PWD");
+}
+
+#[test]
+fn psql_reads_each_owner_s_password_from_the_environment_itself() {
+    let objects = rendered("      pg: { blueprint: postgresql, databases: [shop] }\n");
+    let script = find(&objects, "ConfigMap", "pg-config")["data"]["10-databases.sh"]
+        .as_str()
+        .unwrap();
+    assert!(
+        script.contains("psql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname postgres <<'SQL'\n\\set SHOP_PASSWORD `printf '%s' \"$SHOP_PASSWORD\"`\n"),
+        "{script}"
+    );
+    assert!(
+        script.contains("ALTER ROLE shop PASSWORD :'SHOP_PASSWORD';"),
+        "{script}"
+    );
+}
+
+#[test]
+fn audit_reports_a_store_that_lets_anyone_in() {
+    let file = SourceFile::new(
+        "platform.yaml",
+        format!(
+            "platform: demo\n{OPERATORS}tiers:\n  - name: data\n    services:\n      cache: {{ blueprint: redis, options: {{ auth: \"off\" }} }}\n      locked: {{ blueprint: redis }}\n      events: {{ blueprint: kafka }}\n      web: {{ blueprint: nginx }}\n"
+        ),
+    );
+    let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+    let findings: Vec<String> = crate::audit::audit(&platform, &crate::audit::Options::default())
+        .into_iter()
+        .filter(|f| f.check.id == "store-without-auth")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f.diagnostic.location().unwrap_or_default(),
+                f.diagnostic.message
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "platform.yaml:11:7 `cache` (redis) lets any client in: its password is switched off (`auth: \"off\"`)",
+            "platform.yaml:13:7 `events` (kafka) lets any client in: the `kafka` blueprint sets up no login",
+        ]
+    );
 }

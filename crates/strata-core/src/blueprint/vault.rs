@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `vault` blueprint.
 pub(super) struct Vault;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "1.18.1",
     takes: &[],
     options: &[],
+    auth: Auth::required(
+        "a Vault token: `vault operator init`, run once after apply, prints the root token and unseal keys, which Strata neither makes nor keeps",
+    ),
 };
 
 fn config(tuning: &Tuning) -> String {

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, resources, user, volume};
-use crate::model::{Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `weaviate` blueprint.
 pub(super) struct Weaviate;
@@ -30,6 +30,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
     version: "1.27.2",
     takes: &[],
     options: &[],
+    auth: Auth::required(
+        "an API key in `NAME-credentials`, key `api-key` (export `secret`), sent as a Bearer token (user `admin`); anonymous access is off",
+    ),
 };
 
 fn recipe(tuning: &Tuning) -> Recipe {

@@ -6,6 +6,11 @@
 //! The blueprints themselves live above the model and the render stage,
 //! in the catalog's own folder, and use both; the model and render call
 //! them only through this trait, so nothing below the catalog names one.
+//!
+//! A blueprint also says which releases each mode renders for
+//! ([`Releases`], compared as [`Release`]) and how its clients authenticate
+//! ([`Auth`]): `check` refuses a `version:` or `image:` it cannot run, and
+//! the reference and `audit` read the rest.
 
 use std::fmt;
 
@@ -14,6 +19,7 @@ use serde_json::Value;
 use super::tuning::{PodGroup, Recipe, Sibling, Tuning};
 use super::{Platform, Service};
 use crate::diag::Diagnostic;
+use crate::image::ImageRef;
 use crate::source::{SourceFile, Span};
 use crate::spec::platform::PlatformSpec;
 use crate::spec::{Map, Spanned};
@@ -52,6 +58,21 @@ pub trait Blueprint: Sync {
     /// mean something in one mode, or beside another option).
     fn check_options(&self, _check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         Vec::new()
+    }
+
+    /// The version an image of `mode` runs, read from its tag: the release
+    /// the tag begins with (`8.0.36` of `8.0.36-oracle`, `7.4.5` of
+    /// `v7.4.5`); `None` when the tag names none (a digest alone, `latest`,
+    /// a tag of another scheme), and the blueprint then assumes `version:`.
+    fn image_version(&self, _mode: &Mode, image: &ImageRef<'_>) -> Option<String> {
+        image.tag.and_then(Release::prefix).map(str::to_string)
+    }
+
+    /// Whether clients of the service must authenticate: as its [`Auth`]
+    /// says, unless an option switches it off (Redis's `auth: off`). `audit`
+    /// reports the data stores that admit anyone.
+    fn authenticates(&self, _tuning: &Tuning) -> bool {
+        self.info().auth.required
     }
 
     /// Whether its `settings:` are named `PROFILE/SETTING` (ClickHouse's
@@ -94,6 +115,49 @@ pub struct BlueprintInfo {
     pub takes: &'static [Key],
     /// The names it accepts under `options:`.
     pub options: &'static [OptionDoc],
+    /// How its clients authenticate.
+    pub auth: Auth,
+}
+
+/// How a blueprint's clients authenticate, as its reference states it.
+#[derive(Debug)]
+pub struct Auth {
+    /// Whether its servers demand credentials as the blueprint sets them up.
+    pub required: bool,
+    /// The option, as written, that switches authentication off, if one does.
+    pub off: Option<&'static str>,
+    /// How clients pass credentials (the export, the Secret and its key, the
+    /// variable or header), or, without authentication, who may reach it.
+    pub clients: &'static str,
+}
+
+impl Auth {
+    /// Credentials required, passed as `clients` says.
+    pub const fn required(clients: &'static str) -> Auth {
+        Auth {
+            required: true,
+            off: None,
+            clients,
+        }
+    }
+
+    /// No authentication: `clients` says who may reach the system instead.
+    pub const fn none(clients: &'static str) -> Auth {
+        Auth {
+            required: false,
+            off: None,
+            clients,
+        }
+    }
+
+    /// The same, switched off by the option `off` (`auth: "off"`).
+    #[must_use]
+    pub const fn switched_off_by(self, off: &'static str) -> Auth {
+        Auth {
+            off: Some(off),
+            ..self
+        }
+    }
 }
 
 /// One way to run a blueprint.
@@ -126,6 +190,8 @@ pub struct Mode {
     /// Whether its operator hands the pods it makes to the scheduler a
     /// service names with `scheduler:` (only meaningful when `operated`).
     pub operated_scheduling: bool,
+    /// The releases it renders for; any release when empty.
+    pub versions: &'static [Releases],
 }
 
 impl Mode {
@@ -140,6 +206,7 @@ impl Mode {
             sharded: false,
             operated_volumes: false,
             operated_scheduling: false,
+            versions: &[],
         }
     }
 
@@ -187,6 +254,141 @@ impl Mode {
             operated_scheduling: true,
             ..self
         }
+    }
+
+    /// The same mode, rendering for `versions` only.
+    #[must_use]
+    pub const fn versions(self, versions: &'static [Releases]) -> Mode {
+        Mode { versions, ..self }
+    }
+
+    /// Whether it renders for the version `text`: any when it declares no
+    /// releases, else one whose release it lists.
+    pub fn runs(&self, text: &str) -> bool {
+        self.versions.is_empty()
+            || Release::parse(text).is_some_and(|r| self.versions.iter().any(|v| v.contains(r)))
+    }
+
+    /// The releases it renders for, as the reference and hints write them
+    /// (`5.7, 8.0 to 8.4`); `None` for any.
+    pub fn versions_text(&self) -> Option<String> {
+        (!self.versions.is_empty()).then(|| {
+            self.versions
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+}
+
+/// A release as blueprints compare them: its major and, when written, its
+/// minor (`8.4` of `8.4.3`, `16` of `16`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    /// The major version.
+    pub major: u32,
+    /// The minor version, if written.
+    pub minor: Option<u32>,
+}
+
+impl Release {
+    /// The release `text` begins with: an optional `v`, a major, and an
+    /// optional `.MINOR` (`7.4.5`, `v2.4.15`, `16.4-alpine`, `8`); `None`
+    /// for text of another scheme (`latest`, `RELEASE.2024-11-07…`).
+    ///
+    /// ```
+    /// use strata_core::model::{Release, Releases};
+    /// assert_eq!(Release::parse("8.0.36-oracle"), Some(Release { major: 8, minor: Some(0) }));
+    /// assert_eq!(Release::parse("v7"), Some(Release { major: 7, minor: None }));
+    /// assert_eq!(Release::parse("latest"), None);
+    /// assert_eq!(Release::parse("RELEASE.2024-11-07T00-52-20Z"), None);
+    /// assert_eq!(Release::prefix("0.44.0-kafka-3.8.1"), Some("0.44.0"));
+    ///
+    /// let mysql = [Releases::minors((5, 7), (5, 7)), Releases::minors((8, 0), (8, 4))];
+    /// let runs = |v: &str| mysql.iter().any(|r| r.contains(Release::parse(v).unwrap()));
+    /// assert!(runs("5.7.44") && runs("8.0") && runs("8") && !runs("5.6") && !runs("9.1"));
+    /// assert_eq!(mysql[1].to_string(), "8.0 to 8.4");
+    /// assert_eq!(Releases::majors(12, 16).to_string(), "12 to 16");
+    /// ```
+    pub fn parse(text: &str) -> Option<Release> {
+        let mut parts = Release::prefix(text)?.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().and_then(|m| m.parse().ok());
+        Some(Release { major, minor })
+    }
+
+    /// The release a version or tag begins with, as written but for its
+    /// `v`: its leading dot-separated numbers (`8.0.36` of
+    /// `8.0.36-oracle`); `None` when it begins with none, or runs a letter
+    /// into its major (`7a`).
+    pub fn prefix(text: &str) -> Option<&str> {
+        let text = text.strip_prefix('v').unwrap_or(text);
+        let end = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let release = text[..end].trim_end_matches('.');
+        let major_ends_cleanly = text[release.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_ascii_alphanumeric() || release.contains('.'));
+        (release.starts_with(|c: char| c.is_ascii_digit()) && major_ends_cleanly).then_some(release)
+    }
+}
+
+/// Releases a mode renders for: from one to another, both included,
+/// compared by major alone or by major and minor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Releases {
+    from: (u32, u32),
+    to: (u32, u32),
+    by_minor: bool,
+}
+
+impl Releases {
+    /// Every release of majors `from` to `to` (PostgreSQL's `12` to `16`).
+    pub const fn majors(from: u32, to: u32) -> Releases {
+        Releases {
+            from: (from, 0),
+            to: (to, 0),
+            by_minor: false,
+        }
+    }
+
+    /// Minors `from` to `to`, as `(major, minor)` (`(8, 0)` to `(8, 4)`).
+    pub const fn minors(from: (u32, u32), to: (u32, u32)) -> Releases {
+        Releases {
+            from,
+            to,
+            by_minor: true,
+        }
+    }
+
+    /// Whether `release` is one of them; a release without its minor
+    /// (`8`) is when its major is.
+    pub fn contains(&self, release: Release) -> bool {
+        match release.minor {
+            Some(minor) if self.by_minor => (self.from..=self.to).contains(&(release.major, minor)),
+            _ => (self.from.0..=self.to.0).contains(&release.major),
+        }
+    }
+}
+
+impl fmt::Display for Releases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let one = |f: &mut fmt::Formatter<'_>, (major, minor): (u32, u32)| {
+            if self.by_minor {
+                write!(f, "{major}.{minor}")
+            } else {
+                write!(f, "{major}")
+            }
+        };
+        one(f, self.from)?;
+        if self.from != self.to {
+            f.write_str(" to ")?;
+            one(f, self.to)?;
+        }
+        Ok(())
     }
 }
 
@@ -262,6 +464,8 @@ pub enum OptionValue {
     Cpu,
     /// A memory quantity (`512Mi`).
     Memory,
+    /// One of these words (`on`, `off`).
+    OneOf(&'static [&'static str]),
 }
 
 /// What a blueprint's own option check sees.
@@ -277,7 +481,9 @@ pub struct OptionCheck<'a> {
     /// Where an option the mode requires is missing: the `mode:` value, else
     /// the `blueprint:` one.
     pub span: Span,
-    /// The `version:` as written, if any.
+    /// The `version:` as written, if any, for options that depend on it
+    /// (whether the mode runs it at all is checked against
+    /// [`Mode::versions`] before).
     pub version: Option<&'a Spanned<String>>,
     /// The spec file, for diagnostics.
     pub file: &'a SourceFile,

@@ -129,7 +129,9 @@ pub struct Tuning {
     pub service: String,
     /// The service's namespace.
     pub namespace: String,
-    /// The image tag.
+    /// The release it renders for: the one the tag of the service's own
+    /// `image:` names, else `version:`, else the blueprint's; the recipe's
+    /// image tag.
     pub version: String,
     /// Pods, after the environment (a laptop may force 1).
     pub replicas: u32,

@@ -139,7 +139,7 @@ tiers:
     namespace: data
     services:
       pg: { blueprint: postgresql, mode: ha, image: 'harbor.example.com/mirror/postgresql:16.4' }
-      kafka: { blueprint: kafka, image: 'harbor.example.com/mirror/kafka:0.45.0-kafka-3.9.0', topics: [orders] }
+      kafka: { blueprint: kafka, image: 'harbor.example.com/mirror/kafka:3.8.1', topics: [orders] }
       cache: { blueprint: redis, mode: cluster, image: 'ghcr.io/mirror/redis:v7.0.15' }
   - name: apps
     services:

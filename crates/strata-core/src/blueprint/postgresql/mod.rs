@@ -2,16 +2,18 @@
 //! CloudNativePG `Cluster` (a primary, streaming replicas, automated
 //! failover, optional base backups and WAL archive to S3), or Patroni
 //! electing its primary in the platform's etcd ([`patroni`]). Databases,
-//! owners and schemas are created in every mode.
+//! owners and schemas are created in every mode; psql reads each owner's
+//! password from the environment itself, so none is on a command line.
 
 use serde_json::{Value, json};
 
 use super::database;
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::diag::Diagnostic;
+use crate::image::ImageRef;
 use crate::model::{
-    Blueprint, BlueprintInfo, Database, Key, Members, Mode, OptionCheck, OptionDoc, OptionValue,
-    Platform, PodGroup, Recipe, Service, Supplied, Tuning,
+    Auth, Blueprint, BlueprintInfo, Database, Key, Members, Mode, OptionCheck, OptionDoc,
+    OptionValue, Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Tuning,
 };
 
 mod patroni;
@@ -38,6 +40,15 @@ impl Blueprint for PostgreSQL {
 
     fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         check_options(check)
+    }
+
+    /// Spilo's tag is its own release, not PostgreSQL's: `version:` picks
+    /// the major the image runs.
+    fn image_version(&self, mode: &Mode, image: &ImageRef<'_>) -> Option<String> {
+        if *mode == PATRONI {
+            return None;
+        }
+        image.tag.and_then(Release::prefix).map(str::to_string)
     }
 }
 
@@ -87,6 +98,9 @@ static INFO: BlueprintInfo = BlueprintInfo {
             "A number: `max_connections`; 200 by default.",
         ),
     ],
+    auth: Auth::required(
+        "each database owner logs in with the password in its Secret `NAME-OWNER`, key `password` (exports `user` and `secret` for the first database, `databases.DB.user` and `databases.DB.secret` for each), hashed with SCRAM; without databases, `postgres` with `NAME-credentials`, key `password` (`ha`: CloudNativePG's `app` with `NAME-app`); `patroni` admits remote logins over TLS only (`sslmode=require`)",
+    ),
 };
 
 /// The `single` mode.
@@ -94,7 +108,10 @@ const SINGLE: Mode = Mode::new(
     "single",
     "one server (a StatefulSet of the official image)",
     1,
-);
+)
+// The official image of 18 keeps its data under a path of its major, not
+// on the volume this mode mounts.
+.versions(&[Releases::majors(12, 17)]);
 
 /// The `ha` mode.
 const HA: Mode = Mode::new(
@@ -103,14 +120,18 @@ const HA: Mode = Mode::new(
     3,
 )
 .operator("cloudnative-pg")
-.operated();
+.operated()
+// The PostgreSQL majors CloudNativePG 1.26 manages.
+.versions(&[Releases::majors(13, 17)]);
 
 /// The `patroni` mode.
 const PATRONI: Mode = Mode::new(
     "patroni",
-    "a StatefulSet of Spilo (PostgreSQL with Patroni) electing its primary in the platform's etcd (option `dcs`): Services `NAME-primary` and `NAME-replicas` follow the pods' role labels, replicas stream from the primary, a Job `NAME-databases` creates the databases, owners and schemas (PostgreSQL 12 to 16)",
+    "a StatefulSet of Spilo (PostgreSQL with Patroni) electing its primary in the platform's etcd (option `dcs`): Services `NAME-primary` and `NAME-replicas` follow the pods' role labels, replicas stream from the primary, a Job `NAME-databases` creates the databases, owners and schemas",
     3,
-);
+)
+// The majors the `spilo-16` image carries; `version:` picks one.
+.versions(&[Releases::majors(12, 16)]);
 
 const PORT: u16 = 5432;
 
@@ -188,10 +209,12 @@ fn app_user(tuning: &Tuning) -> String {
         .map_or_else(|| "app".to_string(), |d| d.owner.clone())
 }
 
-/// The psql call creating every role (with its password from the
-/// environment), database and schema; each schema is created in its own
-/// database. Idempotent, so a Job may run it on every apply. `connect` is
-/// what psql needs besides the variables (user, host), if anything.
+/// The psql call creating every role, database and schema; each schema is
+/// created in its own database. Idempotent, so a Job may run it on every
+/// apply. `connect` is what psql needs besides the variables (user, host),
+/// if anything. Each role's password goes from the environment into a psql
+/// variable through a command psql runs itself (`printf`, a shell
+/// built-in): on no command line, and quoted by psql as a literal.
 fn setup(connect: &str, databases: &[Database], owners: &[String]) -> String {
     let mut call = String::from("psql -v ON_ERROR_STOP=1");
     for part in [connect, "--dbname postgres"]
@@ -201,11 +224,11 @@ fn setup(connect: &str, databases: &[Database], owners: &[String]) -> String {
         call.push(' ');
         call.push_str(part);
     }
+    call.push_str(" <<'SQL'\n");
     for owner in owners {
         let variable = database::password_variable(owner);
-        call.push_str(&format!(" -v {variable}=\"${variable}\""));
+        call.push_str(&format!("\\set {variable} `printf '%s' \"${variable}\"`\n"));
     }
-    call.push_str(" <<'SQL'\n");
     for owner in owners {
         call.push_str(&format!(
             "SELECT 'CREATE ROLE {owner} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{owner}')\\gexec\n\

@@ -18,10 +18,9 @@ use crate::diag::Diagnostic;
 use crate::model::{Members, OptionCheck, Platform, Service, Tuning};
 
 /// Spilo's release with Patroni 3.3, which names the leader `master` in its
-/// role callbacks; the `spilo-16` image runs PostgreSQL 12 to 16.
+/// role callbacks; the `spilo-16` image runs PostgreSQL 12 to 16 (the mode's
+/// versions).
 const SPILO: &str = "ghcr.io/zalando/spilo-16:3.3-p1";
-/// The PostgreSQL majors the image carries.
-const MAJORS: std::ops::RangeInclusive<u32> = 12..=16;
 /// Patroni's REST API: health, role and metrics.
 const API_PORT: u16 = 8008;
 /// The pod label Spilo's callback keeps at the pod's role.
@@ -30,7 +29,7 @@ const ROLE_LABEL: &str = "spilo-role";
 const UID: u32 = 101;
 const GID: u32 = 103;
 
-/// `dcs` is required, and the version must be one the image carries.
+/// `dcs` is required, and names an `etcd`.
 pub(super) fn check(check: &OptionCheck<'_>) -> Vec<Diagnostic> {
     if *check.mode != PATRONI {
         return Vec::new();
@@ -63,23 +62,6 @@ pub(super) fn check(check: &OptionCheck<'_>) -> Vec<Diagnostic> {
                     "no etcd named",
                 )
                 .help("add an `etcd` service and `options: { dcs: etcd }`, or use `mode: ha` (CloudNativePG elects through the Kubernetes API)"),
-        );
-    }
-    if let Some(version) = check.version
-        && !major(&version.value).is_some_and(|m| MAJORS.contains(&m))
-    {
-        errors.push(
-            check
-                .error(
-                    "unsupported-version",
-                    format!(
-                        "`{}` is not a PostgreSQL version the Spilo image of `mode: patroni` runs",
-                        version.value
-                    ),
-                    version.span,
-                    "not 12 to 16",
-                )
-                .help("write a PostgreSQL 12 to 16 release, such as `16.4`, or use `mode: ha`"),
         );
     }
     errors

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, suggestion};
-use crate::model::blueprint::{Blueprint, Catalog, Key, OptionCheck, OptionValue};
+use crate::image::ImageRef;
+use crate::model::blueprint::{Blueprint, Catalog, Key, Mode, OptionCheck, OptionValue, Release};
 use crate::model::tuning::{Database, Sibling, Supplied, Topic, Tuning, User, is_sql_identifier};
 use crate::source::{SourceFile, Span};
 use crate::spec::platform::PlatformSpec;
@@ -43,8 +44,9 @@ fn error(
 ///
 /// # Errors
 /// An unknown mode, a key or option the blueprint does not take, a
-/// `latest` version, an option that is not a number where one is needed,
-/// a mode whose operator the platform does not declare.
+/// `latest` version, a version or image the mode does not run, an option
+/// that is not a number where one is needed, a mode whose operator the
+/// platform does not declare.
 pub(super) fn tune(
     blueprint: &'static dyn Blueprint,
     spec: &ServiceSpec,
@@ -113,26 +115,7 @@ pub(super) fn tune(
             )),
         );
     };
-    let version = match &spec.version {
-        Some(v) if v.value == "latest" || v.value.is_empty() => {
-            errors.push(
-                error(
-                    file,
-                    "invalid-option",
-                    format!("`{}` is not a pinned version", v.value),
-                    v.span,
-                    "not pinned",
-                )
-                .help(format!(
-                    "write a release such as `{}`, so every pod runs the same bits",
-                    info.version
-                )),
-            );
-            info.version.to_string()
-        }
-        Some(v) => v.value.clone(),
-        None => info.version.to_string(),
-    };
+    let version = version(blueprint, mode, spec, file, &mut errors);
     let databases = match &spec.databases {
         Some(list) if !takes(Key::Databases) => {
             refuse(Key::Databases, list.span, &mut errors);
@@ -365,6 +348,123 @@ pub(super) fn tune(
     };
     tuning.supplied = blueprint.recipe(&tuning).supplied;
     Ok(tuning)
+}
+
+/// The version the blueprint renders for: the release the tag of the
+/// service's `image:` names, else `version:`, else the blueprint's own. A
+/// tag that names none (a digest alone, `latest`) leaves `version:` to say
+/// what the image runs. Refused, at the key that chose it, where the mode
+/// does not run it, or where `version:` and the tag disagree.
+fn version(
+    blueprint: &dyn Blueprint,
+    mode: &Mode,
+    spec: &ServiceSpec,
+    file: &SourceFile,
+    errors: &mut Vec<Diagnostic>,
+) -> String {
+    let info = blueprint.info();
+    let written = match &spec.version {
+        Some(v) if v.value == "latest" || v.value.is_empty() => {
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!("`{}` is not a pinned version", v.value),
+                    v.span,
+                    "not pinned",
+                )
+                .help(format!(
+                    "write a release such as `{}`, so every pod runs the same bits",
+                    info.version
+                )),
+            );
+            return info.version.to_string();
+        }
+        written => written,
+    };
+    let image = spec.image.as_ref().and_then(|image| {
+        blueprint
+            .image_version(mode, &ImageRef::parse(&image.value))
+            .map(|runs| (runs, image))
+    });
+    if let (Some(written), Some((runs, image))) = (written, &image)
+        && !same_release(&written.value, runs)
+    {
+        errors.push(
+            error(
+                file,
+                "conflicting-version",
+                format!(
+                    "`version: {}` and the image `{}`, which runs {runs}, disagree",
+                    written.value, image.value
+                ),
+                written.span,
+                "not what the image runs",
+            )
+            .help(format!(
+                "remove `version:`: the blueprint renders for the release the image's tag names ({runs})"
+            )),
+        );
+        return runs.clone();
+    }
+    let (text, span, message, fix) = match (image, written) {
+        (Some((runs, image)), _) => {
+            let message = format!(
+                "the image `{}` runs {} {runs}, which the `{}` mode does not render for",
+                image.value, info.name, mode.name
+            );
+            (runs, image.span, message, "tag the image with one of them")
+        }
+        (None, Some(v)) => {
+            let message = format!(
+                "`{}` is not a version the `{}` mode of `{}` renders for",
+                v.value, mode.name, info.name
+            );
+            (v.value.clone(), v.span, message, "write one of them")
+        }
+        (None, None) => return info.version.to_string(),
+    };
+    let Some(releases) = mode.versions_text().filter(|_| !mode.runs(&text)) else {
+        return text;
+    };
+    let others: Vec<String> = info
+        .modes
+        .iter()
+        .filter(|m| m.runs(&text) && Release::parse(&text).is_some())
+        .map(|m| format!("`mode: {}`", m.name))
+        .collect();
+    let mut help = format!(
+        "the `{}` mode of `{}` renders for {releases}: {fix}, such as `{}`",
+        mode.name, info.name, info.version
+    );
+    if !others.is_empty() {
+        help.push_str(&format!(
+            ", or use {}, which runs {text}",
+            others.join(" or ")
+        ));
+    }
+    errors.push(
+        error(
+            file,
+            "unsupported-version",
+            message,
+            span,
+            &format!("not {releases}"),
+        )
+        .help(help),
+    );
+    text
+}
+
+/// Whether two versions name one release to the blueprints: the same major,
+/// and the same minor where both write one.
+fn same_release(a: &str, b: &str) -> bool {
+    match (Release::parse(a), Release::parse(b)) {
+        (Some(a), Some(b)) => {
+            a.major == b.major && (a.minor.is_none() || b.minor.is_none() || a.minor == b.minor)
+        }
+        _ => false,
+    }
 }
 
 fn databases(
@@ -707,6 +807,27 @@ fn options(
                 .help(
                     "write a whole, non-zero number of days, hours or minutes: `30d`, `12h`, `90m`",
                 ),
+            );
+            continue;
+        }
+        if let OptionValue::OneOf(words) = doc.value
+            && !words.contains(&value.value.as_str())
+        {
+            let list: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+            errors.push(
+                error(
+                    file,
+                    "invalid-option",
+                    format!(
+                        "the option `{}` takes {}, not `{}`",
+                        key.value,
+                        list.join(" or "),
+                        value.value
+                    ),
+                    value.span,
+                    "not one of them",
+                )
+                .help(suggestion(&value.value, words, "value")),
             );
             continue;
         }
