@@ -23,8 +23,7 @@ pub(super) const SECRET_IN_ENV: Check = Check {
             service
                 .env
                 .iter()
-                .chain(service.init.iter().flat_map(|s| &s.env))
-                .chain(service.sidecars.iter().flat_map(|s| &s.env))
+                .chain(service.added_containers().flat_map(|c| &c.env))
                 .filter(|var| {
                     matches!(&var.value, EnvValue::Literal(value) if !value.is_empty())
                         && looks_secret(&var.name)
@@ -50,8 +49,7 @@ pub(super) const MUTABLE_IMAGE: Check = Check {
             service
                 .image
                 .iter()
-                .chain(service.init.iter().map(|s| &s.image))
-                .chain(service.sidecars.iter().map(|s| &s.image))
+                .chain(service.added_containers().map(|c| &c.image))
                 .filter(|image| {
                     let reference = ImageRef::parse(image);
                     !image.is_empty()

@@ -52,7 +52,7 @@ pub struct Service {
     /// Whether its pods wait, in init containers, for what it waits for.
     pub wait_in_pod: bool,
     /// Steps its pods run, in order, before its container starts.
-    pub init: Vec<InitStep>,
+    pub init: Vec<Container>,
     /// Containers beside the main one (`sidecars:`), in spec order; their
     /// ports are in `ports`, marked as theirs.
     pub sidecars: Vec<Sidecar>,
@@ -111,6 +111,14 @@ pub struct Service {
 }
 
 impl Service {
+    /// The containers of its pods besides the main one: its init steps,
+    /// then its sidecars'.
+    pub fn added_containers(&self) -> impl Iterator<Item = &Container> {
+        self.init
+            .iter()
+            .chain(self.sidecars.iter().map(|s| &s.container))
+    }
+
     /// The Pod Security level its pods need: its security profile's, or
     /// `privileged` when its blueprint uses the node's namespaces or files
     /// (which the `baseline` level forbids whatever the container's settings).
@@ -287,10 +295,11 @@ impl Port {
     }
 }
 
-/// A step a service's pods run before its container starts (`init:`).
+/// A container of a service's pods besides its main one: an `init:` step,
+/// or a sidecar's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InitStep {
-    /// Its name: the init container's.
+pub struct Container {
+    /// Its name.
     pub name: String,
     /// Its image.
     pub image: String,
@@ -304,21 +313,12 @@ pub struct InitStep {
     pub resources: Resources,
 }
 
-/// A container beside a service's main one (`sidecars:`).
+/// A container beside a service's main one for its pods' whole life
+/// (`sidecars:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sidecar {
-    /// Its name: the container's.
-    pub name: String,
-    /// Its image.
-    pub image: String,
-    /// Entrypoint override.
-    pub command: Vec<String>,
-    /// Entrypoint arguments.
-    pub args: Vec<String>,
-    /// Environment variables, references resolved.
-    pub env: Vec<EnvVar>,
-    /// Its requests and limits.
-    pub resources: Resources,
+    /// What it runs.
+    pub container: Container,
     /// The pod volumes it mounts where the main container does, by name.
     pub mounts: Vec<String>,
     /// Whether it runs as a native sidecar (a restartable init container).

@@ -40,13 +40,12 @@ impl PodGroup {
         let native = service.sidecars.iter().filter(|s| s.native).fold(
             None,
             |sum: Option<super::Resources>, s| {
-                Some(sum.map_or(s.resources, |sum| sum.plus(s.resources)))
+                Some(sum.map_or(s.container.resources, |sum| sum.plus(s.container.resources)))
             },
         );
-        let running = service
-            .sidecars
-            .iter()
-            .fold(service.resources, |size, s| size.plus(s.resources));
+        let running = service.sidecars.iter().fold(service.resources, |size, s| {
+            size.plus(s.container.resources)
+        });
         let beside_native = |step: super::Resources| native.map_or(step, |n| step.plus(n));
         PodGroup {
             name: service.name.clone(),

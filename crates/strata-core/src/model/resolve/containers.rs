@@ -7,7 +7,7 @@ use super::Resolver;
 use super::limits::{INIT_STEP_SIZE, SIDECAR_SIZE};
 use super::storage::POD_VOLUMES;
 use crate::diag::suggestion;
-use crate::model::{Dependency, InitStep, Service, ServiceId, Sidecar, WorkloadKind};
+use crate::model::{Container, Dependency, Service, ServiceId, Sidecar, WorkloadKind};
 use crate::spec::Spanned;
 use crate::spec::names::Name;
 use crate::spec::service::ServiceSpec;
@@ -30,7 +30,7 @@ impl Resolver<'_> {
         spec: &ServiceSpec,
         services: &HashMap<String, ServiceId>,
         endpoints: &[Vec<(String, String)>],
-    ) -> (Vec<InitStep>, Vec<Dependency>) {
+    ) -> (Vec<Container>, Vec<Dependency>) {
         let (mut steps, mut references) = (Vec::new(), Vec::new());
         let Some(init) = self.own_pod_template(service, spec.init.as_ref(), "init") else {
             return (steps, references);
@@ -48,7 +48,7 @@ impl Resolver<'_> {
                 endpoints,
             );
             references.extend(found);
-            steps.push(InitStep {
+            steps.push(Container {
                 name: step_name.clone(),
                 image: step.image.value.clone(),
                 command: texts(step.command.as_ref()),
@@ -114,12 +114,14 @@ impl Resolver<'_> {
                 .map(|mount| mount.value.0.clone())
                 .collect();
             sidecars.push(Sidecar {
-                name: sidecar_name.clone(),
-                image: sidecar.image.value.clone(),
-                command: texts(sidecar.command.as_ref()),
-                args: texts(sidecar.args.as_ref()),
-                env,
-                resources: self.helper_resources(sidecar.resources.as_ref(), SIDECAR_SIZE),
+                container: Container {
+                    name: sidecar_name.clone(),
+                    image: sidecar.image.value.clone(),
+                    command: texts(sidecar.command.as_ref()),
+                    args: texts(sidecar.args.as_ref()),
+                    env,
+                    resources: self.helper_resources(sidecar.resources.as_ref(), SIDECAR_SIZE),
+                },
                 mounts,
                 native,
             });

@@ -15,7 +15,7 @@ use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
 use super::{claims, placement};
 use crate::model::{
-    Amounts, EnvValue, InitStep, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
+    Amounts, Container, EnvValue, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
     Service, Sidecar, Supplied, WorkloadKind,
 };
 use crate::quantity::Measure;
@@ -82,24 +82,30 @@ fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
 /// setup Job completes).
 pub(crate) const NATIVE_SIDECAR_ANNOTATION: &str = "sidecar.istio.io/nativeSidecar";
 
-/// The init container of one `init:` step: the service's security context
-/// and every mount of its container, so it can fill its volumes.
-fn init_container(service: &Service, step: &InitStep, mounts: &[Value]) -> Value {
+/// A container of the service's pods besides its main one, with the
+/// service's security context and the `mounts` given: an init step gets
+/// every mount of the main container (it fills its volumes), a sidecar the
+/// ones it names and its own ports.
+fn added_container(service: &Service, added: &Container, mounts: &[&Value]) -> Value {
     let mut container = json!({
-        "name": step.name,
-        "image": step.image,
+        "name": added.name,
+        "image": added.image,
         "imagePullPolicy": "IfNotPresent",
-        "resources": resource_values(&step.resources, 0),
+        "resources": resource_values(&added.resources, 0),
         "securityContext": container_security(service),
     });
-    if !step.command.is_empty() {
-        container["command"] = json!(step.command);
+    if !added.command.is_empty() {
+        container["command"] = json!(added.command);
     }
-    if !step.args.is_empty() {
-        container["args"] = json!(step.args);
+    if !added.args.is_empty() {
+        container["args"] = json!(added.args);
     }
-    if !step.env.is_empty() {
-        container["env"] = step.env.iter().map(env_var).collect();
+    let ports = container_ports(service, Some(&added.name));
+    if !ports.is_empty() {
+        container["ports"] = json!(ports);
+    }
+    if !added.env.is_empty() {
+        container["env"] = added.env.iter().map(env_var).collect();
     }
     if !mounts.is_empty() {
         container["volumeMounts"] = json!(mounts);
@@ -107,29 +113,8 @@ fn init_container(service: &Service, step: &InitStep, mounts: &[Value]) -> Value
     container
 }
 
-/// A container of one of the service's `sidecars:`: the service's security
-/// context, its own ports, and the mounts of the main container it names.
+/// The container of one of the service's `sidecars:`.
 fn sidecar_container(service: &Service, sidecar: &Sidecar, mounts: &[Value]) -> Value {
-    let mut container = json!({
-        "name": sidecar.name,
-        "image": sidecar.image,
-        "imagePullPolicy": "IfNotPresent",
-        "resources": resource_values(&sidecar.resources, 0),
-        "securityContext": container_security(service),
-    });
-    if !sidecar.command.is_empty() {
-        container["command"] = json!(sidecar.command);
-    }
-    if !sidecar.args.is_empty() {
-        container["args"] = json!(sidecar.args);
-    }
-    let ports = container_ports(service, Some(&sidecar.name));
-    if !ports.is_empty() {
-        container["ports"] = json!(ports);
-    }
-    if !sidecar.env.is_empty() {
-        container["env"] = sidecar.env.iter().map(env_var).collect();
-    }
     let shared: Vec<&Value> = mounts
         .iter()
         .filter(|mount| {
@@ -139,10 +124,7 @@ fn sidecar_container(service: &Service, sidecar: &Sidecar, mounts: &[Value]) -> 
             })
         })
         .collect();
-    if !shared.is_empty() {
-        container["volumeMounts"] = json!(shared);
-    }
-    container
+    added_container(service, &sidecar.container, &shared)
 }
 
 /// The ports of the main container (`sidecar` `None`) or of one sidecar.
@@ -279,7 +261,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         service
             .init
             .iter()
-            .map(|step| init_container(service, step, &mounts)),
+            .map(|step| added_container(service, step, &mounts.iter().collect::<Vec<_>>())),
     );
     if !init.is_empty() {
         spec["initContainers"] = json!(init);
