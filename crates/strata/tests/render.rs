@@ -157,6 +157,63 @@ fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn secrets_are_written_for_their_owner_alone_and_a_linked_out_is_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("manifests");
+    std::fs::create_dir(&target).unwrap();
+    let link = dir.path().join("out");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = strata()
+        .args([
+            "render",
+            "examples/knowton/platform.yaml",
+            "--layout",
+            "per-object",
+            "--out",
+        ])
+        .arg(&link)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let link_meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(link_meta.file_type().is_symlink(), "the link is kept");
+    let written = std::fs::canonicalize(&target).unwrap();
+    assert!(stderr.contains(&written.display().to_string()), "{stderr}");
+    assert_eq!(mode(&written), 0o700, "a folder holding Secrets");
+    let (mut secrets, mut others) = (0, 0);
+    for entry in std::fs::read_dir(&written).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("-secret-") {
+            secrets += 1;
+            assert_eq!(mode(&path), 0o600, "{name}");
+        } else if !name.starts_with('.') {
+            others += 1;
+            assert_ne!(mode(&path), 0o600, "{name} holds no Secret");
+        }
+    }
+    assert!(
+        secrets > 0 && others > 0,
+        "{secrets} secrets, {others} others"
+    );
+
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("nowhere/deeper"), &dangling).unwrap();
+    let output = strata()
+        .args(["render", "examples/knowton/platform.yaml", "--out"])
+        .arg(&dangling)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("symbolic link to nothing"));
+}
+
 /// `kubernetes-validate --strict` against the Kubernetes 1.33 schemas, on
 /// every example in every environment. CI installs the tool; elsewhere the
 /// test says why it skips.

@@ -175,7 +175,7 @@ record! {
         /// Time allowed for a whole request through the gateway.
         optional timeout: Millis = "timeout",
         /// Retries by the gateway after a failed attempt.
-        optional retries: u32 = "retries",
+        optional retries: Retries = "retries",
         /// CORS for this route, overriding the gateway's.
         optional cors: CorsSpec = "cors",
     }
@@ -189,7 +189,7 @@ record! {
         /// Time allowed to connect.
         optional connect_timeout: Millis = "connectTimeout",
         /// Retries after a failed attempt.
-        optional retries: u32 = "retries",
+        optional retries: Retries = "retries",
         /// Wait before the first retry, doubled each time.
         optional retry_backoff: Millis = "retryBackoff",
         /// Share of failing requests that ejects an endpoint, such as `50%`.
@@ -286,7 +286,7 @@ record! {
         /// Time allowed to connect.
         optional connect_timeout: Millis = "connectTimeout",
         /// Retries after a failed attempt (`0`: never retried).
-        optional retries: u32 = "retries",
+        optional retries: Retries = "retries",
         /// Wait before the first retry, doubled each time.
         optional retry_backoff: Millis = "retryBackoff",
         /// Share of failing requests that ejects an endpoint, such as `50%`.
@@ -382,6 +382,13 @@ keyword_enum! {
         Istio = "istio",
     }
 }
+
+super::decode::bounded_count!(
+    /// Retries after a failed attempt: at most 100.
+    Retries,
+    100,
+    "every retry multiplies the load on a service that is already failing"
+);
 
 /// A duration in milliseconds: `100ms`, `3s`, `1m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -291,9 +291,9 @@ record! {
         /// name. `strata audit` allows single replicas where it is `false`.
         optional production: bool = "production",
         /// Every service runs this many replicas (typically 1 for `local`).
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// Services run at least this many replicas.
-        optional min_replicas: u32 = "minReplicas",
+        optional min_replicas: super::runtime::Replicas = "minReplicas",
         /// Factor applied to every CPU and memory request and limit.
         optional scale: f64 = "scale",
         /// StorageClass of every volume in this environment, named or not.
@@ -331,7 +331,7 @@ record! {
     /// Values every service gets unless it sets its own.
     pub struct DefaultsSpec ("defaults") {
         /// Replicas of a service that sets none.
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// Requests and limits of a service that sets none.
         optional resources: ResourcesSpec = "resources",
         /// StorageClass of a volume that names none.

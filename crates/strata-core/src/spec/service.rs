@@ -60,7 +60,7 @@ record! {
         /// default) or `configMap`, a ConfigMap `NAME-env` read with `envFrom`.
         optional env_from: EnvFrom = "envFrom",
         /// Number of pods.
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// CPU and memory requests and limits.
         optional resources: ResourcesSpec = "resources",
         /// GPUs per pod (`nvidia.com/gpu`).
@@ -247,7 +247,7 @@ record! {
         /// Partitions; 3 by default.
         optional partitions: u32 = "partitions",
         /// Copies of each partition; the cluster's replicas, at most 3, by default.
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// How long records are kept (`7d`, `12h`); the broker's default when absent.
         optional retention: String = "retention",
         /// Other topic settings (`cleanup.policy: compact`).

@@ -475,7 +475,7 @@ impl Resolver<'_> {
                 .map(|r| r.value)
                 .or(gateways[gateway].rate_limit),
             timeout_ms: spec.timeout.as_ref().map(|t| t.value.0),
-            retries: spec.retries.as_ref().map(|r| r.value),
+            retries: spec.retries.as_ref().map(|r| r.value.0),
             cors: spec
                 .cors
                 .as_ref()

@@ -618,7 +618,7 @@ fn topics(
                     topic.partitions = p.value.max(1);
                 }
                 if let Some(r) = &d.replicas {
-                    topic.replicas = r.value.max(1);
+                    topic.replicas = r.value.0.max(1);
                 }
                 if let Some(retention) = &d.retention {
                     match crate::quantity::period_ms(&retention.value) {
