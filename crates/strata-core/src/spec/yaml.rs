@@ -19,6 +19,9 @@ const MAX_NODES: usize = 2_000_000;
 /// tree (decoding, JSON, dropping it) stays far from the end of the stack.
 const MAX_DEPTH: usize = 255;
 
+/// Characters between two remembered byte offsets of a non-ASCII text.
+const CHECKPOINT: usize = 64;
+
 /// One YAML value and its place in the source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -195,7 +198,8 @@ pub fn parse_all(file: &SourceFile) -> Result<Vec<Node>, Diagnostic> {
 
 struct Builder<'f> {
     file: &'f SourceFile,
-    /// Byte offset of each character, when the text is not plain ASCII.
+    /// Byte offset of every [`CHECKPOINT`]th character, when the text is not
+    /// plain ASCII: an eighth of a byte per character rather than eight.
     char_offsets: Option<Vec<usize>>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
@@ -211,8 +215,8 @@ impl<'f> Builder<'f> {
         let text = file.text();
         let char_offsets = (!text.is_ascii()).then(|| {
             text.char_indices()
+                .step_by(CHECKPOINT)
                 .map(|(i, _)| i)
-                .chain(std::iter::once(text.len()))
                 .collect()
         });
         Builder {
@@ -224,12 +228,18 @@ impl<'f> Builder<'f> {
     }
 
     fn byte(&self, char_index: usize) -> usize {
+        let text = self.file.text();
         match &self.char_offsets {
-            Some(offsets) => offsets
-                .get(char_index)
-                .copied()
-                .unwrap_or(self.file.text().len()),
-            None => char_index.min(self.file.text().len()),
+            Some(offsets) => {
+                let Some(&checkpoint) = offsets.get(char_index / CHECKPOINT) else {
+                    return text.len();
+                };
+                text[checkpoint..]
+                    .char_indices()
+                    .nth(char_index % CHECKPOINT)
+                    .map_or(text.len(), |(i, _)| checkpoint + i)
+            }
+            None => char_index.min(text.len()),
         }
     }
 
@@ -489,6 +499,21 @@ mod tests {
                 quoted: true
             }
         );
+    }
+
+    #[test]
+    fn byte_offsets_of_non_ascii_text_hold_across_checkpoints() {
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("k{i}: \"{}\"\n", "é".repeat(i % 7)));
+        }
+        let node = parse_str(&text).unwrap();
+        for i in [0, 63, 64, 65, 127, 128, 299] {
+            let key = format!("k{i}");
+            let value = node.get(&key).unwrap();
+            let expected = format!("\"{}\"", "é".repeat(i % 7));
+            assert_eq!(&text[value.span.start..value.span.end], expected, "{key}");
+        }
     }
 
     #[test]
