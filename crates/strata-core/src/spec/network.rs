@@ -15,7 +15,7 @@ record! {
         /// `istio`, `ingress`, `gateway-api` or `kong`.
         required kind: GatewayKind = "kind",
         /// Host names it serves.
-        optional hosts: Vec<Spanned<String>> = "hosts",
+        optional hosts: Vec<Spanned<super::names::HostName>> = "hosts",
         /// The TLS Secret for its hosts; plain HTTP when absent.
         optional tls: Name = "tls",
         /// IngressClass (`ingress`) or GatewayClass (`gateway-api`).
@@ -141,7 +141,7 @@ record! {
         /// Their namespace.
         required namespace: Name = "namespace",
         /// Their labels.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
     }
 }
 
@@ -161,11 +161,11 @@ record! {
         /// The gateway, by name; the only one when absent.
         optional via: Name = "via",
         /// Host name; the gateway's hosts when absent.
-        optional host: String = "host",
+        optional host: super::names::HostName = "host",
         /// Path prefix; `/` when absent.
-        optional path: String = "path",
+        optional path: super::names::HttpPath = "path",
         /// Prefix the path is rewritten to before it reaches the service.
-        optional rewrite: String = "rewrite",
+        optional rewrite: super::names::HttpPath = "rewrite",
         /// The port, by name; the first HTTP or gRPC port when absent.
         optional port: super::names::PortName = "port",
         /// Require a valid JWT (when the gateway has `jwt:`); `true` by default.
@@ -230,7 +230,7 @@ record! {
         /// Where it is inside the cluster: callers' egress allows this namespace on its ports.
         optional namespace: Name = "namespace",
         /// Labels of its pods in `namespace`; every pod there when absent.
-        optional selector: Map<LabelKey, String> = "selector",
+        optional selector: Map<LabelKey, super::names::LabelValue> = "selector",
     }
 }
 

@@ -20,7 +20,7 @@ record! {
         /// A sentence for people reading the spec.
         optional description: String = "description",
         /// Labels added to every object.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// The namespace shared by tiers that name none; the platform's name when absent.
         optional namespace: Name = "namespace",
         /// Named environments (`local`, `staging`, `prod`…) and what each overrides.
@@ -306,7 +306,7 @@ record! {
         optional namespaces: Map<Name, Name> = "namespaces",
         /// Labels of every Namespace object of this environment; they win over
         /// `namespaces.NAME.labels` and tenants' labels.
-        optional namespace_labels: Map<LabelKey, String> = "namespaceLabels",
+        optional namespace_labels: Map<LabelKey, super::names::LabelValue> = "namespaceLabels",
         /// Services, or whole tiers (`tier/NAME`), this environment leaves out.
         optional without: Vec<Spanned<String>> = "without",
         /// Node pools added or changed in this environment, merged key by key
@@ -359,7 +359,7 @@ record! {
     /// A group of nodes selected by labels, possibly tainted.
     pub struct NodePoolSpec ("a node pool") {
         /// Node labels that select the pool.
-        required selector: Map<LabelKey, String> = "selector",
+        required selector: Map<LabelKey, super::names::LabelValue> = "selector",
         /// Taints the pool's nodes carry: `key`, `key=value` or `key=value:Effect`.
         optional taints: Vec<Spanned<TaintSpec>> = "taints",
         /// How many nodes the pool has (`3`, or a range `{ min, max }` when it
@@ -388,7 +388,7 @@ record! {
     /// Settings of one namespace.
     pub struct NamespaceSpec ("a namespace") {
         /// Extra labels of the Namespace object.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Annotations of the Namespace object.
         optional annotations: Map<LabelKey, String> = "annotations",
         /// The namespace's ResourceQuota.
@@ -484,7 +484,7 @@ record! {
         /// The tenant's namespace; `tenant-NAME` when absent.
         optional namespace: Name = "namespace",
         /// Extra labels of the tenant's Namespace.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Annotations of the tenant's Namespace.
         optional annotations: Map<LabelKey, String> = "annotations",
         /// The tenant's ResourceQuota.

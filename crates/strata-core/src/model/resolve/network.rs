@@ -39,7 +39,7 @@ pub(super) fn controller(spec: &ControllerSpec) -> Peer {
             .labels
             .iter()
             .flat_map(|l| l.value.iter())
-            .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+            .map(|(k, v)| (k.value.0.clone(), v.value.0.clone()))
             .collect(),
     }
 }
@@ -331,7 +331,7 @@ impl Resolver<'_> {
                 .labels
                 .value
                 .iter()
-                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .map(|(k, v)| (k.value.0.clone(), v.value.0.clone()))
                 .collect(),
             ports: spec
                 .ports

@@ -571,7 +571,7 @@ impl Resolver<'_> {
             selector
                 .value
                 .iter()
-                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .map(|(k, v)| (k.value.0.clone(), v.value.0.clone()))
                 .collect(),
         )
     }
