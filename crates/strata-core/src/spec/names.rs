@@ -137,6 +137,37 @@ pub fn http_path_problem(path: &str) -> Option<String> {
     None
 }
 
+/// A file beside the spec, by a relative path that stays in the spec's
+/// folder (`config/app.conf`, `crds/operator.yaml`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpecPath(pub String);
+
+/// Why `path` cannot name a file beside the spec: a spec handed to CI must
+/// not read `/etc/passwd` or `../../secrets` into a ConfigMap or a log.
+///
+/// ```
+/// use strata_core::spec::names::spec_path_problem;
+/// assert_eq!(spec_path_problem("config/app.conf"), None);
+/// assert_eq!(spec_path_problem("./crds.yaml"), None);
+/// assert!(spec_path_problem("/etc/passwd").is_some());
+/// assert!(spec_path_problem("config/../../x").is_some());
+/// ```
+pub fn spec_path_problem(path: &str) -> Option<String> {
+    if path.is_empty() {
+        return Some("it is empty".into());
+    }
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..3) == Some(":\\") {
+        return Some("it is absolute".into());
+    }
+    if path.split(['/', '\\']).any(|step| step == "..") {
+        return Some("it climbs out of the spec's folder with `..`".into());
+    }
+    if path.contains('\0') {
+        return Some("it holds a NUL byte".into());
+    }
+    None
+}
+
 /// A container registry's host, with an optional port (`harbor.example.com`,
 /// `registry.local:5000`): the part of an image reference before the first `/`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -420,6 +451,26 @@ impl Decode for LabelKey {
     }
 }
 
+impl Decode for SpecPath {
+    const EXPECTED: &'static str = "a path relative to the spec, such as `config/app.conf`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        if let Some(why) = spec_path_problem(text) {
+            d.report(
+                d.error(
+                    "invalid-path",
+                    format!("`{}` cannot name a file beside the spec: {why}", shown(text)),
+                    node.span,
+                    "outside the spec's folder",
+                )
+                .help("Strata reads files from the spec's folder and below only: move or copy the file there and write its path relative to the spec"),
+            );
+            return None;
+        }
+        Some(SpecPath(text.to_string()))
+    }
+}
+
 impl Decode for HostName {
     const EXPECTED: &'static str = "a host name such as `shop.example.com`";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
@@ -529,6 +580,7 @@ string_like! {
     EnvName => "^[A-Za-z_][-._A-Za-z0-9]*$", "An environment variable name.";
     HeaderName => "^[-!#$%&'*+.^_`|~A-Za-z0-9]+$", "An HTTP header name.";
     LabelKey => "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$", "A Kubernetes label key.";
+    SpecPath => "^[^/\\\\]", "A path relative to the spec, staying in its folder (no leading '/', no '..').";
     HostName => "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "A lowercase DNS name, its first label possibly '*'.";
     HttpPath => "^/([-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*$", "An HTTP path: '/', then URL path characters, other bytes percent-encoded.";
     LabelValue => "^([A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?)?$", "A Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', a letter or digit at each end.";

@@ -474,7 +474,7 @@ record! {
         /// The tier's services, by name.
         optional services: Map<Name, ServiceSpec> = "services",
         /// Raw manifest files (relative to the spec) applied as they are, in this tier's wave.
-        optional manifests: Vec<Spanned<String>> = "manifests",
+        optional manifests: Vec<Spanned<super::names::SpecPath>> = "manifests",
     }
 }
 

@@ -255,7 +255,7 @@ record! {
     /// A file read from disk, relative to the spec.
     pub struct FileRef ("a file reference (`file`)") {
         /// The path, relative to the spec file.
-        required file: String = "file",
+        required file: super::names::SpecPath = "file",
     }
 }
 

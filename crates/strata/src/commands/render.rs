@@ -19,9 +19,39 @@ const MARKER: &str = ".strata-render";
 /// Files named by a spec, read relative to the spec's directory.
 pub(super) struct SpecDirectory(pub PathBuf);
 
+/// The largest file a spec may name: what a ConfigMap or Secret holds.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 impl Assets for SpecDirectory {
+    /// Reads `path` when it is a regular file of at most 1 MiB inside the
+    /// spec's folder once symbolic links are resolved: not a device, a FIFO
+    /// or `/proc`, nothing a link leads out to.
     fn read(&self, path: &str) -> Result<String, String> {
-        fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+        use std::io::Read;
+        let folder = fs::canonicalize(&self.0).map_err(|e| e.to_string())?;
+        let file = fs::canonicalize(self.0.join(path)).map_err(|e| e.to_string())?;
+        if !file.starts_with(&folder) {
+            return Err(format!(
+                "it resolves to `{}`, outside the spec's folder `{}`",
+                file.display(),
+                folder.display()
+            ));
+        }
+        let metadata = fs::metadata(&file).map_err(|e| e.to_string())?;
+        if !metadata.is_file() {
+            return Err("it is not a regular file".into());
+        }
+        if metadata.len() > MAX_FILE_BYTES {
+            return Err(format!(
+                "it is {} bytes long, more than the 1 MiB a ConfigMap holds",
+                metadata.len()
+            ));
+        }
+        let mut text = String::new();
+        fs::File::open(&file)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| e.to_string())?;
+        Ok(text)
     }
 }
 

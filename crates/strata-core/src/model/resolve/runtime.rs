@@ -462,7 +462,7 @@ impl Resolver<'_> {
                 content: match &source.value {
                     FileSource::Inline(text) => FileContent::Inline(text.clone()),
                     FileSource::File(file) => FileContent::File(FileRef {
-                        path: file.file.value.clone(),
+                        path: file.file.value.0.clone(),
                         span: file.file.span,
                     }),
                 },
