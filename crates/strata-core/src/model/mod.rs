@@ -28,8 +28,8 @@ pub use crate::spec::network::{GatewayKind, MeshKind, ServiceType, TrafficPolicy
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
 pub use blueprint::{
-    Auth, Blueprint, BlueprintInfo, Catalog, Key, Mode, OptionCheck, OptionDoc, OptionValue,
-    Release, Releases,
+    Auth, Blueprint, BlueprintInfo, Catalog, Key, Mode, OperatorRelease, OptionCheck, OptionDoc,
+    OptionValue, Release, Releases,
 };
 pub use cluster::*;
 pub use endpoint::CLUSTER_DOMAIN;
