@@ -165,7 +165,17 @@ pub fn markdown() -> String {
          PodDisruptionBudget when replicated, NetworkPolicies) with the blueprint's\n\
          settings, plus the objects its row below names. A mode with an operator\n\
          renders only the operator's custom resources, with the service's\n\
-         node pool in the operator's pod template. Groups of pods the\n\
+         node pool in the operator's pod template, and the pod's and each\n\
+         container's security context as its own pods get them (the root\n\
+         filesystem left to the operator), so the pods the operator makes meet\n\
+         the namespace's Pod Security level: `clickhouse` `altinity` names the\n\
+         `clickhouse-log` sidecar the operator would otherwise add without one,\n\
+         `kafka` `strimzi` sets the node pool's and the entity operator's\n\
+         templates, `redis` `cluster` the exporter's. Where the custom resource\n\
+         cannot carry them (the MySQL operator's init containers and sidecar in\n\
+         `mysql` `ha`, the Milvus operator's containers in `milvus` `cluster`),\n\
+         `check` warns `operator-pod-security` at a namespace enforcing\n\
+         `restricted`. Groups of pods the\n\
          dependency graph does not name (Sentinels, an operator's pods, a\n\
          Keeper ensemble) get NetworkPolicies of their own (`NAME-members`,\n\
          `NAME-keeper`), and NetworkPolicies select operator-run pods by the\n\

@@ -421,6 +421,10 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     for (name, value) in &tuning.settings {
         config[name] = json!(value);
     }
+    // Strimzi sets no security context of its own by default: the pods it
+    // makes of these templates meet the namespace's level as Strata's do.
+    let pod_security = crate::render::pod_security_context(service);
+    let container_security = crate::render::operated_container_security(service);
     let mut out = vec![
         json!({
             "apiVersion": strimzi_api(tuning),
@@ -433,7 +437,15 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                     "listeners": listeners,
                     "config": config,
                 },
-                "entityOperator": { "topicOperator": { "resources": OPERATOR_SIZE.json() }, "userOperator": { "resources": OPERATOR_SIZE.json() } },
+                "entityOperator": {
+                    "topicOperator": { "resources": OPERATOR_SIZE.json() },
+                    "userOperator": { "resources": OPERATOR_SIZE.json() },
+                    "template": {
+                        "pod": { "securityContext": pod_security },
+                        "topicOperatorContainer": { "securityContext": container_security },
+                        "userOperatorContainer": { "securityContext": container_security },
+                    },
+                },
             },
         }),
         json!({
@@ -445,10 +457,16 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "roles": ["controller", "broker"],
                 "storage": { "type": "jbod", "volumes": [storage] },
                 "resources": crate::render::resource_values(&service.resources, service.gpu),
-                "template": { "pod": { "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
-                    "weight": 100,
-                    "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },
-                }] } } } },
+                "template": {
+                    "pod": {
+                        "securityContext": pod_security,
+                        "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
+                            "weight": 100,
+                            "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },
+                        }] } },
+                    },
+                    "kafkaContainer": { "securityContext": container_security },
+                },
             },
         }),
     ];

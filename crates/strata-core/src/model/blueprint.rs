@@ -196,6 +196,11 @@ pub struct Mode {
     /// what it renders follows the release (`operators.NAME.version`, the
     /// newest by default); empty when any release takes the same.
     pub operator_releases: &'static [OperatorRelease],
+    /// The containers its operator makes that the custom resource cannot
+    /// give a security context (`the init containers and sidecar`), when
+    /// there are some: `check` warns where their namespace enforces
+    /// `restricted` (`operator-pod-security`).
+    pub unset_security: Option<&'static str>,
 }
 
 impl Mode {
@@ -212,6 +217,7 @@ impl Mode {
             operated_scheduling: false,
             versions: &[],
             operator_releases: &[],
+            unset_security: None,
         }
     }
 
@@ -273,6 +279,16 @@ impl Mode {
     pub const fn operator_releases(self, releases: &'static [OperatorRelease]) -> Mode {
         Mode {
             operator_releases: releases,
+            ..self
+        }
+    }
+
+    /// The same mode, whose operator makes `containers` with security
+    /// contexts of its own that the custom resource cannot set.
+    #[must_use]
+    pub const fn unset_security(self, containers: &'static str) -> Mode {
+        Mode {
+            unset_security: Some(containers),
             ..self
         }
     }
