@@ -97,6 +97,10 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
     servers.storage = service.storage.as_ref().map_or(Quantity::default(), |v| {
         v.size.times(u64::from(servers.pvcs))
     });
+    if keeps_logs(service) {
+        // The `clickhouse-log` sidecar beside each server.
+        servers.resources = servers.resources.plus(LOG_SIZE.resources());
+    }
     let mut groups = vec![servers];
     if service.replicas > 1 {
         let resources = KEEPER_SIZE.resources();
@@ -344,12 +348,26 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     out
 }
 
+/// The server's log directory: a volume mounted there becomes the
+/// installation's `logVolumeClaimTemplate`.
+const LOG_DIR: &str = "/var/log/clickhouse-server";
+
+fn is_log_volume(named: &crate::model::NamedVolume) -> bool {
+    named.volume.mount_path.trim_end_matches('/') == LOG_DIR
+}
+
+/// Whether the operator keeps the server's logs on a volume of their own,
+/// with the `clickhouse-log` sidecar beside each server.
+fn keeps_logs(service: &Service) -> bool {
+    service.volumes.iter().any(is_log_volume)
+}
+
 /// The image of the `clickhouse-log` sidecar, which only holds the log
 /// volume mounted (as the operator's own does): pinned.
 const LOG_IMAGE: &str = "busybox:1.36.1";
 
 /// The `clickhouse-log` sidecar's size: requests, then limits.
-const LOG_SIZE: recipe::Size = recipe::Size {
+pub(super) const LOG_SIZE: recipe::Size = recipe::Size {
     requests: ("10m", "16Mi"),
     limits: ("50m", "32Mi"),
 };
@@ -359,7 +377,6 @@ const LOG_SIZE: recipe::Size = recipe::Size {
 /// pod); `logs` mounted at the server's log directory becomes the
 /// `logVolumeClaimTemplate`.
 fn add_volumes(installation: &mut Value, service: &Service) {
-    const LOG_DIR: &str = "/var/log/clickhouse-server";
     for named in &service.volumes {
         let claim = json!({
             "name": named.name,
@@ -370,7 +387,7 @@ fn add_volumes(installation: &mut Value, service: &Service) {
         if let Some(templates) = spec["templates"]["volumeClaimTemplates"].as_array_mut() {
             templates.push(claim);
         }
-        if named.volume.mount_path.trim_end_matches('/') == LOG_DIR {
+        if is_log_volume(named) {
             spec["defaults"]["templates"]["logVolumeClaimTemplate"] = json!(named.name);
             // The operator adds its `clickhouse-log` sidecar, with no
             // security context, unless the template names it: named here,

@@ -89,8 +89,9 @@ pub fn markdown() -> String {
          `check` refuses an operator release Strata does not know\n\
          (`unsupported-version` at `version:` under `operators:`), `version:` on\n\
          an operator that renders alike for every release (`unsupported-option`),\n\
-         and a product release the chosen operator release does not run\n\
-         (`unsupported-version` at the service's `version:` or `image:`).\n\n\
+         a product release the chosen operator release does not run\n\
+         (`unsupported-version` at the service's `version:` or `image:`), and an\n\
+         image built for another release of the operator (`conflicting-version`).\n\n\
          A release the mode does not list is `unsupported-version`, at the\n\
          `image:` or `version:` that chose it, the hint naming the releases it\n\
          runs. A tag that names no release (a digest alone, `latest`, `stable`)\n\

@@ -47,6 +47,15 @@ impl Blueprint for Kafka {
         };
         Release::prefix(kafka).map(str::to_string)
     }
+
+    /// Strimzi's release precedes `-kafka-` in its images' tags.
+    fn image_operator_release(&self, mode: &Mode, image: &ImageRef<'_>) -> Option<String> {
+        let (strimzi, _) = image
+            .tag
+            .filter(|_| *mode == STRIMZI)?
+            .rsplit_once("-kafka-")?;
+        Release::prefix(strimzi).map(str::to_string)
+    }
 }
 
 static INFO: BlueprintInfo = BlueprintInfo {

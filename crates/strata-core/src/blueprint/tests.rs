@@ -996,6 +996,17 @@ fn operator_modes_carry_extra_volumes_or_refuse_them() {
         container["volumeMounts"],
         serde_json::json!([{ "name": "backups", "mountPath": "/backups" }])
     );
+    // The log sidecar the operator would add, named with its security
+    // context, and counted by `plan` beside each server.
+    let log = &installation["templates"]["podTemplates"][0]["spec"]["containers"][1];
+    assert_eq!(log["name"], "clickhouse-log");
+    assert_eq!(log["securityContext"]["allowPrivilegeEscalation"], false);
+    let servers = |line: &str| platform(line).unwrap().services[0].footprint()[0].resources;
+    let with_logs = servers(
+        "      ch: { blueprint: clickhouse, mode: altinity, volumes: [{ name: logs, size: 1Gi, mountPath: /var/log/clickhouse-server }] }\n",
+    );
+    let without = servers("      ch: { blueprint: clickhouse, mode: altinity }\n");
+    assert_eq!(with_logs, without.plus(clickhouse::LOG_SIZE.resources()));
     // Strimzi makes the broker pods: it would never see the volume.
     let errors = codes(
         "      kafka: { blueprint: kafka, mode: strimzi, volumes: [{ name: logs, size: 1Gi, mountPath: /logs }] }\n",
@@ -2924,9 +2935,15 @@ fn a_kafka_release_the_chosen_strimzi_does_not_run_is_refused_at_its_line() {
         refused[0].starts_with("unsupported-version platform.yaml:6:"),
         "{refused:?}"
     );
-    // The image's Kafka release is checked the same way.
-    let image = "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:0.44.0-kafka-3.8.1\" }\n";
+    // The image's Kafka release is checked the same way, and its Strimzi
+    // release against the platform's.
+    let image = "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:1.2.0-kafka-3.8.1\" }\n";
     assert_eq!(codes(image), [at("unsupported-version", image, "\"quay")]);
+    let older = "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:0.51.0-kafka-4.2.0\" }\n";
+    assert_eq!(codes(older), [at("conflicting-version", older, "\"quay")]);
+    let help = platform(older).unwrap_err()[0].help.clone().unwrap();
+    assert!(help.contains("tag the image for strimzi 1.2.0"), "{help}");
+    assert!(with_strimzi("0.51", older).is_ok());
 }
 
 #[test]

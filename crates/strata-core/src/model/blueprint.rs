@@ -68,6 +68,14 @@ pub trait Blueprint: Sync {
         image.tag.and_then(Release::prefix).map(str::to_string)
     }
 
+    /// The release of the mode's operator an image of `mode` is built for,
+    /// read from its tag (Strimzi's `1.2.0` of `1.2.0-kafka-4.3.1`);
+    /// `None` when its tags name none. `check` refuses an image of another
+    /// release than `operators.NAME.version` chooses.
+    fn image_operator_release(&self, _mode: &Mode, _image: &ImageRef<'_>) -> Option<String> {
+        None
+    }
+
     /// Whether clients of the service must authenticate: as its [`Auth`]
     /// says, unless an option switches it off (Redis's `auth: off`). `audit`
     /// reports the data stores that admit anyone.

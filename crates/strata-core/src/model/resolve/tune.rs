@@ -132,6 +132,28 @@ pub(super) fn tune(
         mode.operator_release(written)
             .or_else(|| mode.operator_release(None))
     });
+    if let (Some(operator), Some(image)) = (operator, &spec.image)
+        && let Some(built) = blueprint.image_operator_release(mode, &ImageRef::parse(&image.value))
+        && !operator.is(&built)
+    {
+        let name = mode.operator.unwrap_or_default();
+        errors.push(
+            error(
+                file,
+                "conflicting-version",
+                format!(
+                    "the image `{}` is built for {name} {built}, and the platform runs {name} {}",
+                    image.value, operator.release
+                ),
+                image.span,
+                "another operator release",
+            )
+            .help(format!(
+                "tag the image for {name} {} (`operators.{name}.version`), or set that version to {built}",
+                operator.release
+            )),
+        );
+    }
     let version = version(blueprint, mode, operator, spec, file, &mut errors);
     let databases = match &spec.databases {
         Some(list) if !takes(Key::Databases) => {
