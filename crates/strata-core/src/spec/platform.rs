@@ -170,6 +170,10 @@ record! {
         /// With `installed: true`, the namespace it runs in: only that
         /// namespace may reach the pods it runs on its ports.
         optional namespace: Name = "namespace",
+        /// The operator's release (`1.2`, `0.51.0`), for operators whose
+        /// resources follow it (`strimzi`: the API version and the Kafka
+        /// releases); the newest Strata knows by default.
+        optional version: String = "version",
     }
 }
 
