@@ -99,7 +99,8 @@ impl Crds {
             let relative = path.strip_prefix(dir).unwrap().display().to_string();
             let text = std::fs::read_to_string(&path).unwrap();
             let manifests = strata_core::lint::read(&SourceFile::new(&relative, text))
-                .unwrap_or_else(|e| panic!("{relative}: {e:?}"));
+                .unwrap_or_else(|e| panic!("{relative}: {e:?}"))
+                .manifests;
             let parts: Vec<&str> = relative.split('/').collect();
             let operator = parts[0].to_string();
             let release = (parts.len() > 2).then(|| parts[1].to_string());
