@@ -139,3 +139,39 @@ pub fn suggestion(word: &str, candidates: &[&str], noun: &str) -> String {
         ),
     }
 }
+/// The text of `bytes`, read from the file called `name`; an
+/// `invalid-utf8` error at the first byte that is not UTF-8, its line and
+/// column those of the text before it.
+///
+/// ```
+/// use strata_core::diag::source_from_bytes;
+/// assert!(source_from_bytes("ok.yaml", b"a: 1\n".to_vec()).is_ok());
+/// let error = source_from_bytes("bad.yaml", b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+/// assert_eq!(error.location().unwrap(), "bad.yaml:2:4");
+/// ```
+///
+/// # Errors
+/// Bytes that are not UTF-8.
+pub fn source_from_bytes(
+    name: impl Into<String>,
+    bytes: Vec<u8>,
+) -> Result<SourceFile, Diagnostic> {
+    let name = name.into();
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let bad = error.as_bytes()[at];
+            // The text before the bad byte is kept as is, so spans and
+            // locations into it hold.
+            let file =
+                SourceFile::new(name, String::from_utf8_lossy(error.as_bytes()).into_owned());
+            Err(Diagnostic::error(
+                "invalid-utf8",
+                format!("byte 0x{bad:02x} (offset {at}) is not UTF-8"),
+            )
+            .at(&file, Span::new(at, at), "not UTF-8")
+            .help("save the file as UTF-8 (a Latin-1 or UTF-16 file, or a binary, is no YAML Strata reads)"))
+        }
+    }
+}

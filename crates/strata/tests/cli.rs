@@ -283,6 +283,20 @@ fn a_problem_far_into_a_long_line_is_shown_at_its_column() {
 }
 
 #[test]
+fn bytes_that_are_not_utf8_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("platform.yaml");
+    std::fs::write(&spec, b"platform: demo\ndescription: caf\xe9\ntiers: []\n").unwrap();
+    for verb in ["check", "lint"] {
+        let output = strata().arg(verb).arg(&spec).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{verb}: {stderr}");
+        assert!(stderr.contains("invalid-utf8"), "{verb}: {stderr}");
+        assert!(stderr.contains("platform.yaml:2:17]"), "{verb}: {stderr}");
+    }
+}
+
+#[test]
 fn every_verb_has_examples_in_its_help() {
     for verb in ["check", "plan", "render", "graph", "schema"] {
         let output = strata().args([verb, "--help"]).output().unwrap();

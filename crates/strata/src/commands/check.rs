@@ -11,7 +11,7 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit> {
-    let file = read(&args.file)?;
+    let file = read(&args.file, printer)?;
     let doc = spec::parse(&file).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
     let environments: Vec<Option<String>> = match &args.env {
         Some(env) => vec![Some(env.clone())],

@@ -45,6 +45,12 @@ fn files(path: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> an
     Ok(())
 }
 
+/// The text of an input, or the exit after printing where it is not UTF-8.
+fn text(printer: &Printer, name: impl Into<String>, bytes: Vec<u8>) -> Result<SourceFile, Exit> {
+    strata_core::diag::source_from_bytes(name, bytes)
+        .map_err(|diagnostic| super::report_one(printer, &diagnostic))
+}
+
 pub(super) fn run(
     paths: &[PathBuf],
     report: &ReportArgs,
@@ -60,19 +66,19 @@ pub(super) fn run(
     let mut seen = HashSet::new();
     for path in paths {
         if path == Path::new("-") {
-            let mut text = String::new();
+            let mut bytes = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut text)
+                .read_to_end(&mut bytes)
                 .context("cannot read standard input")?;
-            sources.push(SourceFile::new("<stdin>", text));
+            sources.push(text(printer, "<stdin>", bytes)?);
             continue;
         }
         let mut found = Vec::new();
         files(path, &mut seen, &mut found)?;
         for file in found {
-            let text = std::fs::read_to_string(&file)
+            let bytes = std::fs::read(&file)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;
-            sources.push(SourceFile::new(file.display().to_string(), text));
+            sources.push(text(printer, file.display().to_string(), bytes)?);
         }
     }
     let mut manifests = Vec::new();

@@ -114,11 +114,23 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
     }
 }
 
-/// Reads and parses a spec file.
-pub(crate) fn read(path: &Path) -> anyhow::Result<SourceFile> {
-    let text = std::fs::read_to_string(path)
+/// Reads a spec file: text that is not UTF-8 is an error at its first bad
+/// byte.
+pub(crate) fn read(path: &Path, printer: &Printer) -> Result<SourceFile, Exit> {
+    let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the spec `{}`", path.display()))?;
-    Ok(SourceFile::new(path.display().to_string(), text))
+    strata_core::diag::source_from_bytes(path.display().to_string(), bytes)
+        .map_err(|diagnostic| report_one(printer, &diagnostic))
+}
+
+/// Prints one problem of a file; the [`Exit`] of a verb that met it.
+pub(crate) fn report_one(printer: &Printer, diagnostic: &Diagnostic) -> Exit {
+    printer.diagnostic(diagnostic);
+    printer.failure(&format!(
+        "1 problem found in {}",
+        diagnostic.file.as_ref().map_or("the input", |f| f.name())
+    ));
+    Exit::Reported
 }
 
 /// Prints problems and their count; the [`Exit`] of a verb whose spec has them.
@@ -145,7 +157,7 @@ pub(crate) fn load(
     env: Option<&str>,
     printer: &Printer,
 ) -> Result<(Document, Platform), Exit> {
-    let file = read(path)?;
+    let file = read(path, printer)?;
     let doc = spec::parse(&file).map_err(|diagnostics| report(printer, &file, &diagnostics))?;
     let platform = strata_core::resolve(&doc, env)
         .map_err(|diagnostics| report(printer, &file, &diagnostics))?;

@@ -47,11 +47,19 @@ impl Assets for SpecDirectory {
                 metadata.len()
             ));
         }
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         fs::File::open(&file)
-            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
             .map_err(|e| e.to_string())?;
-        Ok(text)
+        strata_core::diag::source_from_bytes(path, bytes)
+            .map(|source| source.text().to_string())
+            .map_err(|diagnostic| {
+                format!(
+                    "{} at {}",
+                    diagnostic.message,
+                    diagnostic.location().unwrap_or_default()
+                )
+            })
     }
 }
 
