@@ -189,6 +189,10 @@ Exit status: 0 when applied (and recorded), 1 otherwise.")]
         /// How waves are applied and waited for.
         #[command(flatten)]
         waves: WaveArgs,
+        /// How long a custom resource may wait for its operator's first
+        /// status before the operator is reported as not running.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        operator_grace: Duration,
         /// Apply only these tiers or services (comma-separated), with the
         /// namespaces and CRDs they need.
         #[arg(long, value_name = "NAMES", value_delimiter = ',')]
@@ -299,6 +303,10 @@ Examples:
         /// How waves are applied and waited for.
         #[command(flatten)]
         waves: WaveArgs,
+        /// How long a custom resource may wait for its operator's first
+        /// status before the operator is reported as not running.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        operator_grace: Duration,
         /// Take over fields that another field manager owns.
         #[arg(long)]
         force_conflicts: bool,

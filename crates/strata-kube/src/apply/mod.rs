@@ -47,6 +47,9 @@ pub struct ApplyOptions {
     pub timeout: Duration,
     /// Time between readiness checks.
     pub poll: Duration,
+    /// How long a custom resource of an operated kind may stay without any
+    /// status before its operator is reported as not running.
+    pub operator_grace: Duration,
     /// Requests in flight at once.
     pub concurrency: usize,
 }
@@ -60,6 +63,7 @@ impl Default for ApplyOptions {
             atomic: false,
             timeout: Duration::from_mins(5),
             poll: Duration::from_secs(2),
+            operator_grace: Duration::from_mins(1),
             concurrency: 8,
         }
     }

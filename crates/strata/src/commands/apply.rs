@@ -26,6 +26,8 @@ pub(super) struct Request {
     pub atomic: bool,
     /// `--force-conflicts`.
     pub force_conflicts: bool,
+    /// `--operator-grace`.
+    pub operator_grace: Duration,
 }
 
 fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
@@ -36,6 +38,7 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
         atomic: request.atomic,
         timeout: waves.timeout,
         poll: POLL,
+        operator_grace: request.operator_grace,
         concurrency: usize::from(waves.concurrency),
     }
 }
@@ -67,17 +70,11 @@ pub(super) fn rollback(
     revision: Option<u32>,
     cluster: &ClusterArgs,
     waves: &WaveArgs,
-    force_conflicts: bool,
+    request: &Request,
     printer: &Printer,
 ) -> Result<ExitStatus, Exit> {
     let target = target(spec, printer)?;
-    let request = Request {
-        selection: Selection::default(),
-        dry_run: false,
-        atomic: false,
-        force_conflicts,
-    };
-    let options = options(waves, &request);
+    let options = options(waves, request);
     let display = Display::new();
     let release = &target.release;
     let result = runtime()?.block_on(async {
