@@ -166,6 +166,18 @@ impl Fake {
         self.lock().logs.insert(pod.into(), text.into());
     }
 
+    /// Makes log requests of `pod` fail as when its node's kubelet does
+    /// not answer: the API server's 500 with the dial error.
+    pub(crate) fn kubelet_down(&self, pod: &str, node: &str) {
+        self.lock().log_failures.insert(
+            pod.into(),
+            (
+                500,
+                format!("Get \"https://{node}:10250/containerLogs/shop/{pod}/api\": dial tcp {node}:10250: connect: connection refused"),
+            ),
+        );
+    }
+
     /// The stored object `Kind/ns/name` (or `Kind/name`), without made-up status.
     pub(crate) fn get(&self, id: &str) -> Option<Value> {
         let state = self.lock();

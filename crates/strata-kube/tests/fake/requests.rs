@@ -169,6 +169,9 @@ pub(super) fn log(state: &mut State, target: &Target, name: &str) -> Reply {
         id: target.id(name),
         dry_run: false,
     });
+    if let Some((code, message)) = state.log_failures.get(name) {
+        return failure(*code, "InternalError", message);
+    }
     match state.logs.get(name) {
         Some(text) => (200, Value::Null, Some(text.clone())),
         None => failure(404, "NotFound", &format!("pods \"{name}\" not found")),

@@ -44,6 +44,8 @@ pub(super) struct State {
     pub(super) max_in_flight: usize,
     pub(super) version: u64,
     pub(super) logs: HashMap<String, String>,
+    /// Pods whose log requests fail, with the code and message.
+    pub(super) log_failures: HashMap<String, (u16, String)>,
     /// Discovery requests of its group a new CRD's kind stays unlisted for.
     pub(super) discovery_lag: usize,
     /// Kinds of new CRDs not listed yet, with the requests left.
