@@ -6,7 +6,10 @@
 //! merge patches (with a resourceVersion precondition), DELETE with
 //! cascading namespaces and optional delays, dry runs, pod logs, and RBAC
 //! for callers acting as a ServiceAccount (by impersonation).
-//! Workload status is made up on each GET from a per-object behaviour.
+//! Workload status is made up on each GET from a per-object behaviour. As
+//! on a real cluster, every new namespace gets what the controllers put in
+//! each (`kube-root-ca.crt`, the `default` ServiceAccount; more on
+//! OpenShift), written by their field managers.
 //!
 //! This module is what tests use: set behaviours up, look at what is stored
 //! and which calls were made. The server itself is in its parts: `routing`
@@ -31,8 +34,8 @@ use serde_json::Value;
 use strata_kube::Cluster;
 
 pub(crate) use status::Behavior;
+use store::State;
 pub(crate) use store::id_of;
-use store::{State, Stored};
 
 /// One request, as the engine made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,14 +154,13 @@ impl Fake {
         let def = state.def_of(&value).expect("a known kind");
         let key = store::key_of(&def, &value);
         state.stamp(&mut value, manager, "Update");
-        state.objects.insert(
-            key,
-            Stored {
-                value,
-                manager: manager.into(),
-                deleting: None,
-            },
-        );
+        state.put(key, value, manager.into());
+    }
+
+    /// Makes the cluster an OpenShift one: every new namespace also gets
+    /// `openshift-service-ca.crt` and the image pullers' RoleBinding.
+    pub(crate) fn openshift(&self) {
+        self.lock().openshift = true;
     }
 
     /// Sets the log text of a pod.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Call;
 use super::fields::{conflicts, fold_string_data, immutable_change, merge};
 use super::routing::{Parsed, Reply, failure};
-use super::store::{Key, KindDef, State, Stored, id_of};
+use super::store::{Key, KindDef, State, id_of};
 
 /// The kind and namespace a request is about.
 pub(super) struct Target {
@@ -249,14 +249,7 @@ pub(super) fn create(
     let manager = manager(q);
     state.stamp(&mut value, &manager, "Update");
     if !dry_run {
-        state.objects.insert(
-            k,
-            Stored {
-                value: value.clone(),
-                manager,
-                deleting: None,
-            },
-        );
+        state.put(k, value.clone(), manager);
     }
     (201, value, None)
 }
@@ -380,14 +373,7 @@ pub(super) fn apply(
         if value["kind"] == "CustomResourceDefinition" {
             state.register_crd(&value);
         }
-        state.objects.insert(
-            k.clone(),
-            Stored {
-                value: value.clone(),
-                manager: owner,
-                deleting: None,
-            },
-        );
+        state.put(k.clone(), value.clone(), owner);
         let stored = &state.objects[&k];
         let polls = state.polls.get(&target.id(name)).copied().unwrap_or(0);
         return (200, state.view(stored, polls), None);

@@ -50,6 +50,8 @@ pub(super) struct State {
     pub(super) discovery_lag: usize,
     /// Kinds of new CRDs not listed yet, with the requests left.
     pub(super) lagging: Vec<(KindDef, usize)>,
+    /// Whether the cluster is OpenShift, which puts more in every namespace.
+    pub(super) openshift: bool,
 }
 
 const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
@@ -234,6 +236,71 @@ impl State {
             } else {
                 self.kinds.push(def);
             }
+        }
+    }
+
+    /// Stores `value` (of kind `def`) as `manager` wrote it; a new
+    /// namespace gets what the cluster's controllers put in every one.
+    pub(super) fn put(&mut self, key: Key, value: Value, manager: String) {
+        let new_namespace = value["kind"] == "Namespace" && !self.objects.contains_key(&key);
+        self.objects.insert(
+            key.clone(),
+            Stored {
+                value,
+                manager,
+                deleting: None,
+            },
+        );
+        if new_namespace {
+            self.populate(&key.3);
+        }
+    }
+
+    /// What a real cluster's controllers put in every namespace, as they
+    /// write it: `kube-root-ca.crt` and the `default` ServiceAccount by
+    /// kube-controller-manager; on OpenShift, `openshift-service-ca.crt`
+    /// (its CA bundle injected by the service CA operator) and the
+    /// image pullers' RoleBinding.
+    fn populate(&mut self, ns: &str) {
+        let mut made = vec![
+            (
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": ns}, "data": {"ca.crt": "-----BEGIN CERTIFICATE-----"}}),
+                vec!["kube-controller-manager"],
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}}),
+                vec!["kube-controller-manager"],
+            ),
+        ];
+        if self.openshift {
+            made.push((
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "openshift-service-ca.crt", "namespace": ns,
+                    "annotations": {"service.beta.openshift.io/inject-cabundle": "true"}}, "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----"}}),
+                vec!["kube-controller-manager", "service-ca-operator"],
+            ));
+            made.push((
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "system:image-pullers", "namespace": ns},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:image-puller"},
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": format!("system:serviceaccounts:{ns}")}]}),
+                vec!["openshift-controller-manager"],
+            ));
+        }
+        for (mut value, managers) in made {
+            let def = self.def_of(&value).expect("a built-in kind");
+            let key = key_of(&def, &value);
+            self.stamp(&mut value, managers[0], "Update");
+            value["metadata"]["managedFields"] = managers
+                .iter()
+                .map(|m| json!({"manager": m, "operation": "Update"}))
+                .collect();
+            self.objects.insert(
+                key,
+                Stored {
+                    value,
+                    manager: managers[0].into(),
+                    deleting: None,
+                },
+            );
         }
     }
 
