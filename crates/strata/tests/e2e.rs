@@ -301,3 +301,65 @@ fn every_verb(kubeconfig: &Path) {
     let out = suite.strata(&["history", "--env", "idle"]);
     assert!(text(&out).1.contains("no revisions"), "{}", text(&out).1);
 }
+
+/// `apply --dry-run` against a server holding Strimzi 0.51's CRDs: the
+/// server's deprecation warning is shown, refusals of two waves are both
+/// reported with the notes on what could not be checked, and it never
+/// says to run the same command again to resume.
+#[test]
+fn a_dry_run_tells_everything() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let fake = loopback::Fake::new();
+    fake.install_crds(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/crds/strimzi/0.51.0/040-Crd-kafka.yaml"),
+    );
+    let port = loopback::serve(fake);
+    loopback::write_kubeconfig(&kubeconfig, port, None);
+    std::fs::write(
+        dir.path().join("kafka.yaml"),
+        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: { name: events, namespace: dry }\nspec: {}\n---\napiVersion: example.com/v1\nkind: Cache\nmetadata: { name: early, namespace: dry }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("late.yaml"),
+        "apiVersion: example.com/v1\nkind: Queue\nmetadata: { name: late, namespace: dry }\n",
+    )
+    .unwrap();
+    let spec = dir.path().join("platform.yaml");
+    std::fs::write(
+        &spec,
+        "platform: dry\nnamespace: dry\ntiers:\n  - name: data\n    manifests: [kafka.yaml]\n  - name: apps\n    after: [data]\n    manifests: [late.yaml]\n    services:\n      web: { image: nginxinc/nginx-unprivileged:1.27, ports: { http: 8080 } }\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("strata")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .arg("apply")
+        .arg(&spec)
+        .args(["--dry-run", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Kafka/dry/events: the API server warns:") && err.contains("deprecated"),
+        "{err}"
+    );
+    assert!(
+        err.contains("dry run failed: the API server refused 2 objects"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Cache/dry/early") && err.contains("Queue/dry/late"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: ") && err.contains("not checked"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(!err.contains("run the same command again"), "{err}");
+}

@@ -19,6 +19,9 @@ pub enum Cause {
     /// The server refused an object (conflict, invalid, forbidden…).
     #[error(transparent)]
     Refused(ClusterError),
+    /// A dry run: every object the server refused, across all waves.
+    #[error("the API server refused {} objects:{}", .0.len(), one_per_line(.0))]
+    Refusals(Vec<ClusterError>),
     /// Objects were not ready when the step's timeout passed.
     #[error("not ready after {}s", .0.as_secs())]
     Timeout(Duration),
@@ -34,6 +37,15 @@ pub enum Cause {
         /// What it reported.
         reason: String,
     },
+}
+
+/// Each refusal on a line of its own, indented under the first.
+fn one_per_line(errors: &[ClusterError]) -> String {
+    errors.iter().fold(String::new(), |mut text, e| {
+        text.push_str("\n    ");
+        text.push_str(&e.to_string());
+        text
+    })
 }
 
 /// A failed apply: where it stopped, what is and is not applied, and why.
@@ -53,6 +65,10 @@ pub struct Failure {
     pub pods: Vec<PodReport>,
     /// With `--atomic`: what the rollback did.
     pub rollback: Option<Rollback>,
+    /// Notes so far (objects a dry run could not check, and why).
+    pub notes: Vec<String>,
+    /// What the API server warned about so far.
+    pub warnings: Vec<(ObjectId, String)>,
 }
 
 /// What `--atomic` did after a failure.
@@ -93,5 +109,7 @@ pub(super) fn fail(
         not_ready: Vec::new(),
         pods: Vec::new(),
         rollback: None,
+        notes: done.notes.clone(),
+        warnings: done.warnings.clone(),
     })
 }

@@ -82,6 +82,9 @@ pub struct Applied {
     pub pruned: Removed,
     /// Things a dry run could not check, and similar remarks.
     pub notes: Vec<String>,
+    /// What the API server warned about while applying (deprecated API
+    /// versions and the like), each once.
+    pub warnings: Vec<(ObjectId, String)>,
 }
 
 /// Why `apply` stopped.
@@ -342,6 +345,7 @@ async fn run(
         .collect();
     let secrets = Secrets::of(set, objects, options);
     let mut secrets_done = false;
+    let mut dry_refusals: Vec<ClusterError> = Vec::new();
     for step in &steps {
         if step.kind != StepKind::Setup && !secrets_done {
             secrets_done = true;
@@ -368,7 +372,8 @@ async fn run(
                 .buffered(options.concurrency.max(1))
                 .collect()
                 .await;
-            let mut refused = None;
+            done.warnings.extend(cluster.take_warnings());
+            let mut refused = Vec::new();
             for (object, result) in results {
                 let id = ObjectId::of(&object.value);
                 match result {
@@ -397,13 +402,20 @@ async fn run(
                         done.notes
                             .push(format!("{id}: not checked, its CRD is not installed yet"));
                     }
-                    Err(e) => {
-                        refused.get_or_insert(e);
-                    }
+                    Err(e) => refused.push(e),
                 }
             }
-            if let Some(e) = refused {
-                return Err(fail(step.label(), Cause::Refused(e), objects, done));
+            // A dry run checks every wave and reports every refusal at
+            // the end; a real apply stops at the first.
+            if options.dry_run {
+                dry_refusals.extend(refused);
+            } else if !refused.is_empty() {
+                return Err(fail(
+                    step.label(),
+                    Cause::Refused(refused.swap_remove(0)),
+                    objects,
+                    done,
+                ));
             }
         }
         if options.dry_run {
@@ -428,7 +440,21 @@ async fn run(
             .await
             .map_err(|cause| fail("secrets".into(), cause, objects, done))?;
     }
-    Ok(())
+    match dry_refusals.len() {
+        0 => Ok(()),
+        1 => Err(fail(
+            "dry run".into(),
+            Cause::Refused(dry_refusals.swap_remove(0)),
+            objects,
+            done,
+        )),
+        _ => Err(fail(
+            "dry run".into(),
+            Cause::Refusals(dry_refusals),
+            objects,
+            done,
+        )),
+    }
 }
 
 /// Applies one object. One of a kind this run defines is applied again while

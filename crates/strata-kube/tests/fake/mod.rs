@@ -89,7 +89,25 @@ impl Fake {
                 kind: kind.into(),
                 plural: format!("{}s", kind.to_lowercase()),
                 namespaced,
+                deprecation: None,
             });
+        }
+    }
+
+    /// Installs the CRDs of a YAML file (an operator's, from
+    /// `testdata/crds`) as `kubectl apply` would: stored, and their served
+    /// versions listed in discovery, deprecated ones sending their warning.
+    pub(crate) fn install_crds(&self, path: &std::path::Path) {
+        let text = std::fs::read_to_string(path).expect("a CRD file");
+        let file = strata_core::source::SourceFile::new(path.display().to_string(), text);
+        let docs = strata_core::spec::yaml::parse_all(&file).expect("YAML");
+        for doc in docs {
+            let crd = doc.to_json();
+            if crd["kind"] != "CustomResourceDefinition" {
+                continue;
+            }
+            self.lock().register_crd(&crd);
+            self.insert(crd, "kubectl");
         }
     }
 

@@ -324,6 +324,10 @@ pub(super) fn apply(
         id: target.id(name),
         dry_run,
     });
+    // A deprecated version is warned about on every request, answered or not.
+    if let Some(warning) = &def.deprecation {
+        state.warnings.push(warning.clone());
+    }
     if def.namespaced && !state.namespace_exists(ns) {
         return failure(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
     }

@@ -17,6 +17,9 @@ pub(super) struct KindDef {
     pub(super) kind: String,
     pub(super) plural: String,
     pub(super) namespaced: bool,
+    /// The warning the server sends with each request of a deprecated
+    /// version, as a CRD's `deprecationWarning` (or the default text).
+    pub(super) deprecation: Option<String>,
 }
 
 /// An object held, with its one field manager.
@@ -52,6 +55,8 @@ pub(super) struct State {
     pub(super) lagging: Vec<(KindDef, usize)>,
     /// Whether the cluster is OpenShift, which puts more in every namespace.
     pub(super) openshift: bool,
+    /// Warnings of the request being answered, sent as `Warning` headers.
+    pub(super) warnings: Vec<String>,
 }
 
 const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
@@ -183,6 +188,7 @@ impl State {
                     kind: (*k).into(),
                     plural: (*p).into(),
                     namespaced: *n,
+                    deprecation: None,
                 })
                 .collect(),
             ..State::default()
@@ -221,12 +227,25 @@ impl State {
     pub(super) fn register_crd(&mut self, crd: &Value) {
         let spec = &crd["spec"];
         for version in spec["versions"].as_array().into_iter().flatten() {
+            if version["served"] == false {
+                continue;
+            }
+            let group = spec["group"].as_str().unwrap_or("");
+            let name = version["name"].as_str().unwrap_or("");
+            let kind = spec["names"]["kind"].as_str().unwrap_or("");
+            let deprecation = (version["deprecated"] == true).then(|| {
+                version["deprecationWarning"].as_str().map_or_else(
+                    || format!("{group}/{name} {kind} is deprecated"),
+                    str::to_string,
+                )
+            });
             let def = KindDef {
-                group: spec["group"].as_str().unwrap_or("").into(),
-                version: version["name"].as_str().unwrap_or("").into(),
-                kind: spec["names"]["kind"].as_str().unwrap_or("").into(),
+                group: group.into(),
+                version: name.into(),
+                kind: kind.into(),
                 plural: spec["names"]["plural"].as_str().unwrap_or("").into(),
                 namespaced: spec["scope"] != "Cluster",
+                deprecation,
             };
             self.kinds.retain(|d| {
                 !(d.group == def.group && d.version == def.version && d.kind == def.kind)

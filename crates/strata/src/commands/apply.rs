@@ -117,6 +117,7 @@ fn conclude(
 ) -> ExitStatus {
     match result {
         Ok(done) => {
+            print_warnings(&done.warnings, printer);
             for note in &done.notes {
                 printer.note(note);
             }
@@ -149,13 +150,21 @@ fn conclude(
             ExitStatus::Success
         }
         Err(ApplyError::Failed(failure)) => {
-            print_failure(&failure, printer);
+            print_warnings(&failure.warnings, printer);
+            print_failure(&failure, dry_run, printer);
             ExitStatus::Failure
         }
         Err(other) => {
             printer.failure(&other.to_string());
             ExitStatus::Failure
         }
+    }
+}
+
+/// The API server's warnings (deprecated API versions…), one line each.
+fn print_warnings(warnings: &[(strata_kube::ObjectId, String)], printer: &Printer) {
+    for (id, warning) in warnings {
+        printer.warning(&format!("{id}: the API server warns: {warning}"));
     }
 }
 
@@ -177,9 +186,12 @@ fn list(ids: &[strata_kube::ObjectId]) -> String {
     text.join(", ")
 }
 
-fn print_failure(failure: &Failure, printer: &Printer) {
+fn print_failure(failure: &Failure, dry_run: bool, printer: &Printer) {
     printer.failure(&format!("{} failed: {}", failure.step, failure.cause));
     let mut out = String::new();
+    for note in &failure.notes {
+        out.push_str(&format!("  note: {note}\n"));
+    }
     for (id, reason) in &failure.not_ready {
         out.push_str(&format!("  not ready: {id}: {reason}\n"));
     }
@@ -192,17 +204,25 @@ fn print_failure(failure: &Failure, printer: &Printer) {
             out.push_str(&format!("    event {event}\n"));
         }
     }
+    let (applied, not_applied) = if dry_run {
+        ("accepted", "refused or not checked")
+    } else {
+        ("applied", "not applied")
+    };
     out.push_str(&format!(
-        "  applied ({}): {}\n",
+        "  {applied} ({}): {}\n",
         failure.applied.len(),
         list(&failure.applied)
     ));
     out.push_str(&format!(
-        "  not applied ({}): {}\n",
+        "  {not_applied} ({}): {}\n",
         failure.not_applied.len(),
         list(&failure.not_applied)
     ));
     match &failure.rollback {
+        None if dry_run => out.push_str(
+            "  dry run: every wave was checked and nothing was changed; fix what was refused and check again\n",
+        ),
         None => out.push_str(
             "  nothing was pruned and no revision was recorded; fix the cause and run the same command again to resume\n",
         ),
