@@ -415,6 +415,21 @@ impl Cluster {
         }
     }
 
+    /// Asks for deletion leaving its dependents (a StatefulSet's pods) in
+    /// place, as `kubectl delete --cascade=orphan`; false when already gone.
+    pub async fn delete_orphaning(&self, id: &ObjectId) -> Result<bool, ClusterError> {
+        let api = self.api(id).await?;
+        let params = DeleteParams {
+            propagation_policy: Some(kube::api::PropagationPolicy::Orphan),
+            ..DeleteParams::default()
+        };
+        match api.delete(&id.name, &params).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(id, e)),
+        }
+    }
+
     /// Objects of a kind in `namespace` (every namespace when empty and the
     /// kind is namespaced) matching `labels` (`k=v,k2=v2`, or empty). A
     /// cluster-scoped kind has none in a namespace.

@@ -209,6 +209,10 @@ Exit status: 0 when applied (and recorded), 1 otherwise.")]
         /// Take over fields that another field manager owns.
         #[arg(long)]
         force_conflicts: bool,
+        /// Recreate a StatefulSet whose claim templates changed, keeping its
+        /// pods and claims (delete with --cascade=orphan, then create).
+        #[arg(long)]
+        recreate: bool,
     },
     /// Show each workload in the cluster by tier and wave: replicas, restarts, age, conditions.
     #[command(after_help = "\

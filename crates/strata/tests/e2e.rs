@@ -363,3 +363,51 @@ fn a_dry_run_tells_everything() {
     assert!(err.contains("nothing was changed"), "{err}");
     assert!(!err.contains("run the same command again"), "{err}");
 }
+
+/// A claim template that changes: named, no prompt without a terminal,
+/// and `--recreate` applies it over the kept pods and claims.
+#[test]
+fn a_changed_claim_template_is_recreated_only_when_asked() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let port = loopback::serve(loopback::Fake::new());
+    loopback::write_kubeconfig(&kubeconfig, port, None);
+    let spec = dir.path().join("platform.yaml");
+    let write = |size: &str| {
+        std::fs::write(
+            &spec,
+            format!("platform: disk\nnamespace: disk\ntiers:\n  - name: data\n    services:\n      db: {{ kind: stateful, image: postgres:16.4, ports: {{ pg: 5432 }}, storage: {size} }}\n"),
+        )
+        .unwrap();
+    };
+    let apply = |extra: &[&str]| {
+        Command::cargo_bin("strata")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .arg("apply")
+            .arg(&spec)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    write("1Gi");
+    let out = apply(&[]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    write("5Gi");
+    let out = apply(&[]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("StatefulSet/disk/db: spec.volumeClaimTemplates cannot change once created")
+            && err.contains("--recreate"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("[y/N]"),
+        "no prompt without a terminal: {err}"
+    );
+    let out = apply(&["--recreate"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+}

@@ -11,6 +11,7 @@ use super::Applied;
 use super::pods::PodReport;
 use super::secrets::{MissingPullSecret, missing_pull_secrets};
 use crate::cluster::{ClusterError, ObjectId};
+use crate::immutable::Remedy;
 use crate::prune::Removed;
 
 /// Why a step failed.
@@ -22,6 +23,17 @@ pub enum Cause {
     /// A dry run: every object the server refused, across all waves.
     #[error("the API server refused {} objects:{}", .0.len(), one_per_line(.0))]
     Refusals(Vec<ClusterError>),
+    /// The new render changes fields the API server keeps as they were
+    /// created; nothing of the step after it was applied.
+    #[error("{id}: {} cannot change once created; {}", fields.join(", "), way_out(remedy))]
+    Immutable {
+        /// The object.
+        id: ObjectId,
+        /// The fields changed, `spec.volumeClaimTemplates`.
+        fields: Vec<String>,
+        /// The way past it.
+        remedy: Remedy,
+    },
     /// Objects were not ready when the step's timeout passed.
     #[error("not ready after {}s", .0.as_secs())]
     Timeout(Duration),
@@ -37,6 +49,17 @@ pub enum Cause {
         /// What it reported.
         reason: String,
     },
+}
+
+/// What to do about an immutable change.
+fn way_out(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::RecreateKeepingPods => "apply again with --recreate to delete it with --cascade=orphan and create it anew (its pods and claims are kept)".into(),
+        Remedy::Commands { commands, cost } => format!(
+            "run `{}` ({cost}), then apply again",
+            commands.join(" && ")
+        ),
+    }
 }
 
 /// Each refusal on a line of its own, indented under the first.

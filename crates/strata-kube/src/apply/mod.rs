@@ -17,6 +17,7 @@ use strata_core::render::{Object, RenderedSet};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::immutable;
 use crate::inventory::{self, InventoryError, Release};
 use crate::progress::{Event, Progress};
 use crate::prune::{self, ObjectToRemove, RemovalError, RemovalOptions, Removed};
@@ -34,6 +35,10 @@ pub use secrets::MissingPullSecret;
 
 /// How an apply behaves.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is one of apply's independent command-line switches"
+)]
 pub struct ApplyOptions {
     /// `--only` / `--skip`.
     pub selection: Selection,
@@ -43,6 +48,9 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// When a step fails, re-apply the previous revision.
     pub atomic: bool,
+    /// A StatefulSet whose immutable fields (claim templates) change is
+    /// deleted with its pods and claims left in place, and created again.
+    pub recreate: bool,
     /// Longest wait for one step to become ready.
     pub timeout: Duration,
     /// Time between readiness checks.
@@ -61,6 +69,7 @@ impl Default for ApplyOptions {
             force_conflicts: false,
             dry_run: false,
             atomic: false,
+            recreate: false,
             timeout: Duration::from_mins(5),
             poll: Duration::from_secs(2),
             operator_grace: Duration::from_mins(1),
@@ -410,12 +419,8 @@ async fn run(
             if options.dry_run {
                 dry_refusals.extend(refused);
             } else if !refused.is_empty() {
-                return Err(fail(
-                    step.label(),
-                    Cause::Refused(refused.swap_remove(0)),
-                    objects,
-                    done,
-                ));
+                let cause = immutable_or(cluster, objects, refused.swap_remove(0)).await;
+                return Err(fail(step.label(), cause, objects, done));
             }
         }
         if options.dry_run {
@@ -457,6 +462,30 @@ async fn run(
     }
 }
 
+/// A refusal as what it is: a change of immutable fields, named, with the
+/// way past it; otherwise the server's refusal as it came.
+async fn immutable_or(cluster: &Cluster, objects: &[&Object], error: ClusterError) -> Cause {
+    let ClusterError::Api { id, code: 422, .. } = &error else {
+        return Cause::Refused(error);
+    };
+    let Some(object) = objects.iter().find(|o| ObjectId::of(&o.value) == **id) else {
+        return Cause::Refused(error);
+    };
+    let Ok(Some(live)) = cluster.get(id).await else {
+        return Cause::Refused(error);
+    };
+    let fields = immutable::forbidden_changes(&live, &object.value);
+    if fields.is_empty() {
+        return Cause::Refused(error);
+    }
+    let id = (**id).clone();
+    Cause::Immutable {
+        remedy: immutable::remedy(&id, &fields),
+        id,
+        fields,
+    }
+}
+
 /// Applies one object. One of a kind this run defines is applied again while
 /// discovery does not list the kind yet, and a Job whose pod template
 /// changed is replaced.
@@ -491,7 +520,41 @@ async fn apply_object(
     {
         result = replace_job(cluster, object, options).await;
     }
+    // With --recreate, a StatefulSet whose claim templates change is
+    // created anew over its pods and claims.
+    if object.kind() == kind::STATEFUL_SET
+        && options.recreate
+        && !options.dry_run
+        && matches!(&result, Err(ClusterError::Api { code: 422, .. }))
+    {
+        let id = ObjectId::of(&object.value);
+        if let Some(live) = cluster.get(&id).await?
+            && let fields = immutable::forbidden_changes(&live, &object.value)
+            && !fields.is_empty()
+            && immutable::remedy(&id, &fields) == immutable::Remedy::RecreateKeepingPods
+        {
+            result = recreate_keeping_pods(cluster, object, options).await;
+        }
+    }
     result
+}
+
+/// Deletes a StatefulSet leaving its pods and claims, waits until it is
+/// gone, and applies it again: the new one adopts the pods.
+async fn recreate_keeping_pods(
+    cluster: &Cluster,
+    object: &Object,
+    options: &ApplyOptions,
+) -> Result<Value, ClusterError> {
+    let id = ObjectId::of(&object.value);
+    cluster.delete_orphaning(&id).await?;
+    let deadline = Instant::now() + options.timeout;
+    while cluster.get(&id).await?.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(options.poll).await;
+    }
+    cluster
+        .apply(&object.value, options.force_conflicts, false)
+        .await
 }
 
 /// Deletes a Job, waits until it is gone, and applies it again.

@@ -359,7 +359,7 @@ pub(super) fn apply(
                 }
             }
             if let Some(message) = immutable_change(&stored.value, &applied) {
-                return failure(422, "Invalid", message);
+                return failure(422, "Invalid", &message);
             }
             let mut value = stored.value.clone();
             let spec_before = value["spec"].clone();
@@ -387,7 +387,15 @@ pub(super) fn apply(
 
 /// Deletes an object: at once, or marked and gone after the GETs the test
 /// set; refused when the test says so.
-pub(super) fn delete(state: &mut State, target: &Target, name: &str, dry_run: bool) -> Reply {
+pub(super) fn delete(
+    state: &mut State,
+    target: &Target,
+    name: &str,
+    body: &[u8],
+    dry_run: bool,
+) -> Reply {
+    let orphan = serde_json::from_slice::<Value>(body)
+        .is_ok_and(|options| options["propagationPolicy"] == "Orphan");
     state.calls.push(Call {
         verb: "delete",
         id: target.id(name),
@@ -418,6 +426,7 @@ pub(super) fn delete(state: &mut State, target: &Target, name: &str, dry_run: bo
     } else {
         let value = state.objects[&k].value.clone();
         state.remove(&k);
+        state.collect_dependents(&value, orphan);
         (200, value, None)
     }
 }

@@ -205,7 +205,7 @@ fn route(
             requests::merge_patch(state, &target, name, &q, body, dry_run)
         }
         ("PATCH", Some(name)) => requests::apply(state, &target, name, &q, body, dry_run),
-        ("DELETE", Some(name)) => requests::delete(state, &target, name, dry_run),
+        ("DELETE", Some(name)) => requests::delete(state, &target, name, body, dry_run),
         _ => failure(405, "MethodNotAllowed", "not supported by the fake"),
     }
 }

@@ -323,6 +323,26 @@ impl State {
         }
     }
 
+    /// What the garbage collector does once `owner` is gone: deletes the
+    /// objects it owns, or with `orphan` only drops their reference to it.
+    pub(super) fn collect_dependents(&mut self, owner: &Value, orphan: bool) {
+        let uid = &owner["metadata"]["uid"];
+        let owned = |v: &Value| {
+            v["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == *uid))
+        };
+        if orphan {
+            for stored in self.objects.values_mut().filter(|s| owned(&s.value)) {
+                if let Some(refs) = stored.value["metadata"]["ownerReferences"].as_array_mut() {
+                    refs.retain(|r| r["uid"] != *uid);
+                }
+            }
+        } else {
+            self.objects.retain(|_, s| !owned(&s.value));
+        }
+    }
+
     /// Removes an object; a namespace takes what is in it along.
     pub(super) fn remove(&mut self, key: &Key) {
         if let Some(stored) = self.objects.remove(key)

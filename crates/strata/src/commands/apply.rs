@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use strata_kube::apply::{Failure, Rollback};
+use strata_kube::apply::{Cause, Failure, Rollback};
+use strata_kube::immutable::Remedy;
 use strata_kube::prune::Removed;
 use strata_kube::{Applied, ApplyError, ApplyOptions, Selection, inventory};
 
@@ -17,6 +18,10 @@ use crate::progress::Display;
 const POLL: Duration = Duration::from_secs(2);
 
 /// What `apply` was asked to do, beyond the spec and the cluster.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is one of apply's independent command-line switches"
+)]
 pub(super) struct Request {
     /// `--only` / `--skip`.
     pub selection: Selection,
@@ -28,6 +33,8 @@ pub(super) struct Request {
     pub force_conflicts: bool,
     /// `--operator-grace`.
     pub operator_grace: Duration,
+    /// `--recreate`.
+    pub recreate: bool,
 }
 
 fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
@@ -36,6 +43,7 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
         force_conflicts: request.force_conflicts,
         dry_run: request.dry_run,
         atomic: request.atomic,
+        recreate: request.recreate,
         timeout: waves.timeout,
         poll: POLL,
         operator_grace: request.operator_grace,
@@ -53,16 +61,52 @@ pub(super) fn run(
     let target = target(spec, printer)?;
     // Bad names are bad input: refused before the cluster is contacted.
     request.selection.check(&target.set)?;
-    let options = options(waves, request);
+    let mut options = options(waves, request);
     let display = Display::new();
     let result = runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
-        Ok::<_, anyhow::Error>(
-            strata_kube::apply(&cluster, &target.set, &target.release, &options, &display).await,
-        )
+        let mut result =
+            strata_kube::apply(&cluster, &target.set, &target.release, &options, &display).await;
+        // A StatefulSet whose claim templates changed: asked at a terminal,
+        // and applied again (it resumes) with --recreate when confirmed.
+        if let Err(ApplyError::Failed(failure)) = &result
+            && let Cause::Immutable {
+                id,
+                remedy: Remedy::RecreateKeepingPods,
+                ..
+            } = &failure.cause
+            && !options.recreate
+            && !options.dry_run
+            && confirm(&format!(
+                "{}\nrecreate {id} keeping its pods and claims (delete with --cascade=orphan, then create)? [y/N] ",
+                failure.cause
+            ))
+        {
+            options.recreate = true;
+            result =
+                strata_kube::apply(&cluster, &target.set, &target.release, &options, &display)
+                    .await;
+        }
+        Ok::<_, anyhow::Error>(result)
     })?;
     display.finish();
     Ok(conclude(result, request.dry_run, &target.release, printer))
+}
+
+/// Asks `question` at a terminal; false without one (never prompts in
+/// scripts or CI) or on anything but yes.
+fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
 pub(super) fn rollback(

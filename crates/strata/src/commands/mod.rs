@@ -66,6 +66,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             dry_run,
             atomic,
             force_conflicts,
+            recreate,
         } => apply::run(
             &spec,
             &cluster,
@@ -76,6 +77,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 atomic,
                 force_conflicts,
                 operator_grace,
+                recreate,
             },
             printer,
         ),
@@ -118,6 +120,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 atomic: false,
                 force_conflicts,
                 operator_grace,
+                recreate: false,
             },
             printer,
         ),
