@@ -155,7 +155,7 @@ pub fn is_waited_for(api_version: &str, kind: &str) -> bool {
 }
 
 /// True for kinds outside the built-in API groups.
-fn is_custom(api_version: &str) -> bool {
+pub(crate) fn is_custom(api_version: &str) -> bool {
     let group = group_of(api_version);
     group.contains('.') && !group.ends_with(".k8s.io")
 }

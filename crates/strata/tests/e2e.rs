@@ -315,16 +315,28 @@ fn a_dry_run_tells_everything() {
         &Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../testdata/crds/strimzi/0.51.0/040-Crd-kafka.yaml"),
     );
+    // Objects someone else manages, which the platform's conflict with:
+    // one in the first wave, one in the last.
+    fake.insert(
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dry"}}),
+        "kubectl",
+    );
+    for (name, wave) in [("early", "first"), ("late", "last")] {
+        fake.insert(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "dry"}, "data": {"wave": "theirs"}}),
+            &format!("helm-{wave}"),
+        );
+    }
     let port = loopback::serve(fake);
     loopback::write_kubeconfig(&kubeconfig, port, None);
     std::fs::write(
         dir.path().join("kafka.yaml"),
-        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: { name: events, namespace: dry }\nspec: {}\n---\napiVersion: example.com/v1\nkind: Cache\nmetadata: { name: early, namespace: dry }\n",
+        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: { name: events, namespace: dry }\nspec: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: early, namespace: dry }\ndata: { wave: ours }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: extra }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: extra }\n",
     )
     .unwrap();
     std::fs::write(
         dir.path().join("late.yaml"),
-        "apiVersion: example.com/v1\nkind: Queue\nmetadata: { name: late, namespace: dry }\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: late, namespace: dry }\ndata: { wave: ours }\n",
     )
     .unwrap();
     let spec = dir.path().join("platform.yaml");
@@ -353,11 +365,11 @@ fn a_dry_run_tells_everything() {
         "{err}"
     );
     assert!(
-        err.contains("Cache/dry/early") && err.contains("Queue/dry/late"),
+        err.contains("ConfigMap/dry/early") && err.contains("ConfigMap/dry/late"),
         "{err}"
     );
     assert!(
-        err.contains("note: ") && err.contains("not checked"),
+        err.contains("note: ConfigMap/extra/settings: not checked"),
         "{err}"
     );
     assert!(err.contains("nothing was changed"), "{err}");

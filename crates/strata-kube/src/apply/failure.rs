@@ -9,6 +9,7 @@ use strata_core::render::Object;
 
 use super::Applied;
 use super::pods::PodReport;
+use super::preflight::Missing;
 use super::secrets::{MissingPullSecret, missing_pull_secrets};
 use crate::cluster::{ClusterError, ObjectId};
 use crate::immutable::Remedy;
@@ -20,6 +21,10 @@ pub enum Cause {
     /// The server refused an object (conflict, invalid, forbidden…).
     #[error(transparent)]
     Refused(ClusterError),
+    /// What the platform needs from the cluster and does not find there;
+    /// nothing was applied.
+    #[error("the cluster lacks {} thing(s) the platform needs:{}", .0.len(), one_per_line(.0))]
+    Missing(Vec<Missing>),
     /// A dry run: every object the server refused, across all waves.
     #[error("the API server refused {} objects:{}", .0.len(), one_per_line(.0))]
     Refusals(Vec<ClusterError>),
@@ -62,8 +67,8 @@ fn way_out(remedy: &Remedy) -> String {
     }
 }
 
-/// Each refusal on a line of its own, indented under the first.
-fn one_per_line(errors: &[ClusterError]) -> String {
+/// Each item on a line of its own, indented under the first.
+fn one_per_line(errors: &[impl std::fmt::Display]) -> String {
     errors.iter().fold(String::new(), |mut text, e| {
         text.push_str("\n    ");
         text.push_str(&e.to_string());

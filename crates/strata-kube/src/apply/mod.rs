@@ -4,6 +4,7 @@
 
 mod failure;
 mod pods;
+mod preflight;
 mod secrets;
 mod wait;
 
@@ -31,6 +32,7 @@ use wait::wait;
 
 pub use failure::{Cause, Failure, Rollback};
 pub use pods::{PodReport, pod_problems, pod_selector};
+pub use preflight::Missing;
 pub use secrets::MissingPullSecret;
 
 /// How an apply behaves.
@@ -132,6 +134,20 @@ pub async fn apply(
     };
     let objects = with_home(set, options.selection.select(set), release);
     let mut done = Applied::default();
+    // What the platform needs from the cluster, before anything changes.
+    let missing = preflight::check(cluster, set, &objects)
+        .await
+        .map_err(|e| {
+            ApplyError::Failed(fail("preflight".into(), Cause::Refused(e), &objects, &done))
+        })?;
+    if !missing.is_empty() {
+        return Err(ApplyError::Failed(fail(
+            "preflight".into(),
+            Cause::Missing(missing),
+            &objects,
+            &done,
+        )));
+    }
     if let Err(mut failure) = run(cluster, set, &objects, options, progress, &mut done).await {
         if options.atomic && !options.dry_run {
             failure.rollback = Some(

@@ -61,6 +61,7 @@ pub(super) struct State {
 
 const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
     ("", "v1", "Namespace", "namespaces", false),
+    ("", "v1", "Node", "nodes", false),
     ("", "v1", "Secret", "secrets", true),
     ("", "v1", "ConfigMap", "configmaps", true),
     ("", "v1", "ServiceAccount", "serviceaccounts", true),
@@ -102,6 +103,13 @@ const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
         true,
     ),
     ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+    (
+        "networking.k8s.io",
+        "v1",
+        "IngressClass",
+        "ingressclasses",
+        false,
+    ),
     ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
     (
         "rbac.authorization.k8s.io",
