@@ -96,7 +96,7 @@ pub fn forbidden_changes(live: &Value, desired: &Value) -> Vec<String> {
 
 /// True when every value `desired` sets is what `live` has (maps compared
 /// key by key, lists item by item and of the same length).
-fn within(desired: &Value, live: &Value) -> bool {
+pub(crate) fn within(desired: &Value, live: &Value) -> bool {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) => d
             .iter()

@@ -13,7 +13,7 @@ use strata_core::render::{Object, RenderedSet, kind_rank};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
-use crate::inventory::PLATFORM_LABEL;
+use crate::inventory::{self, PLATFORM_LABEL};
 use crate::progress::{Event, Progress};
 use crate::steps::SETUP_KINDS;
 
@@ -128,11 +128,27 @@ pub struct RemovalOptions {
 pub async fn remove(
     cluster: &Cluster,
     objects: &[ObjectToRemove],
-    platform: &str,
+    owner: &Owner<'_>,
     options: RemovalOptions,
     progress: &dyn Progress,
 ) -> Result<Removed, RemovalError> {
+    let platform = owner.platform;
     let mut removed = Removed::default();
+    // Cluster-scoped objects other platforms' revisions still hold are kept.
+    let shared = if objects
+        .iter()
+        .any(|o| o.id.namespace.is_empty() && o.id.kind != kind::NAMESPACE)
+    {
+        match inventory::shared_holders(cluster, owner.platform, owner.environment).await {
+            Ok(holders) => Some(holders),
+            Err(inventory::InventoryError::Cluster(e)) => return Err(e.into()),
+            // A damaged revision of another platform: nothing can be
+            // known of what it holds, so nothing shared is deleted.
+            Err(_) => None,
+        }
+    } else {
+        Some(std::collections::BTreeMap::new())
+    };
     // A namespace is searched for the kinds people create and for every kind
     // the platform itself puts there (custom resources included).
     let mut kinds: Vec<(String, String)> = NAMESPACE_CONTENTS
@@ -148,7 +164,23 @@ pub async fn remove(
     for group in order(objects) {
         let mut deleting = Vec::new();
         for object in &group {
-            if let Some(reason) = reason_to_keep(cluster, object, platform, &kinds).await? {
+            let held = if object.id.namespace.is_empty() && object.id.kind != kind::NAMESPACE {
+                match &shared {
+                    Some(holders) => holders.get(&object.id).map(|who| {
+                        format!("shared: {} still holds it", who.join(", "))
+                    }),
+                    None => Some(
+                        "another platform's revision cannot be read, so whether it holds this is unknown".into(),
+                    ),
+                }
+            } else {
+                None
+            };
+            let reason = match held {
+                Some(reason) => Some(reason),
+                None => reason_to_keep(cluster, object, platform, &kinds).await?,
+            };
+            if let Some(reason) = reason {
                 progress.event(Event::Kept {
                     id: object.id.clone(),
                     reason: reason.clone(),
@@ -213,6 +245,15 @@ async fn wait_gone(
         left = still;
         tokio::time::sleep(options.poll).await;
     }
+}
+
+/// The release removing objects: its own revisions do not keep them.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    /// The platform.
+    pub platform: &'a str,
+    /// Its environment, if any.
+    pub environment: Option<&'a str>,
 }
 
 /// Kinds looked at in a namespace before deleting it: those people create.

@@ -23,7 +23,7 @@ pub enum Cause {
     Refused(ClusterError),
     /// What the platform needs from the cluster and does not find there;
     /// nothing was applied.
-    #[error("the cluster lacks {} thing(s) the platform needs:{}", .0.len(), one_per_line(.0))]
+    #[error("the cluster is not ready for the platform ({} problem(s)):{}", .0.len(), one_per_line(.0))]
     Missing(Vec<Missing>),
     /// A dry run: every object the server refused, across all waves.
     #[error("the API server refused {} objects:{}", .0.len(), one_per_line(.0))]

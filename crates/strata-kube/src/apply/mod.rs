@@ -197,7 +197,11 @@ async fn prune_gone(
         label: "prune".into(),
         objects: gone.len(),
     });
-    prune::remove(cluster, &gone, &after.platform, removal(options), progress)
+    let owner = prune::Owner {
+        platform: &after.platform,
+        environment: after.environment.as_deref(),
+    };
+    prune::remove(cluster, &gone, &owner, removal(options), progress)
         .await
         .map_err(ApplyError::Prune)
 }
@@ -325,15 +329,11 @@ async fn roll_back(
         .into_iter()
         .map(ObjectToRemove::of)
         .collect();
-    match prune::remove(
-        cluster,
-        &extra,
-        &release.platform,
-        removal(&options),
-        progress,
-    )
-    .await
-    {
+    let owner = prune::Owner {
+        platform: &release.platform,
+        environment: release.environment.as_deref(),
+    };
+    match prune::remove(cluster, &extra, &owner, removal(&options), progress).await {
         Ok(removed) => Rollback::Done {
             to: previous.number,
             recorded,

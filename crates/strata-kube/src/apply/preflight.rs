@@ -13,6 +13,8 @@ use strata_core::quantity::{Measure, Quantity};
 use strata_core::render::{Object, RenderedSet};
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::immutable::within;
+use crate::inventory::{self, InventoryError};
 use crate::readiness;
 use crate::steps::group_of;
 
@@ -318,8 +320,68 @@ pub(super) async fn check(
             missing.push(Missing { needed_by, ..found });
         }
     }
+    missing.extend(check_shared(cluster, set, objects).await?);
     missing.extend(check_room(cluster, set, objects).await?);
     Ok(missing)
+}
+
+/// Cluster-scoped objects another platform's latest revision also holds,
+/// defined differently there: applying would change them under it (or be
+/// refused, for fields fixed at creation). Reported by name and holder.
+async fn check_shared(
+    cluster: &Cluster,
+    set: &RenderedSet,
+    objects: &[&Object],
+) -> Result<Vec<Missing>, ClusterError> {
+    let shared: Vec<&&Object> = objects
+        .iter()
+        .filter(|o| o.namespace().is_empty() && o.kind() != kind::NAMESPACE)
+        .collect();
+    if shared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let holders =
+        match inventory::shared_holders(cluster, &set.platform, set.environment.as_deref()).await {
+            Ok(holders) => holders,
+            Err(InventoryError::Cluster(e)) => return Err(e),
+            // A damaged revision: reported when that platform is applied.
+            Err(_) => return Ok(Vec::new()),
+        };
+    let mut found = Vec::new();
+    for object in shared {
+        let id = ObjectId::of(&object.value);
+        let Some(who) = holders.get(&id) else {
+            continue;
+        };
+        let Some(live) = cluster.get(&id).await? else {
+            continue;
+        };
+        let fields = differing(&live, &object.value);
+        if !fields.is_empty() {
+            found.push(Missing {
+                what: format!("{id} is also rendered by {}, defined differently", who.join(", ")),
+                needed_by: Vec::new(),
+                hint: format!(
+                    "{} differ; render the same definition in every platform that shares it, or give this one a name of its own",
+                    fields.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// The top-level fields of `desired` (metadata aside) whose values `live`
+/// does not have.
+fn differing(live: &Value, desired: &Value) -> Vec<String> {
+    desired
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"))
+        .filter(|(k, v)| !within(v, &live[k.as_str()]))
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// `Some` when the cluster lacks `need`.
