@@ -297,7 +297,8 @@ impl Cluster {
         }
     }
 
-    /// Server-side apply of `value` as field manager `strata`; the object as
+    /// Server-side apply of `value` as field manager `strata`, with strict
+    /// field validation; the object as
     /// the server stored it (or would, with `dry_run`). The request is sent
     /// raw so that the API server's `Warning` headers can be kept.
     pub async fn apply(
@@ -315,7 +316,8 @@ impl Cluster {
         } else {
             Some(id.namespace.clone())
         };
-        let mut params = PatchParams::apply(FIELD_MANAGER);
+        // Strict: a field the server does not know is refused, never dropped.
+        let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
         if force {
             params = params.force();
         }

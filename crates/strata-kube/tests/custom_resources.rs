@@ -311,3 +311,31 @@ fn conforms(
         _ => {}
     }
 }
+
+/// Applied with strict field validation: a field the CRD's schema does not
+/// declare is refused, naming it, instead of being dropped by the server.
+#[tokio::test(start_paused = true)]
+async fn an_undeclared_field_of_a_custom_resource_is_refused_not_dropped() {
+    let fake = Fake::new();
+    fake.install_crds(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/crds/strimzi/1.2.0/043-Crd-kafkatopic.yaml"),
+    );
+    let mut set = shop();
+    set.objects.push(Object {
+        wave: 2,
+        tier: Some("apps".into()),
+        service: None,
+        value: json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic", "metadata": {"name": "orders", "namespace": "shop"},
+            "spec": {"partitions": 3, "replicas": 1, "retentionHours": 24}}),
+    });
+    fake.behave("KafkaTopic/shop/orders", Behavior::Ready);
+    let f = failure(apply_set(&fake.cluster(), &set).await);
+    let message = f.cause.to_string();
+    assert!(
+        message.contains("KafkaTopic/shop/orders")
+            && message.contains(".spec.retentionHours: field not declared in schema"),
+        "{message}"
+    );
+    assert!(fake.get("KafkaTopic/shop/orders").is_none());
+}

@@ -119,3 +119,43 @@ pub(super) fn fold_string_data(value: &mut Value) {
         }
     }
 }
+
+/// Paths of the fields of `value` its structural `schema` does not declare
+/// (`.spec.foo`), where the schema does not keep unknown fields; `metadata`,
+/// `apiVersion` and `kind` are the server's own.
+pub(super) fn undeclared(value: &Value, schema: &Value, path: &str, out: &mut Vec<String>) {
+    if schema["x-kubernetes-preserve-unknown-fields"] == true && schema.get("properties").is_none()
+    {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map {
+                if path.is_empty() && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                    continue;
+                }
+                let inner = &schema["properties"][key.as_str()];
+                if !inner.is_null() {
+                    undeclared(field, inner, &format!("{path}.{key}"), out);
+                } else if schema["additionalProperties"].is_object() {
+                    undeclared(
+                        field,
+                        &schema["additionalProperties"],
+                        &format!("{path}.{key}"),
+                        out,
+                    );
+                } else if schema["additionalProperties"] != true
+                    && schema["x-kubernetes-preserve-unknown-fields"] != true
+                {
+                    out.push(format!("{path}.{key}"));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                undeclared(item, &schema["items"], path, out);
+            }
+        }
+        _ => {}
+    }
+}

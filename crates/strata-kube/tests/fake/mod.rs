@@ -90,6 +90,7 @@ impl Fake {
                 plural: format!("{}s", kind.to_lowercase()),
                 namespaced,
                 deprecation: None,
+                schema: None,
             });
         }
     }

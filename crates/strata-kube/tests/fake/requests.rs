@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::Call;
-use super::fields::{conflicts, fold_string_data, immutable_change, merge};
+use super::fields::{conflicts, fold_string_data, immutable_change, merge, undeclared};
 use super::routing::{Parsed, Reply, failure};
 use super::store::{Key, KindDef, State, id_of};
 
@@ -330,6 +330,32 @@ pub(super) fn apply(
     }
     if def.namespaced && !state.namespace_exists(ns) {
         return failure(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
+    }
+    // Fields a CRD's schema does not declare: refused with strict field
+    // validation, else dropped with a warning, in the server's words.
+    if let Some(schema) = &def.schema {
+        let mut unknown = Vec::new();
+        undeclared(&patch, schema, "", &mut unknown);
+        if !unknown.is_empty() {
+            if q.get("fieldValidation").is_some_and(|v| v == "Strict") {
+                return failure(
+                    400,
+                    "BadRequest",
+                    &format!(
+                        "failed to create typed patch object ({ns}/{name}; {}/{}, Kind={}): {}: field not declared in schema",
+                        def.group,
+                        def.version,
+                        def.kind,
+                        unknown.join(", ")
+                    ),
+                );
+            }
+            state.warnings.extend(
+                unknown
+                    .iter()
+                    .map(|f| format!("unknown field \"{}\"", f.trim_start_matches('.'))),
+            );
+        }
     }
     let force = q.get("force").is_some_and(|v| v == "true");
     let mut applied = patch.clone();

@@ -20,6 +20,9 @@ pub(super) struct KindDef {
     /// The warning the server sends with each request of a deprecated
     /// version, as a CRD's `deprecationWarning` (or the default text).
     pub(super) deprecation: Option<String>,
+    /// The structural schema of a CRD's version, whose unknown fields the
+    /// server drops (or refuses, with strict field validation).
+    pub(super) schema: Option<Value>,
 }
 
 /// An object held, with its one field manager.
@@ -197,6 +200,7 @@ impl State {
                     plural: (*p).into(),
                     namespaced: *n,
                     deprecation: None,
+                    schema: None,
                 })
                 .collect(),
             ..State::default()
@@ -254,6 +258,9 @@ impl State {
                 plural: spec["names"]["plural"].as_str().unwrap_or("").into(),
                 namespaced: spec["scope"] != "Cluster",
                 deprecation,
+                schema: version["schema"]["openAPIV3Schema"]
+                    .is_object()
+                    .then(|| version["schema"]["openAPIV3Schema"].clone()),
             };
             self.kinds.retain(|d| {
                 !(d.group == def.group && d.version == def.version && d.kind == def.kind)
