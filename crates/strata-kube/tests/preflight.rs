@@ -140,3 +140,26 @@ async fn room_on_the_nodes_is_checked_against_the_requests() {
     fake.insert(node("worker-2", "8", "32Gi", None), "kubelet");
     apply_set(&fake.cluster(), &shop()).await.unwrap();
 }
+
+/// A caller whose role does not reach a StorageClass: preflight notes what
+/// it could not check and the apply goes on.
+#[tokio::test(start_paused = true)]
+async fn what_the_caller_may_not_read_is_noted_not_fatal() {
+    let fake = Fake::new();
+    fake.forbid_get("StorageClass/local-path");
+    let mut set = shop();
+    for object in &mut set.objects {
+        if object.key() == "StatefulSet/shop/db" {
+            object.value["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] =
+                json!("local-path");
+        }
+    }
+    let done = apply_set(&fake.cluster(), &set).await.unwrap();
+    assert!(
+        done.notes.iter().any(|n| n
+            .starts_with("preflight could not check StorageClass `local-path`: ")
+            && n.contains("forbidden")),
+        "{:?}",
+        done.notes
+    );
+}

@@ -135,11 +135,12 @@ pub async fn apply(
     let objects = with_home(set, options.selection.select(set), release);
     let mut done = Applied::default();
     // What the platform needs from the cluster, before anything changes.
-    let missing = preflight::check(cluster, set, &objects)
+    let (missing, unchecked) = preflight::check(cluster, set, &objects)
         .await
         .map_err(|e| {
             ApplyError::Failed(fail("preflight".into(), Cause::Refused(e), &objects, &done))
         })?;
+    done.notes.extend(unchecked);
     if !missing.is_empty() {
         return Err(ApplyError::Failed(fail(
             "preflight".into(),

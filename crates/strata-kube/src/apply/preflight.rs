@@ -65,6 +65,18 @@ enum Need {
 /// pods start.
 const IN_EVERY_NAMESPACE: &[&str] = &["kube-root-ca.crt", "openshift-service-ca.crt"];
 
+impl fmt::Display for Need {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Need::Class(_, kind, name) => write!(f, "{kind} `{name}`"),
+            Need::Kind(api_version, kind) => write!(f, "kind `{kind}` in `{api_version}`"),
+            Need::Reference(kind, namespace, name) => {
+                write!(f, "{kind} `{name}` in namespace `{namespace}`")
+            }
+        }
+    }
+}
+
 /// The pod spec of a workload, job, cron job or pod.
 fn pod_spec(value: &Value) -> Option<&Value> {
     let spec = match value["kind"].as_str()? {
@@ -308,21 +320,37 @@ fn schedulable(node: &Value) -> bool {
             .any(|t| t["effect"] == "NoSchedule" || t["effect"] == "NoExecute")
 }
 
-/// Checks what `objects` (of `set`) need; every missing thing, or none.
+/// Checks what `objects` (of `set`) need: every missing thing, and notes
+/// on what the caller may not look at (RBAC), which the apply goes on
+/// without.
 pub(super) async fn check(
     cluster: &Cluster,
     set: &RenderedSet,
     objects: &[&Object],
-) -> Result<Vec<Missing>, ClusterError> {
+) -> Result<(Vec<Missing>, Vec<String>), ClusterError> {
     let mut missing = Vec::new();
+    let mut unchecked = Vec::new();
     for (need, needed_by) in needs(set, objects) {
-        if let Some(found) = check_need(cluster, &need).await? {
-            missing.push(Missing { needed_by, ..found });
+        match check_need(cluster, &need).await {
+            Ok(Some(found)) => missing.push(Missing { needed_by, ..found }),
+            Ok(None) => {}
+            Err(ClusterError::Api {
+                code: 403, message, ..
+            }) => unchecked.push(format!("preflight could not check {need}: {message}")),
+            Err(e) => return Err(e),
         }
     }
-    missing.extend(check_shared(cluster, set, objects).await?);
+    match check_shared(cluster, set, objects).await {
+        Ok(found) => missing.extend(found),
+        Err(ClusterError::Api {
+            code: 403, message, ..
+        }) => unchecked.push(format!(
+            "preflight could not check cluster-scoped objects other platforms share: {message}"
+        )),
+        Err(e) => return Err(e),
+    }
     missing.extend(check_room(cluster, set, objects).await?);
-    Ok(missing)
+    Ok((missing, unchecked))
 }
 
 /// Cluster-scoped objects another platform's latest revision also holds,

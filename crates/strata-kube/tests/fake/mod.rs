@@ -140,6 +140,12 @@ impl Fake {
         }
     }
 
+    /// Makes GETs of `id` fail with 403 Forbidden, as for a caller whose
+    /// role does not reach it.
+    pub(crate) fn forbid_get(&self, id: &str) {
+        self.lock().forbidden_gets.push(id.into());
+    }
+
     /// Lists a new CRD's kind in discovery only after `requests` discovery
     /// requests, as an API server does a moment after Established.
     pub(crate) fn discovery_lag(&self, requests: usize) {

@@ -186,6 +186,16 @@ pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
         id: target.id(name),
         dry_run: false,
     });
+    if state.forbidden_gets.contains(&target.id(name)) {
+        return failure(
+            403,
+            "Forbidden",
+            &format!(
+                "{} \"{name}\" is forbidden: User \"dev\" cannot get resource \"{}\" in API group \"{}\"",
+                target.def.plural, target.def.plural, target.def.group
+            ),
+        );
+    }
     let k = target.key(name);
     let polls = {
         let p = state.polls.entry(target.id(name)).or_insert(0);

@@ -45,6 +45,8 @@ pub(super) struct State {
     pub(super) polls: HashMap<String, usize>,
     pub(super) delete_delays: HashMap<String, usize>,
     pub(super) refused_deletes: Vec<String>,
+    /// Objects whose GETs the caller may not make (403 Forbidden).
+    pub(super) forbidden_gets: Vec<String>,
     pub(super) apply_delay: Option<Duration>,
     pub(super) in_flight: usize,
     pub(super) max_in_flight: usize,
