@@ -163,3 +163,62 @@ async fn what_the_caller_may_not_read_is_noted_not_fatal() {
         done.notes
     );
 }
+
+/// Every example, against a cluster serving its operators' kinds and the
+/// classes its spec names: what preflight asks for is only the Secrets the
+/// spec says come from outside (a TLS certificate, a push-notification
+/// key), never one the platform, `apply` or its operators make.
+#[tokio::test(start_paused = true)]
+async fn the_examples_need_only_what_they_say_comes_from_outside() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut found = Vec::new();
+    for example in [
+        "isa-cloud",
+        "knowton",
+        "nova",
+        "one-data-studio",
+        "voice-assistant",
+    ] {
+        let text = std::fs::read_to_string(root.join(example).join("platform.yaml")).unwrap();
+        let set = support::render(&text);
+        let fake = Fake::new();
+        fake.insert(
+            json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "local-path"}, "provisioner": "rancher.io/local-path"}),
+            "kubectl",
+        );
+        fake.insert(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}),
+            "kubectl",
+        );
+        for object in &set.objects {
+            let (api_version, kind) = (object.api_version(), object.kind());
+            if !fake.serves(api_version, kind) {
+                fake.serve_kind(api_version, kind, !object.namespace().is_empty());
+            }
+        }
+        let options = strata_kube::ApplyOptions {
+            dry_run: true,
+            ..support::options()
+        };
+        let result = strata_kube::apply(
+            &fake.cluster(),
+            &set,
+            &support::release(&set),
+            &options,
+            &strata_kube::Silent,
+        )
+        .await;
+        if let Err(strata_kube::ApplyError::Failed(f)) = result
+            && let Cause::Missing(missing) = &f.cause
+        {
+            found.extend(missing.iter().map(|m| format!("{example}: {m}")));
+        }
+    }
+    assert_eq!(
+        found,
+        [
+            "knowton: Secret `knowton-tls` does not exist in namespace `knowton-prod` (needed by Deployment/knowton-prod/kong-gateway): the platform neither renders nor generates it: create it (`kubectl create secret generic knowton-tls -n knowton-prod --from-literal=KEY=VALUE`), or let apply generate it (`secrets: { knowton-tls: { generate: [KEY] } }`)",
+            "nova: Secret `nova-apns` does not exist in namespace `nova-services` (needed by Deployment/nova-services/messaging-service): the platform neither renders nor generates it: create it (`kubectl create secret generic nova-apns -n nova-services --from-literal=KEY=VALUE`), or let apply generate it (`secrets: { nova-apns: { generate: [KEY] } }`)",
+        ]
+    );
+}

@@ -184,7 +184,12 @@ fn needs(set: &RenderedSet, objects: &[&Object]) -> BTreeMap<Need, Vec<ObjectId>
     let mut out: BTreeMap<Need, Vec<ObjectId>> = BTreeMap::new();
     for object in objects {
         let id = ObjectId::of(&object.value);
-        let mut need = |n: Need| out.entry(n).or_default().push(id.clone());
+        let mut need = |n: Need| {
+            let by = out.entry(n).or_default();
+            if by.last() != Some(&id) {
+                by.push(id.clone());
+            }
+        };
         let value = &object.value;
         let class = |name: &Value| name.as_str().filter(|n| !n.is_empty()).map(str::to_string);
         let mut storage = |name: Option<String>| {
@@ -496,10 +501,15 @@ async fn check_need(cluster: &Cluster, need: &Need) -> Result<Option<Missing>, C
                 Ok(Some(_)) => Ok(None),
                 Ok(None) => Ok(absent(
                     format!("{kind} `{name}` does not exist in namespace `{namespace}`"),
-                    format!(
-                        "the platform neither renders nor generates it: create it (`kubectl create {} {name} -n {namespace} …`), or declare it in the spec",
-                        kind.to_lowercase()
-                    ),
+                    if *kind == kind::SECRET {
+                        format!(
+                            "the platform neither renders nor generates it: create it (`kubectl create secret generic {name} -n {namespace} --from-literal=KEY=VALUE`), or let apply generate it (`secrets: {{ {name}: {{ generate: [KEY] }} }}`)"
+                        )
+                    } else {
+                        format!(
+                            "the platform does not render it: create it (`kubectl create configmap {name} -n {namespace} --from-file=FILE`)"
+                        )
+                    },
                 )),
                 Err(e) => Err(e),
             }
