@@ -69,28 +69,42 @@ pub(super) fn run(
             strata_kube::apply(&cluster, &target.set, &target.release, &options, &display).await;
         // A StatefulSet whose claim templates changed: asked at a terminal,
         // and applied again (it resumes) with --recreate when confirmed.
-        if let Err(ApplyError::Failed(failure)) = &result
-            && let Cause::Immutable {
-                id,
-                remedy: Remedy::RecreateKeepingPods,
-                ..
-            } = &failure.cause
-            && !options.recreate
-            && !options.dry_run
-            && confirm(&format!(
-                "{}\nrecreate {id} keeping its pods and claims (delete with --cascade=orphan, then create)? [y/N] ",
-                failure.cause
-            ))
-        {
-            options.recreate = true;
-            result =
-                strata_kube::apply(&cluster, &target.set, &target.release, &options, &display)
-                    .await;
+        if let Some(question) = recreate_question(&result, &options) {
+            // Live lines stop before the question is asked.
+            display.finish();
+            if confirm(&question) {
+                options.recreate = true;
+                result =
+                    strata_kube::apply(&cluster, &target.set, &target.release, &options, &display)
+                        .await;
+            }
         }
         Ok::<_, anyhow::Error>(result)
     })?;
     display.finish();
     Ok(conclude(result, request.dry_run, &target.release, printer))
+}
+
+/// The question to ask when `result` failed on a StatefulSet that
+/// `--recreate` would get past, and it was not given.
+fn recreate_question(
+    result: &Result<Applied, ApplyError>,
+    options: &ApplyOptions,
+) -> Option<String> {
+    let Err(ApplyError::Failed(failure)) = result else {
+        return None;
+    };
+    match &failure.cause {
+        Cause::Immutable {
+            id,
+            remedy: Remedy::RecreateKeepingPods,
+            ..
+        } if !options.recreate && !options.dry_run => Some(format!(
+            "{}\nrecreate {id} keeping its pods and claims (delete with --cascade=orphan, then create)? [y/N] ",
+            failure.cause
+        )),
+        _ => None,
+    }
 }
 
 /// Asks `question` at a terminal; false without one (never prompts in
