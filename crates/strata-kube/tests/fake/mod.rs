@@ -4,12 +4,17 @@
 //! groups, resource lists), GET, LIST (label selectors), POST, server-side
 //! apply with one field manager per object (so conflicts can be provoked),
 //! merge patches (with a resourceVersion precondition), DELETE with
-//! cascading namespaces and optional delays, dry runs, pod logs, and RBAC
-//! for callers acting as a ServiceAccount (by impersonation).
-//! Workload status is made up on each GET from a per-object behaviour. As
-//! on a real cluster, every new namespace gets what the controllers put in
-//! each (`kube-root-ca.crt`, the `default` ServiceAccount; more on
-//! OpenShift), written by their field managers.
+//! cascading namespaces, dependents deleted or orphaned (`propagationPolicy`)
+//! and optional delays, dry runs, pod logs, and RBAC for callers acting as
+//! a ServiceAccount (by impersonation). Like a real server it refuses
+//! changes to fields fixed at creation, validates custom resources against
+//! the schemas of the CRDs it serves (refused with strict field validation,
+//! else warned about), and sends `Warning` headers (deprecated versions).
+//! Workload status is made up on each GET from a per-object behaviour;
+//! custom resources get one only when their operator "runs" (a behaviour
+//! is set), in their CRD's shape. As on a real cluster, every new namespace
+//! gets what the controllers put in each (`kube-root-ca.crt`, the `default`
+//! ServiceAccount; more on OpenShift), written by their field managers.
 //!
 //! This module is what tests use: set behaviours up, look at what is stored
 //! and which calls were made. The server itself is in its parts: `routing`
