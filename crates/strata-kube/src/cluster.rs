@@ -10,8 +10,9 @@ use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
     PatchParams, PostParams,
 };
+use kube::client::Body;
 use kube::discovery::Scope;
-use kube::{Client, core::Status};
+use kube::{Client, Resource, core::Status};
 use serde_json::Value;
 use strata_core::kind;
 
@@ -195,10 +196,12 @@ pub struct Kind {
     pub namespaced: bool,
 }
 
-/// A connection to one cluster, with discovery answers cached.
+/// A connection to one cluster, with discovery answers cached and the
+/// API server's warnings on applies kept until taken.
 pub struct Cluster {
     client: Client,
     kinds: Mutex<HashMap<(String, String), Kind>>,
+    warnings: Mutex<Vec<(ObjectId, String)>>,
 }
 
 impl Cluster {
@@ -207,7 +210,17 @@ impl Cluster {
         Cluster {
             client,
             kinds: Mutex::new(HashMap::new()),
+            warnings: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The warnings the API server sent with applies since last taken
+    /// (deprecated API versions, unknown fields it dropped…), each once.
+    pub fn take_warnings(&self) -> Vec<(ObjectId, String)> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
     }
 
     /// The underlying client.
@@ -284,8 +297,10 @@ impl Cluster {
         }
     }
 
-    /// Server-side apply of `value` as field manager `strata`; the object as
-    /// the server stored it (or would, with `dry_run`).
+    /// Server-side apply of `value` as field manager `strata`, with strict
+    /// field validation; the object as
+    /// the server stored it (or would, with `dry_run`). The request is sent
+    /// raw so that the API server's `Warning` headers can be kept.
     pub async fn apply(
         &self,
         value: &Value,
@@ -293,18 +308,67 @@ impl Cluster {
         dry_run: bool,
     ) -> Result<Value, ClusterError> {
         let id = ObjectId::of(value);
-        let api = self.api(&id).await?;
-        let mut params = PatchParams::apply(FIELD_MANAGER);
+        let kind = self.kind(&id).await?;
+        let namespace = if !kind.namespaced {
+            None
+        } else if id.namespace.is_empty() {
+            Some(self.default_namespace().to_string())
+        } else {
+            Some(id.namespace.clone())
+        };
+        // Strict: a field the server does not know is refused, never dropped.
+        let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
         if force {
             params = params.force();
         }
         if dry_run {
             params = params.dry_run();
         }
-        api.patch(&id.name, &params, &Patch::Apply(value))
+        let url = DynamicObject::url_path(&kind.resource, namespace.as_deref());
+        let request = kube::core::Request::new(url)
+            .patch(&id.name, &params, &Patch::Apply(value))
+            .map_err(|e| ClusterError::from_kube(&id, kube::Error::BuildRequest(e)))?;
+        let response = self
+            .client
+            .send(request.map(Body::from))
             .await
+            .map_err(|e| ClusterError::from_kube(&id, e))?;
+        let warnings: Vec<String> = response
+            .headers()
+            .get_all("warning")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(warning_text)
+            .collect();
+        if !warnings.is_empty()
+            && let Ok(mut kept) = self.warnings.lock()
+        {
+            for warning in warnings {
+                let entry = (id.clone(), warning);
+                if !kept.contains(&entry) {
+                    kept.push(entry);
+                }
+            }
+        }
+        let code = response.status();
+        let body = response
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(|e| ClusterError::from_kube(&id, e))?;
+        if code.is_client_error() || code.is_server_error() {
+            let status = serde_json::from_slice::<Status>(&body).unwrap_or_else(|_| {
+                Status::failure(String::from_utf8_lossy(&body).trim(), "").with_code(code.as_u16())
+            });
+            return Err(ClusterError::from_status(&id, &status));
+        }
+        // Through the same type as a GET, so that both read alike.
+        serde_json::from_slice::<DynamicObject>(&body)
             .map(to_value)
-            .map_err(|e| ClusterError::from_kube(&id, e))
+            .map_err(|e| ClusterError::Unreachable {
+                id: Box::new(id.clone()),
+                message: format!("the answer is not an object: {e}"),
+            })
     }
 
     /// Creates `value` unless an object of that name exists; true when created.
@@ -347,6 +411,21 @@ impl Cluster {
     pub async fn delete(&self, id: &ObjectId) -> Result<bool, ClusterError> {
         let api = self.api(id).await?;
         match api.delete(&id.name, &DeleteParams::background()).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(id, e)),
+        }
+    }
+
+    /// Asks for deletion leaving its dependents (a StatefulSet's pods) in
+    /// place, as `kubectl delete --cascade=orphan`; false when already gone.
+    pub async fn delete_orphaning(&self, id: &ObjectId) -> Result<bool, ClusterError> {
+        let api = self.api(id).await?;
+        let params = DeleteParams {
+            propagation_policy: Some(kube::api::PropagationPolicy::Orphan),
+            ..DeleteParams::default()
+        };
+        match api.delete(&id.name, &params).await {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
             Err(e) => Err(ClusterError::from_kube(id, e)),
@@ -400,6 +479,18 @@ impl Cluster {
     }
 }
 
+/// The text of a `Warning` header: `299 - "TEXT"` gives `TEXT`.
+fn warning_text(header: &str) -> String {
+    let rest = header
+        .split_once(' ')
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .map_or(header, |(_, text)| text)
+        .trim();
+    rest.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .map_or_else(|| rest.to_string(), |t| t.replace("\\\"", "\""))
+}
+
 fn to_value(object: DynamicObject) -> Value {
     serde_json::to_value(object).unwrap_or(Value::Null)
 }
@@ -408,6 +499,21 @@ fn to_value(object: DynamicObject) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn warning_headers_give_their_text() {
+        assert_eq!(
+            warning_text(
+                r#"299 - "kafka.strimzi.io/v1beta2 Kafka is deprecated; use kafka.strimzi.io/v1 Kafka""#
+            ),
+            "kafka.strimzi.io/v1beta2 Kafka is deprecated; use kafka.strimzi.io/v1 Kafka"
+        );
+        assert_eq!(
+            warning_text(r#"299 - "unknown field \"spec.foo\"""#),
+            r#"unknown field "spec.foo""#
+        );
+        assert_eq!(warning_text("garbled"), "garbled");
+    }
 
     #[test]
     fn ids_print_with_and_without_namespace() {

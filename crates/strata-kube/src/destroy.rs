@@ -106,7 +106,10 @@ pub async fn destroy(
     let mut removed = prune::remove(
         cluster,
         &remove,
-        &release.platform,
+        &prune::Owner {
+            platform: &release.platform,
+            environment: release.environment.as_deref(),
+        },
         RemovalOptions {
             wait: true,
             timeout: options.timeout,

@@ -361,6 +361,67 @@ pub async fn record(
     Ok(number)
 }
 
+/// The cluster-scoped objects (StorageClasses, ClusterRoles, CRDs…) the
+/// latest revision of every other release in the cluster holds, each with
+/// the releases holding it (`platform `knowton``, with its environment
+/// when it has one). Namespaces are left out: what they hold decides.
+pub async fn shared_holders(
+    cluster: &Cluster,
+    platform: &str,
+    environment: Option<&str>,
+) -> Result<std::collections::BTreeMap<ObjectId, Vec<String>>, InventoryError> {
+    let secrets = cluster.list("v1", kind::SECRET, "", PLATFORM_LABEL).await?;
+    // The latest revision of each release: (platform, environment) → secret.
+    let mut latest: std::collections::BTreeMap<(String, String), (u32, &Value)> =
+        std::collections::BTreeMap::new();
+    for secret in secrets.iter().filter(|s| s["type"] == REVISION_TYPE) {
+        let labels = &secret["metadata"]["labels"];
+        let release = (
+            labels[PLATFORM_LABEL].as_str().unwrap_or("").to_string(),
+            labels[ENVIRONMENT_LABEL]
+                .as_str()
+                .unwrap_or("base")
+                .to_string(),
+        );
+        let number = labels[REVISION_LABEL]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if latest.get(&release).is_none_or(|(n, _)| *n < number) {
+            latest.insert(release, (number, secret));
+        }
+    }
+    let me = (
+        platform.to_string(),
+        environment.unwrap_or("base").to_string(),
+    );
+    let mut holders: std::collections::BTreeMap<ObjectId, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for ((other, env), (number, secret)) in &latest {
+        if (other, env) == (&me.0, &me.1) {
+            continue;
+        }
+        let revision = decode(secret)?;
+        let who = if env == "base" {
+            format!("platform `{other}` (revision {number})")
+        } else {
+            format!("platform `{other}` in `{env}` (revision {number})")
+        };
+        for object in revision
+            .set
+            .objects
+            .iter()
+            .filter(|o| o.namespace().is_empty() && o.kind() != kind::NAMESPACE)
+        {
+            holders
+                .entry(ObjectId::of(&object.value))
+                .or_default()
+                .push(who.clone());
+        }
+    }
+    Ok(holders)
+}
+
 /// Deletes every revision of `release` (after `destroy`).
 pub async fn forget(cluster: &Cluster, release: &Release) -> Result<usize, InventoryError> {
     let revisions = list(cluster, release).await?;

@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod connect;
 pub mod destroy;
 pub mod diff;
+pub mod immutable;
 pub mod inventory;
 pub mod logs;
 pub mod progress;

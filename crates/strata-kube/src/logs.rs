@@ -133,7 +133,7 @@ pub async fn logs(
             let reader = match api.log_stream(&name, &params).await {
                 Ok(reader) => reader,
                 Err(e) => {
-                    line(&prefix, &format!("(no log: {e})"));
+                    line(&prefix, &format!("(no log: {})", refusal(pod, &e)));
                     continue;
                 }
             };
@@ -161,9 +161,55 @@ pub async fn logs(
     Ok(pods.len())
 }
 
+/// Why a pod's log could not be read, on one line: the node (whose
+/// kubelet serves logs), the HTTP status and the server's message.
+fn refusal(pod: &serde_json::Value, error: &kube::Error) -> String {
+    let node = pod["spec"]["nodeName"]
+        .as_str()
+        .map_or_else(|| "no node yet".to_string(), |n| format!("node `{n}`"));
+    let what = match error {
+        kube::Error::Api(status) => {
+            let reason = if status.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", status.reason)
+            };
+            format!(
+                "HTTP {}{reason}: {}",
+                status.code,
+                one_line(&status.message)
+            )
+        }
+        other => one_line(&other.to_string()),
+    };
+    format!("{node}, {what}")
+}
+
+/// `text` with its line breaks folded into spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_log_is_one_line_with_node_status_and_message() {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 500, "reason": "InternalError",
+            "message": "Get \"https://10.0.0.7:10250/containerLogs/shop/api-1/api\":\n dial tcp 10.0.0.7:10250: connect: connection refused"
+        }))
+        .unwrap();
+        let pod =
+            serde_json::json!({"metadata": {"name": "api-1"}, "spec": {"nodeName": "worker-2"}});
+        let text = refusal(&pod, &kube::Error::Api(Box::new(status)));
+        assert_eq!(
+            text,
+            "node `worker-2`, HTTP 500 InternalError: Get \"https://10.0.0.7:10250/containerLogs/shop/api-1/api\": dial tcp 10.0.0.7:10250: connect: connection refused"
+        );
+        assert!(!text.contains("Status {"), "no Debug dump");
+    }
     use crate::steps::tests::shop;
 
     #[test]

@@ -13,7 +13,7 @@ use strata_core::render::{Object, RenderedSet, kind_rank};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
-use crate::inventory::PLATFORM_LABEL;
+use crate::inventory::{self, PLATFORM_LABEL};
 use crate::progress::{Event, Progress};
 use crate::steps::SETUP_KINDS;
 
@@ -128,11 +128,27 @@ pub struct RemovalOptions {
 pub async fn remove(
     cluster: &Cluster,
     objects: &[ObjectToRemove],
-    platform: &str,
+    owner: &Owner<'_>,
     options: RemovalOptions,
     progress: &dyn Progress,
 ) -> Result<Removed, RemovalError> {
+    let platform = owner.platform;
     let mut removed = Removed::default();
+    // Cluster-scoped objects other platforms' revisions still hold are kept.
+    let shared = if objects
+        .iter()
+        .any(|o| o.id.namespace.is_empty() && o.id.kind != kind::NAMESPACE)
+    {
+        match inventory::shared_holders(cluster, owner.platform, owner.environment).await {
+            Ok(holders) => Some(holders),
+            Err(inventory::InventoryError::Cluster(e)) => return Err(e.into()),
+            // A damaged revision of another platform: nothing can be
+            // known of what it holds, so nothing shared is deleted.
+            Err(_) => None,
+        }
+    } else {
+        Some(std::collections::BTreeMap::new())
+    };
     // A namespace is searched for the kinds people create and for every kind
     // the platform itself puts there (custom resources included).
     let mut kinds: Vec<(String, String)> = NAMESPACE_CONTENTS
@@ -148,7 +164,23 @@ pub async fn remove(
     for group in order(objects) {
         let mut deleting = Vec::new();
         for object in &group {
-            if let Some(reason) = reason_to_keep(cluster, object, platform, &kinds).await? {
+            let held = if object.id.namespace.is_empty() && object.id.kind != kind::NAMESPACE {
+                match &shared {
+                    Some(holders) => holders.get(&object.id).map(|who| {
+                        format!("shared: {} still holds it", who.join(", "))
+                    }),
+                    None => Some(
+                        "another platform's revision cannot be read, so whether it holds this is unknown".into(),
+                    ),
+                }
+            } else {
+                None
+            };
+            let reason = match held {
+                Some(reason) => Some(reason),
+                None => reason_to_keep(cluster, object, platform, &kinds).await?,
+            };
+            if let Some(reason) = reason {
                 progress.event(Event::Kept {
                     id: object.id.clone(),
                     reason: reason.clone(),
@@ -213,6 +245,15 @@ async fn wait_gone(
         left = still;
         tokio::time::sleep(options.poll).await;
     }
+}
+
+/// The release removing objects: its own revisions do not keep them.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    /// The platform.
+    pub platform: &'a str,
+    /// Its environment, if any.
+    pub environment: Option<&'a str>,
 }
 
 /// Kinds looked at in a namespace before deleting it: those people create.
@@ -295,17 +336,11 @@ async fn reason_to_keep(
 /// True for an object that is not `platform`'s: neither labelled as one of
 /// its objects (`app.kubernetes.io/part-of`, or `strata.dev/platform` on the
 /// secrets and revisions `apply` writes), nor owned by another object, nor
-/// being deleted, nor one Kubernetes puts in every namespace. Another
-/// platform's objects, and raw manifests (which keep their own labels),
-/// count as foreign: a namespace holding them is kept.
+/// being deleted, nor one the cluster itself puts in every namespace.
+/// Another platform's objects, and raw manifests (which keep their own
+/// labels), count as foreign: a namespace holding them is kept.
 fn is_foreign(object: &Value, platform: &str) -> bool {
     let metadata = &object["metadata"];
-    let kind = object["kind"].as_str().unwrap_or("");
-    let name = metadata["name"].as_str().unwrap_or("");
-    let automatic = matches!(
-        (kind, name),
-        (kind::CONFIG_MAP, "kube-root-ca.crt") | (kind::SERVICE_ACCOUNT, "default")
-    ) || object["type"] == "kubernetes.io/service-account-token";
     let owned = metadata["ownerReferences"]
         .as_array()
         .is_some_and(|o| !o.is_empty());
@@ -313,7 +348,42 @@ fn is_foreign(object: &Value, platform: &str) -> bool {
     let labels = &metadata["labels"];
     let ours =
         labels["app.kubernetes.io/part-of"] == platform || labels[PLATFORM_LABEL] == platform;
-    !(automatic || owned || leaving || ours)
+    !(is_cluster_made(object) || owned || leaving || ours)
+}
+
+/// Field managers of the cluster's own controllers: those that put
+/// `kube-root-ca.crt`, the `default` ServiceAccount (Kubernetes),
+/// `openshift-service-ca.crt` and the image-puller bindings (OpenShift) in
+/// every namespace.
+const CLUSTER_MANAGERS: &[&str] = &[
+    "kube-controller-manager",
+    "cluster-policy-controller",
+    "openshift-controller-manager",
+    "service-ca-operator",
+    "k3s",
+];
+
+/// Objects the cluster itself made: every field manager is one of the
+/// cluster's controllers, or a ServiceAccount token it minted. A server
+/// that records no managers (before 1.18) is trusted for the two names
+/// every namespace has.
+fn is_cluster_made(object: &Value) -> bool {
+    if object["type"] == "kubernetes.io/service-account-token" {
+        return true;
+    }
+    match object["metadata"]["managedFields"].as_array() {
+        Some(fields) if !fields.is_empty() => fields.iter().all(|f| {
+            let manager = f["manager"].as_str().unwrap_or("");
+            CLUSTER_MANAGERS.iter().any(|m| manager.starts_with(m))
+        }),
+        _ => matches!(
+            (
+                object["kind"].as_str().unwrap_or(""),
+                object["metadata"]["name"].as_str().unwrap_or("")
+            ),
+            (kind::CONFIG_MAP, "kube-root-ca.crt") | (kind::SERVICE_ACCOUNT, "default")
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -381,15 +451,37 @@ mod tests {
         let mine = json!({"kind": kind::SERVICE, "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "shop"}}});
         let generated = json!({"kind": kind::SECRET, "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "strata.dev/platform": "shop"}}});
         let pod = json!({"kind": kind::POD, "metadata": {"name": "x-1", "ownerReferences": [{"kind": kind::REPLICA_SET}]}});
-        let root = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "kube-root-ca.crt"}});
+        let root = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "kube-root-ca.crt", "managedFields": [{"manager": "kube-controller-manager", "operation": "Update"}]}});
+        let openshift_ca = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "openshift-service-ca.crt", "annotations": {"service.beta.openshift.io/inject-cabundle": "true"},
+            "managedFields": [{"manager": "kube-controller-manager", "operation": "Update"}, {"manager": "service-ca-operator", "operation": "Update"}]}});
+        let default_sa = json!({"kind": kind::SERVICE_ACCOUNT, "metadata": {"name": "default", "managedFields": [{"manager": "kube-controller-manager", "operation": "Update"}]}});
+        let old_server = json!({"kind": kind::SERVICE_ACCOUNT, "metadata": {"name": "default"}});
+        // The names alone do not make an object the cluster's.
+        let named_like_it = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "openshift-service-ca.crt", "managedFields": [{"manager": "kubectl-create", "operation": "Update"}]}});
+        let edited = json!({"kind": kind::SERVICE_ACCOUNT, "metadata": {"name": "default", "managedFields": [{"manager": "kube-controller-manager", "operation": "Update"}, {"manager": "kubectl-edit", "operation": "Update"}]}});
         let leaving = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "x", "deletionTimestamp": "2026-11-30T12:00:00Z"}});
         let theirs = json!({"kind": kind::CONFIG_MAP, "metadata": {"name": "x", "managedFields": [{"manager": "kubectl-create"}]}});
         let other_platform = json!({"kind": kind::DEPLOYMENT, "metadata": {"name": "x", "labels": {"app.kubernetes.io/managed-by": "strata", "app.kubernetes.io/part-of": "blog"}, "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
         let raw_manifest = json!({"kind": kind::DEPLOYMENT, "metadata": {"name": "operator", "managedFields": [{"manager": "strata", "operation": "Apply"}]}});
-        for object in [&mine, &generated, &pod, &root, &leaving] {
+        for object in [
+            &mine,
+            &generated,
+            &pod,
+            &root,
+            &openshift_ca,
+            &default_sa,
+            &old_server,
+            &leaving,
+        ] {
             assert!(!is_foreign(object, "shop"), "{object}");
         }
-        for object in [&theirs, &other_platform, &raw_manifest] {
+        for object in [
+            &theirs,
+            &other_platform,
+            &raw_manifest,
+            &named_like_it,
+            &edited,
+        ] {
             assert!(is_foreign(object, "shop"), "{object}");
         }
     }

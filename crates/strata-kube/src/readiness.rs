@@ -17,16 +17,129 @@ pub enum Readiness {
     Failed(String),
 }
 
-/// Kinds of custom resources known to report readiness once their operator
-/// has reconciled them, with the condition they report it in; one without
-/// status yet is still waited for. Other kinds are judged by `Ready`.
-const REPORT_READY: &[(&str, &str, &str)] = &[
-    ("postgresql.cnpg.io", kind::CNPG_CLUSTER, "Ready"),
-    ("kafka.strimzi.io", kind::KAFKA, "Ready"),
-    ("kafka.strimzi.io", kind::KAFKA_TOPIC, "Ready"),
+/// A kind an operator reconciles: who, and how it says the resource is ready.
+struct Operated {
+    group: &'static str,
+    kind: &'static str,
+    /// The operator, as `operators:` names it.
+    operator: &'static str,
+    /// Judges a live object that has a status.
+    judge: fn(&Value) -> Readiness,
+}
+
+/// Every kind whose operator reports readiness, learnt from each
+/// operator's CRD (its status schema and printer columns). A resource of
+/// one of these kinds without any status is waited for: its operator has
+/// not seen it yet (or is not running).
+const OPERATED: &[Operated] = &[
+    Operated {
+        group: "postgresql.cnpg.io",
+        kind: kind::CNPG_CLUSTER,
+        operator: "cloudnative-pg",
+        judge: |o| by_condition(o, "Ready"),
+    },
+    // A Database is `applied` once the operator ran its statements.
+    Operated {
+        group: "postgresql.cnpg.io",
+        kind: "Database",
+        operator: "cloudnative-pg",
+        judge: cnpg_database,
+    },
+    Operated {
+        group: "kafka.strimzi.io",
+        kind: kind::KAFKA,
+        operator: "strimzi",
+        judge: |o| by_condition(o, "Ready"),
+    },
+    Operated {
+        group: "kafka.strimzi.io",
+        kind: kind::KAFKA_TOPIC,
+        operator: "strimzi",
+        judge: |o| by_condition(o, "Ready"),
+    },
+    // A node pool has no Ready condition: the Kafka reconcile gives it
+    // node ids, one per replica.
+    Operated {
+        group: "kafka.strimzi.io",
+        kind: "KafkaNodePool",
+        operator: "strimzi",
+        judge: kafka_node_pool,
+    },
     // The Milvus Operator: every component up.
-    ("milvus.io", kind::MILVUS, "MilvusReady"),
+    Operated {
+        group: "milvus.io",
+        kind: kind::MILVUS,
+        operator: "milvus-operator",
+        judge: |o| by_condition(o, "MilvusReady"),
+    },
+    Operated {
+        group: "ray.io",
+        kind: kind::RAY_CLUSTER,
+        operator: "kuberay-operator",
+        judge: ray_cluster,
+    },
+    Operated {
+        group: "mysql.oracle.com",
+        kind: "InnoDBCluster",
+        operator: "mysql-operator",
+        judge: innodb_cluster,
+    },
+    Operated {
+        group: "clickhouse.altinity.com",
+        kind: "ClickHouseInstallation",
+        operator: "clickhouse-operator",
+        judge: clickhouse,
+    },
+    Operated {
+        group: "clickhouse-keeper.altinity.com",
+        kind: "ClickHouseKeeperInstallation",
+        operator: "clickhouse-operator",
+        judge: clickhouse,
+    },
+    Operated {
+        group: "redis.redis.opstreelabs.in",
+        kind: "RedisCluster",
+        operator: "redis-operator",
+        judge: redis_cluster,
+    },
+    Operated {
+        group: "monitoring.coreos.com",
+        kind: "Prometheus",
+        operator: "prometheus-operator",
+        judge: prometheus,
+    },
+    Operated {
+        group: "elasticsearch.k8s.elastic.co",
+        kind: "Elasticsearch",
+        operator: "eck-operator",
+        judge: elasticsearch,
+    },
 ];
+
+fn operated(api_version: &str, kind: &str) -> Option<&'static Operated> {
+    let group = group_of(api_version);
+    OPERATED.iter().find(|o| o.group == group && o.kind == kind)
+}
+
+/// The operator that reconciles `kind` (as `operators:` names it), for
+/// the kinds whose readiness an operator reports.
+pub fn operator_of(api_version: &str, kind: &str) -> Option<&'static str> {
+    operated(api_version, kind).map(|o| o.operator)
+}
+
+/// True when a live object of an operated kind carries no status at all:
+/// no operator has reconciled it.
+pub fn unreconciled(object: &Value) -> bool {
+    let api_version = object["apiVersion"].as_str().unwrap_or("");
+    let kind = object["kind"].as_str().unwrap_or("");
+    operated(api_version, kind).is_some() && has_no_status(object)
+}
+
+fn has_no_status(object: &Value) -> bool {
+    object["status"]
+        .as_object()
+        .is_none_or(serde_json::Map::is_empty)
+}
 
 /// True when applying `kind` is followed by a wait for it.
 pub fn is_waited_for(api_version: &str, kind: &str) -> bool {
@@ -42,7 +155,7 @@ pub fn is_waited_for(api_version: &str, kind: &str) -> bool {
 }
 
 /// True for kinds outside the built-in API groups.
-fn is_custom(api_version: &str) -> bool {
+pub(crate) fn is_custom(api_version: &str) -> bool {
     let group = group_of(api_version);
     group.contains('.') && !group.ends_with(".k8s.io")
 }
@@ -69,9 +182,15 @@ pub fn judge(object: &Value) -> Readiness {
             Some("Lost") => Readiness::Failed("claim lost its volume".into()),
             _ => Readiness::Progressing("claim not bound yet".into()),
         },
-        kind::RAY_CLUSTER if api_version.starts_with("ray.io/") => ray_cluster(object),
-        _ if is_custom(api_version) => custom(object, api_version, kind),
-        _ => Readiness::Ready,
+        _ => match operated(api_version, kind) {
+            Some(operated) if has_no_status(object) => Readiness::Progressing(format!(
+                "waiting for its operator `{}` to report status",
+                operated.operator
+            )),
+            Some(operated) => (operated.judge)(object),
+            None if is_custom(api_version) => by_condition(object, "Ready"),
+            None => Readiness::Ready,
+        },
     }
 }
 
@@ -201,12 +320,11 @@ fn ray_cluster(object: &Value) -> Readiness {
     }
 }
 
-fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
-    let group = group_of(api_version);
-    let known = REPORT_READY
-        .iter()
-        .find(|(g, k, _)| *g == group && *k == kind);
-    match condition(object, known.map_or("Ready", |(_, _, c)| c)) {
+/// Judged by condition `kind`: ready when `True`. A custom resource of a
+/// kind no operator table knows, without the condition, counts as ready:
+/// most (ServiceMonitor, VirtualService…) never report readiness.
+fn by_condition(object: &Value, kind: &str) -> Readiness {
+    match condition(object, kind) {
         Some(("True", _, _)) => Readiness::Ready,
         Some((_, reason, message)) => {
             let why = [reason, message]
@@ -216,20 +334,136 @@ fn custom(object: &Value, api_version: &str, kind: &str) -> Readiness {
                 .collect::<Vec<_>>()
                 .join(": ");
             Readiness::Progressing(if why.is_empty() {
-                "Ready condition is not True".into()
+                format!("{kind} condition is not True")
             } else {
                 format!("not ready: {why}")
             })
         }
-        None => {
-            if known.is_some() {
-                Readiness::Progressing("waiting for its operator to report Ready".into())
-            } else {
-                // Most custom resources (ServiceMonitor, VirtualService…)
-                // never report readiness: applied is all there is.
-                Readiness::Ready
-            }
+        None if operated(
+            object["apiVersion"].as_str().unwrap_or(""),
+            object["kind"].as_str().unwrap_or(""),
+        )
+        .is_some() =>
+        {
+            Readiness::Progressing(format!("waiting for its operator to report {kind}"))
         }
+        None => Readiness::Ready,
+    }
+}
+
+/// CloudNativePG: `applied` true once the database exists as declared;
+/// false with a message while the operator retries.
+fn cnpg_database(object: &Value) -> Readiness {
+    let status = &object["status"];
+    if !observed(object) {
+        return Readiness::Progressing("operator has not seen the new spec".into());
+    }
+    match status["applied"].as_bool() {
+        Some(true) => Readiness::Ready,
+        Some(false) => Readiness::Progressing(format!(
+            "not applied: {}",
+            status["message"].as_str().unwrap_or("no message")
+        )),
+        None => Readiness::Progressing("database not applied yet".into()),
+    }
+}
+
+/// Strimzi gives a node pool its node ids when the Kafka cluster reconciles.
+fn kafka_node_pool(object: &Value) -> Readiness {
+    if !observed(object) {
+        return Readiness::Progressing("operator has not seen the new spec".into());
+    }
+    let want = int(&object["spec"]["replicas"]);
+    let ids = object["status"]["nodeIds"].as_array().map_or(0, Vec::len);
+    let have = i64::try_from(ids).unwrap_or(i64::MAX);
+    if have < want {
+        return Readiness::Progressing(format!("{have} of {want} nodes assigned"));
+    }
+    Readiness::Ready
+}
+
+/// The MySQL Operator reports the InnoDB Cluster's state as MySQL Shell
+/// sees it: `ONLINE` with every instance online.
+fn innodb_cluster(object: &Value) -> Readiness {
+    let cluster = &object["status"]["cluster"];
+    let want = object["spec"]["instances"].as_i64().unwrap_or(1);
+    let online = int(&cluster["onlineInstances"]);
+    match cluster["status"].as_str() {
+        Some("ONLINE") if online >= want => Readiness::Ready,
+        Some("INVALID" | "SPLIT_BRAIN") => Readiness::Failed(format!(
+            "InnoDB cluster {}",
+            cluster["status"].as_str().unwrap_or("")
+        )),
+        Some(state) => Readiness::Progressing(format!(
+            "cluster {state}, {online} of {want} instances online"
+        )),
+        None => Readiness::Progressing("waiting for the cluster to be created".into()),
+    }
+}
+
+/// The Altinity operator: `Completed` once a reconcile went through every
+/// host; `Aborted` when it gave up on one.
+fn clickhouse(object: &Value) -> Readiness {
+    let status = &object["status"];
+    match status["status"].as_str() {
+        Some("Completed") => Readiness::Ready,
+        Some("Aborted") => Readiness::Failed(format!(
+            "the operator aborted its reconcile{}",
+            status["error"]
+                .as_str()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        )),
+        Some(state) => Readiness::Progressing(format!(
+            "{state}, {} of {} hosts completed",
+            int(&status["hostsCompleted"]),
+            int(&status["hosts"])
+        )),
+        None => Readiness::Progressing("waiting for the operator to start a reconcile".into()),
+    }
+}
+
+/// OT redis-operator: `state` becomes `Ready` with every leader ready.
+fn redis_cluster(object: &Value) -> Readiness {
+    let status = &object["status"];
+    let reason = status["reason"].as_str().unwrap_or("");
+    match status["state"].as_str() {
+        Some("Ready") => Readiness::Ready,
+        Some("Failed") => Readiness::Failed(format!(
+            "Redis cluster failed: {}",
+            if reason.is_empty() {
+                "no reason given"
+            } else {
+                reason
+            }
+        )),
+        Some(state) => Readiness::Progressing(format!(
+            "{state}, {} of {} leaders ready",
+            int(&status["readyLeaderReplicas"]),
+            object["spec"]["clusterSize"].as_i64().unwrap_or(0)
+        )),
+        None => Readiness::Progressing("waiting for the cluster state".into()),
+    }
+}
+
+/// Prometheus Operator: `Available` once every replica runs (`Degraded`
+/// when some do), `Reconciled` False when the operator cannot apply it.
+fn prometheus(object: &Value) -> Readiness {
+    if let Some(("False", reason, message)) = condition(object, "Reconciled") {
+        return Readiness::Progressing(format!("not reconciled: {reason} {message}").trim().into());
+    }
+    by_condition(object, "Available")
+}
+
+/// ECK: `phase` Ready and health green.
+fn elasticsearch(object: &Value) -> Readiness {
+    let status = &object["status"];
+    let health = status["health"].as_str().unwrap_or("unknown");
+    match status["phase"].as_str() {
+        Some("Ready") if health == "green" => Readiness::Ready,
+        Some("Invalid") => Readiness::Failed("the operator found the resource invalid".into()),
+        Some(phase) => Readiness::Progressing(format!("{phase}, health {health}")),
+        None => Readiness::Progressing(format!("health {health}")),
     }
 }
 
@@ -429,6 +663,244 @@ mod tests {
         );
         let monitor = json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "api"}});
         assert_eq!(judge(&monitor), Readiness::Ready);
+    }
+
+    fn live(api_version: &str, kind: &str, spec: &Value, status: Option<Value>) -> Value {
+        let mut object = json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "data", "generation": 2}, "spec": spec});
+        if let Some(status) = status {
+            object["status"] = status;
+        }
+        object
+    }
+
+    fn progressing(r: &Readiness) -> bool {
+        matches!(r, Readiness::Progressing(_))
+    }
+
+    #[test]
+    fn every_operated_kind_waits_for_its_operator_until_it_reports() {
+        for operated in OPERATED {
+            let api_version = format!("{}/v1", operated.group);
+            let fresh = live(&api_version, operated.kind, &json!({}), None);
+            assert!(unreconciled(&fresh), "{}", operated.kind);
+            assert!(
+                matches!(judge(&fresh), Readiness::Progressing(r) if r.contains(operated.operator)),
+                "{} without status waits for `{}`",
+                operated.kind,
+                operated.operator
+            );
+            assert!(unreconciled(&live(
+                &api_version,
+                operated.kind,
+                &json!({}),
+                Some(json!({}))
+            )));
+            assert!(!unreconciled(&live(
+                &api_version,
+                operated.kind,
+                &json!({}),
+                Some(json!({"observedGeneration": 1}))
+            )));
+            assert_eq!(
+                operator_of(&api_version, operated.kind),
+                Some(operated.operator)
+            );
+        }
+        let monitor = live(
+            "monitoring.coreos.com/v1",
+            "ServiceMonitor",
+            &json!({}),
+            None,
+        );
+        assert!(!unreconciled(&monitor));
+        assert_eq!(
+            operator_of("monitoring.coreos.com/v1", "ServiceMonitor"),
+            None
+        );
+    }
+
+    #[test]
+    fn cnpg_databases_are_ready_once_applied() {
+        let db = |status: Value| {
+            live(
+                "postgresql.cnpg.io/v1",
+                "Database",
+                &json!({"name": "app"}),
+                Some(status),
+            )
+        };
+        assert_eq!(
+            judge(&db(json!({"observedGeneration": 2, "applied": true}))),
+            Readiness::Ready
+        );
+        assert!(
+            matches!(judge(&db(json!({"observedGeneration": 2, "applied": false, "message": "role app does not exist"}))), Readiness::Progressing(r) if r.contains("role app does not exist"))
+        );
+        assert!(
+            progressing(&judge(&db(
+                json!({"observedGeneration": 1, "applied": true})
+            ))),
+            "an older spec applied"
+        );
+    }
+
+    #[test]
+    fn kafka_node_pools_are_ready_with_a_node_id_per_replica() {
+        let pool = |status: Value| {
+            live(
+                "kafka.strimzi.io/v1",
+                "KafkaNodePool",
+                &json!({"replicas": 3}),
+                Some(status),
+            )
+        };
+        assert_eq!(
+            judge(&pool(
+                json!({"observedGeneration": 2, "nodeIds": [0, 1, 2], "replicas": 3})
+            )),
+            Readiness::Ready
+        );
+        assert_eq!(
+            judge(&pool(json!({"observedGeneration": 2, "nodeIds": [0]}))),
+            Readiness::Progressing("1 of 3 nodes assigned".into())
+        );
+        assert!(progressing(&judge(&pool(
+            json!({"observedGeneration": 1, "nodeIds": [0, 1, 2]})
+        ))));
+    }
+
+    #[test]
+    fn innodb_clusters_are_ready_online_with_every_instance() {
+        let cluster = |status: Value| {
+            live(
+                "mysql.oracle.com/v2",
+                "InnoDBCluster",
+                &json!({"instances": 3}),
+                Some(status),
+            )
+        };
+        assert_eq!(
+            judge(&cluster(
+                json!({"cluster": {"status": "ONLINE", "onlineInstances": 3}})
+            )),
+            Readiness::Ready
+        );
+        assert_eq!(
+            judge(&cluster(
+                json!({"cluster": {"status": "ONLINE_PARTIAL", "onlineInstances": 2}})
+            )),
+            Readiness::Progressing("cluster ONLINE_PARTIAL, 2 of 3 instances online".into())
+        );
+        assert!(progressing(&judge(&cluster(
+            json!({"cluster": {"status": "ONLINE", "onlineInstances": 1}})
+        ))));
+        assert!(matches!(
+            judge(&cluster(json!({"cluster": {"status": "SPLIT_BRAIN"}}))),
+            Readiness::Failed(_)
+        ));
+        assert!(progressing(&judge(&cluster(
+            json!({"createTime": "2026-01-01T00:00:00Z"})
+        ))));
+    }
+
+    #[test]
+    fn clickhouse_installations_are_ready_when_completed() {
+        for (api_version, kind) in [
+            ("clickhouse.altinity.com/v1", "ClickHouseInstallation"),
+            (
+                "clickhouse-keeper.altinity.com/v1",
+                "ClickHouseKeeperInstallation",
+            ),
+        ] {
+            let chi = |status: Value| live(api_version, kind, &json!({}), Some(status));
+            assert_eq!(
+                judge(&chi(
+                    json!({"status": "Completed", "hosts": 2, "hostsCompleted": 2})
+                )),
+                Readiness::Ready
+            );
+            assert_eq!(
+                judge(&chi(
+                    json!({"status": "InProgress", "hosts": 2, "hostsCompleted": 1})
+                )),
+                Readiness::Progressing("InProgress, 1 of 2 hosts completed".into())
+            );
+            assert!(
+                matches!(judge(&chi(json!({"status": "Aborted", "error": "pod refused"}))), Readiness::Failed(r) if r.contains("pod refused"))
+            );
+        }
+    }
+
+    #[test]
+    fn redis_clusters_are_ready_when_their_state_is() {
+        let redis = |status: Value| {
+            live(
+                "redis.redis.opstreelabs.in/v1beta2",
+                "RedisCluster",
+                &json!({"clusterSize": 3}),
+                Some(status),
+            )
+        };
+        assert_eq!(
+            judge(&redis(json!({"state": "Ready", "readyLeaderReplicas": 3}))),
+            Readiness::Ready
+        );
+        assert_eq!(
+            judge(&redis(
+                json!({"state": "Bootstrap", "readyLeaderReplicas": 1})
+            )),
+            Readiness::Progressing("Bootstrap, 1 of 3 leaders ready".into())
+        );
+        assert!(
+            matches!(judge(&redis(json!({"state": "Failed", "reason": "slots not covered"}))), Readiness::Failed(r) if r.contains("slots not covered"))
+        );
+    }
+
+    #[test]
+    fn prometheus_is_ready_when_available() {
+        let prom = |conditions: Value| {
+            live(
+                "monitoring.coreos.com/v1",
+                "Prometheus",
+                &json!({}),
+                Some(json!({"conditions": conditions})),
+            )
+        };
+        assert_eq!(
+            judge(&prom(
+                json!([{"type": "Available", "status": "True"}, {"type": "Reconciled", "status": "True"}])
+            )),
+            Readiness::Ready
+        );
+        assert!(progressing(&judge(&prom(
+            json!([{"type": "Available", "status": "Degraded", "reason": "SomePodsNotReady"}])
+        ))));
+        assert!(
+            matches!(judge(&prom(json!([{"type": "Available", "status": "True"}, {"type": "Reconciled", "status": "False", "reason": "ReconciliationFailed", "message": "bad rule"}]))), Readiness::Progressing(r) if r.contains("bad rule"))
+        );
+    }
+
+    #[test]
+    fn elasticsearch_is_ready_green() {
+        let es = |status: Value| {
+            live(
+                "elasticsearch.k8s.elastic.co/v1",
+                "Elasticsearch",
+                &json!({}),
+                Some(status),
+            )
+        };
+        assert_eq!(
+            judge(&es(json!({"phase": "Ready", "health": "green"}))),
+            Readiness::Ready
+        );
+        assert!(progressing(&judge(&es(
+            json!({"phase": "Ready", "health": "yellow"})
+        ))));
+        assert!(matches!(
+            judge(&es(json!({"phase": "Invalid"}))),
+            Readiness::Failed(_)
+        ));
     }
 
     #[test]

@@ -82,12 +82,260 @@ async fn a_kind_the_cluster_does_not_serve_is_refused_with_a_hint() {
         value: json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "api", "namespace": "shop"}}),
     });
     let f = failure(apply_set(&fake.cluster(), &set).await);
-    assert_eq!(f.step, "wave 2");
+    assert_eq!(f.step, "preflight", "found before the first wave");
     let message = f.cause.to_string();
     assert!(message.contains("ServiceMonitor/shop/api"), "{message}");
+    assert!(message.contains("install its CRD"), "{message}");
+    assert!(fake.ids().is_empty(), "nothing applied: {:?}", fake.ids());
+}
+
+/// One resource of each kind an operator reports readiness for, with the
+/// fields its readiness reads.
+const OPERATED: &[(&str, &str, &str)] = &[
+    (
+        "mysql.oracle.com/v2",
+        "InnoDBCluster",
+        r#"{"instances": 3}"#,
+    ),
+    ("clickhouse.altinity.com/v1", "ClickHouseInstallation", "{}"),
+    (
+        "clickhouse-keeper.altinity.com/v1",
+        "ClickHouseKeeperInstallation",
+        "{}",
+    ),
+    (
+        "redis.redis.opstreelabs.in/v1beta2",
+        "RedisCluster",
+        r#"{"clusterSize": 3}"#,
+    ),
+    ("kafka.strimzi.io/v1", "KafkaNodePool", r#"{"replicas": 3}"#),
+    ("postgresql.cnpg.io/v1", "Database", r#"{"name": "app"}"#),
+    ("monitoring.coreos.com/v1", "Prometheus", "{}"),
+    ("postgresql.cnpg.io/v1", "Cluster", "{}"),
+    ("kafka.strimzi.io/v1", "Kafka", "{}"),
+    ("milvus.io/v1beta1", "Milvus", "{}"),
+    ("ray.io/v1", "RayCluster", "{}"),
+];
+
+/// `shop` with `api_version`/`kind` served and one such resource in wave 2.
+fn with_operated(fake: &Fake, api_version: &str, kind: &str, spec: &str) -> RenderedSet {
+    fake.serve_kind(api_version, kind, true);
+    let mut set = shop();
+    set.objects.push(Object {
+        wave: 2,
+        tier: Some("apps".into()),
+        service: None,
+        value: json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "shop"},
+            "spec": serde_json::from_str::<serde_json::Value>(spec).unwrap()}),
+    });
+    set
+}
+
+/// Each operated kind is waited for by what its operator reports, in the
+/// shape its CRD gives the status: not ready as soon as it is applied.
+#[tokio::test(start_paused = true)]
+async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
+    for (api_version, kind, spec) in OPERATED {
+        let fake = Fake::new();
+        let set = with_operated(&fake, api_version, kind, spec);
+        let id = format!("{kind}/shop/x");
+        fake.behave(&id, Behavior::ReadyAfter(3));
+        apply_set(&fake.cluster(), &set).await.unwrap();
+        let calls = fake.calls();
+        assert_eq!(gets(&calls, &id), 3, "{kind} waited for its operator");
+        let live = fake
+            .cluster()
+            .get(&strata_kube::ObjectId::of(
+                &set.objects.last().unwrap().value,
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let schema = crd_status_schema(api_version, kind);
+        let mut wrong = Vec::new();
+        conforms(&live["status"], &schema, ".status", &mut wrong);
+        assert!(
+            wrong.is_empty(),
+            "{kind}: the fake's status is not its CRD's: {wrong:?}"
+        );
+        assert!(
+            last_position(&calls, "get", &id).unwrap()
+                < position(&calls, "apply", "Deployment/shop/web").unwrap(),
+            "{kind} ready before the next wave"
+        );
+    }
+}
+
+/// With no operator running, a resource gets no status at all: after the
+/// grace period the wave stops, naming the operator, long before the
+/// timeout.
+#[tokio::test(start_paused = true)]
+async fn a_resource_without_status_names_its_operator_as_not_running() {
+    for (api_version, kind, spec) in OPERATED {
+        let fake = Fake::new();
+        let set = with_operated(&fake, api_version, kind, spec);
+        let started = tokio::time::Instant::now();
+        let options = strata_kube::ApplyOptions {
+            operator_grace: std::time::Duration::from_secs(10),
+            ..support::options()
+        };
+        let result = strata_kube::apply(
+            &fake.cluster(),
+            &set,
+            &support::release(&set),
+            &options,
+            &strata_kube::Silent,
+        )
+        .await;
+        let f = failure(result);
+        let message = f.cause.to_string();
+        let operator = strata_kube::readiness::operator_of(api_version, kind).unwrap();
+        assert!(
+            message.contains(&format!("{kind}/shop/x"))
+                && message.contains(&format!("operator `{operator}` is not running")),
+            "{message}"
+        );
+        assert!(
+            started.elapsed() < options.timeout,
+            "{kind}: stopped before the timeout"
+        );
+        assert!(fake.get("Deployment/shop/web").is_none());
+    }
+}
+
+/// An operator that reports a failure ends the wait at once.
+#[tokio::test(start_paused = true)]
+async fn an_operator_reporting_a_failure_stops_the_wave() {
+    for (api_version, kind, spec) in [
+        ("redis.redis.opstreelabs.in/v1beta2", "RedisCluster", "{}"),
+        ("clickhouse.altinity.com/v1", "ClickHouseInstallation", "{}"),
+    ] {
+        let fake = Fake::new();
+        let set = with_operated(&fake, api_version, kind, spec);
+        fake.behave(&format!("{kind}/shop/x"), Behavior::Fail);
+        let f = failure(apply_set(&fake.cluster(), &set).await);
+        assert!(
+            matches!(&f.cause, strata_kube::apply::Cause::Failed { id, .. } if id.kind == kind),
+            "{kind}: {}",
+            f.cause
+        );
+    }
+}
+
+/// The status schema of `kind` in `api_version` from the operators' CRDs
+/// in `testdata/crds`, as published.
+fn crd_status_schema(api_version: &str, kind: &str) -> serde_json::Value {
+    let (group, version) = api_version.split_once('/').unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/crds");
+    let mut folders = vec![root];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            if !text.contains(&format!("kind: {kind}\n")) {
+                continue;
+            }
+            let file = strata_core::source::SourceFile::new(path.display().to_string(), text);
+            for doc in strata_core::spec::yaml::parse_all(&file).unwrap() {
+                let crd = doc.to_json();
+                if crd["spec"]["group"] != group || crd["spec"]["names"]["kind"] != kind {
+                    continue;
+                }
+                for v in crd["spec"]["versions"].as_array().unwrap() {
+                    if v["name"] == version {
+                        return v["schema"]["openAPIV3Schema"]["properties"]["status"].clone();
+                    }
+                }
+            }
+        }
+    }
+    panic!("no CRD for {kind} in {api_version} in testdata/crds")
+}
+
+/// Where `value` strays from `schema`: fields the schema does not have
+/// (unless it keeps unknown fields), values of another type.
+fn conforms(
+    value: &serde_json::Value,
+    schema: &serde_json::Value,
+    path: &str,
+    wrong: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    if schema["x-kubernetes-preserve-unknown-fields"] == true && schema.get("properties").is_none()
+    {
+        return;
+    }
+    let typed = match (schema["type"].as_str(), value) {
+        (None, _)
+        | (Some("object"), Value::Object(_))
+        | (Some("array"), Value::Array(_))
+        | (Some("string"), Value::String(_))
+        | (Some("boolean"), Value::Bool(_))
+        | (Some("number"), Value::Number(_)) => true,
+        (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => value.is_null() && schema["nullable"] == true,
+    };
+    if !typed {
+        wrong.push(format!("{path}: {value} is not {}", schema["type"]));
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map {
+                let inner = match (&schema["properties"][key], &schema["additionalProperties"]) {
+                    (Value::Null, Value::Object(_)) => &schema["additionalProperties"],
+                    (Value::Null, _) if schema["x-kubernetes-preserve-unknown-fields"] == true => {
+                        continue;
+                    }
+                    (Value::Null, _) => {
+                        wrong.push(format!("{path}.{key}: not in the schema"));
+                        continue;
+                    }
+                    (found, _) => found,
+                };
+                conforms(field, inner, &format!("{path}.{key}"), wrong);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                conforms(item, &schema["items"], &format!("{path}[{i}]"), wrong);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Applied with strict field validation: a field the CRD's schema does not
+/// declare is refused, naming it, instead of being dropped by the server.
+#[tokio::test(start_paused = true)]
+async fn an_undeclared_field_of_a_custom_resource_is_refused_not_dropped() {
+    let fake = Fake::new();
+    fake.install_crds(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/crds/strimzi/1.2.0/043-Crd-kafkatopic.yaml"),
+    );
+    let mut set = shop();
+    set.objects.push(Object {
+        wave: 2,
+        tier: Some("apps".into()),
+        service: None,
+        value: json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic", "metadata": {"name": "orders", "namespace": "shop"},
+            "spec": {"partitions": 3, "replicas": 1, "retentionHours": 24}}),
+    });
+    fake.behave("KafkaTopic/shop/orders", Behavior::Ready);
+    let f = failure(apply_set(&fake.cluster(), &set).await);
+    let message = f.cause.to_string();
     assert!(
-        message.contains("install its CRD or operator first"),
+        message.contains("KafkaTopic/shop/orders")
+            && message.contains(".spec.retentionHours: field not declared in schema"),
         "{message}"
     );
-    assert!(fake.get("Deployment/shop/web").is_none());
+    assert!(fake.get("KafkaTopic/shop/orders").is_none());
 }

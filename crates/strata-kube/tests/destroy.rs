@@ -126,3 +126,52 @@ async fn destroy_keeps_a_namespace_that_holds_a_kept_secret() {
         "{kept:?}"
     );
 }
+
+/// What the cluster itself puts in every namespace (`kube-root-ca.crt`,
+/// the `default` ServiceAccount, and on OpenShift `openshift-service-ca.crt`
+/// and the image pullers' RoleBinding) does not keep a namespace; an
+/// object someone made with one of those names does.
+#[tokio::test(start_paused = true)]
+async fn what_the_cluster_puts_in_every_namespace_does_not_keep_it() {
+    let set = support::shop_with_extras();
+    let fake = Fake::new();
+    fake.openshift();
+    let cluster = fake.cluster();
+    let rel = release(&set);
+    apply_set(&cluster, &set).await.unwrap();
+    for made in [
+        "ConfigMap/tools-ns/kube-root-ca.crt",
+        "ConfigMap/tools-ns/openshift-service-ca.crt",
+        "ServiceAccount/tools-ns/default",
+        "RoleBinding/tools-ns/system:image-pullers",
+    ] {
+        assert!(fake.get(made).is_some(), "the fake made {made}");
+    }
+    // Someone's own ConfigMap with the cluster's name, in another namespace.
+    fake.insert(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "openshift-service-ca.crt", "namespace": "cron-ns"}, "data": {"x": "y"}}),
+        "kubectl-create",
+    );
+    let removed = destroy(&cluster, &set, &rel, destroy_options(false), &Silent)
+        .await
+        .unwrap();
+    assert!(
+        fake.get("Namespace/tools-ns").is_none(),
+        "{:?}",
+        removed.kept
+    );
+    let kept: Vec<String> = removed
+        .kept
+        .iter()
+        .map(|(id, why)| format!("{id}: {why}"))
+        .collect();
+    assert!(
+        kept.iter()
+            .any(|k| k.starts_with("Namespace/cron-ns") && k.contains("openshift-service-ca.crt")),
+        "{kept:?}"
+    );
+    assert!(
+        !kept.iter().any(|k| k.starts_with("Namespace/tools-ns")),
+        "{kept:?}"
+    );
+}

@@ -95,3 +95,38 @@ async fn rerunning_after_a_failure_resumes_and_records_the_first_revision() {
     assert_eq!(done.revision, Some(1));
     assert!(fake.get("Deployment/shop/web").is_some());
 }
+
+/// A wave that times out on a pod waiting for its claim reports the
+/// claim's events too: why it does not bind.
+#[tokio::test(start_paused = true)]
+async fn a_timeout_reports_the_events_of_the_claims_its_pods_wait_for() {
+    let fake = Fake::new();
+    fake.behave("StatefulSet/shop/db", Behavior::Never);
+    insert_shop_namespace(&fake);
+    let mut pod = shop_pod("db-0", "db");
+    pod["spec"] = json!({"containers": [{"name": "db"}], "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}}]});
+    pod["status"] = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+        "message": "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."}]});
+    fake.insert(pod, "kubelet");
+    fake.insert(
+        json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "data-db-0.1", "namespace": "shop"},
+            "regarding": {"kind": "PersistentVolumeClaim", "name": "data-db-0"}, "reason": "ProvisioningFailed",
+            "note": "storageclass.storage.k8s.io \"local-path\" not found"}),
+        "persistentvolume-controller",
+    );
+    let f = failure(apply_set(&fake.cluster(), &shop()).await);
+    assert!(matches!(f.cause, Cause::Timeout(_)), "{}", f.cause);
+    let report = f
+        .pods
+        .iter()
+        .find(|p| p.pod == "shop/db-0")
+        .expect("db-0 reported");
+    assert!(
+        report.events.contains(
+            &"claim data-db-0: ProvisioningFailed: storageclass.storage.k8s.io \"local-path\" not found"
+                .to_string()
+        ),
+        "{:?}",
+        report.events
+    );
+}

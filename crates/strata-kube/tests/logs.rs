@@ -75,3 +75,36 @@ async fn logs_go_on_past_a_pod_that_has_none_yet() {
         "{lines:?}"
     );
 }
+
+/// A pod whose kubelet does not answer: one line naming its node, the
+/// HTTP status and the server's message, never a Debug dump; the other
+/// pods are read.
+#[tokio::test(start_paused = true)]
+async fn a_pod_whose_kubelet_does_not_answer_gets_one_line() {
+    let fake = Fake::new();
+    let set = shop();
+    let cluster = fake.cluster();
+    insert_shop_namespace(&fake);
+    for (name, node) in [("api-1", "worker-1"), ("api-2", "worker-2")] {
+        let mut pod = shop_pod(name, "api");
+        pod["spec"] = json!({"containers": [{"name": "api"}], "nodeName": node});
+        fake.insert(pod, "kubelet");
+    }
+    fake.kubelet_down("api-1", "worker-1");
+    fake.set_logs("api-2", "ready\n");
+    let mut lines = Vec::new();
+    logs(&cluster, &set, "api", &LogOptions::default(), |p, l| {
+        lines.push(format!("{p} | {l}"));
+    })
+    .await
+    .unwrap();
+    let refused: Vec<&String> = lines.iter().filter(|l| l.starts_with("api-1")).collect();
+    assert_eq!(refused.len(), 1, "{lines:?}");
+    assert!(
+        refused[0].starts_with("api-1 | (no log: node `worker-1`, HTTP 500 InternalError: Get ")
+            && refused[0].contains("connection refused"),
+        "{refused:?}"
+    );
+    assert!(!refused[0].contains("Status {") && !refused[0].contains("ApiError"));
+    assert!(lines.contains(&"api-2 | ready".to_string()), "{lines:?}");
+}

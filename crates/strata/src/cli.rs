@@ -189,6 +189,10 @@ Exit status: 0 when applied (and recorded), 1 otherwise.")]
         /// How waves are applied and waited for.
         #[command(flatten)]
         waves: WaveArgs,
+        /// How long a custom resource may wait for its operator's first
+        /// status before the operator is reported as not running.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        operator_grace: Duration,
         /// Apply only these tiers or services (comma-separated), with the
         /// namespaces and CRDs they need.
         #[arg(long, value_name = "NAMES", value_delimiter = ',')]
@@ -205,6 +209,10 @@ Exit status: 0 when applied (and recorded), 1 otherwise.")]
         /// Take over fields that another field manager owns.
         #[arg(long)]
         force_conflicts: bool,
+        /// Recreate a StatefulSet whose claim templates changed, keeping its
+        /// pods and claims (delete with --cascade=orphan, then create).
+        #[arg(long)]
+        recreate: bool,
     },
     /// Show each workload in the cluster by tier and wave: replicas, restarts, age, conditions.
     #[command(after_help = "\
@@ -299,6 +307,10 @@ Examples:
         /// How waves are applied and waited for.
         #[command(flatten)]
         waves: WaveArgs,
+        /// How long a custom resource may wait for its operator's first
+        /// status before the operator is reported as not running.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        operator_grace: Duration,
         /// Take over fields that another field manager owns.
         #[arg(long)]
         force_conflicts: bool,

@@ -301,3 +301,125 @@ fn every_verb(kubeconfig: &Path) {
     let out = suite.strata(&["history", "--env", "idle"]);
     assert!(text(&out).1.contains("no revisions"), "{}", text(&out).1);
 }
+
+/// `apply --dry-run` against a server holding Strimzi 0.51's CRDs: the
+/// server's deprecation warning is shown, refusals of two waves are both
+/// reported with the notes on what could not be checked, and it never
+/// says to run the same command again to resume.
+#[test]
+fn a_dry_run_tells_everything() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let fake = loopback::Fake::new();
+    fake.install_crds(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/crds/strimzi/0.51.0/040-Crd-kafka.yaml"),
+    );
+    // Objects someone else manages, which the platform's conflict with:
+    // one in the first wave, one in the last.
+    fake.insert(
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dry"}}),
+        "kubectl",
+    );
+    for (name, wave) in [("early", "first"), ("late", "last")] {
+        fake.insert(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "dry"}, "data": {"wave": "theirs"}}),
+            &format!("helm-{wave}"),
+        );
+    }
+    let port = loopback::serve(fake);
+    loopback::write_kubeconfig(&kubeconfig, port, None);
+    std::fs::write(
+        dir.path().join("kafka.yaml"),
+        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: { name: events, namespace: dry }\nspec: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: early, namespace: dry }\ndata: { wave: ours }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: extra }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: extra }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("late.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: late, namespace: dry }\ndata: { wave: ours }\n",
+    )
+    .unwrap();
+    let spec = dir.path().join("platform.yaml");
+    std::fs::write(
+        &spec,
+        "platform: dry\nnamespace: dry\ntiers:\n  - name: data\n    manifests: [kafka.yaml]\n  - name: apps\n    after: [data]\n    manifests: [late.yaml]\n    services:\n      web: { image: nginxinc/nginx-unprivileged:1.27, ports: { http: 8080 } }\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("strata")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .arg("apply")
+        .arg(&spec)
+        .args(["--dry-run", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Kafka/dry/events: the API server warns:") && err.contains("deprecated"),
+        "{err}"
+    );
+    assert!(
+        err.contains("dry run failed: the API server refused 2 objects"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ConfigMap/dry/early") && err.contains("ConfigMap/dry/late"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: ConfigMap/extra/settings: not checked"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(!err.contains("run the same command again"), "{err}");
+}
+
+/// A claim template that changes: named, no prompt without a terminal,
+/// and `--recreate` applies it over the kept pods and claims.
+#[test]
+fn a_changed_claim_template_is_recreated_only_when_asked() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let port = loopback::serve(loopback::Fake::new());
+    loopback::write_kubeconfig(&kubeconfig, port, None);
+    let spec = dir.path().join("platform.yaml");
+    let write = |size: &str| {
+        std::fs::write(
+            &spec,
+            format!("platform: disk\nnamespace: disk\ntiers:\n  - name: data\n    services:\n      db: {{ kind: stateful, image: postgres:16.4, ports: {{ pg: 5432 }}, storage: {size} }}\n"),
+        )
+        .unwrap();
+    };
+    let apply = |extra: &[&str]| {
+        Command::cargo_bin("strata")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .arg("apply")
+            .arg(&spec)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    write("1Gi");
+    let out = apply(&[]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    write("5Gi");
+    let out = apply(&[]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("StatefulSet/disk/db: spec.volumeClaimTemplates cannot change once created")
+            && err.contains("--recreate"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("[y/N]"),
+        "no prompt without a terminal: {err}"
+    );
+    let out = apply(&["--recreate"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+}

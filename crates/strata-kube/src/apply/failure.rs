@@ -9,8 +9,10 @@ use strata_core::render::Object;
 
 use super::Applied;
 use super::pods::PodReport;
+use super::preflight::Missing;
 use super::secrets::{MissingPullSecret, missing_pull_secrets};
 use crate::cluster::{ClusterError, ObjectId};
+use crate::immutable::Remedy;
 use crate::prune::Removed;
 
 /// Why a step failed.
@@ -19,6 +21,24 @@ pub enum Cause {
     /// The server refused an object (conflict, invalid, forbidden…).
     #[error(transparent)]
     Refused(ClusterError),
+    /// What the platform needs from the cluster and does not find there;
+    /// nothing was applied.
+    #[error("the cluster is not ready for the platform ({} problem(s)):{}", .0.len(), one_per_line(.0))]
+    Missing(Vec<Missing>),
+    /// A dry run: every object the server refused, across all waves.
+    #[error("the API server refused {} objects:{}", .0.len(), one_per_line(.0))]
+    Refusals(Vec<ClusterError>),
+    /// The new render changes fields the API server keeps as they were
+    /// created; nothing of the step after it was applied.
+    #[error("{id}: {} cannot change once created; {}", fields.join(", "), way_out(remedy))]
+    Immutable {
+        /// The object.
+        id: ObjectId,
+        /// The fields changed, `spec.volumeClaimTemplates`.
+        fields: Vec<String>,
+        /// The way past it.
+        remedy: Remedy,
+    },
     /// Objects were not ready when the step's timeout passed.
     #[error("not ready after {}s", .0.as_secs())]
     Timeout(Duration),
@@ -34,6 +54,26 @@ pub enum Cause {
         /// What it reported.
         reason: String,
     },
+}
+
+/// What to do about an immutable change.
+fn way_out(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::RecreateKeepingPods => "apply again with --recreate to delete it with --cascade=orphan and create it anew (its pods and claims are kept)".into(),
+        Remedy::Commands { commands, cost } => format!(
+            "run `{}` ({cost}), then apply again",
+            commands.join(" && ")
+        ),
+    }
+}
+
+/// Each item on a line of its own, indented under the first.
+fn one_per_line(errors: &[impl std::fmt::Display]) -> String {
+    errors.iter().fold(String::new(), |mut text, e| {
+        text.push_str("\n    ");
+        text.push_str(&e.to_string());
+        text
+    })
 }
 
 /// A failed apply: where it stopped, what is and is not applied, and why.
@@ -53,6 +93,10 @@ pub struct Failure {
     pub pods: Vec<PodReport>,
     /// With `--atomic`: what the rollback did.
     pub rollback: Option<Rollback>,
+    /// Notes so far (objects a dry run could not check, and why).
+    pub notes: Vec<String>,
+    /// What the API server warned about so far.
+    pub warnings: Vec<(ObjectId, String)>,
 }
 
 /// What `--atomic` did after a failure.
@@ -93,5 +137,7 @@ pub(super) fn fail(
         not_ready: Vec::new(),
         pods: Vec::new(),
         rollback: None,
+        notes: done.notes.clone(),
+        warnings: done.warnings.clone(),
     })
 }

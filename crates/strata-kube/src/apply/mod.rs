@@ -4,6 +4,7 @@
 
 mod failure;
 mod pods;
+mod preflight;
 mod secrets;
 mod wait;
 
@@ -17,6 +18,7 @@ use strata_core::render::{Object, RenderedSet};
 use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::immutable;
 use crate::inventory::{self, InventoryError, Release};
 use crate::progress::{Event, Progress};
 use crate::prune::{self, ObjectToRemove, RemovalError, RemovalOptions, Removed};
@@ -30,10 +32,15 @@ use wait::wait;
 
 pub use failure::{Cause, Failure, Rollback};
 pub use pods::{PodReport, pod_problems, pod_selector};
+pub use preflight::Missing;
 pub use secrets::MissingPullSecret;
 
 /// How an apply behaves.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is one of apply's independent command-line switches"
+)]
 pub struct ApplyOptions {
     /// `--only` / `--skip`.
     pub selection: Selection,
@@ -43,10 +50,16 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// When a step fails, re-apply the previous revision.
     pub atomic: bool,
+    /// A StatefulSet whose immutable fields (claim templates) change is
+    /// deleted with its pods and claims left in place, and created again.
+    pub recreate: bool,
     /// Longest wait for one step to become ready.
     pub timeout: Duration,
     /// Time between readiness checks.
     pub poll: Duration,
+    /// How long a custom resource of an operated kind may stay without any
+    /// status before its operator is reported as not running.
+    pub operator_grace: Duration,
     /// Requests in flight at once.
     pub concurrency: usize,
 }
@@ -58,8 +71,10 @@ impl Default for ApplyOptions {
             force_conflicts: false,
             dry_run: false,
             atomic: false,
+            recreate: false,
             timeout: Duration::from_mins(5),
             poll: Duration::from_secs(2),
+            operator_grace: Duration::from_mins(1),
             concurrency: 8,
         }
     }
@@ -78,6 +93,9 @@ pub struct Applied {
     pub pruned: Removed,
     /// Things a dry run could not check, and similar remarks.
     pub notes: Vec<String>,
+    /// What the API server warned about while applying (deprecated API
+    /// versions and the like), each once.
+    pub warnings: Vec<(ObjectId, String)>,
 }
 
 /// Why `apply` stopped.
@@ -116,6 +134,21 @@ pub async fn apply(
     };
     let objects = with_home(set, options.selection.select(set), release);
     let mut done = Applied::default();
+    // What the platform needs from the cluster, before anything changes.
+    let (missing, unchecked) = preflight::check(cluster, set, &objects)
+        .await
+        .map_err(|e| {
+            ApplyError::Failed(fail("preflight".into(), Cause::Refused(e), &objects, &done))
+        })?;
+    done.notes.extend(unchecked);
+    if !missing.is_empty() {
+        return Err(ApplyError::Failed(fail(
+            "preflight".into(),
+            Cause::Missing(missing),
+            &objects,
+            &done,
+        )));
+    }
     if let Err(mut failure) = run(cluster, set, &objects, options, progress, &mut done).await {
         if options.atomic && !options.dry_run {
             failure.rollback = Some(
@@ -165,7 +198,11 @@ async fn prune_gone(
         label: "prune".into(),
         objects: gone.len(),
     });
-    prune::remove(cluster, &gone, &after.platform, removal(options), progress)
+    let owner = prune::Owner {
+        platform: &after.platform,
+        environment: after.environment.as_deref(),
+    };
+    prune::remove(cluster, &gone, &owner, removal(options), progress)
         .await
         .map_err(ApplyError::Prune)
 }
@@ -293,15 +330,11 @@ async fn roll_back(
         .into_iter()
         .map(ObjectToRemove::of)
         .collect();
-    match prune::remove(
-        cluster,
-        &extra,
-        &release.platform,
-        removal(&options),
-        progress,
-    )
-    .await
-    {
+    let owner = prune::Owner {
+        platform: &release.platform,
+        environment: release.environment.as_deref(),
+    };
+    match prune::remove(cluster, &extra, &owner, removal(&options), progress).await {
         Ok(removed) => Rollback::Done {
             to: previous.number,
             recorded,
@@ -338,6 +371,7 @@ async fn run(
         .collect();
     let secrets = Secrets::of(set, objects, options);
     let mut secrets_done = false;
+    let mut dry_refusals: Vec<ClusterError> = Vec::new();
     for step in &steps {
         if step.kind != StepKind::Setup && !secrets_done {
             secrets_done = true;
@@ -364,7 +398,8 @@ async fn run(
                 .buffered(options.concurrency.max(1))
                 .collect()
                 .await;
-            let mut refused = None;
+            done.warnings.extend(cluster.take_warnings());
+            let mut refused = Vec::new();
             for (object, result) in results {
                 let id = ObjectId::of(&object.value);
                 match result {
@@ -393,13 +428,16 @@ async fn run(
                         done.notes
                             .push(format!("{id}: not checked, its CRD is not installed yet"));
                     }
-                    Err(e) => {
-                        refused.get_or_insert(e);
-                    }
+                    Err(e) => refused.push(e),
                 }
             }
-            if let Some(e) = refused {
-                return Err(fail(step.label(), Cause::Refused(e), objects, done));
+            // A dry run checks every wave and reports every refusal at
+            // the end; a real apply stops at the first.
+            if options.dry_run {
+                dry_refusals.extend(refused);
+            } else if !refused.is_empty() {
+                let cause = immutable_or(cluster, objects, refused.swap_remove(0)).await;
+                return Err(fail(step.label(), cause, objects, done));
             }
         }
         if options.dry_run {
@@ -424,7 +462,45 @@ async fn run(
             .await
             .map_err(|cause| fail("secrets".into(), cause, objects, done))?;
     }
-    Ok(())
+    match dry_refusals.len() {
+        0 => Ok(()),
+        1 => Err(fail(
+            "dry run".into(),
+            Cause::Refused(dry_refusals.swap_remove(0)),
+            objects,
+            done,
+        )),
+        _ => Err(fail(
+            "dry run".into(),
+            Cause::Refusals(dry_refusals),
+            objects,
+            done,
+        )),
+    }
+}
+
+/// A refusal as what it is: a change of immutable fields, named, with the
+/// way past it; otherwise the server's refusal as it came.
+async fn immutable_or(cluster: &Cluster, objects: &[&Object], error: ClusterError) -> Cause {
+    let ClusterError::Api { id, code: 422, .. } = &error else {
+        return Cause::Refused(error);
+    };
+    let Some(object) = objects.iter().find(|o| ObjectId::of(&o.value) == **id) else {
+        return Cause::Refused(error);
+    };
+    let Ok(Some(live)) = cluster.get(id).await else {
+        return Cause::Refused(error);
+    };
+    let fields = immutable::forbidden_changes(&live, &object.value);
+    if fields.is_empty() {
+        return Cause::Refused(error);
+    }
+    let id = (**id).clone();
+    Cause::Immutable {
+        remedy: immutable::remedy(&id, &fields),
+        id,
+        fields,
+    }
 }
 
 /// Applies one object. One of a kind this run defines is applied again while
@@ -461,7 +537,41 @@ async fn apply_object(
     {
         result = replace_job(cluster, object, options).await;
     }
+    // With --recreate, a StatefulSet whose claim templates change is
+    // created anew over its pods and claims.
+    if object.kind() == kind::STATEFUL_SET
+        && options.recreate
+        && !options.dry_run
+        && matches!(&result, Err(ClusterError::Api { code: 422, .. }))
+    {
+        let id = ObjectId::of(&object.value);
+        if let Some(live) = cluster.get(&id).await?
+            && let fields = immutable::forbidden_changes(&live, &object.value)
+            && !fields.is_empty()
+            && immutable::remedy(&id, &fields) == immutable::Remedy::RecreateKeepingPods
+        {
+            result = recreate_keeping_pods(cluster, object, options).await;
+        }
+    }
     result
+}
+
+/// Deletes a StatefulSet leaving its pods and claims, waits until it is
+/// gone, and applies it again: the new one adopts the pods.
+async fn recreate_keeping_pods(
+    cluster: &Cluster,
+    object: &Object,
+    options: &ApplyOptions,
+) -> Result<Value, ClusterError> {
+    let id = ObjectId::of(&object.value);
+    cluster.delete_orphaning(&id).await?;
+    let deadline = Instant::now() + options.timeout;
+    while cluster.get(&id).await?.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(options.poll).await;
+    }
+    cluster
+        .apply(&object.value, options.force_conflicts, false)
+        .await
 }
 
 /// Deletes a Job, waits until it is gone, and applies it again.

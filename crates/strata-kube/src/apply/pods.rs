@@ -16,7 +16,9 @@ pub struct PodReport {
     pub pod: String,
     /// Container states and pod conditions that explain it.
     pub problems: Vec<String>,
-    /// Its latest events, `Reason: message`.
+    /// Its latest events, `Reason: message`, then those of the claims it
+    /// mounts, `claim NAME: Reason: message` (a claim that cannot bind
+    /// says why there: no such StorageClass, no volume to provision).
     pub events: Vec<String>,
 }
 
@@ -76,14 +78,31 @@ pub(super) async fn diagnose(
             .unwrap_or_default();
         for pod in pods.iter().filter(|p| !pod_ready(p)).take(3) {
             let name = pod["metadata"]["name"].as_str().unwrap_or("");
+            let mut found = pod_events(&events, name);
+            for claim in claims_of(pod) {
+                found.extend(
+                    pod_events(&events, claim)
+                        .into_iter()
+                        .map(|e| format!("claim {claim}: {e}")),
+                );
+            }
             reports.push(PodReport {
                 pod: format!("{namespace}/{name}"),
                 problems: pod_problems(pod),
-                events: pod_events(&events, name),
+                events: found,
             });
         }
     }
     reports
+}
+
+/// The claims a pod mounts.
+fn claims_of(pod: &Value) -> impl Iterator<Item = &str> {
+    pod["spec"]["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
 }
 
 /// True when the pod's `Ready` condition is.

@@ -22,7 +22,8 @@ pub(super) async fn wait(
     options: &ApplyOptions,
     progress: &dyn Progress,
 ) -> Result<(), (Cause, Vec<(ObjectId, String)>)> {
-    let deadline = Instant::now() + options.timeout;
+    let started = Instant::now();
+    let deadline = started + options.timeout;
     let mut pending: BTreeMap<ObjectId, (Option<String>, String)> = objects
         .iter()
         .map(|o| {
@@ -37,6 +38,12 @@ pub(super) async fn wait(
         let verdicts: Vec<(ObjectId, Result<Readiness, ClusterError>)> = stream::iter(ids)
             .map(|id| async move {
                 let verdict = match cluster.get(&id).await {
+                    Ok(Some(live))
+                        if readiness::unreconciled(&live)
+                            && started.elapsed() >= options.operator_grace =>
+                    {
+                        Ok(Readiness::Failed(operator_silent(&live, options)))
+                    }
                     Ok(Some(live)) => match readiness::judge(&live) {
                         Readiness::Progressing(_)
                             if live["kind"] == kind::PERSISTENT_VOLUME_CLAIM
@@ -97,6 +104,26 @@ pub(super) async fn wait(
         }
         tokio::time::sleep(options.poll).await;
     }
+}
+
+/// Why a custom resource still without status after the grace period is
+/// not waited for any longer.
+fn operator_silent(live: &Value, options: &ApplyOptions) -> String {
+    let operator = readiness::operator_of(
+        live["apiVersion"].as_str().unwrap_or(""),
+        live["kind"].as_str().unwrap_or(""),
+    )
+    .unwrap_or("its operator");
+    let namespace = live["metadata"]["namespace"].as_str().unwrap_or("");
+    format!(
+        "no status after {}s: its operator `{operator}` is not running{}; install it (see `operators:` in the spec) or check its logs",
+        options.operator_grace.as_secs(),
+        if namespace.is_empty() {
+            String::new()
+        } else {
+            format!(" or does not watch namespace `{namespace}`")
+        }
+    )
 }
 
 fn reasons(pending: &BTreeMap<ObjectId, (Option<String>, String)>) -> Vec<(ObjectId, String)> {

@@ -48,19 +48,59 @@ pub(super) fn conflicts(applied: &Value, live: &Value, path: &str, out: &mut Vec
 }
 
 /// The message refusing `applied` when it changes a field that cannot
-/// change once `stored`: a Job's pod template, a Secret's type.
-pub(super) fn immutable_change(stored: &Value, applied: &Value) -> Option<&'static str> {
-    if stored["kind"] == "Job"
-        && !applied["spec"]["template"].is_null()
-        && applied["spec"]["template"] != stored["spec"]["template"]
-    {
-        return Some("Job \"spec.template\": field is immutable");
+/// change once `stored`, in the API server's words: a Job's pod template,
+/// a Secret's type, a StatefulSet's spec beyond what may change, a
+/// workload's selector, a claim's spec beyond its size, a StorageClass.
+pub(super) fn immutable_change(stored: &Value, applied: &Value) -> Option<String> {
+    let name = stored["metadata"]["name"].as_str().unwrap_or("");
+    let changed = |path: &[&str]| {
+        let pick = |v: &Value| path.iter().fold(v.clone(), |v, k| v[*k].clone());
+        let new = pick(applied);
+        !new.is_null() && new != pick(stored)
+    };
+    match stored["kind"].as_str().unwrap_or("") {
+        "Job" if changed(&["spec", "template"]) => {
+            Some("Job \"spec.template\": field is immutable".into())
+        }
+        "Secret" if changed(&["type"]) => Some("Secret \"type\": field is immutable".into()),
+        "StatefulSet" => {
+            const MUTABLE: &[&str] = &[
+                "replicas",
+                "ordinals",
+                "template",
+                "updateStrategy",
+                "revisionHistoryLimit",
+                "persistentVolumeClaimRetentionPolicy",
+                "minReadySeconds",
+            ];
+            let forbidden = applied["spec"].as_object().is_some_and(|spec| {
+                spec.keys()
+                    .filter(|k| !MUTABLE.contains(&k.as_str()))
+                    .any(|k| changed(&["spec", k]))
+            });
+            forbidden.then(|| format!("StatefulSet.apps \"{name}\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"))
+        }
+        kind @ ("Deployment" | "DaemonSet") if changed(&["spec", "selector"]) => Some(format!(
+            "{kind}.apps \"{name}\" is invalid: spec.selector: Invalid value: {}: field is immutable",
+            applied["spec"]["selector"]
+        )),
+        "PersistentVolumeClaim"
+            if ["accessModes", "storageClassName", "volumeMode", "selector"]
+                .iter()
+                .any(|f| changed(&["spec", f])) =>
+        {
+            Some(format!(
+                "PersistentVolumeClaim \"{name}\" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
+            ))
+        }
+        "StorageClass" if changed(&["parameters"]) => Some(format!(
+            "StorageClass.storage.k8s.io \"{name}\" is invalid: parameters: Forbidden: updates to parameters are forbidden."
+        )),
+        "StorageClass" if changed(&["provisioner"]) => Some(format!(
+            "StorageClass.storage.k8s.io \"{name}\" is invalid: provisioner: Forbidden: updates to provisioner are forbidden."
+        )),
+        _ => None,
     }
-    if stored["kind"] == "Secret" && !applied["type"].is_null() && applied["type"] != stored["type"]
-    {
-        return Some("Secret \"type\": field is immutable");
-    }
-    None
 }
 
 /// Secrets: the server turns `stringData` into base64 `data`.
@@ -77,5 +117,45 @@ pub(super) fn fold_string_data(value: &mut Value) {
         for (k, v) in map {
             value["data"][k] = json!(STANDARD.encode(v.as_str().unwrap_or("")));
         }
+    }
+}
+
+/// Paths of the fields of `value` its structural `schema` does not declare
+/// (`.spec.foo`), where the schema does not keep unknown fields; `metadata`,
+/// `apiVersion` and `kind` are the server's own.
+pub(super) fn undeclared(value: &Value, schema: &Value, path: &str, out: &mut Vec<String>) {
+    if schema["x-kubernetes-preserve-unknown-fields"] == true && schema.get("properties").is_none()
+    {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map {
+                if path.is_empty() && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                    continue;
+                }
+                let inner = &schema["properties"][key.as_str()];
+                if !inner.is_null() {
+                    undeclared(field, inner, &format!("{path}.{key}"), out);
+                } else if schema["additionalProperties"].is_object() {
+                    undeclared(
+                        field,
+                        &schema["additionalProperties"],
+                        &format!("{path}.{key}"),
+                        out,
+                    );
+                } else if schema["additionalProperties"] != true
+                    && schema["x-kubernetes-preserve-unknown-fields"] != true
+                {
+                    out.push(format!("{path}.{key}"));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                undeclared(item, &schema["items"], path, out);
+            }
+        }
+        _ => {}
     }
 }

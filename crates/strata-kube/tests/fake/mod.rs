@@ -4,9 +4,17 @@
 //! groups, resource lists), GET, LIST (label selectors), POST, server-side
 //! apply with one field manager per object (so conflicts can be provoked),
 //! merge patches (with a resourceVersion precondition), DELETE with
-//! cascading namespaces and optional delays, dry runs, pod logs, and RBAC
-//! for callers acting as a ServiceAccount (by impersonation).
-//! Workload status is made up on each GET from a per-object behaviour.
+//! cascading namespaces, dependents deleted or orphaned (`propagationPolicy`)
+//! and optional delays, dry runs, pod logs, and RBAC for callers acting as
+//! a ServiceAccount (by impersonation). Like a real server it refuses
+//! changes to fields fixed at creation, validates custom resources against
+//! the schemas of the CRDs it serves (refused with strict field validation,
+//! else warned about), and sends `Warning` headers (deprecated versions).
+//! Workload status is made up on each GET from a per-object behaviour;
+//! custom resources get one only when their operator "runs" (a behaviour
+//! is set), in their CRD's shape. As on a real cluster, every new namespace
+//! gets what the controllers put in each (`kube-root-ca.crt`, the `default`
+//! ServiceAccount; more on OpenShift), written by their field managers.
 //!
 //! This module is what tests use: set behaviours up, look at what is stored
 //! and which calls were made. The server itself is in its parts: `routing`
@@ -31,8 +39,8 @@ use serde_json::Value;
 use strata_kube::Cluster;
 
 pub(crate) use status::Behavior;
+use store::State;
 pub(crate) use store::id_of;
-use store::{State, Stored};
 
 /// One request, as the engine made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +94,26 @@ impl Fake {
                 kind: kind.into(),
                 plural: format!("{}s", kind.to_lowercase()),
                 namespaced,
+                deprecation: None,
+                schema: None,
             });
+        }
+    }
+
+    /// Installs the CRDs of a YAML file (an operator's, from
+    /// `testdata/crds`) as `kubectl apply` would: stored, and their served
+    /// versions listed in discovery, deprecated ones sending their warning.
+    pub(crate) fn install_crds(&self, path: &std::path::Path) {
+        let text = std::fs::read_to_string(path).expect("a CRD file");
+        let file = strata_core::source::SourceFile::new(path.display().to_string(), text);
+        let docs = strata_core::spec::yaml::parse_all(&file).expect("YAML");
+        for doc in docs {
+            let crd = doc.to_json();
+            if crd["kind"] != "CustomResourceDefinition" {
+                continue;
+            }
+            self.lock().register_crd(&crd);
+            self.insert(crd, "kubectl");
         }
     }
 
@@ -116,6 +143,12 @@ impl Fake {
         if refuse {
             state.refused_deletes.push(id.into());
         }
+    }
+
+    /// Makes GETs of `id` fail with 403 Forbidden, as for a caller whose
+    /// role does not reach it.
+    pub(crate) fn forbid_get(&self, id: &str) {
+        self.lock().forbidden_gets.push(id.into());
     }
 
     /// Lists a new CRD's kind in discovery only after `requests` discovery
@@ -151,19 +184,30 @@ impl Fake {
         let def = state.def_of(&value).expect("a known kind");
         let key = store::key_of(&def, &value);
         state.stamp(&mut value, manager, "Update");
-        state.objects.insert(
-            key,
-            Stored {
-                value,
-                manager: manager.into(),
-                deleting: None,
-            },
-        );
+        state.put(key, value, manager.into());
+    }
+
+    /// Makes the cluster an OpenShift one: every new namespace also gets
+    /// `openshift-service-ca.crt` and the image pullers' RoleBinding.
+    pub(crate) fn openshift(&self) {
+        self.lock().openshift = true;
     }
 
     /// Sets the log text of a pod.
     pub(crate) fn set_logs(&self, pod: &str, text: &str) {
         self.lock().logs.insert(pod.into(), text.into());
+    }
+
+    /// Makes log requests of `pod` fail as when its node's kubelet does
+    /// not answer: the API server's 500 with the dial error.
+    pub(crate) fn kubelet_down(&self, pod: &str, node: &str) {
+        self.lock().log_failures.insert(
+            pod.into(),
+            (
+                500,
+                format!("Get \"https://{node}:10250/containerLogs/shop/{pod}/api\": dial tcp {node}:10250: connect: connection refused"),
+            ),
+        );
     }
 
     /// The stored object `Kind/ns/name` (or `Kind/name`), without made-up status.

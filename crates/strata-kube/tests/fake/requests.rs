@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::Call;
-use super::fields::{conflicts, fold_string_data, immutable_change, merge};
+use super::fields::{conflicts, fold_string_data, immutable_change, merge, undeclared};
 use super::routing::{Parsed, Reply, failure};
-use super::store::{Key, KindDef, State, Stored, id_of};
+use super::store::{Key, KindDef, State, id_of};
 
 /// The kind and namespace a request is about.
 pub(super) struct Target {
@@ -169,6 +169,9 @@ pub(super) fn log(state: &mut State, target: &Target, name: &str) -> Reply {
         id: target.id(name),
         dry_run: false,
     });
+    if let Some((code, message)) = state.log_failures.get(name) {
+        return failure(*code, "InternalError", message);
+    }
     match state.logs.get(name) {
         Some(text) => (200, Value::Null, Some(text.clone())),
         None => failure(404, "NotFound", &format!("pods \"{name}\" not found")),
@@ -183,6 +186,16 @@ pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
         id: target.id(name),
         dry_run: false,
     });
+    if state.forbidden_gets.contains(&target.id(name)) {
+        return failure(
+            403,
+            "Forbidden",
+            &format!(
+                "{} \"{name}\" is forbidden: User \"dev\" cannot get resource \"{}\" in API group \"{}\"",
+                target.def.plural, target.def.plural, target.def.group
+            ),
+        );
+    }
     let k = target.key(name);
     let polls = {
         let p = state.polls.entry(target.id(name)).or_insert(0);
@@ -246,14 +259,7 @@ pub(super) fn create(
     let manager = manager(q);
     state.stamp(&mut value, &manager, "Update");
     if !dry_run {
-        state.objects.insert(
-            k,
-            Stored {
-                value: value.clone(),
-                manager,
-                deleting: None,
-            },
-        );
+        state.put(k, value.clone(), manager);
     }
     (201, value, None)
 }
@@ -328,8 +334,38 @@ pub(super) fn apply(
         id: target.id(name),
         dry_run,
     });
+    // A deprecated version is warned about on every request, answered or not.
+    if let Some(warning) = &def.deprecation {
+        state.warnings.push(warning.clone());
+    }
     if def.namespaced && !state.namespace_exists(ns) {
         return failure(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
+    }
+    // Fields a CRD's schema does not declare: refused with strict field
+    // validation, else dropped with a warning, in the server's words.
+    if let Some(schema) = &def.schema {
+        let mut unknown = Vec::new();
+        undeclared(&patch, schema, "", &mut unknown);
+        if !unknown.is_empty() {
+            if q.get("fieldValidation").is_some_and(|v| v == "Strict") {
+                return failure(
+                    400,
+                    "BadRequest",
+                    &format!(
+                        "failed to create typed patch object ({ns}/{name}; {}/{}, Kind={}): {}: field not declared in schema",
+                        def.group,
+                        def.version,
+                        def.kind,
+                        unknown.join(", ")
+                    ),
+                );
+            }
+            state.warnings.extend(
+                unknown
+                    .iter()
+                    .map(|f| format!("unknown field \"{}\"", f.trim_start_matches('.'))),
+            );
+        }
     }
     let force = q.get("force").is_some_and(|v| v == "true");
     let mut applied = patch.clone();
@@ -359,7 +395,7 @@ pub(super) fn apply(
                 }
             }
             if let Some(message) = immutable_change(&stored.value, &applied) {
-                return failure(422, "Invalid", message);
+                return failure(422, "Invalid", &message);
             }
             let mut value = stored.value.clone();
             let spec_before = value["spec"].clone();
@@ -377,14 +413,7 @@ pub(super) fn apply(
         if value["kind"] == "CustomResourceDefinition" {
             state.register_crd(&value);
         }
-        state.objects.insert(
-            k.clone(),
-            Stored {
-                value: value.clone(),
-                manager: owner,
-                deleting: None,
-            },
-        );
+        state.put(k.clone(), value.clone(), owner);
         let stored = &state.objects[&k];
         let polls = state.polls.get(&target.id(name)).copied().unwrap_or(0);
         return (200, state.view(stored, polls), None);
@@ -394,7 +423,15 @@ pub(super) fn apply(
 
 /// Deletes an object: at once, or marked and gone after the GETs the test
 /// set; refused when the test says so.
-pub(super) fn delete(state: &mut State, target: &Target, name: &str, dry_run: bool) -> Reply {
+pub(super) fn delete(
+    state: &mut State,
+    target: &Target,
+    name: &str,
+    body: &[u8],
+    dry_run: bool,
+) -> Reply {
+    let orphan = serde_json::from_slice::<Value>(body)
+        .is_ok_and(|options| options["propagationPolicy"] == "Orphan");
     state.calls.push(Call {
         verb: "delete",
         id: target.id(name),
@@ -425,6 +462,7 @@ pub(super) fn delete(state: &mut State, target: &Target, name: &str, dry_run: bo
     } else {
         let value = state.objects[&k].value.clone();
         state.remove(&k);
+        state.collect_dependents(&value, orphan);
         (200, value, None)
     }
 }

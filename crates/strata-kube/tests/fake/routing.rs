@@ -110,7 +110,8 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl Fake {
-    /// Answers one request made as `user` (an administrator when `None`).
+    /// Answers one request made as `user` (an administrator when `None`),
+    /// with the warnings to send as `Warning` headers.
     pub(super) fn handle(
         &self,
         method: &http::Method,
@@ -118,81 +119,93 @@ impl Fake {
         user: Option<&str>,
         content_type: &str,
         body: &[u8],
-    ) -> Reply {
+    ) -> (Reply, Vec<String>) {
         let mut state = self.lock();
-        let path = uri.path();
-        match path {
-            "/version" => {
-                return (
-                    200,
-                    json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake"}),
-                    None,
-                );
-            }
-            "/api" => return requests::core_versions(),
-            "/apis" => return requests::groups(&state),
-            _ => {}
-        }
-        let Some(parsed) = parse_path(&state, path) else {
-            return failure(
-                404,
-                "NotFound",
-                &format!("the server could not find {path}"),
+        state.warnings.clear();
+        let reply = route(&mut state, method, uri, user, content_type, body);
+        (reply, std::mem::take(&mut state.warnings))
+    }
+}
+
+fn route(
+    state: &mut State,
+    method: &http::Method,
+    uri: &http::Uri,
+    user: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> Reply {
+    let path = uri.path();
+    match path {
+        "/version" => {
+            return (
+                200,
+                json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake"}),
+                None,
             );
-        };
-        let q = query(uri);
-        let dry_run = q.get("dryRun").is_some_and(|v| v == "All");
-        if parsed.discovery {
-            return requests::discovery(&mut state, &parsed, path);
         }
-        let Some(def) = parsed.def.clone() else {
-            return failure(
-                404,
-                "NotFound",
-                &format!(
-                    "the server could not find the requested resource {}",
-                    parsed.plural
-                ),
-            );
-        };
-        let ns = if def.namespaced {
-            parsed.namespace.clone().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let target = Target { def, ns };
-        let verb = match (method.as_str(), parsed.name.is_some()) {
-            ("GET", true) => "get",
-            ("GET", false) => "list",
-            ("POST", _) => "create",
-            ("PATCH", _) => "patch",
-            ("DELETE", _) => "delete",
-            _ => "",
-        };
-        let attributes = Attributes {
-            verb,
-            def: &target.def,
-            namespace: &target.ns,
-            name: parsed.name.as_deref(),
-        };
-        if !rbac::allowed(&state, user, &attributes) {
-            let message = rbac::forbidden_message(user.unwrap_or(""), &attributes);
-            return failure(403, "Forbidden", &message);
+        "/api" => return requests::core_versions(),
+        "/apis" => return requests::groups(state),
+        _ => {}
+    }
+    let Some(parsed) = parse_path(state, path) else {
+        return failure(
+            404,
+            "NotFound",
+            &format!("the server could not find {path}"),
+        );
+    };
+    let q = query(uri);
+    let dry_run = q.get("dryRun").is_some_and(|v| v == "All");
+    if parsed.discovery {
+        return requests::discovery(state, &parsed, path);
+    }
+    let Some(def) = parsed.def.clone() else {
+        return failure(
+            404,
+            "NotFound",
+            &format!(
+                "the server could not find the requested resource {}",
+                parsed.plural
+            ),
+        );
+    };
+    let ns = if def.namespaced {
+        parsed.namespace.clone().unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let target = Target { def, ns };
+    let verb = match (method.as_str(), parsed.name.is_some()) {
+        ("GET", true) => "get",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PATCH", _) => "patch",
+        ("DELETE", _) => "delete",
+        _ => "",
+    };
+    let attributes = Attributes {
+        verb,
+        def: &target.def,
+        namespace: &target.ns,
+        name: parsed.name.as_deref(),
+    };
+    if !rbac::allowed(state, user, &attributes) {
+        let message = rbac::forbidden_message(user.unwrap_or(""), &attributes);
+        return failure(403, "Forbidden", &message);
+    }
+    match (method.as_str(), parsed.name.as_deref()) {
+        ("GET", None) => requests::list(state, &target, &q),
+        ("GET", Some(name)) if parsed.sub.as_deref() == Some("log") => {
+            requests::log(state, &target, name)
         }
-        let state = &mut state;
-        match (method.as_str(), parsed.name.as_deref()) {
-            ("GET", None) => requests::list(state, &target, &q),
-            ("GET", Some(name)) if parsed.sub.as_deref() == Some("log") => {
-                requests::log(state, &target, name)
-            }
-            ("GET", Some(name)) => requests::get(state, &target, name),
-            ("POST", None) => requests::create(state, &target, &q, body, dry_run),
-            ("PATCH", Some(name)) if content_type.starts_with("application/merge-patch") => {
-                requests::merge_patch(state, &target, name, &q, body, dry_run)
-            }
-            ("PATCH", Some(name)) => requests::apply(state, &target, name, &q, body, dry_run),
-            ("DELETE", Some(name)) => requests::delete(state, &target, name, dry_run),
-            _ => failure(405, "MethodNotAllowed", "not supported by the fake"),
+        ("GET", Some(name)) => requests::get(state, &target, name),
+        ("POST", None) => requests::create(state, &target, &q, body, dry_run),
+        ("PATCH", Some(name)) if content_type.starts_with("application/merge-patch") => {
+            requests::merge_patch(state, &target, name, &q, body, dry_run)
         }
+        ("PATCH", Some(name)) => requests::apply(state, &target, name, &q, body, dry_run),
+        ("DELETE", Some(name)) => requests::delete(state, &target, name, body, dry_run),
+        _ => failure(405, "MethodNotAllowed", "not supported by the fake"),
     }
 }

@@ -58,7 +58,7 @@ impl tower::Service<Request<Body>> for Fake {
                 .get("impersonate-user")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let (code, value, text) = fake.handle(
+            let ((code, value, text), warnings) = fake.handle(
                 &parts.method,
                 &parts.uri,
                 user.as_deref(),
@@ -72,11 +72,17 @@ impl tower::Service<Request<Body>> for Fake {
                 Some(text) => Bytes::from(text),
                 None => Bytes::from(serde_json::to_vec(&value).unwrap_or_default()),
             };
-            Ok(Response::builder()
+            let mut response = Response::builder()
                 .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(Full::new(body))
-                .expect("a valid response"))
+                .header(http::header::CONTENT_TYPE, "application/json");
+            // As the API server: `299 - "TEXT"`, quotes escaped.
+            for warning in warnings {
+                response = response.header(
+                    http::header::WARNING,
+                    format!("299 - \"{}\"", warning.replace('"', "\\\"")),
+                );
+            }
+            Ok(response.body(Full::new(body)).expect("a valid response"))
         })
     }
 }

@@ -1,6 +1,8 @@
 //! Status as the fake makes it up: objects stored without a status get
 //! one on each GET, from the behaviour the test set for them (ready at
 //! once by default), the way controllers and operators would report.
+//! A custom resource has a status only when the test set a behaviour for
+//! it (its operator runs), in the shape its operator's CRD gives it.
 
 use serde_json::{Value, json};
 
@@ -68,15 +70,64 @@ impl State {
             "Job" => json!({"active": 1}),
             "PersistentVolumeClaim" if ready => json!({"phase": "Bound"}),
             "PersistentVolumeClaim" => json!({"phase": "Pending"}),
-            _ if explicit.is_some() && ready => {
-                json!({"conditions": [{"type": "Ready", "status": "True"}]})
-            }
-            _ if explicit.is_some() => {
-                json!({"conditions": [{"type": "Ready", "status": "False", "reason": "Reconciling"}]})
-            }
+            // A custom resource gets a status only from its operator: one
+            // the test set a behaviour for runs; without, none does.
+            kind if explicit.is_some() => operator_status(kind, &value, ready, failed),
             _ => return value,
         };
         value["status"] = status;
         value
+    }
+}
+
+/// The status an operator reports on `value` (of `kind`), as its CRD
+/// defines it; a `Ready` condition for kinds of other operators.
+fn operator_status(kind: &str, value: &Value, ready: bool, failed: bool) -> Value {
+    let generation = value["metadata"]["generation"].as_i64().unwrap_or(1);
+    let condition = |kind: &str| {
+        if ready {
+            json!({"conditions": [{"type": kind, "status": "True"}]})
+        } else {
+            json!({"conditions": [{"type": kind, "status": "False", "reason": "Reconciling"}]})
+        }
+    };
+    match kind {
+        "Database" => {
+            json!({"observedGeneration": generation, "applied": ready, "message": if ready { "" } else { "reconciling" }})
+        }
+        "KafkaNodePool" => {
+            let replicas = value["spec"]["replicas"].as_u64().unwrap_or(1);
+            let ids: Vec<u64> = (0..if ready { replicas } else { 0 }).collect();
+            json!({"observedGeneration": generation, "nodeIds": ids, "replicas": ids.len(), "roles": value["spec"]["roles"].as_array().cloned().unwrap_or_default()})
+        }
+        "Milvus" => condition("MilvusReady"),
+        "RayCluster" if failed => json!({"state": "failed", "reason": "head pod failed"}),
+        "RayCluster" => json!({"state": if ready { "ready" } else { "unhealthy" }}),
+        "InnoDBCluster" => {
+            let instances = value["spec"]["instances"].as_i64().unwrap_or(1);
+            json!({"cluster": {"status": if ready { "ONLINE" } else { "PENDING" }, "onlineInstances": if ready { instances } else { 0 }}})
+        }
+        "ClickHouseInstallation" | "ClickHouseKeeperInstallation" => {
+            let state = match (ready, failed) {
+                (true, _) => "Completed",
+                (false, true) => "Aborted",
+                (false, false) => "InProgress",
+            };
+            json!({"status": state, "hosts": 1, "hostsCompleted": i32::from(ready)})
+        }
+        "RedisCluster" => {
+            let state = match (ready, failed) {
+                (true, _) => "Ready",
+                (false, true) => "Failed",
+                (false, false) => "Bootstrap",
+            };
+            let size = value["spec"]["clusterSize"].as_i64().unwrap_or(3);
+            json!({"state": state, "reason": "", "readyLeaderReplicas": if ready { size } else { 0 }, "readyFollowerReplicas": 0})
+        }
+        "Prometheus" => {
+            let available = if ready { "True" } else { "False" };
+            json!({"conditions": [{"type": "Available", "status": available}, {"type": "Reconciled", "status": "True"}], "availableReplicas": i32::from(ready)})
+        }
+        _ => condition("Ready"),
     }
 }

@@ -17,6 +17,12 @@ pub(super) struct KindDef {
     pub(super) kind: String,
     pub(super) plural: String,
     pub(super) namespaced: bool,
+    /// The warning the server sends with each request of a deprecated
+    /// version, as a CRD's `deprecationWarning` (or the default text).
+    pub(super) deprecation: Option<String>,
+    /// The structural schema of a CRD's version, whose unknown fields the
+    /// server drops (or refuses, with strict field validation).
+    pub(super) schema: Option<Value>,
 }
 
 /// An object held, with its one field manager.
@@ -39,19 +45,28 @@ pub(super) struct State {
     pub(super) polls: HashMap<String, usize>,
     pub(super) delete_delays: HashMap<String, usize>,
     pub(super) refused_deletes: Vec<String>,
+    /// Objects whose GETs the caller may not make (403 Forbidden).
+    pub(super) forbidden_gets: Vec<String>,
     pub(super) apply_delay: Option<Duration>,
     pub(super) in_flight: usize,
     pub(super) max_in_flight: usize,
     pub(super) version: u64,
     pub(super) logs: HashMap<String, String>,
+    /// Pods whose log requests fail, with the code and message.
+    pub(super) log_failures: HashMap<String, (u16, String)>,
     /// Discovery requests of its group a new CRD's kind stays unlisted for.
     pub(super) discovery_lag: usize,
     /// Kinds of new CRDs not listed yet, with the requests left.
     pub(super) lagging: Vec<(KindDef, usize)>,
+    /// Whether the cluster is OpenShift, which puts more in every namespace.
+    pub(super) openshift: bool,
+    /// Warnings of the request being answered, sent as `Warning` headers.
+    pub(super) warnings: Vec<String>,
 }
 
 const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
     ("", "v1", "Namespace", "namespaces", false),
+    ("", "v1", "Node", "nodes", false),
     ("", "v1", "Secret", "secrets", true),
     ("", "v1", "ConfigMap", "configmaps", true),
     ("", "v1", "ServiceAccount", "serviceaccounts", true),
@@ -93,6 +108,13 @@ const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
         true,
     ),
     ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
+    (
+        "networking.k8s.io",
+        "v1",
+        "IngressClass",
+        "ingressclasses",
+        false,
+    ),
     ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
     (
         "rbac.authorization.k8s.io",
@@ -179,6 +201,8 @@ impl State {
                     kind: (*k).into(),
                     plural: (*p).into(),
                     namespaced: *n,
+                    deprecation: None,
+                    schema: None,
                 })
                 .collect(),
             ..State::default()
@@ -217,12 +241,28 @@ impl State {
     pub(super) fn register_crd(&mut self, crd: &Value) {
         let spec = &crd["spec"];
         for version in spec["versions"].as_array().into_iter().flatten() {
+            if version["served"] == false {
+                continue;
+            }
+            let group = spec["group"].as_str().unwrap_or("");
+            let name = version["name"].as_str().unwrap_or("");
+            let kind = spec["names"]["kind"].as_str().unwrap_or("");
+            let deprecation = (version["deprecated"] == true).then(|| {
+                version["deprecationWarning"].as_str().map_or_else(
+                    || format!("{group}/{name} {kind} is deprecated"),
+                    str::to_string,
+                )
+            });
             let def = KindDef {
-                group: spec["group"].as_str().unwrap_or("").into(),
-                version: version["name"].as_str().unwrap_or("").into(),
-                kind: spec["names"]["kind"].as_str().unwrap_or("").into(),
+                group: group.into(),
+                version: name.into(),
+                kind: kind.into(),
                 plural: spec["names"]["plural"].as_str().unwrap_or("").into(),
                 namespaced: spec["scope"] != "Cluster",
+                deprecation,
+                schema: version["schema"]["openAPIV3Schema"]
+                    .is_object()
+                    .then(|| version["schema"]["openAPIV3Schema"].clone()),
             };
             self.kinds.retain(|d| {
                 !(d.group == def.group && d.version == def.version && d.kind == def.kind)
@@ -232,6 +272,91 @@ impl State {
             } else {
                 self.kinds.push(def);
             }
+        }
+    }
+
+    /// Stores `value` (of kind `def`) as `manager` wrote it; a new
+    /// namespace gets what the cluster's controllers put in every one.
+    pub(super) fn put(&mut self, key: Key, value: Value, manager: String) {
+        let new_namespace = value["kind"] == "Namespace" && !self.objects.contains_key(&key);
+        self.objects.insert(
+            key.clone(),
+            Stored {
+                value,
+                manager,
+                deleting: None,
+            },
+        );
+        if new_namespace {
+            self.populate(&key.3);
+        }
+    }
+
+    /// What a real cluster's controllers put in every namespace, as they
+    /// write it: `kube-root-ca.crt` and the `default` ServiceAccount by
+    /// kube-controller-manager; on OpenShift, `openshift-service-ca.crt`
+    /// (its CA bundle injected by the service CA operator) and the
+    /// image pullers' RoleBinding.
+    fn populate(&mut self, ns: &str) {
+        let mut made = vec![
+            (
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": ns}, "data": {"ca.crt": "-----BEGIN CERTIFICATE-----"}}),
+                vec!["kube-controller-manager"],
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}}),
+                vec!["kube-controller-manager"],
+            ),
+        ];
+        if self.openshift {
+            made.push((
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "openshift-service-ca.crt", "namespace": ns,
+                    "annotations": {"service.beta.openshift.io/inject-cabundle": "true"}}, "data": {"service-ca.crt": "-----BEGIN CERTIFICATE-----"}}),
+                vec!["kube-controller-manager", "service-ca-operator"],
+            ));
+            made.push((
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "system:image-pullers", "namespace": ns},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:image-puller"},
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": format!("system:serviceaccounts:{ns}")}]}),
+                vec!["openshift-controller-manager"],
+            ));
+        }
+        for (mut value, managers) in made {
+            let def = self.def_of(&value).expect("a built-in kind");
+            let key = key_of(&def, &value);
+            self.stamp(&mut value, managers[0], "Update");
+            value["metadata"]["managedFields"] = managers
+                .iter()
+                .map(|m| json!({"manager": m, "operation": "Update"}))
+                .collect();
+            self.objects.insert(
+                key,
+                Stored {
+                    value,
+                    manager: managers[0].into(),
+                    deleting: None,
+                },
+            );
+        }
+    }
+
+    /// What the garbage collector does once `owner` is gone: deletes the
+    /// objects it owns, or with `orphan` only drops their reference to it.
+    pub(super) fn collect_dependents(&mut self, owner: &Value, orphan: bool) {
+        let uid = &owner["metadata"]["uid"];
+        let owned = |v: &Value| {
+            v["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == *uid))
+        };
+        if orphan {
+            for stored in self.objects.values_mut().filter(|s| owned(&s.value)) {
+                if let Some(refs) = stored.value["metadata"]["ownerReferences"].as_array_mut() {
+                    refs.retain(|r| r["uid"] != *uid);
+                }
+            }
+        } else {
+            self.objects.retain(|_, s| !owned(&s.value));
         }
     }
 

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use strata_kube::apply::{Failure, Rollback};
+use strata_kube::apply::{Cause, Failure, Rollback};
+use strata_kube::immutable::Remedy;
 use strata_kube::prune::Removed;
 use strata_kube::{Applied, ApplyError, ApplyOptions, Selection, inventory};
 
@@ -17,6 +18,10 @@ use crate::progress::Display;
 const POLL: Duration = Duration::from_secs(2);
 
 /// What `apply` was asked to do, beyond the spec and the cluster.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is one of apply's independent command-line switches"
+)]
 pub(super) struct Request {
     /// `--only` / `--skip`.
     pub selection: Selection,
@@ -26,6 +31,10 @@ pub(super) struct Request {
     pub atomic: bool,
     /// `--force-conflicts`.
     pub force_conflicts: bool,
+    /// `--operator-grace`.
+    pub operator_grace: Duration,
+    /// `--recreate`.
+    pub recreate: bool,
 }
 
 fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
@@ -34,8 +43,10 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
         force_conflicts: request.force_conflicts,
         dry_run: request.dry_run,
         atomic: request.atomic,
+        recreate: request.recreate,
         timeout: waves.timeout,
         poll: POLL,
+        operator_grace: request.operator_grace,
         concurrency: usize::from(waves.concurrency),
     }
 }
@@ -50,16 +61,66 @@ pub(super) fn run(
     let target = target(spec, printer)?;
     // Bad names are bad input: refused before the cluster is contacted.
     request.selection.check(&target.set)?;
-    let options = options(waves, request);
+    let mut options = options(waves, request);
     let display = Display::new();
     let result = runtime()?.block_on(async {
         let cluster = connect(cluster).await?;
-        Ok::<_, anyhow::Error>(
-            strata_kube::apply(&cluster, &target.set, &target.release, &options, &display).await,
-        )
+        let mut result =
+            strata_kube::apply(&cluster, &target.set, &target.release, &options, &display).await;
+        // A StatefulSet whose claim templates changed: asked at a terminal,
+        // and applied again (it resumes) with --recreate when confirmed.
+        if let Some(question) = recreate_question(&result, &options) {
+            // Live lines stop before the question is asked.
+            display.finish();
+            if confirm(&question) {
+                options.recreate = true;
+                result =
+                    strata_kube::apply(&cluster, &target.set, &target.release, &options, &display)
+                        .await;
+            }
+        }
+        Ok::<_, anyhow::Error>(result)
     })?;
     display.finish();
     Ok(conclude(result, request.dry_run, &target.release, printer))
+}
+
+/// The question to ask when `result` failed on a StatefulSet that
+/// `--recreate` would get past, and it was not given.
+fn recreate_question(
+    result: &Result<Applied, ApplyError>,
+    options: &ApplyOptions,
+) -> Option<String> {
+    let Err(ApplyError::Failed(failure)) = result else {
+        return None;
+    };
+    match &failure.cause {
+        Cause::Immutable {
+            id,
+            remedy: Remedy::RecreateKeepingPods,
+            ..
+        } if !options.recreate && !options.dry_run => Some(format!(
+            "{}\nrecreate {id} keeping its pods and claims (delete with --cascade=orphan, then create)? [y/N] ",
+            failure.cause
+        )),
+        _ => None,
+    }
+}
+
+/// Asks `question` at a terminal; false without one (never prompts in
+/// scripts or CI) or on anything but yes.
+fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return false;
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
 pub(super) fn rollback(
@@ -67,17 +128,11 @@ pub(super) fn rollback(
     revision: Option<u32>,
     cluster: &ClusterArgs,
     waves: &WaveArgs,
-    force_conflicts: bool,
+    request: &Request,
     printer: &Printer,
 ) -> Result<ExitStatus, Exit> {
     let target = target(spec, printer)?;
-    let request = Request {
-        selection: Selection::default(),
-        dry_run: false,
-        atomic: false,
-        force_conflicts,
-    };
-    let options = options(waves, &request);
+    let options = options(waves, request);
     let display = Display::new();
     let release = &target.release;
     let result = runtime()?.block_on(async {
@@ -120,6 +175,7 @@ fn conclude(
 ) -> ExitStatus {
     match result {
         Ok(done) => {
+            print_warnings(&done.warnings, printer);
             for note in &done.notes {
                 printer.note(note);
             }
@@ -152,13 +208,21 @@ fn conclude(
             ExitStatus::Success
         }
         Err(ApplyError::Failed(failure)) => {
-            print_failure(&failure, printer);
+            print_warnings(&failure.warnings, printer);
+            print_failure(&failure, dry_run, printer);
             ExitStatus::Failure
         }
         Err(other) => {
             printer.failure(&other.to_string());
             ExitStatus::Failure
         }
+    }
+}
+
+/// The API server's warnings (deprecated API versions…), one line each.
+fn print_warnings(warnings: &[(strata_kube::ObjectId, String)], printer: &Printer) {
+    for (id, warning) in warnings {
+        printer.warning(&format!("{id}: the API server warns: {warning}"));
     }
 }
 
@@ -180,9 +244,12 @@ fn list(ids: &[strata_kube::ObjectId]) -> String {
     text.join(", ")
 }
 
-fn print_failure(failure: &Failure, printer: &Printer) {
+fn print_failure(failure: &Failure, dry_run: bool, printer: &Printer) {
     printer.failure(&format!("{} failed: {}", failure.step, failure.cause));
     let mut out = String::new();
+    for note in &failure.notes {
+        out.push_str(&format!("  note: {note}\n"));
+    }
     for (id, reason) in &failure.not_ready {
         out.push_str(&format!("  not ready: {id}: {reason}\n"));
     }
@@ -195,17 +262,25 @@ fn print_failure(failure: &Failure, printer: &Printer) {
             out.push_str(&format!("    event {event}\n"));
         }
     }
+    let (applied, not_applied) = if dry_run {
+        ("accepted", "refused or not checked")
+    } else {
+        ("applied", "not applied")
+    };
     out.push_str(&format!(
-        "  applied ({}): {}\n",
+        "  {applied} ({}): {}\n",
         failure.applied.len(),
         list(&failure.applied)
     ));
     out.push_str(&format!(
-        "  not applied ({}): {}\n",
+        "  {not_applied} ({}): {}\n",
         failure.not_applied.len(),
         list(&failure.not_applied)
     ));
     match &failure.rollback {
+        None if dry_run => out.push_str(
+            "  dry run: every wave was checked and nothing was changed; fix what was refused and check again\n",
+        ),
         None => out.push_str(
             "  nothing was pruned and no revision was recorded; fix the cause and run the same command again to resume\n",
         ),
