@@ -50,6 +50,14 @@ impl Problem {
         }
     }
 
+    /// A problem of service `id` at `span`, a place inside it.
+    fn at(id: ServiceId, service: &Service, message: String, span: Span) -> Self {
+        Problem {
+            span,
+            ..Problem::of(id, service, message)
+        }
+    }
+
     /// A problem of the platform as a whole: `object` says what it is
     /// about, `span` where to look.
     fn platform(object: String, message: String, span: Span) -> Self {

@@ -3,36 +3,111 @@
 //! stores anyone may log in to.
 
 use super::system::store;
-use super::{Check, per_service};
+use super::{Check, Problem, per_service};
 use crate::finding::{CheckInfo, Priority};
 use crate::image::ImageRef;
-use crate::model::{EnvValue, Profile};
-use crate::secret_names::looks_secret;
+use crate::model::{EnvValue, FileContent, Profile, ServiceId};
+use crate::secret_names::{looks_secret, may_be_secret, secret_arguments, url_with_password};
 
-/// Secrets written in plain env.
+/// Secrets written in the clear: in env (by the variable's name, or a URL
+/// with a password), on a command line, in an inline configuration file, or
+/// as a declared Secret's `data`.
 pub(super) const SECRET_IN_ENV: Check = Check {
     info: CheckInfo::new(
         "secret-in-env",
         Priority::P0,
         "a secret is written in plain text in the spec",
         "It ends up in Git, in rendered manifests and in every reader's terminal.",
-        "declare it under `secrets:` (generated or given) and use `{ secret: NAME, key: KEY }`",
+        "declare it under `secrets:` with `generate:` and use `{ secret: NAME, key: KEY }`",
     ),
     run: |platform, _| {
-        per_service(platform, |_, service| {
-            service
+        let mut problems = Vec::new();
+        for (i, service) in platform.services.iter().enumerate() {
+            let id = ServiceId(i);
+            let vars = service
                 .env
                 .iter()
-                .chain(service.added_containers().flat_map(|c| &c.env))
-                .filter(|var| {
-                    matches!(&var.value, EnvValue::Literal(value) if !value.is_empty())
-                        && looks_secret(&var.name)
-                })
-                .map(|var| format!("`{}` sets {} in plain text", service.name, var.name))
-                .collect::<Vec<_>>()
-        })
+                .chain(service.added_containers().flat_map(|c| &c.env));
+            for var in vars {
+                let EnvValue::Literal(value) = &var.value else {
+                    continue;
+                };
+                let message = if looks_secret(&var.name) && may_be_secret(value) {
+                    format!("`{}` sets {} in plain text", service.name, var.name)
+                } else if url_with_password(value) {
+                    format!(
+                        "`{}` sets {} to a URL with a password in it",
+                        service.name, var.name
+                    )
+                } else {
+                    continue;
+                };
+                problems.push(Problem::at(id, service, message, var.span));
+            }
+            let command_lines = std::iter::once([&service.command, &service.args])
+                .chain(service.added_containers().map(|c| [&c.command, &c.args]));
+            for line in command_lines {
+                let line: Vec<String> = line.into_iter().flatten().cloned().collect();
+                for flag in secret_arguments(&line) {
+                    problems.push(Problem::of(
+                        id,
+                        service,
+                        format!(
+                            "`{}` passes {flag} in plain text on a command line",
+                            service.name
+                        ),
+                    ));
+                }
+            }
+            for file in service.config.iter().flat_map(|c| &c.files) {
+                if let FileContent::Inline(text) = &file.content {
+                    for key in secret_settings(text) {
+                        problems.push(Problem::of(
+                            id,
+                            service,
+                            format!(
+                                "`{}`'s configuration file `{}` sets {key} in plain text",
+                                service.name, file.name
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        for secret in &platform.secrets {
+            for (key, span) in &secret.written {
+                if looks_secret(key) {
+                    problems.push(Problem::platform(
+                        format!("secret {}", secret.name),
+                        format!(
+                            "the secret `{}` gives {key} in plain text under `data:`",
+                            secret.name
+                        ),
+                        *span,
+                    ));
+                }
+            }
+        }
+        problems
     },
 };
+
+/// The secret-looking keys `text` (an INI, properties, YAML or `.env`
+/// file) sets to a value written in it, not taken from the environment.
+fn secret_settings(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            if line.starts_with(['#', ';', '/']) {
+                return None;
+            }
+            let at = line.find(['=', ':'])?;
+            let (key, value) = (line[..at].trim(), line[at + 1..].trim());
+            (may_be_secret(value) && !key.contains(' ') && looks_secret(key))
+                .then(|| key.to_string())
+        })
+        .collect()
+}
 
 /// Mutable image tags.
 pub(super) const MUTABLE_IMAGE: Check = Check {

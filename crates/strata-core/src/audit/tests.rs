@@ -302,27 +302,68 @@ fn the_system_a_service_runs_is_read_from_its_image_s_last_name() {
 }
 
 #[test]
-fn a_secret_looking_name_with_a_literal_value_is_found_even_naming_a_file() {
+fn secrets_in_the_clear_are_found_where_they_are_written() {
     let spec = "
 platform: t
+secrets:
+  stripe: { data: { api-key: sk_live_1, account: acme } }
 tiers:
   - name: apps
     services:
-      s: { image: t/s:1.0.0, env: { DB_PASSWORD: x, my_token: y, PASSWD_FILE: z, Credential: '', HOST: h } }
+      s:
+        image: t/s:1.0.0
+        args: [--password=hunter2, --port=80, --api-key, abc]
+        config:
+          mountPath: /etc/s
+          files: { app.ini: \"user = app\\npassword = hunter2\\ntoken_ttl = 60\\n\" }
+        env:
+          DB_PASSWORD: x
+          my_token: y
+          DB_PASS: z
+          STRIPE_KEY: k
+          APIKEY: a
+          DATABASE_URL: postgres://app:hunter2@db:5432/app
+          PASSWD_FILE: /run/secrets/db
+          Credential: ''
+          FEATURE_TOKEN_ENABLED: 'true'
+          HOST: h
 ";
-    let messages: Vec<String> = findings(spec, None)
+    let found: Vec<Finding> = findings(spec, None)
         .into_iter()
         .filter(|f| f.check.id == "secret-in-env")
-        .map(|f| f.diagnostic.message)
+        .collect();
+    let messages: Vec<&str> = found
+        .iter()
+        .map(|f| f.diagnostic.message.as_str())
         .collect();
     assert_eq!(
         messages,
         [
             "`s` sets DB_PASSWORD in plain text",
             "`s` sets my_token in plain text",
-            "`s` sets PASSWD_FILE in plain text"
+            "`s` sets DB_PASS in plain text",
+            "`s` sets STRIPE_KEY in plain text",
+            "`s` sets APIKEY in plain text",
+            "`s` sets DATABASE_URL to a URL with a password in it",
+            "`s` passes --password in plain text on a command line",
+            "`s` passes --api-key in plain text on a command line",
+            "`s`'s configuration file `app.ini` sets password in plain text",
+            "the secret `stripe` gives api-key in plain text under `data:`",
         ]
     );
+    // Each variable is reported at its own line, not the service's.
+    let line = |f: &Finding| {
+        f.diagnostic
+            .location()
+            .unwrap()
+            .rsplit(':')
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    let lines: Vec<String> = found[..6].iter().map(line).collect();
+    assert_eq!(lines, ["15", "16", "17", "18", "19", "20"]);
+    assert_eq!(line(&found[9]), "4");
 }
 
 #[test]

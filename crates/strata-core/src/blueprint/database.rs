@@ -60,6 +60,7 @@ pub(super) fn owner_secrets(tuning: &Tuning) -> Vec<Secret> {
             data: [("username".to_string(), owner)].into(),
             namespaces: Vec::new(),
             secret_type: Some("kubernetes.io/basic-auth".into()),
+            written: std::collections::BTreeMap::new(),
         })
         .collect()
 }

@@ -150,6 +150,7 @@ pub(super) fn user_secret(service: &str, user: &str) -> Secret {
         data: [("accesskey".to_string(), user.to_string())].into(),
         namespaces: Vec::new(),
         secret_type: None,
+        written: std::collections::BTreeMap::new(),
     }
 }
 

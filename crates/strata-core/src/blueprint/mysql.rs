@@ -246,6 +246,7 @@ fn cluster_recipe(tuning: &Tuning) -> Recipe {
         .into(),
         namespaces: Vec::new(),
         secret_type: None,
+        written: std::collections::BTreeMap::new(),
     });
     let routers: Vec<(&str, String)> = router_labels(&tuning.service).into();
     let routers: Vec<(&str, &str)> = routers.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::Manifest;
 use crate::finding::{CheckInfo, Priority};
 use crate::image::ImageRef;
-use crate::secret_names::looks_secret;
+use crate::secret_names::{looks_secret, may_be_secret};
 
 /// A check: its documentation and the function that finds violations
 /// (one message per violation).
@@ -980,13 +980,9 @@ pub static CHECKS: &[Check] = &[
             let mut out = Vec::new();
             for c in all_containers(m) {
                 for var in list(&c["env"]) {
-                    let var_name = var["name"].as_str().unwrap_or("").to_ascii_uppercase();
-                    let literal = var["value"].as_str().is_some_and(|v| !v.is_empty());
-                    if literal
-                        && looks_secret(&var_name)
-                        && !var_name.ends_with("_FILE")
-                        && !var_name.ends_with("_PATH")
-                    {
+                    let var_name = var["name"].as_str().unwrap_or("");
+                    let literal = var["value"].as_str().is_some_and(may_be_secret);
+                    if literal && looks_secret(var_name) {
                         out.push(format!(
                             "container `{}` sets {} in plain text",
                             name(c),
@@ -1445,7 +1441,9 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
             assert!(caught(name, "x"), "{name}");
         }
         assert!(!caught("DB_PASSWORD", ""), "an empty value");
-        assert!(!caught("APIKEY", "x"));
+        assert!(caught("APIKEY", "x"));
+        assert!(caught("stripeKey", "x"));
+        assert!(!caught("FEATURE_TOKEN_ENABLED", "true"));
         assert!(!caught("PASSWORD_FILE", "/run/secret"));
         assert!(!caught("token_path", "/run/token"));
     }

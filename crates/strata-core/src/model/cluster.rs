@@ -228,6 +228,9 @@ pub struct Secret {
     pub generate: Vec<String>,
     /// Keys whose values the spec gives.
     pub data: BTreeMap<String, String>,
+    /// Where the spec writes each of `data`'s values (none for a
+    /// blueprint's Secret).
+    pub written: BTreeMap<String, crate::source::Span>,
     /// Namespaces it is needed in.
     pub namespaces: Vec<String>,
     /// Its Kubernetes type when not `Opaque` (`kubernetes.io/basic-auth` for

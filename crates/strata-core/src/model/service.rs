@@ -332,6 +332,8 @@ pub struct EnvVar {
     pub name: String,
     /// Its value.
     pub value: EnvValue,
+    /// Where the spec (or the blueprint filling it) gives the value.
+    pub span: Span,
 }
 
 /// Where an environment variable's value comes from.

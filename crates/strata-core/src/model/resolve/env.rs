@@ -52,6 +52,7 @@ impl Resolver<'_> {
             vars.push(EnvVar {
                 name: name.value.0.clone(),
                 value: resolved,
+                span: value.span,
             });
         }
         (vars, references)

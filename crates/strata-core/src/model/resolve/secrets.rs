@@ -68,10 +68,18 @@ impl Resolver<'_> {
                     "list keys to generate under `generate:`, or give values under `data:`".into(),
                 );
             }
+            let written = spec
+                .value
+                .data
+                .iter()
+                .flat_map(|d| d.value.iter())
+                .map(|(k, v)| (text(k), v.span))
+                .collect();
             secrets.push(Secret {
                 name: text(name),
                 generate,
                 data,
+                written,
                 namespaces: spec
                     .value
                     .namespace
@@ -89,6 +97,7 @@ impl Resolver<'_> {
                 name: name.clone(),
                 generate: keys.clone(),
                 data: BTreeMap::new(),
+                written: BTreeMap::new(),
                 namespaces: Vec::new(),
                 secret_type: None,
             });
