@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::Manifest;
+use super::index::Index;
 use crate::finding::{CheckInfo, Priority};
 use crate::image::ImageRef;
 use crate::secret_names::{looks_secret, may_be_secret};
@@ -12,8 +13,8 @@ use crate::secret_names::{looks_secret, may_be_secret};
 pub struct Check {
     /// What it is.
     pub info: CheckInfo,
-    /// Messages for `manifest`, given the whole set.
-    pub run: fn(&Manifest, &[Manifest]) -> Vec<String>,
+    /// Messages for `manifest`, given the index of the whole set.
+    pub run: fn(&Manifest, &Index<'_>) -> Vec<String>,
 }
 
 /// The pod spec of a workload or pod.
@@ -34,7 +35,7 @@ fn pod(m: &Manifest) -> Option<&Value> {
 }
 
 /// The labels of a workload's pods.
-fn pod_labels(m: &Manifest) -> Option<&serde_json::Map<String, Value>> {
+pub(super) fn pod_labels(m: &Manifest) -> Option<&serde_json::Map<String, Value>> {
     let template = match m.kind() {
         "Pod" => &m.value,
         "CronJob" => &m.value["spec"]["jobTemplate"]["spec"]["template"],
@@ -43,14 +44,14 @@ fn pod_labels(m: &Manifest) -> Option<&serde_json::Map<String, Value>> {
     template["metadata"]["labels"].as_object()
 }
 
-fn long_running(m: &Manifest) -> bool {
+pub(super) fn long_running(m: &Manifest) -> bool {
     matches!(
         m.kind(),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Pod" | "ReplicationController"
     )
 }
 
-fn list(value: &Value) -> &[Value] {
+pub(super) fn list(value: &Value) -> &[Value] {
     value.as_array().map_or(&[], Vec::as_slice)
 }
 
@@ -100,7 +101,7 @@ fn replicas(m: &Manifest) -> u64 {
     m.value["spec"]["replicas"].as_u64().unwrap_or(1)
 }
 
-fn selects(
+pub(super) fn selects(
     selector: &serde_json::Map<String, Value>,
     labels: &serde_json::Map<String, Value>,
 ) -> bool {
@@ -109,18 +110,6 @@ fn selects(
 
 fn selector_of(m: &Manifest) -> Option<&serde_json::Map<String, Value>> {
     m.value["spec"]["selector"]["matchLabels"].as_object()
-}
-
-/// Workloads and pods of the same namespace whose pods `selector` selects.
-fn selected<'a>(
-    all: &'a [Manifest],
-    namespace: &str,
-    selector: &serde_json::Map<String, Value>,
-) -> Vec<&'a Manifest> {
-    all.iter()
-        .filter(|o| o.namespace() == namespace && long_running(o))
-        .filter(|o| pod_labels(o).is_some_and(|l| selects(selector, l)))
-        .collect()
 }
 
 /// `resource` (`cpu` or `memory`) of a requests, limits or LimitRange
@@ -627,17 +616,7 @@ pub static CHECKS: &[Check] = &[
             if !matches!(m.kind(), "Deployment" | "StatefulSet") || replicas(m) < 2 {
                 return Vec::new();
             }
-            let labels = pod_labels(m);
-            let covered = all
-                .iter()
-                .filter(|o| o.kind() == "PodDisruptionBudget" && o.namespace() == m.namespace())
-                .any(|pdb| {
-                    pdb.value["spec"]["selector"]["matchLabels"]
-                        .as_object()
-                        .zip(labels)
-                        .is_some_and(|(s, l)| selects(s, l))
-                });
-            if covered {
+            if all.budgeted(m) {
                 Vec::new()
             } else {
                 vec![format!("{} replicas and no disruption budget", replicas(m))]
@@ -722,7 +701,7 @@ pub static CHECKS: &[Check] = &[
             match m.value["spec"]["selector"].as_object() {
                 Some(selector)
                     if !selector.is_empty()
-                        && selected(all, m.namespace(), selector).is_empty() =>
+                        && all.selected_workloads(m.namespace(), selector).is_empty() =>
                 {
                     vec!["no workload in this set has pods it selects".to_string()]
                 }
@@ -748,7 +727,7 @@ pub static CHECKS: &[Check] = &[
             else {
                 return Vec::new();
             };
-            let targets = selected(all, m.namespace(), selector);
+            let targets = all.selected_workloads(m.namespace(), selector);
             if targets.is_empty() {
                 return Vec::new();
             }
@@ -775,11 +754,7 @@ pub static CHECKS: &[Check] = &[
             "fix the backend's name, or add the Service",
         ),
         run: |m, all| {
-            let exists = |name: &str| {
-                all.iter().any(|o| {
-                    o.kind() == "Service" && o.namespace() == m.namespace() && o.name() == name
-                })
-            };
+            let exists = |name: &str| all.has("Service", m.namespace(), name);
             let backends: Vec<&str> = match m.kind() {
                 "Ingress" => list(&m.value["spec"]["rules"])
                     .iter()
@@ -827,10 +802,7 @@ pub static CHECKS: &[Check] = &[
                 target["kind"].as_str().unwrap_or(""),
                 target["name"].as_str().unwrap_or(""),
             );
-            let found = all.iter().any(|o| {
-                o.kind() == kind && o.name() == target_name && o.namespace() == m.namespace()
-            });
-            if found {
+            if all.has(kind, m.namespace(), target_name) {
                 Vec::new()
             } else {
                 vec![format!("{kind}/{target_name} is not in this set")]
@@ -851,13 +823,7 @@ pub static CHECKS: &[Check] = &[
             {
                 return Vec::new();
             }
-            let scaled = all.iter().any(|o| {
-                o.kind() == "HorizontalPodAutoscaler"
-                    && o.namespace() == m.namespace()
-                    && o.value["spec"]["scaleTargetRef"]["name"] == m.name()
-                    && o.value["spec"]["scaleTargetRef"]["kind"] == m.kind()
-            });
-            if scaled {
+            if all.autoscaled(m) {
                 vec!["an autoscaler scales it, yet replicas is set".to_string()]
             } else {
                 Vec::new()
@@ -879,13 +845,7 @@ pub static CHECKS: &[Check] = &[
             let Some(service) = m.value["spec"]["serviceName"].as_str() else {
                 return vec!["spec.serviceName is not set".to_string()];
             };
-            let headless = all.iter().any(|o| {
-                o.kind() == "Service"
-                    && o.namespace() == m.namespace()
-                    && o.name() == service
-                    && o.value["spec"]["clusterIP"] == "None"
-            });
-            if headless {
+            if all.has_headless_service(m.namespace(), service) {
                 Vec::new()
             } else {
                 vec![format!("no headless Service `{service}` in this set")]
@@ -904,20 +864,7 @@ pub static CHECKS: &[Check] = &[
             if !long_running(m) {
                 return Vec::new();
             }
-            let Some(labels) = pod_labels(m) else {
-                return Vec::new();
-            };
-            let covered = all
-                .iter()
-                .filter(|o| o.kind() == "NetworkPolicy" && o.namespace() == m.namespace())
-                .any(|p| {
-                    let selector = &p.value["spec"]["podSelector"];
-                    selector.as_object().is_some_and(serde_json::Map::is_empty)
-                        || selector["matchLabels"]
-                            .as_object()
-                            .is_some_and(|s| selects(s, labels))
-                });
-            if covered {
+            if pod_labels(m).is_none() || all.isolated(m) {
                 Vec::new()
             } else {
                 vec!["its pods are not isolated".to_string()]
@@ -949,23 +896,11 @@ pub static CHECKS: &[Check] = &[
             "Applied on its own, the set fails on the first object of that namespace.",
             "add the Namespace to the set, or create it beforehand",
         ),
-        run: |m, all| {
-            let namespaces: Vec<&str> = all
-                .iter()
-                .filter(|o| o.kind() == "Namespace")
-                .map(Manifest::name)
-                .collect();
-            let namespaced = m.value["metadata"]["namespace"].as_str();
-            match namespaced {
-                Some(ns)
-                    if !namespaces.is_empty()
-                        && !namespaces.contains(&ns)
-                        && m.kind() != "Namespace" =>
-                {
-                    vec![format!("namespace `{ns}` is not in this set")]
-                }
-                _ => Vec::new(),
+        run: |m, all| match m.value["metadata"]["namespace"].as_str() {
+            Some(ns) if all.lacks_namespace(ns) && m.kind() != "Namespace" => {
+                vec![format!("namespace `{ns}` is not in this set")]
             }
+            _ => Vec::new(),
         },
     },
     Check {
@@ -1024,15 +959,10 @@ pub static CHECKS: &[Check] = &[
             "raise the request to the minimum or lower the limit to the maximum, or widen the namespace's `limits`",
         ),
         run: |m, all| {
-            let ranges: Vec<&Value> = all
-                .iter()
-                .filter(|o| o.kind() == "LimitRange" && o.namespace() == m.namespace())
-                .flat_map(|o| list(&o.value["spec"]["limits"]))
-                .filter(|l| l["type"] == "Container")
-                .collect();
+            let ranges = all.container_limits(m.namespace());
             let mut out = Vec::new();
             for c in all_containers(m) {
-                for range in &ranges {
+                for range in ranges {
                     for resource in ["cpu", "memory"] {
                         let resources = &c["resources"];
                         if let (Some(request), Some(min)) = (
@@ -1076,27 +1006,11 @@ pub static CHECKS: &[Check] = &[
             "give each object its own name, or merge them into one",
         ),
         run: |m, all| {
-            let group = |v: &Value| {
-                v["apiVersion"]
-                    .as_str()
-                    .and_then(|a| a.rsplit_once('/'))
-                    .map_or("", |(g, _)| g)
-                    .to_string()
-            };
-            let same = |o: &Manifest| {
-                group(&o.value) == group(&m.value)
-                    && o.kind() == m.kind()
-                    && o.namespace() == m.namespace()
-                    && o.name() == m.name()
-            };
             // Reported once, on every copy after the first.
-            let first = all.iter().position(same);
-            let me = all.iter().position(|o| std::ptr::eq(o, m));
-            match (first, me) {
-                (Some(first), Some(me)) if first < me => {
-                    vec![format!("{} is defined more than once", m.display())]
-                }
-                _ => Vec::new(),
+            if all.repeats_earlier(m) {
+                vec![format!("{} is defined more than once", m.display())]
+            } else {
+                Vec::new()
             }
         },
     },

@@ -1,11 +1,13 @@
 //! `strata lint`: object-level checks on any Kubernetes YAML, from anyone.
 //!
 //! Input is any set of manifests (multi-document files, `v1/List`s, Helm or
-//! Kustomize output); each check looks at one object, with the whole set at
-//! hand for cross-object checks (a Service that selects no pod, a route to a
-//! missing Service…).
+//! Kustomize output); each check looks at one object, with an index of the
+//! whole set, built once per run, for cross-object checks (a Service that
+//! selects no pod, a route to a missing Service…), so a run is linear in the
+//! number of objects.
 
 mod checks;
+mod index;
 
 use std::collections::BTreeSet;
 
@@ -15,6 +17,7 @@ use crate::diag::Diagnostic;
 use crate::finding::{CheckInfo, Finding};
 use crate::source::{SourceFile, Span};
 use crate::spec::yaml;
+use index::Index;
 
 pub use checks::CHECKS;
 
@@ -144,6 +147,7 @@ pub struct Options {
 /// ```
 pub fn lint(manifests: &[Manifest], options: &Options) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let index = Index::new(manifests);
     for manifest in manifests {
         let ignored: BTreeSet<&str> = manifest.value["metadata"]["annotations"][IGNORE_ANNOTATION]
             .as_str()
@@ -153,7 +157,7 @@ pub fn lint(manifests: &[Manifest], options: &Options) -> Vec<Finding> {
             if options.disabled.contains(check.info.id) || ignored.contains(check.info.id) {
                 continue;
             }
-            for message in (check.run)(manifest, manifests) {
+            for message in (check.run)(manifest, &index) {
                 let mut finding = Finding::new(&check.info, manifest.display(), message);
                 finding.diagnostic =
                     finding
