@@ -6,8 +6,9 @@
 mod fake;
 mod support;
 
+use fake::crds::{self, Crds, Schema};
 use fake::{Behavior, Fake};
-use serde_json::json;
+use serde_json::{Value, json};
 use strata_core::render::{Object, RenderedSet};
 use support::{apply_set, failure, gets, last_position, position, shop};
 
@@ -135,6 +136,7 @@ fn with_operated(fake: &Fake, api_version: &str, kind: &str, spec: &str) -> Rend
 /// shape its CRD gives the status: not ready as soon as it is applied.
 #[tokio::test(start_paused = true)]
 async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
+    let crds = Crds::load(&crds::testdata());
     for (api_version, kind, spec) in OPERATED {
         let fake = Fake::new();
         let set = with_operated(&fake, api_version, kind, spec);
@@ -151,9 +153,7 @@ async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
             .await
             .unwrap()
             .unwrap();
-        let schema = crd_status_schema(api_version, kind);
-        let mut wrong = Vec::new();
-        conforms(&live["status"], &schema, ".status", &mut wrong);
+        let wrong = status_problems(&crds, api_version, kind, &live["status"]);
         assert!(
             wrong.is_empty(),
             "{kind}: the fake's status is not its CRD's: {wrong:?}"
@@ -222,94 +222,25 @@ async fn an_operator_reporting_a_failure_stops_the_wave() {
     }
 }
 
-/// The status schema of `kind` in `api_version` from the operators' CRDs
-/// in `testdata/crds`, as published.
-fn crd_status_schema(api_version: &str, kind: &str) -> serde_json::Value {
+/// Where `status` strays from the status schema of `kind` in
+/// `api_version` in the operators' CRDs (`testdata/crds`, as published; the
+/// first release serving the version), checked as the fake checks what it
+/// is sent.
+fn status_problems(crds: &Crds, api_version: &str, kind: &str, status: &Value) -> Vec<String> {
     let (group, version) = api_version.split_once('/').unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/crds");
-    let mut folders = vec![root];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "yaml") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            if !text.contains(&format!("kind: {kind}\n")) {
-                continue;
-            }
-            let file = strata_core::source::SourceFile::new(path.display().to_string(), text);
-            for doc in strata_core::spec::yaml::parse_all(&file).unwrap() {
-                let crd = doc.to_json();
-                if crd["spec"]["group"] != group || crd["spec"]["names"]["kind"] != kind {
-                    continue;
-                }
-                for v in crd["spec"]["versions"].as_array().unwrap() {
-                    if v["name"] == version {
-                        return v["schema"]["openAPIV3Schema"]["properties"]["status"].clone();
-                    }
-                }
-            }
-        }
-    }
-    panic!("no CRD for {kind} in {api_version} in testdata/crds")
-}
-
-/// Where `value` strays from `schema`: fields the schema does not have
-/// (unless it keeps unknown fields), values of another type.
-fn conforms(
-    value: &serde_json::Value,
-    schema: &serde_json::Value,
-    path: &str,
-    wrong: &mut Vec<String>,
-) {
-    use serde_json::Value;
-    if schema["x-kubernetes-preserve-unknown-fields"] == true && schema.get("properties").is_none()
-    {
-        return;
-    }
-    let typed = match (schema["type"].as_str(), value) {
-        (None, _)
-        | (Some("object"), Value::Object(_))
-        | (Some("array"), Value::Array(_))
-        | (Some("string"), Value::String(_))
-        | (Some("boolean"), Value::Bool(_))
-        | (Some("number"), Value::Number(_)) => true,
-        (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
-        _ => value.is_null() && schema["nullable"] == true,
-    };
-    if !typed {
-        wrong.push(format!("{path}: {value} is not {}", schema["type"]));
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            for (key, field) in map {
-                let inner = match (&schema["properties"][key], &schema["additionalProperties"]) {
-                    (Value::Null, Value::Object(_)) => &schema["additionalProperties"],
-                    (Value::Null, _) if schema["x-kubernetes-preserve-unknown-fields"] == true => {
-                        continue;
-                    }
-                    (Value::Null, _) => {
-                        wrong.push(format!("{path}.{key}: not in the schema"));
-                        continue;
-                    }
-                    (found, _) => found,
-                };
-                conforms(field, inner, &format!("{path}.{key}"), wrong);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                conforms(item, &schema["items"], &format!("{path}[{i}]"), wrong);
-            }
-        }
-        _ => {}
-    }
+    let schema = crds
+        .definitions(group, kind)
+        .into_iter()
+        .flat_map(|c| &c.versions)
+        .find(|v| v.name == version)
+        .map(|v| &v.schema["properties"]["status"])
+        .unwrap_or_else(|| panic!("no CRD for {kind} in {api_version} in testdata/crds"));
+    Schema::part(schema)
+        .unwrap()
+        .problems(status)
+        .iter()
+        .map(|p| format!("status.{p}"))
+        .collect()
 }
 
 /// Applied with strict field validation: a field the CRD's schema does not
