@@ -228,13 +228,13 @@ async fn an_operator_reporting_a_failure_stops_the_wave() {
 /// is sent.
 fn status_problems(crds: &Crds, api_version: &str, kind: &str, status: &Value) -> Vec<String> {
     let (group, version) = api_version.split_once('/').unwrap();
-    let schema = crds
+    let schema = &crds
         .definitions(group, kind)
         .into_iter()
         .flat_map(|c| &c.versions)
         .find(|v| v.name == version)
-        .map(|v| &v.schema["properties"]["status"])
-        .unwrap_or_else(|| panic!("no CRD for {kind} in {api_version} in testdata/crds"));
+        .unwrap_or_else(|| panic!("no CRD for {kind} in {api_version} in testdata/crds"))
+        .schema["properties"]["status"];
     Schema::part(schema)
         .unwrap()
         .problems(status)

@@ -175,18 +175,15 @@ fn field_path(value: &Value, pointer: &str) -> String {
     let mut at = Some(value);
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
-        match at {
-            Some(Value::Array(items)) => {
-                path.push_str(&format!("[{token}]"));
-                at = token.parse::<usize>().ok().and_then(|i| items.get(i));
+        if let Some(Value::Array(items)) = at {
+            path.push_str(&format!("[{token}]"));
+            at = token.parse::<usize>().ok().and_then(|i| items.get(i));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
             }
-            _ => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(&token);
-                at = at.and_then(|v| v.get(&token));
-            }
+            path.push_str(&token);
+            at = at.and_then(|v| v.get(&token));
         }
     }
     if path.is_empty() {

@@ -264,11 +264,11 @@ impl State {
                 namespaced: spec["scope"] != "Cluster",
                 deprecation,
                 schema: version["schema"]["openAPIV3Schema"].is_object().then(|| {
-                    Schema::resource(&version["schema"]["openAPIV3Schema"])
-                        .map(Arc::new)
+                    let schema = Schema::resource(&version["schema"]["openAPIV3Schema"])
                         .unwrap_or_else(|e| {
                             panic!("{kind}.{group}/{name}: the schema does not compile: {e}")
-                        })
+                        });
+                    Arc::new(schema)
                 }),
             };
             self.kinds.retain(|d| {
