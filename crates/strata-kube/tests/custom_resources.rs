@@ -6,8 +6,9 @@
 mod fake;
 mod support;
 
+use fake::crds::{self, Crds, Schema};
 use fake::{Behavior, Fake};
-use serde_json::json;
+use serde_json::{Value, json};
 use strata_core::render::{Object, RenderedSet};
 use support::{apply_set, failure, gets, last_position, position, shop};
 
@@ -135,6 +136,7 @@ fn with_operated(fake: &Fake, api_version: &str, kind: &str, spec: &str) -> Rend
 /// shape its CRD gives the status: not ready as soon as it is applied.
 #[tokio::test(start_paused = true)]
 async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
+    let crds = Crds::load(&crds::testdata());
     for (api_version, kind, spec) in OPERATED {
         let fake = Fake::new();
         let set = with_operated(&fake, api_version, kind, spec);
@@ -151,9 +153,7 @@ async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
             .await
             .unwrap()
             .unwrap();
-        let schema = crd_status_schema(api_version, kind);
-        let mut wrong = Vec::new();
-        conforms(&live["status"], &schema, ".status", &mut wrong);
+        let wrong = status_problems(&crds, api_version, kind, &live["status"]);
         assert!(
             wrong.is_empty(),
             "{kind}: the fake's status is not its CRD's: {wrong:?}"
@@ -222,94 +222,25 @@ async fn an_operator_reporting_a_failure_stops_the_wave() {
     }
 }
 
-/// The status schema of `kind` in `api_version` from the operators' CRDs
-/// in `testdata/crds`, as published.
-fn crd_status_schema(api_version: &str, kind: &str) -> serde_json::Value {
+/// Where `status` strays from the status schema of `kind` in
+/// `api_version` in the operators' CRDs (`testdata/crds`, as published; the
+/// first release serving the version), checked as the fake checks what it
+/// is sent.
+fn status_problems(crds: &Crds, api_version: &str, kind: &str, status: &Value) -> Vec<String> {
     let (group, version) = api_version.split_once('/').unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/crds");
-    let mut folders = vec![root];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "yaml") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            if !text.contains(&format!("kind: {kind}\n")) {
-                continue;
-            }
-            let file = strata_core::source::SourceFile::new(path.display().to_string(), text);
-            for doc in strata_core::spec::yaml::parse_all(&file).unwrap() {
-                let crd = doc.to_json();
-                if crd["spec"]["group"] != group || crd["spec"]["names"]["kind"] != kind {
-                    continue;
-                }
-                for v in crd["spec"]["versions"].as_array().unwrap() {
-                    if v["name"] == version {
-                        return v["schema"]["openAPIV3Schema"]["properties"]["status"].clone();
-                    }
-                }
-            }
-        }
-    }
-    panic!("no CRD for {kind} in {api_version} in testdata/crds")
-}
-
-/// Where `value` strays from `schema`: fields the schema does not have
-/// (unless it keeps unknown fields), values of another type.
-fn conforms(
-    value: &serde_json::Value,
-    schema: &serde_json::Value,
-    path: &str,
-    wrong: &mut Vec<String>,
-) {
-    use serde_json::Value;
-    if schema["x-kubernetes-preserve-unknown-fields"] == true && schema.get("properties").is_none()
-    {
-        return;
-    }
-    let typed = match (schema["type"].as_str(), value) {
-        (None, _)
-        | (Some("object"), Value::Object(_))
-        | (Some("array"), Value::Array(_))
-        | (Some("string"), Value::String(_))
-        | (Some("boolean"), Value::Bool(_))
-        | (Some("number"), Value::Number(_)) => true,
-        (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
-        _ => value.is_null() && schema["nullable"] == true,
-    };
-    if !typed {
-        wrong.push(format!("{path}: {value} is not {}", schema["type"]));
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            for (key, field) in map {
-                let inner = match (&schema["properties"][key], &schema["additionalProperties"]) {
-                    (Value::Null, Value::Object(_)) => &schema["additionalProperties"],
-                    (Value::Null, _) if schema["x-kubernetes-preserve-unknown-fields"] == true => {
-                        continue;
-                    }
-                    (Value::Null, _) => {
-                        wrong.push(format!("{path}.{key}: not in the schema"));
-                        continue;
-                    }
-                    (found, _) => found,
-                };
-                conforms(field, inner, &format!("{path}.{key}"), wrong);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                conforms(item, &schema["items"], &format!("{path}[{i}]"), wrong);
-            }
-        }
-        _ => {}
-    }
+    let schema = &crds
+        .definitions(group, kind)
+        .into_iter()
+        .flat_map(|c| &c.versions)
+        .find(|v| v.name == version)
+        .unwrap_or_else(|| panic!("no CRD for {kind} in {api_version} in testdata/crds"))
+        .schema["properties"]["status"];
+    Schema::part(schema)
+        .unwrap()
+        .problems(status)
+        .iter()
+        .map(|p| format!("status.{p}"))
+        .collect()
 }
 
 /// Applied with strict field validation: a field the CRD's schema does not
@@ -338,4 +269,198 @@ async fn an_undeclared_field_of_a_custom_resource_is_refused_not_dropped() {
         "{message}"
     );
     assert!(fake.get("KafkaTopic/shop/orders").is_none());
+}
+
+fn kafka_topic(spec: Value) -> Value {
+    json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
+        "metadata": {"name": "orders", "namespace": "shop"}, "spec": spec})
+}
+
+/// Beyond undeclared fields, the fake refuses what its CRD's schema refuses,
+/// as a real API server does (422 Invalid, naming the field and the
+/// problem): a value of the wrong type, a value not among those allowed;
+/// on server-side apply, dry run or not, and on create.
+#[tokio::test(start_paused = true)]
+async fn a_custom_resource_of_a_wrong_type_or_value_is_refused_as_invalid() {
+    let crds = |file: &str| crds::testdata().join(file);
+    let fake = Fake::new();
+    support::insert_shop_namespace(&fake);
+    fake.install_crds(&crds("strimzi/1.2.0/043-Crd-kafkatopic.yaml"));
+    fake.install_crds(&crds("strimzi/1.2.0/040-Crd-kafka.yaml"));
+    let cluster = fake.cluster();
+    let wrong_type = kafka_topic(json!({"partitions": "three"}));
+    let wrong_value = json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka",
+        "metadata": {"name": "events", "namespace": "shop"},
+        "spec": {"kafka": {"listeners": [{"name": "plain", "port": 9092, "type": "public", "tls": false}]}}});
+    let invalid = |e: strata_kube::ClusterError| match e {
+        strata_kube::ClusterError::Api {
+            code: 422,
+            reason,
+            message,
+            ..
+        } if reason == "Invalid" => message,
+        other => panic!("not refused as invalid: {other}"),
+    };
+    for dry_run in [true, false] {
+        let message = invalid(
+            cluster
+                .apply(&wrong_type, false, dry_run)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            message,
+            r#"KafkaTopic.kafka.strimzi.io "orders" is invalid: spec.partitions: Invalid value: "string": spec.partitions in body must be of type integer: "three""#
+        );
+        let message = invalid(
+            cluster
+                .apply(&wrong_value, false, dry_run)
+                .await
+                .unwrap_err(),
+        );
+        assert!(
+            message.starts_with(r#"Kafka.kafka.strimzi.io "events" is invalid: spec.kafka.listeners[0].type: Unsupported value: "public": supported values: "#)
+                && message.contains(r#""internal""#),
+            "{message}"
+        );
+    }
+    let message = invalid(cluster.create(&wrong_type, false).await.unwrap_err());
+    assert!(message.contains("spec.partitions"), "{message}");
+    assert!(fake.get("KafkaTopic/shop/orders").is_none());
+    assert!(fake.get("Kafka/shop/events").is_none());
+    // The same resources, right, are taken.
+    let right = kafka_topic(json!({"partitions": 3}));
+    cluster.apply(&right, false, false).await.unwrap();
+    assert!(fake.get("KafkaTopic/shop/orders").is_some());
+}
+
+/// Without strict field validation, the fake drops an undeclared field
+/// with a warning, as a real API server does, and keeps the rest.
+#[tokio::test(start_paused = true)]
+async fn an_undeclared_field_is_dropped_with_a_warning_without_strict_validation() {
+    use tower::Service;
+    let mut fake = Fake::new();
+    support::insert_shop_namespace(&fake);
+    fake.install_crds(&crds::testdata().join("strimzi/1.2.0/043-Crd-kafkatopic.yaml"));
+    let topic = kafka_topic(json!({"partitions": 3, "retentionHours": 24}));
+    let request = http::Request::post("/apis/kafka.strimzi.io/v1/namespaces/shop/kafkatopics")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(kube::client::Body::from(topic.to_string().into_bytes()))
+        .unwrap();
+    let response = fake.call(request).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let warnings: Vec<&str> = response
+        .headers()
+        .get_all(http::header::WARNING)
+        .iter()
+        .map(|w| w.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        [r#"299 - "unknown field \"spec.retentionHours\"""#]
+    );
+    let stored = fake.get("KafkaTopic/shop/orders").unwrap();
+    assert_eq!(stored["spec"], json!({"partitions": 3}));
+}
+
+/// Reads an example's files (its raw manifests, config files).
+struct Dir(std::path::PathBuf);
+
+impl strata_core::render::Assets for Dir {
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+/// Every custom resource every example renders, in every environment, is
+/// taken by the fake holding its operator's published CRD (of the release
+/// the example runs, where several are kept): the fake's check refuses
+/// nothing Strata writes.
+#[tokio::test(start_paused = true)]
+async fn every_examples_custom_resources_are_taken_with_their_crds_installed() {
+    let crds = Crds::load(&crds::testdata());
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut taken = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let dir = entry.unwrap().path();
+        let spec_path = dir.join("platform.yaml");
+        if !spec_path.exists() {
+            continue;
+        }
+        let file = strata_core::source::SourceFile::new(
+            spec_path.display().to_string(),
+            std::fs::read_to_string(&spec_path).unwrap(),
+        );
+        let doc = strata_core::spec::parse(&file).unwrap();
+        let mut envs = vec![None];
+        envs.extend(
+            strata_core::model::environment_names(&doc.spec)
+                .into_iter()
+                .map(Some),
+        );
+        for env in envs {
+            let at = format!("{} {env:?}", spec_path.display());
+            let platform = strata_core::resolve(&doc, env).unwrap();
+            let set = strata_core::render::render(&platform, &Dir(dir.clone()))
+                .unwrap_or_else(|e| panic!("{at}: {e:?}"));
+            let fake = Fake::new();
+            let cluster = fake.cluster();
+            for object in &set.objects {
+                let value = &object.value;
+                let api_version = value["apiVersion"].as_str().unwrap();
+                let kind = value["kind"].as_str().unwrap();
+                if fake.serves(api_version, kind) {
+                    continue;
+                }
+                let group = api_version.split_once('/').map_or("", |(g, _)| g);
+                let definitions = crds.definitions(group, kind);
+                if definitions.is_empty() {
+                    // ECK's CRDs are not kept (see `strata`'s custom_resources).
+                    assert_eq!(
+                        kind, "Elasticsearch",
+                        "{at}: no CRD for {api_version} {kind}"
+                    );
+                    continue;
+                }
+                let crd = match definitions.as_slice() {
+                    [one] => one,
+                    several => {
+                        let release = operator_release(&platform, &several[0].operator)
+                            .unwrap_or_else(|| panic!("{at}: which release of {kind}?"));
+                        several
+                            .iter()
+                            .find(|c| {
+                                c.release.as_deref().is_some_and(|r| {
+                                    r.starts_with(&format!("{release}.")) || r == release
+                                })
+                            })
+                            .unwrap_or_else(|| panic!("{at}: no release {release} of {kind}"))
+                    }
+                };
+                fake.install_crds(&crds::testdata().join(&crd.file));
+                // Its namespace, the platform's or the operator's (`argocd`).
+                if let Some(ns) = value["metadata"]["namespace"].as_str() {
+                    let namespace =
+                        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+                    cluster.apply(&namespace, false, false).await.unwrap();
+                }
+                cluster
+                    .apply(value, false, false)
+                    .await
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
+                taken += 1;
+            }
+        }
+    }
+    assert!(taken > 0, "the examples render custom resources");
+    eprintln!("{taken} custom resources taken");
+}
+
+/// The release of `operator` the platform renders for, where it says.
+fn operator_release(platform: &strata_core::model::Platform, operator: &str) -> Option<String> {
+    platform.services.iter().find_map(|s| {
+        let tuning = s.tuning.as_ref()?;
+        (tuning.mode.operator == Some(operator))
+            .then(|| tuning.operator.map(|o| o.release.to_string()))?
+    })
 }

@@ -30,6 +30,11 @@ fn push(set: &mut RenderedSet, wave: usize, value: serde_json::Value) {
     });
 }
 
+/// The least a Kafka's spec must say, for Strimzi's schema.
+fn kafka_spec() -> serde_json::Value {
+    json!({"kafka": {"listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": false}]}})
+}
+
 /// Strimzi 0.51 serves `kafka.strimzi.io/v1beta2` deprecated: the server's
 /// warning comes back with the object, as from a real API server holding
 /// the published CRDs.
@@ -45,12 +50,12 @@ async fn a_dry_run_shows_the_servers_deprecation_warnings() {
     push(
         &mut set,
         1,
-        json!({"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "Kafka", "metadata": {"name": "events", "namespace": "shop"}, "spec": {}}),
+        json!({"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "Kafka", "metadata": {"name": "events", "namespace": "shop"}, "spec": kafka_spec()}),
     );
     push(
         &mut set,
         1,
-        json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "logs", "namespace": "shop"}, "spec": {}}),
+        json!({"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "metadata": {"name": "logs", "namespace": "shop"}, "spec": kafka_spec()}),
     );
     let done = apply(&fake.cluster(), &set, &release(&set), &dry(), &Silent)
         .await

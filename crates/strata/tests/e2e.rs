@@ -331,7 +331,7 @@ fn a_dry_run_tells_everything() {
     loopback::write_kubeconfig(&kubeconfig, port, None);
     std::fs::write(
         dir.path().join("kafka.yaml"),
-        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: { name: events, namespace: dry }\nspec: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: early, namespace: dry }\ndata: { wave: ours }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: extra }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: extra }\n",
+        "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata: { name: events, namespace: dry }\nspec: { kafka: { listeners: [{ name: plain, port: 9092, type: internal, tls: false }] } }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: early, namespace: dry }\ndata: { wave: ours }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: extra }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: extra }\n",
     )
     .unwrap();
     std::fs::write(

@@ -2,11 +2,12 @@
 //! and custom resources checked against their schemas, as an API server
 //! with those CRDs installed checks them under strict field validation.
 //!
-//! Shared by the test binaries that need it: `strata`'s render tests
-//! include it with `#[path]`, and the fake API server can serve the same
-//! definitions. A CRD's `openAPIV3Schema` is a *structural* schema in
-//! OpenAPI's dialect; [`structural`] turns it into the JSON Schema the
-//! `jsonschema` crate checks:
+//! The one way the tests check a custom resource against its CRD: `strata`'s
+//! render tests include this module with `#[path]`, and the fake API server
+//! (`fake`) checks every custom resource it is sent with [`Schema`], the
+//! schema of the CRD version it serves. A CRD's `openAPIV3Schema` is a
+//! *structural* schema in OpenAPI's dialect; [`structural`] turns it into
+//! the JSON Schema the `jsonschema` crate checks:
 //!
 //! - an object schema that does not preserve unknown fields
 //!   (`x-kubernetes-preserve-unknown-fields`) refuses them
@@ -15,8 +16,8 @@
 //! - `x-kubernetes-int-or-string` admits an integer or a string;
 //! - `nullable: true` admits `null`; elsewhere `null` is refused, where the
 //!   server would prune it (Strata never means to write one);
-//! - the root's `metadata` is an ObjectMeta's writable fields, a `name`
-//!   required; an embedded resource (`x-kubernetes-embedded-resource`)
+//! - the root's `metadata` is an ObjectMeta's fields, a `name` required;
+//!   an embedded resource (`x-kubernetes-embedded-resource`)
 //!   admits `apiVersion`, `kind` and `metadata`.
 //!
 //! CEL rules (`x-kubernetes-validations`) and list-type uniqueness are
@@ -62,10 +63,178 @@ pub(crate) struct CrdVersion {
     pub(crate) schema: Value,
 }
 
-/// Every CRD of a folder, and validators compiled on first use.
+/// Every CRD of a folder, and schemas compiled on first use.
 pub(crate) struct Crds {
     crds: Vec<Crd>,
-    compiled: Mutex<HashMap<(usize, usize), Arc<jsonschema::Validator>>>,
+    compiled: Mutex<HashMap<(usize, usize), Arc<Schema>>>,
+}
+
+/// One CRD version's schema (or a part of it), compiled.
+pub(crate) struct Schema(jsonschema::Validator);
+
+/// One way a value strays from its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    /// The field, as the API server names it (`spec.config[0].name`).
+    pub(crate) path: String,
+    /// The field as a JSON pointer into the value (`/spec/config/0/name`).
+    pub(crate) pointer: String,
+    /// What is wrong with it.
+    pub(crate) what: What,
+}
+
+/// What is wrong with a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum What {
+    /// The schema does not declare it (nor preserves unknown fields there).
+    Unknown,
+    /// The schema refuses its value: why, in the API server's words
+    /// (`Invalid value: "string": spec.partitions in body must be of type
+    /// integer: "3"`).
+    Invalid(String),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.what {
+            What::Unknown => write!(f, "{}: field not declared in schema", self.path),
+            What::Invalid(why) => write!(f, "{}: {why}", self.path),
+        }
+    }
+}
+
+impl Schema {
+    /// The schema of a whole resource, from its CRD version's
+    /// `openAPIV3Schema`.
+    pub(crate) fn resource(open_api: &Value) -> Result<Schema, String> {
+        Schema::compile(&root(open_api))
+    }
+
+    /// The schema of a part of a resource (`status`), from that part of
+    /// its CRD version's `openAPIV3Schema`.
+    pub(crate) fn part(open_api: &Value) -> Result<Schema, String> {
+        Schema::compile(&structural(open_api, false))
+    }
+
+    fn compile(schema: &Value) -> Result<Schema, String> {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(false)
+            .build(schema)
+            .map(Schema)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every problem of `value`, in the order the schema finds them; an
+    /// object's undeclared fields each a problem of its own.
+    pub(crate) fn problems(&self, value: &Value) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for error in self.0.iter_errors(value) {
+            let pointer = error.instance_path().as_str().to_string();
+            let path = field_path(value, &pointer);
+            let what = match error.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    for field in unexpected {
+                        let escaped = field.replace('~', "~0").replace('/', "~1");
+                        let pointer = format!("{pointer}/{escaped}");
+                        out.push(Problem {
+                            path: field_path(value, &pointer),
+                            pointer,
+                            what: What::Unknown,
+                        });
+                    }
+                    continue;
+                }
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    let field = property.as_str().unwrap_or_default();
+                    let escaped = field.replace('~', "~0").replace('/', "~1");
+                    let pointer = format!("{pointer}/{escaped}");
+                    out.push(Problem {
+                        path: field_path(value, &pointer),
+                        pointer,
+                        what: What::Invalid("Required value".into()),
+                    });
+                    continue;
+                }
+                _ => What::Invalid(invalid(&error, &path)),
+            };
+            out.push(Problem {
+                path,
+                pointer,
+                what,
+            });
+        }
+        out
+    }
+}
+
+/// The API server's name of the field at `pointer` in `value`:
+/// `spec.config[0].name`, `<root>` for the whole.
+fn field_path(value: &Value, pointer: &str) -> String {
+    let mut path = String::new();
+    let mut at = Some(value);
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if let Some(Value::Array(items)) = at {
+            path.push_str(&format!("[{token}]"));
+            at = token.parse::<usize>().ok().and_then(|i| items.get(i));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&token);
+            at = at.and_then(|v| v.get(&token));
+        }
+    }
+    if path.is_empty() {
+        "<root>".into()
+    } else {
+        path
+    }
+}
+
+/// Why the schema refuses `value` at `path`, as the API server says it.
+fn invalid(error: &jsonschema::ValidationError<'_>, path: &str) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
+    let value = error.instance();
+    let json_type = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    match error.kind() {
+        Kind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            format!(
+                "Invalid value: \"{}\": {path} in body must be of type {expected}: {value}",
+                json_type(value)
+            )
+        }
+        Kind::Enum { options } => {
+            let supported: Vec<String> = options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(Value::to_string)
+                .collect();
+            format!(
+                "Unsupported value: {value}: supported values: {}",
+                supported.join(", ")
+            )
+        }
+        _ => format!("Invalid value: {value}: {error}"),
+    }
 }
 
 /// Why a custom resource is refused.
@@ -208,10 +377,11 @@ impl Crds {
                 crd.file
             )));
         }
-        let validator = self.validator(index, at);
-        let problems: Vec<String> = validator
-            .iter_errors(object)
-            .map(|e| format!("at {}: {e}", e.instance_path()))
+        let problems: Vec<String> = self
+            .schema(index, at)
+            .problems(object)
+            .iter()
+            .map(Problem::to_string)
             .collect();
         if problems.is_empty() {
             Ok(())
@@ -220,20 +390,15 @@ impl Crds {
         }
     }
 
-    fn validator(&self, crd: usize, version: usize) -> Arc<jsonschema::Validator> {
+    fn schema(&self, crd: usize, version: usize) -> Arc<Schema> {
         let mut compiled = self.compiled.lock().unwrap();
         compiled
             .entry((crd, version))
             .or_insert_with(|| {
-                let schema = root(&self.crds[crd].versions[version].schema);
                 Arc::new(
-                    jsonschema::options()
-                        .with_draft(jsonschema::Draft::Draft202012)
-                        .should_validate_formats(false)
-                        .build(&schema)
-                        .unwrap_or_else(|e| {
-                            panic!("{}: the schema does not compile: {e}", self.crds[crd].file)
-                        }),
+                    Schema::resource(&self.crds[crd].versions[version].schema).unwrap_or_else(
+                        |e| panic!("{}: the schema does not compile: {e}", self.crds[crd].file),
+                    ),
                 )
             })
             .clone()
@@ -251,9 +416,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// A resource's writable `metadata`.
+/// A resource's `metadata`: an ObjectMeta, as the API server's own schema
+/// declares it (the fields it sets itself included).
 fn object_meta() -> Value {
     let strings = json!({ "type": "object", "additionalProperties": { "type": "string" } });
+    let objects = json!({ "type": "array", "items": { "type": "object" } });
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -265,7 +432,15 @@ fn object_meta() -> Value {
             "labels": strings,
             "annotations": strings,
             "finalizers": { "type": "array", "items": { "type": "string" } },
-            "ownerReferences": { "type": "array", "items": { "type": "object" } },
+            "ownerReferences": objects,
+            "managedFields": objects,
+            "uid": { "type": "string" },
+            "resourceVersion": { "type": "string" },
+            "generation": { "type": "integer" },
+            "creationTimestamp": { "type": ["string", "null"] },
+            "deletionTimestamp": { "type": "string" },
+            "deletionGracePeriodSeconds": { "type": "integer" },
+            "selfLink": { "type": "string" },
         },
     })
 }

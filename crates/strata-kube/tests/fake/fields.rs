@@ -1,10 +1,14 @@
 //! What the fake does with an object's fields, as an API server would:
 //! merging patches, finding fields another manager owns, refusing changes
-//! to immutable fields, and turning a Secret's `stringData` into `data`.
+//! to immutable fields, turning a Secret's `stringData` into `data`, and
+//! holding a custom resource to its CRD's schema (`crds`, the one check the
+//! tests have).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
+
+use super::crds::{Problem, Schema, What};
 
 /// Deep merge: maps merge, other values replace; `null` removes with
 /// `nulls_delete` (merge patches).
@@ -120,42 +124,68 @@ pub(super) fn fold_string_data(value: &mut Value) {
     }
 }
 
-/// Paths of the fields of `value` its structural `schema` does not declare
-/// (`.spec.foo`), where the schema does not keep unknown fields; `metadata`,
-/// `apiVersion` and `kind` are the server's own.
-pub(super) fn undeclared(value: &Value, schema: &Value, path: &str, out: &mut Vec<String>) {
-    if schema["x-kubernetes-preserve-unknown-fields"] == true && schema.get("properties").is_none()
-    {
-        return;
+/// The fields of `value` its CRD's `schema` does not declare, as a
+/// request's `fieldValidation` has the server meet them: with `Strict`,
+/// their paths (`spec.retentionHours`) to refuse the request with;
+/// otherwise dropped from `value`, each with a warning unless `Ignore`.
+pub(super) fn unknown_fields(
+    schema: &Schema,
+    value: &mut Value,
+    validation: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Vec<String>> {
+    let unknown: Vec<Problem> = schema
+        .problems(value)
+        .into_iter()
+        .filter(|p| p.what == What::Unknown)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
     }
-    match value {
-        Value::Object(map) => {
-            for (key, field) in map {
-                if path.is_empty() && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
-                    continue;
-                }
-                let inner = &schema["properties"][key.as_str()];
-                if !inner.is_null() {
-                    undeclared(field, inner, &format!("{path}.{key}"), out);
-                } else if schema["additionalProperties"].is_object() {
-                    undeclared(
-                        field,
-                        &schema["additionalProperties"],
-                        &format!("{path}.{key}"),
-                        out,
-                    );
-                } else if schema["additionalProperties"] != true
-                    && schema["x-kubernetes-preserve-unknown-fields"] != true
-                {
-                    out.push(format!("{path}.{key}"));
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                undeclared(item, &schema["items"], path, out);
-            }
-        }
-        _ => {}
+    if validation == Some("Strict") {
+        return Err(unknown.into_iter().map(|p| p.path).collect());
     }
+    // Deepest first, so that no removal moves a field still to remove.
+    for problem in unknown.iter().rev() {
+        let (parent, field) = problem
+            .pointer
+            .rsplit_once('/')
+            .expect("an unknown field is inside an object");
+        let field = field.replace("~1", "/").replace("~0", "~");
+        if let Some(object) = value.pointer_mut(parent).and_then(Value::as_object_mut) {
+            object.remove(&field);
+        }
+        if validation != Some("Ignore") {
+            warnings.push(format!("unknown field \"{}\"", problem.path));
+        }
+    }
+    Ok(())
+}
+
+/// Why `value`'s CRD `schema` refuses it, as the API server's 422 says it
+/// (`KafkaTopic.kafka.strimzi.io "orders" is invalid: spec.partitions:
+/// Invalid value: …`); `None` when the schema takes it. Undeclared fields
+/// are [`unknown_fields`]' business.
+pub(super) fn invalid_fields(schema: &Schema, value: &Value) -> Option<String> {
+    let problems: Vec<String> = schema
+        .problems(value)
+        .iter()
+        .filter(|p| p.what != What::Unknown)
+        .map(ToString::to_string)
+        .collect();
+    let causes = match problems.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    let (group, _) = value["apiVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .split_once('/')
+        .unwrap_or_default();
+    Some(format!(
+        "{}.{group} \"{}\" is invalid: {causes}",
+        value["kind"].as_str().unwrap_or_default(),
+        value["metadata"]["name"].as_str().unwrap_or_default()
+    ))
 }

@@ -7,9 +7,12 @@
 //! cascading namespaces, dependents deleted or orphaned (`propagationPolicy`)
 //! and optional delays, dry runs, pod logs, and RBAC for callers acting as
 //! a ServiceAccount (by impersonation). Like a real server it refuses
-//! changes to fields fixed at creation, validates custom resources against
-//! the schemas of the CRDs it serves (refused with strict field validation,
-//! else warned about), and sends `Warning` headers (deprecated versions).
+//! changes to fields fixed at creation, holds every custom resource it is
+//! sent (create, server-side apply, merge patch; dry runs too) to the schema
+//! of the CRD version it serves, with the tests' one schema check (`crds`):
+//! an undeclared field refused with strict field validation, else dropped
+//! with a warning; a wrong type or a value not allowed refused (422
+//! Invalid); and it sends `Warning` headers (deprecated versions).
 //! Workload status is made up on each GET from a per-object behaviour;
 //! custom resources get one only when their operator "runs" (a behaviour
 //! is set), in their CRD's shape. As on a real cluster, every new namespace
@@ -24,6 +27,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../crds/mod.rs"]
+pub(crate) mod crds;
 mod fields;
 mod rbac;
 mod requests;

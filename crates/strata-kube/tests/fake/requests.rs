@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::Call;
-use super::fields::{conflicts, fold_string_data, immutable_change, merge, undeclared};
+use super::fields::{
+    conflicts, fold_string_data, immutable_change, invalid_fields, merge, unknown_fields,
+};
 use super::routing::{Parsed, Reply, failure};
 use super::store::{Key, KindDef, State, id_of};
 
@@ -51,6 +53,67 @@ fn manager(q: &HashMap<String, String>) -> String {
     q.get("fieldManager")
         .cloned()
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Holds `value`, a custom resource about to be written, to its CRD's
+/// schema: [`undeclared_refusal`], then [`invalid_refusal`].
+fn schema_refusal(
+    state: &mut State,
+    target: &Target,
+    value: &mut Value,
+    q: &HashMap<String, String>,
+) -> Option<Reply> {
+    undeclared_refusal(state, target, value, q, false).or_else(|| invalid_refusal(target, value))
+}
+
+/// A custom resource's fields its CRD's schema does not declare: refused
+/// with strict field validation (a server-side apply in the words of its
+/// typed patch, others in those of strict decoding), else dropped from
+/// `value` with a warning.
+fn undeclared_refusal(
+    state: &mut State,
+    target: &Target,
+    value: &mut Value,
+    q: &HashMap<String, String>,
+    server_side_apply: bool,
+) -> Option<Reply> {
+    let def = &target.def;
+    let schema = def.schema.as_ref()?;
+    let validation = q.get("fieldValidation").map(String::as_str);
+    if let Err(fields) = unknown_fields(schema, value, validation, &mut state.warnings) {
+        let message = if server_side_apply {
+            let fields: Vec<String> = fields.iter().map(|f| format!(".{f}")).collect();
+            format!(
+                "failed to create typed patch object ({}/{}; {}/{}, Kind={}): {}: field not declared in schema",
+                target.ns,
+                value["metadata"]["name"].as_str().unwrap_or_default(),
+                def.group,
+                def.version,
+                def.kind,
+                fields.join(", ")
+            )
+        } else {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
+            format!(
+                "{kind} in version \"{}\" cannot be handled as a {kind}: strict decoding error: {}",
+                def.version,
+                fields.join(", "),
+                kind = def.kind
+            )
+        };
+        return Some(failure(400, "BadRequest", &message));
+    }
+    None
+}
+
+/// A custom resource its CRD's schema refuses, under any field validation:
+/// a value of the wrong type, not among those allowed, missing (422).
+fn invalid_refusal(target: &Target, value: &Value) -> Option<Reply> {
+    let schema = target.def.schema.as_ref()?;
+    invalid_fields(schema, value).map(|message| failure(422, "Invalid", &message))
 }
 
 fn matches_labels(value: &Value, selector: Option<&String>) -> bool {
@@ -256,6 +319,9 @@ pub(super) fn create(
         value["metadata"]["namespace"] = json!(ns);
     }
     fold_string_data(&mut value);
+    if let Some(refusal) = schema_refusal(state, target, &mut value, q) {
+        return refusal;
+    }
     let manager = manager(q);
     state.stamp(&mut value, &manager, "Update");
     if !dry_run {
@@ -305,6 +371,9 @@ pub(super) fn merge_patch(
         p.remove("kind");
     }
     merge(&mut value, &patch, true);
+    if let Some(refusal) = schema_refusal(state, target, &mut value, q) {
+        return refusal;
+    }
     state.stamp(&mut value, &manager, "Update");
     if !dry_run && let Some(stored) = state.objects.get_mut(&k) {
         stored.value = value.clone();
@@ -324,7 +393,7 @@ pub(super) fn apply(
     dry_run: bool,
 ) -> Reply {
     let (def, ns) = (&target.def, &target.ns);
-    let Ok(patch) = serde_json::from_slice::<Value>(body) else {
+    let Ok(mut patch) = serde_json::from_slice::<Value>(body) else {
         return failure(400, "BadRequest", "body is not JSON");
     };
     let k = target.key(name);
@@ -341,31 +410,10 @@ pub(super) fn apply(
     if def.namespaced && !state.namespace_exists(ns) {
         return failure(404, "NotFound", &format!("namespaces \"{ns}\" not found"));
     }
-    // Fields a CRD's schema does not declare: refused with strict field
-    // validation, else dropped with a warning, in the server's words.
-    if let Some(schema) = &def.schema {
-        let mut unknown = Vec::new();
-        undeclared(&patch, schema, "", &mut unknown);
-        if !unknown.is_empty() {
-            if q.get("fieldValidation").is_some_and(|v| v == "Strict") {
-                return failure(
-                    400,
-                    "BadRequest",
-                    &format!(
-                        "failed to create typed patch object ({ns}/{name}; {}/{}, Kind={}): {}: field not declared in schema",
-                        def.group,
-                        def.version,
-                        def.kind,
-                        unknown.join(", ")
-                    ),
-                );
-            }
-            state.warnings.extend(
-                unknown
-                    .iter()
-                    .map(|f| format!("unknown field \"{}\"", f.trim_start_matches('.'))),
-            );
-        }
+    // The applied configuration is typed first (undeclared fields), then
+    // the object it makes validated (types, allowed values).
+    if let Some(refusal) = undeclared_refusal(state, target, &mut patch, q, true) {
+        return refusal;
     }
     let force = q.get("force").is_some_and(|v| v == "true");
     let mut applied = patch.clone();
@@ -408,6 +456,9 @@ pub(super) fn apply(
         }
         None => (applied, manager.clone()),
     };
+    if let Some(refusal) = invalid_refusal(target, &value) {
+        return refusal;
+    }
     state.stamp(&mut value, &owner, "Apply");
     if !dry_run {
         if value["kind"] == "CustomResourceDefinition" {

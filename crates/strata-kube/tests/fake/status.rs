@@ -84,12 +84,15 @@ impl State {
 /// defines it; a `Ready` condition for kinds of other operators.
 fn operator_status(kind: &str, value: &Value, ready: bool, failed: bool) -> Value {
     let generation = value["metadata"]["generation"].as_i64().unwrap_or(1);
+    // A Kubernetes condition (`metav1.Condition`), all its fields said.
     let condition = |kind: &str| {
-        if ready {
-            json!({"conditions": [{"type": kind, "status": "True"}]})
+        let (status, reason) = if ready {
+            ("True", kind)
         } else {
-            json!({"conditions": [{"type": kind, "status": "False", "reason": "Reconciling"}]})
-        }
+            ("False", "Reconciling")
+        };
+        json!({"conditions": [{"type": kind, "status": status, "reason": reason, "message": "",
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]})
     };
     match kind {
         "Database" => {
@@ -100,7 +103,11 @@ fn operator_status(kind: &str, value: &Value, ready: bool, failed: bool) -> Valu
             let ids: Vec<u64> = (0..if ready { replicas } else { 0 }).collect();
             json!({"observedGeneration": generation, "nodeIds": ids, "replicas": ids.len(), "roles": value["spec"]["roles"].as_array().cloned().unwrap_or_default()})
         }
-        "Milvus" => condition("MilvusReady"),
+        "Milvus" => {
+            let mut status = condition("MilvusReady");
+            status["status"] = json!(if ready { "Healthy" } else { "Pending" });
+            status
+        }
         "RayCluster" if failed => json!({"state": "failed", "reason": "head pod failed"}),
         "RayCluster" => json!({"state": if ready { "ready" } else { "unhealthy" }}),
         "InnoDBCluster" => {
@@ -126,7 +133,9 @@ fn operator_status(kind: &str, value: &Value, ready: bool, failed: bool) -> Valu
         }
         "Prometheus" => {
             let available = if ready { "True" } else { "False" };
-            json!({"conditions": [{"type": "Available", "status": available}, {"type": "Reconciled", "status": "True"}], "availableReplicas": i32::from(ready)})
+            let since = "2026-01-01T00:00:00Z";
+            json!({"conditions": [{"type": "Available", "status": available, "lastTransitionTime": since},
+                {"type": "Reconciled", "status": "True", "lastTransitionTime": since}], "availableReplicas": i32::from(ready)})
         }
         _ => condition("Ready"),
     }

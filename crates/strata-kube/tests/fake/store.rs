@@ -3,10 +3,12 @@
 //! look at afterwards (behaviours, delays, calls, logs).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::crds::Schema;
 use super::{Behavior, Call};
 
 /// A kind the fake serves.
@@ -20,9 +22,10 @@ pub(super) struct KindDef {
     /// The warning the server sends with each request of a deprecated
     /// version, as a CRD's `deprecationWarning` (or the default text).
     pub(super) deprecation: Option<String>,
-    /// The structural schema of a CRD's version, whose unknown fields the
-    /// server drops (or refuses, with strict field validation).
-    pub(super) schema: Option<Value>,
+    /// The schema of a CRD's version, which every object of the kind must
+    /// meet; its unknown fields the server drops (or refuses, with strict
+    /// field validation).
+    pub(super) schema: Option<Arc<Schema>>,
 }
 
 /// An object held, with its one field manager.
@@ -260,9 +263,13 @@ impl State {
                 plural: spec["names"]["plural"].as_str().unwrap_or("").into(),
                 namespaced: spec["scope"] != "Cluster",
                 deprecation,
-                schema: version["schema"]["openAPIV3Schema"]
-                    .is_object()
-                    .then(|| version["schema"]["openAPIV3Schema"].clone()),
+                schema: version["schema"]["openAPIV3Schema"].is_object().then(|| {
+                    let schema = Schema::resource(&version["schema"]["openAPIV3Schema"])
+                        .unwrap_or_else(|e| {
+                            panic!("{kind}.{group}/{name}: the schema does not compile: {e}")
+                        });
+                    Arc::new(schema)
+                }),
             };
             self.kinds.retain(|d| {
                 !(d.group == def.group && d.version == def.version && d.kind == def.kind)
