@@ -13,7 +13,7 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
 /// Every manifest file under `path`, in name order.
-fn files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+pub(super) fn files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read `{}`", path.display()))?

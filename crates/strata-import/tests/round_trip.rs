@@ -1,0 +1,581 @@
+//! The round trip of every corpus system: `import`, then `render`, gives,
+//! object by object, the input's images, commands, args, env values (after
+//! references resolve), ports, probes, resources, volumes, replicas and
+//! selectors. The comparison reads both sides on its own: it normalises
+//! what Kubernetes defaults and what is written two ways (a host as
+//! `cart`, `cart.shop` or `cart.shop.svc.cluster.local`, a CPU as `1` or
+//! `1000m`), never through the import's code.
+//!
+//! What Strata adds on top is listed per system, and only known kinds of
+//! additions are allowed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use strata_core::quantity::{Measure, Quantity};
+use strata_core::render::{self, Assets};
+use strata_core::source::SourceFile;
+use strata_core::spec::yaml;
+use strata_import::{Input, Options, Source};
+
+const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+
+/// The objects `strata import` kept verbatim, served as the manifests file.
+struct Kept(Option<String>);
+
+impl Assets for Kept {
+    fn read(&self, _path: &str) -> Result<String, String> {
+        self.0.clone().ok_or_else(|| "nothing kept".into())
+    }
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut systems: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    systems.sort();
+    systems
+}
+
+fn input_files(system: &Path) -> Vec<SourceFile> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(system)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| SourceFile::new(p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect()
+}
+
+/// Every object of the input files (lists unpacked), as JSON.
+fn input_objects(files: &[SourceFile]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for file in files {
+        for node in yaml::parse_all(file).unwrap() {
+            let value = node.to_json();
+            if value.is_null() {
+                continue;
+            }
+            if let Some(items) = value.get("items").and_then(Value::as_array) {
+                out.extend(items.iter().cloned());
+            } else {
+                out.push(value);
+            }
+        }
+    }
+    out
+}
+
+struct System {
+    name: String,
+    input: Vec<Value>,
+    rendered: Vec<Value>,
+    namespaces: BTreeSet<String>,
+    default_namespace: String,
+}
+
+impl System {
+    fn ns(&self, o: &Value) -> String {
+        o.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map_or_else(|| self.default_namespace.clone(), str::to_string)
+    }
+
+    fn rendered(&self, kind: &str, ns: &str, name: &str) -> Option<&Value> {
+        self.rendered.iter().find(|o| {
+            o["kind"] == kind && o["metadata"]["name"] == name && o["metadata"]["namespace"] == ns
+        })
+    }
+
+    /// A value with every known host written the short way.
+    fn host(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for ns in &self.namespaces {
+            for suffix in [format!(".{ns}.svc.cluster.local"), format!(".{ns}.svc"), format!(".{ns}")] {
+                let mut next = String::new();
+                let mut rest = out.as_str();
+                while let Some(at) = rest.find(&suffix) {
+                    let after = rest[at + suffix.len()..].chars().next();
+                    next.push_str(&rest[..at]);
+                    if !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+                        // the suffix ends the host: drop it
+                    } else {
+                        next.push_str(&suffix);
+                    }
+                    rest = &rest[at + suffix.len()..];
+                }
+                next.push_str(rest);
+                out = next;
+            }
+        }
+        out
+    }
+}
+
+fn load(system: &Path) -> System {
+    let files = input_files(system);
+    let name = system.file_name().unwrap().to_string_lossy().into_owned();
+    let inputs: Vec<Input> = files
+        .iter()
+        .map(|f| Input {
+            source: Source::guess(f.text()),
+            file: f.clone(),
+        })
+        .collect();
+    let options = Options {
+        platform: name.clone(),
+        namespace: None,
+        manifests_file: "kept.yaml".into(),
+    };
+    let imported = strata_import::import(&inputs, &options).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let spec = SourceFile::new(format!("{name}/platform.yaml"), imported.spec.clone());
+    let doc = strata_core::spec::parse(&spec).unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
+    let platform = strata_core::resolve(&doc, None).unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
+    let set = render::render(&platform, &Kept(imported.manifests.clone()))
+        .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
+    let input = input_objects(&files);
+    let mut namespaces: BTreeSet<String> = input
+        .iter()
+        .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    namespaces.insert(name.clone());
+    System {
+        default_namespace: name.clone(),
+        name,
+        input,
+        rendered: set.objects.into_iter().map(|o| o.value).collect(),
+        namespaces,
+    }
+}
+
+fn pod_template(o: &Value) -> &Value {
+    if o["kind"] == "CronJob" {
+        &o["spec"]["jobTemplate"]["spec"]["template"]
+    } else {
+        &o["spec"]["template"]
+    }
+}
+
+fn quantity(v: &Value, measure: Measure) -> u128 {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Quantity::parse(&text, measure).map(Quantity::milli).unwrap_or_default()
+}
+
+/// Requests and limits of CPU, memory and any other resource.
+fn resources(c: &Value) -> BTreeMap<String, u128> {
+    let mut out = BTreeMap::new();
+    for list in ["requests", "limits"] {
+        if let Some(map) = c["resources"][list].as_object() {
+            for (k, v) in map {
+                let measure = if k == "cpu" { Measure::Cpu } else if k == "memory" || k.ends_with("storage") { Measure::Bytes } else { Measure::Count };
+                out.insert(format!("{list}.{k}"), quantity(v, measure));
+            }
+        }
+    }
+    // Kubernetes takes a request from a limit that has none.
+    let limits: Vec<(String, u128)> = out
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("limits.").map(|r| (r.to_string(), *v)))
+        .collect();
+    for (r, v) in limits {
+        out.entry(format!("requests.{r}")).or_insert(v);
+    }
+    out
+}
+
+/// A container port, by number or name, as its number.
+fn port_number(port: &Value, c: &Value) -> Value {
+    match port {
+        Value::String(name) => c["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == *name)
+            .map_or(Value::Null, |p| p["containerPort"].clone()),
+        other => other.clone(),
+    }
+}
+
+/// A probe with Kubernetes' defaults written out.
+fn probe(p: &Value, c: &Value) -> Value {
+    if p.is_null() {
+        return Value::Null;
+    }
+    let mut handler = json!(null);
+    if let Some(h) = p.get("httpGet") {
+        let headers: BTreeMap<String, String> = h["httpHeaders"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| (x["name"].as_str().unwrap().into(), x["value"].as_str().unwrap().into()))
+            .collect();
+        handler = json!({ "http": h["path"], "port": port_number(&h["port"], c), "scheme": h.get("scheme").cloned().unwrap_or(json!("HTTP")), "headers": headers });
+    } else if let Some(t) = p.get("tcpSocket") {
+        handler = json!({ "tcp": port_number(&t["port"], c) });
+    } else if let Some(g) = p.get("grpc") {
+        handler = json!({ "grpc": g["port"], "service": g.get("service").cloned().unwrap_or(json!("")) });
+    } else if let Some(e) = p.get("exec") {
+        handler = json!({ "exec": e["command"] });
+    }
+    let or = |k: &str, d: i64| p.get(k).and_then(Value::as_i64).unwrap_or(d);
+    json!({
+        "handler": handler,
+        "initialDelaySeconds": or("initialDelaySeconds", 0),
+        "periodSeconds": or("periodSeconds", 10),
+        "timeoutSeconds": or("timeoutSeconds", 1),
+        "successThreshold": or("successThreshold", 1),
+        "failureThreshold": or("failureThreshold", 3),
+    })
+}
+
+/// A container's environment as `name → value`, with ConfigMap keys
+/// resolved from the input, Secret keys as `secret:NAME/KEY`, hosts short.
+fn env(system: &System, ns: &str, c: &Value, side: &[Value]) -> BTreeMap<String, String> {
+    let config = |name: &str| -> BTreeMap<String, String> {
+        side.iter()
+            .chain(&system.input)
+            .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == name && system.ns(o) == ns)
+            .and_then(|o| serde_json::from_value(o["data"].clone()).ok())
+            .unwrap_or_default()
+    };
+    let mut out = BTreeMap::new();
+    for from in c["envFrom"].as_array().into_iter().flatten() {
+        let prefix = from["prefix"].as_str().unwrap_or("");
+        if let Some(name) = from.pointer("/configMapRef/name").and_then(Value::as_str) {
+            let data = config(name);
+            if data.is_empty() {
+                out.insert(format!("envFrom:{name}"), "configMap".into());
+            }
+            for (k, v) in data {
+                out.insert(format!("{prefix}{k}"), system.host(&v));
+            }
+        }
+        if let Some(name) = from.pointer("/secretRef/name").and_then(Value::as_str) {
+            let secret = system.input.iter().find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == name);
+            match secret {
+                Some(s) => {
+                    for field in ["data", "stringData"] {
+                        for k in s[field].as_object().into_iter().flatten().map(|(k, _)| k) {
+                            out.insert(format!("{prefix}{k}"), format!("secret:{name}/{k}"));
+                        }
+                    }
+                }
+                None => {
+                    out.insert(format!("envFrom:{name}"), "secret".into());
+                }
+            }
+        }
+    }
+    for var in c["env"].as_array().into_iter().flatten() {
+        let name = var["name"].as_str().unwrap().to_string();
+        if name.starts_with("STRATA_CALL_") {
+            continue;
+        }
+        let value = if let Some(v) = var.get("value") {
+            system.host(v.as_str().unwrap_or_default())
+        } else if let Some(s) = var.pointer("/valueFrom/secretKeyRef") {
+            format!("secret:{}/{}", s["name"].as_str().unwrap(), s["key"].as_str().unwrap())
+        } else if let Some(m) = var.pointer("/valueFrom/configMapKeyRef") {
+            let key = m["key"].as_str().unwrap();
+            config(m["name"].as_str().unwrap())
+                .get(key)
+                .map_or_else(|| format!("config:{}/{key}", m["name"].as_str().unwrap()), |v| system.host(v))
+        } else {
+            var["valueFrom"].to_string()
+        };
+        out.insert(name, value);
+    }
+    out
+}
+
+/// What a pod mounts, by path: the kind of volume and what defines it
+/// (a claim's size, an emptyDir's medium, a ConfigMap's files, a Secret's name).
+fn mounts(system: &System, workload: &Value, c: &Value, side: &[Value]) -> BTreeMap<String, Value> {
+    let ns = system.ns(workload);
+    let pod = &pod_template(workload)["spec"];
+    let templates = workload["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for m in c["volumeMounts"].as_array().into_iter().flatten() {
+        let name = &m["name"];
+        let path = m["mountPath"].as_str().unwrap().to_string();
+        let claim_size = |claim: &Value| {
+            let s = claim.pointer("/spec/resources/requests/storage").cloned().unwrap_or(json!("1Gi"));
+            json!({ "claim": quantity(&s, Measure::Bytes).to_string(), "class": claim.pointer("/spec/storageClassName"), "sub": m.get("subPath") })
+        };
+        let source = if let Some(t) = templates.iter().find(|t| t["metadata"]["name"] == *name) {
+            claim_size(t)
+        } else if let Some(v) = pod["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == *name) {
+            if let Some(e) = v.get("emptyDir") {
+                json!({ "emptyDir": e.get("medium"), "size": e.get("sizeLimit").map(|q| quantity(q, Measure::Bytes).to_string()) })
+            } else if let Some(p) = v.get("persistentVolumeClaim") {
+                let claim = side
+                    .iter()
+                    .find(|o| o["kind"] == "PersistentVolumeClaim" && o["metadata"]["name"] == p["claimName"] && system.ns(o) == ns)
+                    .cloned()
+                    .unwrap_or(json!({}));
+                claim_size(&claim)
+            } else if let Some(cm) = v.get("configMap") {
+                let data = side
+                    .iter()
+                    .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm["name"] && system.ns(o) == ns)
+                    .map_or_else(|| json!({ "configMap": cm["name"] }), |o| o["data"].clone());
+                json!({ "files": data, "sub": m.get("subPath") })
+            } else {
+                // Kept as written: compared as written.
+                v.clone()
+            }
+        } else {
+            json!("missing volume")
+        };
+        out.insert(path, source);
+    }
+    out
+}
+
+/// Everything compared of one container.
+fn container(system: &System, workload: &Value, c: &Value, side: &[Value]) -> Value {
+    let ns = system.ns(workload);
+    let ports: BTreeSet<(i64, String)> = c["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (p["containerPort"].as_i64().unwrap(), p["protocol"].as_str().unwrap_or("TCP").to_string()))
+        .collect();
+    json!({
+        "image": c["image"],
+        "command": c.get("command"),
+        "args": c.get("args"),
+        "env": env(system, &ns, c, side),
+        "ports": ports,
+        "startupProbe": probe(&c["startupProbe"], c),
+        "readinessProbe": probe(&c["readinessProbe"], c),
+        "livenessProbe": probe(&c["livenessProbe"], c),
+        "resources": resources(c),
+        "mounts": mounts(system, workload, c, side),
+    })
+}
+
+/// Everything compared of one workload: containers by name, replicas, selector.
+fn workload(system: &System, o: &Value, side: &[Value], hpa: bool) -> Value {
+    let pod = &pod_template(o)["spec"];
+    let mut containers = BTreeMap::new();
+    for c in pod["containers"].as_array().into_iter().flatten() {
+        containers.insert(c["name"].as_str().unwrap().to_string(), container(system, o, c, side));
+    }
+    let init: BTreeMap<String, Value> = pod["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (c["name"].as_str().unwrap().to_string(), container(system, o, c, side)))
+        .collect();
+    json!({
+        "containers": containers,
+        "init": init,
+        "replicas": if hpa || o["kind"] == "DaemonSet" || o["kind"] == "Job" || o["kind"] == "CronJob" { Value::Null } else { o["spec"].get("replicas").cloned().unwrap_or(json!(1)) },
+        "selector": if o["kind"] == "Job" || o["kind"] == "CronJob" { Value::Null } else { o["spec"]["selector"]["matchLabels"].clone() },
+        "schedule": o["spec"].get("schedule"),
+        "nodeSelector": pod.get("nodeSelector"),
+    })
+}
+
+/// A Service's ports, type and selector.
+fn service(o: &Value, pods: Option<&Value>) -> Value {
+    let target = |p: &Value| match &p["targetPort"] {
+        Value::Null => p["port"].clone(),
+        Value::String(name) => pods
+            .and_then(|w| {
+                pod_template(w)["spec"]["containers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+                    .find(|cp| cp["name"] == *name)
+                    .map(|cp| cp["containerPort"].clone())
+            })
+            .unwrap_or(Value::Null),
+        n => n.clone(),
+    };
+    let ports: BTreeSet<String> = o["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{}->{}/{} node {}", p["port"], target(p), p["protocol"].as_str().unwrap_or("TCP"), p["nodePort"]))
+        .collect();
+    json!({
+        "type": o["spec"].get("type").cloned().unwrap_or(json!("ClusterIP")),
+        "selector": o["spec"]["selector"],
+        "ports": ports,
+    })
+}
+
+/// The routes of an Ingress: host, path, Service and port.
+fn routes(o: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for rule in o["spec"]["rules"].as_array().into_iter().flatten() {
+        for p in rule["http"]["paths"].as_array().into_iter().flatten() {
+            let b = &p["backend"]["service"];
+            let port = if b["port"]["number"].is_null() { b["port"]["name"].clone() } else { b["port"]["number"].clone() };
+            out.insert(format!("{} {} -> {}:{}", rule["host"], p["path"].as_str().unwrap_or("/"), b["name"], port));
+        }
+    }
+    out
+}
+
+fn compare(system: &System) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut matched: BTreeSet<String> = BTreeSet::new();
+    let key = |o: &Value, ns: &str| format!("{}/{ns}/{}", o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap());
+    let hpa_targets: BTreeSet<(String, String)> = system
+        .input
+        .iter()
+        .filter(|o| o["kind"] == "HorizontalPodAutoscaler")
+        .map(|o| (system.ns(o), o["spec"]["scaleTargetRef"]["name"].as_str().unwrap().to_string()))
+        .collect();
+    for o in &system.input {
+        let ns = system.ns(o);
+        let kind = o["kind"].as_str().unwrap();
+        let name = o["metadata"]["name"].as_str().unwrap();
+        let mut check = |what: &str, want: Value, got: Value| {
+            if want != got {
+                problems.push(format!("{}: {kind}/{name} {what} differs:\n  input:    {want}\n  rendered: {got}", system.name));
+            }
+        };
+        if WORKLOADS.contains(&kind) {
+            let Some(r) = system.rendered(kind, &ns, name) else {
+                problems.push(format!("{}: {kind}/{name} is not rendered", system.name));
+                continue;
+            };
+            matched.insert(key(r, &ns));
+            let hpa = hpa_targets.contains(&(ns.clone(), name.to_string()));
+            let want = workload(system, o, &system.input, hpa);
+            let mut got = workload(system, r, &system.rendered, hpa);
+            // Strata mounts a writable /tmp under a read-only root filesystem.
+            for (name, c) in got["containers"].as_object_mut().unwrap() {
+                if want["containers"][name]["mounts"].get("/tmp").is_none()
+                    && let Some(m) = c["mounts"].as_object_mut()
+                    && m.get("/tmp").is_some_and(|v| v.get("emptyDir").is_some())
+                {
+                    m.remove("/tmp");
+                }
+            }
+            check("workload", want, got);
+        } else if kind == "Service" {
+            let selector = &o["spec"]["selector"];
+            let pods = system.input.iter().find(|w| {
+                WORKLOADS.contains(&w["kind"].as_str().unwrap())
+                    && system.ns(w) == ns
+                    && selector.as_object().is_some_and(|s| s.iter().all(|(k, v)| pod_template(w)["metadata"]["labels"][k] == *v))
+            });
+            let Some(pods) = pods else { continue };
+            let headless = o["spec"]["clusterIP"] == "None";
+            let rendered_name = if headless && pods["kind"] == "StatefulSet" { format!("{}-headless", pods["metadata"]["name"].as_str().unwrap()) } else { name.to_string() };
+            let Some(r) = system.rendered("Service", &ns, &rendered_name) else {
+                problems.push(format!("{}: Service/{name} is not rendered", system.name));
+                continue;
+            };
+            matched.insert(key(r, &ns));
+            let rendered_pods = system.rendered(pods["kind"].as_str().unwrap(), &ns, pods["metadata"]["name"].as_str().unwrap());
+            check("service", service(o, Some(pods)), service(r, rendered_pods));
+        } else if kind == "HorizontalPodAutoscaler" {
+            let target = o["spec"]["scaleTargetRef"]["name"].as_str().unwrap();
+            let Some(r) = system.rendered.iter().find(|r| r["kind"] == kind && r["spec"]["scaleTargetRef"]["name"] == target) else {
+                problems.push(format!("{}: {kind}/{name} is not rendered", system.name));
+                continue;
+            };
+            matched.insert(key(r, &ns));
+            let shape = |h: &Value| json!({ "min": h["spec"]["minReplicas"], "max": h["spec"]["maxReplicas"], "metrics": h["spec"]["metrics"] });
+            check("autoscaler", shape(o), shape(r));
+        } else if kind == "Ingress" {
+            let got: BTreeSet<String> = system
+                .rendered
+                .iter()
+                .filter(|r| r["kind"] == "Ingress" && r["metadata"]["namespace"] == ns.as_str())
+                .inspect(|r| {
+                    matched.insert(key(r, &ns));
+                })
+                .flat_map(routes)
+                .collect();
+            check("routes", json!(routes(o)), json!(got.intersection(&routes(o)).collect::<BTreeSet<_>>()));
+        } else if matches!(kind, "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "PodDisruptionBudget" | "NetworkPolicy" | "ServiceAccount" | "Namespace") {
+            // Compared through the workloads that use them, or replaced by
+            // Strata's own (listed below).
+        } else {
+            // Kept verbatim.
+            match system.rendered.iter().find(|r| r["kind"] == kind && r["metadata"]["name"] == name) {
+                Some(r) => {
+                    matched.insert(key(r, &ns));
+                    let mut want = o.clone();
+                    want["metadata"]["namespace"] = r["metadata"]["namespace"].clone();
+                    let mut got = r.clone();
+                    if let Some(labels) = got["metadata"]["labels"].as_object_mut() {
+                        labels.retain(|k, _| !k.starts_with("app.kubernetes.io/") && !k.starts_with("strata.dev/"));
+                    }
+                    if got["metadata"]["labels"].as_object().is_some_and(serde_json::Map::is_empty) && want["metadata"]["labels"].is_null() {
+                        got["metadata"].as_object_mut().unwrap().remove("labels");
+                    }
+                    check("kept object", want, got);
+                }
+                None => problems.push(format!("{}: {kind}/{name} was neither imported nor kept", system.name)),
+            }
+        }
+    }
+    // What Strata adds on top.
+    let allowed = ["Namespace", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "ConfigMap", "Service"];
+    let mut added: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &system.rendered {
+        let ns = r["metadata"]["namespace"].as_str().unwrap_or("");
+        if matched.contains(&key(r, ns)) {
+            continue;
+        }
+        let kind = r["kind"].as_str().unwrap().to_string();
+        if !allowed.contains(&kind.as_str()) {
+            problems.push(format!("{}: Strata adds a {kind} `{}` the input does not have", system.name, r["metadata"]["name"]));
+        }
+        added.entry(kind).or_default().push(r["metadata"]["name"].as_str().unwrap().to_string());
+    }
+    eprintln!("{}: Strata adds:", system.name);
+    for (kind, names) in added {
+        eprintln!("  {kind}: {}", names.join(", "));
+    }
+    problems
+}
+
+#[test]
+fn every_corpus_system_round_trips() {
+    let systems = corpus();
+    let mut problems = Vec::new();
+    for path in &systems {
+        let system = load(path);
+        let workloads = system.input.iter().filter(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap_or(""))).count();
+        assert!(workloads > 0, "{}: no workload", system.name);
+        problems.extend(compare(&system));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(systems.len() >= 3, "the corpus has {} systems", systems.len());
+}
+
+#[test]
+fn the_comparison_sees_a_changed_value() {
+    // The comparison itself must be able to fail: change one env value of a
+    // rendered workload and it reports it.
+    let mut system = load(&corpus()[0]);
+    let at = system
+        .rendered
+        .iter()
+        .position(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap()) && !pod_template(o)["spec"]["containers"][0]["image"].is_null())
+        .unwrap();
+    let kind = system.rendered[at]["kind"].as_str().unwrap().to_string();
+    let spec = if kind == "CronJob" { "/spec/jobTemplate/spec/template/spec" } else { "/spec/template/spec" };
+    *system.rendered[at].pointer_mut(&format!("{spec}/containers/0/image")).unwrap() = json!("changed:0");
+    assert!(compare(&system).iter().any(|p| p.contains("changed:0")));
+}
