@@ -39,7 +39,17 @@ const POD_FIELDS: &[&str] = &[
     "serviceAccountName",
     "serviceAccount",
     "automountServiceAccountToken",
-    "restartPolicy",
+];
+
+/// Workload spec fields the import reads itself.
+const WORKLOAD_FIELDS: &[&str] = &[
+    "replicas",
+    "selector",
+    "template",
+    "jobTemplate",
+    "schedule",
+    "serviceName",
+    "volumeClaimTemplates",
 ];
 
 /// Container fields the import reads itself.
@@ -137,7 +147,7 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         Kind::Job => "a Job",
         Kind::Cron => "a CronJob",
     };
-    service.set("kind", json!(kind.word()), &[&format!("from {origin}: {kind_comment}")]);
+    service.set("kind", json!(kind.word()), &[&format!("{kind_comment} in the input")]);
     if kind == Kind::Cron
         && let Some(schedule) = object.at(&["spec", "schedule"])
     {
@@ -279,26 +289,61 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         service.set("serviceAccountToken", json!(true), &[]);
     }
 
-    // Other containers.
-    for (i, container) in spec.containers.iter().enumerate() {
-        if i != main_index {
-            sidecar(object, container, false, draft, &mut service, &loc(&["spec", "containers", &i.to_string()]));
-        }
-    }
-    for (i, container) in spec.init_containers.iter().flatten().enumerate() {
+    // Other containers: native sidecars first among the init containers,
+    // then the steps; the main container first among the containers, then
+    // the sidecars. Strata gives those without resources its defaults; the
+    // input's had none.
+    let pod_spec = kind.pod_spec();
+    let inits = spec.init_containers.clone().unwrap_or_default();
+    let (natives, steps): (Vec<_>, Vec<_>) = inits
+        .iter()
+        .enumerate()
+        .partition(|(_, c)| c.restart_policy.as_deref() == Some("Always"));
+    let unbounded = |c: &core::Container| {
+        c.resources
+            .as_ref()
+            .is_none_or(|r| r.requests.as_ref().is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory")) && r.limits.as_ref().is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory")))
+    };
+    for (at, (i, container)) in natives.iter().chain(&steps).enumerate() {
         let l = loc(&["spec", "initContainers", &i.to_string()]);
         if container.restart_policy.as_deref() == Some("Always") {
             sidecar(object, container, true, draft, &mut service, &l);
         } else {
             init_step(object, container, draft, &mut service, &l);
         }
+        if unbounded(container) {
+            let op = json!({ "op": "remove", "path": format!("{pod_spec}/initContainers/{at}/resources") });
+            service.patches.push((op, format!("no resources for `{}`, as the input", container.name)));
+        }
+    }
+    let mut at = 1;
+    for (i, container) in spec.containers.iter().enumerate() {
+        if i != main_index {
+            sidecar(object, container, false, draft, &mut service, &loc(&["spec", "containers", &i.to_string()]));
+            if unbounded(container) {
+                let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/{at}/resources") });
+                service.patches.push((op, format!("no resources for `{}`, as the input", container.name)));
+            }
+            at += 1;
+        }
     }
 
-    // Everything else of the pod and the main container, as patches.
-    let pod_spec = service.kind.pod_spec();
+    // Everything else of the workload, the pod and the main container, as patches.
+    workload_patches(object, kind, draft, &mut service);
+    if kind == Kind::Stateful
+        && let Some(headless) = object.at(&["spec", "serviceName"]).and_then(Value::as_str)
+        && headless != format!("{name}-headless")
+    {
+        draft.note(
+            &object.loc(&["spec", "serviceName"]),
+            Fate::Review,
+            object.id(),
+            format!("the pods' governing Service `{headless}` becomes Strata's `{name}-headless`: their DNS names (`{name}-0.{headless}`) change with it"),
+        );
+    }
     if let Some(fields) = raw_spec.as_object() {
         for (field, value) in fields {
-            if POD_FIELDS.contains(&field.as_str()) || default_pod_value(field, value) {
+            if POD_FIELDS.contains(&field.as_str()) || default_pod_value(kind, field, value) {
                 continue;
             }
             let l = loc(&["spec", field]);
@@ -334,13 +379,54 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
     (service, Some(pending))
 }
 
-/// Whether a pod field holds the value Kubernetes gives it anyway.
-fn default_pod_value(field: &str, value: &Value) -> bool {
+/// Whether a pod field holds the value Kubernetes gives it anyway, or the
+/// one Strata renders.
+fn default_pod_value(kind: Kind, field: &str, value: &Value) -> bool {
     match field {
         "dnsPolicy" => value == "ClusterFirst",
         "schedulerName" => value == "default-scheduler",
         "securityContext" => value.as_object().is_some_and(Map::is_empty),
+        "restartPolicy" => value == if matches!(kind, Kind::Job | Kind::Cron) { "OnFailure" } else { "Always" },
         _ => false,
+    }
+}
+
+/// Whether a workload field holds Kubernetes' default or Strata's value.
+fn default_workload_value(kind: Kind, field: &str, value: &Value) -> bool {
+    match (kind, field) {
+        (_, "revisionHistoryLimit") => value == 10,
+        (_, "progressDeadlineSeconds") => value == 600,
+        (_, "strategy" | "updateStrategy") => value.get("type").is_none_or(|t| t == "RollingUpdate") && value.get("rollingUpdate").is_none(),
+        (_, "podManagementPolicy") => value == "OrderedReady",
+        (_, "backoffLimit") => value == 4,
+        (_, "completions" | "parallelism") => value == 1,
+        (_, "concurrencyPolicy") => value == "Forbid",
+        (_, "successfulJobsHistoryLimit") => value == 3,
+        (_, "failedJobsHistoryLimit") => value == 1,
+        (_, "suspend") => value == false,
+        (_, "minReadySeconds") => value == 0,
+        _ => false,
+    }
+}
+
+/// Patches for the workload's own settings (`strategy`, `backoffLimit`…)
+/// that the spec has no key for, at `/spec` (or a CronJob's job spec).
+fn workload_patches(object: &Object, kind: Kind, draft: &mut Draft, service: &mut DraftService) {
+    let mut levels: Vec<(Vec<&str>, String)> = vec![(vec!["spec"], "/spec".into())];
+    if kind == Kind::Cron {
+        levels.push((vec!["spec", "jobTemplate", "spec"], "/spec/jobTemplate/spec".into()));
+    }
+    for (path, pointer) in levels {
+        let Some(fields) = object.at(&path).and_then(Value::as_object) else { continue };
+        for (field, value) in fields {
+            if WORKLOAD_FIELDS.contains(&field.as_str()) || default_workload_value(kind, field, value) {
+                continue;
+            }
+            let mut at = path.clone();
+            at.push(field);
+            let op = json!({ "op": "add", "path": format!("{pointer}/{field}"), "value": value });
+            patch(draft, service, &object.loc(&at), &object.id(), op, &format!("`{field}`"));
+        }
     }
 }
 
@@ -455,10 +541,9 @@ fn env(
     for var in main.env.iter().flatten() {
         if let Some(from) = &var.value_from {
             if let Some(secret) = &from.secret_key_ref {
+                // The Secret object itself, if the input has it, is listed
+                // with the leftovers: its values are never imported.
                 draft.secrets.entry(secret.name.clone()).or_default().insert(secret.key.clone());
-                if let Some((i, _)) = index.find("Secret", &object.namespace, &secret.name) {
-                    index.used.insert(i);
-                }
                 push(DraftEnv {
                     name: var.name.clone(),
                     value: EnvValue::Secret {
@@ -1107,8 +1192,32 @@ fn sidecar(object: &Object, container: &core::Container, native: bool, draft: &m
         draft.note(loc, Fate::Dropped, object.id(), format!("the probes of sidecar `{}`: sidecars have no probes in the spec", container.name));
     }
     let mut sidecars = service.get("sidecars").cloned().unwrap_or_else(|| json!({}));
-    sidecars[dns_label(&container.name)] = Value::Object(out);
+    sidecars[step_name(object, container, draft, service, loc)] = Value::Object(out);
     service.set("sidecars", sidecars, &[]);
+}
+
+/// The name of an init step or sidecar: its container's, unless the spec
+/// keeps that name for its own containers (`wait-…`, `istio-…`, the main
+/// container's).
+fn step_name(object: &Object, container: &core::Container, draft: &mut Draft, service: &DraftService, loc: &Loc) -> String {
+    let name = dns_label(&container.name);
+    let main = service
+        .get("container")
+        .and_then(Value::as_str)
+        .unwrap_or(&service.name)
+        .to_string();
+    if name.starts_with("wait-") || name.starts_with("istio-") || name == main {
+        let renamed: String = format!("step-{name}").chars().take(63).collect();
+        draft.note(
+            loc,
+            Fate::Review,
+            object.id(),
+            format!("the container `{}` is named `{renamed}`: Strata keeps `wait-…`, `istio-…` and the main container's name for its own", container.name),
+        );
+        renamed
+    } else {
+        name
+    }
 }
 
 fn init_step(object: &Object, container: &core::Container, draft: &mut Draft, service: &mut DraftService, loc: &Loc) {
@@ -1118,6 +1227,6 @@ fn init_step(object: &Object, container: &core::Container, draft: &mut Draft, se
         draft.note(loc, Fate::Review, object.id(), format!("init step `{}` mounts every mount of the service's container; its own mounts are not imported", container.name));
     }
     let mut init = service.get("init").cloned().unwrap_or_else(|| json!({}));
-    init[dns_label(&container.name)] = Value::Object(out);
+    init[step_name(object, container, draft, service, loc)] = Value::Object(out);
     service.set("init", init, &[]);
 }
