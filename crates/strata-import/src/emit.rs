@@ -77,9 +77,9 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
         .flat_map(|s| s.calls.keys().cloned())
         .collect();
     // Tiers: per namespace, data, apps, edge.
-    let mut tiers: BTreeMap<(String, Role), Vec<&DraftService>> = BTreeMap::new();
+    let mut tiers: BTreeMap<(Role, String), Vec<&DraftService>> = BTreeMap::new();
     for s in &draft.services {
-        tiers.entry((s.namespace.clone(), role(s, &called))).or_default().push(s);
+        tiers.entry((role(s, &called), s.namespace.clone())).or_default().push(s);
     }
     let mut namespaces: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &draft.services {
@@ -111,7 +111,11 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
         let mut lines = vec!["Secrets the services read, whose values were not imported: each must exist".into(), "in the cluster (it does when Strata takes over), or be declared under `secrets:`:".into()];
         for (name, keys) in &draft.secrets {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            lines.push(format!("  {name}: {}", keys.join(", ")));
+            if keys.is_empty() {
+                lines.push(format!("  {name} (mounted as files)"));
+            } else {
+                lines.push(format!("  {name}: {}", keys.join(", ")));
+            }
         }
         comment(&mut out, 0, &lines);
     }
@@ -146,7 +150,7 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
         out.push_str("  - name: imported\n");
         entry(&mut out, 4, "manifests", &json!([options.manifests_file]));
     }
-    for ((ns, role), services) in &tiers {
+    for ((role, ns), services) in &tiers {
         let name = if several {
             let mut n = format!("{ns}-{}", role.word());
             n.truncate(63);

@@ -305,6 +305,7 @@ fn mounts(system: &System, workload: &Value, c: &Value, side: &[Value]) -> BTree
     let pod = &pod_template(workload)["spec"];
     let templates = workload["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
     let mut out = BTreeMap::new();
+    let mut claims = BTreeMap::new();
     for m in c["volumeMounts"].as_array().into_iter().flatten() {
         let name = &m["name"];
         let path = m["mountPath"].as_str().unwrap().to_string();
@@ -318,6 +319,7 @@ fn mounts(system: &System, workload: &Value, c: &Value, side: &[Value]) -> BTree
             if let Some(e) = v.get("emptyDir") {
                 json!({ "emptyDir": e.get("medium"), "size": e.get("sizeLimit").map(|q| quantity(q, Measure::Bytes).to_string()) })
             } else if let Some(p) = v.get("persistentVolumeClaim") {
+                claims.insert(path.clone(), p["claimName"].clone());
                 let claim = side
                     .iter()
                     .find(|o| o["kind"] == "PersistentVolumeClaim" && o["metadata"]["name"] == p["claimName"] && system.ns(o) == ns)
@@ -338,6 +340,11 @@ fn mounts(system: &System, workload: &Value, c: &Value, side: &[Value]) -> BTree
             json!("missing volume")
         };
         out.insert(path, source);
+    }
+    // The claims a Deployment's pods mount keep their names: the data
+    // stays where it is.
+    for (path, claim) in claims {
+        out.insert(format!("claim {path}"), claim);
     }
     out
 }
@@ -419,13 +426,20 @@ fn service(o: &Value, pods: Option<&Value>) -> Value {
     })
 }
 
-/// The routes of an Ingress: host, path, Service and port.
-fn routes(o: &Value) -> BTreeSet<String> {
+/// The routes of an Ingress: host, path, Service and port (by number).
+fn routes(o: &Value, side: &[Value]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for rule in o["spec"]["rules"].as_array().into_iter().flatten() {
         for p in rule["http"]["paths"].as_array().into_iter().flatten() {
             let b = &p["backend"]["service"];
-            let port = if b["port"]["number"].is_null() { b["port"]["name"].clone() } else { b["port"]["number"].clone() };
+            let port = if b["port"]["number"].is_null() {
+                side.iter()
+                    .find(|s| s["kind"] == "Service" && s["metadata"]["name"] == b["name"] && s["metadata"]["namespace"] == o["metadata"]["namespace"])
+                    .and_then(|s| s["spec"]["ports"].as_array()?.iter().find(|sp| sp["name"] == b["port"]["name"]).map(|sp| sp["port"].clone()))
+                    .unwrap_or(b["port"]["name"].clone())
+            } else {
+                b["port"]["number"].clone()
+            };
             out.insert(format!("{} {} -> {}:{}", rule["host"], p["path"].as_str().unwrap_or("/"), b["name"], port));
         }
     }
@@ -519,10 +533,24 @@ fn compare(system: &System) -> Vec<String> {
                 .inspect(|r| {
                     matched.insert(key(r, &ns));
                 })
-                .flat_map(routes)
+                .flat_map(|r| routes(r, &system.rendered))
                 .collect();
-            check("routes", json!(routes(o)), json!(got.intersection(&routes(o)).collect::<BTreeSet<_>>()));
-        } else if matches!(kind, "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "PodDisruptionBudget" | "NetworkPolicy" | "ServiceAccount" | "Namespace") {
+            let want = routes(o, &system.input);
+            check("routes", json!(want), json!(got.intersection(&want).collect::<BTreeSet<_>>()));
+        } else if kind == "PersistentVolumeClaim" {
+            // A claim keeps its name, size, class and access: the data stays.
+            let Some(r) = system.rendered(kind, &ns, name) else {
+                problems.push(format!("{}: {kind}/{name} is not rendered: its data would be left behind", system.name));
+                continue;
+            };
+            matched.insert(key(r, &ns));
+            let shape = |c: &Value| json!({
+                "size": quantity(&c["spec"]["resources"]["requests"]["storage"], Measure::Bytes).to_string(),
+                "class": c["spec"]["storageClassName"],
+                "access": c["spec"]["accessModes"],
+            });
+            check("claim", shape(o), shape(r));
+        } else if matches!(kind, "ConfigMap" | "Secret" | "PodDisruptionBudget" | "NetworkPolicy" | "ServiceAccount" | "Namespace") {
             // Compared through the workloads that use them, or replaced by
             // Strata's own (listed below).
         } else {

@@ -963,7 +963,7 @@ fn volumes(
                 .strip_prefix(&format!("{}-", service.name))
                 .map(str::to_string);
             let name = suffix.clone().unwrap_or_else(|| dns_label(&volume.name));
-            if suffix.is_none() || name == "data" || found.is_none() {
+            if suffix.is_none() || found.is_none() {
                 draft.note(
                     &vloc,
                     Fate::Review,
@@ -1039,11 +1039,9 @@ fn volumes(
         }
     }
     if let Some(storage) = storage {
-        service.store = true;
         service.set("storage", storage, &[]);
     }
     if !extra.is_empty() {
-        service.store = true;
         service.set("volumes", json!(extra), &[]);
     }
     if !scratch.is_empty() {
@@ -1097,10 +1095,15 @@ fn placement(object: &Object, spec: &core::PodSpec, draft: &mut Draft, service: 
     }
     let existing = draft.pools.iter().find(|(_, p)| **p == pool).map(|(n, _)| n.clone());
     let name = existing.unwrap_or_else(|| {
-        let base = selector
-            .values()
-            .next()
-            .map_or_else(|| "tainted".to_string(), |v| dns_label(v));
+        // The selector's value names the pool (`general`), unless it is a
+        // flag (`"true"`): then its key does (`gpu-present`).
+        let base = selector.iter().next().map_or_else(
+            || "tainted".to_string(),
+            |(k, v)| {
+                let flag = matches!(v.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "1" | "0" | "");
+                if flag { dns_label(k.rsplit('/').next().unwrap_or(k)) } else { dns_label(v) }
+            },
+        );
         let base = if base.is_empty() { "pool".to_string() } else { base };
         let mut name = base.clone();
         let mut n = 2;
