@@ -29,7 +29,11 @@ fn host_forms(draft: &Draft) -> Vec<HostForm> {
             (format!("{host}.{ns}"), false),
             (host.clone(), true),
         ] {
-            forms.push(HostForm { text, service: i, bare });
+            forms.push(HostForm {
+                text,
+                service: i,
+                bare,
+            });
         }
     }
     forms.sort_by(|a, b| b.text.len().cmp(&a.text.len()));
@@ -39,9 +43,11 @@ fn host_forms(draft: &Draft) -> Vec<HostForm> {
 /// Variable names whose value is a host or an address.
 fn host_variable(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    ["HOST", "ADDR", "SERVER", "ENDPOINT", "URL", "URI", "DSN", "BROKER", "SERVICE", "TARGET"]
-        .iter()
-        .any(|w| name.contains(w))
+    [
+        "HOST", "ADDR", "SERVER", "ENDPOINT", "URL", "URI", "DSN", "BROKER", "SERVICE", "TARGET",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
 }
 
 /// A host found in a value.
@@ -56,15 +62,31 @@ pub struct Found {
 }
 
 fn boundary_before(c: Option<char>) -> bool {
-    c.is_none_or(|c| matches!(c, '/' | '@' | '=' | ',' | ';' | ' ' | '\t' | '"' | '\'' | '(' | '['))
+    c.is_none_or(|c| {
+        matches!(
+            c,
+            '/' | '@' | '=' | ',' | ';' | ' ' | '\t' | '"' | '\'' | '(' | '['
+        )
+    })
 }
 
 fn boundary_after(c: Option<char>) -> bool {
-    c.is_none_or(|c| matches!(c, ':' | '/' | ',' | ';' | '?' | ' ' | '\t' | '"' | '\'' | ')' | ']' | '#'))
+    c.is_none_or(|c| {
+        matches!(
+            c,
+            ':' | '/' | ',' | ';' | '?' | ' ' | '\t' | '"' | '\'' | ')' | ']' | '#'
+        )
+    })
 }
 
 /// Every host of another service that `value` names.
-fn scan(value: &str, var: Option<&str>, caller: usize, draft: &Draft, forms: &[HostForm]) -> Vec<Found> {
+fn scan(
+    value: &str,
+    var: Option<&str>,
+    caller: usize,
+    draft: &Draft,
+    forms: &[HostForm],
+) -> Vec<Found> {
     let caller_ns = &draft.services[caller].namespace;
     let mut found = Vec::new();
     let bytes = value.as_bytes();
@@ -86,7 +108,10 @@ fn scan(value: &str, var: Option<&str>, caller: usize, draft: &Draft, forms: &[H
                 continue;
             }
             let port_digits: String = if after == Some(':') {
-                value[end + 1..].chars().take_while(char::is_ascii_digit).collect()
+                value[end + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect()
             } else {
                 String::new()
             };
@@ -99,7 +124,11 @@ fn scan(value: &str, var: Option<&str>, caller: usize, draft: &Draft, forms: &[H
                     continue;
                 }
             }
-            let stop = if port.is_some() { end + 1 + port_digits.len() } else { end };
+            let stop = if port.is_some() {
+                end + 1 + port_digits.len()
+            } else {
+                end
+            };
             matched = Some(Found {
                 range: (i, stop),
                 service: form.service,
@@ -178,7 +207,10 @@ pub fn infer(draft: &mut Draft) {
         for arg in draft.services[caller].argv.clone() {
             for f in scan(&arg, None, caller, draft, &forms) {
                 let callee = draft.services[f.service].name.clone();
-                calls.entry(callee).or_default().push(format!("argument {arg}"));
+                calls
+                    .entry(callee)
+                    .or_default()
+                    .push(format!("argument {arg}"));
             }
         }
         let service = &mut draft.services[caller];
@@ -200,7 +232,12 @@ fn break_cycles(draft: &mut Draft) {
     let edges: Vec<Vec<usize>> = draft
         .services
         .iter()
-        .map(|s| s.calls.keys().filter_map(|c| names.get(c).copied()).collect())
+        .map(|s| {
+            s.calls
+                .keys()
+                .filter_map(|c| names.get(c).copied())
+                .collect()
+        })
         .collect();
     let mut state = vec![0u8; draft.services.len()];
     let mut back: BTreeSet<(usize, usize)> = BTreeSet::new();
@@ -249,36 +286,71 @@ mod tests {
             file: SourceFile::new("t.yaml", ""),
             span: Span::new(0, 0),
         };
-        let mut s = DraftService::new(name.into(), ns.into(), loc, format!("Deployment/{name}"), Kind::Stateless);
+        let mut s = DraftService::new(
+            name.into(),
+            ns.into(),
+            loc,
+            format!("Deployment/{name}"),
+            Kind::Stateless,
+        );
         s.ports = ports
             .iter()
-            .map(|(n, p)| DraftPort { name: (*n).into(), port: *p, target: *p, protocol: None, node_port: None })
+            .map(|(n, p)| DraftPort {
+                name: (*n).into(),
+                port: *p,
+                target: *p,
+                protocol: None,
+                node_port: None,
+            })
             .collect();
         s
     }
 
     fn rewritten(var: &str, value: &str) -> (String, Vec<String>) {
         let mut draft = Draft::default();
-        draft.services.push(service("web", "shop", &[("http", 8080)]));
-        draft.services.push(service("cart", "shop", &[("grpc", 7070), ("admin", 9000)]));
-        draft.services.push(service("redis", "data", &[("redis", 6379)]));
+        draft
+            .services
+            .push(service("web", "shop", &[("http", 8080)]));
+        draft
+            .services
+            .push(service("cart", "shop", &[("grpc", 7070), ("admin", 9000)]));
+        draft
+            .services
+            .push(service("redis", "data", &[("redis", 6379)]));
         draft.services[0].env.push(DraftEnv {
             name: var.into(),
             value: EnvValue::Literal(value.into()),
             comment: None,
         });
         infer(&mut draft);
-        let EnvValue::Literal(text) = &draft.services[0].env[0].value else { panic!() };
-        (text.clone(), draft.services[0].calls.keys().cloned().collect())
+        let EnvValue::Literal(text) = &draft.services[0].env[0].value else {
+            panic!()
+        };
+        (
+            text.clone(),
+            draft.services[0].calls.keys().cloned().collect(),
+        )
     }
 
     #[test]
     fn hosts_in_any_form_become_references() {
         assert_eq!(rewritten("CART_ADDR", "cart:7070").0, "${cart.address}");
-        assert_eq!(rewritten("X", "http://cart:9000/v1").0, "http://${cart.host}:${cart.ports.admin}/v1");
-        assert_eq!(rewritten("X", "cart.shop.svc.cluster.local:7070").0, "${cart.address}");
-        assert_eq!(rewritten("X", "redis://redis.data:6379/0").0, "redis://${redis.address}/0");
-        assert_eq!(rewritten("CART_HOST", "cart"), ("${cart.host}".into(), vec!["cart".into()]));
+        assert_eq!(
+            rewritten("X", "http://cart:9000/v1").0,
+            "http://${cart.host}:${cart.ports.admin}/v1"
+        );
+        assert_eq!(
+            rewritten("X", "cart.shop.svc.cluster.local:7070").0,
+            "${cart.address}"
+        );
+        assert_eq!(
+            rewritten("X", "redis://redis.data:6379/0").0,
+            "redis://${redis.address}/0"
+        );
+        assert_eq!(
+            rewritten("CART_HOST", "cart"),
+            ("${cart.host}".into(), vec!["cart".into()])
+        );
         assert_eq!(rewritten("X", "a,cart:1234").0, "a,${cart.host}:1234");
     }
 
@@ -289,8 +361,14 @@ mod tests {
         assert_eq!(rewritten("CACHE_DRIVER", "redis"), ("redis".into(), vec![]));
         assert_eq!(rewritten("MODE", "cart"), ("cart".into(), vec![]));
         assert_eq!(rewritten("REDIS_HOST", "redis"), ("redis".into(), vec![]));
-        assert_eq!(rewritten("X", "cartography:1"), ("cartography:1".into(), vec![]));
-        assert_eq!(rewritten("SELF_URL", "http://web:8080"), ("http://web:8080".into(), vec![]));
+        assert_eq!(
+            rewritten("X", "cartography:1"),
+            ("cartography:1".into(), vec![])
+        );
+        assert_eq!(
+            rewritten("SELF_URL", "http://web:8080"),
+            ("http://web:8080".into(), vec![])
+        );
         assert_eq!(rewritten("T", "cost ${5}").0, "cost $${5}");
     }
 
@@ -299,7 +377,11 @@ mod tests {
         let mut draft = Draft::default();
         for (name, peer) in [("a", "b"), ("b", "a")] {
             let mut s = service(name, "ns", &[("http", 80)]);
-            s.env.push(DraftEnv { name: "PEER_URL".into(), value: EnvValue::Literal(format!("http://{peer}:80")), comment: None });
+            s.env.push(DraftEnv {
+                name: "PEER_URL".into(),
+                value: EnvValue::Literal(format!("http://{peer}:80")),
+                comment: None,
+            });
             draft.services.push(s);
         }
         infer(&mut draft);

@@ -10,7 +10,11 @@ use crate::draft::Draft;
 ///
 /// # Errors
 /// Compose input is not read yet.
-pub fn read(file: &SourceFile, _options: &Options, _draft: &mut Draft) -> Result<(), Vec<Diagnostic>> {
+pub fn read(
+    file: &SourceFile,
+    _options: &Options,
+    _draft: &mut Draft,
+) -> Result<(), Vec<Diagnostic>> {
     Err(vec![
         Diagnostic::error("unsupported-input", "compose files are not imported yet")
             .at(file, Span::new(0, 0), "a compose file")

@@ -29,9 +29,13 @@ impl Role {
 
     fn why(self) -> &'static str {
         match self {
-            Role::Data => "stores (databases, caches, queues: their image, a StatefulSet or a volume say so), started first",
+            Role::Data => {
+                "stores (databases, caches, queues: their image, a StatefulSet or a volume say so), started first"
+            }
             Role::Apps => "services the others call, and workers and jobs",
-            Role::Edge => "entry points: routed by a gateway or reached from outside, called by no other service",
+            Role::Edge => {
+                "entry points: routed by a gateway or reached from outside, called by no other service"
+            }
         }
     }
 }
@@ -53,7 +57,10 @@ fn guessed_protocol(name: &str) -> &'static str {
     };
     if matches("grpc") {
         "grpc"
-    } else if ["http", "https", "metrics", "web", "ui", "console"].iter().any(|w| matches(w)) {
+    } else if ["http", "https", "metrics", "web", "ui", "console"]
+        .iter()
+        .any(|w| matches(w))
+    {
         "http"
     } else if matches("dns") || matches("udp") {
         "udp"
@@ -79,7 +86,10 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
     // Tiers: per namespace, data, apps, edge.
     let mut tiers: BTreeMap<(Role, String), Vec<&DraftService>> = BTreeMap::new();
     for s in &draft.services {
-        tiers.entry((role(s, &called), s.namespace.clone())).or_default().push(s);
+        tiers
+            .entry((role(s, &called), s.namespace.clone()))
+            .or_default()
+            .push(s);
     }
     let mut namespaces: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &draft.services {
@@ -92,7 +102,9 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
     let several = namespaces.len() > 1;
 
     let mut out = String::new();
-    out.push_str("# yaml-language-server: $schema=https://example.invalid/strata/platform.schema.json\n");
+    out.push_str(
+        "# yaml-language-server: $schema=https://example.invalid/strata/platform.schema.json\n",
+    );
     comment(
         &mut out,
         0,
@@ -108,7 +120,11 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
     entry(&mut out, 0, "platform", &json!(options.platform));
     entry(&mut out, 0, "namespace", &json!(shared));
     if !draft.secrets.is_empty() {
-        let mut lines = vec!["Secrets the services read, whose values were not imported: each must exist".into(), "in the cluster (it does when Strata takes over), or be declared under `secrets:`:".into()];
+        let mut lines = vec![
+            "Secrets the services read, whose values were not imported: each must exist".into(),
+            "in the cluster (it does when Strata takes over), or be declared under `secrets:`:"
+                .into(),
+        ];
         for (name, keys) in &draft.secrets {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             if keys.is_empty() {
@@ -128,7 +144,10 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
     let namespace_labels: Vec<(&String, &Value)> = draft
         .namespaces
         .iter()
-        .filter(|(ns, labels)| namespaces.contains_key(ns.as_str()) && labels.as_object().is_some_and(|m| !m.is_empty()))
+        .filter(|(ns, labels)| {
+            namespaces.contains_key(ns.as_str())
+                && labels.as_object().is_some_and(|m| !m.is_empty())
+        })
         .collect();
     if !namespace_labels.is_empty() {
         out.push_str("namespaces:\n");
@@ -146,7 +165,11 @@ pub fn spec(draft: &Draft, options: &Options) -> String {
     out.push_str("tiers:\n");
     let has_manifests = !draft.manifests.is_empty();
     if has_manifests {
-        comment(&mut out, 2, &["objects no spec key describes, kept as they are; applied first".into()]);
+        comment(
+            &mut out,
+            2,
+            &["objects no spec key describes, kept as they are; applied first".into()],
+        );
         out.push_str("  - name: imported\n");
         entry(&mut out, 4, "manifests", &json!([options.manifests_file]));
     }
@@ -183,10 +206,25 @@ fn service(out: &mut String, s: &DraftService) {
     out.push_str(&format!("      {}:\n", scalar(&json!(s.name))));
     let at = 8;
     let has_volume = s.get("storage").is_some() || s.get("volumes").is_some();
-    let default_kind = if has_volume { Kind::Stateful } else { Kind::Stateless };
-    let order = ["image", "kind", "schedule", "container", "command", "args", "replicas", "autoscale"];
+    let default_kind = if has_volume {
+        Kind::Stateful
+    } else {
+        Kind::Stateless
+    };
+    let order = [
+        "image",
+        "kind",
+        "schedule",
+        "container",
+        "command",
+        "args",
+        "replicas",
+        "autoscale",
+    ];
     for key in order {
-        let Some(field) = s.fields.iter().find(|f| f.key == key) else { continue };
+        let Some(field) = s.fields.iter().find(|f| f.key == key) else {
+            continue;
+        };
         if key == "kind" && s.kind == default_kind {
             continue;
         }
@@ -196,7 +234,9 @@ fn service(out: &mut String, s: &DraftService) {
     if !s.ports.is_empty() {
         let mut ports = Map::new();
         for p in &s.ports {
-            let protocol = p.protocol.filter(|proto| *proto != guessed_protocol(&p.name));
+            let protocol = p
+                .protocol
+                .filter(|proto| *proto != guessed_protocol(&p.name));
             let value = if p.port == p.target && protocol.is_none() && p.node_port.is_none() {
                 json!(p.port)
             } else {
@@ -262,7 +302,11 @@ fn service(out: &mut String, s: &DraftService) {
             .iter()
             .map(|c| (c.clone(), json!({ "wait": false })))
             .collect();
-        comment(out, at, &["these services call each other: one side does not wait".into()]);
+        comment(
+            out,
+            at,
+            &["these services call each other: one side does not wait".into()],
+        );
         entry(out, at, "calls", &Value::Object(calls));
     }
     match s.expose.len() {
@@ -276,7 +320,12 @@ fn service(out: &mut String, s: &DraftService) {
         lines.extend(whats.iter().map(|w| format!("- {w}")));
         comment(out, at, &lines);
         let ops: Vec<Value> = s.patches.iter().map(|(op, _)| op.clone()).collect();
-        entry(out, at, "patches", &json!([{ "target": s.kind.object(), "json": ops }]));
+        entry(
+            out,
+            at,
+            "patches",
+            &json!([{ "target": s.kind.object(), "json": ops }]),
+        );
     }
 }
 
@@ -285,7 +334,8 @@ pub fn manifests(draft: &Draft) -> Option<String> {
     if draft.manifests.is_empty() {
         return None;
     }
-    let mut out = String::from("# Objects `strata import` kept as they are: no spec key describes them.\n");
+    let mut out =
+        String::from("# Objects `strata import` kept as they are: no spec key describes them.\n");
     for object in &draft.manifests {
         out.push_str("---\n");
         out.push_str(&yaml::document(object));
@@ -299,6 +349,9 @@ pub fn summary(notes: &[crate::Note]) -> String {
     for n in notes {
         *counts.entry(n.fate).or_default() += 1;
     }
-    let parts: Vec<String> = counts.iter().map(|(f, n)| format!("{n} {}", f.word())).collect();
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(f, n)| format!("{n} {}", f.word()))
+        .collect();
     parts.join(", ")
 }

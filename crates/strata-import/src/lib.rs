@@ -146,7 +146,9 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<Import, Vec<Diagnos
     let mut objects = Vec::new();
     for input in inputs {
         let result = match input.source {
-            Source::Kubernetes => kube::collect(&input.file, options).map(|mut o| objects.append(&mut o)),
+            Source::Kubernetes => {
+                kube::collect(&input.file, options).map(|mut o| objects.append(&mut o))
+            }
             Source::Compose => compose::read(&input.file, options, &mut draft),
         };
         if let Err(mut found) = result {
@@ -158,10 +160,17 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<Import, Vec<Diagnos
     }
     kube::build(&objects, options, &mut draft);
     if draft.services.is_empty() {
-        let file = &inputs.first().map(|i| i.file.clone()).unwrap_or_else(|| SourceFile::new("-", ""));
+        let file = &inputs
+            .first()
+            .map(|i| i.file.clone())
+            .unwrap_or_else(|| SourceFile::new("-", ""));
         return Err(vec![
             Diagnostic::error("nothing-to-import", "the input has no workload to import")
-                .at(file, strata_core::source::Span::new(0, 0), "no Deployment, StatefulSet, DaemonSet, Job, CronJob or compose service")
+                .at(
+                    file,
+                    strata_core::source::Span::new(0, 0),
+                    "no Deployment, StatefulSet, DaemonSet, Job, CronJob or compose service",
+                )
                 .help("import the directory or stream holding the platform's workloads"),
         ]);
     }

@@ -208,8 +208,23 @@ mod tests {
     #[test]
     fn scalars_read_back_as_written() {
         for s in [
-            "8080", "true", "no", "", " x", "a: b", "${redis.address}", "#x", "-x", "1.0",
-            "0x1F", "http://a:1/b?c=d", "line\nline\n", "tab\there", "end \n", "x\n\n", "'q'",
+            "8080",
+            "true",
+            "no",
+            "",
+            " x",
+            "a: b",
+            "${redis.address}",
+            "#x",
+            "-x",
+            "1.0",
+            "0x1F",
+            "http://a:1/b?c=d",
+            "line\nline\n",
+            "tab\there",
+            "end \n",
+            "x\n\n",
+            "'q'",
         ] {
             reads_back(&json!(s));
         }

@@ -50,7 +50,12 @@ fn input_files(system: &Path) -> Vec<SourceFile> {
     files.sort();
     files
         .into_iter()
-        .map(|p| SourceFile::new(p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            SourceFile::new(
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -98,7 +103,11 @@ impl System {
     fn host(&self, text: &str) -> String {
         let mut out = text.to_string();
         for ns in &self.namespaces {
-            for suffix in [format!(".{ns}.svc.cluster.local"), format!(".{ns}.svc"), format!(".{ns}")] {
+            for suffix in [
+                format!(".{ns}.svc.cluster.local"),
+                format!(".{ns}.svc"),
+                format!(".{ns}"),
+            ] {
                 let mut next = String::new();
                 let mut rest = out.as_str();
                 while let Some(at) = rest.find(&suffix) {
@@ -134,16 +143,23 @@ fn load(system: &Path) -> System {
         namespace: None,
         manifests_file: "kept.yaml".into(),
     };
-    let imported = strata_import::import(&inputs, &options).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let imported =
+        strata_import::import(&inputs, &options).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let spec = SourceFile::new(format!("{name}/platform.yaml"), imported.spec.clone());
-    let doc = strata_core::spec::parse(&spec).unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
-    let platform = strata_core::resolve(&doc, None).unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
+    let doc = strata_core::spec::parse(&spec)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
+    let platform = strata_core::resolve(&doc, None)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
     let set = render::render(&platform, &Kept(imported.manifests.clone()))
         .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
     let input = input_objects(&files);
     let mut namespaces: BTreeSet<String> = input
         .iter()
-        .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string))
+        .filter_map(|o| {
+            o.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .collect();
     namespaces.insert(name.clone());
     System {
@@ -168,7 +184,9 @@ fn quantity(v: &Value, measure: Measure) -> u128 {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    Quantity::parse(&text, measure).map(Quantity::milli).unwrap_or_default()
+    Quantity::parse(&text, measure)
+        .map(Quantity::milli)
+        .unwrap_or_default()
 }
 
 /// Requests and limits of CPU, memory and any other resource.
@@ -177,7 +195,13 @@ fn resources(c: &Value) -> BTreeMap<String, u128> {
     for list in ["requests", "limits"] {
         if let Some(map) = c["resources"][list].as_object() {
             for (k, v) in map {
-                let measure = if k == "cpu" { Measure::Cpu } else if k == "memory" || k.ends_with("storage") { Measure::Bytes } else { Measure::Count };
+                let measure = if k == "cpu" {
+                    Measure::Cpu
+                } else if k == "memory" || k.ends_with("storage") {
+                    Measure::Bytes
+                } else {
+                    Measure::Count
+                };
                 out.insert(format!("{list}.{k}"), quantity(v, measure));
             }
         }
@@ -217,13 +241,19 @@ fn probe(p: &Value, c: &Value) -> Value {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|x| (x["name"].as_str().unwrap().into(), x["value"].as_str().unwrap().into()))
+            .map(|x| {
+                (
+                    x["name"].as_str().unwrap().into(),
+                    x["value"].as_str().unwrap().into(),
+                )
+            })
             .collect();
         handler = json!({ "http": h["path"], "port": port_number(&h["port"], c), "scheme": h.get("scheme").cloned().unwrap_or(json!("HTTP")), "headers": headers });
     } else if let Some(t) = p.get("tcpSocket") {
         handler = json!({ "tcp": port_number(&t["port"], c) });
     } else if let Some(g) = p.get("grpc") {
-        handler = json!({ "grpc": g["port"], "service": g.get("service").cloned().unwrap_or(json!("")) });
+        handler =
+            json!({ "grpc": g["port"], "service": g.get("service").cloned().unwrap_or(json!("")) });
     } else if let Some(e) = p.get("exec") {
         handler = json!({ "exec": e["command"] });
     }
@@ -241,10 +271,24 @@ fn probe(p: &Value, c: &Value) -> Value {
 /// A container's environment as `name → value`, with ConfigMap keys
 /// resolved from the input, Secret keys as `secret:NAME/KEY`, hosts short.
 fn env(system: &System, ns: &str, c: &Value, side: &[Value]) -> BTreeMap<String, String> {
+    env_as(system, ns, c, side, true)
+}
+
+/// [`env`], with hosts written as they are unless `short`.
+fn env_as(
+    system: &System,
+    ns: &str,
+    c: &Value,
+    side: &[Value],
+    short: bool,
+) -> BTreeMap<String, String> {
+    let host = |v: &str| if short { system.host(v) } else { v.to_string() };
     let config = |name: &str| -> BTreeMap<String, String> {
         side.iter()
             .chain(&system.input)
-            .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == name && system.ns(o) == ns)
+            .find(|o| {
+                o["kind"] == "ConfigMap" && o["metadata"]["name"] == name && system.ns(o) == ns
+            })
             .and_then(|o| serde_json::from_value(o["data"].clone()).ok())
             .unwrap_or_default()
     };
@@ -257,11 +301,14 @@ fn env(system: &System, ns: &str, c: &Value, side: &[Value]) -> BTreeMap<String,
                 out.insert(format!("envFrom:{name}"), "configMap".into());
             }
             for (k, v) in data {
-                out.insert(format!("{prefix}{k}"), system.host(&v));
+                out.insert(format!("{prefix}{k}"), host(&v));
             }
         }
         if let Some(name) = from.pointer("/secretRef/name").and_then(Value::as_str) {
-            let secret = system.input.iter().find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == name);
+            let secret = system
+                .input
+                .iter()
+                .find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == name);
             match secret {
                 Some(s) => {
                     for field in ["data", "stringData"] {
@@ -282,14 +329,19 @@ fn env(system: &System, ns: &str, c: &Value, side: &[Value]) -> BTreeMap<String,
             continue;
         }
         let value = if let Some(v) = var.get("value") {
-            system.host(v.as_str().unwrap_or_default())
+            host(v.as_str().unwrap_or_default())
         } else if let Some(s) = var.pointer("/valueFrom/secretKeyRef") {
-            format!("secret:{}/{}", s["name"].as_str().unwrap(), s["key"].as_str().unwrap())
+            format!(
+                "secret:{}/{}",
+                s["name"].as_str().unwrap(),
+                s["key"].as_str().unwrap()
+            )
         } else if let Some(m) = var.pointer("/valueFrom/configMapKeyRef") {
             let key = m["key"].as_str().unwrap();
-            config(m["name"].as_str().unwrap())
-                .get(key)
-                .map_or_else(|| format!("config:{}/{key}", m["name"].as_str().unwrap()), |v| system.host(v))
+            config(m["name"].as_str().unwrap()).get(key).map_or_else(
+                || format!("config:{}/{key}", m["name"].as_str().unwrap()),
+                |v| host(v),
+            )
         } else {
             var["valueFrom"].to_string()
         };
@@ -303,33 +355,52 @@ fn env(system: &System, ns: &str, c: &Value, side: &[Value]) -> BTreeMap<String,
 fn mounts(system: &System, workload: &Value, c: &Value, side: &[Value]) -> BTreeMap<String, Value> {
     let ns = system.ns(workload);
     let pod = &pod_template(workload)["spec"];
-    let templates = workload["spec"]["volumeClaimTemplates"].as_array().cloned().unwrap_or_default();
+    let templates = workload["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut out = BTreeMap::new();
     let mut claims = BTreeMap::new();
     for m in c["volumeMounts"].as_array().into_iter().flatten() {
         let name = &m["name"];
         let path = m["mountPath"].as_str().unwrap().to_string();
         let claim_size = |claim: &Value| {
-            let s = claim.pointer("/spec/resources/requests/storage").cloned().unwrap_or(json!("1Gi"));
+            let s = claim
+                .pointer("/spec/resources/requests/storage")
+                .cloned()
+                .unwrap_or(json!("1Gi"));
             json!({ "claim": quantity(&s, Measure::Bytes).to_string(), "class": claim.pointer("/spec/storageClassName"), "sub": m.get("subPath") })
         };
         let source = if let Some(t) = templates.iter().find(|t| t["metadata"]["name"] == *name) {
             claim_size(t)
-        } else if let Some(v) = pod["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == *name) {
+        } else if let Some(v) = pod["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == *name)
+        {
             if let Some(e) = v.get("emptyDir") {
                 json!({ "emptyDir": e.get("medium"), "size": e.get("sizeLimit").map(|q| quantity(q, Measure::Bytes).to_string()) })
             } else if let Some(p) = v.get("persistentVolumeClaim") {
                 claims.insert(path.clone(), p["claimName"].clone());
                 let claim = side
                     .iter()
-                    .find(|o| o["kind"] == "PersistentVolumeClaim" && o["metadata"]["name"] == p["claimName"] && system.ns(o) == ns)
+                    .find(|o| {
+                        o["kind"] == "PersistentVolumeClaim"
+                            && o["metadata"]["name"] == p["claimName"]
+                            && system.ns(o) == ns
+                    })
                     .cloned()
                     .unwrap_or(json!({}));
                 claim_size(&claim)
             } else if let Some(cm) = v.get("configMap") {
                 let data = side
                     .iter()
-                    .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm["name"] && system.ns(o) == ns)
+                    .find(|o| {
+                        o["kind"] == "ConfigMap"
+                            && o["metadata"]["name"] == cm["name"]
+                            && system.ns(o) == ns
+                    })
                     .map_or_else(|| json!({ "configMap": cm["name"] }), |o| o["data"].clone());
                 json!({ "files": data, "sub": m.get("subPath") })
             } else {
@@ -356,7 +427,12 @@ fn container(system: &System, workload: &Value, c: &Value, side: &[Value]) -> Va
         .as_array()
         .into_iter()
         .flatten()
-        .map(|p| (p["containerPort"].as_i64().unwrap(), p["protocol"].as_str().unwrap_or("TCP").to_string()))
+        .map(|p| {
+            (
+                p["containerPort"].as_i64().unwrap(),
+                p["protocol"].as_str().unwrap_or("TCP").to_string(),
+            )
+        })
         .collect();
     json!({
         "image": c["image"],
@@ -377,7 +453,10 @@ fn workload(system: &System, o: &Value, side: &[Value], hpa: bool) -> Value {
     let pod = &pod_template(o)["spec"];
     let mut containers = BTreeMap::new();
     for c in pod["containers"].as_array().into_iter().flatten() {
-        containers.insert(c["name"].as_str().unwrap().to_string(), container(system, o, c, side));
+        containers.insert(
+            c["name"].as_str().unwrap().to_string(),
+            container(system, o, c, side),
+        );
     }
     // In order; a step may be renamed (`wait-…` is Strata's).
     let init: Vec<Value> = pod["initContainers"]
@@ -417,7 +496,15 @@ fn service(o: &Value, pods: Option<&Value>) -> Value {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|p| format!("{}->{}/{} node {}", p["port"], target(p), p["protocol"].as_str().unwrap_or("TCP"), p["nodePort"]))
+        .map(|p| {
+            format!(
+                "{}->{}/{} node {}",
+                p["port"],
+                target(p),
+                p["protocol"].as_str().unwrap_or("TCP"),
+                p["nodePort"]
+            )
+        })
         .collect();
     json!({
         "type": o["spec"].get("type").cloned().unwrap_or(json!("ClusterIP")),
@@ -434,13 +521,29 @@ fn routes(o: &Value, side: &[Value]) -> BTreeSet<String> {
             let b = &p["backend"]["service"];
             let port = if b["port"]["number"].is_null() {
                 side.iter()
-                    .find(|s| s["kind"] == "Service" && s["metadata"]["name"] == b["name"] && s["metadata"]["namespace"] == o["metadata"]["namespace"])
-                    .and_then(|s| s["spec"]["ports"].as_array()?.iter().find(|sp| sp["name"] == b["port"]["name"]).map(|sp| sp["port"].clone()))
+                    .find(|s| {
+                        s["kind"] == "Service"
+                            && s["metadata"]["name"] == b["name"]
+                            && s["metadata"]["namespace"] == o["metadata"]["namespace"]
+                    })
+                    .and_then(|s| {
+                        s["spec"]["ports"]
+                            .as_array()?
+                            .iter()
+                            .find(|sp| sp["name"] == b["port"]["name"])
+                            .map(|sp| sp["port"].clone())
+                    })
                     .unwrap_or(b["port"]["name"].clone())
             } else {
                 b["port"]["number"].clone()
             };
-            out.insert(format!("{} {} -> {}:{}", rule["host"], p["path"].as_str().unwrap_or("/"), b["name"], port));
+            out.insert(format!(
+                "{} {} -> {}:{}",
+                rule["host"],
+                p["path"].as_str().unwrap_or("/"),
+                b["name"],
+                port
+            ));
         }
     }
     out
@@ -449,12 +552,26 @@ fn routes(o: &Value, side: &[Value]) -> BTreeSet<String> {
 fn compare(system: &System) -> Vec<String> {
     let mut problems = Vec::new();
     let mut matched: BTreeSet<String> = BTreeSet::new();
-    let key = |o: &Value, ns: &str| format!("{}/{ns}/{}", o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap());
+    let key = |o: &Value, ns: &str| {
+        format!(
+            "{}/{ns}/{}",
+            o["kind"].as_str().unwrap(),
+            o["metadata"]["name"].as_str().unwrap()
+        )
+    };
     let hpa_targets: BTreeSet<(String, String)> = system
         .input
         .iter()
         .filter(|o| o["kind"] == "HorizontalPodAutoscaler")
-        .map(|o| (system.ns(o), o["spec"]["scaleTargetRef"]["name"].as_str().unwrap().to_string()))
+        .map(|o| {
+            (
+                system.ns(o),
+                o["spec"]["scaleTargetRef"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
         .collect();
     for o in &system.input {
         let ns = system.ns(o);
@@ -462,7 +579,10 @@ fn compare(system: &System) -> Vec<String> {
         let name = o["metadata"]["name"].as_str().unwrap();
         let mut check = |what: &str, want: Value, got: Value| {
             if want != got {
-                problems.push(format!("{}: {kind}/{name} {what} differs:\n  input:    {want}\n  rendered: {got}", system.name));
+                problems.push(format!(
+                    "{}: {kind}/{name} {what} differs:\n  input:    {want}\n  rendered: {got}",
+                    system.name
+                ));
             }
         };
         if WORKLOADS.contains(&kind) {
@@ -489,17 +609,28 @@ fn compare(system: &System) -> Vec<String> {
             let pods = system.input.iter().find(|w| {
                 WORKLOADS.contains(&w["kind"].as_str().unwrap())
                     && system.ns(w) == ns
-                    && selector.as_object().is_some_and(|s| s.iter().all(|(k, v)| pod_template(w)["metadata"]["labels"][k] == *v))
+                    && selector.as_object().is_some_and(|s| {
+                        s.iter()
+                            .all(|(k, v)| pod_template(w)["metadata"]["labels"][k] == *v)
+                    })
             });
             let Some(pods) = pods else { continue };
             let headless = o["spec"]["clusterIP"] == "None";
-            let rendered_name = if headless && pods["kind"] == "StatefulSet" { format!("{}-headless", pods["metadata"]["name"].as_str().unwrap()) } else { name.to_string() };
+            let rendered_name = if headless && pods["kind"] == "StatefulSet" {
+                format!("{}-headless", pods["metadata"]["name"].as_str().unwrap())
+            } else {
+                name.to_string()
+            };
             let Some(r) = system.rendered("Service", &ns, &rendered_name) else {
                 problems.push(format!("{}: Service/{name} is not rendered", system.name));
                 continue;
             };
             matched.insert(key(r, &ns));
-            let rendered_pods = system.rendered(pods["kind"].as_str().unwrap(), &ns, pods["metadata"]["name"].as_str().unwrap());
+            let rendered_pods = system.rendered(
+                pods["kind"].as_str().unwrap(),
+                &ns,
+                pods["metadata"]["name"].as_str().unwrap(),
+            );
             let want = service(o, Some(pods));
             let mut got = service(r, rendered_pods);
             // Strata's Service also publishes the container ports the
@@ -513,12 +644,23 @@ fn compare(system: &System) -> Vec<String> {
                 .collect();
             if !extra.is_empty() {
                 eprintln!("{}: Service/{name} also publishes {extra:?}", system.name);
-                got["ports"] = json!(got["ports"].as_array().unwrap().iter().filter(|p| !extra.contains(p)).collect::<Vec<_>>());
+                got["ports"] = json!(
+                    got["ports"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|p| !extra.contains(p))
+                        .collect::<Vec<_>>()
+                );
             }
             check("service", want, got);
         } else if kind == "HorizontalPodAutoscaler" {
             let target = o["spec"]["scaleTargetRef"]["name"].as_str().unwrap();
-            let Some(r) = system.rendered.iter().find(|r| r["kind"] == kind && r["spec"]["scaleTargetRef"]["name"] == target) else {
+            let Some(r) = system
+                .rendered
+                .iter()
+                .find(|r| r["kind"] == kind && r["spec"]["scaleTargetRef"]["name"] == target)
+            else {
                 problems.push(format!("{}: {kind}/{name} is not rendered", system.name));
                 continue;
             };
@@ -536,26 +678,47 @@ fn compare(system: &System) -> Vec<String> {
                 .flat_map(|r| routes(r, &system.rendered))
                 .collect();
             let want = routes(o, &system.input);
-            check("routes", json!(want), json!(got.intersection(&want).collect::<BTreeSet<_>>()));
+            check(
+                "routes",
+                json!(want),
+                json!(got.intersection(&want).collect::<BTreeSet<_>>()),
+            );
         } else if kind == "PersistentVolumeClaim" {
             // A claim keeps its name, size, class and access: the data stays.
             let Some(r) = system.rendered(kind, &ns, name) else {
-                problems.push(format!("{}: {kind}/{name} is not rendered: its data would be left behind", system.name));
+                problems.push(format!(
+                    "{}: {kind}/{name} is not rendered: its data would be left behind",
+                    system.name
+                ));
                 continue;
             };
             matched.insert(key(r, &ns));
-            let shape = |c: &Value| json!({
-                "size": quantity(&c["spec"]["resources"]["requests"]["storage"], Measure::Bytes).to_string(),
-                "class": c["spec"]["storageClassName"],
-                "access": c["spec"]["accessModes"],
-            });
+            let shape = |c: &Value| {
+                json!({
+                    "size": quantity(&c["spec"]["resources"]["requests"]["storage"], Measure::Bytes).to_string(),
+                    "class": c["spec"]["storageClassName"],
+                    "access": c["spec"]["accessModes"],
+                })
+            };
             check("claim", shape(o), shape(r));
-        } else if matches!(kind, "ConfigMap" | "Secret" | "PodDisruptionBudget" | "NetworkPolicy" | "ServiceAccount" | "Namespace") {
+        } else if matches!(
+            kind,
+            "ConfigMap"
+                | "Secret"
+                | "PodDisruptionBudget"
+                | "NetworkPolicy"
+                | "ServiceAccount"
+                | "Namespace"
+        ) {
             // Compared through the workloads that use them, or replaced by
             // Strata's own (listed below).
         } else {
             // Kept verbatim.
-            match system.rendered.iter().find(|r| r["kind"] == kind && r["metadata"]["name"] == name) {
+            match system
+                .rendered
+                .iter()
+                .find(|r| r["kind"] == kind && r["metadata"]["name"] == name)
+            {
                 Some(r) => {
                     matched.insert(key(r, &ns));
                     let mut want = o.clone();
@@ -563,12 +726,22 @@ fn compare(system: &System) -> Vec<String> {
                     let got = r.clone();
                     check("kept object", want, got);
                 }
-                None => problems.push(format!("{}: {kind}/{name} was neither imported nor kept", system.name)),
+                None => problems.push(format!(
+                    "{}: {kind}/{name} was neither imported nor kept",
+                    system.name
+                )),
             }
         }
     }
     // What Strata adds on top.
-    let allowed = ["Namespace", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "ConfigMap", "Service"];
+    let allowed = [
+        "Namespace",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "ConfigMap",
+        "Service",
+    ];
     let mut added: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &system.rendered {
         let ns = r["metadata"]["namespace"].as_str().unwrap_or("");
@@ -577,9 +750,15 @@ fn compare(system: &System) -> Vec<String> {
         }
         let kind = r["kind"].as_str().unwrap().to_string();
         if !allowed.contains(&kind.as_str()) {
-            problems.push(format!("{}: Strata adds a {kind} `{}` the input does not have", system.name, r["metadata"]["name"]));
+            problems.push(format!(
+                "{}: Strata adds a {kind} `{}` the input does not have",
+                system.name, r["metadata"]["name"]
+            ));
         }
-        added.entry(kind).or_default().push(r["metadata"]["name"].as_str().unwrap().to_string());
+        added
+            .entry(kind)
+            .or_default()
+            .push(r["metadata"]["name"].as_str().unwrap().to_string());
     }
     eprintln!("{}: Strata adds:", system.name);
     for (kind, names) in added {
@@ -588,18 +767,206 @@ fn compare(system: &System) -> Vec<String> {
     problems
 }
 
+/// Hosts of the input's Services that a workload's env values, commands
+/// and arguments name (`cart`, `cart:7070`, `http://cart.shop.svc/x`), each
+/// as (Service namespace, Service name).
+fn named_hosts(system: &System, workload: &Value) -> BTreeSet<(String, String)> {
+    let ns = system.ns(workload);
+    let services: Vec<(String, String)> = system
+        .input
+        .iter()
+        .filter(|o| o["kind"] == "Service")
+        .map(|o| {
+            (
+                system.ns(o),
+                o["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let pod = &pod_template(workload)["spec"];
+    // (variable name, text)
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for c in pod["containers"]
+        .as_array()
+        .into_iter()
+        .chain(pod["initContainers"].as_array())
+        .flatten()
+    {
+        for (k, v) in env_as(system, &ns, c, &system.input, false) {
+            texts.push((k, v));
+        }
+        for list in ["command", "args"] {
+            for a in c[list].as_array().into_iter().flatten() {
+                texts.extend(
+                    a.as_str()
+                        .unwrap()
+                        .split(' ')
+                        .map(|w| (String::new(), w.to_string())),
+                );
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (var, text) in texts {
+        // A host is a name (short, or with its namespace in the caller's
+        // namespace) followed by `:PORT`, after `://` or `@` (not a user
+        // before `@`), or the whole value of a variable naming a host.
+        let hosty = ["HOST", "ADDR", "URL", "ENDPOINT", "SERVER"]
+            .iter()
+            .any(|w| var.contains(w));
+        for (sns, name) in &services {
+            let forms = [
+                format!("{name}.{sns}.svc.cluster.local"),
+                format!("{name}.{sns}.svc"),
+                format!("{name}.{sns}"),
+                name.clone(),
+            ];
+            for (i, form) in forms.iter().enumerate() {
+                let bare = i == 3;
+                let mut from = 0;
+                while let Some(at) = text[from..].find(form.as_str()).map(|i| i + from) {
+                    from = at + form.len();
+                    let before = &text[..at];
+                    let after = &text[at + form.len()..];
+                    let bounded = !before
+                        .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                        && !after.starts_with(|c: char| {
+                            c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '@'
+                        });
+                    let port = after.starts_with(':')
+                        && after[1..].starts_with(|c: char| c.is_ascii_digit());
+                    let url = before.ends_with("://") || before.ends_with('@');
+                    let whole = hosty && text == *name;
+                    if bounded && (port || url || whole || !bare) && (!bare || *sns == ns) {
+                        out.insert((sns.clone(), name.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `policy` (an egress NetworkPolicy) lets pods reach `port` of
+/// the pods labelled `labels` in `namespace`.
+fn allows(policy: &Value, namespace: &str, labels: &Value, port: &Value) -> bool {
+    policy["spec"]["egress"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|rule| {
+            let to = rule["to"].as_array().into_iter().flatten().any(|peer| {
+                peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == namespace
+                    && peer["podSelector"]["matchLabels"]
+                        .as_object()
+                        .is_some_and(|m| m.iter().all(|(k, v)| labels[k] == *v))
+            });
+            let on_port = rule["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["port"] == *port);
+            to && on_port
+        })
+}
+
+/// Every call an input workload makes (a Service host in its env or
+/// arguments) is allowed by the rendered NetworkPolicies, on each port
+/// of the Service.
+fn calls_allowed(system: &System) -> Vec<String> {
+    let mut problems = Vec::new();
+    for caller in system
+        .input
+        .iter()
+        .filter(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap_or("")))
+    {
+        let ns = system.ns(caller);
+        let name = caller["metadata"]["name"].as_str().unwrap();
+        let policy = system.rendered("NetworkPolicy", &ns, &format!("{name}-egress"));
+        for (sns, host) in named_hosts(system, caller) {
+            let service = system
+                .input
+                .iter()
+                .find(|o| {
+                    o["kind"] == "Service"
+                        && o["metadata"]["name"] == host.as_str()
+                        && system.ns(o) == sns
+                })
+                .unwrap();
+            let selector = &service["spec"]["selector"];
+            let Some(callee) = system.input.iter().find(|w| {
+                WORKLOADS.contains(&w["kind"].as_str().unwrap_or(""))
+                    && system.ns(w) == sns
+                    && selector.as_object().is_some_and(|s| {
+                        s.iter()
+                            .all(|(k, v)| pod_template(w)["metadata"]["labels"][k] == *v)
+                    })
+            }) else {
+                continue;
+            };
+            if callee == caller {
+                continue;
+            }
+            let labels = &pod_template(callee)["metadata"]["labels"];
+            for p in service["spec"]["ports"].as_array().into_iter().flatten() {
+                let target = match &p["targetPort"] {
+                    Value::Null => p["port"].clone(),
+                    Value::String(n) => {
+                        port_number(&json!(n), &pod_template(callee)["spec"]["containers"][0])
+                    }
+                    n => n.clone(),
+                };
+                if !policy.is_some_and(|policy| allows(policy, &sns, labels, &target)) {
+                    problems.push(format!(
+                        "{}: {name} calls {host} on {target}, which its NetworkPolicies refuse",
+                        system.name
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_call_of_the_input_is_allowed() {
+    let mut problems = Vec::new();
+    let mut calls = 0;
+    for path in corpus() {
+        let system = load(&path);
+        calls += system
+            .input
+            .iter()
+            .filter(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap_or("")))
+            .map(|w| named_hosts(&system, w).len())
+            .sum::<usize>();
+        problems.extend(calls_allowed(&system));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    eprintln!("{calls} calls checked");
+    assert!(calls >= 10, "only {calls} calls in the corpus");
+}
+
 #[test]
 fn every_corpus_system_round_trips() {
     let systems = corpus();
     let mut problems = Vec::new();
     for path in &systems {
         let system = load(path);
-        let workloads = system.input.iter().filter(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap_or(""))).count();
+        let workloads = system
+            .input
+            .iter()
+            .filter(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap_or("")))
+            .count();
         assert!(workloads > 0, "{}: no workload", system.name);
         problems.extend(compare(&system));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(systems.len() >= 3, "the corpus has {} systems", systems.len());
+    assert!(
+        systems.len() >= 3,
+        "the corpus has {} systems",
+        systems.len()
+    );
 }
 
 #[test]
@@ -610,10 +977,19 @@ fn the_comparison_sees_a_changed_value() {
     let at = system
         .rendered
         .iter()
-        .position(|o| WORKLOADS.contains(&o["kind"].as_str().unwrap()) && !pod_template(o)["spec"]["containers"][0]["image"].is_null())
+        .position(|o| {
+            WORKLOADS.contains(&o["kind"].as_str().unwrap())
+                && !pod_template(o)["spec"]["containers"][0]["image"].is_null()
+        })
         .unwrap();
     let kind = system.rendered[at]["kind"].as_str().unwrap().to_string();
-    let spec = if kind == "CronJob" { "/spec/jobTemplate/spec/template/spec" } else { "/spec/template/spec" };
-    *system.rendered[at].pointer_mut(&format!("{spec}/containers/0/image")).unwrap() = json!("changed:0");
+    let spec = if kind == "CronJob" {
+        "/spec/jobTemplate/spec/template/spec"
+    } else {
+        "/spec/template/spec"
+    };
+    *system.rendered[at]
+        .pointer_mut(&format!("{spec}/containers/0/image"))
+        .unwrap() = json!("changed:0");
     assert!(compare(&system).iter().any(|p| p.contains("changed:0")));
 }

@@ -90,7 +90,11 @@ pub fn collect(file: &SourceFile, options: &Options) -> Result<Vec<Object>, Vec<
     let mut pending: Vec<Doc> = docs;
     pending.reverse();
     while let Some(doc) = pending.pop() {
-        let kind = doc.value.get("kind").and_then(Value::as_str).map(str::to_string);
+        let kind = doc
+            .value
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let name = doc
             .value
             .pointer("/metadata/name")
@@ -161,7 +165,12 @@ pub(crate) struct Index<'a> {
 
 impl<'a> Index<'a> {
     /// The object of `kind` named `name` in `namespace`, and its index.
-    pub(crate) fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<(usize, &'a Object)> {
+    pub(crate) fn find(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<(usize, &'a Object)> {
         self.objects
             .iter()
             .enumerate()
@@ -170,7 +179,10 @@ impl<'a> Index<'a> {
 
     /// Every object of `kind`.
     pub(crate) fn of_kind(&self, kind: &'a str) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
-        self.objects.iter().enumerate().filter(move |(_, o)| o.kind == kind)
+        self.objects
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| o.kind == kind)
     }
 }
 
@@ -325,7 +337,11 @@ pub(crate) fn reserved_label(key: &str) -> bool {
 }
 
 /// A ConfigMap's entries, when the input has it.
-pub(crate) fn config_map(index: &Index<'_>, namespace: &str, name: &str) -> Option<(usize, BTreeMap<String, String>)> {
+pub(crate) fn config_map(
+    index: &Index<'_>,
+    namespace: &str,
+    name: &str,
+) -> Option<(usize, BTreeMap<String, String>)> {
     let (i, object) = index.find("ConfigMap", namespace, name)?;
     let map: core::ConfigMap = object.typed(&[])?;
     Some((i, map.data.unwrap_or_default()))

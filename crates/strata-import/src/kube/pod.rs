@@ -14,9 +14,29 @@ use crate::draft::{Draft, DraftEnv, DraftPort, DraftService, EnvValue, Kind, Loc
 
 /// Images of stores: what a service running one is, for tiers.
 const STORES: &[&str] = &[
-    "postgres", "mysql", "mariadb", "mongo", "redis", "valkey", "memcached", "rabbitmq",
-    "kafka", "nats", "zookeeper", "etcd", "elasticsearch", "opensearch", "cassandra",
-    "clickhouse", "minio", "neo4j", "qdrant", "milvus", "influxdb", "keydb", "couchdb",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "redis",
+    "valkey",
+    "memcached",
+    "rabbitmq",
+    "kafka",
+    "nats",
+    "zookeeper",
+    "etcd",
+    "elasticsearch",
+    "opensearch",
+    "cassandra",
+    "clickhouse",
+    "minio",
+    "neo4j",
+    "qdrant",
+    "milvus",
+    "influxdb",
+    "keydb",
+    "couchdb",
 ];
 
 /// Whether `image` runs a store.
@@ -24,7 +44,9 @@ pub(crate) fn store_image(image: &str) -> bool {
     let repo = image.split(['@']).next().unwrap_or(image);
     let repo = repo.rsplit('/').next().unwrap_or(repo);
     let name = repo.split(':').next().unwrap_or(repo);
-    STORES.iter().any(|s| name == *s || name.starts_with(&format!("{s}-")))
+    STORES
+        .iter()
+        .any(|s| name == *s || name.starts_with(&format!("{s}-")))
 }
 
 /// Pod spec fields the import reads itself; any other becomes a patch.
@@ -83,20 +105,46 @@ pub(crate) struct Pending {
 }
 
 /// The probes of a service whose ports are final.
-pub(crate) fn finish(object: &Object, pending: &Pending, draft: &mut Draft, service: &mut DraftService) {
-    if matches!(service.kind, Kind::Stateless | Kind::Stateful | Kind::Daemon) {
-        probes(object, &pending.main, pending.main_index, &pending.ports, draft, service, &pending.origin, &pending.template);
+pub(crate) fn finish(
+    object: &Object,
+    pending: &Pending,
+    draft: &mut Draft,
+    service: &mut DraftService,
+) {
+    if matches!(
+        service.kind,
+        Kind::Stateless | Kind::Stateful | Kind::Daemon
+    ) {
+        probes(
+            object,
+            &pending.main,
+            pending.main_index,
+            &pending.ports,
+            draft,
+            service,
+            &pending.origin,
+            &pending.template,
+        );
     }
 }
 
-pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft: &mut Draft) -> (DraftService, Option<Pending>) {
+pub(crate) fn service(
+    object: &Object,
+    kind: Kind,
+    index: &mut Index<'_>,
+    draft: &mut Draft,
+) -> (DraftService, Option<Pending>) {
     let template: &[&str] = if kind == Kind::Cron {
         &["spec", "jobTemplate", "spec", "template"]
     } else {
         &["spec", "template"]
     };
     let at = |rest: &[&str]| -> Vec<String> {
-        template.iter().chain(rest).map(|s| (*s).to_string()).collect()
+        template
+            .iter()
+            .chain(rest)
+            .map(|s| (*s).to_string())
+            .collect()
     };
     let path = |rest: &[&str]| at(rest);
     let loc = |rest: &[&str]| {
@@ -131,7 +179,12 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         .position(|c| c.name == object.name)
         .unwrap_or(0);
     let Some(main) = spec.containers.get(main_index).cloned() else {
-        draft.note(&loc(&["spec"]), Fate::Dropped, object.id(), "the pod has no container");
+        draft.note(
+            &loc(&["spec"]),
+            Fate::Dropped,
+            object.id(),
+            "the pod has no container",
+        );
         return (service, None);
     };
     let origin = format!("{} ({})", object.id(), object.loc(&[]).short());
@@ -147,7 +200,11 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         Kind::Job => "a Job",
         Kind::Cron => "a CronJob",
     };
-    service.set("kind", json!(kind.word()), &[&format!("{kind_comment} in the input")]);
+    service.set(
+        "kind",
+        json!(kind.word()),
+        &[&format!("{kind_comment} in the input")],
+    );
     if kind == Kind::Cron
         && let Some(schedule) = object.at(&["spec", "schedule"])
     {
@@ -167,7 +224,10 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
 
     // Replicas.
     if matches!(kind, Kind::Stateless | Kind::Stateful) {
-        let replicas = object.at(&["spec", "replicas"]).and_then(Value::as_u64).unwrap_or(1);
+        let replicas = object
+            .at(&["spec", "replicas"])
+            .and_then(Value::as_u64)
+            .unwrap_or(1);
         service.set("replicas", json!(replicas), &[]);
     }
 
@@ -176,7 +236,10 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         .typed(&["spec", "selector", "matchLabels"])
         .unwrap_or_default();
     if matches!(kind, Kind::Stateless | Kind::Stateful | Kind::Daemon) {
-        if object.at(&["spec", "selector", "matchExpressions"]).is_some() {
+        if object
+            .at(&["spec", "selector", "matchExpressions"])
+            .is_some()
+        {
             draft.note(
                 &object.loc(&["spec", "selector", "matchExpressions"]),
                 Fate::Dropped,
@@ -223,7 +286,9 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
     let labels: BTreeMap<String, String> = object
         .labels()
         .into_iter()
-        .filter(|(k, _)| !reserved_label(k) && !selector.contains_key(k) && !pod_labels.contains_key(k))
+        .filter(|(k, _)| {
+            !reserved_label(k) && !selector.contains_key(k) && !pod_labels.contains_key(k)
+        })
         .collect();
     if !labels.is_empty() {
         service.set("labels", json!(labels), &[]);
@@ -256,17 +321,39 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         .collect();
 
     // Environment.
-    env(object, &loc(&["spec", "containers"]), &main, index, draft, &mut service);
-
+    env(
+        object,
+        &loc(&["spec", "containers"]),
+        &main,
+        index,
+        draft,
+        &mut service,
+    );
 
     // Resources.
-    resources(&main, kind, draft, &loc(&["spec", "containers"]), object, &mut service);
+    resources(
+        &main,
+        kind,
+        draft,
+        &loc(&["spec", "containers"]),
+        object,
+        &mut service,
+    );
 
     // Security.
     security(&spec, &main, &mut service);
 
     // Volumes.
-    volumes(object, kind, &spec, &main, index, draft, &mut service, &path(&[]));
+    volumes(
+        object,
+        kind,
+        &spec,
+        &main,
+        index,
+        draft,
+        &mut service,
+        &path(&[]),
+    );
 
     // Placement.
     placement(object, &spec, draft, &mut service, &path(&[]));
@@ -276,7 +363,10 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
     {
         service.set("terminationGracePeriod", json!(format!("{seconds}s")), &[]);
     }
-    let account = spec.service_account_name.clone().or(spec.service_account.clone());
+    let account = spec
+        .service_account_name
+        .clone()
+        .or(spec.service_account.clone());
     if let Some(account) = account.filter(|a| a != "default" && *a != name) {
         draft.note(
             &loc(&["spec", "serviceAccountName"]),
@@ -300,9 +390,14 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         .enumerate()
         .partition(|(_, c)| c.restart_policy.as_deref() == Some("Always"));
     let unbounded = |c: &core::Container| {
-        c.resources
-            .as_ref()
-            .is_none_or(|r| r.requests.as_ref().is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory")) && r.limits.as_ref().is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory")))
+        c.resources.as_ref().is_none_or(|r| {
+            r.requests
+                .as_ref()
+                .is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory"))
+                && r.limits
+                    .as_ref()
+                    .is_none_or(|m| !m.contains_key("cpu") && !m.contains_key("memory"))
+        })
     };
     for (at, (i, container)) in natives.iter().chain(&steps).enumerate() {
         let l = loc(&["spec", "initContainers", &i.to_string()]);
@@ -313,16 +408,29 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
         }
         if unbounded(container) {
             let op = json!({ "op": "remove", "path": format!("{pod_spec}/initContainers/{at}/resources") });
-            service.patches.push((op, format!("no resources for `{}`, as the input", container.name)));
+            service.patches.push((
+                op,
+                format!("no resources for `{}`, as the input", container.name),
+            ));
         }
     }
     let mut at = 1;
     for (i, container) in spec.containers.iter().enumerate() {
         if i != main_index {
-            sidecar(object, container, false, draft, &mut service, &loc(&["spec", "containers", &i.to_string()]));
+            sidecar(
+                object,
+                container,
+                false,
+                draft,
+                &mut service,
+                &loc(&["spec", "containers", &i.to_string()]),
+            );
             if unbounded(container) {
                 let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/{at}/resources") });
-                service.patches.push((op, format!("no resources for `{}`, as the input", container.name)));
+                service.patches.push((
+                    op,
+                    format!("no resources for `{}`, as the input", container.name),
+                ));
             }
             at += 1;
         }
@@ -347,7 +455,14 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
                 continue;
             }
             let l = loc(&["spec", field]);
-            patch(draft, &mut service, &l, &object.id(), json!({ "op": "add", "path": format!("{pod_spec}/{field}"), "value": value }), &format!("pod `{field}`"));
+            patch(
+                draft,
+                &mut service,
+                &l,
+                &object.id(),
+                json!({ "op": "add", "path": format!("{pod_spec}/{field}"), "value": value }),
+                &format!("pod `{field}`"),
+            );
         }
         if let Some(raw_main) = fields
             .get("containers")
@@ -359,15 +474,34 @@ pub(crate) fn service(object: &Object, kind: Kind, index: &mut Index<'_>, draft:
                     continue;
                 }
                 let l = loc(&["spec", "containers", &main_index.to_string(), field]);
-                patch(draft, &mut service, &l, &object.id(), json!({ "op": "add", "path": format!("{pod_spec}/containers/0/{field}"), "value": value }), &format!("container `{field}`"));
+                patch(
+                    draft,
+                    &mut service,
+                    &l,
+                    &object.id(),
+                    json!({ "op": "add", "path": format!("{pod_spec}/containers/0/{field}"), "value": value }),
+                    &format!("container `{field}`"),
+                );
             }
         }
     }
     if let Some(policy) = &main.image_pull_policy
         && policy == "Always"
     {
-        let l = loc(&["spec", "containers", &main_index.to_string(), "imagePullPolicy"]);
-        patch(draft, &mut service, &l, &object.id(), json!({ "op": "replace", "path": format!("{pod_spec}/containers/0/imagePullPolicy"), "value": policy }), "`imagePullPolicy: Always`");
+        let l = loc(&[
+            "spec",
+            "containers",
+            &main_index.to_string(),
+            "imagePullPolicy",
+        ]);
+        patch(
+            draft,
+            &mut service,
+            &l,
+            &object.id(),
+            json!({ "op": "replace", "path": format!("{pod_spec}/containers/0/imagePullPolicy"), "value": policy }),
+            "`imagePullPolicy: Always`",
+        );
     }
     let pending = Pending {
         main,
@@ -386,7 +520,14 @@ fn default_pod_value(kind: Kind, field: &str, value: &Value) -> bool {
         "dnsPolicy" => value == "ClusterFirst",
         "schedulerName" => value == "default-scheduler",
         "securityContext" => value.as_object().is_some_and(Map::is_empty),
-        "restartPolicy" => value == if matches!(kind, Kind::Job | Kind::Cron) { "OnFailure" } else { "Always" },
+        "restartPolicy" => {
+            value
+                == if matches!(kind, Kind::Job | Kind::Cron) {
+                    "OnFailure"
+                } else {
+                    "Always"
+                }
+        }
         _ => false,
     }
 }
@@ -396,7 +537,10 @@ fn default_workload_value(kind: Kind, field: &str, value: &Value) -> bool {
     match (kind, field) {
         (_, "revisionHistoryLimit") => value == 10,
         (_, "progressDeadlineSeconds") => value == 600,
-        (_, "strategy" | "updateStrategy") => value.get("type").is_none_or(|t| t == "RollingUpdate") && value.get("rollingUpdate").is_none(),
+        (_, "strategy" | "updateStrategy") => {
+            value.get("type").is_none_or(|t| t == "RollingUpdate")
+                && value.get("rollingUpdate").is_none()
+        }
         (_, "podManagementPolicy") => value == "OrderedReady",
         (_, "backoffLimit") => value == 4,
         (_, "completions" | "parallelism") => value == 1,
@@ -414,29 +558,54 @@ fn default_workload_value(kind: Kind, field: &str, value: &Value) -> bool {
 fn workload_patches(object: &Object, kind: Kind, draft: &mut Draft, service: &mut DraftService) {
     let mut levels: Vec<(Vec<&str>, String)> = vec![(vec!["spec"], "/spec".into())];
     if kind == Kind::Cron {
-        levels.push((vec!["spec", "jobTemplate", "spec"], "/spec/jobTemplate/spec".into()));
+        levels.push((
+            vec!["spec", "jobTemplate", "spec"],
+            "/spec/jobTemplate/spec".into(),
+        ));
     }
     for (path, pointer) in levels {
-        let Some(fields) = object.at(&path).and_then(Value::as_object) else { continue };
+        let Some(fields) = object.at(&path).and_then(Value::as_object) else {
+            continue;
+        };
         for (field, value) in fields {
-            if WORKLOAD_FIELDS.contains(&field.as_str()) || default_workload_value(kind, field, value) {
+            if WORKLOAD_FIELDS.contains(&field.as_str())
+                || default_workload_value(kind, field, value)
+            {
                 continue;
             }
             let mut at = path.clone();
             at.push(field);
             let op = json!({ "op": "add", "path": format!("{pointer}/{field}"), "value": value });
-            patch(draft, service, &object.loc(&at), &object.id(), op, &format!("`{field}`"));
+            patch(
+                draft,
+                service,
+                &object.loc(&at),
+                &object.id(),
+                op,
+                &format!("`{field}`"),
+            );
         }
     }
 }
 
 /// Records a JSON patch operation on the service's workload.
-pub(crate) fn patch(draft: &mut Draft, service: &mut DraftService, loc: &Loc, origin: &str, op: Value, what: &str) {
+pub(crate) fn patch(
+    draft: &mut Draft,
+    service: &mut DraftService,
+    loc: &Loc,
+    origin: &str,
+    op: Value,
+    what: &str,
+) {
     draft.note(
         loc,
         Fate::Patch,
         origin.to_string(),
-        format!("{what} has no spec key: kept as a patch on {} `{}`", service.kind.object(), service.name),
+        format!(
+            "{what} has no spec key: kept as a patch on {} `{}`",
+            service.kind.object(),
+            service.name
+        ),
     );
     service.patches.push((op, what.to_string()));
 }
@@ -505,7 +674,11 @@ fn env(
                 Some((i, secret)) => {
                     index.used.insert(i);
                     let keys = secret_keys(secret);
-                    draft.secrets.entry(reference.name.clone()).or_default().extend(keys.clone());
+                    draft
+                        .secrets
+                        .entry(reference.name.clone())
+                        .or_default()
+                        .extend(keys.clone());
                     draft.note(
                         &secret.loc(&[]),
                         Fate::Dropped,
@@ -543,7 +716,11 @@ fn env(
             if let Some(secret) = &from.secret_key_ref {
                 // The Secret object itself, if the input has it, is listed
                 // with the leftovers: its values are never imported.
-                draft.secrets.entry(secret.name.clone()).or_default().insert(secret.key.clone());
+                draft
+                    .secrets
+                    .entry(secret.name.clone())
+                    .or_default()
+                    .insert(secret.key.clone());
                 push(DraftEnv {
                     name: var.name.clone(),
                     value: EnvValue::Secret {
@@ -561,7 +738,10 @@ fn env(
                         push(DraftEnv {
                             name: var.name.clone(),
                             value: EnvValue::Literal(value),
-                            comment: Some(format!("from ConfigMap {}, key {}", config.name, config.key)),
+                            comment: Some(format!(
+                                "from ConfigMap {}, key {}",
+                                config.name, config.key
+                            )),
                         });
                     }
                     None => push(DraftEnv {
@@ -589,10 +769,24 @@ fn env(
         // Appended to Strata's own list when there is one.
         let what = "an env variable read from the pod's fields (`fieldRef`/`resourceFieldRef`)";
         if service.env.is_empty() {
-            patch(draft, service, loc, &object.id(), json!({ "op": "add", "path": format!("{pod_spec}/containers/0/env"), "value": field_refs }), what);
+            patch(
+                draft,
+                service,
+                loc,
+                &object.id(),
+                json!({ "op": "add", "path": format!("{pod_spec}/containers/0/env"), "value": field_refs }),
+                what,
+            );
         } else {
             for var in field_refs {
-                patch(draft, service, loc, &object.id(), json!({ "op": "add", "path": format!("{pod_spec}/containers/0/env/-"), "value": var }), what);
+                patch(
+                    draft,
+                    service,
+                    loc,
+                    &object.id(),
+                    json!({ "op": "add", "path": format!("{pod_spec}/containers/0/env/-"), "value": var }),
+                    what,
+                );
             }
         }
     }
@@ -635,16 +829,32 @@ fn probes(
                 let path: Vec<String> = template
                     .iter()
                     .cloned()
-                    .chain(["spec".into(), "containers".into(), main_index.to_string(), field.into()])
+                    .chain([
+                        "spec".into(),
+                        "containers".into(),
+                        main_index.to_string(),
+                        field.into(),
+                    ])
                     .collect();
                 let l = object.loc(&path.iter().map(String::as_str).collect::<Vec<_>>());
                 let pod_spec = service.kind.pod_spec();
-                patch(draft, service, &l, &object.id(), json!({ "op": "add", "path": format!("{pod_spec}/containers/0/{field}"), "value": probe }), &format!("`{field}` ({why})"));
+                patch(
+                    draft,
+                    service,
+                    &l,
+                    &object.id(),
+                    json!({ "op": "add", "path": format!("{pod_spec}/containers/0/{field}"), "value": probe }),
+                    &format!("`{field}` ({why})"),
+                );
             }
         }
     }
     if any {
-        service.set("probes", Value::Object(settings), &[&format!("the probes of {origin}, as they are")]);
+        service.set(
+            "probes",
+            Value::Object(settings),
+            &[&format!("the probes of {origin}, as they are")],
+        );
     } else {
         service.set(
             "probes",
@@ -662,7 +872,9 @@ fn probe_settings(
 ) -> Result<Value, String> {
     let port_of = |port: &IntOrString| -> Result<String, String> {
         let number = match port {
-            IntOrString::Int(n) => u16::try_from(*n).map_err(|_| "a port out of range".to_string())?,
+            IntOrString::Int(n) => {
+                u16::try_from(*n).map_err(|_| "a port out of range".to_string())?
+            }
             IntOrString::String(name) => *container_ports
                 .get(name)
                 .ok_or_else(|| format!("the port `{name}` is not declared"))?,
@@ -681,11 +893,17 @@ fn probe_settings(
         }
         out.insert("kind".into(), json!("http"));
         out.insert("port".into(), json!(port_of(&http.port)?));
-        out.insert("path".into(), json!(http.path.clone().unwrap_or_else(|| "/".into())));
+        out.insert(
+            "path".into(),
+            json!(http.path.clone().unwrap_or_else(|| "/".into())),
+        );
         if let Some(headers) = &http.http_headers
             && !headers.is_empty()
         {
-            let map: BTreeMap<_, _> = headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect();
+            let map: BTreeMap<_, _> = headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect();
             out.insert("headers".into(), json!(map));
         }
     } else if let Some(tcp) = &probe.tcp_socket {
@@ -702,16 +920,28 @@ fn probe_settings(
         out.insert("port".into(), json!(port_of(&IntOrString::Int(grpc.port))?));
     } else if let Some(exec) = &probe.exec {
         out.insert("kind".into(), json!("exec"));
-        out.insert("command".into(), json!(exec.command.clone().unwrap_or_default()));
+        out.insert(
+            "command".into(),
+            json!(exec.command.clone().unwrap_or_default()),
+        );
     } else {
         return Err("no check".into());
     }
     if let Some(delay) = probe.initial_delay_seconds.filter(|d| *d > 0) {
         out.insert("initialDelay".into(), seconds(delay));
     }
-    out.insert("period".into(), seconds(probe.period_seconds.unwrap_or(10).max(1)));
-    out.insert("timeout".into(), seconds(probe.timeout_seconds.unwrap_or(1).max(1)));
-    out.insert("failureThreshold".into(), json!(probe.failure_threshold.unwrap_or(3)));
+    out.insert(
+        "period".into(),
+        seconds(probe.period_seconds.unwrap_or(10).max(1)),
+    );
+    out.insert(
+        "timeout".into(),
+        seconds(probe.timeout_seconds.unwrap_or(1).max(1)),
+    );
+    out.insert(
+        "failureThreshold".into(),
+        json!(probe.failure_threshold.unwrap_or(3)),
+    );
     let success = probe.success_threshold.unwrap_or(1);
     if success != 1 {
         out.insert("successThreshold".into(), json!(success));
@@ -731,15 +961,16 @@ fn resources(
     let resources = main.resources.clone().unwrap_or_default();
     let requests = resources.requests.unwrap_or_default();
     let limits = resources.limits.unwrap_or_default();
-    let pick = |list: &BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
-        let mut out = Map::new();
-        for key in ["cpu", "memory"] {
-            if let Some(q) = list.get(key) {
-                out.insert(key.into(), json!(q.0));
+    let pick =
+        |list: &BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
+            let mut out = Map::new();
+            for key in ["cpu", "memory"] {
+                if let Some(q) = list.get(key) {
+                    out.insert(key.into(), json!(q.0));
+                }
             }
-        }
-        out
-    };
+            out
+        };
     let (req, lim) = (pick(&requests), pick(&limits));
     let mut value = Map::new();
     if !req.is_empty() {
@@ -750,23 +981,39 @@ fn resources(
     } else {
         value.insert("limits".into(), Value::Object(lim.clone()));
     }
-    service.set("resources", Value::Object(value), &["as the input has them"]);
-    if let Some(gpu) = limits.get("nvidia.com/gpu").or(requests.get("nvidia.com/gpu")) {
+    service.set(
+        "resources",
+        Value::Object(value),
+        &["as the input has them"],
+    );
+    if let Some(gpu) = limits
+        .get("nvidia.com/gpu")
+        .or(requests.get("nvidia.com/gpu"))
+    {
         service.set("gpu", json!(gpu.0.parse::<u64>().unwrap_or(1)), &[]);
     }
     // Strata fills in what the input leaves out; take it back out.
     if req.is_empty() && lim.is_empty() {
         let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/requests") });
-        service.patches.push((op, "no requests, as the input".into()));
+        service
+            .patches
+            .push((op, "no requests, as the input".into()));
     } else {
         for key in ["cpu", "memory"] {
             if !lim.is_empty() && !lim.contains_key(key) {
                 let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/limits/{key}") });
-                service.patches.push((op, format!("no {key} limit, as the input")));
+                service
+                    .patches
+                    .push((op, format!("no {key} limit, as the input")));
             }
-            if !req.contains_key(key) && !lim.contains_key(key) && !(req.is_empty() && lim.is_empty()) {
+            if !req.contains_key(key)
+                && !lim.contains_key(key)
+                && !(req.is_empty() && lim.is_empty())
+            {
                 let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/requests/{key}") });
-                service.patches.push((op, format!("no {key} request, as the input")));
+                service
+                    .patches
+                    .push((op, format!("no {key} request, as the input")));
             }
         }
     }
@@ -776,27 +1023,50 @@ fn resources(
                 continue;
             }
             let op = json!({ "op": "add", "path": format!("{pod_spec}/containers/0/resources/{field}/{}", key.replace('~', "~0").replace('/', "~1")), "value": q.0 });
-            patch(draft, service, loc, &object.id(), op, &format!("the resource `{key}`"));
+            patch(
+                draft,
+                service,
+                loc,
+                &object.id(),
+                op,
+                &format!("the resource `{key}`"),
+            );
         }
     }
 }
 
 /// Capabilities the `baseline` profile allows.
 const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
-    "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
 ];
 
 fn security(spec: &core::PodSpec, main: &core::Container, service: &mut DraftService) {
     let pod = spec.security_context.clone().unwrap_or_default();
     let own = main.security_context.clone().unwrap_or_default();
     if own.privileged == Some(true) {
-        service.set("security", json!("privileged"), &["the container is privileged"]);
+        service.set(
+            "security",
+            json!("privileged"),
+            &["the container is privileged"],
+        );
         return;
     }
     let user = own.run_as_user.or(pod.run_as_user);
     let group = own.run_as_group.or(pod.run_as_group);
-    let non_root = own.run_as_non_root.or(pod.run_as_non_root) == Some(true) || user.is_some_and(|u| u != 0);
+    let non_root =
+        own.run_as_non_root.or(pod.run_as_non_root) == Some(true) || user.is_some_and(|u| u != 0);
     let added: Vec<String> = own
         .capabilities
         .as_ref()
@@ -805,7 +1075,10 @@ fn security(spec: &core::PodSpec, main: &core::Container, service: &mut DraftSer
     let escalation = own.allow_privilege_escalation == Some(true);
     let mut out = Map::new();
     let mut why = Vec::new();
-    let profile = if added.iter().any(|c| !BASELINE_CAPABILITIES.contains(&c.as_str())) {
+    let profile = if added
+        .iter()
+        .any(|c| !BASELINE_CAPABILITIES.contains(&c.as_str()))
+    {
         why.push("it adds a capability beyond baseline's");
         "privileged"
     } else if !non_root || escalation || added.iter().any(|c| c != "NET_BIND_SERVICE") {
@@ -861,7 +1134,11 @@ fn volumes(
     template: &[String],
 ) {
     let loc_of = |rest: &[&str]| {
-        let p: Vec<&str> = template.iter().map(String::as_str).chain(rest.iter().copied()).collect();
+        let p: Vec<&str> = template
+            .iter()
+            .map(String::as_str)
+            .chain(rest.iter().copied())
+            .collect();
         object.loc(&p)
     };
     let mounts: Vec<core::VolumeMount> = main.volume_mounts.clone().unwrap_or_default();
@@ -901,7 +1178,12 @@ fn volumes(
                 .and_then(|r| r.get("storage"))
                 .map(|q| q.0.clone());
             let access = spec.access_modes.as_ref().and_then(|a| a.first().cloned());
-            let mut v = claim(size.as_deref(), spec.storage_class_name.as_deref(), access.as_deref(), &mount.mount_path);
+            let mut v = claim(
+                size.as_deref(),
+                spec.storage_class_name.as_deref(),
+                access.as_deref(),
+                &mount.mount_path,
+            );
             if name == "data" && storage.is_none() {
                 storage = Some(Value::Object(v));
             } else {
@@ -912,7 +1194,12 @@ fn volumes(
     }
     for volume in spec.volumes.iter().flatten() {
         let mount = mounts.iter().find(|m| m.name == volume.name);
-        let raw_index = spec.volumes.iter().flatten().position(|v| v.name == volume.name).unwrap_or(0);
+        let raw_index = spec
+            .volumes
+            .iter()
+            .flatten()
+            .position(|v| v.name == volume.name)
+            .unwrap_or(0);
         let vloc = loc_of(&["spec", "volumes", &raw_index.to_string()]);
         let plain_mount = mount.is_some_and(|m| m.sub_path.is_none() && m.sub_path_expr.is_none());
         if let (Some(empty), Some(mount)) = (&volume.empty_dir, mount)
@@ -951,7 +1238,9 @@ fn volumes(
                     let c: core::PersistentVolumeClaim = o.typed(&[]).unwrap_or_default();
                     let s = c.spec.unwrap_or_default();
                     (
-                        s.resources.and_then(|r| r.requests).and_then(|r| r.get("storage").map(|q| q.0.clone())),
+                        s.resources
+                            .and_then(|r| r.requests)
+                            .and_then(|r| r.get("storage").map(|q| q.0.clone())),
                         s.storage_class_name,
                         s.access_modes.and_then(|a| a.first().cloned()),
                     )
@@ -976,11 +1265,23 @@ fn volumes(
                     ),
                 );
             }
-            let mut v = claim(size.as_deref(), class.as_deref(), access.as_deref(), &mount.mount_path);
+            let mut v = claim(
+                size.as_deref(),
+                class.as_deref(),
+                access.as_deref(),
+                &mount.mount_path,
+            );
             if name == "data" && storage.is_none() {
                 storage = Some(Value::Object(v));
             } else {
-                v.insert("name".into(), json!(if name == "data" { "data-1".into() } else { name }));
+                v.insert(
+                    "name".into(),
+                    json!(if name == "data" {
+                        "data-1".into()
+                    } else {
+                        name
+                    }),
+                );
                 extra.push(Value::Object(v));
             }
             continue;
@@ -996,14 +1297,20 @@ fn volumes(
                 &vloc,
                 Fate::Review,
                 object.id(),
-                format!("ConfigMap `{}` becomes `config:`, rendered as ConfigMap `{}-config`", cm.name, service.name),
+                format!(
+                    "ConfigMap `{}` becomes `config:`, rendered as ConfigMap `{}-config`",
+                    cm.name, service.name
+                ),
             );
             config = Some(json!({ "mountPath": mount.mount_path, "files": data }));
             continue;
         }
         // Anything else stays as written, volume and mounts.
         if let Some(secret) = &volume.secret {
-            draft.secrets.entry(secret.secret_name.clone().unwrap_or_default()).or_default();
+            draft
+                .secrets
+                .entry(secret.secret_name.clone().unwrap_or_default())
+                .or_default();
         }
         patched_volumes.push(json!(volume));
         for m in mounts.iter().filter(|m| m.name == volume.name) {
@@ -1013,7 +1320,12 @@ fn volumes(
             &vloc,
             Fate::Patch,
             object.id(),
-            format!("the volume `{}` has no spec key: it and its mounts are kept as a patch on {} `{}`", volume.name, kind.object(), service.name),
+            format!(
+                "the volume `{}` has no spec key: it and its mounts are kept as a patch on {} `{}`",
+                volume.name,
+                kind.object(),
+                service.name
+            ),
         );
     }
     let read_only_root = service
@@ -1021,12 +1333,19 @@ fn volumes(
         .and_then(|s| s.get("readOnlyRootFilesystem"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let has_volumes = storage.is_some() || !extra.is_empty() || !scratch.is_empty() || config.is_some() || read_only_root;
+    let has_volumes = storage.is_some()
+        || !extra.is_empty()
+        || !scratch.is_empty()
+        || config.is_some()
+        || read_only_root;
     let pod_spec = kind.pod_spec();
     if !patched_volumes.is_empty() {
         if has_volumes {
             for v in patched_volumes {
-                service.patches.push((json!({ "op": "add", "path": format!("{pod_spec}/volumes/-"), "value": v }), "a volume".into()));
+                service.patches.push((
+                    json!({ "op": "add", "path": format!("{pod_spec}/volumes/-"), "value": v }),
+                    "a volume".into(),
+                ));
             }
             for m in patched_mounts {
                 service.patches.push((json!({ "op": "add", "path": format!("{pod_spec}/containers/0/volumeMounts/-"), "value": m }), "a mount".into()));
@@ -1052,7 +1371,13 @@ fn volumes(
     }
 }
 
-fn placement(object: &Object, spec: &core::PodSpec, draft: &mut Draft, service: &mut DraftService, template: &[String]) {
+fn placement(
+    object: &Object,
+    spec: &core::PodSpec,
+    draft: &mut Draft,
+    service: &mut DraftService,
+    template: &[String],
+) {
     let selector = spec.node_selector.clone().unwrap_or_default();
     let tolerations = spec.tolerations.clone().unwrap_or_default();
     if selector.is_empty() && tolerations.is_empty() {
@@ -1084,27 +1409,53 @@ fn placement(object: &Object, spec: &core::PodSpec, draft: &mut Draft, service: 
         taints.push(taint);
     }
     if selector.is_empty() && taints.is_empty() {
-        let p: Vec<&str> = template.iter().map(String::as_str).chain(["spec", "tolerations"]).collect();
+        let p: Vec<&str> = template
+            .iter()
+            .map(String::as_str)
+            .chain(["spec", "tolerations"])
+            .collect();
         let op = json!({ "op": "add", "path": format!("{}/tolerations", service.kind.pod_spec()), "value": tolerations });
-        patch(draft, service, &object.loc(&p), &object.id(), op, "tolerations");
+        patch(
+            draft,
+            service,
+            &object.loc(&p),
+            &object.id(),
+            op,
+            "tolerations",
+        );
         return;
     }
     let mut pool = json!({ "selector": selector });
     if !taints.is_empty() {
         pool["taints"] = json!(taints);
     }
-    let existing = draft.pools.iter().find(|(_, p)| **p == pool).map(|(n, _)| n.clone());
+    let existing = draft
+        .pools
+        .iter()
+        .find(|(_, p)| **p == pool)
+        .map(|(n, _)| n.clone());
     let name = existing.unwrap_or_else(|| {
         // The selector's value names the pool (`general`), unless it is a
         // flag (`"true"`): then its key does (`gpu-present`).
         let base = selector.iter().next().map_or_else(
             || "tainted".to_string(),
             |(k, v)| {
-                let flag = matches!(v.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "1" | "0" | "");
-                if flag { dns_label(k.rsplit('/').next().unwrap_or(k)) } else { dns_label(v) }
+                let flag = matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "true" | "false" | "yes" | "no" | "1" | "0" | ""
+                );
+                if flag {
+                    dns_label(k.rsplit('/').next().unwrap_or(k))
+                } else {
+                    dns_label(v)
+                }
             },
         );
-        let base = if base.is_empty() { "pool".to_string() } else { base };
+        let base = if base.is_empty() {
+            "pool".to_string()
+        } else {
+            base
+        };
         let mut name = base.clone();
         let mut n = 2;
         while draft.pools.contains_key(&name) {
@@ -1114,15 +1465,30 @@ fn placement(object: &Object, spec: &core::PodSpec, draft: &mut Draft, service: 
         draft.pools.insert(name.clone(), pool);
         name
     });
-    service.set("pool", json!(name), &["the node selector and tolerations of the input, as a node pool"]);
+    service.set(
+        "pool",
+        json!(name),
+        &["the node selector and tolerations of the input, as a node pool"],
+    );
     if !kept.is_empty() {
-        let p: Vec<&str> = template.iter().map(String::as_str).chain(["spec", "tolerations"]).collect();
+        let p: Vec<&str> = template
+            .iter()
+            .map(String::as_str)
+            .chain(["spec", "tolerations"])
+            .collect();
         draft.note(&object.loc(&p), Fate::Dropped, object.id(), "a toleration without a key or with `tolerationSeconds` has no pool form: add it with a patch");
     }
 }
 
-fn container_common(container: &core::Container, out: &mut Map<String, Value>, argv: &mut Vec<String>) {
-    out.insert("image".into(), json!(container.image.clone().unwrap_or_default()));
+fn container_common(
+    container: &core::Container,
+    out: &mut Map<String, Value>,
+    argv: &mut Vec<String>,
+) {
+    out.insert(
+        "image".into(),
+        json!(container.image.clone().unwrap_or_default()),
+    );
     if let Some(command) = &container.command {
         out.insert("command".into(), json!(command));
         argv.extend(command.iter().cloned());
@@ -1151,7 +1517,10 @@ fn container_common(container: &core::Container, out: &mut Map<String, Value>, a
     }
     if let Some(resources) = &container.resources {
         let mut r = Map::new();
-        for (field, list) in [("requests", &resources.requests), ("limits", &resources.limits)] {
+        for (field, list) in [
+            ("requests", &resources.requests),
+            ("limits", &resources.limits),
+        ] {
             if let Some(list) = list {
                 let m: Map<String, Value> = list
                     .iter()
@@ -1172,13 +1541,23 @@ fn container_common(container: &core::Container, out: &mut Map<String, Value>, a
     }
 }
 
-fn sidecar(object: &Object, container: &core::Container, native: bool, draft: &mut Draft, service: &mut DraftService, loc: &Loc) {
+fn sidecar(
+    object: &Object,
+    container: &core::Container,
+    native: bool,
+    draft: &mut Draft,
+    service: &mut DraftService,
+    loc: &Loc,
+) {
     let mut out = Map::new();
     container_common(container, &mut out, &mut service.argv);
     let mut ports = Map::new();
     for p in container.ports.iter().flatten() {
         if let Ok(n) = u16::try_from(p.container_port) {
-            let name = p.name.as_deref().map_or_else(|| format!("port-{n}"), port_name);
+            let name = p
+                .name
+                .as_deref()
+                .map_or_else(|| format!("port-{n}"), port_name);
             ports.insert(name, json!(n));
         }
     }
@@ -1188,13 +1567,31 @@ fn sidecar(object: &Object, container: &core::Container, native: bool, draft: &m
     if native {
         out.insert("native".into(), json!(true));
     }
-    if container.volume_mounts.as_ref().is_some_and(|m| !m.is_empty()) {
+    if container
+        .volume_mounts
+        .as_ref()
+        .is_some_and(|m| !m.is_empty())
+    {
         draft.note(loc, Fate::Dropped, object.id(), format!("the mounts of sidecar `{}`: a sidecar mounts the pod's volumes by name (`mounts:`); add them once the volumes are imported", container.name));
     }
-    if container.liveness_probe.is_some() || container.readiness_probe.is_some() || container.startup_probe.is_some() {
-        draft.note(loc, Fate::Dropped, object.id(), format!("the probes of sidecar `{}`: sidecars have no probes in the spec", container.name));
+    if container.liveness_probe.is_some()
+        || container.readiness_probe.is_some()
+        || container.startup_probe.is_some()
+    {
+        draft.note(
+            loc,
+            Fate::Dropped,
+            object.id(),
+            format!(
+                "the probes of sidecar `{}`: sidecars have no probes in the spec",
+                container.name
+            ),
+        );
     }
-    let mut sidecars = service.get("sidecars").cloned().unwrap_or_else(|| json!({}));
+    let mut sidecars = service
+        .get("sidecars")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     sidecars[step_name(object, container, draft, service, loc)] = Value::Object(out);
     service.set("sidecars", sidecars, &[]);
 }
@@ -1202,7 +1599,13 @@ fn sidecar(object: &Object, container: &core::Container, native: bool, draft: &m
 /// The name of an init step or sidecar: its container's, unless the spec
 /// keeps that name for its own containers (`wait-…`, `istio-…`, the main
 /// container's).
-fn step_name(object: &Object, container: &core::Container, draft: &mut Draft, service: &DraftService, loc: &Loc) -> String {
+fn step_name(
+    object: &Object,
+    container: &core::Container,
+    draft: &mut Draft,
+    service: &DraftService,
+    loc: &Loc,
+) -> String {
     let name = dns_label(&container.name);
     let main = service
         .get("container")
@@ -1223,10 +1626,20 @@ fn step_name(object: &Object, container: &core::Container, draft: &mut Draft, se
     }
 }
 
-fn init_step(object: &Object, container: &core::Container, draft: &mut Draft, service: &mut DraftService, loc: &Loc) {
+fn init_step(
+    object: &Object,
+    container: &core::Container,
+    draft: &mut Draft,
+    service: &mut DraftService,
+    loc: &Loc,
+) {
     let mut out = Map::new();
     container_common(container, &mut out, &mut service.argv);
-    if container.volume_mounts.as_ref().is_some_and(|m| !m.is_empty()) {
+    if container
+        .volume_mounts
+        .as_ref()
+        .is_some_and(|m| !m.is_empty())
+    {
         draft.note(loc, Fate::Review, object.id(), format!("init step `{}` mounts every mount of the service's container; its own mounts are not imported", container.name));
     }
     let mut init = service.get("init").cloned().unwrap_or_else(|| json!({}));

@@ -31,7 +31,12 @@ fn pod_labels(service: &DraftService) -> BTreeMap<String, String> {
 }
 
 /// The services whose pods `selector` selects in `namespace`.
-fn selected(draft: &Draft, namespace: &str, selector: &BTreeMap<String, String>, raw: &[BTreeMap<String, String>]) -> Vec<usize> {
+fn selected(
+    draft: &Draft,
+    namespace: &str,
+    selector: &BTreeMap<String, String>,
+    raw: &[BTreeMap<String, String>],
+) -> Vec<usize> {
     if selector.is_empty() {
         return Vec::new();
     }
@@ -62,7 +67,14 @@ fn raw_pod_labels(index: &Index<'_>, draft: &Draft) -> Vec<BTreeMap<String, Stri
             object
                 .and_then(|o| {
                     let path: &[&str] = if o.kind == "CronJob" {
-                        &["spec", "jobTemplate", "spec", "template", "metadata", "labels"]
+                        &[
+                            "spec",
+                            "jobTemplate",
+                            "spec",
+                            "template",
+                            "metadata",
+                            "labels",
+                        ]
                     } else {
                         &["spec", "template", "metadata", "labels"]
                     };
@@ -94,7 +106,10 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
                 &object.loc(&["spec", "selector"]),
                 Fate::Review,
                 object.id(),
-                format!("it selects the pods of several workloads; its ports go to `{}`", draft.services[target].name),
+                format!(
+                    "it selects the pods of several workloads; its ports go to `{}`",
+                    draft.services[target].name
+                ),
             );
         }
         let headless = spec.cluster_ip.as_deref() == Some("None");
@@ -110,17 +125,24 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
             if object.name != s.name {
                 let mut front = s.get("service").cloned().unwrap_or_else(|| json!({}));
                 front["name"] = json!(object.name);
-                s.set("service", front, &["the input's Service name, which apps dial"]);
+                s.set(
+                    "service",
+                    front,
+                    &["the input's Service name, which apps dial"],
+                );
             }
         } else {
             s.hosts.push(object.name.clone());
             notes.push((Fate::Review, format!("a second Service of `{}`: Strata renders one, named `{}`; its ports join it, and callers using `{}` must use that name", s.name, s.hosts[0], object.name)));
         }
-        let container_ports: BTreeMap<String, u16> = s.ports.iter().map(|p| (p.name.clone(), p.target)).collect();
+        let container_ports: BTreeMap<String, u16> =
+            s.ports.iter().map(|p| (p.name.clone(), p.target)).collect();
         let existing = std::mem::take(&mut s.ports);
         let mut ports = if first { Vec::new() } else { existing.clone() };
         for port in spec.ports.iter().flatten() {
-            let Ok(number) = u16::try_from(port.port) else { continue };
+            let Ok(number) = u16::try_from(port.port) else {
+                continue;
+            };
             let target = match &port.target_port {
                 Some(IntOrString::Int(n)) => u16::try_from(*n).unwrap_or(number),
                 Some(IntOrString::String(name)) => container_ports
@@ -133,7 +155,12 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
                 .name
                 .as_deref()
                 .map(port_name)
-                .or_else(|| existing.iter().find(|p| p.target == target).map(|p| p.name.clone()))
+                .or_else(|| {
+                    existing
+                        .iter()
+                        .find(|p| p.target == target)
+                        .map(|p| p.name.clone())
+                })
                 .unwrap_or_else(|| format!("port-{number}"));
             let protocol = if port.protocol.as_deref() == Some("UDP") {
                 Some("udp")
@@ -146,19 +173,34 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
                 }
             };
             let node_port = port.node_port.and_then(|n| u16::try_from(n).ok());
-            if ports.iter().any(|p: &DraftPort| p.port == number && p.target == target) {
+            if ports
+                .iter()
+                .any(|p: &DraftPort| p.port == number && p.target == target)
+            {
                 continue;
             }
-            if ports.iter().any(|p| p.port == number || p.target == target || p.name == name) {
+            if ports
+                .iter()
+                .any(|p| p.port == number || p.target == target || p.name == name)
+            {
                 notes.push((Fate::Dropped, format!("port {number} repeats a port number or name of `{}`: the spec gives each port one number", s.name)));
                 continue;
             }
-            ports.push(DraftPort { name, port: number, target, protocol, node_port });
+            ports.push(DraftPort {
+                name,
+                port: number,
+                target,
+                protocol,
+                node_port,
+            });
         }
         if first {
             // Container ports no Service publishes: Strata's Service will.
             for p in existing {
-                if !ports.iter().any(|q| q.target == p.target || q.port == p.port || q.name == p.name) {
+                if !ports
+                    .iter()
+                    .any(|q| q.target == p.target || q.port == p.port || q.name == p.name)
+                {
                     ports.push(p);
                 }
             }
@@ -172,11 +214,21 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
             if let Some(policy) = &spec.external_traffic_policy {
                 front["externalTrafficPolicy"] = json!(policy);
             }
-            s.set("service", front, &["the input's Service name, type and policy"]);
+            s.set(
+                "service",
+                front,
+                &["the input's Service name, type and policy"],
+            );
         } else if kind == "ExternalName" {
-            notes.push((Fate::Dropped, "an ExternalName Service selects no pods".into()));
+            notes.push((
+                Fate::Dropped,
+                "an ExternalName Service selects no pods".into(),
+            ));
         }
-        if let Some(annotations) = object.at(&["metadata", "annotations"]).filter(|a| a.as_object().is_some_and(|m| !m.is_empty())) {
+        if let Some(annotations) = object
+            .at(&["metadata", "annotations"])
+            .filter(|a| a.as_object().is_some_and(|m| !m.is_empty()))
+        {
             if first {
                 let mut front = s.get("service").cloned().unwrap_or_else(|| json!({}));
                 front["annotations"] = annotations.clone();
@@ -184,7 +236,11 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
             }
         }
         if spec.session_affinity.as_deref() == Some("ClientIP") {
-            notes.push((Fate::Review, "`sessionAffinity: ClientIP`: write it as `serve: { sessionAffinity: DURATION }`".into()));
+            notes.push((
+                Fate::Review,
+                "`sessionAffinity: ClientIP`: write it as `serve: { sessionAffinity: DURATION }`"
+                    .into(),
+            ));
         }
         for (fate, why) in notes {
             draft.note(&object.loc(&[]), fate, object.id(), why);
@@ -196,14 +252,15 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
 pub(super) fn autoscalers(index: &mut Index<'_>, draft: &mut Draft) {
     let found: Vec<(usize, &Object)> = index.of_kind("HorizontalPodAutoscaler").collect();
     for (i, object) in found {
-        let Some(hpa) = object.typed::<autoscaling::HorizontalPodAutoscaler>(&[]) else { continue };
+        let Some(hpa) = object.typed::<autoscaling::HorizontalPodAutoscaler>(&[]) else {
+            continue;
+        };
         let spec = hpa.spec.unwrap_or_default();
         let target = &spec.scale_target_ref;
-        let Some(s) = draft
-            .services
-            .iter_mut()
-            .find(|s| s.namespace == object.namespace && s.origin == format!("{}/{}", target.kind, target.name))
-        else {
+        let Some(s) = draft.services.iter_mut().find(|s| {
+            s.namespace == object.namespace
+                && s.origin == format!("{}/{}", target.kind, target.name)
+        }) else {
             continue;
         };
         index.used.insert(i);
@@ -211,8 +268,12 @@ pub(super) fn autoscalers(index: &mut Index<'_>, draft: &mut Draft) {
         let mut other = false;
         for metric in spec.metrics.iter().flatten() {
             match metric.resource.as_ref() {
-                Some(r) if matches!(r.name.as_str(), "cpu" | "memory") && r.target.average_utilization.is_some() => {
-                    auto[r.name.as_str()] = json!(format!("{}%", r.target.average_utilization.unwrap_or(70)));
+                Some(r)
+                    if matches!(r.name.as_str(), "cpu" | "memory")
+                        && r.target.average_utilization.is_some() =>
+                {
+                    auto[r.name.as_str()] =
+                        json!(format!("{}%", r.target.average_utilization.unwrap_or(70)));
                 }
                 _ => other = true,
             }
@@ -221,12 +282,30 @@ pub(super) fn autoscalers(index: &mut Index<'_>, draft: &mut Draft) {
             auto["cpu"] = json!("80%");
         }
         s.fields.retain(|f| f.key != "replicas");
-        s.set("autoscale", auto, &[&format!("from HorizontalPodAutoscaler/{} ({})", object.name, object.loc(&[]).short())]);
+        s.set(
+            "autoscale",
+            auto,
+            &[&format!(
+                "from HorizontalPodAutoscaler/{} ({})",
+                object.name,
+                object.loc(&[]).short()
+            )],
+        );
         if other {
-            draft.note(&object.loc(&["spec", "metrics"]), Fate::Dropped, object.id(), "a metric other than CPU or memory utilization has no `autoscale` form");
+            draft.note(
+                &object.loc(&["spec", "metrics"]),
+                Fate::Dropped,
+                object.id(),
+                "a metric other than CPU or memory utilization has no `autoscale` form",
+            );
         }
         if object.at(&["spec", "behavior"]).is_some() {
-            draft.note(&object.loc(&["spec", "behavior"]), Fate::Review, object.id(), "`behavior` is written as `autoscale.scaleUp`/`scaleDown`: not imported");
+            draft.note(
+                &object.loc(&["spec", "behavior"]),
+                Fate::Review,
+                object.id(),
+                "`behavior` is written as `autoscale.scaleUp`/`scaleDown`: not imported",
+            );
         }
     }
 }
@@ -236,10 +315,17 @@ pub(super) fn disruption_budgets(index: &mut Index<'_>, draft: &mut Draft) {
     let raw = raw_pod_labels(index, draft);
     let found: Vec<(usize, &Object)> = index.of_kind("PodDisruptionBudget").collect();
     for (i, object) in found {
-        let Some(pdb) = object.typed::<policy::PodDisruptionBudget>(&[]) else { continue };
+        let Some(pdb) = object.typed::<policy::PodDisruptionBudget>(&[]) else {
+            continue;
+        };
         let spec = pdb.spec.unwrap_or_default();
-        let selector = spec.selector.and_then(|s| s.match_labels).unwrap_or_default();
-        let Some(&target) = selected(draft, &object.namespace, &selector, &raw).first() else { continue };
+        let selector = spec
+            .selector
+            .and_then(|s| s.match_labels)
+            .unwrap_or_default();
+        let Some(&target) = selected(draft, &object.namespace, &selector, &raw).first() else {
+            continue;
+        };
         index.used.insert(i);
         let name = draft.services[target].name.clone();
         let one_down = spec.max_unavailable == Some(IntOrString::Int(1));
@@ -260,7 +346,9 @@ pub(super) fn disruption_budgets(index: &mut Index<'_>, draft: &mut Draft) {
 pub(super) fn ingresses(index: &mut Index<'_>, draft: &mut Draft) {
     let found: Vec<(usize, &Object)> = index.of_kind("Ingress").collect();
     for (i, object) in found {
-        let Some(ingress) = object.typed::<networking::Ingress>(&[]) else { continue };
+        let Some(ingress) = object.typed::<networking::Ingress>(&[]) else {
+            continue;
+        };
         let spec = ingress.spec.unwrap_or_default();
         let gateway = dns_label(&object.name);
         let mut hosts = Vec::new();
@@ -277,13 +365,25 @@ pub(super) fn ingresses(index: &mut Index<'_>, draft: &mut Draft) {
                     unmatched = true;
                     continue;
                 };
-                let Some(target) = draft
-                    .services
-                    .iter()
-                    .position(|s| s.namespace == object.namespace && (s.hosts.first() == Some(&backend.name) || (s.hosts.is_empty() && s.name == backend.name)))
-                else {
+                let Some(target) = draft.services.iter().position(|s| {
+                    s.namespace == object.namespace
+                        && (s.hosts.first() == Some(&backend.name)
+                            || (s.hosts.is_empty() && s.name == backend.name))
+                }) else {
                     unmatched = true;
-                    draft.note(&object.loc(&["spec", "rules", &r.to_string(), "http", "paths", &p.to_string()]), Fate::Dropped, object.id(), format!("the backend `{}` is no imported service", backend.name));
+                    draft.note(
+                        &object.loc(&[
+                            "spec",
+                            "rules",
+                            &r.to_string(),
+                            "http",
+                            "paths",
+                            &p.to_string(),
+                        ]),
+                        Fate::Dropped,
+                        object.id(),
+                        format!("the backend `{}` is no imported service", backend.name),
+                    );
                     continue;
                 };
                 let s = &draft.services[target];
@@ -291,7 +391,11 @@ pub(super) fn ingresses(index: &mut Index<'_>, draft: &mut Draft) {
                     port.name
                         .as_deref()
                         .and_then(|n| s.ports.iter().find(|p| p.name == port_name(n)))
-                        .or_else(|| port.number.and_then(|n| u16::try_from(n).ok()).and_then(|n| s.ports.iter().find(|p| p.port == n)))
+                        .or_else(|| {
+                            port.number
+                                .and_then(|n| u16::try_from(n).ok())
+                                .and_then(|n| s.ports.iter().find(|p| p.port == n))
+                        })
                         .map(|p| p.name.clone())
                 });
                 let mut route = json!({ "via": gateway, "path": path.path.clone().unwrap_or_else(|| "/".into()) });
@@ -312,13 +416,22 @@ pub(super) fn ingresses(index: &mut Index<'_>, draft: &mut Draft) {
         if let Some(class) = &spec.ingress_class_name {
             value["class"] = json!(class);
         }
-        if let Some(tls) = spec.tls.iter().flatten().find_map(|t| t.secret_name.clone()) {
+        if let Some(tls) = spec
+            .tls
+            .iter()
+            .flatten()
+            .find_map(|t| t.secret_name.clone())
+        {
             value["tls"] = json!(tls);
         }
         if hosts.is_empty() {
             value.as_object_mut().map(|m| m.remove("hosts"));
         }
-        let comment = vec![format!("from {} ({})", object.id(), object.loc(&[]).short())];
+        let comment = vec![format!(
+            "from {} ({})",
+            object.id(),
+            object.loc(&[]).short()
+        )];
         draft.gateways.insert(gateway.clone(), (value, comment));
         for (target, mut route) in routes {
             let s = &mut draft.services[target];
@@ -328,16 +441,29 @@ pub(super) fn ingresses(index: &mut Index<'_>, draft: &mut Draft) {
             }
             s.expose.push(route);
         }
-        if let Some(annotations) = object.at(&["metadata", "annotations"]).and_then(Value::as_object) {
+        if let Some(annotations) = object
+            .at(&["metadata", "annotations"])
+            .and_then(Value::as_object)
+        {
             for key in annotations.keys() {
                 draft.note(&object.loc(&["metadata", "annotations", key]), Fate::Dropped, object.id(), format!("the annotation `{key}` has no gateway key: the rendered Ingress carries Strata's own"));
             }
         }
         if unmatched {
-            draft.note(&object.loc(&["spec", "rules"]), Fate::Review, object.id(), "some paths route to no imported service");
+            draft.note(
+                &object.loc(&["spec", "rules"]),
+                Fate::Review,
+                object.id(),
+                "some paths route to no imported service",
+            );
         }
         if spec.default_backend.is_some() {
-            draft.note(&object.loc(&["spec", "defaultBackend"]), Fate::Dropped, object.id(), "a default backend has no gateway key");
+            draft.note(
+                &object.loc(&["spec", "defaultBackend"]),
+                Fate::Dropped,
+                object.id(),
+                "a default backend has no gateway key",
+            );
         }
     }
 }

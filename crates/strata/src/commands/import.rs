@@ -28,8 +28,15 @@ fn default_name(paths: &[PathBuf]) -> String {
         .first()
         .filter(|p| p.as_os_str() != "-")
         .and_then(|p| {
-            let p = if p.is_dir() { p.clone() } else { p.with_extension("") };
-            p.canonicalize().unwrap_or(p).file_name().map(|n| n.to_string_lossy().into_owned())
+            let p = if p.is_dir() {
+                p.clone()
+            } else {
+                p.with_extension("")
+            };
+            p.canonicalize()
+                .unwrap_or(p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
     let name: String = guess
@@ -78,12 +85,16 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
     let manifests_file = request.out.map_or_else(
         || "imported-manifests.yaml".to_string(),
         |out| {
-            let stem = out.file_stem().map_or_else(|| "platform".into(), |s| s.to_string_lossy().into_owned());
+            let stem = out
+                .file_stem()
+                .map_or_else(|| "platform".into(), |s| s.to_string_lossy().into_owned());
             format!("{stem}.kept.yaml")
         },
     );
     let options = Options {
-        platform: request.name.map_or_else(|| default_name(request.paths), str::to_string),
+        platform: request
+            .name
+            .map_or_else(|| default_name(request.paths), str::to_string),
         namespace: request.namespace.map(str::to_string),
         manifests_file: manifests_file.clone(),
     };
@@ -93,15 +104,21 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
             for problem in &problems {
                 printer.diagnostic(problem);
             }
-            printer.failure(&format!("{} problem(s) in the input: nothing written", problems.len()));
+            printer.failure(&format!(
+                "{} problem(s) in the input: nothing written",
+                problems.len()
+            ));
             return Err(Exit::Reported);
         }
     };
     // The spec must pass `strata check` as it is: an import that would not
     // is a bug of the import, reported as such, with nothing written.
-    let name = request.out.map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string());
+    let name = request
+        .out
+        .map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string());
     let spec_file = SourceFile::new(name.clone(), imported.spec.clone());
-    let checked = strata_core::spec::parse(&spec_file).and_then(|doc| strata_core::resolve(&doc, None).map(|_| ()));
+    let checked = strata_core::spec::parse(&spec_file)
+        .and_then(|doc| strata_core::resolve(&doc, None).map(|_| ()));
     if let Err(problems) = checked {
         printer.failure("the imported spec does not pass `strata check` (a bug of `strata import`; please report it with the input):");
         return Err(report(printer, &spec_file, &problems));
@@ -112,7 +129,10 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
             Fate::Dropped => printer.paint(note.fate.word(), "33;1"),
             Fate::Review => printer.paint(note.fate.word(), "35;1"),
         };
-        eprintln!("{}:{}:{}: {head}: {}: {}", note.file, note.line, note.col, note.what, note.why);
+        eprintln!(
+            "{}:{}:{}: {head}: {}: {}",
+            note.file, note.line, note.col, note.what, note.why
+        );
     }
     match (request.out, &imported.manifests) {
         (None, Some(_)) => {
