@@ -36,7 +36,7 @@ fn host_forms(draft: &Draft) -> Vec<HostForm> {
             });
         }
     }
-    forms.sort_by(|a, b| b.text.len().cmp(&a.text.len()));
+    forms.sort_by_key(|f| std::cmp::Reverse(f.text.len()));
     forms
 }
 

@@ -266,7 +266,7 @@ fn service(out: &mut String, s: &DraftService) {
                 EnvValue::Config { name, key } => json!({ "config": name, "key": key }),
             };
             if let Some(c) = &var.comment {
-                comment(out, at + 2, &[c.clone()]);
+                comment(out, at + 2, std::slice::from_ref(c));
             }
             entry(out, at + 2, &var.name, &value);
         }

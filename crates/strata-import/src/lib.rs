@@ -162,8 +162,7 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<Import, Vec<Diagnos
     if draft.services.is_empty() {
         let file = &inputs
             .first()
-            .map(|i| i.file.clone())
-            .unwrap_or_else(|| SourceFile::new("-", ""));
+            .map_or_else(|| SourceFile::new("-", ""), |i| i.file.clone());
         return Err(vec![
             Diagnostic::error("nothing-to-import", "the input has no workload to import")
                 .at(

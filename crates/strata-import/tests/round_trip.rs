@@ -113,9 +113,8 @@ impl System {
                 while let Some(at) = rest.find(&suffix) {
                     let after = rest[at + suffix.len()..].chars().next();
                     next.push_str(&rest[..at]);
-                    if !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-                        // the suffix ends the host: drop it
-                    } else {
+                    // A suffix that ends the host is dropped.
+                    if after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
                         next.push_str(&suffix);
                     }
                     rest = &rest[at + suffix.len()..];

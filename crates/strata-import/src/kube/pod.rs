@@ -543,10 +543,9 @@ fn default_workload_value(kind: Kind, field: &str, value: &Value) -> bool {
         }
         (_, "podManagementPolicy") => value == "OrderedReady",
         (_, "backoffLimit") => value == 4,
-        (_, "completions" | "parallelism") => value == 1,
+        (_, "completions" | "parallelism" | "failedJobsHistoryLimit") => value == 1,
         (_, "concurrencyPolicy") => value == "Forbid",
         (_, "successfulJobsHistoryLimit") => value == 3,
-        (_, "failedJobsHistoryLimit") => value == 1,
         (_, "suspend") => value == false,
         (_, "minReadySeconds") => value == 0,
         _ => false,
@@ -1006,9 +1005,7 @@ fn resources(
                     .patches
                     .push((op, format!("no {key} limit, as the input")));
             }
-            if !req.contains_key(key)
-                && !lim.contains_key(key)
-                && !(req.is_empty() && lim.is_empty())
+            if !(req.contains_key(key) || lim.contains_key(key) || req.is_empty() && lim.is_empty())
             {
                 let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/requests/{key}") });
                 service

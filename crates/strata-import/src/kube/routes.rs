@@ -228,12 +228,11 @@ pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
         if let Some(annotations) = object
             .at(&["metadata", "annotations"])
             .filter(|a| a.as_object().is_some_and(|m| !m.is_empty()))
+            && first
         {
-            if first {
-                let mut front = s.get("service").cloned().unwrap_or_else(|| json!({}));
-                front["annotations"] = annotations.clone();
-                s.set("service", front, &["the input's Service settings"]);
-            }
+            let mut front = s.get("service").cloned().unwrap_or_else(|| json!({}));
+            front["annotations"] = annotations.clone();
+            s.set("service", front, &["the input's Service settings"]);
         }
         if spec.session_affinity.as_deref() == Some("ClientIP") {
             notes.push((
