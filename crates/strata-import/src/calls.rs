@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::draft::{Draft, DraftService, EnvValue};
+use serde_json::Value;
+
+use crate::draft::{Draft, DraftPort, DraftService, EnvValue};
 
 /// One way of naming a service's host.
 #[derive(Debug, Clone)]
@@ -21,19 +23,25 @@ struct HostForm {
 fn host_forms(draft: &Draft) -> Vec<HostForm> {
     let mut forms = Vec::new();
     for (i, s) in draft.services.iter().enumerate() {
-        let host = s.hosts.first().cloned().unwrap_or_else(|| s.name.clone());
+        let hosts = if s.hosts.is_empty() {
+            std::slice::from_ref(&s.name)
+        } else {
+            &s.hosts[..]
+        };
         let ns = &s.namespace;
-        for (text, bare) in [
-            (format!("{host}.{ns}.svc.cluster.local"), false),
-            (format!("{host}.{ns}.svc"), false),
-            (format!("{host}.{ns}"), false),
-            (host.clone(), true),
-        ] {
-            forms.push(HostForm {
-                text,
-                service: i,
-                bare,
-            });
+        for host in hosts {
+            for (text, bare) in [
+                (format!("{host}.{ns}.svc.cluster.local"), false),
+                (format!("{host}.{ns}.svc"), false),
+                (format!("{host}.{ns}"), false),
+                (host.clone(), true),
+            ] {
+                forms.push(HostForm {
+                    text,
+                    service: i,
+                    bare,
+                });
+            }
         }
     }
     forms.sort_by_key(|f| std::cmp::Reverse(f.text.len()));
@@ -99,7 +107,10 @@ fn scan(
         }
         let mut matched = None;
         for form in forms {
-            if form.service == caller || !value[i..].starts_with(&form.text) {
+            if form.service == caller
+                || !value[i..].starts_with(&form.text)
+                || !draft.reachable(caller, form.service)
+            {
                 continue;
             }
             let end = i + form.text.len();
@@ -180,9 +191,16 @@ fn rewrite(value: &str, found: &[Found], draft: &Draft) -> String {
 /// marks the calls that would close a cycle of waits.
 pub fn infer(draft: &mut Draft) {
     let forms = host_forms(draft);
+    learn_ports(draft, &forms);
     for caller in 0..draft.services.len() {
         let mut env = draft.services[caller].env.clone();
-        let mut calls: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Waits the input declares (compose's `depends_on`) stay.
+        let mut calls: BTreeMap<String, Vec<String>> = draft.services[caller]
+            .calls
+            .clone()
+            .into_iter()
+            .filter(|(callee, _)| draft.service(callee).is_some())
+            .collect();
         for var in &mut env {
             let EnvValue::Literal(text) = &var.value else {
                 continue;
@@ -207,10 +225,12 @@ pub fn infer(draft: &mut Draft) {
         for arg in draft.services[caller].argv.clone() {
             for f in scan(&arg, None, caller, draft, &forms) {
                 let callee = draft.services[f.service].name.clone();
-                calls
-                    .entry(callee)
-                    .or_default()
-                    .push(format!("argument {arg}"));
+                let named = &arg[f.range.0..f.range.1];
+                calls.entry(callee).or_default().push(if arg.len() > 60 {
+                    format!("{named} in a file or argument")
+                } else {
+                    format!("argument {arg}")
+                });
             }
         }
         let service = &mut draft.services[caller];
@@ -218,6 +238,69 @@ pub fn infer(draft: &mut Draft) {
         service.calls = calls;
     }
     break_cycles(draft);
+}
+
+/// Ports a compose service listens on without declaring them, learnt from
+/// its callers (`db:5432`), or from its image when it runs a store: the
+/// NetworkPolicies need them. Kubernetes workloads have their Services'.
+fn learn_ports(draft: &mut Draft, forms: &[HostForm]) {
+    let mut learnt: Vec<(usize, u16)> = Vec::new();
+    for caller in 0..draft.services.len() {
+        let s = &draft.services[caller];
+        let texts = s
+            .env
+            .iter()
+            .filter_map(|v| match &v.value {
+                EnvValue::Literal(t) => Some((Some(v.name.as_str()), t.as_str())),
+                _ => None,
+            })
+            .chain(s.argv.iter().map(|a| (None, a.as_str())));
+        for (var, text) in texts {
+            for f in scan(text, var, caller, draft, forms) {
+                if let Some(port) = f.port {
+                    learnt.push((f.service, port));
+                }
+            }
+        }
+    }
+    for (i, s) in draft.services.iter_mut().enumerate() {
+        if s.networks.is_none() {
+            continue;
+        }
+        let image = s
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut numbers: Vec<u16> = learnt
+            .iter()
+            .filter(|(at, _)| *at == i)
+            .map(|(_, p)| *p)
+            .collect();
+        if s.ports.is_empty()
+            && let Some(port) = crate::compose::image_port(&image)
+        {
+            numbers.insert(0, port);
+        }
+        for number in numbers {
+            if s.ports.iter().any(|p| p.port == number) {
+                continue;
+            }
+            let base = crate::compose::port_name_for(number);
+            let name = if s.ports.iter().any(|p| p.name == base) {
+                crate::kube::pod::port_name(&format!("port-{number}"))
+            } else {
+                base
+            };
+            s.ports.push(DraftPort {
+                name,
+                port: number,
+                target: number,
+                protocol: None,
+                node_port: None,
+            });
+        }
+    }
 }
 
 /// Marks `wait: false` on each call that closes a cycle, found depth first

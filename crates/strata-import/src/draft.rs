@@ -59,6 +59,18 @@ impl Draft {
         });
     }
 
+    /// Whether `caller` can reach `callee` at all: compose services share a
+    /// network; Kubernetes pods reach every Service.
+    pub fn reachable(&self, caller: usize, callee: usize) -> bool {
+        match (
+            &self.services[caller].networks,
+            &self.services[callee].networks,
+        ) {
+            (Some(a), Some(b)) => !a.is_disjoint(b),
+            _ => true,
+        }
+    }
+
     /// The service named `name`.
     pub fn service(&self, name: &str) -> Option<&DraftService> {
         self.services.iter().find(|s| s.name == name)
@@ -205,6 +217,8 @@ pub struct DraftService {
     pub expose: Vec<Value>,
     /// Patches on its rendered objects.
     pub patches: Vec<(Value, String)>,
+    /// The compose networks it is on; `None` for Kubernetes workloads.
+    pub networks: Option<BTreeSet<String>>,
 }
 
 impl DraftService {
@@ -227,6 +241,7 @@ impl DraftService {
             no_wait: BTreeSet::new(),
             expose: Vec::new(),
             patches: Vec::new(),
+            networks: None,
         }
     }
 

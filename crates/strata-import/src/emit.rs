@@ -293,7 +293,11 @@ fn service(out: &mut String, s: &DraftService) {
         .filter(|c| !referenced.contains(c))
         .collect();
     if !needs.is_empty() {
-        comment(out, at, &["named in its command or arguments".into()]);
+        comment(
+            out,
+            at,
+            &["waited for (`depends_on`), or named in its command, arguments or files".into()],
+        );
         entry(out, at, "needs", &json!(needs));
     }
     if !s.no_wait.is_empty() {

@@ -135,12 +135,18 @@ pub struct Input {
     pub source: Source,
 }
 
-/// Imports `inputs` into one spec.
+/// Imports `inputs` into one spec; `files` reads what compose files name
+/// (env files, bind-mounted files), by their path joined to the compose
+/// file's directory.
 ///
 /// # Errors
 /// A file that is not YAML, or whose objects cannot be read (each at its
 /// line), or an input with no workload at all.
-pub fn import(inputs: &[Input], options: &Options) -> Result<Import, Vec<Diagnostic>> {
+pub fn import(
+    inputs: &[Input],
+    options: &Options,
+    files: &dyn strata_core::render::Assets,
+) -> Result<Import, Vec<Diagnostic>> {
     let mut draft = draft::Draft::default();
     let mut errors = Vec::new();
     let mut objects = Vec::new();
@@ -149,7 +155,7 @@ pub fn import(inputs: &[Input], options: &Options) -> Result<Import, Vec<Diagnos
             Source::Kubernetes => {
                 kube::collect(&input.file, options).map(|mut o| objects.append(&mut o))
             }
-            Source::Compose => compose::read(&input.file, options, &mut draft),
+            Source::Compose => compose::read(&input.file, options, files, &mut draft),
         };
         if let Err(mut found) = result {
             errors.append(&mut found);

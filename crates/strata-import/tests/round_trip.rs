@@ -30,6 +30,15 @@ impl Assets for Kept {
     }
 }
 
+/// Files compose inputs name, read from the disk.
+struct Files;
+
+impl Assets for Files {
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+}
+
 fn corpus() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut systems: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -80,6 +89,8 @@ fn input_objects(files: &[SourceFile]) -> Vec<Value> {
 
 struct System {
     name: String,
+    /// The compose file of a compose system (then `input` is empty), with its directory.
+    compose: Option<(Value, PathBuf)>,
     input: Vec<Value>,
     rendered: Vec<Value>,
     namespaces: BTreeSet<String>,
@@ -142,8 +153,8 @@ fn load(system: &Path) -> System {
         namespace: None,
         manifests_file: "kept.yaml".into(),
     };
-    let imported =
-        strata_import::import(&inputs, &options).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let imported = strata_import::import(&inputs, &options, &Files)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let spec = SourceFile::new(format!("{name}/platform.yaml"), imported.spec.clone());
     let doc = strata_core::spec::parse(&spec)
         .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
@@ -151,7 +162,15 @@ fn load(system: &Path) -> System {
         .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
     let set = render::render(&platform, &Kept(imported.manifests.clone()))
         .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", imported.spec));
-    let input = input_objects(&files);
+    let compose = files
+        .iter()
+        .find(|f| Source::guess(f.text()) == Source::Compose)
+        .map(|f| (yaml::parse(f).unwrap().to_json(), system.to_path_buf()));
+    let input = if compose.is_some() {
+        Vec::new()
+    } else {
+        input_objects(&files)
+    };
     let mut namespaces: BTreeSet<String> = input
         .iter()
         .filter_map(|o| {
@@ -162,6 +181,7 @@ fn load(system: &Path) -> System {
         .collect();
     namespaces.insert(name.clone());
     System {
+        compose,
         default_namespace: name.clone(),
         name,
         input,
@@ -927,12 +947,321 @@ fn calls_allowed(system: &System) -> Vec<String> {
     problems
 }
 
+/// A compose value that is a string or a list, as words (split on spaces).
+fn compose_words(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::String(s) => Some(s.split_whitespace().map(str::to_string).collect()),
+        Value::Array(a) => Some(
+            a.iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A compose duration in seconds (`15s`, `1m`).
+fn compose_seconds(v: &Value, default: i64) -> i64 {
+    let Some(t) = v.as_str() else { return default };
+    if let Some(m) = t.strip_suffix('m') {
+        m.parse::<i64>().unwrap() * 60
+    } else {
+        t.trim_end_matches('s').parse().unwrap()
+    }
+}
+
+/// What each compose service must render as, in the shape `container()`
+/// gives a rendered container.
+fn compose_expected(system: &System, name: &str, body: &Value) -> Value {
+    let (compose, dir) = system.compose.as_ref().unwrap();
+    let _ = compose;
+    let mut env = BTreeMap::new();
+    if let Some(file) = body["env_file"].as_str() {
+        for line in std::fs::read_to_string(dir.join(file)).unwrap().lines() {
+            let line = line.trim().trim_start_matches("export ");
+            if let Some((k, v)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                env.insert(
+                    k.to_string(),
+                    v.trim_matches(|c| c == '"' || c == '\'').to_string(),
+                );
+            }
+        }
+    }
+    match &body["environment"] {
+        Value::Object(m) => {
+            for (k, v) in m {
+                env.insert(
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                );
+            }
+        }
+        Value::Array(l) => {
+            for i in l {
+                let (k, v) = i.as_str().unwrap().split_once('=').unwrap();
+                env.insert(k.to_string(), v.to_string());
+            }
+        }
+        _ => {}
+    }
+    let env: BTreeMap<String, String> =
+        env.into_iter().map(|(k, v)| (k, system.host(&v))).collect();
+    let probe = body.get("healthcheck").map_or(Value::Null, |h| {
+        let command = match &h["test"] {
+            Value::String(s) => vec!["sh".to_string(), "-c".into(), s.clone()],
+            Value::Array(a) => {
+                let a: Vec<String> = a.iter().map(|x| x.as_str().unwrap().to_string()).collect();
+                if a[0] == "CMD-SHELL" {
+                    vec!["sh".into(), "-c".into(), a[1..].join(" ")]
+                } else {
+                    a[1..].to_vec()
+                }
+            }
+            _ => unreachable!(),
+        };
+        json!({
+            "handler": { "exec": command },
+            "initialDelaySeconds": compose_seconds(&h["start_period"], 0),
+            "periodSeconds": compose_seconds(&h["interval"], 30),
+            "timeoutSeconds": compose_seconds(&h["timeout"], 30),
+            "successThreshold": 1,
+            "failureThreshold": h["retries"].as_i64().unwrap_or(3),
+        })
+    });
+    let mut resources = BTreeMap::new();
+    for (from, to) in [("reservations", "requests"), ("limits", "limits")] {
+        let r = &body["deploy"]["resources"][from];
+        if let Some(c) = r["cpus"].as_str() {
+            resources.insert(format!("{to}.cpu"), quantity(&json!(c), Measure::Cpu));
+        }
+        if let Some(m) = r["memory"].as_str() {
+            let m = m.to_ascii_lowercase();
+            let (n, unit) =
+                m.split_at(m.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(m.len()));
+            let q = format!(
+                "{n}{}",
+                match unit.trim_end_matches('b') {
+                    "k" => "Ki",
+                    "m" => "Mi",
+                    "g" => "Gi",
+                    _ => "",
+                }
+            );
+            resources.insert(format!("{to}.memory"), quantity(&json!(q), Measure::Bytes));
+        }
+    }
+    let limits: Vec<(String, u128)> = resources
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("limits.").map(|r| (r.to_string(), *v)))
+        .collect();
+    for (r, v) in limits {
+        resources.entry(format!("requests.{r}")).or_insert(v);
+    }
+    let mut mounts = BTreeMap::new();
+    for v in body["volumes"].as_array().into_iter().flatten() {
+        let parts: Vec<&str> = v.as_str().unwrap().split(':').collect();
+        if parts[0].starts_with('.') {
+            let content = std::fs::read_to_string(dir.join(parts[0])).unwrap();
+            let (folder, file) = parts[1].rsplit_once('/').unwrap();
+            mounts.insert(
+                folder.to_string(),
+                json!({ "files": { file: content }, "sub": null }),
+            );
+        } else {
+            mounts.insert(parts[1].to_string(), json!({ "claim": quantity(&json!("10Gi"), Measure::Bytes).to_string(), "class": null, "sub": null }));
+        }
+    }
+    for t in body["tmpfs"].as_array().into_iter().flatten() {
+        mounts.insert(
+            t.as_str().unwrap().to_string(),
+            json!({ "emptyDir": "Memory", "size": null }),
+        );
+    }
+    let ports: BTreeSet<(i64, String)> = body["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            p.as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        })
+        .chain(
+            body["expose"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p.as_str().unwrap().parse::<i64>().unwrap()),
+        )
+        .map(|n| (n, "TCP".to_string()))
+        .collect();
+    let _ = name;
+    json!({
+        "image": body["image"],
+        "command": body.get("entrypoint").and_then(compose_words),
+        "args": body.get("command").and_then(compose_words),
+        "env": env,
+        "ports": ports,
+        "startupProbe": Value::Null,
+        "readinessProbe": probe,
+        "livenessProbe": probe,
+        "resources": resources,
+        "mounts": mounts,
+    })
+}
+
+/// Each compose service renders as a workload with what the compose file
+/// gave it; its container ports include those it publishes or exposes.
+fn compare_compose(system: &System) -> Vec<String> {
+    let (compose, _) = system.compose.as_ref().unwrap();
+    let ns = &system.default_namespace;
+    let mut problems = Vec::new();
+    for (name, body) in compose["services"].as_object().unwrap() {
+        let Some(rendered) = ["Deployment", "StatefulSet", "Job"]
+            .iter()
+            .find_map(|k| system.rendered(k, ns, name))
+        else {
+            problems.push(format!(
+                "{}: compose service {name} is not rendered",
+                system.name
+            ));
+            continue;
+        };
+        let want = compose_expected(system, name, body);
+        let c = &pod_template(rendered)["spec"]["containers"][0];
+        let mut got = container(system, rendered, c, &system.rendered);
+        // Strata's own /tmp under a read-only root (where the compose file
+        // had a tmpfs, it is on disk now: the import reports it).
+        let mut want = want;
+        want["mounts"].as_object_mut().unwrap().remove("/tmp");
+        got["mounts"].as_object_mut().unwrap().remove("/tmp");
+        // Ports the compose file does not declare but callers use are added.
+        let declared: Vec<Value> = want["ports"].as_array().unwrap().clone();
+        let extra: Vec<Value> = got["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| !declared.contains(p))
+            .cloned()
+            .collect();
+        if !extra.is_empty() {
+            eprintln!("{}: {name} also listens on {extra:?}", system.name);
+            got["ports"] = json!(
+                declared
+                    .iter()
+                    .filter(|p| got["ports"].as_array().unwrap().contains(p))
+                    .collect::<Vec<_>>()
+            );
+        }
+        let replicas = body["deploy"]["replicas"].as_i64().unwrap_or(1);
+        if rendered["kind"] != "Job" && rendered["spec"]["replicas"] != replicas {
+            problems.push(format!(
+                "{}: {name} runs {} replicas, not {replicas}",
+                system.name, rendered["spec"]["replicas"]
+            ));
+        }
+        if want != got {
+            problems.push(format!(
+                "{}: compose service {name} differs:\n  input:    {want}\n  rendered: {got}",
+                system.name
+            ));
+        }
+    }
+    problems
+}
+
+/// Every host a compose service names (env, command, `depends_on`, bind
+/// mounted files) is reachable through the rendered NetworkPolicies.
+fn compose_calls_allowed(system: &System) -> (usize, Vec<String>) {
+    let (compose, dir) = system.compose.as_ref().unwrap();
+    let ns = &system.default_namespace;
+    let services = compose["services"].as_object().unwrap();
+    let mut problems = Vec::new();
+    let mut calls = 0;
+    for (caller, body) in services {
+        let mut texts: Vec<String> = compose_expected(system, caller, body)["env"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        texts.extend(
+            body.get("command")
+                .and_then(compose_words)
+                .unwrap_or_default(),
+        );
+        for v in body["volumes"].as_array().into_iter().flatten() {
+            let source = v.as_str().unwrap().split(':').next().unwrap();
+            if source.starts_with('.') {
+                texts.push(std::fs::read_to_string(dir.join(source)).unwrap());
+            }
+        }
+        let mut callees: BTreeSet<String> = body["depends_on"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        callees.extend(
+            body["depends_on"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(c, _)| c.clone()),
+        );
+        for callee in services.keys().filter(|c| *c != caller) {
+            if texts.iter().any(|t| {
+                t.contains(&format!("{callee}:"))
+                    || t.contains(&format!("//{callee}"))
+                    || t == callee
+            }) {
+                callees.insert(callee.clone());
+            }
+        }
+        let policy = system.rendered("NetworkPolicy", ns, &format!("{caller}-egress"));
+        for callee in callees {
+            let Some(workload) = ["Deployment", "StatefulSet", "Job"]
+                .iter()
+                .find_map(|k| system.rendered(k, ns, &callee))
+            else {
+                continue;
+            };
+            let labels = &pod_template(workload)["metadata"]["labels"];
+            let ports = pod_template(workload)["spec"]["containers"][0]["ports"].clone();
+            // A one-shot job listens on nothing: waiting for it is no call.
+            if ports.is_null() {
+                continue;
+            }
+            calls += 1;
+            for p in ports.as_array().unwrap() {
+                if !policy.is_some_and(|policy| allows(policy, ns, labels, &p["containerPort"])) {
+                    problems.push(format!(
+                        "{}: {caller} calls {callee} on {}, which its NetworkPolicies refuse",
+                        system.name, p["containerPort"]
+                    ));
+                }
+            }
+        }
+    }
+    (calls, problems)
+}
+
 #[test]
 fn every_call_of_the_input_is_allowed() {
     let mut problems = Vec::new();
     let mut calls = 0;
     for path in corpus() {
         let system = load(&path);
+        if system.compose.is_some() {
+            let (n, found) = compose_calls_allowed(&system);
+            calls += n;
+            problems.extend(found);
+            continue;
+        }
         calls += system
             .input
             .iter()
@@ -952,6 +1281,10 @@ fn every_corpus_system_round_trips() {
     let mut problems = Vec::new();
     for path in &systems {
         let system = load(path);
+        if system.compose.is_some() {
+            problems.extend(compare_compose(&system));
+            continue;
+        }
         let workloads = system
             .input
             .iter()

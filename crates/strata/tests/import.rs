@@ -29,7 +29,10 @@ fn import_writes_a_spec_that_checks_and_renders_with_what_it_kept() {
     // Verbatim objects go beside the spec, named after it, and the spec's
     // `imported` tier names them.
     let kept = std::fs::read_to_string(dir.path().join("ledger.kept.yaml")).unwrap();
-    assert!(kept.contains("kind: RoleBinding") && kept.contains("name: ledger-test-connection"), "{kept}");
+    assert!(
+        kept.contains("kind: RoleBinding") && kept.contains("name: ledger-test-connection"),
+        "{kept}"
+    );
     let spec = std::fs::read_to_string(&out).unwrap();
     assert!(spec.contains("manifests: [ledger.kept.yaml]"), "{spec}");
     // Each kept or left-out setting is reported at its place in the input.
@@ -68,38 +71,79 @@ fn import_refuses_to_print_a_spec_whose_kept_objects_need_a_file() {
     let output = strata()
         .current_dir(dir.path())
         .arg("import")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(CORPUS).join("ledger"))
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(CORPUS)
+                .join("ledger"),
+        )
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
-    assert!(stderr(&output).contains("give --out FILE"), "{}", stderr(&output));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing is written");
+    assert!(
+        stderr(&output).contains("give --out FILE"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing is written"
+    );
 }
 
 #[test]
 fn import_reports_bad_input_at_its_line_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("broken.yaml");
-    std::fs::write(&input, "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n---\nkind: [unclosed\n").unwrap();
+    std::fs::write(
+        &input,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n---\nkind: [unclosed\n",
+    )
+    .unwrap();
     let out = dir.path().join("platform.yaml");
-    let output = strata().arg("import").arg(&input).arg("--out").arg(&out).output().unwrap();
+    let output = strata()
+        .arg("import")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let report = stderr(&output);
-    assert!(report.contains("broken.yaml:5:") || report.contains("broken.yaml:6:"), "{report}");
+    assert!(
+        report.contains("broken.yaml:5:") || report.contains("broken.yaml:6:"),
+        "{report}"
+    );
     assert!(!out.exists());
 
     // Objects but no workload: nothing to import.
-    std::fs::write(&input, "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n").unwrap();
-    let output = strata().arg("import").arg(&input).arg("--out").arg(&out).output().unwrap();
+    std::fs::write(
+        &input,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n",
+    )
+    .unwrap();
+    let output = strata()
+        .arg("import")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("nothing-to-import"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nothing-to-import"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!out.exists());
 }
 
 #[test]
 fn import_reads_standard_input() {
-    let stream = std::fs::read_to_string(support::workspace().join(CORPUS).join("shop/data.yaml")).unwrap();
+    let stream =
+        std::fs::read_to_string(support::workspace().join(CORPUS).join("shop/data.yaml")).unwrap();
     let output = strata()
         .args(["import", "-", "--name", "stores"])
         .write_stdin(stream)
@@ -107,6 +151,13 @@ fn import_reads_standard_input() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let spec = String::from_utf8_lossy(&output.stdout);
-    assert!(spec.contains("platform: stores") && spec.contains("rabbitmq:"), "{spec}");
-    assert!(stderr(&output).contains("<stdin>:56:1: not imported: Secret/postgres-auth"), "{}", stderr(&output));
+    assert!(
+        spec.contains("platform: stores") && spec.contains("rabbitmq:"),
+        "{spec}"
+    );
+    assert!(
+        stderr(&output).contains("<stdin>:56:1: not imported: Secret/postgres-auth"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -2,7 +2,7 @@
 //! autoscalers, claims, ConfigMaps and routes that belong to it. Objects
 //! that belong to none are kept verbatim, or listed with why not.
 
-mod pod;
+pub(crate) mod pod;
 mod routes;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -991,29 +991,9 @@ fn resources(
     {
         service.set("gpu", json!(gpu.0.parse::<u64>().unwrap_or(1)), &[]);
     }
-    // Strata fills in what the input leaves out; take it back out.
-    if req.is_empty() && lim.is_empty() {
-        let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/requests") });
-        service
-            .patches
-            .push((op, "no requests, as the input".into()));
-    } else {
-        for key in ["cpu", "memory"] {
-            if !lim.is_empty() && !lim.contains_key(key) {
-                let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/limits/{key}") });
-                service
-                    .patches
-                    .push((op, format!("no {key} limit, as the input")));
-            }
-            if !(req.contains_key(key) || lim.contains_key(key) || req.is_empty() && lim.is_empty())
-            {
-                let op = json!({ "op": "remove", "path": format!("{pod_spec}/containers/0/resources/requests/{key}") });
-                service
-                    .patches
-                    .push((op, format!("no {key} request, as the input")));
-            }
-        }
-    }
+    service
+        .patches
+        .extend(unset_resources(&req, &lim, pod_spec));
     for (list, field) in [(&requests, "requests"), (&limits, "limits")] {
         for (key, q) in list {
             if matches!(key.as_str(), "cpu" | "memory" | "nvidia.com/gpu") {
@@ -1030,6 +1010,39 @@ fn resources(
             );
         }
     }
+}
+
+/// Patches that take back out the requests and limits Strata fills in
+/// where the input (its `requests` and `limits` of CPU and memory) has none.
+pub(crate) fn unset_resources(
+    req: &Map<String, Value>,
+    lim: &Map<String, Value>,
+    pod_spec: &str,
+) -> Vec<(Value, String)> {
+    let mut out = Vec::new();
+    let resources = format!("{pod_spec}/containers/0/resources");
+    if req.is_empty() && lim.is_empty() {
+        out.push((
+            json!({ "op": "remove", "path": format!("{resources}/requests") }),
+            "no requests, as the input".into(),
+        ));
+        return out;
+    }
+    for key in ["cpu", "memory"] {
+        if !lim.is_empty() && !lim.contains_key(key) {
+            out.push((
+                json!({ "op": "remove", "path": format!("{resources}/limits/{key}") }),
+                format!("no {key} limit, as the input"),
+            ));
+        }
+        if !req.contains_key(key) && !lim.contains_key(key) {
+            out.push((
+                json!({ "op": "remove", "path": format!("{resources}/requests/{key}") }),
+                format!("no {key} request, as the input"),
+            ));
+        }
+    }
+    out
 }
 
 /// Capabilities the `baseline` profile allows.
@@ -1119,6 +1132,16 @@ fn security(spec: &core::PodSpec, main: &core::Container, service: &mut DraftSer
     service.set("security", Value::Object(out), &comment);
 }
 
+/// Whether the service runs with a read-only root filesystem, and so gets
+/// Strata's writable `/tmp`.
+pub(crate) fn read_only_root(service: &DraftService) -> bool {
+    service
+        .get("security")
+        .and_then(|s| s.get("readOnlyRootFilesystem"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn volumes(
     object: &Object,
@@ -1202,9 +1225,8 @@ fn volumes(
         if let (Some(empty), Some(mount)) = (&volume.empty_dir, mount)
             && plain_mount
         {
-            if mount.mount_path == "/tmp" {
-                draft.note(&vloc, Fate::Review, object.id(), "an emptyDir at /tmp: Strata mounts a writable /tmp itself while the root filesystem is read-only; keep it with `scratch: [/tmp]` when it is not");
-                scratch.push(json!("/tmp"));
+            if mount.mount_path == "/tmp" && read_only_root(service) {
+                draft.note(&vloc, Fate::Review, object.id(), "an emptyDir at /tmp: Strata mounts a writable /tmp itself under a read-only root filesystem");
                 continue;
             }
             let memory = empty.medium.as_deref() == Some("Memory");
@@ -1299,6 +1321,7 @@ fn volumes(
                     cm.name, service.name
                 ),
             );
+            service.argv.extend(data.values().cloned());
             config = Some(json!({ "mountPath": mount.mount_path, "files": data }));
             continue;
         }
@@ -1325,16 +1348,11 @@ fn volumes(
             ),
         );
     }
-    let read_only_root = service
-        .get("security")
-        .and_then(|s| s.get("readOnlyRootFilesystem"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
     let has_volumes = storage.is_some()
         || !extra.is_empty()
         || !scratch.is_empty()
         || config.is_some()
-        || read_only_root;
+        || read_only_root(service);
     let pod_spec = kind.pod_spec();
     if !patched_volumes.is_empty() {
         if has_volumes {

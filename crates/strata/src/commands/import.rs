@@ -13,6 +13,24 @@ use crate::cli::ImportFrom;
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
+/// Files compose inputs name, by their path.
+struct Disk;
+
+impl strata_core::render::Assets for Disk {
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+}
+
+/// The objects kept verbatim, as the render of the check reads them.
+struct Kept(Option<String>);
+
+impl strata_core::render::Assets for Kept {
+    fn read(&self, _path: &str) -> Result<String, String> {
+        self.0.clone().ok_or_else(|| "nothing kept".into())
+    }
+}
+
 /// What `strata import` was asked.
 pub(crate) struct Request<'a> {
     pub(crate) paths: &'a [PathBuf],
@@ -98,7 +116,7 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
         namespace: request.namespace.map(str::to_string),
         manifests_file: manifests_file.clone(),
     };
-    let imported = match strata_import::import(&inputs, &options) {
+    let imported = match strata_import::import(&inputs, &options, &Disk) {
         Ok(imported) => imported,
         Err(problems) => {
             for problem in &problems {
@@ -117,10 +135,12 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
         .out
         .map_or_else(|| "<stdout>".to_string(), |p| p.display().to_string());
     let spec_file = SourceFile::new(name.clone(), imported.spec.clone());
+    let kept = Kept(imported.manifests.clone());
     let checked = strata_core::spec::parse(&spec_file)
-        .and_then(|doc| strata_core::resolve(&doc, None).map(|_| ()));
+        .and_then(|doc| strata_core::resolve(&doc, None))
+        .and_then(|platform| strata_core::render::render(&platform, &kept).map(|_| ()));
     if let Err(problems) = checked {
-        printer.failure("the imported spec does not pass `strata check` (a bug of `strata import`; please report it with the input):");
+        printer.failure("the imported spec does not pass `strata check` and `strata render` (a bug of `strata import`; please report it with the input):");
         return Err(report(printer, &spec_file, &problems));
     }
     for note in &imported.notes {
