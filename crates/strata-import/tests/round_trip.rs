@@ -1050,6 +1050,26 @@ fn compose_expected(system: &System, name: &str, body: &Value) -> Value {
             resources.insert(format!("{to}.memory"), quantity(&json!(q), Measure::Bytes));
         }
     }
+    // Compose 2.x: `cpus` and `mem_limit` beside the service.
+    if let Some(c) = body.get("cpus") {
+        resources.insert(
+            "limits.cpu".into(),
+            quantity(&json!(c.to_string().trim_matches('"')), Measure::Cpu),
+        );
+    }
+    if let Some(m) = body["mem_limit"].as_str() {
+        let (n, unit) = m.split_at(m.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(m.len()));
+        let q = format!(
+            "{n}{}",
+            match unit.trim_end_matches('b') {
+                "k" => "Ki",
+                "m" => "Mi",
+                "g" => "Gi",
+                _ => "",
+            }
+        );
+        resources.insert("limits.memory".into(), quantity(&json!(q), Measure::Bytes));
+    }
     let limits: Vec<(String, u128)> = resources
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("limits.").map(|r| (r.to_string(), *v)))
@@ -1305,7 +1325,11 @@ fn every_corpus_system_round_trips() {
 fn the_comparison_sees_a_changed_value() {
     // The comparison itself must be able to fail: change one env value of a
     // rendered workload and it reports it.
-    let mut system = load(&corpus()[0]);
+    let mut system = corpus()
+        .iter()
+        .map(|p| load(p))
+        .find(|s| s.compose.is_none())
+        .unwrap();
     let at = system
         .rendered
         .iter()

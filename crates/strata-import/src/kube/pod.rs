@@ -413,6 +413,14 @@ pub(crate) fn service(
                 format!("no resources for `{}`, as the input", container.name),
             ));
         }
+        own_security(
+            object,
+            container,
+            &format!("{pod_spec}/initContainers/{at}"),
+            draft,
+            &mut service,
+            &l,
+        );
     }
     let mut at = 1;
     for (i, container) in spec.containers.iter().enumerate() {
@@ -432,6 +440,15 @@ pub(crate) fn service(
                     format!("no resources for `{}`, as the input", container.name),
                 ));
             }
+            let l = loc(&["spec", "containers", &i.to_string()]);
+            own_security(
+                object,
+                container,
+                &format!("{pod_spec}/containers/{at}"),
+                draft,
+                &mut service,
+                &l,
+            );
             at += 1;
         }
     }
@@ -1348,30 +1365,38 @@ fn volumes(
             ),
         );
     }
-    let has_volumes = storage.is_some()
-        || !extra.is_empty()
-        || !scratch.is_empty()
-        || config.is_some()
-        || read_only_root(service);
+    // A patch appends to the lists Strata renders, or writes them when it
+    // renders none: a StatefulSet's claims are templates, not pod volumes.
+    let claims = storage.is_some() || !extra.is_empty();
+    let writable = !scratch.is_empty() || config.is_some() || read_only_root(service);
+    let has_volumes = writable || (claims && kind != Kind::Stateful);
+    let has_mounts = writable || claims;
     let pod_spec = kind.pod_spec();
-    if !patched_volumes.is_empty() {
-        if has_volumes {
-            for v in patched_volumes {
+    let mut append = |list: &str, items: Vec<Value>, exists: bool, what: &str| {
+        if items.is_empty() {
+            return;
+        }
+        if exists {
+            for item in items {
                 service.patches.push((
-                    json!({ "op": "add", "path": format!("{pod_spec}/volumes/-"), "value": v }),
-                    "a volume".into(),
+                    json!({ "op": "add", "path": format!("{pod_spec}/{list}/-"), "value": item }),
+                    what.to_string(),
                 ));
             }
-            for m in patched_mounts {
-                service.patches.push((json!({ "op": "add", "path": format!("{pod_spec}/containers/0/volumeMounts/-"), "value": m }), "a mount".into()));
-            }
         } else {
-            service.patches.push((json!({ "op": "add", "path": format!("{pod_spec}/volumes"), "value": patched_volumes }), "volumes".into()));
-            if !patched_mounts.is_empty() {
-                service.patches.push((json!({ "op": "add", "path": format!("{pod_spec}/containers/0/volumeMounts"), "value": patched_mounts }), "mounts".into()));
-            }
+            service.patches.push((
+                json!({ "op": "add", "path": format!("{pod_spec}/{list}"), "value": items }),
+                what.to_string(),
+            ));
         }
-    }
+    };
+    append("volumes", patched_volumes, has_volumes, "a volume");
+    append(
+        "containers/0/volumeMounts",
+        patched_mounts,
+        has_mounts,
+        "a mount",
+    );
     if let Some(storage) = storage {
         service.set("storage", storage, &[]);
     }
@@ -1611,6 +1636,38 @@ fn sidecar(
     service.set("sidecars", sidecars, &[]);
 }
 
+/// The security context of an init step or sidecar that has its own: a
+/// patch, since they run as the service does. A privileged one makes the
+/// service's profile `privileged`, which its namespace must allow.
+fn own_security(
+    object: &Object,
+    container: &core::Container,
+    pointer: &str,
+    draft: &mut Draft,
+    service: &mut DraftService,
+    loc: &Loc,
+) {
+    let Some(context) = &container.security_context else {
+        return;
+    };
+    if context.privileged == Some(true) && service.get("security") != Some(&json!("privileged")) {
+        service.set(
+            "security",
+            json!("privileged"),
+            &[&format!("the container `{}` is privileged", container.name)],
+        );
+        draft.note(loc, Fate::Review, object.id(), format!("the container `{}` is privileged: the service's pods, and so its namespace's Pod Security level, are `privileged`", container.name));
+    }
+    patch(
+        draft,
+        service,
+        loc,
+        &object.id(),
+        json!({ "op": "add", "path": format!("{pointer}/securityContext"), "value": context }),
+        &format!("the security context of `{}`", container.name),
+    );
+}
+
 /// The name of an init step or sidecar: its container's, unless the spec
 /// keeps that name for its own containers (`wait-…`, `istio-…`, the main
 /// container's).
@@ -1656,6 +1713,29 @@ fn init_step(
         .is_some_and(|m| !m.is_empty())
     {
         draft.note(loc, Fate::Review, object.id(), format!("init step `{}` mounts every mount of the service's container; its own mounts are not imported", container.name));
+    }
+    // A step mounts every mount of the service's container; the input's
+    // mounted nothing.
+    let mounts = ["storage", "volumes", "scratch", "config"]
+        .iter()
+        .any(|k| service.get(k).is_some())
+        || read_only_root(service);
+    if mounts && container.volume_mounts.as_ref().is_none_or(Vec::is_empty) {
+        let at = service
+            .get("init")
+            .and_then(Value::as_object)
+            .map_or(0, Map::len)
+            + service
+                .get("sidecars")
+                .and_then(Value::as_object)
+                .map_or(0, |s| {
+                    s.values().filter(|v| v.get("native").is_some()).count()
+                });
+        let op = json!({ "op": "remove", "path": format!("{}/initContainers/{at}/volumeMounts", service.kind.pod_spec()) });
+        service.patches.push((
+            op,
+            format!("no mounts for `{}`, as the input", container.name),
+        ));
     }
     let mut init = service.get("init").cloned().unwrap_or_else(|| json!({}));
     init[step_name(object, container, draft, service, loc)] = Value::Object(out);
