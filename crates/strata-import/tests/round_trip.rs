@@ -610,6 +610,14 @@ fn compare(system: &System) -> Vec<String> {
                 continue;
             };
             matched.insert(key(r, &ns));
+            // The API server refuses a workload whose pods its selector
+            // does not select.
+            let labels = &pod_template(r)["metadata"]["labels"];
+            if let Some(selector) = r["spec"]["selector"]["matchLabels"].as_object()
+                && !selector.iter().all(|(k, v)| labels[k] == *v)
+            {
+                check("selector of its own pods", json!(selector), json!(labels));
+            }
             let hpa = hpa_targets.contains(&(ns.clone(), name.to_string()));
             let want = workload(system, o, &system.input, hpa);
             let mut got = workload(system, r, &system.rendered, hpa);
