@@ -710,6 +710,75 @@ fn compare(system: &System) -> Vec<String> {
                 json!(want),
                 json!(got.intersection(&want).collect::<BTreeSet<_>>()),
             );
+        } else if kind == "Gateway"
+            && o["apiVersion"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("gateway.networking.k8s.io/"))
+        {
+            let Some(r) = system.rendered(kind, &ns, name) else {
+                problems.push(format!("{}: {kind}/{name} is not rendered", system.name));
+                continue;
+            };
+            matched.insert(key(r, &ns));
+            // Its class, listeners and certificates (Strata's listeners
+            // take every host; the routes carry them).
+            let shape = |g: &Value| {
+                let listeners: BTreeSet<String> = g["spec"]["listeners"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| {
+                        format!(
+                            "{} {} {}",
+                            l["protocol"], l["port"], l["tls"]["certificateRefs"][0]["name"]
+                        )
+                    })
+                    .collect();
+                json!({ "class": g["spec"]["gatewayClassName"], "listeners": listeners })
+            };
+            check("gateway", shape(o), shape(r));
+        } else if kind == "HTTPRoute" {
+            let rules = |route: &Value| -> BTreeSet<String> {
+                let hosts: Vec<Value> = route["spec"]["hostnames"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_else(|| vec![Value::Null]);
+                let mut out = BTreeSet::new();
+                for rule in route["spec"]["rules"].as_array().into_iter().flatten() {
+                    for m in rule["matches"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_else(|| vec![json!({})])
+                    {
+                        for b in rule["backendRefs"].as_array().into_iter().flatten() {
+                            for h in &hosts {
+                                out.insert(format!(
+                                    "{h} {} -> {}:{}",
+                                    m["path"]["value"].as_str().unwrap_or("/"),
+                                    b["name"],
+                                    b["port"]
+                                ));
+                            }
+                        }
+                    }
+                }
+                out
+            };
+            let got: BTreeSet<String> = system
+                .rendered
+                .iter()
+                .filter(|r| r["kind"] == "HTTPRoute" && r["metadata"]["namespace"] == ns.as_str())
+                .inspect(|r| {
+                    matched.insert(key(r, &ns));
+                })
+                .flat_map(rules)
+                .collect();
+            let want = rules(o);
+            check(
+                "routes",
+                json!(want),
+                json!(got.intersection(&want).collect::<BTreeSet<_>>()),
+            );
         } else if kind == "PersistentVolumeClaim" {
             // A claim keeps its name, size, class and access: the data stays.
             let Some(r) = system.rendered(kind, &ns, name) else {

@@ -212,6 +212,7 @@ pub fn build(objects: &[Object], options: &Options, draft: &mut Draft) {
     routes::autoscalers(&mut index, draft);
     routes::disruption_budgets(&mut index, draft);
     routes::ingresses(&mut index, draft);
+    routes::gateway_api(&mut index, draft);
     leftovers(&index, options, draft);
 }
 

@@ -466,3 +466,164 @@ pub(super) fn ingresses(index: &mut Index<'_>, draft: &mut Draft) {
         }
     }
 }
+
+/// Gateway API: a `Gateway` the input holds becomes a gateway of kind
+/// `gateway-api`, and the rules of the HTTPRoutes attached to it `expose:`
+/// routes. Routes to a Gateway the input does not hold are kept verbatim.
+pub(super) fn gateway_api(index: &mut Index<'_>, draft: &mut Draft) {
+    let is_gateway_api = |o: &Object| {
+        o.doc.value["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("gateway.networking.k8s.io/"))
+    };
+    let gateways: Vec<(usize, &Object)> = index
+        .of_kind("Gateway")
+        .filter(|(_, o)| is_gateway_api(o))
+        .collect();
+    let routes: Vec<(usize, &Object)> = index
+        .of_kind("HTTPRoute")
+        .filter(|(_, o)| is_gateway_api(o))
+        .collect();
+    for (g, gateway) in gateways {
+        let name = dns_label(&gateway.name);
+        let mut exposed: Vec<(usize, Value)> = Vec::new();
+        let mut taken = Vec::new();
+        for (r, route) in &routes {
+            let attached = route.doc.value["spec"]["parentRefs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| {
+                    p["name"] == gateway.name.as_str()
+                        && p["namespace"].as_str().unwrap_or(&route.namespace) == gateway.namespace
+                });
+            if !attached {
+                continue;
+            }
+            let hostnames: Vec<String> = route.doc.value["spec"]["hostnames"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|h| h.as_str().map(str::to_string))
+                .collect();
+            let mut all = true;
+            let mut found = Vec::new();
+            for (i, rule) in route.doc.value["spec"]["rules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let loc = route.loc(&["spec", "rules", &i.to_string()]);
+                let backends = rule["backendRefs"].as_array().cloned().unwrap_or_default();
+                let matches = rule["matches"].as_array().cloned().unwrap_or_default();
+                let path = matches
+                    .first()
+                    .and_then(|m| m["path"]["value"].as_str())
+                    .unwrap_or("/")
+                    .to_string();
+                let prefix = matches
+                    .first()
+                    .is_none_or(|m| m["path"]["type"].as_str().is_none_or(|t| t == "PathPrefix"));
+                let target = (backends.len() == 1
+                    && matches.len() <= 1
+                    && prefix
+                    && rule["filters"].is_null())
+                .then(|| {
+                    let backend = &backends[0];
+                    draft.services.iter().position(|s| {
+                        s.namespace == route.namespace
+                            && (s.hosts.first().map(String::as_str) == backend["name"].as_str()
+                                || (s.hosts.is_empty() && backend["name"] == s.name.as_str()))
+                    })
+                })
+                .flatten();
+                let Some(target) = target else {
+                    all = false;
+                    draft.note(&loc, Fate::Review, route.id(), "a rule with several matches, backends or filters, or not to an imported service, has no `expose:` form: the HTTPRoute is kept as it is");
+                    continue;
+                };
+                let port = backends[0]["port"]
+                    .as_u64()
+                    .and_then(|n| u16::try_from(n).ok())
+                    .and_then(|n| draft.services[target].ports.iter().find(|p| p.port == n))
+                    .map(|p| p.name.clone());
+                let hosts: Vec<Option<&String>> = if hostnames.is_empty() {
+                    vec![None]
+                } else {
+                    hostnames.iter().map(Some).collect()
+                };
+                for host in hosts {
+                    let mut route_value = json!({ "via": name, "path": path });
+                    if let Some(host) = host {
+                        route_value["host"] = json!(host);
+                    }
+                    if let Some(port) = &port {
+                        route_value["port"] = json!(port);
+                    }
+                    if path == "/" {
+                        route_value.as_object_mut().map(|m| m.remove("path"));
+                    }
+                    found.push((target, route_value));
+                }
+            }
+            if all && !found.is_empty() {
+                taken.push((*r, route));
+                exposed.extend(found);
+            }
+        }
+        if exposed.is_empty() {
+            continue;
+        }
+        index.used.insert(g);
+        let spec = &gateway.doc.value["spec"];
+        let mut hosts: Vec<String> = Vec::new();
+        let mut tls = None;
+        for listener in spec["listeners"].as_array().into_iter().flatten() {
+            if let Some(h) = listener["hostname"].as_str()
+                && !hosts.iter().any(|x| x == h)
+            {
+                hosts.push(h.to_string());
+            }
+            if let Some(cert) = listener["tls"]["certificateRefs"][0]["name"].as_str() {
+                tls.get_or_insert_with(|| cert.to_string());
+            }
+        }
+        let mut value = json!({ "kind": "gateway-api" });
+        if let Some(class) = spec["gatewayClassName"].as_str() {
+            value["class"] = json!(class);
+        }
+        if !hosts.is_empty() {
+            value["hosts"] = json!(hosts);
+        }
+        if let Some(tls) = tls {
+            value["tls"] = json!(tls);
+        }
+        if exposed
+            .iter()
+            .any(|(t, _)| draft.services[*t].namespace != gateway.namespace)
+        {
+            value["namespace"] = json!(gateway.namespace);
+        }
+        draft.gateways.insert(
+            name.clone(),
+            (
+                value,
+                vec![format!(
+                    "from {} ({})",
+                    gateway.id(),
+                    gateway.loc(&[]).short()
+                )],
+            ),
+        );
+        for (r, route) in taken {
+            index.used.insert(r);
+            draft.note(&route.loc(&[]), Fate::Review, route.id(), format!("its rules become `expose:` routes through gateway `{name}`; Strata renders them as HTTPRoutes `{name}-SERVICE`"));
+        }
+        for (target, route) in exposed {
+            let s = &mut draft.services[target];
+            s.edge = true;
+            s.expose.push(route);
+        }
+    }
+}
