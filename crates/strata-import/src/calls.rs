@@ -471,4 +471,71 @@ mod tests {
         let waits_off: usize = draft.services.iter().map(|s| s.no_wait.len()).sum();
         assert_eq!(waits_off, 1);
     }
+
+    /// A value as its references resolve: `${cart.address}` is the host
+    /// and first port, `$${` a literal `${`.
+    fn resolved(text: &str) -> String {
+        let full = |name: &str| {
+            let ns = if name == "redis" { "data" } else { "shop" };
+            format!("{name}.{ns}.svc.cluster.local")
+        };
+        let mut out = text.to_string();
+        for (name, first) in [("web", 8080), ("cart", 7070), ("redis", 6379)] {
+            out = out
+                .replace(
+                    &format!("${{{name}.address}}"),
+                    &format!("{}:{first}", full(name)),
+                )
+                .replace(&format!("${{{name}.host}}"), &full(name));
+        }
+        out.replace("${cart.ports.admin}", "9000")
+            .replace("${cart.ports.grpc}", "7070")
+            .replace("$${", "${")
+    }
+
+    /// Every host written the short way, as two values meaning the same
+    /// endpoint compare equal.
+    fn short(text: &str) -> String {
+        let mut out = text.to_string();
+        for suffix in [
+            ".shop.svc.cluster.local",
+            ".data.svc.cluster.local",
+            ".shop.svc",
+            ".data.svc",
+            ".shop",
+            ".data",
+        ] {
+            let mut next = String::new();
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find(suffix) {
+                next.push_str(&rest[..at]);
+                let after = rest[at + suffix.len()..].chars().next();
+                if after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+                    next.push_str(suffix);
+                }
+                rest = &rest[at + suffix.len()..];
+            }
+            next.push_str(rest);
+            out = next;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Rewriting hosts into references never changes what a value
+        /// means once the references resolve.
+        #[test]
+        fn references_resolve_to_the_value_as_written(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "cart", "cart.shop", "cart.shop.svc", "cart.shop.svc.cluster.local", "redis.data",
+                "redis", "web", ":7070", ":9000", ":1234", "http://", "/v1", "@", "${", "$", "x",
+                " ", ",", "cartography", "-", ".", "}",
+            ]), 0..8),
+            var in proptest::sample::select(vec!["URL", "CART_HOST", "MODE"]),
+        ) {
+            let value: String = pieces.concat();
+            let (text, _) = rewritten(var, &value);
+            proptest::prop_assert_eq!(short(&resolved(&text)), short(&value), "{}", text);
+        }
+    }
 }

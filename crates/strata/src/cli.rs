@@ -168,9 +168,10 @@ services with their Services, autoscalers, claims, ConfigMaps and routes; an
 env value naming another service's host becomes a `${service.field}`
 reference, and so a call the NetworkPolicies allow. Selectors and Service
 names are kept, so `strata apply` takes the running workloads over. Every
-setting with no spec key is kept verbatim (a patch, or a manifest in
-FILE.kept.yaml beside --out) or left out, and listed on stderr at its
-file:line:col with why. The spec passes `strata check` as written.
+setting with no spec key is kept verbatim (a patch, or a manifest in a file
+beside --out: platform.yaml keeps them in platform.kept.yaml) or left out,
+and listed on stderr at its file:line:col with why. The spec passes
+`strata check` as written.
 
 Examples:
   strata import k8s/ --out platform.yaml

@@ -118,6 +118,18 @@ fn import_reports_bad_input_at_its_line_and_writes_nothing() {
     );
     assert!(!out.exists());
 
+    // A platform name the spec would refuse.
+    let output = strata()
+        .args(["import", &format!("{CORPUS}/shop"), "--name", "Shop_1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("--name `Shop_1` is not a DNS label"),
+        "{}",
+        stderr(&output)
+    );
+
     // Objects but no workload: nothing to import.
     std::fs::write(
         &input,

@@ -70,7 +70,26 @@ fn default_name(paths: &[PathBuf]) -> String {
     }
 }
 
+/// Whether `name` is a DNS label, as the spec's names are.
+fn dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
 pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus, Exit> {
+    for (flag, value) in [("--name", request.name), ("--namespace", request.namespace)] {
+        if let Some(value) = value.filter(|v| !dns_label(v)) {
+            return Err(anyhow!(
+                "{flag} `{value}` is not a DNS label: lowercase letters, digits and `-`, at most 63 characters"
+            )
+            .into());
+        }
+    }
     let mut inputs = Vec::new();
     for path in request.paths {
         let mut found = Vec::new();
@@ -157,7 +176,7 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
     match (request.out, &imported.manifests) {
         (None, Some(_)) => {
             return Err(anyhow!(
-                "objects must be kept verbatim in a file beside the spec: give --out FILE (they go to FILE's directory as `FILE.kept.yaml`); nothing written"
+                "objects must be kept verbatim in a file beside the spec: give --out FILE (they go beside it: platform.yaml keeps them in platform.kept.yaml); nothing written"
             )
             .into());
         }
