@@ -173,3 +173,31 @@ fn import_reads_standard_input() {
         stderr(&output)
     );
 }
+
+/// Every corpus system, imported then rendered, gives objects the API
+/// server takes: the patches that keep the input's settings included.
+#[test]
+fn every_imported_corpus_system_validates_strictly_against_kubernetes_1_33() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut systems: Vec<_> = std::fs::read_dir(support::workspace().join(CORPUS))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    systems.sort();
+    for system in systems {
+        let name = system.file_name().unwrap().to_string_lossy().into_owned();
+        let spec = dir.path().join(format!("{name}.yaml"));
+        let output = strata().arg("import").arg(&system).arg("--out").arg(&spec).output().unwrap();
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let render = strata().arg("render").arg(&spec).output().unwrap();
+        assert!(render.status.success(), "{name}: {}", stderr(&render));
+        let rendered = dir.path().join(format!("{name}.rendered.yaml"));
+        std::fs::write(&rendered, &render.stdout).unwrap();
+        files.push(rendered);
+    }
+    assert!(files.len() >= 6, "{} corpus systems", files.len());
+    if support::validate_strictly(&files) {
+        eprintln!("validated {} imported systems strictly against Kubernetes 1.33", files.len());
+    }
+}
