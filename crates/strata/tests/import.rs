@@ -188,7 +188,13 @@ fn every_imported_corpus_system_validates_strictly_against_kubernetes_1_33() {
     for system in systems {
         let name = system.file_name().unwrap().to_string_lossy().into_owned();
         let spec = dir.path().join(format!("{name}.yaml"));
-        let output = strata().arg("import").arg(&system).arg("--out").arg(&spec).output().unwrap();
+        let output = strata()
+            .arg("import")
+            .arg(&system)
+            .arg("--out")
+            .arg(&spec)
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{name}: {}", stderr(&output));
         let render = strata().arg("render").arg(&spec).output().unwrap();
         assert!(render.status.success(), "{name}: {}", stderr(&render));
@@ -198,6 +204,9 @@ fn every_imported_corpus_system_validates_strictly_against_kubernetes_1_33() {
     }
     assert!(files.len() >= 6, "{} corpus systems", files.len());
     if support::validate_strictly(&files) {
-        eprintln!("validated {} imported systems strictly against Kubernetes 1.33", files.len());
+        eprintln!(
+            "validated {} imported systems strictly against Kubernetes 1.33",
+            files.len()
+        );
     }
 }

@@ -453,6 +453,50 @@ pub(crate) fn service(
         }
     }
 
+    // The node's files, network or processes: only a privileged namespace
+    // admits such pods (Pod Security's baseline refuses them).
+    let host = spec
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.host_path.is_some())
+        .map(|v| format!("the hostPath volume `{}`", v.name))
+        .or_else(|| (spec.host_network == Some(true)).then(|| "`hostNetwork`".to_string()))
+        .or_else(|| (spec.host_pid == Some(true)).then(|| "`hostPID`".to_string()))
+        .or_else(|| (spec.host_ipc == Some(true)).then(|| "`hostIPC`".to_string()));
+    if let Some(what) = host
+        && service.get("security") != Some(&json!("privileged"))
+    {
+        service.set(
+            "security",
+            json!("privileged"),
+            &[&format!("{what} needs a privileged namespace")],
+        );
+        draft.note(&loc(&["spec"]), Fate::Review, object.id(), format!("{what}: Pod Security's baseline refuses it, so the service is `privileged` (its pods run as the image says), and so is its namespace's enforce level"));
+    }
+
+    // A privileged service runs as its image says: the container's own
+    // settings (`privileged: true`, its user) stay as written.
+    if service.get("security") == Some(&json!("privileged"))
+        && let Some(context) = &main.security_context
+    {
+        let l = loc(&[
+            "spec",
+            "containers",
+            &main_index.to_string(),
+            "securityContext",
+        ]);
+        let op = json!({ "op": "add", "path": format!("{}/containers/0/securityContext", kind.pod_spec()), "value": context });
+        patch(
+            draft,
+            &mut service,
+            &l,
+            &object.id(),
+            op,
+            "the container's security context (under `privileged`)",
+        );
+    }
+
     // Everything else of the workload, the pod and the main container, as patches.
     workload_patches(object, kind, draft, &mut service);
     if kind == Kind::Stateful
