@@ -118,6 +118,22 @@ fn import_reports_bad_input_at_its_line_and_writes_nothing() {
     );
     assert!(!out.exists());
 
+    // A spec written by hand is never replaced.
+    std::fs::write(&out, "platform: mine\n").unwrap();
+    let output = strata()
+        .args(["import", &format!("{CORPUS}/shop"), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("refusing to replace"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "platform: mine\n");
+    std::fs::remove_file(&out).unwrap();
+
     // A platform name the spec would refuse.
     let output = strata()
         .args(["import", &format!("{CORPUS}/shop"), "--name", "Shop_1"])

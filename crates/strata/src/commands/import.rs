@@ -13,6 +13,10 @@ use crate::cli::ImportFrom;
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
+/// What the first lines of an imported spec say, and what `--out` must
+/// find in a file before it replaces it.
+const WRITTEN_BY: &str = "# Written by `strata import`.";
+
 /// Files compose inputs name, by their path.
 struct Disk;
 
@@ -182,6 +186,15 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
         }
         (None, None) => printer.out(&imported.spec),
         (Some(out), manifests) => {
+            if let Ok(existing) = std::fs::read_to_string(out)
+                && !existing.contains(WRITTEN_BY)
+            {
+                return Err(anyhow!(
+                    "refusing to replace `{}`: `strata import` did not write it; choose another --out",
+                    out.display()
+                )
+                .into());
+            }
             if let Some(manifests) = manifests {
                 let beside = out
                     .parent()
