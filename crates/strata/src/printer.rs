@@ -56,6 +56,11 @@ impl Printer {
         eprint!("{text}");
     }
 
+    /// Writes one line of a verb's report to stderr, as given.
+    pub(crate) fn report_line(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
     /// Writes a one-line note to stderr.
     pub(crate) fn note(&self, message: &str) {
         let head = self.paint("note", "36;1");

@@ -172,10 +172,10 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
             Fate::Dropped => printer.paint(note.fate.word(), "33;1"),
             Fate::Review => printer.paint(note.fate.word(), "35;1"),
         };
-        eprintln!(
+        printer.report_line(&format!(
             "{}:{}:{}: {head}: {}: {}",
             note.file, note.line, note.col, note.what, note.why
-        );
+        ));
     }
     match (request.out, &imported.manifests) {
         (None, Some(_)) => {
