@@ -167,15 +167,17 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
         return Err(report(printer, &spec_file, &problems));
     }
     for note in &imported.notes {
-        let head = match note.fate {
-            Fate::Manifest | Fate::Patch => printer.paint(note.fate.word(), "36;1"),
-            Fate::Dropped => printer.paint(note.fate.word(), "33;1"),
-            Fate::Review => printer.paint(note.fate.word(), "35;1"),
+        let style = match note.fate {
+            Fate::Manifest | Fate::Patch => "36;1",
+            Fate::Dropped => "33;1",
+            Fate::Review => "35;1",
         };
-        printer.report_line(&format!(
-            "{}:{}:{}: {head}: {}: {}",
-            note.file, note.line, note.col, note.what, note.why
-        ));
+        printer.report_line(
+            &format!("{}:{}:{}", note.file, note.line, note.col),
+            note.fate.word(),
+            style,
+            &format!("{}: {}", note.what, note.why),
+        );
     }
     match (request.out, &imported.manifests) {
         (None, Some(_)) => {
