@@ -808,6 +808,12 @@ fn compare(system: &System) -> Vec<String> {
         ) {
             // Compared through the workloads that use them, or replaced by
             // Strata's own (listed below).
+        } else if o
+            .pointer("/metadata/annotations/helm.sh~1hook")
+            .and_then(Value::as_str)
+            .is_some_and(|h| h.starts_with("test"))
+        {
+            // A Helm test hook: `helm test` runs it; reported as not imported.
         } else {
             // Kept verbatim.
             match system

@@ -30,8 +30,12 @@ fn import_writes_a_spec_that_checks_and_renders_with_what_it_kept() {
     // `imported` tier names them.
     let kept = std::fs::read_to_string(dir.path().join("ledger.kept.yaml")).unwrap();
     assert!(
-        kept.contains("kind: RoleBinding") && kept.contains("name: ledger-test-connection"),
+        kept.contains("kind: RoleBinding") && kept.contains("kind: Role\n"),
         "{kept}"
+    );
+    assert!(
+        !kept.contains("ledger-test-connection"),
+        "a Helm test hook is no part of the platform"
     );
     let spec = std::fs::read_to_string(&out).unwrap();
     assert!(spec.contains("manifests: [ledger.kept.yaml]"), "{spec}");
@@ -40,6 +44,7 @@ fn import_writes_a_spec_that_checks_and_renders_with_what_it_kept() {
         "ledger/rendered.yaml:42:1: kept as manifest: Role/ledger-core-leader",
         "ledger/rendered.yaml:284:9: kept as patch: Deployment/ledger-core: pod `affinity`",
         "ledger/rendered.yaml:29:1: not imported: Secret/ledger-api-keys: its values are not imported",
+        "ledger/rendered.yaml:558:5: not imported: Pod/ledger-test-connection: a Helm test hook",
     ] {
         assert!(report.contains(line), "missing `{line}` in:\n{report}");
     }

@@ -192,8 +192,28 @@ pub fn build(objects: &[Object], options: &Options, draft: &mut Draft) {
         objects,
         used: BTreeSet::new(),
     };
+    // Helm's test hooks run with `helm test`, not as part of the platform.
+    for (i, object) in objects.iter().enumerate() {
+        let hook = object
+            .doc
+            .value
+            .pointer("/metadata/annotations/helm.sh~1hook")
+            .and_then(Value::as_str);
+        if hook.is_some_and(|h| h.split(',').any(|h| h.trim().starts_with("test"))) {
+            index.used.insert(i);
+            draft.note(
+                &object.loc(&["metadata", "annotations"]),
+                Fate::Dropped,
+                object.id(),
+                "a Helm test hook: `helm test` runs it, it is no part of the platform",
+            );
+        }
+    }
     let mut pending = Vec::new();
     for (i, object) in objects.iter().enumerate() {
+        if index.used.contains(&i) {
+            continue;
+        }
         if let Some(kind) = workload_kind(&object.kind) {
             index.used.insert(i);
             let (service, rest) = pod::service(object, kind, &mut index, draft);
