@@ -139,14 +139,14 @@ pub(crate) fn service(
     } else {
         &["spec", "template"]
     };
-    let at = |rest: &[&str]| -> Vec<String> {
+    // Paths below the pod template.
+    let path = |rest: &[&str]| -> Vec<String> {
         template
             .iter()
             .chain(rest)
             .map(|s| (*s).to_string())
             .collect()
     };
-    let path = |rest: &[&str]| at(rest);
     let loc = |rest: &[&str]| {
         let p = path(rest);
         object.loc(&p.iter().map(String::as_str).collect::<Vec<_>>())
@@ -1465,8 +1465,6 @@ fn placement(
     let selector = spec.node_selector.clone().unwrap_or_default();
     let tolerations = spec.tolerations.clone().unwrap_or_default();
     if selector.is_empty() && tolerations.is_empty() {
-        service.set("pool", json!("none"), &[]);
-        service.fields.retain(|f| f.key != "pool");
         return;
     }
     let mut taints = Vec::new();
