@@ -135,6 +135,40 @@ pub struct Input {
     pub source: Source,
 }
 
+/// Reports each long-running service with ports that no imported service
+/// was found to call and nothing routes to: a call named only inside an
+/// image cannot be seen, and the NetworkPolicies refuse what the spec does
+/// not declare.
+fn uncalled(draft: &mut draft::Draft) {
+    let called: std::collections::BTreeSet<String> = draft
+        .services
+        .iter()
+        .flat_map(|s| s.calls.keys().cloned())
+        .collect();
+    let found: Vec<(draft::Loc, String, String)> = draft
+        .services
+        .iter()
+        .filter(|s| {
+            !s.ports.is_empty()
+                && !s.edge
+                && !called.contains(&s.name)
+                && matches!(
+                    s.kind,
+                    draft::Kind::Stateless | draft::Kind::Stateful | draft::Kind::Daemon
+                )
+        })
+        .map(|s| (s.loc.clone(), s.origin.clone(), s.name.clone()))
+        .collect();
+    for (loc, origin, name) in found {
+        draft.note(
+            &loc,
+            Fate::Review,
+            origin,
+            format!("no imported service names `{name}` in its env, arguments or files, and nothing routes to it: its callers may name it inside their images; add `needs: [{name}]` to each, or `expose: []` if nothing calls it (the NetworkPolicies refuse calls the spec does not declare)"),
+        );
+    }
+}
+
 /// Imports `inputs` into one spec; `files` reads what compose files name
 /// (env files, bind-mounted files), by their path joined to the compose
 /// file's directory.
@@ -180,6 +214,7 @@ pub fn import(
         ]);
     }
     calls::infer(&mut draft);
+    uncalled(&mut draft);
     let spec = emit::spec(&draft, options);
     let manifests = emit::manifests(&draft);
     let mut notes = std::mem::take(&mut draft.notes);
@@ -190,4 +225,95 @@ pub fn import(
         services: draft.services.len(),
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::render::NoAssets;
+
+    fn imported(text: &str) -> Import {
+        let input = Input {
+            file: SourceFile::new("in.yaml", text),
+            source: Source::Kubernetes,
+        };
+        let options = Options {
+            platform: "t".into(),
+            namespace: None,
+            manifests_file: "kept.yaml".into(),
+        };
+        import(&[input], &options, &NoAssets).unwrap()
+    }
+
+    const TWO: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: example/web:1.0.0
+          env: [{ name: CATALOG_URL, value: \"http://catalog:8080\" }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80, targetPort: 8080 }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: catalog }
+spec:
+  selector: { matchLabels: { app: catalog } }
+  template:
+    metadata: { labels: { app: catalog } }
+    spec:
+      initContainers:
+        - name: seed
+          image: example/seed:1.0.0
+          env: [{ name: NODE, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]
+      containers: [{ name: catalog, image: example/catalog:1.0.0, ports: [{ name: http, containerPort: 8080 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: catalog }
+spec: { selector: { app: catalog }, ports: [{ name: http, port: 8080 }] }
+";
+
+    #[test]
+    fn a_service_no_one_is_seen_calling_is_reported() {
+        let import = imported(TWO);
+        let uncalled: Vec<&Note> = import
+            .notes
+            .iter()
+            .filter(|n| n.why.starts_with("no imported service names"))
+            .collect();
+        // `catalog` is called by `web` (its env); nothing calls `web`.
+        assert_eq!(uncalled.len(), 1, "{uncalled:?}");
+        assert_eq!(
+            (uncalled[0].line, uncalled[0].what.as_str()),
+            (1, "Deployment/web")
+        );
+        assert!(
+            import
+                .spec
+                .contains("CATALOG_URL: \"http://${catalog.address}\""),
+            "{}",
+            import.spec
+        );
+    }
+
+    #[test]
+    fn a_step_variable_without_a_spec_form_is_reported_at_its_container() {
+        let import = imported(TWO);
+        let note = import
+            .notes
+            .iter()
+            .find(|n| n.why.contains("the variable `NODE` of `seed`"))
+            .expect("reported");
+        assert_eq!((note.line, note.fate), (28, Fate::Dropped));
+    }
 }

@@ -1566,7 +1566,8 @@ fn container_common(
     container: &core::Container,
     out: &mut Map<String, Value>,
     argv: &mut Vec<String>,
-) {
+) -> Vec<String> {
+    let mut unsupported = Vec::new();
     out.insert(
         "image".into(),
         json!(container.image.clone().unwrap_or_default()),
@@ -1586,12 +1587,14 @@ fn container_common(
                 env.insert(var.name.clone(), json!({ "secret": s.name, "key": s.key }));
             } else if let Some(c) = &from.config_map_key_ref {
                 env.insert(var.name.clone(), json!({ "config": c.name, "key": c.key }));
+            } else {
+                unsupported.push(var.name.clone());
             }
         } else {
-            env.insert(
-                var.name.clone(),
-                json!(var.value.clone().unwrap_or_default().replace("${", "$${")),
-            );
+            let value = var.value.clone().unwrap_or_default();
+            // Its hosts are calls of the service, found with its arguments.
+            argv.push(value.clone());
+            env.insert(var.name.clone(), json!(value.replace("${", "$${")));
         }
     }
     if !env.is_empty() {
@@ -1621,6 +1624,7 @@ fn container_common(
             out.insert("resources".into(), Value::Object(r));
         }
     }
+    unsupported
 }
 
 fn sidecar(
@@ -1632,7 +1636,14 @@ fn sidecar(
     loc: &Loc,
 ) {
     let mut out = Map::new();
-    container_common(container, &mut out, &mut service.argv);
+    for var in container_common(container, &mut out, &mut service.argv) {
+        draft.note(
+            loc,
+            Fate::Dropped,
+            object.id(),
+            format!("the variable `{var}` of `{}` reads the pod's fields, which a step's or sidecar's `env` cannot: add it with a patch", container.name),
+        );
+    }
     let mut ports = Map::new();
     for p in container.ports.iter().flatten() {
         if let Ok(n) = u16::try_from(p.container_port) {
@@ -1748,7 +1759,14 @@ fn init_step(
     loc: &Loc,
 ) {
     let mut out = Map::new();
-    container_common(container, &mut out, &mut service.argv);
+    for var in container_common(container, &mut out, &mut service.argv) {
+        draft.note(
+            loc,
+            Fate::Dropped,
+            object.id(),
+            format!("the variable `{var}` of `{}` reads the pod's fields, which a step's or sidecar's `env` cannot: add it with a patch", container.name),
+        );
+    }
     if container
         .volume_mounts
         .as_ref()

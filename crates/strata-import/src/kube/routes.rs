@@ -89,7 +89,15 @@ fn raw_pod_labels(index: &Index<'_>, draft: &Draft) -> Vec<BTreeMap<String, Stri
 /// `service:`.
 pub(super) fn services(index: &mut Index<'_>, draft: &mut Draft) {
     let raw = raw_pod_labels(index, draft);
-    let found: Vec<(usize, &Object)> = index.of_kind("Service").collect();
+    // A Service named like a workload is that workload's own: it comes
+    // first, so that its name and type are the service's.
+    let mut found: Vec<(usize, &Object)> = index.of_kind("Service").collect();
+    found.sort_by_key(|(_, o)| {
+        !draft
+            .services
+            .iter()
+            .any(|s| s.name == o.name && s.namespace == o.namespace)
+    });
     for (i, object) in found {
         let Some(service) = object.typed::<core::Service>(&[]) else {
             continue;
