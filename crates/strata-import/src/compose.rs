@@ -36,9 +36,12 @@ pub fn read(
         .cloned()
     else {
         return Err(vec![
-            Diagnostic::error("invalid-compose", "a compose file has a `services` mapping")
-                .at(file, doc.node.span, "no `services`")
-                .help("import Kubernetes manifests with `--from kubernetes`"),
+            Diagnostic::error(
+                "invalid-compose",
+                "this file has no `services` mapping, which a compose file has",
+            )
+            .at(file, doc.node.span, "no `services`")
+            .help("import Kubernetes manifests with `--from kubernetes`"),
         ]);
     };
     let namespace = crate::kube::default_namespace(options);

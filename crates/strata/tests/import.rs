@@ -123,6 +123,26 @@ fn import_reports_bad_input_at_its_line_and_writes_nothing() {
     );
     assert!(!out.exists());
 
+    // Kubernetes objects read as a compose file.
+    let output = strata()
+        .args([
+            "import",
+            &format!("{CORPUS}/shop/data.yaml"),
+            "--from",
+            "compose",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("invalid-compose"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!out.exists());
+
     // A spec written by hand is never replaced.
     std::fs::write(&out, "platform: mine\n").unwrap();
     let output = strata()
