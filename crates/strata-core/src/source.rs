@@ -94,6 +94,17 @@ impl SourceFile {
             .map_or(0, |s| s.chars().count());
         (line, col + 1)
     }
+
+    /// The byte range of 1-based `line`, its line break excluded; `None`
+    /// past the last line.
+    pub fn line_range(&self, line: usize) -> Option<std::ops::Range<usize>> {
+        let starts = &self.inner.line_starts;
+        let start = *starts.get(line.checked_sub(1)?)?;
+        let end = starts
+            .get(line)
+            .map_or(self.inner.text.len(), |next| next - 1);
+        Some(start..end.max(start))
+    }
 }
 
 impl fmt::Debug for SourceFile {
@@ -115,5 +126,14 @@ mod tests {
         let x = file.text().find('x').unwrap();
         assert_eq!(file.location(Span::new(x, x + 1)), (2, 5));
         assert_eq!(file.location(Span::new(0, 1)), (1, 1));
+    }
+
+    #[test]
+    fn line_ranges_exclude_the_line_break() {
+        let file = SourceFile::new("f", "a: 1\nb: 2");
+        assert_eq!(file.line_range(1), Some(0..4));
+        assert_eq!(file.line_range(2), Some(5..9));
+        assert_eq!(file.line_range(3), None);
+        assert_eq!(file.line_range(0), None);
     }
 }

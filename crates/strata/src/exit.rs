@@ -15,7 +15,8 @@ pub(crate) enum ExitStatus {
     /// could not run (an invalid spec, an error).
     Failure,
     /// 2: `strata diff` could not compare, for its 1 means differences, as
-    /// diff(1)'s does. (clap ends with 2 on a usage error too.)
+    /// diff(1)'s does; `strata lint` found no object to read. (clap ends
+    /// with 2 on a usage error too.)
     Trouble,
 }
 

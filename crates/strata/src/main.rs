@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod excerpt;
 mod exit;
 mod printer;
 mod progress;

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::io::{IsTerminal, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use strata_core::diag::{Diagnostic, Severity};
 
 use crate::cli::Color;
+use crate::excerpt::Excerpt;
 
 /// Owns stdout and stderr and knows whether to colour them.
 pub(crate) struct Printer {
@@ -94,15 +95,16 @@ impl Printer {
 /// A core diagnostic seen through miette's eyes.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<String>>,
+    source: Option<Excerpt>,
 }
 
 impl<'a> Report<'a> {
     fn new(diagnostic: &'a Diagnostic) -> Self {
+        let spans: Vec<_> = diagnostic.labels.iter().map(|l| l.span).collect();
         let source = diagnostic
             .file
             .as_ref()
-            .map(|f| NamedSource::new(f.name(), f.text().to_string()).with_language("yaml"));
+            .and_then(|f| Excerpt::new(f, &spans));
         Report { diagnostic, source }
     }
 }
@@ -153,7 +155,12 @@ impl miette::Diagnostic for Report<'_> {
         }
         Some(Box::new(self.diagnostic.labels.iter().enumerate().map(
             |(i, label)| {
-                let span = (label.span.start, label.span.len());
+                let span = self
+                    .source
+                    .as_ref()
+                    .map_or((label.span.start, label.span.len()).into(), |excerpt| {
+                        excerpt.span(label.span)
+                    });
                 if i == 0 {
                     LabeledSpan::new_primary_with_span(Some(label.message.clone()), span)
                 } else {

@@ -262,6 +262,27 @@ fn a_missing_file_is_a_clear_error() {
 }
 
 #[test]
+fn a_problem_far_into_a_long_line_is_shown_at_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("platform.yaml");
+    let description = "x".repeat(70_000);
+    std::fs::write(
+        &spec,
+        format!("{{platform: demo, description: \"{description}\", tierz: []}}\n"),
+    )
+    .unwrap();
+    let output = strata().arg("check").arg(&spec).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let column = "{platform: demo, description: \"\", ".len() + description.len() + 1;
+    assert!(stderr.contains(&format!(":1:{column}]")), "{stderr}");
+    assert!(stderr.contains("did you mean `tiers`?"), "{stderr}");
+    // The snippet is a window of the line, not 70,000 characters of it.
+    assert!(stderr.len() < 4_000, "{} bytes of stderr", stderr.len());
+}
+
+#[test]
 fn every_verb_has_examples_in_its_help() {
     for verb in ["check", "plan", "render", "graph", "schema"] {
         let output = strata().args([verb, "--help"]).output().unwrap();

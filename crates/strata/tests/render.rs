@@ -90,6 +90,61 @@ fn layouts_split_the_same_objects() {
     assert_eq!(counts[1], counts[2]);
 }
 
+/// A spec's files stay in its folder: links out of it, devices, FIFOs and
+/// files larger than a ConfigMap are refused at the line that names them,
+/// and their contents never reach the output.
+#[cfg(unix)]
+#[test]
+fn files_a_spec_names_are_regular_files_inside_its_folder() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "TOKEN=hunter2\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let link = |name: &str, to: &std::path::Path| {
+        std::os::unix::fs::symlink(to, dir.path().join(name)).unwrap();
+    };
+    link("escape.conf", &outside.path().join("secret.txt"));
+    link("zero.conf", std::path::Path::new("/dev/zero"));
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(dir.path().join("fifo.conf"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(dir.path().join("huge.conf"), vec![b'x'; 1024 * 1024 + 1]).unwrap();
+    std::fs::write(dir.path().join("fine.conf"), "ok = 1\n").unwrap();
+    for (file, why) in [
+        ("escape.conf", "outside the spec"),
+        ("zero.conf", "outside the spec"),
+        ("fifo.conf", "not a regular file"),
+        ("huge.conf", "more than the 1"),
+        ("fine.conf", ""),
+    ] {
+        let spec = dir.path().join("platform.yaml");
+        std::fs::write(
+            &spec,
+            format!("platform: demo\ntiers:\n  - name: apps\n    services:\n      web:\n        image: demo/web:1.0\n        expose: []\n        config: {{ mountPath: /etc/web, files: {{ a.conf: {{ file: {file} }} }} }}\n"),
+        )
+        .unwrap();
+        let output = strata().arg("render").arg(&spec).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+            "{file}"
+        );
+        if why.is_empty() {
+            assert!(output.status.success(), "{file}: {stderr}");
+            assert!(stdout.contains("ok = 1"), "{file}");
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{file}: {stderr}");
+            assert!(stderr.contains("unreadable-file"), "{file}: {stderr}");
+            assert!(stderr.contains(why), "{file}: {stderr}");
+            assert!(stderr.contains("platform.yaml:8:"), "{file}: {stderr}");
+        }
+    }
+}
+
 #[test]
 fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -155,6 +210,63 @@ fn a_failed_render_writes_nothing_and_a_foreign_directory_is_kept() {
         2,
         "a re-render replaces the previous files: {files:?}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn secrets_are_written_for_their_owner_alone_and_a_linked_out_is_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("manifests");
+    std::fs::create_dir(&target).unwrap();
+    let link = dir.path().join("out");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = strata()
+        .args([
+            "render",
+            "examples/knowton/platform.yaml",
+            "--layout",
+            "per-object",
+            "--out",
+        ])
+        .arg(&link)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let link_meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(link_meta.file_type().is_symlink(), "the link is kept");
+    let written = std::fs::canonicalize(&target).unwrap();
+    assert!(stderr.contains(&written.display().to_string()), "{stderr}");
+    assert_eq!(mode(&written), 0o700, "a folder holding Secrets");
+    let (mut secrets, mut others) = (0, 0);
+    for entry in std::fs::read_dir(&written).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("-secret-") {
+            secrets += 1;
+            assert_eq!(mode(&path), 0o600, "{name}");
+        } else if !name.starts_with('.') {
+            others += 1;
+            assert_ne!(mode(&path), 0o600, "{name} holds no Secret");
+        }
+    }
+    assert!(
+        secrets > 0 && others > 0,
+        "{secrets} secrets, {others} others"
+    );
+
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("nowhere/deeper"), &dangling).unwrap();
+    let output = strata()
+        .args(["render", "examples/knowton/platform.yaml", "--out"])
+        .arg(&dangling)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("symbolic link to nothing"));
 }
 
 /// `kubernetes-validate --strict` against the Kubernetes 1.33 schemas, on

@@ -179,6 +179,72 @@ fn lint_walks_directories_and_reports_bad_yaml() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("yaml-syntax"));
 }
 
+#[cfg(unix)]
+#[test]
+fn lint_reads_each_file_once_through_symlink_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let apps = dir.path().join("apps");
+    std::fs::create_dir(&apps).unwrap();
+    std::fs::write(apps.join("web.yaml"), BAD).unwrap();
+    // Two loops: a link to the directory itself and one to its parent.
+    std::os::unix::fs::symlink(&apps, apps.join("again")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), apps.join("up")).unwrap();
+    std::os::unix::fs::symlink(apps.join("web.yaml"), dir.path().join("copy.yaml")).unwrap();
+    let (code, findings) = json(&[
+        "lint",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(code, Some(0));
+    let findings = findings.as_array().unwrap();
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["check"] != "duplicate-object"),
+        "{findings:#?}"
+    );
+    let host_network = findings
+        .iter()
+        .filter(|f| f["check"] == "host-network")
+        .count();
+    assert_eq!(host_network, 1, "the file is linted once");
+}
+
+#[test]
+fn lint_says_what_it_skipped_and_fails_when_nothing_was_an_object() {
+    for input in [
+        "just a string\n",
+        "[1, 2, 3]\n",
+        "name: x\nreplicas: 3\n",
+        "kind: Pod\nmetadata: { name: p }\n",
+    ] {
+        let output = strata()
+            .args(["lint", "-"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{input}: {stderr}");
+        assert!(stderr.contains("not-an-object"), "{input}: {stderr}");
+        assert!(stderr.contains("<stdin>:1:1"), "{input}: {stderr}");
+        assert!(stderr.contains("nothing to lint"), "{input}: {stderr}");
+    }
+    let mixed = format!("{BAD}\n---\nhello\n");
+    let output = strata()
+        .args(["lint", "-", "--fail-on", "none"])
+        .write_stdin(mixed)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("skipped a string, not an object"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn every_rendered_example_lints_clean() {
     for entry in std::fs::read_dir(workspace().join("examples")).unwrap() {

@@ -97,6 +97,10 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
     servers.storage = service.storage.as_ref().map_or(Quantity::default(), |v| {
         v.size.times(u64::from(servers.pvcs))
     });
+    if keeps_logs(service) {
+        // The `clickhouse-log` sidecar beside each server.
+        servers.resources = servers.resources.plus(LOG_SIZE.resources());
+    }
     let mut groups = vec![servers];
     if service.replicas > 1 {
         let resources = KEEPER_SIZE.resources();
@@ -283,8 +287,8 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "name": "clickhouse",
         "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
         "spec": {
-            "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
-            "containers": [{ "name": "clickhouse", "image": service.image, "resources": crate::render::resource_values(&service.resources, service.gpu) }],
+            "securityContext": crate::render::pod_security_context(service),
+            "containers": [{ "name": "clickhouse", "image": service.image, "resources": crate::render::resource_values(&service.resources, service.gpu), "securityContext": crate::render::operated_container_security(service) }],
         },
     });
     if tuning.metrics {
@@ -318,11 +322,12 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     add_volumes(&mut out[0], service);
     if replicated {
         let mut keeper_pod = json!({
-            "securityContext": { "runAsUser": 101, "runAsGroup": 101, "fsGroup": 101, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
+            "securityContext": crate::render::pod_security_context(service),
             "containers": [{
                 "name": "clickhouse-keeper",
                 "image": image("clickhouse/clickhouse-keeper", tuning),
                 "resources": KEEPER_SIZE.json(),
+                "securityContext": crate::render::operated_container_security(service),
             }],
         });
         crate::render::add_pull_secrets(platform, &mut keeper_pod);
@@ -343,12 +348,35 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     out
 }
 
+/// The server's log directory: a volume mounted there becomes the
+/// installation's `logVolumeClaimTemplate`.
+const LOG_DIR: &str = "/var/log/clickhouse-server";
+
+fn is_log_volume(named: &crate::model::NamedVolume) -> bool {
+    named.volume.mount_path.trim_end_matches('/') == LOG_DIR
+}
+
+/// Whether the operator keeps the server's logs on a volume of their own,
+/// with the `clickhouse-log` sidecar beside each server.
+fn keeps_logs(service: &Service) -> bool {
+    service.volumes.iter().any(is_log_volume)
+}
+
+/// The image of the `clickhouse-log` sidecar, which only holds the log
+/// volume mounted (as the operator's own does): pinned.
+const LOG_IMAGE: &str = "busybox:1.36.1";
+
+/// The `clickhouse-log` sidecar's size: requests, then limits.
+pub(super) const LOG_SIZE: recipe::Size = recipe::Size {
+    requests: ("10m", "16Mi"),
+    limits: ("50m", "32Mi"),
+};
+
 /// The service's `volumes` as claim templates of the installation, mounted
 /// into the ClickHouse container by name (the operator then claims one per
 /// pod); `logs` mounted at the server's log directory becomes the
 /// `logVolumeClaimTemplate`.
 fn add_volumes(installation: &mut Value, service: &Service) {
-    const LOG_DIR: &str = "/var/log/clickhouse-server";
     for named in &service.volumes {
         let claim = json!({
             "name": named.name,
@@ -359,8 +387,23 @@ fn add_volumes(installation: &mut Value, service: &Service) {
         if let Some(templates) = spec["templates"]["volumeClaimTemplates"].as_array_mut() {
             templates.push(claim);
         }
-        if named.volume.mount_path.trim_end_matches('/') == LOG_DIR {
+        if is_log_volume(named) {
             spec["defaults"]["templates"]["logVolumeClaimTemplate"] = json!(named.name);
+            // The operator adds its `clickhouse-log` sidecar, with no
+            // security context, unless the template names it: named here,
+            // it meets the namespace's level like the server beside it.
+            if let Some(containers) =
+                spec["templates"]["podTemplates"][0]["spec"]["containers"].as_array_mut()
+            {
+                containers.push(json!({
+                    "name": "clickhouse-log",
+                    "image": LOG_IMAGE,
+                    "command": ["/bin/sh", "-c", "--"],
+                    "args": ["while true; do sleep 30; done;"],
+                    "resources": LOG_SIZE.json(),
+                    "securityContext": crate::render::operated_container_security(service),
+                }));
+            }
             continue;
         }
         let container = &mut spec["templates"]["podTemplates"][0]["spec"]["containers"][0];

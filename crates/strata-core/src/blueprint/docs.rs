@@ -1,7 +1,7 @@
 //! `docs/blueprints.md`, generated from the catalog itself so the reference
 //! cannot drift from the code (a test checks the committed page is current).
 
-use crate::model::{Blueprint, Key, Mode, Sibling, Tuning};
+use crate::model::{self, Blueprint, Key, Mode, Sibling, Tuning};
 
 /// The exported fields of a blueprint's mode, as a sample service `NAME` in
 /// namespace `NS` computes them.
@@ -12,7 +12,10 @@ fn sample_exports(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Vec
         platform: "demo".into(),
         service: "NAME".into(),
         namespace: "NS".into(),
-        version: blueprint.info().version.into(),
+        version: mode
+            .operator_release(None)
+            .map_or(blueprint.info().version, |o| o.version)
+            .into(),
         replicas: mode.replicas,
         databases: Vec::new(),
         topics: Vec::new(),
@@ -23,6 +26,7 @@ fn sample_exports(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Vec
         metrics: false,
         siblings: Vec::<Sibling>::new(),
         operator_namespace: None,
+        operator: mode.operator_release(None),
         supplied: crate::model::Supplied::default(),
     };
     blueprint.recipe(&tuning).supplied.exports
@@ -73,10 +77,21 @@ pub fn markdown() -> String {
          The release a service renders for is\n\n\
          1. the one the tag of the service's own `image:` begins with (`8.0.36` of\n   \
          `mysql:8.0.36-oracle`, `7.4.5` of `v7.4.5`; Strimzi's\n   \
-         `0.44.0-kafka-3.8.1` runs Kafka 3.8.1; Spilo's tags name no\n   \
+         `1.2.0-kafka-4.3.1` runs Kafka 4.3.1; Spilo's tags name no\n   \
          PostgreSQL release, so `version:` picks the major in `patroni` mode);\n\
          2. else `version:`;\n\
-         3. else the blueprint's own, listed below.\n\n\
+         3. else the blueprint's own, listed below (for a mode that follows its\n   \
+         operator's release, that release's own).\n\n\
+         A mode whose custom resources change with its operator's release\n\
+         (Strimzi's) follows `operators.NAME.version` (the newest release\n\
+         listed by default): the release chooses the API version written and the\n\
+         product releases the mode runs, listed below per operator release.\n\
+         `check` refuses an operator release Strata does not know\n\
+         (`unsupported-version` at `version:` under `operators:`), `version:` on\n\
+         an operator that renders alike for every release (`unsupported-option`),\n\
+         a product release the chosen operator release does not run\n\
+         (`unsupported-version` at the service's `version:` or `image:`), and an\n\
+         image built for another release of the operator (`conflicting-version`).\n\n\
          A release the mode does not list is `unsupported-version`, at the\n\
          `image:` or `version:` that chose it, the hint naming the releases it\n\
          runs. A tag that names no release (a digest alone, `latest`, `stable`)\n\
@@ -151,7 +166,17 @@ pub fn markdown() -> String {
          PodDisruptionBudget when replicated, NetworkPolicies) with the blueprint's\n\
          settings, plus the objects its row below names. A mode with an operator\n\
          renders only the operator's custom resources, with the service's\n\
-         node pool in the operator's pod template. Groups of pods the\n\
+         node pool in the operator's pod template, and the pod's and each\n\
+         container's security context as its own pods get them (the root\n\
+         filesystem left to the operator), so the pods the operator makes meet\n\
+         the namespace's Pod Security level: `clickhouse` `altinity` names the\n\
+         `clickhouse-log` sidecar the operator would otherwise add without one,\n\
+         `kafka` `strimzi` sets the node pool's and the entity operator's\n\
+         templates, `redis` `cluster` the exporter's. Where the custom resource\n\
+         cannot carry them (the MySQL operator's init containers and sidecar in\n\
+         `mysql` `ha`, the Milvus operator's containers in `milvus` `cluster`),\n\
+         `check` warns `operator-pod-security` at a namespace enforcing\n\
+         `restricted`. Groups of pods the\n\
          dependency graph does not name (Sentinels, an operator's pods, a\n\
          Keeper ensemble) get NetworkPolicies of their own (`NAME-members`,\n\
          `NAME-keeper`), and NetworkPolicies select operator-run pods by the\n\
@@ -234,6 +259,28 @@ pub fn markdown() -> String {
                 m.operator.map_or("—".to_string(), |o| format!("`{o}`")),
                 m.versions_text().unwrap_or_else(|| "any".to_string())
             ));
+        }
+        for m in b
+            .info()
+            .modes
+            .iter()
+            .filter(|m| !m.operator_releases.is_empty())
+        {
+            let operator = m.operator.unwrap_or_default();
+            out.push_str(&format!(
+                "
+`{}` follows `operators.{operator}.version`, the newest by default:\n\n| {operator} | API version | versions | default |\n|---|---|---|---|\n",
+                m.name
+            ));
+            for o in m.operator_releases {
+                out.push_str(&format!(
+                    "| {} | `{}` | {} | `{}` |\n",
+                    o.minor(),
+                    o.api,
+                    model::Releases::text(o.runs).unwrap_or_else(|| "any".to_string()),
+                    o.version
+                ));
+            }
         }
         let takes: Vec<String> = b
             .info()

@@ -316,11 +316,15 @@ fn eck_cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Value
                 "config": { "node.store.allow_mmap": false },
                 "podTemplate": {
                     "metadata": { "labels": crate::render::service_labels(platform, service) },
-                    "spec": { "containers": [{
-                        "name": "elasticsearch",
-                        "env": [{ "name": "ES_JAVA_OPTS", "value": format!("-Xms{heap} -Xmx{heap}") }],
-                        "resources": crate::render::resource_values(&service.resources, service.gpu),
-                    }] },
+                    "spec": {
+                        "securityContext": crate::render::pod_security_context(service),
+                        "containers": [{
+                            "name": "elasticsearch",
+                            "env": [{ "name": "ES_JAVA_OPTS", "value": format!("-Xms{heap} -Xmx{heap}") }],
+                            "resources": crate::render::resource_values(&service.resources, service.gpu),
+                            "securityContext": crate::render::operated_container_security(service),
+                        }],
+                    },
                 },
                 "volumeClaimTemplates": [{ "metadata": { "name": "elasticsearch-data" }, "spec": claim }],
             }],

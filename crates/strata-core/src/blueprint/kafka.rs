@@ -8,8 +8,8 @@ use super::recipe::{self, image, resources, stable_id, user, volume};
 use crate::diag::Diagnostic;
 use crate::image::ImageRef;
 use crate::model::{
-    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, OptionValue,
-    Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Topic, Tuning,
+    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OperatorRelease, OptionCheck, OptionDoc,
+    OptionValue, Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Topic, Tuning,
 };
 
 /// The `kafka` blueprint.
@@ -46,6 +46,15 @@ impl Blueprint for Kafka {
             tag
         };
         Release::prefix(kafka).map(str::to_string)
+    }
+
+    /// Strimzi's release precedes `-kafka-` in its images' tags.
+    fn image_operator_release(&self, mode: &Mode, image: &ImageRef<'_>) -> Option<String> {
+        let (strimzi, _) = image
+            .tag
+            .filter(|_| *mode == STRIMZI)?
+            .rsplit_once("-kafka-")?;
+        Release::prefix(strimzi).map(str::to_string)
     }
 }
 
@@ -93,8 +102,33 @@ const STRIMZI: Mode = Mode::new(
 )
 .operator("strimzi")
 .operated()
-// The Kafka releases of Strimzi 0.44, whose images the mode names.
-.versions(&[Releases::minors((3, 7), (3, 8))]);
+// The Kafka releases of the Strimzi releases below, together.
+.versions(&[Releases::minors((4, 1), (4, 3))])
+.operator_releases(&[
+    // The newest release serving `v1beta2` (deprecated) beside `v1`.
+    OperatorRelease {
+        release: "0.51.0",
+        api: "v1",
+        runs: &[Releases::minors((4, 1), (4, 2))],
+        version: "4.2.0",
+    },
+    // `v1` only.
+    OperatorRelease {
+        release: "1.2.0",
+        api: "v1",
+        runs: &[Releases::minors((4, 2), (4, 3))],
+        version: "4.3.1",
+    },
+]);
+
+/// `kafka.strimzi.io/VERSION`: the API version the chosen Strimzi release
+/// serves.
+fn strimzi_api(tuning: &Tuning) -> String {
+    format!(
+        "kafka.strimzi.io/{}",
+        tuning.operator.map_or("v1", |o| o.api)
+    )
+}
 
 /// The size of each of the entity operator's two containers (topic and
 /// user operators): requests, then limits.
@@ -190,8 +224,10 @@ fn recipe(tuning: &Tuning) -> Recipe {
         spec["ports"]["metrics"] = json!(METRICS_PORT);
     }
     if strimzi {
+        // Strimzi's images are tagged with its own release and Kafka's.
+        let release = tuning.operator.map_or("1.2.0", |o| o.release);
         spec["image"] = json!(format!(
-            "quay.io/strimzi/kafka:0.44.0-kafka-{}",
+            "quay.io/strimzi/kafka:{release}-kafka-{}",
             tuning.version
         ));
     } else {
@@ -394,9 +430,13 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     for (name, value) in &tuning.settings {
         config[name] = json!(value);
     }
+    // Strimzi sets no security context of its own by default: the pods it
+    // makes of these templates meet the namespace's level as Strata's do.
+    let pod_security = crate::render::pod_security_context(service);
+    let container_security = crate::render::operated_container_security(service);
     let mut out = vec![
         json!({
-            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "apiVersion": strimzi_api(tuning),
             "kind": "Kafka",
             "metadata": metadata,
             "spec": {
@@ -406,11 +446,19 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                     "listeners": listeners,
                     "config": config,
                 },
-                "entityOperator": { "topicOperator": { "resources": OPERATOR_SIZE.json() }, "userOperator": { "resources": OPERATOR_SIZE.json() } },
+                "entityOperator": {
+                    "topicOperator": { "resources": OPERATOR_SIZE.json() },
+                    "userOperator": { "resources": OPERATOR_SIZE.json() },
+                    "template": {
+                        "pod": { "securityContext": pod_security },
+                        "topicOperatorContainer": { "securityContext": container_security },
+                        "userOperatorContainer": { "securityContext": container_security },
+                    },
+                },
             },
         }),
         json!({
-            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "apiVersion": strimzi_api(tuning),
             "kind": "KafkaNodePool",
             "metadata": pool_metadata,
             "spec": {
@@ -418,10 +466,16 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "roles": ["controller", "broker"],
                 "storage": { "type": "jbod", "volumes": [storage] },
                 "resources": crate::render::resource_values(&service.resources, service.gpu),
-                "template": { "pod": { "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
-                    "weight": 100,
-                    "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },
-                }] } } } },
+                "template": {
+                    "pod": {
+                        "securityContext": pod_security,
+                        "affinity": { "podAntiAffinity": { "preferredDuringSchedulingIgnoredDuringExecution": [{
+                            "weight": 100,
+                            "podAffinityTerm": { "topologyKey": "kubernetes.io/hostname", "labelSelector": { "matchLabels": { "strimzi.io/cluster": service.name } } },
+                        }] } },
+                    },
+                    "kafkaContainer": { "securityContext": container_security },
+                },
             },
         }),
     ];
@@ -462,7 +516,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         let mut topic_metadata = crate::render::metadata(platform, service, &topic.name);
         topic_metadata["labels"]["strimzi.io/cluster"] = json!(service.name);
         out.push(json!({
-            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "apiVersion": strimzi_api(tuning),
             "kind": "KafkaTopic",
             "metadata": topic_metadata,
             "spec": { "partitions": topic.partitions, "replicas": topic.replicas, "config": topic_config(topic) },

@@ -76,7 +76,8 @@ const CLUSTER: Mode = Mode::new(
     2,
 )
 .operator("milvus-operator")
-.operated();
+.operated()
+.unset_security("the config init container and the components' containers");
 
 const EMBEDDED_ETCD: &str = "listen-client-urls: http://0.0.0.0:2379\n\
 advertise-client-urls: http://0.0.0.0:2379\n\

@@ -70,6 +70,7 @@ const HA: Mode = Mode::new(
 )
 .operator("mysql-operator")
 .operated()
+.unset_security("the init containers and the sidecar")
 // The MySQL Operator runs InnoDB Clusters of MySQL 8.
 .versions(&[Releases::minors((8, 0), (8, 4))]);
 

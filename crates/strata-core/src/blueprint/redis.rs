@@ -323,7 +323,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "clusterSize": tuning.shards,
         "clusterVersion": "v7",
         "persistenceEnabled": true,
-        "podSecurityContext": { "runAsUser": 1000, "fsGroup": 1000 },
+        "podSecurityContext": { "runAsUser": 1000, "fsGroup": 1000, "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } },
         "kubernetesConfig": {
             "image": service.image,
             "imagePullPolicy": "IfNotPresent",
@@ -351,6 +351,8 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "image": "quay.io/opstree/redis-exporter:v1.44.0",
             "imagePullPolicy": "IfNotPresent",
             "resources": recipe::EXPORTER_SIZE.json(),
+            // The operator's exporter runs with no security context unless given one.
+            "securityContext": restricted,
         });
     }
     if let Some(refs) = crate::render::pull_secret_refs(platform, service.image.as_deref()) {

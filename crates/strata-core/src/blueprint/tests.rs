@@ -996,6 +996,17 @@ fn operator_modes_carry_extra_volumes_or_refuse_them() {
         container["volumeMounts"],
         serde_json::json!([{ "name": "backups", "mountPath": "/backups" }])
     );
+    // The log sidecar the operator would add, named with its security
+    // context, and counted by `plan` beside each server.
+    let log = &installation["templates"]["podTemplates"][0]["spec"]["containers"][1];
+    assert_eq!(log["name"], "clickhouse-log");
+    assert_eq!(log["securityContext"]["allowPrivilegeEscalation"], false);
+    let servers = |line: &str| platform(line).unwrap().services[0].footprint()[0].resources;
+    let with_logs = servers(
+        "      ch: { blueprint: clickhouse, mode: altinity, volumes: [{ name: logs, size: 1Gi, mountPath: /var/log/clickhouse-server }] }\n",
+    );
+    let without = servers("      ch: { blueprint: clickhouse, mode: altinity }\n");
+    assert_eq!(with_logs, without.plus(clickhouse::LOG_SIZE.resources()));
     // Strimzi makes the broker pods: it would never see the volume.
     let errors = codes(
         "      kafka: { blueprint: kafka, mode: strimzi, volumes: [{ name: logs, size: 1Gi, mountPath: /logs }] }\n",
@@ -2792,9 +2803,9 @@ fn an_image_s_tag_chooses_the_version_and_one_without_a_release_keeps_the_assume
     );
     assert_eq!(
         version(
-            "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:0.44.0-kafka-3.7.1\" }\n"
+            "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:1.2.0-kafka-4.2.0\" }\n"
         ),
-        "3.7.1"
+        "4.2.0"
     );
     // The same release in both, at another patch: the image's runs.
     assert_eq!(
@@ -2827,15 +2838,139 @@ fn an_image_s_tag_chooses_the_version_and_one_without_a_release_keeps_the_assume
 fn every_mode_runs_its_blueprint_s_own_version() {
     for blueprint in super::catalog().all() {
         for mode in blueprint.info().modes {
-            assert!(
-                mode.runs(blueprint.info().version),
-                "{} {} does not run {}",
-                blueprint.name(),
-                mode.name,
-                blueprint.info().version
-            );
+            // A mode that follows its operator's release runs each
+            // release's own version instead.
+            let defaults: Vec<&str> = if mode.operator_releases.is_empty() {
+                vec![blueprint.info().version]
+            } else {
+                mode.operator_releases.iter().map(|o| o.version).collect()
+            };
+            for default in defaults {
+                assert!(
+                    mode.runs(default),
+                    "{} {} does not run {default}",
+                    blueprint.name(),
+                    mode.name,
+                );
+            }
+            for release in mode.operator_releases {
+                assert!(
+                    model::Releases::any_contains(release.runs, release.version),
+                    "{} {release:?} does not run its own version",
+                    blueprint.name()
+                );
+            }
         }
     }
+}
+
+/// `platform(…)` with the Strimzi operator at `version`.
+fn with_strimzi(version: &str, services: &str) -> Result<model::Platform, Vec<Diagnostic>> {
+    let text = format!(
+        "platform: demo\noperators: {{ strimzi: {{ installed: true, version: \"{version}\" }} }}\ntiers:\n  - name: data\n    services:\n{services}"
+    );
+    let file = SourceFile::new("platform.yaml", text);
+    crate::resolve(&spec::parse(&file)?, None)
+}
+
+#[test]
+fn strimzi_s_release_chooses_the_api_the_image_and_the_kafka_versions() {
+    let line = "      k: { blueprint: kafka, mode: strimzi, topics: [orders] }\n";
+    for (release, api, image) in [
+        (
+            None,
+            "kafka.strimzi.io/v1",
+            "quay.io/strimzi/kafka:1.2.0-kafka-4.3.1",
+        ),
+        (
+            Some("1.2"),
+            "kafka.strimzi.io/v1",
+            "quay.io/strimzi/kafka:1.2.0-kafka-4.3.1",
+        ),
+        (
+            Some("0.51.0"),
+            "kafka.strimzi.io/v1",
+            "quay.io/strimzi/kafka:0.51.0-kafka-4.2.0",
+        ),
+    ] {
+        let platform = match release {
+            None => platform(line),
+            Some(release) => with_strimzi(release, line),
+        }
+        .unwrap();
+        let service = &platform.services[0];
+        assert_eq!(service.image.as_deref(), Some(image), "{release:?}");
+        let objects = render::render(&platform, &NoAssets).unwrap().objects;
+        for kind in ["Kafka", "KafkaNodePool", "KafkaTopic"] {
+            let object = objects.iter().find(|o| o.kind() == kind).unwrap();
+            assert_eq!(object.value["apiVersion"], api, "{kind} {release:?}");
+        }
+        let kafka = find(&objects, "Kafka", "k");
+        let version = service.tuning.as_ref().unwrap().version.clone();
+        assert_eq!(kafka["spec"]["kafka"]["version"], version.as_str());
+        assert_eq!(
+            kafka["spec"]["kafka"]["metadataVersion"],
+            version.rsplit_once('.').unwrap().0
+        );
+    }
+}
+
+#[test]
+fn a_kafka_release_the_chosen_strimzi_does_not_run_is_refused_at_its_line() {
+    // 4.1 runs on 0.51 only; 4.3 on 1.2 only.
+    let line = "      k: { blueprint: kafka, mode: strimzi, version: \"4.1.0\" }\n";
+    assert_eq!(codes(line), [at("unsupported-version", line, "\"4.1")]);
+    let help = platform(line).unwrap_err()[0].help.clone().unwrap();
+    assert!(
+        help.contains("4.2 to 4.3 with strimzi 1.2")
+            && help.contains("`operators.strimzi.version` to 0.51"),
+        "{help}"
+    );
+    assert!(with_strimzi("0.51", line).is_ok());
+    let newer = "      k: { blueprint: kafka, mode: strimzi, version: \"4.3.1\" }\n";
+    assert!(platform(newer).is_ok());
+    let refused = codes_of(with_strimzi("0.51", newer));
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].starts_with("unsupported-version platform.yaml:6:"),
+        "{refused:?}"
+    );
+    // The image's Kafka release is checked the same way, and its Strimzi
+    // release against the platform's.
+    let image = "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:1.2.0-kafka-3.8.1\" }\n";
+    assert_eq!(codes(image), [at("unsupported-version", image, "\"quay")]);
+    let older = "      k: { blueprint: kafka, mode: strimzi, image: \"quay.io/strimzi/kafka:0.51.0-kafka-4.2.0\" }\n";
+    assert_eq!(codes(older), [at("conflicting-version", older, "\"quay")]);
+    let help = platform(older).unwrap_err()[0].help.clone().unwrap();
+    assert!(help.contains("tag the image for strimzi 1.2.0"), "{help}");
+    assert!(with_strimzi("0.51", older).is_ok());
+}
+
+#[test]
+fn an_operator_release_is_one_strata_knows_and_only_where_it_matters() {
+    let line = "      k: { blueprint: kafka, mode: strimzi }\n";
+    for unknown in ["0.44", "1.2.7", "2", "latest"] {
+        let errors = with_strimzi(unknown, line).unwrap_err();
+        assert_eq!(errors.len(), 1, "{unknown}: {errors:?}");
+        assert_eq!(errors[0].code, "unsupported-version", "{unknown}");
+        assert_eq!(
+            errors[0].location().unwrap_or_default(),
+            "platform.yaml:2:51",
+            "{unknown}: at the version"
+        );
+        let help = errors[0].help.clone().unwrap();
+        assert!(help.contains("`0.51`, `1.2`"), "{help}");
+    }
+    for known in ["0.51", "0.51.0", "1.2", "v1.2.0"] {
+        assert!(with_strimzi(known, line).is_ok(), "{known}");
+    }
+    let text = "platform: demo\noperators: { cloudnative-pg: { installed: true, version: \"1.30\" } }\ntiers:\n  - name: data\n    services:\n      pg: { blueprint: postgresql, mode: ha }\n";
+    let file = SourceFile::new("platform.yaml", text.to_string());
+    let errors = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap_err();
+    assert_eq!(
+        codes_of(Err(errors)),
+        ["unsupported-option platform.yaml:2:58"]
+    );
 }
 
 #[test]

@@ -256,14 +256,23 @@ impl Diagram {
         let _ = writeln!(out, "---\ntitle: {}\n---\nflowchart LR", self.title);
         for (l, lane) in self.lanes.iter().enumerate() {
             let label = lane_label(lane);
-            let _ = writeln!(out, "  subgraph {}[\"{label}\"]", lane_id(l));
+            let _ = writeln!(
+                out,
+                "  subgraph {}[\"{}\"]",
+                lane_id(l),
+                quote_mermaid(&label)
+            );
             let mut members: Vec<usize> = (0..self.nodes.len())
                 .filter(|n| self.nodes[*n].lane == l)
                 .collect();
             members.sort_by_key(|n| self.nodes[*n].column);
             for n in members {
                 let node = &self.nodes[n];
-                let text = format!("{}<br/>{}", node.name, node.detail);
+                let text = format!(
+                    "{}<br/>{}",
+                    quote_mermaid(&node.name),
+                    quote_mermaid(&node.detail)
+                );
                 let shape = match node.shape {
                     Shape::Service => format!("[\"{text}\"]"),
                     Shape::Stateful => format!("[(\"{text}\")]"),
@@ -278,7 +287,9 @@ impl Diagram {
             let arrow = match (&link.kind, &link.label) {
                 (LinkKind::WaitsFor, _) => "-->".to_string(),
                 (LinkKind::Calls, _) => "-.->".to_string(),
-                (LinkKind::RoutesTo, Some(label)) => format!("==>|\"{label}\"|"),
+                (LinkKind::RoutesTo, Some(label)) => {
+                    format!("==>|\"{}\"|", quote_mermaid(label))
+                }
                 (LinkKind::RoutesTo, None) => "==>".to_string(),
             };
             let _ = writeln!(
@@ -374,6 +385,23 @@ impl Diagram {
             _ => name,
         }
     }
+}
+
+/// `text` for a quoted Mermaid label: Mermaid reads HTML in labels and ends
+/// them at `"`, so those characters go as its entity codes.
+fn quote_mermaid(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '&' => out.push_str("#amp;"),
+            '#' => out.push_str("#35;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn quote_dot(text: &str) -> String {
@@ -474,6 +502,40 @@ mod tests {
         );
         assert!(diagram.dot().contains("style=\"rounded,dashed\""));
         assert!(diagram.svg().contains("class=\"node external\""));
+    }
+
+    #[test]
+    fn route_labels_cannot_break_out_of_svg_mermaid_or_dot() {
+        let file = SourceFile::new(
+            "x.yaml",
+            "platform: x\ngateways:\n  edge: { kind: ingress, hosts: [a.example.com] }\ntiers:\n  - name: apps\n    services:\n      web: { image: x/web:1, ports: { http: 80 }, expose: { path: /web } }\n",
+        );
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let mut diagram = Diagram::new(&platform);
+        // `check` refuses such a path; the diagrams must hold even so.
+        let route = diagram
+            .links
+            .iter_mut()
+            .find(|l| l.kind == LinkKind::RoutesTo)
+            .unwrap();
+        route.label = Some("/<script>alert(\"x\")</script>&a=1".into());
+        let svg = diagram.svg();
+        assert!(!svg.contains("<script"), "{svg}");
+        assert!(
+            svg.contains("/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;a=1"),
+            "{svg}"
+        );
+        let mermaid = diagram.mermaid();
+        let route = mermaid.lines().find(|l| l.contains("==>")).unwrap();
+        assert_eq!(route.matches('"').count(), 2, "{route}");
+        assert!(!route.contains('<'), "{route}");
+        let dot = diagram.dot();
+        let edge = dot.lines().find(|l| l.contains("style=bold")).unwrap();
+        assert_eq!(
+            edge.matches('"').count() - edge.matches("\\\"").count(),
+            2,
+            "{edge}"
+        );
     }
 
     #[test]

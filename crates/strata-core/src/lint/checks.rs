@@ -1113,7 +1113,7 @@ mod tests {
 
     /// Each check, on a manifest made to trip it and nothing else of note.
     fn ids(text: &str) -> Vec<&'static str> {
-        let manifests = read(&SourceFile::new("t.yaml", text)).unwrap();
+        let manifests = read(&SourceFile::new("t.yaml", text)).unwrap().manifests;
         let mut ids: Vec<&'static str> = lint(&manifests, &Options::default())
             .iter()
             .map(|f| f.check.id)
@@ -1364,7 +1364,7 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
     fn a_name_given_twice_is_a_duplicate_but_not_across_api_groups() {
         let vs = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: edge, namespace: shop }\nspec: {}\n";
         let twice = format!("{CLEAN}---\n{vs}---\n{vs}");
-        let manifests = read(&SourceFile::new("t.yaml", &twice)).unwrap();
+        let manifests = read(&SourceFile::new("t.yaml", &twice)).unwrap().manifests;
         let found: Vec<_> = lint(&manifests, &Options::default())
             .into_iter()
             .filter(|f| f.check.id == "duplicate-object")
@@ -1385,7 +1385,8 @@ spec: { rules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { servic
             "t.yaml",
             CLEAN.replacen("image: shop/api:1.2.0", "image: shop/api", 1),
         ))
-        .unwrap();
+        .unwrap()
+        .manifests;
         let options = Options {
             disabled: ["latest-tag".to_string()].into(),
         };

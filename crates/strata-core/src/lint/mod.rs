@@ -55,32 +55,75 @@ impl Manifest {
     }
 }
 
-/// Reads every object of a YAML or JSON text; `v1/List`s are unpacked.
+/// The objects of one file, and the documents in it that are not objects.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// Every Kubernetes object found, `v1/List`s unpacked.
+    pub manifests: Vec<Manifest>,
+    /// A warning at each document or list item skipped, saying why.
+    pub skipped: Vec<Diagnostic>,
+}
+
+/// Reads every object of a YAML or JSON text; `v1/List`s are unpacked, and
+/// anything that is no Kubernetes object (a scalar, a list, a mapping
+/// without `apiVersion` and `kind`) is skipped with a warning at its place.
 ///
 /// # Errors
 /// Text that is not YAML.
-pub fn read(file: &SourceFile) -> Result<Vec<Manifest>, Diagnostic> {
-    let mut out = Vec::new();
+pub fn read(file: &SourceFile) -> Result<Reading, Diagnostic> {
+    let mut reading = Reading::default();
     for document in yaml::parse_all(file)? {
         if document.is_null() {
             continue;
         }
-        let value = document.to_json();
-        let items = match value["kind"].as_str() {
-            Some(kind) if kind.ends_with("List") && value["items"].is_array() => {
-                value["items"].as_array().cloned().unwrap_or_default()
+        let items = match document.get("items").map(|items| &items.kind) {
+            Some(yaml::NodeKind::Seq(items))
+                if document
+                    .get("kind")
+                    .and_then(yaml::Node::as_scalar)
+                    .is_some_and(|k| k.ends_with("List")) =>
+            {
+                items.iter().collect()
             }
-            _ => vec![value],
+            _ => vec![&document],
         };
-        for item in items.into_iter().filter(|v| v["kind"].is_string()) {
-            out.push(Manifest {
-                value: item,
-                file: file.clone(),
-                span: Span::new(document.span.start, document.span.start),
-            });
+        for item in items {
+            match not_an_object(item) {
+                None => reading.manifests.push(Manifest {
+                    value: item.to_json(),
+                    file: file.clone(),
+                    span: Span::new(item.span.start, item.span.start),
+                }),
+                Some(why) => reading.skipped.push(
+                    Diagnostic::warning("not-an-object", format!("skipped {why}"))
+                        .at(file, Span::new(item.span.start, item.span.start), "skipped")
+                        .help(
+                            "lint reads Kubernetes objects: mappings with `apiVersion` and `kind`",
+                        ),
+                ),
+            }
         }
     }
-    Ok(out)
+    Ok(reading)
+}
+
+/// Why `node` is no Kubernetes object, if it is not one.
+fn not_an_object(node: &yaml::Node) -> Option<String> {
+    let text = |key| {
+        node.get(key)
+            .and_then(yaml::Node::as_scalar)
+            .filter(|v| !v.is_empty())
+    };
+    match &node.kind {
+        yaml::NodeKind::Map(_) => match (text("apiVersion"), text("kind")) {
+            (Some(_), Some(_)) => None,
+            (None, None) => Some("a mapping without `apiVersion` and `kind`".into()),
+            (None, Some(_)) => Some("an object without `apiVersion`".into()),
+            (Some(_), None) => Some("an object without `kind`".into()),
+        },
+        yaml::NodeKind::Seq(_) => Some("a list, not an object".into()),
+        yaml::NodeKind::Scalar { .. } => Some(format!("{}, not an object", node.describe())),
+    }
 }
 
 /// Which checks run.
@@ -95,7 +138,7 @@ pub struct Options {
 /// ```
 /// use strata_core::{lint, source::SourceFile};
 /// let file = SourceFile::new("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  hostNetwork: true\n  containers: [{ name: c, image: nginx }]\n");
-/// let findings = lint::lint(&lint::read(&file).unwrap(), &lint::Options::default());
+/// let findings = lint::lint(&lint::read(&file).unwrap().manifests, &lint::Options::default());
 /// assert!(findings.iter().any(|f| f.check.id == "host-network"));
 /// assert!(findings.iter().any(|f| f.check.id == "latest-tag"));
 /// ```

@@ -68,6 +68,14 @@ pub trait Blueprint: Sync {
         image.tag.and_then(Release::prefix).map(str::to_string)
     }
 
+    /// The release of the mode's operator an image of `mode` is built for,
+    /// read from its tag (Strimzi's `1.2.0` of `1.2.0-kafka-4.3.1`);
+    /// `None` when its tags name none. `check` refuses an image of another
+    /// release than `operators.NAME.version` chooses.
+    fn image_operator_release(&self, _mode: &Mode, _image: &ImageRef<'_>) -> Option<String> {
+        None
+    }
+
     /// Whether clients of the service must authenticate: as its [`Auth`]
     /// says, unless an option switches it off (Redis's `auth: off`). `audit`
     /// reports the data stores that admit anyone.
@@ -192,6 +200,15 @@ pub struct Mode {
     pub operated_scheduling: bool,
     /// The releases it renders for; any release when empty.
     pub versions: &'static [Releases],
+    /// The releases of its operator it renders for, oldest first, where
+    /// what it renders follows the release (`operators.NAME.version`, the
+    /// newest by default); empty when any release takes the same.
+    pub operator_releases: &'static [OperatorRelease],
+    /// The containers its operator makes that the custom resource cannot
+    /// give a security context (`the init containers and sidecar`), when
+    /// there are some: `check` warns where their namespace enforces
+    /// `restricted` (`operator-pod-security`).
+    pub unset_security: Option<&'static str>,
 }
 
 impl Mode {
@@ -207,6 +224,8 @@ impl Mode {
             operated_volumes: false,
             operated_scheduling: false,
             versions: &[],
+            operator_releases: &[],
+            unset_security: None,
         }
     }
 
@@ -262,23 +281,84 @@ impl Mode {
         Mode { versions, ..self }
     }
 
+    /// The same mode, whose operator's releases render differently:
+    /// `releases`, oldest first.
+    #[must_use]
+    pub const fn operator_releases(self, releases: &'static [OperatorRelease]) -> Mode {
+        Mode {
+            operator_releases: releases,
+            ..self
+        }
+    }
+
+    /// The same mode, whose operator makes `containers` with security
+    /// contexts of its own that the custom resource cannot set.
+    #[must_use]
+    pub const fn unset_security(self, containers: &'static str) -> Mode {
+        Mode {
+            unset_security: Some(containers),
+            ..self
+        }
+    }
+
     /// Whether it renders for the version `text`: any when it declares no
     /// releases, else one whose release it lists.
     pub fn runs(&self, text: &str) -> bool {
-        self.versions.is_empty()
-            || Release::parse(text).is_some_and(|r| self.versions.iter().any(|v| v.contains(r)))
+        Releases::any_contains(self.versions, text)
     }
 
     /// The releases it renders for, as the reference and hints write them
     /// (`5.7, 8.0 to 8.4`); `None` for any.
     pub fn versions_text(&self) -> Option<String> {
-        (!self.versions.is_empty()).then(|| {
-            self.versions
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
+        Releases::text(self.versions)
+    }
+
+    /// The operator release `written` names (`1.2` or `1.2.0` of `1.2.0`),
+    /// the newest without one; `None` when the mode's operator renders
+    /// alike for every release, or `written` names none it knows.
+    pub fn operator_release(&self, written: Option<&str>) -> Option<&'static OperatorRelease> {
+        match written {
+            None => self.operator_releases.last(),
+            Some(text) => self.operator_releases.iter().find(|r| r.is(text)),
+        }
+    }
+}
+
+/// A release of an operator and what Strata renders for it: the API
+/// version of its custom resources and the releases of the product it runs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OperatorRelease {
+    /// The release (`1.2.0`).
+    pub release: &'static str,
+    /// The version of its API group Strata writes (`v1`).
+    pub api: &'static str,
+    /// The product releases it runs (Kafka `4.2` to `4.3`).
+    pub runs: &'static [Releases],
+    /// The product release rendered unless `version:` or the image says
+    /// otherwise (`4.3.1`).
+    pub version: &'static str,
+}
+
+impl OperatorRelease {
+    /// Whether `text` names this release: the same major and minor, and
+    /// the same patch where `text` writes one (`1.2` and `1.2.0` are
+    /// `1.2.0`; `1.2.1` is not).
+    pub fn is(&self, text: &str) -> bool {
+        let text = text.strip_prefix('v').unwrap_or(text);
+        let mut ours = self.release.split('.');
+        let mut theirs = text.split('.');
+        let minor = ours.next() == theirs.next() && ours.next() == theirs.next();
+        minor
+            && theirs.next().is_none_or(|patch| Some(patch) == ours.next())
+            && theirs.next().is_none()
+    }
+
+    /// Its major and minor, as hints write them (`1.2`).
+    pub fn minor(&self) -> &'static str {
+        self.release
+            .rsplit_once('.')
+            .filter(|(minor, _)| minor.contains('.'))
+            .map_or(self.release, |(minor, _)| minor)
     }
 }
 
@@ -362,6 +442,23 @@ impl Releases {
             to,
             by_minor: true,
         }
+    }
+
+    /// Whether the version `text` is in one of `all`; any version when
+    /// `all` is empty.
+    pub fn any_contains(all: &[Releases], text: &str) -> bool {
+        all.is_empty() || Release::parse(text).is_some_and(|r| all.iter().any(|v| v.contains(r)))
+    }
+
+    /// `all` as the reference and hints write them (`5.7, 8.0 to 8.4`);
+    /// `None` for any.
+    pub fn text(all: &[Releases]) -> Option<String> {
+        (!all.is_empty()).then(|| {
+            all.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 
     /// Whether `release` is one of them; a release without its minor

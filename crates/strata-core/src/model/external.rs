@@ -91,7 +91,7 @@ impl Resolver<'_> {
                         .selector
                         .iter()
                         .flat_map(|s| s.value.iter())
-                        .map(|(k, v)| (k.value.as_ref().to_string(), v.value.clone()))
+                        .map(|(k, v)| (k.value.as_ref().to_string(), v.value.0.clone()))
                         .collect::<BTreeMap<_, _>>(),
                 }),
                 (Some(cidr), Some(_)) => {

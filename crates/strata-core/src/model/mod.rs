@@ -28,8 +28,8 @@ pub use crate::spec::network::{GatewayKind, MeshKind, ServiceType, TrafficPolicy
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
 pub use blueprint::{
-    Auth, Blueprint, BlueprintInfo, Catalog, Key, Mode, OptionCheck, OptionDoc, OptionValue,
-    Release, Releases,
+    Auth, Blueprint, BlueprintInfo, Catalog, Key, Mode, OperatorRelease, OptionCheck, OptionDoc,
+    OptionValue, Release, Releases,
 };
 pub use cluster::*;
 pub use endpoint::CLUSTER_DOMAIN;
@@ -244,8 +244,47 @@ impl Platform {
                 .help("make sure the image sets a numeric non-root `USER`; an image that must start as root needs `profile: baseline`"),
             )
         }));
+        found.extend(self.services.iter().filter_map(|service| {
+            let tuning = service.tuning.as_ref()?;
+            let containers = tuning.mode.unset_security?;
+            if self.enforced_level(&service.namespace) != Profile::Restricted {
+                return None;
+            }
+            let operator = tuning.mode.operator.unwrap_or("its operator");
+            Some(
+                Diagnostic::warning(
+                    "operator-pod-security",
+                    format!(
+                        "`{}` runs through `{operator}`, whose custom resource cannot give {containers} a security context: the namespace `{}` enforces restricted, which refuses them unless {operator} sets one that meets it",
+                        service.name, service.namespace
+                    ),
+                )
+                .at(&self.file, service.span, "pods made by the operator")
+                .help(format!(
+                    "make sure your release of {operator} runs them restricted, or set `namespaces: {{ {}: {{ podSecurity: {{ enforce: baseline }} }} }}`",
+                    service.namespace
+                )),
+            )
+        }));
         found.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
         found
+    }
+
+    /// The Pod Security level a namespace enforces: the one the spec
+    /// writes, else the least restrictive one its services need.
+    pub fn enforced_level(&self, namespace: &str) -> Profile {
+        self.namespaces
+            .iter()
+            .find(|n| n.name == namespace)
+            .and_then(|n| n.pod_security.enforce)
+            .unwrap_or_else(|| {
+                self.services
+                    .iter()
+                    .filter(|s| s.namespace == namespace)
+                    .map(Service::pod_security)
+                    .max()
+                    .unwrap_or(Profile::Restricted)
+            })
     }
 
     /// The service called `name`.

@@ -156,6 +156,10 @@ pub struct Tuning {
     /// platform installs it (`operators: { NAME: { tier: … } }`), the one
     /// given with `installed: true`; `None` when the spec does not say.
     pub operator_namespace: Option<String>,
+    /// The release of the mode's operator it renders for, where that
+    /// release changes what it renders (`operators.NAME.version`, else the
+    /// newest the mode knows).
+    pub operator: Option<&'static super::blueprint::OperatorRelease>,
     /// What the recipe supplied besides service fields.
     pub supplied: Supplied,
 }

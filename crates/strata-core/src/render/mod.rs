@@ -34,7 +34,8 @@ pub use network::{api_server, member_policies};
 pub use registry::{PullSecret, add_pull_secrets, pull_secret_refs};
 pub(crate) use scheduling::{QUEUE_LABEL, queue_name};
 pub(crate) use workload::{
-    NATIVE_SIDECAR_ANNOTATION, claim_spec, placement, resource_values, sized_claim_spec,
+    NATIVE_SIDECAR_ANNOTATION, claim_spec, operated_container_security, placement,
+    pod_security_context, resource_values, sized_claim_spec,
 };
 
 /// One object, or a file's contents, as YAML (no leading `---`): how

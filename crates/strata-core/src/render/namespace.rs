@@ -19,15 +19,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
         // restrictive profile its services need, and warns and audits
         // against `restricted` regardless.
         let levels = namespace.pod_security;
-        let enforce = levels.enforce.unwrap_or_else(|| {
-            platform
-                .services
-                .iter()
-                .filter(|s| s.namespace == namespace.name)
-                .map(crate::model::Service::pod_security)
-                .max()
-                .unwrap_or(Profile::Restricted)
-        });
+        let enforce = platform.enforced_level(&namespace.name);
         let warn = levels.warn.unwrap_or(Profile::Restricted);
         let audit = levels.audit.unwrap_or(Profile::Restricted);
         let mut ns_labels = labels::platform(platform);

@@ -205,7 +205,7 @@ fn route_policy(host: &str, calls: CallPolicy) -> Option<Value> {
 pub(super) fn retry_policy(attempts: u32, timeout_ms: Option<u64>) -> Value {
     let mut retries = json!({ "attempts": attempts, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,5xx" });
     if let Some(ms) = timeout_ms {
-        retries["perTryTimeout"] = json!(format!("{}ms", (ms / u64::from(attempts + 1)).max(1)));
+        retries["perTryTimeout"] = json!(format!("{}ms", (ms / (u64::from(attempts) + 1)).max(1)));
     }
     retries
 }

@@ -372,6 +372,58 @@ macro_rules! decode_integer {
 }
 decode_integer!(u16, u32, u64);
 
+/// Declares a whole-number type bounded above, refused past its bound at the
+/// value's line: numbers that size a list or divide a duration must not be
+/// able to exhaust memory or wrap.
+macro_rules! bounded_count {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $why:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The largest value accepted.
+            pub const MAX: u32 = $max;
+        }
+
+        impl crate::spec::decode::Decode for $name {
+            const EXPECTED: &'static str = "a whole number";
+            fn decode(
+                node: &crate::spec::yaml::Node,
+                d: &mut crate::spec::decode::Decoder<'_>,
+            ) -> Option<Self> {
+                let value = u32::decode(node, d)?;
+                if value > Self::MAX {
+                    d.report(
+                        d.error(
+                            "out-of-range",
+                            format!("{value} is out of range: expected 0 to {}", Self::MAX),
+                            node.span,
+                            "too large",
+                        )
+                        .help(format!("write at most {}: {}", Self::MAX, $why)),
+                    );
+                    return None;
+                }
+                Some($name(value))
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "integer", "minimum": 0, "maximum": $max })
+            }
+        }
+    };
+}
+pub(crate) use bounded_count;
+
 impl Decode for f64 {
     const EXPECTED: &'static str = "a number";
     fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {

@@ -28,6 +28,146 @@ pub struct HeaderName(pub String);
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelKey(pub String);
 
+/// A label value: empty, or up to 63 letters, digits, `-`, `_` and `.`,
+/// starting and ending with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LabelValue(pub String);
+
+/// A host name a gateway serves: a lowercase DNS name, its first label
+/// possibly `*` (`shop.example.com`, `*.example.com`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostName(pub String);
+
+/// An HTTP path prefix (`/api/v1`): a `/`, then URL path characters, with no
+/// `//`, `/./` or `/../` step.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HttpPath(pub String);
+
+/// Why `host` is not a host name a gateway can serve.
+///
+/// ```
+/// use strata_core::spec::names::host_name_problem;
+/// assert_eq!(host_name_problem("shop.example.com"), None);
+/// assert_eq!(host_name_problem("*.example.com"), None);
+/// assert!(host_name_problem("\"><script>").is_some());
+/// assert!(host_name_problem("10.0.0.1").is_some());
+/// ```
+pub fn host_name_problem(host: &str) -> Option<String> {
+    if host.len() > 253 {
+        return Some(format!(
+            "it is {} characters long, at most 253 are allowed",
+            host.len()
+        ));
+    }
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return Some("it is an IP address; gateways route by DNS name".into());
+    }
+    let dotted = name.contains('.');
+    name.split('.').find_map(|label| {
+        dns_label_problem(label, 63).map(|why| {
+            if dotted {
+                format!("`{}`: {why}", shown(label))
+            } else {
+                why
+            }
+        })
+    })
+}
+
+/// `text` as a message shows it: control characters (a newline in a label
+/// value, say) escaped, everything else as written.
+fn shown(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// Why `path` is not an HTTP path prefix the API server and gateways accept.
+///
+/// ```
+/// use strata_core::spec::names::http_path_problem;
+/// assert_eq!(http_path_problem("/api/v1"), None);
+/// assert_eq!(http_path_problem("/a%20b"), None);
+/// assert!(http_path_problem("api").is_some());
+/// assert!(http_path_problem("/<script>").is_some());
+/// assert!(http_path_problem("/a/../b").is_some());
+/// ```
+pub fn http_path_problem(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some("it does not start with `/`".into());
+    }
+    let bytes = path.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let allowed = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b);
+        if !allowed {
+            let c = path[i..].chars().next().unwrap_or('?');
+            return Some(format!(
+                "`{}` is not allowed in a URL path: percent-encode it",
+                shown(&c.to_string())
+            ));
+        }
+        if b == b'%'
+            && !(bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)))
+        {
+            return Some("`%` starts no percent-encoded byte".into());
+        }
+    }
+    let lower = path.to_ascii_lowercase();
+    if let Some(step) = ["//", "/./", "/../", "%2f"]
+        .into_iter()
+        .find(|s| lower.contains(s))
+    {
+        return Some(format!(
+            "it contains `{step}`, which the API server refuses"
+        ));
+    }
+    if path.ends_with("/..") || path.ends_with("/.") {
+        return Some("it ends in a `.` or `..` step, which the API server refuses".into());
+    }
+    None
+}
+
+/// A file beside the spec, by a relative path that stays in the spec's
+/// folder (`config/app.conf`, `crds/operator.yaml`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpecPath(pub String);
+
+/// Why `path` cannot name a file beside the spec: a spec handed to CI must
+/// not read `/etc/passwd` or `../../secrets` into a ConfigMap or a log.
+///
+/// ```
+/// use strata_core::spec::names::spec_path_problem;
+/// assert_eq!(spec_path_problem("config/app.conf"), None);
+/// assert_eq!(spec_path_problem("./crds.yaml"), None);
+/// assert!(spec_path_problem("/etc/passwd").is_some());
+/// assert!(spec_path_problem("config/../../x").is_some());
+/// ```
+pub fn spec_path_problem(path: &str) -> Option<String> {
+    if path.is_empty() {
+        return Some("it is empty".into());
+    }
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..3) == Some(":\\") {
+        return Some("it is absolute".into());
+    }
+    if path.split(['/', '\\']).any(|step| step == "..") {
+        return Some("it climbs out of the spec's folder with `..`".into());
+    }
+    if path.contains('\0') {
+        return Some("it holds a NUL byte".into());
+    }
+    None
+}
+
 /// A container registry's host, with an optional port (`harbor.example.com`,
 /// `registry.local:5000`): the part of an image reference before the first `/`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -311,6 +451,106 @@ impl Decode for LabelKey {
     }
 }
 
+impl Decode for SpecPath {
+    const EXPECTED: &'static str = "a path relative to the spec, such as `config/app.conf`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        if let Some(why) = spec_path_problem(text) {
+            d.report(
+                d.error(
+                    "invalid-path",
+                    format!("`{}` cannot name a file beside the spec: {why}", shown(text)),
+                    node.span,
+                    "outside the spec's folder",
+                )
+                .help("Strata reads files from the spec's folder and below only: move or copy the file there and write its path relative to the spec"),
+            );
+            return None;
+        }
+        Some(SpecPath(text.to_string()))
+    }
+}
+
+impl Decode for HostName {
+    const EXPECTED: &'static str = "a host name such as `shop.example.com`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        if let Some(why) = host_name_problem(text) {
+            d.report(
+                d.error(
+                    "invalid-host",
+                    format!("`{}` is not a host name: {why}", shown(text)),
+                    node.span,
+                    "not a host name",
+                )
+                .help("write a lowercase DNS name such as `shop.example.com`, or `*.example.com` for every name under a domain"),
+            );
+            return None;
+        }
+        Some(HostName(text.to_string()))
+    }
+}
+
+impl Decode for HttpPath {
+    const EXPECTED: &'static str = "an HTTP path such as `/api`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        if let Some(why) = http_path_problem(text) {
+            let help = if text.starts_with('/') {
+                "write a path of letters, digits and `-._~!$&'()*+,;=:@/`, other bytes percent-encoded (`%20`)".to_string()
+            } else {
+                format!("write `/{text}`")
+            };
+            d.report(
+                d.error(
+                    "invalid-path",
+                    format!("`{}` is not an HTTP path: {why}", shown(text)),
+                    node.span,
+                    "not an HTTP path",
+                )
+                .help(help),
+            );
+            return None;
+        }
+        Some(HttpPath(text.to_string()))
+    }
+}
+
+impl Decode for LabelValue {
+    const EXPECTED: &'static str = "a label value such as `web` or `v1.2`";
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let text = d.scalar(node, Self::EXPECTED)?;
+        let edges_ok = |c: Option<char>| c.is_none_or(|c| c.is_ascii_alphanumeric());
+        let valid = text.len() <= 63
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && edges_ok(text.chars().next())
+            && edges_ok(text.chars().last());
+        if !valid {
+            let why = if text.len() > 63 {
+                format!(
+                    "it is {} characters long, at most 63 are allowed",
+                    text.len()
+                )
+            } else {
+                "only letters, digits, `-`, `_` and `.` are allowed, with a letter or digit at each end".to_string()
+            };
+            d.report(
+                d.error(
+                    "invalid-label-value",
+                    format!("`{}` is not a valid label value: {why}", shown(text)),
+                    node.span,
+                    "invalid label value",
+                )
+                .help("the API server refuses it: use a short word such as `web` or `v1.2` (free text belongs in an annotation)"),
+            );
+            return None;
+        }
+        Some(LabelValue(text.to_string()))
+    }
+}
+
 macro_rules! string_like {
     ($($ty:ident => $pattern:expr, $description:expr;)*) => {$(
         impl AsRef<str> for $ty {
@@ -340,6 +580,10 @@ string_like! {
     EnvName => "^[A-Za-z_][-._A-Za-z0-9]*$", "An environment variable name.";
     HeaderName => "^[-!#$%&'*+.^_`|~A-Za-z0-9]+$", "An HTTP header name.";
     LabelKey => "^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?$", "A Kubernetes label key.";
+    SpecPath => "^[^/\\\\]", "A path relative to the spec, staying in its folder (no leading '/', no '..').";
+    HostName => "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "A lowercase DNS name, its first label possibly '*'.";
+    HttpPath => "^/([-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*$", "An HTTP path: '/', then URL path characters, other bytes percent-encoded.";
+    LabelValue => "^([A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?)?$", "A Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', a letter or digit at each end.";
     RegistryHost => "^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$", "A container registry host, with an optional port: the part of an image reference before the first '/'.";
 }
 

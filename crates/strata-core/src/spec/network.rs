@@ -15,7 +15,7 @@ record! {
         /// `istio`, `ingress`, `gateway-api` or `kong`.
         required kind: GatewayKind = "kind",
         /// Host names it serves.
-        optional hosts: Vec<Spanned<String>> = "hosts",
+        optional hosts: Vec<Spanned<super::names::HostName>> = "hosts",
         /// The TLS Secret for its hosts; plain HTTP when absent.
         optional tls: Name = "tls",
         /// IngressClass (`ingress`) or GatewayClass (`gateway-api`).
@@ -141,7 +141,7 @@ record! {
         /// Their namespace.
         required namespace: Name = "namespace",
         /// Their labels.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
     }
 }
 
@@ -161,11 +161,11 @@ record! {
         /// The gateway, by name; the only one when absent.
         optional via: Name = "via",
         /// Host name; the gateway's hosts when absent.
-        optional host: String = "host",
+        optional host: super::names::HostName = "host",
         /// Path prefix; `/` when absent.
-        optional path: String = "path",
+        optional path: super::names::HttpPath = "path",
         /// Prefix the path is rewritten to before it reaches the service.
-        optional rewrite: String = "rewrite",
+        optional rewrite: super::names::HttpPath = "rewrite",
         /// The port, by name; the first HTTP or gRPC port when absent.
         optional port: super::names::PortName = "port",
         /// Require a valid JWT (when the gateway has `jwt:`); `true` by default.
@@ -175,7 +175,7 @@ record! {
         /// Time allowed for a whole request through the gateway.
         optional timeout: Millis = "timeout",
         /// Retries by the gateway after a failed attempt.
-        optional retries: u32 = "retries",
+        optional retries: Retries = "retries",
         /// CORS for this route, overriding the gateway's.
         optional cors: CorsSpec = "cors",
     }
@@ -189,7 +189,7 @@ record! {
         /// Time allowed to connect.
         optional connect_timeout: Millis = "connectTimeout",
         /// Retries after a failed attempt.
-        optional retries: u32 = "retries",
+        optional retries: Retries = "retries",
         /// Wait before the first retry, doubled each time.
         optional retry_backoff: Millis = "retryBackoff",
         /// Share of failing requests that ejects an endpoint, such as `50%`.
@@ -230,7 +230,7 @@ record! {
         /// Where it is inside the cluster: callers' egress allows this namespace on its ports.
         optional namespace: Name = "namespace",
         /// Labels of its pods in `namespace`; every pod there when absent.
-        optional selector: Map<LabelKey, String> = "selector",
+        optional selector: Map<LabelKey, super::names::LabelValue> = "selector",
     }
 }
 
@@ -286,7 +286,7 @@ record! {
         /// Time allowed to connect.
         optional connect_timeout: Millis = "connectTimeout",
         /// Retries after a failed attempt (`0`: never retried).
-        optional retries: u32 = "retries",
+        optional retries: Retries = "retries",
         /// Wait before the first retry, doubled each time.
         optional retry_backoff: Millis = "retryBackoff",
         /// Share of failing requests that ejects an endpoint, such as `50%`.
@@ -382,6 +382,13 @@ keyword_enum! {
         Istio = "istio",
     }
 }
+
+super::decode::bounded_count!(
+    /// Retries after a failed attempt: at most 100.
+    Retries,
+    100,
+    "every retry multiplies the load on a service that is already failing"
+);
 
 /// A duration in milliseconds: `100ms`, `3s`, `1m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -20,7 +20,7 @@ record! {
         /// A sentence for people reading the spec.
         optional description: String = "description",
         /// Labels added to every object.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// The namespace shared by tiers that name none; the platform's name when absent.
         optional namespace: Name = "namespace",
         /// Named environments (`local`, `staging`, `prod`…) and what each overrides.
@@ -170,6 +170,10 @@ record! {
         /// With `installed: true`, the namespace it runs in: only that
         /// namespace may reach the pods it runs on its ports.
         optional namespace: Name = "namespace",
+        /// The operator's release (`1.2`, `0.51.0`), for operators whose
+        /// resources follow it (`strimzi`: the API version and the Kafka
+        /// releases); the newest Strata knows by default.
+        optional version: String = "version",
     }
 }
 
@@ -291,9 +295,9 @@ record! {
         /// name. `strata audit` allows single replicas where it is `false`.
         optional production: bool = "production",
         /// Every service runs this many replicas (typically 1 for `local`).
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// Services run at least this many replicas.
-        optional min_replicas: u32 = "minReplicas",
+        optional min_replicas: super::runtime::Replicas = "minReplicas",
         /// Factor applied to every CPU and memory request and limit.
         optional scale: f64 = "scale",
         /// StorageClass of every volume in this environment, named or not.
@@ -306,7 +310,7 @@ record! {
         optional namespaces: Map<Name, Name> = "namespaces",
         /// Labels of every Namespace object of this environment; they win over
         /// `namespaces.NAME.labels` and tenants' labels.
-        optional namespace_labels: Map<LabelKey, String> = "namespaceLabels",
+        optional namespace_labels: Map<LabelKey, super::names::LabelValue> = "namespaceLabels",
         /// Services, or whole tiers (`tier/NAME`), this environment leaves out.
         optional without: Vec<Spanned<String>> = "without",
         /// Node pools added or changed in this environment, merged key by key
@@ -331,7 +335,7 @@ record! {
     /// Values every service gets unless it sets its own.
     pub struct DefaultsSpec ("defaults") {
         /// Replicas of a service that sets none.
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// Requests and limits of a service that sets none.
         optional resources: ResourcesSpec = "resources",
         /// StorageClass of a volume that names none.
@@ -359,7 +363,7 @@ record! {
     /// A group of nodes selected by labels, possibly tainted.
     pub struct NodePoolSpec ("a node pool") {
         /// Node labels that select the pool.
-        required selector: Map<LabelKey, String> = "selector",
+        required selector: Map<LabelKey, super::names::LabelValue> = "selector",
         /// Taints the pool's nodes carry: `key`, `key=value` or `key=value:Effect`.
         optional taints: Vec<Spanned<TaintSpec>> = "taints",
         /// How many nodes the pool has (`3`, or a range `{ min, max }` when it
@@ -388,7 +392,7 @@ record! {
     /// Settings of one namespace.
     pub struct NamespaceSpec ("a namespace") {
         /// Extra labels of the Namespace object.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Annotations of the Namespace object.
         optional annotations: Map<LabelKey, String> = "annotations",
         /// The namespace's ResourceQuota.
@@ -474,7 +478,7 @@ record! {
         /// The tier's services, by name.
         optional services: Map<Name, ServiceSpec> = "services",
         /// Raw manifest files (relative to the spec) applied as they are, in this tier's wave.
-        optional manifests: Vec<Spanned<String>> = "manifests",
+        optional manifests: Vec<Spanned<super::names::SpecPath>> = "manifests",
     }
 }
 
@@ -484,7 +488,7 @@ record! {
         /// The tenant's namespace; `tenant-NAME` when absent.
         optional namespace: Name = "namespace",
         /// Extra labels of the tenant's Namespace.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Annotations of the tenant's Namespace.
         optional annotations: Map<LabelKey, String> = "annotations",
         /// The tenant's ResourceQuota.

@@ -191,13 +191,20 @@ impl Decode for UserId {
     }
 }
 
+super::decode::bounded_count!(
+    /// A number of pods: at most 150,000, the most a Kubernetes cluster runs.
+    Replicas,
+    150_000,
+    "Kubernetes supports up to 150,000 pods in a cluster"
+);
+
 record! {
     /// A HorizontalPodAutoscaler.
     pub struct AutoscaleSpec ("autoscaling (`min`, `max`, `cpu`, `memory`, `scaleUp`, `scaleDown`)") {
         /// Fewest replicas.
-        required min: u32 = "min",
+        required min: Replicas = "min",
         /// Most replicas.
-        required max: u32 = "max",
+        required max: Replicas = "max",
         /// Target average CPU utilisation, such as `70%`.
         optional cpu: Percent = "cpu",
         /// Target average memory utilisation, such as `80%`.
@@ -248,7 +255,7 @@ record! {
     /// A file read from disk, relative to the spec.
     pub struct FileRef ("a file reference (`file`)") {
         /// The path, relative to the spec file.
-        required file: String = "file",
+        required file: super::names::SpecPath = "file",
     }
 }
 

@@ -60,7 +60,7 @@ record! {
         /// default) or `configMap`, a ConfigMap `NAME-env` read with `envFrom`.
         optional env_from: EnvFrom = "envFrom",
         /// Number of pods.
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// CPU and memory requests and limits.
         optional resources: ResourcesSpec = "resources",
         /// GPUs per pod (`nvidia.com/gpu`).
@@ -96,15 +96,15 @@ record! {
         /// resources, mounts } }`.
         optional sidecars: Map<Name, SidecarSpec> = "sidecars",
         /// Extra labels for this service's objects.
-        optional labels: Map<LabelKey, String> = "labels",
+        optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Labels of its pods only, beside Strata's.
-        optional pod_labels: Map<LabelKey, String> = "podLabels",
+        optional pod_labels: Map<LabelKey, super::names::LabelValue> = "podLabels",
         /// Annotations of its pods, over Strata's own of the same key.
         optional pod_annotations: Map<LabelKey, String> = "podAnnotations",
         /// The labels its workload selects its pods by, instead of Strata's:
         /// an existing workload's, whose selector cannot change, to take it
         /// over in place.
-        optional selector: Map<LabelKey, String> = "selector",
+        optional selector: Map<LabelKey, super::names::LabelValue> = "selector",
         /// The main container's name; the service's by default.
         optional container: Name = "container",
         /// Startup, readiness and liveness probes; `false` (or `~`) switches them off.
@@ -218,7 +218,7 @@ record! {
     pub struct SpawnsSpec ("spawned pods (`labels`, `ports`, `calls`)") {
         /// Labels the service gives them, which find them in policies
         /// (`{ component: singleuser-server }`).
-        required labels: Map<LabelKey, String> = "labels",
+        required labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Ports they listen on, which the service reaches: `{ http: 8888 }`.
         optional ports: Map<PortName, u16> = "ports",
         /// Services they call, on those services' ports (the spawner itself,
@@ -247,7 +247,7 @@ record! {
         /// Partitions; 3 by default.
         optional partitions: u32 = "partitions",
         /// Copies of each partition; the cluster's replicas, at most 3, by default.
-        optional replicas: u32 = "replicas",
+        optional replicas: super::runtime::Replicas = "replicas",
         /// How long records are kept (`7d`, `12h`); the broker's default when absent.
         optional retention: String = "retention",
         /// Other topic settings (`cleanup.policy: compact`).

@@ -14,6 +14,14 @@ use crate::source::{SourceFile, Span};
 /// Most nodes a document may expand to through aliases before it is refused.
 const MAX_NODES: usize = 2_000_000;
 
+/// Deepest nesting of lists and mappings accepted: the parser's own bound on
+/// flow nesting, applied to block nesting too, so that every later walk of a
+/// tree (decoding, JSON, dropping it) stays far from the end of the stack.
+const MAX_DEPTH: usize = 255;
+
+/// Characters between two remembered byte offsets of a non-ASCII text.
+const CHECKPOINT: usize = 64;
+
 /// One YAML value and its place in the source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -190,7 +198,8 @@ pub fn parse_all(file: &SourceFile) -> Result<Vec<Node>, Diagnostic> {
 
 struct Builder<'f> {
     file: &'f SourceFile,
-    /// Byte offset of each character, when the text is not plain ASCII.
+    /// Byte offset of every [`CHECKPOINT`]th character, when the text is not
+    /// plain ASCII: an eighth of a byte per character rather than eight.
     char_offsets: Option<Vec<usize>>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
@@ -206,8 +215,8 @@ impl<'f> Builder<'f> {
         let text = file.text();
         let char_offsets = (!text.is_ascii()).then(|| {
             text.char_indices()
+                .step_by(CHECKPOINT)
                 .map(|(i, _)| i)
-                .chain(std::iter::once(text.len()))
                 .collect()
         });
         Builder {
@@ -219,12 +228,18 @@ impl<'f> Builder<'f> {
     }
 
     fn byte(&self, char_index: usize) -> usize {
+        let text = self.file.text();
         match &self.char_offsets {
-            Some(offsets) => offsets
-                .get(char_index)
-                .copied()
-                .unwrap_or(self.file.text().len()),
-            None => char_index.min(self.file.text().len()),
+            Some(offsets) => {
+                let Some(&checkpoint) = offsets.get(char_index / CHECKPOINT) else {
+                    return text.len();
+                };
+                text[checkpoint..]
+                    .char_indices()
+                    .nth(char_index % CHECKPOINT)
+                    .map_or(text.len(), |(i, _)| checkpoint + i)
+            }
+            None => char_index.min(text.len()),
         }
     }
 
@@ -253,6 +268,10 @@ impl<'f> Builder<'f> {
             let span = self.span(span);
             let node = match event {
                 Event::DocumentStart(_) => {
+                    // Bounds and anchors are per document: a stream of many
+                    // small objects is not one large one.
+                    self.nodes = 0;
+                    self.anchors.clear();
                     documents += 1;
                     if documents > 1 && !multiple {
                         return Err(self
@@ -287,10 +306,12 @@ impl<'f> Builder<'f> {
                     Node { span, ..node }
                 }
                 Event::SequenceStart(anchor, _) => {
+                    self.descend(&stack, span)?;
                     stack.push(Frame::Seq(span, anchor, Vec::new()));
                     continue;
                 }
                 Event::MappingStart(anchor, _) => {
+                    self.descend(&stack, span)?;
                     stack.push(Frame::Map(span, anchor, Vec::new(), None));
                     continue;
                 }
@@ -350,6 +371,21 @@ impl<'f> Builder<'f> {
             }
         }
         Ok(roots)
+    }
+
+    /// Refuses a list or mapping starting at `span` inside `stack` when it
+    /// would nest past [`MAX_DEPTH`].
+    fn descend(&self, stack: &[Frame], span: Span) -> Result<(), Diagnostic> {
+        if stack.len() < MAX_DEPTH {
+            return Ok(());
+        }
+        Err(self
+            .error(
+                Span::new(span.start, span.start),
+                format!("lists and mappings nest deeper than {MAX_DEPTH} levels here"),
+                "too deep",
+            )
+            .help("no Kubernetes object or spec nests this deep: look for a runaway `- - -` or a generated file gone wrong"))
     }
 
     fn count(&mut self, node: &Node, span: Span) -> Result<(), Diagnostic> {
@@ -466,11 +502,53 @@ mod tests {
     }
 
     #[test]
+    fn byte_offsets_of_non_ascii_text_hold_across_checkpoints() {
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("k{i}: \"{}\"\n", "é".repeat(i % 7)));
+        }
+        let node = parse_str(&text).unwrap();
+        for i in [0, 63, 64, 65, 127, 128, 299] {
+            let key = format!("k{i}");
+            let value = node.get(&key).unwrap();
+            let expected = format!("\"{}\"", "é".repeat(i % 7));
+            assert_eq!(&text[value.span.start..value.span.end], expected, "{key}");
+        }
+    }
+
+    #[test]
     fn non_ascii_text_keeps_byte_spans() {
         let text = "名前: 値\nb: x\n";
         let node = parse_str(text).unwrap();
         let b = node.get("b").unwrap();
         assert_eq!(&text[b.span.start..b.span.end], "x");
+    }
+
+    #[test]
+    fn block_nesting_is_bounded_like_flow_nesting() {
+        let deep = format!("{}a\n", "- ".repeat(40_000));
+        let err = parse_str(&deep).unwrap_err();
+        assert_eq!(err.code, "yaml-syntax");
+        assert_eq!(
+            err.location().unwrap(),
+            format!("t.yaml:1:{}", 2 * MAX_DEPTH + 1)
+        );
+        let mapping = (0..=MAX_DEPTH).fold(String::new(), |text, depth| {
+            format!("{text}{}k:\n", "  ".repeat(depth))
+        });
+        assert!(parse_str(&mapping).is_err());
+        let within = format!("{}a\n", "- ".repeat(MAX_DEPTH));
+        assert!(parse_str(&within).is_ok());
+    }
+
+    #[test]
+    fn the_value_bound_counts_per_document() {
+        let document = format!("[{}]\n", vec!["x"; 999].join(", "));
+        let stream = vec![document.as_str(); 2_100].join("---\n");
+        let documents = parse_all(&SourceFile::new("s.yaml", stream)).unwrap();
+        assert_eq!(documents.len(), 2_100);
+        let anchors = parse_all(&SourceFile::new("s.yaml", "a: &x 1\n---\nb: *x\n"));
+        assert_eq!(anchors.unwrap_err().code, "yaml-syntax");
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
         }
     }
     let mut inputs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for path in request.paths {
         let mut found = Vec::new();
         if path == Path::new("-") {
@@ -105,7 +106,7 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
             inputs.push(SourceFile::new("<stdin>", text));
             continue;
         }
-        files(path, &mut found)?;
+        files(path, &mut seen, &mut found)?;
         for file in found {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;

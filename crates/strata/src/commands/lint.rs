@@ -1,5 +1,6 @@
 //! `strata lint`: production checks on any Kubernetes YAML.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -12,8 +13,19 @@ use crate::cli::ReportArgs;
 use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 
-/// Every manifest file under `path`, in name order.
-pub(super) fn files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// Every manifest file under `path`, in name order, each once: a directory
+/// or file reached again through a symbolic link is not read twice, so a
+/// link loop ends and a linked file gives no false `duplicate-object`.
+pub(super) fn files(
+    path: &Path,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> anyhow::Result<()> {
+    let real =
+        std::fs::canonicalize(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("cannot read `{}`", path.display()))?
@@ -24,13 +36,11 @@ pub(super) fn files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
             let hidden = entry
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if entry.is_dir() && !hidden {
-                files(&entry, out)?;
-            } else if entry
+            let manifest = entry
                 .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            {
-                out.push(entry);
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+            if (entry.is_dir() && !hidden) || (manifest && entry.is_file()) {
+                files(&entry, seen, out)?;
             }
         }
     } else {
@@ -51,6 +61,7 @@ pub(super) fn run(
     }
     findings::check_disabled(report, &checks)?;
     let mut sources = Vec::new();
+    let mut seen = HashSet::new();
     for path in paths {
         if path == Path::new("-") {
             let mut text = String::new();
@@ -61,7 +72,7 @@ pub(super) fn run(
             continue;
         }
         let mut found = Vec::new();
-        files(path, &mut found)?;
+        files(path, &mut seen, &mut found)?;
         for file in found {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;
@@ -71,9 +82,25 @@ pub(super) fn run(
     let mut manifests = Vec::new();
     for source in &sources {
         match lint::read(source) {
-            Ok(found) => manifests.extend(found),
+            Ok(reading) => {
+                for skipped in &reading.skipped {
+                    printer.diagnostic(skipped);
+                }
+                manifests.extend(reading.manifests);
+            }
             Err(diagnostic) => return Err(report_problems(printer, source, &[diagnostic])),
         }
+    }
+    if manifests.is_empty() {
+        printer.failure(&format!(
+            "nothing to lint: {} held no Kubernetes object",
+            match sources.len() {
+                0 => "the paths given".to_string(),
+                1 => format!("`{}`", sources[0].name()),
+                n => format!("the {n} files read"),
+            }
+        ));
+        return Ok(ExitStatus::Trouble);
     }
     let options = lint::Options {
         disabled: report.disable.iter().cloned().collect(),

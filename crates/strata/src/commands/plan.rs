@@ -16,13 +16,16 @@ pub(super) fn run(
 ) -> Result<ExitStatus, Exit> {
     let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
     let plan = Plan::new(&platform);
-    // What must exist before `apply` is part of the plan; a spec whose
-    // files cannot be read is reported by `render`, not here.
-    if !platform.registries.is_empty()
-        && let Ok(set) =
-            strata_core::render::render(&platform, &super::render::spec_directory(&args.file))
-    {
-        super::render::note_pull_secrets(&set, printer);
+    // What must exist before `apply` is part of the plan. Plan reads the
+    // spec alone, never the files it names: the pull secrets of a spec
+    // that names files are `render`'s to list.
+    if !platform.registries.is_empty() {
+        match strata_core::render::render(&platform, &strata_core::render::NoAssets) {
+            Ok(set) => super::render::note_pull_secrets(&set, printer),
+            Err(_) => printer.note(
+                "`strata render` lists the registry pull secrets to create: this spec names files, which plan does not read",
+            ),
+        }
     }
     match format {
         PlanFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(&plan)?)),

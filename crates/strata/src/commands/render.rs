@@ -19,9 +19,39 @@ const MARKER: &str = ".strata-render";
 /// Files named by a spec, read relative to the spec's directory.
 pub(super) struct SpecDirectory(pub PathBuf);
 
+/// The largest file a spec may name: what a ConfigMap or Secret holds.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 impl Assets for SpecDirectory {
+    /// Reads `path` when it is a regular file of at most 1 MiB inside the
+    /// spec's folder once symbolic links are resolved: not a device, a FIFO
+    /// or `/proc`, nothing a link leads out to.
     fn read(&self, path: &str) -> Result<String, String> {
-        fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+        use std::io::Read;
+        let folder = fs::canonicalize(&self.0).map_err(|e| e.to_string())?;
+        let file = fs::canonicalize(self.0.join(path)).map_err(|e| e.to_string())?;
+        if !file.starts_with(&folder) {
+            return Err(format!(
+                "it resolves to `{}`, outside the spec's folder `{}`",
+                file.display(),
+                folder.display()
+            ));
+        }
+        let metadata = fs::metadata(&file).map_err(|e| e.to_string())?;
+        if !metadata.is_file() {
+            return Err("it is not a regular file".into());
+        }
+        if metadata.len() > MAX_FILE_BYTES {
+            return Err(format!(
+                "it is {} bytes long, more than the 1 MiB a ConfigMap holds",
+                metadata.len()
+            ));
+        }
+        let mut text = String::new();
+        fs::File::open(&file)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| e.to_string())?;
+        Ok(text)
     }
 }
 
@@ -56,7 +86,7 @@ pub(super) fn run(
                 LayoutArg::PerObject => Layout::PerObject,
             };
             let files = export::files(&set, layout, format);
-            write_atomically(dir, &files)?;
+            let dir = write_atomically(dir, &files)?;
             printer.note(&format!(
                 "wrote {} objects in {} files to {}",
                 set.objects.len(),
@@ -144,7 +174,7 @@ fn run_export(
         ExportFormat::Helm => helm::files(&base, &sets),
         ExportFormat::Plain => unreachable!("plain output is not an export"),
     };
-    write_atomically(dir, &files)?;
+    let dir = write_atomically(dir, &files)?;
     printer.note(&format!(
         "wrote a {name} tree of {} objects and {} environment{} in {} files to {}",
         base.objects.len(),
@@ -157,8 +187,10 @@ fn run_export(
 }
 
 /// Writes `files` into a fresh sibling directory, then swaps it in for
-/// `dir`; on any error `dir` is left as it was.
-pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+/// `dir`; on any error `dir` is left as it was. A `dir` that is a symbolic
+/// link is followed: the directory written is returned.
+pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<PathBuf> {
+    let dir = &follow_link(dir)?;
     if dir.exists() {
         let is_empty = fs::read_dir(dir)
             .with_context(|| format!("cannot read `{}`", dir.display()))?
@@ -183,6 +215,11 @@ pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyho
     let result = (|| -> anyhow::Result<()> {
         fs::create_dir(&staging)
             .with_context(|| format!("cannot create `{}`", staging.display()))?;
+        // Closed before the first Secret lands in it, not after.
+        if files.iter().any(|(_, content)| holds_secret(content)) {
+            restrict(&staging, 0o700)
+                .with_context(|| format!("cannot restrict `{}`", staging.display()))?;
+        }
         fs::write(
             staging.join(MARKER),
             "written by strata render; the whole directory is replaced on the next render\n",
@@ -192,7 +229,7 @@ pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyho
             if let Some(p) = target.parent() {
                 fs::create_dir_all(p)?;
             }
-            fs::write(&target, content)
+            write_file(&target, content, holds_secret(content))
                 .with_context(|| format!("cannot write `{}`", target.display()))?;
         }
         if dir.exists() {
@@ -212,5 +249,69 @@ pub(super) fn write_atomically(dir: &Path, files: &[(PathBuf, String)]) -> anyho
     if result.is_err() && staging.exists() {
         let _ = fs::remove_dir_all(&staging);
     }
-    result
+    result.map(|()| dir.clone())
+}
+
+/// `dir` itself, or the directory it links to: replacing a link with a
+/// directory would silently cut whatever the link tied together.
+fn follow_link(dir: &Path) -> anyhow::Result<PathBuf> {
+    let is_link = fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(dir.to_path_buf());
+    }
+    let target = fs::canonicalize(dir).with_context(|| {
+        format!(
+            "`{}` is a symbolic link to nothing: point it at a directory or choose another --out",
+            dir.display()
+        )
+    })?;
+    if target.exists() && !target.is_dir() {
+        bail!(
+            "`{}` links to `{}`, which is not a directory; choose another --out",
+            dir.display(),
+            target.display()
+        );
+    }
+    Ok(target)
+}
+
+/// Whether a rendered file holds a Secret. Strata writes an object's
+/// top-level keys unindented in YAML, and `"kind"` on a line of its own in
+/// JSON; a ConfigMap quoting such a line only costs that file its
+/// readability by others, never the other way round.
+fn holds_secret(content: &str) -> bool {
+    content.lines().any(|line| {
+        let line = line.trim_end();
+        line == "kind: Secret" || line.trim_start().starts_with("\"kind\": \"Secret\"")
+    })
+}
+
+/// Writes `content` to a new file at `path`, created readable by its owner
+/// alone when `secret`.
+fn write_file(path: &Path, content: &str, secret: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+/// Sets the permission bits of `path` (owner-only modes; a no-op off Unix).
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
 }

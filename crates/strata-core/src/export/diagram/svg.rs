@@ -105,9 +105,10 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
         };
         let _ = writeln!(
             out,
-            r#"<polyline class="{class}" points="{}" marker-end="url(#{marker})"><title>{} {what} {}</title></polyline>"#,
+            r#"<polyline class="{class}" points="{}" marker-end="url(#{marker})"><title>{} {} {}</title></polyline>"#,
             points.join(" "),
             escape(&diagram.nodes[link.from].name),
+            escape(&what),
             escape(&diagram.nodes[link.to].name)
         );
     }

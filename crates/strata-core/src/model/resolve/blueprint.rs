@@ -53,16 +53,16 @@ impl Resolver<'_> {
             return (spec.clone(), None);
         };
         let environment = self.environment;
-        let own = spec.replicas.as_ref().map(|r| r.value);
+        let own = spec.replicas.as_ref().map(|r| r.value.0);
         let replicas = move |default: u32| {
             let base = own.unwrap_or(default);
             let forced = environment
                 .and_then(|e| e.replicas.as_ref())
-                .map_or(base, |r| r.value);
+                .map_or(base, |r| r.value.0);
             forced.max(
                 environment
                     .and_then(|e| e.min_replicas.as_ref())
-                    .map_or(0, |r| r.value),
+                    .map_or(0, |r| r.value.0),
             )
         };
         let siblings = self

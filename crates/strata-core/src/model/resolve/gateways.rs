@@ -226,7 +226,7 @@ impl Resolver<'_> {
                     .hosts
                     .iter()
                     .flat_map(|h| &h.value)
-                    .map(|h| h.value.clone())
+                    .map(|h| h.value.0.clone())
                     .collect(),
                 tls: spec.tls.as_ref().map(|t| t.value.0.clone()),
                 class: spec.class.as_ref().map(|c| c.value.clone()),
@@ -413,20 +413,6 @@ impl Resolver<'_> {
                 }
             }
         };
-        for path in [spec.path.as_ref(), spec.rewrite.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            if !path.value.starts_with('/') {
-                self.error(
-                    "invalid-path",
-                    format!("`{}` is not an HTTP path", path.value),
-                    path.span,
-                    "no leading `/`",
-                    format!("write `/{}`", path.value),
-                );
-            }
-        }
         let kind = gateways[gateway].kind;
         if let Some(limit) = &spec.rate_limit {
             self.unsupported(kind, "rateLimit", limit.span, &[GatewayKind::Kong]);
@@ -455,7 +441,7 @@ impl Resolver<'_> {
             );
         }
         let hosts = match &spec.host {
-            Some(host) => vec![host.value.clone()],
+            Some(host) => vec![host.value.0.clone()],
             None => gateways[gateway].hosts.clone(),
         };
         Some(Route {
@@ -465,8 +451,8 @@ impl Resolver<'_> {
             path: spec
                 .path
                 .as_ref()
-                .map_or_else(|| "/".to_string(), |p| p.value.clone()),
-            rewrite: spec.rewrite.as_ref().map(|r| r.value.clone()),
+                .map_or_else(|| "/".to_string(), |p| p.value.0.clone()),
+            rewrite: spec.rewrite.as_ref().map(|r| r.value.0.clone()),
             port,
             auth: spec.auth.as_ref().is_none_or(|a| a.value) && gateways[gateway].jwt.is_some(),
             rate_limit: spec
@@ -475,7 +461,7 @@ impl Resolver<'_> {
                 .map(|r| r.value)
                 .or(gateways[gateway].rate_limit),
             timeout_ms: spec.timeout.as_ref().map(|t| t.value.0),
-            retries: spec.retries.as_ref().map(|r| r.value),
+            retries: spec.retries.as_ref().map(|r| r.value.0),
             cors: spec
                 .cors
                 .as_ref()

@@ -71,7 +71,7 @@ impl Resolver<'_> {
             calls: CallPolicy {
                 timeout_ms: serve.timeout.as_ref().map(|t| t.value.0),
                 connect_timeout_ms: serve.connect_timeout.as_ref().map(|t| t.value.0),
-                retries: serve.retries.as_ref().map(|r| r.value),
+                retries: serve.retries.as_ref().map(|r| r.value.0),
                 retry_backoff_ms: serve.retry_backoff.as_ref().map(|b| b.value.0),
                 circuit_breaker: serve.circuit_breaker.as_ref().map(|c| c.value.0),
                 pool: serve.pool.as_ref().map(|p| p.value),

@@ -126,11 +126,13 @@ fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
     s.value.as_ref().to_string()
 }
 
-fn labels<K: AsRef<str>>(map: Option<&Spanned<Map<K, String>>>) -> BTreeMap<String, String> {
+fn labels<K: AsRef<str>, V: AsRef<str>>(
+    map: Option<&Spanned<Map<K, V>>>,
+) -> BTreeMap<String, String> {
     map.map(|m| {
         m.value
             .iter()
-            .map(|(k, v)| (text(k), v.value.clone()))
+            .map(|(k, v)| (text(k), v.value.as_ref().to_string()))
             .collect()
     })
     .unwrap_or_default()
@@ -341,9 +343,9 @@ impl Resolver<'_> {
 
     /// Labels the spec adds to objects, with the keys Strata sets itself
     /// reported rather than silently overwritten.
-    pub(in crate::model) fn own_labels<K: AsRef<str>>(
+    pub(in crate::model) fn own_labels<K: AsRef<str>, V: AsRef<str>>(
         &mut self,
-        map: Option<&Spanned<Map<K, String>>>,
+        map: Option<&Spanned<Map<K, V>>>,
     ) -> BTreeMap<String, String> {
         for (key, _) in map.iter().flat_map(|m| m.value.iter()) {
             let name = key.value.as_ref();

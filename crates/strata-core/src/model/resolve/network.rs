@@ -39,7 +39,7 @@ pub(super) fn controller(spec: &ControllerSpec) -> Peer {
             .labels
             .iter()
             .flat_map(|l| l.value.iter())
-            .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+            .map(|(k, v)| (k.value.0.clone(), v.value.0.clone()))
             .collect(),
     }
 }
@@ -331,7 +331,7 @@ impl Resolver<'_> {
                 .labels
                 .value
                 .iter()
-                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .map(|(k, v)| (k.value.0.clone(), v.value.0.clone()))
                 .collect(),
             ports: spec
                 .ports
@@ -478,7 +478,7 @@ fn policy(spec: &CallsSpec) -> CallPolicy {
     CallPolicy {
         timeout_ms: spec.timeout.as_ref().map(|t| t.value.0),
         connect_timeout_ms: spec.connect_timeout.as_ref().map(|t| t.value.0),
-        retries: spec.retries.as_ref().map(|r| r.value),
+        retries: spec.retries.as_ref().map(|r| r.value.0),
         retry_backoff_ms: spec.retry_backoff.as_ref().map(|b| b.value.0),
         circuit_breaker: spec.circuit_breaker.as_ref().map(|c| c.value.0),
         pool: spec.pool.as_ref().map(|p| p.value),

@@ -2,7 +2,7 @@
 //! scheduler needs, declared exactly one way, and where each runs.
 
 use crate::diag::{Diagnostic, suggestion};
-use crate::model::blueprint::Catalog;
+use crate::model::blueprint::{Catalog, OperatorRelease};
 use crate::source::SourceFile;
 use crate::spec::Spanned;
 use crate::spec::platform::PlatformSpec;
@@ -37,6 +37,9 @@ pub(super) fn check_operators(
                 )
                 .help(suggestion(&name.value.0, &known, "operator")),
             );
+        }
+        if let Some(version) = &operator.value.version {
+            errors.extend(check_release(catalog, &name.value.0, version, file));
         }
         let installed = operator.value.installed.as_ref().is_some_and(|i| i.value);
         if let (Some(namespace), Some(_)) = (&operator.value.namespace, &operator.value.tier) {
@@ -77,6 +80,63 @@ pub(super) fn check_operators(
         }
     }
     errors
+}
+
+/// An operator's `version:`: one of the releases the modes it runs know,
+/// and only for an operator whose resources follow its release.
+fn check_release(
+    catalog: &Catalog,
+    operator: &str,
+    version: &Spanned<String>,
+    file: &SourceFile,
+) -> Option<Diagnostic> {
+    let releases: Vec<&OperatorRelease> = catalog
+        .all()
+        .flat_map(|b| b.info().modes.iter())
+        .filter(|m| m.operator == Some(operator))
+        .flat_map(|m| m.operator_releases.iter())
+        .collect();
+    if releases.is_empty() {
+        let followed: Vec<&str> = catalog
+            .all()
+            .flat_map(|b| b.info().modes.iter())
+            .filter(|m| !m.operator_releases.is_empty())
+            .filter_map(|m| m.operator)
+            .collect();
+        return Some(
+            error(
+                file,
+                "unsupported-option",
+                format!("Strata renders the same for every release of `{operator}`"),
+                version.span,
+                "no release to choose",
+            )
+            .help(format!(
+                "remove `version`: it chooses the release of an operator whose resources follow it ({})",
+                followed.join(", ")
+            )),
+        );
+    }
+    if releases.iter().any(|r| r.is(&version.value)) {
+        return None;
+    }
+    let known: Vec<String> = releases
+        .iter()
+        .map(|r| format!("`{}`", r.minor()))
+        .collect();
+    Some(
+        error(
+            file,
+            "unsupported-version",
+            format!("Strata does not render for `{operator}` {}", version.value),
+            version.span,
+            "not a release Strata knows",
+        )
+        .help(format!(
+            "write one of {} (the newest by default), and run that release of the operator",
+            known.join(", ")
+        )),
+    )
 }
 
 /// The namespace an `installed: true` operator runs in, when the spec says.

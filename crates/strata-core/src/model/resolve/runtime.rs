@@ -324,12 +324,12 @@ impl Resolver<'_> {
             return None;
         }
         let a = &autoscale.value;
-        if a.min.value == 0 || a.min.value > a.max.value {
+        if a.min.value.0 == 0 || a.min.value > a.max.value {
             self.error(
                 "invalid-autoscale",
                 format!(
                     "autoscaling from {} to {} replicas is not a range",
-                    a.min.value, a.max.value
+                    a.min.value.0, a.max.value.0
                 ),
                 a.min.span,
                 "bad range",
@@ -342,9 +342,9 @@ impl Resolver<'_> {
             // The environment pins replicas (a laptop, say): no autoscaler.
             return None;
         }
-        let min = a.min.value.max(
+        let min = a.min.value.0.max(
             env.and_then(|e| e.min_replicas.as_ref())
-                .map_or(0, |m| m.value),
+                .map_or(0, |m| m.value.0),
         );
         *replicas = min;
         let scale_up = a.scale_up.as_ref().and_then(|r| self.scaling(r));
@@ -355,7 +355,7 @@ impl Resolver<'_> {
         );
         Some(Autoscale {
             min,
-            max: a.max.value.max(min),
+            max: a.max.value.0.max(min),
             cpu: if cpu.is_none() && memory.is_none() {
                 Some(DEFAULT_CPU_TARGET)
             } else {
@@ -462,7 +462,7 @@ impl Resolver<'_> {
                 content: match &source.value {
                     FileSource::Inline(text) => FileContent::Inline(text.clone()),
                     FileSource::File(file) => FileContent::File(FileRef {
-                        path: file.file.value.clone(),
+                        path: file.file.value.0.clone(),
                         span: file.file.span,
                     }),
                 },

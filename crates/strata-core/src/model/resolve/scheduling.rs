@@ -46,7 +46,7 @@ impl Resolver<'_> {
                         .selector
                         .value
                         .iter()
-                        .map(|(k, v)| (text(k), v.value.clone()))
+                        .map(|(k, v)| (text(k), v.value.0.clone()))
                         .collect(),
                     taints: pool
                         .taints

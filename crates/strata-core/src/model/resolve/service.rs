@@ -355,7 +355,7 @@ impl Resolver<'_> {
     fn replicas(&mut self, spec: &ServiceSpec, kind: WorkloadKind) -> u32 {
         if !matches!(kind, WorkloadKind::Stateless | WorkloadKind::Stateful) {
             if let Some(replicas) = &spec.replicas
-                && replicas.value != 1
+                && replicas.value.0 != 1
             {
                 self.error(
                     "unexpected-replicas",
@@ -376,13 +376,13 @@ impl Resolver<'_> {
                 .defaults
                 .as_ref()
                 .and_then(|d| d.value.replicas.as_ref()))
-            .map_or(1, |r| r.value);
+            .map_or(1, |r| r.value.0);
         let forced = env
             .and_then(|e| e.replicas.as_ref())
-            .map_or(base, |r| r.value);
+            .map_or(base, |r| r.value.0);
         forced.max(
             env.and_then(|e| e.min_replicas.as_ref())
-                .map_or(0, |r| r.value),
+                .map_or(0, |r| r.value.0),
         )
     }
 
@@ -571,7 +571,7 @@ impl Resolver<'_> {
             selector
                 .value
                 .iter()
-                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                .map(|(k, v)| (k.value.0.clone(), v.value.0.clone()))
                 .collect(),
         )
     }

@@ -49,7 +49,7 @@ impl Resolver<'_> {
                     .iter()
                     .flat_map(|m| &m.value)
                     .map(|m| FileRef {
-                        path: m.value.clone(),
+                        path: m.value.0.clone(),
                         span: m.span,
                     })
                     .collect(),

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, suggestion};
 use crate::image::ImageRef;
-use crate::model::blueprint::{Blueprint, Catalog, Key, Mode, OptionCheck, OptionValue, Release};
+use crate::model::blueprint::{
+    Blueprint, Catalog, Key, Mode, OperatorRelease, OptionCheck, OptionValue, Release, Releases,
+};
 use crate::model::tuning::{Database, Sibling, Supplied, Topic, Tuning, User, is_sql_identifier};
 use crate::source::{SourceFile, Span};
 use crate::spec::platform::PlatformSpec;
@@ -115,7 +117,44 @@ pub(super) fn tune(
             )),
         );
     };
-    let version = version(blueprint, mode, spec, file, &mut errors);
+    let operator = mode.operator.and_then(|name| {
+        let written = platform
+            .operators
+            .as_ref()?
+            .value
+            .get(name)?
+            .value
+            .version
+            .as_ref()
+            .map(|v| v.value.as_str());
+        // A release the mode does not know is refused at `operators:`; the
+        // newest stands in for it here.
+        mode.operator_release(written)
+            .or_else(|| mode.operator_release(None))
+    });
+    if let (Some(operator), Some(image)) = (operator, &spec.image)
+        && let Some(built) = blueprint.image_operator_release(mode, &ImageRef::parse(&image.value))
+        && !operator.is(&built)
+    {
+        let name = mode.operator.unwrap_or_default();
+        errors.push(
+            error(
+                file,
+                "conflicting-version",
+                format!(
+                    "the image `{}` is built for {name} {built}, and the platform runs {name} {}",
+                    image.value, operator.release
+                ),
+                image.span,
+                "another operator release",
+            )
+            .help(format!(
+                "tag the image for {name} {} (`operators.{name}.version`), or set that version to {built}",
+                operator.release
+            )),
+        );
+    }
+    let version = version(blueprint, mode, operator, spec, file, &mut errors);
     let databases = match &spec.databases {
         Some(list) if !takes(Key::Databases) => {
             refuse(Key::Databases, list.span, &mut errors);
@@ -344,6 +383,7 @@ pub(super) fn tune(
         metrics: platform.monitoring.is_some(),
         siblings: place.siblings.clone(),
         operator_namespace: None,
+        operator,
         supplied: Supplied::default(),
     };
     tuning.supplied = blueprint.recipe(&tuning).supplied;
@@ -354,15 +394,19 @@ pub(super) fn tune(
 /// service's `image:` names, else `version:`, else the blueprint's own. A
 /// tag that names none (a digest alone, `latest`) leaves `version:` to say
 /// what the image runs. Refused, at the key that chose it, where the mode
-/// does not run it, or where `version:` and the tag disagree.
+/// (with its operator's release, when that decides) does not run it, or
+/// where `version:` and the tag disagree.
 fn version(
     blueprint: &dyn Blueprint,
     mode: &Mode,
+    operator: Option<&OperatorRelease>,
     spec: &ServiceSpec,
     file: &SourceFile,
     errors: &mut Vec<Diagnostic>,
 ) -> String {
     let info = blueprint.info();
+    let default = operator.map_or(info.version, |o| o.version);
+    let releases = operator.map_or(mode.versions, |o| o.runs);
     let written = match &spec.version {
         Some(v) if v.value == "latest" || v.value.is_empty() => {
             errors.push(
@@ -374,11 +418,10 @@ fn version(
                     "not pinned",
                 )
                 .help(format!(
-                    "write a release such as `{}`, so every pod runs the same bits",
-                    info.version
+                    "write a release such as `{default}`, so every pod runs the same bits"
                 )),
             );
-            return info.version.to_string();
+            return default.to_string();
         }
         written => written,
     };
@@ -422,9 +465,11 @@ fn version(
             );
             (v.value.clone(), v.span, message, "write one of them")
         }
-        (None, None) => return info.version.to_string(),
+        (None, None) => return default.to_string(),
     };
-    let Some(releases) = mode.versions_text().filter(|_| !mode.runs(&text)) else {
+    let Some(listed) =
+        Releases::text(releases).filter(|_| !Releases::any_contains(releases, &text))
+    else {
         return text;
     };
     let others: Vec<String> = info
@@ -433,11 +478,29 @@ fn version(
         .filter(|m| m.runs(&text) && Release::parse(&text).is_some())
         .map(|m| format!("`mode: {}`", m.name))
         .collect();
+    let with = operator.map_or(String::new(), |o| {
+        format!(
+            " with {} {}",
+            mode.operator.unwrap_or("its operator"),
+            o.minor()
+        )
+    });
     let mut help = format!(
-        "the `{}` mode of `{}` renders for {releases}: {fix}, such as `{}`",
-        mode.name, info.name, info.version
+        "the `{}` mode of `{}` renders for {listed}{with}: {fix}, such as `{default}`",
+        mode.name, info.name
     );
-    if !others.is_empty() {
+    let other_releases: Vec<String> = mode
+        .operator_releases
+        .iter()
+        .filter(|o| Some(*o) != operator && Releases::any_contains(o.runs, &text))
+        .map(|o| o.minor().to_string())
+        .collect();
+    if let (Some(name), false) = (mode.operator, other_releases.is_empty()) {
+        help.push_str(&format!(
+            ", or set `operators.{name}.version` to {}, which runs {text}",
+            other_releases.join(" or ")
+        ));
+    } else if !others.is_empty() {
         help.push_str(&format!(
             ", or use {}, which runs {text}",
             others.join(" or ")
@@ -449,7 +512,7 @@ fn version(
             "unsupported-version",
             message,
             span,
-            &format!("not {releases}"),
+            &format!("not {listed}"),
         )
         .help(help),
     );
@@ -618,7 +681,7 @@ fn topics(
                     topic.partitions = p.value.max(1);
                 }
                 if let Some(r) = &d.replicas {
-                    topic.replicas = r.value.max(1);
+                    topic.replicas = r.value.0.max(1);
                 }
                 if let Some(retention) = &d.retention {
                     match crate::quantity::period_ms(&retention.value) {

@@ -4,7 +4,9 @@
 
 mod pod;
 
-pub(crate) use pod::{NATIVE_SIDECAR_ANNOTATION, resource_values};
+pub(crate) use pod::{
+    NATIVE_SIDECAR_ANNOTATION, operated_container_security, pod_security_context, resource_values,
+};
 
 use serde_json::{Value, json};
 

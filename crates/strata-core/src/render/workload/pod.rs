@@ -140,7 +140,6 @@ fn container_ports(service: &Service, sidecar: Option<&String>) -> Vec<Value> {
 /// The pod template of `service`'s controller.
 pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     let runtime = &service.runtime;
-    let security = &runtime.security;
     let mut annotations = Map::new();
     if let Some(metrics) = runtime
         .metrics
@@ -154,23 +153,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         );
         annotations.insert("prometheus.io/path".into(), json!(metrics.path));
     }
-    let mut pod_security = json!({ "seccompProfile": { "type": "RuntimeDefault" } });
-    if security.profile != Profile::Privileged {
-        // Left out, the image's own user and group run.
-        if let Some(user) = security.run_as_user {
-            pod_security["runAsUser"] = json!(user);
-        }
-        if let Some(group) = security.run_as_group {
-            pod_security["runAsGroup"] = json!(group);
-        }
-        if let Some(group) = security.fs_group {
-            pod_security["fsGroup"] = json!(group);
-            pod_security["fsGroupChangePolicy"] = json!("OnRootMismatch");
-        }
-        if security.non_root() {
-            pod_security["runAsNonRoot"] = json!(true);
-        }
-    }
+    let pod_security = pod_security_context(service);
     let (volumes, mounts) = volumes(service);
     let mut container = json!({
         "name": service.container,
@@ -475,6 +458,43 @@ pub(crate) fn resource_values(resources: &Resources, gpu: u32) -> Value {
         out["limits"]["nvidia.com/gpu"] = json!(gpu.to_string());
     }
     out
+}
+
+/// A service's pod security context: the seccomp profile, and under any
+/// profile but privileged its user, groups and `runAsNonRoot`. Operated
+/// modes hand the same to their operator's pod templates.
+pub(crate) fn pod_security_context(service: &Service) -> Value {
+    let security = &service.runtime.security;
+    let mut pod_security = json!({ "seccompProfile": { "type": "RuntimeDefault" } });
+    if security.profile != Profile::Privileged {
+        // Left out, the image's own user and group run.
+        if let Some(user) = security.run_as_user {
+            pod_security["runAsUser"] = json!(user);
+        }
+        if let Some(group) = security.run_as_group {
+            pod_security["runAsGroup"] = json!(group);
+        }
+        if let Some(group) = security.fs_group {
+            pod_security["fsGroup"] = json!(group);
+            pod_security["fsGroupChangePolicy"] = json!("OnRootMismatch");
+        }
+        if security.non_root() {
+            pod_security["runAsNonRoot"] = json!(true);
+        }
+    }
+    pod_security
+}
+
+/// The security context of a container Strata names in an operator's pod
+/// template: a plain container's, but for the root filesystem, which the
+/// operator's own configuration of its containers decides (where they
+/// write their settings and logs).
+pub(crate) fn operated_container_security(service: &Service) -> Value {
+    let mut context = container_security(service);
+    if let Some(fields) = context.as_object_mut() {
+        fields.remove("readOnlyRootFilesystem");
+    }
+    context
 }
 
 fn container_security(service: &Service) -> Value {
