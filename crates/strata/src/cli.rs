@@ -161,6 +161,41 @@ Examples:
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Write a spec from the Kubernetes manifests or compose files a platform has.
+    #[command(after_help = "\
+Workloads (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs) become
+services with their Services, autoscalers, claims, ConfigMaps and routes; an
+env value naming another service's host becomes a `${service.field}`
+reference, and so a call the NetworkPolicies allow. Selectors and Service
+names are kept, so `strata apply` takes the running workloads over. Every
+setting with no spec key is kept verbatim (a patch, or a manifest in a file
+beside --out: platform.yaml keeps them in platform.kept.yaml) or left out,
+and listed on stderr at its file:line:col with why. The spec passes
+`strata check` as written.
+
+Examples:
+  strata import k8s/ --out platform.yaml
+  helm template shop charts/shop | strata import - --name shop --namespace shop --out platform.yaml
+  kubectl kustomize overlays/prod | strata import - --out platform.yaml
+  strata import docker-compose.yml --out platform.yaml
+  strata import k8s/ --out platform.yaml && strata diff platform.yaml")]
+    Import {
+        /// Files, directories, or `-` for standard input.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// What the input is; guessed per file when not given.
+        #[arg(long, value_enum)]
+        from: Option<ImportFrom>,
+        /// Write the spec here (and objects kept verbatim beside it) instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The platform's name; the input directory's or file's by default.
+        #[arg(long)]
+        name: Option<String>,
+        /// The namespace of objects that name none; the platform's name by default.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
     /// Apply the platform to a cluster, wave by wave, waiting for each.
     #[command(after_help = "\
 Namespaces and CRDs first, then each wave: its objects applied with server-side
@@ -345,6 +380,15 @@ Examples:
   # then, first line of a spec, for editors with the YAML language server:
   # yaml-language-server: $schema=./platform.schema.json")]
     Schema,
+}
+
+/// What `strata import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ImportFrom {
+    /// Kubernetes objects: manifests, `helm template` or `kubectl kustomize` output.
+    Kubernetes,
+    /// A compose file.
+    Compose,
 }
 
 /// A spec file and an optional environment.

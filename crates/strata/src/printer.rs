@@ -57,6 +57,13 @@ impl Printer {
         eprint!("{text}");
     }
 
+    /// Writes one line of a verb's report to stderr: where, what became
+    /// of it (a word in `style`), and the rest.
+    pub(crate) fn report_line(&self, place: &str, word: &str, style: &str, rest: &str) {
+        let word = self.paint(word, style);
+        eprintln!("{place}: {word}: {rest}");
+    }
+
     /// Writes a one-line note to stderr.
     pub(crate) fn note(&self, message: &str) {
         let head = self.paint("note", "36;1");

@@ -33,7 +33,11 @@ pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Val
         .blueprint
         .as_deref()
         .unwrap_or(service.kind.as_str());
-    labels.insert("app.kubernetes.io/component".into(), json!(component));
+    // A selector taken over from a running workload may name the
+    // component (`primary`): its value stays, or the pods would not match.
+    labels
+        .entry("app.kubernetes.io/component")
+        .or_insert_with(|| json!(component));
     labels.insert(TIER_LABEL.into(), json!(platform.tier_of(service).name));
     labels
 }

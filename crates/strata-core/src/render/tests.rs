@@ -2518,3 +2518,30 @@ fn a_changed_list_of_secrets_is_a_new_job() {
     assert_eq!(job_name(&spec("a")), job_name(&spec("a")));
     assert_ne!(job_name(&spec("a")), job_name(&spec("a, b")));
 }
+
+#[test]
+fn a_taken_over_selector_selects_its_own_pods() {
+    // A Helm chart's selector names the component (`primary`); Strata's own
+    // component label would make the pods unselectable.
+    let objects = objects(
+        "platform: t
+tiers:
+  - name: data
+    services:
+      db:
+        image: postgres:16.4
+        ports: { postgres: 5432 }
+        storage: 1Gi
+        selector: { app.kubernetes.io/name: postgresql, app.kubernetes.io/component: primary }
+",
+    );
+    let workload = find(&objects, "StatefulSet", "db");
+    let labels = &workload["spec"]["template"]["metadata"]["labels"];
+    for (k, v) in workload["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .unwrap()
+    {
+        assert_eq!(&labels[k], v, "{k}");
+    }
+    assert_eq!(labels["app.kubernetes.io/component"], json!("primary"));
+}

@@ -40,7 +40,7 @@ pub(super) fn run(
 
 /// Writes `text` to a temporary file beside `path`, then renames it over
 /// `path`: a reader never sees half a picture.
-fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(super) fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

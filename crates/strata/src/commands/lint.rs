@@ -16,7 +16,11 @@ use crate::printer::Printer;
 /// Every manifest file under `path`, in name order, each once: a directory
 /// or file reached again through a symbolic link is not read twice, so a
 /// link loop ends and a linked file gives no false `duplicate-object`.
-fn files(path: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+pub(super) fn files(
+    path: &Path,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> anyhow::Result<()> {
     let real =
         std::fs::canonicalize(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     if !seen.insert(real) {

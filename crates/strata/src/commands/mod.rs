@@ -10,6 +10,7 @@ mod diff;
 mod findings;
 mod graph;
 mod history;
+mod import;
 mod lint;
 mod logs;
 mod plan;
@@ -55,6 +56,22 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             printer,
         ),
         Command::Lint { paths, report } => lint::run(&paths, &report, printer),
+        Command::Import {
+            paths,
+            from,
+            out,
+            name,
+            namespace,
+        } => import::run(
+            &import::Request {
+                paths: &paths,
+                from,
+                out: out.as_deref(),
+                name: name.as_deref(),
+                namespace: namespace.as_deref(),
+            },
+            printer,
+        ),
         Command::Schema => schema::run(printer),
         Command::Apply {
             spec,
