@@ -409,23 +409,27 @@ impl Cluster {
     /// Asks for deletion (dependents in the background); false when the
     /// object was already gone.
     pub async fn delete(&self, id: &ObjectId) -> Result<bool, ClusterError> {
-        let api = self.api(id).await?;
-        match api.delete(&id.name, &DeleteParams::background()).await {
-            Ok(_) => Ok(true),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
-            Err(e) => Err(ClusterError::from_kube(id, e)),
-        }
+        self.delete_with(id, &DeleteParams::background()).await
     }
 
     /// Asks for deletion leaving its dependents (a StatefulSet's pods) in
     /// place, as `kubectl delete --cascade=orphan`; false when already gone.
     pub async fn delete_orphaning(&self, id: &ObjectId) -> Result<bool, ClusterError> {
-        let api = self.api(id).await?;
         let params = DeleteParams {
             propagation_policy: Some(kube::api::PropagationPolicy::Orphan),
             ..DeleteParams::default()
         };
-        match api.delete(&id.name, &params).await {
+        self.delete_with(id, &params).await
+    }
+
+    /// Asks for deletion with `params`; false when already gone.
+    async fn delete_with(
+        &self,
+        id: &ObjectId,
+        params: &DeleteParams,
+    ) -> Result<bool, ClusterError> {
+        let api = self.api(id).await?;
+        match api.delete(&id.name, params).await {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
             Err(e) => Err(ClusterError::from_kube(id, e)),

@@ -3,8 +3,6 @@
 //! fields like a service, make edges without start-up waits, and open the
 //! callers' egress.
 
-use std::collections::BTreeMap;
-
 use super::resolve::Resolver;
 use super::{External, Reach};
 
@@ -87,12 +85,7 @@ impl Resolver<'_> {
                 }
                 (None, Some(namespace)) => Some(Reach::Pods {
                     namespace: namespace.value.0.clone(),
-                    labels: e
-                        .selector
-                        .iter()
-                        .flat_map(|s| s.value.iter())
-                        .map(|(k, v)| (k.value.as_ref().to_string(), v.value.0.clone()))
-                        .collect::<BTreeMap<_, _>>(),
+                    labels: super::resolve::labels(e.selector.as_ref()),
                 }),
                 (Some(cidr), Some(_)) => {
                     self.error(

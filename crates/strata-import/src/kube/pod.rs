@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::{Index, Object, config_map, reserved_label, secret_keys};
 use crate::Fate;
 use crate::draft::{Draft, DraftEnv, DraftPort, DraftService, EnvValue, Kind, Loc};
+use strata_core::model::{BASELINE_CAPABILITIES, RESTRICTED_CAPABILITY};
 
 /// Images of stores: what a service running one is, for tiers.
 const STORES: &[&str] = &[
@@ -1106,23 +1107,6 @@ pub(crate) fn unset_resources(
     out
 }
 
-/// Capabilities the `baseline` profile allows.
-const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
-
 fn security(spec: &core::PodSpec, main: &core::Container, service: &mut DraftService) {
     let pod = spec.security_context.clone().unwrap_or_default();
     let own = main.security_context.clone().unwrap_or_default();
@@ -1152,7 +1136,7 @@ fn security(spec: &core::PodSpec, main: &core::Container, service: &mut DraftSer
     {
         why.push("it adds a capability beyond baseline's");
         "privileged"
-    } else if !non_root || escalation || added.iter().any(|c| c != "NET_BIND_SERVICE") {
+    } else if !non_root || escalation || added.iter().any(|c| c != RESTRICTED_CAPABILITY) {
         if !non_root {
             why.push("the input does not say it runs as a non-root user, so it keeps the image's user and may start as root");
         }

@@ -535,7 +535,7 @@ async fn apply_object(
         && !options.dry_run
         && matches!(&result, Err(ClusterError::Api { code: 422, message, .. }) if message.contains("immutable"))
     {
-        result = replace_job(cluster, object, options).await;
+        result = replace(cluster, object, options, Replace::Whole).await;
     }
     // With --recreate, a StatefulSet whose claim templates change is
     // created anew over its pods and claims.
@@ -550,38 +550,36 @@ async fn apply_object(
             && !fields.is_empty()
             && immutable::remedy(&id, &fields) == immutable::Remedy::RecreateKeepingPods
         {
-            result = recreate_keeping_pods(cluster, object, options).await;
+            result = replace(cluster, object, options, Replace::KeepingPods).await;
         }
     }
     result
 }
 
-/// Deletes a StatefulSet leaving its pods and claims, waits until it is
-/// gone, and applies it again: the new one adopts the pods.
-async fn recreate_keeping_pods(
-    cluster: &Cluster,
-    object: &Object,
-    options: &ApplyOptions,
-) -> Result<Value, ClusterError> {
-    let id = ObjectId::of(&object.value);
-    cluster.delete_orphaning(&id).await?;
-    let deadline = Instant::now() + options.timeout;
-    while cluster.get(&id).await?.is_some() && Instant::now() < deadline {
-        tokio::time::sleep(options.poll).await;
-    }
-    cluster
-        .apply(&object.value, options.force_conflicts, false)
-        .await
+/// How an object that cannot be updated in place is deleted before it is
+/// applied again.
+#[derive(Clone, Copy)]
+enum Replace {
+    /// A Job: deleted with its pods.
+    Whole,
+    /// A StatefulSet: deleted leaving its pods and claims, which the new
+    /// one adopts.
+    KeepingPods,
 }
 
-/// Deletes a Job, waits until it is gone, and applies it again.
-async fn replace_job(
+/// Deletes `object` as `how` says, waits until it is gone, and applies it
+/// again.
+async fn replace(
     cluster: &Cluster,
     object: &Object,
     options: &ApplyOptions,
+    how: Replace,
 ) -> Result<Value, ClusterError> {
     let id = ObjectId::of(&object.value);
-    cluster.delete(&id).await?;
+    match how {
+        Replace::Whole => cluster.delete(&id).await?,
+        Replace::KeepingPods => cluster.delete_orphaning(&id).await?,
+    };
     let deadline = Instant::now() + options.timeout;
     while cluster.get(&id).await?.is_some() && Instant::now() < deadline {
         tokio::time::sleep(options.poll).await;

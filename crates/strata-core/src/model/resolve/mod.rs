@@ -29,7 +29,10 @@ pub use environment::environment_names;
 pub use gateways::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use limits::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST};
 pub use probes::DEFAULT_STARTUP_SECONDS;
-pub use runtime::{DEFAULT_CPU_TARGET, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER};
+pub use runtime::{
+    BASELINE_CAPABILITIES, DEFAULT_CPU_TARGET, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER,
+    RESTRICTED_CAPABILITY,
+};
 pub use storage::DEFAULT_MOUNT_PATH;
 
 use std::collections::{BTreeMap, HashMap};
@@ -126,7 +129,7 @@ fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
     s.value.as_ref().to_string()
 }
 
-fn labels<K: AsRef<str>, V: AsRef<str>>(
+pub(in crate::model) fn labels<K: AsRef<str>, V: AsRef<str>>(
     map: Option<&Spanned<Map<K, V>>>,
 ) -> BTreeMap<String, String> {
     map.map(|m| {

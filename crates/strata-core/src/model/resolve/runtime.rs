@@ -22,11 +22,11 @@ pub const DEFAULT_TERMINATION_SECONDS: u64 = 30;
 /// The CPU utilisation an autoscaler targets unless the spec says otherwise.
 pub const DEFAULT_CPU_TARGET: u32 = 70;
 /// The capability the restricted level allows adding.
-const RESTRICTED_CAPABILITY: &str = "NET_BIND_SERVICE";
+pub const RESTRICTED_CAPABILITY: &str = "NET_BIND_SERVICE";
 
 /// The capabilities the baseline level allows adding (Kubernetes' Pod
 /// Security Standards); any other needs privileged.
-const BASELINE_CAPABILITIES: [&str; 13] = [
+pub const BASELINE_CAPABILITIES: [&str; 13] = [
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",
