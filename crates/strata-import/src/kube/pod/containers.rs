@@ -72,14 +72,16 @@ pub(super) fn container_common(
     unsupported
 }
 
-pub(super) fn sidecar(
+/// The settings of a sidecar or init step that the spec has keys for; the
+/// variables reading the pod's fields, which such a container's `env`
+/// cannot, noted as dropped.
+fn added_container(
     object: &Object,
     container: &core::Container,
-    native: bool,
     draft: &mut Draft,
     service: &mut DraftService,
     loc: &Loc,
-) {
+) -> Map<String, Value> {
     let mut out = Map::new();
     for var in container_common(container, &mut out, &mut service.argv) {
         draft.note(
@@ -89,6 +91,34 @@ pub(super) fn sidecar(
             format!("the variable `{var}` of `{}` reads the pod's fields, which a step's or sidecar's `env` cannot: add it with a patch", container.name),
         );
     }
+    out
+}
+
+/// Adds `settings` under the service's `key` (`sidecars` or `init`), by
+/// the container's name.
+fn add_named(
+    object: &Object,
+    container: &core::Container,
+    draft: &mut Draft,
+    service: &mut DraftService,
+    loc: &Loc,
+    key: &'static str,
+    settings: Map<String, Value>,
+) {
+    let mut named = service.get(key).cloned().unwrap_or_else(|| json!({}));
+    named[step_name(object, container, draft, service, loc)] = Value::Object(settings);
+    service.set(key, named, &[]);
+}
+
+pub(super) fn sidecar(
+    object: &Object,
+    container: &core::Container,
+    native: bool,
+    draft: &mut Draft,
+    service: &mut DraftService,
+    loc: &Loc,
+) {
+    let mut out = added_container(object, container, draft, service, loc);
     let mut ports = Map::new();
     for p in container.ports.iter().flatten() {
         if let Ok(n) = u16::try_from(p.container_port) {
@@ -126,12 +156,7 @@ pub(super) fn sidecar(
             ),
         );
     }
-    let mut sidecars = service
-        .get("sidecars")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    sidecars[step_name(object, container, draft, service, loc)] = Value::Object(out);
-    service.set("sidecars", sidecars, &[]);
+    add_named(object, container, draft, service, loc, "sidecars", out);
 }
 
 /// The name of an init step or sidecar: its container's, unless the spec
@@ -171,15 +196,7 @@ pub(super) fn init_step(
     service: &mut DraftService,
     loc: &Loc,
 ) {
-    let mut out = Map::new();
-    for var in container_common(container, &mut out, &mut service.argv) {
-        draft.note(
-            loc,
-            Fate::Dropped,
-            object.id(),
-            format!("the variable `{var}` of `{}` reads the pod's fields, which a step's or sidecar's `env` cannot: add it with a patch", container.name),
-        );
-    }
+    let out = added_container(object, container, draft, service, loc);
     if container
         .volume_mounts
         .as_ref()
@@ -210,7 +227,5 @@ pub(super) fn init_step(
             format!("no mounts for `{}`, as the input", container.name),
         ));
     }
-    let mut init = service.get("init").cloned().unwrap_or_else(|| json!({}));
-    init[step_name(object, container, draft, service, loc)] = Value::Object(out);
-    service.set("init", init, &[]);
+    add_named(object, container, draft, service, loc, "init", out);
 }
