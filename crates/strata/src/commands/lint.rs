@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use strata_core::lint;
-use strata_core::source::SourceFile;
 
 use super::{findings, report as report_problems};
 use crate::cli::ReportArgs;
@@ -49,12 +48,6 @@ pub(super) fn files(
     Ok(())
 }
 
-/// The text of an input, or the exit after printing where it is not UTF-8.
-fn text(printer: &Printer, name: impl Into<String>, bytes: Vec<u8>) -> Result<SourceFile, Exit> {
-    strata_core::diag::source_from_bytes(name, bytes)
-        .map_err(|diagnostic| super::report_one(printer, &diagnostic))
-}
-
 pub(super) fn run(
     paths: &[PathBuf],
     report: &ReportArgs,
@@ -74,7 +67,7 @@ pub(super) fn run(
             std::io::stdin()
                 .read_to_end(&mut bytes)
                 .context("cannot read standard input")?;
-            sources.push(text(printer, "<stdin>", bytes)?);
+            sources.push(super::source(printer, "<stdin>", bytes)?);
             continue;
         }
         let mut found = Vec::new();
@@ -82,7 +75,7 @@ pub(super) fn run(
         for file in found {
             let bytes = std::fs::read(&file)
                 .with_context(|| format!("cannot read `{}`", file.display()))?;
-            sources.push(text(printer, file.display().to_string(), bytes)?);
+            sources.push(super::source(printer, file.display().to_string(), bytes)?);
         }
     }
     let mut manifests = Vec::new();

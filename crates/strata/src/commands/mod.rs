@@ -155,7 +155,17 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
 pub(crate) fn read(path: &Path, printer: &Printer) -> Result<SourceFile, Exit> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the spec `{}`", path.display()))?;
-    strata_core::diag::source_from_bytes(path.display().to_string(), bytes)
+    source(printer, path.display().to_string(), bytes)
+}
+
+/// The text of an input called `name`, or the exit after printing where
+/// it is not UTF-8.
+pub(crate) fn source(
+    printer: &Printer,
+    name: impl Into<String>,
+    bytes: Vec<u8>,
+) -> Result<SourceFile, Exit> {
+    strata_core::diag::source_from_bytes(name, bytes)
         .map_err(|diagnostic| report_one(printer, &diagnostic))
 }
 
