@@ -13,6 +13,7 @@ pub mod image;
 pub mod kind;
 pub mod lint;
 pub mod model;
+pub mod network_policy;
 pub mod plan;
 pub mod quantity;
 pub mod render;

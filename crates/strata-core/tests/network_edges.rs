@@ -11,7 +11,7 @@ use strata_core::model::{self, Peer, Platform, Protocol};
 use strata_core::render::{self, network::has_peers};
 use strata_core::source::SourceFile;
 use strata_core::spec;
-use support::evaluator::{Pod, allowed, side_allows};
+use support::evaluator::{Direction, Pod, allowed, side_allows};
 use support::pods::{companion_pods, pod_of};
 use support::{Directory, examples, network_policies};
 
@@ -166,7 +166,14 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                         .any(|c| c.external == index);
                     for (_, port) in &external.ports {
                         assert_eq!(
-                            side_allows(&policies, "Egress", &pods[&from], &pod, *port, "TCP"),
+                            side_allows(
+                                &policies,
+                                Direction::Egress,
+                                &pods[&from],
+                                &pod,
+                                *port,
+                                "TCP"
+                            ),
                             calls,
                             "{} ({env:?}): {} → external {}:{port}",
                             path.display(),
@@ -233,7 +240,14 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                         path.display(),
                     );
                     assert!(
-                        !side_allows(&policies, "Egress", &pods[&from], &neighbour, 15012, "TCP"),
+                        !side_allows(
+                            &policies,
+                            Direction::Egress,
+                            &pods[&from],
+                            &neighbour,
+                            15012,
+                            "TCP"
+                        ),
                         "{} ({env:?}): {name} → a neighbour of istiod",
                         path.display(),
                     );

@@ -21,6 +21,7 @@ pub mod prune;
 pub mod readiness;
 pub mod status;
 pub mod steps;
+pub mod verify;
 
 pub use apply::{Applied, ApplyError, ApplyOptions, apply, rollback};
 pub use cluster::{Cluster, ClusterError, ObjectId};

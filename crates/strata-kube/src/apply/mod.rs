@@ -33,6 +33,7 @@ use wait::wait;
 pub use failure::{Cause, Failure, Rollback};
 pub use pods::{PodReport, pod_problems, pod_selector};
 pub use preflight::Missing;
+pub(crate) use preflight::{pod_spec, references};
 pub use secrets::MissingPullSecret;
 
 /// How an apply behaves.

@@ -78,7 +78,7 @@ impl fmt::Display for Need {
 }
 
 /// The pod spec of a workload, job, cron job or pod.
-fn pod_spec(value: &Value) -> Option<&Value> {
+pub(crate) fn pod_spec(value: &Value) -> Option<&Value> {
     let spec = match value["kind"].as_str()? {
         kind::POD => &value["spec"],
         kind::CRON_JOB => &value["spec"]["jobTemplate"]["spec"]["template"]["spec"],
@@ -99,7 +99,7 @@ fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
 
 /// The Secrets and ConfigMaps a pod spec reads and cannot start without
 /// (references marked `optional` left out).
-fn references(spec: &Value) -> Vec<(&'static str, String)> {
+pub(crate) fn references(spec: &Value) -> Vec<(&'static str, String)> {
     let mut found = Vec::new();
     let mut add = |kind: &'static str, reference: &Value, name_key: &str| {
         if reference["optional"] != true

@@ -5,7 +5,8 @@
 //! apply with one field manager per object (so conflicts can be provoked),
 //! merge patches (with a resourceVersion precondition), DELETE with
 //! cascading namespaces, dependents deleted or orphaned (`propagationPolicy`)
-//! and optional delays, dry runs, pod logs, and RBAC for callers acting as
+//! and optional delays, dry runs, pod logs, EndpointSlices and the service
+//! proxy (`endpoints`), and RBAC for callers acting as
 //! a ServiceAccount (by impersonation). Like a real server it refuses
 //! changes to fields fixed at creation, holds every custom resource it is
 //! sent (create, server-side apply, merge patch; dry runs too) to the schema
@@ -29,6 +30,7 @@
 
 #[path = "../crds/mod.rs"]
 pub(crate) mod crds;
+mod endpoints;
 mod fields;
 mod rbac;
 mod requests;
@@ -213,6 +215,33 @@ impl Fake {
                 format!("Get \"https://{node}:10250/containerLogs/shop/{pod}/api\": dial tcp {node}:10250: connect: connection refused"),
             ),
         );
+    }
+
+    /// Makes the Service `Service/ns/name` have `ready` ready endpoints,
+    /// whatever its workloads say (0: its pods all fail readiness).
+    pub(crate) fn endpoints(&self, service: &str, ready: usize) {
+        self.lock().endpoints.insert(service.into(), ready);
+    }
+
+    /// Makes the pods of `Service/ns/name` answer `code` with `text`
+    /// through the service proxy (`200 ok` otherwise).
+    pub(crate) fn proxy_answer(&self, service: &str, code: u16, text: &str) {
+        self.lock()
+            .proxy_answers
+            .insert(service.into(), (code, text.into()));
+    }
+
+    /// Removes an object at once, as `kubectl delete` by someone else.
+    pub(crate) fn remove(&self, id: &str) {
+        let mut state = self.lock();
+        let key = state
+            .objects
+            .iter()
+            .find(|(_, s)| id_of(&s.value) == id)
+            .map(|(k, _)| k.clone());
+        if let Some(key) = key {
+            state.remove(&key);
+        }
     }
 
     /// The stored object `Kind/ns/name` (or `Kind/name`), without made-up status.

@@ -210,13 +210,22 @@ pub(super) fn list(state: &mut State, target: &Target, q: &HashMap<String, Strin
         id: format!("{}/{ns}", def.kind),
         dry_run: false,
     });
-    let items: Vec<Value> = state
+    let mut items: Vec<Value> = state
         .objects
         .iter()
         .filter(|(k, _)| k.0 == def.group && k.1 == def.plural && (ns.is_empty() || k.2 == *ns))
         .filter(|(_, s)| matches_labels(&s.value, q.get("labelSelector")))
         .map(|(_, s)| state.view(s, state.polls.get(&id_of(&s.value)).copied().unwrap_or(0)))
         .collect();
+    // EndpointSlices are the controller's, made up from the Services.
+    if def.kind == "EndpointSlice" {
+        items.extend(
+            state
+                .endpoint_slices(ns)
+                .into_iter()
+                .filter(|v| matches_labels(v, q.get("labelSelector"))),
+        );
+    }
     (
         200,
         json!({"apiVersion": if def.group.is_empty() { def.version.clone() } else { format!("{}/{}", def.group, def.version) },

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::Fake;
+use super::endpoints;
 use super::rbac::{self, Attributes};
 use super::requests::{self, Target};
 use super::store::{KindDef, State};
@@ -32,7 +33,7 @@ pub(super) struct Parsed {
     pub(super) version: String,
     namespace: Option<String>,
     name: Option<String>,
-    /// `log` for pod logs.
+    /// `log` for pod logs, `proxy` for the service proxy.
     sub: Option<String>,
     /// `/api/v1` or `/apis/GROUP/VERSION`: the kinds of a group.
     discovery: bool,
@@ -198,6 +199,12 @@ fn route(
         ("GET", None) => requests::list(state, &target, &q),
         ("GET", Some(name)) if parsed.sub.as_deref() == Some("log") => {
             requests::log(state, &target, name)
+        }
+        ("GET", Some(name)) if parsed.sub.as_deref() == Some("proxy") => {
+            let rest = path
+                .split_once(&format!("/{name}/proxy"))
+                .map_or("", |(_, rest)| rest);
+            endpoints::proxy(state, &target.ns, name, rest)
         }
         ("GET", Some(name)) => requests::get(state, &target, name),
         ("POST", None) => requests::create(state, &target, &q, body, dry_run),

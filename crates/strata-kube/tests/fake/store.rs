@@ -65,6 +65,12 @@ pub(super) struct State {
     pub(super) openshift: bool,
     /// Warnings of the request being answered, sent as `Warning` headers.
     pub(super) warnings: Vec<String>,
+    /// Services whose ready endpoints the test sets, by id, instead of
+    /// those of the workloads their selector matches.
+    pub(super) endpoints: HashMap<String, usize>,
+    /// What a Service's pods answer through the service proxy, by id, when
+    /// not `200 ok`.
+    pub(super) proxy_answers: HashMap<String, (u16, String)>,
 }
 
 const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
@@ -148,6 +154,13 @@ const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
         false,
     ),
     ("events.k8s.io", "v1", "Event", "events", true),
+    (
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+    ),
     (
         "storage.k8s.io",
         "v1",
