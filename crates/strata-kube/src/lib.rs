@@ -1,6 +1,7 @@
 //! Strata against a cluster: connect like kubectl, apply a rendered set in
 //! waves with server-side apply and readiness waits, record revisions in
-//! the cluster, prune, roll back, and report status, diffs, logs; destroy.
+//! the cluster, prune, roll back, and report status, diffs, logs; verify
+//! that the platform deployed is the one specified and works; destroy.
 //!
 //! Objects travel as JSON values addressed through discovery, so custom
 //! resources are handled like built-in kinds. What is pure (readiness,

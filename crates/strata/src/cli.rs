@@ -212,8 +212,9 @@ Examples:
   strata apply platform.yaml --skip infrastructure --timeout 10m
   strata apply platform.yaml --only api,web --atomic
   strata apply platform.yaml --context kind-dev --force-conflicts
+  strata apply platform.yaml --env prod --verify
 
-Exit status: 0 when applied (and recorded), 1 otherwise.")]
+Exit status: 0 when applied (and recorded, and with --verify verified), 1 otherwise.")]
     Apply {
         /// The spec and environment.
         #[command(flatten)]
@@ -248,6 +249,9 @@ Exit status: 0 when applied (and recorded), 1 otherwise.")]
         /// pods and claims (delete with --cascade=orphan, then create).
         #[arg(long)]
         recreate: bool,
+        /// After the last wave, run `strata verify`; exit 1 when it fails.
+        #[arg(long, conflicts_with = "dry_run")]
+        verify: bool,
     },
     /// Show each workload in the cluster by tier and wave: replicas, restarts, age, conditions.
     #[command(after_help = "\
@@ -282,6 +286,33 @@ Exit status: 0 when there are no differences, 1 when there are, 2 on error.")]
         /// The cluster.
         #[command(flatten)]
         cluster: ClusterArgs,
+    },
+    /// Check that the platform as deployed is the platform as specified, and working.
+    #[command(after_help = "\
+Checks: the latest revision is what the spec renders; live objects are as it
+applied them (no drift); every workload is ready on its current revision; every
+Service has ready endpoints; every gateway route's backend has them; every
+generated and referenced Secret and ConfigMap exists; every HTTP readiness path
+(`probes.path`) answers 2xx through the API server's service proxy; every
+declared call is admitted by the live NetworkPolicies of both sides. Each
+failure names the object and what to run next.
+
+Examples:
+  strata verify platform.yaml --env prod
+  strata verify platform.yaml -o json | jq '.checks[] | select(.verdict == \"failed\")'
+  strata apply platform.yaml --env prod --verify
+
+Exit status: 0 when every check passes, 1 otherwise.")]
+    Verify {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = PlanFormat::Table)]
+        output: PlanFormat,
     },
     /// Print the logs of every pod of a service, each line prefixed with its pod.
     #[command(after_help = "\
@@ -453,7 +484,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-/// How `plan` prints.
+/// How `plan` and `verify` print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum PlanFormat {
     /// Tables for people.

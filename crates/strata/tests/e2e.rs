@@ -423,3 +423,97 @@ fn a_changed_claim_template_is_recreated_only_when_asked() {
     let out = apply(&["--recreate"]);
     assert!(out.status.success(), "{}", text(&out).1);
 }
+
+/// `verify` and `apply --verify` end to end against the fake: a platform
+/// just applied passes, in a table and in JSON; a health URL answering 500
+/// fails with exit 1, naming the Service and the `strata logs` to run.
+#[test]
+fn verify_tells_a_working_platform_from_a_failing_one() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let fake = loopback::Fake::new();
+    let port = loopback::serve(fake.clone());
+    loopback::write_kubeconfig(&kubeconfig, port, None);
+    let spec = dir.path().join("platform.yaml");
+    std::fs::write(
+        &spec,
+        "platform: vfy\nnamespace: vfy\ntiers:\n  - name: apps\n    services:\n      web: { image: nginxinc/nginx-unprivileged:1.27, ports: { http: 8080 }, probes: { path: /healthz } }\n",
+    )
+    .unwrap();
+    let strata = |args: &[&str]| {
+        Command::cargo_bin("strata")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .arg(args[0])
+            .arg(&spec)
+            .args(&args[1..])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .output()
+            .unwrap()
+    };
+
+    let out = strata(&["apply", "--verify"]);
+    let (table, err) = text(&out);
+    assert!(out.status.success(), "{table}{err}");
+    assert!(err.contains("recorded revision 1"), "{err}");
+    assert!(err.contains("every check passed"), "{err}");
+    assert!(table.contains("health"), "{table}");
+
+    let out = strata(&["verify", "-o", "json"]);
+    let (json, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["passed"], true);
+    for check in [
+        "revision",
+        "drift",
+        "workload",
+        "endpoints",
+        "route",
+        "reference",
+        "health",
+        "policy",
+    ] {
+        assert!(report["summary"][check]["failed"] == 0, "{check}: {json}");
+    }
+    let health = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "health")
+        .unwrap();
+    assert_eq!(health["subject"], "Service/vfy/web:http/healthz");
+    assert_eq!(health["service"], "web");
+    assert_eq!(health["verdict"], "passed");
+    assert_eq!(health["next"], serde_json::Value::Null);
+
+    fake.proxy_answer("Service/vfy/web", 500, "down");
+    let logs = format!(
+        "strata logs {} web --kubeconfig {}",
+        spec.display(),
+        kubeconfig.display()
+    );
+    let out = strata(&["verify"]);
+    let (table, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{table}{err}");
+    assert!(table.contains("answered 500: down"), "{table}");
+    assert!(table.contains("Service/vfy/web:http/healthz"), "{table}");
+    assert!(err.contains("1 check failed"), "{err}");
+    let out = strata(&["verify", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!(report["passed"], false);
+    let failed: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0]["next"], logs.as_str());
+    // apply --verify fails the same way, after applying.
+    let out = strata(&["apply", "--verify"]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("recorded revision 2"), "{err}");
+}

@@ -35,6 +35,8 @@ pub(super) struct Request {
     pub operator_grace: Duration,
     /// `--recreate`.
     pub recreate: bool,
+    /// `--verify`.
+    pub verify: bool,
 }
 
 fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
@@ -79,10 +81,25 @@ pub(super) fn run(
                         .await;
             }
         }
-        Ok::<_, anyhow::Error>(result)
+        // --verify: after the last wave, on the same connection.
+        let report = match &result {
+            Ok(_) if request.verify => Some(super::verify::check(&cluster, &target).await?),
+            _ => None,
+        };
+        Ok::<_, anyhow::Error>((result, report))
     })?;
     display.finish();
-    Ok(conclude(result, request.dry_run, &target.release, printer))
+    let (result, report) = result;
+    let status = conclude(result, request.dry_run, &target.release, printer);
+    match report {
+        Some(report) if status == ExitStatus::Success => super::verify::print(
+            &report,
+            crate::cli::PlanFormat::Table,
+            &super::verify::Invocation { spec, cluster },
+            printer,
+        ),
+        _ => Ok(status),
+    }
 }
 
 /// The question to ask when `result` failed on a StatefulSet that

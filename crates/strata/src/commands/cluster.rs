@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use strata_core::model::Platform;
 use strata_core::render::{self, RenderedSet};
 use strata_kube::{Access, Cluster, Release};
 
@@ -22,6 +23,8 @@ pub(super) struct Target {
     pub set: RenderedSet,
     /// Where its revisions live.
     pub release: Release,
+    /// The platform it renders.
+    pub platform: Platform,
 }
 
 /// Renders the spec, or prints why it cannot.
@@ -34,7 +37,11 @@ pub(super) fn target(args: &SpecArgs, printer: &Printer) -> Result<Target, Exit>
     // what the cluster verbs apply, compare, watch and record.
     set.objects.retain(|o| !render::secret_job::is_part(o));
     let release = Release::new(&set, &platform.shared_namespace);
-    Ok(Target { set, release })
+    Ok(Target {
+        set,
+        release,
+        platform,
+    })
 }
 
 /// A runtime for one verb.

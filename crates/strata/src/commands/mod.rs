@@ -17,6 +17,7 @@ mod plan;
 mod render;
 mod schema;
 mod status;
+mod verify;
 
 use std::path::Path;
 
@@ -84,6 +85,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             atomic,
             force_conflicts,
             recreate,
+            verify,
         } => apply::run(
             &spec,
             &cluster,
@@ -95,9 +97,15 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 force_conflicts,
                 operator_grace,
                 recreate,
+                verify,
             },
             printer,
         ),
+        Command::Verify {
+            spec,
+            cluster,
+            output,
+        } => verify::run(&spec, &cluster, output, printer),
         Command::Status { spec, cluster } => status::run(&spec, &cluster, printer),
         Command::Diff { spec, cluster } => Ok(diff::run(&spec, &cluster, printer)),
         Command::Logs {
@@ -138,6 +146,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 force_conflicts,
                 operator_grace,
                 recreate: false,
+                verify: false,
             },
             printer,
         ),

@@ -1,0 +1,232 @@
+//! `strata verify`: the checks of `strata_kube::verify`, as a table of
+//! failures with the command to run next, or as JSON; also run by
+//! `apply --verify` after the last wave.
+
+use comfy_table::{Cell, ContentArrangement, Table, presets};
+use serde_json::{Value, json};
+use strata_kube::Cluster;
+use strata_kube::verify::{Check, Next, Report, Verdict, VerifyOptions};
+
+use super::cluster::{Target, connect, runtime, target};
+use crate::cli::{ClusterArgs, PlanFormat, SpecArgs};
+use crate::exit::{Exit, ExitStatus};
+use crate::printer::Printer;
+
+pub(super) fn run(
+    spec: &SpecArgs,
+    cluster: &ClusterArgs,
+    output: PlanFormat,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
+    let target = target(spec, printer)?;
+    let report = runtime()?.block_on(async {
+        let connected = connect(cluster).await?;
+        Ok::<_, anyhow::Error>(check(&connected, &target).await?)
+    })?;
+    print(&report, output, &Invocation { spec, cluster }, printer)
+}
+
+/// Runs every check against `cluster`.
+pub(super) async fn check(
+    cluster: &Cluster,
+    target: &Target,
+) -> Result<Report, strata_kube::verify::VerifyError> {
+    strata_kube::verify::verify(
+        cluster,
+        &target.platform,
+        &target.set,
+        &target.release,
+        &VerifyOptions::default(),
+    )
+    .await
+}
+
+/// How `strata` was called: what the commands to run next repeat.
+pub(super) struct Invocation<'a> {
+    /// The spec and environment.
+    pub spec: &'a SpecArgs,
+    /// The cluster.
+    pub cluster: &'a ClusterArgs,
+}
+
+impl Invocation<'_> {
+    /// `strata VERB FILE [ARG] [--env E] [--kubeconfig F] [--context C]`.
+    fn strata(&self, verb: &str, arg: Option<&str>) -> String {
+        let mut words = vec![
+            "strata".to_string(),
+            verb.to_string(),
+            self.spec.file.display().to_string(),
+        ];
+        words.extend(arg.map(str::to_string));
+        if let Some(env) = &self.spec.env {
+            words.extend(["--env".into(), env.clone()]);
+        }
+        words.push(self.cluster_flags());
+        words.retain(|w| !w.is_empty());
+        words.join(" ")
+    }
+
+    /// `--kubeconfig F --context C`, as given.
+    fn cluster_flags(&self) -> String {
+        let mut flags = Vec::new();
+        if let Some(kubeconfig) = &self.cluster.kubeconfig {
+            flags.push(format!("--kubeconfig {}", kubeconfig.display()));
+        }
+        if let Some(context) = &self.cluster.context {
+            flags.push(format!("--context {context}"));
+        }
+        flags.join(" ")
+    }
+
+    /// `kubectl WORDS -n NS [--kubeconfig F] [--context C]`.
+    fn kubectl(&self, words: &str, namespace: &str) -> String {
+        let mut text = format!("kubectl {words}");
+        if !namespace.is_empty() {
+            text.push_str(&format!(" -n {namespace}"));
+        }
+        let flags = self.cluster_flags();
+        if !flags.is_empty() {
+            text.push_str(&format!(" {flags}"));
+        }
+        text
+    }
+
+    /// The command a [`Next`] stands for.
+    fn next(&self, next: &Next) -> String {
+        match next {
+            Next::Apply => self.strata("apply", None),
+            Next::Diff => self.strata("diff", None),
+            Next::Logs(service) => self.strata("logs", Some(service)),
+            Next::Describe(id) => self.kubectl(
+                &format!("describe {} {}", id.kind.to_lowercase(), id.name),
+                &id.namespace,
+            ),
+            Next::Create(id) if id.kind == "ConfigMap" => self.kubectl(
+                &format!("create configmap {} --from-literal=KEY=VALUE", id.name),
+                &id.namespace,
+            ),
+            Next::Create(id) => self.kubectl(
+                &format!("create secret generic {} --from-literal=KEY=VALUE", id.name),
+                &id.namespace,
+            ),
+            Next::CreatePullSecret(id) => self.kubectl(
+                &format!(
+                    "create secret docker-registry {} --docker-server=REGISTRY --docker-username=USER --docker-password=PASSWORD",
+                    id.name
+                ),
+                &id.namespace,
+            ),
+        }
+    }
+}
+
+/// Prints `report` as `output` asks; exit 1 when a check failed.
+pub(super) fn print(
+    report: &Report,
+    output: PlanFormat,
+    invocation: &Invocation<'_>,
+    printer: &Printer,
+) -> Result<ExitStatus, Exit> {
+    match output {
+        PlanFormat::Json => printer.out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&as_json(report, invocation))?
+        )),
+        PlanFormat::Table => {
+            printer.out(&format!("{}\n", summary(report)));
+            if !report.passed() {
+                printer.out(&format!("{}\n", failures(report, invocation, printer)));
+            }
+        }
+    }
+    let failed = report.failures().count();
+    if failed == 0 {
+        printer.note("verified: the platform is deployed as specified and every check passed");
+        Ok(ExitStatus::Success)
+    } else {
+        printer.failure(&format!(
+            "{failed} {} failed; each names what to run next",
+            if failed == 1 { "check" } else { "checks" }
+        ));
+        Ok(ExitStatus::Failure)
+    }
+}
+
+fn verdict(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "failed",
+        Verdict::Skipped => "skipped",
+    }
+}
+
+/// Every outcome, with the command to run next spelled out.
+fn as_json(report: &Report, invocation: &Invocation<'_>) -> Value {
+    let summary: serde_json::Map<String, Value> = Check::ALL
+        .iter()
+        .map(|check| {
+            let (passed, failed, skipped) = report.counts(*check);
+            (
+                check.name().to_string(),
+                json!({"passed": passed, "failed": failed, "skipped": skipped}),
+            )
+        })
+        .collect();
+    let checks: Vec<Value> = report
+        .outcomes
+        .iter()
+        .map(|o| {
+            json!({
+                "check": o.check.name(),
+                "subject": o.subject,
+                "service": o.service,
+                "verdict": verdict(o.verdict),
+                "detail": o.detail,
+                "next": o.next.as_ref().map(|n| invocation.next(n)),
+            })
+        })
+        .collect();
+    json!({"passed": report.passed(), "summary": summary, "checks": checks})
+}
+
+/// Passed, failed and skipped per check.
+fn summary(report: &Report) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_header(["Check", "Passed", "Failed", "Skipped"]);
+    for check in Check::ALL {
+        let (passed, failed, skipped) = report.counts(check);
+        table.add_row(vec![
+            Cell::new(check.name()),
+            Cell::new(passed),
+            Cell::new(failed),
+            Cell::new(skipped),
+        ]);
+    }
+    table
+}
+
+/// One line per failure: what, what is wrong, what to run next.
+fn failures(report: &Report, invocation: &Invocation<'_>, printer: &Printer) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(160)
+        .set_header(["Check", "Object", "Problem", "Next"]);
+    for outcome in report.failures() {
+        table.add_row(vec![
+            Cell::new(outcome.check.name()),
+            Cell::new(&outcome.subject),
+            Cell::new(printer.paint(&outcome.detail, "31")),
+            Cell::new(
+                outcome
+                    .next
+                    .as_ref()
+                    .map_or_else(String::new, |n| invocation.next(n)),
+            ),
+        ]);
+    }
+    table
+}
