@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use strata_core::network_policy::{self, Direction, Pod};
 use strata_core::quantity::{Measure, Quantity};
 use strata_core::render::{self, Assets};
 use strata_core::source::SourceFile;
@@ -949,26 +950,38 @@ fn named_hosts(system: &System, workload: &Value) -> BTreeSet<(String, String)> 
     out
 }
 
-/// Whether `policy` (an egress NetworkPolicy) lets pods reach `port` of
-/// the pods labelled `labels` in `namespace`.
+/// Whether `policy` (an egress NetworkPolicy) lets the pods it selects
+/// reach `port` of the pods labelled `labels` in `namespace`, as
+/// `strata_core::network_policy` (the evaluator of every policy test, and
+/// of `strata verify`) judges it with this policy alone.
 fn allows(policy: &Value, namespace: &str, labels: &Value, port: &Value) -> bool {
-    policy["spec"]["egress"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|rule| {
-            let to = rule["to"].as_array().into_iter().flatten().any(|peer| {
-                peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == namespace
-                    && peer["podSelector"]["matchLabels"]
-                        .as_object()
-                        .is_some_and(|m| m.iter().all(|(k, v)| labels[k] == *v))
-            });
-            let on_port = rule["ports"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|p| p["port"] == *port);
-            to && on_port
+    let pod = |namespace: &str, labels: &Value| Pod {
+        namespace: namespace.to_string(),
+        labels: labels
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+            .collect(),
+    };
+    let caller = pod(
+        policy["metadata"]["namespace"].as_str().unwrap_or(""),
+        &policy["spec"]["podSelector"]["matchLabels"],
+    );
+    let callee = pod(namespace, labels);
+    port.as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .is_some_and(|port| {
+            // Selected by the policy, so judged by its rules alone.
+            !network_policy::selecting(&[policy], Direction::Egress, &caller).is_empty()
+                && network_policy::side_allows(
+                    &[policy],
+                    Direction::Egress,
+                    &caller,
+                    &callee,
+                    port,
+                    "TCP",
+                )
         })
 }
 

@@ -56,7 +56,7 @@ fn stderr(output: &std::process::Output) -> String {
 fn an_unreachable_cluster_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let (spec, kubeconfig) = setup(dir.path());
-    for verb in ["apply", "status", "history", "destroy"] {
+    for verb in ["apply", "status", "verify", "history", "destroy"] {
         let output = strata()
             .args([verb, &spec, "--kubeconfig", &kubeconfig])
             .output()

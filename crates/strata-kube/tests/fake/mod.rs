@@ -24,7 +24,8 @@
 //! and which calls were made. The server itself is in its parts: `routing`
 //! reads a request, `rbac` says whether its caller may, `requests`
 //! carries it out on the `store`, `fields` holds the API server's rules for
-//! fields, `status` makes up status, and `service` speaks HTTP.
+//! fields, `status` makes up status, `endpoints` makes up EndpointSlices
+//! and answers the service proxy, and `service` speaks HTTP.
 
 #![allow(dead_code)]
 
@@ -52,7 +53,7 @@ pub(crate) use store::id_of;
 /// One request, as the engine made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Call {
-    /// `get`, `list`, `apply`, `create`, `merge`, `delete`, `log`.
+    /// `get`, `list`, `apply`, `create`, `merge`, `delete`, `log`, `proxy`.
     pub(crate) verb: &'static str,
     /// `Kind/ns/name`, `Kind/name`, or `Kind/ns` for lists.
     pub(crate) id: String,
