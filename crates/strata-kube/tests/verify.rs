@@ -300,3 +300,35 @@ async fn a_spec_changed_since_the_last_apply_is_not_what_is_deployed() {
             .all(|o| o.verdict != Verdict::Failed || o.check == Check::Revision)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_route_whose_backend_has_no_ready_endpoints_is_named() {
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    fake.insert(
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
+            "spec": {"controller": "k8s.io/ingress-nginx"}}),
+        "helm",
+    );
+    let text = spec_text()
+        .replace(
+            "tiers:",
+            "gateways:\n  edge: { kind: ingress, class: nginx, hosts: [shop.example.com] }\ntiers:",
+        )
+        .replace("needs: [api], probes", "needs: [api], expose: { path: / }, probes");
+    let (platform, set) = platform(&text);
+    apply_set(&cluster, &set).await.unwrap();
+    let report = run(&cluster, &platform, &set).await;
+    assert!(report.passed(), "{report:#?}");
+    assert_eq!(report.counts(Check::Route).0, 1, "{report:#?}");
+    fake.endpoints("Service/shop/web", 0);
+    let report = run(&cluster, &platform, &set).await;
+    let route = failure(&report, Check::Route, "Ingress/shop/edge → Service/shop/web");
+    assert!(route.detail.contains("no ready endpoints"), "{route:?}");
+    assert_eq!(route.next, Some(Next::Logs("web".into())));
+    fake.remove("Service/shop/web");
+    let report = run(&cluster, &platform, &set).await;
+    let route = failure(&report, Check::Route, "Ingress/shop/edge → Service/shop/web");
+    assert!(route.detail.contains("not in the cluster"), "{route:?}");
+    assert_eq!(route.next, Some(Next::Apply));
+}
