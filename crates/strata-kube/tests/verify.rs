@@ -103,12 +103,13 @@ async fn a_platform_applied_and_left_alone_passes_every_check() {
     // db has no HTTP health URL: said, not failed.
     assert_eq!(report.counts(Check::Health).2, 1);
     // The health URLs went through the service proxy, on the probe's path.
-    let proxied: Vec<String> = fake
+    let mut proxied: Vec<String> = fake
         .calls()
         .into_iter()
         .filter(|c| c.verb == "proxy")
         .map(|c| c.id)
         .collect();
+    proxied.sort();
     assert_eq!(
         proxied,
         [
@@ -315,7 +316,10 @@ async fn a_route_whose_backend_has_no_ready_endpoints_is_named() {
             "tiers:",
             "gateways:\n  edge: { kind: ingress, class: nginx, hosts: [shop.example.com] }\ntiers:",
         )
-        .replace("needs: [api], probes", "needs: [api], expose: { path: / }, probes");
+        .replace(
+            "needs: [api], probes",
+            "needs: [api], expose: { path: / }, probes",
+        );
     let (platform, set) = platform(&text);
     apply_set(&cluster, &set).await.unwrap();
     let report = run(&cluster, &platform, &set).await;
@@ -323,12 +327,20 @@ async fn a_route_whose_backend_has_no_ready_endpoints_is_named() {
     assert_eq!(report.counts(Check::Route).0, 1, "{report:#?}");
     fake.endpoints("Service/shop/web", 0);
     let report = run(&cluster, &platform, &set).await;
-    let route = failure(&report, Check::Route, "Ingress/shop/edge → Service/shop/web");
+    let route = failure(
+        &report,
+        Check::Route,
+        "Ingress/shop/edge → Service/shop/web",
+    );
     assert!(route.detail.contains("no ready endpoints"), "{route:?}");
     assert_eq!(route.next, Some(Next::Logs("web".into())));
     fake.remove("Service/shop/web");
     let report = run(&cluster, &platform, &set).await;
-    let route = failure(&report, Check::Route, "Ingress/shop/edge → Service/shop/web");
+    let route = failure(
+        &report,
+        Check::Route,
+        "Ingress/shop/edge → Service/shop/web",
+    );
     assert!(route.detail.contains("not in the cluster"), "{route:?}");
     assert_eq!(route.next, Some(Next::Apply));
 }

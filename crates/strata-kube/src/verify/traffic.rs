@@ -303,6 +303,7 @@ pub(super) async fn health(
     options: &VerifyOptions,
 ) -> Result<Vec<Outcome>, ClusterError> {
     let mut outcomes = Vec::new();
+    let mut asked = Vec::new();
     for service in &platform.services {
         if !service.kind.is_long_running() {
             continue;
@@ -332,29 +333,39 @@ pub(super) async fn health(
         let id = ObjectId {
             api_version: "v1".into(),
             kind: kind::SERVICE.into(),
-            namespace: namespace.clone(),
-            name: name.clone(),
+            namespace,
+            name,
         };
-        let outcome =
-            match tokio::time::timeout(options.health_timeout, get(cluster, &id, &url)).await {
-                Err(_) => Outcome::failed(
-                    Check::Health,
-                    subject,
-                    format!("no answer within {}s", options.health_timeout.as_secs()),
-                    Next::Logs(service.name.clone()),
-                ),
-                Ok(Err(e)) => return Err(e),
-                Ok(Ok((code, _))) if (200..300).contains(&code) => {
-                    Outcome::passed(Check::Health, subject, format!("answered {code}"))
-                }
-                Ok(Ok((code, body))) => Outcome::failed(
-                    Check::Health,
-                    subject,
-                    format!("answered {code}: {}", first_line(&body)),
-                    Next::Logs(service.name.clone()),
-                ),
-            };
-        outcomes.push(outcome.of(Some(&service.name)));
+        asked.push((service, id, url, subject));
+    }
+    let answers: Vec<Result<Outcome, ClusterError>> = stream::iter(asked)
+        .map(|(service, id, url, subject)| async move {
+            let outcome =
+                match tokio::time::timeout(options.health_timeout, get(cluster, &id, &url)).await {
+                    Err(_) => Outcome::failed(
+                        Check::Health,
+                        subject,
+                        format!("no answer within {}s", options.health_timeout.as_secs()),
+                        Next::Logs(service.name.clone()),
+                    ),
+                    Ok(Err(e)) => return Err(e),
+                    Ok(Ok((code, _))) if (200..300).contains(&code) => {
+                        Outcome::passed(Check::Health, subject, format!("answered {code}"))
+                    }
+                    Ok(Ok((code, body))) => Outcome::failed(
+                        Check::Health,
+                        subject,
+                        format!("answered {code}: {}", first_line(&body)),
+                        Next::Logs(service.name.clone()),
+                    ),
+                };
+            Ok(outcome.of(Some(&service.name)))
+        })
+        .buffered(options.concurrency.max(1))
+        .collect()
+        .await;
+    for answer in answers {
+        outcomes.push(answer?);
     }
     Ok(outcomes)
 }
