@@ -216,6 +216,27 @@ fn every_verb(kubeconfig: &Path) {
         "files is missing, so not all are ready"
     );
 
+    // verify: files is missing, so it fails, naming it and `strata apply`.
+    let out = suite.strata(&["verify", "--env", "idle", "-o", "json"]);
+    let (json, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{json}{err}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let files = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| {
+            c["check"] == "workload" && c["subject"].as_str().is_some_and(|s| s.ends_with("/files"))
+        })
+        .expect("files is checked");
+    assert_eq!(files["verdict"], "failed", "{files}");
+    assert!(
+        files["next"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("strata apply ")),
+        "{files}"
+    );
+
     // diff: web matches, the skipped files would be added.
     let out = suite.strata(&["diff", "--env", "idle"]);
     let (diff, err) = text(&out);

@@ -2,7 +2,7 @@
 //! failures with the command to run next, or as JSON; also run by
 //! `apply --verify` after the last wave.
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 use strata_kube::Cluster;
 use strata_kube::verify::{Check, Next, Report, Verdict, VerifyOptions};
@@ -215,6 +215,10 @@ fn failures(report: &Report, invocation: &Invocation<'_>, printer: &Printer) -> 
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(160)
         .set_header(["Check", "Object", "Problem", "Next"]);
+    // The command to run next is copied whole: never wrapped.
+    if let Some(next) = table.column_mut(3) {
+        next.set_constraint(ColumnConstraint::ContentWidth);
+    }
     for outcome in report.failures() {
         table.add_row(vec![
             Cell::new(outcome.check.name()),
