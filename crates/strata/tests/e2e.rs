@@ -447,7 +447,8 @@ fn a_changed_claim_template_is_recreated_only_when_asked() {
 
 /// `verify` and `apply --verify` end to end against the fake: a platform
 /// just applied passes, in a table and in JSON; a health URL answering 500
-/// fails with exit 1, naming the Service and the `strata logs` to run.
+/// fails with exit 1, naming the Service and the `strata logs` to run;
+/// `apply --verify` waits for it to answer 2xx again.
 #[test]
 fn verify_tells_a_working_platform_from_a_failing_one() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -532,9 +533,19 @@ fn verify_tells_a_working_platform_from_a_failing_one() {
         .collect();
     assert_eq!(failed.len(), 1, "{report}");
     assert_eq!(failed[0]["next"], logs.as_str());
-    // apply --verify fails the same way, after applying.
+    // apply --verify gives a health URL time to catch up: answering 2xx
+    // again a few seconds after the apply, it passes.
+    let healer = {
+        let fake = fake.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            fake.proxy_answer("Service/vfy/web", 200, "ok");
+        })
+    };
     let out = strata(&["apply", "--verify"]);
+    healer.join().unwrap();
     let (_, err) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.status.success(), "{err}");
     assert!(err.contains("recorded revision 2"), "{err}");
+    assert!(err.contains("every check passed"), "{err}");
 }

@@ -2,6 +2,8 @@
 //! failures with the command to run next, or as JSON; also run by
 //! `apply --verify` after the last wave.
 
+use std::time::Duration;
+
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 use strata_kube::Cluster;
@@ -39,6 +41,32 @@ pub(super) async fn check(
         &VerifyOptions::default(),
     )
     .await
+}
+
+/// How long `apply --verify` gives endpoints and health URLs to catch up
+/// with workloads just ready (the endpoint-slice controller follows pods
+/// a moment later), and how often it looks again meanwhile.
+const SETTLE: Duration = Duration::from_secs(30);
+const SETTLE_POLL: Duration = Duration::from_secs(2);
+
+/// [`check`] right after an apply: while only traffic checks (endpoints,
+/// routes, health) fail, looked at again for up to [`SETTLE`].
+pub(super) async fn settled(
+    cluster: &Cluster,
+    target: &Target,
+) -> Result<Report, strata_kube::verify::VerifyError> {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let report = check(cluster, target).await?;
+        let catching_up = !report.passed()
+            && report
+                .failures()
+                .all(|f| matches!(f.check, Check::Endpoints | Check::Route | Check::Health));
+        if !catching_up || tokio::time::Instant::now() >= deadline {
+            return Ok(report);
+        }
+        tokio::time::sleep(SETTLE_POLL).await;
+    }
 }
 
 /// How `strata` was called: what the commands to run next repeat.
