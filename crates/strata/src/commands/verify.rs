@@ -126,7 +126,7 @@ impl Invocation<'_> {
             Next::Diff => self.strata("diff", None),
             Next::Logs(service) => self.strata("logs", Some(service)),
             Next::Describe(id) => self.kubectl(
-                &format!("describe {} {}", id.kind.to_lowercase(), id.name),
+                &format!("describe {} {}", resource(id), id.name),
                 &id.namespace,
             ),
             Next::Create(id) if id.kind == "ConfigMap" => self.kubectl(
@@ -145,6 +145,18 @@ impl Invocation<'_> {
                 &id.namespace,
             ),
         }
+    }
+}
+
+/// How kubectl names an object's kind: `deployment`, and for a custom
+/// resource `cluster.postgresql.cnpg.io`, which no other kind can shadow.
+fn resource(id: &strata_kube::ObjectId) -> String {
+    let kind = id.kind.to_lowercase();
+    match id.api_version.split_once('/') {
+        Some((group, _)) if group.contains('.') && !group.ends_with(".k8s.io") => {
+            format!("{kind}.{group}")
+        }
+        _ => kind,
     }
 }
 
@@ -261,4 +273,53 @@ fn failures(report: &Report, invocation: &Invocation<'_>, printer: &Printer) -> 
         ]);
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use strata_kube::ObjectId;
+
+    #[test]
+    fn the_next_command_repeats_the_spec_environment_and_cluster() {
+        let spec = SpecArgs {
+            file: PathBuf::from("platform.yaml"),
+            env: Some("prod".into()),
+        };
+        let cluster = ClusterArgs {
+            kubeconfig: None,
+            context: Some("east".into()),
+        };
+        let invocation = Invocation {
+            spec: &spec,
+            cluster: &cluster,
+        };
+        assert_eq!(
+            invocation.next(&Next::Logs("api".into())),
+            "strata logs platform.yaml api --env prod --context east"
+        );
+        assert_eq!(
+            invocation.next(&Next::Apply),
+            "strata apply platform.yaml --env prod --context east"
+        );
+        let id = |api_version: &str, kind: &str| ObjectId {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: "shop".into(),
+            name: "x".into(),
+        };
+        assert_eq!(
+            invocation.next(&Next::Describe(id("networking.k8s.io/v1", "NetworkPolicy"))),
+            "kubectl describe networkpolicy x -n shop --context east"
+        );
+        assert_eq!(
+            invocation.next(&Next::Describe(id("postgresql.cnpg.io/v1", "Cluster"))),
+            "kubectl describe cluster.postgresql.cnpg.io x -n shop --context east"
+        );
+        assert_eq!(
+            invocation.next(&Next::Create(id("v1", "ConfigMap"))),
+            "kubectl create configmap x --from-literal=KEY=VALUE -n shop --context east"
+        );
+    }
 }
