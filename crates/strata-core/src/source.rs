@@ -49,20 +49,39 @@ struct Inner {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+    named_by_spec: bool,
 }
 
 impl SourceFile {
     /// Wraps `text`, read from the file called `name`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
+        Self::with_origin(name.into(), text.into(), false)
+    }
+
+    /// Wraps `text` of a file the spec names (a `manifests:` entry), which
+    /// diagnostics show only the offending lines of: such a file was not
+    /// handed to Strata by the user, and its neighbouring lines may hold
+    /// anything.
+    ///
+    /// ```
+    /// use strata_core::source::SourceFile;
+    /// assert!(SourceFile::named_by_spec("extra.yaml", "kind: x\n").is_named_by_spec());
+    /// assert!(!SourceFile::new("platform.yaml", "").is_named_by_spec());
+    /// ```
+    pub fn named_by_spec(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self::with_origin(name.into(), text.into(), true)
+    }
+
+    fn with_origin(name: String, text: String, named_by_spec: bool) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         SourceFile {
             inner: Arc::new(Inner {
-                name: name.into(),
+                name,
                 text,
                 line_starts,
+                named_by_spec,
             }),
         }
     }
@@ -70,6 +89,11 @@ impl SourceFile {
     /// The file's name as the user gave it.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// Whether the spec named this file rather than the user.
+    pub fn is_named_by_spec(&self) -> bool {
+        self.inner.named_by_spec
     }
 
     /// The whole text.

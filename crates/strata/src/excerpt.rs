@@ -1,5 +1,6 @@
-//! The part of a file a diagnostic shows: its labelled lines and one line of
-//! context around them, each long line cut to a window around its labels.
+//! The part of a file a diagnostic shows: its labelled lines and, in a file
+//! the user gave, one line of context around them, each long line cut to a
+//! window around its labels.
 //!
 //! Handing miette the whole file would copy it once per diagnostic, and a
 //! label 70,000 characters into one line overflows its formatter; an excerpt
@@ -38,21 +39,24 @@ struct Cut {
 }
 
 impl Excerpt {
-    /// The lines of `file` that `labels` cover, with one line of context.
+    /// The lines of `file` that `labels` cover, with one line of context
+    /// unless the spec named the file (nothing of it beyond the offending
+    /// lines is shown).
     pub(crate) fn new(file: &SourceFile, labels: &[Span]) -> Option<Excerpt> {
+        let context = usize::from(!file.is_named_by_spec());
         let first = labels.iter().map(|s| file.location(*s).0).min()?;
         let last = labels
             .iter()
             .map(|s| file.location(Span::new(s.end, s.end)).0)
             .max()?;
-        let first_line = first.saturating_sub(1).max(1);
+        let first_line = first.saturating_sub(context).max(1);
         let mut excerpt = Excerpt {
             file: file.clone(),
             text: String::new(),
             lines: Vec::new(),
         };
         let text = file.text();
-        for line in first_line..=last + 1 {
+        for line in first_line..=last + context {
             // The empty "line" after a final line break is context only when
             // a label points there (a file ending too early).
             let Some(range) = file
@@ -194,6 +198,17 @@ mod tests {
         );
         let contents = excerpt.read_span(&span, 0, 0).unwrap();
         assert_eq!((contents.line(), contents.column()), (2, 0));
+    }
+
+    #[test]
+    fn a_file_the_spec_names_shows_only_its_offending_lines() {
+        let text = "TOKEN=a\nkind: [\nPASSWORD=b\n";
+        let file = SourceFile::named_by_spec("extra.yaml", text);
+        let span = Span::new(8, 15);
+        let excerpt = Excerpt::new(&file, &[span]).unwrap();
+        assert_eq!(excerpt.text, "kind: [\n");
+        let contents = excerpt.read_span(&excerpt.span(span), 1, 1).unwrap();
+        assert_eq!(contents.line(), 1);
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub(super) fn render(
                     continue;
                 }
             };
-            let file = SourceFile::new(reference.path.clone(), text);
+            let file = SourceFile::named_by_spec(reference.path.clone(), text);
             match yaml::parse_all(&file) {
                 Ok(documents) => {
                     for document in documents.iter().filter(|d| !d.is_null()) {
