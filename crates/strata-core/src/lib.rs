@@ -14,6 +14,7 @@ pub mod kind;
 pub mod lint;
 pub mod model;
 pub mod plan;
+pub mod pod_security;
 pub mod quantity;
 pub mod render;
 mod secret_names;

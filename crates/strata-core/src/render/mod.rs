@@ -5,6 +5,7 @@
 //! handled alike; their validity is checked in CI against the official
 //! schemas by `kubernetes-validate --strict`.
 
+mod admission;
 mod delivery;
 mod external;
 mod gateway;
@@ -233,6 +234,7 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     delivery::annotate_waves(platform, &mut objects);
     objects.extend(delivery::render(platform));
     errors.extend(origin::duplicates(&platform.file, &objects, &origins));
+    errors.extend(admission::refusals(platform, &objects, &origins));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -259,6 +261,23 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
         generated_secrets,
         pull_secrets,
     })
+}
+
+/// What the namespace of `service` refuses of its pods once its patches
+/// are applied, as `render` reports it (`pod-security-violation`): for
+/// `audit`, which reads the spec alone (configuration files are not read).
+pub fn pod_security(platform: &Platform, service: &Service) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut objects: Vec<Object> = namespace::render(platform)
+        .into_iter()
+        .filter(|o| o.kind() == crate::kind::NAMESPACE && o.name() == service.namespace)
+        .collect();
+    let mut origins = origin::Origins::default();
+    origins.mark(objects.len(), origin::Origin::Service(service));
+    let mut own = render_service(platform, service, &NoAssets, &mut errors);
+    patch::apply(platform, service, &mut own, &mut errors);
+    objects.extend(own);
+    admission::refusals(platform, &objects, &origins)
 }
 
 fn render_service(

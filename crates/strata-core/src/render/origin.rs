@@ -38,7 +38,7 @@ impl<'a> Origins<'a> {
     }
 
     /// The origin of the object at `index`.
-    fn of(&self, index: usize) -> Origin<'a> {
+    pub(super) fn of(&self, index: usize) -> Origin<'a> {
         let after = self.marks.partition_point(|(at, _)| *at <= index);
         after
             .checked_sub(1)
@@ -67,7 +67,12 @@ pub(super) fn duplicates(
     let mut seen: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
     let mut pairs: Vec<Pair> = Vec::new();
     for (index, object) in objects.iter().enumerate() {
-        let identity = (group(object), object.kind(), object.namespace(), object.name());
+        let identity = (
+            group(object),
+            object.kind(),
+            object.namespace(),
+            object.name(),
+        );
         let Some(&first) = seen.get(&identity) else {
             seen.insert(identity, index);
             continue;
@@ -75,7 +80,10 @@ pub(super) fn duplicates(
         let here = place(origins.of(index), object);
         let there = place(origins.of(first), &objects[first]);
         let key = (here.as_ref().map(|p| p.0), there.as_ref().map(|p| p.0));
-        match pairs.iter_mut().find(|p| p.key == key && key != (None, None)) {
+        match pairs
+            .iter_mut()
+            .find(|p| p.key == key && key != (None, None))
+        {
             Some(pair) => pair.objects.push(index),
             None => pairs.push(Pair {
                 key,
@@ -176,7 +184,10 @@ fn place(origin: Origin<'_>, object: &Object) -> Option<(Span, String)> {
         ),
         Origin::Manifest(reference, line) => Some((
             reference.span,
-            format!("the document at line {line} of the manifest `{}`", reference.path),
+            format!(
+                "the document at line {line} of the manifest `{}`",
+                reference.path
+            ),
         )),
     }
 }
@@ -250,7 +261,13 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].location().as_deref(), Some("p.yaml:1:21"));
         assert_eq!(found[0].labels[1].span, a.span);
-        assert!(found[0].message.contains("line 7 of the manifest `m.yaml` makes Service `web`"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .contains("line 7 of the manifest `m.yaml` makes Service `web`"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

@@ -1760,8 +1760,12 @@ tiers:
         .find(|e| e.code == "duplicate-object")
         .unwrap_or_else(|| panic!("{errors:?}"));
     assert!(
-        error.message.contains("line 1 of the manifest `extra.yaml`")
-            && error.message.contains("Service `db` in the namespace `shop`")
+        error
+            .message
+            .contains("line 1 of the manifest `extra.yaml`")
+            && error
+                .message
+                .contains("Service `db` in the namespace `shop`")
             && error.message.contains("the service `db`"),
         "{error:?}"
     );

@@ -33,9 +33,8 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     // (two objects of one name, a patch that does not apply) check refuses.
     let assets = spec_directory(&args.file);
     for env in &environments {
-        let resolved = strata_core::resolve(&doc, env.as_deref()).and_then(|platform| {
-            render::render(&platform, &assets).map(|_| platform)
-        });
+        let resolved = strata_core::resolve(&doc, env.as_deref())
+            .and_then(|platform| render::render(&platform, &assets).map(|_| platform));
         let (found, into) = match resolved {
             Ok(platform) => {
                 summary.get_or_insert((
