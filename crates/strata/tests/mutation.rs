@@ -121,9 +121,36 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
     }
     let n = lines.len();
     let at = rng.below(n);
-    match rng.below(8) {
+    match rng.below(9) {
         0 => {
             lines.remove(at);
+        }
+        8 => {
+            // A key renamed after another line's key, maybe with a suffix
+            // Strata derives names with: names that collide.
+            let keys: Vec<String> = lines
+                .iter()
+                .filter_map(|l| l.trim_start().trim_start_matches("- ").split_once(':'))
+                .map(|(k, _)| k.trim().to_string())
+                .filter(|k| !k.is_empty() && !k.contains(' '))
+                .collect();
+            if let (Some((_, rest)), false) = (lines[at].split_once(':'), keys.is_empty()) {
+                let indent = lines[at].len() - lines[at].trim_start().len();
+                let suffix = rng.pick(&[
+                    "",
+                    "-headless",
+                    "-config",
+                    "-env",
+                    "-sentinel",
+                    "-credentials",
+                    "-nodes",
+                    "-public",
+                    "-topics",
+                    "-databases",
+                ]);
+                let key = &keys[rng.below(keys.len())];
+                lines[at] = format!("{}{key}{suffix}:{rest}", " ".repeat(indent));
+            }
         }
         1 => {
             let line = lines[at].clone();

@@ -233,7 +233,12 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(secret_job::render(platform, &generated_secrets));
     delivery::annotate_waves(platform, &mut objects);
     objects.extend(delivery::render(platform));
-    errors.extend(origin::duplicates(&platform.file, &objects, &origins));
+    errors.extend(origin::duplicates(
+        &platform.file,
+        &platform.services,
+        &objects,
+        &origins,
+    ));
     errors.extend(admission::refusals(platform, &objects, &origins));
     if !errors.is_empty() {
         return Err(errors);

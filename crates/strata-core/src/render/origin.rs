@@ -61,6 +61,7 @@ fn group(object: &Object) -> &str {
 /// ServiceAccount too), naming every object they both make.
 pub(super) fn duplicates(
     file: &SourceFile,
+    services: &[Service],
     objects: &[Object],
     origins: &Origins<'_>,
 ) -> Vec<Diagnostic> {
@@ -77,8 +78,8 @@ pub(super) fn duplicates(
             seen.insert(identity, index);
             continue;
         };
-        let here = place(origins.of(index), object);
-        let there = place(origins.of(first), &objects[first]);
+        let here = place(services, origins.of(index), object);
+        let there = place(services, origins.of(first), &objects[first]);
         let key = (here.as_ref().map(|p| p.0), there.as_ref().map(|p| p.0));
         match pairs
             .iter_mut()
@@ -165,6 +166,8 @@ impl Pair {
 fn help(object: &Object, key: (Option<Span>, Option<Span>), manifest: bool) -> &'static str {
     if manifest {
         "remove the object from the manifest, or rename it; to change an object Strata renders, use the service's `patches:`"
+    } else if matches!(object.kind(), "HTTPRoute" | "Ingress" | "VirtualService") {
+        "a gateway's route object is named after the gateway and the service (`GATEWAY-SERVICE`): rename the gateway or one of the services"
     } else if object.kind() == "KafkaTopic" {
         "a KafkaTopic is named after its topic, and both Kafka clusters are in one namespace: rename one topic, or move one service to a tier of another namespace"
     } else if key.0.is_none() || key.1.is_none() {
@@ -175,9 +178,10 @@ fn help(object: &Object, key: (Option<Span>, Option<Span>), manifest: bool) -> &
 }
 
 /// Where an origin is written in the spec, and how to name it.
-fn place(origin: Origin<'_>, object: &Object) -> Option<(Span, String)> {
+fn place(services: &[Service], origin: Origin<'_>, object: &Object) -> Option<(Span, String)> {
     match origin {
-        Origin::Platform => None,
+        Origin::Platform => routed(services, object)
+            .map(|service| (service.span, format!("the route to `{}`", service.name))),
         Origin::Service(service) => Some(
             entry(service, object)
                 .unwrap_or_else(|| (service.span, format!("the service `{}`", service.name))),
@@ -190,6 +194,35 @@ fn place(origin: Origin<'_>, object: &Object) -> Option<(Span, String)> {
             ),
         )),
     }
+}
+
+/// The service a gateway's route object (an `HTTPRoute`, an `Ingress`, an
+/// Istio `VirtualService`) sends its traffic to: its first backend in
+/// the object's namespace.
+fn routed<'a>(services: &'a [Service], object: &Object) -> Option<&'a Service> {
+    let spec = &object.value["spec"];
+    let rules = |key: &str| spec[key].as_array().into_iter().flatten();
+    let backends = rules("rules")
+        .flat_map(|rule| {
+            let http = rule["http"]["paths"].as_array().into_iter().flatten();
+            let refs = rule["backendRefs"].as_array().into_iter().flatten();
+            http.map(|p| &p["backend"]["service"]["name"])
+                .chain(refs.map(|r| &r["name"]))
+        })
+        .chain(
+            rules("http")
+                .flat_map(|h| h["route"].as_array().into_iter().flatten())
+                .map(|r| &r["destination"]["host"]),
+        );
+    backends
+        .filter_map(serde_json::Value::as_str)
+        .find_map(|host| {
+            let (name, namespace) = host.split_once('.').unwrap_or((host, object.namespace()));
+            let namespace = namespace.split('.').next().unwrap_or(namespace);
+            services.iter().find(|s| {
+                s.front.name == name && (namespace.is_empty() || s.namespace == namespace)
+            })
+        })
 }
 
 /// The topic or database entry of `service` that `object` stands for: a
@@ -257,7 +290,7 @@ mod tests {
         origins.mark(0, Origin::Manifest(&a, 1));
         origins.mark(1, Origin::Manifest(&b, 7));
         let objects = [object("v1", "web"), object("v1", "web")];
-        let found = duplicates(&file, &objects, &origins);
+        let found = duplicates(&file, &[], &objects, &origins);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].location().as_deref(), Some("p.yaml:1:21"));
         assert_eq!(found[0].labels[1].span, a.span);
@@ -275,9 +308,9 @@ mod tests {
         let file = SourceFile::new("p.yaml", "");
         let origins = Origins::default();
         let distinct = [object("v1", "web"), object("example.com/v1", "web")];
-        assert!(duplicates(&file, &distinct, &origins).is_empty());
+        assert!(duplicates(&file, &[], &distinct, &origins).is_empty());
         let same = [object("v1", "web"), object("v1", "web")];
-        let found = duplicates(&file, &same, &origins);
+        let found = duplicates(&file, &[], &same, &origins);
         assert!(found[0].message.contains("internal error"));
         assert_eq!(found[0].location(), None);
     }
