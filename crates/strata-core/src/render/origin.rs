@@ -136,6 +136,10 @@ impl Pair {
         );
         let label = format!("makes {}", names[0]);
         let diagnostic = match (self.here, self.there) {
+            (Some((span, who)), Some((first_span, _))) if span == first_span => {
+                Diagnostic::error("duplicate-object", format!("{who} makes {what} twice"))
+                    .at(file, span, label)
+            }
             (Some((span, who)), Some((first_span, other))) => Diagnostic::error(
                 "duplicate-object",
                 format!("{who} makes {what}, which {other} makes too"),
@@ -166,7 +170,9 @@ impl Pair {
 fn help(object: &Object, key: (Option<Span>, Option<Span>), manifest: bool) -> &'static str {
     if manifest {
         "remove the object from the manifest, or rename it; to change an object Strata renders, use the service's `patches:`"
-    } else if matches!(object.kind(), "HTTPRoute" | "Ingress" | "VirtualService") {
+    } else if object.kind() == "VirtualService" {
+        "an Istio gateway's VirtualService is named after the gateway and the host, dots written `-` (`a.b.com` and `a-b.com` are both `GATEWAY-a-b-com`): rename a host, or the gateway"
+    } else if matches!(object.kind(), "HTTPRoute" | "Ingress") {
         "a gateway's route object is named after the gateway and the service (`GATEWAY-SERVICE`): rename the gateway or one of the services"
     } else if object.kind() == "KafkaTopic" {
         "a KafkaTopic is named after its topic, and both Kafka clusters are in one namespace: rename one topic, or move one service to a tier of another namespace"
