@@ -2,10 +2,9 @@
 
 use strata_core::diag::Diagnostic;
 use strata_core::model::environment_names;
+use strata_core::render;
 use strata_core::source::SourceFile;
 use strata_core::spec;
-
-use strata_core::render;
 
 use super::render::spec_directory;
 use super::{read, report};
