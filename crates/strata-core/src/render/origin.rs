@@ -187,7 +187,17 @@ fn help(object: &Object, key: (Option<Span>, Option<Span>), manifest: bool) -> &
 fn place(services: &[Service], origin: Origin<'_>, object: &Object) -> Option<(Span, String)> {
     match origin {
         Origin::Platform => routed(services, object)
-            .map(|service| (service.span, format!("the route to `{}`", service.name))),
+            .map(|service| (service.span, format!("the route to `{}`", service.name)))
+            .or_else(|| {
+                // What the platform renders for one service (its mesh
+                // policies, its calls' traffic rules) names it.
+                let name = object.service.as_deref()?;
+                let service = services.iter().find(|s| s.name == name)?;
+                Some((
+                    service.span,
+                    format!("the mesh or traffic rules of `{}`", service.name),
+                ))
+            }),
         Origin::Service(service) => Some(
             entry(service, object)
                 .unwrap_or_else(|| (service.span, format!("the service `{}`", service.name))),
@@ -319,5 +329,29 @@ mod tests {
         let found = duplicates(&file, &[], &same, &origins);
         assert!(found[0].message.contains("internal error"));
         assert_eq!(found[0].location(), None);
+    }
+
+    #[test]
+    fn what_the_platform_renders_for_a_service_is_placed_at_the_service() {
+        let file = SourceFile::new(
+            "p.yaml",
+            "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: demo/web:1.0 }\n",
+        );
+        let platform = crate::resolve(&crate::spec::parse(&file).unwrap(), None).unwrap();
+        let mut rule = object("networking.istio.io/v1", "web-calls");
+        rule.service = Some("web".into());
+        let origins = Origins::default();
+        let objects = [object("networking.istio.io/v1", "web-calls"), rule];
+        let found = duplicates(&file, &platform.services, &objects, &origins);
+        assert_eq!(
+            found[0].location().as_deref(),
+            Some("p.yaml:5:7"),
+            "{found:?}"
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("the mesh or traffic rules of `web`")
+        );
     }
 }
