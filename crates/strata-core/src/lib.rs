@@ -15,6 +15,7 @@ pub mod lint;
 pub mod model;
 pub mod network_policy;
 pub mod plan;
+pub mod pod_security;
 pub mod quantity;
 pub mod render;
 mod secret_names;

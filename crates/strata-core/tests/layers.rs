@@ -25,6 +25,7 @@ const FORBIDDEN: &str = "
     model:    render export blueprint lint audit plan
     render:   export blueprint lint audit plan
     export:   blueprint lint audit plan
+    pod_security: model render export blueprint lint audit plan
 ";
 
 /// `from` → `to` → where `from` first uses `to` (`path:line`).

@@ -9,9 +9,11 @@
 //! are listed in [`OPERATOR_MADE`] with the reason.
 
 use serde_json::{Value, json};
+use strata_core::pod_security;
 use strata_core::render::{self, NoAssets};
 use strata_core::source::SourceFile;
 use strata_core::spec;
+use strata_core::spec::runtime::Profile;
 
 /// A pod as the operator makes it from Strata's custom resource: the pod's
 /// security context and each container's, by name.
@@ -169,60 +171,25 @@ fn operated_pods(object: &Value) -> Option<Vec<OperatedPod>> {
     })
 }
 
-/// What the restricted level refuses in a pod, as the API server's
-/// admission does (Kubernetes' Pod Security Standards); baseline refuses
-/// privileged containers and added capabilities beyond its set.
+/// What `level` refuses in a pod, by Strata's Pod Security evaluator (the
+/// one `check` and `render` judge every rendered pod template with): the
+/// operated pod as a pod spec of its security contexts.
 fn refusals(pod: &OperatedPod, level: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (name, context) in &pod.containers {
-        if context["privileged"] == true {
-            out.push(format!("{}: container `{name}` is privileged", pod.what));
-        }
-    }
-    if level != "restricted" {
-        return out;
-    }
-    let pod_non_root = pod.pod["runAsNonRoot"] == true;
-    let pod_seccomp = matches!(
-        pod.pod["seccompProfile"]["type"].as_str(),
-        Some("RuntimeDefault" | "Localhost")
-    );
-    if pod.pod["runAsUser"] == 0 {
-        out.push(format!("{}: the pod runs as root", pod.what));
-    }
-    for (name, context) in &pod.containers {
-        let mut refuse = |why: &str| out.push(format!("{}: container `{name}` {why}", pod.what));
-        if context["allowPrivilegeEscalation"] != false {
-            refuse("may escalate privileges");
-        }
-        let drops_all = context["capabilities"]["drop"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|c| c == "ALL"));
-        if !drops_all {
-            refuse("does not drop ALL capabilities");
-        }
-        let added = context["capabilities"]["add"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if added.iter().any(|c| c != "NET_BIND_SERVICE") {
-            refuse("adds capabilities");
-        }
-        if !(pod_non_root || context["runAsNonRoot"] == true) {
-            refuse("may run as root");
-        }
-        if context["runAsUser"] == 0 {
-            refuse("runs as root");
-        }
-        let seccomp = matches!(
-            context["seccompProfile"]["type"].as_str(),
-            Some("RuntimeDefault" | "Localhost")
-        );
-        if !(pod_seccomp || seccomp) {
-            refuse("has no seccomp profile");
-        }
-    }
-    out
+    let level = match level {
+        "restricted" => Profile::Restricted,
+        "baseline" => Profile::Baseline,
+        _ => Profile::Privileged,
+    };
+    let containers: Vec<Value> = pod
+        .containers
+        .iter()
+        .map(|(name, context)| json!({ "name": name, "securityContext": context }))
+        .collect();
+    let spec = json!({ "securityContext": pod.pod, "containers": containers });
+    pod_security::refusals(&spec, &json!({}), level)
+        .into_iter()
+        .map(|v| format!("{}: {}", pod.what, v.what))
+        .collect()
 }
 
 /// An example's directory, whose files its tiers' `manifests:` name.

@@ -104,6 +104,7 @@ pub static CHECKS: &[Check] = &[
     databases::SHARED_DATABASE,
     capacity::OVER_CAPACITY,
     security::SECRET_IN_ENV,
+    security::POD_SECURITY,
     availability::POSTGRES_WITHOUT_HA,
     availability::SINGLE_REPLICA_STORE,
     availability::EPHEMERAL_STORE,

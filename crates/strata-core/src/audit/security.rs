@@ -1,5 +1,5 @@
 //! Security and exposure: plain-text secrets, unpinned images, relaxed
-//! security contexts, mounted API tokens, routes without TLS and data
+//! security contexts, pods their namespace refuses once patched, mounted API tokens, routes without TLS and data
 //! stores anyone may log in to.
 
 use super::system::store;
@@ -165,6 +165,32 @@ pub(super) const RELAXED_SECURITY: Check = Check {
             (!relaxed.is_empty())
                 .then(|| format!("`{}` runs with {}", service.name, relaxed.join(", ")))
         })
+    },
+};
+
+/// Pods, as patched, that their namespace's Pod Security level refuses.
+pub(super) const POD_SECURITY: Check = Check {
+    info: CheckInfo::new(
+        "pod-security-violation",
+        Priority::P0,
+        "a service's pods, as patched, break its namespace's Pod Security level",
+        "The API server refuses the pods: the service never starts. A patch that makes them privileged, or gives them the node's namespaces or files, is how a compromise of the process becomes one of the node.",
+        "drop what the patch adds, or lower the namespace's `podSecurity.enforce` if the pods truly need the host",
+    ),
+    run: |platform, _| {
+        platform
+            .services
+            .iter()
+            .enumerate()
+            .flat_map(|(i, service)| {
+                crate::render::pod_security(platform, service)
+                    .into_iter()
+                    .map(move |d| {
+                        let span = d.labels.first().map_or(service.span, |l| l.span);
+                        Problem::at(ServiceId(i), service, d.message, span)
+                    })
+            })
+            .collect()
     },
 };
 

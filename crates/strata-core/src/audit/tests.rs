@@ -441,3 +441,55 @@ fn every_mode_a_fix_suggests_exists() {
         }
     }
 }
+
+#[test]
+fn a_patch_that_breaks_the_namespace_s_pod_security_is_found_at_the_patch() {
+    let spec = |patch: &str| {
+        format!(
+            "
+platform: t
+tiers:
+  - name: apps
+    services:
+      agent:
+        image: t/agent:1.0.0
+        ports: {{ http: 8080 }}
+        patches:
+          - {{ target: Deployment, merge: {{ spec: {{ template: {{ spec: {patch} }} }} }} }}
+"
+        )
+    };
+    let found = findings(
+        &spec(
+            "{ hostNetwork: true, hostPID: true, volumes: [{ name: root, hostPath: { path: / } }] }",
+        ),
+        None,
+    );
+    let violation: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.check.id == "pod-security-violation")
+        .collect();
+    assert_eq!(violation.len(), 1, "{found:#?}");
+    assert_eq!(violation[0].location().as_deref(), Some("t.yaml:10:13"));
+    assert_eq!(violation[0].check.priority, Priority::P0);
+    for what in [
+        "hostNetwork: true",
+        "hostPID: true",
+        "the host's `/`",
+        "enforce: restricted",
+    ] {
+        assert!(
+            violation[0].diagnostic.message.contains(what),
+            "{what}: {}",
+            violation[0].diagnostic.message
+        );
+    }
+    // A patch the restricted level allows is no finding.
+    let allowed = findings(&spec("{ terminationGracePeriodSeconds: 5 }"), None);
+    assert!(
+        allowed
+            .iter()
+            .all(|f| f.check.id != "pod-security-violation"),
+        "{allowed:#?}"
+    );
+}

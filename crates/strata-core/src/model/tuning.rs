@@ -91,6 +91,8 @@ pub struct Database {
     pub owner: String,
     /// Schemas created in it.
     pub schemas: Vec<String>,
+    /// Where the spec lists it.
+    pub span: crate::source::Span,
 }
 
 /// A topic to create.
@@ -104,6 +106,8 @@ pub struct Topic {
     pub replicas: u32,
     /// Topic settings (`retention.ms`…).
     pub config: BTreeMap<String, String>,
+    /// Where the spec lists it.
+    pub span: crate::source::Span,
 }
 
 /// An object-store user to create, with the buckets it may read and write.

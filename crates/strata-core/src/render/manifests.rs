@@ -1,18 +1,20 @@
 //! Raw manifests a tier includes: parsed, kept as they are, placed in the
 //! tier's manifest wave.
 
+use super::origin::Origin;
 use super::{Assets, Object};
 use crate::diag::Diagnostic;
 use crate::model::Platform;
 use crate::source::SourceFile;
 use crate::spec::yaml;
 
-/// Every object of every tier's manifest files.
-pub(super) fn render(
-    platform: &Platform,
+/// Every object of every tier's manifest files, with the file and line
+/// it comes from.
+pub(super) fn render<'a>(
+    platform: &'a Platform,
     assets: &dyn Assets,
     errors: &mut Vec<Diagnostic>,
-) -> Vec<Object> {
+) -> Vec<(Object, Origin<'a>)> {
     let mut out = Vec::new();
     for tier in &platform.tiers {
         let wave = tier.manifest_wave.unwrap_or(1);
@@ -47,7 +49,11 @@ pub(super) fn render(
                             );
                             continue;
                         }
-                        out.push(Object::new(wave, Some(&tier.name), None, value));
+                        let (line, _) = file.location(document.span);
+                        out.push((
+                            Object::new(wave, Some(&tier.name), None, value),
+                            Origin::Manifest(reference, line),
+                        ));
                     }
                 }
                 Err(diagnostic) => errors.push(diagnostic),

@@ -5,6 +5,7 @@
 //! handled alike; their validity is checked in CI against the official
 //! schemas by `kubernetes-validate --strict`.
 
+mod admission;
 mod delivery;
 mod external;
 mod gateway;
@@ -13,6 +14,7 @@ mod manifests;
 mod mesh;
 mod namespace;
 pub mod network;
+mod origin;
 mod patch;
 mod policy;
 mod registry;
@@ -206,25 +208,38 @@ pub fn kind_rank(kind: &str) -> usize {
 /// ```
 pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, Vec<Diagnostic>> {
     let mut errors = Vec::new();
+    let mut origins = origin::Origins::default();
     let mut objects = namespace::render(platform);
     objects.extend(network::render(platform));
     for service in &platform.services {
         let mut own = render_service(platform, service, assets, &mut errors);
         patch::apply(platform, service, &mut own, &mut errors);
+        origins.mark(objects.len(), origin::Origin::Service(service));
         objects.extend(own);
     }
+    origins.mark(objects.len(), origin::Origin::Platform);
     objects.extend(scheduling::queues(platform));
     objects.extend(gateway::render(platform));
     objects.extend(mesh::render(platform));
     objects.extend(traffic::render(platform));
     // Before the raw manifests, which are applied as they are.
     let pull_secrets = registry::needed(platform, &objects);
-    objects.extend(manifests::render(platform, assets, &mut errors));
+    for (object, from) in manifests::render(platform, assets, &mut errors) {
+        origins.mark(objects.len(), from);
+        objects.push(object);
+    }
+    origins.mark(objects.len(), origin::Origin::Platform);
     let generated_secrets = service::secrets(platform, &mut objects);
     objects.extend(secret_job::render(platform, &generated_secrets));
     delivery::annotate_waves(platform, &mut objects);
     objects.extend(delivery::render(platform));
-    errors.extend(duplicates(&objects));
+    errors.extend(origin::duplicates(
+        &platform.file,
+        &platform.services,
+        &objects,
+        &origins,
+    ));
+    errors.extend(admission::refusals(platform, &objects, &origins));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -253,26 +268,21 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     })
 }
 
-/// Two objects of one group, kind, namespace and name: `kubectl apply` would
-/// keep the last, silently. Always a bug of Strata (or of a raw manifest).
-fn duplicates(objects: &[Object]) -> Vec<Diagnostic> {
-    let mut seen = std::collections::HashSet::new();
-    objects
-        .iter()
-        .filter(|o| {
-            let group = o.api_version().rsplit_once('/').map_or("", |(g, _)| g);
-            !seen.insert((group, o.kind(), o.namespace(), o.name()))
-        })
-        .map(|o| {
-            Diagnostic::error(
-                "duplicate-object",
-                format!("two objects are rendered as {} (internal error)", o.key()),
-            )
-            .help(
-                "please report this with the spec; a raw manifest of the same name also causes it",
-            )
-        })
-        .collect()
+/// What the namespace of `service` refuses of its pods once its patches
+/// are applied, as `render` reports it (`pod-security-violation`): for
+/// `audit`, which reads the spec alone (configuration files are not read).
+pub fn pod_security(platform: &Platform, service: &Service) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut objects: Vec<Object> = namespace::render(platform)
+        .into_iter()
+        .filter(|o| o.kind() == crate::kind::NAMESPACE && o.name() == service.namespace)
+        .collect();
+    let mut origins = origin::Origins::default();
+    origins.mark(objects.len(), origin::Origin::Service(service));
+    let mut own = render_service(platform, service, &NoAssets, &mut errors);
+    patch::apply(platform, service, &mut own, &mut errors);
+    objects.extend(own);
+    admission::refusals(platform, &objects, &origins)
 }
 
 fn render_service(

@@ -1755,12 +1755,24 @@ tiers:
 ";
     let manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: shop\nspec:\n  ports: [{ port: 1 }]\n";
     let errors = render_with(text, None, &[("extra.yaml", manifest)]).unwrap_err();
+    let error = errors
+        .iter()
+        .find(|e| e.code == "duplicate-object")
+        .unwrap_or_else(|| panic!("{errors:?}"));
     assert!(
-        errors
-            .iter()
-            .any(|e| e.code == "duplicate-object" && e.message.contains("Service/shop/db")),
-        "{errors:?}"
+        error
+            .message
+            .contains("line 1 of the manifest `extra.yaml`")
+            && error
+                .message
+                .contains("Service `db` in the namespace `shop`")
+            && error.message.contains("the service `db`"),
+        "{error:?}"
     );
+    // At the manifest's name in the spec, and at the service.
+    let file = error.file.as_ref().unwrap();
+    let at = |label: usize| file.location(error.labels[label].span);
+    assert_eq!((at(0), at(1)), ((5, 17), (8, 7)));
 }
 
 #[test]

@@ -2,9 +2,11 @@
 
 use strata_core::diag::Diagnostic;
 use strata_core::model::environment_names;
+use strata_core::render;
 use strata_core::source::SourceFile;
 use strata_core::spec;
 
+use super::render::spec_directory;
 use super::{read, report};
 use crate::cli::SpecArgs;
 use crate::exit::{Exit, ExitStatus};
@@ -26,8 +28,13 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut summary = None;
+    // Render too, reading the files the spec names: what render refuses
+    // (two objects of one name, a patch that does not apply) check refuses.
+    let assets = spec_directory(&args.file);
     for env in &environments {
-        let (found, into) = match strata_core::resolve(&doc, env.as_deref()) {
+        let resolved = strata_core::resolve(&doc, env.as_deref())
+            .and_then(|platform| render::render(&platform, &assets).map(|_| platform));
+        let (found, into) = match resolved {
             Ok(platform) => {
                 summary.get_or_insert((
                     platform.services.len(),

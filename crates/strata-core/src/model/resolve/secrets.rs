@@ -4,11 +4,53 @@
 use std::collections::BTreeMap;
 
 use super::{Resolver, text};
-use crate::diag::suggestion;
-use crate::model::{Registry, Secret, Service};
+use crate::diag::{Diagnostic, suggestion};
+use crate::model::{Registry, Secret, Service, owner_secret_of};
+use crate::source::Span;
 use crate::spec::service::{EnvValueSpec, ServiceSpec};
 
+/// Where a blueprint's Secret `name` of `service` is asked for: the
+/// database entry whose owner logs in with it, else the service's name.
+fn secret_span(service: &Service, name: &str) -> Span {
+    service
+        .tuning
+        .iter()
+        .flat_map(|t| &t.databases)
+        .find(|d| owner_secret_of(&service.name, &d.owner) == name)
+        .map_or(service.span, |d| d.span)
+}
+
 impl Resolver<'_> {
+    /// Two Secrets of one name and other keys: one would replace the other
+    /// in the cluster (an owner's password would be the superuser's).
+    fn secret_collision(
+        &mut self,
+        service: &Service,
+        name: &str,
+        by: Option<&str>,
+        (span, first): (Span, Span),
+    ) {
+        let other = by.map_or_else(
+            || "the spec's `secrets:`".to_string(),
+            |by| format!("`{by}`"),
+        );
+        let diagnostic = Diagnostic::error(
+            "duplicate-object",
+            format!(
+                "`{}` makes a Secret `{name}` that {other} makes too, with other keys",
+                service.name
+            ),
+        )
+        .at(&self.doc.file, span, format!("makes the Secret `{name}`"))
+        .also(first, "makes it first")
+        .help(if by.is_some() {
+            "a blueprint names its Secrets `SERVICE-credentials` and `SERVICE-OWNER` for each database owner: rename the database owner, or the service"
+        } else {
+            "rename the secret under `secrets:`; the blueprint's Secret of this name holds the service's login"
+        });
+        self.errors.push(diagnostic);
+    }
+
     /// Private registries. A pull secret holds credentials made outside
     /// Strata, so it cannot be a secret Strata renders or generates.
     pub(super) fn registries(&mut self, secrets: &[Secret]) -> Vec<Registry> {
@@ -44,6 +86,11 @@ impl Resolver<'_> {
         shared_namespace: &str,
     ) -> Vec<Secret> {
         let mut secrets: Vec<Secret> = Vec::new();
+        // Where each of `secrets` is made, and by which service (none for
+        // the spec's own `secrets:`), to locate two of one name.
+        let mut made: Vec<(Option<&str>, Span)> = Vec::new();
+        // Names made twice, already reported: their keys are not checked.
+        let mut collided: Vec<String> = Vec::new();
         for (name, spec) in self.spec.secrets.iter().flat_map(|s| s.value.iter()) {
             let generate: Vec<String> = spec
                 .value
@@ -75,6 +122,7 @@ impl Resolver<'_> {
                 .flat_map(|d| d.value.iter())
                 .map(|(k, v)| (text(k), v.span))
                 .collect();
+            made.push((None, name.span));
             secrets.push(Secret {
                 name: text(name),
                 generate,
@@ -104,17 +152,28 @@ impl Resolver<'_> {
             // A Secret two blueprints supply (a MinIO user's login, which
             // the Milvus Operator reads beside Milvus) is one Secret, copied
             // into each one's namespace.
-            for mut secret in credentials.chain(supplied.secrets.iter().cloned()) {
-                if let Some(known) = secrets.iter_mut().find(|s| s.name == secret.name) {
-                    if known.generate == secret.generate
-                        && known.data == secret.data
-                        && !known.namespaces.contains(&service.namespace)
-                    {
-                        known.namespaces.push(service.namespace.clone());
-                    }
-                } else {
+            let owners = supplied.secrets.iter().map(|s| {
+                let span = secret_span(service, &s.name);
+                (s.clone(), span)
+            });
+            let supplied = credentials.map(|s| (s, service.span)).chain(owners);
+            for (mut secret, span) in supplied {
+                let Some(index) = secrets.iter().position(|s| s.name == secret.name) else {
                     secret.namespaces = vec![service.namespace.clone()];
+                    made.push((Some(&service.name), span));
                     secrets.push(secret);
+                    continue;
+                };
+                let known = &mut secrets[index];
+                let same = known.generate == secret.generate
+                    && known.data == secret.data
+                    && known.secret_type == secret.secret_type;
+                if !same {
+                    let (by, first) = made[index];
+                    self.secret_collision(service, &secret.name, by, (span, first));
+                    collided.push(secret.name.clone());
+                } else if !known.namespaces.contains(&service.namespace) {
+                    known.namespaces.push(service.namespace.clone());
                 }
             }
         }
@@ -123,6 +182,9 @@ impl Resolver<'_> {
                 let EnvValueSpec::Secret(reference) = &value.value else {
                     continue;
                 };
+                if collided.contains(&reference.secret.value.0) {
+                    continue;
+                }
                 let Some(secret) = secrets
                     .iter_mut()
                     .find(|s| s.name == reference.secret.value.0)

@@ -60,6 +60,7 @@ pub(super) fn databases(
             owner: owner.unwrap_or_else(|| name.clone()),
             name,
             schemas,
+            span: item.span,
         });
     }
     out
@@ -150,6 +151,7 @@ pub(super) fn topics(
             partitions: 3,
             replicas: brokers.clamp(1, 3),
             config: BTreeMap::new(),
+            span: item.span,
         };
         match &item.value {
             TopicSpec::Name(name) => topic.name.clone_from(name),
