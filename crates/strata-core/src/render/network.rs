@@ -300,9 +300,7 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
     }
     let mut rules = Vec::new();
     let callers: Vec<Value> = platform
-        .edges
-        .iter()
-        .filter(|e| e.to == id)
+        .edges_to(id)
         .map(|e| service_peer(platform, &platform.services[e.from.0]))
         .chain(has_peers(service).then(|| service_peer(platform, service)))
         .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
@@ -346,9 +344,7 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
 fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
     let mut rules: Vec<Value> = Vec::new();
     for callee in platform
-        .edges
-        .iter()
-        .filter(|e| e.from == id)
+        .edges_from(id)
         .map(|e| &platform.services[e.to.0])
     {
         rules.extend(callee_rules(platform, callee));
@@ -432,9 +428,9 @@ pub fn member_policies(platform: &Platform, service: &Service, tuning: &Tuning) 
         .map(|g| json!({ "podSelector": g.selector }))
         .collect();
     let callers: Vec<Value> = platform
-        .edges
-        .iter()
-        .filter(|e| platform.services[e.to.0].name == service.name)
+        .service_id(&service.name)
+        .into_iter()
+        .flat_map(|id| platform.edges_to(id))
         .map(|e| service_peer(platform, &platform.services[e.from.0]))
         .collect();
     let operator = match &tuning.operator_namespace {

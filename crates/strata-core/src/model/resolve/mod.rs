@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
 use super::{
+    Lookup,
     CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Objectives, Platform, ServiceId,
     TierId, external,
 };
@@ -302,6 +303,7 @@ impl Resolver<'_> {
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         let argocd = self.argocd(env, &shared_namespace);
         let mentions = self.mentions(&services, &specs, &endpoints);
+        let lookup = Lookup::new(&services, &networking.edges);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -341,6 +343,7 @@ impl Resolver<'_> {
             waves,
             critical_path,
             file: self.doc.file.clone(),
+            lookup,
         }
     }
 
