@@ -2,13 +2,14 @@
 //! namespace the platform owns, DNS, and an allow for each edge, route,
 //! scrape, external and declared egress — nothing else.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::{Object, labels};
 use crate::model::{
-    MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned, Tuning, WorkloadKind,
+    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned,
+    TierId, Tuning, WorkloadKind,
 };
 
 /// Where cluster DNS runs.
@@ -195,7 +196,7 @@ fn ports(service: &Service) -> Vec<Value> {
     service
         .ports
         .iter()
-        .map(|p| json!({ "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" }, "port": p.number }))
+        .map(|p| json!({ "protocol": protocol(p.protocol), "port": p.number }))
         .collect()
 }
 
@@ -294,6 +295,82 @@ fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
     rules
 }
 
+/// A caller's egress to each tier it waits for as a whole (`needs:
+/// [tier/NAME]`): one rule per namespace of the tier, its peer selecting
+/// the tier's pods by the tier label, on the ports of the tier's services;
+/// so a policy grows with the tiers a service needs, not with their
+/// services. Returns the rules and the names of the services they reach;
+/// a service whose pods may not carry the label (run by an operator,
+/// relabelled by `podLabels`) keeps a rule of its own.
+fn tier_rules<'p>(
+    platform: &'p Platform,
+    id: ServiceId,
+    service: &Service,
+) -> (Vec<Value>, BTreeSet<&'p str>) {
+    let mut rules = Vec::new();
+    let mut covered = BTreeSet::new();
+    let mut tiers: Vec<TierId> = Vec::new();
+    for need in &service.needs {
+        if let DependencyTarget::Tier(tier) = need.target
+            && !tiers.contains(&tier)
+        {
+            tiers.push(tier);
+        }
+    }
+    for tier in tiers {
+        let mut namespaces: BTreeMap<&str, BTreeSet<(&str, u16)>> = BTreeMap::new();
+        for &member in &platform.tiers[tier.0].services {
+            let callee = &platform.services[member.0];
+            if member == id || callee.ports.is_empty() || !carries_tier_label(callee) {
+                continue;
+            }
+            covered.insert(callee.name.as_str());
+            let ports = namespaces.entry(callee.namespace.as_str()).or_default();
+            for port in &callee.ports {
+                ports.insert((protocol(port.protocol), port.number));
+            }
+        }
+        for (namespace, ports) in namespaces {
+            let ports: Vec<Value> = ports
+                .into_iter()
+                .map(|(protocol, port)| json!({ "protocol": protocol, "port": port }))
+                .collect();
+            rules.push(json!({ "to": [tier_peer(platform, tier, namespace)], "ports": ports }));
+        }
+    }
+    (rules, covered)
+}
+
+/// A peer naming the pods of a tier in `namespace`, by the tier label and
+/// the platform's instance label that every pod Strata renders carries.
+fn tier_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
+    json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
+        "podSelector": { "matchLabels": {
+            labels::INSTANCE_LABEL: platform.name,
+            labels::TIER_LABEL: platform.tiers[tier.0].name,
+        } },
+    })
+}
+
+/// Whether the pods of `service` carry the labels of [`tier_peer`]: pods
+/// Strata renders do, unless `podLabels` or a selector taken over sets
+/// those keys; an operator's pods need not.
+fn carries_tier_label(service: &Service) -> bool {
+    !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
+        && !service
+            .selector
+            .as_ref()
+            .is_some_and(|own| own.contains_key(labels::INSTANCE_LABEL))
+        && !service.pod_labels.contains_key(labels::TIER_LABEL)
+        && !service.pod_labels.contains_key(labels::INSTANCE_LABEL)
+}
+
+/// A port's NetworkPolicy protocol.
+fn protocol(protocol: Protocol) -> &'static str {
+    if protocol == Protocol::Udp { "UDP" } else { "TCP" }
+}
+
 fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
@@ -342,12 +419,18 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
 }
 
 fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
-    let mut rules: Vec<Value> = Vec::new();
-    for callee in platform
-        .edges_from(id)
-        .map(|e| &platform.services[e.to.0])
-    {
-        rules.extend(callee_rules(platform, callee));
+    let (mut rules, covered) = tier_rules(platform, id, service);
+    for callee in platform.edges_from(id).map(|e| e.to) {
+        let callee = &platform.services[callee.0];
+        if covered.contains(&callee.name.as_str()) {
+            // Reached through its tier's peer; its group's extra ports
+            // are not the tier's.
+            if let Some((group, extra)) = member_peer(callee) {
+                rules.push(json!({ "to": [group], "ports": tcp(extra) }));
+            }
+        } else {
+            rules.extend(callee_rules(platform, callee));
+        }
     }
     if let Some(spawned) = service.spawns.as_ref().filter(|s| !s.ports.is_empty()) {
         let ports: Vec<u16> = spawned.ports.iter().map(|(_, p)| *p).collect();
