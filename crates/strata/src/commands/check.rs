@@ -30,7 +30,20 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     let resolved: Vec<_> = std::thread::scope(|scope| {
         let running: Vec<_> = environments
             .iter()
-            .map(|env| scope.spawn(|| strata_core::resolve(&doc, env.as_deref())))
+            .map(|env| {
+                scope.spawn(|| {
+                    // Only what is reported leaves the thread: each
+                    // platform is dropped as soon as it is checked.
+                    strata_core::resolve(&doc, env.as_deref()).map(|platform| {
+                        let size = (
+                            platform.services.len(),
+                            platform.tiers.len(),
+                            platform.waves.len(),
+                        );
+                        (platform.warnings(), size)
+                    })
+                })
+            })
             .collect();
         running
             .into_iter()
@@ -45,13 +58,9 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     let mut summary = None;
     for (env, result) in environments.iter().zip(resolved) {
         let (found, into, seen) = match result {
-            Ok(platform) => {
-                summary.get_or_insert((
-                    platform.services.len(),
-                    platform.tiers.len(),
-                    platform.waves.len(),
-                ));
-                (platform.warnings(), &mut warnings, &mut said[0])
+            Ok((found, size)) => {
+                summary.get_or_insert(size);
+                (found, &mut warnings, &mut said[0])
             }
             Err(diagnostics) => (diagnostics, &mut problems, &mut said[1]),
         };
