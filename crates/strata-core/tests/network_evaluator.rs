@@ -91,6 +91,21 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
         .filter(|peer| peer["podSelector"]["matchLabels"]["strata.dev/tier"] == "grpc-services")
         .collect();
     assert_eq!(tier_peers.len(), 1, "one peer for the whole tier: {egress:#}");
+    // On the callee side, the gateway is found by the label its pods carry
+    // for the tier it needs, not by its own selector.
+    let member = &platform.services[tier.services[0].0];
+    let ingress = all
+        .iter()
+        .find(|p| p["metadata"]["name"] == format!("{}-ingress", member.name).as_str())
+        .unwrap();
+    let needing = ingress["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|rule| rule["from"].as_array().into_iter().flatten())
+        .filter(|peer| peer["podSelector"]["matchLabels"]["needs.strata.dev/grpc-services"] == "true")
+        .count();
+    assert_eq!(needing, 1, "{ingress:#}");
     // A service outside the tier, that the gateway does not call, stays
     // out of reach.
     let outsider = platform

@@ -366,6 +366,44 @@ fn carries_tier_label(service: &Service) -> bool {
         && !service.pod_labels.contains_key(labels::INSTANCE_LABEL)
 }
 
+/// The tiers whose label `needs.strata.dev/TIER: "true"` the pods of
+/// `service` carry: each tier it needs as a whole, when policies are on and
+/// its pods are Strata's (see [`carries_tier_label`]).
+pub(super) fn needs_label(platform: &Platform, service: &Service) -> Vec<TierId> {
+    if !platform.network.policies || !carries_tier_label(service) {
+        return Vec::new();
+    }
+    let mut tiers = Vec::new();
+    for need in &service.needs {
+        if let DependencyTarget::Tier(tier) = need.target
+            && !tiers.contains(&tier)
+            && !service
+                .pod_labels
+                .contains_key(&needs_key(&platform.tiers[tier.0].name))
+        {
+            tiers.push(tier);
+        }
+    }
+    tiers
+}
+
+/// The pod label saying its pods need all of tier `tier`.
+pub(super) fn needs_key(tier: &str) -> String {
+    format!("needs.strata.dev/{tier}")
+}
+
+/// A peer naming the pods in `namespace` of the services that need all of
+/// `tier`, by the label of [`needs_label`].
+fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
+    let mut labels = serde_json::Map::new();
+    labels.insert(labels::INSTANCE_LABEL.into(), json!(platform.name));
+    labels.insert(needs_key(&platform.tiers[tier.0].name), json!("true"));
+    json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
+        "podSelector": { "matchLabels": labels },
+    })
+}
+
 /// A port's NetworkPolicy protocol.
 fn protocol(protocol: Protocol) -> &'static str {
     if protocol == Protocol::Udp { "UDP" } else { "TCP" }
@@ -376,9 +414,21 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         return None;
     }
     let mut rules = Vec::new();
-    let callers: Vec<Value> = platform
-        .edges_to(id)
-        .map(|e| service_peer(platform, &platform.services[e.from.0]))
+    // Callers that need this service's whole tier are found by the label
+    // their pods carry for it: one peer per namespace, however many.
+    let mut needing: BTreeSet<&str> = BTreeSet::new();
+    let mut callers: Vec<Value> = Vec::new();
+    for caller in platform.edges_to(id).map(|e| &platform.services[e.from.0]) {
+        if needs_label(platform, caller).contains(&service.tier) {
+            needing.insert(&caller.namespace);
+        } else {
+            callers.push(service_peer(platform, caller));
+        }
+    }
+    let callers: Vec<Value> = needing
+        .into_iter()
+        .map(|namespace| needing_peer(platform, service.tier, namespace))
+        .chain(callers)
         .chain(has_peers(service).then(|| service_peer(platform, service)))
         .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
         .collect();
