@@ -66,7 +66,10 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
         .iter()
         .find(|t| t.name == "grpc-services")
         .unwrap();
-    assert!(tier.services.len() > 1, "the example's tier has several services");
+    assert!(
+        tier.services.len() > 1,
+        "the example's tier has several services"
+    );
     for &member in &tier.services {
         let callee = &platform.services[member.0];
         let pod = pod_of(&set.objects, &platform, &callee.name);
@@ -81,7 +84,10 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
     }
     let egress = all
         .iter()
-        .find(|p| p["metadata"]["name"] == "gateway-egress" && p["metadata"]["namespace"] == gateway.namespace.as_str())
+        .find(|p| {
+            p["metadata"]["name"] == "gateway-egress"
+                && p["metadata"]["namespace"] == gateway.namespace.as_str()
+        })
         .unwrap();
     let tier_peers: Vec<&Value> = egress["spec"]["egress"]
         .as_array()
@@ -90,7 +96,11 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
         .flat_map(|rule| rule["to"].as_array().into_iter().flatten())
         .filter(|peer| peer["podSelector"]["matchLabels"]["strata.dev/tier"] == "grpc-services")
         .collect();
-    assert_eq!(tier_peers.len(), 1, "one peer for the whole tier: {egress:#}");
+    assert_eq!(
+        tier_peers.len(),
+        1,
+        "one peer for the whole tier: {egress:#}"
+    );
     // On the callee side, the gateway is found by the label its pods carry
     // for the tier it needs, not by its own selector.
     let member = &platform.services[tier.services[0].0];
@@ -103,7 +113,9 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
         .unwrap()
         .iter()
         .flat_map(|rule| rule["from"].as_array().into_iter().flatten())
-        .filter(|peer| peer["podSelector"]["matchLabels"]["needs.strata.dev/grpc-services"] == "true")
+        .filter(|peer| {
+            peer["podSelector"]["matchLabels"]["needs.strata.dev/grpc-services"] == "true"
+        })
         .count();
     assert_eq!(needing, 1, "{ingress:#}");
     // A service outside the tier, that the gateway does not call, stays
@@ -112,15 +124,24 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
         .services
         .iter()
         .find(|s| {
-            s.tier != tier.services.first().map(|&m| platform.services[m.0].tier).unwrap()
+            s.tier
+                != tier
+                    .services
+                    .first()
+                    .map(|&m| platform.services[m.0].tier)
+                    .unwrap()
                 && !s.ports.is_empty()
                 && s.name != gateway.name
-                && !platform
-                    .edges
-                    .iter()
-                    .any(|e| platform.services[e.from.0].name == gateway.name && platform.services[e.to.0].name == s.name)
+                && !platform.edges.iter().any(|e| {
+                    platform.services[e.from.0].name == gateway.name
+                        && platform.services[e.to.0].name == s.name
+                })
         })
         .unwrap();
     let pod = pod_of(&set.objects, &platform, &outsider.name);
-    assert!(!allowed(&all, &gateway_pod, &pod, outsider.ports[0].number, "TCP"), "gateway ↛ {}", outsider.name);
+    assert!(
+        !allowed(&all, &gateway_pod, &pod, outsider.ports[0].number, "TCP"),
+        "gateway ↛ {}",
+        outsider.name
+    );
 }

@@ -303,7 +303,11 @@ impl Platform {
         match self.lookup.position(name) {
             Some(i) if self.services.get(i).is_some_and(|s| s.name == name) => Some(ServiceId(i)),
             // A platform changed after it was resolved: look the slow way.
-            _ => self.services.iter().position(|s| s.name == name).map(ServiceId),
+            _ => self
+                .services
+                .iter()
+                .position(|s| s.name == name)
+                .map(ServiceId),
         }
     }
 

@@ -406,7 +406,11 @@ fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
 
 /// A port's NetworkPolicy protocol.
 fn protocol(protocol: Protocol) -> &'static str {
-    if protocol == Protocol::Udp { "UDP" } else { "TCP" }
+    if protocol == Protocol::Udp {
+        "UDP"
+    } else {
+        "TCP"
+    }
 }
 
 fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {

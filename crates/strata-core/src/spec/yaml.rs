@@ -617,7 +617,10 @@ mod tests {
         assert_eq!(node.to_json(), node.clone().into_json());
         assert_eq!(
             node.to_json()["a"],
-            serde_json::json!([1, -2, 3, 1.5, 1000.0, 0.5, "0x1F", "7", null, null, "", true, false, "no", "x", "inf", "1.2.3"])
+            serde_json::json!([
+                1, -2, 3, 1.5, 1000.0, 0.5, "0x1F", "7", null, null, "", true, false, "no", "x",
+                "inf", "1.2.3"
+            ])
         );
     }
 
@@ -633,7 +636,10 @@ mod tests {
             Ok(())
         });
         assert_eq!(stopped.unwrap_err().code, "stop");
-        assert_eq!(seen, [serde_json::json!({ "a": 1 }), serde_json::json!({ "b": 2 })]);
+        assert_eq!(
+            seen,
+            [serde_json::json!({ "a": 1 }), serde_json::json!({ "b": 2 })]
+        );
     }
 
     #[test]

@@ -39,9 +39,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
 use super::{
-    Lookup,
-    CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Objectives, Platform, ServiceId,
-    TierId, external,
+    CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Lookup, Objectives, Platform,
+    ServiceId, TierId, external,
 };
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
