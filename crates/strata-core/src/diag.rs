@@ -18,7 +18,7 @@ pub enum Severity {
 }
 
 /// A span of a file with a short message pointing at it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Label {
     /// Where.
     pub span: Span,

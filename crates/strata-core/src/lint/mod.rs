@@ -75,39 +75,59 @@ pub struct Reading {
 /// Text that is not YAML.
 pub fn read(file: &SourceFile) -> Result<Reading, Diagnostic> {
     let mut reading = Reading::default();
-    for document in yaml::parse_all(file)? {
+    // Each document becomes JSON as soon as it is parsed, and its tree is
+    // dropped: a long stream is never held twice.
+    yaml::parse_each(file, |document| {
         if document.is_null() {
-            continue;
+            return Ok(());
         }
-        let items = match document.get("items").map(|items| &items.kind) {
-            Some(yaml::NodeKind::Seq(items))
-                if document
-                    .get("kind")
-                    .and_then(yaml::Node::as_scalar)
-                    .is_some_and(|k| k.ends_with("List")) =>
-            {
-                items.iter().collect()
-            }
-            _ => vec![&document],
+        let is_list = document
+            .get("kind")
+            .and_then(yaml::Node::as_scalar)
+            .is_some_and(|k| k.ends_with("List"))
+            && matches!(
+                document.get("items").map(|items| &items.kind),
+                Some(yaml::NodeKind::Seq(_))
+            );
+        if !is_list {
+            reading.add(file, document);
+            return Ok(());
+        }
+        let yaml::NodeKind::Map(entries) = document.kind else {
+            return Ok(());
         };
-        for item in items {
-            match not_an_object(item) {
-                None => reading.manifests.push(Manifest {
-                    value: item.to_json(),
-                    file: file.clone(),
-                    span: Span::new(item.span.start, item.span.start),
-                }),
-                Some(why) => reading.skipped.push(
-                    Diagnostic::warning("not-an-object", format!("skipped {why}"))
-                        .at(file, Span::new(item.span.start, item.span.start), "skipped")
-                        .help(
-                            "lint reads Kubernetes objects: mappings with `apiVersion` and `kind`",
-                        ),
-                ),
+        for (key, value) in entries {
+            if key.as_scalar() == Some("items")
+                && let yaml::NodeKind::Seq(items) = value.kind
+            {
+                for item in items {
+                    reading.add(file, item);
+                }
             }
+        }
+        Ok(())
+    })?;
+    Ok(reading)
+}
+
+impl Reading {
+    /// Adds `node` of `file` as a manifest, or skips it with a warning
+    /// saying why it is no object.
+    fn add(&mut self, file: &SourceFile, node: yaml::Node) {
+        let at = Span::new(node.span.start, node.span.start);
+        match not_an_object(&node) {
+            None => self.manifests.push(Manifest {
+                value: node.into_json(),
+                file: file.clone(),
+                span: at,
+            }),
+            Some(why) => self.skipped.push(
+                Diagnostic::warning("not-an-object", format!("skipped {why}"))
+                    .at(file, at, "skipped")
+                    .help("lint reads Kubernetes objects: mappings with `apiVersion` and `kind`"),
+            ),
         }
     }
-    Ok(reading)
 }
 
 /// Why `node` is no Kubernetes object, if it is not one.

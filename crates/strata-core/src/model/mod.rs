@@ -12,6 +12,7 @@ mod endpoint;
 mod external;
 pub mod graph;
 pub mod hosts;
+mod lookup;
 mod network;
 pub mod reference;
 mod resolve;
@@ -33,6 +34,7 @@ pub use blueprint::{
 };
 pub use cluster::*;
 pub use endpoint::CLUSTER_DOMAIN;
+pub use lookup::Lookup;
 pub use network::*;
 pub use resolve::environment_names;
 pub use resolve::{
@@ -118,6 +120,9 @@ pub struct Platform {
     pub critical_path: Vec<PathStep>,
     /// The spec file, for locations of findings.
     pub file: SourceFile,
+    /// Services by name and edges by service, built from `services` and
+    /// `edges` when the platform is resolved.
+    pub lookup: Lookup,
 }
 
 /// One step of the critical path.
@@ -290,7 +295,38 @@ impl Platform {
 
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name == name)
+        self.service_id(name).map(|id| &self.services[id.0])
+    }
+
+    /// The id of the service called `name`.
+    pub fn service_id(&self, name: &str) -> Option<ServiceId> {
+        match self.lookup.position(name) {
+            Some(i) if self.services.get(i).is_some_and(|s| s.name == name) => Some(ServiceId(i)),
+            // A platform changed after it was resolved: look the slow way.
+            _ => self
+                .services
+                .iter()
+                .position(|s| s.name == name)
+                .map(ServiceId),
+        }
+    }
+
+    /// The edges `id` calls through, in edge order.
+    pub fn edges_from(&self, id: ServiceId) -> impl Iterator<Item = &Edge> {
+        self.lookup
+            .outgoing(id)
+            .iter()
+            .filter_map(|&i| self.edges.get(i))
+            .filter(move |e| e.from == id)
+    }
+
+    /// The edges `id` is called through, in edge order.
+    pub fn edges_to(&self, id: ServiceId) -> impl Iterator<Item = &Edge> {
+        self.lookup
+            .incoming(id)
+            .iter()
+            .filter_map(|&i| self.edges.get(i))
+            .filter(move |e| e.to == id)
     }
 
     /// The tier of a service.

@@ -10,6 +10,10 @@ pub const MANAGED_BY: &str = "strata";
 /// The label carrying an object's tier (`kubectl wait -l strata.dev/tier=…`).
 pub const TIER_LABEL: &str = "strata.dev/tier";
 
+/// The label naming the platform on every object of a service, pods
+/// included (part of Strata's own selector).
+pub(super) const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+
 /// Labels of objects that belong to the platform but to no service.
 pub(super) fn platform(platform: &Platform) -> Map<String, Value> {
     let mut labels = Map::new();
@@ -56,7 +60,7 @@ pub(super) fn selector(platform: &Platform, service: &Service) -> Map<String, Va
 fn strata_selector(platform: &Platform, service: &Service) -> Map<String, Value> {
     let mut labels = Map::new();
     labels.insert("app.kubernetes.io/name".into(), json!(service.name));
-    labels.insert("app.kubernetes.io/instance".into(), json!(platform.name));
+    labels.insert(INSTANCE_LABEL.into(), json!(platform.name));
     labels
 }
 

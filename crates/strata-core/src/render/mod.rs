@@ -243,21 +243,15 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     if !errors.is_empty() {
         return Err(errors);
     }
-    objects.sort_by(|a, b| {
+    // Each object's key is read once, not at every comparison.
+    objects.sort_by_cached_key(|o| {
         (
-            a.wave,
-            kind_rank(a.kind()),
-            a.kind(),
-            a.namespace(),
-            a.name(),
+            o.wave,
+            kind_rank(o.kind()),
+            o.kind().to_string(),
+            o.namespace().to_string(),
+            o.name().to_string(),
         )
-            .cmp(&(
-                b.wave,
-                kind_rank(b.kind()),
-                b.kind(),
-                b.namespace(),
-                b.name(),
-            ))
     });
     Ok(RenderedSet {
         platform: platform.name.clone(),

@@ -2,13 +2,14 @@
 //! namespace the platform owns, DNS, and an allow for each edge, route,
 //! scrape, external and declared egress — nothing else.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::{Object, labels};
 use crate::model::{
-    MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned, Tuning, WorkloadKind,
+    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned,
+    TierId, Tuning, WorkloadKind,
 };
 
 /// Where cluster DNS runs.
@@ -195,7 +196,7 @@ fn ports(service: &Service) -> Vec<Value> {
     service
         .ports
         .iter()
-        .map(|p| json!({ "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" }, "port": p.number }))
+        .map(|p| json!({ "protocol": protocol(p.protocol), "port": p.number }))
         .collect()
 }
 
@@ -294,16 +295,144 @@ fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
     rules
 }
 
+/// A caller's egress to each tier it waits for as a whole (`needs:
+/// [tier/NAME]`): one rule per namespace of the tier, its peer selecting
+/// the tier's pods by the tier label, on the ports of the tier's services;
+/// so a policy grows with the tiers a service needs, not with their
+/// services. Returns the rules and the names of the services they reach;
+/// a service whose pods may not carry the label (run by an operator,
+/// relabelled by `podLabels`) keeps a rule of its own.
+fn tier_rules<'p>(
+    platform: &'p Platform,
+    id: ServiceId,
+    service: &Service,
+) -> (Vec<Value>, BTreeSet<&'p str>) {
+    let mut rules = Vec::new();
+    let mut covered = BTreeSet::new();
+    let mut tiers: Vec<TierId> = Vec::new();
+    for need in &service.needs {
+        if let DependencyTarget::Tier(tier) = need.target
+            && !tiers.contains(&tier)
+        {
+            tiers.push(tier);
+        }
+    }
+    for tier in tiers {
+        let mut namespaces: BTreeMap<&str, BTreeSet<(&str, u16)>> = BTreeMap::new();
+        for &member in &platform.tiers[tier.0].services {
+            let callee = &platform.services[member.0];
+            if member == id || callee.ports.is_empty() || !carries_tier_label(callee) {
+                continue;
+            }
+            covered.insert(callee.name.as_str());
+            let ports = namespaces.entry(callee.namespace.as_str()).or_default();
+            for port in &callee.ports {
+                ports.insert((protocol(port.protocol), port.number));
+            }
+        }
+        for (namespace, ports) in namespaces {
+            let ports: Vec<Value> = ports
+                .into_iter()
+                .map(|(protocol, port)| json!({ "protocol": protocol, "port": port }))
+                .collect();
+            rules.push(json!({ "to": [tier_peer(platform, tier, namespace)], "ports": ports }));
+        }
+    }
+    (rules, covered)
+}
+
+/// A peer naming the pods of a tier in `namespace`, by the tier label and
+/// the platform's instance label that every pod Strata renders carries.
+fn tier_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
+    json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
+        "podSelector": { "matchLabels": {
+            labels::INSTANCE_LABEL: platform.name,
+            labels::TIER_LABEL: platform.tiers[tier.0].name,
+        } },
+    })
+}
+
+/// Whether the pods of `service` carry the labels of [`tier_peer`]: pods
+/// Strata renders do, unless `podLabels` or a selector taken over sets
+/// those keys; an operator's pods need not.
+fn carries_tier_label(service: &Service) -> bool {
+    !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
+        && !service
+            .selector
+            .as_ref()
+            .is_some_and(|own| own.contains_key(labels::INSTANCE_LABEL))
+        && !service.pod_labels.contains_key(labels::TIER_LABEL)
+        && !service.pod_labels.contains_key(labels::INSTANCE_LABEL)
+}
+
+/// The tiers whose label `needs.strata.dev/TIER: "true"` the pods of
+/// `service` carry: each tier it needs as a whole, when policies are on and
+/// its pods are Strata's (see [`carries_tier_label`]).
+pub(super) fn needs_label(platform: &Platform, service: &Service) -> Vec<TierId> {
+    if !platform.network.policies || !carries_tier_label(service) {
+        return Vec::new();
+    }
+    let mut tiers = Vec::new();
+    for need in &service.needs {
+        if let DependencyTarget::Tier(tier) = need.target
+            && !tiers.contains(&tier)
+            && !service
+                .pod_labels
+                .contains_key(&needs_key(&platform.tiers[tier.0].name))
+        {
+            tiers.push(tier);
+        }
+    }
+    tiers
+}
+
+/// The pod label saying its pods need all of tier `tier`.
+pub(super) fn needs_key(tier: &str) -> String {
+    format!("needs.strata.dev/{tier}")
+}
+
+/// A peer naming the pods in `namespace` of the services that need all of
+/// `tier`, by the label of [`needs_label`].
+fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
+    let mut labels = serde_json::Map::new();
+    labels.insert(labels::INSTANCE_LABEL.into(), json!(platform.name));
+    labels.insert(needs_key(&platform.tiers[tier.0].name), json!("true"));
+    json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
+        "podSelector": { "matchLabels": labels },
+    })
+}
+
+/// A port's NetworkPolicy protocol.
+fn protocol(protocol: Protocol) -> &'static str {
+    if protocol == Protocol::Udp {
+        "UDP"
+    } else {
+        "TCP"
+    }
+}
+
 fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
     }
     let mut rules = Vec::new();
-    let callers: Vec<Value> = platform
-        .edges
-        .iter()
-        .filter(|e| e.to == id)
-        .map(|e| service_peer(platform, &platform.services[e.from.0]))
+    // Callers that need this service's whole tier are found by the label
+    // their pods carry for it: one peer per namespace, however many.
+    let mut needing: BTreeSet<&str> = BTreeSet::new();
+    let mut callers: Vec<Value> = Vec::new();
+    for caller in platform.edges_to(id).map(|e| &platform.services[e.from.0]) {
+        if needs_label(platform, caller).contains(&service.tier) {
+            needing.insert(&caller.namespace);
+        } else {
+            callers.push(service_peer(platform, caller));
+        }
+    }
+    let callers: Vec<Value> = needing
+        .into_iter()
+        .map(|namespace| needing_peer(platform, service.tier, namespace))
+        .chain(callers)
         .chain(has_peers(service).then(|| service_peer(platform, service)))
         .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
         .collect();
@@ -344,14 +473,18 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
 }
 
 fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
-    let mut rules: Vec<Value> = Vec::new();
-    for callee in platform
-        .edges
-        .iter()
-        .filter(|e| e.from == id)
-        .map(|e| &platform.services[e.to.0])
-    {
-        rules.extend(callee_rules(platform, callee));
+    let (mut rules, covered) = tier_rules(platform, id, service);
+    for callee in platform.edges_from(id).map(|e| e.to) {
+        let callee = &platform.services[callee.0];
+        if covered.contains(&callee.name.as_str()) {
+            // Reached through its tier's peer; its group's extra ports
+            // are not the tier's.
+            if let Some((group, extra)) = member_peer(callee) {
+                rules.push(json!({ "to": [group], "ports": tcp(extra) }));
+            }
+        } else {
+            rules.extend(callee_rules(platform, callee));
+        }
     }
     if let Some(spawned) = service.spawns.as_ref().filter(|s| !s.ports.is_empty()) {
         let ports: Vec<u16> = spawned.ports.iter().map(|(_, p)| *p).collect();
@@ -432,9 +565,9 @@ pub fn member_policies(platform: &Platform, service: &Service, tuning: &Tuning) 
         .map(|g| json!({ "podSelector": g.selector }))
         .collect();
     let callers: Vec<Value> = platform
-        .edges
-        .iter()
-        .filter(|e| platform.services[e.to.0].name == service.name)
+        .service_id(&service.name)
+        .into_iter()
+        .flat_map(|id| platform.edges_to(id))
         .map(|e| service_peer(platform, &platform.services[e.from.0]))
         .collect();
     let operator = match &tuning.operator_namespace {

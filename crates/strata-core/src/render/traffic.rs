@@ -26,9 +26,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
     for (i, service) in platform.services.iter().enumerate() {
         // Only callers with a sidecar apply these policies.
         let inbound: Vec<_> = platform
-            .edges
-            .iter()
-            .filter(|e| e.to == ServiceId(i))
+            .edges_to(ServiceId(i))
             .filter(|e| platform.in_mesh(&platform.services[e.from.0].namespace))
             .collect();
         if inbound.is_empty() || service.ports.is_empty() {
@@ -216,11 +214,11 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     if platform.network.mesh.is_some() {
         return Vec::new();
     }
-    let Some(id) = platform.services.iter().position(|s| s.name == caller.name) else {
+    let Some(id) = platform.service_id(&caller.name) else {
         return Vec::new();
     };
     let mut vars = Vec::new();
-    for edge in platform.edges.iter().filter(|e| e.from.0 == id) {
+    for edge in platform.edges_from(id) {
         let callee = platform.services[edge.to.0]
             .name
             .to_ascii_uppercase()

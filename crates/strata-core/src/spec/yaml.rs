@@ -115,40 +115,45 @@ impl Node {
             NodeKind::Map(entries) => Value::Object(
                 entries
                     .iter()
+                    .map(|(k, v)| (k.json_key(), v.to_json()))
+                    .collect(),
+            ),
+            NodeKind::Scalar { text, quoted } => {
+                scalar_json(text, *quoted).unwrap_or_else(|| Value::String(text.clone()))
+            }
+        }
+    }
+
+    /// [`Node::to_json`], consuming the node: its strings move into the
+    /// value instead of being copied, which halves the allocations of
+    /// reading a large stream.
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.kind {
+            NodeKind::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .into_iter()
                     .map(|(k, v)| {
-                        (
-                            k.as_scalar()
-                                .map_or_else(|| k.to_json().to_string(), str::to_string),
-                            v.to_json(),
-                        )
+                        let key = match k.kind {
+                            NodeKind::Scalar { text, .. } => text,
+                            _ => k.to_json().to_string(),
+                        };
+                        (key, v.into_json())
                     })
                     .collect(),
             ),
-            NodeKind::Scalar { text, quoted: true } => Value::String(text.clone()),
-            NodeKind::Scalar { .. } if self.is_null() => Value::Null,
-            NodeKind::Scalar { text, .. } => match text.as_str() {
-                "true" | "True" | "TRUE" => Value::Bool(true),
-                "false" | "False" | "FALSE" => Value::Bool(false),
-                _ => {
-                    if let Ok(i) = text.parse::<i64>() {
-                        Value::from(i)
-                    } else if let Some(f) = text
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite())
-                        .filter(|_| {
-                            text.bytes().all(|b| {
-                                b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')
-                            })
-                        })
-                    {
-                        Value::from(f)
-                    } else {
-                        Value::String(text.clone())
-                    }
-                }
-            },
+            NodeKind::Scalar { text, quoted } => {
+                scalar_json(&text, quoted).unwrap_or(Value::String(text))
+            }
         }
+    }
+
+    /// A mapping key as a JSON object key: a scalar's text, anything else
+    /// as its JSON.
+    fn json_key(&self) -> String {
+        self.as_scalar()
+            .map_or_else(|| self.to_json().to_string(), str::to_string)
     }
 
     /// Overlays `other` on this node: mappings merge key by key (recursively),
@@ -171,13 +176,45 @@ impl Node {
     }
 }
 
+/// The JSON of a scalar that is not a string under the YAML 1.2 core
+/// schema (null, a boolean, an integer, a float); `None` for a string.
+fn scalar_json(text: &str, quoted: bool) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    if quoted {
+        return None;
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    // Most scalars of a manifest are names: skip the number parsers unless
+    // the text could be one.
+    let numeric = |b: u8| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E');
+    if !text.bytes().all(numeric) {
+        return None;
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(Value::from(i));
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Value::from)
+}
+
 /// Parses the single YAML document of `file`.
 ///
 /// # Errors
 /// A YAML syntax error, a duplicate key, an unknown alias, more than one
 /// document, or an alias expansion past two million nodes.
 pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
-    let documents = Builder::new(file).run(false)?;
+    let mut documents = Vec::new();
+    Builder::new(file).run(false, &mut |node| {
+        documents.push(node);
+        Ok(())
+    })?;
     Ok(documents.into_iter().next().unwrap_or(Node {
         span: Span::new(0, 0),
         kind: NodeKind::Scalar {
@@ -193,7 +230,26 @@ pub fn parse(file: &SourceFile) -> Result<Node, Diagnostic> {
 /// A YAML syntax error, a duplicate key, an unknown alias, or an alias
 /// expansion past two million nodes.
 pub fn parse_all(file: &SourceFile) -> Result<Vec<Node>, Diagnostic> {
-    Builder::new(file).run(true)
+    let mut documents = Vec::new();
+    parse_each(file, |node| {
+        documents.push(node);
+        Ok(())
+    })?;
+    Ok(documents)
+}
+
+/// Parses every YAML document of `file`, handing each to `each` as soon as
+/// it ends, so a long stream is never held as one tree: what a reader that
+/// converts documents one by one (lint, import) should use.
+///
+/// # Errors
+/// As [`parse_all`], and the first error `each` returns, which stops the
+/// parse.
+pub fn parse_each(
+    file: &SourceFile,
+    mut each: impl FnMut(Node) -> Result<(), Diagnostic>,
+) -> Result<(), Diagnostic> {
+    Builder::new(file).run(true, &mut each)
 }
 
 struct Builder<'f> {
@@ -251,9 +307,12 @@ impl<'f> Builder<'f> {
         Diagnostic::error("yaml-syntax", message).at(self.file, span, label)
     }
 
-    fn run(mut self, multiple: bool) -> Result<Vec<Node>, Diagnostic> {
+    fn run(
+        mut self,
+        multiple: bool,
+        each: &mut dyn FnMut(Node) -> Result<(), Diagnostic>,
+    ) -> Result<(), Diagnostic> {
         let mut stack: Vec<Frame> = Vec::new();
-        let mut roots: Vec<Node> = Vec::new();
         let mut documents = 0;
         for event in Parser::new_from_str(self.file.text()) {
             let (event, span) = event.map_err(|e| {
@@ -367,10 +426,10 @@ impl<'f> Builder<'f> {
                         entries.push((key, node));
                     }
                 },
-                None => roots.push(node),
+                None => each(node)?,
             }
         }
-        Ok(roots)
+        Ok(())
     }
 
     /// Refuses a list or mapping starting at `span` inside `stack` when it
@@ -549,6 +608,38 @@ mod tests {
         assert_eq!(documents.len(), 2_100);
         let anchors = parse_all(&SourceFile::new("s.yaml", "a: &x 1\n---\nb: *x\n"));
         assert_eq!(anchors.unwrap_err().code, "yaml-syntax");
+    }
+
+    #[test]
+    fn into_json_types_scalars_like_to_json() {
+        let text = "a: [1, -2, +3, 1.5, 1e3, .5, 0x1F, '7', ~, null, \"\", true, False, \"no\", x, inf, 1.2.3]\n{b: 1}: {c: d}\n";
+        let node = parse_str(text).unwrap();
+        assert_eq!(node.to_json(), node.clone().into_json());
+        assert_eq!(
+            node.to_json()["a"],
+            serde_json::json!([
+                1, -2, 3, 1.5, 1000.0, 0.5, "0x1F", "7", null, null, "", true, false, "no", "x",
+                "inf", "1.2.3"
+            ])
+        );
+    }
+
+    #[test]
+    fn parse_each_hands_over_documents_in_order_and_stops_on_error() {
+        let file = SourceFile::new("s.yaml", "a: 1\n---\nb: 2\n---\nc: 3\n");
+        let mut seen = Vec::new();
+        let stopped = parse_each(&file, |node| {
+            seen.push(node.to_json());
+            if seen.len() == 2 {
+                return Err(Diagnostic::error("stop", "enough"));
+            }
+            Ok(())
+        });
+        assert_eq!(stopped.unwrap_err().code, "stop");
+        assert_eq!(
+            seen,
+            [serde_json::json!({ "a": 1 }), serde_json::json!({ "b": 2 })]
+        );
     }
 
     #[test]

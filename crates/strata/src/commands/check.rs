@@ -1,6 +1,8 @@
 //! `strata check`: validate a spec in every environment (or one).
 
-use strata_core::diag::Diagnostic;
+use std::collections::HashSet;
+
+use strata_core::diag::{Diagnostic, Label};
 use strata_core::model::environment_names;
 use strata_core::render;
 use strata_core::source::SourceFile;
@@ -25,32 +27,57 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
             )
             .collect(),
     };
+    // Each environment is resolved on its own from the same parsed spec:
+    // in parallel, the results taken in spec order so output is the same.
+    // Each is rendered too, reading the files the spec names: what render
+    // refuses (two objects of one name, a patch that does not apply) check
+    // refuses.
+    let assets = spec_directory(&args.file);
+    let resolved: Vec<_> = std::thread::scope(|scope| {
+        let running: Vec<_> = environments
+            .iter()
+            .map(|env| {
+                scope.spawn(|| {
+                    // Only what is reported leaves the thread: each
+                    // platform is dropped as soon as it is checked.
+                    strata_core::resolve(&doc, env.as_deref())
+                        .and_then(|platform| render::render(&platform, &assets).map(|_| platform))
+                        .map(|platform| {
+                            let size = (
+                                platform.services.len(),
+                                platform.tiers.len(),
+                                platform.waves.len(),
+                            );
+                            (platform.warnings(), size)
+                        })
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
+    // (code, labels) of what each list holds: the same mistake shows in
+    // every environment, and is said once.
+    let mut said: [HashSet<(&str, Vec<Label>)>; 2] = Default::default();
     let mut summary = None;
-    // Render too, reading the files the spec names: what render refuses
-    // (two objects of one name, a patch that does not apply) check refuses.
-    let assets = spec_directory(&args.file);
-    for env in &environments {
-        let resolved = strata_core::resolve(&doc, env.as_deref())
-            .and_then(|platform| render::render(&platform, &assets).map(|_| platform));
-        let (found, into) = match resolved {
-            Ok(platform) => {
-                summary.get_or_insert((
-                    platform.services.len(),
-                    platform.tiers.len(),
-                    platform.waves.len(),
-                ));
-                (platform.warnings(), &mut warnings)
+    for (env, result) in environments.iter().zip(resolved) {
+        let (found, into, seen) = match result {
+            Ok((found, size)) => {
+                summary.get_or_insert(size);
+                (found, &mut warnings, &mut said[0])
             }
-            Err(diagnostics) => (diagnostics, &mut problems),
+            Err(diagnostics) => (diagnostics, &mut problems, &mut said[1]),
         };
         for mut diagnostic in found {
-            // The same mistake shows in every environment: say it once.
-            if into
-                .iter()
-                .any(|p: &Diagnostic| p.labels == diagnostic.labels && p.code == diagnostic.code)
-            {
+            if !seen.insert((diagnostic.code, diagnostic.labels.clone())) {
                 continue;
             }
             if let Some(env) = env

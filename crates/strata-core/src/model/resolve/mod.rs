@@ -39,8 +39,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
 use super::{
-    CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Objectives, Platform, ServiceId,
-    TierId, external,
+    CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Lookup, Objectives, Platform,
+    ServiceId, TierId, external,
 };
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
@@ -302,6 +302,7 @@ impl Resolver<'_> {
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         let argocd = self.argocd(env, &shared_namespace);
         let mentions = self.mentions(&services, &specs, &endpoints);
+        let lookup = Lookup::new(&services, &networking.edges);
         Platform {
             name: spec.platform.value.0.clone(),
             environment: env.map(str::to_string),
@@ -341,6 +342,7 @@ impl Resolver<'_> {
             waves,
             critical_path,
             file: self.doc.file.clone(),
+            lookup,
         }
     }
 

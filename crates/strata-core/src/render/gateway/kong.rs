@@ -64,9 +64,8 @@ fn kong_config(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Val
         // Kong is the caller of every routed service: its call policy.
         let calls = match gateway.proxy {
             Peer::Service(proxy) => platform
-                .edges
-                .iter()
-                .find(|e| e.from == proxy && e.to == *id)
+                .edges_from(proxy)
+                .find(|e| e.to == *id)
                 .map_or(platform.network.calls, |e| e.calls),
             Peer::External { .. } => platform.network.calls,
         };

@@ -47,9 +47,7 @@ pub(super) fn policies(platform: &Platform) -> Vec<Object> {
         }
         let id = ServiceId(i);
         let mut principals: Vec<String> = platform
-            .edges
-            .iter()
-            .filter(|e| e.to == id)
+            .edges_to(id)
             .map(|e| principal(&platform.services[e.from.0]))
             .collect();
         if network::has_peers(service) {

@@ -307,6 +307,12 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     }
     super::super::add_pull_secrets(platform, &mut spec);
     let mut pod_labels = labels::service(platform, service);
+    // The callee side of a tier needed as a whole selects its callers by
+    // this label (render/network.rs).
+    for tier in super::super::network::needs_label(platform, service) {
+        let key = super::super::network::needs_key(&platform.tiers[tier.0].name);
+        pod_labels.insert(key, json!("true"));
+    }
     for (key, value) in &service.pod_labels {
         pod_labels.insert(key.clone(), json!(value));
     }

@@ -1,0 +1,68 @@
+//! `strata render` of synthetic platforms of 100, 1,000, 3,000 and 10,000
+//! services: the resolved platform to objects, written as one YAML stream
+//! as `strata render` prints it.
+//!
+//! Group `render`, per N with the throughput in services. Target (issue 18,
+//! docs/performance.md): 3,000 services in under 0.6 s, 10,000 in under
+//! 2.5 s. Run `cargo bench -p strata-core --bench render`; a filter after
+//! `--` (`-- 'render/3000'`) runs only the matching benchmarks.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use strata_core::export::{self, Format};
+use strata_core::model::Platform;
+use strata_core::render::{self, NoAssets};
+use strata_core::source::SourceFile;
+use strata_core::spec;
+use strata_core::synthetic::platform_yaml;
+
+const SIZES: [usize; 4] = [100, 1_000, 3_000, 10_000];
+const TIERS: usize = 6;
+const SEED: u64 = 2024;
+
+fn platform(services: usize) -> Platform {
+    let file = SourceFile::new("synthetic.yaml", platform_yaml(services, TIERS, SEED));
+    let doc = spec::parse(&file).expect("a synthetic spec parses");
+    strata_core::resolve(&doc, None).expect("a synthetic spec resolves")
+}
+
+/// What `strata render` does once the platform is resolved.
+fn render_stream(platform: &Platform) -> String {
+    let set = render::render(platform, &NoAssets).expect("a synthetic spec renders");
+    let objects: Vec<_> = set.objects.iter().collect();
+    export::stream(&objects, Format::Yaml)
+}
+
+fn benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render");
+    for services in SIZES {
+        let id = BenchmarkId::from_parameter(services);
+        if !filter_matches(&format!("render/{services}")) {
+            continue;
+        }
+        let platform = platform(services);
+        group.throughput(Throughput::Elements(services as u64));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
+        group.bench_function(id, |b| b.iter(|| render_stream(black_box(&platform))));
+    }
+    group.finish();
+}
+
+/// Whether the filter given after `--` (if any) can match `name`, so that
+/// the inputs of benchmarks left out are not built.
+fn filter_matches(name: &str) -> bool {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .all(|filter| name.contains(&filter) || filter.contains(['(', '|', '$', '^', '.', '*']))
+}
+
+criterion_group!(render_benches, benches);
+criterion_main!(render_benches);
