@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, resources, user, volume};
+use crate::model::{BackupMethod, Dump, Service};
 use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `etcd` blueprint.
@@ -16,6 +17,10 @@ impl Blueprint for Etcd {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(service, tuning)
     }
 }
 
@@ -77,4 +82,33 @@ fn recipe(tuning: &Tuning) -> Recipe {
             ..Supplied::default()
         },
     }
+}
+
+/// A snapshot of the keyspace (`etcdctl snapshot save`), from one member;
+/// restored offline into a fresh data directory of each member
+/// (`etcdutl snapshot restore`). The image has no shell: etcdctl runs
+/// alone, the address expanded by Kubernetes.
+fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+    Some(BackupMethod::Dump(Dump {
+        image: format!("quay.io/coreos/etcd:{}", tuning.version),
+        user: 1000,
+        command: vec![
+            "etcdctl".into(),
+            "--endpoints=http://$(BACKUP_HOST):2379".into(),
+            "snapshot".into(),
+            "save".into(),
+            "/backup/snapshot.db".into(),
+        ],
+        env: Vec::new(),
+        ports: vec![2379],
+        contains: "`snapshot.db`: a consistent snapshot of the whole keyspace (`etcdctl snapshot save`)",
+        restore: "set -eu\n\
+                  # With every member stopped, on each member: a fresh data directory from the\n\
+                  # snapshot, then the member started on it with `--initial-cluster-state new`.\n\
+                  etcdutl snapshot restore \"$BACKUP_DIR/snapshot.db\" --name \"$ETCD_NAME\" \\\n  \
+                    --initial-cluster \"$ETCD_INITIAL_CLUSTER\" --initial-advertise-peer-urls \"$ETCD_INITIAL_ADVERTISE_PEER_URLS\" \\\n  \
+                    --data-dir \"$DATA_DIR/data\"\n"
+            .to_string(),
+        offline: true,
+    }))
 }

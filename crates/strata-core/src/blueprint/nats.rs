@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
+use crate::model::{BackupMethod, Dump, Service};
 use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
 
 /// The `nats` blueprint.
@@ -16,6 +17,10 @@ impl Blueprint for Nats {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(service, tuning)
     }
 }
 
@@ -81,3 +86,33 @@ fn recipe(tuning: &Tuning) -> Recipe {
         },
     }
 }
+
+/// Each JetStream stream, its messages and configuration (`nats stream
+/// backup`), into a directory of its own; restored into a running server
+/// with `nats stream restore`.
+fn backup(_service: &Service, _tuning: &Tuning) -> Option<BackupMethod> {
+    Some(BackupMethod::Dump(Dump {
+        image: NATS_BOX_IMAGE.into(),
+        user: 1000,
+        command: Dump::shell(
+            "set -eu\n\
+             server=\"nats://$BACKUP_HOST:4222\"\n\
+             for stream in $(nats --server \"$server\" stream ls --names); do\n  \
+               nats --server \"$server\" stream backup \"$stream\" \"$BACKUP_DIR/$stream\"\n\
+             done\n"
+                .to_string(),
+        ),
+        env: Vec::new(),
+        ports: vec![4222],
+        contains: "a directory per JetStream stream: its messages and configuration (`nats stream backup`)",
+        restore: "set -eu\n\
+                  for stream in \"$BACKUP_DIR\"/*/; do\n  \
+                    nats --server \"nats://$BACKUP_HOST:4222\" stream restore \"$stream\"\n\
+                  done\n"
+            .to_string(),
+        offline: false,
+    }))
+}
+
+/// The NATS command-line tools, pinned.
+const NATS_BOX_IMAGE: &str = "natsio/nats-box:0.14.5";

@@ -5,6 +5,7 @@
 //! handled alike; their validity is checked in CI against the official
 //! schemas by `kubernetes-validate --strict`.
 
+pub mod backup;
 mod delivery;
 mod external;
 mod gateway;
@@ -210,6 +211,12 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(network::render(platform));
     for service in &platform.services {
         let mut own = render_service(platform, service, assets, &mut errors);
+        let tier = &platform.tier_of(service).name;
+        own.extend(
+            backup::render(platform, service)
+                .into_iter()
+                .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
+        );
         patch::apply(platform, service, &mut own, &mut errors);
         objects.extend(own);
     }

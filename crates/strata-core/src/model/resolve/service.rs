@@ -201,6 +201,8 @@ impl Resolver<'_> {
             tuning: None,
             kind,
             schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
+            // Resolved once every service is known (`backup.rs`).
+            backup: None,
             command: spec
                 .command
                 .iter()

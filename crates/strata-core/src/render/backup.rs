@@ -1,0 +1,333 @@
+//! A service's scheduled backups (`backup:`): a CronJob whose pod dumps
+//! the data with the blueprint's script in an init container, then uploads
+//! the files to the object store and deletes those past retention; its
+//! ServiceAccount; and the NetworkPolicies that let it reach the service
+//! and the store. A blueprint whose operator takes backups itself renders
+//! them (CloudNativePG's `ScheduledBackup`); this module then adds only the
+//! NetworkPolicies its pods need to reach a store of the platform.
+//!
+//! Both containers run as the blueprint's user under the `restricted` Pod
+//! Security level, with a read-only root filesystem: the dump writes into
+//! an empty directory the upload reads. Credentials come from Secrets in
+//! the environment; the store's login reaches `mc` through a configuration
+//! file written from a here-document, never through a command line.
+
+use serde_json::{Map, Value, json};
+
+use super::{labels, network};
+use crate::model::{Backup, BackupMethod, Dump, Platform, Service};
+
+/// The MinIO client that uploads and expires backups (and creates a
+/// platform's buckets), pinned.
+pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z";
+
+/// The label naming the service a backup pod saves.
+pub const BACKUP_OF_LABEL: &str = "strata.dev/backup-of";
+
+/// `app.kubernetes.io/component` of every backup object.
+pub const COMPONENT: &str = "backup";
+
+/// Where the dump writes and the upload reads.
+pub const BACKUP_DIR: &str = "/backup";
+
+/// The container that dumps the data.
+pub const DUMP_CONTAINER: &str = "dump";
+
+/// The name of a service's backup CronJob, ServiceAccount and pods.
+pub fn cronjob_name(service: &str) -> String {
+    format!("{service}-backup")
+}
+
+/// Every object of `service`'s backups; none without `backup:`.
+pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
+    let (Some(backup), Some(tuning)) = (&service.backup, &service.tuning) else {
+        return Vec::new();
+    };
+    match tuning.blueprint.backup(service, tuning) {
+        Some(BackupMethod::Dump(dump)) => {
+            let mut out = vec![account(platform, service), cronjob(platform, service, backup, &dump)];
+            if platform.network.policies {
+                out.extend(policies(platform, service, backup, &dump));
+            }
+            out
+        }
+        Some(BackupMethod::Operator) if platform.network.policies => {
+            store_policies(platform, service, backup, &network::pod_selector(platform, service))
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The labels of the backup pods: their own name, never the service's
+/// selector, so the service's Service and policies do not take them in.
+fn pod_labels(platform: &Platform, service: &Service) -> Map<String, Value> {
+    let mut labels = labels::platform(platform);
+    labels.insert("app.kubernetes.io/name".into(), json!(cronjob_name(&service.name)));
+    labels.insert("app.kubernetes.io/instance".into(), json!(platform.name));
+    labels.insert("app.kubernetes.io/component".into(), json!(COMPONENT));
+    labels.insert(BACKUP_OF_LABEL.into(), json!(service.name));
+    labels.insert(labels::TIER_LABEL.into(), json!(platform.tier_of(service).name));
+    labels
+}
+
+/// The selector of the backup pods in policies.
+fn pod_selector(platform: &Platform, service: &Service) -> Value {
+    json!({
+        "app.kubernetes.io/name": cronjob_name(&service.name),
+        "app.kubernetes.io/instance": platform.name,
+    })
+}
+
+fn metadata(platform: &Platform, service: &Service, name: &str) -> Value {
+    let mut meta = labels::metadata(platform, service, name);
+    meta["labels"]["app.kubernetes.io/component"] = json!(COMPONENT);
+    meta
+}
+
+fn account(platform: &Platform, service: &Service) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(platform, service, &cronjob_name(&service.name)),
+        "automountServiceAccountToken": false,
+    })
+}
+
+/// The upload: the store's login into mc's configuration, the files under
+/// `PATH/STAMP/`, then every object of `PATH/` older than the retention
+/// removed (never the one just written). The last line says where it went.
+pub fn upload_script(service: &Service, backup: &Backup) -> String {
+    let target = &backup.target;
+    let path = format!("{}/{}", target.bucket, target.path(&service.name));
+    let bucket = if target.store.is_some() {
+        format!("mc mb --ignore-existing store/{}\n", target.bucket)
+    } else {
+        String::new()
+    };
+    format!(
+        "set -eu\n\
+         # The store's login, from the Secret, into mc's configuration.\n\
+         mkdir -p \"$MC_CONFIG_DIR\"\n\
+         umask 077\n\
+         cat > \"$MC_CONFIG_DIR/config.json\" <<EOF\n\
+         {{\"version\":\"10\",\"aliases\":{{\"store\":{{\"url\":\"{endpoint}\",\"accessKey\":\"$ACCESS_KEY\",\"secretKey\":\"$SECRET_KEY\",\"api\":\"s3v4\",\"path\":\"auto\"}}}}}}\n\
+         EOF\n\
+         stamp=$(date -u +%Y%m%dT%H%M%SZ)\n\
+         {bucket}\
+         mc cp --recursive {dir}/ \"store/{path}/$stamp/\"\n\
+         # Retention: what is older than {keep} days goes, never this one.\n\
+         mc rm --recursive --force --older-than {keep}d \"store/{path}/\"\n\
+         echo \"backup written to s3://{path}/$stamp\"\n",
+        endpoint = target.endpoint,
+        dir = BACKUP_DIR,
+        keep = backup.keep_days,
+    )
+}
+
+/// The restricted security context of both containers.
+fn container_security() -> Value {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "readOnlyRootFilesystem": true,
+        "capabilities": { "drop": ["ALL"] },
+    })
+}
+
+fn cronjob(platform: &Platform, service: &Service, backup: &Backup, dump: &Dump) -> Value {
+    let target = &backup.target;
+    let mounts = json!([
+        { "name": "backup", "mountPath": BACKUP_DIR },
+        { "name": "tmp", "mountPath": "/tmp" },
+    ]);
+    let mut dump_env = vec![
+        json!({ "name": "BACKUP_DIR", "value": BACKUP_DIR }),
+        json!({ "name": "BACKUP_HOST", "value": format!("{}.{}.svc.{}", service.front.name, service.namespace, crate::model::CLUSTER_DOMAIN) }),
+        json!({ "name": "HOME", "value": "/tmp" }),
+    ];
+    dump_env.extend(dump.env.iter().cloned());
+    let key = |k: &str| json!({ "secretKeyRef": { "name": target.secret, "key": k } });
+    let size = json!({ "requests": { "cpu": "100m", "memory": "128Mi" }, "limits": { "cpu": "1", "memory": "512Mi" } });
+    let labels = pod_labels(platform, service);
+    let mut template = json!({ "labels": labels });
+    if platform.in_mesh(&service.namespace) {
+        template["annotations"] = json!({ super::NATIVE_SIDECAR_ANNOTATION: "true" });
+    }
+    let mut pod = json!({
+        "restartPolicy": "Never",
+        "serviceAccountName": cronjob_name(&service.name),
+        "automountServiceAccountToken": false,
+        "securityContext": {
+            "runAsNonRoot": true, "runAsUser": dump.user, "runAsGroup": dump.user,
+            "seccompProfile": { "type": "RuntimeDefault" },
+        },
+        "initContainers": [{
+            "name": DUMP_CONTAINER,
+            "image": dump.image,
+            "command": dump.command,
+            "env": dump_env,
+            "resources": size,
+            "securityContext": container_security(),
+            "volumeMounts": mounts,
+        }],
+        "containers": [{
+            "name": "upload",
+            "image": MC_IMAGE,
+            "command": ["sh", "-c", upload_script(service, backup)],
+            "env": [
+                { "name": "ACCESS_KEY", "valueFrom": key(&target.access_key) },
+                { "name": "SECRET_KEY", "valueFrom": key(&target.secret_key) },
+                { "name": "MC_CONFIG_DIR", "value": "/tmp/.mc" },
+            ],
+            "resources": size,
+            "securityContext": container_security(),
+            "volumeMounts": mounts,
+        }],
+        "volumes": [
+            { "name": "backup", "emptyDir": {} },
+            { "name": "tmp", "emptyDir": {} },
+        ],
+    });
+    super::add_pull_secrets(platform, &mut pod);
+    let name = cronjob_name(&service.name);
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": metadata(platform, service, &name),
+        "spec": {
+            "schedule": backup.schedule,
+            // One backup at a time; a missed one runs within the hour.
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": { "labels": labels },
+                "spec": {
+                    "backoffLimit": 2,
+                    "template": { "metadata": template, "spec": pod },
+                },
+            },
+        },
+    })
+}
+
+/// NetworkPolicy ports of `ports`, TCP.
+fn tcp(ports: &[u16]) -> Value {
+    ports
+        .iter()
+        .map(|p| json!({ "protocol": "TCP", "port": p }))
+        .collect()
+}
+
+/// The backup pods reach the service on the dump's ports, and the store;
+/// the service admits them.
+fn policies(platform: &Platform, service: &Service, backup: &Backup, dump: &Dump) -> Vec<Value> {
+    let name = cronjob_name(&service.name);
+    let own = json!({
+        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
+        "podSelector": { "matchLabels": pod_selector(platform, service) },
+    });
+    let mut out = vec![json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(platform, service, &format!("{}-from-backup", service.name)),
+        "spec": {
+            "podSelector": { "matchLabels": network::pod_selector(platform, service) },
+            "policyTypes": ["Ingress"],
+            "ingress": [{ "from": [own], "ports": tcp(&dump.ports) }],
+        },
+    })];
+    let mut egress = vec![json!({
+        "to": [network::service_peer(platform, service)],
+        "ports": tcp(&dump.ports),
+    })];
+    egress.extend(store_egress(platform, backup));
+    out.push(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(platform, service, &format!("{name}-egress")),
+        "spec": {
+            "podSelector": { "matchLabels": pod_selector(platform, service) },
+            "policyTypes": ["Egress"],
+            "egress": egress,
+        },
+    }));
+    out.extend(store_ingress(platform, service, backup, &pod_selector(platform, service)));
+    out
+}
+
+/// Egress from `pods` (the operator's backup pods) to the store, and the
+/// store admitting them.
+fn store_policies(platform: &Platform, service: &Service, backup: &Backup, pods: &Value) -> Vec<Value> {
+    let mut out = vec![json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(platform, service, &format!("{}-backup-egress", service.name)),
+        "spec": {
+            "podSelector": { "matchLabels": pods },
+            "policyTypes": ["Egress"],
+            "egress": store_egress(platform, backup),
+        },
+    })];
+    out.extend(store_ingress(platform, service, backup, pods));
+    out
+}
+
+/// The rule reaching the store: its pods on their first port, or, for
+/// S3, any address on the endpoint's port.
+fn store_egress(platform: &Platform, backup: &Backup) -> Vec<Value> {
+    match backup.target.store {
+        Some(id) => {
+            let store = &platform.services[id.0];
+            let ports: Vec<u16> = store.ports.first().map(|p| p.number).into_iter().collect();
+            vec![json!({ "to": [network::service_peer(platform, store)], "ports": tcp(&ports) })]
+        }
+        None => vec![json!({
+            "to": [{ "ipBlock": { "cidr": "0.0.0.0/0" } }],
+            "ports": tcp(&[endpoint_port(&backup.target.endpoint)]),
+        })],
+    }
+}
+
+/// The store of the platform admitting `pods` of `service`'s namespace.
+fn store_ingress(platform: &Platform, service: &Service, backup: &Backup, pods: &Value) -> Option<Value> {
+    let store = &platform.services[backup.target.store?.0];
+    let ports: Vec<u16> = store.ports.first().map(|p| p.number).into_iter().collect();
+    Some(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(platform, store, &format!("{}-from-{}-backup", store.name, service.name)),
+        "spec": {
+            "podSelector": { "matchLabels": network::pod_selector(platform, store) },
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{
+                    "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
+                    "podSelector": { "matchLabels": pods },
+                }],
+                "ports": tcp(&ports),
+            }],
+        },
+    }))
+}
+
+/// The port of an endpoint URL: written, or its scheme's.
+fn endpoint_port(endpoint: &str) -> u16 {
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+    let host = rest.split('/').next().unwrap_or_default();
+    host.rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or(if scheme == "http" { 80 } else { 443 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_port;
+
+    #[test]
+    fn an_endpoint_port_is_written_or_its_schemes() {
+        assert_eq!(endpoint_port("https://s3.amazonaws.com"), 443);
+        assert_eq!(endpoint_port("http://store.example:9000/x"), 9000);
+        assert_eq!(endpoint_port("http://store.example"), 80);
+    }
+}
