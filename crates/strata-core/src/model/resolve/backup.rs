@@ -43,6 +43,10 @@ impl Resolver<'_> {
             let from_defaults = specs[i].backup.is_none();
             let backup = self.backup(&services[i], ServiceId(i), &written, span, services, index);
             let service = &services[i];
+            // A blueprint that did not apply has been reported already.
+            if service.blueprint.is_some() && service.tuning.is_none() {
+                continue;
+            }
             let supported = service
                 .tuning
                 .as_ref()
