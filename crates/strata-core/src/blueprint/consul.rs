@@ -89,14 +89,14 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
         user: 100,
         command: Dump::shell(
             "set -eu\n\
-             consul snapshot save -http-addr=\"http://$BACKUP_HOST:8500\" \"$BACKUP_DIR/consul.snap\"\n"
+             consul snapshot save -http-addr=\"http://$BACKUP_HOST:$BACKUP_PORT\" \"$BACKUP_DIR/consul.snap\"\n"
                 .to_string(),
         ),
         env: Vec::new(),
         ports: vec![8500],
         contains: "`consul.snap`: the servers' state — catalog, key-value store, sessions, prepared queries and ACLs (`consul snapshot save`)",
         restore: "set -eu\n\
-                  consul snapshot restore -http-addr=\"http://$BACKUP_HOST:8500\" \"$BACKUP_DIR/consul.snap\"\n"
+                  consul snapshot restore -http-addr=\"http://$BACKUP_HOST:$BACKUP_PORT\" \"$BACKUP_DIR/consul.snap\"\n"
             .to_string(),
         offline: false,
     }))

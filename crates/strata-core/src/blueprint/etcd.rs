@@ -94,7 +94,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
         user: 1000,
         command: vec![
             "etcdctl".into(),
-            "--endpoints=http://$(BACKUP_HOST):2379".into(),
+            "--endpoints=http://$(BACKUP_HOST):$(BACKUP_PORT)".into(),
             "snapshot".into(),
             "save".into(),
             "/backup/snapshot.db".into(),

@@ -274,7 +274,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
     let login = "mkdir -p \"$MC_CONFIG_DIR\"\n\
                  umask 077\n\
                  cat > \"$MC_CONFIG_DIR/config.json\" <<EOF\n\
-                 {\"version\":\"10\",\"aliases\":{\"source\":{\"url\":\"http://$BACKUP_HOST:9000\",\"accessKey\":\"$MINIO_ROOT_USER\",\"secretKey\":\"$MINIO_ROOT_PASSWORD\",\"api\":\"s3v4\",\"path\":\"auto\"}}}\n\
+                 {\"version\":\"10\",\"aliases\":{\"source\":{\"url\":\"http://$BACKUP_HOST:$BACKUP_PORT\",\"accessKey\":\"$MINIO_ROOT_USER\",\"secretKey\":\"$MINIO_ROOT_PASSWORD\",\"api\":\"s3v4\",\"path\":\"auto\"}}}\n\
                  EOF\n";
     Some(BackupMethod::Dump(Dump {
         image: MC_IMAGE.into(),

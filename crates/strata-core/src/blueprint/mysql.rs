@@ -377,7 +377,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
             command: Dump::shell(
                 "set -eu\n\
                  # Every database, with its routines, events and triggers, in one transaction.\n\
-                 mysqldump --host=\"$BACKUP_HOST\" --port=3306 --user=root --all-databases --single-transaction --routines --events --triggers --result-file=\"$BACKUP_DIR/all.sql\"\n\
+                 mysqldump --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --user=root --all-databases --single-transaction --routines --events --triggers --result-file=\"$BACKUP_DIR/all.sql\"\n\
                  gzip \"$BACKUP_DIR/all.sql\"\n"
                     .to_string(),
             ),
@@ -387,7 +387,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
             ports: vec![3306],
             contains: "`all.sql.gz`: every database, its routines, events and triggers, and the users of the `mysql` schema, as SQL (`mysqldump --all-databases --single-transaction`) that drops and recreates each table",
             restore: "set -eu\n\
-                      gunzip -c \"$BACKUP_DIR/all.sql.gz\" | mysql --host=\"$BACKUP_HOST\" --port=3306 --user=root\n"
+                      gunzip -c \"$BACKUP_DIR/all.sql.gz\" | mysql --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --user=root\n"
                 .to_string(),
             offline: false,
         })

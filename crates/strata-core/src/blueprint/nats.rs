@@ -96,7 +96,7 @@ fn backup(_service: &Service, _tuning: &Tuning) -> Option<BackupMethod> {
         user: 1000,
         command: Dump::shell(
             "set -eu\n\
-             server=\"nats://$BACKUP_HOST:4222\"\n\
+             server=\"nats://$BACKUP_HOST:$BACKUP_PORT\"\n\
              for stream in $(nats --server \"$server\" stream ls --names); do\n  \
                nats --server \"$server\" stream backup \"$stream\" \"$BACKUP_DIR/$stream\"\n\
              done\n"
@@ -107,7 +107,7 @@ fn backup(_service: &Service, _tuning: &Tuning) -> Option<BackupMethod> {
         contains: "a directory per JetStream stream: its messages and configuration (`nats stream backup`)",
         restore: "set -eu\n\
                   for stream in \"$BACKUP_DIR\"/*/; do\n  \
-                    nats --server \"nats://$BACKUP_HOST:4222\" stream restore \"$stream\"\n\
+                    nats --server \"nats://$BACKUP_HOST:$BACKUP_PORT\" stream restore \"$stream\"\n\
                   done\n"
             .to_string(),
         offline: false,

@@ -115,7 +115,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
             user: 100,
             command: Dump::shell(
                 "set -eu\n\
-                 api=\"http://$BACKUP_HOST:6333\"\n\
+                 api=\"http://$BACKUP_HOST:$BACKUP_PORT\"\n\
                  # The API key, from the Secret, as a header file: on no command line.\n\
                  umask 077\n\
                  printf 'api-key: %s\\n' \"$QDRANT_API_KEY\" > /tmp/headers\n\
@@ -136,7 +136,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
                       printf 'api-key: %s\\n' \"$QDRANT_API_KEY\" > /tmp/headers\n\
                       for file in \"$BACKUP_DIR\"/*.snapshot; do\n  \
                         c=$(basename \"$file\" .snapshot)\n  \
-                        curl -fsS -X POST -H @/tmp/headers -F \"snapshot=@$file\" \"http://$BACKUP_HOST:6333/collections/$c/snapshots/upload?priority=snapshot\"\n\
+                        curl -fsS -X POST -H @/tmp/headers -F \"snapshot=@$file\" \"http://$BACKUP_HOST:$BACKUP_PORT/collections/$c/snapshots/upload?priority=snapshot\"\n\
                       done\n"
                 .to_string(),
             offline: false,

@@ -644,7 +644,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
         command: Dump::shell(format!(
             "set -eu\n\
              # A point-in-time RDB snapshot, streamed from the server.\n\
-             redis-cli -h \"$BACKUP_HOST\" -p {PORT} --rdb \"$BACKUP_DIR/dump.rdb\"\n"
+             redis-cli -h \"$BACKUP_HOST\" -p \"$BACKUP_PORT\" --rdb \"$BACKUP_DIR/dump.rdb\"\n"
         )),
         env,
         ports: vec![PORT],

@@ -87,18 +87,19 @@ pub struct Dump {
     /// The user it runs as.
     pub user: u32,
     /// Its command: reads the server over the network and writes files
-    /// into `$BACKUP_DIR`; the server's address comes from `$BACKUP_HOST`.
+    /// into `$BACKUP_DIR`; the server is at `$BACKUP_HOST`, on
+    /// `$BACKUP_PORT` (the first of `ports`).
     /// Mostly a script ([`Dump::shell`]).
     pub command: Vec<String>,
     /// Its environment besides `BACKUP_DIR` and `BACKUP_HOST` (credentials
     /// from Secrets).
     pub env: Vec<Value>,
-    /// The ports of the service it reaches.
+    /// The ports of the service it reaches, the one it dumps from first.
     pub ports: Vec<u16>,
     /// What one backup holds, for people: `docs/backup.md` and `--help`.
     pub contains: &'static str,
     /// The script restoring the files of `$BACKUP_DIR`: into the server at
-    /// `$BACKUP_HOST`, with the same environment, or, when `offline`, into
+    /// `$BACKUP_HOST` and `$BACKUP_PORT`, with the same environment, or, when `offline`, into
     /// the stopped server's data directory `$DATA_DIR`.
     pub restore: String,
     /// Whether a restore writes the data directory of a stopped server

@@ -142,6 +142,7 @@ fn cronjob(platform: &Platform, service: &Service, backup: &Backup, dump: &Dump)
     let mut dump_env = vec![
         json!({ "name": "BACKUP_DIR", "value": BACKUP_DIR }),
         json!({ "name": "BACKUP_HOST", "value": format!("{}.{}.svc.{}", service.front.name, service.namespace, crate::model::CLUSTER_DOMAIN) }),
+        json!({ "name": "BACKUP_PORT", "value": dump.ports.first().map(ToString::to_string).unwrap_or_default() }),
         json!({ "name": "HOME", "value": "/tmp" }),
     ];
     dump_env.extend(dump.env.iter().cloned());

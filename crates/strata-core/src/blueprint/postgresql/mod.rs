@@ -531,7 +531,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
             command: Dump::shell(format!(
                 "set -eu\n\
                  # Every database, role and setting, as SQL that drops and recreates them.\n\
-                 pg_dumpall --host=\"$BACKUP_HOST\" --port={PORT} --clean --if-exists --file=\"$BACKUP_DIR/all.sql\"\n\
+                 pg_dumpall --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --clean --if-exists --file=\"$BACKUP_DIR/all.sql\"\n\
                  gzip \"$BACKUP_DIR/all.sql\"\n"
             )),
             env: vec![
@@ -545,7 +545,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
                  # All but dropping and creating the role psql logs in as, which exists.\n\
                  gunzip -c \"$BACKUP_DIR/all.sql.gz\" \\\n  \
                    | sed -e '/^DROP ROLE IF EXISTS postgres;$/d' -e '/^CREATE ROLE postgres;$/d' \\\n  \
-                   | psql --host=\"$BACKUP_HOST\" --port={PORT} --dbname=postgres --quiet --output=/dev/null --set=ON_ERROR_STOP=1\n"
+                   | psql --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --dbname=postgres --quiet --output=/dev/null --set=ON_ERROR_STOP=1\n"
             ),
             offline: false,
         })),
