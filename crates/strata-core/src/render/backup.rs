@@ -323,7 +323,139 @@ fn endpoint_port(endpoint: &str) -> u16 {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::endpoint_port;
+    use crate::render::{NoAssets, Object, render};
+    use crate::source::SourceFile;
+    use crate::spec;
+
+    fn objects(text: &str) -> Vec<Object> {
+        let file = SourceFile::new("platform.yaml", text);
+        let doc = spec::parse(&file).expect("parses");
+        let platform = crate::resolve(&doc, None).expect("resolves");
+        render(&platform, &NoAssets).expect("renders").objects
+    }
+
+    fn find<'a>(objects: &'a [Object], kind: &str, name: &str) -> Option<&'a Value> {
+        objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name)
+            .map(|o| &o.value)
+    }
+
+    fn pod(cronjob: &Value) -> &Value {
+        &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    }
+
+    const PLATFORM: &str = "
+platform: shop
+defaults:
+  backup: { to: store/nightly, keep: 10d }
+tiers:
+  - name: objects
+    namespace: storage
+    services:
+      store: { blueprint: minio, backup: none }
+  - name: data
+    namespace: data
+    services:
+      db: { blueprint: postgresql, backup: { schedule: \"@hourly\" } }
+      cache: { blueprint: redis, backup: none }
+      sql: { blueprint: mysql, backup: { to: \"s3://acme/sql\", secret: aws, keep: 1w } }
+      web: { image: nginx:1.27, ports: { http: 8080 } }
+";
+
+    #[test]
+    fn defaults_back_up_every_stateful_service_unless_it_says_none() {
+        let objects = objects(PLATFORM);
+        assert!(find(&objects, "CronJob", "db-backup").is_some());
+        assert!(find(&objects, "CronJob", "sql-backup").is_some());
+        for none in ["cache-backup", "store-backup", "web-backup"] {
+            assert!(find(&objects, "CronJob", none).is_none(), "{none}");
+        }
+    }
+
+    #[test]
+    fn a_service_s_fields_win_over_the_defaults_field_by_field() {
+        let objects = objects(PLATFORM);
+        let db = find(&objects, "CronJob", "db-backup").unwrap();
+        assert_eq!(db["spec"]["schedule"], "@hourly");
+        let upload = pod(db)["containers"][0]["command"][2].as_str().unwrap();
+        // `to` and `keep` from the defaults.
+        assert!(upload.contains("mc cp --recursive /backup/ \"store/nightly/db/$stamp/\""), "{upload}");
+        assert!(upload.contains("--older-than 10d \"store/nightly/db/\""), "{upload}");
+        assert!(upload.contains("http://store.storage.svc.cluster.local:9000"), "{upload}");
+        let sql = find(&objects, "CronJob", "sql-backup").unwrap();
+        assert_eq!(sql["spec"]["schedule"], "0 3 * * *");
+        let upload = pod(sql)["containers"][0]["command"][2].as_str().unwrap();
+        assert!(upload.contains("--older-than 7d \"store/acme/sql/sql/\""), "{upload}");
+        assert!(upload.contains("https://s3.amazonaws.com"), "{upload}");
+        // S3's bucket is the user's own: never created.
+        assert!(!upload.contains("mc mb"), "{upload}");
+        let env = &pod(sql)["containers"][0]["env"];
+        assert_eq!(env[0]["valueFrom"]["secretKeyRef"]["name"], "aws");
+        assert_eq!(env[0]["valueFrom"]["secretKeyRef"]["key"], "AWS_ACCESS_KEY_ID");
+    }
+
+    #[test]
+    fn backup_pods_are_restricted_and_not_the_service_s_pods() {
+        let objects = objects(PLATFORM);
+        let db = find(&objects, "CronJob", "db-backup").unwrap();
+        let pod = pod(db);
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        assert_eq!(pod["automountServiceAccountToken"], false);
+        for container in [&pod["initContainers"][0], &pod["containers"][0]] {
+            assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+            assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+            assert_eq!(container["securityContext"]["capabilities"]["drop"][0], "ALL");
+        }
+        let labels = &db["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"];
+        let service = find(&objects, "Service", "db").unwrap();
+        let selected = service["spec"]["selector"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .all(|(k, v)| &labels[k] == v);
+        assert!(!selected, "the Service `db` would send clients to a backup pod");
+    }
+
+    #[test]
+    fn the_store_login_is_copied_into_the_backed_up_service_s_namespace() {
+        let file = SourceFile::new("platform.yaml", PLATFORM);
+        let doc = spec::parse(&file).unwrap();
+        let platform = crate::resolve(&doc, None).unwrap();
+        let login = platform.secrets.iter().find(|s| s.name == "store-credentials").unwrap();
+        assert_eq!(login.namespaces, ["storage", "data"]);
+    }
+
+    #[test]
+    fn policies_admit_the_job_at_the_service_and_the_store_and_reach_s3() {
+        let objects = objects(&PLATFORM.replace("platform: shop", "platform: shop\nnetwork: { policies: true }"));
+        let admitted = find(&objects, "NetworkPolicy", "db-from-backup").unwrap();
+        assert_eq!(admitted["spec"]["ingress"][0]["ports"][0]["port"], 5432);
+        assert_eq!(
+            admitted["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+            "db-backup"
+        );
+        let store = find(&objects, "NetworkPolicy", "store-from-db-backup").unwrap();
+        assert_eq!(store["metadata"]["namespace"], "storage");
+        assert_eq!(
+            store["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+            "data"
+        );
+        let egress = find(&objects, "NetworkPolicy", "sql-backup-egress").unwrap();
+        assert_eq!(egress["spec"]["egress"][1]["to"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
+        assert_eq!(egress["spec"]["egress"][1]["ports"][0]["port"], 443);
+        // Without policies, none.
+        let open = objects_without_policies();
+        assert!(open.iter().all(|o| !(o.kind() == "NetworkPolicy" && o.name().contains("backup"))));
+    }
+
+    fn objects_without_policies() -> Vec<Object> {
+        objects(&PLATFORM.replace("platform: shop", "platform: shop\nnetwork: { policies: false }"))
+    }
 
     #[test]
     fn an_endpoint_port_is_written_or_its_schemes() {
