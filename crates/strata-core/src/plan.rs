@@ -294,10 +294,9 @@ impl Plan {
             .iter()
             .filter_map(|s| {
                 let backup = s.backup.as_ref()?;
-                let store = backup
-                    .target
-                    .store
-                    .map_or(String::new(), |id| format!(" (on `{}`)", platform.services[id.0].name));
+                let store = backup.target.store.map_or(String::new(), |id| {
+                    format!(" (on `{}`)", platform.services[id.0].name)
+                });
                 Some(BackupPlan {
                     service: s.name.clone(),
                     schedule: backup.schedule.clone(),

@@ -28,7 +28,11 @@ fn dump_container(service: &str) -> Value {
         .args(["render", SPEC, "-o", "json"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let list: Value = serde_json::from_slice(&output.stdout).unwrap();
     let name = format!("{service}-backup");
     let cronjob = list["items"]
@@ -49,7 +53,7 @@ fn restore_script(service: &str) -> String {
     let platform = strata_core::resolve(&doc, None).unwrap();
     let service = platform.service(service).unwrap();
     let tuning = service.tuning.as_ref().unwrap();
-    match tuning.blueprint.backup(service, tuning) {
+    match tuning.blueprint.backup(tuning) {
         Some(BackupMethod::Dump(Dump { restore, .. })) => restore,
         other => panic!("{other:?}"),
     }
@@ -111,7 +115,10 @@ fn binary(names: &[&str], dirs: &[PathBuf], package: &str) -> Option<PathBuf> {
             std::env::var_os("CI").is_none(),
             "CI must install {package} (apt-get install {package})"
         );
-        eprintln!("skipped: {} not found (apt-get install {package})", names[0]);
+        eprintln!(
+            "skipped: {} not found (apt-get install {package})",
+            names[0]
+        );
     }
     found
 }
@@ -137,7 +144,10 @@ fn is_root() -> bool {
 fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
-        assert!(start.elapsed() < Duration::from_secs(60), "{what} never became ready");
+        assert!(
+            start.elapsed() < Duration::from_mins(1),
+            "{what} never became ready"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -228,7 +238,14 @@ impl Postgres {
     fn psql(&self, database: &str, sql: &str) -> String {
         stdout(
             Command::new(self.bin.join("psql"))
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    "postgres",
+                ])
                 .args(["-d", database, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql])
                 .env("PGPASSWORD", PASSWORD),
         )
@@ -279,7 +296,11 @@ fn postgresql_backs_up_and_restores_every_database_for_real() {
     );
     server.psql("postgres", "CREATE ROLE auditor LOGIN PASSWORD 'x'");
     let before = server.psql("shop", "SELECT id, name FROM items ORDER BY id");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let env = environment(&container, server.port, backup.path());
     run_script("the dump", &script, &env, &[("PATH", Path::new(&path))]);
     assert!(backup.path().join("all.sql.gz").is_file());
@@ -289,12 +310,32 @@ fn postgresql_backs_up_and_restores_every_database_for_real() {
     drop(first);
     let second = shared_tempdir();
     let server = Postgres::start(&bin, second.path());
-    assert_eq!(server.psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'shop'"), "0\n");
+    assert_eq!(
+        server.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_database WHERE datname = 'shop'"
+        ),
+        "0\n"
+    );
 
     let env = environment(&container, server.port, backup.path());
-    run_script("the restore", &restore_script("db"), &env, &[("PATH", Path::new(&path))]);
-    assert_eq!(server.psql("shop", "SELECT id, name FROM items ORDER BY id"), before);
-    assert_eq!(server.psql("postgres", "SELECT rolname FROM pg_roles WHERE rolname = 'auditor'"), "auditor\n");
+    run_script(
+        "the restore",
+        &restore_script("db"),
+        &env,
+        &[("PATH", Path::new(&path))],
+    );
+    assert_eq!(
+        server.psql("shop", "SELECT id, name FROM items ORDER BY id"),
+        before
+    );
+    assert_eq!(
+        server.psql(
+            "postgres",
+            "SELECT rolname FROM pg_roles WHERE rolname = 'auditor'"
+        ),
+        "auditor\n"
+    );
 }
 
 // ------------------------------------------------------------------- MariaDB
@@ -313,7 +354,11 @@ impl MariaDb {
         let root = is_root().then_some("--user=root");
         stdout(
             Command::new("mariadb-install-db")
-                .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db"])
+                .args([
+                    "--no-defaults",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                ])
                 .arg(format!("--datadir={}", data.display()))
                 .args(root),
         );
@@ -365,7 +410,12 @@ impl MariaDb {
 
 #[test]
 fn mariadb_backs_up_and_restores_every_database_for_real() {
-    if binary(&["mariadbd"], &[PathBuf::from("/usr/sbin")], "mariadb-server").is_none()
+    if binary(
+        &["mariadbd"],
+        &[PathBuf::from("/usr/sbin")],
+        "mariadb-server",
+    )
+    .is_none()
         || binary(&["mysqldump"], &[], "mariadb-client").is_none()
     {
         return;
@@ -382,7 +432,12 @@ fn mariadb_backs_up_and_restores_every_database_for_real() {
          INSERT INTO studio.notes VALUES (1, 'draft'), (2, 'naïve'), (3, 'it''s');",
     );
     let before = server.sql("SELECT id, body FROM studio.notes ORDER BY id");
-    run_script("the dump", &script, &environment(&container, server.port, backup.path()), &[]);
+    run_script(
+        "the dump",
+        &script,
+        &environment(&container, server.port, backup.path()),
+        &[],
+    );
     assert!(backup.path().join("all.sql.gz").is_file());
 
     drop(server);
@@ -393,7 +448,10 @@ fn mariadb_backs_up_and_restores_every_database_for_real() {
 
     let env = environment(&container, server.port, backup.path());
     run_script("the restore", &restore_script("sql"), &env, &[]);
-    assert_eq!(server.sql("SELECT id, body FROM studio.notes ORDER BY id"), before);
+    assert_eq!(
+        server.sql("SELECT id, body FROM studio.notes ORDER BY id"),
+        before
+    );
 }
 
 // --------------------------------------------------------------------- Redis
@@ -405,7 +463,14 @@ fn redis(dir: &Path, port: u16) -> Server {
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .arg("--dir")
         .arg(dir)
-        .args(["--appendonly", "yes", "--requirepass", PASSWORD, "--save", ""])
+        .args([
+            "--appendonly",
+            "yes",
+            "--requirepass",
+            PASSWORD,
+            "--save",
+            "",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -451,7 +516,12 @@ fn redis_backs_up_and_restores_every_key_for_real() {
         values + &queue
     };
     let before = read();
-    run_script("the dump", &script, &environment(&container, port, backup.path()), &[]);
+    run_script(
+        "the dump",
+        &script,
+        &environment(&container, port, backup.path()),
+        &[],
+    );
     assert!(backup.path().join("dump.rdb").is_file());
 
     drop(server);
@@ -459,7 +529,12 @@ fn redis_backs_up_and_restores_every_key_for_real() {
     // A new, empty data directory, restored into before the server starts.
     let second = tempfile::tempdir().unwrap();
     let env = environment(&container, port, backup.path());
-    run_script("the restore", &restore_script("cache"), &env, &[("DATA_DIR", second.path())]);
+    run_script(
+        "the restore",
+        &restore_script("cache"),
+        &env,
+        &[("DATA_DIR", second.path())],
+    );
     let _server = redis(second.path(), port);
     assert_eq!(read(), before);
     assert_eq!(redis_cli(port, &["DBSIZE"]).unwrap().trim(), "4");

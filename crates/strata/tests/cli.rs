@@ -322,14 +322,28 @@ fn plan_shows_each_backup_s_schedule_retention_and_store() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| (b["service"].as_str().unwrap().to_string(), b["to"].as_str().unwrap().to_string()))
+        .map(|b| {
+            (
+                b["service"].as_str().unwrap().to_string(),
+                b["to"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         backups,
         [
-            ("db".to_string(), "s3://backups/db (on `objects`)".to_string()),
-            ("sql".to_string(), "s3://backups/sql (on `objects`)".to_string()),
-            ("cache".to_string(), "s3://backups/cache (on `objects`)".to_string()),
+            (
+                "db".to_string(),
+                "s3://backups/db (on `objects`)".to_string()
+            ),
+            (
+                "sql".to_string(),
+                "s3://backups/sql (on `objects`)".to_string()
+            ),
+            (
+                "cache".to_string(),
+                "s3://backups/cache (on `objects`)".to_string()
+            ),
         ]
     );
     assert_eq!(plan["backups"][0]["schedule"], "0 3 * * *");
@@ -340,5 +354,8 @@ fn plan_shows_each_backup_s_schedule_retention_and_store() {
         .output()
         .unwrap();
     let table = String::from_utf8(table.stdout).unwrap();
-    assert!(table.contains("Backups") && table.contains("0 3 * * *"), "{table}");
+    assert!(
+        table.contains("Backups") && table.contains("0 3 * * *"),
+        "{table}"
+    );
 }

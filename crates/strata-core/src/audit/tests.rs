@@ -461,5 +461,8 @@ fn a_production_store_is_flagged_until_it_is_backed_up() {
     };
     assert_eq!(flagged(spec(""), "prod"), ["service store", "service db"]);
     assert!(flagged(spec(""), "dev").is_empty());
-    assert_eq!(flagged(spec(", backup: { to: store }"), "prod"), ["service store"]);
+    assert_eq!(
+        flagged(spec(", backup: { to: store }"), "prod"),
+        ["service store"]
+    );
 }

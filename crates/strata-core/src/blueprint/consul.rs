@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{BackupMethod, Dump, Service};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `consul` blueprint.
 pub(super) struct Consul;
@@ -19,8 +20,8 @@ impl Blueprint for Consul {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 }
 
@@ -83,8 +84,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// A snapshot of the servers' state: catalog, key-value store, sessions
 /// and ACLs (`consul snapshot save`); restored into running servers with
 /// `consul snapshot restore`.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-    Some(BackupMethod::Dump(Dump {
+fn backup(tuning: &Tuning) -> BackupMethod {
+    BackupMethod::Dump(Dump {
         image: image("hashicorp/consul", tuning),
         user: 100,
         command: Dump::shell(
@@ -99,5 +100,5 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
                   consul snapshot restore -http-addr=\"http://$BACKUP_HOST:$BACKUP_PORT\" \"$BACKUP_DIR/consul.snap\"\n"
             .to_string(),
         offline: false,
-    }))
+    })
 }

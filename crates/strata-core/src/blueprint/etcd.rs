@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use super::recipe::{self, resources, user, volume};
-use crate::model::{BackupMethod, Dump, Service};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `etcd` blueprint.
 pub(super) struct Etcd;
@@ -19,8 +20,8 @@ impl Blueprint for Etcd {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 }
 
@@ -88,8 +89,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// restored offline into a fresh data directory of each member
 /// (`etcdutl snapshot restore`). The image has no shell: etcdctl runs
 /// alone, the address expanded by Kubernetes.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-    Some(BackupMethod::Dump(Dump {
+fn backup(tuning: &Tuning) -> BackupMethod {
+    BackupMethod::Dump(Dump {
         image: format!("quay.io/coreos/etcd:{}", tuning.version),
         user: 1000,
         command: vec![
@@ -110,5 +111,5 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
                     --data-dir \"$DATA_DIR/data\"\n"
             .to_string(),
         offline: true,
-    }))
+    })
 }

@@ -6,10 +6,9 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, resources, user, volume};
 use crate::diag::Diagnostic;
-use crate::model::{BackupMethod, Dump};
 use crate::model::{
-    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, Platform, Recipe,
-    Secret, Service, Supplied, Tuning, User, is_bucket_name,
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Key, Members, Mode, OptionCheck, OptionDoc,
+    Platform, Recipe, Secret, Service, Supplied, Tuning, User, is_bucket_name,
 };
 
 /// The MinIO client image of the bucket Job: the one backups upload with.
@@ -29,8 +28,8 @@ impl Blueprint for MinIO {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 
     fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -268,7 +267,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
 
 /// Every bucket and object, mirrored (`mc mirror`) with the root login;
 /// restored by mirroring them back.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+fn backup(tuning: &Tuning) -> BackupMethod {
     let secret = credentials_name(tuning);
     let key = |k: &str| json!({ "secretKeyRef": { "name": secret, "key": k } });
     let login = "mkdir -p \"$MC_CONFIG_DIR\"\n\
@@ -276,7 +275,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
                  cat > \"$MC_CONFIG_DIR/config.json\" <<EOF\n\
                  {\"version\":\"10\",\"aliases\":{\"source\":{\"url\":\"http://$BACKUP_HOST:$BACKUP_PORT\",\"accessKey\":\"$MINIO_ROOT_USER\",\"secretKey\":\"$MINIO_ROOT_PASSWORD\",\"api\":\"s3v4\",\"path\":\"auto\"}}}\n\
                  EOF\n";
-    Some(BackupMethod::Dump(Dump {
+    BackupMethod::Dump(Dump {
         image: MC_IMAGE.into(),
         user: 1000,
         command: Dump::shell(format!(
@@ -292,5 +291,5 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
         contains: "a directory per bucket with every object (`mc mirror`); users and policies are not included (the `users` key recreates them)",
         restore: format!("set -eu\n{login}mc mirror --quiet \"$BACKUP_DIR/\" source/\n"),
         offline: false,
-    }))
+    })
 }

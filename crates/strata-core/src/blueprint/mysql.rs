@@ -9,10 +9,9 @@ use serde_json::{Value, json};
 
 use super::database;
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use crate::model::{BackupMethod, Dump};
 use crate::model::{
-    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup,
-    Recipe, Release, Releases, Service, Supplied, Tuning,
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Key, Members, Mode, OptionDoc, OptionValue,
+    Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Tuning,
 };
 
 /// The `mysql` blueprint.
@@ -27,8 +26,8 @@ impl Blueprint for MySQL {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 
     fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -369,7 +368,7 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
 /// `single`: every database as SQL (`mysqldump --all-databases`),
 /// restored with the `mysql` client; an InnoDB Cluster's are the MySQL
 /// Operator's to take, which Strata does not yet render.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
     (*tuning.mode == SINGLE).then(|| {
         BackupMethod::Dump(Dump {
             image: image("mysql", tuning),

@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{BackupMethod, Dump, Service};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `nats` blueprint.
 pub(super) struct Nats;
@@ -19,8 +20,8 @@ impl Blueprint for Nats {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 }
 
@@ -90,8 +91,8 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// Each JetStream stream, its messages and configuration (`nats stream
 /// backup`), into a directory of its own; restored into a running server
 /// with `nats stream restore`.
-fn backup(_service: &Service, _tuning: &Tuning) -> Option<BackupMethod> {
-    Some(BackupMethod::Dump(Dump {
+fn backup(_tuning: &Tuning) -> BackupMethod {
+    BackupMethod::Dump(Dump {
         image: NATS_BOX_IMAGE.into(),
         user: 1000,
         command: Dump::shell(
@@ -111,7 +112,7 @@ fn backup(_service: &Service, _tuning: &Tuning) -> Option<BackupMethod> {
                   done\n"
             .to_string(),
         offline: false,
-    }))
+    })
 }
 
 /// The NATS command-line tools, pinned.

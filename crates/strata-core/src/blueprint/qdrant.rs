@@ -3,8 +3,9 @@
 use serde_json::json;
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use crate::model::{BackupMethod, Dump, Service};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `qdrant` blueprint.
 pub(super) struct Qdrant;
@@ -18,8 +19,8 @@ impl Blueprint for Qdrant {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 }
 
@@ -108,7 +109,7 @@ fn recipe(tuning: &Tuning) -> Recipe {
 /// `single`: a snapshot of each collection through Qdrant's API, downloaded
 /// and then deleted from the node; restored by uploading each. A cluster's
 /// collections are spread over nodes, each snapshotted on its own: not yet.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
     (*tuning.mode == SINGLE).then(|| {
         BackupMethod::Dump(Dump {
             image: CURL_IMAGE.into(),

@@ -10,11 +10,10 @@
 use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
-use crate::model::{BackupMethod, Dump};
 use crate::model::{
-    Amounts, Auth, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Front, Key, Members,
-    Mode, OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck, Probes, Protocol, Recipe,
-    Releases, Service, Supplied, Tuning, WorkloadKind,
+    Amounts, Auth, BackupMethod, Blueprint, BlueprintInfo, Config, ConfigFile, Dump, FileContent,
+    Front, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck,
+    Probes, Protocol, Recipe, Releases, Service, Supplied, Tuning, WorkloadKind,
 };
 use crate::quantity::{Measure, Quantity};
 
@@ -30,8 +29,8 @@ impl Blueprint for Redis {
         recipe(tuning)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 
     fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -629,7 +628,7 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
 /// (`redis-cli --rdb`, a replica's as good as the master's); restored
 /// offline as the base of the append-only file, which Redis loads before
 /// any RDB. A cluster's shards are the operator's.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
     if *tuning.mode == CLUSTER {
         return None;
     }
@@ -641,7 +640,7 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
     Some(BackupMethod::Dump(Dump {
         image: image("redis", tuning),
         user: 999,
-        command: Dump::shell(format!(
+        command: Dump::shell(String::from(
             "set -eu\n\
              # A point-in-time RDB snapshot, streamed from the server.\n\
              redis-cli -h \"$BACKUP_HOST\" -p \"$BACKUP_PORT\" --rdb \"$BACKUP_DIR/dump.rdb\"\n"

@@ -782,6 +782,27 @@ fn blueprint_docs_are_current() {
 }
 
 #[test]
+fn backup_docs_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/backup.md");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    let (begin, end) = docs::BACKUP_MARKERS;
+    let (head, rest) = committed
+        .split_once(begin)
+        .expect("docs/backup.md has its begin marker");
+    let (_, tail) = rest
+        .split_once(end)
+        .expect("docs/backup.md has its end marker");
+    let generated = format!("{head}{begin}\n{}{end}{tail}", docs::backup_markdown());
+    if std::env::var_os("STRATA_WRITE_DOCS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    assert!(
+        committed == generated,
+        "docs/backup.md is stale: run `STRATA_WRITE_DOCS=1 cargo test -p strata-core backup_docs`"
+    );
+}
+
+#[test]
 fn isolated_platforms_let_blueprint_groups_talk() {
     // Default-deny NetworkPolicies are on by default.
     let objects = rendered(
@@ -3088,11 +3109,19 @@ fn every_mode_backs_up_or_refuses_backup_at_its_line() {
                 Ok(platform) => {
                     let service = platform.service(name).unwrap();
                     let tuning = service.tuning.as_ref().unwrap();
-                    assert!(tuning.blueprint.backup(service, tuning).is_some(), "{name} {}", mode.name);
-                    let objects = render::render(&platform, &NoAssets).expect("renders").objects;
+                    assert!(
+                        tuning.blueprint.backup(tuning).is_some(),
+                        "{name} {}",
+                        mode.name
+                    );
+                    let objects = render::render(&platform, &NoAssets)
+                        .expect("renders")
+                        .objects;
                     let backup: Vec<&Object> = objects
                         .iter()
-                        .filter(|o| o.service.as_deref() == Some(name) && o.name().contains("backup"))
+                        .filter(|o| {
+                            o.service.as_deref() == Some(name) && o.name().contains("backup")
+                        })
                         .collect();
                     assert!(!backup.is_empty(), "{name} {}", mode.name);
                     let yaml = crate::export::stream(&backup, crate::export::Format::Yaml);
@@ -3118,12 +3147,15 @@ fn every_mode_backs_up_or_refuses_backup_at_its_line() {
 #[test]
 fn a_cloudnative_pg_cluster_backs_up_to_the_store_with_its_login() {
     let objects = rendered(
-        "      backups: { blueprint: minio, backup: none }\n      db: { blueprint: postgresql, mode: ha, backup: { schedule: \"@daily\", to: backups/pg/prod, keep: 2w } }\n",
+        "      backups: { blueprint: minio, backup: none }\n      db: { blueprint: postgresql, mode: ha, backup: { schedule: \"@daily\", to: backups/pgdata/prod, keep: 2w } }\n",
     );
     let cluster = find(&objects, "Cluster", "db");
     let store = &cluster["spec"]["backup"];
     assert_eq!(store["retentionPolicy"], "14d");
-    assert_eq!(store["barmanObjectStore"]["destinationPath"], "s3://pg/prod/db");
+    assert_eq!(
+        store["barmanObjectStore"]["destinationPath"],
+        "s3://pgdata/prod/db"
+    );
     assert_eq!(
         store["barmanObjectStore"]["endpointURL"],
         "http://backups.demo.svc.cluster.local:9000"
@@ -3136,7 +3168,10 @@ fn a_cloudnative_pg_cluster_backs_up_to_the_store_with_its_login() {
     assert_eq!(scheduled["spec"]["schedule"], "@daily");
     // The instances reach the store, which admits them.
     let egress = find(&objects, "NetworkPolicy", "db-backup-egress");
-    assert_eq!(egress["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"], "db");
+    assert_eq!(
+        egress["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
+        "db"
+    );
     let ingress = find(&objects, "NetworkPolicy", "backups-from-db-backup");
     assert_eq!(ingress["metadata"]["namespace"], "demo");
     assert_eq!(ingress["spec"]["ingress"][0]["ports"][0]["port"], 9000);
@@ -3147,7 +3182,12 @@ fn the_backup_option_and_the_key_together_are_refused_at_the_option() {
     let twice = codes(
         "      s3: { blueprint: minio }\n      db: { blueprint: postgresql, mode: ha, options: { backup: \"s3://b/pg\" }, backup: { to: s3 } }\n",
     );
-    assert!(twice.iter().any(|c| c.starts_with("backup-twice ") && c.contains(":12:")), "{twice:?}");
+    assert!(
+        twice
+            .iter()
+            .any(|c| c.starts_with("backup-twice ") && c.contains(":12:")),
+        "{twice:?}"
+    );
     // `backup: none` leaves the option alone.
     let alone = codes(
         "      db: { blueprint: postgresql, mode: ha, options: { backup: \"s3://b/pg\" }, backup: none }\n",

@@ -96,9 +96,9 @@ pub trait Blueprint: Sync {
         false
     }
 
-    /// How it backs up the data of `service` (`backup:`); `None` when it
-    /// cannot, and a `backup:` on the service is an error.
-    fn backup(&self, _service: &Service, _tuning: &Tuning) -> Option<BackupMethod> {
+    /// How it backs up the data of a service it runs (`backup:`); `None`
+    /// when it cannot, and a `backup:` on the service is an error.
+    fn backup(&self, _tuning: &Tuning) -> Option<BackupMethod> {
         None
     }
 

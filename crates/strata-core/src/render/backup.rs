@@ -43,17 +43,23 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     let (Some(backup), Some(tuning)) = (&service.backup, &service.tuning) else {
         return Vec::new();
     };
-    match tuning.blueprint.backup(service, tuning) {
+    match tuning.blueprint.backup(tuning) {
         Some(BackupMethod::Dump(dump)) => {
-            let mut out = vec![account(platform, service), cronjob(platform, service, backup, &dump)];
+            let mut out = vec![
+                account(platform, service),
+                cronjob(platform, service, backup, &dump),
+            ];
             if platform.network.policies {
                 out.extend(policies(platform, service, backup, &dump));
             }
             out
         }
-        Some(BackupMethod::Operator) if platform.network.policies => {
-            store_policies(platform, service, backup, &network::pod_selector(platform, service))
-        }
+        Some(BackupMethod::Operator) if platform.network.policies => store_policies(
+            platform,
+            service,
+            backup,
+            &network::pod_selector(platform, service),
+        ),
         _ => Vec::new(),
     }
 }
@@ -62,11 +68,17 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
 /// selector, so the service's Service and policies do not take them in.
 fn pod_labels(platform: &Platform, service: &Service) -> Map<String, Value> {
     let mut labels = labels::platform(platform);
-    labels.insert("app.kubernetes.io/name".into(), json!(cronjob_name(&service.name)));
+    labels.insert(
+        "app.kubernetes.io/name".into(),
+        json!(cronjob_name(&service.name)),
+    );
     labels.insert("app.kubernetes.io/instance".into(), json!(platform.name));
     labels.insert("app.kubernetes.io/component".into(), json!(COMPONENT));
     labels.insert(BACKUP_OF_LABEL.into(), json!(service.name));
-    labels.insert(labels::TIER_LABEL.into(), json!(platform.tier_of(service).name));
+    labels.insert(
+        labels::TIER_LABEL.into(),
+        json!(platform.tier_of(service).name),
+    );
     labels
 }
 
@@ -253,13 +265,23 @@ fn policies(platform: &Platform, service: &Service, backup: &Backup, dump: &Dump
             "egress": egress,
         },
     }));
-    out.extend(store_ingress(platform, service, backup, &pod_selector(platform, service)));
+    out.extend(store_ingress(
+        platform,
+        service,
+        backup,
+        &pod_selector(platform, service),
+    ));
     out
 }
 
 /// Egress from `pods` (the operator's backup pods) to the store, and the
 /// store admitting them.
-fn store_policies(platform: &Platform, service: &Service, backup: &Backup, pods: &Value) -> Vec<Value> {
+fn store_policies(
+    platform: &Platform,
+    service: &Service,
+    backup: &Backup,
+    pods: &Value,
+) -> Vec<Value> {
     let mut out = vec![json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -291,7 +313,12 @@ fn store_egress(platform: &Platform, backup: &Backup) -> Vec<Value> {
 }
 
 /// The store of the platform admitting `pods` of `service`'s namespace.
-fn store_ingress(platform: &Platform, service: &Service, backup: &Backup, pods: &Value) -> Option<Value> {
+fn store_ingress(
+    platform: &Platform,
+    service: &Service,
+    backup: &Backup,
+    pods: &Value,
+) -> Option<Value> {
     let store = &platform.services[backup.target.store?.0];
     let ports: Vec<u16> = store.ports.first().map(|p| p.number).into_iter().collect();
     Some(json!({
@@ -383,19 +410,34 @@ tiers:
         assert_eq!(db["spec"]["schedule"], "@hourly");
         let upload = pod(db)["containers"][0]["command"][2].as_str().unwrap();
         // `to` and `keep` from the defaults.
-        assert!(upload.contains("mc cp --recursive /backup/ \"store/nightly/db/$stamp/\""), "{upload}");
-        assert!(upload.contains("--older-than 10d \"store/nightly/db/\""), "{upload}");
-        assert!(upload.contains("http://store.storage.svc.cluster.local:9000"), "{upload}");
+        assert!(
+            upload.contains("mc cp --recursive /backup/ \"store/nightly/db/$stamp/\""),
+            "{upload}"
+        );
+        assert!(
+            upload.contains("--older-than 10d \"store/nightly/db/\""),
+            "{upload}"
+        );
+        assert!(
+            upload.contains("http://store.storage.svc.cluster.local:9000"),
+            "{upload}"
+        );
         let sql = find(&objects, "CronJob", "sql-backup").unwrap();
         assert_eq!(sql["spec"]["schedule"], "0 3 * * *");
         let upload = pod(sql)["containers"][0]["command"][2].as_str().unwrap();
-        assert!(upload.contains("--older-than 7d \"store/acme/sql/sql/\""), "{upload}");
+        assert!(
+            upload.contains("--older-than 7d \"store/acme/sql/sql/\""),
+            "{upload}"
+        );
         assert!(upload.contains("https://s3.amazonaws.com"), "{upload}");
         // S3's bucket is the user's own: never created.
         assert!(!upload.contains("mc mb"), "{upload}");
         let env = &pod(sql)["containers"][0]["env"];
         assert_eq!(env[0]["valueFrom"]["secretKeyRef"]["name"], "aws");
-        assert_eq!(env[0]["valueFrom"]["secretKeyRef"]["key"], "AWS_ACCESS_KEY_ID");
+        assert_eq!(
+            env[0]["valueFrom"]["secretKeyRef"]["key"],
+            "AWS_ACCESS_KEY_ID"
+        );
     }
 
     #[test]
@@ -404,12 +446,21 @@ tiers:
         let db = find(&objects, "CronJob", "db-backup").unwrap();
         let pod = pod(db);
         assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
-        assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        assert_eq!(
+            pod["securityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
         assert_eq!(pod["automountServiceAccountToken"], false);
         for container in [&pod["initContainers"][0], &pod["containers"][0]] {
-            assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+            assert_eq!(
+                container["securityContext"]["allowPrivilegeEscalation"],
+                false
+            );
             assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
-            assert_eq!(container["securityContext"]["capabilities"]["drop"][0], "ALL");
+            assert_eq!(
+                container["securityContext"]["capabilities"]["drop"][0],
+                "ALL"
+            );
         }
         let labels = &db["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"];
         let service = find(&objects, "Service", "db").unwrap();
@@ -418,7 +469,10 @@ tiers:
             .unwrap()
             .iter()
             .all(|(k, v)| &labels[k] == v);
-        assert!(!selected, "the Service `db` would send clients to a backup pod");
+        assert!(
+            !selected,
+            "the Service `db` would send clients to a backup pod"
+        );
     }
 
     #[test]
@@ -426,13 +480,20 @@ tiers:
         let file = SourceFile::new("platform.yaml", PLATFORM);
         let doc = spec::parse(&file).unwrap();
         let platform = crate::resolve(&doc, None).unwrap();
-        let login = platform.secrets.iter().find(|s| s.name == "store-credentials").unwrap();
+        let login = platform
+            .secrets
+            .iter()
+            .find(|s| s.name == "store-credentials")
+            .unwrap();
         assert_eq!(login.namespaces, ["storage", "data"]);
     }
 
     #[test]
     fn policies_admit_the_job_at_the_service_and_the_store_and_reach_s3() {
-        let objects = objects(&PLATFORM.replace("platform: shop", "platform: shop\nnetwork: { policies: true }"));
+        let objects = objects(&PLATFORM.replace(
+            "platform: shop",
+            "platform: shop\nnetwork: { policies: true }",
+        ));
         let admitted = find(&objects, "NetworkPolicy", "db-from-backup").unwrap();
         assert_eq!(admitted["spec"]["ingress"][0]["ports"][0]["port"], 5432);
         assert_eq!(
@@ -446,15 +507,24 @@ tiers:
             "data"
         );
         let egress = find(&objects, "NetworkPolicy", "sql-backup-egress").unwrap();
-        assert_eq!(egress["spec"]["egress"][1]["to"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
+        assert_eq!(
+            egress["spec"]["egress"][1]["to"][0]["ipBlock"]["cidr"],
+            "0.0.0.0/0"
+        );
         assert_eq!(egress["spec"]["egress"][1]["ports"][0]["port"], 443);
         // Without policies, none.
         let open = objects_without_policies();
-        assert!(open.iter().all(|o| !(o.kind() == "NetworkPolicy" && o.name().contains("backup"))));
+        assert!(
+            open.iter()
+                .all(|o| !(o.kind() == "NetworkPolicy" && o.name().contains("backup")))
+        );
     }
 
     fn objects_without_policies() -> Vec<Object> {
-        objects(&PLATFORM.replace("platform: shop", "platform: shop\nnetwork: { policies: false }"))
+        objects(&PLATFORM.replace(
+            "platform: shop",
+            "platform: shop\nnetwork: { policies: false }",
+        ))
     }
 
     #[test]

@@ -103,7 +103,9 @@ fn field_problem(field: &str, low: u32, high: u32, names: &[&str]) -> Option<Str
         if let Some(step) = step
             && !step.parse::<u32>().is_ok_and(|s| s > 0)
         {
-            return Some(format!("has the step `{step}`, which is not a whole number above 0"));
+            return Some(format!(
+                "has the step `{step}`, which is not a whole number above 0"
+            ));
         }
         if range == "*" {
             continue;

@@ -12,8 +12,9 @@ use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::image::ImageRef;
 use crate::model::{
-    Auth, BackupMethod, Blueprint, Dump, BlueprintInfo, Database, Key, Members, Mode, OptionCheck, OptionDoc,
-    OptionValue, Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Tuning,
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Database, Dump, Key, Members, Mode, OptionCheck,
+    OptionDoc, OptionValue, Platform, PodGroup, Recipe, Release, Releases, Service, Supplied,
+    Tuning,
 };
 
 mod patroni;
@@ -42,8 +43,8 @@ impl Blueprint for PostgreSQL {
         check_options(check)
     }
 
-    fn backup(&self, service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
-        backup(service, tuning)
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 
     /// Spilo's tag is its own release, not PostgreSQL's: `version:` picks
@@ -523,16 +524,16 @@ fn owner_passwords(tuning: &Tuning, spec: &mut Value) {
 /// psql; `ha`: CloudNativePG's base backups and WAL archive
 /// ([`cluster`]). Patroni's servers take logins over TLS only, which
 /// the dump does not yet speak.
-fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
     match tuning.mode.name {
         "single" => Some(BackupMethod::Dump(Dump {
             image: image("postgres", tuning),
             user: 999,
-            command: Dump::shell(format!(
+            command: Dump::shell(String::from(
                 "set -eu\n\
                  # Every database, role and setting, as SQL that drops and recreates them.\n\
                  pg_dumpall --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --clean --if-exists --file=\"$BACKUP_DIR/all.sql\"\n\
-                 gzip \"$BACKUP_DIR/all.sql\"\n"
+                 gzip \"$BACKUP_DIR/all.sql\"\n",
             )),
             env: vec![
                 json!({ "name": "PGUSER", "value": "postgres" }),
@@ -540,12 +541,12 @@ fn backup(_service: &Service, tuning: &Tuning) -> Option<BackupMethod> {
             ],
             ports: vec![PORT],
             contains: "`all.sql.gz`: every database, role and setting of the server as SQL (`pg_dumpall --clean --if-exists`), which drops and recreates each database",
-            restore: format!(
+            restore: String::from(
                 "set -eu\n\
                  # All but dropping and creating the role psql logs in as, which exists.\n\
                  gunzip -c \"$BACKUP_DIR/all.sql.gz\" \\\n  \
                    | sed -e '/^DROP ROLE IF EXISTS postgres;$/d' -e '/^CREATE ROLE postgres;$/d' \\\n  \
-                   | psql --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --dbname=postgres --quiet --output=/dev/null --set=ON_ERROR_STOP=1\n"
+                   | psql --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --dbname=postgres --quiet --output=/dev/null --set=ON_ERROR_STOP=1\n",
             ),
             offline: false,
         })),

@@ -11,7 +11,6 @@ use crate::model::{
     DEFAULT_S3_SECRET, DEFAULT_SCHEDULE, Service, ServiceId, WorkloadKind, is_bucket_name,
 };
 use crate::source::Span;
-use crate::spec::Spanned;
 use crate::spec::null::OrNone;
 use crate::spec::service::{BackupSpec, ServiceSpec};
 
@@ -28,13 +27,17 @@ impl Resolver<'_> {
         specs: &[ServiceSpec],
         index: &HashMap<String, ServiceId>,
     ) {
-        let defaults = self.spec.defaults.as_ref().and_then(|d| d.value.backup.as_ref());
+        let defaults = self
+            .spec
+            .defaults
+            .as_ref()
+            .and_then(|d| d.value.backup.as_ref());
         for i in 0..services.len() {
             let (written, span) = match (&specs[i].backup, defaults) {
-                (Some(Spanned { value: OrNone::None, .. }), _) => continue,
-                (Some(Spanned { value: OrNone::Value(own), span }), _) => {
-                    (over(own, defaults.map(|d| &d.value)), *span)
-                }
+                (Some(own), _) => match &own.value {
+                    OrNone::Value(value) => (over(value, defaults.map(|d| &d.value)), own.span),
+                    OrNone::None => continue,
+                },
                 (None, Some(defaults)) if services[i].kind == WorkloadKind::Stateful => {
                     (defaults.value.clone(), defaults.span)
                 }
@@ -50,11 +53,15 @@ impl Resolver<'_> {
             let supported = service
                 .tuning
                 .as_ref()
-                .is_some_and(|t| t.blueprint.backup(service, t).is_some());
+                .is_some_and(|t| t.blueprint.backup(t).is_some());
             if !supported {
                 let (what, help) = match &service.tuning {
                     Some(t) => (
-                        format!("the {} blueprint (mode `{}`) has no backup Strata can take", t.blueprint.name(), t.mode.name),
+                        format!(
+                            "the {} blueprint (mode `{}`) has no backup Strata can take",
+                            t.blueprint.name(),
+                            t.mode.name
+                        ),
                         "docs/backup.md lists the blueprints and modes that back up; back this one up another way",
                     ),
                     None => (
@@ -63,7 +70,10 @@ impl Resolver<'_> {
                     ),
                 };
                 let help = if from_defaults {
-                    format!("{help}, and write `backup: none` on `{}` to leave it out of `defaults.backup`", service.name)
+                    format!(
+                        "{help}, and write `backup: none` on `{}` to leave it out of `defaults.backup`",
+                        service.name
+                    )
                 } else {
                     format!("{help}, and remove `backup`")
                 };
@@ -141,10 +151,10 @@ impl Resolver<'_> {
             return None;
         }
         Some(BackupTarget {
-            endpoint: spec
-                .endpoint
-                .as_ref()
-                .map_or_else(|| DEFAULT_S3_ENDPOINT.to_string(), |e| e.value.trim_end_matches('/').to_string()),
+            endpoint: spec.endpoint.as_ref().map_or_else(
+                || DEFAULT_S3_ENDPOINT.to_string(),
+                |e| e.value.trim_end_matches('/').to_string(),
+            ),
             bucket: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
             secret: spec
@@ -159,7 +169,10 @@ impl Resolver<'_> {
 
     /// `SERVICE[/BUCKET[/PREFIX]]`: a `minio` service of the platform, other
     /// than the one backed up, written to with its root login.
-    #[allow(clippy::too_many_arguments, reason = "one check, reading what the caller holds")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one check, reading what the caller holds"
+    )]
     fn store_target(
         &mut self,
         service: &Service,
@@ -170,9 +183,12 @@ impl Resolver<'_> {
         services: &[Service],
         index: &HashMap<String, ServiceId>,
     ) -> Option<BackupTarget> {
-        for key in [&spec.secret.as_ref().map(|s| s.span), &spec.endpoint.as_ref().map(|e| e.span)]
-            .into_iter()
-            .flatten()
+        for key in [
+            &spec.secret.as_ref().map(|s| s.span),
+            &spec.endpoint.as_ref().map(|e| e.span),
+        ]
+        .into_iter()
+        .flatten()
         {
             self.error(
                 "backup-key-unused",
@@ -237,7 +253,10 @@ impl Resolver<'_> {
             );
             return None;
         }
-        let port = store.ports.first().map_or(9000, crate::model::Port::service_port);
+        let port = store
+            .ports
+            .first()
+            .map_or(9000, crate::model::Port::service_port);
         Some(BackupTarget {
             endpoint: format!(
                 "http://{}.{}.svc.{CLUSTER_DOMAIN}:{port}",
