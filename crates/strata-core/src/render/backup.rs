@@ -117,23 +117,137 @@ pub fn upload_script(service: &Service, backup: &Backup) -> String {
         String::new()
     };
     format!(
+        "{login}\
+         # A run started by `strata backup` names its backup; others by the time.\n\
+         stamp=\"${{STAMP:-$(date -u +%Y%m%dT%H%M%SZ)}}\"\n\
+         {bucket}\
+         mc cp --recursive {dir}/ \"store/{path}/$stamp/\"\n\
+         # Retention: what is older than {keep} days goes, never this one.\n\
+         mc rm --recursive --force --older-than {keep}d \"store/{path}/\"\n\
+         echo \"backup written to s3://{path}/$stamp\"\n",
+        login = store_login(backup),
+        dir = BACKUP_DIR,
+        keep = backup.keep_days,
+    )
+}
+
+/// The head of every script of `mc`: the store's login, from the Secret
+/// (`ACCESS_KEY`, `SECRET_KEY`), into mc's configuration as alias `store`.
+fn store_login(backup: &Backup) -> String {
+    format!(
         "set -eu\n\
          # The store's login, from the Secret, into mc's configuration.\n\
          mkdir -p \"$MC_CONFIG_DIR\"\n\
          umask 077\n\
          cat > \"$MC_CONFIG_DIR/config.json\" <<EOF\n\
          {{\"version\":\"10\",\"aliases\":{{\"store\":{{\"url\":\"{endpoint}\",\"accessKey\":\"$ACCESS_KEY\",\"secretKey\":\"$SECRET_KEY\",\"api\":\"s3v4\",\"path\":\"auto\"}}}}}}\n\
-         EOF\n\
-         stamp=$(date -u +%Y%m%dT%H%M%SZ)\n\
-         {bucket}\
-         mc cp --recursive {dir}/ \"store/{path}/$stamp/\"\n\
-         # Retention: what is older than {keep} days goes, never this one.\n\
-         mc rm --recursive --force --older-than {keep}d \"store/{path}/\"\n\
-         echo \"backup written to s3://{path}/$stamp\"\n",
-        endpoint = target.endpoint,
-        dir = BACKUP_DIR,
-        keep = backup.keep_days,
+         EOF\n",
+        endpoint = backup.target.endpoint,
     )
+}
+
+/// The name of the container that uploads a backup (and, in the Jobs of
+/// `strata backups` and `strata restore`, lists or downloads them).
+pub const STORE_CONTAINER: &str = "upload";
+
+/// The script listing the backups of `service`: one line per object, as
+/// `mc ls --recursive --json` writes them (`key`, `size`, `lastModified`).
+pub fn list_script(service: &Service, backup: &Backup) -> String {
+    let path = format!(
+        "{}/{}",
+        backup.target.bucket,
+        backup.target.path(&service.name)
+    );
+    format!(
+        "{}mc ls --recursive --json \"store/{path}/\"\n",
+        store_login(backup)
+    )
+}
+
+/// The script copying the backup `name` of `service` down into the
+/// backup directory, where the restore reads it. It copies, never moves.
+pub fn download_script(service: &Service, backup: &Backup, name: &str) -> String {
+    let path = format!(
+        "{}/{}",
+        backup.target.bucket,
+        backup.target.path(&service.name)
+    );
+    format!(
+        "{}mc cp --recursive \"store/{path}/{name}/\" {BACKUP_DIR}/\n",
+        store_login(backup)
+    )
+}
+
+/// The Job `name` of the backup CronJob `cronjob`'s pod, its containers
+/// as they are but for `edit`: what `strata backup`, `backups` and
+/// `restore` run, with the CronJob's account, labels (so its
+/// NetworkPolicies admit it), security and Secrets.
+pub fn job_from(cronjob: &Value, name: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let template = &cronjob["spec"]["jobTemplate"];
+    let mut spec = template["spec"].clone();
+    edit(&mut spec["template"]["spec"]);
+    let mut metadata = json!({
+        "name": name,
+        "namespace": cronjob["metadata"]["namespace"],
+        "labels": template["metadata"]["labels"],
+        // As `kubectl create job --from=cronjob/…` marks its Jobs.
+        "annotations": { "cronjob.kubernetes.io/instantiate": "manual" },
+    });
+    if let Some(uid) = cronjob["metadata"]["uid"].as_str() {
+        metadata["ownerReferences"] = json!([{
+            "apiVersion": "batch/v1", "kind": "CronJob",
+            "name": cronjob["metadata"]["name"], "uid": uid,
+        }]);
+    }
+    json!({ "apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec })
+}
+
+/// A backup now: the CronJob's pod, its backup named `stamp`.
+pub fn backup_job(cronjob: &Value, name: &str, stamp: &str) -> Value {
+    job_from(cronjob, name, |pod| {
+        if let Some(env) = pod["containers"][0]["env"].as_array_mut() {
+            env.push(json!({ "name": "STAMP", "value": stamp }));
+        }
+    })
+}
+
+/// The listing of `service`'s backups: the store's container alone,
+/// running [`list_script`].
+pub fn list_job(cronjob: &Value, name: &str, service: &Service, backup: &Backup) -> Value {
+    let script = list_script(service, backup);
+    job_from(cronjob, name, |pod| {
+        if let Some(fields) = pod.as_object_mut() {
+            fields.remove("initContainers");
+        }
+        pod["containers"][0]["command"] = json!(["sh", "-c", script]);
+    })
+}
+
+/// The restore of backup `backup_name` into the running server: the
+/// store's container downloads it first (an init container), then the
+/// server's image runs the blueprint's restore script with the dump's
+/// environment.
+pub fn restore_job(
+    cronjob: &Value,
+    name: &str,
+    service: &Service,
+    backup: &Backup,
+    dump: &Dump,
+    backup_name: &str,
+) -> Value {
+    let script = download_script(service, backup, backup_name);
+    let restore = dump.restore.clone();
+    job_from(cronjob, name, |pod| {
+        let dump_step = pod["initContainers"][0].clone();
+        let mut download = pod["containers"][0].clone();
+        download["name"] = json!("download");
+        download["command"] = json!(["sh", "-c", script]);
+        let mut restore_step = dump_step;
+        restore_step["name"] = json!("restore");
+        restore_step["command"] = json!(["sh", "-c", restore]);
+        pod["initContainers"] = json!([download]);
+        pod["containers"] = json!([restore_step]);
+    })
 }
 
 /// The restricted security context of both containers.
