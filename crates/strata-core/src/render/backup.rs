@@ -634,6 +634,20 @@ tiers:
         );
     }
 
+    #[test]
+    fn in_a_mesh_the_service_and_the_store_admit_the_backup_s_identity() {
+        let meshed = PLATFORM.replace("platform: shop", "platform: shop\nnetwork: { mesh: istio }");
+        let objects = objects(&meshed);
+        let principals = |name: &str| {
+            find(&objects, "AuthorizationPolicy", name).unwrap()["spec"]["rules"][0]["from"][0]
+                ["source"]["principals"]
+                .to_string()
+        };
+        assert!(principals("db").contains("cluster.local/ns/data/sa/db-backup"));
+        assert!(principals("store").contains("cluster.local/ns/data/sa/db-backup"));
+        assert!(!principals("cache").contains("backup"));
+    }
+
     fn objects_without_policies() -> Vec<Object> {
         objects(&PLATFORM.replace(
             "platform: shop",

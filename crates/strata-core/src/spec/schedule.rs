@@ -55,7 +55,7 @@ const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
 /// assert_eq!(cron_problem("*/15 1-5,22 1 jan-mar mon-fri"), None);
 /// assert_eq!(cron_problem("@daily"), None);
 /// assert!(cron_problem("0 25 * * *").unwrap().contains("hour"));
-/// assert!(cron_problem("0 3 * *").unwrap().contains("five fields"));
+/// assert!(cron_problem("0 3 * *").unwrap().contains("not five"));
 /// assert!(cron_problem("@reboot").is_some());
 /// ```
 pub fn cron_problem(text: &str) -> Option<String> {
@@ -69,10 +69,7 @@ pub fn cron_problem(text: &str) -> Option<String> {
     }
     let fields: Vec<&str> = text.split_whitespace().collect();
     if fields.len() != 5 {
-        return Some(format!(
-            "{} fields where a schedule has five fields: minute hour day-of-month month day-of-week",
-            fields.len()
-        ));
+        return Some(format!("it has {} fields, not five", fields.len()));
     }
     fields
         .iter()
