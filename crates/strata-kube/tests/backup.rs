@@ -36,7 +36,7 @@ const RESTORE: &str = "Job/shop/db-restore-20260105t030000z";
 
 const WAIT: Wait = Wait {
     interval: Duration::from_secs(1),
-    timeout: Duration::from_secs(30),
+    timeout: Duration::from_secs(10),
 };
 
 fn platform() -> Platform {
