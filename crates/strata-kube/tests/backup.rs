@@ -165,12 +165,16 @@ async fn a_backup_that_never_finishes_times_out() {
     let platform = platform();
     let fake = applied(&platform);
     fake.behave(JOB, Behavior::Never);
+    let wait = Wait {
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(1),
+    };
     let err = backup(
         &fake.cluster(),
         &platform,
         &["db".into()],
         STAMP,
-        WAIT,
+        wait,
         &mut |_| {},
     )
     .await
