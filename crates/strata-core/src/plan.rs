@@ -33,6 +33,23 @@ pub struct Plan {
     pub calls_without_waiting: Vec<String>,
     /// Dependencies outside the spec, running before wave 1, with their callers.
     pub externals: Vec<ExternalPlan>,
+    /// Scheduled backups, in spec order.
+    pub backups: Vec<BackupPlan>,
+}
+
+/// A service's scheduled backups as `plan` lists them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupPlan {
+    /// The service backed up.
+    pub service: String,
+    /// When: its cron schedule.
+    pub schedule: String,
+    /// Days each backup is kept.
+    pub keep_days: u32,
+    /// Where backups go: `s3://BUCKET/PREFIX/SERVICE`, and the platform's
+    /// store when it is one.
+    pub to: String,
 }
 
 /// An external as `plan` lists it.
@@ -272,7 +289,24 @@ impl Plan {
                 totals: Totals::of(t.services.iter().map(|id| footprints[id.0].as_slice())),
             })
             .collect();
+        let backups = platform
+            .services
+            .iter()
+            .filter_map(|s| {
+                let backup = s.backup.as_ref()?;
+                let store = backup.target.store.map_or(String::new(), |id| {
+                    format!(" (on `{}`)", platform.services[id.0].name)
+                });
+                Some(BackupPlan {
+                    service: s.name.clone(),
+                    schedule: backup.schedule.clone(),
+                    keep_days: backup.keep_days,
+                    to: format!("{}{store}", backup.target.url(&s.name)),
+                })
+            })
+            .collect();
         Plan {
+            backups,
             platform: platform.name.clone(),
             environment: platform.environment.clone(),
             waves,

@@ -10,6 +10,7 @@
 //! under `tests/` drives the rest.
 
 pub mod apply;
+pub mod backup;
 pub mod cluster;
 pub mod connect;
 pub mod destroy;

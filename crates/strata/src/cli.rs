@@ -411,6 +411,78 @@ Examples:
   # then, first line of a spec, for editors with the YAML language server:
   # yaml-language-server: $schema=./platform.schema.json")]
     Schema,
+    /// Back services up now: a Job from each one's backup CronJob, waited for.
+    #[command(after_help = "\
+Every service with `backup:` when none is named. Prints where each backup went;
+`strata backups` lists them. See docs/backup.md.
+
+Examples:
+  strata backup platform.yaml --env prod
+  strata backup platform.yaml orders cache --env prod")]
+    Backup {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The services to back up; every one with `backup:` when none.
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// How long to wait for each backup.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+        timeout: Duration,
+    },
+    /// List the backups of services, with their size and age.
+    #[command(after_help = "\
+Read from the object store by a short Job with the backup's own login, inside the
+cluster. Every service with `backup:` when none is named.
+
+Examples:
+  strata backups platform.yaml --env prod
+  strata backups platform.yaml orders --env prod")]
+    Backups {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The service; every one with `backup:` when absent.
+        #[arg(value_name = "SERVICE")]
+        service: Option<String>,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Restore a service's backup into its running server.
+    #[command(after_help = "\
+Refused while services that call it are running, unless --stop-callers (scaled to
+zero first, back after) or --force. Every step is printed; no backup is deleted.
+
+Examples:
+  strata backups platform.yaml orders --env prod
+  strata restore platform.yaml orders 20260105T030000Z --env prod --stop-callers")]
+    Restore {
+        /// The spec and environment.
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The service.
+        #[arg(value_name = "SERVICE")]
+        service: String,
+        /// The backup, as `strata backups` names it.
+        #[arg(value_name = "BACKUP")]
+        backup: String,
+        /// The cluster.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Scale the services that call it to zero first, and back after.
+        #[arg(long, conflicts_with = "force")]
+        stop_callers: bool,
+        /// Restore while they run.
+        #[arg(long)]
+        force: bool,
+        /// How long to wait for the restore, and for callers to stop.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+        timeout: Duration,
+    },
 }
 
 /// What `strata import` reads.

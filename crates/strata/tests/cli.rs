@@ -308,3 +308,54 @@ fn every_verb_has_examples_in_its_help() {
         assert!(help.contains(&format!("strata {verb}")), "{help}");
     }
 }
+
+#[test]
+fn plan_shows_each_backup_s_schedule_retention_and_store() {
+    let spec = "crates/strata/tests/fixtures/backups/platform.yaml";
+    let output = strata()
+        .current_dir(workspace())
+        .args(["plan", spec, "-o", "json"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let backups: Vec<(String, String)> = plan["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["service"].as_str().unwrap().to_string(),
+                b["to"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        backups,
+        [
+            (
+                "db".to_string(),
+                "s3://backups/db (on `objects`)".to_string()
+            ),
+            (
+                "sql".to_string(),
+                "s3://backups/sql (on `objects`)".to_string()
+            ),
+            (
+                "cache".to_string(),
+                "s3://backups/cache (on `objects`)".to_string()
+            ),
+        ]
+    );
+    assert_eq!(plan["backups"][0]["schedule"], "0 3 * * *");
+    assert_eq!(plan["backups"][0]["keepDays"], 7);
+    let table = strata()
+        .current_dir(workspace())
+        .args(["plan", spec])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains("Backups") && table.contains("0 3 * * *"),
+        "{table}"
+    );
+}

@@ -197,7 +197,8 @@ fn bad_input_is_refused_before_the_cluster_is_contacted() {
 #[test]
 fn every_cluster_verb_has_examples_in_its_help() {
     for verb in [
-        "apply", "status", "diff", "logs", "history", "rollback", "destroy",
+        "apply", "status", "diff", "logs", "history", "rollback", "destroy", "backup", "backups",
+        "restore",
     ] {
         let output = strata().args([verb, "--help"]).output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);

@@ -96,6 +96,33 @@ pub(super) const EPHEMERAL_STORE: Check = Check {
     },
 };
 
+/// A stateful service of a production environment that is never backed up.
+pub(super) const STORE_WITHOUT_BACKUP: Check = Check {
+    info: CheckInfo::new(
+        "store-without-backup",
+        Priority::P1,
+        "a stateful service has no backups in a production environment",
+        "Replicas copy a mistake as faithfully as the data: a dropped table, a bad migration or a lost volume is gone for good without a copy kept elsewhere.",
+        "give it `backup: { to: STORE }` (or `defaults.backup` for every stateful service); docs/backup.md lists what each blueprint's backup holds",
+    ),
+    run: |platform, _| {
+        per_service(platform, |_, service| {
+            // The `postgresql` `ha` mode's own option of the same name
+            // backs it up too.
+            let option = service
+                .tuning
+                .as_ref()
+                .is_some_and(|t| t.options.contains_key("backup"));
+            (platform.production
+                && service.kind == WorkloadKind::Stateful
+                && (service.storage.is_some() || !service.volumes.is_empty())
+                && service.backup.is_none()
+                && !option)
+                .then(|| format!("`{}` keeps data that is never backed up", service.name))
+        })
+    },
+};
+
 /// Probes switched off.
 pub(super) const PROBES_OFF: Check = Check {
     info: CheckInfo::new(

@@ -108,6 +108,7 @@ pub static CHECKS: &[Check] = &[
     availability::POSTGRES_WITHOUT_HA,
     availability::SINGLE_REPLICA_STORE,
     availability::EPHEMERAL_STORE,
+    availability::STORE_WITHOUT_BACKUP,
     calls::UNDECLARED_CALL,
     calls::CALL_WITHOUT_TIMEOUT,
     capacity::GPU_WITHOUT_POOL,

@@ -93,6 +93,7 @@ fn findings_go_by_priority_then_service_by_service_the_platform_s_last() {
         ("secret-in-env", "service billing"),
         ("over-capacity", "namespace shop"),
         ("postgres-without-ha", "service db"),
+        ("store-without-backup", "service db"),
         ("call-without-timeout", "service orders"),
         ("route-without-tls", "service orders"),
         ("call-without-timeout", "service billing"),
@@ -491,5 +492,29 @@ tiers:
             .iter()
             .all(|f| f.check.id != "pod-security-violation"),
         "{allowed:#?}"
+    );
+}
+
+#[test]
+fn a_production_store_is_flagged_until_it_is_backed_up() {
+    let spec = |backup: &str| {
+        format!(
+            "platform: shop\nenvironments:\n  prod: {{ production: true }}\n  dev: {{ production: false }}\ntiers:\n  - name: data\n    services:\n      store: {{ blueprint: minio, backup: none }}\n      db: {{ blueprint: postgresql{backup} }}\n"
+        )
+    };
+    let flagged = |text: String, env: &str| {
+        let file = SourceFile::new("shop.yaml", text);
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), Some(env)).unwrap();
+        audit(&platform, &Options::default())
+            .into_iter()
+            .filter(|f| f.check.id == "store-without-backup")
+            .map(|f| f.object)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(flagged(spec(""), "prod"), ["service store", "service db"]);
+    assert!(flagged(spec(""), "dev").is_empty());
+    assert_eq!(
+        flagged(spec(", backup: { to: store }"), "prod"),
+        ["service store"]
     );
 }

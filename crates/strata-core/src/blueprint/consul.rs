@@ -4,7 +4,9 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `consul` blueprint.
 pub(super) struct Consul;
@@ -16,6 +18,10 @@ impl Blueprint for Consul {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 }
 
@@ -73,4 +79,26 @@ fn recipe(tuning: &Tuning) -> Recipe {
             ..Supplied::default()
         },
     }
+}
+
+/// A snapshot of the servers' state: catalog, key-value store, sessions
+/// and ACLs (`consul snapshot save`); restored into running servers with
+/// `consul snapshot restore`.
+fn backup(tuning: &Tuning) -> BackupMethod {
+    BackupMethod::Dump(Dump {
+        image: image("hashicorp/consul", tuning),
+        user: 100,
+        command: Dump::shell(
+            "set -eu\n\
+             consul snapshot save -http-addr=\"http://$BACKUP_HOST:$BACKUP_PORT\" \"$BACKUP_DIR/consul.snap\"\n"
+                .to_string(),
+        ),
+        env: Vec::new(),
+        ports: vec![8500],
+        contains: "`consul.snap`: the servers' state — catalog, key-value store, sessions, prepared queries and ACLs (`consul snapshot save`)",
+        restore: "set -eu\n\
+                  consul snapshot restore -http-addr=\"http://$BACKUP_HOST:$BACKUP_PORT\" \"$BACKUP_DIR/consul.snap\"\n"
+            .to_string(),
+        offline: false,
+    })
 }

@@ -6,7 +6,16 @@ use crate::model::{self, Blueprint, Key, Mode, Sibling, Tuning};
 /// The exported fields of a blueprint's mode, as a sample service `NAME` in
 /// namespace `NS` computes them.
 fn sample_exports(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Vec<(String, String)> {
-    let tuning = Tuning {
+    blueprint
+        .recipe(&sample_tuning(blueprint, mode))
+        .supplied
+        .exports
+}
+
+/// A sample service `NAME` of a blueprint's mode in namespace `NS`, with
+/// no typed keys or options.
+fn sample_tuning(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Tuning {
+    Tuning {
         blueprint,
         mode,
         platform: "demo".into(),
@@ -28,8 +37,52 @@ fn sample_exports(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Vec
         operator_namespace: None,
         operator: mode.operator_release(None),
         supplied: crate::model::Supplied::default(),
-    };
-    blueprint.recipe(&tuning).supplied.exports
+    }
+}
+
+/// Where docs/backup.md's generated part begins and ends.
+pub const BACKUP_MARKERS: (&str, &str) = (
+    "<!-- Generated from crates/strata-core/src/blueprint by `STRATA_WRITE_DOCS=1 cargo test -p strata-core backup_docs`; do not edit by hand. -->\n",
+    "<!-- End of the generated part. -->\n",
+);
+
+/// The generated part of docs/backup.md: for each blueprint and mode, what
+/// one backup holds and the script that restores it, or why it has none.
+pub fn backup_markdown() -> String {
+    let mut out = String::new();
+    for blueprint in super::catalog().all() {
+        out.push_str(&format!("### {}\n\n", blueprint.name()));
+        for mode in blueprint.info().modes {
+            let tuning = sample_tuning(blueprint, mode);
+            match blueprint.backup(&tuning) {
+                Some(model::BackupMethod::Dump(dump)) => {
+                    let when = if dump.offline {
+                        "With the server stopped, the restore writes its data directory `$DATA_DIR`"
+                    } else {
+                        "The restore runs against the running server at `$BACKUP_HOST:$BACKUP_PORT`"
+                    };
+                    out.push_str(&format!(
+                        "- `{}`: {}. Taken in `{}` as the CronJob's `dump` step. {when}, the backup's files in `$BACKUP_DIR`, with the variables of the `dump` step:\n\n  ```sh\n",
+                        mode.name, dump.contains, dump.image
+                    ));
+                    for line in dump.restore.lines() {
+                        out.push_str(&format!("  {line}\n").replace("  \n", "\n"));
+                    }
+                    out.push_str("  ```\n\n");
+                }
+                Some(model::BackupMethod::Operator) => out.push_str(&format!(
+                    "- `{}`: taken by its operator ({}), from the resources the blueprint renders; restore as the operator documents.\n\n",
+                    mode.name,
+                    mode.operator.unwrap_or("its operator")
+                )),
+                None => out.push_str(&format!(
+                    "- `{}`: no backup Strata can take; `backup:` is an error.\n\n",
+                    mode.name
+                )),
+            }
+        }
+    }
+    out
 }
 
 /// The Markdown reference of every blueprint.

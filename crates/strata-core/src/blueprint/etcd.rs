@@ -4,7 +4,9 @@
 use serde_json::json;
 
 use super::recipe::{self, resources, user, volume};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `etcd` blueprint.
 pub(super) struct Etcd;
@@ -16,6 +18,10 @@ impl Blueprint for Etcd {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 }
 
@@ -77,4 +83,33 @@ fn recipe(tuning: &Tuning) -> Recipe {
             ..Supplied::default()
         },
     }
+}
+
+/// A snapshot of the keyspace (`etcdctl snapshot save`), from one member;
+/// restored offline into a fresh data directory of each member
+/// (`etcdutl snapshot restore`). The image has no shell: etcdctl runs
+/// alone, the address expanded by Kubernetes.
+fn backup(tuning: &Tuning) -> BackupMethod {
+    BackupMethod::Dump(Dump {
+        image: format!("quay.io/coreos/etcd:{}", tuning.version),
+        user: 1000,
+        command: vec![
+            "etcdctl".into(),
+            "--endpoints=http://$(BACKUP_HOST):$(BACKUP_PORT)".into(),
+            "snapshot".into(),
+            "save".into(),
+            "/backup/snapshot.db".into(),
+        ],
+        env: Vec::new(),
+        ports: vec![2379],
+        contains: "`snapshot.db`: a consistent snapshot of the whole keyspace (`etcdctl snapshot save`)",
+        restore: "set -eu\n\
+                  # With every member stopped, on each member: a fresh data directory from the\n\
+                  # snapshot, then the member started on it with `--initial-cluster-state new`.\n\
+                  etcdutl snapshot restore \"$BACKUP_DIR/snapshot.db\" --name \"$ETCD_NAME\" \\\n  \
+                    --initial-cluster \"$ETCD_INITIAL_CLUSTER\" --initial-advertise-peer-urls \"$ETCD_INITIAL_ADVERTISE_PEER_URLS\" \\\n  \
+                    --data-dir \"$DATA_DIR/data\"\n"
+            .to_string(),
+        offline: true,
+    })
 }

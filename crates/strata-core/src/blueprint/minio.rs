@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use super::recipe::{self, credentials_name, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionCheck, OptionDoc, Platform, Recipe,
-    Secret, Service, Supplied, Tuning, User,
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Key, Members, Mode, OptionCheck, OptionDoc,
+    Platform, Recipe, Secret, Service, Supplied, Tuning, User, is_bucket_name,
 };
 
-/// The MinIO client image of the bucket Job, pinned.
-const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z";
+/// The MinIO client image of the bucket Job: the one backups upload with.
+use crate::render::backup::MC_IMAGE;
 /// The label of the bucket Job's pods.
 const JOB_LABEL: &str = "strata.dev/buckets-of";
 
@@ -26,6 +26,10 @@ impl Blueprint for MinIO {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 
     fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -203,18 +207,6 @@ fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
         .collect()
 }
 
-/// Whether `name` is a bucket name S3 accepts: 3 to 63 lowercase letters,
-/// digits, `-` and `.`, starting and ending with a letter or digit.
-pub(super) fn is_bucket_name(name: &str) -> bool {
-    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    (3..=63).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && edge(name.chars().next())
-        && edge(name.chars().last())
-}
-
 /// The Job creating the buckets: it waits for MinIO, then makes each one
 /// unless it exists (it runs again, harmlessly, on every apply).
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -271,4 +263,33 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             env,
         },
     )
+}
+
+/// Every bucket and object, mirrored (`mc mirror`) with the root login;
+/// restored by mirroring them back.
+fn backup(tuning: &Tuning) -> BackupMethod {
+    let secret = credentials_name(tuning);
+    let key = |k: &str| json!({ "secretKeyRef": { "name": secret, "key": k } });
+    let login = "mkdir -p \"$MC_CONFIG_DIR\"\n\
+                 umask 077\n\
+                 cat > \"$MC_CONFIG_DIR/config.json\" <<EOF\n\
+                 {\"version\":\"10\",\"aliases\":{\"source\":{\"url\":\"http://$BACKUP_HOST:$BACKUP_PORT\",\"accessKey\":\"$MINIO_ROOT_USER\",\"secretKey\":\"$MINIO_ROOT_PASSWORD\",\"api\":\"s3v4\",\"path\":\"auto\"}}}\n\
+                 EOF\n";
+    BackupMethod::Dump(Dump {
+        image: MC_IMAGE.into(),
+        user: 1000,
+        command: Dump::shell(format!(
+            "set -eu\n# The root login, from the Secret, into mc's configuration.\n{login}\
+             mc mirror --quiet source/ \"$BACKUP_DIR/\"\n"
+        )),
+        env: vec![
+            json!({ "name": "MINIO_ROOT_USER", "valueFrom": key("root-user") }),
+            json!({ "name": "MINIO_ROOT_PASSWORD", "valueFrom": key("root-password") }),
+            json!({ "name": "MC_CONFIG_DIR", "value": "/tmp/.mc-source" }),
+        ],
+        ports: vec![9000],
+        contains: "a directory per bucket with every object (`mc mirror`); users and policies are not included (the `users` key recreates them)",
+        restore: format!("set -eu\n{login}mc mirror --quiet \"$BACKUP_DIR/\" source/\n"),
+        offline: false,
+    })
 }

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::database;
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Auth, Blueprint, BlueprintInfo, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup,
-    Recipe, Release, Releases, Service, Supplied, Tuning,
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Key, Members, Mode, OptionDoc, OptionValue,
+    Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Tuning,
 };
 
 /// The `mysql` blueprint.
@@ -24,6 +24,10 @@ impl Blueprint for MySQL {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 
     fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -359,4 +363,32 @@ fn pods(service: &Service, tuning: &Tuning) -> Vec<PodGroup> {
     routers.storage = crate::quantity::Quantity::default();
     routers.resources = ROUTER_SIZE.resources();
     vec![servers, routers]
+}
+
+/// `single`: every database as SQL (`mysqldump --all-databases`),
+/// restored with the `mysql` client; an InnoDB Cluster's are the MySQL
+/// Operator's to take, which Strata does not yet render.
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
+    (*tuning.mode == SINGLE).then(|| {
+        BackupMethod::Dump(Dump {
+            image: image("mysql", tuning),
+            user: 999,
+            command: Dump::shell(
+                "set -eu\n\
+                 # Every database, with its routines, events and triggers, in one transaction.\n\
+                 mysqldump --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --user=root --all-databases --single-transaction --routines --events --triggers --result-file=\"$BACKUP_DIR/all.sql\"\n\
+                 gzip \"$BACKUP_DIR/all.sql\"\n"
+                    .to_string(),
+            ),
+            env: vec![
+                json!({ "name": "MYSQL_PWD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "password" } } }),
+            ],
+            ports: vec![3306],
+            contains: "`all.sql.gz`: every database, its routines, events and triggers, and the users of the `mysql` schema, as SQL (`mysqldump --all-databases --single-transaction`) that drops and recreates each table",
+            restore: "set -eu\n\
+                      gunzip -c \"$BACKUP_DIR/all.sql.gz\" | mysql --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --user=root\n"
+                .to_string(),
+            offline: false,
+        })
+    })
 }

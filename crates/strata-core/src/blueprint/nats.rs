@@ -4,7 +4,9 @@
 use serde_json::json;
 
 use super::recipe::{self, image, resources, user, volume};
-use crate::model::{Auth, Blueprint, BlueprintInfo, Mode, Recipe, Supplied, Tuning};
+use crate::model::{
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Dump, Mode, Recipe, Supplied, Tuning,
+};
 
 /// The `nats` blueprint.
 pub(super) struct Nats;
@@ -16,6 +18,10 @@ impl Blueprint for Nats {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        Some(backup(tuning))
     }
 }
 
@@ -81,3 +87,33 @@ fn recipe(tuning: &Tuning) -> Recipe {
         },
     }
 }
+
+/// Each JetStream stream, its messages and configuration (`nats stream
+/// backup`), into a directory of its own; restored into a running server
+/// with `nats stream restore`.
+fn backup(_tuning: &Tuning) -> BackupMethod {
+    BackupMethod::Dump(Dump {
+        image: NATS_BOX_IMAGE.into(),
+        user: 1000,
+        command: Dump::shell(
+            "set -eu\n\
+             server=\"nats://$BACKUP_HOST:$BACKUP_PORT\"\n\
+             for stream in $(nats --server \"$server\" stream ls --names); do\n  \
+               nats --server \"$server\" stream backup \"$stream\" \"$BACKUP_DIR/$stream\"\n\
+             done\n"
+                .to_string(),
+        ),
+        env: Vec::new(),
+        ports: vec![4222],
+        contains: "a directory per JetStream stream: its messages and configuration (`nats stream backup`)",
+        restore: "set -eu\n\
+                  for stream in \"$BACKUP_DIR\"/*/; do\n  \
+                    nats --server \"nats://$BACKUP_HOST:$BACKUP_PORT\" stream restore \"$stream\"\n\
+                  done\n"
+            .to_string(),
+        offline: false,
+    })
+}
+
+/// The NATS command-line tools, pinned.
+const NATS_BOX_IMAGE: &str = "natsio/nats-box:0.14.5";

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::model::{
-    Amounts, Auth, Blueprint, BlueprintInfo, Config, ConfigFile, FileContent, Front, Key, Members,
-    Mode, OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck, Probes, Protocol, Recipe,
-    Releases, Service, Supplied, Tuning, WorkloadKind,
+    Amounts, Auth, BackupMethod, Blueprint, BlueprintInfo, Config, ConfigFile, Dump, FileContent,
+    Front, Key, Members, Mode, OptionDoc, OptionValue, Platform, PodGroup, Port, ProbeCheck,
+    Probes, Protocol, Recipe, Releases, Service, Supplied, Tuning, WorkloadKind,
 };
 use crate::quantity::{Measure, Quantity};
 
@@ -27,6 +27,10 @@ impl Blueprint for Redis {
 
     fn recipe(&self, tuning: &Tuning) -> Recipe {
         recipe(tuning)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 
     fn objects(&self, platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
@@ -618,4 +622,40 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
         memory: quarter(limits.memory).max(r.requests.memory),
     });
     vec![sentinel]
+}
+
+/// `standalone` and `sentinel`: an RDB snapshot streamed from a server
+/// (`redis-cli --rdb`, a replica's as good as the master's); restored
+/// offline as the base of the append-only file, which Redis loads before
+/// any RDB. A cluster's shards are the operator's.
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
+    if *tuning.mode == CLUSTER {
+        return None;
+    }
+    let mut env = Vec::new();
+    if authenticated(tuning) {
+        // redis-cli reads the password from REDISCLI_AUTH, not its arguments.
+        env.push(json!({ "name": "REDISCLI_AUTH", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "password" } } }));
+    }
+    Some(BackupMethod::Dump(Dump {
+        image: image("redis", tuning),
+        user: 999,
+        command: Dump::shell(String::from(
+            "set -eu\n\
+             # A point-in-time RDB snapshot, streamed from the server.\n\
+             redis-cli -h \"$BACKUP_HOST\" -p \"$BACKUP_PORT\" --rdb \"$BACKUP_DIR/dump.rdb\"\n"
+        )),
+        env,
+        ports: vec![PORT],
+        contains: "`dump.rdb`: a point-in-time RDB snapshot of every key (`redis-cli --rdb`)",
+        restore: "set -eu\n\
+                  # With the server stopped: the snapshot becomes the base of the append-only\n\
+                  # file, which Redis loads at start instead of any dump.rdb.\n\
+                  rm -rf \"$DATA_DIR/appendonlydir\"\n\
+                  mkdir -p \"$DATA_DIR/appendonlydir\"\n\
+                  cp \"$BACKUP_DIR/dump.rdb\" \"$DATA_DIR/appendonlydir/appendonly.aof.1.base.rdb\"\n\
+                  echo 'file appendonly.aof.1.base.rdb seq 1 type b' > \"$DATA_DIR/appendonlydir/appendonly.aof.manifest\"\n"
+            .to_string(),
+        offline: true,
+    }))
 }

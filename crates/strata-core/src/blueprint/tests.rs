@@ -782,6 +782,27 @@ fn blueprint_docs_are_current() {
 }
 
 #[test]
+fn backup_docs_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/backup.md");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    let (begin, end) = docs::BACKUP_MARKERS;
+    let (head, rest) = committed
+        .split_once(begin)
+        .expect("docs/backup.md has its begin marker");
+    let (_, tail) = rest
+        .split_once(end)
+        .expect("docs/backup.md has its end marker");
+    let generated = format!("{head}{begin}\n{}{end}{tail}", docs::backup_markdown());
+    if std::env::var_os("STRATA_WRITE_DOCS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    assert!(
+        committed == generated,
+        "docs/backup.md is stale: run `STRATA_WRITE_DOCS=1 cargo test -p strata-core backup_docs`"
+    );
+}
+
+#[test]
 fn isolated_platforms_let_blueprint_groups_talk() {
     // Default-deny NetworkPolicies are on by default.
     let objects = rendered(
@@ -3066,4 +3087,110 @@ fn audit_reports_a_store_that_lets_anyone_in() {
             "platform.yaml:13:7 `events` (kafka) lets any client in: the `kafka` blueprint sets up no login",
         ]
     );
+}
+
+/// Every mode whose blueprint takes backups renders them (snapshot of the
+/// backup objects); every other mode refuses `backup:` at its line.
+#[test]
+fn every_mode_backs_up_or_refuses_backup_at_its_line() {
+    for blueprint in super::catalog().all() {
+        for mode in blueprint.info().modes {
+            let name = blueprint.name();
+            let own = format!("      {name}: {{ blueprint: {name}, ");
+            let sample = sample(blueprint, mode).replacen(
+                &own,
+                &format!("{own}backup: {{ to: backups, keep: 14d }}, "),
+                1,
+            );
+            let services = format!("      backups: {{ blueprint: minio, backup: none }}\n{sample}");
+            // The services begin on line 11, after the operators and the tier.
+            let line = services.lines().position(|l| l.starts_with(&own)).unwrap() + 11;
+            match platform(&services) {
+                Ok(platform) => {
+                    let service = platform.service(name).unwrap();
+                    let tuning = service.tuning.as_ref().unwrap();
+                    assert!(
+                        tuning.blueprint.backup(tuning).is_some(),
+                        "{name} {}",
+                        mode.name
+                    );
+                    let objects = render::render(&platform, &NoAssets)
+                        .expect("renders")
+                        .objects;
+                    let backup: Vec<&Object> = objects
+                        .iter()
+                        .filter(|o| {
+                            o.service.as_deref() == Some(name) && o.name().contains("backup")
+                        })
+                        .collect();
+                    assert!(!backup.is_empty(), "{name} {}", mode.name);
+                    let yaml = crate::export::stream(&backup, crate::export::Format::Yaml);
+                    insta::assert_snapshot!(format!("backup-{name}-{}", mode.name), yaml);
+                }
+                Err(errors) => {
+                    let codes: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{} {}", e.code, e.location().unwrap_or_default()))
+                        .collect();
+                    assert!(
+                        codes.iter().any(|c| c.starts_with("backup-unsupported ")
+                            && c.contains(&format!(":{line}:"))),
+                        "{name} {}: {codes:?}",
+                        mode.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cloudnative_pg_cluster_backs_up_to_the_store_with_its_login() {
+    let objects = rendered(
+        "      backups: { blueprint: minio, backup: none }\n      db: { blueprint: postgresql, mode: ha, backup: { schedule: \"@daily\", to: backups/pgdata/prod, keep: 2w } }\n",
+    );
+    let cluster = find(&objects, "Cluster", "db");
+    let store = &cluster["spec"]["backup"];
+    assert_eq!(store["retentionPolicy"], "14d");
+    assert_eq!(
+        store["barmanObjectStore"]["destinationPath"],
+        "s3://pgdata/prod/db"
+    );
+    assert_eq!(
+        store["barmanObjectStore"]["endpointURL"],
+        "http://backups.demo.svc.cluster.local:9000"
+    );
+    assert_eq!(
+        store["barmanObjectStore"]["s3Credentials"]["secretAccessKey"]["name"],
+        "backups-credentials"
+    );
+    let scheduled = find(&objects, "ScheduledBackup", "db-backup");
+    assert_eq!(scheduled["spec"]["schedule"], "@daily");
+    // The instances reach the store, which admits them.
+    let egress = find(&objects, "NetworkPolicy", "db-backup-egress");
+    assert_eq!(
+        egress["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
+        "db"
+    );
+    let ingress = find(&objects, "NetworkPolicy", "backups-from-db-backup");
+    assert_eq!(ingress["metadata"]["namespace"], "demo");
+    assert_eq!(ingress["spec"]["ingress"][0]["ports"][0]["port"], 9000);
+}
+
+#[test]
+fn the_backup_option_and_the_key_together_are_refused_at_the_option() {
+    let twice = codes(
+        "      s3: { blueprint: minio }\n      db: { blueprint: postgresql, mode: ha, options: { backup: \"s3://b/pg\" }, backup: { to: s3 } }\n",
+    );
+    assert!(
+        twice
+            .iter()
+            .any(|c| c.starts_with("backup-twice ") && c.contains(":12:")),
+        "{twice:?}"
+    );
+    // `backup: none` leaves the option alone.
+    let alone = codes(
+        "      db: { blueprint: postgresql, mode: ha, options: { backup: \"s3://b/pg\" }, backup: none }\n",
+    );
+    assert!(alone.is_empty(), "{alone:?}");
 }

@@ -17,7 +17,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::tuning::{PodGroup, Recipe, Sibling, Tuning};
-use super::{Platform, Service};
+use super::{BackupMethod, Platform, Service};
 use crate::diag::Diagnostic;
 use crate::image::ImageRef;
 use crate::source::{SourceFile, Span};
@@ -94,6 +94,12 @@ pub trait Blueprint: Sync {
     /// platform's scraper (Prometheus).
     fn evaluates_rules(&self) -> bool {
         false
+    }
+
+    /// How it backs up the data of a service it runs (`backup:`); `None`
+    /// when it cannot, and a `backup:` on the service is an error.
+    fn backup(&self, _tuning: &Tuning) -> Option<BackupMethod> {
+        None
     }
 
     /// The name written after `blueprint:`.

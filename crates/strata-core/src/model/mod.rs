@@ -5,6 +5,7 @@
 //! names and references checked, and services layered into waves. Every
 //! later stage (plan, render, audit, apply) reads only this.
 
+mod backup;
 mod blueprint;
 pub mod calls;
 mod cluster;
@@ -28,6 +29,7 @@ use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind, ServiceType, TrafficPolicy};
 pub use crate::spec::runtime::Profile;
 pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
+pub use backup::*;
 pub use blueprint::{
     Auth, Blueprint, BlueprintInfo, Catalog, Key, Mode, OperatorRelease, OptionCheck, OptionDoc,
     OptionValue, Release, Releases,

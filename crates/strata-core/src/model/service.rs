@@ -38,6 +38,8 @@ pub struct Service {
     pub kind: WorkloadKind,
     /// Cron schedule of a `cron` service.
     pub schedule: Option<String>,
+    /// Its scheduled backups (`backup:`, over `defaults.backup`).
+    pub backup: Option<super::Backup>,
     /// Entrypoint override.
     pub command: Vec<String>,
     /// Entrypoint arguments.

@@ -6,6 +6,7 @@
 //! schemas by `kubernetes-validate --strict`.
 
 mod admission;
+pub mod backup;
 mod delivery;
 mod external;
 mod gateway;
@@ -213,6 +214,12 @@ pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, V
     objects.extend(network::render(platform));
     for service in &platform.services {
         let mut own = render_service(platform, service, assets, &mut errors);
+        let tier = &platform.tier_of(service).name;
+        own.extend(
+            backup::render(platform, service)
+                .into_iter()
+                .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
+        );
         patch::apply(platform, service, &mut own, &mut errors);
         origins.mark(objects.len(), origin::Origin::Service(service));
         objects.extend(own);

@@ -79,6 +79,7 @@ impl ServiceSpec {
             egress,
             slo,
             description,
+            backup,
         } = base;
         // Keys that choose or tune a blueprint, or describe how the platform
         // around the service uses it: a base that sets one is a bug of the
@@ -98,6 +99,7 @@ impl ServiceSpec {
             ("calls", calls.is_some()),
             ("serve", serve.is_some()),
             ("slo", slo.is_some()),
+            ("backup", backup.is_some()),
             ("description", description.is_some()),
         ];
         if let Some((key, _)) = users_only.into_iter().find(|(_, set)| *set) {
@@ -166,6 +168,7 @@ impl ServiceSpec {
             egress: own.egress.or(egress),
             slo: own.slo,
             description: own.description,
+            backup: own.backup,
         })
     }
 }

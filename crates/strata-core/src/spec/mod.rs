@@ -12,6 +12,7 @@ pub mod network;
 pub mod null;
 pub mod platform;
 pub mod runtime;
+pub mod schedule;
 pub mod service;
 pub mod yaml;
 

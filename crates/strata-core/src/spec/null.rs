@@ -273,6 +273,7 @@ mod tests {
             InitStepSpec,
             SidecarSpec,
             ScratchDetail,
+            BackupSpec,
             SecretRef,
             ConfigRef,
         ]

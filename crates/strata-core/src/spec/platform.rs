@@ -356,6 +356,9 @@ record! {
         optional service_account_token: bool = "serviceAccountToken",
         /// Call policy between services (timeouts, retries, circuit breaking).
         optional calls: CallsSpec = "calls",
+        /// Backups of every stateful service that sets none: `{ schedule,
+        /// keep, to }`, as a service's `backup`.
+        optional backup: super::service::BackupSpec = "backup",
     }
 }
 

@@ -151,6 +151,10 @@ record! {
         optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// Its own service-level objectives, each over `monitoring.slo`'s.
         optional slo: super::platform::SloSpec = "slo",
+        /// Scheduled backups of its data to an object store, each field over
+        /// `defaults.backup`'s: `{ schedule, keep, to }`; `none` (or `~`)
+        /// for none.
+        clearable backup: OrNone<BackupSpec> = "backup",
         /// A sentence for people reading the spec.
         optional description: String = "description",
     }
@@ -195,6 +199,29 @@ record! {
         optional memory: bool = "memory",
         /// The most it may hold; the pod is evicted past it.
         optional size: Bytes = "size",
+    }
+}
+
+record! {
+    /// Scheduled backups of a data service, written to an object store by a
+    /// CronJob (or its operator) that also deletes the expired ones.
+    pub struct BackupSpec ("a backup (`schedule`, `keep`, `to`, `secret`, `endpoint`)") {
+        /// When it runs, in the cluster's time zone: five cron fields or a
+        /// macro; `"0 3 * * *"` (03:00 every day) by default.
+        optional schedule: super::schedule::CronSchedule = "schedule",
+        /// How long each backup is kept: days or weeks (`30d`, `4w`);
+        /// `30d` by default.
+        optional keep: super::schedule::Retention = "keep",
+        /// Where backups go: a `minio` service of the platform (`objects`,
+        /// into its bucket `backups`; `objects/BUCKET/PREFIX` for another),
+        /// or an S3 URL `s3://BUCKET/PREFIX`.
+        optional to: String = "to",
+        /// For an `s3://` target: the Secret holding `AWS_ACCESS_KEY_ID` and
+        /// `AWS_SECRET_ACCESS_KEY`; `backup-credentials` by default.
+        optional secret: Name = "secret",
+        /// For an `s3://` target: the S3 endpoint's URL, for a store other
+        /// than AWS (`https://storage.googleapis.com`); AWS's by default.
+        optional endpoint: String = "endpoint",
     }
 }
 

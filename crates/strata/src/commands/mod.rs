@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod backup;
 mod check;
 mod cluster;
 mod destroy;
@@ -156,6 +157,37 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             waves,
             delete_data,
         } => destroy::run(&spec, &cluster, &waves, delete_data, printer),
+        Command::Backup {
+            spec,
+            services,
+            cluster,
+            timeout,
+        } => backup::backup(&spec, &services, &cluster, timeout, printer),
+        Command::Backups {
+            spec,
+            service,
+            cluster,
+        } => backup::list(&spec, service.as_deref(), &cluster, printer),
+        Command::Restore {
+            spec,
+            service,
+            backup,
+            cluster,
+            stop_callers,
+            force,
+            timeout,
+        } => backup::restore(
+            &spec,
+            &backup::Restore {
+                service: &service,
+                backup: &backup,
+                stop_callers,
+                force,
+                timeout,
+            },
+            &cluster,
+            printer,
+        ),
     }
 }
 

@@ -141,6 +141,19 @@ pub(super) fn render(plan: &Plan) -> String {
             plan.calls_without_waiting.join(", ")
         ));
     }
+    if !plan.backups.is_empty() {
+        out.push_str("Backups\n");
+        let mut backups = table(&["Service", "Schedule", "Kept", "To"], true);
+        for b in &plan.backups {
+            backups.add_row(vec![
+                Cell::new(&b.service),
+                Cell::new(&b.schedule),
+                Cell::new(format!("{} days", b.keep_days)),
+                Cell::new(&b.to),
+            ]);
+        }
+        out.push_str(&format!("{backups}\n\n"));
+    }
     if !plan.externals.is_empty() {
         out.push_str("Externals (running already, not waited for)\n");
         let mut externals = table(&["External", "Reached at", "Ports", "Callers"], true);

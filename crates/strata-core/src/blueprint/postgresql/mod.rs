@@ -12,8 +12,9 @@ use super::recipe::{self, credentials_name, image, resources, user, volume};
 use crate::diag::Diagnostic;
 use crate::image::ImageRef;
 use crate::model::{
-    Auth, Blueprint, BlueprintInfo, Database, Key, Members, Mode, OptionCheck, OptionDoc,
-    OptionValue, Platform, PodGroup, Recipe, Release, Releases, Service, Supplied, Tuning,
+    Auth, BackupMethod, Blueprint, BlueprintInfo, Database, Dump, Key, Members, Mode, OptionCheck,
+    OptionDoc, OptionValue, Platform, PodGroup, Recipe, Release, Releases, Service, Supplied,
+    Tuning,
 };
 
 mod patroni;
@@ -40,6 +41,10 @@ impl Blueprint for PostgreSQL {
 
     fn check_options(&self, check: &OptionCheck<'_>) -> Vec<Diagnostic> {
         check_options(check)
+    }
+
+    fn backup(&self, tuning: &Tuning) -> Option<BackupMethod> {
+        backup(tuning)
     }
 
     /// Spilo's tag is its own release, not PostgreSQL's: `version:` picks
@@ -137,6 +142,27 @@ const PORT: u16 = 5432;
 
 /// Options that only mean something in one mode, or beside another: without
 /// these checks they would be accepted and ignored.
+/// Whether the service has `backup:` of its own or from `defaults`.
+fn backup_key(check: &OptionCheck<'_>) -> bool {
+    use crate::spec::null::OrNone;
+    let own = check
+        .platform
+        .tiers
+        .value
+        .iter()
+        .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
+        .find(|(name, _)| name.value.0 == check.service)
+        .and_then(|(_, spec)| spec.value.backup.as_ref());
+    match own {
+        Some(own) => matches!(own.value, OrNone::Value(_)),
+        None => check
+            .platform
+            .defaults
+            .as_ref()
+            .is_some_and(|d| d.value.backup.is_some()),
+    }
+}
+
 fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
     const NEEDS: [(&str, &str); 3] = [
         ("walMaxParallel", "backup"),
@@ -154,6 +180,20 @@ fn check_options(check: &OptionCheck<'_>) -> Vec<crate::diag::Diagnostic> {
         ("dcs", "patroni"),
     ];
     let mut errors = patroni::check(check);
+    if let Some(option) = check.get("backup")
+        && backup_key(check)
+    {
+        errors.push(
+            check
+                .error(
+                    "backup-twice",
+                    format!("`{}` has backups from the option `backup` and from `backup:`", check.service),
+                    option.span,
+                    "a second backup",
+                )
+                .help("remove the option (`backup: { to: s3://BUCKET/PREFIX, secret: NAME }` replaces it), or write `backup: none` on the service"),
+        );
+    }
     for (key, value) in check.options.iter().flat_map(|m| m.value.iter()) {
         if let Some((_, mode)) = MODE_OF
             .iter()
@@ -480,11 +520,75 @@ fn owner_passwords(tuning: &Tuning, spec: &mut Value) {
     }
 }
 
+/// `single`: every database and role as SQL (`pg_dumpall`), restored with
+/// psql; `ha`: CloudNativePG's base backups and WAL archive
+/// ([`cluster`]). Patroni's servers take logins over TLS only, which
+/// the dump does not yet speak.
+fn backup(tuning: &Tuning) -> Option<BackupMethod> {
+    match tuning.mode.name {
+        "single" => Some(BackupMethod::Dump(Dump {
+            image: image("postgres", tuning),
+            user: 999,
+            command: Dump::shell(String::from(
+                "set -eu\n\
+                 # Every database, role and setting, as SQL that drops and recreates them.\n\
+                 pg_dumpall --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --clean --if-exists --file=\"$BACKUP_DIR/all.sql\"\n\
+                 gzip \"$BACKUP_DIR/all.sql\"\n",
+            )),
+            env: vec![
+                json!({ "name": "PGUSER", "value": "postgres" }),
+                json!({ "name": "PGPASSWORD", "valueFrom": { "secretKeyRef": { "name": credentials_name(tuning), "key": "password" } } }),
+            ],
+            ports: vec![PORT],
+            contains: "`all.sql.gz`: every database, role and setting of the server as SQL (`pg_dumpall --clean --if-exists`), which drops and recreates each database",
+            restore: String::from(
+                "set -eu\n\
+                 # All but dropping and creating the role psql logs in as, which exists.\n\
+                 gunzip -c \"$BACKUP_DIR/all.sql.gz\" \\\n  \
+                   | sed -e '/^DROP ROLE IF EXISTS postgres;$/d' -e '/^CREATE ROLE postgres;$/d' \\\n  \
+                   | psql --host=\"$BACKUP_HOST\" --port=\"$BACKUP_PORT\" --dbname=postgres --quiet --output=/dev/null --set=ON_ERROR_STOP=1\n",
+            ),
+            offline: false,
+        })),
+        "ha" => Some(BackupMethod::Operator),
+        _ => None,
+    }
+}
+
 fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value> {
     match tuning.mode.name {
         "ha" => cluster(platform, service, tuning),
         "patroni" => patroni::objects(platform, service, tuning),
         _ => Vec::new(),
+    }
+}
+
+/// The `backup` of a `Cluster` from `backup:`: base backups and WAL into
+/// `s3://BUCKET/PREFIX/NAME`, expired after `keep` days by the operator.
+fn barman(backup: &crate::model::Backup, service: &Service) -> Value {
+    let target = &backup.target;
+    let mut store = json!({
+        "destinationPath": target.url(&service.name),
+        "s3Credentials": {
+            "accessKeyId": { "name": target.secret, "key": target.access_key },
+            "secretAccessKey": { "name": target.secret, "key": target.secret_key },
+        },
+        "wal": { "compression": "gzip" },
+        "data": { "compression": "gzip" },
+    });
+    if target.endpoint != crate::model::DEFAULT_S3_ENDPOINT {
+        store["endpointURL"] = json!(target.endpoint);
+    }
+    json!({ "retentionPolicy": format!("{}d", backup.keep_days), "barmanObjectStore": store })
+}
+
+/// A CronJob schedule as CloudNativePG's, whose first field is seconds;
+/// macros (`@daily`) as they are.
+fn with_seconds(schedule: &str) -> String {
+    if schedule.starts_with('@') {
+        schedule.to_string()
+    } else {
+        format!("0 {schedule}")
     }
 }
 
@@ -540,7 +644,9 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     if !roles.is_empty() {
         spec["managed"] = json!({ "roles": roles });
     }
-    if let Some(destination) = tuning.options.get("backup") {
+    if let Some(backup) = &service.backup {
+        spec["backup"] = barman(backup, service);
+    } else if let Some(destination) = tuning.options.get("backup") {
         let secret = tuning.option("backupSecret", "").to_string();
         let secret = if secret.is_empty() {
             format!("{}-backup", tuning.service)
@@ -620,7 +726,14 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
             "spec": spec,
         }));
     }
-    if tuning.options.contains_key("backup") {
+    if let Some(backup) = &service.backup {
+        out.push(json!({
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "ScheduledBackup",
+            "metadata": crate::render::metadata(platform, service, &crate::render::backup::cronjob_name(&service.name)),
+            "spec": { "schedule": with_seconds(&backup.schedule), "backupOwnerReference": "self", "cluster": { "name": service.name } },
+        }));
+    } else if tuning.options.contains_key("backup") {
         out.push(json!({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "ScheduledBackup",

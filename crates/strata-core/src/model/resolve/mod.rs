@@ -1,6 +1,7 @@
 //! From a decoded spec to a [`Platform`]: defaults, environment, names,
 //! references and waves, with every problem of the spec reported at once.
 
+mod backup;
 mod blueprint;
 mod calls;
 mod containers;
@@ -233,6 +234,7 @@ impl Resolver<'_> {
                 .collect();
             self.calls_without_waiting(&mut services[i], service_spec, &service_index);
         }
+        self.backups(&mut services, &specs, &service_index);
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         let mut operator_errors =
             operators::check_operators(&self.catalog, spec, &tier_names, &self.doc.file);

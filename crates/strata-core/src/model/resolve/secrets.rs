@@ -222,6 +222,17 @@ impl Resolver<'_> {
                 }
             }
         }
+        // A backup job reads its store's login beside the service it saves.
+        for service in services {
+            let Some(backup) = &service.backup else {
+                continue;
+            };
+            if let Some(secret) = secrets.iter_mut().find(|s| s.name == backup.target.secret)
+                && !secret.namespaces.contains(&service.namespace)
+            {
+                secret.namespaces.push(service.namespace.clone());
+            }
+        }
         for secret in &mut secrets {
             if secret.namespaces.is_empty() {
                 secret.namespaces.push(shared_namespace.to_string());

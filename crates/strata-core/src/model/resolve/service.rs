@@ -160,16 +160,24 @@ impl Resolver<'_> {
                 "cron without a schedule",
                 "add `schedule: \"0 3 * * *\"` (minute hour day month weekday)".into(),
             ),
-            (Some(schedule), WorkloadKind::Cron) if schedule.value.split_whitespace().count() != 5 && !schedule.value.starts_with('@') => self.error(
-                "invalid-schedule",
-                format!("`{}` is not a cron schedule", schedule.value),
-                schedule.span,
-                "not five fields",
-                "write five fields: minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".into(),
-            ),
+            (Some(schedule), WorkloadKind::Cron) => {
+                if let Some(why) = crate::spec::schedule::cron_problem(&schedule.value) {
+                    self.error(
+                        "invalid-schedule",
+                        format!("`{}` is not a cron schedule: {why}", schedule.value),
+                        schedule.span,
+                        "not a cron schedule",
+                        "write five fields: minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".into(),
+                    );
+                }
+            }
             (Some(schedule), other) if other != WorkloadKind::Cron => self.error(
                 "unexpected-schedule",
-                format!("`schedule` only applies to `kind: cron`, and `{}` is {}", name.value.0, other.as_str()),
+                format!(
+                    "`schedule` only applies to `kind: cron`, and `{}` is {}",
+                    name.value.0,
+                    other.as_str()
+                ),
                 schedule.span,
                 "not a cron service",
                 "add `kind: cron`, or remove `schedule`".into(),
@@ -201,6 +209,8 @@ impl Resolver<'_> {
             tuning: None,
             kind,
             schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
+            // Resolved once every service is known (`backup.rs`).
+            backup: None,
             command: spec
                 .command
                 .iter()

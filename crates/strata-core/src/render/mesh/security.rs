@@ -69,6 +69,21 @@ pub(super) fn policies(platform: &Platform) -> Vec<Object> {
                     account_principal(service, &format!("{}-{}", service.name, group.name))
                 }),
         );
+        // Backup pods, of this service and of those backed up into it.
+        let backup_account =
+            |s: &Service| account_principal(s, &crate::render::backup::cronjob_name(&s.name));
+        principals.extend(service.backup.is_some().then(|| backup_account(service)));
+        principals.extend(
+            platform
+                .services
+                .iter()
+                .filter(|s| {
+                    s.backup
+                        .as_ref()
+                        .is_some_and(|b| b.target.store == Some(id))
+                })
+                .map(backup_account),
+        );
         let mut rules = Vec::new();
         if !principals.is_empty() {
             rules.push(json!({ "from": [{ "source": { "principals": principals } }] }));
