@@ -55,8 +55,13 @@ pub struct ApplyOptions {
     pub recreate: bool,
     /// Longest wait for one step to become ready.
     pub timeout: Duration,
-    /// Time between readiness checks.
+    /// Time between checks of what cannot be watched: a kind new to
+    /// discovery, an object being deleted.
     pub poll: Duration,
+    /// Readiness comes by watch; this is how long a wait goes without any
+    /// news before it reads what is pending again, in case a watch was
+    /// lost without an error.
+    pub resync: Duration,
     /// How long a custom resource of an operated kind may stay without any
     /// status before its operator is reported as not running.
     pub operator_grace: Duration,
@@ -74,6 +79,7 @@ impl Default for ApplyOptions {
             recreate: false,
             timeout: Duration::from_mins(5),
             poll: Duration::from_secs(2),
+            resync: Duration::from_secs(30),
             operator_grace: Duration::from_mins(1),
             concurrency: 8,
         }

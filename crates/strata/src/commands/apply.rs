@@ -14,7 +14,8 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 use crate::progress::Display;
 
-/// How often readiness is checked against a real cluster.
+/// How often what cannot be watched (a kind new to discovery, a deletion)
+/// is checked against a real cluster.
 const POLL: Duration = Duration::from_secs(2);
 
 /// What `apply` was asked to do, beyond the spec and the cluster.
@@ -48,6 +49,7 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
         poll: POLL,
         operator_grace: request.operator_grace,
         concurrency: usize::from(waves.concurrency),
+        ..ApplyOptions::default()
     }
 }
 
