@@ -248,6 +248,10 @@ Exit status: 0 when applied (and recorded), 1 otherwise.")]
         /// pods and claims (delete with --cascade=orphan, then create).
         #[arg(long)]
         recreate: bool,
+        /// Send every object, even those unchanged since the latest revision
+        /// and untouched in the cluster (which are skipped by default).
+        #[arg(long)]
+        no_skip: bool,
     },
     /// Show each workload in the cluster by tier and wave: replicas, restarts, age, conditions.
     #[command(after_help = "\

@@ -202,8 +202,7 @@ impl Fake {
             let spec = value["spec"].clone();
             edit(&mut value);
             if value["spec"] != spec {
-                let g = value["metadata"]["generation"].as_i64().unwrap_or(1);
-                value["metadata"]["generation"] = serde_json::json!(g + 1);
+                store::next_generation(&mut value);
             }
             state.stamp(&mut value, manager, "Update");
             state.put(key, value, manager.into());

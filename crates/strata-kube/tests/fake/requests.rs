@@ -395,8 +395,7 @@ pub(super) fn merge_patch(
         return refusal;
     }
     if value["spec"] != spec_before {
-        let g = value["metadata"]["generation"].as_i64().unwrap_or(1);
-        value["metadata"]["generation"] = json!(g + 1);
+        super::store::next_generation(&mut value);
     }
     state.stamp(&mut value, &manager, "Update");
     if !dry_run && let Some(stored) = state.objects.get(&k) {
@@ -474,8 +473,7 @@ pub(super) fn apply(
             let spec_before = value["spec"].clone();
             merge(&mut value, &applied, false);
             if value["spec"] != spec_before {
-                let g = value["metadata"]["generation"].as_i64().unwrap_or(1);
-                value["metadata"]["generation"] = json!(g + 1);
+                super::store::next_generation(&mut value);
             }
             (value, manager.clone())
         }

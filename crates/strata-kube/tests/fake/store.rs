@@ -196,6 +196,22 @@ pub(crate) fn id_of(value: &Value) -> String {
     }
 }
 
+/// Whether objects of `api_version` have a `metadata.generation`, which
+/// moves with each change of spec: as on a real server, those of the core
+/// group (Services, ConfigMaps, Secrets…), RBAC and storage do not.
+fn has_generation(api_version: &Value) -> bool {
+    let group = api_version.as_str().unwrap_or("").split_once('/').map_or("", |(g, _)| g);
+    !matches!(group, "" | "rbac.authorization.k8s.io" | "storage.k8s.io" | "scheduling.k8s.io")
+}
+
+/// One more generation for an object whose spec changed, if its kind
+/// counts them.
+pub(super) fn next_generation(value: &mut Value) {
+    if let Some(generation) = value["metadata"]["generation"].as_i64() {
+        value["metadata"]["generation"] = json!(generation + 1);
+    }
+}
+
 /// Where `value`, of kind `def`, is stored.
 pub(super) fn key_of(def: &KindDef, value: &Value) -> Key {
     let ns = if def.namespaced {
@@ -248,12 +264,15 @@ impl State {
     /// Sets the metadata the server maintains, as `manager` writing it.
     pub(super) fn stamp(&mut self, value: &mut Value, manager: &str, operation: &str) {
         self.version += 1;
-        let metadata = &mut value["metadata"];
-        if metadata.get("uid").is_none() {
+        if value["metadata"].get("uid").is_none() {
+            let metadata = &mut value["metadata"];
             metadata["uid"] = json!(format!("uid-{}", self.version));
             metadata["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
-            metadata["generation"] = json!(1);
+            if has_generation(&value["apiVersion"]) {
+                value["metadata"]["generation"] = json!(1);
+            }
         }
+        let metadata = &mut value["metadata"];
         metadata["resourceVersion"] = json!(self.version.to_string());
         metadata["managedFields"] = json!([{ "manager": manager, "operation": operation }]);
     }

@@ -36,6 +36,8 @@ pub(super) struct Request {
     pub operator_grace: Duration,
     /// `--recreate`.
     pub recreate: bool,
+    /// `--no-skip`.
+    pub no_skip: bool,
 }
 
 fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
@@ -49,6 +51,7 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
         poll: POLL,
         operator_grace: request.operator_grace,
         concurrency: usize::from(waves.concurrency),
+        skip_unchanged: !request.no_skip,
         ..ApplyOptions::default()
     }
 }
@@ -184,8 +187,9 @@ fn conclude(
             print_pruned(&done.pruned, printer);
             match done.revision {
                 Some(revision) => printer.note(&format!(
-                    "applied {} objects; recorded revision {revision} of `{}` in namespace `{}`",
+                    "applied {} objects, skipped {} unchanged; recorded revision {revision} of `{}` in namespace `{}`",
                     done.applied.len(),
+                    done.skipped.len(),
                     release.platform,
                     release.namespace
                 )),

@@ -84,6 +84,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             atomic,
             force_conflicts,
             recreate,
+            no_skip,
         } => apply::run(
             &spec,
             &cluster,
@@ -95,6 +96,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 force_conflicts,
                 operator_grace,
                 recreate,
+                no_skip,
             },
             printer,
         ),
@@ -138,6 +140,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 force_conflicts,
                 operator_grace,
                 recreate: false,
+                no_skip: true,
             },
             printer,
         ),
