@@ -120,10 +120,7 @@ pub fn stamp(live: &Value) -> Option<String> {
     let uid = metadata["uid"].as_str()?;
     match metadata["generation"].as_i64() {
         Some(generation) if generation > 0 => Some(format!("{uid}/g{generation}")),
-        _ => Some(format!(
-            "{uid}/rv{}",
-            metadata["resourceVersion"].as_str()?
-        )),
+        _ => Some(format!("{uid}/rv{}", metadata["resourceVersion"].as_str()?)),
     }
 }
 
@@ -241,7 +238,7 @@ pub fn encode(
             })
             .collect(),
     };
-    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     // Writing to a Vec cannot fail.
     let _ = gz.write_all(&serde_json::to_vec(&payload).unwrap_or_default());
     let bytes = gz.finish().unwrap_or_default();
@@ -348,12 +345,40 @@ pub async fn list(cluster: &Cluster, release: &Release) -> Result<Vec<Revision>,
     Ok(revisions)
 }
 
-/// The latest revision, if any.
+/// The revision Secrets of `release` with their numbers (from their
+/// labels), oldest first, none decoded.
+async fn secrets(
+    cluster: &Cluster,
+    release: &Release,
+) -> Result<Vec<(u32, Value)>, InventoryError> {
+    let secrets = cluster
+        .list("v1", kind::SECRET, &release.namespace, &release.selector())
+        .await?;
+    let mut numbered: Vec<(u32, Value)> = secrets
+        .into_iter()
+        .filter(|s| s["type"] == REVISION_TYPE)
+        .map(|s| {
+            let number = s["metadata"]["labels"][REVISION_LABEL]
+                .as_str()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (number, s)
+        })
+        .collect();
+    numbered.sort_by_key(|(number, _)| *number);
+    Ok(numbered)
+}
+
+/// The latest revision, if any; only its Secret is decoded.
 pub async fn latest(
     cluster: &Cluster,
     release: &Release,
 ) -> Result<Option<Revision>, InventoryError> {
-    Ok(list(cluster, release).await?.pop())
+    secrets(cluster, release)
+        .await?
+        .last()
+        .map(|(_, secret)| decode(secret))
+        .transpose()
 }
 
 /// One revision by number.
@@ -381,8 +406,12 @@ pub async fn record(
     selection: &Selection,
     cause: &str,
 ) -> Result<u32, InventoryError> {
-    let existing = list(cluster, release).await?;
-    let number = existing.last().map_or(1, |r| r.number + 1);
+    let existing: Vec<u32> = secrets(cluster, release)
+        .await?
+        .into_iter()
+        .map(|(number, _)| number)
+        .collect();
+    let number = existing.last().map_or(1, |n| n + 1);
     let secret = encode(release, set, stamps, selection, number, cause);
     if !cluster.create(&secret, false).await? {
         return Err(InventoryError::Race {
@@ -392,7 +421,7 @@ pub async fn record(
     }
     let keep_from = (existing.len() + 1).saturating_sub(HISTORY_LIMIT);
     for old in existing.iter().take(keep_from) {
-        cluster.delete(&release.secret_id(old.number)).await?;
+        cluster.delete(&release.secret_id(*old)).await?;
     }
     Ok(number)
 }
@@ -520,7 +549,8 @@ mod tests {
 
     #[test]
     fn stamps_follow_the_generation_else_the_resource_version() {
-        let deployment = json!({"metadata": {"uid": "u1", "generation": 3, "resourceVersion": "90"}});
+        let deployment =
+            json!({"metadata": {"uid": "u1", "generation": 3, "resourceVersion": "90"}});
         assert_eq!(stamp(&deployment).as_deref(), Some("u1/g3"));
         let config_map = json!({"metadata": {"uid": "u2", "resourceVersion": "91"}});
         assert_eq!(stamp(&config_map).as_deref(), Some("u2/rv91"));

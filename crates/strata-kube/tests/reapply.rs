@@ -34,7 +34,11 @@ async fn a_second_apply_of_the_same_render_sends_nothing() {
     assert_eq!(second.skipped.len(), set.objects.len());
     assert_eq!(second.revision, Some(2));
     // The cluster was read by lists, not object by object.
-    assert!(calls.iter().any(|c| c.verb == "list" && c.id == "Deployment/shop"));
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.verb == "list" && c.id == "Deployment/shop")
+    );
     assert!(
         !calls
             .iter()
@@ -65,8 +69,7 @@ async fn what_was_rendered_anew_is_sent_and_only_that() {
     assert_eq!(sent(&fake.calls()), changed);
     assert_eq!(done.skipped.len(), upgraded.objects.len() - changed.len());
     assert_eq!(
-        fake.get("Deployment/shop/api").unwrap()["spec"]["template"]["spec"]["containers"][0]
-            ["image"],
+        fake.get("Deployment/shop/api").unwrap()["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/shop/api:1.3.0"
     );
 }
@@ -98,9 +101,15 @@ async fn what_was_edited_or_deleted_by_hand_is_sent_again() {
         force_conflicts: true,
         ..options()
     };
-    let done = apply(&fake.cluster(), &set, &release(&set), &opts, &strata_kube::Silent)
-        .await
-        .unwrap();
+    let done = apply(
+        &fake.cluster(),
+        &set,
+        &release(&set),
+        &opts,
+        &strata_kube::Silent,
+    )
+    .await
+    .unwrap();
     let mut resent = sent(&fake.calls());
     resent.sort();
     assert_eq!(
@@ -133,9 +142,15 @@ async fn no_skip_sends_everything() {
         skip_unchanged: false,
         ..options()
     };
-    let done = apply(&fake.cluster(), &set, &release(&set), &opts, &strata_kube::Silent)
-        .await
-        .unwrap();
+    let done = apply(
+        &fake.cluster(),
+        &set,
+        &release(&set),
+        &opts,
+        &strata_kube::Silent,
+    )
+    .await
+    .unwrap();
     assert_eq!(done.skipped, []);
     assert_eq!(sent(&fake.calls()).len(), set.objects.len());
 }

@@ -200,8 +200,15 @@ pub(crate) fn id_of(value: &Value) -> String {
 /// moves with each change of spec: as on a real server, those of the core
 /// group (Services, ConfigMaps, Secrets…), RBAC and storage do not.
 fn has_generation(api_version: &Value) -> bool {
-    let group = api_version.as_str().unwrap_or("").split_once('/').map_or("", |(g, _)| g);
-    !matches!(group, "" | "rbac.authorization.k8s.io" | "storage.k8s.io" | "scheduling.k8s.io")
+    let group = api_version
+        .as_str()
+        .unwrap_or("")
+        .split_once('/')
+        .map_or("", |(g, _)| g);
+    !matches!(
+        group,
+        "" | "rbac.authorization.k8s.io" | "storage.k8s.io" | "scheduling.k8s.io"
+    )
 }
 
 /// One more generation for an object whose spec changed, if its kind
