@@ -206,13 +206,14 @@ fn fresh(c: &mut Criterion) {
         let started = Instant::now();
         runtime.block_on(apply_to(&cluster_for(&set), &set));
         let took = started.elapsed();
-        let floor = READINESS_LATENCY * u32::try_from(waves).unwrap_or(u32::MAX);
+        let waves = u32::try_from(waves).unwrap_or(u32::MAX);
+        let floor = READINESS_LATENCY * waves;
         eprintln!(
             "apply-fresh/{services}: {} objects, {waves} waves waiting for workloads, {:.2} s; \
              overhead per wave beyond the readiness latency: {:.3} s",
             set.objects.len(),
             took.as_secs_f64(),
-            took.saturating_sub(floor).as_secs_f64() / waves.max(1) as f64
+            took.saturating_sub(floor).as_secs_f64() / f64::from(waves.max(1))
         );
         group.bench_with_input(BenchmarkId::from_parameter(services), &set, |b, set| {
             b.iter_batched(
