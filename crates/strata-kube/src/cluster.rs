@@ -196,6 +196,16 @@ pub struct Kind {
     pub namespaced: bool,
 }
 
+/// What a watch saw of one object.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// The object as it now is: listed when the watch started, or added
+    /// or modified since.
+    Present(Value),
+    /// The object was deleted.
+    Gone(ObjectId),
+}
+
 /// A connection to one cluster, with discovery answers cached and the
 /// API server's warnings on applies kept until taken.
 pub struct Cluster {
@@ -480,6 +490,67 @@ impl Cluster {
                 v
             })
             .collect())
+    }
+}
+
+impl Cluster {
+    /// The objects of a kind in `namespace` (every namespace when empty, or
+    /// cluster-scoped) as they are, then each change as it happens, for as
+    /// long as the stream is read: kube-runtime's watcher, which lists,
+    /// watches from the list's resourceVersion, resumes a broken watch and
+    /// lists again when the server has forgotten that version, backing off
+    /// between failures. A refusal (401, 403, 404) ends nothing: the caller
+    /// decides; other failures are retried and not reported.
+    pub fn watch(
+        &self,
+        api_version: &str,
+        kind: &Kind,
+        namespace: &str,
+    ) -> impl futures::Stream<Item = Result<Change, ClusterError>> + Send + use<> {
+        use futures::StreamExt;
+        use kube::runtime::{WatchStreamExt, watcher};
+        let api: Api<DynamicObject> = if kind.namespaced && !namespace.is_empty() {
+            Api::namespaced_with(self.client.clone(), namespace, &kind.resource)
+        } else {
+            Api::all_with(self.client.clone(), &kind.resource)
+        };
+        let api_version = api_version.to_string();
+        let kind_name = kind.resource.kind.clone();
+        let of_kind = ObjectId {
+            api_version: api_version.clone(),
+            kind: kind_name.clone(),
+            namespace: namespace.to_string(),
+            name: String::new(),
+        };
+        watcher(api, watcher::Config::default())
+            .default_backoff()
+            .filter_map(move |event| {
+                let typed = |object: DynamicObject| {
+                    let mut value = to_value(object);
+                    // Listed items may come without their type.
+                    value["apiVersion"] = Value::from(api_version.as_str());
+                    value["kind"] = Value::from(kind_name.as_str());
+                    value
+                };
+                let change = match event {
+                    Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                        Some(Ok(Change::Present(typed(o))))
+                    }
+                    Ok(watcher::Event::Delete(o)) => {
+                        Some(Ok(Change::Gone(ObjectId::of(&typed(o)))))
+                    }
+                    Err(
+                        watcher::Error::InitialListFailed(kube::Error::Api(status))
+                        | watcher::Error::WatchStartFailed(kube::Error::Api(status)),
+                    ) if matches!(status.code, 401 | 403 | 404) => {
+                        Some(Err(ClusterError::from_status(&of_kind, &status)))
+                    }
+                    // The start and end of a listing say nothing of one
+                    // object; other failures the watcher retries.
+                    Ok(watcher::Event::Init | watcher::Event::InitDone) | Err(_) => None,
+                };
+                std::future::ready(change)
+            })
     }
 }
 

@@ -102,6 +102,26 @@ pub struct Revision {
     pub selection: Selection,
     /// What was rendered.
     pub set: RenderedSet,
+    /// How each object applied looked live when it was recorded (see
+    /// [`stamp`]); empty for revisions recorded before stamps were kept.
+    pub stamps: Stamps,
+}
+
+/// How objects looked live, by id: what a later apply compares with the
+/// cluster to leave alone what nobody changed.
+pub type Stamps = std::collections::BTreeMap<ObjectId, String>;
+
+/// What tells whether a live object changed: its uid (deleted and made
+/// again is a change) with its generation, which moves with every change
+/// of spec and not with status; for kinds without a generation (ConfigMaps,
+/// Secrets, Services…), its resourceVersion, which moves with any change.
+pub fn stamp(live: &Value) -> Option<String> {
+    let metadata = &live["metadata"];
+    let uid = metadata["uid"].as_str()?;
+    match metadata["generation"].as_i64() {
+        Some(generation) if generation > 0 => Some(format!("{uid}/g{generation}")),
+        _ => Some(format!("{uid}/rv{}", metadata["resourceVersion"].as_str()?)),
+    }
 }
 
 /// Reading or writing revisions failed.
@@ -160,6 +180,9 @@ struct StoredObject {
     tier: Option<String>,
     service: Option<String>,
     value: Value,
+    /// Its [`stamp`] when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    live: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -176,10 +199,12 @@ fn opaque() -> String {
     "Opaque".into()
 }
 
-/// The Secret recording `set` as revision `number` of `release`.
+/// The Secret recording `set` as revision `number` of `release`, with the
+/// `stamps` of its objects.
 pub fn encode(
     release: &Release,
     set: &RenderedSet,
+    stamps: &Stamps,
     selection: &Selection,
     number: u32,
     cause: &str,
@@ -199,6 +224,7 @@ pub fn encode(
                 tier: o.tier.clone(),
                 service: o.service.clone(),
                 value: o.value.clone(),
+                live: stamps.get(&ObjectId::of(&o.value)).cloned(),
             })
             .collect(),
         generated_secrets: set
@@ -212,7 +238,7 @@ pub fn encode(
             })
             .collect(),
     };
-    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     // Writing to a Vec cannot fail.
     let _ = gz.write_all(&serde_json::to_vec(&payload).unwrap_or_default());
     let bytes = gz.finish().unwrap_or_default();
@@ -256,9 +282,15 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
     GzDecoder::new(bytes.as_slice())
         .read_to_end(&mut text)
         .map_err(|e| damaged(format!("not gzip: {e}")))?;
-    let payload: Payload =
+    let mut payload: Payload =
         serde_json::from_slice(&text).map_err(|e| damaged(format!("not a revision: {e}")))?;
+    let stamps = payload
+        .objects
+        .iter_mut()
+        .filter_map(|o| Some((ObjectId::of(&o.value), o.live.take()?)))
+        .collect();
     Ok(Revision {
+        stamps,
         number: payload.revision,
         cause: payload.cause,
         created: secret["metadata"]["creationTimestamp"]
@@ -313,12 +345,40 @@ pub async fn list(cluster: &Cluster, release: &Release) -> Result<Vec<Revision>,
     Ok(revisions)
 }
 
-/// The latest revision, if any.
+/// The revision Secrets of `release` with their numbers (from their
+/// labels), oldest first, none decoded.
+async fn secrets(
+    cluster: &Cluster,
+    release: &Release,
+) -> Result<Vec<(u32, Value)>, InventoryError> {
+    let secrets = cluster
+        .list("v1", kind::SECRET, &release.namespace, &release.selector())
+        .await?;
+    let mut numbered: Vec<(u32, Value)> = secrets
+        .into_iter()
+        .filter(|s| s["type"] == REVISION_TYPE)
+        .map(|s| {
+            let number = s["metadata"]["labels"][REVISION_LABEL]
+                .as_str()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (number, s)
+        })
+        .collect();
+    numbered.sort_by_key(|(number, _)| *number);
+    Ok(numbered)
+}
+
+/// The latest revision, if any; only its Secret is decoded.
 pub async fn latest(
     cluster: &Cluster,
     release: &Release,
 ) -> Result<Option<Revision>, InventoryError> {
-    Ok(list(cluster, release).await?.pop())
+    secrets(cluster, release)
+        .await?
+        .last()
+        .map(|(_, secret)| decode(secret))
+        .transpose()
 }
 
 /// One revision by number.
@@ -336,18 +396,23 @@ pub async fn load(
     }
 }
 
-/// Records `set` as the next revision and deletes revisions beyond
-/// [`HISTORY_LIMIT`]; returns its number.
+/// Records `set` as the next revision, with the `stamps` of its objects,
+/// and deletes revisions beyond [`HISTORY_LIMIT`]; returns its number.
 pub async fn record(
     cluster: &Cluster,
     release: &Release,
     set: &RenderedSet,
+    stamps: &Stamps,
     selection: &Selection,
     cause: &str,
 ) -> Result<u32, InventoryError> {
-    let existing = list(cluster, release).await?;
-    let number = existing.last().map_or(1, |r| r.number + 1);
-    let secret = encode(release, set, selection, number, cause);
+    let existing: Vec<u32> = secrets(cluster, release)
+        .await?
+        .into_iter()
+        .map(|(number, _)| number)
+        .collect();
+    let number = existing.last().map_or(1, |n| n + 1);
+    let secret = encode(release, set, stamps, selection, number, cause);
     if !cluster.create(&secret, false).await? {
         return Err(InventoryError::Race {
             platform: release.platform.clone(),
@@ -356,7 +421,7 @@ pub async fn record(
     }
     let keep_from = (existing.len() + 1).saturating_sub(HISTORY_LIMIT);
     for old in existing.iter().take(keep_from) {
-        cluster.delete(&release.secret_id(old.number)).await?;
+        cluster.delete(&release.secret_id(*old)).await?;
     }
     Ok(number)
 }
@@ -450,7 +515,9 @@ mod tests {
             only: vec![],
             skip: vec!["operators".into()],
         };
-        let mut secret = encode(&release, &set, &selection, 3, "apply");
+        let id = ObjectId::of(&set.objects[0].value);
+        let stamps = Stamps::from([(id, "uid-1/g2".to_string())]);
+        let mut secret = encode(&release, &set, &stamps, &selection, 3, "apply");
         assert_eq!(secret["metadata"]["name"], "strata.shop.dev.v3");
         assert_eq!(secret["metadata"]["namespace"], "apps");
         assert_eq!(secret["type"], REVISION_TYPE);
@@ -459,6 +526,7 @@ mod tests {
         let revision = decode(&secret).unwrap();
         assert_eq!(revision.number, 3);
         assert_eq!(revision.set, set);
+        assert_eq!(revision.stamps, stamps);
         assert_eq!(revision.selection, selection);
         assert_eq!(revision.created, "2026-01-01T00:00:00Z");
     }
@@ -469,6 +537,7 @@ mod tests {
         let secret = encode(
             &Release::new(&set, "apps"),
             &set,
+            &Stamps::new(),
             &Selection::default(),
             1,
             "apply",
@@ -476,6 +545,16 @@ mod tests {
         let stored = secret["data"]["release"].as_str().unwrap().len();
         let plain: usize = set.objects.iter().map(|o| o.value.to_string().len()).sum();
         assert!(stored < plain, "{stored} >= {plain}");
+    }
+
+    #[test]
+    fn stamps_follow_the_generation_else_the_resource_version() {
+        let deployment =
+            json!({"metadata": {"uid": "u1", "generation": 3, "resourceVersion": "90"}});
+        assert_eq!(stamp(&deployment).as_deref(), Some("u1/g3"));
+        let config_map = json!({"metadata": {"uid": "u2", "resourceVersion": "91"}});
+        assert_eq!(stamp(&config_map).as_deref(), Some("u2/rv91"));
+        assert_eq!(stamp(&json!({"metadata": {}})), None);
     }
 
     #[test]

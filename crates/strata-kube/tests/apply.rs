@@ -38,15 +38,18 @@ async fn namespaces_first_then_each_wave_after_the_previous_is_ready() {
     let calls = fake.calls();
     let applies: Vec<&Call> = calls.iter().filter(|c| c.verb == "apply").collect();
     assert_eq!(applies[0].id, "Namespace/shop", "the namespace goes first");
-    // The db's third GET made it ready; nothing of wave 2 was applied before.
-    let db_ready = last_position(&calls, "get", "StatefulSet/shop/db").unwrap();
-    assert_eq!(gets(&calls, "StatefulSet/shop/db"), 3);
+    // The db became ready (three readiness steps after it was applied),
+    // which a watch saw: nothing of wave 2 was applied before, and no GET
+    // polled it.
+    let db_ready = position(&calls, "ready", "StatefulSet/shop/db").unwrap();
+    assert!(position(&calls, "watch", "StatefulSet/shop").unwrap() < db_ready);
+    assert_eq!(gets(&calls, "StatefulSet/shop/db"), 0);
     let api_applied = position(&calls, "apply", "Deployment/shop/api").unwrap();
     assert!(
         db_ready < api_applied,
         "wave 2 started before wave 1 was ready"
     );
-    let api_ready = last_position(&calls, "get", "Deployment/shop/api").unwrap();
+    let api_ready = position(&calls, "ready", "Deployment/shop/api").unwrap();
     let web_applied = position(&calls, "apply", "Deployment/shop/web").unwrap();
     assert!(
         api_ready < web_applied,

@@ -10,7 +10,8 @@ use fake::crds::{self, Crds, Schema};
 use fake::{Behavior, Fake};
 use serde_json::{Value, json};
 use strata_core::render::{Object, RenderedSet};
-use support::{apply_set, failure, gets, last_position, position, shop};
+use strata_kube::apply;
+use support::{Recorder, apply_set, failure, options, position, release, shop};
 
 /// `shop` with an operator's CRD in wave 1 and one of its resources in
 /// wave 2, as raw manifests of tiers would be.
@@ -45,17 +46,20 @@ async fn crds_are_established_first_and_custom_resources_waited_for_until_ready(
     let set = with_custom_resource();
     apply_set(&fake.cluster(), &set).await.unwrap();
     let calls = fake.calls();
-    let established =
-        last_position(&calls, "get", "CustomResourceDefinition/caches.example.com").unwrap();
+    let established = position(
+        &calls,
+        "ready",
+        "CustomResourceDefinition/caches.example.com",
+    )
+    .unwrap();
     let first_wave = position(&calls, "apply", "NetworkPolicy/shop/default-deny").unwrap();
     assert!(
         established < first_wave,
         "the CRD is established before wave 0"
     );
-    let cache_ready = last_position(&calls, "get", "Cache/shop/sessions").unwrap();
-    assert_eq!(
-        gets(&calls, "Cache/shop/sessions"),
-        3,
+    let cache_ready = position(&calls, "ready", "Cache/shop/sessions").unwrap();
+    assert!(
+        position(&calls, "apply", "Cache/shop/sessions").unwrap() < cache_ready,
         "waited for its Ready condition"
     );
     assert!(cache_ready < position(&calls, "apply", "Deployment/shop/web").unwrap());
@@ -142,9 +146,15 @@ async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
         let set = with_operated(&fake, api_version, kind, spec);
         let id = format!("{kind}/shop/x");
         fake.behave(&id, Behavior::ReadyAfter(3));
-        apply_set(&fake.cluster(), &set).await.unwrap();
-        let calls = fake.calls();
-        assert_eq!(gets(&calls, &id), 3, "{kind} waited for its operator");
+        let seen = Recorder::default();
+        apply(&fake.cluster(), &set, &release(&set), &options(), &seen)
+            .await
+            .unwrap();
+        assert_eq!(
+            seen.of(&id),
+            ["waiting", "ready"],
+            "{kind} waited for its operator"
+        );
         let live = fake
             .cluster()
             .get(&strata_kube::ObjectId::of(
@@ -158,8 +168,9 @@ async fn every_operated_kind_is_waited_for_until_its_operator_reports_ready() {
             wrong.is_empty(),
             "{kind}: the fake's status is not its CRD's: {wrong:?}"
         );
+        let calls = fake.calls();
         assert!(
-            last_position(&calls, "get", &id).unwrap()
+            position(&calls, "ready", &id).unwrap()
                 < position(&calls, "apply", "Deployment/shop/web").unwrap(),
             "{kind} ready before the next wave"
         );

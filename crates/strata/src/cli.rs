@@ -252,6 +252,10 @@ Exit status: 0 when applied (and recorded, and with --verify verified), 1 otherw
         /// After the last wave, run `strata verify`; exit 1 when it fails.
         #[arg(long, conflicts_with = "dry_run")]
         verify: bool,
+        /// Send every object, even those unchanged since the latest revision
+        /// and untouched in the cluster (which are skipped by default).
+        #[arg(long)]
+        no_skip: bool,
     },
     /// Show each workload in the cluster by tier and wave: replicas, restarts, age, conditions.
     #[command(after_help = "\

@@ -124,7 +124,9 @@ pub(super) fn fail(
     objects: &[&Object],
     done: &Applied,
 ) -> Box<Failure> {
-    let applied: BTreeSet<&ObjectId> = done.applied.iter().collect();
+    // What was left alone as unchanged is where it should be: not listed
+    // as left out.
+    let applied: BTreeSet<&ObjectId> = done.applied.iter().chain(&done.skipped).collect();
     Box::new(Failure {
         step,
         cause,

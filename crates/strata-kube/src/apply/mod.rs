@@ -1,6 +1,8 @@
 //! The wave engine: server-side apply step by step, each step waited for
 //! until its workloads are ready, generated secrets created once, then a
-//! revision recorded and what is no longer rendered pruned.
+//! revision recorded and what is no longer rendered pruned. An object
+//! rendered as the latest revision recorded it, and live as that revision
+//! left it (one list per kind and namespace), is not sent again.
 
 mod failure;
 mod pods;
@@ -8,7 +10,7 @@ mod preflight;
 mod secrets;
 mod wait;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
@@ -19,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
 use crate::immutable;
-use crate::inventory::{self, InventoryError, Release};
+use crate::inventory::{self, InventoryError, Release, Stamps};
 use crate::progress::{Event, Progress};
 use crate::prune::{self, ObjectToRemove, RemovalError, RemovalOptions, Removed};
 use crate::readiness;
@@ -56,13 +58,21 @@ pub struct ApplyOptions {
     pub recreate: bool,
     /// Longest wait for one step to become ready.
     pub timeout: Duration,
-    /// Time between readiness checks.
+    /// Time between checks of what cannot be watched: a kind new to
+    /// discovery, an object being deleted.
     pub poll: Duration,
+    /// Readiness comes by watch; this is how long a wait goes without any
+    /// news before it reads what is pending again, in case a watch was
+    /// lost without an error.
+    pub resync: Duration,
     /// How long a custom resource of an operated kind may stay without any
     /// status before its operator is reported as not running.
     pub operator_grace: Duration,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Leave alone what is rendered as the latest revision recorded it and
+    /// live as that revision left it; false (`--no-skip`) sends everything.
+    pub skip_unchanged: bool,
 }
 
 impl Default for ApplyOptions {
@@ -75,8 +85,10 @@ impl Default for ApplyOptions {
             recreate: false,
             timeout: Duration::from_mins(5),
             poll: Duration::from_secs(2),
+            resync: Duration::from_secs(30),
             operator_grace: Duration::from_mins(1),
             concurrency: 8,
+            skip_unchanged: true,
         }
     }
 }
@@ -88,6 +100,12 @@ pub struct Applied {
     pub revision: Option<u32>,
     /// Every object applied, in order.
     pub applied: Vec<ObjectId>,
+    /// Objects not sent: unchanged since the latest revision, in the
+    /// rendering and in the cluster.
+    pub skipped: Vec<ObjectId>,
+    /// How each object applied or skipped looks live, recorded with the
+    /// revision.
+    pub stamps: Stamps,
     /// Generated secrets created or completed.
     pub secrets: Vec<ObjectId>,
     /// What prune deleted and kept.
@@ -150,7 +168,17 @@ pub async fn apply(
             &done,
         )));
     }
-    if let Err(mut failure) = run(cluster, set, &objects, options, progress, &mut done).await {
+    let unchanged = match &previous {
+        Some(previous) if options.skip_unchanged && !options.dry_run => {
+            unchanged(cluster, previous, &objects, options).await
+        }
+        _ => Stamps::new(),
+    };
+    if let Err(mut failure) = run(
+        cluster, set, &objects, &unchanged, options, progress, &mut done,
+    )
+    .await
+    {
         if options.atomic && !options.dry_run {
             failure.rollback = Some(
                 roll_back(
@@ -175,7 +203,15 @@ pub async fn apply(
     if let Some(previous) = &previous {
         done.pruned = prune_gone(cluster, &previous.set, set, options, progress).await?;
     }
-    let revision = inventory::record(cluster, release, set, &options.selection, "apply").await?;
+    let revision = inventory::record(
+        cluster,
+        release,
+        set,
+        &done.stamps,
+        &options.selection,
+        "apply",
+    )
+    .await?;
     done.revision = Some(revision);
     Ok(done)
 }
@@ -221,9 +257,17 @@ pub async fn rollback(
     let current = inventory::latest(cluster, release).await?;
     let objects = with_home(&target.set, target.selection.select(&target.set), release);
     let mut done = Applied::default();
-    run(cluster, &target.set, &objects, options, progress, &mut done)
-        .await
-        .map_err(ApplyError::Failed)?;
+    run(
+        cluster,
+        &target.set,
+        &objects,
+        &Stamps::new(),
+        options,
+        progress,
+        &mut done,
+    )
+    .await
+    .map_err(ApplyError::Failed)?;
     if let Some(current) = current {
         done.pruned = prune_gone(cluster, &current.set, &target.set, options, progress).await?;
     }
@@ -231,6 +275,7 @@ pub async fn rollback(
         cluster,
         release,
         &target.set,
+        &done.stamps,
         &target.selection,
         &format!("rollback to {number}"),
     )
@@ -297,6 +342,7 @@ async fn roll_back(
         cluster,
         &previous.set,
         &objects,
+        &Stamps::new(),
         &options,
         progress,
         &mut done,
@@ -309,6 +355,7 @@ async fn roll_back(
         cluster,
         release,
         &previous.set,
+        &done.stamps,
         &previous.selection,
         &format!("rollback to {} (atomic)", previous.number),
     )
@@ -345,11 +392,66 @@ async fn roll_back(
     }
 }
 
-/// Applies `objects` step by step into `done`; on failure, what happened.
+/// The objects of `objects` rendered as `previous` recorded them and live
+/// with the stamp it recorded, with that stamp: what need not be sent. The
+/// cluster is read by one list per kind and namespace; a list that fails
+/// leaves its objects to be sent.
+async fn unchanged(
+    cluster: &Cluster,
+    previous: &inventory::Revision,
+    objects: &[&Object],
+    options: &ApplyOptions,
+) -> Stamps {
+    let before: HashMap<ObjectId, &Value> = previous
+        .set
+        .objects
+        .iter()
+        .map(|o| (ObjectId::of(&o.value), &o.value))
+        .collect();
+    let candidates: Vec<(ObjectId, &String)> = objects
+        .iter()
+        .filter_map(|o| {
+            let id = ObjectId::of(&o.value);
+            let stamp = previous.stamps.get(&id)?;
+            (before.get(&id) == Some(&&o.value)).then_some((id, stamp))
+        })
+        .collect();
+    let groups: BTreeSet<(&str, &str, &str)> = candidates
+        .iter()
+        .map(|(id, _)| {
+            (
+                id.api_version.as_str(),
+                id.kind.as_str(),
+                id.namespace.as_str(),
+            )
+        })
+        .collect();
+    let lists: Vec<Result<Vec<Value>, ClusterError>> = stream::iter(groups)
+        .map(|(api_version, kind, namespace)| cluster.list(api_version, kind, namespace, ""))
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    let live: HashMap<ObjectId, String> = lists
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|v| Some((ObjectId::of(&v), inventory::stamp(&v)?)))
+        .collect();
+    candidates
+        .into_iter()
+        .filter(|(id, stamp)| live.get(id) == Some(*stamp))
+        .map(|(id, stamp)| (id, stamp.clone()))
+        .collect()
+}
+
+/// Applies `objects` step by step into `done`, sending none of those
+/// `unchanged` but waiting for them like the others (a watch's first list
+/// says at once that they are still ready); on failure, what happened.
 async fn run(
     cluster: &Cluster,
     set: &RenderedSet,
     objects: &[&Object],
+    unchanged: &Stamps,
     options: &ApplyOptions,
     progress: &dyn Progress,
     done: &mut Applied,
@@ -385,7 +487,16 @@ async fn run(
             label: step.label(),
             objects: step.objects.len(),
         });
-        for batch in step.batches() {
+        for mut batch in step.batches() {
+            batch.retain(|object| {
+                let id = ObjectId::of(&object.value);
+                let Some(stamp) = unchanged.get(&id) else {
+                    return true;
+                };
+                done.stamps.insert(id.clone(), stamp.clone());
+                done.skipped.push(id);
+                false
+            });
             let results: Vec<(&Object, Result<Value, ClusterError>)> = stream::iter(batch)
                 .map(|object| {
                     let new_kinds = &new_kinds;
@@ -404,11 +515,14 @@ async fn run(
             for (object, result) in results {
                 let id = ObjectId::of(&object.value);
                 match result {
-                    Ok(_) => {
+                    Ok(live) => {
                         progress.event(Event::Applied {
                             id: id.clone(),
                             service: object.service.clone(),
                         });
+                        if let Some(stamp) = inventory::stamp(&live) {
+                            done.stamps.insert(id.clone(), stamp);
+                        }
                         done.applied.push(id);
                     }
                     Err(e)

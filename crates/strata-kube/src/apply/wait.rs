@@ -1,8 +1,12 @@
-//! Waiting for a step: every object polled until all are ready, one
-//! reports a failure it will not recover from, or the timeout passes.
+//! Waiting for a step: every object judged as the cluster reports it,
+//! through one watch per kind and namespace, until all are ready, one
+//! reports a failure it will not recover from, or the timeout passes. A
+//! slow re-read of what is still pending (`ApplyOptions::resync`) is only
+//! a safety net for a watch that went quiet without saying so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use futures::FutureExt;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use strata_core::kind;
@@ -10,12 +14,23 @@ use strata_core::render::Object;
 use tokio::time::Instant;
 
 use super::{ApplyOptions, Cause};
-use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::cluster::{Change, Cluster, ClusterError, ObjectId};
 use crate::progress::{Event, Progress};
 use crate::readiness::{self, Readiness};
 
-/// Polls `objects` until all are ready, one fails, or the timeout passes;
-/// on failure, why, with each object not ready and the reason.
+/// An object waited for: its service, why it is not ready yet, and how it
+/// last looked.
+struct Pending {
+    service: Option<String>,
+    reason: String,
+    live: Option<Value>,
+}
+
+/// Waits for `objects` until all are ready, one fails, or the timeout
+/// passes; on failure, why, with each object not ready and the reason.
+/// Verdicts that arrive together are taken in the order of their ids, so
+/// what is printed and which failure is reported do not depend on the
+/// order the cluster's answers raced in.
 pub(super) async fn wait(
     cluster: &Cluster,
     objects: &[&Object],
@@ -24,67 +39,111 @@ pub(super) async fn wait(
 ) -> Result<(), (Cause, Vec<(ObjectId, String)>)> {
     let started = Instant::now();
     let deadline = started + options.timeout;
-    let mut pending: BTreeMap<ObjectId, (Option<String>, String)> = objects
+    let mut pending: BTreeMap<ObjectId, Pending> = objects
         .iter()
         .map(|o| {
             (
                 ObjectId::of(&o.value),
-                (o.service.clone(), "not checked yet".to_string()),
+                Pending {
+                    service: o.service.clone(),
+                    reason: "not checked yet".to_string(),
+                    live: None,
+                },
             )
         })
         .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut watches = Vec::new();
+    let mut watched = BTreeSet::new();
+    for id in pending.keys() {
+        let kind = cluster.kind(id).await.map_err(|e| refused(e, &pending))?;
+        let namespace = cluster
+            .namespace_of(id)
+            .await
+            .map_err(|e| refused(e, &pending))?;
+        if watched.insert((id.api_version.clone(), id.kind.clone(), namespace.clone())) {
+            watches.push(cluster.watch(&id.api_version, &kind, &namespace).boxed());
+        }
+    }
+    let mut changes = stream::select_all(watches);
+    let mut judge = Judge {
+        cluster,
+        options,
+        started,
+        classes: HashMap::new(),
+    };
+    let mut resync = started + options.resync;
+    let grace = started + options.operator_grace;
+    let mut grace_passed = false;
     loop {
-        let ids: Vec<ObjectId> = pending.keys().cloned().collect();
-        let verdicts: Vec<(ObjectId, Result<Readiness, ClusterError>)> = stream::iter(ids)
-            .map(|id| async move {
-                let verdict = match cluster.get(&id).await {
-                    Ok(Some(live))
-                        if readiness::unreconciled(&live)
-                            && started.elapsed() >= options.operator_grace =>
-                    {
-                        Ok(Readiness::Failed(operator_silent(&live, options)))
+        let mut seen: Vec<(ObjectId, Option<Value>)> = Vec::new();
+        tokio::select! {
+            change = changes.next() => {
+                // What else has arrived with it is taken in the same round.
+                let mut next = change;
+                while let Some(change) = next {
+                    match change {
+                        Ok(Change::Present(live)) => seen.push((ObjectId::of(&live), Some(live))),
+                        Ok(Change::Gone(id)) => seen.push((id, None)),
+                        Err(e) => return Err(refused(e, &pending)),
                     }
-                    Ok(Some(live)) => match readiness::judge(&live) {
-                        Readiness::Progressing(_)
-                            if live["kind"] == kind::PERSISTENT_VOLUME_CLAIM
-                                && live["status"]["phase"] == "Pending"
-                                && waits_for_first_consumer(cluster, &live).await =>
-                        {
-                            Ok(Readiness::Ready)
-                        }
-                        verdict => Ok(verdict),
-                    },
-                    Ok(None) => Ok(Readiness::Progressing("not found".into())),
-                    Err(e) => Err(e),
-                };
-                (id, verdict)
-            })
-            .buffered(options.concurrency.max(1))
-            .collect()
-            .await;
-        for (id, verdict) in verdicts {
-            let Some((service, last)) = pending.get_mut(&id) else {
+                    next = changes.next().now_or_never().flatten();
+                }
+            }
+            () = tokio::time::sleep_until(resync) => {
+                resync = Instant::now() + options.resync;
+                for id in pending.keys() {
+                    match cluster.get(id).await {
+                        Ok(live) => seen.push((id.clone(), live)),
+                        Err(e) => return Err(refused(e, &pending)),
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(grace), if !grace_passed => {
+                // Custom resources still without status are judged again
+                // now that their operator had its time.
+                grace_passed = true;
+                seen.extend(pending.iter().map(|(id, p)| (id.clone(), p.live.clone())));
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                return Err((Cause::Timeout(options.timeout), reasons(&pending)));
+            }
+        }
+        // Only the latest of each object counts, in the order of the ids.
+        let latest: BTreeMap<ObjectId, Option<Value>> = seen
+            .into_iter()
+            .filter(|(id, _)| pending.contains_key(id))
+            .collect();
+        for (id, live) in latest {
+            let verdict = match &live {
+                Some(live) => judge.verdict(live).await,
+                None => Readiness::Progressing("not found".into()),
+            };
+            let Some(entry) = pending.get_mut(&id) else {
                 continue;
             };
+            entry.live = live;
             match verdict {
-                Ok(Readiness::Ready) => {
+                Readiness::Ready => {
                     progress.event(Event::Ready {
                         id: id.clone(),
-                        service: service.clone(),
+                        service: entry.service.clone(),
                     });
                     pending.remove(&id);
                 }
-                Ok(Readiness::Progressing(reason)) => {
-                    if *last != reason {
+                Readiness::Progressing(reason) => {
+                    if entry.reason != reason {
                         progress.event(Event::Waiting {
                             id: id.clone(),
-                            service: service.clone(),
+                            service: entry.service.clone(),
                             reason: reason.clone(),
                         });
-                        *last = reason;
+                        entry.reason = reason;
                     }
                 }
-                Ok(Readiness::Failed(reason)) => {
+                Readiness::Failed(reason) => {
                     let mut not_ready = reasons(&pending);
                     for entry in &mut not_ready {
                         if entry.0 == id {
@@ -93,16 +152,64 @@ pub(super) async fn wait(
                     }
                     return Err((Cause::Failed { id, reason }, not_ready));
                 }
-                Err(e) => return Err((Cause::Refused(e), reasons(&pending))),
             }
         }
         if pending.is_empty() {
             return Ok(());
         }
-        if Instant::now() >= deadline {
-            return Err((Cause::Timeout(options.timeout), reasons(&pending)));
+    }
+}
+
+/// A refusal while waiting, with what was still pending.
+fn refused(
+    error: ClusterError,
+    pending: &BTreeMap<ObjectId, Pending>,
+) -> (Cause, Vec<(ObjectId, String)>) {
+    (Cause::Refused(error), reasons(pending))
+}
+
+/// Judges live objects for one wait, remembering storage classes read.
+struct Judge<'a> {
+    cluster: &'a Cluster,
+    options: &'a ApplyOptions,
+    started: Instant,
+    /// Whether each storage class (by name; empty for the default) binds
+    /// claims only for their first consumer.
+    classes: HashMap<String, bool>,
+}
+
+impl Judge<'_> {
+    /// What `live` says of itself, with what the cluster around it says:
+    /// a custom resource without status past the grace period has no
+    /// operator, and a pending claim waiting for its first consumer is as
+    /// ready as it gets.
+    async fn verdict(&mut self, live: &Value) -> Readiness {
+        if readiness::unreconciled(live) && self.started.elapsed() >= self.options.operator_grace {
+            return Readiness::Failed(operator_silent(live, self.options));
         }
-        tokio::time::sleep(options.poll).await;
+        match readiness::judge(live) {
+            Readiness::Progressing(_)
+                if live["kind"] == kind::PERSISTENT_VOLUME_CLAIM
+                    && live["status"]["phase"] == "Pending"
+                    && self.waits_for_first_consumer(live).await =>
+            {
+                Readiness::Ready
+            }
+            verdict => verdict,
+        }
+    }
+
+    async fn waits_for_first_consumer(&mut self, claim: &Value) -> bool {
+        let class = claim["spec"]["storageClassName"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if let Some(&known) = self.classes.get(&class) {
+            return known;
+        }
+        let answer = waits_for_first_consumer(self.cluster, claim).await;
+        self.classes.insert(class, answer);
+        answer
     }
 }
 
@@ -126,10 +233,10 @@ fn operator_silent(live: &Value, options: &ApplyOptions) -> String {
     )
 }
 
-fn reasons(pending: &BTreeMap<ObjectId, (Option<String>, String)>) -> Vec<(ObjectId, String)> {
+fn reasons(pending: &BTreeMap<ObjectId, Pending>) -> Vec<(ObjectId, String)> {
     pending
         .iter()
-        .map(|(id, (_, reason))| (id.clone(), reason.clone()))
+        .map(|(id, p)| (id.clone(), p.reason.clone()))
         .collect()
 }
 

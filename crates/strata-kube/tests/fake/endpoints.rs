@@ -44,8 +44,7 @@ fn endpoints_of(state: &State, service: &Value) -> (usize, usize) {
         if !selector.iter().all(|(k, v)| labels[k] == *v) {
             continue;
         }
-        let polls = state.polls.get(&id_of(value)).copied().unwrap_or(0);
-        let seen = state.view(stored, polls);
+        let seen = state.view(stored);
         let count = |v: &Value| usize::try_from(v.as_u64().unwrap_or(0)).unwrap_or(0);
         let (want, up) = if kind == "DaemonSet" {
             (

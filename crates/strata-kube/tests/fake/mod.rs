@@ -53,7 +53,9 @@ pub(crate) use store::id_of;
 /// One request, as the engine made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Call {
-    /// `get`, `list`, `apply`, `create`, `merge`, `delete`, `log`, `proxy`.
+    /// `get`, `list`, `watch`, `apply`, `create`, `merge`, `delete`,
+    /// `log`, `proxy`; and `ready` where the fake's controllers reported an object
+    /// ready after its readiness latency, among the requests.
     pub(crate) verb: &'static str,
     /// `Kind/ns/name`, `Kind/name`, or `Kind/ns` for lists.
     pub(crate) id: String,
@@ -65,6 +67,8 @@ pub(crate) struct Call {
 #[derive(Clone)]
 pub(crate) struct Fake {
     state: Arc<Mutex<State>>,
+    /// Woken at each request, so that watches look for changes.
+    changed: Arc<tokio::sync::Notify>,
 }
 
 impl Fake {
@@ -72,6 +76,7 @@ impl Fake {
     pub(crate) fn new() -> Self {
         Fake {
             state: Arc::new(Mutex::new(State::new())),
+            changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -170,6 +175,44 @@ impl Fake {
         self.lock().apply_delay = Some(delay);
     }
 
+    /// Makes every request take `latency` before it is answered, as the
+    /// round trip to a real API server does.
+    pub(crate) fn request_latency(&self, latency: Duration) {
+        self.lock().request_latency = Some(latency);
+    }
+
+    /// Makes workloads (and the custom resources whose operator runs)
+    /// report ready `latency` after each change of their spec rather than
+    /// at once, and each step of [`Behavior::ReadyAfter`] take `step`;
+    /// watches see each change when it happens.
+    pub(crate) fn readiness(&self, latency: Duration, step: Duration) {
+        let mut state = self.lock();
+        state.readiness_latency = latency;
+        state.readiness_step = step;
+    }
+
+    /// Edits a stored object as `kubectl edit` by `manager` would: a
+    /// change of spec makes a new generation.
+    pub(crate) fn edit(&self, id: &str, manager: &str, edit: impl FnOnce(&mut Value)) {
+        {
+            let mut state = self.lock();
+            let (key, mut value) = state
+                .objects
+                .iter()
+                .find(|(_, s)| id_of(&s.value) == id)
+                .map(|(k, s)| (k.clone(), s.value.clone()))
+                .expect("a stored object");
+            let spec = value["spec"].clone();
+            edit(&mut value);
+            if value["spec"] != spec {
+                store::next_generation(&mut value);
+            }
+            state.stamp(&mut value, manager, "Update");
+            state.put(key, value, manager.into());
+        }
+        self.changed.notify_waiters();
+    }
+
     /// The most applies that were in flight at once.
     pub(crate) fn max_in_flight(&self) -> usize {
         self.lock().max_in_flight
@@ -193,6 +236,8 @@ impl Fake {
         let key = store::key_of(&def, &value);
         state.stamp(&mut value, manager, "Update");
         state.put(key, value, manager.into());
+        drop(state);
+        self.changed.notify_waiters();
     }
 
     /// Makes the cluster an OpenShift one: every new namespace also gets

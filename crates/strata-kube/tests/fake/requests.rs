@@ -11,7 +11,7 @@ use super::fields::{
     conflicts, fold_string_data, immutable_change, invalid_fields, merge, unknown_fields,
 };
 use super::routing::{Parsed, Reply, failure};
-use super::store::{Key, KindDef, State, id_of};
+use super::store::{Key, KindDef, State};
 
 /// The kind and namespace a request is about.
 pub(super) struct Target {
@@ -215,7 +215,7 @@ pub(super) fn list(state: &mut State, target: &Target, q: &HashMap<String, Strin
         .iter()
         .filter(|(k, _)| k.0 == def.group && k.1 == def.plural && (ns.is_empty() || k.2 == *ns))
         .filter(|(_, s)| matches_labels(&s.value, q.get("labelSelector")))
-        .map(|(_, s)| state.view(s, state.polls.get(&id_of(&s.value)).copied().unwrap_or(0)))
+        .map(|(_, s)| state.view(s))
         .collect();
     // EndpointSlices are the controller's, made up from the Services.
     if def.kind == "EndpointSlice" {
@@ -269,11 +269,6 @@ pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
         );
     }
     let k = target.key(name);
-    let polls = {
-        let p = state.polls.entry(target.id(name)).or_insert(0);
-        *p += 1;
-        *p
-    };
     let gone = match state.objects.get_mut(&k) {
         None => true,
         Some(stored) => match stored.deleting {
@@ -292,7 +287,31 @@ pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
         return target.not_found(name);
     }
     let stored = &state.objects[&k];
-    (200, state.view(stored, polls), None)
+    (200, state.view(stored), None)
+}
+
+/// The changes a watch of `target` from resourceVersion `since` has not
+/// sent yet, as watch events, and the version of the last one looked at.
+pub(super) fn changes_since(
+    state: &State,
+    target: &Target,
+    selector: Option<&String>,
+    since: u64,
+) -> (Vec<Value>, u64) {
+    let (def, ns) = (&target.def, &target.ns);
+    let start = state.changes.partition_point(|c| c.version <= since);
+    let events = state.changes[start..]
+        .iter()
+        .filter(|c| {
+            c.key.0 == def.group && c.key.1 == def.plural && (ns.is_empty() || c.key.2 == *ns)
+        })
+        .filter(|c| matches_labels(&c.object, selector))
+        .map(|c| json!({"type": c.kind, "object": c.object}))
+        .collect();
+    (
+        events,
+        state.changes.last().map_or(since, |c| c.version.max(since)),
+    )
 }
 
 /// Creates an object unless one of that name exists.
@@ -379,13 +398,18 @@ pub(super) fn merge_patch(
     if let Some(p) = patch.as_object_mut() {
         p.remove("kind");
     }
+    let spec_before = value["spec"].clone();
     merge(&mut value, &patch, true);
     if let Some(refusal) = schema_refusal(state, target, &mut value, q) {
         return refusal;
     }
+    if value["spec"] != spec_before {
+        super::store::next_generation(&mut value);
+    }
     state.stamp(&mut value, &manager, "Update");
-    if !dry_run && let Some(stored) = state.objects.get_mut(&k) {
-        stored.value = value.clone();
+    if !dry_run && let Some(stored) = state.objects.get(&k) {
+        let owner = stored.manager.clone();
+        state.put(k, value.clone(), owner);
     }
     (200, value, None)
 }
@@ -458,8 +482,7 @@ pub(super) fn apply(
             let spec_before = value["spec"].clone();
             merge(&mut value, &applied, false);
             if value["spec"] != spec_before {
-                let g = value["metadata"]["generation"].as_i64().unwrap_or(1);
-                value["metadata"]["generation"] = json!(g + 1);
+                super::store::next_generation(&mut value);
             }
             (value, manager.clone())
         }
@@ -475,8 +498,7 @@ pub(super) fn apply(
         }
         state.put(k.clone(), value.clone(), owner);
         let stored = &state.objects[&k];
-        let polls = state.polls.get(&target.id(name)).copied().unwrap_or(0);
-        return (200, state.view(stored, polls), None);
+        return (200, state.view(stored), None);
     }
     (200, value, None)
 }
@@ -515,10 +537,15 @@ pub(super) fn delete(
         );
     }
     if let Some(n) = state.delete_delays.get(&target.id(name)).copied() {
+        state.version += 1;
+        let version = state.version.to_string();
         let stored = state.objects.get_mut(&k).expect("checked above");
         stored.deleting = Some(n);
         stored.value["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
-        (200, stored.value.clone(), None)
+        stored.value["metadata"]["resourceVersion"] = json!(version);
+        let value = stored.value.clone();
+        state.changed("MODIFIED", &k);
+        (200, value, None)
     } else {
         let value = state.objects[&k].value.clone();
         state.remove(&k);

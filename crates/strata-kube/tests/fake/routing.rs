@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::Fake;
 use super::endpoints;
 use super::rbac::{self, Attributes};
 use super::requests::{self, Target};
 use super::store::{KindDef, State};
+use super::{Call, Fake};
 
 /// Status code, JSON body, or a plain-text body instead (logs).
 pub(super) type Reply = (u16, Value, Option<String>);
@@ -23,6 +23,25 @@ pub(super) fn failure(code: u16, reason: &str, message: &str) -> Reply {
         json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "reason": reason, "message": message}),
         None,
     )
+}
+
+/// What the fake answers: a reply at once, or a stream of changes.
+pub(super) enum Answer {
+    /// A reply, with the warnings to send as `Warning` headers.
+    Reply(Reply, Vec<String>),
+    /// A watch: the changes of `target` after resourceVersion `since`
+    /// that match `selector`, until `timeout`.
+    Watch(Box<Watch>),
+}
+
+/// A watch request.
+pub(super) struct Watch {
+    pub(super) target: Target,
+    pub(super) selector: Option<String>,
+    pub(super) since: u64,
+    pub(super) timeout: std::time::Duration,
+    /// Whether a bookmark is sent when the watch ends.
+    pub(super) bookmarks: bool,
 }
 
 /// What a request path names.
@@ -120,14 +139,21 @@ impl Fake {
         user: Option<&str>,
         content_type: &str,
         body: &[u8],
-    ) -> (Reply, Vec<String>) {
+    ) -> Answer {
         let mut state = self.lock();
         state.warnings.clear();
-        let reply = route(&mut state, method, uri, user, content_type, body);
-        (reply, std::mem::take(&mut state.warnings))
+        state.settle();
+        let answer = match route(&mut state, method, uri, user, content_type, body) {
+            Ok(reply) => Answer::Reply(reply, std::mem::take(&mut state.warnings)),
+            Err(watch) => Answer::Watch(watch),
+        };
+        drop(state);
+        self.changed.notify_waiters();
+        answer
     }
 }
 
+/// A reply, or the watch asked for.
 fn route(
     state: &mut State,
     method: &http::Method,
@@ -135,41 +161,41 @@ fn route(
     user: Option<&str>,
     content_type: &str,
     body: &[u8],
-) -> Reply {
+) -> Result<Reply, Box<Watch>> {
     let path = uri.path();
     match path {
         "/version" => {
-            return (
+            return Ok((
                 200,
                 json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-fake"}),
                 None,
-            );
+            ));
         }
-        "/api" => return requests::core_versions(),
-        "/apis" => return requests::groups(state),
+        "/api" => return Ok(requests::core_versions()),
+        "/apis" => return Ok(requests::groups(state)),
         _ => {}
     }
     let Some(parsed) = parse_path(state, path) else {
-        return failure(
+        return Ok(failure(
             404,
             "NotFound",
             &format!("the server could not find {path}"),
-        );
+        ));
     };
     let q = query(uri);
     let dry_run = q.get("dryRun").is_some_and(|v| v == "All");
     if parsed.discovery {
-        return requests::discovery(state, &parsed, path);
+        return Ok(requests::discovery(state, &parsed, path));
     }
     let Some(def) = parsed.def.clone() else {
-        return failure(
+        return Ok(failure(
             404,
             "NotFound",
             &format!(
                 "the server could not find the requested resource {}",
                 parsed.plural
             ),
-        );
+        ));
     };
     let ns = if def.namespaced {
         parsed.namespace.clone().unwrap_or_default()
@@ -177,8 +203,10 @@ fn route(
         String::new()
     };
     let target = Target { def, ns };
+    let watch = q.get("watch").is_some_and(|v| v == "true" || v == "1");
     let verb = match (method.as_str(), parsed.name.is_some()) {
         ("GET", true) => "get",
+        ("GET", false) if watch => "watch",
         ("GET", false) => "list",
         ("POST", _) => "create",
         ("PATCH", _) => "patch",
@@ -193,9 +221,31 @@ fn route(
     };
     if !rbac::allowed(state, user, &attributes) {
         let message = rbac::forbidden_message(user.unwrap_or(""), &attributes);
-        return failure(403, "Forbidden", &message);
+        return Ok(failure(403, "Forbidden", &message));
     }
-    match (method.as_str(), parsed.name.as_deref()) {
+    if watch && parsed.name.is_none() {
+        let since = q
+            .get("resourceVersion")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        state.calls.push(Call {
+            verb: "watch",
+            id: format!("{}/{}", target.def.kind, target.ns),
+            dry_run: false,
+        });
+        return Err(Box::new(Watch {
+            selector: q.get("labelSelector").cloned(),
+            since,
+            timeout: std::time::Duration::from_secs(
+                q.get("timeoutSeconds")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1800),
+            ),
+            bookmarks: q.get("allowWatchBookmarks").is_some_and(|v| v == "true"),
+            target,
+        }));
+    }
+    Ok(match (method.as_str(), parsed.name.as_deref()) {
         ("GET", None) => requests::list(state, &target, &q),
         ("GET", Some(name)) if parsed.sub.as_deref() == Some("log") => {
             requests::log(state, &target, name)
@@ -214,5 +264,5 @@ fn route(
         ("PATCH", Some(name)) => requests::apply(state, &target, name, &q, body, dry_run),
         ("DELETE", Some(name)) => requests::delete(state, &target, name, body, dry_run),
         _ => failure(405, "MethodNotAllowed", "not supported by the fake"),
-    }
+    })
 }

@@ -1,6 +1,8 @@
 //! Status as the fake makes it up: objects stored without a status get
-//! one on each GET, from the behaviour the test set for them (ready at
-//! once by default), the way controllers and operators would report.
+//! one on each GET, LIST and watch event, from the behaviour the test set
+//! for them (ready at once by default, or once the fake's readiness
+//! latency has passed since the spec changed), the way controllers and
+//! operators would report.
 //! A custom resource has a status only when the test set a behaviour for
 //! it (its operator runs), in the shape its operator's CRD gives it.
 
@@ -13,7 +15,8 @@ use super::store::{State, Stored, id_of};
 pub(crate) enum Behavior {
     /// Ready at once (the default).
     Ready,
-    /// Ready from the Nth GET on.
+    /// Ready N readiness steps (see `Fake::readiness`) after each change
+    /// of spec.
     ReadyAfter(usize),
     /// Never ready.
     Never,
@@ -22,8 +25,27 @@ pub(crate) enum Behavior {
 }
 
 impl State {
+    /// Whether objects like `value` get a made-up status: workloads,
+    /// claims, CRDs, and custom resources whose operator runs (`explicit`,
+    /// a behaviour was set).
+    pub(super) fn has_status(value: &Value, explicit: bool) -> bool {
+        if value.get("status").is_some() {
+            return false;
+        }
+        match value["kind"].as_str().unwrap_or("") {
+            "CustomResourceDefinition"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "PersistentVolumeClaim" => true,
+            "Namespace" => false,
+            _ => explicit,
+        }
+    }
+
     /// The object as a GET shows it: with a made-up status for workloads.
-    pub(super) fn view(&self, stored: &Stored, polls: usize) -> Value {
+    pub(super) fn view(&self, stored: &Stored) -> Value {
         let mut value = stored.value.clone();
         if value.get("status").is_some() {
             return value;
@@ -32,8 +54,7 @@ impl State {
         let explicit = self.behaviors.get(&id).copied();
         let behavior = explicit.unwrap_or(Behavior::Ready);
         let ready = match behavior {
-            Behavior::Ready => true,
-            Behavior::ReadyAfter(n) => polls >= n,
+            Behavior::Ready | Behavior::ReadyAfter(_) => stored.settles.is_none(),
             Behavior::Never | Behavior::Fail => false,
         };
         let failed = behavior == Behavior::Fail;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 use super::crds::Schema;
 use super::{Behavior, Call};
@@ -34,6 +35,20 @@ pub(super) struct Stored {
     pub(super) manager: String,
     /// GETs left before a deletion finishes.
     pub(super) deleting: Option<usize>,
+    /// When its controller next reports a change of status (ready): until
+    /// then its made-up status says not ready.
+    pub(super) settles: Option<Instant>,
+}
+
+/// One change of an object, as a watch sends it.
+pub(super) struct Change {
+    /// The resourceVersion the change made.
+    pub(super) version: u64,
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub(super) kind: &'static str,
+    pub(super) key: Key,
+    /// The object as a GET showed it right after the change.
+    pub(super) object: Value,
 }
 
 /// Group, plural, namespace, name.
@@ -45,7 +60,14 @@ pub(super) struct State {
     pub(super) objects: BTreeMap<Key, Stored>,
     pub(super) calls: Vec<Call>,
     pub(super) behaviors: HashMap<String, Behavior>,
-    pub(super) polls: HashMap<String, usize>,
+    /// Every change so far, oldest first, for watches.
+    pub(super) changes: Vec<Change>,
+    /// How long a workload takes to become ready after a change of spec.
+    pub(super) readiness_latency: Duration,
+    /// How long each step of [`Behavior::ReadyAfter`] takes.
+    pub(super) readiness_step: Duration,
+    /// How long every request takes to be answered.
+    pub(super) request_latency: Option<Duration>,
     pub(super) delete_delays: HashMap<String, usize>,
     pub(super) refused_deletes: Vec<String>,
     /// Objects whose GETs the caller may not make (403 Forbidden).
@@ -187,6 +209,29 @@ pub(crate) fn id_of(value: &Value) -> String {
     }
 }
 
+/// Whether objects of `api_version` have a `metadata.generation`, which
+/// moves with each change of spec: as on a real server, those of the core
+/// group (Services, ConfigMaps, Secrets…), RBAC and storage do not.
+fn has_generation(api_version: &Value) -> bool {
+    let group = api_version
+        .as_str()
+        .unwrap_or("")
+        .split_once('/')
+        .map_or("", |(g, _)| g);
+    !matches!(
+        group,
+        "" | "rbac.authorization.k8s.io" | "storage.k8s.io" | "scheduling.k8s.io"
+    )
+}
+
+/// One more generation for an object whose spec changed, if its kind
+/// counts them.
+pub(super) fn next_generation(value: &mut Value) {
+    if let Some(generation) = value["metadata"]["generation"].as_i64() {
+        value["metadata"]["generation"] = json!(generation + 1);
+    }
+}
+
 /// Where `value`, of kind `def`, is stored.
 pub(super) fn key_of(def: &KindDef, value: &Value) -> Key {
     let ns = if def.namespaced {
@@ -221,6 +266,7 @@ impl State {
                     schema: None,
                 })
                 .collect(),
+            readiness_step: Duration::from_secs(1),
             ..State::default()
         }
     }
@@ -238,12 +284,15 @@ impl State {
     /// Sets the metadata the server maintains, as `manager` writing it.
     pub(super) fn stamp(&mut self, value: &mut Value, manager: &str, operation: &str) {
         self.version += 1;
-        let metadata = &mut value["metadata"];
-        if metadata.get("uid").is_none() {
+        if value["metadata"].get("uid").is_none() {
+            let metadata = &mut value["metadata"];
             metadata["uid"] = json!(format!("uid-{}", self.version));
             metadata["creationTimestamp"] = json!("2026-01-01T00:00:00Z");
-            metadata["generation"] = json!(1);
+            if has_generation(&value["apiVersion"]) {
+                value["metadata"]["generation"] = json!(1);
+            }
         }
+        let metadata = &mut value["metadata"];
         metadata["resourceVersion"] = json!(self.version.to_string());
         metadata["managedFields"] = json!([{ "manager": manager, "operation": operation }]);
     }
@@ -296,20 +345,110 @@ impl State {
     }
 
     /// Stores `value` (of kind `def`) as `manager` wrote it; a new
-    /// namespace gets what the cluster's controllers put in every one.
+    /// namespace gets what the cluster's controllers put in each one. A new
+    /// object, or one whose spec changed (a new generation), is not ready
+    /// until its controller has had the time its behaviour says.
     pub(super) fn put(&mut self, key: Key, value: Value, manager: String) {
-        let new_namespace = value["kind"] == "Namespace" && !self.objects.contains_key(&key);
+        let before = self.objects.get(&key);
+        let new = before.is_none();
+        let respecified = before
+            .is_none_or(|b| b.value["metadata"]["generation"] != value["metadata"]["generation"]);
+        let settles = if respecified {
+            self.settling(&value)
+        } else {
+            before.and_then(|b| b.settles)
+        };
+        let new_namespace = value["kind"] == "Namespace" && new;
         self.objects.insert(
             key.clone(),
             Stored {
                 value,
                 manager,
                 deleting: None,
+                settles,
             },
         );
+        self.changed(if new { "ADDED" } else { "MODIFIED" }, &key);
         if new_namespace {
             self.populate(&key.3);
         }
+    }
+
+    /// When an object just (re)specified reports ready, if not at once: its
+    /// kind has a status and its behaviour takes time.
+    fn settling(&self, value: &Value) -> Option<Instant> {
+        let behavior = self.behaviors.get(&id_of(value)).copied();
+        if !State::has_status(value, behavior.is_some()) {
+            return None;
+        }
+        let delay = match behavior.unwrap_or(Behavior::Ready) {
+            Behavior::Ready => self.readiness_latency,
+            Behavior::ReadyAfter(steps) => {
+                self.readiness_latency
+                    + self.readiness_step * u32::try_from(steps).unwrap_or(u32::MAX)
+            }
+            Behavior::Never | Behavior::Fail => return None,
+        };
+        (!delay.is_zero()).then(|| Instant::now() + delay)
+    }
+
+    /// Records the change of the object at `key`, as it now is, for watches.
+    pub(super) fn changed(&mut self, kind: &'static str, key: &Key) {
+        let Some(stored) = self.objects.get(key) else {
+            return;
+        };
+        let object = self.view(stored);
+        self.changes.push(Change {
+            version: self.version,
+            kind,
+            key: key.clone(),
+            object,
+        });
+    }
+
+    /// Records that `value`, at `key`, is gone, with a resourceVersion of
+    /// its own as a server gives the deletion.
+    fn deleted(&mut self, key: Key, mut value: Value) {
+        self.version += 1;
+        value["metadata"]["resourceVersion"] = json!(self.version.to_string());
+        self.changes.push(Change {
+            version: self.version,
+            kind: "DELETED",
+            key,
+            object: value,
+        });
+    }
+
+    /// What controllers have done by now: each object whose time has come
+    /// reports ready, a change of its resourceVersion watches see.
+    pub(super) fn settle(&mut self) {
+        let now = Instant::now();
+        let due: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(_, s)| s.settles.is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            self.version += 1;
+            let version = self.version.to_string();
+            if let Some(stored) = self.objects.get_mut(&key) {
+                stored.settles = None;
+                stored.value["metadata"]["resourceVersion"] = json!(version);
+                let id = id_of(&stored.value);
+                self.calls.push(Call {
+                    verb: "ready",
+                    id,
+                    dry_run: false,
+                });
+            }
+            self.changed("MODIFIED", &key);
+        }
+    }
+
+    /// The next time an object reports ready, if any is still to.
+    pub(super) fn next_settling(&self) -> Option<Instant> {
+        self.objects.values().filter_map(|s| s.settles).min()
     }
 
     /// What a real cluster's controllers put in every namespace, as they
@@ -350,13 +489,15 @@ impl State {
                 .map(|m| json!({"manager": m, "operation": "Update"}))
                 .collect();
             self.objects.insert(
-                key,
+                key.clone(),
                 Stored {
                     value,
                     manager: managers[0].into(),
                     deleting: None,
+                    settles: None,
                 },
             );
+            self.changed("ADDED", &key);
         }
     }
 
@@ -364,29 +505,52 @@ impl State {
     /// objects it owns, or with `orphan` only drops their reference to it.
     pub(super) fn collect_dependents(&mut self, owner: &Value, orphan: bool) {
         let uid = &owner["metadata"]["uid"];
-        let owned = |v: &Value| {
-            v["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == *uid))
-        };
-        if orphan {
-            for stored in self.objects.values_mut().filter(|s| owned(&s.value)) {
-                if let Some(refs) = stored.value["metadata"]["ownerReferences"].as_array_mut() {
-                    refs.retain(|r| r["uid"] != *uid);
+        let owned: Vec<Key> = self
+            .objects
+            .iter()
+            .filter(|(_, s)| {
+                s.value["metadata"]["ownerReferences"]
+                    .as_array()
+                    .is_some_and(|refs| refs.iter().any(|r| r["uid"] == *uid))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in owned {
+            if orphan {
+                self.version += 1;
+                let version = self.version.to_string();
+                if let Some(stored) = self.objects.get_mut(&key) {
+                    if let Some(refs) = stored.value["metadata"]["ownerReferences"].as_array_mut() {
+                        refs.retain(|r| r["uid"] != *uid);
+                    }
+                    stored.value["metadata"]["resourceVersion"] = json!(version);
                 }
+                self.changed("MODIFIED", &key);
+            } else if let Some(stored) = self.objects.remove(&key) {
+                self.deleted(key, stored.value);
             }
-        } else {
-            self.objects.retain(|_, s| !owned(&s.value));
         }
     }
 
     /// Removes an object; a namespace takes what is in it along.
     pub(super) fn remove(&mut self, key: &Key) {
-        if let Some(stored) = self.objects.remove(key)
-            && stored.value["kind"] == "Namespace"
-        {
-            let ns = key.3.clone();
-            self.objects.retain(|k, _| k.2 != ns);
+        let Some(stored) = self.objects.remove(key) else {
+            return;
+        };
+        let namespace = stored.value["kind"] == "Namespace";
+        self.deleted(key.clone(), stored.value);
+        if namespace {
+            let inside: Vec<Key> = self
+                .objects
+                .keys()
+                .filter(|k| k.2 == key.3)
+                .cloned()
+                .collect();
+            for key in inside {
+                if let Some(stored) = self.objects.remove(&key) {
+                    self.deleted(key, stored.value);
+                }
+            }
         }
     }
 }

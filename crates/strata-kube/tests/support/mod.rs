@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use strata_core::render::{self, NoAssets, RenderedSet};
 use strata_core::{source::SourceFile, spec};
 use strata_kube::apply::Failure;
+use strata_kube::progress::{Event, Progress};
 use strata_kube::{Applied, ApplyError, ApplyOptions, Cluster, Release, Selection, Silent, apply};
 
 use crate::fake::{Call, Fake};
@@ -89,11 +90,13 @@ pub(crate) fn release(set: &RenderedSet) -> Release {
     Release::new(set, "shop")
 }
 
-/// A one-minute timeout polled each second, four applies at a time.
+/// A one-minute timeout, four applies at a time; readiness only by watch
+/// (the safety-net re-read would come after the timeout).
 pub(crate) fn options() -> ApplyOptions {
     ApplyOptions {
         timeout: Duration::from_mins(1),
         poll: Duration::from_secs(1),
+        resync: Duration::from_mins(10),
         concurrency: 4,
         ..ApplyOptions::default()
     }
@@ -174,4 +177,34 @@ pub(crate) fn gets(calls: &[Call], id: &str) -> usize {
         .iter()
         .filter(|c| c.verb == "get" && c.id == id)
         .count()
+}
+
+/// Keeps what an apply reported, in order.
+#[derive(Default)]
+pub(crate) struct Recorder(std::sync::Mutex<Vec<Event>>);
+
+impl Progress for Recorder {
+    fn event(&self, event: Event) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl Recorder {
+    /// Every event so far.
+    pub(crate) fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// What was reported of the readiness of `Kind/ns/name`: `waiting`
+    /// (each new reason) and `ready`, in order.
+    pub(crate) fn of(&self, id: &str) -> Vec<&'static str> {
+        self.events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Waiting { id: i, .. } if i.to_string() == id => Some("waiting"),
+                Event::Ready { id: i, .. } if i.to_string() == id => Some("ready"),
+                _ => None,
+            })
+            .collect()
+    }
 }

@@ -14,7 +14,8 @@ use crate::exit::{Exit, ExitStatus};
 use crate::printer::Printer;
 use crate::progress::Display;
 
-/// How often readiness is checked against a real cluster.
+/// How often what cannot be watched (a kind new to discovery, a deletion)
+/// is checked against a real cluster.
 const POLL: Duration = Duration::from_secs(2);
 
 /// What `apply` was asked to do, beyond the spec and the cluster.
@@ -37,6 +38,8 @@ pub(super) struct Request {
     pub recreate: bool,
     /// `--verify`.
     pub verify: bool,
+    /// `--no-skip`.
+    pub no_skip: bool,
 }
 
 fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
@@ -50,6 +53,8 @@ fn options(waves: &WaveArgs, request: &Request) -> ApplyOptions {
         poll: POLL,
         operator_grace: request.operator_grace,
         concurrency: usize::from(waves.concurrency),
+        skip_unchanged: !request.no_skip,
+        ..ApplyOptions::default()
     }
 }
 
@@ -199,8 +204,9 @@ fn conclude(
             print_pruned(&done.pruned, printer);
             match done.revision {
                 Some(revision) => printer.note(&format!(
-                    "applied {} objects; recorded revision {revision} of `{}` in namespace `{}`",
+                    "applied {} objects, skipped {} unchanged; recorded revision {revision} of `{}` in namespace `{}`",
                     done.applied.len(),
+                    done.skipped.len(),
                     release.platform,
                     release.namespace
                 )),

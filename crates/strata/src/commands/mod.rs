@@ -87,6 +87,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             force_conflicts,
             recreate,
             verify,
+            no_skip,
         } => apply::run(
             &spec,
             &cluster,
@@ -99,6 +100,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 operator_grace,
                 recreate,
                 verify,
+                no_skip,
             },
             printer,
         ),
@@ -148,6 +150,7 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
                 operator_grace,
                 recreate: false,
                 verify: false,
+                no_skip: true,
             },
             printer,
         ),
