@@ -33,35 +33,40 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     // refuses (two objects of one name, a patch that does not apply) check
     // refuses.
     let assets = spec_directory(&args.file);
-    let resolved: Vec<_> = std::thread::scope(|scope| {
-        let running: Vec<_> = environments
-            .iter()
-            .map(|env| {
-                scope.spawn(|| {
-                    // Only what is reported leaves the thread: each
-                    // platform is dropped as soon as it is checked.
-                    strata_core::resolve(&doc, env.as_deref())
-                        .and_then(|platform| render::render(&platform, &assets).map(|_| platform))
-                        .map(|platform| {
-                            let size = (
-                                platform.services.len(),
-                                platform.tiers.len(),
-                                platform.waves.len(),
-                            );
-                            (platform.warnings(), size)
-                        })
+    // As many at once as there are cores: more would hold more renders in
+    // memory without finishing sooner.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut resolved = Vec::with_capacity(environments.len());
+    for batch in environments.chunks(cores) {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = batch
+                .iter()
+                .map(|env| {
+                    scope.spawn(|| {
+                        // Only what is reported leaves the thread: each
+                        // platform is dropped as soon as it is checked.
+                        strata_core::resolve(&doc, env.as_deref())
+                            .and_then(|platform| {
+                                render::render(&platform, &assets).map(|_| platform)
+                            })
+                            .map(|platform| {
+                                let size = (
+                                    platform.services.len(),
+                                    platform.tiers.len(),
+                                    platform.waves.len(),
+                                );
+                                (platform.warnings(), size)
+                            })
+                    })
                 })
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|thread| {
+                .collect();
+            resolved.extend(running.into_iter().map(|thread| {
                 thread
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+            }));
+        });
+    }
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     // (code, labels) of what each list holds: the same mistake shows in
