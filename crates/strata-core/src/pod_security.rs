@@ -10,8 +10,12 @@ use serde_json::Value;
 
 use crate::spec::runtime::Profile;
 
-/// Capabilities baseline lets a container add.
-const BASELINE_CAPABILITIES: [&str; 13] = [
+/// The capability the restricted level allows adding.
+pub const RESTRICTED_CAPABILITY: &str = "NET_BIND_SERVICE";
+
+/// The capabilities the baseline level allows adding; any other needs
+/// privileged.
+pub const BASELINE_CAPABILITIES: [&str; 13] = [
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",
@@ -216,7 +220,7 @@ pub fn evaluate(pod: &Value, metadata: &Value) -> Vec<Violation> {
                     "Capabilities",
                     format!("{who} adds `{capability}`"),
                 );
-            } else if *capability != "NET_BIND_SERVICE" {
+            } else if *capability != RESTRICTED_CAPABILITY {
                 refuse(
                     restricted,
                     "Capabilities",

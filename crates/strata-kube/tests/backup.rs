@@ -275,22 +275,37 @@ fn replicas(fake: &Fake, id: &str) -> Value {
     fake.get(id).unwrap()["spec"]["replicas"].clone()
 }
 
+/// Restores `service`'s backup of 2026-01-04 with `callers`: the outcome
+/// and the steps said.
+async fn restore_backup(
+    fake: &Fake,
+    platform: &Platform,
+    service: &str,
+    callers: Callers,
+) -> (Result<(), BackupError>, Vec<String>) {
+    let mut said = Vec::new();
+    let outcome = restore(
+        &fake.cluster(),
+        platform,
+        service,
+        "20260104T030000Z",
+        callers,
+        STAMP,
+        WAIT,
+        &mut |s| said.push(s.to_string()),
+    )
+    .await;
+    (outcome, said)
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_restore_is_refused_while_callers_run() {
     let platform = platform();
     let fake = applied(&platform);
-    let err = restore(
-        &fake.cluster(),
-        &platform,
-        "db",
-        "20260104T030000Z",
-        Callers::Refuse,
-        STAMP,
-        WAIT,
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = restore_backup(&fake, &platform, "db", Callers::Refuse)
+        .await
+        .0
+        .unwrap_err();
     let BackupError::CallersRunning { callers, .. } = &err else {
         panic!("{err}");
     };
@@ -307,21 +322,8 @@ async fn a_restore_is_refused_while_callers_run() {
 async fn a_restore_stops_the_callers_restores_and_starts_them_again() {
     let platform = platform();
     let fake = applied(&platform);
-    let mut said = Vec::new();
-    restore(
-        &fake.cluster(),
-        &platform,
-        "db",
-        "20260104T030000Z",
-        Callers::Stop,
-        STAMP,
-        WAIT,
-        &mut |s| {
-            said.push(s.to_string());
-        },
-    )
-    .await
-    .unwrap();
+    let (outcome, said) = restore_backup(&fake, &platform, "db", Callers::Stop).await;
+    outcome.unwrap();
     let calls = fake.calls();
     let merges: Vec<usize> = calls
         .iter()
@@ -363,18 +365,10 @@ async fn callers_are_started_again_when_the_restore_fails() {
     let platform = platform();
     let fake = applied(&platform);
     fake.behave(RESTORE, Behavior::Fail);
-    let err = restore(
-        &fake.cluster(),
-        &platform,
-        "db",
-        "20260104T030000Z",
-        Callers::Stop,
-        STAMP,
-        WAIT,
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = restore_backup(&fake, &platform, "db", Callers::Stop)
+        .await
+        .0
+        .unwrap_err();
     assert!(matches!(err, BackupError::Failed { .. }), "{err}");
     assert_eq!(replicas(&fake, "Deployment/shop/api"), 3);
     assert_eq!(replicas(&fake, "Deployment/shop/worker"), 1);
@@ -384,37 +378,16 @@ async fn callers_are_started_again_when_the_restore_fails() {
 async fn force_restores_under_running_callers_and_offline_restores_are_by_hand() {
     let platform = platform();
     let fake = applied(&platform);
-    let mut said = Vec::new();
-    restore(
-        &fake.cluster(),
-        &platform,
-        "db",
-        "20260104T030000Z",
-        Callers::Force,
-        STAMP,
-        WAIT,
-        &mut |s| {
-            said.push(s.to_string());
-        },
-    )
-    .await
-    .unwrap();
+    let (outcome, said) = restore_backup(&fake, &platform, "db", Callers::Force).await;
+    outcome.unwrap();
     assert!(fake.calls().iter().all(|c| c.verb != "merge"));
     assert_eq!(
         said[0],
         "restoring under running callers (api, worker): --force"
     );
-    let err = restore(
-        &fake.cluster(),
-        &platform,
-        "cache",
-        "20260104T030000Z",
-        Callers::Force,
-        STAMP,
-        WAIT,
-        &mut |_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = restore_backup(&fake, &platform, "cache", Callers::Force)
+        .await
+        .0
+        .unwrap_err();
     assert!(matches!(err, BackupError::Offline(_)), "{err}");
 }

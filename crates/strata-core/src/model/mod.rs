@@ -39,11 +39,10 @@ pub use endpoint::CLUSTER_DOMAIN;
 pub use lookup::Lookup;
 pub use network::*;
 pub use resolve::environment_names;
-pub use resolve::{
-    BASELINE_CAPABILITIES, DEFAULT_CPU_TARGET, DEFAULT_STARTUP_SECONDS,
-    DEFAULT_TERMINATION_SECONDS, DEFAULT_USER, RESTRICTED_CAPABILITY,
-};
 pub use resolve::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST, DEFAULT_MOUNT_PATH, resolve};
+pub use resolve::{
+    DEFAULT_CPU_TARGET, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER,
+};
 pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use service::*;
 pub use tuning::{

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 use strata_core::diag::Diagnostic;
+use strata_core::pod_security::RESTRICTED_CAPABILITY;
 use strata_core::render::Assets;
 use strata_core::source::SourceFile;
 
@@ -570,7 +571,7 @@ impl Compose<'_> {
                 .map(text)
                 .collect();
             let non_root = uid.is_some_and(|u| u != 0);
-            let profile = if non_root && caps.iter().all(|c| c == "NET_BIND_SERVICE") {
+            let profile = if non_root && caps.iter().all(|c| c == RESTRICTED_CAPABILITY) {
                 "restricted"
             } else {
                 "baseline"

@@ -30,10 +30,7 @@ pub use environment::environment_names;
 pub use gateways::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use limits::{DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST};
 pub use probes::DEFAULT_STARTUP_SECONDS;
-pub use runtime::{
-    BASELINE_CAPABILITIES, DEFAULT_CPU_TARGET, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER,
-    RESTRICTED_CAPABILITY,
-};
+pub use runtime::{DEFAULT_CPU_TARGET, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER};
 pub use storage::DEFAULT_MOUNT_PATH;
 
 use std::collections::{BTreeMap, HashMap};

@@ -9,6 +9,7 @@ use crate::model::{
     Autoscale, Config, ConfigFile, FileContent, FileRef, Metrics, Patch, PatchChange, Port,
     Profile, Relaxation, Runtime, Scaling, Security, Span, WorkloadKind,
 };
+use crate::pod_security::{BASELINE_CAPABILITIES, RESTRICTED_CAPABILITY};
 use crate::spec::Spanned;
 use crate::spec::null::OrNone;
 use crate::spec::platform::DefaultsSpec;
@@ -21,26 +22,6 @@ pub const DEFAULT_USER: u32 = 1000;
 pub const DEFAULT_TERMINATION_SECONDS: u64 = 30;
 /// The CPU utilisation an autoscaler targets unless the spec says otherwise.
 pub const DEFAULT_CPU_TARGET: u32 = 70;
-/// The capability the restricted level allows adding.
-pub const RESTRICTED_CAPABILITY: &str = "NET_BIND_SERVICE";
-
-/// The capabilities the baseline level allows adding (Kubernetes' Pod
-/// Security Standards); any other needs privileged.
-pub const BASELINE_CAPABILITIES: [&str; 13] = [
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
 
 impl Resolver<'_> {
     fn defaults(&self) -> Option<&DefaultsSpec> {

@@ -6,7 +6,7 @@ use crate::draft::{Draft, DraftService, Loc};
 use crate::kube::Object;
 use k8s_openapi::api::core::v1 as core;
 use serde_json::{Map, Value, json};
-use strata_core::model::{BASELINE_CAPABILITIES, RESTRICTED_CAPABILITY};
+use strata_core::pod_security::{BASELINE_CAPABILITIES, RESTRICTED_CAPABILITY};
 
 pub(super) fn security(spec: &core::PodSpec, main: &core::Container, service: &mut DraftService) {
     let pod = spec.security_context.clone().unwrap_or_default();
