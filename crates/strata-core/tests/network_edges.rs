@@ -219,6 +219,75 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                     }
                 }
             }
+            // A backup job's pods reach the service they save on the dump's
+            // ports and the store of the platform its backups go to (the
+            // model's backup dependency), no other service; its service's
+            // own pods reach the store only along an edge (checked above).
+            for &saved in &running {
+                let service = &platform.services[saved];
+                let Some(job) = set.objects.iter().find(|o| {
+                    o.kind() == "CronJob" && o.name() == render::backup::cronjob_name(&service.name)
+                }) else {
+                    continue;
+                };
+                let pod = Pod {
+                    namespace: service.namespace.clone(),
+                    labels:
+                        job.value["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+                            .as_object()
+                            .unwrap()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                            .collect(),
+                };
+                let tuning = service.tuning.as_ref().unwrap();
+                let Some(model::BackupMethod::Dump(dump)) = tuning.blueprint.backup(tuning) else {
+                    panic!("a backup CronJob of {} without a dump", service.name);
+                };
+                let stores: Vec<usize> = service
+                    .needs
+                    .iter()
+                    .filter(|n| {
+                        n.origin == model::DependencyOrigin::Backup(model::BackupCaller::Job)
+                    })
+                    .filter_map(|n| match n.target {
+                        model::DependencyTarget::Service(id) => Some(id.0),
+                        model::DependencyTarget::Tier(_) => None,
+                    })
+                    .collect();
+                assert_eq!(
+                    stores,
+                    service
+                        .backup
+                        .as_ref()
+                        .unwrap()
+                        .target
+                        .store
+                        .map(|s| s.0)
+                        .into_iter()
+                        .collect::<Vec<_>>(),
+                    "{}: the backup dependency of {} is its store",
+                    path.display(),
+                    service.name
+                );
+                for &to in &running {
+                    let target = &platform.services[to];
+                    for port in &target.ports {
+                        let expected = (to == saved && dump.ports.contains(&port.number))
+                            || (stores.contains(&to) && target.ports.first() == Some(port));
+                        assert_eq!(
+                            allowed(&policies, &pod, &pods[&to], port.number, protocol(port)),
+                            expected,
+                            "{} ({env:?}): backup of {} → {}:{}",
+                            path.display(),
+                            service.name,
+                            target.name,
+                            port.number,
+                        );
+                        checked_pairs += 1;
+                    }
+                }
+            }
             // Every meshed pod reaches istiod, wherever it runs, and no other
             // pod of its namespace on istiod's ports.
             if let Peer::External { namespace, labels } = &platform.network.control_plane

@@ -31,6 +31,7 @@ fn sample_tuning(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Tuni
         users: Vec::new(),
         shards: 1,
         options: std::collections::BTreeMap::default(),
+        deprecated: Vec::new(),
         settings: Vec::new(),
         metrics: false,
         siblings: Vec::<Sibling>::new(),
@@ -347,7 +348,13 @@ pub fn markdown() -> String {
         if !b.info().options.is_empty() {
             out.push_str("\n| option | meaning |\n|---|---|\n");
             for o in b.info().options {
-                out.push_str(&format!("| `{}` | {} |\n", o.name, o.summary));
+                match o.instead {
+                    Some(instead) => out.push_str(&format!(
+                        "| `{}` | **Deprecated:** {instead}. {} |\n",
+                        o.name, o.summary
+                    )),
+                    None => out.push_str(&format!("| `{}` | {} |\n", o.name, o.summary)),
+                }
             }
         }
         out.push_str(

@@ -3166,15 +3166,32 @@ fn a_cloudnative_pg_cluster_backs_up_to_the_store_with_its_login() {
     );
     let scheduled = find(&objects, "ScheduledBackup", "db-backup");
     assert_eq!(scheduled["spec"]["schedule"], "@daily");
-    // The instances reach the store, which admits them.
-    let egress = find(&objects, "NetworkPolicy", "db-backup-egress");
-    assert_eq!(
-        egress["spec"]["podSelector"]["matchLabels"]["cnpg.io/cluster"],
-        "db"
+    // The instances reach the store, which admits them: the edge of the
+    // call graph the backup adds.
+    let policies: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o.kind() == "NetworkPolicy")
+        .map(|o| &o.value)
+        .collect();
+    let store = find(&objects, "StatefulSet", "backups");
+    let labels = store["spec"]["template"]["metadata"]["labels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+        .collect::<Vec<_>>();
+    let store = crate::network_policy::Pod::new("demo", &labels);
+    let instance = crate::network_policy::Pod::new(
+        "demo",
+        &[("cnpg.io/cluster", "db"), ("cnpg.io/podRole", "instance")],
     );
-    let ingress = find(&objects, "NetworkPolicy", "backups-from-db-backup");
-    assert_eq!(ingress["metadata"]["namespace"], "demo");
-    assert_eq!(ingress["spec"]["ingress"][0]["ports"][0]["port"], 9000);
+    assert!(crate::network_policy::allowed(
+        &policies, &instance, &store, 9000, "TCP"
+    ));
+    let other = crate::network_policy::Pod::new("demo", &[("cnpg.io/cluster", "other")]);
+    assert!(!crate::network_policy::allowed(
+        &policies, &other, &store, 9000, "TCP"
+    ));
 }
 
 #[test]

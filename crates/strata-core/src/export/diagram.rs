@@ -71,7 +71,8 @@ pub struct Link {
     pub to: usize,
     /// What it means.
     pub kind: LinkKind,
-    /// A label: a route's host and path.
+    /// A label: a route's host and path; `backups` on the way a service's
+    /// backups go to its store.
     pub label: Option<String>,
 }
 
@@ -170,7 +171,8 @@ impl Diagram {
                         } else {
                             LinkKind::Calls
                         },
-                        label: None,
+                        label: matches!(need.origin, DependencyOrigin::Backup(_))
+                            .then(|| "backups".to_string()),
                     });
                 }
             }
@@ -285,7 +287,10 @@ impl Diagram {
         }
         for link in &self.links {
             let arrow = match (&link.kind, &link.label) {
-                (LinkKind::WaitsFor, _) => "-->".to_string(),
+                (LinkKind::WaitsFor, Some(label)) => {
+                    format!("-->|\"{}\"|", quote_mermaid(label))
+                }
+                (LinkKind::WaitsFor, None) => "-->".to_string(),
                 (LinkKind::Calls, _) => "-.->".to_string(),
                 (LinkKind::RoutesTo, Some(label)) => {
                     format!("==>|\"{}\"|", quote_mermaid(label))
@@ -336,7 +341,8 @@ impl Diagram {
         }
         for link in &self.links {
             let attributes = match (&link.kind, &link.label) {
-                (LinkKind::WaitsFor, _) => String::new(),
+                (LinkKind::WaitsFor, Some(label)) => format!(" [label=\"{}\"]", quote_dot(label)),
+                (LinkKind::WaitsFor, None) => String::new(),
                 (LinkKind::Calls, _) => " [style=dashed]".to_string(),
                 (LinkKind::RoutesTo, Some(label)) => {
                     format!(" [style=bold, label=\"{}\"]", quote_dot(label))
@@ -448,6 +454,35 @@ mod tests {
         );
         let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         Diagram::new(&platform)
+    }
+
+    #[test]
+    fn a_backup_to_a_store_of_the_platform_is_an_arrow_named_backups() {
+        let file = SourceFile::new(
+            "shop.yaml",
+            "platform: shop\ntiers:\n  - name: data\n    services:\n      cache: { blueprint: redis, backup: { to: store } }\n      store: { blueprint: minio }\n",
+        );
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let diagram = Diagram::new(&platform);
+        let at = |name: &str| diagram.nodes.iter().position(|n| n.name == name).unwrap();
+        let (cache, store) = (at("cache"), at("store"));
+        assert!(diagram.nodes[store].column < diagram.nodes[cache].column);
+        let link = diagram
+            .links
+            .iter()
+            .find(|l| l.from == cache && l.to == store)
+            .expect("an arrow from what is saved to its store");
+        assert_eq!(
+            (&link.kind, link.label.as_deref()),
+            (&LinkKind::WaitsFor, Some("backups"))
+        );
+        assert!(diagram.mermaid().contains("-->|\"backups\"|"));
+        assert!(diagram.dot().contains("[label=\"backups\"]"));
+        assert!(
+            diagram
+                .svg()
+                .contains("cache sends backups to, and waits for, store")
+        );
     }
 
     #[test]

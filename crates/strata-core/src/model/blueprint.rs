@@ -532,6 +532,9 @@ pub struct OptionDoc {
     pub summary: &'static str,
     /// What its values must be; checked before the blueprint sees them.
     pub value: OptionValue,
+    /// When it is deprecated, what to write instead: it still takes
+    /// effect, and `check` warns (`deprecated-option`) where it is written.
+    pub instead: Option<&'static str>,
 }
 
 impl OptionDoc {
@@ -541,6 +544,7 @@ impl OptionDoc {
             name,
             summary,
             value: OptionValue::Text,
+            instead: None,
         }
     }
 
@@ -550,6 +554,16 @@ impl OptionDoc {
             name,
             summary,
             value,
+            instead: None,
+        }
+    }
+
+    /// The same option, deprecated in favour of `instead` (what to write).
+    #[must_use]
+    pub const fn deprecated(self, instead: &'static str) -> OptionDoc {
+        OptionDoc {
+            instead: Some(instead),
+            ..self
         }
     }
 }

@@ -273,6 +273,22 @@ impl Platform {
                 )),
             )
         }));
+        found.extend(self.services.iter().flat_map(|service| {
+            let tuning = service.tuning.iter();
+            tuning
+                .flat_map(|t| t.deprecated.iter())
+                .map(|(name, span, instead)| {
+                    Diagnostic::warning(
+                        "deprecated-option",
+                        format!(
+                            "the option `{name}` of `{}` is deprecated; it still takes effect",
+                            service.name
+                        ),
+                    )
+                    .at(&self.file, *span, "deprecated")
+                    .help(*instead)
+                })
+        }));
         found.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
         found
     }

@@ -468,6 +468,28 @@ pub enum DependencyOrigin {
     Reference(String),
     /// Implied by the tier's `after:`.
     TierAfter,
+    /// The service's backups go to this object store of the platform
+    /// (`backup: { to: SERVICE }`), sent by whom [`BackupCaller`] says.
+    Backup(BackupCaller),
+}
+
+/// Who sends a service's backups to its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupCaller {
+    /// The service's own pods (CloudNativePG's instances archive WAL and
+    /// base backups themselves).
+    Pods,
+    /// The backup CronJob's pods; the service's pods never call the store.
+    Job,
+}
+
+impl Dependency {
+    /// Whether the service's own pods make this call, so the call graph
+    /// has an edge from them (and their policies admit it) and they wait
+    /// for it; a backup job's call is its own.
+    pub fn from_pods(&self) -> bool {
+        self.origin != DependencyOrigin::Backup(BackupCaller::Job)
+    }
 }
 
 /// One rule of a service's Kubernetes API access (a Role rule).

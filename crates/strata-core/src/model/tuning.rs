@@ -148,6 +148,9 @@ pub struct Tuning {
     pub shards: u32,
     /// `options:`, by name.
     pub options: BTreeMap<String, String>,
+    /// The deprecated options written: each name, where, and what to write
+    /// instead ([`OptionDoc::instead`](crate::model::OptionDoc::instead)).
+    pub deprecated: Vec<(String, crate::source::Span, &'static str)>,
     /// `settings:`, the engine's own, in spec order.
     pub settings: Vec<(String, String)>,
     /// Whether the platform is monitored (it has `monitoring:`), so the

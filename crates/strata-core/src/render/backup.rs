@@ -3,8 +3,9 @@
 //! the files to the object store and deletes those past retention; its
 //! ServiceAccount; and the NetworkPolicies that let it reach the service
 //! and the store. A blueprint whose operator takes backups itself renders
-//! them (CloudNativePG's `ScheduledBackup`); this module then adds only the
-//! NetworkPolicies its pods need to reach a store of the platform.
+//! them (CloudNativePG's `ScheduledBackup`); its pods then call a store of
+//! the platform along an edge of the call graph, whose NetworkPolicies are
+//! any other call's.
 //!
 //! Both containers run as the blueprint's user under the `restricted` Pod
 //! Security level, with a read-only root filesystem: the dump writes into
@@ -54,14 +55,36 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
             }
             out
         }
-        Some(BackupMethod::Operator) if platform.network.policies => store_policies(
-            platform,
-            service,
-            backup,
-            &network::pod_selector(platform, service),
-        ),
+        // The operator's pods call a store of the platform along an edge of
+        // the call graph (`DependencyOrigin::Backup`), whose policies admit
+        // them; S3 outside the cluster, here.
+        Some(BackupMethod::Operator)
+            if platform.network.policies && backup.target.store.is_none() =>
+        {
+            vec![json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": metadata(platform, service, &format!("{}-backup-egress", service.name)),
+                "spec": {
+                    "podSelector": { "matchLabels": network::pod_selector(platform, service) },
+                    "policyTypes": ["Egress"],
+                    "egress": store_egress(platform, backup),
+                },
+            })]
+        }
         _ => Vec::new(),
     }
+}
+
+/// Whether `service`'s backups are taken by a CronJob of its own (whose
+/// account and pods are not the service's).
+pub(super) fn has_job(service: &Service) -> bool {
+    service.backup.is_some()
+        && service
+            .tuning
+            .as_ref()
+            .and_then(|t| t.blueprint.backup(t))
+            .is_some_and(|m| matches!(m, BackupMethod::Dump(_)))
 }
 
 /// The labels of the backup pods: their own name, never the service's
@@ -388,28 +411,6 @@ fn policies(platform: &Platform, service: &Service, backup: &Backup, dump: &Dump
     out
 }
 
-/// Egress from `pods` (the operator's backup pods) to the store, and the
-/// store admitting them.
-fn store_policies(
-    platform: &Platform,
-    service: &Service,
-    backup: &Backup,
-    pods: &Value,
-) -> Vec<Value> {
-    let mut out = vec![json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata(platform, service, &format!("{}-backup-egress", service.name)),
-        "spec": {
-            "podSelector": { "matchLabels": pods },
-            "policyTypes": ["Egress"],
-            "egress": store_egress(platform, backup),
-        },
-    })];
-    out.extend(store_ingress(platform, service, backup, pods));
-    out
-}
-
 /// The rule reaching the store: its pods on their first port, or, for
 /// S3, any address on the endpoint's port.
 fn store_egress(platform: &Platform, backup: &Backup) -> Vec<Value> {
@@ -653,6 +654,125 @@ tiers:
             "platform: shop",
             "platform: shop\nnetwork: { policies: false }",
         ))
+    }
+
+    /// A store in the same tier as what it saves: only the backups order them.
+    const SAME_TIER: &str = "
+platform: shop
+network: { policies: true }
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    namespace: data
+    services:
+      pg: { blueprint: postgresql, mode: ha, backup: { to: store } }
+      cache: { blueprint: redis, backup: { to: store/cache } }
+      store: { blueprint: minio }
+";
+
+    fn pod_labels(object: &Value, template: &Value) -> crate::network_policy::Pod {
+        let labels = template["metadata"]["labels"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect();
+        crate::network_policy::Pod {
+            namespace: object["metadata"]["namespace"].as_str().unwrap().into(),
+            labels,
+        }
+    }
+
+    #[test]
+    fn a_store_of_the_platform_starts_before_what_it_saves_and_its_caller_alone_reaches_it() {
+        use crate::model::{BackupCaller, DependencyOrigin, DependencyTarget};
+        use crate::network_policy::allowed;
+        let file = SourceFile::new("platform.yaml", SAME_TIER);
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let id = |name: &str| platform.service_id(name).unwrap();
+        let (pg, cache, store) = (id("pg"), id("cache"), id("store"));
+        let wave = |id: crate::model::ServiceId| platform.services[id.0].wave;
+        assert!(wave(store) < wave(pg), "the store starts first");
+        assert!(wave(store) < wave(cache), "the store starts first");
+        let backup_need = |id: crate::model::ServiceId| {
+            platform.services[id.0]
+                .needs
+                .iter()
+                .find(|n| matches!(n.origin, DependencyOrigin::Backup(_)))
+                .map(|n| (n.target, n.origin.clone()))
+        };
+        assert_eq!(
+            backup_need(pg),
+            Some((
+                DependencyTarget::Service(store),
+                DependencyOrigin::Backup(BackupCaller::Pods)
+            ))
+        );
+        assert_eq!(
+            backup_need(cache),
+            Some((
+                DependencyTarget::Service(store),
+                DependencyOrigin::Backup(BackupCaller::Job)
+            ))
+        );
+        // CloudNativePG's pods call the store: an edge; Redis's job does.
+        let edge = |from, to| platform.edges.iter().any(|e| e.from == from && e.to == to);
+        assert!(edge(pg, store));
+        assert!(!edge(cache, store));
+
+        let objects = render(&platform, &NoAssets).unwrap().objects;
+        let policies: Vec<&Value> = objects
+            .iter()
+            .filter(|o| o.kind() == "NetworkPolicy")
+            .map(|o| &o.value)
+            .collect();
+        let workload = |kind: &str, name: &str| find(&objects, kind, name).unwrap();
+        let minio = workload("StatefulSet", "store");
+        let minio = pod_labels(minio, &minio["spec"]["template"]);
+        let redis = workload("StatefulSet", "cache");
+        let redis = pod_labels(redis, &redis["spec"]["template"]);
+        let job = workload("CronJob", "cache-backup");
+        let job = pod_labels(job, &job["spec"]["jobTemplate"]["spec"]["template"]);
+        let instance = crate::network_policy::Pod::new(
+            "data",
+            &[("cnpg.io/cluster", "pg"), ("cnpg.io/podRole", "instance")],
+        );
+        assert!(allowed(&policies, &instance, &minio, 9000, "TCP"));
+        assert!(allowed(&policies, &job, &minio, 9000, "TCP"));
+        assert!(allowed(&policies, &job, &redis, 6379, "TCP"));
+        assert!(!allowed(&policies, &redis, &minio, 9000, "TCP"));
+        // Redis's pods do not wait for a store they never call.
+        let redis = workload("StatefulSet", "cache");
+        let waits = redis["spec"]["template"]["spec"]["initContainers"].to_string();
+        assert!(!waits.contains("store"), "{waits}");
+    }
+
+    #[test]
+    fn the_backup_endpoint_option_is_deprecated_and_still_an_edge() {
+        let text = SAME_TIER.replace(
+            "backup: { to: store } }",
+            "options: { backup: \"s3://backups/pg\", backupEndpoint: store } }",
+        );
+        let file = SourceFile::new("platform.yaml", text);
+        let platform = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        let (pg, store) = (
+            platform.service_id("pg").unwrap(),
+            platform.service_id("store").unwrap(),
+        );
+        assert!(platform.edges.iter().any(|e| e.from == pg && e.to == store));
+        let warnings = platform.warnings();
+        let deprecated: Vec<_> = warnings
+            .iter()
+            .filter(|w| w.code == "deprecated-option")
+            .collect();
+        assert_eq!(deprecated.len(), 1, "{warnings:?}");
+        assert!(deprecated[0].message.contains("`backupEndpoint`"));
+        assert!(
+            deprecated[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("backup: { to: SERVICE/BUCKET/PREFIX"))
+        );
     }
 
     #[test]

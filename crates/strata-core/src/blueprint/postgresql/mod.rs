@@ -88,7 +88,8 @@ static INFO: BlueprintInfo = BlueprintInfo {
         OptionDoc::text(
             "backupEndpoint",
             "`ha` mode: a service of the platform serving S3 (a `minio`) that `backup` goes to: its URL is the `endpointURL`, the cluster calls it (an edge, so NetworkPolicies allow it), and without `backupSecret` a `minio`'s root credentials in its Secret `SERVICE-credentials` (`root-user`, `root-password`) sign the requests; none by default (AWS S3).",
-        ),
+        )
+        .deprecated("write `backup: { to: SERVICE/BUCKET/PREFIX, keep: 30d }` on the service instead of the options `backup`, `backupEndpoint` and `retention`: the same edge, endpoint and login, and `strata backup`, `backups` and `restore` know it"),
         OptionDoc::text(
             "retention",
             "`ha` mode: how long backups are kept, such as `30d`; `30d` by default.",

@@ -98,7 +98,8 @@ pub fn draw(diagram: &Diagram, layout: &Layout) -> String {
             LinkKind::RoutesTo => ("link route", "route"),
         };
         let what = match (&link.kind, &link.label) {
-            (LinkKind::WaitsFor, _) => "waits for".to_string(),
+            (LinkKind::WaitsFor, Some(label)) => format!("sends {label} to, and waits for,"),
+            (LinkKind::WaitsFor, None) => "waits for".to_string(),
             (LinkKind::Calls, _) => "calls, without waiting for,".to_string(),
             (LinkKind::RoutesTo, Some(label)) => format!("routes {label} to"),
             (LinkKind::RoutesTo, None) => "routes to".to_string(),

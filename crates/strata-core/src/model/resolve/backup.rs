@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use super::Resolver;
 use crate::diag::suggestion;
 use crate::model::{
-    Backup, BackupTarget, CLUSTER_DOMAIN, DEFAULT_BUCKET, DEFAULT_KEEP_DAYS, DEFAULT_S3_ENDPOINT,
-    DEFAULT_S3_SECRET, DEFAULT_SCHEDULE, Service, ServiceId, WorkloadKind, is_bucket_name,
+    Backup, BackupCaller, BackupMethod, BackupTarget, CLUSTER_DOMAIN, DEFAULT_BUCKET,
+    DEFAULT_KEEP_DAYS, DEFAULT_S3_ENDPOINT, DEFAULT_S3_SECRET, DEFAULT_SCHEDULE, Dependency,
+    DependencyOrigin, DependencyTarget, Service, ServiceId, WorkloadKind, is_bucket_name,
 };
 use crate::source::Span;
 use crate::spec::null::OrNone;
@@ -50,11 +51,8 @@ impl Resolver<'_> {
             if service.blueprint.is_some() && service.tuning.is_none() {
                 continue;
             }
-            let supported = service
-                .tuning
-                .as_ref()
-                .is_some_and(|t| t.blueprint.backup(t).is_some());
-            if !supported {
+            let method = service.tuning.as_ref().and_then(|t| t.blueprint.backup(t));
+            if method.is_none() {
                 let (what, help) = match &service.tuning {
                     Some(t) => (
                         format!(
@@ -85,6 +83,23 @@ impl Resolver<'_> {
                     help,
                 );
                 continue;
+            }
+            // The store is called, and must run first: by the service's
+            // pods when its operator sends the backups, else by its job.
+            if let (Some(store), Some(to)) = (
+                backup.as_ref().and_then(|b| b.target.store),
+                written.to.as_ref(),
+            ) {
+                let caller = match method {
+                    Some(BackupMethod::Operator) => BackupCaller::Pods,
+                    _ => BackupCaller::Job,
+                };
+                services[i].needs.push(Dependency {
+                    target: DependencyTarget::Service(store),
+                    origin: DependencyOrigin::Backup(caller),
+                    span: to.span,
+                    wait: true,
+                });
             }
             services[i].backup = backup;
         }

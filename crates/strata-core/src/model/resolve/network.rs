@@ -388,7 +388,8 @@ impl Resolver<'_> {
     }
 
     /// Every caller → callee pair: from `needs:` (a tier means each of its
-    /// services), `${…}` references, and gateway services to their routes.
+    /// services), `${…}` references, a store the service's own pods send
+    /// backups to, and gateway services to their routes.
     fn edges(
         &mut self,
         services: &[Service],
@@ -403,7 +404,7 @@ impl Resolver<'_> {
         let mut seen: std::collections::HashSet<(ServiceId, ServiceId)> =
             std::collections::HashSet::new();
         for (i, service) in services.iter().enumerate() {
-            for need in &service.needs {
+            for need in service.needs.iter().filter(|n| n.from_pods()) {
                 let targets: Vec<ServiceId> = match need.target {
                     DependencyTarget::Service(s) => vec![s],
                     DependencyTarget::Tier(t) => tiers[t.0].services.clone(),

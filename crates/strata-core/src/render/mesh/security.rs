@@ -72,15 +72,19 @@ pub(super) fn policies(platform: &Platform) -> Vec<Object> {
         // Backup pods, of this service and of those backed up into it.
         let backup_account =
             |s: &Service| account_principal(s, &crate::render::backup::cronjob_name(&s.name));
-        principals.extend(service.backup.is_some().then(|| backup_account(service)));
+        // An operator's backups come from the service's own pods, admitted
+        // along their edge.
+        let has_job = crate::render::backup::has_job;
+        principals.extend(has_job(service).then(|| backup_account(service)));
         principals.extend(
             platform
                 .services
                 .iter()
                 .filter(|s| {
-                    s.backup
-                        .as_ref()
-                        .is_some_and(|b| b.target.store == Some(id))
+                    has_job(s)
+                        && s.backup
+                            .as_ref()
+                            .is_some_and(|b| b.target.store == Some(id))
                 })
                 .map(backup_account),
         );

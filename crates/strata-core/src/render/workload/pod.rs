@@ -35,7 +35,7 @@ const WAIT_IMAGE: &str = "busybox:1.36.1";
 /// until it answers.
 fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
     let mut targets: Vec<&Service> = Vec::new();
-    for need in service.needs.iter().filter(|n| n.wait) {
+    for need in service.needs.iter().filter(|n| n.wait && n.from_pods()) {
         let ids = match need.target {
             crate::model::DependencyTarget::Service(id) => vec![id],
             crate::model::DependencyTarget::Tier(t) => platform.tiers[t.0].services.clone(),

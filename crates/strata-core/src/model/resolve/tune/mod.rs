@@ -383,6 +383,15 @@ pub(super) fn tune(
         users,
         shards,
         options,
+        deprecated: spec
+            .options
+            .iter()
+            .flat_map(|o| o.value.iter())
+            .filter_map(|(key, _)| {
+                let doc = info.options.iter().find(|o| o.name == key.value)?;
+                Some((key.value.clone(), key.span, doc.instead?))
+            })
+            .collect(),
         settings,
         metrics: platform.monitoring.is_some(),
         siblings: place.siblings.clone(),
