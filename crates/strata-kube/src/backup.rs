@@ -20,10 +20,12 @@ use serde_json::{Value, json};
 use strata_core::kind;
 use strata_core::model::{BackupMethod, Dump, Platform, Service, WorkloadKind};
 use strata_core::render::backup::{
-    STORE_CONTAINER, backup_job, cronjob_name, list_job, restore_job,
+    DataVolume, STORE_CONTAINER, backup_job, cronjob_name, list_job, offline_restore_job,
+    restore_job,
 };
 
 use crate::cluster::{Cluster, ClusterError, ObjectId};
+use crate::readiness::Readiness;
 
 /// How long and how often to wait for a Job or a backup.
 #[derive(Debug, Clone, Copy)]
@@ -67,11 +69,13 @@ pub enum BackupError {
         /// Its running callers.
         callers: String,
     },
-    /// The restore must write the stopped server's data directory.
+    /// The restore must write the stopped server's data directory, and the
+    /// live workload does not say where it is (no StatefulSet, or no claim
+    /// mounted by its server).
     #[error(
-        "restoring `{0}` writes its data directory with the server stopped: restore it by hand (docs/backup.md, \"Restoring by hand\")"
+        "restoring `{0}` writes its data directory with the server stopped, and {1}: restore it by hand (docs/backup.md, \"Restoring by hand\")"
     )]
-    Offline(String),
+    Offline(String, String),
     /// The operator restores into a new cluster.
     #[error(
         "`{0}` is restored by its operator into a new cluster (CloudNativePG `bootstrap.recovery`): see docs/backup.md"
@@ -397,13 +401,17 @@ fn workload(service: &Service) -> Option<ObjectId> {
     })
 }
 
-/// Restores the backup `backup_name` of `name` into its running server,
-/// deciding about its callers by `callers`.
+/// Restores the backup `backup_name` of `name`, deciding about its
+/// callers by `callers`: into its running server, or, for a blueprint
+/// whose restore writes the data directory (Redis), into each member's
+/// volume with the server's StatefulSet scaled to zero and back (what was
+/// there is moved aside, never deleted).
 ///
 /// # Errors
 /// As [`backup`]; a restore that must be made by hand or by the operator;
 /// running callers when refused; a restore Job that fails (the callers
-/// stopped are scaled back all the same).
+/// stopped are scaled back all the same; a stopped server stays stopped);
+/// a server not ready again in time.
 #[allow(clippy::too_many_arguments, reason = "each is one choice of the verb")]
 pub async fn restore(
     cluster: &Cluster,
@@ -418,7 +426,6 @@ pub async fn restore(
     let (service, method) = backed_up(platform, name)?;
     let dump: Dump = match method {
         BackupMethod::Operator => return Err(BackupError::ByOperator(name.into())),
-        BackupMethod::Dump(dump) if dump.offline => return Err(BackupError::Offline(name.into())),
         BackupMethod::Dump(dump) => dump,
     };
     let backup = service
@@ -426,6 +433,22 @@ pub async fn restore(
         .as_ref()
         .ok_or_else(|| BackupError::NoBackup(name.into()))?;
     let cronjob = cronjob(cluster, service).await?;
+    // An offline restore needs the server's StatefulSet and data claims,
+    // read before anything is stopped.
+    let server = if dump.offline {
+        // The Job runs the restore script with the image's shell; an image
+        // without one (etcd's, whose dump runs etcdctl alone) is restored
+        // by hand, member by member.
+        if dump.command.first().map(String::as_str) != Some("sh") {
+            return Err(BackupError::Offline(
+                name.into(),
+                "its image has no shell to run the restore script in".into(),
+            ));
+        }
+        Some(data_volumes(cluster, service).await?)
+    } else {
+        None
+    };
     // The running callers, with their replicas.
     let id = platform
         .services
@@ -477,21 +500,35 @@ pub async fn restore(
         }
         _ => {}
     }
-    let mut job = restore_job(
-        &cronjob,
-        &job_name(name, "restore", stamp),
-        service,
-        backup,
-        &dump,
-        backup_name,
-    );
-    // A restore half done is not retried blindly.
-    job["spec"]["backoffLimit"] = json!(0);
     step(&format!(
         "restoring `{name}` from {}/{backup_name}",
         backup.target.url(name)
     ));
-    let restored = run_job(cluster, &job, wait, step).await;
+    let restored = match &server {
+        None => {
+            let mut job = restore_job(
+                &cronjob,
+                &job_name(name, "restore", stamp),
+                service,
+                backup,
+                &dump,
+                backup_name,
+            );
+            // A restore half done is not retried blindly.
+            job["spec"]["backoffLimit"] = json!(0);
+            run_job(cluster, &job, wait, step).await.map(|_| ())
+        }
+        Some(server) => {
+            let restore = Offline {
+                cronjob: &cronjob,
+                service,
+                dump: &dump,
+                backup_name,
+                stamp,
+            };
+            restore.run(cluster, server, wait, step).await
+        }
+    };
     if callers == Callers::Stop {
         for (workload, replicas) in &running {
             cluster
@@ -503,6 +540,156 @@ pub async fn restore(
     restored?;
     step(&format!("`{name}` restored from {backup_name}"));
     Ok(())
+}
+
+/// A stopped server's StatefulSet, as the cluster runs it: its replicas
+/// and each member's data volume.
+struct Server {
+    /// The StatefulSet.
+    id: ObjectId,
+    /// Its replicas before the restore.
+    replicas: u64,
+    /// The data volume of each member, by ordinal.
+    volumes: Vec<DataVolume>,
+}
+
+/// The StatefulSet of `service` and the data volume of each of its
+/// members: the claim template its first container mounts, where, and the
+/// pod's `fsGroup`.
+async fn data_volumes(cluster: &Cluster, service: &Service) -> Result<Server, BackupError> {
+    let offline = |why: &str| BackupError::Offline(service.name.clone(), why.to_string());
+    let id = match workload(service) {
+        Some(id) if id.kind == kind::STATEFUL_SET => id,
+        _ => return Err(offline("it does not run as a StatefulSet")),
+    };
+    let live = cluster
+        .get(&id)
+        .await?
+        .ok_or_else(|| BackupError::NotApplied(id.clone()))?;
+    let pod = &live["spec"]["template"]["spec"];
+    let mounts = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let (template, mount_path) = live["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["metadata"]["name"].as_str())
+        .find_map(|claim| {
+            let mount = mounts.iter().find(|m| m["name"] == claim)?;
+            Some((claim.to_string(), mount["mountPath"].as_str()?.to_string()))
+        })
+        .ok_or_else(|| offline("its server mounts no volume claim of its StatefulSet"))?;
+    let replicas = live["spec"]["replicas"].as_u64().unwrap_or(1);
+    let volumes = (0..replicas.max(1))
+        .map(|ordinal| DataVolume {
+            claim: format!("{template}-{}-{ordinal}", id.name),
+            mount_path: mount_path.clone(),
+            fs_group: pod["securityContext"]["fsGroup"].as_u64(),
+        })
+        .collect();
+    Ok(Server {
+        id,
+        replicas,
+        volumes,
+    })
+}
+
+/// A restore into the data volumes of a stopped server.
+struct Offline<'a> {
+    cronjob: &'a Value,
+    service: &'a Service,
+    dump: &'a Dump,
+    backup_name: &'a str,
+    stamp: &'a str,
+}
+
+impl Offline<'_> {
+    /// Scales the server to zero, writes the backup into each member's
+    /// volume with a Job of its own, one after the other, then scales the
+    /// server back and waits for it to be ready. After a failed Job the
+    /// server stays stopped: its data may be half written.
+    async fn run(
+        &self,
+        cluster: &Cluster,
+        server: &Server,
+        wait: Wait,
+        step: &mut dyn FnMut(&str),
+    ) -> Result<(), BackupError> {
+        let name = &self.service.name;
+        let Some(backup) = &self.service.backup else {
+            return Err(BackupError::NoBackup(name.clone()));
+        };
+        cluster
+            .merge(&server.id, &json!({ "spec": { "replicas": 0 } }))
+            .await?;
+        step(&format!(
+            "scaled {} from {} to 0: the restore writes its data with the server stopped",
+            server.id, server.replicas
+        ));
+        wait_for_replicas(cluster, &server.id, wait).await?;
+        step(&format!("{} has no pods", server.id));
+        for (ordinal, volume) in server.volumes.iter().enumerate() {
+            let mut job = offline_restore_job(
+                self.cronjob,
+                &job_name(name, &format!("restore-{ordinal}"), self.stamp),
+                self.service,
+                backup,
+                self.dump,
+                self.backup_name,
+                volume,
+            );
+            job["spec"]["backoffLimit"] = json!(0);
+            step(&format!(
+                "writing the backup into {} at {} (what was there is kept beside it)",
+                volume.claim, volume.mount_path
+            ));
+            if let Err(error) = run_job(cluster, &job, wait, step).await {
+                step(&format!(
+                    "left {} at 0 replicas, its data perhaps half restored; once fixed: kubectl -n {} scale statefulset/{} --replicas={}",
+                    server.id, server.id.namespace, server.id.name, server.replicas
+                ));
+                return Err(error);
+            }
+        }
+        cluster
+            .merge(
+                &server.id,
+                &json!({ "spec": { "replicas": server.replicas } }),
+            )
+            .await?;
+        step(&format!(
+            "scaled {} back to {}, waiting for it to be ready",
+            server.id, server.replicas
+        ));
+        wait_until_ready(cluster, &server.id, wait).await?;
+        step(&format!("{} is ready", server.id));
+        Ok(())
+    }
+}
+
+/// Waits until a workload is ready, as `apply` judges it.
+async fn wait_until_ready(cluster: &Cluster, id: &ObjectId, wait: Wait) -> Result<(), BackupError> {
+    let start = Instant::now();
+    loop {
+        if let Some(live) = cluster.get(id).await? {
+            match crate::readiness::judge(&live) {
+                Readiness::Ready => return Ok(()),
+                Readiness::Failed(reason) => {
+                    return Err(BackupError::Failed {
+                        id: id.clone(),
+                        reason,
+                    });
+                }
+                Readiness::Progressing(_) => {}
+            }
+        }
+        if start.elapsed() >= wait.timeout {
+            return Err(BackupError::Timeout(id.clone(), wait.timeout));
+        }
+        tokio::time::sleep(wait.interval).await;
+    }
 }
 
 /// Waits until a scaled-down workload reports no replicas.

@@ -13,7 +13,7 @@ use strata_core::model::Platform;
 use strata_core::render::{self, NoAssets};
 use strata_core::{source::SourceFile, spec};
 use strata_kube::backup::{BackupError, Callers, Listed, Wait, backup, list, restore};
-use support::{insert_shop_namespace, position, shop_pod};
+use support::{insert_shop_namespace, last_position, position, shop_pod};
 
 const SPEC: &str = r"
 platform: shop
@@ -374,8 +374,197 @@ async fn callers_are_started_again_when_the_restore_fails() {
     assert_eq!(replicas(&fake, "Deployment/shop/worker"), 1);
 }
 
+/// A Sentinel group of three whose restore writes each member's volume,
+/// applied with its StatefulSet, ready 5 s after each change.
+fn sentinel_group() -> (Platform, Fake) {
+    let text = SPEC.replace(
+        "cache: { blueprint: redis, backup: { to: store } }",
+        "cache: { blueprint: redis, mode: sentinel, replicas: 3, backup: { to: store } }\n      coord: { blueprint: etcd, backup: { to: store } }",
+    );
+    let doc = spec::parse(&SourceFile::new("shop.yaml", text)).unwrap();
+    let platform = strata_core::resolve(&doc, None).unwrap();
+    let fake = applied(&platform);
+    let set = render::render(&platform, &NoAssets).unwrap();
+    for object in set.objects.iter().filter(|o| o.kind() == "StatefulSet") {
+        fake.insert(object.value.clone(), "strata");
+    }
+    fake.readiness(Duration::from_secs(5), Duration::from_secs(1));
+    fake.clear_calls();
+    (platform, fake)
+}
+
+const CACHE: &str = "StatefulSet/shop/cache";
+
+fn member_job(ordinal: usize) -> String {
+    format!("Job/shop/cache-restore-{ordinal}-20260105t030000z")
+}
+
 #[tokio::test(start_paused = true)]
-async fn force_restores_under_running_callers_and_offline_restores_are_by_hand() {
+async fn a_redis_restore_stops_the_server_writes_each_member_s_volume_and_starts_it_again() {
+    let (platform, fake) = sentinel_group();
+    let (outcome, said) = restore_backup(&fake, &platform, "cache", Callers::Stop).await;
+    outcome.unwrap();
+    let calls = fake.calls();
+    let merges: Vec<(usize, &str)> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.verb == "merge")
+        .map(|(i, c)| (i, c.id.as_str()))
+        .collect();
+    // The caller stopped, then the server; the members' volumes written one
+    // after the other; the server started again and waited for; the caller
+    // last.
+    let ids: Vec<&str> = merges.iter().map(|(_, id)| *id).collect();
+    assert_eq!(
+        ids,
+        ["Deployment/shop/api", CACHE, CACHE, "Deployment/shop/api"],
+        "{calls:?}"
+    );
+    let created: Vec<usize> = (0..3)
+        .map(|n| position(&calls, "create", &member_job(n)).expect("a Job per member"))
+        .collect();
+    assert!(merges[1].0 < created[0] && created[0] < created[1] && created[1] < created[2]);
+    assert!(created[2] < merges[2].0);
+    let ready = last_position(&calls, "ready", CACHE).expect("the server ready again");
+    assert!(merges[2].0 < ready && ready < merges[3].0, "{calls:?}");
+    assert_eq!(replicas(&fake, CACHE), 3);
+    assert_eq!(replicas(&fake, "Deployment/shop/api"), 3);
+    // Nothing deleted.
+    assert!(calls.iter().all(|c| c.verb != "delete"));
+    // Each Job: the download, then the server's image writing the claim of
+    // its member where the server mounts it, as the server's group.
+    for n in 0..3 {
+        let job = fake.get(&member_job(n)).unwrap();
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(job["spec"]["backoffLimit"], 0);
+        assert_eq!(pod["initContainers"][0]["name"], "download");
+        assert!(
+            pod["volumes"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({ "name": "data", "persistentVolumeClaim": { "claimName": format!("data-cache-{n}") } }))
+        );
+        assert_eq!(pod["securityContext"]["fsGroup"], 999);
+        let restore = &pod["containers"][0];
+        assert_eq!(restore["image"], "redis:7.4.5");
+        assert!(
+            restore["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({ "name": "data", "mountPath": "/data" }))
+        );
+        assert!(
+            restore["env"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({ "name": "DATA_DIR", "value": "/data" }))
+        );
+        let script = restore["command"][2].as_str().unwrap();
+        assert!(
+            script.contains("before-restore") && !script.contains("rm "),
+            "{script}"
+        );
+    }
+    assert_eq!(
+        said,
+        [
+            "scaled Deployment/shop/api from 3 to 0".to_string(),
+            "Deployment/shop/api has no pods".into(),
+            "restoring `cache` from s3://backups/cache/20260104T030000Z".into(),
+            format!(
+                "scaled {CACHE} from 3 to 0: the restore writes its data with the server stopped"
+            ),
+            format!("{CACHE} has no pods"),
+            "writing the backup into data-cache-0 at /data (what was there is kept beside it)"
+                .into(),
+            format!("created {}, waiting for it to finish", member_job(0)),
+            format!("{} succeeded", member_job(0)),
+            "writing the backup into data-cache-1 at /data (what was there is kept beside it)"
+                .into(),
+            format!("created {}, waiting for it to finish", member_job(1)),
+            format!("{} succeeded", member_job(1)),
+            "writing the backup into data-cache-2 at /data (what was there is kept beside it)"
+                .into(),
+            format!("created {}, waiting for it to finish", member_job(2)),
+            format!("{} succeeded", member_job(2)),
+            format!("scaled {CACHE} back to 3, waiting for it to be ready"),
+            format!("{CACHE} is ready"),
+            "scaled Deployment/shop/api back to 3".into(),
+            "`cache` restored from 20260104T030000Z".into(),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_redis_restore_is_refused_while_callers_run_and_stops_at_a_failed_member() {
+    let (platform, fake) = sentinel_group();
+    let err = restore_backup(&fake, &platform, "cache", Callers::Refuse)
+        .await
+        .0
+        .unwrap_err();
+    assert!(matches!(err, BackupError::CallersRunning { .. }), "{err}");
+    assert!(
+        fake.calls()
+            .iter()
+            .all(|c| c.verb != "create" && c.verb != "merge")
+    );
+    assert_eq!(replicas(&fake, CACHE), 3);
+
+    // The second member's Job fails: the third is never written, the server
+    // stays stopped (its data may be half restored), the caller comes back.
+    fake.behave(&member_job(1), Behavior::Fail);
+    let (outcome, said) = restore_backup(&fake, &platform, "cache", Callers::Stop).await;
+    assert!(
+        matches!(outcome, Err(BackupError::Failed { .. })),
+        "{outcome:?}"
+    );
+    let calls = fake.calls();
+    assert!(position(&calls, "create", &member_job(0)).is_some());
+    assert!(position(&calls, "create", &member_job(2)).is_none());
+    assert_eq!(replicas(&fake, CACHE), 0);
+    assert_eq!(replicas(&fake, "Deployment/shop/api"), 3);
+    assert!(
+        said.iter()
+            .any(|s| s.contains("left StatefulSet/shop/cache at 0 replicas")
+                && s.contains("kubectl -n shop scale statefulset/cache --replicas=3")),
+        "{said:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_redis_server_not_ready_again_in_time_is_a_timeout() {
+    let (platform, fake) = sentinel_group();
+    fake.behave(CACHE, Behavior::Never);
+    let err = restore_backup(&fake, &platform, "cache", Callers::Force)
+        .await
+        .0
+        .unwrap_err();
+    assert!(
+        matches!(&err, BackupError::Timeout(id, _) if id.name == "cache"),
+        "{err}"
+    );
+    // The server was started again all the same.
+    assert_eq!(replicas(&fake, CACHE), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_etcd_restore_is_by_hand_and_touches_nothing() {
+    let (platform, fake) = sentinel_group();
+    let err = restore_backup(&fake, &platform, "coord", Callers::Force)
+        .await
+        .0
+        .unwrap_err();
+    assert!(matches!(err, BackupError::Offline(..)), "{err}");
+    assert!(err.to_string().contains("by hand"), "{err}");
+    assert!(
+        fake.calls()
+            .iter()
+            .all(|c| c.verb != "create" && c.verb != "merge")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn force_restores_under_running_callers() {
     let platform = platform();
     let fake = applied(&platform);
     let (outcome, said) = restore_backup(&fake, &platform, "db", Callers::Force).await;
@@ -385,9 +574,10 @@ async fn force_restores_under_running_callers_and_offline_restores_are_by_hand()
         said[0],
         "restoring under running callers (api, worker): --force"
     );
+    // Without its StatefulSet in the cluster, Redis cannot be restored.
     let err = restore_backup(&fake, &platform, "cache", Callers::Force)
         .await
         .0
         .unwrap_err();
-    assert!(matches!(err, BackupError::Offline(_)), "{err}");
+    assert!(matches!(err, BackupError::NotApplied(_)), "{err}");
 }

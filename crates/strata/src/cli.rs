@@ -456,10 +456,13 @@ Examples:
         #[command(flatten)]
         cluster: ClusterArgs,
     },
-    /// Restore a service's backup into its running server.
+    /// Restore a service's backup into its server.
     #[command(after_help = "\
 Refused while services that call it are running, unless --stop-callers (scaled to
-zero first, back after) or --force. Every step is printed; no backup is deleted.
+zero first, back after) or --force. Redis is restored with its StatefulSet scaled
+to zero: a Job per member writes the backup into its volume, what was there kept
+beside it, then the server is scaled back and waited for. Every step is printed;
+no backup is deleted.
 
 Examples:
   strata backups platform.yaml orders --env prod

@@ -523,19 +523,42 @@ fn redis_backs_up_and_restores_every_key_for_real() {
         &[],
     );
     assert!(backup.path().join("dump.rdb").is_file());
-
+    // Written after the backup: gone once it is restored, kept aside.
+    redis_cli(port, &["SET", "late", "after the backup"]).unwrap();
+    redis_cli(port, &["SET", "cart:1", "coffee"]).unwrap();
     drop(server);
-    drop(first);
-    // A new, empty data directory, restored into before the server starts.
-    let second = tempfile::tempdir().unwrap();
+
+    // Into the stopped server's own data directory, as `strata restore`
+    // does on each member's volume; then in an empty one.
     let env = environment(&container, port, backup.path());
-    run_script(
-        "the restore",
-        &restore_script("cache"),
-        &env,
-        &[("DATA_DIR", second.path())],
+    let second = tempfile::tempdir().unwrap();
+    for dir in [first.path(), second.path()] {
+        run_script(
+            "the restore",
+            &restore_script("cache"),
+            &env,
+            &[("DATA_DIR", dir)],
+        );
+        let server = redis(dir, port);
+        assert_eq!(read(), before);
+        assert_eq!(redis_cli(port, &["DBSIZE"]).unwrap().trim(), "4");
+        drop(server);
+    }
+    // Nothing deleted: the data from before the restore is beside it.
+    let aside: Vec<PathBuf> = std::fs::read_dir(first.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("before-restore-"))
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(aside[0].join("appendonlydir").is_dir());
+    let kept = redis(&aside[0], port);
+    assert_eq!(
+        redis_cli(port, &["GET", "late"]).unwrap().trim(),
+        "after the backup"
     );
-    let _server = redis(second.path(), port);
-    assert_eq!(read(), before);
-    assert_eq!(redis_cli(port, &["DBSIZE"]).unwrap().trim(), "4");
+    drop(kept);
 }

@@ -650,9 +650,15 @@ fn backup(tuning: &Tuning) -> Option<BackupMethod> {
         contains: "`dump.rdb`: a point-in-time RDB snapshot of every key (`redis-cli --rdb`)",
         restore: "set -eu\n\
                   # With the server stopped: the snapshot becomes the base of the append-only\n\
-                  # file, which Redis loads at start instead of any dump.rdb.\n\
-                  rm -rf \"$DATA_DIR/appendonlydir\"\n\
-                  mkdir -p \"$DATA_DIR/appendonlydir\"\n\
+                  # file, which Redis loads at start instead of any dump.rdb. What was there\n\
+                  # is moved aside, never deleted.\n\
+                  aside=\"$DATA_DIR/before-restore-$(date -u +%Y%m%dT%H%M%SZ)\"\n\
+                  mkdir \"$aside\"\n\
+                  for old in appendonlydir dump.rdb; do\n  \
+                    if [ -e \"$DATA_DIR/$old\" ]; then mv \"$DATA_DIR/$old\" \"$aside/\"; fi\n\
+                  done\n\
+                  echo \"the data before the restore is in $aside\"\n\
+                  mkdir \"$DATA_DIR/appendonlydir\"\n\
                   cp \"$BACKUP_DIR/dump.rdb\" \"$DATA_DIR/appendonlydir/appendonly.aof.1.base.rdb\"\n\
                   echo 'file appendonly.aof.1.base.rdb seq 1 type b' > \"$DATA_DIR/appendonlydir/appendonly.aof.manifest\"\n"
             .to_string(),

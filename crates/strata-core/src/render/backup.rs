@@ -273,6 +273,49 @@ pub fn restore_job(
     })
 }
 
+/// The volume of a stopped server's pod that an offline restore writes:
+/// one member's claim, where the server mounts it, and the pod's `fsGroup`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataVolume {
+    /// The PersistentVolumeClaim (`data-cache-0`).
+    pub claim: String,
+    /// Where the server mounts it, the restore script's `$DATA_DIR`.
+    pub mount_path: String,
+    /// The server pod's `fsGroup`, so the restore writes files it can read.
+    pub fs_group: Option<u64>,
+}
+
+/// The restore of backup `backup_name` into a stopped server's data
+/// volume ([`Dump::offline`]): [`restore_job`]'s steps with the claim
+/// mounted where the server mounts it, as `$DATA_DIR`.
+pub fn offline_restore_job(
+    cronjob: &Value,
+    name: &str,
+    service: &Service,
+    backup: &Backup,
+    dump: &Dump,
+    backup_name: &str,
+    data: &DataVolume,
+) -> Value {
+    let mut job = restore_job(cronjob, name, service, backup, dump, backup_name);
+    let pod = &mut job["spec"]["template"]["spec"];
+    if let Some(volumes) = pod["volumes"].as_array_mut() {
+        volumes
+            .push(json!({ "name": "data", "persistentVolumeClaim": { "claimName": data.claim } }));
+    }
+    if let Some(group) = data.fs_group {
+        pod["securityContext"]["fsGroup"] = json!(group);
+    }
+    let restore = &mut pod["containers"][0];
+    if let Some(mounts) = restore["volumeMounts"].as_array_mut() {
+        mounts.push(json!({ "name": "data", "mountPath": data.mount_path }));
+    }
+    if let Some(env) = restore["env"].as_array_mut() {
+        env.push(json!({ "name": "DATA_DIR", "value": data.mount_path }));
+    }
+    job
+}
+
 /// The restricted security context of both containers.
 fn container_security() -> Value {
     json!({
