@@ -86,6 +86,42 @@ fn id(kind: &str, api_version: &str, name: &str) -> ObjectId {
 }
 
 #[tokio::test(start_paused = true)]
+async fn health_urls_are_asked_at_most_concurrency_at_once() {
+    // Seven services with a health URL, each answer taking a second.
+    let mut text = spec_text();
+    for n in 0..5 {
+        text.push_str(&format!(
+            "      extra{n}: {{ image: ghcr.io/shop/extra:1.0.0, ports: {{ http: 8080 }}, probes: {{ path: /healthz }}, expose: [] }}\n"
+        ));
+    }
+    let (platform, set) = platform(&text);
+    for (concurrency, most) in [(1, 1), (3, 3), (8, 7)] {
+        let fake = Fake::new();
+        let cluster = fake.cluster();
+        apply_set(&cluster, &set).await.unwrap();
+        fake.request_latency(std::time::Duration::from_secs(1));
+        let report = verify(
+            &cluster,
+            &platform,
+            &set,
+            &release(&set),
+            &VerifyOptions {
+                concurrency,
+                ..VerifyOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.counts(Check::Health).0, 7, "{report:#?}");
+        assert_eq!(
+            fake.max_proxies_in_flight(),
+            most,
+            "--concurrency {concurrency}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_platform_applied_and_left_alone_passes_every_check() {
     let (fake, cluster, platform, set) = applied().await;
     let report = run(&cluster, &platform, &set).await;
@@ -244,6 +280,54 @@ async fn a_policy_refusing_a_declared_call_is_named() {
     );
     // The edit is drift too.
     failure(&report, Check::Drift, "NetworkPolicy/shop/api-ingress");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_policy_check_judges_the_pods_that_run() {
+    // web waits for the whole data tier: db admits the pods labelled as
+    // needing it.
+    let text = spec_text().replace("needs: [api], probes", "needs: [api, tier/data], probes");
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let (platform, set) = platform(&text);
+    apply_set(&cluster, &set).await.unwrap();
+    let labels = |name: &str| {
+        set.objects
+            .iter()
+            .find(|o| o.name() == name && ["Deployment", "StatefulSet"].contains(&o.kind()))
+            .unwrap()
+            .value["spec"]["template"]["metadata"]["labels"]
+            .clone()
+    };
+    let pod = |name: &str, labels: serde_json::Value| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop", "labels": labels}, "status": {"phase": "Running"}});
+    for (name, service) in [("api-1", "api"), ("web-1", "web"), ("db-0", "db")] {
+        fake.insert(pod(name, labels(service)), "kubelet");
+    }
+    let report = run(&cluster, &platform, &set).await;
+    assert!(failed(&report, Check::Policy).is_empty(), "{report:#?}");
+    assert_eq!(report.counts(Check::Policy).0, 2, "web → api, web → db");
+    // A pod left from before web needed the tier, without its label: what
+    // runs is refused, though the spec's pods would be admitted.
+    let mut old = labels("web");
+    old.as_object_mut()
+        .unwrap()
+        .retain(|k, _| !k.starts_with("needs.strata.dev/"));
+    fake.insert(pod("web-0", old), "kubelet");
+    // A finished pod is not judged.
+    let mut done = pod(
+        "web-2",
+        json!({"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "shop"}),
+    );
+    done["status"]["phase"] = json!("Succeeded");
+    fake.insert(done, "kubelet");
+    let report = run(&cluster, &platform, &set).await;
+    let call = failure(&report, Check::Policy, "web → db 5432/TCP");
+    assert!(
+        call.detail.contains("ingress policies selecting db")
+            && call.detail.contains("(pod web-0 → pod db-0)"),
+        "{call:?}"
+    );
+    assert_eq!(failed(&report, Check::Policy).len(), 1, "{report:#?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -317,6 +317,9 @@ Exit status: 0 when every check passes, 1 otherwise.")]
         /// Output format.
         #[arg(short, long, value_enum, default_value_t = PlanFormat::Table)]
         output: PlanFormat,
+        /// Requests in flight at once: reads of live objects and health URLs.
+        #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
     },
     /// Print the logs of every pod of a service, each line prefixed with its pod.
     #[command(after_help = "\

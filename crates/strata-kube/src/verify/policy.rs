@@ -1,7 +1,8 @@
-//! Declared calls under the live NetworkPolicies, judged with
-//! [`strata_core::network_policy`], the evaluator the tests use.
+//! Declared calls under the live NetworkPolicies, for the live pods of
+//! both sides, judged with [`strata_core::network_policy`], the evaluator
+//! the tests use.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 use strata_core::kind;
@@ -57,8 +58,13 @@ fn pod_of(platform: &Platform, set: &RenderedSet, service: &Service) -> Pod {
     }
 }
 
+/// The pods judged for one service: each live pod's name (none for the
+/// labels the spec renders) and labels.
+type Pods = Vec<(Option<String>, Pod)>;
+
 /// Each declared call, on each port of the service called: admitted by
-/// the live NetworkPolicies of the caller (egress) and the called (ingress).
+/// the live NetworkPolicies of the caller (egress) and the called (ingress),
+/// for the pods that run.
 pub(super) async fn calls(
     cluster: &Cluster,
     platform: &Platform,
@@ -77,12 +83,92 @@ pub(super) async fn calls(
                 .await?,
         );
     }
-    Ok(judge(platform, set, &live.iter().collect::<Vec<_>>()))
+    let mut pods: BTreeMap<usize, Pods> = BTreeMap::new();
+    for edge in &platform.edges {
+        for id in [edge.from.0, edge.to.0] {
+            if let std::collections::btree_map::Entry::Vacant(entry) = pods.entry(id) {
+                let service = &platform.services[id];
+                entry.insert(live_pods(cluster, platform, set, service).await?);
+            }
+        }
+    }
+    Ok(judge(platform, &pods, &live.iter().collect::<Vec<_>>()))
+}
+
+/// The pods of `service` that run, found by the selector its policies use
+/// (the one its Service uses, or its operator's labels), each set of
+/// labels once; the labels the spec renders when none runs (the
+/// `workload` check says why).
+async fn live_pods(
+    cluster: &Cluster,
+    platform: &Platform,
+    set: &RenderedSet,
+    service: &Service,
+) -> Result<Pods, ClusterError> {
+    let selector = render::network::pod_selector(platform, service);
+    let selector: Vec<String> = selector
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    let mut found: Pods = Vec::new();
+    if !selector.is_empty() {
+        let mut listed = cluster
+            .list("v1", kind::POD, &service.namespace, &selector.join(","))
+            .await?;
+        listed.sort_by(|a, b| {
+            a["metadata"]["name"]
+                .as_str()
+                .cmp(&b["metadata"]["name"].as_str())
+        });
+        for pod in listed {
+            // A finished pod sends and receives nothing.
+            if matches!(
+                pod["status"]["phase"].as_str(),
+                Some("Succeeded" | "Failed")
+            ) {
+                continue;
+            }
+            let labels = pod["metadata"]["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect();
+            let pod_name = pod["metadata"]["name"].as_str().map(str::to_string);
+            let judged = Pod {
+                namespace: service.namespace.clone(),
+                labels,
+            };
+            if !found.iter().any(|(_, p)| *p == judged) {
+                found.push((pod_name, judged));
+            }
+        }
+    }
+    if found.is_empty() {
+        found.push((None, pod_of(platform, set, service)));
+    }
+    Ok(found)
+}
+
+/// Each service's pods as the spec renders them.
+#[cfg(test)]
+fn rendered_pods(platform: &Platform, set: &RenderedSet) -> BTreeMap<usize, Pods> {
+    (0..platform.services.len())
+        .map(|id| {
+            (
+                id,
+                vec![(None, pod_of(platform, set, &platform.services[id]))],
+            )
+        })
+        .collect()
 }
 
 /// Each declared call, on each port of the service called, judged under
-/// the `live` policies.
-fn judge(platform: &Platform, set: &RenderedSet, live: &[&Value]) -> Vec<Outcome> {
+/// the `live` policies for every pair of the caller's and the called
+/// service's `pods`; the first pair refused names the failure.
+fn judge(platform: &Platform, pods: &BTreeMap<usize, Pods>, live: &[&Value]) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for edge in &platform.edges {
         let (from, to) = (
@@ -92,7 +178,9 @@ fn judge(platform: &Platform, set: &RenderedSet, live: &[&Value]) -> Vec<Outcome
         if edge.from == edge.to || to.ports.is_empty() {
             continue;
         }
-        let (caller, called) = (pod_of(platform, set, from), pod_of(platform, set, to));
+        let none = Vec::new();
+        let callers = pods.get(&edge.from.0).unwrap_or(&none);
+        let called = pods.get(&edge.to.0).unwrap_or(&none);
         for port in &to.ports {
             let protocol = if port.protocol == Protocol::Udp {
                 "UDP"
@@ -100,41 +188,50 @@ fn judge(platform: &Platform, set: &RenderedSet, live: &[&Value]) -> Vec<Outcome
                 "TCP"
             };
             let subject = format!("{} → {} {}/{protocol}", from.name, to.name, port.number);
-            let sends = network_policy::side_allows(
-                live,
-                Direction::Egress,
-                &caller,
-                &called,
-                port.number,
-                protocol,
-            );
-            let receives = network_policy::side_allows(
-                live,
-                Direction::Ingress,
-                &called,
-                &caller,
-                port.number,
-                protocol,
-            );
-            let outcome = match (sends, receives) {
-                (true, true) => Outcome::passed(Check::Policy, subject, "admitted"),
-                (false, _) => denied(
-                    live,
-                    Direction::Egress,
-                    &caller,
-                    &from.name,
-                    &to.name,
-                    subject,
-                ),
-                (true, false) => denied(
-                    live,
-                    Direction::Ingress,
-                    &called,
-                    &to.name,
-                    &from.name,
-                    subject,
-                ),
-            };
+            let mut outcome = None;
+            'pairs: for (caller_name, caller) in callers {
+                for (called_name, called_pod) in called {
+                    let sends = network_policy::side_allows(
+                        live,
+                        Direction::Egress,
+                        caller,
+                        called_pod,
+                        port.number,
+                        protocol,
+                    );
+                    let receives = network_policy::side_allows(
+                        live,
+                        Direction::Ingress,
+                        called_pod,
+                        caller,
+                        port.number,
+                        protocol,
+                    );
+                    let (direction, pod, own, other) = match (sends, receives) {
+                        (true, true) => continue,
+                        (false, _) => (Direction::Egress, caller, &from.name, &to.name),
+                        (true, false) => (Direction::Ingress, called_pod, &to.name, &from.name),
+                    };
+                    let mut refused = denied(live, direction, pod, own, other, subject.clone());
+                    // Which pods, when they are live ones.
+                    let named = |name: &Option<String>, service: &str| {
+                        name.clone()
+                            .unwrap_or_else(|| format!("{service} as rendered"))
+                    };
+                    if caller_name.is_some() || called_name.is_some() {
+                        refused.detail = format!(
+                            "{} (pod {} → pod {})",
+                            refused.detail,
+                            named(caller_name, &from.name),
+                            named(called_name, &to.name)
+                        );
+                    }
+                    outcome = Some(refused);
+                    break 'pairs;
+                }
+            }
+            let outcome =
+                outcome.unwrap_or_else(|| Outcome::passed(Check::Policy, subject, "admitted"));
             outcomes.push(outcome.of(Some(&from.name)));
         }
     }
@@ -234,7 +331,8 @@ mod tests {
                 .filter(|o| o.kind() == "NetworkPolicy")
                 .map(|o| &o.value)
                 .collect();
-            let outcomes = judge(&platform, &set, &live);
+            let pods = rendered_pods(&platform, &set);
+            let outcomes = judge(&platform, &pods, &live);
             let refused: Vec<&Outcome> = outcomes
                 .iter()
                 .filter(|o| o.verdict != Verdict::Passed)
@@ -249,7 +347,7 @@ mod tests {
                     .copied()
                     .filter(|p| p["metadata"]["name"] == "default-deny")
                     .collect();
-                let denied = judge(&platform, &set, &deny_only);
+                let denied = judge(&platform, &pods, &deny_only);
                 assert!(
                     denied.iter().all(|o| o.verdict == Verdict::Failed),
                     "{}",

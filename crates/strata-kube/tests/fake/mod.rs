@@ -218,6 +218,11 @@ impl Fake {
         self.lock().max_in_flight
     }
 
+    /// The most service-proxy requests (health URLs) answered at once.
+    pub(crate) fn max_proxies_in_flight(&self) -> usize {
+        self.lock().max_proxies_in_flight
+    }
+
     /// Every request so far.
     pub(crate) fn calls(&self) -> Vec<Call> {
         self.lock().calls.clone()

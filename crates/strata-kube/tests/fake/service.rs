@@ -52,11 +52,17 @@ impl tower::Service<Request<Body>> for Fake {
                 .to_string();
             let is_apply =
                 parts.method == http::Method::PATCH && content_type.contains("apply-patch");
+            let is_proxy = parts.uri.path().contains("/proxy");
             let (latency, delay) = {
                 let mut state = fake.lock();
                 if is_apply {
                     state.in_flight += 1;
                     state.max_in_flight = state.max_in_flight.max(state.in_flight);
+                }
+                if is_proxy {
+                    state.proxies_in_flight += 1;
+                    state.max_proxies_in_flight =
+                        state.max_proxies_in_flight.max(state.proxies_in_flight);
                 }
                 (
                     state.request_latency,
@@ -85,6 +91,9 @@ impl tower::Service<Request<Body>> for Fake {
             );
             if is_apply {
                 fake.lock().in_flight -= 1;
+            }
+            if is_proxy {
+                fake.lock().proxies_in_flight -= 1;
             }
             let ((code, value, text), warnings) = match answer {
                 Answer::Reply(reply, warnings) => (reply, warnings),

@@ -75,6 +75,9 @@ pub(super) struct State {
     pub(super) apply_delay: Option<Duration>,
     pub(super) in_flight: usize,
     pub(super) max_in_flight: usize,
+    /// Service-proxy requests being answered now, and the most at once.
+    pub(super) proxies_in_flight: usize,
+    pub(super) max_proxies_in_flight: usize,
     pub(super) version: u64,
     pub(super) logs: HashMap<String, String>,
     /// Pods whose log requests fail, with the code and message.

@@ -88,7 +88,9 @@ pub(super) fn run(
         }
         // --verify: after the last wave, on the same connection.
         let report = match &result {
-            Ok(_) if request.verify => Some(super::verify::settled(&cluster, &target).await?),
+            Ok(_) if request.verify => {
+                Some(super::verify::settled(&cluster, &target, waves.concurrency.into()).await?)
+            }
             _ => None,
         };
         Ok::<_, anyhow::Error>((result, report))

@@ -108,7 +108,8 @@ pub(crate) fn run(command: Command, printer: &Printer) -> Result<ExitStatus, Exi
             spec,
             cluster,
             output,
-        } => verify::run(&spec, &cluster, output, printer),
+            concurrency,
+        } => verify::run(&spec, &cluster, output, concurrency.into(), printer),
         Command::Status { spec, cluster } => status::run(&spec, &cluster, printer),
         Command::Diff { spec, cluster } => Ok(diff::run(&spec, &cluster, printer)),
         Command::Logs {

@@ -18,27 +18,32 @@ pub(super) fn run(
     spec: &SpecArgs,
     cluster: &ClusterArgs,
     output: PlanFormat,
+    concurrency: usize,
     printer: &Printer,
 ) -> Result<ExitStatus, Exit> {
     let target = target(spec, printer)?;
     let report = runtime()?.block_on(async {
         let connected = connect(cluster).await?;
-        Ok::<_, anyhow::Error>(check(&connected, &target).await?)
+        Ok::<_, anyhow::Error>(check(&connected, &target, concurrency).await?)
     })?;
     print(&report, output, &Invocation { spec, cluster }, printer)
 }
 
-/// Runs every check against `cluster`.
+/// Runs every check against `cluster`, `concurrency` requests at once.
 pub(super) async fn check(
     cluster: &Cluster,
     target: &Target,
+    concurrency: usize,
 ) -> Result<Report, strata_kube::verify::VerifyError> {
     strata_kube::verify::verify(
         cluster,
         &target.platform,
         &target.set,
         &target.release,
-        &VerifyOptions::default(),
+        &VerifyOptions {
+            concurrency,
+            ..VerifyOptions::default()
+        },
     )
     .await
 }
@@ -54,10 +59,11 @@ const SETTLE_POLL: Duration = Duration::from_secs(2);
 pub(super) async fn settled(
     cluster: &Cluster,
     target: &Target,
+    concurrency: usize,
 ) -> Result<Report, strata_kube::verify::VerifyError> {
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
-        let report = check(cluster, target).await?;
+        let report = check(cluster, target, concurrency).await?;
         let catching_up = !report.passed()
             && report
                 .failures()
