@@ -330,18 +330,7 @@ impl Plan {
                     )
                 })
                 .collect(),
-            calls_without_waiting: platform
-                .services
-                .iter()
-                .flat_map(|s| s.needs.iter().map(move |n| (s, n)))
-                .filter(|(_, n)| !n.wait)
-                .filter_map(|(s, n)| match n.target {
-                    crate::model::DependencyTarget::Service(to) => {
-                        Some(format!("{} → {}", s.name, platform.services[to.0].name))
-                    }
-                    crate::model::DependencyTarget::Tier(_) => None,
-                })
-                .collect(),
+            calls_without_waiting: calls_without_waiting(platform),
             externals: platform
                 .externals
                 .iter()
@@ -376,6 +365,30 @@ impl Plan {
     pub fn fits(&self) -> bool {
         self.fit.iter().all(|f| f.fits || f.warning)
     }
+}
+
+/// Each `caller → callee` pair not waited for at start-up, once: a service
+/// that reads two fields of a callee depends on it twice, by two references.
+fn calls_without_waiting(platform: &Platform) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    platform
+        .services
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.needs.iter().map(move |n| (i, n)))
+        .filter(|(_, n)| !n.wait)
+        .filter_map(|(i, n)| match n.target {
+            crate::model::DependencyTarget::Service(to) => Some((i, to.0)),
+            crate::model::DependencyTarget::Tier(_) => None,
+        })
+        .filter(|pair| seen.insert(*pair))
+        .map(|(from, to)| {
+            format!(
+                "{} → {}",
+                platform.services[from].name, platform.services[to].name
+            )
+        })
+        .collect()
 }
 
 fn check(
@@ -595,6 +608,20 @@ tiers:
             .unwrap();
         assert_eq!((cpu.requested.as_str(), cpu.fits), ("24", false));
         assert!(!plan.fits());
+    }
+
+    #[test]
+    fn a_call_not_waited_for_is_listed_once_however_many_fields_it_reads() {
+        let plan = plan(
+            "platform: r
+tiers:
+  - name: app
+    services:
+      api: { image: a:1, ports: { http: 80 }, env: { H: '${search.host}', P: '${search.ports.http}' }, calls: { search: { wait: false } } }
+      search: { image: s:1, ports: { http: 80 } }
+",
+        );
+        assert_eq!(plan.calls_without_waiting, ["api → search"]);
     }
 
     #[test]
