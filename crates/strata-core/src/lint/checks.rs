@@ -1,6 +1,6 @@
 //! The lint checks: one entry each, with its documentation and its test.
 
-use serde_json::Value;
+use super::value::{Map, Value};
 
 use super::Manifest;
 use super::index::Index;
@@ -13,8 +13,18 @@ use crate::secret_names::{looks_secret, may_be_secret};
 pub struct Check {
     /// What it is.
     pub info: CheckInfo,
-    /// Messages for `manifest`, given the index of the whole set.
-    pub run: fn(&Manifest, &Index<'_>) -> Vec<String>,
+    /// Messages for a manifest.
+    pub run: Run,
+}
+
+/// How a check looks at a manifest.
+#[derive(Clone, Copy)]
+pub enum Run {
+    /// At the manifest alone: run as each manifest is read, on all of it.
+    Object(fn(&Manifest) -> Vec<String>),
+    /// At the manifest among the whole set, through the index: run once
+    /// every manifest is read, on what `kept.rs` keeps of each.
+    Set(fn(&Manifest, &Index<'_>) -> Vec<String>),
 }
 
 /// The pod spec of a workload or pod.
@@ -35,7 +45,7 @@ fn pod(m: &Manifest) -> Option<&Value> {
 }
 
 /// The labels of a workload's pods.
-pub(super) fn pod_labels(m: &Manifest) -> Option<&serde_json::Map<String, Value>> {
+pub(super) fn pod_labels(m: &Manifest) -> Option<&Map> {
     let template = match m.kind() {
         "Pod" => &m.value,
         "CronJob" => &m.value["spec"]["jobTemplate"]["spec"]["template"],
@@ -101,14 +111,11 @@ fn replicas(m: &Manifest) -> u64 {
     m.value["spec"]["replicas"].as_u64().unwrap_or(1)
 }
 
-pub(super) fn selects(
-    selector: &serde_json::Map<String, Value>,
-    labels: &serde_json::Map<String, Value>,
-) -> bool {
+pub(super) fn selects(selector: &Map, labels: &Map) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
-fn selector_of(m: &Manifest) -> Option<&serde_json::Map<String, Value>> {
+fn selector_of(m: &Manifest) -> Option<&Map> {
     m.value["spec"]["selector"]["matchLabels"].as_object()
 }
 
@@ -185,7 +192,7 @@ pub static CHECKS: &[Check] = &[
             "Without one, traffic reaches pods before they can serve and during their shutdown.",
             "add a readinessProbe (HTTP, gRPC or TCP) on the port the container serves",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             if long_running(m) {
                 each_container(
                     containers(m),
@@ -195,7 +202,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 Vec::new()
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -205,7 +212,7 @@ pub static CHECKS: &[Check] = &[
             "A process that hangs without exiting is never restarted.",
             "add a livenessProbe that fails only when the process is stuck",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             if long_running(m) {
                 each_container(
                     containers(m),
@@ -215,7 +222,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 Vec::new()
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -225,7 +232,7 @@ pub static CHECKS: &[Check] = &[
             "A dependency outage that fails readiness then also restarts every pod, turning degradation into a crash loop.",
             "make liveness check only the process itself, or give it a higher failure threshold",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             containers(m)
                 .iter()
                 .filter(|c| {
@@ -238,7 +245,7 @@ pub static CHECKS: &[Check] = &[
                     )
                 })
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -248,13 +255,13 @@ pub static CHECKS: &[Check] = &[
             "The scheduler places it as if it used nothing; it starves under contention and quotas reject it.",
             "set resources.requests.cpu",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| !c["resources"]["requests"]["cpu"].is_null(),
                 "requests no CPU",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -264,13 +271,13 @@ pub static CHECKS: &[Check] = &[
             "The scheduler overcommits nodes and the kernel kills it first under pressure.",
             "set resources.requests.memory",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| !c["resources"]["requests"]["memory"].is_null(),
                 "requests no memory",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -280,13 +287,13 @@ pub static CHECKS: &[Check] = &[
             "A leak takes the whole node's memory and evicts its neighbours.",
             "set resources.limits.memory",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| !c["resources"]["limits"]["memory"].is_null(),
                 "has no memory limit",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -296,13 +303,13 @@ pub static CHECKS: &[Check] = &[
             "A busy loop takes every core of its node.",
             "set resources.limits.cpu",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| !c["resources"]["limits"]["cpu"].is_null(),
                 "has no CPU limit",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -312,7 +319,7 @@ pub static CHECKS: &[Check] = &[
             "The API server rejects the pod.",
             "raise the limit to at least the request",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let mut out = Vec::new();
             for c in all_containers(m) {
                 for resource in ["cpu", "memory"] {
@@ -329,7 +336,7 @@ pub static CHECKS: &[Check] = &[
                 }
             }
             out
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -339,16 +346,16 @@ pub static CHECKS: &[Check] = &[
             "A root process that escapes its container is root on the node.",
             "set securityContext.runAsNonRoot: true and a non-zero runAsUser",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             all_containers(m)
                 .into_iter()
                 .filter(|c| {
                     security(m, c, "runAsNonRoot") != &Value::Bool(true)
-                        || security(m, c, "runAsUser") == &Value::from(0)
+                        || security(m, c, "runAsUser").as_i64() == Some(0)
                 })
                 .map(|c| format!("container `{}` may run as root", name(c)))
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -358,13 +365,13 @@ pub static CHECKS: &[Check] = &[
             "setuid binaries can gain more privileges than the process started with.",
             "set securityContext.allowPrivilegeEscalation: false",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| c["securityContext"]["allowPrivilegeEscalation"] == Value::Bool(false),
                 "allows privilege escalation",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -374,13 +381,13 @@ pub static CHECKS: &[Check] = &[
             "A privileged container has every capability and every device of the node.",
             "remove securityContext.privileged, or add only the capability the container needs",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             all_containers(m)
                 .into_iter()
                 .filter(|c| c["securityContext"]["privileged"] == Value::Bool(true))
                 .map(|c| format!("container `{}` is privileged", name(c)))
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -390,13 +397,13 @@ pub static CHECKS: &[Check] = &[
             "An attacker can drop tools and change binaries; a read-only root keeps the image as built.",
             "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the process writes (/tmp)",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| c["securityContext"]["readOnlyRootFilesystem"] == Value::Bool(true),
                 "can write to its root filesystem",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -406,7 +413,7 @@ pub static CHECKS: &[Check] = &[
             "The runtime's default set includes NET_RAW and others most services never need.",
             "set securityContext.capabilities.drop: [ALL] and add back only what is needed",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             each_container(
                 all_containers(m),
                 |c| {
@@ -416,7 +423,7 @@ pub static CHECKS: &[Check] = &[
                 },
                 "does not drop all capabilities",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -426,7 +433,7 @@ pub static CHECKS: &[Check] = &[
             "SYS_ADMIN, NET_ADMIN, SYS_PTRACE and the like are nearly root on the node.",
             "remove the capability; if it is truly needed, isolate the workload on dedicated nodes",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let mut out = Vec::new();
             for c in all_containers(m) {
                 for cap in list(&c["securityContext"]["capabilities"]["add"])
@@ -440,7 +447,7 @@ pub static CHECKS: &[Check] = &[
                 }
             }
             out
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -450,7 +457,7 @@ pub static CHECKS: &[Check] = &[
             "Every system call stays open to the container.",
             "set securityContext.seccompProfile.type: RuntimeDefault on the pod",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let Some(p) = pod(m) else { return Vec::new() };
             let pod_profile = !p["securityContext"]["seccompProfile"]["type"].is_null();
             each_container(
@@ -458,7 +465,7 @@ pub static CHECKS: &[Check] = &[
                 |c| pod_profile || !c["securityContext"]["seccompProfile"]["type"].is_null(),
                 "runs without a seccomp profile",
             )
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -468,12 +475,12 @@ pub static CHECKS: &[Check] = &[
             "It sees every connection of the node and bypasses NetworkPolicies.",
             "remove hostNetwork; expose the port with a Service",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             pod(m)
                 .filter(|p| p["hostNetwork"] == Value::Bool(true))
                 .map(|_| vec!["the pod uses the host network".to_string()])
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -483,12 +490,12 @@ pub static CHECKS: &[Check] = &[
             "It can see and signal every process of the node.",
             "remove hostPID",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             pod(m)
                 .filter(|p| p["hostPID"] == Value::Bool(true))
                 .map(|_| vec!["the pod shares the host PID namespace".to_string()])
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -498,12 +505,12 @@ pub static CHECKS: &[Check] = &[
             "It can read other processes' shared memory.",
             "remove hostIPC",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             pod(m)
                 .filter(|p| p["hostIPC"] == Value::Bool(true))
                 .map(|_| vec!["the pod shares the host IPC namespace".to_string()])
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -513,7 +520,7 @@ pub static CHECKS: &[Check] = &[
             "A hostPath mount reads or writes the node's files: credentials, the container runtime socket.",
             "use a PersistentVolumeClaim, a ConfigMap or an emptyDir instead",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             pod(m)
                 .map(|p| {
                     list(&p["volumes"])
@@ -529,7 +536,7 @@ pub static CHECKS: &[Check] = &[
                         .collect()
                 })
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -539,7 +546,7 @@ pub static CHECKS: &[Check] = &[
             "Only one such pod fits per node, and it bypasses Services and policies.",
             "remove hostPort; use a Service",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             all_containers(m)
                 .into_iter()
                 .flat_map(|c| {
@@ -551,7 +558,7 @@ pub static CHECKS: &[Check] = &[
                         })
                 })
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -561,7 +568,7 @@ pub static CHECKS: &[Check] = &[
             "The same manifest runs different code on each pull; rollbacks roll back nothing.",
             "pin the image to a version tag or a digest",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             all_containers(m)
                 .into_iter()
                 .filter_map(|c| {
@@ -572,7 +579,7 @@ pub static CHECKS: &[Check] = &[
                     (!pinned).then(|| format!("container `{}` uses `{image}`", name(c)))
                 })
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -582,12 +589,12 @@ pub static CHECKS: &[Check] = &[
             "A stolen token talks to the API server with the pod's permissions.",
             "set automountServiceAccountToken: false unless the process calls the Kubernetes API",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             pod(m)
                 .filter(|p| p["automountServiceAccountToken"] != Value::Bool(false))
                 .map(|_| vec!["the pod mounts a service account token".to_string()])
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -597,12 +604,12 @@ pub static CHECKS: &[Check] = &[
             "Permissions granted to `default` leak to every pod of the namespace.",
             "give the workload a ServiceAccount of its own",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             pod(m)
                 .filter(|p| matches!(p["serviceAccountName"].as_str(), None | Some("default")))
                 .map(|_| vec!["the pod uses the default service account".to_string()])
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -612,7 +619,7 @@ pub static CHECKS: &[Check] = &[
             "A node drain may evict every replica at once.",
             "add a PodDisruptionBudget with maxUnavailable: 1 selecting its pods",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if !matches!(m.kind(), "Deployment" | "StatefulSet") || replicas(m) < 2 {
                 return Vec::new();
             }
@@ -621,7 +628,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 vec![format!("{} replicas and no disruption budget", replicas(m))]
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -631,7 +638,7 @@ pub static CHECKS: &[Check] = &[
             "Replicas on the same node fail together.",
             "add topologySpreadConstraints on kubernetes.io/hostname, or a podAntiAffinity",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let Some(p) = pod(m) else { return Vec::new() };
             let spread = p.get("topologySpreadConstraints").is_some()
                 || p["affinity"].get("podAntiAffinity").is_some();
@@ -643,7 +650,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 Vec::new()
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -653,7 +660,7 @@ pub static CHECKS: &[Check] = &[
             "maxUnavailable: 0 (or minAvailable: 100%) blocks every node drain and cluster upgrade.",
             "allow at least one pod to be unavailable",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let spec = &m.value["spec"];
             let blocks = m.kind() == "PodDisruptionBudget"
                 && (spec["maxUnavailable"].as_u64() == Some(0)
@@ -664,7 +671,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 Vec::new()
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -674,7 +681,7 @@ pub static CHECKS: &[Check] = &[
             "The API server rejects it, or the controller never sees its own pods.",
             "make spec.selector.matchLabels a subset of spec.template.metadata.labels",
         ),
-        run: |m, _| match (selector_of(m), pod_labels(m)) {
+        run: Run::Object(|m| match (selector_of(m), pod_labels(m)) {
             (Some(selector), Some(labels))
                 if matches!(
                     m.kind(),
@@ -684,7 +691,7 @@ pub static CHECKS: &[Check] = &[
                 vec!["the selector does not match the template's labels".to_string()]
             }
             _ => Vec::new(),
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -694,7 +701,7 @@ pub static CHECKS: &[Check] = &[
             "It has no endpoints: every request to it fails.",
             "fix the selector, or the workload's pod labels",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if m.kind() != "Service" {
                 return Vec::new();
             }
@@ -707,7 +714,7 @@ pub static CHECKS: &[Check] = &[
                 }
                 _ => Vec::new(),
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -717,7 +724,7 @@ pub static CHECKS: &[Check] = &[
             "Connections to that port are refused.",
             "name the container port as the Service's targetPort, or target a number",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if m.kind() != "Service" {
                 return Vec::new();
             }
@@ -743,7 +750,7 @@ pub static CHECKS: &[Check] = &[
                 })
                 .map(|port| format!("target port `{port}` is not a port of the selected pods"))
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -753,7 +760,7 @@ pub static CHECKS: &[Check] = &[
             "Requests on that route fail with 503.",
             "fix the backend's name, or add the Service",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             let exists = |name: &str| all.has("Service", m.namespace(), name);
             let backends: Vec<&str> = match m.kind() {
                 "Ingress" => list(&m.value["spec"]["rules"])
@@ -783,7 +790,7 @@ pub static CHECKS: &[Check] = &[
                 .filter(|b| !exists(b))
                 .map(|b| format!("backend Service `{b}` is not in this set"))
                 .collect()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -793,7 +800,7 @@ pub static CHECKS: &[Check] = &[
             "It does nothing, and the workload never scales.",
             "fix scaleTargetRef",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if m.kind() != "HorizontalPodAutoscaler" {
                 return Vec::new();
             }
@@ -807,7 +814,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 vec![format!("{kind}/{target_name} is not in this set")]
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -817,7 +824,7 @@ pub static CHECKS: &[Check] = &[
             "Every apply resets the replica count the autoscaler chose.",
             "remove spec.replicas from workloads an HPA scales",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if m.value["spec"]["replicas"].is_null()
                 || !matches!(m.kind(), "Deployment" | "StatefulSet")
             {
@@ -828,7 +835,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 Vec::new()
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -838,7 +845,7 @@ pub static CHECKS: &[Check] = &[
             "Its pods get no stable DNS names; clustered systems cannot find their peers.",
             "add a Service with clusterIP: None and the StatefulSet's serviceName",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if m.kind() != "StatefulSet" {
                 return Vec::new();
             }
@@ -850,7 +857,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 vec![format!("no headless Service `{service}` in this set")]
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -860,7 +867,7 @@ pub static CHECKS: &[Check] = &[
             "Any pod of the cluster can connect to it.",
             "add a default-deny policy to the namespace and allow only its callers",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             if !long_running(m) {
                 return Vec::new();
             }
@@ -869,7 +876,7 @@ pub static CHECKS: &[Check] = &[
             } else {
                 vec!["its pods are not isolated".to_string()]
             }
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -879,14 +886,14 @@ pub static CHECKS: &[Check] = &[
             "Current clusters reject it.",
             "move to the stable API version",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let version = m.value["apiVersion"].as_str().unwrap_or("");
             REMOVED_APIS
                 .iter()
                 .find(|(v, k, _)| *v == version && (*k == "*" || *k == m.kind()))
                 .map(|(v, _, to)| vec![format!("{v} {} is removed: use {to}", m.kind())])
                 .unwrap_or_default()
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -896,12 +903,12 @@ pub static CHECKS: &[Check] = &[
             "Applied on its own, the set fails on the first object of that namespace.",
             "add the Namespace to the set, or create it beforehand",
         ),
-        run: |m, all| match m.value["metadata"]["namespace"].as_str() {
+        run: Run::Set(|m, all| match m.value["metadata"]["namespace"].as_str() {
             Some(ns) if all.lacks_namespace(ns) && m.kind() != "Namespace" => {
                 vec![format!("namespace `{ns}` is not in this set")]
             }
             _ => Vec::new(),
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -911,7 +918,7 @@ pub static CHECKS: &[Check] = &[
             "The value is in the manifest, in Git, and readable by anyone who can read the workload.",
             "move it to a Secret and use valueFrom.secretKeyRef",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let mut out = Vec::new();
             for c in all_containers(m) {
                 for var in list(&c["env"]) {
@@ -927,7 +934,7 @@ pub static CHECKS: &[Check] = &[
                 }
             }
             out
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -937,7 +944,7 @@ pub static CHECKS: &[Check] = &[
             "Only the last value is used; the other is a silent mistake.",
             "remove one of them",
         ),
-        run: |m, _| {
+        run: Run::Object(|m| {
             let mut out = Vec::new();
             for c in all_containers(m) {
                 let mut seen = std::collections::BTreeSet::new();
@@ -948,7 +955,7 @@ pub static CHECKS: &[Check] = &[
                 }
             }
             out
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -958,7 +965,7 @@ pub static CHECKS: &[Check] = &[
             "The API server refuses its pods: the workload exists but never runs (sidecars, init containers and setup Jobs count too).",
             "raise the request to the minimum or lower the limit to the maximum, or widen the namespace's `limits`",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             let ranges = all.container_limits(m.namespace());
             let mut out = Vec::new();
             for c in all_containers(m) {
@@ -995,7 +1002,7 @@ pub static CHECKS: &[Check] = &[
                 }
             }
             out
-        },
+        }),
     },
     Check {
         info: CheckInfo::new(
@@ -1005,29 +1012,39 @@ pub static CHECKS: &[Check] = &[
             "`kubectl apply` keeps only the last one: the others (a route, a policy…) silently disappear.",
             "give each object its own name, or merge them into one",
         ),
-        run: |m, all| {
+        run: Run::Set(|m, all| {
             // Reported once, on every copy after the first.
             if all.repeats_earlier(m) {
                 vec![format!("{} is defined more than once", m.display())]
             } else {
                 Vec::new()
             }
-        },
+        }),
     },
 ];
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Options, lint, read};
+    use super::super::{Linter, Options, lint, read};
     use crate::source::SourceFile;
 
     /// Each check, on a manifest made to trip it and nothing else of note.
+    /// The findings of `lint` on the whole set and those of `Linter`, which
+    /// keeps only what the cross-object checks read, must be the same.
     fn ids(text: &str) -> Vec<&'static str> {
-        let manifests = read(&SourceFile::new("t.yaml", text)).unwrap().manifests;
-        let mut ids: Vec<&'static str> = lint(&manifests, &Options::default())
-            .iter()
-            .map(|f| f.check.id)
-            .collect();
+        let file = SourceFile::new("t.yaml", text);
+        let found = lint(&read(&file).unwrap().manifests, &Options::default());
+        let mut linter = Linter::new(Options::default());
+        linter.read(&file).unwrap();
+        let streamed = linter.finish();
+        let messages = |findings: &[crate::finding::Finding]| -> Vec<(String, String)> {
+            findings
+                .iter()
+                .map(|f| (f.object.clone(), f.diagnostic.message.clone()))
+                .collect()
+        };
+        assert_eq!(messages(&found), messages(&streamed), "in\n{text}");
+        let mut ids: Vec<&'static str> = found.iter().map(|f| f.check.id).collect();
         ids.sort_unstable();
         ids.dedup();
         ids

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use super::value::{Map, Value};
 
 use super::Manifest;
 use super::checks::{list, long_running, pod_labels, selects};
@@ -66,7 +66,7 @@ impl<'a> Index<'a> {
                 && let Some(labels) = pod_labels(m)
             {
                 index.labelled.entry(namespace).or_default().push(i);
-                for (key, value) in labels {
+                for (key, value) in labels.iter() {
                     if let Some(value) = value.as_str() {
                         index
                             .by_label
@@ -150,7 +150,7 @@ impl<'a> Index<'a> {
     /// Positions of the long-running workloads and pods of `namespace`
     /// whose pods `selector` selects, in set order. Only the workloads
     /// carrying the selector's rarest string label are tried.
-    fn selected(&self, namespace: &str, selector: &Map<String, Value>) -> Vec<usize> {
+    fn selected(&self, namespace: &str, selector: &Map) -> Vec<usize> {
         if selector.is_empty() {
             return Vec::new();
         }
@@ -176,11 +176,7 @@ impl<'a> Index<'a> {
 
     /// The long-running workloads and pods of `namespace` whose pods
     /// `selector` selects, in set order.
-    pub(super) fn selected_workloads(
-        &self,
-        namespace: &str,
-        selector: &Map<String, Value>,
-    ) -> Vec<&'a Manifest> {
+    pub(super) fn selected_workloads(&self, namespace: &str, selector: &Map) -> Vec<&'a Manifest> {
         self.selected(namespace, selector)
             .into_iter()
             .map(|i| &self.manifests[i])
@@ -246,14 +242,15 @@ mod tests {
     //! The indexed checks against the scans they replace, on generated sets
     //! in which every cross-object situation occurs, found and not found.
 
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
-    use serde_json::{Map, Value, json};
+    use serde_json::{Map as JsonMap, Value as Json, json};
 
-    use super::super::checks::{CHECKS, list, long_running, pod_labels, selects};
+    use super::super::checks::{CHECKS, Run, list, long_running, pod_labels, selects};
+    use super::super::value::{Map, Value};
     use super::{Index, Manifest};
     use crate::source::{SourceFile, Span};
 
@@ -261,7 +258,7 @@ mod tests {
     fn scan_selected<'a>(
         all: &'a [Manifest],
         namespace: &str,
-        selector: &Map<String, Value>,
+        selector: &Map,
     ) -> Vec<&'a Manifest> {
         all.iter()
             .filter(|o| o.namespace() == namespace && long_running(o))
@@ -516,21 +513,21 @@ mod tests {
     ];
 
     /// A few labels from a small vocabulary, a number among the values.
-    fn labels() -> impl Strategy<Value = Value> {
+    fn labels() -> impl Strategy<Value = Json> {
         prop::collection::vec((0..2usize, 0..3usize), 0..3).prop_map(|pairs| {
-            let mut map = Map::new();
+            let mut map = JsonMap::new();
             for (k, v) in pairs {
                 let value = [json!("x"), json!("y"), json!(1)][v].clone();
                 map.insert(["app", "tier"][k].to_string(), value);
             }
-            Value::Object(map)
+            Json::Object(map)
         })
     }
 
     /// One object of a kind that takes part in a cross-object check, with
     /// names, namespaces, labels and selectors drawn from small sets so
     /// that they meet often.
-    fn object() -> impl Strategy<Value = Value> {
+    fn object() -> impl Strategy<Value = Json> {
         (
             0..KINDS.len(),
             0..3usize,
@@ -595,7 +592,7 @@ mod tests {
                         { "backend": { "service": { "name": if flag { "x" } else { "y" } } } }
                     ] } }] }),
                     "HTTPRoute" => json!({ "rules": [{ "backendRefs": [{ "name": if other { "x" } else { "y" } }] }] }),
-                    _ => Value::Null,
+                    _ => Json::Null,
                 };
                 let api_version = match kind {
                     "Deployment" | "StatefulSet" if other => "apps/v1",
@@ -610,12 +607,12 @@ mod tests {
             })
     }
 
-    fn manifests(values: Vec<Value>) -> Vec<Manifest> {
+    fn manifests(values: Vec<Json>) -> Vec<Manifest> {
         let file = SourceFile::new("t.yaml", "");
         values
             .into_iter()
             .map(|value| Manifest {
-                value,
+                value: Value::from(value),
                 file: file.clone(),
                 span: Span::new(0, 0),
             })
@@ -630,11 +627,23 @@ mod tests {
         let mut seen: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for _ in 0..400 {
             let set = manifests(strategy.new_tree(&mut runner).unwrap().current());
-            let index = Index::new(&set);
+            // The checks run on what `Linter` keeps of each manifest; the
+            // scans saw all of it.
+            let kept: Vec<Manifest> = set
+                .iter()
+                .map(|m| Manifest {
+                    value: super::super::kept::kept(m.value.clone()),
+                    ..m.clone()
+                })
+                .collect();
+            let index = Index::new(&kept);
             for id in CROSS_OBJECT {
                 let check = CHECKS.iter().find(|c| c.info.id == id).unwrap();
-                for m in &set {
-                    let indexed = (check.run)(m, &index);
+                let Run::Set(run) = check.run else {
+                    panic!("{id} is a cross-object check");
+                };
+                for (m, k) in set.iter().zip(&kept) {
+                    let indexed = run(k, &index);
                     let expected = scanned(id, m, &set);
                     assert_eq!(
                         indexed,
@@ -659,6 +668,16 @@ mod tests {
                 "{id}: {flagged} flagged, {passed} passed"
             );
         }
+    }
+
+    #[test]
+    fn the_cross_object_checks_are_those_run_on_the_set() {
+        let set: BTreeSet<&str> = CHECKS
+            .iter()
+            .filter(|c| matches!(c.run, Run::Set(_)))
+            .map(|c| c.info.id)
+            .collect();
+        assert_eq!(set, CROSS_OBJECT.into_iter().collect());
     }
 
     #[test]

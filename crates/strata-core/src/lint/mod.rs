@@ -8,18 +8,20 @@
 
 mod checks;
 mod index;
+mod kept;
+mod value;
 
 use std::collections::BTreeSet;
-
-use serde_json::Value;
 
 use crate::diag::Diagnostic;
 use crate::finding::{CheckInfo, Finding};
 use crate::source::{SourceFile, Span};
 use crate::spec::yaml;
+use checks::Run;
 use index::Index;
 
 pub use checks::CHECKS;
+pub use value::{Map, Value};
 
 pub use crate::finding::IGNORE_ANNOTATION;
 
@@ -75,60 +77,87 @@ pub struct Reading {
 /// Text that is not YAML.
 pub fn read(file: &SourceFile) -> Result<Reading, Diagnostic> {
     let mut reading = Reading::default();
-    // Each document becomes JSON as soon as it is parsed, and its tree is
-    // dropped: a long stream is never held twice.
-    yaml::parse_each(file, |document| {
-        if document.is_null() {
-            return Ok(());
-        }
-        let is_list = document
-            .get("kind")
-            .and_then(yaml::Node::as_scalar)
-            .is_some_and(|k| k.ends_with("List"))
-            && matches!(
-                document.get("items").map(|items| &items.kind),
-                Some(yaml::NodeKind::Seq(_))
-            );
-        if !is_list {
-            reading.add(file, document);
-            return Ok(());
-        }
-        let yaml::NodeKind::Map(entries) = document.kind else {
-            return Ok(());
-        };
-        for (key, value) in entries {
-            if key.as_scalar() == Some("items")
-                && let yaml::NodeKind::Seq(items) = value.kind
-            {
-                for item in items {
-                    reading.add(file, item);
-                }
-            }
-        }
-        Ok(())
+    each_manifest(file, &mut reading.skipped, |manifest| {
+        reading.manifests.push(manifest);
     })?;
     Ok(reading)
 }
 
-impl Reading {
-    /// Adds `node` of `file` as a manifest, or skips it with a warning
-    /// saying why it is no object.
-    fn add(&mut self, file: &SourceFile, node: yaml::Node) {
+/// Hands each object of `file` to `each` as soon as its document is read,
+/// and a warning for each document or list item that is no object to
+/// `skipped`.
+fn each_manifest(
+    file: &SourceFile,
+    skipped: &mut Vec<Diagnostic>,
+    mut each: impl FnMut(Manifest),
+) -> Result<(), Diagnostic> {
+    let mut add = |node: yaml::Node| {
         let at = Span::new(node.span.start, node.span.start);
         match not_an_object(&node) {
-            None => self.manifests.push(Manifest {
-                value: node.into_json(),
+            None => each(Manifest {
+                value: Value::from_node(node),
                 file: file.clone(),
                 span: at,
             }),
-            Some(why) => self.skipped.push(
+            Some(why) => skipped.push(
                 Diagnostic::warning("not-an-object", format!("skipped {why}"))
                     .at(file, at, "skipped")
                     .help("lint reads Kubernetes objects: mappings with `apiVersion` and `kind`"),
             ),
         }
-    }
+    };
+    // The parser runs on a thread of its own and hands each document over
+    // as it ends; this thread turns it into objects and `each` checks them,
+    // so reading and checking overlap, and a long stream is never held
+    // whole, as a tree or as values.
+    std::thread::scope(|scope| {
+        let (documents, received) =
+            std::sync::mpsc::sync_channel::<yaml::Node>(DOCUMENTS_IN_FLIGHT);
+        let parser = scope.spawn(move || {
+            yaml::parse_each(file, |document| {
+                // The receiver is gone only if this thread panicked.
+                let _ = documents.send(document);
+                Ok(())
+            })
+        });
+        for document in received {
+            if document.is_null() {
+                continue;
+            }
+            let is_list = document
+                .get("kind")
+                .and_then(yaml::Node::as_scalar)
+                .is_some_and(|k| k.ends_with("List"))
+                && matches!(
+                    document.get("items").map(|items| &items.kind),
+                    Some(yaml::NodeKind::Seq(_))
+                );
+            if !is_list {
+                add(document);
+                continue;
+            }
+            let yaml::NodeKind::Map(entries) = document.kind else {
+                continue;
+            };
+            for (key, value) in entries {
+                if key.as_scalar() == Some("items")
+                    && let yaml::NodeKind::Seq(items) = value.kind
+                {
+                    for item in items {
+                        add(item);
+                    }
+                }
+            }
+        }
+        parser
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
+
+/// Documents parsed and not yet checked, at most: enough to keep both
+/// threads busy, few enough that a long stream is not held.
+const DOCUMENTS_IN_FLIGHT: usize = 64;
 
 /// Why `node` is no Kubernetes object, if it is not one.
 fn not_an_object(node: &yaml::Node) -> Option<String> {
@@ -166,28 +195,140 @@ pub struct Options {
 /// assert!(findings.iter().any(|f| f.check.id == "latest-tag"));
 /// ```
 pub fn lint(manifests: &[Manifest], options: &Options) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    let mut found = Found::default();
+    for (position, manifest) in manifests.iter().enumerate() {
+        found.check(manifest, position, None, options);
+    }
     let index = Index::new(manifests);
-    for manifest in manifests {
+    for (position, manifest) in manifests.iter().enumerate() {
+        found.check(manifest, position, Some(&index), options);
+    }
+    found.into_findings()
+}
+
+/// Lints files as they are read: the checks of an object alone run as soon
+/// as it is read, and only what the cross-object checks need of it is kept
+/// (see `kept.rs`), so a long stream is never held whole. The findings are
+/// those of [`read`] then [`lint`] on the same files, in the same order.
+///
+/// ```
+/// use strata_core::{lint, source::SourceFile};
+/// let file = SourceFile::new("svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: { name: s }\nspec: { selector: { app: nothing } }\n");
+/// let mut linter = lint::Linter::new(lint::Options::default());
+/// let skipped = linter.read(&file).unwrap();
+/// assert!(skipped.is_empty());
+/// let findings = linter.finish();
+/// assert!(findings.iter().any(|f| f.check.id == "service-selects-nothing"));
+/// ```
+#[derive(Debug, Default)]
+pub struct Linter {
+    options: Options,
+    /// What the cross-object checks read of each manifest so far.
+    kept: Vec<Manifest>,
+    found: Found,
+}
+
+impl Linter {
+    /// A linter with no manifest yet.
+    pub fn new(options: Options) -> Linter {
+        Linter {
+            options,
+            ..Linter::default()
+        }
+    }
+
+    /// Reads and checks every object of `file`, as [`read`] reads them;
+    /// returns a warning for each document skipped.
+    ///
+    /// # Errors
+    /// Text that is not YAML; the objects read before the error stay
+    /// read.
+    pub fn read(&mut self, file: &SourceFile) -> Result<Vec<Diagnostic>, Diagnostic> {
+        let mut skipped = Vec::new();
+        each_manifest(file, &mut skipped, |manifest| self.add(manifest))?;
+        Ok(skipped)
+    }
+
+    /// Checks `manifest` on its own, and keeps what the cross-object checks
+    /// read of it.
+    pub fn add(&mut self, manifest: Manifest) {
+        let position = self.kept.len();
+        self.found.check(&manifest, position, None, &self.options);
+        self.kept.push(Manifest {
+            value: kept::kept(manifest.value),
+            ..manifest
+        });
+    }
+
+    /// How many objects were read.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Whether no object was read.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// Runs the cross-object checks; every finding, by object in the order
+    /// read, then by check.
+    pub fn finish(mut self) -> Vec<Finding> {
+        let index = Index::new(&self.kept);
+        for (position, manifest) in self.kept.iter().enumerate() {
+            self.found
+                .check(manifest, position, Some(&index), &self.options);
+        }
+        self.found.into_findings()
+    }
+}
+
+/// Findings so far, each with the position of its object and of its check
+/// in [`CHECKS`]: the checks of an object alone and the cross-object ones
+/// run apart, and the findings are put back in the order of one pass.
+#[derive(Debug, Default)]
+struct Found(Vec<(usize, usize, Finding)>);
+
+impl Found {
+    /// Runs on `manifest`, at `position` in the set, the enabled checks of
+    /// an object alone (no `index`) or the cross-object ones (with the
+    /// index of the set).
+    fn check(
+        &mut self,
+        manifest: &Manifest,
+        position: usize,
+        index: Option<&Index<'_>>,
+        options: &Options,
+    ) {
         let ignored: BTreeSet<&str> = manifest.value["metadata"]["annotations"][IGNORE_ANNOTATION]
             .as_str()
             .map(|s| s.split(',').map(str::trim).collect())
             .unwrap_or_default();
-        for check in CHECKS {
+        for (number, check) in CHECKS.iter().enumerate() {
             if options.disabled.contains(check.info.id) || ignored.contains(check.info.id) {
                 continue;
             }
-            for message in (check.run)(manifest, &index) {
+            let messages = match (check.run, index) {
+                (Run::Object(run), None) => run(manifest),
+                (Run::Set(run), Some(index)) => run(manifest, index),
+                _ => continue,
+            };
+            for message in messages {
                 let mut finding = Finding::new(&check.info, manifest.display(), message);
                 finding.diagnostic =
                     finding
                         .diagnostic
                         .at(&manifest.file, manifest.span, "this object");
-                findings.push(finding);
+                self.0.push((position, number, finding));
             }
         }
     }
-    findings
+
+    fn into_findings(mut self) -> Vec<Finding> {
+        // Stable: the messages of one check on one object keep their order.
+        self.0
+            .sort_by_key(|(position, number, _)| (*position, *number));
+        self.0.into_iter().map(|(_, _, finding)| finding).collect()
+    }
 }
 
 /// Every check's documentation, in id order.

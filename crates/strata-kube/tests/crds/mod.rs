@@ -274,7 +274,7 @@ impl Crds {
             let operator = parts[0].to_string();
             let release = (parts.len() > 2).then(|| parts[1].to_string());
             for manifest in manifests {
-                let value = manifest.value;
+                let value = serde_json::Value::from(manifest.value);
                 if value["kind"] != "CustomResourceDefinition" {
                     continue;
                 }

@@ -78,19 +78,22 @@ pub(super) fn run(
             sources.push(super::source(printer, file.display().to_string(), bytes)?);
         }
     }
-    let mut manifests = Vec::new();
+    // Each object is checked as it is read, and only what the
+    // cross-object checks need of it is kept.
+    let mut linter = lint::Linter::new(lint::Options {
+        disabled: report.disable.iter().cloned().collect(),
+    });
     for source in &sources {
-        match lint::read(source) {
-            Ok(reading) => {
-                for skipped in &reading.skipped {
+        match linter.read(source) {
+            Ok(skipped) => {
+                for skipped in &skipped {
                     printer.diagnostic(skipped);
                 }
-                manifests.extend(reading.manifests);
             }
             Err(diagnostic) => return Err(report_problems(printer, source, &[diagnostic])),
         }
     }
-    if manifests.is_empty() {
+    if linter.is_empty() {
         printer.failure(&format!(
             "nothing to lint: {} held no Kubernetes object",
             match sources.len() {
@@ -101,9 +104,6 @@ pub(super) fn run(
         ));
         return Ok(ExitStatus::Trouble);
     }
-    let options = lint::Options {
-        disabled: report.disable.iter().cloned().collect(),
-    };
-    let found = lint::lint(&manifests, &options);
+    let found = linter.finish();
     findings::report("strata lint", &checks, &found, report, printer)
 }
