@@ -473,6 +473,146 @@ tiers:
         }
     }
 
+    /// The environment's spec as it was made before: the whole YAML tree
+    /// with the environment merged in, decoded again.
+    fn decoded_tree(doc: &spec::Document, env: &str) -> spec::PlatformSpec {
+        use crate::spec::yaml::NodeKind;
+        let mut root = doc.root.clone();
+        let environment = doc.root.get("environments").unwrap().get(env).unwrap();
+        let NodeKind::Map(keys) = &environment.kind else {
+            panic!("an environment is a mapping");
+        };
+        let NodeKind::Map(top) = &mut root.kind else {
+            panic!("a spec is a mapping");
+        };
+        for (key, over) in keys {
+            let name = key.as_scalar().unwrap();
+            if let ("services", NodeKind::Map(services)) = (name, &over.kind) {
+                for (service, over) in services {
+                    let (_, tiers) = top
+                        .iter_mut()
+                        .find(|(k, _)| k.as_scalar() == Some("tiers"))
+                        .unwrap();
+                    let NodeKind::Seq(tiers) = &mut tiers.kind else {
+                        panic!()
+                    };
+                    let base = tiers
+                        .iter_mut()
+                        .filter_map(|t| t.get_mut("services"))
+                        .find_map(|s| match &mut s.kind {
+                            NodeKind::Map(s) => s
+                                .iter_mut()
+                                .find(|(k, _)| k.as_scalar() == service.as_scalar()),
+                            _ => None,
+                        })
+                        .unwrap();
+                    base.1.merge(over);
+                }
+            } else if matches!(
+                name,
+                "nodePools" | "storageClasses" | "externals" | "registries"
+            ) {
+                match top.iter_mut().find(|(k, _)| k.as_scalar() == Some(name)) {
+                    Some((_, base)) => base.merge(over),
+                    None => top.push((key.clone(), over.clone())),
+                }
+            }
+        }
+        spec::decode_root(&doc.file, &root).unwrap()
+    }
+
+    #[test]
+    fn an_environment_is_what_decoding_the_merged_tree_gave() {
+        let text = "
+platform: t
+nodePools: { general: { selector: { pool: general }, nodes: 1 } }
+externals:
+  kafka: { hosts: [kafka.dev.internal], ports: { kafka: 9092 }, cidr: 10.1.0.0/16 }
+environments:
+  prod:
+    nodePools: { general: { nodes: 3 }, gpu: { selector: { pool: gpu }, nodes: 2 } }
+    storageClasses: { ssd: { provisioner: ebs.csi.aws.com } }
+    externals: { kafka: { hosts: [kafka-0.prod.internal] } }
+    registries: { registry.example.com: { pullSecret: prodcred } }
+    services:
+      api: { autoscale: { min: 3 }, env: { MODE: prod }, probes: ~ }
+      db: { storage: 20Gi }
+tiers:
+  - name: data
+    services:
+      db: { image: postgres:16.4, ports: { pg: 5432 }, storage: 10Gi }
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, autoscale: { min: 2, max: 10 }, env: { LOG: info } }
+      web: { image: t/web:1.0.0, pool: general }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let overlaid = super::overlay(&doc, "prod").unwrap();
+        assert_eq!(overlaid, decoded_tree(&doc, "prod"));
+        assert_ne!(overlaid, doc.spec, "the environment changes the spec");
+        // And so for the environments of the examples.
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path().join("platform.yaml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = SourceFile::new(path.display().to_string(), text.as_str());
+            let doc = spec::parse(&file).unwrap();
+            for env in super::environment_names(&doc.spec) {
+                if doc
+                    .root
+                    .get("environments")
+                    .unwrap()
+                    .get(env)
+                    .unwrap()
+                    .get("without")
+                    .is_none()
+                {
+                    assert_eq!(
+                        super::overlay(&doc, env).unwrap(),
+                        decoded_tree(&doc, env),
+                        "{env}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 5, "compared {compared} environments");
+    }
+
+    #[test]
+    fn problems_of_what_an_environment_merges_are_at_its_lines_in_spec_order() {
+        let text = "
+platform: t
+nodePools: { general: { selector: { pool: general } } }
+environments:
+  broken:
+    storageClasses: { ssd: { reclaimPolicy: Retain } }
+    services: { web: { autoscale: { min: 3 } } }
+    nodePools: { extra: { nodes: 2 } }
+tiers:
+  - name: apps
+    services:
+      web: { image: t/web:1.0.0, ports: { http: 8080 } }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let errors = crate::resolve(&doc, Some("broken")).unwrap_err();
+        let found: Vec<(&str, String)> = errors
+            .iter()
+            .map(|e| (e.code, e.location().unwrap()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("missing-key", "t.yaml:6:28".to_string()),
+                ("missing-key", "t.yaml:7:35".to_string()),
+                ("missing-key", "t.yaml:8:25".to_string()),
+            ]
+        );
+    }
+
     #[test]
     fn renames_must_name_a_namespace_and_keep_namespaces_apart() {
         let text = "
