@@ -494,7 +494,7 @@ tiers:
                         .find(|(k, _)| k.as_scalar() == Some("tiers"))
                         .unwrap();
                     let NodeKind::Seq(tiers) = &mut tiers.kind else {
-                        panic!()
+                        panic!("tiers are a list");
                     };
                     let base = tiers
                         .iter_mut()
