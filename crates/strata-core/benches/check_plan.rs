@@ -3,7 +3,8 @@
 //! Groups, each per N with the throughput in services:
 //! - `parse`: spec text to `Document` (YAML and decoding);
 //! - `resolve`: `Document` to `Platform`, in the base spec (`base`) and in
-//!   the `prod` environment, whose overlay re-decodes the tree (`prod`);
+//!   the `prod` environment, whose overrides are merged over the decoded
+//!   base spec (only the services and mappings it writes are decoded again);
 //! - `plan`: `Platform` to `Plan`;
 //! - `pipeline`: text to plan. `base` parses, resolves the base spec and
 //!   plans it; `all-envs` is what `strata check` then `strata plan` do:

@@ -31,12 +31,18 @@ pub struct Layering {
 /// assert_eq!(layer(&[1, 1], &[(0, 1), (1, 0)]).unwrap_err(), vec![vec![0, 1]]);
 /// ```
 pub fn layer(weights: &[u32], edges: &[(usize, usize)]) -> Result<Layering, Vec<Vec<usize>>> {
-    let mut graph = DiGraph::<u32, ()>::with_capacity(weights.len(), edges.len());
+    // Each edge once. `update_edge` would find repeats too, but by walking
+    // the source's edges each time: quadratic for a tier's barrier, which
+    // every service of the tiers after it waits for.
+    let mut unique = edges.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut graph = DiGraph::<u32, ()>::with_capacity(weights.len(), unique.len());
     for &w in weights {
         graph.add_node(w);
     }
-    for &(from, to) in edges {
-        graph.update_edge(NodeIndex::new(from), NodeIndex::new(to), ());
+    for (from, to) in unique {
+        graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), ());
     }
     let n = weights.len();
     let mut missing: Vec<usize> = (0..n)

@@ -40,7 +40,10 @@ impl Resolver<'_> {
         specs: &[ServiceSpec],
         endpoints: &[Vec<(String, String)>],
     ) -> Vec<Mention> {
-        let directory = Directory::new(services, endpoints, &self.externals);
+        // Built when the first host turns up: most values name none.
+        let directory = std::cell::OnceCell::new();
+        let directory =
+            || directory.get_or_init(|| Directory::new(services, endpoints, &self.externals));
         let mut found: Vec<Mention> = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
             let by = ServiceId(i);
@@ -67,7 +70,9 @@ impl Resolver<'_> {
                 let mut owners = Vec::new();
                 for host in hosts(&text.text, text.bare) {
                     // A service naming itself (an advertised address) calls nobody.
-                    let Some(target) = directory.owner(host).filter(|&t| t != Target::Service(by))
+                    let Some(target) = directory()
+                        .owner(host)
+                        .filter(|&t| t != Target::Service(by))
                     else {
                         continue;
                     };

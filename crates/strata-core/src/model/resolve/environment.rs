@@ -2,14 +2,15 @@
 //! spec's YAML tree, so an override may change any service field and is
 //! checked exactly like the base spec.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::Resolver;
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
-use crate::spec::platform::EnvironmentSpec;
+use crate::spec::decode::Decoder;
+use crate::spec::platform::{EnvironmentSpec, TierSpec};
 use crate::spec::yaml::{Node, NodeKind};
-use crate::spec::{Document, PlatformSpec};
+use crate::spec::{Document, PlatformSpec, Spanned};
 
 /// The environments a spec defines, in spec order.
 pub fn environment_names(spec: &PlatformSpec) -> Vec<&str> {
@@ -50,28 +51,40 @@ pub(crate) fn select<'d>(doc: &'d Document, name: &str) -> Result<&'d Environmen
     }
 }
 
-/// The YAML tree of environment `name`: its service overrides merged in,
-/// its node pools, storage classes, externals and registries merged over the base ones, and the
-/// services and tiers it leaves out (`without:`) removed.
+/// The spec of environment `name`: the decoded base spec with its service
+/// overrides merged in, its node pools, storage classes, externals and
+/// registries merged over the base ones, and the services and tiers it
+/// leaves out (`without:`) removed.
+///
+/// Only what the environment writes is decoded again: each overridden
+/// service, and each top-level mapping it merges into, from the base's YAML
+/// node with the environment's merged over it, so an override may change
+/// any field and is checked (at the environment's lines) exactly like the
+/// base spec. Everything else is the base's decoded records.
 ///
 /// # Errors
 /// An override or a `without:` entry naming a service or tier the spec does
-/// not have.
-pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic>> {
-    let mut root = doc.root.clone();
+/// not have; else every problem of the merged services and mappings.
+pub(crate) fn overlay(doc: &Document, name: &str) -> Result<PlatformSpec, Vec<Diagnostic>> {
+    let mut spec = doc.spec.clone();
     let Some(environment) = doc.root.get("environments").and_then(|e| e.get(name)) else {
-        return Ok(root);
+        return Ok(spec);
     };
     let mut errors = Vec::new();
+    // Each overridden service's YAML with the override merged in, by the
+    // span of the service's name (which tells apart two services of one name).
+    let mut merged: HashMap<Span, Node> = HashMap::new();
     if let Some(NodeKind::Map(entries)) = environment.get("services").map(|s| &s.kind) {
         for (key, value) in entries {
             let Some(service) = key.as_scalar() else {
                 continue;
             };
-            if let Some(target) = service_node(&mut root, service) {
-                target.merge(value);
+            if let Some((base_key, base)) = service_node(&doc.root, service) {
+                let mut node = base.clone();
+                node.merge(value);
+                merged.insert(base_key.span, node);
             } else {
-                let known = service_names(&doc.root);
+                let known = service_names(&doc.spec);
                 let known: Vec<&str> = known.iter().map(String::as_str).collect();
                 errors.push(
                     Diagnostic::error(
@@ -84,61 +97,95 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<Node, Vec<Diagnostic
             }
         }
     }
-    // Pools, classes, externals and registries merge like services, and may also be new.
-    if let NodeKind::Map(entries) = &environment.kind {
-        for (key, value) in entries {
-            if matches!(
-                key.as_scalar(),
-                Some("nodePools" | "storageClasses" | "externals" | "registries")
-            ) {
-                merge_top_level(&mut root, key, value);
-            }
-        }
-    }
     if let Some(NodeKind::Seq(items)) = environment.get("without").map(|w| &w.kind) {
         for item in items {
             let Some(entry) = item.as_scalar() else {
                 continue;
             };
-            if let Err(diagnostic) = leave_out(&mut root, entry) {
+            if let Err(diagnostic) = leave_out(&mut spec, entry) {
                 errors.push(diagnostic.at(&doc.file, item.span, "not in this platform"));
             }
         }
     }
-    if errors.is_empty() {
-        Ok(root)
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Decoded in the order of `PlatformSpec`'s fields, as a whole spec is,
+    // so that problems at one place are listed in the same order.
+    let mut decoder = Decoder::new(&doc.file);
+    let top = |key: &str| {
+        let NodeKind::Map(entries) = &environment.kind else {
+            return None;
+        };
+        entries
+            .iter()
+            .find(|(k, _)| k.as_scalar() == Some(key))
+            .map(|(_, over)| merged_over(doc.root.get(key), over))
+    };
+    let node_pools = top("nodePools");
+    let storage_classes = top("storageClasses");
+    let externals = top("externals");
+    let registries = top("registries");
+    if let Some(node) = node_pools {
+        spec.node_pools = decoder.spanned(&node);
+    }
+    for tier in &mut spec.tiers.value {
+        let Some(services) = &mut tier.value.services else {
+            continue;
+        };
+        services.value.0.retain_mut(|(key, service)| {
+            let Some(node) = merged.get(&key.span) else {
+                return true;
+            };
+            match decoder.spanned(node) {
+                Some(decoded) => {
+                    *service = decoded;
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+    if let Some(node) = storage_classes {
+        spec.storage_classes = decoder.spanned(&node);
+    }
+    if let Some(node) = externals {
+        spec.externals = decoder.spanned(&node);
+    }
+    if let Some(node) = registries {
+        spec.registries = decoder.spanned(&node);
+    }
+    if decoder.is_clean() {
+        Ok(spec)
     } else {
-        Err(errors)
+        let mut diagnostics = decoder.into_diagnostics();
+        diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+        Err(diagnostics)
     }
 }
 
-/// Merges an environment's `nodePools` or `storageClasses` over the base
-/// mapping of the same key, creating it when the base has none.
-fn merge_top_level(root: &mut Node, key: &Node, value: &Node) {
-    let NodeKind::Map(entries) = &mut root.kind else {
-        return;
-    };
-    match entries
-        .iter_mut()
-        .find(|(k, _)| k.as_scalar() == key.as_scalar())
-    {
-        Some((_, base)) => base.merge(value),
-        None => entries.push((key.clone(), value.clone())),
+/// The environment's mapping `over` merged over the base's, or `over` alone
+/// when the base has none.
+fn merged_over(base: Option<&Node>, over: &Node) -> Node {
+    match base {
+        Some(base) => {
+            let mut node = base.clone();
+            node.merge(over);
+            node
+        }
+        None => over.clone(),
     }
 }
 
-/// Removes a service, or a whole tier (`tier/NAME`), from the tree.
-fn leave_out(root: &mut Node, entry: &str) -> Result<(), Diagnostic> {
-    let tier_names = tier_names(root);
-    let service_names = service_names(root);
-    let Some(tiers) = tiers_mut(root) else {
-        return Ok(());
-    };
+/// Removes a service, or a whole tier (`tier/NAME`), from the spec.
+fn leave_out(spec: &mut PlatformSpec, entry: &str) -> Result<(), Diagnostic> {
+    let tiers = &mut spec.tiers.value;
     if let Some(tier) = entry.strip_prefix("tier/") {
         let before = tiers.len();
-        tiers.retain(|t| t.get("name").and_then(Node::as_scalar) != Some(tier));
+        let known = tier_names(tiers);
+        tiers.retain(|t| t.value.name.value.0 != tier);
         if tiers.len() == before {
-            let known: Vec<&str> = tier_names.iter().map(String::as_str).collect();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(Diagnostic::error(
                 "unknown-tier",
                 format!("`without:` names `{tier}`, which is not a tier of this platform"),
@@ -147,17 +194,23 @@ fn leave_out(root: &mut Node, entry: &str) -> Result<(), Diagnostic> {
         }
         return Ok(());
     }
-    for services in tiers.iter_mut().filter_map(services_mut) {
+    for tier in tiers.iter_mut() {
+        let Some(services) = &mut tier.value.services else {
+            continue;
+        };
         if let Some(at) = services
+            .value
+            .0
             .iter()
-            .position(|(k, _)| k.as_scalar() == Some(entry))
+            .position(|(k, _)| k.value.0 == entry)
         {
-            services.remove(at);
+            services.value.0.remove(at);
             return Ok(());
         }
     }
-    let known: Vec<&str> = service_names.iter().map(String::as_str).collect();
-    let help = if tier_names.iter().any(|t| t == entry) {
+    let known = service_names(spec);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let help = if tier_names(&spec.tiers.value).iter().any(|t| t == entry) {
         format!("`{entry}` is a tier: write `tier/{entry}` to leave out all of it")
     } else {
         suggestion(entry, &known, "service")
@@ -169,14 +222,8 @@ fn leave_out(root: &mut Node, entry: &str) -> Result<(), Diagnostic> {
     .help(help))
 }
 
-fn tier_names(root: &Node) -> Vec<String> {
-    let Some(NodeKind::Seq(tiers)) = root.get("tiers").map(|t| &t.kind) else {
-        return Vec::new();
-    };
-    tiers
-        .iter()
-        .filter_map(|t| t.get("name").and_then(Node::as_scalar).map(str::to_string))
-        .collect()
+fn tier_names(tiers: &[Spanned<TierSpec>]) -> Vec<String> {
+    tiers.iter().map(|t| t.value.name.value.0.clone()).collect()
 }
 
 impl Resolver<'_> {
@@ -355,46 +402,32 @@ pub(super) fn renamed_namespaces(spec: &PlatformSpec) -> Vec<String> {
         .collect()
 }
 
-fn tiers_mut(root: &mut Node) -> Option<&mut Vec<Node>> {
-    match &mut root.get_mut("tiers")?.kind {
-        NodeKind::Seq(items) => Some(items),
-        _ => None,
-    }
-}
-
-/// The `services:` entries of a tier.
-fn services_mut(tier: &mut Node) -> Option<&mut Vec<(Node, Node)>> {
-    match &mut tier.get_mut("services")?.kind {
-        NodeKind::Map(services) => Some(services),
-        _ => None,
-    }
-}
-
-fn service_node<'n>(root: &'n mut Node, service: &str) -> Option<&'n mut Node> {
-    tiers_mut(root)?
-        .iter_mut()
-        .filter_map(services_mut)
-        .find_map(|services| {
-            services
-                .iter_mut()
-                .find(|(k, _)| k.as_scalar() == Some(service))
-        })
-        .map(|(_, node)| node)
-}
-
-fn service_names(root: &Node) -> Vec<String> {
+/// The YAML of the first service called `service`, with its name's node.
+fn service_node<'n>(root: &'n Node, service: &str) -> Option<(&'n Node, &'n Node)> {
     let Some(NodeKind::Seq(tiers)) = root.get("tiers").map(|t| &t.kind) else {
-        return Vec::new();
+        return None;
     };
     tiers
         .iter()
-        .filter_map(|t| t.get("services"))
-        .filter_map(|s| match &s.kind {
-            NodeKind::Map(entries) => Some(entries),
+        .filter_map(|t| match &t.get("services")?.kind {
+            NodeKind::Map(services) => Some(services),
             _ => None,
         })
-        .flatten()
-        .filter_map(|(k, _)| k.as_scalar().map(str::to_string))
+        .find_map(|services| {
+            services
+                .iter()
+                .find(|(k, _)| k.as_scalar() == Some(service))
+        })
+        .map(|(key, node)| (key, node))
+}
+
+/// The names of the spec's services, in spec order.
+fn service_names(spec: &PlatformSpec) -> Vec<String> {
+    spec.tiers
+        .value
+        .iter()
+        .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
+        .map(|(k, _)| k.value.0.clone())
         .collect()
 }
 
@@ -438,6 +471,146 @@ tiers:
                 .map(|e| (e.code, file.slice(e.labels[0].span).to_string()))
                 .collect(),
         }
+    }
+
+    /// The environment's spec as it was made before: the whole YAML tree
+    /// with the environment merged in, decoded again.
+    fn decoded_tree(doc: &spec::Document, env: &str) -> spec::PlatformSpec {
+        use crate::spec::yaml::NodeKind;
+        let mut root = doc.root.clone();
+        let environment = doc.root.get("environments").unwrap().get(env).unwrap();
+        let NodeKind::Map(keys) = &environment.kind else {
+            panic!("an environment is a mapping");
+        };
+        let NodeKind::Map(top) = &mut root.kind else {
+            panic!("a spec is a mapping");
+        };
+        for (key, over) in keys {
+            let name = key.as_scalar().unwrap();
+            if let ("services", NodeKind::Map(services)) = (name, &over.kind) {
+                for (service, over) in services {
+                    let (_, tiers) = top
+                        .iter_mut()
+                        .find(|(k, _)| k.as_scalar() == Some("tiers"))
+                        .unwrap();
+                    let NodeKind::Seq(tiers) = &mut tiers.kind else {
+                        panic!("tiers are a list");
+                    };
+                    let base = tiers
+                        .iter_mut()
+                        .filter_map(|t| t.get_mut("services"))
+                        .find_map(|s| match &mut s.kind {
+                            NodeKind::Map(s) => s
+                                .iter_mut()
+                                .find(|(k, _)| k.as_scalar() == service.as_scalar()),
+                            _ => None,
+                        })
+                        .unwrap();
+                    base.1.merge(over);
+                }
+            } else if matches!(
+                name,
+                "nodePools" | "storageClasses" | "externals" | "registries"
+            ) {
+                match top.iter_mut().find(|(k, _)| k.as_scalar() == Some(name)) {
+                    Some((_, base)) => base.merge(over),
+                    None => top.push((key.clone(), over.clone())),
+                }
+            }
+        }
+        spec::decode_root(&doc.file, &root).unwrap()
+    }
+
+    #[test]
+    fn an_environment_is_what_decoding_the_merged_tree_gave() {
+        let text = "
+platform: t
+nodePools: { general: { selector: { pool: general }, nodes: 1 } }
+externals:
+  kafka: { hosts: [kafka.dev.internal], ports: { kafka: 9092 }, cidr: 10.1.0.0/16 }
+environments:
+  prod:
+    nodePools: { general: { nodes: 3 }, gpu: { selector: { pool: gpu }, nodes: 2 } }
+    storageClasses: { ssd: { provisioner: ebs.csi.aws.com } }
+    externals: { kafka: { hosts: [kafka-0.prod.internal] } }
+    registries: { registry.example.com: { pullSecret: prodcred } }
+    services:
+      api: { autoscale: { min: 3 }, env: { MODE: prod }, probes: ~ }
+      db: { storage: 20Gi }
+tiers:
+  - name: data
+    services:
+      db: { image: postgres:16.4, ports: { pg: 5432 }, storage: 10Gi }
+  - name: apps
+    services:
+      api: { image: t/api:1.0.0, autoscale: { min: 2, max: 10 }, env: { LOG: info } }
+      web: { image: t/web:1.0.0, pool: general }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let overlaid = super::overlay(&doc, "prod").unwrap();
+        assert_eq!(overlaid, decoded_tree(&doc, "prod"));
+        assert_ne!(overlaid, doc.spec, "the environment changes the spec");
+        // And so for the environments of the examples.
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path().join("platform.yaml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = SourceFile::new(path.display().to_string(), text.as_str());
+            let doc = spec::parse(&file).unwrap();
+            for env in super::environment_names(&doc.spec) {
+                if doc
+                    .root
+                    .get("environments")
+                    .unwrap()
+                    .get(env)
+                    .unwrap()
+                    .get("without")
+                    .is_none()
+                {
+                    assert_eq!(
+                        super::overlay(&doc, env).unwrap(),
+                        decoded_tree(&doc, env),
+                        "{env}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 5, "compared {compared} environments");
+    }
+
+    #[test]
+    fn problems_of_what_an_environment_merges_are_at_its_lines_in_spec_order() {
+        let text = "
+platform: t
+nodePools: { general: { selector: { pool: general } } }
+environments:
+  broken:
+    storageClasses: { ssd: { reclaimPolicy: Retain } }
+    services: { web: { autoscale: { min: 3 } } }
+    nodePools: { extra: { nodes: 2 } }
+tiers:
+  - name: apps
+    services:
+      web: { image: t/web:1.0.0, ports: { http: 8080 } }
+";
+        let file = SourceFile::new("t.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let errors = crate::resolve(&doc, Some("broken")).unwrap_err();
+        let found: Vec<(&str, String)> = errors
+            .iter()
+            .map(|e| (e.code, e.location().unwrap()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("missing-key", "t.yaml:6:28".to_string()),
+                ("missing-key", "t.yaml:7:35".to_string()),
+                ("missing-key", "t.yaml:8:25".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub use probes::DEFAULT_STARTUP_SECONDS;
 pub use runtime::{DEFAULT_CPU_TARGET, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER};
 pub use storage::DEFAULT_MOUNT_PATH;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::{exports, with_overrides};
@@ -75,18 +76,19 @@ pub fn resolve(
     env: Option<&str>,
     catalog: Catalog,
 ) -> Result<Platform, Vec<Diagnostic>> {
+    // The base spec is used as parsed; an environment's is the parsed one
+    // with the environment's overrides applied.
     let (spec, environment) = match env {
-        None => (doc.spec.clone(), None),
+        None => (Cow::Borrowed(&doc.spec), None),
         Some(name) => {
-            let environment = select(doc, name).map_err(|d| vec![d])?.clone();
-            let root = overlay(doc, name)?;
-            (spec::decode_root(&doc.file, &root)?, Some(environment))
+            let environment = select(doc, name).map_err(|d| vec![d])?;
+            (Cow::Owned(overlay(doc, name)?), Some(environment))
         }
     };
     let mut resolver = Resolver {
         doc,
         spec: &spec,
-        environment: environment.as_ref(),
+        environment,
         env_name: env,
         renames: BTreeMap::new(),
         catalog,

@@ -2,7 +2,7 @@
 //! policies, egress, spawned pods, the mesh's control plane and who scrapes
 //! metrics; gateways and the mesh have files of their own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::Resolver;
 use crate::diag::suggestion;
@@ -399,29 +399,44 @@ impl Resolver<'_> {
         routes: &[Route],
         defaults: CallPolicy,
     ) -> Vec<Edge> {
-        // Pairs in first-seen order; the set keeps it linear on large platforms.
+        // Pairs in first-seen order. A `tier/NAME` need makes one pair per
+        // service of the tier (hundreds of thousands on large platforms), so
+        // a caller's callees are told apart by marking them with the caller
+        // rather than hashing every pair.
         let mut pairs: Vec<(ServiceId, ServiceId)> = Vec::new();
-        let mut seen: std::collections::HashSet<(ServiceId, ServiceId)> =
-            std::collections::HashSet::new();
+        let mut marked_by: Vec<usize> = vec![usize::MAX; services.len()];
+        // Where each caller's pairs start in `pairs`.
+        let mut first_pair: Vec<usize> = Vec::with_capacity(services.len() + 1);
         for (i, service) in services.iter().enumerate() {
+            first_pair.push(pairs.len());
             for need in service.needs.iter().filter(|n| n.from_pods()) {
-                let targets: Vec<ServiceId> = match need.target {
-                    DependencyTarget::Service(s) => vec![s],
-                    DependencyTarget::Tier(t) => tiers[t.0].services.clone(),
+                let targets = match &need.target {
+                    DependencyTarget::Service(s) => std::slice::from_ref(s),
+                    DependencyTarget::Tier(t) => &tiers[t.0].services[..],
                 };
-                for target in targets.into_iter().filter(|t| t.0 != i) {
-                    if seen.insert((ServiceId(i), target)) {
+                for &target in targets {
+                    if target.0 != i && marked_by[target.0] != i {
+                        marked_by[target.0] = i;
                         pairs.push((ServiceId(i), target));
                     }
                 }
             }
         }
+        first_pair.push(pairs.len());
+        let from_needs = pairs.len();
+        // The pairs of the gateways' proxies, which routes add to.
+        let mut proxied: HashSet<(ServiceId, ServiceId)> = HashSet::new();
+        let mut proxies: HashSet<ServiceId> = HashSet::new();
         for route in routes {
             if let Peer::Service(proxy) = gateways[route.gateway].proxy
                 && proxy != route.service
-                && seen.insert((proxy, route.service))
             {
-                pairs.push((proxy, route.service));
+                if proxies.insert(proxy) {
+                    proxied.extend(&pairs[first_pair[proxy.0]..first_pair[proxy.0 + 1]]);
+                }
+                if proxied.insert((proxy, route.service)) {
+                    pairs.push((proxy, route.service));
+                }
             }
         }
         let mut edges = Vec::with_capacity(pairs.len());
@@ -436,11 +451,15 @@ impl Resolver<'_> {
             let calls = own.map_or(base, |o| overlay(base, policy(&o.value)));
             edges.push(Edge { from, to, calls });
         }
+        // A caller's edges: those of its needs, then those routes add.
+        let edges_of = |i: usize| {
+            edges[first_pair[i]..first_pair[i + 1]]
+                .iter()
+                .chain(edges[from_needs..].iter().filter(move |e| e.from.0 == i))
+        };
         for (i, spec) in specs.iter().enumerate() {
             for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
-                let called = edges
-                    .iter()
-                    .any(|e| e.from.0 == i && services[e.to.0].name == callee.value.0)
+                let called = edges_of(i).any(|e| services[e.to.0].name == callee.value.0)
                     || services[i]
                         .externals
                         .iter()
@@ -448,9 +467,7 @@ impl Resolver<'_> {
                 // A policy for a callee this environment leaves out has
                 // nothing to apply to.
                 if !called && self.left_out_by(&callee.value.0, false).is_none() {
-                    let mine: Vec<&str> = edges
-                        .iter()
-                        .filter(|e| e.from.0 == i)
+                    let mine: Vec<&str> = edges_of(i)
                         .map(|e| services[e.to.0].name.as_str())
                         .collect();
                     let help = if mine.is_empty() {
