@@ -2,7 +2,9 @@
 //! services: the resolved platform to objects, written as one YAML stream
 //! as `strata render` prints it.
 //!
-//! Group `render`, per N with the throughput in services. Target (issue 18,
+//! Group `render` (`render::yaml_stream`, as `strata render` prints), per N
+//! with the throughput in services; group `render-set` renders the whole
+//! set first (`render::render`, as exports do) for comparison. Target (issue 18,
 //! docs/performance.md): 3,000 services in under 0.6 s, 10,000 in under
 //! 2.5 s. Run `cargo bench -p strata-core --bench render`; a filter after
 //! `--` (`-- 'render/3000'`) runs only the matching benchmarks.
@@ -30,8 +32,17 @@ fn platform(services: usize) -> Platform {
     strata_core::resolve(&doc, None).expect("a synthetic spec resolves")
 }
 
-/// What `strata render` does once the platform is resolved.
-fn render_stream(platform: &Platform) -> String {
+/// What `strata render` does once the platform is resolved: each object
+/// written as YAML as it is made, then the stream in apply order.
+fn render_stream(platform: &Platform) -> Vec<u8> {
+    let stream = render::yaml_stream(platform, &NoAssets).expect("a synthetic spec renders");
+    let mut out = Vec::new();
+    stream.write_to(&mut out).expect("a Vec takes any write");
+    out
+}
+
+/// What it did before: every object held, sorted, then written.
+fn render_set_stream(platform: &Platform) -> String {
     let set = render::render(platform, &NoAssets).expect("a synthetic spec renders");
     let objects: Vec<_> = set.objects.iter().collect();
     export::stream(&objects, Format::Yaml)
@@ -51,6 +62,24 @@ fn benches(c: &mut Criterion) {
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
         group.bench_function(id, |b| b.iter(|| render_stream(black_box(&platform))));
+    }
+    group.finish();
+    // The whole set held (as exports and the cluster verbs render), for
+    // comparison.
+    let mut group = c.benchmark_group("render-set");
+    for services in SIZES {
+        if !filter_matches(&format!("render-set/{services}")) {
+            continue;
+        }
+        let platform = platform(services);
+        group.throughput(Throughput::Elements(services as u64));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
+        group.bench_function(BenchmarkId::from_parameter(services), |b| {
+            b.iter(|| render_set_stream(black_box(&platform)));
+        });
     }
     group.finish();
 }

@@ -39,6 +39,18 @@ impl Printer {
         let _ = out.flush();
     }
 
+    /// Writes to stdout through `write`, buffered: for output made of
+    /// many pieces, such as a rendered stream.
+    #[expect(
+        clippy::unused_self,
+        reason = "all output goes through the printer, coloured or not"
+    )]
+    pub(crate) fn out_with(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        // A closed pipe is not an error worth a panic, as in `out`.
+        let _ = write(&mut out).and_then(|()| out.flush());
+    }
+
     /// Writes one diagnostic to stderr.
     pub(crate) fn diagnostic(&self, diagnostic: &Diagnostic) {
         let theme = if self.color {

@@ -24,14 +24,7 @@ pub(super) fn refusals(
     let levels: HashMap<&str, Profile> = objects
         .iter()
         .filter(|o| o.kind() == crate::kind::NAMESPACE)
-        .filter_map(|o| {
-            let level = match o.value["metadata"]["labels"][ENFORCE].as_str()? {
-                "restricted" => Profile::Restricted,
-                "baseline" => Profile::Baseline,
-                _ => Profile::Privileged,
-            };
-            Some((o.name(), level))
-        })
+        .filter_map(|o| Some((o.name(), enforced(o)?)))
         .collect();
     let mut found = Vec::new();
     for (index, object) in objects.iter().enumerate() {
@@ -54,6 +47,17 @@ pub(super) fn refusals(
         ));
     }
     found
+}
+
+/// The level a Namespace object enforces, if its labels say.
+pub(super) fn enforced(namespace: &Object) -> Option<Profile> {
+    Some(
+        match namespace.value["metadata"]["labels"][ENFORCE].as_str()? {
+            "restricted" => Profile::Restricted,
+            "baseline" => Profile::Baseline,
+            _ => Profile::Privileged,
+        },
+    )
 }
 
 fn diagnostic(

@@ -57,29 +57,24 @@ const HOOK: &str = "argocd.argoproj.io/hook";
 /// When Argo CD deletes a hook.
 const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
 
-/// Annotates every object with its wave, so that Argo CD applies wave after
+/// Annotates an object with its wave, so that Argo CD applies wave after
 /// wave and waits for each to be healthy, as `strata render` orders them.
 ///
 /// The Job of the generated secrets is a `Sync` hook besides: Argo CD
 /// deletes the last one and runs it anew on every sync (wave 0, before any
 /// workload), so that secrets a change of the spec adds are created too.
-pub(super) fn annotate_waves(platform: &Platform, objects: &mut [Object]) {
-    if platform.argocd.is_none() {
-        return;
+pub(super) fn annotate_wave(object: &mut Object) {
+    let hook = object.kind() == crate::kind::JOB && super::secret_job::is_part(object);
+    let wave = object.wave.to_string();
+    let metadata = &mut object.value["metadata"];
+    if !metadata["annotations"].is_object() {
+        metadata["annotations"] = json!({});
     }
-    for object in objects {
-        let hook = object.kind() == crate::kind::JOB && super::secret_job::is_part(object);
-        let wave = object.wave.to_string();
-        let metadata = &mut object.value["metadata"];
-        if !metadata["annotations"].is_object() {
-            metadata["annotations"] = json!({});
-        }
-        let annotations = &mut metadata["annotations"];
-        annotations[SYNC_WAVE] = json!(wave);
-        if hook {
-            annotations[HOOK] = json!("Sync");
-            annotations[HOOK_DELETE_POLICY] = json!("BeforeHookCreation");
-        }
+    let annotations = &mut metadata["annotations"];
+    annotations[SYNC_WAVE] = json!(wave);
+    if hook {
+        annotations[HOOK] = json!("Sync");
+        annotations[HOOK_DELETE_POLICY] = json!("BeforeHookCreation");
     }
 }
 

@@ -22,8 +22,11 @@ mod registry;
 mod scheduling;
 pub mod secret_job;
 mod service;
+mod sink;
 mod traffic;
 mod workload;
+
+use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -36,6 +39,7 @@ pub use mesh::{MERGED_METRICS_PORT, scrape_port};
 pub use network::{api_server, member_policies};
 pub use registry::{PullSecret, add_pull_secrets, pull_secret_refs};
 pub(crate) use scheduling::{QUEUE_LABEL, queue_name};
+pub use sink::Identity;
 pub(crate) use workload::{
     NATIVE_SIDECAR_ANNOTATION, claim_spec, operated_container_security, placement,
     pod_security_context, resource_values, sized_claim_spec,
@@ -191,10 +195,11 @@ pub fn kind_rank(kind: &str) -> usize {
         .unwrap_or(ORDER.len())
 }
 
-/// Renders every object of `platform`.
+/// Renders every object of `platform`, in apply order.
 ///
 /// # Errors
-/// Files that cannot be read or parsed, and patches that do not apply.
+/// Files that cannot be read or parsed, patches that do not apply, two
+/// objects of one identity, and pods their namespace refuses.
 ///
 /// ```
 /// use strata_core::{model, render, source::SourceFile, spec};
@@ -209,64 +214,218 @@ pub fn kind_rank(kind: &str) -> usize {
 /// ```
 pub fn render(platform: &Platform, assets: &dyn Assets) -> Result<RenderedSet, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut origins = origin::Origins::default();
-    let mut objects = namespace::render(platform);
-    objects.extend(network::render(platform));
+    let mut all = sink::Collect::default();
+    let (generated_secrets, pull_secrets) = produce(platform, assets, &mut all, &mut errors);
+    errors.extend(origin::duplicates(
+        &platform.file,
+        &platform.services,
+        &all.objects,
+        &all.origins,
+    ));
+    errors.extend(admission::refusals(platform, &all.objects, &all.origins));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut ordered = sink::Ordered::default();
+    for object in all.objects {
+        ordered.push(sink::Slot::of(&object), object);
+    }
+    Ok(RenderedSet {
+        platform: platform.name.clone(),
+        environment: platform.environment.clone(),
+        objects: ordered.into_items().collect(),
+        generated_secrets,
+        pull_secrets,
+    })
+}
+
+/// A render as `strata render` prints it: one YAML document per object, in
+/// apply order. Each object is written as text as soon as it is made and
+/// then dropped, so the set is never held as values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlStream {
+    documents: Vec<String>,
+    /// Secrets generated in the cluster, as in [`RenderedSet`].
+    pub generated_secrets: Vec<GeneratedSecret>,
+    /// Registry pull secrets the pods name, as in [`RenderedSet`].
+    pub pull_secrets: Vec<PullSecret>,
+}
+
+impl YamlStream {
+    /// How many objects (documents) it holds.
+    pub fn len(&self) -> usize {
+        self.documents.len()
+    }
+
+    /// Whether it holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
+
+    /// Its documents, each without the `---` line that begins it in the
+    /// stream.
+    pub fn documents(&self) -> impl Iterator<Item = &str> {
+        self.documents.iter().map(String::as_str)
+    }
+
+    /// Writes the stream to `out`: what [`crate::export::stream`] makes of
+    /// the same set in YAML.
+    ///
+    /// # Errors
+    /// Those of `out`.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for document in &self.documents {
+            out.write_all(b"---\n")?;
+            out.write_all(document.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Renders every object of `platform` as YAML: [`render`], each object
+/// turned into text as it is made.
+///
+/// # Errors
+/// Those of [`render`], reported as it reports them.
+pub fn yaml_stream(
+    platform: &Platform,
+    assets: &dyn Assets,
+) -> Result<YamlStream, Vec<Diagnostic>> {
+    /// Each object's text in apply order, and what makes a set invalid.
+    #[derive(Default)]
+    struct Texts {
+        guard: sink::Guard,
+        texts: sink::Ordered<String>,
+    }
+    impl<'p> sink::Sink<'p> for Texts {
+        fn object(&mut self, object: Object, _: origin::Origin<'p>) {
+            self.guard.see(&object);
+            self.texts
+                .push(sink::Slot::of(&object), yaml(&object.value));
+        }
+    }
+    let mut errors = Vec::new();
+    let mut texts = Texts::default();
+    let (generated_secrets, pull_secrets) = produce(platform, assets, &mut texts, &mut errors);
+    if !errors.is_empty() || !texts.guard.clean() {
+        // Reported where the spec makes each object: the whole set is
+        // needed, and only then.
+        return render(platform, assets).map(|set| YamlStream {
+            documents: set.objects.iter().map(|o| yaml(&o.value)).collect(),
+            generated_secrets: set.generated_secrets,
+            pull_secrets: set.pull_secrets,
+        });
+    }
+    Ok(YamlStream {
+        documents: texts.texts.into_items().collect(),
+        generated_secrets,
+        pull_secrets,
+    })
+}
+
+/// Renders `platform` as [`render`] does, but keeps only the identity of
+/// each object: what `strata check` needs to refuse what `render` refuses
+/// (a collision, a pod its namespace refuses, a file or patch that fails)
+/// without holding the set.
+///
+/// # Errors
+/// Those of [`render`], reported as it reports them.
+pub fn check(
+    platform: &Platform,
+    assets: &dyn Assets,
+) -> Result<HashSet<Identity>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut guard = sink::Guard::default();
+    produce(platform, assets, &mut guard, &mut errors);
+    if !errors.is_empty() || !guard.clean() {
+        return render(platform, assets).map(|set| set.objects.iter().map(Identity::of).collect());
+    }
+    Ok(guard.into_identities())
+}
+
+/// Makes every object of `platform` and hands it to `sink`, in the order
+/// the duplicate check reads as first and second (namespaces and policies,
+/// each service's own objects after its patches, the platform's, the raw
+/// manifests, Secrets, Argo CD's Application); returns the secrets
+/// generated in the cluster and the pull secrets the pods name.
+fn produce<'p>(
+    platform: &'p Platform,
+    assets: &dyn Assets,
+    sink: &mut dyn sink::Sink<'p>,
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<GeneratedSecret>, Vec<PullSecret>) {
+    use origin::Origin;
+    /// Hands objects over, noting the pull secrets they name until the
+    /// raw manifests (applied as they are), and their wave for Argo CD.
+    struct Hand<'p, 's> {
+        sink: &'s mut dyn sink::Sink<'p>,
+        pulls: Option<registry::Needed<'p>>,
+        sync_waves: bool,
+    }
+    impl<'p> Hand<'p, '_> {
+        fn give(&mut self, mut object: Object, origin: Origin<'p>) {
+            if let Some(pulls) = &mut self.pulls {
+                pulls.add(&object);
+            }
+            if self.sync_waves {
+                delivery::annotate_wave(&mut object);
+            }
+            self.sink.object(object, origin);
+        }
+    }
+    let mut hand = Hand {
+        sink,
+        pulls: Some(registry::Needed::new(platform)),
+        sync_waves: platform.argocd.is_some(),
+    };
+    for object in namespace::render(platform)
+        .into_iter()
+        .chain(network::render(platform))
+    {
+        hand.give(object, Origin::Platform);
+    }
     for service in &platform.services {
-        let mut own = render_service(platform, service, assets, &mut errors);
+        let mut own = render_service(platform, service, assets, errors);
         let tier = &platform.tier_of(service).name;
         own.extend(
             backup::render(platform, service)
                 .into_iter()
                 .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
         );
-        patch::apply(platform, service, &mut own, &mut errors);
-        origins.mark(objects.len(), origin::Origin::Service(service));
-        objects.extend(own);
+        patch::apply(platform, service, &mut own, errors);
+        for object in own {
+            hand.give(object, Origin::Service(service));
+        }
     }
-    origins.mark(objects.len(), origin::Origin::Platform);
-    objects.extend(scheduling::queues(platform));
-    objects.extend(gateway::render(platform));
-    objects.extend(mesh::render(platform));
-    objects.extend(traffic::render(platform));
+    let platform_wide = scheduling::queues(platform)
+        .into_iter()
+        .chain(gateway::render(platform))
+        .chain(mesh::render(platform))
+        .chain(traffic::render(platform));
+    for object in platform_wide {
+        hand.give(object, Origin::Platform);
+    }
     // Before the raw manifests, which are applied as they are.
-    let pull_secrets = registry::needed(platform, &objects);
-    for (object, from) in manifests::render(platform, assets, &mut errors) {
-        origins.mark(objects.len(), from);
-        objects.push(object);
+    let pull_secrets = hand
+        .pulls
+        .take()
+        .map(registry::Needed::into_secrets)
+        .unwrap_or_default();
+    for (object, from) in manifests::render(platform, assets, errors) {
+        hand.give(object, from);
     }
-    origins.mark(objects.len(), origin::Origin::Platform);
-    let generated_secrets = service::secrets(platform, &mut objects);
-    objects.extend(secret_job::render(platform, &generated_secrets));
-    delivery::annotate_waves(platform, &mut objects);
-    objects.extend(delivery::render(platform));
-    errors.extend(origin::duplicates(
-        &platform.file,
-        &platform.services,
-        &objects,
-        &origins,
-    ));
-    errors.extend(admission::refusals(platform, &objects, &origins));
-    if !errors.is_empty() {
-        return Err(errors);
+    let (secrets, generated_secrets) = service::secrets(platform);
+    for object in secrets
+        .into_iter()
+        .chain(secret_job::render(platform, &generated_secrets))
+    {
+        hand.give(object, Origin::Platform);
     }
-    // Each object's key is read once, not at every comparison.
-    objects.sort_by_cached_key(|o| {
-        (
-            o.wave,
-            kind_rank(o.kind()),
-            o.kind().to_string(),
-            o.namespace().to_string(),
-            o.name().to_string(),
-        )
-    });
-    Ok(RenderedSet {
-        platform: platform.name.clone(),
-        environment: platform.environment.clone(),
-        objects,
-        generated_secrets,
-        pull_secrets,
-    })
+    // Applied once, by hand: in no wave.
+    if let Some(application) = delivery::render(platform) {
+        hand.sink.object(application, Origin::Platform);
+    }
+    (generated_secrets, pull_secrets)
 }
 
 /// What the namespace of `service` refuses of its pods once its patches

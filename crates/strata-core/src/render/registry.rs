@@ -57,38 +57,60 @@ pub fn add_pull_secrets(platform: &Platform, pod: &mut Value) {
     }
 }
 
-/// The pull secrets of declared registries that `objects` name, each with
-/// the namespaces of the objects naming it.
-pub(super) fn needed(platform: &Platform, objects: &[Object]) -> Vec<PullSecret> {
-    if platform.registries.is_empty() {
-        return Vec::new();
+/// The pull secrets of declared registries that objects name, each with
+/// the namespaces of the objects naming it, gathered object by object.
+pub(super) struct Needed<'p> {
+    platform: &'p Platform,
+    found: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl<'p> Needed<'p> {
+    /// None found yet.
+    pub(super) fn new(platform: &'p Platform) -> Self {
+        Needed {
+            platform,
+            found: BTreeMap::new(),
+        }
     }
-    let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for object in objects {
+
+    /// Notes the pull secrets `object` names.
+    pub(super) fn add(&mut self, object: &Object) {
+        if self.platform.registries.is_empty() {
+            return;
+        }
         let mut names = BTreeSet::new();
         named_pull_secrets(&object.value, &mut names);
         for name in names {
-            if platform.registries.iter().any(|r| r.pull_secret == name) {
-                needed
+            if self
+                .platform
+                .registries
+                .iter()
+                .any(|r| r.pull_secret == name)
+            {
+                self.found
                     .entry(name)
                     .or_default()
                     .insert(object.namespace().to_string());
             }
         }
     }
-    needed
-        .into_iter()
-        .map(|(name, namespaces)| PullSecret {
-            registries: platform
-                .registries
-                .iter()
-                .filter(|r| r.pull_secret == name)
-                .map(|r| r.host.clone())
-                .collect(),
-            namespaces: namespaces.into_iter().collect(),
-            name,
-        })
-        .collect()
+
+    /// The pull secrets found, by name.
+    pub(super) fn into_secrets(self) -> Vec<PullSecret> {
+        let registries = &self.platform.registries;
+        self.found
+            .into_iter()
+            .map(|(name, namespaces)| PullSecret {
+                registries: registries
+                    .iter()
+                    .filter(|r| r.pull_secret == name)
+                    .map(|r| r.host.clone())
+                    .collect(),
+                namespaces: namespaces.into_iter().collect(),
+                name,
+            })
+            .collect()
+    }
 }
 
 /// Every name under an `imagePullSecrets` key anywhere in `value`: in pod
@@ -227,7 +249,7 @@ tiers:
             pod["imagePullSecrets"],
             json!([{ "name": "ghcr-pull" }, { "name": "harbor-pull" }])
         );
-        let objects = vec![Object::new(
+        let object = Object::new(
             1,
             None,
             None,
@@ -236,8 +258,11 @@ tiers:
                 "metadata": { "name": "x", "namespace": "shop" },
                 "spec": { "template": { "spec": pod } },
             }),
-        )];
-        let names: Vec<(String, Vec<String>)> = super::needed(&platform, &objects)
+        );
+        let mut needed = super::Needed::new(&platform);
+        needed.add(&object);
+        let names: Vec<(String, Vec<String>)> = needed
+            .into_secrets()
             .into_iter()
             .map(|s| (s.name, s.registries))
             .collect();

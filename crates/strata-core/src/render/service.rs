@@ -199,9 +199,10 @@ pub(super) fn services(platform: &Platform, service: &Service) -> Vec<Value> {
     out
 }
 
-/// Renders the Secrets whose values the spec gives into `objects`; returns
-/// those left for `apply` to generate.
-pub(super) fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<GeneratedSecret> {
+/// The Secrets whose values the spec gives, and those left for `apply` to
+/// generate.
+pub(super) fn secrets(platform: &Platform) -> (Vec<Object>, Vec<GeneratedSecret>) {
+    let mut objects = Vec::new();
     let mut generated = Vec::new();
     for secret in &platform.secrets {
         if !secret.generate.is_empty() {
@@ -231,5 +232,5 @@ pub(super) fn secrets(platform: &Platform, objects: &mut Vec<Object>) -> Vec<Gen
             }
         }
     }
-    generated
+    (objects, generated)
 }

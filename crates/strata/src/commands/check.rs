@@ -29,9 +29,10 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     };
     // Each environment is resolved on its own from the same parsed spec:
     // in parallel, the results taken in spec order so output is the same.
-    // Each is rendered too, reading the files the spec names: what render
-    // refuses (two objects of one name, a patch that does not apply) check
-    // refuses.
+    // Each is rendered too, reading the files the spec names, keeping only
+    // each object's identity: what render refuses (two objects of one
+    // name, a pod its namespace refuses, a patch that does not apply) check
+    // refuses, with the same report.
     let assets = spec_directory(&args.file);
     // As many at once as there are cores: more would hold more renders in
     // memory without finishing sooner.
@@ -44,10 +45,11 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
                 .map(|env| {
                     scope.spawn(|| {
                         // Only what is reported leaves the thread: each
-                        // platform is dropped as soon as it is checked.
+                        // platform is dropped as soon as it is checked, and
+                        // its objects as soon as they are made.
                         strata_core::resolve(&doc, env.as_deref())
                             .and_then(|platform| {
-                                render::render(&platform, &assets).map(|_| platform)
+                                render::check(&platform, &assets).map(|_| platform)
                             })
                             .map(|platform| {
                                 let size = (

@@ -21,7 +21,7 @@ pub(super) fn run(
     // that names files are `render`'s to list.
     if !platform.registries.is_empty() {
         match strata_core::render::render(&platform, &strata_core::render::NoAssets) {
-            Ok(set) => super::render::note_pull_secrets(&set, printer),
+            Ok(set) => super::render::note_pull_secrets(&set.pull_secrets, printer),
             Err(_) => printer.note(
                 "`strata render` lists the registry pull secrets to create: this spec names files, which plan does not read",
             ),

@@ -75,13 +75,23 @@ pub(super) fn run(
         return run_export(args, out, export, printer);
     }
     let (_, platform) = load(&args.file, args.env.as_deref(), printer)?;
-    let set = render::render(&platform, &spec_directory(&args.file))
+    let assets = spec_directory(&args.file);
+    if out.is_none() && format == RenderFormat::Yaml {
+        // Each object written as text as it is made; printed once the
+        // whole set is known valid, so an error never leaves half a stream.
+        let stream = render::yaml_stream(&platform, &assets)
+            .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
+        note_secrets(&stream.generated_secrets, &stream.pull_secrets, printer);
+        printer.out_with(|out| stream.write_to(out));
+        return Ok(ExitStatus::Success);
+    }
+    let set = render::render(&platform, &assets)
         .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
     let format = match format {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
     };
-    note_secrets(&set, printer);
+    note_secrets(&set.generated_secrets, &set.pull_secrets, printer);
     match out {
         None => {
             let all: Vec<_> = set.objects.iter().collect();
@@ -116,8 +126,8 @@ pub(crate) fn spec_directory(file: &Path) -> SpecDirectory {
 
 /// Notes the registry pull secrets the pods name, which must exist before
 /// `apply` (Strata never holds registry credentials).
-pub(crate) fn note_pull_secrets(set: &render::RenderedSet, printer: &Printer) {
-    for secret in &set.pull_secrets {
+pub(crate) fn note_pull_secrets(pull_secrets: &[render::PullSecret], printer: &Printer) {
+    for secret in pull_secrets {
         printer.note(&format!(
             "pull secret `{}` ({}) is not rendered: create it (type kubernetes.io/dockerconfigjson) in `{}` before `strata apply`",
             secret.name,
@@ -129,9 +139,13 @@ pub(crate) fn note_pull_secrets(set: &render::RenderedSet, printer: &Printer) {
 
 /// Notes the secrets a render leaves to others: pull secrets, and those
 /// generated in the cluster.
-fn note_secrets(set: &render::RenderedSet, printer: &Printer) {
-    note_pull_secrets(set, printer);
-    for secret in &set.generated_secrets {
+fn note_secrets(
+    generated_secrets: &[render::GeneratedSecret],
+    pull_secrets: &[render::PullSecret],
+    printer: &Printer,
+) {
+    note_pull_secrets(pull_secrets, printer);
+    for secret in generated_secrets {
         printer.note(&format!(
             "secret `{}` ({}) is generated once in the cluster (by `strata apply`, else by Job `{}-…`), with the same values in `{}`, and not rendered",
             secret.name,
@@ -176,7 +190,7 @@ fn run_export(
             .map_err(|diagnostics| report(printer, &platform.file, &diagnostics))?;
         sets.push(set);
     }
-    note_secrets(&base, printer);
+    note_secrets(&base.generated_secrets, &base.pull_secrets, printer);
     let files = match export {
         ExportFormat::Kustomize => kustomize::files(&base, &sets),
         ExportFormat::Helm => helm::files(&base, &sets),
