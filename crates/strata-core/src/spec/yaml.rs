@@ -263,7 +263,40 @@ struct Builder<'f> {
 
 enum Frame {
     Seq(Span, usize, Vec<Node>),
-    Map(Span, usize, Vec<(Node, Node)>, Option<Node>),
+    Map(
+        Span,
+        usize,
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Option<KeyIndex>,
+    ),
+}
+
+/// The scalar keys of a large mapping, so that each new key is checked for
+/// a duplicate in constant time rather than by scanning every earlier entry
+/// (a `services:` mapping of a large platform has thousands).
+type KeyIndex = std::collections::HashSet<String>;
+
+/// Entries from which a mapping's keys are indexed; below it a scan is
+/// cheaper than hashing.
+const INDEXED_FROM: usize = 32;
+
+/// Whether `key` is already a key of `entries`, indexing them once the
+/// mapping reaches [`INDEXED_FROM`] entries; records `key` in the index.
+fn is_written_twice(key: &str, entries: &[(Node, Node)], index: &mut Option<KeyIndex>) -> bool {
+    if index.is_none() && entries.len() >= INDEXED_FROM {
+        *index = Some(
+            entries
+                .iter()
+                .filter_map(|(e, _)| e.as_scalar())
+                .map(str::to_owned)
+                .collect(),
+        );
+    }
+    match index {
+        Some(keys) => !keys.insert(key.to_owned()),
+        None => entries.iter().any(|(e, _)| e.as_scalar() == Some(key)),
+    }
 }
 
 impl<'f> Builder<'f> {
@@ -371,7 +404,7 @@ impl<'f> Builder<'f> {
                 }
                 Event::MappingStart(anchor, _) => {
                     self.descend(&stack, span)?;
-                    stack.push(Frame::Map(span, anchor, Vec::new(), None));
+                    stack.push(Frame::Map(span, anchor, Vec::new(), None, None));
                     continue;
                 }
                 Event::SequenceEnd => match stack.pop() {
@@ -388,7 +421,7 @@ impl<'f> Builder<'f> {
                     _ => continue,
                 },
                 Event::MappingEnd => match stack.pop() {
-                    Some(Frame::Map(start, anchor, entries, _)) => {
+                    Some(Frame::Map(start, anchor, entries, _, _)) => {
                         let end = entries.last().map_or(start.end, |(_, v)| v.span.end);
                         let entries = self.apply_merge_keys(entries)?;
                         self.finish(
@@ -407,10 +440,11 @@ impl<'f> Builder<'f> {
             };
             match stack.last_mut() {
                 Some(Frame::Seq(_, _, items)) => items.push(node),
-                Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
+                Some(Frame::Map(_, _, entries, pending, index)) => match pending.take() {
                     None => *pending = Some(node),
                     Some(key) => {
                         if let Some(k) = key.as_scalar().filter(|k| *k != "<<")
+                            && is_written_twice(k, entries, index)
                             && let Some((first, _)) =
                                 entries.iter().find(|(e, _)| e.as_scalar() == Some(k))
                         {
@@ -647,6 +681,32 @@ mod tests {
         let err = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.code, "duplicate-key");
         assert_eq!(err.location().unwrap(), "t.yaml:3:1");
+    }
+
+    #[test]
+    fn duplicate_keys_of_large_mappings_are_rejected_at_both_places() {
+        use std::fmt::Write as _;
+        let numbered = || {
+            (0..100).fold(String::new(), |mut text, i| {
+                writeln!(text, "k{i}: {i}").unwrap();
+                text
+            })
+        };
+        // Past `INDEXED_FROM` entries keys are found through the index: a
+        // key repeated before and after the index is built, and one repeated
+        // at the last entry, are each refused at their second writing.
+        for (first, again) in [(3, 10), (3, 60), (40, 70), (0, 99)] {
+            let mut text = numbered();
+            text.push_str(&format!("k{first}: again\n"));
+            let mut lines: Vec<&str> = text.lines().collect();
+            let repeated = lines.pop().unwrap();
+            lines.insert(again + 1, repeated);
+            let text = lines.join("\n") + "\n";
+            let err = parse_str(&text).unwrap_err();
+            assert_eq!(err.code, "duplicate-key", "k{first} again at {again}");
+            assert_eq!(err.location().unwrap(), format!("t.yaml:{}:1", again + 2));
+        }
+        assert!(parse_str(&numbered()).is_ok());
     }
 
     #[test]
