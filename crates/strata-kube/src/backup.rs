@@ -488,9 +488,7 @@ pub async fn restore(
         }
         Callers::Stop => {
             for (workload, replicas) in &running {
-                cluster
-                    .merge(workload, &json!({ "spec": { "replicas": 0 } }))
-                    .await?;
+                scale(cluster, workload, 0).await?;
                 step(&format!("scaled {workload} from {replicas} to 0"));
             }
             for (workload, _) in &running {
@@ -531,9 +529,7 @@ pub async fn restore(
     };
     if callers == Callers::Stop {
         for (workload, replicas) in &running {
-            cluster
-                .merge(workload, &json!({ "spec": { "replicas": replicas } }))
-                .await?;
+            scale(cluster, workload, *replicas).await?;
             step(&format!("scaled {workload} back to {replicas}"));
         }
     }
@@ -621,9 +617,7 @@ impl Offline<'_> {
         let Some(backup) = &self.service.backup else {
             return Err(BackupError::NoBackup(name.clone()));
         };
-        cluster
-            .merge(&server.id, &json!({ "spec": { "replicas": 0 } }))
-            .await?;
+        scale(cluster, &server.id, 0).await?;
         step(&format!(
             "scaled {} from {} to 0: the restore writes its data with the server stopped",
             server.id, server.replicas
@@ -653,12 +647,7 @@ impl Offline<'_> {
                 return Err(error);
             }
         }
-        cluster
-            .merge(
-                &server.id,
-                &json!({ "spec": { "replicas": server.replicas } }),
-            )
-            .await?;
+        scale(cluster, &server.id, server.replicas).await?;
         step(&format!(
             "scaled {} back to {}, waiting for it to be ready",
             server.id, server.replicas
@@ -690,6 +679,14 @@ async fn wait_until_ready(cluster: &Cluster, id: &ObjectId, wait: Wait) -> Resul
         }
         tokio::time::sleep(wait.interval).await;
     }
+}
+
+/// Sets a workload's `spec.replicas`.
+async fn scale(cluster: &Cluster, workload: &ObjectId, replicas: u64) -> Result<(), BackupError> {
+    cluster
+        .merge(workload, &json!({ "spec": { "replicas": replicas } }))
+        .await?;
+    Ok(())
 }
 
 /// Waits until a scaled-down workload reports no replicas.

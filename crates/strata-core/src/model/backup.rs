@@ -62,9 +62,14 @@ impl BackupTarget {
         }
     }
 
+    /// The bucket and the path of `service`'s backups: `BUCKET/PREFIX/SERVICE`.
+    pub fn location(&self, service: &str) -> String {
+        format!("{}/{}", self.bucket, self.path(service))
+    }
+
     /// The same as an S3 URL: `s3://BUCKET/PREFIX/SERVICE`.
     pub fn url(&self, service: &str) -> String {
-        format!("s3://{}/{}", self.bucket, self.path(service))
+        format!("s3://{}", self.location(service))
     }
 }
 

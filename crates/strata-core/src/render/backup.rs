@@ -133,7 +133,7 @@ fn account(platform: &Platform, service: &Service) -> Value {
 /// removed (never the one just written). The last line says where it went.
 pub fn upload_script(service: &Service, backup: &Backup) -> String {
     let target = &backup.target;
-    let path = format!("{}/{}", target.bucket, target.path(&service.name));
+    let path = target.location(&service.name);
     let bucket = if target.store.is_some() {
         format!("mc mb --ignore-existing store/{}\n", target.bucket)
     } else {
@@ -176,11 +176,7 @@ pub const STORE_CONTAINER: &str = "upload";
 /// The script listing the backups of `service`: one line per object, as
 /// `mc ls --recursive --json` writes them (`key`, `size`, `lastModified`).
 pub fn list_script(service: &Service, backup: &Backup) -> String {
-    let path = format!(
-        "{}/{}",
-        backup.target.bucket,
-        backup.target.path(&service.name)
-    );
+    let path = backup.target.location(&service.name);
     format!(
         "{}mc ls --recursive --json \"store/{path}/\"\n",
         store_login(backup)
@@ -190,11 +186,7 @@ pub fn list_script(service: &Service, backup: &Backup) -> String {
 /// The script copying the backup `name` of `service` down into the
 /// backup directory, where the restore reads it. It copies, never moves.
 pub fn download_script(service: &Service, backup: &Backup, name: &str) -> String {
-    let path = format!(
-        "{}/{}",
-        backup.target.bucket,
-        backup.target.path(&service.name)
-    );
+    let path = backup.target.location(&service.name);
     format!(
         "{}mc cp --recursive \"store/{path}/{name}/\" {BACKUP_DIR}/\n",
         store_login(backup)

@@ -140,17 +140,26 @@ impl Resolver<'_> {
         })
     }
 
+    /// Whether `bucket` is a bucket name; when not, an error at `span`
+    /// showing the target's `form`.
+    fn is_bucket(&mut self, bucket: &str, span: Span, form: &str) -> bool {
+        if is_bucket_name(bucket) {
+            return true;
+        }
+        self.error(
+            "invalid-backup-target",
+            format!("`{bucket}` is not a bucket name"),
+            span,
+            "not a bucket",
+            format!("write `{form}`, the bucket 3 to 63 lowercase letters, digits, `-` and `.`"),
+        );
+        false
+    }
+
     /// `s3://BUCKET/PREFIX`, its keys in `secret` (or the default Secret).
     fn s3_target(&mut self, path: &str, span: Span, spec: &BackupSpec) -> Option<BackupTarget> {
         let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
-        if !is_bucket_name(bucket) {
-            self.error(
-                "invalid-backup-target",
-                format!("`{bucket}` is not a bucket name"),
-                span,
-                "not a bucket",
-                "write `s3://BUCKET/PREFIX`, the bucket 3 to 63 lowercase letters, digits, `-` and `.`".into(),
-            );
+        if !self.is_bucket(bucket, span, "s3://BUCKET/PREFIX") {
             return None;
         }
         if let Some(endpoint) = &spec.endpoint
@@ -258,14 +267,7 @@ impl Resolver<'_> {
             );
             return None;
         }
-        if !is_bucket_name(bucket) {
-            self.error(
-                "invalid-backup-target",
-                format!("`{bucket}` is not a bucket name"),
-                span,
-                "not a bucket",
-                "write `SERVICE/BUCKET/PREFIX`, the bucket 3 to 63 lowercase letters, digits, `-` and `.`".into(),
-            );
+        if !self.is_bucket(bucket, span, "SERVICE/BUCKET/PREFIX") {
             return None;
         }
         let port = store
