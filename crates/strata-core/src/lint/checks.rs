@@ -1030,13 +1030,19 @@ mod tests {
 
     /// Each check, on a manifest made to trip it and nothing else of note.
     /// The findings of `lint` on the whole set and those of `Linter`, which
-    /// keeps only what the cross-object checks read, must be the same.
+    /// keeps only what the cross-object checks read, must be the same; and
+    /// those of `Linter` reading the text split at every document, each
+    /// stretch on a thread of its own, must be those of one piece: the same
+    /// findings in the same order at the same places.
     fn ids(text: &str) -> Vec<&'static str> {
         let file = SourceFile::new("t.yaml", text);
         let found = lint(&read(&file).unwrap().manifests, &Options::default());
         let mut linter = Linter::new(Options::default());
-        linter.read(&file).unwrap();
+        linter.read_split(&file, 1, 0).unwrap();
         let streamed = linter.finish();
+        let mut split = Linter::new(Options::default());
+        split.read_split(&file, usize::MAX, 1).unwrap();
+        assert_eq!(split.finish(), streamed, "split at every document:\n{text}");
         let messages = |findings: &[crate::finding::Finding]| -> Vec<(String, String)> {
             findings
                 .iter()

@@ -76,21 +76,40 @@ pub struct Reading {
 /// # Errors
 /// Text that is not YAML.
 pub fn read(file: &SourceFile) -> Result<Reading, Diagnostic> {
+    let (parts, result) = yaml::parse_split(
+        file,
+        parallelism(),
+        Reading::default,
+        |reading, document| {
+            each_manifest(file, document, &mut reading.skipped, |manifest| {
+                reading.manifests.push(manifest);
+            });
+        },
+    );
+    result?;
     let mut reading = Reading::default();
-    each_manifest(file, &mut reading.skipped, |manifest| {
-        reading.manifests.push(manifest);
-    })?;
+    for part in parts {
+        reading.manifests.extend(part.manifests);
+        reading.skipped.extend(part.skipped);
+    }
     Ok(reading)
 }
 
-/// Hands each object of `file` to `each` as soon as its document is read,
-/// and a warning for each document or list item that is no object to
-/// `skipped`.
+/// Threads to read a long file with: stretches of it are parsed and
+/// checked at once, one per core.
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Hands each object of `document`, a document of `file`, to `each` (the
+/// items of a `v1/List`, or the document itself), and a warning for the
+/// document or each list item that is no object to `skipped`.
 fn each_manifest(
     file: &SourceFile,
+    document: yaml::Node,
     skipped: &mut Vec<Diagnostic>,
     mut each: impl FnMut(Manifest),
-) -> Result<(), Diagnostic> {
+) {
     let mut add = |node: yaml::Node| {
         let at = Span::new(node.span.start, node.span.start);
         match not_an_object(&node) {
@@ -106,58 +125,34 @@ fn each_manifest(
             ),
         }
     };
-    // The parser runs on a thread of its own and hands each document over
-    // as it ends; this thread turns it into objects and `each` checks them,
-    // so reading and checking overlap, and a long stream is never held
-    // whole, as a tree or as values.
-    std::thread::scope(|scope| {
-        let (documents, received) =
-            std::sync::mpsc::sync_channel::<yaml::Node>(DOCUMENTS_IN_FLIGHT);
-        let parser = scope.spawn(move || {
-            yaml::parse_each(file, |document| {
-                // The receiver is gone only if this thread panicked.
-                let _ = documents.send(document);
-                Ok(())
-            })
-        });
-        for document in received {
-            if document.is_null() {
-                continue;
-            }
-            let is_list = document
-                .get("kind")
-                .and_then(yaml::Node::as_scalar)
-                .is_some_and(|k| k.ends_with("List"))
-                && matches!(
-                    document.get("items").map(|items| &items.kind),
-                    Some(yaml::NodeKind::Seq(_))
-                );
-            if !is_list {
-                add(document);
-                continue;
-            }
-            let yaml::NodeKind::Map(entries) = document.kind else {
-                continue;
-            };
-            for (key, value) in entries {
-                if key.as_scalar() == Some("items")
-                    && let yaml::NodeKind::Seq(items) = value.kind
-                {
-                    for item in items {
-                        add(item);
-                    }
-                }
+    if document.is_null() {
+        return;
+    }
+    let is_list = document
+        .get("kind")
+        .and_then(yaml::Node::as_scalar)
+        .is_some_and(|k| k.ends_with("List"))
+        && matches!(
+            document.get("items").map(|items| &items.kind),
+            Some(yaml::NodeKind::Seq(_))
+        );
+    if !is_list {
+        add(document);
+        return;
+    }
+    let yaml::NodeKind::Map(entries) = document.kind else {
+        return;
+    };
+    for (key, value) in entries {
+        if key.as_scalar() == Some("items")
+            && let yaml::NodeKind::Seq(items) = value.kind
+        {
+            for item in items {
+                add(item);
             }
         }
-        parser
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    }
 }
-
-/// Documents parsed and not yet checked, at most: enough to keep both
-/// threads busy, few enough that a long stream is not held.
-const DOCUMENTS_IN_FLIGHT: usize = 64;
 
 /// Why `node` is no Kubernetes object, if it is not one.
 fn not_an_object(node: &yaml::Node) -> Option<String> {
@@ -223,9 +218,9 @@ pub fn lint(manifests: &[Manifest], options: &Options) -> Vec<Finding> {
 #[derive(Debug, Default)]
 pub struct Linter {
     options: Options,
-    /// What the cross-object checks read of each manifest so far.
-    kept: Vec<Manifest>,
-    found: Found,
+    /// Every object read so far, as kept, and the findings of the checks
+    /// of an object alone.
+    read: Part,
 }
 
 impl Linter {
@@ -238,47 +233,105 @@ impl Linter {
     }
 
     /// Reads and checks every object of `file`, as [`read`] reads them;
-    /// returns a warning for each document skipped.
+    /// returns a warning for each document skipped. Stretches of a long
+    /// file are read and checked at once, one per core; the findings, their
+    /// order and their places are those of reading it in one piece.
     ///
     /// # Errors
     /// Text that is not YAML; the objects read before the error stay
     /// read.
     pub fn read(&mut self, file: &SourceFile) -> Result<Vec<Diagnostic>, Diagnostic> {
+        self.read_split(file, parallelism(), yaml::MIN_STRETCH)
+    }
+
+    /// [`Linter::read`] in up to `parts` stretches of at least `min_len`
+    /// bytes (tests split small texts at every document).
+    fn read_split(
+        &mut self,
+        file: &SourceFile,
+        parts: usize,
+        min_len: usize,
+    ) -> Result<Vec<Diagnostic>, Diagnostic> {
+        let options = &self.options;
+        let (parts, result) =
+            yaml::parse_split_sized(file, parts, min_len, Part::default, |part, document| {
+                let mut skipped = std::mem::take(&mut part.skipped);
+                each_manifest(file, document, &mut skipped, |manifest| {
+                    part.add(manifest, options);
+                });
+                part.skipped = skipped;
+            });
         let mut skipped = Vec::new();
-        each_manifest(file, &mut skipped, |manifest| self.add(manifest))?;
-        Ok(skipped)
+        for part in parts {
+            skipped.extend(self.read.append(part));
+        }
+        result.map(|()| skipped)
     }
 
     /// Checks `manifest` on its own, and keeps what the cross-object checks
     /// read of it.
     pub fn add(&mut self, manifest: Manifest) {
+        self.read.add(manifest, &self.options);
+    }
+
+    /// How many objects were read.
+    pub fn len(&self) -> usize {
+        self.read.kept.len()
+    }
+
+    /// Whether no object was read.
+    pub fn is_empty(&self) -> bool {
+        self.read.kept.is_empty()
+    }
+
+    /// Runs the cross-object checks; every finding, by object in the order
+    /// read, then by check.
+    pub fn finish(self) -> Vec<Finding> {
+        let Part {
+            kept, mut found, ..
+        } = self.read;
+        let index = Index::new(&kept);
+        for (position, manifest) in kept.iter().enumerate() {
+            found.check(manifest, position, Some(&index), &self.options);
+        }
+        found.into_findings()
+    }
+}
+
+/// Objects read, checked on their own and kept as [`Linter::add`] keeps
+/// them: all of a linter's, or those of one stretch of a file, read on a
+/// thread of their own.
+#[derive(Debug, Default)]
+struct Part {
+    /// What the cross-object checks read of each manifest.
+    kept: Vec<Manifest>,
+    found: Found,
+    /// A warning at each document or list item that is no object.
+    skipped: Vec<Diagnostic>,
+}
+
+impl Part {
+    fn add(&mut self, manifest: Manifest, options: &Options) {
         let position = self.kept.len();
-        self.found.check(&manifest, position, None, &self.options);
+        self.found.check(&manifest, position, None, options);
         self.kept.push(Manifest {
             value: kept::kept(manifest.value),
             ..manifest
         });
     }
 
-    /// How many objects were read.
-    pub fn len(&self) -> usize {
-        self.kept.len()
-    }
-
-    /// Whether no object was read.
-    pub fn is_empty(&self) -> bool {
-        self.kept.is_empty()
-    }
-
-    /// Runs the cross-object checks; every finding, by object in the order
-    /// read, then by check.
-    pub fn finish(mut self) -> Vec<Finding> {
-        let index = Index::new(&self.kept);
-        for (position, manifest) in self.kept.iter().enumerate() {
-            self.found
-                .check(manifest, position, Some(&index), &self.options);
-        }
-        self.found.into_findings()
+    /// Adds the objects of `next`, read after these, and their findings;
+    /// returns its warnings.
+    fn append(&mut self, next: Part) -> Vec<Diagnostic> {
+        let offset = self.kept.len();
+        self.found.0.extend(
+            next.found
+                .0
+                .into_iter()
+                .map(|(position, number, finding)| (offset + position, number, finding)),
+        );
+        self.kept.extend(next.kept);
+        next.skipped
     }
 }
 
