@@ -70,7 +70,7 @@ impl<'a> Index<'a> {
                     if let Some(value) = value.as_str() {
                         index
                             .by_label
-                            .entry((namespace, key.as_str(), value))
+                            .entry((namespace, key, value))
                             .or_default()
                             .push(i);
                     }
@@ -160,7 +160,7 @@ impl<'a> Index<'a> {
                 let value = value.as_str()?;
                 Some(
                     self.by_label
-                        .get(&(namespace, key.as_str(), value))
+                        .get(&(namespace, key, value))
                         .map_or(&[][..], Vec::as_slice),
                 )
             })

@@ -4,7 +4,7 @@
 //! probes, volumes, policy rules, ConfigMap data) is dropped once the
 //! checks of the manifest alone have run on it.
 
-use super::value::Value;
+use super::value::{Key, Map, Value};
 
 use crate::finding::IGNORE_ANNOTATION;
 
@@ -73,28 +73,35 @@ const MANIFEST: Shape = Fields(&[
     ),
 ]);
 
-/// What the cross-object checks read of `value`.
+/// What the cross-object checks read of `value`, in as little memory as
+/// it takes: the keys of [`MANIFEST`] are its own names, not strings read,
+/// and strings, lists and mappings hold no spare room.
 pub(super) fn kept(value: Value) -> Value {
     keep(value, &MANIFEST)
 }
 
 fn keep(value: Value, shape: &Shape) -> Value {
     let Fields(fields) = shape else {
-        return value;
+        return value.shrunk();
     };
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
+        Value::Object(map) => {
+            let mut kept: Map = map
+                .into_iter()
                 .filter_map(|(key, value)| {
-                    let (_, inner) = fields.iter().find(|(name, _)| *name == key)?;
-                    Some((key, keep(value, inner)))
+                    let (name, inner) = fields.iter().find(|(name, _)| *name == key)?;
+                    Some((Key::Borrowed(*name), keep(value, inner)))
                 })
-                .collect(),
-        ),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|item| keep(item, shape)).collect())
+                .collect();
+            kept.shrink_to_fit();
+            Value::Object(kept)
         }
-        other => other,
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.into_iter().map(|item| keep(item, shape)).collect();
+            items.shrink_to_fit();
+            Value::Array(items)
+        }
+        other => other.shrunk(),
     }
 }
 

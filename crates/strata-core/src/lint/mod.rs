@@ -21,7 +21,7 @@ use checks::Run;
 use index::Index;
 
 pub use checks::CHECKS;
-pub use value::{Map, Value};
+pub use value::{Key, Map, Value};
 
 pub use crate::finding::IGNORE_ANNOTATION;
 

@@ -6,6 +6,7 @@
 //! allocation, no hashing) and as quick to search at that size. It is the
 //! largest part of lint's time and memory on a long stream.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
 
@@ -33,7 +34,11 @@ pub enum Value {
 
 /// A mapping, in the order written; each key once.
 #[derive(Debug, Clone, Default)]
-pub struct Map(Vec<(String, Value)>);
+pub struct Map(Vec<(Key, Value)>);
+
+/// A mapping's key: the text read, or one of the names lint knows (what
+/// it keeps of a manifest is keyed so, which saves a string per key).
+pub type Key = Cow<'static, str>;
 
 static NULL: Value = Value::Null;
 
@@ -110,16 +115,16 @@ impl Value {
                 let complex = entries.iter().any(|(k, _)| k.as_scalar().is_none());
                 let mut map = Vec::with_capacity(entries.len());
                 for (key, value) in entries {
-                    let key = match key.kind {
+                    let key = Key::Owned(match key.kind {
                         NodeKind::Scalar { text, .. } => text,
                         _ => key.to_json().to_string(),
-                    };
+                    });
                     let value = Value::from_node(value);
                     // The parser refuses a scalar key written twice; a list
                     // or mapping as a key may still meet another key as
                     // JSON text: the last wins, in the first one's place.
                     if complex && let Some(slot) = map.iter_mut().find(|(k, _)| *k == key) {
-                        let (_, slot): &mut (String, Value) = slot;
+                        let (_, slot): &mut (Key, Value) = slot;
                         *slot = value;
                     } else {
                         map.push((key, value));
@@ -132,15 +137,59 @@ impl Value {
     }
 }
 
+impl Value {
+    /// This value with every string, list and mapping holding no more
+    /// memory than its contents: what lint keeps of each manifest until the
+    /// end of the run (a scalar's text is read into a larger buffer).
+    pub(super) fn shrunk(self) -> Value {
+        match self {
+            Value::String(text) => Value::String(shrunk_text(text)),
+            Value::Array(items) => {
+                let mut items: Vec<Value> = items.into_iter().map(Value::shrunk).collect();
+                items.shrink_to_fit();
+                Value::Array(items)
+            }
+            Value::Object(Map(entries)) => {
+                let mut map = Map(entries
+                    .into_iter()
+                    .map(|(key, value)| (shrunk_key(key), value.shrunk()))
+                    .collect());
+                map.shrink_to_fit();
+                Value::Object(map)
+            }
+            other => other,
+        }
+    }
+}
+
+/// `text` in a buffer of its own length.
+fn shrunk_text(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
+}
+
+/// `key`, its text shrunk if it is one read.
+fn shrunk_key(key: Key) -> Key {
+    match key {
+        Key::Owned(text) => Key::Owned(shrunk_text(text)),
+        named @ Key::Borrowed(_) => named,
+    }
+}
+
 impl Map {
+    /// Gives back the room of entries not used.
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The entries, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// How many entries.
@@ -154,9 +203,9 @@ impl Map {
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
+impl FromIterator<(Key, Value)> for Map {
     /// Entries in order; a key given again replaces the first one's value.
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(entries: I) -> Map {
+    fn from_iter<I: IntoIterator<Item = (Key, Value)>>(entries: I) -> Map {
         let mut map = Map::default();
         for (key, value) in entries {
             match map.0.iter_mut().find(|(k, _)| *k == key) {
@@ -169,8 +218,8 @@ impl FromIterator<(String, Value)> for Map {
 }
 
 impl IntoIterator for Map {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Key, Value);
+    type IntoIter = std::vec::IntoIter<(Key, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -232,7 +281,7 @@ impl From<serde_json::Value> for Value {
             }
             serde_json::Value::Object(map) => Value::Object(Map(map
                 .into_iter()
-                .map(|(k, v)| (k, Value::from(v)))
+                .map(|(k, v)| (Key::Owned(k), Value::from(v)))
                 .collect())),
         }
     }
@@ -250,7 +299,7 @@ impl From<Value> for serde_json::Value {
             }
             Value::Object(map) => serde_json::Value::Object(
                 map.into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::from(v)))
+                    .map(|(k, v)| (k.into_owned(), serde_json::Value::from(v)))
                     .collect(),
             ),
         }
