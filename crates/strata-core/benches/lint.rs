@@ -4,7 +4,10 @@
 //!
 //! Groups, each per N with the throughput in objects linted:
 //! - `lint-read`: the rendered YAML stream to manifests (`lint::read`);
-//! - `lint`: every check on those manifests (`lint::lint`).
+//! - `lint`: every check on those manifests (`lint::lint`);
+//! - `linter`: what `strata lint FILE` does once the file is read: the
+//!   stream read and checked in one pass (`lint::Linter`), in stretches of
+//!   whole documents at once, one per core.
 //!
 //! Target (issue 18, docs/performance.md): the render of 1,000 services
 //! linted in under 0.25 s. Run `cargo bench -p strata-core --bench lint`;
@@ -48,8 +51,8 @@ fn benches(c: &mut Criterion) {
             (services, file, manifests)
         })
         .collect();
-    for (group, read_only) in [("lint-read", true), ("lint", false)] {
-        let mut group = c.benchmark_group(group);
+    for name in ["lint-read", "lint", "linter"] {
+        let mut group = c.benchmark_group(name);
         for (services, file, manifests) in &inputs {
             group.throughput(Throughput::Elements(manifests.len() as u64));
             group.sample_size(10);
@@ -57,11 +60,15 @@ fn benches(c: &mut Criterion) {
             group.warm_up_time(Duration::from_millis(500));
             group.measurement_time(Duration::from_secs(3));
             group.bench_function(BenchmarkId::from_parameter(services), |b| {
-                if read_only {
-                    b.iter(|| lint::read(black_box(file)).expect("reads"));
-                } else {
-                    let options = lint::Options::default();
-                    b.iter(|| lint::lint(black_box(manifests), &options));
+                let options = lint::Options::default();
+                match name {
+                    "lint-read" => b.iter(|| lint::read(black_box(file)).expect("reads")),
+                    "lint" => b.iter(|| lint::lint(black_box(manifests), &options)),
+                    _ => b.iter(|| {
+                        let mut linter = lint::Linter::new(options.clone());
+                        linter.read(black_box(file)).expect("reads");
+                        linter.finish()
+                    }),
                 }
             });
         }

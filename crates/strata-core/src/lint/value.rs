@@ -168,13 +168,56 @@ fn shrunk_text(mut text: String) -> String {
     text
 }
 
-/// `key`, its text shrunk if it is one read.
+/// `key` without a string of its own if it is a [`KNOWN_KEYS`] one, else
+/// its text shrunk.
 fn shrunk_key(key: Key) -> Key {
     match key {
-        Key::Owned(text) => Key::Owned(shrunk_text(text)),
+        Key::Owned(text) => match KNOWN_KEYS.iter().find(|known| **known == text) {
+            Some(known) => Key::Borrowed(known),
+            None => Key::Owned(shrunk_text(text)),
+        },
         named @ Key::Borrowed(_) => named,
     }
 }
+
+/// Keys written in most manifests' labels, selectors, resources and ports,
+/// which what lint keeps of each manifest holds over and over: the
+/// recommended labels of Kubernetes and Strata's own.
+const KNOWN_KEYS: &[&str] = &[
+    "app",
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+    "kubernetes.io/metadata.name",
+    "strata.dev/tier",
+    "matchLabels",
+    "matchExpressions",
+    "key",
+    "operator",
+    "values",
+    "requests",
+    "limits",
+    "cpu",
+    "memory",
+    "ephemeral-storage",
+    "name",
+    "port",
+    "number",
+    "protocol",
+    "targetPort",
+    "kind",
+    "apiVersion",
+    "service",
+    "backend",
+    "http",
+    "paths",
+    "path",
+    "pathType",
+    "host",
+];
 
 impl Map {
     /// Gives back the room of entries not used.
@@ -317,7 +360,7 @@ impl fmt::Display for Value {
 mod tests {
     use serde_json::json;
 
-    use super::Value;
+    use super::{Key, Value};
     use crate::source::SourceFile;
     use crate::spec::yaml;
 
@@ -333,6 +376,27 @@ mod tests {
         assert_eq!(value["a"].as_u64(), Some(1));
         assert!(value["d"]["nothing"]["deeper"].is_null());
         assert_eq!(value["c"].to_string(), r#"[true,null,1.5,-2,"x"]"#);
+    }
+
+    #[test]
+    fn shrunk_values_are_equal_and_hold_no_spare_room() {
+        let mut text = String::with_capacity(64);
+        text.push_str("shop");
+        let value = Value::Object(
+            [
+                (Key::Owned("app.kubernetes.io/name".into()), Value::String(text)),
+                (Key::Owned("x-custom".into()), Value::Array(Vec::with_capacity(8))),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let shrunk = value.clone().shrunk();
+        assert_eq!(shrunk, value);
+        let map = shrunk.as_object().unwrap();
+        assert!(matches!(map.0[0].0, Key::Borrowed("app.kubernetes.io/name")));
+        assert!(matches!(&map.0[1].0, Key::Owned(k) if k == "x-custom"));
+        assert!(matches!(&map.0[0].1, Value::String(s) if s.capacity() == 4));
+        assert!(matches!(&map.0[1].1, Value::Array(items) if items.capacity() == 0));
     }
 
     #[test]
