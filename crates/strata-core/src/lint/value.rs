@@ -384,8 +384,14 @@ mod tests {
         text.push_str("shop");
         let value = Value::Object(
             [
-                (Key::Owned("app.kubernetes.io/name".into()), Value::String(text)),
-                (Key::Owned("x-custom".into()), Value::Array(Vec::with_capacity(8))),
+                (
+                    Key::Owned("app.kubernetes.io/name".into()),
+                    Value::String(text),
+                ),
+                (
+                    Key::Owned("x-custom".into()),
+                    Value::Array(Vec::with_capacity(8)),
+                ),
             ]
             .into_iter()
             .collect(),
@@ -393,7 +399,10 @@ mod tests {
         let shrunk = value.clone().shrunk();
         assert_eq!(shrunk, value);
         let map = shrunk.as_object().unwrap();
-        assert!(matches!(map.0[0].0, Key::Borrowed("app.kubernetes.io/name")));
+        assert!(matches!(
+            map.0[0].0,
+            Key::Borrowed("app.kubernetes.io/name")
+        ));
         assert!(matches!(&map.0[1].0, Key::Owned(k) if k == "x-custom"));
         assert!(matches!(&map.0[0].1, Value::String(s) if s.capacity() == 4));
         assert!(matches!(&map.0[1].1, Value::Array(items) if items.capacity() == 0));
