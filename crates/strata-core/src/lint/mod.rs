@@ -81,8 +81,9 @@ pub fn read(file: &SourceFile) -> Result<Reading, Diagnostic> {
         parallelism(),
         Reading::default,
         |reading, document| {
-            each_manifest(file, document, &mut reading.skipped, |manifest| {
-                reading.manifests.push(manifest);
+            each_manifest(file, document, |read| match read {
+                Ok(manifest) => reading.manifests.push(manifest),
+                Err(skipped) => reading.skipped.push(skipped),
             });
         },
     );
@@ -101,29 +102,28 @@ fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// Hands each object of `document`, a document of `file`, to `each` (the
-/// items of a `v1/List`, or the document itself), and a warning for the
-/// document or each list item that is no object to `skipped`.
+/// Hands to `each` every object of `document`, a document of `file` (the
+/// items of a `v1/List`, or the document itself), or a warning for the
+/// document or a list item that is no object.
 fn each_manifest(
     file: &SourceFile,
     document: yaml::Node,
-    skipped: &mut Vec<Diagnostic>,
-    mut each: impl FnMut(Manifest),
+    mut each: impl FnMut(Result<Manifest, Diagnostic>),
 ) {
     let mut add = |node: yaml::Node| {
         let at = Span::new(node.span.start, node.span.start);
-        match not_an_object(&node) {
-            None => each(Manifest {
+        each(match not_an_object(&node) {
+            None => Ok(Manifest {
                 value: Value::from_node(node),
                 file: file.clone(),
                 span: at,
             }),
-            Some(why) => skipped.push(
+            Some(why) => Err(
                 Diagnostic::warning("not-an-object", format!("skipped {why}"))
                     .at(file, at, "skipped")
                     .help("lint reads Kubernetes objects: mappings with `apiVersion` and `kind`"),
             ),
-        }
+        });
     };
     if document.is_null() {
         return;
@@ -255,11 +255,10 @@ impl Linter {
         let options = &self.options;
         let (parts, result) =
             yaml::parse_split_sized(file, parts, min_len, Part::default, |part, document| {
-                let mut skipped = std::mem::take(&mut part.skipped);
-                each_manifest(file, document, &mut skipped, |manifest| {
-                    part.add(manifest, options);
+                each_manifest(file, document, |read| match read {
+                    Ok(manifest) => part.add(manifest, options),
+                    Err(skipped) => part.skipped.push(skipped),
                 });
-                part.skipped = skipped;
             });
         let mut skipped = Vec::new();
         for part in parts {

@@ -338,7 +338,7 @@ fn document_stretches(text: &str, parts: usize, min_len: usize) -> Vec<std::ops:
     let bytes = text.as_bytes();
     let target = (text.len() / parts.max(1)).max(min_len).max(1);
     if parts < 2 || text.len() < 2 * target || text.starts_with('%') || text.contains("\n%") {
-        return vec![0..text.len()];
+        return std::iter::once(0..text.len()).collect();
     }
     let mut cuts = vec![0];
     let mut from = target;
@@ -437,8 +437,11 @@ impl<'f> Builder<'f> {
         let base = range.start;
         let stop = (range.end < file.text().len()).then_some(range.end);
         let text = &file.text()[base..];
-        let char_offsets = (!text.is_ascii()).then(|| {
-            text.char_indices()
+        // Places are asked for up to the next stretch's marker, `---`.
+        let placed = stop.map_or(text, |stop| &text[..stop - base + 3]);
+        let char_offsets = (!placed.is_ascii()).then(|| {
+            placed
+                .char_indices()
                 .step_by(CHECKPOINT)
                 .map(|(i, _)| i)
                 .collect()
@@ -877,6 +880,9 @@ mod tests {
             "\u{FEFF}a: 1\r\n---\r\nb: 2\r\n...\r\n---\r\nc: 3\r\n",
             "# only\n---\n# comments\n---\n---\n",
             "名前: 値\n---\nb: é\n---\nc: ü\n",
+            // Plain ASCII before a marker, not after it.
+            "a: 1\n---\nb: é\n---\nc: 1\n---\n",
+            "a: [1, 2\n---\nb: é\n",
             // Errors: a marker inside quotes or brackets, an alias of an
             // earlier document, a key written twice, directives, syntax.
             "a: \"x\n---\ny\"\n",
