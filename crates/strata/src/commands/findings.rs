@@ -1,6 +1,8 @@
 //! Reporting findings of `audit` and `lint`: text grouped by object, JSON,
 //! SARIF; the check list; and the exit code from `--fail-on`.
 
+use std::collections::HashMap;
+
 use strata_core::diag::suggestion;
 use strata_core::finding::{self, CheckInfo, Finding, Priority};
 
@@ -85,14 +87,19 @@ pub(super) fn report(
 
 fn text(findings: &[Finding], printer: &Printer) -> String {
     let mut out = String::new();
-    let mut objects: Vec<&str> = Vec::new();
+    // Objects in the order of their first finding, each with its findings
+    // in order: one pass, so a render with thousands of findings prints in
+    // time linear in their number.
+    let mut objects: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for f in findings {
-        if !objects.contains(&f.object.as_str()) {
-            objects.push(&f.object);
-        }
+        let at = *index.entry(f.object.as_str()).or_insert_with(|| {
+            objects.push((f.object.as_str(), Vec::new()));
+            objects.len() - 1
+        });
+        objects[at].1.push(f);
     }
-    for object in &objects {
-        let mine: Vec<&Finding> = findings.iter().filter(|f| f.object == *object).collect();
+    for (object, mine) in &objects {
         let location = mine[0]
             .location()
             .map(|l| format!("  ({l})"))
@@ -122,4 +129,35 @@ fn text(findings: &[Finding], printer: &Printer) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Color;
+
+    static LOUD: CheckInfo = CheckInfo::new("loud", Priority::P0, "t", "w", "quiet it");
+    static SLOW: CheckInfo = CheckInfo::new("slow", Priority::P2, "t", "w", "speed it");
+
+    #[test]
+    fn text_groups_findings_by_object_in_order_of_first_finding() {
+        let findings = [
+            Finding::new(&LOUD, "Deployment/a/web", "first"),
+            Finding::new(&SLOW, "Service/a/web", "second"),
+            Finding::new(&SLOW, "Deployment/a/web", "third"),
+        ];
+        let out = text(&findings, &Printer::new(Color::Never));
+        let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("     fix")).collect();
+        assert_eq!(
+            lines,
+            [
+                "Deployment/a/web",
+                "  P0 loud  first",
+                "  P2 slow  third",
+                "Service/a/web",
+                "  P2 slow  second",
+                "3 findings in 2 objects: 1 P0, 0 P1, 2 P2",
+            ]
+        );
+    }
 }
