@@ -8,6 +8,7 @@
 mod admission;
 pub mod backup;
 mod delivery;
+mod emit;
 mod external;
 mod gateway;
 mod labels;
@@ -49,6 +50,10 @@ pub(crate) use workload::{
 /// render writes the YAML files objects carry (Kong's declarative
 /// configuration, Prometheus rules) and how export writes objects.
 pub fn yaml(object: &Value) -> String {
+    let mut text = String::with_capacity(2048);
+    if emit::write(object, &mut text) {
+        return text;
+    }
     serde_saphyr::to_string(object).unwrap_or_else(|err| format!("# cannot serialize: {err}\n"))
 }
 
