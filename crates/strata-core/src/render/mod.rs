@@ -57,6 +57,17 @@ pub fn yaml(object: &Value) -> String {
     serde_saphyr::to_string(object).unwrap_or_else(|err| format!("# cannot serialize: {err}\n"))
 }
 
+/// A JSON object of `entries`, in their order, the values moved in:
+/// `json!` copies each value it is given by serializing it again, which
+/// for labels, rules and pod templates was a good part of a render.
+pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = serde_json::Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.to_string(), value);
+    }
+    Value::Object(map)
+}
+
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.
 pub trait Assets {
@@ -288,7 +299,8 @@ impl YamlStream {
 }
 
 /// Renders every object of `platform` as YAML: [`render`], each object
-/// turned into text as it is made.
+/// turned into text as soon as it is made, on a second thread while the
+/// next objects are made on this one.
 ///
 /// # Errors
 /// Those of [`render`], reported as it reports them.
@@ -302,16 +314,56 @@ pub fn yaml_stream(
         guard: sink::Guard,
         texts: sink::Ordered<String>,
     }
-    impl<'p> sink::Sink<'p> for Texts {
+    impl Texts {
+        fn add(&mut self, object: &Object) {
+            self.guard.see(object);
+            self.texts.push(sink::Slot::of(object), yaml(&object.value));
+        }
+    }
+    /// Hands the objects to the writing thread, a batch at a time (one
+    /// exchange per object cost more than it saved).
+    struct Batches {
+        batch: Vec<Object>,
+        to_writer: std::sync::mpsc::SyncSender<Vec<Object>>,
+    }
+    const BATCH: usize = 64;
+    impl Batches {
+        fn send(&mut self) {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            // The writer only stops early by panicking, which `join` reports.
+            let _ = self.to_writer.send(batch);
+        }
+    }
+    impl<'p> sink::Sink<'p> for Batches {
         fn object(&mut self, object: Object, _: origin::Origin<'p>) {
-            self.guard.see(&object);
-            self.texts
-                .push(sink::Slot::of(&object), yaml(&object.value));
+            self.batch.push(object);
+            if self.batch.len() == BATCH {
+                self.send();
+            }
         }
     }
     let mut errors = Vec::new();
-    let mut texts = Texts::default();
-    let (generated_secrets, pull_secrets) = produce(platform, assets, &mut texts, &mut errors);
+    let (to_writer, from_maker) = std::sync::mpsc::sync_channel::<Vec<Object>>(16);
+    let ((generated_secrets, pull_secrets), texts) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut texts = Texts::default();
+            for object in from_maker.into_iter().flatten() {
+                texts.add(&object);
+            }
+            texts
+        });
+        let mut batches = Batches {
+            batch: Vec::with_capacity(BATCH),
+            to_writer,
+        };
+        let secrets = produce(platform, assets, &mut batches, &mut errors);
+        batches.send();
+        drop(batches);
+        let texts = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (secrets, texts)
+    });
     if !errors.is_empty() || !texts.guard.clean() {
         // Reported where the spec makes each object: the whole set is
         // needed, and only then.

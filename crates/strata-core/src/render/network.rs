@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{Object, labels};
+use super::{Object, labels, object};
 use crate::model::{
     DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned,
     TierId, Tuning, WorkloadKind,
@@ -162,10 +162,18 @@ pub fn api_server_rule(cidr: &str) -> Value {
 
 /// A peer naming a service's pods in its namespace.
 pub fn service_peer(platform: &Platform, service: &Service) -> Value {
-    json!({
-        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
-        "podSelector": { "matchLabels": pod_selector(platform, service) },
-    })
+    object([
+        ("namespaceSelector", namespace_selector(&service.namespace)),
+        (
+            "podSelector",
+            object([("matchLabels", pod_selector(platform, service))]),
+        ),
+    ])
+}
+
+/// A namespace selector naming `namespace`.
+fn namespace_selector(namespace: &str) -> Value {
+    json!({ "matchLabels": { "kubernetes.io/metadata.name": namespace } })
 }
 
 /// The first group of pods of a blueprint callee that its callers reach on
@@ -214,16 +222,25 @@ fn policy(
     } else {
         "egress"
     };
-    Some(json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": labels::metadata(platform, service, &format!("{}-{key}", service.name)),
-        "spec": {
-            "podSelector": { "matchLabels": pod_selector(platform, service) },
-            "policyTypes": [direction],
-            key: rules,
-        },
-    }))
+    Some(object([
+        ("apiVersion", json!("networking.k8s.io/v1")),
+        ("kind", json!("NetworkPolicy")),
+        (
+            "metadata",
+            labels::metadata(platform, service, &format!("{}-{key}", service.name)),
+        ),
+        (
+            "spec",
+            object([
+                (
+                    "podSelector",
+                    object([("matchLabels", pod_selector(platform, service))]),
+                ),
+                ("policyTypes", json!([direction])),
+                (key, Value::Array(rules)),
+            ]),
+        ),
+    ]))
 }
 
 /// A peer naming the pods a service spawns, in its namespace.
@@ -287,7 +304,10 @@ fn spawned(platform: &Platform, spawner: &Service) -> Vec<Value> {
 fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
     let mut rules = Vec::new();
     if !callee.ports.is_empty() {
-        rules.push(json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }));
+        rules.push(object([
+            ("to", Value::Array(vec![service_peer(platform, callee)])),
+            ("ports", Value::Array(ports(callee))),
+        ]));
     }
     if let Some((group, extra)) = member_peer(callee) {
         rules.push(json!({ "to": [group], "ports": tcp(extra) }));
@@ -335,7 +355,10 @@ fn tier_rules<'p>(
                 .into_iter()
                 .map(|(protocol, port)| json!({ "protocol": protocol, "port": port }))
                 .collect();
-            rules.push(json!({ "to": [tier_peer(platform, tier, namespace)], "ports": ports }));
+            rules.push(object([
+                ("to", Value::Array(vec![tier_peer(platform, tier, namespace)])),
+                ("ports", Value::Array(ports)),
+            ]));
         }
     }
     (rules, covered)
@@ -398,10 +421,10 @@ fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
     let mut labels = serde_json::Map::new();
     labels.insert(labels::INSTANCE_LABEL.into(), json!(platform.name));
     labels.insert(needs_key(&platform.tiers[tier.0].name), json!("true"));
-    json!({
-        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
-        "podSelector": { "matchLabels": labels },
-    })
+    object([
+        ("namespaceSelector", namespace_selector(namespace)),
+        ("podSelector", object([("matchLabels", Value::Object(labels))])),
+    ])
 }
 
 /// A port's NetworkPolicy protocol.
@@ -437,7 +460,10 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
         .collect();
     if !callers.is_empty() {
-        rules.push(json!({ "from": callers, "ports": ports(service) }));
+        rules.push(object([
+            ("from", Value::Array(callers)),
+            ("ports", Value::Array(ports(service))),
+        ]));
     }
     for route in platform.routes.iter().filter(|r| r.service == id) {
         let gateway = &platform.gateways[route.gateway];
@@ -491,7 +517,10 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
         rules.push(json!({ "to": [spawned_peer(service, spawned)], "ports": tcp(&ports) }));
     }
     if has_peers(service) {
-        rules.push(json!({ "to": [service_peer(platform, service)], "ports": ports(service) }));
+        rules.push(object([
+            ("to", Value::Array(vec![service_peer(platform, service)])),
+            ("ports", Value::Array(ports(service))),
+        ]));
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s == id) {
         for target in platform.services.iter().filter(|s| s.name != service.name) {
