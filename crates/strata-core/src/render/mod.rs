@@ -17,6 +17,7 @@ mod mesh;
 mod namespace;
 pub mod network;
 mod origin;
+mod parallel;
 mod patch;
 mod policy;
 mod registry;
@@ -28,11 +29,12 @@ mod traffic;
 mod workload;
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::model::{Platform, Service};
+use crate::model::{self, Platform, Service};
 
 pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
@@ -50,11 +52,24 @@ pub(crate) use workload::{
 /// render writes the YAML files objects carry (Kong's declarative
 /// configuration, Prometheus rules) and how export writes objects.
 pub fn yaml(object: &Value) -> String {
-    let mut text = String::with_capacity(2048);
-    if emit::write(object, &mut text) {
-        return text;
+    let mut text = String::new();
+    write_yaml(object, &mut text);
+    text
+}
+
+/// [`yaml`], into `out` (emptied first): how the stream writes each object
+/// through one buffer that keeps its capacity.
+fn write_yaml(object: &Value, out: &mut String) {
+    out.clear();
+    if !emit::write(object, out) {
+        out.clear();
+        match serde_saphyr::to_string(object) {
+            Ok(text) => out.push_str(&text),
+            Err(err) => {
+                let _ = writeln!(out, "# cannot serialize: {err}");
+            }
+        }
     }
-    serde_saphyr::to_string(object).unwrap_or_else(|err| format!("# cannot serialize: {err}\n"))
 }
 
 /// A JSON object of `entries`, in their order, the values moved in:
@@ -70,7 +85,8 @@ pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.
-pub trait Assets {
+/// Shared by the threads that render services side by side.
+pub trait Assets: Sync {
     /// The text of `path`, or why it cannot be read.
     fn read(&self, path: &str) -> Result<String, String>;
 }
@@ -313,11 +329,15 @@ pub fn yaml_stream(
     struct Texts {
         guard: sink::Guard,
         texts: sink::Ordered<String>,
+        /// Where each object is written before it is kept, at its size.
+        buffer: String,
     }
     impl Texts {
         fn add(&mut self, object: &Object) {
             self.guard.see(object);
-            self.texts.push(sink::Slot::of(object), yaml(&object.value));
+            write_yaml(&object.value, &mut self.buffer);
+            self.texts
+                .push(sink::Slot::of(object), self.buffer.as_str().into());
         }
     }
     /// Hands the objects to the writing thread, a batch at a time (one
@@ -441,19 +461,37 @@ fn produce<'p>(
     {
         hand.give(object, Origin::Platform);
     }
-    for service in &platform.services {
-        let mut own = render_service(platform, service, assets, errors);
-        let tier = &platform.tier_of(service).name;
-        own.extend(
-            backup::render(platform, service)
-                .into_iter()
-                .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
-        );
-        patch::apply(platform, service, &mut own, errors);
-        for object in own {
-            hand.give(object, Origin::Service(service));
-        }
-    }
+    let services = &platform.services;
+    parallel::in_order(
+        services,
+        |i, service| network::service_policies(platform, model::ServiceId(i), service),
+        |_, policies| {
+            for object in policies {
+                hand.give(object, Origin::Platform);
+            }
+        },
+    );
+    parallel::in_order(
+        services,
+        |_, service| {
+            let mut errors = Vec::new();
+            let mut own = render_service(platform, service, assets, &mut errors);
+            let tier = &platform.tier_of(service).name;
+            own.extend(
+                backup::render(platform, service)
+                    .into_iter()
+                    .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
+            );
+            patch::apply(platform, service, &mut own, &mut errors);
+            (own, errors)
+        },
+        |service, (own, found)| {
+            errors.extend(found);
+            for object in own {
+                hand.give(object, Origin::Service(service));
+            }
+        },
+    );
     let platform_wide = scheduling::queues(platform)
         .into_iter()
         .chain(gateway::render(platform))

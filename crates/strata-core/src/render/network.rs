@@ -28,8 +28,9 @@ pub fn has_peers(service: &Service) -> bool {
     service.kind == WorkloadKind::Stateful && service.replicas > 1
 }
 
-/// Every NetworkPolicy of the platform, in wave 0 so that isolation is in
-/// place before any workload starts.
+/// The NetworkPolicies of the platform's namespaces and mesh control
+/// plane, in wave 0 so that isolation is in place before any workload
+/// starts; each service's own are [`service_policies`].
 pub fn render(platform: &Platform) -> Vec<Object> {
     if !platform.network.policies {
         return Vec::new();
@@ -73,12 +74,21 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         }
     }
     out.extend(control_plane(platform));
-    for (i, service) in platform.services.iter().enumerate() {
-        out.extend(ingress(platform, ServiceId(i), service));
-        out.extend(egress(platform, ServiceId(i), service));
-        out.extend(spawned(platform, service));
-    }
     out.into_iter()
+        .map(|value| Object::new(0, None, None, value))
+        .collect()
+}
+
+/// The NetworkPolicies of service `id` (its ingress, its egress, those of
+/// the pods it spawns), in wave 0 with the platform's.
+pub fn service_policies(platform: &Platform, id: ServiceId, service: &Service) -> Vec<Object> {
+    if !platform.network.policies {
+        return Vec::new();
+    }
+    ingress(platform, id, service)
+        .into_iter()
+        .chain(egress(platform, id, service))
+        .chain(spawned(platform, service))
         .map(|value| Object::new(0, None, None, value))
         .collect()
 }
