@@ -178,12 +178,7 @@ fn style(text: &str) -> Option<Style> {
     if !letter_first && !dash_letter {
         return None;
     }
-    if is_word(text)
-        || last == b' '
-        || last == b':'
-        || text.contains(": ")
-        || text.contains(" #")
-    {
+    if is_word(text) || last == b' ' || last == b':' || text.contains(": ") || text.contains(" #") {
         return Some(Style::Quoted);
     }
     Some(Style::Plain)
@@ -200,9 +195,7 @@ fn digit_first(bytes: &[u8]) -> Option<Style> {
     let quantity = bytes
         .iter()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'%'))
-        && bytes
-            .iter()
-            .any(|b| b.is_ascii_alphabetic() || *b == b'%')
+        && bytes.iter().any(|b| b.is_ascii_alphabetic() || *b == b'%')
         && !bytes.iter().any(|b| matches!(b, b'e' | b'E'))
         && !(bytes[0] == b'0' && bytes.get(1).is_some_and(u8::is_ascii_alphabetic));
     quantity.then_some(Style::Plain)
@@ -373,7 +366,8 @@ mod tests {
             "/[a-z0-9/]{0,10}",
             "[1-9][0-9]{0,3}(m|Mi|Gi|%)",
             "[0-9]{1,5}",
-            proptest::sample::select(&["true", "false", "a: b", "a #b"][..]).prop_map(str::to_string),
+            proptest::sample::select(&["true", "false", "a: b", "a #b"][..])
+                .prop_map(str::to_string),
         ];
         let leaf = prop_oneof![
             3 => text.prop_map(Value::String),
@@ -384,7 +378,9 @@ mod tests {
         leaf.prop_recursive(4, 48, 5, move |inner| {
             prop_oneof![
                 proptest::collection::vec(
-                    inner.clone().prop_filter("no sequence in a sequence", |v| !v.is_array()),
+                    inner
+                        .clone()
+                        .prop_filter("no sequence in a sequence", |v| !v.is_array()),
                     0..4
                 )
                 .prop_map(Value::Array),

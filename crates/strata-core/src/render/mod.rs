@@ -462,9 +462,10 @@ fn produce<'p>(
         hand.give(object, Origin::Platform);
     }
     let services = &platform.services;
+    let lookup = network::Lookup::new(platform);
     parallel::in_order(
         services,
-        |i, service| network::service_policies(platform, model::ServiceId(i), service),
+        |i, service| network::service_policies(platform, &lookup, model::ServiceId(i), service),
         |_, policies| {
             for object in policies {
                 hand.give(object, Origin::Platform);

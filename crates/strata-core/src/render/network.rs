@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::{Object, labels, object};
 use crate::model::{
-    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned,
-    TierId, Tuning, WorkloadKind,
+    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Route, Service, ServiceId,
+    Spawned, TierId, Tuning, WorkloadKind,
 };
 
 /// Where cluster DNS runs.
@@ -79,13 +79,60 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         .collect()
 }
 
+/// What the policies of every service look up across the platform,
+/// gathered once per render instead of by a scan of every service or
+/// route for each service (which grew with the square of the services).
+pub(super) struct Lookup<'p> {
+    /// The services that spawn pods, in platform order: few, where the
+    /// services are many.
+    spawners: Vec<&'p Service>,
+    /// The routes to each service, by its id, in platform order.
+    routes: Vec<Vec<&'p Route>>,
+}
+
+impl<'p> Lookup<'p> {
+    /// The lookups of `platform`.
+    pub(super) fn new(platform: &'p Platform) -> Self {
+        let mut routes = vec![Vec::new(); platform.services.len()];
+        for route in &platform.routes {
+            if let Some(to) = routes.get_mut(route.service.0) {
+                to.push(route);
+            }
+        }
+        Lookup {
+            spawners: platform
+                .services
+                .iter()
+                .filter(|s| s.spawns.is_some())
+                .collect(),
+            routes,
+        }
+    }
+
+    /// The spawners whose spawned pods call service `id`, as
+    /// [`spawned_callers`] finds them.
+    fn spawned_callers(&self, id: ServiceId) -> impl Iterator<Item = (&'p Service, &'p Spawned)> {
+        self.spawners.iter().filter_map(move |s| {
+            s.spawns
+                .as_ref()
+                .filter(|spawned| spawned.calls.contains(&id))
+                .map(|spawned| (*s, spawned))
+        })
+    }
+}
+
 /// The NetworkPolicies of service `id` (its ingress, its egress, those of
 /// the pods it spawns), in wave 0 with the platform's.
-pub fn service_policies(platform: &Platform, id: ServiceId, service: &Service) -> Vec<Object> {
+pub(super) fn service_policies(
+    platform: &Platform,
+    lookup: &Lookup<'_>,
+    id: ServiceId,
+    service: &Service,
+) -> Vec<Object> {
     if !platform.network.policies {
         return Vec::new();
     }
-    ingress(platform, id, service)
+    ingress(platform, lookup, id, service)
         .into_iter()
         .chain(egress(platform, id, service))
         .chain(spawned(platform, service))
@@ -329,16 +376,16 @@ fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
 /// [tier/NAME]`): one rule per namespace of the tier, its peer selecting
 /// the tier's pods by the tier label, on the ports of the tier's services;
 /// so a policy grows with the tiers a service needs, not with their
-/// services. Returns the rules and the names of the services they reach;
-/// a service whose pods may not carry the label (run by an operator,
+/// services. Returns the rules and the services they reach, sorted; a
+/// service whose pods may not carry the label (run by an operator,
 /// relabelled by `podLabels`) keeps a rule of its own.
-fn tier_rules<'p>(
-    platform: &'p Platform,
+fn tier_rules(
+    platform: &Platform,
     id: ServiceId,
     service: &Service,
-) -> (Vec<Value>, BTreeSet<&'p str>) {
+) -> (Vec<Value>, Vec<ServiceId>) {
     let mut rules = Vec::new();
-    let mut covered = BTreeSet::new();
+    let mut covered = Vec::new();
     let mut tiers: Vec<TierId> = Vec::new();
     for need in &service.needs {
         if let DependencyTarget::Tier(tier) = need.target
@@ -354,7 +401,7 @@ fn tier_rules<'p>(
             if member == id || callee.ports.is_empty() || !carries_tier_label(callee) {
                 continue;
             }
-            covered.insert(callee.name.as_str());
+            covered.push(member);
             let ports = namespaces.entry(callee.namespace.as_str()).or_default();
             for port in &callee.ports {
                 ports.insert((protocol(port.protocol), port.number));
@@ -366,11 +413,16 @@ fn tier_rules<'p>(
                 .map(|(protocol, port)| json!({ "protocol": protocol, "port": port }))
                 .collect();
             rules.push(object([
-                ("to", Value::Array(vec![tier_peer(platform, tier, namespace)])),
+                (
+                    "to",
+                    Value::Array(vec![tier_peer(platform, tier, namespace)]),
+                ),
                 ("ports", Value::Array(ports)),
             ]));
         }
     }
+    covered.sort_unstable();
+    covered.dedup();
     (rules, covered)
 }
 
@@ -420,6 +472,20 @@ pub(super) fn needs_label(platform: &Platform, service: &Service) -> Vec<TierId>
     tiers
 }
 
+/// Whether the pods of `service` carry the label of needing all of `tier`:
+/// whether [`needs_label`] lists it, without listing the others.
+fn carries_needs_label(platform: &Platform, service: &Service, tier: TierId) -> bool {
+    platform.network.policies
+        && service
+            .needs
+            .iter()
+            .any(|need| matches!(need.target, DependencyTarget::Tier(t) if t == tier))
+        && carries_tier_label(service)
+        && !service
+            .pod_labels
+            .contains_key(&needs_key(&platform.tiers[tier.0].name))
+}
+
 /// The pod label saying its pods need all of tier `tier`.
 pub(super) fn needs_key(tier: &str) -> String {
     format!("needs.strata.dev/{tier}")
@@ -433,7 +499,10 @@ fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
     labels.insert(needs_key(&platform.tiers[tier.0].name), json!("true"));
     object([
         ("namespaceSelector", namespace_selector(namespace)),
-        ("podSelector", object([("matchLabels", Value::Object(labels))])),
+        (
+            "podSelector",
+            object([("matchLabels", Value::Object(labels))]),
+        ),
     ])
 }
 
@@ -446,7 +515,12 @@ fn protocol(protocol: Protocol) -> &'static str {
     }
 }
 
-fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
+fn ingress(
+    platform: &Platform,
+    lookup: &Lookup<'_>,
+    id: ServiceId,
+    service: &Service,
+) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
     }
@@ -456,7 +530,7 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
     let mut needing: BTreeSet<&str> = BTreeSet::new();
     let mut callers: Vec<Value> = Vec::new();
     for caller in platform.edges_to(id).map(|e| &platform.services[e.from.0]) {
-        if needs_label(platform, caller).contains(&service.tier) {
+        if carries_needs_label(platform, caller, service.tier) {
             needing.insert(&caller.namespace);
         } else {
             callers.push(service_peer(platform, caller));
@@ -467,7 +541,11 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         .map(|namespace| needing_peer(platform, service.tier, namespace))
         .chain(callers)
         .chain(has_peers(service).then(|| service_peer(platform, service)))
-        .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
+        .chain(
+            lookup
+                .spawned_callers(id)
+                .map(|(s, spawned)| spawned_peer(s, spawned)),
+        )
         .collect();
     if !callers.is_empty() {
         rules.push(object([
@@ -475,7 +553,7 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
             ("ports", Value::Array(ports(service))),
         ]));
     }
-    for route in platform.routes.iter().filter(|r| r.service == id) {
+    for route in lookup.routes.get(id.0).into_iter().flatten() {
         let gateway = &platform.gateways[route.gateway];
         if matches!(gateway.proxy, Peer::Service(proxy) if proxy == id) {
             continue;
@@ -510,9 +588,9 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
 
 fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
     let (mut rules, covered) = tier_rules(platform, id, service);
-    for callee in platform.edges_from(id).map(|e| e.to) {
-        let callee = &platform.services[callee.0];
-        if covered.contains(&callee.name.as_str()) {
+    for callee_id in platform.edges_from(id).map(|e| e.to) {
+        let callee = &platform.services[callee_id.0];
+        if covered.binary_search(&callee_id).is_ok() {
             // Reached through its tier's peer; its group's extra ports
             // are not the tier's.
             if let Some((group, extra)) = member_peer(callee) {

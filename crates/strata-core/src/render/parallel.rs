@@ -43,7 +43,11 @@ pub(super) fn in_order<'i, T, R>(
             .map(|thread| {
                 let (sender, receiver) = mpsc::sync_channel(AHEAD);
                 makers.push(scope.spawn(move || {
-                    let blocks = items.chunks(BLOCK).enumerate().skip(thread).step_by(threads);
+                    let blocks = items
+                        .chunks(BLOCK)
+                        .enumerate()
+                        .skip(thread)
+                        .step_by(threads);
                     for (block, chunk) in blocks {
                         let first = block * BLOCK;
                         let made = chunk
@@ -89,7 +93,11 @@ mod tests {
         for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 5 * BLOCK + 3, 200] {
             let items: Vec<usize> = (0..len).collect();
             let mut taken = Vec::new();
-            in_order(&items, |i, item| (i, item * 3), |item, made| taken.push((*item, made)));
+            in_order(
+                &items,
+                |i, item| (i, item * 3),
+                |item, made| taken.push((*item, made)),
+            );
             let expected: Vec<(usize, (usize, usize))> =
                 items.iter().map(|&i| (i, (i, i * 3))).collect();
             assert_eq!(taken, expected, "{len} items");
@@ -100,10 +108,6 @@ mod tests {
     #[should_panic(expected = "made to fail")]
     fn a_panic_while_making_is_carried_on() {
         let items: Vec<usize> = (0..100).collect();
-        in_order(
-            &items,
-            |i, _| assert!(i != 70, "made to fail"),
-            |_, ()| {},
-        );
+        in_order(&items, |i, _| assert!(i != 70, "made to fail"), |_, ()| {});
     }
 }

@@ -10,8 +10,8 @@ pub(crate) use pod::{
 
 use serde_json::{Value, json};
 
-use super::{labels, object};
 use super::service::headless_name;
+use super::{labels, object};
 use crate::model::{AccessMode, Platform, Profile, Service, WorkloadKind};
 use crate::quantity::Measure;
 

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use super::super::gateway::ProxyPod;
-use super::super::{labels, object};
 use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
+use super::super::{labels, object};
 use super::{claims, placement};
 use crate::model::{
     Amounts, Container, EnvValue, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
