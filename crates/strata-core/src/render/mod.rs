@@ -328,7 +328,7 @@ pub fn yaml_stream(
     #[derive(Default)]
     struct Texts {
         guard: sink::Guard,
-        texts: sink::Ordered<String>,
+        documents: sink::Ordered<String>,
         /// Where each object is written before it is kept, at its size.
         buffer: String,
     }
@@ -336,12 +336,12 @@ pub fn yaml_stream(
         fn add(&mut self, object: &Object) {
             self.guard.see(object);
             write_yaml(&object.value, &mut self.buffer);
-            self.texts
+            self.documents
                 .push(sink::Slot::of(object), self.buffer.as_str().into());
         }
     }
-    /// Hands the objects to the writing thread, a batch at a time (one
-    /// exchange per object cost more than it saved).
+    /// Hands the objects to the writing thread a batch at a time, so that
+    /// the threads meet once per batch rather than once per object.
     struct Batches {
         batch: Vec<Object>,
         to_writer: std::sync::mpsc::SyncSender<Vec<Object>>,
@@ -394,7 +394,7 @@ pub fn yaml_stream(
         });
     }
     Ok(YamlStream {
-        documents: texts.texts.into_items().collect(),
+        documents: texts.documents.into_items().collect(),
         generated_secrets,
         pull_secrets,
     })
