@@ -66,9 +66,9 @@ fn strata_selector(platform: &Platform, service: &Service) -> Map<String, Value>
 
 /// Standard metadata for a namespaced object of a service.
 pub fn metadata(platform: &Platform, service: &Service, name: &str) -> Value {
-    json!({
-        "name": name,
-        "namespace": service.namespace,
-        "labels": self::service(platform, service),
-    })
+    super::object([
+        ("name", json!(name)),
+        ("namespace", json!(service.namespace)),
+        ("labels", Value::Object(self::service(platform, service))),
+    ])
 }

@@ -8,6 +8,7 @@
 mod admission;
 pub mod backup;
 mod delivery;
+mod emit;
 mod external;
 mod gateway;
 mod labels;
@@ -16,6 +17,7 @@ mod mesh;
 mod namespace;
 pub mod network;
 mod origin;
+mod parallel;
 mod patch;
 mod policy;
 mod registry;
@@ -27,11 +29,12 @@ mod traffic;
 mod workload;
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::model::{Platform, Service};
+use crate::model::{self, Platform, Service};
 
 pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
@@ -49,12 +52,41 @@ pub(crate) use workload::{
 /// render writes the YAML files objects carry (Kong's declarative
 /// configuration, Prometheus rules) and how export writes objects.
 pub fn yaml(object: &Value) -> String {
-    serde_saphyr::to_string(object).unwrap_or_else(|err| format!("# cannot serialize: {err}\n"))
+    let mut text = String::new();
+    write_yaml(object, &mut text);
+    text
+}
+
+/// [`yaml`], into `out` (emptied first): how the stream writes each object
+/// through one buffer that keeps its capacity.
+fn write_yaml(object: &Value, out: &mut String) {
+    out.clear();
+    if !emit::write(object, out) {
+        out.clear();
+        match serde_saphyr::to_string(object) {
+            Ok(text) => out.push_str(&text),
+            Err(err) => {
+                let _ = writeln!(out, "# cannot serialize: {err}");
+            }
+        }
+    }
+}
+
+/// A JSON object of `entries`, in their order, the values moved in:
+/// `json!` copies each value it is given by serializing it again, which
+/// for labels, rules and pod templates was a good part of a render.
+pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = serde_json::Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.to_string(), value);
+    }
+    Value::Object(map)
 }
 
 /// Reads the files a spec names (configuration files, raw manifests),
 /// relative to the spec; the only I/O rendering needs, kept outside the core.
-pub trait Assets {
+/// Shared by the threads that render services side by side.
+pub trait Assets: Sync {
     /// The text of `path`, or why it cannot be read.
     fn read(&self, path: &str) -> Result<String, String>;
 }
@@ -283,7 +315,8 @@ impl YamlStream {
 }
 
 /// Renders every object of `platform` as YAML: [`render`], each object
-/// turned into text as it is made.
+/// turned into text as soon as it is made, on a second thread while the
+/// next objects are made on this one.
 ///
 /// # Errors
 /// Those of [`render`], reported as it reports them.
@@ -295,18 +328,62 @@ pub fn yaml_stream(
     #[derive(Default)]
     struct Texts {
         guard: sink::Guard,
-        texts: sink::Ordered<String>,
+        documents: sink::Ordered<String>,
+        /// Where each object is written before it is kept, at its size.
+        buffer: String,
     }
-    impl<'p> sink::Sink<'p> for Texts {
+    impl Texts {
+        fn add(&mut self, object: &Object) {
+            self.guard.see(object);
+            write_yaml(&object.value, &mut self.buffer);
+            self.documents
+                .push(sink::Slot::of(object), self.buffer.as_str().into());
+        }
+    }
+    /// Hands the objects to the writing thread a batch at a time, so that
+    /// the threads meet once per batch rather than once per object.
+    struct Batches {
+        batch: Vec<Object>,
+        to_writer: std::sync::mpsc::SyncSender<Vec<Object>>,
+    }
+    const BATCH: usize = 64;
+    impl Batches {
+        fn send(&mut self) {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            // The writer only stops early by panicking, which `join` reports.
+            let _ = self.to_writer.send(batch);
+        }
+    }
+    impl<'p> sink::Sink<'p> for Batches {
         fn object(&mut self, object: Object, _: origin::Origin<'p>) {
-            self.guard.see(&object);
-            self.texts
-                .push(sink::Slot::of(&object), yaml(&object.value));
+            self.batch.push(object);
+            if self.batch.len() == BATCH {
+                self.send();
+            }
         }
     }
     let mut errors = Vec::new();
-    let mut texts = Texts::default();
-    let (generated_secrets, pull_secrets) = produce(platform, assets, &mut texts, &mut errors);
+    let (to_writer, from_maker) = std::sync::mpsc::sync_channel::<Vec<Object>>(16);
+    let ((generated_secrets, pull_secrets), texts) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut texts = Texts::default();
+            for object in from_maker.into_iter().flatten() {
+                texts.add(&object);
+            }
+            texts
+        });
+        let mut batches = Batches {
+            batch: Vec::with_capacity(BATCH),
+            to_writer,
+        };
+        let secrets = produce(platform, assets, &mut batches, &mut errors);
+        batches.send();
+        drop(batches);
+        let texts = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (secrets, texts)
+    });
     if !errors.is_empty() || !texts.guard.clean() {
         // Reported where the spec makes each object: the whole set is
         // needed, and only then.
@@ -317,7 +394,7 @@ pub fn yaml_stream(
         });
     }
     Ok(YamlStream {
-        documents: texts.texts.into_items().collect(),
+        documents: texts.documents.into_items().collect(),
         generated_secrets,
         pull_secrets,
     })
@@ -384,19 +461,38 @@ fn produce<'p>(
     {
         hand.give(object, Origin::Platform);
     }
-    for service in &platform.services {
-        let mut own = render_service(platform, service, assets, errors);
-        let tier = &platform.tier_of(service).name;
-        own.extend(
-            backup::render(platform, service)
-                .into_iter()
-                .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
-        );
-        patch::apply(platform, service, &mut own, errors);
-        for object in own {
-            hand.give(object, Origin::Service(service));
-        }
-    }
+    let services = &platform.services;
+    let lookup = network::Lookup::new(platform);
+    parallel::in_order(
+        services,
+        |i, service| network::service_policies(platform, &lookup, model::ServiceId(i), service),
+        |_, policies| {
+            for object in policies {
+                hand.give(object, Origin::Platform);
+            }
+        },
+    );
+    parallel::in_order(
+        services,
+        |_, service| {
+            let mut errors = Vec::new();
+            let mut own = render_service(platform, service, assets, &mut errors);
+            let tier = &platform.tier_of(service).name;
+            own.extend(
+                backup::render(platform, service)
+                    .into_iter()
+                    .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
+            );
+            patch::apply(platform, service, &mut own, &mut errors);
+            (own, errors)
+        },
+        |service, (own, found)| {
+            errors.extend(found);
+            for object in own {
+                hand.give(object, Origin::Service(service));
+            }
+        },
+    );
     let platform_wide = scheduling::queues(platform)
         .into_iter()
         .chain(gateway::render(platform))

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{Object, labels};
+use super::{Object, labels, object};
 use crate::model::{
-    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Service, ServiceId, Spawned,
-    TierId, Tuning, WorkloadKind,
+    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Route, Service, ServiceId,
+    Spawned, TierId, Tuning, WorkloadKind,
 };
 
 /// Where cluster DNS runs.
@@ -28,8 +28,9 @@ pub fn has_peers(service: &Service) -> bool {
     service.kind == WorkloadKind::Stateful && service.replicas > 1
 }
 
-/// Every NetworkPolicy of the platform, in wave 0 so that isolation is in
-/// place before any workload starts.
+/// The NetworkPolicies of the platform's namespaces and mesh control
+/// plane, in wave 0 so that isolation is in place before any workload
+/// starts; each service's own are [`service_policies`].
 pub fn render(platform: &Platform) -> Vec<Object> {
     if !platform.network.policies {
         return Vec::new();
@@ -73,12 +74,68 @@ pub fn render(platform: &Platform) -> Vec<Object> {
         }
     }
     out.extend(control_plane(platform));
-    for (i, service) in platform.services.iter().enumerate() {
-        out.extend(ingress(platform, ServiceId(i), service));
-        out.extend(egress(platform, ServiceId(i), service));
-        out.extend(spawned(platform, service));
-    }
     out.into_iter()
+        .map(|value| Object::new(0, None, None, value))
+        .collect()
+}
+
+/// What the policies of every service look up across the platform,
+/// gathered once per render instead of by a scan of every service or
+/// route for each service (which grew with the square of the services).
+pub(super) struct Lookup<'p> {
+    /// The services that spawn pods, in platform order: few, where the
+    /// services are many.
+    spawners: Vec<&'p Service>,
+    /// The routes to each service, by its id, in platform order.
+    routes: Vec<Vec<&'p Route>>,
+}
+
+impl<'p> Lookup<'p> {
+    /// The lookups of `platform`.
+    pub(super) fn new(platform: &'p Platform) -> Self {
+        let mut routes = vec![Vec::new(); platform.services.len()];
+        for route in &platform.routes {
+            if let Some(to) = routes.get_mut(route.service.0) {
+                to.push(route);
+            }
+        }
+        Lookup {
+            spawners: platform
+                .services
+                .iter()
+                .filter(|s| s.spawns.is_some())
+                .collect(),
+            routes,
+        }
+    }
+
+    /// The spawners whose spawned pods call service `id`, as
+    /// [`spawned_callers`] finds them.
+    fn spawned_callers(&self, id: ServiceId) -> impl Iterator<Item = (&'p Service, &'p Spawned)> {
+        self.spawners.iter().filter_map(move |s| {
+            s.spawns
+                .as_ref()
+                .filter(|spawned| spawned.calls.contains(&id))
+                .map(|spawned| (*s, spawned))
+        })
+    }
+}
+
+/// The NetworkPolicies of service `id` (its ingress, its egress, those of
+/// the pods it spawns), in wave 0 with the platform's.
+pub(super) fn service_policies(
+    platform: &Platform,
+    lookup: &Lookup<'_>,
+    id: ServiceId,
+    service: &Service,
+) -> Vec<Object> {
+    if !platform.network.policies {
+        return Vec::new();
+    }
+    ingress(platform, lookup, id, service)
+        .into_iter()
+        .chain(egress(platform, id, service))
+        .chain(spawned(platform, service))
         .map(|value| Object::new(0, None, None, value))
         .collect()
 }
@@ -162,10 +219,18 @@ pub fn api_server_rule(cidr: &str) -> Value {
 
 /// A peer naming a service's pods in its namespace.
 pub fn service_peer(platform: &Platform, service: &Service) -> Value {
-    json!({
-        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
-        "podSelector": { "matchLabels": pod_selector(platform, service) },
-    })
+    object([
+        ("namespaceSelector", namespace_selector(&service.namespace)),
+        (
+            "podSelector",
+            object([("matchLabels", pod_selector(platform, service))]),
+        ),
+    ])
+}
+
+/// A namespace selector naming `namespace`.
+fn namespace_selector(namespace: &str) -> Value {
+    json!({ "matchLabels": { "kubernetes.io/metadata.name": namespace } })
 }
 
 /// The first group of pods of a blueprint callee that its callers reach on
@@ -214,16 +279,25 @@ fn policy(
     } else {
         "egress"
     };
-    Some(json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": labels::metadata(platform, service, &format!("{}-{key}", service.name)),
-        "spec": {
-            "podSelector": { "matchLabels": pod_selector(platform, service) },
-            "policyTypes": [direction],
-            key: rules,
-        },
-    }))
+    Some(object([
+        ("apiVersion", json!("networking.k8s.io/v1")),
+        ("kind", json!("NetworkPolicy")),
+        (
+            "metadata",
+            labels::metadata(platform, service, &format!("{}-{key}", service.name)),
+        ),
+        (
+            "spec",
+            object([
+                (
+                    "podSelector",
+                    object([("matchLabels", pod_selector(platform, service))]),
+                ),
+                ("policyTypes", json!([direction])),
+                (key, Value::Array(rules)),
+            ]),
+        ),
+    ]))
 }
 
 /// A peer naming the pods a service spawns, in its namespace.
@@ -287,7 +361,10 @@ fn spawned(platform: &Platform, spawner: &Service) -> Vec<Value> {
 fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
     let mut rules = Vec::new();
     if !callee.ports.is_empty() {
-        rules.push(json!({ "to": [service_peer(platform, callee)], "ports": ports(callee) }));
+        rules.push(object([
+            ("to", Value::Array(vec![service_peer(platform, callee)])),
+            ("ports", Value::Array(ports(callee))),
+        ]));
     }
     if let Some((group, extra)) = member_peer(callee) {
         rules.push(json!({ "to": [group], "ports": tcp(extra) }));
@@ -299,16 +376,16 @@ fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
 /// [tier/NAME]`): one rule per namespace of the tier, its peer selecting
 /// the tier's pods by the tier label, on the ports of the tier's services;
 /// so a policy grows with the tiers a service needs, not with their
-/// services. Returns the rules and the names of the services they reach;
-/// a service whose pods may not carry the label (run by an operator,
+/// services. Returns the rules and the services they reach, sorted; a
+/// service whose pods may not carry the label (run by an operator,
 /// relabelled by `podLabels`) keeps a rule of its own.
-fn tier_rules<'p>(
-    platform: &'p Platform,
+fn tier_rules(
+    platform: &Platform,
     id: ServiceId,
     service: &Service,
-) -> (Vec<Value>, BTreeSet<&'p str>) {
+) -> (Vec<Value>, Vec<ServiceId>) {
     let mut rules = Vec::new();
-    let mut covered = BTreeSet::new();
+    let mut covered = Vec::new();
     let mut tiers: Vec<TierId> = Vec::new();
     for need in &service.needs {
         if let DependencyTarget::Tier(tier) = need.target
@@ -324,7 +401,7 @@ fn tier_rules<'p>(
             if member == id || callee.ports.is_empty() || !carries_tier_label(callee) {
                 continue;
             }
-            covered.insert(callee.name.as_str());
+            covered.push(member);
             let ports = namespaces.entry(callee.namespace.as_str()).or_default();
             for port in &callee.ports {
                 ports.insert((protocol(port.protocol), port.number));
@@ -335,9 +412,17 @@ fn tier_rules<'p>(
                 .into_iter()
                 .map(|(protocol, port)| json!({ "protocol": protocol, "port": port }))
                 .collect();
-            rules.push(json!({ "to": [tier_peer(platform, tier, namespace)], "ports": ports }));
+            rules.push(object([
+                (
+                    "to",
+                    Value::Array(vec![tier_peer(platform, tier, namespace)]),
+                ),
+                ("ports", Value::Array(ports)),
+            ]));
         }
     }
+    covered.sort_unstable();
+    covered.dedup();
     (rules, covered)
 }
 
@@ -387,6 +472,20 @@ pub(super) fn needs_label(platform: &Platform, service: &Service) -> Vec<TierId>
     tiers
 }
 
+/// Whether the pods of `service` carry the label of needing all of `tier`:
+/// whether [`needs_label`] lists it, without listing the others.
+fn carries_needs_label(platform: &Platform, service: &Service, tier: TierId) -> bool {
+    platform.network.policies
+        && service
+            .needs
+            .iter()
+            .any(|need| matches!(need.target, DependencyTarget::Tier(t) if t == tier))
+        && carries_tier_label(service)
+        && !service
+            .pod_labels
+            .contains_key(&needs_key(&platform.tiers[tier.0].name))
+}
+
 /// The pod label saying its pods need all of tier `tier`.
 pub(super) fn needs_key(tier: &str) -> String {
     format!("needs.strata.dev/{tier}")
@@ -398,10 +497,13 @@ fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
     let mut labels = serde_json::Map::new();
     labels.insert(labels::INSTANCE_LABEL.into(), json!(platform.name));
     labels.insert(needs_key(&platform.tiers[tier.0].name), json!("true"));
-    json!({
-        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
-        "podSelector": { "matchLabels": labels },
-    })
+    object([
+        ("namespaceSelector", namespace_selector(namespace)),
+        (
+            "podSelector",
+            object([("matchLabels", Value::Object(labels))]),
+        ),
+    ])
 }
 
 /// A port's NetworkPolicy protocol.
@@ -413,7 +515,12 @@ fn protocol(protocol: Protocol) -> &'static str {
     }
 }
 
-fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
+fn ingress(
+    platform: &Platform,
+    lookup: &Lookup<'_>,
+    id: ServiceId,
+    service: &Service,
+) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
     }
@@ -423,7 +530,7 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
     let mut needing: BTreeSet<&str> = BTreeSet::new();
     let mut callers: Vec<Value> = Vec::new();
     for caller in platform.edges_to(id).map(|e| &platform.services[e.from.0]) {
-        if needs_label(platform, caller).contains(&service.tier) {
+        if carries_needs_label(platform, caller, service.tier) {
             needing.insert(&caller.namespace);
         } else {
             callers.push(service_peer(platform, caller));
@@ -434,12 +541,19 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
         .map(|namespace| needing_peer(platform, service.tier, namespace))
         .chain(callers)
         .chain(has_peers(service).then(|| service_peer(platform, service)))
-        .chain(spawned_callers(platform, id).map(|(s, spawned)| spawned_peer(s, spawned)))
+        .chain(
+            lookup
+                .spawned_callers(id)
+                .map(|(s, spawned)| spawned_peer(s, spawned)),
+        )
         .collect();
     if !callers.is_empty() {
-        rules.push(json!({ "from": callers, "ports": ports(service) }));
+        rules.push(object([
+            ("from", Value::Array(callers)),
+            ("ports", Value::Array(ports(service))),
+        ]));
     }
-    for route in platform.routes.iter().filter(|r| r.service == id) {
+    for route in lookup.routes.get(id.0).into_iter().flatten() {
         let gateway = &platform.gateways[route.gateway];
         if matches!(gateway.proxy, Peer::Service(proxy) if proxy == id) {
             continue;
@@ -474,9 +588,9 @@ fn ingress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Valu
 
 fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
     let (mut rules, covered) = tier_rules(platform, id, service);
-    for callee in platform.edges_from(id).map(|e| e.to) {
-        let callee = &platform.services[callee.0];
-        if covered.contains(&callee.name.as_str()) {
+    for callee_id in platform.edges_from(id).map(|e| e.to) {
+        let callee = &platform.services[callee_id.0];
+        if covered.binary_search(&callee_id).is_ok() {
             // Reached through its tier's peer; its group's extra ports
             // are not the tier's.
             if let Some((group, extra)) = member_peer(callee) {
@@ -491,7 +605,10 @@ fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value
         rules.push(json!({ "to": [spawned_peer(service, spawned)], "ports": tcp(&ports) }));
     }
     if has_peers(service) {
-        rules.push(json!({ "to": [service_peer(platform, service)], "ports": ports(service) }));
+        rules.push(object([
+            ("to", Value::Array(vec![service_peer(platform, service)])),
+            ("ports", Value::Array(ports(service))),
+        ]));
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s == id) {
         for target in platform.services.iter().filter(|s| s.name != service.name) {

@@ -10,8 +10,8 @@ pub(crate) use pod::{
 
 use serde_json::{Value, json};
 
-use super::labels;
 use super::service::headless_name;
+use super::{labels, object};
 use crate::model::{AccessMode, Platform, Profile, Service, WorkloadKind};
 use crate::quantity::Measure;
 
@@ -63,13 +63,16 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     }
     match service.kind {
         WorkloadKind::Stateless => {
-            let mut spec = json!({
-                "selector": { "matchLabels": selector },
-                "revisionHistoryLimit": 10,
-                "progressDeadlineSeconds": 600,
-                "strategy": { "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } },
-                "template": template,
-            });
+            let mut spec = object([
+                ("selector", object([("matchLabels", Value::Object(selector))])),
+                ("revisionHistoryLimit", json!(10)),
+                ("progressDeadlineSeconds", json!(600)),
+                (
+                    "strategy",
+                    json!({ "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } }),
+                ),
+                ("template", template),
+            ]);
             if service.all_volumes().any(|v| !v.access.is_shared()) {
                 // One read-write-once volume cannot be attached to two pods
                 // at once: replace, do not surge.
@@ -78,18 +81,26 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
             if service.runtime.autoscale.is_none() {
                 spec["replicas"] = json!(service.replicas);
             }
-            out.push(json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec }));
+            out.push(object([
+                ("apiVersion", json!("apps/v1")),
+                ("kind", json!("Deployment")),
+                ("metadata", metadata),
+                ("spec", spec),
+            ]));
         }
         WorkloadKind::Stateful => {
-            let mut spec = json!({
-                "serviceName": headless_name(service),
-                "selector": { "matchLabels": selector },
-                "revisionHistoryLimit": 10,
-                "updateStrategy": { "type": "RollingUpdate" },
+            let mut spec = object([
+                ("serviceName", json!(headless_name(service))),
+                ("selector", object([("matchLabels", Value::Object(selector))])),
+                ("revisionHistoryLimit", json!(10)),
+                ("updateStrategy", json!({ "type": "RollingUpdate" })),
                 // Data outlives scale-downs and deletions unless removed on purpose.
-                "persistentVolumeClaimRetentionPolicy": { "whenDeleted": "Retain", "whenScaled": "Retain" },
-                "template": template,
-            });
+                (
+                    "persistentVolumeClaimRetentionPolicy",
+                    json!({ "whenDeleted": "Retain", "whenScaled": "Retain" }),
+                ),
+                ("template", template),
+            ]);
             if service.runtime.autoscale.is_none() {
                 spec["replicas"] = json!(service.replicas);
             }
@@ -108,7 +119,12 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
             if !templates.is_empty() {
                 spec["volumeClaimTemplates"] = json!(templates);
             }
-            out.push(json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata, "spec": spec }));
+            out.push(object([
+                ("apiVersion", json!("apps/v1")),
+                ("kind", json!("StatefulSet")),
+                ("metadata", metadata),
+                ("spec", spec),
+            ]));
         }
         WorkloadKind::Daemon => out.push(json!({
             "apiVersion": "apps/v1",

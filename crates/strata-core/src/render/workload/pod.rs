@@ -10,9 +10,9 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use super::super::gateway::ProxyPod;
-use super::super::labels;
 use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
+use super::super::{labels, object};
 use super::{claims, placement};
 use crate::model::{
     Amounts, Container, EnvValue, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
@@ -170,7 +170,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     }
     let ports = container_ports(service, None);
     if !ports.is_empty() {
-        container["ports"] = json!(ports);
+        container["ports"] = Value::Array(ports);
     }
     let env: Vec<Value> = service
         .env
@@ -186,10 +186,10 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         container["envFrom"] = json!([{ "configMapRef": { "name": env_config_name(service) } }]);
     }
     if !env.is_empty() {
-        container["env"] = json!(env);
+        container["env"] = Value::Array(env);
     }
     if !mounts.is_empty() {
-        container["volumeMounts"] = json!(mounts);
+        container["volumeMounts"] = Value::Array(mounts.clone());
     }
     if let Some(probes) = &runtime.probes {
         for (key, probe) in [
@@ -217,13 +217,19 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
             .iter()
             .map(|sidecar| sidecar_container(service, sidecar, &mounts)),
     );
-    let mut spec = json!({
-        "serviceAccountName": service.name,
-        "automountServiceAccountToken": runtime.service_account_token,
-        "terminationGracePeriodSeconds": runtime.termination_grace_seconds,
-        "securityContext": pod_security,
-        "containers": containers,
-    });
+    let mut spec = object([
+        ("serviceAccountName", json!(service.name)),
+        (
+            "automountServiceAccountToken",
+            json!(runtime.service_account_token),
+        ),
+        (
+            "terminationGracePeriodSeconds",
+            json!(runtime.termination_grace_seconds),
+        ),
+        ("securityContext", pod_security),
+        ("containers", Value::Array(containers)),
+    ]);
     if !long_running {
         spec["restartPolicy"] = json!("OnFailure");
     }
@@ -247,7 +253,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
             .map(|step| added_container(service, step, &mounts.iter().collect::<Vec<_>>())),
     );
     if !init.is_empty() {
-        spec["initContainers"] = json!(init);
+        spec["initContainers"] = Value::Array(init);
     }
     let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
     let starts_early = !service.init.is_empty() || !native.is_empty();
@@ -269,14 +275,14 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         annotations.insert(QUEUE_ANNOTATION.into(), json!(service.namespace));
     }
     if !volumes.is_empty() {
-        spec["volumes"] = json!(volumes);
+        spec["volumes"] = Value::Array(volumes);
     }
     if let Some((selector, tolerations)) = placement(platform, service) {
         if !selector.is_empty() {
             spec["nodeSelector"] = json!(selector);
         }
         if !tolerations.is_empty() {
-            spec["tolerations"] = json!(tolerations);
+            spec["tolerations"] = Value::Array(tolerations);
         }
     }
     let replicated = service.replicas > 1 || runtime.autoscale.is_some_and(|a| a.max > 1);
@@ -320,11 +326,11 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     for (key, value) in &service.pod_annotations {
         annotations.insert(key.clone(), json!(value));
     }
-    let mut metadata = json!({ "labels": pod_labels });
+    let mut metadata = object([("labels", Value::Object(pod_labels))]);
     if !annotations.is_empty() {
         metadata["annotations"] = Value::Object(annotations);
     }
-    json!({ "metadata": metadata, "spec": spec })
+    object([("metadata", metadata), ("spec", spec)])
 }
 
 /// The configuration a gateway proxy the service runs reads (Kong's
