@@ -237,14 +237,26 @@ fn noop(c: &mut Criterion) {
         fake.clear_calls();
         let started = Instant::now();
         let again = runtime.block_on(apply_to(&fake, &set));
+        let took = started.elapsed();
+        let calls = fake.calls();
         let mut verbs = std::collections::BTreeMap::new();
-        for call in fake.calls() {
+        for call in &calls {
             *verbs.entry(call.verb).or_insert(0) += 1;
         }
         eprintln!(
-            "apply-noop/{services}: requests {verbs:?} in {:.3} s",
-            started.elapsed().as_secs_f64()
+            "apply-noop/{services}: {} requests {verbs:?} in {:.3} s",
+            calls.len(),
+            took.as_secs_f64()
         );
+        // By verb and kind: where the requests of a no-op go.
+        let mut by_kind = std::collections::BTreeMap::new();
+        for call in &calls {
+            let kind = call.id.split('/').next().unwrap_or("");
+            *by_kind.entry((call.verb, kind)).or_insert(0) += 1;
+        }
+        for ((verb, kind), n) in by_kind {
+            eprintln!("apply-noop/{services}:   {verb} {kind}: {n}");
+        }
         assert_eq!(again.applied, [], "nothing is sent again");
         eprintln!(
             "apply-noop/{services}: {} objects, {} skipped",

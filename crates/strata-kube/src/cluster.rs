@@ -456,41 +456,95 @@ impl Cluster {
         namespace: &str,
         labels: &str,
     ) -> Result<Vec<Value>, ClusterError> {
-        let id = ObjectId {
-            api_version: api_version.into(),
-            kind: kind.into(),
-            namespace: namespace.into(),
-            name: String::new(),
-        };
-        let found = self.kind(&id).await?;
-        if !found.namespaced && !namespace.is_empty() {
+        let id = list_id(api_version, kind, namespace);
+        let Some(api) = self.list_api(&id).await? else {
             return Ok(Vec::new());
-        }
-        let api: Api<DynamicObject> = if found.namespaced && !namespace.is_empty() {
-            Api::namespaced_with(self.client.clone(), namespace, &found.resource)
-        } else {
-            Api::all_with(self.client.clone(), &found.resource)
         };
-        let mut params = ListParams::default();
-        if !labels.is_empty() {
-            params = params.labels(labels);
-        }
         let list = api
-            .list(&params)
+            .list(&list_params(labels))
+            .await
+            .map_err(|e| ClusterError::from_kube(&id, e))?;
+        Ok(list
+            .items
+            .into_iter()
+            .map(|o| typed(to_value(o), api_version, kind))
+            .collect())
+    }
+
+    /// What [`list`](Self::list) finds, metadata only: each object as
+    /// `apiVersion`, `kind` and `metadata` (uid, labels, generation,
+    /// resourceVersion…). The API server leaves out spec, data and status
+    /// (`Accept: …;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`), so
+    /// this costs little whatever the objects hold.
+    pub async fn list_metadata(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        labels: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let id = list_id(api_version, kind, namespace);
+        let Some(api) = self.list_api(&id).await? else {
+            return Ok(Vec::new());
+        };
+        let list = api
+            .list_metadata(&list_params(labels))
             .await
             .map_err(|e| ClusterError::from_kube(&id, e))?;
         Ok(list
             .items
             .into_iter()
             .map(|o| {
-                let mut v = to_value(o);
-                // Items of a list may come without their type.
-                v["apiVersion"] = Value::from(api_version);
-                v["kind"] = Value::from(kind);
-                v
+                let value = serde_json::json!({ "metadata": o.metadata });
+                typed(value, api_version, kind)
             })
             .collect())
     }
+
+    /// The API listing the objects of `id`'s kind in its namespace (every
+    /// namespace when empty); none for a cluster-scoped kind asked in a
+    /// namespace.
+    async fn list_api(&self, id: &ObjectId) -> Result<Option<Api<DynamicObject>>, ClusterError> {
+        let found = self.kind(id).await?;
+        Ok(if !found.namespaced && !id.namespace.is_empty() {
+            None
+        } else if found.namespaced && !id.namespace.is_empty() {
+            Some(Api::namespaced_with(
+                self.client.clone(),
+                &id.namespace,
+                &found.resource,
+            ))
+        } else {
+            Some(Api::all_with(self.client.clone(), &found.resource))
+        })
+    }
+}
+
+/// The id a list of a kind in a namespace reports its failures with.
+fn list_id(api_version: &str, kind: &str, namespace: &str) -> ObjectId {
+    ObjectId {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace: namespace.into(),
+        name: String::new(),
+    }
+}
+
+fn list_params(labels: &str) -> ListParams {
+    let params = ListParams::default();
+    if labels.is_empty() {
+        params
+    } else {
+        params.labels(labels)
+    }
+}
+
+/// A listed item with its type: items of a list may come without it, and
+/// metadata-only items carry `meta.k8s.io/v1` `PartialObjectMetadata`.
+fn typed(mut value: Value, api_version: &str, kind: &str) -> Value {
+    value["apiVersion"] = Value::from(api_version);
+    value["kind"] = Value::from(kind);
+    value
 }
 
 impl Cluster {
@@ -525,13 +579,8 @@ impl Cluster {
         watcher(api, watcher::Config::default())
             .default_backoff()
             .filter_map(move |event| {
-                let typed = |object: DynamicObject| {
-                    let mut value = to_value(object);
-                    // Listed items may come without their type.
-                    value["apiVersion"] = Value::from(api_version.as_str());
-                    value["kind"] = Value::from(kind_name.as_str());
-                    value
-                };
+                let typed =
+                    |object: DynamicObject| typed(to_value(object), &api_version, &kind_name);
                 let change = match event {
                     Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
                         Some(Ok(Change::Present(typed(o))))
