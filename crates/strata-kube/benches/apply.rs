@@ -17,8 +17,9 @@
 //!
 //! With `STRATA_BENCH_KUBECONFIG` set to the kubeconfig of a disposable
 //! cluster, `apply-cluster` applies the 200-service platform there (fresh,
-//! then again with nothing changed) and prints the times beside
-//! `kubectl apply --server-side` and `kubectl wait`; unset, it says why it
+//! then again with nothing changed), destroys it, and applies the same
+//! manifests with `kubectl apply --server-side` (fresh, `kubectl wait`,
+//! then again), printing the times side by side; unset, it says why it
 //! did not run. Run `cargo bench -p strata-kube --bench apply`.
 
 #[path = "../tests/fake/mod.rs"]
@@ -93,14 +94,35 @@ fn cluster() -> Fake {
 }
 
 /// A fake with this file's latencies holding what `set` needs from the
-/// cluster and does not render (preflight checks it): the StorageClass,
-/// and in each of its namespaces the ConfigMaps and Secrets its pods read.
+/// cluster and does not render ([`prerequisites`]).
 fn cluster_for(set: &RenderedSet) -> Fake {
     let fake = cluster();
-    fake.insert(
+    for value in prerequisites(set, false) {
+        let manager = if value["kind"] == "Namespace" {
+            "strata"
+        } else {
+            "admin"
+        };
+        fake.insert(value, manager);
+    }
+    fake
+}
+
+/// What `set` needs from the cluster and does not render (preflight
+/// checks it): its namespaces first, the StorageClass, and in each
+/// namespace the ConfigMaps and Secrets its pods read; with `generated`,
+/// its generated Secrets too, which Strata makes and another tool must be
+/// given.
+fn prerequisites(set: &RenderedSet, generated: bool) -> Vec<serde_json::Value> {
+    let mut found: Vec<serde_json::Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "Namespace")
+        .map(|o| o.value.clone())
+        .collect();
+    found.push(
         json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "standard"},
             "provisioner": "example.com/disk"}),
-        "admin",
     );
     let rendered: std::collections::BTreeSet<(String, &str)> = set
         .objects
@@ -109,9 +131,6 @@ fn cluster_for(set: &RenderedSet) -> Fake {
         .collect();
     let mut needed = std::collections::BTreeSet::new();
     for object in &set.objects {
-        if object.kind() == "Namespace" {
-            fake.insert(object.value.clone(), "strata");
-        }
         references(&object.value, object.namespace(), &mut needed);
     }
     for (kind, namespace, name) in needed {
@@ -120,13 +139,27 @@ fn cluster_for(set: &RenderedSet) -> Fake {
         {
             continue;
         }
-        fake.insert(
+        found.push(
             json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": namespace},
                 "data": {}}),
-            "admin",
         );
     }
-    fake
+    if generated {
+        for secret in &set.generated_secrets {
+            let data: serde_json::Map<String, serde_json::Value> = secret
+                .keys
+                .iter()
+                .map(|k| (k.clone(), json!("bench")))
+                .collect();
+            for namespace in &secret.namespaces {
+                found.push(
+                    json!({"apiVersion": "v1", "kind": "Secret", "type": secret.secret_type,
+                    "metadata": {"name": secret.name, "namespace": namespace}, "stringData": data}),
+                );
+            }
+        }
+    }
+    found
 }
 
 /// The ConfigMaps and Secrets `value` (in `namespace`) refers to.
@@ -302,11 +335,28 @@ fn real(_: &mut Criterion) {
         kubeconfig: Some(kubeconfig.clone()),
         context: None,
     };
+    let connect = || async {
+        strata_kube::connect::connect(&access, Duration::from_secs(10))
+            .await
+            .expect("the cluster answers")
+    };
+    // What the platform reads and does not render, created where missing
+    // (the cluster's own StorageClass `standard` is left as it is).
+    let provide = |generated: bool| {
+        runtime.block_on(async {
+            let cluster = connect().await;
+            for value in prerequisites(&set, generated) {
+                cluster
+                    .create(&value, false)
+                    .await
+                    .unwrap_or_else(|e| panic!("creating what the platform reads: {e}"));
+            }
+        });
+    };
+    provide(false);
     let timed = |label: &str, options: &ApplyOptions| {
         runtime.block_on(async {
-            let cluster = strata_kube::connect::connect(&access, Duration::from_secs(10))
-                .await
-                .expect("the cluster answers");
+            let cluster = connect().await;
             let started = Instant::now();
             let done = apply(&cluster, &set, &release, options, &Silent)
                 .await
@@ -316,6 +366,22 @@ fn real(_: &mut Criterion) {
     };
     let (fresh, done) = timed("strata apply", &options());
     let (noop, again) = timed("strata apply (again)", &options());
+    // kubectl starts from the same empty cluster: the platform destroyed
+    // (its data too), then what it reads provided again, generated
+    // Secrets included.
+    runtime.block_on(async {
+        let cluster = connect().await;
+        let destroy = strata_kube::destroy::DestroyOptions {
+            delete_data: true,
+            timeout: Duration::from_mins(10),
+            poll: Duration::from_secs(1),
+            concurrency: 8,
+        };
+        strata_kube::destroy::destroy(&cluster, &set, &release, destroy, &Silent)
+            .await
+            .unwrap_or_else(|e| panic!("strata destroy: {e}"));
+    });
+    provide(true);
     // kubectl on the same objects, in a directory of its own.
     let dir = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
