@@ -9,6 +9,9 @@
 //!   (`strata_core::synthetic`, 6 tiers, seed 2024) applied to an empty
 //!   cluster, wave after wave; 200 services are 987 objects in 24 waves;
 //! - `apply-noop/N`: the same platform applied again, nothing changed;
+//!   before the group, with kubectl on the PATH, `kubectl apply
+//!   --server-side` of the same objects, nothing changed either, is timed
+//!   against the same fake served over loopback HTTP, and printed beside;
 //! - `apply-wave/350`: one wave of 350 Deployments.
 //!
 //! Before the groups run, each fresh apply is timed once more and its
@@ -22,20 +25,22 @@
 //! then again), printing the times side by side; unset, it says why it
 //! did not run. Run `cargo bench -p strata-kube --bench apply`.
 
-#[path = "../tests/fake/mod.rs"]
+// The tests' fake API server, with what serves it over loopback HTTP for
+// kubectl (the binary's tests use the same).
+#[path = "../../strata/tests/loopback/mod.rs"]
 #[allow(
     unreachable_pub,
     missing_docs,
     clippy::pedantic,
     reason = "the tests' fake API server, included as they include it"
 )]
-mod fake;
+mod loopback;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use fake::Fake;
+use loopback::Fake;
 use serde_json::json;
 use strata_core::render::{self, NoAssets, Object, RenderedSet};
 use strata_core::source::SourceFile;
@@ -296,11 +301,69 @@ fn noop(c: &mut Criterion) {
             set.objects.len(),
             again.skipped.len()
         );
+        // On a fake of its own: kubectl takes the fields over from Strata.
+        let other = cluster_for(&set);
+        runtime.block_on(apply_to(&other, &set));
+        kubectl_noop(&other, &set, took);
         group.bench_with_input(BenchmarkId::from_parameter(services), &set, |b, set| {
             b.iter(|| runtime.block_on(apply_to(&fake, black_box(set))));
         });
     }
     group.finish();
+}
+
+/// `kubectl apply --server-side` of `set` with nothing changed, against
+/// `fake` (which holds `set` as Strata applied it) over loopback HTTP,
+/// printed beside `strata`, Strata's no-op on a fake alike. The first
+/// kubectl run takes the fields over from Strata's field manager; the
+/// second, timed, changes nothing.
+fn kubectl_noop(fake: &Fake, set: &RenderedSet, strata: Duration) {
+    let dir = std::env::temp_dir().join(format!("strata-bench-noop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let kubeconfig = dir.join("kubeconfig");
+    let manifests = dir.join("platform.yaml");
+    loopback::write_kubeconfig(&kubeconfig, loopback::serve(fake.clone()), None);
+    let objects: Vec<&Object> = set.objects.iter().collect();
+    std::fs::write(
+        &manifests,
+        strata_core::export::stream(&objects, strata_core::export::Format::Yaml),
+    )
+    .expect("the manifests are written");
+    let kubectl = || {
+        let started = Instant::now();
+        let out = std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args([
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--validate=false",
+                "-f",
+            ])
+            .arg(&manifests)
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Ok(started.elapsed()),
+            Ok(out) => Err(format!(
+                "failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+            Err(e) => Err(format!("not run: {e}")),
+        }
+    };
+    let timed = kubectl().and_then(|_| kubectl());
+    match timed {
+        Ok(took) => eprintln!(
+            "apply-noop/{} objects: kubectl apply --server-side (nothing changed) {:.2} s, strata {:.3} s: {:.0}x",
+            set.objects.len(),
+            took.as_secs_f64(),
+            strata.as_secs_f64(),
+            took.as_secs_f64() / strata.as_secs_f64()
+        ),
+        Err(why) => eprintln!("apply-noop/{} objects: kubectl {why}", set.objects.len()),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn wave(c: &mut Criterion) {

@@ -456,19 +456,8 @@ impl Cluster {
         namespace: &str,
         labels: &str,
     ) -> Result<Vec<Value>, ClusterError> {
-        let id = list_id(api_version, kind, namespace);
-        let Some(api) = self.list_api(&id).await? else {
-            return Ok(Vec::new());
-        };
-        let list = api
-            .list(&list_params(labels))
+        self.list_as(api_version, kind, namespace, labels, false)
             .await
-            .map_err(|e| ClusterError::from_kube(&id, e))?;
-        Ok(list
-            .items
-            .into_iter()
-            .map(|o| typed(to_value(o), api_version, kind))
-            .collect())
     }
 
     /// What [`list`](Self::list) finds, metadata only: each object as
@@ -483,59 +472,53 @@ impl Cluster {
         namespace: &str,
         labels: &str,
     ) -> Result<Vec<Value>, ClusterError> {
-        let id = list_id(api_version, kind, namespace);
-        let Some(api) = self.list_api(&id).await? else {
-            return Ok(Vec::new());
+        self.list_as(api_version, kind, namespace, labels, true)
+            .await
+    }
+
+    /// A list, whole or of metadata only, read straight into JSON values
+    /// (not through typed objects: a list may be large), each item typed
+    /// as the kind listed.
+    async fn list_as(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        labels: &str,
+        metadata: bool,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let id = ObjectId {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: String::new(),
         };
-        let list = api
-            .list_metadata(&list_params(labels))
+        let found = self.kind(&id).await?;
+        if !found.namespaced && !namespace.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scope = (found.namespaced && !namespace.is_empty()).then_some(namespace);
+        let request = kube::core::Request::new(DynamicObject::url_path(&found.resource, scope));
+        let mut params = ListParams::default();
+        if !labels.is_empty() {
+            params = params.labels(labels);
+        }
+        let request = if metadata {
+            request.list_metadata(&params)
+        } else {
+            request.list(&params)
+        }
+        .map_err(|e| ClusterError::from_kube(&id, kube::Error::BuildRequest(e)))?;
+        let list: kube::core::ObjectList<Value> = self
+            .client
+            .request(request)
             .await
             .map_err(|e| ClusterError::from_kube(&id, e))?;
         Ok(list
             .items
             .into_iter()
-            .map(|o| {
-                let value = serde_json::json!({ "metadata": o.metadata });
-                typed(value, api_version, kind)
-            })
+            .map(|value| typed(value, api_version, kind))
             .collect())
-    }
-
-    /// The API listing the objects of `id`'s kind in its namespace (every
-    /// namespace when empty); none for a cluster-scoped kind asked in a
-    /// namespace.
-    async fn list_api(&self, id: &ObjectId) -> Result<Option<Api<DynamicObject>>, ClusterError> {
-        let found = self.kind(id).await?;
-        Ok(if !found.namespaced && !id.namespace.is_empty() {
-            None
-        } else if found.namespaced && !id.namespace.is_empty() {
-            Some(Api::namespaced_with(
-                self.client.clone(),
-                &id.namespace,
-                &found.resource,
-            ))
-        } else {
-            Some(Api::all_with(self.client.clone(), &found.resource))
-        })
-    }
-}
-
-/// The id a list of a kind in a namespace reports its failures with.
-fn list_id(api_version: &str, kind: &str, namespace: &str) -> ObjectId {
-    ObjectId {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        namespace: namespace.into(),
-        name: String::new(),
-    }
-}
-
-fn list_params(labels: &str) -> ListParams {
-    let params = ListParams::default();
-    if labels.is_empty() {
-        params
-    } else {
-        params.labels(labels)
     }
 }
 
