@@ -9,6 +9,9 @@
 //!   (`strata_core::synthetic`, 6 tiers, seed 2024) applied to an empty
 //!   cluster, wave after wave; 200 services are 987 objects in 24 waves;
 //! - `apply-noop/N`: the same platform applied again, nothing changed;
+//!   before the group, with kubectl on the PATH, `kubectl apply
+//!   --server-side` of the same objects, nothing changed either, is timed
+//!   against the same fake served over loopback HTTP, and printed beside;
 //! - `apply-wave/350`: one wave of 350 Deployments.
 //!
 //! Before the groups run, each fresh apply is timed once more and its
@@ -17,24 +20,27 @@
 //!
 //! With `STRATA_BENCH_KUBECONFIG` set to the kubeconfig of a disposable
 //! cluster, `apply-cluster` applies the 200-service platform there (fresh,
-//! then again with nothing changed) and prints the times beside
-//! `kubectl apply --server-side` and `kubectl wait`; unset, it says why it
+//! then again with nothing changed), destroys it, and applies the same
+//! manifests with `kubectl apply --server-side` (fresh, `kubectl wait`,
+//! then again), printing the times side by side; unset, it says why it
 //! did not run. Run `cargo bench -p strata-kube --bench apply`.
 
-#[path = "../tests/fake/mod.rs"]
+// The tests' fake API server, with what serves it over loopback HTTP for
+// kubectl (the binary's tests use the same).
+#[path = "../../strata/tests/loopback/mod.rs"]
 #[allow(
     unreachable_pub,
     missing_docs,
     clippy::pedantic,
     reason = "the tests' fake API server, included as they include it"
 )]
-mod fake;
+mod loopback;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use fake::Fake;
+use loopback::Fake;
 use serde_json::json;
 use strata_core::render::{self, NoAssets, Object, RenderedSet};
 use strata_core::source::SourceFile;
@@ -93,14 +99,35 @@ fn cluster() -> Fake {
 }
 
 /// A fake with this file's latencies holding what `set` needs from the
-/// cluster and does not render (preflight checks it): the StorageClass,
-/// and in each of its namespaces the ConfigMaps and Secrets its pods read.
+/// cluster and does not render ([`prerequisites`]).
 fn cluster_for(set: &RenderedSet) -> Fake {
     let fake = cluster();
-    fake.insert(
+    for value in prerequisites(set, false) {
+        let manager = if value["kind"] == "Namespace" {
+            "strata"
+        } else {
+            "admin"
+        };
+        fake.insert(value, manager);
+    }
+    fake
+}
+
+/// What `set` needs from the cluster and does not render (preflight
+/// checks it): its namespaces first, the StorageClass, and in each
+/// namespace the ConfigMaps and Secrets its pods read; with `generated`,
+/// its generated Secrets too, which Strata makes and another tool must be
+/// given.
+fn prerequisites(set: &RenderedSet, generated: bool) -> Vec<serde_json::Value> {
+    let mut found: Vec<serde_json::Value> = set
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "Namespace")
+        .map(|o| o.value.clone())
+        .collect();
+    found.push(
         json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "standard"},
             "provisioner": "example.com/disk"}),
-        "admin",
     );
     let rendered: std::collections::BTreeSet<(String, &str)> = set
         .objects
@@ -109,9 +136,6 @@ fn cluster_for(set: &RenderedSet) -> Fake {
         .collect();
     let mut needed = std::collections::BTreeSet::new();
     for object in &set.objects {
-        if object.kind() == "Namespace" {
-            fake.insert(object.value.clone(), "strata");
-        }
         references(&object.value, object.namespace(), &mut needed);
     }
     for (kind, namespace, name) in needed {
@@ -120,13 +144,27 @@ fn cluster_for(set: &RenderedSet) -> Fake {
         {
             continue;
         }
-        fake.insert(
+        found.push(
             json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": namespace},
                 "data": {}}),
-            "admin",
         );
     }
-    fake
+    if generated {
+        for secret in &set.generated_secrets {
+            let data: serde_json::Map<String, serde_json::Value> = secret
+                .keys
+                .iter()
+                .map(|k| (k.clone(), json!("bench")))
+                .collect();
+            for namespace in &secret.namespaces {
+                found.push(
+                    json!({"apiVersion": "v1", "kind": "Secret", "type": secret.secret_type,
+                    "metadata": {"name": secret.name, "namespace": namespace}, "stringData": data}),
+                );
+            }
+        }
+    }
+    found
 }
 
 /// The ConfigMaps and Secrets `value` (in `namespace`) refers to.
@@ -237,25 +275,95 @@ fn noop(c: &mut Criterion) {
         fake.clear_calls();
         let started = Instant::now();
         let again = runtime.block_on(apply_to(&fake, &set));
+        let took = started.elapsed();
+        let calls = fake.calls();
         let mut verbs = std::collections::BTreeMap::new();
-        for call in fake.calls() {
+        for call in &calls {
             *verbs.entry(call.verb).or_insert(0) += 1;
         }
         eprintln!(
-            "apply-noop/{services}: requests {verbs:?} in {:.3} s",
-            started.elapsed().as_secs_f64()
+            "apply-noop/{services}: {} requests {verbs:?} in {:.3} s",
+            calls.len(),
+            took.as_secs_f64()
         );
+        // By verb and kind: where the requests of a no-op go.
+        let mut by_kind = std::collections::BTreeMap::new();
+        for call in &calls {
+            let kind = call.id.split('/').next().unwrap_or("");
+            *by_kind.entry((call.verb, kind)).or_insert(0) += 1;
+        }
+        for ((verb, kind), n) in by_kind {
+            eprintln!("apply-noop/{services}:   {verb} {kind}: {n}");
+        }
         assert_eq!(again.applied, [], "nothing is sent again");
         eprintln!(
             "apply-noop/{services}: {} objects, {} skipped",
             set.objects.len(),
             again.skipped.len()
         );
+        // On a fake of its own: kubectl takes the fields over from Strata.
+        let other = cluster_for(&set);
+        runtime.block_on(apply_to(&other, &set));
+        kubectl_noop(&other, &set, took);
         group.bench_with_input(BenchmarkId::from_parameter(services), &set, |b, set| {
             b.iter(|| runtime.block_on(apply_to(&fake, black_box(set))));
         });
     }
     group.finish();
+}
+
+/// `kubectl apply --server-side` of `set` with nothing changed, against
+/// `fake` (which holds `set` as Strata applied it) over loopback HTTP,
+/// printed beside `strata`, Strata's no-op on a fake alike. The first
+/// kubectl run takes the fields over from Strata's field manager; the
+/// second, timed, changes nothing.
+fn kubectl_noop(fake: &Fake, set: &RenderedSet, strata: Duration) {
+    let dir = std::env::temp_dir().join(format!("strata-bench-noop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let kubeconfig = dir.join("kubeconfig");
+    let manifests = dir.join("platform.yaml");
+    loopback::write_kubeconfig(&kubeconfig, loopback::serve(fake.clone()), None);
+    let objects: Vec<&Object> = set.objects.iter().collect();
+    std::fs::write(
+        &manifests,
+        strata_core::export::stream(&objects, strata_core::export::Format::Yaml),
+    )
+    .expect("the manifests are written");
+    let kubectl = || {
+        let started = Instant::now();
+        let out = std::process::Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args([
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--validate=false",
+                "-f",
+            ])
+            .arg(&manifests)
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Ok(started.elapsed()),
+            Ok(out) => Err(format!(
+                "failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+            Err(e) => Err(format!("not run: {e}")),
+        }
+    };
+    let timed = kubectl().and_then(|_| kubectl());
+    match timed {
+        Ok(took) => eprintln!(
+            "apply-noop/{} objects: kubectl apply --server-side (nothing changed) {:.2} s, strata {:.3} s: {:.0}x",
+            set.objects.len(),
+            took.as_secs_f64(),
+            strata.as_secs_f64(),
+            took.as_secs_f64() / strata.as_secs_f64()
+        ),
+        Err(why) => eprintln!("apply-noop/{} objects: kubectl {why}", set.objects.len()),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn wave(c: &mut Criterion) {
@@ -290,11 +398,28 @@ fn real(_: &mut Criterion) {
         kubeconfig: Some(kubeconfig.clone()),
         context: None,
     };
+    let connect = || async {
+        strata_kube::connect::connect(&access, Duration::from_secs(10))
+            .await
+            .expect("the cluster answers")
+    };
+    // What the platform reads and does not render, created where missing
+    // (the cluster's own StorageClass `standard` is left as it is).
+    let provide = |generated: bool| {
+        runtime.block_on(async {
+            let cluster = connect().await;
+            for value in prerequisites(&set, generated) {
+                cluster
+                    .create(&value, false)
+                    .await
+                    .unwrap_or_else(|e| panic!("creating what the platform reads: {e}"));
+            }
+        });
+    };
+    provide(false);
     let timed = |label: &str, options: &ApplyOptions| {
         runtime.block_on(async {
-            let cluster = strata_kube::connect::connect(&access, Duration::from_secs(10))
-                .await
-                .expect("the cluster answers");
+            let cluster = connect().await;
             let started = Instant::now();
             let done = apply(&cluster, &set, &release, options, &Silent)
                 .await
@@ -304,6 +429,22 @@ fn real(_: &mut Criterion) {
     };
     let (fresh, done) = timed("strata apply", &options());
     let (noop, again) = timed("strata apply (again)", &options());
+    // kubectl starts from the same empty cluster: the platform destroyed
+    // (its data too), then what it reads provided again, generated
+    // Secrets included.
+    runtime.block_on(async {
+        let cluster = connect().await;
+        let destroy = strata_kube::destroy::DestroyOptions {
+            delete_data: true,
+            timeout: Duration::from_mins(10),
+            poll: Duration::from_secs(1),
+            concurrency: 8,
+        };
+        strata_kube::destroy::destroy(&cluster, &set, &release, destroy, &Silent)
+            .await
+            .unwrap_or_else(|e| panic!("strata destroy: {e}"));
+    });
+    provide(true);
     // kubectl on the same objects, in a directory of its own.
     let dir = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");

@@ -456,6 +456,37 @@ impl Cluster {
         namespace: &str,
         labels: &str,
     ) -> Result<Vec<Value>, ClusterError> {
+        self.list_as(api_version, kind, namespace, labels, false)
+            .await
+    }
+
+    /// What [`list`](Self::list) finds, metadata only: each object as
+    /// `apiVersion`, `kind` and `metadata` (uid, labels, generation,
+    /// resourceVersion…). The API server leaves out spec, data and status
+    /// (`Accept: …;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`), so
+    /// this costs little whatever the objects hold.
+    pub async fn list_metadata(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        labels: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        self.list_as(api_version, kind, namespace, labels, true)
+            .await
+    }
+
+    /// A list, whole or of metadata only, read straight into JSON values
+    /// (not through typed objects: a list may be large), each item typed
+    /// as the kind listed.
+    async fn list_as(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        labels: &str,
+        metadata: bool,
+    ) -> Result<Vec<Value>, ClusterError> {
         let id = ObjectId {
             api_version: api_version.into(),
             kind: kind.into(),
@@ -466,31 +497,37 @@ impl Cluster {
         if !found.namespaced && !namespace.is_empty() {
             return Ok(Vec::new());
         }
-        let api: Api<DynamicObject> = if found.namespaced && !namespace.is_empty() {
-            Api::namespaced_with(self.client.clone(), namespace, &found.resource)
-        } else {
-            Api::all_with(self.client.clone(), &found.resource)
-        };
+        let scope = (found.namespaced && !namespace.is_empty()).then_some(namespace);
+        let request = kube::core::Request::new(DynamicObject::url_path(&found.resource, scope));
         let mut params = ListParams::default();
         if !labels.is_empty() {
             params = params.labels(labels);
         }
-        let list = api
-            .list(&params)
+        let request = if metadata {
+            request.list_metadata(&params)
+        } else {
+            request.list(&params)
+        }
+        .map_err(|e| ClusterError::from_kube(&id, kube::Error::BuildRequest(e)))?;
+        let list: kube::core::ObjectList<Value> = self
+            .client
+            .request(request)
             .await
             .map_err(|e| ClusterError::from_kube(&id, e))?;
         Ok(list
             .items
             .into_iter()
-            .map(|o| {
-                let mut v = to_value(o);
-                // Items of a list may come without their type.
-                v["apiVersion"] = Value::from(api_version);
-                v["kind"] = Value::from(kind);
-                v
-            })
+            .map(|value| typed(value, api_version, kind))
             .collect())
     }
+}
+
+/// A listed item with its type: items of a list may come without it, and
+/// metadata-only items carry `meta.k8s.io/v1` `PartialObjectMetadata`.
+fn typed(mut value: Value, api_version: &str, kind: &str) -> Value {
+    value["apiVersion"] = Value::from(api_version);
+    value["kind"] = Value::from(kind);
+    value
 }
 
 impl Cluster {
@@ -525,13 +562,8 @@ impl Cluster {
         watcher(api, watcher::Config::default())
             .default_backoff()
             .filter_map(move |event| {
-                let typed = |object: DynamicObject| {
-                    let mut value = to_value(object);
-                    // Listed items may come without their type.
-                    value["apiVersion"] = Value::from(api_version.as_str());
-                    value["kind"] = Value::from(kind_name.as_str());
-                    value
-                };
+                let typed =
+                    |object: DynamicObject| typed(to_value(object), &api_version, &kind_name);
                 let change = match event {
                     Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
                         Some(Ok(Change::Present(typed(o))))

@@ -67,10 +67,11 @@ impl Release {
         self.environment.as_deref().unwrap_or("base")
     }
 
-    /// The label selector of this release's revisions.
+    /// The label selector of this release's revisions: its platform and
+    /// environment, and a revision number.
     pub fn selector(&self) -> String {
         format!(
-            "{PLATFORM_LABEL}={},{ENVIRONMENT_LABEL}={}",
+            "{PLATFORM_LABEL}={},{ENVIRONMENT_LABEL}={},{REVISION_LABEL}",
             self.platform,
             self.environment_label()
         )
@@ -345,40 +346,42 @@ pub async fn list(cluster: &Cluster, release: &Release) -> Result<Vec<Revision>,
     Ok(revisions)
 }
 
-/// The revision Secrets of `release` with their numbers (from their
-/// labels), oldest first, none decoded.
-async fn secrets(
-    cluster: &Cluster,
-    release: &Release,
-) -> Result<Vec<(u32, Value)>, InventoryError> {
+/// The numbers of the revisions of `release`, oldest first, from the
+/// labels of their Secrets: one list of metadata only, so that however
+/// large the revisions, none is read.
+pub async fn numbers(cluster: &Cluster, release: &Release) -> Result<Vec<u32>, InventoryError> {
     let secrets = cluster
-        .list("v1", kind::SECRET, &release.namespace, &release.selector())
+        .list_metadata("v1", kind::SECRET, &release.namespace, &release.selector())
         .await?;
-    let mut numbered: Vec<(u32, Value)> = secrets
-        .into_iter()
-        .filter(|s| s["type"] == REVISION_TYPE)
-        .map(|s| {
-            let number = s["metadata"]["labels"][REVISION_LABEL]
-                .as_str()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            (number, s)
-        })
+    let mut numbers: Vec<u32> = secrets
+        .iter()
+        .filter_map(number_of)
+        // Named as this release names its revisions: not another Secret
+        // that happens to carry the labels.
+        .filter(|(number, name)| *name == release.secret_id(*number).name)
+        .map(|(number, _)| number)
         .collect();
-    numbered.sort_by_key(|(number, _)| *number);
-    Ok(numbered)
+    numbers.sort_unstable();
+    Ok(numbers)
 }
 
-/// The latest revision, if any; only its Secret is decoded.
+/// The revision number a Secret's labels give, with its name.
+fn number_of(secret: &Value) -> Option<(u32, &str)> {
+    let metadata = &secret["metadata"];
+    let number = metadata["labels"][REVISION_LABEL].as_str()?.parse().ok()?;
+    Some((number, metadata["name"].as_str()?))
+}
+
+/// The latest revision, if any: its number from [`numbers`], then only its
+/// Secret read.
 pub async fn latest(
     cluster: &Cluster,
     release: &Release,
 ) -> Result<Option<Revision>, InventoryError> {
-    secrets(cluster, release)
-        .await?
-        .last()
-        .map(|(_, secret)| decode(secret))
-        .transpose()
+    match numbers(cluster, release).await?.last() {
+        Some(&number) => load(cluster, release, number).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// One revision by number.
@@ -406,11 +409,7 @@ pub async fn record(
     selection: &Selection,
     cause: &str,
 ) -> Result<u32, InventoryError> {
-    let existing: Vec<u32> = secrets(cluster, release)
-        .await?
-        .into_iter()
-        .map(|(number, _)| number)
-        .collect();
+    let existing = numbers(cluster, release).await?;
     let number = existing.last().map_or(1, |n| n + 1);
     let secret = encode(release, set, stamps, selection, number, cause);
     if !cluster.create(&secret, false).await? {
@@ -435,11 +434,21 @@ pub async fn shared_holders(
     platform: &str,
     environment: Option<&str>,
 ) -> Result<std::collections::BTreeMap<ObjectId, Vec<String>>, InventoryError> {
-    let secrets = cluster.list("v1", kind::SECRET, "", PLATFORM_LABEL).await?;
-    // The latest revision of each release: (platform, environment) → secret.
-    let mut latest: std::collections::BTreeMap<(String, String), (u32, &Value)> =
+    // Metadata only: the labels say which is the latest revision of each
+    // release, and only those are read.
+    let secrets = cluster
+        .list_metadata(
+            "v1",
+            kind::SECRET,
+            "",
+            &format!("{PLATFORM_LABEL},{REVISION_LABEL}"),
+        )
+        .await?;
+    // The latest revision of each release: (platform, environment) → its
+    // number and Secret.
+    let mut latest: std::collections::BTreeMap<(String, String), (u32, ObjectId)> =
         std::collections::BTreeMap::new();
-    for secret in secrets.iter().filter(|s| s["type"] == REVISION_TYPE) {
+    for secret in &secrets {
         let labels = &secret["metadata"]["labels"];
         let release = (
             labels[PLATFORM_LABEL].as_str().unwrap_or("").to_string(),
@@ -448,12 +457,12 @@ pub async fn shared_holders(
                 .unwrap_or("base")
                 .to_string(),
         );
-        let number = labels[REVISION_LABEL]
-            .as_str()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let Some((number, name)) = number_of(secret) else {
+            continue;
+        };
         if latest.get(&release).is_none_or(|(n, _)| *n < number) {
-            latest.insert(release, (number, secret));
+            let namespace = secret["metadata"]["namespace"].as_str().unwrap_or("");
+            latest.insert(release, (number, ObjectId::secret(namespace, name)));
         }
     }
     let me = (
@@ -462,11 +471,18 @@ pub async fn shared_holders(
     );
     let mut holders: std::collections::BTreeMap<ObjectId, Vec<String>> =
         std::collections::BTreeMap::new();
-    for ((other, env), (number, secret)) in &latest {
+    for ((other, env), (number, id)) in &latest {
         if (other, env) == (&me.0, &me.1) {
             continue;
         }
-        let revision = decode(secret)?;
+        // Gone since the list, or a Secret of another type with the labels.
+        let Some(secret) = cluster.get(id).await? else {
+            continue;
+        };
+        if secret["type"] != REVISION_TYPE {
+            continue;
+        }
+        let revision = decode(&secret)?;
         let who = if env == "base" {
             format!("platform `{other}` (revision {number})")
         } else {
@@ -489,11 +505,11 @@ pub async fn shared_holders(
 
 /// Deletes every revision of `release` (after `destroy`).
 pub async fn forget(cluster: &Cluster, release: &Release) -> Result<usize, InventoryError> {
-    let revisions = list(cluster, release).await?;
-    for revision in &revisions {
-        cluster.delete(&release.secret_id(revision.number)).await?;
+    let numbers = numbers(cluster, release).await?;
+    for number in &numbers {
+        cluster.delete(&release.secret_id(*number)).await?;
     }
-    Ok(revisions.len())
+    Ok(numbers.len())
 }
 
 #[cfg(test)]
@@ -578,7 +594,7 @@ mod tests {
         assert_eq!(release.secret_id(1).name, "strata.shop.base.v1");
         assert_eq!(
             release.selector(),
-            "strata.dev/platform=shop,strata.dev/environment=base"
+            "strata.dev/platform=shop,strata.dev/environment=base,strata.dev/revision"
         );
     }
 }

@@ -62,8 +62,8 @@ fn resource(call: &Call) -> String {
 /// their subresource.
 fn verbs(call: &Call) -> &'static [&'static str] {
     match call.verb {
-        "get" | "log" | "proxy" => &["get"],
-        "list" => &["list"],
+        "get" | "get-metadata" | "log" | "proxy" => &["get"],
+        "list" | "list-metadata" => &["list"],
         "watch" => &["watch"],
         "apply" if call.dry_run => &["patch"],
         "apply" => &["create", "patch"],

@@ -54,10 +54,11 @@ async fn history_lists_revisions_and_rollback_reapplies_one() {
 async fn history_keeps_the_last_ten_revisions() {
     let fake = Fake::new();
     let cluster = fake.cluster();
-    let set = shop();
-    let rel = release(&set);
-    for _ in 0..12 {
-        apply(&cluster, &set, &rel, &options(), &Silent)
+    let (v1, v2) = (shop(), render(&upgraded_spec()));
+    let rel = release(&v1);
+    for i in 0..12 {
+        let set = if i % 2 == 0 { &v1 } else { &v2 };
+        apply(&cluster, set, &rel, &options(), &Silent)
             .await
             .unwrap();
     }
@@ -68,6 +69,37 @@ async fn history_keeps_the_last_ten_revisions() {
         .map(|r| r.number)
         .collect();
     assert_eq!(numbers, (3..=12).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_apply_that_changes_nothing_records_no_revision() {
+    let fake = Fake::new();
+    let cluster = fake.cluster();
+    let (v1, v2) = (shop(), render(&upgraded_spec()));
+    let rel = release(&v1);
+    for set in [&v1, &v2, &v2, &v2] {
+        apply(&cluster, set, &rel, &options(), &Silent)
+            .await
+            .unwrap();
+    }
+    // The history holds what changed the cluster, not each run: the
+    // revision before the latest is still v1, what a rollback goes to.
+    let history = inventory::list(&cluster, &rel).await.unwrap();
+    let summary: Vec<(u32, bool)> = history.iter().map(|r| (r.number, r.set == v1)).collect();
+    assert_eq!(summary, [(1, true), (2, false)]);
+    assert_eq!(inventory::numbers(&cluster, &rel).await.unwrap(), [1, 2]);
+    // The same render with another selection is recorded: a rollback
+    // re-applies with the selection of its revision.
+    let skipping = support::selecting(&[], &["web"]);
+    let done = apply(&cluster, &v2, &rel, &skipping, &Silent)
+        .await
+        .unwrap();
+    assert_eq!((done.revision, done.recorded), (Some(3), true));
+    // A rollback is asked for: it is recorded even when it changes nothing.
+    let done = rollback(&cluster, &rel, 3, &options(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!((done.revision, done.recorded), (Some(4), true));
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,8 +1,9 @@
 //! The wave engine: server-side apply step by step, each step waited for
-//! until its workloads are ready, generated secrets created once, then a
-//! revision recorded and what is no longer rendered pruned. An object
+//! until its workloads are ready, generated secrets created once, then
+//! what is no longer rendered pruned and a revision recorded. An object
 //! rendered as the latest revision recorded it, and live as that revision
-//! left it (one list per kind and namespace), is not sent again.
+//! left it (one list per kind and namespace), is not sent again; an apply
+//! that changes nothing records no revision.
 
 mod failure;
 mod pods;
@@ -96,8 +97,12 @@ impl Default for ApplyOptions {
 /// A successful apply.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Applied {
-    /// The revision recorded (none for a dry run).
+    /// The latest revision once done: the one this apply recorded, or, when
+    /// it changed nothing (`recorded` false), the latest one it found, which
+    /// it matches; none for a dry run.
     pub revision: Option<u32>,
+    /// Whether `revision` was recorded by this apply.
+    pub recorded: bool,
     /// Every object applied, in order.
     pub applied: Vec<ObjectId>,
     /// Objects not sent: unchanged since the latest revision, in the
@@ -154,7 +159,7 @@ pub async fn apply(
     let objects = with_home(set, options.selection.select(set), release);
     let mut done = Applied::default();
     // What the platform needs from the cluster, before anything changes.
-    let (missing, unchecked) = preflight::check(cluster, set, &objects)
+    let (missing, unchecked) = preflight::check(cluster, set, &objects, options.concurrency)
         .await
         .map_err(|e| {
             ApplyError::Failed(fail("preflight".into(), Cause::Refused(e), &objects, &done))
@@ -172,7 +177,7 @@ pub async fn apply(
         Some(previous) if options.skip_unchanged && !options.dry_run => {
             unchanged(cluster, previous, &objects, options).await
         }
-        _ => Stamps::new(),
+        _ => Unchanged::default(),
     };
     if let Err(mut failure) = run(
         cluster, set, &objects, &unchanged, options, progress, &mut done,
@@ -202,6 +207,13 @@ pub async fn apply(
     // the latest, and the next run computes the same candidates again.
     if let Some(previous) = &previous {
         done.pruned = prune_gone(cluster, &previous.set, set, options, progress).await?;
+        // A copy of the latest revision would tell nothing new, and ten
+        // such copies would push out of the cluster the history that
+        // `rollback` goes back to.
+        if changed_nothing(previous, set, &options.selection, &done) {
+            done.revision = Some(previous.number);
+            return Ok(done);
+        }
     }
     let revision = inventory::record(
         cluster,
@@ -213,7 +225,26 @@ pub async fn apply(
     )
     .await?;
     done.revision = Some(revision);
+    done.recorded = true;
     Ok(done)
+}
+
+/// Whether an apply of `set` with `selection`, done as `done` says,
+/// changed nothing since `previous`: the same render and selection, and
+/// every object live as that revision left it (none sent since, or sent
+/// and left as it was).
+fn changed_nothing(
+    previous: &inventory::Revision,
+    set: &RenderedSet,
+    selection: &Selection,
+    done: &Applied,
+) -> bool {
+    previous.selection == *selection
+        && previous.stamps == done.stamps
+        && previous.set.platform == set.platform
+        && previous.set.environment == set.environment
+        && previous.set.generated_secrets == set.generated_secrets
+        && previous.set.objects == set.objects
 }
 
 /// Removes what `before` rendered and `after` does not.
@@ -261,7 +292,7 @@ pub async fn rollback(
         cluster,
         &target.set,
         &objects,
-        &Stamps::new(),
+        &Unchanged::default(),
         options,
         progress,
         &mut done,
@@ -281,6 +312,7 @@ pub async fn rollback(
     )
     .await?;
     done.revision = Some(revision);
+    done.recorded = true;
     Ok(done)
 }
 
@@ -342,7 +374,7 @@ async fn roll_back(
         cluster,
         &previous.set,
         &objects,
-        &Stamps::new(),
+        &Unchanged::default(),
         &options,
         progress,
         &mut done,
@@ -392,16 +424,29 @@ async fn roll_back(
     }
 }
 
+/// What need not be sent again, found before the first wave.
+#[derive(Debug, Default)]
+struct Unchanged {
+    /// The objects rendered as the latest revision recorded them and live
+    /// with the stamp it recorded, with that stamp.
+    stamps: Stamps,
+    /// Those of them waited for that were ready when read: while this run
+    /// has sent nothing, the cluster is as read, and their steps need not
+    /// wait for them again.
+    ready: BTreeSet<ObjectId>,
+}
+
 /// The objects of `objects` rendered as `previous` recorded them and live
-/// with the stamp it recorded, with that stamp: what need not be sent. The
-/// cluster is read by one list per kind and namespace; a list that fails
-/// leaves its objects to be sent.
+/// with the stamp it recorded: what need not be sent. The cluster is read
+/// by one list per kind and namespace, of metadata only unless the kind is
+/// waited for (then whole, for readiness); a list that fails leaves its
+/// objects to be sent.
 async fn unchanged(
     cluster: &Cluster,
     previous: &inventory::Revision,
     objects: &[&Object],
     options: &ApplyOptions,
-) -> Stamps {
+) -> Unchanged {
     let before: HashMap<ObjectId, &Value> = previous
         .set
         .objects
@@ -427,31 +472,50 @@ async fn unchanged(
         })
         .collect();
     let lists: Vec<Result<Vec<Value>, ClusterError>> = stream::iter(groups)
-        .map(|(api_version, kind, namespace)| cluster.list(api_version, kind, namespace, ""))
+        .map(|(api_version, kind, namespace)| async move {
+            if readiness::is_waited_for(api_version, kind) {
+                cluster.list(api_version, kind, namespace, "").await
+            } else {
+                cluster
+                    .list_metadata(api_version, kind, namespace, "")
+                    .await
+            }
+        })
         .buffer_unordered(options.concurrency.max(1))
         .collect()
         .await;
-    let live: HashMap<ObjectId, String> = lists
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|v| Some((ObjectId::of(&v), inventory::stamp(&v)?)))
-        .collect();
-    candidates
+    let mut ready = BTreeSet::new();
+    let mut live: HashMap<ObjectId, String> = HashMap::new();
+    for value in lists.into_iter().flatten().flatten() {
+        let id = ObjectId::of(&value);
+        let Some(stamp) = inventory::stamp(&value) else {
+            continue;
+        };
+        if readiness::is_waited_for(&id.api_version, &id.kind)
+            && readiness::judge(&value) == readiness::Readiness::Ready
+        {
+            ready.insert(id.clone());
+        }
+        live.insert(id, stamp);
+    }
+    let stamps: Stamps = candidates
         .into_iter()
         .filter(|(id, stamp)| live.get(id) == Some(*stamp))
         .map(|(id, stamp)| (id, stamp.clone()))
-        .collect()
+        .collect();
+    ready.retain(|id| stamps.contains_key(id));
+    Unchanged { stamps, ready }
 }
 
 /// Applies `objects` step by step into `done`, sending none of those
 /// `unchanged` but waiting for them like the others (a watch's first list
-/// says at once that they are still ready); on failure, what happened.
+/// says at once that they are still ready), except, until something is
+/// sent, those that were ready when read; on failure, what happened.
 async fn run(
     cluster: &Cluster,
     set: &RenderedSet,
     objects: &[&Object],
-    unchanged: &Stamps,
+    unchanged: &Unchanged,
     options: &ApplyOptions,
     progress: &dyn Progress,
     done: &mut Applied,
@@ -490,7 +554,7 @@ async fn run(
         for mut batch in step.batches() {
             batch.retain(|object| {
                 let id = ObjectId::of(&object.value);
-                let Some(stamp) = unchanged.get(&id) else {
+                let Some(stamp) = unchanged.stamps.get(&id) else {
                     return true;
                 };
                 done.stamps.insert(id.clone(), stamp.clone());
@@ -558,12 +622,25 @@ async fn run(
         if options.dry_run {
             continue;
         }
-        let waited: Vec<&Object> = step
+        // Nothing sent yet: the cluster is as read before the first wave.
+        let as_read = done.applied.is_empty();
+        let mut waited: Vec<&Object> = step
             .objects
             .iter()
             .copied()
             .filter(|o| readiness::is_waited_for(o.api_version(), o.kind()))
             .collect();
+        waited.retain(|o| {
+            let id = ObjectId::of(&o.value);
+            if !(as_read && unchanged.ready.contains(&id)) {
+                return true;
+            }
+            progress.event(Event::Ready {
+                id,
+                service: o.service.clone(),
+            });
+            false
+        });
         if let Err((cause, not_ready)) = wait(cluster, &waited, options, progress).await {
             let mut failure = fail(step.label(), cause, objects, done);
             failure.pods = diagnose(cluster, &waited, &not_ready).await;

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use strata_core::kind;
 use strata_core::quantity::{Measure, Quantity};
@@ -325,18 +326,28 @@ fn schedulable(node: &Value) -> bool {
             .any(|t| t["effect"] == "NoSchedule" || t["effect"] == "NoExecute")
 }
 
-/// Checks what `objects` (of `set`) need: every missing thing, and notes
-/// on what the caller may not look at (RBAC), which the apply goes on
-/// without.
+/// Checks what `objects` (of `set`) need, `concurrency` requests at a
+/// time: every missing thing, and notes on what the caller may not look at
+/// (RBAC), which the apply goes on without. Both come in the order of the
+/// needs, however the answers race.
 pub(super) async fn check(
     cluster: &Cluster,
     set: &RenderedSet,
     objects: &[&Object],
+    concurrency: usize,
 ) -> Result<(Vec<Missing>, Vec<String>), ClusterError> {
     let mut missing = Vec::new();
     let mut unchecked = Vec::new();
-    for (need, needed_by) in needs(set, objects) {
-        match check_need(cluster, &need).await {
+    let checked: Vec<_> = stream::iter(needs(set, objects))
+        .map(|(need, needed_by)| async move {
+            let found = check_need(cluster, &need).await;
+            (need, needed_by, found)
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    for (need, needed_by, found) in checked {
+        match found {
             Ok(Some(found)) => missing.push(Missing { needed_by, ..found }),
             Ok(None) => {}
             Err(ClusterError::Api {

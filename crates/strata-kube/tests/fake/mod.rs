@@ -3,7 +3,8 @@
 //! memory. It serves what Strata and kubectl use: discovery (API versions,
 //! groups, resource lists), GET, LIST (label selectors), POST, server-side
 //! apply with one field manager per object (so conflicts can be provoked),
-//! merge patches (with a resourceVersion precondition), DELETE with
+//! merge patches (with a resourceVersion precondition), GET and LIST of
+//! metadata only (`PartialObjectMetadata[List]`), DELETE with
 //! cascading namespaces, dependents deleted or orphaned (`propagationPolicy`)
 //! and optional delays, dry runs, pod logs, EndpointSlices and the service
 //! proxy (`endpoints`), and RBAC for callers acting as
@@ -54,7 +55,8 @@ pub(crate) use store::id_of;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Call {
     /// `get`, `list`, `watch`, `apply`, `create`, `merge`, `delete`,
-    /// `log`, `proxy`; and `ready` where the fake's controllers reported an object
+    /// `log`, `proxy`; `get-metadata` and `list-metadata` for metadata
+    /// only (`PartialObjectMetadata`); and `ready` where the fake's controllers reported an object
     /// ready after its readiness latency, among the requests.
     pub(crate) verb: &'static str,
     /// `Kind/ns/name`, `Kind/name`, or `Kind/ns` for lists.

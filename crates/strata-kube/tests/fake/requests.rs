@@ -202,11 +202,23 @@ pub(super) fn discovery(state: &mut State, parsed: &Parsed, path: &str) -> Reply
     )
 }
 
-/// The objects of a kind in a namespace (or all), matching `labelSelector`.
-pub(super) fn list(state: &mut State, target: &Target, q: &HashMap<String, String>) -> Reply {
+/// An object as an answer of metadata only gives it: a
+/// `PartialObjectMetadata` holding its whole `metadata` and nothing else.
+fn partial(value: &Value) -> Value {
+    json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": value["metadata"]})
+}
+
+/// The objects of a kind in a namespace (or all), matching `labelSelector`;
+/// with `metadata`, a `PartialObjectMetadataList` of their metadata.
+pub(super) fn list(
+    state: &mut State,
+    target: &Target,
+    q: &HashMap<String, String>,
+    metadata: bool,
+) -> Reply {
     let (def, ns) = (&target.def, &target.ns);
     state.calls.push(Call {
-        verb: "list",
+        verb: if metadata { "list-metadata" } else { "list" },
         id: format!("{}/{ns}", def.kind),
         dry_run: false,
     });
@@ -215,7 +227,13 @@ pub(super) fn list(state: &mut State, target: &Target, q: &HashMap<String, Strin
         .iter()
         .filter(|(k, _)| k.0 == def.group && k.1 == def.plural && (ns.is_empty() || k.2 == *ns))
         .filter(|(_, s)| matches_labels(&s.value, q.get("labelSelector")))
-        .map(|(_, s)| state.view(s))
+        .map(|(_, s)| {
+            if metadata {
+                partial(&s.value)
+            } else {
+                state.view(s)
+            }
+        })
         .collect();
     // EndpointSlices are the controller's, made up from the Services.
     if def.kind == "EndpointSlice" {
@@ -223,13 +241,27 @@ pub(super) fn list(state: &mut State, target: &Target, q: &HashMap<String, Strin
             state
                 .endpoint_slices(ns)
                 .into_iter()
-                .filter(|v| matches_labels(v, q.get("labelSelector"))),
+                .filter(|v| matches_labels(v, q.get("labelSelector")))
+                .map(|v| if metadata { partial(&v) } else { v }),
         );
     }
+    let (api_version, kind) = if metadata {
+        (
+            "meta.k8s.io/v1".to_string(),
+            "PartialObjectMetadataList".to_string(),
+        )
+    } else if def.group.is_empty() {
+        (def.version.clone(), format!("{}List", def.kind))
+    } else {
+        (
+            format!("{}/{}", def.group, def.version),
+            format!("{}List", def.kind),
+        )
+    };
     (
         200,
-        json!({"apiVersion": if def.group.is_empty() { def.version.clone() } else { format!("{}/{}", def.group, def.version) },
-        "kind": format!("{}List", def.kind), "metadata": {"resourceVersion": state.version.to_string()}, "items": items}),
+        json!({"apiVersion": api_version, "kind": kind,
+            "metadata": {"resourceVersion": state.version.to_string()}, "items": items}),
         None,
     )
 }
@@ -250,11 +282,12 @@ pub(super) fn log(state: &mut State, target: &Target, name: &str) -> Reply {
     }
 }
 
-/// One object, with its made-up status; each GET counts as a poll, and
-/// brings a delayed deletion one step closer to done.
-pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
+/// One object, with its made-up status (with `metadata`, a
+/// `PartialObjectMetadata` of it); each GET counts as a poll, and brings a
+/// delayed deletion one step closer to done.
+pub(super) fn get(state: &mut State, target: &Target, name: &str, metadata: bool) -> Reply {
     state.calls.push(Call {
-        verb: "get",
+        verb: if metadata { "get-metadata" } else { "get" },
         id: target.id(name),
         dry_run: false,
     });
@@ -287,6 +320,9 @@ pub(super) fn get(state: &mut State, target: &Target, name: &str) -> Reply {
         return target.not_found(name);
     }
     let stored = &state.objects[&k];
+    if metadata {
+        return (200, partial(&stored.value), None);
+    }
     (200, state.view(stored), None)
 }
 

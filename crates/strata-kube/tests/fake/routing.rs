@@ -1,7 +1,8 @@
 //! From an HTTP request to what it asks: the server's version, discovery
 //! (the API versions and groups, then a group's kinds), or a verb on a
 //! kind's objects, with the query parameters that matter (`dryRun`,
-//! `fieldManager`, `force`, `labelSelector`), if the caller may.
+//! `fieldManager`, `force`, `labelSelector`) and the shape of answer the
+//! caller accepts (whole objects or their metadata only), if the caller may.
 
 use std::collections::HashMap;
 
@@ -101,6 +102,42 @@ fn parse_path(state: &State, path: &str) -> Option<Parsed> {
     })
 }
 
+/// The answer a GET accepts: whole objects, or only their metadata, as
+/// `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`
+/// asks (kube-rs' `get_metadata`, `list_metadata`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// The objects themselves.
+    Whole,
+    /// `PartialObjectMetadata`: one object's metadata.
+    Metadata,
+    /// `PartialObjectMetadataList`: each listed object's metadata.
+    MetadataList,
+}
+
+/// The shape `accept` asks for; a shape the API server does not serve is
+/// refused with 406 Not Acceptable, as it refuses one.
+fn shape(accept: &str) -> Result<Shape, Reply> {
+    let params: HashMap<&str, &str> = accept
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.trim().split_once('='))
+        .collect();
+    let Some(kind) = params.get("as") else {
+        return Ok(Shape::Whole);
+    };
+    let meta = params.get("g") == Some(&"meta.k8s.io") && params.get("v") == Some(&"v1");
+    match *kind {
+        "PartialObjectMetadata" if meta => Ok(Shape::Metadata),
+        "PartialObjectMetadataList" if meta => Ok(Shape::MetadataList),
+        _ => Err(failure(
+            406,
+            "NotAcceptable",
+            &format!("only the following media types are accepted: application/json; not {accept}"),
+        )),
+    }
+}
+
 fn query(uri: &http::Uri) -> HashMap<String, String> {
     uri.query()
         .unwrap_or("")
@@ -138,12 +175,18 @@ impl Fake {
         uri: &http::Uri,
         user: Option<&str>,
         content_type: &str,
+        accept: &str,
         body: &[u8],
     ) -> Answer {
         let mut state = self.lock();
         state.warnings.clear();
         state.settle();
-        let answer = match route(&mut state, method, uri, user, content_type, body) {
+        let headers = Headers {
+            user,
+            content_type,
+            accept,
+        };
+        let answer = match route(&mut state, method, uri, &headers, body) {
             Ok(reply) => Answer::Reply(reply, std::mem::take(&mut state.warnings)),
             Err(watch) => Answer::Watch(watch),
         };
@@ -153,15 +196,23 @@ impl Fake {
     }
 }
 
+/// The request headers that matter.
+struct Headers<'a> {
+    /// Who the caller acts as (an administrator when `None`).
+    user: Option<&'a str>,
+    content_type: &'a str,
+    accept: &'a str,
+}
+
 /// A reply, or the watch asked for.
 fn route(
     state: &mut State,
     method: &http::Method,
     uri: &http::Uri,
-    user: Option<&str>,
-    content_type: &str,
+    headers: &Headers<'_>,
     body: &[u8],
 ) -> Result<Reply, Box<Watch>> {
+    let (user, content_type) = (headers.user, headers.content_type);
     let path = uri.path();
     match path {
         "/version" => {
@@ -223,6 +274,39 @@ fn route(
         let message = rbac::forbidden_message(user.unwrap_or(""), &attributes);
         return Ok(failure(403, "Forbidden", &message));
     }
+    let shape = match shape(headers.accept) {
+        Ok(shape) => shape,
+        Err(refusal) => return Ok(refusal),
+    };
+    // As the API server: metadata of one object is not a list, nor the
+    // reverse. (It also watches metadata; nothing here asks it to.)
+    match (shape, method.as_str(), parsed.name.is_some(), watch) {
+        (Shape::Whole, ..)
+        | (Shape::Metadata, "GET", true, false)
+        | (Shape::MetadataList, "GET", false, false) => {}
+        (Shape::Metadata, "GET", false, _) => {
+            return Ok(failure(
+                406,
+                "NotAcceptable",
+                "you requested PartialObjectMetadata, but the requested object is a list",
+            ));
+        }
+        (Shape::MetadataList, "GET", true, _) => {
+            return Ok(failure(
+                406,
+                "NotAcceptable",
+                "you requested PartialObjectMetadataList, but the requested object is not a list",
+            ));
+        }
+        _ => {
+            return Ok(failure(
+                406,
+                "NotAcceptable",
+                "the fake serves metadata only to GET and LIST",
+            ));
+        }
+    }
+    let metadata = shape != Shape::Whole;
     if watch && parsed.name.is_none() {
         let since = q
             .get("resourceVersion")
@@ -246,7 +330,7 @@ fn route(
         }));
     }
     Ok(match (method.as_str(), parsed.name.as_deref()) {
-        ("GET", None) => requests::list(state, &target, &q),
+        ("GET", None) => requests::list(state, &target, &q, metadata),
         ("GET", Some(name)) if parsed.sub.as_deref() == Some("log") => {
             requests::log(state, &target, name)
         }
@@ -256,7 +340,7 @@ fn route(
                 .map_or("", |(_, rest)| rest);
             endpoints::proxy(state, &target.ns, name, rest)
         }
-        ("GET", Some(name)) => requests::get(state, &target, name),
+        ("GET", Some(name)) => requests::get(state, &target, name, metadata),
         ("POST", None) => requests::create(state, &target, &q, body, dry_run),
         ("PATCH", Some(name)) if content_type.starts_with("application/merge-patch") => {
             requests::merge_patch(state, &target, name, &q, body, dry_run)

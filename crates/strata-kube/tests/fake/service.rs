@@ -44,12 +44,16 @@ impl tower::Service<Request<Body>> for Fake {
                 .await
                 .map(http_body_util::Collected::to_bytes)
                 .unwrap_or_default();
-            let content_type = parts
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
+            let header = |name| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let content_type = header(http::header::CONTENT_TYPE);
+            let accept = header(http::header::ACCEPT);
             let is_apply =
                 parts.method == http::Method::PATCH && content_type.contains("apply-patch");
             let is_proxy = parts.uri.path().contains("/proxy");
@@ -87,6 +91,7 @@ impl tower::Service<Request<Body>> for Fake {
                 &parts.uri,
                 user.as_deref(),
                 &content_type,
+                &accept,
                 &body,
             );
             if is_apply {

@@ -179,7 +179,7 @@ async fn previous_revision(
     cluster: &strata_kube::Cluster,
     release: &strata_kube::Release,
 ) -> anyhow::Result<u32> {
-    let revisions = inventory::list(cluster, release).await?;
+    let revisions = inventory::numbers(cluster, release).await?;
     match revisions.len() {
         0 | 1 => anyhow::bail!(
             "`{}` has {} revision(s) in namespace `{}`: nothing to roll back to; `strata history` lists them",
@@ -187,7 +187,7 @@ async fn previous_revision(
             revisions.len(),
             release.namespace
         ),
-        n => Ok(revisions[n - 2].number),
+        n => Ok(revisions[n - 2]),
     }
 }
 
@@ -205,8 +205,15 @@ fn conclude(
             }
             print_pruned(&done.pruned, printer);
             match done.revision {
-                Some(revision) => printer.note(&format!(
+                Some(revision) if done.recorded => printer.note(&format!(
                     "applied {} objects, skipped {} unchanged; recorded revision {revision} of `{}` in namespace `{}`",
+                    done.applied.len(),
+                    done.skipped.len(),
+                    release.platform,
+                    release.namespace
+                )),
+                Some(revision) => printer.note(&format!(
+                    "applied {} objects, skipped {} unchanged; nothing changed since revision {revision} of `{}` in namespace `{}`, so no revision was recorded",
                     done.applied.len(),
                     done.skipped.len(),
                     release.platform,
