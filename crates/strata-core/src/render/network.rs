@@ -29,13 +29,16 @@ pub fn has_peers(service: &Service) -> bool {
 }
 
 /// Every NetworkPolicy of the platform, in wave 0 so that isolation is in
-/// place before any workload starts.
-pub fn render(platform: &Platform) -> Vec<Object> {
-    if !platform.network.policies {
-        return Vec::new();
-    }
+/// place before any workload starts. Each service's are made when the
+/// iterator reaches it, so a render never holds them all at once.
+pub fn render(platform: &Platform) -> impl Iterator<Item = Object> + '_ {
+    let (namespaces, services) = if platform.network.policies {
+        (&platform.namespaces[..], &platform.services[..])
+    } else {
+        (&[][..], &[][..])
+    };
     let mut out = Vec::new();
-    for namespace in &platform.namespaces {
+    for namespace in namespaces {
         let meta = |name: &str| json!({ "name": name, "namespace": namespace.name, "labels": labels::platform(platform) });
         out.push(json!({
             "apiVersion": "networking.k8s.io/v1",
@@ -72,14 +75,32 @@ pub fn render(platform: &Platform) -> Vec<Object> {
             }));
         }
     }
-    out.extend(control_plane(platform));
-    for (i, service) in platform.services.iter().enumerate() {
-        out.extend(ingress(platform, ServiceId(i), service));
-        out.extend(egress(platform, ServiceId(i), service));
-        out.extend(spawned(platform, service));
+    if platform.network.policies {
+        out.extend(control_plane(platform));
     }
     out.into_iter()
-        .map(|value| Object::new(0, None, None, value))
+        .map(wave_zero)
+        .chain(
+            services
+                .iter()
+                .enumerate()
+                .flat_map(|(i, service)| service_policies(platform, ServiceId(i), service)),
+        )
+}
+
+/// A policy as an object of wave 0.
+fn wave_zero(value: Value) -> Object {
+    Object::new(0, None, None, value)
+}
+
+/// The policies of one service: its ingress, its egress and those of the
+/// pods it spawns.
+fn service_policies(platform: &Platform, id: ServiceId, service: &Service) -> Vec<Object> {
+    ingress(platform, id, service)
+        .into_iter()
+        .chain(egress(platform, id, service))
+        .chain(spawned(platform, service))
+        .map(wave_zero)
         .collect()
 }
 
