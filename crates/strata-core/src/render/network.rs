@@ -78,14 +78,12 @@ pub fn render(platform: &Platform) -> impl Iterator<Item = Object> + '_ {
     if platform.network.policies {
         out.extend(control_plane(platform));
     }
-    out.into_iter()
-        .map(wave_zero)
-        .chain(
-            services
-                .iter()
-                .enumerate()
-                .flat_map(|(i, service)| service_policies(platform, ServiceId(i), service)),
-        )
+    out.into_iter().map(wave_zero).chain(
+        services
+            .iter()
+            .enumerate()
+            .flat_map(|(i, service)| service_policies(platform, ServiceId(i), service)),
+    )
 }
 
 /// A policy as an object of wave 0.

@@ -265,8 +265,14 @@ mod tests {
         for guard in [Guard::default(), Guard::hashing(|_| 0)] {
             let found = check_through(&platform, &NoAssets, guard).expect_err("a collision");
             assert_eq!(
-                found.iter().map(|d| (d.code, d.location())).collect::<Vec<_>>(),
-                expected.iter().map(|d| (d.code, d.location())).collect::<Vec<_>>()
+                found
+                    .iter()
+                    .map(|d| (d.code, d.location()))
+                    .collect::<Vec<_>>(),
+                expected
+                    .iter()
+                    .map(|d| (d.code, d.location()))
+                    .collect::<Vec<_>>()
             );
         }
     }

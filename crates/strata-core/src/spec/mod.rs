@@ -78,7 +78,8 @@ fn kept_for_overlays(mut root: Node) -> Node {
     if let Some(NodeKind::Seq(tiers)) = root.get_mut("tiers").map(|t| &mut t.kind) {
         for tier in tiers {
             if let Some(NodeKind::Map(services)) = tier.get_mut("services").map(|s| &mut s.kind) {
-                services.retain(|(name, _)| name.as_scalar().is_some_and(|n| overridden.contains(n)));
+                services
+                    .retain(|(name, _)| name.as_scalar().is_some_and(|n| overridden.contains(n)));
                 services.shrink_to_fit();
             }
         }
