@@ -8,7 +8,10 @@
 //! - `plan`: `Platform` to `Plan`;
 //! - `pipeline`: text to plan. `base` parses, resolves the base spec and
 //!   plans it; `all-envs` is what `strata check` then `strata plan` do:
-//!   parse, resolve in the base spec and in every environment, plan.
+//!   parse, resolve in the base spec and in every environment, plan;
+//! - `check/all-envs`: what `strata check` does, on one thread: parse, then
+//!   resolve the base spec and every environment and render each through
+//!   `render::check` (identities and Pod Security, no object kept).
 //!
 //! Target (docs/performance.md): `pipeline` of 10,000 services under 1 s on
 //! one core. Run `cargo bench -p strata-core --bench check_plan`, then
@@ -27,6 +30,7 @@ use criterion::{
 };
 use strata_core::model::Platform;
 use strata_core::plan::Plan;
+use strata_core::render::{self, NoAssets};
 use strata_core::source::SourceFile;
 use strata_core::spec::{self, Document};
 use strata_core::synthetic::{ENVIRONMENTS, platform_yaml};
@@ -108,6 +112,22 @@ fn pipeline(text: &str, all_envs: bool) -> Plan {
     Plan::new(&platform)
 }
 
+/// Text to a checked spec in every environment, as `strata check` does
+/// (on one thread); the number of objects checked.
+fn check_all(text: &str) -> usize {
+    let file = SourceFile::new("synthetic.yaml", text);
+    let doc = spec::parse(&file).expect("a synthetic spec parses");
+    std::iter::once(None)
+        .chain(ENVIRONMENTS.map(Some))
+        .map(|env| {
+            let platform = strata_core::resolve(&doc, env).expect("every environment resolves");
+            render::check(&platform, &NoAssets)
+                .expect("every environment renders")
+                .len()
+        })
+        .sum()
+}
+
 fn benches(c: &mut Criterion) {
     let inputs: Vec<Input> = SIZES.into_iter().map(Input::new).collect();
 
@@ -152,6 +172,16 @@ fn benches(c: &mut Criterion) {
                 b.iter(|| pipeline(black_box(text), all_envs));
             });
         }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("check");
+    for input in &inputs {
+        configure(&mut group, input.services);
+        let id = BenchmarkId::new("all-envs", input.services);
+        group.bench_with_input(id, input.text.as_str(), |b, text| {
+            b.iter(|| check_all(black_box(text)));
+        });
     }
     group.finish();
 }

@@ -1,7 +1,7 @@
 //! The three ways a platform is rendered agree: `render::render` (every
 //! object held, for exports and the cluster), `render::yaml_stream` (each
 //! object written as text when it is made, for `strata render`) and
-//! `render::check` (identities only, for `strata check`). Checked on every
+//! `render::check` (a hash of each identity, for `strata check`). Checked on every
 //! example in every environment and on a synthetic platform, and on specs
 //! that render refuses.
 
@@ -20,7 +20,7 @@ use support::Directory;
 fn agree(platform: &Platform, assets: &dyn Assets, what: &str) {
     let set = render::render(platform, assets).unwrap_or_else(|e| panic!("{what}: {e:?}"));
     let stream = render::yaml_stream(platform, assets).unwrap();
-    let identities = render::check(platform, assets).unwrap();
+    let checked = render::check(platform, assets).unwrap();
 
     let rendered: HashSet<Identity> = set.objects.iter().map(Identity::of).collect();
     assert_eq!(
@@ -28,14 +28,20 @@ fn agree(platform: &Platform, assets: &dyn Assets, what: &str) {
         set.objects.len(),
         "{what}: a collision passed"
     );
-    let missing: Vec<String> = rendered
-        .symmetric_difference(&identities)
-        .map(Identity::as_path)
+    // As many objects, each of them among check's: the same identities.
+    assert_eq!(checked.len(), set.objects.len(), "{what}");
+    let missing: Vec<String> = set
+        .objects
+        .iter()
+        .filter(|o| !checked.holds(o))
+        .map(|o| Identity::of(o).as_path())
         .collect();
     assert!(
         missing.is_empty(),
         "{what}: check and render disagree on {missing:?}"
     );
+    assert_eq!(checked.generated_secrets, set.generated_secrets, "{what}");
+    assert_eq!(checked.pull_secrets, set.pull_secrets, "{what}");
 
     assert_eq!(stream.len(), set.objects.len(), "{what}");
     let mut written = Vec::new();

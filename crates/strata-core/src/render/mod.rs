@@ -400,24 +400,72 @@ pub fn yaml_stream(
     })
 }
 
-/// Renders `platform` as [`render`] does, but keeps only the identity of
-/// each object: what `strata check` needs to refuse what `render` refuses
-/// (a collision, a pod its namespace refuses, a file or patch that fails)
-/// without holding the set.
+/// What [`check`] keeps of a render that passed: a hash of each object's
+/// identity, and what the set asks to exist beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// How many objects the render made.
+    objects: usize,
+    identities: HashSet<u64>,
+    /// Secrets generated in the cluster, as in [`RenderedSet`].
+    pub generated_secrets: Vec<GeneratedSecret>,
+    /// Registry pull secrets the pods name, as in [`RenderedSet`].
+    pub pull_secrets: Vec<PullSecret>,
+}
+
+impl Checked {
+    /// How many objects the render made.
+    pub fn len(&self) -> usize {
+        self.objects
+    }
+
+    /// Whether the render made no object.
+    pub fn is_empty(&self) -> bool {
+        self.objects == 0
+    }
+
+    /// Whether the render made an object of the identity of `object`.
+    pub fn holds(&self, object: &Object) -> bool {
+        self.identities.contains(&sink::identity_hash(object))
+    }
+}
+
+/// Renders `platform` as [`render`] does, but keeps only a hash of the
+/// identity of each object: what `strata check` needs to refuse what
+/// `render` refuses (a collision, a pod its namespace refuses, a file or
+/// patch that fails) without holding the set.
 ///
 /// # Errors
 /// Those of [`render`], reported as it reports them.
-pub fn check(
+pub fn check(platform: &Platform, assets: &dyn Assets) -> Result<Checked, Vec<Diagnostic>> {
+    check_through(platform, assets, sink::Guard::default())
+}
+
+/// [`check`] through `guard`.
+fn check_through(
     platform: &Platform,
     assets: &dyn Assets,
-) -> Result<HashSet<Identity>, Vec<Diagnostic>> {
+    mut guard: sink::Guard,
+) -> Result<Checked, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut guard = sink::Guard::default();
-    produce(platform, assets, &mut guard, &mut errors);
+    let (generated_secrets, pull_secrets) = produce(platform, assets, &mut guard, &mut errors);
     if !errors.is_empty() || !guard.clean() {
-        return render(platform, assets).map(|set| set.objects.iter().map(Identity::of).collect());
+        // The whole set decides, and reports at the spec's lines.
+        return render(platform, assets).map(|set| Checked {
+            objects: set.objects.len(),
+            identities: set.objects.iter().map(sink::identity_hash).collect(),
+            generated_secrets: set.generated_secrets,
+            pull_secrets: set.pull_secrets,
+        });
     }
-    Ok(guard.into_identities())
+    let identities = guard.into_identities();
+    Ok(Checked {
+        // Clean: no two identities of one hash.
+        objects: identities.len(),
+        identities,
+        generated_secrets,
+        pull_secrets,
+    })
 }
 
 /// Makes every object of `platform` and hands it to `sink`, in the order

@@ -6,6 +6,7 @@
 //! ([`Guard`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use super::Object;
 use super::admission;
@@ -63,21 +64,48 @@ impl Identity {
     }
 }
 
+/// A 64-bit hash of the identity of `object` (see [`Identity`]), with
+/// fixed keys: what [`Guard`] keeps instead of the identity itself. Two
+/// identities of one hash are taken for a collision, which the render done
+/// again with [`Collect`] then decides exactly: a clash costs time, never a
+/// false report.
+pub(super) fn identity_hash(object: &Object) -> u64 {
+    let group = object
+        .api_version()
+        .rsplit_once('/')
+        .map_or("", |(group, _)| group);
+    // `str` hashes with a terminator, so the four parts cannot run into
+    // one another.
+    let mut hasher = std::hash::DefaultHasher::new();
+    (group, object.kind(), object.namespace(), object.name()).hash(&mut hasher);
+    hasher.finish()
+}
+
 /// What a render must hold to know that it has no collision and no pod its
-/// namespace refuses, without holding the objects: the identity of each,
-/// each namespace's enforced level and the level each namespace's pods
-/// need. When it finds either problem, the render is done again with
-/// [`Collect`] to report it at its spec lines, so that a clean set costs
-/// no origins and a report is always the one the whole set gives.
-#[derive(Debug, Default)]
+/// namespace refuses, without holding the objects: a hash of the identity
+/// of each, each namespace's enforced level and the level each namespace's
+/// pods need. When it finds either problem (or two identities of one
+/// hash), the render is done again with [`Collect`] to report it at its
+/// spec lines, so that a clean set costs no origins and a report is always
+/// the one the whole set gives.
+#[derive(Debug)]
 pub(super) struct Guard {
-    identities: HashSet<Identity>,
+    identities: HashSet<u64>,
+    /// How an identity is hashed: [`identity_hash`], but for tests that
+    /// make hashes clash.
+    hash: fn(&Object) -> u64,
     repeated: bool,
     /// The level each Namespace of the set enforces.
     levels: HashMap<String, Profile>,
     /// The strictest level the pods of each namespace allow: a namespace
     /// enforcing a stricter one refuses one of them.
     needs: HashMap<String, Profile>,
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Guard::hashing(identity_hash)
+    }
 }
 
 impl<'p> Sink<'p> for Guard {
@@ -87,9 +115,20 @@ impl<'p> Sink<'p> for Guard {
 }
 
 impl Guard {
+    /// A guard hashing identities with `hash`.
+    pub(super) fn hashing(hash: fn(&Object) -> u64) -> Self {
+        Guard {
+            identities: HashSet::new(),
+            hash,
+            repeated: false,
+            levels: HashMap::new(),
+            needs: HashMap::new(),
+        }
+    }
+
     /// Records `object`.
     pub(super) fn see(&mut self, object: &Object) {
-        if !self.identities.insert(Identity::of(object)) {
+        if !self.identities.insert((self.hash)(object)) {
             self.repeated = true;
         }
         if object.kind() == crate::kind::NAMESPACE
@@ -113,8 +152,8 @@ impl Guard {
         }
     }
 
-    /// Whether every identity is unique and every namespace allows the
-    /// pods in it.
+    /// Whether every identity is unique (no two of one hash) and every
+    /// namespace allows the pods in it.
     pub(super) fn clean(&self) -> bool {
         !self.repeated
             && self.needs.iter().all(|(namespace, needs)| {
@@ -124,8 +163,8 @@ impl Guard {
             })
     }
 
-    /// The identities seen.
-    pub(super) fn into_identities(self) -> HashSet<Identity> {
+    /// The hashes of the identities seen.
+    pub(super) fn into_identities(self) -> HashSet<u64> {
         self.identities
     }
 }
@@ -183,5 +222,84 @@ impl<T> Ordered<T> {
             group.sort_by(|a, b| a.0.cmp(&b.0));
             group.into_iter().map(|(_, item)| item)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{NoAssets, check_through, render};
+    use crate::source::SourceFile;
+    use crate::spec;
+
+    fn platform(text: &str) -> crate::model::Platform {
+        let file = SourceFile::new("p.yaml", text);
+        crate::resolve(&spec::parse(&file).expect("parses"), None).expect("resolves")
+    }
+
+    const CLEAN: &str = "platform: demo\ngateways: { edge: { kind: ingress, hosts: [app.example.com] } }\ntiers:\n  - name: data\n    services:\n      db: { blueprint: postgresql, expose: [] }\n  - name: apps\n    services:\n      web: { image: demo/web:1.0, ports: { http: 8080 }, needs: [db], expose: { path: / } }\n";
+
+    #[test]
+    fn identities_of_one_hash_are_decided_by_the_whole_set() {
+        let platform = platform(CLEAN);
+        let set = render(&platform, &NoAssets).expect("renders");
+        assert!(set.objects.len() > 5);
+        // Every identity of one hash: the guard sees a collision on the
+        // second object, and the whole set finds none.
+        let clashing = check_through(&platform, &NoAssets, Guard::hashing(|_| 0))
+            .expect("a clash of hashes is no collision");
+        let checked = check_through(&platform, &NoAssets, Guard::default()).expect("clean");
+        assert_eq!(clashing.len(), set.objects.len());
+        assert_eq!(checked.len(), set.objects.len());
+        assert!(set.objects.iter().all(|o| checked.holds(o)));
+        assert_eq!(clashing.pull_secrets, checked.pull_secrets);
+        assert_eq!(clashing.generated_secrets, checked.generated_secrets);
+    }
+
+    #[test]
+    fn a_real_collision_is_reported_whatever_the_hashes() {
+        let platform = platform(
+            "platform: demo\ntiers:\n  - name: data\n    services:\n      db: { blueprint: postgresql, expose: [] }\n      db-headless: { image: demo/db-proxy:1.0, ports: { http: 8080 }, expose: [] }\n",
+        );
+        let expected = render(&platform, &NoAssets).expect_err("a collision");
+        for guard in [Guard::default(), Guard::hashing(|_| 0)] {
+            let found = check_through(&platform, &NoAssets, guard).expect_err("a collision");
+            assert_eq!(
+                found
+                    .iter()
+                    .map(|d| (d.code, d.location()))
+                    .collect::<Vec<_>>(),
+                expected
+                    .iter()
+                    .map(|d| (d.code, d.location()))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn identities_differing_in_any_part_hash_apart() {
+        let object = |api: &str, kind: &str, namespace: &str, name: &str| {
+            Object::new(
+                0,
+                None,
+                None,
+                serde_json::json!({ "apiVersion": api, "kind": kind, "metadata": { "namespace": namespace, "name": name } }),
+            )
+        };
+        let base = object("apps/v1", "Deployment", "a", "b");
+        for other in [
+            object("v1", "Deployment", "a", "b"),
+            object("apps/v1", "StatefulSet", "a", "b"),
+            object("apps/v1", "Deployment", "ab", ""),
+            object("apps/v1", "Deployment", "", "ab"),
+        ] {
+            assert_ne!(identity_hash(&base), identity_hash(&other));
+        }
+        // The version is no part of the identity.
+        assert_eq!(
+            identity_hash(&base),
+            identity_hash(&object("apps/v2", "Deployment", "a", "b"))
+        );
     }
 }

@@ -462,6 +462,15 @@ impl<T: Decode> Decode for Vec<Spanned<T>> {
     }
 }
 
+/// A value decoded once and shared: an environment's copy of the spec
+/// shares every service it does not override with the base spec.
+impl<T: Decode> Decode for std::sync::Arc<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        T::decode(node, d).map(std::sync::Arc::new)
+    }
+}
+
 /// A mapping from keys of type `K` to values of type `V`, in source order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Map<K, V>(pub Vec<(Spanned<K>, Spanned<V>)>);

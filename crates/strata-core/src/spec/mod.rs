@@ -29,7 +29,8 @@ use yaml::Node;
 pub struct Document {
     /// The file it came from.
     pub file: SourceFile,
-    /// The YAML tree, kept for environment overlays.
+    /// The YAML tree, for environment overlays: all of it but the services
+    /// no environment overrides, which are only in [`Document::spec`].
     pub root: Node,
     /// The decoded platform.
     pub spec: PlatformSpec,
@@ -51,9 +52,39 @@ pub fn parse(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
     let spec = decode_root(file, &root)?;
     Ok(Document {
         file: file.clone(),
-        root,
+        root: kept_for_overlays(root),
         spec,
     })
+}
+
+/// Of the whole YAML tree, what an environment overlay reads again: every
+/// top-level key but the services of `tiers`, and of those only the ones
+/// an environment overrides (by name). The rest is decoded already: kept,
+/// it would be most of the memory of a parsed spec.
+fn kept_for_overlays(mut root: Node) -> Node {
+    use std::collections::HashSet;
+    use yaml::NodeKind;
+    fn entries(node: Option<&Node>) -> &[(Node, Node)] {
+        match node.map(|n| &n.kind) {
+            Some(NodeKind::Map(entries)) => entries,
+            _ => &[],
+        }
+    }
+    let overridden: HashSet<String> = entries(root.get("environments"))
+        .iter()
+        .flat_map(|(_, environment)| entries(environment.get("services")))
+        .filter_map(|(name, _)| name.as_scalar().map(str::to_string))
+        .collect();
+    if let Some(NodeKind::Seq(tiers)) = root.get_mut("tiers").map(|t| &mut t.kind) {
+        for tier in tiers {
+            if let Some(NodeKind::Map(services)) = tier.get_mut("services").map(|s| &mut s.kind) {
+                services
+                    .retain(|(name, _)| name.as_scalar().is_some_and(|n| overridden.contains(n)));
+                services.shrink_to_fit();
+            }
+        }
+    }
+    root
 }
 
 /// Decodes a (possibly environment-merged) YAML tree as a platform.

@@ -479,7 +479,7 @@ record! {
         /// Tiers whose every service must be ready before this one starts.
         optional after: Vec<Spanned<Name>> = "after",
         /// The tier's services, by name.
-        optional services: Map<Name, ServiceSpec> = "services",
+        optional services: Map<Name, std::sync::Arc<ServiceSpec>> = "services",
         /// Raw manifest files (relative to the spec) applied as they are, in this tier's wave.
         optional manifests: Vec<Spanned<super::names::SpecPath>> = "manifests",
     }

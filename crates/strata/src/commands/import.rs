@@ -162,7 +162,7 @@ pub(super) fn run(request: &Request<'_>, printer: &Printer) -> Result<ExitStatus
     let kept = Kept(imported.manifests.clone());
     let checked = strata_core::spec::parse(&spec_file)
         .and_then(|doc| strata_core::resolve(&doc, None))
-        .and_then(|platform| strata_core::render::render(&platform, &kept).map(|_| ()));
+        .and_then(|platform| strata_core::render::check(&platform, &kept).map(|_| ()));
     if let Err(problems) = checked {
         printer.failure("the imported spec does not pass `strata check` and `strata render` (a bug of `strata import`; please report it with the input):");
         return Err(report(printer, &spec_file, &problems));

@@ -20,8 +20,9 @@ pub(super) fn run(
     // spec alone, never the files it names: the pull secrets of a spec
     // that names files are `render`'s to list.
     if !platform.registries.is_empty() {
-        match strata_core::render::render(&platform, &strata_core::render::NoAssets) {
-            Ok(set) => super::render::note_pull_secrets(&set.pull_secrets, printer),
+        // Through `check`: the pull secrets, without holding the objects.
+        match strata_core::render::check(&platform, &strata_core::render::NoAssets) {
+            Ok(checked) => super::render::note_pull_secrets(&checked.pull_secrets, printer),
             Err(_) => printer.note(
                 "`strata render` lists the registry pull secrets to create: this spec names files, which plan does not read",
             ),

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::source::Span;
 use crate::spec::null::OrNone;
-use crate::spec::service::{BackupSpec, ServiceSpec};
+use crate::spec::service::BackupSpec;
 
 /// The blueprint whose services are object stores a backup can go to.
 const OBJECT_STORE: &str = "minio";
@@ -25,7 +25,7 @@ impl Resolver<'_> {
     pub(super) fn backups(
         &mut self,
         services: &mut [Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         index: &HashMap<String, ServiceId>,
     ) {
         let defaults = self

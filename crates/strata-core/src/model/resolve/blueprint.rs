@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::service::Filled;
 use super::{Resolver, text};
 use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Tier, Tuning};
 use crate::source::Span;
@@ -30,12 +31,12 @@ fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
 impl Resolver<'_> {
     /// The service as its blueprint fills it in, and how it uses the
     /// blueprint; the service unchanged when it has none.
-    pub(super) fn apply_blueprint(
+    pub(super) fn apply_blueprint<'s>(
         &mut self,
         name: &Spanned<spec::names::Name>,
-        spec: &ServiceSpec,
+        spec: &'s ServiceSpec,
         tier: &Tier,
-    ) -> (ServiceSpec, Option<Tuning>) {
+    ) -> (Filled<'s>, Option<Tuning>) {
         let Some(blueprint_name) = &spec.blueprint else {
             for (key, span) in blueprint_keys(spec) {
                 self.error(
@@ -47,10 +48,10 @@ impl Resolver<'_> {
                         .into(),
                 );
             }
-            return (spec.clone(), None);
+            return (Filled::Written(spec), None);
         };
         let Some(blueprint) = self.catalog.get(&blueprint_name.value.0) else {
-            return (spec.clone(), None);
+            return (Filled::Written(spec), None);
         };
         let environment = self.environment;
         let own = spec.replicas.as_ref().map(|r| r.value.0);
@@ -92,7 +93,7 @@ impl Resolver<'_> {
             Ok(tuning) => tuning,
             Err(errors) => {
                 self.errors.extend(errors);
-                return (spec.clone(), None);
+                return (Filled::Written(spec), None);
             }
         };
         let mut filled = match super::fill::fill(spec, &tuning, blueprint_name.span) {
@@ -103,7 +104,7 @@ impl Resolver<'_> {
                     blueprint_name.span,
                     "this blueprint",
                 ));
-                return (spec.clone(), None);
+                return (Filled::Written(spec), None);
             }
         };
         // Services the blueprint calls because of its options (a backup
@@ -131,7 +132,7 @@ impl Resolver<'_> {
         if let Some(operator) = tuning.mode.operator {
             self.wait_for_operator(operator, name, tier, &mut filled);
         }
-        (filled, Some(tuning))
+        (Filled::Filled(Box::new(filled)), Some(tuning))
     }
 
     /// Makes a service that relies on `operator` wait for the tier that
@@ -179,7 +180,7 @@ impl Resolver<'_> {
         name: &Spanned<spec::names::Name>,
         tuning: Option<&Tuning>,
         tier: &Tier,
-        filled: &mut ServiceSpec,
+        filled: &mut Filled<'_>,
     ) {
         let Some(scheduler) = filled.scheduler.clone() else {
             return;
@@ -210,7 +211,7 @@ impl Resolver<'_> {
                 "remove `scheduler`, or use a mode whose pods Strata runs".into(),
             );
         }
-        self.wait_for_operator(operator, name, tier, filled);
+        self.wait_for_operator(operator, name, tier, filled.to_mut());
     }
 
     /// Resolves `${service.field}` references in the configuration files a

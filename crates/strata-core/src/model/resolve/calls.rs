@@ -14,7 +14,7 @@ use crate::model::reference::{Piece, split};
 use crate::model::{CLUSTER_DOMAIN, External, Service, ServiceId};
 use crate::source::Span;
 use crate::spec::names::EnvName;
-use crate::spec::service::{EnvValueSpec, ServiceSpec};
+use crate::spec::service::EnvValueSpec;
 use crate::spec::{Map, Spanned};
 
 /// Stands for a masked reference: no host name holds it, so none runs
@@ -37,7 +37,7 @@ impl Resolver<'_> {
     pub(super) fn mentions(
         &self,
         services: &[Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         endpoints: &[Vec<(String, String)>],
     ) -> Vec<Mention> {
         // Built when the first host turns up: most values name none.
@@ -96,7 +96,7 @@ impl Resolver<'_> {
 
 /// The services whose spec says, with `expose: []`, that no route and no
 /// caller is meant to reach them.
-pub(super) fn uncalled(specs: &[ServiceSpec]) -> Vec<ServiceId> {
+pub(super) fn uncalled(specs: &[super::service::Filled<'_>]) -> Vec<ServiceId> {
     specs
         .iter()
         .enumerate()

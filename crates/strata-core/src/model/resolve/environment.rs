@@ -477,7 +477,8 @@ tiers:
     /// with the environment merged in, decoded again.
     fn decoded_tree(doc: &spec::Document, env: &str) -> spec::PlatformSpec {
         use crate::spec::yaml::NodeKind;
-        let mut root = doc.root.clone();
+        // The whole tree: a parsed spec keeps only what overlays read.
+        let mut root = spec::yaml::parse(&doc.file).unwrap();
         let environment = doc.root.get("environments").unwrap().get(env).unwrap();
         let NodeKind::Map(keys) = &environment.kind else {
             panic!("an environment is a mapping");

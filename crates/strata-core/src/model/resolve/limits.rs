@@ -399,7 +399,7 @@ impl Resolver<'_> {
     pub(super) fn check_unbounded(
         &mut self,
         services: &[Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         namespaces: &[Namespace],
     ) {
         for (service, spec) in services.iter().zip(specs) {

@@ -157,7 +157,7 @@ impl Resolver<'_> {
     pub(super) fn telemetry(
         &mut self,
         services: &mut [Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         tiers: &[Tier],
         meshed: bool,
     ) -> Option<Telemetry> {

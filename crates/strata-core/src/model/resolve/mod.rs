@@ -249,7 +249,7 @@ impl Resolver<'_> {
         let objectives: Vec<(&ServiceSpec, bool)> = specs
             .iter()
             .zip(&services)
-            .map(|(spec, service)| (spec, tiers[service.tier.0].mesh))
+            .map(|(spec, service)| (&**spec, tiers[service.tier.0].mesh))
             .collect();
         self.errors.extend(slo::check_slo(
             &self.catalog,

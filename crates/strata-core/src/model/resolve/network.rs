@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec};
-use crate::spec::service::{ServiceSpec, SpawnsSpec};
+use crate::spec::service::SpawnsSpec;
 
 /// Where Prometheus runs when the spec does not say.
 pub(super) const DEFAULT_SCRAPER_NAMESPACE: &str = "monitoring";
@@ -77,7 +77,7 @@ impl Resolver<'_> {
     pub(super) fn networking(
         &mut self,
         services: &mut [Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         tiers: &[Tier],
     ) -> Networking {
         let index: HashMap<String, ServiceId> = services
@@ -393,7 +393,7 @@ impl Resolver<'_> {
     fn edges(
         &mut self,
         services: &[Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         tiers: &[Tier],
         gateways: &[Gateway],
         routes: &[Route],

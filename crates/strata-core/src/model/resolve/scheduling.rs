@@ -4,7 +4,6 @@ use super::{Resolver, text};
 use crate::diag::{Diagnostic, suggestion};
 use crate::model::{NodePool, NodeRange, Priority, Service, Taint};
 use crate::source::Span;
-use crate::spec::service::ServiceSpec;
 
 impl Resolver<'_> {
     pub(super) fn node_pools(&mut self) -> Vec<NodePool> {
@@ -73,7 +72,7 @@ impl Resolver<'_> {
     pub(super) fn priorities(
         &mut self,
         services: &[Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
     ) -> Vec<Priority> {
         use crate::spec::platform::PrioritySpec;
         // The API server reserves values above one billion for system classes.

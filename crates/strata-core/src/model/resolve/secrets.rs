@@ -7,7 +7,7 @@ use super::{Resolver, text};
 use crate::diag::{Diagnostic, suggestion};
 use crate::model::{Registry, Secret, Service, owner_secret_of};
 use crate::source::Span;
-use crate::spec::service::{EnvValueSpec, ServiceSpec};
+use crate::spec::service::EnvValueSpec;
 
 /// Where a blueprint's Secret `name` of `service` is asked for: the
 /// database entry whose owner logs in with it, else the service's name.
@@ -82,7 +82,7 @@ impl Resolver<'_> {
     pub(super) fn secrets(
         &mut self,
         services: &[Service],
-        specs: &[ServiceSpec],
+        specs: &[super::service::Filled<'_>],
         shared_namespace: &str,
     ) -> Vec<Secret> {
         let mut secrets: Vec<Secret> = Vec::new();

@@ -13,12 +13,57 @@ use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
 
-impl Resolver<'_> {
-    pub(super) fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<ServiceSpec>) {
-        let mut services: Vec<Service> = Vec::new();
-        let mut specs = Vec::new();
-        let mut declared: HashMap<String, usize> = HashMap::new();
-        for tier_spec in &self.spec.tiers.value {
+/// A service's spec as resolve reads it: as written, or filled in by its
+/// blueprint. Most services have no blueprint and are read where they were
+/// decoded, not copied.
+#[derive(Debug)]
+pub(super) enum Filled<'s> {
+    /// As decoded.
+    Written(&'s ServiceSpec),
+    /// A copy, changed: filled in by its blueprint, or waiting for an
+    /// operator's tier.
+    Filled(Box<ServiceSpec>),
+}
+
+impl Filled<'_> {
+    /// The spec to change: copied first if it is the decoded one.
+    pub(super) fn to_mut(&mut self) -> &mut ServiceSpec {
+        if let Filled::Written(spec) = self {
+            *self = Filled::Filled(Box::new((*spec).clone()));
+        }
+        match self {
+            Filled::Filled(spec) => spec,
+            Filled::Written(_) => unreachable!("copied above"),
+        }
+    }
+}
+
+impl std::ops::Deref for Filled<'_> {
+    type Target = ServiceSpec;
+
+    fn deref(&self) -> &ServiceSpec {
+        match self {
+            Filled::Written(spec) => spec,
+            Filled::Filled(spec) => spec,
+        }
+    }
+}
+
+impl<'a> Resolver<'a> {
+    pub(super) fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<Filled<'a>>) {
+        let spec: &'a spec::PlatformSpec = self.spec;
+        // A `Service` is a few kilobytes: sized once, not grown by doubling.
+        let count = spec
+            .tiers
+            .value
+            .iter()
+            .flat_map(|t| t.value.services.iter())
+            .map(|s| s.value.0.len())
+            .sum();
+        let mut services: Vec<Service> = Vec::with_capacity(count);
+        let mut specs = Vec::with_capacity(count);
+        let mut declared: HashMap<String, usize> = HashMap::with_capacity(count);
+        for tier_spec in &spec.tiers.value {
             let Some(tier_id) = tiers
                 .iter()
                 .position(|t| t.span == tier_spec.value.name.span)
@@ -67,7 +112,7 @@ impl Resolver<'_> {
     /// A Service renamed with `service.name` must not take the name of
     /// another Service in its namespace: another service's, or a
     /// StatefulSet's headless one.
-    fn check_service_names(&mut self, services: &[Service], specs: &[ServiceSpec]) {
+    fn check_service_names(&mut self, services: &[Service], specs: &[Filled<'_>]) {
         for (i, (service, spec)) in services.iter().zip(specs).enumerate() {
             let Some(renamed) = spec.service.as_ref().and_then(|s| s.value.name.as_ref()) else {
                 continue;
