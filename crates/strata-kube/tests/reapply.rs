@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use fake::{Behavior, Call, Fake};
 use serde_json::json;
+use strata_core::render::RenderedSet;
 use strata_kube::inventory;
-use strata_kube::{ApplyOptions, apply};
+use strata_kube::{Applied, ApplyOptions, apply};
 use support::{Recorder, apply_set, failure, options, release, render, shop, upgraded_spec};
 
 /// The objects sent (real applies), in order.
@@ -22,6 +23,19 @@ fn sent(calls: &[Call]) -> Vec<String> {
         .filter(|c| c.verb == "apply" && !c.dry_run)
         .map(|c| c.id.clone())
         .collect()
+}
+
+/// `set` applied again with `opts`, quietly, as the release it makes.
+async fn apply_again(fake: &Fake, set: &RenderedSet, opts: &ApplyOptions) -> Applied {
+    apply(
+        &fake.cluster(),
+        set,
+        &release(set),
+        opts,
+        &strata_kube::Silent,
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -152,15 +166,7 @@ async fn once_something_is_sent_later_waves_are_waited_for_again() {
         force_conflicts: true,
         ..options()
     };
-    let done = apply(
-        &fake.cluster(),
-        &set,
-        &release(&set),
-        &opts,
-        &strata_kube::Silent,
-    )
-    .await
-    .unwrap();
+    let done = apply_again(&fake, &set, &opts).await;
     assert_eq!(sent(&fake.calls()), ["StatefulSet/shop/db"]);
     assert_eq!(done.skipped.len(), set.objects.len() - 1);
     // db changed, so what comes after it is read again before it counts
@@ -233,15 +239,7 @@ async fn what_was_edited_or_deleted_by_hand_is_sent_again() {
         force_conflicts: true,
         ..options()
     };
-    let done = apply(
-        &fake.cluster(),
-        &set,
-        &release(&set),
-        &opts,
-        &strata_kube::Silent,
-    )
-    .await
-    .unwrap();
+    let done = apply_again(&fake, &set, &opts).await;
     let mut resent = sent(&fake.calls());
     resent.sort();
     assert_eq!(
@@ -276,15 +274,7 @@ async fn no_skip_sends_everything() {
         skip_unchanged: false,
         ..options()
     };
-    let done = apply(
-        &fake.cluster(),
-        &set,
-        &release(&set),
-        &opts,
-        &strata_kube::Silent,
-    )
-    .await
-    .unwrap();
+    let done = apply_again(&fake, &set, &opts).await;
     assert_eq!(done.skipped, []);
     assert_eq!(sent(&fake.calls()).len(), set.objects.len());
 }
