@@ -30,7 +30,7 @@ pub fn has_peers(service: &Service) -> bool {
 
 /// The NetworkPolicies of the platform's namespaces and mesh control
 /// plane, in wave 0 so that isolation is in place before any workload
-/// starts; each service's own are [`service_policies`].
+/// starts; each service's own are made by `service_policies`.
 pub fn render(platform: &Platform) -> Vec<Object> {
     if !platform.network.policies {
         return Vec::new();
