@@ -61,16 +61,16 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
         Some(BackupMethod::Operator)
             if platform.network.policies && backup.target.store.is_none() =>
         {
-            vec![json!({
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": metadata(platform, service, &format!("{}-backup-egress", service.name)),
-                "spec": {
-                    "podSelector": { "matchLabels": network::pod_selector(platform, service) },
-                    "policyTypes": ["Egress"],
-                    "egress": store_egress(platform, backup),
-                },
-            })]
+            vec![network::policy_object(
+                metadata(
+                    platform,
+                    service,
+                    &format!("{}-backup-egress", service.name),
+                ),
+                network::pod_selector(platform, service),
+                "Egress",
+                store_egress(platform, backup),
+            )]
         }
         _ => Vec::new(),
     }
@@ -412,31 +412,23 @@ fn policies(platform: &Platform, service: &Service, backup: &Backup, dump: &Dump
         "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
         "podSelector": { "matchLabels": pod_selector(platform, service) },
     });
-    let mut out = vec![json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata(platform, service, &format!("{}-from-backup", service.name)),
-        "spec": {
-            "podSelector": { "matchLabels": network::pod_selector(platform, service) },
-            "policyTypes": ["Ingress"],
-            "ingress": [{ "from": [own], "ports": tcp(&dump.ports) }],
-        },
-    })];
+    let mut out = vec![network::policy_object(
+        metadata(platform, service, &format!("{}-from-backup", service.name)),
+        network::pod_selector(platform, service),
+        "Ingress",
+        vec![json!({ "from": [own], "ports": tcp(&dump.ports) })],
+    )];
     let mut egress = vec![json!({
         "to": [network::service_peer(platform, service)],
         "ports": tcp(&dump.ports),
     })];
     egress.extend(store_egress(platform, backup));
-    out.push(json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata(platform, service, &format!("{name}-egress")),
-        "spec": {
-            "podSelector": { "matchLabels": pod_selector(platform, service) },
-            "policyTypes": ["Egress"],
-            "egress": egress,
-        },
-    }));
+    out.push(network::policy_object(
+        metadata(platform, service, &format!("{name}-egress")),
+        pod_selector(platform, service),
+        "Egress",
+        egress,
+    ));
     out.extend(store_ingress(
         platform,
         service,
@@ -471,22 +463,22 @@ fn store_ingress(
 ) -> Option<Value> {
     let store = &platform.services[backup.target.store?.0];
     let ports: Vec<u16> = store.ports.first().map(|p| p.number).into_iter().collect();
-    Some(json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata(platform, store, &format!("{}-from-{}-backup", store.name, service.name)),
-        "spec": {
-            "podSelector": { "matchLabels": network::pod_selector(platform, store) },
-            "policyTypes": ["Ingress"],
-            "ingress": [{
-                "from": [{
-                    "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
-                    "podSelector": { "matchLabels": pods },
-                }],
-                "ports": tcp(&ports),
+    Some(network::policy_object(
+        metadata(
+            platform,
+            store,
+            &format!("{}-from-{}-backup", store.name, service.name),
+        ),
+        network::pod_selector(platform, store),
+        "Ingress",
+        vec![json!({
+            "from": [{
+                "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": service.namespace } },
+                "podSelector": { "matchLabels": pods },
             }],
-        },
-    }))
+            "ports": tcp(&ports),
+        })],
+    ))
 }
 
 /// The port of an endpoint URL: written, or its scheme's.

@@ -274,30 +274,41 @@ fn policy(
     if rules.is_empty() {
         return None;
     }
+    let name = format!("{}-{}", service.name, direction.to_ascii_lowercase());
+    Some(policy_object(
+        labels::metadata(platform, service, &name),
+        pod_selector(platform, service),
+        direction,
+        rules,
+    ))
+}
+
+/// A NetworkPolicy of `metadata` over the pods `selector` matches, with
+/// `rules` in one `direction` (`Ingress` or `Egress`).
+pub(super) fn policy_object(
+    metadata: Value,
+    selector: Value,
+    direction: &str,
+    rules: Vec<Value>,
+) -> Value {
     let key = if direction == "Ingress" {
         "ingress"
     } else {
         "egress"
     };
-    Some(object([
+    object([
         ("apiVersion", json!("networking.k8s.io/v1")),
         ("kind", json!("NetworkPolicy")),
-        (
-            "metadata",
-            labels::metadata(platform, service, &format!("{}-{key}", service.name)),
-        ),
+        ("metadata", metadata),
         (
             "spec",
             object([
-                (
-                    "podSelector",
-                    object([("matchLabels", pod_selector(platform, service))]),
-                ),
+                ("podSelector", object([("matchLabels", selector)])),
                 ("policyTypes", json!([direction])),
                 (key, Value::Array(rules)),
             ]),
         ),
-    ]))
+    ])
 }
 
 /// A peer naming the pods a service spawns, in its namespace.

@@ -90,16 +90,12 @@ pub(super) fn render(platform: &Platform, secrets: &[GeneratedSecret]) -> Vec<Ob
         }));
     }
     if platform.network.policies {
-        values.push(json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": metadata(&format!("{NAME}-api-server"), home),
-            "spec": {
-                "podSelector": { "matchLabels": selector() },
-                "policyTypes": ["Egress"],
-                "egress": [super::api_server(platform)],
-            },
-        }));
+        values.push(super::network::policy_object(
+            metadata(&format!("{NAME}-api-server"), home),
+            Value::Object(selector()),
+            "Egress",
+            vec![super::api_server(platform)],
+        ));
     }
     values.push(job(platform, secrets, home, &labels));
     values

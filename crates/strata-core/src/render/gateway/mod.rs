@@ -10,7 +10,7 @@ mod kong;
 
 use serde_json::{Value, json};
 
-use super::{Object, labels};
+use super::{Object, labels, network};
 use crate::model::{Gateway, GatewayKind, KONG_TLS_PORT, Peer, Platform, Protocol, Route, Service};
 use crate::spec::network::ServiceType;
 
@@ -175,16 +175,12 @@ fn public_entries(platform: &Platform) -> Vec<Object> {
             0,
             Some(&platform.tier_of(service).name),
             Some(&service.name),
-            json!({
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": labels::metadata(platform, service, &format!("{}-public", gateway.name)),
-                "spec": {
-                    "podSelector": { "matchLabels": labels::selector(platform, service) },
-                    "policyTypes": ["Ingress"],
-                    "ingress": [{ "from": from, "ports": ports }],
-                },
-            }),
+            network::policy_object(
+                labels::metadata(platform, service, &format!("{}-public", gateway.name)),
+                Value::Object(labels::selector(platform, service)),
+                "Ingress",
+                vec![json!({ "from": from, "ports": ports })],
+            ),
         ));
     }
     out
