@@ -334,7 +334,7 @@ pub fn yaml_stream(
     }
     impl Texts {
         fn add(&mut self, object: &Object) {
-            self.guard.see(object);
+            self.guard.see(sink::Seen::of(object));
             write_yaml(&object.value, &mut self.buffer);
             self.documents
                 .push(sink::Slot::of(object), self.buffer.as_str().into());
@@ -355,6 +355,12 @@ pub fn yaml_stream(
         }
     }
     impl<'p> sink::Sink<'p> for Batches {
+        type Part = Object;
+
+        fn part(object: Object) -> Object {
+            object
+        }
+
         fn object(&mut self, object: Object, _: origin::Origin<'p>) {
             self.batch.push(object);
             if self.batch.len() == BATCH {
@@ -473,21 +479,32 @@ fn check_through(
 /// each service's own objects after its patches, the platform's, the raw
 /// manifests, Secrets, Argo CD's Application); returns the secrets
 /// generated in the cluster and the pull secrets the pods name.
-fn produce<'p>(
+///
+/// The objects of services are made on several threads; each is finished
+/// (its pull secrets noted, its Argo CD wave set) and cut down to the
+/// sink's part on the thread that made it.
+fn produce<'p, S: sink::Sink<'p>>(
     platform: &'p Platform,
     assets: &dyn Assets,
-    sink: &mut dyn sink::Sink<'p>,
+    sink: &mut S,
     errors: &mut Vec<Diagnostic>,
 ) -> (Vec<GeneratedSecret>, Vec<PullSecret>) {
     use origin::Origin;
     /// Hands objects over, noting the pull secrets they name until the
     /// raw manifests (applied as they are), and their wave for Argo CD.
-    struct Hand<'p, 's> {
-        sink: &'s mut dyn sink::Sink<'p>,
+    struct Hand<'p, 's, S> {
+        sink: &'s mut S,
         pulls: Option<registry::Needed<'p>>,
         sync_waves: bool,
     }
-    impl<'p> Hand<'p, '_> {
+    /// The parts of the objects a thread made, and the pull secrets they
+    /// name.
+    struct Made<'p, P> {
+        parts: Vec<P>,
+        pulls: registry::Needed<'p>,
+    }
+    impl<'p, S: sink::Sink<'p>> Hand<'p, '_, S> {
+        /// Finishes `object` and hands it on.
         fn give(&mut self, mut object: Object, origin: Origin<'p>) {
             if let Some(pulls) = &mut self.pulls {
                 pulls.add(&object);
@@ -495,7 +512,34 @@ fn produce<'p>(
             if self.sync_waves {
                 delivery::annotate_wave(&mut object);
             }
-            self.sink.object(object, origin);
+            self.sink.object(S::part(object), origin);
+        }
+
+        /// Finishes `objects` as [`Hand::give`] does, on the thread that
+        /// made them.
+        fn finish(platform: &'p Platform, objects: Vec<Object>) -> Made<'p, S::Part> {
+            let mut pulls = registry::Needed::new(platform);
+            let parts = objects
+                .into_iter()
+                .map(|mut object| {
+                    pulls.add(&object);
+                    if platform.argocd.is_some() {
+                        delivery::annotate_wave(&mut object);
+                    }
+                    S::part(object)
+                })
+                .collect();
+            Made { parts, pulls }
+        }
+
+        /// Hands on what [`Hand::finish`] made.
+        fn take(&mut self, made: Made<'p, S::Part>, origin: Origin<'p>) {
+            if let Some(pulls) = &mut self.pulls {
+                pulls.merge(made.pulls);
+            }
+            for part in made.parts {
+                self.sink.object(part, origin);
+            }
         }
     }
     let mut hand = Hand {
@@ -513,12 +557,13 @@ fn produce<'p>(
     let lookup = network::Lookup::new(platform);
     parallel::in_order(
         services,
-        |i, service| network::service_policies(platform, &lookup, model::ServiceId(i), service),
-        |_, policies| {
-            for object in policies {
-                hand.give(object, Origin::Platform);
-            }
+        |i, service| {
+            Hand::<S>::finish(
+                platform,
+                network::service_policies(platform, &lookup, model::ServiceId(i), service),
+            )
         },
+        |_, policies| hand.take(policies, Origin::Platform),
     );
     parallel::in_order(
         services,
@@ -532,13 +577,11 @@ fn produce<'p>(
                     .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
             );
             patch::apply(platform, service, &mut own, &mut errors);
-            (own, errors)
+            (Hand::<S>::finish(platform, own), errors)
         },
         |service, (own, found)| {
             errors.extend(found);
-            for object in own {
-                hand.give(object, Origin::Service(service));
-            }
+            hand.take(own, Origin::Service(service));
         },
     );
     let platform_wide = scheduling::queues(platform)
@@ -567,7 +610,7 @@ fn produce<'p>(
     }
     // Applied once, by hand: in no wave.
     if let Some(application) = delivery::render(platform) {
-        hand.sink.object(application, Origin::Platform);
+        hand.sink.object(S::part(application), Origin::Platform);
     }
     (generated_secrets, pull_secrets)
 }

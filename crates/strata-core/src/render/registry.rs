@@ -95,6 +95,14 @@ impl<'p> Needed<'p> {
         }
     }
 
+    /// Adds what `other` found: how the objects made on several threads
+    /// are gathered (the namespaces are sets, so the order is no matter).
+    pub(super) fn merge(&mut self, other: Needed<'p>) {
+        for (name, namespaces) in other.found {
+            self.found.entry(name).or_default().extend(namespaces);
+        }
+    }
+
     /// The pull secrets found, by name.
     pub(super) fn into_secrets(self) -> Vec<PullSecret> {
         let registries = &self.platform.registries;

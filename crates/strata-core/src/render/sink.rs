@@ -16,8 +16,18 @@ use crate::spec::runtime::Profile;
 
 /// What receives the objects of a render, in the order they are made.
 pub(super) trait Sink<'p> {
-    /// One object and what in the spec made it.
-    fn object(&mut self, object: Object, origin: Origin<'p>);
+    /// What the thread that made an object hands on of it: the object
+    /// itself, or only what the sink keeps of it, so that an object the
+    /// sink does not keep is dropped by the thread that made it (a free on
+    /// another thread is reused later, so more fresh memory is zeroed).
+    type Part: Send;
+
+    /// The part of `object` this sink takes; called on the thread that
+    /// made it, once it is final.
+    fn part(object: Object) -> Self::Part;
+
+    /// One object's part and what in the spec made the object.
+    fn object(&mut self, part: Self::Part, origin: Origin<'p>);
 }
 
 /// Every object, with its origin: what the exact checks and the exports
@@ -31,6 +41,12 @@ pub(super) struct Collect<'p> {
 }
 
 impl<'p> Sink<'p> for Collect<'p> {
+    type Part = Object;
+
+    fn part(object: Object) -> Object {
+        object
+    }
+
     fn object(&mut self, object: Object, origin: Origin<'p>) {
         self.origins.mark(self.objects.len(), origin);
         self.objects.push(object);
@@ -81,19 +97,56 @@ pub(super) fn identity_hash(object: &Object) -> u64 {
     hasher.finish()
 }
 
+/// What [`Guard`] keeps of an object: the hash of its identity, the level
+/// it enforces if it is a Namespace, and the level its pods need if it
+/// holds a pod template. Small, so that the object itself is dropped where
+/// it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Seen {
+    /// [`identity_hash`] of the object.
+    hash: u64,
+    /// The Namespace's name and the level it enforces.
+    enforces: Option<(String, Profile)>,
+    /// The object's namespace and the strictest level its pods allow.
+    needs: Option<(String, Profile)>,
+}
+
+impl Seen {
+    /// What [`Guard`] keeps of `object`.
+    pub(super) fn of(object: &Object) -> Self {
+        let enforces = (object.kind() == crate::kind::NAMESPACE)
+            .then(|| admission::enforced(object))
+            .flatten()
+            .map(|level| (object.name().to_string(), level));
+        let needs = pod_security::pod_template(&object.value)
+            .and_then(|(pod, metadata)| {
+                pod_security::evaluate(pod, metadata)
+                    .iter()
+                    .map(|v| v.needs)
+                    .max()
+            })
+            .map(|needs| (object.namespace().to_string(), needs));
+        Seen {
+            hash: identity_hash(object),
+            enforces,
+            needs,
+        }
+    }
+}
+
 /// What a render must hold to know that it has no collision and no pod its
 /// namespace refuses, without holding the objects: a hash of the identity
 /// of each, each namespace's enforced level and the level each namespace's
-/// pods need. When it finds either problem (or two identities of one
-/// hash), the render is done again with [`Collect`] to report it at its
-/// spec lines, so that a clean set costs no origins and a report is always
-/// the one the whole set gives.
+/// pods need, taken from each object's [`Seen`]. When it finds either
+/// problem (or two identities of one hash), the render is done again with
+/// [`Collect`] to report it at its spec lines, so that a clean set costs no
+/// origins and a report is always the one the whole set gives.
 #[derive(Debug)]
 pub(super) struct Guard {
     identities: HashSet<u64>,
-    /// How an identity is hashed: [`identity_hash`], but for tests that
-    /// make hashes clash.
-    hash: fn(&Object) -> u64,
+    /// What is kept of an identity's hash: the hash itself, but for tests
+    /// that make hashes clash.
+    hash: fn(u64) -> u64,
     repeated: bool,
     /// The level each Namespace of the set enforces.
     levels: HashMap<String, Profile>,
@@ -104,19 +157,25 @@ pub(super) struct Guard {
 
 impl Default for Guard {
     fn default() -> Self {
-        Guard::hashing(identity_hash)
+        Guard::hashing(|hash| hash)
     }
 }
 
 impl<'p> Sink<'p> for Guard {
-    fn object(&mut self, object: Object, _: Origin<'p>) {
-        self.see(&object);
+    type Part = Seen;
+
+    fn part(object: Object) -> Seen {
+        Seen::of(&object)
+    }
+
+    fn object(&mut self, seen: Seen, _: Origin<'p>) {
+        self.see(seen);
     }
 }
 
 impl Guard {
-    /// A guard hashing identities with `hash`.
-    pub(super) fn hashing(hash: fn(&Object) -> u64) -> Self {
+    /// A guard keeping `hash` of each identity's hash.
+    pub(super) fn hashing(hash: fn(u64) -> u64) -> Self {
         Guard {
             identities: HashSet::new(),
             hash,
@@ -126,27 +185,19 @@ impl Guard {
         }
     }
 
-    /// Records `object`.
-    pub(super) fn see(&mut self, object: &Object) {
-        if !self.identities.insert((self.hash)(object)) {
+    /// Records what is kept of one object.
+    pub(super) fn see(&mut self, seen: Seen) {
+        if !self.identities.insert((self.hash)(seen.hash)) {
             self.repeated = true;
         }
-        if object.kind() == crate::kind::NAMESPACE
-            && let Some(level) = admission::enforced(object)
-        {
-            self.levels.insert(object.name().to_string(), level);
+        if let Some((namespace, level)) = seen.enforces {
+            self.levels.insert(namespace, level);
         }
-        if let Some((pod, metadata)) = pod_security::pod_template(&object.value)
-            && let Some(needs) = pod_security::evaluate(pod, metadata)
-                .iter()
-                .map(|v| v.needs)
-                .max()
-        {
-            let namespace = object.namespace();
-            match self.needs.get_mut(namespace) {
+        if let Some((namespace, needs)) = seen.needs {
+            match self.needs.get_mut(&namespace) {
                 Some(most) => *most = (*most).max(needs),
                 None => {
-                    self.needs.insert(namespace.to_string(), needs);
+                    self.needs.insert(namespace, needs);
                 }
             }
         }
@@ -228,7 +279,7 @@ impl<T> Ordered<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::{NoAssets, check_through, render};
+    use crate::render::{NoAssets, check_through, produce, render};
     use crate::source::SourceFile;
     use crate::spec;
 
@@ -275,6 +326,124 @@ mod tests {
                     .collect::<Vec<_>>()
             );
         }
+    }
+
+    /// Every part a sink of [`Seen`] is handed, in order.
+    #[derive(Default)]
+    struct Parts(Vec<Seen>);
+
+    impl<'p> Sink<'p> for Parts {
+        type Part = Seen;
+
+        fn part(object: Object) -> Seen {
+            Seen::of(&object)
+        }
+
+        fn object(&mut self, seen: Seen, _: Origin<'p>) {
+            self.0.push(seen);
+        }
+    }
+
+    /// Reads the files of an example's directory.
+    struct Directory(std::path::PathBuf);
+
+    impl crate::render::Assets for Directory {
+        fn read(&self, path: &str) -> Result<String, String> {
+            std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+        }
+    }
+
+    /// Every example in every environment, and a synthetic platform.
+    fn platforms() -> Vec<(String, crate::model::Platform, Directory)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut specs: Vec<_> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("platform.yaml"))
+            .filter(|p| p.exists())
+            .collect();
+        specs.sort();
+        assert_eq!(specs.len(), 5);
+        let mut platforms = Vec::new();
+        for path in specs {
+            let file = SourceFile::new(
+                path.display().to_string(),
+                std::fs::read_to_string(&path).unwrap(),
+            );
+            let doc = spec::parse(&file).unwrap();
+            let environments = std::iter::once(None).chain(
+                crate::model::environment_names(&doc.spec)
+                    .into_iter()
+                    .map(Some),
+            );
+            for env in environments {
+                let platform = crate::resolve(&doc, env).unwrap();
+                let assets = Directory(path.parent().unwrap().to_path_buf());
+                platforms.push((format!("{} {env:?}", path.display()), platform, assets));
+            }
+        }
+        let file = SourceFile::new(
+            "synthetic.yaml",
+            crate::synthetic::platform_yaml(300, 6, 2024),
+        );
+        let synthetic = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
+        platforms.push(("synthetic".into(), synthetic, Directory(".".into())));
+        platforms
+    }
+
+    #[test]
+    fn what_the_guard_is_handed_is_what_it_took_from_whole_objects() {
+        let (mut namespaces, mut pods) = (0, 0);
+        for (what, platform, assets) in platforms() {
+            let mut errors = Vec::new();
+            let mut whole = Collect::default();
+            let whole_secrets = produce(&platform, &assets, &mut whole, &mut errors);
+            let mut parts = Parts::default();
+            let secrets = produce(&platform, &assets, &mut parts, &mut errors);
+            assert!(errors.is_empty(), "{what}: {errors:?}");
+            assert_eq!(secrets, whole_secrets, "{what}");
+            assert_eq!(parts.0.len(), whole.objects.len(), "{what}");
+            for (seen, object) in parts.0.iter().zip(&whole.objects) {
+                // What the guard took from each whole object before it was
+                // handed only a part.
+                assert_eq!(seen.hash, identity_hash(object), "{what}");
+                let enforces = (object.kind() == crate::kind::NAMESPACE)
+                    .then(|| admission::enforced(object))
+                    .flatten();
+                assert_eq!(
+                    seen.enforces,
+                    enforces.map(|level| (object.name().to_string(), level)),
+                    "{what}: {}",
+                    object.key()
+                );
+                let needs = pod_security::pod_template(&object.value).and_then(|(pod, meta)| {
+                    pod_security::evaluate(pod, meta)
+                        .iter()
+                        .map(|v| v.needs)
+                        .max()
+                });
+                assert_eq!(
+                    seen.needs,
+                    needs.map(|level| (object.namespace().to_string(), level)),
+                    "{what}: {}",
+                    object.key()
+                );
+                namespaces += usize::from(seen.enforces.is_some());
+                pods += usize::from(seen.needs.is_some());
+            }
+            // And the guard judges the parts as the whole set does.
+            let mut guard = Guard::default();
+            for seen in parts.0 {
+                guard.see(seen);
+            }
+            assert!(guard.clean(), "{what}");
+            assert_eq!(
+                guard.into_identities(),
+                whole.objects.iter().map(identity_hash).collect(),
+                "{what}"
+            );
+        }
+        // Namespaces enforcing a level, and pods needing one, were compared.
+        assert!(namespaces > 0 && pods > 0, "{namespaces} {pods}");
     }
 
     #[test]

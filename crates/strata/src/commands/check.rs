@@ -27,48 +27,13 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
             )
             .collect(),
     };
-    // Each environment is resolved on its own from the same parsed spec:
-    // in parallel, the results taken in spec order so output is the same.
-    // Each is rendered too, reading the files the spec names, keeping only
-    // each object's identity: what render refuses (two objects of one
-    // name, a pod its namespace refuses, a patch that does not apply) check
+    // Each environment is resolved on its own from the same parsed spec,
+    // and rendered, reading the files the spec names, keeping only each
+    // object's identity: what render refuses (two objects of one name, a
+    // pod its namespace refuses, a patch that does not apply) check
     // refuses, with the same report.
     let assets = spec_directory(&args.file);
-    // As many at once as there are cores: more would hold more renders in
-    // memory without finishing sooner.
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut resolved = Vec::with_capacity(environments.len());
-    for batch in environments.chunks(cores) {
-        std::thread::scope(|scope| {
-            let running: Vec<_> = batch
-                .iter()
-                .map(|env| {
-                    scope.spawn(|| {
-                        // Only what is reported leaves the thread: each
-                        // platform is dropped as soon as it is checked, and
-                        // its objects as soon as they are made.
-                        strata_core::resolve(&doc, env.as_deref())
-                            .and_then(|platform| {
-                                render::check(&platform, &assets).map(|_| platform)
-                            })
-                            .map(|platform| {
-                                let size = (
-                                    platform.services.len(),
-                                    platform.tiers.len(),
-                                    platform.waves.len(),
-                                );
-                                (platform.warnings(), size)
-                            })
-                    })
-                })
-                .collect();
-            resolved.extend(running.into_iter().map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            }));
-        });
-    }
+    let resolved = one_after_another(&doc, &environments, &assets);
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     // (code, labels) of what each list holds: the same mistake shows in
@@ -124,6 +89,52 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
         checked.join(", ")
     ));
     Ok(ExitStatus::Success)
+}
+
+/// What checking one environment found: its warnings and its size
+/// (services, tiers, waves), or its errors.
+type Found = Result<(Vec<Diagnostic>, (usize, usize, usize)), Vec<Diagnostic>>;
+
+/// Checks each environment in turn, in spec order: each render already
+/// runs on every core, so only one is alive at a time; the next
+/// environment is resolved (and its warnings found) on a thread of its own
+/// meanwhile, so at most two platforms are held at once.
+fn one_after_another(
+    doc: &spec::Document,
+    environments: &[Option<String>],
+    assets: &dyn render::Assets,
+) -> Vec<Found> {
+    let resolve = |env: &Option<String>| {
+        strata_core::resolve(doc, env.as_deref()).map(|platform| {
+            let warnings = platform.warnings();
+            (platform, warnings)
+        })
+    };
+    std::thread::scope(|scope| {
+        let mut found = Vec::with_capacity(environments.len());
+        let mut next = environments
+            .first()
+            .map(|env| scope.spawn(move || resolve(env)));
+        for following in environments.iter().skip(1).map(Some).chain([None]) {
+            let Some(resolving) = next.take() else {
+                break;
+            };
+            let resolved = resolving
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            next = following.map(|env| scope.spawn(move || resolve(env)));
+            found.push(resolved.and_then(|(platform, warnings)| {
+                render::check(&platform, assets)?;
+                let size = (
+                    platform.services.len(),
+                    platform.tiers.len(),
+                    platform.waves.len(),
+                );
+                Ok((warnings, size))
+            }));
+        }
+        found
+    })
 }
 
 /// Prints warnings and their count; they leave the exit status alone.
