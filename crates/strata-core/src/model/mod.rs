@@ -333,7 +333,7 @@ impl Platform {
         self.lookup
             .outgoing(id)
             .iter()
-            .filter_map(|&i| self.edges.get(i))
+            .filter_map(|&i| self.edges.get(i as usize))
             .filter(move |e| e.from == id)
     }
 
@@ -342,7 +342,7 @@ impl Platform {
         self.lookup
             .incoming(id)
             .iter()
-            .filter_map(|&i| self.edges.get(i))
+            .filter_map(|&i| self.edges.get(i as usize))
             .filter(move |e| e.to == id)
     }
 
