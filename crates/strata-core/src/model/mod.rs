@@ -46,8 +46,8 @@ pub use resolve::{
 pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use service::*;
 pub use tuning::{
-    Database, HostAccess, Members, PodGroup, Recipe, Sibling, Supplied, Topic, Tuning, User,
-    is_sql_identifier, label_map, owner_secret_of,
+    Database, HostAccess, Members, PodGroup, Recipe, Sibling, Siblings, Supplied, Topic, Tuning,
+    User, is_sql_identifier, label_map, owner_secret_of,
 };
 
 /// Index of a tier in [`Platform::tiers`].

@@ -404,17 +404,27 @@ impl Resolver<'_> {
         // service of the tier (hundreds of thousands on large platforms), so
         // a caller's callees are told apart by marking them with the caller
         // rather than hashing every pair, and equal call policies are shared.
+        // The callee's `serve:` over the platform's defaults, the caller's
+        // own `calls:` over both: per callee, the policy of callers without
+        // their own, made once.
+        let mut callee_policies: Vec<Option<Arc<CallPolicy>>> = vec![None; services.len()];
         let mut policies: HashMap<CallPolicy, Arc<CallPolicy>> = HashMap::new();
         let mut edge = |from: ServiceId, to: ServiceId| {
             let own = specs[from.0]
                 .calls
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
-            // The callee's `serve:` over the platform's defaults, the
-            // caller's own `calls:` over both.
-            let base = overlay(defaults, services[to.0].serve.calls);
-            let calls = own.map_or(base, |o| overlay(base, policy(&o.value)));
-            let calls = Arc::clone(policies.entry(calls).or_insert_with(|| Arc::new(calls)));
+            let base = callee_policies[to.0].get_or_insert_with(|| {
+                let base = overlay(defaults, services[to.0].serve.calls);
+                Arc::clone(policies.entry(base).or_insert_with(|| Arc::new(base)))
+            });
+            let calls = match own {
+                None => Arc::clone(base),
+                Some(own) => {
+                    let calls = overlay(**base, policy(&own.value));
+                    Arc::clone(policies.entry(calls).or_insert_with(|| Arc::new(calls)))
+                }
+            };
             Edge { from, to, calls }
         };
         let mut edges: Vec<Edge> = Vec::new();
