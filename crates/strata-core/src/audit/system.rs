@@ -40,6 +40,6 @@ pub(super) fn is_postgres(service: &Service) -> bool {
 pub(super) fn store(service: &Service) -> Option<&Tuning> {
     service
         .tuning
-        .as_ref()
+        .as_deref()
         .filter(|t| t.blueprint.recipe(t).spec.get("storage").is_some())
 }

@@ -1,7 +1,7 @@
 //! `docs/blueprints.md`, generated from the catalog itself so the reference
 //! cannot drift from the code (a test checks the committed page is current).
 
-use crate::model::{self, Blueprint, Key, Mode, Sibling, Tuning};
+use crate::model::{self, Blueprint, Key, Mode, Siblings, Tuning};
 
 /// The exported fields of a blueprint's mode, as a sample service `NAME` in
 /// namespace `NS` computes them.
@@ -34,7 +34,7 @@ fn sample_tuning(blueprint: &'static dyn Blueprint, mode: &'static Mode) -> Tuni
         deprecated: Vec::new(),
         settings: Vec::new(),
         metrics: false,
-        siblings: Vec::<Sibling>::new(),
+        siblings: Siblings::default(),
         operator_namespace: None,
         operator: mode.operator_release(None),
         supplied: crate::model::Supplied::default(),

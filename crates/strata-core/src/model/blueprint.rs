@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::tuning::{PodGroup, Recipe, Sibling, Tuning};
+use super::tuning::{PodGroup, Recipe, Siblings, Tuning};
 use super::{BackupMethod, Platform, Service};
 use crate::diag::Diagnostic;
 use crate::image::ImageRef;
@@ -592,7 +592,7 @@ pub struct OptionCheck<'a> {
     /// The `options:` as written, with their spans.
     pub options: Option<&'a Spanned<Map<String, String>>>,
     /// Other services of the platform, for options that name one.
-    pub siblings: &'a [Sibling],
+    pub siblings: &'a Siblings,
     /// The service's name.
     pub service: &'a str,
     /// Where an option the mode requires is missing: the `mode:` value, else

@@ -46,8 +46,8 @@ pub use resolve::{
 pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
 pub use service::*;
 pub use tuning::{
-    Database, HostAccess, Members, PodGroup, Recipe, Sibling, Supplied, Topic, Tuning, User,
-    is_sql_identifier, label_map, owner_secret_of,
+    Database, HostAccess, Members, PodGroup, Recipe, Sibling, Siblings, Supplied, Topic, Tuning,
+    User, is_sql_identifier, label_map, owner_secret_of,
 };
 
 /// Index of a tier in [`Platform::tiers`].
@@ -333,7 +333,7 @@ impl Platform {
         self.lookup
             .outgoing(id)
             .iter()
-            .filter_map(|&i| self.edges.get(i))
+            .filter_map(|&i| self.edges.get(i as usize))
             .filter(move |e| e.from == id)
     }
 
@@ -342,7 +342,7 @@ impl Platform {
         self.lookup
             .incoming(id)
             .iter()
-            .filter_map(|&i| self.edges.get(i))
+            .filter_map(|&i| self.edges.get(i as usize))
             .filter(move |e| e.to == id)
     }
 

@@ -3,6 +3,7 @@
 //! platform's network settings (isolation, mesh, scraping, telemetry).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{GatewayKind, MeshKind, Port, ServiceId, ServiceType};
 
@@ -115,12 +116,14 @@ pub struct Edge {
     pub from: ServiceId,
     /// The service called.
     pub to: ServiceId,
-    /// How calls are made.
-    pub calls: CallPolicy,
+    /// How calls are made. Shared: a `tier/NAME` need makes an edge to
+    /// every service of the tier (hundreds of thousands on a large
+    /// platform), and nearly all of them carry the same few policies.
+    pub calls: Arc<CallPolicy>,
 }
 
 /// Timeouts, retries and circuit breaking of calls along an edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct CallPolicy {
     /// Whole-request timeout, ms.
     pub timeout_ms: Option<u64>,

@@ -33,13 +33,13 @@ pub struct Service {
     /// The blueprint it was made from.
     pub blueprint: Option<String>,
     /// How it uses its blueprint: mode and options resolved.
-    pub tuning: Option<Tuning>,
+    pub tuning: Option<Box<Tuning>>,
     /// How it runs.
     pub kind: WorkloadKind,
     /// Cron schedule of a `cron` service.
     pub schedule: Option<String>,
     /// Its scheduled backups (`backup:`, over `defaults.backup`).
-    pub backup: Option<super::Backup>,
+    pub backup: Option<Box<super::Backup>>,
     /// Entrypoint override.
     pub command: Vec<String>,
     /// Entrypoint arguments.

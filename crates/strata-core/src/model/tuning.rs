@@ -4,6 +4,7 @@
 //! a service runs, as `plan` counts them ([`PodGroup`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -158,7 +159,7 @@ pub struct Tuning {
     pub metrics: bool,
     /// Other services of the platform, for recipes that point at them
     /// (Grafana's datasources, Keycloak's database).
-    pub siblings: Vec<Sibling>,
+    pub siblings: Siblings,
     /// The namespace of the mode's operator: its tier's when a tier of this
     /// platform installs it (`operators: { NAME: { tier: … } }`), the one
     /// given with `installed: true`; `None` when the spec does not say.
@@ -184,6 +185,31 @@ pub struct Sibling {
     pub databases: Vec<(String, String)>,
     /// Its object-store users and their buckets, as `users:` lists them.
     pub users: Vec<User>,
+}
+
+/// The other services of a platform, as a blueprint service sees them: one
+/// list of every service, shared by all the blueprint services of a
+/// resolve, read without the service itself (a list of its own for each
+/// would make resolve quadratic in time and memory).
+#[derive(Debug, Clone, Default)]
+pub struct Siblings {
+    every: Arc<[Sibling]>,
+    own: String,
+}
+
+impl Siblings {
+    /// Every service of `every` but the one called `own`.
+    pub fn new(every: Arc<[Sibling]>, own: &str) -> Siblings {
+        Siblings {
+            every,
+            own: own.to_string(),
+        }
+    }
+
+    /// The other services, in spec order.
+    pub fn iter(&self) -> impl Iterator<Item = &Sibling> {
+        self.every.iter().filter(|s| s.name != self.own)
+    }
 }
 
 /// The databases and owners a service's `databases:` lists (the owner is
@@ -428,4 +454,31 @@ pub fn is_sql_identifier(word: &str) -> bool {
         && word
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Sibling, Siblings};
+
+    fn sibling(name: &str) -> Sibling {
+        Sibling {
+            name: name.into(),
+            blueprint: None,
+            mode: None,
+            databases: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn siblings_share_one_list_and_leave_out_the_service_itself() {
+        let every: std::sync::Arc<[Sibling]> =
+            ["db", "api", "web"].into_iter().map(sibling).collect();
+        let of_api = Siblings::new(std::sync::Arc::clone(&every), "api");
+        let of_web = Siblings::new(std::sync::Arc::clone(&every), "web");
+        let names = |s: &Siblings| s.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&of_api), ["db", "web"]);
+        assert_eq!(names(&of_web), ["db", "api"]);
+        assert_eq!(std::sync::Arc::strong_count(&every), 3);
+    }
 }

@@ -87,10 +87,10 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
             }
             let mut http: Vec<Value> = inbound
                 .iter()
-                .filter(|e| e.calls != shared)
+                .filter(|e| *e.calls != shared)
                 .filter_map(|e| {
                     let caller = &platform.services[e.from.0];
-                    let mut route = route_policy(&host, e.calls)?;
+                    let mut route = route_policy(&host, *e.calls)?;
                     route["match"] = json!([{ "sourceLabels": super::network::pod_selector(platform, caller), "sourceNamespace": caller.namespace }]);
                     Some(route)
                 })
@@ -223,7 +223,7 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
             .name
             .to_ascii_uppercase()
             .replace('-', "_");
-        let c = edge.calls;
+        let c = *edge.calls;
         let settings = [
             ("TIMEOUT_MS", c.timeout_ms),
             ("CONNECT_TIMEOUT_MS", c.connect_timeout_ms),

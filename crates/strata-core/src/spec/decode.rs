@@ -471,6 +471,15 @@ impl<T: Decode> Decode for std::sync::Arc<T> {
     }
 }
 
+/// A large record most specs leave out, kept out of line so that the
+/// records holding it stay small when it is absent.
+impl<T: Decode> Decode for Box<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+        T::decode(node, d).map(Box::new)
+    }
+}
+
 /// A mapping from keys of type `K` to values of type `V`, in source order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Map<K, V>(pub Vec<(Spanned<K>, Spanned<V>)>);

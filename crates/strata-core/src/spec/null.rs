@@ -45,6 +45,12 @@ where
     }
 }
 
+impl<T: Clearable> Clearable for Box<T> {
+    fn cleared() -> Self {
+        Box::new(T::cleared())
+    }
+}
+
 /// A value, or `none` (also written `~`): a setting that can be switched
 /// off where Strata would otherwise supply a default (`limits: none`).
 #[derive(Debug, Clone, PartialEq)]

@@ -125,36 +125,36 @@ record! {
         /// Pods it creates at run time through the Kubernetes API (notebook
         /// servers, build pods), which Strata does not run: their labels,
         /// the ports it reaches them on, the services they call.
-        optional spawns: SpawnsSpec = "spawns",
+        optional spawns: Box<SpawnsSpec> = "spawns",
         /// A HorizontalPodAutoscaler.
-        optional autoscale: AutoscaleSpec = "autoscale",
+        optional autoscale: Box<AutoscaleSpec> = "autoscale",
         /// Where Prometheus scrapes; a port named `metrics` is found without
         /// it; `none` (or `~`) for no scraping.
-        clearable metrics: OrNone<MetricsSpec> = "metrics",
+        clearable metrics: OrNone<Box<MetricsSpec>> = "metrics",
         /// Configuration files mounted from a ConfigMap.
-        optional config: ConfigSpec = "config",
+        optional config: Box<ConfigSpec> = "config",
         /// Patches to generated objects, for what the spec cannot say.
         optional patches: Vec<Spanned<PatchSpec>> = "patches",
         /// The Kubernetes Service in front of its pods: its `type`, `name`,
         /// `externalTrafficPolicy`, `from` blocks and `annotations`.
-        optional service: ServiceObjectSpec = "service",
+        optional service: Box<ServiceObjectSpec> = "service",
         /// Routes from a gateway to this service.
         optional expose: ExposeList = "expose",
         /// Call policy towards the services it needs, by name (overrides `defaults.calls`).
         optional calls: Map<Name, CallsSpec> = "calls",
         /// How callers reach it: load balancing, session affinity, and the
         /// call policy of every caller (under each caller's own `calls:`).
-        optional serve: ServeSpec = "serve",
+        optional serve: Box<ServeSpec> = "serve",
         /// Its own trace sampling in the mesh, over `network.telemetry`.
         optional tracing: TracingSpec = "tracing",
         /// Traffic it may send outside the cluster.
         optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// Its own service-level objectives, each over `monitoring.slo`'s.
-        optional slo: super::platform::SloSpec = "slo",
+        optional slo: Box<super::platform::SloSpec> = "slo",
         /// Scheduled backups of its data to an object store, each field over
         /// `defaults.backup`'s: `{ schedule, keep, to }`; `none` (or `~`)
         /// for none.
-        clearable backup: OrNone<BackupSpec> = "backup",
+        clearable backup: OrNone<Box<BackupSpec>> = "backup",
         /// A sentence for people reading the spec.
         optional description: String = "description",
     }

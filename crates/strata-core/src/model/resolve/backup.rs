@@ -101,7 +101,7 @@ impl Resolver<'_> {
                     wait: true,
                 });
             }
-            services[i].backup = backup;
+            services[i].backup = backup.map(Box::new);
         }
     }
 

@@ -3,10 +3,11 @@
 //! and scheduler need, and references in the files it wrote.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::service::Filled;
 use super::{Resolver, text};
-use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Tier, Tuning};
+use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Siblings, Tier, Tuning};
 use crate::source::Span;
 use crate::spec::service::{NeedSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -66,21 +67,21 @@ impl Resolver<'_> {
                     .map_or(0, |r| r.value.0),
             )
         };
-        let siblings = self
-            .spec
-            .tiers
-            .value
-            .iter()
-            .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
-            .filter(|(n, _)| n.value != name.value)
-            .map(|(n, s)| Sibling {
-                name: n.value.0.clone(),
-                blueprint: s.value.blueprint.as_ref().map(text),
-                mode: s.value.mode.as_ref().map(text),
-                databases: crate::model::tuning::listed_databases(&s.value),
-                users: crate::model::tuning::listed_users(&s.value),
-            })
-            .collect();
+        let spec_tiers = &self.spec.tiers.value;
+        let every = self.siblings.get_or_insert_with(|| {
+            spec_tiers
+                .iter()
+                .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
+                .map(|(n, s)| Sibling {
+                    name: n.value.0.clone(),
+                    blueprint: s.value.blueprint.as_ref().map(text),
+                    mode: s.value.mode.as_ref().map(text),
+                    databases: crate::model::tuning::listed_databases(&s.value),
+                    users: crate::model::tuning::listed_users(&s.value),
+                })
+                .collect()
+        });
+        let siblings = Siblings::new(Arc::clone(every), &name.value.0);
         let place = super::tune::Placement {
             catalog: self.catalog,
             platform: &self.spec.platform.value.0,

@@ -94,6 +94,7 @@ pub fn resolve(
         catalog,
         errors: Vec::new(),
         externals: Vec::new(),
+        siblings: None,
         referenced: Vec::new(),
     };
     let platform = resolver.run(env);
@@ -120,6 +121,9 @@ pub(in crate::model) struct Resolver<'a> {
     pub(in crate::model) errors: Vec<Diagnostic>,
     /// The platform's externals, resolved before the services that call them.
     pub(in crate::model) externals: Vec<External>,
+    /// Every service as blueprint services see them, made when the first
+    /// one is resolved and shared by all.
+    pub(in crate::model) siblings: Option<std::sync::Arc<[crate::model::Sibling]>>,
     /// Externals referenced by the service being resolved (indices into
     /// `externals`), taken once its env and configuration are read.
     pub(in crate::model) referenced: Vec<usize>,

@@ -3,6 +3,7 @@
 //! metrics; gateways and the mesh have files of their own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use super::Resolver;
 use crate::diag::suggestion;
@@ -399,16 +400,39 @@ impl Resolver<'_> {
         routes: &[Route],
         defaults: CallPolicy,
     ) -> Vec<Edge> {
-        // Pairs in first-seen order. A `tier/NAME` need makes one pair per
+        // Edges in first-seen order. A `tier/NAME` need makes one edge per
         // service of the tier (hundreds of thousands on large platforms), so
         // a caller's callees are told apart by marking them with the caller
-        // rather than hashing every pair.
-        let mut pairs: Vec<(ServiceId, ServiceId)> = Vec::new();
+        // rather than hashing every pair, and equal call policies are shared.
+        // The callee's `serve:` over the platform's defaults, the caller's
+        // own `calls:` over both: per callee, the policy of callers without
+        // their own, made once.
+        let mut callee_policies: Vec<Option<Arc<CallPolicy>>> = vec![None; services.len()];
+        let mut policies: HashMap<CallPolicy, Arc<CallPolicy>> = HashMap::new();
+        let mut edge = |from: ServiceId, to: ServiceId| {
+            let own = specs[from.0]
+                .calls
+                .as_ref()
+                .and_then(|c| c.value.get(&services[to.0].name));
+            let base = callee_policies[to.0].get_or_insert_with(|| {
+                let base = overlay(defaults, services[to.0].serve.calls);
+                Arc::clone(policies.entry(base).or_insert_with(|| Arc::new(base)))
+            });
+            let calls = match own {
+                None => Arc::clone(base),
+                Some(own) => {
+                    let calls = overlay(**base, policy(&own.value));
+                    Arc::clone(policies.entry(calls).or_insert_with(|| Arc::new(calls)))
+                }
+            };
+            Edge { from, to, calls }
+        };
+        let mut edges: Vec<Edge> = Vec::new();
         let mut marked_by: Vec<usize> = vec![usize::MAX; services.len()];
-        // Where each caller's pairs start in `pairs`.
+        // Where each caller's edges start in `edges`.
         let mut first_pair: Vec<usize> = Vec::with_capacity(services.len() + 1);
         for (i, service) in services.iter().enumerate() {
-            first_pair.push(pairs.len());
+            first_pair.push(edges.len());
             for need in service.needs.iter().filter(|n| n.from_pods()) {
                 let targets = match &need.target {
                     DependencyTarget::Service(s) => std::slice::from_ref(s),
@@ -417,13 +441,13 @@ impl Resolver<'_> {
                 for &target in targets {
                     if target.0 != i && marked_by[target.0] != i {
                         marked_by[target.0] = i;
-                        pairs.push((ServiceId(i), target));
+                        edges.push(edge(ServiceId(i), target));
                     }
                 }
             }
         }
-        first_pair.push(pairs.len());
-        let from_needs = pairs.len();
+        first_pair.push(edges.len());
+        let from_needs = edges.len();
         // The pairs of the gateways' proxies, which routes add to.
         let mut proxied: HashSet<(ServiceId, ServiceId)> = HashSet::new();
         let mut proxies: HashSet<ServiceId> = HashSet::new();
@@ -432,25 +456,18 @@ impl Resolver<'_> {
                 && proxy != route.service
             {
                 if proxies.insert(proxy) {
-                    proxied.extend(&pairs[first_pair[proxy.0]..first_pair[proxy.0 + 1]]);
+                    proxied.extend(
+                        edges[first_pair[proxy.0]..first_pair[proxy.0 + 1]]
+                            .iter()
+                            .map(|e| (e.from, e.to)),
+                    );
                 }
                 if proxied.insert((proxy, route.service)) {
-                    pairs.push((proxy, route.service));
+                    edges.push(edge(proxy, route.service));
                 }
             }
         }
-        let mut edges = Vec::with_capacity(pairs.len());
-        for (from, to) in pairs {
-            let own = specs[from.0]
-                .calls
-                .as_ref()
-                .and_then(|c| c.value.get(&services[to.0].name));
-            // The callee's `serve:` over the platform's defaults, the
-            // caller's own `calls:` over both.
-            let base = overlay(defaults, services[to.0].serve.calls);
-            let calls = own.map_or(base, |o| overlay(base, policy(&o.value)));
-            edges.push(Edge { from, to, calls });
-        }
+        edges.shrink_to_fit();
         // A caller's edges: those of its needs, then those routes add.
         let edges_of = |i: usize| {
             edges[first_pair[i]..first_pair[i + 1]]

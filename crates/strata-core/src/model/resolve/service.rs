@@ -99,7 +99,7 @@ impl<'a> Resolver<'a> {
                         };
                 }
                 let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
-                built.tuning = tuning;
+                built.tuning = tuning.map(Box::new);
                 declared.insert(name.value.0.clone(), services.len());
                 services.push(built);
                 specs.push(spec);

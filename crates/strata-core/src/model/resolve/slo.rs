@@ -1,6 +1,8 @@
 //! The platform's service-level objectives (`monitoring.slo`, a service's
 //! `slo:`): checked against what can measure them.
 
+use std::borrow::Borrow;
+
 use crate::diag::Diagnostic;
 use crate::model::Catalog;
 use crate::source::SourceFile;
@@ -14,6 +16,14 @@ use crate::spec::service::ServiceSpec;
 /// scrape port (annotation mode), from services in the mesh. `services`
 /// are the services' specs (environment applied), each with whether its
 /// tier joins the mesh.
+/// `slo` read in place, whether held inline or boxed.
+fn borrowed<T: Borrow<SloSpec>>(slo: &Spanned<T>) -> Spanned<&SloSpec> {
+    Spanned {
+        value: slo.value.borrow(),
+        span: slo.span,
+    }
+}
+
 pub(super) fn check_slo(
     catalog: &Catalog,
     spec: &PlatformSpec,
@@ -22,14 +32,13 @@ pub(super) fn check_slo(
 ) -> Vec<Diagnostic> {
     let monitoring = spec.monitoring.as_ref().map(|m| &m.value);
     let platform = monitoring.and_then(|m| m.slo.as_ref());
-    let every: Vec<(&Spanned<SloSpec>, bool)> = platform
-        .map(|s| (s, true))
+    let every: Vec<(Spanned<&SloSpec>, bool)> = platform
+        .map(|s| (borrowed(s), true))
         .into_iter()
-        .chain(
-            services
-                .iter()
-                .filter_map(|(service, meshed)| Some((service.slo.as_ref()?, *meshed))),
-        )
+        .chain(services.iter().filter_map(|(service, meshed)| {
+            let slo = service.slo.as_ref()?;
+            Some((borrowed(slo), *meshed))
+        }))
         .collect();
     let Some((first, _)) = every.first() else {
         return Vec::new();

@@ -66,7 +66,7 @@ fn kong_config(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Val
             Peer::Service(proxy) => platform
                 .edges_from(proxy)
                 .find(|e| e.to == *id)
-                .map_or(platform.network.calls, |e| e.calls),
+                .map_or(platform.network.calls, |e| *e.calls),
             Peer::External { .. } => platform.network.calls,
         };
         let kong_routes: Vec<Value> = members

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, suggestion};
 use crate::image::ImageRef;
 use crate::model::blueprint::{Blueprint, Catalog, Key, OptionCheck, OptionValue};
-use crate::model::tuning::{Sibling, Supplied, Tuning};
+use crate::model::tuning::{Siblings, Supplied, Tuning};
 use crate::source::{SourceFile, Span};
 use crate::spec::platform::PlatformSpec;
 use crate::spec::service::ServiceSpec;
@@ -30,7 +30,7 @@ pub(super) struct Placement<'a> {
     /// Its pods after the environment, had the mode's default applied.
     pub replicas: &'a dyn Fn(u32) -> u32,
     /// Other services of the platform.
-    pub siblings: Vec<Sibling>,
+    pub siblings: Siblings,
     /// The catalog the blueprint is from, for hints naming other blueprints.
     pub catalog: Catalog,
 }
