@@ -725,7 +725,7 @@ mod tests {
                 set: None,
             }
         );
-        assert!(std::ptr::eq(same.set_or(&set), &set));
+        assert!(std::ptr::eq(same.set_or(&set), &raw const set));
         // Anything rendered otherwise: the revision is read whole, and
         // says the same as `decode`.
         let whole = decode(&secret).unwrap();
