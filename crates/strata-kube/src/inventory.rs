@@ -273,16 +273,7 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
         name: name.clone(),
         why,
     };
-    let data = secret["data"]["release"]
-        .as_str()
-        .ok_or_else(|| damaged("no `release` key".into()))?;
-    let bytes = STANDARD
-        .decode(data)
-        .map_err(|e| damaged(format!("not base64: {e}")))?;
-    let mut text = Vec::new();
-    GzDecoder::new(bytes.as_slice())
-        .read_to_end(&mut text)
-        .map_err(|e| damaged(format!("not gzip: {e}")))?;
+    let text = payload_text(secret)?;
     let mut payload: Payload =
         serde_json::from_slice(&text).map_err(|e| damaged(format!("not a revision: {e}")))?;
     let stamps = payload
@@ -330,6 +321,162 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
             pull_secrets: Vec::new(),
         },
     })
+}
+
+/// The JSON a revision Secret holds, unzipped.
+fn payload_text(secret: &Value) -> Result<Vec<u8>, InventoryError> {
+    let damaged = |why: String| InventoryError::Damaged {
+        name: secret["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        why,
+    };
+    let data = secret["data"]["release"]
+        .as_str()
+        .ok_or_else(|| damaged("no `release` key".into()))?;
+    let bytes = STANDARD
+        .decode(data)
+        .map_err(|e| damaged(format!("not base64: {e}")))?;
+    let mut text = Vec::new();
+    GzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut text)
+        .map_err(|e| damaged(format!("not gzip: {e}")))?;
+    Ok(text)
+}
+
+/// A revision as [`Payload`] holds it, each object left as the JSON text
+/// it was recorded as: read without building any object, to compare with
+/// a render.
+#[derive(Deserialize)]
+struct RawPayload<'a> {
+    platform: String,
+    environment: Option<String>,
+    revision: u32,
+    only: Vec<String>,
+    skip: Vec<String>,
+    #[serde(borrow)]
+    objects: Vec<RawObject<'a>>,
+    generated_secrets: Vec<StoredSecret>,
+}
+
+#[derive(Deserialize)]
+struct RawObject<'a> {
+    wave: usize,
+    tier: Option<String>,
+    service: Option<String>,
+    #[serde(borrow)]
+    value: &'a serde_json::value::RawValue,
+    #[serde(default)]
+    live: Option<String>,
+}
+
+/// The latest revision of a release, as an apply of `set` needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latest {
+    /// Its number.
+    pub number: u32,
+    /// The `--only` / `--skip` of that apply.
+    pub selection: Selection,
+    /// How each object looked live when it was recorded.
+    pub stamps: Stamps,
+    /// What it rendered; `None` when exactly `set`, object for object.
+    pub set: Option<RenderedSet>,
+}
+
+impl Latest {
+    /// What it rendered: its own set, or `set` when it rendered the same.
+    pub fn set_or<'a>(&'a self, set: &'a RenderedSet) -> &'a RenderedSet {
+        self.set.as_ref().unwrap_or(set)
+    }
+}
+
+/// The latest revision, if any, compared with `set`: when it recorded
+/// exactly `set` (object for object as JSON text, the same generated
+/// secrets), only its stamps and selection are read, not its objects,
+/// which the caller has already; otherwise it is read whole.
+pub async fn latest_against(
+    cluster: &Cluster,
+    release: &Release,
+    set: &RenderedSet,
+) -> Result<Option<Latest>, InventoryError> {
+    let Some(&number) = numbers(cluster, release).await?.last() else {
+        return Ok(None);
+    };
+    let Some(secret) = cluster.get(&release.secret_id(number)).await? else {
+        return Err(InventoryError::Missing {
+            platform: release.platform.clone(),
+            number,
+        });
+    };
+    against(&secret, set).map(Some)
+}
+
+/// A revision Secret read as [`latest_against`] reads it.
+fn against(secret: &Value, set: &RenderedSet) -> Result<Latest, InventoryError> {
+    let text = payload_text(secret)?;
+    if let Ok(raw) = serde_json::from_slice::<RawPayload>(&text)
+        && let Some(stamps) = same_render(&raw, set)
+    {
+        return Ok(Latest {
+            number: raw.revision,
+            selection: Selection {
+                only: raw.only,
+                skip: raw.skip,
+            },
+            stamps,
+            set: None,
+        });
+    }
+    let revision = decode(secret)?;
+    Ok(Latest {
+        number: revision.number,
+        selection: revision.selection,
+        stamps: revision.stamps,
+        set: Some(revision.set),
+    })
+}
+
+/// The stamps `raw` recorded when it rendered exactly `set`: each object
+/// with its wave, tier and service, and its value written as JSON as the
+/// revision wrote it.
+fn same_render(raw: &RawPayload, set: &RenderedSet) -> Option<Stamps> {
+    let same_secrets = raw.generated_secrets.len() == set.generated_secrets.len()
+        && raw
+            .generated_secrets
+            .iter()
+            .zip(&set.generated_secrets)
+            .all(|(r, s)| {
+                r.name == s.name
+                    && r.namespaces == s.namespaces
+                    && r.keys == s.keys
+                    && r.secret_type == s.secret_type
+            });
+    if raw.platform != set.platform
+        || raw.environment != set.environment
+        || raw.objects.len() != set.objects.len()
+        || !same_secrets
+    {
+        return None;
+    }
+    let mut text = Vec::new();
+    let mut stamps = Stamps::new();
+    for (recorded, object) in raw.objects.iter().zip(&set.objects) {
+        text.clear();
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut text, &object.value);
+        if recorded.wave != object.wave
+            || recorded.tier != object.tier
+            || recorded.service != object.service
+            || recorded.value.get().as_bytes() != text.as_slice()
+        {
+            return None;
+        }
+        if let Some(live) = &recorded.live {
+            stamps.insert(ObjectId::of(&object.value), live.clone());
+        }
+    }
+    Some(stamps)
 }
 
 /// Every revision of `release`, oldest first.
@@ -545,6 +692,74 @@ mod tests {
         assert_eq!(revision.stamps, stamps);
         assert_eq!(revision.selection, selection);
         assert_eq!(revision.created, "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_revision_of_the_same_render_is_read_without_its_objects() {
+        let mut set = shop();
+        set.generated_secrets.push(GeneratedSecret {
+            name: "db".into(),
+            namespaces: vec!["data".into()],
+            keys: vec!["password".into()],
+            secret_type: "Opaque".into(),
+        });
+        let release = Release::new(&set, "apps");
+        let selection = Selection {
+            only: vec!["apps".into()],
+            skip: vec![],
+        };
+        let stamps: Stamps = set
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (ObjectId::of(&o.value), format!("uid-{i}/g1")))
+            .collect();
+        let secret = encode(&release, &set, &stamps, &selection, 4, "apply");
+        let same = against(&secret, &set).unwrap();
+        assert_eq!(
+            same,
+            Latest {
+                number: 4,
+                selection: selection.clone(),
+                stamps: stamps.clone(),
+                set: None,
+            }
+        );
+        assert!(std::ptr::eq(same.set_or(&set), &raw const set));
+        // Anything rendered otherwise: the revision is read whole, and
+        // says the same as `decode`.
+        let whole = decode(&secret).unwrap();
+        let changes: [fn(&mut RenderedSet); 6] = [
+            |s| s.objects[1].value["metadata"]["labels"] = json!({"edited": "yes"}),
+            |s| s.objects[1].wave += 1,
+            |s| s.objects[1].service = Some("other".into()),
+            |s| {
+                s.objects.pop();
+            },
+            |s| s.generated_secrets[0].keys.push("user".into()),
+            |s| s.environment = Some("prod".into()),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut other = set.clone();
+            change(&mut other);
+            let read = against(&secret, &other).unwrap();
+            assert_eq!(read.set.as_ref(), Some(&whole.set), "change {i}");
+            assert_eq!(read.stamps, stamps, "change {i}");
+            assert_eq!(
+                (read.number, &read.selection),
+                (4, &selection),
+                "change {i}"
+            );
+        }
+        // The same objects with their keys in another order are a change
+        // of text only: read whole, to be compared as values.
+        let mut reordered = set.clone();
+        let value = &mut reordered.objects[0].value;
+        let first = value.as_object().unwrap().keys().next().unwrap().clone();
+        let moved = value.as_object_mut().unwrap().shift_remove(&first).unwrap();
+        value[first.as_str()] = moved;
+        assert_eq!(reordered, set);
+        assert!(against(&secret, &reordered).unwrap().set.is_some());
     }
 
     #[test]

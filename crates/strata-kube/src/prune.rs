@@ -20,11 +20,15 @@ use crate::steps::SETUP_KINDS;
 /// The objects of `previous` that `current` no longer renders, by kind,
 /// namespace and name; claims are left out (they hold data).
 pub fn candidates<'a>(previous: &'a RenderedSet, current: &RenderedSet) -> Vec<&'a Object> {
-    let now: BTreeSet<String> = current.objects.iter().map(Object::key).collect();
+    fn key(o: &Object) -> (&str, &str, &str) {
+        (o.kind(), o.namespace(), o.name())
+    }
+    let now: std::collections::HashSet<(&str, &str, &str)> =
+        current.objects.iter().map(key).collect();
     previous
         .objects
         .iter()
-        .filter(|o| !now.contains(&o.key()))
+        .filter(|o| !now.contains(&key(o)))
         .filter(|o| o.kind() != kind::PERSISTENT_VOLUME_CLAIM)
         .collect()
 }

@@ -2,7 +2,7 @@
 //! steps they are applied in (namespaces and CRDs first, then one step per
 //! wave). Pure functions over a rendered set.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use strata_core::kind;
 use strata_core::render::{Object, RenderedSet, kind_rank};
@@ -87,51 +87,39 @@ impl Selection {
                 _ => o.namespace().is_empty() || namespaces.contains(o.namespace()),
             }
         };
-        let mut kept: Vec<&Object> = set
+        let kept = |o: &Object| {
+            if tiered(o) {
+                chosen(o)
+            } else {
+                keep_untiered(o)
+            }
+        };
+        let used: BTreeSet<(&str, &str)> = set
             .objects
+            .iter()
+            .filter(|o| o.kind() != kind::CUSTOM_RESOURCE_DEFINITION && kept(o))
+            .map(|o| (group_of(o.api_version()), o.kind()))
+            .collect();
+        let kept_crd = |crd: &Object| {
+            let defined = (
+                crd.value["spec"]["group"].as_str().unwrap_or(""),
+                crd.value["spec"]["names"]["kind"].as_str().unwrap_or(""),
+            );
+            let own = tiered(crd) && chosen(crd);
+            let untiered = !tiered(crd) && self.only.is_empty();
+            own || untiered || used.contains(&defined)
+        };
+        // In the order of the set.
+        set.objects
             .iter()
             .filter(|o| {
-                o.kind() != kind::CUSTOM_RESOURCE_DEFINITION
-                    && if tiered(o) {
-                        chosen(o)
-                    } else {
-                        keep_untiered(o)
-                    }
+                if o.kind() == kind::CUSTOM_RESOURCE_DEFINITION {
+                    kept_crd(o)
+                } else {
+                    kept(o)
+                }
             })
-            .collect();
-        let used: BTreeSet<(String, String)> = kept
-            .iter()
-            .map(|o| (group_of(o.api_version()).to_string(), o.kind().to_string()))
-            .collect();
-        let crds: Vec<&Object> = set
-            .objects
-            .iter()
-            .filter(|o| o.kind() == kind::CUSTOM_RESOURCE_DEFINITION)
-            .filter(|crd| {
-                let defined = (
-                    crd.value["spec"]["group"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                    crd.value["spec"]["names"]["kind"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string(),
-                );
-                let own = tiered(crd) && chosen(crd);
-                let untiered = !tiered(crd) && self.only.is_empty();
-                own || untiered || used.contains(&defined)
-            })
-            .collect();
-        kept.extend(crds);
-        let position = |o: &&Object| {
-            set.objects
-                .iter()
-                .position(|x| std::ptr::eq(x, *o))
-                .unwrap_or(0)
-        };
-        kept.sort_by_key(position);
-        kept
+            .collect()
     }
 }
 
@@ -196,7 +184,16 @@ pub fn is_setup(object: &Object) -> bool {
 /// The steps of applying `objects`: one setup step with every Namespace and
 /// CRD (whatever its wave), then one step per wave in ascending order.
 pub fn steps<'a>(objects: &[&'a Object]) -> Vec<Step<'a>> {
-    let setup: Vec<&Object> = objects.iter().copied().filter(|o| is_setup(o)).collect();
+    // One pass: each object to the setup step or to its wave's, in order.
+    let mut setup = Vec::new();
+    let mut waves: BTreeMap<usize, Vec<&Object>> = BTreeMap::new();
+    for object in objects {
+        if is_setup(object) {
+            setup.push(*object);
+        } else {
+            waves.entry(object.wave).or_default().push(*object);
+        }
+    }
     let mut out = Vec::new();
     if !setup.is_empty() {
         out.push(Step {
@@ -204,21 +201,10 @@ pub fn steps<'a>(objects: &[&'a Object]) -> Vec<Step<'a>> {
             objects: setup,
         });
     }
-    let waves: BTreeSet<usize> = objects
-        .iter()
-        .filter(|o| !is_setup(o))
-        .map(|o| o.wave)
-        .collect();
-    for wave in waves {
-        out.push(Step {
-            kind: StepKind::Wave(wave),
-            objects: objects
-                .iter()
-                .copied()
-                .filter(|o| !is_setup(o) && o.wave == wave)
-                .collect(),
-        });
-    }
+    out.extend(waves.into_iter().map(|(wave, objects)| Step {
+        kind: StepKind::Wave(wave),
+        objects,
+    }));
     out
 }
 

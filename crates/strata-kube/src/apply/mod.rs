@@ -151,19 +151,33 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<Applied, ApplyError> {
     options.selection.check(set)?;
-    let previous = if options.dry_run {
-        None
-    } else {
-        inventory::latest(cluster, release).await?
-    };
     let objects = with_home(set, options.selection.select(set), release);
     let mut done = Applied::default();
-    // What the platform needs from the cluster, before anything changes.
-    let (missing, unchecked) = preflight::check(cluster, set, &objects, options.concurrency)
-        .await
-        .map_err(|e| {
-            ApplyError::Failed(fail("preflight".into(), Cause::Refused(e), &objects, &done))
-        })?;
+    // What the platform needs from the cluster, checked before anything
+    // changes, while the latest revision is read and compared with the
+    // cluster: neither reads what the other does, and each waits on its
+    // round trips.
+    let compared = async {
+        if options.dry_run {
+            return Ok((None, Unchanged::default()));
+        }
+        let previous = inventory::latest_against(cluster, release, set).await?;
+        let unchanged = match &previous {
+            Some(previous) if options.skip_unchanged => {
+                unchanged(cluster, previous, set, &objects, options).await
+            }
+            _ => Unchanged::default(),
+        };
+        Ok::<_, InventoryError>((previous, unchanged))
+    };
+    let (compared, checked) = futures::join!(
+        compared,
+        preflight::check(cluster, set, &objects, options.concurrency)
+    );
+    let (previous, unchanged) = compared?;
+    let (missing, unchecked) = checked.map_err(|e| {
+        ApplyError::Failed(fail("preflight".into(), Cause::Refused(e), &objects, &done))
+    })?;
     done.notes.extend(unchecked);
     if !missing.is_empty() {
         return Err(ApplyError::Failed(fail(
@@ -173,12 +187,6 @@ pub async fn apply(
             &done,
         )));
     }
-    let unchanged = match &previous {
-        Some(previous) if options.skip_unchanged && !options.dry_run => {
-            unchanged(cluster, previous, &objects, options).await
-        }
-        _ => Unchanged::default(),
-    };
     if let Err(mut failure) = run(
         cluster, set, &objects, &unchanged, options, progress, &mut done,
     )
@@ -206,11 +214,14 @@ pub async fn apply(
     // Prune before recording: if pruning fails, the previous revision stays
     // the latest, and the next run computes the same candidates again.
     if let Some(previous) = &previous {
-        done.pruned = prune_gone(cluster, &previous.set, set, options, progress).await?;
+        done.pruned = prune_gone(cluster, previous.set_or(set), set, options, progress).await?;
         // A copy of the latest revision would tell nothing new, and ten
         // such copies would push out of the cluster the history that
         // `rollback` goes back to.
-        if changed_nothing(previous, set, &options.selection, &done) {
+        let same_render = unchanged
+            .same_render
+            .unwrap_or_else(|| previous.set_or(set).objects == set.objects);
+        if same_render && changed_nothing(previous, set, &options.selection, &done) {
             done.revision = Some(previous.number);
             return Ok(done);
         }
@@ -230,21 +241,23 @@ pub async fn apply(
 }
 
 /// Whether an apply of `set` with `selection`, done as `done` says,
-/// changed nothing since `previous`: the same render and selection, and
-/// every object live as that revision left it (none sent since, or sent
-/// and left as it was).
+/// changed nothing since `previous`, whose objects `set` renders alike:
+/// the same selection, platform and generated secrets, and every object
+/// live as that revision left it (none sent since, or sent and left as it
+/// was).
 fn changed_nothing(
-    previous: &inventory::Revision,
+    previous: &inventory::Latest,
     set: &RenderedSet,
     selection: &Selection,
     done: &Applied,
 ) -> bool {
     previous.selection == *selection
         && previous.stamps == done.stamps
-        && previous.set.platform == set.platform
-        && previous.set.environment == set.environment
-        && previous.set.generated_secrets == set.generated_secrets
-        && previous.set.objects == set.objects
+        && previous.set.as_ref().is_none_or(|before| {
+            before.platform == set.platform
+                && before.environment == set.environment
+                && before.generated_secrets == set.generated_secrets
+        })
 }
 
 /// Removes what `before` rendered and `after` does not.
@@ -351,7 +364,7 @@ fn removal(options: &ApplyOptions) -> RemovalOptions {
 async fn roll_back(
     cluster: &Cluster,
     release: &Release,
-    previous: Option<&inventory::Revision>,
+    previous: Option<&inventory::Latest>,
     attempted: &RenderedSet,
     applied: &[ObjectId],
     options: &ApplyOptions,
@@ -364,7 +377,8 @@ async fn roll_back(
         "rolling back to revision {}",
         previous.number
     )));
-    let objects = previous.selection.select(&previous.set);
+    let before = previous.set_or(attempted);
+    let objects = previous.selection.select(before);
     let mut done = Applied::default();
     let options = ApplyOptions {
         atomic: false,
@@ -372,7 +386,7 @@ async fn roll_back(
     };
     if let Err(failure) = run(
         cluster,
-        &previous.set,
+        before,
         &objects,
         &Unchanged::default(),
         &options,
@@ -386,7 +400,7 @@ async fn roll_back(
     let recorded = match inventory::record(
         cluster,
         release,
-        &previous.set,
+        before,
         &done.stamps,
         &previous.selection,
         &format!("rollback to {} (atomic)", previous.number),
@@ -406,7 +420,7 @@ async fn roll_back(
             .collect(),
         ..attempted.clone()
     };
-    let extra: Vec<ObjectToRemove> = prune::candidates(&attempted_and_applied, &previous.set)
+    let extra: Vec<ObjectToRemove> = prune::candidates(&attempted_and_applied, before)
         .into_iter()
         .map(ObjectToRemove::of)
         .collect();
@@ -434,6 +448,9 @@ struct Unchanged {
     /// has sent nothing, the cluster is as read, and their steps need not
     /// wait for them again.
     ready: BTreeSet<ObjectId>,
+    /// Whether the whole set is rendered as the latest revision recorded
+    /// it, when compared.
+    same_render: Option<bool>,
 }
 
 /// The objects of `objects` rendered as `previous` recorded them and live
@@ -443,22 +460,34 @@ struct Unchanged {
 /// objects to be sent.
 async fn unchanged(
     cluster: &Cluster,
-    previous: &inventory::Revision,
+    previous: &inventory::Latest,
+    set: &RenderedSet,
     objects: &[&Object],
     options: &ApplyOptions,
 ) -> Unchanged {
-    let before: HashMap<ObjectId, &Value> = previous
+    // Rendered as before, the usual case: one comparison of the whole set
+    // then says it of every object, and the end of the apply need not
+    // compare again.
+    let same_render = previous
         .set
-        .objects
-        .iter()
-        .map(|o| (ObjectId::of(&o.value), &o.value))
-        .collect();
+        .as_ref()
+        .is_none_or(|before| before.objects == set.objects);
+    let before: HashMap<ObjectId, &Value> = if same_render {
+        HashMap::new()
+    } else {
+        previous
+            .set_or(set)
+            .objects
+            .iter()
+            .map(|o| (ObjectId::of(&o.value), &o.value))
+            .collect()
+    };
     let candidates: Vec<(ObjectId, &String)> = objects
         .iter()
         .filter_map(|o| {
             let id = ObjectId::of(&o.value);
             let stamp = previous.stamps.get(&id)?;
-            (before.get(&id) == Some(&&o.value)).then_some((id, stamp))
+            (same_render || before.get(&id) == Some(&&o.value)).then_some((id, stamp))
         })
         .collect();
     let groups: BTreeSet<(&str, &str, &str)> = candidates
@@ -504,7 +533,11 @@ async fn unchanged(
         .map(|(id, stamp)| (id, stamp.clone()))
         .collect();
     ready.retain(|id| stamps.contains_key(id));
-    Unchanged { stamps, ready }
+    Unchanged {
+        stamps,
+        ready,
+        same_render: Some(same_render),
+    }
 }
 
 /// Applies `objects` step by step into `done`, sending none of those

@@ -4,7 +4,7 @@
 //! read, and room on the nodes for what its pods request. Each missing
 //! thing is one error, instead of a wave waiting out its timeout.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use futures::stream::{self, StreamExt};
@@ -144,20 +144,13 @@ pub(crate) fn references(spec: &Value) -> Vec<(&'static str, String)> {
 /// custom resource of the set (named after it: `pg-app` for Cluster `pg`)
 /// are not needs.
 fn needs(set: &RenderedSet, objects: &[&Object]) -> BTreeMap<Need, Vec<ObjectId>> {
-    let rendered: BTreeSet<(String, String, String)> = set
+    let rendered: HashSet<(&str, &str, &str)> = set
         .objects
         .iter()
-        .map(|o| {
-            (
-                o.kind().to_string(),
-                o.namespace().to_string(),
-                o.name().to_string(),
-            )
-        })
+        .map(|o| (o.kind(), o.namespace(), o.name()))
         .collect();
-    let is_rendered = |kind: &str, namespace: &str, name: &str| {
-        rendered.contains(&(kind.to_string(), namespace.to_string(), name.to_string()))
-    };
+    let is_rendered =
+        |kind: &str, namespace: &str, name: &str| rendered.contains(&(kind, namespace, name));
     let defined_kinds: BTreeSet<(&str, &str)> = set
         .objects
         .iter()
@@ -169,11 +162,20 @@ fn needs(set: &RenderedSet, objects: &[&Object]) -> BTreeMap<Need, Vec<ObjectId>
             )
         })
         .collect();
+    // The custom resources of each namespace, found once rather than for
+    // each Secret a pod reads.
+    let mut custom: HashMap<&str, Vec<&str>> = HashMap::new();
+    for o in &set.objects {
+        if readiness::is_custom(o.api_version()) {
+            custom.entry(o.namespace()).or_default().push(o.name());
+        }
+    }
     let made_by_operator = |namespace: &str, name: &str| {
-        set.objects.iter().any(|o| {
-            readiness::is_custom(o.api_version())
-                && o.namespace() == namespace
-                && (name == o.name() || name.starts_with(&format!("{}-", o.name())))
+        custom.get(namespace).is_some_and(|names| {
+            names.iter().any(|cr| {
+                name.strip_prefix(cr)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+            })
         })
     };
     let generated = |namespace: &str, name: &str| {
