@@ -640,14 +640,15 @@ fn render_service(
 ) -> Vec<Object> {
     let tier = &platform.tier_of(service).name;
     let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
-    let mut values = vec![service::service_account(platform, service)];
-    values.extend(service::spawned_account(platform, service));
-    values.extend(service::access(platform, service));
-    values.extend(service::config_map(platform, service, assets, errors));
-    values.extend(service::env_config_map(platform, service));
-    values.extend(service::services(platform, service));
-    values.extend(workload::render(platform, service));
-    values.extend(policy::render(platform, service));
+    let own = labels::ServiceLabels::new(platform, service);
+    let mut values = vec![service::service_account(service, &own)];
+    values.extend(service::spawned_account(service, &own));
+    values.extend(service::access(service, &own));
+    values.extend(service::config_map(platform, service, &own, assets, errors));
+    values.extend(service::env_config_map(service, &own));
+    values.extend(service::services(service, &own));
+    values.extend(workload::render(platform, service, &own));
+    values.extend(policy::render(platform, service, &own));
     blueprint_objects(platform, service, &mut values);
     values.into_iter().map(make).collect()
 }

@@ -88,6 +88,10 @@ pub(super) struct Lookup<'p> {
     spawners: Vec<&'p Service>,
     /// The routes to each service, by its id, in platform order.
     routes: Vec<Vec<&'p Route>>,
+    /// By tier id, for each tier some service needs as a whole, its reach
+    /// for callers outside it: the same for each of them, where the tier
+    /// has thousands of services.
+    tiers: Vec<Option<TierReach>>,
 }
 
 impl<'p> Lookup<'p> {
@@ -99,7 +103,18 @@ impl<'p> Lookup<'p> {
                 to.push(route);
             }
         }
+        let mut tiers: Vec<Option<TierReach>> = platform.tiers.iter().map(|_| None).collect();
+        if platform.network.policies {
+            for need in platform.services.iter().flat_map(|s| &s.needs) {
+                if let DependencyTarget::Tier(tier) = need.target
+                    && let Some(reach @ None) = tiers.get_mut(tier.0)
+                {
+                    *reach = Some(TierReach::new(platform, tier, None));
+                }
+            }
+        }
         Lookup {
+            tiers,
             spawners: platform
                 .services
                 .iter()
@@ -134,7 +149,7 @@ pub(super) fn service_policies(
     }
     ingress(platform, lookup, id, service)
         .into_iter()
-        .chain(egress(platform, id, service))
+        .chain(egress(platform, lookup, id, service))
         .chain(spawned(platform, service))
         .map(|value| Object::new(0, None, None, value))
         .collect()
@@ -184,10 +199,15 @@ fn control_plane(platform: &Platform) -> Vec<Value> {
 
 /// Ports as NetworkPolicy ports.
 fn tcp(ports: &[u16]) -> Vec<Value> {
-    ports
-        .iter()
-        .map(|p| json!({ "protocol": "TCP", "port": p }))
-        .collect()
+    ports.iter().map(|&p| port("TCP", p)).collect()
+}
+
+/// One NetworkPolicy port.
+fn port(protocol: &'static str, number: u16) -> Value {
+    object([
+        ("protocol", Value::from(protocol)),
+        ("port", Value::from(number)),
+    ])
 }
 
 fn namespace_peer(namespace: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -230,7 +250,10 @@ pub fn service_peer(platform: &Platform, service: &Service) -> Value {
 
 /// A namespace selector naming `namespace`.
 fn namespace_selector(namespace: &str) -> Value {
-    json!({ "matchLabels": { "kubernetes.io/metadata.name": namespace } })
+    object([(
+        "matchLabels",
+        object([("kubernetes.io/metadata.name", Value::from(namespace))]),
+    )])
 }
 
 /// The first group of pods of a blueprint callee that its callers reach on
@@ -261,7 +284,7 @@ fn ports(service: &Service) -> Vec<Value> {
     service
         .ports
         .iter()
-        .map(|p| json!({ "protocol": protocol(p.protocol), "port": p.number }))
+        .map(|p| port(protocol(p.protocol), p.number))
         .collect()
 }
 
@@ -274,7 +297,12 @@ fn policy(
     if rules.is_empty() {
         return None;
     }
-    let name = format!("{}-{}", service.name, direction.to_ascii_lowercase());
+    let key = if direction == "Ingress" {
+        "ingress"
+    } else {
+        "egress"
+    };
+    let name = format!("{}-{key}", service.name);
     Some(policy_object(
         labels::metadata(platform, service, &name),
         pod_selector(platform, service),
@@ -392,6 +420,7 @@ fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
 /// relabelled by `podLabels`) keeps a rule of its own.
 fn tier_rules(
     platform: &Platform,
+    lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
 ) -> (Vec<Value>, Vec<ServiceId>) {
@@ -406,10 +435,42 @@ fn tier_rules(
         }
     }
     for tier in tiers {
+        let members = &platform.tiers[tier.0].services;
+        match lookup.tiers.get(tier.0).and_then(Option::as_ref) {
+            // A caller outside the tier: the rules every such caller gets.
+            Some(reach) if !members.contains(&id) => {
+                rules.extend(reach.rules.iter().cloned());
+                covered.extend_from_slice(&reach.covered);
+            }
+            _ => {
+                let reach = TierReach::new(platform, tier, Some(id));
+                rules.extend(reach.rules);
+                covered.extend(reach.covered);
+            }
+        }
+    }
+    covered.sort_unstable();
+    covered.dedup();
+    (rules, covered)
+}
+
+/// What a caller's egress to a whole tier holds: one rule per namespace of
+/// the tier's services that carry the tier label (see [`tier_rules`]), and
+/// those services.
+struct TierReach {
+    rules: Vec<Value>,
+    covered: Vec<ServiceId>,
+}
+
+impl TierReach {
+    /// The reach of `tier` for a caller that is not `except` (the caller
+    /// itself, when it belongs to the tier).
+    fn new(platform: &Platform, tier: TierId, except: Option<ServiceId>) -> Self {
+        let mut covered = Vec::new();
         let mut namespaces: BTreeMap<&str, BTreeSet<(&str, u16)>> = BTreeMap::new();
         for &member in &platform.tiers[tier.0].services {
             let callee = &platform.services[member.0];
-            if member == id || callee.ports.is_empty() || !carries_tier_label(callee) {
+            if Some(member) == except || callee.ports.is_empty() || !carries_tier_label(callee) {
                 continue;
             }
             covered.push(member);
@@ -418,35 +479,45 @@ fn tier_rules(
                 ports.insert((protocol(port.protocol), port.number));
             }
         }
-        for (namespace, ports) in namespaces {
-            let ports: Vec<Value> = ports
-                .into_iter()
-                .map(|(protocol, port)| json!({ "protocol": protocol, "port": port }))
-                .collect();
-            rules.push(object([
-                (
-                    "to",
-                    Value::Array(vec![tier_peer(platform, tier, namespace)]),
-                ),
-                ("ports", Value::Array(ports)),
-            ]));
-        }
+        let rules = namespaces
+            .into_iter()
+            .map(|(namespace, ports)| {
+                let ports: Vec<Value> = ports
+                    .into_iter()
+                    .map(|(protocol, number)| port(protocol, number))
+                    .collect();
+                object([
+                    (
+                        "to",
+                        Value::Array(vec![tier_peer(platform, tier, namespace)]),
+                    ),
+                    ("ports", Value::Array(ports)),
+                ])
+            })
+            .collect();
+        TierReach { rules, covered }
     }
-    covered.sort_unstable();
-    covered.dedup();
-    (rules, covered)
 }
 
 /// A peer naming the pods of a tier in `namespace`, by the tier label and
 /// the platform's instance label that every pod Strata renders carries.
 fn tier_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
-    json!({
-        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": namespace } },
-        "podSelector": { "matchLabels": {
-            labels::INSTANCE_LABEL: platform.name,
-            labels::TIER_LABEL: platform.tiers[tier.0].name,
-        } },
-    })
+    object([
+        ("namespaceSelector", namespace_selector(namespace)),
+        (
+            "podSelector",
+            object([(
+                "matchLabels",
+                object([
+                    (labels::INSTANCE_LABEL, Value::String(platform.name.clone())),
+                    (
+                        labels::TIER_LABEL,
+                        Value::String(platform.tiers[tier.0].name.clone()),
+                    ),
+                ]),
+            )]),
+        ),
+    ])
 }
 
 /// Whether the pods of `service` carry the labels of [`tier_peer`]: pods
@@ -492,9 +563,10 @@ fn carries_needs_label(platform: &Platform, service: &Service, tier: TierId) -> 
             .iter()
             .any(|need| matches!(need.target, DependencyTarget::Tier(t) if t == tier))
         && carries_tier_label(service)
-        && !service
-            .pod_labels
-            .contains_key(&needs_key(&platform.tiers[tier.0].name))
+        && (service.pod_labels.is_empty()
+            || !service
+                .pod_labels
+                .contains_key(&needs_key(&platform.tiers[tier.0].name)))
 }
 
 /// The pod label saying its pods need all of tier `tier`.
@@ -505,9 +577,12 @@ pub(super) fn needs_key(tier: &str) -> String {
 /// A peer naming the pods in `namespace` of the services that need all of
 /// `tier`, by the label of [`needs_label`].
 fn needing_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
-    let mut labels = serde_json::Map::new();
-    labels.insert(labels::INSTANCE_LABEL.into(), json!(platform.name));
-    labels.insert(needs_key(&platform.tiers[tier.0].name), json!("true"));
+    let mut labels = serde_json::Map::with_capacity(2);
+    labels.insert(
+        labels::INSTANCE_LABEL.into(),
+        Value::String(platform.name.clone()),
+    );
+    labels.insert(needs_key(&platform.tiers[tier.0].name), Value::from("true"));
     object([
         ("namespaceSelector", namespace_selector(namespace)),
         (
@@ -597,8 +672,13 @@ fn ingress(
     policy(platform, service, "Ingress", rules)
 }
 
-fn egress(platform: &Platform, id: ServiceId, service: &Service) -> Option<Value> {
-    let (mut rules, covered) = tier_rules(platform, id, service);
+fn egress(
+    platform: &Platform,
+    lookup: &Lookup<'_>,
+    id: ServiceId,
+    service: &Service,
+) -> Option<Value> {
+    let (mut rules, covered) = tier_rules(platform, lookup, id, service);
     for callee_id in platform.edges_from(id).map(|e| e.to) {
         let callee = &platform.services[callee_id.0];
         if covered.binary_search(&callee_id).is_ok() {

@@ -3,11 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::labels;
+use super::{labels, object};
 use crate::model::{Platform, Scaling, Service, WorkloadKind};
 
 /// The availability and scaling objects of a service.
-pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn render(
+    platform: &Platform,
+    service: &Service,
+    own: &labels::ServiceLabels<'_>,
+) -> Vec<Value> {
     let runtime = &service.runtime;
     let mut out = Vec::new();
     let scalable = matches!(
@@ -16,17 +20,23 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
     );
     let least = runtime.autoscale.map_or(service.replicas, |a| a.min);
     if scalable && runtime.disruption_budget && least > 1 {
-        out.push(json!({
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": labels::metadata(platform, service, &service.name),
-            "spec": {
-                "maxUnavailable": 1,
-                "selector": { "matchLabels": labels::selector(platform, service) },
-                // Evict pods that never became ready, or a broken rollout blocks node drains.
-                "unhealthyPodEvictionPolicy": "AlwaysAllow",
-            },
-        }));
+        out.push(object([
+            ("apiVersion", Value::from("policy/v1")),
+            ("kind", Value::from("PodDisruptionBudget")),
+            ("metadata", own.metadata(&service.name)),
+            (
+                "spec",
+                object([
+                    ("maxUnavailable", Value::from(1)),
+                    (
+                        "selector",
+                        object([("matchLabels", Value::Object(own.selector()))]),
+                    ),
+                    // Evict pods that never became ready, or a broken rollout blocks node drains.
+                    ("unhealthyPodEvictionPolicy", Value::from("AlwaysAllow")),
+                ]),
+            ),
+        ]));
     }
     if let Some(autoscale) = runtime.autoscale.filter(|_| scalable) {
         let target = |name: &str, percent: u32| json!({ "type": "Resource", "resource": { "name": name, "target": { "type": "Utilization", "averageUtilization": percent } } });
@@ -39,17 +49,23 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
         } else {
             "Deployment"
         };
-        let mut hpa = json!({
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": labels::metadata(platform, service, &service.name),
-            "spec": {
-                "scaleTargetRef": { "apiVersion": "apps/v1", "kind": kind, "name": service.name },
-                "minReplicas": autoscale.min,
-                "maxReplicas": autoscale.max,
-                "metrics": metrics,
-            },
-        });
+        let mut hpa = object([
+            ("apiVersion", Value::from("autoscaling/v2")),
+            ("kind", Value::from("HorizontalPodAutoscaler")),
+            ("metadata", own.metadata(&service.name)),
+            (
+                "spec",
+                object([
+                    (
+                        "scaleTargetRef",
+                        json!({ "apiVersion": "apps/v1", "kind": kind, "name": service.name }),
+                    ),
+                    ("minReplicas", Value::from(autoscale.min)),
+                    ("maxReplicas", Value::from(autoscale.max)),
+                    ("metrics", Value::Array(metrics)),
+                ]),
+            ),
+        ]);
         for (key, rules) in [
             ("scaleUp", autoscale.scale_up),
             ("scaleDown", autoscale.scale_down),
@@ -65,15 +81,24 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
         .as_ref()
         .filter(|_| platform.service_monitors && service.kind.is_long_running())
     {
-        out.push(json!({
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "ServiceMonitor",
-            "metadata": labels::metadata(platform, service, &service.name),
-            "spec": {
-                "selector": { "matchLabels": labels::selector(platform, service) },
-                "endpoints": [{ "port": metrics.port, "path": metrics.path, "interval": "30s" }],
-            },
-        }));
+        out.push(object([
+            ("apiVersion", Value::from("monitoring.coreos.com/v1")),
+            ("kind", Value::from("ServiceMonitor")),
+            ("metadata", own.metadata(&service.name)),
+            (
+                "spec",
+                object([
+                    (
+                        "selector",
+                        object([("matchLabels", Value::Object(own.selector()))]),
+                    ),
+                    (
+                        "endpoints",
+                        json!([{ "port": metrics.port, "path": metrics.path, "interval": "30s" }]),
+                    ),
+                ]),
+            ),
+        ]));
     }
     out
 }

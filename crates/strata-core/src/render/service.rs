@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::labels;
 use super::{Assets, GeneratedSecret, Object};
+use super::{labels, object};
 use crate::diag::Diagnostic;
 use crate::model::{FileContent, Platform, Protocol, Service, Spawned, WorkloadKind};
 
@@ -26,7 +26,7 @@ pub(super) fn env_config_name(service: &Service) -> String {
 /// The ConfigMap of a service's literal variables (references resolved), for
 /// a service with `envFrom: configMap`; Secret and ConfigMap references stay
 /// in the pod spec.
-pub(super) fn env_config_map(platform: &Platform, service: &Service) -> Option<Value> {
+pub(super) fn env_config_map(service: &Service, own: &labels::ServiceLabels<'_>) -> Option<Value> {
     if !service.env_config_map {
         return None;
     }
@@ -38,40 +38,54 @@ pub(super) fn env_config_map(platform: &Platform, service: &Service) -> Option<V
             _ => None,
         })
         .collect();
-    Some(json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": labels::metadata(platform, service, &env_config_name(service)),
-        "data": data,
-    }))
+    Some(config_map_object(
+        own.metadata(&env_config_name(service)),
+        data,
+    ))
+}
+
+/// A ConfigMap of `metadata` holding `data`.
+fn config_map_object(metadata: Value, data: serde_json::Map<String, Value>) -> Value {
+    object([
+        ("apiVersion", Value::from("v1")),
+        ("kind", Value::from("ConfigMap")),
+        ("metadata", metadata),
+        ("data", Value::Object(data)),
+    ])
+}
+
+/// A ServiceAccount of `metadata`, mounting its API token or not.
+fn account_object(metadata: Value, token: bool) -> Value {
+    object([
+        ("apiVersion", Value::from("v1")),
+        ("kind", Value::from("ServiceAccount")),
+        ("metadata", metadata),
+        ("automountServiceAccountToken", Value::Bool(token)),
+    ])
 }
 
 /// A ServiceAccount of its own, so permissions never leak between services.
-pub(super) fn service_account(platform: &Platform, service: &Service) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": labels::metadata(platform, service, &service.name),
-        "automountServiceAccountToken": service.runtime.service_account_token,
-    })
+pub(super) fn service_account(service: &Service, own: &labels::ServiceLabels<'_>) -> Value {
+    account_object(
+        own.metadata(&service.name),
+        service.runtime.service_account_token,
+    )
 }
 
 /// The ServiceAccount of the pods a service spawns (`NAME-spawned`), for
 /// the spawner to run them as: an identity of their own in the mesh, no
 /// API token.
-pub(super) fn spawned_account(platform: &Platform, service: &Service) -> Option<Value> {
+pub(super) fn spawned_account(service: &Service, own: &labels::ServiceLabels<'_>) -> Option<Value> {
     service.spawns.as_ref()?;
-    Some(json!({
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": labels::metadata(platform, service, &Spawned::account(service)),
-        "automountServiceAccountToken": false,
-    }))
+    Some(account_object(
+        own.metadata(&Spawned::account(service)),
+        false,
+    ))
 }
 
 /// The Role and RoleBinding granting a service's ServiceAccount its
 /// `access:` in its namespace; none without `access:`.
-pub(super) fn access(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn access(service: &Service, own: &labels::ServiceLabels<'_>) -> Vec<Value> {
     if service.access.is_empty() {
         return Vec::new();
     }
@@ -84,13 +98,13 @@ pub(super) fn access(platform: &Platform, service: &Service) -> Vec<Value> {
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
-            "metadata": labels::metadata(platform, service, &service.name),
+            "metadata": own.metadata(&service.name),
             "rules": rules,
         }),
         json!({
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "RoleBinding",
-            "metadata": labels::metadata(platform, service, &service.name),
+            "metadata": own.metadata(&service.name),
             "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name },
             "subjects": [{ "kind": "ServiceAccount", "name": service.name, "namespace": service.namespace }],
         }),
@@ -101,6 +115,7 @@ pub(super) fn access(platform: &Platform, service: &Service) -> Vec<Value> {
 pub(super) fn config_map(
     platform: &Platform,
     service: &Service,
+    own: &labels::ServiceLabels<'_>,
     assets: &dyn Assets,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Value> {
@@ -126,12 +141,7 @@ pub(super) fn config_map(
         };
         data.insert(file.name.clone(), json!(content));
     }
-    Some(json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": labels::metadata(platform, service, &config_name(service)),
-        "data": data,
-    }))
+    Some(config_map_object(own.metadata(&config_name(service)), data))
 }
 
 fn port_entries(service: &Service) -> Vec<Value> {
@@ -139,32 +149,48 @@ fn port_entries(service: &Service) -> Vec<Value> {
         .ports
         .iter()
         .map(|p| {
-            let mut port = json!({
-                "name": p.name,
-                "port": p.service_port(),
-                "targetPort": p.name,
-                "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" },
-            });
+            let mut port = serde_json::Map::with_capacity(6);
+            for (key, value) in [
+                ("name", Value::String(p.name.clone())),
+                ("port", Value::from(p.service_port())),
+                ("targetPort", Value::String(p.name.clone())),
+                (
+                    "protocol",
+                    Value::from(if p.protocol == Protocol::Udp {
+                        "UDP"
+                    } else {
+                        "TCP"
+                    }),
+                ),
+            ] {
+                port.insert(key.into(), value);
+            }
             if matches!(p.protocol, Protocol::Http | Protocol::Grpc) {
-                port["appProtocol"] = json!(p.protocol.as_str());
+                port.insert("appProtocol".into(), Value::from(p.protocol.as_str()));
             }
             if let Some(node_port) = p.node_port {
-                port["nodePort"] = json!(node_port);
+                port.insert("nodePort".into(), Value::from(node_port));
             }
-            port
+            Value::Object(port)
         })
         .collect()
 }
 
 /// A ClusterIP Service for a service with ports, and a headless one for a
 /// StatefulSet's stable pod names.
-pub(super) fn services(platform: &Platform, service: &Service) -> Vec<Value> {
+pub(super) fn services(service: &Service, own: &labels::ServiceLabels<'_>) -> Vec<Value> {
     if service.ports.is_empty() || !service.kind.is_long_running() {
         return Vec::new();
     }
-    let selector = labels::selector(platform, service);
+    let selector = own.selector();
     let front = &service.front;
-    let mut spec = json!({ "type": front.service_type.as_str(), "selector": selector, "ports": port_entries(service) });
+    // The headless Service's selector, before the first one takes it.
+    let headless_selector = (service.kind == WorkloadKind::Stateful).then(|| selector.clone());
+    let mut spec = object([
+        ("type", Value::from(front.service_type.as_str())),
+        ("selector", Value::Object(selector)),
+        ("ports", Value::Array(port_entries(service))),
+    ]);
     if let Some(policy) = front.external_traffic_policy {
         spec["externalTrafficPolicy"] = json!(policy.as_str());
     }
@@ -172,29 +198,30 @@ pub(super) fn services(platform: &Platform, service: &Service) -> Vec<Value> {
         spec["sessionAffinity"] = json!("ClientIP");
         spec["sessionAffinityConfig"] = json!({ "clientIP": { "timeoutSeconds": seconds } });
     }
-    let mut metadata = labels::metadata(platform, service, &front.name);
+    let mut metadata = own.metadata(&front.name);
     if !front.annotations.is_empty() {
         metadata["annotations"] = json!(front.annotations);
     }
-    let mut out = vec![json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata,
-        "spec": spec,
-    })];
-    if service.kind == WorkloadKind::Stateful {
-        out.push(json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": labels::metadata(platform, service, &headless_name(service)),
-            "spec": {
-                "clusterIP": "None",
+    let service_object = |metadata: Value, spec: Value| {
+        object([
+            ("apiVersion", Value::from("v1")),
+            ("kind", Value::from("Service")),
+            ("metadata", metadata),
+            ("spec", spec),
+        ])
+    };
+    let mut out = vec![service_object(metadata, spec)];
+    if let Some(selector) = headless_selector {
+        out.push(service_object(
+            own.metadata(&headless_name(service)),
+            object([
+                ("clusterIP", Value::from("None")),
                 // Peers find each other before they are ready (cluster bootstrap).
-                "publishNotReadyAddresses": true,
-                "selector": selector,
-                "ports": port_entries(service),
-            },
-        }));
+                ("publishNotReadyAddresses", Value::Bool(true)),
+                ("selector", Value::Object(selector)),
+                ("ports", Value::Array(port_entries(service))),
+            ]),
+        ));
     }
     out
 }

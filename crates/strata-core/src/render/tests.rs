@@ -2557,3 +2557,98 @@ tiers:
     }
     assert_eq!(labels["app.kubernetes.io/component"], json!("primary"));
 }
+
+#[test]
+fn a_services_labels_made_once_are_those_each_object_made() {
+    // Platform and service labels, and a selector taken over that sets
+    // Strata's own keys: each label in the place and with the value the
+    // maps built step by step gave it.
+    let file = SourceFile::new(
+        "platform.yaml",
+        "platform: t
+labels: { team: core, zone: b }
+tiers:
+  - name: data
+    services:
+      db:
+        image: postgres:16.4
+        ports: { postgres: 5432 }
+        labels: { zone: a, owner: data }
+        selector: { app.kubernetes.io/name: postgresql, app.kubernetes.io/component: primary }
+      web:
+        image: nginx:1.27
+        labels: { owner: web }
+",
+    );
+    let doc = spec::parse(&file).expect("the fixture parses");
+    let platform = crate::resolve(&doc, None).expect("the fixture resolves");
+    let entries = |map: &serde_json::Map<String, Value>| -> Vec<(String, Value)> {
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    for service in &platform.services {
+        // The labels as they were built before: each part a map of its
+        // own, extended in turn.
+        let mut expected = serde_json::Map::new();
+        for (k, v) in &platform.labels {
+            expected.insert(k.clone(), json!(v));
+        }
+        expected.insert("app.kubernetes.io/part-of".into(), json!(platform.name));
+        expected.insert("app.kubernetes.io/managed-by".into(), json!("strata"));
+        for (k, v) in &service.labels {
+            expected.insert(k.clone(), json!(v));
+        }
+        let strata: serde_json::Map<String, Value> = [
+            ("app.kubernetes.io/name".to_string(), json!(service.name)),
+            (
+                "app.kubernetes.io/instance".to_string(),
+                json!(platform.name),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let selector: serde_json::Map<String, Value> = match &service.selector {
+            Some(own) => own.iter().map(|(k, v)| (k.clone(), json!(v))).collect(),
+            None => strata.clone(),
+        };
+        expected.extend(strata);
+        expected.extend(selector.clone());
+        expected
+            .entry("app.kubernetes.io/component")
+            .or_insert_with(|| {
+                json!(
+                    service
+                        .blueprint
+                        .as_deref()
+                        .unwrap_or(service.kind.as_str())
+                )
+            });
+        expected.insert(
+            "strata.dev/tier".into(),
+            json!(platform.tier_of(service).name),
+        );
+
+        let own = labels::ServiceLabels::new(&platform, service);
+        assert_eq!(
+            entries(&own.labels()),
+            entries(&expected),
+            "{}",
+            service.name
+        );
+        assert_eq!(
+            entries(&labels::service(&platform, service)),
+            entries(&expected)
+        );
+        assert_eq!(
+            entries(&own.selector()),
+            entries(&selector),
+            "{}",
+            service.name
+        );
+        let metadata = own.metadata("x");
+        assert_eq!(metadata, labels::metadata(&platform, service, "x"));
+        assert_eq!(
+            entries(metadata["labels"].as_object().unwrap()),
+            entries(&expected)
+        );
+    }
+}

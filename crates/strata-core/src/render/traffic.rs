@@ -219,10 +219,6 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     };
     let mut vars = Vec::new();
     for edge in platform.edges_from(id) {
-        let callee = platform.services[edge.to.0]
-            .name
-            .to_ascii_uppercase()
-            .replace('-', "_");
         let c = *edge.calls;
         let settings = [
             ("TIMEOUT_MS", c.timeout_ms),
@@ -232,9 +228,23 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
             ("CIRCUIT_BREAKER_PERCENT", c.circuit_breaker.map(u64::from)),
             ("POOL", c.pool.map(u64::from)),
         ];
+        if settings.iter().all(|(_, value)| value.is_none()) {
+            // Nothing to say about this call: most calls of a platform.
+            continue;
+        }
+        let callee = platform.services[edge.to.0]
+            .name
+            .to_ascii_uppercase()
+            .replace('-', "_");
         for (suffix, value) in settings {
             if let Some(value) = value {
-                vars.push(json!({ "name": format!("STRATA_CALL_{callee}_{suffix}"), "value": value.to_string() }));
+                vars.push(super::object([
+                    (
+                        "name",
+                        Value::String(format!("STRATA_CALL_{callee}_{suffix}")),
+                    ),
+                    ("value", Value::String(value.to_string())),
+                ]));
             }
         }
     }

@@ -38,71 +38,95 @@ fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
 }
 
 /// The controller of a service, and a volume claim for a stateless one.
-pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
-    let selector = labels::selector(platform, service);
-    let mut metadata = labels::metadata(platform, service, &service.name);
+pub(super) fn render(
+    platform: &Platform,
+    service: &Service,
+    own: &labels::ServiceLabels<'_>,
+) -> Vec<Value> {
+    let selector = own.selector();
+    let mut metadata = own.metadata(&service.name);
     let accepted = accepted_exceptions(service);
     if !accepted.is_empty() {
         metadata["annotations"] = json!({ crate::finding::IGNORE_ANNOTATION: accepted.join(",") });
     }
-    let template = pod::pod_template(platform, service);
+    let template = pod::pod_template(platform, service, own);
     let mut out = Vec::new();
     // A StatefulSet claims per pod; every other controller mounts claims
     // made once, beside it.
     if service.kind != WorkloadKind::Stateful {
         for (_, name, volume) in claims(service) {
-            let mut claim = json!({
-                "apiVersion": "v1",
-                "kind": "PersistentVolumeClaim",
-                "metadata": labels::metadata(platform, service, &name),
-                "spec": claim_spec(volume),
-            });
-            claim["metadata"]["annotations"] = json!({ "strata.dev/keep": "true" });
-            out.push(claim);
+            let mut metadata = own.metadata(&name);
+            metadata["annotations"] = object([("strata.dev/keep", Value::from("true"))]);
+            out.push(object([
+                ("apiVersion", Value::from("v1")),
+                ("kind", Value::from("PersistentVolumeClaim")),
+                ("metadata", metadata),
+                ("spec", claim_spec(volume)),
+            ]));
         }
     }
     match service.kind {
         WorkloadKind::Stateless => {
+            // One read-write-once volume cannot be attached to two pods
+            // at once: replace, do not surge.
+            let strategy = if service.all_volumes().any(|v| !v.access.is_shared()) {
+                object([("type", Value::from("Recreate"))])
+            } else {
+                object([
+                    ("type", Value::from("RollingUpdate")),
+                    (
+                        "rollingUpdate",
+                        object([
+                            ("maxSurge", Value::from("25%")),
+                            ("maxUnavailable", Value::from(0)),
+                        ]),
+                    ),
+                ])
+            };
             let mut spec = object([
-                ("selector", object([("matchLabels", Value::Object(selector))])),
-                ("revisionHistoryLimit", json!(10)),
-                ("progressDeadlineSeconds", json!(600)),
                 (
-                    "strategy",
-                    json!({ "type": "RollingUpdate", "rollingUpdate": { "maxSurge": "25%", "maxUnavailable": 0 } }),
+                    "selector",
+                    object([("matchLabels", Value::Object(selector))]),
                 ),
+                ("revisionHistoryLimit", Value::from(10)),
+                ("progressDeadlineSeconds", Value::from(600)),
+                ("strategy", strategy),
                 ("template", template),
             ]);
-            if service.all_volumes().any(|v| !v.access.is_shared()) {
-                // One read-write-once volume cannot be attached to two pods
-                // at once: replace, do not surge.
-                spec["strategy"] = json!({ "type": "Recreate" });
-            }
             if service.runtime.autoscale.is_none() {
-                spec["replicas"] = json!(service.replicas);
+                spec["replicas"] = Value::from(service.replicas);
             }
             out.push(object([
-                ("apiVersion", json!("apps/v1")),
-                ("kind", json!("Deployment")),
+                ("apiVersion", Value::from("apps/v1")),
+                ("kind", Value::from("Deployment")),
                 ("metadata", metadata),
                 ("spec", spec),
             ]));
         }
         WorkloadKind::Stateful => {
             let mut spec = object([
-                ("serviceName", json!(headless_name(service))),
-                ("selector", object([("matchLabels", Value::Object(selector))])),
-                ("revisionHistoryLimit", json!(10)),
-                ("updateStrategy", json!({ "type": "RollingUpdate" })),
+                ("serviceName", Value::String(headless_name(service))),
+                (
+                    "selector",
+                    object([("matchLabels", Value::Object(selector))]),
+                ),
+                ("revisionHistoryLimit", Value::from(10)),
+                (
+                    "updateStrategy",
+                    object([("type", Value::from("RollingUpdate"))]),
+                ),
                 // Data outlives scale-downs and deletions unless removed on purpose.
                 (
                     "persistentVolumeClaimRetentionPolicy",
-                    json!({ "whenDeleted": "Retain", "whenScaled": "Retain" }),
+                    object([
+                        ("whenDeleted", Value::from("Retain")),
+                        ("whenScaled", Value::from("Retain")),
+                    ]),
                 ),
                 ("template", template),
             ]);
             if service.runtime.autoscale.is_none() {
-                spec["replicas"] = json!(service.replicas);
+                spec["replicas"] = Value::from(service.replicas);
             }
             let templates: Vec<Value> = service
                 .storage
@@ -110,51 +134,93 @@ pub(super) fn render(platform: &Platform, service: &Service) -> Vec<Value> {
                 .map(|v| ("data", v))
                 .chain(service.volumes.iter().map(|v| (v.name.as_str(), &v.volume)))
                 .map(|(name, volume)| {
-                    json!({
-                        "metadata": { "name": name, "labels": labels::service(platform, service) },
-                        "spec": claim_spec(volume),
-                    })
+                    object([
+                        (
+                            "metadata",
+                            object([
+                                ("name", Value::from(name)),
+                                ("labels", Value::Object(own.labels())),
+                            ]),
+                        ),
+                        ("spec", claim_spec(volume)),
+                    ])
                 })
                 .collect();
             if !templates.is_empty() {
-                spec["volumeClaimTemplates"] = json!(templates);
+                spec["volumeClaimTemplates"] = Value::Array(templates);
             }
             out.push(object([
-                ("apiVersion", json!("apps/v1")),
-                ("kind", json!("StatefulSet")),
+                ("apiVersion", Value::from("apps/v1")),
+                ("kind", Value::from("StatefulSet")),
                 ("metadata", metadata),
                 ("spec", spec),
             ]));
         }
-        WorkloadKind::Daemon => out.push(json!({
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": metadata,
-            "spec": {
-                "selector": { "matchLabels": selector },
-                "revisionHistoryLimit": 10,
-                "updateStrategy": { "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": 1 } },
-                "template": template,
-            },
-        })),
-        WorkloadKind::Job => out.push(json!({
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": metadata,
-            "spec": { "backoffLimit": 4, "template": template },
-        })),
-        WorkloadKind::Cron => out.push(json!({
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": metadata,
-            "spec": {
-                "schedule": service.schedule.clone().unwrap_or_default(),
-                "concurrencyPolicy": "Forbid",
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": { "metadata": { "labels": labels::service(platform, service) }, "spec": { "backoffLimit": 4, "template": template } },
-            },
-        })),
+        WorkloadKind::Daemon => out.push(object([
+            ("apiVersion", Value::from("apps/v1")),
+            ("kind", Value::from("DaemonSet")),
+            ("metadata", metadata),
+            (
+                "spec",
+                object([
+                    (
+                        "selector",
+                        object([("matchLabels", Value::Object(selector))]),
+                    ),
+                    ("revisionHistoryLimit", Value::from(10)),
+                    (
+                        "updateStrategy",
+                        object([
+                            ("type", Value::from("RollingUpdate")),
+                            (
+                                "rollingUpdate",
+                                object([("maxUnavailable", Value::from(1))]),
+                            ),
+                        ]),
+                    ),
+                    ("template", template),
+                ]),
+            ),
+        ])),
+        WorkloadKind::Job => out.push(object([
+            ("apiVersion", Value::from("batch/v1")),
+            ("kind", Value::from("Job")),
+            ("metadata", metadata),
+            (
+                "spec",
+                object([("backoffLimit", Value::from(4)), ("template", template)]),
+            ),
+        ])),
+        WorkloadKind::Cron => out.push(object([
+            ("apiVersion", Value::from("batch/v1")),
+            ("kind", Value::from("CronJob")),
+            ("metadata", metadata),
+            (
+                "spec",
+                object([
+                    (
+                        "schedule",
+                        Value::String(service.schedule.clone().unwrap_or_default()),
+                    ),
+                    ("concurrencyPolicy", Value::from("Forbid")),
+                    ("successfulJobsHistoryLimit", Value::from(3)),
+                    ("failedJobsHistoryLimit", Value::from(3)),
+                    (
+                        "jobTemplate",
+                        object([
+                            (
+                                "metadata",
+                                object([("labels", Value::Object(own.labels()))]),
+                            ),
+                            (
+                                "spec",
+                                object([("backoffLimit", Value::from(4)), ("template", template)]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ),
+        ])),
     }
     out
 }

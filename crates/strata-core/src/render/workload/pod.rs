@@ -61,17 +61,31 @@ fn wait_containers(platform: &Platform, service: &Service) -> Vec<Value> {
                     .service_port(),
             };
             let host = target.dialed_host();
-            Some(json!({
-                "name": format!("wait-{}", target.name),
-                "image": WAIT_IMAGE,
-                "imagePullPolicy": "IfNotPresent",
-                "command": ["sh", "-c", format!(
-                    "until nc -z -w 2 {host} {port}; do echo waiting for {name}; sleep 2; done",
-                    name = target.name,
-                )],
-                "resources": { "requests": { "cpu": "10m", "memory": "16Mi" }, "limits": { "cpu": "50m", "memory": "32Mi" } },
-                "securityContext": container_security(service),
-            }))
+            let command = format!(
+                "until nc -z -w 2 {host} {port}; do echo waiting for {name}; sleep 2; done",
+                name = target.name,
+            );
+            Some(object([
+                ("name", Value::String(format!("wait-{}", target.name))),
+                ("image", Value::from(WAIT_IMAGE)),
+                ("imagePullPolicy", Value::from("IfNotPresent")),
+                (
+                    "command",
+                    Value::Array(vec![
+                        Value::from("sh"),
+                        Value::from("-c"),
+                        Value::String(command),
+                    ]),
+                ),
+                (
+                    "resources",
+                    object([
+                        ("requests", amounts("10m", "16Mi")),
+                        ("limits", amounts("50m", "32Mi")),
+                    ]),
+                ),
+                ("securityContext", container_security(service)),
+            ]))
         })
         .collect()
 }
@@ -87,13 +101,13 @@ pub(crate) const NATIVE_SIDECAR_ANNOTATION: &str = "sidecar.istio.io/nativeSidec
 /// every mount of the main container (it fills its volumes), a sidecar the
 /// ones it names and its own ports.
 fn added_container(service: &Service, added: &Container, mounts: &[&Value]) -> Value {
-    let mut container = json!({
-        "name": added.name,
-        "image": added.image,
-        "imagePullPolicy": "IfNotPresent",
-        "resources": resource_values(&added.resources, 0),
-        "securityContext": container_security(service),
-    });
+    let mut container = object([
+        ("name", Value::String(added.name.clone())),
+        ("image", Value::String(added.image.clone())),
+        ("imagePullPolicy", Value::from("IfNotPresent")),
+        ("resources", resource_values(&added.resources, 0)),
+        ("securityContext", container_security(service)),
+    ]);
     if !added.command.is_empty() {
         container["command"] = json!(added.command);
     }
@@ -102,13 +116,13 @@ fn added_container(service: &Service, added: &Container, mounts: &[&Value]) -> V
     }
     let ports = container_ports(service, Some(&added.name));
     if !ports.is_empty() {
-        container["ports"] = json!(ports);
+        container["ports"] = Value::Array(ports);
     }
     if !added.env.is_empty() {
         container["env"] = added.env.iter().map(env_var).collect();
     }
     if !mounts.is_empty() {
-        container["volumeMounts"] = json!(mounts);
+        container["volumeMounts"] = mounts.iter().map(|&mount| mount.clone()).collect();
     }
     container
 }
@@ -133,12 +147,29 @@ fn container_ports(service: &Service, sidecar: Option<&String>) -> Vec<Value> {
         .ports
         .iter()
         .filter(|p| p.sidecar.as_ref() == sidecar)
-        .map(|p| json!({ "name": p.name, "containerPort": p.number, "protocol": if p.protocol == Protocol::Udp { "UDP" } else { "TCP" } }))
+        .map(|p| {
+            object([
+                ("name", Value::String(p.name.clone())),
+                ("containerPort", Value::from(p.number)),
+                (
+                    "protocol",
+                    Value::from(if p.protocol == Protocol::Udp {
+                        "UDP"
+                    } else {
+                        "TCP"
+                    }),
+                ),
+            ])
+        })
         .collect()
 }
 
 /// The pod template of `service`'s controller.
-pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
+pub(super) fn pod_template(
+    platform: &Platform,
+    service: &Service,
+    own: &labels::ServiceLabels<'_>,
+) -> Value {
     let runtime = &service.runtime;
     let mut annotations = Map::new();
     if let Some(metrics) = runtime
@@ -155,22 +186,32 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     }
     let pod_security = pod_security_context(service);
     let (volumes, mounts) = volumes(service);
-    let mut container = json!({
-        "name": service.container,
-        "image": service.image.clone().unwrap_or_default(),
-        "imagePullPolicy": "IfNotPresent",
-        "resources": resource_values(&service.resources, service.gpu),
-        "securityContext": container_security(service),
-    });
+    // Sized for every key it may get, so that it never grows.
+    let mut container = Map::with_capacity(16);
+    for (key, value) in [
+        ("name", Value::String(service.container.clone())),
+        (
+            "image",
+            Value::String(service.image.clone().unwrap_or_default()),
+        ),
+        ("imagePullPolicy", Value::from("IfNotPresent")),
+        (
+            "resources",
+            resource_values(&service.resources, service.gpu),
+        ),
+        ("securityContext", container_security(service)),
+    ] {
+        container.insert(key.into(), value);
+    }
     if !service.command.is_empty() {
-        container["command"] = json!(service.command);
+        container.insert("command".into(), json!(service.command));
     }
     if !service.args.is_empty() {
-        container["args"] = json!(service.args);
+        container.insert("args".into(), json!(service.args));
     }
     let ports = container_ports(service, None);
     if !ports.is_empty() {
-        container["ports"] = Value::Array(ports);
+        container.insert("ports".into(), Value::Array(ports));
     }
     let env: Vec<Value> = service
         .env
@@ -183,13 +224,19 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
     if service.env_config_map {
         // `env` wins over `envFrom`, so the variables Strata sets itself
         // cannot be shadowed by an edit of the ConfigMap.
-        container["envFrom"] = json!([{ "configMapRef": { "name": env_config_name(service) } }]);
+        container.insert(
+            "envFrom".into(),
+            Value::Array(vec![object([(
+                "configMapRef",
+                object([("name", Value::String(env_config_name(service)))]),
+            )])]),
+        );
     }
     if !env.is_empty() {
-        container["env"] = Value::Array(env);
+        container.insert("env".into(), Value::Array(env));
     }
     if !mounts.is_empty() {
-        container["volumeMounts"] = Value::Array(mounts.clone());
+        container.insert("volumeMounts".into(), Value::Array(mounts.clone()));
     }
     if let Some(probes) = &runtime.probes {
         for (key, probe) in [
@@ -198,7 +245,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
             ("livenessProbe", &probes.liveness),
         ] {
             if let Some(probe) = probe {
-                container[key] = probe_value(probe);
+                container.insert(key.into(), probe_value(probe));
             }
         }
     }
@@ -207,31 +254,41 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         && !service.ports.is_empty()
         && runtime.termination_grace_seconds > DRAIN_SECONDS
     {
-        container["lifecycle"] = json!({ "preStop": { "sleep": { "seconds": DRAIN_SECONDS } } });
+        container.insert(
+            "lifecycle".into(),
+            object([(
+                "preStop",
+                object([("sleep", object([("seconds", Value::from(DRAIN_SECONDS))]))]),
+            )]),
+        );
     }
     let (native, classic): (Vec<&Sidecar>, Vec<&Sidecar>) =
         service.sidecars.iter().partition(|s| s.native);
-    let mut containers = vec![container];
+    let mut containers = vec![Value::Object(container)];
     containers.extend(
         classic
             .iter()
             .map(|sidecar| sidecar_container(service, sidecar, &mounts)),
     );
-    let mut spec = object([
-        ("serviceAccountName", json!(service.name)),
+    // Sized for every key it may get, so that it never grows.
+    let mut spec = Map::with_capacity(20);
+    for (key, value) in [
+        ("serviceAccountName", Value::String(service.name.clone())),
         (
             "automountServiceAccountToken",
-            json!(runtime.service_account_token),
+            Value::Bool(runtime.service_account_token),
         ),
         (
             "terminationGracePeriodSeconds",
-            json!(runtime.termination_grace_seconds),
+            Value::from(runtime.termination_grace_seconds),
         ),
         ("securityContext", pod_security),
         ("containers", Value::Array(containers)),
-    ]);
+    ] {
+        spec.insert(key.into(), value);
+    }
     if !long_running {
-        spec["restartPolicy"] = json!("OnFailure");
+        spec.insert("restartPolicy".into(), json!("OnFailure"));
     }
     // Native sidecars first: running before the waits and steps, which may
     // need them, and stopped after the main container.
@@ -253,7 +310,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
             .map(|step| added_container(service, step, &mounts.iter().collect::<Vec<_>>())),
     );
     if !init.is_empty() {
-        spec["initContainers"] = Value::Array(init);
+        spec.insert("initContainers".into(), Value::Array(init));
     }
     let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
     let starts_early = !service.init.is_empty() || !native.is_empty();
@@ -266,23 +323,23 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         annotations.insert(NATIVE_SIDECAR_ANNOTATION.into(), json!("true"));
     }
     if let Some(priority) = &service.priority {
-        spec["priorityClassName"] = json!(priority);
+        spec.insert("priorityClassName".into(), json!(priority));
     }
     if let Some(scheduler) = service.scheduler {
-        spec["schedulerName"] = json!(scheduler.as_str());
+        spec.insert("schedulerName".into(), json!(scheduler.as_str()));
         // Volcano files a pod of no job of its own under the queue this
         // annotation names (the namespace's, see `scheduling::queues`).
         annotations.insert(QUEUE_ANNOTATION.into(), json!(service.namespace));
     }
     if !volumes.is_empty() {
-        spec["volumes"] = Value::Array(volumes);
+        spec.insert("volumes".into(), Value::Array(volumes));
     }
     if let Some((selector, tolerations)) = placement(platform, service) {
         if !selector.is_empty() {
-            spec["nodeSelector"] = json!(selector);
+            spec.insert("nodeSelector".into(), json!(selector));
         }
         if !tolerations.is_empty() {
-            spec["tolerations"] = Value::Array(tolerations);
+            spec.insert("tolerations".into(), Value::Array(tolerations));
         }
     }
     let replicated = service.replicas > 1 || runtime.autoscale.is_some_and(|a| a.max > 1);
@@ -293,12 +350,24 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
             WorkloadKind::Stateless | WorkloadKind::Stateful
         )
     {
-        let selector = json!({ "matchLabels": labels::selector(platform, service) });
-        spec["topologySpreadConstraints"] = json!([
-            { "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector },
-            { "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector },
-        ]);
+        let selector = object([("matchLabels", Value::Object(own.selector()))]);
+        let spread = |key: &str, selector: Value| {
+            object([
+                ("maxSkew", Value::from(1)),
+                ("topologyKey", Value::from(key)),
+                ("whenUnsatisfiable", Value::from("ScheduleAnyway")),
+                ("labelSelector", selector),
+            ])
+        };
+        spec.insert(
+            "topologySpreadConstraints".into(),
+            Value::Array(vec![
+                spread("kubernetes.io/hostname", selector.clone()),
+                spread("topology.kubernetes.io/zone", selector),
+            ]),
+        );
     }
+    let mut spec = Value::Object(spec);
     add_proxy_config(
         &mut spec,
         &super::super::gateway::proxy_pod(platform, service),
@@ -312,7 +381,7 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         annotations.insert("prometheus.istio.io/merge-metrics".into(), json!("true"));
     }
     super::super::add_pull_secrets(platform, &mut spec);
-    let mut pod_labels = labels::service(platform, service);
+    let mut pod_labels = own.labels();
     // The callee side of a tier needed as a whole selects its callers by
     // this label (render/network.rs).
     for tier in super::super::network::needs_label(platform, service) {
@@ -320,11 +389,11 @@ pub(super) fn pod_template(platform: &Platform, service: &Service) -> Value {
         pod_labels.insert(key, json!("true"));
     }
     for (key, value) in &service.pod_labels {
-        pod_labels.insert(key.clone(), json!(value));
+        pod_labels.insert(key.clone(), Value::String(value.clone()));
     }
     // The spec's annotations win over Strata's of the same key.
     for (key, value) in &service.pod_annotations {
-        annotations.insert(key.clone(), json!(value));
+        annotations.insert(key.clone(), Value::String(value.clone()));
     }
     let mut metadata = object([("labels", Value::Object(pod_labels))]);
     if !annotations.is_empty() {
@@ -456,12 +525,14 @@ fn extend(object: &mut Value, key: &str, items: Vec<Value>) {
 /// (`limits: none`) still limits its GPUs.
 pub(crate) fn resource_values(resources: &Resources, gpu: u32) -> Value {
     let amounts = |a: &Amounts| {
-        json!({
-            "cpu": a.cpu.to_kubernetes(Measure::Cpu),
-            "memory": a.memory.to_kubernetes(Measure::Bytes),
-        })
+        amounts(
+            a.cpu.to_kubernetes(Measure::Cpu),
+            a.memory.to_kubernetes(Measure::Bytes),
+        )
     };
-    let mut out = json!({ "requests": amounts(&resources.requests) });
+    let mut out = Map::with_capacity(2);
+    out.insert("requests".into(), amounts(&resources.requests));
+    let mut out = Value::Object(out);
     if let Some(limits) = &resources.limits {
         out["limits"] = amounts(limits);
     }
@@ -472,12 +543,25 @@ pub(crate) fn resource_values(resources: &Resources, gpu: u32) -> Value {
     out
 }
 
+/// An amount of CPU and of memory, as requests and limits give them.
+fn amounts(cpu: impl Into<String>, memory: impl Into<String>) -> Value {
+    object([
+        ("cpu", Value::String(cpu.into())),
+        ("memory", Value::String(memory.into())),
+    ])
+}
+
 /// A service's pod security context: the seccomp profile, and under any
 /// profile but privileged its user, groups and `runAsNonRoot`. Operated
 /// modes hand the same to their operator's pod templates.
 pub(crate) fn pod_security_context(service: &Service) -> Value {
     let security = &service.runtime.security;
-    let mut pod_security = json!({ "seccompProfile": { "type": "RuntimeDefault" } });
+    let mut pod_security = Map::with_capacity(6);
+    pod_security.insert(
+        "seccompProfile".into(),
+        object([("type", Value::from("RuntimeDefault"))]),
+    );
+    let mut pod_security = Value::Object(pod_security);
     if security.profile != Profile::Privileged {
         // Left out, the image's own user and group run.
         if let Some(user) = security.run_as_user {
@@ -512,34 +596,50 @@ pub(crate) fn operated_container_security(service: &Service) -> Value {
 fn container_security(service: &Service) -> Value {
     let security = &service.runtime.security;
     if security.profile == Profile::Privileged {
-        return json!({ "allowPrivilegeEscalation": true });
+        return object([("allowPrivilegeEscalation", Value::Bool(true))]);
     }
-    let mut capabilities = json!({ "drop": ["ALL"] });
+    let mut capabilities = object([("drop", Value::Array(vec![Value::from("ALL")]))]);
     if !security.capabilities.is_empty() {
         capabilities["add"] = json!(security.capabilities);
     }
-    let mut context = json!({
-        "allowPrivilegeEscalation": security.privilege_escalation,
-        "privileged": false,
-        "readOnlyRootFilesystem": security.read_only_root,
-        "capabilities": capabilities,
-    });
-    if security.non_root() {
-        context["runAsNonRoot"] = json!(true);
+    let mut context = Map::with_capacity(5);
+    for (key, value) in [
+        (
+            "allowPrivilegeEscalation",
+            Value::Bool(security.privilege_escalation),
+        ),
+        ("privileged", Value::Bool(false)),
+        (
+            "readOnlyRootFilesystem",
+            Value::Bool(security.read_only_root),
+        ),
+        ("capabilities", capabilities),
+    ] {
+        context.insert(key.into(), value);
     }
-    context
+    if security.non_root() {
+        context.insert("runAsNonRoot".into(), Value::Bool(true));
+    }
+    Value::Object(context)
 }
 
 fn env_var(var: &crate::model::EnvVar) -> Value {
-    match &var.value {
-        EnvValue::Literal(value) => json!({ "name": var.name, "value": value }),
-        EnvValue::Secret { name, key } => {
-            json!({ "name": var.name, "valueFrom": { "secretKeyRef": { "name": name, "key": key } } })
-        }
-        EnvValue::Config { name, key } => {
-            json!({ "name": var.name, "valueFrom": { "configMapKeyRef": { "name": name, "key": key } } })
-        }
-    }
+    // `valueFrom` of a reference to key `key` of the `kind` object `name`.
+    let from = |kind: &str, name: &String, key: &String| {
+        object([(
+            kind,
+            object([
+                ("name", Value::String(name.clone())),
+                ("key", Value::String(key.clone())),
+            ]),
+        )])
+    };
+    let (key, value) = match &var.value {
+        EnvValue::Literal(value) => ("value", Value::String(value.clone())),
+        EnvValue::Secret { name, key } => ("valueFrom", from("secretKeyRef", name, key)),
+        EnvValue::Config { name, key } => ("valueFrom", from("configMapKeyRef", name, key)),
+    };
+    object([("name", Value::String(var.name.clone())), (key, value)])
 }
 
 fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
@@ -548,8 +648,14 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
     if service.runtime.security.read_only_root
         && service.runtime.security.profile != Profile::Privileged
     {
-        volumes.push(json!({ "name": "tmp", "emptyDir": {} }));
-        mounts.push(json!({ "name": "tmp", "mountPath": "/tmp" }));
+        volumes.push(object([
+            ("name", Value::from("tmp")),
+            ("emptyDir", Value::Object(Map::new())),
+        ]));
+        mounts.push(object([
+            ("name", Value::from("tmp")),
+            ("mountPath", Value::from("/tmp")),
+        ]));
     }
     for (i, scratch) in service.scratch.iter().enumerate() {
         // Named apart from a blueprint's own `scratch-N` directories.
@@ -566,51 +672,74 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
     }
     for (name, claim, volume) in claims(service) {
         let read_only = volume.access == crate::model::AccessMode::ReadOnlyMany;
-        let mut mount = json!({ "name": name, "mountPath": volume.mount_path });
+        let mut mount = object([
+            ("name", Value::String(name.clone())),
+            ("mountPath", Value::String(volume.mount_path.clone())),
+        ]);
         if read_only {
-            mount["readOnly"] = json!(true);
+            mount["readOnly"] = Value::Bool(true);
         }
         mounts.push(mount);
         if service.kind != WorkloadKind::Stateful {
-            volumes.push(json!({ "name": name, "persistentVolumeClaim": { "claimName": claim } }));
+            volumes.push(object([
+                ("name", Value::String(name)),
+                (
+                    "persistentVolumeClaim",
+                    object([("claimName", Value::String(claim))]),
+                ),
+            ]));
         }
     }
     if let Some(config) = &service.config {
-        volumes.push(json!({ "name": "config", "configMap": { "name": config_name(service) } }));
-        mounts.push(json!({ "name": "config", "mountPath": config.mount_path, "readOnly": true }));
+        volumes.push(object([
+            ("name", Value::from("config")),
+            (
+                "configMap",
+                object([("name", Value::String(config_name(service)))]),
+            ),
+        ]));
+        mounts.push(object([
+            ("name", Value::from("config")),
+            ("mountPath", Value::String(config.mount_path.clone())),
+            ("readOnly", Value::Bool(true)),
+        ]));
     }
     (volumes, mounts)
 }
 
 /// A probe as Kubernetes takes it.
 fn probe_value(probe: &Probe) -> Value {
-    let mut value = match &probe.check {
+    let check = match &probe.check {
         ProbeCheck::Http {
             port,
             path,
             headers,
         } => {
-            let mut get = json!({ "path": path, "port": port });
+            let mut get = object([("path", json!(path)), ("port", json!(port))]);
             if !headers.is_empty() {
                 get["httpHeaders"] = headers
                     .iter()
                     .map(|(name, value)| json!({ "name": name, "value": value }))
                     .collect();
             }
-            json!({ "httpGet": get })
+            ("httpGet", get)
         }
-        ProbeCheck::Grpc { port } => json!({ "grpc": { "port": port } }),
-        ProbeCheck::Tcp { port } => json!({ "tcpSocket": { "port": port } }),
-        ProbeCheck::Exec { command } => json!({ "exec": { "command": command } }),
+        ProbeCheck::Grpc { port } => ("grpc", object([("port", json!(port))])),
+        ProbeCheck::Tcp { port } => ("tcpSocket", object([("port", json!(port))])),
+        ProbeCheck::Exec { command } => ("exec", object([("command", json!(command))])),
     };
-    value["periodSeconds"] = json!(probe.period_seconds);
-    value["timeoutSeconds"] = json!(probe.timeout_seconds);
-    value["failureThreshold"] = json!(probe.failure_threshold);
-    if let Some(delay) = probe.initial_delay_seconds {
-        value["initialDelaySeconds"] = json!(delay);
+    let mut value = Map::with_capacity(6);
+    value.insert(check.0.into(), check.1);
+    for (key, number) in [
+        ("periodSeconds", Some(probe.period_seconds)),
+        ("timeoutSeconds", Some(probe.timeout_seconds)),
+        ("failureThreshold", Some(u64::from(probe.failure_threshold))),
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("successThreshold", probe.success_threshold.map(u64::from)),
+    ] {
+        if let Some(number) = number {
+            value.insert(key.into(), json!(number));
+        }
     }
-    if let Some(successes) = probe.success_threshold {
-        value["successThreshold"] = json!(successes);
-    }
-    value
+    Value::Object(value)
 }
