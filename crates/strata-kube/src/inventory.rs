@@ -186,7 +186,7 @@ struct StoredObject {
     live: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, PartialEq)]
 struct StoredSecret {
     name: String,
     namespaces: Vec<String>,
@@ -198,6 +198,28 @@ struct StoredSecret {
 
 fn opaque() -> String {
     "Opaque".into()
+}
+
+impl From<&GeneratedSecret> for StoredSecret {
+    fn from(s: &GeneratedSecret) -> Self {
+        StoredSecret {
+            name: s.name.clone(),
+            namespaces: s.namespaces.clone(),
+            keys: s.keys.clone(),
+            secret_type: s.secret_type.clone(),
+        }
+    }
+}
+
+impl From<StoredSecret> for GeneratedSecret {
+    fn from(s: StoredSecret) -> Self {
+        GeneratedSecret {
+            name: s.name,
+            namespaces: s.namespaces,
+            keys: s.keys,
+            secret_type: s.secret_type,
+        }
+    }
 }
 
 /// The Secret recording `set` as revision `number` of `release`, with the
@@ -231,12 +253,7 @@ pub fn encode(
         generated_secrets: set
             .generated_secrets
             .iter()
-            .map(|s| StoredSecret {
-                name: s.name.clone(),
-                namespaces: s.namespaces.clone(),
-                keys: s.keys.clone(),
-                secret_type: s.secret_type.clone(),
-            })
+            .map(StoredSecret::from)
             .collect(),
     };
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
@@ -309,12 +326,7 @@ pub fn decode(secret: &Value) -> Result<Revision, InventoryError> {
             generated_secrets: payload
                 .generated_secrets
                 .into_iter()
-                .map(|s| GeneratedSecret {
-                    name: s.name,
-                    namespaces: s.namespaces,
-                    keys: s.keys,
-                    secret_type: s.secret_type,
-                })
+                .map(GeneratedSecret::from)
                 .collect(),
             // Not recorded: a rollback re-applies pods whose pull secrets
             // were there when the revision was applied.
@@ -403,13 +415,7 @@ pub async fn latest_against(
     let Some(&number) = numbers(cluster, release).await?.last() else {
         return Ok(None);
     };
-    let Some(secret) = cluster.get(&release.secret_id(number)).await? else {
-        return Err(InventoryError::Missing {
-            platform: release.platform.clone(),
-            number,
-        });
-    };
-    against(&secret, set).map(Some)
+    against(&secret(cluster, release, number).await?, set).map(Some)
 }
 
 /// A revision Secret read as [`latest_against`] reads it.
@@ -441,17 +447,12 @@ fn against(secret: &Value, set: &RenderedSet) -> Result<Latest, InventoryError> 
 /// with its wave, tier and service, and its value written as JSON as the
 /// revision wrote it.
 fn same_render(raw: &RawPayload, set: &RenderedSet) -> Option<Stamps> {
-    let same_secrets = raw.generated_secrets.len() == set.generated_secrets.len()
-        && raw
-            .generated_secrets
-            .iter()
-            .zip(&set.generated_secrets)
-            .all(|(r, s)| {
-                r.name == s.name
-                    && r.namespaces == s.namespaces
-                    && r.keys == s.keys
-                    && r.secret_type == s.secret_type
-            });
+    let stored: Vec<StoredSecret> = set
+        .generated_secrets
+        .iter()
+        .map(StoredSecret::from)
+        .collect();
+    let same_secrets = raw.generated_secrets == stored;
     if raw.platform != set.platform
         || raw.environment != set.environment
         || raw.objects.len() != set.objects.len()
@@ -537,13 +538,22 @@ pub async fn load(
     release: &Release,
     number: u32,
 ) -> Result<Revision, InventoryError> {
-    match cluster.get(&release.secret_id(number)).await? {
-        Some(secret) => decode(&secret),
-        None => Err(InventoryError::Missing {
+    decode(&secret(cluster, release, number).await?)
+}
+
+/// The Secret of revision `number`, which must be there.
+async fn secret(
+    cluster: &Cluster,
+    release: &Release,
+    number: u32,
+) -> Result<Value, InventoryError> {
+    cluster
+        .get(&release.secret_id(number))
+        .await?
+        .ok_or_else(|| InventoryError::Missing {
             platform: release.platform.clone(),
             number,
-        }),
-    }
+        })
 }
 
 /// Records `set` as the next revision, with the `stamps` of its objects,
