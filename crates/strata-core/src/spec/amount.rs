@@ -46,14 +46,16 @@ fn decode_quantity(
 
 impl Decode for Cpu {
     const EXPECTED: &'static str = "a CPU amount such as `500m` or `2`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         decode_quantity(node, d, Measure::Cpu, Self::EXPECTED).map(Cpu)
     }
 }
 
 impl Decode for Bytes {
     const EXPECTED: &'static str = "a size such as `512Mi` or `10Gi`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         // `512m` is valid Kubernetes syntax for half a byte: never what is meant.
         if let Some(number) = node
             .as_scalar()

@@ -44,13 +44,26 @@ impl<T: JsonSchema> JsonSchema for Spanned<T> {
     }
 }
 
+/// The text of a scalar `node`, moved out of it; empty for any other node.
+/// For decoders that have checked the text through [`Decoder::scalar`].
+pub fn into_text(node: Node) -> String {
+    match node.kind {
+        NodeKind::Scalar { text, .. } => text,
+        NodeKind::Seq(_) | NodeKind::Map(_) => String::new(),
+    }
+}
+
 /// A type that can be read from a YAML [`Node`].
 pub trait Decode: Sized {
     /// What a valid value looks like, for "expected …" messages.
     const EXPECTED: &'static str;
 
     /// Decodes `node`, recording problems in `d`; `None` when it cannot.
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self>;
+    ///
+    /// The node is consumed: its strings move into the value rather than
+    /// being copied, and a mapping or list is freed entry by entry as it is
+    /// decoded, so a large tree and its decoded form never coexist whole.
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self>;
 }
 
 /// The state of one decoding pass: the file and the problems found so far.
@@ -63,20 +76,28 @@ pub struct Decoder<'f> {
     partial: bool,
 }
 
-/// The entries of a mapping that passed the unknown-key check.
-pub struct Fields<'n> {
-    node: &'n Node,
+/// The entries of a mapping that passed the unknown-key check, each in the
+/// slot of its key in the record's list of keys, taken in that order.
+pub struct Fields {
+    span: Span,
+    keys: &'static [&'static str],
+    values: Vec<Option<Node>>,
+    next: usize,
 }
 
-impl<'n> Fields<'n> {
-    /// The value under `key`, unless absent or null.
-    pub fn get(&self, key: &str) -> Option<&'n Node> {
-        self.node.get(key).filter(|n| !n.is_null())
-    }
-
+impl Fields {
     /// The span of the whole mapping.
     pub fn span(&self) -> Span {
-        self.node.span
+        self.span
+    }
+
+    /// Takes the value under `key`, the next of the record's keys: a
+    /// record's fields are decoded in the order of its keys.
+    fn take(&mut self, key: &str) -> Option<Node> {
+        let at = self.next;
+        debug_assert_eq!(self.keys.get(at), Some(&key), "fields taken out of order");
+        self.next += 1;
+        self.values.get_mut(at).and_then(Option::take)
     }
 }
 
@@ -93,7 +114,7 @@ impl<'f> Decoder<'f> {
     /// Decodes `node` as a fragment to be merged over a base: required keys
     /// may be missing (the value is then `None`); every other problem is
     /// reported as usual.
-    pub fn partial<T: Decode>(&mut self, node: &Node) -> Option<T> {
+    pub fn partial<T: Decode>(&mut self, node: Node) -> Option<T> {
         let outer = std::mem::replace(&mut self.partial, true);
         let value = T::decode(node, self);
         self.partial = outer;
@@ -156,23 +177,28 @@ impl<'f> Decoder<'f> {
     }
 
     /// Checks that `node` is a mapping whose keys are all in `known` (or
-    /// start with `x-`, which is reserved for the user's own anchors).
-    pub fn fields<'n>(
+    /// start with `x-`, which is reserved for the user's own anchors), and
+    /// sorts its values by key for [`field`](Self::field) and its kin.
+    pub fn fields(
         &mut self,
-        node: &'n Node,
+        node: Node,
         expected: &str,
-        known: &[&str],
-    ) -> Option<Fields<'n>> {
-        let NodeKind::Map(entries) = &node.kind else {
-            self.wrong_type(node, expected);
+        known: &'static [&'static str],
+    ) -> Option<Fields> {
+        let NodeKind::Map(entries) = node.kind else {
+            self.wrong_type(&node, expected);
             return None;
         };
-        for (key, _) in entries {
+        let mut values: Vec<Option<Node>> = Vec::new();
+        values.resize_with(known.len(), || None);
+        for (key, value) in entries {
             let Some(name) = key.as_scalar() else {
-                self.wrong_type(key, "a key written as plain text");
+                self.wrong_type(&key, "a key written as plain text");
                 continue;
             };
-            if !known.contains(&name) && !name.starts_with("x-") {
+            if let Some(at) = known.iter().position(|k| *k == name) {
+                values[at] = Some(value);
+            } else if !name.starts_with("x-") {
                 let hint = suggestion(name, known, "key");
                 self.report(
                     self.error(
@@ -185,14 +211,19 @@ impl<'f> Decoder<'f> {
                 );
             }
         }
-        Some(Fields { node })
+        Some(Fields {
+            span: node.span,
+            keys: known,
+            values,
+            next: 0,
+        })
     }
 
     /// Decodes an optional field; `None` when absent or invalid. `~` is
     /// refused there: it would read as absent and the default would apply
     /// silently (see [`null`](super::null)).
-    pub fn field<T: Decode>(&mut self, fields: &Fields<'_>, key: &str) -> Option<Spanned<T>> {
-        let node = fields.node.get(key)?;
+    pub fn field<T: Decode>(&mut self, fields: &mut Fields, key: &str) -> Option<Spanned<T>> {
+        let node = fields.take(key)?;
         if node.is_null() {
             self.report(
                 self.error(
@@ -214,10 +245,10 @@ impl<'f> Decoder<'f> {
     /// Decodes a field a spec may clear: `~` gives the type's cleared value.
     pub fn clearable_field<T: Clearable>(
         &mut self,
-        fields: &Fields<'_>,
+        fields: &mut Fields,
         key: &str,
     ) -> Option<Spanned<T>> {
-        let node = fields.node.get(key)?;
+        let node = fields.take(key)?;
         if node.is_null() {
             return Some(Spanned {
                 value: T::cleared(),
@@ -230,15 +261,15 @@ impl<'f> Decoder<'f> {
     /// Decodes a required field, reporting its absence at the mapping.
     pub fn required<T: Decode>(
         &mut self,
-        fields: &Fields<'_>,
+        fields: &mut Fields,
         key: &str,
         owner: &str,
     ) -> Option<Spanned<T>> {
-        match fields.get(key) {
+        match fields.take(key).filter(|n| !n.is_null()) {
             Some(node) => self.spanned(node),
             None if self.partial => None,
             None => {
-                let span = fields.node.span;
+                let span = fields.span;
                 let head = Span::new(span.start, span.start);
                 self.report(
                     self.error(
@@ -255,11 +286,9 @@ impl<'f> Decoder<'f> {
     }
 
     /// Decodes `node` and keeps its span.
-    pub fn spanned<T: Decode>(&mut self, node: &Node) -> Option<Spanned<T>> {
-        T::decode(node, self).map(|value| Spanned {
-            value,
-            span: node.span,
-        })
+    pub fn spanned<T: Decode>(&mut self, node: Node) -> Option<Spanned<T>> {
+        let span = node.span;
+        T::decode(node, self).map(|value| Spanned { value, span })
     }
 
     /// The scalar text of `node`, or a wrong-type report.
@@ -268,6 +297,17 @@ impl<'f> Decoder<'f> {
             NodeKind::Scalar { text, .. } if !node.is_null() => Some(text),
             _ => {
                 self.wrong_type(node, expected);
+                None
+            }
+        }
+    }
+
+    /// The scalar text of `node`, moved out of it, or a wrong-type report.
+    pub fn into_scalar(&mut self, node: Node, expected: &str) -> Option<String> {
+        match node.kind {
+            NodeKind::Scalar { text, .. } if !node.is_null() => Some(text),
+            _ => {
+                self.wrong_type(&node, expected);
                 None
             }
         }
@@ -310,14 +350,14 @@ impl<'f> Decoder<'f> {
 
 impl Decode for String {
     const EXPECTED: &'static str = "a string";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        d.scalar(node, Self::EXPECTED).map(str::to_string)
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        d.into_scalar(node, Self::EXPECTED)
     }
 }
 
 impl Decode for bool {
     const EXPECTED: &'static str = "`true` or `false`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match &node.kind {
             NodeKind::Scalar {
                 text,
@@ -328,7 +368,7 @@ impl Decode for bool {
                 quoted: false,
             } if matches!(text.as_str(), "false" | "False" | "FALSE") => Some(false),
             _ => {
-                d.wrong_type(node, Self::EXPECTED);
+                d.wrong_type(&node, Self::EXPECTED);
                 None
             }
         }
@@ -339,11 +379,11 @@ macro_rules! decode_integer {
     ($($ty:ty),*) => {$(
         impl Decode for $ty {
             const EXPECTED: &'static str = "a whole number";
-            fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+            fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
                 let text = match &node.kind {
                     NodeKind::Scalar { text, quoted: false } => text.as_str(),
                     _ => {
-                        d.wrong_type(node, Self::EXPECTED);
+                        d.wrong_type(&node, Self::EXPECTED);
                         return None;
                     }
                 };
@@ -362,7 +402,7 @@ macro_rules! decode_integer {
                         None
                     }
                     Err(_) => {
-                        d.wrong_type(node, Self::EXPECTED);
+                        d.wrong_type(&node, Self::EXPECTED);
                         None
                     }
                 }
@@ -389,16 +429,17 @@ macro_rules! bounded_count {
         impl crate::spec::decode::Decode for $name {
             const EXPECTED: &'static str = "a whole number";
             fn decode(
-                node: &crate::spec::yaml::Node,
+                node: crate::spec::yaml::Node,
                 d: &mut crate::spec::decode::Decoder<'_>,
             ) -> Option<Self> {
+                let span = node.span;
                 let value = u32::decode(node, d)?;
                 if value > Self::MAX {
                     d.report(
                         d.error(
                             "out-of-range",
                             format!("{value} is out of range: expected 0 to {}", Self::MAX),
-                            node.span,
+                            span,
                             "too large",
                         )
                         .help(format!("write at most {}: {}", Self::MAX, $why)),
@@ -426,7 +467,7 @@ pub(crate) use bounded_count;
 
 impl Decode for f64 {
     const EXPECTED: &'static str = "a number";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         if let NodeKind::Scalar {
             text,
             quoted: false,
@@ -435,12 +476,12 @@ impl Decode for f64 {
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Some(v),
                 _ => {
-                    d.wrong_type(node, Self::EXPECTED);
+                    d.wrong_type(&node, Self::EXPECTED);
                     None
                 }
             }
         } else {
-            d.wrong_type(node, Self::EXPECTED);
+            d.wrong_type(&node, Self::EXPECTED);
             None
         }
     }
@@ -448,17 +489,22 @@ impl Decode for f64 {
 
 impl<T: Decode> Decode for Vec<Spanned<T>> {
     const EXPECTED: &'static str = "a list";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        let NodeKind::Seq(items) = &node.kind else {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let NodeKind::Seq(items) = node.kind else {
             d.wrong_type(
-                node,
+                &node,
                 &format!("a list of {}", T::EXPECTED.trim_start_matches("a ")),
             );
             return None;
         };
         // A bad item is reported and left out; the good ones are still
         // returned so that later checks can report their own problems.
-        Some(items.iter().filter_map(|item| d.spanned(item)).collect())
+        Some(
+            items
+                .into_iter()
+                .filter_map(|item| d.spanned(item))
+                .collect(),
+        )
     }
 }
 
@@ -466,7 +512,7 @@ impl<T: Decode> Decode for Vec<Spanned<T>> {
 /// shares every service it does not override with the base spec.
 impl<T: Decode> Decode for std::sync::Arc<T> {
     const EXPECTED: &'static str = T::EXPECTED;
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         T::decode(node, d).map(std::sync::Arc::new)
     }
 }
@@ -475,7 +521,7 @@ impl<T: Decode> Decode for std::sync::Arc<T> {
 /// records holding it stay small when it is absent.
 impl<T: Decode> Decode for Box<T> {
     const EXPECTED: &'static str = T::EXPECTED;
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         T::decode(node, d).map(Box::new)
     }
 }
@@ -519,9 +565,9 @@ impl<K: AsRef<str>, V> Map<K, V> {
 
 impl<K: Decode, V: Decode> Decode for Map<K, V> {
     const EXPECTED: &'static str = "a mapping";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        let NodeKind::Map(entries) = &node.kind else {
-            d.wrong_type(node, Self::EXPECTED);
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let NodeKind::Map(entries) = node.kind else {
+            d.wrong_type(&node, Self::EXPECTED);
             return None;
         };
         let mut out = Vec::with_capacity(entries.len());
@@ -590,10 +636,11 @@ macro_rules! record {
         impl $crate::spec::decode::Decode for $name {
             const EXPECTED: &'static str = $expected;
             fn decode(
-                node: &$crate::spec::yaml::Node,
+                node: $crate::spec::yaml::Node,
                 d: &mut $crate::spec::decode::Decoder<'_>,
             ) -> Option<Self> {
-                let fields = d.fields(node, $expected, Self::FIELDS)?;
+                #[allow(unused_mut)]
+                let mut fields = d.fields(node, $expected, Self::FIELDS)?;
                 $( let $field = record!(@get $kind d, fields, $key, $expected); )*
                 Some($name { $( $field: record!(@finish $kind $field), )* })
             }
@@ -606,13 +653,13 @@ macro_rules! record {
     (@null optional) => { $crate::spec::null::NullPolicy::Refused };
     (@null clearable) => { $crate::spec::null::NullPolicy::Clears };
     (@get required $d:ident, $fields:ident, $key:literal, $expected:literal) => {
-        $d.required(&$fields, $key, $expected)
+        $d.required(&mut $fields, $key, $expected)
     };
     (@get optional $d:ident, $fields:ident, $key:literal, $expected:literal) => {
-        $d.field(&$fields, $key)
+        $d.field(&mut $fields, $key)
     };
     (@get clearable $d:ident, $fields:ident, $key:literal, $expected:literal) => {
-        $d.clearable_field(&$fields, $key)
+        $d.clearable_field(&mut $fields, $key)
     };
     (@finish required $field:ident) => { $field? };
     (@finish optional $field:ident) => { $field };
@@ -661,10 +708,10 @@ macro_rules! keyword_enum {
                 $crate::spec::decode::keyword_enum!(@join $($word),+), ")"
             );
             fn decode(
-                node: &$crate::spec::yaml::Node,
+                node: $crate::spec::yaml::Node,
                 d: &mut $crate::spec::decode::Decoder<'_>,
             ) -> Option<Self> {
-                d.keyword(node, (stringify!($article), $what), Self::WORDS)
+                d.keyword(&node, (stringify!($article), $what), Self::WORDS)
             }
         }
 

@@ -437,7 +437,7 @@ mod tests {
         let file = SourceFile::new("s.yaml", text);
         let node = yaml::parse(&file).unwrap();
         let mut decoder = Decoder::new(&file);
-        let spec = ServiceSpec::decode(&node, &mut decoder).unwrap();
+        let spec = ServiceSpec::decode(node, &mut decoder).unwrap();
         assert!(decoder.is_clean());
         spec
     }

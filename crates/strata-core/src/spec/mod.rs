@@ -49,10 +49,13 @@ pub struct Document {
 /// ```
 pub fn parse(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
     let root = yaml::parse(file).map_err(|d| vec![d])?;
-    let spec = decode_root(file, &root)?;
+    // What overlays read is copied out first: decoding then consumes the
+    // tree, freeing each service's nodes as soon as it is decoded.
+    let kept = kept_for_overlays(&root);
+    let spec = decode_root(file, root)?;
     Ok(Document {
         file: file.clone(),
-        root: kept_for_overlays(root),
+        root: kept,
         spec,
     })
 }
@@ -61,7 +64,7 @@ pub fn parse(file: &SourceFile) -> Result<Document, Vec<Diagnostic>> {
 /// top-level key but the services of `tiers`, and of those only the ones
 /// an environment overrides (by name). The rest is decoded already: kept,
 /// it would be most of the memory of a parsed spec.
-fn kept_for_overlays(mut root: Node) -> Node {
+fn kept_for_overlays(root: &Node) -> Node {
     use std::collections::HashSet;
     use yaml::NodeKind;
     fn entries(node: Option<&Node>) -> &[(Node, Node)] {
@@ -70,25 +73,53 @@ fn kept_for_overlays(mut root: Node) -> Node {
             _ => &[],
         }
     }
-    let overridden: HashSet<String> = entries(root.get("environments"))
-        .iter()
-        .flat_map(|(_, environment)| entries(environment.get("services")))
-        .filter_map(|(name, _)| name.as_scalar().map(str::to_string))
-        .collect();
-    if let Some(NodeKind::Seq(tiers)) = root.get_mut("tiers").map(|t| &mut t.kind) {
-        for tier in tiers {
-            if let Some(NodeKind::Map(services)) = tier.get_mut("services").map(|s| &mut s.kind) {
-                services
-                    .retain(|(name, _)| name.as_scalar().is_some_and(|n| overridden.contains(n)));
-                services.shrink_to_fit();
-            }
+    /// `node` with the entries of its mapping mapped by `keep` (dropped
+    /// when it gives `None`); any other node as it is.
+    fn map_entries(node: &Node, keep: impl Fn(&Node, &Node) -> Option<Node>) -> Node {
+        let NodeKind::Map(entries) = &node.kind else {
+            return node.clone();
+        };
+        let kept = entries
+            .iter()
+            .filter_map(|(key, value)| Some((key.clone(), keep(key, value)?)))
+            .collect();
+        Node {
+            span: node.span,
+            kind: NodeKind::Map(kept),
         }
     }
-    root
+    let overridden: HashSet<&str> = entries(root.get("environments"))
+        .iter()
+        .flat_map(|(_, environment)| entries(environment.get("services")))
+        .filter_map(|(name, _)| name.as_scalar())
+        .collect();
+    let service = |name: &Node, service: &Node| {
+        name.as_scalar()
+            .is_some_and(|n| overridden.contains(n))
+            .then(|| service.clone())
+    };
+    let tier = |tier: &Node| {
+        map_entries(tier, |key, value| {
+            Some(if key.as_scalar() == Some("services") {
+                map_entries(value, service)
+            } else {
+                value.clone()
+            })
+        })
+    };
+    map_entries(root, |key, value| {
+        Some(match &value.kind {
+            NodeKind::Seq(tiers) if key.as_scalar() == Some("tiers") => Node {
+                span: value.span,
+                kind: NodeKind::Seq(tiers.iter().map(tier).collect()),
+            },
+            _ => value.clone(),
+        })
+    })
 }
 
 /// Decodes a (possibly environment-merged) YAML tree as a platform.
-pub(crate) fn decode_root(file: &SourceFile, root: &Node) -> Result<PlatformSpec, Vec<Diagnostic>> {
+pub(crate) fn decode_root(file: &SourceFile, root: Node) -> Result<PlatformSpec, Vec<Diagnostic>> {
     let mut decoder = decode::Decoder::new(file);
     let spec = <PlatformSpec as decode::Decode>::decode(root, &mut decoder);
     match spec {
@@ -110,4 +141,76 @@ pub fn json_schema() -> serde_json::Value {
     );
     schema.insert("title".into(), "Strata platform spec".into());
     schema.to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "
+platform: demo
+environments:
+  prod:
+    services: { api: { replicas: 3 } }
+nodePools: { general: { selector: { pool: general }, nodes: 2 } }
+tiers:
+  - name: data
+    description: the data tier
+    services:
+      db: { image: postgres:16.4, ports: { pg: 5432 } }
+  - name: apps
+    services:
+      api: { image: 'registry.example.com/team/api:1.0.0', env: { LOG: info } }
+      web: { image: t/web:1.0.0 }
+";
+
+    #[test]
+    fn the_kept_tree_holds_what_overlays_read_and_no_other_service() {
+        let file = SourceFile::new("p.yaml", SPEC);
+        let doc = parse(&file).unwrap();
+        let whole = yaml::parse(&file).unwrap();
+        for key in ["platform", "environments", "nodePools"] {
+            assert_eq!(doc.root.get(key), whole.get(key), "{key}");
+        }
+        let yaml::NodeKind::Seq(tiers) = &doc.root.get("tiers").unwrap().kind else {
+            panic!("tiers are a list");
+        };
+        let services: Vec<Vec<&str>> = tiers
+            .iter()
+            .map(|tier| match &tier.get("services").unwrap().kind {
+                yaml::NodeKind::Map(entries) => {
+                    entries.iter().filter_map(|(k, _)| k.as_scalar()).collect()
+                }
+                _ => panic!("services are a mapping"),
+            })
+            .collect();
+        assert_eq!(services, [vec![], vec!["api"]]);
+        assert_eq!(
+            tiers[0].get("description").unwrap().as_scalar(),
+            Some("the data tier")
+        );
+        let whole_api = whole.get("tiers").map(|t| match &t.kind {
+            yaml::NodeKind::Seq(tiers) => tiers[1].get("services").unwrap().get("api").cloned(),
+            _ => None,
+        });
+        assert_eq!(
+            tiers[1].get("services").unwrap().get("api").cloned(),
+            whole_api.flatten()
+        );
+    }
+
+    #[test]
+    fn decoded_strings_are_moved_out_of_the_tree_without_spare_room() {
+        let file = SourceFile::new("p.yaml", SPEC);
+        let doc = parse(&file).unwrap();
+        let name = &doc.spec.platform.value.0;
+        assert_eq!(name, "demo");
+        assert_eq!(name.capacity(), name.len());
+        let tier = &doc.spec.tiers.value[1].value;
+        let (key, api) = &tier.services.as_ref().unwrap().value.0[0];
+        assert_eq!(key.value.0, "api");
+        let image = &api.value.image.as_ref().unwrap().value;
+        assert_eq!(image, "registry.example.com/team/api:1.0.0");
+        assert_eq!(image.capacity(), image.len());
+    }
 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder};
+use super::decode::{Decode, Decoder, into_text};
 use super::yaml::Node;
 
 /// A DNS-1123 label: the name of a platform, tier, service, environment,
@@ -277,8 +277,11 @@ pub fn to_dns_label(name: &str, max: usize) -> String {
         .to_string()
 }
 
-fn decode_label(node: &Node, d: &mut Decoder<'_>, what: &str, max: usize) -> Option<String> {
-    let text = d.scalar(node, &format!("{what} (a lowercase name)"))?;
+fn decode_label(node: Node, d: &mut Decoder<'_>, what: &str, max: usize) -> Option<String> {
+    let Some(text) = node.as_scalar().filter(|_| !node.is_null()) else {
+        d.wrong_type(&node, &format!("{what} (a lowercase name)"));
+        return None;
+    };
     if let Some(problem) = dns_label_problem(text, max) {
         let fixed = to_dns_label(text, max);
         let mut diagnostic = d.error(
@@ -297,26 +300,27 @@ fn decode_label(node: &Node, d: &mut Decoder<'_>, what: &str, max: usize) -> Opt
         d.report(diagnostic);
         return None;
     }
-    Some(text.to_string())
+    Some(into_text(node))
 }
 
 impl Decode for Name {
     const EXPECTED: &'static str = "a lowercase name such as `redis-grpc`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         decode_label(node, d, "name", 63).map(Name)
     }
 }
 
 impl Decode for PortName {
     const EXPECTED: &'static str = "a port name such as `http` or `grpc`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let span = node.span;
         let name = decode_label(node, d, "port name", 15)?;
         if !name.chars().any(|c| c.is_ascii_lowercase()) {
             d.report(
                 d.error(
                     "invalid-name",
                     format!("`{name}` is not a valid port name: it needs a letter"),
-                    node.span,
+                    span,
                     "no letter",
                 )
                 .help("name ports for what they serve: `http`, `grpc`, `metrics`, `admin`…"),
@@ -329,7 +333,9 @@ impl Decode for PortName {
 
 impl Decode for HeaderName {
     const EXPECTED: &'static str = "an HTTP header name such as `X-Probe`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         // RFC 9110's token characters.
         let valid = !text.is_empty()
@@ -348,13 +354,15 @@ impl Decode for HeaderName {
             );
             return None;
         }
-        Some(HeaderName(text.to_string()))
+        Some(HeaderName(into_text(owned)))
     }
 }
 
 impl Decode for EnvName {
     const EXPECTED: &'static str = "an environment variable name such as `REDIS_URL`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         let valid = text
             .chars()
@@ -390,14 +398,16 @@ impl Decode for EnvName {
             );
             return None;
         }
-        Some(EnvName(text.to_string()))
+        Some(EnvName(into_text(owned)))
     }
 }
 
 impl Decode for RegistryHost {
     const EXPECTED: &'static str =
         "a registry host such as `harbor.example.com` or `registry.local:5000`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         if let Some(problem) = registry_host_problem(text) {
             d.report(
@@ -411,13 +421,15 @@ impl Decode for RegistryHost {
             );
             return None;
         }
-        Some(RegistryHost(text.to_string()))
+        Some(RegistryHost(into_text(owned)))
     }
 }
 
 impl Decode for LabelKey {
     const EXPECTED: &'static str = "a label key such as `team` or `example.com/team`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         let (prefix, name) = text
             .rsplit_once('/')
@@ -447,13 +459,15 @@ impl Decode for LabelKey {
             );
             return None;
         }
-        Some(LabelKey(text.to_string()))
+        Some(LabelKey(into_text(owned)))
     }
 }
 
 impl Decode for SpecPath {
     const EXPECTED: &'static str = "a path relative to the spec, such as `config/app.conf`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         if let Some(why) = spec_path_problem(text) {
             d.report(
@@ -467,13 +481,15 @@ impl Decode for SpecPath {
             );
             return None;
         }
-        Some(SpecPath(text.to_string()))
+        Some(SpecPath(into_text(owned)))
     }
 }
 
 impl Decode for HostName {
     const EXPECTED: &'static str = "a host name such as `shop.example.com`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         if let Some(why) = host_name_problem(text) {
             d.report(
@@ -487,13 +503,15 @@ impl Decode for HostName {
             );
             return None;
         }
-        Some(HostName(text.to_string()))
+        Some(HostName(into_text(owned)))
     }
 }
 
 impl Decode for HttpPath {
     const EXPECTED: &'static str = "an HTTP path such as `/api`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         if let Some(why) = http_path_problem(text) {
             let help = if text.starts_with('/') {
@@ -512,13 +530,15 @@ impl Decode for HttpPath {
             );
             return None;
         }
-        Some(HttpPath(text.to_string()))
+        Some(HttpPath(into_text(owned)))
     }
 }
 
 impl Decode for LabelValue {
     const EXPECTED: &'static str = "a label value such as `web` or `v1.2`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         let edges_ok = |c: Option<char>| c.is_none_or(|c| c.is_ascii_alphanumeric());
         let valid = text.len() <= 63
@@ -547,7 +567,7 @@ impl Decode for LabelValue {
             );
             return None;
         }
-        Some(LabelValue(text.to_string()))
+        Some(LabelValue(into_text(owned)))
     }
 }
 

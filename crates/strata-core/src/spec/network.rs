@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
+use super::decode::{Decode, Decoder, Map, Spanned, into_text, keyword_enum, record};
 use super::names::{LabelKey, Name};
 use super::yaml::{Node, NodeKind};
 
@@ -67,8 +67,8 @@ pub struct CorsSpec(pub CorsRecord);
 
 impl Decode for CorsSpec {
     const EXPECTED: &'static str = "a list of origins or `{ origins, methods }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Seq(_) => {
                 let origins = d.spanned::<Vec<Spanned<String>>>(node)?;
                 Some(CorsSpec(CorsRecord {
@@ -331,12 +331,12 @@ pub enum LoadBalancerSpec {
 impl Decode for LoadBalancerSpec {
     const EXPECTED: &'static str =
         "a load balancer (round-robin, least-request, random or `{ hash: { header } }`)";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Map(_) => LoadBalancerRecord::decode(node, d).map(LoadBalancerSpec::Hash),
             _ => d
                 .keyword(
-                    node,
+                    &node,
                     ("a", "load balancer"),
                     &[("round-robin", 0), ("least-request", 1), ("random", 2)],
                 )
@@ -396,7 +396,8 @@ pub struct Millis(pub u64);
 
 impl Decode for Millis {
     const EXPECTED: &'static str = "a duration such as `100ms` or `3s`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         let split = text
             .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -445,7 +446,9 @@ pub struct Cidr(pub String);
 
 impl Decode for Cidr {
     const EXPECTED: &'static str = "a CIDR block such as `10.0.0.0/8`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         let valid = text.split_once('/').is_some_and(|(address, bits)| {
             let bits = bits.parse::<u8>();
@@ -472,7 +475,7 @@ impl Decode for Cidr {
             );
             return None;
         }
-        Some(Cidr(text.to_string()))
+        Some(Cidr(into_text(owned)))
     }
 }
 

@@ -73,8 +73,8 @@ impl<T> OrNone<T> {
 
 impl<T: Decode> Decode for OrNone<T> {
     const EXPECTED: &'static str = T::EXPECTED;
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        if node.is_null() || is_none_word(node) {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        if node.is_null() || is_none_word(&node) {
             return Some(OrNone::None);
         }
         T::decode(node, d).map(OrNone::Value)
@@ -193,7 +193,7 @@ mod tests {
         let file = SourceFile::new("n.yaml", format!("\n{key}: ~\n"));
         let node = yaml::parse(&file).unwrap();
         let mut decoder = Decoder::new(&file);
-        let _ = decoder.partial::<T>(&node);
+        let _ = decoder.partial::<T>(node);
         decoder
             .into_diagnostics()
             .iter()

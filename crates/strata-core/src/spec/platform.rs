@@ -137,7 +137,7 @@ pub enum PrioritySpec {
 
 impl Decode for PrioritySpec {
     const EXPECTED: &'static str = "a priority value or `{ value, default, description }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
             super::yaml::NodeKind::Map(_) => {
                 PriorityDetail::decode(node, d).map(PrioritySpec::Detail)
@@ -256,7 +256,8 @@ impl Objective {
 
 impl Decode for Objective {
     const EXPECTED: &'static str = "a percentage such as `99.9%`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         match text.trim_end_matches('%').trim().parse::<f64>() {
             Ok(n) if n > 0.0 && n < 100.0 => Some(Objective(n)),
@@ -518,7 +519,8 @@ const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
 impl Decode for TaintSpec {
     const EXPECTED: &'static str = "a taint such as `nvidia.com/gpu=true:NoSchedule`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         let (rest, effect) = match text.rsplit_once(':') {
             Some((rest, effect)) => (rest, effect),
@@ -593,7 +595,7 @@ pub enum NodeCount {
 
 impl Decode for NodeCount {
     const EXPECTED: &'static str = "a number of nodes or `{ min, max }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
             super::yaml::NodeKind::Map(_) => NodeRange::decode(node, d).map(NodeCount::Range),
             _ => u32::decode(node, d).map(NodeCount::Fixed),
@@ -623,7 +625,7 @@ macro_rules! override_of {
 
         impl Decode for $name {
             const EXPECTED: &'static str = $what;
-            fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+            fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
                 d.partial::<$base>(node).map($name)
             }
         }
@@ -680,7 +682,7 @@ pub struct ServiceOverride(pub ServiceSpec);
 
 impl Decode for ServiceOverride {
     const EXPECTED: &'static str = "service fields to merge over the service";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         d.partial::<ServiceSpec>(node).map(ServiceOverride)
     }
 }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder, Map, Spanned, keyword_enum, record};
+use super::decode::{Decode, Decoder, Map, Spanned, into_text, keyword_enum, record};
 use super::names::{HeaderName, PortName};
 use super::null::Clearable;
 use super::yaml::{Node, NodeKind};
@@ -103,8 +103,8 @@ pub enum ProbeSwitch {
 
 impl Decode for ProbeSwitch {
     const EXPECTED: &'static str = "`true`, `false` or a probe's settings";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Map(_) => {
                 ProbeSpec::decode(node, d).map(|s| ProbeSwitch::Settings(Box::new(s)))
             }
@@ -183,7 +183,7 @@ pub enum UserId {
 
 impl Decode for UserId {
     const EXPECTED: &'static str = "a user id such as `1000`, or `image` for the image's own user";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         if matches!(&node.kind, NodeKind::Scalar { text, quoted: false } if text == "image") {
             return Some(UserId::Image);
         }
@@ -270,8 +270,8 @@ pub enum FileSource {
 
 impl Decode for FileSource {
     const EXPECTED: &'static str = "the file's text, or `{ file: PATH }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Map(_) => FileRef::decode(node, d).map(FileSource::File),
             _ => String::decode(node, d).map(FileSource::Inline),
         }
@@ -290,7 +290,9 @@ impl AsRef<str> for FileName {
 
 impl Decode for FileName {
     const EXPECTED: &'static str = "a file name such as `app.yaml`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         let valid = !text.is_empty()
             && text.len() <= 253
@@ -311,7 +313,7 @@ impl Decode for FileName {
             );
             return None;
         }
-        Some(FileName(text.to_string()))
+        Some(FileName(into_text(owned)))
     }
 }
 
@@ -333,7 +335,8 @@ pub struct RawValue(pub serde_json::Value);
 
 impl Decode for RawValue {
     const EXPECTED: &'static str = "any YAML value";
-    fn decode(node: &Node, _: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, _: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         Some(RawValue(node.to_json()))
     }
 }
@@ -344,7 +347,8 @@ pub struct Percent(pub u32);
 
 impl Decode for Percent {
     const EXPECTED: &'static str = "a percentage such as `70%`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         match text.trim_end_matches('%').trim().parse::<u32>() {
             Ok(n) if (1..=100).contains(&n) => Some(Percent(n)),
@@ -370,7 +374,8 @@ pub struct Duration(pub u64);
 
 impl Decode for Duration {
     const EXPECTED: &'static str = "a duration such as `30s` or `2m`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         let (number, unit) = text.split_at(
             text.find(|c: char| !c.is_ascii_digit())
@@ -408,8 +413,8 @@ impl Decode for Duration {
 
 impl Decode for ProbesSpec {
     const EXPECTED: &'static str = "`true`, `false` or probe settings";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Map(_) => {
                 ProbeSettings::decode(node, d).map(|s| ProbesSpec::Settings(Box::new(s)))
             }
@@ -426,8 +431,8 @@ impl Clearable for ProbesSpec {
 
 impl Decode for SecuritySpec {
     const EXPECTED: &'static str = "a profile name or security settings";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Map(_) => SecuritySettings::decode(node, d).map(SecuritySpec::Settings),
             _ => Profile::decode(node, d).map(SecuritySpec::Profile),
         }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder};
+use super::decode::{Decode, Decoder, into_text};
 use super::yaml::Node;
 
 /// A cron schedule as Kubernetes CronJobs take it: five fields (minute,
@@ -124,10 +124,12 @@ fn field_problem(field: &str, low: u32, high: u32, names: &[&str]) -> Option<Str
 
 impl Decode for CronSchedule {
     const EXPECTED: &'static str = "a cron schedule such as `\"0 3 * * *\"`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let owned = node;
+        let node = &owned;
         let text = d.scalar(node, Self::EXPECTED)?;
         match cron_problem(text) {
-            None => Some(CronSchedule(text.to_string())),
+            None => Some(CronSchedule(into_text(owned))),
             Some(why) => {
                 d.report(
                     d.error(
@@ -165,7 +167,8 @@ pub struct Retention(pub u32);
 
 impl Decode for Retention {
     const EXPECTED: &'static str = "a number of days or weeks such as `30d` or `4w`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         let days = text
             .strip_suffix('d')

@@ -181,8 +181,8 @@ impl ScratchSpec {
 
 impl Decode for ScratchSpec {
     const EXPECTED: &'static str = "an absolute path, or `{ path, memory, size }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Map(_) => ScratchDetail::decode(node, d).map(ScratchSpec::Detail),
             _ => String::decode(node, d).map(ScratchSpec::Path),
         }
@@ -293,7 +293,7 @@ pub enum DatabaseSpec {
 
 impl Decode for DatabaseSpec {
     const EXPECTED: &'static str = "a database name or `{ name, owner, schemas }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
             NodeKind::Map(_) => DatabaseDetail::decode(node, d).map(DatabaseSpec::Detail),
             _ => String::decode(node, d).map(DatabaseSpec::Name),
@@ -313,7 +313,7 @@ pub enum TopicSpec {
 impl Decode for TopicSpec {
     const EXPECTED: &'static str =
         "a topic name or `{ name, partitions, replicas, retention, config }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
             NodeKind::Map(_) => TopicDetail::decode(node, d).map(TopicSpec::Detail),
             _ => String::decode(node, d).map(TopicSpec::Name),
@@ -514,8 +514,9 @@ pub struct PortNumber(pub u16);
 
 impl Decode for PortNumber {
     const EXPECTED: &'static str = "a port number from 1 to 65535";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        let n: u64 = d.spanned::<u64>(node)?.value;
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let span = node.span;
+        let n = u64::decode(node, d)?;
         match u16::try_from(n) {
             Ok(port) if port > 0 => Some(PortNumber(port)),
             _ => {
@@ -523,7 +524,7 @@ impl Decode for PortNumber {
                     d.error(
                         "port-out-of-range",
                         format!("port {n} is out of range"),
-                        node.span,
+                        span,
                         "not a port",
                     )
                     .help("ports are numbered from 1 to 65535"),
@@ -628,7 +629,7 @@ pub enum PortSpec {
 
 impl Decode for PortSpec {
     const EXPECTED: &'static str = "a port number or `{ port, protocol }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
             NodeKind::Map(_) => PortDetail::decode(node, d).map(PortSpec::Detail),
             _ => PortNumber::decode(node, d).map(PortSpec::Number),
@@ -649,13 +650,12 @@ pub enum EnvValueSpec {
 
 impl Decode for EnvValueSpec {
     const EXPECTED: &'static str = "a string, `{ secret, key }` or `{ config, key }`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
-            NodeKind::Scalar { text, .. } => Some(EnvValueSpec::Literal(if node.is_null() {
-                String::new()
-            } else {
-                text.clone()
-            })),
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        if node.is_null() {
+            return Some(EnvValueSpec::Literal(String::new()));
+        }
+        match node.kind {
+            NodeKind::Scalar { text, .. } => Some(EnvValueSpec::Literal(text)),
             NodeKind::Map(_) if node.get("secret").is_some() => {
                 SecretRef::decode(node, d).map(EnvValueSpec::Secret)
             }
@@ -663,7 +663,7 @@ impl Decode for EnvValueSpec {
                 ConfigRef::decode(node, d).map(EnvValueSpec::Config)
             }
             _ => {
-                d.wrong_type(node, Self::EXPECTED);
+                d.wrong_type(&node, Self::EXPECTED);
                 None
             }
         }
@@ -718,9 +718,9 @@ pub enum StorageSpec {
 
 impl Decode for StorageSpec {
     const EXPECTED: &'static str = "a size such as `10Gi`, `{ size, class, mountPath }` or `none`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
-            _ if is_none_word(node) => Some(StorageSpec::None),
+            _ if is_none_word(&node) => Some(StorageSpec::None),
             NodeKind::Map(_) => VolumeSpec::decode(node, d).map(StorageSpec::Volume),
             _ => Bytes::decode(node, d).map(StorageSpec::Size),
         }
@@ -744,7 +744,8 @@ pub enum NeedSpec {
 
 impl Decode for NeedSpec {
     const EXPECTED: &'static str = "a service name or `tier/NAME`";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        let node = &node;
         let text = d.scalar(node, Self::EXPECTED)?;
         let (tier, name) = match text.split_once('/') {
             Some(("tier", name)) => (true, name),
@@ -769,7 +770,7 @@ impl Decode for NeedSpec {
                 quoted: true,
             },
         };
-        let name = Name::decode(&inner, d)?;
+        let name = Name::decode(inner, d)?;
         Some(if tier {
             NeedSpec::Tier(name)
         } else {
@@ -873,8 +874,8 @@ pub struct ExposeList(pub Vec<Spanned<ExposeSpec>>);
 
 impl Decode for ExposeList {
     const EXPECTED: &'static str = "a route or a list of routes";
-    fn decode(node: &Node, d: &mut Decoder<'_>) -> Option<Self> {
-        match &node.kind {
+    fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
+        match node.kind {
             NodeKind::Seq(_) => Vec::<Spanned<ExposeSpec>>::decode(node, d).map(ExposeList),
             _ => d
                 .spanned::<ExposeSpec>(node)

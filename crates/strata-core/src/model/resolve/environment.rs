@@ -127,14 +127,14 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<PlatformSpec, Vec<Di
     let externals = top("externals");
     let registries = top("registries");
     if let Some(node) = node_pools {
-        spec.node_pools = decoder.spanned(&node);
+        spec.node_pools = decoder.spanned(node);
     }
     for tier in &mut spec.tiers.value {
         let Some(services) = &mut tier.value.services else {
             continue;
         };
         services.value.0.retain_mut(|(key, service)| {
-            let Some(node) = merged.get(&key.span) else {
+            let Some(node) = merged.remove(&key.span) else {
                 return true;
             };
             match decoder.spanned(node) {
@@ -147,13 +147,13 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<PlatformSpec, Vec<Di
         });
     }
     if let Some(node) = storage_classes {
-        spec.storage_classes = decoder.spanned(&node);
+        spec.storage_classes = decoder.spanned(node);
     }
     if let Some(node) = externals {
-        spec.externals = decoder.spanned(&node);
+        spec.externals = decoder.spanned(node);
     }
     if let Some(node) = registries {
-        spec.registries = decoder.spanned(&node);
+        spec.registries = decoder.spanned(node);
     }
     if decoder.is_clean() {
         Ok(spec)
@@ -519,7 +519,7 @@ tiers:
                 }
             }
         }
-        spec::decode_root(&doc.file, &root).unwrap()
+        spec::decode_root(&doc.file, root).unwrap()
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub(super) fn fill(
     let mut node = yaml::parse(&file).map_err(|d| internal(d.message))?;
     respan(&mut node, span);
     let mut decoder = Decoder::new(&file);
-    let base = ServiceSpec::decode(&node, &mut decoder);
+    let base = ServiceSpec::decode(node, &mut decoder);
     let base = match base {
         Some(base) if decoder.is_clean() => base,
         _ => {

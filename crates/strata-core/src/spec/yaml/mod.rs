@@ -6,6 +6,7 @@
 
 mod split;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -410,13 +411,18 @@ impl<'f> Builder<'f> {
                 Event::Scalar(text, style, anchor, tag) => {
                     let tagged_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                     let quoted = tagged_str || !matches!(style, ScalarStyle::Plain);
+                    // The scanner grows its strings as it reads them; decoding
+                    // moves them into the spec, where spare room would stay.
+                    // A copy of the exact size, not a shrink in place, which
+                    // leaves the system allocator a heap of slivers.
+                    let text = match text {
+                        Cow::Owned(text) if text.capacity() == text.len() => text,
+                        text => String::from(&*text),
+                    };
                     self.finish(
                         Node {
                             span,
-                            kind: NodeKind::Scalar {
-                                text: text.into_owned(),
-                                quoted,
-                            },
+                            kind: NodeKind::Scalar { text, quoted },
                         },
                         anchor,
                     )?
