@@ -1,6 +1,8 @@
 //! What a service exports to the `${service.field}` references of others.
 
-use super::{Port, Protocol};
+use std::cell::OnceCell;
+
+use super::{Port, Protocol, Service, ServiceId};
 
 /// The cluster's DNS domain.
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
@@ -57,6 +59,59 @@ pub(super) fn with_overrides(
         }
     }
     fields
+}
+
+/// What each service exports, worked out the first time a reference reads
+/// it: most services are referenced by few others or none, and a service's
+/// fields cost a dozen strings.
+pub(super) struct Exports(Vec<OnceCell<Vec<(String, String)>>>);
+
+impl Exports {
+    /// Nothing worked out yet, for `count` services.
+    pub(super) fn new(count: usize) -> Exports {
+        Exports(std::iter::repeat_with(OnceCell::new).take(count).collect())
+    }
+
+    /// The exports read from `services`, whose names, namespaces, ports and
+    /// blueprint exports must stay as they are while it is used.
+    pub(super) fn of<'e>(&'e self, services: &'e [Service]) -> Endpoints<'e> {
+        Endpoints {
+            services,
+            exports: self,
+        }
+    }
+}
+
+/// The fields every service exports, as `${service.field}` references read
+/// them.
+#[derive(Clone, Copy)]
+pub(super) struct Endpoints<'e> {
+    services: &'e [Service],
+    exports: &'e Exports,
+}
+
+impl<'e> Endpoints<'e> {
+    /// The fields `id` exports, with its blueprint's over them.
+    pub(super) fn get(&self, id: ServiceId) -> &'e [(String, String)] {
+        self.exports.0[id.0].get_or_init(|| of(&self.services[id.0]))
+    }
+}
+
+/// The fields `service` exports, with its blueprint's over them.
+pub(super) fn of(service: &Service) -> Vec<(String, String)> {
+    let own = service
+        .tuning
+        .as_ref()
+        .map_or(&[][..], |t| &t.supplied.exports[..]);
+    with_overrides(
+        exports(
+            &service.name,
+            &service.front.name,
+            &service.namespace,
+            &service.ports,
+        ),
+        own,
+    )
 }
 
 #[cfg(test)]
