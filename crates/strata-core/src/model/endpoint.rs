@@ -116,8 +116,29 @@ pub(super) fn of(service: &Service) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::exports;
-    use crate::model::{Port, Protocol};
+    use super::{Exports, exports, of};
+    use crate::model::{Port, Protocol, ServiceId};
+    use crate::source::SourceFile;
+
+    #[test]
+    fn exports_are_worked_out_once_when_first_read() {
+        let file = SourceFile::new(
+            "p.yaml",
+            "platform: demo\ntiers:\n  - name: apps\n    services:\n      api: { image: a:1, ports: { http: 8000 } }\n      worker: { image: b:1 }\n",
+        );
+        let platform = crate::resolve(&crate::spec::parse(&file).unwrap(), None).unwrap();
+        let exports = Exports::new(platform.services.len());
+        let endpoints = exports.of(&platform.services);
+        assert!(exports.0.iter().all(|cell| cell.get().is_none()));
+        let api = endpoints.get(ServiceId(0));
+        assert_eq!(api, of(&platform.services[0]));
+        assert!(
+            api.iter()
+                .any(|(k, v)| k == "url" && v == "http://api.demo.svc.cluster.local:8000")
+        );
+        assert!(std::ptr::eq(api, endpoints.get(ServiceId(0))));
+        assert!(exports.0[1].get().is_none());
+    }
 
     #[test]
     fn a_service_exports_the_url_of_its_first_port() {
