@@ -65,7 +65,7 @@ const ADDRESS_WORDS: [&str; 23] = [
 pub fn names_an_address(variable: &str) -> bool {
     variable
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| ADDRESS_WORDS.contains(&word.to_ascii_uppercase().as_str()))
+        .any(|word| ADDRESS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)))
 }
 
 /// The hosts `text` names, as written, in order (see the module's rule).

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use super::service::Filled;
 use super::{Resolver, text};
-use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Siblings, Tier, Tuning};
+use crate::model::endpoint::Endpoints;
+use crate::model::{
+    Config, Dependency, FileContent, Service, ServiceId, Sibling, Siblings, Tier, Tuning,
+};
 use crate::source::Span;
 use crate::spec::service::{NeedSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -217,11 +220,14 @@ impl Resolver<'_> {
 
     /// Resolves `${service.field}` references in the configuration files a
     /// blueprint wrote (Grafana's datasources, an edge proxy's upstream).
+    /// `config` is the service's own, taken out of it while its
+    /// references are resolved.
     pub(super) fn blueprint_config(
         &mut self,
-        service: &mut Service,
+        service: &Service,
+        config: Option<&mut Config>,
         services: &HashMap<String, ServiceId>,
-        endpoints: &[Vec<(String, String)>],
+        endpoints: Endpoints<'_>,
     ) -> Vec<Dependency> {
         let mut references = Vec::new();
         let Some(tuning) = &service.tuning else {
@@ -229,7 +235,7 @@ impl Resolver<'_> {
         };
         let blueprint_files = tuning.blueprint.recipe(tuning).spec["config"]["files"].clone();
         let span = service.span;
-        let Some(config) = service.config.as_mut() else {
+        let Some(config) = config else {
             return references;
         };
         for file in &mut config.files {

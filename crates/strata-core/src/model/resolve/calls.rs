@@ -5,13 +5,14 @@
 //! to; and the services whose `expose: []` says nothing is meant to reach
 //! them. Whether a call is declared is `model::calls`' to say.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::Resolver;
 use crate::model::calls::{Mention, Target};
 use crate::model::hosts::{hosts, names_an_address};
 use crate::model::reference::{Piece, split};
-use crate::model::{CLUSTER_DOMAIN, External, Service, ServiceId};
+use crate::model::{CLUSTER_DOMAIN, External, Service, ServiceId, endpoint};
 use crate::source::Span;
 use crate::spec::names::EnvName;
 use crate::spec::service::EnvValueSpec;
@@ -19,15 +20,55 @@ use crate::spec::{Map, Spanned};
 
 /// Stands for a masked reference: no host name holds it, so none runs
 /// into the text around a reference (`redis-${env.suffix}`).
-const MASK: char = '\0';
+const MASK: &str = "\0";
 
 /// A text to read hosts in: where it is written, the text, its span, and
 /// whether a bare name counts as a host there.
-struct Written {
-    place: String,
-    text: String,
+struct Written<'s> {
+    place: Place<'s>,
+    text: Cow<'s, str>,
     span: Span,
     bare: bool,
+}
+
+/// Where a text is written, put into words only for the few texts that
+/// name a host.
+#[derive(Clone, Copy)]
+enum Place<'s> {
+    /// The variable `name` of the main container or of `container`.
+    Variable {
+        container: Option<&'s str>,
+        name: &'s str,
+    },
+    /// `what` ("the command", "an argument") of the main container or of
+    /// `container`, an init step or a sidecar (`("sidecar", NAME)`).
+    List {
+        what: &'static str,
+        container: Option<(&'s str, &'s str)>,
+    },
+}
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Place::Variable {
+                container: Some(container),
+                name,
+            } => write!(f, "`{container}/{name}`"),
+            Place::Variable {
+                container: None,
+                name,
+            } => write!(f, "`{name}`"),
+            Place::List {
+                what,
+                container: Some((kind, name)),
+            } => write!(f, "{what} of the {kind} `{name}`"),
+            Place::List {
+                what,
+                container: None,
+            } => f.write_str(what),
+        }
+    }
 }
 
 impl Resolver<'_> {
@@ -38,12 +79,10 @@ impl Resolver<'_> {
         &self,
         services: &[Service],
         specs: &[super::service::Filled<'_>],
-        endpoints: &[Vec<(String, String)>],
     ) -> Vec<Mention> {
         // Built when the first host turns up: most values name none.
         let directory = std::cell::OnceCell::new();
-        let directory =
-            || directory.get_or_init(|| Directory::new(services, endpoints, &self.externals));
+        let directory = || directory.get_or_init(|| Directory::new(services, &self.externals));
         let mut found: Vec<Mention> = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
             let by = ServiceId(i);
@@ -84,7 +123,7 @@ impl Resolver<'_> {
                         by,
                         target,
                         host: host.to_string(),
-                        place: text.place.clone(),
+                        place: text.place.to_string(),
                         span: text.span,
                     });
                 }
@@ -108,30 +147,38 @@ pub(super) fn uncalled(specs: &[super::service::Filled<'_>]) -> Vec<ServiceId> {
 /// Adds the texts of the main container, or of `container`, an init step
 /// or a sidecar (`("sidecar", NAME)`): its literal env values, references
 /// masked, and each entry of its command and arguments.
-fn written(
-    texts: &mut Vec<Written>,
-    container: Option<(&str, &str)>,
-    env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
-    lists: [&Option<Spanned<Vec<Spanned<String>>>>; 2],
+fn written<'s>(
+    texts: &mut Vec<Written<'s>>,
+    container: Option<(&'s str, &'s str)>,
+    env: Option<&'s Spanned<Map<EnvName, EnvValueSpec>>>,
+    lists: [&'s Option<Spanned<Vec<Spanned<String>>>>; 2],
 ) {
-    let prefix = container.map_or_else(String::new, |(_, name)| format!("{name}/"));
     for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
         let EnvValueSpec::Literal(literal) = &value.value else {
             continue;
         };
-        // A malformed reference is an error of its own.
-        let Ok(pieces) = split(literal) else {
-            continue;
+        let text = if literal.contains("${") {
+            // A malformed reference is an error of its own.
+            let Ok(pieces) = split(literal) else {
+                continue;
+            };
+            Cow::Owned(
+                pieces
+                    .iter()
+                    .map(|piece| match piece {
+                        Piece::Text(t) => t.as_str(),
+                        Piece::Reference(_) => MASK,
+                    })
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(literal.as_str())
         };
-        let text = pieces
-            .iter()
-            .map(|piece| match piece {
-                Piece::Text(t) => t.clone(),
-                Piece::Reference(_) => MASK.to_string(),
-            })
-            .collect();
         texts.push(Written {
-            place: format!("`{prefix}{}`", name.value.0),
+            place: Place::Variable {
+                container: container.map(|(_, name)| name),
+                name: &name.value.0,
+            },
             text,
             span: value.span,
             bare: names_an_address(&name.value.0),
@@ -139,14 +186,11 @@ fn written(
     }
     // An argument is as often a program or a word as a host: only an
     // address with a scheme, a port or a namespace counts there.
-    let of = container.map_or_else(String::new, |(what, name)| {
-        format!(" of the {what} `{name}`")
-    });
     for (what, list) in ["the command", "an argument"].into_iter().zip(lists) {
         for entry in list.iter().flat_map(|l| &l.value) {
             texts.push(Written {
-                place: format!("{what}{of}"),
-                text: entry.value.clone(),
+                place: Place::List { what, container },
+                text: Cow::Borrowed(&entry.value),
                 span: entry.span,
                 bare: false,
             });
@@ -162,11 +206,7 @@ impl Directory {
     /// Services with ports (nothing to call otherwise) by their Service and
     /// by the hosts their blueprint exports (an operator's `NAME-rw`), then
     /// externals by their hosts; the first owner of a name keeps it.
-    fn new(
-        services: &[Service],
-        endpoints: &[Vec<(String, String)>],
-        externals: &[External],
-    ) -> Directory {
+    fn new(services: &[Service], externals: &[External]) -> Directory {
         let callable = || {
             services
                 .iter()
@@ -176,13 +216,28 @@ impl Directory {
         };
         let cluster = format!(".svc.{CLUSTER_DOMAIN}");
         let own = callable().map(|(id, s)| (Target::Service(id), s.fqdn()));
-        let exported = callable().flat_map(|(id, _)| {
-            endpoints[id.0]
-                .iter()
-                .flat_map(|(_, value)| hosts(value, false))
-                .filter(|host| host.ends_with(&cluster))
-                .map(move |host| (Target::Service(id), host.to_string()))
-        });
+        // The one cluster host among the fields every service exports is
+        // its own Service's, named above: only a blueprint's exports (an
+        // operator's `NAME-rw`) add hosts.
+        let exported = callable()
+            .filter(|(_, s)| {
+                s.tuning
+                    .as_ref()
+                    .is_some_and(|t| !t.supplied.exports.is_empty())
+            })
+            .flat_map(|(id, s)| {
+                let cluster = &cluster;
+                endpoint::of(s)
+                    .into_iter()
+                    .flat_map(|(_, value)| {
+                        hosts(&value, false)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(move |host| host.ends_with(cluster.as_str()))
+                    .map(move |host| (Target::Service(id), host))
+            });
         let mut names = HashMap::new();
         for (target, host) in own.chain(exported) {
             for (form, cluster) in forms(&host, true) {

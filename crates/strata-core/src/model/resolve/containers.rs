@@ -7,6 +7,7 @@ use super::Resolver;
 use super::limits::{INIT_STEP_SIZE, SIDECAR_SIZE};
 use super::storage::POD_VOLUMES;
 use crate::diag::suggestion;
+use crate::model::endpoint::Endpoints;
 use crate::model::{Container, Dependency, Service, ServiceId, Sidecar, WorkloadKind};
 use crate::spec::Spanned;
 use crate::spec::names::Name;
@@ -29,7 +30,7 @@ impl Resolver<'_> {
         service: &Service,
         spec: &ServiceSpec,
         services: &HashMap<String, ServiceId>,
-        endpoints: &[Vec<(String, String)>],
+        endpoints: Endpoints<'_>,
     ) -> (Vec<Container>, Vec<Dependency>) {
         let (mut steps, mut references) = (Vec::new(), Vec::new());
         let Some(init) = self.own_pod_template(service, spec.init.as_ref(), "init") else {
@@ -68,7 +69,7 @@ impl Resolver<'_> {
         service: &Service,
         spec: &ServiceSpec,
         services: &HashMap<String, ServiceId>,
-        endpoints: &[Vec<(String, String)>],
+        endpoints: Endpoints<'_>,
     ) -> (Vec<Sidecar>, Vec<Dependency>) {
         let (mut sidecars, mut references) = (Vec::new(), Vec::new());
         let Some(list) = self.own_pod_template(service, spec.sidecars.as_ref(), "sidecars") else {

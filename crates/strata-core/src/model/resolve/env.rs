@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::Resolver;
 use crate::diag::suggestion;
+use crate::model::endpoint::Endpoints;
 use crate::model::reference::{Piece, split};
 use crate::model::{Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar, ServiceId};
 use crate::source::Span;
@@ -21,7 +22,7 @@ impl Resolver<'_> {
         env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
         origin: &str,
         services: &HashMap<String, ServiceId>,
-        endpoints: &[Vec<(String, String)>],
+        endpoints: Endpoints<'_>,
     ) -> (Vec<EnvVar>, Vec<Dependency>) {
         let mut vars = Vec::new();
         let mut references = Vec::new();
@@ -35,6 +36,10 @@ impl Resolver<'_> {
                     name: c.config.value.0.clone(),
                     key: c.key.value.clone(),
                 },
+                // Most values hold no reference: nothing to resolve.
+                EnvValueSpec::Literal(literal) if !literal.contains("${") => {
+                    EnvValue::Literal(literal.clone())
+                }
                 EnvValueSpec::Literal(literal) => {
                     match self.literal(
                         literal,
@@ -87,7 +92,7 @@ impl Resolver<'_> {
         span: Span,
         var: &str,
         services: &HashMap<String, ServiceId>,
-        endpoints: &[Vec<(String, String)>],
+        endpoints: Endpoints<'_>,
         references: &mut Vec<Dependency>,
     ) -> Option<String> {
         let pieces = match split(literal) {
@@ -154,7 +159,7 @@ impl Resolver<'_> {
                         ok = false;
                         continue;
                     };
-                    let fields = &endpoints[id.0];
+                    let fields = endpoints.get(id);
                     if let Some((_, value)) = fields.iter().find(|(k, _)| *k == r.field) {
                         out.push_str(value);
                     } else {

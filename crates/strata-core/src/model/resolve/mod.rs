@@ -36,7 +36,7 @@ pub use storage::DEFAULT_MOUNT_PATH;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use super::endpoint::{exports, with_overrides};
+use super::endpoint::Exports;
 use super::{
     CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Lookup, Objectives, Platform,
     ServiceId, TierId, external,
@@ -187,40 +187,37 @@ impl Resolver<'_> {
             .collect();
         let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
         self.externals = self.resolve_externals(&names);
-        let endpoints: Vec<Vec<(String, String)>> = services
-            .iter()
-            .map(|s| {
-                let own = s
-                    .tuning
-                    .as_ref()
-                    .map_or(&[][..], |t| &t.supplied.exports[..]);
-                with_overrides(exports(&s.name, &s.front.name, &s.namespace, &s.ports), own)
-            })
-            .collect();
+        let exports = Exports::new(services.len());
         for (i, service_spec) in specs.iter().enumerate() {
+            // Out of the service while the references of its files are
+            // resolved against every service's exports.
+            let mut config = services[i].config.take();
+            let endpoints = exports.of(&services);
             let needs = self.needs(service_spec, &service_index, &tier_index);
             let (env_vars, mut references) =
-                self.env(service_spec.env.as_ref(), "", &service_index, &endpoints);
+                self.env(service_spec.env.as_ref(), "", &service_index, endpoints);
             let (init, init_references) =
-                self.init_steps(&services[i], service_spec, &service_index, &endpoints);
+                self.init_steps(&services[i], service_spec, &service_index, endpoints);
             references.extend(init_references);
             let (sidecars, sidecar_references) =
-                self.sidecars(&services[i], service_spec, &service_index, &endpoints);
+                self.sidecars(&services[i], service_spec, &service_index, endpoints);
             references.extend(sidecar_references);
-            services[i].init = init;
-            services[i].sidecars = sidecars;
-            services[i].needs = needs;
+            let config_references =
+                self.blueprint_config(&services[i], config.as_mut(), &service_index, endpoints);
+            let service = &mut services[i];
+            service.config = config;
+            service.init = init;
+            service.sidecars = sidecars;
+            service.needs = needs;
             // A service may read its own endpoint (an advertised address, say)
             // without waiting for itself.
-            services[i].needs.extend(
+            service.needs.extend(
                 references
                     .into_iter()
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
             );
-            services[i].env = env_vars;
-            let config_references =
-                self.blueprint_config(&mut services[i], &service_index, &endpoints);
-            services[i].needs.extend(
+            service.env = env_vars;
+            service.needs.extend(
                 config_references
                     .into_iter()
                     .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
@@ -298,7 +295,7 @@ impl Resolver<'_> {
             };
         }
         let priorities = self.priorities(&services, &specs);
-        let networking = self.networking(&mut services, &specs, &tiers);
+        let networking = self.networking(&mut services, &specs, &tiers, &service_index);
         let (tenants, namespaces) = self.namespaces(&tiers, &services);
         self.check_unbounded(&services, &specs, &namespaces);
         let secrets = self.secrets(&services, &specs, &shared_namespace);
@@ -306,7 +303,7 @@ impl Resolver<'_> {
         let storage_classes = self.storage_classes();
         let (waves, critical_path) = self.waves(&mut services, &mut tiers, &tier_wait_spans);
         let argocd = self.argocd(env, &shared_namespace);
-        let mentions = self.mentions(&services, &specs, &endpoints);
+        let mentions = self.mentions(&services, &specs);
         let lookup = Lookup::new(&services, &networking.edges);
         Platform {
             name: spec.platform.value.0.clone(),

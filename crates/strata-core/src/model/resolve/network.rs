@@ -74,19 +74,16 @@ impl Resolver<'_> {
         }
     }
 
-    /// Gateways, routes, edges and network settings; `services[i].egress` is filled in.
+    /// Gateways, routes, edges and network settings; `services[i].egress` is
+    /// filled in. `index` finds services by name.
     pub(super) fn networking(
         &mut self,
         services: &mut [Service],
         specs: &[super::service::Filled<'_>],
         tiers: &[Tier],
+        index: &HashMap<String, ServiceId>,
     ) -> Networking {
-        let index: HashMap<String, ServiceId> = services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), ServiceId(i)))
-            .collect();
-        let gateways = self.gateways(&index, services);
+        let gateways = self.gateways(index, services);
         for gateway in &gateways {
             // Kong serves the gateway's TLS Secret itself, on a port of its own.
             if let (GatewayKind::Kong, Some(_), Peer::Service(id)) =
@@ -165,7 +162,7 @@ impl Resolver<'_> {
         for (i, spec) in specs.iter().enumerate() {
             if let Some(spawns) = &spec.spawns {
                 services[i].spawns =
-                    Some(self.spawned(&services[i], &spawns.value, &index, services));
+                    Some(self.spawned(&services[i], &spawns.value, index, services));
             }
         }
         self.open_rewrites(services, &routes, &spans);
@@ -257,7 +254,7 @@ impl Resolver<'_> {
             monitoring.and_then(|m| m.controller.as_ref()),
         ) {
             (Some(service), _) => self
-                .service_peer(service, &index, "scraper")
+                .service_peer(service, index, "scraper")
                 .map(Peer::Service),
             (None, Some(c)) => Some(controller(&c.value)),
             (None, None) => None,
