@@ -3,6 +3,7 @@
 //! scrape, external and declared egress — nothing else.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
@@ -92,6 +93,17 @@ pub(super) struct Lookup<'p> {
     /// for callers outside it: the same for each of them, where the tier
     /// has thousands of services.
     tiers: Vec<Option<TierReach>>,
+    /// By service id, the peer naming its pods ([`service_peer`]), made
+    /// the first time a policy names it and cloned after: a service is
+    /// named by the policies of each of its callers and callees, and a
+    /// clone copies its maps without hashing a key again.
+    peers: Vec<OnceLock<Value>>,
+    /// By service id, a caller's egress rules to it ([`callee_rules`]),
+    /// the same for each of its callers: made once, cloned for each.
+    callee_rules: Vec<OnceLock<Vec<Value>>>,
+    /// By service id, the tiers whose needs label its pods carry
+    /// ([`needs_label`]), looked up for each of its callees.
+    needs_labels: Vec<OnceLock<Vec<TierId>>>,
 }
 
 impl<'p> Lookup<'p> {
@@ -115,6 +127,9 @@ impl<'p> Lookup<'p> {
         }
         Lookup {
             tiers,
+            peers: platform.services.iter().map(|_| OnceLock::new()).collect(),
+            callee_rules: platform.services.iter().map(|_| OnceLock::new()).collect(),
+            needs_labels: platform.services.iter().map(|_| OnceLock::new()).collect(),
             spawners: platform
                 .services
                 .iter()
@@ -122,6 +137,29 @@ impl<'p> Lookup<'p> {
                 .collect(),
             routes,
         }
+    }
+
+    /// [`service_peer`] of service `id`, as made the first time.
+    fn peer(&self, platform: &Platform, id: ServiceId) -> Value {
+        self.peers[id.0]
+            .get_or_init(|| service_peer(platform, &platform.services[id.0]))
+            .clone()
+    }
+
+    /// [`callee_rules`] of service `id`, as made the first time, into
+    /// `rules`.
+    fn extend_callee_rules(&self, platform: &Platform, id: ServiceId, rules: &mut Vec<Value>) {
+        let made = self.callee_rules[id.0]
+            .get_or_init(|| callee_rules(platform, &platform.services[id.0]));
+        rules.extend(made.iter().cloned());
+    }
+
+    /// Whether the pods of service `id` carry the label of needing all of
+    /// `tier` (whether [`needs_label`] lists it).
+    fn carries_needs_label(&self, platform: &Platform, id: ServiceId, tier: TierId) -> bool {
+        self.needs_labels[id.0]
+            .get_or_init(|| needs_label(platform, &platform.services[id.0]))
+            .contains(&tier)
     }
 
     /// The spawners whose spawned pods call service `id`, as
@@ -147,9 +185,13 @@ pub(super) fn service_policies(
     if !platform.network.policies {
         return Vec::new();
     }
-    ingress(platform, lookup, id, service)
+    let own = Own {
+        labels: labels::ServiceLabels::new(platform, service),
+        selector: pod_selector(platform, service),
+    };
+    ingress(platform, lookup, id, service, &own)
         .into_iter()
-        .chain(egress(platform, lookup, id, service))
+        .chain(egress(platform, lookup, id, service, &own))
         .chain(spawned(platform, service))
         .map(|value| Object::new(0, None, None, value))
         .collect()
@@ -288,12 +330,14 @@ fn ports(service: &Service) -> Vec<Value> {
         .collect()
 }
 
-fn policy(
-    platform: &Platform,
-    service: &Service,
-    direction: &str,
-    rules: Vec<Value>,
-) -> Option<Value> {
+/// What the two policies of one service take from it: its labels and the
+/// selector of its pods, made once for both.
+struct Own<'s> {
+    labels: labels::ServiceLabels<'s>,
+    selector: Value,
+}
+
+fn policy(service: &Service, own: &Own<'_>, direction: &str, rules: Vec<Value>) -> Option<Value> {
     if rules.is_empty() {
         return None;
     }
@@ -304,8 +348,8 @@ fn policy(
     };
     let name = format!("{}-{key}", service.name);
     Some(policy_object(
-        labels::metadata(platform, service, &name),
-        pod_selector(platform, service),
+        own.labels.metadata(&name),
+        own.selector.clone(),
         direction,
         rules,
     ))
@@ -554,21 +598,6 @@ pub(super) fn needs_label(platform: &Platform, service: &Service) -> Vec<TierId>
     tiers
 }
 
-/// Whether the pods of `service` carry the label of needing all of `tier`:
-/// whether [`needs_label`] lists it, without listing the others.
-fn carries_needs_label(platform: &Platform, service: &Service, tier: TierId) -> bool {
-    platform.network.policies
-        && service
-            .needs
-            .iter()
-            .any(|need| matches!(need.target, DependencyTarget::Tier(t) if t == tier))
-        && carries_tier_label(service)
-        && (service.pod_labels.is_empty()
-            || !service
-                .pod_labels
-                .contains_key(&needs_key(&platform.tiers[tier.0].name)))
-}
-
 /// The pod label saying its pods need all of tier `tier`.
 pub(super) fn needs_key(tier: &str) -> String {
     format!("needs.strata.dev/{tier}")
@@ -606,6 +635,7 @@ fn ingress(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
+    own: &Own<'_>,
 ) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
@@ -615,18 +645,19 @@ fn ingress(
     // their pods carry for it: one peer per namespace, however many.
     let mut needing: BTreeSet<&str> = BTreeSet::new();
     let mut callers: Vec<Value> = Vec::new();
-    for caller in platform.edges_to(id).map(|e| &platform.services[e.from.0]) {
-        if carries_needs_label(platform, caller, service.tier) {
+    for edge in platform.edges_to(id) {
+        let caller = &platform.services[edge.from.0];
+        if lookup.carries_needs_label(platform, edge.from, service.tier) {
             needing.insert(&caller.namespace);
         } else {
-            callers.push(service_peer(platform, caller));
+            callers.push(lookup.peer(platform, edge.from));
         }
     }
     let callers: Vec<Value> = needing
         .into_iter()
         .map(|namespace| needing_peer(platform, service.tier, namespace))
         .chain(callers)
-        .chain(has_peers(service).then(|| service_peer(platform, service)))
+        .chain(has_peers(service).then(|| lookup.peer(platform, id)))
         .chain(
             lookup
                 .spawned_callers(id)
@@ -669,7 +700,7 @@ fn ingress(
     {
         rules.push(json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": port }] }));
     }
-    policy(platform, service, "Ingress", rules)
+    policy(service, own, "Ingress", rules)
 }
 
 fn egress(
@@ -677,6 +708,7 @@ fn egress(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
+    own: &Own<'_>,
 ) -> Option<Value> {
     let (mut rules, covered) = tier_rules(platform, lookup, id, service);
     for callee_id in platform.edges_from(id).map(|e| e.to) {
@@ -688,7 +720,7 @@ fn egress(
                 rules.push(json!({ "to": [group], "ports": tcp(extra) }));
             }
         } else {
-            rules.extend(callee_rules(platform, callee));
+            lookup.extend_callee_rules(platform, callee_id, &mut rules);
         }
     }
     if let Some(spawned) = service.spawns.as_ref().filter(|s| !s.ports.is_empty()) {
@@ -697,7 +729,7 @@ fn egress(
     }
     if has_peers(service) {
         rules.push(object([
-            ("to", Value::Array(vec![service_peer(platform, service)])),
+            ("to", Value::Array(vec![lookup.peer(platform, id)])),
             ("ports", Value::Array(ports(service))),
         ]));
     }
@@ -748,7 +780,7 @@ fn egress(
         }
         rules.push(rule);
     }
-    policy(platform, service, "Egress", rules)
+    policy(service, own, "Egress", rules)
 }
 
 /// Egress to the API server: to `network.apiServer` when the platform
