@@ -93,14 +93,6 @@ pub(super) struct Lookup<'p> {
     /// for callers outside it: the same for each of them, where the tier
     /// has thousands of services.
     tiers: Vec<Option<TierReach>>,
-    /// By service id, the peer naming its pods ([`service_peer`]), made
-    /// the first time a policy names it and cloned after: a service is
-    /// named by the policies of each of its callers and callees, and a
-    /// clone copies its maps without hashing a key again.
-    peers: Vec<OnceLock<Value>>,
-    /// By service id, a caller's egress rules to it ([`callee_rules`]),
-    /// the same for each of its callers: made once, cloned for each.
-    callee_rules: Vec<OnceLock<Vec<Value>>>,
     /// By service id, the tiers whose needs label its pods carry
     /// ([`needs_label`]), looked up for each of its callees.
     needs_labels: Vec<OnceLock<Vec<TierId>>>,
@@ -127,8 +119,6 @@ impl<'p> Lookup<'p> {
         }
         Lookup {
             tiers,
-            peers: platform.services.iter().map(|_| OnceLock::new()).collect(),
-            callee_rules: platform.services.iter().map(|_| OnceLock::new()).collect(),
             needs_labels: platform.services.iter().map(|_| OnceLock::new()).collect(),
             spawners: platform
                 .services
@@ -137,21 +127,6 @@ impl<'p> Lookup<'p> {
                 .collect(),
             routes,
         }
-    }
-
-    /// [`service_peer`] of service `id`, as made the first time.
-    fn peer(&self, platform: &Platform, id: ServiceId) -> Value {
-        self.peers[id.0]
-            .get_or_init(|| service_peer(platform, &platform.services[id.0]))
-            .clone()
-    }
-
-    /// [`callee_rules`] of service `id`, as made the first time, into
-    /// `rules`.
-    fn extend_callee_rules(&self, platform: &Platform, id: ServiceId, rules: &mut Vec<Value>) {
-        let made = self.callee_rules[id.0]
-            .get_or_init(|| callee_rules(platform, &platform.services[id.0]));
-        rules.extend(made.iter().cloned());
     }
 
     /// Whether the pods of service `id` carry the label of needing all of
@@ -650,14 +625,14 @@ fn ingress(
         if lookup.carries_needs_label(platform, edge.from, service.tier) {
             needing.insert(&caller.namespace);
         } else {
-            callers.push(lookup.peer(platform, edge.from));
+            callers.push(service_peer(platform, caller));
         }
     }
     let callers: Vec<Value> = needing
         .into_iter()
         .map(|namespace| needing_peer(platform, service.tier, namespace))
         .chain(callers)
-        .chain(has_peers(service).then(|| lookup.peer(platform, id)))
+        .chain(has_peers(service).then(|| service_peer(platform, service)))
         .chain(
             lookup
                 .spawned_callers(id)
@@ -720,7 +695,7 @@ fn egress(
                 rules.push(json!({ "to": [group], "ports": tcp(extra) }));
             }
         } else {
-            lookup.extend_callee_rules(platform, callee_id, &mut rules);
+            rules.extend(callee_rules(platform, callee));
         }
     }
     if let Some(spawned) = service.spawns.as_ref().filter(|s| !s.ports.is_empty()) {
@@ -729,7 +704,7 @@ fn egress(
     }
     if has_peers(service) {
         rules.push(object([
-            ("to", Value::Array(vec![lookup.peer(platform, id)])),
+            ("to", Value::Array(vec![service_peer(platform, service)])),
             ("ports", Value::Array(ports(service))),
         ]));
     }
