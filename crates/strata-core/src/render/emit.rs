@@ -155,17 +155,32 @@ const WORDS: &[&str] = &[
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
 ];
 
+/// The length of the longest of [`WORDS`].
+const LONGEST_WORD: usize = 5;
+
 /// Whether `text` is one of [`WORDS`], in any case.
 fn is_word(text: &str) -> bool {
-    WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
+    // Most keys and values are longer than any word: not compared.
+    text.len() <= LONGEST_WORD && WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
 }
 
 /// How serde-saphyr writes `text` as a value, when this writer knows.
 fn style(text: &str) -> Option<Style> {
     let bytes = text.as_bytes();
     let (&first, &last) = (bytes.first()?, bytes.last()?);
-    if bytes.len() > LONGEST_LINE || !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
+    if bytes.len() > LONGEST_LINE {
         return None;
+    }
+    // One pass: every byte printable, and whether `: ` or ` #` occurs (a
+    // comment or a mapping to a reader).
+    let mut pair = false;
+    let mut previous = 0u8;
+    for &b in bytes {
+        if !(0x20..=0x7e).contains(&b) {
+            return None;
+        }
+        pair |= (previous == b':' && b == b' ') || (previous == b' ' && b == b'#');
+        previous = b;
     }
     if first.is_ascii_digit() {
         return digit_first(bytes);
@@ -178,7 +193,7 @@ fn style(text: &str) -> Option<Style> {
     if !letter_first && !dash_letter {
         return None;
     }
-    if is_word(text) || last == b' ' || last == b':' || text.contains(": ") || text.contains(" #") {
+    if pair || is_word(text) || last == b' ' || last == b':' {
         return Some(Style::Quoted);
     }
     Some(Style::Plain)
@@ -419,6 +434,11 @@ mod tests {
             prop_assert!(text.is_some(), "gave up on {value}");
             prop_assert_eq!(text.unwrap(), saphyr(&value));
         }
+    }
+
+    #[test]
+    fn no_word_is_longer_than_the_longest_compared() {
+        assert_eq!(WORDS.iter().map(|w| w.len()).max(), Some(LONGEST_WORD));
     }
 
     #[test]

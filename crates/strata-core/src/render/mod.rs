@@ -13,6 +13,7 @@ mod external;
 mod gateway;
 mod labels;
 mod manifests;
+mod memo;
 mod mesh;
 mod namespace;
 pub mod network;

@@ -3,6 +3,7 @@
 //! scrape, external and declared egress — nothing else.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
@@ -92,6 +93,9 @@ pub(super) struct Lookup<'p> {
     /// for callers outside it: the same for each of them, where the tier
     /// has thousands of services.
     tiers: Vec<Option<TierReach>>,
+    /// By service id, the tiers whose needs label its pods carry
+    /// ([`needs_label`]), looked up for each of its callees.
+    needs_labels: Vec<OnceLock<Vec<TierId>>>,
 }
 
 impl<'p> Lookup<'p> {
@@ -115,6 +119,7 @@ impl<'p> Lookup<'p> {
         }
         Lookup {
             tiers,
+            needs_labels: platform.services.iter().map(|_| OnceLock::new()).collect(),
             spawners: platform
                 .services
                 .iter()
@@ -122,6 +127,14 @@ impl<'p> Lookup<'p> {
                 .collect(),
             routes,
         }
+    }
+
+    /// Whether the pods of service `id` carry the label of needing all of
+    /// `tier` (whether [`needs_label`] lists it).
+    fn carries_needs_label(&self, platform: &Platform, id: ServiceId, tier: TierId) -> bool {
+        self.needs_labels[id.0]
+            .get_or_init(|| needs_label(platform, &platform.services[id.0]))
+            .contains(&tier)
     }
 
     /// The spawners whose spawned pods call service `id`, as
@@ -147,9 +160,13 @@ pub(super) fn service_policies(
     if !platform.network.policies {
         return Vec::new();
     }
-    ingress(platform, lookup, id, service)
+    let own = Own {
+        labels: labels::ServiceLabels::new(platform, service),
+        selector: pod_selector(platform, service),
+    };
+    ingress(platform, lookup, id, service, &own)
         .into_iter()
-        .chain(egress(platform, lookup, id, service))
+        .chain(egress(platform, lookup, id, service, &own))
         .chain(spawned(platform, service))
         .map(|value| Object::new(0, None, None, value))
         .collect()
@@ -288,12 +305,14 @@ fn ports(service: &Service) -> Vec<Value> {
         .collect()
 }
 
-fn policy(
-    platform: &Platform,
-    service: &Service,
-    direction: &str,
-    rules: Vec<Value>,
-) -> Option<Value> {
+/// What the two policies of one service take from it: its labels and the
+/// selector of its pods, made once for both.
+struct Own<'s> {
+    labels: labels::ServiceLabels<'s>,
+    selector: Value,
+}
+
+fn policy(service: &Service, own: &Own<'_>, direction: &str, rules: Vec<Value>) -> Option<Value> {
     if rules.is_empty() {
         return None;
     }
@@ -304,8 +323,8 @@ fn policy(
     };
     let name = format!("{}-{key}", service.name);
     Some(policy_object(
-        labels::metadata(platform, service, &name),
-        pod_selector(platform, service),
+        own.labels.metadata(&name),
+        own.selector.clone(),
         direction,
         rules,
     ))
@@ -554,21 +573,6 @@ pub(super) fn needs_label(platform: &Platform, service: &Service) -> Vec<TierId>
     tiers
 }
 
-/// Whether the pods of `service` carry the label of needing all of `tier`:
-/// whether [`needs_label`] lists it, without listing the others.
-fn carries_needs_label(platform: &Platform, service: &Service, tier: TierId) -> bool {
-    platform.network.policies
-        && service
-            .needs
-            .iter()
-            .any(|need| matches!(need.target, DependencyTarget::Tier(t) if t == tier))
-        && carries_tier_label(service)
-        && (service.pod_labels.is_empty()
-            || !service
-                .pod_labels
-                .contains_key(&needs_key(&platform.tiers[tier.0].name)))
-}
-
 /// The pod label saying its pods need all of tier `tier`.
 pub(super) fn needs_key(tier: &str) -> String {
     format!("needs.strata.dev/{tier}")
@@ -606,6 +610,7 @@ fn ingress(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
+    own: &Own<'_>,
 ) -> Option<Value> {
     if service.ports.is_empty() {
         return None;
@@ -615,8 +620,9 @@ fn ingress(
     // their pods carry for it: one peer per namespace, however many.
     let mut needing: BTreeSet<&str> = BTreeSet::new();
     let mut callers: Vec<Value> = Vec::new();
-    for caller in platform.edges_to(id).map(|e| &platform.services[e.from.0]) {
-        if carries_needs_label(platform, caller, service.tier) {
+    for edge in platform.edges_to(id) {
+        let caller = &platform.services[edge.from.0];
+        if lookup.carries_needs_label(platform, edge.from, service.tier) {
             needing.insert(&caller.namespace);
         } else {
             callers.push(service_peer(platform, caller));
@@ -669,7 +675,7 @@ fn ingress(
     {
         rules.push(json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": port }] }));
     }
-    policy(platform, service, "Ingress", rules)
+    policy(service, own, "Ingress", rules)
 }
 
 fn egress(
@@ -677,6 +683,7 @@ fn egress(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
+    own: &Own<'_>,
 ) -> Option<Value> {
     let (mut rules, covered) = tier_rules(platform, lookup, id, service);
     for callee_id in platform.edges_from(id).map(|e| e.to) {
@@ -748,7 +755,7 @@ fn egress(
         }
         rules.push(rule);
     }
-    policy(platform, service, "Egress", rules)
+    policy(service, own, "Egress", rules)
 }
 
 /// Egress to the API server: to `network.apiServer` when the platform
