@@ -1,6 +1,7 @@
 //! `strata check`: validate a spec in every environment (or one).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use strata_core::diag::{Diagnostic, Label};
 use strata_core::model::environment_names;
@@ -33,7 +34,10 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     // pod its namespace refuses, a patch that does not apply) check
     // refuses, with the same report.
     let assets = spec_directory(&args.file);
-    let resolved = one_after_another(&doc, &environments, &assets);
+    // All the summary needs of the spec: the parsed spec goes once the
+    // last environment is resolved.
+    let platform = doc.spec.platform.value.0.clone();
+    let resolved = one_after_another(doc, &environments, &assets);
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     // (code, labels) of what each list holds: the same mistake shows in
@@ -82,7 +86,7 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
         "{} {}: platform `{}` is valid: {} in {}, {} (checked: {})\n",
         printer.paint("✓", "32;1"),
         file.name(),
-        doc.spec.platform.value.0,
+        platform,
         count(services, "service"),
         count(tiers, "tier"),
         count(waves, "wave"),
@@ -98,31 +102,45 @@ type Found = Result<(Vec<Diagnostic>, (usize, usize, usize)), Vec<Diagnostic>>;
 /// Checks each environment in turn, in spec order: each render already
 /// runs on every core, so only one is alive at a time; the next
 /// environment is resolved (and its warnings found) on a thread of its own
-/// meanwhile, so at most two platforms are held at once.
+/// meanwhile, so at most two platforms are held at once. The parsed spec
+/// is dropped as soon as the last environment is resolved, by the thread
+/// resolving it, so the last render does not hold it.
 fn one_after_another(
-    doc: &spec::Document,
+    doc: spec::Document,
     environments: &[Option<String>],
     assets: &dyn render::Assets,
 ) -> Vec<Found> {
-    let resolve = |env: &Option<String>| {
-        strata_core::resolve(doc, env.as_deref()).map(|platform| {
+    let resolve = |doc: Arc<spec::Document>, env: &Option<String>| {
+        strata_core::resolve(&doc, env.as_deref()).map(|platform| {
+            drop(doc);
             let warnings = platform.warnings();
             (platform, warnings)
         })
     };
+    let mut doc = Some(Arc::new(doc));
     std::thread::scope(|scope| {
+        // The resolve of environment `i`, handed the last reference to
+        // the parsed spec if `i` is the last environment.
+        let mut spawn = |i: usize| {
+            let env = &environments[i];
+            let doc = if i + 1 == environments.len() {
+                doc.take()
+            } else {
+                doc.clone()
+            }
+            .expect("each environment is resolved once, in order");
+            scope.spawn(move || resolve(doc, env))
+        };
         let mut found = Vec::with_capacity(environments.len());
-        let mut next = environments
-            .first()
-            .map(|env| scope.spawn(move || resolve(env)));
-        for following in environments.iter().skip(1).map(Some).chain([None]) {
+        let mut next = (!environments.is_empty()).then(|| spawn(0));
+        for following in (1..environments.len()).map(Some).chain([None]) {
             let Some(resolving) = next.take() else {
                 break;
             };
             let resolved = resolving
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            next = following.map(|env| scope.spawn(move || resolve(env)));
+            next = following.map(&mut spawn);
             found.push(resolved.and_then(|(platform, warnings)| {
                 render::check(&platform, assets)?;
                 let size = (
@@ -155,4 +173,68 @@ fn warn(printer: &Printer, file: &SourceFile, warnings: &[Diagnostic]) {
         },
         file.name()
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::render::NoAssets;
+
+    /// Each environment's result, in order, is what resolving and
+    /// checking it alone gives, the last one included (resolved from the
+    /// parsed spec handed to its thread).
+    #[test]
+    fn every_environment_is_checked_in_order_from_the_same_spec() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/nova/platform.yaml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let file = SourceFile::new("platform.yaml", &text);
+        let doc = spec::parse(&file).unwrap();
+        let environments: Vec<Option<String>> = std::iter::once(None)
+            .chain(
+                environment_names(&doc.spec)
+                    .into_iter()
+                    .map(|e| Some(e.to_string())),
+            )
+            .collect();
+        assert!(environments.len() >= 3, "nova has environments");
+        let alone: Vec<_> = environments
+            .iter()
+            .map(|env| {
+                let platform = strata_core::resolve(&doc, env.as_deref()).unwrap();
+                render::check(&platform, &NoAssets).unwrap();
+                (
+                    platform.warnings(),
+                    (
+                        platform.services.len(),
+                        platform.tiers.len(),
+                        platform.waves.len(),
+                    ),
+                )
+            })
+            .collect();
+        let found = one_after_another(doc, &environments, &NoAssets);
+        assert_eq!(found.len(), environments.len());
+        for ((env, found), (warnings, size)) in environments.iter().zip(found).zip(alone) {
+            let (found_warnings, found_size) = found.unwrap_or_else(|e| panic!("{env:?}: {e:?}"));
+            assert_eq!(found_size, size, "{env:?}");
+            assert_eq!(found_warnings, warnings, "{env:?}");
+        }
+    }
+
+    /// A spec without environments is checked once, as the base.
+    #[test]
+    fn the_base_alone_is_checked_once() {
+        let file = SourceFile::new(
+            "p.yaml",
+            "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: nginx:1.27 }\n",
+        );
+        let doc = spec::parse(&file).unwrap();
+        let found = one_after_another(doc, &[None], &NoAssets);
+        assert_eq!(found.len(), 1);
+        let (_, size) = found.into_iter().next().unwrap().unwrap();
+        assert_eq!(size.0, 1);
+    }
 }
