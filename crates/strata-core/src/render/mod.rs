@@ -13,7 +13,6 @@ mod external;
 mod gateway;
 mod labels;
 mod manifests;
-mod memo;
 mod mesh;
 mod namespace;
 pub mod network;

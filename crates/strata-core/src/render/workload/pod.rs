@@ -5,37 +5,24 @@
 //! directories, the ConfigMaps its objects render, sidecars, the pod's
 //! identity).
 
-use std::cell::RefCell;
 use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
 use super::super::gateway::ProxyPod;
-use super::super::memo::{self, Memo};
 use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
 use super::super::{labels, object};
 use super::{claims, placement};
 use crate::model::{
     Amounts, Container, EnvValue, Platform, Probe, ProbeCheck, Profile, Protocol, Resources,
-    Security, Service, Sidecar, Supplied, WorkloadKind,
+    Service, Sidecar, Supplied, WorkloadKind,
 };
 use crate::quantity::Measure;
 
 /// Seconds a pod keeps serving after it is told to stop, so that endpoints
 /// and load balancers stop sending it traffic first.
 const DRAIN_SECONDS: u64 = 5;
-
-thread_local! {
-    /// [`probe_value`] of the probes seen last.
-    static PROBES: RefCell<Memo<Probe, Value>> = const { RefCell::new(Memo::new()) };
-    /// [`resource_values`] of the requests and limits seen last.
-    static RESOURCES: RefCell<Memo<(Resources, u32), Value>> = const { RefCell::new(Memo::new()) };
-    /// [`container_security`] of the security settings seen last.
-    static CONTAINER_SECURITY: RefCell<Memo<Security, Value>> = const { RefCell::new(Memo::new()) };
-    /// [`pod_security_context`] of the security settings seen last.
-    static POD_SECURITY: RefCell<Memo<Security, Value>> = const { RefCell::new(Memo::new()) };
-}
 
 /// The prefix of the volumes of the service's `scratch` directories.
 const SCRATCH_VOLUME: &str = "writable-";
@@ -537,13 +524,6 @@ fn extend(object: &mut Value, key: &str, items: Vec<Value>) {
 /// extended resource is always limited, so a pod without limits
 /// (`limits: none`) still limits its GPUs.
 pub(crate) fn resource_values(resources: &Resources, gpu: u32) -> Value {
-    memo::get(&RESOURCES, &(*resources, gpu), |(resources, gpu)| {
-        make_resource_values(resources, *gpu)
-    })
-}
-
-/// [`resource_values`], made.
-fn make_resource_values(resources: &Resources, gpu: u32) -> Value {
     let amounts = |a: &Amounts| {
         amounts(
             a.cpu.to_kubernetes(Measure::Cpu),
@@ -575,15 +555,7 @@ fn amounts(cpu: impl Into<String>, memory: impl Into<String>) -> Value {
 /// profile but privileged its user, groups and `runAsNonRoot`. Operated
 /// modes hand the same to their operator's pod templates.
 pub(crate) fn pod_security_context(service: &Service) -> Value {
-    memo::get(
-        &POD_SECURITY,
-        &service.runtime.security,
-        make_pod_security_context,
-    )
-}
-
-/// [`pod_security_context`] of `security`, made.
-fn make_pod_security_context(security: &Security) -> Value {
+    let security = &service.runtime.security;
     let mut pod_security = Map::with_capacity(6);
     pod_security.insert(
         "seccompProfile".into(),
@@ -622,15 +594,7 @@ pub(crate) fn operated_container_security(service: &Service) -> Value {
 }
 
 fn container_security(service: &Service) -> Value {
-    memo::get(
-        &CONTAINER_SECURITY,
-        &service.runtime.security,
-        make_container_security,
-    )
-}
-
-/// [`container_security`] of `security`, made.
-fn make_container_security(security: &Security) -> Value {
+    let security = &service.runtime.security;
     if security.profile == Profile::Privileged {
         return object([("allowPrivilegeEscalation", Value::Bool(true))]);
     }
@@ -745,11 +709,6 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
 
 /// A probe as Kubernetes takes it.
 fn probe_value(probe: &Probe) -> Value {
-    memo::get(&PROBES, probe, make_probe_value)
-}
-
-/// [`probe_value`], made.
-fn make_probe_value(probe: &Probe) -> Value {
     let check = match &probe.check {
         ProbeCheck::Http {
             port,
