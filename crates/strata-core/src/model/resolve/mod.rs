@@ -189,9 +189,6 @@ impl Resolver<'_> {
         self.externals = self.resolve_externals(&names);
         let exports = Exports::new(services.len());
         for (i, service_spec) in specs.iter().enumerate() {
-            // Out of the service while the references of its files are
-            // resolved against every service's exports.
-            let mut config = services[i].config.take();
             let endpoints = exports.of(&services);
             let needs = self.needs(service_spec, &service_index, &tier_index);
             let (env_vars, mut references) =
@@ -202,6 +199,11 @@ impl Resolver<'_> {
             let (sidecars, sidecar_references) =
                 self.sidecars(&services[i], service_spec, &service_index, endpoints);
             references.extend(sidecar_references);
+            // Out of the service (whose sidecars may mount it, above) while
+            // the references of its files are resolved against every
+            // service's exports.
+            let mut config = services[i].config.take();
+            let endpoints = exports.of(&services);
             let config_references =
                 self.blueprint_config(&services[i], config.as_mut(), &service_index, endpoints);
             let service = &mut services[i];
