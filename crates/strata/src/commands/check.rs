@@ -1,7 +1,6 @@
 //! `strata check`: validate a spec in every environment (or one).
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use strata_core::diag::{Diagnostic, Label};
 use strata_core::model::environment_names;
@@ -34,10 +33,7 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     // pod its namespace refuses, a patch that does not apply) check
     // refuses, with the same report.
     let assets = spec_directory(&args.file);
-    // All the summary needs of the spec: the parsed spec goes once the
-    // last environment is resolved.
-    let platform = doc.spec.platform.value.0.clone();
-    let resolved = one_after_another(doc, &environments, &assets);
+    let resolved = one_after_another(&doc, &environments, &assets);
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     // (code, labels) of what each list holds: the same mistake shows in
@@ -86,7 +82,7 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
         "{} {}: platform `{}` is valid: {} in {}, {} (checked: {})\n",
         printer.paint("✓", "32;1"),
         file.name(),
-        platform,
+        doc.spec.platform.value.0,
         count(services, "service"),
         count(tiers, "tier"),
         count(waves, "wave"),
@@ -102,45 +98,31 @@ type Found = Result<(Vec<Diagnostic>, (usize, usize, usize)), Vec<Diagnostic>>;
 /// Checks each environment in turn, in spec order: each render already
 /// runs on every core, so only one is alive at a time; the next
 /// environment is resolved (and its warnings found) on a thread of its own
-/// meanwhile, so at most two platforms are held at once. The parsed spec
-/// is dropped as soon as the last environment is resolved, by the thread
-/// resolving it, so the last render does not hold it.
+/// meanwhile, so at most two platforms are held at once.
 fn one_after_another(
-    doc: spec::Document,
+    doc: &spec::Document,
     environments: &[Option<String>],
     assets: &dyn render::Assets,
 ) -> Vec<Found> {
-    let resolve = |doc: Arc<spec::Document>, env: &Option<String>| {
-        strata_core::resolve(&doc, env.as_deref()).map(|platform| {
-            drop(doc);
+    let resolve = |env: &Option<String>| {
+        strata_core::resolve(doc, env.as_deref()).map(|platform| {
             let warnings = platform.warnings();
             (platform, warnings)
         })
     };
-    let mut doc = Some(Arc::new(doc));
     std::thread::scope(|scope| {
-        // The resolve of environment `i`, handed the last reference to
-        // the parsed spec if `i` is the last environment.
-        let mut spawn = |i: usize| {
-            let env = &environments[i];
-            let doc = if i + 1 == environments.len() {
-                doc.take()
-            } else {
-                doc.clone()
-            }
-            .expect("each environment is resolved once, in order");
-            scope.spawn(move || resolve(doc, env))
-        };
         let mut found = Vec::with_capacity(environments.len());
-        let mut next = (!environments.is_empty()).then(|| spawn(0));
-        for following in (1..environments.len()).map(Some).chain([None]) {
+        let mut next = environments
+            .first()
+            .map(|env| scope.spawn(move || resolve(env)));
+        for following in environments.iter().skip(1).map(Some).chain([None]) {
             let Some(resolving) = next.take() else {
                 break;
             };
             let resolved = resolving
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            next = following.map(&mut spawn);
+            next = following.map(|env| scope.spawn(move || resolve(env)));
             found.push(resolved.and_then(|(platform, warnings)| {
                 render::check(&platform, assets)?;
                 let size = (
@@ -181,8 +163,7 @@ mod tests {
     use strata_core::render::NoAssets;
 
     /// Each environment's result, in order, is what resolving and
-    /// checking it alone gives, the last one included (resolved from the
-    /// parsed spec handed to its thread).
+    /// checking it alone gives, the last one included.
     #[test]
     fn every_environment_is_checked_in_order_from_the_same_spec() {
         let path = concat!(
@@ -215,7 +196,7 @@ mod tests {
                 )
             })
             .collect();
-        let found = one_after_another(doc, &environments, &NoAssets);
+        let found = one_after_another(&doc, &environments, &NoAssets);
         assert_eq!(found.len(), environments.len());
         for ((env, found), (warnings, size)) in environments.iter().zip(found).zip(alone) {
             let (found_warnings, found_size) = found.unwrap_or_else(|e| panic!("{env:?}: {e:?}"));
@@ -232,7 +213,7 @@ mod tests {
             "platform: demo\ntiers:\n  - name: apps\n    services:\n      web: { image: nginx:1.27 }\n",
         );
         let doc = spec::parse(&file).unwrap();
-        let found = one_after_another(doc, &[None], &NoAssets);
+        let found = one_after_another(&doc, &[None], &NoAssets);
         assert_eq!(found.len(), 1);
         let (_, size) = found.into_iter().next().unwrap().unwrap();
         assert_eq!(size.0, 1);
