@@ -1,7 +1,5 @@
 //! What a service exports to the `${service.field}` references of others.
 
-use std::cell::OnceCell;
-
 use super::{Port, Protocol, Service, ServiceId};
 
 /// The cluster's DNS domain.
@@ -26,12 +24,7 @@ pub(super) fn exports(
         ("host".to_string(), host.clone()),
     ];
     if let Some(first) = ports.first() {
-        let scheme = match first.protocol {
-            Protocol::Http => "http",
-            Protocol::Grpc => "grpc",
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-        };
+        let scheme = scheme(first.protocol);
         let number = first.service_port();
         fields.push(("port".into(), number.to_string()));
         fields.push(("address".into(), format!("{host}:{number}")));
@@ -61,39 +54,78 @@ pub(super) fn with_overrides(
     fields
 }
 
-/// What each service exports, worked out the first time a reference reads
-/// it: most services are referenced by few others or none, and a service's
-/// fields cost a dozen strings.
-pub(super) struct Exports(Vec<OnceCell<Vec<(String, String)>>>);
+/// The fields every service exports, as `${service.field}` references read
+/// them: each field worked out when a reference reads it, not every field
+/// of every service up front (most are never read, and a service's fields
+/// cost a dozen strings).
+#[derive(Clone, Copy)]
+pub(super) struct Endpoints<'e> {
+    services: &'e [Service],
+}
 
-impl Exports {
-    /// Nothing worked out yet, for `count` services.
-    pub(super) fn new(count: usize) -> Exports {
-        Exports(std::iter::repeat_with(OnceCell::new).take(count).collect())
+impl<'e> Endpoints<'e> {
+    /// The exports of `services`, whose names, namespaces, ports and
+    /// blueprint exports must stay as they are while it is used.
+    pub(super) fn new(services: &'e [Service]) -> Endpoints<'e> {
+        Endpoints { services }
     }
 
-    /// The exports read from `services`, whose names, namespaces, ports and
-    /// blueprint exports must stay as they are while it is used.
-    pub(super) fn of<'e>(&'e self, services: &'e [Service]) -> Endpoints<'e> {
-        Endpoints {
-            services,
-            exports: self,
+    /// The value of `id`'s field `key`, with its blueprint's over it; `None`
+    /// when it exports no such field.
+    pub(super) fn field(&self, id: ServiceId, key: &str) -> Option<String> {
+        field(&self.services[id.0], key)
+    }
+
+    /// Every field `id` exports, with its blueprint's over them, in their
+    /// stable order (for the help of a field it does not export).
+    pub(super) fn all(&self, id: ServiceId) -> Vec<(String, String)> {
+        of(&self.services[id.0])
+    }
+}
+
+/// The value of `service`'s field `key`, as [`of`] gives it, without
+/// making the others.
+pub(super) fn field(service: &Service, key: &str) -> Option<String> {
+    let own = service
+        .tuning
+        .as_ref()
+        .map_or(&[][..], |t| &t.supplied.exports[..]);
+    // The last of a blueprint's fields of one name is the one that stays.
+    if let Some((_, value)) = own.iter().rev().find(|(k, _)| k == key) {
+        return Some(value.clone());
+    }
+    let host = || {
+        format!(
+            "{}.{}.svc.{CLUSTER_DOMAIN}",
+            service.front.name, service.namespace
+        )
+    };
+    let first = service.ports.first();
+    match key {
+        "name" => Some(service.name.clone()),
+        "namespace" => Some(service.namespace.clone()),
+        "host" => Some(host()),
+        "port" => first.map(|p| p.service_port().to_string()),
+        "address" => first.map(|p| format!("{}:{}", host(), p.service_port())),
+        "url" => first.map(|p| format!("{}://{}:{}", scheme(p.protocol), host(), p.service_port())),
+        _ => {
+            let name = key.strip_prefix("ports.")?;
+            service
+                .ports
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.service_port().to_string())
         }
     }
 }
 
-/// The fields every service exports, as `${service.field}` references read
-/// them.
-#[derive(Clone, Copy)]
-pub(super) struct Endpoints<'e> {
-    services: &'e [Service],
-    exports: &'e Exports,
-}
-
-impl<'e> Endpoints<'e> {
-    /// The fields `id` exports, with its blueprint's over them.
-    pub(super) fn get(&self, id: ServiceId) -> &'e [(String, String)] {
-        self.exports.0[id.0].get_or_init(|| of(&self.services[id.0]))
+/// The scheme of a service's `url`, from its first port's protocol.
+fn scheme(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Http => "http",
+        Protocol::Grpc => "grpc",
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
     }
 }
 
@@ -116,28 +148,43 @@ pub(super) fn of(service: &Service) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Exports, exports, of};
+    use super::{Endpoints, exports, of};
     use crate::model::{Port, Protocol, ServiceId};
     use crate::source::SourceFile;
 
     #[test]
-    fn exports_are_worked_out_once_when_first_read() {
+    fn a_field_read_alone_is_the_one_of_every_field() {
+        // Ports, none, a renamed Service, and blueprints whose exports
+        // replace fields (`url`) and add some (`secret`).
         let file = SourceFile::new(
             "p.yaml",
-            "platform: demo\ntiers:\n  - name: apps\n    services:\n      api: { image: a:1, ports: { http: 8000 } }\n      worker: { image: b:1 }\n",
+            "platform: demo\ntiers:\n  - name: data\n    services:\n      db: { blueprint: postgresql }\n      cache: { blueprint: redis }\n  - name: apps\n    namespace: shop\n    services:\n      api: { image: a:1, ports: { http: 8000, grpc: { port: 9000, targetPort: 9001 } }, service: { name: front } }\n      worker: { image: b:1 }\n",
         );
         let platform = crate::resolve(&crate::spec::parse(&file).unwrap(), None).unwrap();
-        let exports = Exports::new(platform.services.len());
-        let endpoints = exports.of(&platform.services);
-        assert!(exports.0.iter().all(|cell| cell.get().is_none()));
-        let api = endpoints.get(ServiceId(0));
-        assert_eq!(api, of(&platform.services[0]));
-        assert!(
-            api.iter()
-                .any(|(k, v)| k == "url" && v == "http://api.demo.svc.cluster.local:8000")
+        let endpoints = Endpoints::new(&platform.services);
+        let mut replaced = 0;
+        for (i, service) in platform.services.iter().enumerate() {
+            let id = ServiceId(i);
+            let every = of(service);
+            assert_eq!(endpoints.all(id), every);
+            for (key, value) in &every {
+                assert_eq!(endpoints.field(id, key).as_deref(), Some(value.as_str()), "{key}");
+            }
+            for missing in ["nope", "ports.nope", "ports.", "ports"] {
+                assert_eq!(endpoints.field(id, missing), None, "{missing}");
+            }
+            let base = exports(&service.name, &service.front.name, &service.namespace, &service.ports);
+            replaced += every.iter().filter(|f| !base.contains(f)).count();
+        }
+        assert!(replaced > 0, "a blueprint's exports are read");
+        let api = platform.service_id("api").unwrap();
+        assert_eq!(
+            endpoints.field(api, "url").as_deref(),
+            Some("http://front.shop.svc.cluster.local:8000")
         );
-        assert!(std::ptr::eq(api, endpoints.get(ServiceId(0))));
-        assert!(exports.0[1].get().is_none());
+        assert_eq!(endpoints.field(api, "ports.grpc").as_deref(), Some("9000"));
+        let worker = platform.service_id("worker").unwrap();
+        assert_eq!(endpoints.field(worker, "port"), None);
     }
 
     #[test]

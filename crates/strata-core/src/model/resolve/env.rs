@@ -159,10 +159,10 @@ impl Resolver<'_> {
                         ok = false;
                         continue;
                     };
-                    let fields = endpoints.get(id);
-                    if let Some((_, value)) = fields.iter().find(|(k, _)| *k == r.field) {
-                        out.push_str(value);
+                    if let Some(value) = endpoints.field(id, &r.field) {
+                        out.push_str(&value);
                     } else {
+                        let fields = endpoints.all(id);
                         let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
                         let help = match crate::diag::closest(&r.field, names.iter().copied()) {
                             Some(c) => format!(

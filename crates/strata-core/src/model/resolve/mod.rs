@@ -36,7 +36,7 @@ pub use storage::DEFAULT_MOUNT_PATH;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use super::endpoint::Exports;
+use super::endpoint::Endpoints;
 use super::{
     CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Lookup, Objectives, Platform,
     ServiceId, TierId, external,
@@ -187,9 +187,8 @@ impl Resolver<'_> {
             .collect();
         let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
         self.externals = self.resolve_externals(&names);
-        let exports = Exports::new(services.len());
         for (i, service_spec) in specs.iter().enumerate() {
-            let endpoints = exports.of(&services);
+            let endpoints = Endpoints::new(&services);
             let needs = self.needs(service_spec, &service_index, &tier_index);
             let (env_vars, mut references) =
                 self.env(service_spec.env.as_ref(), "", &service_index, endpoints);
@@ -203,7 +202,7 @@ impl Resolver<'_> {
             // the references of its files are resolved against every
             // service's exports.
             let mut config = services[i].config.take();
-            let endpoints = exports.of(&services);
+            let endpoints = Endpoints::new(&services);
             let config_references =
                 self.blueprint_config(&services[i], config.as_mut(), &service_index, endpoints);
             let service = &mut services[i];
