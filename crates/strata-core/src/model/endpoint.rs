@@ -168,12 +168,21 @@ mod tests {
             let every = of(service);
             assert_eq!(endpoints.all(id), every);
             for (key, value) in &every {
-                assert_eq!(endpoints.field(id, key).as_deref(), Some(value.as_str()), "{key}");
+                assert_eq!(
+                    endpoints.field(id, key).as_deref(),
+                    Some(value.as_str()),
+                    "{key}"
+                );
             }
             for missing in ["nope", "ports.nope", "ports.", "ports"] {
                 assert_eq!(endpoints.field(id, missing), None, "{missing}");
             }
-            let base = exports(&service.name, &service.front.name, &service.namespace, &service.ports);
+            let base = exports(
+                &service.name,
+                &service.front.name,
+                &service.namespace,
+                &service.ports,
+            );
             replaced += every.iter().filter(|f| !base.contains(f)).count();
         }
         assert!(replaced > 0, "a blueprint's exports are read");

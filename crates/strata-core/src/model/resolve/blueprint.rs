@@ -8,9 +8,7 @@ use std::sync::Arc;
 use super::service::Filled;
 use super::{Resolver, text};
 use crate::model::endpoint::Endpoints;
-use crate::model::{
-    Config, Dependency, FileContent, Service, ServiceId, Sibling, Siblings, Tier, Tuning,
-};
+use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Siblings, Tier, Tuning};
 use crate::source::Span;
 use crate::spec::service::{NeedSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -219,40 +217,36 @@ impl Resolver<'_> {
     }
 
     /// Resolves `${service.field}` references in the configuration files a
-    /// blueprint wrote (Grafana's datasources, an edge proxy's upstream).
-    /// `config` is the service's own, taken out of it while its
-    /// references are resolved.
+    /// blueprint wrote (Grafana's datasources, an edge proxy's upstream) of
+    /// `service`'s config: the dependencies they make, and each file's
+    /// text with them resolved (by its position in the config's files), to
+    /// be written back once every service has been read.
     pub(super) fn blueprint_config(
         &mut self,
         service: &Service,
-        config: Option<&mut Config>,
         services: &HashMap<String, ServiceId>,
         endpoints: Endpoints<'_>,
-    ) -> Vec<Dependency> {
+    ) -> (Vec<Dependency>, Vec<(usize, String)>) {
         let mut references = Vec::new();
-        let Some(tuning) = &service.tuning else {
-            return references;
+        let mut resolved = Vec::new();
+        let (Some(tuning), Some(config)) = (&service.tuning, &service.config) else {
+            return (references, resolved);
         };
         let blueprint_files = tuning.blueprint.recipe(tuning).spec["config"]["files"].clone();
         let span = service.span;
-        let Some(config) = config else {
-            return references;
-        };
-        for file in &mut config.files {
+        for (position, file) in config.files.iter().enumerate() {
             let FileContent::Inline(text) = &file.content else {
                 continue;
             };
             if blueprint_files[&file.name].as_str() != Some(text.as_str()) || !text.contains("${") {
                 continue;
             }
-            let name = file.name.clone();
-            let text = text.clone();
-            if let Some(resolved) =
-                self.literal(&text, span, &name, services, endpoints, &mut references)
+            if let Some(text) =
+                self.literal(text, span, &file.name, services, endpoints, &mut references)
             {
-                file.content = FileContent::Inline(resolved);
+                resolved.push((position, text));
             }
         }
-        references
+        (references, resolved)
     }
 }

@@ -38,8 +38,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::endpoint::Endpoints;
 use super::{
-    CallPolicy, Catalog, DependencyTarget, External, ExternalCall, Lookup, Objectives, Platform,
-    ServiceId, TierId, external,
+    CallPolicy, Catalog, Container, Dependency, DependencyTarget, EnvVar, External, ExternalCall,
+    FileContent, Lookup, Objectives, Platform, Service, ServiceId, Sidecar, TierId, external,
 };
 use crate::diag::{Diagnostic, suggestion};
 use crate::source::Span;
@@ -76,6 +76,17 @@ pub fn resolve(
     env: Option<&str>,
     catalog: Catalog,
 ) -> Result<Platform, Vec<Diagnostic>> {
+    resolve_on(doc, env, catalog, None)
+}
+
+/// [`resolve`], wiring services on `threads` threads (`None`: as many as
+/// the platform's size calls for).
+fn resolve_on(
+    doc: &Document,
+    env: Option<&str>,
+    catalog: Catalog,
+    threads: Option<usize>,
+) -> Result<Platform, Vec<Diagnostic>> {
     // The base spec is used as parsed; an environment's is the parsed one
     // with the environment's overrides applied.
     let (spec, environment) = match env {
@@ -96,6 +107,7 @@ pub fn resolve(
         externals: Vec::new(),
         siblings: None,
         referenced: Vec::new(),
+        threads,
     };
     let platform = resolver.run(env);
     if resolver.errors.is_empty() {
@@ -127,6 +139,9 @@ pub(in crate::model) struct Resolver<'a> {
     /// Externals referenced by the service being resolved (indices into
     /// `externals`), taken once its env and configuration are read.
     pub(in crate::model) referenced: Vec<usize>,
+    /// Threads to wire services on; `None` for as many as the platform's
+    /// size calls for.
+    threads: Option<usize>,
 }
 
 fn text<T: AsRef<str>>(s: &Spanned<T>) -> String {
@@ -145,7 +160,34 @@ pub(in crate::model) fn labels<K: AsRef<str>, V: AsRef<str>>(
     .unwrap_or_default()
 }
 
-impl Resolver<'_> {
+/// What [`Resolver::wire`] finds for one service, written into it once
+/// every service has been read.
+struct Wired {
+    needs: Vec<Dependency>,
+    env: Vec<EnvVar>,
+    init: Vec<Container>,
+    sidecars: Vec<Sidecar>,
+    externals: Vec<ExternalCall>,
+    /// Its blueprint's config files with references resolved, by position.
+    config: Vec<(usize, String)>,
+}
+
+/// Services below this many are wired on one thread: a thread costs more
+/// than it saves there.
+const WIRE_ALONE_BELOW: usize = 512;
+
+/// Threads that wire the services of a large platform: two, where the
+/// machine has them (`strata check` resolves the next environment while it
+/// renders one, so more would only contend).
+fn wire_threads(services: usize) -> usize {
+    if services < WIRE_ALONE_BELOW {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    }
+}
+
+impl<'a> Resolver<'a> {
     pub(in crate::model) fn error(
         &mut self,
         code: &'static str,
@@ -187,53 +229,18 @@ impl Resolver<'_> {
             .collect();
         let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
         self.externals = self.resolve_externals(&names);
-        for (i, service_spec) in specs.iter().enumerate() {
-            let endpoints = Endpoints::new(&services);
-            let needs = self.needs(service_spec, &service_index, &tier_index);
-            let (env_vars, mut references) =
-                self.env(service_spec.env.as_ref(), "", &service_index, endpoints);
-            let (init, init_references) =
-                self.init_steps(&services[i], service_spec, &service_index, endpoints);
-            references.extend(init_references);
-            let (sidecars, sidecar_references) =
-                self.sidecars(&services[i], service_spec, &service_index, endpoints);
-            references.extend(sidecar_references);
-            // Out of the service (whose sidecars may mount it, above) while
-            // the references of its files are resolved against every
-            // service's exports.
-            let mut config = services[i].config.take();
-            let endpoints = Endpoints::new(&services);
-            let config_references =
-                self.blueprint_config(&services[i], config.as_mut(), &service_index, endpoints);
-            let service = &mut services[i];
-            service.config = config;
-            service.init = init;
-            service.sidecars = sidecars;
-            service.needs = needs;
-            // A service may read its own endpoint (an advertised address, say)
-            // without waiting for itself.
-            service.needs.extend(
-                references
-                    .into_iter()
-                    .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
-            );
-            service.env = env_vars;
-            service.needs.extend(
-                config_references
-                    .into_iter()
-                    .filter(|r| r.target != DependencyTarget::Service(ServiceId(i))),
-            );
-            // Externals are running already: an edge, never a wait.
-            let mut referenced = std::mem::take(&mut self.referenced);
-            referenced.sort_unstable();
-            services[i].externals = referenced
-                .into_iter()
-                .map(|external| ExternalCall {
-                    external,
-                    calls: CallPolicy::default(),
-                })
-                .collect();
-            self.calls_without_waiting(&mut services[i], service_spec, &service_index);
+        let wired = self.wire_all(&services, &specs, &service_index, &tier_index);
+        for (service, wired) in services.iter_mut().zip(wired) {
+            service.needs = wired.needs;
+            service.env = wired.env;
+            service.init = wired.init;
+            service.sidecars = wired.sidecars;
+            service.externals = wired.externals;
+            if let Some(config) = &mut service.config {
+                for (position, text) in wired.config {
+                    config.files[position].content = FileContent::Inline(text);
+                }
+            }
         }
         self.backups(&mut services, &specs, &service_index);
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
@@ -349,6 +356,129 @@ impl Resolver<'_> {
         }
     }
 
+    /// Every service's waits, variables, init steps, sidecars, externals
+    /// and blueprint config, read against every other's exports: on
+    /// `self.threads` threads (or as many as the platform's size calls for),
+    /// each on a contiguous run of services with errors of its own, merged
+    /// in service order, so that the result and every diagnostic are those
+    /// of one thread.
+    fn wire_all(
+        &mut self,
+        services: &[Service],
+        specs: &[service::Filled<'_>],
+        service_index: &HashMap<String, ServiceId>,
+        tier_index: &HashMap<String, TierId>,
+    ) -> Vec<Wired> {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| wire_threads(services.len()))
+            .clamp(1, services.len().max(1));
+        if threads == 1 {
+            return (0..services.len())
+                .map(|i| self.wire(i, services, &specs[i], service_index, tier_index))
+                .collect();
+        }
+        let run = services.len().div_ceil(threads);
+        let this: &Self = self;
+        let found: Vec<(Vec<Wired>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+            let wire_run = |start: usize| {
+                let mut worker = this.worker();
+                let end = (start + run).min(services.len());
+                let wired = (start..end)
+                    .map(|i| worker.wire(i, services, &specs[i], service_index, tier_index))
+                    .collect();
+                (wired, worker.errors)
+            };
+            let others: Vec<_> = (1..threads)
+                .map(|t| scope.spawn(move || wire_run(t * run)))
+                .collect();
+            let first = wire_run(0);
+            std::iter::once(first)
+                .chain(others.into_iter().map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                }))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(services.len());
+        for (wired, errors) in found {
+            all.extend(wired);
+            self.errors.extend(errors);
+        }
+        all
+    }
+
+    /// A resolver for another thread: this one's settings and externals,
+    /// errors and references of its own.
+    fn worker(&self) -> Resolver<'a> {
+        Resolver {
+            doc: self.doc,
+            spec: self.spec,
+            environment: self.environment,
+            env_name: self.env_name,
+            renames: self.renames.clone(),
+            catalog: self.catalog,
+            errors: Vec::new(),
+            externals: self.externals.clone(),
+            siblings: self.siblings.clone(),
+            referenced: Vec::new(),
+            threads: Some(1),
+        }
+    }
+
+    /// Service `i`'s waits, variables, init steps, sidecars, externals and
+    /// blueprint config, with the errors of each.
+    fn wire(
+        &mut self,
+        i: usize,
+        services: &[Service],
+        service_spec: &ServiceSpec,
+        service_index: &HashMap<String, ServiceId>,
+        tier_index: &HashMap<String, TierId>,
+    ) -> Wired {
+        let endpoints = Endpoints::new(services);
+        let service = &services[i];
+        let mut needs = self.needs(service_spec, service_index, tier_index);
+        let (env, mut references) =
+            self.env(service_spec.env.as_ref(), "", service_index, endpoints);
+        let (init, init_references) =
+            self.init_steps(service, service_spec, service_index, endpoints);
+        references.extend(init_references);
+        let (sidecars, sidecar_references) =
+            self.sidecars(service, service_spec, service_index, endpoints);
+        references.extend(sidecar_references);
+        let (config_references, config) = self.blueprint_config(service, service_index, endpoints);
+        // A service may read its own endpoint (an advertised address, say)
+        // without waiting for itself.
+        let own = DependencyTarget::Service(ServiceId(i));
+        needs.extend(
+            references
+                .into_iter()
+                .chain(config_references)
+                .filter(|r| r.target != own),
+        );
+        // Externals are running already: an edge, never a wait.
+        let mut referenced = std::mem::take(&mut self.referenced);
+        referenced.sort_unstable();
+        let externals = referenced
+            .into_iter()
+            .map(|external| ExternalCall {
+                external,
+                calls: CallPolicy::default(),
+            })
+            .collect();
+        self.calls_without_waiting(&service.name, &mut needs, service_spec, service_index);
+        Wired {
+            needs,
+            env,
+            init,
+            sidecars,
+            externals,
+            config,
+        }
+    }
+
     /// Labels the spec adds to objects, with the keys Strata sets itself
     /// reported rather than silently overwritten.
     pub(in crate::model) fn own_labels<K: AsRef<str>, V: AsRef<str>>(
@@ -386,5 +516,137 @@ impl Resolver<'_> {
             }
         }
         labels(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Lookup, resolve_on};
+    use crate::diag::Diagnostic;
+    use crate::model::Platform;
+    use crate::source::SourceFile;
+    use crate::spec;
+
+    /// The platform as text, its lookup (a hash map, whose order is the
+    /// hasher's) left out, or the errors.
+    fn shape(result: Result<Platform, Vec<Diagnostic>>) -> Result<String, Vec<Diagnostic>> {
+        result.map(|mut platform| {
+            platform.lookup = Lookup::default();
+            format!("{platform:#?}")
+        })
+    }
+
+    /// The spec resolved in each environment on one thread and on two and
+    /// three, each the same; the one-thread results.
+    fn same_on_threads(file: &SourceFile) -> Vec<Result<String, Vec<Diagnostic>>> {
+        let doc = spec::parse(file).unwrap();
+        let mut environments = vec![None];
+        environments.extend(super::environment_names(&doc.spec).into_iter().map(Some));
+        let catalog = crate::blueprint::catalog();
+        environments
+            .into_iter()
+            .map(|env| {
+                let alone = shape(resolve_on(&doc, env, catalog, Some(1)));
+                for threads in [2, 3] {
+                    let shared = shape(resolve_on(&doc, env, catalog, Some(threads)));
+                    assert!(
+                        alone == shared,
+                        "{} in {env:?} on {threads} threads",
+                        file.name()
+                    );
+                }
+                alone
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_example_resolves_the_same_on_several_threads() {
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut resolved = 0;
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path().join("platform.yaml");
+            if !path.exists() {
+                continue;
+            }
+            let file = SourceFile::new("platform.yaml", std::fs::read_to_string(&path).unwrap());
+            for result in same_on_threads(&file) {
+                result.unwrap();
+                resolved += 1;
+            }
+        }
+        assert!(resolved >= 5, "{resolved} environments");
+    }
+
+    #[test]
+    fn errors_of_many_services_are_the_same_on_several_threads() {
+        // One mistake per service, spread over the runs each thread takes,
+        // and a duplicate name; every service below also referenced.
+        let text = "\
+platform: p
+externals:
+  payments: { hosts: [pay.example.com], ports: { https: 443 }, cidr: 10.0.0.0/8 }
+environments:
+  dev: { without: [search] }
+tiers:
+  - name: data
+    services:
+      db: { image: postgres:16, ports: { pg: 5432 }, storage: 1Gi }
+      search: { image: s:1, ports: { http: 9200 } }
+  - name: apps
+    services:
+      a: { image: a:1, env: { X: '${nope.host}' } }
+      b: { image: b:1, env: { X: '${db.hots}' } }
+      c: { image: c:1, env: { X: '${db.host' } }
+      d: { image: d:1, needs: [nothing] }
+      e: { image: e:1, calls: { db: { wait: false } } }
+      f: { image: f:1, init: { f: { image: i:1 } } }
+      g: { image: g:1, sidecars: { log: { image: l:1, mounts: [data] } } }
+      h: { image: h:1, env: { X: '${payments.nope}', Y: '${search.url}' } }
+      i: { image: i:1, env: { X: '${db.address}', Y: '${a.name}' }, needs: [tier/nope] }
+      db: { image: x:1 }
+      j: { image: j:1, env: { X: '${search.host}', Y: '${payments.host}' } }
+";
+        let file = SourceFile::new("p.yaml", text);
+        let results = same_on_threads(&file);
+        let codes = |result: &Result<String, Vec<Diagnostic>>| {
+            let mut codes: Vec<&str> = result
+                .as_ref()
+                .unwrap_err()
+                .iter()
+                .map(|d| d.code)
+                .collect();
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        };
+        let mut expected = vec![
+            "duplicate-service",
+            "invalid-reference",
+            "reserved-name",
+            "unknown-callee",
+            "unknown-dependency",
+            "unknown-field",
+            "unknown-reference",
+            "unknown-tier",
+            "unknown-volume",
+            "wait-without-dependency",
+        ];
+        assert_eq!(codes(&results[0]), expected);
+        // Without `search`, its references are errors of their own.
+        expected.insert(2, "left-out");
+        assert_eq!(codes(&results[1]), expected);
+    }
+
+    #[test]
+    fn a_large_platform_resolves_the_same_on_its_own_threads() {
+        let text = crate::synthetic::platform_yaml(super::WIRE_ALONE_BELOW + 100, 4, 7);
+        let file = SourceFile::new("synthetic.yaml", text);
+        let doc = spec::parse(&file).unwrap();
+        let catalog = crate::blueprint::catalog();
+        for env in [None, Some("prod")] {
+            let alone = shape(resolve_on(&doc, env, catalog, Some(1))).unwrap();
+            assert_eq!(alone, shape(resolve_on(&doc, env, catalog, None)).unwrap());
+        }
     }
 }

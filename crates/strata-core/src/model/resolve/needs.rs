@@ -5,16 +5,18 @@ use std::collections::HashMap;
 
 use super::Resolver;
 use crate::diag::suggestion;
-use crate::model::{Dependency, DependencyOrigin, DependencyTarget, Service, ServiceId, TierId};
+use crate::model::{Dependency, DependencyOrigin, DependencyTarget, ServiceId, TierId};
 use crate::spec::service::{NeedSpec, ServiceSpec};
 
 impl Resolver<'_> {
     /// Marks the dependencies on each callee whose `calls:` entry says
     /// `wait: false`: still calls (policies, call settings), no longer part
     /// of the start-up order.
+    /// `needs` are those of the service called `name`.
     pub(super) fn calls_without_waiting(
         &mut self,
-        service: &mut Service,
+        name: &str,
+        needs: &mut [Dependency],
         spec: &ServiceSpec,
         services: &HashMap<String, ServiceId>,
     ) {
@@ -40,7 +42,7 @@ impl Resolver<'_> {
                 continue;
             };
             let mut named = false;
-            for need in &mut service.needs {
+            for need in needs.iter_mut() {
                 if need.target == DependencyTarget::Service(id) {
                     need.wait = wait.value;
                     named = true;
@@ -51,7 +53,7 @@ impl Resolver<'_> {
                     "wait-without-dependency",
                     format!(
                         "`{}` neither names nor references `{}`",
-                        service.name, callee.value.0
+                        name, callee.value.0
                     ),
                     wait.span,
                     "nothing to stop waiting for",
