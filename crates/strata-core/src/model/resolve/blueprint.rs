@@ -31,6 +31,26 @@ fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
 }
 
 impl Resolver<'_> {
+    /// Every service as blueprint services see them, made the first time
+    /// one asks.
+    pub(super) fn siblings(&mut self) -> Arc<[Sibling]> {
+        let spec_tiers = &self.spec.tiers.value;
+        let every = self.siblings.get_or_insert_with(|| {
+            spec_tiers
+                .iter()
+                .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
+                .map(|(n, s)| Sibling {
+                    name: n.value.0.clone(),
+                    blueprint: s.value.blueprint.as_ref().map(text),
+                    mode: s.value.mode.as_ref().map(text),
+                    databases: crate::model::tuning::listed_databases(&s.value),
+                    users: crate::model::tuning::listed_users(&s.value),
+                })
+                .collect()
+        });
+        Arc::clone(every)
+    }
+
     /// The service as its blueprint fills it in, and how it uses the
     /// blueprint; the service unchanged when it has none.
     pub(super) fn apply_blueprint<'s>(
@@ -68,21 +88,7 @@ impl Resolver<'_> {
                     .map_or(0, |r| r.value.0),
             )
         };
-        let spec_tiers = &self.spec.tiers.value;
-        let every = self.siblings.get_or_insert_with(|| {
-            spec_tiers
-                .iter()
-                .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
-                .map(|(n, s)| Sibling {
-                    name: n.value.0.clone(),
-                    blueprint: s.value.blueprint.as_ref().map(text),
-                    mode: s.value.mode.as_ref().map(text),
-                    databases: crate::model::tuning::listed_databases(&s.value),
-                    users: crate::model::tuning::listed_users(&s.value),
-                })
-                .collect()
-        });
-        let siblings = Siblings::new(Arc::clone(every), &name.value.0);
+        let siblings = Siblings::new(self.siblings(), &name.value.0);
         let place = super::tune::Placement {
             catalog: self.catalog,
             platform: &self.spec.platform.value.0,

@@ -139,8 +139,8 @@ pub(in crate::model) struct Resolver<'a> {
     /// Externals referenced by the service being resolved (indices into
     /// `externals`), taken once its env and configuration are read.
     pub(in crate::model) referenced: Vec<usize>,
-    /// Threads to wire services on; `None` for as many as the platform's
-    /// size calls for.
+    /// Threads to build and wire services on; `None` for as many as the
+    /// platform's size calls for.
     threads: Option<usize>,
 }
 
@@ -172,15 +172,15 @@ struct Wired {
     config: Vec<(usize, String)>,
 }
 
-/// Services below this many are wired on one thread: a thread costs more
+/// Services below this many are built and wired on one thread: a thread costs more
 /// than it saves there.
-const WIRE_ALONE_BELOW: usize = 512;
+const ALONE_BELOW: usize = 512;
 
-/// Threads that wire the services of a large platform: two, where the
+/// Threads that build and wire the services of a large platform: two, where the
 /// machine has them (`strata check` resolves the next environment while it
 /// renders one, so more would only contend).
-fn wire_threads(services: usize) -> usize {
-    if services < WIRE_ALONE_BELOW {
+fn threads(services: usize) -> usize {
+    if services < ALONE_BELOW {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
@@ -357,11 +357,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// Every service's waits, variables, init steps, sidecars, externals
-    /// and blueprint config, read against every other's exports: on
-    /// `self.threads` threads (or as many as the platform's size calls for),
-    /// each on a contiguous run of services with errors of its own, merged
-    /// in service order, so that the result and every diagnostic are those
-    /// of one thread.
+    /// and blueprint config, read against every other's exports.
     fn wire_all(
         &mut self,
         services: &[Service],
@@ -369,30 +365,48 @@ impl<'a> Resolver<'a> {
         service_index: &HashMap<String, ServiceId>,
         tier_index: &HashMap<String, TierId>,
     ) -> Vec<Wired> {
-        let threads = self
-            .threads
-            .unwrap_or_else(|| wire_threads(services.len()))
-            .clamp(1, services.len().max(1));
-        if threads == 1 {
-            return (0..services.len())
-                .map(|i| self.wire(i, services, &specs[i], service_index, tier_index))
-                .collect();
+        let threads = self.threads_for(services.len());
+        self.on_threads(threads, services.len(), |resolver, i| {
+            resolver.wire(i, services, &specs[i], service_index, tier_index)
+        })
+    }
+
+    /// Threads for per-service work on `services` services: `self.threads`,
+    /// or as many as the platform's size calls for.
+    fn threads_for(&self, services: usize) -> usize {
+        self.threads
+            .unwrap_or_else(|| threads(services))
+            .clamp(1, services.max(1))
+    }
+
+    /// `work` done for each of `0..count` in order, on `threads` threads,
+    /// each on a contiguous run with a resolver of its own, whose errors are
+    /// merged in that order: the results and every diagnostic are those of
+    /// one thread.
+    fn on_threads<R: Send>(
+        &mut self,
+        threads: usize,
+        count: usize,
+        work: impl Fn(&mut Resolver<'a>, usize) -> R + Sync,
+    ) -> Vec<R> {
+        if threads <= 1 {
+            return (0..count).map(|i| work(self, i)).collect();
         }
-        let run = services.len().div_ceil(threads);
+        let run = count.div_ceil(threads);
         let this: &Self = self;
-        let found: Vec<(Vec<Wired>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-            let wire_run = |start: usize| {
+        let work = &work;
+        let found: Vec<(Vec<R>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+            let one_run = move |start: usize| {
                 let mut worker = this.worker();
-                let end = (start + run).min(services.len());
-                let wired = (start..end)
-                    .map(|i| worker.wire(i, services, &specs[i], service_index, tier_index))
+                let done = (start..(start + run).min(count))
+                    .map(|i| work(&mut worker, i))
                     .collect();
-                (wired, worker.errors)
+                (done, worker.errors)
             };
             let others: Vec<_> = (1..threads)
-                .map(|t| scope.spawn(move || wire_run(t * run)))
+                .map(|t| scope.spawn(move || one_run(t * run)))
                 .collect();
-            let first = wire_run(0);
+            let first = one_run(0);
             std::iter::once(first)
                 .chain(others.into_iter().map(|thread| {
                     thread
@@ -401,9 +415,9 @@ impl<'a> Resolver<'a> {
                 }))
                 .collect()
         });
-        let mut all = Vec::with_capacity(services.len());
-        for (wired, errors) in found {
-            all.extend(wired);
+        let mut all = Vec::with_capacity(count);
+        for (done, errors) in found {
+            all.extend(done);
             self.errors.extend(errors);
         }
         all
@@ -640,7 +654,7 @@ tiers:
 
     #[test]
     fn a_large_platform_resolves_the_same_on_its_own_threads() {
-        let text = crate::synthetic::platform_yaml(super::WIRE_ALONE_BELOW + 100, 4, 7);
+        let text = crate::synthetic::platform_yaml(super::ALONE_BELOW + 100, 4, 7);
         let file = SourceFile::new("synthetic.yaml", text);
         let doc = spec::parse(&file).unwrap();
         let catalog = crate::blueprint::catalog();

@@ -2,6 +2,7 @@
 //! from its spec (its blueprint's recipe already filled in).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use super::{Resolver, text};
 use crate::diag::Diagnostic;
@@ -12,6 +13,15 @@ use crate::model::{
 use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
+
+/// A service as declared in its tier, before it is built.
+pub(super) struct Declaration<'a> {
+    name: &'a Spanned<spec::names::Name>,
+    spec: &'a ServiceSpec,
+    tier: TierId,
+    /// Where the name was first declared, when this declaration repeats it.
+    again: Option<Span>,
+}
 
 /// A service's spec as resolve reads it: as written, or filled in by its
 /// blueprint. Most services have no blueprint and are read where they were
@@ -52,7 +62,8 @@ impl std::ops::Deref for Filled<'_> {
 impl<'a> Resolver<'a> {
     pub(super) fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<Filled<'a>>) {
         let spec: &'a spec::PlatformSpec = self.spec;
-        // A `Service` is a few kilobytes: sized once, not grown by doubling.
+        // Every declaration in order, each with its tier, and the first
+        // declaration of its name when it repeats one.
         let count = spec
             .tiers
             .value
@@ -60,53 +71,94 @@ impl<'a> Resolver<'a> {
             .flat_map(|t| t.value.services.iter())
             .map(|s| s.value.0.len())
             .sum();
-        let mut services: Vec<Service> = Vec::with_capacity(count);
-        let mut specs = Vec::with_capacity(count);
-        let mut declared: HashMap<String, usize> = HashMap::with_capacity(count);
+        let mut declarations: Vec<Declaration<'a>> = Vec::with_capacity(count);
+        let mut first: HashMap<&'a str, Span> = HashMap::with_capacity(count);
         for tier_spec in &spec.tiers.value {
-            let Some(tier_id) = tiers
+            let Some(tier) = tiers
                 .iter()
                 .position(|t| t.span == tier_spec.value.name.span)
             else {
                 continue;
             };
             for (name, service) in tier_spec.value.services.iter().flat_map(|s| s.value.iter()) {
-                if let Some(first) = declared.get(&name.value.0).map(|&i| &services[i]) {
-                    let diagnostic = Diagnostic::error(
-                        "duplicate-service",
-                        format!("the service `{}` is declared twice", name.value.0),
-                    )
-                    .at(&self.doc.file, name.span, "declared again here")
-                    .also(first.span, "first declared here")
-                    .help("service names are unique across the whole platform; rename one");
-                    self.errors.push(diagnostic);
-                    continue;
-                }
-                let (mut spec, mut tuning) =
-                    self.apply_blueprint(name, &service.value, &tiers[tier_id]);
-                self.scheduler(name, tuning.as_ref(), &tiers[tier_id], &mut spec);
-                if let Some(tuning) = &mut tuning
-                    && let Some(operator) = tuning.mode.operator
-                {
-                    tuning.operator_namespace =
-                        match super::operators::operator_tier(self.spec, operator) {
-                            Some(tier) => tiers
-                                .iter()
-                                .find(|t| t.name == tier.value.0)
-                                .map(|t| t.namespace.clone()),
-                            None => super::operators::operator_namespace(self.spec, operator)
-                                .map(str::to_string),
-                        };
-                }
-                let mut built = self.service(name, &spec, TierId(tier_id), &tiers[tier_id]);
-                built.tuning = tuning.map(Box::new);
-                declared.insert(name.value.0.clone(), services.len());
-                services.push(built);
-                specs.push(spec);
+                let again = match first.entry(name.value.0.as_str()) {
+                    Entry::Occupied(first) => Some(*first.get()),
+                    Entry::Vacant(entry) => {
+                        entry.insert(name.span);
+                        None
+                    }
+                };
+                declarations.push(Declaration {
+                    name,
+                    spec: &service.value,
+                    tier: TierId(tier),
+                    again,
+                });
             }
         }
+        let threads = self.threads_for(declarations.len());
+        if threads > 1
+            && declarations.iter().any(|d| {
+                d.spec
+                    .blueprint
+                    .as_ref()
+                    .is_some_and(|b| self.catalog.get(&b.value.0).is_some())
+            })
+        {
+            // Made once here rather than once per thread.
+            self.siblings();
+        }
+        let built = self.on_threads(threads, declarations.len(), |resolver, i| {
+            resolver.declared(&declarations[i], tiers)
+        });
+        let (services, specs): (Vec<Service>, Vec<Filled<'a>>) =
+            built.into_iter().flatten().unzip();
         self.check_service_names(&services, &specs);
         (services, specs)
+    }
+
+    /// One declared service built from its spec, its blueprint's recipe
+    /// filled in; `None`, with an error, when its name is taken.
+    fn declared(
+        &mut self,
+        declaration: &Declaration<'a>,
+        tiers: &[Tier],
+    ) -> Option<(Service, Filled<'a>)> {
+        let Declaration {
+            name,
+            tier: tier_id,
+            ..
+        } = *declaration;
+        if let Some(first) = declaration.again {
+            let diagnostic = Diagnostic::error(
+                "duplicate-service",
+                format!("the service `{}` is declared twice", name.value.0),
+            )
+            .at(&self.doc.file, name.span, "declared again here")
+            .also(first, "first declared here")
+            .help("service names are unique across the whole platform; rename one");
+            self.errors.push(diagnostic);
+            return None;
+        }
+        let tier = &tiers[tier_id.0];
+        let (mut spec, mut tuning) = self.apply_blueprint(name, declaration.spec, tier);
+        self.scheduler(name, tuning.as_ref(), tier, &mut spec);
+        if let Some(tuning) = &mut tuning
+            && let Some(operator) = tuning.mode.operator
+        {
+            tuning.operator_namespace = match super::operators::operator_tier(self.spec, operator) {
+                Some(tier) => tiers
+                    .iter()
+                    .find(|t| t.name == tier.value.0)
+                    .map(|t| t.namespace.clone()),
+                None => {
+                    super::operators::operator_namespace(self.spec, operator).map(str::to_string)
+                }
+            };
+        }
+        let mut built = self.service(name, &spec, tier_id, tier);
+        built.tuning = tuning.map(Box::new);
+        Some((built, spec))
     }
 
     /// A Service renamed with `service.name` must not take the name of
