@@ -2,9 +2,8 @@
 //! retention and object store, checked, and whether its blueprint can take
 //! one at all.
 
-use std::collections::HashMap;
-
 use super::Resolver;
+use super::ServiceNames;
 use crate::diag::suggestion;
 use crate::model::{
     Backup, BackupCaller, BackupMethod, BackupTarget, CLUSTER_DOMAIN, DEFAULT_BUCKET,
@@ -26,7 +25,7 @@ impl Resolver<'_> {
         &mut self,
         services: &mut [Service],
         specs: &[super::service::Filled<'_>],
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
     ) {
         let defaults = self
             .spec
@@ -113,7 +112,7 @@ impl Resolver<'_> {
         spec: &BackupSpec,
         span: Span,
         services: &[Service],
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
     ) -> Option<Backup> {
         let Some(to) = &spec.to else {
             self.error(
@@ -205,7 +204,7 @@ impl Resolver<'_> {
         span: Span,
         spec: &BackupSpec,
         services: &[Service],
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
     ) -> Option<BackupTarget> {
         for key in [
             &spec.secret.as_ref().map(|s| s.span),

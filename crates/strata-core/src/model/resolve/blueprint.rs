@@ -2,13 +2,13 @@
 //! recipe filled in under the service's own fields, the waits its operator
 //! and scheduler need, and references in the files it wrote.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::ServiceNames;
 use super::service::Filled;
 use super::{Resolver, text};
 use crate::model::endpoint::Endpoints;
-use crate::model::{Dependency, FileContent, Service, ServiceId, Sibling, Siblings, Tier, Tuning};
+use crate::model::{Dependency, FileContent, Service, Sibling, Siblings, Tier, Tuning};
 use crate::source::Span;
 use crate::spec::service::{NeedSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -230,7 +230,7 @@ impl Resolver<'_> {
     pub(super) fn blueprint_config(
         &mut self,
         service: &Service,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
         endpoints: Endpoints<'_>,
     ) -> (Vec<Dependency>, Vec<(usize, String)>) {
         let mut references = Vec::new();

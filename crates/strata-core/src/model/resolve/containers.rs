@@ -1,14 +1,13 @@
 //! The containers of a pod beside the service's own: its `init:` steps and
 //! its `sidecars:`, with their variables resolved like the service's.
 
-use std::collections::HashMap;
-
 use super::Resolver;
+use super::ServiceNames;
 use super::limits::{INIT_STEP_SIZE, SIDECAR_SIZE};
 use super::storage::POD_VOLUMES;
 use crate::diag::suggestion;
 use crate::model::endpoint::Endpoints;
-use crate::model::{Container, Dependency, Service, ServiceId, Sidecar, WorkloadKind};
+use crate::model::{Container, Dependency, Service, Sidecar, WorkloadKind};
 use crate::spec::Spanned;
 use crate::spec::names::Name;
 use crate::spec::service::ServiceSpec;
@@ -29,7 +28,7 @@ impl Resolver<'_> {
         &mut self,
         service: &Service,
         spec: &ServiceSpec,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
         endpoints: Endpoints<'_>,
     ) -> (Vec<Container>, Vec<Dependency>) {
         let (mut steps, mut references) = (Vec::new(), Vec::new());
@@ -68,7 +67,7 @@ impl Resolver<'_> {
         &mut self,
         service: &Service,
         spec: &ServiceSpec,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
         endpoints: Endpoints<'_>,
     ) -> (Vec<Sidecar>, Vec<Dependency>) {
         let (mut sidecars, mut references) = (Vec::new(), Vec::new());

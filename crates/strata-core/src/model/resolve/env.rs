@@ -1,13 +1,12 @@
 //! Environment variables, with `${service.field}` references resolved into
 //! values and dependencies.
 
-use std::collections::HashMap;
-
 use super::Resolver;
+use super::ServiceNames;
 use crate::diag::suggestion;
 use crate::model::endpoint::Endpoints;
 use crate::model::reference::{Piece, split};
-use crate::model::{Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar, ServiceId};
+use crate::model::{Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar};
 use crate::source::Span;
 use crate::spec::names::EnvName;
 use crate::spec::service::EnvValueSpec;
@@ -21,7 +20,7 @@ impl Resolver<'_> {
         &mut self,
         env: Option<&Spanned<Map<EnvName, EnvValueSpec>>>,
         origin: &str,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
         endpoints: Endpoints<'_>,
     ) -> (Vec<EnvVar>, Vec<Dependency>) {
         let mut vars = Vec::new();
@@ -91,7 +90,7 @@ impl Resolver<'_> {
         literal: &str,
         span: Span,
         var: &str,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
         endpoints: Endpoints<'_>,
         references: &mut Vec<Dependency>,
     ) -> Option<String> {
@@ -116,7 +115,7 @@ impl Resolver<'_> {
                 Piece::Text(t) => out.push_str(&t),
                 Piece::Reference(r) => {
                     let at = self.inner_span(span, literal, r.range.clone());
-                    if !services.contains_key(&r.target)
+                    if !services.contains_key(r.target.as_str())
                         && let Some(index) = self.reference_external(&r.target)
                     {
                         let fields = super::external::exports(&self.externals[index]);
@@ -138,12 +137,12 @@ impl Resolver<'_> {
                         }
                         continue;
                     }
-                    let Some(&id) = services.get(&r.target) else {
+                    let Some(&id) = services.get(r.target.as_str()) else {
                         if self.left_out(&r.target, false, at) {
                             ok = false;
                             continue;
                         }
-                        let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
+                        let mut names: Vec<&str> = services.keys().copied().collect();
                         names.sort_unstable();
                         let help = suggestion(&r.target, &names, "service");
                         self.error(

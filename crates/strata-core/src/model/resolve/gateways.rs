@@ -1,9 +1,8 @@
 //! Gateways and their routes: the entry points into the platform, each
 //! checked against what its kind (Ingress, Gateway API, Istio, Kong) can do.
 
-use std::collections::HashMap;
-
 use super::Resolver;
+use super::ServiceNames;
 use super::network::controller;
 use crate::diag::suggestion;
 use crate::model::{
@@ -70,7 +69,7 @@ fn cors(spec: &CorsSpec) -> Cors {
 impl Resolver<'_> {
     pub(super) fn gateways(
         &mut self,
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
         services: &[Service],
     ) -> Vec<Gateway> {
         let mut gateways = Vec::new();

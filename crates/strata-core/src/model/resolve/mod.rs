@@ -160,6 +160,9 @@ pub(in crate::model) fn labels<K: AsRef<str>, V: AsRef<str>>(
     .unwrap_or_default()
 }
 
+/// Services by name, the names borrowed from the spec.
+type ServiceNames<'n> = HashMap<&'n str, ServiceId>;
+
 /// What [`Resolver::wire`] finds for one service, written into it once
 /// every service has been read.
 struct Wired {
@@ -217,16 +220,11 @@ impl<'a> Resolver<'a> {
             .enumerate()
             .map(|(i, t)| (t.name.clone(), TierId(i)))
             .collect();
-        let (mut services, specs) = self.services(&tiers);
+        let (mut services, specs, service_index) = self.services(&tiers);
         for (i, service) in services.iter().enumerate() {
             tiers[service.tier.0].services.push(ServiceId(i));
         }
         let tier_wait_spans = self.tier_waits(&mut tiers, &tier_index);
-        let service_index: HashMap<String, ServiceId> = services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), ServiceId(i)))
-            .collect();
         let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
         self.externals = self.resolve_externals(&names);
         let wired = self.wire_all(&services, &specs, &service_index, &tier_index);
@@ -362,7 +360,7 @@ impl<'a> Resolver<'a> {
         &mut self,
         services: &[Service],
         specs: &[service::Filled<'_>],
-        service_index: &HashMap<String, ServiceId>,
+        service_index: &ServiceNames<'_>,
         tier_index: &HashMap<String, TierId>,
     ) -> Vec<Wired> {
         let threads = self.threads_for(services.len());
@@ -448,7 +446,7 @@ impl<'a> Resolver<'a> {
         i: usize,
         services: &[Service],
         service_spec: &ServiceSpec,
-        service_index: &HashMap<String, ServiceId>,
+        service_index: &ServiceNames<'_>,
         tier_index: &HashMap<String, TierId>,
     ) -> Wired {
         let endpoints = Endpoints::new(services);

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use super::Resolver;
+use super::ServiceNames;
 use crate::diag::suggestion;
-use crate::model::{Dependency, DependencyOrigin, DependencyTarget, ServiceId, TierId};
+use crate::model::{Dependency, DependencyOrigin, DependencyTarget, TierId};
 use crate::spec::service::{NeedSpec, ServiceSpec};
 
 impl Resolver<'_> {
@@ -18,7 +19,7 @@ impl Resolver<'_> {
         name: &str,
         needs: &mut [Dependency],
         spec: &ServiceSpec,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
     ) {
         for (callee, calls) in spec.calls.iter().flat_map(|c| c.value.iter()) {
             let Some(wait) = &calls.value.wait else {
@@ -38,7 +39,7 @@ impl Resolver<'_> {
                 continue;
             }
             // An unknown callee is reported with the other `calls:` keys.
-            let Some(&id) = services.get(&callee.value.0) else {
+            let Some(&id) = services.get(callee.value.0.as_str()) else {
                 continue;
             };
             let mut named = false;
@@ -69,18 +70,18 @@ impl Resolver<'_> {
     pub(super) fn needs(
         &mut self,
         spec: &ServiceSpec,
-        services: &HashMap<String, ServiceId>,
+        services: &ServiceNames<'_>,
         tiers: &HashMap<String, TierId>,
     ) -> Vec<Dependency> {
         let mut needs = Vec::new();
         for need in spec.needs.iter().flat_map(|n| &n.value) {
             let target = match &need.value {
-                NeedSpec::Service(name) => match services.get(&name.0) {
+                NeedSpec::Service(name) => match services.get(name.0.as_str()) {
                     Some(&id) => Some(DependencyTarget::Service(id)),
                     None if self.reference_external(&name.0).is_some() => None,
                     None if self.left_out(&name.0, false, need.span) => None,
                     None => {
-                        let mut names: Vec<&str> = services.keys().map(String::as_str).collect();
+                        let mut names: Vec<&str> = services.keys().copied().collect();
                         names.sort_unstable();
                         let help = suggestion(&name.0, &names, "service");
                         let help = if tiers.contains_key(name.0.as_str()) {

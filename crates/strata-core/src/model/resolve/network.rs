@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::Resolver;
+use super::ServiceNames;
 use crate::diag::suggestion;
 use crate::model::{
     CallPolicy, DependencyTarget, Edge, Egress, Gateway, GatewayKind, KONG_TLS_PORT,
@@ -49,14 +50,14 @@ impl Resolver<'_> {
     pub(super) fn service_peer(
         &mut self,
         name: &Spanned<crate::spec::names::Name>,
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
         what: &str,
     ) -> Option<ServiceId> {
-        match index.get(&name.value.0) {
+        match index.get(name.value.0.as_str()) {
             Some(&id) => Some(id),
             None if self.left_out(&name.value.0, false, name.span) => None,
             None => {
-                let mut names: Vec<&str> = index.keys().map(String::as_str).collect();
+                let mut names: Vec<&str> = index.keys().copied().collect();
                 names.sort_unstable();
                 let help = suggestion(&name.value.0, &names, "service");
                 self.error(
@@ -81,7 +82,7 @@ impl Resolver<'_> {
         services: &mut [Service],
         specs: &[super::service::Filled<'_>],
         tiers: &[Tier],
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
     ) -> Networking {
         let gateways = self.gateways(index, services);
         for gateway in &gateways {
@@ -289,7 +290,7 @@ impl Resolver<'_> {
         &mut self,
         spawner: &Service,
         spec: &SpawnsSpec,
-        index: &HashMap<String, ServiceId>,
+        index: &ServiceNames<'_>,
         services: &[Service],
     ) -> Spawned {
         if spec.labels.value.is_empty() {

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use super::{Resolver, text};
+use super::{Resolver, ServiceNames, text};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Access, Front, Objectives, Port, Protocol, Serve, Service, ServiceType, Tier, TierId,
-    WorkloadKind,
+    Access, Front, Objectives, Port, Protocol, Serve, Service, ServiceId, ServiceType, Tier,
+    TierId, WorkloadKind,
 };
 use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
@@ -60,7 +60,12 @@ impl std::ops::Deref for Filled<'_> {
 }
 
 impl<'a> Resolver<'a> {
-    pub(super) fn services(&mut self, tiers: &[Tier]) -> (Vec<Service>, Vec<Filled<'a>>) {
+    /// Every service of the spec built, in order, with its spec as
+    /// resolve reads it, and the services by name.
+    pub(super) fn services(
+        &mut self,
+        tiers: &[Tier],
+    ) -> (Vec<Service>, Vec<Filled<'a>>, ServiceNames<'a>) {
         let spec: &'a spec::PlatformSpec = self.spec;
         // Every declaration in order, each with its tier, and the first
         // declaration of its name when it repeats one.
@@ -111,10 +116,18 @@ impl<'a> Resolver<'a> {
         let built = self.on_threads(threads, declarations.len(), |resolver, i| {
             resolver.declared(&declarations[i], tiers)
         });
-        let (services, specs): (Vec<Service>, Vec<Filled<'a>>) =
-            built.into_iter().flatten().unzip();
+        let mut index = ServiceNames::with_capacity(declarations.len());
+        let mut services = Vec::with_capacity(declarations.len());
+        let mut specs = Vec::with_capacity(declarations.len());
+        for (declaration, built) in declarations.iter().zip(built) {
+            if let Some((service, spec)) = built {
+                index.insert(declaration.name.value.0.as_str(), ServiceId(services.len()));
+                services.push(service);
+                specs.push(spec);
+            }
+        }
         self.check_service_names(&services, &specs);
-        (services, specs)
+        (services, specs, index)
     }
 
     /// One declared service built from its spec, its blueprint's recipe
