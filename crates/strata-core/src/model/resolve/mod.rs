@@ -364,9 +364,10 @@ impl<'a> Resolver<'a> {
         tier_index: &HashMap<String, TierId>,
     ) -> Vec<Wired> {
         let threads = self.threads_for(services.len());
-        self.on_threads(threads, services.len(), |resolver, i| {
+        let runs = self.on_threads(threads, services.len(), |resolver, i| {
             resolver.wire(i, services, &specs[i], service_index, tier_index)
-        })
+        });
+        runs.into_iter().flatten().collect()
     }
 
     /// Threads for per-service work on `services` services: `self.threads`,
@@ -380,15 +381,16 @@ impl<'a> Resolver<'a> {
     /// `work` done for each of `0..count` in order, on `threads` threads,
     /// each on a contiguous run with a resolver of its own, whose errors are
     /// merged in that order: the results and every diagnostic are those of
-    /// one thread.
+    /// one thread. The results come in their runs, in order, so that large
+    /// ones (services) are moved once, a run at a time, into their place.
     fn on_threads<R: Send>(
         &mut self,
         threads: usize,
         count: usize,
         work: impl Fn(&mut Resolver<'a>, usize) -> R + Sync,
-    ) -> Vec<R> {
+    ) -> Vec<Vec<R>> {
         if threads <= 1 {
-            return (0..count).map(|i| work(self, i)).collect();
+            return vec![(0..count).map(|i| work(self, i)).collect()];
         }
         let run = count.div_ceil(threads);
         let this: &Self = self;
@@ -413,12 +415,12 @@ impl<'a> Resolver<'a> {
                 }))
                 .collect()
         });
-        let mut all = Vec::with_capacity(count);
+        let mut runs = Vec::with_capacity(threads);
         for (done, errors) in found {
-            all.extend(done);
+            runs.push(done);
             self.errors.extend(errors);
         }
-        all
+        runs
     }
 
     /// A resolver for another thread: this one's settings and externals,

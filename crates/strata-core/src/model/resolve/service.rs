@@ -119,7 +119,8 @@ impl<'a> Resolver<'a> {
         let mut index = ServiceNames::with_capacity(declarations.len());
         let mut services = Vec::with_capacity(declarations.len());
         let mut specs = Vec::with_capacity(declarations.len());
-        for (declaration, built) in declarations.iter().zip(built) {
+        // A run's services moved out and its memory freed before the next.
+        for (declaration, built) in declarations.iter().zip(built.into_iter().flatten()) {
             if let Some((service, spec)) = built {
                 index.insert(declaration.name.value.0.as_str(), ServiceId(services.len()));
                 services.push(service);
