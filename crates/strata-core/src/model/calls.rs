@@ -647,6 +647,54 @@ tiers:
         assert_eq!(hosts, ["pg-rw", "pg-ro.shop", "pg-1.pg.shop"]);
     }
 
+    /// The edge test reads each service's own edges; it must say what a
+    /// scan of every edge of the platform says, for every pair of services
+    /// of every example (against a set of every edge, as it was found before), in every environment.
+    #[test]
+    fn an_edge_is_found_from_either_end() {
+        let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path().join("platform.yaml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let file = SourceFile::new("platform.yaml", text);
+            let doc = spec::parse(&file).unwrap();
+            let environments = crate::model::environment_names(&doc.spec);
+            for env in std::iter::once(None).chain(environments.into_iter().map(Some)) {
+                let platform = crate::resolve(&doc, env).unwrap();
+                let every: std::collections::HashSet<(ServiceId, ServiceId)> =
+                    platform.edges.iter().map(|e| (e.from, e.to)).collect();
+                let n = platform.services.len();
+                for from in (0..n).map(ServiceId) {
+                    for to in (0..n).map(ServiceId) {
+                        assert_eq!(
+                            has_edge(&platform, from, to),
+                            every.contains(&(from, to)),
+                            "{path:?} {env:?} {from:?} -> {to:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tier_need_reaches_every_service_of_the_tier() {
+        let apps = "      worker: { image: shop/worker:1.0.0, needs: [tier/data] }
+      api: { image: shop/api:1.0.0, ports: { http: 80 } }
+";
+        let text = shop(apps).replace(", expose: [] }", " }");
+        assert_eq!(found_in(&text), ["unreachable-service p.yaml:11:7"]);
+    }
+
+    fn found_in(text: &str) -> Vec<String> {
+        warnings_of(text, None)
+            .iter()
+            .map(|d| format!("{} {}", d.code, d.location().unwrap()))
+            .collect()
+    }
+
     #[test]
     fn blocks_hold_the_blocks_inside_them() {
         assert!(within("203.0.113.0/24", "0.0.0.0/0"));

@@ -222,6 +222,38 @@ mod tests {
         }
     }
 
+    /// A diagnostic is said the first time its code and labels show in
+    /// its list (warnings, errors), whatever its message; the lists do
+    /// not silence each other.
+    #[test]
+    fn each_mistake_is_said_once_per_list() {
+        let file = SourceFile::new("p.yaml", "a: 1\nb: 2\n");
+        let at = |code, start, label: &str| {
+            Diagnostic::warning(code, "m").at(
+                &file,
+                strata_core::source::Span::new(start, start + 1),
+                label,
+            )
+        };
+        let base: Found = Ok((
+            vec![at("x", 0, "l"), at("x", 0, "l"), at("x", 0, "other")],
+            (1, 1, 1),
+        ));
+        let env: Found = Ok((
+            vec![at("y", 0, "l"), at("x", 5, "l"), at("x", 0, "l")],
+            (1, 1, 1),
+        ));
+        let failed: Found = Err(vec![at("x", 0, "l"), at("x", 0, "l")]);
+        assert_eq!(
+            first_said(&[base, env, failed]),
+            [
+                vec![true, false, true],
+                vec![true, true, false],
+                vec![true, false]
+            ]
+        );
+    }
+
     /// A spec without environments is checked once, as the base.
     #[test]
     fn the_base_alone_is_checked_once() {
