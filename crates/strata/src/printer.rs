@@ -53,6 +53,12 @@ impl Printer {
 
     /// Writes one diagnostic to stderr.
     pub(crate) fn diagnostic(&self, diagnostic: &Diagnostic) {
+        self.diagnostics(std::slice::from_ref(diagnostic));
+    }
+
+    /// Writes diagnostics to stderr, in order, through one handler and one
+    /// buffered lock: a check may print thousands.
+    pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic]) {
         let theme = if self.color {
             GraphicalTheme::unicode()
         } else {
@@ -61,12 +67,20 @@ impl Printer {
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_width(100)
             .with_context_lines(1);
+        let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
         let mut text = String::new();
-        let report = Report::new(diagnostic);
-        if handler.render_report(&mut text, &report).is_err() {
-            text = format!("error[{}]: {}\n", diagnostic.code, diagnostic.message);
+        for diagnostic in diagnostics {
+            text.clear();
+            let report = Report::new(diagnostic);
+            if handler.render_report(&mut text, &report).is_err() {
+                text = format!("error[{}]: {}\n", diagnostic.code, diagnostic.message);
+            }
+            // A closed pipe is not an error worth a panic, as in `out`.
+            if err.write_all(text.as_bytes()).is_err() {
+                return;
+            }
         }
-        eprint!("{text}");
+        let _ = err.flush();
     }
 
     /// Writes one line of a verb's report to stderr: where, what became

@@ -9,7 +9,7 @@
 //! meant to reach them. What they mean is worked out here from the
 //! platform, on demand, so that `render` and `plan` never pay for it.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::{Peer, Platform, Reach, Service, ServiceId};
@@ -71,13 +71,11 @@ fn target_name(platform: &Platform, target: Target) -> &str {
 /// service with metrics. A call to an external is declared by `needs:` or
 /// a reference, or opened by an `egress:` block holding the external's.
 pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
-    let edges: HashSet<(ServiceId, ServiceId)> =
-        platform.edges.iter().map(|e| (e.from, e.to)).collect();
     platform.mentions.iter().filter(move |m| {
         let caller = &platform.services[m.by.0];
         match m.target {
             Target::Service(to) => {
-                let declared = edges.contains(&(m.by, to))
+                let declared = has_edge(platform, m.by, to)
                     || caller
                         .spawns
                         .as_ref()
@@ -94,6 +92,18 @@ pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
             }
         }
     })
+}
+
+/// Whether an edge leads from `from` to `to`: read from the shorter of the
+/// two services' own edges (a `tier/NAME` need gives a service an edge to
+/// every service of a tier), not from a set of every edge of the platform,
+/// which cost more than the rest of the warnings together.
+fn has_edge(platform: &Platform, from: ServiceId, to: ServiceId) -> bool {
+    if platform.lookup.outgoing(from).len() <= platform.lookup.incoming(to).len() {
+        platform.edges_from(from).any(|e| e.to == to)
+    } else {
+        platform.edges_to(to).any(|e| e.from == from)
+    }
 }
 
 /// Whether one of the caller's `egress:` blocks holds the external's
@@ -145,17 +155,17 @@ fn within(inner: &str, outer: &str) -> bool {
 /// crons (they serve nobody), nor pods on their node's network (which no
 /// NetworkPolicy covers).
 pub fn unreachable_services(platform: &Platform) -> Vec<ServiceId> {
+    // What reaches a service but its callers, and the services whose
+    // `expose: []` says nothing is meant to: each marks its services once.
     let mut reached = vec![false; platform.services.len()];
-    let callees = platform
-        .edges
+    let others = platform
+        .services
         .iter()
-        .filter(|e| e.from != e.to)
-        .map(|e| e.to)
-        .chain(platform.services.iter().flat_map(|s| {
+        .flat_map(|s| {
             s.spawns
                 .iter()
                 .flat_map(|spawned| spawned.calls.iter().copied())
-        }))
+        })
         .chain(
             platform
                 .routes
@@ -166,8 +176,9 @@ pub fn unreachable_services(platform: &Platform) -> Vec<ServiceId> {
         .chain(platform.gateways.iter().filter_map(|g| match g.proxy {
             Peer::Service(proxy) if g.listen.is_some() => Some(proxy),
             _ => None,
-        }));
-    for id in callees {
+        }))
+        .chain(platform.uncalled.iter().copied());
+    for id in others {
         reached[id.0] = true;
     }
     platform
@@ -175,15 +186,18 @@ pub fn unreachable_services(platform: &Platform) -> Vec<ServiceId> {
         .iter()
         .enumerate()
         .filter(|&(i, service)| {
+            let id = ServiceId(i);
             !reached[i]
                 && !service.front.is_public()
                 && !service.ports.is_empty()
                 && service.kind.is_long_running()
                 && isolated(platform, service)
-                && !platform.uncalled.contains(&ServiceId(i))
                 && !service.host_access().is_some_and(|h| h.network)
                 && !scraped_only(service)
                 && !control_plane(platform, service)
+                // A caller: its own edges to it, read last (a `tier/NAME`
+                // need makes every service of a tier a callee).
+                && !platform.edges_to(id).any(|e| e.from != id)
         })
         .map(|(i, _)| ServiceId(i))
         .collect()
@@ -209,11 +223,11 @@ fn control_plane(platform: &Platform, service: &Service) -> bool {
 }
 
 /// What refuses an undeclared call into `callee`, for messages.
-fn refuser(platform: &Platform, callee: &Service) -> String {
+fn refuser(platform: &Platform, callee: &Service) -> Cow<'static, str> {
     if platform.network.policies {
-        "the default-deny NetworkPolicies".into()
+        Cow::Borrowed("the default-deny NetworkPolicies")
     } else {
-        format!("the AuthorizationPolicy of `{}`", callee.name)
+        Cow::Owned(format!("the AuthorizationPolicy of `{}`", callee.name))
     }
 }
 
@@ -240,7 +254,7 @@ fn undeclared_fix(platform: &Platform, mention: &Mention) -> String {
     let target = target_name(platform, mention.target);
     let blocked = match mention.target {
         Target::Service(id) => refuser(platform, &platform.services[id.0]),
-        Target::External(_) => format!("the egress NetworkPolicy of `{caller}`"),
+        Target::External(_) => format!("the egress NetworkPolicy of `{caller}`").into(),
     };
     let wait = match mention.target {
         Target::Service(_) => format!(
@@ -631,6 +645,54 @@ tiers:
             .map(|m| m.host.as_str())
             .collect();
         assert_eq!(hosts, ["pg-rw", "pg-ro.shop", "pg-1.pg.shop"]);
+    }
+
+    /// The edge test reads each service's own edges; it must say what a
+    /// scan of every edge of the platform says, for every pair of services
+    /// of every example (against a set of every edge, as it was found before), in every environment.
+    #[test]
+    fn an_edge_is_found_from_either_end() {
+        let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+        for entry in std::fs::read_dir(examples).unwrap() {
+            let path = entry.unwrap().path().join("platform.yaml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let file = SourceFile::new("platform.yaml", text);
+            let doc = spec::parse(&file).unwrap();
+            let environments = crate::model::environment_names(&doc.spec);
+            for env in std::iter::once(None).chain(environments.into_iter().map(Some)) {
+                let platform = crate::resolve(&doc, env).unwrap();
+                let every: std::collections::HashSet<(ServiceId, ServiceId)> =
+                    platform.edges.iter().map(|e| (e.from, e.to)).collect();
+                let n = platform.services.len();
+                for from in (0..n).map(ServiceId) {
+                    for to in (0..n).map(ServiceId) {
+                        assert_eq!(
+                            has_edge(&platform, from, to),
+                            every.contains(&(from, to)),
+                            "{path:?} {env:?} {from:?} -> {to:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tier_need_reaches_every_service_of_the_tier() {
+        let apps = "      worker: { image: shop/worker:1.0.0, needs: [tier/data] }
+      api: { image: shop/api:1.0.0, ports: { http: 80 } }
+";
+        let text = shop(apps).replace(", expose: [] }", " }");
+        assert_eq!(found_in(&text), ["unreachable-service p.yaml:11:7"]);
+    }
+
+    fn found_in(text: &str) -> Vec<String> {
+        warnings_of(text, None)
+            .iter()
+            .map(|d| format!("{} {}", d.code, d.location().unwrap()))
+            .collect()
     }
 
     #[test]

@@ -34,22 +34,20 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
     // refuses, with the same report.
     let assets = spec_directory(&args.file);
     let resolved = one_after_another(&doc, &environments, &assets);
+    let first_said = first_said(&resolved);
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    // (code, labels) of what each list holds: the same mistake shows in
-    // every environment, and is said once.
-    let mut said: [HashSet<(&str, Vec<Label>)>; 2] = Default::default();
     let mut summary = None;
-    for (env, result) in environments.iter().zip(resolved) {
-        let (found, into, seen) = match result {
+    for ((env, result), first) in environments.iter().zip(resolved).zip(first_said) {
+        let (found, into) = match result {
             Ok((found, size)) => {
                 summary.get_or_insert(size);
-                (found, &mut warnings, &mut said[0])
+                (found, &mut warnings)
             }
-            Err(diagnostics) => (diagnostics, &mut problems, &mut said[1]),
+            Err(diagnostics) => (diagnostics, &mut problems),
         };
-        for mut diagnostic in found {
-            if !seen.insert((diagnostic.code, diagnostic.labels.clone())) {
+        for (mut diagnostic, first) in found.into_iter().zip(first) {
+            if !first {
                 continue;
             }
             if let Some(env) = env
@@ -89,6 +87,27 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
         checked.join(", ")
     ));
     Ok(ExitStatus::Success)
+}
+
+/// Which diagnostics of each environment are said: those whose code and
+/// labels no diagnostic before them in the same list (warnings, or errors)
+/// has, since the same mistake shows in every environment and is said
+/// once. Keyed by reference, the labels are not copied.
+fn first_said(resolved: &[Found]) -> Vec<Vec<bool>> {
+    let mut said: [HashSet<(&str, &[Label])>; 2] = Default::default();
+    resolved
+        .iter()
+        .map(|result| {
+            let (found, seen) = match result {
+                Ok((found, _)) => (found, &mut said[0]),
+                Err(diagnostics) => (diagnostics, &mut said[1]),
+            };
+            found
+                .iter()
+                .map(|d| seen.insert((d.code, d.labels.as_slice())))
+                .collect()
+        })
+        .collect()
 }
 
 /// What checking one environment found: its warnings and its size
@@ -142,9 +161,7 @@ fn warn(printer: &Printer, file: &SourceFile, warnings: &[Diagnostic]) {
     if warnings.is_empty() {
         return;
     }
-    for warning in warnings {
-        printer.diagnostic(warning);
-    }
+    printer.diagnostics(warnings);
     let n = warnings.len();
     printer.warning(&format!(
         "{} in {}",
@@ -203,6 +220,38 @@ mod tests {
             assert_eq!(found_size, size, "{env:?}");
             assert_eq!(found_warnings, warnings, "{env:?}");
         }
+    }
+
+    /// A diagnostic is said the first time its code and labels show in
+    /// its list (warnings, errors), whatever its message; the lists do
+    /// not silence each other.
+    #[test]
+    fn each_mistake_is_said_once_per_list() {
+        let file = SourceFile::new("p.yaml", "a: 1\nb: 2\n");
+        let at = |code, start, label: &str| {
+            Diagnostic::warning(code, "m").at(
+                &file,
+                strata_core::source::Span::new(start, start + 1),
+                label,
+            )
+        };
+        let base: Found = Ok((
+            vec![at("x", 0, "l"), at("x", 0, "l"), at("x", 0, "other")],
+            (1, 1, 1),
+        ));
+        let env: Found = Ok((
+            vec![at("y", 0, "l"), at("x", 5, "l"), at("x", 0, "l")],
+            (1, 1, 1),
+        ));
+        let failed: Found = Err(vec![at("x", 0, "l"), at("x", 0, "l")]);
+        assert_eq!(
+            first_said(&[base, env, failed]),
+            [
+                vec![true, false, true],
+                vec![true, true, false],
+                vec![true, false]
+            ]
+        );
     }
 
     /// A spec without environments is checked once, as the base.

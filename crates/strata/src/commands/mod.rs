@@ -226,9 +226,7 @@ pub(crate) fn report_one(printer: &Printer, diagnostic: &Diagnostic) -> Exit {
 
 /// Prints problems and their count; the [`Exit`] of a verb whose spec has them.
 pub(crate) fn report(printer: &Printer, file: &SourceFile, diagnostics: &[Diagnostic]) -> Exit {
-    for diagnostic in diagnostics {
-        printer.diagnostic(diagnostic);
-    }
+    printer.diagnostics(diagnostics);
     let n = diagnostics.len();
     printer.failure(&format!(
         "{} found in {}",
