@@ -82,6 +82,27 @@ fn benches(c: &mut Criterion) {
         });
     }
     group.finish();
+    // What `strata check` renders of each environment.
+    let mut group = c.benchmark_group("render-check");
+    for services in SIZES {
+        if !filter_matches(&format!("render-check/{services}")) {
+            continue;
+        }
+        let platform = platform(services);
+        group.throughput(Throughput::Elements(services as u64));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
+        group.bench_function(BenchmarkId::from_parameter(services), |b| {
+            b.iter(|| {
+                render::check(black_box(&platform), &NoAssets)
+                    .expect("a synthetic spec checks")
+                    .len()
+            });
+        });
+    }
+    group.finish();
 }
 
 /// Whether the filter given after `--` (if any) can match `name`, so that

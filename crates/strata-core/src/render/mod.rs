@@ -7,6 +7,7 @@
 
 mod admission;
 pub mod backup;
+mod body;
 mod delivery;
 mod emit;
 mod external;
@@ -30,11 +31,13 @@ mod workload;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
 use crate::model::{self, Platform, Service};
+use body::Body;
 
 pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
@@ -146,6 +149,37 @@ impl Object {
     /// `Kind/namespace/name`, unique within a rendered set.
     pub fn key(&self) -> String {
         format!("{}/{}/{}", self.kind(), self.namespace(), self.name())
+    }
+}
+
+/// Where the objects of one builder go: their wave, tier and service.
+#[derive(Debug, Clone, Copy)]
+struct Place<'a> {
+    wave: usize,
+    tier: Option<&'a str>,
+    service: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    /// Where the platform's own objects go: wave 0, no tier, no service.
+    const PLATFORM: Place<'static> = Place {
+        wave: 0,
+        tier: None,
+        service: None,
+    };
+
+    /// Where the objects of `service` go.
+    fn of(platform: &'a Platform, service: &'a Service) -> Self {
+        Place {
+            wave: service.wave,
+            tier: Some(&platform.tier_of(service).name),
+            service: Some(&service.name),
+        }
+    }
+
+    /// `body`, made, as an object of this place.
+    fn object(self, body: Body<'_>) -> Object {
+        Object::new(self.wave, self.tier, self.service, body.make())
     }
 }
 
@@ -515,13 +549,25 @@ fn produce<'p, S: sink::Sink<'p>>(
             self.sink.object(S::part(object), origin);
         }
 
-        /// Finishes `objects` as [`Hand::give`] does, on the thread that
-        /// made them.
-        fn finish(platform: &'p Platform, objects: Vec<Object>) -> Made<'p, S::Part> {
+        /// Finishes the objects of `bodies`, at `place`, as
+        /// [`Hand::give`] does, on the thread that made them. A body the
+        /// sink does not read is never made: a deferred body names no pull
+        /// secret, and its Argo CD wave changes no identity.
+        fn finish(
+            platform: &'p Platform,
+            place: Place<'_>,
+            bodies: Vec<Body<'_>>,
+        ) -> Made<'p, S::Part> {
             let mut pulls = registry::Needed::new(platform);
-            let parts = objects
+            let parts = bodies
                 .into_iter()
-                .map(|mut object| {
+                .map(|body| {
+                    if let Body::Deferred(head, _) = &body
+                        && let Some(part) = S::part_of(head)
+                    {
+                        return part;
+                    }
+                    let mut object = place.object(body);
                     pulls.add(&object);
                     if platform.argocd.is_some() {
                         delivery::annotate_wave(&mut object);
@@ -560,6 +606,7 @@ fn produce<'p, S: sink::Sink<'p>>(
         |i, service| {
             Hand::<S>::finish(
                 platform,
+                Place::PLATFORM,
                 network::service_policies(platform, &lookup, model::ServiceId(i), service),
             )
         },
@@ -570,14 +617,14 @@ fn produce<'p, S: sink::Sink<'p>>(
         |_, service| {
             let mut errors = Vec::new();
             let mut own = render_service(platform, service, assets, &mut errors);
-            let tier = &platform.tier_of(service).name;
             own.extend(
                 backup::render(platform, service)
                     .into_iter()
-                    .map(|v| Object::new(service.wave, Some(tier), Some(&service.name), v)),
+                    .map(Body::Made),
             );
-            patch::apply(platform, service, &mut own, &mut errors);
-            (Hand::<S>::finish(platform, own), errors)
+            let place = Place::of(platform, service);
+            let own = patched(platform, service, place, own, &mut errors);
+            (Hand::<S>::finish(platform, place, own), errors)
         },
         |service, (own, found)| {
             errors.extend(found);
@@ -626,49 +673,78 @@ pub fn pod_security(platform: &Platform, service: &Service) -> Vec<Diagnostic> {
         .collect();
     let mut origins = origin::Origins::default();
     origins.mark(objects.len(), origin::Origin::Service(service));
-    let mut own = render_service(platform, service, &NoAssets, &mut errors);
-    patch::apply(platform, service, &mut own, &mut errors);
-    objects.extend(own);
+    let place = Place::of(platform, service);
+    let own = render_service(platform, service, &NoAssets, &mut errors);
+    let own = patched(platform, service, place, own, &mut errors);
+    objects.extend(own.into_iter().map(|body| place.object(body)));
     admission::refusals(platform, &objects, &origins)
 }
 
-fn render_service(
+/// The objects of `service` once its patches are applied: with a patch,
+/// every body is made (a patch may change any of them, or fail on any),
+/// and each is handed on made.
+fn patched<'a>(
     platform: &Platform,
     service: &Service,
-    assets: &dyn Assets,
+    place: Place<'_>,
+    bodies: Vec<Body<'a>>,
     errors: &mut Vec<Diagnostic>,
-) -> Vec<Object> {
-    let tier = &platform.tier_of(service).name;
-    let make = |value: Value| Object::new(service.wave, Some(tier), Some(&service.name), value);
-    let own = labels::ServiceLabels::new(platform, service);
-    let mut values = vec![service::service_account(service, &own)];
-    values.extend(service::spawned_account(service, &own));
-    values.extend(service::access(service, &own));
-    values.extend(service::config_map(platform, service, &own, assets, errors));
-    values.extend(service::env_config_map(service, &own));
-    values.extend(service::services(service, &own));
-    values.extend(workload::render(platform, service, &own));
-    values.extend(policy::render(platform, service, &own));
-    blueprint_objects(platform, service, &mut values);
-    values.into_iter().map(make).collect()
+) -> Vec<Body<'a>> {
+    if service.patches.is_empty() {
+        return bodies;
+    }
+    let mut objects: Vec<Object> = bodies.into_iter().map(|body| place.object(body)).collect();
+    patch::apply(platform, service, &mut objects, errors);
+    objects.into_iter().map(|o| Body::Made(o.value)).collect()
 }
 
-/// Replaces the objects of a blueprint service whose operator runs its
-/// pods, and adds the blueprint's own objects, its companions' and its
-/// member groups' NetworkPolicies.
-fn blueprint_objects(platform: &Platform, service: &Service, objects: &mut Vec<Value>) {
+/// The objects of a service: its own (none for a blueprint service whose
+/// operator runs its pods: the operator's objects replace them), then its
+/// blueprint's.
+fn render_service<'a>(
+    platform: &'a Platform,
+    service: &'a Service,
+    assets: &dyn Assets,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Body<'a>> {
+    let own = Rc::new(labels::ServiceLabels::new(platform, service));
+    // Read even when an operator runs the pods: a file that cannot be read
+    // is reported all the same.
+    let config = service::config_map(platform, service, &own, assets, errors);
+    let mut bodies = Vec::new();
+    if !service.tuning.as_ref().is_some_and(|t| t.mode.operated) {
+        bodies.push(service::service_account(service, &own));
+        bodies.extend(service::spawned_account(service, &own));
+        bodies.extend(service::access(service, &own));
+        bodies.extend(config);
+        bodies.extend(service::env_config_map(service, &own));
+        bodies.extend(service::services(service, &own));
+        bodies.extend(
+            workload::render(platform, service, &own)
+                .into_iter()
+                .map(Body::Made),
+        );
+        bodies.extend(policy::render(platform, service, &own));
+    }
+    blueprint_objects(platform, service, &mut bodies);
+    bodies
+}
+
+/// Adds the objects of a blueprint service: the blueprint's own, its
+/// companions' and its member groups' NetworkPolicies.
+fn blueprint_objects(platform: &Platform, service: &Service, objects: &mut Vec<Body<'_>>) {
     let Some(tuning) = &service.tuning else {
         return;
     };
-    if tuning.mode.operated {
-        objects.clear();
-    }
-    objects.extend(tuning.blueprint.objects(platform, service, tuning));
+    let made = tuning.blueprint.objects(platform, service, tuning);
+    objects.extend(made.into_iter().map(Body::Made));
     for companion in service.companions() {
-        objects.extend(service_objects(platform, &companion));
+        let made = service_objects(platform, &companion);
+        objects.extend(made.into_iter().map(Body::Made));
     }
     if platform.network.policies {
-        objects.extend(network::member_policies(platform, service, tuning));
+        let made = network::member_policies(platform, service, tuning);
+        objects.extend(made.into_iter().map(Body::Made));
     }
 }
 
@@ -679,7 +755,7 @@ pub fn service_objects(platform: &Platform, service: &Service) -> Vec<Value> {
     let mut errors = Vec::new();
     render_service(platform, service, &NoAssets, &mut errors)
         .into_iter()
-        .map(|o| o.value)
+        .map(Body::make)
         .collect()
 }
 

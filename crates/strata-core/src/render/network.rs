@@ -2,11 +2,14 @@
 //! namespace the platform owns, DNS, and an allow for each edge, route,
 //! scrape, external and declared egress — nothing else.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
+use super::body::{Body, Head};
 use super::{Object, labels, object};
 use crate::model::{
     DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Route, Service, ServiceId,
@@ -151,25 +154,117 @@ impl<'p> Lookup<'p> {
 
 /// The NetworkPolicies of service `id` (its ingress, its egress, those of
 /// the pods it spawns), in wave 0 with the platform's.
-pub(super) fn service_policies(
-    platform: &Platform,
-    lookup: &Lookup<'_>,
+///
+/// Its ingress and egress policies are deferred: whether each exists (has
+/// a rule) is found by the walk that makes its rules, made to note only
+/// that a rule is there ([`Any`]).
+pub(super) fn service_policies<'a>(
+    platform: &'a Platform,
+    lookup: &'a Lookup<'_>,
     id: ServiceId,
-    service: &Service,
-) -> Vec<Object> {
+    service: &'a Service,
+) -> Vec<Body<'a>> {
     if !platform.network.policies {
         return Vec::new();
     }
-    let own = Own {
-        labels: labels::ServiceLabels::new(platform, service),
-        selector: pod_selector(platform, service),
-    };
-    ingress(platform, lookup, id, service, &own)
-        .into_iter()
-        .chain(egress(platform, lookup, id, service, &own))
-        .chain(spawned(platform, service))
-        .map(|value| Object::new(0, None, None, value))
-        .collect()
+    // What both take from the service, made once for both when the first
+    // is made.
+    let own: Rc<OnceCell<Own<'a>>> = Rc::default();
+    let mut out = Vec::new();
+    for direction in [Direction::Ingress, Direction::Egress] {
+        let mut any = Any(false);
+        direction.rules(platform, lookup, id, service, &mut any);
+        if !any.0 {
+            continue;
+        }
+        let name = format!("{}-{}", service.name, direction.key());
+        let head = Head::new(
+            "networking.k8s.io/v1",
+            crate::kind::NETWORK_POLICY,
+            &service.namespace,
+            name.clone(),
+        );
+        let own = Rc::clone(&own);
+        out.push(Body::deferred(head, move || {
+            let own = own.get_or_init(|| Own {
+                labels: labels::ServiceLabels::new(platform, service),
+                selector: pod_selector(platform, service),
+            });
+            let mut rules = Vec::new();
+            direction.rules(platform, lookup, id, service, &mut rules);
+            policy_object(
+                own.labels.metadata(&name),
+                own.selector.clone(),
+                direction.as_str(),
+                rules,
+            )
+        }));
+    }
+    out.extend(spawned(platform, service).into_iter().map(Body::Made));
+    out
+}
+
+/// Where the rules of a policy go as they are found: into its body, or
+/// only noted ([`Any`]), so that one walk decides both whether a policy
+/// exists and what it holds.
+trait Rules {
+    /// Adds the rule `make` makes.
+    fn add(&mut self, make: impl FnOnce() -> Value);
+}
+
+impl Rules for Vec<Value> {
+    fn add(&mut self, make: impl FnOnce() -> Value) {
+        self.push(make());
+    }
+}
+
+/// Whether any rule was found; none is made.
+struct Any(bool);
+
+impl Rules for Any {
+    fn add(&mut self, _: impl FnOnce() -> Value) {
+        self.0 = true;
+    }
+}
+
+/// The direction of one of a service's own policies.
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    /// Its `policyTypes` entry.
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
+
+    /// Its key in a policy's spec, and the end of the policy's name.
+    fn key(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+
+    /// The rules of service `id`'s policy of this direction, into `rules`.
+    fn rules(
+        self,
+        platform: &Platform,
+        lookup: &Lookup<'_>,
+        id: ServiceId,
+        service: &Service,
+        rules: &mut impl Rules,
+    ) {
+        match self {
+            Direction::Ingress => ingress(platform, lookup, id, service, rules),
+            Direction::Egress => egress(platform, lookup, id, service, rules),
+        }
+    }
 }
 
 /// istiod running in a namespace of the platform's, behind its default
@@ -273,21 +368,26 @@ fn namespace_selector(namespace: &str) -> Value {
     )])
 }
 
-/// The first group of pods of a blueprint callee that its callers reach on
-/// extra ports (a Sentinel group on 26379), with those ports.
-fn member_peer(callee: &Service) -> Option<(Value, &[u16])> {
-    let supplied = &callee.tuning.as_ref()?.supplied;
-    let group = supplied.members.first()?;
+/// The rule reaching the first group of pods of a blueprint callee that
+/// its callers reach on extra ports (a Sentinel group on 26379), if it
+/// has one.
+fn member_rule(callee: &Service, rules: &mut impl Rules) {
+    let Some(supplied) = callee.tuning.as_ref().map(|t| &t.supplied) else {
+        return;
+    };
+    let Some(group) = supplied.members.first() else {
+        return;
+    };
     if supplied.member_ports.is_empty() {
-        return None;
+        return;
     }
-    Some((
-        json!({
+    rules.add(|| {
+        let group = json!({
             "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": callee.namespace } },
             "podSelector": group.selector,
-        }),
-        &supplied.member_ports,
-    ))
+        });
+        json!({ "to": [group], "ports": tcp(&supplied.member_ports) })
+    });
 }
 
 fn peer(platform: &Platform, peer: &Peer) -> Value {
@@ -310,24 +410,6 @@ fn ports(service: &Service) -> Vec<Value> {
 struct Own<'s> {
     labels: labels::ServiceLabels<'s>,
     selector: Value,
-}
-
-fn policy(service: &Service, own: &Own<'_>, direction: &str, rules: Vec<Value>) -> Option<Value> {
-    if rules.is_empty() {
-        return None;
-    }
-    let key = if direction == "Ingress" {
-        "ingress"
-    } else {
-        "egress"
-    };
-    let name = format!("{}-{key}", service.name);
-    Some(policy_object(
-        own.labels.metadata(&name),
-        own.selector.clone(),
-        direction,
-        rules,
-    ))
 }
 
 /// A NetworkPolicy of `metadata` over the pods `selector` matches, with
@@ -403,11 +485,10 @@ fn spawned(platform: &Platform, spawner: &Service) -> Vec<Value> {
             vec![json!({ "from": [service_peer(platform, spawner)], "ports": tcp(&ports) })],
         ));
     }
-    let rules: Vec<Value> = spawned
-        .calls
-        .iter()
-        .flat_map(|id| callee_rules(platform, &platform.services[id.0]))
-        .collect();
+    let mut rules: Vec<Value> = Vec::new();
+    for id in &spawned.calls {
+        callee_rules(platform, &platform.services[id.0], &mut rules);
+    }
     if !rules.is_empty() {
         out.push(policy("Egress", "egress", rules));
     }
@@ -416,25 +497,23 @@ fn spawned(platform: &Platform, spawner: &Service) -> Vec<Value> {
 
 /// A caller's egress rules to one callee: its ports, and the extra ports
 /// of its group (a Sentinel group's 26379).
-fn callee_rules(platform: &Platform, callee: &Service) -> Vec<Value> {
-    let mut rules = Vec::new();
+fn callee_rules(platform: &Platform, callee: &Service, rules: &mut impl Rules) {
     if !callee.ports.is_empty() {
-        rules.push(object([
-            ("to", Value::Array(vec![service_peer(platform, callee)])),
-            ("ports", Value::Array(ports(callee))),
-        ]));
+        rules.add(|| {
+            object([
+                ("to", Value::Array(vec![service_peer(platform, callee)])),
+                ("ports", Value::Array(ports(callee))),
+            ])
+        });
     }
-    if let Some((group, extra)) = member_peer(callee) {
-        rules.push(json!({ "to": [group], "ports": tcp(extra) }));
-    }
-    rules
+    member_rule(callee, rules);
 }
 
 /// A caller's egress to each tier it waits for as a whole (`needs:
 /// [tier/NAME]`): one rule per namespace of the tier, its peer selecting
 /// the tier's pods by the tier label, on the ports of the tier's services;
 /// so a policy grows with the tiers a service needs, not with their
-/// services. Returns the rules and the services they reach, sorted; a
+/// services. Adds the rules and returns the services they reach, sorted; a
 /// service whose pods may not carry the label (run by an operator,
 /// relabelled by `podLabels`) keeps a rule of its own.
 fn tier_rules(
@@ -442,8 +521,8 @@ fn tier_rules(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
-) -> (Vec<Value>, Vec<ServiceId>) {
-    let mut rules = Vec::new();
+    rules: &mut impl Rules,
+) -> Vec<ServiceId> {
     let mut covered = Vec::new();
     let mut tiers: Vec<TierId> = Vec::new();
     for need in &service.needs {
@@ -458,19 +537,23 @@ fn tier_rules(
         match lookup.tiers.get(tier.0).and_then(Option::as_ref) {
             // A caller outside the tier: the rules every such caller gets.
             Some(reach) if !members.contains(&id) => {
-                rules.extend(reach.rules.iter().cloned());
+                for rule in &reach.rules {
+                    rules.add(|| rule.clone());
+                }
                 covered.extend_from_slice(&reach.covered);
             }
             _ => {
                 let reach = TierReach::new(platform, tier, Some(id));
-                rules.extend(reach.rules);
+                for rule in reach.rules {
+                    rules.add(|| rule);
+                }
                 covered.extend(reach.covered);
             }
         }
     }
     covered.sort_unstable();
     covered.dedup();
-    (rules, covered)
+    covered
 }
 
 /// What a caller's egress to a whole tier holds: one rule per namespace of
@@ -610,40 +693,47 @@ fn ingress(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
-    own: &Own<'_>,
-) -> Option<Value> {
+    rules: &mut impl Rules,
+) {
     if service.ports.is_empty() {
-        return None;
+        return;
     }
-    let mut rules = Vec::new();
-    // Callers that need this service's whole tier are found by the label
-    // their pods carry for it: one peer per namespace, however many.
-    let mut needing: BTreeSet<&str> = BTreeSet::new();
-    let mut callers: Vec<Value> = Vec::new();
-    for edge in platform.edges_to(id) {
-        let caller = &platform.services[edge.from.0];
-        if lookup.carries_needs_label(platform, edge.from, service.tier) {
-            needing.insert(&caller.namespace);
-        } else {
-            callers.push(service_peer(platform, caller));
-        }
-    }
-    let callers: Vec<Value> = needing
-        .into_iter()
-        .map(|namespace| needing_peer(platform, service.tier, namespace))
-        .chain(callers)
-        .chain(has_peers(service).then(|| service_peer(platform, service)))
-        .chain(
-            lookup
-                .spawned_callers(id)
-                .map(|(s, spawned)| spawned_peer(s, spawned)),
-        )
-        .collect();
-    if !callers.is_empty() {
-        rules.push(object([
-            ("from", Value::Array(callers)),
-            ("ports", Value::Array(ports(service))),
-        ]));
+    // Each edge, its own pods as peers, or a spawner of pods calling it
+    // makes a peer below.
+    let called = platform.edges_to(id).next().is_some()
+        || has_peers(service)
+        || lookup.spawned_callers(id).next().is_some();
+    if called {
+        rules.add(|| {
+            // Callers that need this service's whole tier are found by the
+            // label their pods carry for it: one peer per namespace,
+            // however many.
+            let mut needing: BTreeSet<&str> = BTreeSet::new();
+            let mut callers: Vec<Value> = Vec::new();
+            for edge in platform.edges_to(id) {
+                let caller = &platform.services[edge.from.0];
+                if lookup.carries_needs_label(platform, edge.from, service.tier) {
+                    needing.insert(&caller.namespace);
+                } else {
+                    callers.push(service_peer(platform, caller));
+                }
+            }
+            let callers: Vec<Value> = needing
+                .into_iter()
+                .map(|namespace| needing_peer(platform, service.tier, namespace))
+                .chain(callers)
+                .chain(has_peers(service).then(|| service_peer(platform, service)))
+                .chain(
+                    lookup
+                        .spawned_callers(id)
+                        .map(|(s, spawned)| spawned_peer(s, spawned)),
+                )
+                .collect();
+            object([
+                ("from", Value::Array(callers)),
+                ("ports", Value::Array(ports(service))),
+            ])
+        });
     }
     for route in lookup.routes.get(id.0).into_iter().flatten() {
         let gateway = &platform.gateways[route.gateway];
@@ -654,28 +744,29 @@ fn ingress(
         if matches!(gateway.proxy, Peer::Service(_)) {
             continue;
         }
-        rules.push(json!({ "from": [peer(platform, &gateway.proxy)], "ports": [{ "protocol": "TCP", "port": route.port.number }] }));
+        rules.add(|| json!({ "from": [peer(platform, &gateway.proxy)], "ports": [{ "protocol": "TCP", "port": route.port.number }] }));
     }
     if service.front.is_public() {
         // A NodePort or LoadBalancer Service: clients outside the cluster,
         // from its `from` blocks, or from anywhere.
-        let mut rule = json!({ "ports": ports(service) });
-        if !service.front.from.is_empty() {
-            rule["from"] = service
-                .front
-                .from
-                .iter()
-                .map(|cidr| json!({ "ipBlock": { "cidr": cidr } }))
-                .collect();
-        }
-        rules.push(rule);
+        rules.add(|| {
+            let mut rule = json!({ "ports": ports(service) });
+            if !service.front.from.is_empty() {
+                rule["from"] = service
+                    .front
+                    .from
+                    .iter()
+                    .map(|cidr| json!({ "ipBlock": { "cidr": cidr } }))
+                    .collect();
+            }
+            rule
+        });
     }
     if let Some(port) = super::scrape_port(platform, service)
         && !matches!(platform.network.scraper, Peer::Service(s) if s == id)
     {
-        rules.push(json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": port }] }));
+        rules.add(|| json!({ "from": [peer(platform, &platform.network.scraper)], "ports": [{ "protocol": "TCP", "port": port }] }));
     }
-    policy(service, own, "Ingress", rules)
 }
 
 fn egress(
@@ -683,43 +774,47 @@ fn egress(
     lookup: &Lookup<'_>,
     id: ServiceId,
     service: &Service,
-    own: &Own<'_>,
-) -> Option<Value> {
-    let (mut rules, covered) = tier_rules(platform, lookup, id, service);
+    rules: &mut impl Rules,
+) {
+    let covered = tier_rules(platform, lookup, id, service, rules);
     for callee_id in platform.edges_from(id).map(|e| e.to) {
         let callee = &platform.services[callee_id.0];
         if covered.binary_search(&callee_id).is_ok() {
             // Reached through its tier's peer; its group's extra ports
             // are not the tier's.
-            if let Some((group, extra)) = member_peer(callee) {
-                rules.push(json!({ "to": [group], "ports": tcp(extra) }));
-            }
+            member_rule(callee, rules);
         } else {
-            rules.extend(callee_rules(platform, callee));
+            callee_rules(platform, callee, rules);
         }
     }
     if let Some(spawned) = service.spawns.as_ref().filter(|s| !s.ports.is_empty()) {
-        let ports: Vec<u16> = spawned.ports.iter().map(|(_, p)| *p).collect();
-        rules.push(json!({ "to": [spawned_peer(service, spawned)], "ports": tcp(&ports) }));
+        rules.add(|| {
+            let ports: Vec<u16> = spawned.ports.iter().map(|(_, p)| *p).collect();
+            json!({ "to": [spawned_peer(service, spawned)], "ports": tcp(&ports) })
+        });
     }
     if has_peers(service) {
-        rules.push(object([
-            ("to", Value::Array(vec![service_peer(platform, service)])),
-            ("ports", Value::Array(ports(service))),
-        ]));
+        rules.add(|| {
+            object([
+                ("to", Value::Array(vec![service_peer(platform, service)])),
+                ("ports", Value::Array(ports(service))),
+            ])
+        });
     }
     if matches!(platform.network.scraper, Peer::Service(s) if s == id) {
         for target in platform.services.iter().filter(|s| s.name != service.name) {
             if let Some(port) = super::scrape_port(platform, target) {
-                let ports = json!([{ "protocol": "TCP", "port": port }]);
-                if target.host_access().is_some_and(|h| h.network) {
-                    // Pods on their node's network answer on the node's
-                    // address, which no pod selector matches: the port, to
-                    // any address.
-                    rules.push(json!({ "ports": ports }));
-                } else {
-                    rules.push(json!({ "to": [service_peer(platform, target)], "ports": ports }));
-                }
+                rules.add(|| {
+                    let ports = json!([{ "protocol": "TCP", "port": port }]);
+                    if target.host_access().is_some_and(|h| h.network) {
+                        // Pods on their node's network answer on the node's
+                        // address, which no pod selector matches: the port,
+                        // to any address.
+                        json!({ "ports": ports })
+                    } else {
+                        json!({ "to": [service_peer(platform, target)], "ports": ports })
+                    }
+                });
             }
         }
     }
@@ -729,33 +824,36 @@ fn egress(
         .as_ref()
         .filter(|_| !service.access.is_empty())
     {
-        rules.push(api_server_rule(cidr));
+        rules.add(|| api_server_rule(cidr));
     }
     for call in &service.externals {
-        let external = &platform.externals[call.external];
-        let to = match &external.reach {
-            Reach::Block(cidr) => json!({ "ipBlock": { "cidr": cidr } }),
-            Reach::Pods { namespace, labels } => namespace_peer(namespace, labels),
-        };
-        let ports: Vec<Value> = external
-            .ports
-            .iter()
-            .map(|(_, p)| json!({ "protocol": "TCP", "port": p }))
-            .collect();
-        rules.push(json!({ "to": [to], "ports": ports }));
-    }
-    for egress in &service.egress {
-        let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
-        if !egress.ports.is_empty() {
-            rule["ports"] = egress
+        rules.add(|| {
+            let external = &platform.externals[call.external];
+            let to = match &external.reach {
+                Reach::Block(cidr) => json!({ "ipBlock": { "cidr": cidr } }),
+                Reach::Pods { namespace, labels } => namespace_peer(namespace, labels),
+            };
+            let ports: Vec<Value> = external
                 .ports
                 .iter()
-                .map(|p| json!({ "protocol": "TCP", "port": p }))
+                .map(|(_, p)| json!({ "protocol": "TCP", "port": p }))
                 .collect();
-        }
-        rules.push(rule);
+            json!({ "to": [to], "ports": ports })
+        });
     }
-    policy(service, own, "Egress", rules)
+    for egress in &service.egress {
+        rules.add(|| {
+            let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
+            if !egress.ports.is_empty() {
+                rule["ports"] = egress
+                    .ports
+                    .iter()
+                    .map(|p| json!({ "protocol": "TCP", "port": p }))
+                    .collect();
+            }
+            rule
+        });
+    }
 }
 
 /// Egress to the API server: to `network.apiServer` when the platform

@@ -10,6 +10,7 @@ use std::hash::{Hash, Hasher};
 
 use super::Object;
 use super::admission;
+use super::body::Head;
 use super::origin::{Origin, Origins};
 use crate::pod_security;
 use crate::spec::runtime::Profile;
@@ -25,6 +26,14 @@ pub(super) trait Sink<'p> {
     /// The part of `object` this sink takes; called on the thread that
     /// made it, once it is final.
     fn part(object: Object) -> Self::Part;
+
+    /// The part this sink takes of an object from its identity alone, its
+    /// body never made; `None` (what every sink that reads bodies says)
+    /// when the body must be made and handed to [`Sink::part`].
+    fn part_of(head: &Head<'_>) -> Option<Self::Part> {
+        let _ = head;
+        None
+    }
 
     /// One object's part and what in the spec made the object.
     fn object(&mut self, part: Self::Part, origin: Origin<'p>);
@@ -86,16 +95,40 @@ impl Identity {
 /// again with [`Collect`] then decides exactly: a clash costs time, never a
 /// false report.
 pub(super) fn identity_hash(object: &Object) -> u64 {
-    let group = object
-        .api_version()
-        .rsplit_once('/')
-        .map_or("", |(group, _)| group);
+    hash_identity(
+        object.api_version(),
+        object.kind(),
+        object.namespace(),
+        object.name(),
+    )
+}
+
+/// [`identity_hash`] of an object of these `apiVersion`, kind, namespace
+/// and name: how it is taken of an object whose body is not made.
+pub(super) fn hash_identity(api_version: &str, kind: &str, namespace: &str, name: &str) -> u64 {
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
     // `str` hashes with a terminator, so the four parts cannot run into
     // one another.
     let mut hasher = std::hash::DefaultHasher::new();
-    (group, object.kind(), object.namespace(), object.name()).hash(&mut hasher);
+    (group, kind, namespace, name).hash(&mut hasher);
     hasher.finish()
 }
+
+/// The kinds whose body [`Guard`] reads: a Namespace for the level it
+/// enforces, and every kind holding a pod template (those
+/// [`pod_security::pod_template`] finds) for the level its pods need. Of
+/// any other kind it takes the identity alone.
+const READ_BY_GUARD: [&str; 9] = [
+    crate::kind::NAMESPACE,
+    crate::kind::POD,
+    crate::kind::DEPLOYMENT,
+    crate::kind::STATEFUL_SET,
+    crate::kind::DAEMON_SET,
+    crate::kind::REPLICA_SET,
+    crate::kind::JOB,
+    crate::kind::CRON_JOB,
+    "ReplicationController",
+];
 
 /// What [`Guard`] keeps of an object: the hash of its identity, the level
 /// it enforces if it is a Namespace, and the level its pods need if it
@@ -166,6 +199,14 @@ impl<'p> Sink<'p> for Guard {
 
     fn part(object: Object) -> Seen {
         Seen::of(&object)
+    }
+
+    fn part_of(head: &Head<'_>) -> Option<Seen> {
+        (!READ_BY_GUARD.contains(&head.kind)).then(|| Seen {
+            hash: head.identity_hash(),
+            enforces: None,
+            needs: None,
+        })
     }
 
     fn object(&mut self, seen: Seen, _: Origin<'p>) {
@@ -328,7 +369,8 @@ mod tests {
         }
     }
 
-    /// Every part a sink of [`Seen`] is handed, in order.
+    /// Every part a sink of [`Seen`] is handed, in order: what [`Guard`]
+    /// is handed.
     #[derive(Default)]
     struct Parts(Vec<Seen>);
 
@@ -336,7 +378,11 @@ mod tests {
         type Part = Seen;
 
         fn part(object: Object) -> Seen {
-            Seen::of(&object)
+            Guard::part(object)
+        }
+
+        fn part_of(head: &Head<'_>) -> Option<Seen> {
+            Guard::part_of(head)
         }
 
         fn object(&mut self, seen: Seen, _: Origin<'p>) {
@@ -388,6 +434,47 @@ mod tests {
         let synthetic = crate::resolve(&spec::parse(&file).unwrap(), None).unwrap();
         platforms.push(("synthetic".into(), synthetic, Directory(".".into())));
         platforms
+    }
+
+    #[test]
+    fn the_guard_reads_the_body_of_every_kind_that_holds_pods() {
+        use crate::kind as k;
+        let kinds = [
+            k::NAMESPACE,
+            k::POD,
+            k::SERVICE,
+            k::SERVICE_ACCOUNT,
+            k::SECRET,
+            k::CONFIG_MAP,
+            k::PERSISTENT_VOLUME_CLAIM,
+            k::RESOURCE_QUOTA,
+            k::LIMIT_RANGE,
+            k::DEPLOYMENT,
+            k::STATEFUL_SET,
+            k::DAEMON_SET,
+            k::REPLICA_SET,
+            k::JOB,
+            k::CRON_JOB,
+            k::CUSTOM_RESOURCE_DEFINITION,
+            k::ROLE,
+            k::ROLE_BINDING,
+            k::NETWORK_POLICY,
+            k::HORIZONTAL_POD_AUTOSCALER,
+            k::POD_DISRUPTION_BUDGET,
+            k::CNPG_CLUSTER,
+            "ReplicationController",
+            "ServiceMonitor",
+        ];
+        for kind in kinds {
+            let holds_pods =
+                pod_security::pod_template(&serde_json::json!({ "kind": kind })).is_some();
+            let head = Head::new("v1", kind, "ns", "name");
+            assert_eq!(
+                Guard::part_of(&head).is_none(),
+                holds_pods || kind == k::NAMESPACE,
+                "{kind}"
+            );
+        }
     }
 
     #[test]

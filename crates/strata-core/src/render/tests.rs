@@ -2652,3 +2652,208 @@ tiers:
         );
     }
 }
+
+/// What `check` and `render` gave of one spec, and the kinds of the
+/// deferred bodies each made.
+struct Both {
+    checked: Result<Checked, Vec<Diagnostic>>,
+    check_made: Vec<&'static str>,
+    rendered: Result<RenderedSet, Vec<Diagnostic>>,
+    render_made: Vec<&'static str>,
+}
+
+/// A file of a test's [`Files`]: its path and text.
+type File = (&'static str, &'static str);
+
+/// `check` and `render` of `text` (with `files`), on one thread (the spec
+/// holds fewer services than a thread renders at once).
+fn check_and_render(text: &str, files: &[File]) -> Both {
+    let file = SourceFile::new("platform.yaml", text);
+    let platform = crate::resolve(&spec::parse(&file).expect("parses"), None).expect("resolves");
+    let files = Files(files.iter().copied().collect());
+    let mut checked = None;
+    let check_made = body::tests::made_while(|| checked = Some(check(&platform, &files)));
+    let mut rendered = None;
+    let render_made = body::tests::made_while(|| rendered = Some(render(&platform, &files)));
+    Both {
+        checked: checked.expect("checked"),
+        check_made,
+        rendered: rendered.expect("rendered"),
+        render_made,
+    }
+}
+
+/// Services of every kind of deferred object (NetworkPolicies, Services,
+/// a headless one, ServiceAccounts, a spawned one, a Role and its binding,
+/// ConfigMaps inline and of variables, a PodDisruptionBudget, an
+/// autoscaler, a ServiceMonitor), a ConfigMap read from a file, a patched
+/// service and a blueprint whose operator runs its pods.
+const DEFERRED: &str = "
+platform: shop
+network: { apiServer: 10.0.0.1/32 }
+monitoring: { serviceMonitors: true }
+operators: { cloudnative-pg: { installed: true } }
+tiers:
+  - name: data
+    services:
+      db: { image: postgres:16.4, ports: { postgres: 5432 }, storage: 10Gi, replicas: 3 }
+      pg: { blueprint: postgresql, mode: ha }
+  - name: apps
+    services:
+      api:
+        image: shop/api:1.2.0
+        ports: { http: 8080, metrics: 9100 }
+        metrics: { port: metrics }
+        autoscale: { min: 2, max: 6, cpu: 70% }
+        needs: [db, pg]
+        envFrom: configMap
+        env: { LOG: info, DB: '${db.address}' }
+        config:
+          mountPath: /etc/api
+          files:
+            inline.conf: 'a = 1'
+      proxy:
+        image: shop/proxy:1.0.0
+        ports: { http: 8080 }
+        replicas: 2
+        needs: [api]
+        config:
+          mountPath: /etc/proxy
+          files:
+            default.conf: { file: proxy/default.conf }
+            extra.conf: 'b = 2'
+      hub:
+        image: shop/hub:1.0.0
+        ports: { http: 8080 }
+        serviceAccountToken: true
+        access:
+          - { resources: [pods], verbs: [get, list, create] }
+        spawns: { labels: { component: notebook }, ports: { http: 8888 }, calls: [api] }
+      patched:
+        image: shop/patched:1.0.0
+        ports: { http: 8080 }
+        replicas: 2
+        patches:
+";
+
+/// A patch that applies, on a deferred kind.
+const GOOD_PATCH: &str =
+    "          - { target: Service, merge: { metadata: { annotations: { a: b } } } }\n";
+
+#[test]
+fn check_knows_every_deferred_object_render_makes() {
+    let files = [("proxy/default.conf", "server { listen 8080; }\n")];
+    let text = format!("{DEFERRED}{GOOD_PATCH}");
+    let Both {
+        checked,
+        check_made,
+        rendered,
+        render_made,
+    } = check_and_render(&text, &files);
+    let (checked, set) = (checked.expect("checks"), rendered.expect("renders"));
+    assert_eq!(checked.len(), set.objects.len());
+    assert!(set.objects.iter().all(|o| checked.holds(o)));
+    assert_eq!(checked.pull_secrets, set.pull_secrets);
+    assert_eq!(checked.generated_secrets, set.generated_secrets);
+    let kinds: std::collections::BTreeSet<&str> = set.objects.iter().map(Object::kind).collect();
+    for kind in [
+        "NetworkPolicy",
+        "Service",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "ServiceMonitor",
+        "Cluster",
+    ] {
+        assert!(kinds.contains(kind), "{kind} among {kinds:?}");
+    }
+    // Render makes every deferred body, each of an object of the set;
+    // check only those of the patched service, all of which its patch may
+    // change.
+    let count =
+        |kinds: &mut dyn Iterator<Item = &str>, kind: &str| kinds.filter(|k| *k == kind).count();
+    for kind in &render_made {
+        assert!(
+            count(&mut render_made.iter().copied(), kind)
+                <= count(&mut set.objects.iter().map(Object::kind), kind),
+            "{kind}"
+        );
+    }
+    assert!(count(&mut render_made.iter().copied(), "NetworkPolicy") >= 8);
+    let mut made_for_patched = check_made.clone();
+    made_for_patched.sort_unstable();
+    assert_eq!(
+        made_for_patched,
+        ["PodDisruptionBudget", "Service", "ServiceAccount"],
+        "check made {check_made:?}"
+    );
+    assert!(render_made.len() > check_made.len() + 10);
+}
+
+#[test]
+fn check_reports_what_render_reports_of_deferred_objects() {
+    let proxy = ("proxy/default.conf", "server { listen 8080; }\n");
+    // A tier's raw manifest (made whole) naming an object a service defers.
+    let manifest =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: api\n  namespace: shop\n---\n";
+    let cases: Vec<(String, Vec<File>, &str)> = vec![
+        (format!("{DEFERRED}{GOOD_PATCH}"), vec![], "unreadable-file"),
+        (
+            format!("{DEFERRED}          - {{ target: Service, json: [{{ op: remove, path: /spec/nothing }}] }}\n"),
+            vec![proxy],
+            "patch-failed",
+        ),
+        (
+            format!("{DEFERRED}          - {{ target: HorizontalPodAutoscaler, merge: {{}} }}\n"),
+            vec![proxy],
+            "unknown-patch-target",
+        ),
+        (
+            format!("{DEFERRED}          - {{ target: Service, merge: {{ metadata: {{ name: other }} }} }}\n"),
+            vec![proxy],
+            "patch-renames",
+        ),
+        (
+            DEFERRED.replace("  - name: data\n", "  - name: data\n    manifests: [extra.yaml]\n")
+                + GOOD_PATCH,
+            vec![proxy, ("extra.yaml", manifest)],
+            "duplicate-object",
+        ),
+        // A service named as the pods another spawns: its ingress
+        // NetworkPolicy (deferred; it has peers) collides with theirs
+        // (made whole), its ServiceAccount with theirs.
+        (
+            DEFERRED.replace("      patched:", "      hub-spawned: { image: shop/x:1.0.0, ports: { http: 8080 }, storage: 1Gi, replicas: 3 }\n      patched:")
+                + GOOD_PATCH,
+            vec![proxy],
+            "duplicate-object",
+        ),
+    ];
+    for (text, files, code) in cases {
+        let both = check_and_render(&text, &files);
+        let expected = both.rendered.expect_err(code);
+        assert_eq!(expected[0].code, code, "{expected:?}");
+        let found = both.checked.expect_err(code);
+        assert_eq!(found, expected, "{code}");
+    }
+}
+
+#[test]
+fn check_makes_no_network_policy_body() {
+    let text = "platform: demo\ntiers:\n  - name: data\n    services:\n      db: { image: demo/db:1.0, ports: { pg: 5432 }, replicas: 3, storage: 1Gi }\n  - name: apps\n    services:\n      web: { image: demo/web:1.0, ports: { http: 8080 }, needs: [db], expose: [] }\n";
+    let Both {
+        checked,
+        check_made,
+        rendered,
+        render_made,
+    } = check_and_render(text, &[]);
+    let set = rendered.expect("renders");
+    let policies = set.objects.iter().filter(|o| o.kind() == "NetworkPolicy");
+    assert!(policies.count() >= 4);
+    assert!(checked.expect("checks").len() == set.objects.len());
+    assert!(render_made.contains(&"NetworkPolicy"), "{render_made:?}");
+    assert!(check_made.is_empty(), "check made {check_made:?}");
+}
