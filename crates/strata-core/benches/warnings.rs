@@ -37,7 +37,7 @@ fn benches(c: &mut Criterion) {
                 "the synthetic spec has warnings to find"
             );
             group.bench_function(BenchmarkId::new(env.unwrap_or("base"), services), |b| {
-                b.iter(|| black_box(&platform).warnings())
+                b.iter(|| black_box(&platform).warnings());
             });
         }
     }
