@@ -19,19 +19,8 @@ pub(super) fn render<'a>(
     for tier in &platform.tiers {
         let wave = tier.manifest_wave.unwrap_or(1);
         for reference in &tier.manifests {
-            let text = match assets.read(&reference.path) {
-                Ok(text) => text,
-                Err(why) => {
-                    errors.push(
-                        Diagnostic::error(
-                            "unreadable-file",
-                            format!("cannot read `{}`: {why}", reference.path),
-                        )
-                        .at(&platform.file, reference.span, "named here")
-                        .help("paths are relative to the spec file"),
-                    );
-                    continue;
-                }
+            let Some(text) = super::read_named(platform, assets, reference, errors) else {
+                continue;
             };
             let file = SourceFile::named_by_spec(reference.path.clone(), text);
             match yaml::parse_all(&file) {

@@ -94,6 +94,30 @@ pub trait Assets: Sync {
     fn read(&self, path: &str) -> Result<String, String>;
 }
 
+/// The text of the file `reference` names, read through `assets`; when it
+/// cannot be read, an error at the place the spec names it, and `None`.
+fn read_named(
+    platform: &Platform,
+    assets: &dyn Assets,
+    reference: &crate::model::FileRef,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match assets.read(&reference.path) {
+        Ok(text) => Some(text),
+        Err(why) => {
+            errors.push(
+                Diagnostic::error(
+                    "unreadable-file",
+                    format!("cannot read `{}`: {why}", reference.path),
+                )
+                .at(&platform.file, reference.span, "named here")
+                .help("paths are relative to the spec file"),
+            );
+            None
+        }
+    }
+}
+
 /// Assets for a spec that names no files; every read fails.
 pub struct NoAssets;
 

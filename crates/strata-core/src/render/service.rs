@@ -179,19 +179,8 @@ pub(super) fn config_map<'a>(
             config_map_object(own.metadata(&name), config_files(config, |_| None))
         }));
     }
-    let data = config_files(config, |reference| match assets.read(&reference.path) {
-        Ok(text) => Some(text),
-        Err(why) => {
-            errors.push(
-                Diagnostic::error(
-                    "unreadable-file",
-                    format!("cannot read `{}`: {why}", reference.path),
-                )
-                .at(&platform.file, reference.span, "named here")
-                .help("paths are relative to the spec file"),
-            );
-            None
-        }
+    let data = config_files(config, |reference| {
+        super::read_named(platform, assets, reference, errors)
     });
     Some(Body::Made(config_map_object(own.metadata(&name), data)))
 }
