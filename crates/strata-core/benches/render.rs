@@ -4,7 +4,9 @@
 //!
 //! Group `render` (`render::yaml_stream`, as `strata render` prints), per N
 //! with the throughput in services; group `render-set` renders the whole
-//! set first (`render::render`, as exports do) for comparison. Target (issue 18,
+//! set first (`render::render`, as exports do) for comparison; group
+//! `render-check` is what `strata check` renders of each environment
+//! (`render::check`). Target (issue 18,
 //! docs/performance.md): 3,000 services in under 0.6 s, 10,000 in under
 //! 2.5 s. Run `cargo bench -p strata-core --bench render`; a filter after
 //! `--` (`-- 'render/3000'`) runs only the matching benchmarks.
@@ -49,43 +51,26 @@ fn render_set_stream(platform: &Platform) -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let mut group = c.benchmark_group("render");
-    for services in SIZES {
-        let id = BenchmarkId::from_parameter(services);
-        if !filter_matches(&format!("render/{services}")) {
-            continue;
-        }
-        let platform = platform(services);
-        group.throughput(Throughput::Elements(services as u64));
-        group.sample_size(10);
-        group.sampling_mode(SamplingMode::Flat);
-        group.warm_up_time(Duration::from_millis(500));
-        group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
-        group.bench_function(id, |b| b.iter(|| render_stream(black_box(&platform))));
-    }
-    group.finish();
+    group(c, "render", |platform| render_stream(platform).len());
     // The whole set held (as exports and the cluster verbs render), for
     // comparison.
-    let mut group = c.benchmark_group("render-set");
-    for services in SIZES {
-        if !filter_matches(&format!("render-set/{services}")) {
-            continue;
-        }
-        let platform = platform(services);
-        group.throughput(Throughput::Elements(services as u64));
-        group.sample_size(10);
-        group.sampling_mode(SamplingMode::Flat);
-        group.warm_up_time(Duration::from_millis(500));
-        group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
-        group.bench_function(BenchmarkId::from_parameter(services), |b| {
-            b.iter(|| render_set_stream(black_box(&platform)));
-        });
-    }
-    group.finish();
+    group(c, "render-set", |platform| {
+        render_set_stream(platform).len()
+    });
     // What `strata check` renders of each environment.
-    let mut group = c.benchmark_group("render-check");
+    group(c, "render-check", |platform| {
+        render::check(platform, &NoAssets)
+            .expect("a synthetic spec checks")
+            .len()
+    });
+}
+
+/// Benchmark group `name`: `work` on the platform of each size the filter
+/// leaves in, with the throughput in services.
+fn group(c: &mut Criterion, name: &str, work: impl Fn(&Platform) -> usize) {
+    let mut group = c.benchmark_group(name);
     for services in SIZES {
-        if !filter_matches(&format!("render-check/{services}")) {
+        if !filter_matches(&format!("{name}/{services}")) {
             continue;
         }
         let platform = platform(services);
@@ -95,11 +80,7 @@ fn benches(c: &mut Criterion) {
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(if services >= 3_000 { 10 } else { 3 }));
         group.bench_function(BenchmarkId::from_parameter(services), |b| {
-            b.iter(|| {
-                render::check(black_box(&platform), &NoAssets)
-                    .expect("a synthetic spec checks")
-                    .len()
-            });
+            b.iter(|| work(black_box(&platform)));
         });
     }
     group.finish();
