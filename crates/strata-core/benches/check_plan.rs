@@ -35,6 +35,11 @@ use strata_core::source::SourceFile;
 use strata_core::spec::{self, Document};
 use strata_core::synthetic::{ENVIRONMENTS, platform_yaml};
 
+/// The `strata` binary's allocator, so allocation costs here what it costs
+/// there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 const TIERS: usize = 6;
 const SEED: u64 = 2024;

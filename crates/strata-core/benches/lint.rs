@@ -26,6 +26,11 @@ use strata_core::source::SourceFile;
 use strata_core::spec;
 use strata_core::synthetic::platform_yaml;
 
+/// The `strata` binary's allocator, so allocation costs here what it costs
+/// there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 3] = [100, 300, 1_000];
 const TIERS: usize = 6;
 const SEED: u64 = 2024;

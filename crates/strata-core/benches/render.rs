@@ -24,6 +24,11 @@ use strata_core::source::SourceFile;
 use strata_core::spec;
 use strata_core::synthetic::platform_yaml;
 
+/// The `strata` binary's allocator, so allocation costs here what it costs
+/// there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 4] = [100, 1_000, 3_000, 10_000];
 const TIERS: usize = 6;
 const SEED: u64 = 2024;
@@ -89,11 +94,35 @@ fn group(c: &mut Criterion, name: &str, work: impl Fn(&Platform) -> usize) {
 /// Whether the filter given after `--` (if any) can match `name`, so that
 /// the inputs of benchmarks left out are not built.
 fn filter_matches(name: &str) -> bool {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .all(|filter| name.contains(&filter) || filter.contains(['(', '|', '$', '^', '.', '*']))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let after_option = |i: usize| i > 0 && TAKES_VALUE.contains(&args[i - 1].as_str());
+    args.iter()
+        .enumerate()
+        .filter(|&(i, a)| !a.starts_with('-') && !after_option(i))
+        .all(|(_, filter)| {
+            name.contains(filter.as_str()) || filter.contains(['(', '|', '$', '^', '.', '*'])
+        })
 }
+
+/// Criterion's options whose value may follow as the next argument
+/// (`--measurement-time 3`): that value is not a filter.
+const TAKES_VALUE: [&str; 15] = [
+    "--color",
+    "--save-baseline",
+    "--baseline",
+    "--baseline-lenient",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--profile-time",
+    "--plotting-backend",
+    "--output-format",
+];
 
 criterion_group!(render_benches, benches);
 criterion_main!(render_benches);
