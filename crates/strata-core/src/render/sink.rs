@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 
 use super::Object;
 use super::admission;
-use super::body::Head;
+use super::body::{Detail, Head};
 use super::origin::{Origin, Origins};
 use crate::pod_security;
 use crate::spec::runtime::Profile;
@@ -34,6 +34,9 @@ pub(super) trait Sink<'p> {
         let _ = head;
         None
     }
+
+    /// How much of an object whose body is made [`Sink::part`] reads.
+    const DETAIL: Detail = Detail::Whole;
 
     /// One object's part and what in the spec made the object.
     fn object(&mut self, part: Self::Part, origin: Origin<'p>);
@@ -196,6 +199,10 @@ impl Default for Guard {
 
 impl<'p> Sink<'p> for Guard {
     type Part = Seen;
+
+    /// [`Seen::of`] reads an object's identity and, of a pod template, what
+    /// admission reads.
+    const DETAIL: Detail = Detail::Admission;
 
     fn part(object: Object) -> Seen {
         Seen::of(&object)
@@ -377,6 +384,8 @@ mod tests {
     impl<'p> Sink<'p> for Parts {
         type Part = Seen;
 
+        const DETAIL: Detail = Guard::DETAIL;
+
         fn part(object: Object) -> Seen {
             Guard::part(object)
         }
@@ -531,6 +540,54 @@ mod tests {
         }
         // Namespaces enforcing a level, and pods needing one, were compared.
         assert!(namespaces > 0 && pods > 0, "{namespaces} {pods}");
+    }
+
+    /// Every object as it is made for a sink reading
+    /// [`Detail::Admission`].
+    #[derive(Default)]
+    struct Admitted(Vec<Object>);
+
+    impl<'p> Sink<'p> for Admitted {
+        type Part = Object;
+
+        const DETAIL: Detail = Detail::Admission;
+
+        fn part(object: Object) -> Object {
+            object
+        }
+
+        fn object(&mut self, object: Object, _: Origin<'p>) {
+            self.0.push(object);
+        }
+    }
+
+    #[test]
+    fn objects_made_for_admission_evaluate_as_the_whole_ones() {
+        let (mut pods, mut refused) = (0, 0);
+        for (what, platform, assets) in platforms() {
+            let mut errors = Vec::new();
+            let mut whole = Collect::default();
+            let whole_secrets = produce(&platform, &assets, &mut whole, &mut errors);
+            let mut admitted = Admitted::default();
+            let secrets = produce(&platform, &assets, &mut admitted, &mut errors);
+            assert!(errors.is_empty(), "{what}: {errors:?}");
+            // The pull secrets their images name, too.
+            assert_eq!(secrets, whole_secrets, "{what}");
+            assert_eq!(admitted.0.len(), whole.objects.len(), "{what}");
+            for (made, object) in admitted.0.iter().zip(&whole.objects) {
+                assert_eq!(made.key(), object.key(), "{what}");
+                let violations = |o: &Object| {
+                    pod_security::pod_template(&o.value)
+                        .map(|(pod, metadata)| pod_security::evaluate(pod, metadata))
+                };
+                let found = violations(made);
+                assert_eq!(found, violations(object), "{what}: {}", object.key());
+                pods += usize::from(found.is_some());
+                refused += usize::from(found.is_some_and(|v| !v.is_empty()));
+            }
+        }
+        // Pods every level allows, and pods some level refuses.
+        assert!(pods > refused && refused > 0, "{pods} {refused}");
     }
 
     #[test]
