@@ -29,7 +29,6 @@ mod sink;
 mod traffic;
 mod workload;
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -475,7 +474,7 @@ pub fn yaml_stream(
 pub struct Checked {
     /// How many objects the render made.
     objects: usize,
-    identities: HashSet<u64>,
+    identities: sink::Identities,
     /// Secrets generated in the cluster, as in [`RenderedSet`].
     pub generated_secrets: Vec<GeneratedSecret>,
     /// Registry pull secrets the pods name, as in [`RenderedSet`].

@@ -6,7 +6,7 @@
 //! ([`Guard`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::Object;
 use super::admission;
@@ -117,6 +117,32 @@ pub(super) fn hash_identity(api_version: &str, kind: &str, namespace: &str, name
     hasher.finish()
 }
 
+/// The hashes of identities ([`identity_hash`]), as a set.
+pub(super) type Identities = HashSet<u64, BuildHasherDefault<Prehashed>>;
+
+/// Hashes a value already a [`identity_hash`] as itself: a SipHash is
+/// spread over all 64 bits already, so hashing it again (as `HashSet`
+/// would) only costs time.
+#[derive(Debug, Default)]
+pub(super) struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64`s are hashed; any other input is still folded in.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
 /// The kinds whose body [`Guard`] reads: a Namespace for the level it
 /// enforces, and every kind holding a pod template (those
 /// [`pod_security::pod_template`] finds) for the level its pods need. Of
@@ -179,7 +205,7 @@ impl Seen {
 /// origins and a report is always the one the whole set gives.
 #[derive(Debug)]
 pub(super) struct Guard {
-    identities: HashSet<u64>,
+    identities: Identities,
     /// What is kept of an identity's hash: the hash itself, but for tests
     /// that make hashes clash.
     hash: fn(u64) -> u64,
@@ -225,7 +251,7 @@ impl Guard {
     /// A guard keeping `hash` of each identity's hash.
     pub(super) fn hashing(hash: fn(u64) -> u64) -> Self {
         Guard {
-            identities: HashSet::new(),
+            identities: Identities::default(),
             hash,
             repeated: false,
             levels: HashMap::new(),
@@ -263,7 +289,7 @@ impl Guard {
     }
 
     /// The hashes of the identities seen.
-    pub(super) fn into_identities(self) -> HashSet<u64> {
+    pub(super) fn into_identities(self) -> Identities {
         self.identities
     }
 }
@@ -588,6 +614,18 @@ mod tests {
         }
         // Pods every level allows, and pods some level refuses.
         assert!(pods > refused && refused > 0, "{pods} {refused}");
+    }
+
+    #[test]
+    fn a_set_of_identities_holds_each_hash_put_in() {
+        let hashes = [0, 1, 2, u64::MAX, 1 << 63, 0xdead_beef];
+        let set: Identities = hashes[1..].iter().copied().collect();
+        assert_eq!(set.len(), hashes.len() - 1);
+        assert!(hashes[1..].iter().all(|h| set.contains(h)));
+        assert!(!set.contains(&hashes[0]));
+        let mut hasher = Prehashed::default();
+        hasher.write_u64(0xdead_beef);
+        assert_eq!(hasher.finish(), 0xdead_beef);
     }
 
     #[test]
