@@ -9,6 +9,10 @@ use strata_core::diag::{Diagnostic, Severity};
 use crate::cli::Color;
 use crate::excerpt::Excerpt;
 
+/// Reports rendered on a thread before another is worth starting: a
+/// thread costs about as much as rendering a few reports.
+const REPORTS_PER_THREAD: usize = 64;
+
 /// Owns stdout and stderr and knows whether to colour them.
 pub(crate) struct Printer {
     color: bool,
@@ -56,9 +60,41 @@ impl Printer {
         self.diagnostics(std::slice::from_ref(diagnostic));
     }
 
-    /// Writes diagnostics to stderr, in order, through one handler and one
-    /// buffered lock: a check may print thousands.
+    /// Writes diagnostics to stderr, in order, through one buffered lock: a
+    /// check may print thousands. Rendering a report (miette wraps its
+    /// text by Unicode line breaking) costs far more than writing it, so
+    /// many are rendered in parts, one per core, and written in order.
     pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(diagnostics.len().div_ceil(REPORTS_PER_THREAD))
+            .max(1);
+        let part = diagnostics.len().div_ceil(threads).max(1);
+        let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+        std::thread::scope(|scope| {
+            let mut parts = diagnostics.chunks(part);
+            let first = parts.next().unwrap_or_default();
+            let rest: Vec<_> = parts
+                .map(|part| scope.spawn(move || self.render(part)))
+                .collect();
+            let texts = std::iter::once(self.render(first)).chain(rest.into_iter().map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+            for text in texts {
+                // A closed pipe is not an error worth a panic, as in `out`.
+                if err.write_all(text.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            let _ = err.flush();
+        });
+    }
+
+    /// The reports of `diagnostics`, one after another, as miette renders
+    /// them.
+    fn render(&self, diagnostics: &[Diagnostic]) -> String {
         let theme = if self.color {
             GraphicalTheme::unicode()
         } else {
@@ -67,7 +103,7 @@ impl Printer {
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_width(100)
             .with_context_lines(1);
-        let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+        let mut texts = String::new();
         let mut text = String::new();
         for diagnostic in diagnostics {
             text.clear();
@@ -75,12 +111,9 @@ impl Printer {
             if handler.render_report(&mut text, &report).is_err() {
                 text = format!("error[{}]: {}\n", diagnostic.code, diagnostic.message);
             }
-            // A closed pipe is not an error worth a panic, as in `out`.
-            if err.write_all(text.as_bytes()).is_err() {
-                return;
-            }
+            texts.push_str(&text);
         }
-        let _ = err.flush();
+        texts
     }
 
     /// Writes one line of a verb's report to stderr: where, what became

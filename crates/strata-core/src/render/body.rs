@@ -45,29 +45,58 @@ impl<'a> Head<'a> {
     }
 }
 
+/// How much of an object a sink reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Detail {
+    /// All of it, as `render` writes it.
+    Whole,
+    /// What admission reads of an object that holds a pod template: its
+    /// identity, and of its pod template what the Pod Security Standards
+    /// evaluate (the pod's security context, host namespaces and volumes,
+    /// its containers' names, images and security contexts, its
+    /// annotations) and the pull secrets its images need. What `check`
+    /// reads (see [`super::sink::Guard`]); labels, variables, resources,
+    /// probes and the controller's own settings are left out.
+    Admission,
+}
+
 /// The whole of an object (as JSON), or its identity and what makes it.
 pub(super) enum Body<'a> {
     /// Made already: what may raise a diagnostic, or what every sink reads.
     Made(Value),
-    /// Made only when a sink reads it.
-    Deferred(Head<'a>, Box<dyn FnOnce() -> Value + 'a>),
+    /// Made only when a sink reads it, in the [`Detail`] the sink reads.
+    Deferred(Head<'a>, Box<dyn FnOnce(Detail) -> Value + 'a>),
 }
 
 impl<'a> Body<'a> {
     /// An object of identity `head` that `make` makes when it is read.
     /// `make` must make exactly that identity, and raise nothing.
     pub(super) fn deferred(head: Head<'a>, make: impl FnOnce() -> Value + 'a) -> Self {
+        Body::Deferred(head, Box::new(move |_| make()))
+    }
+
+    /// [`Body::deferred`], with a `make` that makes only what a sink
+    /// reading `Detail::Admission` reads when asked for that.
+    pub(super) fn detailed(head: Head<'a>, make: impl FnOnce(Detail) -> Value + 'a) -> Self {
         Body::Deferred(head, Box::new(make))
     }
 
-    /// The object, made now if it was not.
+    /// The whole object, made now if it was not.
     pub(super) fn make(self) -> Value {
+        self.make_in(Detail::Whole)
+    }
+
+    /// The object in `detail`, made now if it was not (one made already
+    /// is whole, which holds every detail).
+    pub(super) fn make_in(self, detail: Detail) -> Value {
         match self {
             Body::Made(value) => value,
             Body::Deferred(head, make) => {
-                let value = make();
+                let value = make(detail);
                 #[cfg(test)]
-                tests::MADE.with(|made| made.borrow_mut().push(head.kind));
+                if detail == Detail::Whole {
+                    tests::MADE.with(|made| made.borrow_mut().push(head.kind));
+                }
                 debug_assert_eq!(
                     (
                         value["apiVersion"].as_str(),
@@ -101,12 +130,13 @@ pub(super) mod tests {
     use std::cell::RefCell;
 
     thread_local! {
-        /// The kinds of the deferred bodies made on this thread, in order:
-        /// what a test reads to know which bodies a render made.
+        /// The kinds of the deferred bodies made whole on this thread, in
+        /// order: what a test reads to know which bodies a render made.
         pub(in crate::render) static MADE: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// The kinds of deferred bodies made on this thread while `run` ran.
+    /// The kinds of deferred bodies made whole on this thread while `run`
+    /// ran.
     pub(in crate::render) fn made_while(run: impl FnOnce()) -> Vec<&'static str> {
         MADE.with(|made| made.borrow_mut().clear());
         run();

@@ -1,6 +1,7 @@
 //! The labels every object carries, and the selectors that find a
 //! service's pods.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -104,37 +105,50 @@ fn insert_strata_selector(labels: &mut Map<String, Value>, platform: &Platform, 
 /// The labels and the pod selector of one service, made once for all the
 /// objects of a render of it and cloned into each: a clone copies the
 /// entries, where building the map again hashes every key and grows it.
+/// Made when first read: `check` makes few of a service's bodies whole,
+/// often none that carries them.
 pub(super) struct ServiceLabels<'s> {
-    namespace: &'s str,
-    labels: Map<String, Value>,
-    selector: Map<String, Value>,
+    platform: &'s Platform,
+    service: &'s Service,
+    /// [`service`] and [`selector`] of the service, once read.
+    made: OnceCell<(Map<String, Value>, Map<String, Value>)>,
 }
 
 impl<'s> ServiceLabels<'s> {
     /// Those of `service`, as [`service`] and [`selector`] make them.
-    pub(super) fn new(platform: &Platform, service: &'s Service) -> Self {
+    pub(super) fn new(platform: &'s Platform, service: &'s Service) -> Self {
         ServiceLabels {
-            namespace: &service.namespace,
-            labels: self::service(platform, service),
-            selector: selector(platform, service),
+            platform,
+            service,
+            made: OnceCell::new(),
         }
+    }
+
+    /// The labels and the selector, made on the first call.
+    fn made(&self) -> &(Map<String, Value>, Map<String, Value>) {
+        self.made.get_or_init(|| {
+            (
+                self::service(self.platform, self.service),
+                selector(self.platform, self.service),
+            )
+        })
     }
 
     /// The labels of every object of the service ([`service`]).
     pub(super) fn labels(&self) -> Map<String, Value> {
-        self.labels.clone()
+        self.made().0.clone()
     }
 
     /// The labels that select its pods ([`selector`]).
     pub(super) fn selector(&self) -> Map<String, Value> {
-        self.selector.clone()
+        self.made().1.clone()
     }
 
     /// [`metadata`] of an object `name` of the service.
     pub(super) fn metadata(&self, name: &str) -> Value {
         super::object([
             ("name", Value::from(name)),
-            ("namespace", Value::from(self.namespace)),
+            ("namespace", Value::from(self.service.namespace.as_str())),
             ("labels", Value::Object(self.labels())),
         ])
     }

@@ -29,7 +29,6 @@ mod sink;
 mod traffic;
 mod workload;
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -37,7 +36,7 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 use crate::model::{self, Platform, Service};
-use body::Body;
+use body::{Body, Detail};
 
 pub use labels::metadata;
 pub use labels::{MANAGED_BY, TIER_LABEL};
@@ -201,9 +200,14 @@ impl<'a> Place<'a> {
         }
     }
 
-    /// `body`, made, as an object of this place.
+    /// `body`, made whole, as an object of this place.
     fn object(self, body: Body<'_>) -> Object {
-        Object::new(self.wave, self.tier, self.service, body.make())
+        self.object_in(body, Detail::Whole)
+    }
+
+    /// `body`, made in `detail`, as an object of this place.
+    fn object_in(self, body: Body<'_>, detail: Detail) -> Object {
+        Object::new(self.wave, self.tier, self.service, body.make_in(detail))
     }
 }
 
@@ -470,7 +474,7 @@ pub fn yaml_stream(
 pub struct Checked {
     /// How many objects the render made.
     objects: usize,
-    identities: HashSet<u64>,
+    identities: sink::Identities,
     /// Secrets generated in the cluster, as in [`RenderedSet`].
     pub generated_secrets: Vec<GeneratedSecret>,
     /// Registry pull secrets the pods name, as in [`RenderedSet`].
@@ -575,8 +579,10 @@ fn produce<'p, S: sink::Sink<'p>>(
 
         /// Finishes the objects of `bodies`, at `place`, as
         /// [`Hand::give`] does, on the thread that made them. A body the
-        /// sink does not read is never made: a deferred body names no pull
-        /// secret, and its Argo CD wave changes no identity.
+        /// sink does not read is never made, and one it reads is made only
+        /// in the detail it reads: a deferred body left unmade names no
+        /// pull secret, one made in less detail names all its pod's, and
+        /// its Argo CD wave changes no identity.
         fn finish(
             platform: &'p Platform,
             place: Place<'_>,
@@ -591,7 +597,7 @@ fn produce<'p, S: sink::Sink<'p>>(
                     {
                         return part;
                     }
-                    let mut object = place.object(body);
+                    let mut object = place.object_in(body, S::DETAIL);
                     pulls.add(&object);
                     if platform.argocd.is_some() {
                         delivery::annotate_wave(&mut object);
@@ -743,11 +749,7 @@ fn render_service<'a>(
         bodies.extend(config);
         bodies.extend(service::env_config_map(service, &own));
         bodies.extend(service::services(service, &own));
-        bodies.extend(
-            workload::render(platform, service, &own)
-                .into_iter()
-                .map(Body::Made),
-        );
+        bodies.extend(workload::render(platform, service, &own));
         bodies.extend(policy::render(platform, service, &own));
     }
     blueprint_objects(platform, service, &mut bodies);

@@ -6,11 +6,11 @@
 //! ([`Guard`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::Object;
 use super::admission;
-use super::body::Head;
+use super::body::{Detail, Head};
 use super::origin::{Origin, Origins};
 use crate::pod_security;
 use crate::spec::runtime::Profile;
@@ -34,6 +34,9 @@ pub(super) trait Sink<'p> {
         let _ = head;
         None
     }
+
+    /// How much of an object whose body is made [`Sink::part`] reads.
+    const DETAIL: Detail = Detail::Whole;
 
     /// One object's part and what in the spec made the object.
     fn object(&mut self, part: Self::Part, origin: Origin<'p>);
@@ -114,6 +117,32 @@ pub(super) fn hash_identity(api_version: &str, kind: &str, namespace: &str, name
     hasher.finish()
 }
 
+/// The hashes of identities ([`identity_hash`]), as a set.
+pub(super) type Identities = HashSet<u64, BuildHasherDefault<Prehashed>>;
+
+/// Hashes a value already a [`identity_hash`] as itself: a SipHash is
+/// spread over all 64 bits already, so hashing it again (as `HashSet`
+/// would) only costs time.
+#[derive(Debug, Default)]
+pub(super) struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64`s are hashed; any other input is still folded in.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
 /// The kinds whose body [`Guard`] reads: a Namespace for the level it
 /// enforces, and every kind holding a pod template (those
 /// [`pod_security::pod_template`] finds) for the level its pods need. Of
@@ -176,7 +205,7 @@ impl Seen {
 /// origins and a report is always the one the whole set gives.
 #[derive(Debug)]
 pub(super) struct Guard {
-    identities: HashSet<u64>,
+    identities: Identities,
     /// What is kept of an identity's hash: the hash itself, but for tests
     /// that make hashes clash.
     hash: fn(u64) -> u64,
@@ -196,6 +225,10 @@ impl Default for Guard {
 
 impl<'p> Sink<'p> for Guard {
     type Part = Seen;
+
+    /// [`Seen::of`] reads an object's identity and, of a pod template, what
+    /// admission reads.
+    const DETAIL: Detail = Detail::Admission;
 
     fn part(object: Object) -> Seen {
         Seen::of(&object)
@@ -218,7 +251,7 @@ impl Guard {
     /// A guard keeping `hash` of each identity's hash.
     pub(super) fn hashing(hash: fn(u64) -> u64) -> Self {
         Guard {
-            identities: HashSet::new(),
+            identities: Identities::default(),
             hash,
             repeated: false,
             levels: HashMap::new(),
@@ -256,7 +289,7 @@ impl Guard {
     }
 
     /// The hashes of the identities seen.
-    pub(super) fn into_identities(self) -> HashSet<u64> {
+    pub(super) fn into_identities(self) -> Identities {
         self.identities
     }
 }
@@ -376,6 +409,8 @@ mod tests {
 
     impl<'p> Sink<'p> for Parts {
         type Part = Seen;
+
+        const DETAIL: Detail = Guard::DETAIL;
 
         fn part(object: Object) -> Seen {
             Guard::part(object)
@@ -531,6 +566,66 @@ mod tests {
         }
         // Namespaces enforcing a level, and pods needing one, were compared.
         assert!(namespaces > 0 && pods > 0, "{namespaces} {pods}");
+    }
+
+    /// Every object as it is made for a sink reading
+    /// [`Detail::Admission`].
+    #[derive(Default)]
+    struct Admitted(Vec<Object>);
+
+    impl<'p> Sink<'p> for Admitted {
+        type Part = Object;
+
+        const DETAIL: Detail = Detail::Admission;
+
+        fn part(object: Object) -> Object {
+            object
+        }
+
+        fn object(&mut self, object: Object, _: Origin<'p>) {
+            self.0.push(object);
+        }
+    }
+
+    #[test]
+    fn objects_made_for_admission_evaluate_as_the_whole_ones() {
+        let (mut pods, mut refused) = (0, 0);
+        for (what, platform, assets) in platforms() {
+            let mut errors = Vec::new();
+            let mut whole = Collect::default();
+            let whole_secrets = produce(&platform, &assets, &mut whole, &mut errors);
+            let mut admitted = Admitted::default();
+            let secrets = produce(&platform, &assets, &mut admitted, &mut errors);
+            assert!(errors.is_empty(), "{what}: {errors:?}");
+            // The pull secrets their images name, too.
+            assert_eq!(secrets, whole_secrets, "{what}");
+            assert_eq!(admitted.0.len(), whole.objects.len(), "{what}");
+            for (made, object) in admitted.0.iter().zip(&whole.objects) {
+                assert_eq!(made.key(), object.key(), "{what}");
+                let violations = |o: &Object| {
+                    pod_security::pod_template(&o.value)
+                        .map(|(pod, metadata)| pod_security::evaluate(pod, metadata))
+                };
+                let found = violations(made);
+                assert_eq!(found, violations(object), "{what}: {}", object.key());
+                pods += usize::from(found.is_some());
+                refused += usize::from(found.is_some_and(|v| !v.is_empty()));
+            }
+        }
+        // Pods every level allows, and pods some level refuses.
+        assert!(pods > refused && refused > 0, "{pods} {refused}");
+    }
+
+    #[test]
+    fn a_set_of_identities_holds_each_hash_put_in() {
+        let hashes = [0, 1, 2, u64::MAX, 1 << 63, 0xdead_beef];
+        let set: Identities = hashes[1..].iter().copied().collect();
+        assert_eq!(set.len(), hashes.len() - 1);
+        assert!(hashes[1..].iter().all(|h| set.contains(h)));
+        assert!(!set.contains(&hashes[0]));
+        let mut hasher = Prehashed::default();
+        hasher.write_u64(0xdead_beef);
+        assert_eq!(hasher.finish(), 0xdead_beef);
     }
 
     #[test]

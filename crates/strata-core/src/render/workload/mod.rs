@@ -8,10 +8,14 @@ pub(crate) use pod::{
     NATIVE_SIDECAR_ANNOTATION, operated_container_security, pod_security_context, resource_values,
 };
 
+use std::rc::Rc;
+
 use serde_json::{Value, json};
 
+use super::body::{Body, Detail, Head};
 use super::service::headless_name;
 use super::{labels, object};
+use crate::kind;
 use crate::model::{AccessMode, Platform, Profile, Service, WorkloadKind};
 use crate::quantity::Measure;
 
@@ -37,33 +41,94 @@ fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
     storage.chain(named).collect()
 }
 
-/// The controller of a service, and a volume claim for a stateless one.
-pub(super) fn render(
-    platform: &Platform,
-    service: &Service,
-    own: &labels::ServiceLabels<'_>,
-) -> Vec<Value> {
-    let selector = own.selector();
-    let mut metadata = own.metadata(&service.name);
-    let accepted = accepted_exceptions(service);
-    if !accepted.is_empty() {
-        metadata["annotations"] = json!({ crate::finding::IGNORE_ANNOTATION: accepted.join(",") });
-    }
-    let template = pod::pod_template(platform, service, own);
+/// The controller of a service, and a volume claim for a stateless one:
+/// made when a sink reads them, the controller in the detail it reads.
+pub(super) fn render<'a>(
+    platform: &'a Platform,
+    service: &'a Service,
+    own: &Rc<labels::ServiceLabels<'a>>,
+) -> Vec<Body<'a>> {
     let mut out = Vec::new();
     // A StatefulSet claims per pod; every other controller mounts claims
     // made once, beside it.
     if service.kind != WorkloadKind::Stateful {
         for (_, name, volume) in claims(service) {
-            let mut metadata = own.metadata(&name);
-            metadata["annotations"] = object([("strata.dev/keep", Value::from("true"))]);
-            out.push(object([
-                ("apiVersion", Value::from("v1")),
-                ("kind", Value::from("PersistentVolumeClaim")),
-                ("metadata", metadata),
-                ("spec", claim_spec(volume)),
-            ]));
+            let head = Head::new(
+                "v1",
+                kind::PERSISTENT_VOLUME_CLAIM,
+                &service.namespace,
+                name.clone(),
+            );
+            let own = Rc::clone(own);
+            out.push(Body::deferred(head, move || {
+                let mut metadata = own.metadata(&name);
+                metadata["annotations"] = object([("strata.dev/keep", Value::from("true"))]);
+                object([
+                    ("apiVersion", Value::from("v1")),
+                    ("kind", Value::from("PersistentVolumeClaim")),
+                    ("metadata", metadata),
+                    ("spec", claim_spec(volume)),
+                ])
+            }));
         }
+    }
+    let (api_version, kind) = controller_kind(service.kind);
+    let head = Head::new(api_version, kind, &service.namespace, service.name.as_str());
+    let own = Rc::clone(own);
+    out.push(Body::detailed(head, move |detail| {
+        controller(platform, service, &own, detail)
+    }));
+    out
+}
+
+/// The `apiVersion` and kind of the controller of a workload of `kind`.
+fn controller_kind(kind: WorkloadKind) -> (&'static str, &'static str) {
+    match kind {
+        WorkloadKind::Stateless => ("apps/v1", kind::DEPLOYMENT),
+        WorkloadKind::Stateful => ("apps/v1", kind::STATEFUL_SET),
+        WorkloadKind::Daemon => ("apps/v1", kind::DAEMON_SET),
+        WorkloadKind::Job => ("batch/v1", kind::JOB),
+        WorkloadKind::Cron => ("batch/v1", kind::CRON_JOB),
+    }
+}
+
+/// The controller of a service, in `detail`.
+fn controller(
+    platform: &Platform,
+    service: &Service,
+    own: &labels::ServiceLabels<'_>,
+    detail: Detail,
+) -> Value {
+    let template = pod::pod_template(platform, service, own, detail);
+    let (api_version, kind) = controller_kind(service.kind);
+    if detail == Detail::Admission {
+        // Its identity and its pod template, where the whole has it.
+        let template = if service.kind == WorkloadKind::Cron {
+            object([(
+                "jobTemplate",
+                object([("spec", object([("template", template)]))]),
+            )])
+        } else {
+            object([("template", template)])
+        };
+        return object([
+            ("apiVersion", Value::from(api_version)),
+            ("kind", Value::from(kind)),
+            (
+                "metadata",
+                object([
+                    ("name", Value::from(service.name.as_str())),
+                    ("namespace", Value::from(service.namespace.as_str())),
+                ]),
+            ),
+            ("spec", template),
+        ]);
+    }
+    let selector = own.selector();
+    let mut metadata = own.metadata(&service.name);
+    let accepted = accepted_exceptions(service);
+    if !accepted.is_empty() {
+        metadata["annotations"] = json!({ crate::finding::IGNORE_ANNOTATION: accepted.join(",") });
     }
     match service.kind {
         WorkloadKind::Stateless => {
@@ -96,12 +161,12 @@ pub(super) fn render(
             if service.runtime.autoscale.is_none() {
                 spec["replicas"] = Value::from(service.replicas);
             }
-            out.push(object([
-                ("apiVersion", Value::from("apps/v1")),
-                ("kind", Value::from("Deployment")),
+            object([
+                ("apiVersion", Value::from(api_version)),
+                ("kind", Value::from(kind)),
                 ("metadata", metadata),
                 ("spec", spec),
-            ]));
+            ])
         }
         WorkloadKind::Stateful => {
             let mut spec = object([
@@ -149,16 +214,16 @@ pub(super) fn render(
             if !templates.is_empty() {
                 spec["volumeClaimTemplates"] = Value::Array(templates);
             }
-            out.push(object([
-                ("apiVersion", Value::from("apps/v1")),
-                ("kind", Value::from("StatefulSet")),
+            object([
+                ("apiVersion", Value::from(api_version)),
+                ("kind", Value::from(kind)),
                 ("metadata", metadata),
                 ("spec", spec),
-            ]));
+            ])
         }
-        WorkloadKind::Daemon => out.push(object([
-            ("apiVersion", Value::from("apps/v1")),
-            ("kind", Value::from("DaemonSet")),
+        WorkloadKind::Daemon => object([
+            ("apiVersion", Value::from(api_version)),
+            ("kind", Value::from(kind)),
             ("metadata", metadata),
             (
                 "spec",
@@ -181,19 +246,19 @@ pub(super) fn render(
                     ("template", template),
                 ]),
             ),
-        ])),
-        WorkloadKind::Job => out.push(object([
-            ("apiVersion", Value::from("batch/v1")),
-            ("kind", Value::from("Job")),
+        ]),
+        WorkloadKind::Job => object([
+            ("apiVersion", Value::from(api_version)),
+            ("kind", Value::from(kind)),
             ("metadata", metadata),
             (
                 "spec",
                 object([("backoffLimit", Value::from(4)), ("template", template)]),
             ),
-        ])),
-        WorkloadKind::Cron => out.push(object([
-            ("apiVersion", Value::from("batch/v1")),
-            ("kind", Value::from("CronJob")),
+        ]),
+        WorkloadKind::Cron => object([
+            ("apiVersion", Value::from(api_version)),
+            ("kind", Value::from(kind)),
             ("metadata", metadata),
             (
                 "spec",
@@ -220,9 +285,8 @@ pub(super) fn render(
                     ),
                 ]),
             ),
-        ])),
+        ]),
     }
-    out
 }
 
 /// Lint checks this workload would fail because the spec switched a default

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use super::super::body::Detail;
 use super::super::gateway::ProxyPod;
 use super::super::scheduling::QUEUE_ANNOTATION;
 use super::super::service::{config_name, env_config_name};
@@ -164,12 +165,19 @@ fn container_ports(service: &Service, sidecar: Option<&String>) -> Vec<Value> {
         .collect()
 }
 
-/// The pod template of `service`'s controller.
+/// The pod template of `service`'s controller, in `detail`: in
+/// [`Detail::Admission`], only what the Pod Security Standards evaluate
+/// (the pod's security context, host namespaces and volumes, each
+/// container's name and security context, the annotations) and the images
+/// that name pull secrets. Strata's own container ports bind no host port,
+/// so they are left out with the rest.
 pub(super) fn pod_template(
     platform: &Platform,
     service: &Service,
     own: &labels::ServiceLabels<'_>,
+    detail: Detail,
 ) -> Value {
+    let whole = detail == Detail::Whole;
     let runtime = &service.runtime;
     let mut annotations = Map::new();
     if let Some(metrics) = runtime
@@ -188,79 +196,21 @@ pub(super) fn pod_template(
     let (volumes, mounts) = volumes(service);
     // Sized for every key it may get, so that it never grows.
     let mut container = Map::with_capacity(16);
-    for (key, value) in [
-        ("name", Value::String(service.container.clone())),
-        (
-            "image",
-            Value::String(service.image.clone().unwrap_or_default()),
-        ),
-        ("imagePullPolicy", Value::from("IfNotPresent")),
-        (
-            "resources",
+    container.insert("name".into(), Value::String(service.container.clone()));
+    container.insert(
+        "image".into(),
+        Value::String(service.image.clone().unwrap_or_default()),
+    );
+    if whole {
+        container.insert("imagePullPolicy".into(), Value::from("IfNotPresent"));
+        container.insert(
+            "resources".into(),
             resource_values(&service.resources, service.gpu),
-        ),
-        ("securityContext", container_security(service)),
-    ] {
-        container.insert(key.into(), value);
-    }
-    if !service.command.is_empty() {
-        container.insert("command".into(), json!(service.command));
-    }
-    if !service.args.is_empty() {
-        container.insert("args".into(), json!(service.args));
-    }
-    let ports = container_ports(service, None);
-    if !ports.is_empty() {
-        container.insert("ports".into(), Value::Array(ports));
-    }
-    let env: Vec<Value> = service
-        .env
-        .iter()
-        .filter(|var| !(service.env_config_map && matches!(var.value, EnvValue::Literal(_))))
-        .map(env_var)
-        .chain(super::super::traffic::env(platform, service))
-        .chain(super::super::external::env(platform, service))
-        .collect();
-    if service.env_config_map {
-        // `env` wins over `envFrom`, so the variables Strata sets itself
-        // cannot be shadowed by an edit of the ConfigMap.
-        container.insert(
-            "envFrom".into(),
-            Value::Array(vec![object([(
-                "configMapRef",
-                object([("name", Value::String(env_config_name(service)))]),
-            )])]),
         );
     }
-    if !env.is_empty() {
-        container.insert("env".into(), Value::Array(env));
-    }
-    if !mounts.is_empty() {
-        container.insert("volumeMounts".into(), Value::Array(mounts.clone()));
-    }
-    if let Some(probes) = &runtime.probes {
-        for (key, probe) in [
-            ("startupProbe", &probes.startup),
-            ("readinessProbe", &probes.readiness),
-            ("livenessProbe", &probes.liveness),
-        ] {
-            if let Some(probe) = probe {
-                container.insert(key.into(), probe_value(probe));
-            }
-        }
-    }
-    let long_running = service.kind.is_long_running();
-    if long_running
-        && !service.ports.is_empty()
-        && runtime.termination_grace_seconds > DRAIN_SECONDS
-    {
-        container.insert(
-            "lifecycle".into(),
-            object([(
-                "preStop",
-                object([("sleep", object([("seconds", Value::from(DRAIN_SECONDS))]))]),
-            )]),
-        );
+    container.insert("securityContext".into(), container_security(service));
+    if whole {
+        add_run_settings(platform, service, &mounts, &mut container);
     }
     let (native, classic): (Vec<&Sidecar>, Vec<&Sidecar>) =
         service.sidecars.iter().partition(|s| s.native);
@@ -272,22 +222,23 @@ pub(super) fn pod_template(
     );
     // Sized for every key it may get, so that it never grows.
     let mut spec = Map::with_capacity(20);
-    for (key, value) in [
-        ("serviceAccountName", Value::String(service.name.clone())),
-        (
-            "automountServiceAccountToken",
+    if whole {
+        spec.insert(
+            "serviceAccountName".into(),
+            Value::String(service.name.clone()),
+        );
+        spec.insert(
+            "automountServiceAccountToken".into(),
             Value::Bool(runtime.service_account_token),
-        ),
-        (
-            "terminationGracePeriodSeconds",
+        );
+        spec.insert(
+            "terminationGracePeriodSeconds".into(),
             Value::from(runtime.termination_grace_seconds),
-        ),
-        ("securityContext", pod_security),
-        ("containers", Value::Array(containers)),
-    ] {
-        spec.insert(key.into(), value);
+        );
     }
-    if !long_running {
+    spec.insert("securityContext".into(), pod_security);
+    spec.insert("containers".into(), Value::Array(containers));
+    if whole && !service.kind.is_long_running() {
         spec.insert("restartPolicy".into(), json!("OnFailure"));
     }
     // Native sidecars first: running before the waits and steps, which may
@@ -322,11 +273,13 @@ pub(super) fn pod_template(
         // itself, started before these steps and stopped with the job.
         annotations.insert(NATIVE_SIDECAR_ANNOTATION.into(), json!("true"));
     }
-    if let Some(priority) = &service.priority {
+    if let Some(priority) = service.priority.as_ref().filter(|_| whole) {
         spec.insert("priorityClassName".into(), json!(priority));
     }
     if let Some(scheduler) = service.scheduler {
-        spec.insert("schedulerName".into(), json!(scheduler.as_str()));
+        if whole {
+            spec.insert("schedulerName".into(), json!(scheduler.as_str()));
+        }
         // Volcano files a pod of no job of its own under the queue this
         // annotation names (the namespace's, see `scheduling::queues`).
         annotations.insert(QUEUE_ANNOTATION.into(), json!(service.namespace));
@@ -334,6 +287,50 @@ pub(super) fn pod_template(
     if !volumes.is_empty() {
         spec.insert("volumes".into(), Value::Array(volumes));
     }
+    if whole {
+        add_scheduling(platform, service, own, &mut spec);
+    }
+    let mut spec = Value::Object(spec);
+    add_proxy_config(
+        &mut spec,
+        &super::super::gateway::proxy_pod(platform, service),
+    );
+    if let Some(tuning) = service.tuning.as_ref().filter(|t| !t.mode.operated) {
+        add_blueprint_facts(&mut spec, &tuning.supplied, service.kind);
+    }
+    if platform.merges_metrics(service) {
+        // Asked for explicitly, whatever the mesh-wide default
+        // (`enablePrometheusMerge`).
+        annotations.insert("prometheus.istio.io/merge-metrics".into(), json!("true"));
+    }
+    super::super::add_pull_secrets(platform, &mut spec);
+    // The spec's annotations win over Strata's of the same key.
+    for (key, value) in &service.pod_annotations {
+        annotations.insert(key.clone(), Value::String(value.clone()));
+    }
+    let mut metadata = Map::with_capacity(2);
+    if whole {
+        metadata.insert(
+            "labels".into(),
+            Value::Object(pod_labels(platform, service, own)),
+        );
+    }
+    if !annotations.is_empty() {
+        metadata.insert("annotations".into(), Value::Object(annotations));
+    }
+    let metadata = Value::Object(metadata);
+    object([("metadata", metadata), ("spec", spec)])
+}
+
+/// Where the pods run: the node pool's selector and tolerations, and the
+/// spread of a replicated service over nodes and zones.
+fn add_scheduling(
+    platform: &Platform,
+    service: &Service,
+    own: &labels::ServiceLabels<'_>,
+    spec: &mut Map<String, Value>,
+) {
+    let runtime = &service.runtime;
     if let Some((selector, tolerations)) = placement(platform, service) {
         if !selector.is_empty() {
             spec.insert("nodeSelector".into(), json!(selector));
@@ -367,20 +364,15 @@ pub(super) fn pod_template(
             ]),
         );
     }
-    let mut spec = Value::Object(spec);
-    add_proxy_config(
-        &mut spec,
-        &super::super::gateway::proxy_pod(platform, service),
-    );
-    if let Some(tuning) = service.tuning.as_ref().filter(|t| !t.mode.operated) {
-        add_blueprint_facts(&mut spec, &tuning.supplied, service.kind);
-    }
-    if platform.merges_metrics(service) {
-        // Asked for explicitly, whatever the mesh-wide default
-        // (`enablePrometheusMerge`).
-        annotations.insert("prometheus.istio.io/merge-metrics".into(), json!("true"));
-    }
-    super::super::add_pull_secrets(platform, &mut spec);
+}
+
+/// The labels of the service's pods: its own, the labels by which a tier
+/// needed as a whole selects its callers, and the spec's `podLabels`.
+fn pod_labels(
+    platform: &Platform,
+    service: &Service,
+    own: &labels::ServiceLabels<'_>,
+) -> Map<String, Value> {
     let mut pod_labels = own.labels();
     // The callee side of a tier needed as a whole selects its callers by
     // this label (render/network.rs).
@@ -391,15 +383,77 @@ pub(super) fn pod_template(
     for (key, value) in &service.pod_labels {
         pod_labels.insert(key.clone(), Value::String(value.clone()));
     }
-    // The spec's annotations win over Strata's of the same key.
-    for (key, value) in &service.pod_annotations {
-        annotations.insert(key.clone(), Value::String(value.clone()));
+    pod_labels
+}
+
+/// What the main container runs and how: its command, ports, variables,
+/// mounts, probes and stop hook, after its security context.
+fn add_run_settings(
+    platform: &Platform,
+    service: &Service,
+    mounts: &[Value],
+    container: &mut Map<String, Value>,
+) {
+    let runtime = &service.runtime;
+    if !service.command.is_empty() {
+        container.insert("command".into(), json!(service.command));
     }
-    let mut metadata = object([("labels", Value::Object(pod_labels))]);
-    if !annotations.is_empty() {
-        metadata["annotations"] = Value::Object(annotations);
+    if !service.args.is_empty() {
+        container.insert("args".into(), json!(service.args));
     }
-    object([("metadata", metadata), ("spec", spec)])
+    let ports = container_ports(service, None);
+    if !ports.is_empty() {
+        container.insert("ports".into(), Value::Array(ports));
+    }
+    let env: Vec<Value> = service
+        .env
+        .iter()
+        .filter(|var| !(service.env_config_map && matches!(var.value, EnvValue::Literal(_))))
+        .map(env_var)
+        .chain(super::super::traffic::env(platform, service))
+        .chain(super::super::external::env(platform, service))
+        .collect();
+    if service.env_config_map {
+        // `env` wins over `envFrom`, so the variables Strata sets itself
+        // cannot be shadowed by an edit of the ConfigMap.
+        container.insert(
+            "envFrom".into(),
+            Value::Array(vec![object([(
+                "configMapRef",
+                object([("name", Value::String(env_config_name(service)))]),
+            )])]),
+        );
+    }
+    if !env.is_empty() {
+        container.insert("env".into(), Value::Array(env));
+    }
+    if !mounts.is_empty() {
+        container.insert("volumeMounts".into(), Value::Array(mounts.to_vec()));
+    }
+    if let Some(probes) = &runtime.probes {
+        for (key, probe) in [
+            ("startupProbe", &probes.startup),
+            ("readinessProbe", &probes.readiness),
+            ("livenessProbe", &probes.liveness),
+        ] {
+            if let Some(probe) = probe {
+                container.insert(key.into(), probe_value(probe));
+            }
+        }
+    }
+    let long_running = service.kind.is_long_running();
+    if long_running
+        && !service.ports.is_empty()
+        && runtime.termination_grace_seconds > DRAIN_SECONDS
+    {
+        container.insert(
+            "lifecycle".into(),
+            object([(
+                "preStop",
+                object([("sleep", object([("seconds", Value::from(DRAIN_SECONDS))]))]),
+            )]),
+        );
+    }
 }
 
 /// The configuration a gateway proxy the service runs reads (Kong's
