@@ -162,8 +162,12 @@ impl Resolver<'_> {
         }
         for (i, spec) in specs.iter().enumerate() {
             if let Some(spawns) = &spec.spawns {
-                services[i].spawns =
-                    Some(self.spawned(&services[i], &spawns.value, index, services));
+                services[i].spawns = Some(Box::new(self.spawned(
+                    &services[i],
+                    &spawns.value,
+                    index,
+                    services,
+                )));
             }
         }
         self.open_rewrites(services, &routes, &spans);

@@ -318,7 +318,10 @@ impl<'a> Resolver<'a> {
         Service {
             name: name.value.0.clone(),
             front,
-            slo: spec.slo.as_ref().map(|s| Objectives::of(&s.value)),
+            slo: spec
+                .slo
+                .as_ref()
+                .map(|s| Box::new(Objectives::of(&s.value))),
             tier,
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),
@@ -373,7 +376,7 @@ impl<'a> Resolver<'a> {
                 .as_ref()
                 .map_or_else(|| name.value.0.clone(), |c| c.value.0.clone()),
             runtime,
-            config,
+            config: config.map(Box::new),
             patches,
             egress: Vec::new(),
             externals: Vec::new(),

@@ -342,7 +342,7 @@ pub(super) fn pod_template(
             spec.insert("tolerations".into(), Value::Array(tolerations));
         }
     }
-    let replicated = service.replicas > 1 || runtime.autoscale.is_some_and(|a| a.max > 1);
+    let replicated = service.replicas > 1 || runtime.autoscale.as_ref().is_some_and(|a| a.max > 1);
     if runtime.spread
         && replicated
         && matches!(
