@@ -327,7 +327,7 @@ fn dashboards(platform: &Platform, datasource: &str) -> Vec<(String, Value)> {
         platform
             .slo
             .iter()
-            .chain(platform.services.iter().filter_map(|s| s.slo.as_ref()))
+            .chain(platform.services.iter().filter_map(|s| s.slo.as_deref()))
             .any(objective)
     };
     let (availability, errors, latency) = (

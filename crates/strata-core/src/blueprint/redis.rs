@@ -584,13 +584,13 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
         sidecar: None,
     }];
     sentinel.env.retain(|e| e.name == "REDIS_PASSWORD");
-    sentinel.config = Some(Config {
+    sentinel.config = Some(Box::new(Config {
         mount_path: "/etc/redis".into(),
         files: vec![ConfigFile {
             name: "sentinel.sh".into(),
             content: FileContent::Inline(sentinel_script(tuning)),
         }],
-    });
+    }));
     sentinel.runtime.probes = Some(Probes::defaulted(
         &ProbeCheck::Tcp {
             port: "sentinel".into(),

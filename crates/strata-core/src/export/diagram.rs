@@ -421,7 +421,7 @@ fn service_detail(service: &crate::model::Service) -> String {
         WorkloadKind::Daemon => "per node".to_string(),
         WorkloadKind::Job => "job".to_string(),
         WorkloadKind::Cron => "cron".to_string(),
-        _ => match service.runtime.autoscale {
+        _ => match service.runtime.autoscale.as_deref() {
             Some(scale) => format!("×{}–{}", scale.min, scale.max),
             None => format!("×{}", service.replicas),
         },

@@ -99,7 +99,7 @@ pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
 /// every service of a tier), not from a set of every edge of the platform,
 /// which cost more than the rest of the warnings together.
 fn has_edge(platform: &Platform, from: ServiceId, to: ServiceId) -> bool {
-    if platform.lookup.outgoing(from).len() <= platform.lookup.incoming(to).len() {
+    if platform.lookup.outgoing_count(from) <= platform.lookup.incoming(to).len() {
         platform.edges_from(from).any(|e| e.to == to)
     } else {
         platform.edges_to(to).any(|e| e.from == from)

@@ -14,7 +14,7 @@ pub struct Lookup {
     by_name: HashMap<String, usize>,
     /// Per service, the positions of the edges it is the caller of, in
     /// edge order.
-    outgoing: Groups,
+    outgoing: Outgoing,
     /// Per service, the positions of the edges it is the callee of, in
     /// edge order.
     incoming: Groups,
@@ -59,6 +59,61 @@ impl Groups {
     }
 }
 
+/// The edges of each caller. Resolve makes the edges of a caller's needs
+/// next to each other, callers in order, and appends the few that routes
+/// add: the positions of the first need no storing (they would repeat the
+/// edges' own order, 4 bytes an edge), only where each caller's run starts.
+#[derive(Debug, Clone, Default)]
+struct Outgoing {
+    /// The edges before this position are in caller order.
+    sorted: usize,
+    /// Where each caller's edges start among the sorted ones; one more
+    /// entry than services, the last the end.
+    starts: Vec<u32>,
+    /// The positions of the edges after the sorted ones, less `sorted`,
+    /// grouped by caller.
+    rest: Groups,
+}
+
+impl Outgoing {
+    fn new(services: usize, edges: &[Edge]) -> Outgoing {
+        let sorted = edges
+            .windows(2)
+            .position(|pair| pair[1].from < pair[0].from)
+            .map_or(edges.len(), |last| last + 1);
+        let mut starts = vec![0u32; services + 1];
+        for edge in &edges[..sorted] {
+            starts[edge.from.0 + 1] += 1;
+        }
+        for i in 0..services {
+            starts[i + 1] += starts[i];
+        }
+        Outgoing {
+            sorted,
+            starts,
+            rest: Groups::new(services, edges[sorted..].iter().map(|e| e.from.0)),
+        }
+    }
+
+    /// The positions of `key`'s edges, in order.
+    fn get(&self, key: usize) -> impl Iterator<Item = usize> + '_ {
+        let run = match (self.starts.get(key), self.starts.get(key + 1)) {
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        };
+        run.chain(self.rest.get(key).iter().map(|&p| self.sorted + p as usize))
+    }
+
+    /// How many edges `key` has.
+    fn count(&self, key: usize) -> usize {
+        let run = match (self.starts.get(key), self.starts.get(key + 1)) {
+            (Some(&start), Some(&end)) => (end - start) as usize,
+            _ => 0,
+        };
+        run + self.rest.get(key).len()
+    }
+}
+
 /// A position as stored: a platform holds far fewer than 2^32 edges.
 fn as_u32(position: usize) -> u32 {
     u32::try_from(position).expect("fewer than 2^32 edges")
@@ -73,7 +128,7 @@ impl Lookup {
                 .enumerate()
                 .map(|(i, s)| (s.name.clone(), i))
                 .collect(),
-            outgoing: Groups::new(services.len(), edges.iter().map(|e| e.from.0)),
+            outgoing: Outgoing::new(services.len(), edges),
             incoming: Groups::new(services.len(), edges.iter().map(|e| e.to.0)),
         }
     }
@@ -83,9 +138,14 @@ impl Lookup {
         self.by_name.get(name).copied()
     }
 
-    /// Positions of the edges `id` calls through.
-    pub(super) fn outgoing(&self, id: ServiceId) -> &[u32] {
+    /// Positions of the edges `id` calls through, in order.
+    pub(super) fn outgoing(&self, id: ServiceId) -> impl Iterator<Item = usize> + '_ {
         self.outgoing.get(id.0)
+    }
+
+    /// How many edges `id` calls through.
+    pub(super) fn outgoing_count(&self, id: ServiceId) -> usize {
+        self.outgoing.count(id.0)
     }
 
     /// Positions of the edges `id` is called through.
@@ -96,7 +156,53 @@ impl Lookup {
 
 #[cfg(test)]
 mod tests {
-    use super::Groups;
+    use std::sync::Arc;
+
+    use super::{Groups, Outgoing};
+    use crate::model::{CallPolicy, Edge, ServiceId};
+
+    fn edges(pairs: &[(usize, usize)]) -> Vec<Edge> {
+        let calls = Arc::new(CallPolicy::default());
+        pairs
+            .iter()
+            .map(|&(from, to)| Edge {
+                from: ServiceId(from),
+                to: ServiceId(to),
+                calls: Arc::clone(&calls),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn outgoing_edges_are_those_of_each_caller_in_order() {
+        // Callers in order, then edges routes add, out of order.
+        let edges = edges(&[(0, 1), (0, 2), (2, 0), (3, 1), (1, 3), (0, 3), (3, 2)]);
+        let outgoing = Outgoing::new(5, &edges);
+        assert_eq!(outgoing.sorted, 4);
+        for caller in 0..6 {
+            let expected: Vec<usize> = (0..edges.len())
+                .filter(|&i| edges[i].from.0 == caller)
+                .collect();
+            assert_eq!(
+                outgoing.get(caller).collect::<Vec<_>>(),
+                expected,
+                "{caller}"
+            );
+            assert_eq!(outgoing.count(caller), expected.len(), "{caller}");
+        }
+    }
+
+    #[test]
+    fn outgoing_edges_of_sorted_and_of_no_edges() {
+        let sorted = edges(&[(0, 1), (1, 0), (1, 2)]);
+        let outgoing = Outgoing::new(3, &sorted);
+        assert_eq!(outgoing.sorted, 3);
+        assert_eq!(outgoing.get(1).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(outgoing.get(2).count(), 0);
+        let none = Outgoing::new(2, &[]);
+        assert_eq!(none.get(0).count(), 0);
+        assert_eq!(none.count(1), 0);
+    }
 
     #[test]
     fn groups_keep_each_key_s_positions_in_order() {

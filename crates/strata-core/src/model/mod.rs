@@ -332,8 +332,7 @@ impl Platform {
     pub fn edges_from(&self, id: ServiceId) -> impl Iterator<Item = &Edge> {
         self.lookup
             .outgoing(id)
-            .iter()
-            .filter_map(|&i| self.edges.get(i as usize))
+            .filter_map(|i| self.edges.get(i))
             .filter(move |e| e.from == id)
     }
 

@@ -22,8 +22,9 @@ pub struct Service {
     pub name: String,
     /// The Kubernetes Service in front of its pods.
     pub front: Front,
-    /// Its own service-level objectives (`slo`), over the platform's.
-    pub slo: Option<Objectives>,
+    /// Its own service-level objectives (`slo`), over the platform's;
+    /// boxed, as most services set none.
+    pub slo: Option<Box<Objectives>>,
     /// The tier it belongs to.
     pub tier: TierId,
     /// Its namespace.
@@ -90,8 +91,9 @@ pub struct Service {
     pub container: String,
     /// How it runs: probes, security, spread, termination, autoscaling, metrics.
     pub runtime: Runtime,
-    /// Configuration files mounted from a ConfigMap.
-    pub config: Option<Config>,
+    /// Configuration files mounted from a ConfigMap; boxed, as most
+    /// services have none.
+    pub config: Option<Box<Config>>,
     /// Patches to its generated objects.
     pub patches: Vec<Patch>,
     /// Traffic it may send outside the cluster.
@@ -100,8 +102,9 @@ pub struct Service {
     pub externals: Vec<ExternalCall>,
     /// Kubernetes API access of its ServiceAccount, in its namespace.
     pub access: Vec<Access>,
-    /// Pods it creates at run time (`spawns:`).
-    pub spawns: Option<Spawned>,
+    /// Pods it creates at run time (`spawns:`); boxed, as few services
+    /// spawn any.
+    pub spawns: Option<Box<Spawned>>,
     /// How callers reach it (`serve:`).
     pub serve: Serve,
     /// Its own share of requests traced by the mesh, percent.
@@ -518,8 +521,9 @@ pub struct Runtime {
     pub termination_grace_seconds: u64,
     /// Mount the service account token.
     pub service_account_token: bool,
-    /// Its HorizontalPodAutoscaler.
-    pub autoscale: Option<Autoscale>,
+    /// Its HorizontalPodAutoscaler; boxed, as most services have none
+    /// (every service's runtime is held as long as the platform).
+    pub autoscale: Option<Box<Autoscale>>,
     /// Where Prometheus scrapes it.
     pub metrics: Option<Metrics>,
 }

@@ -24,7 +24,10 @@ pub(super) fn render<'a>(
         service.kind,
         WorkloadKind::Stateless | WorkloadKind::Stateful
     );
-    let least = runtime.autoscale.map_or(service.replicas, |a| a.min);
+    let least = runtime
+        .autoscale
+        .as_deref()
+        .map_or(service.replicas, |a| a.min);
     if scalable && runtime.disruption_budget && least > 1 {
         let own = Rc::clone(own);
         let head = head("policy/v1", kind::POD_DISRUPTION_BUDGET);
@@ -48,7 +51,7 @@ pub(super) fn render<'a>(
             ])
         }));
     }
-    if let Some(autoscale) = runtime.autoscale.filter(|_| scalable) {
+    if let Some(autoscale) = runtime.autoscale.as_deref().copied().filter(|_| scalable) {
         let own = Rc::clone(own);
         let head = head("autoscaling/v2", kind::HORIZONTAL_POD_AUTOSCALER);
         out.push(Body::deferred(head, move || {

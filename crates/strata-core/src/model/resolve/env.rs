@@ -23,7 +23,7 @@ impl Resolver<'_> {
         services: &ServiceNames<'_>,
         endpoints: Endpoints<'_>,
     ) -> (Vec<EnvVar>, Vec<Dependency>) {
-        let mut vars = Vec::new();
+        let mut vars = Vec::with_capacity(env.map_or(0, |e| e.value.len()));
         let mut references = Vec::new();
         for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
             let resolved = match &value.value {

@@ -453,7 +453,13 @@ tiers:
         let file = SourceFile::new("t.yaml", SPEC);
         let doc = spec::parse(&file).unwrap();
         let prod = crate::resolve(&doc, Some("prod")).unwrap();
-        let autoscale = prod.service("api").unwrap().runtime.autoscale.unwrap();
+        let autoscale = prod
+            .service("api")
+            .unwrap()
+            .runtime
+            .autoscale
+            .as_deref()
+            .unwrap();
         assert_eq!((autoscale.min, autoscale.max), (3, 10));
         // Without a base to merge over, the override must be complete.
         let errors = crate::resolve(&doc, Some("broken")).unwrap_err();

@@ -364,10 +364,9 @@ impl<'a> Resolver<'a> {
         tier_index: &HashMap<String, TierId>,
     ) -> Vec<Wired> {
         let threads = self.threads_for(services.len());
-        let runs = self.on_threads(threads, services.len(), |resolver, i| {
+        self.on_threads(threads, services.len(), |resolver, i| {
             resolver.wire(i, services, &specs[i], service_index, tier_index)
-        });
-        runs.into_iter().flatten().collect()
+        })
     }
 
     /// Threads for per-service work on `services` services: `self.threads`,
@@ -381,32 +380,37 @@ impl<'a> Resolver<'a> {
     /// `work` done for each of `0..count` in order, on `threads` threads,
     /// each on a contiguous run with a resolver of its own, whose errors are
     /// merged in that order: the results and every diagnostic are those of
-    /// one thread. The results come in their runs, in order, so that large
-    /// ones (services) are moved once, a run at a time, into their place.
+    /// one thread. Each thread writes its results straight into their places
+    /// in the one vector returned, so large ones (services) are never held
+    /// twice: a vector per run moved into a vector of all would hold every
+    /// service twice at once.
     fn on_threads<R: Send>(
         &mut self,
         threads: usize,
         count: usize,
         work: impl Fn(&mut Resolver<'a>, usize) -> R + Sync,
-    ) -> Vec<Vec<R>> {
+    ) -> Vec<R> {
         if threads <= 1 {
-            return vec![(0..count).map(|i| work(self, i)).collect()];
+            return (0..count).map(|i| work(self, i)).collect();
         }
         let run = count.div_ceil(threads);
+        let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(count).collect();
         let this: &Self = self;
         let work = &work;
-        let found: Vec<(Vec<R>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-            let one_run = move |start: usize| {
+        let found: Vec<Vec<Diagnostic>> = std::thread::scope(|scope| {
+            let fill = move |(t, places): (usize, &mut [Option<R>])| {
                 let mut worker = this.worker();
-                let done = (start..(start + run).min(count))
-                    .map(|i| work(&mut worker, i))
-                    .collect();
-                (done, worker.errors)
+                for (offset, place) in places.iter_mut().enumerate() {
+                    *place = Some(work(&mut worker, t * run + offset));
+                }
+                worker.errors
             };
-            let others: Vec<_> = (1..threads)
-                .map(|t| scope.spawn(move || one_run(t * run)))
+            let mut runs = slots.chunks_mut(run).enumerate();
+            let first = runs.next();
+            let others: Vec<_> = runs
+                .map(|places| scope.spawn(move || fill(places)))
                 .collect();
-            let first = one_run(0);
+            let first = first.map(fill).unwrap_or_default();
             std::iter::once(first)
                 .chain(others.into_iter().map(|thread| {
                     thread
@@ -415,12 +419,15 @@ impl<'a> Resolver<'a> {
                 }))
                 .collect()
         });
-        let mut runs = Vec::with_capacity(threads);
-        for (done, errors) in found {
-            runs.push(done);
+        for errors in found {
             self.errors.extend(errors);
         }
-        runs
+        // Collected in place, into the memory of the places (a `flatten`
+        // would not know the length, and grow a new vector by doubling).
+        slots
+            .into_iter()
+            .map(|place| place.expect("each thread fills every place of its run"))
+            .collect()
     }
 
     /// A resolver for another thread: this one's settings and externals,
@@ -483,6 +490,8 @@ impl<'a> Resolver<'a> {
             })
             .collect();
         self.calls_without_waiting(&service.name, &mut needs, service_spec, service_index);
+        // Kept as long as the platform: without the room left by growing.
+        needs.shrink_to_fit();
         Wired {
             needs,
             env,

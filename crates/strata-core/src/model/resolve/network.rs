@@ -162,8 +162,12 @@ impl Resolver<'_> {
         }
         for (i, spec) in specs.iter().enumerate() {
             if let Some(spawns) = &spec.spawns {
-                services[i].spawns =
-                    Some(self.spawned(&services[i], &spawns.value, index, services));
+                services[i].spawns = Some(Box::new(self.spawned(
+                    &services[i],
+                    &spawns.value,
+                    index,
+                    services,
+                )));
             }
         }
         self.open_rewrites(services, &routes, &spans);
@@ -400,8 +404,7 @@ impl Resolver<'_> {
     ) -> Vec<Edge> {
         // Edges in first-seen order. A `tier/NAME` need makes one edge per
         // service of the tier (hundreds of thousands on large platforms), so
-        // a caller's callees are told apart by marking them with the caller
-        // rather than hashing every pair, and equal call policies are shared.
+        // equal call policies are shared.
         // The callee's `serve:` over the platform's defaults, the caller's
         // own `calls:` over both: per callee, the policy of callers without
         // their own, made once.
@@ -425,26 +428,18 @@ impl Resolver<'_> {
             };
             Edge { from, to, calls }
         };
-        let mut edges: Vec<Edge> = Vec::new();
-        let mut marked_by: Vec<usize> = vec![usize::MAX; services.len()];
-        // Where each caller's edges start in `edges`.
-        let mut first_pair: Vec<usize> = Vec::with_capacity(services.len() + 1);
-        for (i, service) in services.iter().enumerate() {
-            first_pair.push(edges.len());
-            for need in service.needs.iter().filter(|n| n.from_pods()) {
-                let targets = match &need.target {
-                    DependencyTarget::Service(s) => std::slice::from_ref(s),
-                    DependencyTarget::Tier(t) => &tiers[t.0].services[..],
-                };
-                for &target in targets {
-                    if target.0 != i && marked_by[target.0] != i {
-                        marked_by[target.0] = i;
-                        edges.push(edge(ServiceId(i), target));
-                    }
-                }
-            }
+        // Where each caller's edges start in `edges`, counted first so that
+        // the edges (hundreds of thousands) are held in a vector of the size
+        // they need, never one grown by doubling and copied.
+        let mut first_pair: Vec<usize> = vec![0; services.len() + 1];
+        need_pairs(services, tiers, |caller, _| first_pair[caller + 1] += 1);
+        for i in 0..services.len() {
+            first_pair[i + 1] += first_pair[i];
         }
-        first_pair.push(edges.len());
+        let mut edges: Vec<Edge> = Vec::with_capacity(first_pair[services.len()] + routes.len());
+        need_pairs(services, tiers, |caller, callee| {
+            edges.push(edge(ServiceId(caller), callee));
+        });
         let from_needs = edges.len();
         // The pairs of the gateways' proxies, which routes add to.
         let mut proxied: HashSet<(ServiceId, ServiceId)> = HashSet::new();
@@ -504,6 +499,29 @@ impl Resolver<'_> {
             }
         }
         edges
+    }
+}
+
+/// `each(caller, callee)` for every pair the services' own pods' needs
+/// make (a tier need: each service of the tier), callers in order, each
+/// callee once per caller in first-seen order, never the caller itself.
+fn need_pairs(services: &[Service], tiers: &[Tier], mut each: impl FnMut(usize, ServiceId)) {
+    // A caller's callees are told apart by marking them with the caller
+    // rather than hashing every pair.
+    let mut marked_by: Vec<usize> = vec![usize::MAX; services.len()];
+    for (i, service) in services.iter().enumerate() {
+        for need in service.needs.iter().filter(|n| n.from_pods()) {
+            let targets = match &need.target {
+                DependencyTarget::Service(s) => std::slice::from_ref(s),
+                DependencyTarget::Tier(t) => &tiers[t.0].services[..],
+            };
+            for &target in targets {
+                if target.0 != i && marked_by[target.0] != i {
+                    marked_by[target.0] = i;
+                    each(i, target);
+                }
+            }
+        }
     }
 }
 

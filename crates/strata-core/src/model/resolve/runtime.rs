@@ -86,7 +86,7 @@ impl Resolver<'_> {
             disruption_budget,
             termination_grace_seconds,
             service_account_token,
-            autoscale: self.autoscale(spec, kind, replicas),
+            autoscale: self.autoscale(spec, kind, replicas).map(Box::new),
             metrics: self.metrics(spec, ports),
         }
     }

@@ -117,16 +117,22 @@ impl<'a> Resolver<'a> {
             resolver.declared(&declarations[i], tiers)
         });
         let mut index = ServiceNames::with_capacity(declarations.len());
-        let mut services = Vec::with_capacity(declarations.len());
         let mut specs = Vec::with_capacity(declarations.len());
-        // A run's services moved out and its memory freed before the next.
-        for (declaration, built) in declarations.iter().zip(built.into_iter().flatten()) {
-            if let Some((service, spec)) = built {
-                index.insert(declaration.name.value.0.as_str(), ServiceId(services.len()));
-                services.push(service);
+        // Collected in place: the services take the memory they were built
+        // in rather than a second vector as large.
+        let services: Vec<Service> = built
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, built)| {
+                let (service, spec) = built?;
+                index.insert(
+                    declarations[i].name.value.0.as_str(),
+                    ServiceId(specs.len()),
+                );
                 specs.push(spec);
-            }
-        }
+                Some(service)
+            })
+            .collect();
         self.check_service_names(&services, &specs);
         (services, specs, index)
     }
@@ -312,7 +318,10 @@ impl<'a> Resolver<'a> {
         Service {
             name: name.value.0.clone(),
             front,
-            slo: spec.slo.as_ref().map(|s| Objectives::of(&s.value)),
+            slo: spec
+                .slo
+                .as_ref()
+                .map(|s| Box::new(Objectives::of(&s.value))),
             tier,
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),
@@ -367,7 +376,7 @@ impl<'a> Resolver<'a> {
                 .as_ref()
                 .map_or_else(|| name.value.0.clone(), |c| c.value.0.clone()),
             runtime,
-            config,
+            config: config.map(Box::new),
             patches,
             egress: Vec::new(),
             externals: Vec::new(),
@@ -396,7 +405,11 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        ports.into_iter().map(|(p, _)| p).collect()
+        // A vector of its own, exactly as long: collected in place, the
+        // ports would keep the room of the larger pairs.
+        let mut own = Vec::with_capacity(ports.len());
+        own.extend(ports.into_iter().map(|(p, _)| p));
+        own
     }
 
     /// One port, unless it repeats a number or name of `taken`.

@@ -151,7 +151,7 @@ impl<'p> Lookup<'p> {
     fn spawned_callers(&self, id: ServiceId) -> impl Iterator<Item = (&'p Service, &'p Spawned)> {
         self.spawners.iter().filter_map(move |s| {
             s.spawns
-                .as_ref()
+                .as_deref()
                 .filter(|spawned| spawned.calls.contains(&id))
                 .map(|spawned| (*s, spawned))
         })
@@ -458,7 +458,7 @@ pub fn spawned_callers(
 ) -> impl Iterator<Item = (&Service, &Spawned)> {
     platform.services.iter().filter_map(move |s| {
         s.spawns
-            .as_ref()
+            .as_deref()
             .filter(|spawned| spawned.calls.contains(&id))
             .map(|spawned| (s, spawned))
     })

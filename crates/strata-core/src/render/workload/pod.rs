@@ -339,7 +339,7 @@ fn add_scheduling(
             spec.insert("tolerations".into(), Value::Array(tolerations));
         }
     }
-    let replicated = service.replicas > 1 || runtime.autoscale.is_some_and(|a| a.max > 1);
+    let replicated = service.replicas > 1 || runtime.autoscale.as_ref().is_some_and(|a| a.max > 1);
     if runtime.spread
         && replicated
         && matches!(
