@@ -270,7 +270,7 @@ impl<'f> Decoder<'f> {
             None if self.partial => None,
             None => {
                 let span = fields.span;
-                let head = Span::new(span.start, span.start);
+                let head = Span::new(span.start(), span.start());
                 self.report(
                     self.error(
                         "missing-key",

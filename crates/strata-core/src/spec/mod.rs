@@ -126,7 +126,7 @@ pub(crate) fn decode_root(file: &SourceFile, root: Node) -> Result<PlatformSpec,
         Some(spec) if decoder.is_clean() => Ok(spec),
         _ => {
             let mut diagnostics = decoder.into_diagnostics();
-            diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+            diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start()));
             Err(diagnostics)
         }
     }
