@@ -4,26 +4,45 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A half-open byte range `[start, end)` into a [`SourceFile`].
+///
+/// Offsets are 32-bit: every value of a parsed spec carries a span, and a
+/// spec is far below 4 GiB ([`MAX_SPANNED_LEN`] is refused before parsing),
+/// so half the width halves what spans cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
 pub struct Span {
-    /// First byte of the range.
-    pub start: usize,
-    /// One past the last byte of the range.
-    pub end: usize,
+    start: u32,
+    end: u32,
 }
 
+/// The longest text spans can point into: 4 GiB less a byte. A longer
+/// file is refused by the parsers rather than given wrong places.
+pub const MAX_SPANNED_LEN: usize = u32::MAX as usize;
+
 impl Span {
-    /// A span from `start` to `end` (bytes).
+    /// A span from `start` to `end` (bytes). Offsets past
+    /// [`MAX_SPANNED_LEN`] are clamped to it.
     pub fn new(start: usize, end: usize) -> Self {
+        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+        let start = offset(start);
         Span {
             start,
-            end: end.max(start),
+            end: offset(end).max(start),
         }
+    }
+
+    /// First byte of the range.
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    /// One past the last byte of the range.
+    pub fn end(&self) -> usize {
+        self.end as usize
     }
 
     /// The number of bytes covered.
     pub fn len(&self) -> usize {
-        self.end - self.start
+        (self.end - self.start) as usize
     }
 
     /// Whether the span covers no byte.
@@ -103,18 +122,18 @@ impl SourceFile {
 
     /// The text a span covers (empty when the span is out of range).
     pub fn slice(&self, span: Span) -> &str {
-        self.inner.text.get(span.start..span.end).unwrap_or("")
+        self.inner.text.get(span.start()..span.end()).unwrap_or("")
     }
 
     /// 1-based line and column (in characters) of a span's start.
     pub fn location(&self, span: Span) -> (usize, usize) {
         let starts = &self.inner.line_starts;
-        let line = starts.partition_point(|&s| s <= span.start).max(1);
+        let line = starts.partition_point(|&s| s <= span.start()).max(1);
         let line_start = starts[line - 1];
         let col = self
             .inner
             .text
-            .get(line_start..span.start.min(self.inner.text.len()))
+            .get(line_start..span.start().min(self.inner.text.len()))
             .map_or(0, |s| s.chars().count());
         (line, col + 1)
     }
@@ -150,6 +169,18 @@ mod tests {
         let x = file.text().find('x').unwrap();
         assert_eq!(file.location(Span::new(x, x + 1)), (2, 5));
         assert_eq!(file.location(Span::new(0, 1)), (1, 1));
+    }
+
+    #[test]
+    fn spans_keep_their_offsets_and_clamp_past_four_gib() {
+        let span = Span::new(7, 3);
+        assert_eq!((span.start(), span.end(), span.len()), (7, 7, 0));
+        let far = Span::new(MAX_SPANNED_LEN - 1, MAX_SPANNED_LEN + 10);
+        assert_eq!(
+            (far.start(), far.end()),
+            (MAX_SPANNED_LEN - 1, MAX_SPANNED_LEN)
+        );
+        assert_eq!(std::mem::size_of::<Span>(), 8);
     }
 
     #[test]

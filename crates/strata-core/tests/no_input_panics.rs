@@ -16,10 +16,13 @@ fn check(text: &str) {
             assert!(!diagnostics.is_empty(), "a failed parse explains itself");
             for d in &diagnostics {
                 for label in &d.labels {
-                    assert!(label.span.end <= text.len(), "labels stay inside the file");
                     assert!(
-                        text.is_char_boundary(label.span.start)
-                            && text.is_char_boundary(label.span.end)
+                        label.span.end() <= text.len(),
+                        "labels stay inside the file"
+                    );
+                    assert!(
+                        text.is_char_boundary(label.span.start())
+                            && text.is_char_boundary(label.span.end())
                     );
                 }
             }

@@ -47,7 +47,7 @@ impl Excerpt {
         let first = labels.iter().map(|s| file.location(*s).0).min()?;
         let last = labels
             .iter()
-            .map(|s| file.location(Span::new(s.end, s.end)).0)
+            .map(|s| file.location(Span::new(s.end(), s.end())).0)
             .max()?;
         let first_line = first.saturating_sub(context).max(1);
         let mut excerpt = Excerpt {
@@ -101,8 +101,8 @@ impl Excerpt {
 
     /// `span` of the file as a span of the excerpt.
     pub(crate) fn span(&self, span: Span) -> SourceSpan {
-        let start = self.to_excerpt(span.start);
-        let end = self.to_excerpt(span.end).max(start);
+        let start = self.to_excerpt(span.start());
+        let end = self.to_excerpt(span.end()).max(start);
         (start, end - start).into()
     }
 
@@ -128,8 +128,8 @@ fn window(text: &str, range: &Range<usize>, labels: &[Span]) -> Range<usize> {
     }
     let first_label = labels
         .iter()
-        .filter(|s| s.start < range.end.max(range.start + 1) && s.end >= range.start)
-        .map(|s| s.start.max(range.start))
+        .filter(|s| s.start() < range.end.max(range.start + 1) && s.end() >= range.start)
+        .map(|s| s.start().max(range.start))
         .min()
         .unwrap_or(range.start);
     let start = floor_boundary(text, first_label.saturating_sub(LEAD).max(range.start));

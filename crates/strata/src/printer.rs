@@ -217,7 +217,7 @@ impl miette::Diagnostic for Report<'_> {
                 let span = self
                     .source
                     .as_ref()
-                    .map_or((label.span.start, label.span.len()).into(), |excerpt| {
+                    .map_or((label.span.start(), label.span.len()).into(), |excerpt| {
                         excerpt.span(label.span)
                     });
                 if i == 0 {

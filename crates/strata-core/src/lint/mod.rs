@@ -111,7 +111,7 @@ fn each_manifest(
     mut each: impl FnMut(Result<Manifest, Diagnostic>),
 ) {
     let mut add = |node: yaml::Node| {
-        let at = Span::new(node.span.start, node.span.start);
+        let at = Span::new(node.span.start(), node.span.start());
         each(match not_an_object(&node) {
             None => Ok(Manifest {
                 value: Value::from_node(node),

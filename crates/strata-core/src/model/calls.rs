@@ -314,7 +314,7 @@ pub(super) fn warnings(platform: &Platform) -> Vec<Diagnostic> {
             )
             .help(unreachable_fix(platform, id))
     }));
-    found.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+    found.sort_by_key(|d| d.labels.first().map(|l| l.span.start()));
     found
 }
 

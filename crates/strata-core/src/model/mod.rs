@@ -289,7 +289,7 @@ impl Platform {
                     .help(*instead)
                 })
         }));
-        found.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+        found.sort_by_key(|d| d.labels.first().map(|l| l.span.start()));
         found
     }
 

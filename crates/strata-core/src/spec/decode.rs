@@ -270,7 +270,7 @@ impl<'f> Decoder<'f> {
             None if self.partial => None,
             None => {
                 let span = fields.span;
-                let head = Span::new(span.start, span.start);
+                let head = Span::new(span.start(), span.start());
                 self.report(
                     self.error(
                         "missing-key",
@@ -499,12 +499,11 @@ impl<T: Decode> Decode for Vec<Spanned<T>> {
         };
         // A bad item is reported and left out; the good ones are still
         // returned so that later checks can report their own problems.
-        Some(
-            items
-                .into_iter()
-                .filter_map(|item| d.spanned(item))
-                .collect(),
-        )
+        // Pushed into a list of the exact size: collected, the items would
+        // reuse the tree's list, and its spare room would stay in the spec.
+        let mut decoded = Vec::with_capacity(items.len());
+        decoded.extend(items.into_iter().filter_map(|item| d.spanned(item)));
+        Some(decoded)
     }
 }
 

@@ -206,7 +206,7 @@ fn merge_security(
             SecuritySpec::Settings(s)
         }
         (SecuritySpec::Settings(m), SecuritySpec::Settings(t)) => {
-            SecuritySpec::Settings(security_settings_over(m, t))
+            SecuritySpec::Settings(Box::new(security_settings_over(*m, *t)))
         }
         (value, _) => value,
     };
@@ -344,7 +344,7 @@ fn merge_storage(
         StorageSpec::Size(_) | StorageSpec::None => None,
     };
     let volume = match mine.value {
-        StorageSpec::Size(size) => VolumeSpec {
+        StorageSpec::Size(size) => Box::new(VolumeSpec {
             size: Spanned {
                 value: size,
                 span: mine.span,
@@ -352,7 +352,7 @@ fn merge_storage(
             class: None,
             mount_path: path,
             access: None,
-        },
+        }),
         StorageSpec::Volume(mut v) => {
             v.mount_path = v.mount_path.or(path);
             v

@@ -126,7 +126,7 @@ pub(crate) fn decode_root(file: &SourceFile, root: Node) -> Result<PlatformSpec,
         Some(spec) if decoder.is_clean() => Ok(spec),
         _ => {
             let mut diagnostics = decoder.into_diagnostics();
-            diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+            diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start()));
             Err(diagnostics)
         }
     }
@@ -212,5 +212,22 @@ tiers:
         let image = &api.value.image.as_ref().unwrap().value;
         assert_eq!(image, "registry.example.com/team/api:1.0.0");
         assert_eq!(image.capacity(), image.len());
+    }
+
+    #[test]
+    fn decoded_lists_have_no_spare_room() {
+        // Three items: the tree's list grows to room for four.
+        let text = "platform: demo\ntiers:\n  - name: apps\n    services:\n      api: { image: a/b:1.0.0, command: [a, b, c] }\n";
+        let doc = parse(&SourceFile::new("p.yaml", text)).unwrap();
+        let (_, api) = &doc.spec.tiers.value[0]
+            .value
+            .services
+            .as_ref()
+            .unwrap()
+            .value
+            .0[0];
+        let command = &api.value.command.as_ref().unwrap().value;
+        assert_eq!(command.len(), 3);
+        assert_eq!(command.capacity(), 3);
     }
 }

@@ -146,8 +146,8 @@ keyword_enum! {
 pub enum SecuritySpec {
     /// `security: restricted`.
     Profile(Profile),
-    /// Settings with a profile.
-    Settings(SecuritySettings),
+    /// Settings with a profile; boxed, as few services write them.
+    Settings(Box<SecuritySettings>),
 }
 
 record! {
@@ -433,7 +433,9 @@ impl Decode for SecuritySpec {
     const EXPECTED: &'static str = "a profile name or security settings";
     fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
-            NodeKind::Map(_) => SecuritySettings::decode(node, d).map(SecuritySpec::Settings),
+            NodeKind::Map(_) => {
+                SecuritySettings::decode(node, d).map(|s| SecuritySpec::Settings(Box::new(s)))
+            }
             _ => Profile::decode(node, d).map(SecuritySpec::Profile),
         }
     }

@@ -623,15 +623,16 @@ keyword_enum! {
 pub enum PortSpec {
     /// `http: 8080`.
     Number(PortNumber),
-    /// `admin: { port: 8001, protocol: http }`.
-    Detail(PortDetail),
+    /// `admin: { port: 8001, protocol: http }`; boxed, as most ports are
+    /// bare numbers.
+    Detail(Box<PortDetail>),
 }
 
 impl Decode for PortSpec {
     const EXPECTED: &'static str = "a port number or `{ port, protocol }`";
     fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
-            NodeKind::Map(_) => PortDetail::decode(node, d).map(PortSpec::Detail),
+            NodeKind::Map(_) => PortDetail::decode(node, d).map(|p| PortSpec::Detail(Box::new(p))),
             _ => PortNumber::decode(node, d).map(PortSpec::Number),
         }
     }
@@ -642,10 +643,10 @@ impl Decode for PortSpec {
 pub enum EnvValueSpec {
     /// Text, possibly with `${service.field}` references.
     Literal(String),
-    /// A key of a Secret.
-    Secret(SecretRef),
+    /// A key of a Secret (boxed, like `Config`: most values are literals).
+    Secret(Box<SecretRef>),
     /// A key of a ConfigMap.
-    Config(ConfigRef),
+    Config(Box<ConfigRef>),
 }
 
 impl Decode for EnvValueSpec {
@@ -657,10 +658,10 @@ impl Decode for EnvValueSpec {
         match node.kind {
             NodeKind::Scalar { text, .. } => Some(EnvValueSpec::Literal(text)),
             NodeKind::Map(_) if node.get("secret").is_some() => {
-                SecretRef::decode(node, d).map(EnvValueSpec::Secret)
+                SecretRef::decode(node, d).map(|r| EnvValueSpec::Secret(Box::new(r)))
             }
             NodeKind::Map(_) if node.get("config").is_some() => {
-                ConfigRef::decode(node, d).map(EnvValueSpec::Config)
+                ConfigRef::decode(node, d).map(|r| EnvValueSpec::Config(Box::new(r)))
             }
             _ => {
                 d.wrong_type(&node, Self::EXPECTED);
@@ -709,8 +710,9 @@ impl AccessMode {
 pub enum StorageSpec {
     /// `storage: 10Gi`.
     Size(Bytes),
-    /// `storage: { size: 10Gi, class: fast-ssd, mountPath: /var/lib/data }`.
-    Volume(VolumeSpec),
+    /// `storage: { size: 10Gi, class: fast-ssd, mountPath: /var/lib/data }`;
+    /// boxed, as few services have storage.
+    Volume(Box<VolumeSpec>),
     /// `storage: none` (or `~`): no volume, not even a blueprint's; the
     /// data lives as long as the pod.
     None,
@@ -721,7 +723,9 @@ impl Decode for StorageSpec {
     fn decode(node: Node, d: &mut Decoder<'_>) -> Option<Self> {
         match node.kind {
             _ if is_none_word(&node) => Some(StorageSpec::None),
-            NodeKind::Map(_) => VolumeSpec::decode(node, d).map(StorageSpec::Volume),
+            NodeKind::Map(_) => {
+                VolumeSpec::decode(node, d).map(|v| StorageSpec::Volume(Box::new(v)))
+            }
             _ => Bytes::decode(node, d).map(StorageSpec::Size),
         }
     }

@@ -185,7 +185,7 @@ impl Resolver<'_> {
         // A step and a sidecar of one name: the later one is refused.
         let repeated = steps
             .chain(sidecars)
-            .any(|other| other.value.0 == *wanted && other.span.start < name.span.start);
+            .any(|other| other.value.0 == *wanted && other.span.start() < name.span.start());
         let reserved = wanted == &service.container
             || wanted.starts_with("wait-")
             || wanted.starts_with("istio-")

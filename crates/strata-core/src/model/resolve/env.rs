@@ -80,7 +80,7 @@ impl Resolver<'_> {
                 .and_then(|at| at.checked_sub(range.start))
         };
         match offset {
-            Some(o) => Span::new(span.start + o + range.start, span.start + o + range.end),
+            Some(o) => Span::new(span.start() + o + range.start, span.start() + o + range.end),
             None => span,
         }
     }

@@ -159,7 +159,7 @@ pub(crate) fn overlay(doc: &Document, name: &str) -> Result<PlatformSpec, Vec<Di
         Ok(spec)
     } else {
         let mut diagnostics = decoder.into_diagnostics();
-        diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+        diagnostics.sort_by_key(|d| d.labels.first().map(|l| l.span.start()));
         Err(diagnostics)
     }
 }

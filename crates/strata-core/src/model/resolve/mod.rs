@@ -115,7 +115,7 @@ fn resolve_on(
     } else {
         resolver
             .errors
-            .sort_by_key(|d| d.labels.first().map(|l| l.span.start));
+            .sort_by_key(|d| d.labels.first().map(|l| l.span.start()));
         resolver.errors.dedup();
         Err(resolver.errors)
     }

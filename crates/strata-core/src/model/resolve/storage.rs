@@ -101,12 +101,12 @@ impl Resolver<'_> {
                 continue;
             }
             let storage_spec = Spanned {
-                value: StorageSpec::Volume(VolumeSpec {
+                value: StorageSpec::Volume(Box::new(VolumeSpec {
                     size: named.size.clone(),
                     class: named.class.clone(),
                     mount_path: Some(named.mount_path.clone()),
                     access: named.access.clone(),
-                }),
+                })),
                 span: entry.span,
             };
             let Some(volume) = self.volume(&storage_spec, default_class) else {

@@ -15,7 +15,7 @@ pub use split::parse_split;
 pub(crate) use split::{MIN_STRETCH, parse_split_sized};
 
 use crate::diag::Diagnostic;
-use crate::source::{SourceFile, Span};
+use crate::source::{MAX_SPANNED_LEN, SourceFile, Span};
 
 /// Most nodes a document may expand to through aliases before it is refused.
 const MAX_NODES: usize = 2_000_000;
@@ -378,6 +378,16 @@ impl<'f> Builder<'f> {
         multiple: bool,
         each: &mut dyn FnMut(Node) -> Result<(), Diagnostic>,
     ) -> Result<(), Diagnostic> {
+        if self.file.text().len() > MAX_SPANNED_LEN {
+            return Err(Diagnostic::error(
+                "file-too-large",
+                format!(
+                    "`{}` is larger than 4 GiB, more than Strata reads as YAML",
+                    self.file.name()
+                ),
+            )
+            .help("split it into files of a sensible size"));
+        }
         let mut stack: Vec<Frame> = Vec::new();
         let mut documents = 0;
         for event in Parser::new_from_str(self.text) {
@@ -393,7 +403,7 @@ impl<'f> Builder<'f> {
             let span = self.span(span);
             let node = match event {
                 Event::DocumentStart(_) => {
-                    if self.stop.is_some_and(|stop| span.start >= stop) {
+                    if self.stop.is_some_and(|stop| span.start() >= stop) {
                         return Ok(());
                     }
                     // Bounds and anchors are per document: a stream of many
@@ -450,10 +460,10 @@ impl<'f> Builder<'f> {
                 }
                 Event::SequenceEnd => match stack.pop() {
                     Some(Frame::Seq(start, anchor, items)) => {
-                        let end = items.last().map_or(start.end, |n| n.span.end);
+                        let end = items.last().map_or(start.end(), |n| n.span.end());
                         self.finish(
                             Node {
-                                span: Span::new(start.start, end),
+                                span: Span::new(start.start(), end),
                                 kind: NodeKind::Seq(items),
                             },
                             anchor,
@@ -463,11 +473,11 @@ impl<'f> Builder<'f> {
                 },
                 Event::MappingEnd => match stack.pop() {
                     Some(Frame::Map(start, anchor, entries, _, _)) => {
-                        let end = entries.last().map_or(start.end, |(_, v)| v.span.end);
+                        let end = entries.last().map_or(start.end(), |(_, v)| v.span.end());
                         let entries = self.apply_merge_keys(entries)?;
                         self.finish(
                             Node {
-                                span: Span::new(start.start, end),
+                                span: Span::new(start.start(), end),
                                 kind: NodeKind::Map(entries),
                             },
                             anchor,
@@ -515,7 +525,7 @@ impl<'f> Builder<'f> {
         }
         Err(self
             .error(
-                Span::new(span.start, span.start),
+                Span::new(span.start(), span.start()),
                 format!("lists and mappings nest deeper than {MAX_DEPTH} levels here"),
                 "too deep",
             )
@@ -625,7 +635,7 @@ mod tests {
         let NodeKind::Seq(items) = &c.kind else {
             panic!("not a list")
         };
-        assert_eq!(&text[items[1].span.start..items[1].span.end], "'y'");
+        assert_eq!(&text[items[1].span.start()..items[1].span.end()], "'y'");
         assert_eq!(
             items[1].kind,
             NodeKind::Scalar {
@@ -646,7 +656,11 @@ mod tests {
             let key = format!("k{i}");
             let value = node.get(&key).unwrap();
             let expected = format!("\"{}\"", "é".repeat(i % 7));
-            assert_eq!(&text[value.span.start..value.span.end], expected, "{key}");
+            assert_eq!(
+                &text[value.span.start()..value.span.end()],
+                expected,
+                "{key}"
+            );
         }
     }
 
@@ -655,7 +669,7 @@ mod tests {
         let text = "名前: 値\nb: x\n";
         let node = parse_str(text).unwrap();
         let b = node.get("b").unwrap();
-        assert_eq!(&text[b.span.start..b.span.end], "x");
+        assert_eq!(&text[b.span.start()..b.span.end()], "x");
     }
 
     #[test]
