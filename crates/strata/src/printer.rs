@@ -9,6 +9,10 @@ use strata_core::diag::{Diagnostic, Severity};
 use crate::cli::Color;
 use crate::excerpt::Excerpt;
 
+/// Diagnostics from which [`Printer::diagnostics`] makes half of them on a
+/// thread of its own: below it, starting a thread costs more than it saves.
+const MADE_IN_TWO_FROM: usize = 64;
+
 /// Owns stdout and stderr and knows whether to colour them.
 pub(crate) struct Printer {
     color: bool,
@@ -56,9 +60,48 @@ impl Printer {
         self.diagnostics(std::slice::from_ref(diagnostic));
     }
 
-    /// Writes diagnostics to stderr, in order, through one handler and one
-    /// buffered lock: a check may print thousands.
+    /// Writes diagnostics to stderr, in order, through one buffered lock:
+    /// a check may print thousands.
     pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic]) {
+        let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
+        // A closed pipe is not an error worth a panic, as in `out`.
+        let _ = self
+            .write_in_two(&mut err, diagnostics)
+            .and_then(|()| err.flush());
+    }
+
+    /// Writes diagnostics to `out`, in order, the second half of many made
+    /// on a thread of its own while the first is made and written.
+    fn write_in_two(&self, out: &mut dyn Write, diagnostics: &[Diagnostic]) -> std::io::Result<()> {
+        let (first, second) = if diagnostics.len() >= MADE_IN_TWO_FROM {
+            diagnostics.split_at(diagnostics.len() / 2)
+        } else {
+            (diagnostics, &[][..])
+        };
+        std::thread::scope(|scope| {
+            let second = (!second.is_empty()).then(|| {
+                scope.spawn(|| {
+                    let mut text = String::new();
+                    self.write_diagnostics(&mut text, second);
+                    text
+                })
+            });
+            let mut text = String::new();
+            self.write_diagnostics(&mut text, first);
+            out.write_all(text.as_bytes())?;
+            if let Some(second) = second {
+                let text = second
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                out.write_all(text.as_bytes())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends `diagnostics` to `text`, as miette shows them, through one
+    /// handler.
+    fn write_diagnostics(&self, text: &mut String, diagnostics: &[Diagnostic]) {
         let theme = if self.color {
             GraphicalTheme::unicode()
         } else {
@@ -67,20 +110,17 @@ impl Printer {
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_width(100)
             .with_context_lines(1);
-        let mut err = std::io::BufWriter::with_capacity(1 << 16, std::io::stderr().lock());
-        let mut text = String::new();
         for diagnostic in diagnostics {
-            text.clear();
+            let start = text.len();
             let report = Report::new(diagnostic);
-            if handler.render_report(&mut text, &report).is_err() {
-                text = format!("error[{}]: {}\n", diagnostic.code, diagnostic.message);
-            }
-            // A closed pipe is not an error worth a panic, as in `out`.
-            if err.write_all(text.as_bytes()).is_err() {
-                return;
+            if handler.render_report(text, &report).is_err() {
+                text.truncate(start);
+                text.push_str(&format!(
+                    "error[{}]: {}\n",
+                    diagnostic.code, diagnostic.message
+                ));
             }
         }
-        let _ = err.flush();
     }
 
     /// Writes one line of a verb's report to stderr: where, what became
@@ -194,5 +234,42 @@ impl miette::Diagnostic for Report<'_> {
                 }
             },
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::source::{SourceFile, Span};
+
+    /// Many diagnostics, made in two halves at once, are written in order
+    /// and as one run through one handler writes them, whatever their count.
+    #[test]
+    fn diagnostics_made_in_two_read_as_made_in_one() {
+        let text: String = (0..200).map(|i| format!("k{i}: v{i}\n")).collect();
+        let file = SourceFile::new("p.yaml", text.as_str());
+        let line = |i: usize| text.match_indices('\n').nth(i).map_or(0, |(at, _)| at);
+        let diagnostics: Vec<Diagnostic> = (0..150)
+            .map(|i| {
+                Diagnostic::warning("w", format!("warning {i}")).at(
+                    &file,
+                    Span::new(line(i) + 1, line(i) + 3),
+                    "here",
+                )
+            })
+            .collect();
+        for color in [Color::Always, Color::Never] {
+            let printer = Printer::new(color);
+            for n in [0, 1, MADE_IN_TWO_FROM - 1, MADE_IN_TWO_FROM, 101, 150] {
+                let mut in_one = String::new();
+                printer.write_diagnostics(&mut in_one, &diagnostics[..n]);
+                let mut in_two = Vec::new();
+                printer
+                    .write_in_two(&mut in_two, &diagnostics[..n])
+                    .unwrap();
+                assert_eq!(String::from_utf8(in_two).unwrap(), in_one, "{n}");
+                assert_eq!(in_one.matches("warning ").count(), n);
+            }
+        }
     }
 }
