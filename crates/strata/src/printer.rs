@@ -246,7 +246,10 @@ mod tests {
     /// and as one run through one handler writes them, whatever their count.
     #[test]
     fn diagnostics_made_in_two_read_as_made_in_one() {
-        let text: String = (0..200).map(|i| format!("k{i}: v{i}\n")).collect();
+        let text = (0..200).fold(String::new(), |mut text, i| {
+            text.push_str(&format!("k{i}: v{i}\n"));
+            text
+        });
         let file = SourceFile::new("p.yaml", text.as_str());
         let line = |i: usize| text.match_indices('\n').nth(i).map_or(0, |(at, _)| at);
         let diagnostics: Vec<Diagnostic> = (0..150)
