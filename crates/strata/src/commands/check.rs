@@ -1,9 +1,9 @@
 //! `strata check`: validate a spec in every environment (or one).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use strata_core::diag::{Diagnostic, Label};
-use strata_core::model::environment_names;
+use strata_core::model::{Platform, environment_names};
 use strata_core::render;
 use strata_core::source::SourceFile;
 use strata_core::spec;
@@ -86,6 +86,7 @@ pub(super) fn run(args: &SpecArgs, printer: &Printer) -> Result<ExitStatus, Exit
         count(waves, "wave"),
         checked.join(", ")
     ));
+    drop_aside(doc);
     Ok(ExitStatus::Success)
 }
 
@@ -115,15 +116,20 @@ fn first_said(resolved: &[Found]) -> Vec<Vec<bool>> {
 type Found = Result<(Vec<Diagnostic>, (usize, usize, usize)), Vec<Diagnostic>>;
 
 /// Checks each environment in turn, in spec order: each render already
-/// runs on every core, so only one is alive at a time; the next
+/// runs on every core, so only one is alive at a time. The next
 /// environment is resolved (and its warnings found) on a thread of its own
-/// meanwhile, so at most two platforms are held at once.
+/// meanwhile, the first two at once, since a resolve alone leaves a core
+/// idle part of the time. At most two platforms are held at once: a
+/// checked platform is dropped by the thread that resolves the environment
+/// after next before it starts, or by a thread of its own for the last
+/// ones, so no core waits on freeing it.
 fn one_after_another(
     doc: &spec::Document,
     environments: &[Option<String>],
     assets: &dyn render::Assets,
 ) -> Vec<Found> {
-    let resolve = |env: &Option<String>| {
+    let resolve = |env: &Option<String>, checked: Option<Platform>| {
+        drop(checked);
         strata_core::resolve(doc, env.as_deref()).map(|platform| {
             let warnings = platform.warnings();
             (platform, warnings)
@@ -131,29 +137,46 @@ fn one_after_another(
     };
     std::thread::scope(|scope| {
         let mut found = Vec::with_capacity(environments.len());
-        let mut next = environments
-            .first()
-            .map(|env| scope.spawn(move || resolve(env)));
-        for following in environments.iter().skip(1).map(Some).chain([None]) {
-            let Some(resolving) = next.take() else {
-                break;
-            };
-            let resolved = resolving
+        let mut waiting = environments.iter();
+        let mut resolving: VecDeque<_> = waiting
+            .by_ref()
+            .take(2)
+            .map(|env| scope.spawn(move || resolve(env, None)))
+            .collect();
+        while let Some(resolved) = resolving.pop_front() {
+            let resolved = resolved
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            next = following.map(|env| scope.spawn(move || resolve(env)));
-            found.push(resolved.and_then(|(platform, warnings)| {
-                render::check(&platform, assets)?;
-                let size = (
-                    platform.services.len(),
-                    platform.tiers.len(),
-                    platform.waves.len(),
-                );
-                Ok((warnings, size))
-            }));
+            let (result, checked) = match resolved {
+                Ok((platform, warnings)) => {
+                    let result = render::check(&platform, assets).map(|_| {
+                        let size = (
+                            platform.services.len(),
+                            platform.tiers.len(),
+                            platform.waves.len(),
+                        );
+                        (warnings, size)
+                    });
+                    (result, Some(platform))
+                }
+                Err(diagnostics) => (Err(diagnostics), None),
+            };
+            found.push(result);
+            match waiting.next() {
+                Some(env) => resolving.push_back(scope.spawn(move || resolve(env, checked))),
+                None => drop_aside(checked),
+            }
         }
         found
     })
+}
+
+/// Drops `value` on a thread of its own, not waited for: freeing a large
+/// platform or spec takes a core for a while, and whatever is left when the
+/// command ends the process frees at once.
+fn drop_aside<T: Send + 'static>(value: T) {
+    // Where no thread can be started, the value is dropped here.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
 }
 
 /// Prints warnings and their count; they leave the exit status alone.
@@ -198,27 +221,31 @@ mod tests {
             )
             .collect();
         assert!(environments.len() >= 3, "nova has environments");
-        let alone: Vec<_> = environments
+        // An environment that fails leaves no platform to drop: those after
+        // it are checked as ever.
+        let mut environments = environments;
+        environments.insert(2, Some("nowhere".to_string()));
+        let alone: Vec<Found> = environments
             .iter()
             .map(|env| {
-                let platform = strata_core::resolve(&doc, env.as_deref()).unwrap();
+                let platform = strata_core::resolve(&doc, env.as_deref())?;
                 render::check(&platform, &NoAssets).unwrap();
-                (
+                Ok((
                     platform.warnings(),
                     (
                         platform.services.len(),
                         platform.tiers.len(),
                         platform.waves.len(),
                     ),
-                )
+                ))
             })
             .collect();
+        let failed: Vec<usize> = (0..alone.len()).filter(|&i| alone[i].is_err()).collect();
+        assert_eq!(failed, [2]);
         let found = one_after_another(&doc, &environments, &NoAssets);
         assert_eq!(found.len(), environments.len());
-        for ((env, found), (warnings, size)) in environments.iter().zip(found).zip(alone) {
-            let (found_warnings, found_size) = found.unwrap_or_else(|e| panic!("{env:?}: {e:?}"));
-            assert_eq!(found_size, size, "{env:?}");
-            assert_eq!(found_warnings, warnings, "{env:?}");
+        for ((env, found), alone) in environments.iter().zip(found).zip(alone) {
+            assert_eq!(found, alone, "{env:?}");
         }
     }
 

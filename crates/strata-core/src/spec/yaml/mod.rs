@@ -9,7 +9,7 @@ mod split;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle};
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
 pub use split::parse_split;
 pub(crate) use split::{MIN_STRETCH, parse_split_sized};
@@ -27,6 +27,22 @@ const MAX_DEPTH: usize = 255;
 
 /// Characters between two remembered byte offsets of a non-ASCII text.
 const CHECKPOINT: usize = 64;
+
+/// Bytes of a whole file from which its text is scanned on a thread of its
+/// own while the tree is built from what it scanned: below it, starting a
+/// thread costs more than the building it overlaps.
+const SCANNED_APART_FROM: usize = 256 * 1024;
+
+/// Events the scanning thread hands over at a time: few enough that little
+/// waits in between, enough that handing over costs little per event.
+const BATCH: usize = 1024;
+
+/// Batches scanned ahead of the builder at most, bounding what waits.
+const BATCHES_AHEAD: usize = 4;
+
+/// What the parser yields: an event and where it was written, or the error
+/// that ends the parse.
+type Scanned<'t> = Result<(Event<'t>, saphyr_parser::Span), ScanError>;
 
 /// One YAML value and its place in the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +287,8 @@ struct Builder<'f> {
     char_offsets: Option<Vec<usize>>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    /// Whether the text is scanned on a thread of its own (a large file).
+    scan_apart: bool,
 }
 
 enum Frame {
@@ -311,9 +329,31 @@ fn is_written_twice(key: &str, entries: &[(Node, Node)], index: &mut Option<KeyI
     }
 }
 
+/// Scans `text` into `batches` of [`BATCH`] events, in order, up to its end
+/// or its first error (where every build stops), or until the builder stops
+/// taking them.
+fn scan<'t>(text: &'t str, batches: &std::sync::mpsc::SyncSender<Vec<Scanned<'t>>>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    for event in Parser::new_from_str(text) {
+        let failed = event.is_err();
+        batch.push(event);
+        if failed || batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if batches.send(full).is_err() || failed {
+                return;
+            }
+        }
+    }
+    // The builder may have stopped already: nothing is lost.
+    let _ = batches.send(batch);
+}
+
 impl<'f> Builder<'f> {
     fn new(file: &'f SourceFile) -> Self {
-        Builder::stretch(file, 0..file.text().len())
+        Builder {
+            scan_apart: file.text().len() >= SCANNED_APART_FROM,
+            ..Builder::stretch(file, 0..file.text().len())
+        }
     }
 
     /// A builder of the documents of `file` that start in `range`, with
@@ -341,6 +381,8 @@ impl<'f> Builder<'f> {
             char_offsets,
             anchors: HashMap::new(),
             nodes: 0,
+            // Stretches are parsed on every core already.
+            scan_apart: false,
         }
     }
 
@@ -373,8 +415,30 @@ impl<'f> Builder<'f> {
         Diagnostic::error("yaml-syntax", message).at(self.file, span, label)
     }
 
+    /// Builds the documents of the text, handing each to `each`; a large
+    /// text is scanned on a thread of its own meanwhile.
     fn run(
+        self,
+        multiple: bool,
+        each: &mut dyn FnMut(Node) -> Result<(), Diagnostic>,
+    ) -> Result<(), Diagnostic> {
+        let text = self.text;
+        if !self.scan_apart {
+            return self.build(Parser::new_from_str(text), multiple, each);
+        }
+        std::thread::scope(|scope| {
+            let (batches, scanned) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+            scope.spawn(move || scan(text, &batches));
+            // Dropping `scanned` when the build stops early (an error, a
+            // stop marker) stops the scan at its next batch.
+            self.build(scanned.into_iter().flatten(), multiple, each)
+        })
+    }
+
+    /// Builds the documents of `events`, the parser's events of the text.
+    fn build<'t>(
         mut self,
+        events: impl Iterator<Item = Scanned<'t>>,
         multiple: bool,
         each: &mut dyn FnMut(Node) -> Result<(), Diagnostic>,
     ) -> Result<(), Diagnostic> {
@@ -390,7 +454,7 @@ impl<'f> Builder<'f> {
         }
         let mut stack: Vec<Frame> = Vec::new();
         let mut documents = 0;
-        for event in Parser::new_from_str(self.text) {
+        for event in events {
             let (event, span) = event.map_err(|e| {
                 let at = self.byte(e.marker().index());
                 self.error(
@@ -729,6 +793,69 @@ mod tests {
             seen,
             [serde_json::json!({ "a": 1 }), serde_json::json!({ "b": 2 })]
         );
+    }
+
+    /// What a build hands over and returns, its text scanned on a thread
+    /// of its own or not.
+    fn built(text: &str, scan_apart: bool) -> (Vec<Node>, Result<(), Diagnostic>) {
+        let file = SourceFile::new("t.yaml", text);
+        let mut documents = Vec::new();
+        let builder = Builder {
+            scan_apart,
+            ..Builder::stretch(&file, 0..text.len())
+        };
+        let result = builder.run(true, &mut |node| {
+            documents.push(node);
+            Ok(())
+        });
+        (documents, result)
+    }
+
+    #[test]
+    fn a_text_scanned_apart_builds_what_one_scanned_in_line_does() {
+        use std::fmt::Write as _;
+        // Many batches of events, then each kind of failure: a syntax
+        // error, a key written twice, an unknown alias, in a batch's middle.
+        let long = (0..3 * BATCH).fold(String::new(), |mut text, i| {
+            writeln!(text, "k{i}: [{i}, {{ a: b }}]").unwrap();
+            text
+        });
+        let texts = [
+            long.clone(),
+            format!("{long}x: [1, 2\ny: 3\n"),
+            format!("{long}k7: again\n"),
+            format!("{long}z: *nowhere\n"),
+            format!("a: &x 1\n---\n{long}---\nb: *x\n"),
+            "a: 1\n---\nb: 2\n".to_string(),
+            String::new(),
+            "名前: 値\nb: [é, ü]\n".to_string(),
+        ];
+        for text in &texts {
+            let (apart, apart_result) = built(text, true);
+            let (in_line, in_line_result) = built(text, false);
+            assert_eq!(
+                apart_result,
+                in_line_result,
+                "in {:?}",
+                &text[text.len().saturating_sub(40)..]
+            );
+            assert_eq!(apart, in_line);
+        }
+        // The build stops at the first document `each` refuses; so does the scan.
+        let file = SourceFile::new("t.yaml", format!("{long}---\n{long}---\n{long}"));
+        let mut seen = 0;
+        let builder = Builder {
+            scan_apart: true,
+            ..Builder::stretch(&file, 0..file.text().len())
+        };
+        let stopped = builder.run(true, &mut |_| {
+            seen += 1;
+            Err(Diagnostic::error("stop", "enough"))
+        });
+        assert_eq!((seen, stopped.unwrap_err().code), (1, "stop"));
+        let large = SourceFile::new("t.yaml", "a: 1\n".repeat(SCANNED_APART_FROM / 5 + 1));
+        assert!(Builder::new(&large).scan_apart);
+        assert!(!Builder::new(&SourceFile::new("t.yaml", long)).scan_apart);
     }
 
     #[test]
