@@ -242,6 +242,17 @@ impl<'f> Builder<'f> {
         multiple: bool,
         each: &mut dyn FnMut(Node) -> Result<(), Diagnostic>,
     ) -> Result<(), Diagnostic> {
+        // Before any scan starts: places past 4 GiB cannot be said.
+        if self.file.text().len() > MAX_SPANNED_LEN {
+            return Err(Diagnostic::error(
+                "file-too-large",
+                format!(
+                    "`{}` is larger than 4 GiB, more than Strata reads as YAML",
+                    self.file.name()
+                ),
+            )
+            .help("split it into files of a sensible size"));
+        }
         let text = self.text;
         if !self.scan_apart {
             return self.build(Parser::new_from_str(text), multiple, each);
@@ -262,16 +273,6 @@ impl<'f> Builder<'f> {
         multiple: bool,
         each: &mut dyn FnMut(Node) -> Result<(), Diagnostic>,
     ) -> Result<(), Diagnostic> {
-        if self.file.text().len() > MAX_SPANNED_LEN {
-            return Err(Diagnostic::error(
-                "file-too-large",
-                format!(
-                    "`{}` is larger than 4 GiB, more than Strata reads as YAML",
-                    self.file.name()
-                ),
-            )
-            .help("split it into files of a sensible size"));
-        }
         let mut stack: Vec<Frame> = Vec::new();
         let mut documents = 0;
         for event in events {
