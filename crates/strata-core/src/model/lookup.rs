@@ -35,13 +35,7 @@ impl Groups {
     /// The positions in `0..keys.len()` grouped by their key, each group
     /// in order; `groups` keys in all.
     fn new(groups: usize, keys: impl Iterator<Item = usize> + Clone) -> Groups {
-        let mut starts = vec![0u32; groups + 1];
-        for key in keys.clone() {
-            starts[key + 1] += 1;
-        }
-        for i in 0..groups {
-            starts[i + 1] += starts[i];
-        }
+        let starts = starts(groups, keys.clone());
         let mut next = starts.clone();
         let mut positions = vec![0u32; starts[groups] as usize];
         for (position, key) in keys.enumerate() {
@@ -52,10 +46,28 @@ impl Groups {
     }
 
     fn get(&self, key: usize) -> &[u32] {
-        match (self.starts.get(key), self.starts.get(key + 1)) {
-            (Some(&start), Some(&end)) => &self.positions[start as usize..end as usize],
-            _ => &[],
-        }
+        &self.positions[run(&self.starts, key)]
+    }
+}
+
+/// Where each of `groups` groups starts when `keys` are grouped by their
+/// value, in order: one more entry than groups, the last the end.
+fn starts(groups: usize, keys: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut starts = vec![0u32; groups + 1];
+    for key in keys {
+        starts[key + 1] += 1;
+    }
+    for i in 0..groups {
+        starts[i + 1] += starts[i];
+    }
+    starts
+}
+
+/// The positions of group `key` by its `starts`; none for a key past them.
+fn run(starts: &[u32], key: usize) -> std::ops::Range<usize> {
+    match (starts.get(key), starts.get(key + 1)) {
+        (Some(&start), Some(&end)) => start as usize..end as usize,
+        _ => 0..0,
     }
 }
 
@@ -81,36 +93,21 @@ impl Outgoing {
             .windows(2)
             .position(|pair| pair[1].from < pair[0].from)
             .map_or(edges.len(), |last| last + 1);
-        let mut starts = vec![0u32; services + 1];
-        for edge in &edges[..sorted] {
-            starts[edge.from.0 + 1] += 1;
-        }
-        for i in 0..services {
-            starts[i + 1] += starts[i];
-        }
         Outgoing {
             sorted,
-            starts,
+            starts: starts(services, edges[..sorted].iter().map(|e| e.from.0)),
             rest: Groups::new(services, edges[sorted..].iter().map(|e| e.from.0)),
         }
     }
 
     /// The positions of `key`'s edges, in order.
     fn get(&self, key: usize) -> impl Iterator<Item = usize> + '_ {
-        let run = match (self.starts.get(key), self.starts.get(key + 1)) {
-            (Some(&start), Some(&end)) => start as usize..end as usize,
-            _ => 0..0,
-        };
-        run.chain(self.rest.get(key).iter().map(|&p| self.sorted + p as usize))
+        run(&self.starts, key).chain(self.rest.get(key).iter().map(|&p| self.sorted + p as usize))
     }
 
     /// How many edges `key` has.
     fn count(&self, key: usize) -> usize {
-        let run = match (self.starts.get(key), self.starts.get(key + 1)) {
-            (Some(&start), Some(&end)) => (end - start) as usize,
-            _ => 0,
-        };
-        run + self.rest.get(key).len()
+        run(&self.starts, key).len() + self.rest.get(key).len()
     }
 }
 
