@@ -1,9 +1,9 @@
 //! `strata check`: validate a spec in every environment (or one).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 use strata_core::diag::{Diagnostic, Label};
-use strata_core::model::{Platform, environment_names};
+use strata_core::model::environment_names;
 use strata_core::render;
 use strata_core::source::SourceFile;
 use strata_core::spec;
@@ -115,60 +115,42 @@ fn first_said(resolved: &[Found]) -> Vec<Vec<bool>> {
 /// (services, tiers, waves), or its errors.
 type Found = Result<(Vec<Diagnostic>, (usize, usize, usize)), Vec<Diagnostic>>;
 
-/// Checks each environment in turn, in spec order: each render already
-/// runs on every core, so only one is alive at a time. The next
-/// environment is resolved (and its warnings found) on a thread of its own
-/// meanwhile, the first two at once, since a resolve alone leaves a core
-/// idle part of the time. At most two platforms are held at once: a
-/// checked platform is dropped by the thread that resolves the environment
-/// after next before it starts, or by a thread of its own for the last
-/// ones, so no core waits on freeing it.
+/// Checks each environment in turn, in spec order, with one platform alive
+/// at a time: each is dropped once checked, on this thread, before the
+/// next is resolved, which then reuses the memory it gave back. Resolve and
+/// render each use both cores for most of their time. Measured at 10,000
+/// services (docs/performance.md, s30-process): resolving the next
+/// environment while one renders, as before, held two platforms, 29 MB
+/// more for 0.04 s less wall time; dropping a platform on a thread of its
+/// own while the next one resolves held 28 MB more; resolving on the
+/// calling thread rather than on one of its own held 18 MB more.
 fn one_after_another(
     doc: &spec::Document,
     environments: &[Option<String>],
     assets: &dyn render::Assets,
 ) -> Vec<Found> {
-    let resolve = |env: &Option<String>, checked: Option<Platform>| {
-        drop(checked);
-        strata_core::resolve(doc, env.as_deref()).map(|platform| {
+    environments
+        .iter()
+        .map(|env| {
+            let platform = std::thread::scope(|scope| {
+                scope
+                    .spawn(|| strata_core::resolve(doc, env.as_deref()))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })?;
             let warnings = platform.warnings();
-            (platform, warnings)
+            let checked = render::check(&platform, assets).map(|_| {
+                let size = (
+                    platform.services.len(),
+                    platform.tiers.len(),
+                    platform.waves.len(),
+                );
+                (warnings, size)
+            });
+            drop(platform);
+            checked
         })
-    };
-    std::thread::scope(|scope| {
-        let mut found = Vec::with_capacity(environments.len());
-        let mut waiting = environments.iter();
-        let mut resolving: VecDeque<_> = waiting
-            .by_ref()
-            .take(2)
-            .map(|env| scope.spawn(move || resolve(env, None)))
-            .collect();
-        while let Some(resolved) = resolving.pop_front() {
-            let resolved = resolved
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let (result, checked) = match resolved {
-                Ok((platform, warnings)) => {
-                    let result = render::check(&platform, assets).map(|_| {
-                        let size = (
-                            platform.services.len(),
-                            platform.tiers.len(),
-                            platform.waves.len(),
-                        );
-                        (warnings, size)
-                    });
-                    (result, Some(platform))
-                }
-                Err(diagnostics) => (Err(diagnostics), None),
-            };
-            found.push(result);
-            match waiting.next() {
-                Some(env) => resolving.push_back(scope.spawn(move || resolve(env, checked))),
-                None => drop_aside(checked),
-            }
-        }
-        found
-    })
+        .collect()
 }
 
 /// Drops `value` on a thread of its own, not waited for: freeing a large
