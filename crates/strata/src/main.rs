@@ -1,6 +1,7 @@
 //! The `strata` command: a thin layer of arguments and printing over
 //! `strata-core`.
 
+mod allocator;
 mod cli;
 mod commands;
 mod excerpt;
@@ -12,13 +13,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc rather than the system's allocator: render, check and lint make
-/// and drop millions of small maps and strings (issue 18; figures in
-/// docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    allocator::give_back_freed_memory_soon();
     let cli = cli::Cli::parse();
     let printer = printer::Printer::new(cli.color);
     commands::run(cli.command, &printer)
