@@ -153,9 +153,9 @@ fn one_after_another(
         .collect()
 }
 
-/// Drops `value` on a thread of its own, not waited for: freeing a large
-/// platform or spec takes a core for a while, and whatever is left when the
-/// command ends the process frees at once.
+/// Drops `value` on a thread of its own, not waited for: freeing the
+/// parsed spec takes a core for a while once all is said, and whatever is
+/// left when the command ends the process frees at once.
 fn drop_aside<T: Send + 'static>(value: T) {
     // Where no thread can be started, the value is dropped here.
     let _ = std::thread::Builder::new().spawn(move || drop(value));
