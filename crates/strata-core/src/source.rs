@@ -67,7 +67,10 @@ pub struct SourceFile {
 struct Inner {
     name: String,
     text: String,
-    line_starts: Vec<usize>,
+    /// The offset of each line's first byte: 32-bit like [`Span`]'s, in a
+    /// list of the exact size (held through the whole run; a large spec
+    /// has a hundred thousand lines).
+    line_starts: Vec<u32>,
     named_by_spec: bool,
 }
 
@@ -92,9 +95,16 @@ impl SourceFile {
     }
 
     fn with_origin(name: String, text: String, named_by_spec: bool) -> Self {
-        let line_starts = std::iter::once(0)
+        // A line starting past `MAX_SPANNED_LEN` is not kept: no span can
+        // point into it (and such a file is refused before parsing).
+        let mut line_starts: Vec<u32> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .map_while(|start| u32::try_from(start).ok())
             .collect();
+        // Grown by doubling, the list would keep up to half again its size
+        // for the whole run; counting the lines first would cost a second
+        // pass over the text.
+        line_starts.shrink_to_fit();
         SourceFile {
             inner: Arc::new(Inner {
                 name,
@@ -128,8 +138,10 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a span's start.
     pub fn location(&self, span: Span) -> (usize, usize) {
         let starts = &self.inner.line_starts;
-        let line = starts.partition_point(|&s| s <= span.start()).max(1);
-        let line_start = starts[line - 1];
+        let line = starts
+            .partition_point(|&s| s as usize <= span.start())
+            .max(1);
+        let line_start = starts[line - 1] as usize;
         let col = self
             .inner
             .text
@@ -142,10 +154,10 @@ impl SourceFile {
     /// past the last line.
     pub fn line_range(&self, line: usize) -> Option<std::ops::Range<usize>> {
         let starts = &self.inner.line_starts;
-        let start = *starts.get(line.checked_sub(1)?)?;
+        let start = *starts.get(line.checked_sub(1)?)? as usize;
         let end = starts
             .get(line)
-            .map_or(self.inner.text.len(), |next| next - 1);
+            .map_or(self.inner.text.len(), |&next| next as usize - 1);
         Some(start..end.max(start))
     }
 }
@@ -181,6 +193,14 @@ mod tests {
             (MAX_SPANNED_LEN - 1, MAX_SPANNED_LEN)
         );
         assert_eq!(std::mem::size_of::<Span>(), 8);
+    }
+
+    #[test]
+    fn line_starts_are_kept_in_a_list_of_the_exact_size() {
+        let file = SourceFile::new("f", "a: 1\nb: 2\n\nc: 3");
+        assert_eq!(file.inner.line_starts, [0, 5, 10, 11]);
+        assert_eq!(file.inner.line_starts.capacity(), 4);
+        assert_eq!(file.location(Span::new(11, 12)), (4, 1));
     }
 
     #[test]

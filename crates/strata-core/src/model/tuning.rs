@@ -215,7 +215,8 @@ impl Siblings {
 /// The databases and owners a service's `databases:` lists (the owner is
 /// the database's name unless given), for its siblings to find.
 pub(super) fn listed_databases(spec: &ServiceSpec) -> Vec<(String, String)> {
-    spec.databases
+    spec.rare
+        .databases
         .iter()
         .flat_map(|l| &l.value)
         .map(|item| match &item.value {
@@ -232,7 +233,8 @@ pub(super) fn listed_databases(spec: &ServiceSpec) -> Vec<(String, String)> {
 
 /// The object-store users a service's `users:` lists, for its siblings to find.
 pub(super) fn listed_users(spec: &ServiceSpec) -> Vec<User> {
-    spec.users
+    spec.rare
+        .users
         .iter()
         .flat_map(|m| m.value.iter())
         .map(|(name, buckets)| User {

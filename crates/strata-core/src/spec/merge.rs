@@ -5,10 +5,12 @@
 //! exhaustive pattern, so a key added to [`ServiceSpec`] does not compile
 //! until this file says how it merges.
 
-use super::decode::{Map, Spanned};
+use super::decode::{Map, Rare, Spanned};
 use super::null::OrNone;
 use super::runtime::{ProbeSettings, ProbesSpec, SecuritySettings, SecuritySpec};
-use super::service::{ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec};
+use super::service::{
+    RareServiceKeys, ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec,
+};
 
 impl ServiceSpec {
     /// This service as written, with every field it leaves out taken from
@@ -25,6 +27,17 @@ impl ServiceSpec {
     pub fn over(&self, base: ServiceSpec) -> Result<ServiceSpec, &'static str> {
         let ServiceSpec {
             image,
+            ports,
+            env,
+            replicas,
+            resources,
+            storage,
+            pool,
+            needs,
+            labels,
+            rare,
+        } = base;
+        let RareServiceKeys {
             blueprint,
             mode,
             version,
@@ -38,23 +51,15 @@ impl ServiceSpec {
             schedule,
             command,
             args,
-            ports,
-            env,
             env_from,
-            replicas,
-            resources,
             gpu,
-            storage,
             volumes,
-            pool,
             priority,
             scheduler,
             scratch,
-            needs,
             wait_for_needs,
             init,
             sidecars,
-            labels,
             pod_labels,
             pod_annotations,
             selector,
@@ -80,7 +85,7 @@ impl ServiceSpec {
             slo,
             description,
             backup,
-        } = base;
+        } = rare.into_inner();
         // Keys that choose or tune a blueprint, or describe how the platform
         // around the service uses it: a base that sets one is a bug of the
         // blueprint, not something to merge.
@@ -106,69 +111,74 @@ impl ServiceSpec {
             return Err(key);
         }
         let own = self.clone();
+        let own_rare = own.rare.into_inner();
         Ok(ServiceSpec {
             image: own.image.or(image),
-            blueprint: own.blueprint,
-            mode: own.mode,
-            version: own.version,
-            databases: own.databases,
-            topics: own.topics,
-            users: own.users,
-            shards: own.shards,
-            options: own.options,
-            settings: own.settings,
-            kind: own.kind.or(kind),
-            schedule: own.schedule.or(schedule),
-            command: own.command.or(command),
-            args: own.args.or(args),
             ports: own.ports.or(ports),
             env: merge_map(own.env, env),
-            env_from: own.env_from.or(env_from),
             replicas: own.replicas.or(replicas),
             resources: merge_resources(own.resources, resources),
-            gpu: own.gpu.or(gpu),
             storage: merge_storage(own.storage, storage),
-            volumes: own.volumes.or(volumes),
             pool: own.pool.or(pool),
-            priority: own.priority.or(priority),
-            scheduler: own.scheduler.or(scheduler),
-            scratch: own.scratch.or(scratch),
             needs: own.needs.or(needs),
-            wait_for_needs: own.wait_for_needs.or(wait_for_needs),
-            init: own.init.or(init),
-            sidecars: own.sidecars.or(sidecars),
             labels: own.labels.or(labels),
-            pod_labels: own.pod_labels.or(pod_labels),
-            pod_annotations: own.pod_annotations.or(pod_annotations),
-            selector: own.selector.or(selector),
-            container: own.container.or(container),
-            probes: merge_probes(own.probes, probes),
-            security: merge_security(own.security, security),
-            spread: own.spread.or(spread),
-            disruption_budget: own.disruption_budget.or(disruption_budget),
-            termination_grace_period: own.termination_grace_period.or(termination_grace_period),
-            service_account_token: own.service_account_token.or(service_account_token),
-            access: match (own.access, access) {
-                (Some(mut mine), Some(theirs)) => {
-                    mine.value.extend(theirs.value);
-                    Some(mine)
-                }
-                (mine, theirs) => mine.or(theirs),
-            },
-            spawns: own.spawns.or(spawns),
-            autoscale: own.autoscale.or(autoscale),
-            metrics: own.metrics.or(metrics),
-            config: own.config.or(config),
-            patches: own.patches.or(patches),
-            service: own.service,
-            expose: own.expose,
-            calls: own.calls,
-            serve: own.serve,
-            tracing: own.tracing.or(tracing),
-            egress: own.egress.or(egress),
-            slo: own.slo,
-            description: own.description,
-            backup: own.backup,
+            rare: Rare::new(RareServiceKeys {
+                blueprint: own_rare.blueprint,
+                mode: own_rare.mode,
+                version: own_rare.version,
+                databases: own_rare.databases,
+                topics: own_rare.topics,
+                users: own_rare.users,
+                shards: own_rare.shards,
+                options: own_rare.options,
+                settings: own_rare.settings,
+                kind: own_rare.kind.or(kind),
+                schedule: own_rare.schedule.or(schedule),
+                command: own_rare.command.or(command),
+                args: own_rare.args.or(args),
+                env_from: own_rare.env_from.or(env_from),
+                gpu: own_rare.gpu.or(gpu),
+                volumes: own_rare.volumes.or(volumes),
+                priority: own_rare.priority.or(priority),
+                scheduler: own_rare.scheduler.or(scheduler),
+                scratch: own_rare.scratch.or(scratch),
+                wait_for_needs: own_rare.wait_for_needs.or(wait_for_needs),
+                init: own_rare.init.or(init),
+                sidecars: own_rare.sidecars.or(sidecars),
+                pod_labels: own_rare.pod_labels.or(pod_labels),
+                pod_annotations: own_rare.pod_annotations.or(pod_annotations),
+                selector: own_rare.selector.or(selector),
+                container: own_rare.container.or(container),
+                probes: merge_probes(own_rare.probes, probes),
+                security: merge_security(own_rare.security, security),
+                spread: own_rare.spread.or(spread),
+                disruption_budget: own_rare.disruption_budget.or(disruption_budget),
+                termination_grace_period: own_rare
+                    .termination_grace_period
+                    .or(termination_grace_period),
+                service_account_token: own_rare.service_account_token.or(service_account_token),
+                access: match (own_rare.access, access) {
+                    (Some(mut mine), Some(theirs)) => {
+                        mine.value.extend(theirs.value);
+                        Some(mine)
+                    }
+                    (mine, theirs) => mine.or(theirs),
+                },
+                spawns: own_rare.spawns.or(spawns),
+                autoscale: own_rare.autoscale.or(autoscale),
+                metrics: own_rare.metrics.or(metrics),
+                config: own_rare.config.or(config),
+                patches: own_rare.patches.or(patches),
+                service: own_rare.service,
+                expose: own_rare.expose,
+                calls: own_rare.calls,
+                serve: own_rare.serve,
+                tracing: own_rare.tracing.or(tracing),
+                egress: own_rare.egress.or(egress),
+                slo: own_rare.slo,
+                description: own_rare.description,
+                backup: own_rare.backup,
+            }),
         })
     }
 }
@@ -450,12 +460,12 @@ mod tests {
         );
         let merged = service("{ gpu: 2 }").over(base).unwrap();
         assert_eq!(merged.image.unwrap().value, "a:1");
-        assert!(merged.scratch.is_some());
-        assert!(merged.autoscale.is_some());
-        assert!(merged.init.is_some());
-        assert!(merged.volumes.is_some());
-        assert!(merged.egress.is_some());
-        assert_eq!(merged.gpu.unwrap().value, 2);
+        assert!(merged.rare.scratch.is_some());
+        assert!(merged.rare.autoscale.is_some());
+        assert!(merged.rare.init.is_some());
+        assert!(merged.rare.volumes.is_some());
+        assert!(merged.rare.egress.is_some());
+        assert_eq!(merged.rare.gpu.as_ref().unwrap().value, 2);
     }
 
     #[test]

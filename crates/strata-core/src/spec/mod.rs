@@ -226,7 +226,7 @@ tiers:
             .unwrap()
             .value
             .0[0];
-        let command = &api.value.command.as_ref().unwrap().value;
+        let command = &api.value.rare.command.as_ref().unwrap().value;
         assert_eq!(command.len(), 3);
         assert_eq!(command.capacity(), 3);
     }

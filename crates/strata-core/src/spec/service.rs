@@ -22,34 +22,34 @@ record! {
         /// Container image, pinned to a version (`ghcr.io/isa/gateway:1.0.0`).
         optional image: String = "image",
         /// A catalog blueprint that supplies image, ports, storage and endpoints.
-        optional blueprint: Name = "blueprint",
+        rare optional blueprint: Name = "blueprint",
         /// The blueprint's mode (`sentinel`, `ha`, `strimzi`…); its first mode when absent.
-        optional mode: Name = "mode",
+        rare optional mode: Name = "mode",
         /// The blueprint's version: the image tag it runs (`7.4.1`); a tested one when absent.
-        optional version: String = "version",
+        rare optional version: String = "version",
         /// Databases a database blueprint creates at first start: names or `{ name, owner, schemas }`.
-        optional databases: Vec<Spanned<DatabaseSpec>> = "databases",
+        rare optional databases: Vec<Spanned<DatabaseSpec>> = "databases",
         /// Topics a Kafka blueprint creates: names or `{ name, partitions, replicas, retention, config }`.
-        optional topics: Vec<Spanned<TopicSpec>> = "topics",
+        rare optional topics: Vec<Spanned<TopicSpec>> = "topics",
         /// Object-store users a `minio` blueprint creates, each with the
         /// buckets it may read and write: `{ data: [models, datasets] }`.
-        optional users: UsersSpec = "users",
+        rare optional users: UsersSpec = "users",
         /// Shards of a sharded blueprint (ClickHouse with the Altinity operator).
-        optional shards: u32 = "shards",
+        rare optional shards: u32 = "shards",
         /// The blueprint's other settings, by name (`docs/blueprints.md` lists them).
-        optional options: Map<String, String> = "options",
+        rare optional options: Map<String, String> = "options",
         /// Settings of the engine itself, passed as written (PostgreSQL
         /// parameters, Kafka broker properties, ClickHouse `PROFILE/SETTING`,
         /// Redis directives).
-        optional settings: Map<String, String> = "settings",
+        rare optional settings: Map<String, String> = "settings",
         /// The workload kind; `stateful` when storage is set, else `stateless`.
-        optional kind: WorkloadKind = "kind",
+        rare optional kind: WorkloadKind = "kind",
         /// Cron schedule, for `kind: cron`.
-        optional schedule: String = "schedule",
+        rare optional schedule: String = "schedule",
         /// Replaces the image's entrypoint; `~` clears a blueprint's.
-        clearable command: Vec<Spanned<String>> = "command",
+        rare clearable command: Vec<Spanned<String>> = "command",
         /// Arguments to the entrypoint; `~` clears a blueprint's.
-        clearable args: Vec<Spanned<String>> = "args",
+        rare clearable args: Vec<Spanned<String>> = "args",
         /// Named ports: `{ http: 8080 }` or `{ admin: { port: 8001, protocol: http } }`.
         optional ports: Map<PortName, PortSpec> = "ports",
         /// Environment variables: literals, `${service.field}` references, or
@@ -58,106 +58,111 @@ record! {
         clearable env: Map<EnvName, EnvValueSpec> = "env",
         /// Where the literal variables live: `inline` in the pod spec (the
         /// default) or `configMap`, a ConfigMap `NAME-env` read with `envFrom`.
-        optional env_from: EnvFrom = "envFrom",
+        rare optional env_from: EnvFrom = "envFrom",
         /// Number of pods.
         optional replicas: super::runtime::Replicas = "replicas",
         /// CPU and memory requests and limits.
         optional resources: ResourcesSpec = "resources",
         /// GPUs per pod (`nvidia.com/gpu`).
-        optional gpu: u32 = "gpu",
+        rare optional gpu: u32 = "gpu",
         /// A persistent volume: `10Gi` or `{ size, class, mountPath }`;
         /// `none` (or `~`) for none, a blueprint's included.
         clearable storage: StorageSpec = "storage",
         /// More persistent volumes, each with its own name and mount path.
-        clearable volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
+        rare clearable volumes: Vec<Spanned<NamedVolumeSpec>> = "volumes",
         /// The node pool to schedule on; `defaults.pool` by default, `none`
         /// (or `~`) for none.
         clearable pool: OrNone<Name> = "pool",
         /// Its PriorityClass, one of the platform's `priorities`.
-        optional priority: Name = "priority",
+        rare optional priority: Name = "priority",
         /// The scheduler that places its pods instead of Kubernetes' own:
         /// `volcano` (gang scheduling, in a queue per namespace).
-        optional scheduler: PodScheduler = "scheduler",
+        rare optional scheduler: PodScheduler = "scheduler",
         /// Writable empty directories besides `/tmp` (`[/home/app/.cache]`),
         /// so the root filesystem can stay read-only; `{ path, memory, size }`
         /// for one in memory or of a bounded size.
-        clearable scratch: Vec<Spanned<ScratchSpec>> = "scratch",
+        rare clearable scratch: Vec<Spanned<ScratchSpec>> = "scratch",
         /// What must be ready first: service names, or `tier/NAME` for a whole tier.
         optional needs: Vec<Spanned<NeedSpec>> = "needs",
         /// Whether the pods themselves wait, in init containers, until each
         /// service they wait for answers on its first TCP port: a pod
         /// restarted alone, or applied by another tool, still starts in order.
-        optional wait_for_needs: bool = "waitForNeeds",
+        rare optional wait_for_needs: bool = "waitForNeeds",
         /// Steps its pods run, in order, before its container starts (init
         /// containers): `{ fetch-weights: { image, command, args, env } }`.
-        optional init: Map<Name, InitStepSpec> = "init",
+        rare optional init: Map<Name, InitStepSpec> = "init",
         /// Containers beside the main one, for the pods' whole life (a proxy,
         /// a log shipper): `{ envoy: { image, command, args, env, ports,
         /// resources, mounts } }`.
-        optional sidecars: Map<Name, SidecarSpec> = "sidecars",
+        rare optional sidecars: Map<Name, SidecarSpec> = "sidecars",
         /// Extra labels for this service's objects.
         optional labels: Map<LabelKey, super::names::LabelValue> = "labels",
         /// Labels of its pods only, beside Strata's.
-        optional pod_labels: Map<LabelKey, super::names::LabelValue> = "podLabels",
+        rare optional pod_labels: Map<LabelKey, super::names::LabelValue> = "podLabels",
         /// Annotations of its pods, over Strata's own of the same key.
-        optional pod_annotations: Map<LabelKey, String> = "podAnnotations",
+        rare optional pod_annotations: Map<LabelKey, String> = "podAnnotations",
         /// The labels its workload selects its pods by, instead of Strata's:
         /// an existing workload's, whose selector cannot change, to take it
         /// over in place.
-        optional selector: Map<LabelKey, super::names::LabelValue> = "selector",
+        rare optional selector: Map<LabelKey, super::names::LabelValue> = "selector",
         /// The main container's name; the service's by default.
-        optional container: Name = "container",
+        rare optional container: Name = "container",
         /// Startup, readiness and liveness probes; `false` (or `~`) switches them off.
-        clearable probes: ProbesSpec = "probes",
+        rare clearable probes: ProbesSpec = "probes",
         /// Security context: `restricted` (default), `baseline`, `privileged`, or settings.
-        optional security: SecuritySpec = "security",
+        rare optional security: SecuritySpec = "security",
         /// Spread replicas across nodes; `true` by default.
-        optional spread: bool = "spread",
+        rare optional spread: bool = "spread",
         /// A PodDisruptionBudget when replicated; `true` by default.
-        optional disruption_budget: bool = "disruptionBudget",
+        rare optional disruption_budget: bool = "disruptionBudget",
         /// Time given to stop gracefully; `30s` by default.
-        optional termination_grace_period: Duration = "terminationGracePeriod",
+        rare optional termination_grace_period: Duration = "terminationGracePeriod",
         /// Mount the service account token; `false` by default.
-        optional service_account_token: bool = "serviceAccountToken",
+        rare optional service_account_token: bool = "serviceAccountToken",
         /// Kubernetes API access of its ServiceAccount in its namespace (a Role
         /// and RoleBinding): `[{ resources: [pods], verbs: [get, list, create, delete] }]`.
-        optional access: Vec<Spanned<AccessSpec>> = "access",
+        rare optional access: Vec<Spanned<AccessSpec>> = "access",
         /// Pods it creates at run time through the Kubernetes API (notebook
         /// servers, build pods), which Strata does not run: their labels,
         /// the ports it reaches them on, the services they call.
-        optional spawns: Box<SpawnsSpec> = "spawns",
+        rare optional spawns: Box<SpawnsSpec> = "spawns",
         /// A HorizontalPodAutoscaler.
-        optional autoscale: Box<AutoscaleSpec> = "autoscale",
+        rare optional autoscale: Box<AutoscaleSpec> = "autoscale",
         /// Where Prometheus scrapes; a port named `metrics` is found without
         /// it; `none` (or `~`) for no scraping.
-        clearable metrics: OrNone<Box<MetricsSpec>> = "metrics",
+        rare clearable metrics: OrNone<Box<MetricsSpec>> = "metrics",
         /// Configuration files mounted from a ConfigMap.
-        optional config: Box<ConfigSpec> = "config",
+        rare optional config: Box<ConfigSpec> = "config",
         /// Patches to generated objects, for what the spec cannot say.
-        optional patches: Vec<Spanned<PatchSpec>> = "patches",
+        rare optional patches: Vec<Spanned<PatchSpec>> = "patches",
         /// The Kubernetes Service in front of its pods: its `type`, `name`,
         /// `externalTrafficPolicy`, `from` blocks and `annotations`.
-        optional service: Box<ServiceObjectSpec> = "service",
+        rare optional service: Box<ServiceObjectSpec> = "service",
         /// Routes from a gateway to this service.
-        optional expose: ExposeList = "expose",
+        rare optional expose: ExposeList = "expose",
         /// Call policy towards the services it needs, by name (overrides `defaults.calls`).
-        optional calls: Map<Name, CallsSpec> = "calls",
+        rare optional calls: Map<Name, CallsSpec> = "calls",
         /// How callers reach it: load balancing, session affinity, and the
         /// call policy of every caller (under each caller's own `calls:`).
-        optional serve: Box<ServeSpec> = "serve",
+        rare optional serve: Box<ServeSpec> = "serve",
         /// Its own trace sampling in the mesh, over `network.telemetry`.
-        optional tracing: TracingSpec = "tracing",
+        rare optional tracing: TracingSpec = "tracing",
         /// Traffic it may send outside the cluster.
-        optional egress: Vec<Spanned<EgressSpec>> = "egress",
+        rare optional egress: Vec<Spanned<EgressSpec>> = "egress",
         /// Its own service-level objectives, each over `monitoring.slo`'s.
-        optional slo: Box<super::platform::SloSpec> = "slo",
+        rare optional slo: Box<super::platform::SloSpec> = "slo",
         /// Scheduled backups of its data to an object store, each field over
         /// `defaults.backup`'s: `{ schedule, keep, to }`; `none` (or `~`)
         /// for none.
-        clearable backup: OrNone<Box<BackupSpec>> = "backup",
+        rare clearable backup: OrNone<Box<BackupSpec>> = "backup",
         /// A sentence for people reading the spec.
-        optional description: String = "description",
+        rare optional description: String = "description",
     }
+    /// The keys of a service that most services leave out: one allocation
+    /// for a service that writes any of them, none for one that writes none
+    /// (`ServiceSpec` is held for every service of a spec, through the
+    /// whole check).
+    pub struct RareServiceKeys;
 }
 
 /// A writable empty directory: a path, or written in full.
@@ -470,11 +475,13 @@ impl ServiceSpec {
     /// steps' and its sidecars'.
     pub fn env_values(&self) -> impl Iterator<Item = &Spanned<EnvValueSpec>> {
         let steps = self
+            .rare
             .init
             .iter()
             .flat_map(|i| i.value.iter())
             .flat_map(|(_, step)| step.value.env.iter().flat_map(|e| e.value.iter()));
         let sidecars = self
+            .rare
             .sidecars
             .iter()
             .flat_map(|s| s.value.iter())

@@ -153,7 +153,7 @@ fn backup_key(check: &OptionCheck<'_>) -> bool {
         .iter()
         .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
         .find(|(name, _)| name.value.0 == check.service)
-        .and_then(|(_, spec)| spec.value.backup.as_ref());
+        .and_then(|(_, spec)| spec.value.rare.backup.as_ref());
     match own {
         Some(own) => matches!(own.value, OrNone::Value(_)),
         None => check

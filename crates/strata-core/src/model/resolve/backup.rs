@@ -33,7 +33,7 @@ impl Resolver<'_> {
             .as_ref()
             .and_then(|d| d.value.backup.as_ref());
         for i in 0..services.len() {
-            let (written, span) = match (&specs[i].backup, defaults) {
+            let (written, span) = match (&specs[i].rare.backup, defaults) {
                 (Some(own), _) => match &own.value {
                     OrNone::Value(value) => (over(value, defaults.map(|d| &d.value)), own.span),
                     OrNone::None => continue,
@@ -43,7 +43,7 @@ impl Resolver<'_> {
                 }
                 (None, _) => continue,
             };
-            let from_defaults = specs[i].backup.is_none();
+            let from_defaults = specs[i].rare.backup.is_none();
             let backup = self.backup(&services[i], ServiceId(i), &written, span, services, index);
             let service = &services[i];
             // A blueprint that did not apply has been reported already.

@@ -16,14 +16,14 @@ use crate::spec::{self, Spanned};
 /// Keys only a blueprint service may write.
 fn blueprint_keys(spec: &ServiceSpec) -> Vec<(&'static str, Span)> {
     [
-        ("mode", spec.mode.as_ref().map(|v| v.span)),
-        ("version", spec.version.as_ref().map(|v| v.span)),
-        ("databases", spec.databases.as_ref().map(|v| v.span)),
-        ("topics", spec.topics.as_ref().map(|v| v.span)),
-        ("users", spec.users.as_ref().map(|v| v.span)),
-        ("shards", spec.shards.as_ref().map(|v| v.span)),
-        ("options", spec.options.as_ref().map(|v| v.span)),
-        ("settings", spec.settings.as_ref().map(|v| v.span)),
+        ("mode", spec.rare.mode.as_ref().map(|v| v.span)),
+        ("version", spec.rare.version.as_ref().map(|v| v.span)),
+        ("databases", spec.rare.databases.as_ref().map(|v| v.span)),
+        ("topics", spec.rare.topics.as_ref().map(|v| v.span)),
+        ("users", spec.rare.users.as_ref().map(|v| v.span)),
+        ("shards", spec.rare.shards.as_ref().map(|v| v.span)),
+        ("options", spec.rare.options.as_ref().map(|v| v.span)),
+        ("settings", spec.rare.settings.as_ref().map(|v| v.span)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))
@@ -41,8 +41,8 @@ impl Resolver<'_> {
                 .flat_map(|t| t.value.services.iter().flat_map(|s| s.value.iter()))
                 .map(|(n, s)| Sibling {
                     name: n.value.0.clone(),
-                    blueprint: s.value.blueprint.as_ref().map(text),
-                    mode: s.value.mode.as_ref().map(text),
+                    blueprint: s.value.rare.blueprint.as_ref().map(text),
+                    mode: s.value.rare.mode.as_ref().map(text),
                     databases: crate::model::tuning::listed_databases(&s.value),
                     users: crate::model::tuning::listed_users(&s.value),
                 })
@@ -59,7 +59,7 @@ impl Resolver<'_> {
         spec: &'s ServiceSpec,
         tier: &Tier,
     ) -> (Filled<'s>, Option<Tuning>) {
-        let Some(blueprint_name) = &spec.blueprint else {
+        let Some(blueprint_name) = &spec.rare.blueprint else {
             for (key, span) in blueprint_keys(spec) {
                 self.error(
                     "option-without-blueprint",
@@ -119,6 +119,7 @@ impl Resolver<'_> {
         // endpoint) are needs like the user's, reported where they are named.
         for callee in &tuning.supplied.needs {
             let span = spec
+                .rare
                 .options
                 .as_ref()
                 .and_then(|o| o.value.iter().find(|(_, v)| v.value == *callee))
@@ -190,7 +191,7 @@ impl Resolver<'_> {
         tier: &Tier,
         filled: &mut Filled<'_>,
     ) {
-        let Some(scheduler) = filled.scheduler.clone() else {
+        let Some(scheduler) = filled.rare.scheduler.clone() else {
             return;
         };
         let operator = scheduler.value.as_str();

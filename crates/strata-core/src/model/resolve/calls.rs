@@ -91,15 +91,15 @@ impl Resolver<'_> {
                 &mut texts,
                 None,
                 spec.env.as_ref(),
-                [&spec.command, &spec.args],
+                [&spec.rare.command, &spec.rare.args],
             );
-            for (step, init) in spec.init.iter().flat_map(|i| i.value.iter()) {
+            for (step, init) in spec.rare.init.iter().flat_map(|i| i.value.iter()) {
                 let init = &init.value;
                 let lists = [&init.command, &init.args];
                 let container = Some(("init step", step.value.0.as_str()));
                 written(&mut texts, container, init.env.as_ref(), lists);
             }
-            for (name, sidecar) in spec.sidecars.iter().flat_map(|s| s.value.iter()) {
+            for (name, sidecar) in spec.rare.sidecars.iter().flat_map(|s| s.value.iter()) {
                 let sidecar = &sidecar.value;
                 let lists = [&sidecar.command, &sidecar.args];
                 let container = Some(("sidecar", name.value.0.as_str()));
@@ -139,7 +139,7 @@ pub(super) fn uncalled(specs: &[super::service::Filled<'_>]) -> Vec<ServiceId> {
     specs
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.expose.as_ref().is_some_and(|e| e.value.0.is_empty()))
+        .filter(|(_, s)| s.rare.expose.as_ref().is_some_and(|e| e.value.0.is_empty()))
         .map(|(i, _)| ServiceId(i))
         .collect()
 }

@@ -32,7 +32,7 @@ impl Resolver<'_> {
         endpoints: Endpoints<'_>,
     ) -> (Vec<Container>, Vec<Dependency>) {
         let (mut steps, mut references) = (Vec::new(), Vec::new());
-        let Some(init) = self.own_pod_template(service, spec.init.as_ref(), "init") else {
+        let Some(init) = self.own_pod_template(service, spec.rare.init.as_ref(), "init") else {
             return (steps, references);
         };
         for (name, step) in init.value.iter() {
@@ -71,7 +71,8 @@ impl Resolver<'_> {
         endpoints: Endpoints<'_>,
     ) -> (Vec<Sidecar>, Vec<Dependency>) {
         let (mut sidecars, mut references) = (Vec::new(), Vec::new());
-        let Some(list) = self.own_pod_template(service, spec.sidecars.as_ref(), "sidecars") else {
+        let Some(list) = self.own_pod_template(service, spec.rare.sidecars.as_ref(), "sidecars")
+        else {
             return (sidecars, references);
         };
         let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
@@ -175,10 +176,12 @@ impl Resolver<'_> {
             .flat_map(|t| &t.supplied.sidecars)
             .filter_map(|c| c["name"].as_str());
         let steps = spec
+            .rare
             .init
             .iter()
             .flat_map(|l| l.value.iter().map(|(k, _)| k));
         let sidecars = spec
+            .rare
             .sidecars
             .iter()
             .flat_map(|l| l.value.iter().map(|(k, _)| k));

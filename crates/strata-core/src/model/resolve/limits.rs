@@ -129,6 +129,7 @@ impl Resolver<'_> {
                 // A limit carrying the `blueprint:` span is the recipe's
                 // default, which the user may not know they can override.
                 let from_blueprint = spec
+                    .rare
                     .blueprint
                     .as_ref()
                     .filter(|b| b.span == span)

@@ -12,7 +12,7 @@ impl Resolver<'_> {
     /// A service's `serve:`, checked: load balancing needs a mesh, and in a
     /// mesh session affinity needs a hash (sidecars ignore the Service's).
     pub(super) fn serve(&mut self, spec: &ServiceSpec, meshed: bool, operated: bool) -> Serve {
-        let Some(serve) = &spec.serve else {
+        let Some(serve) = &spec.rare.serve else {
             return Serve::default();
         };
         let serve = &serve.value;
@@ -92,6 +92,7 @@ impl Resolver<'_> {
         operated: bool,
     ) {
         let Some(limit) = spec
+            .rare
             .serve
             .as_ref()
             .and_then(|s| s.value.rate_limit.as_ref())
@@ -195,7 +196,7 @@ impl Resolver<'_> {
             );
         }
         for (service, spec) in services.iter_mut().zip(specs) {
-            let Some(tracing) = &spec.tracing else {
+            let Some(tracing) = &spec.rare.tracing else {
                 continue;
             };
             let in_mesh = meshed && tiers[service.tier.0].mesh;

@@ -21,7 +21,7 @@ impl Resolver<'_> {
         spec: &ServiceSpec,
         services: &ServiceNames<'_>,
     ) {
-        for (callee, calls) in spec.calls.iter().flat_map(|c| c.value.iter()) {
+        for (callee, calls) in spec.rare.calls.iter().flat_map(|c| c.value.iter()) {
             let Some(wait) = &calls.value.wait else {
                 continue;
             };

@@ -106,7 +106,7 @@ impl Resolver<'_> {
         // Two routes of one gateway, host and path: the gateway keeps one.
         let mut taken: HashMap<(usize, String, String), String> = HashMap::new();
         for (i, spec) in specs.iter().enumerate() {
-            for route in spec.expose.iter().flat_map(|e| &e.value.0) {
+            for route in spec.rare.expose.iter().flat_map(|e| &e.value.0) {
                 if let Some(r) = self.route(
                     &services[i],
                     ServiceId(i),
@@ -145,6 +145,7 @@ impl Resolver<'_> {
                 }
             }
             services[i].egress = spec
+                .rare
                 .egress
                 .iter()
                 .flat_map(|e| &e.value)
@@ -161,7 +162,7 @@ impl Resolver<'_> {
                 .collect();
         }
         for (i, spec) in specs.iter().enumerate() {
-            if let Some(spawns) = &spec.spawns {
+            if let Some(spawns) = &spec.rare.spawns {
                 services[i].spawns = Some(Box::new(self.spawned(
                     &services[i],
                     &spawns.value,
@@ -194,7 +195,7 @@ impl Resolver<'_> {
             .and_then(|n| n.value.mesh.as_ref())
             .is_some_and(|m| m.value == MeshKind::Istio);
         for (service, spec) in services.iter_mut().zip(specs) {
-            if meshed && let Some(wait) = spec.wait_for_needs.as_ref().filter(|w| w.value) {
+            if meshed && let Some(wait) = spec.rare.wait_for_needs.as_ref().filter(|w| w.value) {
                 self.error(
                     "wait-in-mesh",
                     format!("`{}` would wait in init containers inside an Istio mesh", service.name),
@@ -208,7 +209,7 @@ impl Resolver<'_> {
             self.check_rate_limit(service, spec, tiers, meshed, operated);
             for call in &mut service.externals {
                 let name = &self.externals[call.external].name;
-                let own = spec.calls.as_ref().and_then(|c| c.value.get(name));
+                let own = spec.rare.calls.as_ref().and_then(|c| c.value.get(name));
                 call.calls = own.map_or(calls, |o| overlay(calls, policy(&o.value)));
             }
         }
@@ -241,7 +242,7 @@ impl Resolver<'_> {
             .is_none_or(|p| p.value);
         if isolated && settings.and_then(|n| n.api_server.as_ref()).is_none() {
             for spec in specs {
-                if let Some(access) = &spec.access {
+                if let Some(access) = &spec.rare.access {
                     self.error(
                         "missing-api-server",
                         "a service with `access` cannot reach the API server through the default-deny NetworkPolicies".into(),
@@ -412,6 +413,7 @@ impl Resolver<'_> {
         let mut policies: HashMap<CallPolicy, Arc<CallPolicy>> = HashMap::new();
         let mut edge = |from: ServiceId, to: ServiceId| {
             let own = specs[from.0]
+                .rare
                 .calls
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
@@ -468,7 +470,7 @@ impl Resolver<'_> {
                 .chain(edges[from_needs..].iter().filter(move |e| e.from.0 == i))
         };
         for (i, spec) in specs.iter().enumerate() {
-            for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
+            for (callee, _) in spec.rare.calls.iter().flat_map(|c| c.value.iter()) {
                 let called = edges_of(i).any(|e| services[e.to.0].name == callee.value.0)
                     || services[i]
                         .externals

@@ -46,24 +46,26 @@ impl Resolver<'_> {
                 .or(default.and_then(|d| d.as_ref()))
                 .map_or(fallback, |b| b.value)
         };
-        let spread = flag(&spec.spread, defaults.map(|d| &d.spread), true);
+        let spread = flag(&spec.rare.spread, defaults.map(|d| &d.spread), true);
         let disruption_budget = flag(
-            &spec.disruption_budget,
+            &spec.rare.disruption_budget,
             defaults.map(|d| &d.disruption_budget),
             true,
         );
         let service_account_token = flag(
-            &spec.service_account_token,
+            &spec.rare.service_account_token,
             defaults.map(|d| &d.service_account_token),
             false,
         );
         let termination_grace_seconds = spec
+            .rare
             .termination_grace_period
             .as_ref()
             .or(defaults.and_then(|d| d.termination_grace_period.as_ref()))
             .map_or(DEFAULT_TERMINATION_SECONDS, |d| d.value.0);
         let default_probes = defaults.and_then(|d| d.probes.clone());
         let security_spec = spec
+            .rare
             .security
             .clone()
             .or_else(|| defaults.and_then(|d| d.security.clone()));
@@ -76,7 +78,7 @@ impl Resolver<'_> {
         Runtime {
             probes: self.probes(
                 name,
-                spec.probes.as_ref(),
+                spec.rare.probes.as_ref(),
                 default_probes.as_ref(),
                 kind,
                 &own,
@@ -293,7 +295,7 @@ impl Resolver<'_> {
         kind: WorkloadKind,
         replicas: &mut u32,
     ) -> Option<Autoscale> {
-        let autoscale = spec.autoscale.as_ref()?;
+        let autoscale = spec.rare.autoscale.as_ref()?;
         if !matches!(kind, WorkloadKind::Stateless | WorkloadKind::Stateful) {
             self.error(
                 "unexpected-autoscale",
@@ -401,7 +403,7 @@ impl Resolver<'_> {
     }
 
     fn metrics(&mut self, spec: &ServiceSpec, ports: &[Port]) -> Option<Metrics> {
-        let (port, path) = match spec.metrics.as_ref().map(|m| &m.value) {
+        let (port, path) = match spec.rare.metrics.as_ref().map(|m| &m.value) {
             // `metrics: none`: not scraped, even on a port named `metrics`.
             Some(OrNone::None) => return None,
             Some(OrNone::Value(m)) => (
@@ -424,7 +426,7 @@ impl Resolver<'_> {
 
     /// The service's configuration files.
     pub(super) fn config(&mut self, spec: &ServiceSpec) -> Option<Config> {
-        let config = &spec.config.as_ref()?.value;
+        let config = &spec.rare.config.as_ref()?.value;
         if !config.mount_path.value.starts_with('/') {
             self.error(
                 "invalid-path",
@@ -458,7 +460,7 @@ impl Resolver<'_> {
     /// The service's patches, checked for shape (targets are checked when rendering).
     pub(super) fn patches(&mut self, spec: &ServiceSpec) -> Vec<Patch> {
         let mut patches = Vec::new();
-        for patch in spec.patches.iter().flat_map(|p| &p.value) {
+        for patch in spec.rare.patches.iter().flat_map(|p| &p.value) {
             if let Some(p) = self.patch(&patch.value, patch.span) {
                 patches.push(p);
             }

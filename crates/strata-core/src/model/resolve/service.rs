@@ -105,6 +105,7 @@ impl<'a> Resolver<'a> {
         if threads > 1
             && declarations.iter().any(|d| {
                 d.spec
+                    .rare
                     .blueprint
                     .as_ref()
                     .is_some_and(|b| self.catalog.get(&b.value.0).is_some())
@@ -186,7 +187,12 @@ impl<'a> Resolver<'a> {
     /// StatefulSet's headless one.
     fn check_service_names(&mut self, services: &[Service], specs: &[Filled<'_>]) {
         for (i, (service, spec)) in services.iter().zip(specs).enumerate() {
-            let Some(renamed) = spec.service.as_ref().and_then(|s| s.value.name.as_ref()) else {
+            let Some(renamed) = spec
+                .rare
+                .service
+                .as_ref()
+                .and_then(|s| s.value.name.as_ref())
+            else {
                 continue;
             };
             let taken = services.iter().enumerate().find(|(j, other)| {
@@ -219,7 +225,7 @@ impl<'a> Resolver<'a> {
         tier_value: &Tier,
     ) -> Service {
         let defaults = self.spec.defaults.as_ref().map(|d| &d.value);
-        if let Some(blueprint) = &spec.blueprint
+        if let Some(blueprint) = &spec.rare.blueprint
             && self.catalog.get(&blueprint.value.0).is_none()
         {
             let names = self.catalog.names();
@@ -240,7 +246,7 @@ impl<'a> Resolver<'a> {
                 help,
             );
         }
-        if spec.image.is_none() && spec.blueprint.is_none() {
+        if spec.image.is_none() && spec.rare.blueprint.is_none() {
             self.error(
                 "missing-image",
                 format!(
@@ -261,7 +267,7 @@ impl<'a> Resolver<'a> {
             storage.as_ref(),
             defaults.and_then(|d| d.storage_class.as_ref()),
         );
-        let kind = spec.kind.as_ref().map_or(
+        let kind = spec.rare.kind.as_ref().map_or(
             if storage.is_some() || !volumes.is_empty() {
                 WorkloadKind::Stateful
             } else {
@@ -269,11 +275,11 @@ impl<'a> Resolver<'a> {
             },
             |k| k.value,
         );
-        match (&spec.schedule, kind) {
+        match (&spec.rare.schedule, kind) {
             (None, WorkloadKind::Cron) => self.error(
                 "missing-schedule",
                 format!("the cron service `{}` has no `schedule`", name.value.0),
-                spec.kind.as_ref().map_or(name.span, |k| k.span),
+                spec.rare.kind.as_ref().map_or(name.span, |k| k.span),
                 "cron without a schedule",
                 "add `schedule: \"0 3 * * *\"` (minute hour day month weekday)".into(),
             ),
@@ -319,25 +325,28 @@ impl<'a> Resolver<'a> {
             name: name.value.0.clone(),
             front,
             slo: spec
+                .rare
                 .slo
                 .as_ref()
                 .map(|s| Box::new(Objectives::of(&s.value))),
             tier,
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),
-            blueprint: spec.blueprint.as_ref().map(text),
+            blueprint: spec.rare.blueprint.as_ref().map(text),
             tuning: None,
             kind,
-            schedule: spec.schedule.as_ref().map(|s| s.value.clone()),
+            schedule: spec.rare.schedule.as_ref().map(|s| s.value.clone()),
             // Resolved once every service is known (`backup.rs`).
             backup: None,
             command: spec
+                .rare
                 .command
                 .iter()
                 .flat_map(|c| &c.value)
                 .map(|c| c.value.clone())
                 .collect(),
             args: spec
+                .rare
                 .args
                 .iter()
                 .flat_map(|c| &c.value)
@@ -346,25 +355,27 @@ impl<'a> Resolver<'a> {
             ports,
             env: Vec::new(),
             env_config_map: spec
+                .rare
                 .env_from
                 .as_ref()
                 .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
-            wait_in_pod: spec.wait_for_needs.as_ref().is_some_and(|w| w.value),
+            wait_in_pod: spec.rare.wait_for_needs.as_ref().is_some_and(|w| w.value),
             init: Vec::new(),
             sidecars: Vec::new(),
             replicas,
             resources,
-            gpu: spec.gpu.as_ref().map_or(0, |g| g.value),
+            gpu: spec.rare.gpu.as_ref().map_or(0, |g| g.value),
             storage,
             volumes,
             pool: None,
-            priority: spec.priority.as_ref().map(text),
-            scheduler: spec.scheduler.as_ref().map(|s| s.value),
+            priority: spec.rare.priority.as_ref().map(text),
+            scheduler: spec.rare.scheduler.as_ref().map(|s| s.value),
             scratch,
             needs: Vec::new(),
             labels: self.own_labels(spec.labels.as_ref()),
-            pod_labels: self.own_labels(spec.pod_labels.as_ref()),
+            pod_labels: self.own_labels(spec.rare.pod_labels.as_ref()),
             pod_annotations: spec
+                .rare
                 .pod_annotations
                 .iter()
                 .flat_map(|a| a.value.iter())
@@ -372,6 +383,7 @@ impl<'a> Resolver<'a> {
                 .collect(),
             selector: self.selector(name, spec),
             container: spec
+                .rare
                 .container
                 .as_ref()
                 .map_or_else(|| name.value.0.clone(), |c| c.value.0.clone()),
@@ -393,7 +405,7 @@ impl<'a> Resolver<'a> {
     /// theirs): one Service and one set of NetworkPolicies count them all,
     /// so numbers and names are unique across the pod.
     fn ports(&mut self, spec: &ServiceSpec) -> Vec<Port> {
-        let sidecars = spec.sidecars.iter().flat_map(|s| s.value.iter());
+        let sidecars = spec.rare.sidecars.iter().flat_map(|s| s.value.iter());
         let sources = std::iter::once((None, spec.ports.as_ref())).chain(
             sidecars.map(|(name, sidecar)| (Some(&name.value.0), sidecar.value.ports.as_ref())),
         );
@@ -432,6 +444,7 @@ impl<'a> Resolver<'a> {
         };
         if let Some(node_port) = node_port {
             let public = spec
+                .rare
                 .service
                 .as_ref()
                 .and_then(|s| s.value.service_type.as_ref());
@@ -533,7 +546,7 @@ impl<'a> Resolver<'a> {
             "delete",
             "deletecollection",
         ];
-        let Some(list) = &spec.access else {
+        let Some(list) = &spec.rare.access else {
             return Vec::new();
         };
         if !token {
@@ -627,7 +640,7 @@ impl<'a> Resolver<'a> {
         kind: WorkloadKind,
     ) -> Front {
         let mut front = Front::cluster_ip(name);
-        let Some(own) = &spec.service else {
+        let Some(own) = &spec.rare.service else {
             return front;
         };
         if ports.is_empty() || !kind.is_long_running() {
@@ -690,7 +703,7 @@ impl<'a> Resolver<'a> {
         name: &Spanned<spec::names::Name>,
         spec: &ServiceSpec,
     ) -> Option<std::collections::BTreeMap<String, String>> {
-        let selector = spec.selector.as_ref()?;
+        let selector = spec.rare.selector.as_ref()?;
         if selector.value.0.is_empty() {
             self.error(
                 "invalid-selector",

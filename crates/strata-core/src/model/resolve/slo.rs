@@ -36,7 +36,7 @@ pub(super) fn check_slo(
         .map(|s| (borrowed(s), true))
         .into_iter()
         .chain(services.iter().filter_map(|(service, meshed)| {
-            let slo = service.slo.as_ref()?;
+            let slo = service.rare.slo.as_ref()?;
             Some((borrowed(slo), *meshed))
         }))
         .collect();
@@ -61,6 +61,7 @@ pub(super) fn check_slo(
             Some(&name.value.0) == scraper
                 && service
                     .value
+                    .rare
                     .blueprint
                     .as_ref()
                     .and_then(|b| catalog.get(&b.value.0))

@@ -86,7 +86,7 @@ impl Resolver<'_> {
         default_class: Option<&Spanned<String>>,
     ) -> Vec<NamedVolume> {
         let mut out: Vec<NamedVolume> = Vec::new();
-        for entry in spec.volumes.iter().flat_map(|v| &v.value) {
+        for entry in spec.rare.volumes.iter().flat_map(|v| &v.value) {
             let named = &entry.value;
             let name = &named.name.value.0;
             if POD_VOLUMES.contains(&name.as_str()) || out.iter().any(|v| &v.name == name) {
@@ -155,7 +155,7 @@ impl Resolver<'_> {
             taken.push((&config.mount_path, "the configuration's `mountPath`"));
         }
         let mut out: Vec<Scratch> = Vec::new();
-        for entry in spec.scratch.iter().flat_map(|s| &s.value) {
+        for entry in spec.rare.scratch.iter().flat_map(|s| &s.value) {
             let path = Spanned {
                 value: entry.value.path().to_string(),
                 span: match &entry.value {

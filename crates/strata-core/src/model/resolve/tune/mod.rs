@@ -63,7 +63,7 @@ pub(super) fn tune(
     let info = blueprint.info();
     let mut errors = Vec::new();
     let modes: Vec<&str> = info.modes.iter().map(|m| m.name).collect();
-    let mode = match &spec.mode {
+    let mode = match &spec.rare.mode {
         None => &info.modes[0],
         Some(mode) => {
             if let Some(found) = info.modes.iter().find(|m| m.name == mode.value.0) {
@@ -159,7 +159,7 @@ pub(super) fn tune(
         );
     }
     let version = version(blueprint, mode, operator, spec, file, &mut errors);
-    let databases = match &spec.databases {
+    let databases = match &spec.rare.databases {
         Some(list) if !takes(Key::Databases) => {
             refuse(Key::Databases, list.span, &mut errors);
             Vec::new()
@@ -167,14 +167,14 @@ pub(super) fn tune(
         list => databases(list.as_ref(), file, &mut errors),
     };
     let replicas = (place.replicas)(mode.replicas);
-    let topics = match &spec.topics {
+    let topics = match &spec.rare.topics {
         Some(list) if !takes(Key::Topics) => {
             refuse(Key::Topics, list.span, &mut errors);
             Vec::new()
         }
         list => topics(list.as_ref(), replicas, file, &mut errors),
     };
-    let shards = match &spec.shards {
+    let shards = match &spec.rare.shards {
         Some(s) if !takes(Key::Shards) => {
             refuse(Key::Shards, s.span, &mut errors);
             1
@@ -217,9 +217,9 @@ pub(super) fn tune(
         Some(s) => s.value,
         None => 1,
     };
-    let options = options(blueprint, spec.options.as_ref(), file, &mut errors);
+    let options = options(blueprint, spec.rare.options.as_ref(), file, &mut errors);
     if mode.operated
-        && let Some(volumes) = &spec.volumes
+        && let Some(volumes) = &spec.rare.volumes
         && !mode.operated_volumes
     {
         // The operator makes the pods: Strata's claim templates would not
@@ -253,7 +253,7 @@ pub(super) fn tune(
         );
     }
     if mode.operated
-        && let Some(service) = &spec.service
+        && let Some(service) = &spec.rare.service
     {
         errors.push(
             error(
@@ -270,7 +270,7 @@ pub(super) fn tune(
         );
     }
     if mode.operated
-        && let Some(env_from) = &spec.env_from
+        && let Some(env_from) = &spec.rare.env_from
     {
         errors.push(
             error(
@@ -310,28 +310,29 @@ pub(super) fn tune(
     errors.extend(
         blueprint.check_options(&OptionCheck {
             mode,
-            options: spec.options.as_ref(),
+            options: spec.rare.options.as_ref(),
             siblings: &place.siblings,
             service: place.service,
             span: spec
+                .rare
                 .mode
                 .as_ref()
                 .map(|m| m.span)
-                .or(spec.blueprint.as_ref().map(|b| b.span))
+                .or(spec.rare.blueprint.as_ref().map(|b| b.span))
                 .unwrap_or_default(),
-            version: spec.version.as_ref(),
+            version: spec.rare.version.as_ref(),
             file,
             platform,
         }),
     );
-    let users = match &spec.users {
+    let users = match &spec.rare.users {
         Some(map) if !takes(Key::Users) => {
             refuse(Key::Users, map.span, &mut errors);
             Vec::new()
         }
         map => users(map.as_ref(), &options, file, &mut errors),
     };
-    let settings = match &spec.settings {
+    let settings = match &spec.rare.settings {
         Some(map) if !takes(Key::Settings) => {
             refuse(Key::Settings, map.span, &mut errors);
             Vec::new()
@@ -345,10 +346,11 @@ pub(super) fn tune(
             .is_some_and(|o| o.value.get(operator).is_some());
         if !declared {
             let span = spec
+                .rare
                 .mode
                 .as_ref()
                 .map(|m| m.span)
-                .or(spec.blueprint.as_ref().map(|b| b.span))
+                .or(spec.rare.blueprint.as_ref().map(|b| b.span))
                 .unwrap_or_default();
             errors.push(
                 error(
@@ -384,6 +386,7 @@ pub(super) fn tune(
         shards,
         options,
         deprecated: spec
+            .rare
             .options
             .iter()
             .flat_map(|o| o.value.iter())

@@ -25,7 +25,7 @@ pub(super) fn version(
     let info = blueprint.info();
     let default = operator.map_or(info.version, |o| o.version);
     let releases = operator.map_or(mode.versions, |o| o.runs);
-    let written = match &spec.version {
+    let written = match &spec.rare.version {
         Some(v) if v.value == "latest" || v.value.is_empty() => {
             errors.push(
                 error(
