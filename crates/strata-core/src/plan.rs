@@ -353,7 +353,7 @@ impl Plan {
                     callers: platform
                         .services
                         .iter()
-                        .filter(|s| s.externals.iter().any(|c| c.external == index))
+                        .filter(|s| s.extras().externals.iter().any(|c| c.external == index))
                         .map(|s| s.name.clone())
                         .collect(),
                 })

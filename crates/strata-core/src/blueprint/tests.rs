@@ -935,7 +935,7 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
         .unwrap();
     let liveness = b.liveness.unwrap();
     assert!(
-        matches!(&liveness.check, model::ProbeCheck::Http { path, .. } if path == "/ready"),
+        matches!(&*liveness.check, model::ProbeCheck::Http { path, .. } if path == "/ready"),
         "{liveness:?}"
     );
     // 900 seconds to start, checked every 5.

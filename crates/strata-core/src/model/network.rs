@@ -123,7 +123,7 @@ pub struct Edge {
 }
 
 /// Timeouts, retries and circuit breaking of calls along an edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallPolicy {
     /// Whole-request timeout, ms.
     pub timeout_ms: Option<u64>,
@@ -139,7 +139,23 @@ pub struct CallPolicy {
     pub pool: Option<u32>,
 }
 
+impl Default for CallPolicy {
+    fn default() -> CallPolicy {
+        CallPolicy::NONE
+    }
+}
+
 impl CallPolicy {
+    /// Nothing set.
+    pub const NONE: CallPolicy = CallPolicy {
+        timeout_ms: None,
+        connect_timeout_ms: None,
+        retries: None,
+        retry_backoff_ms: None,
+        circuit_breaker: None,
+        pool: None,
+    };
+
     /// This policy with `own`'s settings, field by field, over it.
     #[must_use]
     pub fn under(self, own: CallPolicy) -> CallPolicy {
@@ -249,7 +265,7 @@ pub struct Telemetry {
 }
 
 /// How callers reach a service, from its `serve:`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Serve {
     /// How the mesh spreads requests over its pods.
     pub load_balancer: Option<LoadBalancer>,
@@ -259,6 +275,22 @@ pub struct Serve {
     pub calls: CallPolicy,
     /// Requests a minute each pod admits, enforced by its sidecar.
     pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Serve {
+    /// Nothing set: callers reach the service as the platform says.
+    pub const NONE: Serve = Serve {
+        load_balancer: None,
+        session_affinity_seconds: None,
+        calls: CallPolicy::NONE,
+        rate_limit_per_minute: None,
+    };
+}
+
+impl Default for Serve {
+    fn default() -> Serve {
+        Serve::NONE
+    }
 }
 
 /// A mesh load-balancing policy.

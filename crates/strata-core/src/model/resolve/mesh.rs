@@ -222,7 +222,7 @@ impl Resolver<'_> {
                     "remove `tracing`, or let its tier join the mesh".into(),
                 );
             }
-            service.tracing_sampling = Some(tracing.value.sampling.value.0);
+            service.extras_mut().tracing_sampling = Some(tracing.value.sampling.value.0);
         }
         telemetry
     }

@@ -10,8 +10,8 @@ use super::ServiceNames;
 use crate::diag::suggestion;
 use crate::model::{
     CallPolicy, DependencyTarget, Edge, Egress, Gateway, GatewayKind, KONG_TLS_PORT,
-    KONG_TLS_PORT_NUMBER, MeshKind, Network, Peer, Port, Protocol, Route, Service, ServiceId, Span,
-    Spawned, Tier,
+    KONG_TLS_PORT_NUMBER, MeshKind, Network, Peer, Port, Protocol, Route, Serve, Service,
+    ServiceId, Span, Spawned, Tier,
 };
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec};
@@ -144,7 +144,7 @@ impl Resolver<'_> {
                     routes.push(r);
                 }
             }
-            services[i].egress = spec
+            let egress: Vec<Egress> = spec
                 .egress
                 .iter()
                 .flat_map(|e| &e.value)
@@ -159,6 +159,9 @@ impl Resolver<'_> {
                         .collect(),
                 })
                 .collect();
+            if !egress.is_empty() {
+                services[i].extras_mut().egress = egress;
+            }
         }
         for (i, spec) in specs.iter().enumerate() {
             if let Some(spawns) = &spec.spawns {
@@ -204,9 +207,13 @@ impl Resolver<'_> {
                 );
             }
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
-            service.serve = self.serve(spec, meshed, operated);
+            let serve = self.serve(spec, meshed, operated);
+            if serve != Serve::NONE {
+                service.extras_mut().serve = serve;
+            }
             self.check_rate_limit(service, spec, tiers, meshed, operated);
-            for call in &mut service.externals {
+            let externals = service.rare.iter_mut().flat_map(|e| &mut e.externals);
+            for call in externals {
                 let name = &self.externals[call.external].name;
                 let own = spec.calls.as_ref().and_then(|c| c.value.get(name));
                 call.calls = own.map_or(calls, |o| overlay(calls, policy(&o.value)));
@@ -416,7 +423,7 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
             let base = callee_policies[to.0].get_or_insert_with(|| {
-                let base = overlay(defaults, services[to.0].serve.calls);
+                let base = overlay(defaults, services[to.0].extras().serve.calls);
                 Arc::clone(policies.entry(base).or_insert_with(|| Arc::new(base)))
             });
             let calls = match own {
@@ -471,6 +478,7 @@ impl Resolver<'_> {
             for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
                 let called = edges_of(i).any(|e| services[e.to.0].name == callee.value.0)
                     || services[i]
+                        .extras()
                         .externals
                         .iter()
                         .any(|c| self.externals[c.external].name == callee.value.0);
