@@ -27,7 +27,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
         // Only callers with a sidecar apply these policies.
         let inbound: Vec<_> = platform
             .edges_to(ServiceId(i))
-            .filter(|e| platform.in_mesh(&platform.services[e.from.0].namespace))
+            .filter(|e| platform.in_mesh(&platform.services[e.from().0].namespace))
             .collect();
         if inbound.is_empty() || service.ports.is_empty() {
             continue;
@@ -87,10 +87,10 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
             }
             let mut http: Vec<Value> = inbound
                 .iter()
-                .filter(|e| *e.calls != shared)
+                .filter(|e| *e.calls(platform) != shared)
                 .filter_map(|e| {
-                    let caller = &platform.services[e.from.0];
-                    let mut route = route_policy(&host, *e.calls)?;
+                    let caller = &platform.services[e.from().0];
+                    let mut route = route_policy(&host, *e.calls(platform))?;
                     route["match"] = json!([{ "sourceLabels": super::network::pod_selector(platform, caller), "sourceNamespace": caller.namespace }]);
                     Some(route)
                 })
@@ -219,7 +219,7 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     };
     let mut vars = Vec::new();
     for edge in platform.edges_from(id) {
-        let c = *edge.calls;
+        let c = *edge.calls(platform);
         let settings = [
             ("TIMEOUT_MS", c.timeout_ms),
             ("CONNECT_TIMEOUT_MS", c.connect_timeout_ms),
@@ -232,7 +232,7 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
             // Nothing to say about this call: most calls of a platform.
             continue;
         }
-        let callee = platform.services[edge.to.0]
+        let callee = platform.services[edge.to().0]
             .name
             .to_ascii_uppercase()
             .replace('-', "_");

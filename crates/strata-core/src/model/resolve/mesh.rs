@@ -263,7 +263,7 @@ impl Resolver<'_> {
         }
         let inside = |s: &Service| tiers[s.tier.0].mesh;
         for edge in edges {
-            let (from, to) = (&services[edge.from.0], &services[edge.to.0]);
+            let (from, to) = (&services[edge.from().0], &services[edge.to().0]);
             if !inside(from) && inside(to) && !to.ports.is_empty() {
                 self.error(
                     "outside-mesh",

@@ -345,6 +345,7 @@ impl<'a> Resolver<'a> {
             gateways: networking.gateways,
             routes: networking.routes,
             edges: networking.edges,
+            call_policies: networking.call_policies,
             externals: std::mem::take(&mut self.externals),
             mentions,
             uncalled: calls::uncalled(&specs),

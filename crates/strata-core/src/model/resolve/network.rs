@@ -3,7 +3,6 @@
 //! metrics; gateways and the mesh have files of their own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 use super::Resolver;
 use super::ServiceNames;
@@ -26,11 +25,30 @@ pub(super) const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "istio-system";
 /// The label of istiod's pods (every revision's).
 pub(super) const CONTROL_PLANE_LABEL: (&str, &str) = ("app", "istiod");
 
+/// The distinct call policies of a platform's edges, each kept once, in
+/// first-seen order.
+#[derive(Default)]
+struct DistinctPolicies {
+    policies: Vec<CallPolicy>,
+    positions: HashMap<CallPolicy, usize>,
+}
+
+impl DistinctPolicies {
+    /// The position of `calls` among them, added if new.
+    fn position(&mut self, calls: CallPolicy) -> usize {
+        *self.positions.entry(calls).or_insert_with(|| {
+            self.policies.push(calls);
+            self.policies.len() - 1
+        })
+    }
+}
+
 /// Everything networking adds to a platform.
 pub(super) struct Networking {
     pub gateways: Vec<Gateway>,
     pub routes: Vec<Route>,
     pub edges: Vec<Edge>,
+    pub call_policies: Vec<CallPolicy>,
     pub network: Network,
 }
 
@@ -219,7 +237,7 @@ impl Resolver<'_> {
                 call.calls = own.map_or(calls, |o| overlay(calls, policy(&o.value)));
             }
         }
-        let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
+        let (edges, call_policies) = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let telemetry = self.telemetry(services, specs, tiers, meshed);
         if meshed {
             self.mesh_members(services, tiers, &edges, &routes, &gateways);
@@ -279,6 +297,7 @@ impl Resolver<'_> {
             gateways,
             routes,
             edges,
+            call_policies,
             network: Network {
                 policies: settings
                     .and_then(|n| n.policies.as_ref())
@@ -399,7 +418,8 @@ impl Resolver<'_> {
 
     /// Every caller → callee pair: from `needs:` (a tier means each of its
     /// services), `${…}` references, a store the service's own pods send
-    /// backups to, and gateway services to their routes.
+    /// backups to, and gateway services to their routes; with the distinct
+    /// call policies the edges point into.
     fn edges(
         &mut self,
         services: &[Service],
@@ -408,32 +428,30 @@ impl Resolver<'_> {
         gateways: &[Gateway],
         routes: &[Route],
         defaults: CallPolicy,
-    ) -> Vec<Edge> {
+    ) -> (Vec<Edge>, Vec<CallPolicy>) {
         // Edges in first-seen order. A `tier/NAME` need makes one edge per
         // service of the tier (hundreds of thousands on large platforms), so
-        // equal call policies are shared.
+        // each distinct call policy is kept once, and edges point to it.
         // The callee's `serve:` over the platform's defaults, the caller's
         // own `calls:` over both: per callee, the policy of callers without
         // their own, made once.
-        let mut callee_policies: Vec<Option<Arc<CallPolicy>>> = vec![None; services.len()];
-        let mut policies: HashMap<CallPolicy, Arc<CallPolicy>> = HashMap::new();
+        let mut callee_policies: Vec<Option<usize>> = vec![None; services.len()];
+        let mut distinct = DistinctPolicies::default();
         let mut edge = |from: ServiceId, to: ServiceId| {
             let own = specs[from.0]
                 .calls
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
-            let base = callee_policies[to.0].get_or_insert_with(|| {
-                let base = overlay(defaults, services[to.0].extras().serve.calls);
-                Arc::clone(policies.entry(base).or_insert_with(|| Arc::new(base)))
+            let base = *callee_policies[to.0].get_or_insert_with(|| {
+                distinct.position(overlay(defaults, services[to.0].extras().serve.calls))
             });
             let calls = match own {
-                None => Arc::clone(base),
+                None => base,
                 Some(own) => {
-                    let calls = overlay(**base, policy(&own.value));
-                    Arc::clone(policies.entry(calls).or_insert_with(|| Arc::new(calls)))
+                    distinct.position(overlay(distinct.policies[base], policy(&own.value)))
                 }
             };
-            Edge { from, to, calls }
+            Edge::new(from, to, calls)
         };
         // Where each caller's edges start in `edges`, counted first so that
         // the edges (hundreds of thousands) are held in a vector of the size
@@ -459,7 +477,7 @@ impl Resolver<'_> {
                     proxied.extend(
                         edges[first_pair[proxy.0]..first_pair[proxy.0 + 1]]
                             .iter()
-                            .map(|e| (e.from, e.to)),
+                            .map(|e| (e.from(), e.to())),
                     );
                 }
                 if proxied.insert((proxy, route.service)) {
@@ -472,11 +490,11 @@ impl Resolver<'_> {
         let edges_of = |i: usize| {
             edges[first_pair[i]..first_pair[i + 1]]
                 .iter()
-                .chain(edges[from_needs..].iter().filter(move |e| e.from.0 == i))
+                .chain(edges[from_needs..].iter().filter(move |e| e.from().0 == i))
         };
         for (i, spec) in specs.iter().enumerate() {
             for (callee, _) in spec.calls.iter().flat_map(|c| c.value.iter()) {
-                let called = edges_of(i).any(|e| services[e.to.0].name == callee.value.0)
+                let called = edges_of(i).any(|e| services[e.to().0].name == callee.value.0)
                     || services[i]
                         .extras()
                         .externals
@@ -486,7 +504,7 @@ impl Resolver<'_> {
                 // nothing to apply to.
                 if !called && self.left_out_by(&callee.value.0, false).is_none() {
                     let mine: Vec<&str> = edges_of(i)
-                        .map(|e| services[e.to.0].name.as_str())
+                        .map(|e| services[e.to().0].name.as_str())
                         .collect();
                     let help = if mine.is_empty() {
                         format!(
@@ -506,7 +524,7 @@ impl Resolver<'_> {
                 }
             }
         }
-        edges
+        (edges, distinct.policies)
     }
 }
 
