@@ -411,20 +411,19 @@ pub struct EnvVar {
 pub enum EnvValue {
     /// A literal, references already resolved.
     Literal(String),
-    /// A key of a Secret.
-    Secret {
-        /// The Secret's name.
-        name: String,
-        /// The key.
-        key: String,
-    },
-    /// A key of a ConfigMap.
-    Config {
-        /// The ConfigMap's name.
-        name: String,
-        /// The key.
-        key: String,
-    },
+    /// A key of a Secret; boxed, as most values are literals.
+    Secret(Box<KeyRef>),
+    /// A key of a ConfigMap; boxed, as most values are literals.
+    Config(Box<KeyRef>),
+}
+
+/// A key of a Secret or ConfigMap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    /// The object's name.
+    pub name: String,
+    /// The key.
+    pub key: String,
 }
 
 /// Requests and limits of one pod.
@@ -863,6 +862,7 @@ mod tests {
         // before extras, storage and shared probe checks.
         assert!(size_of::<Service>() <= 800, "{}", size_of::<Service>());
         assert!(size_of::<Probe>() <= 56, "{}", size_of::<Probe>());
+        assert!(size_of::<EnvVar>() <= 64, "{}", size_of::<EnvVar>());
     }
 
     #[test]

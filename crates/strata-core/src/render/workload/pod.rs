@@ -691,8 +691,8 @@ fn env_var(var: &crate::model::EnvVar) -> Value {
     };
     let (key, value) = match &var.value {
         EnvValue::Literal(value) => ("value", Value::String(value.clone())),
-        EnvValue::Secret { name, key } => ("valueFrom", from("secretKeyRef", name, key)),
-        EnvValue::Config { name, key } => ("valueFrom", from("configMapKeyRef", name, key)),
+        EnvValue::Secret(r) => ("valueFrom", from("secretKeyRef", &r.name, &r.key)),
+        EnvValue::Config(r) => ("valueFrom", from("configMapKeyRef", &r.name, &r.key)),
     };
     object([("name", Value::String(var.name.clone())), (key, value)])
 }
