@@ -322,11 +322,12 @@ impl Plan {
             calls_without_timeout: platform
                 .edges
                 .iter()
-                .filter(|e| e.calls.timeout_ms.is_none())
+                .filter(|e| e.calls(platform).timeout_ms.is_none())
                 .map(|e| {
                     format!(
                         "{} → {}",
-                        platform.services[e.from.0].name, platform.services[e.to.0].name
+                        platform.services[e.from().0].name,
+                        platform.services[e.to().0].name
                     )
                 })
                 .collect(),
@@ -353,7 +354,7 @@ impl Plan {
                     callers: platform
                         .services
                         .iter()
-                        .filter(|s| s.externals.iter().any(|c| c.external == index))
+                        .filter(|s| s.extras().externals.iter().any(|c| c.external == index))
                         .map(|s| s.name.clone())
                         .collect(),
                 })

@@ -31,7 +31,7 @@ fn expected(platform: &Platform, from: usize, to: usize) -> BTreeSet<(u16, &'sta
     let edge = platform
         .edges
         .iter()
-        .any(|e| e.from.0 == from && e.to.0 == to);
+        .any(|e| e.from().0 == from && e.to().0 == to);
     // Members of a blueprint's group (a Sentinel group, an operator's pods)
     // talk among themselves, replicated or not.
     let members = target
@@ -124,7 +124,7 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                             || platform
                                 .edges
                                 .iter()
-                                .any(|e| e.from.0 == from && e.to.0 == to);
+                                .any(|e| e.from().0 == from && e.to().0 == to);
                         for port in &companion.ports {
                             assert_eq!(
                                 allowed(&policies, &pods[&from], &pod, port.number, protocol(port)),
@@ -161,6 +161,7 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                 };
                 for &from in &running {
                     let calls = platform.services[from]
+                        .extras()
                         .externals
                         .iter()
                         .any(|c| c.external == index);

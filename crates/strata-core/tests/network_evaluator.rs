@@ -133,8 +133,8 @@ fn a_tier_needed_as_a_whole_is_one_peer_that_admits_each_of_its_services() {
                 && !s.ports.is_empty()
                 && s.name != gateway.name
                 && !platform.edges.iter().any(|e| {
-                    platform.services[e.from.0].name == gateway.name
-                        && platform.services[e.to.0].name == s.name
+                    platform.services[e.from().0].name == gateway.name
+                        && platform.services[e.to().0].name == s.name
                 })
         })
         .unwrap();

@@ -456,8 +456,8 @@ pub async fn restore(
         .position(|s| s.name == name)
         .unwrap_or_default();
     let mut running: Vec<(ObjectId, u64)> = Vec::new();
-    for edge in platform.edges.iter().filter(|e| e.to.0 == id) {
-        let Some(workload) = workload(&platform.services[edge.from.0]) else {
+    for edge in platform.edges.iter().filter(|e| e.to().0 == id) {
+        let Some(workload) = workload(&platform.services[edge.from().0]) else {
             continue;
         };
         let replicas = cluster

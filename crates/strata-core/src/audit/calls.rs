@@ -7,16 +7,20 @@ use crate::finding::{CheckInfo, Priority};
 use crate::model::calls::{
     undeclared_calls, undeclared_message, unreachable_message, unreachable_services,
 };
-use crate::model::{Edge, PathStep, Platform, ServiceId};
+use crate::model::{CallPolicy, PathStep, Platform, ServiceId};
 
 /// The names of the services that service `id` calls along edges `lacking`
 /// a setting, in edge order.
-fn callees_lacking(platform: &Platform, id: ServiceId, lacking: fn(&Edge) -> bool) -> Vec<&str> {
+fn callees_lacking(
+    platform: &Platform,
+    id: ServiceId,
+    lacking: fn(&CallPolicy) -> bool,
+) -> Vec<&str> {
     platform
         .edges
         .iter()
-        .filter(|e| e.from == id && lacking(e))
-        .map(|e| platform.services[e.to.0].name.as_str())
+        .filter(|e| e.from() == id && lacking(e.calls(platform)))
+        .map(|e| platform.services[e.to().0].name.as_str())
         .collect()
 }
 
@@ -76,7 +80,7 @@ pub(super) const CALL_WITHOUT_TIMEOUT: Check = Check {
     ),
     run: |platform, _| {
         per_service(platform, |id, service| {
-            let untimed = callees_lacking(platform, id, |e| e.calls.timeout_ms.is_none());
+            let untimed = callees_lacking(platform, id, |c| c.timeout_ms.is_none());
             (!untimed.is_empty()).then(|| {
                 format!(
                     "`{}` calls {} with no timeout",
@@ -99,7 +103,7 @@ pub(super) const CALL_WITHOUT_BREAKER: Check = Check {
     ),
     run: |platform, _| {
         per_service(platform, |id, service| {
-            let unbroken = callees_lacking(platform, id, |e| e.calls.circuit_breaker.is_none());
+            let unbroken = callees_lacking(platform, id, |c| c.circuit_breaker.is_none());
             (!unbroken.is_empty()).then(|| {
                 format!(
                     "`{}` calls {} with no circuit breaker",

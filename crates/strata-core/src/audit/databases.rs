@@ -79,7 +79,7 @@ fn logins<'a>(
             let reads = service
                 .env
                 .iter()
-                .any(|v| matches!(&v.value, EnvValue::Secret { name, .. } if *name == secret));
+                .any(|v| matches!(&v.value, EnvValue::Secret(r) if r.name == secret));
             if !reads {
                 continue;
             }

@@ -92,8 +92,8 @@ fn callers(platform: &Platform, id: ServiceId) -> Vec<&str> {
     platform
         .edges
         .iter()
-        .filter(|e| e.to == id)
-        .map(|e| platform.services[e.from.0].name.as_str())
+        .filter(|e| e.to() == id)
+        .map(|e| platform.services[e.from().0].name.as_str())
         .collect()
 }
 

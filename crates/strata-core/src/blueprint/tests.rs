@@ -396,7 +396,7 @@ fn patroni_elects_in_etcd_and_its_services_follow_the_role_labels() {
         platform
             .edges
             .iter()
-            .any(|e| Some(e.from.0) == from && Some(e.to.0) == to),
+            .any(|e| Some(e.from().0) == from && Some(e.to().0) == to),
         "the pods call etcd and start after it"
     );
     let objects = render::render(&platform, &NoAssets).unwrap().objects;
@@ -935,7 +935,7 @@ fn partial_security_and_probes_keep_the_blueprint_s_rest() {
         .unwrap();
     let liveness = b.liveness.unwrap();
     assert!(
-        matches!(&liveness.check, model::ProbeCheck::Http { path, .. } if path == "/ready"),
+        matches!(&*liveness.check, model::ProbeCheck::Http { path, .. } if path == "/ready"),
         "{liveness:?}"
     );
     // 900 seconds to start, checked every 5.
@@ -1429,7 +1429,7 @@ fn milvus_cluster_is_an_operator_s_milvus_on_the_platform_s_minio_and_kafka() {
             platform
                 .edges
                 .iter()
-                .any(|e| e.from.0 == index("milvus") && e.to.0 == index(store)),
+                .any(|e| e.from().0 == index("milvus") && e.to().0 == index(store)),
             "milvus calls {store}"
         );
     }
@@ -1523,7 +1523,7 @@ fn backups_to_an_in_cluster_store_call_it_with_its_credentials() {
         platform
             .edges
             .iter()
-            .any(|e| e.from.0 == pg && e.to.0 == minio),
+            .any(|e| e.from().0 == pg && e.to().0 == minio),
         "the cluster calls its store"
     );
     let objects = render::render(&platform, &NoAssets).unwrap().objects;

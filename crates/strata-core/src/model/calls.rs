@@ -86,7 +86,7 @@ pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
             }
             Target::External(i) => {
                 let external = &platform.externals[i];
-                let declared = caller.externals.iter().any(|c| c.external == i)
+                let declared = caller.extras().externals.iter().any(|c| c.external == i)
                     || egress_opens(caller, &external.reach, &external.ports);
                 !declared && platform.network.policies
             }
@@ -100,9 +100,9 @@ pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
 /// which cost more than the rest of the warnings together.
 fn has_edge(platform: &Platform, from: ServiceId, to: ServiceId) -> bool {
     if platform.lookup.outgoing_count(from) <= platform.lookup.incoming(to).len() {
-        platform.edges_from(from).any(|e| e.to == to)
+        platform.edges_from(from).any(|e| e.to() == to)
     } else {
-        platform.edges_to(to).any(|e| e.from == from)
+        platform.edges_to(to).any(|e| e.from() == from)
     }
 }
 
@@ -112,7 +112,7 @@ fn egress_opens(caller: &Service, reach: &Reach, ports: &[(String, u16)]) -> boo
     let Reach::Block(block) = reach else {
         return false;
     };
-    caller.egress.iter().any(|e| {
+    caller.extras().egress.iter().any(|e| {
         within(block, &e.cidr)
             && (e.ports.is_empty() || ports.iter().any(|(_, p)| e.ports.contains(p)))
     })
@@ -197,7 +197,7 @@ pub fn unreachable_services(platform: &Platform) -> Vec<ServiceId> {
                 && !control_plane(platform, service)
                 // A caller: its own edges to it, read last (a `tier/NAME`
                 // need makes every service of a tier a callee).
-                && !platform.edges_to(id).any(|e| e.from != id)
+                && !platform.edges_to(id).any(|e| e.from() != id)
         })
         .map(|(i, _)| ServiceId(i))
         .collect()
@@ -664,7 +664,7 @@ tiers:
             for env in std::iter::once(None).chain(environments.into_iter().map(Some)) {
                 let platform = crate::resolve(&doc, env).unwrap();
                 let every: std::collections::HashSet<(ServiceId, ServiceId)> =
-                    platform.edges.iter().map(|e| (e.from, e.to)).collect();
+                    platform.edges.iter().map(|e| (e.from(), e.to())).collect();
                 let n = platform.services.len();
                 for from in (0..n).map(ServiceId) {
                     for to in (0..n).map(ServiceId) {

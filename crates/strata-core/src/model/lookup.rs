@@ -91,12 +91,12 @@ impl Outgoing {
     fn new(services: usize, edges: &[Edge]) -> Outgoing {
         let sorted = edges
             .windows(2)
-            .position(|pair| pair[1].from < pair[0].from)
+            .position(|pair| pair[1].from() < pair[0].from())
             .map_or(edges.len(), |last| last + 1);
         Outgoing {
             sorted,
-            starts: starts(services, edges[..sorted].iter().map(|e| e.from.0)),
-            rest: Groups::new(services, edges[sorted..].iter().map(|e| e.from.0)),
+            starts: starts(services, edges[..sorted].iter().map(|e| e.from().0)),
+            rest: Groups::new(services, edges[sorted..].iter().map(|e| e.from().0)),
         }
     }
 
@@ -126,7 +126,7 @@ impl Lookup {
                 .map(|(i, s)| (s.name.clone(), i))
                 .collect(),
             outgoing: Outgoing::new(services.len(), edges),
-            incoming: Groups::new(services.len(), edges.iter().map(|e| e.to.0)),
+            incoming: Groups::new(services.len(), edges.iter().map(|e| e.to().0)),
         }
     }
 
@@ -153,20 +153,13 @@ impl Lookup {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::{Groups, Outgoing};
-    use crate::model::{CallPolicy, Edge, ServiceId};
+    use crate::model::{Edge, ServiceId};
 
     fn edges(pairs: &[(usize, usize)]) -> Vec<Edge> {
-        let calls = Arc::new(CallPolicy::default());
         pairs
             .iter()
-            .map(|&(from, to)| Edge {
-                from: ServiceId(from),
-                to: ServiceId(to),
-                calls: Arc::clone(&calls),
-            })
+            .map(|&(from, to)| Edge::new(ServiceId(from), ServiceId(to), 0))
             .collect()
     }
 
@@ -178,7 +171,7 @@ mod tests {
         assert_eq!(outgoing.sorted, 4);
         for caller in 0..6 {
             let expected: Vec<usize> = (0..edges.len())
-                .filter(|&i| edges[i].from.0 == caller)
+                .filter(|&i| edges[i].from().0 == caller)
                 .collect();
             assert_eq!(
                 outgoing.get(caller).collect::<Vec<_>>(),

@@ -102,6 +102,9 @@ pub struct Platform {
     pub routes: Vec<Route>,
     /// Who calls whom: every declared or implied edge, once.
     pub edges: Vec<Edge>,
+    /// The distinct call policies of the edges, which each edge points
+    /// into ([`Edge::calls`]).
+    pub call_policies: Vec<CallPolicy>,
     /// Dependencies outside the spec that services call by name.
     pub externals: Vec<External>,
     /// Hosts of other services and externals that services' env values and
@@ -333,7 +336,7 @@ impl Platform {
         self.lookup
             .outgoing(id)
             .filter_map(|i| self.edges.get(i))
-            .filter(move |e| e.from == id)
+            .filter(move |e| e.from() == id)
     }
 
     /// The edges `id` is called through, in edge order.
@@ -342,7 +345,7 @@ impl Platform {
             .incoming(id)
             .iter()
             .filter_map(|&i| self.edges.get(i as usize))
-            .filter(move |e| e.to == id)
+            .filter(move |e| e.to() == id)
     }
 
     /// The tier of a service.

@@ -3,9 +3,8 @@
 //! platform's network settings (isolation, mesh, scraping, telemetry).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use super::{GatewayKind, MeshKind, Port, ServiceId, ServiceType};
+use super::{GatewayKind, MeshKind, Platform, Port, ServiceId, ServiceType};
 
 /// An entry point into the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,20 +109,53 @@ pub struct Route {
 }
 
 /// A caller and the service it calls.
+///
+/// Held in 12 bytes: the two services as 32-bit indices, half a
+/// [`ServiceId`]'s size, and how calls are made as the position of the
+/// policy among the platform's distinct ones. A `tier/NAME` need makes an
+/// edge to every service of the tier, so a large platform holds far more
+/// edges than services, nearly all with the same few policies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
+    from: u32,
+    to: u32,
+    calls: u32,
+}
+
+impl Edge {
+    /// The edge from `from` to `to`, its calls made as the policy at
+    /// position `calls` in [`Platform::call_policies`](super::Platform::call_policies) says.
+    ///
+    /// # Panics
+    /// If an index does not fit in 32 bits: a platform of more than four
+    /// billion services, which no spec file Strata reads can declare.
+    pub fn new(from: ServiceId, to: ServiceId, calls: usize) -> Edge {
+        let narrow = |index: usize| u32::try_from(index).expect("fewer than 2^32 services");
+        Edge {
+            from: narrow(from.0),
+            to: narrow(to.0),
+            calls: narrow(calls),
+        }
+    }
+
+    /// How calls along it are made, among `platform`'s policies.
+    pub fn calls<'p>(&self, platform: &'p Platform) -> &'p CallPolicy {
+        &platform.call_policies[self.calls as usize]
+    }
+
     /// The caller.
-    pub from: ServiceId,
+    pub fn from(&self) -> ServiceId {
+        ServiceId(self.from as usize)
+    }
+
     /// The service called.
-    pub to: ServiceId,
-    /// How calls are made. Shared: a `tier/NAME` need makes an edge to
-    /// every service of the tier (hundreds of thousands on a large
-    /// platform), and nearly all of them carry the same few policies.
-    pub calls: Arc<CallPolicy>,
+    pub fn to(&self) -> ServiceId {
+        ServiceId(self.to as usize)
+    }
 }
 
 /// Timeouts, retries and circuit breaking of calls along an edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallPolicy {
     /// Whole-request timeout, ms.
     pub timeout_ms: Option<u64>,
@@ -139,7 +171,23 @@ pub struct CallPolicy {
     pub pool: Option<u32>,
 }
 
+impl Default for CallPolicy {
+    fn default() -> CallPolicy {
+        CallPolicy::NONE
+    }
+}
+
 impl CallPolicy {
+    /// Nothing set.
+    pub const NONE: CallPolicy = CallPolicy {
+        timeout_ms: None,
+        connect_timeout_ms: None,
+        retries: None,
+        retry_backoff_ms: None,
+        circuit_breaker: None,
+        pool: None,
+    };
+
     /// This policy with `own`'s settings, field by field, over it.
     #[must_use]
     pub fn under(self, own: CallPolicy) -> CallPolicy {
@@ -249,7 +297,7 @@ pub struct Telemetry {
 }
 
 /// How callers reach a service, from its `serve:`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Serve {
     /// How the mesh spreads requests over its pods.
     pub load_balancer: Option<LoadBalancer>,
@@ -259,6 +307,22 @@ pub struct Serve {
     pub calls: CallPolicy,
     /// Requests a minute each pod admits, enforced by its sidecar.
     pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Serve {
+    /// Nothing set: callers reach the service as the platform says.
+    pub const NONE: Serve = Serve {
+        load_balancer: None,
+        session_affinity_seconds: None,
+        calls: CallPolicy::NONE,
+        rate_limit_per_minute: None,
+    };
+}
+
+impl Default for Serve {
+    fn default() -> Serve {
+        Serve::NONE
+    }
 }
 
 /// A mesh load-balancing policy.
@@ -272,4 +336,25 @@ pub enum LoadBalancer {
     Random,
     /// The pod the hash of this request header picks.
     Header(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edge_keeps_its_services_and_policy_in_twelve_bytes() {
+        let edge = Edge::new(ServiceId(3), ServiceId(70_000), 1);
+        assert_eq!((edge.from(), edge.to()), (ServiceId(3), ServiceId(70_000)));
+        assert_eq!(edge.calls, 1);
+        assert_eq!(size_of::<Edge>(), 12);
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    #[should_panic(expected = "fewer than 2^32 services")]
+    fn an_edge_refuses_a_service_past_32_bits() {
+        let past = ServiceId(usize::try_from(u64::from(u32::MAX) + 1).unwrap());
+        Edge::new(ServiceId(0), past, 0);
+    }
 }

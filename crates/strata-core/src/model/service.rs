@@ -3,6 +3,7 @@
 //! metrics, configuration files, patches).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -31,20 +32,12 @@ pub struct Service {
     pub namespace: String,
     /// Its container image, when the spec or a blueprint gives one.
     pub image: Option<String>,
-    /// The blueprint it was made from.
-    pub blueprint: Option<String>,
     /// How it uses its blueprint: mode and options resolved.
     pub tuning: Option<Box<Tuning>>,
     /// How it runs.
     pub kind: WorkloadKind,
-    /// Cron schedule of a `cron` service.
-    pub schedule: Option<String>,
     /// Its scheduled backups (`backup:`, over `defaults.backup`).
     pub backup: Option<Box<super::Backup>>,
-    /// Entrypoint override.
-    pub command: Vec<String>,
-    /// Entrypoint arguments.
-    pub args: Vec<String>,
     /// Named ports, in spec order.
     pub ports: Vec<Port>,
     /// Environment variables, references resolved.
@@ -54,39 +47,18 @@ pub struct Service {
     pub env_config_map: bool,
     /// Whether its pods wait, in init containers, for what it waits for.
     pub wait_in_pod: bool,
-    /// Steps its pods run, in order, before its container starts.
-    pub init: Vec<Container>,
-    /// Containers beside the main one (`sidecars:`), in spec order; their
-    /// ports are in `ports`, marked as theirs.
-    pub sidecars: Vec<Sidecar>,
     /// Pods (1 for daemons, jobs and crons, which are not replicated).
     pub replicas: u32,
     /// Per-pod requests and limits, after environment scaling.
     pub resources: Resources,
-    /// GPUs per pod.
-    pub gpu: u32,
-    /// Its persistent volume.
-    pub storage: Option<Volume>,
-    /// Its other persistent volumes, by name.
-    pub volumes: Vec<NamedVolume>,
+    /// Its persistent volume; boxed, as most services have none.
+    pub storage: Option<Box<Volume>>,
     /// The node pool it is scheduled on.
     pub pool: Option<String>,
-    /// Its PriorityClass.
-    pub priority: Option<String>,
-    /// The scheduler placing its pods, when not Kubernetes' own.
-    pub scheduler: Option<PodScheduler>,
-    /// Writable empty directories besides `/tmp`.
-    pub scratch: Vec<Scratch>,
     /// What it waits for.
     pub needs: Vec<Dependency>,
     /// Extra labels.
     pub labels: BTreeMap<String, String>,
-    /// Labels of its pods only.
-    pub pod_labels: BTreeMap<String, String>,
-    /// Annotations of its pods, over Strata's.
-    pub pod_annotations: BTreeMap<String, String>,
-    /// The labels its workload selects its pods by, when not Strata's own.
-    pub selector: Option<BTreeMap<String, String>>,
     /// Its main container's name.
     pub container: String,
     /// How it runs: probes, security, spread, termination, autoscaling, metrics.
@@ -94,6 +66,53 @@ pub struct Service {
     /// Configuration files mounted from a ConfigMap; boxed, as most
     /// services have none.
     pub config: Option<Box<Config>>,
+    /// Pods it creates at run time (`spawns:`); boxed, as few services
+    /// spawn any.
+    pub spawns: Option<Box<Spawned>>,
+    /// The wave it starts in (1-based).
+    pub wave: usize,
+    /// Where its name is written.
+    pub span: Span,
+    /// What most services leave unset (a blueprint, a command, sidecars,
+    /// extra volumes, `serve:`…); `None` when all of it is. Read through
+    /// [`Service::extras`].
+    pub rare: Option<Box<Extras>>,
+}
+
+/// The parts of a service most services leave unset, held apart so that a
+/// typical service does not carry them: a platform holds every service,
+/// and `check` holds two platforms at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extras {
+    /// The blueprint it was made from.
+    pub blueprint: Option<String>,
+    /// Cron schedule of a `cron` service.
+    pub schedule: Option<String>,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Entrypoint arguments.
+    pub args: Vec<String>,
+    /// Steps its pods run, in order, before its container starts.
+    pub init: Vec<Container>,
+    /// Containers beside the main one (`sidecars:`), in spec order; their
+    /// ports are in `ports`, marked as theirs.
+    pub sidecars: Vec<Sidecar>,
+    /// GPUs per pod.
+    pub gpu: u32,
+    /// Its other persistent volumes, by name.
+    pub volumes: Vec<NamedVolume>,
+    /// Its PriorityClass.
+    pub priority: Option<String>,
+    /// The scheduler placing its pods, when not Kubernetes' own.
+    pub scheduler: Option<PodScheduler>,
+    /// Writable empty directories besides `/tmp`.
+    pub scratch: Vec<Scratch>,
+    /// Labels of its pods only.
+    pub pod_labels: BTreeMap<String, String>,
+    /// Annotations of its pods, over Strata's.
+    pub pod_annotations: BTreeMap<String, String>,
+    /// The labels its workload selects its pods by, when not Strata's own.
+    pub selector: Option<BTreeMap<String, String>>,
     /// Patches to its generated objects.
     pub patches: Vec<Patch>,
     /// Traffic it may send outside the cluster.
@@ -102,26 +121,71 @@ pub struct Service {
     pub externals: Vec<ExternalCall>,
     /// Kubernetes API access of its ServiceAccount, in its namespace.
     pub access: Vec<Access>,
-    /// Pods it creates at run time (`spawns:`); boxed, as few services
-    /// spawn any.
-    pub spawns: Option<Box<Spawned>>,
     /// How callers reach it (`serve:`).
     pub serve: Serve,
     /// Its own share of requests traced by the mesh, percent.
     pub tracing_sampling: Option<u32>,
-    /// The wave it starts in (1-based).
-    pub wave: usize,
-    /// Where its name is written.
-    pub span: Span,
 }
 
+impl Extras {
+    /// Nothing set: what a service without any of these reads.
+    pub const NONE: Extras = Extras {
+        blueprint: None,
+        schedule: None,
+        command: Vec::new(),
+        args: Vec::new(),
+        init: Vec::new(),
+        sidecars: Vec::new(),
+        gpu: 0,
+        volumes: Vec::new(),
+        priority: None,
+        scheduler: None,
+        scratch: Vec::new(),
+        pod_labels: BTreeMap::new(),
+        pod_annotations: BTreeMap::new(),
+        selector: None,
+        patches: Vec::new(),
+        egress: Vec::new(),
+        externals: Vec::new(),
+        access: Vec::new(),
+        serve: Serve::NONE,
+        tracing_sampling: None,
+    };
+
+    /// Boxed for a service to hold, or `None` when nothing is set.
+    pub fn boxed_if_set(self) -> Option<Box<Extras>> {
+        (self != Extras::NONE).then(|| Box::new(self))
+    }
+}
+
+impl Default for Extras {
+    fn default() -> Extras {
+        Extras::NONE
+    }
+}
+
+/// What every service without extras reads.
+static NO_EXTRAS: Extras = Extras::NONE;
+
 impl Service {
+    /// What it sets of what most services leave unset.
+    pub fn extras(&self) -> &Extras {
+        self.rare.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// Its extras to change, made (all unset) if it had none: call it
+    /// only to set something.
+    pub fn extras_mut(&mut self) -> &mut Extras {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
     /// The containers of its pods besides the main one: its init steps,
     /// then its sidecars'.
     pub fn added_containers(&self) -> impl Iterator<Item = &Container> {
-        self.init
+        self.extras()
+            .init
             .iter()
-            .chain(self.sidecars.iter().map(|s| &s.container))
+            .chain(self.extras().sidecars.iter().map(|s| &s.container))
     }
 
     /// The Pod Security level its pods need: its security profile's, or
@@ -176,8 +240,9 @@ impl Service {
     /// Its persistent volumes: `storage` first, then `volumes`.
     pub fn all_volumes(&self) -> impl Iterator<Item = &Volume> {
         self.storage
-            .iter()
-            .chain(self.volumes.iter().map(|v| &v.volume))
+            .as_deref()
+            .into_iter()
+            .chain(self.extras().volumes.iter().map(|v| &v.volume))
     }
 
     /// Claims made for each volume: one per pod for a StatefulSet, else one.
@@ -346,20 +411,19 @@ pub struct EnvVar {
 pub enum EnvValue {
     /// A literal, references already resolved.
     Literal(String),
-    /// A key of a Secret.
-    Secret {
-        /// The Secret's name.
-        name: String,
-        /// The key.
-        key: String,
-    },
-    /// A key of a ConfigMap.
-    Config {
-        /// The ConfigMap's name.
-        name: String,
-        /// The key.
-        key: String,
-    },
+    /// A key of a Secret; boxed, as most values are literals.
+    Secret(Box<KeyRef>),
+    /// A key of a ConfigMap; boxed, as most values are literals.
+    Config(Box<KeyRef>),
+}
+
+/// A key of a Secret or ConfigMap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    /// The object's name.
+    pub name: String,
+    /// The key.
+    pub key: String,
 }
 
 /// Requests and limits of one pod.
@@ -542,9 +606,10 @@ pub struct Probes {
 impl Probes {
     /// All three probes of `check` with Strata's default timings, the
     /// service given `startup_seconds` to start.
-    pub fn defaulted(check: &ProbeCheck, startup_seconds: u32) -> Probes {
+    pub fn defaulted(check: ProbeCheck, startup_seconds: u32) -> Probes {
+        let check = Arc::new(check);
         let probe = |period: u64, failure_threshold: u32| Probe {
-            check: check.clone(),
+            check: Arc::clone(&check),
             initial_delay_seconds: None,
             period_seconds: period,
             timeout_seconds: PROBE_TIMEOUT_SECONDS,
@@ -560,6 +625,28 @@ impl Probes {
             )),
             readiness: Some(probe(READINESS_PERIOD_SECONDS, PROBE_FAILURES)),
             liveness: Some(probe(LIVENESS_PERIOD_SECONDS, PROBE_FAILURES)),
+        }
+    }
+
+    /// Makes probes that check the same thing share one check, as
+    /// [`Probes::defaulted`] makes them: most services' three probes check
+    /// the same port.
+    #[must_use]
+    pub fn sharing_checks(self) -> Probes {
+        let mut probes = [self.startup, self.readiness, self.liveness];
+        for later in 1..probes.len() {
+            let (earlier, rest) = probes.split_at_mut(later);
+            if let Some(probe) = &mut rest[0]
+                && let Some(same) = earlier.iter().flatten().find(|p| p.check == probe.check)
+            {
+                probe.check = Arc::clone(&same.check);
+            }
+        }
+        let [startup, readiness, liveness] = probes;
+        Probes {
+            startup,
+            readiness,
+            liveness,
         }
     }
 }
@@ -580,8 +667,9 @@ pub const PROBE_FAILURES: u32 = 3;
 /// One probe: what it checks and how often.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {
-    /// What it checks.
-    pub check: ProbeCheck,
+    /// What it checks; shared with the service's other probes that check
+    /// the same.
+    pub check: Arc<ProbeCheck>,
     /// Seconds before the first check, when not at once.
     pub initial_delay_seconds: Option<u64>,
     /// Seconds between checks.
@@ -760,4 +848,83 @@ pub enum PatchChange {
     Merge(serde_json::Value),
     /// RFC 6902 JSON patch.
     Json(json_patch::Patch),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn a_service_keeps_inline_only_what_most_services_set() {
+        // A platform holds every service, and `check` two platforms at once:
+        // each byte here is 20,000 bytes at 10,000 services. 1,568 bytes
+        // before extras, storage and shared probe checks.
+        assert!(size_of::<Service>() <= 800, "{}", size_of::<Service>());
+        assert!(size_of::<Probe>() <= 56, "{}", size_of::<Probe>());
+        assert!(size_of::<EnvVar>() <= 64, "{}", size_of::<EnvVar>());
+    }
+
+    #[test]
+    fn generated_services_hold_no_extras_and_share_their_probes_check() {
+        let text = crate::synthetic::platform_yaml(200, 4, 7);
+        let doc = crate::spec::parse(&SourceFile::new("synthetic.yaml", text)).unwrap();
+        let platform = crate::resolve(&doc, Some("prod")).unwrap();
+        for service in &platform.services {
+            assert!(service.rare.is_none(), "{}", service.name);
+            let probes = service.runtime.probes.as_ref().unwrap();
+            let [Some(startup), Some(readiness), Some(liveness)] =
+                [&probes.startup, &probes.readiness, &probes.liveness]
+            else {
+                panic!("{} has not all three probes", service.name);
+            };
+            assert!(Arc::ptr_eq(&startup.check, &readiness.check));
+            assert!(Arc::ptr_eq(&startup.check, &liveness.check));
+        }
+    }
+
+    #[test]
+    fn a_service_setting_an_extra_keeps_its_extras() {
+        let spec = "platform: p
+tiers:
+  - name: apps
+    services:
+      api: { image: api:1, ports: { http: 8080 } }
+      worker: { image: worker:1, command: [run], ports: { http: 8080 } }
+";
+        let doc = crate::spec::parse(&SourceFile::new("p.yaml", spec)).unwrap();
+        let platform = crate::resolve(&doc, None).unwrap();
+        let api = platform.service("api").unwrap();
+        assert!(api.rare.is_none());
+        assert!(api.extras().command.is_empty());
+        let worker = platform.service("worker").unwrap();
+        assert_eq!(worker.extras().command, ["run"]);
+    }
+
+    #[test]
+    fn probes_share_only_equal_checks() {
+        let tcp = |port: &str| ProbeCheck::Tcp { port: port.into() };
+        let probe = |check| Probe {
+            check: Arc::new(check),
+            initial_delay_seconds: None,
+            period_seconds: 10,
+            timeout_seconds: 1,
+            failure_threshold: 3,
+            success_threshold: None,
+        };
+        let probes = Probes {
+            startup: Some(probe(tcp("http"))),
+            readiness: Some(probe(tcp("admin"))),
+            liveness: Some(probe(tcp("http"))),
+        }
+        .sharing_checks();
+        let [Some(startup), Some(readiness), Some(liveness)] =
+            [&probes.startup, &probes.readiness, &probes.liveness]
+        else {
+            unreachable!()
+        };
+        assert!(Arc::ptr_eq(&startup.check, &liveness.check));
+        assert!(!Arc::ptr_eq(&startup.check, &readiness.check));
+        assert_eq!(*readiness.check, tcp("admin"));
+    }
 }

@@ -38,23 +38,27 @@ impl PodGroup {
     /// native sidecars where that is larger (the scheduler reserves the
     /// larger, resource by resource).
     pub fn of(service: &Service) -> PodGroup {
-        let native = service.sidecars.iter().filter(|s| s.native).fold(
+        let native = service.extras().sidecars.iter().filter(|s| s.native).fold(
             None,
             |sum: Option<super::Resources>, s| {
                 Some(sum.map_or(s.container.resources, |sum| sum.plus(s.container.resources)))
             },
         );
-        let running = service.sidecars.iter().fold(service.resources, |size, s| {
-            size.plus(s.container.resources)
-        });
+        let running = service
+            .extras()
+            .sidecars
+            .iter()
+            .fold(service.resources, |size, s| {
+                size.plus(s.container.resources)
+            });
         let beside_native = |step: super::Resources| native.map_or(step, |n| step.plus(n));
         PodGroup {
             name: service.name.clone(),
             pods: service.replicas,
-            resources: service.init.iter().fold(running, |size, step| {
+            resources: service.extras().init.iter().fold(running, |size, step| {
                 size.at_least(beside_native(step.resources))
             }),
-            gpu: service.gpu,
+            gpu: service.extras().gpu,
             pvcs: service.volume_claims(),
             storage: service.storage_total(),
             pool: service.pool.clone(),

@@ -743,7 +743,12 @@ tiers:
             ))
         );
         // CloudNativePG's pods call the store: an edge; Redis's job does.
-        let edge = |from, to| platform.edges.iter().any(|e| e.from == from && e.to == to);
+        let edge = |from, to| {
+            platform
+                .edges
+                .iter()
+                .any(|e| e.from() == from && e.to() == to)
+        };
         assert!(edge(pg, store));
         assert!(!edge(cache, store));
 
@@ -786,7 +791,12 @@ tiers:
             platform.service_id("pg").unwrap(),
             platform.service_id("store").unwrap(),
         );
-        assert!(platform.edges.iter().any(|e| e.from == pg && e.to == store));
+        assert!(
+            platform
+                .edges
+                .iter()
+                .any(|e| e.from() == pg && e.to() == store)
+        );
         let warnings = platform.warnings();
         let deprecated: Vec<_> = warnings
             .iter()

@@ -29,7 +29,9 @@ pub(super) fn queues(platform: &Platform) -> Vec<Object> {
         let Some(first) = platform
             .services
             .iter()
-            .filter(|s| s.namespace == namespace.name && s.scheduler == Some(PodScheduler::Volcano))
+            .filter(|s| {
+                s.namespace == namespace.name && s.extras().scheduler == Some(PodScheduler::Volcano)
+            })
             .min_by_key(|s| s.wave)
         else {
             continue;

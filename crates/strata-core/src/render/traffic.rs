@@ -27,7 +27,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
         // Only callers with a sidecar apply these policies.
         let inbound: Vec<_> = platform
             .edges_to(ServiceId(i))
-            .filter(|e| platform.in_mesh(&platform.services[e.from.0].namespace))
+            .filter(|e| platform.in_mesh(&platform.services[e.from().0].namespace))
             .collect();
         if inbound.is_empty() || service.ports.is_empty() {
             continue;
@@ -35,7 +35,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
         // A DestinationRule is per destination: the platform's default
         // policy under the service's `serve:` sets it; callers with their
         // own get their own routes.
-        let shared = platform.network.calls.under(service.serve.calls);
+        let shared = platform.network.calls.under(service.extras().serve.calls);
         let mut traffic = json!({});
         if let Some(lb) = load_balancer(service) {
             traffic["loadBalancer"] = lb;
@@ -87,10 +87,10 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
             }
             let mut http: Vec<Value> = inbound
                 .iter()
-                .filter(|e| *e.calls != shared)
+                .filter(|e| *e.calls(platform) != shared)
                 .filter_map(|e| {
-                    let caller = &platform.services[e.from.0];
-                    let mut route = route_policy(&host, *e.calls)?;
+                    let caller = &platform.services[e.from().0];
+                    let mut route = route_policy(&host, *e.calls(platform))?;
                     route["match"] = json!([{ "sourceLabels": super::network::pod_selector(platform, caller), "sourceNamespace": caller.namespace }]);
                     Some(route)
                 })
@@ -115,7 +115,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
 /// inbound HTTP listeners of the service's sidecars. Each sidecar keeps its
 /// own bucket, so the limit is per pod, refilled once a minute.
 fn rate_limit(platform: &Platform, service: &Service) -> Option<Object> {
-    let limit = service.serve.rate_limit_per_minute?;
+    let limit = service.extras().serve.rate_limit_per_minute?;
     let enforced = json!({ "runtime_key": "local_rate_limit_enforced", "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
     let enabled = json!({ "runtime_key": "local_rate_limit_enabled", "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
     Some(Object::new(
@@ -169,7 +169,7 @@ fn hosts(service: &Service) -> Vec<(String, String)> {
 /// for session affinity alone, a hash of the client's address (sidecars
 /// ignore the Service's `sessionAffinity`).
 fn load_balancer(service: &Service) -> Option<Value> {
-    let serve = &service.serve;
+    let serve = &service.extras().serve;
     Some(match &serve.load_balancer {
         Some(LoadBalancer::RoundRobin) => json!({ "simple": "ROUND_ROBIN" }),
         Some(LoadBalancer::LeastRequest) => json!({ "simple": "LEAST_REQUEST" }),
@@ -219,7 +219,7 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     };
     let mut vars = Vec::new();
     for edge in platform.edges_from(id) {
-        let c = *edge.calls;
+        let c = *edge.calls(platform);
         let settings = [
             ("TIMEOUT_MS", c.timeout_ms),
             ("CONNECT_TIMEOUT_MS", c.connect_timeout_ms),
@@ -232,7 +232,7 @@ pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
             // Nothing to say about this call: most calls of a platform.
             continue;
         }
-        let callee = platform.services[edge.to.0]
+        let callee = platform.services[edge.to().0]
             .name
             .to_ascii_uppercase()
             .replace('-', "_");

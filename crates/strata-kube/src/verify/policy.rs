@@ -85,7 +85,7 @@ pub(super) async fn calls(
     }
     let mut pods: BTreeMap<usize, Pods> = BTreeMap::new();
     for edge in &platform.edges {
-        for id in [edge.from.0, edge.to.0] {
+        for id in [edge.from().0, edge.to().0] {
             if let std::collections::btree_map::Entry::Vacant(entry) = pods.entry(id) {
                 let service = &platform.services[id];
                 entry.insert(live_pods(cluster, platform, set, service).await?);
@@ -172,15 +172,15 @@ fn judge(platform: &Platform, pods: &BTreeMap<usize, Pods>, live: &[&Value]) -> 
     let mut outcomes = Vec::new();
     for edge in &platform.edges {
         let (from, to) = (
-            &platform.services[edge.from.0],
-            &platform.services[edge.to.0],
+            &platform.services[edge.from().0],
+            &platform.services[edge.to().0],
         );
-        if edge.from == edge.to || to.ports.is_empty() {
+        if edge.from() == edge.to() || to.ports.is_empty() {
             continue;
         }
         let none = Vec::new();
-        let callers = pods.get(&edge.from.0).unwrap_or(&none);
-        let called = pods.get(&edge.to.0).unwrap_or(&none);
+        let callers = pods.get(&edge.from().0).unwrap_or(&none);
+        let called = pods.get(&edge.to().0).unwrap_or(&none);
         for port in &to.ports {
             let protocol = if port.protocol == Protocol::Udp {
                 "UDP"

@@ -263,7 +263,7 @@ pub(super) async fn routes(
 /// `(namespace, Service, port, path)`.
 fn health_url(set: &RenderedSet, service: &Service) -> Option<(String, String, String, String)> {
     let probe = service.runtime.probes.as_ref()?.readiness.as_ref()?;
-    let ProbeCheck::Http { port, path, .. } = &probe.check else {
+    let ProbeCheck::Http { port, path, .. } = &*probe.check else {
         return None;
     };
     let number = service.ports.iter().find(|p| p.name == *port)?.number;

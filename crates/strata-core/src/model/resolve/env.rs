@@ -6,7 +6,7 @@ use super::ServiceNames;
 use crate::diag::suggestion;
 use crate::model::endpoint::Endpoints;
 use crate::model::reference::{Piece, split};
-use crate::model::{Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar};
+use crate::model::{Dependency, DependencyOrigin, DependencyTarget, EnvValue, EnvVar, KeyRef};
 use crate::source::Span;
 use crate::spec::names::EnvName;
 use crate::spec::service::EnvValueSpec;
@@ -27,14 +27,14 @@ impl Resolver<'_> {
         let mut references = Vec::new();
         for (name, value) in env.iter().flat_map(|e| e.value.iter()) {
             let resolved = match &value.value {
-                EnvValueSpec::Secret(s) => EnvValue::Secret {
+                EnvValueSpec::Secret(s) => EnvValue::Secret(Box::new(KeyRef {
                     name: s.secret.value.0.clone(),
                     key: s.key.value.clone(),
-                },
-                EnvValueSpec::Config(c) => EnvValue::Config {
+                })),
+                EnvValueSpec::Config(c) => EnvValue::Config(Box::new(KeyRef {
                     name: c.config.value.0.clone(),
                     key: c.key.value.clone(),
-                },
+                })),
                 // Most values hold no reference: nothing to resolve.
                 EnvValueSpec::Literal(literal) if !literal.contains("${") => {
                     EnvValue::Literal(literal.clone())

@@ -223,7 +223,7 @@ impl Resolver<'_> {
                     "remove `tracing`, or let its tier join the mesh".into(),
                 );
             }
-            service.tracing_sampling = Some(tracing.value.sampling.value.0);
+            service.extras_mut().tracing_sampling = Some(tracing.value.sampling.value.0);
         }
         telemetry
     }
@@ -264,7 +264,7 @@ impl Resolver<'_> {
         }
         let inside = |s: &Service| tiers[s.tier.0].mesh;
         for edge in edges {
-            let (from, to) = (&services[edge.from.0], &services[edge.to.0]);
+            let (from, to) = (&services[edge.from().0], &services[edge.to().0]);
             if !inside(from) && inside(to) && !to.ports.is_empty() {
                 self.error(
                     "outside-mesh",

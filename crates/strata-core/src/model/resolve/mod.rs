@@ -231,9 +231,12 @@ impl<'a> Resolver<'a> {
         for (service, wired) in services.iter_mut().zip(wired) {
             service.needs = wired.needs;
             service.env = wired.env;
-            service.init = wired.init;
-            service.sidecars = wired.sidecars;
-            service.externals = wired.externals;
+            if !(wired.init.is_empty() && wired.sidecars.is_empty() && wired.externals.is_empty()) {
+                let extras = service.extras_mut();
+                extras.init = wired.init;
+                extras.sidecars = wired.sidecars;
+                extras.externals = wired.externals;
+            }
             if let Some(config) = &mut service.config {
                 for (position, text) in wired.config {
                     config.files[position].content = FileContent::Inline(text);
@@ -342,6 +345,7 @@ impl<'a> Resolver<'a> {
             gateways: networking.gateways,
             routes: networking.routes,
             edges: networking.edges,
+            call_policies: networking.call_policies,
             externals: std::mem::take(&mut self.externals),
             mentions,
             uncalled: calls::uncalled(&specs),

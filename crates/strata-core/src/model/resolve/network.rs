@@ -3,15 +3,14 @@
 //! metrics; gateways and the mesh have files of their own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 use super::Resolver;
 use super::ServiceNames;
 use crate::diag::suggestion;
 use crate::model::{
     CallPolicy, DependencyTarget, Edge, Egress, Gateway, GatewayKind, KONG_TLS_PORT,
-    KONG_TLS_PORT_NUMBER, MeshKind, Network, Peer, Port, Protocol, Route, Service, ServiceId, Span,
-    Spawned, Tier,
+    KONG_TLS_PORT_NUMBER, MeshKind, Network, Peer, Port, Protocol, Route, Serve, Service,
+    ServiceId, Span, Spawned, Tier,
 };
 use crate::spec::Spanned;
 use crate::spec::network::{CallsSpec, ControllerSpec};
@@ -26,11 +25,30 @@ pub(super) const DEFAULT_CONTROL_PLANE_NAMESPACE: &str = "istio-system";
 /// The label of istiod's pods (every revision's).
 pub(super) const CONTROL_PLANE_LABEL: (&str, &str) = ("app", "istiod");
 
+/// The distinct call policies of a platform's edges, each kept once, in
+/// first-seen order.
+#[derive(Default)]
+struct DistinctPolicies {
+    policies: Vec<CallPolicy>,
+    positions: HashMap<CallPolicy, usize>,
+}
+
+impl DistinctPolicies {
+    /// The position of `calls` among them, added if new.
+    fn position(&mut self, calls: CallPolicy) -> usize {
+        *self.positions.entry(calls).or_insert_with(|| {
+            self.policies.push(calls);
+            self.policies.len() - 1
+        })
+    }
+}
+
 /// Everything networking adds to a platform.
 pub(super) struct Networking {
     pub gateways: Vec<Gateway>,
     pub routes: Vec<Route>,
     pub edges: Vec<Edge>,
+    pub call_policies: Vec<CallPolicy>,
     pub network: Network,
 }
 
@@ -144,7 +162,7 @@ impl Resolver<'_> {
                     routes.push(r);
                 }
             }
-            services[i].egress = spec
+            let egress: Vec<Egress> = spec
                 .rare
                 .egress
                 .iter()
@@ -160,6 +178,9 @@ impl Resolver<'_> {
                         .collect(),
                 })
                 .collect();
+            if !egress.is_empty() {
+                services[i].extras_mut().egress = egress;
+            }
         }
         for (i, spec) in specs.iter().enumerate() {
             if let Some(spawns) = &spec.rare.spawns {
@@ -205,15 +226,19 @@ impl Resolver<'_> {
                 );
             }
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
-            service.serve = self.serve(spec, meshed, operated);
+            let serve = self.serve(spec, meshed, operated);
+            if serve != Serve::NONE {
+                service.extras_mut().serve = serve;
+            }
             self.check_rate_limit(service, spec, tiers, meshed, operated);
-            for call in &mut service.externals {
+            let externals = service.rare.iter_mut().flat_map(|e| &mut e.externals);
+            for call in externals {
                 let name = &self.externals[call.external].name;
                 let own = spec.rare.calls.as_ref().and_then(|c| c.value.get(name));
                 call.calls = own.map_or(calls, |o| overlay(calls, policy(&o.value)));
             }
         }
-        let edges = self.edges(services, specs, tiers, &gateways, &routes, calls);
+        let (edges, call_policies) = self.edges(services, specs, tiers, &gateways, &routes, calls);
         let telemetry = self.telemetry(services, specs, tiers, meshed);
         if meshed {
             self.mesh_members(services, tiers, &edges, &routes, &gateways);
@@ -273,6 +298,7 @@ impl Resolver<'_> {
             gateways,
             routes,
             edges,
+            call_policies,
             network: Network {
                 policies: settings
                     .and_then(|n| n.policies.as_ref())
@@ -393,7 +419,8 @@ impl Resolver<'_> {
 
     /// Every caller → callee pair: from `needs:` (a tier means each of its
     /// services), `${…}` references, a store the service's own pods send
-    /// backups to, and gateway services to their routes.
+    /// backups to, and gateway services to their routes; with the distinct
+    /// call policies the edges point into.
     fn edges(
         &mut self,
         services: &[Service],
@@ -402,33 +429,31 @@ impl Resolver<'_> {
         gateways: &[Gateway],
         routes: &[Route],
         defaults: CallPolicy,
-    ) -> Vec<Edge> {
+    ) -> (Vec<Edge>, Vec<CallPolicy>) {
         // Edges in first-seen order. A `tier/NAME` need makes one edge per
         // service of the tier (hundreds of thousands on large platforms), so
-        // equal call policies are shared.
+        // each distinct call policy is kept once, and edges point to it.
         // The callee's `serve:` over the platform's defaults, the caller's
         // own `calls:` over both: per callee, the policy of callers without
         // their own, made once.
-        let mut callee_policies: Vec<Option<Arc<CallPolicy>>> = vec![None; services.len()];
-        let mut policies: HashMap<CallPolicy, Arc<CallPolicy>> = HashMap::new();
+        let mut callee_policies: Vec<Option<usize>> = vec![None; services.len()];
+        let mut distinct = DistinctPolicies::default();
         let mut edge = |from: ServiceId, to: ServiceId| {
             let own = specs[from.0]
                 .rare
                 .calls
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
-            let base = callee_policies[to.0].get_or_insert_with(|| {
-                let base = overlay(defaults, services[to.0].serve.calls);
-                Arc::clone(policies.entry(base).or_insert_with(|| Arc::new(base)))
+            let base = *callee_policies[to.0].get_or_insert_with(|| {
+                distinct.position(overlay(defaults, services[to.0].extras().serve.calls))
             });
             let calls = match own {
-                None => Arc::clone(base),
+                None => base,
                 Some(own) => {
-                    let calls = overlay(**base, policy(&own.value));
-                    Arc::clone(policies.entry(calls).or_insert_with(|| Arc::new(calls)))
+                    distinct.position(overlay(distinct.policies[base], policy(&own.value)))
                 }
             };
-            Edge { from, to, calls }
+            Edge::new(from, to, calls)
         };
         // Where each caller's edges start in `edges`, counted first so that
         // the edges (hundreds of thousands) are held in a vector of the size
@@ -454,7 +479,7 @@ impl Resolver<'_> {
                     proxied.extend(
                         edges[first_pair[proxy.0]..first_pair[proxy.0 + 1]]
                             .iter()
-                            .map(|e| (e.from, e.to)),
+                            .map(|e| (e.from(), e.to())),
                     );
                 }
                 if proxied.insert((proxy, route.service)) {
@@ -467,12 +492,13 @@ impl Resolver<'_> {
         let edges_of = |i: usize| {
             edges[first_pair[i]..first_pair[i + 1]]
                 .iter()
-                .chain(edges[from_needs..].iter().filter(move |e| e.from.0 == i))
+                .chain(edges[from_needs..].iter().filter(move |e| e.from().0 == i))
         };
         for (i, spec) in specs.iter().enumerate() {
             for (callee, _) in spec.rare.calls.iter().flat_map(|c| c.value.iter()) {
-                let called = edges_of(i).any(|e| services[e.to.0].name == callee.value.0)
+                let called = edges_of(i).any(|e| services[e.to().0].name == callee.value.0)
                     || services[i]
+                        .extras()
                         .externals
                         .iter()
                         .any(|c| self.externals[c.external].name == callee.value.0);
@@ -480,7 +506,7 @@ impl Resolver<'_> {
                 // nothing to apply to.
                 if !called && self.left_out_by(&callee.value.0, false).is_none() {
                     let mine: Vec<&str> = edges_of(i)
-                        .map(|e| services[e.to.0].name.as_str())
+                        .map(|e| services[e.to().0].name.as_str())
                         .collect();
                     let help = if mine.is_empty() {
                         format!(
@@ -500,7 +526,7 @@ impl Resolver<'_> {
                 }
             }
         }
-        edges
+        (edges, distinct.policies)
     }
 }
 

@@ -7,6 +7,8 @@
 //! declared path is used as given. Each probe may then be tuned, or left
 //! out, on its own (`startup`, `readiness`, `liveness`).
 
+use std::sync::Arc;
+
 use super::Resolver;
 use crate::model::{
     LIVENESS_PERIOD_SECONDS, PROBE_FAILURES, PROBE_TIMEOUT_SECONDS, Port, Probe, ProbeCheck,
@@ -188,7 +190,7 @@ impl Resolver<'_> {
             }
         }
         (probes.startup.is_some() || probes.readiness.is_some() || probes.liveness.is_some())
-            .then_some(probes)
+            .then(|| probes.sharing_checks())
     }
 
     /// One probe from its merged keys, every problem reported at its key.
@@ -263,7 +265,7 @@ impl Resolver<'_> {
             );
         }
         Some(Probe {
-            check,
+            check: Arc::new(check),
             initial_delay_seconds: layer.initial_delay.map(|d| d.value.0),
             period_seconds,
             timeout_seconds: layer

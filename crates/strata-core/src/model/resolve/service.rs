@@ -7,8 +7,8 @@ use std::collections::hash_map::Entry;
 use super::{Resolver, ServiceNames, text};
 use crate::diag::Diagnostic;
 use crate::model::{
-    Access, Front, Objectives, Port, Protocol, Serve, Service, ServiceId, ServiceType, Tier,
-    TierId, WorkloadKind,
+    Access, Extras, Front, Objectives, Port, Protocol, Serve, Service, ServiceId, ServiceType,
+    Tier, TierId, WorkloadKind,
 };
 use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
@@ -332,26 +332,10 @@ impl<'a> Resolver<'a> {
             tier,
             namespace: tier_value.namespace.clone(),
             image: spec.image.as_ref().map(|i| i.value.clone()),
-            blueprint: spec.rare.blueprint.as_ref().map(text),
             tuning: None,
             kind,
-            schedule: spec.rare.schedule.as_ref().map(|s| s.value.clone()),
             // Resolved once every service is known (`backup.rs`).
             backup: None,
-            command: spec
-                .rare
-                .command
-                .iter()
-                .flat_map(|c| &c.value)
-                .map(|c| c.value.clone())
-                .collect(),
-            args: spec
-                .rare
-                .args
-                .iter()
-                .flat_map(|c| &c.value)
-                .map(|c| c.value.clone())
-                .collect(),
             ports,
             env: Vec::new(),
             env_config_map: spec
@@ -360,28 +344,12 @@ impl<'a> Resolver<'a> {
                 .as_ref()
                 .is_some_and(|e| e.value == crate::spec::service::EnvFrom::ConfigMap),
             wait_in_pod: spec.rare.wait_for_needs.as_ref().is_some_and(|w| w.value),
-            init: Vec::new(),
-            sidecars: Vec::new(),
             replicas,
             resources,
-            gpu: spec.rare.gpu.as_ref().map_or(0, |g| g.value),
-            storage,
-            volumes,
+            storage: storage.map(Box::new),
             pool: None,
-            priority: spec.rare.priority.as_ref().map(text),
-            scheduler: spec.rare.scheduler.as_ref().map(|s| s.value),
-            scratch,
             needs: Vec::new(),
             labels: self.own_labels(spec.labels.as_ref()),
-            pod_labels: self.own_labels(spec.rare.pod_labels.as_ref()),
-            pod_annotations: spec
-                .rare
-                .pod_annotations
-                .iter()
-                .flat_map(|a| a.value.iter())
-                .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
-                .collect(),
-            selector: self.selector(name, spec),
             container: spec
                 .rare
                 .container
@@ -389,15 +357,50 @@ impl<'a> Resolver<'a> {
                 .map_or_else(|| name.value.0.clone(), |c| c.value.0.clone()),
             runtime,
             config: config.map(Box::new),
-            patches,
-            egress: Vec::new(),
-            externals: Vec::new(),
-            access,
             spawns: None,
-            serve: Serve::default(),
-            tracing_sampling: None,
             wave: 0,
             span: name.span,
+            rare: Extras {
+                blueprint: spec.rare.blueprint.as_ref().map(text),
+                schedule: spec.rare.schedule.as_ref().map(|s| s.value.clone()),
+                command: spec
+                    .rare
+                    .command
+                    .iter()
+                    .flat_map(|c| &c.value)
+                    .map(|c| c.value.clone())
+                    .collect(),
+                args: spec
+                    .rare
+                    .args
+                    .iter()
+                    .flat_map(|c| &c.value)
+                    .map(|c| c.value.clone())
+                    .collect(),
+                init: Vec::new(),
+                sidecars: Vec::new(),
+                gpu: spec.rare.gpu.as_ref().map_or(0, |g| g.value),
+                volumes,
+                priority: spec.rare.priority.as_ref().map(text),
+                scheduler: spec.rare.scheduler.as_ref().map(|s| s.value),
+                scratch,
+                pod_labels: self.own_labels(spec.rare.pod_labels.as_ref()),
+                pod_annotations: spec
+                    .rare
+                    .pod_annotations
+                    .iter()
+                    .flat_map(|a| a.value.iter())
+                    .map(|(k, v)| (k.value.0.clone(), v.value.clone()))
+                    .collect(),
+                selector: self.selector(name, spec),
+                patches,
+                egress: Vec::new(),
+                externals: Vec::new(),
+                access,
+                serve: Serve::default(),
+                tracing_sampling: None,
+            }
+            .boxed_if_set(),
         }
     }
 

@@ -65,8 +65,8 @@ fn kong_config(platform: &Platform, gateway: &Gateway, routes: &[&Route]) -> Val
         let calls = match gateway.proxy {
             Peer::Service(proxy) => platform
                 .edges_from(proxy)
-                .find(|e| e.to == *id)
-                .map_or(platform.network.calls, |e| *e.calls),
+                .find(|e| e.to() == *id)
+                .map_or(platform.network.calls, |e| *e.calls(platform)),
             Peer::External { .. } => platform.network.calls,
         };
         let kong_routes: Vec<Value> = members

@@ -48,7 +48,7 @@ pub(super) fn policies(platform: &Platform) -> Vec<Object> {
         let id = ServiceId(i);
         let mut principals: Vec<String> = platform
             .edges_to(id)
-            .map(|e| principal(&platform.services[e.from.0]))
+            .map(|e| principal(&platform.services[e.from().0]))
             .collect();
         if network::has_peers(service) {
             principals.push(principal(service));

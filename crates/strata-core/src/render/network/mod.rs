@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::body::{Body, Head};
 use super::{Object, labels, object};
 use crate::model::{
-    DependencyTarget, MeshKind, Peer, Platform, Protocol, Reach, Route, Service, ServiceId,
+    DependencyTarget, Edge, MeshKind, Peer, Platform, Protocol, Reach, Route, Service, ServiceId,
     Spawned, TierId, Tuning, WorkloadKind,
 };
 
@@ -547,8 +547,8 @@ fn ingress(
             let mut needing: BTreeSet<&str> = BTreeSet::new();
             let mut callers: Vec<Value> = Vec::new();
             for edge in platform.edges_to(id) {
-                let caller = &platform.services[edge.from.0];
-                if lookup.carries_needs_label(platform, edge.from, service.tier) {
+                let caller = &platform.services[edge.from().0];
+                if lookup.carries_needs_label(platform, edge.from(), service.tier) {
                     needing.insert(&caller.namespace);
                 } else {
                     callers.push(service_peer(platform, caller));
@@ -613,7 +613,7 @@ fn egress(
     rules: &mut impl Rules,
 ) {
     let covered = tier_rules(platform, lookup, id, service, rules);
-    for callee_id in platform.edges_from(id).map(|e| e.to) {
+    for callee_id in platform.edges_from(id).map(Edge::to) {
         let callee = &platform.services[callee_id.0];
         if covered.binary_search(&callee_id).is_ok() {
             // Reached through its tier's peer; its group's extra ports
@@ -658,11 +658,11 @@ fn egress(
         .network
         .api_server
         .as_ref()
-        .filter(|_| !service.access.is_empty())
+        .filter(|_| !service.extras().access.is_empty())
     {
         rules.add(|| api_server_rule(cidr));
     }
-    for call in &service.externals {
+    for call in &service.extras().externals {
         rules.add(|| {
             let external = &platform.externals[call.external];
             let to = match &external.reach {
@@ -677,7 +677,7 @@ fn egress(
             json!({ "to": [to], "ports": ports })
         });
     }
-    for egress in &service.egress {
+    for egress in &service.extras().egress {
         rules.add(|| {
             let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
             if !egress.ports.is_empty() {
@@ -717,7 +717,7 @@ pub fn member_policies(platform: &Platform, service: &Service, tuning: &Tuning) 
         .service_id(&service.name)
         .into_iter()
         .flat_map(|id| platform.edges_to(id))
-        .map(|e| service_peer(platform, &platform.services[e.from.0]))
+        .map(|e| service_peer(platform, &platform.services[e.from().0]))
         .collect();
     let operator = match &tuning.operator_namespace {
         Some(namespace) => {

@@ -29,9 +29,10 @@ pub(super) fn claim_name(service: &Service) -> String {
 fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
     let storage = service
         .storage
-        .iter()
+        .as_deref()
+        .into_iter()
         .map(|v| ("data".to_string(), claim_name(service), v));
-    let named = service.volumes.iter().map(|v| {
+    let named = service.extras().volumes.iter().map(|v| {
         (
             v.name.clone(),
             format!("{}-{}", service.name, v.name),
@@ -195,9 +196,16 @@ fn controller(
             }
             let templates: Vec<Value> = service
                 .storage
-                .iter()
+                .as_deref()
+                .into_iter()
                 .map(|v| ("data", v))
-                .chain(service.volumes.iter().map(|v| (v.name.as_str(), &v.volume)))
+                .chain(
+                    service
+                        .extras()
+                        .volumes
+                        .iter()
+                        .map(|v| (v.name.as_str(), &v.volume)),
+                )
                 .map(|(name, volume)| {
                     object([
                         (
@@ -265,7 +273,7 @@ fn controller(
                 object([
                     (
                         "schedule",
-                        Value::String(service.schedule.clone().unwrap_or_default()),
+                        Value::String(service.extras().schedule.clone().unwrap_or_default()),
                     ),
                     ("concurrencyPolicy", Value::from("Forbid")),
                     ("successfulJobsHistoryLimit", Value::from(3)),

@@ -205,7 +205,7 @@ pub(super) fn pod_template(
         container.insert("imagePullPolicy".into(), Value::from("IfNotPresent"));
         container.insert(
             "resources".into(),
-            resource_values(&service.resources, service.gpu),
+            resource_values(&service.resources, service.extras().gpu),
         );
     }
     container.insert("securityContext".into(), container_security(service));
@@ -213,7 +213,7 @@ pub(super) fn pod_template(
         add_run_settings(platform, service, &mounts, &mut container);
     }
     let (native, classic): (Vec<&Sidecar>, Vec<&Sidecar>) =
-        service.sidecars.iter().partition(|s| s.native);
+        service.extras().sidecars.iter().partition(|s| s.native);
     let mut containers = vec![Value::Object(container)];
     containers.extend(
         classic
@@ -256,6 +256,7 @@ pub(super) fn pod_template(
     }
     init.extend(
         service
+            .extras()
             .init
             .iter()
             .map(|step| added_container(service, step, &mounts.iter().collect::<Vec<_>>())),
@@ -264,7 +265,7 @@ pub(super) fn pod_template(
         spec.insert("initContainers".into(), Value::Array(init));
     }
     let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
-    let starts_early = !service.init.is_empty() || !native.is_empty();
+    let starts_early = !service.extras().init.is_empty() || !native.is_empty();
     if (starts_early || runs_to_completion) && platform.in_mesh(&service.namespace) {
         // A classic sidecar starts after the init containers, whose calls
         // its iptables rules send to a proxy not yet there, and never exits,
@@ -273,10 +274,10 @@ pub(super) fn pod_template(
         // itself, started before these steps and stopped with the job.
         annotations.insert(NATIVE_SIDECAR_ANNOTATION.into(), json!("true"));
     }
-    if let Some(priority) = service.priority.as_ref().filter(|_| whole) {
+    if let Some(priority) = service.extras().priority.as_ref().filter(|_| whole) {
         spec.insert("priorityClassName".into(), json!(priority));
     }
-    if let Some(scheduler) = service.scheduler {
+    if let Some(scheduler) = service.extras().scheduler {
         if whole {
             spec.insert("schedulerName".into(), json!(scheduler.as_str()));
         }
@@ -305,7 +306,7 @@ pub(super) fn pod_template(
     }
     super::super::add_pull_secrets(platform, &mut spec);
     // The spec's annotations win over Strata's of the same key.
-    for (key, value) in &service.pod_annotations {
+    for (key, value) in &service.extras().pod_annotations {
         annotations.insert(key.clone(), Value::String(value.clone()));
     }
     let mut metadata = Map::with_capacity(2);
@@ -380,7 +381,7 @@ fn pod_labels(
         let key = super::super::network::needs_key(&platform.tiers[tier.0].name);
         pod_labels.insert(key, json!("true"));
     }
-    for (key, value) in &service.pod_labels {
+    for (key, value) in &service.extras().pod_labels {
         pod_labels.insert(key.clone(), Value::String(value.clone()));
     }
     pod_labels
@@ -395,11 +396,11 @@ fn add_run_settings(
     container: &mut Map<String, Value>,
 ) {
     let runtime = &service.runtime;
-    if !service.command.is_empty() {
-        container.insert("command".into(), json!(service.command));
+    if !service.extras().command.is_empty() {
+        container.insert("command".into(), json!(service.extras().command));
     }
-    if !service.args.is_empty() {
-        container.insert("args".into(), json!(service.args));
+    if !service.extras().args.is_empty() {
+        container.insert("args".into(), json!(service.extras().args));
     }
     let ports = container_ports(service, None);
     if !ports.is_empty() {
@@ -690,8 +691,8 @@ fn env_var(var: &crate::model::EnvVar) -> Value {
     };
     let (key, value) = match &var.value {
         EnvValue::Literal(value) => ("value", Value::String(value.clone())),
-        EnvValue::Secret { name, key } => ("valueFrom", from("secretKeyRef", name, key)),
-        EnvValue::Config { name, key } => ("valueFrom", from("configMapKeyRef", name, key)),
+        EnvValue::Secret(r) => ("valueFrom", from("secretKeyRef", &r.name, &r.key)),
+        EnvValue::Config(r) => ("valueFrom", from("configMapKeyRef", &r.name, &r.key)),
     };
     object([("name", Value::String(var.name.clone())), (key, value)])
 }
@@ -711,7 +712,7 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
             ("mountPath", Value::from("/tmp")),
         ]));
     }
-    for (i, scratch) in service.scratch.iter().enumerate() {
+    for (i, scratch) in service.extras().scratch.iter().enumerate() {
         // Named apart from a blueprint's own `scratch-N` directories.
         let name = format!("{SCRATCH_VOLUME}{i}");
         let mut empty = json!({});
@@ -763,7 +764,7 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
 
 /// A probe as Kubernetes takes it.
 fn probe_value(probe: &Probe) -> Value {
-    let check = match &probe.check {
+    let check = match &*probe.check {
         ProbeCheck::Http {
             port,
             path,
