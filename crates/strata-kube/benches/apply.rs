@@ -38,7 +38,10 @@ mod loopback;
 
 // The allocator the `strata` binary runs on, so the engine's time here is
 // what `strata apply` spends; the fake serves Strata and kubectl alike, so
-// the side-by-side comparison stays even.
+// the side-by-side comparison stays even. The binary also shortens
+// mimalloc's purge delay (crates/strata/src/allocator.rs); run with
+// `MIMALLOC_PURGE_DELAY=20` for the same setting here (within noise when
+// measured, docs/performance.md, s30-process).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

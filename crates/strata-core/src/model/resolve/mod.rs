@@ -180,8 +180,8 @@ struct Wired {
 const ALONE_BELOW: usize = 512;
 
 /// Threads that build and wire the services of a large platform: two, where the
-/// machine has them (`strata check` resolves the next environment while it
-/// renders one, so more would only contend).
+/// machine has them. The split was only ever measured on two cores, so more
+/// are not assumed to help.
 fn threads(services: usize) -> usize {
     if services < ALONE_BELOW {
         1
