@@ -17,6 +17,7 @@ pub mod network_policy;
 pub mod plan;
 pub mod pod_security;
 pub mod quantity;
+pub mod rare;
 pub mod render;
 mod secret_names;
 pub mod source;
@@ -36,7 +37,7 @@ pub mod synthetic;
 /// use strata_core::{source::SourceFile, spec};
 /// let file = SourceFile::new("p.yaml", "platform: demo\ntiers:\n  - name: data\n    services:\n      cache: { blueprint: redis }\n");
 /// let platform = strata_core::resolve(&spec::parse(&file).unwrap(), None).unwrap();
-/// assert_eq!(platform.service("cache").unwrap().extras().blueprint.as_deref(), Some("redis"));
+/// assert_eq!(platform.service("cache").unwrap().rare.blueprint.as_deref(), Some("redis"));
 /// ```
 pub fn resolve(
     doc: &spec::Document,

@@ -354,7 +354,7 @@ impl Plan {
                     callers: platform
                         .services
                         .iter()
-                        .filter(|s| s.extras().externals.iter().any(|c| c.external == index))
+                        .filter(|s| s.rare.externals.iter().any(|c| c.external == index))
                         .map(|s| s.name.clone())
                         .collect(),
                 })

@@ -161,7 +161,7 @@ fn traffic_is_allowed_exactly_along_the_edges() {
                 };
                 for &from in &running {
                     let calls = platform.services[from]
-                        .extras()
+                        .rare
                         .externals
                         .iter()
                         .any(|c| c.external == index);

@@ -115,7 +115,7 @@ pub(super) const STORE_WITHOUT_BACKUP: Check = Check {
                 .is_some_and(|t| t.options.contains_key("backup"));
             (platform.production
                 && service.kind == WorkloadKind::Stateful
-                && (service.storage.is_some() || !service.extras().volumes.is_empty())
+                && (service.storage.is_some() || !service.rare.volumes.is_empty())
                 && service.backup.is_none()
                 && !option)
                 .then(|| format!("`{}` keeps data that is never backed up", service.name))

@@ -51,7 +51,7 @@ pub(super) const GPU_WITHOUT_POOL: Check = Check {
     ),
     run: |platform, _| {
         per_service(platform, |_, service| {
-            if service.extras().gpu == 0 {
+            if service.rare.gpu == 0 {
                 return None;
             }
             let pool = service
@@ -67,7 +67,7 @@ pub(super) const GPU_WITHOUT_POOL: Check = Check {
                 format!(
                     "`{}` asks for {} GPU(s) on {}",
                     service.name,
-                    service.extras().gpu,
+                    service.rare.gpu,
                     service
                         .pool
                         .as_deref()

@@ -44,9 +44,8 @@ pub(super) const SECRET_IN_ENV: Check = Check {
                 };
                 problems.push(Problem::at(id, service, message, var.span));
             }
-            let command_lines =
-                std::iter::once([&service.extras().command, &service.extras().args])
-                    .chain(service.added_containers().map(|c| [&c.command, &c.args]));
+            let command_lines = std::iter::once([&service.rare.command, &service.rare.args])
+                .chain(service.added_containers().map(|c| [&c.command, &c.args]));
             for line in command_lines {
                 let line: Vec<String> = line.into_iter().flatten().cloned().collect();
                 for flag in secret_arguments(&line) {

@@ -8,7 +8,7 @@ use crate::model::{Service, Tuning};
 /// A service's system: its blueprint, else its image's last name
 /// (`redis` for `docker.io/library/redis:7`).
 fn system(service: &Service) -> &str {
-    if let Some(blueprint) = &service.extras().blueprint {
+    if let Some(blueprint) = &service.rare.blueprint {
         return blueprint;
     }
     ImageRef::parse(service.image.as_deref().unwrap_or("")).base_name()

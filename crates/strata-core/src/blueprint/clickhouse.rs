@@ -288,7 +288,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "podDistribution": [{ "type": "ClickHouseAntiAffinity", "scope": "ClickHouseInstallation" }],
         "spec": {
             "securityContext": crate::render::pod_security_context(service),
-            "containers": [{ "name": "clickhouse", "image": service.image, "resources": crate::render::resource_values(&service.resources, service.extras().gpu), "securityContext": crate::render::operated_container_security(service) }],
+            "containers": [{ "name": "clickhouse", "image": service.image, "resources": crate::render::resource_values(&service.resources, service.rare.gpu), "securityContext": crate::render::operated_container_security(service) }],
         },
     });
     if tuning.metrics {
@@ -359,7 +359,7 @@ fn is_log_volume(named: &crate::model::NamedVolume) -> bool {
 /// Whether the operator keeps the server's logs on a volume of their own,
 /// with the `clickhouse-log` sidecar beside each server.
 fn keeps_logs(service: &Service) -> bool {
-    service.extras().volumes.iter().any(is_log_volume)
+    service.rare.volumes.iter().any(is_log_volume)
 }
 
 /// The image of the `clickhouse-log` sidecar, which only holds the log
@@ -377,7 +377,7 @@ pub(super) const LOG_SIZE: recipe::Size = recipe::Size {
 /// pod); `logs` mounted at the server's log directory becomes the
 /// `logVolumeClaimTemplate`.
 fn add_volumes(installation: &mut Value, service: &Service) {
-    for named in &service.extras().volumes {
+    for named in &service.rare.volumes {
         let claim = json!({
             "name": named.name,
             "reclaimPolicy": "Retain",

@@ -321,7 +321,7 @@ fn eck_cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Value
                         "containers": [{
                             "name": "elasticsearch",
                             "env": [{ "name": "ES_JAVA_OPTS", "value": format!("-Xms{heap} -Xmx{heap}") }],
-                            "resources": crate::render::resource_values(&service.resources, service.extras().gpu),
+                            "resources": crate::render::resource_values(&service.resources, service.rare.gpu),
                             "securityContext": crate::render::operated_container_security(service),
                         }],
                     },

@@ -465,7 +465,7 @@ fn strimzi(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
                 "replicas": service.replicas,
                 "roles": ["controller", "broker"],
                 "storage": { "type": "jbod", "volumes": [storage] },
-                "resources": crate::render::resource_values(&service.resources, service.extras().gpu),
+                "resources": crate::render::resource_values(&service.resources, service.rare.gpu),
                 "template": {
                     "pod": {
                         "securityContext": pod_security,

@@ -323,7 +323,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut components = json!({
         "image": service.image,
         "serviceAccountName": service.name,
-        "resources": crate::render::resource_values(&service.resources, service.extras().gpu),
+        "resources": crate::render::resource_values(&service.resources, service.rare.gpu),
     });
     let pool = recipe::pool_scheduling(platform, service);
     for component in COMPONENTS {

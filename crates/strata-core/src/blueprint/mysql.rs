@@ -292,7 +292,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         return Vec::new();
     }
     let claim = recipe::claim_spec(service, &recipe::storage_size(service));
-    let mut pod = json!({ "containers": [{ "name": "mysql", "resources": crate::render::resource_values(&service.resources, service.extras().gpu) }] });
+    let mut pod = json!({ "containers": [{ "name": "mysql", "resources": crate::render::resource_values(&service.resources, service.rare.gpu) }] });
     let mut router_pod =
         json!({ "containers": [{ "name": "router", "resources": ROUTER_SIZE.json() }] });
     if let Some(pool) = recipe::pool_scheduling(platform, service)

@@ -296,7 +296,7 @@ fn operated(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Valu
             "runAsUser": 65534, "runAsGroup": 65534, "runAsNonRoot": true, "fsGroup": 65534,
             "seccompProfile": { "type": "RuntimeDefault" },
         },
-        "resources": crate::render::resource_values(&service.resources, service.extras().gpu),
+        "resources": crate::render::resource_values(&service.resources, service.rare.gpu),
         "storage": { "volumeClaimTemplate": { "spec": recipe::claim_spec(service, &recipe::storage_size(service)) } },
         "serviceMonitorSelector": {},
         "serviceMonitorNamespaceSelector": in_platform,

@@ -159,7 +159,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
     let mut worker = template(
         platform,
         service,
-        json!({ "name": "ray-worker", "resources": crate::render::resource_values(&service.resources, service.extras().gpu) }),
+        json!({ "name": "ray-worker", "resources": crate::render::resource_values(&service.resources, service.rare.gpu) }),
     );
     if let Some(scheduling) = recipe::pool_scheduling(platform, service) {
         for (key, value) in scheduling.as_object().into_iter().flatten() {
@@ -191,7 +191,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         }));
     }
     let mut metadata = crate::render::metadata(platform, service, &service.name);
-    if let Some(scheduler) = service.extras().scheduler {
+    if let Some(scheduler) = service.rare.scheduler {
         // KubeRay (batch scheduling on) hands the cluster's pods, as one
         // gang, to this scheduler, in the namespace's queue.
         let queue = crate::render::queue_name(&service.namespace);

@@ -331,7 +331,7 @@ fn objects(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "kubernetesConfig": {
             "image": service.image,
             "imagePullPolicy": "IfNotPresent",
-            "resources": crate::render::resource_values(&service.resources, service.extras().gpu),
+            "resources": crate::render::resource_values(&service.resources, service.rare.gpu),
         },
         "redisLeader": role("leader", tuning.shards),
         "storage": {
@@ -571,10 +571,10 @@ fn companions(service: &Service, tuning: &Tuning) -> Vec<Service> {
     sentinel.kind = WorkloadKind::Stateful;
     sentinel.replicas = sentinels(tuning);
     sentinel.storage = None;
-    sentinel.extras_mut().volumes.clear();
-    sentinel.extras_mut().sidecars.clear();
-    sentinel.extras_mut().command = vec!["sh".into(), "/etc/redis/sentinel.sh".into()];
-    sentinel.extras_mut().args = Vec::new();
+    sentinel.rare.make_mut().volumes.clear();
+    sentinel.rare.make_mut().sidecars.clear();
+    sentinel.rare.make_mut().command = vec!["sh".into(), "/etc/redis/sentinel.sh".into()];
+    sentinel.rare.make_mut().args = Vec::new();
     sentinel.ports = vec![Port {
         name: "sentinel".into(),
         number: SENTINEL_PORT,

@@ -203,7 +203,7 @@ impl Diagram {
                 });
             }
             for (index, service) in platform.services.iter().enumerate() {
-                for call in &service.extras().externals {
+                for call in &service.rare.externals {
                     add(Link {
                         from: index,
                         to: first + call.external,

@@ -86,7 +86,7 @@ pub fn undeclared_calls(platform: &Platform) -> impl Iterator<Item = &Mention> {
             }
             Target::External(i) => {
                 let external = &platform.externals[i];
-                let declared = caller.extras().externals.iter().any(|c| c.external == i)
+                let declared = caller.rare.externals.iter().any(|c| c.external == i)
                     || egress_opens(caller, &external.reach, &external.ports);
                 !declared && platform.network.policies
             }
@@ -112,7 +112,7 @@ fn egress_opens(caller: &Service, reach: &Reach, ports: &[(String, u16)]) -> boo
     let Reach::Block(block) = reach else {
         return false;
     };
-    caller.extras().egress.iter().any(|e| {
+    caller.rare.egress.iter().any(|e| {
         within(block, &e.cidr)
             && (e.ports.is_empty() || ports.iter().any(|(_, p)| e.ports.contains(p)))
     })

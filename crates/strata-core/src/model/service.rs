@@ -12,6 +12,7 @@ use super::{
     Protocol, Serve, ServiceId, TierId, Tuning, WorkloadKind, endpoint,
 };
 use crate::quantity::Quantity;
+use crate::rare::{Rare, RareFields};
 use crate::source::Span;
 use crate::spec::network::{ServiceType, TrafficPolicy};
 
@@ -74,9 +75,9 @@ pub struct Service {
     /// Where its name is written.
     pub span: Span,
     /// What most services leave unset (a blueprint, a command, sidecars,
-    /// extra volumes, `serve:`…); `None` when all of it is. Read through
-    /// [`Service::extras`].
-    pub rare: Option<Box<Extras>>,
+    /// extra volumes, `serve:`…), out of line and allocated only when some
+    /// of it is set; read as the fields themselves (`service.rare.command`).
+    pub rare: Rare<Extras>,
 }
 
 /// The parts of a service most services leave unset, held apart so that a
@@ -151,10 +152,12 @@ impl Extras {
         serve: Serve::NONE,
         tracing_sampling: None,
     };
+}
 
-    /// Boxed for a service to hold, or `None` when nothing is set.
-    pub fn boxed_if_set(self) -> Option<Box<Extras>> {
-        (self != Extras::NONE).then(|| Box::new(self))
+impl RareFields for Extras {
+    const NONE: &'static Extras = &Extras::NONE;
+    fn is_empty(&self) -> bool {
+        *self == Extras::NONE
     }
 }
 
@@ -164,28 +167,14 @@ impl Default for Extras {
     }
 }
 
-/// What every service without extras reads.
-static NO_EXTRAS: Extras = Extras::NONE;
-
 impl Service {
-    /// What it sets of what most services leave unset.
-    pub fn extras(&self) -> &Extras {
-        self.rare.as_deref().unwrap_or(&NO_EXTRAS)
-    }
-
-    /// Its extras to change, made (all unset) if it had none: call it
-    /// only to set something.
-    pub fn extras_mut(&mut self) -> &mut Extras {
-        self.rare.get_or_insert_with(Box::default)
-    }
-
     /// The containers of its pods besides the main one: its init steps,
     /// then its sidecars'.
     pub fn added_containers(&self) -> impl Iterator<Item = &Container> {
-        self.extras()
+        self.rare
             .init
             .iter()
-            .chain(self.extras().sidecars.iter().map(|s| &s.container))
+            .chain(self.rare.sidecars.iter().map(|s| &s.container))
     }
 
     /// The Pod Security level its pods need: its security profile's, or
@@ -242,7 +231,7 @@ impl Service {
         self.storage
             .as_deref()
             .into_iter()
-            .chain(self.extras().volumes.iter().map(|v| &v.volume))
+            .chain(self.rare.volumes.iter().map(|v| &v.volume))
     }
 
     /// Claims made for each volume: one per pod for a StatefulSet, else one.
@@ -871,7 +860,7 @@ mod tests {
         let doc = crate::spec::parse(&SourceFile::new("synthetic.yaml", text)).unwrap();
         let platform = crate::resolve(&doc, Some("prod")).unwrap();
         for service in &platform.services {
-            assert!(service.rare.is_none(), "{}", service.name);
+            assert!(!service.rare.is_allocated(), "{}", service.name);
             let probes = service.runtime.probes.as_ref().unwrap();
             let [Some(startup), Some(readiness), Some(liveness)] =
                 [&probes.startup, &probes.readiness, &probes.liveness]
@@ -895,10 +884,10 @@ tiers:
         let doc = crate::spec::parse(&SourceFile::new("p.yaml", spec)).unwrap();
         let platform = crate::resolve(&doc, None).unwrap();
         let api = platform.service("api").unwrap();
-        assert!(api.rare.is_none());
-        assert!(api.extras().command.is_empty());
+        assert!(!api.rare.is_allocated());
+        assert!(api.rare.command.is_empty());
         let worker = platform.service("worker").unwrap();
-        assert_eq!(worker.extras().command, ["run"]);
+        assert_eq!(worker.rare.command, ["run"]);
     }
 
     #[test]

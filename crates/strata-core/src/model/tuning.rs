@@ -38,14 +38,14 @@ impl PodGroup {
     /// native sidecars where that is larger (the scheduler reserves the
     /// larger, resource by resource).
     pub fn of(service: &Service) -> PodGroup {
-        let native = service.extras().sidecars.iter().filter(|s| s.native).fold(
+        let native = service.rare.sidecars.iter().filter(|s| s.native).fold(
             None,
             |sum: Option<super::Resources>, s| {
                 Some(sum.map_or(s.container.resources, |sum| sum.plus(s.container.resources)))
             },
         );
         let running = service
-            .extras()
+            .rare
             .sidecars
             .iter()
             .fold(service.resources, |size, s| {
@@ -55,10 +55,10 @@ impl PodGroup {
         PodGroup {
             name: service.name.clone(),
             pods: service.replicas,
-            resources: service.extras().init.iter().fold(running, |size, step| {
+            resources: service.rare.init.iter().fold(running, |size, step| {
                 size.at_least(beside_native(step.resources))
             }),
-            gpu: service.extras().gpu,
+            gpu: service.rare.gpu,
             pvcs: service.volume_claims(),
             storage: service.storage_total(),
             pool: service.pool.clone(),

@@ -136,7 +136,7 @@ fn controls(refused: &[Violation]) -> String {
 /// The last of `service`'s patches that changes `object`.
 fn patch_of(service: &Service, object: &Object) -> Option<crate::source::Span> {
     service
-        .extras()
+        .rare
         .patches
         .iter()
         .rev()

@@ -10,7 +10,7 @@ use crate::model::{Platform, Service};
 /// `STRATA_CALL_<EXTERNAL>_*` variables for each external `caller` calls.
 pub(super) fn env(platform: &Platform, caller: &Service) -> Vec<Value> {
     let mut vars = Vec::new();
-    for call in &caller.extras().externals {
+    for call in &caller.rare.externals {
         let callee = platform.externals[call.external]
             .name
             .to_ascii_uppercase()
@@ -79,7 +79,7 @@ tiers:
         assert_eq!(api.wave, 1, "externals run already: nothing to wait for");
         assert!(api.needs.is_empty());
         let named: Vec<&str> = api
-            .extras()
+            .rare
             .externals
             .iter()
             .map(|c| platform.externals[c.external].name.as_str())

@@ -44,7 +44,7 @@ fn insert_platform(labels: &mut Map<String, Value>, platform: &Platform) {
 /// Built in one map of the size it ends at, with no intermediate map: a
 /// render makes it for every object of every service.
 pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Value> {
-    let own = service.extras().selector.as_ref();
+    let own = service.rare.selector.as_ref();
     let mut labels = Map::with_capacity(
         platform.labels.len() + service.labels.len() + own.map_or(0, BTreeMap::len) + 6,
     );
@@ -61,7 +61,7 @@ pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Val
         }
     }
     let component = service
-        .extras()
+        .rare
         .blueprint
         .as_deref()
         .unwrap_or(service.kind.as_str());
@@ -81,7 +81,7 @@ pub(super) fn service(platform: &Platform, service: &Service) -> Map<String, Val
 /// Strata's own, or those the spec gives to take over a workload that
 /// already runs (`selector:`).
 pub(super) fn selector(platform: &Platform, service: &Service) -> Map<String, Value> {
-    if let Some(own) = &service.extras().selector {
+    if let Some(own) = &service.rare.selector {
         let mut labels = Map::with_capacity(own.len());
         for (k, v) in own {
             labels.insert(k.clone(), Value::String(v.clone()));

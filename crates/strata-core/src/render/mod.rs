@@ -720,7 +720,7 @@ fn patched<'a>(
     bodies: Vec<Body<'a>>,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Body<'a>> {
-    if service.extras().patches.is_empty() {
+    if service.rare.patches.is_empty() {
         return bodies;
     }
     let mut objects: Vec<Object> = bodies.into_iter().map(|body| place.object(body)).collect();

@@ -12,7 +12,7 @@ pub(super) fn apply(
     objects: &mut [Object],
     errors: &mut Vec<Diagnostic>,
 ) {
-    for patch in &service.extras().patches {
+    for patch in &service.rare.patches {
         if let Err(diagnostic) = apply_one(platform, service, patch, objects) {
             errors.push(diagnostic);
         }

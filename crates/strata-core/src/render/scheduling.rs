@@ -30,7 +30,7 @@ pub(super) fn queues(platform: &Platform) -> Vec<Object> {
             .services
             .iter()
             .filter(|s| {
-                s.namespace == namespace.name && s.extras().scheduler == Some(PodScheduler::Volcano)
+                s.namespace == namespace.name && s.rare.scheduler == Some(PodScheduler::Volcano)
             })
             .min_by_key(|s| s.wave)
         else {

@@ -124,7 +124,7 @@ pub(super) fn access<'a>(
     own: &Rc<labels::ServiceLabels<'a>>,
 ) -> Vec<Body<'a>> {
     const RBAC: &str = "rbac.authorization.k8s.io/v1";
-    if service.extras().access.is_empty() {
+    if service.rare.access.is_empty() {
         return Vec::new();
     }
     let head = |kind| Head::new(RBAC, kind, &service.namespace, service.name.as_str());
@@ -133,7 +133,7 @@ pub(super) fn access<'a>(
     vec![
         Body::deferred(head(kind::ROLE), move || {
             let rules: Vec<Value> = service
-                .extras().access
+                .rare.access
                 .iter()
                 .map(|a| json!({ "apiGroups": a.api_groups, "resources": a.resources, "verbs": a.verbs }))
                 .collect();
@@ -268,7 +268,7 @@ pub(super) fn services<'a>(
             if let Some(policy) = front.external_traffic_policy {
                 spec["externalTrafficPolicy"] = json!(policy.as_str());
             }
-            if let Some(seconds) = service.extras().serve.session_affinity_seconds {
+            if let Some(seconds) = service.rare.serve.session_affinity_seconds {
                 spec["sessionAffinity"] = json!("ClientIP");
                 spec["sessionAffinityConfig"] =
                     json!({ "clientIP": { "timeoutSeconds": seconds } });

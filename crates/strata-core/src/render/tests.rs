@@ -2606,7 +2606,7 @@ tiers:
         ]
         .into_iter()
         .collect();
-        let selector: serde_json::Map<String, Value> = match &service.extras().selector {
+        let selector: serde_json::Map<String, Value> = match &service.rare.selector {
             Some(own) => own.iter().map(|(k, v)| (k.clone(), json!(v))).collect(),
             None => strata.clone(),
         };
@@ -2617,7 +2617,7 @@ tiers:
             .or_insert_with(|| {
                 json!(
                     service
-                        .extras()
+                        .rare
                         .blueprint
                         .as_deref()
                         .unwrap_or(service.kind.as_str())

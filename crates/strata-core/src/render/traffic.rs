@@ -35,7 +35,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
         // A DestinationRule is per destination: the platform's default
         // policy under the service's `serve:` sets it; callers with their
         // own get their own routes.
-        let shared = platform.network.calls.under(service.extras().serve.calls);
+        let shared = platform.network.calls.under(service.rare.serve.calls);
         let mut traffic = json!({});
         if let Some(lb) = load_balancer(service) {
             traffic["loadBalancer"] = lb;
@@ -115,7 +115,7 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
 /// inbound HTTP listeners of the service's sidecars. Each sidecar keeps its
 /// own bucket, so the limit is per pod, refilled once a minute.
 fn rate_limit(platform: &Platform, service: &Service) -> Option<Object> {
-    let limit = service.extras().serve.rate_limit_per_minute?;
+    let limit = service.rare.serve.rate_limit_per_minute?;
     let enforced = json!({ "runtime_key": "local_rate_limit_enforced", "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
     let enabled = json!({ "runtime_key": "local_rate_limit_enabled", "default_value": { "numerator": 100, "denominator": "HUNDRED" } });
     Some(Object::new(
@@ -169,7 +169,7 @@ fn hosts(service: &Service) -> Vec<(String, String)> {
 /// for session affinity alone, a hash of the client's address (sidecars
 /// ignore the Service's `sessionAffinity`).
 fn load_balancer(service: &Service) -> Option<Value> {
-    let serve = &service.extras().serve;
+    let serve = &service.rare.serve;
     Some(match &serve.load_balancer {
         Some(LoadBalancer::RoundRobin) => json!({ "simple": "ROUND_ROBIN" }),
         Some(LoadBalancer::LeastRequest) => json!({ "simple": "LEAST_REQUEST" }),

@@ -525,65 +525,6 @@ impl<T: Decode> Decode for Box<T> {
     }
 }
 
-/// The fields of a record that most specs leave out (those `record!` marks
-/// `rare`), kept out of line: a record that writes none of them holds one
-/// pointer for them all and allocates nothing.
-///
-/// It reads as the fields themselves (`spec.rare.blueprint`), whether
-/// written or not: absent, it reads as [`RareFields::NONE`]. It is made
-/// whole by [`Rare::new`] (a decoded or merged record), never changed in
-/// place.
-#[derive(Clone)]
-pub struct Rare<T: RareFields>(Option<Box<T>>);
-
-/// The struct of a record's rare fields, every one of them optional.
-pub trait RareFields: Default + 'static {
-    /// Every field absent: what a record that writes none of them reads.
-    const NONE: &'static Self;
-
-    /// Whether every field is absent.
-    fn is_empty(&self) -> bool;
-}
-
-impl<T: RareFields> Rare<T> {
-    /// `fields`, allocated only when one of them is written.
-    pub fn new(fields: T) -> Self {
-        Rare((!fields.is_empty()).then(|| Box::new(fields)))
-    }
-
-    /// The fields, taken out; every one absent when none was written.
-    pub fn into_inner(self) -> T {
-        self.0.map_or_else(T::default, |fields| *fields)
-    }
-}
-
-impl<T: RareFields> Default for Rare<T> {
-    fn default() -> Self {
-        Rare(None)
-    }
-}
-
-impl<T: RareFields> std::ops::Deref for Rare<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        self.0.as_deref().unwrap_or(T::NONE)
-    }
-}
-
-/// Equal when every field is: allocated with nothing written is the same
-/// as not allocated.
-impl<T: RareFields + PartialEq> PartialEq for Rare<T> {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl<T: RareFields + std::fmt::Debug> std::fmt::Debug for Rare<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
 /// A mapping from keys of type `K` to values of type `V`, in source order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Map<K, V>(pub Vec<(Spanned<K>, Spanned<V>)>);
@@ -665,7 +606,7 @@ impl<K: JsonSchema, V: JsonSchema> JsonSchema for Map<K, V> {
 /// Fields marked `rare` (optional or clearable ones that most specs leave
 /// out) are kept out of line, in a second struct declared after the
 /// record's fields (`pub struct RareServiceKeys;`), under a field
-/// `rare` of type [`Rare`]: a record that writes none of them holds one
+/// `rare` of type [`Rare`](crate::rare::Rare): a record that writes none of them holds one
 /// pointer for them all. They are read as `record.rare.key`. Keys, their
 /// order, every diagnostic and the JSON Schema are the same wherever a field
 /// is kept.
@@ -757,7 +698,7 @@ macro_rules! record {
                 pub $own: record!(@type $own_kind $own_ty),
             )*
             /// The fields most specs leave out, read as `rare.KEY`.
-            pub rare: $crate::spec::decode::Rare<$rare>,
+            pub rare: $crate::rare::Rare<$rare>,
         }
 
         $(#[$rare_meta])*
@@ -769,7 +710,7 @@ macro_rules! record {
             )*
         }
 
-        impl $crate::spec::decode::RareFields for $rare {
+        impl $crate::rare::RareFields for $rare {
             const NONE: &'static Self = &$rare { $( $rare_field: None, )* };
             fn is_empty(&self) -> bool {
                 true $( && self.$rare_field.is_none() )*
@@ -819,7 +760,7 @@ macro_rules! record {
                 $( let $field = record!(@get $kind d, fields, $key, $expected); )*
                 Some($name {
                     $( $own: record!(@finish $own_kind $own), )*
-                    rare: $crate::spec::decode::Rare::new($rare {
+                    rare: $crate::rare::Rare::new($rare {
                         $( $rare_field: record!(@finish $rare_kind $rare_field), )*
                     }),
                 })
@@ -926,6 +867,7 @@ pub(crate) use keyword_enum;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rare::Rare;
     use crate::spec::service::{RareServiceKeys, ServiceSpec};
     use crate::spec::yaml;
 
@@ -952,7 +894,7 @@ mod tests {
         let (spec, problems) = service(text);
         let spec = spec.unwrap();
         assert!(problems.is_empty(), "{problems:?}");
-        assert!(spec.rare.0.is_none());
+        assert!(!spec.rare.is_allocated());
         assert!(spec.rare.blueprint.is_none() && spec.rare.gpu.is_none());
         assert_eq!(spec.rare, Rare::new(RareServiceKeys::default()));
     }
@@ -963,7 +905,7 @@ mod tests {
         let (spec, problems) = service(text);
         let spec = spec.unwrap();
         assert!(problems.is_empty(), "{problems:?}");
-        assert!(spec.rare.0.is_some());
+        assert!(spec.rare.is_allocated());
         let gpu = spec.rare.gpu.as_ref().unwrap();
         assert_eq!(gpu.value, 2);
         assert_eq!(gpu.span.start(), text.find('2').unwrap());

@@ -5,12 +5,13 @@
 //! exhaustive pattern, so a key added to [`ServiceSpec`] does not compile
 //! until this file says how it merges.
 
-use super::decode::{Map, Rare, Spanned};
+use super::decode::{Map, Spanned};
 use super::null::OrNone;
 use super::runtime::{ProbeSettings, ProbesSpec, SecuritySettings, SecuritySpec};
 use super::service::{
     RareServiceKeys, ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec,
 };
+use crate::rare::Rare;
 
 impl ServiceSpec {
     /// This service as written, with every field it leaves out taken from

@@ -610,7 +610,7 @@ fn cluster(platform: &Platform, service: &Service, tuning: &Tuning) -> Vec<Value
         "postgresql": { "parameters": parameters(tuning).into_iter().collect::<serde_json::Map<String, Value>>() },
         "bootstrap": { "initdb": initdb },
         "storage": storage,
-        "resources": crate::render::resource_values(&service.resources, service.extras().gpu),
+        "resources": crate::render::resource_values(&service.resources, service.rare.gpu),
         "affinity": { "enablePodAntiAffinity": true, "topologyKey": "kubernetes.io/hostname", "podAntiAffinityType": "preferred" },
         "monitoring": { "enablePodMonitor": platform.service_monitors },
     });

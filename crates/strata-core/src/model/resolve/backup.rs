@@ -47,7 +47,7 @@ impl Resolver<'_> {
             let backup = self.backup(&services[i], ServiceId(i), &written, span, services, index);
             let service = &services[i];
             // A blueprint that did not apply has been reported already.
-            if service.extras().blueprint.is_some() && service.tuning.is_none() {
+            if service.rare.blueprint.is_some() && service.tuning.is_none() {
                 continue;
             }
             let method = service.tuning.as_ref().and_then(|t| t.blueprint.backup(t));
@@ -228,7 +228,7 @@ impl Resolver<'_> {
         let Some(&store_id) = index.get(name) else {
             let names: Vec<&str> = services
                 .iter()
-                .filter(|s| s.extras().blueprint.as_deref() == Some(OBJECT_STORE))
+                .filter(|s| s.rare.blueprint.as_deref() == Some(OBJECT_STORE))
                 .map(|s| s.name.as_str())
                 .collect();
             let help = if to.contains(':') {
@@ -256,7 +256,7 @@ impl Resolver<'_> {
             );
             return None;
         }
-        if store.extras().blueprint.as_deref() != Some(OBJECT_STORE) {
+        if store.rare.blueprint.as_deref() != Some(OBJECT_STORE) {
             self.error(
                 "backup-target-not-object-store",
                 format!("`{name}` is not an object store"),

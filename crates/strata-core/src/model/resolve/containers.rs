@@ -231,10 +231,10 @@ impl Resolver<'_> {
         if service.config.is_some() {
             names.push(config);
         }
-        if !service.extras().scratch.is_empty() {
+        if !service.rare.scratch.is_empty() {
             names.push(scratch);
         }
-        names.extend(service.extras().volumes.iter().map(|v| v.name.as_str()));
+        names.extend(service.rare.volumes.iter().map(|v| v.name.as_str()));
         if names.contains(&mount.value.0.as_str()) {
             return true;
         }

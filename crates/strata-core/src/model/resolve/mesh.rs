@@ -223,7 +223,7 @@ impl Resolver<'_> {
                     "remove `tracing`, or let its tier join the mesh".into(),
                 );
             }
-            service.extras_mut().tracing_sampling = Some(tracing.value.sampling.value.0);
+            service.rare.make_mut().tracing_sampling = Some(tracing.value.sampling.value.0);
         }
         telemetry
     }

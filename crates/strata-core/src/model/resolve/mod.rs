@@ -232,7 +232,7 @@ impl<'a> Resolver<'a> {
             service.needs = wired.needs;
             service.env = wired.env;
             if !(wired.init.is_empty() && wired.sidecars.is_empty() && wired.externals.is_empty()) {
-                let extras = service.extras_mut();
+                let extras = service.rare.make_mut();
                 extras.init = wired.init;
                 extras.sidecars = wired.sidecars;
                 extras.externals = wired.externals;

@@ -179,7 +179,7 @@ impl Resolver<'_> {
                 })
                 .collect();
             if !egress.is_empty() {
-                services[i].extras_mut().egress = egress;
+                services[i].rare.make_mut().egress = egress;
             }
         }
         for (i, spec) in specs.iter().enumerate() {
@@ -228,10 +228,14 @@ impl Resolver<'_> {
             let operated = service.tuning.as_ref().is_some_and(|t| t.mode.operated);
             let serve = self.serve(spec, meshed, operated);
             if serve != Serve::NONE {
-                service.extras_mut().serve = serve;
+                service.rare.make_mut().serve = serve;
             }
             self.check_rate_limit(service, spec, tiers, meshed, operated);
-            let externals = service.rare.iter_mut().flat_map(|e| &mut e.externals);
+            let externals = service
+                .rare
+                .set_mut()
+                .into_iter()
+                .flat_map(|e| &mut e.externals);
             for call in externals {
                 let name = &self.externals[call.external].name;
                 let own = spec.rare.calls.as_ref().and_then(|c| c.value.get(name));
@@ -445,7 +449,7 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|c| c.value.get(&services[to.0].name));
             let base = *callee_policies[to.0].get_or_insert_with(|| {
-                distinct.position(overlay(defaults, services[to.0].extras().serve.calls))
+                distinct.position(overlay(defaults, services[to.0].rare.serve.calls))
             });
             let calls = match own {
                 None => base,
@@ -498,7 +502,7 @@ impl Resolver<'_> {
             for (callee, _) in spec.rare.calls.iter().flat_map(|c| c.value.iter()) {
                 let called = edges_of(i).any(|e| services[e.to().0].name == callee.value.0)
                     || services[i]
-                        .extras()
+                        .rare
                         .externals
                         .iter()
                         .any(|c| self.externals[c.external].name == callee.value.0);

@@ -123,7 +123,7 @@ impl Resolver<'_> {
         let names: Vec<String> = out.iter().map(|p| p.name.clone()).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         for (service, spec) in services.iter().zip(specs) {
-            if let (Some(wanted), Some(written)) = (&service.extras().priority, &spec.rare.priority)
+            if let (Some(wanted), Some(written)) = (&service.rare.priority, &spec.rare.priority)
                 && !names.contains(&wanted.as_str())
             {
                 let help = if names.is_empty() {

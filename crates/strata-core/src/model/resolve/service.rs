@@ -10,6 +10,7 @@ use crate::model::{
     Access, Extras, Front, Objectives, Port, Protocol, Serve, Service, ServiceId, ServiceType,
     Tier, TierId, WorkloadKind,
 };
+use crate::rare::Rare;
 use crate::source::Span;
 use crate::spec::service::{PortSpec, ServiceSpec};
 use crate::spec::{self, Spanned};
@@ -360,7 +361,7 @@ impl<'a> Resolver<'a> {
             spawns: None,
             wave: 0,
             span: name.span,
-            rare: Extras {
+            rare: Rare::new(Extras {
                 blueprint: spec.rare.blueprint.as_ref().map(text),
                 schedule: spec.rare.schedule.as_ref().map(|s| s.value.clone()),
                 command: spec
@@ -399,8 +400,7 @@ impl<'a> Resolver<'a> {
                 access,
                 serve: Serve::default(),
                 tracing_sampling: None,
-            }
-            .boxed_if_set(),
+            }),
         }
     }
 

@@ -50,10 +50,10 @@ pub(super) fn render(platform: &Platform) -> Vec<Object> {
         ));
     }
     for service in &platform.services {
-        if service.extras().tracing_sampling.is_none() || !platform.in_mesh(&service.namespace) {
+        if service.rare.tracing_sampling.is_none() || !platform.in_mesh(&service.namespace) {
             continue;
         }
-        let Some(tracing) = tracing(service.extras().tracing_sampling) else {
+        let Some(tracing) = tracing(service.rare.tracing_sampling) else {
             continue;
         };
         out.push(Object::new(

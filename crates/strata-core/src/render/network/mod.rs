@@ -658,11 +658,11 @@ fn egress(
         .network
         .api_server
         .as_ref()
-        .filter(|_| !service.extras().access.is_empty())
+        .filter(|_| !service.rare.access.is_empty())
     {
         rules.add(|| api_server_rule(cidr));
     }
-    for call in &service.extras().externals {
+    for call in &service.rare.externals {
         rules.add(|| {
             let external = &platform.externals[call.external];
             let to = match &external.reach {
@@ -677,7 +677,7 @@ fn egress(
             json!({ "to": [to], "ports": ports })
         });
     }
-    for egress in &service.extras().egress {
+    for egress in &service.rare.egress {
         rules.add(|| {
             let mut rule = json!({ "to": [{ "ipBlock": { "cidr": egress.cidr } }] });
             if !egress.ports.is_empty() {

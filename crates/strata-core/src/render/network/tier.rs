@@ -130,15 +130,12 @@ fn tier_peer(platform: &Platform, tier: TierId, namespace: &str) -> Value {
 fn carries_tier_label(service: &Service) -> bool {
     !service.tuning.as_ref().is_some_and(|t| t.mode.operated)
         && !service
-            .extras()
+            .rare
             .selector
             .as_ref()
             .is_some_and(|own| own.contains_key(labels::INSTANCE_LABEL))
-        && !service.extras().pod_labels.contains_key(labels::TIER_LABEL)
-        && !service
-            .extras()
-            .pod_labels
-            .contains_key(labels::INSTANCE_LABEL)
+        && !service.rare.pod_labels.contains_key(labels::TIER_LABEL)
+        && !service.rare.pod_labels.contains_key(labels::INSTANCE_LABEL)
 }
 
 /// The tiers whose label `needs.strata.dev/TIER: "true"` the pods of
@@ -153,7 +150,7 @@ pub(in crate::render) fn needs_label(platform: &Platform, service: &Service) -> 
         if let DependencyTarget::Tier(tier) = need.target
             && !tiers.contains(&tier)
             && !service
-                .extras()
+                .rare
                 .pod_labels
                 .contains_key(&needs_key(&platform.tiers[tier.0].name))
         {

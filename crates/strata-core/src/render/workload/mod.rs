@@ -32,7 +32,7 @@ fn claims(service: &Service) -> Vec<(String, String, &crate::model::Volume)> {
         .as_deref()
         .into_iter()
         .map(|v| ("data".to_string(), claim_name(service), v));
-    let named = service.extras().volumes.iter().map(|v| {
+    let named = service.rare.volumes.iter().map(|v| {
         (
             v.name.clone(),
             format!("{}-{}", service.name, v.name),
@@ -201,7 +201,7 @@ fn controller(
                 .map(|v| ("data", v))
                 .chain(
                     service
-                        .extras()
+                        .rare
                         .volumes
                         .iter()
                         .map(|v| (v.name.as_str(), &v.volume)),
@@ -273,7 +273,7 @@ fn controller(
                 object([
                     (
                         "schedule",
-                        Value::String(service.extras().schedule.clone().unwrap_or_default()),
+                        Value::String(service.rare.schedule.clone().unwrap_or_default()),
                     ),
                     ("concurrencyPolicy", Value::from("Forbid")),
                     ("successfulJobsHistoryLimit", Value::from(3)),

@@ -205,7 +205,7 @@ pub(super) fn pod_template(
         container.insert("imagePullPolicy".into(), Value::from("IfNotPresent"));
         container.insert(
             "resources".into(),
-            resource_values(&service.resources, service.extras().gpu),
+            resource_values(&service.resources, service.rare.gpu),
         );
     }
     container.insert("securityContext".into(), container_security(service));
@@ -213,7 +213,7 @@ pub(super) fn pod_template(
         add_run_settings(platform, service, &mounts, &mut container);
     }
     let (native, classic): (Vec<&Sidecar>, Vec<&Sidecar>) =
-        service.extras().sidecars.iter().partition(|s| s.native);
+        service.rare.sidecars.iter().partition(|s| s.native);
     let mut containers = vec![Value::Object(container)];
     containers.extend(
         classic
@@ -256,7 +256,7 @@ pub(super) fn pod_template(
     }
     init.extend(
         service
-            .extras()
+            .rare
             .init
             .iter()
             .map(|step| added_container(service, step, &mounts.iter().collect::<Vec<_>>())),
@@ -265,7 +265,7 @@ pub(super) fn pod_template(
         spec.insert("initContainers".into(), Value::Array(init));
     }
     let runs_to_completion = matches!(service.kind, WorkloadKind::Job | WorkloadKind::Cron);
-    let starts_early = !service.extras().init.is_empty() || !native.is_empty();
+    let starts_early = !service.rare.init.is_empty() || !native.is_empty();
     if (starts_early || runs_to_completion) && platform.in_mesh(&service.namespace) {
         // A classic sidecar starts after the init containers, whose calls
         // its iptables rules send to a proxy not yet there, and never exits,
@@ -274,10 +274,10 @@ pub(super) fn pod_template(
         // itself, started before these steps and stopped with the job.
         annotations.insert(NATIVE_SIDECAR_ANNOTATION.into(), json!("true"));
     }
-    if let Some(priority) = service.extras().priority.as_ref().filter(|_| whole) {
+    if let Some(priority) = service.rare.priority.as_ref().filter(|_| whole) {
         spec.insert("priorityClassName".into(), json!(priority));
     }
-    if let Some(scheduler) = service.extras().scheduler {
+    if let Some(scheduler) = service.rare.scheduler {
         if whole {
             spec.insert("schedulerName".into(), json!(scheduler.as_str()));
         }
@@ -306,7 +306,7 @@ pub(super) fn pod_template(
     }
     super::super::add_pull_secrets(platform, &mut spec);
     // The spec's annotations win over Strata's of the same key.
-    for (key, value) in &service.extras().pod_annotations {
+    for (key, value) in &service.rare.pod_annotations {
         annotations.insert(key.clone(), Value::String(value.clone()));
     }
     let mut metadata = Map::with_capacity(2);
@@ -381,7 +381,7 @@ fn pod_labels(
         let key = super::super::network::needs_key(&platform.tiers[tier.0].name);
         pod_labels.insert(key, json!("true"));
     }
-    for (key, value) in &service.extras().pod_labels {
+    for (key, value) in &service.rare.pod_labels {
         pod_labels.insert(key.clone(), Value::String(value.clone()));
     }
     pod_labels
@@ -396,11 +396,11 @@ fn add_run_settings(
     container: &mut Map<String, Value>,
 ) {
     let runtime = &service.runtime;
-    if !service.extras().command.is_empty() {
-        container.insert("command".into(), json!(service.extras().command));
+    if !service.rare.command.is_empty() {
+        container.insert("command".into(), json!(service.rare.command));
     }
-    if !service.extras().args.is_empty() {
-        container.insert("args".into(), json!(service.extras().args));
+    if !service.rare.args.is_empty() {
+        container.insert("args".into(), json!(service.rare.args));
     }
     let ports = container_ports(service, None);
     if !ports.is_empty() {
@@ -712,7 +712,7 @@ fn volumes(service: &Service) -> (Vec<Value>, Vec<Value>) {
             ("mountPath", Value::from("/tmp")),
         ]));
     }
-    for (i, scratch) in service.extras().scratch.iter().enumerate() {
+    for (i, scratch) in service.rare.scratch.iter().enumerate() {
         // Named apart from a blueprint's own `scratch-N` directories.
         let name = format!("{SCRATCH_VOLUME}{i}");
         let mut empty = json!({});
