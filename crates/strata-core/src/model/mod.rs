@@ -17,6 +17,7 @@ mod lookup;
 mod network;
 pub mod reference;
 mod resolve;
+mod runtime;
 mod service;
 mod tuning;
 
@@ -28,7 +29,8 @@ use crate::diag::Diagnostic;
 use crate::source::{SourceFile, Span};
 pub use crate::spec::network::{GatewayKind, MeshKind, ServiceType, TrafficPolicy};
 pub use crate::spec::runtime::Profile;
-pub use crate::spec::service::{AccessMode, PodScheduler, Protocol, WorkloadKind};
+pub use crate::spec::service::{PodScheduler, Protocol, WorkloadKind};
+pub use crate::spec::storage::AccessMode;
 pub use backup::*;
 pub use blueprint::{
     Auth, Blueprint, BlueprintInfo, Catalog, Key, Mode, OperatorRelease, OptionCheck, OptionDoc,
@@ -44,6 +46,7 @@ pub use resolve::{
     DEFAULT_CPU_TARGET, DEFAULT_STARTUP_SECONDS, DEFAULT_TERMINATION_SECONDS, DEFAULT_USER,
 };
 pub use resolve::{KONG_TLS_PORT, KONG_TLS_PORT_NUMBER};
+pub use runtime::*;
 pub use service::*;
 pub use tuning::{
     Database, HostAccess, Members, PodGroup, Recipe, Sibling, Siblings, Supplied, Topic, Tuning,

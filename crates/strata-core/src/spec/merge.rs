@@ -8,9 +8,8 @@
 use super::decode::{Map, Spanned};
 use super::null::OrNone;
 use super::runtime::{ProbeSettings, ProbesSpec, SecuritySettings, SecuritySpec};
-use super::service::{
-    RareServiceKeys, ResourceList, ResourcesSpec, ServiceSpec, StorageSpec, VolumeSpec,
-};
+use super::service::{RareServiceKeys, ResourceList, ResourcesSpec, ServiceSpec};
+use super::storage::{StorageSpec, VolumeSpec};
 use crate::rare::Rare;
 
 impl ServiceSpec {
@@ -489,11 +488,11 @@ mod tests {
         );
         assert!(env[1].1.contains("three"));
         match merged.storage.unwrap().value {
-            crate::spec::service::StorageSpec::Volume(v) => {
+            crate::spec::storage::StorageSpec::Volume(v) => {
                 assert_eq!(v.mount_path.unwrap().value, "/var/lib/db");
             }
-            other @ (crate::spec::service::StorageSpec::Size(_)
-            | crate::spec::service::StorageSpec::None) => panic!("{other:?}"),
+            other @ (crate::spec::storage::StorageSpec::Size(_)
+            | crate::spec::storage::StorageSpec::None) => panic!("{other:?}"),
         }
     }
 

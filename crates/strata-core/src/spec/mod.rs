@@ -11,9 +11,11 @@ pub mod names;
 pub mod network;
 pub mod null;
 pub mod platform;
+pub(crate) mod record;
 pub mod runtime;
 pub mod schedule;
 pub mod service;
+pub mod storage;
 pub mod yaml;
 
 pub use decode::{Map, Spanned};

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder, Map, Spanned, into_text, keyword_enum, record};
+use super::decode::{Decode, Decoder, Map, Spanned, into_text};
 use super::names::{LabelKey, Name};
+use super::record::{keyword_enum, record};
 use super::yaml::{Node, NodeKind};
 
 record! {

@@ -177,6 +177,7 @@ mod tests {
     use crate::spec::platform::*;
     use crate::spec::runtime::*;
     use crate::spec::service::*;
+    use crate::spec::storage::*;
     use crate::spec::yaml;
 
     /// Every record of the spec, with what `~` under each of its keys does
@@ -292,6 +293,7 @@ mod tests {
             include_str!("platform.rs"),
             include_str!("runtime.rs"),
             include_str!("service.rs"),
+            include_str!("storage.rs"),
         ];
         let mut declared: Vec<&str> = sources
             .iter()

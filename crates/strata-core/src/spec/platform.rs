@@ -5,9 +5,10 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::amount::{Bytes, Cpu};
-use super::decode::{Decode, Decoder, Map, Spanned, record};
+use super::decode::{Decode, Decoder, Map, Spanned};
 use super::names::{LabelKey, Name, RegistryHost};
 use super::network::{CallsSpec, ControllerSpec, ExternalSpec, GatewaySpec, NetworkSpec};
+use super::record::record;
 use super::runtime::{Duration, ProbesSpec, Profile, SecuritySpec};
 use super::service::{ResourceList, ResourcesSpec, ServiceSpec};
 use super::yaml::Node;

@@ -8,9 +8,10 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::decode::{Decode, Decoder, Map, Spanned, into_text, keyword_enum, record};
+use super::decode::{Decode, Decoder, Map, Spanned, into_text};
 use super::names::{HeaderName, PortName};
 use super::null::Clearable;
+use super::record::{keyword_enum, record};
 use super::yaml::{Node, NodeKind};
 
 /// Probes: `false` to switch them off, or settings.

@@ -6,7 +6,8 @@ use crate::diag::suggestion;
 use crate::model::{Config, NamedVolume, Profile, Runtime, Scratch, StorageClass, Volume};
 use crate::quantity::Quantity;
 use crate::spec::Spanned;
-use crate::spec::service::{ScratchSpec, ServiceSpec, StorageSpec, VolumeSpec};
+use crate::spec::service::ServiceSpec;
+use crate::spec::storage::{ScratchSpec, StorageSpec, VolumeSpec};
 
 /// The names of the pod volumes Strata makes itself, which a sidecar mounts
 /// by name: the `storage`, `/tmp`, the configuration and every `scratch`

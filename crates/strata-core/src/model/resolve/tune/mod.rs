@@ -290,7 +290,7 @@ pub(super) fn tune(
         && let Some(storage) = spec
             .storage
             .as_ref()
-            .filter(|s| s.value == crate::spec::service::StorageSpec::None)
+            .filter(|s| s.value == crate::spec::storage::StorageSpec::None)
     {
         // Its operator keeps the data on volumes of its own making.
         errors.push(
