@@ -1,7 +1,7 @@
 //! Zero-trust networking from the call graph: default deny in every
 //! namespace the platform owns, DNS, and an allow for each edge, route,
 //! scrape, external and declared egress — nothing else. Egress to a whole
-//! tier is in [`tier`].
+//! tier is in `tier.rs`.
 
 mod tier;
 
